@@ -1,0 +1,116 @@
+/**
+ * Does a recipe fit a system partition? Architecture, GPU vendor and driver floor, MPI ABI
+ * against the system's strategies, runtime GPU access, block architectures, base images.
+ * Every "no" comes with the reason a contributor can act on.
+ */
+import semver from 'semver';
+import type { Catalog } from '../catalog/load.ts';
+import type { ResolvedRecipe } from '../catalog/resolve.ts';
+import type { MpiStrategyDoc, PartitionDoc, SystemDoc } from '../model/types.ts';
+import { resolveBase } from '../systems/base.ts';
+
+export interface Fit {
+  recipe: string;
+  system: string;
+  partition: string;
+  fits: boolean;
+  reasons: string[];
+  /** The MPI strategy used when the recipe needs MPI and fits. */
+  strategy: MpiStrategyDoc | undefined;
+}
+
+const VENDOR = { nvidia: 'NVIDIA', amd: 'AMD' } as const;
+const ABI = { mpich: 'MPICH', openmpi: 'Open MPI' } as const;
+
+export function needsMpi(r: ResolvedRecipe): boolean {
+  return (r.doc.requires.mpi ?? 'none') !== 'none' || r.blocks.some((b) => b.item.use === '@mpi');
+}
+
+export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, part: PartitionDoc): Fit {
+  const where = `${system.id}/${part.id}`;
+  const reasons: string[] = [];
+  const arch = part.cpu.arch;
+  const req = r.doc.requires;
+
+  if (req.architectures && !req.architectures.includes(arch)) {
+    reasons.push(`needs ${req.architectures.join(' or ')}; ${where} is ${arch} (${part.cpu.model})`);
+  }
+
+  const gpu = part.gpu;
+  const vendor = req.gpu?.vendor ?? 'none';
+  if (vendor !== 'none') {
+    if (!gpu) {
+      reasons.push(`needs ${vendor === 'any' ? 'a' : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
+    } else if (vendor !== 'any' && gpu.vendor !== vendor) {
+      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${VENDOR[gpu.vendor]} ${gpu.model}`);
+    } else {
+      const floor = gpu.vendor === 'nvidia' ? req.gpu?.minCuda : req.gpu?.minRocm;
+      const have = gpu.vendor === 'nvidia' ? gpu.driver.cuda : gpu.driver.rocm;
+      const kit = gpu.vendor === 'nvidia' ? 'CUDA' : 'ROCm';
+      if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
+      else if (floor && have && versionLess(have, floor))
+        reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}`);
+      if ((gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
+        reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
+      }
+    }
+  }
+
+  let strategy: MpiStrategyDoc | undefined;
+  if (needsMpi(r)) {
+    const want = req.mpi ?? 'any';
+    const usable = part.mpi.strategies.filter((s) => want === 'any' || want === 'none' || s.abi === want);
+    strategy = usable.find((s) => cat.blocks.has(s.block) && blockFitsArch(cat, s.block, arch));
+    if (!strategy) {
+      const offered = part.mpi.strategies.map((s) => `${s.id} (${ABI[s.abi]} ABI)`).join(', ');
+      if (usable.length === 0) {
+        reasons.push(`needs an ${ABI[want as 'mpich' | 'openmpi']} ABI image; ${where} offers ${offered}`);
+      } else {
+        reasons.push(`no MPI strategy of ${where} has a usable block for ${arch} (${usable.map((s) => s.block).join(', ')})`);
+      }
+    }
+  }
+
+  // Concrete blocks: the recipe's own, and the ones the system puts in its slots.
+  const names = r.blocks.map((b) =>
+    b.item.use === '@mpi' ? strategy?.block : b.item.use === '@gpu' ? gpu?.toolkit.block : b.item.use,
+  );
+  for (const name of names) {
+    if (!name) continue;
+    const block = cat.blocks.get(name)?.doc;
+    if (!block) continue;
+    if (block.architectures && !block.architectures.includes(arch)) {
+      reasons.push(`block ${name} is only for ${block.architectures.join(', ')}; ${where} is ${arch}`);
+    }
+    if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
+      reasons.push(
+        `block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? `${VENDOR[gpu.vendor]} ${gpu.model}` : 'none'}`,
+      );
+    }
+  }
+
+  const base = resolveBase(cat, system, r.doc.base, arch);
+  if ('error' in base) reasons.push(base.error);
+
+  return {
+    recipe: r.key,
+    system: system.id,
+    partition: part.id,
+    fits: reasons.length === 0,
+    reasons: [...new Set(reasons)],
+    strategy: reasons.length === 0 ? strategy : undefined,
+  };
+}
+
+function blockFitsArch(cat: Catalog, name: string, arch: string): boolean {
+  const archs = cat.blocks.get(name)?.doc.architectures;
+  return !archs || archs.includes(arch as 'x86_64');
+}
+
+/** Compare dotted versions such as 12.4 or 6.0.3. */
+export function versionLess(a: string, b: string): boolean {
+  const ca = semver.coerce(a);
+  const cb = semver.coerce(b);
+  if (!ca || !cb) return a < b;
+  return semver.lt(ca, cb);
+}

@@ -1,0 +1,263 @@
+/**
+ * The `brickyard` command line: a thin shell over the library. Exit codes: 0 ok, 1 findings or
+ * a failed check, 2 usage or input errors. Errors never print a stack trace (set
+ * BRICKYARD_DEBUG=1 to see one).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { LINT_RULES } from '../lint/rules.ts';
+import { FILE_NAMES, FORMATS, type Format, type Rendered } from '../render/index.ts';
+import { formatDiagnostic } from '../util/diagnostics.ts';
+import { BrickyardError } from '../util/errors.ts';
+import { Workspace } from '../workspace.ts';
+import { runMainJob } from './run.ts';
+import { table } from './table.ts';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const processIo: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+};
+
+export const VERSION = '0.1.0';
+
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('brickyard')
+    .description('Verified HPC container recipes: validate, check, render (build, smoke-test, sign and bundle follow)')
+    .version(VERSION)
+    .option('--root <dir>', 'the Brickyard checkout to work on (default: the repository around the current directory)')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+
+  const open = (): Workspace => {
+    const root = program.opts<{ root?: string }>().root;
+    return Workspace.open(root === undefined ? undefined : resolve(root));
+  };
+
+  program
+    .command('validate')
+    .description('check every recipe, block, base and system template: schemas, references, lint rules; findings as file:line:col')
+    .option('--json', 'machine-readable output')
+    .action((opts: { json?: boolean }) => {
+      const ws = open();
+      const report = ws.validate();
+      if (opts.json) {
+        io.out(JSON.stringify({ ok: report.errors === 0, errors: report.errors, warnings: report.warnings, diagnostics: report.diagnostics }, null, 2) + '\n');
+      } else {
+        for (const d of report.diagnostics) io.out(formatDiagnostic(d) + '\n');
+        const fits = report.fits.filter((f) => f.fits).length;
+        io.err(
+          `${report.errors} error(s), ${report.warnings} warning(s) in ${ws.recipes.size} recipe(s), ${ws.catalog.blocks.size} block(s), ${ws.catalog.systems.size} system(s); ${fits} of ${report.fits.length} recipe × partition pairs fit\n`,
+        );
+      }
+      exitCode = report.errors > 0 ? 1 : 0;
+    });
+
+  program
+    .command('check')
+    .description('for each system partition, whether a recipe fits it, and why not')
+    .argument('[recipe]', 'name or name@version (default: every recipe)')
+    .option('--system <id[/partition]>', 'only this system or partition')
+    .option('--json', 'machine-readable output')
+    .option('--fitting', 'list only the pairs that fit')
+    .action((spec: string | undefined, opts: { system?: string; json?: boolean; fitting?: boolean }) => {
+      const ws = open();
+      const recipes = spec ? [ws.recipe(spec)] : [...ws.recipes.values()];
+      const where = opts.system ? ws.partitionsOf(opts.system) : undefined;
+      let fits = ws.checkAll(recipes, where);
+      if (opts.fitting) fits = fits.filter((f) => f.fits);
+      if (opts.json) {
+        io.out(JSON.stringify(fits.map((f) => ({ ...f, strategy: f.strategy?.id ?? null })), null, 2) + '\n');
+      } else {
+        io.out(
+          table(
+            ['recipe', 'system/partition', 'fits', 'MPI strategy / why not'],
+            fits.map((f) => [f.recipe, `${f.system}/${f.partition}`, f.fits ? 'yes' : 'no', f.fits ? (f.strategy?.id ?? '-') : f.reasons.join('; ')]),
+          ),
+        );
+      }
+      // A check of one recipe on one named system fails when it does not fit.
+      exitCode = spec && opts.system && fits.every((f) => !f.fits) ? 1 : 0;
+    });
+
+  program
+    .command('render')
+    .description('render a recipe for a system partition: Containerfile, Apptainer definition, job script, lock')
+    .argument('<recipe>', 'name or name@version')
+    .requiredOption('--system <id[/partition]>', 'system, or system/partition (default: every partition the recipe fits)')
+    .addOption(new Option('--format <format>', 'what to render').choices([...FORMATS, 'all']).default('all'))
+    .option('--out <dir>', 'write files into DIR (one folder per partition when there are several) instead of printing')
+    .action((spec: string, opts: { system: string; format: Format | 'all'; out?: string }) => {
+      const ws = open();
+      const recipe = ws.recipe(spec);
+      const named = opts.system.includes('/');
+      let where = ws.partitionsOf(opts.system);
+      if (!named) {
+        const fitting = ws.checkAll([recipe], where).filter((f) => f.fits).map((f) => f.partition);
+        if (fitting.length === 0) {
+          where = where.slice(0, 1); // render() explains why it does not fit
+        } else {
+          where = where.filter((p) => fitting.includes(p.partition.id));
+        }
+      }
+      const formats = opts.format === 'all' ? [...FORMATS] : [opts.format];
+      for (const w of where) {
+        const rendered = ws.render(recipe, w);
+        if (opts.out) writeRendered(rendered, where.length > 1 ? join(opts.out, w.partition.id) : opts.out, formats, io);
+        else printRendered(rendered, formats, io, formats.length > 1 || where.length > 1);
+      }
+    });
+
+  const systems = program.command('systems').description('the system templates');
+  systems
+    .command('list')
+    .description('every system and its partitions')
+    .option('--json', 'machine-readable output')
+    .action((opts: { json?: boolean }) => {
+      const ws = open();
+      const rows = [...ws.catalog.systems.values()].map(({ doc }) => ({
+        id: doc.id,
+        name: doc.name,
+        production: doc.production,
+        scheduler: doc.scheduler.type,
+        interconnect: doc.interconnect.type,
+        partitions: doc.partitions.map((p) => ({
+          id: p.id,
+          arch: p.cpu.arch,
+          cpu: p.cpu.model,
+          gpu: p.gpu ? { vendor: p.gpu.vendor, model: p.gpu.model, count: p.gpu.count, arch: p.gpu.arch } : null,
+          runtime: p.runtime.type,
+          mpi: p.mpi.strategies.map((s) => s.id),
+        })),
+      }));
+      if (opts.json) io.out(JSON.stringify(rows, null, 2) + '\n');
+      else
+        io.out(
+          table(
+            ['system/partition', 'arch', 'GPU', 'runtime', 'MPI strategies', 'scheduler'],
+            rows.flatMap((s) =>
+              s.partitions.map((p) => [
+                `${s.id}/${p.id}`,
+                p.arch,
+                p.gpu ? `${p.gpu.count}x ${p.gpu.model} (${p.gpu.arch})` : '-',
+                p.runtime,
+                p.mpi.join(', '),
+                s.scheduler,
+              ]),
+            ),
+          ),
+        );
+    });
+  systems
+    .command('show')
+    .description('one system template, as the engine reads it')
+    .argument('<id>')
+    .action((id: string) => {
+      const ws = open();
+      const [first] = ws.partitionsOf(id);
+      io.out(JSON.stringify(first!.system.doc, null, 2) + '\n');
+    });
+
+  program
+    .command('recipes')
+    .description('every recipe and version in the catalogue')
+    .option('--json', 'machine-readable output')
+    .action((opts: { json?: boolean }) => {
+      const ws = open();
+      const rows = [...ws.recipes.values()].map((r) => ({
+        name: r.doc.name,
+        version: r.doc.version,
+        revision: r.doc.revision,
+        summary: r.doc.summary,
+        extends: r.entry.doc.extends ?? null,
+        deprecated: r.doc.deprecated ? true : false,
+        file: r.entry.file.rel,
+      }));
+      if (opts.json) io.out(JSON.stringify(rows, null, 2) + '\n');
+      else io.out(table(['recipe', 'rev', 'summary'], rows.map((r) => [`${r.name}@${r.version}`, String(r.revision), r.summary])));
+    });
+
+  program
+    .command('blocks')
+    .description('every building block, with what it provides and requires')
+    .option('--json', 'machine-readable output')
+    .action((opts: { json?: boolean }) => {
+      const ws = open();
+      const rows = [...ws.catalog.blocks.values()].map(({ doc }) => ({
+        name: doc.name,
+        summary: doc.summary,
+        parameters: Object.keys(doc.parameters ?? {}),
+        provides: doc.provides,
+        requires: doc.requires ?? [],
+      }));
+      if (opts.json) io.out(JSON.stringify(rows, null, 2) + '\n');
+      else io.out(table(['block', 'provides', 'requires', 'parameters'], rows.map((b) => [b.name, b.provides.join(' '), b.requires.join(' '), b.parameters.join(' ')])));
+    });
+
+  program
+    .command('rules')
+    .description('the lint rules, with the reason for each')
+    .option('--json', 'machine-readable output')
+    .action((opts: { json?: boolean }) => {
+      if (opts.json) io.out(JSON.stringify(LINT_RULES, null, 2) + '\n');
+      else for (const r of LINT_RULES) io.out(`${r.id} (${r.severity})\n  ${r.summary}\n  why: ${r.why}\n\n`);
+    });
+
+  program
+    .command('run')
+    .description('the main job on embedded defaults: validate, check and render every fitting pair (build, smoke, sign, bundle and import come with later stages)')
+    .option('--out <dir>', 'where to write results', '.brickyard')
+    .option('--json', 'machine-readable summary')
+    .action((opts: { out: string; json?: boolean }) => {
+      const ws = open();
+      exitCode = runMainJob(ws, resolve(ws.root, opts.out), io, opts.json === true);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
+
+function reportError(e: unknown, io: Io): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    return 2; // commander already printed the message
+  }
+  if (e instanceof BrickyardError) {
+    io.err(`brickyard: ${e.message} [${e.code}]\n`);
+    if (e.hint) io.err(`  hint: ${e.hint}\n`);
+    return e.exitCode;
+  }
+  io.err(`brickyard: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+  if (process.env['BRICKYARD_DEBUG']) io.err(`${(e as Error)?.stack ?? ''}\n`);
+  else io.err('  hint: this is a bug in Brickyard; run again with BRICKYARD_DEBUG=1 and report the stack trace\n');
+  return 2;
+}
+
+function writeRendered(r: Rendered, dir: string, formats: Format[], io: Io): void {
+  mkdirSync(dir, { recursive: true });
+  for (const f of formats) {
+    const path = join(dir, FILE_NAMES[f]);
+    writeFileSync(path, r.files[f], f === 'jobscript' ? { mode: 0o755 } : {});
+    io.err(`wrote ${path}\n`);
+  }
+}
+
+function printRendered(r: Rendered, formats: Format[], io: Io, withHeaders: boolean): void {
+  const c = r.composition;
+  for (const f of formats) {
+    if (withHeaders) io.out(`==> ${c.system.id}/${c.partition.id}: ${FILE_NAMES[f]} <==\n`);
+    io.out(r.files[f]);
+    if (withHeaders) io.out('\n');
+  }
+}

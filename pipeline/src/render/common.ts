@@ -1,0 +1,84 @@
+/** Helpers shared by the output formats: step markers, quoting, headers. */
+import type { Composition, Op, Step } from './compose.ts';
+
+/** `# [3/9] block:openmpi: run` — written in every format, so they can be compared step by step. */
+export function marker(step: Step, index: number, total: number): string {
+  const note = step.comment ? ` (${oneLine(step.comment)})` : '';
+  return `# [${index + 1}/${total}] ${step.origin}: ${describe(step.op)}${note}`;
+}
+
+export function describe(op: Op): string {
+  switch (op.kind) {
+    case 'run':
+      return 'run';
+    case 'packages':
+      return `packages (${op.manager})`;
+    case 'fetch':
+      return `fetch ${op.source.name} -> ${op.dest}`;
+    case 'copy':
+      return `copy ${op.src} -> ${op.dest}`;
+    case 'env':
+      return `env ${Object.keys(op.vars).join(' ')}`;
+    case 'label':
+      return 'labels';
+    case 'user':
+      return `user ${op.name}`;
+    case 'workdir':
+      return `workdir ${op.path}`;
+    case 'entrypoint':
+      return 'entrypoint';
+  }
+}
+
+/** The shell commands of a step that runs at build time (run, packages, fetch check), or undefined. */
+export function shellOf(op: Op): string | undefined {
+  switch (op.kind) {
+    case 'run':
+      return op.script;
+    case 'packages':
+      return installCommand(op.manager, op.packages);
+    case 'fetch':
+      return `echo "${op.source.sha256}  ${op.dest}" | sha256sum -c -`;
+    case 'copy':
+      return op.mode ? `chmod ${op.mode} ${shQuote(op.dest)}` : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function installCommand(manager: string, packages: string[]): string {
+  const list = packages.join(' ');
+  switch (manager) {
+    case 'apt':
+      return `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list} && rm -rf /var/lib/apt/lists/*`;
+    case 'dnf':
+      return `dnf install -y --setopt=install_weak_deps=False ${list} && dnf clean all`;
+    default:
+      return `zypper --non-interactive install --no-recommends ${list} && zypper clean --all`;
+  }
+}
+
+export function header(c: Composition, format: string): string[] {
+  const r = c.recipe;
+  return [
+    `# ${format} rendered by Brickyard from ${r.entry.file.rel}. Do not edit: change the recipe and render again.`,
+    `# recipe: ${r.key} (revision ${r.doc.revision})${r.chain.length > 1 ? `, extends ${r.chain.slice(1).map((e) => `${e.doc.name}@${e.doc.version}`).join(' -> ')}` : ''}`,
+    `# system: ${c.system.id}/${c.partition.id} (${c.target.arch}, ${c.partition.cpu.model}${c.partition.gpu ? `, ${c.partition.gpu.count}x ${c.partition.gpu.model}` : ''})`,
+    `# base: ${c.base.name} = ${c.base.reference}${c.base.hostBuilt ? ' (built on the build host)' : ''}`,
+    ...(c.strategy ? [`# MPI: ${c.strategy.id} (${c.strategy.abi} ABI, block ${c.strategy.block})`] : []),
+    `# target flags: ${c.target.cflags}`,
+  ];
+}
+
+export function shQuote(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Double-quoted, for values where $VAR expansion is wanted (ENV PATH=/opt/x/bin:$PATH). */
+export function dq(s: string): string {
+  return `"${s.replace(/(["\\`])/g, '\\$1')}"`;
+}
+
+export function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}

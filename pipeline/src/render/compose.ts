@@ -1,0 +1,302 @@
+/**
+ * Composition: a recipe on one system partition becomes a flat list of primitives.
+ * Slots are filled by the system (@mpi by its MPI strategy, @gpu by its GPU toolkit), block
+ * parameters resolved, `when` applied, placeholders expanded, and pinned sources looked up.
+ * Every output format is rendered from this one list, so they cannot drift apart.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join, posix, relative, sep } from 'node:path';
+import type { Catalog, Entry } from '../catalog/load.ts';
+import type { SourceFile } from '../catalog/source.ts';
+import type { ResolvedRecipe } from '../catalog/resolve.ts';
+import { satisfies } from '../model/capabilities.ts';
+import { resolveParams } from '../model/params.ts';
+import { expandDeep, UnknownPlaceholderError } from '../model/template.ts';
+import type {
+  Arch,
+  BlockDoc,
+  MpiStrategyDoc,
+  PackageManager,
+  ParamValue,
+  PartitionDoc,
+  PrimitiveDoc,
+  SourceDoc,
+  SystemDoc,
+} from '../model/types.ts';
+import { resolveBase, type ResolvedBase } from '../systems/base.ts';
+import { BrickyardError } from '../util/errors.ts';
+
+export interface Target {
+  arch: Arch;
+  cflags: string;
+  gpuArch: string;
+}
+
+export interface ResolvedSource {
+  name: string;
+  url: string;
+  sha256: string;
+  /** Path of the verified download in the build context. */
+  contextPath: string;
+  origin: string;
+}
+
+export interface ContextFile {
+  /** Path inside the build context (forward slashes). */
+  path: string;
+  abs: string;
+}
+
+export type Op =
+  | { kind: 'run'; script: string }
+  | { kind: 'packages'; manager: PackageManager; packages: string[] }
+  | { kind: 'fetch'; source: ResolvedSource; dest: string }
+  | { kind: 'copy'; src: string; dest: string; mode: string | undefined }
+  | { kind: 'env'; vars: Record<string, string> }
+  | { kind: 'label'; labels: Record<string, string> }
+  | { kind: 'user'; name: string }
+  | { kind: 'workdir'; path: string }
+  | { kind: 'entrypoint'; argv: string[] };
+
+export interface Step {
+  op: Op;
+  /** `block:<name>` or `recipe:<name>@<version>`. */
+  origin: string;
+  comment: string | undefined;
+}
+
+export interface ComposedBlock {
+  name: string;
+  slot: '@mpi' | '@gpu' | undefined;
+  params: Record<string, ParamValue>;
+  entry: Entry<BlockDoc>;
+}
+
+export interface Composition {
+  recipe: ResolvedRecipe;
+  system: SystemDoc;
+  /** The system template's file, for its digest in the lock. */
+  systemFile: SourceFile;
+  partition: PartitionDoc;
+  strategy: MpiStrategyDoc | undefined;
+  base: ResolvedBase;
+  target: Target;
+  blocks: ComposedBlock[];
+  steps: Step[];
+  sources: ResolvedSource[];
+  context: ContextFile[];
+}
+
+export function targetOf(part: PartitionDoc): Target {
+  return { arch: part.cpu.arch, cflags: part.cpu.targetFlags, gpuArch: part.gpu?.arch ?? '' };
+}
+
+export function compose(
+  cat: Catalog,
+  recipe: ResolvedRecipe,
+  systemEntry: Entry<SystemDoc>,
+  partition: PartitionDoc,
+  strategy: MpiStrategyDoc | undefined,
+): Composition {
+  const system = systemEntry.doc;
+  const where = `${recipe.key} on ${system.id}/${partition.id}`;
+  const problems: string[] = [];
+  const target = targetOf(partition);
+  const base = resolveBase(cat, system, recipe.doc.base, target.arch);
+  if ('error' in base) throw renderError(where, [base.error]);
+
+  const blocks: ComposedBlock[] = [];
+  for (const { item } of recipe.blocks) {
+    let name = item.use;
+    let slot: ComposedBlock['slot'];
+    let given: Record<string, ParamValue> = { ...item.with };
+    if (item.use === '@mpi') {
+      if (!strategy) {
+        problems.push(`the @mpi slot needs an MPI strategy, and ${system.id}/${partition.id} has none that fits`);
+        continue;
+      }
+      slot = '@mpi';
+      name = strategy.block;
+      given = { ...given, ...strategy.with }; // the system's choice wins: it is what its MPI needs
+    } else if (item.use === '@gpu') {
+      if (!partition.gpu) {
+        problems.push(`the @gpu slot needs a GPU partition; ${system.id}/${partition.id} has no GPU`);
+        continue;
+      }
+      slot = '@gpu';
+      name = partition.gpu.toolkit.block;
+      given = { ...given, ...partition.gpu.toolkit.with };
+    }
+    const entry = cat.blocks.get(name);
+    if (!entry) {
+      problems.push(`block ${name}${slot ? ` (filling ${slot})` : ''} is not in the catalogue`);
+      continue;
+    }
+    const { values, problems: pp } = resolveParams(entry.doc, given);
+    problems.push(...pp.map((p) => `${p.message}${slot ? ` (set by systems/${system.id}.yaml for ${slot})` : ''}`));
+    blocks.push({ name, slot, params: values, entry });
+  }
+
+  // Capabilities, in order: what a block requires must come from the base or an earlier block.
+  const provided: string[] = [...base.provides];
+  for (const b of blocks) {
+    for (const need of b.entry.doc.requires ?? []) {
+      if (!satisfies(provided, need)) problems.push(`block ${b.name} requires ${need}, which neither the base nor an earlier block provides`);
+    }
+    for (const c of b.entry.doc.conflicts ?? []) {
+      const other = blocks.find((o) => o !== b && satisfies(o.entry.doc.provides, c));
+      if (other) problems.push(`block ${b.name} conflicts with ${c}, which block ${other.name} provides`);
+    }
+    provided.push(...b.entry.doc.provides);
+  }
+
+  const steps: Step[] = [];
+  const sources: ResolvedSource[] = [];
+  const context = new Map<string, ContextFile>();
+  const targetValues: [string, string][] = [
+    ['target.arch', target.arch],
+    ['target.cflags', target.cflags],
+    ['target.gpuArch', target.gpuArch],
+  ];
+
+  const emit = (
+    raw: PrimitiveDoc,
+    origin: string,
+    dir: string,
+    contextPrefix: string,
+    values: Map<string, string>,
+    params: Record<string, ParamValue>,
+    lookupSource: (name: string) => SourceDoc | undefined,
+  ): void => {
+    if (raw.when && !whenHolds(raw.when, params)) return;
+    const { when: _when, comment, ...rest } = raw;
+    let p: PrimitiveDoc;
+    try {
+      p = expandDeep(rest, values);
+    } catch (e) {
+      if (e instanceof UnknownPlaceholderError) {
+        problems.push(`${origin}: ${e.message}`);
+        return;
+      }
+      throw e;
+    }
+    const push = (op: Op): void => {
+      steps.push({ op, origin, comment });
+    };
+    if (p.run !== undefined) push({ kind: 'run', script: p.run.replace(/\s+$/, '') });
+    else if (p.packages) {
+      const list = p.packages[base.packageManager];
+      if (!list) problems.push(`${origin}: has no ${base.packageManager} packages for base ${base.name}`);
+      else push({ kind: 'packages', manager: base.packageManager, packages: list });
+    } else if (p.fetch) {
+      const src = lookupSource(p.fetch.source);
+      if (!src) {
+        problems.push(`${origin}: fetch names source "${p.fetch.source}", which it does not declare for these parameters`);
+        return;
+      }
+      const filename = src.filename ?? posix.basename(new URL(src.url).pathname);
+      const resolved: ResolvedSource = {
+        name: src.name,
+        url: src.url,
+        sha256: src.sha256,
+        contextPath: `sources/${src.sha256.slice(0, 12)}-${filename}`,
+        origin,
+      };
+      if (!sources.some((s) => s.contextPath === resolved.contextPath)) sources.push(resolved);
+      push({ kind: 'fetch', source: resolved, dest: p.fetch.dest });
+    } else if (p.copy) {
+      const abs = join(dir, p.copy.src);
+      const files = listFiles(abs);
+      if (files.length === 0) {
+        problems.push(`${origin}: copy source ${p.copy.src} does not exist beside its file`);
+        return;
+      }
+      for (const f of files) {
+        const path = `${contextPrefix}/${relative(dir, f).split(sep).join('/')}`;
+        context.set(path, { path, abs: f });
+      }
+      push({ kind: 'copy', src: `${contextPrefix}/${p.copy.src.replace(/\/+$/, '')}`, dest: p.copy.dest, mode: p.copy.mode });
+    } else if (p.env) push({ kind: 'env', vars: stringify(p.env) });
+    else if (p.label) push({ kind: 'label', labels: stringify(p.label) });
+    else if (p.user !== undefined) push({ kind: 'user', name: p.user });
+    else if (p.workdir !== undefined) push({ kind: 'workdir', path: p.workdir });
+    else if (p.entrypoint) push({ kind: 'entrypoint', argv: p.entrypoint });
+  };
+
+  for (const b of blocks) {
+    const values = new Map<string, string>(targetValues);
+    for (const [k, v] of Object.entries(b.params)) values.set(k, String(v));
+    const lookup = (name: string): SourceDoc | undefined =>
+      (b.entry.doc.sources ?? []).find((s) => s.name === name && (s.version === undefined || s.version === String(b.params['version'])));
+    for (const step of b.entry.doc.steps) emit(step, `block:${b.name}`, b.entry.dir, `blocks/${b.name}`, values, b.params, lookup);
+  }
+  const recipeValues = new Map<string, string>(targetValues);
+  const recipeSources = recipe.sources.map((s) => s.item);
+  for (const { item, dir, origin } of recipe.steps) {
+    const [, key] = origin.split(':');
+    const [name, version] = key!.split('@');
+    emit(item, origin, dir, `recipes/${name}/${version}`, recipeValues, {}, (n) => recipeSources.find((s) => s.name === n));
+  }
+
+  const origin = `recipe:${recipe.key}`;
+  const doc = recipe.doc;
+  if (doc.environment) steps.push({ op: { kind: 'env', vars: stringify(doc.environment) }, origin, comment: 'recipe environment' });
+  const labels: Record<string, string> = {
+    'org.opencontainers.image.title': doc.name,
+    'org.opencontainers.image.version': doc.version,
+    'org.opencontainers.image.description': doc.summary,
+    ...(doc.license ? { 'org.opencontainers.image.licenses': doc.license } : {}),
+    ...(doc.homepage ? { 'org.opencontainers.image.url': doc.homepage } : {}),
+    'dev.brickyard.recipe': recipe.key,
+    'dev.brickyard.revision': String(doc.revision),
+    'dev.brickyard.system': `${system.id}/${partition.id}`,
+    'dev.brickyard.base': base.reference,
+    ...(strategy ? { 'dev.brickyard.mpi-strategy': strategy.id } : {}),
+    ...stringify(doc.labels ?? {}),
+  };
+  steps.push({ op: { kind: 'label', labels }, origin, comment: 'image metadata' });
+  if (doc.entrypoint) steps.push({ op: { kind: 'entrypoint', argv: doc.entrypoint }, origin, comment: undefined });
+
+  if (problems.length > 0) throw renderError(where, problems);
+  return {
+    recipe,
+    system,
+    systemFile: systemEntry.file,
+    partition,
+    strategy,
+    base,
+    target,
+    blocks,
+    steps,
+    sources,
+    context: [...context.values()].sort((a, b) => (a.path < b.path ? -1 : 1)),
+  };
+}
+
+function whenHolds(when: Record<string, ParamValue | ParamValue[]>, params: Record<string, ParamValue>): boolean {
+  return Object.entries(when).every(([k, v]) => (Array.isArray(v) ? v.includes(params[k]!) : params[k] === v));
+}
+
+function stringify(m: Record<string, string | number | boolean>): Record<string, string> {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)]));
+}
+
+function listFiles(abs: string): string[] {
+  let st;
+  try {
+    st = statSync(abs);
+  } catch {
+    return [];
+  }
+  if (st.isFile()) return [abs];
+  if (!st.isDirectory()) return [];
+  return readdirSync(abs, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .flatMap((d) => listFiles(join(abs, d.name)));
+}
+
+function renderError(where: string, problems: string[]): BrickyardError {
+  return new BrickyardError('RENDER_FAILED', `cannot render ${where}:\n  - ${problems.join('\n  - ')}`, {
+    hint: 'run `brickyard validate` for the findings at file:line',
+  });
+}

@@ -1,0 +1,42 @@
+/** Render one (recipe, system partition) pair into every format. */
+import type { Catalog, Entry } from '../catalog/load.ts';
+import type { ResolvedRecipe } from '../catalog/resolve.ts';
+import type { MpiStrategyDoc, PartitionDoc, SystemDoc } from '../model/types.ts';
+import { renderApptainer } from './apptainer.ts';
+import { compose, type Composition } from './compose.ts';
+import { renderContainerfile } from './containerfile.ts';
+import { renderJobScript } from './jobscript.ts';
+import { renderLock } from './lock.ts';
+
+export const FORMATS = ['containerfile', 'apptainer', 'jobscript', 'lock'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** File names written by `render --out DIR`. */
+export const FILE_NAMES: Record<Format, string> = {
+  containerfile: 'Containerfile',
+  apptainer: 'apptainer.def',
+  jobscript: 'job.sh',
+  lock: 'lock.json',
+};
+
+export interface Rendered {
+  composition: Composition;
+  files: Record<Format, string>;
+}
+
+export function renderPair(
+  cat: Catalog,
+  recipe: ResolvedRecipe,
+  system: Entry<SystemDoc>,
+  partition: PartitionDoc,
+  strategy: MpiStrategyDoc | undefined,
+): Rendered {
+  const composition = compose(cat, recipe, system, partition, strategy);
+  const containerfile = renderContainerfile(composition);
+  const apptainer = renderApptainer(composition);
+  const jobscript = renderJobScript(composition);
+  const lock = renderLock(composition, { containerfile, apptainer, jobscript });
+  return { composition, files: { containerfile, apptainer, jobscript, lock } };
+}
+
+export { compose, type Composition };

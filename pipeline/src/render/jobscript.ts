@@ -1,0 +1,174 @@
+/**
+ * A job script that runs the image on its partition: scheduler directives, modules, the MPI
+ * strategy's environment and binds, GPU flags and selection, and the launcher line.
+ */
+import type { PartitionDoc, StringMap, SystemDoc } from '../model/types.ts';
+import type { Composition } from './compose.ts';
+import { dq, header, shQuote } from './common.ts';
+
+const PLACEHOLDER_NOTE = '{account} and {project} are set when you submit';
+
+export function imageFileName(c: Composition): string {
+  const ext = { sif: 'sif', oci: 'oci.tar', squashfs: 'sqsh' }[c.system.policy.imageFormat];
+  return `${c.recipe.doc.name}_${c.recipe.doc.version}-${c.recipe.doc.revision}_${c.system.id}-${c.partition.id}.${ext}`;
+}
+
+export function imageReference(c: Composition): string {
+  return `localhost/brickyard/${c.recipe.doc.name}:${c.recipe.doc.version}-${c.recipe.doc.revision}-${c.system.id}-${c.partition.id}`;
+}
+
+export function renderJobScript(c: Composition): string {
+  const { system, partition: part, strategy } = c;
+  const mpi = part.smoke.mpi;
+  const nodes = mpi.nodes;
+  const perNode = mpi.ranksPerNode;
+  const lines = ['#!/bin/bash', ...header(c, 'Job script')];
+
+  lines.push(...directives(system, part, c.recipe.doc.name, nodes, perNode));
+  lines.push('', 'set -euo pipefail');
+
+  const modules = [...(part.runtime.module ? [part.runtime.module] : []), ...(part.modules ?? []), ...(strategy?.modules ?? [])];
+  if (modules.length > 0) {
+    lines.push('', '# Modules');
+    for (const m of modules) lines.push(m.startsWith('module ') ? m : `module load ${m}`);
+  }
+
+  const jobEnv: StringMap = { ...part.env, ...(c.partition.gpu?.env ?? {}), ...strategy?.env };
+  if (Object.keys(jobEnv).length > 0) {
+    lines.push('', '# Environment of the partition, its GPUs and the MPI strategy');
+    for (const [k, v] of Object.entries(jobEnv)) lines.push(`export ${k}=${dq(String(v))}`);
+  }
+
+  const image = part.runtime.type === 'podman' || part.runtime.type === 'podman-hpc' ? imageReference(c) : imageFileName(c);
+  lines.push('', `IMAGE="\${BRICKYARD_IMAGE:-${image}}"`);
+  const entry = c.steps.findLast((s) => s.op.kind === 'entrypoint');
+  const argv = entry && entry.op.kind === 'entrypoint' ? entry.op.argv.map(shQuote).join(' ') + ' "$@"' : '"$@"';
+
+  const binds = [...(strategy?.binds ?? []), ...(part.mounts?.required ?? []).map(runtimePath)];
+  const containerEnv: StringMap = { ...strategy?.containerEnv };
+  const container = containerInvocation(c, binds, containerEnv, argv, lines);
+
+  let wrapper = '';
+  const select = part.gpu?.selectWrapper;
+  if (select) {
+    lines.push(
+      '',
+      '# Each rank sees its own GPU',
+      'GPU_SELECT="$(mktemp)"',
+      `cat > "$GPU_SELECT" <<'BRICKYARD_EOF'`,
+      '#!/bin/bash',
+      select.includes('exec') ? select : `${select}\nexec "$@"`,
+      'BRICKYARD_EOF',
+      'chmod +x "$GPU_SELECT"',
+    );
+    wrapper = '"$GPU_SELECT"';
+  }
+
+  const mpiFlag = strategy && part.launcher.type === 'srun' && strategy.pmi !== 'none' ? `--mpi=${strategy.pmi}` : '';
+  const launch = part.launcher.template
+    .replaceAll('{ranks}', String(nodes * perNode))
+    .replaceAll('{nodes}', String(nodes))
+    .replaceAll('{ranks_per_node}', String(perNode))
+    .replaceAll('{mpi_flag}', mpiFlag)
+    .replaceAll('{wrapper}', wrapper)
+    .replaceAll('{container}', container)
+    .replace(/ {2,}/g, ' ')
+    .trim();
+  lines.push('', '# Launch', launch);
+  return lines.join('\n') + '\n';
+}
+
+function directives(system: SystemDoc, part: PartitionDoc, job: string, nodes: number, perNode: number): string[] {
+  const out: string[] = [];
+  const later: string[] = [];
+  const add = (prefix: string, raw: string): void => {
+    const d = raw
+      .replaceAll('{nodes}', String(nodes))
+      .replaceAll('{ranks}', String(nodes * perNode))
+      .replaceAll('{ranks_per_node}', String(perNode));
+    if (/\{(account|project)\}/.test(d)) later.push(d);
+    else out.push(`${prefix} ${d}`);
+  };
+  if (system.scheduler.type === 'slurm') {
+    out.push(`#SBATCH --job-name=${job}`, `#SBATCH --nodes=${nodes}`, `#SBATCH --ntasks-per-node=${perNode}`);
+    for (const d of part.directives) add('#SBATCH', d);
+    if (system.scheduler.accountDirective) later.push(system.scheduler.accountDirective);
+  } else if (system.scheduler.type === 'pjm') {
+    out.push(`#PJM -N ${job}`);
+    if (!part.directives.some((d) => /\bnode=/.test(d))) out.push(`#PJM -L node=${nodes}`);
+    if (!part.directives.some((d) => /--mpi\b/.test(d))) out.push(`#PJM --mpi proc=${nodes * perNode}`);
+    for (const d of part.directives) add('#PJM', d);
+  }
+  if (later.length > 0) {
+    const cmd = system.scheduler.type === 'pjm' ? 'pjsub' : 'sbatch';
+    out.push(`# ${PLACEHOLDER_NOTE}: ${cmd} ${[...new Set(later)].join(' ')} <this script>`);
+  }
+  return out;
+}
+
+/** `{project}` and `{user}` in a path become shell variables that must be set at submission. */
+function runtimePath(p: string): string {
+  return p.replaceAll('{project}', '${PROJECT:?set PROJECT to your project id}').replaceAll('{user}', '${USER}');
+}
+
+function containerInvocation(
+  c: Composition,
+  binds: string[],
+  env: StringMap,
+  argv: string,
+  lines: string[],
+): string {
+  const part = c.partition;
+  const rt = part.runtime;
+  const gpu = part.gpu;
+  const flags = [...(rt.flags ?? []), ...(gpu?.runtimeFlags ?? []), ...(c.strategy?.runtimeFlags ?? [])];
+  const envEntries = Object.entries(env);
+  switch (rt.type) {
+    case 'singularityce':
+    case 'singularitypro':
+    case 'apptainer': {
+      const prefix = rt.type === 'apptainer' ? 'APPTAINER' : 'SINGULARITY';
+      if (envEntries.length > 0) {
+        lines.push('', '# Environment inside the container');
+        for (const [k, v] of envEntries) lines.push(`export ${prefix}ENV_${k}=${dq(String(v))}`);
+      }
+      const bind = binds.length > 0 ? ` --bind ${dq(binds.join(','))}` : '';
+      return `${rt.command} exec${flags.length ? ' ' + flags.join(' ') : ''}${bind} "$IMAGE" ${argv}`;
+    }
+    case 'podman':
+    case 'podman-hpc': {
+      const parts = [rt.command, 'run', '--rm', ...flags];
+      for (const d of gpu?.devices ?? []) if (!d.includes('*')) parts.push(`--device=${d}`);
+      for (const b of binds) parts.push(`-v ${dq(b.includes(':') ? b : `${b}:${b}`)}`);
+      for (const [k, v] of envEntries) parts.push(`-e ${dq(`${k}=${v}`)}`);
+      return `${parts.join(' ')} "$IMAGE" ${argv}`;
+    }
+    case 'charliecloud': {
+      const parts = ['ch-run', ...flags];
+      for (const b of binds) parts.push(`-b ${dq(b.includes(':') ? b : `${b}:${b}`)}`);
+      for (const [k, v] of envEntries) parts.push(`--set-env=${dq(`${k}=${v}`)}`);
+      return `${parts.join(' ')} "$IMAGE" -- ${argv}`;
+    }
+    case 'enroot-pyxis': {
+      const mounts = binds.map((b) => (b.includes(':') ? b : `${b}:${b}`)).join(',');
+      for (const [k, v] of envEntries) lines.push(`export ${k}=${dq(String(v))}`);
+      return `--container-image="$IMAGE"${mounts ? ` --container-mounts=${dq(mounts)}` : ''} ${argv}`;
+    }
+    case 'cscs-ce': {
+      // The Container Engine reads an environment definition file (TOML).
+      const toml = [
+        'image = "${IMAGE}"',
+        `mounts = [${binds.map((b) => JSON.stringify(b.includes(':') ? b : `${b}:${b}`)).join(', ')}]`,
+        ...(envEntries.length ? ['', '[env]', ...envEntries.map(([k, v]) => `${k} = ${JSON.stringify(String(v))}`)] : []),
+        ...(flags.some((f) => f.includes('='))
+          ? ['', '[annotations]', ...flags.filter((f) => f.includes('=')).map((f) => {
+              const [k, ...v] = f.split('=');
+              return `${k} = ${JSON.stringify(v.join('='))}`;
+            })]
+          : []),
+      ];
+      lines.push('', '# Container Engine environment definition', 'EDF="$(mktemp --suffix=.toml)"', 'cat > "$EDF" <<BRICKYARD_EOF', ...toml, 'BRICKYARD_EOF');
+      return `--environment="$EDF" ${argv}`;
+    }
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Typed errors: every failure the user can act on carries a stable code and says what to do.
+ * `exitCode` follows the CLI contract: 1 for findings or a failed check, 2 for usage or input errors.
+ */
+export type ErrorCode =
+  | 'ROOT_NOT_FOUND'
+  | 'FILE_UNREADABLE'
+  | 'CATALOG_INVALID'
+  | 'RECIPE_NOT_FOUND'
+  | 'SYSTEM_NOT_FOUND'
+  | 'PARTITION_NOT_FOUND'
+  | 'PAIR_DOES_NOT_FIT'
+  | 'RENDER_FAILED'
+  | 'USAGE';
+
+export class BrickyardError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly exitCode: 1 | 2;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; exitCode?: 1 | 2; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BrickyardError';
+    this.code = code;
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? 2;
+  }
+}
