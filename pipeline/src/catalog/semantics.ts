@@ -112,7 +112,7 @@ function checkSteps(
       }
     }
     for (const [s, path] of stringsIn(step, [...at, i])) {
-      if (path[at.length + 1] === 'when' || path[at.length + 1] === 'comment') continue;
+      if (path[at.length + 1] === 'when') continue;
       for (const name of placeholders(s)) {
         if (!known.has(name)) {
           out.push(file.diagnostic(path, 'error', 'template-unknown', `unknown placeholder {{ ${name} }} (known here: ${[...known].join(', ')})`));
@@ -152,10 +152,11 @@ function checkRecipe(cat: Catalog, file: SourceFile, doc: ResolvedRecipe['entry'
   const known = new Set<string>(TARGET_NAMES);
   out.push(...checkSteps(file, doc.steps ?? [], ['steps'], known, dir, {}));
   (doc.steps ?? []).forEach((step, i) => {
-    const name = step.fetch?.source;
-    if (name && placeholders(name).length === 0 && !sources.some((s) => s.name === name)) {
-      // A child may fetch a parent's source: checked on the resolved recipe instead.
-      if (!doc.extends) out.push(file.diagnostic(['steps', i, 'fetch', 'source'], 'error', 'source-unresolved', `fetch names source "${name}", which the recipe does not declare in sources`));
+    if (!step.fetch || doc.extends) return; // a child may fetch a parent's source: checked on the resolved recipe
+    for (const name of sourceNamesFor(step.fetch.source, doc.requires?.architectures)) {
+      if (!sources.some((s) => s.name === name)) {
+        out.push(file.diagnostic(['steps', i, 'fetch', 'source'], 'error', 'source-unresolved', `fetch names source "${name}", which the recipe does not declare in sources`));
+      }
     }
   });
   return out;
@@ -275,6 +276,14 @@ function checkSystem(cat: Catalog, entry: Entry<SystemDoc>): Diagnostic[] {
     if (!cat.bases.has(name)) out.push(file.diagnostic(['bases', name], 'error', 'base-unresolved', `base ${name} is not in catalog/bases.yaml`));
   }
   return out;
+}
+
+/** The source names a fetch can resolve to: itself, or one per architecture for `{{ target.arch }}`. */
+function sourceNamesFor(name: string, archs: readonly string[] = ['x86_64', 'aarch64']): string[] {
+  const names = placeholders(name);
+  if (names.length === 0) return [name];
+  if (names.every((n) => n === 'target.arch')) return archs.map((a) => name.replace(/\{\{\s*target\.arch\s*\}\}/g, a));
+  return []; // depends on parameters: resolved when the pair is composed
 }
 
 function exists(doc: unknown, path: (string | number)[]): boolean {

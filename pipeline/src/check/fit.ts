@@ -19,6 +19,9 @@ export interface Fit {
   strategy: MpiStrategyDoc | undefined;
 }
 
+/** Runtimes that hand the node's GPUs to every container without flags (enroot hooks). */
+const GPU_IMPLICIT = new Set(['cscs-ce', 'enroot-pyxis']);
+
 const VENDOR = { nvidia: 'NVIDIA', amd: 'AMD' } as const;
 const ABI = { mpich: 'MPICH', openmpi: 'Open MPI' } as const;
 
@@ -50,7 +53,7 @@ export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, par
       if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
       else if (floor && have && versionLess(have, floor))
         reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}`);
-      if ((gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
+      if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
         reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
       }
     }

@@ -169,7 +169,7 @@ export function compose(
     lookupSource: (name: string) => SourceDoc | undefined,
   ): void => {
     if (raw.when && !whenHolds(raw.when, params)) return;
-    const { when: _when, comment, ...rest } = raw;
+    const { when: _when, ...rest } = raw;
     let p: PrimitiveDoc;
     try {
       p = expandDeep(rest, values);
@@ -181,7 +181,7 @@ export function compose(
       throw e;
     }
     const push = (op: Op): void => {
-      steps.push({ op, origin, comment });
+      steps.push({ op, origin, comment: p.comment });
     };
     if (p.run !== undefined) push({ kind: 'run', script: p.run.replace(/\s+$/, '') });
     else if (p.packages) {

@@ -6,7 +6,7 @@ import type { PartitionDoc, StringMap, SystemDoc } from '../model/types.ts';
 import type { Composition } from './compose.ts';
 import { dq, header, shQuote } from './common.ts';
 
-const PLACEHOLDER_NOTE = '{account} and {project} are set when you submit';
+const PLACEHOLDER_NOTE = 'Give your account or project when you submit';
 
 export function imageFileName(c: Composition): string {
   const ext = { sif: 'sif', oci: 'oci.tar', squashfs: 'sqsh' }[c.system.policy.imageFormat];
@@ -101,7 +101,8 @@ function directives(system: SystemDoc, part: PartitionDoc, job: string, nodes: n
   }
   if (later.length > 0) {
     const cmd = system.scheduler.type === 'pjm' ? 'pjsub' : 'sbatch';
-    out.push(`# ${PLACEHOLDER_NOTE}: ${cmd} ${[...new Set(later)].join(' ')} <this script>`);
+    const given = [...new Set(later)].map((d) => d.replaceAll('{account}', '<account>').replaceAll('{project}', '<project>'));
+    out.push(`# ${PLACEHOLDER_NOTE}: ${cmd} ${given.join(' ')} <this script>`);
   }
   return out;
 }

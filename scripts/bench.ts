@@ -1,0 +1,99 @@
+/**
+ * `npm run bench`: validate, check and render on a synthetic catalogue of 1,000 recipes × 30
+ * systems made from the shipped one (its blocks, bases and system templates, recipes cloned
+ * under new names), plus validate + check of the shipped catalogue as the everyday baseline.
+ * Prints a table and writes bench-results.json when --json is given.
+ */
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Workspace } from '../pipeline/src/workspace.ts';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const RECIPES = Number(process.env['BENCH_RECIPES'] ?? 1000);
+const SYSTEMS = Number(process.env['BENCH_SYSTEMS'] ?? 30);
+
+function time<T>(fn: () => T): [T, number] {
+  const t = performance.now();
+  const r = fn();
+  return [r, (performance.now() - t) / 1000];
+}
+
+/** A catalogue with `recipes` recipes (clones of the shipped ones) and `systems` system templates. */
+export function makeSynthetic(root: string, recipes: number, systems: number): void {
+  cpSync(join(repo, 'catalog', 'blocks'), join(root, 'catalog', 'blocks'), { recursive: true });
+  cpSync(join(repo, 'catalog', 'bases.yaml'), join(root, 'catalog', 'bases.yaml'));
+  mkdirSync(join(root, 'systems'), { recursive: true });
+  const shippedSystems = readdirSync(join(repo, 'systems')).filter((f) => f.endsWith('.yaml')).sort();
+  for (let i = 0; i < systems; i++) {
+    const file = shippedSystems[i % shippedSystems.length]!;
+    const id = file.replace(/\.yaml$/, '');
+    const newId = i < shippedSystems.length ? id : `${id}-${Math.floor(i / shippedSystems.length)}`;
+    const text = readFileSync(join(repo, 'systems', file), 'utf8').replace(/^id: .*$/m, `id: ${newId}`);
+    writeFileSync(join(root, 'systems', `${newId}.yaml`), text);
+  }
+  // Templates: every shipped recipe that does not extend another (so clones stand alone).
+  const templates: { dir: string; text: string; version: string }[] = [];
+  for (const name of readdirSync(join(repo, 'catalog', 'recipes')).sort()) {
+    for (const version of readdirSync(join(repo, 'catalog', 'recipes', name)).sort()) {
+      const dir = join(repo, 'catalog', 'recipes', name, version);
+      const text = readFileSync(join(dir, 'recipe.yaml'), 'utf8');
+      if (!/^extends:/m.test(text)) templates.push({ dir, text, version });
+    }
+  }
+  for (let i = 0; i < recipes; i++) {
+    const t = templates[i % templates.length]!;
+    const name = `synthetic-${String(i).padStart(4, '0')}`;
+    const dest = join(root, 'catalog', 'recipes', name, t.version);
+    cpSync(t.dir, dest, { recursive: true });
+    writeFileSync(join(dest, 'recipe.yaml'), t.text.replace(/^name: .*$/m, `name: ${name}`));
+  }
+}
+
+function main(): void {
+  const results: Record<string, number | string> = {};
+
+  // Baseline: the shipped catalogue, as a contributor runs it.
+  const [shipped, openShipped] = time(() => Workspace.open(repo));
+  const [shippedReport, validateShipped] = time(() => shipped.validate());
+  results['shipped: pairs'] = shippedReport.fits.length;
+  results['shipped: open + validate + check (s)'] = round(openShipped + validateShipped);
+
+  const root = mkdtempSync(join(tmpdir(), 'brickyard-bench-'));
+  try {
+    const [, gen] = time(() => makeSynthetic(root, RECIPES, SYSTEMS));
+    const [ws, open] = time(() => Workspace.open(root));
+    const [report, validate] = time(() => ws.validate());
+    if (report.errors > 0) throw new Error(`synthetic catalogue has ${report.errors} errors`);
+    const [fits, check] = time(() => ws.checkAll());
+    const fitting = fits.filter((f) => f.fits);
+    const [, render] = time(() => {
+      for (const f of fitting) {
+        const [where] = ws.partitionsOf(`${f.system}/${f.partition}`);
+        ws.render(ws.recipes.get(f.recipe)!, where!);
+      }
+    });
+    const partitions = ws.partitions().length;
+    results['synthetic: recipes × systems (partitions)'] = `${ws.recipes.size} × ${ws.catalog.systems.size} (${partitions})`;
+    results['synthetic: pairs checked / fitting'] = `${fits.length} / ${fitting.length}`;
+    results['synthetic: generate (s)'] = round(gen);
+    results['synthetic: load + schema (s)'] = round(open);
+    results['synthetic: validate incl. lint and fit of every pair (s)'] = round(validate);
+    results['synthetic: check every pair (s)'] = round(check);
+    results['synthetic: render every fitting pair, 4 formats (s)'] = round(render);
+    results['synthetic: render per pair (ms)'] = round((render * 1000) / Math.max(1, fitting.length));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+
+  const width = Math.max(...Object.keys(results).map((k) => k.length));
+  for (const [k, v] of Object.entries(results)) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+  if (process.argv.includes('--json')) writeFileSync(join(repo, 'bench-results.json'), JSON.stringify(results, null, 2) + '\n');
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) main();

@@ -1,0 +1,33 @@
+#!/bin/bash
+# Job script rendered by Brickyard from catalog/recipes/mpi-pingpong-gpu/1.0.0/recipe.yaml. Do not edit: change the recipe and render again.
+# recipe: mpi-pingpong-gpu@1.0.0 (revision 1), extends mpi-pingpong@1.0.0
+# system: frontier/batch (x86_64, AMD Optimized 3rd Gen EPYC 64-core, 8x AMD Instinct MI250X (2 GCDs per module))
+# base: debian-12 = docker.io/library/debian:bookworm-20260918@sha256:704583dbf243593da87cf949fc0543ffeca24a28d36c2760dc9545410cb8ed02
+# MPI: host-injection (mpich ABI, block mpich)
+# target flags: -O2 -march=znver3
+#SBATCH --job-name=mpi-pingpong-gpu
+#SBATCH --nodes=2
+#SBATCH --ntasks-per-node=1
+#SBATCH --partition=batch
+#SBATCH --gpus-per-node=8
+# Give your account or project when you submit: sbatch --account=<account> <this script>
+
+set -euo pipefail
+
+# Modules
+module load cpe/24.11
+module load rocm/6.2.4
+module load cray-mpich-abi/8.1.31
+
+# Environment of the partition, its GPUs and the MPI strategy
+export MPICH_GPU_SUPPORT_ENABLED="1"
+export APPTAINER_CONTAINLIBS="/usr/lib64/libcxi.so.1,/usr/lib64/libjson-c.so.5,/lib64/libtinfo.so.6,/usr/lib64/libnl-3.so.200,/usr/lib64/libgfortran.so.5,/usr/lib64/libjansson.so.4,/usr/lib64/libxpmem.so.0"
+
+IMAGE="${BRICKYARD_IMAGE:-mpi-pingpong-gpu_1.0.0-1_frontier-batch.sif}"
+
+# Environment inside the container
+export APPTAINERENV_LD_LIBRARY_PATH="$CRAY_MPICH_ROOTDIR/gtl/lib:/opt/rocm/lib:/opt/rocm/lib64:$CRAY_LD_LIBRARY_PATH:$LD_LIBRARY_PATH:/opt/cray/pe/lib64"
+export APPTAINERENV_LD_PRELOAD="$CRAY_MPICH_ROOTDIR/gtl/lib/libmpi_gtl_hsa.so.0:"
+
+# Launch
+srun --nodes=2 --ntasks-per-node=1 apptainer exec --rocm --bind "/usr/share/libdrm,/var/spool/slurmd,/opt/cray" "$IMAGE" /usr/local/bin/brickyard-pingpong "$@"

@@ -1,0 +1,47 @@
+/**
+ * Golden files: what the shipped catalogue renders for 3 recipes × 4 systems, byte for byte.
+ * After an intended change, run `npm run golden` and review the diff of test/golden/.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FILE_NAMES, FORMATS } from '../../pipeline/src/render/index.ts';
+import { Workspace } from '../../pipeline/src/workspace.ts';
+import { repoRoot } from '../helpers/fixture.ts';
+
+const PAIRS: [string, string][] = [
+  ...['lumi/standard-g', 'perlmutter/gpu', 'alps/normal', 'local/debug', 'fugaku/small'].map((s) => ['mpi-pingpong@1.0.0', s] as [string, string]),
+  ...['lumi/standard-g', 'perlmutter/gpu', 'juwels-booster/booster', 'local/debug'].map((s) => ['osu-micro-benchmarks@7.4', s] as [string, string]),
+  ...['lumi/standard-g', 'frontier/batch', 'perlmutter/gpu', 'alps/normal'].map((s) => ['mpi-pingpong-gpu@1.0.0', s] as [string, string]),
+];
+
+const update = process.env['UPDATE_GOLDEN'] === '1';
+const goldenDir = join(repoRoot, 'test', 'golden');
+
+describe('golden renders of the shipped catalogue', () => {
+  const ws = Workspace.open(repoRoot);
+
+  it.each(PAIRS)('%s on %s', (recipe, where) => {
+    const rendered = ws.render(ws.recipe(recipe), ws.partitionsOf(where)[0]!);
+    const dir = join(goldenDir, recipe, where.replace('/', '-'));
+    for (const f of FORMATS) {
+      const path = join(dir, FILE_NAMES[f]);
+      if (update) {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(path, rendered.files[f]);
+        continue;
+      }
+      expect(existsSync(path), `${path} is missing: run npm run golden`).toBe(true);
+      expect(rendered.files[f], `${recipe} on ${where}: ${FILE_NAMES[f]} differs from ${path}`).toBe(readFileSync(path, 'utf8'));
+    }
+  });
+
+  it('renders the same bytes twice in one process and across workspaces', () => {
+    const again = Workspace.open(repoRoot);
+    for (const [recipe, where] of PAIRS) {
+      const a = ws.render(ws.recipe(recipe), ws.partitionsOf(where)[0]!).files;
+      const b = again.render(again.recipe(recipe), again.partitionsOf(where)[0]!).files;
+      expect(b).toEqual(a);
+    }
+  });
+});
