@@ -87,6 +87,12 @@ export class SourceFile {
     return best;
   }
 
+  /** Character offsets [start, end) of the scalar at `path`, for edits that keep the file's formatting. */
+  scalarRange(path: readonly PathSegment[]): [number, number] | undefined {
+    const node = this.doc.getIn(path, true);
+    return isScalar(node) && node.range ? [node.range[0], node.range[1]] : undefined;
+  }
+
   diagnostic(
     path: readonly PathSegment[],
     severity: Diagnostic['severity'],

@@ -10,7 +10,13 @@ import { LINT_RULES } from '../lint/rules.ts';
 import { FILE_NAMES, FORMATS, type Format, type Rendered } from '../render/index.ts';
 import { formatDiagnostic } from '../util/diagnostics.ts';
 import { BrickyardError } from '../util/errors.ts';
-import { Workspace } from '../workspace.ts';
+import { findRoot } from '../catalog/load.ts';
+import { bumpRevisions } from '../plan/bump.ts';
+import { Change } from '../plan/change.ts';
+import { hostedPairs, toMatrices } from '../plan/plan.ts';
+import { Workspace, type ValidationReport } from '../workspace.ts';
+import { planSummary } from './summary.ts';
+import { validateChange } from './validate-change.ts';
 import { runMainJob } from './run.ts';
 import { table } from './table.ts';
 
@@ -36,25 +42,34 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
 
-  const open = (): Workspace => {
+  const rootOf = (): string => {
     const root = program.opts<{ root?: string }>().root;
-    return Workspace.open(root === undefined ? undefined : resolve(root));
+    return root === undefined ? findRoot() : resolve(root);
   };
+  const open = (): Workspace => Workspace.open(rootOf());
 
   program
     .command('validate')
     .description('check every recipe, block, base and system template: schemas, references, lint rules; findings as file:line:col')
+    .option('--base <ref>', 'also apply the versioning rules against this git ref (a pull request\'s base)')
     .option('--json', 'machine-readable output')
-    .action((opts: { json?: boolean }) => {
-      const ws = open();
-      const report = ws.validate();
+    .action((opts: { base?: string; json?: boolean }) => {
+      const root = rootOf();
+      let ws: Workspace;
+      let report: ValidationReport;
+      if (opts.base) {
+        ({ workspace: ws, ...report } = validateChange(root, opts.base));
+      } else {
+        ws = Workspace.open(root);
+        report = ws.validate();
+      }
       if (opts.json) {
         io.out(JSON.stringify({ ok: report.errors === 0, errors: report.errors, warnings: report.warnings, diagnostics: report.diagnostics }, null, 2) + '\n');
       } else {
         for (const d of report.diagnostics) io.out(formatDiagnostic(d) + '\n');
         const fits = report.fits.filter((f) => f.fits).length;
         io.err(
-          `${report.errors} error(s), ${report.warnings} warning(s) in ${ws.recipes.size} recipe(s), ${ws.catalog.blocks.size} block(s), ${ws.catalog.systems.size} system(s); ${fits} of ${report.fits.length} recipe × partition pairs fit\n`,
+          `${report.errors} error(s), ${report.warnings} warning(s) in ${ws.recipes.size} recipe(s), ${ws.catalog.blocks.size} block(s), ${ws.catalog.systems.size} system(s); ${fits} of ${report.fits.length} recipe × partition pairs fit${opts.base ? `; versioning checked against ${opts.base}` : ''}\n`,
         );
       }
       exitCode = report.errors > 0 ? 1 : 0;
@@ -113,6 +128,61 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         if (opts.out) writeRendered(rendered, where.length > 1 ? join(opts.out, w.partition.id) : opts.out, formats, io);
         else printRendered(rendered, formats, io, formats.length > 1 || where.length > 1);
       }
+    });
+
+  program
+    .command('plan')
+    .description('the (recipe, system partition) pairs a change affects, as GitHub Actions matrices, and the pairs skipped with the reason')
+    .requiredOption('--base <ref>', 'git ref to compare with (e.g. origin/main, HEAD~1)')
+    .option('--head <ref>', 'git ref of the change (default: the working tree, uncommitted files included)')
+    .option('--max-jobs <n>', 'most jobs per matrix', (v) => positiveInt(v, '--max-jobs'), 256)
+    .option('--json', 'machine-readable output: the plan and its matrices')
+    .action((opts: { base: string; head?: string; maxJobs: number; json?: boolean }) => {
+      using change = new Change(rootOf(), { base: opts.base, head: opts.head });
+      const plan = change.plan();
+      const matrices = toMatrices(plan.pairs, opts.maxJobs);
+      if (opts.json) {
+        io.out(JSON.stringify({ ...plan, matrices, hosted: toMatrices(hostedPairs(plan.pairs), opts.maxJobs) }, null, 2) + '\n');
+        return;
+      }
+      io.out(planSummary(plan, matrices.length));
+    });
+
+  program
+    .command('diff')
+    .description('for each pair a change affects, a unified diff of each rendered output against the base')
+    .requiredOption('--base <ref>', 'git ref to compare with')
+    .option('--head <ref>', 'git ref of the change (default: the working tree)')
+    .option('--json', 'machine-readable output')
+    .action((opts: { base: string; head?: string; json?: boolean }) => {
+      using change = new Change(rootOf(), { base: opts.base, head: opts.head });
+      const diffs = change.diffs();
+      if (opts.json) {
+        io.out(JSON.stringify(diffs, null, 2) + '\n');
+        return;
+      }
+      for (const d of diffs) {
+        io.out(`==> ${d.recipe} on ${d.system}/${d.partition}: ${d.status} <==\n`);
+        for (const f of d.files) io.out(f.patch);
+      }
+      if (diffs.length === 0) io.err('no pair is affected\n');
+    });
+
+  program
+    .command('bump')
+    .description('bump the revision of every released recipe whose rendered output a change alters (after changing a block, say)')
+    .requiredOption('--base <ref>', 'git ref holding the released versions (e.g. origin/main)')
+    .option('--json', 'machine-readable output')
+    .action((opts: { base: string; json?: boolean }) => {
+      const root = rootOf();
+      let bumped;
+      {
+        using change = new Change(root, { base: opts.base });
+        bumped = bumpRevisions(root, change.versioning().needsBump);
+      }
+      if (opts.json) io.out(JSON.stringify(bumped, null, 2) + '\n');
+      else if (bumped.length === 0) io.err('nothing to bump: no released version renders differently\n');
+      else for (const b of bumped) io.out(`${b.file}: ${b.recipe} revision ${b.from} -> ${b.to}\n`);
     });
 
   const systems = program.command('systems').description('the system templates');
@@ -226,6 +296,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   } catch (e) {
     return reportError(e, io);
   }
+}
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new BrickyardError('USAGE', `${flag} must be a positive whole number, got ${JSON.stringify(v)}`);
+  return n;
 }
 
 function reportError(e: unknown, io: Io): number {

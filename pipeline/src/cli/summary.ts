@@ -1,0 +1,23 @@
+/** Human summaries for the terminal. */
+import type { Plan } from '../plan/plan.ts';
+import { table } from './table.ts';
+
+export function planSummary(plan: Plan, batches: number): string {
+  const lines: string[] = [];
+  lines.push(`base ${plan.base.slice(0, 12)}, head ${plan.head === 'working tree' ? 'working tree' : plan.head.slice(0, 12)}: ${plan.changed.length} file(s) changed`);
+  if (plan.pairs.length === 0 && plan.skipped.length === 0) {
+    lines.push('No (recipe, system) pair is affected.');
+  }
+  let out = lines.join('\n') + '\n';
+  if (plan.pairs.length > 0) {
+    out += `\nAffected pairs (${plan.pairs.length}, ${batches} matrix batch(es)):\n`;
+    out += table(['recipe', 'system/partition', 'runner', 'because'], plan.pairs.map((p) => [p.recipe, `${p.system}/${p.partition}`, p.runner.join(','), p.because.join('; ')]));
+  }
+  if (plan.skipped.length > 0) {
+    out += `\nSkipped (affected, but they do not fit):\n`;
+    out += table(['recipe', 'system/partition', 'why not'], plan.skipped.map((p) => [p.recipe, `${p.system}/${p.partition}`, p.reasons.join('; ')]));
+  }
+  if (plan.removed.length > 0) out += `\nRemoved recipes: ${plan.removed.join(', ')}\n`;
+  if (plan.ignored.length > 0) out += `\nChanged files nothing renders from: ${plan.ignored.length > 8 ? `${plan.ignored.slice(0, 8).join(', ')}, …` : plan.ignored.join(', ')}\n`;
+  return out;
+}

@@ -1,0 +1,112 @@
+/**
+ * Versioning rules for a pull request, against the catalogue on its base:
+ * - a released version (present on the base) whose rendered output changes on any system
+ *   partition must bump its revision, or the change goes into a new version;
+ * - a released version may only be deleted once the base marks it deprecated;
+ * - a revision never goes down.
+ * "Rendered output" is what a build consumes: the Containerfile, Apptainer definition and job
+ * script, the pinned sources and the files copied into the image. Comments and formatting of
+ * the YAML do not count.
+ */
+import type { Diagnostic } from '../util/diagnostics.ts';
+import { sha256Hex } from '../util/hash.ts';
+import { readFileSync } from 'node:fs';
+import { checkFit } from '../check/fit.ts';
+import type { ResolvedRecipe } from '../catalog/resolve.ts';
+import type { Workspace } from '../workspace.ts';
+
+export interface RevisionChange {
+  recipe: string;
+  file: string;
+  from: number;
+  /** Partitions whose rendered output differs from the base. */
+  changedOn: string[];
+}
+
+export interface VersioningResult {
+  diagnostics: Diagnostic[];
+  /** Released versions that render differently and did not bump their revision. */
+  needsBump: RevisionChange[];
+}
+
+/** What a build of this pair consumes, as one digest, or null when the pair does not fit. */
+export function renderFingerprint(ws: Workspace, r: ResolvedRecipe, systemId: string, partitionId: string): string | null {
+  const system = ws.catalog.systems.get(systemId);
+  const partition = system?.doc.partitions.find((p) => p.id === partitionId);
+  if (!system || !partition) return null;
+  const fit = checkFit(ws.catalog, r, system.doc, partition);
+  if (!fit.fits) return null;
+  let rendered;
+  try {
+    rendered = ws.render(r, { system, partition });
+  } catch {
+    return 'unrenderable';
+  }
+  const c = rendered.composition;
+  // Only compared at equal revisions, so the revision inside the outputs cannot differ.
+  return sha256Hex(
+    JSON.stringify({
+      containerfile: rendered.files.containerfile,
+      apptainer: rendered.files.apptainer,
+      jobscript: rendered.files.jobscript,
+      sources: c.sources.map((s) => [s.url, s.sha256]),
+      context: c.context.map((f) => [f.path, sha256Hex(readFileSync(f.abs))]),
+    }),
+  );
+}
+
+export function checkVersioning(head: Workspace, base: Workspace, only?: ReadonlySet<string>): VersioningResult {
+  const diagnostics: Diagnostic[] = [];
+  const needsBump: RevisionChange[] = [];
+  const released = new Set([...base.catalog.recipes.keys()]);
+  for (const key of [...released].sort()) {
+    if (only && !only.has(key)) continue;
+    const before = base.catalog.recipes.get(key)!;
+    const relFile = before.file.rel;
+    const now = head.catalog.recipes.get(key);
+    if (!now) {
+      if (head.catalog.invalid.recipes.has(key)) continue; // its own errors are reported
+      if (!before.doc.deprecated) {
+        diagnostics.push({
+          file: relFile,
+          line: 1,
+          col: 1,
+          severity: 'error',
+          rule: 'version-deleted',
+          message: `released version ${key} was deleted without being marked deprecated first: restore it, add deprecated: {reason: …} and merge that, then delete it in a later change`,
+        });
+      }
+      continue;
+    }
+    if (now.doc.revision < before.doc.revision) {
+      diagnostics.push(now.file.diagnostic(['revision'], 'error', 'revision-decreased', `revision went from ${before.doc.revision} to ${now.doc.revision}; a released version's revision never goes down`));
+      continue;
+    }
+    if (now.doc.revision > before.doc.revision) continue;
+    const rNow = head.recipes.get(key);
+    const rBefore = base.recipes.get(key);
+    if (!rNow || !rBefore) continue; // unresolvable: reported by validate
+    const changedOn: string[] = [];
+    for (const { system, partition } of head.partitions()) {
+      const a = renderFingerprint(base, rBefore, system.doc.id, partition.id);
+      const b = renderFingerprint(head, rNow, system.doc.id, partition.id);
+      if (a !== b) changedOn.push(`${system.doc.id}/${partition.id}`);
+    }
+    for (const sys of base.catalog.systems.values()) {
+      if (head.catalog.systems.has(sys.doc.id)) continue;
+      for (const p of sys.doc.partitions) if (renderFingerprint(base, rBefore, sys.doc.id, p.id) !== null) changedOn.push(`${sys.doc.id}/${p.id} (removed)`);
+    }
+    if (changedOn.length === 0) continue;
+    needsBump.push({ recipe: key, file: now.file.rel, from: before.doc.revision, changedOn });
+    const list = changedOn.length > 4 ? `${changedOn.slice(0, 4).join(', ')} and ${changedOn.length - 4} more` : changedOn.join(', ');
+    diagnostics.push(
+      now.file.diagnostic(
+        ['revision'],
+        'error',
+        'revision-not-bumped',
+        `${key} is released and what it renders changed on ${list}: bump revision to ${before.doc.revision + 1} (npx brickyard bump --base <ref>) or put the change in a new version`,
+      ),
+    );
+  }
+  return { diagnostics, needsBump };
+}

@@ -1,0 +1,131 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkWorkflowPolicy, type PolicyFinding } from '../../pipeline/src/ci/policy.ts';
+import { repoRoot } from '../helpers/fixture.ts';
+
+const SHA = '3d3c42e5aac5ba805825da76410c181273ba90b1';
+const show = (f: PolicyFinding): string => `${f.file}:${f.line}:${f.col}: ${f.rule}`;
+const check = (text: string): string[] => checkWorkflowPolicy(text, 'w.yml').map(show);
+const rules = (text: string): string[] => checkWorkflowPolicy(text, 'w.yml').map((f) => f.rule);
+
+/** A clean workflow with one job; parts are swapped in by the tests. */
+function workflow(parts: { on?: string; permissions?: string; job?: string; steps?: string } = {}): string {
+  return `name: Sample
+on: ${parts.on ?? '\n  pull_request:\n    branches: [main]'}
+${parts.permissions ?? 'permissions:\n  contents: read'}
+jobs:
+  test:
+    runs-on: ubuntu-24.04
+${parts.job ?? ''}    steps:
+${parts.steps ?? `      - uses: actions/checkout@${SHA} # v7.0.1\n      - run: npm test`}
+`;
+}
+
+describe('workflow policy', () => {
+  const dir = join(repoRoot, '.github', 'workflows');
+  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+
+  it('our workflows are there', () => {
+    expect(files).toEqual(expect.arrayContaining(['check-dist.yml', 'ci.yml', 'pr-comment.yml', 'pr.yml']));
+  });
+
+  it.each(files)('.github/workflows/%s has no findings', (name) => {
+    expect(checkWorkflowPolicy(readFileSync(join(dir, name), 'utf8'), name)).toEqual([]);
+  });
+
+  it('the bad sample breaks every rule, at the right place', () => {
+    const file = 'test/ci/fixtures/bad-workflow.yml';
+    const findings = checkWorkflowPolicy(readFileSync(join(repoRoot, file), 'utf8'), file);
+    expect(findings.map(show)).toEqual([
+      `${file}:6:3: no-pull-request-target`,
+      `${file}:11:3: top-level-permissions`, // contents: write
+      `${file}:12:3: no-id-token-on-pr`, // id-token: write at the top
+      `${file}:12:3: top-level-permissions`,
+      `${file}:17:18: job-write-permissions-scoped`, // write-all
+      `${file}:17:18: no-id-token-on-pr`, // write-all includes id-token
+      `${file}:19:15: pinned-actions`, // @v4
+      `${file}:20:15: pinned-actions`, // SHA without "# vX.Y.Z"
+      `${file}:25:20: no-event-in-run`,
+      `${file}:27:25: no-event-in-run`, // head_ref in a block scalar
+      `${file}:32:7: no-id-token-on-pr`, // in the sign job
+    ]);
+    expect(findings.find((f) => f.line === 25)?.message).toContain('${{ github.event.pull_request.title }}');
+    expect(findings.find((f) => f.line === 20)?.message).toContain('# vX.Y.Z');
+    // ./actions/validate, the pinned upload-artifact and ${{ github.sha }} in run are fine.
+    expect(findings.filter((f) => [21, 24, 28].includes(f.line))).toEqual([]);
+  });
+
+  it('the inline sample is clean', () => {
+    expect(check(workflow())).toEqual([]);
+  });
+
+  it('top-level-permissions', () => {
+    const missing = workflow({ permissions: '' });
+    expect(check(missing)).toEqual(['w.yml:1:1: top-level-permissions']);
+    expect(check(workflow({ permissions: 'permissions: write-all' }))).toContain('w.yml:3:14: top-level-permissions');
+    expect(rules(workflow({ on: 'push', permissions: 'permissions:\n  contents: read\n  packages: write' }))).toEqual(['top-level-permissions']);
+    for (const ok of ['permissions: {}', 'permissions: read-all', 'permissions:\n  contents: read\n  actions: none']) {
+      expect(check(workflow({ permissions: ok }))).toEqual([]);
+    }
+  });
+
+  it('no-pull-request-target, whichever way the triggers are written', () => {
+    expect(check(workflow({ on: 'pull_request_target' }))).toEqual(['w.yml:2:5: no-pull-request-target']);
+    expect(rules(workflow({ on: '[push, pull_request_target]' }))).toEqual(['no-pull-request-target']);
+    expect(rules(workflow({ on: '\n  pull_request_target:\n    types: [opened]' }))).toEqual(['no-pull-request-target']);
+    expect(check(workflow({ on: '[push, pull_request]' }))).toEqual([]);
+  });
+
+  it('no-id-token-on-pr, at the top and in a job', () => {
+    const inJob = workflow({ job: '    permissions:\n      contents: read\n      id-token: write\n' });
+    expect(check(inJob)).toEqual(['w.yml:10:7: no-id-token-on-pr']);
+    expect(check(workflow({ on: '[pull_request]', job: '    permissions: write-all\n' }))).toEqual([
+      'w.yml:7:18: job-write-permissions-scoped',
+      'w.yml:7:18: no-id-token-on-pr',
+    ]);
+    // The same job on a push to main (the signing workflow) is fine.
+    expect(check(inJob.replace('on: \n  pull_request:\n    branches: [main]', 'on:\n  push:\n    branches: [main]'))).toEqual([]);
+  });
+
+  it('pinned-actions: steps and reusable workflows', () => {
+    const steps = (uses: string): string => workflow({ steps: `      - uses: ${uses}` });
+    expect(check(steps('actions/checkout@v7'))).toEqual(['w.yml:9:15: pinned-actions']);
+    expect(check(steps('actions/checkout@main'))).toEqual(['w.yml:9:15: pinned-actions']);
+    expect(check(steps(`actions/checkout@${SHA.slice(0, 12)} # v7.0.1`))).toEqual(['w.yml:9:15: pinned-actions']);
+    expect(check(steps(`actions/checkout@${SHA}`))).toEqual(['w.yml:9:15: pinned-actions']); // no "# vX.Y.Z"
+    expect(check(steps(`actions/checkout@${SHA} # v7.0.1`))).toEqual([]);
+    expect(check(steps(`github/codeql-action/init@${SHA} # v4.31.2`))).toEqual([]);
+    expect(check(steps('./actions/validate'))).toEqual([]);
+    expect(check(steps('docker://alpine:3.22'))).toEqual([]);
+    const reusable = (ref: string): string => `name: R\non: push\npermissions: {}\njobs:\n  call:\n    uses: ${ref}\n`;
+    expect(check(reusable('octo/pipelines/.github/workflows/build.yml@v1'))).toEqual(['w.yml:6:11: pinned-actions']);
+    expect(check(reusable(`octo/pipelines/.github/workflows/build.yml@${SHA} # v1.2.0`))).toEqual([]);
+    expect(check(reusable('./.github/workflows/build.yml'))).toEqual([]);
+  });
+
+  it('no-event-in-run: inline, block and quoted scripts', () => {
+    const run = (script: string): string => workflow({ steps: `      - run: ${script}` });
+    expect(check(run('echo "${{ github.event.issue.title }}"'))).toEqual(['w.yml:9:20: no-event-in-run']);
+    expect(check(run('echo ${{github.head_ref}}'))).toEqual(['w.yml:9:19: no-event-in-run']);
+    expect(check(run('cat ${{ github.event_path }}'))).toEqual(['w.yml:9:18: no-event-in-run']);
+    expect(check(run("echo ${{ github['head_ref'] }}"))).toEqual(['w.yml:9:19: no-event-in-run']);
+    expect(check(run('|\n          set -e\n          git log "${{ github.event.pull_request.head.ref }}"\n          echo "${{ github.head_ref }}"'))).toEqual([
+      'w.yml:11:20: no-event-in-run',
+      'w.yml:12:17: no-event-in-run',
+    ]);
+    // Through env: and "$VAR" is the fix; other contexts are not attacker text.
+    const fixed = workflow({ steps: '      - env:\n          TITLE: ${{ github.event.issue.title }}\n        run: echo "$TITLE" ${{ github.sha }} ${{ matrix.os }}' });
+    expect(check(fixed)).toEqual([]);
+  });
+
+  it('job-write-permissions-scoped: a job lists the scopes it writes', () => {
+    expect(check(workflow({ on: 'push', job: '    permissions: write-all\n' }))).toEqual(['w.yml:7:18: job-write-permissions-scoped']);
+    expect(check(workflow({ on: 'push', job: '    permissions:\n      contents: read\n      pull-requests: write\n' }))).toEqual([]);
+  });
+
+  it('a file that is not YAML is reported, not thrown', () => {
+    expect(rules('on: [push\njobs: {')).toContain('yaml-syntax');
+    expect(rules('- just\n- a list\n')).toEqual(['yaml-syntax']);
+  });
+});
