@@ -12,7 +12,7 @@ const rules = (text: string): string[] => checkWorkflowPolicy(text, 'w.yml').map
 /** A clean workflow with one job; parts are swapped in by the tests. */
 function workflow(parts: { on?: string; permissions?: string; job?: string; steps?: string } = {}): string {
   return `name: Sample
-on: ${parts.on ?? '\n  pull_request:\n    branches: [main]'}
+on: ${parts.on ?? '{ pull_request: { branches: [main] } }'}
 ${parts.permissions ?? 'permissions:\n  contents: read'}
 jobs:
   test:
@@ -81,11 +81,11 @@ describe('workflow policy', () => {
     const inJob = workflow({ job: '    permissions:\n      contents: read\n      id-token: write\n' });
     expect(check(inJob)).toEqual(['w.yml:10:7: no-id-token-on-pr']);
     expect(check(workflow({ on: '[pull_request]', job: '    permissions: write-all\n' }))).toEqual([
-      'w.yml:7:18: job-write-permissions-scoped',
-      'w.yml:7:18: no-id-token-on-pr',
+      'w.yml:8:18: job-write-permissions-scoped',
+      'w.yml:8:18: no-id-token-on-pr',
     ]);
     // The same job on a push to main (the signing workflow) is fine.
-    expect(check(inJob.replace('on: \n  pull_request:\n    branches: [main]', 'on:\n  push:\n    branches: [main]'))).toEqual([]);
+    expect(check(workflow({ on: '{ push: { branches: [main] } }', job: '    permissions:\n      contents: read\n      id-token: write\n' }))).toEqual([]);
   });
 
   it('pinned-actions: steps and reusable workflows', () => {
@@ -120,7 +120,7 @@ describe('workflow policy', () => {
   });
 
   it('job-write-permissions-scoped: a job lists the scopes it writes', () => {
-    expect(check(workflow({ on: 'push', job: '    permissions: write-all\n' }))).toEqual(['w.yml:7:18: job-write-permissions-scoped']);
+    expect(check(workflow({ on: 'push', job: '    permissions: write-all\n' }))).toEqual(['w.yml:8:18: job-write-permissions-scoped']);
     expect(check(workflow({ on: 'push', job: '    permissions:\n      contents: read\n      pull-requests: write\n' }))).toEqual([]);
   });
 

@@ -1,0 +1,70 @@
+/** Brickyard plan action: the affected (recipe, system partition) pairs as matrices, and their rendered diffs. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import * as core from '@actions/core';
+import { Change } from '../../../pipeline/src/plan/change.ts';
+import { hostedPairs, toMatrices } from '../../../pipeline/src/plan/plan.ts';
+import { escapeHtml } from '../../../pipeline/src/pr/annotate.ts';
+import { planReport } from '../../../pipeline/src/pr/report.ts';
+
+export interface Inputs {
+  root: string;
+  base: string;
+  head: string;
+  maxJobs: number;
+  report: string;
+  workspace: string;
+}
+
+export async function run(inputs: Inputs): Promise<void> {
+  try {
+    if (!inputs.base) throw new Error('input base is required (the pull request base commit)');
+    if (!Number.isInteger(inputs.maxJobs) || inputs.maxJobs < 1 || inputs.maxJobs > 256) throw new Error(`max-jobs must be 1 to 256, got ${inputs.maxJobs}`);
+    const root = resolve(inputs.workspace, inputs.root);
+    using change = new Change(root, { base: inputs.base, head: inputs.head || 'HEAD' });
+    const plan = change.plan();
+    const matrices = toMatrices(plan.pairs, inputs.maxJobs);
+    const hosted = toMatrices(hostedPairs(plan.pairs), 256)[0] ?? { include: [] };
+    const diffs = change.diffs(plan);
+
+    const reportPath = resolve(inputs.workspace, inputs.report);
+    mkdirSync(dirname(reportPath), { recursive: true });
+    writeFileSync(reportPath, JSON.stringify(planReport(plan, matrices.length, diffs), null, 2) + '\n');
+
+    core.setOutput('matrix', JSON.stringify(matrices[0] ?? { include: [] }));
+    core.setOutput('batches', JSON.stringify(matrices));
+    core.setOutput('batch-count', String(matrices.length));
+    core.setOutput('affected-count', String(plan.pairs.length));
+    core.setOutput('has-pairs', plan.pairs.length > 0 ? 'true' : 'false');
+    core.setOutput('local-matrix', JSON.stringify(hosted));
+    core.setOutput('report', reportPath);
+
+    const summary = core.summary
+      .addHeading('Brickyard plan', 2)
+      .addRaw(`<p>${plan.changed.length} file(s) changed; ${plan.pairs.length} pair(s) affected in ${matrices.length} batch(es); ${plan.skipped.length} skipped.</p>`, true);
+    if (plan.pairs.length > 0) {
+      summary.addTable([
+        [
+          { data: 'recipe', header: true },
+          { data: 'system/partition', header: true },
+          { data: 'runner', header: true },
+          { data: 'because', header: true },
+        ],
+        ...plan.pairs.map((p) => [escapeHtml(p.recipe), escapeHtml(`${p.system}/${p.partition}`), escapeHtml(p.runner.join(', ')), escapeHtml(p.because.join('; '))]),
+      ]);
+    }
+    if (plan.skipped.length > 0) {
+      summary.addHeading('Skipped', 3).addTable([
+        [
+          { data: 'recipe', header: true },
+          { data: 'system/partition', header: true },
+          { data: 'why not', header: true },
+        ],
+        ...plan.skipped.map((p) => [escapeHtml(p.recipe), escapeHtml(`${p.system}/${p.partition}`), escapeHtml(p.reasons.join('; '))]),
+      ]);
+    }
+    await summary.write();
+  } catch (e) {
+    core.setFailed(`brickyard plan: ${(e as Error).message}`);
+  }
+}
