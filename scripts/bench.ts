@@ -8,6 +8,9 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { Change } from '../pipeline/src/plan/change.ts';
+import { toMatrices } from '../pipeline/src/plan/plan.ts';
 import { Workspace } from '../pipeline/src/workspace.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -83,6 +86,27 @@ function main(): void {
     results['synthetic: check every pair (s)'] = round(check);
     results['synthetic: render every fitting pair, 4 formats (s)'] = round(render);
     results['synthetic: render per pair (ms)'] = round((render * 1000) / Math.max(1, fitting.length));
+
+    // Planning after a change to a block every recipe uses (gcc), in a real git repository.
+    const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@example.org', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@example.org' };
+    const git = (...args: string[]): void => void execFileSync('git', args, { cwd: root, env, stdio: 'ignore' });
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'synthetic');
+    const block = join(root, 'catalog', 'blocks', 'gcc', 'block.yaml');
+    writeFileSync(block, readFileSync(block, 'utf8') + '# tuned\n');
+    git('commit', '-qam', 'change gcc');
+    const [planned, plan] = time(() => {
+      using change = new Change(root, { base: 'HEAD~1', head: 'HEAD' });
+      return change.plan();
+    });
+    results['synthetic: plan after a change to gcc, head from git (s)'] = round(plan);
+    results['synthetic: plan: affected pairs / matrix batches'] = `${planned.pairs.length} / ${toMatrices(planned.pairs).length}`;
+    const [, planTree] = time(() => {
+      using change = new Change(root, { base: 'HEAD~1' });
+      return change.plan();
+    });
+    results['synthetic: plan, head = working tree (s)'] = round(planTree);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

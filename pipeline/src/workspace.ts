@@ -69,7 +69,7 @@ export class Workspace {
     return { diagnostics, ...countBySeverity(diagnostics), fits };
   }
 
-  /** A recipe that fits no partition at all is a finding on the recipe itself. */
+  /** A recipe that fits no partition at all would never be built: an error on the recipe itself. */
   private fitsNowhere(fits: readonly Fit[]): Diagnostic[] {
     const out: Diagnostic[] = [];
     if (this.catalog.systems.size === 0) return out;
@@ -77,7 +77,7 @@ export class Workspace {
       const mine = fits.filter((f) => f.recipe === r.key);
       if (mine.length > 0 && mine.every((f) => !f.fits)) {
         const sample = mine.slice(0, 3).map((f) => `${f.system}/${f.partition}: ${f.reasons[0]}`);
-        out.push(r.entry.file.diagnostic(['requires'], 'warning', 'fits-nowhere', `fits no system partition (${sample.join('; ')}${mine.length > 3 ? '; …' : ''})`));
+        out.push(r.entry.file.diagnostic(['requires'], 'error', 'fits-nowhere', `fits no system partition (${sample.join('; ')}${mine.length > 3 ? '; …' : ''})`));
       }
     }
     return out;

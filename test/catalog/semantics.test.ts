@@ -83,4 +83,11 @@ describe('semantic checks', () => {
       'error: block ompi does not provide mpi-abi:mpich, which strategy hybrid-pmix promises [mpi-abi]',
     ]);
   });
+
+  it('a recipe that fits no system partition is an error naming why', () => {
+    const out = findings({ 'catalog/recipes/demo/1.0/recipe.yaml': RECIPE.replace('architectures: [x86_64]', 'architectures: [aarch64]') });
+    expect(out).toEqual([
+      'catalog/recipes/demo/1.0/recipe.yaml:13:3: error: fits no system partition (box/cpu: needs aarch64; box/cpu is x86_64 (Test CPU)) [fits-nowhere]',
+    ]);
+  });
 });

@@ -134,6 +134,15 @@ describe('plan', () => {
     expect(change.plan().pairs.map((p) => p.recipe)).toEqual(['solo@0.1', 'solo@0.1']);
   });
 
+  it('plans a head that is not checked out from git itself', () => {
+    const root = repo();
+    commit(root, { 'catalog/recipes/solo/0.1/files/a.txt': 'a\n' });
+    commit(root, { 'README.md': 'later\n' });
+    using change = new Change(root, { base: 'HEAD~2', head: 'HEAD~1' });
+    expect(change.head.root).not.toBe(root);
+    expect(change.plan().pairs.map((p) => `${p.recipe} ${p.system}`)).toEqual(['solo@0.1 box', 'solo@0.1 cray']);
+  });
+
   it('splits matrices at the job limit and picks the hosted pairs', () => {
     const root = repo();
     commit(root, { 'catalog/blocks/cc/block.yaml': MINI['catalog/blocks/cc/block.yaml']! + '# note\n' });

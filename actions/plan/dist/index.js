@@ -38374,6 +38374,10 @@ function git(root, args) {
 function resolveCommit(root, ref) {
   return git(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).trim();
 }
+function isCheckedOutClean(root, commit, paths = ["catalog", "systems"]) {
+  if (resolveCommit(root, "HEAD") !== commit) return false;
+  return git(root, ["status", "--porcelain", "--untracked-files=all", "--", ...paths]).trim() === "";
+}
 function mergeBase(root, a, b) {
   return git(root, ["merge-base", a, b]).trim();
 }
@@ -41549,7 +41553,7 @@ var Workspace = class _Workspace {
     ]);
     return { diagnostics, ...countBySeverity(diagnostics), fits };
   }
-  /** A recipe that fits no partition at all is a finding on the recipe itself. */
+  /** A recipe that fits no partition at all would never be built: an error on the recipe itself. */
   fitsNowhere(fits) {
     const out = [];
     if (this.catalog.systems.size === 0) return out;
@@ -41557,7 +41561,7 @@ var Workspace = class _Workspace {
       const mine = fits.filter((f) => f.recipe === r.key);
       if (mine.length > 0 && mine.every((f) => !f.fits)) {
         const sample = mine.slice(0, 3).map((f) => `${f.system}/${f.partition}: ${f.reasons[0]}`);
-        out.push(r.entry.file.diagnostic(["requires"], "warning", "fits-nowhere", `fits no system partition (${sample.join("; ")}${mine.length > 3 ? "; \u2026" : ""})`));
+        out.push(r.entry.file.diagnostic(["requires"], "error", "fits-nowhere", `fits no system partition (${sample.join("; ")}${mine.length > 3 ? "; \u2026" : ""})`));
       }
     }
     return out;
@@ -42366,9 +42370,13 @@ var Change = class {
       this.baseCommit = mergeBase(root, resolveCommit(root, opts.base), headCommit);
       this.headLabel = headCommit;
       this.changed = changedFiles(root, this.baseCommit, headCommit);
-      const tree = checkoutTree(root, headCommit);
-      this.cleanups.push(tree.cleanup);
-      this.head = Workspace.open(tree.dir);
+      if (isCheckedOutClean(root, headCommit)) {
+        this.head = Workspace.open(root);
+      } else {
+        const tree = checkoutTree(root, headCommit);
+        this.cleanups.push(tree.cleanup);
+        this.head = Workspace.open(tree.dir);
+      }
     }
   }
   base() {

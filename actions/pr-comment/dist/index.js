@@ -24644,6 +24644,7 @@ function whatToDo(v) {
   const advice = [];
   if (rules.has("revision-not-bumped")) advice.push("A released version renders differently: run `npx brickyard bump --base origin/main` and commit, or put the change in a new version.");
   if (rules.has("version-deleted")) advice.push("Deprecate a released version in one pull request (`deprecated: {reason: \u2026}`) before deleting it in a later one.");
+  if (rules.has("fits-nowhere")) advice.push("A recipe fits no system partition: compare its `requires` with `npx brickyard check <recipe>`, which says why each partition is refused.");
   if (rules.has("yaml-syntax") || rules.has("schema")) advice.push("Fix the YAML at the lines shown; editors that read the `yaml-language-server` line validate as you type.");
   if (rules.size > 0) advice.push("Run `npx brickyard validate --base origin/main` locally to see the same findings.");
   return advice;

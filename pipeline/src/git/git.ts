@@ -27,6 +27,12 @@ export function resolveCommit(root: string, ref: string): string {
   return git(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).trim();
 }
 
+/** True when `commit` is checked out and the catalogue and system templates have no local changes. */
+export function isCheckedOutClean(root: string, commit: string, paths: string[] = ['catalog', 'systems']): boolean {
+  if (resolveCommit(root, 'HEAD') !== commit) return false;
+  return git(root, ['status', '--porcelain', '--untracked-files=all', '--', ...paths]).trim() === '';
+}
+
 export function mergeBase(root: string, a: string, b: string): string {
   return git(root, ['merge-base', a, b]).trim();
 }

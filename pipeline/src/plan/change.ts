@@ -2,7 +2,7 @@
  * A change to review: the catalogue at head (a commit, or the working tree) against its base.
  * The base's catalogue is only unpacked when a check needs it (versioning, diffs).
  */
-import { checkoutTree, changedFiles, changedInWorkingTree, mergeBase, resolveCommit, type ChangedFile } from '../git/git.ts';
+import { checkoutTree, changedFiles, changedInWorkingTree, isCheckedOutClean, mergeBase, resolveCommit, type ChangedFile } from '../git/git.ts';
 import { Workspace } from '../workspace.ts';
 import { diffPairs, type PairDiff } from './diff.ts';
 import { fileAt, planChanges, type Plan } from './plan.ts';
@@ -35,9 +35,13 @@ export class Change implements Disposable {
       this.baseCommit = mergeBase(root, resolveCommit(root, opts.base), headCommit);
       this.headLabel = headCommit;
       this.changed = changedFiles(root, this.baseCommit, headCommit);
-      const tree = checkoutTree(root, headCommit);
-      this.cleanups.push(tree.cleanup);
-      this.head = Workspace.open(tree.dir);
+      if (isCheckedOutClean(root, headCommit)) {
+        this.head = Workspace.open(root); // the usual CI case: the checkout is the head
+      } else {
+        const tree = checkoutTree(root, headCommit);
+        this.cleanups.push(tree.cleanup);
+        this.head = Workspace.open(tree.dir);
+      }
     }
   }
 
