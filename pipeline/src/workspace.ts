@@ -9,6 +9,7 @@ import { checkSemantics } from './catalog/semantics.ts';
 import { checkFit, type Fit } from './check/fit.ts';
 import { lintCatalog } from './lint/rules.ts';
 import type { PartitionDoc, SystemDoc } from './model/types.ts';
+import { ComposeError, compose } from './render/compose.ts';
 import { renderPair, type Rendered } from './render/index.ts';
 import { countBySeverity, sortDiagnostics, type Diagnostic } from './util/diagnostics.ts';
 import { BrickyardError } from './util/errors.ts';
@@ -65,6 +66,7 @@ export class Workspace {
       ...checkSemantics(this.catalog, this.recipes),
       ...lintCatalog(this.catalog, this.recipes, fits),
       ...this.fitsNowhere(fits),
+      ...this.compositions(fits),
     ]);
     return { diagnostics, ...countBySeverity(diagnostics), fits };
   }
@@ -78,6 +80,43 @@ export class Workspace {
       if (mine.length > 0 && mine.every((f) => !f.fits)) {
         const sample = mine.slice(0, 3).map((f) => `${f.system}/${f.partition}: ${f.reasons[0]}`);
         out.push(r.entry.file.diagnostic(['requires'], 'error', 'fits-nowhere', `fits no system partition (${sample.join('; ')}${mine.length > 3 ? '; …' : ''})`));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Compose every fitting pair once per distinct composition (recipe, slot fillers, base,
+   * architecture), so problems that only show on some systems (a block with no packages for
+   * the base's package manager, a slot filler that conflicts with a block) are findings too.
+   */
+  private compositions(fits: readonly Fit[]): Diagnostic[] {
+    const out: Diagnostic[] = [];
+    const seen = new Map<string, string[] | null>();
+    for (const fit of fits) {
+      if (!fit.fits) continue;
+      const r = this.recipes.get(fit.recipe)!;
+      const system = this.catalog.systems.get(fit.system)!;
+      const partition = system.doc.partitions.find((p) => p.id === fit.partition)!;
+      const key = JSON.stringify([
+        fit.recipe,
+        fit.strategy?.block,
+        fit.strategy?.with,
+        partition.gpu?.toolkit,
+        partition.cpu.arch,
+        system.doc.bases?.[r.doc.base] ?? null,
+      ]);
+      if (!seen.has(key)) {
+        try {
+          compose(this.catalog, r, system, partition, fit.strategy);
+          seen.set(key, null);
+        } catch (e) {
+          if (!(e instanceof ComposeError)) throw e;
+          seen.set(key, e.problems);
+          for (const problem of e.problems) {
+            out.push(r.entry.file.diagnostic(['blocks'], 'error', 'compose', `on ${fit.system}/${fit.partition}: ${problem}`));
+          }
+        }
       }
     }
     return out;

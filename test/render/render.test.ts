@@ -89,4 +89,15 @@ describe('render', () => {
     const bases = MINI['catalog/bases.yaml']!.replace('packageManager: apt', 'packageManager: zypper');
     expect(() => renderDemo({ 'catalog/bases.yaml': bases })).toThrow(/block:cc: has no zypper packages for base debian-12/);
   });
+
+  it('splits binds before filling in {project}, and gives CPU-only recipes no GPU settings', () => {
+    const box = MINI['systems/box.yaml']!
+      .replace('expectLibrary: Open MPI}', 'expectLibrary: Open MPI, binds: ["/scratch/{project}", "/opt/site:/site"]}')
+      .replace('    runtime: {type: podman', '    gpu: {vendor: nvidia, model: A100, count: 4, arch: sm_80, driver: {cuda: "12.4"}, toolkit: {block: cc}, runtimeFlags: ["--gpus=all"], visibilityEnv: CUDA_VISIBLE_DEVICES, env: {NCCL_DEBUG: WARN}, selectWrapper: "export CUDA_VISIBLE_DEVICES=$SLURM_LOCALID"}\n    runtime: {type: podman');
+    const job = renderDemo({ 'systems/box.yaml': box }).files.jobscript;
+    expect(job).toContain('-v "/scratch/${PROJECT:?set PROJECT to your project id}:/scratch/${PROJECT:?set PROJECT to your project id}" -v "/opt/site:/site"');
+    expect(job).not.toContain('--gpus=all');
+    expect(job).not.toContain('NCCL_DEBUG');
+    expect(job).not.toContain('GPU_SELECT');
+  });
 });

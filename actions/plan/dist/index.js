@@ -39418,7 +39418,7 @@ var system_schema_default = {
             },
             targetFlags: {
               type: "string",
-              description: "C/C++/Fortran flags that target this CPU (exported as BRICKYARD_TARGET_CFLAGS)."
+              description: "C/C++/Fortran flags that target this CPU; blocks and recipes use them as {{ target.cflags }}."
             }
           },
           required: [
@@ -40714,7 +40714,7 @@ function checkFit(cat, r, system, part) {
     if (!gpu) {
       reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
     } else if (vendor !== "any" && gpu.vendor !== vendor) {
-      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${VENDOR[gpu.vendor]} ${gpu.model}`);
+      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
     } else {
       const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
       const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
@@ -40753,7 +40753,7 @@ function checkFit(cat, r, system, part) {
     }
     if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
       reasons.push(
-        `block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? `${VENDOR[gpu.vendor]} ${gpu.model}` : "none"}`
+        `block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`
       );
     }
   }
@@ -40767,6 +40767,9 @@ function checkFit(cat, r, system, part) {
     reasons: [...new Set(reasons)],
     strategy: reasons.length === 0 ? strategy : void 0
   };
+}
+function gpuName(gpu) {
+  return gpu.model.toLowerCase().startsWith(VENDOR[gpu.vendor].toLowerCase()) ? gpu.model : `${VENDOR[gpu.vendor]} ${gpu.model}`;
 }
 function blockFitsArch(cat, name, arch2) {
   const archs = cat.blocks.get(name)?.doc.architectures;
@@ -40903,6 +40906,204 @@ function parseSize(s) {
   if (!m) return Number.NaN;
   const unit = { MiB: 2 ** 20, GiB: 2 ** 30, MB: 1e6, GB: 1e9 }[m[2]];
   return Number(m[1]) * unit;
+}
+
+// pipeline/src/render/compose.ts
+import { readdirSync as readdirSync2, statSync as statSync2 } from "node:fs";
+import { join as join4, posix, relative as relative2, sep as sep2 } from "node:path";
+function targetOf(part) {
+  return { arch: part.cpu.arch, cflags: part.cpu.targetFlags, gpuArch: part.gpu?.arch ?? "" };
+}
+function compose(cat, recipe, systemEntry, partition, strategy) {
+  const system = systemEntry.doc;
+  const where = `${recipe.key} on ${system.id}/${partition.id}`;
+  const problems = [];
+  const target = targetOf(partition);
+  const base = resolveBase(cat, system, recipe.doc.base, target.arch);
+  if ("error" in base) throw renderError(where, [base.error]);
+  const blocks = [];
+  for (const { item } of recipe.blocks) {
+    let name = item.use;
+    let slot;
+    let given = { ...item.with };
+    if (item.use === "@mpi") {
+      if (!strategy) {
+        problems.push(`the @mpi slot needs an MPI strategy, and ${system.id}/${partition.id} has none that fits`);
+        continue;
+      }
+      slot = "@mpi";
+      name = strategy.block;
+      given = { ...given, ...strategy.with };
+    } else if (item.use === "@gpu") {
+      if (!partition.gpu) {
+        problems.push(`the @gpu slot needs a GPU partition; ${system.id}/${partition.id} has no GPU`);
+        continue;
+      }
+      slot = "@gpu";
+      name = partition.gpu.toolkit.block;
+      given = { ...given, ...partition.gpu.toolkit.with };
+    }
+    const entry = cat.blocks.get(name);
+    if (!entry) {
+      problems.push(`block ${name}${slot ? ` (filling ${slot})` : ""} is not in the catalogue`);
+      continue;
+    }
+    const { values, problems: pp } = resolveParams(entry.doc, given);
+    problems.push(...pp.map((p) => `${p.message}${slot ? ` (set by systems/${system.id}.yaml for ${slot})` : ""}`));
+    blocks.push({ name, slot, params: values, entry });
+  }
+  const provided = [...base.provides];
+  for (const b of blocks) {
+    for (const need of b.entry.doc.requires ?? []) {
+      if (!satisfies(provided, need)) problems.push(`block ${b.name} requires ${need}, which neither the base nor an earlier block provides`);
+    }
+    for (const c of b.entry.doc.conflicts ?? []) {
+      const other = blocks.find((o) => o !== b && satisfies(o.entry.doc.provides, c));
+      if (other) problems.push(`block ${b.name} conflicts with ${c}, which block ${other.name} provides`);
+    }
+    provided.push(...b.entry.doc.provides);
+  }
+  const steps = [];
+  const sources = [];
+  const context = /* @__PURE__ */ new Map();
+  const targetValues = [
+    ["target.arch", target.arch],
+    ["target.cflags", target.cflags],
+    ["target.gpuArch", target.gpuArch]
+  ];
+  const emit = (raw, origin2, dir, contextPrefix, values, params, lookupSource) => {
+    if (raw.when && !whenHolds(raw.when, params)) return;
+    const { when: _when, ...rest } = raw;
+    let p;
+    try {
+      p = expandDeep(rest, values);
+    } catch (e) {
+      if (e instanceof UnknownPlaceholderError) {
+        problems.push(`${origin2}: ${e.message}`);
+        return;
+      }
+      throw e;
+    }
+    const push = (op) => {
+      steps.push({ op, origin: origin2, comment: p.comment });
+    };
+    if (p.run !== void 0) push({ kind: "run", script: p.run.replace(/\s+$/, "") });
+    else if (p.packages) {
+      const list = p.packages[base.packageManager];
+      if (!list) problems.push(`${origin2}: has no ${base.packageManager} packages for base ${base.name}`);
+      else push({ kind: "packages", manager: base.packageManager, packages: list });
+    } else if (p.fetch) {
+      const src = lookupSource(p.fetch.source);
+      if (!src) {
+        problems.push(`${origin2}: fetch names source "${p.fetch.source}", which it does not declare for these parameters`);
+        return;
+      }
+      const filename = src.filename ?? posix.basename(new URL(src.url).pathname);
+      const resolved = {
+        name: src.name,
+        url: src.url,
+        sha256: src.sha256,
+        contextPath: `sources/${src.sha256.slice(0, 12)}-${filename}`,
+        origin: origin2
+      };
+      if (!sources.some((s) => s.contextPath === resolved.contextPath)) sources.push(resolved);
+      push({ kind: "fetch", source: resolved, dest: p.fetch.dest });
+    } else if (p.copy) {
+      const abs = join4(dir, p.copy.src);
+      const files = listFiles(abs);
+      if (files.length === 0) {
+        problems.push(`${origin2}: copy source ${p.copy.src} does not exist beside its file`);
+        return;
+      }
+      for (const f of files) {
+        const path = `${contextPrefix}/${relative2(dir, f).split(sep2).join("/")}`;
+        context.set(path, { path, abs: f });
+      }
+      push({ kind: "copy", src: `${contextPrefix}/${p.copy.src.replace(/\/+$/, "")}`, dest: p.copy.dest, mode: p.copy.mode });
+    } else if (p.env) push({ kind: "env", vars: stringify(p.env) });
+    else if (p.label) push({ kind: "label", labels: stringify(p.label) });
+    else if (p.user !== void 0) push({ kind: "user", name: p.user });
+    else if (p.workdir !== void 0) push({ kind: "workdir", path: p.workdir });
+    else if (p.entrypoint) push({ kind: "entrypoint", argv: p.entrypoint });
+  };
+  for (const b of blocks) {
+    const values = new Map(targetValues);
+    for (const [k, v] of Object.entries(b.params)) values.set(k, String(v));
+    const lookup = (name) => {
+      const src = (b.entry.doc.sources ?? []).find((s) => s.name === name && (s.version === void 0 || s.version === String(b.params["version"])));
+      return src && expandDeep(src, values);
+    };
+    for (const step of b.entry.doc.steps) emit(step, `block:${b.name}`, b.entry.dir, `blocks/${b.name}`, values, b.params, lookup);
+  }
+  const recipeValues = new Map(targetValues);
+  const recipeSources = recipe.sources.map((s) => s.item);
+  for (const { item, dir, origin: origin2 } of recipe.steps) {
+    const [, key] = origin2.split(":");
+    const [name, version] = key.split("@");
+    emit(item, origin2, dir, `recipes/${name}/${version}`, recipeValues, {}, (n) => recipeSources.find((s) => s.name === n));
+  }
+  const origin = `recipe:${recipe.key}`;
+  const doc = recipe.doc;
+  if (doc.environment) steps.push({ op: { kind: "env", vars: stringify(doc.environment) }, origin, comment: "recipe environment" });
+  const labels = {
+    "org.opencontainers.image.title": doc.name,
+    "org.opencontainers.image.version": doc.version,
+    "org.opencontainers.image.description": doc.summary,
+    ...doc.license ? { "org.opencontainers.image.licenses": doc.license } : {},
+    ...doc.homepage ? { "org.opencontainers.image.url": doc.homepage } : {},
+    "dev.brickyard.recipe": recipe.key,
+    "dev.brickyard.revision": String(doc.revision),
+    "dev.brickyard.system": `${system.id}/${partition.id}`,
+    "dev.brickyard.base": base.reference,
+    ...strategy ? { "dev.brickyard.mpi-strategy": strategy.id } : {},
+    ...stringify(doc.labels ?? {})
+  };
+  steps.push({ op: { kind: "label", labels }, origin, comment: "image metadata" });
+  if (doc.entrypoint) steps.push({ op: { kind: "entrypoint", argv: doc.entrypoint }, origin, comment: void 0 });
+  if (problems.length > 0) throw renderError(where, problems);
+  return {
+    recipe,
+    system,
+    systemFile: systemEntry.file,
+    partition,
+    strategy,
+    base,
+    target,
+    blocks,
+    steps,
+    sources,
+    context: [...context.values()].sort((a, b) => a.path < b.path ? -1 : 1)
+  };
+}
+function whenHolds(when, params) {
+  return Object.entries(when).every(([k, v]) => Array.isArray(v) ? v.includes(params[k]) : params[k] === v);
+}
+function stringify(m) {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)]));
+}
+function listFiles(abs) {
+  let st;
+  try {
+    st = statSync2(abs);
+  } catch {
+    return [];
+  }
+  if (st.isFile()) return [abs];
+  if (!st.isDirectory()) return [];
+  return readdirSync2(abs, { withFileTypes: true }).sort((a, b) => a.name < b.name ? -1 : 1).flatMap((d) => listFiles(join4(abs, d.name)));
+}
+var ComposeError = class extends BrickyardError {
+  problems;
+  constructor(where, problems) {
+    super("RENDER_FAILED", `cannot render ${where}:
+  - ${problems.join("\n  - ")}`, {
+      hint: "run `brickyard validate` for the findings at file:line"
+    });
+    this.problems = problems;
+  }
+};
+function renderError(where, problems) {
+  return new ComposeError(where, problems);
 }
 
 // pipeline/src/render/common.ts
@@ -41043,194 +41244,6 @@ function renderApptainer(c) {
   return out.join("\n") + "\n";
 }
 
-// pipeline/src/render/compose.ts
-import { readdirSync as readdirSync2, statSync as statSync2 } from "node:fs";
-import { join as join4, posix, relative as relative2, sep as sep2 } from "node:path";
-function targetOf(part) {
-  return { arch: part.cpu.arch, cflags: part.cpu.targetFlags, gpuArch: part.gpu?.arch ?? "" };
-}
-function compose(cat, recipe, systemEntry, partition, strategy) {
-  const system = systemEntry.doc;
-  const where = `${recipe.key} on ${system.id}/${partition.id}`;
-  const problems = [];
-  const target = targetOf(partition);
-  const base = resolveBase(cat, system, recipe.doc.base, target.arch);
-  if ("error" in base) throw renderError(where, [base.error]);
-  const blocks = [];
-  for (const { item } of recipe.blocks) {
-    let name = item.use;
-    let slot;
-    let given = { ...item.with };
-    if (item.use === "@mpi") {
-      if (!strategy) {
-        problems.push(`the @mpi slot needs an MPI strategy, and ${system.id}/${partition.id} has none that fits`);
-        continue;
-      }
-      slot = "@mpi";
-      name = strategy.block;
-      given = { ...given, ...strategy.with };
-    } else if (item.use === "@gpu") {
-      if (!partition.gpu) {
-        problems.push(`the @gpu slot needs a GPU partition; ${system.id}/${partition.id} has no GPU`);
-        continue;
-      }
-      slot = "@gpu";
-      name = partition.gpu.toolkit.block;
-      given = { ...given, ...partition.gpu.toolkit.with };
-    }
-    const entry = cat.blocks.get(name);
-    if (!entry) {
-      problems.push(`block ${name}${slot ? ` (filling ${slot})` : ""} is not in the catalogue`);
-      continue;
-    }
-    const { values, problems: pp } = resolveParams(entry.doc, given);
-    problems.push(...pp.map((p) => `${p.message}${slot ? ` (set by systems/${system.id}.yaml for ${slot})` : ""}`));
-    blocks.push({ name, slot, params: values, entry });
-  }
-  const provided = [...base.provides];
-  for (const b of blocks) {
-    for (const need of b.entry.doc.requires ?? []) {
-      if (!satisfies(provided, need)) problems.push(`block ${b.name} requires ${need}, which neither the base nor an earlier block provides`);
-    }
-    for (const c of b.entry.doc.conflicts ?? []) {
-      const other = blocks.find((o) => o !== b && satisfies(o.entry.doc.provides, c));
-      if (other) problems.push(`block ${b.name} conflicts with ${c}, which block ${other.name} provides`);
-    }
-    provided.push(...b.entry.doc.provides);
-  }
-  const steps = [];
-  const sources = [];
-  const context = /* @__PURE__ */ new Map();
-  const targetValues = [
-    ["target.arch", target.arch],
-    ["target.cflags", target.cflags],
-    ["target.gpuArch", target.gpuArch]
-  ];
-  const emit = (raw, origin2, dir, contextPrefix, values, params, lookupSource) => {
-    if (raw.when && !whenHolds(raw.when, params)) return;
-    const { when: _when, ...rest } = raw;
-    let p;
-    try {
-      p = expandDeep(rest, values);
-    } catch (e) {
-      if (e instanceof UnknownPlaceholderError) {
-        problems.push(`${origin2}: ${e.message}`);
-        return;
-      }
-      throw e;
-    }
-    const push = (op) => {
-      steps.push({ op, origin: origin2, comment: p.comment });
-    };
-    if (p.run !== void 0) push({ kind: "run", script: p.run.replace(/\s+$/, "") });
-    else if (p.packages) {
-      const list = p.packages[base.packageManager];
-      if (!list) problems.push(`${origin2}: has no ${base.packageManager} packages for base ${base.name}`);
-      else push({ kind: "packages", manager: base.packageManager, packages: list });
-    } else if (p.fetch) {
-      const src = lookupSource(p.fetch.source);
-      if (!src) {
-        problems.push(`${origin2}: fetch names source "${p.fetch.source}", which it does not declare for these parameters`);
-        return;
-      }
-      const filename = src.filename ?? posix.basename(new URL(src.url).pathname);
-      const resolved = {
-        name: src.name,
-        url: src.url,
-        sha256: src.sha256,
-        contextPath: `sources/${src.sha256.slice(0, 12)}-${filename}`,
-        origin: origin2
-      };
-      if (!sources.some((s) => s.contextPath === resolved.contextPath)) sources.push(resolved);
-      push({ kind: "fetch", source: resolved, dest: p.fetch.dest });
-    } else if (p.copy) {
-      const abs = join4(dir, p.copy.src);
-      const files = listFiles(abs);
-      if (files.length === 0) {
-        problems.push(`${origin2}: copy source ${p.copy.src} does not exist beside its file`);
-        return;
-      }
-      for (const f of files) {
-        const path = `${contextPrefix}/${relative2(dir, f).split(sep2).join("/")}`;
-        context.set(path, { path, abs: f });
-      }
-      push({ kind: "copy", src: `${contextPrefix}/${p.copy.src.replace(/\/+$/, "")}`, dest: p.copy.dest, mode: p.copy.mode });
-    } else if (p.env) push({ kind: "env", vars: stringify(p.env) });
-    else if (p.label) push({ kind: "label", labels: stringify(p.label) });
-    else if (p.user !== void 0) push({ kind: "user", name: p.user });
-    else if (p.workdir !== void 0) push({ kind: "workdir", path: p.workdir });
-    else if (p.entrypoint) push({ kind: "entrypoint", argv: p.entrypoint });
-  };
-  for (const b of blocks) {
-    const values = new Map(targetValues);
-    for (const [k, v] of Object.entries(b.params)) values.set(k, String(v));
-    const lookup = (name) => (b.entry.doc.sources ?? []).find((s) => s.name === name && (s.version === void 0 || s.version === String(b.params["version"])));
-    for (const step of b.entry.doc.steps) emit(step, `block:${b.name}`, b.entry.dir, `blocks/${b.name}`, values, b.params, lookup);
-  }
-  const recipeValues = new Map(targetValues);
-  const recipeSources = recipe.sources.map((s) => s.item);
-  for (const { item, dir, origin: origin2 } of recipe.steps) {
-    const [, key] = origin2.split(":");
-    const [name, version] = key.split("@");
-    emit(item, origin2, dir, `recipes/${name}/${version}`, recipeValues, {}, (n) => recipeSources.find((s) => s.name === n));
-  }
-  const origin = `recipe:${recipe.key}`;
-  const doc = recipe.doc;
-  if (doc.environment) steps.push({ op: { kind: "env", vars: stringify(doc.environment) }, origin, comment: "recipe environment" });
-  const labels = {
-    "org.opencontainers.image.title": doc.name,
-    "org.opencontainers.image.version": doc.version,
-    "org.opencontainers.image.description": doc.summary,
-    ...doc.license ? { "org.opencontainers.image.licenses": doc.license } : {},
-    ...doc.homepage ? { "org.opencontainers.image.url": doc.homepage } : {},
-    "dev.brickyard.recipe": recipe.key,
-    "dev.brickyard.revision": String(doc.revision),
-    "dev.brickyard.system": `${system.id}/${partition.id}`,
-    "dev.brickyard.base": base.reference,
-    ...strategy ? { "dev.brickyard.mpi-strategy": strategy.id } : {},
-    ...stringify(doc.labels ?? {})
-  };
-  steps.push({ op: { kind: "label", labels }, origin, comment: "image metadata" });
-  if (doc.entrypoint) steps.push({ op: { kind: "entrypoint", argv: doc.entrypoint }, origin, comment: void 0 });
-  if (problems.length > 0) throw renderError(where, problems);
-  return {
-    recipe,
-    system,
-    systemFile: systemEntry.file,
-    partition,
-    strategy,
-    base,
-    target,
-    blocks,
-    steps,
-    sources,
-    context: [...context.values()].sort((a, b) => a.path < b.path ? -1 : 1)
-  };
-}
-function whenHolds(when, params) {
-  return Object.entries(when).every(([k, v]) => Array.isArray(v) ? v.includes(params[k]) : params[k] === v);
-}
-function stringify(m) {
-  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)]));
-}
-function listFiles(abs) {
-  let st;
-  try {
-    st = statSync2(abs);
-  } catch {
-    return [];
-  }
-  if (st.isFile()) return [abs];
-  if (!st.isDirectory()) return [];
-  return readdirSync2(abs, { withFileTypes: true }).sort((a, b) => a.name < b.name ? -1 : 1).flatMap((d) => listFiles(join4(abs, d.name)));
-}
-function renderError(where, problems) {
-  return new BrickyardError("RENDER_FAILED", `cannot render ${where}:
-  - ${problems.join("\n  - ")}`, {
-    hint: "run `brickyard validate` for the findings at file:line"
-  });
-}
-
 // pipeline/src/render/containerfile.ts
 function renderContainerfile(c) {
   const lines = [...header(c, "Containerfile"), `FROM ${c.base.reference}`];
@@ -41298,7 +41311,8 @@ function renderJobScript(c) {
     lines.push("", "# Modules");
     for (const m of modules) lines.push(m.startsWith("module ") ? m : `module load ${m}`);
   }
-  const jobEnv = { ...part.env, ...c.partition.gpu?.env ?? {}, ...strategy?.env };
+  const gpu = usesGpu(c) ? part.gpu : void 0;
+  const jobEnv = { ...part.env, ...gpu?.env ?? {}, ...strategy?.env };
   if (Object.keys(jobEnv).length > 0) {
     lines.push("", "# Environment of the partition, its GPUs and the MPI strategy");
     for (const [k, v] of Object.entries(jobEnv)) lines.push(`export ${k}=${dq(String(v))}`);
@@ -41307,11 +41321,11 @@ function renderJobScript(c) {
   lines.push("", `IMAGE="\${BRICKYARD_IMAGE:-${image}}"`);
   const entry = c.steps.findLast((s) => s.op.kind === "entrypoint");
   const argv = entry && entry.op.kind === "entrypoint" ? entry.op.argv.map(shQuote).join(" ") + ' "$@"' : '"$@"';
-  const binds = [...strategy?.binds ?? [], ...(part.mounts?.required ?? []).map(runtimePath)];
+  const binds = [...strategy?.binds ?? [], ...part.mounts?.required ?? []].map(bindSpec);
   const containerEnv = { ...strategy?.containerEnv };
-  const container = containerInvocation(c, binds, containerEnv, argv, lines);
+  const container = containerInvocation(c, gpu, binds, containerEnv, argv, lines);
   let wrapper = "";
-  const select = part.gpu?.selectWrapper;
+  const select = gpu?.selectWrapper;
   if (select) {
     lines.push(
       "",
@@ -41356,14 +41370,21 @@ function directives(system, part, job, nodes, perNode) {
   }
   return out;
 }
+function usesGpu(c) {
+  return (c.recipe.doc.requires.gpu?.vendor ?? "none") !== "none";
+}
+function bindSpec(raw) {
+  const i = raw.indexOf(":");
+  const src = runtimePath(i < 0 ? raw : raw.slice(0, i));
+  const dst = i < 0 ? src : runtimePath(raw.slice(i + 1));
+  return { src, dst, spec: i < 0 ? src : `${src}:${dst}` };
+}
 function runtimePath(p) {
   return p.replaceAll("{project}", "${PROJECT:?set PROJECT to your project id}").replaceAll("{user}", "${USER}");
 }
-function containerInvocation(c, binds, env, argv, lines) {
-  const part = c.partition;
-  const rt = part.runtime;
-  const gpu = part.gpu;
-  const flags = [...rt.flags ?? [], ...gpu?.runtimeFlags ?? [], ...c.strategy?.runtimeFlags ?? []];
+function containerInvocation(c, gpu, binds, env, argv, lines) {
+  const rt = c.partition.runtime;
+  const flags = [.../* @__PURE__ */ new Set([...rt.flags ?? [], ...gpu?.runtimeFlags ?? [], ...c.strategy?.runtimeFlags ?? []])];
   const envEntries = Object.entries(env);
   switch (rt.type) {
     case "singularityce":
@@ -41374,32 +41395,32 @@ function containerInvocation(c, binds, env, argv, lines) {
         lines.push("", "# Environment inside the container");
         for (const [k, v] of envEntries) lines.push(`export ${prefix}ENV_${k}=${dq(String(v))}`);
       }
-      const bind = binds.length > 0 ? ` --bind ${dq(binds.join(","))}` : "";
+      const bind = binds.length > 0 ? ` --bind ${dq(binds.map((b) => b.spec).join(","))}` : "";
       return `${rt.command} exec${flags.length ? " " + flags.join(" ") : ""}${bind} "$IMAGE" ${argv}`;
     }
     case "podman":
     case "podman-hpc": {
-      const parts = [rt.command, "run", "--rm", ...flags];
+      const parts = [rt.command, "run", ...flags.includes("--rm") ? [] : ["--rm"], ...flags];
       for (const d of gpu?.devices ?? []) if (!d.includes("*")) parts.push(`--device=${d}`);
-      for (const b of binds) parts.push(`-v ${dq(b.includes(":") ? b : `${b}:${b}`)}`);
+      for (const b of binds) parts.push(`-v ${dq(`${b.src}:${b.dst}`)}`);
       for (const [k, v] of envEntries) parts.push(`-e ${dq(`${k}=${v}`)}`);
       return `${parts.join(" ")} "$IMAGE" ${argv}`;
     }
     case "charliecloud": {
-      const parts = ["ch-run", ...flags];
-      for (const b of binds) parts.push(`-b ${dq(b.includes(":") ? b : `${b}:${b}`)}`);
+      const parts = [rt.command, ...flags];
+      for (const b of binds) parts.push(`-b ${dq(`${b.src}:${b.dst}`)}`);
       for (const [k, v] of envEntries) parts.push(`--set-env=${dq(`${k}=${v}`)}`);
       return `${parts.join(" ")} "$IMAGE" -- ${argv}`;
     }
     case "enroot-pyxis": {
-      const mounts = binds.map((b) => b.includes(":") ? b : `${b}:${b}`).join(",");
+      const mounts = binds.map((b) => `${b.src}:${b.dst}`).join(",");
       for (const [k, v] of envEntries) lines.push(`export ${k}=${dq(String(v))}`);
-      return `--container-image="$IMAGE"${mounts ? ` --container-mounts=${dq(mounts)}` : ""} ${argv}`;
+      return `${flags.length ? flags.join(" ") + " " : ""}--container-image="$IMAGE"${mounts ? ` --container-mounts=${dq(mounts)}` : ""} ${argv}`;
     }
     case "cscs-ce": {
       const toml = [
         'image = "${IMAGE}"',
-        `mounts = [${binds.map((b) => JSON.stringify(b.includes(":") ? b : `${b}:${b}`)).join(", ")}]`,
+        `mounts = [${binds.map((b) => JSON.stringify(`${b.src}:${b.dst}`)).join(", ")}]`,
         ...envEntries.length ? ["", "[env]", ...envEntries.map(([k, v]) => `${k} = ${JSON.stringify(String(v))}`)] : [],
         ...flags.some((f) => f.includes("=")) ? ["", "[annotations]", ...flags.filter((f) => f.includes("=")).map((f) => {
           const [k, ...v] = f.split("=");
@@ -41549,7 +41570,8 @@ var Workspace = class _Workspace {
       ...this.resolveDiagnostics,
       ...checkSemantics(this.catalog, this.recipes),
       ...lintCatalog(this.catalog, this.recipes, fits),
-      ...this.fitsNowhere(fits)
+      ...this.fitsNowhere(fits),
+      ...this.compositions(fits)
     ]);
     return { diagnostics, ...countBySeverity(diagnostics), fits };
   }
@@ -41562,6 +41584,42 @@ var Workspace = class _Workspace {
       if (mine.length > 0 && mine.every((f) => !f.fits)) {
         const sample = mine.slice(0, 3).map((f) => `${f.system}/${f.partition}: ${f.reasons[0]}`);
         out.push(r.entry.file.diagnostic(["requires"], "error", "fits-nowhere", `fits no system partition (${sample.join("; ")}${mine.length > 3 ? "; \u2026" : ""})`));
+      }
+    }
+    return out;
+  }
+  /**
+   * Compose every fitting pair once per distinct composition (recipe, slot fillers, base,
+   * architecture), so problems that only show on some systems (a block with no packages for
+   * the base's package manager, a slot filler that conflicts with a block) are findings too.
+   */
+  compositions(fits) {
+    const out = [];
+    const seen = /* @__PURE__ */ new Map();
+    for (const fit of fits) {
+      if (!fit.fits) continue;
+      const r = this.recipes.get(fit.recipe);
+      const system = this.catalog.systems.get(fit.system);
+      const partition = system.doc.partitions.find((p) => p.id === fit.partition);
+      const key = JSON.stringify([
+        fit.recipe,
+        fit.strategy?.block,
+        fit.strategy?.with,
+        partition.gpu?.toolkit,
+        partition.cpu.arch,
+        system.doc.bases?.[r.doc.base] ?? null
+      ]);
+      if (!seen.has(key)) {
+        try {
+          compose(this.catalog, r, system, partition, fit.strategy);
+          seen.set(key, null);
+        } catch (e) {
+          if (!(e instanceof ComposeError)) throw e;
+          seen.set(key, e.problems);
+          for (const problem of e.problems) {
+            out.push(r.entry.file.diagnostic(["blocks"], "error", "compose", `on ${fit.system}/${fit.partition}: ${problem}`));
+          }
+        }
       }
     }
     return out;

@@ -45,7 +45,7 @@ export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, par
     if (!gpu) {
       reasons.push(`needs ${vendor === 'any' ? 'a' : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
     } else if (vendor !== 'any' && gpu.vendor !== vendor) {
-      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${VENDOR[gpu.vendor]} ${gpu.model}`);
+      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
     } else {
       const floor = gpu.vendor === 'nvidia' ? req.gpu?.minCuda : req.gpu?.minRocm;
       const have = gpu.vendor === 'nvidia' ? gpu.driver.cuda : gpu.driver.rocm;
@@ -87,7 +87,7 @@ export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, par
     }
     if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
       reasons.push(
-        `block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? `${VENDOR[gpu.vendor]} ${gpu.model}` : 'none'}`,
+        `block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : 'none'}`,
       );
     }
   }
@@ -103,6 +103,11 @@ export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, par
     reasons: [...new Set(reasons)],
     strategy: reasons.length === 0 ? strategy : undefined,
   };
+}
+
+/** "NVIDIA A100", without repeating the vendor when the model already names it. */
+function gpuName(gpu: { vendor: 'nvidia' | 'amd'; model: string }): string {
+  return gpu.model.toLowerCase().startsWith(VENDOR[gpu.vendor].toLowerCase()) ? gpu.model : `${VENDOR[gpu.vendor]} ${gpu.model}`;
 }
 
 function blockFitsArch(cat: Catalog, name: string, arch: string): boolean {

@@ -226,8 +226,10 @@ export function compose(
   for (const b of blocks) {
     const values = new Map<string, string>(targetValues);
     for (const [k, v] of Object.entries(b.params)) values.set(k, String(v));
-    const lookup = (name: string): SourceDoc | undefined =>
-      (b.entry.doc.sources ?? []).find((s) => s.name === name && (s.version === undefined || s.version === String(b.params['version'])));
+    const lookup = (name: string): SourceDoc | undefined => {
+      const src = (b.entry.doc.sources ?? []).find((s) => s.name === name && (s.version === undefined || s.version === String(b.params['version'])));
+      return src && expandDeep(src, values);
+    };
     for (const step of b.entry.doc.steps) emit(step, `block:${b.name}`, b.entry.dir, `blocks/${b.name}`, values, b.params, lookup);
   }
   const recipeValues = new Map<string, string>(targetValues);
@@ -295,8 +297,17 @@ function listFiles(abs: string): string[] {
     .flatMap((d) => listFiles(join(abs, d.name)));
 }
 
-function renderError(where: string, problems: string[]): BrickyardError {
-  return new BrickyardError('RENDER_FAILED', `cannot render ${where}:\n  - ${problems.join('\n  - ')}`, {
-    hint: 'run `brickyard validate` for the findings at file:line',
-  });
+/** A composition that cannot be made, with every problem found. */
+export class ComposeError extends BrickyardError {
+  readonly problems: string[];
+  constructor(where: string, problems: string[]) {
+    super('RENDER_FAILED', `cannot render ${where}:\n  - ${problems.join('\n  - ')}`, {
+      hint: 'run `brickyard validate` for the findings at file:line',
+    });
+    this.problems = problems;
+  }
+}
+
+function renderError(where: string, problems: string[]): ComposeError {
+  return new ComposeError(where, problems);
 }

@@ -33,7 +33,9 @@ export function renderJobScript(c: Composition): string {
     for (const m of modules) lines.push(m.startsWith('module ') ? m : `module load ${m}`);
   }
 
-  const jobEnv: StringMap = { ...part.env, ...(c.partition.gpu?.env ?? {}), ...strategy?.env };
+  // GPU settings only for recipes that use the GPU: a CPU-only image on a GPU partition gets none.
+  const gpu = usesGpu(c) ? part.gpu : undefined;
+  const jobEnv: StringMap = { ...part.env, ...(gpu?.env ?? {}), ...strategy?.env };
   if (Object.keys(jobEnv).length > 0) {
     lines.push('', '# Environment of the partition, its GPUs and the MPI strategy');
     for (const [k, v] of Object.entries(jobEnv)) lines.push(`export ${k}=${dq(String(v))}`);
@@ -44,12 +46,12 @@ export function renderJobScript(c: Composition): string {
   const entry = c.steps.findLast((s) => s.op.kind === 'entrypoint');
   const argv = entry && entry.op.kind === 'entrypoint' ? entry.op.argv.map(shQuote).join(' ') + ' "$@"' : '"$@"';
 
-  const binds = [...(strategy?.binds ?? []), ...(part.mounts?.required ?? []).map(runtimePath)];
+  const binds = [...(strategy?.binds ?? []), ...(part.mounts?.required ?? [])].map(bindSpec);
   const containerEnv: StringMap = { ...strategy?.containerEnv };
-  const container = containerInvocation(c, binds, containerEnv, argv, lines);
+  const container = containerInvocation(c, gpu, binds, containerEnv, argv, lines);
 
   let wrapper = '';
-  const select = part.gpu?.selectWrapper;
+  const select = gpu?.selectWrapper;
   if (select) {
     lines.push(
       '',
@@ -107,6 +109,28 @@ function directives(system: SystemDoc, part: PartitionDoc, job: string, nodes: n
   return out;
 }
 
+export function usesGpu(c: Composition): boolean {
+  return (c.recipe.doc.requires.gpu?.vendor ?? 'none') !== 'none';
+}
+
+interface Bind {
+  src: string;
+  dst: string;
+  /** The bind as written: `src` alone or `src:dst`. */
+  spec: string;
+}
+
+/**
+ * A bind from a template: `src` or `src:dst`, split before `{project}` and `{user}` become
+ * shell variables (whose `${VAR:?…}` form contains a colon of its own).
+ */
+function bindSpec(raw: string): Bind {
+  const i = raw.indexOf(':');
+  const src = runtimePath(i < 0 ? raw : raw.slice(0, i));
+  const dst = i < 0 ? src : runtimePath(raw.slice(i + 1));
+  return { src, dst, spec: i < 0 ? src : `${src}:${dst}` };
+}
+
 /** `{project}` and `{user}` in a path become shell variables that must be set at submission. */
 function runtimePath(p: string): string {
   return p.replaceAll('{project}', '${PROJECT:?set PROJECT to your project id}').replaceAll('{user}', '${USER}');
@@ -114,15 +138,14 @@ function runtimePath(p: string): string {
 
 function containerInvocation(
   c: Composition,
-  binds: string[],
+  gpu: PartitionDoc['gpu'],
+  binds: Bind[],
   env: StringMap,
   argv: string,
   lines: string[],
 ): string {
-  const part = c.partition;
-  const rt = part.runtime;
-  const gpu = part.gpu;
-  const flags = [...(rt.flags ?? []), ...(gpu?.runtimeFlags ?? []), ...(c.strategy?.runtimeFlags ?? [])];
+  const rt = c.partition.runtime;
+  const flags = [...new Set([...(rt.flags ?? []), ...(gpu?.runtimeFlags ?? []), ...(c.strategy?.runtimeFlags ?? [])])];
   const envEntries = Object.entries(env);
   switch (rt.type) {
     case 'singularityce':
@@ -133,33 +156,33 @@ function containerInvocation(
         lines.push('', '# Environment inside the container');
         for (const [k, v] of envEntries) lines.push(`export ${prefix}ENV_${k}=${dq(String(v))}`);
       }
-      const bind = binds.length > 0 ? ` --bind ${dq(binds.join(','))}` : '';
+      const bind = binds.length > 0 ? ` --bind ${dq(binds.map((b) => b.spec).join(','))}` : '';
       return `${rt.command} exec${flags.length ? ' ' + flags.join(' ') : ''}${bind} "$IMAGE" ${argv}`;
     }
     case 'podman':
     case 'podman-hpc': {
-      const parts = [rt.command, 'run', '--rm', ...flags];
+      const parts = [rt.command, 'run', ...(flags.includes('--rm') ? [] : ['--rm']), ...flags];
       for (const d of gpu?.devices ?? []) if (!d.includes('*')) parts.push(`--device=${d}`);
-      for (const b of binds) parts.push(`-v ${dq(b.includes(':') ? b : `${b}:${b}`)}`);
+      for (const b of binds) parts.push(`-v ${dq(`${b.src}:${b.dst}`)}`);
       for (const [k, v] of envEntries) parts.push(`-e ${dq(`${k}=${v}`)}`);
       return `${parts.join(' ')} "$IMAGE" ${argv}`;
     }
     case 'charliecloud': {
-      const parts = ['ch-run', ...flags];
-      for (const b of binds) parts.push(`-b ${dq(b.includes(':') ? b : `${b}:${b}`)}`);
+      const parts = [rt.command, ...flags];
+      for (const b of binds) parts.push(`-b ${dq(`${b.src}:${b.dst}`)}`);
       for (const [k, v] of envEntries) parts.push(`--set-env=${dq(`${k}=${v}`)}`);
       return `${parts.join(' ')} "$IMAGE" -- ${argv}`;
     }
     case 'enroot-pyxis': {
-      const mounts = binds.map((b) => (b.includes(':') ? b : `${b}:${b}`)).join(',');
+      const mounts = binds.map((b) => `${b.src}:${b.dst}`).join(',');
       for (const [k, v] of envEntries) lines.push(`export ${k}=${dq(String(v))}`);
-      return `--container-image="$IMAGE"${mounts ? ` --container-mounts=${dq(mounts)}` : ''} ${argv}`;
+      return `${flags.length ? flags.join(' ') + ' ' : ''}--container-image="$IMAGE"${mounts ? ` --container-mounts=${dq(mounts)}` : ''} ${argv}`;
     }
     case 'cscs-ce': {
       // The Container Engine reads an environment definition file (TOML).
       const toml = [
         'image = "${IMAGE}"',
-        `mounts = [${binds.map((b) => JSON.stringify(b.includes(':') ? b : `${b}:${b}`)).join(', ')}]`,
+        `mounts = [${binds.map((b) => JSON.stringify(`${b.src}:${b.dst}`)).join(', ')}]`,
         ...(envEntries.length ? ['', '[env]', ...envEntries.map(([k, v]) => `${k} = ${JSON.stringify(String(v))}`)] : []),
         ...(flags.some((f) => f.includes('='))
           ? ['', '[annotations]', ...flags.filter((f) => f.includes('=')).map((f) => {

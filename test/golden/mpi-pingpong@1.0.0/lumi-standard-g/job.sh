@@ -19,25 +19,10 @@ module load LUMI
 module load partition/G
 module load singularity-bindings
 
-# Environment of the partition, its GPUs and the MPI strategy
-export NCCL_SOCKET_IFNAME="hsn"
-export NCCL_NET_GDR_LEVEL="3"
-export CXI_FORK_SAFE="1"
-export CXI_FORK_SAFE_HP="1"
-export FI_CXI_DISABLE_CQ_HUGETLB="1"
-
 IMAGE="${BRICKYARD_IMAGE:-mpi-pingpong_1.0.0-1_lumi-standard-g.sif}"
 
 # Environment inside the container
 export SINGULARITYENV_LD_LIBRARY_PATH="/lib64:/opt/cray/pe/mpich/8.1.29/ofi/gnu/12.3/lib-abi-mpich:/opt/cray/libfabric/1.15.2.0/lib64:/opt/cray/pe/pmi/6.1.14/lib:/opt/cray/pals/1.3.2/lib:/usr/lib64"
 
-# Each rank sees its own GPU
-GPU_SELECT="$(mktemp)"
-cat > "$GPU_SELECT" <<'BRICKYARD_EOF'
-#!/bin/bash
-export ROCR_VISIBLE_DEVICES=$SLURM_LOCALID; exec "$@"
-BRICKYARD_EOF
-chmod +x "$GPU_SELECT"
-
 # Launch
-srun --nodes=2 --ntasks-per-node=1 "$GPU_SELECT" singularity exec --bind "/opt/cray,/var/spool,/etc/host.conf,/etc/hosts,/etc/nsswitch.conf,/etc/resolv.conf,/etc/ssl/openssl.cnf,/usr/lib64/libcxi.so.1,/usr/lib64/libjansson.so.4,/run/cxi,/scratch/${PROJECT:?set PROJECT to your project id}" "$IMAGE" /usr/local/bin/brickyard-pingpong "$@"
+srun --nodes=2 --ntasks-per-node=1 singularity exec --bind "/opt/cray,/var/spool,/etc/host.conf,/etc/hosts,/etc/nsswitch.conf,/etc/resolv.conf,/etc/ssl/openssl.cnf,/usr/lib64/libcxi.so.1,/usr/lib64/libjansson.so.4,/run/cxi,/scratch/${PROJECT:?set PROJECT to your project id}" "$IMAGE" /usr/local/bin/brickyard-pingpong "$@"

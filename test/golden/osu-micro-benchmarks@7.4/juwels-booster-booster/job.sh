@@ -17,4 +17,4 @@ set -euo pipefail
 IMAGE="${BRICKYARD_IMAGE:-osu-micro-benchmarks_7.4-1_juwels-booster-booster.sif}"
 
 # Launch
-srun --nodes=2 --ntasks-per-node=1 --mpi=pspmix apptainer exec --nv "$IMAGE" "$@"
+srun --nodes=2 --ntasks-per-node=1 --mpi=pspmix apptainer exec "$IMAGE" "$@"

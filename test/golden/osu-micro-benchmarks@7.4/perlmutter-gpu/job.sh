@@ -17,13 +17,5 @@ set -euo pipefail
 
 IMAGE="${BRICKYARD_IMAGE:-localhost/brickyard/osu-micro-benchmarks:7.4-1-perlmutter-gpu}"
 
-# Each rank sees its own GPU
-GPU_SELECT="$(mktemp)"
-cat > "$GPU_SELECT" <<'BRICKYARD_EOF'
-#!/bin/bash
-export CUDA_VISIBLE_DEVICES=$((3-SLURM_LOCALID)); exec "$@"
-BRICKYARD_EOF
-chmod +x "$GPU_SELECT"
-
 # Launch
-srun --nodes=2 --ntasks-per-node=1 "$GPU_SELECT" podman-hpc run --rm --rm --gpu --mpi --device=/dev/nvidiactl --device=/dev/nvidia-uvm --device=/dev/nvidia-uvm-tools --device=/dev/nvidia0 --device=/dev/nvidia1 --device=/dev/nvidia2 --device=/dev/nvidia3 -v "$SCRATCH:$SCRATCH" "$IMAGE" "$@"
+srun --nodes=2 --ntasks-per-node=1 podman-hpc run --rm --mpi -v "$SCRATCH:$SCRATCH" "$IMAGE" "$@"
