@@ -60,14 +60,15 @@ export class Workspace {
 
   validate(): ValidationReport {
     const fits = this.checkAll();
-    const diagnostics = sortDiagnostics([
+    const found = [
       ...this.catalog.diagnostics,
       ...this.resolveDiagnostics,
       ...checkSemantics(this.catalog, this.recipes),
       ...lintCatalog(this.catalog, this.recipes, fits),
       ...this.fitsNowhere(fits),
-      ...this.compositions(fits),
-    ]);
+    ];
+    const broken = new Set(found.filter((d) => d.severity === 'error').map((d) => d.file));
+    const diagnostics = sortDiagnostics([...found, ...this.compositions(fits, broken)]);
     return { diagnostics, ...countBySeverity(diagnostics), fits };
   }
 
@@ -90,14 +91,24 @@ export class Workspace {
    * architecture), so problems that only show on some systems (a block with no packages for
    * the base's package manager, a slot filler that conflicts with a block) are findings too.
    */
-  private compositions(fits: readonly Fit[]): Diagnostic[] {
+  private compositions(fits: readonly Fit[], broken: ReadonlySet<string>): Diagnostic[] {
     const out: Diagnostic[] = [];
     const seen = new Map<string, string[] | null>();
+    const blockFile = (name: string | undefined): string | undefined => (name ? this.catalog.blocks.get(name)?.file.rel : undefined);
     for (const fit of fits) {
       if (!fit.fits) continue;
       const r = this.recipes.get(fit.recipe)!;
       const system = this.catalog.systems.get(fit.system)!;
       const partition = system.doc.partitions.find((p) => p.id === fit.partition)!;
+      // Files with errors of their own would only repeat them here.
+      const inputs = [
+        ...r.chain.map((e) => e.file.rel),
+        system.file.rel,
+        ...r.blocks.map((b) => blockFile(b.item.use)),
+        blockFile(fit.strategy?.block),
+        blockFile(partition.gpu?.toolkit.block),
+      ];
+      if (inputs.some((f) => f !== undefined && broken.has(f))) continue;
       const key = JSON.stringify([
         fit.recipe,
         fit.strategy?.block,

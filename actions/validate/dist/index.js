@@ -43352,14 +43352,15 @@ var Workspace = class _Workspace {
   }
   validate() {
     const fits = this.checkAll();
-    const diagnostics = sortDiagnostics([
+    const found = [
       ...this.catalog.diagnostics,
       ...this.resolveDiagnostics,
       ...checkSemantics(this.catalog, this.recipes),
       ...lintCatalog(this.catalog, this.recipes, fits),
-      ...this.fitsNowhere(fits),
-      ...this.compositions(fits)
-    ]);
+      ...this.fitsNowhere(fits)
+    ];
+    const broken = new Set(found.filter((d) => d.severity === "error").map((d) => d.file));
+    const diagnostics = sortDiagnostics([...found, ...this.compositions(fits, broken)]);
     return { diagnostics, ...countBySeverity(diagnostics), fits };
   }
   /** A recipe that fits no partition at all would never be built: an error on the recipe itself. */
@@ -43380,14 +43381,23 @@ var Workspace = class _Workspace {
    * architecture), so problems that only show on some systems (a block with no packages for
    * the base's package manager, a slot filler that conflicts with a block) are findings too.
    */
-  compositions(fits) {
+  compositions(fits, broken) {
     const out = [];
     const seen = /* @__PURE__ */ new Map();
+    const blockFile = (name) => name ? this.catalog.blocks.get(name)?.file.rel : void 0;
     for (const fit of fits) {
       if (!fit.fits) continue;
       const r = this.recipes.get(fit.recipe);
       const system = this.catalog.systems.get(fit.system);
       const partition = system.doc.partitions.find((p) => p.id === fit.partition);
+      const inputs = [
+        ...r.chain.map((e) => e.file.rel),
+        system.file.rel,
+        ...r.blocks.map((b) => blockFile(b.item.use)),
+        blockFile(fit.strategy?.block),
+        blockFile(partition.gpu?.toolkit.block)
+      ];
+      if (inputs.some((f) => f !== void 0 && broken.has(f))) continue;
       const key = JSON.stringify([
         fit.recipe,
         fit.strategy?.block,
