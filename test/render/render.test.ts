@@ -76,7 +76,7 @@ describe('render', () => {
     expect(job).toContain('#SBATCH --nodes=1\n#SBATCH --ntasks-per-node=2\n#SBATCH --partition=cpu');
     expect(job).toContain('IMAGE="${BRICKYARD_IMAGE:-localhost/brickyard/demo:1.0-1-box-cpu}"');
     expect(job).toContain(
-      'srun --nodes=1 --ntasks-per-node=2 --mpi=pmix podman run --rm --network=host -v "/run/munge:/run/munge" -e "OMPI_MCA_btl=^openib" "$IMAGE" /usr/local/bin/probe "$@"',
+      'srun --nodes=1 --ntasks-per-node=2 --mpi=pmix podman run --rm --network=host -v "/run/munge:/run/munge" -e "OMPI_MCA_btl=^openib" "$IMAGE" "$@"',
     );
   });
 

@@ -41404,7 +41404,7 @@ function containerInvocation(c, gpu, binds, env, argv, lines) {
       for (const d of gpu?.devices ?? []) if (!d.includes("*")) parts.push(`--device=${d}`);
       for (const b of binds) parts.push(`-v ${dq(`${b.src}:${b.dst}`)}`);
       for (const [k, v] of envEntries) parts.push(`-e ${dq(`${k}=${v}`)}`);
-      return `${parts.join(" ")} "$IMAGE" ${argv}`;
+      return `${parts.join(" ")} "$IMAGE" "$@"`;
     }
     case "charliecloud": {
       const parts = [rt.command, ...flags];

@@ -14,8 +14,12 @@ import { findRoot } from '../catalog/load.ts';
 import { bumpRevisions } from '../plan/bump.ts';
 import { Change } from '../plan/change.ts';
 import { hostedPairs, toMatrices } from '../plan/plan.ts';
-import { Workspace, type ValidationReport } from '../workspace.ts';
-import { planSummary } from './summary.ts';
+import { Workspace, type PartitionRef, type ValidationReport } from '../workspace.ts';
+import { buildPair, formatBytes, pairDir } from '../build/build.ts';
+import type { ResolvedRecipe } from '../catalog/resolve.ts';
+import { checkFit } from '../check/fit.ts';
+import { resolveImage, smoke } from '../smoke/run.ts';
+import { planSummary, smokeSummary } from './summary.ts';
 import { validateChange } from './validate-change.ts';
 import { runMainJob } from './run.ts';
 import { table } from './table.ts';
@@ -185,6 +189,61 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       else for (const b of bumped) io.out(`${b.file}: ${b.recipe} revision ${b.from} -> ${b.to}\n`);
     });
 
+  program
+    .command('build')
+    .description('build a recipe for a system partition with the builder its policy names; writes an OCI layout, an SPDX SBOM and a build record')
+    .argument('<recipe>', 'name or name@version')
+    .requiredOption('--system <id[/partition]>', 'system, or system/partition (default: the first partition the recipe fits)')
+    .option('--out <dir>', 'state folder for the OCI layout, build records and caches (default: .brickyard in the checkout)')
+    .option('--check-reproducible', 'build twice (the second time without the layer cache) and report whether the digests match')
+    .option('--json', 'print the build record as JSON')
+    .option('--quiet', 'no build output on the terminal (it is always in the build log)')
+    .action(async (spec: string, opts: { system: string; out?: string; checkReproducible?: boolean; json?: boolean; quiet?: boolean }) => {
+      const ws = open();
+      const recipe = ws.recipe(spec);
+      const where = firstFitting(ws, recipe, opts.system);
+      const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
+      const started = performance.now();
+      const record = await buildPair(ws, recipe, where, {
+        stateDir,
+        checkReproducible: opts.checkReproducible === true,
+        onStage: (stage, detail) => io.err(`[${elapsed(started)}] ${stage}: ${detail}\n`),
+        ...(opts.quiet || opts.json ? {} : { onOutput: (s: string) => io.err(s) }),
+      });
+      if (opts.json) io.out(JSON.stringify(record, null, 2) + '\n');
+      else {
+        io.out(
+          table(
+            ['image', 'manifest digest', 'size', 'budget', 'SBOM packages', 'build s'],
+            [[record.image.reference, record.image.manifestDigest, formatBytes(record.sizes.uncompressedBytes), record.sizes.budget, String(record.sbom.packages), String(record.durations['build'] ?? '')]],
+          ),
+        );
+        if (record.reproducible.checked) io.out(`reproducible: ${record.reproducible.identical ? 'yes, identical manifest digests' : `no: the second build gave ${record.reproducible.second}`}\n`);
+        io.out(`OCI layout: ${record.image.ociLayout} (ref ${record.image.refName}); record: ${join(pairDir(stateDir, recipe, where), 'build.json')}\n`);
+      }
+    });
+
+  program
+    .command('smoke')
+    .description('run an image\'s smoke tests on a system partition: MPI ping-pong, GPU check, the recipe\'s own commands')
+    .argument('<image>', 'recipe@version (its build for the system), a build folder or build.json, or a local image reference')
+    .requiredOption('--system <id[/partition]>', 'system, or system/partition')
+    .addOption(new Option('--launcher <launcher>', 'how the MPI test starts').choices(['direct', 'slurm']).default('direct'))
+    .option('--out <dir>', 'state folder (default: .brickyard in the checkout)')
+    .option('--json', 'print the report, with its in-toto test-result statement, as JSON')
+    .action(async (spec: string, opts: { system: string; launcher: 'direct' | 'slurm'; out?: string; json?: boolean }) => {
+      const ws = open();
+      const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
+      const wheres = ws.partitionsOf(opts.system);
+      const where = wheres[0]!;
+      const image = await resolveImage(ws, spec, where, stateDir);
+      const started = performance.now();
+      const report = await smoke(ws, image, where, { stateDir, launcher: opts.launcher, onStage: (s, d) => io.err(`[${elapsed(started)}] ${s}: ${d}\n`) });
+      if (opts.json) io.out(JSON.stringify(report, null, 2) + '\n');
+      else io.out(smokeSummary(report));
+      exitCode = report.result === 'FAILED' ? 1 : 0;
+    });
+
   const systems = program.command('systems').description('the system templates');
   systems
     .command('list')
@@ -296,6 +355,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   } catch (e) {
     return reportError(e, io);
   }
+}
+
+/** `id/partition` as given, or the first partition of `id` the recipe fits (explained when none does). */
+function firstFitting(ws: Workspace, recipe: ResolvedRecipe, spec: string): PartitionRef {
+  const wheres = ws.partitionsOf(spec);
+  return wheres.find((w) => checkFit(ws.catalog, recipe, w.system.doc, w.partition).fits) ?? wheres[0]!;
+}
+
+function elapsed(since: number): string {
+  return `${((performance.now() - since) / 1000).toFixed(1)}s`;
 }
 
 function positiveInt(v: string, flag: string): number {

@@ -1,5 +1,6 @@
 /** Human summaries for the terminal. */
 import type { Plan } from '../plan/plan.ts';
+import type { SmokeReport } from '../smoke/run.ts';
 import { table } from './table.ts';
 
 export function planSummary(plan: Plan, batches: number): string {
@@ -20,4 +21,13 @@ export function planSummary(plan: Plan, batches: number): string {
   if (plan.removed.length > 0) out += `\nRemoved recipes: ${plan.removed.join(', ')}\n`;
   if (plan.ignored.length > 0) out += `\nChanged files nothing renders from: ${plan.ignored.length > 8 ? `${plan.ignored.slice(0, 8).join(', ')}, …` : plan.ignored.join(', ')}\n`;
   return out;
+}
+
+export function smokeSummary(r: SmokeReport): string {
+  const rows = r.tests.map((t) => [t.name, t.kind, t.verdict, t.summary]);
+  return (
+    `${r.recipe} on ${r.system}/${r.partition} (${r.launcher}): ${r.result}\n` +
+    table(['test', 'kind', 'verdict', 'summary'], rows) +
+    `report: ${r.reportPath}\n`
+  );
 }

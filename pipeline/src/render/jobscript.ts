@@ -165,7 +165,8 @@ function containerInvocation(
       for (const d of gpu?.devices ?? []) if (!d.includes('*')) parts.push(`--device=${d}`);
       for (const b of binds) parts.push(`-v ${dq(`${b.src}:${b.dst}`)}`);
       for (const [k, v] of envEntries) parts.push(`-e ${dq(`${k}=${v}`)}`);
-      return `${parts.join(' ')} "$IMAGE" ${argv}`;
+      // podman runs the image's ENTRYPOINT; the job's arguments are appended to it.
+      return `${parts.join(' ')} "$IMAGE" "$@"`;
     }
     case 'charliecloud': {
       const parts = [rt.command, ...flags];

@@ -11,6 +11,15 @@ export type ErrorCode =
   | 'PARTITION_NOT_FOUND'
   | 'PAIR_DOES_NOT_FIT'
   | 'RENDER_FAILED'
+  | 'TOOL_MISSING'
+  | 'TOOL_FAILED'
+  | 'SOURCE_UNAVAILABLE'
+  | 'SOURCE_MISMATCH'
+  | 'BASE_MISSING'
+  | 'BUILD_FAILED'
+  | 'SIZE_BUDGET_EXCEEDED'
+  | 'IMAGE_NOT_FOUND'
+  | 'SMOKE_OUTPUT'
   | 'USAGE';
 
 export class BrickyardError extends Error {

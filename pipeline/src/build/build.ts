@@ -1,0 +1,263 @@
+/**
+ * `brickyard build`: render a pair, make sure its base exists, assemble the build context, build
+ * with the builder the system's policy names, export into the shared OCI image layout with
+ * OCI annotations, enforce the size budget, write the SPDX SBOM and a build record.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ResolvedRecipe } from '../catalog/resolve.ts';
+import { parseSize } from '../lint/rules.ts';
+import { imageReference } from '../render/jobscript.ts';
+import { BrickyardError } from '../util/errors.ts';
+import { openLog, run, runOk, which } from '../util/exec.ts';
+import type { PartitionRef, Workspace } from '../workspace.ts';
+import { usableBuilder, type Builder } from './builders.ts';
+import { writeContext } from './context.ts';
+import { manifestFor, readBlobJson, storedSize } from './oci.ts';
+import { readInstalledPackages, spdxDocument, validateSpdx } from './sbom.ts';
+
+export interface BuildOptions {
+  /** State folder: OCI layout, build records, caches (default <root>/.brickyard). */
+  stateDir: string;
+  checkReproducible?: boolean;
+  fetchImpl?: typeof fetch;
+  /** Stage progress for people watching: "context", "build", … */
+  onStage?: (stage: string, detail: string) => void;
+  onOutput?: (chunk: string) => void;
+}
+
+export interface BuildRecord {
+  kind: 'brickyard-build';
+  version: 1;
+  recipe: { name: string; version: string; revision: number };
+  system: string;
+  partition: string;
+  builder: string;
+  image: { reference: string; ociLayout: string; refName: string; manifestDigest: string; configDigest: string };
+  lockDigest: string;
+  inputs: { base: string; baseDigest: string | null; sources: { name: string; url: string; sha256: string }[]; context: number };
+  sizes: { uncompressedBytes: number; compressedBytes: number; budgetBytes: number; budget: string };
+  reproducible: { checked: boolean; identical: boolean | null; second: string | null };
+  sbom: { path: string; packages: number };
+  created: string;
+  durations: Record<string, number>;
+  log: string;
+}
+
+const engineRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export function refNameOf(r: ResolvedRecipe, where: PartitionRef): string {
+  return `${r.doc.name}_${r.doc.version}-${r.doc.revision}_${where.system.doc.id}-${where.partition.id}`;
+}
+
+export function pairDir(stateDir: string, r: ResolvedRecipe, where: PartitionRef): string {
+  return join(stateDir, 'builds', r.key, `${where.system.doc.id}-${where.partition.id}`);
+}
+
+/** SOURCE_DATE_EPOCH when set, else the time of the repository's last commit, else 0. */
+export function sourceDateEpoch(root: string): number {
+  const env = process.env['SOURCE_DATE_EPOCH'];
+  if (env && /^\d+$/.test(env)) return Number(env);
+  try {
+    return Number(execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+function gitInfo(root: string): { commit: string; source: string } {
+  const q = (args: string[]): string => {
+    try {
+      return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return '';
+    }
+  };
+  const server = process.env['GITHUB_SERVER_URL'];
+  const repo = process.env['GITHUB_REPOSITORY'];
+  return { commit: q(['rev-parse', 'HEAD']) || 'unknown', source: server && repo ? `${server}/${repo}` : q(['remote', 'get-url', 'origin']) || 'local' };
+}
+
+async function imageExists(ref: string): Promise<boolean> {
+  return (await run('buildah', ['inspect', '--type', 'image', ref])).code === 0;
+}
+
+/** A base the build host makes itself (the local system's debian-12) is built on first use. */
+async function ensureHostBuiltBase(reference: string, stage: BuildOptions['onStage']): Promise<void> {
+  if (!which('buildah')) return; // the builder check explains what is missing
+  if (await imageExists(reference)) return;
+  const script = join(engineRoot, 'scripts', 'build-base.sh');
+  if (!existsSync(script)) {
+    throw new BrickyardError('BASE_MISSING', `base image ${reference} is not in the builder's storage`, { hint: 'build it with scripts/build-base.sh from the Brickyard repository' });
+  }
+  stage?.('base', `building ${reference} with mmdebstrap (once; cached afterwards)`);
+  await runOk('bash', [script], { what: `scripts/build-base.sh (base image ${reference})`, code: 'BASE_MISSING' });
+}
+
+export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: PartitionRef, opts: BuildOptions): Promise<BuildRecord> {
+  const durations: Record<string, number> = {};
+  const timed = async <T>(name: string, f: () => Promise<T> | T): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await f();
+    } finally {
+      durations[name] = Math.round(performance.now() - t) / 1000;
+    }
+  };
+  const stage = opts.onStage;
+  const system = where.system.doc;
+  const builder: Builder = usableBuilder(system.policy.builder);
+
+  stage?.('render', `${r.key} for ${system.id}/${where.partition.id}`);
+  const rendered = await timed('render', () => ws.render(r, where));
+  const c = rendered.composition;
+  const lock = JSON.parse(rendered.files.lock) as { lockDigest: string };
+
+  const dir = pairDir(opts.stateDir, r, where);
+  mkdirSync(dir, { recursive: true });
+  const logPath = join(dir, 'build.log');
+  rmSync(logPath, { force: true });
+  const log = openLog(logPath);
+  try {
+    if (c.base.hostBuilt) await timed('base', () => ensureHostBuiltBase(c.base.reference, stage));
+
+    stage?.('context', `${c.context.length} file(s), ${c.sources.length} pinned source(s)`);
+    const ctx = await timed('context', () => writeContext(rendered, join(dir, 'context'), join(opts.stateDir, 'cache'), opts.fetchImpl));
+
+    const epoch = sourceDateEpoch(ws.root);
+    const created = new Date(epoch * 1000).toISOString();
+    const git = gitInfo(ws.root);
+    const tag = imageReference(c);
+    const annotations: Record<string, string> = {
+      'org.opencontainers.image.title': r.doc.name,
+      'org.opencontainers.image.version': r.doc.version,
+      'org.opencontainers.image.revision': git.commit,
+      'org.opencontainers.image.source': git.source,
+      'org.opencontainers.image.created': created,
+      ...(r.doc.license ? { 'org.opencontainers.image.licenses': r.doc.license } : {}),
+      'dev.brickyard.recipe': r.key,
+      'dev.brickyard.revision': String(r.doc.revision),
+      'dev.brickyard.system': system.id,
+      'dev.brickyard.partition': where.partition.id,
+      'dev.brickyard.lock-digest': lock.lockDigest,
+    };
+
+    stage?.('build', `${builder.name} → ${tag}`);
+    const req = { contextDir: ctx.dir, containerfile: ctx.containerfile, apptainerDef: ctx.apptainer, tag, epoch, annotations, noCache: false, log, onOutput: opts.onOutput };
+    await timed('build', () => builder.build(req));
+
+    const layout = join(opts.stateDir, 'oci');
+    const refName = refNameOf(r, where);
+    stage?.('export', `OCI layout ${relative(ws.root, layout) || layout} as ${refName}`);
+    await timed('export', () => builder.exportOci(tag, layout, refName, log));
+    const stored = storedSize(layout, refName);
+    const configDigest = readBlobJson<{ config: { digest: string } }>(layout, stored.manifest.digest).config.digest;
+
+    const uncompressed = await builder.imageSize(tag);
+    const budget = r.doc.sizeBudget ?? '0 MiB';
+    const budgetBytes = parseSize(budget);
+    if (Number.isFinite(uncompressed) && uncompressed > budgetBytes) {
+      throw new BrickyardError('SIZE_BUDGET_EXCEEDED', `${r.key} on ${system.id}/${where.partition.id} is ${formatBytes(uncompressed)}, over its size budget of ${budget} (${formatBytes(budgetBytes)})`, {
+        hint: 'make the image smaller (clean caches, drop build tools) or raise sizeBudget in the recipe, with a reason in review',
+        exitCode: 1,
+      });
+    }
+
+    stage?.('sbom', 'SPDX 2.3 from the image\'s package database');
+    const sbom = await timed('sbom', () => writeSbom(tag, join(dir, 'sbom.spdx.json'), { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
+
+    let reproducible: BuildRecord['reproducible'] = { checked: false, identical: null, second: null };
+    if (opts.checkReproducible) {
+      stage?.('reproduce', 'second build without the layer cache');
+      reproducible = await timed('reproduce', () => rebuildAndCompare(builder, req, stored.manifest.digest, log));
+    }
+
+    const record: BuildRecord = {
+      kind: 'brickyard-build',
+      version: 1,
+      recipe: { name: r.doc.name, version: r.doc.version, revision: r.doc.revision },
+      system: system.id,
+      partition: where.partition.id,
+      builder: builder.name,
+      image: { reference: tag, ociLayout: layout, refName, manifestDigest: stored.manifest.digest, configDigest },
+      lockDigest: lock.lockDigest,
+      inputs: {
+        base: c.base.reference,
+        baseDigest: c.base.digest ?? null,
+        sources: c.sources.map((s) => ({ name: s.name, url: s.url, sha256: s.sha256 })),
+        context: c.context.length,
+      },
+      sizes: { uncompressedBytes: uncompressed, compressedBytes: stored.compressedBytes, budgetBytes, budget },
+      reproducible,
+      sbom,
+      created,
+      durations,
+      log: logPath,
+    };
+    writeFileSync(join(dir, 'build.json'), JSON.stringify(record, null, 2) + '\n');
+    for (const [f, text] of Object.entries({ Containerfile: rendered.files.containerfile, 'apptainer.def': rendered.files.apptainer, 'job.sh': rendered.files.jobscript, 'lock.json': rendered.files.lock })) {
+      writeFileSync(join(dir, f), text);
+    }
+    return record;
+  } finally {
+    log.end();
+  }
+}
+
+async function writeSbom(
+  tag: string,
+  path: string,
+  a: { r: ResolvedRecipe; created: string; manifestDigest: string; sources: { name: string; url: string; sha256: string; origin: string }[] },
+): Promise<{ path: string; packages: number }> {
+  // Mount the image's root file system read-only through a working container (we run as root).
+  const ctr = (await runOk('buildah', ['from', '--pull-never', '--quiet', tag], { what: 'buildah from (for the SBOM)' })).stdout.trim();
+  try {
+    const mount = (await runOk('buildah', ['mount', ctr], { what: 'buildah mount (for the SBOM)' })).stdout.trim();
+    const packages = readInstalledPackages(mount);
+    const doc = spdxDocument({
+      imageName: a.r.doc.name,
+      imageDigest: a.manifestDigest,
+      imageReference: tag,
+      created: a.created,
+      packages,
+      sources: a.sources,
+      recipe: { name: a.r.doc.name, version: a.r.doc.version, revision: a.r.doc.revision, ...(a.r.doc.license ? { license: a.r.doc.license } : {}) },
+    });
+    const errors = validateSpdx(doc);
+    if (errors.length > 0) throw new BrickyardError('BUILD_FAILED', `the SBOM is not valid SPDX 2.3:\n  ${errors.slice(0, 10).join('\n  ')}`);
+    writeFileSync(path, JSON.stringify(doc, null, 2) + '\n');
+    return { path, packages: packages.length };
+  } finally {
+    await run('buildah', ['umount', ctr]);
+    await run('buildah', ['rm', ctr]);
+  }
+}
+
+async function rebuildAndCompare(builder: Builder, req: Parameters<Builder['build']>[0], first: string, log: import('node:fs').WriteStream): Promise<BuildRecord['reproducible']> {
+  const tag = `${req.tag}-reproduce`;
+  const layout = mkdtempSync(join(tmpdir(), 'brickyard-repro-'));
+  try {
+    await builder.build({ ...req, tag, noCache: true });
+    await builder.exportOci(tag, layout, 'second', log);
+    const second = manifestFor(layout, 'second').digest;
+    return { checked: true, identical: second === first, second };
+  } finally {
+    await builder.remove(tag);
+    rmSync(layout, { recursive: true, force: true });
+  }
+}
+
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return 'unknown';
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let i = 0;
+  let x = n;
+  while (x >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  return `${x.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}

@@ -1,0 +1,783 @@
+/**
+ * SPDX 2.3 software bill of materials for a built image: the OS packages its package databases
+ * record (Debian dpkg status, status.d for distroless; RPM when present) plus the sources the
+ * recipe pinned, as one JSON document that validates against the official SPDX 2.3 schema.
+ *
+ * pipeline/schemas/spdx-2.3.schema.json is the official schema, stored verbatim from
+ * https://github.com/spdx/spdx-spec, schemas/spdx-schema.json at tag v2.3
+ * (commit aadf3b0b8dbbabdb4d880b0fc714255fea436ff7; identical on branch support/2.3),
+ * sha256 239208b7ac287b3cf5d9a9af23f9d69863971102a5e1587a27a398b43490b89b.
+ *
+ * The schema checks shapes only (it has no patterns), so validateSpdx adds the rules of the
+ * specification text that a JSON Schema cannot say: SPDXID syntax and uniqueness, relationships
+ * that point at elements of the document, the timestamp and namespace forms, checksum lengths.
+ */
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { delimiter, join, relative, resolve } from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import parseSpdxExpression from 'spdx-expression-parse';
+// Imported, not read from disk, so a bundle carries them.
+import spdxSchema from '../../schemas/spdx-2.3.schema.json' with { type: 'json' };
+import packageJson from '../../../package.json' with { type: 'json' };
+import { BrickyardError, type ErrorCode } from '../util/errors.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+export interface InstalledPackage {
+  name: string;
+  version: string;
+  arch: string;
+  /** dpkg `Source:` (the source package's name); for RPM the SOURCERPM file name. */
+  source?: string;
+  /** dpkg `Source: name (version)`: the source package's version when it differs from `version`. */
+  sourceVersion?: string;
+  /** SPDX licence expression or the package's own licence text (RPM `License`). */
+  license?: string;
+  /** dpkg `Maintainer` ("Name <email>"), RPM `Vendor`. */
+  supplier?: string;
+  homepage?: string;
+  manager: 'dpkg' | 'rpm';
+  /** dpkg `Multi-Arch` (same, foreign, allowed). */
+  multiArch?: string;
+  /** RPM epoch, when set (dpkg keeps the epoch inside `version`, as "1:2.38.1-5"). */
+  epoch?: string;
+  /** purl namespace: the distribution's os-release ID (debian, ubuntu, rocky, …). */
+  namespace?: string;
+  /** purl `distro` qualifier: "<ID>-<VERSION_ID>" from os-release, e.g. debian-12. */
+  distro?: string;
+}
+
+export interface PinnedSource {
+  name: string;
+  url: string;
+  sha256: string;
+  /** Who pinned it: the recipe or a block (free text, shown in the SPDX comment). */
+  origin: string;
+  version?: string;
+  /** SPDX licence expression of the source, when known. */
+  license?: string;
+}
+
+export interface SpdxArgs {
+  imageName: string;
+  /** The image's digest, "sha256:<64 hex>". */
+  imageDigest: string;
+  /** Where the image lives, e.g. "ghcr.io/org/brickyard/osu:7.4-1" (tag and/or @digest allowed). */
+  imageReference: string;
+  /** ISO 8601 UTC; from SOURCE_DATE_EPOCH for reproducible documents (see spdxCreated). */
+  created: string;
+  packages: InstalledPackage[];
+  sources: PinnedSource[];
+  recipe: { name: string; version: string; revision: number; license?: string };
+  /** Base of documentNamespace; default https://brickyard.dev/spdx. */
+  namespaceBase?: string;
+  /** The image's architecture, as the OCI platform names it (amd64, arm64), for the image purl. */
+  architecture?: string;
+  /** Defaults to this package's version. */
+  toolVersion?: string;
+}
+
+export type SbomProblem = 'RPM_COMMAND_MISSING' | 'RPM_QUERY_FAILED' | 'PACKAGE_DB_UNREADABLE' | 'INVALID_INPUT';
+
+/** A failure making an SBOM; `problem` says which, `hint` what to do. */
+export class SbomError extends BrickyardError {
+  readonly problem: SbomProblem;
+  constructor(problem: SbomProblem, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    const code: ErrorCode =
+      problem === 'RPM_COMMAND_MISSING' ? 'TOOL_MISSING' : problem === 'RPM_QUERY_FAILED' ? 'TOOL_FAILED' : problem === 'INVALID_INPUT' ? 'USAGE' : 'FILE_UNREADABLE';
+    super(code, message, options);
+    this.name = 'SbomError';
+    this.problem = problem;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// dpkg
+
+export interface DpkgParseOptions {
+  /**
+   * Count stanzas without a Status field as installed. Distroless images keep one stanza per
+   * package under var/lib/dpkg/status.d/, without Status; the main status file always has one.
+   */
+  assumeInstalled?: boolean;
+}
+
+/**
+ * Parse a dpkg status file (deb822 stanzas). Keeps the packages that are on disk: Status
+ * "<want> ok installed" — "install ok installed", and also "hold ok installed" (a held package
+ * is installed). Skips config-files remnants, half-installed and not-installed entries.
+ */
+export function parseDpkgStatus(text: string, options: DpkgParseOptions = {}): InstalledPackage[] {
+  const out: InstalledPackage[] = [];
+  for (const fields of deb822Stanzas(text)) {
+    const status = fields.get('status');
+    if (status === undefined) {
+      if (!options.assumeInstalled) continue;
+    } else {
+      const [, flag, state] = status.trim().split(/\s+/);
+      if (flag !== 'ok' || state !== 'installed') continue;
+    }
+    const name = fields.get('package')?.trim();
+    const version = fields.get('version')?.trim();
+    if (!name || !version) continue;
+    const pkg: InstalledPackage = { name, version, arch: fields.get('architecture')?.trim() ?? '', manager: 'dpkg' };
+    const source = fields.get('source')?.trim();
+    if (source) {
+      const m = /^(\S+)(?:\s*\(\s*([^)\s]+)\s*\))?$/.exec(source);
+      if (m) {
+        pkg.source = m[1]!;
+        if (m[2] !== undefined && m[2] !== version) pkg.sourceVersion = m[2];
+      } else {
+        pkg.source = source;
+      }
+    }
+    const maintainer = oneLine(fields.get('maintainer'));
+    if (maintainer) pkg.supplier = maintainer;
+    const homepage = oneLine(fields.get('homepage'));
+    if (homepage) pkg.homepage = homepage;
+    const multiArch = fields.get('multi-arch')?.trim();
+    if (multiArch) pkg.multiArch = multiArch;
+    out.push(pkg);
+  }
+  return out;
+}
+
+/** deb822: stanzas split by blank lines; "Field: value"; lines that start with space or tab continue the field. */
+function deb822Stanzas(text: string): Map<string, string>[] {
+  const stanzas: Map<string, string>[] = [];
+  let current = new Map<string, string>();
+  let last: string | undefined;
+  const flush = (): void => {
+    if (current.size > 0) stanzas.push(current);
+    current = new Map();
+    last = undefined;
+  };
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === '') {
+      flush();
+      continue;
+    }
+    if (line.startsWith(' ') || line.startsWith('\t')) {
+      if (last !== undefined) current.set(last, `${current.get(last)}\n${line.slice(1)}`);
+      continue;
+    }
+    if (line.startsWith('#')) continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    last = line.slice(0, colon).trim().toLowerCase();
+    current.set(last, line.slice(colon + 1).trim());
+  }
+  flush();
+  return stanzas;
+}
+
+function oneLine(s: string | undefined): string | undefined {
+  const v = s?.replace(/\s+/g, ' ').trim();
+  return v ? v : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// RPM
+
+const RPM_FIELDS = ['NAME', 'EPOCH', 'VERSION', 'RELEASE', 'ARCH', 'LICENSE', 'VENDOR', 'URL', 'SOURCERPM'] as const;
+/** One package a line, fields split by tabs; rpm expands \t and \n itself. */
+export const RPM_QUERY_FORMAT = RPM_FIELDS.map((f) => `%{${f}}`).join('\\t') + '\\n';
+
+/** Parse the output of `rpm -qa --queryformat RPM_QUERY_FORMAT`. Skips gpg-pubkey pseudo-packages. */
+export function parseRpmQuery(text: string): InstalledPackage[] {
+  const out: InstalledPackage[] = [];
+  const none = (s: string | undefined): string | undefined => {
+    const v = s?.trim();
+    return v && v !== '(none)' ? v : undefined;
+  };
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === '') continue;
+    const [name, epoch, version, release, arch, license, vendor, url, sourceRpm] = line.split('\t').map(none);
+    if (!name || !version || name === 'gpg-pubkey') continue;
+    const pkg: InstalledPackage = { name, version: release ? `${version}-${release}` : version, arch: arch ?? '', manager: 'rpm' };
+    if (epoch) pkg.epoch = epoch;
+    if (sourceRpm) pkg.source = sourceRpm;
+    if (license) pkg.license = license;
+    if (vendor) pkg.supplier = vendor;
+    if (url) pkg.homepage = url;
+    out.push(pkg);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading an image root
+
+export interface ReadOptions {
+  /** The rpm executable to run; null: behave as if there were none. Default: `rpm` on PATH. */
+  rpmCommand?: string | null;
+  /** The PATH searched for rpm (default process.env.PATH). */
+  path?: string;
+}
+
+const RPM_DB_DIRS = ['var/lib/rpm', 'usr/lib/sysimage/rpm'];
+const RPM_DB_FILES = ['rpmdb.sqlite', 'Packages', 'Packages.db'];
+
+/**
+ * The packages installed in an unpacked or mounted image root. Reads var/lib/dpkg/status and
+ * var/lib/dpkg/status.d/* (distroless), and the RPM database through `rpm --root` when the image
+ * has one. Paths are resolved inside the root: an absolute symlink in the image never reads the
+ * host's files. Sorted by manager, name, architecture, version; duplicates dropped. An image
+ * without any package database gives an empty list.
+ */
+export function readInstalledPackages(rootfs: string, options: ReadOptions = {}): InstalledPackage[] {
+  const root = resolve(rootfs);
+  if (!isDir(root)) throw new SbomError('PACKAGE_DB_UNREADABLE', `image root ${rootfs} is not a directory`);
+  const os = readOsRelease(root);
+  const found: InstalledPackage[] = [];
+
+  const status = resolveInRoot(root, 'var/lib/dpkg/status');
+  if (status && isFile(status)) found.push(...parseDpkgStatus(readText(status)));
+  const statusD = resolveInRoot(root, 'var/lib/dpkg/status.d');
+  if (statusD && isDir(statusD)) {
+    for (const f of readdirSync(statusD).sort()) {
+      if (f.endsWith('.md5sums') || f.startsWith('.')) continue;
+      const p = resolveInRoot(root, `var/lib/dpkg/status.d/${f}`);
+      if (p && isFile(p)) found.push(...parseDpkgStatus(readText(p), { assumeInstalled: true }));
+    }
+  }
+
+  const dbDir = RPM_DB_DIRS.map((d) => resolveInRoot(root, d)).find(
+    (d): d is string => d !== undefined && isDir(d) && RPM_DB_FILES.some((f) => isFile(join(d, f))),
+  );
+  if (dbDir) found.push(...queryRpm(root, '/' + relative(root, dbDir).split('\\').join('/'), options));
+
+  for (const p of found) {
+    if (os.id) p.namespace ??= os.id;
+    if (os.id && os.versionId) p.distro ??= `${os.id}-${os.versionId}`;
+  }
+  return dedupeSorted(found);
+}
+
+function queryRpm(root: string, dbPath: string, options: ReadOptions): InstalledPackage[] {
+  const rpm = options.rpmCommand === undefined ? findOnPath('rpm', options.path ?? process.env.PATH ?? '') : options.rpmCommand;
+  if (!rpm) {
+    throw new SbomError(
+      'RPM_COMMAND_MISSING',
+      `the image at ${root} has an RPM database (${dbPath}) but there is no \`rpm\` command here to read it`,
+      { hint: 'install rpm on the machine that makes the SBOM (Debian/Ubuntu: apt-get install rpm; Fedora/RHEL/Rocky: dnf install rpm) and run again' },
+    );
+  }
+  let text: string;
+  try {
+    text = execFileSync(rpm, ['--root', root, '--dbpath', dbPath, '-qa', '--queryformat', RPM_QUERY_FORMAT], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 256 * 1024 * 1024,
+      timeout: 300_000,
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+  } catch (e) {
+    const stderr = String((e as { stderr?: unknown }).stderr ?? '').trim();
+    throw new SbomError('RPM_QUERY_FAILED', `\`${rpm} --root ${root} -qa\` failed${stderr ? `: ${stderr}` : ''}`, {
+      hint: 'the host rpm must read the image\'s database format (sqlite for RHEL 9 and later, Berkeley DB for RHEL 8): use an rpm as new as the image\'s',
+      cause: e,
+    });
+  }
+  return parseRpmQuery(text);
+}
+
+function findOnPath(cmd: string, path: string): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, cmd);
+    try {
+      accessSync(p, constants.X_OK);
+      if (isFile(p)) return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** os-release (etc/, then usr/lib/): ID and VERSION_ID, unquoted. */
+function readOsRelease(root: string): { id?: string; versionId?: string } {
+  for (const rel of ['etc/os-release', 'usr/lib/os-release']) {
+    const p = resolveInRoot(root, rel);
+    if (!p || !isFile(p)) continue;
+    const vars = new Map<string, string>();
+    for (const line of readText(p).split(/\r?\n/)) {
+      const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+      if (m) vars.set(m[1]!, m[2]!.replace(/^(["'])(.*)\1$/, '$2'));
+    }
+    const out: { id?: string; versionId?: string } = {};
+    const id = vars.get('ID')?.toLowerCase();
+    if (id) out.id = id;
+    const versionId = vars.get('VERSION_ID');
+    if (versionId) out.versionId = versionId;
+    return out;
+  }
+  return {};
+}
+
+/**
+ * Resolve `rel` inside `root` as if `root` were `/`: symlinks are followed, absolute targets start
+ * again at `root`, and `..` never climbs above it. Undefined when a component does not exist.
+ */
+function resolveInRoot(root: string, rel: string): string | undefined {
+  let pending = rel.split('/').filter((p) => p !== '' && p !== '.');
+  const done: string[] = [];
+  let hops = 0;
+  while (pending.length > 0) {
+    const part = pending.shift()!;
+    if (part === '..') {
+      done.pop();
+      continue;
+    }
+    const host = join(root, ...done, part);
+    let link: boolean;
+    try {
+      link = lstatSync(host).isSymbolicLink();
+    } catch {
+      return undefined;
+    }
+    if (!link) {
+      done.push(part);
+      continue;
+    }
+    if (++hops > 40) return undefined;
+    const target = readlinkSync(host);
+    if (target.startsWith('/')) done.length = 0;
+    pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
+  }
+  return join(root, ...done);
+}
+
+function readText(p: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch (e) {
+    throw new SbomError('PACKAGE_DB_UNREADABLE', `cannot read ${p}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Code-point order, the same on every machine and locale. */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function packageKey(p: InstalledPackage): string[] {
+  return [p.manager, p.name, p.arch, p.epoch ?? '', p.version];
+}
+
+function dedupeSorted(pkgs: readonly InstalledPackage[]): InstalledPackage[] {
+  const seen = new Set<string>();
+  const out: InstalledPackage[] = [];
+  // The full record breaks ties, so which of two same-key entries is kept never depends on input order.
+  const full = (p: InstalledPackage): string[] => [...packageKey(p), canonical(p)];
+  for (const p of [...pkgs].sort((a, b) => cmpKeys(full(a), full(b)))) {
+    const k = JSON.stringify(packageKey(p));
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(p);
+  }
+  return out;
+}
+
+/** JSON with the keys sorted: the same text for the same flat record, however it was built. */
+function canonical(o: object): string {
+  return JSON.stringify(o, Object.keys(o).sort());
+}
+
+function cmpKeys(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const c = cmp(a[i] ?? '', b[i] ?? '');
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Package URLs (ECMA-427 / purl-spec)
+
+/** ECMA-427 percent-encoding: everything but A-Z a-z 0-9 . - _ ~ and the colon, as UTF-8 bytes. */
+export function purlEncode(s: string): string {
+  let out = '';
+  for (const b of new TextEncoder().encode(s)) {
+    const c = String.fromCharCode(b);
+    out += /[A-Za-z0-9.\-_~:]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+export function purl(parts: {
+  type: string;
+  namespace?: string | undefined;
+  name: string;
+  version?: string | undefined;
+  qualifiers?: Record<string, string | undefined>;
+}): string {
+  let s = `pkg:${parts.type}/`;
+  if (parts.namespace) s += parts.namespace.split('/').filter(Boolean).map(purlEncode).join('/') + '/';
+  s += purlEncode(parts.name);
+  if (parts.version) s += `@${purlEncode(parts.version)}`;
+  const q = Object.entries(parts.qualifiers ?? {})
+    .filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')
+    .map(([k, v]) => [k.toLowerCase(), v] as const)
+    .sort((a, b) => cmp(a[0], b[0]));
+  if (q.length > 0) s += '?' + q.map(([k, v]) => `${k}=${purlEncode(v)}`).join('&');
+  return s;
+}
+
+/** pkg:deb/<namespace>/<name>@<version>?arch=…&distro=…, pkg:rpm/<namespace>/<name>@<version-release>?arch=…&distro=…&epoch=… */
+export function packagePurl(p: InstalledPackage): string {
+  if (p.manager === 'dpkg') {
+    return purl({ type: 'deb', namespace: p.namespace ?? 'debian', name: p.name.toLowerCase(), version: p.version, qualifiers: { arch: p.arch, distro: p.distro } });
+  }
+  return purl({ type: 'rpm', namespace: p.namespace, name: p.name, version: p.version, qualifiers: { arch: p.arch, distro: p.distro, epoch: p.epoch } });
+}
+
+/** pkg:generic/<name>@<version>?checksum=sha256:<hex>&download_url=<url> */
+export function sourcePurl(s: PinnedSource): string {
+  return purl({ type: 'generic', name: s.name, version: s.version, qualifiers: { checksum: `sha256:${s.sha256.toLowerCase()}`, download_url: s.url } });
+}
+
+/** pkg:oci/<name>@sha256:<hex>?arch=…&repository_url=<registry/path/name>&tag=… */
+export function imagePurl(imageReference: string, imageDigest: string, imageName: string, arch?: string): string {
+  let rest = imageReference.trim();
+  const at = rest.indexOf('@');
+  if (at >= 0) rest = rest.slice(0, at);
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  const repository = rest.replace(/^[a-z]+:\/\//, '');
+  const name = (repository.split('/').pop() || imageName).toLowerCase();
+  return purl({ type: 'oci', name, version: imageDigest, qualifiers: { arch, repository_url: repository || undefined, tag } });
+}
+
+// ---------------------------------------------------------------------------------------------
+// SPDXIDs
+
+const SPDXID = /^SPDXRef-[A-Za-z0-9.-]+$/;
+
+/** Hands out SPDXIDs: `raw` with every run of other characters turned into "-", unique (case-insensitively) by a -2, -3 … suffix. */
+export class SpdxIds {
+  private readonly taken = new Set<string>(['spdxref-document']);
+
+  id(raw: string): string {
+    const base = `SPDXRef-${raw.replace(/[^A-Za-z0-9.-]+/g, '-') || 'element'}`;
+    let id = base;
+    for (let n = 2; this.taken.has(id.toLowerCase()); n++) id = `${base}-${n}`;
+    this.taken.add(id.toLowerCase());
+    return id;
+  }
+
+  reserve(id: string): void {
+    this.taken.add(id.toLowerCase());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The document
+
+const NOASSERTION = 'NOASSERTION';
+
+/** SPDX `created`: SOURCE_DATE_EPOCH (seconds) when given, else `now`, as YYYY-MM-DDThh:mm:ssZ. */
+export function spdxCreated(sourceDateEpoch: string | undefined = process.env.SOURCE_DATE_EPOCH, now: Date = new Date()): string {
+  if (sourceDateEpoch !== undefined && sourceDateEpoch.trim() !== '') {
+    if (!/^\d+$/.test(sourceDateEpoch.trim())) {
+      throw new SbomError('INVALID_INPUT', `SOURCE_DATE_EPOCH=${JSON.stringify(sourceDateEpoch)} is not a whole number of seconds`);
+    }
+    return isoSeconds(new Date(Number(sourceDateEpoch.trim()) * 1000));
+  }
+  return isoSeconds(now);
+}
+
+function isoSeconds(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function validLicense(expr: string | undefined): string | undefined {
+  const e = expr?.trim();
+  if (!e) return undefined;
+  try {
+    parseSpdxExpression(e);
+    return e;
+  } catch {
+    return undefined;
+  }
+}
+
+/** "Name <email>" → "Organization: Name (email)"; NOASSERTION when there is nothing. */
+export function spdxSupplier(raw: string | undefined): string {
+  const s = raw?.replace(/\s+/g, ' ').trim();
+  if (!s) return NOASSERTION;
+  const m = /^(.*?)\s*<([^>]*)>\s*$/.exec(s);
+  if (m) {
+    const name = m[1]!.trim();
+    const email = m[2]!.trim();
+    if (!name) return email ? `Organization: ${email}` : NOASSERTION;
+    return email ? `Organization: ${name} (${email})` : `Organization: ${name}`;
+  }
+  return `Organization: ${s}`;
+}
+
+function httpUrl(s: string | undefined): string | undefined {
+  if (!s) return undefined;
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function licenseFields(license: string | undefined, concluded: boolean): Record<string, string> {
+  const valid = validLicense(license);
+  const out: Record<string, string> = {
+    licenseConcluded: concluded && valid ? valid : NOASSERTION,
+    licenseDeclared: valid ?? NOASSERTION,
+  };
+  if (license?.trim() && !valid) out.licenseComments = `declared licence, not an SPDX expression: ${oneLine(license)}`;
+  return out;
+}
+
+/**
+ * The SPDX 2.3 document for one image. Deterministic: the same arguments give the same JSON
+ * (packages and sources sorted, no random parts; the namespace comes from the image digest).
+ */
+export function spdxDocument(args: SpdxArgs): Record<string, unknown> {
+  const digest = /^sha256:([0-9a-fA-F]{64})$/.exec(args.imageDigest.trim());
+  if (!digest) throw new SbomError('INVALID_INPUT', `image digest ${JSON.stringify(args.imageDigest)} is not sha256:<64 hex digits>`);
+  const digestHex = digest[1]!.toLowerCase();
+  const imageDigest = `sha256:${digestHex}`;
+  const createdDate = new Date(args.created);
+  if (Number.isNaN(createdDate.getTime())) throw new SbomError('INVALID_INPUT', `created ${JSON.stringify(args.created)} is not an ISO 8601 date`);
+  for (const s of args.sources) {
+    if (!/^[0-9a-fA-F]{64}$/.test(s.sha256)) throw new SbomError('INVALID_INPUT', `source ${s.name}: sha256 ${JSON.stringify(s.sha256)} is not 64 hex digits`);
+  }
+
+  const ids = new SpdxIds();
+  ids.reserve('SPDXRef-Image');
+  const imageId = 'SPDXRef-Image';
+  const base = (args.namespaceBase ?? 'https://brickyard.dev/spdx').replace(/\/+$/, '');
+  const { recipe } = args;
+
+  const image: Record<string, unknown> = {
+    SPDXID: imageId,
+    name: args.imageName,
+    versionInfo: `${recipe.version}-${recipe.revision}`,
+    supplier: NOASSERTION,
+    downloadLocation: NOASSERTION,
+    filesAnalyzed: false,
+    checksums: [{ algorithm: 'SHA256', checksumValue: digestHex }],
+    ...licenseFields(recipe.license, false),
+    copyrightText: NOASSERTION,
+    comment: `Container image ${args.imageReference} built by brickyard from recipe ${recipe.name}@${recipe.version} revision ${recipe.revision}`,
+    externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: imagePurl(args.imageReference, imageDigest, args.imageName, args.architecture) }],
+    primaryPackagePurpose: 'CONTAINER',
+  };
+
+  const osPackages = dedupeSorted(args.packages).map((p) => {
+    const pkg: Record<string, unknown> = {
+      SPDXID: ids.id(`Package-${p.manager === 'dpkg' ? 'deb' : 'rpm'}-${p.name}-${p.epoch ? `${p.epoch}-` : ''}${p.version}${p.arch ? `-${p.arch}` : ''}`),
+      name: p.name,
+      versionInfo: p.epoch ? `${p.epoch}:${p.version}` : p.version,
+      supplier: spdxSupplier(p.supplier),
+      downloadLocation: NOASSERTION,
+      filesAnalyzed: false,
+    };
+    const homepage = httpUrl(p.homepage);
+    if (homepage) pkg.homepage = homepage;
+    if (p.source) {
+      pkg.sourceInfo = p.manager === 'dpkg' ? `built from Debian source package ${p.source} ${p.sourceVersion ?? p.version}` : `built from source RPM ${p.source}`;
+    }
+    Object.assign(pkg, licenseFields(p.license, true));
+    pkg.copyrightText = NOASSERTION;
+    pkg.externalRefs = [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: packagePurl(p) }];
+    return pkg;
+  });
+
+  const sources = [...args.sources]
+    .sort((a, b) => cmpKeys([a.name, a.version ?? '', a.url, a.sha256.toLowerCase(), canonical(a)], [b.name, b.version ?? '', b.url, b.sha256.toLowerCase(), canonical(b)]))
+    .map((s) => {
+      const src: Record<string, unknown> = {
+        SPDXID: ids.id(`Source-${s.name}${s.version ? `-${s.version}` : ''}`),
+        name: s.name,
+      };
+      if (s.version) src.versionInfo = s.version;
+      const file = fileName(s.url);
+      if (file) src.packageFileName = file;
+      Object.assign(src, {
+        supplier: NOASSERTION,
+        downloadLocation: s.url,
+        filesAnalyzed: false,
+        checksums: [{ algorithm: 'SHA256', checksumValue: s.sha256.toLowerCase() }],
+        ...licenseFields(s.license, true),
+        copyrightText: NOASSERTION,
+        comment: `pinned by ${s.origin}`,
+        externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: sourcePurl(s) }],
+      });
+      return src;
+    });
+
+  const relationships = [
+    { spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: imageId },
+    ...osPackages.map((p) => ({ spdxElementId: imageId, relationshipType: 'CONTAINS', relatedSpdxElement: p.SPDXID as string })),
+    // The spec: "GENERATED_FROM: SPDXRef-A was generated from SPDXRef-B" (a binary from its
+    // source). BUILD_DEPENDENCY_OF is for a dependency in a build scope, not the thing built.
+    ...sources.map((s) => ({ spdxElementId: imageId, relationshipType: 'GENERATED_FROM', relatedSpdxElement: s.SPDXID as string })),
+  ];
+
+  return {
+    spdxVersion: 'SPDX-2.3',
+    dataLicense: 'CC0-1.0',
+    SPDXID: 'SPDXRef-DOCUMENT',
+    name: `${args.imageName}@${imageDigest}`,
+    documentNamespace: `${base}/${purlEncode(args.imageName)}/${imageDigest}`,
+    creationInfo: {
+      created: isoSeconds(createdDate),
+      creators: [`Tool: brickyard-${args.toolVersion ?? packageJson.version}`],
+    },
+    packages: [image, ...osPackages, ...sources],
+    relationships,
+  };
+}
+
+function fileName(url: string): string | undefined {
+  try {
+    const last = new URL(url).pathname.split('/').pop();
+    return last ? decodeURIComponent(last) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The document as written to disk: two-space JSON and a final newline. */
+export function spdxJson(doc: unknown): string {
+  return JSON.stringify(doc, null, 2) + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
+
+let validator: ValidateFunction | undefined;
+
+function schemaValidator(): ValidateFunction {
+  if (validator) return validator;
+  // The SPDX 2.3 schema is draft-07, ajv's default dialect.
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  addFormats(ajv);
+  validator = ajv.compile(spdxSchema as object);
+  return validator;
+}
+
+function schemaMessage(e: ErrorObject): string {
+  const where = e.instancePath === '' ? '(document)' : e.instancePath;
+  const extra =
+    e.keyword === 'enum'
+      ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
+      : e.keyword === 'additionalProperties'
+        ? `: "${(e.params as { additionalProperty: string }).additionalProperty}"`
+        : '';
+  return `schema: ${where} ${e.message ?? e.keyword}${extra}`;
+}
+
+const CHECKSUM_HEX: Record<string, number> = { SHA1: 40, SHA224: 56, SHA256: 64, SHA384: 96, SHA512: 128, MD5: 32 };
+
+/**
+ * Errors in an SPDX 2.3 JSON document (empty when it is valid): first against the official
+ * JSON schema, then the rules of the specification the schema cannot express.
+ */
+export function validateSpdx(doc: unknown): string[] {
+  const validate = schemaValidator();
+  const errors = validate(doc) ? [] : (validate.errors ?? []).map(schemaMessage);
+  return [...errors, ...specErrors(doc)];
+}
+
+type Json = Record<string, unknown>;
+
+function isObj(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function specErrors(doc: unknown): string[] {
+  if (!isObj(doc)) return [];
+  const out: string[] = [];
+  if (doc.spdxVersion !== undefined && doc.spdxVersion !== 'SPDX-2.3') out.push(`spec: spdxVersion is ${JSON.stringify(doc.spdxVersion)}, not "SPDX-2.3"`);
+  if (doc.dataLicense !== undefined && doc.dataLicense !== 'CC0-1.0') out.push('spec: dataLicense must be "CC0-1.0"');
+  if (doc.SPDXID !== undefined && doc.SPDXID !== 'SPDXRef-DOCUMENT') out.push('spec: the document\'s SPDXID must be "SPDXRef-DOCUMENT"');
+  if (typeof doc.documentNamespace !== 'string') {
+    out.push('spec: documentNamespace is required');
+  } else if (!/^[a-z][a-z0-9+.-]*:\/\/[^\s#]+$/i.test(doc.documentNamespace)) {
+    out.push(`spec: documentNamespace ${JSON.stringify(doc.documentNamespace)} must be an absolute URI without "#"`);
+  }
+  const created = isObj(doc.creationInfo) ? doc.creationInfo.created : undefined;
+  if (typeof created === 'string' && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(created)) {
+    out.push(`spec: creationInfo.created ${JSON.stringify(created)} must be YYYY-MM-DDThh:mm:ssZ`);
+  }
+
+  const ids = new Set<string>(['SPDXRef-DOCUMENT']);
+  for (const key of ['packages', 'files', 'snippets'] as const) {
+    const list = doc[key];
+    if (!Array.isArray(list)) continue;
+    list.forEach((el: unknown, i) => {
+      if (!isObj(el) || typeof el.SPDXID !== 'string') return;
+      const where = `/${key}/${i}`;
+      if (!SPDXID.test(el.SPDXID)) out.push(`spec: ${where}/SPDXID ${JSON.stringify(el.SPDXID)} must match ${SPDXID.source}`);
+      if (ids.has(el.SPDXID)) out.push(`spec: ${where}/SPDXID ${el.SPDXID} is used twice`);
+      ids.add(el.SPDXID);
+      if (key === 'packages' && el.filesAnalyzed !== false && el.packageVerificationCode === undefined) {
+        out.push(`spec: ${where} has filesAnalyzed true (the default) but no packageVerificationCode`);
+      }
+      if (Array.isArray(el.checksums)) {
+        el.checksums.forEach((c: unknown, j) => {
+          if (!isObj(c) || typeof c.algorithm !== 'string' || typeof c.checksumValue !== 'string') return;
+          const len = CHECKSUM_HEX[c.algorithm];
+          if (len !== undefined && !new RegExp(`^[0-9a-f]{${len}}$`).test(c.checksumValue)) {
+            out.push(`spec: ${where}/checksums/${j} ${c.algorithm} must be ${len} lower-case hex digits`);
+          }
+        });
+      }
+    });
+  }
+
+  let describes = Array.isArray(doc.documentDescribes) && doc.documentDescribes.length > 0;
+  if (Array.isArray(doc.relationships)) {
+    doc.relationships.forEach((r: unknown, i) => {
+      if (!isObj(r)) return;
+      const known = (v: unknown, related: boolean): boolean =>
+        typeof v === 'string' && (ids.has(v) || /^DocumentRef-[A-Za-z0-9.-]+:SPDXRef-[A-Za-z0-9.-]+$/.test(v) || (related && (v === 'NONE' || v === 'NOASSERTION')));
+      if (r.spdxElementId !== undefined && !known(r.spdxElementId, false)) {
+        out.push(`spec: /relationships/${i}/spdxElementId ${JSON.stringify(r.spdxElementId)} is not an element of this document`);
+      }
+      if (r.relatedSpdxElement !== undefined && !known(r.relatedSpdxElement, true)) {
+        out.push(`spec: /relationships/${i}/relatedSpdxElement ${JSON.stringify(r.relatedSpdxElement)} is not an element of this document`);
+      }
+      if (r.spdxElementId === 'SPDXRef-DOCUMENT' && r.relationshipType === 'DESCRIBES') describes = true;
+    });
+  }
+  if (!describes) out.push('spec: the document must DESCRIBE at least one element (a DESCRIBES relationship from SPDXRef-DOCUMENT)');
+  return out;
+}

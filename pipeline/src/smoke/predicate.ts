@@ -1,0 +1,159 @@
+/**
+ * The smoke run as an in-toto attestation: a Statement v1 whose predicate is the in-toto Test
+ * Result predicate v0.1 (https://github.com/in-toto/attestation/blob/main/spec/predicates/test-result.md).
+ *
+ * Spec fields, as the spec defines them:
+ * - `result`: PASSED | WARNED | FAILED, from overall() (a run with nothing but skips is WARNED).
+ * - `configuration`: ResourceDescriptors (each sets `digest` or `content`, as the ResourceDescriptor
+ *   spec requires): the image under test (name = reference, digest = its sha256), and the test
+ *   target (system, partition, runtime, launcher, MPI strategy) as canonical JSON `content` with
+ *   its sha256, so a policy can pin an expected configuration by digest; the same fields are also
+ *   in `annotations` for reading.
+ * - `url`: optional link to the run (CI job).
+ * - `passedTests` / `warnedTests` / `failedTests`: test names. A SKIPPED test is in none of them:
+ *   the spec has no skipped list, and it must never count as passed.
+ *
+ * Extension field (parsing rules: producers MAY add extension fields with names unlikely to
+ * collide, without `.` or `$`, and they must not change the meaning of the spec fields):
+ * `brickyardSmoke` holds the format version, start/finish times, `skippedTests`, and every test's
+ * verdict, summary, figures, thresholds and details.
+ */
+import { createHash } from 'node:crypto';
+import { overall, type TestResult } from './evaluate.ts';
+
+export const TEST_RESULT_PREDICATE_TYPE = 'https://in-toto.io/attestation/test-result/v0.1';
+export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+/** Media type of the target descriptor's `content` (RFC 6838 vendor tree). */
+export const SMOKE_TARGET_MEDIA_TYPE = 'application/vnd.brickyard.smoke-target+json';
+/** Version of the `brickyardSmoke` extension's layout. */
+export const SMOKE_EXTENSION_VERSION = 1;
+
+export interface SmokeConfiguration {
+  system: string;
+  partition: string;
+  runtime: string;
+  launcher: 'direct' | 'slurm';
+  mpiStrategy: string | null;
+  /** "sha256:<64 hex>" (or the bare hex). */
+  imageDigest: string;
+  imageReference: string;
+}
+
+/** in-toto ResourceDescriptor (spec/v1/resource_descriptor.md). */
+export interface ResourceDescriptor {
+  name?: string;
+  uri?: string;
+  digest?: Record<string, string>;
+  /** Base64. */
+  content?: string;
+  downloadLocation?: string;
+  mediaType?: string;
+  annotations?: Record<string, unknown>;
+}
+
+export interface SmokeExtension {
+  version: number;
+  startedOn: string;
+  finishedOn: string;
+  skippedTests: string[];
+  tests: TestResult[];
+}
+
+export interface TestResultPredicate {
+  result: 'PASSED' | 'WARNED' | 'FAILED';
+  configuration: ResourceDescriptor[];
+  url?: string;
+  passedTests: string[];
+  warnedTests: string[];
+  failedTests: string[];
+  brickyardSmoke: SmokeExtension;
+}
+
+export interface Subject {
+  name: string;
+  digest: { sha256: string };
+}
+
+export interface InTotoStatement<P extends object = object> {
+  _type: typeof STATEMENT_TYPE;
+  subject: Subject[];
+  predicateType: string;
+  predicate: P;
+}
+
+export function testResultPredicate(args: {
+  results: TestResult[];
+  configuration: SmokeConfiguration;
+  startedOn: string;
+  finishedOn: string;
+  url?: string;
+}): TestResultPredicate {
+  const { results, configuration: c } = args;
+  const names = new Set<string>();
+  for (const r of results) {
+    if (names.has(r.name)) throw new Error(`two smoke tests are named '${r.name}'; test names must be unique in an attestation`);
+    names.add(r.name);
+  }
+  for (const [field, value] of [['startedOn', args.startedOn], ['finishedOn', args.finishedOn]] as const) {
+    if (!/^\d{4}-\d\d-\d\dT/.test(value) || Number.isNaN(Date.parse(value))) {
+      throw new Error(`${field} must be an RFC 3339 timestamp, got '${value}'`);
+    }
+  }
+  const sha256 = imageSha256(c.imageDigest);
+  const target = {
+    system: c.system,
+    partition: c.partition,
+    runtime: c.runtime,
+    launcher: c.launcher,
+    mpiStrategy: c.mpiStrategy,
+    image: { reference: c.imageReference, digest: `sha256:${sha256}` },
+  };
+  const json = JSON.stringify(target);
+  const named = (v: TestResult['verdict']): string[] => results.filter((r) => r.verdict === v).map((r) => r.name);
+
+  return {
+    result: overall(results),
+    configuration: [
+      { name: c.imageReference, digest: { sha256 }, annotations: { brickyardRole: 'image' } },
+      {
+        name: `${c.system}/${c.partition}`,
+        digest: { sha256: createHash('sha256').update(json).digest('hex') },
+        content: Buffer.from(json, 'utf8').toString('base64'),
+        mediaType: SMOKE_TARGET_MEDIA_TYPE,
+        annotations: {
+          brickyardRole: 'target',
+          system: c.system,
+          partition: c.partition,
+          runtime: c.runtime,
+          launcher: c.launcher,
+          mpiStrategy: c.mpiStrategy,
+        },
+      },
+    ],
+    ...(args.url === undefined ? {} : { url: args.url }),
+    passedTests: named('PASSED'),
+    warnedTests: named('WARNED'),
+    failedTests: named('FAILED'),
+    brickyardSmoke: {
+      version: SMOKE_EXTENSION_VERSION,
+      startedOn: args.startedOn,
+      finishedOn: args.finishedOn,
+      skippedTests: named('SKIPPED'),
+      tests: results.map((r) => ({ ...r })),
+    },
+  };
+}
+
+/** An in-toto Statement v1 about one subject. */
+export function inTotoStatement<P extends object>(subject: Subject, predicateType: string, predicate: P): InTotoStatement<P> {
+  const sha256 = subject.digest.sha256.toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`subject digest sha256 must be 64 hex digits, got '${subject.digest.sha256}'`);
+  if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(predicateType)) throw new Error(`predicateType must be a URI, got '${predicateType}'`);
+  return { _type: STATEMENT_TYPE, subject: [{ name: subject.name, digest: { sha256 } }], predicateType, predicate };
+}
+
+function imageSha256(digest: string): string {
+  const m = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(digest.trim());
+  if (!m) throw new Error(`image digest must be sha256:<64 hex digits>, got '${digest}'`);
+  return m[1]!.toLowerCase();
+}

@@ -1,0 +1,271 @@
+/**
+ * `brickyard smoke`: run an image's smoke tests on a system partition, for real: the MPI
+ * ping-pong (inside the container, directly or through the rendered Slurm job script), the GPU
+ * check (skipped, with the reason, where there is no GPU), and the recipe's own commands.
+ * The result is an in-toto test-result statement about the image's manifest digest.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkFit } from '../check/fit.ts';
+import type { ResolvedRecipe } from '../catalog/resolve.ts';
+import type { MpiStrategyDoc } from '../model/types.ts';
+import { renderJobScript } from '../render/jobscript.ts';
+import { BrickyardError } from '../util/errors.ts';
+import { run, which, type RunResult } from '../util/exec.ts';
+import type { PartitionRef, Workspace } from '../workspace.ts';
+import { pairDir, type BuildRecord } from '../build/build.ts';
+import { evaluateCommand, evaluateGpu, evaluatePingPong, overall, type TestResult } from './evaluate.ts';
+import { parseGpuQuery, parsePingPong, type PingPongRun } from './pingpong.ts';
+import { inTotoStatement, TEST_RESULT_PREDICATE_TYPE, testResultPredicate } from './predicate.ts';
+
+export type Launcher = 'direct' | 'slurm';
+
+export interface SmokeOptions {
+  stateDir: string;
+  launcher: Launcher;
+  /** Environment for Slurm commands (SLURM_CONF of the test cluster). */
+  slurmEnv?: NodeJS.ProcessEnv;
+  timeoutSeconds?: number;
+  onStage?: (stage: string, detail: string) => void;
+}
+
+export interface SmokeReport {
+  kind: 'brickyard-smoke';
+  version: 1;
+  result: 'PASSED' | 'WARNED' | 'FAILED';
+  recipe: string;
+  system: string;
+  partition: string;
+  launcher: Launcher;
+  image: { reference: string; manifestDigest: string };
+  tests: TestResult[];
+  statement: object;
+  startedOn: string;
+  finishedOn: string;
+  reportPath: string;
+}
+
+const engineRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const PROBE = '/usr/local/bin/brickyard-pingpong';
+
+export interface ImageUnderTest {
+  recipe: ResolvedRecipe;
+  reference: string;
+  manifestDigest: string;
+}
+
+/** An image named by its build record, the build folder, `recipe@version`, or a local reference. */
+export async function resolveImage(ws: Workspace, spec: string, where: PartitionRef, stateDir: string): Promise<ImageUnderTest> {
+  const fromRecord = (path: string): ImageUnderTest => {
+    const rec = JSON.parse(readFileSync(path, 'utf8')) as BuildRecord;
+    return { recipe: ws.recipe(`${rec.recipe.name}@${rec.recipe.version}`), reference: rec.image.reference, manifestDigest: rec.image.manifestDigest };
+  };
+  if (spec.endsWith('.json') && existsSync(spec)) return fromRecord(spec);
+  if (existsSync(join(spec, 'build.json'))) return fromRecord(join(spec, 'build.json'));
+  if (!spec.includes('/')) {
+    const r = ws.recipe(spec);
+    const record = join(pairDir(stateDir, r, where), 'build.json');
+    if (!existsSync(record)) {
+      throw new BrickyardError('IMAGE_NOT_FOUND', `${r.key} has not been built for ${where.system.doc.id}/${where.partition.id}`, {
+        hint: `run: npx brickyard build ${r.key} --system ${where.system.doc.id}/${where.partition.id}`,
+      });
+    }
+    return fromRecord(record);
+  }
+  // A reference in local container storage: its labels name the recipe.
+  const inspect = await run('podman', ['image', 'inspect', '--format', '{{json .Labels}}|{{.Digest}}', spec]);
+  if (inspect.code !== 0) throw new BrickyardError('IMAGE_NOT_FOUND', `no image ${spec} in local container storage`, { hint: 'build it first: npx brickyard build <recipe> --system <id>' });
+  const [labelsJson, digest] = inspect.stdout.trim().split('|');
+  const labels = JSON.parse(labelsJson ?? '{}') as Record<string, string> | null;
+  const key = labels?.['dev.brickyard.recipe'];
+  if (!key) throw new BrickyardError('IMAGE_NOT_FOUND', `${spec} carries no dev.brickyard.recipe label: it was not built by Brickyard`);
+  return { recipe: ws.recipe(key), reference: spec, manifestDigest: digest ?? '' };
+}
+
+export async function smoke(ws: Workspace, image: ImageUnderTest, where: PartitionRef, opts: SmokeOptions): Promise<SmokeReport> {
+  const startedOn = new Date().toISOString();
+  const { system, partition } = where;
+  const fit = checkFit(ws.catalog, image.recipe, system.doc, partition);
+  if (!fit.fits) throw new BrickyardError('PAIR_DOES_NOT_FIT', `${image.recipe.key} does not fit ${system.doc.id}/${partition.id}: ${fit.reasons.join('; ')}`, { exitCode: 1 });
+  const runtime = partition.runtime;
+  if (runtime.type !== 'podman' && runtime.type !== 'charliecloud') {
+    throw new BrickyardError('TOOL_MISSING', `smoke tests here run with podman or charliecloud; ${system.doc.id}/${partition.id} uses ${runtime.type}`, {
+      hint: `run them on ${system.doc.id} itself with its runtime (the job script from \`brickyard render --format jobscript\`)`,
+    });
+  }
+  if (!which(runtime.command)) throw new BrickyardError('TOOL_MISSING', `${runtime.command} is not installed`, { hint: 'run scripts/setup-host.sh as root' });
+
+  const tests: TestResult[] = [];
+  const smokeTests = image.recipe.smoke;
+  const timeoutMs = (opts.timeoutSeconds ?? 600) * 1000;
+  const strategy = fit.strategy;
+
+  for (const t of smokeTests) {
+    if (t.type === 'mpi-pingpong') {
+      opts.onStage?.('mpi', `${t.name}: ping-pong with ${opts.launcher === 'slurm' ? 'Slurm' : runtime.command}`);
+      tests.push({ ...(await pingPong(ws, image, where, strategy, opts, t.timeoutSeconds ? t.timeoutSeconds * 1000 : timeoutMs)), name: t.name });
+    } else if (t.type === 'gpu-check') {
+      opts.onStage?.('gpu', t.name);
+      tests.push({ ...(await gpuCheck(image, where)), name: t.name });
+    } else {
+      opts.onStage?.('command', t.name);
+      const r = await containerRun(where, image.reference, ['sh', '-c', t.run!], strategy, t.timeoutSeconds ? t.timeoutSeconds * 1000 : timeoutMs);
+      tests.push(evaluateCommand(t.name, { exitCode: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut }, t.expect ?? {}));
+    }
+  }
+  if (!smokeTests.some((t) => t.type === 'gpu-check')) {
+    // Every image gets the GPU verdict for the record; CPU-only recipes are skipped with the reason.
+    const reason = image.recipe.doc.requires.gpu?.vendor === 'none' || !image.recipe.doc.requires.gpu ? `${image.recipe.key} does not use a GPU` : 'the recipe declares no gpu-check test';
+    tests.push({ ...evaluateGpu(undefined, { partitionHasGpu: false, reason }), name: 'gpu' });
+  }
+
+  const finishedOn = new Date().toISOString();
+  const result = overall(tests);
+  const configuration = {
+    system: system.doc.id,
+    partition: partition.id,
+    runtime: `${runtime.type}${runtime.version ? ` ${runtime.version}` : ''}`,
+    launcher: opts.launcher,
+    mpiStrategy: strategy?.id ?? null,
+    imageDigest: image.manifestDigest,
+    imageReference: image.reference,
+  };
+  const predicate = testResultPredicate({ results: tests, configuration, startedOn, finishedOn });
+  const statement = inTotoStatement({ name: image.reference, digest: { sha256: image.manifestDigest.replace(/^sha256:/, '') } }, TEST_RESULT_PREDICATE_TYPE, predicate);
+  const dir = pairDir(opts.stateDir, image.recipe, where);
+  mkdirSync(dir, { recursive: true });
+  const reportPath = join(dir, `smoke-${opts.launcher}.json`);
+  const report: SmokeReport = {
+    kind: 'brickyard-smoke',
+    version: 1,
+    result,
+    recipe: image.recipe.key,
+    system: system.doc.id,
+    partition: partition.id,
+    launcher: opts.launcher,
+    image: { reference: image.reference, manifestDigest: image.manifestDigest },
+    tests,
+    statement,
+    startedOn,
+    finishedOn,
+    reportPath,
+  };
+  writeFileSync(reportPath, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(dir, `test-result-${opts.launcher}.intoto.json`), JSON.stringify(statement, null, 2) + '\n');
+  return report;
+}
+
+/** The runtime command line for one container on this partition (rendered flags and MPI strategy env). */
+function containerArgs(where: PartitionRef, image: string, argv: string[], strategy: MpiStrategyDoc | undefined): [string, string[]] {
+  const rt = where.partition.runtime;
+  const env = Object.entries(strategy?.containerEnv ?? {});
+  if (rt.type === 'charliecloud') {
+    return [rt.command, [...(rt.flags ?? []), ...env.map(([k, v]) => `--set-env=${k}=${v}`), image, '--', ...argv]];
+  }
+  const flags = rt.flags ?? [];
+  // The image's ENTRYPOINT would take our command as its arguments: name the program instead.
+  return [rt.command, ['run', '--rm', ...flags, ...env.flatMap(([k, v]) => ['-e', `${k}=${v}`]), `--entrypoint=${argv[0]}`, image, ...argv.slice(1)]];
+}
+
+function containerRun(where: PartitionRef, image: string, argv: string[], strategy: MpiStrategyDoc | undefined, timeoutMs: number): Promise<RunResult> {
+  const [cmd, args] = containerArgs(where, image, argv, strategy);
+  return run(cmd, args, { timeoutMs });
+}
+
+/** The MPI launcher inside the image for a single-node run: Open MPI's mpirun or MPICH's mpiexec. */
+function inImageLauncher(strategy: MpiStrategyDoc | undefined, ranks: number): string[] {
+  return strategy?.abi === 'mpich' ? ['mpiexec', '-n', String(ranks)] : ['mpirun', '--allow-run-as-root', '--oversubscribe', '-np', String(ranks)];
+}
+
+async function pingPong(ws: Workspace, image: ImageUnderTest, where: PartitionRef, strategy: MpiStrategyDoc | undefined, opts: SmokeOptions, timeoutMs: number): Promise<TestResult> {
+  const mpi = where.partition.smoke.mpi;
+  const ranks = mpi.nodes * mpi.ranksPerNode;
+  let r: RunResult;
+  if (opts.launcher === 'direct') {
+    if (mpi.nodes > 1) {
+      throw new BrickyardError('USAGE', `${where.system.doc.id}/${where.partition.id} runs the ping-pong across ${mpi.nodes} nodes: use --launcher slurm`);
+    }
+    r = await containerRun(where, image.reference, [...inImageLauncher(strategy, ranks), PROBE], strategy, timeoutMs);
+  } else {
+    r = await slurmJob(ws, image, where, opts, timeoutMs);
+  }
+  let parsed: PingPongRun | undefined;
+  let parseError: string | undefined;
+  try {
+    parsed = parsePingPong(r.stdout);
+  } catch (e) {
+    parseError = (e as Error).message;
+  }
+  const host = await hostPingPong(opts.stateDir, ranks);
+  return evaluatePingPong(parsed, {
+    exitCode: r.timedOut ? 124 : r.code,
+    stderr: r.stderr,
+    nodes: mpi.nodes,
+    // Sub-microsecond latencies differ by a few tenths between runs: only a real gap counts against the host.
+    hostLatencySlackUs: 0.5,
+    ...(parseError ? { parseError } : {}),
+    expectLibrary: strategy?.expectLibrary ?? '',
+    expectedRanks: ranks,
+    thresholds: { latency: mpi.latency, bandwidth: mpi.bandwidth },
+    ...(host ? { hostRun: host } : {}),
+  });
+}
+
+/** The rendered job script, submitted with sbatch --wait to the Slurm the environment names. */
+async function slurmJob(ws: Workspace, image: ImageUnderTest, where: PartitionRef, opts: SmokeOptions, timeoutMs: number): Promise<RunResult> {
+  if (!which('sbatch')) throw new BrickyardError('TOOL_MISSING', 'sbatch is not installed', { hint: 'run scripts/setup-host.sh, then scripts/services/slurm.sh start DIR' });
+  const rendered = ws.render(image.recipe, where);
+  const dir = join(pairDir(opts.stateDir, image.recipe, where), 'slurm');
+  mkdirSync(dir, { recursive: true });
+  const script = join(dir, 'job.sh');
+  writeFileSync(script, renderJobScript(rendered.composition), { mode: 0o755 });
+  const out = join(dir, 'job.out');
+  const err = join(dir, 'job.err');
+  const env = { ...process.env, ...opts.slurmEnv, BRICKYARD_IMAGE: image.reference };
+  const r = await run('sbatch', ['--wait', '--parsable', `--output=${out}`, `--error=${err}`, '--export=ALL', script], { env, timeoutMs, cwd: dir });
+  const read = (p: string): string => (existsSync(p) ? readFileSync(p, 'utf8') : '');
+  if (r.code !== 0 && !existsSync(out)) {
+    throw new BrickyardError('TOOL_FAILED', `sbatch could not run the job (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`, { hint: 'is the test Slurm running? scripts/services/slurm.sh start DIR, then export SLURM_CONF' });
+  }
+  return { ...r, stdout: read(out), stderr: read(err) + r.stderr };
+}
+
+/** The same probe on the host (when it has an MPI compiler), for the container/host ratio. */
+async function hostPingPong(stateDir: string, ranks: number): Promise<PingPongRun | undefined> {
+  if (!which('mpicc') || !which('mpirun')) return undefined;
+  const bin = join(stateDir, 'cache', 'host-pingpong');
+  if (!existsSync(bin)) {
+    mkdirSync(dirname(bin), { recursive: true });
+    const src = join(engineRoot, 'catalog', 'blocks', 'pingpong', 'files', 'pingpong.c');
+    const c = await run('mpicc', ['-O2', '-std=c11', '-o', bin, src]);
+    if (c.code !== 0) return undefined;
+  }
+  const r = await run('mpirun', ['--allow-run-as-root', '--oversubscribe', '-np', String(ranks), bin], { timeoutMs: 300_000 });
+  if (r.code !== 0) return undefined;
+  try {
+    return parsePingPong(r.stdout);
+  } catch {
+    return undefined;
+  }
+}
+
+async function gpuCheck(image: ImageUnderTest, where: PartitionRef): Promise<TestResult> {
+  const gpu = where.partition.gpu;
+  const id = `${where.system.doc.id}/${where.partition.id}`;
+  if (!gpu) return evaluateGpu(undefined, { partitionHasGpu: false, reason: `${id} has no GPU` });
+  const devices = gpu.vendor === 'nvidia' ? ['/dev/nvidiactl', '/dev/nvidia0'] : ['/dev/kfd'];
+  const present = devices.filter((d) => existsSync(d));
+  if (present.length === 0) {
+    return evaluateGpu(undefined, { partitionHasGpu: false, reason: `this host has no ${gpu.vendor === 'nvidia' ? 'NVIDIA' : 'AMD'} GPU device (${devices.join(', ')} missing); run the smoke test on ${id} itself` });
+  }
+  const r = await run(where.partition.runtime.command, ['run', '--rm', ...(where.partition.runtime.flags ?? []), ...(gpu.runtimeFlags ?? []), ...(gpu.devices ?? []).filter((d) => !d.includes('*')).map((d) => `--device=${d}`), image.reference, '/usr/local/bin/brickyard-gpu-query'], { timeoutMs: 120_000 });
+  let q;
+  try {
+    q = parseGpuQuery(r.stdout);
+  } catch {
+    q = undefined;
+  }
+  return evaluateGpu(q, { partitionHasGpu: true, expectDeviceCount: where.partition.smoke.gpu?.expectDeviceCount ?? gpu.count, expectArch: where.partition.smoke.gpu?.expectArch ?? gpu.arch, exitCode: r.code });
+}
+

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# A private single-node Slurm 22.05 cluster with its own munged, on 127.0.0.1,
+# with every file (config, munge key and socket, state, spool, pids, logs)
+# under STATE_DIR. Config as measured in shared/reference/host-infra.md §2.
+#
+# Usage: scripts/services/slurm.sh start|stop|status STATE_DIR
+#   start   start munged, slurmctld and slurmd; wait (30 s at most) until the
+#           node is idle; print `export SLURM_CONF=...` for the caller to eval
+#           (also written to STATE_DIR/env.sh):
+#             eval "$(scripts/services/slurm.sh start /tmp/slurm)"
+#   stop    cancel this cluster's jobs, stop the three daemons by pid and wait.
+#   status  print each daemon's state; exit 0 running, 3 stopped, 1 partly.
+# Environment: BRICKYARD_SLURMCTLD_PORT (6817), BRICKYARD_SLURMD_PORT (6818).
+# Use srun --mpi=pmix for Open MPI and --mpi=pmi2 for MPICH.
+set -euo pipefail
+
+BY_PROG=slurm.sh
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+# shellcheck source=scripts/lib/containers-env.sh
+. "$here/../lib/containers-env.sh"
+
+usage() { by_die "usage: slurm.sh start|stop|status STATE_DIR" 2; }
+(($# == 2)) || usage
+action=$1
+case $action in start | stop | status) ;; *) usage ;; esac
+# munged and the Slurm daemons run as root (SlurmUser=root) and srun execs the
+# job's tasks through slurmd as the calling user.
+((EUID == 0)) || by_die "must run as root (munged, slurmctld and slurmd run as root here)" 2
+if [[ $action == start ]]; then
+  B=$(by_state_dir "$2")
+else
+  [[ -d $2 ]] || { [[ $action == stop ]] && exit 0; echo "stopped (no $2)"; exit 3; }
+  B=$(cd -- "$2" && pwd -P)
+fi
+
+conf=$B/etc/slurm.conf
+munge_pid=$B/munge/munged.pid
+ctld_pid=$B/run/slurmctld.pid
+slurmd_pid=$B/run/slurmd.pid
+ctld_port=${BRICKYARD_SLURMCTLD_PORT:-6817}
+slurmd_port=${BRICKYARD_SLURMD_PORT:-6818}
+export SLURM_CONF=$conf
+
+env_lines() { printf 'export SLURM_CONF=%q\n' "$conf"; }
+
+log_tails() {
+  local f
+  for f in "$B"/log/munged.log "$B"/log/slurmctld.log "$B"/log/slurmd.log; do
+    [[ -s $f ]] || continue
+    printf -- '--- last lines of %s\n' "$f" >&2
+    tail -n 15 -- "$f" >&2
+  done
+}
+
+running_count() {
+  local n=0 f
+  for f in "$munge_pid" "$ctld_pid" "$slurmd_pid"; do
+    by_pid_alive "$f" && n=$((n + 1))
+  done
+  echo "$n"
+}
+
+do_stop() {
+  if by_pid_alive "$ctld_pid"; then
+    # Jobs of this private cluster only; their slurmstepds would outlive slurmd.
+    local jobs
+    jobs=$(timeout 5 squeue -h -o %i 2>/dev/null || true)
+    if [[ -n $jobs ]]; then
+      # shellcheck disable=SC2086 # one job id per word
+      scancel $jobs 2>/dev/null || true
+      for _ in {1..50}; do
+        [[ -z $(timeout 5 squeue -h -o %i 2>/dev/null || true) ]] && break
+        sleep 0.2
+      done
+    fi
+  fi
+  by_stop_pidfile slurmd "$slurmd_pid"
+  by_stop_pidfile slurmctld "$ctld_pid"
+  by_stop_pidfile munged "$munge_pid"
+}
+
+case $action in
+  status)
+    for d in munged:"$munge_pid" slurmctld:"$ctld_pid" slurmd:"$slurmd_pid"; do
+      if by_pid_alive "${d#*:}"; then echo "${d%%:*}: running (pid $(<"${d#*:}"))"; else echo "${d%%:*}: stopped"; fi
+    done
+    n=$(running_count)
+    if ((n == 3)); then
+      echo "node: $(timeout 5 sinfo -h -o '%n %T' 2>&1 || true)"
+      exit 0
+    fi
+    ((n == 0)) && exit 3
+    exit 1
+    ;;
+  stop)
+    do_stop
+    exit 0
+    ;;
+esac
+
+# --- start ---------------------------------------------------------------------
+by_need_cmd munged munge unmunge slurmctld slurmd sinfo squeue scancel hostname
+
+if (($(running_count) == 3)); then
+  by_log "already running in $B"
+  env_lines
+  exit 0
+fi
+# Leftovers of a half-started or crashed cluster would hold the ports.
+do_stop 2>/dev/null
+for p in "$ctld_port" "$slurmd_port"; do
+  if by_port_busy "$p"; then
+    by_die "port 127.0.0.1:$p is in use ($(ss -Hltnp "sport = :$p" 2>/dev/null | awk '{print $NF}' | head -n 1)); another Slurm? set BRICKYARD_SLURMCTLD_PORT / BRICKYARD_SLURMD_PORT"
+  fi
+done
+
+mkdir -p -- "$B"/etc "$B"/munge "$B"/log "$B"/run "$B"/state "$B"/spool "$B"/tmp
+# munged refuses keys and sockets in group/other-writable directories.
+chmod 0755 "$B" "$B"/munge "$B"/etc "$B"/log
+
+# The key: 1024 random bytes, mode 0400, made once and kept across restarts.
+key=$B/munge/munge.key
+if [[ ! -s $key ]]; then
+  (umask 0377 && head -c 1024 /dev/urandom >"$key") || by_die "cannot write the munge key $key"
+fi
+chmod 0400 "$key"
+
+# The node line must match `slurmd -C`; RealMemory a little below the real
+# figure, or the node drains with "Low RealMemory" when the kernel's count dips.
+node=$(hostname -s) || by_die "hostname -s failed"
+hw=$(slurmd -C 2>/dev/null | head -n 1) || true
+[[ $hw == NodeName=* ]] || by_die "slurmd -C gave no node line: '$hw'"
+real_mem=$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<<"$hw")
+[[ -n $real_mem ]] || by_die "no RealMemory in slurmd -C output: '$hw'"
+mem=$((real_mem * 9 / 10))
+hw_fields=$(tr ' ' '\n' <<<"$hw" | grep -E '^(CPUs|Boards|SocketsPerBoard|CoresPerSocket|ThreadsPerCore)=' | tr '\n' ' ')
+
+cat >"$conf" <<EOF
+# Single-node Slurm 22.05 on loopback, all state under $B.
+# Written by Brickyard scripts/services/slurm.sh at each start (host-infra §2).
+ClusterName=brickyard
+SlurmctldHost=$node(127.0.0.1)
+SlurmUser=root
+SlurmdUser=root
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$B/munge/munge.socket
+StateSaveLocation=$B/state
+SlurmdSpoolDir=$B/spool
+SlurmctldPidFile=$ctld_pid
+SlurmdPidFile=$slurmd_pid
+SlurmctldLogFile=$B/log/slurmctld.log
+SlurmdLogFile=$B/log/slurmd.log
+# No cgroup plugins: the hosts have hybrid cgroups and none are needed here.
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+MpiDefault=none
+ReturnToService=2
+SchedulerType=sched/backfill
+SlurmctldTimeout=30
+SlurmdTimeout=30
+InactiveLimit=0
+MinJobAge=60
+KillWait=5
+Waittime=0
+NodeName=$node NodeAddr=127.0.0.1 ${hw_fields}RealMemory=$mem State=UNKNOWN
+PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
+EOF
+# PMIx's per-step client directories (spmix_appdir_*) go under STATE_DIR too
+# instead of /tmp; the server's are in SlurmdSpoolDir (pmix.JOB.STEP).
+cat >"$B/etc/mpi.conf" <<EOF
+PMIxCliTmpDirBase=$B/tmp
+EOF
+
+t0=$(by_now)
+# Daemons get no inherited stdout: the caller's $(...) would wait for it.
+munged --key-file="$key" --socket="$B/munge/munge.socket" --pid-file="$munge_pid" \
+  --log-file="$B/log/munged.log" --seed-file="$B/munge/munged.seed" </dev/null >>"$B/log/munged.log" 2>&1 ||
+  { log_tails; by_die "munged did not start"; }
+munge -n -S "$B/munge/munge.socket" | unmunge -S "$B/munge/munge.socket" >/dev/null 2>&1 ||
+  { log_tails; by_die "munged started but a munge/unmunge round trip on $B/munge/munge.socket fails"; }
+# -i: ignore unreadable state from an earlier run (e.g. a changed node line).
+slurmctld -i </dev/null >>"$B/log/slurmctld.log" 2>&1 || { log_tails; by_die "slurmctld did not start"; }
+slurmd </dev/null >>"$B/log/slurmd.log" 2>&1 || { log_tails; by_die "slurmd did not start"; }
+
+state=""
+for ((i = 0; i < 120; i++)); do
+  state=$(timeout 5 sinfo -h -o %T 2>/dev/null || true)
+  [[ $state == idle ]] && break
+  sleep 0.25
+done
+if [[ $state != idle ]]; then
+  log_tails
+  reason=$(timeout 5 sinfo -h -R 2>/dev/null || true)
+  by_die "node $node is not idle after 30 s (state '${state:-no answer}'${reason:+, reason: $reason}); logs under $B/log"
+fi
+
+env_lines >"$B/env.sh"
+by_log "node $node idle after $(by_elapsed "$t0") s (slurmctld 127.0.0.1:$ctld_port, slurmd :$slurmd_port, state in $B)"
+env_lines

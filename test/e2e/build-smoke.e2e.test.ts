@@ -1,0 +1,150 @@
+/**
+ * Real builds and smoke tests on this host: buildah builds mpi-pingpong for the `local` system,
+ * skopeo and umoci read the OCI layout, podman runs the MPI ping-pong directly and the rendered
+ * job script runs it through a real single-node Slurm (srun --mpi=pmix). Needs root and the
+ * tools scripts/setup-host.sh installs; CI installs them, so there a missing tool fails.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPair, type BuildRecord } from '../../pipeline/src/build/build.ts';
+import { resolveImage, smoke } from '../../pipeline/src/smoke/run.ts';
+import { BrickyardError } from '../../pipeline/src/util/errors.ts';
+import { Workspace } from '../../pipeline/src/workspace.ts';
+import { copyOfShipped, repoRoot, tempDir } from '../helpers/fixture.ts';
+import { missingTools, startSlurm, type Slurm } from '../helpers/services.ts';
+
+const TOOLS = ['buildah', 'podman', 'skopeo', 'umoci', 'mmdebstrap', 'sbatch', 'munged', 'mpicc'];
+const missing = missingTools(TOOLS);
+const root = process.getuid?.() === 0;
+const why = !root ? 'needs root (buildah chroot builds, podman)' : missing.length ? `missing ${missing.join(', ')}: run scripts/setup-host.sh` : '';
+if (why && process.env['CI']) throw new Error(`the build and smoke tests cannot run in CI: ${why}`);
+
+describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${why})` : ''}`, () => {
+  const state = tempDir('brickyard-state-');
+  let ws: Workspace;
+  let record: BuildRecord;
+  let slurm: Slurm | undefined;
+
+  beforeAll(async () => {
+    ws = Workspace.open(repoRoot);
+    const [where] = ws.partitionsOf('local/debug');
+    record = await buildPair(ws, ws.recipe('mpi-pingpong'), where!, { stateDir: state });
+  }, 900_000);
+
+  afterAll(() => slurm?.stop());
+
+  it('writes a build record, an OCI layout that skopeo and umoci read, with OCI and Brickyard annotations', () => {
+    expect(record.image.manifestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(record.sizes.uncompressedBytes).toBeGreaterThan(10 * 2 ** 20);
+    expect(record.sizes.uncompressedBytes).toBeLessThan(record.sizes.budgetBytes);
+    const layout = record.image.ociLayout;
+    const inspect = JSON.parse(execFileSync('skopeo', ['inspect', `oci:${layout}:${record.image.refName}`], { encoding: 'utf8' }));
+    expect(inspect.Digest).toBe(record.image.manifestDigest);
+    const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', `oci:${layout}:${record.image.refName}`], { encoding: 'utf8' }));
+    expect(raw.annotations).toMatchObject({
+      'org.opencontainers.image.title': 'mpi-pingpong',
+      'org.opencontainers.image.version': '1.0.0',
+      'org.opencontainers.image.licenses': 'Apache-2.0',
+      'dev.brickyard.recipe': 'mpi-pingpong@1.0.0',
+      'dev.brickyard.system': 'local',
+      'dev.brickyard.partition': 'debug',
+      'dev.brickyard.lock-digest': record.lockDigest,
+    });
+    expect(raw.annotations['org.opencontainers.image.created']).toBe(record.created);
+    const bundle = join(tempDir('brickyard-umoci-'), 'bundle');
+    execFileSync('umoci', ['unpack', '--image', `${layout}:${record.image.refName}`, bundle], { stdio: 'pipe' });
+    expect(existsSync(join(bundle, 'rootfs', 'usr', 'local', 'bin', 'brickyard-pingpong'))).toBe(true);
+  });
+
+  it('writes a valid SPDX 2.3 SBOM that lists Open MPI from the image', () => {
+    const sbom = JSON.parse(readFileSync(record.sbom.path, 'utf8'));
+    expect(sbom.spdxVersion).toBe('SPDX-2.3');
+    const names = sbom.packages.map((p: { name: string }) => p.name);
+    expect(names.some((n: string) => /openmpi/.test(n))).toBe(true);
+    expect(record.sbom.packages).toBeGreaterThan(50);
+  });
+
+  it('smoke-tests the image directly with podman: plausible figures, GPU skipped with its reason', async () => {
+    const [where] = ws.partitionsOf('local/debug');
+    const image = await resolveImage(ws, 'mpi-pingpong@1.0.0', where!, state);
+    const report = await smoke(ws, image, where!, { stateDir: state, launcher: 'direct' });
+    const mpi = report.tests.find((t) => t.kind === 'mpi-pingpong')!;
+    expect(mpi.verdict, mpi.summary).not.toBe('FAILED');
+    const lat = Number(mpi.figures?.['latency_8B_us']);
+    const bw = Number(mpi.figures?.['bandwidth_4MiB_MBps']);
+    expect(lat).toBeGreaterThan(0);
+    expect(lat).toBeLessThan(50);
+    expect(bw).toBeGreaterThan(0);
+    expect(String(mpi.figures?.['library'])).toMatch(/Open MPI/);
+    const gpu = report.tests.find((t) => t.kind === 'gpu-check')!;
+    expect(gpu.verdict).toBe('SKIPPED');
+    expect(gpu.summary.length).toBeGreaterThan(5);
+    expect(report.result).not.toBe('FAILED');
+    expect(report.statement).toMatchObject({ _type: 'https://in-toto.io/Statement/v1', predicateType: 'https://in-toto.io/attestation/test-result/v0.1' });
+  }, 300_000);
+
+  it('smoke-tests the image through Slurm with the rendered job script', async () => {
+    slurm = startSlurm();
+    const [where] = ws.partitionsOf('local/debug');
+    const image = await resolveImage(ws, 'mpi-pingpong@1.0.0', where!, state);
+    const report = await smoke(ws, image, where!, { stateDir: state, launcher: 'slurm', slurmEnv: slurm.env });
+    const mpi = report.tests.find((t) => t.kind === 'mpi-pingpong')!;
+    expect(mpi.verdict, `${mpi.summary}\n${(mpi.details ?? []).join('\n')}`).not.toBe('FAILED');
+    expect(Number(mpi.figures?.['latency_8B_us'])).toBeGreaterThan(0);
+  }, 300_000);
+
+  describe('bad builds', () => {
+    let copy: string;
+    let cws: Workspace;
+    beforeAll(() => {
+      copy = copyOfShipped();
+      const add = (name: string, text: string, files: Record<string, string> = {}): void => {
+        const dir = join(copy, 'catalog', 'recipes', name, '1.0.0');
+        mkdirSync(join(dir, 'files'), { recursive: true });
+        writeFileSync(join(dir, 'recipe.yaml'), text);
+        for (const [f, t] of Object.entries(files)) writeFileSync(join(dir, f), t);
+      };
+      const head = (name: string, extra: string): string =>
+        `name: ${name}\nversion: 1.0.0\nrevision: 1\nsummary: test\nmaintainers: [{name: t}]\nlicense: MIT\nbase: debian-12\nrequires: {architectures: [x86_64], gpu: {vendor: none}, mpi: any}\nsizeBudget: 2 GiB\n${extra}`;
+      add('broken-compile', head('broken-compile', 'blocks: [{use: gcc}, {use: "@mpi"}]\nsteps:\n  - copy: {src: files/bad.c, dest: /opt/bad.c}\n  - run: mpicc -o /opt/bad /opt/bad.c\n'), { 'files/bad.c': 'int main(void) { return missing_symbol; }\n' });
+      add('no-mpi', head('no-mpi', 'steps:\n  - run: echo no MPI here\nsmoke:\n  - {name: pingpong, type: mpi-pingpong}\n').replace('mpi: any', 'mpi: none'));
+      add('too-big', head('too-big', 'blocks: [{use: gcc}, {use: "@mpi"}, {use: pingpong}]\n').replace('sizeBudget: 2 GiB', 'sizeBudget: 20 MiB'));
+      cws = Workspace.open(copy);
+    });
+
+    it('a recipe that fails to compile gives a build error with the tail of the log', async () => {
+      const [where] = cws.partitionsOf('local/debug');
+      const err = await buildPair(cws, cws.recipe('broken-compile'), where!, { stateDir: tempDir() }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BrickyardError);
+      expect((err as BrickyardError).code).toBe('BUILD_FAILED');
+      expect((err as Error).message).toMatch(/missing_symbol/);
+      expect((err as BrickyardError).hint).toMatch(/build\.log/);
+    }, 600_000);
+
+    it('an image without a working MPI gives FAILED, not a crash', async () => {
+      const stateDir = tempDir();
+      const [where] = cws.partitionsOf('local/debug');
+      await buildPair(cws, cws.recipe('no-mpi'), where!, { stateDir });
+      const image = await resolveImage(cws, 'no-mpi@1.0.0', where!, stateDir);
+      const report = await smoke(cws, image, where!, { stateDir, launcher: 'direct' });
+      expect(report.result).toBe('FAILED');
+      expect(report.tests.find((t) => t.kind === 'mpi-pingpong')!.verdict).toBe('FAILED');
+    }, 600_000);
+
+    it('an image over its size budget fails with both sizes named', async () => {
+      const [where] = cws.partitionsOf('local/debug');
+      const err = await buildPair(cws, cws.recipe('too-big'), where!, { stateDir: tempDir() }).catch((e: unknown) => e);
+      expect((err as BrickyardError).code).toBe('SIZE_BUDGET_EXCEEDED');
+      expect((err as Error).message).toMatch(/is \d+(\.\d)? MiB, over its size budget of 20 MiB \(20\.0 MiB\)/);
+    }, 600_000);
+  });
+
+  it('a missing builder gives a clear message (exit 2)', () => {
+    const node = join(repoRoot, 'node_modules', '.bin', 'node');
+    const r = spawnSync(node, [join(repoRoot, 'bin', 'brickyard.js'), 'build', 'mpi-pingpong', '--system', 'local'], { encoding: 'utf8', env: { PATH: '/nonexistent', HOME: process.env['HOME'] ?? '/root' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('brickyard: buildah is not installed: run scripts/setup-host.sh');
+  });
+});

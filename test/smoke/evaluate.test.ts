@@ -1,0 +1,366 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { SystemDoc, ThresholdDoc } from '../../pipeline/src/model/types.ts';
+import {
+  evaluateCommand,
+  evaluateGpu,
+  evaluatePingPong,
+  overall,
+  VERDICT_RANK,
+  type PingPongContext,
+  type TestResult,
+  type Verdict,
+} from '../../pipeline/src/smoke/evaluate.ts';
+import { parseGpuQuery, parsePingPong, type PingPongRun } from '../../pipeline/src/smoke/pingpong.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const fixture = (name: string): string => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
+const smokeOf = (system: string) => (parse(readFileSync(join(ROOT, 'systems', `${system}.yaml`), 'utf8')) as SystemDoc).partitions[0]!.smoke;
+
+/** systems/local.yaml: 2 ranks on one node; latency warn 5 / fail 50 µs, bandwidth warn 1000 / fail 100 MB/s. */
+const LOCAL = smokeOf('local');
+/** systems/lumi.yaml standard-g: 2 nodes; latency warn 3 / fail 10 µs, bandwidth warn 20000 / fail 5000 MB/s. */
+const LUMI = smokeOf('lumi');
+
+const OMPI = parsePingPong(fixture('openmpi-shm-2ranks.stdout'));
+
+function localCtx(over: Partial<PingPongContext> = {}): PingPongContext {
+  return {
+    exitCode: 0,
+    stderr: '',
+    expectLibrary: 'Open MPI',
+    expectedRanks: LOCAL.mpi.nodes * LOCAL.mpi.ranksPerNode,
+    thresholds: { latency: LOCAL.mpi.latency, bandwidth: LOCAL.mpi.bandwidth },
+    nodes: LOCAL.mpi.nodes,
+    ...over,
+  };
+}
+
+function lumiCtx(over: Partial<PingPongContext> = {}): PingPongContext {
+  return {
+    exitCode: 0,
+    stderr: '',
+    expectLibrary: 'CRAY MPICH',
+    expectedRanks: 2,
+    thresholds: { latency: LUMI.mpi.latency, bandwidth: LUMI.mpi.bandwidth },
+    nodes: 2,
+    ...over,
+  };
+}
+
+/** A complete inter-node run on LUMI-like hardware, with the 8 B latency and 4 MiB bandwidth given. */
+function lumiRun(latency8: number, bw4MiB: number, hosts = ['nid005001', 'nid005002']): PingPongRun {
+  const points = Array.from({ length: 23 }, (_, i) => {
+    const bytes = 2 ** i;
+    const latencyUs = bytes === 8 ? latency8 : 2 + bytes / 24000;
+    return { bytes, iterations: 100, latencyUs, bandwidthMBps: bytes === 4194304 ? bw4MiB : Math.min(bytes / latencyUs, bw4MiB) };
+  });
+  return {
+    formatVersion: 1,
+    library: 'MPI VERSION    : CRAY MPICH version 8.1.29.3 (ANL base 3.4a2)',
+    mpiVersion: '3.1',
+    ranks: 2,
+    hosts,
+    points,
+    complete: true,
+    errors: [],
+  };
+}
+
+const at = (run: PingPongRun, bytes: number, change: { latencyUs?: number; bandwidthMBps?: number }): PingPongRun => ({
+  ...run,
+  points: run.points.map((p) => (p.bytes === bytes ? { ...p, ...change } : p)),
+});
+
+describe('evaluatePingPong', () => {
+  it('passes the real build-host capture against systems/local.yaml and reports the figures', () => {
+    const r = evaluatePingPong(OMPI, localCtx());
+    expect(r.verdict).toBe('PASSED');
+    expect(r.kind).toBe('mpi-pingpong');
+    expect(r.figures).toMatchObject({
+      latency_8B_us: 0.1,
+      bandwidth_4MiB_MBps: 15523.54,
+      peak_bandwidth_MBps: 15741.75,
+      peak_bandwidth_bytes: 2097152,
+      library: 'Open MPI v4.1.4, package: Debian OpenMPI, ident: 4.1.4, repo rev: v4.1.4, May 26, 2022',
+      ranks: 2,
+      hosts: 'vm,vm',
+      node_local: 'yes',
+    });
+    expect(r.thresholds).toMatchObject({ latency_warn_us: 1, latency_fail_us: 5, bandwidth_warn_MBps: 1000, bandwidth_fail_MBps: 100, tcp_latency_limit_us: 5 });
+    expect(r.summary).toBe(
+      'latency 0.1 µs at 8 B (warn > 1, fail > 5); bandwidth 15523.54 MB/s at 4 MiB (warn < 1000, fail < 100); ' +
+        'peak 15741.75 MB/s at 2 MiB; Open MPI v4.1.4, 2 ranks on vm, vm',
+    );
+    // The whole curve is in the details.
+    expect(r.details).toContain('bytes iterations latency_us bandwidth_MBps');
+    expect(r.details).toContain('4194304 100 270.19 15523.54');
+    expect(r.details!.filter((d) => /^\d+ \d+ /.test(d))).toHaveLength(23);
+  });
+
+  it('matches the library case-insensitively and fails the wrong one', () => {
+    const mpich = parsePingPong(fixture('mpich-shm-2ranks.stdout'));
+    expect(evaluatePingPong(mpich, localCtx({ expectLibrary: 'mpich' })).verdict).toBe('PASSED');
+    const wrong = evaluatePingPong(mpich, localCtx({ expectLibrary: 'Open MPI' }));
+    expect(wrong.verdict).toBe('FAILED');
+    expect(wrong.summary).toMatch(/^wrong MPI library: 'MPICH Version: 4\.0\.2' is not Open MPI/);
+    expect(evaluatePingPong(lumiRun(1.8, 23800), lumiCtx({ expectLibrary: 'cray mpich' })).verdict).toBe('PASSED');
+  });
+
+  it('fails a singleton, by exit code, by the error line, and by the rank count', () => {
+    const single = parsePingPong(fixture('openmpi-singleton.stdout'));
+    const stderr = fixture('openmpi-singleton.stderr');
+    const r = evaluatePingPong(single, localCtx({ exitCode: 3, stderr }));
+    expect(r.verdict).toBe('FAILED');
+    expect(r.summary).toMatch(/^singleton: need at least 2 ranks, got 1/);
+    expect(r.details).toContain('stderr (last 10 lines):');
+    // Exit 3 alone (no stdout), and the line alone (a launcher that swallowed the exit code).
+    expect(evaluatePingPong(undefined, localCtx({ exitCode: 3 })).summary).toMatch(/^singleton: the probe exited with 3/);
+    expect(evaluatePingPong(single, localCtx({ exitCode: 0 })).verdict).toBe('FAILED');
+    // N singletons each print the line; a run with the wrong world size is just as wrong.
+    const four = evaluatePingPong(OMPI, localCtx({ expectedRanks: 4 }));
+    expect(four.verdict).toBe('FAILED');
+    expect(four.summary).toMatch(/^ran with 2 ranks, expected 4/);
+  });
+
+  it('fails a payload mismatch, an incomplete run, a failed MPI call and missing output', () => {
+    const text = fixture('openmpi-shm-2ranks.stdout');
+    const head = text.split('\n').slice(0, 18).join('\n');
+    const corrupt = parsePingPong(`${head}\n# error: payload mismatch at 2048 bytes\n`);
+    const r = evaluatePingPong(corrupt, localCtx({ exitCode: 4 }));
+    expect(r.verdict).toBe('FAILED');
+    expect(r.summary).toMatch(/^payload mismatch at 2048 bytes: messages arrived corrupted/);
+    expect(evaluatePingPong(undefined, localCtx({ exitCode: 4 })).summary).toMatch(/^payload mismatch \(exit 4\)/);
+
+    const cut = parsePingPong(text.replace('# done\n', ''));
+    const inc = evaluatePingPong(cut, localCtx());
+    expect(inc.verdict).toBe('FAILED');
+    expect(inc.summary).toMatch(/^incomplete output: no '# done' line after 23 message sizes/);
+
+    const mpiFail = parsePingPong(`${head}\n# error: rank 1: MPI_Send failed (line 150): MPI_ERR_OTHER\n`);
+    const f = evaluatePingPong(mpiFail, localCtx({ exitCode: 5 }));
+    expect(f.verdict).toBe('FAILED');
+    expect(f.summary).toMatch(/^the probe exited with 5 \(an MPI call failed\); the probe reported: rank 1: MPI_Send failed/);
+
+    expect(evaluatePingPong(undefined, localCtx({ parseError: 'brickyard-pingpong output, line 3: ...' })).summary).toMatch(/^unreadable output: /);
+    expect(evaluatePingPong(undefined, localCtx({ exitCode: 137 })).summary).toMatch(/exited with 137 \(killed/);
+    // Exit status 0 is not enough.
+    expect(evaluatePingPong(parsePingPong(''), localCtx()).verdict).toBe('FAILED');
+  });
+
+  it('puts each threshold edge on the right side (LUMI: latency 3/10 µs, bandwidth 20000/5000 MB/s)', () => {
+    const v = (lat: number, bw: number): Verdict => evaluatePingPong(lumiRun(lat, bw), lumiCtx()).verdict;
+    expect(v(1.8, 23820)).toBe('PASSED');
+    expect(v(3, 23820)).toBe('PASSED');
+    expect(v(3.01, 23820)).toBe('WARNED');
+    expect(v(10, 23820)).toBe('WARNED');
+    expect(v(10.01, 23820)).toBe('FAILED');
+    expect(v(1.8, 20000)).toBe('PASSED');
+    expect(v(1.8, 19999.99)).toBe('WARNED');
+    expect(v(1.8, 5000)).toBe('WARNED');
+    expect(v(1.8, 4999.99)).toBe('FAILED');
+    const warned = evaluatePingPong(lumiRun(3.5, 19000), lumiCtx());
+    expect(warned.summary).toMatch(
+      /^latency 3\.5 µs at 8 B is above the warn threshold 3 µs; bandwidth 19000 MB\/s at 4 MiB is below the warn threshold 20000 MB\/s\. Measured: /,
+    );
+    // The container MPI on LUMI (2.4 GB/s, hpc-systems.md §2c) fails by design.
+    expect(evaluatePingPong(lumiRun(2.5, 2381), lumiCtx()).summary).toMatch(/^bandwidth 2381 MB\/s at 4 MiB is below the fail threshold 5000 MB\/s/);
+  });
+
+  it('judges the message sizes the thresholds name', () => {
+    const run = at(lumiRun(1.8, 23820), 256, { latencyUs: 4 });
+    const latency: ThresholdDoc = { ...LUMI.mpi.latency, messageBytes: 256 };
+    const r = evaluatePingPong(run, lumiCtx({ thresholds: { latency, bandwidth: LUMI.mpi.bandwidth } }));
+    expect(r.verdict).toBe('WARNED');
+    expect(r.figures).toMatchObject({ latency_8B_us: 1.8, latency_256B_us: 4 });
+    const missing = evaluatePingPong({ ...run, points: run.points.filter((p) => p.bytes !== 4194304) }, lumiCtx());
+    expect(missing.summary).toMatch(/^no bandwidth measured at 4 MiB/);
+  });
+
+  it('fails the TCP fallback signature: the real loopback-TCP capture and stderr evidence', () => {
+    // mpirun --mca btl tcp,self: 5.9 µs at 8 B, inside local.yaml's warn band (5-50 µs).
+    const tcp = parsePingPong(fixture('openmpi-tcp-2ranks.stdout'));
+    const r = evaluatePingPong(tcp, localCtx());
+    expect(r.verdict).toBe('FAILED');
+    expect(r.summary).toMatch(/TCP fallback signature: 5\.9 µs at 8 B is above 5 µs \(both ranks share a node/);
+    // Inter-node: 20 µs.
+    expect(evaluatePingPong(lumiRun(19.9, 23000), lumiCtx({ thresholds: { latency: { warn: 3, fail: 50, source: 't' }, bandwidth: LUMI.mpi.bandwidth } })).verdict).toBe('WARNED');
+    const slow = evaluatePingPong(lumiRun(20.5, 23000), lumiCtx({ thresholds: { latency: { warn: 3, fail: 50, source: 't' }, bandwidth: LUMI.mpi.bandwidth } }));
+    expect(slow.summary).toMatch(/^TCP fallback signature: 20\.5 µs at 8 B is above 20 µs/);
+
+    const evidence = [
+      '[nid001][[1234,1],0][btl_tcp_endpoint.c:626:mca_btl_tcp_endpoint_recv_connect_ack] received unexpected process identifier [[1234,1],3]',
+      'libfabric:12345:1700000000::core:core:ofi_get_prov():... falling back to TCP provider',
+      'MPICH: Open Fabrics provider: tcp;ofi_rxm',
+    ];
+    for (const line of evidence) {
+      const e = evaluatePingPong(OMPI, localCtx({ stderr: `some noise\n${line}\n` }));
+      expect(e.verdict, line).toBe('FAILED');
+      expect(e.summary).toMatch(/^TCP fallback: stderr says/);
+    }
+    // Loading the TCP component is not fallback: Open MPI does it in every run.
+    const verbose = fixture('openmpi-singleton.stderr') + '[vm:30733] select: initializing btl component tcp\n[vm:30733] btl: tcp: Using interface: sppp\n';
+    expect(evaluatePingPong(OMPI, localCtx({ stderr: verbose })).verdict).toBe('PASSED');
+  });
+
+  it('warns when a multi-node test ran both ranks on one host', () => {
+    const r = evaluatePingPong(lumiRun(1.8, 23820, ['nid005001', 'nid005001']), lumiCtx());
+    expect(r.verdict).toBe('WARNED');
+    expect(r.summary).toMatch(/^ranks 0 and 1 both ran on nid005001 although the test spans 2 nodes/);
+  });
+
+  it('compares the container with the host run and warns past 10 % worse', () => {
+    const host = lumiRun(2, 20000);
+    const v = (lat: number, bw: number): TestResult =>
+      evaluatePingPong(lumiRun(lat, bw), lumiCtx({ hostRun: host, thresholds: { latency: LUMI.mpi.latency, bandwidth: { ...LUMI.mpi.bandwidth, warn: 10000 } } }));
+    const same = v(2.2, 18000);
+    expect(same.verdict).toBe('PASSED');
+    expect(same.figures).toMatchObject({ latency_ratio: 1.1, bandwidth_ratio: 0.9, host_latency_us: 2, host_bandwidth_MBps: 20000 });
+    expect(same.thresholds).toMatchObject({ host_ratio_warn_pct: 10 });
+    expect(same.summary).toMatch(/container\/host latency x1\.1, bandwidth x0\.9 \(warns when the container is more than 10 % worse than the host\)$/);
+    const lat = v(2.21, 18000);
+    expect(lat.verdict).toBe('WARNED');
+    expect(lat.summary).toMatch(/^latency 2\.21 µs is 10\.5 % above the host's 2 µs \(warn above 10 %\)/);
+    const bw = v(2, 17999);
+    expect(bw.verdict).toBe('WARNED');
+    expect(bw.summary).toMatch(/^bandwidth 17999 MB\/s is 10 % below the host's 20000 MB\/s/);
+    // Floating point does not move the edge: 0.11 / 0.10 is 1.0999...
+    const tiny = evaluatePingPong(at(OMPI, 8, { latencyUs: 0.11 }), localCtx({ hostRun: OMPI }));
+    expect(tiny.verdict).toBe('PASSED');
+    // podman's 0.23 µs against mpirun's 0.10 µs on the host warns, unless a slack in µs is allowed.
+    const podman = at(OMPI, 8, { latencyUs: 0.23 });
+    expect(evaluatePingPong(podman, localCtx({ hostRun: OMPI })).verdict).toBe('WARNED');
+    expect(evaluatePingPong(podman, localCtx({ hostRun: OMPI, hostLatencySlackUs: 0.5 })).verdict).toBe('PASSED');
+    expect(evaluatePingPong(at(OMPI, 8, { latencyUs: 0.7 }), localCtx({ hostRun: OMPI, hostLatencySlackUs: 0.5 })).verdict).toBe('WARNED');
+    // A host run without the sizes gives no ratio, and says so.
+    const noHost = evaluatePingPong(OMPI, localCtx({ hostRun: { ...OMPI, points: [] } }));
+    expect(noHost.verdict).toBe('PASSED');
+    expect(noHost.details).toContain('no container/host latency ratio: the host run has no usable 8 B measurement');
+    expect(noHost.summary).toMatch(/container\/host not comparable/);
+  });
+
+  it('never gets better as latency rises or bandwidth falls (property)', () => {
+    const ctxs = [localCtx(), lumiCtx({ expectLibrary: 'Open MPI' }), lumiCtx({ expectLibrary: 'Open MPI', hostRun: OMPI })];
+    const run = (lat: number, bw: number, hosts: string[]): PingPongRun =>
+      at(at({ ...OMPI, hosts }, 8, { latencyUs: lat }), 4194304, { bandwidthMBps: bw });
+    const lat = fc.double({ min: 0.01, max: 200, noNaN: true });
+    const bw = fc.double({ min: 1, max: 50000, noNaN: true });
+    fc.assert(
+      fc.property(lat, lat, bw, bw, fc.constantFrom(...ctxs), fc.constantFrom<string[]>(['vm', 'vm'], ['nid1', 'nid2']), (l1, l2, b1, b2, ctx, hosts) => {
+        const [lo, hi] = l1 <= l2 ? [l1, l2] : [l2, l1];
+        const [bwLo, bwHi] = b1 <= b2 ? [b1, b2] : [b2, b1];
+        const rank = (l: number, b: number): number => VERDICT_RANK[evaluatePingPong(run(l, b, hosts), ctx).verdict];
+        expect(rank(lo, bwHi)).toBeLessThanOrEqual(rank(hi, bwHi));
+        expect(rank(lo, bwHi)).toBeLessThanOrEqual(rank(lo, bwLo));
+      }),
+    );
+  });
+});
+
+const HIP8 = [
+  '# brickyard-gpu-query 1',
+  '# runtime: hip 6.0',
+  '# driver: hip 60032830',
+  'devices: 8',
+  ...Array.from({ length: 8 }, (_, i) => `device ${i}: name="AMD Instinct MI250X" arch=gfx90a memory_MiB=65520`),
+  '',
+].join('\n');
+
+describe('evaluateGpu', () => {
+  const gpu = LUMI.gpu!;
+  const ok = { partitionHasGpu: true, expectDeviceCount: gpu.expectDeviceCount, expectArch: gpu.expectArch!, exitCode: 0 };
+
+  it('passes what lumi.yaml expects: 8 GCDs of gfx90a', () => {
+    const r = evaluateGpu(parseGpuQuery(HIP8), ok);
+    expect(r.verdict).toBe('PASSED');
+    expect(r.summary).toBe('8 GPUs (gfx90a, AMD Instinct MI250X), hip 6.0');
+    expect(r.figures).toMatchObject({ device_count: 8, arch: 'gfx90a', runtime: 'hip 6.0' });
+    expect(r.thresholds).toEqual({ expect_device_count: 8, expect_arch: 'gfx90a' });
+    expect(evaluateGpu(parseGpuQuery(HIP8), { ...ok, expectArch: 'GFX90A:sramecc+:xnack-' }).verdict).toBe('PASSED');
+  });
+
+  it('is SKIPPED, never PASSED, where the partition or the host has no GPU', () => {
+    const cpu = evaluateGpu(undefined, { partitionHasGpu: false });
+    expect(cpu).toMatchObject({ verdict: 'SKIPPED', summary: 'skipped: the partition has no GPU' });
+    const host = evaluateGpu(undefined, { partitionHasGpu: true, hostHasGpu: false, reason: 'the local build host has no GPU' });
+    expect(host).toMatchObject({ verdict: 'SKIPPED', summary: 'skipped: the local build host has no GPU' });
+    expect(evaluateGpu(undefined, { partitionHasGpu: true, reason: 'no GPU runner' }).verdict).toBe('SKIPPED');
+    // Even good output does not turn a skip into a pass.
+    fc.assert(
+      fc.property(fc.boolean(), fc.option(fc.string(), { nil: undefined }), (withOutput, reason) => {
+        const q = withOutput ? parseGpuQuery(HIP8) : undefined;
+        expect(evaluateGpu(q, { partitionHasGpu: false, ...(reason === undefined ? {} : { reason }) }).verdict).toBe('SKIPPED');
+        expect(evaluateGpu(q, { partitionHasGpu: true, hostHasGpu: false }).verdict).toBe('SKIPPED');
+      }),
+    );
+  });
+
+  it('fails a wrong count, a wrong architecture, no device, a cut-off list and missing output', () => {
+    const four = parseGpuQuery(HIP8.split('\n').slice(0, 8).join('\n').replace('devices: 8', 'devices: 4'));
+    expect(evaluateGpu(four, ok).summary).toMatch(/^4 GPUs visible, expected 8/);
+    const sm = parseGpuQuery('# brickyard-gpu-query 1\n# runtime: cuda 12.6\n# driver: cuda 12.8\ndevices: 1\ndevice 0: name="NVIDIA A100-SXM4-40GB" arch=sm_80 memory_MiB=40326\n');
+    expect(evaluateGpu(sm, { partitionHasGpu: true, expectDeviceCount: 1, expectArch: 'sm_90' }).summary).toMatch(/^GPU architecture sm_80 where sm_90 was expected/);
+    const none = parseGpuQuery('# brickyard-gpu-query 1\n# runtime: hip 6.0\n# driver: hip 0\ndevices: 0\n# error: no HIP device: no ROCm-capable device is detected\n');
+    const r = evaluateGpu(none, { ...ok, exitCode: 2 });
+    expect(r.verdict).toBe('FAILED');
+    expect(r.summary).toMatch(/^the query exited with 2 \(no device visible\); the query reported: no HIP device/);
+    expect(evaluateGpu(none, { partitionHasGpu: true }).verdict).toBe('FAILED');
+    const cut = parseGpuQuery(HIP8.split('\n').slice(0, 7).join('\n'));
+    expect(evaluateGpu(cut, { partitionHasGpu: true }).summary).toMatch(/^incomplete output: 8 devices announced, 3 listed/);
+    expect(evaluateGpu(undefined, { partitionHasGpu: true }).summary).toBe('no query output to judge');
+    expect(evaluateGpu(undefined, { partitionHasGpu: true, exitCode: 127 }).verdict).toBe('FAILED');
+  });
+});
+
+describe('evaluateCommand', () => {
+  const run = (over: Partial<{ exitCode: number; stdout: string; stderr: string; timedOut: boolean }> = {}) => ({
+    exitCode: 0,
+    stdout: 'brickyard-pingpong 1\n',
+    stderr: '',
+    timedOut: false,
+    ...over,
+  });
+
+  it('checks the exit code (0 unless stated)', () => {
+    expect(evaluateCommand('v', run(), {}).verdict).toBe('PASSED');
+    const r = evaluateCommand('v', run({ exitCode: 1, stderr: 'boom' }), {});
+    expect(r).toMatchObject({ name: 'v', kind: 'command', verdict: 'FAILED', summary: 'exited with 1, expected 0' });
+    expect(r.details).toEqual(['exited with 1, expected 0', 'stdout (last 1 lines):', '  brickyard-pingpong 1', 'stderr (last 1 lines):', '  boom']);
+    expect(evaluateCommand('v', run({ exitCode: 2 }), { exitCode: 2 }).verdict).toBe('PASSED');
+  });
+
+  it('checks stdout by regular expression, per line, and by substring', () => {
+    const out = run({ stdout: 'torch 2.5.1\ngpus 4\n' });
+    expect(evaluateCommand('t', out, { stdoutMatches: 'gpus [1-9][0-9]*' }).verdict).toBe('PASSED');
+    expect(evaluateCommand('t', out, { stdoutMatches: '^gpus 4$' }).verdict).toBe('PASSED');
+    expect(evaluateCommand('t', run({ stdout: 'gpus 0\n' }), { stdoutMatches: 'gpus [1-9][0-9]*' }).summary).toBe('stdout does not match /gpus [1-9][0-9]*/');
+    expect(evaluateCommand('t', out, { stdoutMatches: '(' }).summary).toMatch(/^stdoutMatches is not a valid regular expression/);
+    expect(evaluateCommand('t', run(), { exitCode: 0, stdoutContains: 'brickyard-pingpong 1' })).toMatchObject({
+      verdict: 'PASSED',
+      summary: 'exit 0, stdout contains "brickyard-pingpong 1"',
+    });
+    expect(evaluateCommand('t', run({ stdout: 'Solution fails\n' }), { stdoutContains: 'Solution Validates' }).summary).toBe(
+      'stdout does not contain "Solution Validates"',
+    );
+  });
+
+  it('fails a timeout whatever the output', () => {
+    const r = evaluateCommand('t', run({ timedOut: true, exitCode: 0 }), { stdoutContains: 'brickyard' });
+    expect(r).toMatchObject({ verdict: 'FAILED', summary: 'timed out', figures: { timed_out: 'yes' } });
+  });
+});
+
+describe('overall', () => {
+  const t = (verdict: Verdict): TestResult => ({ name: verdict, kind: 'command', verdict, summary: '' });
+  it('fails on any failure, warns on any warning, and needs a pass to pass', () => {
+    expect(overall([t('PASSED'), t('SKIPPED')])).toBe('PASSED');
+    expect(overall([t('PASSED'), t('WARNED'), t('SKIPPED')])).toBe('WARNED');
+    expect(overall([t('PASSED'), t('WARNED'), t('FAILED')])).toBe('FAILED');
+    expect(overall([t('SKIPPED'), t('FAILED')])).toBe('FAILED');
+    expect(overall([t('SKIPPED'), t('SKIPPED')])).toBe('WARNED');
+    expect(overall([])).toBe('WARNED');
+  });
+});
