@@ -48,7 +48,7 @@ buildlog=$outdir/debian-12.build.log
 # The image lives in root's container storage (where podman/buildah find
 # `localhost/brickyard/...` for every root caller), and mmdebstrap's root mode
 # is the one measured here.
-((EUID == 0)) || by_die "must run as root (the base goes into root's container storage): sudo $0 $*" 2
+((EUID == 0)) || by_die "must run as root (the base goes into root's container storage): sudo $0${*:+ $*}" 2
 by_need_cmd mmdebstrap buildah skopeo sha256sum
 
 # --- The apt sources the base is built from ---------------------------------
@@ -200,7 +200,7 @@ if ! mmdebstrap --mode=root --variant=minbase --include=ca-certificates \
   "${aptopts[@]}" \
   --customize-hook='rm -f "$1/etc/resolv.conf" "$1/etc/hostname"' \
   "$suite" "$work/rootfs.tar" "$sources" >>"$buildlog" 2>&1; then
-  tail -n 25 "$buildlog" >&2
+  tail -n 25 "$buildlog" >&2 || true
   by_die "mmdebstrap failed (full log: $buildlog)"
 fi
 by_log "rootfs $(($(file_size "$work/rootfs.tar") / 1048576)) MiB in $(by_elapsed "$t0") s"

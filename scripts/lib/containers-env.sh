@@ -54,34 +54,47 @@ by_port_busy() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# True when the pid in FILE names a live process.
+# True when the pid in FILE names a live process (/proc, not kill -0, so that
+# a non-root caller sees root's daemons too).
 by_pid_alive() {
   local pid
   [[ -s $1 ]] || return 1
   pid=$(<"$1")
-  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null
+  [[ $pid =~ ^[0-9]+$ && -d /proc/$pid ]]
 }
 
-# by_stop_pidfile NAME PIDFILE [TIMEOUT_S]: SIGTERM, wait, then SIGKILL.
-by_stop_pidfile() {
-  local name=$1 file=$2 timeout=${3:-15} pid i
-  if ! by_pid_alive "$file"; then
-    rm -f -- "$file"
-    return 0
-  fi
-  pid=$(<"$file")
-  kill -TERM "$pid" 2>/dev/null || true
+# by_stop_pidfiles TIMEOUT_S NAME=PIDFILE...: SIGTERM to all at once (the
+# daemons take 1 to 2 s each to shut down), wait for all, then SIGKILL.
+by_stop_pidfiles() {
+  local timeout=$1 arg name file pid i alive
+  shift
+  local -a names=() pids=() files=()
+  for arg in "$@"; do
+    name=${arg%%=*} file=${arg#*=}
+    if by_pid_alive "$file"; then
+      pid=$(<"$file")
+      kill -TERM "$pid" 2>/dev/null || true
+      names+=("$name") pids+=("$pid") files+=("$file")
+    else
+      rm -f -- "$file"
+    fi
+  done
   for ((i = 0; i < timeout * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
+    alive=0
+    for pid in "${pids[@]}"; do
+      [[ -d /proc/$pid ]] && alive=1
+    done
+    ((alive)) || break
     sleep 0.1
   done
-  if kill -0 "$pid" 2>/dev/null; then
-    by_warn "$name (pid $pid) did not stop within ${timeout}s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    sleep 0.2
-  fi
-  rm -f -- "$file"
-  by_log "stopped $name (pid $pid)"
+  for i in "${!pids[@]}"; do
+    if [[ -d /proc/${pids[i]} ]]; then
+      by_warn "${names[i]} (pid ${pids[i]}) did not stop within ${timeout}s; sending SIGKILL"
+      kill -KILL "${pids[i]}" 2>/dev/null || true
+    fi
+    rm -f -- "${files[i]}"
+    by_log "stopped ${names[i]} (pid ${pids[i]})"
+  done
 }
 
 # Seconds since the epoch with millisecond precision, for timings.

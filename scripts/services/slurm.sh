@@ -23,9 +23,9 @@ usage() { by_die "usage: slurm.sh start|stop|status STATE_DIR" 2; }
 (($# == 2)) || usage
 action=$1
 case $action in start | stop | status) ;; *) usage ;; esac
-# munged and the Slurm daemons run as root (SlurmUser=root) and srun execs the
-# job's tasks through slurmd as the calling user.
-((EUID == 0)) || by_die "must run as root (munged, slurmctld and slurmd run as root here)" 2
+# munged and the Slurm daemons run as root (SlurmUser=root); slurmd starts
+# each job's tasks as the submitting user.
+[[ $action == status ]] || ((EUID == 0)) || by_die "must run as root (munged, slurmctld and slurmd run as root here)" 2
 if [[ $action == start ]]; then
   B=$(by_state_dir "$2")
 else
@@ -33,6 +33,9 @@ else
   B=$(cd -- "$2" && pwd -P)
 fi
 
+# slurm.conf cannot quote paths, and unix socket paths end at 107 bytes.
+[[ $B != *[[:space:]]* ]] || by_die "STATE_DIR '$B' contains whitespace, which slurm.conf cannot hold" 2
+((${#B} <= 72)) || by_die "STATE_DIR '$B' is longer than 72 characters; the munge and PMIx socket paths under it would exceed the 107-byte limit" 2
 conf=$B/etc/slurm.conf
 munge_pid=$B/munge/munged.pid
 ctld_pid=$B/run/slurmctld.pid
@@ -48,7 +51,7 @@ log_tails() {
   for f in "$B"/log/munged.log "$B"/log/slurmctld.log "$B"/log/slurmd.log; do
     [[ -s $f ]] || continue
     printf -- '--- last lines of %s\n' "$f" >&2
-    tail -n 15 -- "$f" >&2
+    tail -n 15 -- "$f" >&2 || true
   done
 }
 
@@ -58,6 +61,13 @@ running_count() {
     by_pid_alive "$f" && n=$((n + 1))
   done
   echo "$n"
+}
+
+# A failed start leaves nothing running: show the logs, stop what started.
+fail() {
+  log_tails
+  do_stop 2>/dev/null || true
+  by_die "$1"
 }
 
 do_stop() {
@@ -74,9 +84,7 @@ do_stop() {
       done
     fi
   fi
-  by_stop_pidfile slurmd "$slurmd_pid"
-  by_stop_pidfile slurmctld "$ctld_pid"
-  by_stop_pidfile munged "$munge_pid"
+  by_stop_pidfiles 15 slurmd="$slurmd_pid" slurmctld="$ctld_pid" munged="$munge_pid"
 }
 
 case $action in
@@ -99,7 +107,7 @@ case $action in
 esac
 
 # --- start ---------------------------------------------------------------------
-by_need_cmd munged munge unmunge slurmctld slurmd sinfo squeue scancel hostname
+by_need_cmd munged munge unmunge slurmctld slurmd sinfo squeue scancel scontrol hostname
 
 if (($(running_count) == 3)); then
   by_log "already running in $B"
@@ -178,27 +186,48 @@ cat >"$B/etc/mpi.conf" <<EOF
 PMIxCliTmpDirBase=$B/tmp
 EOF
 
+# munged wants every ancestor of its socket searchable by all (so that any user
+# can reach it); a mktemp -d parent (0700) is not. --force turns that into a
+# warning; then only root (and users who can reach STATE_DIR) can use Slurm.
+munge_opts=()
+dir=$B
+while [[ $dir != / ]]; do
+  dir=$(dirname -- "$dir")
+  if [[ $(stat -c %A -- "$dir") != ?????????[xt] ]]; then
+    munge_opts+=(--force)
+    by_log "note: $dir is not searchable by all users; munged runs with --force, so only users who can reach $B can use this cluster"
+    break
+  fi
+done
+
 t0=$(by_now)
 # Daemons get no inherited stdout: the caller's $(...) would wait for it.
-munged --key-file="$key" --socket="$B/munge/munge.socket" --pid-file="$munge_pid" \
+munged "${munge_opts[@]}" --key-file="$key" --socket="$B/munge/munge.socket" --pid-file="$munge_pid" \
   --log-file="$B/log/munged.log" --seed-file="$B/munge/munged.seed" </dev/null >>"$B/log/munged.log" 2>&1 ||
-  { log_tails; by_die "munged did not start"; }
+  fail "munged did not start"
 munge -n -S "$B/munge/munge.socket" | unmunge -S "$B/munge/munge.socket" >/dev/null 2>&1 ||
-  { log_tails; by_die "munged started but a munge/unmunge round trip on $B/munge/munge.socket fails"; }
+  fail "munged started but a munge/unmunge round trip on $B/munge/munge.socket fails"
 # -i: ignore unreadable state from an earlier run (e.g. a changed node line).
-slurmctld -i </dev/null >>"$B/log/slurmctld.log" 2>&1 || { log_tails; by_die "slurmctld did not start"; }
-slurmd </dev/null >>"$B/log/slurmd.log" 2>&1 || { log_tails; by_die "slurmd did not start"; }
+slurmctld -i </dev/null >>"$B/log/slurmctld.log" 2>&1 || fail "slurmctld did not start"
+slurmd_started=$(date +%s)
+slurmd </dev/null >>"$B/log/slurmd.log" 2>&1 || fail "slurmd did not start"
 
+# With saved state slurmctld reports the node idle before this slurmd has
+# registered; wait for both (SlurmdStartTime is set at registration).
+registered() {
+  local t
+  t=$(timeout 5 scontrol show node -o "$node" 2>/dev/null | sed -n 's/.*SlurmdStartTime=\([^ ]*\).*/\1/p')
+  [[ -n $t && $t != None ]] && (($(date -d "$t" +%s 2>/dev/null || echo 0) >= slurmd_started))
+}
 state=""
 for ((i = 0; i < 120; i++)); do
   state=$(timeout 5 sinfo -h -o %T 2>/dev/null || true)
-  [[ $state == idle ]] && break
+  [[ $state == idle ]] && registered && break
   sleep 0.25
 done
-if [[ $state != idle ]]; then
-  log_tails
+if [[ $state != idle ]] || ! registered; then
   reason=$(timeout 5 sinfo -h -R 2>/dev/null || true)
-  by_die "node $node is not idle after 30 s (state '${state:-no answer}'${reason:+, reason: $reason}); logs under $B/log"
+  fail "node $node is not idle after 30 s (state '${state:-no answer}'${reason:+, reason: $reason}); logs under $B/log"
 fi
 
 env_lines >"$B/env.sh"

@@ -88,12 +88,12 @@ describe('brickyard CLI', () => {
     expect((await run('rules')).out).toContain('no-curl-pipe-shell (error)');
   });
 
-  it('run renders every fitting pair and says where the job stops', async () => {
+  it('run --render-only renders every fitting pair and says where the job stops', async () => {
     const root = miniCatalog();
-    const r = await run('--root', root, 'run', '--json');
+    const r = await run('--root', root, 'run', '--render-only', '--json');
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.out);
-    expect(summary).toMatchObject({ recipes: 1, systems: 1, pairs: 1, rendered: 1, stages: { build: 'not yet implemented' } });
+    expect(summary).toMatchObject({ recipes: 1, systems: 1, pairs: 1, rendered: 1, stages: { build: 'skipped', sign: 'not yet implemented' } });
     expect(existsSync(join(root, '.brickyard', 'render', 'demo@1.0', 'box-cpu', 'Containerfile'))).toBe(true);
   });
 });

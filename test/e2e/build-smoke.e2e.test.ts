@@ -13,9 +13,9 @@ import { resolveImage, smoke } from '../../pipeline/src/smoke/run.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { Workspace } from '../../pipeline/src/workspace.ts';
 import { copyOfShipped, repoRoot, tempDir } from '../helpers/fixture.ts';
-import { missingTools, startSlurm, type Slurm } from '../helpers/services.ts';
+import { missingTools, startRegistry, startSlurm, type Slurm } from '../helpers/services.ts';
 
-const TOOLS = ['buildah', 'podman', 'skopeo', 'umoci', 'mmdebstrap', 'sbatch', 'munged', 'mpicc'];
+const TOOLS = ['buildah', 'podman', 'skopeo', 'umoci', 'mmdebstrap', 'sbatch', 'munged', 'mpicc', 'docker-registry'];
 const missing = missingTools(TOOLS);
 const root = process.getuid?.() === 0;
 const why = !root ? 'needs root (buildah chroot builds, podman)' : missing.length ? `missing ${missing.join(', ')}: run scripts/setup-host.sh` : '';
@@ -58,6 +58,18 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     expect(existsSync(join(bundle, 'rootfs', 'usr', 'local', 'bin', 'brickyard-pingpong'))).toBe(true);
   });
 
+  it('pushes the image from the OCI layout into the registry on 127.0.0.1, digest kept', () => {
+    const registry = startRegistry();
+    try {
+      const dest = `docker://${registry.address}/brickyard/mpi-pingpong:1.0.0-1-local-debug`;
+      execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${record.image.ociLayout}:${record.image.refName}`, dest], { stdio: 'pipe' });
+      const remote = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', dest], { encoding: 'utf8' }));
+      expect(remote.Digest).toBe(record.image.manifestDigest);
+    } finally {
+      registry.stop();
+    }
+  }, 120_000);
+
   it('writes a valid SPDX 2.3 SBOM that lists Open MPI from the image', () => {
     const sbom = JSON.parse(readFileSync(record.sbom.path, 'utf8'));
     expect(sbom.spdxVersion).toBe('SPDX-2.3');
@@ -87,12 +99,18 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
 
   it('smoke-tests the image through Slurm with the rendered job script', async () => {
     slurm = startSlurm();
-    const [where] = ws.partitionsOf('local/debug');
-    const image = await resolveImage(ws, 'mpi-pingpong@1.0.0', where!, state);
-    const report = await smoke(ws, image, where!, { stateDir: state, launcher: 'slurm', slurmEnv: slurm.env });
-    const mpi = report.tests.find((t) => t.kind === 'mpi-pingpong')!;
-    expect(mpi.verdict, `${mpi.summary}\n${(mpi.details ?? []).join('\n')}`).not.toBe('FAILED');
-    expect(Number(mpi.figures?.['latency_8B_us'])).toBeGreaterThan(0);
+    try {
+      const [where] = ws.partitionsOf('local/debug');
+      const image = await resolveImage(ws, 'mpi-pingpong@1.0.0', where!, state);
+      const report = await smoke(ws, image, where!, { stateDir: state, launcher: 'slurm', slurmEnv: slurm.env });
+      const mpi = report.tests.find((t) => t.kind === 'mpi-pingpong')!;
+      expect(mpi.verdict, `${mpi.summary}\n${(mpi.details ?? []).join('\n')}`).not.toBe('FAILED');
+      expect(Number(mpi.figures?.['latency_8B_us'])).toBeGreaterThan(0);
+      expect(mpi.figures?.['ranks']).toBe(2);
+    } finally {
+      slurm.stop(); // the main-job test below starts its own on the same ports
+      slurm = undefined;
+    }
   }, 300_000);
 
   describe('bad builds', () => {
@@ -140,6 +158,18 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
       expect((err as Error).message).toMatch(/is \d+(\.\d)? MiB, over its size budget of 20 MiB \(20\.0 MiB\)/);
     }, 600_000);
   });
+
+  it('the main job builds mpi-pingpong for local and passes its smoke tests, directly and through Slurm', () => {
+    const node = join(repoRoot, 'node_modules', '.bin', 'node');
+    const out = tempDir('brickyard-main-');
+    const r = spawnSync(node, [join(repoRoot, 'bin', 'brickyard.js'), 'run', '--out', out, '--json'], { encoding: 'utf8', cwd: repoRoot, timeout: 600_000 });
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.builds).toHaveLength(1);
+    expect(summary.builds[0].error).toBeNull();
+    expect(summary.builds[0].smoke.map((s: { launcher: string; result: string }) => s.launcher)).toEqual(['direct', 'slurm']);
+    for (const s of summary.builds[0].smoke) expect(s.result).not.toBe('FAILED');
+  }, 600_000);
 
   it('a missing builder gives a clear message (exit 2)', () => {
     const node = join(repoRoot, 'node_modules', '.bin', 'node');

@@ -23,6 +23,21 @@ export function startSlurm(): Slurm {
   };
 }
 
+export interface Registry {
+  address: string;
+  stop(): void;
+}
+
+/** The distribution registry on 127.0.0.1, storage in a temporary folder. */
+export function startRegistry(): Registry {
+  const state = tempDir('brickyard-registry-');
+  const script = join(repoRoot, 'scripts', 'services', 'registry.sh');
+  const out = execFileSync('bash', [script, 'start', state], { encoding: 'utf8', timeout: 60_000 });
+  const address = /^export BRICKYARD_REGISTRY=("?)(.*)\1$/m.exec(out)?.[2];
+  if (!address) throw new Error(`registry.sh start printed no BRICKYARD_REGISTRY:\n${out}`);
+  return { address, stop: () => void execFileSync('bash', [script, 'stop', state], { encoding: 'utf8', timeout: 60_000 }) };
+}
+
 /** The tools the build and smoke tests need; in CI their absence is a failure, elsewhere a skip with the reason. */
 export function missingTools(tools: string[]): string[] {
   return tools.filter((t) => {

@@ -16,7 +16,7 @@ import { openLog, run, runOk, which } from '../util/exec.ts';
 import type { PartitionRef, Workspace } from '../workspace.ts';
 import { usableBuilder, type Builder } from './builders.ts';
 import { writeContext } from './context.ts';
-import { manifestFor, readBlobJson, storedSize } from './oci.ts';
+import { annotateManifest, manifestFor, readBlobJson, storedSize } from './oci.ts';
 import { readInstalledPackages, spdxDocument, validateSpdx } from './sbom.ts';
 
 export interface BuildOptions {
@@ -57,12 +57,15 @@ export function pairDir(stateDir: string, r: ResolvedRecipe, where: PartitionRef
   return join(stateDir, 'builds', r.key, `${where.system.doc.id}-${where.partition.id}`);
 }
 
-/** SOURCE_DATE_EPOCH when set, else the time of the repository's last commit, else 0. */
-export function sourceDateEpoch(root: string): number {
+/**
+ * SOURCE_DATE_EPOCH when set; else the time of the last commit that touched the pair's inputs
+ * (so an unchanged pair keeps its timestamps, and its build cache); else 0.
+ */
+export function sourceDateEpoch(root: string, inputs: string[] = []): number {
   const env = process.env['SOURCE_DATE_EPOCH'];
   if (env && /^\d+$/.test(env)) return Number(env);
   try {
-    return Number(execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()) || 0;
+    return Number(execFileSync('git', ['log', '-1', '--format=%ct', '--', ...inputs], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()) || 0;
   } catch {
     return 0;
   }
@@ -127,7 +130,12 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
     stage?.('context', `${c.context.length} file(s), ${c.sources.length} pinned source(s)`);
     const ctx = await timed('context', () => writeContext(rendered, join(dir, 'context'), join(opts.stateDir, 'cache'), opts.fetchImpl));
 
-    const epoch = sourceDateEpoch(ws.root);
+    const epoch = sourceDateEpoch(ws.root, [
+      ...r.chain.map((e) => dirname(e.file.rel)),
+      ...c.blocks.map((b) => dirname(b.entry.file.rel)),
+      c.systemFile.rel,
+      'catalog/bases.yaml',
+    ]);
     const created = new Date(epoch * 1000).toISOString();
     const git = gitInfo(ws.root);
     const tag = imageReference(c);
@@ -153,6 +161,7 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
     const refName = refNameOf(r, where);
     stage?.('export', `OCI layout ${relative(ws.root, layout) || layout} as ${refName}`);
     await timed('export', () => builder.exportOci(tag, layout, refName, log));
+    annotateManifest(layout, refName, annotations);
     const stored = storedSize(layout, refName);
     const configDigest = readBlobJson<{ config: { digest: string } }>(layout, stored.manifest.digest).config.digest;
 

@@ -341,12 +341,19 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
   program
     .command('run')
-    .description('the main job on embedded defaults: validate, check and render every fitting pair (build, smoke, sign, bundle and import come with later stages)')
+    .description('the main job on embedded defaults: validate, check and render every pair; build mpi-pingpong for the local system and smoke-test it directly and through Slurm')
     .option('--out <dir>', 'where to write results', '.brickyard')
+    .option('--build <recipes>', 'comma-separated recipes to build and smoke-test on the local system', 'mpi-pingpong')
+    .option('--render-only', 'stop after rendering')
     .option('--json', 'machine-readable summary')
-    .action((opts: { out: string; json?: boolean }) => {
+    .action(async (opts: { out: string; build: string; renderOnly?: boolean; json?: boolean }) => {
       const ws = open();
-      exitCode = runMainJob(ws, resolve(ws.root, opts.out), io, opts.json === true);
+      exitCode = await runMainJob(ws, io, {
+        outDir: resolve(ws.root, opts.out),
+        json: opts.json === true,
+        build: opts.build.split(',').map((s) => s.trim()).filter(Boolean),
+        renderOnly: opts.renderOnly === true,
+      });
     });
 
   try {

@@ -1,49 +1,121 @@
 /**
  * The main job (`npm start`): validate the catalogue, check every pair, render every pair that
- * fits. Build, smoke tests, signing, bundling and the offline import are later stages; until
- * they land the job stops after rendering and says so.
+ * fits; then, on this host, build mpi-pingpong for the `local` system and smoke-test it directly
+ * and through a single-node Slurm. Signing, bundling and the offline import are later stages.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildPair, formatBytes, type BuildRecord } from '../build/build.ts';
 import { FILE_NAMES, FORMATS } from '../render/index.ts';
+import { smoke, type SmokeReport } from '../smoke/run.ts';
 import { formatDiagnostic } from '../util/diagnostics.ts';
+import { which } from '../util/exec.ts';
 import type { Workspace } from '../workspace.ts';
 import type { Io } from './main.ts';
 import { table } from './table.ts';
 
-export function runMainJob(ws: Workspace, outDir: string, io: Io, json: boolean): number {
+const engineRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const HOST_TOOLS = ['buildah', 'podman', 'skopeo', 'mmdebstrap', 'sbatch', 'munged'];
+
+export interface MainJobOptions {
+  outDir: string;
+  json: boolean;
+  /** Recipes to build and smoke-test on the local system. */
+  build: string[];
+  /** Stop after rendering. */
+  renderOnly: boolean;
+}
+
+export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): Promise<number> {
+  const seconds: Record<string, number> = {};
   const t0 = performance.now();
+  const lap = (name: string, since: number): void => {
+    seconds[name] = Math.round(performance.now() - since) / 1000;
+  };
+  const say = (s: string): void => io.err(`[${((performance.now() - t0) / 1000).toFixed(1)}s] ${s}\n`);
+
+  say('validate + check every recipe × partition pair');
   const report = ws.validate();
-  const tValidate = performance.now() - t0;
+  lap('validateAndCheck', t0);
   for (const d of report.diagnostics) io.err(formatDiagnostic(d) + '\n');
   if (report.errors > 0) {
     io.err(`validate: ${report.errors} error(s); fix them and run again (nothing was rendered)\n`);
     return 1;
   }
 
-  const renderDir = join(outDir, 'render');
+  const renderDir = join(opts.outDir, 'render');
   rmSync(renderDir, { recursive: true, force: true }); // a rerun leaves no stale pairs behind
   const t1 = performance.now();
-  const perRecipe = new Map<string, { fits: number; skipped: number; systems: Set<string> }>();
   let rendered = 0;
   for (const fit of report.fits) {
-    const row = perRecipe.get(fit.recipe) ?? { fits: 0, skipped: 0, systems: new Set<string>() };
-    perRecipe.set(fit.recipe, row);
-    if (!fit.fits) {
-      row.skipped++;
-      continue;
-    }
-    row.fits++;
-    row.systems.add(fit.system);
-    const recipe = ws.recipes.get(fit.recipe)!;
+    if (!fit.fits) continue;
     const [where] = ws.partitionsOf(`${fit.system}/${fit.partition}`);
-    const r = ws.render(recipe, where!);
+    const r = ws.render(ws.recipes.get(fit.recipe)!, where!);
     const dir = join(renderDir, fit.recipe, `${fit.system}-${fit.partition}`);
     mkdirSync(dir, { recursive: true });
     for (const f of FORMATS) writeFileSync(join(dir, FILE_NAMES[f]), r.files[f]);
     rendered++;
   }
-  const tRender = performance.now() - t1;
+  lap('render', t1);
+  say(`rendered ${rendered} of ${report.fits.length} pairs into ${relative(ws.root, renderDir) || renderDir}/`);
+
+  const rows: string[][] = [];
+  const builds: { record?: BuildRecord; smokes: SmokeReport[]; error?: string; recipe: string }[] = [];
+  let failed = false;
+  if (!opts.renderOnly) {
+    const ready = await hostReady(say);
+    if (ready !== true) {
+      io.err(`${ready}\nThe main job stops after rendering.\n`);
+      failed = true;
+    } else {
+      const [local] = ws.partitionsOf('local');
+      const slurmState = join(opts.outDir, 'services', 'slurm');
+      let slurmEnv: Record<string, string> | undefined;
+      try {
+        for (const spec of opts.build) {
+          const recipe = ws.recipe(spec);
+          const entry: (typeof builds)[number] = { recipe: recipe.key, smokes: [] };
+          builds.push(entry);
+          try {
+            const tb = performance.now();
+            entry.record = await buildPair(ws, recipe, local!, { stateDir: opts.outDir, onStage: (s, d) => say(`${recipe.key}: ${s}: ${d}`) });
+            lap(`build ${recipe.key}`, tb);
+            const ts = performance.now();
+            entry.smokes.push(await smoke(ws, { recipe, reference: entry.record.image.reference, manifestDigest: entry.record.image.manifestDigest }, local!, { stateDir: opts.outDir, launcher: 'direct', onStage: (s, d) => say(`${recipe.key}: smoke: ${s}: ${d}`) }));
+            slurmEnv ??= startSlurm(slurmState, say);
+            entry.smokes.push(await smoke(ws, { recipe, reference: entry.record.image.reference, manifestDigest: entry.record.image.manifestDigest }, local!, { stateDir: opts.outDir, launcher: 'slurm', slurmEnv, onStage: (s, d) => say(`${recipe.key}: smoke via Slurm: ${s}: ${d}`) }));
+            lap(`smoke ${recipe.key}`, ts);
+            if (entry.smokes.some((s) => s.result === 'FAILED')) failed = true;
+          } catch (e) {
+            entry.error = (e as Error).message;
+            failed = true;
+            io.err(`${recipe.key}: ${entry.error}\n`);
+          }
+        }
+      } finally {
+        if (slurmEnv) stopSlurm(slurmState);
+      }
+    }
+    for (const b of builds) {
+      const mpi = (s: SmokeReport | undefined): string => {
+        const t = s?.tests.find((x) => x.kind === 'mpi-pingpong');
+        return t ? `${t.verdict} ${t.figures?.['latency_8B_us'] ?? '?'} µs, ${t.figures?.['bandwidth_4MiB_MBps'] ?? '?'} MB/s` : '-';
+      };
+      const gpu = b.smokes[0]?.tests.find((x) => x.kind === 'gpu-check');
+      rows.push([
+        b.recipe,
+        'local/debug',
+        b.record ? `${b.record.image.manifestDigest.slice(0, 19)}…` : `failed: ${b.error?.split('\n')[0] ?? ''}`,
+        b.record ? formatBytes(b.record.sizes.uncompressedBytes) : '-',
+        mpi(b.smokes.find((s) => s.launcher === 'direct')),
+        mpi(b.smokes.find((s) => s.launcher === 'slurm')),
+        gpu ? gpu.verdict : '-',
+      ]);
+    }
+  }
+  lap('total', t0);
 
   const summary = {
     recipes: ws.recipes.size,
@@ -51,27 +123,63 @@ export function runMainJob(ws: Workspace, outDir: string, io: Io, json: boolean)
     pairs: report.fits.length,
     rendered,
     warnings: report.warnings,
-    out: relative(ws.root, renderDir) || renderDir,
-    seconds: { validateAndCheck: round(tValidate / 1000), render: round(tRender / 1000) },
-    stages: { validate: 'done', render: 'done', build: 'not yet implemented', smoke: 'not yet implemented', sign: 'not yet implemented', bundle: 'not yet implemented', import: 'not yet implemented' },
+    out: relative(ws.root, opts.outDir) || opts.outDir,
+    builds: builds.map((b) => ({
+      recipe: b.recipe,
+      image: b.record?.image ?? null,
+      sizeBytes: b.record?.sizes.uncompressedBytes ?? null,
+      error: b.error ?? null,
+      smoke: b.smokes.map((s) => ({ launcher: s.launcher, result: s.result, report: s.reportPath })),
+    })),
+    seconds,
+    stages: { validate: 'done', render: 'done', build: opts.renderOnly ? 'skipped' : 'done', smoke: opts.renderOnly ? 'skipped' : 'done', sign: 'not yet implemented', bundle: 'not yet implemented', import: 'not yet implemented' },
   };
-  if (json) {
+  if (opts.json) {
     io.out(JSON.stringify(summary, null, 2) + '\n');
-    return 0;
+    return failed ? 1 : 0;
   }
-  io.out(
-    table(
-      ['recipe', 'pairs rendered', 'skipped', 'systems'],
-      [...perRecipe].map(([k, v]) => [k, String(v.fits), String(v.skipped), [...v.systems].join(' ')]),
-    ),
-  );
-  io.out(
-    `\nvalidate + check: ${summary.seconds.validateAndCheck} s (${report.fits.length} pairs, ${report.warnings} warning(s)); render: ${summary.seconds.render} s (${rendered} pairs) -> ${summary.out}/\n`,
-  );
-  io.out('The main job stops here: build, smoke tests, signing, bundle and offline import are not implemented yet.\n');
-  return 0;
+  io.out(`\nValidated ${ws.recipes.size} recipes on ${ws.catalog.systems.size} systems; rendered ${rendered} of ${report.fits.length} pairs (${report.warnings} warning(s)).\n`);
+  if (rows.length > 0) {
+    io.out('\n' + table(['recipe', 'system', 'image', 'size', 'ping-pong (podman)', 'ping-pong (Slurm)', 'GPU'], rows));
+  }
+  io.out(`\n${Object.entries(seconds).map(([k, v]) => `${k} ${v}s`).join(', ')}\n`);
+  io.out('Signing, the air-gap bundle and the offline import are the next stages; the main job stops here.\n');
+  return failed ? 1 : 0;
 }
 
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
+/** true, or what is missing. As root on Debian/Ubuntu the host is set up on the way. */
+async function hostReady(say: (s: string) => void): Promise<true | string> {
+  const missing = HOST_TOOLS.filter((t) => !which(t));
+  if (missing.length === 0) return true;
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && which('apt-get')) {
+    say(`setting up this host for builds (missing: ${missing.join(', ')}): scripts/setup-host.sh`);
+    try {
+      execFileSync('bash', [join(engineRoot, 'scripts', 'setup-host.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    } catch {
+      return 'scripts/setup-host.sh failed (see its output above)';
+    }
+    const still = HOST_TOOLS.filter((t) => !which(t));
+    return still.length === 0 ? true : `still missing after setup: ${still.join(', ')}`;
+  }
+  return `building needs ${missing.join(', ')}: run \`sudo scripts/setup-host.sh\` (Debian/Ubuntu), then npm start again`;
+}
+
+function startSlurm(state: string, say: (s: string) => void): Record<string, string> {
+  const script = join(engineRoot, 'scripts', 'services', 'slurm.sh');
+  if (existsSync(state)) stopSlurm(state);
+  mkdirSync(state, { recursive: true });
+  say('starting a single-node Slurm with munge on 127.0.0.1');
+  const out = execFileSync('bash', [script, 'start', state], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const env: Record<string, string> = {};
+  for (const m of out.matchAll(/^export ([A-Z_]+)=("?)(.*)\2$/gm)) env[m[1]!] = m[3]!;
+  return env;
+}
+
+function stopSlurm(state: string): void {
+  try {
+    execFileSync('bash', [join(engineRoot, 'scripts', 'services', 'slurm.sh'), 'stop', state], { stdio: 'ignore' });
+  } catch {
+    // nothing was running
+  }
 }
