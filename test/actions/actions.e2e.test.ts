@@ -11,6 +11,7 @@ import { actionNames, bundleActions } from '../../scripts/bundle.ts';
 import { MINI, miniCatalog, repoRoot, tempDir } from '../helpers/fixture.ts';
 import { commit, initRepo } from '../helpers/git.ts';
 import { startFakeGitHub, type FakeGitHub } from '../helpers/github-api.ts';
+import { missingTools } from '../helpers/services.ts';
 
 const RECIPE = MINI['catalog/recipes/demo/1.0/recipe.yaml']!;
 
@@ -166,11 +167,37 @@ describe('bundles', () => {
   it('the committed dist/index.js of every action is what npm run bundle builds (what check-dist checks)', async () => {
     const out = tempDir('brickyard-bundle-');
     const files = await bundleActions(out);
-    expect(files.length).toBe(3);
+    expect(files.length).toBe(5);
     for (const name of actionNames()) {
       const fresh = readFileSync(join(out, name, 'dist', 'index.js'), 'utf8');
       const committed = readFileSync(join(repoRoot, 'actions', name, 'dist', 'index.js'), 'utf8');
       expect(committed === fresh, `actions/${name}/dist/index.js is stale: run npm run bundle`).toBe(true);
     }
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0 || missingTools(['buildah', 'podman', 'mmdebstrap']).length > 0)('build and smoke-test actions (need root and the host tools)', () => {
+  it('build outputs the digest and a summary; smoke-test reports latency and bandwidth against the thresholds', async () => {
+    const state = tempDir('brickyard-action-state-');
+    const b = await runAction('build', { recipe: 'mpi-pingpong', system: 'local', 'state-dir': state, 'check-reproducible': 'false' }, { workspace: repoRoot });
+    expect(b.stdout).not.toContain('::error');
+    expect(b.code).toBe(0);
+    expect(b.outputs['digest']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(JSON.parse(readFileSync(b.outputs['record']!, 'utf8')).image.manifestDigest).toBe(b.outputs['digest']);
+    expect(b.summary).toContain('<h3>Build: mpi-pingpong@1.0.0 for local/debug</h3>');
+
+    const s = await runAction('smoke-test', { image: 'mpi-pingpong@1.0.0', system: 'local/debug', launcher: 'direct', 'state-dir': state }, { workspace: repoRoot });
+    expect(s.stdout).not.toContain('::error');
+    expect(s.code).toBe(0);
+    expect(['PASSED', 'WARNED']).toContain(s.outputs['result']);
+    expect(s.summary).toMatch(/<td>latency at 8 B \(µs\)<\/td><td>[0-9.]+<\/td><td>&gt; 1<\/td><td>&gt; 5<\/td>/);
+    const statement = JSON.parse(readFileSync(s.outputs['statement']!, 'utf8'));
+    expect(statement.subject[0].digest.sha256).toBe(b.outputs['digest']!.slice(7));
+  }, 600_000);
+
+  it('smoke-test fails the step on an unknown launcher', async () => {
+    const r = await runAction('smoke-test', { image: 'mpi-pingpong@1.0.0', system: 'local', launcher: 'mpirun' }, { workspace: repoRoot });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('::error::brickyard smoke-test: launcher must be direct or slurm, got "mpirun"');
   });
 });
