@@ -40563,7 +40563,7 @@ async function buildPair(ws, r, where, opts) {
     let reproducible = { checked: false, identical: null, second: null };
     if (opts.checkReproducible) {
       stage?.("reproduce", "second build without the layer cache");
-      reproducible = await timed("reproduce", () => rebuildAndCompare(builder, req, stored.manifest.digest, log));
+      reproducible = await timed("reproduce", () => rebuildAndCompare(builder, req, { layout: layout2, refName }, log));
     }
     const record = {
       kind: "brickyard-build",
@@ -40626,8 +40626,12 @@ async function rebuildAndCompare(builder, req, first, log) {
   try {
     await builder.build({ ...req, tag, noCache: true });
     await builder.exportOci(tag, layout2, "second", log);
+    const a = readBlobJson(first.layout, manifestFor(first.layout, first.refName).digest);
     const second = manifestFor(layout2, "second").digest;
-    return { checked: true, identical: second === first, second };
+    const b = readBlobJson(layout2, second);
+    const differing = a.layers.map((l, i) => l.digest === b.layers[i]?.digest ? -1 : i).filter((i) => i >= 0);
+    const identical = a.config.digest === b.config.digest && a.layers.length === b.layers.length && differing.length === 0;
+    return { checked: true, identical, second, ...identical ? {} : { differingLayers: differing } };
   } finally {
     await builder.remove(tag);
     rmSync4(layout2, { recursive: true, force: true });

@@ -16,7 +16,7 @@ import { openLog, run, runOk, which } from '../util/exec.ts';
 import type { PartitionRef, Workspace } from '../workspace.ts';
 import { usableBuilder, type Builder } from './builders.ts';
 import { writeContext } from './context.ts';
-import { annotateManifest, manifestFor, readBlobJson, storedSize } from './oci.ts';
+import { annotateManifest, manifestFor, readBlobJson, storedSize, type ImageManifest } from './oci.ts';
 import { readInstalledPackages, spdxDocument, validateSpdx } from './sbom.ts';
 
 export interface BuildOptions {
@@ -40,7 +40,8 @@ export interface BuildRecord {
   lockDigest: string;
   inputs: { base: string; baseDigest: string | null; sources: { name: string; url: string; sha256: string }[]; context: number };
   sizes: { uncompressedBytes: number; compressedBytes: number; budgetBytes: number; budget: string };
-  reproducible: { checked: boolean; identical: boolean | null; second: string | null };
+  /** Whether a second build without the layer cache gave the same config and layers. */
+  reproducible: { checked: boolean; identical: boolean | null; second: string | null; differingLayers?: number[] };
   sbom: { path: string; packages: number };
   created: string;
   durations: Record<string, number>;
@@ -181,7 +182,7 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
     let reproducible: BuildRecord['reproducible'] = { checked: false, identical: null, second: null };
     if (opts.checkReproducible) {
       stage?.('reproduce', 'second build without the layer cache');
-      reproducible = await timed('reproduce', () => rebuildAndCompare(builder, req, stored.manifest.digest, log));
+      reproducible = await timed('reproduce', () => rebuildAndCompare(builder, req, { layout, refName }, log));
     }
 
     const record: BuildRecord = {
@@ -245,14 +246,22 @@ async function writeSbom(
   }
 }
 
-async function rebuildAndCompare(builder: Builder, req: Parameters<Builder['build']>[0], first: string, log: import('node:fs').WriteStream): Promise<BuildRecord['reproducible']> {
+/**
+ * Build again without the layer cache and compare what the images are made of: the config and
+ * every layer (the manifest of the first carries our annotations, so it cannot be compared as is).
+ */
+async function rebuildAndCompare(builder: Builder, req: Parameters<Builder['build']>[0], first: { layout: string; refName: string }, log: import('node:fs').WriteStream): Promise<BuildRecord['reproducible']> {
   const tag = `${req.tag}-reproduce`;
   const layout = mkdtempSync(join(tmpdir(), 'brickyard-repro-'));
   try {
     await builder.build({ ...req, tag, noCache: true });
     await builder.exportOci(tag, layout, 'second', log);
+    const a = readBlobJson<ImageManifest>(first.layout, manifestFor(first.layout, first.refName).digest);
     const second = manifestFor(layout, 'second').digest;
-    return { checked: true, identical: second === first, second };
+    const b = readBlobJson<ImageManifest>(layout, second);
+    const differing = a.layers.map((l, i) => (l.digest === b.layers[i]?.digest ? -1 : i)).filter((i) => i >= 0);
+    const identical = a.config.digest === b.config.digest && a.layers.length === b.layers.length && differing.length === 0;
+    return { checked: true, identical, second, ...(identical ? {} : { differingLayers: differing }) };
   } finally {
     await builder.remove(tag);
     rmSync(layout, { recursive: true, force: true });

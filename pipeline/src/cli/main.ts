@@ -218,7 +218,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
             [[record.image.reference, record.image.manifestDigest, formatBytes(record.sizes.uncompressedBytes), record.sizes.budget, String(record.sbom.packages), String(record.durations['build'] ?? '')]],
           ),
         );
-        if (record.reproducible.checked) io.out(`reproducible: ${record.reproducible.identical ? 'yes, identical manifest digests' : `no: the second build gave ${record.reproducible.second}`}\n`);
+        if (record.reproducible.checked) io.out(`reproducible: ${record.reproducible.identical ? 'yes: a second build without the cache gave the same config and layers' : `no: layers ${(record.reproducible.differingLayers ?? []).join(', ')} differ in a second build without the cache`}\n`);
         io.out(`OCI layout: ${record.image.ociLayout} (ref ${record.image.refName}); record: ${join(pairDir(stateDir, recipe, where), 'build.json')}\n`);
       }
     });
