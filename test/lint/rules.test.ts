@@ -71,6 +71,12 @@ describe('lint rules', () => {
     expect(dev.filter((l) => l.includes('digest') || l.includes('latest'))).toEqual([]);
   });
 
+  it('base-pinned-by-digest points at the system template when its own mirror is unpinned', () => {
+    const box = MINI['systems/box.yaml']!.replace('production: false', 'production: true').replace('policy:', 'bases:\n  debian-12: {images: {x86_64: "mirror.site.example/debian:12"}}\npolicy:');
+    const out = lint({ 'systems/box.yaml': box }).filter((l) => l.endsWith('[base-pinned-by-digest]'));
+    expect(out).toEqual(['systems/box.yaml:14:14: error: base debian-12 resolves to mirror.site.example/debian:12 on this production system: pin it by digest (@sha256:…) [base-pinned-by-digest]']);
+  });
+
   it('license-present and size-budget', () => {
     const r = RECIPE.replace('license: Apache-2.0\n', '').replace('sizeBudget: 1 GiB\n', '');
     const out = lint({ 'catalog/recipes/demo/1.0/recipe.yaml': r });

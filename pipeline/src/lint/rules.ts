@@ -148,8 +148,15 @@ export function lintCatalog(cat: Catalog, resolved: Map<string, ResolvedRecipe>,
     const part = sys.partitions.find((p) => p.id === fit.partition)!;
     const base = resolveBase(cat, sys, r.doc.base, part.cpu.arch);
     if (!('error' in base) && !base.digest) {
-      const own = r.entry.doc.base !== undefined;
-      out.push(r.entry.file.diagnostic(own ? ['base'] : ['extends'], 'error', 'base-pinned-by-digest', `base ${r.doc.base} resolves to ${base.reference} on production system ${fit.system}/${fit.partition}: pin it by digest (@sha256:…) in ${base.from}`));
+      const message = `base ${r.doc.base} resolves to ${base.reference} on production system ${fit.system}/${fit.partition}: pin it by digest (@sha256:…) in ${base.from}`;
+      if (base.from.startsWith('systems/')) {
+        // The site's own mirror is unpinned: one finding on the system template, where the fix goes.
+        const systemFile = cat.systems.get(fit.system)!.file;
+        out.push(systemFile.diagnostic(['bases', r.doc.base], 'error', 'base-pinned-by-digest', `base ${r.doc.base} resolves to ${base.reference} on this production system: pin it by digest (@sha256:…)`));
+      } else {
+        const own = r.entry.doc.base !== undefined;
+        out.push(r.entry.file.diagnostic(own ? ['base'] : ['extends'], 'error', 'base-pinned-by-digest', message));
+      }
     }
   }
   return out;
