@@ -59,9 +59,16 @@ else
   # The base is named debian-12; a different host's sources would give a different OS.
   # shellcheck source=/dev/null
   os=$(. /etc/os-release && echo "${ID:-}:${VERSION_CODENAME:-}")
-  [[ $os == debian:$suite ]] ||
-    by_die "this host is '$os', not debian:$suite, so its apt sources cannot build the debian-12 base; set BRICKYARD_BASE_SOURCES to a $suite sources file" 2
-  if [[ -s /etc/apt/sources.list.d/debian.sources ]]; then
+  keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  if [[ $os != debian:$suite ]]; then
+    # Another host (an Ubuntu CI runner): Debian's own mirror, checked with Debian's archive keyring.
+    [[ -s $keyring ]] ||
+      by_die "this host is '$os', not debian:$suite: install debian-archive-keyring (scripts/setup-host.sh does) or set BRICKYARD_BASE_SOURCES to a $suite sources file" 2
+    mkdir -p -- "$outdir"
+    sources=$outdir/debian-$suite.sources
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s %s-updates\nComponents: main\nSigned-By: %s\n\nTypes: deb\nURIs: http://deb.debian.org/debian-security\nSuites: %s-security\nComponents: main\nSigned-By: %s\n' \
+      "$suite" "$suite" "$keyring" "$suite" "$keyring" >"$sources"
+  elif [[ -s /etc/apt/sources.list.d/debian.sources ]]; then
     sources=/etc/apt/sources.list.d/debian.sources
   elif [[ -s /etc/apt/sources.list ]]; then
     sources=/etc/apt/sources.list
@@ -78,7 +85,7 @@ flock 9
 
 # --- Cache check --------------------------------------------------------------
 json_get() { # json_get KEY: a value from the record (written below, one key per line)
-  sed -n "s/^  \"$1\": \"\{0,1\}\([^\"]*\)\"\{0,1\},\{0,1\}\$/\1/p" "$record" 2>/dev/null | head -n 1
+  sed -n "s/^  \"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" "$record" 2>/dev/null | head -n 1
 }
 image_id() { buildah inspect --type image --format '{{.FromImageID}}' "$ref" 2>/dev/null || true; }
 file_size() { stat -c %s -- "$1"; }

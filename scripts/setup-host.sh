@@ -39,6 +39,7 @@ PACKAGES=(
   openmpi-bin libopenmpi-dev mpich libmpich-dev
   slurm-wlm munge
   docker-registry curl
+  debian-archive-keyring # Ubuntu hosts build the Debian base from Debian's mirror (build-base.sh)
 )
 ((with_charliecloud)) && PACKAGES+=(charliecloud)
 

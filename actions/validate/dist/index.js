@@ -4904,8 +4904,8 @@ var require_util2 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
+    function getDecodeSplit(name, list2) {
+      const value = list2.get(name, true);
       if (value === null) {
         return null;
       }
@@ -9714,26 +9714,26 @@ var require_readable = __commonJS({
       while (consume2.stream.read() != null) {
       }
     }
-    function chunksDecode(chunks, length) {
-      if (chunks.length === 0 || length === 0) {
+    function chunksDecode(chunks2, length) {
+      if (chunks2.length === 0 || length === 0) {
         return "";
       }
-      const buffer = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
+      const buffer = chunks2.length === 1 ? chunks2[0] : Buffer.concat(chunks2, length);
       const bufferLength = buffer.length;
       const start = bufferLength > 2 && buffer[0] === 239 && buffer[1] === 187 && buffer[2] === 191 ? 3 : 0;
       return buffer.utf8Slice(start, bufferLength);
     }
-    function chunksConcat(chunks, length) {
-      if (chunks.length === 0 || length === 0) {
+    function chunksConcat(chunks2, length) {
+      if (chunks2.length === 0 || length === 0) {
         return new Uint8Array(0);
       }
-      if (chunks.length === 1) {
-        return new Uint8Array(chunks[0]);
+      if (chunks2.length === 1) {
+        return new Uint8Array(chunks2[0]);
       }
       const buffer = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer);
       let offset = 0;
-      for (let i = 0; i < chunks.length; ++i) {
-        const chunk = chunks[i];
+      for (let i = 0; i < chunks2.length; ++i) {
+        const chunk = chunks2[i];
         buffer.set(chunk, offset);
         offset += chunk.length;
       }
@@ -9793,20 +9793,20 @@ var require_util3 = __commonJS({
     var CHUNK_LIMIT = 128 * 1024;
     async function getResolveErrorBodyCallback({ callback, body, contentType, statusCode, statusMessage, headers }) {
       assert(body);
-      let chunks = [];
+      let chunks2 = [];
       let length = 0;
       try {
         for await (const chunk of body) {
-          chunks.push(chunk);
+          chunks2.push(chunk);
           length += chunk.length;
           if (length > CHUNK_LIMIT) {
-            chunks = [];
+            chunks2 = [];
             length = 0;
             break;
           }
         }
       } catch {
-        chunks = [];
+        chunks2 = [];
         length = 0;
       }
       const message = `Response status code ${statusCode}${statusMessage ? `: ${statusMessage}` : ""}`;
@@ -9819,9 +9819,9 @@ var require_util3 = __commonJS({
       let payload;
       try {
         if (isContentTypeApplicationJson(contentType)) {
-          payload = JSON.parse(chunksDecode(chunks, length));
+          payload = JSON.parse(chunksDecode(chunks2, length));
         } else if (isContentTypeText(contentType)) {
-          payload = chunksDecode(chunks, length);
+          payload = chunksDecode(chunks2, length);
         }
       } catch {
       } finally {
@@ -12317,9 +12317,9 @@ var require_headers = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -12359,8 +12359,8 @@ var require_headers = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list) {
-        o.#headersList = list;
+      static setHeadersList(o, list2) {
+        o.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -13328,13 +13328,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list = dependentControllerMap.get(this.signal);
-          if (list === void 0) {
-            list = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list.add(acRef);
+          list2.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -14706,11 +14706,11 @@ var require_progressevent = __commonJS({
 var require_encoding = __commonJS({
   "node_modules/undici/lib/web/fileapi/encoding.js"(exports, module) {
     "use strict";
-    function getEncoding(label) {
-      if (!label) {
+    function getEncoding(label2) {
+      if (!label2) {
         return "failure";
       }
-      switch (label.trim().toLowerCase()) {
+      switch (label2.trim().toLowerCase()) {
         case "unicode-1-1-utf-8":
         case "unicode11utf8":
         case "unicode20utf8":
@@ -18682,7 +18682,7 @@ ${value}`;
         if (this.lineChunkIndex === this.chunkIndex) {
           return this.chunks[this.chunkIndex].subarray(this.linePos, this.pos);
         }
-        const chunks = [];
+        const chunks2 = [];
         let length = 0;
         for (let i = this.lineChunkIndex; i <= this.chunkIndex; i++) {
           const chunk = this.chunks[i];
@@ -18690,9 +18690,9 @@ ${value}`;
           const end = i === this.chunkIndex ? this.pos : chunk.length;
           const slice = chunk.subarray(start, end);
           length += slice.length;
-          chunks.push(slice);
+          chunks2.push(slice);
         }
-        return Buffer.concat(chunks, length);
+        return Buffer.concat(chunks2, length);
       }
       peekBufferedByte(offset) {
         let chunkIndex = this.lineChunkIndex;
@@ -19900,7 +19900,7 @@ var require_sort = __commonJS({
   "node_modules/semver/functions/sort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose));
+    var sort = (list2, loose) => list2.sort((a, b) => compareBuild(a, b, loose));
     module.exports = sort;
   }
 });
@@ -19910,7 +19910,7 @@ var require_rsort = __commonJS({
   "node_modules/semver/functions/rsort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose));
+    var rsort = (list2, loose) => list2.sort((a, b) => compareBuild(b, a, loose));
     module.exports = rsort;
   }
 });
@@ -21830,9 +21830,9 @@ var require_codegen = __commonJS({
       }
     };
     var Label = class extends Node {
-      constructor(label) {
+      constructor(label2) {
         super();
-        this.label = label;
+        this.label = label2;
         this.names = {};
       }
       render({ _n }) {
@@ -21840,14 +21840,14 @@ var require_codegen = __commonJS({
       }
     };
     var Break = class extends Node {
-      constructor(label) {
+      constructor(label2) {
         super();
-        this.label = label;
+        this.label = label2;
         this.names = {};
       }
       render({ _n }) {
-        const label = this.label ? ` ${this.label}` : "";
-        return `break${label};` + _n;
+        const label2 = this.label ? ` ${this.label}` : "";
+        return `break${label2};` + _n;
       }
     };
     var Throw = class extends Node {
@@ -22259,12 +22259,12 @@ var require_codegen = __commonJS({
         return this._endBlockNode(For);
       }
       // `label` statement
-      label(label) {
-        return this._leafNode(new Label(label));
+      label(label2) {
+        return this._leafNode(new Label(label2));
       }
       // `break` statement
-      break(label) {
-        return this._leafNode(new Break(label));
+      break(label2) {
+        return this._leafNode(new Break(label2));
       }
       // `return` statement
       return(value) {
@@ -29431,8 +29431,8 @@ var require_dist = __commonJS({
         return ajv;
       }
       const [formats, exportName] = opts.mode === "fast" ? [formats_1.fastFormats, fastName] : [formats_1.fullFormats, fullName];
-      const list = opts.formats || formats_1.formatNames;
-      addFormats2(ajv, list, formats, exportName);
+      const list2 = opts.formats || formats_1.formatNames;
+      addFormats2(ajv, list2, formats, exportName);
       if (opts.keywords)
         (0, limit_1.default)(ajv);
       return ajv;
@@ -29444,11 +29444,11 @@ var require_dist = __commonJS({
         throw new Error(`Unknown format "${name}"`);
       return f;
     };
-    function addFormats2(ajv, list, fs3, exportName) {
+    function addFormats2(ajv, list2, fs3, exportName) {
       var _a;
       var _b;
       (_a = (_b = ajv.opts.code).formats) !== null && _a !== void 0 ? _a : _b.formats = (0, codegen_1._)`require("ajv-formats/dist/formats").${exportName}`;
-      for (const f of list)
+      for (const f of list2)
         ajv.addFormat(f, fs3[f]);
     }
     module.exports = exports = formatsPlugin;
@@ -35771,15 +35771,15 @@ var require_parser = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list, type) {
-      for (let i = 0; i < list.length; ++i)
-        if (list[i].type === type)
+    function includesToken(list2, type) {
+      for (let i = 0; i < list2.length; ++i)
+        if (list2[i].type === type)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list) {
-      for (let i = 0; i < list.length; ++i) {
-        switch (list[i].type) {
+    function findNonEmptyIndex(list2) {
+      for (let i = 0; i < list2.length; ++i) {
+        switch (list2[i].type) {
           case "space":
           case "comment":
           case "newline":
@@ -38177,12 +38177,12 @@ var HttpClientResponse = class {
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
       return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
-        const chunks = [];
+        const chunks2 = [];
         this.message.on("data", (chunk) => {
-          chunks.push(chunk);
+          chunks2.push(chunk);
         });
         this.message.on("end", () => {
-          resolve5(Buffer.concat(chunks));
+          resolve5(Buffer.concat(chunks2));
         });
       }));
     });
@@ -39039,8 +39039,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addDetails(label, content) {
-    const element = this.wrap("details", this.wrap("summary", label) + content);
+  addDetails(label2, content) {
+    const element = this.wrap("details", this.wrap("summary", label2) + content);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -42634,8 +42634,14 @@ function lintCatalog(cat, resolved, fits) {
     const part = sys.partitions.find((p) => p.id === fit.partition);
     const base = resolveBase(cat, sys, r.doc.base, part.cpu.arch);
     if (!("error" in base) && !base.digest) {
-      const own = r.entry.doc.base !== void 0;
-      out.push(r.entry.file.diagnostic(own ? ["base"] : ["extends"], "error", "base-pinned-by-digest", `base ${r.doc.base} resolves to ${base.reference} on production system ${fit.system}/${fit.partition}: pin it by digest (@sha256:\u2026) in ${base.from}`));
+      const message = `base ${r.doc.base} resolves to ${base.reference} on production system ${fit.system}/${fit.partition}: pin it by digest (@sha256:\u2026) in ${base.from}`;
+      if (base.from.startsWith("systems/")) {
+        const systemFile = cat.systems.get(fit.system).file;
+        out.push(systemFile.diagnostic(["bases", r.doc.base], "error", "base-pinned-by-digest", `base ${r.doc.base} resolves to ${base.reference} on this production system: pin it by digest (@sha256:\u2026)`));
+      } else {
+        const own = r.entry.doc.base !== void 0;
+        out.push(r.entry.file.diagnostic(own ? ["base"] : ["extends"], "error", "base-pinned-by-digest", message));
+      }
     }
   }
   return out;
@@ -42776,9 +42782,9 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
     };
     if (p.run !== void 0) push({ kind: "run", script: p.run.replace(/\s+$/, "") });
     else if (p.packages) {
-      const list = p.packages[base.packageManager];
-      if (!list) problems.push(`${origin2}: has no ${base.packageManager} packages for base ${base.name}`);
-      else push({ kind: "packages", manager: base.packageManager, packages: list });
+      const list2 = p.packages[base.packageManager];
+      if (!list2) problems.push(`${origin2}: has no ${base.packageManager} packages for base ${base.name}`);
+      else push({ kind: "packages", manager: base.packageManager, packages: list2 });
     } else if (p.fetch) {
       const src = lookupSource(p.fetch.source);
       if (!src) {
@@ -42935,14 +42941,14 @@ function shellOf(op) {
   }
 }
 function installCommand(manager, packages) {
-  const list = packages.join(" ");
+  const list2 = packages.join(" ");
   switch (manager) {
     case "apt":
-      return `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list} && rm -rf /var/lib/apt/lists/*`;
+      return `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list2} && rm -rf /var/lib/apt/lists/*`;
     case "dnf":
-      return `dnf install -y --setopt=install_weak_deps=False ${list} && dnf clean all`;
+      return `dnf install -y --setopt=install_weak_deps=False ${list2} && dnf clean all`;
     default:
-      return `zypper --non-interactive install --no-recommends ${list} && zypper clean --all`;
+      return `zypper --non-interactive install --no-recommends ${list2} && zypper clean --all`;
   }
 }
 function header(c, format) {
@@ -43220,6 +43226,165 @@ function containerInvocation(c, gpu, binds, env, argv, lines) {
   }
 }
 
+// pipeline/src/render/diagram.ts
+var LIST_MAX = 4;
+var LINE_MAX = 96;
+var RUNTIME_NAMES = {
+  singularityce: "SingularityCE",
+  singularitypro: "SingularityPRO",
+  apptainer: "Apptainer",
+  podman: "Podman",
+  "podman-hpc": "podman-hpc",
+  charliecloud: "Charliecloud",
+  "enroot-pyxis": "Pyxis/enroot",
+  "cscs-ce": "CSCS Container Engine"
+};
+var FORMAT_NAMES = { sif: "SIF file", oci: "OCI image", squashfs: "SquashFS image" };
+function mermaidText(s) {
+  return oneLine(s).replace(/["#&<>[\]{}|`;%\\]/g, (ch) => ch === '"' ? "#quot;" : `#${ch.charCodeAt(0)};`);
+}
+function label(lines) {
+  return `"${lines.filter((l) => l.trim() !== "").map((l) => mermaidText(cut(l))).join("<br/>")}"`;
+}
+function cut(s, max = LINE_MAX) {
+  const one = oneLine(s);
+  return one.length > max ? `${one.slice(0, max - 1)}\u2026` : one;
+}
+function list(items, max = LIST_MAX) {
+  if (items.length <= max) return items.join(", ");
+  return `${items.slice(0, max).join(", ")} (+${items.length - max} more)`;
+}
+function renderDiagram(c) {
+  const { system, partition: part, strategy, recipe } = c;
+  const where = `${system.id}/${part.id}`;
+  const policy = system.policy;
+  const job = renderJobScript(c);
+  const jobLines = job.trimEnd().split("\n");
+  const gpu = usesGpu(c) ? part.gpu : void 0;
+  const out = [
+    `%% Deployment of ${mermaidText(recipe.key)} on ${mermaidText(where)}, rendered by Brickyard. Do not edit: change the recipe or the system template and render again.`,
+    "flowchart TB"
+  ];
+  const node = (id, lines, shape = "box") => {
+    const text = label(lines);
+    const [open2, close] = { box: ["[", "]"], round: ["(", ")"], stadium: ["([", "])"], cyl: ["[(", ")]"] }[shape];
+    out.push(`    ${id}${open2}${text}${close}`);
+  };
+  const subgraph = (id, title, body) => {
+    out.push(`  subgraph ${id}[${label([title])}]`, "    direction LR");
+    body();
+    out.push("  end");
+  };
+  const slotted = c.blocks.map((b) => b.slot ? `${b.name} for ${b.slot}` : b.name);
+  const image = part.runtime.type === "podman" || part.runtime.type === "podman-hpc" ? imageReference(c) : imageFileName(c);
+  const buildTitle = {
+    ci: `Build in CI: GitHub Actions runner labelled ${policy.runnerLabels.join(", ")}`,
+    "on-system": `Build on ${system.name}: the site's build service (runner labelled ${policy.runnerLabels.join(", ")})`,
+    "off-system": `Build off-system: a build host for ${system.name} (runner labelled ${policy.runnerLabels.join(", ")})`
+  }[policy.buildWhere];
+  subgraph("build", buildTitle, () => {
+    node("recipe", [`recipe ${recipe.key} (revision ${recipe.doc.revision})`, `blocks: ${list(slotted, 8)}`], "round");
+    node("render", [`rendered for ${where}`, `${c.target.arch}, ${c.target.cflags}${c.target.gpuArch ? `, ${c.target.gpuArch}` : ""}`, "Containerfile, apptainer.def, job.sh, lock.json"]);
+    node("builder", [
+      `${policy.builder} builds the image${policy.buildWhere === "ci" ? "" : ` (${policy.buildWhere})`}`,
+      `base ${c.base.name}: ${shortRef(c.base.reference)}`,
+      ...policy.fakeroot === false ? ["no fakeroot on the system"] : []
+    ]);
+    node("attest", ["SBOM (SPDX), SLSA provenance, smoke-test results", "signed with Sigstore (in-toto statements)"]);
+    node("image", [`${FORMAT_NAMES[policy.imageFormat]}`, image], "stadium");
+  });
+  const onSystem = policy.buildWhere === "on-system";
+  subgraph("transfer", onSystem ? `Hand-over on ${system.name}` : `Crossing to ${system.name}`, () => {
+    node("manifest", ["signed manifest.json + its Sigstore bundle", "every entry: path, size, sha256, role, recipe, system; serial"]);
+    node("bundle", ["bundle: OCI layout, rendered recipe and lock,", "pinned sources, attestations, checksums.txt"]);
+    if (onSystem) node("media", ["built where it runs: no media to carry", "the manifest is still verified before import"]);
+    else node("media", ["split into parts on media", "each part's sha256 is in the signed manifest"]);
+  });
+  subgraph("site", `${system.name} site: verify and import (offline)`, () => {
+    node("verify", ["offline verify: pinned trusted_root.json", "exact signer identity and OIDC issuer, subject digests"]);
+    node("policy", ["site policy: allowed identities, required attestations,", `a passing smoke test for ${where}, licences, age, no rollback`]);
+    node("store", ["atomic import into the site store", `${FORMAT_NAMES[policy.imageFormat]}, audit log`], "cyl");
+  });
+  const directives2 = jobLines.filter((l) => /^#(SBATCH|PJM) /.test(l)).map((l) => l.replace(/^#(SBATCH|PJM) /, ""));
+  const atSubmit = jobLines.find((l) => l.startsWith("# Give your account or project when you submit:"));
+  const submit = system.scheduler.type === "pjm" ? "pjsub" : system.scheduler.type === "slurm" ? "sbatch" : "bash";
+  const modules = jobLines.filter((l) => l.startsWith("module ")).map((l) => l.replace(/^module load /, ""));
+  subgraph("job", `Job on ${where}`, () => {
+    node("scheduler", [
+      system.scheduler.type === "none" ? "no scheduler: bash job.sh" : `${system.scheduler.type === "pjm" ? "PJM" : "Slurm"}: ${submit} job.sh`,
+      ...chunks(directives2, 3).map((d) => d.join(" ")),
+      ...atSubmit ? [`at submission: ${atSubmit.replace(/^.*?: \S+ /, "").replace(/ <this script>$/, "")}`] : [],
+      ...modules.length ? [`modules: ${list(modules)}`] : []
+    ]);
+    node("launcher", [`launcher: ${part.launcher.type}`, launcherSummary(c, gpu !== void 0 && gpu.selectWrapper !== void 0)]);
+    const rt = part.runtime;
+    const flags = [.../* @__PURE__ */ new Set([...rt.flags ?? [], ...gpu?.runtimeFlags ?? [], ...strategy?.runtimeFlags ?? []])];
+    node("runtime", [
+      `runtime: ${RUNTIME_NAMES[rt.type] ?? rt.type}${rt.version ? ` ${rt.version}` : ""} (${rt.command})`,
+      flags.length ? `flags: ${list(flags)}` : "no extra flags",
+      ...rt.module ? [`module ${rt.module}`] : []
+    ]);
+    const entry = c.steps.findLast((s) => s.op.kind === "entrypoint");
+    node("container", [`container: ${image}`, entry && entry.op.kind === "entrypoint" ? `runs ${entry.op.argv.join(" ")}` : "runs the job arguments"], "stadium");
+    if (strategy) {
+      const env = Object.keys({ ...strategy.env });
+      const cenv = Object.keys({ ...strategy.containerEnv });
+      node("mpi", [
+        `MPI: ${strategy.id} (${strategy.abi} ABI, PMI ${strategy.pmi})`,
+        ...part.mpi.host ? [`host ${part.mpi.host.impl}${part.mpi.host.version ? ` ${part.mpi.host.version}` : ""}`] : [],
+        ...strategy.binds?.length ? [`binds: ${list(strategy.binds)}`] : [],
+        ...env.length ? [`env: ${list(env)}`] : [],
+        ...cenv.length ? [`container env: ${list(cenv)}`] : []
+      ]);
+    }
+    if (gpu) {
+      node("gpu", [
+        `GPU: ${gpu.count}x ${gpu.model} (${gpu.arch})`,
+        gpu.runtimeFlags?.length ? `flags: ${list(gpu.runtimeFlags)}` : "no GPU flags",
+        ...gpu.devices?.length ? [`devices: ${list(gpu.devices)}`] : [],
+        `${gpu.visibilityEnv}${gpu.selectWrapper ? ": one GPU per rank (select wrapper)" : ""}`,
+        ...gpu.env && Object.keys(gpu.env).length ? [`env: ${list(Object.keys(gpu.env))}`] : []
+      ]);
+    }
+    const m = part.mounts ?? {};
+    node("mounts", [
+      "mounts",
+      ...m.required?.length ? [`required: ${list(m.required)}`] : ["required: none"],
+      ...m.optional?.length ? [`optional: ${list(m.optional)}`] : [],
+      ...m.runtimeDefaults?.length ? [`by the runtime: ${list(m.runtimeDefaults)}`] : []
+    ]);
+  });
+  out.push(
+    "  recipe --> render --> builder --> attest --> image",
+    "  manifest --> bundle --> media",
+    "  verify --> policy --> store",
+    "  scheduler --> launcher --> runtime --> container"
+  );
+  if (strategy) out.push("  mpi -.-> runtime");
+  if (gpu) out.push("  gpu -.-> runtime");
+  out.push("  mounts -.-> runtime");
+  out.push("  build -->|sign and publish| transfer", `  transfer -->|${onSystem ? "hand over" : "carry to the site"}| site`, "  site -->|IMAGE| job");
+  out.push(
+    "  classDef config fill:#fff8e6,stroke:#c9a227",
+    `  class ${["mpi", "gpu", "mounts"].filter((id) => id === "mpi" ? strategy : id === "gpu" ? gpu : true).join(",")} config`
+  );
+  return out.join("\n") + "\n";
+}
+function chunks(items, size) {
+  const out = [];
+  for (let i = 0; i < items.length && out.length < 3; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+function shortRef(ref) {
+  return ref.replace(/@sha256:([0-9a-f]{12})[0-9a-f]+/, "@sha256:$1\u2026");
+}
+function launcherSummary(c, wrapper) {
+  const mpi = c.partition.smoke.mpi;
+  const strategy = c.strategy;
+  const mpiFlag = strategy && c.partition.launcher.type === "srun" && strategy.pmi !== "none" ? `--mpi=${strategy.pmi}` : "";
+  return c.partition.launcher.template.replaceAll("{ranks}", String(mpi.nodes * mpi.ranksPerNode)).replaceAll("{nodes}", String(mpi.nodes)).replaceAll("{ranks_per_node}", String(mpi.ranksPerNode)).replaceAll("{mpi_flag}", mpiFlag).replaceAll("{wrapper}", wrapper ? "<gpu-select>" : "").replaceAll("{container}", "<container>").replace(/ {2,}/g, " ").trim();
+}
+
 // pipeline/src/render/lock.ts
 import { readFileSync as readFileSync2 } from "node:fs";
 
@@ -43277,12 +43442,13 @@ function sortKeys(o) {
 }
 
 // pipeline/src/render/index.ts
-var FORMATS = ["containerfile", "apptainer", "jobscript", "lock"];
+var FORMATS = ["containerfile", "apptainer", "jobscript", "lock", "diagram"];
 var FILE_NAMES = {
   containerfile: "Containerfile",
   apptainer: "apptainer.def",
   jobscript: "job.sh",
-  lock: "lock.json"
+  lock: "lock.json",
+  diagram: "deployment.mmd"
 };
 function renderPair(cat, recipe, system, partition, strategy) {
   const composition = compose(cat, recipe, system, partition, strategy);
@@ -43290,7 +43456,8 @@ function renderPair(cat, recipe, system, partition, strategy) {
   const apptainer = renderApptainer(composition);
   const jobscript = renderJobScript(composition);
   const lock = renderLock(composition, { containerfile, apptainer, jobscript });
-  return { composition, files: { containerfile, apptainer, jobscript, lock } };
+  const diagram = renderDiagram(composition);
+  return { composition, files: { containerfile, apptainer, jobscript, lock, diagram } };
 }
 
 // pipeline/src/util/diagnostics.ts
@@ -43300,10 +43467,10 @@ function formatDiagnostic(d) {
 function compareDiagnostics(a, b) {
   return cmp(a.file, b.file) || a.line - b.line || a.col - b.col || cmp(a.rule, b.rule) || cmp(a.message, b.message);
 }
-function sortDiagnostics(list) {
+function sortDiagnostics(list2) {
   const seen = /* @__PURE__ */ new Set();
   const out = [];
-  for (const d of [...list].sort(compareDiagnostics)) {
+  for (const d of [...list2].sort(compareDiagnostics)) {
     const key = formatDiagnostic(d);
     if (!seen.has(key)) {
       seen.add(key);
@@ -43312,10 +43479,10 @@ function sortDiagnostics(list) {
   }
   return out;
 }
-function countBySeverity(list) {
+function countBySeverity(list2) {
   let errors = 0;
   let warnings = 0;
-  for (const d of list) d.severity === "error" ? errors++ : warnings++;
+  for (const d of list2) d.severity === "error" ? errors++ : warnings++;
   return { errors, warnings };
 }
 function cmp(a, b) {
@@ -44171,13 +44338,13 @@ function checkVersioning(head, base, only) {
     }
     if (changedOn.length === 0) continue;
     needsBump.push({ recipe: key, file: now.file.rel, from: before.doc.revision, changedOn });
-    const list = changedOn.length > 4 ? `${changedOn.slice(0, 4).join(", ")} and ${changedOn.length - 4} more` : changedOn.join(", ");
+    const list2 = changedOn.length > 4 ? `${changedOn.slice(0, 4).join(", ")} and ${changedOn.length - 4} more` : changedOn.join(", ");
     diagnostics.push(
       now.file.diagnostic(
         ["revision"],
         "error",
         "revision-not-bumped",
-        `${key} is released and what it renders changed on ${list}: bump revision to ${before.doc.revision + 1} (npx brickyard bump --base <ref>) or put the change in a new version`
+        `${key} is released and what it renders changed on ${list2}: bump revision to ${before.doc.revision + 1} (npx brickyard bump --base <ref>) or put the change in a new version`
       )
     );
   }

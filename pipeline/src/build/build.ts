@@ -72,7 +72,8 @@ export function sourceDateEpoch(root: string, inputs: string[] = []): number {
   }
 }
 
-function gitInfo(root: string): { commit: string; source: string } {
+/** The commit that last touched the pair's inputs (so unchanged pairs keep their annotations) and the source URL. */
+function gitInfo(root: string, inputs: string[]): { commit: string; source: string } {
   const q = (args: string[]): string => {
     try {
       return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -82,7 +83,7 @@ function gitInfo(root: string): { commit: string; source: string } {
   };
   const server = process.env['GITHUB_SERVER_URL'];
   const repo = process.env['GITHUB_REPOSITORY'];
-  return { commit: q(['rev-parse', 'HEAD']) || 'unknown', source: server && repo ? `${server}/${repo}` : q(['remote', 'get-url', 'origin']) || 'local' };
+  return { commit: q(['log', '-1', '--format=%H', '--', ...inputs]) || q(['rev-parse', 'HEAD']) || 'unknown', source: server && repo ? `${server}/${repo}` : q(['remote', 'get-url', 'origin']) || 'local' };
 }
 
 async function imageExists(ref: string): Promise<boolean> {
@@ -131,14 +132,10 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
     stage?.('context', `${c.context.length} file(s), ${c.sources.length} pinned source(s)`);
     const ctx = await timed('context', () => writeContext(rendered, join(dir, 'context'), join(opts.stateDir, 'cache'), opts.fetchImpl));
 
-    const epoch = sourceDateEpoch(ws.root, [
-      ...r.chain.map((e) => dirname(e.file.rel)),
-      ...c.blocks.map((b) => dirname(b.entry.file.rel)),
-      c.systemFile.rel,
-      'catalog/bases.yaml',
-    ]);
+    const inputs = [...r.chain.map((e) => dirname(e.file.rel)), ...c.blocks.map((b) => dirname(b.entry.file.rel)), c.systemFile.rel, 'catalog/bases.yaml'];
+    const epoch = sourceDateEpoch(ws.root, inputs);
     const created = new Date(epoch * 1000).toISOString();
-    const git = gitInfo(ws.root);
+    const git = gitInfo(ws.root, inputs);
     const tag = imageReference(c);
     const annotations: Record<string, string> = {
       'org.opencontainers.image.title': r.doc.name,
@@ -155,17 +152,11 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
     };
 
     stage?.('build', `${builder.name} → ${tag}`);
-    const req = { contextDir: ctx.dir, containerfile: ctx.containerfile, apptainerDef: ctx.apptainer, tag, epoch, annotations, noCache: false, log, onOutput: opts.onOutput };
+    // To check reproducibility, both builds start from nothing: a cached layer keeps the file times of the build that made it.
+    const req = { contextDir: ctx.dir, containerfile: ctx.containerfile, apptainerDef: ctx.apptainer, tag, epoch, annotations, noCache: opts.checkReproducible === true, log, onOutput: opts.onOutput };
     await timed('build', () => builder.build(req));
 
-    const layout = join(opts.stateDir, 'oci');
-    const refName = refNameOf(r, where);
-    stage?.('export', `OCI layout ${relative(ws.root, layout) || layout} as ${refName}`);
-    await timed('export', () => builder.exportOci(tag, layout, refName, log));
-    annotateManifest(layout, refName, annotations);
-    const stored = storedSize(layout, refName);
-    const configDigest = readBlobJson<{ config: { digest: string } }>(layout, stored.manifest.digest).config.digest;
-
+    // The budget is checked before the image enters the layout, so an oversized image never does.
     const uncompressed = await builder.imageSize(tag);
     const budget = r.doc.sizeBudget ?? '0 MiB';
     const budgetBytes = parseSize(budget);
@@ -175,6 +166,14 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
         exitCode: 1,
       });
     }
+
+    const layout = join(opts.stateDir, 'oci');
+    const refName = refNameOf(r, where);
+    stage?.('export', `OCI layout ${relative(ws.root, layout) || layout} as ${refName}`);
+    await timed('export', () => builder.exportOci(tag, layout, refName, log));
+    annotateManifest(layout, refName, annotations);
+    const stored = storedSize(layout, refName);
+    const configDigest = readBlobJson<{ config: { digest: string } }>(layout, stored.manifest.digest).config.digest;
 
     stage?.('sbom', 'SPDX 2.3 from the image\'s package database');
     const sbom = await timed('sbom', () => writeSbom(tag, join(dir, 'sbom.spdx.json'), { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));

@@ -45,8 +45,6 @@ function budArgs(req: BuildRequest, extra: string[]): string[] {
     ...(req.noCache ? ['--no-cache'] : []),
     '--timestamp',
     String(req.epoch),
-    '--build-arg',
-    `SOURCE_DATE_EPOCH=${req.epoch}`,
     ...Object.entries(req.annotations).flatMap(([k, v]) => ['--annotation', `${k}=${v}`]),
     '-t',
     req.tag,
@@ -203,6 +201,6 @@ export function builderFor(name: string): Builder {
 export function usableBuilder(name: string): Builder {
   const b = builderFor(name);
   const missing = b.missing();
-  if (missing) throw new BrickyardError('TOOL_MISSING', missing, { hint: SETUP_HINT });
+  if (missing) throw new BrickyardError('TOOL_MISSING', missing); // each adapter's message says what to do
   return b;
 }

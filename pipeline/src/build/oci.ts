@@ -63,6 +63,8 @@ export function annotateManifest(layoutDir: string, refName: string, annotations
   writeFileSync(join(layoutDir, 'blobs', 'sha256', digest.slice(7)), bytes);
   const descriptor: OciDescriptor = { ...old, digest, size: bytes.length };
   index.manifests[i] = descriptor;
+  // Pushing to an existing ref leaves the replaced manifest in the index without a name: drop those.
+  index.manifests = index.manifests.filter((d) => d.annotations?.[REF_NAME] !== undefined);
   writeFileSync(join(layoutDir, 'index.json'), JSON.stringify(index));
   // The old manifest goes unless another entry of the layout still uses it.
   if (old.digest !== digest && !index.manifests.some((d) => d.digest === old.digest)) rmSync(join(layoutDir, 'blobs', 'sha256', old.digest.slice(7)), { force: true });

@@ -4,7 +4,7 @@
  * check (skipped, with the reason, where there is no GPU), and the recipe's own commands.
  * The result is an in-toto test-result statement about the image's manifest digest.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkFit } from '../check/fit.ts';
@@ -74,13 +74,21 @@ export async function resolveImage(ws: Workspace, spec: string, where: Partition
     return fromRecord(record);
   }
   // A reference in local container storage: its labels name the recipe.
-  const inspect = await run('podman', ['image', 'inspect', '--format', '{{json .Labels}}|{{.Digest}}', spec]);
+  const inspect = await run('podman', ['image', 'inspect', '--format', '{{json .Labels}}', spec]);
   if (inspect.code !== 0) throw new BrickyardError('IMAGE_NOT_FOUND', `no image ${spec} in local container storage`, { hint: 'build it first: npx brickyard build <recipe> --system <id>' });
-  const [labelsJson, digest] = inspect.stdout.trim().split('|');
-  const labels = JSON.parse(labelsJson ?? '{}') as Record<string, string> | null;
+  const labels = JSON.parse(inspect.stdout.trim() || '{}') as Record<string, string> | null;
   const key = labels?.['dev.brickyard.recipe'];
   if (!key) throw new BrickyardError('IMAGE_NOT_FOUND', `${spec} carries no dev.brickyard.recipe label: it was not built by Brickyard`);
-  return { recipe: ws.recipe(key), reference: spec, manifestDigest: digest ?? '' };
+  // The digest to attest is the one in the OCI layout (what is bundled and signed), not container storage's.
+  const recipe = ws.recipe(key);
+  const record = join(pairDir(stateDir, recipe, where), 'build.json');
+  if (existsSync(record)) {
+    const rec = JSON.parse(readFileSync(record, 'utf8')) as BuildRecord;
+    if (rec.image.reference === spec) return { recipe, reference: spec, manifestDigest: rec.image.manifestDigest };
+  }
+  throw new BrickyardError('IMAGE_NOT_FOUND', `${spec} has no build record for ${where.system.doc.id}/${where.partition.id} under ${stateDir}, so its OCI manifest digest is unknown`, {
+    hint: `build it with: npx brickyard build ${recipe.key} --system ${where.system.doc.id}/${where.partition.id}`,
+  });
 }
 
 export async function smoke(ws: Workspace, image: ImageUnderTest, where: PartitionRef, opts: SmokeOptions): Promise<SmokeReport> {
@@ -222,6 +230,9 @@ async function slurmJob(ws: Workspace, image: ImageUnderTest, where: PartitionRe
   writeFileSync(script, renderJobScript(rendered.composition), { mode: 0o755 });
   const out = join(dir, 'job.out');
   const err = join(dir, 'job.err');
+  // A failed submission must not leave the previous run's output to be read as this one's.
+  rmSync(out, { force: true });
+  rmSync(err, { force: true });
   const env = { ...process.env, ...opts.slurmEnv, BRICKYARD_IMAGE: image.reference };
   const r = await run('sbatch', ['--wait', '--parsable', `--output=${out}`, `--error=${err}`, '--export=ALL', script], { env, timeoutMs, cwd: dir });
   const read = (p: string): string => (existsSync(p) ? readFileSync(p, 'utf8') : '');
