@@ -38,7 +38,7 @@ PACKAGES=(
   mmdebstrap squashfs-tools
   openmpi-bin libopenmpi-dev mpich libmpich-dev
   slurm-wlm munge
-  docker-registry curl
+  docker-registry curl chromium
   debian-archive-keyring # Ubuntu hosts build the Debian base from Debian's mirror (build-base.sh)
 )
 ((with_charliecloud)) && PACKAGES+=(charliecloud)
@@ -51,7 +51,7 @@ declare -A PKG_CMD=(
   [squashfs-tools]=mksquashfs [openmpi-bin]=mpirun.openmpi
   [libopenmpi-dev]=mpicc.openmpi [mpich]=mpirun.mpich [libmpich-dev]=mpicc.mpich
   [slurm-wlm]=slurmctld [munge]=munged [docker-registry]=docker-registry
-  [curl]=curl [charliecloud]=ch-run
+  [curl]=curl [chromium]=chromium [charliecloud]=ch-run
 )
 
 # --- 1. Can this host use apt? ---------------------------------------------

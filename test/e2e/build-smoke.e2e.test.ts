@@ -9,6 +9,8 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPair, type BuildRecord } from '../../pipeline/src/build/build.ts';
+import { attestPair } from '../../pipeline/src/sign/pair.ts';
+import { verifySigstoreBundle } from '../../pipeline/src/sign/verify.ts';
 import { resolveImage, smoke } from '../../pipeline/src/smoke/run.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { Workspace } from '../../pipeline/src/workspace.ts';
@@ -112,6 +114,27 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
       slurm = undefined;
     }
   }, 300_000);
+
+  it('signs the provenance, SBOM and test-results with the development signer; each verifies offline against the image', async () => {
+    const [where] = ws.partitionsOf('local/debug');
+    const result = await attestPair(ws, ws.recipe('mpi-pingpong'), where!, { stateDir: state });
+    expect(result.signer).toBe('dev');
+    expect(result.files.map((f) => f.kind).sort()).toEqual(['provenance', 'sbom', 'test-result', 'test-result']);
+    const trustedRoot = JSON.parse(readFileSync(join(state, 'dev-signer', 'trusted_root.json'), 'utf8'));
+    const manifestBlob = join(record.image.ociLayout, 'blobs', 'sha256', record.image.manifestDigest.slice(7));
+    for (const f of result.files) {
+      const bundle = JSON.parse(readFileSync(f.bundle, 'utf8'));
+      const v = await verifySigstoreBundle({ bundle, artifact: { path: manifestBlob }, trustedRoot, policy: { identity: result.identity, issuer: result.issuer }, ctlogThreshold: 0 });
+      expect(v.identity).toBe(result.identity);
+    }
+    const provenance = JSON.parse(readFileSync(result.files.find((f) => f.kind === 'provenance')!.statement, 'utf8'));
+    expect(provenance.predicateType).toBe('https://slsa.dev/provenance/v1');
+    expect(provenance.subject[0].digest.sha256).toBe(record.image.manifestDigest.slice(7));
+    // Another artifact, or a near-miss identity, fails.
+    const bundle = JSON.parse(readFileSync(result.files[0]!.bundle, 'utf8'));
+    await expect(verifySigstoreBundle({ bundle, artifact: { path: record.sbom.path }, trustedRoot, policy: { identity: result.identity, issuer: result.issuer }, ctlogThreshold: 0 })).rejects.toThrow(/subject|digest/);
+    await expect(verifySigstoreBundle({ bundle, artifact: { path: manifestBlob }, trustedRoot, policy: { identity: result.identity + 'x', issuer: result.issuer }, ctlogThreshold: 0 })).rejects.toThrow(/identity/);
+  }, 120_000);
 
   describe('bad builds', () => {
     let copy: string;

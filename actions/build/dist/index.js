@@ -40508,6 +40508,7 @@ async function ensureHostBuiltBase(reference, stage) {
 }
 async function buildPair(ws, r, where, opts) {
   const durations = {};
+  const startedOn = (/* @__PURE__ */ new Date()).toISOString();
   const timed = async (name, f) => {
     const t = performance.now();
     try {
@@ -40595,6 +40596,8 @@ async function buildPair(ws, r, where, opts) {
       reproducible,
       sbom,
       created,
+      startedOn,
+      finishedOn: (/* @__PURE__ */ new Date()).toISOString(),
       durations,
       log: logPath
     };

@@ -44,6 +44,9 @@ export interface BuildRecord {
   reproducible: { checked: boolean; identical: boolean | null; second: string | null; differingLayers?: number[] };
   sbom: { path: string; packages: number };
   created: string;
+  /** Wall-clock start and end of this build (the image's own timestamps come from SOURCE_DATE_EPOCH). */
+  startedOn?: string;
+  finishedOn?: string;
   durations: Record<string, number>;
   log: string;
 }
@@ -104,6 +107,7 @@ async function ensureHostBuiltBase(reference: string, stage: BuildOptions['onSta
 
 export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: PartitionRef, opts: BuildOptions): Promise<BuildRecord> {
   const durations: Record<string, number> = {};
+  const startedOn = new Date().toISOString();
   const timed = async <T>(name: string, f: () => Promise<T> | T): Promise<T> => {
     const t = performance.now();
     try {
@@ -203,6 +207,8 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
       reproducible,
       sbom,
       created,
+      startedOn,
+      finishedOn: new Date().toISOString(),
       durations,
       log: logPath,
     };

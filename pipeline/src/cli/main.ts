@@ -21,8 +21,11 @@ import { checkFit } from '../check/fit.ts';
 import { resolveImage, smoke } from '../smoke/run.ts';
 import { planSummary, smokeSummary } from './summary.ts';
 import { validateChange } from './validate-change.ts';
+import { registerAttest } from './attest-command.ts';
 import { runMainJob } from './run.ts';
+import { registerSite } from './site-command.ts';
 import { table } from './table.ts';
+import { registerVerify } from './verify-command.ts';
 
 export interface Io {
   out: (s: string) => void;
@@ -195,7 +198,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .argument('<recipe>', 'name or name@version')
     .requiredOption('--system <id[/partition]>', 'system, or system/partition (default: the first partition the recipe fits)')
     .option('--out <dir>', 'state folder for the OCI layout, build records and caches (default: .brickyard in the checkout)')
-    .option('--check-reproducible', 'build twice (the second time without the layer cache) and report whether the digests match')
+    .option('--check-reproducible', 'build twice without the layer cache and report whether the two images have the same config and layers')
     .option('--json', 'print the build record as JSON')
     .option('--quiet', 'no build output on the terminal (it is always in the build log)')
     .action(async (spec: string, opts: { system: string; out?: string; checkReproducible?: boolean; json?: boolean; quiet?: boolean }) => {
@@ -234,8 +237,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .action(async (spec: string, opts: { system: string; launcher: 'direct' | 'slurm'; out?: string; json?: boolean }) => {
       const ws = open();
       const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
-      const wheres = ws.partitionsOf(opts.system);
-      const where = wheres[0]!;
+      const where = spec.includes('/') || spec.endsWith('.json') ? ws.partitionsOf(opts.system)[0]! : firstFitting(ws, ws.recipe(spec), opts.system);
       const image = await resolveImage(ws, spec, where, stateDir);
       const started = performance.now();
       const report = await smoke(ws, image, where, { stateDir, launcher: opts.launcher, onStage: (s, d) => io.err(`[${elapsed(started)}] ${s}: ${d}\n`) });
@@ -243,6 +245,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       else io.out(smokeSummary(report));
       exitCode = report.result === 'FAILED' ? 1 : 0;
     });
+
+  registerAttest(program, io, open);
 
   const systems = program.command('systems').description('the system templates');
   systems
@@ -355,6 +359,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         renderOnly: opts.renderOnly === true,
       });
     });
+
+  registerVerify(program, io, (code) => (exitCode = code));
+  registerSite(program, io, (code) => (exitCode = code));
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -5,10 +5,11 @@ import type { MpiStrategyDoc, PartitionDoc, SystemDoc } from '../model/types.ts'
 import { renderApptainer } from './apptainer.ts';
 import { compose, type Composition } from './compose.ts';
 import { renderContainerfile } from './containerfile.ts';
+import { renderDiagram } from './diagram.ts';
 import { renderJobScript } from './jobscript.ts';
 import { renderLock } from './lock.ts';
 
-export const FORMATS = ['containerfile', 'apptainer', 'jobscript', 'lock'] as const;
+export const FORMATS = ['containerfile', 'apptainer', 'jobscript', 'lock', 'diagram'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** File names written by `render --out DIR`. */
@@ -17,6 +18,7 @@ export const FILE_NAMES: Record<Format, string> = {
   apptainer: 'apptainer.def',
   jobscript: 'job.sh',
   lock: 'lock.json',
+  diagram: 'deployment.mmd',
 };
 
 export interface Rendered {
@@ -36,7 +38,8 @@ export function renderPair(
   const apptainer = renderApptainer(composition);
   const jobscript = renderJobScript(composition);
   const lock = renderLock(composition, { containerfile, apptainer, jobscript });
-  return { composition, files: { containerfile, apptainer, jobscript, lock } };
+  const diagram = renderDiagram(composition);
+  return { composition, files: { containerfile, apptainer, jobscript, lock, diagram } };
 }
 
 export { compose, type Composition };

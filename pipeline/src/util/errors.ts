@@ -20,7 +20,20 @@ export type ErrorCode =
   | 'SIZE_BUDGET_EXCEEDED'
   | 'IMAGE_NOT_FOUND'
   | 'SMOKE_OUTPUT'
-  | 'USAGE';
+  | 'USAGE'
+  | 'BUNDLE_INVALID'
+  | 'BUNDLE_UNSAFE'
+  | 'BUNDLE_MISMATCH'
+  | 'BUNDLE_PART_INVALID'
+  | 'SIGNATURE_INVALID'
+  | 'POLICY_INVALID'
+  | 'POLICY_REFUSED'
+  | 'ROLLBACK'
+  | 'PREREQUISITE_MISSING'
+  | 'STORE_LOCKED'
+  | 'AUDIT_LOG_INVALID'
+  | 'SIGNER_STATE_INVALID'
+  | 'SIGNING_FAILED';
 
 export class BrickyardError extends Error {
   readonly code: ErrorCode;

@@ -1,0 +1,107 @@
+/**
+ * `brickyard verify --sigstore-bundle F --artifact A --trusted-root T (--identity I --issuer X | --key K) [--json]`:
+ * verify one Sigstore bundle offline. Exit 0 valid, 1 invalid (the message names the failed
+ * check), 2 usage or unreadable input. (Verifying an air-gap bundle directory or tar is a
+ * separate form of this command, to come; it is not accepted yet.)
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { BrickyardError } from '../util/errors.ts';
+import { SignatureVerificationError, verifySigstoreBundle, type VerificationPolicy } from '../sign/verify.ts';
+import type { Io } from './main.ts';
+
+interface VerifyOptions {
+  sigstoreBundle?: string;
+  artifact?: string;
+  trustedRoot?: string;
+  identity?: string;
+  issuer?: string;
+  key?: string;
+  tlogThreshold?: string;
+  ctlogThreshold?: string;
+  json?: boolean;
+}
+
+export function registerVerify(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('verify')
+    .description('verify a Sigstore bundle offline against a pinned trusted root: the signer identity and OIDC issuer exactly (or a public key), and the signed artifact')
+    .option('--sigstore-bundle <file>', 'the Sigstore bundle (.sigstore.json) to verify (required)')
+    .option('--artifact <file>', 'the artifact it signs (for an in-toto attestation: the statement\'s subject)')
+    .option('--trusted-root <file>', 'the trusted_root.json the site pinned (never fetched)')
+    .option('--identity <san>', 'the signer identity the certificate must carry, exactly (e.g. https://github.com/ORG/REPO/.github/workflows/release.yml@refs/tags/v1.2.3)')
+    .option('--issuer <url>', 'the OIDC issuer the certificate must name, exactly (e.g. https://token.actions.githubusercontent.com)')
+    .option('--key <pem-file>', 'verify a key-signed bundle with this PEM public key instead of a certificate identity')
+    .option('--tlog-threshold <n>', 'transparency-log entries required (default 1; 0 for TSA-only bundles)')
+    .option('--ctlog-threshold <n>', 'certificate-transparency SCTs required (default 1; 0 for a CA without a CT log, such as the development CA)')
+    .option('--json', 'machine-readable result')
+    .action(async (opts: VerifyOptions) => {
+      const usage = (msg: string): never => {
+        throw new BrickyardError('USAGE', msg, { hint: 'brickyard verify --sigstore-bundle F --artifact A --trusted-root T (--identity I --issuer X | --key K) [--json]' });
+      };
+      if (!opts.sigstoreBundle) usage('verify needs --sigstore-bundle FILE (verifying an air-gap bundle directory or tar is not available yet)');
+      if (!opts.artifact) usage('verify needs --artifact FILE: the artifact the bundle signs');
+      if (!opts.trustedRoot) usage('verify needs --trusted-root FILE: the trusted_root.json the site pinned');
+      const byIdentity = opts.identity !== undefined || opts.issuer !== undefined;
+      if (byIdentity && opts.key !== undefined) usage('give either --identity with --issuer, or --key, not both');
+      let policy: VerificationPolicy;
+      if (opts.key !== undefined) policy = { publicKey: readInput(opts.key, 'public key') };
+      else if (opts.identity && opts.issuer) policy = { identity: opts.identity, issuer: opts.issuer };
+      else policy = usage('verify needs both --identity and --issuer (or --key for a key-signed bundle)');
+
+      const bundle = readInput(opts.sigstoreBundle!, 'Sigstore bundle');
+      let trustedRoot: unknown;
+      try {
+        trustedRoot = JSON.parse(readInput(opts.trustedRoot!, 'trusted root'));
+      } catch (e) {
+        if (e instanceof BrickyardError) throw e;
+        throw new BrickyardError('FILE_UNREADABLE', `the trusted root ${opts.trustedRoot} is not JSON: ${(e as Error).message}`);
+      }
+      try {
+        const thresholds = {
+          ...(opts.tlogThreshold !== undefined ? { tlogThreshold: Number(opts.tlogThreshold) } : {}),
+          ...(opts.ctlogThreshold !== undefined ? { ctlogThreshold: Number(opts.ctlogThreshold) } : {}),
+        };
+        const v = await verifySigstoreBundle({ bundle, artifact: { path: opts.artifact! }, trustedRoot, policy, ...thresholds });
+        const statement = v.statement as { predicateType?: string } | undefined;
+        if (opts.json) {
+          io.out(
+            JSON.stringify(
+              {
+                ok: true,
+                bundle: opts.sigstoreBundle,
+                artifact: opts.artifact,
+                mediaType: v.mediaType,
+                identity: v.identity ?? null,
+                issuer: v.issuer ?? null,
+                keyHint: v.keyHint ?? null,
+                signedAt: v.signedAt.map((d) => d.toISOString()),
+                payloadType: v.payloadType ?? null,
+                predicateType: statement?.predicateType ?? null,
+              },
+              null,
+              2,
+            ) + '\n',
+          );
+        } else {
+          const who = v.identity !== undefined ? `${v.identity} (issuer ${v.issuer})` : `public key${v.keyHint ? ` ${v.keyHint}` : ''}`;
+          const what = statement?.predicateType ? `in-toto ${statement.predicateType} attestation` : v.payloadType ? `DSSE ${v.payloadType}` : 'message signature';
+          io.out(`verified: ${opts.artifact}: ${what} signed by ${who} at ${v.signedAt.map((d) => d.toISOString()).join(', ')}\n`);
+        }
+        setExit(0);
+      } catch (e) {
+        if (opts.json && e instanceof SignatureVerificationError) {
+          io.out(JSON.stringify({ ok: false, bundle: opts.sigstoreBundle, artifact: opts.artifact, check: e.check, error: e.message }, null, 2) + '\n');
+        }
+        throw e;
+      }
+    });
+}
+
+function readInput(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new BrickyardError('FILE_UNREADABLE', `cannot read the ${what} ${path}: ${(e as Error).message}`);
+  }
+}

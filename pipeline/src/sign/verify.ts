@@ -1,0 +1,629 @@
+/**
+ * Offline verification of one Sigstore bundle against a pinned `trusted_root.json`.
+ *
+ * `@sigstore/verify` does the cryptography (timestamps, certificate chain at each verified
+ * timestamp, SCTs, transparency-log inclusion, signature); this module adds what that library
+ * leaves to the caller or gets wrong (see ../../../../shared/reference/sigstore.md):
+ *
+ * - the signer identity is compared exactly: the library's SAN policy is an unanchored regex,
+ *   so we pass an anchored, escaped one and then compare the certificate's single SAN string
+ *   ourselves; the OIDC issuer is decoded from the Fulcio extensions (1.3.6.1.4.1.57264.1.8,
+ *   a DER UTF8String, else 1.3.6.1.4.1.57264.1.1, the raw string) and compared exactly;
+ * - DSSE bundles: the library ignores the artifact, so the in-toto statement's subject digest
+ *   must equal the digest of the artifact actually received (hashed as a stream);
+ * - message signatures: the bundle's message digest must equal the artifact's digest, and the
+ *   signature is checked over the artifact streamed through `crypto.createVerify`, never
+ *   loading the file whole (given only a sha256 digest, ECDSA is checked over the digest,
+ *   verify-ecdsa.ts);
+ * - a root certificate inside the bundle, or an inclusion proof without a checkpoint, is
+ *   refused by name (the library accepts the first and crashes on the second);
+ * - a bundle with no verifiable timestamp is rejected with a clear error (the library crashes
+ *   with a TypeError when its thresholds are 0);
+ * - a trusted root whose log, CT log, CA or TSA lacks a validity start is rejected (the library
+ *   treats the missing start as the beginning of time: conformance case
+ *   trust-root-tlog-missing-validity-start_fail);
+ * - checkpoints (Rekor v1 and v2): the library accepts a checkpoint when ANY signature line
+ *   verifies under a log whose base URL merely contains the signature's name, never compares
+ *   the checkpoint's origin with the log, never compares the checkpoint's size and root hash
+ *   with the inclusion proof's, and never checks the log key's validity period for entries
+ *   without an integrated time (Rekor v2). We parse the signed note strictly and require a
+ *   signature by the log itself (name equal to the log's host, origin equal to that host or,
+ *   for Rekor v1, `host - treeID`), the proof's tree size and root hash, and a log key valid
+ *   at every verified timestamp.
+ *
+ * Never `sigstore.verify()`: it always goes to the network for TUF.
+ */
+import { createHash, createPublicKey, createVerify, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { bundleFromJSON, type Bundle, type TransparencyLogEntry } from '@sigstore/bundle';
+import { ASN1Obj, crypto as sigCrypto, X509Certificate } from '@sigstore/core';
+import { HashAlgorithm, TrustedRoot } from '@sigstore/protobuf-specs';
+import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
+import { BrickyardError } from '../util/errors.ts';
+import { canVerifyDigest, verifyEcdsaDigest } from './verify-ecdsa.ts';
+
+export type VerificationPolicy = { identity: string; issuer: string } | { publicKey: string /* PEM */ };
+
+export type ArtifactInput = { path: string } | { digest: { algorithm: 'sha256'; hex: string } } | { bytes: Uint8Array };
+
+export interface VerifyInput {
+  /** The parsed bundle JSON (a string or bytes are parsed here, so malformed JSON is a verification failure). */
+  bundle: unknown;
+  artifact: ArtifactInput;
+  /** The parsed trusted_root.json the site pinned. */
+  trustedRoot: unknown;
+  policy: VerificationPolicy;
+  /** Verified timestamps more than MAX_CLOCK_SKEW_MS after this are refused (default: the current time). */
+  now?: Date;
+  /** Transparency-log entries required (default 1; 0 for TSA-only bundles such as GitHub's private-repository ones). */
+  tlogThreshold?: number;
+  /** SCTs required in a signing certificate (default 1; 0 only for a CA without a CT log, such as a development CA). */
+  ctlogThreshold?: number;
+}
+
+export interface VerifiedSignature {
+  identity?: string;
+  issuer?: string;
+  keyHint?: string;
+  mediaType: string;
+  /** The verified times of signing: transparency-log integrated times and RFC 3161 timestamps. */
+  signedAt: Date[];
+  payloadType?: string;
+  payload?: Uint8Array /* DSSE */;
+  statement?: unknown /* parsed in-toto statement when DSSE */;
+}
+
+/** The checks, as named in error messages. */
+export type VerificationCheck =
+  | 'bundle'
+  | 'trusted root'
+  | 'policy'
+  | 'timestamps'
+  | 'certificate'
+  | 'public key'
+  | 'transparency log'
+  | 'checkpoint'
+  | 'signature'
+  | 'identity'
+  | 'issuer'
+  | 'subject digest'
+  | 'message digest';
+
+export class SignatureVerificationError extends BrickyardError {
+  readonly check: VerificationCheck;
+
+  constructor(check: VerificationCheck, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super('SIGNATURE_INVALID', `signature verification failed: ${check}: ${message}`, { ...options, exitCode: 1 });
+    this.name = 'SignatureVerificationError';
+    this.check = check;
+  }
+}
+
+export const OID_FULCIO_ISSUER_V1 = '1.3.6.1.4.1.57264.1.1';
+export const OID_FULCIO_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
+const OID_SAN = '2.5.29.17';
+const OID_FULCIO_USERNAME = '1.3.6.1.4.1.57264.1.7';
+const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+const IN_TOTO_STATEMENT_TYPES = new Set(['https://in-toto.io/Statement/v1', 'https://in-toto.io/Statement/v0.1']);
+/** Allowed lead of a verified timestamp over `now` (clock drift between the TSA or log and us). */
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+/** Ed25519 cannot be verified over a stream; such message signatures read artifacts up to this size whole. */
+const MAX_WHOLE_READ = 256 * 1024 * 1024;
+
+type Digests = Partial<Record<'sha256' | 'sha384' | 'sha512', string>>;
+
+export async function verifySigstoreBundle(input: VerifyInput): Promise<VerifiedSignature> {
+  const bundle = parseBundle(input.bundle);
+  const root = parseTrustedRoot(input.trustedRoot);
+  const policyKey = 'publicKey' in input.policy ? parsePolicyKey(input.policy.publicKey) : undefined;
+  if ('identity' in input.policy) {
+    const { identity, issuer } = input.policy;
+    if (typeof identity !== 'string' || identity === '' || typeof issuer !== 'string' || issuer === '') {
+      throw new BrickyardError('USAGE', 'the verification policy needs a non-empty identity and issuer (or a public key)');
+    }
+  }
+  const material = bundle.verificationMaterial.content;
+  if (material.$case === 'publicKey' && !policyKey) {
+    throw new SignatureVerificationError('public key', 'the bundle is signed with a key, but the policy expects a certificate identity (give the public key)');
+  }
+  if (material.$case !== 'publicKey' && policyKey) {
+    throw new SignatureVerificationError('public key', 'the policy expects a key-signed bundle, but this bundle carries a certificate');
+  }
+
+  let trust: TrustMaterial;
+  try {
+    trust = toTrustMaterial(root, policyKey ? () => ({ publicKey: policyKey, validFor: () => true }) : undefined);
+  } catch (e) {
+    throw new SignatureVerificationError('trusted root', `cannot use it: ${(e as Error).message}`, { cause: e });
+  }
+
+  let entity: SignedEntity;
+  let signerKey: KeyObject | undefined = policyKey;
+  try {
+    entity = toSignedEntity(bundle, Buffer.alloc(0));
+    if (entity.key.$case === 'certificate') signerKey = createPublicKey({ key: entity.key.certificate.publicKey, format: 'der', type: 'spki' });
+  } catch (e) {
+    throw new SignatureVerificationError('bundle', `cannot read its signature material: ${(e as Error).message}`, { cause: e });
+  }
+
+  // Material the library would trip over (TypeError) or accept: a root certificate inside the
+  // bundle (roots come only from the trusted root), an inclusion proof without its checkpoint.
+  if (material.$case === 'x509CertificateChain') {
+    for (const c of material.x509CertificateChain.certificates) {
+      let selfSigned = false;
+      try {
+        selfSigned = X509Certificate.parse(Buffer.from(c.rawBytes)).verify();
+      } catch (e) {
+        throw new SignatureVerificationError('certificate', `unreadable certificate in the bundle: ${(e as Error).message}`, { cause: e });
+      }
+      if (selfSigned) throw new SignatureVerificationError('certificate', "the bundle's certificate chain contains a self-signed root certificate; trust anchors come only from the trusted root");
+    }
+  }
+  for (const entry of bundle.verificationMaterial.tlogEntries) {
+    if (entry.inclusionProof && !entry.inclusionProof.checkpoint?.envelope) {
+      throw new SignatureVerificationError('checkpoint', 'a transparency-log inclusion proof has no checkpoint');
+    }
+  }
+
+  // Zero verifiable timestamps: refuse clearly instead of the library's crash (trap 1).
+  const verifiable = entity.timestamps.filter((t) => t.$case === 'timestamp-authority' || t.tlogEntry.inclusionPromise !== undefined);
+  if (verifiable.length === 0) {
+    throw new SignatureVerificationError('timestamps', 'the bundle has no verifiable timestamp (no transparency-log entry with an inclusion promise and no RFC 3161 timestamp), so the certificate cannot be checked', {
+      hint: 'Rekor v2 entries carry no time: such bundles need an RFC 3161 timestamp from a TSA in the trusted root',
+    });
+  }
+
+  // The artifact: hashed (and, for message signatures, signature-checked) in one streaming pass.
+  const content = bundle.content;
+  const message = content.$case === 'messageSignature' ? content.messageSignature : undefined;
+  const messageHash = message ? hashName(message.messageDigest?.algorithm) : undefined;
+  if (message && !messageHash) throw new SignatureVerificationError('message digest', `unsupported digest algorithm ${String(message.messageDigest?.algorithm)}`);
+  const art = await readArtifact(input.artifact, message && signerKey ? { key: signerKey, hash: messageHash!, signature: message.signature } : undefined);
+
+  if (message) {
+    const artifactDigest = art.digests[messageHash!];
+    if (artifactDigest === undefined || art.signatureValid === undefined) {
+      throw new BrickyardError('USAGE', `this bundle is a message signature (${messageHash}, key type ${signerKey?.asymmetricKeyType ?? 'unknown'}); its signature can be checked over a sha256 digest only for ECDSA P-256/P-384 keys: give the artifact itself`);
+    }
+    entity = { ...entity, signature: streamedMessageSignature(entity.signature, art.signatureValid) };
+  }
+
+  const verifier = new Verifier(trust, {
+    tlogThreshold: threshold(input.tlogThreshold, 'tlogThreshold'),
+    ctlogThreshold: entity.key.$case === 'certificate' ? threshold(input.ctlogThreshold, 'ctlogThreshold') : 0,
+    timestampThreshold: 1,
+  });
+  const libPolicy =
+    'identity' in input.policy
+      ? { subjectAlternativeName: new RegExp(`^${escapeRegExp(input.policy.identity)}$`), extensions: { issuer: input.policy.issuer } }
+      : undefined;
+  try {
+    verifier.verify(entity, libPolicy);
+  } catch (e) {
+    // A policy failure: name it with our exact comparison's words, not the library's regex.
+    if ((e as { code?: string }).code === 'UNTRUSTED_SIGNER_ERROR' && entity.key.$case === 'certificate' && 'identity' in input.policy) {
+      checkIdentity(entity.key.certificate, input.policy);
+    }
+    throw fromLibraryError(e);
+  }
+
+  // What the library does not check (or checks loosely).
+  const signedAt = verifiedTimes(entity);
+  const now = input.now ?? new Date();
+  for (const t of signedAt) {
+    if (t.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
+      throw new SignatureVerificationError('timestamps', `a verified timestamp (${t.toISOString()}) lies after the current time (${now.toISOString()})`);
+    }
+  }
+  for (const entry of bundle.verificationMaterial.tlogEntries) checkCheckpoint(entry, trust, signedAt);
+
+  const result: VerifiedSignature = { mediaType: bundle.mediaType, signedAt };
+  if (entity.key.$case === 'certificate') {
+    const { identity, issuer } = checkIdentity(entity.key.certificate, input.policy as { identity: string; issuer: string });
+    result.identity = identity;
+    result.issuer = issuer;
+  } else if (material.$case === 'publicKey') {
+    result.keyHint = material.publicKey.hint;
+  }
+
+  if (content.$case === 'dsseEnvelope') {
+    const env = content.dsseEnvelope;
+    result.payloadType = env.payloadType;
+    result.payload = new Uint8Array(env.payload);
+    result.statement = checkSubject(env.payloadType, env.payload, art.digests);
+  } else if (message) {
+    const claimed = Buffer.from(message.messageDigest!.digest).toString('hex');
+    if (claimed !== art.digests[messageHash!]) {
+      throw new SignatureVerificationError('message digest', `the bundle's ${messageHash} message digest ${claimed} is not the artifact's (${art.digests[messageHash!]})`);
+    }
+  }
+  return result;
+}
+
+/** A bundle given as text or bytes is parsed here; a parsed object is checked by @sigstore/bundle. */
+function parseBundle(raw: unknown): Bundle {
+  let json = raw;
+  if (typeof raw === 'string' || raw instanceof Uint8Array) {
+    try {
+      json = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8'));
+    } catch (e) {
+      throw new SignatureVerificationError('bundle', `not valid JSON: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  try {
+    return bundleFromJSON(json);
+  } catch (e) {
+    throw new SignatureVerificationError('bundle', `not a valid Sigstore bundle: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * The trusted root, refusing entries without a validity start: the spec requires one, and
+ * the library would treat a missing start as "valid since the beginning of time".
+ */
+function parseTrustedRoot(raw: unknown): TrustedRoot {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SignatureVerificationError('trusted root', 'not a JSON object');
+  const r = raw as Record<string, unknown>;
+  const list = (k: string): Record<string, unknown>[] => (Array.isArray(r[k]) ? (r[k] as Record<string, unknown>[]) : []);
+  const start = (v: unknown): unknown => (v as { start?: unknown } | undefined)?.start;
+  const missing: string[] = [];
+  for (const k of ['tlogs', 'ctlogs']) {
+    for (const t of list(k)) if (!start((t['publicKey'] as { validFor?: unknown } | undefined)?.validFor)) missing.push(`${k} ${String(t['baseUrl'])}`);
+  }
+  for (const k of ['certificateAuthorities', 'timestampAuthorities']) {
+    for (const c of list(k)) if (!start(c['validFor'])) missing.push(`${k} ${String(c['uri'])}`);
+  }
+  if (missing.length > 0) {
+    throw new SignatureVerificationError('trusted root', `malformed: no validity start for ${missing.join(', ')}`, {
+      hint: 'every log, CT log, CA and TSA in trusted_root.json needs validFor.start; re-export the trusted root',
+    });
+  }
+  try {
+    return TrustedRoot.fromJSON(raw);
+  } catch (e) {
+    throw new SignatureVerificationError('trusted root', `malformed: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function parsePolicyKey(pem: string): KeyObject {
+  try {
+    return createPublicKey(pem);
+  } catch (e) {
+    throw new SignatureVerificationError('public key', `the policy's public key is not a readable PEM public key: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function threshold(v: number | undefined, name: string): number {
+  if (v === undefined) return 1;
+  if (!Number.isInteger(v) || v < 0) throw new BrickyardError('USAGE', `${name} must be a whole number >= 0, got ${String(v)}`);
+  return v;
+}
+
+function hashName(alg: HashAlgorithm | undefined): 'sha256' | 'sha384' | 'sha512' | undefined {
+  switch (alg) {
+    case HashAlgorithm.SHA2_256:
+    case HashAlgorithm.HASH_ALGORITHM_UNSPECIFIED:
+    case undefined:
+      return 'sha256';
+    case HashAlgorithm.SHA2_384:
+      return 'sha384';
+    case HashAlgorithm.SHA2_512:
+      return 'sha512';
+    default:
+      return undefined;
+  }
+}
+
+interface ArtifactRead {
+  digests: Digests;
+  /** For a message signature: whether the signature verifies over the artifact under the given key. */
+  signatureValid?: (key: KeyObject) => boolean;
+}
+
+/**
+ * Hash the artifact: a file as a stream (never read whole, except an Ed25519 message
+ * signature, which cannot be checked over a stream), bytes directly, or a given digest.
+ */
+async function readArtifact(a: ArtifactInput, sig?: { key: KeyObject; hash: 'sha256' | 'sha384' | 'sha512'; signature: Buffer }): Promise<ArtifactRead> {
+  if ('digest' in a) {
+    if (a.digest.algorithm !== 'sha256' || !/^[0-9a-f]{64}$/.test(a.digest.hex)) {
+      throw new BrickyardError('USAGE', `an artifact digest must be sha256 with 64 lowercase hex digits, got ${a.digest.algorithm}:${a.digest.hex}`);
+    }
+    const digests: Digests = { sha256: a.digest.hex };
+    // A message signature over an artifact known by its digest: ECDSA can be checked over the digest.
+    if (sig && sig.hash === 'sha256' && canVerifyDigest(sig.key)) {
+      const digest = Buffer.from(a.digest.hex, 'hex');
+      const ok = verifyEcdsaDigest(sig.key, digest, sig.signature);
+      return { digests, signatureValid: (key) => ok && key.equals(sig.key) };
+    }
+    return { digests };
+  }
+  if ('bytes' in a) {
+    const data = Buffer.from(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength);
+    const digests: Digests = {};
+    for (const h of ['sha256', 'sha384', 'sha512'] as const) digests[h] = createHash(h).update(data).digest('hex');
+    return { digests, signatureValid: (key) => sigCrypto.verify(data, key, sig?.signature ?? Buffer.alloc(0), edOrHash(key, sig?.hash ?? 'sha256')) };
+  }
+  let size: number;
+  try {
+    const st = statSync(a.path);
+    if (!st.isFile()) throw new Error('not a regular file');
+    size = st.size;
+  } catch (e) {
+    throw new BrickyardError('FILE_UNREADABLE', `cannot read the artifact ${a.path}: ${(e as Error).message}`, { hint: 'give the file the bundle signs (for DSSE bundles, the subject of the statement)' });
+  }
+  const hashes = (['sha256', 'sha384', 'sha512'] as const).map((h) => [h, createHash(h)] as const);
+  const ed = sig !== undefined && sig.key.asymmetricKeyType === 'ed25519';
+  if (ed && size > MAX_WHOLE_READ) {
+    throw new SignatureVerificationError('signature', `an Ed25519 message signature cannot be checked over a stream, and the artifact (${size} bytes) is too large to read whole`);
+  }
+  const streamVerifier = sig && !ed ? createVerify(sig.hash) : undefined;
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of createReadStream(a.path)) {
+      const b = chunk as Buffer;
+      for (const [, h] of hashes) h.update(b);
+      streamVerifier?.update(b);
+      if (ed) chunks.push(b);
+    }
+  } catch (e) {
+    throw new BrickyardError('FILE_UNREADABLE', `cannot read the artifact ${a.path}: ${(e as Error).message}`);
+  }
+  const digests: Digests = {};
+  for (const [name, h] of hashes) digests[name] = h.digest('hex');
+  if (!sig) return { digests };
+  let ok: boolean;
+  if (ed) ok = sigCrypto.verify(Buffer.concat(chunks), sig.key, sig.signature);
+  else {
+    try {
+      ok = streamVerifier!.verify(sig.key, sig.signature);
+    } catch {
+      ok = false;
+    }
+  }
+  // The result only holds for the key it was computed with.
+  return { digests, signatureValid: (key) => ok && key.equals(sig.key) };
+}
+
+function edOrHash(key: KeyObject, hash: string): string | undefined {
+  return key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyType === 'ed448' ? undefined : hash;
+}
+
+/** The library's message-signature content, with the signature check done over the streamed artifact. */
+function streamedMessageSignature(base: SignedEntity['signature'], valid: ((key: KeyObject) => boolean) | undefined): SignedEntity['signature'] {
+  return {
+    signature: base.signature,
+    compareSignature: (s) => base.compareSignature(s),
+    compareDigest: (d) => base.compareDigest(d),
+    compareSignedDigest: (d) => base.compareSignedDigest(d),
+    verifySignature: (key) => valid?.(key) ?? false,
+  };
+}
+
+function verifiedTimes(entity: SignedEntity): Date[] {
+  const out: Date[] = [];
+  for (const t of entity.timestamps) {
+    if (t.$case === 'timestamp-authority') out.push(t.timestamp.signingTime);
+    else if (t.tlogEntry.inclusionPromise !== undefined) out.push(new Date(Number(t.tlogEntry.integratedTime) * 1000));
+  }
+  return out;
+}
+
+const LIB_CHECKS: Record<string, VerificationCheck> = {
+  TIMESTAMP_ERROR: 'timestamps',
+  CERTIFICATE_ERROR: 'certificate',
+  PUBLIC_KEY_ERROR: 'public key',
+  SIGNATURE_ERROR: 'signature',
+  TLOG_ERROR: 'transparency log',
+  TLOG_BODY_ERROR: 'transparency log',
+  TLOG_INCLUSION_PROMISE_ERROR: 'transparency log',
+  TLOG_INCLUSION_PROOF_ERROR: 'checkpoint',
+  TLOG_MISSING_INCLUSION_ERROR: 'transparency log',
+};
+
+function fromLibraryError(e: unknown): SignatureVerificationError {
+  const err = e as { code?: string; message?: string; cause?: unknown };
+  const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
+  if (err.code === 'UNTRUSTED_SIGNER_ERROR') {
+    const check: VerificationCheck = /extension|issuer/.test(err.message ?? '') ? 'issuer' : 'identity';
+    return new SignatureVerificationError(check, err.message ?? String(e), { cause: e });
+  }
+  const check = (err.code && LIB_CHECKS[err.code]) || 'signature';
+  const code = err.code && LIB_CHECKS[err.code] ? `${err.code}: ` : `${(e as Error)?.name ?? 'error'}: `;
+  return new SignatureVerificationError(check, `${code}${err.message ?? String(e)}${cause}`, { cause: e });
+}
+
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The certificate's identity and issuer, each equal to the policy's exactly (no pattern, no prefix). */
+export function checkIdentity(cert: X509Certificate, policy: { identity: string; issuer: string }): { identity: string; issuer: string } {
+  const { identity, issuer } = certificateIdentity(cert);
+  if (identity !== policy.identity) {
+    throw new SignatureVerificationError('identity', `the certificate identity is ${JSON.stringify(identity)}, the policy requires exactly ${JSON.stringify(policy.identity)}`);
+  }
+  if (issuer !== policy.issuer) {
+    throw new SignatureVerificationError('issuer', `the certificate's OIDC issuer is ${JSON.stringify(issuer)}, the policy requires exactly ${JSON.stringify(policy.issuer)}`);
+  }
+  return { identity, issuer };
+}
+
+/** The certificate's one SAN (URI, email or Fulcio username) and its OIDC issuer, decoded exactly. */
+export function certificateIdentity(cert: X509Certificate): { identity: string; issuer: string } {
+  const san = cert.extension(OID_SAN);
+  if (!san) throw new SignatureVerificationError('identity', 'the certificate has no subject alternative name');
+  let names: ASN1Obj[];
+  try {
+    names = ASN1Obj.parseBuffer(Buffer.from(san.value)).subs;
+  } catch (e) {
+    throw new SignatureVerificationError('identity', `unreadable subject alternative name: ${(e as Error).message}`, { cause: e });
+  }
+  if (names.length !== 1) throw new SignatureVerificationError('identity', `the certificate has ${names.length} subject alternative names; expected exactly one`);
+  const gn = names[0]!;
+  let identity: string | undefined;
+  if (gn.tag.isContextSpecific(0x01) || gn.tag.isContextSpecific(0x06)) {
+    identity = ia5(gn.value);
+  } else if (gn.tag.isContextSpecific(0x00) && gn.subs.length === 2 && gn.subs[0]!.toOID() === OID_FULCIO_USERNAME) {
+    identity = decodeUtf8String(gn.subs[1]!.subs[0]?.toDER());
+  }
+  if (identity === undefined) throw new SignatureVerificationError('identity', 'the certificate SAN is neither a URI, an email nor a Fulcio username');
+
+  const v2 = cert.extension(OID_FULCIO_ISSUER_V2);
+  const v1 = cert.extension(OID_FULCIO_ISSUER_V1);
+  const issuerV2 = v2 ? decodeUtf8String(v2.value) : undefined;
+  const issuerV1 = v1 ? decodeRaw(v1.value) : undefined;
+  if (v2 && issuerV2 === undefined) throw new SignatureVerificationError('issuer', `the issuer extension ${OID_FULCIO_ISSUER_V2} is not a DER UTF8String`);
+  if (v1 && issuerV1 === undefined) throw new SignatureVerificationError('issuer', `the issuer extension ${OID_FULCIO_ISSUER_V1} is not UTF-8 text`);
+  if (issuerV1 !== undefined && issuerV2 !== undefined && issuerV1 !== issuerV2) {
+    throw new SignatureVerificationError('issuer', `the certificate names two different issuers: ${JSON.stringify(issuerV2)} and ${JSON.stringify(issuerV1)}`);
+  }
+  const issuer = issuerV2 ?? issuerV1;
+  if (issuer === undefined) throw new SignatureVerificationError('issuer', 'the certificate carries no Fulcio issuer extension');
+  return { identity, issuer };
+}
+
+function ia5(b: Buffer): string | undefined {
+  for (const c of b) if (c > 0x7e || c < 0x20) return undefined;
+  return b.toString('latin1');
+}
+
+function decodeRaw(b: Buffer): string | undefined {
+  try {
+    return utf8.decode(b);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A DER UTF8String (tag 0x0C, definite length covering the rest exactly), or undefined. */
+export function decodeUtf8String(der: Buffer | Uint8Array | undefined): string | undefined {
+  if (!der || der.length < 2 || der[0] !== 0x0c) return undefined;
+  let len = der[1]!;
+  let off = 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4 || der.length < 2 + n) return undefined;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + der[2 + i]!;
+    off = 2 + n;
+  }
+  if (off + len !== der.length) return undefined;
+  return decodeRaw(Buffer.from(der.subarray(off)));
+}
+
+/** Bind the DSSE in-toto statement to the artifact: some subject's digest must equal the artifact's. */
+function checkSubject(payloadType: string, payload: Buffer, digests: Digests): unknown {
+  if (payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    throw new SignatureVerificationError('subject digest', `the DSSE payload type is ${JSON.stringify(payloadType)}, not ${IN_TOTO_PAYLOAD_TYPE}, so it cannot be bound to the artifact`);
+  }
+  let statement: { _type?: unknown; subject?: unknown };
+  try {
+    statement = JSON.parse(payload.toString('utf8')) as typeof statement;
+  } catch (e) {
+    throw new SignatureVerificationError('subject digest', `the DSSE payload is not JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (typeof statement !== 'object' || statement === null || !IN_TOTO_STATEMENT_TYPES.has(statement._type as string) || !Array.isArray(statement.subject)) {
+    throw new SignatureVerificationError('subject digest', 'the DSSE payload is not an in-toto statement with subjects');
+  }
+  const ours = Object.entries(digests).map(([k, v]) => `${k}:${v}`).join(', ');
+  for (const s of statement.subject as { digest?: Record<string, unknown> }[]) {
+    const d = s?.digest;
+    if (typeof d !== 'object' || d === null) continue;
+    let matched = 0;
+    let conflicting = false;
+    for (const [alg, hex] of Object.entries(d)) {
+      const mine = digests[alg as keyof Digests];
+      if (mine === undefined) continue;
+      if (typeof hex === 'string' && hex.toLowerCase() === mine) matched++;
+      else conflicting = true;
+    }
+    if (matched > 0 && !conflicting) return statement;
+  }
+  throw new SignatureVerificationError('subject digest', `no subject of the in-toto statement has the artifact's digest (${ours})`, {
+    hint: 'the bundle attests a different artifact than the one given',
+  });
+}
+
+/** A signed note (C2SP signed-note), parsed strictly. */
+interface SignedNote {
+  text: string;
+  origin: string;
+  size: bigint;
+  rootHash: Buffer;
+  signatures: { name: string; hint: Buffer; sig: Buffer }[];
+}
+
+export function parseCheckpoint(envelope: string): SignedNote {
+  const bad = (why: string): never => {
+    throw new SignatureVerificationError('checkpoint', `malformed checkpoint: ${why}`);
+  };
+  const split = envelope.indexOf('\n\n');
+  if (split < 0) bad('no blank line between the note and its signatures');
+  const text = envelope.slice(0, split + 1);
+  const sigBlock = envelope.slice(split + 2);
+  const lines = text.slice(0, -1).split('\n');
+  if (lines.length < 3) bad('fewer than three lines (origin, size, root hash)');
+  const [origin, sizeLine, hashLine] = lines as [string, string, string];
+  if (origin === '' || /^\d+$/.test(origin)) bad('no origin line');
+  if (!/^(0|[1-9][0-9]*)$/.test(sizeLine)) bad(`invalid tree size ${JSON.stringify(sizeLine)}`);
+  const rootHash = Buffer.from(hashLine, 'base64');
+  if (rootHash.length !== 32 || rootHash.toString('base64') !== hashLine) bad('invalid root hash');
+  if (lines.slice(3).some((l) => l === '')) bad('empty extension line');
+  if (!sigBlock.endsWith('\n')) bad('signature block does not end with a newline');
+  const signatures = sigBlock
+    .slice(0, -1)
+    .split('\n')
+    .map((line) => {
+      const m = /^\u2014 (\S+) ([A-Za-z0-9+/]+={0,2})$/.exec(line);
+      if (!m) return bad(`malformed signature line ${JSON.stringify(line.slice(0, 80))}`);
+      const raw = Buffer.from(m[2]!, 'base64');
+      if (raw.length < 5) return bad('signature too short');
+      return { name: m[1]!, hint: raw.subarray(0, 4), sig: raw.subarray(4) };
+    });
+  if (signatures.length === 0) bad('no signature');
+  return { text, origin, size: BigInt(sizeLine), rootHash, signatures };
+}
+
+/**
+ * Checkpoint checks beyond the library's: the log itself (found by log ID) must have signed the
+ * note under its own name, the origin must be that log, the checkpoint must describe the tree
+ * the inclusion proof is for, and the log key must be valid at every verified timestamp.
+ */
+function checkCheckpoint(entry: TransparencyLogEntry, trust: TrustMaterial, signedAt: Date[]): void {
+  const proof = entry.inclusionProof;
+  if (!proof) return;
+  if (!proof.checkpoint?.envelope) throw new SignatureVerificationError('checkpoint', 'the inclusion proof has no checkpoint');
+  const note = parseCheckpoint(proof.checkpoint.envelope);
+  if (note.size !== BigInt(proof.treeSize)) {
+    throw new SignatureVerificationError('checkpoint', `the checkpoint's tree size ${note.size} is not the inclusion proof's ${proof.treeSize}`);
+  }
+  if (!bufEq(note.rootHash, Buffer.from(proof.rootHash))) {
+    throw new SignatureVerificationError('checkpoint', "the checkpoint's root hash is not the inclusion proof's");
+  }
+  const data = Buffer.from(note.text, 'utf8');
+  const logs = trust.tlogs.filter((t) => bufEq(t.logID, Buffer.from(entry.logId.keyId)));
+  const signing = logs.filter((log) => {
+    let host: string;
+    try {
+      host = new URL(log.baseURL).host;
+    } catch {
+      return false;
+    }
+    if (host === '' || !(note.origin === host || note.origin.startsWith(`${host} - `))) return false;
+    return note.signatures.some((s) => s.name === host && bufEq(s.hint, log.logID.subarray(0, 4)) && sigCrypto.verify(data, log.publicKey, s.sig));
+  });
+  if (signing.length === 0) {
+    throw new SignatureVerificationError('checkpoint', `no signature on the checkpoint by the log ${JSON.stringify(note.origin)} itself, under a log key in the trusted root`);
+  }
+  const valid = signing.some((log) => signedAt.every((t) => log.validFor.start <= t && t <= log.validFor.end));
+  if (!valid) {
+    throw new SignatureVerificationError('transparency log', `the log's key in the trusted root is not valid at the signing time (${signedAt.map((t) => t.toISOString()).join(', ')})`);
+  }
+}
+
+function bufEq(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,360 @@
+/**
+ * What the catalogue site shows beyond the catalogue itself, read from a state folder when it is
+ * there: build records, smoke reports, a bundle manifest and the Sigstore bundles beside them.
+ * Everything here is read tolerantly: a file that is missing, unreadable or of another shape is
+ * left out (and counted), never fatal, because the site must build from a bare checkout too.
+ * Signer identities are read from the certificates for display only; they are not verified here
+ * (`brickyard verify` does that, offline, against a pinned trusted root).
+ */
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+export interface BuildInfo {
+  file: string;
+  recipe: string;
+  system: string;
+  partition: string;
+  builder: string;
+  reference: string;
+  manifestDigest: string;
+  uncompressedBytes: number | undefined;
+  compressedBytes: number | undefined;
+  budget: string | undefined;
+  created: string | undefined;
+  reproducible: boolean | null;
+}
+
+export interface SmokeTestInfo {
+  name: string;
+  kind: string;
+  verdict: string;
+  summary: string;
+  latencyUs: number | undefined;
+  bandwidthMBps: number | undefined;
+}
+
+export interface SmokeInfo {
+  file: string;
+  recipe: string;
+  system: string;
+  partition: string;
+  launcher: string;
+  result: string;
+  finishedOn: string | undefined;
+  tests: SmokeTestInfo[];
+}
+
+export interface Signature {
+  /** The Sigstore bundle's file name. */
+  file: string;
+  /** Subject alternative name of the signing certificate (URI, e-mail, …), or the key hint. */
+  identity: string;
+  issuer: string | undefined;
+  /** predicateType of the signed in-toto statement, when it is one. */
+  predicateType: string | undefined;
+  signedAt: string | undefined;
+}
+
+export interface ManifestEntry {
+  path: string;
+  size: number | undefined;
+  sha256: string | undefined;
+  role: string | undefined;
+  recipe: string | undefined;
+  system: string | undefined;
+}
+
+export interface ManifestInfo {
+  file: string;
+  id: string | undefined;
+  serial: number | undefined;
+  source: string | undefined;
+  commit: string | undefined;
+  created: string | undefined;
+  systems: string[];
+  entries: ManifestEntry[];
+  signature: Signature | undefined;
+  /** Signatures of entries (attestations), by entry path. */
+  entrySignatures: Map<string, Signature>;
+}
+
+export interface SiteState {
+  builds: BuildInfo[];
+  smokes: SmokeInfo[];
+  manifest: ManifestInfo | undefined;
+  /** Sigstore bundles found in each build folder, by pair key. */
+  pairSignatures: Map<string, Signature[]>;
+  /** Files that looked like state but could not be read. */
+  skipped: string[];
+}
+
+/** `recipe@version system/partition`. */
+export function pairKey(recipe: string, system: string, partition: string): string {
+  return `${recipe} ${system}/${partition}`;
+}
+
+const EMPTY = (): SiteState => ({ builds: [], smokes: [], manifest: undefined, pairSignatures: new Map(), skipped: [] });
+
+export function readState(stateDir: string | undefined, manifestPath?: string): SiteState {
+  const state = EMPTY();
+  if (stateDir && existsSync(join(stateDir, 'builds'))) {
+    for (const dir of walkDirs(join(stateDir, 'builds'), 4)) readPairDir(dir, state);
+  }
+  const manifest = manifestPath ?? (stateDir ? findManifest(stateDir) : undefined);
+  if (manifest) {
+    const m = readManifest(manifest, state);
+    if (m) state.manifest = m;
+  }
+  state.builds.sort((a, b) => cmp(pairKey(a.recipe, a.system, a.partition), pairKey(b.recipe, b.system, b.partition)));
+  state.smokes.sort((a, b) => cmp(pairKey(a.recipe, a.system, a.partition) + a.launcher, pairKey(b.recipe, b.system, b.partition) + b.launcher));
+  return state;
+}
+
+function readPairDir(dir: string, state: SiteState): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return;
+  }
+  let key: string | undefined;
+  if (names.includes('build.json')) {
+    const file = join(dir, 'build.json');
+    const b = readJson(file);
+    const r = obj(b?.['recipe']);
+    if (b && b['kind'] === 'brickyard-build' && r && typeof b['system'] === 'string' && typeof b['partition'] === 'string') {
+      const image = obj(b['image']) ?? {};
+      const sizes = obj(b['sizes']) ?? {};
+      const repro = obj(b['reproducible']) ?? {};
+      const info: BuildInfo = {
+        file,
+        recipe: `${str(r['name'])}@${str(r['version'])}`,
+        system: b['system'],
+        partition: b['partition'],
+        builder: str(b['builder']),
+        reference: str(image['reference']),
+        manifestDigest: str(image['manifestDigest']),
+        uncompressedBytes: num(sizes['uncompressedBytes']),
+        compressedBytes: num(sizes['compressedBytes']),
+        budget: typeof sizes['budget'] === 'string' ? sizes['budget'] : undefined,
+        created: typeof b['created'] === 'string' ? b['created'] : undefined,
+        reproducible: repro['checked'] === true ? repro['identical'] === true : null,
+      };
+      state.builds.push(info);
+      key = pairKey(info.recipe, info.system, info.partition);
+    } else state.skipped.push(file);
+  }
+  for (const name of names.filter((n) => /^smoke-[^/]+\.json$/.test(n))) {
+    const file = join(dir, name);
+    const s = readJson(file);
+    if (!s || s['kind'] !== 'brickyard-smoke' || typeof s['recipe'] !== 'string' || typeof s['system'] !== 'string' || typeof s['partition'] !== 'string') {
+      state.skipped.push(file);
+      continue;
+    }
+    const tests = Array.isArray(s['tests']) ? s['tests'] : [];
+    state.smokes.push({
+      file,
+      recipe: s['recipe'],
+      system: s['system'],
+      partition: s['partition'],
+      launcher: typeof s['launcher'] === 'string' ? s['launcher'] : name.slice(6, -5),
+      result: str(s['result']) || 'UNKNOWN',
+      finishedOn: typeof s['finishedOn'] === 'string' ? s['finishedOn'] : undefined,
+      tests: tests.map(obj).filter((t): t is Record<string, unknown> => t !== undefined).map((t) => {
+        const f = obj(t['figures']) ?? {};
+        return {
+          name: str(t['name']),
+          kind: str(t['kind']),
+          verdict: str(t['verdict']) || 'UNKNOWN',
+          summary: str(t['summary']),
+          latencyUs: num(f['latency_8B_us']),
+          bandwidthMBps: num(f['bandwidth_4MiB_MBps']),
+        };
+      }),
+    });
+    key ??= pairKey(s['recipe'], s['system'], s['partition']);
+  }
+  const bundles = names.filter((n) => n.endsWith('.sigstore.json'));
+  if (key && bundles.length > 0) {
+    const sigs = bundles.map((n) => readSignature(join(dir, n))).filter((x): x is Signature => x !== undefined);
+    if (sigs.length > 0) state.pairSignatures.set(key, sigs);
+  }
+}
+
+function findManifest(stateDir: string): string | undefined {
+  const direct = [join(stateDir, 'bundle', 'manifest.json'), join(stateDir, 'manifest.json')].find((p) => existsSync(p));
+  if (direct) return direct;
+  const bundles = join(stateDir, 'bundles');
+  if (!existsSync(bundles)) return undefined;
+  // The newest bundle: the highest serial, then the latest name.
+  let best: { path: string; serial: number } | undefined;
+  for (const name of safeReaddir(bundles).sort()) {
+    const p = join(bundles, name, 'manifest.json');
+    if (!existsSync(p)) continue;
+    const serial = num(readJson(p)?.['serial']) ?? -1;
+    if (!best || serial >= best.serial) best = { path: p, serial };
+  }
+  return best?.path;
+}
+
+function readManifest(file: string, state: SiteState): ManifestInfo | undefined {
+  const m = readJson(file);
+  if (!m) {
+    state.skipped.push(file);
+    return undefined;
+  }
+  const source = obj(m['source']);
+  const rawEntries = Array.isArray(m['entries']) ? m['entries'] : Array.isArray(m['files']) ? m['files'] : [];
+  const entries: ManifestEntry[] = rawEntries
+    .map(obj)
+    .filter((e): e is Record<string, unknown> => e !== undefined && typeof e['path'] === 'string')
+    .map((e) => {
+      const recipe = typeof e['recipe'] === 'string' ? e['recipe'] : undefined;
+      const version = typeof e['version'] === 'string' ? e['version'] : undefined;
+      const system = typeof e['system'] === 'string' ? e['system'] : undefined;
+      const partition = typeof e['partition'] === 'string' ? e['partition'] : undefined;
+      return {
+        path: e['path'] as string,
+        size: num(e['size']),
+        sha256: typeof e['sha256'] === 'string' ? e['sha256'] : undefined,
+        role: typeof e['role'] === 'string' ? e['role'] : undefined,
+        recipe: recipe && version && !recipe.includes('@') ? `${recipe}@${version}` : recipe,
+        system: system && partition && !system.includes('/') ? `${system}/${partition}` : system,
+      };
+    });
+  const dir = dirname(file);
+  const sigFile = [`${basename(file)}.sigstore.json`, 'manifest.sigstore.json'].map((n) => join(dir, n)).find((p) => existsSync(p));
+  const entrySignatures = new Map<string, Signature>();
+  for (const e of entries) {
+    if (!e.path.endsWith('.sigstore.json') || e.path.includes('..')) continue;
+    const sig = readSignature(join(dir, e.path));
+    if (sig) entrySignatures.set(e.path, sig);
+  }
+  const systems = Array.isArray(m['systems']) ? m['systems'] : Array.isArray(m['targets']) ? m['targets'] : [];
+  return {
+    file,
+    id: str(m['bundleId'] ?? m['id']) || undefined,
+    serial: num(m['serial']),
+    source: str(source?.['repository'] ?? m['repository']) || undefined,
+    commit: str(source?.['commit'] ?? m['commit']) || undefined,
+    created: str(m['created'] ?? m['createdAt']) || undefined,
+    systems: systems.map((s: unknown) => (typeof s === 'string' ? s : str(obj(s)?.['id']))).filter(Boolean),
+    entries,
+    signature: sigFile ? readSignature(sigFile) : undefined,
+    entrySignatures,
+  };
+}
+
+/** Identity, issuer and statement type of a Sigstore bundle (v0.1 to v0.3), read without verifying. */
+export function readSignature(file: string): Signature | undefined {
+  const b = readJson(file);
+  if (!b) return undefined;
+  const vm = obj(b['verificationMaterial']);
+  if (!vm) return undefined;
+  const cert = obj(vm['certificate']) ?? obj((obj(vm['x509CertificateChain'])?.['certificates'] as unknown[] | undefined)?.[0]);
+  let identity = '';
+  let issuer: string | undefined;
+  let signedAt: string | undefined;
+  if (cert && typeof cert['rawBytes'] === 'string') {
+    try {
+      const der = Buffer.from(cert['rawBytes'], 'base64');
+      const x = new X509Certificate(der);
+      identity = (x.subjectAltName ?? '').split(', ').map((s) => s.replace(/^[A-Za-z ]+:/, '')).join(', ');
+      issuer = fulcioIssuer(der);
+      signedAt = new Date(x.validFrom).toISOString();
+    } catch {
+      identity = '';
+    }
+  } else if (obj(vm['publicKey'])) {
+    identity = `public key ${str(obj(vm['publicKey'])?.['hint']) || '(no hint)'}`;
+  }
+  if (!identity) return undefined;
+  let predicateType: string | undefined;
+  const env = obj(b['dsseEnvelope']);
+  if (env && typeof env['payload'] === 'string') {
+    try {
+      const st = JSON.parse(Buffer.from(env['payload'], 'base64').toString('utf8')) as Record<string, unknown>;
+      if (typeof st['predicateType'] === 'string') predicateType = st['predicateType'];
+    } catch {
+      predicateType = undefined;
+    }
+  }
+  return { file: basename(file), identity, issuer, predicateType, signedAt };
+}
+
+/** The OIDC issuer of a Fulcio certificate: extension 1.3.6.1.4.1.57264.1.8 (DER UTF8String), else .1.1 (raw). */
+function fulcioIssuer(der: Buffer): string | undefined {
+  const oid = (last: number): Buffer => Buffer.from([0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01, last]);
+  const value = (last: number): Buffer | undefined => {
+    const at = der.indexOf(oid(last));
+    if (at < 0) return undefined;
+    let i = at + 12;
+    if (der[i] === 0x01) i += 2 + der[i + 1]!; // critical flag
+    if (der[i] !== 0x04) return undefined;
+    const [len, skip] = derLength(der, i + 1);
+    return der.subarray(i + 1 + skip, i + 1 + skip + len);
+  };
+  const v8 = value(8);
+  if (v8 && v8[0] === 0x0c) {
+    const [len, skip] = derLength(v8, 1);
+    return v8.subarray(1 + skip, 1 + skip + len).toString('utf8');
+  }
+  return value(1)?.toString('utf8');
+}
+
+function derLength(b: Buffer, i: number): [number, number] {
+  const first = b[i] ?? 0;
+  if (first < 0x80) return [first, 1];
+  const n = first & 0x7f;
+  let len = 0;
+  for (let k = 0; k < n; k++) len = len * 256 + (b[i + 1 + k] ?? 0);
+  return [len, 1 + n];
+}
+
+function walkDirs(root: string, depth: number): string[] {
+  const out: string[] = [root];
+  if (depth === 0) return out;
+  for (const name of safeReaddir(root).sort()) {
+    const p = join(root, name);
+    try {
+      if (statSync(p).isDirectory() && !['context', 'slurm', 'oci', 'cache'].includes(name)) out.push(...walkDirs(p, depth - 1));
+    } catch {
+      // vanished or unreadable: not state
+    }
+  }
+  return out;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function readJson(file: string): Record<string, unknown> | undefined {
+  try {
+    if (statSync(file).size > 64 * 1024 * 1024) return undefined;
+    return obj(JSON.parse(readFileSync(file, 'utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+function obj(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
