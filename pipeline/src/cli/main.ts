@@ -111,7 +111,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
   program
     .command('render')
-    .description('render a recipe for a system partition: Containerfile, Apptainer definition, job script, lock')
+    .description('render a recipe for a system partition: Containerfile, Apptainer definition, job script, lock, deployment diagram')
     .argument('<recipe>', 'name or name@version')
     .requiredOption('--system <id[/partition]>', 'system, or system/partition (default: every partition the recipe fits)')
     .addOption(new Option('--format <format>', 'what to render').choices([...FORMATS, 'all']).default('all'))
