@@ -84,7 +84,7 @@ function main(): void {
     results['synthetic: load + schema (s)'] = round(open);
     results['synthetic: validate incl. lint and fit of every pair (s)'] = round(validate);
     results['synthetic: check every pair (s)'] = round(check);
-    results['synthetic: render every fitting pair, 4 formats (s)'] = round(render);
+    results['synthetic: render every fitting pair, all formats (s)'] = round(render);
     results['synthetic: render per pair (ms)'] = round((render * 1000) / Math.max(1, fitting.length));
 
     // Planning after a change to a block every recipe uses (gcc), in a real git repository.
