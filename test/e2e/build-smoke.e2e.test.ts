@@ -6,10 +6,14 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPair, type BuildRecord } from '../../pipeline/src/build/build.ts';
 import { attestPair } from '../../pipeline/src/sign/pair.ts';
+import { loadOrCreateDevSigner } from '../../pipeline/src/sign/dev-signer.ts';
+import { writeDevPolicy } from '../../pipeline/src/site/dev-policy.ts';
+import { SigstoreManifestSigner } from '../../pipeline/src/bundle/sigstore.ts';
+import { writeBundle } from '../../pipeline/src/bundle/write.ts';
 import { verifySigstoreBundle } from '../../pipeline/src/sign/verify.ts';
 import { resolveImage, smoke } from '../../pipeline/src/smoke/run.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
@@ -135,6 +139,52 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     await expect(verifySigstoreBundle({ bundle, artifact: { path: record.sbom.path }, trustedRoot, policy: { identity: result.identity, issuer: result.issuer }, ctlogThreshold: 0 })).rejects.toThrow(/subject|digest/);
     await expect(verifySigstoreBundle({ bundle, artifact: { path: manifestBlob }, trustedRoot, policy: { identity: result.identity + 'x', issuer: result.issuer }, ctlogThreshold: 0 })).rejects.toThrow(/identity/);
   }, 120_000);
+
+  it('bundles the built pair, imports it offline (unshare -n) under a site policy; a changed byte or another identity is refused and the store is unchanged', async () => {
+    const node = join(repoRoot, 'node_modules', '.bin', 'node');
+    const bin = join(repoRoot, 'bin', 'brickyard.js');
+    const dev = await loadOrCreateDevSigner(join(state, 'dev-signer'));
+    const policy = join(state, 'site-policy.yaml');
+    writeDevPolicy(policy, { system: 'local', identity: dev.identity, issuer: dev.issuer, trustedRootPath: join(state, 'dev-signer', 'trusted_root.json'), licenses: ['Apache-2.0'] });
+    const tar = join(tempDir('brickyard-bundle-'), 'b.tar');
+    const made = spawnSync(node, [bin, 'bundle', '--system', 'local', '--state', state, '--out', tar, '--json'], { encoding: 'utf8', cwd: repoRoot });
+    expect(made.status, made.stderr).toBe(0);
+    expect(JSON.parse(made.stdout).images).toBe(1);
+    expect(spawnSync('tar', ['-tf', tar], { encoding: 'utf8' }).stdout).toMatch(/^manifest\.json\nmanifest\.sigstore\.json\nchecksums\.txt\n/);
+
+    const listing = (dir: string): string => (existsSync(dir) ? execFileSync('find', [dir, '-printf', '%P %s %y\n'], { encoding: 'utf8' }).split('\n').sort().join('\n') : '(absent)');
+    const importInto = (bundle: string, store: string) =>
+      spawnSync('unshare', ['-n', node, bin, 'import', bundle, '--policy', policy, '--store', store], { encoding: 'utf8', cwd: repoRoot });
+
+    // One byte changed inside an image layer: refused, nothing written.
+    const bad = join(dirname(tar), 'bad.tar');
+    execFileSync('cp', [tar, bad]);
+    const size = Number(execFileSync('stat', ['-c', '%s', bad], { encoding: 'utf8' }));
+    execFileSync('python3', ['-c', `f=open(${JSON.stringify(bad)},'r+b'); f.seek(${Math.floor(size / 2)}); b=f.read(1); f.seek(${Math.floor(size / 2)}); f.write(bytes([b[0]^1]))`]);
+    const store = join(tempDir('brickyard-store-'), 'store');
+    mkdirSync(store); // a site's store exists before its first import
+    const before = listing(store);
+    const refused = importInto(bad, store);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/sha256|digest|checksum/i);
+    expect(listing(store)).toBe(before);
+
+    // Signed by the same development CA but another identity: refused by the policy.
+    const other = await loadOrCreateDevSigner(join(state, 'dev-signer'), { identity: 'brickyard-dev://elsewhere/mallory' });
+    const otherTar = join(dirname(tar), 'other.tar');
+    await writeBundle({ stateDir: state, system: 'local', out: otherTar, signer: new SigstoreManifestSigner(other), serial: 7, source: { repository: 'local/brickyard', commit: '0'.repeat(40) }, now: new Date() });
+    const wrongSigner = importInto(otherTar, store);
+    expect(wrongSigner.status).toBe(1);
+    expect(wrongSigner.stderr).toMatch(/mallory/);
+    expect(listing(store)).toBe(before);
+
+    // The real bundle imports, offline, and the inventory shows the image.
+    const ok = importInto(tar, store);
+    expect(ok.status, ok.stderr).toBe(0);
+    const inventory = JSON.parse(execFileSync(node, [bin, 'inventory', '--store', store], { encoding: 'utf8', cwd: repoRoot }));
+    expect(inventory.images.map((i: { recipe: string }) => i.recipe)).toEqual(['mpi-pingpong']);
+    expect(inventory.blobs).toContain(record.image.manifestDigest);
+  }, 300_000);
 
   describe('bad builds', () => {
     let copy: string;

@@ -22,6 +22,7 @@ import { resolveImage, smoke } from '../smoke/run.ts';
 import { planSummary, smokeSummary } from './summary.ts';
 import { validateChange } from './validate-change.ts';
 import { registerAttest } from './attest-command.ts';
+import { registerBundle } from './bundle-command.ts';
 import { runMainJob } from './run.ts';
 import { registerSite } from './site-command.ts';
 import { table } from './table.ts';
@@ -247,6 +248,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     });
 
   registerAttest(program, io, open);
+  registerBundle(program, io, open, (code) => (exitCode = code));
 
   const systems = program.command('systems').description('the system templates');
   systems

@@ -1,0 +1,505 @@
+/**
+ * Reading and verifying a bundle (any of the three forms write.ts makes), in one streaming pass
+ * per byte, optionally extracting into a staging folder.
+ *
+ * Order of checks:
+ * 1. manifest.json and manifest.sigstore.json are read first (bounded in size; in a tar they must
+ *    be its first two entries) and the signature is verified through the ManifestVerifier before
+ *    anything else is read or written; the manifest is checked against its schema.
+ * 2. Split bundles: every part is checked (regular file, size, sha256, in the manifest's order)
+ *    before the parts are read as one tar; a bad, missing, swapped or extra part is named.
+ * 3. Every entry: a safe relative path (no `..`, not absolute, no backslash or control
+ *    characters), a regular file (links, devices, FIFOs and extension headers are refused),
+ *    not seen before, listed in the manifest, not over the size limit, its size and sha256
+ *    equal to the manifest's; entries the manifest lists but the bundle lacks are named.
+ * 4. checksums.txt must agree with what was received.
+ *
+ * Only uncompressed tar is accepted (tar.ts): there is nothing to inflate, so no decompression bomb.
+ * Files are written only under the staging folder (created here, must not exist), each opened
+ * with O_EXCL; on any error the staging folder is removed before the error is thrown.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
+import { BrickyardError } from '../util/errors.ts';
+import { BundleError } from './errors.ts';
+import { CHECKSUMS, MANIFEST, parseChecksums, parseManifest, SIGNATURE, type Manifest, type ManifestEntry } from './manifest.ts';
+import type { ManifestVerifier } from './signing.ts';
+import { ByteSource, walkTar, type TarBody, type TarEntryHeader } from './tar.ts';
+
+export interface ReadLimits {
+  /** Largest single entry, bytes. */
+  maxEntryBytes: number;
+  /** Largest bundle (sum of entries), bytes. */
+  maxBundleBytes: number;
+  /** Largest manifest.json / manifest.sigstore.json / checksums.txt, bytes. */
+  maxManifestBytes: number;
+}
+
+export const DEFAULT_LIMITS: ReadLimits = {
+  maxEntryBytes: 64 * 2 ** 30,
+  maxBundleBytes: 1024 * 2 ** 30,
+  maxManifestBytes: 64 * 2 ** 20,
+};
+
+export interface ReadBundleOptions {
+  bundlePath: string;
+  verifier: ManifestVerifier;
+  /** Extract here (must not exist; created, and removed on error). Without it, only verify. */
+  stagingDir?: string;
+  limits?: Partial<ReadLimits>;
+  /** Called before the entries are read, after the signature has been verified (for policy checks that need only the manifest). */
+  onManifest?: (m: Manifest, signer: { identity: string; issuer?: string }) => void | Promise<void>;
+  /** Entry bytes read so far, and the total the manifest lists (for a progress bar). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface VerifiedBundle {
+  manifest: Manifest;
+  manifestBytes: Buffer;
+  signature: unknown;
+  identity: string;
+  issuer?: string;
+  form: 'tar' | 'dir' | 'parts';
+  stagingDir?: string;
+  /** Bytes of entries read. */
+  bytes: number;
+}
+
+const CHUNK = 1 << 20;
+
+/** Why a path may not be written: undefined when it is a safe, normalised relative path. */
+export function unsafePath(p: string): string | undefined {
+  if (p === '') return 'it is empty';
+  if (p.startsWith('/')) return 'it is absolute';
+  if (/^[A-Za-z]:/.test(p)) return 'it names a drive';
+  if (p.includes('\\')) return 'it contains a backslash';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(p)) return 'it contains a control character';
+  for (const seg of p.split('/')) {
+    if (seg === '..') return 'it leaves the target folder (..)';
+    if (seg === '' || seg === '.') return 'it is not normalised';
+  }
+  if (Buffer.byteLength(p) > 4096) return 'it is too long';
+  return undefined;
+}
+
+function refuse(reason: string, message: string, entry?: string, hint?: string): never {
+  throw new BundleError('BUNDLE_UNSAFE', reason, message, entry, hint ? { hint } : {});
+}
+
+function mismatch(reason: string, message: string, entry?: string): never {
+  throw new BundleError('BUNDLE_MISMATCH', reason, message, entry, { hint: 'the bundle was damaged or altered in transit; get a fresh copy' });
+}
+
+/** Writes one entry under the staging folder while hashing it. */
+class EntrySink implements TarBody {
+  private readonly hash: Hash = createHash('sha256');
+  private fd: number | undefined;
+  private got = 0;
+  private readonly entry: ManifestEntry;
+  private readonly onDone: (bytes: number) => void;
+  private readonly onData: ((n: number) => void) | undefined;
+
+  constructor(entry: ManifestEntry, staging: string | undefined, onDone: (bytes: number) => void, onData?: (n: number) => void) {
+    this.entry = entry;
+    this.onDone = onDone;
+    this.onData = onData;
+    if (staging !== undefined) {
+      const dest = resolve(staging, entry.path);
+      if (!dest.startsWith(staging + sep)) refuse('path-escape', `${entry.path} would be written outside the staging folder`, entry.path);
+      mkdirSync(dirname(dest), { recursive: true });
+      this.fd = openSync(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    }
+  }
+
+  data(chunk: Buffer): void {
+    this.got += chunk.length;
+    if (this.got > this.entry.size) mismatch('size', `${this.entry.path} is larger than the manifest says (${this.entry.size} bytes)`, this.entry.path);
+    this.hash.update(chunk);
+    this.onData?.(chunk.length);
+    if (this.fd !== undefined) {
+      let off = 0;
+      while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off);
+    }
+  }
+
+  end(): void {
+    this.close();
+    if (this.got !== this.entry.size) mismatch('size', `${this.entry.path} is ${this.got} bytes; the manifest says ${this.entry.size}`, this.entry.path);
+    const digest = this.hash.digest('hex');
+    if (digest !== this.entry.sha256) mismatch('digest', `${this.entry.path} does not match its sha256 in the manifest (got ${digest.slice(0, 16)}…, expected ${this.entry.sha256.slice(0, 16)}…)`, this.entry.path);
+    this.onDone(this.got);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** Buffers a small entry (manifest, signature, checksums), refusing it past `limit`. */
+class SmallBody implements TarBody {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private readonly name: string;
+  private readonly limit: number;
+  private readonly done: (b: Buffer) => Promise<void> | void;
+  constructor(name: string, limit: number, done: (b: Buffer) => Promise<void> | void) {
+    this.name = name;
+    this.limit = limit;
+    this.done = done;
+  }
+  data(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > this.limit) refuse('oversize', `${this.name} is over ${this.limit} bytes`, this.name);
+    this.chunks.push(Buffer.from(chunk));
+  }
+  end(): Promise<void> | void {
+    return this.done(Buffer.concat(this.chunks));
+  }
+}
+
+function readSmallFile(path: string, name: string, limit: number): Buffer {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return refuse('missing', `the bundle has no ${name}`, name);
+  }
+  if (st.isSymbolicLink()) refuse('link', `${name} is a symbolic link`, name);
+  if (!st.isFile()) refuse('device', `${name} is not a regular file`, name);
+  if (st.size > limit) refuse('oversize', `${name} is over ${limit} bytes`, name);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < st.size) {
+      const n = readSync(fd, buf, got, st.size - got, null);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function verifySignature(verifier: ManifestVerifier, mBytes: Buffer, sigBytes: Buffer): Promise<{ identity: string; issuer?: string; signature: unknown }> {
+  let signature: unknown;
+  try {
+    signature = JSON.parse(sigBytes.toString('utf8'));
+  } catch {
+    throw new BundleError('SIGNATURE_INVALID', 'signature', `${SIGNATURE} is not JSON`, SIGNATURE);
+  }
+  try {
+    const who = await verifier.verify(new Uint8Array(mBytes), signature);
+    return { ...who, signature };
+  } catch (e) {
+    if (e instanceof BundleError) throw e;
+    const msg = (e as Error).message ?? String(e);
+    throw new BundleError('SIGNATURE_INVALID', 'signature', e instanceof BrickyardError ? msg : `the manifest signature is not valid: ${msg}`, SIGNATURE, {
+      hint: 'the manifest was altered or signed by an identity this site does not trust',
+      cause: e,
+    });
+  }
+}
+
+export async function readBundle(opts: ReadBundleOptions): Promise<VerifiedBundle> {
+  const limits: ReadLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const staging = opts.stagingDir === undefined ? undefined : resolve(opts.stagingDir);
+  if (staging !== undefined) mkdirSync(staging, { mode: 0o700 }); // throws if it exists
+  const open: EntrySink[] = [];
+  try {
+    return await readInto(opts, limits, staging, open);
+  } catch (e) {
+    for (const s of open) s.close();
+    if (staging !== undefined) rmSync(staging, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: string | undefined, open: EntrySink[]): Promise<VerifiedBundle> {
+  let isDir: boolean;
+  try {
+    isDir = statSync(opts.bundlePath).isDirectory(); // the path given may be a link; nothing inside it may
+  } catch {
+    throw new BrickyardError('FILE_UNREADABLE', `no bundle at ${opts.bundlePath}`, { exitCode: 2 });
+  }
+
+  let manifest: Manifest | undefined;
+  let mBytes: Buffer | undefined;
+  let signer: { identity: string; issuer?: string; signature: unknown } | undefined;
+  let checksums: Map<string, string> | undefined;
+  const expected = new Map<string, ManifestEntry>();
+  const seen = new Set<string>();
+  const digests = new Map<string, string>();
+  let total = 0;
+
+  const accept = async (m: Buffer, s: Buffer): Promise<void> => {
+    signer = await verifySignature(opts.verifier, m, s);
+    manifest = parseManifest(m);
+    mBytes = m;
+    digests.set(MANIFEST, createHash('sha256').update(m).digest('hex'));
+    digests.set(SIGNATURE, createHash('sha256').update(s).digest('hex'));
+    for (const e of manifest.entries) expected.set(e.path, e);
+    await opts.onManifest?.(manifest, { identity: signer.identity, ...(signer.issuer === undefined ? {} : { issuer: signer.issuer }) });
+    if (staging !== undefined) {
+      writeNew(join(staging, MANIFEST), m);
+      writeNew(join(staging, SIGNATURE), s);
+    }
+  };
+
+  const entrySink = (path: string, size: number): EntrySink => {
+    const why = unsafePath(path);
+    if (why) refuse('path-escape', `refusing ${JSON.stringify(path)}: ${why}`, path);
+    if (seen.has(path)) refuse('duplicate', `${path} appears twice in the bundle`, path);
+    seen.add(path);
+    const e = expected.get(path);
+    if (!e) refuse('unlisted', `${path} is not listed in the signed manifest`, path);
+    if (size > limits.maxEntryBytes) refuse('oversize', `${path} is ${size} bytes, over the limit of ${limits.maxEntryBytes}`, path, 'raise the limit in the site policy if this is expected');
+    total += size;
+    if (total > limits.maxBundleBytes) refuse('oversize', `the bundle is over the limit of ${limits.maxBundleBytes} bytes (at ${path})`, path);
+    if (size !== e.size) mismatch('size', `${path} is ${size} bytes; the manifest says ${e.size}`, path);
+    const sink = new EntrySink(e, staging, () => digests.set(path, e.sha256), progress);
+    open.push(sink);
+    return sink;
+  };
+
+  let done = 0;
+  let totalBytes = -1;
+  const progress = opts.onProgress
+    ? (n: number): void => {
+        done += n;
+        if (totalBytes < 0) totalBytes = manifest!.entries.reduce((t, x) => t + x.size, 0);
+        opts.onProgress!(done, totalBytes);
+      }
+    : undefined;
+
+  const onChecksums = (b: Buffer): void => {
+    checksums = parseChecksums(b.toString('utf8'));
+    if (staging !== undefined) writeNew(join(staging, CHECKSUMS), b);
+  };
+
+  const headerCheck = (h: TarEntryHeader): void => {
+    if (h.type === 'SymbolicLink' || h.type === 'Link') refuse('link', `${h.path} is a ${h.type === 'Link' ? 'hard' : 'symbolic'} link (to ${h.linkpath ?? '?'}); bundles carry regular files only`, h.path);
+    if (h.type === 'CharacterDevice' || h.type === 'BlockDevice' || h.type === 'FIFO') refuse('device', `${h.path} is a ${h.type}; bundles carry regular files only`, h.path);
+    if (!['File', 'OldFile', 'ContiguousFile', 'Directory'].includes(h.type)) {
+      refuse('unsupported-entry', `${h.path || '(no name)'} is a tar entry of type ${h.type}; bundles carry plain ustar files only`, h.path);
+    }
+  };
+  const directory = (h: TarEntryHeader): undefined => {
+    const p = h.path.replace(/\/$/, '');
+    const why = unsafePath(p);
+    if (why) refuse('path-escape', `refusing ${JSON.stringify(h.path)}: ${why}`, h.path);
+    if (h.size !== 0) refuse('unsupported-entry', `${h.path} is a folder with content`, h.path);
+    return undefined;
+  };
+
+  let form: VerifiedBundle['form'];
+  if (!isDir) {
+    form = 'tar';
+    let n = 0;
+    let mb: Buffer | undefined;
+    const src = new ByteSource([opts.bundlePath]);
+    try {
+      await walkTar(
+        src,
+        {
+          header: (h) => {
+            headerCheck(h);
+            const i = n++;
+            if (i === 0 || i === 1) {
+              const want = i === 0 ? MANIFEST : SIGNATURE;
+              if (h.type !== 'File' && h.type !== 'OldFile') refuse('layout', `the bundle's entry ${i + 1} must be ${want}; it is a ${h.type}`, h.path);
+              if (h.path !== want) refuse('layout', `the bundle must start with ${MANIFEST} and ${SIGNATURE}; entry ${i + 1} is ${h.path}`, h.path);
+              if (h.size > limits.maxManifestBytes) refuse('oversize', `${want} is over ${limits.maxManifestBytes} bytes`, want);
+              return new SmallBody(want, limits.maxManifestBytes, async (b) => {
+                if (i === 0) mb = b;
+                else await accept(mb!, b);
+              });
+            }
+            if (h.type === 'Directory') return directory(h);
+            if (h.path === CHECKSUMS) {
+              if (checksums || seen.has(CHECKSUMS)) refuse('duplicate', `${CHECKSUMS} appears twice in the bundle`, CHECKSUMS);
+              seen.add(CHECKSUMS);
+              return new SmallBody(CHECKSUMS, limits.maxManifestBytes, onChecksums);
+            }
+            if (h.path === MANIFEST || h.path === SIGNATURE) refuse('duplicate', `${h.path} appears twice in the bundle`, h.path);
+            return entrySink(h.path, h.size);
+          },
+        },
+        opts.bundlePath,
+      );
+    } finally {
+      src.close();
+    }
+    if (!manifest) refuse('missing', `the bundle has no ${MANIFEST}`, MANIFEST);
+  } else {
+    const m = readSmallFile(join(opts.bundlePath, MANIFEST), MANIFEST, limits.maxManifestBytes);
+    const s = readSmallFile(join(opts.bundlePath, SIGNATURE), SIGNATURE, limits.maxManifestBytes);
+    await accept(m, s);
+    if (manifest!.parts) {
+      form = 'parts';
+      const parts = manifest!.parts;
+      const allowed = new Set([MANIFEST, SIGNATURE, CHECKSUMS, ...parts.map((p) => p.name)]);
+      for (const name of readdirSync(opts.bundlePath).sort()) {
+        if (!allowed.has(name)) refuse('unlisted', `${name} is not a part of this bundle (the manifest lists ${parts.length} part(s))`, name);
+      }
+      const files: string[] = [];
+      for (const [i, p] of parts.entries()) {
+        const file = join(opts.bundlePath, p.name);
+        checkPart(file, p, i, parts.length);
+        files.push(file);
+        digests.set(p.name, p.sha256);
+      }
+      const cs = join(opts.bundlePath, CHECKSUMS);
+      if (exists(cs)) onChecksums(readSmallFile(cs, CHECKSUMS, limits.maxManifestBytes));
+      const src = new ByteSource(files);
+      try {
+        await walkTar(
+          src,
+          {
+            header: (h) => {
+              headerCheck(h);
+              if (h.type === 'Directory') return directory(h);
+              return entrySink(h.path, h.size);
+            },
+          },
+          `the payload of ${opts.bundlePath}`,
+        );
+      } finally {
+        src.close();
+      }
+    } else {
+      form = 'dir';
+      const cs = join(opts.bundlePath, CHECKSUMS);
+      if (exists(cs)) {
+        onChecksums(readSmallFile(cs, CHECKSUMS, limits.maxManifestBytes));
+        seen.add(CHECKSUMS);
+      }
+      walkDir(opts.bundlePath, '', (rel, abs, size) => {
+        if (rel === MANIFEST || rel === SIGNATURE || rel === CHECKSUMS) return;
+        const sink = entrySink(rel, size);
+        copyInto(abs, sink);
+      });
+    }
+  }
+
+  const missing = [...expected.keys()].filter((p) => !seen.has(p));
+  if (missing.length) {
+    mismatch('missing', `the bundle lacks ${missing.length} file(s) its manifest lists: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, missing[0]);
+  }
+  if (!checksums) refuse('missing', `the bundle has no ${CHECKSUMS}`, CHECKSUMS);
+  for (const [path, sha] of checksums) {
+    const got = digests.get(path);
+    if (got === undefined) mismatch('checksums', `${CHECKSUMS} names ${path}, which the bundle does not hold`, CHECKSUMS);
+    if (got !== sha) mismatch('checksums', `${CHECKSUMS} gives ${path} a different sha256 than the signed manifest`, path);
+  }
+  for (const path of digests.keys()) {
+    if (form === 'parts' && expected.has(path)) continue; // a split bundle's checksums.txt covers the parts, which hold the entries
+    if (!checksums.has(path)) mismatch('checksums', `${CHECKSUMS} does not cover ${path}`, CHECKSUMS);
+  }
+  return {
+    manifest: manifest!,
+    manifestBytes: mBytes!,
+    signature: signer!.signature,
+    identity: signer!.identity,
+    ...(signer!.issuer === undefined ? {} : { issuer: signer!.issuer }),
+    form,
+    ...(staging === undefined ? {} : { stagingDir: staging }),
+    bytes: total,
+  };
+}
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function writeNew(path: string, data: Buffer): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  try {
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function checkPart(file: string, p: { name: string; size: number; sha256: string }, i: number, count: number): void {
+  const fail = (why: string): never => {
+    throw new BundleError('BUNDLE_PART_INVALID', 'part', `part ${i + 1} of ${count}, ${p.name}, ${why}`, p.name, {
+      hint: `copy ${p.name} again from the original media; the other parts are not read until every part checks out`,
+    });
+  };
+  let st;
+  try {
+    st = lstatSync(file);
+  } catch {
+    return fail('is missing');
+  }
+  if (!st.isFile()) fail(st.isSymbolicLink() ? 'is a symbolic link' : 'is not a regular file');
+  if (st.size !== p.size) fail(`is ${st.size} bytes; the manifest says ${p.size}`);
+  const h = createHash('sha256');
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const buf = Buffer.allocUnsafe(CHUNK);
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, CHUNK, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (h.digest('hex') !== p.sha256) fail('does not match its sha256 in the signed manifest (damaged, swapped or out of order)');
+}
+
+function walkDir(root: string, rel: string, onFile: (rel: string, abs: string, size: number) => void): void {
+  const dir = rel === '' ? root : join(root, rel);
+  for (const name of readdirSync(dir).sort()) {
+    const r = rel === '' ? name : `${rel}/${name}`;
+    const abs = join(root, r);
+    const st = lstatSync(abs);
+    if (st.isSymbolicLink()) refuse('link', `${r} is a symbolic link; bundles carry regular files only`, r);
+    if (st.isDirectory()) walkDir(root, r, onFile);
+    else if (st.isFile()) {
+      if (st.nlink > 1) refuse('link', `${r} is hard-linked (${st.nlink} links); bundles carry plain files only`, r);
+      onFile(r, abs, st.size);
+    } else refuse('device', `${r} is not a regular file (device, FIFO or socket)`, r);
+  }
+}
+
+function copyInto(abs: string, sink: EntrySink): void {
+  const fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) refuse('device', `${abs} is not a regular file`);
+    const buf = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const n = readSync(fd, buf, 0, CHUNK, null);
+      if (n === 0) break;
+      sink.data(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  sink.end();
+}
+
+/** Verify a bundle without keeping anything: extract into a temporary folder that is then removed. */
+export async function verifyBundle(opts: Omit<ReadBundleOptions, 'stagingDir'> & { extract?: boolean }): Promise<VerifiedBundle> {
+  if (!opts.extract) return readBundle(opts);
+  const tmp = mkdtempSync(join(tmpdir(), 'brickyard-verify-'));
+  try {
+    return await readBundle({ ...opts, stagingDir: join(tmp, 'bundle') });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}

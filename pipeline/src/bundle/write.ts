@@ -1,0 +1,348 @@
+/**
+ * `brickyard bundle`: everything a secure site needs for one system, in one signed bundle.
+ *
+ * Layout (the same paths in every form):
+ *
+ *   manifest.json            the signed manifest (schemas/manifest.schema.json)
+ *   manifest.sigstore.json   its signature: a Sigstore bundle over the manifest's bytes
+ *   checksums.txt            `sha256sum -c` lines over every other file of the bundle
+ *   trusted_root.json        the signer's trusted root, when given (informative: sites pin their own)
+ *   oci/oci-layout, oci/index.json, oci/blobs/sha256/<hex>
+ *                            one OCI image layout holding every image of the bundle, each blob
+ *                            once; index.json names only this bundle's images
+ *   builds/<recipe>@<version>/<system>-<partition>/
+ *                            build.json, sbom.spdx.json, lock.json, Containerfile, apptainer.def,
+ *                            job.sh, smoke-*.json, *.intoto.json, *.sigstore.json, and
+ *                            sources/<pinned source files> for an offline rebuild
+ *
+ * Forms:
+ * - a directory (`--out DIR`): the files above;
+ * - a tar (`--out X.tar`): manifest.json, manifest.sigstore.json and checksums.txt first (so a
+ *   reader checks the signature before anything else is written), then every entry in byte
+ *   order of its path; deterministic ustar (tar.ts): the same inputs and signature give the same bytes;
+ * - parts (`--chunk-size N`, `--out DIR`): the manifest cannot sit inside the tar it describes,
+ *   so a split bundle is a directory holding manifest.json, manifest.sigstore.json, checksums.txt
+ *   (over those two and the parts) and `payload.tar.part000`, `payload.tar.part001`, …: the parts
+ *   of a tar of the entries alone. The manifest lists the parts (name, size, sha256, in order) as
+ *   well as the entries, so a reader checks each part before reading across them, and names a bad one.
+ *
+ * Delta (`inventory`): OCI blobs the site's exported inventory already holds are left out and
+ * listed as `prerequisites`; an import refuses the delta if the store lacks any of them.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { BuildRecord } from '../build/build.ts';
+import type { OciDescriptor } from '../build/oci.ts';
+import { BrickyardError } from '../util/errors.ts';
+import { BundleError } from './errors.ts';
+import {
+  CHECKSUMS,
+  checksumsText,
+  MANIFEST,
+  manifestBytes,
+  manifestErrors,
+  PAYLOAD,
+  SIGNATURE,
+  TRUSTED_ROOT,
+  type EntryRole,
+  type Manifest,
+  type ManifestEntry,
+} from './manifest.ts';
+import type { ManifestSigner } from './signing.ts';
+import { TarSink, TarWriter } from './tar.ts';
+
+/** What a site holds (site/store.ts exportInventory writes it). */
+export interface Inventory {
+  kind: 'brickyard-inventory';
+  version: 1;
+  /** OCI blob digests, "sha256:<hex>". */
+  blobs: string[];
+  images: { recipe: string; version: string; system: string; partition: string; refName: string; manifestDigest: string; bundleId: string }[];
+  bundles: { bundleId: string; serial: number; repository: string; commit: string; imported: string }[];
+  lastSerial: Record<string, number>;
+}
+
+export interface WriteBundleOptions {
+  stateDir: string;
+  system: string;
+  /** A directory, or a path ending in .tar; with chunkSize, a directory that receives the parts. */
+  out: string;
+  signer: ManifestSigner;
+  serial: number;
+  source: { repository: string; commit: string };
+  inventory?: Inventory;
+  chunkSize?: number;
+  now: Date;
+  bundleId?: string;
+  /** The signer's trusted_root.json, carried for information. */
+  trustedRoot?: string;
+  /** Tar bytes written so far and the approximate total (for a progress bar). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface WriteBundleResult {
+  manifest: Manifest;
+  form: 'tar' | 'dir' | 'parts';
+  out: string;
+  identity: string;
+  images: number;
+  /** Bytes of the entries carried, and of everything had nothing been left out. */
+  sizes: { bundleBytes: number; fullBytes: number; leftOutBytes: number; tarBytes?: number };
+  parts?: { name: string; size: number; sha256: string }[];
+}
+
+interface Planned extends ManifestEntry {
+  from: { kind: 'file'; path: string } | { kind: 'bytes'; data: Buffer };
+  executable?: boolean;
+}
+
+const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+const MANIFEST_TYPES = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json']);
+
+function sha256File(path: string): { sha256: string; size: number } {
+  const h = createHash('sha256');
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let size = 0;
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      size += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { sha256: h.digest('hex'), size };
+}
+
+function bytesEntry(path: string, data: Buffer, role: EntryRole, extra: Partial<ManifestEntry> = {}): Planned {
+  return { path, size: data.length, sha256: createHash('sha256').update(data).digest('hex'), role, ...extra, from: { kind: 'bytes', data } };
+}
+
+function fileEntry(path: string, file: string, role: EntryRole, extra: Partial<ManifestEntry> = {}, executable = false): Planned {
+  const { sha256, size } = sha256File(file);
+  return { path, size, sha256, role, ...extra, from: { kind: 'file', path: file }, ...(executable ? { executable } : {}) };
+}
+
+function roleOf(name: string): EntryRole | undefined {
+  if (name === 'build.json') return 'build-record';
+  if (name === 'sbom.spdx.json') return 'sbom';
+  if (name === 'lock.json') return 'lock';
+  if (name === 'Containerfile' || name === 'apptainer.def' || name === 'job.sh') return 'rendered';
+  if (/^smoke-[A-Za-z0-9_.-]+\.json$/.test(name)) return 'smoke-report';
+  if (/\.intoto\.json$/.test(name) || /\.sigstore\.json$/.test(name)) return 'attestation';
+  return undefined;
+}
+
+/** The built pairs of one system: builds/<recipe>@<version>/<system>-<partition>/build.json. */
+export function builtPairs(stateDir: string, system: string): { dir: string; rel: string; record: BuildRecord }[] {
+  const root = join(stateDir, 'builds');
+  if (!existsSync(root)) return [];
+  const out: { dir: string; rel: string; record: BuildRecord }[] = [];
+  for (const key of readdirSync(root).sort()) {
+    const keyDir = join(root, key);
+    if (!statSync(keyDir).isDirectory()) continue;
+    for (const pair of readdirSync(keyDir).sort()) {
+      const file = join(keyDir, pair, 'build.json');
+      if (!existsSync(file)) continue;
+      let record: BuildRecord;
+      try {
+        record = JSON.parse(readFileSync(file, 'utf8')) as BuildRecord;
+      } catch (e) {
+        throw new BrickyardError('FILE_UNREADABLE', `cannot read the build record ${file}: ${(e as Error).message}`, { hint: 'rebuild the pair' });
+      }
+      if (record.system !== system) continue;
+      out.push({ dir: join(keyDir, pair), rel: `builds/${key}/${pair}`, record });
+    }
+  }
+  return out;
+}
+
+export async function writeBundle(opts: WriteBundleOptions): Promise<WriteBundleResult> {
+  const pairs = builtPairs(opts.stateDir, opts.system);
+  if (pairs.length === 0) {
+    throw new BrickyardError('IMAGE_NOT_FOUND', `nothing has been built for ${opts.system} in ${opts.stateDir}`, {
+      hint: `build first: npx brickyard build --system ${opts.system}`,
+    });
+  }
+  const layout = join(opts.stateDir, 'oci');
+  const have = new Set(opts.inventory?.blobs ?? []);
+  const planned: Planned[] = [];
+  const blobs = new Map<string, OciDescriptor>();
+  const refs: OciDescriptor[] = [];
+
+  const blobPath = (digest: string): string => {
+    const m = /^sha256:([0-9a-f]{64})$/.exec(digest);
+    if (!m) throw new BrickyardError('IMAGE_NOT_FOUND', `unsupported blob digest ${digest} in ${layout}`);
+    return join(layout, 'blobs', 'sha256', m[1]!);
+  };
+  const collect = (d: OciDescriptor): void => {
+    if (blobs.has(d.digest)) return;
+    blobs.set(d.digest, d);
+    if (have.has(d.digest)) return; // the site holds it, and so everything below it
+    if (INDEX_TYPES.has(d.mediaType) || MANIFEST_TYPES.has(d.mediaType)) {
+      const doc = JSON.parse(readFileSync(blobPath(d.digest), 'utf8')) as { manifests?: OciDescriptor[]; config?: OciDescriptor; layers?: OciDescriptor[] };
+      for (const c of [...(doc.manifests ?? []), ...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) collect(c);
+    }
+  };
+
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: OciDescriptor[] };
+  for (const p of pairs) {
+    const r = p.record;
+    const attrs = { recipe: r.recipe.name, version: r.recipe.version, system: r.system, partition: r.partition };
+    const d = index.manifests.find((m) => m.digest === r.image.manifestDigest && m.annotations?.['org.opencontainers.image.ref.name'] === r.image.refName) ??
+      index.manifests.find((m) => m.digest === r.image.manifestDigest);
+    if (!d) {
+      throw new BrickyardError('IMAGE_NOT_FOUND', `the image of ${p.rel} (${r.image.manifestDigest}) is not in ${layout}`, { hint: 'rebuild the pair' });
+    }
+    refs.push({ ...d, annotations: { ...d.annotations, 'org.opencontainers.image.ref.name': r.image.refName } });
+    collect(d);
+    for (const name of readdirSync(p.dir).sort()) {
+      const role = roleOf(name);
+      if (!role) continue;
+      const file = join(p.dir, name);
+      if (!statSync(file).isFile()) continue;
+      planned.push(fileEntry(`${p.rel}/${name}`, file, role, attrs, name === 'job.sh'));
+    }
+    const sources = join(p.dir, 'context', 'sources');
+    if (existsSync(sources)) {
+      for (const name of readdirSync(sources).sort()) {
+        const file = join(sources, name);
+        if (statSync(file).isFile()) planned.push(fileEntry(`${p.rel}/sources/${name}`, file, 'source', attrs));
+      }
+    }
+  }
+
+  let fullBytes = 0;
+  const prerequisites: string[] = [];
+  for (const [digest, d] of blobs) {
+    if (have.has(digest)) {
+      prerequisites.push(digest.slice(7));
+      fullBytes += d.size;
+      continue;
+    }
+    const e = fileEntry(`oci/blobs/sha256/${digest.slice(7)}`, blobPath(digest), 'image-blob');
+    if (e.size !== d.size) throw new BrickyardError('IMAGE_NOT_FOUND', `blob ${digest} in ${layout} is ${e.size} bytes, its descriptor says ${d.size}`);
+    if (`sha256:${e.sha256}` !== digest) throw new BrickyardError('IMAGE_NOT_FOUND', `blob ${digest} in ${layout} does not match its digest`, { hint: 'the layout is damaged; rebuild' });
+    planned.push(e);
+  }
+  refs.sort((a, b) => (a.annotations!['org.opencontainers.image.ref.name']! < b.annotations!['org.opencontainers.image.ref.name']! ? -1 : 1));
+  planned.push(bytesEntry('oci/oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }) + '\n'), 'oci-layout'));
+  planned.push(bytesEntry('oci/index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: refs }, null, 2) + '\n'), 'image-index'));
+  if (opts.trustedRoot) planned.push(fileEntry(TRUSTED_ROOT, opts.trustedRoot, 'trusted-root'));
+  planned.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const bundleBytes = planned.reduce((s, e) => s + e.size, 0);
+  fullBytes += bundleBytes;
+
+  const created = new Date(Math.floor(opts.now.getTime() / 1000) * 1000);
+  const bundleId = opts.bundleId ?? `${opts.system}-${opts.serial}-${created.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  const manifest: Manifest = {
+    kind: 'brickyard-bundle-manifest',
+    version: 1,
+    bundleId,
+    serial: opts.serial,
+    source: { repository: opts.source.repository, commit: opts.source.commit },
+    created: created.toISOString(),
+    systems: [opts.system],
+    entries: planned.map(({ from: _f, executable: _x, ...e }) => e),
+    ...(opts.inventory ? { base: { bundleId: opts.inventory.bundles.filter((b) => b.repository === opts.source.repository).at(-1)?.bundleId ?? null, serial: opts.inventory.lastSerial[opts.source.repository] ?? 0 } } : {}),
+    prerequisites: prerequisites.sort(),
+  };
+
+  const form: WriteBundleResult['form'] = opts.chunkSize !== undefined ? 'parts' : opts.out.endsWith('.tar') ? 'tar' : 'dir';
+  let parts: WriteBundleResult['parts'];
+  let tarBytes: number | undefined;
+  // Refuse to replace anything that is not a bundle; write beside the target, then rename into place.
+  checkReplaceable(opts.out, form);
+  mkdirSync(dirname(resolve(opts.out)), { recursive: true });
+  const work = `${resolve(opts.out)}.partial-${randomBytes(4).toString('hex')}`;
+  let identity = '';
+  const approxTotal = planned.reduce((n, e) => n + 512 + Math.ceil(e.size / 512) * 512, 4096);
+  const progress = opts.onProgress ? (done: number): void => opts.onProgress!(done, approxTotal) : undefined;
+  try {
+    if (form === 'parts') {
+      mkdirSync(work, { recursive: true });
+      const sink = new TarSink(join(work, PAYLOAD), opts.chunkSize, progress);
+      const w = new TarWriter(sink, created);
+      for (const e of planned) w.add(e.path, e.size, e.from, e.executable);
+      w.end();
+      parts = sink.parts.map(({ name, size, sha256 }) => ({ name, size, sha256 }));
+      tarBytes = sink.size;
+      manifest.parts = parts;
+    }
+    const errors = manifestErrors(manifest);
+    if (errors.length) throw new BundleError('BUNDLE_INVALID', 'manifest', `the manifest written would not be valid: ${errors.slice(0, 5).join('; ')}`);
+    const mBytes = manifestBytes(manifest);
+    const signed = await opts.signer.sign(mBytes);
+    identity = signed.identity;
+    const sigBytes = Buffer.from(JSON.stringify(signed.bundleJson, null, 2) + '\n');
+    const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+    const meta = [
+      { path: MANIFEST, sha256: sha(mBytes) },
+      { path: SIGNATURE, sha256: sha(sigBytes) },
+    ];
+
+    if (form === 'parts') {
+      writeFileSync(join(work, MANIFEST), mBytes);
+      writeFileSync(join(work, SIGNATURE), sigBytes);
+      writeFileSync(join(work, CHECKSUMS), checksumsText([...meta, ...parts!.map((p) => ({ path: p.name, sha256: p.sha256 }))]));
+    } else {
+      const checksums = Buffer.from(checksumsText([...meta, ...planned]));
+      if (form === 'tar') {
+        const sink = new TarSink(work, undefined, progress);
+        const w = new TarWriter(sink, created);
+        w.add(MANIFEST, mBytes.length, { kind: 'bytes', data: mBytes });
+        w.add(SIGNATURE, sigBytes.length, { kind: 'bytes', data: sigBytes });
+        w.add(CHECKSUMS, checksums.length, { kind: 'bytes', data: checksums });
+        for (const e of planned) w.add(e.path, e.size, e.from, e.executable);
+        w.end();
+        tarBytes = sink.size;
+      } else {
+        mkdirSync(work, { recursive: true });
+        writeFileSync(join(work, MANIFEST), mBytes);
+        writeFileSync(join(work, SIGNATURE), sigBytes);
+        writeFileSync(join(work, CHECKSUMS), checksums);
+        for (const e of planned) {
+          const dest = join(work, e.path);
+          mkdirSync(dirname(dest), { recursive: true });
+          if (e.from.kind === 'file') copyFileSync(e.from.path, dest);
+          else writeFileSync(dest, e.from.data);
+        }
+      }
+    }
+    rmSync(opts.out, { recursive: true, force: true });
+    renameSync(work, opts.out);
+  } catch (e) {
+    rmSync(work, { recursive: true, force: true });
+    throw e;
+  }
+
+  return {
+    manifest,
+    form,
+    out: opts.out,
+    identity,
+    images: refs.length,
+    sizes: { bundleBytes, fullBytes, leftOutBytes: fullBytes - bundleBytes, ...(tarBytes === undefined ? {} : { tarBytes }) },
+    ...(parts ? { parts } : {}),
+  };
+}
+
+/** `out` may be replaced only when it is absent, an empty folder, a previous bundle folder, or (for a tar) a file. */
+function checkReplaceable(out: string, form: WriteBundleResult['form']): void {
+  let st;
+  try {
+    st = statSync(out);
+  } catch {
+    return;
+  }
+  if (st.isFile() && form === 'tar') return;
+  if (st.isDirectory() && form !== 'tar') {
+    const names = readdirSync(out);
+    if (names.length === 0 || names.includes(MANIFEST)) return;
+  }
+  throw new BrickyardError('USAGE', `${out} exists and is not a bundle; refusing to replace it`, { hint: 'choose another --out, or remove it yourself' });
+}

@@ -1,0 +1,152 @@
+/**
+ * The air-gap commands: `bundle` (sign and pack what was built for a system), `import` (a site
+ * verifies and imports a bundle offline, under its policy), `inventory` (what a site holds, for
+ * the next delta), and the `verify <bundle>` check a site runs before importing.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { formatBytes } from '../build/build.ts';
+import { SigstoreManifestSigner, SigstoreManifestVerifier } from '../bundle/sigstore.ts';
+import { writeBundle, type Inventory } from '../bundle/write.ts';
+import { parseSize } from '../lint/rules.ts';
+import { signerFor } from '../sign/pair.ts';
+import { loadPolicy } from '../site/policy.ts';
+import { checkBundle, exportInventory, importBundle } from '../site/store.ts';
+import { BrickyardError } from '../util/errors.ts';
+import type { Workspace } from '../workspace.ts';
+import type { Io } from './main.ts';
+
+/** The next serial for this source, kept in the state folder: strictly increasing per repository. */
+export function nextSerial(stateDir: string, repository: string): number {
+  const path = join(stateDir, 'bundle-serials.json');
+  const serials = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, number>) : {};
+  const next = (serials[repository] ?? 0) + 1;
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify({ ...serials, [repository]: next }, null, 2) + '\n');
+  return next;
+}
+
+export function sourceOf(root: string): { repository: string; commit: string } {
+  const q = (args: string[]): string => {
+    try {
+      return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return '';
+    }
+  };
+  const repository = process.env['GITHUB_REPOSITORY'] ?? (q(['remote', 'get-url', 'origin']).replace(/^.*[:/]([^/]+\/[^/]+?)(\.git)?$/, '$1') || 'local/brickyard');
+  return { repository, commit: q(['rev-parse', 'HEAD']) || '0'.repeat(40) };
+}
+
+/** The verifier a site uses: its pinned trusted root; a development root has no CT log. */
+export function siteVerifier(trustedRootPath: string): SigstoreManifestVerifier {
+  const trustedRoot = JSON.parse(readFileSync(trustedRootPath, 'utf8')) as { ctlogs?: unknown[] };
+  return new SigstoreManifestVerifier({ trustedRoot, ...((trustedRoot.ctlogs ?? []).length === 0 ? { ctlogThreshold: 0 } : {}) });
+}
+
+export function registerBundle(program: Command, io: Io, open: () => Workspace, setExit: (code: number) => void): void {
+  program
+    .command('bundle')
+    .description('pack what was built for a system into a signed air-gap bundle: manifest, checksums, one OCI layout, rendered files, sources, attestations')
+    .requiredOption('--system <id>', 'the target system')
+    .requiredOption('--out <path>', 'a .tar file, or a folder (with --chunk-size: a folder of parts)')
+    .option('--inventory <file>', 'the site\'s exported inventory: leave out what it holds (a delta bundle)')
+    .option('--chunk-size <size>', 'split into parts of this size for media, e.g. "4 GiB"')
+    .option('--serial <n>', 'the bundle serial (default: one more than the last bundle from this repository)')
+    .option('--state <dir>', 'state folder with the builds (default: .brickyard in the checkout)')
+    .option('--keyless', 'sign keylessly in GitHub Actions; default: the development signer')
+    .option('--json', 'machine-readable summary')
+    .action(async (opts: { system: string; out: string; inventory?: string; chunkSize?: string; serial?: string; state?: string; keyless?: boolean; json?: boolean }) => {
+      const ws = open();
+      ws.partitionsOf(opts.system); // a clear error for an unknown system
+      const stateDir = resolve(opts.state ?? join(ws.root, '.brickyard'));
+      const source = sourceOf(ws.root);
+      const backend = await signerFor(stateDir, { keyless: opts.keyless === true });
+      const chunkSize = opts.chunkSize ? parseSize(opts.chunkSize.replace(/^(\d+)$/, '$1 MiB')) : undefined;
+      if (chunkSize !== undefined && !(chunkSize > 0)) throw new BrickyardError('USAGE', `--chunk-size ${opts.chunkSize} is not a size such as "700 MiB" or "4 GiB"`);
+      const inventory = opts.inventory ? (JSON.parse(readFileSync(opts.inventory, 'utf8')) as Inventory) : undefined;
+      const serial = opts.serial ? Number(opts.serial) : nextSerial(stateDir, source.repository);
+      const started = performance.now();
+      const result = await writeBundle({
+        stateDir,
+        system: opts.system,
+        out: resolve(opts.out),
+        signer: new SigstoreManifestSigner(backend),
+        serial,
+        source,
+        ...(inventory ? { inventory } : {}),
+        ...(chunkSize ? { chunkSize } : {}),
+        now: new Date(),
+        ...(backend.kind === 'dev' ? { trustedRoot: join(backend.dir, 'trusted_root.json') } : {}),
+      });
+      const seconds = (performance.now() - started) / 1000;
+      if (opts.json) io.out(JSON.stringify({ ...result, seconds }, null, 2) + '\n');
+      else {
+        io.out(`bundle ${result.manifest.bundleId} (serial ${serial}) for ${opts.system}: ${result.images} image(s), ${formatBytes(result.sizes.bundleBytes)} in ${seconds.toFixed(1)} s → ${opts.out}\n`);
+        if (inventory) io.out(`delta: ${formatBytes(result.sizes.bundleBytes)} against ${formatBytes(result.sizes.fullBytes)} for a full bundle (${formatBytes(result.sizes.leftOutBytes)} the site already holds)\n`);
+        io.out(`signed by ${result.identity}${backend.kind === 'dev' ? ' (development signer)' : ''}\n`);
+      }
+    });
+
+  program
+    .command('import')
+    .description('verify a bundle offline against the site policy and import it atomically into the site store')
+    .argument('<bundle>', 'the bundle: a .tar, a folder, or a folder of parts')
+    .requiredOption('--policy <file>', 'the site policy (site-policy.yaml)')
+    .requiredOption('--store <dir>', 'the site store')
+    .option('--trusted-root <file>', 'the pinned trusted_root.json (default: the policy\'s trustedRoot.path)')
+    .option('--json', 'machine-readable result')
+    .action(async (bundlePath: string, opts: { policy: string; store: string; trustedRoot?: string; json?: boolean }) => {
+      const trustedRootPath = resolve(opts.trustedRoot ?? trustedRootOfPolicy(opts.policy));
+      const result = await importBundle({
+        bundlePath: resolve(bundlePath),
+        policyPath: resolve(opts.policy),
+        store: resolve(opts.store),
+        verifier: siteVerifier(trustedRootPath),
+        now: new Date(),
+        trustedRootPath,
+        onStage: (s) => io.err(`import: ${s}\n`),
+      });
+      if (opts.json) io.out(JSON.stringify(result, null, 2) + '\n');
+      else io.out(`imported ${result.bundleId} (serial ${result.serial}, ${result.images} image(s), ${formatBytes(result.bytes)}, ${result.newBlobs} new blob(s)) signed by ${result.identity} into ${opts.store} (generation ${result.generation})\n`);
+    });
+
+  program
+    .command('inventory')
+    .description('what a site store holds (blobs, images, bundles, serials): give it to the next `bundle --inventory` for a delta')
+    .requiredOption('--store <dir>', 'the site store')
+    .action((opts: { store: string }) => {
+      io.out(JSON.stringify(exportInventory(resolve(opts.store)), null, 2) + '\n');
+    });
+
+  program
+    .command('check-bundle')
+    .description('verify a bundle offline against the site policy without importing it (nothing is written)')
+    .argument('<bundle>', 'the bundle: a .tar, a folder, or a folder of parts')
+    .requiredOption('--policy <file>', 'the site policy')
+    .option('--trusted-root <file>', 'the pinned trusted_root.json (default: the policy\'s trustedRoot.path)')
+    .option('--store <dir>', 'also check serials and prerequisites against this store (read only)')
+    .addOption(new Option('--json', 'machine-readable result'))
+    .action(async (bundlePath: string, opts: { policy: string; trustedRoot?: string; store?: string; json?: boolean }) => {
+      const trustedRootPath = resolve(opts.trustedRoot ?? trustedRootOfPolicy(opts.policy));
+      const r = await checkBundle({
+        bundlePath: resolve(bundlePath),
+        policyPath: resolve(opts.policy),
+        verifier: siteVerifier(trustedRootPath),
+        now: new Date(),
+        trustedRootPath,
+        ...(opts.store ? { store: resolve(opts.store) } : {}),
+      });
+      if (opts.json) io.out(JSON.stringify({ ok: true, bundleId: r.manifest.bundleId, serial: r.manifest.serial, identity: r.identity, issuer: r.issuer ?? null, images: r.images, bytes: r.bytes }, null, 2) + '\n');
+      else io.out(`verified ${r.manifest.bundleId} (serial ${r.manifest.serial}): ${r.images} image(s), ${formatBytes(r.bytes)}, signed by ${r.identity}; the site policy accepts it\n`);
+      setExit(0);
+    });
+}
+
+function trustedRootOfPolicy(policyPath: string): string {
+  const loaded = loadPolicy(policyPath);
+  if (!loaded.trustedRootPath) throw new BrickyardError('USAGE', `${policyPath} names no trustedRoot.path: give --trusted-root FILE`);
+  return loaded.trustedRootPath;
+}

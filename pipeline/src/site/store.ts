@@ -1,0 +1,633 @@
+/**
+ * A secure site's store, and `brickyard import` / `brickyard inventory`.
+ *
+ * Layout:
+ *
+ *   <store>/current            symlink → generations/<N>; replacing it (rename) is the one commit point
+ *   <store>/generations/<N>/   one complete state of the store:
+ *       oci/                   the merged OCI image layout (oci-layout, index.json, blobs/sha256/…)
+ *       bundles/<bundleId>/    each imported bundle, less its OCI blobs (merged into oci/)
+ *       state.json             last serial per source, bundles, images
+ *       audit.log              JSON lines, each with the sha256 of the line before
+ *   <store>/oci, bundles, audit.log, state.json   symlinks through current/
+ *   <store>/.lock              the import lock (O_EXCL; holds the pid; a dead holder's lock is taken over)
+ *   <store>/.staging-<random>/ an import in progress (same file system as the store)
+ *
+ * An import verifies the bundle into the staging folder, checks the site policy, then builds
+ * the next generation inside the staging folder (hard links to the current generation's files,
+ * the new files moved in), renames it to generations/<N+1> and swaps `current` to it. Before
+ * the swap the store's visible state is the old generation; after it, the new one. Leftovers
+ * of an interrupted import (staging folder, unreferenced generation) are removed by the next
+ * import once it holds the lock. Refused imports leave the store byte for byte as it was.
+ *
+ * The attestations inside a bundle are bound by the signed manifest (their sha256 is in it); their
+ * own Sigstore signatures are verified by pipeline/src/sign/ where present (not here).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+  constants,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BundleError } from '../bundle/errors.ts';
+import type { Manifest } from '../bundle/manifest.ts';
+import { readBundle, type VerifiedBundle } from '../bundle/read.ts';
+import type { ManifestVerifier } from '../bundle/signing.ts';
+import type { Inventory } from '../bundle/write.ts';
+import { BrickyardError } from '../util/errors.ts';
+import { licenseAllowed, loadPolicy, matchIdentity, type SitePolicy } from './policy.ts';
+
+export interface StoreState {
+  kind: 'brickyard-store';
+  version: 1;
+  generation: number;
+  lastSerial: Record<string, number>;
+  bundles: Inventory['bundles'];
+  images: Inventory['images'];
+}
+
+export interface ImportOptions {
+  bundlePath: string;
+  policyPath: string;
+  store: string;
+  verifier: ManifestVerifier;
+  now: Date;
+  /** The site's trusted root; its sha256 must be the one the policy pins. Default: the policy's trustedRoot.path. */
+  trustedRootPath?: string;
+  /** How long to wait for another import's lock (ms, default 10 minutes). */
+  lockTimeoutMs?: number;
+  onStage?: (stage: string) => void;
+}
+
+export interface ImportResult {
+  bundleId: string;
+  serial: number;
+  generation: number;
+  identity: string;
+  images: number;
+  bytes: number;
+  newBlobs: number;
+  auditEntry: AuditEntry;
+}
+
+export interface AuditEntry {
+  seq: number;
+  time: string;
+  action: 'import';
+  bundleId: string;
+  serial: number;
+  source: { repository: string; commit: string };
+  identity: string;
+  issuer: string | null;
+  manifestSha256: string;
+  entries: number;
+  bytes: number;
+  generation: number;
+  /** sha256 (hex) of the previous line, without its newline; 64 zeros for the first. */
+  prev: string;
+}
+
+const ZERO = '0'.repeat(64);
+
+/** Test hook: BRICKYARD_IMPORT_PAUSE=<stage> makes an import stop at that stage and wait (to be killed). */
+async function stage(name: string, onStage?: (s: string) => void): Promise<void> {
+  onStage?.(name);
+  if (process.env['BRICKYARD_IMPORT_PAUSE'] === name) {
+    process.stderr.write(`BRICKYARD_IMPORT_PAUSED ${name}\n`);
+    await new Promise(() => setInterval(() => {}, 1 << 30));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lock
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function acquireLock(store: string, timeoutMs = 600_000): Promise<() => void> {
+  const lock = join(store, '.lock');
+  const start = Date.now();
+  let delay = 10;
+  for (;;) {
+    try {
+      const fd = openSync(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => rmSync(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let holder = NaN;
+    let raw: string;
+    try {
+      raw = readFileSync(lock, 'utf8');
+      holder = Number(raw.trim());
+    } catch {
+      continue; // released meanwhile
+    }
+    // A lock without a valid pid (its writer died between creating and writing it) is stale after 30 s.
+    let unnamedAndOld = false;
+    if (!(Number.isInteger(holder) && holder > 0)) {
+      try {
+        unnamedAndOld = Date.now() - statSync(lock).mtimeMs > 30_000;
+      } catch {
+        continue;
+      }
+    }
+    if (unnamedAndOld || (Number.isInteger(holder) && holder > 0 && !pidAlive(holder))) {
+      // Stale: take it over atomically (rename a fresh lock over it only if it is still the stale one).
+      const mine = `${lock}.${process.pid}.${randomBytes(4).toString('hex')}`;
+      writeFileSync(mine, `${process.pid}\n`);
+      try {
+        if (readFileSync(lock, 'utf8') === raw) {
+          renameSync(mine, lock);
+          if (readFileSync(lock, 'utf8').trim() === String(process.pid)) return () => rmSync(lock, { force: true });
+        }
+      } catch {
+        /* try again */
+      } finally {
+        rmSync(mine, { force: true });
+      }
+      continue;
+    }
+    if (Date.now() - start > timeoutMs) {
+      throw new BrickyardError('STORE_LOCKED', `the store ${store} is locked by process ${holder} (another import)`, {
+        hint: `wait for it to finish; if no such process runs, remove ${lock}`,
+        exitCode: 1,
+      });
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 200);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Store state
+
+function currentGeneration(store: string): { n: number; dir: string } | undefined {
+  let target: string;
+  try {
+    target = readlinkSync(join(store, 'current'));
+  } catch {
+    return undefined;
+  }
+  const m = /^generations\/(\d+)$/.exec(target);
+  if (!m) throw new BrickyardError('FILE_UNREADABLE', `${store}/current points at ${target}, not at a generation`);
+  return { n: Number(m[1]), dir: join(store, target) };
+}
+
+function readState(store: string): StoreState {
+  const cur = currentGeneration(store);
+  if (!cur) return { kind: 'brickyard-store', version: 1, generation: 0, lastSerial: {}, bundles: [], images: [] };
+  return JSON.parse(readFileSync(join(cur.dir, 'state.json'), 'utf8')) as StoreState;
+}
+
+/** Remove what an interrupted import left: staging folders, generations `current` does not name. */
+function recover(store: string): void {
+  const cur = currentGeneration(store);
+  for (const name of readdirSync(store)) {
+    if (name.startsWith('.staging-') || /^\.lock\..+/.test(name) || name === 'current.new') rmSync(join(store, name), { recursive: true, force: true });
+  }
+  const gens = join(store, 'generations');
+  if (existsSync(gens)) {
+    for (const g of readdirSync(gens)) if (!cur || `generations/${g}` !== `generations/${cur.n}`) rmSync(join(gens, g), { recursive: true, force: true });
+  }
+  if (cur) ensureLinks(store);
+}
+
+function ensureStore(store: string): void {
+  mkdirSync(store, { recursive: true });
+}
+
+function ensureLinks(store: string): void {
+  for (const name of ['oci', 'bundles', 'audit.log', 'state.json']) {
+    const p = join(store, name);
+    let ok = false;
+    try {
+      ok = readlinkSync(p) === `current/${name}`;
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      const tmp = join(store, `.${name}.link-${randomBytes(4).toString('hex')}`);
+      symlinkSync(`current/${name}`, tmp);
+      renameSync(tmp, p);
+    }
+  }
+}
+
+/** Hard-link a tree (files linked, folders made). */
+function linkTree(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const name of readdirSync(from)) {
+    const a = join(from, name);
+    const b = join(to, name);
+    const st = lstatSync(a);
+    if (st.isDirectory()) linkTree(a, b);
+    else if (st.isFile()) linkSync(a, b);
+  }
+}
+
+function fsyncPath(p: string): void {
+  try {
+    const fd = openSync(p, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    /* best effort (some file systems refuse fsync on folders) */
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit log
+
+function lineHash(line: string): string {
+  return createHash('sha256').update(line).digest('hex');
+}
+
+/** Check the chain of an audit log; returns its entries, or throws naming the first bad line. */
+export function verifyAuditLog(pathOrStore: string): AuditEntry[] {
+  const path = statSync(pathOrStore).isDirectory() ? join(pathOrStore, 'audit.log') : pathOrStore;
+  if (!existsSync(path)) return [];
+  const text = readFileSync(path, 'utf8');
+  if (text !== '' && !text.endsWith('\n')) throw new BrickyardError('AUDIT_LOG_INVALID', `${path}: the last line is incomplete`, { exitCode: 1 });
+  const out: AuditEntry[] = [];
+  let prev = ZERO;
+  for (const [i, line] of text.split('\n').slice(0, -1).entries()) {
+    let e: AuditEntry;
+    try {
+      e = JSON.parse(line) as AuditEntry;
+    } catch {
+      throw new BrickyardError('AUDIT_LOG_INVALID', `${path}:${i + 1} is not JSON`, { exitCode: 1 });
+    }
+    if (e.prev !== prev) throw new BrickyardError('AUDIT_LOG_INVALID', `${path}:${i + 1} does not chain to the line before it (edited, removed or reordered lines)`, { exitCode: 1 });
+    if (e.seq !== i + 1) throw new BrickyardError('AUDIT_LOG_INVALID', `${path}:${i + 1} has sequence number ${e.seq}`, { exitCode: 1 });
+    prev = lineHash(line);
+    out.push(e);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy checks
+
+function refusePolicy(reason: string, message: string, entry?: string, hint?: string): never {
+  throw new BundleError('POLICY_REFUSED', reason, message, entry, hint ? { hint } : {});
+}
+
+/** Checks that need only the verified manifest and signer (done before any entry is read). */
+function checkManifestPolicy(policy: SitePolicy, m: Manifest, signer: { identity: string; issuer?: string }, state: StoreState, now: Date, storeBlobs: (hex: string) => boolean): void {
+  if (!matchIdentity(signer.identity, policy.identities)) {
+    refusePolicy('identity', `the bundle was signed by ${signer.identity}, which the site policy does not allow`, undefined, 'the policy allows only the identities listed under `identities`, compared exactly');
+  }
+  const issuers = policy.issuers ?? [];
+  if (issuers.length > 0 ? !signer.issuer || !issuers.includes(signer.issuer) : signer.issuer !== undefined) {
+    refusePolicy('issuer', `the signer's issuer ${signer.issuer ?? '(none)'} is not allowed by the site policy`);
+  }
+  if (!m.systems.includes(policy.system)) refusePolicy('system', `the bundle is for ${m.systems.join(', ')}, not for this site's system ${policy.system}`);
+  const created = Date.parse(m.created);
+  const ageDays = (now.getTime() - created) / 86_400_000;
+  if (ageDays > policy.maxAgeDays) refusePolicy('too-old', `the bundle was made ${ageDays.toFixed(1)} days ago; the site accepts bundles up to ${policy.maxAgeDays} days old`);
+  if (created - now.getTime() > 5 * 60_000) refusePolicy('future', `the bundle's creation time ${m.created} is in the future`);
+  const last = state.lastSerial[m.source.repository] ?? 0;
+  if (m.serial <= last) {
+    throw new BundleError('ROLLBACK', 'rollback', `refusing serial ${m.serial} from ${m.source.repository}: the store already holds serial ${last} (rollback)`, undefined, {
+      hint: 'bundles from one source must arrive with increasing serials; get the newest bundle',
+    });
+  }
+  const missing = m.prerequisites.filter((hex) => !storeBlobs(hex));
+  if (missing.length) {
+    throw new BundleError('PREREQUISITE_MISSING', 'prerequisite', `this delta bundle relies on ${missing.length} blob(s) the store does not hold: ${missing.slice(0, 5).map((h) => `sha256:${h}`).join(', ')}${missing.length > 5 ? ', …' : ''}`, undefined, {
+      hint: 'import the bundle it was made against first, or ask for a full bundle',
+    });
+  }
+}
+
+interface Statement {
+  predicateType?: string;
+  subject?: { digest?: { sha256?: string } }[];
+  predicate?: { result?: string };
+}
+
+function readStatement(file: string): Statement | undefined {
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    if (typeof doc['_type'] === 'string') return doc as Statement;
+    const env = (doc['dsseEnvelope'] ?? (typeof doc['payload'] === 'string' ? doc : undefined)) as { payload?: string } | undefined;
+    if (env && typeof env.payload === 'string') return JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as Statement;
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+function checkContentPolicy(policy: SitePolicy, v: VerifiedBundle, storeBlobs: (hex: string) => boolean): number {
+  const dir = v.stagingDir!;
+  const m = v.manifest;
+  const pairs = new Map<string, typeof m.entries>();
+  for (const e of m.entries) {
+    if (!e.recipe || !e.system || !e.partition) continue;
+    const key = `${e.recipe}@${e.version}/${e.system}-${e.partition}`;
+    pairs.set(key, [...(pairs.get(key) ?? []), e]);
+  }
+  const bundleBlobs = new Set(m.entries.filter((e) => e.role === 'image-blob').map((e) => e.path.slice('oci/blobs/sha256/'.length)));
+  let images = 0;
+  for (const [key, entries] of pairs) {
+    if (entries[0]!.system !== policy.system) continue;
+    const recordEntry = entries.find((e) => e.role === 'build-record');
+    if (!recordEntry) refusePolicy('build-record', `${key} has no build record`, key);
+    const record = JSON.parse(readFileSync(join(dir, recordEntry.path), 'utf8')) as { image?: { manifestDigest?: string } };
+    const digest = record.image?.manifestDigest ?? '';
+    const hex = digest.replace(/^sha256:/, '');
+    if (!/^[0-9a-f]{64}$/.test(hex)) refusePolicy('build-record', `${recordEntry.path} names no image digest`, recordEntry.path);
+    if (!bundleBlobs.has(hex) && !storeBlobs(hex)) refusePolicy('image', `the image of ${key} (${digest}) is neither in the bundle nor in the store`, key);
+    images++;
+    const statements = entries.filter((e) => e.role === 'attestation').map((e) => ({ e, s: readStatement(join(dir, e.path)) }));
+    const about = (s: Statement | undefined): boolean => !!s?.subject?.some((x) => x.digest?.sha256 === hex);
+    if (policy.require.provenance && !statements.some(({ s }) => about(s) && /^https:\/\/slsa\.dev\/provenance\/v1$/.test(s!.predicateType ?? ''))) {
+      refusePolicy('attestation', `${key} has no SLSA provenance attestation about its image ${digest}`, key, 'the site policy requires provenance');
+    }
+    if (policy.require.sbom && !entries.some((e) => e.role === 'sbom')) refusePolicy('attestation', `${key} has no SBOM`, key, 'the site policy requires an SBOM');
+    if (policy.require.smoke) {
+      const reports = entries.filter((e) => e.role === 'smoke-report').map((e) => ({ e, r: safeJson(join(dir, e.path)) as { result?: string; system?: string } | undefined }));
+      const failed = reports.find(({ r }) => r?.system === policy.system && r.result === 'FAILED');
+      if (failed) refusePolicy('smoke-failed', `the smoke test of ${key} FAILED on ${policy.system} (${failed.e.path})`, failed.e.path);
+      if (!reports.some(({ r }) => r?.system === policy.system && r.result === 'PASSED')) {
+        refusePolicy('smoke', `${key} has no PASSED smoke report for this site's system ${policy.system}`, key, 'the site policy requires a passing smoke test for its own system');
+      }
+      const results = statements.filter(({ s }) => about(s) && s!.predicateType === 'https://in-toto.io/attestation/test-result/v0.1');
+      const failedStatement = results.find(({ s }) => s!.predicate?.result === 'FAILED');
+      if (failedStatement) refusePolicy('smoke-failed', `the test-result attestation ${failedStatement.e.path} says FAILED`, failedStatement.e.path);
+      if (!results.some(({ s }) => s!.predicate?.result === 'PASSED')) {
+        refusePolicy('smoke', `${key} has no PASSED in-toto test-result attestation about its image ${digest}`, key);
+      }
+    }
+    if (policy.licenses) {
+      const sbom = entries.find((e) => e.role === 'sbom');
+      const license = sbom ? imageLicense(join(dir, sbom.path)) : undefined;
+      if (!license || license === 'NOASSERTION' || license === 'NONE') {
+        if (!policy.licenses.includes('NOASSERTION')) refusePolicy('license', `${key} declares no licence (its SBOM says ${license ?? 'nothing'})`, key);
+      } else if (!licenseAllowed(license, policy.licenses)) {
+        refusePolicy('license', `${key} is licensed ${license}, which the site policy does not allow (allowed: ${policy.licenses.join(', ')})`, key);
+      }
+    }
+  }
+  if (images === 0) refusePolicy('system', `the bundle holds no image for this site's system ${policy.system}`);
+  return images;
+}
+
+function safeJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The declared licence of the package the SBOM describes (the container image). */
+function imageLicense(file: string): string | undefined {
+  const doc = safeJson(file) as { documentDescribes?: string[]; packages?: { SPDXID: string; licenseDeclared?: string; primaryPackagePurpose?: string }[] } | undefined;
+  const ids = new Set(doc?.documentDescribes ?? []);
+  const pkg = doc?.packages?.find((p) => ids.has(p.SPDXID)) ?? doc?.packages?.find((p) => p.primaryPackagePurpose === 'CONTAINER');
+  return pkg?.licenseDeclared;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import
+
+/** The policy, after checking that the trusted root given is the one it pins. */
+function policyWithRoot(policyPath: string, trustedRootPath: string | undefined): SitePolicy {
+  const { policy, trustedRootPath: fromPolicy } = loadPolicy(policyPath);
+  const trustedRoot = trustedRootPath ?? fromPolicy;
+  if (!trustedRoot) {
+    throw new BrickyardError('POLICY_INVALID', 'the site policy pins a trusted root, but no trusted root file was given', { hint: 'set trustedRoot.path in the policy or pass --trusted-root' });
+  }
+  let rootBytes: Buffer;
+  try {
+    rootBytes = readFileSync(trustedRoot);
+  } catch {
+    throw new BrickyardError('FILE_UNREADABLE', `cannot read the trusted root ${trustedRoot}`);
+  }
+  const rootSha = createHash('sha256').update(rootBytes).digest('hex');
+  if (rootSha !== policy.trustedRoot.sha256) {
+    throw new BundleError('POLICY_REFUSED', 'trusted-root', `the trusted root ${trustedRoot} (sha256 ${rootSha}) is not the one the site policy pins (${policy.trustedRoot.sha256})`, undefined, {
+      hint: 'use the trusted root the site pinned; a different root is never accepted',
+    });
+  }
+  return policy;
+}
+
+function limitsOf(policy: SitePolicy): { maxEntryBytes?: number; maxBundleBytes?: number } {
+  return { ...(policy.limits?.maxEntryBytes ? { maxEntryBytes: policy.limits.maxEntryBytes } : {}), ...(policy.limits?.maxBundleBytes ? { maxBundleBytes: policy.limits.maxBundleBytes } : {}) };
+}
+
+export interface CheckOptions {
+  bundlePath: string;
+  policyPath: string;
+  verifier: ManifestVerifier;
+  now: Date;
+  trustedRootPath?: string;
+  /** A store to check serials and prerequisites against (read only). */
+  store?: string;
+}
+
+/**
+ * `brickyard verify <bundle> --policy P`: everything an import checks, without importing. The
+ * bundle is extracted into a temporary folder (the content checks read its files) that is removed.
+ */
+export async function checkBundle(opts: CheckOptions): Promise<{ manifest: Manifest; identity: string; issuer?: string; images: number; bytes: number }> {
+  const policy = policyWithRoot(opts.policyPath, opts.trustedRootPath);
+  const store = opts.store ? resolve(opts.store) : undefined;
+  const state = store ? readState(store) : readState(join(tmpdir(), `brickyard-no-store-${randomBytes(4).toString('hex')}`));
+  const cur = store ? currentGeneration(store) : undefined;
+  const storeBlobs = (hex: string): boolean => !!cur && existsSync(join(cur.dir, 'oci', 'blobs', 'sha256', hex));
+  const tmp = mkdtempSync(join(tmpdir(), 'brickyard-check-'));
+  try {
+    const v = await readBundle({
+      bundlePath: opts.bundlePath,
+      verifier: opts.verifier,
+      stagingDir: join(tmp, 'bundle'),
+      limits: limitsOf(policy),
+      onManifest: (m, signer) => checkManifestPolicy(policy, m, signer, state, opts.now, storeBlobs),
+    });
+    const images = checkContentPolicy(policy, v, storeBlobs);
+    return { manifest: v.manifest, identity: v.identity, ...(v.issuer === undefined ? {} : { issuer: v.issuer }), images, bytes: v.bytes };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
+  const policy = policyWithRoot(opts.policyPath, opts.trustedRootPath);
+
+  const store = resolve(opts.store);
+  ensureStore(store);
+  const release = await acquireLock(store, opts.lockTimeoutMs);
+  let staging: string | undefined;
+  try {
+    await stage('locked', opts.onStage);
+    recover(store);
+    const state = readState(store);
+    const cur = currentGeneration(store);
+    const blobsDir = cur ? join(cur.dir, 'oci', 'blobs', 'sha256') : undefined;
+    const storeBlobs = (hex: string): boolean => !!blobsDir && existsSync(join(blobsDir, hex));
+
+    staging = join(store, `.staging-${randomBytes(8).toString('hex')}`);
+    mkdirSync(staging, { mode: 0o700 });
+    const bundleDir = join(staging, 'bundle');
+    const v = await readBundle({
+      bundlePath: opts.bundlePath,
+      verifier: opts.verifier,
+      stagingDir: bundleDir,
+      limits: limitsOf(policy),
+      onManifest: (m, signer) => checkManifestPolicy(policy, m, signer, state, opts.now, storeBlobs),
+    });
+    await stage('verified', opts.onStage);
+    const images = checkContentPolicy(policy, v, storeBlobs);
+    const m = v.manifest;
+    if (state.bundles.some((b) => b.bundleId === m.bundleId)) refusePolicy('duplicate-bundle', `the store already holds a bundle named ${m.bundleId}`);
+
+    // The next generation, built entirely inside the staging folder.
+    const gen = join(staging, 'gen');
+    const next = (cur?.n ?? 0) + 1;
+    if (cur) {
+      linkTree(join(cur.dir, 'oci'), join(gen, 'oci'));
+      linkTree(join(cur.dir, 'bundles'), join(gen, 'bundles'));
+    } else {
+      mkdirSync(join(gen, 'oci', 'blobs', 'sha256'), { recursive: true });
+      mkdirSync(join(gen, 'bundles'), { recursive: true });
+      writeFileSync(join(gen, 'oci', 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }) + '\n');
+    }
+    let newBlobs = 0;
+    const incoming = join(bundleDir, 'oci', 'blobs', 'sha256');
+    if (existsSync(incoming)) {
+      for (const hex of readdirSync(incoming)) {
+        const dest = join(gen, 'oci', 'blobs', 'sha256', hex);
+        if (existsSync(dest)) rmSync(join(incoming, hex));
+        else {
+          renameSync(join(incoming, hex), dest);
+          newBlobs++;
+        }
+      }
+      rmSync(join(bundleDir, 'oci', 'blobs'), { recursive: true });
+    }
+    const indexPath = join(gen, 'oci', 'index.json');
+    const index = existsSync(indexPath) ? (JSON.parse(readFileSync(indexPath, 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] }) : { manifests: [] };
+    const theirs = JSON.parse(readFileSync(join(bundleDir, 'oci', 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
+    const ref = (d: { annotations?: Record<string, string> }): string | undefined => d.annotations?.['org.opencontainers.image.ref.name'];
+    const merged = [...index.manifests.filter((d) => !theirs.manifests.some((t) => ref(t) !== undefined && ref(t) === ref(d))), ...theirs.manifests];
+    merged.sort((a, b) => ((ref(a) ?? a.digest) < (ref(b) ?? b.digest) ? -1 : 1));
+    rmSync(indexPath, { force: true }); // a hard link to the old generation's: replace, never write through
+    writeFileSync(indexPath, JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: merged }, null, 2) + '\n');
+    renameSync(bundleDir, join(gen, 'bundles', m.bundleId));
+
+    const imported = opts.now.toISOString();
+    const newImages: Inventory['images'] = [];
+    for (const e of m.entries.filter((x) => x.role === 'build-record' && x.system === policy.system)) {
+      const r = JSON.parse(readFileSync(join(gen, 'bundles', m.bundleId, e.path), 'utf8')) as { recipe: { name: string; version: string }; system: string; partition: string; image: { refName: string; manifestDigest: string } };
+      newImages.push({ recipe: r.recipe.name, version: r.recipe.version, system: r.system, partition: r.partition, refName: r.image.refName, manifestDigest: r.image.manifestDigest, bundleId: m.bundleId });
+    }
+    const newState: StoreState = {
+      kind: 'brickyard-store',
+      version: 1,
+      generation: next,
+      lastSerial: { ...state.lastSerial, [m.source.repository]: m.serial },
+      bundles: [...state.bundles, { bundleId: m.bundleId, serial: m.serial, repository: m.source.repository, commit: m.source.commit, imported }],
+      images: [...state.images.filter((i) => !newImages.some((n) => n.refName === i.refName)), ...newImages],
+    };
+    writeFileSync(join(gen, 'state.json'), JSON.stringify(newState, null, 2) + '\n');
+
+    const oldLog = cur && existsSync(join(cur.dir, 'audit.log')) ? readFileSync(join(cur.dir, 'audit.log'), 'utf8') : '';
+    const lines = oldLog.split('\n').filter((l) => l !== '');
+    const entry: AuditEntry = {
+      seq: lines.length + 1,
+      time: imported,
+      action: 'import',
+      bundleId: m.bundleId,
+      serial: m.serial,
+      source: m.source,
+      identity: v.identity,
+      issuer: v.issuer ?? null,
+      manifestSha256: createHash('sha256').update(v.manifestBytes).digest('hex'),
+      entries: m.entries.length,
+      bytes: v.bytes,
+      generation: next,
+      prev: lines.length ? lineHash(lines.at(-1)!) : ZERO,
+    };
+    writeFileSync(join(gen, 'audit.log'), oldLog + JSON.stringify(entry) + '\n');
+    fsyncPath(join(gen, 'audit.log'));
+    fsyncPath(join(gen, 'state.json'));
+    await stage('built', opts.onStage);
+
+    // Commit: the generation moves out of staging, then `current` is swapped in one rename.
+    mkdirSync(join(store, 'generations'), { recursive: true });
+    renameSync(gen, join(store, 'generations', String(next)));
+    fsyncPath(join(store, 'generations'));
+    await stage('renamed', opts.onStage);
+    const link = join(staging, 'current.new');
+    symlinkSync(`generations/${next}`, link);
+    renameSync(link, join(store, 'current'));
+    fsyncPath(store);
+    await stage('committed', opts.onStage);
+
+    ensureLinks(store);
+    if (cur) rmSync(cur.dir, { recursive: true, force: true });
+    rmSync(staging, { recursive: true, force: true });
+    staging = undefined;
+    await stage('cleaned', opts.onStage);
+    return { bundleId: m.bundleId, serial: m.serial, generation: next, identity: v.identity, images, bytes: v.bytes, newBlobs, auditEntry: entry };
+  } finally {
+    if (staging) rmSync(staging, { recursive: true, force: true });
+    release();
+  }
+}
+
+/** What the site holds, for the next bundle to be a delta against. */
+export function exportInventory(store: string): Inventory {
+  const state = readState(store);
+  const cur = currentGeneration(store);
+  const blobs = cur && existsSync(join(cur.dir, 'oci', 'blobs', 'sha256')) ? readdirSync(join(cur.dir, 'oci', 'blobs', 'sha256')).sort().map((h) => `sha256:${h}`) : [];
+  return { kind: 'brickyard-inventory', version: 1, blobs, images: state.images, bundles: state.bundles, lastSerial: state.lastSerial };
+}
+
+/** Remove a stale lock file left by a dead process (the import does this itself; for tooling). */
+export function unlockIfStale(store: string): boolean {
+  const lock = join(store, '.lock');
+  try {
+    const pid = Number(readFileSync(lock, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) {
+      unlinkSync(lock);
+      return true;
+    }
+  } catch {
+    /* none */
+  }
+  return false;
+}

@@ -1,0 +1,408 @@
+/**
+ * The site side: policy loading, import with every policy refusal leaving the store unchanged,
+ * the audit chain, inventory and deltas, crash safety (kill -9 at each stage) and the lock.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import fc from 'fast-check';
+import type { Manifest } from '../../pipeline/src/bundle/manifest.ts';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BundleError } from '../../pipeline/src/bundle/errors.ts';
+import { KeyPairManifestSigner } from '../../pipeline/src/bundle/signing.ts';
+import { writeBundle, type WriteBundleOptions } from '../../pipeline/src/bundle/write.ts';
+import { licenseAllowed, loadPolicy, matchIdentity } from '../../pipeline/src/site/policy.ts';
+import { acquireLock, checkBundle, exportInventory, importBundle, verifyAuditLog } from '../../pipeline/src/site/store.ts';
+import { BrickyardError } from '../../pipeline/src/util/errors.ts';
+import { repoRoot, tempDir } from '../helpers/fixture.ts';
+import { craftTar, IDENTITY, ISSUER, makeKeys, makeState, NOW, sha256, snapshot, SOURCE, type PairSpec, type RawEntry } from '../bundle/fixture.ts';
+
+const keys = makeKeys();
+const node = join(repoRoot, 'node_modules', '.bin', 'node');
+
+function policyFile(overrides: Record<string, string> = {}, root = keys.trustedRoot): string {
+  const fields: Record<string, string> = {
+    version: '1',
+    system: 'local',
+    trustedRoot: `\n  sha256: ${sha256(readFileSync(root))}\n  path: ${root}`,
+    identities: '\n  - repository: example/brickyard\n    workflow: .github/workflows/main.yml\n    ref: refs/heads/main',
+    issuers: `\n  - ${ISSUER}`,
+    require: '\n  provenance: true\n  sbom: true\n  smoke: true',
+    licenses: '[Apache-2.0, MIT, BSD-3-Clause]',
+    maxAgeDays: '30',
+    ...overrides,
+  };
+  const text = Object.entries(fields).filter(([, v]) => v !== '').map(([k, v]) => `${k}: ${v}`).join('\n') + '\n';
+  const file = join(tempDir('brickyard-policy-'), 'site-policy.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+async function makeBundle(pairs: PairSpec[], extra: Partial<WriteBundleOptions> = {}): Promise<string> {
+  const state = makeState('local', pairs);
+  const out = join(tempDir('brickyard-bundle-'), 'b.tar');
+  await writeBundle({ stateDir: state, system: 'local', out, signer: keys.signer, serial: 1, source: SOURCE, now: NOW, ...extra });
+  return out;
+}
+
+const PAIRS: PairSpec[] = [{ recipe: 'demo', version: '1.0' }, { recipe: 'osu', version: '7.4' }];
+const later = new Date(NOW.getTime() + 3600_000);
+
+async function importInto(store: string, bundlePath: string, policyPath = policyFile(), verifier = keys.verifier) {
+  return importBundle({ bundlePath, policyPath, store, verifier, now: later });
+}
+
+/** Import expecting a refusal; the whole store, byte for byte, must be as it was. */
+async function refused(store: string, bundlePath: string, policyPath?: string, verifier = keys.verifier): Promise<BrickyardError> {
+  const before = snapshot(store);
+  let err: unknown;
+  try {
+    await importInto(store, bundlePath, policyPath, verifier);
+  } catch (e) {
+    err = e;
+  }
+  expect(err, 'the import should have been refused').toBeInstanceOf(BrickyardError);
+  expect(snapshot(store)).toEqual(before);
+  return err as BrickyardError;
+}
+
+async function storeWithOne(): Promise<string> {
+  const store = tempDir('brickyard-store-');
+  await importInto(store, await makeBundle(PAIRS));
+  return store;
+}
+
+describe('site policy', () => {
+  it('loads a valid policy and points at file:line for a bad one', () => {
+    expect(loadPolicy(policyFile()).policy.system).toBe('local');
+    const bad = policyFile({ maxAgeDays: '"soon"', extra: 'true' });
+    try {
+      loadPolicy(bad);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as BrickyardError).code).toBe('POLICY_INVALID');
+      expect((e as Error).message).toMatch(/site-policy\.yaml:\d+:\d+: error: .*maxAgeDays/);
+      expect((e as Error).message).toMatch(/unknown key "extra"/);
+    }
+  });
+
+  it('matches identities exactly: no prefix, longer ref, or look-alike repository passes', () => {
+    const rules = [{ repository: 'example/brickyard', workflow: '.github/workflows/main.yml', ref: 'refs/heads/main' }, { repository: 'example/brickyard', workflow: '.github/workflows/release.yml', ref: 'refs/tags/v*' }];
+    expect(matchIdentity(IDENTITY, rules)).toBeDefined();
+    expect(matchIdentity('https://github.com/example/brickyard/.github/workflows/release.yml@refs/tags/v1.2', rules)).toBeDefined();
+    for (const bad of [
+      'https://github.com/example/brickyard/.github/workflows/main.yml@refs/heads/main-evil',
+      'https://github.com/example/brickyard/.github/workflows/main.yml@refs/heads/mainx',
+      'https://github.com/example/brickyard-evil/.github/workflows/main.yml@refs/heads/main',
+      'https://github.com/example/brickyard/.github/workflows/main.yml@refs/heads/main/x',
+      'https://github.com/example/brickyard/.github/workflows/main.yml@refs/heads/main ',
+      'https://github.com/example/brickyard/.github/workflows/main.yaml@refs/heads/main',
+      'https://github.com/example/brickyard/.github/workflows/release.yml@refs/tags/v1/evil',
+      'https://github.com/example/brickyard/.github/workflows/main.yml@refs/heads/main\n',
+      'https://evil.example/example/brickyard/.github/workflows/main.yml@refs/heads/main',
+    ]) expect(matchIdentity(bad, rules), bad).toBeUndefined();
+    expect(matchIdentity('x', [{ exact: 'x' }])).toBeDefined();
+    expect(matchIdentity('xy', [{ exact: 'x' }])).toBeUndefined();
+  });
+
+  it('licences: AND needs both, OR either', () => {
+    expect(licenseAllowed('Apache-2.0', ['Apache-2.0'])).toBe(true);
+    expect(licenseAllowed('MIT AND GPL-3.0-only', ['MIT'])).toBe(false);
+    expect(licenseAllowed('MIT OR GPL-3.0-only', ['MIT'])).toBe(true);
+  });
+});
+
+describe('importBundle', () => {
+  it('round trip: write → import; store layout, audit chain, inventory; then a delta against the inventory', async () => {
+    const store = tempDir('brickyard-store-');
+    const b1 = await makeBundle(PAIRS);
+    const r1 = await importInto(store, b1);
+    expect(r1.images).toBe(2);
+    expect(readdirSync(store).sort()).toEqual(['audit.log', 'bundles', 'current', 'generations', 'oci', 'state.json']);
+    expect(readdirSync(join(store, 'bundles'))).toEqual([r1.bundleId]);
+    expect(existsSync(join(store, 'bundles', r1.bundleId, 'manifest.json'))).toBe(true);
+    expect(existsSync(join(store, 'bundles', r1.bundleId, 'oci', 'blobs'))).toBe(false);
+    const index = JSON.parse(readFileSync(join(store, 'oci', 'index.json'), 'utf8'));
+    expect(index.manifests).toHaveLength(2);
+    expect(readdirSync(join(store, 'oci', 'blobs', 'sha256'))).toHaveLength(7);
+    const inv = exportInventory(store);
+    expect(inv.blobs).toHaveLength(7);
+    expect(inv.lastSerial[SOURCE.repository]).toBe(1);
+    expect(inv.images.map((i) => i.recipe).sort()).toEqual(['demo', 'osu']);
+
+    // The next release: one recipe changed; a delta leaves out what the site holds.
+    const state2 = makeState('local', [{ recipe: 'demo', version: '1.0' }, { recipe: 'osu', version: '7.4', layer: 'v2' }]);
+    const full = await writeBundle({ stateDir: state2, system: 'local', out: join(tempDir(), 'full.tar'), signer: keys.signer, serial: 2, source: SOURCE, now: NOW });
+    const deltaOut = join(tempDir(), 'delta.tar');
+    const delta = await writeBundle({ stateDir: state2, system: 'local', out: deltaOut, signer: keys.signer, serial: 2, source: SOURCE, now: NOW, inventory: inv, bundleId: 'local-2-delta' });
+    expect(delta.manifest.prerequisites.length).toBeGreaterThan(0);
+    expect(delta.sizes.bundleBytes).toBeLessThan(full.sizes.bundleBytes);
+    const r2 = await importInto(store, deltaOut);
+    expect(r2.generation).toBe(2);
+    expect(JSON.parse(readFileSync(join(store, 'oci', 'index.json'), 'utf8')).manifests).toHaveLength(2);
+    expect(readdirSync(join(store, 'generations'))).toEqual(['2']);
+    const log = verifyAuditLog(store);
+    expect(log.map((e) => e.serial)).toEqual([1, 2]);
+    expect(log[1]!.prev).toBe(sha256(readFileSync(join(store, 'audit.log'), 'utf8').split('\n')[0]!));
+  });
+
+  it('the audit log chain detects an edited line', async () => {
+    const store = await storeWithOne();
+    const copy = join(tempDir(), 'audit.log');
+    const lines = readFileSync(join(store, 'audit.log'), 'utf8');
+    writeFileSync(copy, lines + lines.replace('"seq":1', '"seq":2'));
+    expect(() => verifyAuditLog(copy)).toThrow(/audit\.log:2 does not chain/);
+  });
+
+  it('refuses an older (or equal) serial as a rollback', async () => {
+    const store = await storeWithOne();
+    const again = await makeBundle(PAIRS, { bundleId: 'again' });
+    const e = await refused(store, again);
+    expect(e.code).toBe('ROLLBACK');
+  });
+
+  it('refuses one byte changed in any entry', async () => {
+    const store = await storeWithOne();
+    const b = await makeBundle(PAIRS, { serial: 2 });
+    const bytes = readFileSync(b);
+    const at = bytes.indexOf('layer of demo');
+    bytes[at] = bytes[at]! ^ 0x20;
+    writeFileSync(b, bytes);
+    const e = await refused(store, b);
+    expect((e as BundleError).reason).toBe('digest');
+    expect((e as BundleError).entry).toMatch(/^oci\/blobs\/sha256\//);
+  });
+
+  it('refuses a bundle signed by another key or another identity', async () => {
+    const store = await storeWithOne();
+    const other = makeKeys();
+    const b = await makeBundle(PAIRS, { serial: 2, signer: other.signer });
+    expect((await refused(store, b)).code).toBe('SIGNATURE_INVALID');
+    // trusted key, but an identity the policy does not allow (a longer ref)
+    const evil = makeKeys(`${IDENTITY}-evil`);
+    const b2 = await makeBundle(PAIRS, { serial: 2, signer: evil.signer });
+    expect(((await refused(store, b2, undefined, evil.verifier)) as BundleError).reason).toBe('identity');
+    // wrong issuer
+    const noIssuer = makeKeys(IDENTITY, 'https://evil.example');
+    const b3 = await makeBundle(PAIRS, { serial: 2, signer: noIssuer.signer });
+    expect(((await refused(store, b3, undefined, noIssuer.verifier)) as BundleError).reason).toBe('issuer');
+  });
+
+  it('refuses a trusted root other than the pinned one', async () => {
+    const store = tempDir('brickyard-store-');
+    const otherRoot = join(tempDir(), 'trusted_root.json');
+    writeFileSync(otherRoot, '{"other":true}');
+    const p = policyFile();
+    const e = await (async () => {
+      const before = snapshot(store);
+      try {
+        await importBundle({ bundlePath: await makeBundle(PAIRS), policyPath: p, store, verifier: keys.verifier, now: later, trustedRootPath: otherRoot });
+      } catch (err) {
+        expect(snapshot(store)).toEqual(before);
+        return err as BundleError;
+      }
+      return undefined;
+    })();
+    expect(e?.reason).toBe('trusted-root');
+  });
+
+  it('reads provenance carried as a Sigstore bundle (DSSE envelope) too', async () => {
+    const store = tempDir('brickyard-store-');
+    const r = await importInto(store, await makeBundle([{ recipe: 'demo', version: '1.0', provenance: 'dsse' }]));
+    expect(r.images).toBe(1);
+    expect(existsSync(join(store, 'bundles', r.bundleId, 'builds', 'demo@1.0', 'local-cpu', 'provenance.sigstore.json'))).toBe(true);
+  });
+
+  it('refuses a missing or FAILED smoke test for this system, missing provenance, a licence not allowed, and an old bundle', async () => {
+    const store = await storeWithOne();
+    const cases: [PairSpec, string][] = [
+      [{ recipe: 'demo', version: '1.0', smoke: 'none' }, 'smoke'],
+      [{ recipe: 'demo', version: '1.0', smoke: 'FAILED' }, 'smoke-failed'],
+      [{ recipe: 'demo', version: '1.0', smoke: 'WARNED' }, 'smoke'],
+      [{ recipe: 'demo', version: '1.0', provenance: false }, 'attestation'],
+      [{ recipe: 'demo', version: '1.0', license: 'GPL-3.0-only' }, 'license'],
+    ];
+    for (const [pair, reason] of cases) {
+      const b = await makeBundle([pair], { serial: 5 });
+      const e = (await refused(store, b)) as BundleError;
+      expect(e.reason, JSON.stringify(pair)).toBe(reason);
+    }
+    const old = await makeBundle(PAIRS, { serial: 5, now: new Date(later.getTime() - 40 * 86_400_000) });
+    expect(((await refused(store, old)) as BundleError).reason).toBe('too-old');
+    // a bundle for another system
+    const alps = makeState('alps', PAIRS);
+    const out = join(tempDir(), 'alps.tar');
+    await writeBundle({ stateDir: alps, system: 'alps', out, signer: keys.signer, serial: 5, source: SOURCE, now: NOW });
+    expect(((await refused(store, out)) as BundleError).reason).toBe('system');
+  });
+
+  it('refuses a delta whose prerequisites the store lacks, naming them', async () => {
+    const store = tempDir('brickyard-store-');
+    const state = makeState('local', PAIRS);
+    const blob = readdirSync(join(state, 'oci', 'blobs', 'sha256'))[0]!;
+    const out = join(tempDir(), 'delta.tar');
+    await writeBundle({ stateDir: state, system: 'local', out, signer: keys.signer, serial: 1, source: SOURCE, now: NOW, inventory: { kind: 'brickyard-inventory', version: 1, blobs: [`sha256:${blob}`], images: [], bundles: [], lastSerial: {} } });
+    const e = await refused(store, out);
+    expect(e.code).toBe('PREREQUISITE_MISSING');
+    expect(e.message).toContain(blob);
+  });
+
+  it('refuses hostile bundles with their error, the store unchanged', async () => {
+    const store = await storeWithOne();
+    const base = { stateDir: makeState('local', PAIRS), signer: keys.signer, source: SOURCE, now: NOW, serial: 2 };
+    const cases: [string, (f: RawEntry[], m: Manifest) => RawEntry[] | void, string][] = [
+      ['path escape', (f) => [...f, { path: '../../outside', data: 'x' }], 'path-escape'],
+      ['absolute', (f) => [...f, { path: '/tmp/outside', data: 'x' }], 'path-escape'],
+      ['symlink', (f) => [...f, { path: 'oci/evil', type: 'SymbolicLink', linkpath: '/etc' }], 'link'],
+      ['hard link', (f) => [...f, { path: 'oci/evil', type: 'Link', linkpath: '/etc/passwd' }], 'link'],
+      ['device', (f) => [...f, { path: 'oci/dev', type: 'CharacterDevice' }], 'device'],
+      ['duplicate', (f) => [...f, f.find((e) => e.path === 'oci/index.json')!], 'duplicate'],
+      ['unlisted', (f) => [...f, { path: 'oci/extra', data: 'x' }], 'unlisted'],
+      ['missing', (f) => f.filter((e) => e.path !== 'oci/index.json'), 'missing'],
+    ];
+    for (const [name, change, reason] of cases) {
+      const file = await craftTar(base, change);
+      const e = (await refused(store, file)) as BundleError;
+      expect(e.reason, name).toBe(reason);
+    }
+    const truncated = await makeBundle(PAIRS, { serial: 2 });
+    writeFileSync(truncated, readFileSync(truncated).subarray(0, 5000));
+    expect(((await refused(store, truncated)) as BundleError).reason).toBe('truncated');
+    // the policy's entry size limit
+    const big = await makeBundle(PAIRS, { serial: 2 });
+    expect(((await refused(store, big, policyFile({ limits: '\n  maxEntryBytes: 1000' }))) as BundleError).reason).toBe('oversize');
+  });
+
+  it('property: random corruption of a bundle never crashes the import and, when refused, never changes the store', async () => {
+    const seed = await storeWithOne();
+    const good = readFileSync(await makeBundle(PAIRS, { serial: 2 }));
+    const policy = policyFile();
+    const work = tempDir('brickyard-prop-');
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ at: fc.nat({ max: good.length - 1 }), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 3 }), async (edits) => {
+        const store = join(work, 'store');
+        rmSync(store, { recursive: true, force: true });
+        cpSync(seed, store, { recursive: true, verbatimSymlinks: true });
+        const before = snapshot(store);
+        const bytes = Buffer.from(good);
+        for (const e of edits) bytes[e.at] = e.value;
+        writeFileSync(join(work, 'in.tar'), bytes);
+        try {
+          await importBundle({ bundlePath: join(work, 'in.tar'), policyPath: policy, store, verifier: keys.verifier, now: later });
+        } catch (e) {
+          if (!(e instanceof BrickyardError)) throw e;
+          expect(snapshot(store)).toEqual(before);
+        }
+        expect(readdirSync(work).sort()).toEqual(['in.tar', 'store']);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('checkBundle: every import check, nothing written', async () => {
+    const b = await makeBundle(PAIRS);
+    const ok = await checkBundle({ bundlePath: b, policyPath: policyFile(), verifier: keys.verifier, now: later });
+    expect(ok.images).toBe(2);
+    expect(ok.identity).toBe(IDENTITY);
+    const store = await storeWithOne();
+    const before = snapshot(store);
+    await expect(checkBundle({ bundlePath: b, policyPath: policyFile(), verifier: keys.verifier, now: later, store })).rejects.toMatchObject({ code: 'ROLLBACK' });
+    expect(snapshot(store)).toEqual(before);
+  });
+
+  it('imports a split bundle (parts directory)', async () => {
+    const store = tempDir('brickyard-store-');
+    const state = makeState('local', PAIRS);
+    const out = join(tempDir(), 'parts');
+    await writeBundle({ stateDir: state, system: 'local', out, signer: keys.signer, serial: 1, source: SOURCE, now: NOW, chunkSize: 2048 });
+    const r = await importInto(store, out);
+    expect(r.images).toBe(2);
+  });
+
+  it('serialises concurrent imports with the lock (in one process and across processes)', async () => {
+    const store = tempDir('brickyard-store-');
+    const a = await makeBundle(PAIRS, { source: { repository: 'https://github.com/example/a', commit: 'a' }, bundleId: 'a' });
+    const b = await makeBundle(PAIRS, { source: { repository: 'https://github.com/example/b', commit: 'b' }, bundleId: 'b' });
+    const rs = await Promise.all([importInto(store, a), importInto(store, b)]);
+    expect(rs.map((r) => r.generation).sort()).toEqual([1, 2]);
+    expect(verifyAuditLog(store)).toHaveLength(2);
+
+    const c = await makeBundle(PAIRS, { source: { repository: 'https://github.com/example/c', commit: 'c' }, bundleId: 'c' });
+    const d = await makeBundle(PAIRS, { source: { repository: 'https://github.com/example/d', commit: 'd' }, bundleId: 'd' });
+    const policy = policyFile();
+    const results = await Promise.all([child([c, policy, store]), child([d, policy, store])]);
+    for (const r of results) expect(r.stdout, r.stdout + r.stderr).toMatch(/"ok":true/);
+    expect(verifyAuditLog(store).map((e) => e.generation)).toEqual([1, 2, 3, 4]);
+    expect(readdirSync(store).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('a held lock makes a second import wait, and times out naming the holder', async () => {
+    const store = tempDir('brickyard-store-');
+    const release = await acquireLock(store);
+    await expect(importBundle({ bundlePath: await makeBundle(PAIRS), policyPath: policyFile(), store, verifier: keys.verifier, now: later, lockTimeoutMs: 200 })).rejects.toMatchObject({ code: 'STORE_LOCKED' });
+    release();
+  });
+
+  it('takes over a stale lock: a dead pid, or an empty lock file older than 30 s', async () => {
+    const store = tempDir('brickyard-store-');
+    writeFileSync(join(store, '.lock'), '999999999\n');
+    (await acquireLock(store, 1000))();
+    writeFileSync(join(store, '.lock'), '');
+    utimesSync(join(store, '.lock'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    (await acquireLock(store, 1000))();
+    expect(readdirSync(store)).toEqual([]);
+  });
+
+  it('crash safety: kill -9 at every stage leaves the store as it was or fully imported, and a re-run succeeds', async () => {
+    const policy = policyFile();
+    for (const stage of ['locked', 'verified', 'built', 'renamed', 'committed', 'cleaned']) {
+      const store = await storeWithOne();
+      const before = snapshot(join(store, 'current'));
+      const b2 = await makeBundle(PAIRS, { serial: 2, bundleId: `second-${stage}` });
+      const r = await child([b2, policy, store], stage);
+      expect(r.signal, `${stage}: ${r.stdout}${r.stderr}`).toBe('SIGKILL');
+      const after = snapshot(join(store, 'current'));
+      const imported = JSON.parse(readFileSync(join(store, 'current', 'state.json'), 'utf8')).lastSerial[SOURCE.repository] === 2;
+      if (!imported) expect(after, stage).toEqual(before);
+      else expect(Object.keys(after).some((k) => k.startsWith(`bundles/second-${stage}/`)), stage).toBe(true);
+      expect(imported, stage).toBe(['committed', 'cleaned'].includes(stage));
+      // A re-run (after the stale lock of the dead process) completes or, when it already had, refuses as a rollback.
+      let rerun: string;
+      try {
+        await importInto(store, b2, policy);
+        rerun = 'ok';
+      } catch (e) {
+        rerun = (e as BrickyardError).code;
+      }
+      expect(rerun, stage).toBe(imported ? 'ROLLBACK' : 'ok');
+      expect(readdirSync(store).sort(), stage).toEqual(['audit.log', 'bundles', 'current', 'generations', 'oci', 'state.json']);
+      expect(readdirSync(join(store, 'generations')), stage).toHaveLength(1);
+      expect(verifyAuditLog(store).map((e) => e.serial), stage).toEqual([1, 2]);
+    }
+  }, 120_000);
+});
+
+function child(args: string[], pauseAt?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const pem = join(tempDir(), 'key.pem');
+  writeFileSync(pem, keys.signer.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  return new Promise((resolve, reject) => {
+    const p = spawn(node, [join(repoRoot, 'test', 'site', 'import-child.ts'), ...args, pem, IDENTITY, ISSUER, later.toISOString()], {
+      env: { ...process.env, ...(pauseAt ? { BRICKYARD_IMPORT_PAUSE: pauseAt } : {}) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c) => (stdout += c));
+    p.stderr.on('data', (c) => {
+      stderr += c;
+      if (pauseAt && stderr.includes(`BRICKYARD_IMPORT_PAUSED ${pauseAt}`)) p.kill('SIGKILL');
+    });
+    p.on('error', reject);
+    p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+it('KeyPairManifestSigner refuses a key that is not P-256', async () => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  expect(() => new KeyPairManifestSigner({ privateKey: generateKeyPairSync('ed25519').privateKey, identity: 'x' })).toThrow(/P-256/);
+});
