@@ -178,6 +178,12 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     expect(wrongSigner.stderr).toMatch(/mallory/);
     expect(listing(store)).toBe(before);
 
+    // The site checks it first, offline, writing nothing.
+    const checked = spawnSync('unshare', ['-n', node, bin, 'verify', tar, '--policy', policy, '--json'], { encoding: 'utf8', cwd: repoRoot });
+    expect(checked.status, checked.stderr).toBe(0);
+    expect(JSON.parse(checked.stdout)).toMatchObject({ ok: true, identity: dev.identity, images: 1 });
+    expect(listing(store)).toBe(before);
+
     // The real bundle imports, offline, and the inventory shows the image.
     const ok = importInto(tar, store);
     expect(ok.status, ok.stderr).toBe(0);
@@ -232,7 +238,7 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     }, 600_000);
   });
 
-  it('the main job builds mpi-pingpong for local and passes its smoke tests, directly and through Slurm', () => {
+  it('the main job builds mpi-pingpong for local, passes its smoke tests directly and through Slurm, signs, bundles and imports it', () => {
     const node = join(repoRoot, 'node_modules', '.bin', 'node');
     const out = tempDir('brickyard-main-');
     const r = spawnSync(node, [join(repoRoot, 'bin', 'brickyard.js'), 'run', '--out', out, '--json'], { encoding: 'utf8', cwd: repoRoot, timeout: 600_000 });
@@ -242,6 +248,9 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     expect(summary.builds[0].error).toBeNull();
     expect(summary.builds[0].smoke.map((s: { launcher: string; result: string }) => s.launcher)).toEqual(['direct', 'slurm']);
     for (const s of summary.builds[0].smoke) expect(s.result).not.toBe('FAILED');
+    expect(summary.stages).toMatchObject({ sign: 'done', bundle: 'done', import: 'done' });
+    expect(summary.transfer.identity).toMatch(/^brickyard-dev:\/\//);
+    expect(existsSync(join(out, 'store', 'current'))).toBe(true);
   }, 600_000);
 
   it('a missing builder gives a clear message (exit 2)', () => {

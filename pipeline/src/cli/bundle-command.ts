@@ -129,20 +129,32 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
     .option('--trusted-root <file>', 'the pinned trusted_root.json (default: the policy\'s trustedRoot.path)')
     .option('--store <dir>', 'also check serials and prerequisites against this store (read only)')
     .addOption(new Option('--json', 'machine-readable result'))
-    .action(async (bundlePath: string, opts: { policy: string; trustedRoot?: string; store?: string; json?: boolean }) => {
-      const trustedRootPath = resolve(opts.trustedRoot ?? trustedRootOfPolicy(opts.policy));
-      const r = await checkBundle({
-        bundlePath: resolve(bundlePath),
-        policyPath: resolve(opts.policy),
-        verifier: siteVerifier(trustedRootPath),
-        now: new Date(),
-        trustedRootPath,
-        ...(opts.store ? { store: resolve(opts.store) } : {}),
-      });
-      if (opts.json) io.out(JSON.stringify({ ok: true, bundleId: r.manifest.bundleId, serial: r.manifest.serial, identity: r.identity, issuer: r.issuer ?? null, images: r.images, bytes: r.bytes }, null, 2) + '\n');
-      else io.out(`verified ${r.manifest.bundleId} (serial ${r.manifest.serial}): ${r.images} image(s), ${formatBytes(r.bytes)}, signed by ${r.identity}; the site policy accepts it\n`);
+    .action(async (bundlePath: string, opts: CheckBundleOptions) => {
+      await runCheckBundle(io, bundlePath, opts);
       setExit(0);
     });
+}
+
+export interface CheckBundleOptions {
+  policy: string;
+  trustedRoot?: string;
+  store?: string;
+  json?: boolean;
+}
+
+/** Verify an air-gap bundle against a site policy, writing nothing (`check-bundle`, `verify BUNDLE`). */
+export async function runCheckBundle(io: Io, bundlePath: string, opts: CheckBundleOptions): Promise<void> {
+  const trustedRootPath = resolve(opts.trustedRoot ?? trustedRootOfPolicy(opts.policy));
+  const r = await checkBundle({
+    bundlePath: resolve(bundlePath),
+    policyPath: resolve(opts.policy),
+    verifier: siteVerifier(trustedRootPath),
+    now: new Date(),
+    trustedRootPath,
+    ...(opts.store ? { store: resolve(opts.store) } : {}),
+  });
+  if (opts.json) io.out(JSON.stringify({ ok: true, bundleId: r.manifest.bundleId, serial: r.manifest.serial, identity: r.identity, issuer: r.issuer ?? null, images: r.images, bytes: r.bytes }, null, 2) + '\n');
+  else io.out(`verified ${r.manifest.bundleId} (serial ${r.manifest.serial}): ${r.images} image(s), ${formatBytes(r.bytes)}, signed by ${r.identity}; the site policy accepts it\n`);
 }
 
 function trustedRootOfPolicy(policyPath: string): string {

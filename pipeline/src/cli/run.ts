@@ -1,13 +1,21 @@
 /**
  * The main job (`npm start`): validate the catalogue, check every pair, render every pair that
- * fits; then, on this host, build mpi-pingpong for the `local` system and smoke-test it directly
- * and through a single-node Slurm. Signing, bundling and the offline import are later stages.
+ * fits; then, on this host, build mpi-pingpong for the `local` system, smoke-test it directly and
+ * through a single-node Slurm, sign its attestations with the development signer, pack a signed
+ * bundle, and verify and import it offline into a site store under the project folder.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPair, formatBytes, type BuildRecord } from '../build/build.ts';
+import { SigstoreManifestSigner } from '../bundle/sigstore.ts';
+import { writeBundle } from '../bundle/write.ts';
+import { devSignerDir, loadOrCreateDevSigner } from '../sign/dev-signer.ts';
+import { attestPair } from '../sign/pair.ts';
+import { writeDevPolicy } from '../site/dev-policy.ts';
+import { importBundle } from '../site/store.ts';
+import { nextSerial, siteVerifier, sourceOf } from './bundle-command.ts';
 import { FILE_NAMES, FORMATS } from '../render/index.ts';
 import { smoke, type SmokeReport } from '../smoke/run.ts';
 import { formatDiagnostic } from '../util/diagnostics.ts';
@@ -62,6 +70,7 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
   say(`rendered ${rendered} of ${report.fits.length} pairs into ${relative(ws.root, renderDir) || renderDir}/`);
 
   const rows: string[][] = [];
+  let transfer: Transfer | undefined;
   const builds: { record?: BuildRecord; smokes: SmokeReport[]; error?: string; recipe: string }[] = [];
   let failed = false;
   if (!opts.renderOnly) {
@@ -88,6 +97,10 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
             entry.smokes.push(await smoke(ws, { recipe, reference: entry.record.image.reference, manifestDigest: entry.record.image.manifestDigest }, local!, { stateDir: opts.outDir, launcher: 'slurm', slurmEnv, onStage: (s, d) => say(`${recipe.key}: smoke via Slurm: ${s}: ${d}`) }));
             lap(`smoke ${recipe.key}`, ts);
             if (entry.smokes.some((s) => s.result === 'FAILED')) failed = true;
+            const ta = performance.now();
+            say(`${recipe.key}: attest: provenance, SBOM and test-results, signed by the development signer`);
+            await attestPair(ws, recipe, local!, { stateDir: opts.outDir });
+            lap(`attest ${recipe.key}`, ta);
           } catch (e) {
             entry.error = (e as Error).message;
             failed = true;
@@ -96,6 +109,14 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
         }
       } finally {
         if (slurmEnv) stopSlurm(slurmState);
+      }
+      if (!failed && builds.length > 0) {
+        try {
+          transfer = await bundleAndImport(ws, opts.outDir, say, lap);
+        } catch (e) {
+          failed = true;
+          io.err(`bundle/import: ${(e as Error).message}\n`);
+        }
       }
     }
     for (const b of builds) {
@@ -132,7 +153,16 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
       smoke: b.smokes.map((s) => ({ launcher: s.launcher, result: s.result, report: s.reportPath })),
     })),
     seconds,
-    stages: { validate: 'done', render: 'done', build: opts.renderOnly ? 'skipped' : 'done', smoke: opts.renderOnly ? 'skipped' : 'done', sign: 'not yet implemented', bundle: 'not yet implemented', import: 'not yet implemented' },
+    transfer: transfer ?? null,
+    stages: {
+      validate: 'done',
+      render: 'done',
+      build: opts.renderOnly ? 'skipped' : builds.length ? 'done' : 'not run',
+      smoke: opts.renderOnly ? 'skipped' : builds.length ? 'done' : 'not run',
+      sign: transfer ? 'done' : 'not run',
+      bundle: transfer ? 'done' : 'not run',
+      import: transfer ? 'done' : 'not run',
+    },
   };
   if (opts.json) {
     io.out(JSON.stringify(summary, null, 2) + '\n');
@@ -142,9 +172,53 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
   if (rows.length > 0) {
     io.out('\n' + table(['recipe', 'system', 'image', 'size', 'ping-pong (podman)', 'ping-pong (Slurm)', 'GPU'], rows));
   }
+  if (transfer) {
+    io.out(
+      `\nBundle ${transfer.bundleId} (serial ${transfer.serial}, ${formatBytes(transfer.bundleBytes)}) signed by ${transfer.identity}: ${relative(ws.root, transfer.bundlePath)}\n` +
+        `Verified offline and imported into ${relative(ws.root, transfer.store)}/ (generation ${transfer.generation}) under ${relative(ws.root, transfer.policy)}\n`,
+    );
+  }
   io.out(`\n${Object.entries(seconds).map(([k, v]) => `${k} ${v}s`).join(', ')}\n`);
-  io.out('Signing, the air-gap bundle and the offline import are the next stages; the main job stops here.\n');
+  io.out(`Everything is under ${relative(ws.root, opts.outDir) || opts.outDir}/: render/, builds/ (records, SBOMs, smoke reports, attestations), oci/, bundles/, store/.\n`);
   return failed ? 1 : 0;
+}
+
+interface Transfer {
+  bundleId: string;
+  serial: number;
+  bundlePath: string;
+  bundleBytes: number;
+  identity: string;
+  store: string;
+  policy: string;
+  generation: number;
+}
+
+/** Sign and pack what was built for `local`, then verify it offline and import it into the project's site store. */
+async function bundleAndImport(ws: Workspace, outDir: string, say: (s: string) => void, lap: (name: string, since: number) => void): Promise<Transfer> {
+  const dev = await loadOrCreateDevSigner(devSignerDir(outDir));
+  const source = sourceOf(ws.root);
+  const serial = nextSerial(outDir, source.repository);
+  const bundlesDir = join(outDir, 'bundles');
+  mkdirSync(bundlesDir, { recursive: true });
+  // Only the newest bundle is kept: each holds every image again (the store keeps what was imported).
+  for (const old of readdirSync(bundlesDir).filter((n) => /^local-\d+\.tar$/.test(n))) rmSync(join(bundlesDir, old), { force: true });
+  const bundlePath = join(bundlesDir, `local-${serial}.tar`);
+  const tb = performance.now();
+  say(`bundle: signing the manifest and packing ${bundlePath}`);
+  const written = await writeBundle({ stateDir: outDir, system: 'local', out: bundlePath, signer: new SigstoreManifestSigner(dev), serial, source, now: new Date(), trustedRoot: join(dev.dir, 'trusted_root.json') });
+  lap('bundle', tb);
+  const licenses = [...new Set([...ws.recipes.values()].map((r) => r.doc.license).filter((l): l is string => !!l).flatMap((l) => l.split(/\s+(?:AND|OR|WITH)\s+|[()]/).filter(Boolean)))].sort();
+  const policy = join(outDir, 'site-policy.yaml');
+  const trustedRootPath = join(dev.dir, 'trusted_root.json');
+  writeDevPolicy(policy, { system: 'local', identity: dev.identity, issuer: dev.issuer, trustedRootPath, licenses });
+  const ti = performance.now();
+  say('import: verifying offline against the site policy, then importing atomically');
+  const store = join(outDir, 'store');
+  mkdirSync(store, { recursive: true });
+  const imported = await importBundle({ bundlePath, policyPath: policy, store, verifier: siteVerifier(trustedRootPath), now: new Date(), trustedRootPath, onStage: (s) => say(`import: ${s}`) });
+  lap('import', ti);
+  return { bundleId: written.manifest.bundleId, serial, bundlePath, bundleBytes: written.sizes.bundleBytes, identity: written.identity, store, policy, generation: imported.generation };
 }
 
 /** true, or what is missing. As root on Debian/Ubuntu the host is set up on the way. */

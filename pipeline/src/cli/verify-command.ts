@@ -6,11 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { runCheckBundle } from './bundle-command.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { SignatureVerificationError, verifySigstoreBundle, type VerificationPolicy } from '../sign/verify.ts';
 import type { Io } from './main.ts';
 
 interface VerifyOptions {
+  policy?: string;
   sigstoreBundle?: string;
   artifact?: string;
   trustedRoot?: string;
@@ -25,8 +27,10 @@ interface VerifyOptions {
 export function registerVerify(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('verify')
-    .description('verify a Sigstore bundle offline against a pinned trusted root: the signer identity and OIDC issuer exactly (or a public key), and the signed artifact')
-    .option('--sigstore-bundle <file>', 'the Sigstore bundle (.sigstore.json) to verify (required)')
+    .description('verify offline: an air-gap bundle against a site policy (`verify BUNDLE --policy P`), or one Sigstore bundle against a pinned trusted root, the signer identity and issuer exactly (or a public key), and the signed artifact')
+    .argument('[bundle]', 'an air-gap bundle (.tar, folder, or folder of parts) to check against --policy without importing it')
+    .option('--policy <file>', 'with BUNDLE: the site policy (site-policy.yaml)')
+    .option('--sigstore-bundle <file>', 'the Sigstore bundle (.sigstore.json) to verify')
     .option('--artifact <file>', 'the artifact it signs (for an in-toto attestation: the statement\'s subject)')
     .option('--trusted-root <file>', 'the trusted_root.json the site pinned (never fetched)')
     .option('--identity <san>', 'the signer identity the certificate must carry, exactly (e.g. https://github.com/ORG/REPO/.github/workflows/release.yml@refs/tags/v1.2.3)')
@@ -35,11 +39,18 @@ export function registerVerify(program: Command, io: Io, setExit: (code: number)
     .option('--tlog-threshold <n>', 'transparency-log entries required (default 1; 0 for TSA-only bundles)')
     .option('--ctlog-threshold <n>', 'certificate-transparency SCTs required (default 1; 0 for a CA without a CT log, such as the development CA)')
     .option('--json', 'machine-readable result')
-    .action(async (opts: VerifyOptions) => {
+    .action(async (airGapBundle: string | undefined, opts: VerifyOptions) => {
       const usage = (msg: string): never => {
-        throw new BrickyardError('USAGE', msg, { hint: 'brickyard verify --sigstore-bundle F --artifact A --trusted-root T (--identity I --issuer X | --key K) [--json]' });
+        throw new BrickyardError('USAGE', msg, { hint: 'brickyard verify BUNDLE --policy P [--trusted-root T], or brickyard verify --sigstore-bundle F --artifact A --trusted-root T (--identity I --issuer X | --key K) [--json]' });
       };
-      if (!opts.sigstoreBundle) usage('verify needs --sigstore-bundle FILE (verifying an air-gap bundle directory or tar is not available yet)');
+      if (airGapBundle !== undefined) {
+        if (!opts.policy) usage('verifying an air-gap bundle needs --policy FILE (the site policy)');
+        if (opts.sigstoreBundle) usage('give either an air-gap BUNDLE with --policy, or --sigstore-bundle, not both');
+        await runCheckBundle(io, airGapBundle, { policy: opts.policy!, ...(opts.trustedRoot ? { trustedRoot: opts.trustedRoot } : {}), ...(opts.json ? { json: true } : {}) });
+        setExit(0);
+        return;
+      }
+      if (!opts.sigstoreBundle) usage('verify needs --sigstore-bundle FILE, or an air-gap BUNDLE with --policy FILE');
       if (!opts.artifact) usage('verify needs --artifact FILE: the artifact the bundle signs');
       if (!opts.trustedRoot) usage('verify needs --trusted-root FILE: the trusted_root.json the site pinned');
       const byIdentity = opts.identity !== undefined || opts.issuer !== undefined;
