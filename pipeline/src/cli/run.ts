@@ -16,6 +16,7 @@ import { attestPair } from '../sign/pair.ts';
 import { writeDevPolicy } from '../site/dev-policy.ts';
 import { importBundle } from '../site/store.ts';
 import { nextSerial, siteVerifier, sourceOf } from './bundle-command.ts';
+import { Change } from '../plan/change.ts';
 import { FILE_NAMES, FORMATS } from '../render/index.ts';
 import { smoke, type SmokeReport } from '../smoke/run.ts';
 import { formatDiagnostic } from '../util/diagnostics.ts';
@@ -68,6 +69,8 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
   }
   lap('render', t1);
   say(`rendered ${rendered} of ${report.fits.length} pairs into ${relative(ws.root, renderDir) || renderDir}/`);
+  const planned = planWorkingTree(ws);
+  if (planned) say(`plan: ${planned}`);
 
   const rows: string[][] = [];
   let transfer: Transfer | undefined;
@@ -219,6 +222,17 @@ async function bundleAndImport(ws: Workspace, outDir: string, say: (s: string) =
   const imported = await importBundle({ bundlePath, policyPath: policy, store, verifier: siteVerifier(trustedRootPath), now: new Date(), trustedRootPath, onStage: (s) => say(`import: ${s}`) });
   lap('import', ti);
   return { bundleId: written.manifest.bundleId, serial, bundlePath, bundleBytes: written.sizes.bundleBytes, identity: written.identity, store, policy, generation: imported.generation };
+}
+
+/** What the uncommitted changes affect, as a pull request would see it (nothing outside a git checkout). */
+function planWorkingTree(ws: Workspace): string | undefined {
+  try {
+    using change = new Change(ws.root, { base: 'HEAD' });
+    const plan = change.plan();
+    return plan.changed.length === 0 ? 'no uncommitted changes' : `${plan.changed.length} uncommitted file(s) affect ${plan.pairs.length} pair(s) (${plan.skipped.length} skipped)`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** true, or what is missing. As root on Debian/Ubuntu the host is set up on the way. */
