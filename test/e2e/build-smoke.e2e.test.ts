@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPair, type BuildRecord } from '../../pipeline/src/build/build.ts';
 import { attestPair } from '../../pipeline/src/sign/pair.ts';
 import { loadOrCreateDevSigner } from '../../pipeline/src/sign/dev-signer.ts';
+import { loadOrCreateSiteKey, sitePublicKey, verifySiteBundle } from '../../pipeline/src/sign/site-key.ts';
 import { writeDevPolicy } from '../../pipeline/src/site/dev-policy.ts';
 import { SigstoreManifestSigner } from '../../pipeline/src/bundle/sigstore.ts';
 import { writeBundle } from '../../pipeline/src/bundle/write.ts';
@@ -190,6 +191,12 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     const inventory = JSON.parse(execFileSync(node, [bin, 'inventory', '--store', store], { encoding: 'utf8', cwd: repoRoot }));
     expect(inventory.images.map((i: { recipe: string }) => i.recipe)).toEqual(['mpi-pingpong']);
     expect(inventory.blobs).toContain(record.image.manifestDigest);
+    // The site signed its admission record (a VSA) with its own key.
+    const admission = execFileSync('find', [join(store, 'admissions'), '-name', '*.vsa.sigstore.json'], { encoding: 'utf8' }).trim();
+    const siteKey = loadOrCreateSiteKey(join(store, '.site-key'));
+    const vsa = verifySiteBundle(JSON.parse(readFileSync(admission, 'utf8')), [sitePublicKey(siteKey)]);
+    expect((vsa.statement as { predicate: { verificationResult: string } }).predicate.verificationResult).toBe('PASSED');
+    expect((vsa.statement as { subject: { digest: { sha256: string } }[] }).subject[0]!.digest.sha256).toBe(record.image.manifestDigest.slice(7));
   }, 300_000);
 
   describe('bad builds', () => {

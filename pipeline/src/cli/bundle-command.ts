@@ -12,6 +12,7 @@ import { SigstoreManifestSigner, SigstoreManifestVerifier } from '../bundle/sigs
 import { writeBundle, type Inventory } from '../bundle/write.ts';
 import { parseSize } from '../lint/rules.ts';
 import { signerFor } from '../sign/pair.ts';
+import { admit } from '../site/admit.ts';
 import { loadPolicy } from '../site/policy.ts';
 import { checkBundle, exportInventory, importBundle } from '../site/store.ts';
 import { BrickyardError } from '../util/errors.ts';
@@ -109,8 +110,19 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
         trustedRootPath,
         onStage: (s) => io.err(`import: ${s}\n`),
       });
-      if (opts.json) io.out(JSON.stringify(result, null, 2) + '\n');
+      const admissions = await admit(resolve(opts.store), { policyPath: resolve(opts.policy) });
+      if (opts.json) io.out(JSON.stringify({ ...result, admissions }, null, 2) + '\n');
       else io.out(`imported ${result.bundleId} (serial ${result.serial}, ${result.images} image(s), ${formatBytes(result.bytes)}, ${result.newBlobs} new blob(s)) signed by ${result.identity} into ${opts.store} (generation ${result.generation})\n`);
+    });
+
+  program
+    .command('admit')
+    .description('sign an admission record (a SLSA Verification Summary, with the site key) for every image in the store that lacks one')
+    .requiredOption('--store <dir>', 'the site store')
+    .requiredOption('--policy <file>', 'the site policy the images were admitted under')
+    .action(async (opts: { store: string; policy: string }) => {
+      const written = await admit(resolve(opts.store), { policyPath: resolve(opts.policy) });
+      io.out(written.length === 0 ? 'every image already has its admission record\n' : written.map((w) => `admitted ${w.refName}: ${w.bundle}\n`).join(''));
     });
 
   program

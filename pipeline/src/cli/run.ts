@@ -14,6 +14,7 @@ import { writeBundle } from '../bundle/write.ts';
 import { devSignerDir, loadOrCreateDevSigner } from '../sign/dev-signer.ts';
 import { attestPair } from '../sign/pair.ts';
 import { writeDevPolicy } from '../site/dev-policy.ts';
+import { admit } from '../site/admit.ts';
 import { importBundle } from '../site/store.ts';
 import { nextSerial, siteVerifier, sourceOf } from './bundle-command.ts';
 import { Change } from '../plan/change.ts';
@@ -220,6 +221,7 @@ async function bundleAndImport(ws: Workspace, outDir: string, say: (s: string) =
   const store = join(outDir, 'store');
   mkdirSync(store, { recursive: true });
   const imported = await importBundle({ bundlePath, policyPath: policy, store, verifier: siteVerifier(trustedRootPath), now: new Date(), trustedRootPath, onStage: (s) => say(`import: ${s}`) });
+  await admit(store, { policyPath: policy });
   lap('import', ti);
   return { bundleId: written.manifest.bundleId, serial, bundlePath, bundleBytes: written.sizes.bundleBytes, identity: written.identity, store, policy, generation: imported.generation };
 }

@@ -1,0 +1,53 @@
+/**
+ * Admission records: for every image a site store holds, a SLSA Verification Summary signed with
+ * the site's own key, saying which policy admitted it. Written after an import commits, and by
+ * `brickyard admit` for any image that lacks one (after a crash between the two, say): each
+ * record is its own file, renamed into place, so a rerun completes what is missing.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { attest, writeBundle } from '../sign/attest.ts';
+import { vsaStatement } from '../sign/provenance.ts';
+import { loadOrCreateSiteKey } from '../sign/site-key.ts';
+import { exportInventory } from './store.ts';
+
+export const SITE_VERIFIER_ID = 'https://brickyard.dev/site-verifier/v1';
+
+export interface Admission {
+  refName: string;
+  statement: string;
+  bundle: string;
+}
+
+export async function admit(store: string, opts: { policyPath: string; siteKeyDir?: string; now?: Date }): Promise<Admission[]> {
+  const abs = resolve(store);
+  const key = loadOrCreateSiteKey(opts.siteKeyDir ?? join(abs, '.site-key'));
+  const policyBytes = readFileSync(opts.policyPath);
+  const policy = { uri: pathToFileURL(resolve(opts.policyPath)).href, digest: { sha256: createHash('sha256').update(policyBytes).digest('hex') } };
+  const written: Admission[] = [];
+  for (const image of exportInventory(abs).images) {
+    const dir = join(abs, 'admissions', image.bundleId);
+    const statementPath = join(dir, `${image.refName}.vsa.intoto.json`);
+    const bundlePath = join(dir, `${image.refName}.vsa.sigstore.json`);
+    if (existsSync(bundlePath)) continue;
+    const hex = image.manifestDigest.replace(/^sha256:/, '');
+    const statement = vsaStatement(
+      { name: image.refName, digest: { sha256: hex } },
+      {
+        verifier: { id: SITE_VERIFIER_ID },
+        timeVerified: (opts.now ?? new Date()).toISOString(),
+        resourceUri: `pkg:oci/${image.recipe}@sha256%3A${hex}`,
+        policy,
+        verificationResult: 'PASSED',
+        verifiedLevels: ['BRICKYARD_SITE_POLICY'],
+      },
+    );
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(statementPath, JSON.stringify(statement, null, 2) + '\n');
+    writeBundle(bundlePath, await attest(statement, key));
+    written.push({ refName: image.refName, statement: statementPath, bundle: bundlePath });
+  }
+  return written;
+}
