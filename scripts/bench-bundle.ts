@@ -1,0 +1,166 @@
+/**
+ * `npm run bench:bundle`: the air-gap path at scale. A state folder with N images sharing one
+ * large base layer (random bytes, so nothing compresses) is bundled, verified and imported;
+ * each figure is set against the plain tool doing the same bytes in the same run:
+ *   verify  vs `openssl dgst -sha256` over the bundle   (goal ≥ 0.8×)
+ *   import  vs `tar -x` of the same tar                  (goal ≥ 0.9×)
+ *   peak RSS of verify and import, each in a child process (goal < 256 MB)
+ * plus: the base layer stored once in the bundle, and a delta bundle's size against the full one.
+ * Size with BENCH_BASE_MIB (default 1024) and BENCH_IMAGES (default 4).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KeyPairManifestSigner, KeyPairManifestVerifier } from '../pipeline/src/bundle/signing.ts';
+import { verifyBundle } from '../pipeline/src/bundle/read.ts';
+import { writeBundle, type Inventory } from '../pipeline/src/bundle/write.ts';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const BASE_MIB = Number(process.env['BENCH_BASE_MIB'] ?? 1024);
+const IMAGES = Number(process.env['BENCH_IMAGES'] ?? 4);
+const IDENTITY = 'https://github.com/example/brickyard/.github/workflows/release.yml@refs/tags/v1.0.0';
+
+function time<T>(f: () => T): [T, number] {
+  const t = performance.now();
+  const r = f();
+  return [r, (performance.now() - t) / 1000];
+}
+
+async function timeAsync<T>(f: () => Promise<T>): Promise<[T, number]> {
+  const t = performance.now();
+  const r = await f();
+  return [r, (performance.now() - t) / 1000];
+}
+
+/** A blob written in 4 MiB chunks (never held whole), hashed as it goes. */
+function putLargeBlob(layout: string, mib: number): { digest: string; size: number } {
+  const hash = createHash('sha256');
+  const tmp = join(layout, 'blobs', 'sha256', 'incoming');
+  const fd = openSync(tmp, 'w');
+  for (let i = 0; i < mib / 4; i++) {
+    const chunk = randomBytes(4 << 20);
+    hash.update(chunk);
+    writeSync(fd, chunk);
+  }
+  closeSync(fd);
+  const hex = hash.digest('hex');
+  execFileSync('mv', [tmp, join(layout, 'blobs', 'sha256', hex)]);
+  return { digest: `sha256:${hex}`, size: mib << 20 };
+}
+
+function putBlob(layout: string, data: string): { digest: string; size: number } {
+  const hex = createHash('sha256').update(data).digest('hex');
+  writeFileSync(join(layout, 'blobs', 'sha256', hex), data);
+  return { digest: `sha256:${hex}`, size: Buffer.byteLength(data) };
+}
+
+/** What `brickyard build` + `smoke` leave for N pairs of the system `bench`, sharing one base layer. */
+function makeState(stateDir: string): void {
+  const layout = join(stateDir, 'oci');
+  mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
+  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const base = putLargeBlob(layout, BASE_MIB);
+  const manifests: object[] = [];
+  for (let i = 0; i < IMAGES; i++) {
+    const recipe = `bench-${i}`;
+    const refName = `${recipe}_1.0-1_bench-cpu`;
+    const own = putBlob(layout, `layer ${i} `.repeat(1000));
+    const config = putBlob(layout, JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [base.digest, own.digest] } }));
+    const layer = 'application/vnd.oci.image.layer.v1.tar+gzip';
+    const manifest = putBlob(layout, JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: layer, ...base }, { mediaType: layer, ...own }] }));
+    manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': refName } });
+    const dir = join(stateDir, 'builds', `${recipe}@1.0`, 'bench-cpu');
+    mkdirSync(dir, { recursive: true });
+    const hex = manifest.digest.slice(7);
+    writeFileSync(join(dir, 'build.json'), JSON.stringify({ kind: 'brickyard-build', version: 1, recipe: { name: recipe, version: '1.0', revision: 1 }, system: 'bench', partition: 'cpu', builder: 'buildah', image: { reference: `localhost/brickyard/${recipe}:1.0-1-bench-cpu`, ociLayout: layout, refName, manifestDigest: manifest.digest, configDigest: config.digest }, lockDigest: 'sha256:' + '0'.repeat(64), created: new Date().toISOString() }));
+    writeFileSync(join(dir, 'sbom.spdx.json'), JSON.stringify({ spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT', documentDescribes: ['SPDXRef-Image'], packages: [{ SPDXID: 'SPDXRef-Image', name: recipe, primaryPackagePurpose: 'CONTAINER', licenseDeclared: 'Apache-2.0' }] }));
+    writeFileSync(join(dir, 'lock.json'), '{}');
+    const statement = { _type: 'https://in-toto.io/Statement/v1', subject: [{ name: refName, digest: { sha256: hex } }], predicateType: 'https://in-toto.io/attestation/test-result/v0.1', predicate: { result: 'PASSED', configuration: [], passedTests: ['pingpong'], warnedTests: [], failedTests: [] } };
+    writeFileSync(join(dir, 'smoke-direct.json'), JSON.stringify({ kind: 'brickyard-smoke', version: 1, result: 'PASSED', recipe: `${recipe}@1.0`, system: 'bench', partition: 'cpu', statement }));
+    writeFileSync(join(dir, 'test-result-direct.intoto.json'), JSON.stringify(statement));
+    writeFileSync(join(dir, 'provenance.intoto.json'), JSON.stringify({ ...statement, predicateType: 'https://slsa.dev/provenance/v1', predicate: { buildDefinition: {}, runDetails: {} } }));
+  }
+  writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
+}
+
+/** Peak RSS (MB) of verifying or importing in a child process, as a site would run it. */
+function childRss(mode: 'verify' | 'import', tar: string, keyPem: string, dest: string): { seconds: number; rssMB: number } {
+  const node = join(repo, 'node_modules', '.bin', 'node');
+  const r = spawnSync(node, [fileURLToPath(import.meta.url), `--child-${mode}`, tar, keyPem, dest], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`${mode} child failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { seconds: number; rssMB: number };
+}
+
+async function child(mode: string, tar: string, keyPem: string, dest: string): Promise<void> {
+  const verifier = new KeyPairManifestVerifier([{ publicKey: keyPem, identity: IDENTITY }]);
+  // import: verify and write every entry into a staging folder (what an import does before its rename).
+  const [, seconds] = await timeAsync(() => verifyBundle({ bundlePath: tar, verifier, extract: mode === '--child-import' }));
+  void dest;
+  process.stdout.write(JSON.stringify({ seconds, rssMB: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'brickyard-bench-bundle-'));
+  const results: Record<string, string | number> = {};
+  try {
+    const state = join(work, 'state');
+    const [, gen] = time(() => makeState(state));
+    results['images × shared base (MiB)'] = `${IMAGES} × ${BASE_MIB}`;
+    results['generate state (s)'] = round(gen);
+    const signer = KeyPairManifestSigner.generate(IDENTITY);
+    const keyPem = signer.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const tar = join(work, 'full.tar');
+    const [full, write] = await timeAsync(() => writeBundle({ stateDir: state, system: 'bench', out: tar, signer, serial: 1, source: { repository: 'example/brickyard', commit: '0'.repeat(40) }, now: new Date() }));
+    results['bundle size (MiB)'] = round(full.sizes.bundleBytes / 2 ** 20);
+    results['base layer stored once'] = execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('oci/blobs/sha256/')).length === IMAGES * 3 + 1 ? 'yes' : 'NO';
+    results['write bundle (s)'] = round(write);
+
+    execFileSync('sync');
+    const [, openssl] = time(() => execFileSync('openssl', ['dgst', '-sha256', tar]));
+    const verify = childRss('verify', tar, keyPem, '');
+    results['verify (s) / openssl dgst -sha256 (s)'] = `${round(verify.seconds)} / ${round(openssl)}`;
+    results['verify speed vs openssl (goal ≥ 0.8)'] = round(openssl / verify.seconds);
+    results['verify peak RSS (MB, goal < 256)'] = verify.rssMB;
+
+    const untar = join(work, 'untar');
+    mkdirSync(untar);
+    const [, tarx] = time(() => execFileSync('tar', ['-xf', tar, '-C', untar]));
+    rmSync(untar, { recursive: true, force: true });
+    const imp = childRss('import', tar, keyPem, join(work, 'store'));
+    results['verify + extract to staging (s) / tar -x (s)'] = `${round(imp.seconds)} / ${round(tarx)}`;
+    results['import speed vs tar -x (goal ≥ 0.9)'] = round(tarx / imp.seconds);
+    results['import peak RSS (MB, goal < 256)'] = imp.rssMB;
+
+    // A delta for a site that already holds the base and all but one image.
+    const inventory: Inventory = { kind: 'brickyard-inventory', version: 1, blobs: [], images: [], bundles: [], lastSerial: { 'example/brickyard': 1 } };
+    const index = JSON.parse(execFileSync('cat', [join(state, 'oci', 'index.json')], { encoding: 'utf8' })) as { manifests: { digest: string }[] };
+    const keep = index.manifests.slice(0, -1).map((m) => m.digest);
+    inventory.blobs = [...new Set([...keep, ...readBlobsOf(state, keep)])];
+    const delta = await writeBundle({ stateDir: state, system: 'bench', out: join(work, 'delta.tar'), signer, serial: 2, source: { repository: 'example/brickyard', commit: '0'.repeat(40) }, now: new Date(), inventory });
+    results['delta bundle (MiB) / full (MiB)'] = `${round(delta.sizes.bundleBytes / 2 ** 20)} / ${round(full.sizes.bundleBytes / 2 ** 20)}`;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const width = Math.max(...Object.keys(results).map((k) => k.length));
+  for (const [k, v] of Object.entries(results)) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+}
+
+function readBlobsOf(state: string, manifests: string[]): string[] {
+  const out: string[] = [];
+  for (const d of manifests) {
+    const m = JSON.parse(execFileSync('cat', [join(state, 'oci', 'blobs', 'sha256', d.slice(7))], { encoding: 'utf8' })) as { config: { digest: string }; layers: { digest: string }[] };
+    out.push(m.config.digest, ...m.layers.map((l) => l.digest));
+  }
+  return out;
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+const mode = process.argv[2];
+if (mode?.startsWith('--child-')) await child(mode, process.argv[3]!, process.argv[4]!, process.argv[5]!);
+else if (import.meta.url === `file://${process.argv[1]}`) await main();
