@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../pipeline/src/cli/main.ts';
@@ -93,7 +93,19 @@ describe('brickyard CLI', () => {
     const r = await run('--root', root, 'run', '--render-only', '--json');
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.out);
-    expect(summary).toMatchObject({ recipes: 1, systems: 1, pairs: 1, rendered: 1, stages: { build: 'skipped', sign: 'not yet implemented' } });
+    expect(summary).toMatchObject({ recipes: 1, systems: 1, pairs: 1, rendered: 1, stages: { build: 'skipped', sign: 'not run', import: 'not run' } });
     expect(existsSync(join(root, '.brickyard', 'render', 'demo@1.0', 'box-cpu', 'Containerfile'))).toBe(true);
+  });
+
+  it('attest and sign explain what is missing', async () => {
+    const root = miniCatalog();
+    const a = await run('--root', root, 'attest', 'demo', '--system', 'box', '--out', tempDir());
+    expect(a.code).toBe(2);
+    expect(a.err).toContain('demo@1.0 has not been built for box/cpu [IMAGE_NOT_FOUND]\n  hint: run: npx brickyard build demo@1.0 --system box/cpu');
+    const file = join(tempDir(), 'not-a-statement.json');
+    writeFileSync(file, '{"predicate": {}}');
+    const s = await run('--root', root, 'sign', file, '--state', tempDir());
+    expect(s.code).toBe(2);
+    expect(s.err).toMatch(/refusing to sign: _type must be https:\/\/in-toto\.io\/Statement\/v1/);
   });
 });

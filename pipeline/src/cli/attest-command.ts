@@ -2,7 +2,10 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkFit } from '../check/fit.ts';
-import { attestPair } from '../sign/pair.ts';
+import { readFileSync } from 'node:fs';
+import { attest, BUNDLE_SUFFIX, writeBundle } from '../sign/attest.ts';
+import { attestPair, signerFor } from '../sign/pair.ts';
+import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
 import type { Io } from './main.ts';
 import { table } from './table.ts';
@@ -28,5 +31,26 @@ export function registerAttest(program: Command, io: Io, open: () => Workspace):
         io.out(`signed by ${result.identity} (issuer ${result.issuer}, ${result.signer === 'dev' ? 'development signer: no default site policy accepts it' : 'keyless'})\n`);
         io.out(table(['attestation', 'statement', 'Sigstore bundle'], result.files.map((f) => [f.kind, f.statement, f.bundle])));
       }
+    });
+
+  program
+    .command('sign')
+    .description('sign one in-toto statement (JSON) as a Sigstore bundle v0.3 (DSSE), next to it as <file>.sigstore.json')
+    .argument('<statement>', 'an in-toto Statement v1 JSON file')
+    .option('--out <file>', 'where to write the Sigstore bundle (default: <statement without .json>.sigstore.json)')
+    .option('--state <dir>', 'state folder holding the development signer (default: .brickyard in the checkout)')
+    .option('--keyless', 'sign keylessly with the GitHub OIDC token (in GitHub Actions)')
+    .action(async (file: string, opts: { out?: string; state?: string; keyless?: boolean }) => {
+      const ws = open();
+      let statement: object;
+      try {
+        statement = JSON.parse(readFileSync(file, 'utf8')) as object;
+      } catch (e) {
+        throw new BrickyardError('FILE_UNREADABLE', `cannot read the statement ${file}: ${(e as Error).message}`);
+      }
+      const backend = await signerFor(resolve(opts.state ?? join(ws.root, '.brickyard')), { keyless: opts.keyless === true });
+      const out = opts.out ?? file.replace(/(\.intoto)?\.json$/, '') + BUNDLE_SUFFIX;
+      writeBundle(out, await attest(statement, backend));
+      io.out(`signed ${file} by ${backend.kind === 'dev' ? `${backend.identity} (development signer)` : 'keyless'}: ${out}\n`);
     });
 }
