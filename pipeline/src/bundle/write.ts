@@ -182,7 +182,7 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<WriteBundle
   const collect = (d: OciDescriptor): void => {
     if (blobs.has(d.digest)) return;
     blobs.set(d.digest, d);
-    if (have.has(d.digest)) return; // the site holds it, and so everything below it
+    // Walked even when the site holds it: what lies below counts as left out (and as a prerequisite), not as absent.
     if (INDEX_TYPES.has(d.mediaType) || MANIFEST_TYPES.has(d.mediaType)) {
       const doc = JSON.parse(readFileSync(blobPath(d.digest), 'utf8')) as { manifests?: OciDescriptor[]; config?: OciDescriptor; layers?: OciDescriptor[] };
       for (const c of [...(doc.manifests ?? []), ...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) collect(c);

@@ -14,7 +14,7 @@ import { parseSize } from '../lint/rules.ts';
 import { signerFor } from '../sign/pair.ts';
 import { admit } from '../site/admit.ts';
 import { loadPolicy } from '../site/policy.ts';
-import { checkBundle, exportInventory, importBundle } from '../site/store.ts';
+import { checkBundle, exportInventory, importBundle, verifyAuditLog } from '../site/store.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
 import type { Io } from './main.ts';
@@ -123,6 +123,17 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
     .action(async (opts: { store: string; policy: string }) => {
       const written = await admit(resolve(opts.store), { policyPath: resolve(opts.policy) });
       io.out(written.length === 0 ? 'every image already has its admission record\n' : written.map((w) => `admitted ${w.refName}: ${w.bundle}\n`).join(''));
+    });
+
+  program
+    .command('audit')
+    .description('check the store\'s audit log: every entry must carry the hash of the one before it')
+    .requiredOption('--store <dir>', 'the site store')
+    .option('--json', 'print the entries')
+    .action((opts: { store: string; json?: boolean }) => {
+      const entries = verifyAuditLog(resolve(opts.store));
+      if (opts.json) io.out(JSON.stringify(entries, null, 2) + '\n');
+      else io.out(`audit log intact: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}\n`);
     });
 
   program

@@ -43,7 +43,7 @@ export const VERSION = '0.1.0';
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   let exitCode = 0;
   const program = new Command('brickyard')
-    .description('Verified HPC container recipes: validate, check, render (build, smoke-test, sign and bundle follow)')
+    .description('Verified HPC container recipes: validate, plan and render them per system; build, smoke-test, sign and bundle them; verify and import them offline at a secure site')
     .version(VERSION)
     .option('--root <dir>', 'the Brickyard checkout to work on (default: the repository around the current directory)')
     .showHelpAfterError('(run with --help for usage)')
@@ -347,7 +347,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
   program
     .command('run')
-    .description('the main job on embedded defaults: validate, check and render every pair; build mpi-pingpong for the local system and smoke-test it directly and through Slurm')
+    .description('the main job on embedded defaults: validate, check and render every pair; build mpi-pingpong for the local system, smoke-test it directly and through Slurm, sign, bundle, and verify and import it offline into .brickyard/store')
     .option('--out <dir>', 'where to write results', '.brickyard')
     .option('--build <recipes>', 'comma-separated recipes to build and smoke-test on the local system', 'mpi-pingpong')
     .option('--render-only', 'stop after rendering')

@@ -1,8 +1,8 @@
 /**
  * `brickyard verify --sigstore-bundle F --artifact A --trusted-root T (--identity I --issuer X | --key K) [--json]`:
  * verify one Sigstore bundle offline. Exit 0 valid, 1 invalid (the message names the failed
- * check), 2 usage or unreadable input. (Verifying an air-gap bundle directory or tar is a
- * separate form of this command, to come; it is not accepted yet.)
+ * check), 2 usage or unreadable input. `brickyard verify BUNDLE --policy P` checks a whole air-gap
+ * bundle against a site policy instead (the same as `check-bundle`).
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';

@@ -46,7 +46,7 @@ import {
   constants,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { BundleError } from '../bundle/errors.ts';
 import type { Manifest } from '../bundle/manifest.ts';
 import { readBundle, type VerifiedBundle } from '../bundle/read.ts';
@@ -62,6 +62,8 @@ export interface StoreState {
   lastSerial: Record<string, number>;
   bundles: Inventory['bundles'];
   images: Inventory['images'];
+  /** sha256 of the audit log's last line: anchors the chain's newest entry, which no later line covers. */
+  auditHead?: string;
 }
 
 export interface ImportOptions {
@@ -292,6 +294,14 @@ export function verifyAuditLog(pathOrStore: string): AuditEntry[] {
     prev = lineHash(line);
     out.push(e);
   }
+  // The newest line is covered by no later one: the store's state records its hash.
+  const statePath = join(dirname(path), 'state.json');
+  if (existsSync(statePath)) {
+    const head = (JSON.parse(readFileSync(statePath, 'utf8')) as StoreState).auditHead;
+    if (head !== undefined && head !== prev) {
+      throw new BrickyardError('AUDIT_LOG_INVALID', `${path}:${out.length}: the last line is not the one the store recorded (edited or removed)`, { exitCode: 1 });
+    }
+  }
   return out;
 }
 
@@ -494,6 +504,8 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
   try {
     await stage('locked', opts.onStage);
     recover(store);
+    // A broken hash chain means someone edited the history: refuse to build on it.
+    if (currentGeneration(store)) verifyAuditLog(store);
     const state = readState(store);
     const cur = currentGeneration(store);
     const blobsDir = cur ? join(cur.dir, 'oci', 'blobs', 'sha256') : undefined;
@@ -562,8 +574,6 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
       bundles: [...state.bundles, { bundleId: m.bundleId, serial: m.serial, repository: m.source.repository, commit: m.source.commit, imported }],
       images: [...state.images.filter((i) => !newImages.some((n) => n.refName === i.refName)), ...newImages],
     };
-    writeFileSync(join(gen, 'state.json'), JSON.stringify(newState, null, 2) + '\n');
-
     const oldLog = cur && existsSync(join(cur.dir, 'audit.log')) ? readFileSync(join(cur.dir, 'audit.log'), 'utf8') : '';
     const lines = oldLog.split('\n').filter((l) => l !== '');
     const entry: AuditEntry = {
@@ -582,6 +592,7 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
       prev: lines.length ? lineHash(lines.at(-1)!) : ZERO,
     };
     writeFileSync(join(gen, 'audit.log'), oldLog + JSON.stringify(entry) + '\n');
+    writeFileSync(join(gen, 'state.json'), JSON.stringify({ ...newState, auditHead: lineHash(JSON.stringify(entry)) }, null, 2) + '\n');
     fsyncPath(join(gen, 'audit.log'));
     fsyncPath(join(gen, 'state.json'));
     await stage('built', opts.onStage);
