@@ -197,6 +197,18 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     const vsa = verifySiteBundle(JSON.parse(readFileSync(admission, 'utf8')), [sitePublicKey(siteKey)]);
     expect((vsa.statement as { predicate: { verificationResult: string } }).predicate.verificationResult).toBe('PASSED');
     expect((vsa.statement as { subject: { digest: { sha256: string } }[] }).subject[0]!.digest.sha256).toBe(record.image.manifestDigest.slice(7));
+
+    // An edited audit log: the next import refuses to build on it, and writes nothing.
+    expect(execFileSync(node, [bin, 'audit', '--store', store], { encoding: 'utf8', cwd: repoRoot })).toBe('audit log intact: 1 entry\n');
+    const log = join(store, 'audit.log');
+    writeFileSync(log, readFileSync(log, 'utf8').replace('"serial":', '"serial": '));
+    const next = join(dirname(tar), 'next.tar');
+    await writeBundle({ stateDir: state, system: 'local', out: next, signer: new SigstoreManifestSigner(dev), serial: 99, source: { repository: 'local/brickyard', commit: '0'.repeat(40) }, now: new Date() });
+    const afterTamper = listing(store);
+    const refusedLog = importInto(next, store);
+    expect(refusedLog.status).toBe(1);
+    expect(refusedLog.stderr).toContain('[AUDIT_LOG_INVALID]');
+    expect(listing(store)).toBe(afterTamper);
   }, 300_000);
 
   describe('bad builds', () => {
