@@ -167,7 +167,10 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
 
   // Zero verifiable timestamps: refuse clearly instead of the library's crash (trap 1).
   const verifiable = entity.timestamps.filter((t) => t.$case === 'timestamp-authority' || t.tlogEntry.inclusionPromise !== undefined);
-  if (verifiable.length === 0) {
+  // A signature by a pinned key needs no time when the caller asks for no log entry either:
+  // the key itself is the trust (a site's own admission records).
+  const untimedKeySignature = 'publicKey' in input.policy && input.tlogThreshold === 0 && verifiable.length === 0;
+  if (verifiable.length === 0 && !untimedKeySignature) {
     throw new SignatureVerificationError('timestamps', 'the bundle has no verifiable timestamp (no transparency-log entry with an inclusion promise and no RFC 3161 timestamp), so the certificate cannot be checked', {
       hint: 'Rekor v2 entries carry no time: such bundles need an RFC 3161 timestamp from a TSA in the trusted root',
     });
@@ -191,7 +194,7 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
   const verifier = new Verifier(trust, {
     tlogThreshold: threshold(input.tlogThreshold, 'tlogThreshold'),
     ctlogThreshold: entity.key.$case === 'certificate' ? threshold(input.ctlogThreshold, 'ctlogThreshold') : 0,
-    timestampThreshold: 1,
+    timestampThreshold: untimedKeySignature ? 0 : 1,
   });
   const libPolicy =
     'identity' in input.policy
