@@ -39884,7 +39884,8 @@ var package_default = {
     brickyard: "node bin/brickyard.js",
     golden: "UPDATE_GOLDEN=1 vitest run test/render/golden.test.ts",
     docs: "node scripts/docs.ts",
-    bundle: "node scripts/bundle.ts"
+    bundle: "node scripts/bundle.ts",
+    "bench:bundle": "node scripts/bench-bundle.ts"
   },
   devDependencies: {
     "@actions/workflow-parser": "0.3.61",

@@ -1,0 +1,18 @@
+// The only place that reads the action's inputs.
+import * as core from '@actions/core';
+import { run } from './main.ts';
+
+await run({
+  system: core.getInput('system', { required: true }),
+  root: core.getInput('root') || '.',
+  stateDir: core.getInput('state-dir') || '.brickyard',
+  token: core.getInput('github-token'),
+  tag: core.getInput('tag'),
+  prerelease: core.getInput('prerelease') === 'true',
+  signer: core.getInput('signer') || 'keyless',
+  serial: core.getInput('serial'),
+  chunkSize: core.getInput('chunk-size'),
+  registry: core.getInput('registry'),
+  outDir: core.getInput('out-dir'),
+  workspace: process.env['GITHUB_WORKSPACE'] ?? process.cwd(),
+});

@@ -1,0 +1,273 @@
+/**
+ * Brickyard publish action: one signed air-gap bundle for a system, attached to a GitHub
+ * release, and optionally the images pushed to a registry.
+ *
+ * Choices:
+ * - Serial: the `serial` input; else, in GitHub Actions, the workflow run number (`GITHUB_RUN_NUMBER`):
+ *   every job starts from a fresh state folder, so nextSerial's counter there would restart at 1
+ *   and a site would refuse every bundle after the first as a rollback. A re-run of the same run
+ *   keeps its number (and a site refuses it again, rightly: it imported that serial). Only one
+ *   workflow (release.yml) publishes bundles for sites, so one run-number sequence suffices.
+ *   Outside Actions: nextSerial (state folder's counter), as `brickyard bundle` does.
+ * - Asset names carry the system (`<system>-manifest.json`, `<system>-manifest.sigstore.json`,
+ *   `<system>-bundle.tar`, or `<system>-checksums.txt` and `<system>-payload.tar.partNNN`), since one
+ *   release holds a bundle per site system. The tar also holds the manifest and its signature
+ *   (first entries); the separate copies let a site check the signature before downloading the tar.
+ *   For parts, strip the `<system>-` prefix into one folder and import that folder.
+ * - An existing asset of the same name is deleted, then uploaded again: re-running a release
+ *   replaces, never duplicates.
+ * - Each asset is read into memory (a Buffer) and uploaded in one request: GitHub takes release
+ *   assets up to 2 GiB, so anything larger is refused before uploading, with the hint to set
+ *   chunk-size; parts of a few hundred MiB keep the runner's memory use low.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as core from '@actions/core';
+import * as github from '@actions/github';
+import { formatBytes } from '../../../pipeline/src/build/build.ts';
+import { MANIFEST, SIGNATURE } from '../../../pipeline/src/bundle/manifest.ts';
+import type { ManifestSigner } from '../../../pipeline/src/bundle/signing.ts';
+import { SigstoreManifestSigner } from '../../../pipeline/src/bundle/sigstore.ts';
+import { builtPairs, writeBundle } from '../../../pipeline/src/bundle/write.ts';
+import { nextSerial, sourceOf } from '../../../pipeline/src/cli/bundle-command.ts';
+import { parseSize } from '../../../pipeline/src/lint/rules.ts';
+import { escapeHtml } from '../../../pipeline/src/pr/annotate.ts';
+import { signerFor } from '../../../pipeline/src/sign/pair.ts';
+import { Workspace } from '../../../pipeline/src/workspace.ts';
+
+export interface Inputs {
+  system: string;
+  root: string;
+  stateDir: string;
+  token: string;
+  tag: string;
+  prerelease: boolean;
+  signer: string;
+  serial: string;
+  chunkSize: string;
+  registry: string;
+  outDir: string;
+  workspace: string;
+}
+
+/** The largest release asset GitHub accepts. */
+export const MAX_ASSET_BYTES = 2 * 1024 ** 3 - 1;
+
+export interface Asset {
+  name: string;
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+function describeError(e: unknown): string {
+  const err = e as Error & { hint?: string };
+  return err.hint ? `${err.message} (${err.hint})` : err.message;
+}
+
+/** Streamed: parts and bundles run to gigabytes. */
+function sha256Of(path: string): string {
+  const h = createHash('sha256');
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+function asset(name: string, path: string): Asset {
+  return { name, path, size: statSync(path).size, sha256: sha256Of(path) };
+}
+
+/** HOST[:PORT]/PREFIX, checked: the parts go on a skopeo command line. */
+export function parseRegistry(spec: string): { host: string; prefix: string; insecure: boolean } {
+  const m = /^((?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::[0-9]{1,5})?)(?:\/([a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*))?$/.exec(spec);
+  if (!m) throw new Error(`registry must be HOST[:PORT]/PREFIX (lower-case path), got ${JSON.stringify(spec)}`);
+  const hostname = m[1]!.replace(/:[0-9]+$/, '');
+  return { host: m[1]!, prefix: m[2] ?? '', insecure: hostname === '127.0.0.1' || hostname === 'localhost' };
+}
+
+function execTool(cmd: string, args: string[]): Promise<string> {
+  return new Promise((res, rej) => {
+    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) rej(new Error(`${cmd} ${args.join(' ')} failed: ${(stderr || err.message).trim().split('\n').slice(-3).join(' / ')}`));
+      else res(stdout);
+    });
+  });
+}
+
+/** Push each image of the system's builds from the OCI layout to the registry; keep the manifest digest. */
+async function pushImages(stateDir: string, system: string, spec: string): Promise<{ reference: string; digest: string }[]> {
+  const reg = parseRegistry(spec);
+  const layout = join(stateDir, 'oci');
+  const pushed: { reference: string; digest: string }[] = [];
+  for (const p of builtPairs(stateDir, system)) {
+    const r = p.record;
+    const name = r.recipe.name.toLowerCase();
+    const tag = `${r.recipe.version}-${r.system}-${r.partition}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128);
+    const reference = `${reg.host}/${reg.prefix ? `${reg.prefix}/` : ''}${name}:${tag}`;
+    const digestFile = join(stateDir, 'publish', `.digest-${randomName()}`);
+    mkdirSync(join(stateDir, 'publish'), { recursive: true });
+    await execTool('skopeo', [
+      'copy',
+      '--preserve-digests',
+      '--digestfile',
+      digestFile,
+      ...(reg.insecure ? ['--dest-tls-verify=false'] : []),
+      `oci:${layout}:${r.image.refName}`,
+      `docker://${reference}`,
+    ]);
+    const digest = readFileSync(digestFile, 'utf8').trim();
+    rmSync(digestFile, { force: true });
+    if (digest !== r.image.manifestDigest) throw new Error(`pushed ${reference} as ${digest}, but the build's manifest digest is ${r.image.manifestDigest}`);
+    pushed.push({ reference, digest });
+    core.info(`pushed ${reference}@${digest}`);
+  }
+  return pushed;
+}
+
+function randomName(): string {
+  return `${process.pid}-${Math.random().toString(16).slice(2)}`;
+}
+
+export async function run(inputs: Inputs): Promise<void> {
+  try {
+    if (inputs.signer !== 'keyless' && inputs.signer !== 'dev') throw new Error(`signer must be keyless or dev, got ${JSON.stringify(inputs.signer)}`);
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(inputs.system)) throw new Error(`system must be a system id, got ${JSON.stringify(inputs.system)}`);
+    if (inputs.tag && !inputs.token) throw new Error('github-token is required to attach the bundle to a release');
+    if (inputs.tag && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/.test(inputs.tag)) throw new Error(`tag ${JSON.stringify(inputs.tag)} is not a release tag`);
+    if (inputs.serial && !/^[1-9][0-9]{0,15}$/.test(inputs.serial)) throw new Error(`serial must be a positive integer, got ${JSON.stringify(inputs.serial)}`);
+    if (inputs.registry) parseRegistry(inputs.registry);
+    const chunkSize = inputs.chunkSize ? parseSize(inputs.chunkSize.trim().replace(/^(\d+)$/, '$1 MiB')) : undefined;
+    if (chunkSize !== undefined && !(chunkSize > 0)) throw new Error(`chunk-size ${JSON.stringify(inputs.chunkSize)} is not a size such as "700 MiB" or "1.5 GiB"`);
+
+    const ws = Workspace.open(resolve(inputs.workspace, inputs.root));
+    ws.partitionsOf(inputs.system); // a clear error for an unknown system
+    const stateDir = resolve(inputs.workspace, inputs.stateDir);
+    const source = sourceOf(ws.root);
+    const backend = await signerFor(stateDir, { keyless: inputs.signer === 'keyless' });
+    const runNumber = process.env['GITHUB_ACTIONS'] === 'true' ? process.env['GITHUB_RUN_NUMBER'] : undefined;
+    const serial = inputs.serial ? Number(inputs.serial) : runNumber && /^[1-9][0-9]*$/.test(runNumber) ? Number(runNumber) : nextSerial(stateDir, source.repository);
+
+    // Keep the exact manifest bytes and signature that go into the bundle, to attach them beside it.
+    const inner = new SigstoreManifestSigner(backend);
+    let signed: { manifest: Buffer; signature: Buffer } | undefined;
+    const signer: ManifestSigner = {
+      sign: async (bytes) => {
+        const s = await inner.sign(bytes);
+        signed = { manifest: Buffer.from(bytes), signature: Buffer.from(JSON.stringify(s.bundleJson, null, 2) + '\n') };
+        return s;
+      },
+    };
+    const outDir = resolve(inputs.workspace, inputs.outDir || join(inputs.stateDir, 'publish', inputs.system));
+    mkdirSync(outDir, { recursive: true });
+    const out = chunkSize ? join(outDir, `${inputs.system}-bundle`) : join(outDir, `${inputs.system}-bundle.tar`);
+    const result = await core.group(`bundle ${inputs.system} (serial ${serial})`, () =>
+      writeBundle({
+        stateDir,
+        system: inputs.system,
+        out,
+        signer,
+        serial,
+        source,
+        ...(chunkSize ? { chunkSize } : {}),
+        now: new Date(),
+        ...(backend.kind === 'dev' ? { trustedRoot: join(backend.dir, 'trusted_root.json') } : {}),
+      }),
+    );
+    if (!signed) throw new Error('the bundle was written without a signature');
+    const manifestPath = join(outDir, `${inputs.system}-${MANIFEST}`);
+    const signaturePath = join(outDir, `${inputs.system}-${SIGNATURE}`);
+    writeFileSync(manifestPath, signed.manifest);
+    writeFileSync(signaturePath, signed.signature);
+    const manifestDigest = `sha256:${createHash('sha256').update(signed.manifest).digest('hex')}`;
+
+    const assets: Asset[] = [asset(`${inputs.system}-${MANIFEST}`, manifestPath), asset(`${inputs.system}-${SIGNATURE}`, signaturePath)];
+    if (result.form === 'parts') {
+      assets.push(asset(`${inputs.system}-checksums.txt`, join(out, 'checksums.txt')));
+      for (const p of result.parts ?? []) assets.push(asset(`${inputs.system}-${p.name}`, join(out, p.name)));
+    } else {
+      assets.push(asset(`${inputs.system}-bundle.tar`, out));
+    }
+    const bundleSize = result.form === 'parts' ? (result.parts ?? []).reduce((n, p) => n + p.size, 0) : statSync(out).size;
+    core.setOutput('bundle', out);
+    core.setOutput('manifest-digest', manifestDigest);
+    core.setOutput('bundle-size', String(bundleSize));
+    core.info(`bundle ${result.manifest.bundleId} (serial ${serial}): ${result.images} image(s), ${formatBytes(bundleSize)}, signed by ${result.identity}`);
+
+    const images = inputs.registry ? await core.group(`push to ${inputs.registry}`, () => pushImages(stateDir, inputs.system, inputs.registry)) : [];
+    core.setOutput('images', JSON.stringify(images));
+
+    let releaseUrl = '';
+    if (inputs.tag) {
+      const tooBig = assets.find((a) => a.size > MAX_ASSET_BYTES);
+      if (tooBig) throw new Error(`${tooBig.name} is ${formatBytes(tooBig.size)}: GitHub takes release assets up to 2 GiB (set chunk-size, e.g. "1900 MiB")`);
+      const octokit = github.getOctokit(inputs.token);
+      const { owner, repo } = github.context.repo;
+      let release: { id: number; html_url: string; upload_url: string };
+      try {
+        release = (await octokit.rest.repos.getReleaseByTag({ owner, repo, tag: inputs.tag })).data;
+        core.info(`release ${inputs.tag} exists (${release.id})`);
+      } catch (e) {
+        if ((e as { status?: number }).status !== 404) throw e;
+        release = (
+          await octokit.rest.repos.createRelease({
+            owner,
+            repo,
+            tag_name: inputs.tag,
+            name: inputs.tag,
+            prerelease: inputs.prerelease,
+            ...(process.env['GITHUB_SHA'] ? { target_commitish: process.env['GITHUB_SHA'] } : {}),
+          })
+        ).data;
+        core.info(`created release ${inputs.tag} (${release.id})`);
+      }
+      const existing = await octokit.paginate(octokit.rest.repos.listReleaseAssets, { owner, repo, release_id: release.id, per_page: 100 });
+      for (const a of assets) {
+        for (const old of existing.filter((x) => x.name === a.name)) {
+          await octokit.rest.repos.deleteReleaseAsset({ owner, repo, asset_id: old.id });
+          core.info(`deleted the previous ${a.name} (${old.id})`);
+        }
+        const data = readFileSync(a.path);
+        await octokit.rest.repos.uploadReleaseAsset({
+          owner,
+          repo,
+          release_id: release.id,
+          url: release.upload_url,
+          name: a.name,
+          // Typed as a string; a Buffer is sent as the raw bytes.
+          data: data as unknown as string,
+          headers: { 'content-type': 'application/octet-stream' },
+        });
+        core.info(`uploaded ${a.name} (${formatBytes(a.size)})`);
+      }
+      releaseUrl = release.html_url;
+    }
+    core.setOutput('release-url', releaseUrl);
+    core.setOutput('assets', JSON.stringify(assets));
+
+    const summary = core.summary
+      .addHeading(`Bundle: ${escapeHtml(inputs.system)} (serial ${serial})`, 3)
+      .addRaw(
+        `<p>${result.images} image(s), ${escapeHtml(formatBytes(bundleSize))}, manifest <code>${manifestDigest}</code>, signed by <code>${escapeHtml(result.identity)}</code>${backend.kind === 'dev' ? ' (development signer)' : ''}${releaseUrl ? `; attached to <a href="${escapeHtml(releaseUrl)}">${escapeHtml(inputs.tag)}</a>` : ''}</p>`,
+        true,
+      )
+      .addTable([
+        [
+          { data: 'asset', header: true },
+          { data: 'size', header: true },
+          { data: 'sha256', header: true },
+        ],
+        ...assets.map((a) => [escapeHtml(a.name), formatBytes(a.size), a.sha256]),
+      ]);
+    if (images.length > 0) summary.addTable([[{ data: 'image', header: true }, { data: 'digest', header: true }], ...images.map((i) => [escapeHtml(i.reference), i.digest])]);
+    await summary.write();
+  } catch (e) {
+    core.setFailed(`brickyard publish: ${describeError(e)}`);
+  }
+}
