@@ -185,9 +185,27 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     expect(JSON.parse(checked.stdout)).toMatchObject({ ok: true, identity: dev.identity, images: 1 });
     expect(listing(store)).toBe(before);
 
-    // The real bundle imports, offline, and the inventory shows the image.
-    const ok = importInto(tar, store);
-    expect(ok.status, ok.stderr).toBe(0);
+    // The real bundle imports, offline, and its image goes into the site's registry on 127.0.0.1.
+    const registry = startRegistry();
+    try {
+      const ok = spawnSync('unshare', ['-n', node, bin, 'import', tar, '--policy', policy, '--store', store], { encoding: 'utf8', cwd: repoRoot });
+      expect(ok.status, ok.stderr).toBe(0);
+      // The push needs the loopback network, so a second step of the same import, already committed: a rerun refuses (rollback) and pushes nothing.
+      const again = spawnSync(node, [bin, 'import', tar, '--policy', policy, '--store', store, '--registry', `${registry.address}/site`], { encoding: 'utf8', cwd: repoRoot });
+      expect(again.status).toBe(1);
+      expect(again.stderr).toContain('[ROLLBACK]');
+      // A fresh store, importing with the push.
+      const store2 = join(tempDir('brickyard-store-'), 'store');
+      mkdirSync(store2);
+      const pushed = spawnSync(node, [bin, 'import', tar, '--policy', policy, '--store', store2, '--registry', `${registry.address}/site`, '--json'], { encoding: 'utf8', cwd: repoRoot });
+      expect(pushed.status, pushed.stderr).toBe(0);
+      const out = JSON.parse(pushed.stdout);
+      expect(out.pushed).toEqual([{ reference: `${registry.address}/site/mpi-pingpong:1.0.0-local-debug`, digest: record.image.manifestDigest }]);
+      const remote = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${registry.address}/site/mpi-pingpong:1.0.0-local-debug`], { encoding: 'utf8' }));
+      expect(remote.Digest).toBe(record.image.manifestDigest);
+    } finally {
+      registry.stop();
+    }
     const inventory = JSON.parse(execFileSync(node, [bin, 'inventory', '--store', store], { encoding: 'utf8', cwd: repoRoot }));
     expect(inventory.images.map((i: { recipe: string }) => i.recipe)).toEqual(['mpi-pingpong']);
     expect(inventory.blobs).toContain(record.image.manifestDigest);

@@ -20,11 +20,11 @@
  *   assets up to 2 GiB, so anything larger is refused before uploading, with the hint to set
  *   chunk-size; parts of a few hundred MiB keep the runner's memory use low.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
+import { parseRegistry, pushImages } from '../../../pipeline/src/bundle/registry.ts';
 import * as github from '@actions/github';
 import { formatBytes } from '../../../pipeline/src/build/build.ts';
 import { MANIFEST, SIGNATURE } from '../../../pipeline/src/bundle/manifest.ts';
@@ -84,56 +84,19 @@ function asset(name: string, path: string): Asset {
   return { name, path, size: statSync(path).size, sha256: sha256Of(path) };
 }
 
-/** HOST[:PORT]/PREFIX, checked: the parts go on a skopeo command line. */
-export function parseRegistry(spec: string): { host: string; prefix: string; insecure: boolean } {
-  const m = /^((?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::[0-9]{1,5})?)(?:\/([a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*))?$/.exec(spec);
-  if (!m) throw new Error(`registry must be HOST[:PORT]/PREFIX (lower-case path), got ${JSON.stringify(spec)}`);
-  const hostname = m[1]!.replace(/:[0-9]+$/, '');
-  return { host: m[1]!, prefix: m[2] ?? '', insecure: hostname === '127.0.0.1' || hostname === 'localhost' };
-}
-
-function execTool(cmd: string, args: string[]): Promise<string> {
-  return new Promise((res, rej) => {
-    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) rej(new Error(`${cmd} ${args.join(' ')} failed: ${(stderr || err.message).trim().split('\n').slice(-3).join(' / ')}`));
-      else res(stdout);
-    });
-  });
-}
-
 /** Push each image of the system's builds from the OCI layout to the registry; keep the manifest digest. */
-async function pushImages(stateDir: string, system: string, spec: string): Promise<{ reference: string; digest: string }[]> {
-  const reg = parseRegistry(spec);
-  const layout = join(stateDir, 'oci');
-  const pushed: { reference: string; digest: string }[] = [];
-  for (const p of builtPairs(stateDir, system)) {
-    const r = p.record;
-    const name = r.recipe.name.toLowerCase();
-    const tag = `${r.recipe.version}-${r.system}-${r.partition}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128);
-    const reference = `${reg.host}/${reg.prefix ? `${reg.prefix}/` : ''}${name}:${tag}`;
-    const digestFile = join(stateDir, 'publish', `.digest-${randomName()}`);
-    mkdirSync(join(stateDir, 'publish'), { recursive: true });
-    await execTool('skopeo', [
-      'copy',
-      '--preserve-digests',
-      '--digestfile',
-      digestFile,
-      ...(reg.insecure ? ['--dest-tls-verify=false'] : []),
-      `oci:${layout}:${r.image.refName}`,
-      `docker://${reference}`,
-    ]);
-    const digest = readFileSync(digestFile, 'utf8').trim();
-    rmSync(digestFile, { force: true });
-    if (digest !== r.image.manifestDigest) throw new Error(`pushed ${reference} as ${digest}, but the build's manifest digest is ${r.image.manifestDigest}`);
-    pushed.push({ reference, digest });
-    core.info(`pushed ${reference}@${digest}`);
-  }
-  return pushed;
+async function pushSystemImages(stateDir: string, system: string, spec: string): Promise<{ reference: string; digest: string }[]> {
+  const images = builtPairs(stateDir, system).map(({ record: r }) => ({
+    refName: r.image.refName,
+    manifestDigest: r.image.manifestDigest,
+    recipe: r.recipe.name,
+    version: r.recipe.version,
+    system: r.system,
+    partition: r.partition,
+  }));
+  return pushImages(join(stateDir, 'oci'), images, parseRegistry(spec), (s) => core.info(s));
 }
 
-function randomName(): string {
-  return `${process.pid}-${Math.random().toString(16).slice(2)}`;
-}
 
 export async function run(inputs: Inputs): Promise<void> {
   try {
@@ -200,7 +163,7 @@ export async function run(inputs: Inputs): Promise<void> {
     core.setOutput('bundle-size', String(bundleSize));
     core.info(`bundle ${result.manifest.bundleId} (serial ${serial}): ${result.images} image(s), ${formatBytes(bundleSize)}, signed by ${result.identity}`);
 
-    const images = inputs.registry ? await core.group(`push to ${inputs.registry}`, () => pushImages(stateDir, inputs.system, inputs.registry)) : [];
+    const images = inputs.registry ? await core.group(`push to ${inputs.registry}`, () => pushSystemImages(stateDir, inputs.system, inputs.registry)) : [];
     core.setOutput('images', JSON.stringify(images));
 
     let releaseUrl = '';

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { formatBytes } from '../build/build.ts';
+import { parseRegistry, pushImages } from '../bundle/registry.ts';
 import { SigstoreManifestSigner, SigstoreManifestVerifier } from '../bundle/sigstore.ts';
 import { writeBundle, type Inventory } from '../bundle/write.ts';
 import { parseSize } from '../lint/rules.ts';
@@ -98,8 +99,10 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
     .requiredOption('--policy <file>', 'the site policy (site-policy.yaml)')
     .requiredOption('--store <dir>', 'the site store')
     .option('--trusted-root <file>', 'the pinned trusted_root.json (default: the policy\'s trustedRoot.path)')
+    .option('--registry <host[:port]/prefix>', 'after the import, push its images into the site\'s registry (digests kept)')
     .option('--json', 'machine-readable result')
-    .action(async (bundlePath: string, opts: { policy: string; store: string; trustedRoot?: string; json?: boolean }) => {
+    .action(async (bundlePath: string, opts: { policy: string; store: string; trustedRoot?: string; registry?: string; json?: boolean }) => {
+      const registry = opts.registry ? parseRegistry(opts.registry) : undefined; // checked before anything is imported
       const trustedRootPath = resolve(opts.trustedRoot ?? trustedRootOfPolicy(opts.policy));
       const result = await importBundle({
         bundlePath: resolve(bundlePath),
@@ -111,7 +114,15 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
         onStage: (s) => io.err(`import: ${s}\n`),
       });
       const admissions = await admit(resolve(opts.store), { policyPath: resolve(opts.policy) });
-      if (opts.json) io.out(JSON.stringify({ ...result, admissions }, null, 2) + '\n');
+      const pushed = registry
+        ? await pushImages(
+            join(resolve(opts.store), 'oci'),
+            exportInventory(resolve(opts.store)).images.filter((i) => i.bundleId === result.bundleId),
+            registry,
+            (s) => io.err(`import: ${s}\n`),
+          )
+        : [];
+      if (opts.json) io.out(JSON.stringify({ ...result, admissions, pushed }, null, 2) + '\n');
       else io.out(`imported ${result.bundleId} (serial ${result.serial}, ${result.images} image(s), ${formatBytes(result.bytes)}, ${result.newBlobs} new blob(s)) signed by ${result.identity} into ${opts.store} (generation ${result.generation})\n`);
     });
 
