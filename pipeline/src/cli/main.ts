@@ -347,6 +347,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
   program
     .command('run')
+    .alias('demo')
     .description('the main job on embedded defaults: validate, check and render every pair; build mpi-pingpong for the local system, smoke-test it directly and through Slurm, sign, bundle, and verify and import it offline into .brickyard/store')
     .option('--out <dir>', 'where to write results', '.brickyard')
     .option('--build <recipes>', 'comma-separated recipes to build and smoke-test on the local system', 'mpi-pingpong')
