@@ -52,6 +52,7 @@ declare -A PKG_CMD=(
   [libopenmpi-dev]=mpicc.openmpi [mpich]=mpirun.mpich [libmpich-dev]=mpicc.mpich
   [slurm-wlm]=slurmctld [munge]=munged [docker-registry]=docker-registry
   [curl]=curl [chromium]=chromium [charliecloud]=ch-run
+  [debian-archive-keyring]=/usr/share/keyrings/debian-archive-keyring.gpg
 )
 
 # --- 1. Can this host use apt? ---------------------------------------------

@@ -19,6 +19,7 @@
  * with O_EXCL; on any error the staging folder is removed before the error is thrown.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { sha256For, type Sha256 } from './hasher.ts';
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -95,7 +96,7 @@ function mismatch(reason: string, message: string, entry?: string): never {
 
 /** Writes one entry under the staging folder while hashing it. */
 class EntrySink implements TarBody {
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash: Sha256;
   private fd: number | undefined;
   private got = 0;
   private readonly entry: ManifestEntry;
@@ -106,6 +107,7 @@ class EntrySink implements TarBody {
     this.entry = entry;
     this.onDone = onDone;
     this.onData = onData;
+    this.hash = sha256For(entry.size);
     if (staging !== undefined) {
       const dest = resolve(staging, entry.path);
       if (!dest.startsWith(staging + sep)) refuse('path-escape', `${entry.path} would be written outside the staging folder`, entry.path);
@@ -128,7 +130,7 @@ class EntrySink implements TarBody {
   end(): void {
     this.close();
     if (this.got !== this.entry.size) mismatch('size', `${this.entry.path} is ${this.got} bytes; the manifest says ${this.entry.size}`, this.entry.path);
-    const digest = this.hash.digest('hex');
+    const digest = this.hash.digestHex();
     if (digest !== this.entry.sha256) mismatch('digest', `${this.entry.path} does not match its sha256 in the manifest (got ${digest.slice(0, 16)}…, expected ${this.entry.sha256.slice(0, 16)}…)`, this.entry.path);
     this.onDone(this.got);
   }
@@ -136,6 +138,12 @@ class EntrySink implements TarBody {
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+  }
+
+  /** Stop without a verdict (the read failed elsewhere). */
+  abandon(): void {
+    this.close();
+    this.hash.dispose();
   }
 }
 
@@ -214,7 +222,7 @@ export async function readBundle(opts: ReadBundleOptions): Promise<VerifiedBundl
   try {
     return await readInto(opts, limits, staging, open);
   } catch (e) {
-    for (const s of open) s.close();
+    for (const s of open) s.abandon();
     if (staging !== undefined) rmSync(staging, { recursive: true, force: true });
     throw e;
   }
