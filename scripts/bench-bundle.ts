@@ -48,7 +48,7 @@ function putLargeBlob(layout: string, mib: number): { digest: string; size: numb
   closeSync(fd);
   const hex = hash.digest('hex');
   execFileSync('mv', [tmp, join(layout, 'blobs', 'sha256', hex)]);
-  return { digest: `sha256:${hex}`, size: mib << 20 };
+  return { digest: `sha256:${hex}`, size: mib * 2 ** 20 };
 }
 
 function putBlob(layout: string, data: string): { digest: string; size: number } {
@@ -125,10 +125,13 @@ async function main(): Promise<void> {
     results['verify speed vs openssl (goal ≥ 0.8)'] = round(openssl / verify.seconds);
     results['verify peak RSS (MB, goal < 256)'] = verify.rssMB;
 
+    // Each from a clean page cache state: written data from one run must not throttle the next.
     const untar = join(work, 'untar');
     mkdirSync(untar);
+    execFileSync('sync');
     const [, tarx] = time(() => execFileSync('tar', ['-xf', tar, '-C', untar]));
     rmSync(untar, { recursive: true, force: true });
+    execFileSync('sync');
     const imp = childRss('import', tar, keyPem, join(work, 'store'));
     results['verify + extract to staging (s) / tar -x (s)'] = `${round(imp.seconds)} / ${round(tarx)}`;
     results['import speed vs tar -x (goal ≥ 0.9)'] = round(tarx / imp.seconds);

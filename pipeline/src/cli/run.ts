@@ -24,6 +24,7 @@ import { formatDiagnostic } from '../util/diagnostics.ts';
 import { which } from '../util/exec.ts';
 import type { Workspace } from '../workspace.ts';
 import type { Io } from './main.ts';
+import { byteProgress } from './progress.ts';
 import { table } from './table.ts';
 
 const engineRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -210,7 +211,8 @@ async function bundleAndImport(ws: Workspace, outDir: string, say: (s: string) =
   const bundlePath = join(bundlesDir, `local-${serial}.tar`);
   const tb = performance.now();
   say(`bundle: signing the manifest and packing ${bundlePath}`);
-  const written = await writeBundle({ stateDir: outDir, system: 'local', out: bundlePath, signer: new SigstoreManifestSigner(dev), serial, source, now: new Date(), trustedRoot: join(dev.dir, 'trusted_root.json') });
+  const bundleBar = byteProgress('bundle');
+  const written = await writeBundle({ stateDir: outDir, system: 'local', out: bundlePath, signer: new SigstoreManifestSigner(dev), serial, source, now: new Date(), trustedRoot: join(dev.dir, 'trusted_root.json'), onProgress: bundleBar.update }).finally(bundleBar.stop);
   lap('bundle', tb);
   const licenses = [...new Set([...ws.recipes.values()].map((r) => r.doc.license).filter((l): l is string => !!l).flatMap((l) => l.split(/\s+(?:AND|OR|WITH)\s+|[()]/).filter(Boolean)))].sort();
   const policy = join(outDir, 'site-policy.yaml');
@@ -220,7 +222,8 @@ async function bundleAndImport(ws: Workspace, outDir: string, say: (s: string) =
   say('import: verifying offline against the site policy, then importing atomically');
   const store = join(outDir, 'store');
   mkdirSync(store, { recursive: true });
-  const imported = await importBundle({ bundlePath, policyPath: policy, store, verifier: siteVerifier(trustedRootPath), now: new Date(), trustedRootPath, onStage: (s) => say(`import: ${s}`) });
+  const importBar = byteProgress('verify');
+  const imported = await importBundle({ bundlePath, policyPath: policy, store, verifier: siteVerifier(trustedRootPath), now: new Date(), trustedRootPath, onStage: (s) => say(`import: ${s}`), onProgress: importBar.update }).finally(importBar.stop);
   await admit(store, { policyPath: policy });
   lap('import', ti);
   return { bundleId: written.manifest.bundleId, serial, bundlePath, bundleBytes: written.sizes.bundleBytes, identity: written.identity, store, policy, generation: imported.generation };

@@ -77,6 +77,8 @@ export interface ImportOptions {
   /** How long to wait for another import's lock (ms, default 10 minutes). */
   lockTimeoutMs?: number;
   onStage?: (stage: string) => void;
+  /** Bytes verified so far and the bundle's total (for a progress bar). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ImportResult {
@@ -519,6 +521,7 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
       verifier: opts.verifier,
       stagingDir: bundleDir,
       limits: limitsOf(policy),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       onManifest: (m, signer) => checkManifestPolicy(policy, m, signer, state, opts.now, storeBlobs),
     });
     await stage('verified', opts.onStage);
