@@ -38369,11 +38369,36 @@ function ensureRoot(entry) {
 import { join as join10, resolve as resolve3 } from "node:path";
 
 // pipeline/src/build/build.ts
-import { execFileSync as execFileSync2 } from "node:child_process";
 import { existsSync as existsSync3, mkdirSync as mkdirSync3, mkdtempSync, rmSync as rmSync4, writeFileSync as writeFileSync3 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname as dirname2, join as join6, relative as relative2 } from "node:path";
 import { fileURLToPath } from "node:url";
+
+// pipeline/src/git/git.ts
+import { execFileSync, spawnSync as spawnSync2 } from "node:child_process";
+
+// pipeline/src/util/errors.ts
+var BrickyardError = class extends Error {
+  code;
+  hint;
+  exitCode;
+  constructor(code, message, options = {}) {
+    super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
+    this.name = "BrickyardError";
+    this.code = code;
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? 2;
+  }
+};
+
+// pipeline/src/git/git.ts
+function gitOrEmpty(root, args) {
+  try {
+    return execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "";
+  }
+}
 
 // pipeline/src/systems/base.ts
 function resolveBase(cat, system, name, arch2) {
@@ -38748,20 +38773,6 @@ function containerInvocation(c, gpu, binds, env, argv, lines) {
   }
 }
 
-// pipeline/src/util/errors.ts
-var BrickyardError = class extends Error {
-  code;
-  hint;
-  exitCode;
-  constructor(code, message, options = {}) {
-    super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
-    this.name = "BrickyardError";
-    this.code = code;
-    this.hint = options.hint;
-    this.exitCode = options.exitCode ?? 2;
-  }
-};
-
 // pipeline/src/util/exec.ts
 import { spawn } from "node:child_process";
 import { accessSync, constants as constants3, createWriteStream, statSync } from "node:fs";
@@ -39116,7 +39127,7 @@ function sortedKeys(o) {
 var import_ajv = __toESM(require_ajv(), 1);
 var import_ajv_formats = __toESM(require_dist(), 1);
 var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
-import { execFileSync } from "node:child_process";
+import { execFileSync as execFileSync2 } from "node:child_process";
 import { accessSync as accessSync2, constants as constants4, lstatSync, readdirSync, readFileSync as readFileSync2, readlinkSync, statSync as statSync2 } from "node:fs";
 import { delimiter as delimiter2, join as join5, relative, resolve } from "node:path";
 
@@ -40069,7 +40080,7 @@ function queryRpm(root, dbPath, options) {
   }
   let text;
   try {
-    text = execFileSync(rpm, ["--root", root, "--dbpath", dbPath, "-qa", "--queryformat", RPM_QUERY_FORMAT], {
+    text = execFileSync2(rpm, ["--root", root, "--dbpath", dbPath, "-qa", "--queryformat", RPM_QUERY_FORMAT], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
       maxBuffer: 256 * 1024 * 1024,
@@ -40478,20 +40489,10 @@ function pairDir(stateDir, r, where) {
 function sourceDateEpoch(root, inputs = []) {
   const env = process.env["SOURCE_DATE_EPOCH"];
   if (env && /^\d+$/.test(env)) return Number(env);
-  try {
-    return Number(execFileSync2("git", ["log", "-1", "--format=%ct", "--", ...inputs], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()) || 0;
-  } catch {
-    return 0;
-  }
+  return Number(gitOrEmpty(root, ["log", "-1", "--format=%ct", "--", ...inputs])) || 0;
 }
 function gitInfo(root, inputs) {
-  const q = (args) => {
-    try {
-      return execFileSync2("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    } catch {
-      return "";
-    }
-  };
+  const q = (args) => gitOrEmpty(root, args);
   const server = process.env["GITHUB_SERVER_URL"];
   const repo = process.env["GITHUB_REPOSITORY"];
   return { commit: q(["log", "-1", "--format=%H", "--", ...inputs]) || q(["rev-parse", "HEAD"]) || "unknown", source: server && repo ? `${server}/${repo}` : q(["remote", "get-url", "origin"]) || "local" };

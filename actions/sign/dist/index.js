@@ -86443,13 +86443,38 @@ function escapeHtml(s) {
 }
 
 // pipeline/src/sign/pair.ts
-import { execFileSync } from "node:child_process";
 import { existsSync as existsSync3, readdirSync as readdirSync2, readFileSync as readFileSync3, writeFileSync as writeFileSync3 } from "node:fs";
 import { join as join4 } from "node:path";
 
 // pipeline/src/build/build.ts
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+
+// pipeline/src/git/git.ts
+import { execFileSync, spawnSync } from "node:child_process";
+
+// pipeline/src/util/errors.ts
+var BrickyardError = class extends Error {
+  code;
+  hint;
+  exitCode;
+  constructor(code, message, options = {}) {
+    super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
+    this.name = "BrickyardError";
+    this.code = code;
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? 2;
+  }
+};
+
+// pipeline/src/git/git.ts
+function gitOrEmpty(root, args) {
+  try {
+    return execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "";
+  }
+}
 
 // pipeline/src/lint/rules.ts
 var DATA_EXT = /\.(h5|hdf5|nc|nc4|netcdf|csv|tsv|parquet|npy|npz|pt|pth|ckpt|safetensors|bin|dat|raw|tar|tar\.gz|tgz|zip|sqlite|db|fits|grib2?|vtk|vtu)$/i;
@@ -86799,20 +86824,6 @@ function containerInvocation(c, gpu, binds, env, argv, lines) {
     }
   }
 }
-
-// pipeline/src/util/errors.ts
-var BrickyardError = class extends Error {
-  code;
-  hint;
-  exitCode;
-  constructor(code, message, options = {}) {
-    super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
-    this.name = "BrickyardError";
-    this.code = code;
-    this.hint = options.hint;
-    this.exitCode = options.exitCode ?? 2;
-  }
-};
 
 // pipeline/src/build/sbom.ts
 var import_ajv_formats = __toESM(require_dist(), 1);
@@ -87599,13 +87610,6 @@ async function signerFor(stateDir, opts = {}) {
   }
   return loadOrCreateDevSigner(devSignerDir(stateDir));
 }
-function git(root, args) {
-  try {
-    return execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-  } catch {
-    return "";
-  }
-}
 function provenanceContext(ws, record, lockFiles) {
   const env = process.env;
   const common = {
@@ -87631,11 +87635,11 @@ function provenanceContext(ws, record, lockFiles) {
       builderId: `${github.serverUrl}/${github.repository}/.github/workflows`
     };
   }
-  const commit = git(ws.root, ["rev-parse", "HEAD"]) || "unknown";
+  const commit = gitOrEmpty(ws.root, ["rev-parse", "HEAD"]) || "unknown";
   return {
     ...common,
     buildType: "local",
-    source: { uri: git(ws.root, ["remote", "get-url", "origin"]) || `file://${ws.root}`, commit },
+    source: { uri: gitOrEmpty(ws.root, ["remote", "get-url", "origin"]) || `file://${ws.root}`, commit },
     invocationId: `brickyard-local:${record.lockDigest}:${record.startedOn ?? record.created}`,
     builderId: "https://brickyard.dev/builders/local/v1"
   };

@@ -3,12 +3,12 @@
  * with the builder the system's policy names, export into the shared OCI image layout with
  * OCI annotations, enforce the size budget, write the SPDX SBOM and a build record.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
+import { gitOrEmpty } from '../git/git.ts';
 import { parseSize } from '../lint/rules.ts';
 import { imageReference } from '../render/jobscript.ts';
 import { BrickyardError } from '../util/errors.ts';
@@ -68,22 +68,12 @@ export function pairDir(stateDir: string, r: ResolvedRecipe, where: PartitionRef
 export function sourceDateEpoch(root: string, inputs: string[] = []): number {
   const env = process.env['SOURCE_DATE_EPOCH'];
   if (env && /^\d+$/.test(env)) return Number(env);
-  try {
-    return Number(execFileSync('git', ['log', '-1', '--format=%ct', '--', ...inputs], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()) || 0;
-  } catch {
-    return 0;
-  }
+  return Number(gitOrEmpty(root, ['log', '-1', '--format=%ct', '--', ...inputs])) || 0;
 }
 
 /** The commit that last touched the pair's inputs (so unchanged pairs keep their annotations) and the source URL. */
 function gitInfo(root: string, inputs: string[]): { commit: string; source: string } {
-  const q = (args: string[]): string => {
-    try {
-      return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    } catch {
-      return '';
-    }
-  };
+  const q = (args: string[]): string => gitOrEmpty(root, args);
   const server = process.env['GITHUB_SERVER_URL'];
   const repo = process.env['GITHUB_REPOSITORY'];
   return { commit: q(['log', '-1', '--format=%H', '--', ...inputs]) || q(['rev-parse', 'HEAD']) || 'unknown', source: server && repo ? `${server}/${repo}` : q(['remote', 'get-url', 'origin']) || 'local' };

@@ -3,7 +3,6 @@
  * verifies and imports a bundle offline, under its policy), `inventory` (what a site holds, for
  * the next delta), and the `verify <bundle>` check a site runs before importing.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -11,6 +10,7 @@ import { formatBytes } from '../build/build.ts';
 import { parseRegistry, pushImages } from '../bundle/registry.ts';
 import { SigstoreManifestSigner, SigstoreManifestVerifier } from '../bundle/sigstore.ts';
 import { writeBundle, type Inventory } from '../bundle/write.ts';
+import { gitOrEmpty } from '../git/git.ts';
 import { parseSize } from '../lint/rules.ts';
 import { signerFor } from '../sign/pair.ts';
 import { admit } from '../site/admit.ts';
@@ -32,15 +32,8 @@ export function nextSerial(stateDir: string, repository: string): number {
 }
 
 export function sourceOf(root: string): { repository: string; commit: string } {
-  const q = (args: string[]): string => {
-    try {
-      return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    } catch {
-      return '';
-    }
-  };
-  const repository = process.env['GITHUB_REPOSITORY'] ?? (q(['remote', 'get-url', 'origin']).replace(/^.*[:/]([^/]+\/[^/]+?)(\.git)?$/, '$1') || 'local/brickyard');
-  return { repository, commit: q(['rev-parse', 'HEAD']) || '0'.repeat(40) };
+  const repository = process.env['GITHUB_REPOSITORY'] ?? (gitOrEmpty(root, ['remote', 'get-url', 'origin']).replace(/^.*[:/]([^/]+\/[^/]+?)(\.git)?$/, '$1') || 'local/brickyard');
+  return { repository, commit: gitOrEmpty(root, ['rev-parse', 'HEAD']) || '0'.repeat(40) };
 }
 
 /** The verifier a site uses: its pinned trusted root; a development root has no CT log. */

@@ -22,6 +22,15 @@ function git(root: string, args: string[]): string {
   }
 }
 
+/** Trimmed output of a git command, or '' when git fails or is missing (for optional facts: remote, commit time). */
+export function gitOrEmpty(root: string, args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
 /** The full commit id of a ref, or a clear error naming it. */
 export function resolveCommit(root: string, ref: string): string {
   return git(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).trim();

@@ -4,11 +4,11 @@
  * SLSA Provenance v1, the SPDX SBOM, and the smoke test-result of every launcher that ran.
  * In GitHub Actions the signer is keyless (OIDC → Fulcio); elsewhere the development signer.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pairDir, type BuildRecord } from '../build/build.ts';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
+import { gitOrEmpty } from '../git/git.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { PartitionRef, Workspace } from '../workspace.ts';
 import { attest, writeBundle, BUNDLE_SUFFIX, keylessSigner, type KeylessSigner } from './attest.ts';
@@ -38,14 +38,6 @@ export async function signerFor(stateDir: string, opts: { keyless?: boolean } = 
   return loadOrCreateDevSigner(devSignerDir(stateDir));
 }
 
-function git(root: string, args: string[]): string {
-  try {
-    return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return '';
-  }
-}
-
 function provenanceContext(ws: Workspace, record: BuildRecord, lockFiles: string[]): ProvenanceContext {
   const env = process.env;
   const common = {
@@ -71,11 +63,11 @@ function provenanceContext(ws: Workspace, record: BuildRecord, lockFiles: string
       builderId: `${github.serverUrl}/${github.repository}/.github/workflows`,
     };
   }
-  const commit = git(ws.root, ['rev-parse', 'HEAD']) || 'unknown';
+  const commit = gitOrEmpty(ws.root, ['rev-parse', 'HEAD']) || 'unknown';
   return {
     ...common,
     buildType: 'local',
-    source: { uri: git(ws.root, ['remote', 'get-url', 'origin']) || `file://${ws.root}`, commit },
+    source: { uri: gitOrEmpty(ws.root, ['remote', 'get-url', 'origin']) || `file://${ws.root}`, commit },
     invocationId: `brickyard-local:${record.lockDigest}:${record.startedOn ?? record.created}`,
     builderId: 'https://brickyard.dev/builders/local/v1',
   };
