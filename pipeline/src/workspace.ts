@@ -174,6 +174,12 @@ export class Workspace {
     return [{ system, partition }];
   }
 
+  /** `id/partition` as given, or the first partition of `id` the recipe fits (the first one when none does: rendering it explains why). */
+  firstFitting(recipe: ResolvedRecipe, spec: string): PartitionRef {
+    const wheres = this.partitionsOf(spec);
+    return wheres.find((w) => checkFit(this.catalog, recipe, w.system.doc, w.partition).fits) ?? wheres[0]!;
+  }
+
   /** Render a pair; refuses, with the reasons, a pair that does not fit. */
   render(recipe: ResolvedRecipe, where: PartitionRef): Rendered {
     const fit = checkFit(this.catalog, recipe, where.system.doc, where.partition);

@@ -2,7 +2,6 @@
 import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { buildPair, formatBytes, pairDir } from '../../../pipeline/src/build/build.ts';
-import { checkFit } from '../../../pipeline/src/check/fit.ts';
 import { escapeHtml } from '../../../pipeline/src/pr/annotate.ts';
 import { Workspace } from '../../../pipeline/src/workspace.ts';
 
@@ -19,8 +18,7 @@ export async function run(inputs: Inputs): Promise<void> {
   try {
     const ws = Workspace.open(resolve(inputs.workspace, inputs.root));
     const recipe = ws.recipe(inputs.recipe);
-    const candidates = ws.partitionsOf(inputs.system);
-    const where = candidates.find((w) => checkFit(ws.catalog, recipe, w.system.doc, w.partition).fits) ?? candidates[0]!;
+    const where = ws.firstFitting(recipe, inputs.system);
     const stateDir = resolve(inputs.workspace, inputs.stateDir);
     const record = await core.group(`build ${recipe.key} for ${where.system.doc.id}/${where.partition.id}`, () =>
       buildPair(ws, recipe, where, { stateDir, checkReproducible: inputs.checkReproducible, onStage: (s, d) => core.info(`${s}: ${d}`) }),

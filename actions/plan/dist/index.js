@@ -41840,6 +41840,11 @@ var Workspace = class _Workspace {
     }
     return [{ system, partition }];
   }
+  /** `id/partition` as given, or the first partition of `id` the recipe fits (the first one when none does: rendering it explains why). */
+  firstFitting(recipe, spec) {
+    const wheres = this.partitionsOf(spec);
+    return wheres.find((w) => checkFit(this.catalog, recipe, w.system.doc, w.partition).fits) ?? wheres[0];
+  }
   /** Render a pair; refuses, with the reasons, a pair that does not fit. */
   render(recipe, where) {
     const fit = checkFit(this.catalog, recipe, where.system.doc, where.partition);
@@ -42642,9 +42647,9 @@ var Change = class {
   }
 };
 
-// pipeline/src/pr/annotate.ts
+// pipeline/src/util/html.ts
 function escapeHtml(s) {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  return String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
 }
 
 // pipeline/src/pr/report.ts

@@ -24578,6 +24578,11 @@ function getOctokit(token, options, ...additionalPlugins) {
   return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 
+// pipeline/src/util/html.ts
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
+}
+
 // pipeline/src/pr/comment.ts
 var COMMENT_MARKER = "<!-- brickyard:pr-comment -->";
 var MAX_BODY = 6e4;
@@ -24624,7 +24629,7 @@ function renderComment(validate, plan, runUrl) {
     if (diffs.length > 0) {
       out.push("", "### Rendered changes", "");
       for (const d of diffs) {
-        const section = [`<details><summary>${html(d.recipe)} on ${html(`${d.system}/${d.partition}`)} (${html(d.status)})</summary>`, ""];
+        const section = [`<details><summary>${escapeHtml(d.recipe)} on ${escapeHtml(`${d.system}/${d.partition}`)} (${escapeHtml(d.status)})</summary>`, ""];
         for (const f of d.files) section.push(`\`${code(f.name)}\``, "", ...fenced("diff", f.patch), "");
         section.push("</details>");
         if (out.join("\n").length + section.join("\n").length > MAX_BODY - 2e3) {
@@ -24650,13 +24655,10 @@ function whatToDo(v) {
   return advice;
 }
 function cell(s) {
-  return html(s).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+  return escapeHtml(s).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
 function code(s) {
   return s.replace(/[`\r\n]/g, " ").replace(/\|/g, "\\|");
-}
-function html(s) {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 function fenced(lang, body) {
   const longest = Math.max(2, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));

@@ -6,7 +6,6 @@
  */
 import { relative, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { checkFit } from '../../../pipeline/src/check/fit.ts';
 import { escapeHtml } from '../../../pipeline/src/pr/annotate.ts';
 import { attestPair, signerFor } from '../../../pipeline/src/sign/pair.ts';
 import { Workspace } from '../../../pipeline/src/workspace.ts';
@@ -32,8 +31,7 @@ export async function run(inputs: Inputs): Promise<void> {
     const keyless = inputs.signer === 'keyless';
     const ws = Workspace.open(resolve(inputs.workspace, inputs.root));
     const recipe = ws.recipe(inputs.recipe);
-    const candidates = ws.partitionsOf(inputs.system);
-    const where = candidates.find((w) => checkFit(ws.catalog, recipe, w.system.doc, w.partition).fits) ?? candidates[0]!;
+    const where = ws.firstFitting(recipe, inputs.system);
     const stateDir = resolve(inputs.workspace, inputs.stateDir);
     // Fail before anything is written when keyless signing cannot get an OIDC token: the
     // library's error says to grant the job `id-token: write`.

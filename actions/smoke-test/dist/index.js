@@ -38357,9 +38357,9 @@ function ensureRoot(entry) {
 // actions/smoke-test/src/main.ts
 import { join as join7, resolve as resolve2 } from "node:path";
 
-// pipeline/src/pr/annotate.ts
+// pipeline/src/util/html.ts
 function escapeHtml(s) {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  return String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
 }
 
 // pipeline/src/smoke/run.ts
@@ -42637,6 +42637,11 @@ var Workspace = class _Workspace {
       });
     }
     return [{ system, partition }];
+  }
+  /** `id/partition` as given, or the first partition of `id` the recipe fits (the first one when none does: rendering it explains why). */
+  firstFitting(recipe, spec) {
+    const wheres = this.partitionsOf(spec);
+    return wheres.find((w) => checkFit(this.catalog, recipe, w.system.doc, w.partition).fits) ?? wheres[0];
   }
   /** Render a pair; refuses, with the reasons, a pair that does not fit. */
   render(recipe, where) {

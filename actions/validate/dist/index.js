@@ -43627,6 +43627,11 @@ var Workspace = class _Workspace {
     }
     return [{ system, partition }];
   }
+  /** `id/partition` as given, or the first partition of `id` the recipe fits (the first one when none does: rendering it explains why). */
+  firstFitting(recipe, spec) {
+    const wheres = this.partitionsOf(spec);
+    return wheres.find((w) => checkFit(this.catalog, recipe, w.system.doc, w.partition).fits) ?? wheres[0];
+  }
   /** Render a pair; refuses, with the reasons, a pair that does not fit. */
   render(recipe, where) {
     const fit = checkFit(this.catalog, recipe, where.system.doc, where.partition);
@@ -44427,6 +44432,13 @@ function validateChange(root, base) {
 
 // pipeline/src/pr/annotate.ts
 import { relative as relative4, resolve as resolve3 } from "node:path";
+
+// pipeline/src/util/html.ts
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
+}
+
+// pipeline/src/pr/annotate.ts
 var ANNOTATION_LIMIT = 10;
 function annotate(sink, diagnostics, root, workspace) {
   let errors = 0;
@@ -44439,9 +44451,6 @@ function annotate(sink, diagnostics, root, workspace) {
 }
 function repoPath(file, root, workspace) {
   return relative4(resolve3(workspace), resolve3(root, file)).split("\\").join("/");
-}
-function escapeHtml(s) {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 // pipeline/src/pr/report.ts

@@ -1,7 +1,6 @@
 /** `brickyard attest`: sign the provenance, SBOM and smoke test-result of a built pair. */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { checkFit } from '../check/fit.ts';
 import { readFileSync } from 'node:fs';
 import { attest, BUNDLE_SUFFIX, writeBundle } from '../sign/attest.ts';
 import { attestPair, signerFor } from '../sign/pair.ts';
@@ -22,8 +21,7 @@ export function registerAttest(program: Command, io: Io, open: () => Workspace):
     .action(async (spec: string, opts: { system: string; out?: string; keyless?: boolean; json?: boolean }) => {
       const ws = open();
       const recipe = ws.recipe(spec);
-      const wheres = ws.partitionsOf(opts.system);
-      const where = wheres.find((w) => checkFit(ws.catalog, recipe, w.system.doc, w.partition).fits) ?? wheres[0]!;
+      const where = ws.firstFitting(recipe, opts.system);
       const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
       const result = await attestPair(ws, recipe, where, { stateDir, keyless: opts.keyless === true });
       if (opts.json) io.out(JSON.stringify(result, null, 2) + '\n');

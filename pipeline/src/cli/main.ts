@@ -14,10 +14,8 @@ import { findRoot } from '../catalog/load.ts';
 import { bumpRevisions } from '../plan/bump.ts';
 import { Change } from '../plan/change.ts';
 import { hostedPairs, toMatrices } from '../plan/plan.ts';
-import { Workspace, type PartitionRef, type ValidationReport } from '../workspace.ts';
+import { Workspace, type ValidationReport } from '../workspace.ts';
 import { buildPair, formatBytes, pairDir } from '../build/build.ts';
-import type { ResolvedRecipe } from '../catalog/resolve.ts';
-import { checkFit } from '../check/fit.ts';
 import { resolveImage, smoke } from '../smoke/run.ts';
 import { planSummary, smokeSummary } from './summary.ts';
 import { validateChange } from './validate-change.ts';
@@ -205,7 +203,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .action(async (spec: string, opts: { system: string; out?: string; checkReproducible?: boolean; json?: boolean; quiet?: boolean }) => {
       const ws = open();
       const recipe = ws.recipe(spec);
-      const where = firstFitting(ws, recipe, opts.system);
+      const where = ws.firstFitting(recipe, opts.system);
       const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
       const started = performance.now();
       const record = await buildPair(ws, recipe, where, {
@@ -238,7 +236,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .action(async (spec: string, opts: { system: string; launcher: 'direct' | 'slurm'; out?: string; json?: boolean }) => {
       const ws = open();
       const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
-      const where = spec.includes('/') || spec.endsWith('.json') ? ws.partitionsOf(opts.system)[0]! : firstFitting(ws, ws.recipe(spec), opts.system);
+      const where = spec.includes('/') || spec.endsWith('.json') ? ws.partitionsOf(opts.system)[0]! : ws.firstFitting(ws.recipe(spec), opts.system);
       const image = await resolveImage(ws, spec, where, stateDir);
       const started = performance.now();
       const report = await smoke(ws, image, where, { stateDir, launcher: opts.launcher, onStage: (s, d) => io.err(`[${elapsed(started)}] ${s}: ${d}\n`) });
@@ -372,12 +370,6 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   } catch (e) {
     return reportError(e, io);
   }
-}
-
-/** `id/partition` as given, or the first partition of `id` the recipe fits (explained when none does). */
-function firstFitting(ws: Workspace, recipe: ResolvedRecipe, spec: string): PartitionRef {
-  const wheres = ws.partitionsOf(spec);
-  return wheres.find((w) => checkFit(ws.catalog, recipe, w.system.doc, w.partition).fits) ?? wheres[0]!;
 }
 
 function elapsed(since: number): string {

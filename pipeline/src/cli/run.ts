@@ -20,6 +20,7 @@ import { nextSerial, siteVerifier, sourceOf } from './bundle-command.ts';
 import { Change } from '../plan/change.ts';
 import { FILE_NAMES, FORMATS } from '../render/index.ts';
 import { smoke, type SmokeReport } from '../smoke/run.ts';
+import { startService, stopService } from '../smoke/services.ts';
 import { formatDiagnostic } from '../util/diagnostics.ts';
 import { which } from '../util/exec.ts';
 import type { Workspace } from '../workspace.ts';
@@ -113,7 +114,7 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
           }
         }
       } finally {
-        if (slurmEnv) stopSlurm(slurmState);
+        if (slurmEnv) stopService('slurm', slurmState);
       }
       if (!failed && builds.length > 0) {
         try {
@@ -259,20 +260,8 @@ async function hostReady(say: (s: string) => void): Promise<true | string> {
 }
 
 function startSlurm(state: string, say: (s: string) => void): Record<string, string> {
-  const script = join(engineRoot, 'scripts', 'services', 'slurm.sh');
-  if (existsSync(state)) stopSlurm(state);
+  if (existsSync(state)) stopService('slurm', state);
   mkdirSync(state, { recursive: true });
   say('starting a single-node Slurm with munge on 127.0.0.1');
-  const out = execFileSync('bash', [script, 'start', state], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const env: Record<string, string> = {};
-  for (const m of out.matchAll(/^export ([A-Z_]+)=("?)(.*)\2$/gm)) env[m[1]!] = m[3]!;
-  return env;
-}
-
-function stopSlurm(state: string): void {
-  try {
-    execFileSync('bash', [join(engineRoot, 'scripts', 'services', 'slurm.sh'), 'stop', state], { stdio: 'ignore' });
-  } catch {
-    // nothing was running
-  }
+  return startService('slurm', state);
 }

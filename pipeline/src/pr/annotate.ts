@@ -25,7 +25,5 @@ export function repoPath(file: string, root: string, workspace: string): string 
   return relative(resolve(workspace), resolve(root, file)).split('\\').join('/');
 }
 
-/** Table cell text for the job summary (@actions/core's summary does not escape HTML). */
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+// Table cells of the job summary go through escapeHtml: @actions/core's summary does not escape HTML.
+export { escapeHtml } from '../util/html.ts';

@@ -3,6 +3,7 @@
  * and room for smoke results and size changes. Everything from the reports is escaped: it comes
  * from pull-request code.
  */
+import { escapeHtml } from '../util/html.ts';
 import type { PlanReport, ValidateReport } from './report.ts';
 
 export const COMMENT_MARKER = '<!-- brickyard:pr-comment -->';
@@ -55,7 +56,7 @@ export function renderComment(validate: ValidateReport | undefined, plan: PlanRe
     if (diffs.length > 0) {
       out.push('', '### Rendered changes', '');
       for (const d of diffs) {
-        const section = [`<details><summary>${html(d.recipe)} on ${html(`${d.system}/${d.partition}`)} (${html(d.status)})</summary>`, ''];
+        const section = [`<details><summary>${escapeHtml(d.recipe)} on ${escapeHtml(`${d.system}/${d.partition}`)} (${escapeHtml(d.status)})</summary>`, ''];
         for (const f of d.files) section.push(`\`${code(f.name)}\``, '', ...fenced('diff', f.patch), '');
         section.push('</details>');
         if (out.join('\n').length + section.join('\n').length > MAX_BODY - 2000) {
@@ -85,7 +86,7 @@ function whatToDo(v: ValidateReport): string[] {
 
 /** Text for a table cell: HTML-escaped, pipes and newlines neutralised. */
 function cell(s: string): string {
-  return html(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return escapeHtml(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
 /** Text inside inline code: no backticks, pipes or newlines to break out of it. */
@@ -93,9 +94,6 @@ function code(s: string): string {
   return s.replace(/[`\r\n]/g, ' ').replace(/\|/g, '\\|');
 }
 
-function html(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 /** A code fence longer than any run of backticks inside, so the content cannot close it. */
 function fenced(lang: string, body: string): string[] {

@@ -1,10 +1,9 @@
 /** HTML for the catalogue site: escaping, relative links, the page frame. No framework. */
 import { posix } from 'node:path';
+import { escapeHtml } from '../util/html.ts';
 
 /** Text or attribute value: everything from the catalogue goes through this. */
-export function esc(s: string | number): string {
-  return String(s).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
-}
+export const esc = escapeHtml;
 
 /** A link from one site page to another site path (both relative to the site root). */
 export function rel(from: string, to: string): string {
