@@ -10,11 +10,12 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, readFileSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KeyPairManifestSigner, KeyPairManifestVerifier } from '../pipeline/src/bundle/signing.ts';
+import { SigstoreManifestSigner, SigstoreManifestVerifier } from '../pipeline/src/bundle/sigstore.ts';
+import { loadOrCreateDevSigner } from '../pipeline/src/sign/dev-signer.ts';
 import { verifyBundle } from '../pipeline/src/bundle/read.ts';
 import { writeBundle, type Inventory } from '../pipeline/src/bundle/write.ts';
 
@@ -95,7 +96,8 @@ function childRss(mode: 'verify' | 'import', tar: string, keyPem: string, dest: 
 }
 
 async function child(mode: string, tar: string, keyPem: string, dest: string): Promise<void> {
-  const verifier = new KeyPairManifestVerifier([{ publicKey: keyPem, identity: IDENTITY }]);
+  // keyPem: the development signer's trusted_root.json (the site's pinned root).
+  const verifier = new SigstoreManifestVerifier({ trustedRoot: JSON.parse(readFileSync(keyPem, 'utf8')), ctlogThreshold: 0 });
   // import: verify and write every entry into a staging folder (what an import does before its rename).
   const [, seconds] = await timeAsync(() => verifyBundle({ bundlePath: tar, verifier, extract: mode === '--child-import' }));
   void dest;
@@ -110,8 +112,9 @@ async function main(): Promise<void> {
     const [, gen] = time(() => makeState(state));
     results['images × shared base (MiB)'] = `${IMAGES} × ${BASE_MIB}`;
     results['generate state (s)'] = round(gen);
-    const signer = KeyPairManifestSigner.generate(IDENTITY);
-    const keyPem = signer.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const dev = await loadOrCreateDevSigner(join(work, 'dev-signer'), { identity: IDENTITY });
+    const signer = new SigstoreManifestSigner(dev);
+    const keyPem = join(dev.dir, 'trusted_root.json');
     const tar = join(work, 'full.tar');
     const [full, write] = await timeAsync(() => writeBundle({ stateDir: state, system: 'bench', out: tar, signer, serial: 1, source: { repository: 'example/brickyard', commit: '0'.repeat(40) }, now: new Date() }));
     results['bundle size (MiB)'] = round(full.sizes.bundleBytes / 2 ** 20);

@@ -11,13 +11,14 @@ import { describe, expect, it } from 'vitest';
 import { BundleError } from '../../pipeline/src/bundle/errors.ts';
 import { type Manifest } from '../../pipeline/src/bundle/manifest.ts';
 import { readBundle, unsafePath } from '../../pipeline/src/bundle/read.ts';
-import { KeyPairManifestSigner, KeyPairManifestVerifier } from '../../pipeline/src/bundle/signing.ts';
+import { SigstoreManifestSigner } from '../../pipeline/src/bundle/sigstore.ts';
 import { writeBundle, type Inventory } from '../../pipeline/src/bundle/write.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
 import { craftTar, makeKeys, makeState, NOW, ReusingSigner, sha256, snapshot, SOURCE, type RawEntry } from './fixture.ts';
 
-const keys = makeKeys();
+const keys = await makeKeys();
+const otherCa = await makeKeys();
 const PAIRS = [
   { recipe: 'demo', version: '1.0' },
   { recipe: 'osu', version: '7.4' },
@@ -66,7 +67,7 @@ describe('writeBundle', () => {
     expect(index.manifests).toHaveLength(2);
     const seen: number[] = [];
     const v = await readBundle({ bundlePath: out, verifier: keys.verifier, onProgress: (done, total) => seen.push(done / total) });
-    expect(v.identity).toBe(keys.signer.identity);
+    expect(v.identity).toBe(keys.dev.identity);
     expect(seen.at(-1)).toBe(1);
     expect(v.manifest.bundleId).toBe(r.manifest.bundleId);
   });
@@ -79,7 +80,8 @@ describe('writeBundle', () => {
     await bundle(b, { signer });
     expect(sha256(readFileSync(a))).toBe(sha256(readFileSync(b)));
     const listing = execFileSync('tar', ['--numeric-owner', '--full-time', '-tvf', a], { encoding: 'utf8' }).trim().split('\n');
-    expect(listing[0]).toMatch(/^-rw-r--r-- 0\/0 .* 2026-06-01 12:00:00 manifest\.json$/);
+    expect(listing[0]).toBe(listing[0]!.replace(/ \S+ \S+ manifest\.json$/, '') + ' ' + NOW.toISOString().replace('T', ' ').slice(0, 19) + ' manifest.json');
+    expect(listing[0]).toMatch(/^-rw-r--r-- 0\/0 /);
     expect(listing[1]).toMatch(/manifest\.sigstore\.json$/);
     expect(listing[2]).toMatch(/checksums\.txt$/);
     const names = listing.slice(3).map((l) => l.split(/\s+/).at(-1)!);
@@ -187,7 +189,7 @@ describe('readBundle refuses hostile bundles, naming the entry, and leaves nothi
   for (const [name, make, reason, entry] of cases) {
     it(`refuses ${name}`, async () => {
       const file = await make();
-      const verifier = name.includes('another key') ? makeKeys().verifier : keys.verifier;
+      const verifier = name.includes('another key') ? otherCa.verifier : keys.verifier;
       const r = await tryRead(file, verifier);
       expect(r.error, String(r.error)).toBeInstanceOf(BundleError);
       expect(r.error!.reason).toBe(reason);
@@ -275,15 +277,15 @@ describe('readBundle refuses hostile bundles, naming the entry, and leaves nothi
   });
 
   it('refuses a bundle whose key the verifier does not trust', async () => {
-    const other = KeyPairManifestSigner.generate('https://github.com/evil/brickyard/.github/workflows/main.yml@refs/heads/main');
+    const evil = 'https://github.com/evil/brickyard/.github/workflows/main.yml@refs/heads/main';
     const file = join(tempDir(), 'b.tar');
-    await bundle(file, { signer: other });
+    await bundle(file, { signer: new SigstoreManifestSigner(await otherCa.other({ identity: evil })) });
     const r = await tryRead(file);
     expect(r.error!.code).toBe('SIGNATURE_INVALID');
     expect(r.left).toEqual([]);
-    // and the same key trusted under its own identity passes
-    const ok = await readBundle({ bundlePath: file, verifier: new KeyPairManifestVerifier([{ publicKey: other.publicKey, identity: other.identity }]) });
-    expect(ok.identity).toBe(other.identity);
+    // and the same CA trusted passes, naming the identity its certificate carries
+    const ok = await readBundle({ bundlePath: file, verifier: otherCa.verifier });
+    expect(ok.identity).toBe(evil);
   });
 
   it('unsafePath', () => {

@@ -10,13 +10,28 @@ import { join } from 'node:path';
 import { Header } from 'tar';
 import { manifestBytes, parseManifest, type Manifest } from '../../pipeline/src/bundle/manifest.ts';
 import { writeBundle } from '../../pipeline/src/bundle/write.ts';
-import { KeyPairManifestSigner, KeyPairManifestVerifier, type ManifestSigner } from '../../pipeline/src/bundle/signing.ts';
+import type { ManifestSigner } from '../../pipeline/src/bundle/signing.ts';
+import { SigstoreManifestSigner, SigstoreManifestVerifier } from '../../pipeline/src/bundle/sigstore.ts';
+import { attest, writeBundle as writeSigstoreBundle } from '../../pipeline/src/sign/attest.ts';
+import { loadOrCreateDevSigner, type DevSigner } from '../../pipeline/src/sign/dev-signer.ts';
+import type { FulcioExtensions } from '../../pipeline/src/sign/fulcio-extensions.ts';
+import { testResultPredicate } from '../../pipeline/src/smoke/predicate.ts';
 import { tempDir } from '../helpers/fixture.ts';
 
 export const IDENTITY = 'https://github.com/example/brickyard/.github/workflows/main.yml@refs/heads/main';
 export const ISSUER = 'https://token.actions.githubusercontent.com';
-export const NOW = new Date('2026-06-01T12:00:00Z');
-export const SOURCE = { repository: 'https://github.com/example/brickyard', commit: 'a'.repeat(40) };
+/** Signatures are timestamped by the development TSA at the real time, so the tests' "now" is the real time too. */
+export const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
+export const SOURCE = { repository: 'example/brickyard', commit: 'a'.repeat(40) };
+/** What GitHub's Fulcio writes for a run of main.yml on a hosted runner. */
+export const CI_EXTENSIONS: FulcioExtensions = {
+  runnerEnvironment: 'github-hosted',
+  sourceRepositoryUri: 'https://github.com/example/brickyard',
+  sourceRepositoryRef: 'refs/heads/main',
+  sourceRepositoryIdentifier: '123456',
+  buildSignerUri: 'https://github.com/example/brickyard/.github/workflows/main.yml@refs/heads/main',
+  buildSignerDigest: 'a'.repeat(40),
+};
 
 export function sha256(b: string | Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
@@ -27,7 +42,7 @@ export interface PairSpec {
   version: string;
   partition?: string;
   smoke?: 'PASSED' | 'WARNED' | 'FAILED' | 'none';
-  provenance?: boolean | 'dsse';
+  provenance?: boolean;
   license?: string;
   /** Extra bytes in the image's own layer (to tell images apart). */
   layer?: string;
@@ -100,42 +115,69 @@ export function makeState(system: string, pairs: PairSpec[], stateDir = tempDir(
     writeFileSync(join(dir, 'context', 'sources', `${'1'.repeat(12)}-${p.recipe}.tar.gz`), `source of ${p.recipe}`);
     const smoke = p.smoke ?? 'PASSED';
     if (smoke !== 'none') {
-      const statement = {
-        _type: 'https://in-toto.io/Statement/v1',
-        subject: [{ name: refName, digest: { sha256: hex } }],
-        predicateType: 'https://in-toto.io/attestation/test-result/v0.1',
-        predicate: { result: smoke, configuration: [], passedTests: [], warnedTests: [], failedTests: [] },
-      };
+      const statement = testResultStatement({ refName, hex, system, partition, verdict: smoke });
       writeFileSync(join(dir, 'smoke-direct.json'), JSON.stringify({ kind: 'brickyard-smoke', version: 1, result: smoke, recipe: `${p.recipe}@${p.version}`, system, partition, statement }));
       writeFileSync(join(dir, 'test-result-direct.intoto.json'), JSON.stringify(statement));
     }
-    const provenance = { _type: 'https://in-toto.io/Statement/v1', subject: [{ name: refName, digest: { sha256: hex } }], predicateType: 'https://slsa.dev/provenance/v1', predicate: { buildDefinition: {}, runDetails: {} } };
-    if (p.provenance === 'dsse') {
-      // As a Sigstore bundle: the statement inside a DSSE envelope (signature material not checked here).
-      const payload = Buffer.from(JSON.stringify(provenance)).toString('base64');
-      writeFileSync(join(dir, 'provenance.sigstore.json'), JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: {}, dsseEnvelope: { payload, payloadType: 'application/vnd.in-toto+json', signatures: [{ sig: 'AA==' }] } }));
-    } else if (p.provenance !== false) {
-      writeFileSync(join(dir, 'provenance.intoto.json'), JSON.stringify(provenance));
+    const subject = [{ name: refName, digest: { sha256: hex } }];
+    if (p.provenance !== false) {
+      writeFileSync(join(dir, 'provenance.intoto.json'), JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject, predicateType: 'https://slsa.dev/provenance/v1', predicate: { buildDefinition: {}, runDetails: {} } }));
     }
+    const spdx = JSON.parse(readFileSync(join(dir, 'sbom.spdx.json'), 'utf8')) as object;
+    writeFileSync(join(dir, 'sbom.intoto.json'), JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject, predicateType: 'https://spdx.dev/Document/v2.3', predicate: spdx }));
   }
   writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
   return stateDir;
 }
 
-export interface Keys {
-  signer: KeyPairManifestSigner;
-  verifier: KeyPairManifestVerifier;
-  /** A trusted root file for the key (its sha256 goes into policies). */
-  trustedRoot: string;
+/** A real test-result statement (the predicate smoke writes), with the verdict given. */
+export function testResultStatement(a: { refName: string; hex: string; system: string; partition: string; verdict: 'PASSED' | 'WARNED' | 'FAILED'; launcher?: 'direct' | 'slurm' }): object {
+  const results = [{ name: 'mpi-pingpong', kind: 'mpi-pingpong' as const, verdict: a.verdict, summary: `ping-pong ${a.verdict}` }];
+  const predicate = testResultPredicate({
+    results,
+    configuration: { system: a.system, partition: a.partition, runtime: 'podman', launcher: a.launcher ?? 'direct', mpiStrategy: 'bundled', imageDigest: `sha256:${a.hex}`, imageReference: a.refName },
+    startedOn: '2026-05-01T00:00:00Z',
+    finishedOn: '2026-05-01T00:01:00Z',
+  });
+  return { _type: 'https://in-toto.io/Statement/v1', subject: [{ name: a.refName, digest: { sha256: a.hex } }], predicateType: 'https://in-toto.io/attestation/test-result/v0.1', predicate };
 }
 
-export function makeKeys(identity = IDENTITY, issuer: string | undefined = ISSUER): Keys {
-  const signer = KeyPairManifestSigner.generate(identity);
-  const pem = signer.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  const verifier = new KeyPairManifestVerifier([{ publicKey: pem, identity, ...(issuer ? { issuer } : {}) }]);
-  const trustedRoot = join(tempDir('brickyard-root-'), 'trusted_root.json');
-  writeFileSync(trustedRoot, JSON.stringify({ mediaType: 'application/vnd.brickyard.dev-keypair-root+json', keys: [{ pem, identity }] }));
-  return { signer, verifier, trustedRoot };
+export interface Keys {
+  /** CI's signer: main.yml on a GitHub-hosted runner, as Fulcio would certify it (development CA). */
+  dev: DevSigner;
+  signer: ManifestSigner;
+  verifier: SigstoreManifestVerifier;
+  /** The development CA's trusted_root.json (its sha256 goes into policies). */
+  trustedRoot: string;
+  /** Another signer under the same CA (another identity, issuer or certificate extensions). */
+  other(options: { identity?: string; issuer?: string; extensions?: FulcioExtensions }): Promise<DevSigner>;
+}
+
+export async function makeKeys(identity = IDENTITY, issuer = ISSUER, extensions: FulcioExtensions = CI_EXTENSIONS): Promise<Keys> {
+  const dir = join(tempDir('brickyard-dev-ca-'), 'dev-signer');
+  const dev = await loadOrCreateDevSigner(dir, { identity, issuer, extensions });
+  const trustedRoot = join(dir, 'trusted_root.json');
+  return {
+    dev,
+    signer: new SigstoreManifestSigner(dev),
+    verifier: new SigstoreManifestVerifier({ trustedRoot: dev.trustedRoot(), ctlogThreshold: 0 }),
+    trustedRoot,
+    other: (o) => loadOrCreateDevSigner(dir, { identity: o.identity ?? identity, issuer: o.issuer ?? issuer, extensions: o.extensions ?? extensions }),
+  };
+}
+
+/** `brickyard attest` for a synthetic state: sign every pair's statements (`X.intoto.json` → `X.sigstore.json`). */
+export async function signState(stateDir: string, signer: DevSigner): Promise<void> {
+  const builds = join(stateDir, 'builds');
+  for (const key of readdirSync(builds)) {
+    for (const pair of readdirSync(join(builds, key))) {
+      const dir = join(builds, key, pair);
+      for (const f of readdirSync(dir).filter((n) => n.endsWith('.intoto.json'))) {
+        const statement = JSON.parse(readFileSync(join(dir, f), 'utf8')) as object;
+        writeSigstoreBundle(join(dir, f.replace(/\.intoto\.json$/, '.sigstore.json')), await attest(statement, signer));
+      }
+    }
+  }
 }
 
 /** Signs identical bytes once: ECDSA signatures are randomised, so determinism tests reuse them. */

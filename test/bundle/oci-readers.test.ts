@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { writeBundle } from '../../pipeline/src/bundle/write.ts';
 import { importBundle } from '../../pipeline/src/site/store.ts';
 import { tempDir } from '../helpers/fixture.ts';
-import { makeKeys, makeState, NOW, SOURCE } from './fixture.ts';
+import { ISSUER, makeKeys, makeState, NOW, signState, SOURCE } from './fixture.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 
@@ -22,8 +22,9 @@ const skopeo = (() => {
 
 describe.skipIf(!skopeo)('OCI layouts read by skopeo', () => {
   it('skopeo inspects every image in the bundle directory and in the store after import', async () => {
-    const keys = makeKeys();
+    const keys = await makeKeys();
     const state = makeState('local', [{ recipe: 'demo', version: '1.0' }, { recipe: 'osu', version: '7.4' }]);
+    await signState(state, keys.dev);
     const dir = join(tempDir(), 'bundle');
     const r = await writeBundle({ stateDir: state, system: 'local', out: dir, signer: keys.signer, serial: 1, source: SOURCE, now: NOW });
     const refs = JSON.parse(readFileSync(join(dir, 'oci', 'index.json'), 'utf8')).manifests.map((m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name']);
@@ -36,7 +37,7 @@ describe.skipIf(!skopeo)('OCI layouts read by skopeo', () => {
     const store = tempDir('brickyard-store-');
     const policy = join(tempDir(), 'p.yaml');
     const sha = createHash('sha256').update(readFileSync(keys.trustedRoot)).digest('hex');
-    writeFileSync(policy, `version: 1\nsystem: local\ntrustedRoot: {sha256: ${sha}, path: ${keys.trustedRoot}}\nidentities: [{repository: example/brickyard, workflow: .github/workflows/main.yml, ref: refs/heads/main}]\nissuers: [https://token.actions.githubusercontent.com]\nrequire: {provenance: true, sbom: true, smoke: true}\nlicenses: [Apache-2.0]\nmaxAgeDays: 30\n`);
+    writeFileSync(policy, `version: 2\nsystem: local\ntrustedRoot: {sha256: ${sha}, path: ${keys.trustedRoot}}\nsigners:\n${['manifest', 'provenance', 'sbom', 'testResult'].map((r) => `  ${r}: [{identity: {repository: example/brickyard, workflow: .github/workflows/main.yml, ref: refs/heads/main}, issuer: ${ISSUER}}]\n`).join('')}require: {provenance: true, sbom: true, smoke: true}\nlicenses: [Apache-2.0]\nmaxAgeDays: 30\n`);
     await importBundle({ bundlePath: dir, policyPath: policy, store, verifier: keys.verifier, now: NOW });
     for (const ref of refs) execFileSync('skopeo', ['inspect', '--raw', `oci:${join(store, 'oci')}:${ref}`]);
     expect(r.images).toBe(2);

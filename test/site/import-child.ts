@@ -1,14 +1,14 @@
 /**
  * Runs one import in its own process, for the crash-safety and concurrency tests:
- *   node test/site/import-child.ts <bundle> <policy> <store> <public-key.pem> <identity> <issuer> <now>
+ *   node test/site/import-child.ts <bundle> <policy> <store> <trusted_root.json> <now>
  * Prints a JSON line with the result, or `ERROR <code> <reason>` and exits 1.
  */
 import { readFileSync } from 'node:fs';
-import { KeyPairManifestVerifier } from '../../pipeline/src/bundle/signing.ts';
+import { SigstoreManifestVerifier } from '../../pipeline/src/bundle/sigstore.ts';
 import { importBundle } from '../../pipeline/src/site/store.ts';
 
-const [bundlePath, policyPath, store, pem, identity, issuer, now] = process.argv.slice(2) as [string, string, string, string, string, string, string];
-const verifier = new KeyPairManifestVerifier([{ publicKey: readFileSync(pem, 'utf8'), identity, issuer }]);
+const [bundlePath, policyPath, store, trustedRoot, now] = process.argv.slice(2) as [string, string, string, string, string];
+const verifier = new SigstoreManifestVerifier({ trustedRoot: JSON.parse(readFileSync(trustedRoot, 'utf8')), ctlogThreshold: 0 });
 try {
   const r = await importBundle({ bundlePath, policyPath, store, verifier, now: new Date(now) });
   process.stdout.write(JSON.stringify({ ok: true, bundleId: r.bundleId, generation: r.generation }) + '\n');

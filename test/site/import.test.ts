@@ -9,24 +9,38 @@ import type { Manifest } from '../../pipeline/src/bundle/manifest.ts';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BundleError } from '../../pipeline/src/bundle/errors.ts';
-import { KeyPairManifestSigner } from '../../pipeline/src/bundle/signing.ts';
 import { writeBundle, type WriteBundleOptions } from '../../pipeline/src/bundle/write.ts';
 import { licenseAllowed, loadPolicy, matchIdentity } from '../../pipeline/src/site/policy.ts';
 import { acquireLock, checkBundle, exportInventory, importBundle, verifyAuditLog } from '../../pipeline/src/site/store.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { repoRoot, tempDir } from '../helpers/fixture.ts';
-import { craftTar, IDENTITY, ISSUER, makeKeys, makeState, NOW, sha256, snapshot, SOURCE, type PairSpec, type RawEntry } from '../bundle/fixture.ts';
+import { SigstoreManifestSigner } from '../../pipeline/src/bundle/sigstore.ts';
+import type { DevSigner } from '../../pipeline/src/sign/dev-signer.ts';
+import { CI_EXTENSIONS, craftTar, IDENTITY, ISSUER, makeKeys, makeState, NOW, sha256, signState, snapshot, SOURCE, type PairSpec, type RawEntry } from '../bundle/fixture.ts';
 
-const keys = makeKeys();
+const keys = await makeKeys();
+/** The store's rollback key for bundles of SOURCE: the verified issuer and repository. */
+const SOURCE_KEY = `${ISSUER} https://github.com/example/brickyard`;
+const ROLES = ['manifest', 'provenance', 'sbom', 'testResult'];
+
+/** The signers part of a policy: every role allows main.yml of these repositories on a hosted runner. */
+function signersYaml(repos = ['example/brickyard']): string {
+  const rules = repos.map((r) => `\n    - identity: {repository: ${r}, workflow: .github/workflows/main.yml, ref: refs/heads/main}\n      issuer: ${ISSUER}\n      certificate: {runnerEnvironment: github-hosted}`).join('');
+  return ROLES.map((role) => `\n  ${role}:${rules}`).join('');
+}
+
+/** A CI signer of another repository (its own certificate says so), under the same CA. */
+function repoSigner(repo: string): Promise<DevSigner> {
+  return keys.other({ identity: `https://github.com/${repo}/.github/workflows/main.yml@refs/heads/main`, extensions: { ...CI_EXTENSIONS, sourceRepositoryUri: `https://github.com/${repo}` } });
+}
 const node = join(repoRoot, 'node_modules', '.bin', 'node');
 
 function policyFile(overrides: Record<string, string> = {}, root = keys.trustedRoot): string {
   const fields: Record<string, string> = {
-    version: '1',
+    version: '2',
     system: 'local',
     trustedRoot: `\n  sha256: ${sha256(readFileSync(root))}\n  path: ${root}`,
-    identities: '\n  - repository: example/brickyard\n    workflow: .github/workflows/main.yml\n    ref: refs/heads/main',
-    issuers: `\n  - ${ISSUER}`,
+    signers: signersYaml(),
     require: '\n  provenance: true\n  sbom: true\n  smoke: true',
     licenses: '[Apache-2.0, MIT, BSD-3-Clause]',
     maxAgeDays: '30',
@@ -38,8 +52,15 @@ function policyFile(overrides: Record<string, string> = {}, root = keys.trustedR
   return file;
 }
 
+/** A state whose attestations CI signed (keys.dev), packed and signed as a bundle. */
+async function signedState(pairs: PairSpec[], system = 'local'): Promise<string> {
+  const state = makeState(system, pairs);
+  await signState(state, keys.dev);
+  return state;
+}
+
 async function makeBundle(pairs: PairSpec[], extra: Partial<WriteBundleOptions> = {}): Promise<string> {
-  const state = makeState('local', pairs);
+  const state = await signedState(pairs);
   const out = join(tempDir('brickyard-bundle-'), 'b.tar');
   await writeBundle({ stateDir: state, system: 'local', out, signer: keys.signer, serial: 1, source: SOURCE, now: NOW, ...extra });
   return out;
@@ -127,11 +148,11 @@ describe('importBundle', () => {
     expect(readdirSync(join(store, 'oci', 'blobs', 'sha256'))).toHaveLength(7);
     const inv = exportInventory(store);
     expect(inv.blobs).toHaveLength(7);
-    expect(inv.lastSerial[SOURCE.repository]).toBe(1);
+    expect(inv.lastSerial[SOURCE_KEY]).toBe(1);
     expect(inv.images.map((i) => i.recipe).sort()).toEqual(['demo', 'osu']);
 
     // The next release: one recipe changed; a delta leaves out what the site holds.
-    const state2 = makeState('local', [{ recipe: 'demo', version: '1.0' }, { recipe: 'osu', version: '7.4', layer: 'v2' }]);
+    const state2 = await signedState([{ recipe: 'demo', version: '1.0' }, { recipe: 'osu', version: '7.4', layer: 'v2' }]);
     const full = await writeBundle({ stateDir: state2, system: 'local', out: join(tempDir(), 'full.tar'), signer: keys.signer, serial: 2, source: SOURCE, now: NOW });
     const deltaOut = join(tempDir(), 'delta.tar');
     const delta = await writeBundle({ stateDir: state2, system: 'local', out: deltaOut, signer: keys.signer, serial: 2, source: SOURCE, now: NOW, inventory: inv, bundleId: 'local-2-delta' });
@@ -175,17 +196,20 @@ describe('importBundle', () => {
 
   it('refuses a bundle signed by another key or another identity', async () => {
     const store = await storeWithOne();
-    const other = makeKeys();
+    const other = await makeKeys();
     const b = await makeBundle(PAIRS, { serial: 2, signer: other.signer });
     expect((await refused(store, b)).code).toBe('SIGNATURE_INVALID');
-    // trusted key, but an identity the policy does not allow (a longer ref)
-    const evil = makeKeys(`${IDENTITY}-evil`);
-    const b2 = await makeBundle(PAIRS, { serial: 2, signer: evil.signer });
-    expect(((await refused(store, b2, undefined, evil.verifier)) as BundleError).reason).toBe('identity');
-    // wrong issuer
-    const noIssuer = makeKeys(IDENTITY, 'https://evil.example');
-    const b3 = await makeBundle(PAIRS, { serial: 2, signer: noIssuer.signer });
-    expect(((await refused(store, b3, undefined, noIssuer.verifier)) as BundleError).reason).toBe('issuer');
+    // the trusted CA, but an identity the policy does not allow (a longer ref)
+    const b2 = await makeBundle(PAIRS, { serial: 2, signer: new SigstoreManifestSigner(await keys.other({ identity: `${IDENTITY}-evil` })) });
+    const e2 = (await refused(store, b2)) as BundleError;
+    expect(e2.reason).toBe('identity');
+    expect(e2.message).toMatch(/bundle manifest was signed by .*main-evil/);
+    // the right identity with another issuer
+    const b3 = await makeBundle(PAIRS, { serial: 2, signer: new SigstoreManifestSigner(await keys.other({ issuer: 'https://evil.example' })) });
+    expect(((await refused(store, b3)) as BundleError).message).toMatch(/issuer https:\/\/evil\.example is not https:\/\/token\.actions/);
+    // the right identity and issuer on a self-hosted runner
+    const b4 = await makeBundle(PAIRS, { serial: 2, signer: new SigstoreManifestSigner(await keys.other({ extensions: { ...CI_EXTENSIONS, runnerEnvironment: 'self-hosted' } })) });
+    expect(((await refused(store, b4)) as BundleError).message).toMatch(/runnerEnvironment is "self-hosted", not "github-hosted"/);
   });
 
   it('refuses a trusted root other than the pinned one', async () => {
@@ -206,13 +230,6 @@ describe('importBundle', () => {
     expect(e?.reason).toBe('trusted-root');
   });
 
-  it('reads provenance carried as a Sigstore bundle (DSSE envelope) too', async () => {
-    const store = tempDir('brickyard-store-');
-    const r = await importInto(store, await makeBundle([{ recipe: 'demo', version: '1.0', provenance: 'dsse' }]));
-    expect(r.images).toBe(1);
-    expect(existsSync(join(store, 'bundles', r.bundleId, 'builds', 'demo@1.0', 'local-cpu', 'provenance.sigstore.json'))).toBe(true);
-  });
-
   it('refuses a missing or FAILED smoke test for this system, missing provenance, a licence not allowed, and an old bundle', async () => {
     const store = await storeWithOne();
     const cases: [PairSpec, string][] = [
@@ -227,8 +244,11 @@ describe('importBundle', () => {
       const e = (await refused(store, b)) as BundleError;
       expect(e.reason, JSON.stringify(pair)).toBe(reason);
     }
-    const old = await makeBundle(PAIRS, { serial: 5, now: new Date(later.getTime() - 40 * 86_400_000) });
-    expect(((await refused(store, old)) as BundleError).reason).toBe('too-old');
+    // Age counts from the verified signing time: 40 days after signing, whatever `created` says.
+    const old = await makeBundle(PAIRS, { serial: 5, now: new Date(later.getTime() + 40 * 86_400_000) });
+    const before = snapshot(store);
+    await expect(importBundle({ bundlePath: old, policyPath: policyFile(), store, verifier: keys.verifier, now: new Date(later.getTime() + 40 * 86_400_000) })).rejects.toMatchObject({ reason: 'too-old' });
+    expect(snapshot(store)).toEqual(before);
     // a bundle for another system
     const alps = makeState('alps', PAIRS);
     const out = join(tempDir(), 'alps.tar');
@@ -312,7 +332,7 @@ describe('importBundle', () => {
 
   it('imports a split bundle (parts directory)', async () => {
     const store = tempDir('brickyard-store-');
-    const state = makeState('local', PAIRS);
+    const state = await signedState(PAIRS);
     const out = join(tempDir(), 'parts');
     await writeBundle({ stateDir: state, system: 'local', out, signer: keys.signer, serial: 1, source: SOURCE, now: NOW, chunkSize: 2048 });
     const r = await importInto(store, out);
@@ -321,15 +341,17 @@ describe('importBundle', () => {
 
   it('serialises concurrent imports with the lock (in one process and across processes)', async () => {
     const store = tempDir('brickyard-store-');
-    const a = await makeBundle(PAIRS, { source: { repository: 'https://github.com/example/a', commit: 'a' }, bundleId: 'a' });
-    const b = await makeBundle(PAIRS, { source: { repository: 'https://github.com/example/b', commit: 'b' }, bundleId: 'b' });
-    const rs = await Promise.all([importInto(store, a), importInto(store, b)]);
+    // Four sources, each signed by its own repository's CI, so that every import has serial 1 of its own.
+    const from = async (repo: string): Promise<string> => makeBundle(PAIRS, { source: { repository: repo, commit: repo.at(-1)! }, bundleId: repo.at(-1)!, signer: new SigstoreManifestSigner(await repoSigner(repo)) });
+    const policy = policyFile({ signers: signersYaml(['example/brickyard', 'example/a', 'example/b', 'example/c', 'example/d']) });
+    const a = await from('example/a');
+    const b = await from('example/b');
+    const rs = await Promise.all([importInto(store, a, policy), importInto(store, b, policy)]);
     expect(rs.map((r) => r.generation).sort()).toEqual([1, 2]);
     expect(verifyAuditLog(store)).toHaveLength(2);
 
-    const c = await makeBundle(PAIRS, { source: { repository: 'https://github.com/example/c', commit: 'c' }, bundleId: 'c' });
-    const d = await makeBundle(PAIRS, { source: { repository: 'https://github.com/example/d', commit: 'd' }, bundleId: 'd' });
-    const policy = policyFile();
+    const c = await from('example/c');
+    const d = await from('example/d');
     const results = await Promise.all([child([c, policy, store]), child([d, policy, store])]);
     for (const r of results) expect(r.stdout, r.stdout + r.stderr).toMatch(/"ok":true/);
     expect(verifyAuditLog(store).map((e) => e.generation)).toEqual([1, 2, 3, 4]);
@@ -362,7 +384,7 @@ describe('importBundle', () => {
       const r = await child([b2, policy, store], stage);
       expect(r.signal, `${stage}: ${r.stdout}${r.stderr}`).toBe('SIGKILL');
       const after = snapshot(join(store, 'current'));
-      const imported = JSON.parse(readFileSync(join(store, 'current', 'state.json'), 'utf8')).lastSerial[SOURCE.repository] === 2;
+      const imported = JSON.parse(readFileSync(join(store, 'current', 'state.json'), 'utf8')).lastSerial[SOURCE_KEY] === 2;
       if (!imported) expect(after, stage).toEqual(before);
       else expect(Object.keys(after).some((k) => k.startsWith(`bundles/second-${stage}/`)), stage).toBe(true);
       expect(imported, stage).toBe(['committed', 'cleaned'].includes(stage));
@@ -383,10 +405,8 @@ describe('importBundle', () => {
 });
 
 function child(args: string[], pauseAt?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  const pem = join(tempDir(), 'key.pem');
-  writeFileSync(pem, keys.signer.publicKey.export({ type: 'spki', format: 'pem' }).toString());
   return new Promise((resolve, reject) => {
-    const p = spawn(node, [join(repoRoot, 'test', 'site', 'import-child.ts'), ...args, pem, IDENTITY, ISSUER, later.toISOString()], {
+    const p = spawn(node, [join(repoRoot, 'test', 'site', 'import-child.ts'), ...args, keys.trustedRoot, later.toISOString()], {
       env: { ...process.env, ...(pauseAt ? { BRICKYARD_IMPORT_PAUSE: pauseAt } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -401,8 +421,3 @@ function child(args: string[], pauseAt?: string): Promise<{ code: number | null;
     p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
-
-it('KeyPairManifestSigner refuses a key that is not P-256', async () => {
-  const { generateKeyPairSync } = await import('node:crypto');
-  expect(() => new KeyPairManifestSigner({ privateKey: generateKeyPairSync('ed25519').privateKey, identity: 'x' })).toThrow(/P-256/);
-});

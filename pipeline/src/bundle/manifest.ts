@@ -84,6 +84,10 @@ export function parseManifest(bytes: Uint8Array): Manifest {
     if (seen.has(e.path)) throw new BundleError('BUNDLE_INVALID', 'duplicate', `${MANIFEST} lists ${e.path} twice`, e.path);
     seen.add(e.path);
     if ((META_FILES as readonly string[]).includes(e.path)) throw new BundleError('BUNDLE_INVALID', 'manifest', `${MANIFEST} lists ${e.path}, which is never an entry`, e.path);
+    // A blob is named by its digest: one whose name and content differ would let a ref point at other bytes.
+    if (e.role === 'image-blob' && e.path !== `oci/blobs/sha256/${e.sha256}`) {
+      throw new BundleError('BUNDLE_INVALID', 'manifest', `${MANIFEST} lists the image blob ${e.path} with sha256 ${e.sha256}: a blob's name must be its digest`, e.path);
+    }
   }
   // A file cannot also be a folder of another entry.
   const dirs = new Set<string>();

@@ -26,7 +26,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { BrickyardError } from '../util/errors.ts';
 import { BundleError } from './errors.ts';
 import { CHECKSUMS, MANIFEST, parseChecksums, parseManifest, SIGNATURE, type Manifest, type ManifestEntry } from './manifest.ts';
-import type { ManifestVerifier } from './signing.ts';
+import type { ManifestVerifier, VerifiedSignatureInfo } from './signing.ts';
 import { ByteSource, walkTar, type TarBody, type TarEntryHeader } from './tar.ts';
 
 export interface ReadLimits {
@@ -51,7 +51,7 @@ export interface ReadBundleOptions {
   stagingDir?: string;
   limits?: Partial<ReadLimits>;
   /** Called before the entries are read, after the signature has been verified (for policy checks that need only the manifest). */
-  onManifest?: (m: Manifest, signer: { identity: string; issuer?: string }) => void | Promise<void>;
+  onManifest?: (m: Manifest, signer: VerifiedSignatureInfo) => void | Promise<void>;
   /** Entry bytes read so far, and the total the manifest lists (for a progress bar). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -61,7 +61,9 @@ export interface VerifiedBundle {
   manifestBytes: Buffer;
   signature: unknown;
   identity: string;
-  issuer?: string;
+  issuer: string;
+  /** Who signed the manifest, as verified (identity, issuer, certificate extensions, signing times). */
+  signer: VerifiedSignatureInfo;
   form: 'tar' | 'dir' | 'parts';
   stagingDir?: string;
   /** Bytes of entries read. */
@@ -194,7 +196,7 @@ function readSmallFile(path: string, name: string, limit: number): Buffer {
   }
 }
 
-async function verifySignature(verifier: ManifestVerifier, mBytes: Buffer, sigBytes: Buffer): Promise<{ identity: string; issuer?: string; signature: unknown }> {
+async function verifySignature(verifier: ManifestVerifier, mBytes: Buffer, sigBytes: Buffer): Promise<VerifiedSignatureInfo & { signature: unknown }> {
   let signature: unknown;
   try {
     signature = JSON.parse(sigBytes.toString('utf8'));
@@ -238,7 +240,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
 
   let manifest: Manifest | undefined;
   let mBytes: Buffer | undefined;
-  let signer: { identity: string; issuer?: string; signature: unknown } | undefined;
+  let signer: (VerifiedSignatureInfo & { signature: unknown }) | undefined;
   let checksums: Map<string, string> | undefined;
   const expected = new Map<string, ManifestEntry>();
   const seen = new Set<string>();
@@ -252,7 +254,8 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     digests.set(MANIFEST, createHash('sha256').update(m).digest('hex'));
     digests.set(SIGNATURE, createHash('sha256').update(s).digest('hex'));
     for (const e of manifest.entries) expected.set(e.path, e);
-    await opts.onManifest?.(manifest, { identity: signer.identity, ...(signer.issuer === undefined ? {} : { issuer: signer.issuer }) });
+    const { signature: _s, ...who } = signer;
+    await opts.onManifest?.(manifest, who);
     if (staging !== undefined) {
       writeNew(join(staging, MANIFEST), m);
       writeNew(join(staging, SIGNATURE), s);
@@ -414,7 +417,8 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     manifestBytes: mBytes!,
     signature: signer!.signature,
     identity: signer!.identity,
-    ...(signer!.issuer === undefined ? {} : { issuer: signer!.issuer }),
+    issuer: signer!.issuer,
+    signer: { identity: signer!.identity, issuer: signer!.issuer, extensions: signer!.extensions, signedAt: signer!.signedAt },
     form,
     ...(staging === undefined ? {} : { stagingDir: staging }),
     bytes: total,

@@ -1,16 +1,19 @@
 /**
- * The manifest signed with Sigstore: a message-signature bundle v0.3 over the manifest bytes,
- * from the development signer or keylessly in CI, and verified offline against the site's
- * pinned trusted root. The verifier reports the certificate's identity and issuer only after
- * the whole bundle verified with exactly that identity; the site policy then decides.
+ * The manifest signed with Sigstore: a DSSE envelope of Brickyard's manifest payload type whose
+ * payload is the manifest's bytes (sign/roles.ts), from the development signer or keylessly in
+ * CI, and verified offline against the site's pinned trusted root. The same verifier checks the
+ * attestations inside a bundle. It reports the certificate's identity, issuer and Fulcio
+ * extensions only after the whole bundle verified with exactly that identity; the site policy
+ * then decides (site/policy.ts matchSigner).
  */
 import { bundleFromJSON, bundleToJSON } from '@sigstore/bundle';
 import { X509Certificate } from '@sigstore/core';
-import { MessageSignatureBundleBuilder } from '@sigstore/sign';
+import { DSSEBundleBuilder } from '@sigstore/sign';
 import type { KeylessSigner } from '../sign/attest.ts';
 import type { DevSigner } from '../sign/dev-signer.ts';
-import { certificateIdentity, SignatureVerificationError, verifySigstoreBundle } from '../sign/verify.ts';
-import type { ManifestSigner, ManifestVerifier } from './signing.ts';
+import { IN_TOTO_PAYLOAD_TYPE, MANIFEST_PAYLOAD_TYPE } from '../sign/roles.ts';
+import { certificateIdentity, SignatureVerificationError, verifySigstoreBundle, type ArtifactInput } from '../sign/verify.ts';
+import type { ManifestSigner, SiteVerifier, VerifiedSignatureInfo } from './signing.ts';
 
 export class SigstoreManifestSigner implements ManifestSigner {
   private readonly backend: DevSigner | KeylessSigner;
@@ -20,8 +23,8 @@ export class SigstoreManifestSigner implements ManifestSigner {
   }
 
   async sign(manifestBytes: Uint8Array): Promise<{ bundleJson: object; identity: string }> {
-    const builder = new MessageSignatureBundleBuilder({ signer: this.backend.signer, witnesses: this.backend.witnesses });
-    const bundle = await builder.create({ data: Buffer.from(manifestBytes) });
+    const builder = new DSSEBundleBuilder({ signer: this.backend.signer, witnesses: this.backend.witnesses });
+    const bundle = await builder.create({ data: Buffer.from(manifestBytes), type: MANIFEST_PAYLOAD_TYPE });
     return { bundleJson: bundleToJSON(bundle), identity: this.backend.kind === 'dev' ? this.backend.identity : 'keyless' };
   }
 }
@@ -32,37 +35,54 @@ export interface SigstoreVerifierOptions {
   tlogThreshold?: number;
   /** SCTs required (default 1; 0 for a CA without a CT log, such as the development CA). */
   ctlogThreshold?: number;
+  /** The time signatures are checked at (default: now). */
+  now?: Date;
 }
 
-export class SigstoreManifestVerifier implements ManifestVerifier {
+export class SigstoreManifestVerifier implements SiteVerifier {
   private readonly opts: SigstoreVerifierOptions;
 
   constructor(opts: SigstoreVerifierOptions) {
     this.opts = opts;
   }
 
-  async verify(manifestBytes: Uint8Array, bundleJson: unknown): Promise<{ identity: string; issuer?: string }> {
+  async verify(manifestBytes: Uint8Array, bundleJson: unknown): Promise<VerifiedSignatureInfo> {
+    const v = await this.verifyCertificateBundle(bundleJson, { bytes: manifestBytes }, MANIFEST_PAYLOAD_TYPE, 'manifest signature');
+    return v.info;
+  }
+
+  async verifyAttestation(bundleJson: unknown, imageSha256: string): Promise<VerifiedSignatureInfo & { statement: { predicateType?: unknown; predicate?: unknown; subject?: unknown } }> {
+    const v = await this.verifyCertificateBundle(bundleJson, { digest: { algorithm: 'sha256', hex: imageSha256 } }, IN_TOTO_PAYLOAD_TYPE, 'attestation');
+    return { ...v.info, statement: v.statement as { predicateType?: unknown; predicate?: unknown; subject?: unknown } };
+  }
+
+  /** Verified with exactly the identity the certificate names: it counts only if the chain, the timestamps and the signature all hold. */
+  private async verifyCertificateBundle(bundleJson: unknown, artifact: ArtifactInput, payloadType: string, what: string): Promise<{ info: VerifiedSignatureInfo; statement?: unknown }> {
     let claimed: { identity: string; issuer: string };
     try {
       const bundle = bundleFromJSON(bundleJson);
       const material = bundle.verificationMaterial.content;
       const der = material.$case === 'certificate' ? material.certificate.rawBytes : material.$case === 'x509CertificateChain' ? material.x509CertificateChain.certificates[0]?.rawBytes : undefined;
-      if (!der) throw new SignatureVerificationError('bundle', 'the manifest signature carries no certificate');
+      if (!der) throw new SignatureVerificationError('bundle', `the ${what} carries no certificate`);
       claimed = certificateIdentity(X509Certificate.parse(Buffer.from(der) as Buffer<ArrayBuffer>));
     } catch (e) {
       if (e instanceof SignatureVerificationError) throw e;
-      throw new SignatureVerificationError('bundle', `unreadable manifest signature: ${(e as Error).message}`, { cause: e });
+      throw new SignatureVerificationError('bundle', `unreadable ${what}: ${(e as Error).message}`, { cause: e });
     }
-    // Verified with exactly the identity the certificate names: it counts only if the chain, the
-    // timestamps and the signature over these bytes all hold.
     const v = await verifySigstoreBundle({
       bundle: bundleJson,
-      artifact: { bytes: manifestBytes },
+      artifact,
       trustedRoot: this.opts.trustedRoot,
       policy: claimed,
+      payloadType,
+      ...(this.opts.now !== undefined ? { now: this.opts.now } : {}),
       ...(this.opts.tlogThreshold !== undefined ? { tlogThreshold: this.opts.tlogThreshold } : {}),
       ...(this.opts.ctlogThreshold !== undefined ? { ctlogThreshold: this.opts.ctlogThreshold } : {}),
     });
-    return { identity: v.identity ?? claimed.identity, issuer: v.issuer ?? claimed.issuer };
+    if (v.signedAt.length === 0) throw new SignatureVerificationError('timestamps', `the ${what} has no verified signing time`);
+    return {
+      info: { identity: v.identity ?? claimed.identity, issuer: v.issuer ?? claimed.issuer, extensions: v.extensions ?? {}, signedAt: v.signedAt },
+      ...(v.statement === undefined ? {} : { statement: v.statement }),
+    };
   }
 }

@@ -13,9 +13,9 @@ import { writeBundle, type Inventory } from '../bundle/write.ts';
 import { gitOrEmpty } from '../git/git.ts';
 import { parseSize } from '../lint/rules.ts';
 import { signerFor } from '../sign/pair.ts';
-import { admit } from '../site/admit.ts';
+import { admit, importAndAdmit } from '../site/admit.ts';
 import { loadPolicy } from '../site/policy.ts';
-import { checkBundle, exportInventory, importBundle, verifyAuditLog } from '../site/store.ts';
+import { checkBundle, exportInventory, verifyAuditLog } from '../site/store.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
 import type { Io } from './main.ts';
@@ -101,7 +101,7 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
       const registry = opts.registry ? parseRegistry(opts.registry) : undefined; // checked before anything is imported
       const trustedRootPath = resolve(opts.trustedRoot ?? trustedRootOfPolicy(opts.policy));
       const bar = byteProgress('verify');
-      const result = await importBundle({
+      const result = await importAndAdmit({
         bundlePath: resolve(bundlePath),
         policyPath: resolve(opts.policy),
         store: resolve(opts.store),
@@ -111,7 +111,7 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
         onStage: (s) => io.err(`import: ${s}\n`),
         onProgress: bar.update,
       }).finally(bar.stop);
-      const admissions = await admit(resolve(opts.store), { policyPath: resolve(opts.policy) });
+      const admissions = result.admissions;
       const pushed = registry
         ? await pushImages(
             join(resolve(opts.store), 'oci'),
@@ -121,7 +121,10 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
           )
         : [];
       if (opts.json) io.out(JSON.stringify({ ...result, admissions, pushed }, null, 2) + '\n');
-      else io.out(`imported ${result.bundleId} (serial ${result.serial}, ${result.images} image(s), ${formatBytes(result.bytes)}, ${result.newBlobs} new blob(s)) signed by ${result.identity} into ${opts.store} (generation ${result.generation})\n`);
+      else {
+        for (const s of result.skipped) io.err(`import: skipped the reference ${s.ref ?? '(unnamed)'} → ${s.digest}: ${s.reason}\n`);
+        io.out(`imported ${result.bundleId} (serial ${result.serial}, ${result.images} image(s), ${formatBytes(result.bytes)}, ${result.newBlobs} new blob(s)) signed by ${result.identity} into ${opts.store} (generation ${result.generation})\n`);
+      }
     });
 
   program
@@ -130,7 +133,8 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
     .requiredOption('--store <dir>', 'the site store')
     .requiredOption('--policy <file>', 'the site policy the images were admitted under')
     .action(async (opts: { store: string; policy: string }) => {
-      const written = await admit(resolve(opts.store), { policyPath: resolve(opts.policy) });
+      const loaded = loadPolicy(resolve(opts.policy));
+      const written = await admit(resolve(opts.store), { policy: { path: loaded.path, sha256: loaded.sha256 } });
       io.out(written.length === 0 ? 'every image already has its admission record\n' : written.map((w) => `admitted ${w.refName}: ${w.bundle}\n`).join(''));
     });
 
@@ -185,8 +189,11 @@ export async function runCheckBundle(io: Io, bundlePath: string, opts: CheckBund
     trustedRootPath,
     ...(opts.store ? { store: resolve(opts.store) } : {}),
   });
-  if (opts.json) io.out(JSON.stringify({ ok: true, bundleId: r.manifest.bundleId, serial: r.manifest.serial, identity: r.identity, issuer: r.issuer ?? null, images: r.images, bytes: r.bytes }, null, 2) + '\n');
-  else io.out(`verified ${r.manifest.bundleId} (serial ${r.manifest.serial}): ${r.images} image(s), ${formatBytes(r.bytes)}, signed by ${r.identity}; the site policy accepts it\n`);
+  if (opts.json) io.out(JSON.stringify({ ok: true, bundleId: r.manifest.bundleId, serial: r.manifest.serial, identity: r.identity, issuer: r.issuer, images: r.images, bytes: r.bytes, admitted: r.admitted.map((a) => ({ refName: a.refName, digest: a.manifestDigest, tests: a.tests.map((t) => ({ file: t.file, verdict: t.verdict, launcher: t.launcher })) })), skipped: r.skipped }, null, 2) + '\n');
+  else {
+    for (const s of r.skipped) io.err(`check-bundle: would skip the reference ${s.ref ?? '(unnamed)'} → ${s.digest}: ${s.reason}\n`);
+    io.out(`verified ${r.manifest.bundleId} (serial ${r.manifest.serial}): ${r.images} image(s), ${formatBytes(r.bytes)}, signed by ${r.identity}; the site policy accepts it\n`);
+  }
 }
 
 function trustedRootOfPolicy(policyPath: string): string {

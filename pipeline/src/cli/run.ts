@@ -14,8 +14,7 @@ import { writeBundle } from '../bundle/write.ts';
 import { devSignerDir, loadOrCreateDevSigner } from '../sign/dev-signer.ts';
 import { attestPair } from '../sign/pair.ts';
 import { writeDevPolicy } from '../site/dev-policy.ts';
-import { admit } from '../site/admit.ts';
-import { importBundle } from '../site/store.ts';
+import { importAndAdmit } from '../site/admit.ts';
 import { nextSerial, siteVerifier, sourceOf } from './bundle-command.ts';
 import { Change } from '../plan/change.ts';
 import { FILE_NAMES, FORMATS } from '../render/index.ts';
@@ -224,8 +223,7 @@ async function bundleAndImport(ws: Workspace, outDir: string, say: (s: string) =
   const store = join(outDir, 'store');
   mkdirSync(store, { recursive: true });
   const importBar = byteProgress('verify');
-  const imported = await importBundle({ bundlePath, policyPath: policy, store, verifier: siteVerifier(trustedRootPath), now: new Date(), trustedRootPath, onStage: (s) => say(`import: ${s}`), onProgress: importBar.update }).finally(importBar.stop);
-  await admit(store, { policyPath: policy });
+  const imported = await importAndAdmit({ bundlePath, policyPath: policy, store, verifier: siteVerifier(trustedRootPath), now: new Date(), trustedRootPath, onStage: (s) => say(`import: ${s}`), onProgress: importBar.update }).finally(importBar.stop);
   lap('import', ti);
   return { bundleId: written.manifest.bundleId, serial, bundlePath, bundleBytes: written.sizes.bundleBytes, identity: written.identity, store, policy, generation: imported.generation };
 }

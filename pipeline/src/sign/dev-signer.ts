@@ -21,6 +21,7 @@
  * created atomically (written to a sibling temporary folder, then renamed), so concurrent first
  * runs agree on one root, and later runs load the same root.
  */
+import { FULCIO_EXTENSION_OIDS, type FulcioExtensionName, type FulcioExtensions } from './fulcio-extensions.ts';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomBytes, sign as nodeSign, webcrypto } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
@@ -66,6 +67,12 @@ export interface DevSignerOptions {
   witnesses?: DevWitnessKind[];
   /** Time source, for tests (default: the system clock). */
   clock?: () => Date;
+  /**
+   * Fulcio extensions written into every certificate, as GitHub's Fulcio writes them for a
+   * workflow run (runner environment, source repository, ref, signing workflow), so that site
+   * policies that pin them are exercised offline.
+   */
+  extensions?: FulcioExtensions;
 }
 
 /** What `attest()` needs from any signing back end: a Signer and its witnesses. */
@@ -389,6 +396,7 @@ function devSigner(dir: string, m: Material, options: DevSignerOptions): DevSign
         new x509.SubjectAlternativeNameExtension([san], true),
         new x509.Extension(OID_FULCIO_ISSUER_V1, false, Buffer.from(issuer, 'utf8')),
         new x509.Extension(OID_FULCIO_ISSUER_V2, false, utf8(issuer)),
+        ...Object.entries(options.extensions ?? {}).map(([name, value]) => new x509.Extension(FULCIO_EXTENSION_OIDS[name as FulcioExtensionName], false, utf8(value))),
       ],
     });
     return cert.toString('pem');

@@ -40,6 +40,7 @@ import { ASN1Obj, crypto as sigCrypto, X509Certificate } from '@sigstore/core';
 import { HashAlgorithm, TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
 import { BrickyardError } from '../util/errors.ts';
+import { certificateExtensions, type FulcioExtensions } from './fulcio-extensions.ts';
 import { canVerifyDigest, verifyEcdsaDigest } from './verify-ecdsa.ts';
 
 export type VerificationPolicy = { identity: string; issuer: string } | { publicKey: string /* PEM */ };
@@ -59,6 +60,13 @@ export interface VerifyInput {
   tlogThreshold?: number;
   /** SCTs required in a signing certificate (default 1; 0 only for a CA without a CT log, such as a development CA). */
   ctlogThreshold?: number;
+  /**
+   * Domain separation: the bundle must be a DSSE envelope of exactly this payload type (a message
+   * signature, or a DSSE envelope of any other type, is refused). For the in-toto type the
+   * statement's subject is bound to the artifact; for any other type the payload itself must be
+   * the artifact's bytes (a Brickyard manifest).
+   */
+  payloadType?: string;
 }
 
 export interface VerifiedSignature {
@@ -71,6 +79,8 @@ export interface VerifiedSignature {
   payloadType?: string;
   payload?: Uint8Array /* DSSE */;
   statement?: unknown /* parsed in-toto statement when DSSE */;
+  /** The Fulcio extensions of the signing certificate (runner, repository, ref, workflow). */
+  extensions?: FulcioExtensions;
 }
 
 /** The checks, as named in error messages. */
@@ -87,7 +97,8 @@ export type VerificationCheck =
   | 'identity'
   | 'issuer'
   | 'subject digest'
-  | 'message digest';
+  | 'message digest'
+  | 'payload type';
 
 export class SignatureVerificationError extends BrickyardError {
   readonly check: VerificationCheck;
@@ -120,6 +131,15 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
     const { identity, issuer } = input.policy;
     if (typeof identity !== 'string' || identity === '' || typeof issuer !== 'string' || issuer === '') {
       throw new BrickyardError('USAGE', 'the verification policy needs a non-empty identity and issuer (or a public key)');
+    }
+  }
+  if (input.payloadType !== undefined) {
+    const content = bundle.content;
+    if (content.$case !== 'dsseEnvelope') {
+      throw new SignatureVerificationError('payload type', `expected a DSSE envelope of type ${input.payloadType}; this bundle is a message signature, made for another purpose`);
+    }
+    if (content.dsseEnvelope.payloadType !== input.payloadType) {
+      throw new SignatureVerificationError('payload type', `the DSSE payload type is ${JSON.stringify(content.dsseEnvelope.payloadType)}; expected exactly ${JSON.stringify(input.payloadType)} (a signature made for another purpose)`);
     }
   }
   const material = bundle.verificationMaterial.content;
@@ -225,6 +245,9 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
     const { identity, issuer } = checkIdentity(entity.key.certificate, input.policy as { identity: string; issuer: string });
     result.identity = identity;
     result.issuer = issuer;
+    const { extensions, malformed } = certificateExtensions(entity.key.certificate, decodeUtf8String);
+    if (malformed.length) throw new SignatureVerificationError('certificate', `the certificate extension(s) ${malformed.join(', ')} are not DER UTF8Strings`);
+    result.extensions = extensions;
   } else if (material.$case === 'publicKey') {
     result.keyHint = material.publicKey.hint;
   }
@@ -233,7 +256,8 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
     const env = content.dsseEnvelope;
     result.payloadType = env.payloadType;
     result.payload = new Uint8Array(env.payload);
-    result.statement = checkSubject(env.payloadType, env.payload, art.digests);
+    if (input.payloadType === undefined || input.payloadType === IN_TOTO_PAYLOAD_TYPE) result.statement = checkSubject(env.payloadType, env.payload, art.digests);
+    else checkPayloadIsArtifact(env.payload, art.digests);
   } else if (message) {
     const claimed = Buffer.from(message.messageDigest!.digest).toString('hex');
     if (claimed !== art.digests[messageHash!]) {
@@ -515,6 +539,14 @@ export function decodeUtf8String(der: Buffer | Uint8Array | undefined): string |
   }
   if (off + len !== der.length) return undefined;
   return decodeRaw(Buffer.from(der.subarray(off)));
+}
+
+/** A non-in-toto DSSE payload (a Brickyard manifest) binds by being the artifact itself. */
+function checkPayloadIsArtifact(payload: Buffer, digests: Digests): void {
+  const got = createHash('sha256').update(payload).digest('hex');
+  if (got !== digests.sha256) {
+    throw new SignatureVerificationError('subject digest', `the signed payload (sha256 ${got.slice(0, 16)}…) is not the artifact received (sha256 ${String(digests.sha256).slice(0, 16)}…)`);
+  }
 }
 
 /** Bind the DSSE in-toto statement to the artifact: some subject's digest must equal the artifact's. */

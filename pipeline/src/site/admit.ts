@@ -4,14 +4,13 @@
  * `brickyard admit` for any image that lacks one (after a crash between the two, say): each
  * record is its own file, renamed into place, so a rerun completes what is missing.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { attest, writeBundle } from '../sign/attest.ts';
 import { vsaStatement } from '../sign/provenance.ts';
 import { loadOrCreateSiteKey } from '../sign/site-key.ts';
-import { exportInventory } from './store.ts';
+import { exportInventory, importBundle, type ImportOptions, type ImportResult } from './store.ts';
 
 export const SITE_VERIFIER_ID = 'https://brickyard.dev/site-verifier/v1';
 
@@ -21,11 +20,11 @@ export interface Admission {
   bundle: string;
 }
 
-export async function admit(store: string, opts: { policyPath: string; siteKeyDir?: string; now?: Date }): Promise<Admission[]> {
+/** `policy`: the policy file as loaded and enforced (its path and the sha256 of the bytes that were checked). */
+export async function admit(store: string, opts: { policy: { path: string; sha256: string }; siteKeyDir?: string; now?: Date }): Promise<Admission[]> {
   const abs = resolve(store);
   const key = loadOrCreateSiteKey(opts.siteKeyDir ?? join(abs, '.site-key'));
-  const policyBytes = readFileSync(opts.policyPath);
-  const policy = { uri: pathToFileURL(resolve(opts.policyPath)).href, digest: { sha256: createHash('sha256').update(policyBytes).digest('hex') } };
+  const policy = { uri: pathToFileURL(resolve(opts.policy.path)).href, digest: { sha256: opts.policy.sha256 } };
   const written: Admission[] = [];
   for (const image of exportInventory(abs).images) {
     const dir = join(abs, 'admissions', image.bundleId);
@@ -50,4 +49,14 @@ export async function admit(store: string, opts: { policyPath: string; siteKeyDi
     written.push({ refName: image.refName, statement: statementPath, bundle: bundlePath });
   }
   return written;
+}
+
+/**
+ * Import a bundle, then sign an admission record for each image it admitted, against the very
+ * policy bytes the import enforced: the one use case behind `import`, the main job and actions.
+ */
+export async function importAndAdmit(opts: ImportOptions & { siteKeyDir?: string }): Promise<ImportResult & { admissions: Admission[] }> {
+  const result = await importBundle(opts);
+  const admissions = await admit(opts.store, { policy: { path: opts.policyPath, sha256: result.policySha256 }, ...(opts.siteKeyDir ? { siteKeyDir: opts.siteKeyDir } : {}), now: opts.now });
+  return { ...result, admissions };
 }

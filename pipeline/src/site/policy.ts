@@ -15,17 +15,28 @@ import policySchema from '../../schemas/site-policy.schema.json' with { type: 'j
 import { pointerToPath, SourceFile } from '../catalog/source.ts';
 import { formatDiagnostic, type Diagnostic } from '../util/diagnostics.ts';
 import { BrickyardError } from '../util/errors.ts';
+import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import type { FulcioExtensions } from '../sign/fulcio-extensions.ts';
+import { ROLE_LABEL, type SignerRole } from '../sign/roles.ts';
 
 export type IdentityRule = { repository: string; workflow: string; ref: string } | { exact: string };
 
+/** One signer a role accepts: the identity and its issuer as a pair, plus certificate extensions. */
+export interface SignerRule {
+  identity: IdentityRule;
+  issuer: string;
+  certificate?: Partial<Record<'runnerEnvironment' | 'sourceRepositoryUri' | 'sourceRepositoryIdentifier' | 'sourceRepositoryRef' | 'sourceRepositoryOwnerIdentifier' | 'buildSignerUri' | 'buildSignerDigest', string>>;
+  /** Test results only: the systems whose results this signer may vouch for. */
+  systems?: string[];
+}
+
 export interface SitePolicy {
-  version: 1;
+  version: 2;
   system: string;
   trustedRoot: { sha256: string; path?: string };
-  identities: IdentityRule[];
-  issuers?: string[];
-  require: { provenance: boolean; sbom: boolean; smoke: boolean };
+  signers: Partial<Record<SignerRole, SignerRule[]>> & { manifest: SignerRule[] };
+  require: { provenance: boolean; sbom: boolean; smoke: boolean; acceptWarned?: boolean };
   licenses: string[];
   maxAgeDays: number;
   limits?: { maxEntryBytes?: number; maxBundleBytes?: number };
@@ -35,16 +46,35 @@ export interface SitePolicy {
 export interface LoadedPolicy {
   policy: SitePolicy;
   path: string;
+  /** sha256 of the policy file's bytes as enforced (admission records name it). */
+  sha256: string;
   /** The trusted root's path, resolved against the policy file, when the policy names one. */
   trustedRootPath?: string;
 }
 
 let validator: ValidateFunction | undefined;
 
+/** Each requirement needs the role that vouches for it. */
+const REQUIRED_ROLE: Record<'provenance' | 'sbom' | 'smoke', SignerRole> = { provenance: 'provenance', sbom: 'sbom', smoke: 'testResult' };
+
 export function policyDiagnostics(file: SourceFile): Diagnostic[] {
   if (file.syntaxErrors.length) return file.syntaxErrors;
+  const data = file.data as { version?: unknown; require?: Record<string, unknown>; signers?: Record<string, unknown> } | null;
+  if (data && typeof data === 'object' && data.version === 1) {
+    return [
+      file.diagnostic(['version'], 'error', 'policy-version', 'policy format 1 (one list of identities and one of issuers for every signature) is no longer accepted: write version: 2 with signers per role (manifest, provenance, sbom, testResult), each an identity with its issuer; see docs/site-admin.md'),
+    ];
+  }
   if (!validator) validator = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile(policySchema as object);
-  if (validator(file.data)) return [];
+  if (validator(file.data)) {
+    const out: Diagnostic[] = [];
+    for (const [need, role] of Object.entries(REQUIRED_ROLE)) {
+      if (data?.require?.[need] === true && data.signers?.[role] === undefined) {
+        out.push(file.diagnostic(['require', need], 'error', 'policy-signers', `require.${need} is true, but signers.${role} names nobody who may sign it: nothing could be admitted`));
+      }
+    }
+    return out;
+  }
   const errs = validator.errors ?? [];
   // oneOf on identities reports every branch; keep the deepest errors a person can act on.
   const specific = errs.filter((e) => e.keyword !== 'oneOf');
@@ -68,7 +98,7 @@ export function loadPolicy(path: string): LoadedPolicy {
   }
   const policy = file.data as SitePolicy;
   const tr = policy.trustedRoot.path;
-  return { policy, path: abs, ...(tr ? { trustedRootPath: isAbsolute(tr) ? tr : resolve(dirname(abs), tr) } : {}) };
+  return { policy, path: abs, sha256: createHash('sha256').update(file.text).digest('hex'), ...(tr ? { trustedRootPath: isAbsolute(tr) ? tr : resolve(dirname(abs), tr) } : {}) };
 }
 
 function escapeRe(s: string): string {
@@ -93,6 +123,48 @@ export function matchIdentity(identity: string, rules: readonly IdentityRule[]):
     if (gh && gh[1] === r.repository && gh[2] === r.workflow && refPatternRegExp(r.ref).test(gh[3]!)) return r;
   }
   return undefined;
+}
+
+/** A signer as verified from its certificate: nothing here comes from unsigned data. */
+export interface VerifiedSigner {
+  identity: string;
+  issuer: string;
+  extensions: FulcioExtensions;
+}
+
+function describeIdentity(r: IdentityRule): string {
+  return 'exact' in r ? r.exact : `https://github.com/${r.repository}/${r.workflow}@${r.ref}`;
+}
+
+/** Why one rule does not admit this signer; undefined when it does. */
+function ruleMismatch(rule: SignerRule, who: VerifiedSigner): string | undefined {
+  if (!matchIdentity(who.identity, [rule.identity])) return `identity is not ${describeIdentity(rule.identity)}`;
+  if (who.issuer !== rule.issuer) return `issuer ${who.issuer} is not ${rule.issuer}`;
+  for (const [name, want] of Object.entries(rule.certificate ?? {})) {
+    const got = who.extensions[name as keyof FulcioExtensions];
+    const pattern = name === 'sourceRepositoryRef' || name === 'buildSignerUri';
+    const ok = got !== undefined && (pattern ? refPatternRegExp(want).test(got) : got === want);
+    if (!ok) return `certificate ${name} is ${got === undefined ? 'absent' : JSON.stringify(got)}, not ${JSON.stringify(want)}`;
+  }
+  return undefined;
+}
+
+/**
+ * The rule of `role` that admits this verified signer (identity and issuer as a pair, and every
+ * certificate extension the rule names), or why none does. A role the policy does not name
+ * admits nobody.
+ */
+export function matchSigner(policy: SitePolicy, role: SignerRole, who: VerifiedSigner): { rule: SignerRule } | { refused: string } {
+  const rules = policy.signers[role];
+  const signer = `${who.identity} (issuer ${who.issuer}${who.extensions.runnerEnvironment ? `, ${who.extensions.runnerEnvironment} runner` : ''})`;
+  if (!rules || rules.length === 0) return { refused: `the ${ROLE_LABEL[role]} was signed by ${signer}, but the site policy names no signer for the ${ROLE_LABEL[role]} (signers.${role})` };
+  const why: string[] = [];
+  for (const rule of rules) {
+    const miss = ruleMismatch(rule, who);
+    if (miss === undefined) return { rule };
+    why.push(`${describeIdentity(rule.identity)}: ${miss}`);
+  }
+  return { refused: `the ${ROLE_LABEL[role]} was signed by ${signer}, which no signers.${role} rule of the site policy allows (${why.join('; ')})` };
 }
 
 type SpdxNode = { license?: string; plus?: boolean; exception?: string; conjunction?: 'and' | 'or'; left?: SpdxNode; right?: SpdxNode };

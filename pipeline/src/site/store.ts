@@ -50,15 +50,18 @@ import { dirname, join, resolve } from 'node:path';
 import { BundleError } from '../bundle/errors.ts';
 import type { Manifest } from '../bundle/manifest.ts';
 import { readBundle, type VerifiedBundle } from '../bundle/read.ts';
-import type { ManifestVerifier } from '../bundle/signing.ts';
+import type { SiteVerifier } from '../bundle/signing.ts';
 import type { Inventory } from '../bundle/write.ts';
+import { reachableBlobs } from '../oci/reach.ts';
 import { BrickyardError } from '../util/errors.ts';
-import { licenseAllowed, loadPolicy, matchIdentity, type SitePolicy } from './policy.ts';
+import { admitImages, checkManifest, type AdmittedImage, type SkippedRef } from './checks.ts';
+import { loadPolicy, type LoadedPolicy, type SitePolicy } from './policy.ts';
 
 export interface StoreState {
   kind: 'brickyard-store';
   version: 1;
   generation: number;
+  /** Last serial per verified source: "<issuer> <repository URI or identity>" (checks.ts rollbackKey). */
   lastSerial: Record<string, number>;
   bundles: Inventory['bundles'];
   images: Inventory['images'];
@@ -70,7 +73,7 @@ export interface ImportOptions {
   bundlePath: string;
   policyPath: string;
   store: string;
-  verifier: ManifestVerifier;
+  verifier: SiteVerifier;
   now: Date;
   /** The site's trusted root; its sha256 must be the one the policy pins. Default: the policy's trustedRoot.path. */
   trustedRootPath?: string;
@@ -90,6 +93,12 @@ export interface ImportResult {
   bytes: number;
   newBlobs: number;
   auditEntry: AuditEntry;
+  /** The images admitted (each with the signed test results it rests on). */
+  admitted: AdmittedImage[];
+  /** References in the bundle's index that were not admitted, and why. */
+  skipped: SkippedRef[];
+  /** sha256 of the policy file as enforced (admission records name it). */
+  policySha256: string;
 }
 
 export interface AuditEntry {
@@ -101,6 +110,12 @@ export interface AuditEntry {
   source: { repository: string; commit: string };
   identity: string;
   issuer: string | null;
+  /** The verified source whose serials must increase. */
+  rollbackKey?: string;
+  /** The verified signing time of the manifest. */
+  signedAt?: string;
+  /** sha256 of the policy file the import was checked against. */
+  policySha256?: string;
   manifestSha256: string;
   entries: number;
   bytes: number;
@@ -307,136 +322,17 @@ export function verifyAuditLog(pathOrStore: string): AuditEntry[] {
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Policy checks
-
 function refusePolicy(reason: string, message: string, entry?: string, hint?: string): never {
   throw new BundleError('POLICY_REFUSED', reason, message, entry, hint ? { hint } : {});
-}
-
-/** Checks that need only the verified manifest and signer (done before any entry is read). */
-function checkManifestPolicy(policy: SitePolicy, m: Manifest, signer: { identity: string; issuer?: string }, state: StoreState, now: Date, storeBlobs: (hex: string) => boolean): void {
-  if (!matchIdentity(signer.identity, policy.identities)) {
-    refusePolicy('identity', `the bundle was signed by ${signer.identity}, which the site policy does not allow`, undefined, 'the policy allows only the identities listed under `identities`, compared exactly');
-  }
-  const issuers = policy.issuers ?? [];
-  if (issuers.length > 0 ? !signer.issuer || !issuers.includes(signer.issuer) : signer.issuer !== undefined) {
-    refusePolicy('issuer', `the signer's issuer ${signer.issuer ?? '(none)'} is not allowed by the site policy`);
-  }
-  if (!m.systems.includes(policy.system)) refusePolicy('system', `the bundle is for ${m.systems.join(', ')}, not for this site's system ${policy.system}`);
-  const created = Date.parse(m.created);
-  const ageDays = (now.getTime() - created) / 86_400_000;
-  if (ageDays > policy.maxAgeDays) refusePolicy('too-old', `the bundle was made ${ageDays.toFixed(1)} days ago; the site accepts bundles up to ${policy.maxAgeDays} days old`);
-  if (created - now.getTime() > 5 * 60_000) refusePolicy('future', `the bundle's creation time ${m.created} is in the future`);
-  const last = state.lastSerial[m.source.repository] ?? 0;
-  if (m.serial <= last) {
-    throw new BundleError('ROLLBACK', 'rollback', `refusing serial ${m.serial} from ${m.source.repository}: the store already holds serial ${last} (rollback)`, undefined, {
-      hint: 'bundles from one source must arrive with increasing serials; get the newest bundle',
-    });
-  }
-  const missing = m.prerequisites.filter((hex) => !storeBlobs(hex));
-  if (missing.length) {
-    throw new BundleError('PREREQUISITE_MISSING', 'prerequisite', `this delta bundle relies on ${missing.length} blob(s) the store does not hold: ${missing.slice(0, 5).map((h) => `sha256:${h}`).join(', ')}${missing.length > 5 ? ', …' : ''}`, undefined, {
-      hint: 'import the bundle it was made against first, or ask for a full bundle',
-    });
-  }
-}
-
-interface Statement {
-  predicateType?: string;
-  subject?: { digest?: { sha256?: string } }[];
-  predicate?: { result?: string };
-}
-
-function readStatement(file: string): Statement | undefined {
-  try {
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    if (typeof doc['_type'] === 'string') return doc as Statement;
-    const env = (doc['dsseEnvelope'] ?? (typeof doc['payload'] === 'string' ? doc : undefined)) as { payload?: string } | undefined;
-    if (env && typeof env.payload === 'string') return JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as Statement;
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
-
-function checkContentPolicy(policy: SitePolicy, v: VerifiedBundle, storeBlobs: (hex: string) => boolean): number {
-  const dir = v.stagingDir!;
-  const m = v.manifest;
-  const pairs = new Map<string, typeof m.entries>();
-  for (const e of m.entries) {
-    if (!e.recipe || !e.system || !e.partition) continue;
-    const key = `${e.recipe}@${e.version}/${e.system}-${e.partition}`;
-    pairs.set(key, [...(pairs.get(key) ?? []), e]);
-  }
-  const bundleBlobs = new Set(m.entries.filter((e) => e.role === 'image-blob').map((e) => e.path.slice('oci/blobs/sha256/'.length)));
-  let images = 0;
-  for (const [key, entries] of pairs) {
-    if (entries[0]!.system !== policy.system) continue;
-    const recordEntry = entries.find((e) => e.role === 'build-record');
-    if (!recordEntry) refusePolicy('build-record', `${key} has no build record`, key);
-    const record = JSON.parse(readFileSync(join(dir, recordEntry.path), 'utf8')) as { image?: { manifestDigest?: string } };
-    const digest = record.image?.manifestDigest ?? '';
-    const hex = digest.replace(/^sha256:/, '');
-    if (!/^[0-9a-f]{64}$/.test(hex)) refusePolicy('build-record', `${recordEntry.path} names no image digest`, recordEntry.path);
-    if (!bundleBlobs.has(hex) && !storeBlobs(hex)) refusePolicy('image', `the image of ${key} (${digest}) is neither in the bundle nor in the store`, key);
-    images++;
-    const statements = entries.filter((e) => e.role === 'attestation').map((e) => ({ e, s: readStatement(join(dir, e.path)) }));
-    const about = (s: Statement | undefined): boolean => !!s?.subject?.some((x) => x.digest?.sha256 === hex);
-    if (policy.require.provenance && !statements.some(({ s }) => about(s) && /^https:\/\/slsa\.dev\/provenance\/v1$/.test(s!.predicateType ?? ''))) {
-      refusePolicy('attestation', `${key} has no SLSA provenance attestation about its image ${digest}`, key, 'the site policy requires provenance');
-    }
-    if (policy.require.sbom && !entries.some((e) => e.role === 'sbom')) refusePolicy('attestation', `${key} has no SBOM`, key, 'the site policy requires an SBOM');
-    if (policy.require.smoke) {
-      const reports = entries.filter((e) => e.role === 'smoke-report').map((e) => ({ e, r: safeJson(join(dir, e.path)) as { result?: string; system?: string } | undefined }));
-      const failed = reports.find(({ r }) => r?.system === policy.system && r.result === 'FAILED');
-      if (failed) refusePolicy('smoke-failed', `the smoke test of ${key} FAILED on ${policy.system} (${failed.e.path})`, failed.e.path);
-      if (!reports.some(({ r }) => r?.system === policy.system && r.result === 'PASSED')) {
-        refusePolicy('smoke', `${key} has no PASSED smoke report for this site's system ${policy.system}`, key, 'the site policy requires a passing smoke test for its own system');
-      }
-      const results = statements.filter(({ s }) => about(s) && s!.predicateType === 'https://in-toto.io/attestation/test-result/v0.1');
-      const failedStatement = results.find(({ s }) => s!.predicate?.result === 'FAILED');
-      if (failedStatement) refusePolicy('smoke-failed', `the test-result attestation ${failedStatement.e.path} says FAILED`, failedStatement.e.path);
-      if (!results.some(({ s }) => s!.predicate?.result === 'PASSED')) {
-        refusePolicy('smoke', `${key} has no PASSED in-toto test-result attestation about its image ${digest}`, key);
-      }
-    }
-    if (policy.licenses) {
-      const sbom = entries.find((e) => e.role === 'sbom');
-      const license = sbom ? imageLicense(join(dir, sbom.path)) : undefined;
-      if (!license || license === 'NOASSERTION' || license === 'NONE') {
-        if (!policy.licenses.includes('NOASSERTION')) refusePolicy('license', `${key} declares no licence (its SBOM says ${license ?? 'nothing'})`, key);
-      } else if (!licenseAllowed(license, policy.licenses)) {
-        refusePolicy('license', `${key} is licensed ${license}, which the site policy does not allow (allowed: ${policy.licenses.join(', ')})`, key);
-      }
-    }
-  }
-  if (images === 0) refusePolicy('system', `the bundle holds no image for this site's system ${policy.system}`);
-  return images;
-}
-
-function safeJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/** The declared licence of the package the SBOM describes (the container image). */
-function imageLicense(file: string): string | undefined {
-  const doc = safeJson(file) as { documentDescribes?: string[]; packages?: { SPDXID: string; licenseDeclared?: string; primaryPackagePurpose?: string }[] } | undefined;
-  const ids = new Set(doc?.documentDescribes ?? []);
-  const pkg = doc?.packages?.find((p) => ids.has(p.SPDXID)) ?? doc?.packages?.find((p) => p.primaryPackagePurpose === 'CONTAINER');
-  return pkg?.licenseDeclared;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Import
 
 /** The policy, after checking that the trusted root given is the one it pins. */
-function policyWithRoot(policyPath: string, trustedRootPath: string | undefined): SitePolicy {
-  const { policy, trustedRootPath: fromPolicy } = loadPolicy(policyPath);
+function policyWithRoot(policyPath: string, trustedRootPath: string | undefined): LoadedPolicy {
+  const loaded = loadPolicy(policyPath);
+  const { policy, trustedRootPath: fromPolicy } = loaded;
   const trustedRoot = trustedRootPath ?? fromPolicy;
   if (!trustedRoot) {
     throw new BrickyardError('POLICY_INVALID', 'the site policy pins a trusted root, but no trusted root file was given', { hint: 'set trustedRoot.path in the policy or pass --trusted-root' });
@@ -453,7 +349,7 @@ function policyWithRoot(policyPath: string, trustedRootPath: string | undefined)
       hint: 'use the trusted root the site pinned; a different root is never accepted',
     });
   }
-  return policy;
+  return loaded;
 }
 
 function limitsOf(policy: SitePolicy): { maxEntryBytes?: number; maxBundleBytes?: number } {
@@ -463,7 +359,7 @@ function limitsOf(policy: SitePolicy): { maxEntryBytes?: number; maxBundleBytes?
 export interface CheckOptions {
   bundlePath: string;
   policyPath: string;
-  verifier: ManifestVerifier;
+  verifier: SiteVerifier;
   now: Date;
   trustedRootPath?: string;
   /** A store to check serials and prerequisites against (read only). */
@@ -474,8 +370,8 @@ export interface CheckOptions {
  * `brickyard verify <bundle> --policy P`: everything an import checks, without importing. The
  * bundle is extracted into a temporary folder (the content checks read its files) that is removed.
  */
-export async function checkBundle(opts: CheckOptions): Promise<{ manifest: Manifest; identity: string; issuer?: string; images: number; bytes: number }> {
-  const policy = policyWithRoot(opts.policyPath, opts.trustedRootPath);
+export async function checkBundle(opts: CheckOptions): Promise<{ manifest: Manifest; identity: string; issuer: string; images: number; bytes: number; admitted: AdmittedImage[]; skipped: SkippedRef[] }> {
+  const { policy } = policyWithRoot(opts.policyPath, opts.trustedRootPath);
   const store = opts.store ? resolve(opts.store) : undefined;
   const state = store ? readState(store) : readState(join(tmpdir(), `brickyard-no-store-${randomBytes(4).toString('hex')}`));
   const cur = store ? currentGeneration(store) : undefined;
@@ -487,17 +383,18 @@ export async function checkBundle(opts: CheckOptions): Promise<{ manifest: Manif
       verifier: opts.verifier,
       stagingDir: join(tmp, 'bundle'),
       limits: limitsOf(policy),
-      onManifest: (m, signer) => checkManifestPolicy(policy, m, signer, state, opts.now, storeBlobs),
+      onManifest: (m, signer) => void checkManifest(policy, m, signer, state.lastSerial, opts.now, storeBlobs),
     });
-    const images = checkContentPolicy(policy, v, storeBlobs);
-    return { manifest: v.manifest, identity: v.identity, ...(v.issuer === undefined ? {} : { issuer: v.issuer }), images, bytes: v.bytes };
+    const { admitted, skipped } = await admitImages(policy, v, opts.verifier, storeBlobs);
+    return { manifest: v.manifest, identity: v.identity, issuer: v.issuer, images: admitted.length, bytes: v.bytes, admitted, skipped };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
 export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
-  const policy = policyWithRoot(opts.policyPath, opts.trustedRootPath);
+  const loaded = policyWithRoot(opts.policyPath, opts.trustedRootPath);
+  const policy: SitePolicy = loaded.policy;
 
   const store = resolve(opts.store);
   ensureStore(store);
@@ -516,16 +413,20 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
     staging = join(store, `.staging-${randomBytes(8).toString('hex')}`);
     mkdirSync(staging, { mode: 0o700 });
     const bundleDir = join(staging, 'bundle');
+    let verdict: ReturnType<typeof checkManifest> | undefined;
     const v = await readBundle({
       bundlePath: opts.bundlePath,
       verifier: opts.verifier,
       stagingDir: bundleDir,
       limits: limitsOf(policy),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      onManifest: (m, signer) => checkManifestPolicy(policy, m, signer, state, opts.now, storeBlobs),
+      onManifest: (m, signer) => {
+        verdict = checkManifest(policy, m, signer, state.lastSerial, opts.now, storeBlobs);
+      },
     });
     await stage('verified', opts.onStage);
-    const images = checkContentPolicy(policy, v, storeBlobs);
+    const { admitted, skipped } = await admitImages(policy, v, opts.verifier, storeBlobs);
+    const images = admitted.length;
     const m = v.manifest;
     if (state.bundles.some((b) => b.bundleId === m.bundleId)) refusePolicy('duplicate-bundle', `the store already holds a bundle named ${m.bundleId}`);
 
@@ -542,10 +443,12 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
     }
     let newBlobs = 0;
     const incoming = join(bundleDir, 'oci', 'blobs', 'sha256');
+    // Only what the admitted images need enters the store.
+    const needed = reachableBlobs(admitted.map((a) => a.manifestDigest.slice('sha256:'.length)), [incoming, ...(blobsDir ? [blobsDir] : [])]);
     if (existsSync(incoming)) {
       for (const hex of readdirSync(incoming)) {
         const dest = join(gen, 'oci', 'blobs', 'sha256', hex);
-        if (existsSync(dest)) rmSync(join(incoming, hex));
+        if (existsSync(dest) || !needed.has(hex)) rmSync(join(incoming, hex));
         else {
           renameSync(join(incoming, hex), dest);
           newBlobs++;
@@ -555,7 +458,8 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
     }
     const indexPath = join(gen, 'oci', 'index.json');
     const index = existsSync(indexPath) ? (JSON.parse(readFileSync(indexPath, 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] }) : { manifests: [] };
-    const theirs = JSON.parse(readFileSync(join(bundleDir, 'oci', 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
+    // References only for the admitted images; the bundle's index.json is kept with the bundle, not merged.
+    const theirs = { manifests: admitted.map((a) => a.descriptor as { digest: string; annotations?: Record<string, string> }) };
     const ref = (d: { annotations?: Record<string, string> }): string | undefined => d.annotations?.['org.opencontainers.image.ref.name'];
     const merged = [...index.manifests.filter((d) => !theirs.manifests.some((t) => ref(t) !== undefined && ref(t) === ref(d))), ...theirs.manifests];
     merged.sort((a, b) => ((ref(a) ?? a.digest) < (ref(b) ?? b.digest) ? -1 : 1));
@@ -564,16 +468,12 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
     renameSync(bundleDir, join(gen, 'bundles', m.bundleId));
 
     const imported = opts.now.toISOString();
-    const newImages: Inventory['images'] = [];
-    for (const e of m.entries.filter((x) => x.role === 'build-record' && x.system === policy.system)) {
-      const r = JSON.parse(readFileSync(join(gen, 'bundles', m.bundleId, e.path), 'utf8')) as { recipe: { name: string; version: string }; system: string; partition: string; image: { refName: string; manifestDigest: string } };
-      newImages.push({ recipe: r.recipe.name, version: r.recipe.version, system: r.system, partition: r.partition, refName: r.image.refName, manifestDigest: r.image.manifestDigest, bundleId: m.bundleId });
-    }
+    const newImages: Inventory['images'] = admitted.map((a) => ({ recipe: a.recipe, version: a.version, system: a.system, partition: a.partition, refName: a.refName, manifestDigest: a.manifestDigest, bundleId: m.bundleId }));
     const newState: StoreState = {
       kind: 'brickyard-store',
       version: 1,
       generation: next,
-      lastSerial: { ...state.lastSerial, [m.source.repository]: m.serial },
+      lastSerial: { ...state.lastSerial, [verdict!.rollbackKey]: m.serial },
       bundles: [...state.bundles, { bundleId: m.bundleId, serial: m.serial, repository: m.source.repository, commit: m.source.commit, imported }],
       images: [...state.images.filter((i) => !newImages.some((n) => n.refName === i.refName)), ...newImages],
     };
@@ -587,7 +487,10 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
       serial: m.serial,
       source: m.source,
       identity: v.identity,
-      issuer: v.issuer ?? null,
+      issuer: v.issuer,
+      rollbackKey: verdict!.rollbackKey,
+      signedAt: verdict!.signedAt.toISOString(),
+      policySha256: loaded.sha256,
       manifestSha256: createHash('sha256').update(v.manifestBytes).digest('hex'),
       entries: m.entries.length,
       bytes: v.bytes,
@@ -616,7 +519,7 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
     rmSync(staging, { recursive: true, force: true });
     staging = undefined;
     await stage('cleaned', opts.onStage);
-    return { bundleId: m.bundleId, serial: m.serial, generation: next, identity: v.identity, images, bytes: v.bytes, newBlobs, auditEntry: entry };
+    return { bundleId: m.bundleId, serial: m.serial, generation: next, identity: v.identity, images, bytes: v.bytes, newBlobs, auditEntry: entry, admitted, skipped, policySha256: loaded.sha256 };
   } finally {
     if (staging) rmSync(staging, { recursive: true, force: true });
     release();

@@ -157,3 +157,57 @@ function imageSha256(digest: string): string {
   if (!m) throw new Error(`image digest must be sha256:<64 hex digits>, got '${digest}'`);
   return m[1]!.toLowerCase();
 }
+
+/** What a signed test-result predicate says, read from its signed fields only. */
+export interface SignedTestResult {
+  /** FAILED when any test failed (whatever `result` claims); WARNED when any warned; else PASSED. */
+  verdict: 'PASSED' | 'WARNED' | 'FAILED';
+  system: string;
+  partition: string;
+  launcher: string;
+  runtime: string;
+  /** "sha256:<hex>" of the image tested. */
+  imageDigest: string;
+  failedTests: string[];
+}
+
+/**
+ * Read a test-result predicate as a site must: the target (system, partition, launcher, image)
+ * from the target descriptor's content, which must hash to its own digest; the verdict from
+ * every list in it, so that a `result: PASSED` over a FAILED test reads FAILED. Throws a plain
+ * reason when the predicate is not one Brickyard wrote.
+ */
+export function readSignedTestResult(predicate: unknown): SignedTestResult {
+  const p = predicate as Partial<TestResultPredicate> | null;
+  if (typeof p !== 'object' || p === null) throw new Error('the predicate is not an object');
+  const target = Array.isArray(p.configuration) ? p.configuration.find((c) => (c?.annotations as { brickyardRole?: unknown } | undefined)?.brickyardRole === 'target') : undefined;
+  if (!target || typeof target.content !== 'string' || typeof target.digest?.['sha256'] !== 'string') throw new Error('the predicate names no test target (system, partition, launcher)');
+  const content = Buffer.from(target.content, 'base64');
+  if (createHash('sha256').update(content).digest('hex') !== target.digest['sha256']) throw new Error("the test target's content does not match its digest");
+  let t: { system?: unknown; partition?: unknown; launcher?: unknown; runtime?: unknown; image?: { digest?: unknown } };
+  try {
+    t = JSON.parse(content.toString('utf8')) as typeof t;
+  } catch {
+    throw new Error("the test target's content is not JSON");
+  }
+  const str = (v: unknown, what: string): string => {
+    if (typeof v !== 'string' || v === '') throw new Error(`the test target has no ${what}`);
+    return v;
+  };
+  const lists = [p.passedTests, p.warnedTests, p.failedTests];
+  if (!lists.every((l) => Array.isArray(l) && l.every((x) => typeof x === 'string'))) throw new Error('the predicate lacks passedTests, warnedTests or failedTests');
+  if (!['PASSED', 'WARNED', 'FAILED'].includes(p.result as string)) throw new Error(`the predicate's result is ${JSON.stringify(p.result)}`);
+  const tests = Array.isArray(p.brickyardSmoke?.tests) ? p.brickyardSmoke.tests : [];
+  const failed = [...p.failedTests!, ...tests.filter((x) => x?.verdict === 'FAILED').map((x) => x.name)];
+  const warned = p.warnedTests!.length > 0 || tests.some((x) => x?.verdict === 'WARNED');
+  const verdict = p.result === 'FAILED' || failed.length > 0 ? 'FAILED' : p.result === 'WARNED' || warned ? 'WARNED' : 'PASSED';
+  return {
+    verdict,
+    system: str(t.system, 'system'),
+    partition: str(t.partition, 'partition'),
+    launcher: str(t.launcher, 'launcher'),
+    runtime: str(t.runtime, 'runtime'),
+    imageDigest: str(t.image?.digest, 'image digest'),
+    failedTests: [...new Set(failed)],
+  };
+}
