@@ -11,14 +11,16 @@ import { bundleToJSON } from '@sigstore/bundle';
 import { MessageSignatureBundleBuilder } from '@sigstore/sign';
 import { describe, expect, it } from 'vitest';
 import type { BundleError } from '../../pipeline/src/bundle/errors.ts';
-import { CHECKSUMS, checksumsText, manifestBytes, parseManifest, SIGNATURE } from '../../pipeline/src/bundle/manifest.ts';
+import { SIGNATURE } from '../../pipeline/src/bundle/manifest.ts';
 import { SigstoreManifestSigner } from '../../pipeline/src/bundle/sigstore.ts';
 import { writeBundle, type WriteBundleOptions } from '../../pipeline/src/bundle/write.ts';
 import { attest, writeBundle as writeSigstoreBundle } from '../../pipeline/src/sign/attest.ts';
 import type { DevSigner } from '../../pipeline/src/sign/dev-signer.ts';
+import { loadPolicy, matchSigner } from '../../pipeline/src/site/policy.ts';
 import { importBundle, type ImportResult } from '../../pipeline/src/site/store.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
+import { resign } from './forge.ts';
 import { CI_EXTENSIONS, IDENTITY, ISSUER, makeKeys, makeState, NOW, sha256, signState, snapshot, SOURCE, testResultStatement, type PairSpec } from '../bundle/fixture.ts';
 
 const keys = await makeKeys();
@@ -75,18 +77,6 @@ async function bundleOf(s: string, extra: Partial<WriteBundleOptions> = {}): Pro
   const out = join(tempDir('brickyard-bundle-'), 'b');
   await writeBundle({ stateDir: s, system: 'local', out, signer: keys.signer, serial: 2, source: SOURCE, now: NOW, ...extra });
   return out;
-}
-
-/** Re-sign a folder bundle's manifest (after an edit) with `sign`, keeping checksums.txt consistent. */
-async function resign(dir: string, edit: (m: ReturnType<typeof parseManifest>) => void, sign: (bytes: Buffer) => Promise<object>): Promise<void> {
-  const m = parseManifest(readFileSync(join(dir, 'manifest.json')));
-  edit(m);
-  const bytes = manifestBytes(m);
-  writeFileSync(join(dir, 'manifest.json'), bytes);
-  const sig = Buffer.from(JSON.stringify(await sign(bytes)));
-  writeFileSync(join(dir, SIGNATURE), sig);
-  const files = [...m.entries.map((e) => ({ path: e.path, sha256: e.sha256 })), { path: 'manifest.json', sha256: sha256(bytes) }, { path: SIGNATURE, sha256: sha256(sig) }];
-  writeFileSync(join(dir, CHECKSUMS), checksumsText(files));
 }
 
 /** A store that already holds serial 1 from CI. */
@@ -321,5 +311,47 @@ describe('6. freshness, rollback and identity/issuer pairs', () => {
     writeFileSync(pairPolicy, readFileSync(POLICY, 'utf8').replace(/ {2}manifest: .*\n/, `  manifest:\n    - {identity: {exact: '${IDENTITY}'}, issuer: https://issuer.example/a}\n    - {identity: {exact: 'https://someone.example/else'}, issuer: ${ISSUER}}\n`));
     const b = await bundleOf(await state());
     await expect(importBundle({ bundlePath: b, policyPath: pairPolicy, store, verifier: keys.verifier, now: later })).rejects.toThrow(/issuer https:\/\/token\.actions\.githubusercontent\.com is not https:\/\/issuer\.example\/a/);
+  });
+});
+
+describe('site policy format 2', () => {
+  const write = (text: string): string => {
+    const f = join(tempDir('brickyard-policy-'), 'site-policy.yaml');
+    writeFileSync(f, text);
+    return f;
+  };
+  const head = `system: local\ntrustedRoot: {sha256: ${'ab'.repeat(32)}}\n`;
+  const tail = 'licenses: [MIT]\nmaxAgeDays: 30\n';
+
+  it('refuses a format-1 policy, saying how to rewrite it', () => {
+    expect(() => loadPolicy(write(`version: 1\n${head}identities: [{exact: x}]\nissuers: [y]\nrequire: {provenance: true, sbom: true, smoke: true}\n${tail}`))).toThrow(/site-policy\.yaml:1:\d+: error: policy format 1 .* write version: 2 with signers per role/);
+  });
+
+  it('a requirement with nobody allowed to sign it is an error at its line', () => {
+    const f = write(`version: 2\n${head}signers:\n  manifest: [{identity: {exact: x}, issuer: https://i}]\nrequire: {provenance: false, sbom: true, smoke: false}\n${tail}`);
+    expect(() => loadPolicy(f)).toThrow(/site-policy\.yaml:6:\d+: error: require\.sbom is true, but signers\.sbom names nobody/);
+  });
+
+  it('systems is for test-result signers only, and an identity needs its issuer', () => {
+    const sig = (role: string, extra: string): string => `version: 2\n${head}signers:\n  ${role}: [{identity: {exact: x}${extra}}]\nrequire: {provenance: false, sbom: false, smoke: false}\n${tail}`;
+    expect(() => loadPolicy(write(sig('manifest', ', issuer: https://i, systems: [local]')))).toThrow(/unknown key "systems"/);
+    expect(() => loadPolicy(write(sig('manifest', '')))).toThrow(/missing required key "issuer"/);
+    expect(loadPolicy(write(sig('manifest', ', issuer: https://i'))).policy.signers.manifest[0]!.issuer).toBe('https://i');
+  });
+
+  it('matchSigner: identity and issuer as a pair, each extension exactly, refs by anchored pattern', () => {
+    const policy = loadPolicy(write(`version: 2\n${head}signers:\n  manifest:\n    - identity: {repository: o/r, workflow: .github/workflows/release.yml, ref: refs/tags/v*}\n      issuer: https://token\n      certificate: {runnerEnvironment: github-hosted, sourceRepositoryRef: refs/tags/v*, sourceRepositoryIdentifier: "42"}\nrequire: {provenance: false, sbom: false, smoke: false}\n${tail}`)).policy;
+    const ok = { identity: 'https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1.2', issuer: 'https://token', extensions: { runnerEnvironment: 'github-hosted', sourceRepositoryRef: 'refs/tags/v1.2', sourceRepositoryIdentifier: '42' } };
+    expect(matchSigner(policy, 'manifest', ok)).toHaveProperty('rule');
+    const near: [string, typeof ok][] = [
+      ['issuer', { ...ok, issuer: 'https://token/' }],
+      ['identity', { ...ok, identity: ok.identity.replace('v1.2', 'v1/2') }],
+      ['runner', { ...ok, extensions: { ...ok.extensions, runnerEnvironment: 'self-hosted' } }],
+      ['ref', { ...ok, extensions: { ...ok.extensions, sourceRepositoryRef: 'refs/heads/v1' } }],
+      ['repository id', { ...ok, extensions: { ...ok.extensions, sourceRepositoryIdentifier: '420' } }],
+      ['extension absent', { ...ok, extensions: { runnerEnvironment: 'github-hosted', sourceRepositoryRef: 'refs/tags/v1.2' } as typeof ok.extensions }],
+    ];
+    for (const [name, who] of near) expect(matchSigner(policy, 'manifest', who), name).toHaveProperty('refused');
+    expect(matchSigner(policy, 'provenance', ok)).toMatchObject({ refused: expect.stringMatching(/names no signer for the SLSA provenance/) });
   });
 });

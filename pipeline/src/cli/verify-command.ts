@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { runCheckBundle } from './bundle-command.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { SignatureVerificationError, verifySigstoreBundle, type VerificationPolicy } from '../sign/verify.ts';
+import { MANIFEST_PAYLOAD_TYPE } from '../sign/roles.ts';
 import type { Io } from './main.ts';
 
 interface VerifyOptions {
@@ -21,6 +22,7 @@ interface VerifyOptions {
   key?: string;
   tlogThreshold?: string;
   ctlogThreshold?: string;
+  payloadType?: string;
   json?: boolean;
 }
 
@@ -38,6 +40,7 @@ export function registerVerify(program: Command, io: Io, setExit: (code: number)
     .option('--key <pem-file>', 'verify a key-signed bundle with this PEM public key instead of a certificate identity')
     .option('--tlog-threshold <n>', 'transparency-log entries required (default 1; 0 for TSA-only bundles)')
     .option('--ctlog-threshold <n>', 'certificate-transparency SCTs required (default 1; 0 for a CA without a CT log, such as the development CA)')
+    .option('--payload-type <type>', `require a DSSE envelope of exactly this type (e.g. ${MANIFEST_PAYLOAD_TYPE} for a bundle manifest's signature, whose payload is the artifact itself)`)
     .option('--json', 'machine-readable result')
     .action(async (airGapBundle: string | undefined, opts: VerifyOptions) => {
       const usage = (msg: string): never => {
@@ -73,7 +76,7 @@ export function registerVerify(program: Command, io: Io, setExit: (code: number)
           ...(opts.tlogThreshold !== undefined ? { tlogThreshold: Number(opts.tlogThreshold) } : {}),
           ...(opts.ctlogThreshold !== undefined ? { ctlogThreshold: Number(opts.ctlogThreshold) } : {}),
         };
-        const v = await verifySigstoreBundle({ bundle, artifact: { path: opts.artifact! }, trustedRoot, policy, ...thresholds });
+        const v = await verifySigstoreBundle({ bundle, artifact: { path: opts.artifact! }, trustedRoot, policy, ...thresholds, ...(opts.payloadType ? { payloadType: opts.payloadType } : {}) });
         const statement = v.statement as { predicateType?: string } | undefined;
         if (opts.json) {
           io.out(
