@@ -86869,6 +86869,24 @@ function writeBundle(path, bundle) {
   }
 }
 
+// pipeline/src/sign/fulcio-extensions.ts
+var FULCIO_EXTENSION_OIDS = {
+  buildSignerUri: "1.3.6.1.4.1.57264.1.9",
+  buildSignerDigest: "1.3.6.1.4.1.57264.1.10",
+  runnerEnvironment: "1.3.6.1.4.1.57264.1.11",
+  sourceRepositoryUri: "1.3.6.1.4.1.57264.1.12",
+  sourceRepositoryDigest: "1.3.6.1.4.1.57264.1.13",
+  sourceRepositoryRef: "1.3.6.1.4.1.57264.1.14",
+  sourceRepositoryIdentifier: "1.3.6.1.4.1.57264.1.15",
+  sourceRepositoryOwnerUri: "1.3.6.1.4.1.57264.1.16",
+  sourceRepositoryOwnerIdentifier: "1.3.6.1.4.1.57264.1.17",
+  buildConfigUri: "1.3.6.1.4.1.57264.1.18",
+  buildConfigDigest: "1.3.6.1.4.1.57264.1.19",
+  buildTrigger: "1.3.6.1.4.1.57264.1.20",
+  runInvocationUri: "1.3.6.1.4.1.57264.1.21"
+};
+var FULCIO_EXTENSION_NAMES = Object.keys(FULCIO_EXTENSION_OIDS);
+
 // pipeline/src/sign/dev-signer.ts
 var import_core2 = __toESM(require_dist4(), 1);
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomBytes as randomBytes2, sign as nodeSign, webcrypto as webcrypto2 } from "node:crypto";
@@ -87243,7 +87261,8 @@ function devSigner(dir, m, options) {
         await x509.AuthorityKeyIdentifierExtension.create(m.caCert),
         new x509.SubjectAlternativeNameExtension([san], true),
         new x509.Extension(OID_FULCIO_ISSUER_V1, false, Buffer.from(issuer, "utf8")),
-        new x509.Extension(OID_FULCIO_ISSUER_V2, false, utf8(issuer))
+        new x509.Extension(OID_FULCIO_ISSUER_V2, false, utf8(issuer)),
+        ...Object.entries(options.extensions ?? {}).map(([name, value]) => new x509.Extension(FULCIO_EXTENSION_OIDS[name], false, utf8(value)))
       ]
     });
     return cert.toString("pem");
