@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import { manifestBytes, parseManifest, type Manifest } from '../../pipeline/src/bundle/manifest.ts';
 import { writeBundle } from '../../pipeline/src/bundle/write.ts';
@@ -57,16 +58,22 @@ function putBlob(layout: string, data: string | Buffer): { digest: string; size:
 }
 
 /** A state folder with the given pairs built for `system`. */
-export function makeState(system: string, pairs: PairSpec[], stateDir = tempDir('brickyard-state-')): string {
+/** A real layer: a gzipped tar holding one file (what OCI tools such as skopeo expect to read). */
+function gzipLayer(name: string, content: string | Buffer): Buffer {
+  return gzipSync(rawTar([{ path: name, data: content }]), { level: 1 });
+}
+
+/** A state folder with the given pairs built for `system` (`realLayers`: gzipped tar layers, else small opaque blobs). */
+export function makeState(system: string, pairs: PairSpec[], stateDir = tempDir('brickyard-state-'), realLayers = false): string {
   const layout = join(stateDir, 'oci');
   mkdirSync(layout, { recursive: true });
   writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  const base = putBlob(layout, Buffer.alloc(3000, 7)); // the shared base layer
+  const base = putBlob(layout, realLayers ? gzipLayer('base', Buffer.alloc(3000, 7)) : Buffer.alloc(3000, 7)); // the shared base layer
   const manifests: object[] = [];
   for (const p of pairs) {
     const partition = p.partition ?? 'cpu';
     const refName = `${p.recipe}_${p.version}-1_${system}-${partition}`;
-    const own = putBlob(layout, `layer of ${p.recipe} ${p.version} ${p.layer ?? ''}`);
+    const own = putBlob(layout, realLayers ? gzipLayer(p.recipe, `layer of ${p.recipe} ${p.version} ${p.layer ?? ''}`) : `layer of ${p.recipe} ${p.version} ${p.layer ?? ''}`);
     const config = putBlob(layout, JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [base.digest, own.digest] } }));
     const manifest = putBlob(
       layout,

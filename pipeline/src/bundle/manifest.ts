@@ -5,6 +5,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import manifestSchema from '../../schemas/manifest.schema.json' with { type: 'json' };
+import type { EncryptionInfo } from './encrypt.ts';
 import { BundleError } from './errors.ts';
 
 export const MANIFEST = 'manifest.json';
@@ -53,6 +54,8 @@ export interface Manifest {
   parts?: { name: string; size: number; sha256: string }[];
   base?: { bundleId: string | null; serial: number };
   prerequisites: string[];
+  /** A confidential bundle: its images' layers are encrypted for these recipients (encrypt.ts). */
+  encryption?: EncryptionInfo;
 }
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;

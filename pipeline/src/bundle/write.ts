@@ -30,7 +30,8 @@
  * listed as `prerequisites`; an import refuses the delta if the store lacks any of them.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { BuildRecord } from '../build/build.ts';
 import type { OciDescriptor } from '../build/oci.ts';
@@ -50,6 +51,7 @@ import {
   type ManifestEntry,
 } from './manifest.ts';
 import type { ManifestSigner } from './signing.ts';
+import { encryptImages, type EncryptionInfo } from './encrypt.ts';
 import { TarSink, TarWriter } from './tar.ts';
 
 /** What a site holds (site/store.ts exportInventory writes it). */
@@ -79,6 +81,8 @@ export interface WriteBundleOptions {
   trustedRoot?: string;
   /** Tar bytes written so far and the approximate total (for a progress bar). */
   onProgress?: (done: number, total: number) => void;
+  /** Encrypt every image's layers for this recipient (a site's public key, PEM): a confidential bundle (encrypt.ts). */
+  encryptFor?: string;
 }
 
 export interface WriteBundleResult {
@@ -162,6 +166,17 @@ export function builtPairs(stateDir: string, system: string): { dir: string; rel
 }
 
 export async function writeBundle(opts: WriteBundleOptions): Promise<WriteBundleResult> {
+  if (opts.encryptFor === undefined) return writeBundleFrom(opts, undefined);
+  // The encrypted copies of the images live only until the bundle is written.
+  const encDir = mkdtempSync(join(tmpdir(), 'brickyard-encrypt-'));
+  try {
+    return await writeBundleFrom(opts, join(encDir, 'oci'));
+  } finally {
+    rmSync(encDir, { recursive: true, force: true });
+  }
+}
+
+async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | undefined): Promise<WriteBundleResult> {
   const pairs = builtPairs(opts.stateDir, opts.system);
   if (pairs.length === 0) {
     throw new BrickyardError('IMAGE_NOT_FOUND', `nothing has been built for ${opts.system} in ${opts.stateDir}`, {
@@ -177,7 +192,8 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<WriteBundle
   const blobPath = (digest: string): string => {
     const m = /^sha256:([0-9a-f]{64})$/.exec(digest);
     if (!m) throw new BrickyardError('IMAGE_NOT_FOUND', `unsupported blob digest ${digest} in ${layout}`);
-    return join(layout, 'blobs', 'sha256', m[1]!);
+    const encrypted = encLayout === undefined ? undefined : join(encLayout, 'blobs', 'sha256', m[1]!);
+    return encrypted !== undefined && existsSync(encrypted) ? encrypted : join(layout, 'blobs', 'sha256', m[1]!);
   };
   const collect = (d: OciDescriptor): void => {
     if (blobs.has(d.digest)) return;
@@ -190,6 +206,7 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<WriteBundle
   };
 
   const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: OciDescriptor[] };
+  const toEncrypt: string[] = [];
   for (const p of pairs) {
     const r = p.record;
     const attrs = { recipe: r.recipe.name, version: r.recipe.version, system: r.system, partition: r.partition };
@@ -198,8 +215,14 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<WriteBundle
     if (!d) {
       throw new BrickyardError('IMAGE_NOT_FOUND', `the image of ${p.rel} (${r.image.manifestDigest}) is not in ${layout}`, { hint: 'rebuild the pair' });
     }
-    refs.push({ ...d, annotations: { ...d.annotations, 'org.opencontainers.image.ref.name': r.image.refName } });
-    collect(d);
+    if (encLayout === undefined) {
+      refs.push({ ...d, annotations: { ...d.annotations, 'org.opencontainers.image.ref.name': r.image.refName } });
+      collect(d);
+    } else {
+      // Only the plaintext manifest travels in the clear (the attestations are about it); its layers travel encrypted.
+      blobs.set(d.digest, d);
+      toEncrypt.push(r.image.refName);
+    }
     for (const name of readdirSync(p.dir).sort()) {
       const role = roleOf(name);
       if (!role) continue;
@@ -213,6 +236,17 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<WriteBundle
         const file = join(sources, name);
         if (statSync(file).isFile()) planned.push(fileEntry(`${p.rel}/sources/${name}`, file, 'source', attrs));
       }
+    }
+  }
+
+  let encryption: EncryptionInfo | undefined;
+  if (encLayout !== undefined) {
+    encryption = await encryptImages(layout, toEncrypt, opts.encryptFor!, encLayout);
+    const encIndex = JSON.parse(readFileSync(join(encLayout, 'index.json'), 'utf8')) as { manifests: OciDescriptor[] };
+    for (const img of encryption.images) {
+      const d = encIndex.manifests.find((m) => m.digest === img.encrypted)!;
+      refs.push({ ...d, annotations: { 'org.opencontainers.image.ref.name': img.refName } });
+      collect(d);
     }
   }
 
@@ -250,6 +284,7 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<WriteBundle
     entries: planned.map(({ from: _f, executable: _x, ...e }) => e),
     ...(opts.inventory ? { base: { bundleId: opts.inventory.bundles.filter((b) => b.repository === opts.source.repository).at(-1)?.bundleId ?? null, serial: opts.inventory.lastSerial[opts.source.repository] ?? 0 } } : {}),
     prerequisites: prerequisites.sort(),
+    ...(encryption ? { encryption } : {}),
   };
 
   const form: WriteBundleResult['form'] = opts.chunkSize !== undefined ? 'parts' : opts.out.endsWith('.tar') ? 'tar' : 'dir';

@@ -53,8 +53,9 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
     .option('--serial <n>', 'the bundle serial (default: one more than the last bundle from this repository)')
     .option('--state <dir>', 'state folder with the builds (default: .brickyard in the checkout)')
     .option('--keyless', 'sign keylessly in GitHub Actions; default: the development signer')
+    .option('--encrypt-for <public-key.pem>', "a confidential bundle: encrypt every image's layers for this site's public key (OCI image encryption, JWE)")
     .option('--json', 'machine-readable summary')
-    .action(async (opts: { system: string; out: string; inventory?: string; chunkSize?: string; serial?: string; state?: string; keyless?: boolean; json?: boolean }) => {
+    .action(async (opts: { system: string; out: string; inventory?: string; chunkSize?: string; serial?: string; state?: string; keyless?: boolean; encryptFor?: string; json?: boolean }) => {
       const ws = open();
       ws.partitionsOf(opts.system); // a clear error for an unknown system
       const stateDir = resolve(opts.state ?? join(ws.root, '.brickyard'));
@@ -75,6 +76,7 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
         source,
         ...(inventory ? { inventory } : {}),
         ...(chunkSize ? { chunkSize } : {}),
+        ...(opts.encryptFor ? { encryptFor: resolve(opts.encryptFor) } : {}),
         now: new Date(),
         ...(backend.kind === 'dev' ? { trustedRoot: join(backend.dir, 'trusted_root.json') } : {}),
         onProgress: bar.update,
@@ -96,8 +98,9 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
     .requiredOption('--store <dir>', 'the site store')
     .option('--trusted-root <file>', 'the pinned trusted_root.json (default: the policy\'s trustedRoot.path)')
     .option('--registry <host[:port]/prefix>', 'after the import, push its images into the site\'s registry (digests kept)')
+    .option('--decryption-key <private-key.pem>', "the site's private key for a confidential bundle (default: the policy's encryption.privateKey)")
     .option('--json', 'machine-readable result')
-    .action(async (bundlePath: string, opts: { policy: string; store: string; trustedRoot?: string; registry?: string; json?: boolean }) => {
+    .action(async (bundlePath: string, opts: { policy: string; store: string; trustedRoot?: string; registry?: string; decryptionKey?: string; json?: boolean }) => {
       const registry = opts.registry ? parseRegistry(opts.registry) : undefined; // checked before anything is imported
       const trustedRootPath = resolve(opts.trustedRoot ?? trustedRootOfPolicy(opts.policy));
       const bar = byteProgress('verify');
@@ -108,6 +111,7 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
         verifier: siteVerifier(trustedRootPath),
         now: new Date(),
         trustedRootPath,
+        ...(opts.decryptionKey ? { decryptionKeyPath: resolve(opts.decryptionKey) } : {}),
         onStage: (s) => io.err(`import: ${s}\n`),
         onProgress: bar.update,
       }).finally(bar.stop);
@@ -164,6 +168,7 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
     .requiredOption('--policy <file>', 'the site policy')
     .option('--trusted-root <file>', 'the pinned trusted_root.json (default: the policy\'s trustedRoot.path)')
     .option('--store <dir>', 'also check serials and prerequisites against this store (read only)')
+    .option('--decryption-key <private-key.pem>', "the site's private key for a confidential bundle (default: the policy's encryption.privateKey)")
     .addOption(new Option('--json', 'machine-readable result'))
     .action(async (bundlePath: string, opts: CheckBundleOptions) => {
       await runCheckBundle(io, bundlePath, opts);
@@ -173,6 +178,7 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
 
 export interface CheckBundleOptions {
   policy: string;
+  decryptionKey?: string;
   trustedRoot?: string;
   store?: string;
   json?: boolean;
@@ -188,6 +194,7 @@ export async function runCheckBundle(io: Io, bundlePath: string, opts: CheckBund
     now: new Date(),
     trustedRootPath,
     ...(opts.store ? { store: resolve(opts.store) } : {}),
+    ...(opts.decryptionKey ? { decryptionKeyPath: resolve(opts.decryptionKey) } : {}),
   });
   if (opts.json) io.out(JSON.stringify({ ok: true, bundleId: r.manifest.bundleId, serial: r.manifest.serial, identity: r.identity, issuer: r.issuer, images: r.images, bytes: r.bytes, admitted: r.admitted.map((a) => ({ refName: a.refName, digest: a.manifestDigest, tests: a.tests.map((t) => ({ file: t.file, verdict: t.verdict, launcher: t.launcher })) })), skipped: r.skipped }, null, 2) + '\n');
   else {

@@ -170,7 +170,14 @@ function imageLicense(spdx: unknown): string | undefined {
  * Every pair of this site's system, checked on signed content; returns the images admitted and
  * the index entries skipped. Refuses the whole bundle at the first pair that fails a check.
  */
-export async function admitImages(policy: SitePolicy, v: VerifiedBundle, verifier: AttestationVerifier, storeBlobs: (hex: string) => boolean): Promise<{ admitted: AdmittedImage[]; skipped: SkippedRef[] }> {
+export async function admitImages(
+  policy: SitePolicy,
+  v: VerifiedBundle,
+  verifier: AttestationVerifier,
+  storeBlobs: (hex: string) => boolean,
+  /** A confidential bundle's images, decrypted and checked (encrypt.ts): their plaintext descriptors by reference name. */
+  decrypted?: Map<string, OciDescriptor>,
+): Promise<{ admitted: AdmittedImage[]; skipped: SkippedRef[] }> {
   const dir = v.stagingDir!;
   const m = v.manifest;
   const pairs = new Map<string, ManifestEntry[]>();
@@ -198,7 +205,8 @@ export async function admitImages(policy: SitePolicy, v: VerifiedBundle, verifie
       refuse('build-record', `${recordEntry.path} describes ${record.recipe?.name}@${record.recipe?.version} on ${record.system}/${record.partition}, but the manifest lists it under ${key}`, recordEntry.path);
     }
     if (!bundleBlobs.has(hex) && !storeBlobs(hex)) refuse('image', `the image of ${key} (${digest}) is neither in the bundle nor in the store`, key);
-    const descriptor = index.find((d) => d.digest === `sha256:${hex}` && d.annotations?.[REF_NAME] === refName);
+    const descriptor = decrypted ? decrypted.get(refName) : index.find((d) => d.digest === `sha256:${hex}` && d.annotations?.[REF_NAME] === refName);
+    if (descriptor && descriptor.digest !== `sha256:${hex}`) refuse('image', `the encrypted image ${refName} decrypts to ${descriptor.digest}, but its build record names ${digest}`, recordEntry.path);
     if (!descriptor) refuse('image', `the bundle's oci/index.json has no reference ${refName} to ${digest} (the image of ${key})`, 'oci/index.json');
 
     // Every attestation of a known role is verified, whether or not the policy needs it: a bad one is a sign of tampering.
@@ -245,7 +253,7 @@ export async function admitImages(policy: SitePolicy, v: VerifiedBundle, verifie
   const skipped: SkippedRef[] = [];
   for (const d of index) {
     const ref = d.annotations?.[REF_NAME] ?? null;
-    if (admitted.some((a) => a.descriptor === d)) continue;
+    if (admitted.some((a) => a.descriptor === d || (decrypted !== undefined && a.refName === ref))) continue;
     skipped.push({ ref, digest: d.digest, reason: `not the reference and digest of an image of ${policy.system} that passed this site's checks` });
   }
   return { admitted, skipped };

@@ -40,6 +40,7 @@ export interface SitePolicy {
   licenses: string[];
   maxAgeDays: number;
   limits?: { maxEntryBytes?: number; maxBundleBytes?: number };
+  encryption?: { required?: boolean; privateKey?: string };
   registry?: string;
 }
 
@@ -50,6 +51,8 @@ export interface LoadedPolicy {
   sha256: string;
   /** The trusted root's path, resolved against the policy file, when the policy names one. */
   trustedRootPath?: string;
+  /** The site's decryption key, resolved against the policy file, when the policy names one. */
+  decryptionKeyPath?: string;
 }
 
 let validator: ValidateFunction | undefined;
@@ -98,7 +101,15 @@ export function loadPolicy(path: string): LoadedPolicy {
   }
   const policy = file.data as SitePolicy;
   const tr = policy.trustedRoot.path;
-  return { policy, path: abs, sha256: createHash('sha256').update(file.text).digest('hex'), ...(tr ? { trustedRootPath: isAbsolute(tr) ? tr : resolve(dirname(abs), tr) } : {}) };
+  const key = policy.encryption?.privateKey;
+  const near = (p: string): string => (isAbsolute(p) ? p : resolve(dirname(abs), p));
+  return {
+    policy,
+    path: abs,
+    sha256: createHash('sha256').update(file.text).digest('hex'),
+    ...(tr ? { trustedRootPath: near(tr) } : {}),
+    ...(key ? { decryptionKeyPath: near(key) } : {}),
+  };
 }
 
 function escapeRe(s: string): string {

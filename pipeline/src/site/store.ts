@@ -52,6 +52,8 @@ import type { Manifest } from '../bundle/manifest.ts';
 import { readBundle, type VerifiedBundle } from '../bundle/read.ts';
 import type { SiteVerifier } from '../bundle/signing.ts';
 import type { Inventory } from '../bundle/write.ts';
+import { decryptImages } from '../bundle/encrypt.ts';
+import type { OciDescriptor } from '../build/oci.ts';
 import { reachableBlobs } from '../oci/reach.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { admitImages, checkManifest, type AdmittedImage, type SkippedRef } from './checks.ts';
@@ -77,6 +79,8 @@ export interface ImportOptions {
   now: Date;
   /** The site's trusted root; its sha256 must be the one the policy pins. Default: the policy's trustedRoot.path. */
   trustedRootPath?: string;
+  /** The site's private key for confidential bundles (default: the policy's encryption.privateKey). */
+  decryptionKeyPath?: string;
   /** How long to wait for another import's lock (ms, default 10 minutes). */
   lockTimeoutMs?: number;
   onStage?: (stage: string) => void;
@@ -352,6 +356,27 @@ function policyWithRoot(policyPath: string, trustedRootPath: string | undefined)
   return loaded;
 }
 
+/**
+ * A confidential bundle is decrypted (into `workDir`, inside the staging folder) before its
+ * images are checked; a plaintext bundle is refused where the policy requires encryption.
+ */
+async function decryptIfNeeded(loaded: LoadedPolicy, v: VerifiedBundle, keyPath: string | undefined, workDir: string): Promise<Map<string, OciDescriptor> | undefined> {
+  const info = v.manifest.encryption;
+  if (!info) {
+    if (loaded.policy.encryption?.required) refusePolicy('encryption', `the bundle's images are not encrypted, and the site policy requires encrypted bundles for ${loaded.policy.system}`, undefined, 'ask for a bundle made with --encrypt-for this site\'s public key');
+    return undefined;
+  }
+  const key = keyPath ?? loaded.decryptionKeyPath;
+  if (!key) {
+    refusePolicy('encryption', `the bundle's images are encrypted (for ${info.recipients.map((r) => r.slice(0, 16) + '…').join(', ')}), and no decryption key was given`, undefined, 'give --decryption-key FILE or set encryption.privateKey in the site policy');
+  }
+  try {
+    return await decryptImages(info, join(v.stagingDir!, 'oci'), key, workDir);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
 function limitsOf(policy: SitePolicy): { maxEntryBytes?: number; maxBundleBytes?: number } {
   return { ...(policy.limits?.maxEntryBytes ? { maxEntryBytes: policy.limits.maxEntryBytes } : {}), ...(policy.limits?.maxBundleBytes ? { maxBundleBytes: policy.limits.maxBundleBytes } : {}) };
 }
@@ -362,6 +387,7 @@ export interface CheckOptions {
   verifier: SiteVerifier;
   now: Date;
   trustedRootPath?: string;
+  decryptionKeyPath?: string;
   /** A store to check serials and prerequisites against (read only). */
   store?: string;
 }
@@ -371,7 +397,8 @@ export interface CheckOptions {
  * bundle is extracted into a temporary folder (the content checks read its files) that is removed.
  */
 export async function checkBundle(opts: CheckOptions): Promise<{ manifest: Manifest; identity: string; issuer: string; images: number; bytes: number; admitted: AdmittedImage[]; skipped: SkippedRef[] }> {
-  const { policy } = policyWithRoot(opts.policyPath, opts.trustedRootPath);
+  const loaded = policyWithRoot(opts.policyPath, opts.trustedRootPath);
+  const { policy } = loaded;
   const store = opts.store ? resolve(opts.store) : undefined;
   const state = store ? readState(store) : readState(join(tmpdir(), `brickyard-no-store-${randomBytes(4).toString('hex')}`));
   const cur = store ? currentGeneration(store) : undefined;
@@ -385,7 +412,8 @@ export async function checkBundle(opts: CheckOptions): Promise<{ manifest: Manif
       limits: limitsOf(policy),
       onManifest: (m, signer) => void checkManifest(policy, m, signer, state.lastSerial, opts.now, storeBlobs),
     });
-    const { admitted, skipped } = await admitImages(policy, v, opts.verifier, storeBlobs);
+    const decrypted = await decryptIfNeeded(loaded, v, opts.decryptionKeyPath, join(tmp, 'decrypt'));
+    const { admitted, skipped } = await admitImages(policy, v, opts.verifier, storeBlobs, decrypted);
     return { manifest: v.manifest, identity: v.identity, issuer: v.issuer, images: admitted.length, bytes: v.bytes, admitted, skipped };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -425,7 +453,8 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
       },
     });
     await stage('verified', opts.onStage);
-    const { admitted, skipped } = await admitImages(policy, v, opts.verifier, storeBlobs);
+    const decrypted = await decryptIfNeeded(loaded, v, opts.decryptionKeyPath, join(staging, 'decrypt'));
+    const { admitted, skipped } = await admitImages(policy, v, opts.verifier, storeBlobs, decrypted);
     const images = admitted.length;
     const m = v.manifest;
     if (state.bundles.some((b) => b.bundleId === m.bundleId)) refusePolicy('duplicate-bundle', `the store already holds a bundle named ${m.bundleId}`);

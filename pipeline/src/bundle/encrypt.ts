@@ -1,0 +1,159 @@
+/**
+ * Confidential images: OCI layer encryption (ocicrypt, JWE recipients) as podman, buildah and
+ * skopeo implement it, done with skopeo so that every other OCI tool reads what we make.
+ *
+ * Bundling for a recipient encrypts each image's layers with the site's public key. The bundle
+ * carries the encrypted image manifest and layers, and also the plaintext image manifest: the
+ * attestations, the build record and the signed manifest stay about the plaintext digests. The
+ * signed manifest lists the encrypted blobs (their sha256 like every entry) and, per image, which
+ * encrypted layer stands for which plaintext layer (`encryption`).
+ *
+ * At the site, import decrypts with the site's private key into its staging folder and admits the
+ * image only if every decrypted layer is exactly the plaintext layer the signed plaintext manifest
+ * names. A bundle for another recipient is refused before anything is decrypted.
+ */
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { BrickyardError } from '../util/errors.ts';
+import { run, which } from '../util/exec.ts';
+import { BundleError } from './errors.ts';
+
+export const ENCRYPTED_SUFFIX = '+encrypted';
+const REF_NAME = 'org.opencontainers.image.ref.name';
+
+export interface EncryptedImage {
+  refName: string;
+  /** The plaintext image manifest ("sha256:<hex>"): what the attestations are about. */
+  plaintext: string;
+  /** The encrypted image manifest the bundle's index names. */
+  encrypted: string;
+  /** Per layer, in order: the plaintext digest and the encrypted blob that carries it. */
+  layers: { plaintext: string; encrypted: string }[];
+}
+
+export interface EncryptionInfo {
+  scheme: 'jwe';
+  /** sha256 (hex) of each recipient's SubjectPublicKeyInfo DER. */
+  recipients: string[];
+  images: EncryptedImage[];
+}
+
+interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+interface ImageManifest {
+  config: Descriptor;
+  layers: Descriptor[];
+}
+
+/** The recipient id of a public (or private) key in PEM: sha256 of its SubjectPublicKeyInfo. */
+export function recipientId(pem: string): string {
+  let key;
+  try {
+    key = /PRIVATE KEY/.test(pem) ? createPublicKey(createPrivateKey(pem)) : createPublicKey(pem);
+  } catch (e) {
+    throw new BrickyardError('USAGE', `not a PEM key: ${(e as Error).message}`, { hint: 'make the site key pair with: openssl genrsa -out site-enc.pem 4096 && openssl rsa -in site-enc.pem -pubout -out site-enc.pub.pem' });
+  }
+  return createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex');
+}
+
+function needSkopeo(): void {
+  if (!which('skopeo')) throw new BrickyardError('TOOL_MISSING', 'image encryption needs skopeo', { hint: 'apt-get install skopeo (scripts/setup-host.sh installs it)' });
+}
+
+function readJson<T>(file: string): T {
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+async function sha256Stream(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+function blob(layout: string, digest: string): string {
+  return join(layout, 'blobs', 'sha256', digest.replace(/^sha256:/, ''));
+}
+
+/**
+ * Encrypt the layers of each image (by reference name) of `plainLayout` for the recipient whose
+ * public key is `publicKeyPath`, into the OCI layout `outLayout` (created by skopeo).
+ */
+export async function encryptImages(plainLayout: string, refNames: string[], publicKeyPath: string, outLayout: string): Promise<EncryptionInfo> {
+  needSkopeo();
+  const recipient = recipientId(readFileSync(publicKeyPath, 'utf8'));
+  const plainIndex = readJson<{ manifests: Descriptor[] }>(join(plainLayout, 'index.json'));
+  const images: EncryptedImage[] = [];
+  for (const refName of refNames) {
+    const r = await run('skopeo', ['copy', '--quiet', '--encryption-key', `jwe:${publicKeyPath}`, `oci:${plainLayout}:${refName}`, `oci:${outLayout}:${refName}`]);
+    if (r.code !== 0) throw new BrickyardError('TOOL_FAILED', `encrypting ${refName} with skopeo failed: ${r.stderr.trim()}`);
+    const plainDesc = plainIndex.manifests.find((d) => d.annotations?.[REF_NAME] === refName)!;
+    const encDesc = readJson<{ manifests: Descriptor[] }>(join(outLayout, 'index.json')).manifests.find((d) => d.annotations?.[REF_NAME] === refName)!;
+    const plain = readJson<ImageManifest>(blob(plainLayout, plainDesc.digest));
+    const enc = readJson<ImageManifest>(blob(outLayout, encDesc.digest));
+    if (plain.layers.length !== enc.layers.length || enc.layers.some((l) => !l.mediaType.endsWith(ENCRYPTED_SUFFIX))) {
+      throw new BrickyardError('TOOL_FAILED', `skopeo did not encrypt every layer of ${refName}`);
+    }
+    images.push({ refName, plaintext: plainDesc.digest, encrypted: encDesc.digest, layers: plain.layers.map((l, i) => ({ plaintext: l.digest, encrypted: enc.layers[i]!.digest })) });
+  }
+  return { scheme: 'jwe', recipients: [recipient], images };
+}
+
+/**
+ * Decrypt the bundle's encrypted images (in `bundleLayout`, as staged) with the site's private
+ * key, check every decrypted layer against the signed plaintext manifest, and move the plaintext
+ * layers into the bundle's blob folder. Returns the plaintext descriptor per reference name.
+ * `workDir` must not exist (created inside the staging folder; the caller removes it).
+ */
+export async function decryptImages(info: EncryptionInfo, bundleLayout: string, privateKeyPath: string, workDir: string): Promise<Map<string, Descriptor>> {
+  needSkopeo();
+  let pem: string;
+  try {
+    pem = readFileSync(privateKeyPath, 'utf8');
+  } catch {
+    throw new BrickyardError('FILE_UNREADABLE', `cannot read the site's decryption key ${privateKeyPath}`, { hint: 'give --decryption-key FILE, or encryption.privateKey in the site policy' });
+  }
+  const mine = recipientId(pem);
+  if (!info.recipients.includes(mine)) {
+    throw new BundleError('POLICY_REFUSED', 'recipient', `the bundle's images are encrypted for ${info.recipients.map((r) => r.slice(0, 16) + '…').join(', ')}, not for this site's key (${mine.slice(0, 16)}…)`, 'manifest.json', {
+      hint: 'this bundle was made for another site; ask for one made with --encrypt-for your public key',
+    });
+  }
+  mkdirSync(workDir, { recursive: true, mode: 0o700 });
+  const out = new Map<string, Descriptor>();
+  for (const img of info.images) {
+    const plainFile = blob(bundleLayout, img.plaintext);
+    if (!existsSync(plainFile)) throw new BundleError('BUNDLE_INVALID', 'encryption', `the bundle lacks the plaintext manifest ${img.plaintext} of ${img.refName}`, `oci/blobs/sha256/${img.plaintext.slice(7)}`);
+    const plainBytes = readFileSync(plainFile);
+    const plain = JSON.parse(plainBytes.toString('utf8')) as ImageManifest;
+    const expected = plain.layers.map((l) => l.digest);
+    if (JSON.stringify(expected) !== JSON.stringify(img.layers.map((l) => l.plaintext))) {
+      throw new BundleError('BUNDLE_INVALID', 'encryption', `the encryption table of ${img.refName} does not name the layers of its plaintext manifest`, 'manifest.json');
+    }
+    const dest = join(workDir, img.refName.replace(/[^A-Za-z0-9._-]/g, '_'));
+    const r = await run('skopeo', ['copy', '--quiet', '--decryption-key', privateKeyPath, `oci:${bundleLayout}:${img.refName}`, `oci:${dest}:${img.refName}`]);
+    if (r.code !== 0) {
+      throw new BundleError('POLICY_REFUSED', 'decryption', `the layers of ${img.refName} do not decrypt with this site's key: ${r.stderr.trim().split('\n').at(-1)}`, img.refName, {
+        hint: 'the encrypted layers were altered, or made for another key; get a fresh bundle',
+      });
+    }
+    const dec = readJson<{ manifests: Descriptor[] }>(join(dest, 'index.json')).manifests[0]!;
+    const layers = readJson<ImageManifest>(blob(dest, dec.digest)).layers.map((l) => l.digest);
+    if (JSON.stringify(layers) !== JSON.stringify(expected)) {
+      throw new BundleError('POLICY_REFUSED', 'decryption', `the decrypted layers of ${img.refName} are not the plaintext layers its signed manifest names (${layers.join(', ')} ≠ ${expected.join(', ')})`, img.refName);
+    }
+    // skopeo checked each decrypted layer against its digest; hash again, the site trusts no tool's word.
+    for (const d of layers) {
+      const got = 'sha256:' + (await sha256Stream(blob(dest, d)));
+      if (got !== d) throw new BundleError('POLICY_REFUSED', 'decryption', `the decrypted layer ${d} of ${img.refName} hashes to ${got}`, img.refName);
+      if (!existsSync(blob(bundleLayout, d))) renameSync(blob(dest, d), blob(bundleLayout, d));
+    }
+    out.set(img.refName, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.plaintext, size: plainBytes.length, annotations: { [REF_NAME]: img.refName } });
+  }
+  return out;
+}
