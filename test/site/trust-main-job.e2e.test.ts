@@ -215,3 +215,34 @@ describe('the main job bundle under forgery', () => {
     expect((await refused(freshStore(), dir)).reason).toBe('future');
   });
 });
+
+describe('a confidential bundle of the real image', () => {
+  it('encrypts for the site key; podman runs it only with the key; import decrypts it to the signed digest', async () => {
+    const node = join(repoRoot, 'node_modules', '.bin', 'node');
+    const bin = join(repoRoot, 'bin', 'brickyard.js');
+    const keys = tempDir('brickyard-site-key-');
+    execFileSync('openssl', ['genrsa', '-out', join(keys, 'site.pem'), '2048'], { stdio: 'ignore' });
+    execFileSync('openssl', ['rsa', '-in', join(keys, 'site.pem'), '-pubout', '-out', join(keys, 'site.pub.pem')], { stdio: 'ignore' });
+    const bundle = join(tempDir('brickyard-enc-'), 'enc');
+    const made = spawnSync(node, [bin, 'bundle', '--system', 'local', '--state', out, '--out', bundle, '--serial', '50', '--encrypt-for', join(keys, 'site.pub.pem'), '--json'], { encoding: 'utf8', cwd: repoRoot });
+    expect(made.status, made.stderr).toBe(0);
+    const ref = 'mpi-pingpong_1.0.0-1_local-debug';
+    // Without the key podman cannot unpack the layers; with it, the container runs.
+    const noKey = spawnSync('podman', ['pull', '--quiet', `oci:${join(bundle, 'oci')}:${ref}`], { encoding: 'utf8' });
+    expect(noKey.status).not.toBe(0);
+    const pulled = spawnSync('podman', ['pull', '--quiet', '--decryption-key', join(keys, 'site.pem'), `oci:${join(bundle, 'oci')}:${ref}`], { encoding: 'utf8' });
+    expect(pulled.status, pulled.stderr).toBe(0);
+    const id = pulled.stdout.trim();
+    try {
+      const ran = spawnSync('podman', ['run', '--rm', '--network=none', '--entrypoint', '/bin/sh', id, '-c', 'echo decrypted-and-running'], { encoding: 'utf8' });
+      expect(ran.stdout, ran.stderr).toContain('decrypted-and-running');
+    } finally {
+      spawnSync('podman', ['rmi', '-f', id]);
+    }
+    const store = freshStore();
+    const r = await importBundle({ bundlePath: bundle, policyPath: policy, store, verifier, now: new Date(), decryptionKeyPath: join(keys, 'site.pem') });
+    const record = JSON.parse(readFileSync(join(out, PAIR, 'build.json'), 'utf8')) as { image: { manifestDigest: string } };
+    expect(r.admitted[0]!.manifestDigest).toBe(record.image.manifestDigest);
+    execFileSync('skopeo', ['inspect', '--raw', `oci:${join(store, 'oci')}:${ref}`]);
+  });
+});
