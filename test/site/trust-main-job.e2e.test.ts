@@ -227,17 +227,19 @@ describe('a confidential bundle of the real image', () => {
     const made = spawnSync(node, [bin, 'bundle', '--system', 'local', '--state', out, '--out', bundle, '--serial', '50', '--encrypt-for', join(keys, 'site.pub.pem'), '--json'], { encoding: 'utf8', cwd: repoRoot });
     expect(made.status, made.stderr).toBe(0);
     const ref = 'mpi-pingpong_1.0.0-1_local-debug';
-    // Without the key podman cannot unpack the layers; with it, the container runs.
-    const noKey = spawnSync('podman', ['pull', '--quiet', `oci:${join(bundle, 'oci')}:${ref}`], { encoding: 'utf8' });
-    expect(noKey.status).not.toBe(0);
-    const pulled = spawnSync('podman', ['pull', '--quiet', '--decryption-key', join(keys, 'site.pem'), `oci:${join(bundle, 'oci')}:${ref}`], { encoding: 'utf8' });
-    expect(pulled.status, pulled.stderr).toBe(0);
-    const id = pulled.stdout.trim();
+    // A storage of its own: the built image (same config, so the same image id) must not stand in for the pull.
+    const storage = tempDir('brickyard-podman-');
+    const podman = ['--root', join(storage, 'root'), '--runroot', join(storage, 'run')];
     try {
-      const ran = spawnSync('podman', ['run', '--rm', '--network=none', '--entrypoint', '/bin/sh', id, '-c', 'echo decrypted-and-running'], { encoding: 'utf8' });
+      // Without the key podman cannot unpack the layers; with it, the container runs.
+      const noKey = spawnSync('podman', [...podman, 'pull', '--quiet', `oci:${join(bundle, 'oci')}:${ref}`], { encoding: 'utf8' });
+      expect(noKey.status).not.toBe(0);
+      const pulled = spawnSync('podman', [...podman, 'pull', '--quiet', '--decryption-key', join(keys, 'site.pem'), `oci:${join(bundle, 'oci')}:${ref}`], { encoding: 'utf8' });
+      expect(pulled.status, pulled.stderr).toBe(0);
+      const ran = spawnSync('podman', [...podman, 'run', '--rm', '--network=none', '--entrypoint', '/bin/sh', pulled.stdout.trim(), '-c', 'echo decrypted-and-running'], { encoding: 'utf8' });
       expect(ran.stdout, ran.stderr).toContain('decrypted-and-running');
     } finally {
-      spawnSync('podman', ['rmi', '-f', id]);
+      spawnSync('podman', [...podman, 'system', 'reset', '--force']);
     }
     const store = freshStore();
     const r = await importBundle({ bundlePath: bundle, policyPath: policy, store, verifier, now: new Date(), decryptionKeyPath: join(keys, 'site.pem') });
