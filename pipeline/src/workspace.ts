@@ -2,6 +2,7 @@
  * The library's entry point: a checkout opened once, then validated, checked and rendered.
  * The CLI and the GitHub Actions are thin shells over this.
  */
+import { evaluatePolicies, type PolicyReport, type PolicyWhich } from './check/image-policy.ts';
 import semver from 'semver';
 import { findRoot, loadCatalog, type Catalog, type Entry } from './catalog/load.ts';
 import { resolveRecipes, type ResolvedRecipe } from './catalog/resolve.ts';
@@ -56,6 +57,11 @@ export class Workspace {
     const fits: Fit[] = [];
     for (const r of rs) for (const p of ps) fits.push(checkFit(this.catalog, r, p.system.doc, p.partition));
     return fits;
+  }
+
+  /** Every fitting pair against each system's current or next image policy (check/image-policy.ts). */
+  policyReport(which: PolicyWhich, fits: readonly Fit[] = this.checkAll()): PolicyReport {
+    return evaluatePolicies(this.recipes, [...this.catalog.systems.values()].map((s) => s.doc), fits, which);
   }
 
   validate(): ValidationReport {

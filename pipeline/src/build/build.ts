@@ -18,6 +18,8 @@ import { usableBuilder, type Builder } from './builders.ts';
 import { writeContext } from './context.ts';
 import { annotateManifest, manifestFor, readBlobJson, storedSize, type ImageManifest } from './oci.ts';
 import { readInstalledPackages, spdxDocument, validateSpdx } from './sbom.ts';
+import { inspectImage } from './inspect.ts';
+import { imageBreaks, type ImageFacts } from '../check/image-policy.ts';
 
 export interface BuildOptions {
   /** State folder: OCI layout, build records, caches (default <root>/.brickyard). */
@@ -43,6 +45,8 @@ export interface BuildRecord {
   /** Whether a second build without the layer cache gave the same config and layers. */
   reproducible: { checked: boolean; identical: boolean | null; second: string | null; differingLayers?: number[] };
   sbom: { path: string; packages: number };
+  /** What the centre's image policies say of the built image (user, setuid files, size): build/inspect.ts. */
+  imagePolicy?: { facts: ImageFacts; current: { rule: string; message: string }[]; next: { rule: string; message: string }[] };
   created: string;
   /** Wall-clock start and end of this build (the image's own timestamps come from SOURCE_DATE_EPOCH). */
   startedOn?: string;
@@ -172,6 +176,9 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
     stage?.('sbom', 'SPDX 2.3 from the image\'s package database');
     const sbom = await timed('sbom', () => writeSbom(tag, join(dir, 'sbom.spdx.json'), { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
 
+    const facts = inspectImage(layout, stored.manifest.digest);
+    const imagePolicy = { facts, current: system.imagePolicy ? imageBreaks(facts, system.imagePolicy) : [], next: system.imagePolicyNext ? imageBreaks(facts, system.imagePolicyNext) : [] };
+
     let reproducible: BuildRecord['reproducible'] = { checked: false, identical: null, second: null };
     if (opts.checkReproducible) {
       stage?.('reproduce', 'second build without the layer cache');
@@ -196,6 +203,7 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
       sizes: { uncompressedBytes: uncompressed, compressedBytes: stored.compressedBytes, budgetBytes, budget },
       reproducible,
       sbom,
+      imagePolicy,
       created,
       startedOn,
       finishedOn: new Date().toISOString(),

@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { LINT_RULES } from '../lint/rules.ts';
 import { FILE_NAMES, FORMATS, type Format, type Rendered } from '../render/index.ts';
-import { formatDiagnostic } from '../util/diagnostics.ts';
+import { formatDiagnostic, sortDiagnostics } from '../util/diagnostics.ts';
+import { policyDiagnostics } from '../check/image-policy.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { findRoot } from '../catalog/load.ts';
 import { bumpRevisions } from '../plan/bump.ts';
@@ -58,8 +59,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .command('validate')
     .description('check every recipe, block, base and system template: schemas, references, lint rules; findings as file:line:col')
     .option('--base <ref>', 'also apply the versioning rules against this git ref (a pull request\'s base)')
+    .option('--policy <which>', "also re-evaluate every fitting pair against each system's image policy: current, or next (the stricter one a centre has announced)")
     .option('--json', 'machine-readable output')
-    .action((opts: { base?: string; json?: boolean }) => {
+    .action((opts: { base?: string; policy?: string; json?: boolean }) => {
       const root = rootOf();
       let ws: Workspace;
       let report: ValidationReport;
@@ -68,6 +70,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       } else {
         ws = Workspace.open(root);
         report = ws.validate();
+      }
+      if (opts.policy !== undefined) {
+        if (opts.policy !== 'current' && opts.policy !== 'next') throw new BrickyardError('USAGE', `--policy takes current or next, not ${opts.policy}`);
+        const policy = ws.policyReport(opts.policy, report.fits);
+        const found = policyDiagnostics(policy);
+        report = { ...report, diagnostics: sortDiagnostics([...report.diagnostics, ...found]), errors: report.errors + found.filter((d) => d.severity === 'error').length, warnings: report.warnings + found.filter((d) => d.severity === 'warning').length };
+        if (!opts.json) {
+          const pairs = new Set(policy.breaks.map((b) => `${b.recipe} on ${b.system}/${b.partition}`));
+          io.err(`${opts.policy} image policies: ${policy.systems.map((s) => `${s.id}${s.effective ? ` from ${s.effective}` : ''}${s.imageRules.length ? ` (checked on the build: ${s.imageRules.join(', ')})` : ''}`).join('; ') || 'none'}; ${pairs.size} pair(s) would break${pairs.size ? `: ${[...pairs].join(', ')}` : ''}\n`);
+        }
       }
       if (opts.json) {
         io.out(JSON.stringify({ ok: report.errors === 0, errors: report.errors, warnings: report.warnings, diagnostics: report.diagnostics }, null, 2) + '\n');
@@ -88,12 +100,22 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--system <id[/partition]>', 'only this system or partition')
     .option('--json', 'machine-readable output')
     .option('--fitting', 'list only the pairs that fit')
-    .action((spec: string | undefined, opts: { system?: string; json?: boolean; fitting?: boolean }) => {
+    .option('--policy <which>', "also say what each system's image policy (current, or next: announced, not yet in force) would refuse")
+    .action((spec: string | undefined, opts: { system?: string; json?: boolean; fitting?: boolean; policy?: string }) => {
       const ws = open();
       const recipes = spec ? [ws.recipe(spec)] : [...ws.recipes.values()];
       const where = opts.system ? ws.partitionsOf(opts.system) : undefined;
       let fits = ws.checkAll(recipes, where);
       if (opts.fitting) fits = fits.filter((f) => f.fits);
+      if (opts.policy !== undefined) {
+        if (opts.policy !== 'current' && opts.policy !== 'next') throw new BrickyardError('USAGE', `--policy takes current or next, not ${opts.policy}`);
+        const breaks = ws.policyReport(opts.policy, fits).breaks;
+        // A pair that fits today but that the policy refuses is reported as not fitting, with the policy's reason.
+        fits = fits.map((f) => {
+          const mine = breaks.filter((b) => b.recipe === f.recipe && b.system === f.system && b.partition === f.partition);
+          return mine.length && f.fits ? { ...f, fits: false, reasons: mine.map((b) => `${opts.policy} policy: ${b.message}`) } : f;
+        });
+      }
       if (opts.json) {
         io.out(JSON.stringify(fits.map((f) => ({ ...f, strategy: f.strategy?.id ?? null })), null, 2) + '\n');
       } else {

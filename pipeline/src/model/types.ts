@@ -213,5 +213,14 @@ export interface SystemDoc {
     imageFormat: 'oci' | 'sif' | 'squashfs';
     notes?: string;
   };
+  imagePolicy?: ImagePolicyDoc;
+  imagePolicyNext?: ImagePolicyDoc & { effective: string };
   partitions: PartitionDoc[];
+}
+
+/** What a centre accepts of an image, today or from a date on. */
+export interface ImagePolicyDoc {
+  effective?: string;
+  source?: string;
+  rules: { maxImageSize?: string; licenses?: string[]; minCuda?: string; minRocm?: string; noRootUser?: boolean; noSetuid?: boolean };
 }

@@ -25,7 +25,8 @@ import type { OciDescriptor } from '../build/oci.ts';
 import { repositoryUri } from '../sign/fulcio-extensions.ts';
 import { ROLE_LABEL, ROLE_PREDICATE_TYPE, roleOfAttestationFile, type AttestationRole } from '../sign/roles.ts';
 import { readSignedTestResult, type SignedTestResult } from '../smoke/predicate.ts';
-import { licenseAllowed, matchSigner, type SignerRule, type SitePolicy } from './policy.ts';
+import { licenseAllowed } from '../util/spdx.ts';
+import { matchSigner, type SignerRule, type SitePolicy } from './policy.ts';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 /** Allowed lead of a signing time over the site's clock, and of `created` over the signing time. */

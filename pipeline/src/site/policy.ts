@@ -10,7 +10,6 @@
  * whole identity string.
  */
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import parseSpdx from 'spdx-expression-parse';
 import policySchema from '../../schemas/site-policy.schema.json' with { type: 'json' };
 import { pointerToPath, SourceFile } from '../catalog/source.ts';
 import { formatDiagnostic, type Diagnostic } from '../util/diagnostics.ts';
@@ -178,20 +177,4 @@ export function matchSigner(policy: SitePolicy, role: SignerRole, who: VerifiedS
   return { refused: `the ${ROLE_LABEL[role]} was signed by ${signer}, which no signers.${role} rule of the site policy allows (${why.join('; ')})` };
 }
 
-type SpdxNode = { license?: string; plus?: boolean; exception?: string; conjunction?: 'and' | 'or'; left?: SpdxNode; right?: SpdxNode };
-
-/** Whether an SPDX expression is allowed: AND needs both sides allowed, OR either. */
-export function licenseAllowed(expression: string, allowed: readonly string[]): boolean {
-  let ast: SpdxNode;
-  try {
-    ast = parseSpdx(expression) as SpdxNode;
-  } catch {
-    return allowed.includes(expression);
-  }
-  const ok = (n: SpdxNode): boolean => {
-    if (n.conjunction === 'and') return ok(n.left!) && ok(n.right!);
-    if (n.conjunction === 'or') return ok(n.left!) || ok(n.right!);
-    return n.license !== undefined && allowed.includes(n.license + (n.plus ? '+' : '')) || (n.plus === true && allowed.includes(n.license!));
-  };
-  return ok(ast);
-}
+export { licenseAllowed } from '../util/spdx.ts';
