@@ -54,6 +54,16 @@ describe('validate action', () => {
     expect(report.diagnostics.map((d: { rule: string }) => d.rule)).toContain('license-spdx');
   });
 
+  it("warns, at the recipe's line, of the pairs a centre's announced (next) image policy will break", async () => {
+    const ws = repo();
+    commit(ws, { 'systems/box.yaml': MINI['systems/box.yaml']!.replace('\npartitions:', '\nimagePolicyNext:\n  effective: "2027-01-01"\n  source: test\n  rules:\n    licenses: [MIT]\npartitions:') });
+    const r = await runAction('validate', { root: '.', base: '', report: 'out/validate.json' }, { workspace: ws });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^::warning title=policy-licenses,file=catalog\/recipes\/demo\/1\.0\/recipe\.yaml,line=\d+,col=\d+::box's next image policy \(from 2027-01-01\) would refuse demo@1\.0 on box\//m);
+    const report = JSON.parse(readFileSync(join(ws, 'out/validate.json'), 'utf8'));
+    expect(report).toMatchObject({ ok: true, warnings: 1 });
+  });
+
   it('fails a changed released recipe without a bump, with the reason', async () => {
     const ws = repo();
     commit(ws, { 'catalog/blocks/probe/block.yaml': MINI['catalog/blocks/probe/block.yaml']!.replace('-o /usr/local/bin/probe', '-O3 -o /usr/local/bin/probe') });

@@ -5,7 +5,8 @@ import * as core from '@actions/core';
 import { validateChange } from '../../../pipeline/src/cli/validate-change.ts';
 import { annotate, escapeHtml, repoPath } from '../../../pipeline/src/pr/annotate.ts';
 import { validateReport } from '../../../pipeline/src/pr/report.ts';
-import { formatDiagnostic } from '../../../pipeline/src/util/diagnostics.ts';
+import { policyDiagnostics } from '../../../pipeline/src/check/image-policy.ts';
+import { formatDiagnostic, sortDiagnostics } from '../../../pipeline/src/util/diagnostics.ts';
 import { Workspace } from '../../../pipeline/src/workspace.ts';
 
 export interface Inputs {
@@ -19,7 +20,11 @@ export async function run(inputs: Inputs): Promise<void> {
   try {
     const root = resolve(inputs.workspace, inputs.root);
     const result = inputs.base ? validateChange(root, inputs.base) : Workspace.open(root).validate();
-    const { diagnostics, errors, warnings } = result;
+    // What the centres' announced (next) image policies would break shows up as warnings, in the annotations and the PR comment.
+    const pending = policyDiagnostics(Workspace.open(root).policyReport('next'));
+    const diagnostics = sortDiagnostics([...result.diagnostics, ...pending]);
+    const { errors } = result;
+    const warnings = result.warnings + pending.length;
     annotate(core, diagnostics, root, inputs.workspace);
 
     const reportPath = resolve(inputs.workspace, inputs.report);
