@@ -1,7 +1,7 @@
 /**
  * The offline Sigstore verifier: the checks it adds to @sigstore/verify, the errors it gives,
  * and the `brickyard verify` command (run as a child process, also with no network at all).
- * Data: real bundles from ../shared/vectors/ (sigstore-conformance and cli/cli fixtures).
+ * Data: real bundles from test/fixtures/ (sigstore-conformance and cli/cli fixtures, see its README).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
@@ -26,9 +26,9 @@ import { tempDir } from '../helpers/fixture.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
-const VECTORS = resolve(repo, '../shared/vectors');
-const C = join(VECTORS, 'sigstore-conformance');
-const PUBLIC_GOOD = join(VECTORS, 'public-good-trusted_root.json');
+const FIXTURES = join(repo, 'test', 'fixtures', 'sigstore');
+const C = join(FIXTURES, 'conformance');
+const PUBLIC_GOOD = join(FIXTURES, 'public-good-trusted_root.json');
 const A_TXT = join(C, 'a.txt');
 const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const ISSUER = 'https://token.actions.githubusercontent.com';

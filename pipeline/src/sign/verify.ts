@@ -3,7 +3,7 @@
  *
  * `@sigstore/verify` does the cryptography (timestamps, certificate chain at each verified
  * timestamp, SCTs, transparency-log inclusion, signature); this module adds what that library
- * leaves to the caller or gets wrong (see ../../../../shared/reference/sigstore.md):
+ * leaves to the caller or gets wrong (test/sign/vectors.test.ts shows each case):
  *
  * - the signer identity is compared exactly: the library's SAN policy is an unanchored regex,
  *   so we pass an anchored, escaped one and then compare the certificate's single SAN string
