@@ -24,7 +24,7 @@ import { startService, stopService } from '../smoke/services.ts';
 import { formatDiagnostic } from '../util/diagnostics.ts';
 import { which } from '../util/exec.ts';
 import type { Workspace } from '../workspace.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import { byteProgress } from './progress.ts';
 import { table } from './table.ts';
 
