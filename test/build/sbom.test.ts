@@ -13,13 +13,14 @@ import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from '
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { PackageURL } from 'packageurl-js';
 import { describe, expect, it } from 'vitest';
 import {
   imagePurl,
   packagePurl,
   parseDpkgStatus,
   parseRpmQuery,
-  purlEncode,
+  purl,
   readInstalledPackages,
   SbomError,
   sourcePurl,
@@ -161,7 +162,7 @@ describe('readInstalledPackages', () => {
     const pkgs = readInstalledPackages(root);
     expect(pkgs.map((p) => p.name)).toEqual(['base-files', 'bsdutils', 'ca-certificates', 'libc6', 'libgcc-s1', 'tzdata']);
     expect(pkgs.every((p) => p.namespace === 'debian' && p.distro === 'debian-12')).toBe(true);
-    expect(packagePurl(pkgs.find((p) => p.name === 'libc6')!)).toBe('pkg:deb/debian/libc6@2.36-9%2Bdeb12u14?arch=amd64&distro=debian-12');
+    expect(packagePurl(pkgs.find((p) => p.name === 'libc6')!)).toBe('pkg:deb/debian/libc6@2.36-9+deb12u14?arch=amd64&distro=debian-12');
   });
 
   it('never follows an absolute symlink out to the host', () => {
@@ -294,23 +295,28 @@ describe('spdxDocument', () => {
     const purls = doc.packages.map((p) => p.externalRefs![0]!.referenceLocator);
     expect(purls).toEqual([
       `pkg:oci/osu-micro-benchmarks@${DIGEST}?repository_url=ghcr.io%2Fexample%2Fbrickyard%2Fosu-micro-benchmarks&tag=7.4-1-alps-normal`,
-      'pkg:deb/debian/base-files@12.4%2Bdeb12u11?arch=amd64',
-      'pkg:deb/debian/bsdutils@1:2.38.1-5%2Bdeb12u3?arch=amd64',
-      'pkg:deb/debian/ca-certificates@20230311%2Bdeb12u1?arch=all',
-      'pkg:deb/debian/libc6@2.36-9%2Bdeb12u14?arch=amd64',
-      'pkg:deb/debian/libgcc-s1@12.2.0-14%2Bdeb12u1?arch=amd64',
-      'pkg:generic/osu-micro-benchmarks@7.4?checksum=sha256:1edd0c2efa61999409bfb28740a7f39689a5b42b1a1b4c66d1656e5637f7cefc&download_url=https:%2F%2Fmvapich.cse.ohio-state.edu%2Fdownload%2Fmvapich%2Fosu-micro-benchmarks-7.4.tar.gz',
+      'pkg:deb/debian/base-files@12.4+deb12u11?arch=amd64',
+      'pkg:deb/debian/bsdutils@1:2.38.1-5+deb12u3?arch=amd64',
+      'pkg:deb/debian/ca-certificates@20230311+deb12u1?arch=all',
+      'pkg:deb/debian/libc6@2.36-9+deb12u14?arch=amd64',
+      'pkg:deb/debian/libgcc-s1@12.2.0-14+deb12u1?arch=amd64',
+      'pkg:generic/osu-micro-benchmarks@7.4?checksum=sha256%3A1edd0c2efa61999409bfb28740a7f39689a5b42b1a1b4c66d1656e5637f7cefc&download_url=https%3A%2F%2Fmvapich.cse.ohio-state.edu%2Fdownload%2Fmvapich%2Fosu-micro-benchmarks-7.4.tar.gz',
     ]);
     // Every qualifier value decodes back to what went in.
     const q = new URLSearchParams(purls[6]!.split('?')[1]!.replace(/\+/g, '%2B'));
     expect(q.get('download_url')).toBe(SOURCE.url);
     expect(sourcePurl({ ...SOURCE, version: undefined })).toMatch(/^pkg:generic\/osu-micro-benchmarks\?checksum=/);
     expect(imagePurl('localhost:5000/brickyard/Osu@sha256:' + '0'.repeat(64), DIGEST, 'x', 'amd64')).toBe(
-      `pkg:oci/osu@${DIGEST}?arch=amd64&repository_url=localhost:5000%2Fbrickyard%2FOsu`,
+      `pkg:oci/osu@${DIGEST}?arch=amd64&repository_url=localhost%3A5000%2Fbrickyard%2FOsu`,
     );
     expect(packagePurl({ name: 'libc6', version: '2.36-9', arch: 'i386', manager: 'dpkg', namespace: 'ubuntu' })).toBe('pkg:deb/ubuntu/libc6@2.36-9?arch=i386');
-    expect(purlEncode('a b/c@d:e~f.g_h-i+j%')).toBe('a%20b%2Fc%40d:e~f.g_h-i%2Bj%25');
-    expect(purlEncode('é')).toBe('%C3%A9');
+    // Every purl parses back (packageurl-js, the reference implementation) to the parts that went in.
+    const back = PackageURL.fromString(purls[2]!);
+    expect([back.type, back.namespace, back.name, back.version, back.qualifiers]).toEqual(['deb', 'debian', 'bsdutils', '1:2.38.1-5+deb12u3', { arch: 'amd64' }]);
+    expect(PackageURL.fromString(purls[6]!).qualifiers).toEqual({ checksum: `sha256:${SOURCE.sha256}`, download_url: SOURCE.url });
+    const odd = purl({ type: 'generic', name: 'a b/c@d:e~f.g_h-i+j%', version: 'é', qualifiers: { note: 'x&y=z', empty: '' } });
+    expect(odd).toBe('pkg:generic/a%20b%2Fc%40d%3Ae~f.g_h-i%2Bj%25@%C3%A9?note=x%26y%3Dz');
+    expect(PackageURL.fromString(odd)).toMatchObject({ name: 'a b/c@d:e~f.g_h-i+j%', version: 'é', qualifiers: { note: 'x&y=z' } });
   });
 
   it('keeps licences that are SPDX expressions and notes the rest', () => {

@@ -1,5 +1,5 @@
 /**
- * Real Sigstore bundles produced outside this project (../shared/vectors/, see its README), each
+ * Real Sigstore bundles produced outside this project (test/fixtures/, see its README), each
  * through our offline verifier, with no network.
  *
  * sigstore-conformance (test/assets/bundle-verify at a73de49): one case per folder; `_fail`
@@ -25,10 +25,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SignatureVerificationError, verifySigstoreBundle, type VerificationPolicy } from '../../pipeline/src/sign/verify.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const VECTORS = resolve(here, '../../../shared/vectors');
-const CONFORMANCE = join(VECTORS, 'sigstore-conformance');
-const GH = join(VECTORS, 'gh-attestation');
-const PUBLIC_GOOD = join(VECTORS, 'public-good-trusted_root.json');
+const FIXTURES = resolve(here, '../fixtures');
+const CONFORMANCE = join(FIXTURES, 'sigstore', 'conformance');
+const GH = join(FIXTURES, 'gh-attestation');
+const PUBLIC_GOOD = join(FIXTURES, 'sigstore', 'public-good-trusted_root.json');
 
 const DEFAULT_IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const DEFAULT_ISSUER = 'https://token.actions.githubusercontent.com';

@@ -1,13 +1,14 @@
 /**
  * The offline Sigstore verifier: the checks it adds to @sigstore/verify, the errors it gives,
  * and the `brickyard verify` command (run as a child process, also with no network at all).
- * Data: real bundles from ../shared/vectors/ (sigstore-conformance and cli/cli fixtures).
+ * Data: real bundles from test/fixtures/ (sigstore-conformance and cli/cli fixtures, see its README).
  */
 import { spawnSync } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { createHash, verify as cryptoVerify, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { p256, p384 } from '@noble/curves/nist.js';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
@@ -20,15 +21,15 @@ import {
   verifySigstoreBundle,
   type VerifyInput,
 } from '../../pipeline/src/sign/verify.ts';
-import { canVerifyDigest, CURVES, onCurve, verifyEcdsaDigest } from '../../pipeline/src/sign/verify-ecdsa.ts';
+import { canVerifyDigest, verifyEcdsaDigest } from '../../pipeline/src/sign/verify-ecdsa.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
-const VECTORS = resolve(repo, '../shared/vectors');
-const C = join(VECTORS, 'sigstore-conformance');
-const PUBLIC_GOOD = join(VECTORS, 'public-good-trusted_root.json');
+const FIXTURES = join(repo, 'test', 'fixtures', 'sigstore');
+const C = join(FIXTURES, 'conformance');
+const PUBLIC_GOOD = join(FIXTURES, 'public-good-trusted_root.json');
 const A_TXT = join(C, 'a.txt');
 const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const ISSUER = 'https://token.actions.githubusercontent.com';
@@ -133,6 +134,14 @@ describe('issuer is compared exactly', () => {
     expect(decodeUtf8String(Buffer.from([0x13, 1, 0x41]))).toBeUndefined(); // PrintableString, not UTF8String
     const long = 'x'.repeat(300);
     expect(decodeUtf8String(Buffer.concat([Buffer.from([0x0c, 0x82, 0x01, 0x2c]), Buffer.from(long)]))).toBe(long);
+    // BER that is not DER, and bytes that are not UTF-8:
+    expect(decodeUtf8String(Buffer.from([0x0c, 0x81, 0x01, 0x41]))).toBeUndefined(); // long-form length for a short string
+    expect(decodeUtf8String(Buffer.from([0x2c, 0x03, 0x0c, 0x01, 0x41]))).toBeUndefined(); // constructed UTF8String
+    expect(decodeUtf8String(Buffer.from([0x2c, 0x80, 0x0c, 0x01, 0x41, 0x00, 0x00]))).toBeUndefined(); // indefinite length
+    expect(decodeUtf8String(Buffer.from([0x0c, 0x02, 0xc3, 0x28]))).toBeUndefined(); // invalid UTF-8
+    expect(decodeUtf8String(Buffer.from([0x0c, 0x05, 0x41]))).toBeUndefined(); // length beyond the bytes
+    expect(decodeUtf8String(Buffer.from([0x0c, 0x00]))).toBe('');
+    expect(decodeUtf8String(Buffer.from([0x0c, 0x02, 0xc3, 0xa9]))).toBe('é');
   });
 });
 
@@ -285,7 +294,6 @@ describe('ECDSA over a digest (verify-ecdsa.ts), cross-checked with node:crypto'
     ['P-384', 'sha256'],
   ] as const) {
     it(`${curve} with ${hash}`, () => {
-      expect(onCurve(CURVES[curve === 'P-256' ? 'prime256v1' : 'secp384r1']!, CURVES[curve === 'P-256' ? 'prime256v1' : 'secp384r1']!.g)).toBe(true);
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
       const other = generateKeyPairSync('ec', { namedCurve: curve }).publicKey;
       expect(canVerifyDigest(publicKey)).toBe(true);
@@ -294,6 +302,12 @@ describe('ECDSA over a digest (verify-ecdsa.ts), cross-checked with node:crypto'
         const sig = sign(hash, data, privateKey);
         const digest = createHash(hash).update(data).digest();
         expect(verifyEcdsaDigest(publicKey, digest, sig)).toBe(true);
+        // The same signature with the other S (n - s): node:crypto accepts both, so must we (no low-S rule in X.509).
+        const lib = curve === 'P-256' ? p256 : p384;
+        const parsed = lib.Signature.fromBytes(sig, 'der');
+        const otherS = new lib.Signature(parsed.r, lib.Point.CURVE().n - parsed.s).toBytes('der');
+        expect(cryptoVerify(hash, data, publicKey, otherS)).toBe(true);
+        expect(verifyEcdsaDigest(publicKey, digest, otherS)).toBe(true);
         expect(verifyEcdsaDigest(other, digest, sig)).toBe(false);
         const badDigest = Buffer.from(digest);
         badDigest[i] = badDigest[i]! ^ 1;
@@ -311,6 +325,9 @@ describe('ECDSA over a digest (verify-ecdsa.ts), cross-checked with node:crypto'
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const zero = Buffer.from([0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x01]);
     expect(verifyEcdsaDigest(publicKey, Buffer.alloc(32), zero)).toBe(false);
+    expect(canVerifyDigest(generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey)).toBe(false);
+    expect(verifyEcdsaDigest(generateKeyPairSync('ec', { namedCurve: 'P-521' }).publicKey, Buffer.alloc(64), zero)).toBe(false);
+    expect(verifyEcdsaDigest(publicKey, Buffer.alloc(32), Buffer.alloc(0))).toBe(false);
   });
 });
 

@@ -13,7 +13,7 @@ import { Workspace } from '../../pipeline/src/workspace.ts';
 import { copyOfShipped, repoRoot, tempDir } from '../helpers/fixture.ts';
 
 const SHIPPED = ['mpi-pingpong', 'osu-micro-benchmarks', 'stream', 'pytorch-mpi', 'julia-mpi'];
-const VECTOR = join(repoRoot, '..', 'shared', 'vectors', 'gh-attestation', 'sigstore-js-2.1.0-bundle.json');
+const VECTOR = join(repoRoot, 'test', 'fixtures', 'gh-attestation', 'sigstore-js-2.1.0-bundle.json');
 const ws = Workspace.open(repoRoot);
 
 /** A state folder: a build record and two smoke reports for mpi-pingpong on local/debug, a GPU smoke for mpi-pingpong-gpu on lumi. */

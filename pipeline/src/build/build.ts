@@ -9,7 +9,10 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import { gitOrEmpty } from '../git/git.ts';
-import { parseSize } from '../lint/rules.ts';
+import { formatBytes, parseSize } from '../util/units.ts';
+
+// Its home is util/units.ts; re-exported until the importers (cli/, web/, actions/) import it from there.
+export { formatBytes };
 import { imageReference } from '../render/jobscript.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { openLog, run, runOk, which } from '../util/exec.ts';
@@ -271,14 +274,3 @@ async function rebuildAndCompare(builder: Builder, req: Parameters<Builder['buil
   }
 }
 
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n)) return 'unknown';
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let i = 0;
-  let x = n;
-  while (x >= 1024 && i < units.length - 1) {
-    x /= 1024;
-    i++;
-  }
-  return `${x.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}

@@ -18,6 +18,7 @@ import { delimiter, join, relative, resolve } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import parseSpdxExpression from 'spdx-expression-parse';
+import { PackageURL } from 'packageurl-js';
 // Imported, not read from disk, so a bundle carries them.
 import spdxSchema from '../../schemas/spdx-2.3.schema.json' with { type: 'json' };
 import packageJson from '../../../package.json' with { type: 'json' };
@@ -413,17 +414,7 @@ function cmpKeys(a: readonly string[], b: readonly string[]): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Package URLs (ECMA-427 / purl-spec)
-
-/** ECMA-427 percent-encoding: everything but A-Z a-z 0-9 . - _ ~ and the colon, as UTF-8 bytes. */
-export function purlEncode(s: string): string {
-  let out = '';
-  for (const b of new TextEncoder().encode(s)) {
-    const c = String.fromCharCode(b);
-    out += /[A-Za-z0-9.\-_~:]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
+// Package URLs (ECMA-427 / purl-spec), written by the reference implementation (packageurl-js)
 
 export function purl(parts: {
   type: string;
@@ -432,16 +423,8 @@ export function purl(parts: {
   version?: string | undefined;
   qualifiers?: Record<string, string | undefined>;
 }): string {
-  let s = `pkg:${parts.type}/`;
-  if (parts.namespace) s += parts.namespace.split('/').filter(Boolean).map(purlEncode).join('/') + '/';
-  s += purlEncode(parts.name);
-  if (parts.version) s += `@${purlEncode(parts.version)}`;
-  const q = Object.entries(parts.qualifiers ?? {})
-    .filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')
-    .map(([k, v]) => [k.toLowerCase(), v] as const)
-    .sort((a, b) => cmp(a[0], b[0]));
-  if (q.length > 0) s += '?' + q.map(([k, v]) => `${k}=${purlEncode(v)}`).join('&');
-  return s;
+  const qualifiers = Object.fromEntries(Object.entries(parts.qualifiers ?? {}).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
+  return new PackageURL(parts.type, parts.namespace, parts.name, parts.version, Object.keys(qualifiers).length > 0 ? qualifiers : undefined, undefined).toString();
 }
 
 /** pkg:deb/<namespace>/<name>@<version>?arch=…&distro=…, pkg:rpm/<namespace>/<name>@<version-release>?arch=…&distro=…&epoch=… */
@@ -652,7 +635,7 @@ export function spdxDocument(args: SpdxArgs): Record<string, unknown> {
     dataLicense: 'CC0-1.0',
     SPDXID: 'SPDXRef-DOCUMENT',
     name: `${args.imageName}@${imageDigest}`,
-    documentNamespace: `${base}/${purlEncode(args.imageName)}/${imageDigest}`,
+    documentNamespace: `${base}/${encodeURIComponent(args.imageName)}/${imageDigest}`,
     creationInfo: {
       created: isoSeconds(createdDate),
       creators: [`Tool: brickyard-${args.toolVersion ?? packageJson.version}`],

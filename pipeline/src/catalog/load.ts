@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { validateAgainstSchema, type SchemaKind } from '../model/schemas.ts';
+import { validateAgainstSchema, type SchemaKind } from './schemas.ts';
 import type { BaseDoc, BasesDoc, BlockDoc, RecipeDoc, SystemDoc } from '../model/types.ts';
 import type { Diagnostic } from '../util/diagnostics.ts';
 import { BrickyardError } from '../util/errors.ts';

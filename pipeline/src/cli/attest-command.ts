@@ -6,7 +6,7 @@ import { attest, BUNDLE_SUFFIX, writeBundle } from '../sign/attest.ts';
 import { attestPair, signerFor } from '../sign/pair.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import { table } from './table.ts';
 
 export function registerAttest(program: Command, io: Io, open: () => Workspace): void {

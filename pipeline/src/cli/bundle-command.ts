@@ -18,7 +18,7 @@ import { loadPolicy } from '../site/policy.ts';
 import { checkBundle, exportInventory, verifyAuditLog } from '../site/store.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import { byteProgress } from './progress.ts';
 
 /** The next serial for this source, kept in the state folder: strictly increasing per repository. */

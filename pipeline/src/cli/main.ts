@@ -27,10 +27,9 @@ import { registerSite } from './site-command.ts';
 import { table } from './table.ts';
 import { registerVerify } from './verify-command.ts';
 
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
+import type { Io } from './io.ts';
+
+export type { Io };
 
 const processIo: Io = {
   out: (s) => process.stdout.write(s),

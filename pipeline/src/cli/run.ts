@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import parseSpdx from 'spdx-expression-parse';
 import { buildPair, formatBytes, type BuildRecord } from '../build/build.ts';
 import { SigstoreManifestSigner } from '../bundle/sigstore.ts';
 import { writeBundle } from '../bundle/write.ts';
@@ -23,7 +24,7 @@ import { startService, stopService } from '../smoke/services.ts';
 import { formatDiagnostic } from '../util/diagnostics.ts';
 import { which } from '../util/exec.ts';
 import type { Workspace } from '../workspace.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import { byteProgress } from './progress.ts';
 import { table } from './table.ts';
 
@@ -214,7 +215,7 @@ async function bundleAndImport(ws: Workspace, outDir: string, say: (s: string) =
   const bundleBar = byteProgress('bundle');
   const written = await writeBundle({ stateDir: outDir, system: 'local', out: bundlePath, signer: new SigstoreManifestSigner(dev), serial, source, now: new Date(), trustedRoot: join(dev.dir, 'trusted_root.json'), onProgress: bundleBar.update }).finally(bundleBar.stop);
   lap('bundle', tb);
-  const licenses = [...new Set([...ws.recipes.values()].map((r) => r.doc.license).filter((l): l is string => !!l).flatMap((l) => l.split(/\s+(?:AND|OR|WITH)\s+|[()]/).filter(Boolean)))].sort();
+  const licenses = [...new Set([...ws.recipes.values()].map((r) => r.doc.license).filter((l): l is string => !!l).flatMap(licenseIds))].sort();
   const policy = join(outDir, 'site-policy.yaml');
   const trustedRootPath = join(dev.dir, 'trusted_root.json');
   writeDevPolicy(policy, { system: 'local', identity: dev.identity, issuer: dev.issuer, trustedRootPath, licenses });
@@ -226,6 +227,18 @@ async function bundleAndImport(ws: Workspace, outDir: string, say: (s: string) =
   const imported = await importAndAdmit({ bundlePath, policyPath: policy, store, verifier: siteVerifier(trustedRootPath), now: new Date(), trustedRootPath, onStage: (s) => say(`import: ${s}`), onProgress: importBar.update }).finally(importBar.stop);
   lap('import', ti);
   return { bundleId: written.manifest.bundleId, serial, bundlePath, bundleBytes: written.sizes.bundleBytes, identity: written.identity, store, policy, generation: imported.generation };
+}
+
+/** The licences an SPDX expression names (`+` kept, exceptions left out), as a site policy lists them. */
+export function licenseIds(expression: string): string[] {
+  let ast: parseSpdx.Info;
+  try {
+    ast = parseSpdx(expression);
+  } catch {
+    return [expression]; // not SPDX: allowed only verbatim (as licenseAllowed does)
+  }
+  const ids = (n: parseSpdx.Info): string[] => ('conjunction' in n ? [...ids(n.left), ...ids(n.right)] : [n.license + (n.plus ? '+' : '')]);
+  return ids(ast);
 }
 
 /** What the uncommitted changes affect, as a pull request would see it (nothing outside a git checkout). */

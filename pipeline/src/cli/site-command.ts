@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { findRoot } from '../catalog/load.ts';
 import { buildSite } from '../web/site.ts';
 import { Workspace } from '../workspace.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 
 export function registerSite(program: Command, io: Io, setExit: (code: number) => void): void {
   program

@@ -10,7 +10,7 @@ import { runCheckBundle } from './bundle-command.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { SignatureVerificationError, verifySigstoreBundle, type VerificationPolicy } from '../sign/verify.ts';
 import { MANIFEST_PAYLOAD_TYPE } from '../sign/roles.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 
 interface VerifyOptions {
   policy?: string;

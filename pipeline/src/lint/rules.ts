@@ -9,6 +9,7 @@ import type { Fit } from '../check/fit.ts';
 import type { BlockDoc, PrimitiveDoc } from '../model/types.ts';
 import { resolveBase } from '../systems/base.ts';
 import type { Diagnostic, Severity } from '../util/diagnostics.ts';
+import { parseSize } from '../util/units.ts';
 
 export interface LintRule {
   id: string;
@@ -213,10 +214,6 @@ function tagProblem(ref: string): string | undefined {
   return undefined;
 }
 
-export function parseSize(s: string): number {
-  const m = /^([0-9]+(?:\.[0-9]+)?)\s?(MiB|GiB|MB|GB)$/.exec(s);
-  if (!m) return Number.NaN;
-  const unit = { MiB: 2 ** 20, GiB: 2 ** 30, MB: 1e6, GB: 1e9 }[m[2] as 'MiB'];
-  return Number(m[1]) * unit;
-}
+// Its home is util/units.ts; re-exported until the importers (cli/, actions/) import it from there.
+export { parseSize };
 

@@ -26,10 +26,10 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, Key
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ASN1Obj, json as sigJson } from '@sigstore/core';
+import { json as sigJson } from '@sigstore/core';
 import type { SignatureBundle, Signer, VerificationMaterial, Witness } from '@sigstore/sign';
 import { BrickyardError } from '../util/errors.ts';
-import { explicit, generalizedTime, implicitConstructed, int, nul, octets, oid, seq, setOf, utf8 } from './dev-der.ts';
+import { timeStampResponse, utf8 } from './dev-asn1.ts';
 import { x509 } from './dev-x509.ts';
 
 export const DEV_OIDC_ISSUER = 'https://brickyard.invalid/dev-oidc';
@@ -46,13 +46,6 @@ export const OID_FULCIO_ISSUER_V1 = '1.3.6.1.4.1.57264.1.1';
 export const OID_FULCIO_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
 const OID_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
 const OID_TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
-const OID_SHA256 = '2.16.840.1.101.3.4.2.1';
-const OID_ECDSA_SHA256 = '1.2.840.10045.4.3.2';
-const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
-const OID_CT_TSTINFO = '1.2.840.113549.1.9.16.1.4';
-const OID_ATTR_CONTENT_TYPE = '1.2.840.113549.1.9.3';
-const OID_ATTR_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
-const OID_ATTR_SIGNING_CERTIFICATE_V2 = '1.2.840.113549.1.9.16.2.47';
 /** TSA policy: an OID under the UUID arc (ITU-T X.667), generated once for Brickyard's dev TSA. */
 const OID_DEV_TSA_POLICY = '2.25.236143541960917465925283393315432733719';
 
@@ -465,42 +458,15 @@ function signatureOf(content: SignatureBundle): Buffer {
 /** A local RFC 3161 timestamp authority: a TimeStampResp over sha256(signature). */
 function tsaWitness(m: Material, clock: () => Date): Witness {
   const certDer = Buffer.from(new Uint8Array(m.tsaCert.rawData));
-  const tbs = ASN1Obj.parseBuffer(certDer).subs[0]!;
-  const issuerName = tbs.subs[3]!.toDER();
-  const serialNumber = tbs.subs[1]!.toDER();
   return {
     async testify(content: SignatureBundle): Promise<VerificationMaterial> {
-      const imprint = createHash('sha256').update(signatureOf(content)).digest();
-      const tstInfo = seq(
-        int(1),
-        oid(OID_DEV_TSA_POLICY),
-        seq(seq(oid(OID_SHA256), nul()), octets(imprint)),
-        int(randomBytes(16)),
-        generalizedTime(clock()),
-      );
-      const signedAttrs = [
-        seq(oid(OID_ATTR_CONTENT_TYPE), setOf(oid(OID_CT_TSTINFO))),
-        seq(oid(OID_ATTR_MESSAGE_DIGEST), setOf(octets(createHash('sha256').update(tstInfo).digest()))),
-        // SigningCertificateV2 { certs: [ ESSCertIDv2 { certHash } ] } (hash algorithm: the sha256 default)
-        seq(oid(OID_ATTR_SIGNING_CERTIFICATE_V2), setOf(seq(seq(seq(octets(createHash('sha256').update(certDer).digest())))))),
-      ];
-      const signature = nodeSign('sha256', setOf(...signedAttrs), m.tsaKey);
-      const signerInfo = seq(
-        int(1),
-        seq(issuerName, serialNumber),
-        seq(oid(OID_SHA256)),
-        implicitConstructed(0, ...[...signedAttrs].sort(Buffer.compare)),
-        seq(oid(OID_ECDSA_SHA256)),
-        octets(signature),
-      );
-      const signedData = seq(
-        int(3),
-        setOf(seq(oid(OID_SHA256))),
-        seq(oid(OID_CT_TSTINFO), explicit(0, octets(tstInfo))),
-        implicitConstructed(0, certDer),
-        setOf(signerInfo),
-      );
-      const response = seq(seq(int(0)), seq(oid(OID_SIGNED_DATA), explicit(0, signedData)));
+      const response = timeStampResponse({
+        imprint: createHash('sha256').update(signatureOf(content)).digest(),
+        policy: OID_DEV_TSA_POLICY,
+        time: clock(),
+        certDer,
+        sign: (signedAttributes) => nodeSign('sha256', signedAttributes, m.tsaKey),
+      });
       return { rfc3161Timestamps: [{ signedTimestamp: response }] };
     },
   };

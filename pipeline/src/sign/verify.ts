@@ -3,7 +3,7 @@
  *
  * `@sigstore/verify` does the cryptography (timestamps, certificate chain at each verified
  * timestamp, SCTs, transparency-log inclusion, signature); this module adds what that library
- * leaves to the caller or gets wrong (see ../../../../shared/reference/sigstore.md):
+ * leaves to the caller or gets wrong (test/sign/vectors.test.ts shows each case):
  *
  * - the signer identity is compared exactly: the library's SAN policy is an unanchored regex,
  *   so we pass an anchored, escaped one and then compare the certificate's single SAN string
@@ -39,6 +39,7 @@ import { bundleFromJSON, type Bundle, type TransparencyLogEntry } from '@sigstor
 import { ASN1Obj, crypto as sigCrypto, X509Certificate } from '@sigstore/core';
 import { HashAlgorithm, TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
+import * as asn1js from 'asn1js';
 import { BrickyardError } from '../util/errors.ts';
 import { certificateExtensions, type FulcioExtensions } from './fulcio-extensions.ts';
 import { canVerifyDigest, verifyEcdsaDigest } from './verify-ecdsa.ts';
@@ -525,20 +526,17 @@ function decodeRaw(b: Buffer): string | undefined {
   }
 }
 
-/** A DER UTF8String (tag 0x0C, definite length covering the rest exactly), or undefined. */
+/** A DER UTF8String (one element, covering the bytes exactly, valid UTF-8), or undefined. */
 export function decodeUtf8String(der: Buffer | Uint8Array | undefined): string | undefined {
-  if (!der || der.length < 2 || der[0] !== 0x0c) return undefined;
-  let len = der[1]!;
-  let off = 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4 || der.length < 2 + n) return undefined;
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + der[2 + i]!;
-    off = 2 + n;
-  }
-  if (off + len !== der.length) return undefined;
-  return decodeRaw(Buffer.from(der.subarray(off)));
+  if (!der || der.length === 0) return undefined;
+  const bytes = Buffer.from(der);
+  const { offset, result } = asn1js.fromBER(new Uint8Array(bytes).buffer);
+  if (offset !== bytes.length || !(result instanceof asn1js.Utf8String)) return undefined;
+  // BER is looser than DER (long-form lengths, constructed strings): the bytes must be exactly
+  // the DER encoding of the value read, freshly encoded.
+  const value = Buffer.from(result.valueBlock.valueHexView);
+  if (!Buffer.from(new asn1js.Utf8String({ valueHex: new Uint8Array(value).buffer }).toBER(false)).equals(bytes)) return undefined;
+  return decodeRaw(value);
 }
 
 /** A non-in-toto DSSE payload (a Brickyard manifest) binds by being the artifact itself. */

@@ -10,8 +10,8 @@ import primitiveSchema from '../../schemas/primitive.schema.json' with { type: '
 import recipeSchema from '../../schemas/recipe.schema.json' with { type: 'json' };
 import systemSchema from '../../schemas/system.schema.json' with { type: 'json' };
 import addFormatsModule from 'ajv-formats';
-import type { SourceFile } from '../catalog/source.ts';
-import { pointerToPath } from '../catalog/source.ts';
+import type { SourceFile } from './source.ts';
+import { pointerToPath } from './source.ts';
 import type { Diagnostic } from '../util/diagnostics.ts';
 
 export type SchemaKind = 'recipe' | 'block' | 'bases' | 'system';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SourceFile } from '../../pipeline/src/catalog/source.ts';
-import { validateAgainstSchema } from '../../pipeline/src/model/schemas.ts';
+import { validateAgainstSchema } from '../../pipeline/src/catalog/schemas.ts';
 import { formatDiagnostic } from '../../pipeline/src/util/diagnostics.ts';
 import { MINI } from '../helpers/fixture.ts';
 

@@ -1,0 +1,39 @@
+// typescript-eslint, type-aware and strict (`npm run lint`). Formatting is Prettier's
+// (`npm run format:check`), so no stylistic rule here fights it.
+import eslint from '@eslint/js';
+import { defineConfig } from 'eslint/config';
+import tseslint from 'typescript-eslint';
+
+export default defineConfig(
+  {
+    ignores: ['actions/*/dist/**', 'node_modules/**', 'coverage/**', 'site/**', '.brickyard/**', 'out/**', 'test-artifacts/**', 'test/fixtures/**', 'test/golden/**'],
+  },
+  eslint.configs.recommended,
+  tseslint.configs.strictTypeChecked,
+  tseslint.configs.stylisticTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.cjs', 'bin/*.js', 'scripts/*.mjs', 'pipeline/src/web/assets/*.js'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      // Numbers and booleans in messages are fine; objects printed as [object Object] are not.
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      // Records (index signatures) are read with brackets on purpose: `r['key']` says "may be absent".
+      '@typescript-eslint/dot-notation': ['error', { allowIndexSignaturePropertyAccess: true }],
+      // `_`-prefixed names are deliberately unused (callback positions).
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    // Plain JavaScript (bin/, these configs): no type information to check against.
+    files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: { process: 'readonly', module: 'writable', require: 'readonly', console: 'readonly' } },
+  },
+  {
+    // The catalogue site's one script runs in the browser.
+    files: ['pipeline/src/web/assets/*.js'],
+    languageOptions: { globals: { document: 'readonly', window: 'readonly', navigator: 'readonly', localStorage: 'readonly' } },
+  },
+);
