@@ -21,7 +21,8 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'e2e', include: E2E, sequence: { groupOrder: 1 } },
+        // One file at a time: the e2e files share the host's Slurm ports, the registry port and the containers storage.
+        test: { name: 'e2e', include: E2E, sequence: { groupOrder: 1 }, fileParallelism: false },
       },
     ],
   },
