@@ -130,6 +130,10 @@ export interface MpiStrategyDoc {
   containerEnv?: StringMap;
   binds?: string[];
   runtimeFlags?: string[];
+  /** Added only for recipes that use the GPU (GPU-aware MPI). */
+  gpuAware?: { modules?: string[]; env?: StringMap; containerEnv?: StringMap; runtimeFlags?: string[] };
+  /** The runtime runs only the given command, not the image's entrypoint (podman-hpc --mpi). */
+  commandOnly?: boolean;
   expectLibrary: string;
 }
 

@@ -27,15 +27,23 @@ export function renderJobScript(c: Composition): string {
   lines.push(...directives(system, part, c.recipe.doc.name, nodes, perNode));
   lines.push('', 'set -euo pipefail');
 
-  const modules = [...(part.runtime.module ? [part.runtime.module] : []), ...(part.modules ?? []), ...(strategy?.modules ?? [])];
+  // GPU settings only for recipes that use the GPU: a CPU-only image on a GPU partition gets none,
+  // neither the partition's GPU flags nor the strategy's GPU-aware MPI (whose GTL preload needs them).
+  const gpu = usesGpu(c) ? part.gpu : undefined;
+  const gpuMpi = gpu ? strategy?.gpuAware : undefined;
+
+  const modules = [
+    ...(part.runtime.module ? [part.runtime.module] : []),
+    ...(part.modules ?? []),
+    ...(strategy?.modules ?? []),
+    ...(gpuMpi?.modules ?? []),
+  ];
   if (modules.length > 0) {
     lines.push('', '# Modules');
     for (const m of modules) lines.push(m.startsWith('module ') ? m : `module load ${m}`);
   }
 
-  // GPU settings only for recipes that use the GPU: a CPU-only image on a GPU partition gets none.
-  const gpu = usesGpu(c) ? part.gpu : undefined;
-  const jobEnv: StringMap = { ...part.env, ...(gpu?.env ?? {}), ...strategy?.env };
+  const jobEnv: StringMap = { ...part.env, ...(gpu?.env ?? {}), ...strategy?.env, ...gpuMpi?.env };
   if (Object.keys(jobEnv).length > 0) {
     lines.push('', '# Environment of the partition, its GPUs and the MPI strategy');
     for (const [k, v] of Object.entries(jobEnv)) lines.push(`export ${k}=${dq(String(v))}`);
@@ -43,11 +51,15 @@ export function renderJobScript(c: Composition): string {
 
   const image = part.runtime.type === 'podman' || part.runtime.type === 'podman-hpc' ? imageReference(c) : imageFileName(c);
   lines.push('', `IMAGE="\${BRICKYARD_IMAGE:-${image}}"`);
+  if (part.runtime.type === 'cscs-ce') {
+    // The Container Engine reads a bare file name as a registry reference: a file needs ./ or an absolute path.
+    lines.push('case "$IMAGE" in', '  /* | ./* | ../*) ;;', `  *.sqsh) IMAGE="$PWD/$IMAGE" ;;`, 'esac');
+  }
   const entry = c.steps.findLast((s) => s.op.kind === 'entrypoint');
   const argv = entry && entry.op.kind === 'entrypoint' ? entry.op.argv.map(shQuote).join(' ') + ' "$@"' : '"$@"';
 
   const binds = [...(strategy?.binds ?? []), ...(part.mounts?.required ?? [])].map(bindSpec);
-  const containerEnv: StringMap = { ...strategy?.containerEnv };
+  const containerEnv: StringMap = { ...strategy?.containerEnv, ...gpuMpi?.containerEnv };
   const container = containerInvocation(c, gpu, binds, containerEnv, argv, lines);
 
   let wrapper = '';
@@ -136,6 +148,14 @@ function runtimePath(p: string): string {
   return p.replaceAll('{project}', '${PROJECT:?set PROJECT to your project id}').replaceAll('{user}', '${USER}');
 }
 
+/** Search-path variables a site module may already have set (singularity-bindings sets LD_LIBRARY_PATH): extend them, never replace. */
+const PATH_LISTS = new Set(['LD_LIBRARY_PATH', 'PATH', 'LIBRARY_PATH', 'PYTHONPATH']);
+
+function containerEnvValue(exported: string, name: string, value: string): string {
+  if (!PATH_LISTS.has(name)) return dq(value);
+  return `${dq(value).slice(0, -1)}\${${exported}:+:$${exported}}"`;
+}
+
 function containerInvocation(
   c: Composition,
   gpu: PartitionDoc['gpu'],
@@ -145,7 +165,8 @@ function containerInvocation(
   lines: string[],
 ): string {
   const rt = c.partition.runtime;
-  const flags = [...new Set([...(rt.flags ?? []), ...(gpu?.runtimeFlags ?? []), ...(c.strategy?.runtimeFlags ?? [])])];
+  const gpuMpiFlags = gpu ? (c.strategy?.gpuAware?.runtimeFlags ?? []) : [];
+  const flags = [...new Set([...(rt.flags ?? []), ...(gpu?.runtimeFlags ?? []), ...(c.strategy?.runtimeFlags ?? []), ...gpuMpiFlags])];
   const envEntries = Object.entries(env);
   switch (rt.type) {
     case 'singularityce':
@@ -154,7 +175,7 @@ function containerInvocation(
       const prefix = rt.type === 'apptainer' ? 'APPTAINER' : 'SINGULARITY';
       if (envEntries.length > 0) {
         lines.push('', '# Environment inside the container');
-        for (const [k, v] of envEntries) lines.push(`export ${prefix}ENV_${k}=${dq(String(v))}`);
+        for (const [k, v] of envEntries) lines.push(`export ${prefix}ENV_${k}=${containerEnvValue(`${prefix}ENV_${k}`, k, String(v))}`);
       }
       const bind = binds.length > 0 ? ` --bind ${dq(binds.map((b) => b.spec).join(','))}` : '';
       return `${rt.command} exec${flags.length ? ' ' + flags.join(' ') : ''}${bind} "$IMAGE" ${argv}`;
@@ -165,8 +186,10 @@ function containerInvocation(
       for (const d of gpu?.devices ?? []) if (!d.includes('*')) parts.push(`--device=${d}`);
       for (const b of binds) parts.push(`-v ${dq(`${b.src}:${b.dst}`)}`);
       for (const [k, v] of envEntries) parts.push(`-e ${dq(`${k}=${v}`)}`);
-      // podman runs the image's ENTRYPOINT; the job's arguments are appended to it.
-      return `${parts.join(' ')} "$IMAGE" "$@"`;
+      // Plain podman runs the image's ENTRYPOINT with the job's arguments appended. A commandOnly
+      // strategy (podman-hpc --mpi) starts the container as `sleep infinity` and execs only the
+      // arguments, so the entrypoint must be given explicitly.
+      return `${parts.join(' ')} "$IMAGE" ${c.strategy?.commandOnly ? argv : '"$@"'}`;
     }
     case 'charliecloud': {
       const parts = [rt.command, ...flags];
