@@ -14,6 +14,10 @@
 set -euo pipefail
 
 IMAGE="${BRICKYARD_IMAGE:-mpi-pingpong-gpu_1.0.0-1_alps-normal.sqsh}"
+case "$IMAGE" in
+  /* | ./* | ../*) ;;
+  *.sqsh) IMAGE="$PWD/$IMAGE" ;;
+esac
 
 # Container Engine environment definition
 EDF="$(mktemp --suffix=.toml)"

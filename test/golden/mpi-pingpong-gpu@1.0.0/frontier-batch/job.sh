@@ -16,17 +16,17 @@ set -euo pipefail
 
 # Modules
 module load cpe/24.11
-module load rocm/6.2.4
 module load cray-mpich-abi/8.1.31
+module load rocm/6.2.4
 
 # Environment of the partition, its GPUs and the MPI strategy
-export MPICH_GPU_SUPPORT_ENABLED="1"
 export APPTAINER_CONTAINLIBS="/usr/lib64/libcxi.so.1,/usr/lib64/libjson-c.so.5,/lib64/libtinfo.so.6,/usr/lib64/libnl-3.so.200,/usr/lib64/libgfortran.so.5,/usr/lib64/libjansson.so.4,/usr/lib64/libxpmem.so.0"
+export MPICH_GPU_SUPPORT_ENABLED="1"
 
 IMAGE="${BRICKYARD_IMAGE:-mpi-pingpong-gpu_1.0.0-1_frontier-batch.sif}"
 
 # Environment inside the container
-export APPTAINERENV_LD_LIBRARY_PATH="$CRAY_MPICH_ROOTDIR/gtl/lib:/opt/rocm/lib:/opt/rocm/lib64:$CRAY_LD_LIBRARY_PATH:$LD_LIBRARY_PATH:/opt/cray/pe/lib64"
+export APPTAINERENV_LD_LIBRARY_PATH="$CRAY_MPICH_ROOTDIR/gtl/lib:/opt/rocm/lib:/opt/rocm/lib64:$CRAY_LD_LIBRARY_PATH:$LD_LIBRARY_PATH:/opt/cray/pe/lib64${APPTAINERENV_LD_LIBRARY_PATH:+:$APPTAINERENV_LD_LIBRARY_PATH}"
 export APPTAINERENV_LD_PRELOAD="$CRAY_MPICH_ROOTDIR/gtl/lib/libmpi_gtl_hsa.so.0:"
 
 # Launch

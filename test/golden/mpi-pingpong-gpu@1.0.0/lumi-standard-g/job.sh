@@ -15,7 +15,7 @@
 set -euo pipefail
 
 # Modules
-module load LUMI
+module load LUMI/25.03
 module load partition/G
 module load singularity-bindings
 
@@ -25,11 +25,9 @@ export NCCL_NET_GDR_LEVEL="3"
 export CXI_FORK_SAFE="1"
 export CXI_FORK_SAFE_HP="1"
 export FI_CXI_DISABLE_CQ_HUGETLB="1"
+export MPICH_GPU_SUPPORT_ENABLED="1"
 
 IMAGE="${BRICKYARD_IMAGE:-mpi-pingpong-gpu_1.0.0-1_lumi-standard-g.sif}"
-
-# Environment inside the container
-export SINGULARITYENV_LD_LIBRARY_PATH="/lib64:/opt/cray/pe/mpich/8.1.29/ofi/gnu/12.3/lib-abi-mpich:/opt/cray/libfabric/1.15.2.0/lib64:/opt/cray/pe/pmi/6.1.14/lib:/opt/cray/pals/1.3.2/lib:/usr/lib64"
 
 # Each rank sees its own GPU
 GPU_SELECT="$(mktemp)"

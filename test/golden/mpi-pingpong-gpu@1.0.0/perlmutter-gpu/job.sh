@@ -26,4 +26,4 @@ BRICKYARD_EOF
 chmod +x "$GPU_SELECT"
 
 # Launch
-srun --nodes=2 --ntasks-per-node=1 "$GPU_SELECT" podman-hpc run --rm --gpu --mpi --device=/dev/nvidiactl --device=/dev/nvidia-uvm --device=/dev/nvidia-uvm-tools --device=/dev/nvidia0 --device=/dev/nvidia1 --device=/dev/nvidia2 --device=/dev/nvidia3 -v "$SCRATCH:$SCRATCH" "$IMAGE" "$@"
+srun --nodes=2 --ntasks-per-node=1 "$GPU_SELECT" podman-hpc run --rm --gpu --mpi --device=/dev/nvidiactl --device=/dev/nvidia-uvm --device=/dev/nvidia-uvm-tools --device=/dev/nvidia0 --device=/dev/nvidia1 --device=/dev/nvidia2 --device=/dev/nvidia3 -v "$SCRATCH:$SCRATCH" "$IMAGE" /usr/local/bin/brickyard-pingpong "$@"

@@ -15,14 +15,11 @@
 set -euo pipefail
 
 # Modules
-module load LUMI
+module load LUMI/25.03
 module load partition/G
 module load singularity-bindings
 
 IMAGE="${BRICKYARD_IMAGE:-mpi-pingpong_1.0.0-1_lumi-standard-g.sif}"
-
-# Environment inside the container
-export SINGULARITYENV_LD_LIBRARY_PATH="/lib64:/opt/cray/pe/mpich/8.1.29/ofi/gnu/12.3/lib-abi-mpich:/opt/cray/libfabric/1.15.2.0/lib64:/opt/cray/pe/pmi/6.1.14/lib:/opt/cray/pals/1.3.2/lib:/usr/lib64"
 
 # Launch
 srun --nodes=2 --ntasks-per-node=1 singularity exec --bind "/opt/cray,/var/spool,/etc/host.conf,/etc/hosts,/etc/nsswitch.conf,/etc/resolv.conf,/etc/ssl/openssl.cnf,/usr/lib64/libcxi.so.1,/usr/lib64/libjansson.so.4,/run/cxi,/scratch/${PROJECT:?set PROJECT to your project id}" "$IMAGE" /usr/local/bin/brickyard-pingpong "$@"

@@ -18,4 +18,4 @@ set -euo pipefail
 IMAGE="${BRICKYARD_IMAGE:-localhost/brickyard/mpi-pingpong:1.0.0-1-perlmutter-gpu}"
 
 # Launch
-srun --nodes=2 --ntasks-per-node=1 podman-hpc run --rm --mpi -v "$SCRATCH:$SCRATCH" "$IMAGE" "$@"
+srun --nodes=2 --ntasks-per-node=1 podman-hpc run --rm --mpi -v "$SCRATCH:$SCRATCH" "$IMAGE" /usr/local/bin/brickyard-pingpong "$@"
