@@ -40,6 +40,8 @@ PACKAGES=(
   slurm-wlm munge
   docker-registry curl chromium
   debian-archive-keyring # Ubuntu hosts build the Debian base from Debian's mirror (build-base.sh)
+  shellcheck             # rendered job scripts are linted in test/render
+  gcc-aarch64-linux-gnu  # Debian 12's GCC for aarch64: checks catalog/toolchains.yaml's Arm target flags
 )
 ((with_charliecloud)) && PACKAGES+=(charliecloud)
 
@@ -53,6 +55,7 @@ declare -A PKG_CMD=(
   [slurm-wlm]=slurmctld [munge]=munged [docker-registry]=docker-registry
   [curl]=curl [chromium]=chromium [charliecloud]=ch-run
   [debian-archive-keyring]=/usr/share/keyrings/debian-archive-keyring.gpg
+  [shellcheck]=shellcheck [gcc-aarch64-linux-gnu]=aarch64-linux-gnu-gcc
 )
 
 # --- 1. Can this host use apt? ---------------------------------------------

@@ -121,6 +121,7 @@ export class Workspace {
         fit.strategy?.with,
         partition.gpu?.toolkit,
         partition.cpu.arch,
+        partition.cpu.targetFlags,
         system.doc.bases?.[r.doc.base] ?? null,
       ]);
       if (!seen.has(key)) {
@@ -131,7 +132,7 @@ export class Workspace {
           if (!(e instanceof ComposeError)) throw e;
           seen.set(key, e.problems);
           for (const problem of e.problems) {
-            out.push(r.entry.file.diagnostic(['blocks'], 'error', 'compose', `on ${fit.system}/${fit.partition}: ${problem}`));
+            out.push(r.entry.file.diagnostic(e.paths.get(problem) ?? ['blocks'], 'error', 'compose', `on ${fit.system}/${fit.partition}: ${problem}`));
           }
         }
       }

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { validateAgainstSchema, type SchemaKind } from './schemas.ts';
-import type { BaseDoc, BasesDoc, BlockDoc, RecipeDoc, SystemDoc } from '../model/types.ts';
+import type { BaseDoc, BasesDoc, BlockDoc, RecipeDoc, SystemDoc, ToolchainsDoc } from '../model/types.ts';
 import type { Diagnostic } from '../util/diagnostics.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { SourceFile } from './source.ts';
@@ -24,6 +24,8 @@ export interface Catalog {
   blocks: Map<string, Entry<BlockDoc>>;
   bases: Map<string, BaseDoc>;
   basesFile: SourceFile | undefined;
+  /** catalog/toolchains.yaml, when the checkout has one: compiler flags and toolkit availability. */
+  toolchains: ToolchainsDoc | undefined;
   systems: Map<string, Entry<SystemDoc>>;
   /** Entries that exist but failed their schema: references to them are not reported again. */
   invalid: { recipes: Set<string>; blocks: Set<string>; systems: Set<string> };
@@ -59,6 +61,7 @@ export function loadCatalog(root: string): Catalog {
     blocks: new Map(),
     bases: new Map(),
     basesFile: undefined,
+    toolchains: undefined,
     systems: new Map(),
     invalid: { recipes: new Set(), blocks: new Set(), systems: new Set() },
     diagnostics: [],
@@ -144,6 +147,12 @@ export function loadCatalog(root: string): Catalog {
     }
   } else {
     cat.diagnostics.push(layout(root, join(root, 'catalog'), 'catalog/bases.yaml is missing'));
+  }
+
+  const toolchainsAbs = join(root, 'catalog', 'toolchains.yaml');
+  if (existsSync(toolchainsAbs)) {
+    const file = read(toolchainsAbs, 'toolchains');
+    if (file) cat.toolchains = file.data as ToolchainsDoc;
   }
 
   // Systems: systems/<id>.yaml

@@ -9,12 +9,13 @@ import blockSchema from '../../schemas/block.schema.json' with { type: 'json' };
 import primitiveSchema from '../../schemas/primitive.schema.json' with { type: 'json' };
 import recipeSchema from '../../schemas/recipe.schema.json' with { type: 'json' };
 import systemSchema from '../../schemas/system.schema.json' with { type: 'json' };
+import toolchainsSchema from '../../schemas/toolchains.schema.json' with { type: 'json' };
 import addFormatsModule from 'ajv-formats';
 import type { SourceFile } from './source.ts';
 import { pointerToPath } from './source.ts';
 import type { Diagnostic } from '../util/diagnostics.ts';
 
-export type SchemaKind = 'recipe' | 'block' | 'bases' | 'system';
+export type SchemaKind = 'recipe' | 'block' | 'bases' | 'system' | 'toolchains';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
@@ -26,9 +27,9 @@ function load(): Map<SchemaKind, ValidateFunction> {
   if (validators) return validators;
   const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addFormats(ajv);
-  for (const s of [primitiveSchema, blockSchema, recipeSchema, basesSchema, systemSchema]) ajv.addSchema(s as object);
+  for (const s of [primitiveSchema, blockSchema, recipeSchema, basesSchema, systemSchema, toolchainsSchema]) ajv.addSchema(s as object);
   validators = new Map();
-  for (const kind of ['recipe', 'block', 'bases', 'system'] as const) {
+  for (const kind of ['recipe', 'block', 'bases', 'system', 'toolchains'] as const) {
     validators.set(kind, ajv.getSchema(`https://brickyard.dev/schemas/${kind}.schema.json`)!);
   }
   return validators;

@@ -104,6 +104,7 @@ export interface BaseDoc {
   images: Partial<Record<Arch, string>>;
   source?: string;
   asOf?: string;
+  compiler?: { name: 'gcc'; version: string };
 }
 
 export interface BasesDoc {
@@ -160,6 +161,8 @@ export interface PartitionDoc {
     cores: number;
     usableCores?: number;
     targetFlags: string;
+    /** Tried in order when the base image's compiler does not accept targetFlags. */
+    targetFlagsFallback?: string[];
   };
   memoryGiB: number;
   gpu?: {
@@ -227,4 +230,10 @@ export interface ImagePolicyDoc {
   effective?: string;
   source?: string;
   rules: { maxImageSize?: string; licenses?: string[]; minCuda?: string; minRocm?: string; noRootUser?: boolean; noSetuid?: boolean };
+}
+
+/** catalog/toolchains.yaml */
+export interface ToolchainsDoc {
+  compilers: Partial<Record<'gcc', { source: string; asOf: string; targets: Record<string, string[]> }>>;
+  toolkits: Record<string, { source: string; asOf: string; releases: Record<string, string[]> }>;
 }

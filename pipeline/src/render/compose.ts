@@ -9,6 +9,7 @@ import { join, posix, relative, sep } from 'node:path';
 import type { Catalog, Entry } from '../catalog/load.ts';
 import type { SourceFile } from '../catalog/source.ts';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
+import { chooseTargetFlags, toolkitProblem } from '../check/toolchain.ts';
 import { satisfies } from '../model/capabilities.ts';
 import { resolveParams } from '../model/params.ts';
 import { expandDeep, UnknownPlaceholderError } from '../model/template.ts';
@@ -101,11 +102,21 @@ export function compose(
   const system = systemEntry.doc;
   const where = `${recipe.key} on ${system.id}/${partition.id}`;
   const problems: string[] = [];
+  /** Where in the recipe's own file a problem belongs (the base line, a block entry), when known. */
+  const paths = new Map<string, (string | number)[]>();
+  const at = (path: (string | number)[], problem: string): void => {
+    problems.push(problem);
+    paths.set(problem, path);
+  };
   const target = targetOf(partition);
   const base = resolveBase(cat, system, recipe.doc.base, target.arch);
   if ('error' in base) throw renderError(where, [base.error]);
+  const choice = chooseTargetFlags(cat, partition, recipe.doc.base);
+  target.cflags = choice.flags;
+  if (choice.problem) at(recipe.entry.doc.base !== undefined ? ['base'] : ['extends'], choice.problem);
 
   const blocks: ComposedBlock[] = [];
+  const ownBlocks = recipe.entry.doc.blocks ?? [];
   for (const { item } of recipe.blocks) {
     let name = item.use;
     let slot: ComposedBlock['slot'];
@@ -134,6 +145,11 @@ export function compose(
     }
     const { values, problems: pp } = resolveParams(entry.doc, given);
     problems.push(...pp.map((p) => `${p.message}${slot ? ` (set by systems/${system.id}.yaml for ${slot})` : ''}`));
+    const kit = toolkitProblem(cat, name, values, recipe.doc.base);
+    if (kit) {
+      const own = ownBlocks.indexOf(item);
+      at(own >= 0 ? ['blocks', own] : ['extends'], `${kit}${slot ? ` (the ${slot} release is set by systems/${system.id}.yaml)` : ''}`);
+    }
     blocks.push({ name, slot, params: values, entry });
   }
 
@@ -259,7 +275,7 @@ export function compose(
   steps.push({ op: { kind: 'label', labels }, origin, comment: 'image metadata' });
   if (doc.entrypoint) steps.push({ op: { kind: 'entrypoint', argv: doc.entrypoint }, origin, comment: undefined });
 
-  if (problems.length > 0) throw renderError(where, problems);
+  if (problems.length > 0) throw new ComposeError(where, problems, paths);
   return {
     recipe,
     system,
@@ -300,11 +316,14 @@ function listFiles(abs: string): string[] {
 /** A composition that cannot be made, with every problem found. */
 export class ComposeError extends BrickyardError {
   readonly problems: string[];
-  constructor(where: string, problems: string[]) {
+  /** For some problems, the path in the recipe's own file they belong to. */
+  readonly paths: ReadonlyMap<string, (string | number)[]>;
+  constructor(where: string, problems: string[], paths: ReadonlyMap<string, (string | number)[]> = new Map()) {
     super('RENDER_FAILED', `cannot render ${where}:\n  - ${problems.join('\n  - ')}`, {
       hint: 'run `brickyard validate` for the findings at file:line',
     });
     this.problems = problems;
+    this.paths = paths;
   }
 }
 
