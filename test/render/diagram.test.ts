@@ -85,7 +85,7 @@ describe('deployment diagram', () => {
     expect(nodes.get('scheduler')).toContain('Slurm: sbatch job.sh');
     expect(nodes.get('scheduler')).toContain('--partition=standard-g');
     expect(nodes.get('scheduler')).toContain('at submission: --account=#60;account#62;');
-    expect(nodes.get('scheduler')).toContain('modules: LUMI, partition/G, singularity-bindings');
+    expect(nodes.get('scheduler')).toContain('modules: LUMI/25.03, partition/G, singularity-bindings');
     expect(nodes.get('launcher')).toContain('srun --nodes=2 --ntasks-per-node=1 #60;gpu-select#62; #60;container#62;');
     expect(nodes.get('runtime')).toContain('SingularityCE 4.1.3 (singularity)');
     expect(nodes.get('mpi')).toContain('MPI: host-injection (mpich ABI, PMI none)');

@@ -4,7 +4,7 @@
 # system: alps/normal (aarch64, 4x NVIDIA Grace 72-core (Arm Neoverse-V2), 4x NVIDIA GH200 120GB (Hopper))
 # base: debian-12 = docker.io/library/debian:bookworm-20260918@sha256:9a2bafc2cebc397fc253a4b80c6d4bc425eb5a2a819cd25ada003c7facd48f1d
 # MPI: cxi-hook (mpich ABI, block mpich)
-# target flags: -O2 -mcpu=neoverse-v2
+# target flags: -O2 -march=armv9-a+i8mm+bf16 -mtune=cortex-a710
 #SBATCH --job-name=mpi-pingpong
 #SBATCH --nodes=2
 #SBATCH --ntasks-per-node=1
