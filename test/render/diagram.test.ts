@@ -90,7 +90,9 @@ describe('deployment diagram', () => {
     expect(nodes.get('runtime')).toContain('SingularityCE 4.1.3 (singularity)');
     expect(nodes.get('mpi')).toContain('MPI: host-injection (mpich ABI, PMI none)');
     expect(nodes.get('mpi')).toContain('binds: /opt/cray, /var/spool, /etc/host.conf, /etc/hosts (+6 more)');
-    expect(nodes.get('mpi')).toContain('container env: LD_LIBRARY_PATH');
+    // GPU-aware MPI for the GPU recipe; the container library path is singularity-bindings' own.
+    expect(nodes.get('mpi')).toContain('env: MPICH_GPU_SUPPORT_ENABLED');
+    expect(nodes.get('mpi')).not.toContain('container env');
     expect(nodes.get('gpu')).toContain('devices: /dev/kfd, /dev/dri');
     expect(nodes.get('gpu')).toContain('ROCR_VISIBLE_DEVICES: one GPU per rank');
     expect(nodes.get('mounts')).toContain('required: /scratch/#123;project#125;');

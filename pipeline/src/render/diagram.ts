@@ -129,7 +129,8 @@ export function renderDiagram(c: Composition): string {
     ]);
     node('launcher', [`launcher: ${part.launcher.type}`, launcherSummary(c, gpu !== undefined && gpu.selectWrapper !== undefined)]);
     const rt = part.runtime;
-    const flags = [...new Set([...(rt.flags ?? []), ...(gpu?.runtimeFlags ?? []), ...(strategy?.runtimeFlags ?? [])])];
+    const gpuMpi = gpu ? strategy?.gpuAware : undefined;
+    const flags = [...new Set([...(rt.flags ?? []), ...(gpu?.runtimeFlags ?? []), ...(strategy?.runtimeFlags ?? []), ...(gpuMpi?.runtimeFlags ?? [])])];
     node('runtime', [
       `runtime: ${RUNTIME_NAMES[rt.type] ?? rt.type}${rt.version ? ` ${rt.version}` : ''} (${rt.command})`,
       flags.length ? `flags: ${list(flags)}` : 'no extra flags',
@@ -138,8 +139,8 @@ export function renderDiagram(c: Composition): string {
     const entry = c.steps.findLast((s) => s.op.kind === 'entrypoint');
     node('container', [`container: ${image}`, entry && entry.op.kind === 'entrypoint' ? `runs ${entry.op.argv.join(' ')}` : 'runs the job arguments'], 'stadium');
     if (strategy) {
-      const env = Object.keys({ ...strategy.env });
-      const cenv = Object.keys({ ...strategy.containerEnv });
+      const env = Object.keys({ ...strategy.env, ...gpuMpi?.env });
+      const cenv = Object.keys({ ...strategy.containerEnv, ...gpuMpi?.containerEnv });
       node('mpi', [
         `MPI: ${strategy.id} (${strategy.abi} ABI, PMI ${strategy.pmi})`,
         ...(part.mpi.host ? [`host ${part.mpi.host.impl}${part.mpi.host.version ? ` ${part.mpi.host.version}` : ''}`] : []),
