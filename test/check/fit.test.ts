@@ -56,7 +56,10 @@ describe('checkFit', () => {
 
   it('compares the CUDA floor with the driver', () => {
     const r = RECIPE.replace('architectures: [x86_64]', 'architectures: [aarch64]').replace('gpu: {vendor: none}', 'gpu: {vendor: nvidia, minCuda: "12.6"}');
-    expect(fitsOf(r)['box/gpu']).toEqual(['needs CUDA >= 12.6; the driver on box/gpu supports CUDA <= 12.4']);
+    // The template gives no source for its driver level, and the reason says so.
+    expect(fitsOf(r)['box/gpu']).toEqual([
+      'needs CUDA >= 12.6; the driver on box/gpu supports CUDA <= 12.4 [the driver level (CUDA 12.4) has no source (systems/box.yaml /partitions/1/gpu/driver)]',
+    ]);
     const ok = r.replace('"12.6"', '"12.0"');
     expect(fitsOf(ok)['box/gpu']).toEqual(['fits:cxi-hook']);
   });

@@ -65,7 +65,7 @@ describe('brickyard CLI', () => {
     expect(r.out).toMatch(/demo@1\.0 +box\/cpu +no +needs aarch64; box\/cpu is x86_64 \(Test CPU\)/);
     const json = await run('--root', root, 'check', '--json');
     expect(JSON.parse(json.out)).toEqual([
-      { recipe: 'demo@1.0', system: 'box', partition: 'cpu', fits: false, reasons: ['needs aarch64; box/cpu is x86_64 (Test CPU)'], strategy: null },
+      { recipe: 'demo@1.0', system: 'box', partition: 'cpu', fits: false, reasons: ['needs aarch64; box/cpu is x86_64 (Test CPU)'], strategy: null, doubts: [] },
     ]);
     expect(json.code).toBe(0);
   });

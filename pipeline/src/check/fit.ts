@@ -8,6 +8,7 @@ import type { Catalog } from '../catalog/load.ts';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import type { MpiStrategyDoc, PartitionDoc, SystemDoc } from '../model/types.ts';
 import { resolveBase } from '../systems/base.ts';
+import { factDoubt } from './doubt.ts';
 
 export interface Fit {
   recipe: string;
@@ -17,6 +18,8 @@ export interface Fit {
   reasons: string[];
   /** The MPI strategy used when the recipe needs MPI and fits. */
   strategy: MpiStrategyDoc | undefined;
+  /** Deciding facts of the template that are unverified or over a year old. */
+  doubts: string[];
 }
 
 /** Runtimes that hand the node's GPUs to every container without flags (enroot hooks). */
@@ -29,9 +32,11 @@ export function needsMpi(r: ResolvedRecipe): boolean {
   return (r.doc.requires.mpi ?? 'none') !== 'none' || r.blocks.some((b) => b.item.use === '@mpi');
 }
 
-export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, part: PartitionDoc): Fit {
+export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, part: PartitionDoc, today: Date = new Date()): Fit {
   const where = `${system.id}/${part.id}`;
   const reasons: string[] = [];
+  const doubts: string[] = [];
+  const at = `/partitions/${system.partitions.indexOf(part)}`;
   const arch = part.cpu.arch;
   const req = r.doc.requires;
 
@@ -50,9 +55,12 @@ export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, par
       const floor = gpu.vendor === 'nvidia' ? req.gpu?.minCuda : req.gpu?.minRocm;
       const have = gpu.vendor === 'nvidia' ? gpu.driver.cuda : gpu.driver.rocm;
       const kit = gpu.vendor === 'nvidia' ? 'CUDA' : 'ROCm';
+      const driverDoubt = floor ? factDoubt(system, `${at}/gpu/driver`, `the driver level (${kit} ${have ?? '?'})`, today) : undefined;
+      const because = driverDoubt ? ` [${driverDoubt}]` : '';
       if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
       else if (floor && have && versionLess(have, floor))
-        reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}`);
+        reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
+      else if (driverDoubt) doubts.push(driverDoubt);
       if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
         reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
       }
@@ -64,6 +72,10 @@ export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, par
     const want = req.mpi ?? 'any';
     const usable = part.mpi.strategies.filter((s) => want === 'any' || want === 'none' || s.abi === want);
     strategy = usable.find((s) => cat.blocks.has(s.block) && blockFitsArch(cat, s.block, arch));
+    if (strategy) {
+      const doubt = factDoubt(system, `${at}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
+      if (doubt) doubts.push(doubt);
+    }
     if (!strategy) {
       const offered = part.mpi.strategies.map((s) => `${s.id} (${ABI[s.abi]} ABI)`).join(', ');
       if (usable.length === 0) {
@@ -102,6 +114,7 @@ export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, par
     fits: reasons.length === 0,
     reasons: [...new Set(reasons)],
     strategy: reasons.length === 0 ? strategy : undefined,
+    doubts: reasons.length === 0 ? [...new Set(doubts)] : [],
   };
 }
 

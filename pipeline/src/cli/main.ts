@@ -121,7 +121,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         io.out(
           table(
             ['recipe', 'system/partition', 'fits', 'MPI strategy / why not'],
-            fits.map((f) => [f.recipe, `${f.system}/${f.partition}`, f.fits ? 'yes' : 'no', f.fits ? (f.strategy?.id ?? '-') : f.reasons.join('; ')]),
+            fits.map((f) => [
+              f.recipe,
+              `${f.system}/${f.partition}`,
+              f.fits ? (f.doubts.length ? 'yes (in doubt)' : 'yes') : 'no',
+              f.fits ? [f.strategy?.id ?? '-', ...f.doubts].join('; ') : f.reasons.join('; '),
+            ]),
           ),
         );
       }

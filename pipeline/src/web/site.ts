@@ -400,7 +400,7 @@ function recipePage(ctx: Ctx, r: ResolvedRecipe): string {
   const fitRows = mine.map((p) => {
     const where = `${p.system.id}/${p.partition.id}`;
     const cell = p.fit.fits
-      ? `<a href="#${pairSlug(p.system, p.partition)}">fits</a>${p.fit.strategy ? ` <span class="muted">MPI ${esc(p.fit.strategy.id)}</span>` : ''}`
+      ? `<a href="#${pairSlug(p.system, p.partition)}">fits</a>${p.fit.strategy ? ` <span class="muted">MPI ${esc(p.fit.strategy.id)}</span>` : ''}${doubtNote(p.fit.doubts)}`
       : `<span class="fit no">✗</span> ${esc(p.fit.reasons.join('; '))}`;
     return `<tr><th scope="row"><a href="${rel(path, `systems/${slug(p.system.id)}.html`)}">${esc(where)}</a></th><td>${cell}</td></tr>`;
   });
@@ -489,7 +489,7 @@ function systemSitePage(ctx: Ctx, s: SystemDoc): string {
     const cells = s.partitions.map((p) => {
       const pair = ctx.pairs.get(pairKey(r.key, s.id, p.id))!;
       return pair.fit.fits
-        ? `<td><a href="${rel(path, `${recipeDir(r)}/index.html#${pairSlug(s, p)}`)}">fits</a></td>`
+        ? `<td${pair.fit.doubts.length ? ` title="${esc(pair.fit.doubts.join('; '))}"` : ''}><a href="${rel(path, `${recipeDir(r)}/index.html#${pairSlug(s, p)}`)}">fits</a>${pair.fit.doubts.length ? ' <span class="doubt">(in doubt)</span>' : ''}</td>`
         : `<td class="no" title="${esc(pair.fit.reasons.join('; '))}"><span class="fit no">✗</span> <span class="muted">${esc(pair.fit.reasons[0] ?? '')}</span></td>`;
     });
     return `<tr><th scope="row"><a href="${rel(path, `${recipeDir(r)}/index.html`)}">${esc(r.key)}</a></th>${cells.join('')}</tr>`;
@@ -532,4 +532,9 @@ ${sources.join('\n')}
 /** For tests: the site-relative path of a file written by buildSite, read back. */
 export function readSiteFile(out: string, path: string): string {
   return readFileSync(join(out, path), 'utf8');
+}
+
+/** Deciding template facts that are unverified or over a year old, beside a "fits". */
+function doubtNote(doubts: readonly string[]): string {
+  return doubts.length ? ` <span class="doubt">in doubt: ${esc(doubts.join('; '))}</span>` : '';
 }
