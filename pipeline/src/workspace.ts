@@ -8,6 +8,7 @@ import { findRoot, loadCatalog, type Catalog, type Entry } from './catalog/load.
 import { resolveRecipes, type ResolvedRecipe } from './catalog/resolve.ts';
 import { checkSemantics } from './catalog/semantics.ts';
 import { checkFit, type Fit } from './check/fit.ts';
+import { slotOverrides } from './check/overrides.ts';
 import { lintCatalog } from './lint/rules.ts';
 import type { PartitionDoc, SystemDoc } from './model/types.ts';
 import { ComposeError, compose } from './render/compose.ts';
@@ -72,6 +73,7 @@ export class Workspace {
       ...checkSemantics(this.catalog, this.recipes),
       ...lintCatalog(this.catalog, this.recipes, fits),
       ...this.fitsNowhere(fits),
+      ...slotOverrides(this.recipes, this.catalog, fits),
     ];
     const broken = new Set(found.filter((d) => d.severity === 'error').map((d) => d.file));
     const diagnostics = sortDiagnostics([...found, ...this.compositions(fits, broken)]);
@@ -208,3 +210,4 @@ export function compareVersions(a: string, b: string): number {
   if (ca && cb && !semver.eq(ca, cb)) return semver.compare(ca, cb);
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
