@@ -85,6 +85,9 @@ function checkBlock(entry: Entry<BlockDoc>): Diagnostic[] {
     if (name && placeholders(name).length === 0 && !sources.some((s) => s.name === name)) {
       out.push(file.diagnostic(['steps', i, 'fetch', 'source'], 'error', 'source-unresolved', `fetch names source "${name}", which the block does not declare`));
     }
+    for (const key of ['before', 'after'] as const) {
+      if (step[key] !== undefined) out.push(file.diagnostic(['steps', i, key], 'error', 'step-placement', `"${key}" places recipe steps around a block; a block's own steps run in its order`));
+    }
   });
   return out;
 }
@@ -208,6 +211,16 @@ function checkComposition(cat: Catalog, r: ResolvedRecipe): Diagnostic[] {
   if (mpi !== 'none' && !provided.some((p) => p === 'mpi')) {
     out.push(file.diagnostic(['requires', 'mpi'], 'error', 'mpi-requirement', `requires.mpi is ${mpi} but no block provides MPI: add {use: "@mpi"} to blocks`));
   }
+  const uses = new Set(r.blocks.map((b) => b.item.use));
+  (r.entry.doc.steps ?? []).forEach((step, i) => {
+    for (const key of ['before', 'after'] as const) {
+      const target = step[key];
+      // A slot's block is chosen per system, so a concrete name is accepted when the catalogue has it.
+      if (target !== undefined && !uses.has(target) && !cat.blocks.has(target)) {
+        out.push(file.diagnostic(['steps', i, key], 'error', 'step-placement', `step placed ${key} ${target}, which is neither a block of this recipe nor in the catalogue (blocks: ${[...uses].join(', ')})`));
+      }
+    }
+  });
   if (r.entry.doc.extends) {
     const sources = r.sources.map((s) => s.item.name);
     (r.entry.doc.steps ?? []).forEach((step, i) => {

@@ -8,6 +8,9 @@ export type PackageManager = 'apt' | 'dnf' | 'zypper';
 export interface PrimitiveDoc {
   when?: Record<string, ParamValue | ParamValue[]>;
   comment?: string;
+  /** Recipe steps only: placed just before / after the named block or slot. */
+  before?: string;
+  after?: string;
   run?: string;
   packages?: Partial<Record<PackageManager, string[]>>;
   fetch?: { source: string; dest: string };

@@ -185,7 +185,7 @@ export function compose(
     lookupSource: (name: string) => SourceDoc | undefined,
   ): void => {
     if (raw.when && !whenHolds(raw.when, params)) return;
-    const { when: _when, ...rest } = raw;
+    const { when: _when, before: _before, after: _after, ...rest } = raw;
     let p: PrimitiveDoc;
     try {
       p = expandDeep(rest, values);
@@ -239,7 +239,24 @@ export function compose(
     else if (p.entrypoint) push({ kind: 'entrypoint', argv: p.entrypoint });
   };
 
+  const recipeValues = new Map<string, string>(targetValues);
+  const recipeSources = recipe.sources.map((s) => s.item);
+  const emitRecipeStep = ({ item, dir, origin }: (typeof recipe.steps)[number]): void => {
+    const [, key] = origin.split(':');
+    const [name, version] = key!.split('@');
+    emit(item, origin, dir, `recipes/${name}/${version}`, recipeValues, {}, (n) => recipeSources.find((s) => s.name === n));
+  };
+  // Recipe steps placed around a block (by its name or its slot), e.g. xpmem before MPICH.
+  const placed = (where: 'before' | 'after', b: ComposedBlock): typeof recipe.steps =>
+    recipe.steps.filter((s) => s.item[where] !== undefined && (s.item[where] === b.name || s.item[where] === b.slot));
+  for (const s of recipe.steps) {
+    const target = s.item.before ?? s.item.after;
+    if (target !== undefined && !blocks.some((b) => b.name === target || b.slot === target)) {
+      problems.push(`${s.origin}: a step is placed ${s.item.before !== undefined ? 'before' : 'after'} ${target}, which this composition has no block for (blocks: ${blocks.map((b) => b.slot ?? b.name).join(', ')})`);
+    }
+  }
   for (const b of blocks) {
+    for (const s of placed('before', b)) emitRecipeStep(s);
     const values = new Map<string, string>(targetValues);
     for (const [k, v] of Object.entries(b.params)) values.set(k, String(v));
     const lookup = (name: string): SourceDoc | undefined => {
@@ -247,14 +264,9 @@ export function compose(
       return src && expandDeep(src, values);
     };
     for (const step of b.entry.doc.steps) emit(step, `block:${b.name}`, b.entry.dir, `blocks/${b.name}`, values, b.params, lookup);
+    for (const s of placed('after', b)) emitRecipeStep(s);
   }
-  const recipeValues = new Map<string, string>(targetValues);
-  const recipeSources = recipe.sources.map((s) => s.item);
-  for (const { item, dir, origin } of recipe.steps) {
-    const [, key] = origin.split(':');
-    const [name, version] = key!.split('@');
-    emit(item, origin, dir, `recipes/${name}/${version}`, recipeValues, {}, (n) => recipeSources.find((s) => s.name === n));
-  }
+  for (const s of recipe.steps) if (s.item.before === undefined && s.item.after === undefined) emitRecipeStep(s);
 
   const origin = `recipe:${recipe.key}`;
   const doc = recipe.doc;
