@@ -2,9 +2,11 @@
  * Recipe steps placed before or after a named block or slot (xpmem must be built before the
  * MPICH that links it), without editing the shared block.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Workspace } from '../../pipeline/src/workspace.ts';
-import { MINI, miniCatalog } from '../helpers/fixture.ts';
+import { copyOfShipped, MINI, miniCatalog } from '../helpers/fixture.ts';
 
 const RECIPE = MINI['catalog/recipes/demo/1.0/recipe.yaml']!;
 const withSteps = (steps: string): string => RECIPE.replace('entrypoint:', `steps:\n${steps}entrypoint:`);
@@ -57,5 +59,31 @@ describe('recipe steps around a block', () => {
     const root = miniCatalog({ 'catalog/blocks/probe/block.yaml': block });
     const found = Workspace.open(root).validate().diagnostics.filter((d) => d.rule === 'step-placement');
     expect(found.map((d) => d.file)).toEqual(['catalog/blocks/probe/block.yaml']);
+  });
+});
+
+describe('block parameters from the recipe, without editing the shared block', () => {
+  it('OSU on Alps asks the @mpi slot for xpmem and installs xpmem before MPICH', () => {
+    const root = copyOfShipped();
+    const path = join(root, 'catalog/recipes/osu-micro-benchmarks/7.4/recipe.yaml');
+    const text = readFileSync(path, 'utf8')
+      .replace('  - use: "@mpi"\n', '  - use: "@mpi"\n    with: {xpmem: true}\n')
+      .replace('steps:\n', 'steps:\n  - comment: xpmem user library for MPICH\n    before: "@mpi"\n    run: echo install-xpmem-into-/opt/xpmem\n')
+      // xpmem is an MPICH parameter: the recipe then needs an MPICH-ABI system (Open MPI blocks refuse it).
+      .replace('  mpi: any\n', '  mpi: mpich\n');
+    writeFileSync(path, text);
+    const ws = Workspace.open(root);
+    expect(ws.validate().errors).toBe(0);
+    const r = ws.render(ws.recipe('osu-micro-benchmarks'), ws.partitionsOf('alps/normal')[0]!);
+    const mpich = r.composition.blocks.find((b) => b.slot === '@mpi')!;
+    // The system's strategy still sets method, version and device; the recipe adds xpmem.
+    expect(mpich.params).toMatchObject({ method: 'source', version: '4.1.2', device: 'ch4:ofi', xpmem: true });
+    const cf = r.files.containerfile;
+    expect(cf).toContain('if [ \\"true\\" = true ]; then');
+    expect(cf).toContain('--with-xpmem=/opt/xpmem');
+    expect(cf.indexOf('install-xpmem-into-/opt/xpmem')).toBeLessThan(cf.indexOf('mpich-4.1.2'));
+    // The shared block on disk is unchanged by the recipe: other recipes build without xpmem.
+    const plain = ws.render(ws.recipe('mpi-pingpong'), ws.partitionsOf('alps/normal')[0]!);
+    expect(plain.composition.blocks.find((b) => b.slot === '@mpi')!.params['xpmem']).toBe(false);
   });
 });

@@ -144,7 +144,13 @@ export function compose(
       continue;
     }
     const { values, problems: pp } = resolveParams(entry.doc, given);
-    problems.push(...pp.map((p) => `${p.message}${slot ? ` (set by systems/${system.id}.yaml for ${slot})` : ''}`));
+    const bySystem = slot === '@mpi' ? strategy?.with : slot === '@gpu' ? partition.gpu?.toolkit.with : undefined;
+    problems.push(
+      ...pp.map((p) => {
+        if (!slot) return p.message;
+        return `${p.message} (${bySystem && p.param in bySystem ? `set by systems/${system.id}.yaml` : `asked by the recipe, filled here by block ${name}`} for ${slot})`;
+      }),
+    );
     const kit = toolkitProblem(cat, name, values, recipe.doc.base);
     if (kit) {
       const own = ownBlocks.indexOf(item);
