@@ -86,6 +86,22 @@ export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, par
     }
   }
 
+  if (req.gpuAwareMpi && strategy && !strategy.gpuAware) {
+    const aware = part.mpi.strategies.filter((s) => s.gpuAware).map((s) => s.id);
+    reasons.push(
+      `needs GPU-aware MPI; the ${strategy.id} strategy of ${where} offers none${aware.length ? ` (GPU-aware: ${aware.join(', ')}, but not for this recipe's MPI ABI or CPU)` : ''}`,
+    );
+  }
+  for (const lib of req.collectives ?? []) {
+    const plugin = gpu?.collectives?.find((c) => c.library === lib);
+    const name = lib.toUpperCase();
+    if (!plugin) {
+      reasons.push(`needs ${name} across nodes; ${where} names no network plugin for ${name} on its ${system.interconnect.type} fabric (e.g. aws-ofi-${lib})`);
+    } else if (plugin.from === 'image' && !r.blocks.some((b) => cat.blocks.get(b.item.use)?.doc.provides.includes(`collective-plugin:${lib}`))) {
+      reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
+    }
+  }
+
   // Concrete blocks: the recipe's own, and the ones the system puts in its slots.
   const names = r.blocks.map((b) =>
     b.item.use === '@mpi' ? strategy?.block : b.item.use === '@gpu' ? gpu?.toolkit.block : b.item.use,

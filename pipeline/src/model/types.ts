@@ -74,6 +74,21 @@ export interface RequiresDoc {
   architectures?: Arch[];
   gpu?: { vendor: GpuVendorRequirement; minCuda?: string; minRocm?: string };
   mpi?: MpiRequirement;
+  /** GPU buffers go to MPI: the strategy must offer GPU-aware MPI. */
+  gpuAwareMpi?: boolean;
+  /** Collective libraries used across nodes, each needing a network plugin on the fabric. */
+  collectives?: CollectiveLibrary[];
+}
+
+export type CollectiveLibrary = 'nccl' | 'rccl';
+
+export interface CollectivePluginDoc {
+  library: CollectiveLibrary;
+  plugin: string;
+  from: 'host' | 'image';
+  runtimeFlags?: string[];
+  env?: StringMap;
+  note?: string;
 }
 
 export interface RecipeDoc {
@@ -181,6 +196,7 @@ export interface PartitionDoc {
     visibilityEnv: string;
     env?: StringMap;
     selectWrapper?: string;
+    collectives?: CollectivePluginDoc[];
   };
   runtime: { type: RuntimeType; version?: string; command: string; flags?: string[]; module?: string };
   launcher: { type: 'srun' | 'mpiexec' | 'mpirun' | 'pjm-mpiexec'; template: string };

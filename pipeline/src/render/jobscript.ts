@@ -43,7 +43,8 @@ export function renderJobScript(c: Composition): string {
     for (const m of modules) lines.push(m.startsWith('module ') ? m : `module load ${m}`);
   }
 
-  const jobEnv: StringMap = { ...part.env, ...(gpu?.env ?? {}), ...strategy?.env, ...gpuMpi?.env };
+  const plugins = hostCollectives(c);
+  const jobEnv: StringMap = { ...part.env, ...(gpu?.env ?? {}), ...strategy?.env, ...gpuMpi?.env, ...Object.assign({}, ...plugins.map((p) => p.env ?? {})) };
   if (Object.keys(jobEnv).length > 0) {
     lines.push('', '# Environment of the partition, its GPUs and the MPI strategy');
     for (const [k, v] of Object.entries(jobEnv)) lines.push(`export ${k}=${dq(String(v))}`);
@@ -121,6 +122,12 @@ function directives(system: SystemDoc, part: PartitionDoc, job: string, nodes: n
   return out;
 }
 
+/** The site-injected collective plugins the recipe asks for (podman-hpc --nccl on Perlmutter). */
+function hostCollectives(c: Composition): NonNullable<NonNullable<PartitionDoc['gpu']>['collectives']> {
+  const wanted = c.recipe.doc.requires.collectives ?? [];
+  return (c.partition.gpu?.collectives ?? []).filter((p) => p.from === 'host' && wanted.includes(p.library));
+}
+
 export function usesGpu(c: Composition): boolean {
   return (c.recipe.doc.requires.gpu?.vendor ?? 'none') !== 'none';
 }
@@ -165,7 +172,7 @@ function containerInvocation(
   lines: string[],
 ): string {
   const rt = c.partition.runtime;
-  const gpuMpiFlags = gpu ? (c.strategy?.gpuAware?.runtimeFlags ?? []) : [];
+  const gpuMpiFlags = [...(gpu ? (c.strategy?.gpuAware?.runtimeFlags ?? []) : []), ...hostCollectives(c).flatMap((p) => p.runtimeFlags ?? [])];
   const flags = [...new Set([...(rt.flags ?? []), ...(gpu?.runtimeFlags ?? []), ...(c.strategy?.runtimeFlags ?? []), ...gpuMpiFlags])];
   const envEntries = Object.entries(env);
   switch (rt.type) {
