@@ -1,7 +1,7 @@
 /**
  * `extends`: a recipe built on a verified one. Merge rules (docs/recipes.md):
  * - the child always gives its own name, version, revision, summary and maintainers;
- * - base, entrypoint, sizeBudget, homepage and licence are inherited unless the child sets them;
+ * - base, entrypoint, sizeBudget, homepage, licence and launch are inherited unless the child sets them;
  * - blocks, sources, steps and smoke tests append to the parent's; an entry with the same
  *   `use` (block) or `name` (source, smoke test) replaces the parent's in place;
  * - environment and labels merge key by key, the child winning;
@@ -113,8 +113,9 @@ export function resolveRecipes(cat: Catalog): ResolveResult {
       environment: mergeMaps(p.environment, doc.environment),
       labels: mergeMaps(p.labels, doc.labels),
       requires: { ...p.requires, ...doc.requires },
+      launch: doc.launch ?? p.launch,
     } as ResolvedRecipe['doc'];
-    for (const k of ['entrypoint', 'homepage', 'environment', 'labels'] as const) {
+    for (const k of ['entrypoint', 'homepage', 'environment', 'labels', 'launch'] as const) {
       if (merged[k] === undefined) delete merged[k];
     }
     const r: ResolvedRecipe = {

@@ -82,6 +82,14 @@ export interface RequiresDoc {
 
 export type CollectiveLibrary = 'nccl' | 'rccl';
 
+/** How the application runs on a node (job script layout). */
+export interface LaunchDoc {
+  ranksPerNode?: number | 'gpus';
+  gpusPerRank?: number;
+  cpusPerTask?: number | 'fill';
+  gpuBind?: 'closest' | 'none';
+}
+
 export interface CollectivePluginDoc {
   library: CollectiveLibrary;
   plugin: string;
@@ -109,6 +117,7 @@ export interface RecipeDoc {
   environment?: StringMap;
   entrypoint?: string[];
   requires?: RequiresDoc;
+  launch?: LaunchDoc;
   smoke?: SmokeTestDoc[];
   sizeBudget?: string;
   labels?: StringMap;

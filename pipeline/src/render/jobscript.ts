@@ -19,12 +19,13 @@ export function imageReference(c: Composition): string {
 
 export function renderJobScript(c: Composition): string {
   const { system, partition: part, strategy } = c;
-  const mpi = part.smoke.mpi;
-  const nodes = mpi.nodes;
-  const perNode = mpi.ranksPerNode;
+  const layout = launchLayout(c);
+  const nodes = layout.nodes;
+  const perNode = layout.ranksPerNode;
   const lines = ['#!/bin/bash', ...header(c, 'Job script')];
 
   lines.push(...directives(system, part, c.recipe.doc.name, nodes, perNode));
+  if (layout.cpusPerTask !== undefined && system.scheduler.type === 'slurm') lines.push(`#SBATCH --cpus-per-task=${layout.cpusPerTask}`);
   lines.push('', 'set -euo pipefail');
 
   // GPU settings only for recipes that use the GPU: a CPU-only image on a GPU partition gets none,
@@ -64,7 +65,8 @@ export function renderJobScript(c: Composition): string {
   const container = containerInvocation(c, gpu, binds, containerEnv, argv, lines);
 
   let wrapper = '';
-  const select = gpu?.selectWrapper;
+  // Slurm's own GPU binding replaces the template's per-rank selection wrapper.
+  const select = layout.slurmGpuFlags.length > 0 ? undefined : gpu?.selectWrapper;
   if (select) {
     lines.push(
       '',
@@ -79,7 +81,8 @@ export function renderJobScript(c: Composition): string {
     wrapper = '"$GPU_SELECT"';
   }
 
-  const mpiFlag = strategy && part.launcher.type === 'srun' && strategy.pmi !== 'none' ? `--mpi=${strategy.pmi}` : '';
+  const srunFlags = part.launcher.type === 'srun' ? [...(layout.cpusPerTask !== undefined ? [`--cpus-per-task=${layout.cpusPerTask}`] : []), ...layout.slurmGpuFlags] : [];
+  const mpiFlag = [strategy && part.launcher.type === 'srun' && strategy.pmi !== 'none' ? `--mpi=${strategy.pmi}` : '', ...srunFlags].filter(Boolean).join(' ');
   const launch = part.launcher.template
     .replaceAll('{ranks}', String(nodes * perNode))
     .replaceAll('{nodes}', String(nodes))
@@ -91,6 +94,35 @@ export function renderJobScript(c: Composition): string {
     .trim();
   lines.push('', '# Launch', launch);
   return lines.join('\n') + '\n';
+}
+
+export interface LaunchLayout {
+  nodes: number;
+  ranksPerNode: number;
+  cpusPerTask: number | undefined;
+  /** srun flags for GPUs per rank and their binding (Slurm launchers only). */
+  slurmGpuFlags: string[];
+}
+
+/**
+ * The layout of the job: the recipe's `launch` on this partition, else the partition's smoke
+ * layout. `gpus` means one rank per GPU; `fill` shares the usable cores among the ranks.
+ */
+export function launchLayout(c: Composition): LaunchLayout {
+  const part = c.partition;
+  const launch = c.recipe.doc.launch;
+  const gpu = usesGpu(c) ? part.gpu : undefined;
+  const nodes = part.smoke.mpi.nodes;
+  const gpusPerRank = launch?.gpusPerRank ?? 1;
+  const ranksPerNode =
+    launch?.ranksPerNode === 'gpus' ? Math.max(1, Math.floor((gpu?.count ?? 1) / gpusPerRank)) : (launch?.ranksPerNode ?? part.smoke.mpi.ranksPerNode);
+  const cores = part.cpu.usableCores ?? part.cpu.cores;
+  const cpusPerTask = launch?.cpusPerTask === 'fill' ? Math.max(1, Math.floor(cores / ranksPerNode)) : launch?.cpusPerTask;
+  const slurmGpuFlags =
+    gpu && part.launcher.type === 'srun' && (launch?.gpusPerRank !== undefined || launch?.gpuBind === 'closest')
+      ? [`--gpus-per-task=${gpusPerRank}`, ...(launch?.gpuBind === 'closest' ? ['--gpu-bind=closest'] : [])]
+      : [];
+  return { nodes, ranksPerNode, cpusPerTask, slurmGpuFlags };
 }
 
 function directives(system: SystemDoc, part: PartitionDoc, job: string, nodes: number, perNode: number): string[] {
