@@ -32,7 +32,7 @@ describe('versioning rules', () => {
     const root = repo();
     commit(root, { 'catalog/blocks/probe/block.yaml': MINI['catalog/blocks/probe/block.yaml']!.replace('-o /usr/local/bin/probe', '-O3 -o /usr/local/bin/probe') });
     expect(versioning(root)).toEqual([
-      'catalog/recipes/demo/1.0/recipe.yaml:3:11: error: demo@1.0 is released and what it renders changed on box/cpu: bump revision to 2 (npx brickyard bump --base <ref>) or put the change in a new version [revision-not-bumped]',
+      'catalog/recipes/demo/1.0/recipe.yaml:3:11: error: demo@1.0 is released and what it renders changed on box/cpu (because of block probe): bump revision to 2 (npx brickyard bump --base <ref>) or put the change in a new version [revision-not-bumped]',
     ]);
     commit(root, { 'catalog/recipes/demo/1.0/recipe.yaml': RECIPE.replace('revision: 1', 'revision: 2') });
     using change = new Change(root, { base: 'HEAD~2', head: 'HEAD' });
@@ -77,7 +77,9 @@ describe('versioning rules', () => {
     expect(failed.code).toBe(1);
     expect(failed.out).toContain('[revision-not-bumped]');
     const bumped = await cli(root, 'bump', '--base', 'HEAD~1');
-    expect(bumped.out).toBe('catalog/recipes/demo/1.0/recipe.yaml: demo@1.0 revision 1 -> 2\n');
+    expect(bumped.out).toBe(
+      'catalog/recipes/demo/1.0/recipe.yaml: demo@1.0 revision 1 -> 2; 1 rebuild(s): 1 changed, 0 for the new revision label only\n1 rebuild(s) in all\n',
+    );
     expect(readFileSync(join(root, 'catalog/recipes/demo/1.0/recipe.yaml'), 'utf8')).toBe(RECIPE.replace('revision: 1', 'revision: 2 # bumped on every change'));
     git(root, 'commit', '-qam', 'bump');
     expect((await cli(root, 'validate', '--base', 'HEAD~2')).code).toBe(0);
@@ -92,6 +94,25 @@ describe('versioning rules', () => {
     const files = diffs[0].files.map((f: { name: string }) => f.name);
     expect(files).toEqual(['Containerfile', 'apptainer.def', 'lock.json']);
     expect(diffs[0].files[0].patch).toContain('-RUN set -eu; mpicc -O2 -march=x86-64-v2 -o /usr/local/bin/probe /opt/probe/probe.c\n+RUN set -eu; mpicc -O2 -march=x86-64-v2 -g -o /usr/local/bin/probe /opt/probe/probe.c');
+  });
+
+  it('names a changed system template or base as the cause', () => {
+    const root = repo();
+    commit(root, { 'systems/box.yaml': MINI['systems/box.yaml']!.replace('-O2 -march=x86-64-v2', '-O2 -march=x86-64-v3') });
+    expect(versioning(root)[0]).toContain('changed on box/cpu (because of systems/box.yaml): bump revision to 2');
+  });
+
+  it('diff --stat, and the --system, --recipe and --format filters', async () => {
+    const root = repo();
+    commit(root, { 'catalog/blocks/probe/block.yaml': MINI['catalog/blocks/probe/block.yaml']!.replace('-o /usr/local/bin/probe', '-g -o /usr/local/bin/probe') });
+    const stat = await cli(root, 'diff', '--base', 'HEAD~1', '--head', 'HEAD', '--stat');
+    expect(stat.out).toMatch(/^demo@1\.0 on box\/cpu \(changed\): Containerfile \+1 -1, apptainer\.def \+1 -1, lock\.json \+\d+ -\d+\n1 pair\(s\), \+\d+ -\d+ lines\n$/);
+    const onlyCf = JSON.parse((await cli(root, 'diff', '--base', 'HEAD~1', '--head', 'HEAD', '--format', 'containerfile', '--json')).out);
+    expect(onlyCf[0].files.map((f: { name: string }) => f.name)).toEqual(['Containerfile']);
+    const elsewhere = JSON.parse((await cli(root, 'diff', '--base', 'HEAD~1', '--head', 'HEAD', '--system', 'nosuch', '--json')).out);
+    expect(elsewhere).toEqual([]);
+    const byRecipe = JSON.parse((await cli(root, 'diff', '--base', 'HEAD~1', '--head', 'HEAD', '--recipe', 'demo', '--system', 'box/cpu', '--json')).out);
+    expect(byRecipe.map((d: { recipe: string }) => d.recipe)).toEqual(['demo@1.0']);
   });
 
   it('plan --json: exit 2 with a clear message for an unknown base', async () => {

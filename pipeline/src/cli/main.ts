@@ -12,7 +12,8 @@ import { formatDiagnostic, sortDiagnostics } from '../util/diagnostics.ts';
 import { policyDiagnostics } from '../check/image-policy.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { findRoot } from '../catalog/load.ts';
-import { bumpRevisions } from '../plan/bump.ts';
+import { bumpRevisions, rebuildCount } from '../plan/bump.ts';
+import { diffStat, filterDiffs, formatStat } from '../plan/diff.ts';
 import { Change } from '../plan/change.ts';
 import { hostedPairs, toMatrices } from '../plan/plan.ts';
 import { Workspace, type ValidationReport } from '../workspace.ts';
@@ -185,12 +186,20 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('for each pair a change affects, a unified diff of each rendered output against the base')
     .requiredOption('--base <ref>', 'git ref to compare with')
     .option('--head <ref>', 'git ref of the change (default: the working tree)')
+    .option('--system <id[/partition]>', 'only pairs on this system or partition')
+    .option('--recipe <name[@version]>', 'only pairs of this recipe')
+    .option('--format <format>', 'only this output (containerfile, apptainer, jobscript, lock, diagram)')
+    .option('--stat', 'lines added and removed per pair and file instead of the patches')
     .option('--json', 'machine-readable output')
-    .action((opts: { base: string; head?: string; json?: boolean }) => {
+    .action((opts: { base: string; head?: string; system?: string; recipe?: string; format?: string; stat?: boolean; json?: boolean }) => {
       using change = new Change(rootOf(), { base: opts.base, head: opts.head });
-      const diffs = change.diffs();
+      const diffs = filterDiffs(change.diffs(), { system: opts.system, recipe: opts.recipe, format: opts.format });
       if (opts.json) {
-        io.out(JSON.stringify(diffs, null, 2) + '\n');
+        io.out(JSON.stringify(opts.stat ? diffs.map((d) => ({ ...d, files: diffStat(d) })) : diffs, null, 2) + '\n');
+        return;
+      }
+      if (opts.stat) {
+        io.out(formatStat(diffs));
         return;
       }
       for (const d of diffs) {
@@ -210,11 +219,18 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       let bumped;
       {
         using change = new Change(root, { base: opts.base });
-        bumped = bumpRevisions(root, change.versioning().needsBump);
+        const needs = change.versioning().needsBump;
+        bumped = bumpRevisions(root, needs).map((b) => ({ ...b, ...rebuildCount(change.head, needs.find((n) => n.recipe === b.recipe)!) }));
       }
       if (opts.json) io.out(JSON.stringify(bumped, null, 2) + '\n');
       else if (bumped.length === 0) io.err('nothing to bump: no released version renders differently\n');
-      else for (const b of bumped) io.out(`${b.file}: ${b.recipe} revision ${b.from} -> ${b.to}\n`);
+      else {
+        for (const b of bumped) {
+          io.out(`${b.file}: ${b.recipe} revision ${b.from} -> ${b.to}; ${b.rebuilds} rebuild(s): ${b.changed} changed, ${b.rebuilds - b.changed} for the new revision label only\n`);
+        }
+        const total = bumped.reduce((a, b) => a + b.rebuilds, 0);
+        io.out(`${total} rebuild(s) in all\n`);
+      }
     });
 
   program

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SourceFile } from '../catalog/source.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { RevisionChange } from './versioning.ts';
+import type { Workspace } from '../workspace.ts';
 
 export interface Bumped {
   recipe: string;
@@ -24,4 +25,14 @@ export function bumpRevisions(root: string, changes: readonly RevisionChange[]):
     out.push({ recipe: c.recipe, file: c.file, from: c.from, to });
   }
   return out;
+}
+
+/**
+ * What a bump costs: the new revision label changes every partition the recipe fits, so each is
+ * rebuilt; `changed` of them render differently apart from the label.
+ */
+export function rebuildCount(head: Workspace, c: RevisionChange): { rebuilds: number; changed: number } {
+  const r = head.recipes.get(c.recipe);
+  const rebuilds = r ? head.checkAll([r]).filter((f) => f.fits).length : 0;
+  return { rebuilds, changed: c.changedOn.length };
 }

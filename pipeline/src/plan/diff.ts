@@ -38,3 +38,50 @@ export function diffPairs(head: Workspace, base: Workspace | undefined, pairs: r
     return { recipe: p.recipe, system: p.system, partition: p.partition, status: before ? (files.length ? 'changed' : 'unchanged') : 'added', files };
   });
 }
+
+export interface DiffFilter {
+  system?: string;
+  recipe?: string;
+  /** A FILE_NAMES value or a format key (containerfile, jobscript, …). */
+  format?: string;
+}
+
+/** Only the pairs and files asked for: `--system lumi` or `lumi/standard-g`, `--recipe name[@version]`, `--format`. */
+export function filterDiffs(diffs: readonly PairDiff[], f: DiffFilter): PairDiff[] {
+  const fileName = f.format ? (FILE_NAMES[f.format as keyof typeof FILE_NAMES] ?? f.format) : undefined;
+  return diffs
+    .filter((d) => !f.system || d.system === f.system || `${d.system}/${d.partition}` === f.system)
+    .filter((d) => !f.recipe || d.recipe === f.recipe || d.recipe.split('@')[0] === f.recipe)
+    .map((d) => (fileName ? { ...d, files: d.files.filter((x) => x.name === fileName) } : d))
+    .filter((d) => !fileName || d.files.length > 0 || d.status === 'unchanged');
+}
+
+export interface FileStat {
+  name: string;
+  added: number;
+  removed: number;
+}
+
+/** Lines added and removed per file, as `git diff --stat` counts them. */
+export function diffStat(d: PairDiff): FileStat[] {
+  return d.files.map((f) => {
+    let added = 0;
+    let removed = 0;
+    for (const line of f.patch.split('\n')) {
+      if (line.startsWith('+++') || line.startsWith('---')) continue;
+      if (line.startsWith('+')) added++;
+      else if (line.startsWith('-')) removed++;
+    }
+    return { name: f.name, added, removed };
+  });
+}
+
+/** One line per pair: `recipe on system/partition (status): file +a -r, …`. */
+export function formatStat(diffs: readonly PairDiff[]): string {
+  const lines = diffs.map((d) => {
+    const files = diffStat(d).map((s) => `${s.name} +${s.added} -${s.removed}`);
+    return `${d.recipe} on ${d.system}/${d.partition} (${d.status})${files.length ? `: ${files.join(', ')}` : ''}`;
+  });
+  const total = diffs.flatMap(diffStat).reduce((a, s) => ({ added: a.added + s.added, removed: a.removed + s.removed }), { added: 0, removed: 0 });
+  return [...lines, `${diffs.length} pair(s), +${total.added} -${total.removed} lines`].join('\n') + '\n';
+}

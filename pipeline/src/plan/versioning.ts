@@ -10,7 +10,8 @@
  */
 import type { Diagnostic } from '../util/diagnostics.ts';
 import { sha256Hex } from '../util/hash.ts';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkFit } from '../check/fit.ts';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import type { Workspace } from '../workspace.ts';
@@ -21,6 +22,8 @@ export interface RevisionChange {
   from: number;
   /** Partitions whose rendered output differs from the base. */
   changedOn: string[];
+  /** The inputs that differ from the base: `block mpich`, `base debian-12`, `systems/alps.yaml`, … */
+  causes: string[];
 }
 
 export interface VersioningResult {
@@ -97,16 +100,76 @@ export function checkVersioning(head: Workspace, base: Workspace, only?: Readonl
       for (const p of sys.doc.partitions) if (renderFingerprint(base, rBefore, sys.doc.id, p.id) !== null) changedOn.push(`${sys.doc.id}/${p.id} (removed)`);
     }
     if (changedOn.length === 0) continue;
-    needsBump.push({ recipe: key, file: now.file.rel, from: before.doc.revision, changedOn });
+    const causes = bumpCauses(head, base, rNow, rBefore, changedOn);
+    needsBump.push({ recipe: key, file: now.file.rel, from: before.doc.revision, changedOn, causes });
     const list = changedOn.length > 4 ? `${changedOn.slice(0, 4).join(', ')} and ${changedOn.length - 4} more` : changedOn.join(', ');
+    const why = causes.length ? ` (because of ${causes.join(', ')})` : '';
     diagnostics.push(
       now.file.diagnostic(
         ['revision'],
         'error',
         'revision-not-bumped',
-        `${key} is released and what it renders changed on ${list}: bump revision to ${before.doc.revision + 1} (npx brickyard bump --base <ref>) or put the change in a new version`,
+        `${key} is released and what it renders changed on ${list}${why}: bump revision to ${before.doc.revision + 1} (npx brickyard bump --base <ref>) or put the change in a new version`,
       ),
     );
   }
   return { diagnostics, needsBump };
+}
+
+/**
+ * Which inputs of a recipe differ between base and head: its own file and its parents, the
+ * blocks it uses (its own and those the changed partitions put in its slots), its base image,
+ * the system templates of the changed partitions, the toolchain table. Empty when none does
+ * (then the engine itself changed what it renders).
+ */
+function bumpCauses(head: Workspace, base: Workspace, rNow: ResolvedRecipe, rBefore: ResolvedRecipe, changedOn: readonly string[]): string[] {
+  const causes: string[] = [];
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  const chainText = (r: ResolvedRecipe): string[] => r.chain.map((e) => e.file.text);
+  if (!same(chainText(rNow), chainText(rBefore))) causes.push(rNow.chain.length > 1 ? 'the recipe or its parents' : 'the recipe itself');
+  const blocks = new Set(rNow.blocks.map((b) => b.item.use).filter((u) => !u.startsWith('@')));
+  const systems = new Set(changedOn.map((w) => w.split('/')[0]!));
+  for (const id of systems) {
+    const sys = head.catalog.systems.get(id)?.doc;
+    for (const part of sys?.partitions ?? []) {
+      if (!changedOn.includes(`${id}/${part.id}`)) continue;
+      const fit = checkFit(head.catalog, rNow, sys!, part);
+      if (fit.strategy && rNow.blocks.some((b) => b.item.use === '@mpi')) blocks.add(fit.strategy.block);
+      if (part.gpu && rNow.blocks.some((b) => b.item.use === '@gpu')) blocks.add(part.gpu.toolkit.block);
+    }
+  }
+  for (const name of [...blocks].sort()) {
+    const a = head.catalog.blocks.get(name);
+    const b = base.catalog.blocks.get(name);
+    if (!a || !b || a.file.text !== b.file.text || !sameFiles(a.dir, b.dir)) causes.push(`block ${name}`);
+  }
+  if (!same(head.catalog.bases.get(rNow.doc.base), base.catalog.bases.get(rBefore.doc.base))) causes.push(`base ${rNow.doc.base}`);
+  for (const id of [...systems].sort()) {
+    const a = head.catalog.systems.get(id);
+    const b = base.catalog.systems.get(id);
+    if (!a || !b || a.file.text !== b.file.text) causes.push(`systems/${id}.yaml`);
+  }
+  if (!same(head.catalog.toolchains, base.catalog.toolchains)) causes.push('catalog/toolchains.yaml');
+  return causes;
+}
+
+/** The files beside a block (copied into images) are the same in both checkouts. */
+function sameFiles(a: string, b: string): boolean {
+  const list = (dir: string): string[] => {
+    try {
+      return readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((d) => d.isFile())
+        .map((d) => join(d.parentPath, d.name).slice(dir.length))
+        .sort();
+    } catch {
+      return [];
+    }
+  };
+  const fa = list(a);
+  const fb = list(b);
+  return same2(fa, fb) && fa.every((f) => readFileSync(join(a, f)).equals(readFileSync(join(b, f))));
+}
+
+function same2(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
