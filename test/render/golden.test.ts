@@ -1,5 +1,5 @@
 /**
- * Golden files: what the shipped catalogue renders for 3 recipes × 4 systems, byte for byte.
+ * Golden files: what the shipped catalogue renders for 4 recipes × 4 or 5 systems, byte for byte.
  * After an intended change, run `npm run golden` and review the diff of test/golden/.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,8 @@ const PAIRS: [string, string][] = [
   ...['lumi/standard-g', 'perlmutter/gpu', 'alps/normal', 'local/debug', 'fugaku/small'].map((s) => ['mpi-pingpong@1.0.0', s] as [string, string]),
   ...['lumi/standard-g', 'perlmutter/gpu', 'juwels-booster/booster', 'local/debug'].map((s) => ['osu-micro-benchmarks@7.4', s] as [string, string]),
   ...['lumi/standard-g', 'frontier/batch', 'perlmutter/gpu', 'alps/normal'].map((s) => ['mpi-pingpong-gpu@1.0.0', s] as [string, string]),
+  // A real GPU application for CUDA and ROCm, with a launch layout (one rank per GPU).
+  ...['lumi/standard-g', 'frontier/batch', 'perlmutter/gpu', 'alps/normal'].map((s) => ['lammps-kokkos@20250722.6', s] as [string, string]),
 ];
 
 const update = process.env['UPDATE_GOLDEN'] === '1';

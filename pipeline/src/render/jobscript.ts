@@ -24,8 +24,7 @@ export function renderJobScript(c: Composition): string {
   const perNode = layout.ranksPerNode;
   const lines = ['#!/bin/bash', ...header(c, 'Job script')];
 
-  lines.push(...directives(system, part, c.recipe.doc.name, nodes, perNode));
-  if (layout.cpusPerTask !== undefined && system.scheduler.type === 'slurm') lines.push(`#SBATCH --cpus-per-task=${layout.cpusPerTask}`);
+  lines.push(...directives(system, part, c.recipe.doc.name, nodes, perNode, layout.cpusPerTask));
   lines.push('', 'set -euo pipefail');
 
   // GPU settings only for recipes that use the GPU: a CPU-only image on a GPU partition gets none,
@@ -125,7 +124,7 @@ export function launchLayout(c: Composition): LaunchLayout {
   return { nodes, ranksPerNode, cpusPerTask, slurmGpuFlags };
 }
 
-function directives(system: SystemDoc, part: PartitionDoc, job: string, nodes: number, perNode: number): string[] {
+function directives(system: SystemDoc, part: PartitionDoc, job: string, nodes: number, perNode: number, cpusPerTask: number | undefined): string[] {
   const out: string[] = [];
   const later: string[] = [];
   const add = (prefix: string, raw: string): void => {
@@ -138,6 +137,7 @@ function directives(system: SystemDoc, part: PartitionDoc, job: string, nodes: n
   };
   if (system.scheduler.type === 'slurm') {
     out.push(`#SBATCH --job-name=${job}`, `#SBATCH --nodes=${nodes}`, `#SBATCH --ntasks-per-node=${perNode}`);
+    if (cpusPerTask !== undefined) out.push(`#SBATCH --cpus-per-task=${cpusPerTask}`);
     for (const d of part.directives) add('#SBATCH', d);
     if (system.scheduler.accountDirective) later.push(system.scheduler.accountDirective);
   } else if (system.scheduler.type === 'pjm') {
