@@ -117,6 +117,19 @@ describe('catalogue site', () => {
     expect(pytorch).toMatch(/<td class="no" title="does not fit local\/debug: needs (a|an NVIDIA|an AMD) GPU; local\/debug has none/);
   });
 
+  it('marks a fit whose deciding template fact is unverified or over a year old', () => {
+    const page = html(out, 'recipes/mpi-pingpong-gpu/1.0.0/index.html');
+    const row = (where: string): string => {
+      const at = page.indexOf(`>${where}</a></th>`);
+      return page.slice(at, page.indexOf('</tr>', at));
+    };
+    expect(row('frontier/batch')).toContain('<span class="doubt">in doubt: the driver level (ROCm 6.4.2) is unverified (systems/frontier.yaml /partitions/0/gpu/driver)</span>');
+    // Alps' driver level is sourced (CSCS, 2026): no mark.
+    expect(row('alps/normal')).not.toContain('doubt');
+    const system = html(out, 'systems/frontier.html');
+    expect(system).toContain('<span class="doubt">(in doubt)</span>');
+  });
+
   it('shows build, smoke and GPU status where the state folder has them', () => {
     const index = html(out, 'index.html');
     const row = index.slice(index.indexOf('data-recipe="mpi-pingpong@1.0.0"'), index.indexOf('</tr>', index.indexOf('data-recipe="mpi-pingpong@1.0.0"')));
