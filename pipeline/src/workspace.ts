@@ -124,6 +124,7 @@ export class Workspace {
         partition.gpu?.toolkit,
         partition.cpu.arch,
         partition.cpu.targetFlags,
+        r.doc.cpuTarget,
         system.doc.bases?.[r.doc.base] ?? null,
       ]);
       if (!seen.has(key)) {

@@ -128,3 +128,19 @@ describe('validate refuses builds that would fail, at the recipe file:line', () 
     expect(report.diagnostics.some((d) => d.file === 'catalog/toolchains.yaml' && d.severity === 'error')).toBe(true);
   });
 });
+
+describe('CPU target per recipe', () => {
+  it('cpuTarget: portable builds with the architecture baseline; the default follows the partition', () => {
+    const root = copyOfShipped();
+    const path = join(root, 'catalog/recipes/stream/5.10/recipe.yaml');
+    writeFileSync(path, `${readFileSync(path, 'utf8')}cpuTarget: portable\n`);
+    const ws = Workspace.open(root);
+    expect(ws.validate().errors).toBe(0);
+    const flags = (recipe: string, where: string): string => ws.render(ws.recipe(recipe), ws.partitionsOf(where)[0]!).composition.target.cflags;
+    expect(flags('stream', 'alps/normal')).toBe('-O2 -march=armv8-a');
+    expect(flags('stream', 'lumi/standard')).toBe('-O2 -march=x86-64-v2');
+    expect(flags('mpi-pingpong', 'lumi/standard')).toBe('-O2 -march=znver3');
+    // Alps' own flags need GCC 12.3; Debian 12 recipes take the template's fallback.
+    expect(flags('mpi-pingpong', 'alps/normal')).toBe('-O2 -march=armv9-a+i8mm+bf16 -mtune=cortex-a710');
+  });
+});

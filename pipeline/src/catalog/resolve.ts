@@ -114,8 +114,9 @@ export function resolveRecipes(cat: Catalog): ResolveResult {
       labels: mergeMaps(p.labels, doc.labels),
       requires: { ...p.requires, ...doc.requires },
       launch: doc.launch ?? p.launch,
+      cpuTarget: doc.cpuTarget ?? p.cpuTarget,
     } as ResolvedRecipe['doc'];
-    for (const k of ['entrypoint', 'homepage', 'environment', 'labels', 'launch'] as const) {
+    for (const k of ['entrypoint', 'homepage', 'environment', 'labels', 'launch', 'cpuTarget'] as const) {
       if (merged[k] === undefined) delete merged[k];
     }
     const r: ResolvedRecipe = {

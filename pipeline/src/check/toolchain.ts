@@ -30,11 +30,15 @@ export interface TargetChoice {
 }
 
 /** The partition's target flags for a base, falling back in the template's order. */
-export function chooseTargetFlags(cat: Catalog, part: PartitionDoc, baseName: string): TargetChoice {
+export function chooseTargetFlags(cat: Catalog, part: PartitionDoc, baseName: string, cpuTarget: 'partition' | 'portable' = 'partition'): TargetChoice {
   const compiler = cat.bases.get(baseName)?.compiler;
-  const wanted = part.cpu.targetFlags;
+  const portable = cpuTarget === 'portable' ? cat.toolchains?.portable?.[part.cpu.arch] : undefined;
+  if (cpuTarget === 'portable' && portable === undefined) {
+    return { flags: part.cpu.targetFlags, problem: `cpuTarget: portable, but catalog/toolchains.yaml has no portable flags for ${part.cpu.arch}` };
+  }
+  const wanted = portable ?? part.cpu.targetFlags;
   if (!cat.toolchains || !compiler) return { flags: wanted, problem: undefined };
-  const candidates = [wanted, ...(part.cpu.targetFlagsFallback ?? [])];
+  const candidates = [wanted, ...(portable ? [] : (part.cpu.targetFlagsFallback ?? []))];
   const accepted = candidates.find((f) => refusedFlags(cat.toolchains!, compiler, f).length === 0);
   if (accepted !== undefined) return { flags: accepted, problem: undefined };
   const why = refusedFlags(cat.toolchains, compiler, wanted).join('; ');

@@ -118,6 +118,7 @@ export interface RecipeDoc {
   entrypoint?: string[];
   requires?: RequiresDoc;
   launch?: LaunchDoc;
+  cpuTarget?: 'partition' | 'portable';
   smoke?: SmokeTestDoc[];
   sizeBudget?: string;
   labels?: StringMap;
@@ -264,4 +265,5 @@ export interface ImagePolicyDoc {
 export interface ToolchainsDoc {
   compilers: Partial<Record<'gcc', { source: string; asOf: string; targets: Record<string, string[]> }>>;
   toolkits: Record<string, { source: string; asOf: string; releases: Record<string, string[]> }>;
+  portable?: Partial<Record<Arch, string>>;
 }

@@ -111,7 +111,7 @@ export function compose(
   const target = targetOf(partition);
   const base = resolveBase(cat, system, recipe.doc.base, target.arch);
   if ('error' in base) throw renderError(where, [base.error]);
-  const choice = chooseTargetFlags(cat, partition, recipe.doc.base);
+  const choice = chooseTargetFlags(cat, partition, recipe.doc.base, recipe.doc.cpuTarget);
   target.cflags = choice.flags;
   if (choice.problem) at(recipe.entry.doc.base !== undefined ? ['base'] : ['extends'], choice.problem);
 
