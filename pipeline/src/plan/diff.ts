@@ -48,7 +48,7 @@ export interface DiffFilter {
 
 /** Only the pairs and files asked for: `--system lumi` or `lumi/standard-g`, `--recipe name[@version]`, `--format`. */
 export function filterDiffs(diffs: readonly PairDiff[], f: DiffFilter): PairDiff[] {
-  const fileName = f.format ? (FILE_NAMES[f.format as keyof typeof FILE_NAMES] ?? f.format) : undefined;
+  const fileName = f.format === undefined ? undefined : f.format in FILE_NAMES ? FILE_NAMES[f.format as keyof typeof FILE_NAMES] : f.format;
   return diffs
     .filter((d) => !f.system || d.system === f.system || `${d.system}/${d.partition}` === f.system)
     .filter((d) => !f.recipe || d.recipe === f.recipe || d.recipe.split('@')[0] === f.recipe)

@@ -141,13 +141,13 @@ function bumpCauses(head: Workspace, base: Workspace, rNow: ResolvedRecipe, rBef
   for (const name of [...blocks].sort()) {
     const a = head.catalog.blocks.get(name);
     const b = base.catalog.blocks.get(name);
-    if (!a || !b || a.file.text !== b.file.text || !sameFiles(a.dir, b.dir)) causes.push(`block ${name}`);
+    if (a?.file.text !== b?.file.text || !a || !b || !sameFiles(a.dir, b.dir)) causes.push(`block ${name}`);
   }
   if (!same(head.catalog.bases.get(rNow.doc.base), base.catalog.bases.get(rBefore.doc.base))) causes.push(`base ${rNow.doc.base}`);
   for (const id of [...systems].sort()) {
     const a = head.catalog.systems.get(id);
     const b = base.catalog.systems.get(id);
-    if (!a || !b || a.file.text !== b.file.text) causes.push(`systems/${id}.yaml`);
+    if (a?.file.text !== b?.file.text || !a) causes.push(`systems/${id}.yaml`);
   }
   if (!same(head.catalog.toolchains, base.catalog.toolchains)) causes.push('catalog/toolchains.yaml');
   return causes;

@@ -44,7 +44,9 @@ export function renderJobScript(c: Composition): string {
   }
 
   const plugins = hostCollectives(c);
-  const jobEnv: StringMap = { ...part.env, ...(gpu?.env ?? {}), ...strategy?.env, ...gpuMpi?.env, ...Object.assign({}, ...plugins.map((p) => p.env ?? {})) };
+  const pluginEnv: StringMap = {};
+  for (const p of plugins) Object.assign(pluginEnv, p.env);
+  const jobEnv: StringMap = { ...part.env, ...(gpu?.env ?? {}), ...strategy?.env, ...gpuMpi?.env, ...pluginEnv };
   if (Object.keys(jobEnv).length > 0) {
     lines.push('', '# Environment of the partition, its GPUs and the MPI strategy');
     for (const [k, v] of Object.entries(jobEnv)) lines.push(`export ${k}=${dq(String(v))}`);
@@ -119,7 +121,7 @@ export function launchLayout(c: Composition): LaunchLayout {
   const cpusPerTask = launch?.cpusPerTask === 'fill' ? Math.max(1, Math.floor(cores / ranksPerNode)) : launch?.cpusPerTask;
   const slurmGpuFlags =
     gpu && part.launcher.type === 'srun' && (launch?.gpusPerRank !== undefined || launch?.gpuBind === 'closest')
-      ? [`--gpus-per-task=${gpusPerRank}`, ...(launch?.gpuBind === 'closest' ? ['--gpu-bind=closest'] : [])]
+      ? [`--gpus-per-task=${gpusPerRank}`, ...(launch.gpuBind === 'closest' ? ['--gpu-bind=closest'] : [])]
       : [];
   return { nodes, ranksPerNode, cpusPerTask, slurmGpuFlags };
 }
