@@ -6,22 +6,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { LINT_RULES } from '../lint/rules.ts';
-import { FILE_NAMES, FORMATS, type Format, type Rendered } from '../render/index.ts';
-import { formatDiagnostic } from '../util/diagnostics.ts';
+// Only light modules load up front: each command imports what it needs (Ajv, Sigstore, the
+// renderers, the builders) when it runs, so `--version` and `--help` start at once.
+import { FILE_NAMES, FORMATS, type Format } from '../render/formats.ts';
+import type { Rendered } from '../render/index.ts';
 import { BrickyardError } from '../util/errors.ts';
-import { findRoot } from '../catalog/load.ts';
-import { bumpRevisions } from '../plan/bump.ts';
-import { Change } from '../plan/change.ts';
-import { hostedPairs, toMatrices } from '../plan/plan.ts';
-import { Workspace, type ValidationReport } from '../workspace.ts';
-import { buildPair, formatBytes, pairDir } from '../build/build.ts';
-import { resolveImage, smoke } from '../smoke/run.ts';
-import { planSummary, smokeSummary } from './summary.ts';
-import { validateChange } from './validate-change.ts';
+import type { Workspace, ValidationReport } from '../workspace.ts';
 import { registerAttest } from './attest-command.ts';
 import { registerBundle } from './bundle-command.ts';
-import { runMainJob } from './run.ts';
 import { registerSite } from './site-command.ts';
 import { table } from './table.ts';
 import { registerVerify } from './verify-command.ts';
@@ -48,19 +40,20 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
 
-  const rootOf = (): string => {
+  const rootOf = async (): Promise<string> => {
     const root = program.opts<{ root?: string }>().root;
-    return root === undefined ? findRoot() : resolve(root);
+    return root === undefined ? (await import('../catalog/load.ts')).findRoot() : resolve(root);
   };
-  const open = (): Workspace => Workspace.open(rootOf());
+  const open = async (): Promise<Workspace> => (await import('../workspace.ts')).Workspace.open(await rootOf());
 
   program
     .command('validate')
     .description('check every recipe, block, base and system template: schemas, references, lint rules; findings as file:line:col')
     .option('--base <ref>', 'also apply the versioning rules against this git ref (a pull request\'s base)')
     .option('--json', 'machine-readable output')
-    .action((opts: { base?: string; json?: boolean }) => {
-      const root = rootOf();
+    .action(async (opts: { base?: string; json?: boolean }) => {
+      const root = await rootOf();
+      const [{ validateChange }, { Workspace }, { formatDiagnostic }] = await Promise.all([import('./validate-change.ts'), import('../workspace.ts'), import('../util/diagnostics.ts')]);
       let ws: Workspace;
       let report: ValidationReport;
       if (opts.base) {
@@ -88,8 +81,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--system <id[/partition]>', 'only this system or partition')
     .option('--json', 'machine-readable output')
     .option('--fitting', 'list only the pairs that fit')
-    .action((spec: string | undefined, opts: { system?: string; json?: boolean; fitting?: boolean }) => {
-      const ws = open();
+    .action(async (spec: string | undefined, opts: { system?: string; json?: boolean; fitting?: boolean }) => {
+      const ws = await open();
       const recipes = spec ? [ws.recipe(spec)] : [...ws.recipes.values()];
       const where = opts.system ? ws.partitionsOf(opts.system) : undefined;
       let fits = ws.checkAll(recipes, where);
@@ -115,8 +108,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .requiredOption('--system <id[/partition]>', 'system, or system/partition (default: every partition the recipe fits)')
     .addOption(new Option('--format <format>', 'what to render').choices([...FORMATS, 'all']).default('all'))
     .option('--out <dir>', 'write files into DIR (one folder per partition when there are several) instead of printing')
-    .action((spec: string, opts: { system: string; format: Format | 'all'; out?: string }) => {
-      const ws = open();
+    .action(async (spec: string, opts: { system: string; format: Format | 'all'; out?: string }) => {
+      const ws = await open();
       const recipe = ws.recipe(spec);
       const named = opts.system.includes('/');
       let where = ws.partitionsOf(opts.system);
@@ -143,8 +136,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--head <ref>', 'git ref of the change (default: the working tree, uncommitted files included)')
     .option('--max-jobs <n>', 'most jobs per matrix', (v) => positiveInt(v, '--max-jobs'), 256)
     .option('--json', 'machine-readable output: the plan and its matrices')
-    .action((opts: { base: string; head?: string; maxJobs: number; json?: boolean }) => {
-      using change = new Change(rootOf(), { base: opts.base, head: opts.head });
+    .action(async (opts: { base: string; head?: string; maxJobs: number; json?: boolean }) => {
+      const [{ Change }, { hostedPairs, toMatrices }, { planSummary }] = await Promise.all([import('../plan/change.ts'), import('../plan/plan.ts'), import('./summary.ts')]);
+      using change = new Change(await rootOf(), { base: opts.base, head: opts.head });
       const plan = change.plan();
       const matrices = toMatrices(plan.pairs, opts.maxJobs);
       if (opts.json) {
@@ -160,8 +154,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .requiredOption('--base <ref>', 'git ref to compare with')
     .option('--head <ref>', 'git ref of the change (default: the working tree)')
     .option('--json', 'machine-readable output')
-    .action((opts: { base: string; head?: string; json?: boolean }) => {
-      using change = new Change(rootOf(), { base: opts.base, head: opts.head });
+    .action(async (opts: { base: string; head?: string; json?: boolean }) => {
+      const { Change } = await import('../plan/change.ts');
+      using change = new Change(await rootOf(), { base: opts.base, head: opts.head });
       const diffs = change.diffs();
       if (opts.json) {
         io.out(JSON.stringify(diffs, null, 2) + '\n');
@@ -179,8 +174,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('bump the revision of every released recipe whose rendered output a change alters (after changing a block, say)')
     .requiredOption('--base <ref>', 'git ref holding the released versions (e.g. origin/main)')
     .option('--json', 'machine-readable output')
-    .action((opts: { base: string; json?: boolean }) => {
-      const root = rootOf();
+    .action(async (opts: { base: string; json?: boolean }) => {
+      const root = await rootOf();
+      const [{ Change }, { bumpRevisions }] = await Promise.all([import('../plan/change.ts'), import('../plan/bump.ts')]);
       let bumped;
       {
         using change = new Change(root, { base: opts.base });
@@ -201,7 +197,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--json', 'print the build record as JSON')
     .option('--quiet', 'no build output on the terminal (it is always in the build log)')
     .action(async (spec: string, opts: { system: string; out?: string; checkReproducible?: boolean; json?: boolean; quiet?: boolean }) => {
-      const ws = open();
+      const ws = await open();
+      const { buildPair, formatBytes, pairDir } = await import('../build/build.ts');
       const recipe = ws.recipe(spec);
       const where = ws.firstFitting(recipe, opts.system);
       const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
@@ -234,7 +231,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--out <dir>', 'state folder (default: .brickyard in the checkout)')
     .option('--json', 'print the report, with its in-toto test-result statement, as JSON')
     .action(async (spec: string, opts: { system: string; launcher: 'direct' | 'slurm'; out?: string; json?: boolean }) => {
-      const ws = open();
+      const ws = await open();
+      const [{ resolveImage, smoke }, { smokeSummary }] = await Promise.all([import('../smoke/run.ts'), import('./summary.ts')]);
       const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
       const where = spec.includes('/') || spec.endsWith('.json') ? ws.partitionsOf(opts.system)[0]! : ws.firstFitting(ws.recipe(spec), opts.system);
       const image = await resolveImage(ws, spec, where, stateDir);
@@ -253,8 +251,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .command('list')
     .description('every system and its partitions')
     .option('--json', 'machine-readable output')
-    .action((opts: { json?: boolean }) => {
-      const ws = open();
+    .action(async (opts: { json?: boolean }) => {
+      const ws = await open();
       const rows = [...ws.catalog.systems.values()].map(({ doc }) => ({
         id: doc.id,
         name: doc.name,
@@ -292,8 +290,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .command('show')
     .description('one system template, as the engine reads it')
     .argument('<id>')
-    .action((id: string) => {
-      const ws = open();
+    .action(async (id: string) => {
+      const ws = await open();
       const [first] = ws.partitionsOf(id);
       io.out(JSON.stringify(first!.system.doc, null, 2) + '\n');
     });
@@ -302,8 +300,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .command('recipes')
     .description('every recipe and version in the catalogue')
     .option('--json', 'machine-readable output')
-    .action((opts: { json?: boolean }) => {
-      const ws = open();
+    .action(async (opts: { json?: boolean }) => {
+      const ws = await open();
       const rows = [...ws.recipes.values()].map((r) => ({
         name: r.doc.name,
         version: r.doc.version,
@@ -321,8 +319,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .command('blocks')
     .description('every building block, with what it provides and requires')
     .option('--json', 'machine-readable output')
-    .action((opts: { json?: boolean }) => {
-      const ws = open();
+    .action(async (opts: { json?: boolean }) => {
+      const ws = await open();
       const rows = [...ws.catalog.blocks.values()].map(({ doc }) => ({
         name: doc.name,
         summary: doc.summary,
@@ -338,7 +336,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .command('rules')
     .description('the lint rules, with the reason for each')
     .option('--json', 'machine-readable output')
-    .action((opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean }) => {
+      const { LINT_RULES } = await import('../lint/rules.ts');
       if (opts.json) io.out(JSON.stringify(LINT_RULES, null, 2) + '\n');
       else for (const r of LINT_RULES) io.out(`${r.id} (${r.severity})\n  ${r.summary}\n  why: ${r.why}\n\n`);
     });
@@ -352,7 +351,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--render-only', 'stop after rendering')
     .option('--json', 'machine-readable summary')
     .action(async (opts: { out: string; build: string; renderOnly?: boolean; json?: boolean }) => {
-      const ws = open();
+      const ws = await open();
+      const { runMainJob } = await import('./run.ts');
       exitCode = await runMainJob(ws, io, {
         outDir: resolve(ws.root, opts.out),
         json: opts.json === true,
