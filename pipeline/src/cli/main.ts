@@ -30,10 +30,22 @@ const processIo: Io = {
 
 export const VERSION = '0.1.0';
 
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+/** What the site executable holds (scripts/build-sea.ts): what a secure site runs, offline. */
+export const SITE_COMMANDS = ['verify', 'check-bundle', 'import', 'inventory', 'audit', 'admit', 'smoke', 'site'] as const;
+
+export interface MainOptions {
+  /** Only these commands (the site executable); default every one. */
+  only?: readonly string[];
+}
+
+export async function main(argv: readonly string[], io: Io = processIo, options: MainOptions = {}): Promise<number> {
   let exitCode = 0;
   const program = new Command('brickyard')
-    .description('Verified HPC container recipes: validate, plan and render them per system; build, smoke-test, sign and bundle them; verify and import them offline at a secure site')
+    .description(
+      options.only
+        ? 'Brickyard for a secure site: verify and import air-gap bundles offline under the site policy, admit, audit, smoke-test and show what the site holds'
+        : 'Verified HPC container recipes: validate, plan and render them per system; build, smoke-test, sign and bundle them; verify and import them offline at a secure site',
+    )
     .version(VERSION)
     .option('--root <dir>', 'the Brickyard checkout to work on (default: the repository around the current directory)')
     .showHelpAfterError('(run with --help for usage)')
@@ -363,6 +375,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
   registerVerify(program, io, (code) => (exitCode = code));
   registerSite(program, io, (code) => (exitCode = code));
+
+  if (options.only) {
+    const keep = new Set(options.only);
+    const commands = program.commands as Command[];
+    commands.splice(0, commands.length, ...commands.filter((c) => keep.has(c.name())));
+  }
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
