@@ -400,6 +400,15 @@ function positiveInt(v: string, flag: string): number {
   return n;
 }
 
+const SYSTEM_ERRORS: Record<string, string> = {
+  ENOSPC: 'the disk is full: free space (or give a folder on a larger disk) and run it again; an import that stops leaves the store as it was',
+  EDQUOT: 'the disk quota is used up: free space (or give a folder on another disk) and run it again; an import that stops leaves the store as it was',
+  EROFS: 'the file system is read-only: give a folder on a writable one',
+  EACCES: 'permission denied: run as a user who may read the input and write the output folder',
+  EPERM: 'operation not permitted: run as a user who may read the input and write the output folder',
+  EIO: 'the disk reported an input/output error: check the medium (dmesg) and run it again',
+};
+
 function reportError(e: unknown, io: Io): number {
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
@@ -409,6 +418,12 @@ function reportError(e: unknown, io: Io): number {
     io.err(`brickyard: ${e.message} [${e.code}]\n`);
     if (e.hint) io.err(`  hint: ${e.hint}\n`);
     return e.exitCode;
+  }
+  const system = (e as NodeJS.ErrnoException)?.code;
+  if (system !== undefined && system in SYSTEM_ERRORS) {
+    // The machine, not Brickyard: a full disk, a read-only or forbidden folder.
+    io.err(`brickyard: ${(e as Error).message} [${system}]\n  hint: ${SYSTEM_ERRORS[system]}\n`);
+    return 2;
   }
   io.err(`brickyard: internal error: ${(e as Error)?.message ?? String(e)}\n`);
   if (process.env['BRICKYARD_DEBUG']) io.err(`${(e as Error)?.stack ?? ''}\n`);
