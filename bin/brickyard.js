@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The brickyard CLI. It runs the bundle `npm run build` writes to dist/cli when that bundle is
 // newer than every source it was built from; otherwise (a development checkout, a source just
-// edited) the TypeScript sources themselves, which Node >= 22.18 runs by stripping types.
+// edited, no build) the TypeScript sources themselves, which Node >= 22.18 runs by stripping types.
 import { readFileSync, statSync } from 'node:fs';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -10,20 +10,31 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.exit(2);
 }
 
-/** The bundle, when dist/cli/inputs.json says it was built from the sources as they are now. */
+/** The bundle to run, or why the sources run instead. */
 function currentBundle() {
-  if (process.env.BRICKYARD_FROM_SOURCES) return undefined;
+  if (process.env.BRICKYARD_FROM_SOURCES) return { why: 'BRICKYARD_FROM_SOURCES is set' };
   const dist = new URL('../dist/cli/', import.meta.url);
+  const root = new URL('../', import.meta.url);
+  let built, inputs;
   try {
-    const built = statSync(new URL('entry.js', dist)).mtimeMs;
-    const { inputs } = JSON.parse(readFileSync(new URL('inputs.json', dist), 'utf8'));
-    const root = new URL('../', import.meta.url);
-    for (const rel of inputs) if (statSync(new URL(rel, root)).mtimeMs > built) return undefined;
-    return new URL('entry.js', dist).href;
+    built = statSync(new URL('entry.js', dist)).mtimeMs;
+    ({ inputs } = JSON.parse(readFileSync(new URL('inputs.json', dist), 'utf8')));
   } catch {
-    return undefined; // no bundle, or an input gone: the sources
+    return { why: 'dist/cli is not built (npm run build)' };
   }
+  for (const rel of inputs) {
+    let mtime;
+    try {
+      mtime = statSync(new URL(rel, root)).mtimeMs;
+    } catch {
+      return { why: `dist/cli is stale: ${rel} is gone` };
+    }
+    if (mtime > built) return { why: `dist/cli is stale: ${rel} is newer (npm run build)` };
+  }
+  return { url: new URL('entry.js', dist).href };
 }
 
+const chosen = currentBundle();
+if (process.env.BRICKYARD_DEBUG) process.stderr.write(chosen.url ? 'brickyard: running the bundle dist/cli\n' : `brickyard: running the sources: ${chosen.why}\n`);
 process.removeAllListeners('warning'); // keep the experimental type-stripping notice out of the output
-await import(currentBundle() ?? '../pipeline/src/cli/entry.ts');
+await import(chosen.url ?? '../pipeline/src/cli/entry.ts');
