@@ -34,9 +34,10 @@ function sourceUrls(kind: 'esm' | 'sea', outdir: string): Plugin {
               : `require('node:url').pathToFileURL(require('node:path').join(globalThis.__brickyardEngineRoot ?? process.cwd(), ${JSON.stringify(rel)})).href`;
           contents = contents.replaceAll('import.meta.url', url);
         }
-        // CommonJS has no top-level await: a module-level `= await import('x')` (dev-x509.ts loads
-        // @peculiar/x509 after its polyfill so) becomes the require() esbuild bundles, in place.
-        if (kind === 'sea') contents = contents.replace(/^((?:export )?const [^\n]*?= )await import\(('[^']+')\)/gm, '$1require($2)');
+        // A module-level `= await import('x')` (dev-x509.ts loads @peculiar/x509 after its
+        // polyfill so) becomes the require() esbuild bundles, in place: CommonJS has no top-level
+        // await, and esbuild's import() of a CommonJS package gives only its default export.
+        contents = contents.replace(/^((?:export )?const [^\n]*?= )await import\(('[^']+')\)/gm, '$1require($2)');
         return { contents, loader: 'ts' };
       });
     },
