@@ -29,7 +29,9 @@ export type EntryRole =
   | 'build-record'
   | 'smoke-report'
   | 'trusted-root'
-  | 'checksums';
+  | 'checksums'
+  /** The site executable of this release (tool/brickyard-linux-<arch>), `version` its version. */
+  | 'tool';
 
 export interface ManifestEntry {
   path: string;

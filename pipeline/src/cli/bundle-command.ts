@@ -36,7 +36,7 @@ export async function siteVerifier(trustedRootPath: string): Promise<SigstoreMan
   return new SigstoreManifestVerifier({ trustedRoot, ...((trustedRoot.ctlogs ?? []).length === 0 ? { ctlogThreshold: 0 } : {}) });
 }
 
-export function registerBundle(program: Command, io: Io, open: () => Promise<Workspace>, setExit: (code: number) => void): void {
+export function registerBundle(program: Command, io: Io, open: () => Promise<Workspace>, setExit: (code: number) => void, toolVersion: string): void {
   program
     .command('bundle')
     .description('pack what was built for a system into a signed air-gap bundle: manifest, checksums, one OCI layout, rendered files, sources, attestations')
@@ -48,8 +48,9 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
     .option('--state <dir>', 'state folder with the builds (default: .brickyard in the checkout)')
     .option('--keyless', 'sign keylessly in GitHub Actions; default: the development signer')
     .option('--encrypt-for <public-key.pem>', "a confidential bundle: encrypt every image's layers for this site's public key (OCI image encryption, JWE)")
+    .option('--tool <file>', 'also carry this site executable (dist/sea/brickyard-linux-<arch>) of this release, for `brickyard upgrade` (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--json', 'machine-readable summary')
-    .action(async (opts: { system: string; out: string; inventory?: string; chunkSize?: string; serial?: string; state?: string; keyless?: boolean; encryptFor?: string; json?: boolean }) => {
+    .action(async (opts: { system: string; out: string; inventory?: string; chunkSize?: string; serial?: string; state?: string; keyless?: boolean; encryptFor?: string; tool?: string[]; json?: boolean }) => {
       const ws = await open();
       ws.partitionsOf(opts.system); // a clear error for an unknown system
       const [{ formatBytes }, { SigstoreManifestSigner }, { writeBundle }, { parseSize }, { signerFor }, { byteProgress }] = await Promise.all([
@@ -82,6 +83,7 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
         now: new Date(),
         ...(backend.kind === 'dev' ? { trustedRoot: join(backend.dir, 'trusted_root.json') } : {}),
         onProgress: bar.update,
+        ...(opts.tool ? { tools: opts.tool.map((t) => ({ path: resolve(t), version: toolVersion })) } : {}),
       }).finally(bar.stop);
       const seconds = (performance.now() - started) / 1000;
       if (opts.json) io.out(JSON.stringify({ ...result, seconds }, null, 2) + '\n');

@@ -15,6 +15,7 @@ import type { Workspace, ValidationReport } from '../workspace.ts';
 import { registerAttest } from './attest-command.ts';
 import { registerBundle } from './bundle-command.ts';
 import { registerSite } from './site-command.ts';
+import { registerUpgrade } from './upgrade-command.ts';
 import { table } from './table.ts';
 import { registerVerify } from './verify-command.ts';
 
@@ -31,7 +32,7 @@ const processIo: Io = {
 export const VERSION = '0.1.0';
 
 /** What the site executable holds (scripts/build-sea.ts): what a secure site runs, offline. */
-export const SITE_COMMANDS = ['verify', 'check-bundle', 'import', 'inventory', 'audit', 'admit', 'smoke', 'site'] as const;
+export const SITE_COMMANDS = ['verify', 'check-bundle', 'import', 'inventory', 'audit', 'admit', 'smoke', 'site', 'upgrade'] as const;
 
 export interface MainOptions {
   /** Only these commands (the site executable); default every one. */
@@ -256,7 +257,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     });
 
   registerAttest(program, io, open);
-  registerBundle(program, io, open, (code) => (exitCode = code));
+  registerBundle(program, io, open, (code) => (exitCode = code), VERSION);
 
   const systems = program.command('systems').description('the system templates');
   systems
@@ -375,6 +376,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
 
   registerVerify(program, io, (code) => (exitCode = code));
   registerSite(program, io, (code) => (exitCode = code));
+  registerUpgrade(program, io, VERSION);
 
   if (options.only) {
     const keep = new Set(options.only);
