@@ -85,7 +85,7 @@ describe('upgrade of the site executable', () => {
     const { file } = findTool(store, process.arch)!;
     chmodSync(file, 0o644);
     const forged = readFileSync(file);
-    forged[forged.length - 2] ^= 1;
+    forged[forged.length - 2]! ^= 1;
     writeFileSync(file, forged);
     const target = join(tempDir('brickyard-bin-'), 'brickyard');
     writeFileSync(target, 'the installed tool');

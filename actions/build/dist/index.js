@@ -39896,7 +39896,11 @@ var package_default = {
     golden: "UPDATE_GOLDEN=1 vitest run test/render/golden.test.ts",
     docs: "node scripts/docs.ts",
     bundle: "node scripts/bundle.ts",
-    "bench:bundle": "node scripts/bench-bundle.ts"
+    build: "node scripts/build-cli.ts",
+    "build:sea": "node scripts/build-sea.ts",
+    prepack: "node scripts/build-cli.ts",
+    "bench:bundle": "node scripts/bench-bundle.ts",
+    "bench:site": "node scripts/bench-site.ts"
   },
   devDependencies: {
     "@actions/workflow-parser": "0.3.61",
@@ -39910,6 +39914,7 @@ var package_default = {
     mermaid: "12.3.0",
     node: "24.21.0",
     "playwright-core": "1.65.1",
+    postject: "1.0.0-alpha.6",
     tsx: "4.23.15",
     typescript: "5.9.3",
     vite: "8.3.8",
@@ -39938,6 +39943,7 @@ var package_default = {
   },
   files: [
     "bin",
+    "dist/cli",
     "pipeline",
     "catalog",
     "systems"

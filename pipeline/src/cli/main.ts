@@ -11,6 +11,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { FILE_NAMES, FORMATS, type Format } from '../render/formats.ts';
 import type { Rendered } from '../render/index.ts';
 import { BrickyardError } from '../util/errors.ts';
+import { VERSION } from '../version.ts';
 import type { Workspace, ValidationReport } from '../workspace.ts';
 import { registerAttest } from './attest-command.ts';
 import { registerBundle } from './bundle-command.ts';
@@ -29,7 +30,7 @@ const processIo: Io = {
   err: (s) => process.stderr.write(s),
 };
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 /** What the site executable holds (scripts/build-sea.ts): what a secure site runs, offline. */
 export const SITE_COMMANDS = ['verify', 'check-bundle', 'import', 'inventory', 'audit', 'admit', 'smoke', 'site', 'upgrade'] as const;
