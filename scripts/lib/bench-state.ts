@@ -13,8 +13,8 @@ function putLargeBlob(layout: string, mib: number): { digest: string; size: numb
   const hash = createHash('sha256');
   const tmp = join(layout, 'blobs', 'sha256', 'incoming');
   const fd = openSync(tmp, 'w');
-  for (let i = 0; i < mib / 4; i++) {
-    const chunk = randomBytes(4 << 20);
+  for (let left = mib * 2 ** 20; left > 0; left -= 4 << 20) {
+    const chunk = randomBytes(Math.min(left, 4 << 20));
     hash.update(chunk);
     writeSync(fd, chunk);
   }
