@@ -117,11 +117,11 @@ describe.skipIf(!canUnshare)('the site executable (Node SEA)', () => {
     expect(missing).toEqual(npm(['check-bundle', 'no-such.tar', '--policy', policy]));
 
     const typo = join(work, 'site', 'typo-policy.yaml');
-    writeFileSync(typo, readFileSync(policy, 'utf8').replace('identities:', 'identites:'));
+    writeFileSync(typo, readFileSync(policy, 'utf8').replace('signers:', 'singers:'));
     const t = sea(['check-bundle', bundle, '--policy', typo]);
     expect(t.code).toBe(2);
     expect(t.stderr).toMatch(/typo-policy\.yaml:\d+/);
-    expect(t.stderr).toMatch(/identit/);
+    expect(t.stderr).toMatch(/singers/);
     expect(t).toEqual(npm(['check-bundle', bundle, '--policy', typo]));
 
     const full = join(work, 'full');

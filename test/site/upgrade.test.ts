@@ -11,9 +11,9 @@ import { importBundle } from '../../pipeline/src/site/store.ts';
 import { findTool, toolName, upgradeTool } from '../../pipeline/src/site/upgrade.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
-import { ISSUER, makeKeys, makeState, NOW, sha256, SOURCE } from '../bundle/fixture.ts';
+import { ISSUER, makeKeys, makeState, NOW, sha256, signState, SOURCE } from '../bundle/fixture.ts';
 
-const keys = makeKeys();
+const keys = await makeKeys();
 const later = new Date(NOW.getTime() + 3600_000);
 
 function policy(): string {
@@ -21,11 +21,13 @@ function policy(): string {
   writeFileSync(
     file,
     [
-      'version: 1',
+      'version: 2',
       'system: local',
       `trustedRoot:\n  sha256: ${sha256(readFileSync(keys.trustedRoot))}\n  path: ${keys.trustedRoot}`,
-      'identities:\n  - repository: example/brickyard\n    workflow: .github/workflows/main.yml\n    ref: refs/heads/main',
-      `issuers:\n  - ${ISSUER}`,
+      'signers:' +
+        ['manifest', 'provenance', 'sbom', 'testResult']
+          .map((role) => `\n  ${role}:\n    - identity: {repository: example/brickyard, workflow: .github/workflows/main.yml, ref: refs/heads/main}\n      issuer: ${ISSUER}`)
+          .join(''),
       'require:\n  provenance: true\n  sbom: true\n  smoke: true',
       'licenses: [Apache-2.0, MIT]',
       'maxAgeDays: 30',
@@ -40,7 +42,9 @@ async function storeWithTool(version: string, store = tempDir('brickyard-store-'
   const bytes = Buffer.from(`#!/bin/sh\necho ${version}\n`);
   writeFileSync(exe, bytes);
   const out = join(tempDir('brickyard-bundle-'), 'b.tar');
-  await writeBundle({ stateDir: makeState('local', [{ recipe: 'demo', version: '1.0', layer: String(serial) }]), system: 'local', out, signer: keys.signer, serial, source: SOURCE, now: NOW, tools: [{ path: exe, version }] });
+  const state = makeState('local', [{ recipe: 'demo', version: '1.0', layer: String(serial) }]);
+  await signState(state, keys.dev);
+  await writeBundle({ stateDir: state, system: 'local', out, signer: keys.signer, serial, source: SOURCE, now: NOW, tools: [{ path: exe, version }] });
   await importBundle({ bundlePath: out, policyPath: policy(), store, verifier: keys.verifier, now: later });
   return { store, bytes };
 }
