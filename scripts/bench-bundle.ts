@@ -9,11 +9,11 @@
  * Size with BENCH_BASE_MIB (default 1024) and BENCH_IMAGES (default 4).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, readFileSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeState } from './lib/bench-state.ts';
 import { SigstoreManifestSigner, SigstoreManifestVerifier } from '../pipeline/src/bundle/sigstore.ts';
 import { loadOrCreateDevSigner } from '../pipeline/src/sign/dev-signer.ts';
 import { verifyBundle } from '../pipeline/src/bundle/read.ts';
@@ -34,57 +34,6 @@ async function timeAsync<T>(f: () => Promise<T>): Promise<[T, number]> {
   const t = performance.now();
   const r = await f();
   return [r, (performance.now() - t) / 1000];
-}
-
-/** A blob written in 4 MiB chunks (never held whole), hashed as it goes. */
-function putLargeBlob(layout: string, mib: number): { digest: string; size: number } {
-  const hash = createHash('sha256');
-  const tmp = join(layout, 'blobs', 'sha256', 'incoming');
-  const fd = openSync(tmp, 'w');
-  for (let i = 0; i < mib / 4; i++) {
-    const chunk = randomBytes(4 << 20);
-    hash.update(chunk);
-    writeSync(fd, chunk);
-  }
-  closeSync(fd);
-  const hex = hash.digest('hex');
-  execFileSync('mv', [tmp, join(layout, 'blobs', 'sha256', hex)]);
-  return { digest: `sha256:${hex}`, size: mib * 2 ** 20 };
-}
-
-function putBlob(layout: string, data: string): { digest: string; size: number } {
-  const hex = createHash('sha256').update(data).digest('hex');
-  writeFileSync(join(layout, 'blobs', 'sha256', hex), data);
-  return { digest: `sha256:${hex}`, size: Buffer.byteLength(data) };
-}
-
-/** What `brickyard build` + `smoke` leave for N pairs of the system `bench`, sharing one base layer. */
-function makeState(stateDir: string): void {
-  const layout = join(stateDir, 'oci');
-  mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
-  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  const base = putLargeBlob(layout, BASE_MIB);
-  const manifests: object[] = [];
-  for (let i = 0; i < IMAGES; i++) {
-    const recipe = `bench-${i}`;
-    const refName = `${recipe}_1.0-1_bench-cpu`;
-    const own = putBlob(layout, `layer ${i} `.repeat(1000));
-    const config = putBlob(layout, JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [base.digest, own.digest] } }));
-    const layer = 'application/vnd.oci.image.layer.v1.tar+gzip';
-    const manifest = putBlob(layout, JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: layer, ...base }, { mediaType: layer, ...own }] }));
-    manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': refName } });
-    const dir = join(stateDir, 'builds', `${recipe}@1.0`, 'bench-cpu');
-    mkdirSync(dir, { recursive: true });
-    const hex = manifest.digest.slice(7);
-    writeFileSync(join(dir, 'build.json'), JSON.stringify({ kind: 'brickyard-build', version: 1, recipe: { name: recipe, version: '1.0', revision: 1 }, system: 'bench', partition: 'cpu', builder: 'buildah', image: { reference: `localhost/brickyard/${recipe}:1.0-1-bench-cpu`, ociLayout: layout, refName, manifestDigest: manifest.digest, configDigest: config.digest }, lockDigest: 'sha256:' + '0'.repeat(64), created: new Date().toISOString() }));
-    writeFileSync(join(dir, 'sbom.spdx.json'), JSON.stringify({ spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT', documentDescribes: ['SPDXRef-Image'], packages: [{ SPDXID: 'SPDXRef-Image', name: recipe, primaryPackagePurpose: 'CONTAINER', licenseDeclared: 'Apache-2.0' }] }));
-    writeFileSync(join(dir, 'lock.json'), '{}');
-    const statement = { _type: 'https://in-toto.io/Statement/v1', subject: [{ name: refName, digest: { sha256: hex } }], predicateType: 'https://in-toto.io/attestation/test-result/v0.1', predicate: { result: 'PASSED', configuration: [], passedTests: ['pingpong'], warnedTests: [], failedTests: [] } };
-    writeFileSync(join(dir, 'smoke-direct.json'), JSON.stringify({ kind: 'brickyard-smoke', version: 1, result: 'PASSED', recipe: `${recipe}@1.0`, system: 'bench', partition: 'cpu', statement }));
-    writeFileSync(join(dir, 'test-result-direct.intoto.json'), JSON.stringify(statement));
-    writeFileSync(join(dir, 'provenance.intoto.json'), JSON.stringify({ ...statement, predicateType: 'https://slsa.dev/provenance/v1', predicate: { buildDefinition: {}, runDetails: {} } }));
-  }
-  writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
 }
 
 /** Peak RSS (MB) of verifying or importing in a child process, as a site would run it. */
@@ -109,7 +58,7 @@ async function main(): Promise<void> {
   const results: Record<string, string | number> = {};
   try {
     const state = join(work, 'state');
-    const [, gen] = time(() => makeState(state));
+    const [, gen] = time(() => makeState(state, { baseMiB: BASE_MIB, images: IMAGES }));
     results['images × shared base (MiB)'] = `${IMAGES} × ${BASE_MIB}`;
     results['generate state (s)'] = round(gen);
     const dev = await loadOrCreateDevSigner(join(work, 'dev-signer'), { identity: IDENTITY });

@@ -146,7 +146,7 @@ describe.skipIf(why !== '')(`sign and publish a real build of mpi-pingpong for l
     // What was uploaded verifies offline against the development signer's trusted root, as a site would.
     const downloaded = join(tempDir('brickyard-download-'), 'local-bundle.tar');
     writeFileSync(downloaded, release.assets.find((a) => a.name === 'local-bundle.tar')!.data);
-    const verified = await verifyBundle({ bundlePath: downloaded, verifier: siteVerifier(join(state, 'dev-signer', 'trusted_root.json')) });
+    const verified = await verifyBundle({ bundlePath: downloaded, verifier: await siteVerifier(join(state, 'dev-signer', 'trusted_root.json')) });
     expect(verified.manifest.bundleId).toBe(parsed.bundleId);
     // The separate manifest and signature are the ones inside the tar.
     expect(verified.manifest).toEqual(parsed);
@@ -193,7 +193,7 @@ describe.skipIf(why !== '')(`sign and publish a real build of mpi-pingpong for l
     // The documented way back: strip the `local-` prefix into one folder.
     const dir = tempDir('brickyard-parts-');
     for (const a of release.assets) writeFileSync(join(dir, a.name.replace(/^local-/, '')), a.data);
-    const verified = await verifyBundle({ bundlePath: dir, verifier: siteVerifier(join(state, 'dev-signer', 'trusted_root.json')) });
+    const verified = await verifyBundle({ bundlePath: dir, verifier: await siteVerifier(join(state, 'dev-signer', 'trusted_root.json')) });
     expect(verified.manifest.parts?.length).toBe(parts.length);
   }, 300_000);
 

@@ -1,8 +1,11 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { SourceFile } from '../../pipeline/src/catalog/source.ts';
 import { validateAgainstSchema } from '../../pipeline/src/catalog/schemas.ts';
 import { formatDiagnostic } from '../../pipeline/src/util/diagnostics.ts';
-import { MINI } from '../helpers/fixture.ts';
+import { MINI, repoRoot } from '../helpers/fixture.ts';
 
 const check = (kind: 'recipe' | 'block' | 'system' | 'bases', text: string): string[] =>
   validateAgainstSchema(kind, new SourceFile('/r/f.yaml', '/r', text)).map(formatDiagnostic);
@@ -50,4 +53,16 @@ describe('schemas', () => {
     ]);
     expect(check('recipe', text + 'extends: demo@1.0\n')).toEqual([]);
   });
+});
+
+// The site's validators (policy, bundle manifest) skip the meta-schema check at run time: it is made here.
+it('every 2020-12 schema under pipeline/schemas is a valid JSON Schema', () => {
+  const ajv = new Ajv2020({ strict: true, allowUnionTypes: true });
+  const dir = join(repoRoot, 'pipeline', 'schemas');
+  const checked = readdirSync(dir)
+    .map((f) => [f, JSON.parse(readFileSync(join(dir, f), 'utf8'))] as const)
+    .filter(([, s]) => s.$schema === 'https://json-schema.org/draft/2020-12/schema');
+  expect(checked.map(([f]) => f)).toEqual(expect.arrayContaining(['manifest.schema.json', 'site-policy.schema.json']));
+  for (const [f, schema] of checked) expect(ajv.validateSchema(schema), `${f}: ${ajv.errorsText()}`).toBe(true);
+  expect(ajv.validateSchema({ type: 'strin' })).toBe(false); // the check can fail
 });

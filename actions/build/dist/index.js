@@ -40927,7 +40927,11 @@ var package_default = {
     golden: "UPDATE_GOLDEN=1 vitest run test/render/golden.test.ts",
     docs: "node scripts/docs.ts",
     bundle: "node scripts/bundle.ts",
-    "bench:bundle": "node scripts/bench-bundle.ts"
+    build: "node scripts/build-cli.ts",
+    "build:sea": "node scripts/build-sea.ts",
+    prepack: "node scripts/build-cli.ts",
+    "bench:bundle": "node scripts/bench-bundle.ts",
+    "bench:site": "node scripts/bench-site.ts"
   },
   devDependencies: {
     "@actions/workflow-parser": "0.3.61",
@@ -40944,6 +40948,7 @@ var package_default = {
     mermaid: "12.3.0",
     node: "24.21.0",
     "playwright-core": "1.65.1",
+    postject: "1.0.0-alpha.6",
     prettier: "3.10.1",
     "smol-toml": "1.9.1",
     tsx: "4.23.15",
@@ -40982,6 +40987,7 @@ var package_default = {
   },
   files: [
     "bin",
+    "dist/cli",
     "pipeline",
     "catalog",
     "systems"

@@ -14,5 +14,6 @@ await run({
   chunkSize: core.getInput('chunk-size'),
   registry: core.getInput('registry'),
   outDir: core.getInput('out-dir'),
+  tools: core.getMultilineInput('tools'),
   workspace: process.env['GITHUB_WORKSPACE'] ?? process.cwd(),
 });

@@ -32,6 +32,7 @@ import type { ManifestSigner } from '../../../pipeline/src/bundle/signing.ts';
 import { SigstoreManifestSigner } from '../../../pipeline/src/bundle/sigstore.ts';
 import { builtPairs, writeBundle } from '../../../pipeline/src/bundle/write.ts';
 import { nextSerial, sourceOf } from '../../../pipeline/src/cli/bundle-command.ts';
+import { VERSION } from '../../../pipeline/src/version.ts';
 import { parseSize } from '../../../pipeline/src/lint/rules.ts';
 import { escapeHtml } from '../../../pipeline/src/pr/annotate.ts';
 import { signerFor } from '../../../pipeline/src/sign/pair.ts';
@@ -49,6 +50,8 @@ export interface Inputs {
   chunkSize: string;
   registry: string;
   outDir: string;
+  /** Site executables of this release to carry (role tool), for `brickyard upgrade`. */
+  tools?: string[];
   workspace: string;
 }
 
@@ -141,6 +144,7 @@ export async function run(inputs: Inputs): Promise<void> {
         ...(chunkSize ? { chunkSize } : {}),
         now: new Date(),
         ...(backend.kind === 'dev' ? { trustedRoot: join(backend.dir, 'trusted_root.json') } : {}),
+        ...(inputs.tools?.length ? { tools: inputs.tools.map((t) => ({ path: resolve(inputs.workspace, t), version: VERSION })) } : {}),
       }),
     );
     if (!signed) throw new Error('the bundle was written without a signature');

@@ -44078,7 +44078,7 @@ function sortKeys(o) {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a < b ? -1 : 1));
 }
 
-// pipeline/src/render/index.ts
+// pipeline/src/render/formats.ts
 var FORMATS = ["containerfile", "apptainer", "jobscript", "lock", "diagram"];
 var FILE_NAMES = {
   containerfile: "Containerfile",
@@ -44087,6 +44087,8 @@ var FILE_NAMES = {
   lock: "lock.json",
   diagram: "deployment.mmd"
 };
+
+// pipeline/src/render/index.ts
 function renderPair(cat, recipe, system, partition, strategy) {
   const composition = compose(cat, recipe, system, partition, strategy);
   const containerfile = renderContainerfile(composition);

@@ -29,7 +29,9 @@ export type EntryRole =
   | 'build-record'
   | 'smoke-report'
   | 'trusted-root'
-  | 'checksums';
+  | 'checksums'
+  /** The site executable of this release (tool/brickyard-linux-<arch>), `version` its version. */
+  | 'tool';
 
 export interface ManifestEntry {
   path: string;
@@ -63,7 +65,8 @@ let validator: ValidateFunction | undefined;
 
 export function manifestErrors(data: unknown): string[] {
   if (!validator) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+    // No meta-schema check at run time (test/model/schemas.test.ts makes it once).
+    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false });
     addFormats(ajv);
     validator = ajv.compile(manifestSchema as object);
   }

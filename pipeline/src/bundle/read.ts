@@ -49,6 +49,8 @@ export interface ReadBundleOptions {
   verifier: ManifestVerifier;
   /** Extract here (must not exist; created, and removed on error). Without it, only verify. */
   stagingDir?: string;
+  /** With stagingDir: which entries to write there (default all); the others are only verified. */
+  stage?: (entry: ManifestEntry) => boolean;
   limits?: Partial<ReadLimits>;
   /** Called before the entries are read, after the signature has been verified (for policy checks that need only the manifest). */
   onManifest?: (m: Manifest, signer: VerifiedSignatureInfo) => void | Promise<void>;
@@ -273,7 +275,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     total += size;
     if (total > limits.maxBundleBytes) refuse('oversize', `the bundle is over the limit of ${limits.maxBundleBytes} bytes (at ${path})`, path);
     if (size !== e.size) mismatch('size', `${path} is ${size} bytes; the manifest says ${e.size}`, path);
-    const sink = new EntrySink(e, staging, () => digests.set(path, e.sha256), progress);
+    const sink = new EntrySink(e, opts.stage === undefined || opts.stage(e) ? staging : undefined, () => digests.set(path, e.sha256), progress);
     open.push(sink);
     return sink;
   };

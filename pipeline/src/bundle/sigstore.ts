@@ -8,7 +8,6 @@
  */
 import { bundleFromJSON, bundleToJSON } from '@sigstore/bundle';
 import { X509Certificate } from '@sigstore/core';
-import { DSSEBundleBuilder } from '@sigstore/sign';
 import type { KeylessSigner } from '../sign/attest.ts';
 import type { DevSigner } from '../sign/dev-signer.ts';
 import { IN_TOTO_PAYLOAD_TYPE, MANIFEST_PAYLOAD_TYPE } from '../sign/roles.ts';
@@ -23,6 +22,9 @@ export class SigstoreManifestSigner implements ManifestSigner {
   }
 
   async sign(manifestBytes: Uint8Array): Promise<{ bundleJson: object; identity: string }> {
+    // @sigstore/sign (and its HTTP stack) only where a bundle is signed, not where one is verified.
+    // `.default` is the CommonJS module itself, both in Node and in the esbuild bundle.
+    const { DSSEBundleBuilder } = (await import('@sigstore/sign')).default;
     const builder = new DSSEBundleBuilder({ signer: this.backend.signer, witnesses: this.backend.witnesses });
     const bundle = await builder.create({ data: Buffer.from(manifestBytes), type: MANIFEST_PAYLOAD_TYPE });
     return { bundleJson: bundleToJSON(bundle), identity: this.backend.kind === 'dev' ? this.backend.identity : 'keyless' };

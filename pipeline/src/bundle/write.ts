@@ -32,7 +32,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { BuildRecord } from '../build/build.ts';
 import type { OciDescriptor } from '../build/oci.ts';
 import { BrickyardError } from '../util/errors.ts';
@@ -83,6 +83,8 @@ export interface WriteBundleOptions {
   onProgress?: (done: number, total: number) => void;
   /** Encrypt every image's layers for this recipient (a site's public key, PEM): a confidential bundle (encrypt.ts). */
   encryptFor?: string;
+  /** Site executables to carry (tool/<file name>), each with its version: how a site upgrades its tool. */
+  tools?: { path: string; version: string }[];
 }
 
 export interface WriteBundleResult {
@@ -267,6 +269,7 @@ async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | und
   planned.push(bytesEntry('oci/oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }) + '\n'), 'oci-layout'));
   planned.push(bytesEntry('oci/index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: refs }, null, 2) + '\n'), 'image-index'));
   if (opts.trustedRoot) planned.push(fileEntry(TRUSTED_ROOT, opts.trustedRoot, 'trusted-root'));
+  for (const t of opts.tools ?? []) planned.push(fileEntry(`tool/${basename(t.path)}`, t.path, 'tool', { version: t.version }, true));
   planned.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const bundleBytes = planned.reduce((s, e) => s + e.size, 0);
   fullBytes += bundleBytes;

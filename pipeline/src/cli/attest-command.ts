@@ -2,14 +2,12 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { attest, BUNDLE_SUFFIX, writeBundle } from '../sign/attest.ts';
-import { attestPair, signerFor } from '../sign/pair.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
 import type { Io } from './io.ts';
 import { table } from './table.ts';
 
-export function registerAttest(program: Command, io: Io, open: () => Workspace): void {
+export function registerAttest(program: Command, io: Io, open: () => Promise<Workspace>): void {
   program
     .command('attest')
     .description('sign the SLSA provenance, the SPDX SBOM and the smoke test-results of a built pair as Sigstore bundles (DSSE, in-toto)')
@@ -19,7 +17,8 @@ export function registerAttest(program: Command, io: Io, open: () => Workspace):
     .option('--keyless', 'sign keylessly with the GitHub OIDC token (in GitHub Actions, with id-token: write); default: the development signer')
     .option('--json', 'machine-readable output')
     .action(async (spec: string, opts: { system: string; out?: string; keyless?: boolean; json?: boolean }) => {
-      const ws = open();
+      const ws = await open();
+      const { attestPair } = await import('../sign/pair.ts');
       const recipe = ws.recipe(spec);
       const where = ws.firstFitting(recipe, opts.system);
       const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
@@ -39,7 +38,8 @@ export function registerAttest(program: Command, io: Io, open: () => Workspace):
     .option('--state <dir>', 'state folder holding the development signer (default: .brickyard in the checkout)')
     .option('--keyless', 'sign keylessly with the GitHub OIDC token (in GitHub Actions)')
     .action(async (file: string, opts: { out?: string; state?: string; keyless?: boolean }) => {
-      const ws = open();
+      const ws = await open();
+      const [{ attest, BUNDLE_SUFFIX, writeBundle }, { signerFor }] = await Promise.all([import('../sign/attest.ts'), import('../sign/pair.ts')]);
       let statement: object;
       try {
         statement = JSON.parse(readFileSync(file, 'utf8')) as object;

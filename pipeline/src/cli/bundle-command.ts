@@ -6,20 +6,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { formatBytes } from '../build/build.ts';
-import { parseRegistry, pushImages } from '../bundle/registry.ts';
-import { SigstoreManifestSigner, SigstoreManifestVerifier } from '../bundle/sigstore.ts';
-import { writeBundle, type Inventory } from '../bundle/write.ts';
+// The libraries (Sigstore, tar, Ajv) load in the command that runs, not at start-up.
+import type { SigstoreManifestVerifier } from '../bundle/sigstore.ts';
+import type { Inventory } from '../bundle/write.ts';
 import { gitOrEmpty } from '../git/git.ts';
-import { parseSize } from '../lint/rules.ts';
-import { signerFor } from '../sign/pair.ts';
-import { admit, importAndAdmit } from '../site/admit.ts';
-import { loadPolicy } from '../site/policy.ts';
-import { checkBundle, exportInventory, verifyAuditLog } from '../site/store.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
 import type { Io } from './io.ts';
-import { byteProgress } from './progress.ts';
 
 /** The next serial for this source, kept in the state folder: strictly increasing per repository. */
 export function nextSerial(stateDir: string, repository: string): number {
@@ -37,12 +30,13 @@ export function sourceOf(root: string): { repository: string; commit: string } {
 }
 
 /** The verifier a site uses: its pinned trusted root; a development root has no CT log. */
-export function siteVerifier(trustedRootPath: string): SigstoreManifestVerifier {
+export async function siteVerifier(trustedRootPath: string): Promise<SigstoreManifestVerifier> {
+  const { SigstoreManifestVerifier } = await import('../bundle/sigstore.ts');
   const trustedRoot = JSON.parse(readFileSync(trustedRootPath, 'utf8')) as { ctlogs?: unknown[] };
   return new SigstoreManifestVerifier({ trustedRoot, ...((trustedRoot.ctlogs ?? []).length === 0 ? { ctlogThreshold: 0 } : {}) });
 }
 
-export function registerBundle(program: Command, io: Io, open: () => Workspace, setExit: (code: number) => void): void {
+export function registerBundle(program: Command, io: Io, open: () => Promise<Workspace>, setExit: (code: number) => void, toolVersion: string): void {
   program
     .command('bundle')
     .description('pack what was built for a system into a signed air-gap bundle: manifest, checksums, one OCI layout, rendered files, sources, attestations')
@@ -54,10 +48,19 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
     .option('--state <dir>', 'state folder with the builds (default: .brickyard in the checkout)')
     .option('--keyless', 'sign keylessly in GitHub Actions; default: the development signer')
     .option('--encrypt-for <public-key.pem>', "a confidential bundle: encrypt every image's layers for this site's public key (OCI image encryption, JWE)")
+    .option('--tool <file>', 'also carry this site executable (dist/sea/brickyard-linux-<arch>) of this release, for `brickyard upgrade` (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--json', 'machine-readable summary')
-    .action(async (opts: { system: string; out: string; inventory?: string; chunkSize?: string; serial?: string; state?: string; keyless?: boolean; encryptFor?: string; json?: boolean }) => {
-      const ws = open();
+    .action(async (opts: { system: string; out: string; inventory?: string; chunkSize?: string; serial?: string; state?: string; keyless?: boolean; encryptFor?: string; tool?: string[]; json?: boolean }) => {
+      const ws = await open();
       ws.partitionsOf(opts.system); // a clear error for an unknown system
+      const [{ formatBytes }, { SigstoreManifestSigner }, { writeBundle }, { parseSize }, { signerFor }, { byteProgress }] = await Promise.all([
+        import('../build/build.ts'),
+        import('../bundle/sigstore.ts'),
+        import('../bundle/write.ts'),
+        import('../lint/rules.ts'),
+        import('../sign/pair.ts'),
+        import('./progress.ts'),
+      ]);
       const stateDir = resolve(opts.state ?? join(ws.root, '.brickyard'));
       const source = sourceOf(ws.root);
       const backend = await signerFor(stateDir, { keyless: opts.keyless === true });
@@ -80,6 +83,7 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
         now: new Date(),
         ...(backend.kind === 'dev' ? { trustedRoot: join(backend.dir, 'trusted_root.json') } : {}),
         onProgress: bar.update,
+        ...(opts.tool ? { tools: opts.tool.map((t) => ({ path: resolve(t), version: toolVersion })) } : {}),
       }).finally(bar.stop);
       const seconds = (performance.now() - started) / 1000;
       if (opts.json) io.out(JSON.stringify({ ...result, seconds }, null, 2) + '\n');
@@ -101,14 +105,21 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
     .option('--decryption-key <private-key.pem>', "the site's private key for a confidential bundle (default: the policy's encryption.privateKey)")
     .option('--json', 'machine-readable result')
     .action(async (bundlePath: string, opts: { policy: string; store: string; trustedRoot?: string; registry?: string; decryptionKey?: string; json?: boolean }) => {
+      const [{ formatBytes }, { parseRegistry, pushImages }, { importAndAdmit }, { exportInventory }, { byteProgress }] = await Promise.all([
+        import('../build/build.ts'),
+        import('../bundle/registry.ts'),
+        import('../site/admit.ts'),
+        import('../site/store.ts'),
+        import('./progress.ts'),
+      ]);
       const registry = opts.registry ? parseRegistry(opts.registry) : undefined; // checked before anything is imported
-      const trustedRootPath = resolve(opts.trustedRoot ?? trustedRootOfPolicy(opts.policy));
+      const trustedRootPath = resolve(opts.trustedRoot ?? (await trustedRootOfPolicy(opts.policy)));
       const bar = byteProgress('verify');
       const result = await importAndAdmit({
         bundlePath: resolve(bundlePath),
         policyPath: resolve(opts.policy),
         store: resolve(opts.store),
-        verifier: siteVerifier(trustedRootPath),
+        verifier: await siteVerifier(trustedRootPath),
         now: new Date(),
         trustedRootPath,
         ...(opts.decryptionKey ? { decryptionKeyPath: resolve(opts.decryptionKey) } : {}),
@@ -137,6 +148,7 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
     .requiredOption('--store <dir>', 'the site store')
     .requiredOption('--policy <file>', 'the site policy the images were admitted under')
     .action(async (opts: { store: string; policy: string }) => {
+      const [{ admit }, { loadPolicy }] = await Promise.all([import('../site/admit.ts'), import('../site/policy.ts')]);
       const loaded = loadPolicy(resolve(opts.policy));
       const written = await admit(resolve(opts.store), { policy: { path: loaded.path, sha256: loaded.sha256 } });
       io.out(written.length === 0 ? 'every image already has its admission record\n' : written.map((w) => `admitted ${w.refName}: ${w.bundle}\n`).join(''));
@@ -147,7 +159,8 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
     .description('check the store\'s audit log: every entry must carry the hash of the one before it')
     .requiredOption('--store <dir>', 'the site store')
     .option('--json', 'print the entries')
-    .action((opts: { store: string; json?: boolean }) => {
+    .action(async (opts: { store: string; json?: boolean }) => {
+      const { verifyAuditLog } = await import('../site/store.ts');
       const entries = verifyAuditLog(resolve(opts.store));
       if (opts.json) io.out(JSON.stringify(entries, null, 2) + '\n');
       else io.out(`audit log intact: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}\n`);
@@ -157,7 +170,8 @@ export function registerBundle(program: Command, io: Io, open: () => Workspace, 
     .command('inventory')
     .description('what a site store holds (blobs, images, bundles, serials): give it to the next `bundle --inventory` for a delta')
     .requiredOption('--store <dir>', 'the site store')
-    .action((opts: { store: string }) => {
+    .action(async (opts: { store: string }) => {
+      const { exportInventory } = await import('../site/store.ts');
       io.out(JSON.stringify(exportInventory(resolve(opts.store)), null, 2) + '\n');
     });
 
@@ -186,11 +200,12 @@ export interface CheckBundleOptions {
 
 /** Verify an air-gap bundle against a site policy, writing nothing (`check-bundle`, `verify BUNDLE`). */
 export async function runCheckBundle(io: Io, bundlePath: string, opts: CheckBundleOptions): Promise<void> {
-  const trustedRootPath = resolve(opts.trustedRoot ?? trustedRootOfPolicy(opts.policy));
+  const [{ formatBytes }, { checkBundle }] = await Promise.all([import('../build/build.ts'), import('../site/store.ts')]);
+  const trustedRootPath = resolve(opts.trustedRoot ?? (await trustedRootOfPolicy(opts.policy)));
   const r = await checkBundle({
     bundlePath: resolve(bundlePath),
     policyPath: resolve(opts.policy),
-    verifier: siteVerifier(trustedRootPath),
+    verifier: await siteVerifier(trustedRootPath),
     now: new Date(),
     trustedRootPath,
     ...(opts.store ? { store: resolve(opts.store) } : {}),
@@ -203,7 +218,8 @@ export async function runCheckBundle(io: Io, bundlePath: string, opts: CheckBund
   }
 }
 
-function trustedRootOfPolicy(policyPath: string): string {
+async function trustedRootOfPolicy(policyPath: string): Promise<string> {
+  const { loadPolicy } = await import('../site/policy.ts');
   const loaded = loadPolicy(policyPath);
   if (!loaded.trustedRootPath) throw new BrickyardError('USAGE', `${policyPath} names no trustedRoot.path: give --trusted-root FILE`);
   return loaded.trustedRootPath;

@@ -6,25 +6,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { LINT_RULES } from '../lint/rules.ts';
-import { FILE_NAMES, FORMATS, type Format, type Rendered } from '../render/index.ts';
-import { formatDiagnostic, sortDiagnostics } from '../util/diagnostics.ts';
-import { policyDiagnostics } from '../check/image-policy.ts';
+// Only light modules load up front: each command imports what it needs (Ajv, Sigstore, the
+// renderers, the builders) when it runs, so `--version` and `--help` start at once.
+import { FILE_NAMES, FORMATS, type Format } from '../render/formats.ts';
+import type { Rendered } from '../render/index.ts';
 import { BrickyardError } from '../util/errors.ts';
-import { findRoot } from '../catalog/load.ts';
-import { bumpRevisions, rebuildCount } from '../plan/bump.ts';
-import { diffStat, filterDiffs, formatStat } from '../plan/diff.ts';
-import { Change } from '../plan/change.ts';
-import { hostedPairs, toMatrices } from '../plan/plan.ts';
-import { Workspace, type ValidationReport } from '../workspace.ts';
-import { buildPair, formatBytes, pairDir } from '../build/build.ts';
-import { resolveImage, smoke } from '../smoke/run.ts';
-import { planSummary, smokeSummary } from './summary.ts';
-import { validateChange } from './validate-change.ts';
+import { VERSION } from '../version.ts';
+import type { Workspace, ValidationReport } from '../workspace.ts';
 import { registerAttest } from './attest-command.ts';
 import { registerBundle } from './bundle-command.ts';
-import { runMainJob } from './run.ts';
 import { registerSite } from './site-command.ts';
+import { registerUpgrade } from './upgrade-command.ts';
 import { table } from './table.ts';
 import { registerVerify } from './verify-command.ts';
 
@@ -37,23 +29,35 @@ const processIo: Io = {
   err: (s) => process.stderr.write(s),
 };
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+/** What the site executable holds (scripts/build-sea.ts): what a secure site runs, offline. */
+export const SITE_COMMANDS = ['verify', 'check-bundle', 'import', 'inventory', 'audit', 'admit', 'smoke', 'site', 'upgrade'] as const;
+
+export interface MainOptions {
+  /** Only these commands (the site executable); default every one. */
+  only?: readonly string[];
+}
+
+export async function main(argv: readonly string[], io: Io = processIo, options: MainOptions = {}): Promise<number> {
   let exitCode = 0;
   const program = new Command('brickyard')
-    .description('Verified HPC container recipes: validate, plan and render them per system; build, smoke-test, sign and bundle them; verify and import them offline at a secure site')
+    .description(
+      options.only
+        ? 'Brickyard for a secure site: verify and import air-gap bundles offline under the site policy, admit, audit, smoke-test and show what the site holds'
+        : 'Verified HPC container recipes: validate, plan and render them per system; build, smoke-test, sign and bundle them; verify and import them offline at a secure site',
+    )
     .version(VERSION)
     .option('--root <dir>', 'the Brickyard checkout to work on (default: the repository around the current directory)')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
 
-  const rootOf = (): string => {
+  const rootOf = async (): Promise<string> => {
     const root = program.opts<{ root?: string }>().root;
-    return root === undefined ? findRoot() : resolve(root);
+    return root === undefined ? (await import('../catalog/load.ts')).findRoot() : resolve(root);
   };
-  const open = (): Workspace => Workspace.open(rootOf());
+  const open = async (): Promise<Workspace> => (await import('../workspace.ts')).Workspace.open(await rootOf());
 
   program
     .command('validate')
@@ -61,8 +65,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--base <ref>', 'also apply the versioning rules against this git ref (a pull request\'s base)')
     .option('--policy <which>', "also re-evaluate every fitting pair against each system's image policy: current, or next (the stricter one a centre has announced)")
     .option('--json', 'machine-readable output')
-    .action((opts: { base?: string; policy?: string; json?: boolean }) => {
-      const root = rootOf();
+    .action(async (opts: { base?: string; policy?: string; json?: boolean }) => {
+      const root = await rootOf();
+      const [{ validateChange }, { Workspace }, { formatDiagnostic, sortDiagnostics }, { policyDiagnostics }] = await Promise.all([
+        import('./validate-change.ts'),
+        import('../workspace.ts'),
+        import('../util/diagnostics.ts'),
+        import('../check/image-policy.ts'),
+      ]);
       let ws: Workspace;
       let report: ValidationReport;
       if (opts.base) {
@@ -101,8 +111,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--json', 'machine-readable output')
     .option('--fitting', 'list only the pairs that fit')
     .option('--policy <which>', "also say what each system's image policy (current, or next: announced, not yet in force) would refuse")
-    .action((spec: string | undefined, opts: { system?: string; json?: boolean; fitting?: boolean; policy?: string }) => {
-      const ws = open();
+    .action(async (spec: string | undefined, opts: { system?: string; json?: boolean; fitting?: boolean; policy?: string }) => {
+      const ws = await open();
       const recipes = spec ? [ws.recipe(spec)] : [...ws.recipes.values()];
       const where = opts.system ? ws.partitionsOf(opts.system) : undefined;
       let fits = ws.checkAll(recipes, where);
@@ -142,8 +152,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .requiredOption('--system <id[/partition]>', 'system, or system/partition (default: every partition the recipe fits)')
     .addOption(new Option('--format <format>', 'what to render').choices([...FORMATS, 'all']).default('all'))
     .option('--out <dir>', 'write files into DIR (one folder per partition when there are several) instead of printing')
-    .action((spec: string, opts: { system: string; format: Format | 'all'; out?: string }) => {
-      const ws = open();
+    .action(async (spec: string, opts: { system: string; format: Format | 'all'; out?: string }) => {
+      const ws = await open();
       const recipe = ws.recipe(spec);
       const named = opts.system.includes('/');
       let where = ws.partitionsOf(opts.system);
@@ -170,8 +180,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--head <ref>', 'git ref of the change (default: the working tree, uncommitted files included)')
     .option('--max-jobs <n>', 'most jobs per matrix', (v) => positiveInt(v, '--max-jobs'), 256)
     .option('--json', 'machine-readable output: the plan and its matrices')
-    .action((opts: { base: string; head?: string; maxJobs: number; json?: boolean }) => {
-      using change = new Change(rootOf(), { base: opts.base, head: opts.head });
+    .action(async (opts: { base: string; head?: string; maxJobs: number; json?: boolean }) => {
+      const [{ Change }, { hostedPairs, toMatrices }, { planSummary }] = await Promise.all([import('../plan/change.ts'), import('../plan/plan.ts'), import('./summary.ts')]);
+      using change = new Change(await rootOf(), { base: opts.base, head: opts.head });
       const plan = change.plan();
       const matrices = toMatrices(plan.pairs, opts.maxJobs);
       if (opts.json) {
@@ -191,8 +202,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--format <format>', 'only this output (containerfile, apptainer, jobscript, lock, diagram)')
     .option('--stat', 'lines added and removed per pair and file instead of the patches')
     .option('--json', 'machine-readable output')
-    .action((opts: { base: string; head?: string; system?: string; recipe?: string; format?: string; stat?: boolean; json?: boolean }) => {
-      using change = new Change(rootOf(), { base: opts.base, head: opts.head });
+    .action(async (opts: { base: string; head?: string; system?: string; recipe?: string; format?: string; stat?: boolean; json?: boolean }) => {
+      const [{ Change }, { diffStat, filterDiffs, formatStat }] = await Promise.all([import('../plan/change.ts'), import('../plan/diff.ts')]);
+      using change = new Change(await rootOf(), { base: opts.base, head: opts.head });
       const diffs = filterDiffs(change.diffs(), { system: opts.system, recipe: opts.recipe, format: opts.format });
       if (opts.json) {
         io.out(JSON.stringify(opts.stat ? diffs.map((d) => ({ ...d, files: diffStat(d) })) : diffs, null, 2) + '\n');
@@ -214,8 +226,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('bump the revision of every released recipe whose rendered output a change alters (after changing a block, say)')
     .requiredOption('--base <ref>', 'git ref holding the released versions (e.g. origin/main)')
     .option('--json', 'machine-readable output')
-    .action((opts: { base: string; json?: boolean }) => {
-      const root = rootOf();
+    .action(async (opts: { base: string; json?: boolean }) => {
+      const root = await rootOf();
+      const [{ Change }, { bumpRevisions, rebuildCount }] = await Promise.all([import('../plan/change.ts'), import('../plan/bump.ts')]);
       let bumped;
       {
         using change = new Change(root, { base: opts.base });
@@ -243,7 +256,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--json', 'print the build record as JSON')
     .option('--quiet', 'no build output on the terminal (it is always in the build log)')
     .action(async (spec: string, opts: { system: string; out?: string; checkReproducible?: boolean; json?: boolean; quiet?: boolean }) => {
-      const ws = open();
+      const ws = await open();
+      const { buildPair, formatBytes, pairDir } = await import('../build/build.ts');
       const recipe = ws.recipe(spec);
       const where = ws.firstFitting(recipe, opts.system);
       const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
@@ -276,7 +290,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--out <dir>', 'state folder (default: .brickyard in the checkout)')
     .option('--json', 'print the report, with its in-toto test-result statement, as JSON')
     .action(async (spec: string, opts: { system: string; launcher: 'direct' | 'slurm'; out?: string; json?: boolean }) => {
-      const ws = open();
+      const ws = await open();
+      const [{ resolveImage, smoke }, { smokeSummary }] = await Promise.all([import('../smoke/run.ts'), import('./summary.ts')]);
       const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
       const where = spec.includes('/') || spec.endsWith('.json') ? ws.partitionsOf(opts.system)[0]! : ws.firstFitting(ws.recipe(spec), opts.system);
       const image = await resolveImage(ws, spec, where, stateDir);
@@ -288,15 +303,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     });
 
   registerAttest(program, io, open);
-  registerBundle(program, io, open, (code) => (exitCode = code));
+  registerBundle(program, io, open, (code) => (exitCode = code), VERSION);
 
   const systems = program.command('systems').description('the system templates');
   systems
     .command('list')
     .description('every system and its partitions')
     .option('--json', 'machine-readable output')
-    .action((opts: { json?: boolean }) => {
-      const ws = open();
+    .action(async (opts: { json?: boolean }) => {
+      const ws = await open();
       const rows = [...ws.catalog.systems.values()].map(({ doc }) => ({
         id: doc.id,
         name: doc.name,
@@ -334,8 +349,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .command('show')
     .description('one system template, as the engine reads it')
     .argument('<id>')
-    .action((id: string) => {
-      const ws = open();
+    .action(async (id: string) => {
+      const ws = await open();
       const [first] = ws.partitionsOf(id);
       io.out(JSON.stringify(first!.system.doc, null, 2) + '\n');
     });
@@ -344,8 +359,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .command('recipes')
     .description('every recipe and version in the catalogue')
     .option('--json', 'machine-readable output')
-    .action((opts: { json?: boolean }) => {
-      const ws = open();
+    .action(async (opts: { json?: boolean }) => {
+      const ws = await open();
       const rows = [...ws.recipes.values()].map((r) => ({
         name: r.doc.name,
         version: r.doc.version,
@@ -363,8 +378,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .command('blocks')
     .description('every building block, with what it provides and requires')
     .option('--json', 'machine-readable output')
-    .action((opts: { json?: boolean }) => {
-      const ws = open();
+    .action(async (opts: { json?: boolean }) => {
+      const ws = await open();
       const rows = [...ws.catalog.blocks.values()].map(({ doc }) => ({
         name: doc.name,
         summary: doc.summary,
@@ -380,7 +395,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .command('rules')
     .description('the lint rules, with the reason for each')
     .option('--json', 'machine-readable output')
-    .action((opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean }) => {
+      const { LINT_RULES } = await import('../lint/rules.ts');
       if (opts.json) io.out(JSON.stringify(LINT_RULES, null, 2) + '\n');
       else for (const r of LINT_RULES) io.out(`${r.id} (${r.severity})\n  ${r.summary}\n  why: ${r.why}\n\n`);
     });
@@ -394,7 +410,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--render-only', 'stop after rendering')
     .option('--json', 'machine-readable summary')
     .action(async (opts: { out: string; build: string; renderOnly?: boolean; json?: boolean }) => {
-      const ws = open();
+      const ws = await open();
+      const { runMainJob } = await import('./run.ts');
       exitCode = await runMainJob(ws, io, {
         outDir: resolve(ws.root, opts.out),
         json: opts.json === true,
@@ -405,6 +422,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
   registerVerify(program, io, (code) => (exitCode = code));
   registerSite(program, io, (code) => (exitCode = code));
+  registerUpgrade(program, io, VERSION);
+
+  if (options.only) {
+    const keep = new Set(options.only);
+    const commands = program.commands as Command[];
+    commands.splice(0, commands.length, ...commands.filter((c) => keep.has(c.name())));
+  }
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -424,6 +448,15 @@ function positiveInt(v: string, flag: string): number {
   return n;
 }
 
+const SYSTEM_ERRORS: Record<string, string> = {
+  ENOSPC: 'the disk is full: free space (or give a folder on a larger disk) and run it again; an import that stops leaves the store as it was',
+  EDQUOT: 'the disk quota is used up: free space (or give a folder on another disk) and run it again; an import that stops leaves the store as it was',
+  EROFS: 'the file system is read-only: give a folder on a writable one',
+  EACCES: 'permission denied: run as a user who may read the input and write the output folder',
+  EPERM: 'operation not permitted: run as a user who may read the input and write the output folder',
+  EIO: 'the disk reported an input/output error: check the medium (dmesg) and run it again',
+};
+
 function reportError(e: unknown, io: Io): number {
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
@@ -433,6 +466,12 @@ function reportError(e: unknown, io: Io): number {
     io.err(`brickyard: ${e.message} [${e.code}]\n`);
     if (e.hint) io.err(`  hint: ${e.hint}\n`);
     return e.exitCode;
+  }
+  const system = (e as NodeJS.ErrnoException)?.code;
+  if (system !== undefined && system in SYSTEM_ERRORS) {
+    // The machine, not Brickyard: a full disk, a read-only or forbidden folder.
+    io.err(`brickyard: ${(e as Error).message} [${system}]\n  hint: ${SYSTEM_ERRORS[system]}\n`);
+    return 2;
   }
   io.err(`brickyard: internal error: ${(e as Error)?.message ?? String(e)}\n`);
   if (process.env['BRICKYARD_DEBUG']) io.err(`${(e as Error)?.stack ?? ''}\n`);

@@ -224,7 +224,7 @@ async function bundleAndImport(ws: Workspace, outDir: string, say: (s: string) =
   const store = join(outDir, 'store');
   mkdirSync(store, { recursive: true });
   const importBar = byteProgress('verify');
-  const imported = await importAndAdmit({ bundlePath, policyPath: policy, store, verifier: siteVerifier(trustedRootPath), now: new Date(), trustedRootPath, onStage: (s) => say(`import: ${s}`), onProgress: importBar.update }).finally(importBar.stop);
+  const imported = await importAndAdmit({ bundlePath, policyPath: policy, store, verifier: await siteVerifier(trustedRootPath), now: new Date(), trustedRootPath, onStage: (s) => say(`import: ${s}`), onProgress: importBar.update }).finally(importBar.stop);
   lap('import', ti);
   return { bundleId: written.manifest.bundleId, serial, bundlePath, bundleBytes: written.sizes.bundleBytes, identity: written.identity, store, policy, generation: imported.generation };
 }

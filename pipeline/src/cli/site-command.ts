@@ -2,9 +2,6 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { findRoot } from '../catalog/load.ts';
-import { buildSite } from '../web/site.ts';
-import { Workspace } from '../workspace.ts';
 import type { Io } from './io.ts';
 
 export function registerSite(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -14,7 +11,8 @@ export function registerSite(program: Command, io: Io, setExit: (code: number) =
     .requiredOption('--out <dir>', 'folder to write the site into (new, empty, or written by this command before)')
     .option('--state <dir>', 'state folder with build records and smoke reports, and a bundle manifest (default: .brickyard in the checkout, when it exists)')
     .option('--manifest <file>', 'a bundle manifest.json to show (default: the newest in the state folder)')
-    .action((opts: { out: string; state?: string; manifest?: string }) => {
+    .action(async (opts: { out: string; state?: string; manifest?: string }) => {
+      const [{ findRoot }, { buildSite }, { Workspace }] = await Promise.all([import('../catalog/load.ts'), import('../web/site.ts'), import('../workspace.ts')]);
       const root = program.opts<{ root?: string }>().root;
       const ws = Workspace.open(root === undefined ? findRoot() : resolve(root));
       const fallback = join(ws.root, '.brickyard');

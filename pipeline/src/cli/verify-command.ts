@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { runCheckBundle } from './bundle-command.ts';
 import { BrickyardError } from '../util/errors.ts';
-import { SignatureVerificationError, verifySigstoreBundle, type VerificationPolicy } from '../sign/verify.ts';
+import type { VerificationPolicy } from '../sign/verify.ts';
 import { MANIFEST_PAYLOAD_TYPE } from '../sign/roles.ts';
 import type { Io } from './io.ts';
 
@@ -63,6 +63,7 @@ export function registerVerify(program: Command, io: Io, setExit: (code: number)
       else if (opts.identity && opts.issuer) policy = { identity: opts.identity, issuer: opts.issuer };
       else policy = usage('verify needs both --identity and --issuer (or --key for a key-signed bundle)');
 
+      const { SignatureVerificationError, verifySigstoreBundle } = await import('../sign/verify.ts');
       const bundle = readInput(opts.sigstoreBundle!, 'Sigstore bundle');
       let trustedRoot: unknown;
       try {

@@ -8,18 +8,9 @@ import { renderContainerfile } from './containerfile.ts';
 import { renderDiagram } from './diagram.ts';
 import { renderJobScript } from './jobscript.ts';
 import { renderLock } from './lock.ts';
+import { FILE_NAMES, FORMATS, type Format } from './formats.ts';
 
-export const FORMATS = ['containerfile', 'apptainer', 'jobscript', 'lock', 'diagram'] as const;
-export type Format = (typeof FORMATS)[number];
-
-/** File names written by `render --out DIR`. */
-export const FILE_NAMES: Record<Format, string> = {
-  containerfile: 'Containerfile',
-  apptainer: 'apptainer.def',
-  jobscript: 'job.sh',
-  lock: 'lock.json',
-  diagram: 'deployment.mmd',
-};
+export { FILE_NAMES, FORMATS, type Format };
 
 export interface Rendered {
   composition: Composition;

@@ -404,13 +404,19 @@ export async function checkBundle(opts: CheckOptions): Promise<{ manifest: Manif
   const cur = store ? currentGeneration(store) : undefined;
   const storeBlobs = (hex: string): boolean => !!cur && existsSync(join(cur.dir, 'oci', 'blobs', 'sha256', hex));
   const tmp = mkdtempSync(join(tmpdir(), 'brickyard-check-'));
+  let encrypted = false;
   try {
     const v = await readBundle({
       bundlePath: opts.bundlePath,
       verifier: opts.verifier,
       stagingDir: join(tmp, 'bundle'),
+      // The content checks read no image blob (verified in passing) unless they must decrypt them.
+      stage: (e) => e.role !== 'image-blob' || encrypted,
       limits: limitsOf(policy),
-      onManifest: (m, signer) => void checkManifest(policy, m, signer, state.lastSerial, opts.now, storeBlobs),
+      onManifest: (m, signer) => {
+        encrypted = m.encryption !== undefined;
+        checkManifest(policy, m, signer, state.lastSerial, opts.now, storeBlobs);
+      },
     });
     const decrypted = await decryptIfNeeded(loaded, v, opts.decryptionKeyPath, join(tmp, 'decrypt'));
     const { admitted, skipped } = await admitImages(policy, v, opts.verifier, storeBlobs, decrypted);

@@ -1,0 +1,126 @@
+/**
+ * `npm run bench:site`: what a person at a site waits for, whole process, against the plain
+ * tool in the same run, pairs alternated, medians:
+ *   --version, --help          ms and peak RSS (goal < 80 ms, < 60 MiB), yardstick `node -e 0`
+ *   check-bundle               vs `openssl dgst -sha256` of the same file (goal ≥ 0.6× on the
+ *                              main job's bundle, ≥ 0.8× on 2 GiB)
+ *   import into an empty store vs `tar -xf && sync` of the same tar (goal ≥ 0.9×), peak RSS < 256 MiB
+ * for the npm CLI (node bin/brickyard.js, running dist/cli) and the site executable.
+ * The main job's bundle: BENCH_BUNDLE and BENCH_POLICY, else .brickyard/bundles/local-N.tar of
+ * this checkout (after `npm start`), else one made here of the same size (BENCH_MAIN_MIB, 378).
+ * BENCH_LARGE_MIB (2048; 0 to skip) sizes the large bundle; BENCH_RUNS (5) pairs per figure;
+ * BENCH_SEA an already built executable (default: built now).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildCli, repo } from './build-cli.ts';
+import { buildSea } from './build-sea.ts';
+import { makeSiteBundle } from './lib/bench-state.ts';
+
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
+const MAIN_MIB = Number(process.env['BENCH_MAIN_MIB'] ?? 378);
+const LARGE_MIB = Number(process.env['BENCH_LARGE_MIB'] ?? 2048);
+const node = join(repo, 'node_modules', '.bin', 'node');
+
+interface Sample {
+  seconds: number;
+  rssMiB: number;
+}
+
+/** One whole process: wall time, and peak RSS from GNU time (%M, KiB). */
+function measure(cmd: string[], cwd: string): Sample {
+  const t = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...cmd], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const seconds = (performance.now() - t) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed (${r.status}): ${r.stderr}`);
+  const kib = Number(r.stderr.trim().split('\n').at(-1));
+  return { seconds, rssMiB: kib / 1024 };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Alternate A and B RUNS times (each preceded by `before`), medians of each. */
+function pairs(a: () => Sample, b: () => Sample, before: () => void = () => {}): { a: Sample; b: Sample } {
+  const as: Sample[] = [];
+  const bs: Sample[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    before();
+    as.push(a());
+    before();
+    bs.push(b());
+  }
+  return { a: { seconds: median(as.map((s) => s.seconds)), rssMiB: median(as.map((s) => s.rssMiB)) }, b: { seconds: median(bs.map((s) => s.seconds)), rssMiB: median(bs.map((s) => s.rssMiB)) } };
+}
+
+const rows: string[][] = [];
+function row(what: string, tool: string, ours: string, yardstick: string, ratio: string, goal: string, met: boolean | undefined): void {
+  rows.push([what, tool, ours, yardstick, ratio, goal, met === undefined ? '' : met ? 'yes' : 'NO']);
+  process.stderr.write(`${rows.at(-1)!.join(' | ')}\n`);
+}
+
+function mainJobBundle(work: string): Promise<{ tar: string; policy: string }> | { tar: string; policy: string } {
+  if (process.env['BENCH_BUNDLE'] && process.env['BENCH_POLICY']) return { tar: process.env['BENCH_BUNDLE'], policy: process.env['BENCH_POLICY'] };
+  const state = join(repo, '.brickyard');
+  const bundles = existsSync(join(state, 'bundles')) ? readdirSync(join(state, 'bundles')).filter((n) => /^local-\d+\.tar$/.test(n)).sort() : [];
+  if (bundles.length > 0 && existsSync(join(state, 'site-policy.yaml'))) return { tar: join(state, 'bundles', bundles.at(-1)!), policy: join(state, 'site-policy.yaml') };
+  mkdirSync(join(work, 'main'), { recursive: true });
+  return makeSiteBundle(join(work, 'main'), { baseMiB: MAIN_MIB - 8, images: 2 });
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'brickyard-bench-site-'));
+  try {
+    await buildCli();
+    const sea = process.env['BENCH_SEA'] ?? (await buildSea(process.arch as 'x64' | 'arm64', join(work, 'sea')));
+    const tools: [string, string[]][] = [
+      ['npm CLI', [node, join(repo, 'bin', 'brickyard.js')]],
+      ['executable', [sea]],
+    ];
+    row('executable size', 'executable', `${(statSync(sea).size / 2 ** 20).toFixed(1)} MiB`, '', '', '', undefined);
+
+    for (const args of [['--version'], ['--help']]) {
+      for (const [name, cmd] of tools) {
+        const { a, b } = pairs(() => measure([...cmd, ...args], work), () => measure([node, '-e', '0'], work));
+        row(args.join(' '), name, `${(a.seconds * 1000).toFixed(0)} ms, ${a.rssMiB.toFixed(0)} MiB`, `node -e 0: ${(b.seconds * 1000).toFixed(0)} ms, ${b.rssMiB.toFixed(0)} MiB`, '', '< 80 ms, < 60 MiB', a.seconds < 0.08 && a.rssMiB < 60);
+      }
+    }
+
+    const sizes: [string, { tar: string; policy: string }, number][] = [['main job bundle', await mainJobBundle(work), 0.6]];
+    if (LARGE_MIB > 0) {
+      mkdirSync(join(work, 'large'));
+      sizes.push([`${LARGE_MIB} MiB bundle`, await makeSiteBundle(join(work, 'large'), { baseMiB: LARGE_MIB - 8, images: 2 }), 0.8]);
+    }
+    for (const [label, { tar, policy }, goal] of sizes) {
+      const mib = statSync(tar).size / 2 ** 20;
+      execFileSync('sync');
+      for (const [name, cmd] of tools) {
+        const { a, b } = pairs(() => measure([...cmd, 'check-bundle', tar, '--policy', policy], work), () => measure(['openssl', 'dgst', '-sha256', tar], work));
+        row(`check-bundle, ${label} (${mib.toFixed(0)} MiB)`, name, `${a.seconds.toFixed(2)} s, ${a.rssMiB.toFixed(0)} MiB`, `openssl dgst -sha256: ${b.seconds.toFixed(2)} s`, `${(b.seconds / a.seconds).toFixed(2)}×`, `≥ ${goal}×, < 256 MiB`, b.seconds / a.seconds >= goal && a.rssMiB < 256);
+      }
+      for (const [name, cmd] of tools) {
+        const store = join(work, 'store');
+        const untar = join(work, 'untar');
+        const clean = (): void => {
+          rmSync(store, { recursive: true, force: true });
+          rmSync(untar, { recursive: true, force: true });
+          mkdirSync(untar);
+          execFileSync('sync');
+        };
+        const { a, b } = pairs(() => measure([...cmd, 'import', tar, '--policy', policy, '--store', store], work), () => measure(['sh', '-c', 'tar -xf "$0" -C "$1" && sync', tar, untar], work), clean);
+        clean();
+        row(`import, ${label}`, name, `${a.seconds.toFixed(2)} s, ${a.rssMiB.toFixed(0)} MiB`, `tar -xf && sync: ${b.seconds.toFixed(2)} s`, `${(b.seconds / a.seconds).toFixed(2)}×`, '≥ 0.9×, < 256 MiB', b.seconds / a.seconds >= 0.9 && a.rssMiB < 256);
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const head = ['figure', 'tool', 'brickyard (median)', 'yardstick (median)', 'ratio', 'goal', 'met'];
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  for (const r of all) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+  process.stdout.write(`(${RUNS} pairs per figure, alternated; ratio = yardstick time / brickyard time, higher is faster)\n`);
+}
+
+await main();
