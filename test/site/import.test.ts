@@ -3,7 +3,7 @@
  * the audit chain, inventory and deltas, crash safety (kill -9 at each stage) and the lock.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { Manifest } from '../../pipeline/src/bundle/manifest.ts';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { BundleError } from '../../pipeline/src/bundle/errors.ts';
 import { writeBundle, type WriteBundleOptions } from '../../pipeline/src/bundle/write.ts';
 import { licenseAllowed, loadPolicy, matchIdentity } from '../../pipeline/src/site/policy.ts';
-import { acquireLock, checkBundle, exportInventory, importBundle, verifyAuditLog } from '../../pipeline/src/site/store.ts';
+import { acquireStoreLock } from '../../pipeline/src/site/lock.ts';
+import { checkBundle, exportInventory, importBundle, verifyAuditLog } from '../../pipeline/src/site/store.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { repoRoot, tempDir } from '../helpers/fixture.ts';
 import { SigstoreManifestSigner } from '../../pipeline/src/bundle/sigstore.ts';
@@ -139,7 +140,7 @@ describe('importBundle', () => {
     const b1 = await makeBundle(PAIRS);
     const r1 = await importInto(store, b1);
     expect(r1.images).toBe(2);
-    expect(readdirSync(store).sort()).toEqual(['audit.log', 'bundles', 'current', 'generations', 'oci', 'state.json']);
+    expect(readdirSync(store).sort()).toEqual(['.brickyard-store', 'audit.log', 'bundles', 'current', 'generations', 'oci', 'state.json']);
     expect(readdirSync(join(store, 'bundles'))).toEqual([r1.bundleId]);
     expect(existsSync(join(store, 'bundles', r1.bundleId, 'manifest.json'))).toBe(true);
     expect(existsSync(join(store, 'bundles', r1.bundleId, 'oci', 'blobs'))).toBe(false);
@@ -355,24 +356,14 @@ describe('importBundle', () => {
     const results = await Promise.all([child([c, policy, store]), child([d, policy, store])]);
     for (const r of results) expect(r.stdout, r.stdout + r.stderr).toMatch(/"ok":true/);
     expect(verifyAuditLog(store).map((e) => e.generation)).toEqual([1, 2, 3, 4]);
-    expect(readdirSync(store).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(readdirSync(store).filter((n) => n.startsWith('.'))).toEqual(['.brickyard-store']);
   });
 
   it('a held lock makes a second import wait, and times out naming the holder', async () => {
-    const store = tempDir('brickyard-store-');
-    const release = await acquireLock(store);
-    await expect(importBundle({ bundlePath: await makeBundle(PAIRS), policyPath: policyFile(), store, verifier: keys.verifier, now: later, lockTimeoutMs: 200 })).rejects.toMatchObject({ code: 'STORE_LOCKED' });
-    release();
-  });
-
-  it('takes over a stale lock: a dead pid, or an empty lock file older than 30 s', async () => {
-    const store = tempDir('brickyard-store-');
-    writeFileSync(join(store, '.lock'), '999999999\n');
-    (await acquireLock(store, 1000))();
-    writeFileSync(join(store, '.lock'), '');
-    utimesSync(join(store, '.lock'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
-    (await acquireLock(store, 1000))();
-    expect(readdirSync(store)).toEqual([]);
+    const store = await storeWithOne();
+    const lock = await acquireStoreLock(store);
+    await expect(importBundle({ bundlePath: await makeBundle(PAIRS, { serial: 2 }), policyPath: policyFile(), store, verifier: keys.verifier, now: later, lockTimeoutMs: 200 })).rejects.toMatchObject({ code: 'STORE_LOCKED', message: expect.stringContaining(`process ${process.pid}`) });
+    lock.release();
   });
 
   it('crash safety: kill -9 at every stage leaves the store as it was or fully imported, and a re-run succeeds', async () => {
@@ -397,7 +388,7 @@ describe('importBundle', () => {
         rerun = (e as BrickyardError).code;
       }
       expect(rerun, stage).toBe(imported ? 'ROLLBACK' : 'ok');
-      expect(readdirSync(store).sort(), stage).toEqual(['audit.log', 'bundles', 'current', 'generations', 'oci', 'state.json']);
+      expect(readdirSync(store).sort(), stage).toEqual(['.brickyard-store', 'audit.log', 'bundles', 'current', 'generations', 'oci', 'state.json']);
       expect(readdirSync(join(store, 'generations')), stage).toHaveLength(1);
       expect(verifyAuditLog(store).map((e) => e.serial), stage).toEqual([1, 2]);
     }

@@ -42,6 +42,8 @@ export interface ManifestEntry {
   version?: string;
   system?: string;
   partition?: string;
+  /** Stored with mode 0755 at the site (job.sh); otherwise 0644. */
+  executable?: true;
 }
 
 export interface Manifest {

@@ -34,14 +34,17 @@ export interface ReadLimits {
   maxEntryBytes: number;
   /** Largest bundle (sum of entries), bytes. */
   maxBundleBytes: number;
-  /** Largest manifest.json / manifest.sigstore.json / checksums.txt, bytes. */
+  /** Largest manifest.json / checksums.txt, bytes. */
   maxManifestBytes: number;
+  /** Largest manifest.sigstore.json, bytes (a signature is kilobytes: refused past this before it is parsed). */
+  maxSignatureBytes: number;
 }
 
 export const DEFAULT_LIMITS: ReadLimits = {
   maxEntryBytes: 64 * 2 ** 30,
   maxBundleBytes: 1024 * 2 ** 30,
   maxManifestBytes: 64 * 2 ** 20,
+  maxSignatureBytes: 1 << 20,
 };
 
 export interface ReadBundleOptions {
@@ -116,7 +119,7 @@ class EntrySink implements TarBody {
       const dest = resolve(staging, entry.path);
       if (!dest.startsWith(staging + sep)) refuse('path-escape', `${entry.path} would be written outside the staging folder`, entry.path);
       mkdirSync(dirname(dest), { recursive: true });
-      this.fd = openSync(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+      this.fd = openSync(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, entry.executable ? 0o755 : 0o644);
     }
   }
 
@@ -327,8 +330,9 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
               const want = i === 0 ? MANIFEST : SIGNATURE;
               if (h.type !== 'File' && h.type !== 'OldFile') refuse('layout', `the bundle's entry ${i + 1} must be ${want}; it is a ${h.type}`, h.path);
               if (h.path !== want) refuse('layout', `the bundle must start with ${MANIFEST} and ${SIGNATURE}; entry ${i + 1} is ${h.path}`, h.path);
-              if (h.size > limits.maxManifestBytes) refuse('oversize', `${want} is over ${limits.maxManifestBytes} bytes`, want);
-              return new SmallBody(want, limits.maxManifestBytes, async (b) => {
+              const limit = i === 0 ? limits.maxManifestBytes : limits.maxSignatureBytes;
+              if (h.size > limit) refuse('oversize', `${want} is over ${limit} bytes`, want);
+              return new SmallBody(want, limit, async (b) => {
                 if (i === 0) mb = b;
                 else await accept(mb!, b);
               });
@@ -351,7 +355,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     if (!manifest) refuse('missing', `the bundle has no ${MANIFEST}`, MANIFEST);
   } else {
     const m = readSmallFile(join(opts.bundlePath, MANIFEST), MANIFEST, limits.maxManifestBytes);
-    const s = readSmallFile(join(opts.bundlePath, SIGNATURE), SIGNATURE, limits.maxManifestBytes);
+    const s = readSmallFile(join(opts.bundlePath, SIGNATURE), SIGNATURE, limits.maxSignatureBytes);
     await accept(m, s);
     if (manifest!.parts) {
       form = 'parts';

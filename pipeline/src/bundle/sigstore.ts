@@ -6,6 +6,7 @@
  * extensions only after the whole bundle verified with exactly that identity; the site policy
  * then decides (site/policy.ts matchSigner).
  */
+import { isDeepStrictEqual } from 'node:util';
 import { bundleFromJSON, bundleToJSON } from '@sigstore/bundle';
 import { X509Certificate } from '@sigstore/core';
 import type { KeylessSigner } from '../sign/attest.ts';
@@ -13,6 +14,25 @@ import type { DevSigner } from '../sign/dev-signer.ts';
 import { IN_TOTO_PAYLOAD_TYPE, MANIFEST_PAYLOAD_TYPE } from '../sign/roles.ts';
 import { certificateIdentity, SignatureVerificationError, verifySigstoreBundle, type ArtifactInput } from '../sign/verify.ts';
 import type { ManifestSigner, SiteVerifier, VerifiedSignatureInfo } from './signing.ts';
+
+/**
+ * Refuse a signature container that is not in its one canonical form: unknown or misspelt
+ * fields, duplicated certificates, anything that does not survive a parse and re-serialise
+ * unchanged. (Otherwise the stored signature file could differ from what was verified.)
+ */
+export function checkCanonicalSignature(bundleJson: unknown): void {
+  const chain = (bundleJson as { verificationMaterial?: { x509CertificateChain?: { certificates?: { rawBytes?: string }[] } } } | null)?.verificationMaterial?.x509CertificateChain?.certificates;
+  if (Array.isArray(chain) && new Set(chain.map((c) => c?.rawBytes)).size !== chain.length) throw new SignatureVerificationError('bundle', 'the manifest signature carries the same certificate twice');
+  let canonical: unknown;
+  try {
+    canonical = bundleToJSON(bundleFromJSON(bundleJson));
+  } catch (e) {
+    throw new SignatureVerificationError('bundle', `unreadable manifest signature: ${(e as Error).message}`, { cause: e });
+  }
+  if (!isDeepStrictEqual(JSON.parse(JSON.stringify(canonical)), bundleJson)) {
+    throw new SignatureVerificationError('bundle', 'the manifest signature is not in canonical form (unknown or extra fields)');
+  }
+}
 
 export class SigstoreManifestSigner implements ManifestSigner {
   private readonly backend: DevSigner | KeylessSigner;
@@ -49,6 +69,7 @@ export class SigstoreManifestVerifier implements SiteVerifier {
   }
 
   async verify(manifestBytes: Uint8Array, bundleJson: unknown): Promise<VerifiedSignatureInfo> {
+    checkCanonicalSignature(bundleJson);
     const v = await this.verifyCertificateBundle(bundleJson, { bytes: manifestBytes }, MANIFEST_PAYLOAD_TYPE, 'manifest signature');
     return v.info;
   }

@@ -100,7 +100,6 @@ export interface WriteBundleResult {
 
 interface Planned extends ManifestEntry {
   from: { kind: 'file'; path: string } | { kind: 'bytes'; data: Buffer };
-  executable?: boolean;
 }
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
@@ -130,7 +129,7 @@ function bytesEntry(path: string, data: Buffer, role: EntryRole, extra: Partial<
 
 function fileEntry(path: string, file: string, role: EntryRole, extra: Partial<ManifestEntry> = {}, executable = false): Planned {
   const { sha256, size } = sha256File(file);
-  return { path, size, sha256, role, ...extra, from: { kind: 'file', path: file }, ...(executable ? { executable } : {}) };
+  return { path, size, sha256, role, ...extra, from: { kind: 'file', path: file }, ...(executable ? { executable: true as const } : {}) };
 }
 
 function roleOf(name: string): EntryRole | undefined {
@@ -284,7 +283,7 @@ async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | und
     source: { repository: opts.source.repository, commit: opts.source.commit },
     created: created.toISOString(),
     systems: [opts.system],
-    entries: planned.map(({ from: _f, executable: _x, ...e }) => e),
+    entries: planned.map(({ from: _f, ...e }) => e), // `executable` is signed: the site keeps job.sh runnable
     ...(opts.inventory ? { base: { bundleId: opts.inventory.bundles.filter((b) => b.repository === opts.source.repository).at(-1)?.bundleId ?? null, serial: opts.inventory.lastSerial[opts.source.repository] ?? 0 } } : {}),
     prerequisites: prerequisites.sort(),
     ...(encryption ? { encryption } : {}),

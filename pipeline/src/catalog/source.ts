@@ -9,6 +9,9 @@ import { BrickyardError } from '../util/errors.ts';
 
 export type PathSegment = string | number;
 
+/** Alias expansions allowed in one document (the yaml library's limit; a bomb is refused, not expanded). */
+export const MAX_ALIAS_COUNT = 100;
+
 export interface Position {
   line: number;
   col: number;
@@ -40,7 +43,17 @@ export class SourceFile {
         rule: 'yaml-syntax',
       };
     });
-    this.data = this.syntaxErrors.length === 0 ? this.doc.toJS({ maxAliasCount: 100 }) : undefined;
+    let data: unknown;
+    if (this.syntaxErrors.length === 0) {
+      try {
+        data = this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+      } catch (e) {
+        // An alias bomb ("billion laughs"): the yaml library stops expanding past the limit.
+        if (!(e instanceof ReferenceError)) throw e;
+        this.syntaxErrors.push({ file: this.rel, line: 1, col: 1, severity: 'error', message: `YAML aliases expand too far (${firstLine(e.message)}); at most ${MAX_ALIAS_COUNT} alias expansions are allowed`, rule: 'yaml-syntax' });
+      }
+    }
+    this.data = data;
   }
 
   static read(abs: string, root: string): SourceFile {

@@ -29,10 +29,13 @@ export function sourceOf(root: string): { repository: string; commit: string } {
   return { repository, commit: gitOrEmpty(root, ['rev-parse', 'HEAD']) || '0'.repeat(40) };
 }
 
-/** The verifier a site uses: its pinned trusted root; a development root has no CT log. */
-export async function siteVerifier(trustedRootPath: string): Promise<SigstoreManifestVerifier> {
-  const { SigstoreManifestVerifier } = await import('../bundle/sigstore.ts');
-  const trustedRoot = JSON.parse(readFileSync(trustedRootPath, 'utf8')) as { ctlogs?: unknown[] };
+/**
+ * The verifier a site uses: its pinned trusted root (its sha256 checked against the pin, when
+ * given, before it is parsed); a development root has no CT log.
+ */
+export async function siteVerifier(trustedRootPath: string, pinnedSha256?: string): Promise<SigstoreManifestVerifier> {
+  const [{ SigstoreManifestVerifier }, { loadTrustedRoot }] = await Promise.all([import('../bundle/sigstore.ts'), import('../site/trusted-root.ts')]);
+  const trustedRoot = loadTrustedRoot(trustedRootPath, pinnedSha256) as { ctlogs?: unknown[] };
   return new SigstoreManifestVerifier({ trustedRoot, ...((trustedRoot.ctlogs ?? []).length === 0 ? { ctlogThreshold: 0 } : {}) });
 }
 
@@ -113,13 +116,13 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
         import('./progress.ts'),
       ]);
       const registry = opts.registry ? parseRegistry(opts.registry) : undefined; // checked before anything is imported
-      const trustedRootPath = resolve(opts.trustedRoot ?? (await trustedRootOfPolicy(opts.policy)));
+      const { trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
       const bar = byteProgress('verify');
       const result = await importAndAdmit({
         bundlePath: resolve(bundlePath),
         policyPath: resolve(opts.policy),
         store: resolve(opts.store),
-        verifier: await siteVerifier(trustedRootPath),
+        verifier: await siteVerifier(trustedRootPath, pinned),
         now: new Date(),
         trustedRootPath,
         ...(opts.decryptionKey ? { decryptionKeyPath: resolve(opts.decryptionKey) } : {}),
@@ -201,11 +204,11 @@ export interface CheckBundleOptions {
 /** Verify an air-gap bundle against a site policy, writing nothing (`check-bundle`, `verify BUNDLE`). */
 export async function runCheckBundle(io: Io, bundlePath: string, opts: CheckBundleOptions): Promise<void> {
   const [{ formatBytes }, { checkBundle }] = await Promise.all([import('../build/build.ts'), import('../site/store.ts')]);
-  const trustedRootPath = resolve(opts.trustedRoot ?? (await trustedRootOfPolicy(opts.policy)));
+  const { trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
   const r = await checkBundle({
     bundlePath: resolve(bundlePath),
     policyPath: resolve(opts.policy),
-    verifier: await siteVerifier(trustedRootPath),
+    verifier: await siteVerifier(trustedRootPath, pinned),
     now: new Date(),
     trustedRootPath,
     ...(opts.store ? { store: resolve(opts.store) } : {}),
@@ -218,9 +221,11 @@ export async function runCheckBundle(io: Io, bundlePath: string, opts: CheckBund
   }
 }
 
-async function trustedRootOfPolicy(policyPath: string): Promise<string> {
+/** The trusted root a site verifies with (given, or the policy's) and the sha256 the policy pins for it. */
+export async function siteTrust(policyPath: string, given?: string): Promise<{ trustedRootPath: string; pinned: string }> {
   const { loadPolicy } = await import('../site/policy.ts');
   const loaded = loadPolicy(policyPath);
-  if (!loaded.trustedRootPath) throw new BrickyardError('USAGE', `${policyPath} names no trustedRoot.path: give --trusted-root FILE`);
-  return loaded.trustedRootPath;
+  const path = given ?? loaded.trustedRootPath;
+  if (!path) throw new BrickyardError('USAGE', `${policyPath} names no trustedRoot.path: give --trusted-root FILE`);
+  return { trustedRootPath: resolve(path), pinned: loaded.policy.trustedRoot.sha256 };
 }

@@ -10,6 +10,9 @@ import { pathToFileURL } from 'node:url';
 import { attest, writeBundle } from '../sign/attest.ts';
 import { vsaStatement } from '../sign/provenance.ts';
 import { loadOrCreateSiteKey } from '../sign/site-key.ts';
+import { confined } from './confine.ts';
+import { fileSystemFault } from './faults.ts';
+import { requireStore } from './layout.ts';
 import { exportInventory, importBundle, type ImportOptions, type ImportResult } from './store.ts';
 
 export const SITE_VERIFIER_ID = 'https://brickyard.dev/site-verifier/v1';
@@ -23,13 +26,23 @@ export interface Admission {
 /** `policy`: the policy file as loaded and enforced (its path and the sha256 of the bytes that were checked). */
 export async function admit(store: string, opts: { policy: { path: string; sha256: string }; siteKeyDir?: string; now?: Date }): Promise<Admission[]> {
   const abs = resolve(store);
+  requireStore(abs); // it writes into the store: never into a folder that is not one
+  try {
+    return await admitAll(abs, opts);
+  } catch (e) {
+    throw fileSystemFault(e, { what: 'admit', folder: abs, unchanged: 'Imported bundles stay imported; run `brickyard admit` again to write the admission records still missing.' }) ?? e;
+  }
+}
+
+async function admitAll(abs: string, opts: { policy: { path: string; sha256: string }; siteKeyDir?: string; now?: Date }): Promise<Admission[]> {
   const key = loadOrCreateSiteKey(opts.siteKeyDir ?? join(abs, '.site-key'));
   const policy = { uri: pathToFileURL(resolve(opts.policy.path)).href, digest: { sha256: opts.policy.sha256 } };
   const written: Admission[] = [];
   for (const image of exportInventory(abs).images) {
-    const dir = join(abs, 'admissions', image.bundleId);
-    const statementPath = join(dir, `${image.refName}.vsa.intoto.json`);
-    const bundlePath = join(dir, `${image.refName}.vsa.sigstore.json`);
+    // The names come from the store's state (checked against the schema's patterns at import); confined all the same.
+    const dir = confined(abs, 'admissions', image.bundleId);
+    const statementPath = confined(dir, `${image.refName}.vsa.intoto.json`);
+    const bundlePath = confined(dir, `${image.refName}.vsa.sigstore.json`);
     if (existsSync(bundlePath)) continue;
     const hex = image.manifestDigest.replace(/^sha256:/, '');
     const statement = vsaStatement(

@@ -26,6 +26,7 @@ import { repositoryUri } from '../sign/fulcio-extensions.ts';
 import { ROLE_LABEL, ROLE_PREDICATE_TYPE, roleOfAttestationFile, type AttestationRole } from '../sign/roles.ts';
 import { readSignedTestResult, type SignedTestResult } from '../smoke/predicate.ts';
 import { licenseAllowed } from '../util/spdx.ts';
+import { checkBuildRecord, MAX_JSON_ENTRY_BYTES } from './confine.ts';
 import { matchSigner, type SignerRule, type SitePolicy } from './policy.ts';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -121,6 +122,8 @@ interface VerifiedAttestation {
 }
 
 function readJson(dir: string, e: ManifestEntry, what: string): unknown {
+  // Bounded before it is parsed: a JSON record is small (the manifest already bounds its size; this says why).
+  if (e.size > MAX_JSON_ENTRY_BYTES) refuse('oversize', `${e.path} is ${e.size} bytes; a JSON record is at most ${MAX_JSON_ENTRY_BYTES}`, e.path);
   try {
     return JSON.parse(readFileSync(join(dir, e.path), 'utf8'));
   } catch (err) {
@@ -197,7 +200,8 @@ export async function admitImages(
     if (first.system !== policy.system) continue;
     const recordEntry = entries.find((e) => e.role === 'build-record');
     if (!recordEntry) refuse('build-record', `${key} has no build record`, key);
-    const record = readJson(dir, recordEntry, 'build-record') as { recipe?: { name?: string; version?: string }; system?: string; partition?: string; image?: { manifestDigest?: string; refName?: string } };
+    // Its names become paths in the store: held to the schema's patterns (build-record.schema.json).
+    const record = checkBuildRecord(readJson(dir, recordEntry, 'build-record'), recordEntry.path) as { recipe?: { name?: string; version?: string }; system?: string; partition?: string; image?: { manifestDigest?: string; refName?: string } };
     const digest = record.image?.manifestDigest ?? '';
     const hex = digest.replace(/^sha256:/, '');
     if (!/^[0-9a-f]{64}$/.test(hex)) refuse('build-record', `${recordEntry.path} names no image digest`, recordEntry.path);

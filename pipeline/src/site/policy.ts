@@ -15,6 +15,7 @@ import { pointerToPath, SourceFile } from '../catalog/source.ts';
 import { formatDiagnostic, type Diagnostic } from '../util/diagnostics.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { FulcioExtensions } from '../sign/fulcio-extensions.ts';
 import { ROLE_LABEL, type SignerRole } from '../sign/roles.ts';
@@ -55,6 +56,8 @@ export interface LoadedPolicy {
 }
 
 let validator: ValidateFunction | undefined;
+/** A policy is a page of YAML; a larger file is refused before it is parsed. */
+const MAX_POLICY_BYTES = 1 << 20;
 
 /** Each requirement needs the role that vouches for it. */
 const REQUIRED_ROLE: Record<'provenance' | 'sbom' | 'smoke', SignerRole> = { provenance: 'provenance', sbom: 'sbom', smoke: 'testResult' };
@@ -85,14 +88,25 @@ export function policyDiagnostics(file: SourceFile): Diagnostic[] {
   return (specific.length ? specific : errs).map((e) => {
     const where = e.instancePath === '' ? 'the policy' : `"${e.instancePath.slice(1).replace(/\//g, '.')}"`;
     let message = `${where} ${e.message ?? 'is invalid'}`;
-    if (e.keyword === 'additionalProperties') message = `unknown key "${(e.params as { additionalProperty: string }).additionalProperty}" in ${where}`;
+    let key: string | undefined;
+    if (e.keyword === 'additionalProperties') {
+      key = (e.params as { additionalProperty: string }).additionalProperty;
+      message = `unknown key "${key}" in ${where}`;
+    }
     if (e.keyword === 'required') message = `${where} is missing required key "${(e.params as { missingProperty: string }).missingProperty}"`;
-    return file.diagnostic(pointerToPath(e.instancePath), 'error', 'policy-schema', message);
+    return file.diagnostic(pointerToPath(e.instancePath), 'error', 'policy-schema', message, key); // an unknown key: at its own line
   });
 }
 
 export function loadPolicy(path: string): LoadedPolicy {
   const abs = resolve(path);
+  let size = 0;
+  try {
+    size = statSync(abs).size;
+  } catch {
+    /* SourceFile.read names the file */
+  }
+  if (size > MAX_POLICY_BYTES) throw new BrickyardError('POLICY_INVALID', `the site policy ${path} is ${size} bytes; a policy is at most ${MAX_POLICY_BYTES}`, { hint: 'give the site-policy.yaml itself' });
   const file = SourceFile.read(abs, dirname(abs));
   const diags = policyDiagnostics(file);
   if (diags.length) {

@@ -10,7 +10,8 @@
  *       state.json             last serial per source, bundles, images
  *       audit.log              JSON lines, each with the sha256 of the line before
  *   <store>/oci, bundles, audit.log, state.json   symlinks through current/
- *   <store>/.lock              the import lock (O_EXCL; holds the pid; a dead holder's lock is taken over)
+ *   <store>/.brickyard-store   the marker: only a folder carrying it is treated (and recovered) as a store (layout.ts)
+ *   <store>/.lock/<N>          the import lock while an import runs (lock.ts)
  *   <store>/.staging-<random>/ an import in progress (same file system as the store)
  *
  * An import verifies the bundle into the staging folder, checks the site policy, then builds
@@ -24,29 +25,9 @@
  * own Sigstore signatures are verified by pipeline/src/sign/ where present (not here).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  renameSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-  constants,
-} from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BundleError } from '../bundle/errors.ts';
 import type { Manifest } from '../bundle/manifest.ts';
 import { readBundle, type VerifiedBundle } from '../bundle/read.ts';
@@ -56,20 +37,17 @@ import { decryptImages } from '../bundle/encrypt.ts';
 import type { OciDescriptor } from '../build/oci.ts';
 import { reachableBlobs } from '../oci/reach.ts';
 import { BrickyardError } from '../util/errors.ts';
+import { lineHash, verifyStoreHistory, ZERO, type AuditEntry } from './audit.ts';
 import { admitImages, checkManifest, type AdmittedImage, type SkippedRef } from './checks.ts';
+import { confined } from './confine.ts';
+import { fileSystemFault } from './faults.ts';
+import { currentGeneration, emptyState, ensureLinks, openStore, readState, recover, undoOpen, type Opened, type StoreState } from './layout.ts';
+import { acquireStoreLock, pidAlive, type StoreLock } from './lock.ts';
 import { loadPolicy, type LoadedPolicy, type SitePolicy } from './policy.ts';
+import { loadTrustedRoot } from './trusted-root.ts';
 
-export interface StoreState {
-  kind: 'brickyard-store';
-  version: 1;
-  generation: number;
-  /** Last serial per verified source: "<issuer> <repository URI or identity>" (checks.ts rollbackKey). */
-  lastSerial: Record<string, number>;
-  bundles: Inventory['bundles'];
-  images: Inventory['images'];
-  /** sha256 of the audit log's last line: anchors the chain's newest entry, which no later line covers. */
-  auditHead?: string;
-}
+export type { StoreState } from './layout.ts';
+export { verifyAuditLog, type AuditEntry } from './audit.ts';
 
 export interface ImportOptions {
   bundlePath: string;
@@ -105,31 +83,6 @@ export interface ImportResult {
   policySha256: string;
 }
 
-export interface AuditEntry {
-  seq: number;
-  time: string;
-  action: 'import';
-  bundleId: string;
-  serial: number;
-  source: { repository: string; commit: string };
-  identity: string;
-  issuer: string | null;
-  /** The verified source whose serials must increase. */
-  rollbackKey?: string;
-  /** The verified signing time of the manifest. */
-  signedAt?: string;
-  /** sha256 of the policy file the import was checked against. */
-  policySha256?: string;
-  manifestSha256: string;
-  entries: number;
-  bytes: number;
-  generation: number;
-  /** sha256 (hex) of the previous line, without its newline; 64 zeros for the first. */
-  prev: string;
-}
-
-const ZERO = '0'.repeat(64);
-
 /** Test hook: BRICKYARD_IMPORT_PAUSE=<stage> makes an import stop at that stage and wait (to be killed). */
 async function stage(name: string, onStage?: (s: string) => void): Promise<void> {
   onStage?.(name);
@@ -139,133 +92,10 @@ async function stage(name: string, onStage?: (s: string) => void): Promise<void>
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Lock
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-export async function acquireLock(store: string, timeoutMs = 600_000): Promise<() => void> {
-  const lock = join(store, '.lock');
-  const start = Date.now();
-  let delay = 10;
-  for (;;) {
-    try {
-      const fd = openSync(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => rmSync(lock, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    let holder = NaN;
-    let raw: string;
-    try {
-      raw = readFileSync(lock, 'utf8');
-      holder = Number(raw.trim());
-    } catch {
-      continue; // released meanwhile
-    }
-    // A lock without a valid pid (its writer died between creating and writing it) is stale after 30 s.
-    let unnamedAndOld = false;
-    if (!(Number.isInteger(holder) && holder > 0)) {
-      try {
-        unnamedAndOld = Date.now() - statSync(lock).mtimeMs > 30_000;
-      } catch {
-        continue;
-      }
-    }
-    if (unnamedAndOld || (Number.isInteger(holder) && holder > 0 && !pidAlive(holder))) {
-      // Stale: take it over atomically (rename a fresh lock over it only if it is still the stale one).
-      const mine = `${lock}.${process.pid}.${randomBytes(4).toString('hex')}`;
-      writeFileSync(mine, `${process.pid}\n`);
-      try {
-        if (readFileSync(lock, 'utf8') === raw) {
-          renameSync(mine, lock);
-          if (readFileSync(lock, 'utf8').trim() === String(process.pid)) return () => rmSync(lock, { force: true });
-        }
-      } catch {
-        /* try again */
-      } finally {
-        rmSync(mine, { force: true });
-      }
-      continue;
-    }
-    if (Date.now() - start > timeoutMs) {
-      throw new BrickyardError('STORE_LOCKED', `the store ${store} is locked by process ${holder} (another import)`, {
-        hint: `wait for it to finish; if no such process runs, remove ${lock}`,
-        exitCode: 1,
-      });
-    }
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 200);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Store state
-
-function currentGeneration(store: string): { n: number; dir: string } | undefined {
-  let target: string;
-  try {
-    target = readlinkSync(join(store, 'current'));
-  } catch {
-    return undefined;
-  }
-  const m = /^generations\/(\d+)$/.exec(target);
-  if (!m) throw new BrickyardError('FILE_UNREADABLE', `${store}/current points at ${target}, not at a generation`);
-  return { n: Number(m[1]), dir: join(store, target) };
-}
-
-function readState(store: string): StoreState {
-  const cur = currentGeneration(store);
-  if (!cur) return { kind: 'brickyard-store', version: 1, generation: 0, lastSerial: {}, bundles: [], images: [] };
-  return JSON.parse(readFileSync(join(cur.dir, 'state.json'), 'utf8')) as StoreState;
-}
-
-/** Remove what an interrupted import left: staging folders, generations `current` does not name. */
-function recover(store: string): void {
-  const cur = currentGeneration(store);
-  for (const name of readdirSync(store)) {
-    if (name.startsWith('.staging-') || /^\.lock\..+/.test(name) || name === 'current.new') rmSync(join(store, name), { recursive: true, force: true });
-  }
-  const gens = join(store, 'generations');
-  if (existsSync(gens)) {
-    for (const g of readdirSync(gens)) if (!cur || `generations/${g}` !== `generations/${cur.n}`) rmSync(join(gens, g), { recursive: true, force: true });
-  }
-  if (cur) ensureLinks(store);
-}
-
-function ensureStore(store: string): void {
-  mkdirSync(store, { recursive: true });
-}
-
-function ensureLinks(store: string): void {
-  for (const name of ['oci', 'bundles', 'audit.log', 'state.json']) {
-    const p = join(store, name);
-    let ok = false;
-    try {
-      ok = readlinkSync(p) === `current/${name}`;
-    } catch {
-      ok = false;
-    }
-    if (!ok) {
-      const tmp = join(store, `.${name}.link-${randomBytes(4).toString('hex')}`);
-      symlinkSync(`current/${name}`, tmp);
-      renameSync(tmp, p);
-    }
-  }
-}
-
 /** Hard-link a tree (files linked, folders made). */
 function linkTree(from: string, to: string): void {
   mkdirSync(to, { recursive: true });
+  chmodSync(to, lstatSync(from).mode & 0o7777); // folders keep their mode from generation to generation
   for (const name of readdirSync(from)) {
     const a = join(from, name);
     const b = join(to, name);
@@ -288,44 +118,6 @@ function fsyncPath(p: string): void {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Audit log
-
-function lineHash(line: string): string {
-  return createHash('sha256').update(line).digest('hex');
-}
-
-/** Check the chain of an audit log; returns its entries, or throws naming the first bad line. */
-export function verifyAuditLog(pathOrStore: string): AuditEntry[] {
-  const path = statSync(pathOrStore).isDirectory() ? join(pathOrStore, 'audit.log') : pathOrStore;
-  if (!existsSync(path)) return [];
-  const text = readFileSync(path, 'utf8');
-  if (text !== '' && !text.endsWith('\n')) throw new BrickyardError('AUDIT_LOG_INVALID', `${path}: the last line is incomplete`, { exitCode: 1 });
-  const out: AuditEntry[] = [];
-  let prev = ZERO;
-  for (const [i, line] of text.split('\n').slice(0, -1).entries()) {
-    let e: AuditEntry;
-    try {
-      e = JSON.parse(line) as AuditEntry;
-    } catch {
-      throw new BrickyardError('AUDIT_LOG_INVALID', `${path}:${i + 1} is not JSON`, { exitCode: 1 });
-    }
-    if (e.prev !== prev) throw new BrickyardError('AUDIT_LOG_INVALID', `${path}:${i + 1} does not chain to the line before it (edited, removed or reordered lines)`, { exitCode: 1 });
-    if (e.seq !== i + 1) throw new BrickyardError('AUDIT_LOG_INVALID', `${path}:${i + 1} has sequence number ${e.seq}`, { exitCode: 1 });
-    prev = lineHash(line);
-    out.push(e);
-  }
-  // The newest line is covered by no later one: the store's state records its hash.
-  const statePath = join(dirname(path), 'state.json');
-  if (existsSync(statePath)) {
-    const head = (JSON.parse(readFileSync(statePath, 'utf8')) as StoreState).auditHead;
-    if (head !== undefined && head !== prev) {
-      throw new BrickyardError('AUDIT_LOG_INVALID', `${path}:${out.length}: the last line is not the one the store recorded (edited or removed)`, { exitCode: 1 });
-    }
-  }
-  return out;
-}
-
 function refusePolicy(reason: string, message: string, entry?: string, hint?: string): never {
   throw new BundleError('POLICY_REFUSED', reason, message, entry, hint ? { hint } : {});
 }
@@ -333,7 +125,7 @@ function refusePolicy(reason: string, message: string, entry?: string, hint?: st
 // ---------------------------------------------------------------------------------------------
 // Import
 
-/** The policy, after checking that the trusted root given is the one it pins. */
+/** The policy, after checking that the trusted root given is the one it pins (missing, a folder, not JSON: TRUSTED_ROOT_INVALID). */
 function policyWithRoot(policyPath: string, trustedRootPath: string | undefined): LoadedPolicy {
   const loaded = loadPolicy(policyPath);
   const { policy, trustedRootPath: fromPolicy } = loaded;
@@ -341,18 +133,7 @@ function policyWithRoot(policyPath: string, trustedRootPath: string | undefined)
   if (!trustedRoot) {
     throw new BrickyardError('POLICY_INVALID', 'the site policy pins a trusted root, but no trusted root file was given', { hint: 'set trustedRoot.path in the policy or pass --trusted-root' });
   }
-  let rootBytes: Buffer;
-  try {
-    rootBytes = readFileSync(trustedRoot);
-  } catch {
-    throw new BrickyardError('FILE_UNREADABLE', `cannot read the trusted root ${trustedRoot}`);
-  }
-  const rootSha = createHash('sha256').update(rootBytes).digest('hex');
-  if (rootSha !== policy.trustedRoot.sha256) {
-    throw new BundleError('POLICY_REFUSED', 'trusted-root', `the trusted root ${trustedRoot} (sha256 ${rootSha}) is not the one the site policy pins (${policy.trustedRoot.sha256})`, undefined, {
-      hint: 'use the trusted root the site pinned; a different root is never accepted',
-    });
-  }
+  loadTrustedRoot(trustedRoot, policy.trustedRoot.sha256); // its digest checked before it is parsed
   return loaded;
 }
 
@@ -400,12 +181,15 @@ export async function checkBundle(opts: CheckOptions): Promise<{ manifest: Manif
   const loaded = policyWithRoot(opts.policyPath, opts.trustedRootPath);
   const { policy } = loaded;
   const store = opts.store ? resolve(opts.store) : undefined;
-  const state = store ? readState(store) : readState(join(tmpdir(), `brickyard-no-store-${randomBytes(4).toString('hex')}`));
+  if (store) verifyStoreHistory(store); // read only: what an import would check first
+  const state = store ? readState(store) : emptyState();
   const cur = store ? currentGeneration(store) : undefined;
-  const storeBlobs = (hex: string): boolean => !!cur && existsSync(join(cur.dir, 'oci', 'blobs', 'sha256', hex));
-  const tmp = mkdtempSync(join(tmpdir(), 'brickyard-check-'));
+  const storeBlobs = (hex: string): boolean => !!cur && /^[0-9a-f]{64}$/.test(hex) && existsSync(join(cur.dir, 'oci', 'blobs', 'sha256', hex));
+  removeStaleWorkFolders(tmpdir(), CHECK_PREFIX);
+  const tmp = join(tmpdir(), `${CHECK_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
   let encrypted = false;
   try {
+    mkdirSync(tmp, { mode: 0o700 });
     const v = await readBundle({
       bundlePath: opts.bundlePath,
       verifier: opts.verifier,
@@ -421,8 +205,26 @@ export async function checkBundle(opts: CheckOptions): Promise<{ manifest: Manif
     const decrypted = await decryptIfNeeded(loaded, v, opts.decryptionKeyPath, join(tmp, 'decrypt'));
     const { admitted, skipped } = await admitImages(policy, v, opts.verifier, storeBlobs, decrypted);
     return { manifest: v.manifest, identity: v.identity, issuer: v.issuer, images: admitted.length, bytes: v.bytes, admitted, skipped };
+  } catch (e) {
+    throw fileSystemFault(e, { what: 'check-bundle', folder: `the temporary folder ${tmpdir()}`, unchanged: 'Nothing was imported; the bundle was not judged.' }) ?? e;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+const CHECK_PREFIX = 'brickyard-check-';
+
+/** Work folders of earlier check-bundle runs that were killed (their process is gone): removed. */
+function removeStaleWorkFolders(dir: string, prefix: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = new RegExp(`^${prefix}([0-9]+)-[0-9a-f]{12}$`).exec(n);
+    if (m && !pidAlive(Number(m[1]))) rmSync(join(dir, n), { recursive: true, force: true });
   }
 }
 
@@ -431,20 +233,25 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
   const policy: SitePolicy = loaded.policy;
 
   const store = resolve(opts.store);
-  ensureStore(store);
-  const release = await acquireLock(store, opts.lockTimeoutMs);
+  let opened: Opened | undefined;
+  let lock: StoreLock | undefined;
   let staging: string | undefined;
+  let committed = false;
+  let renamedGeneration: string | undefined;
+  let madeGenerations: string | undefined;
   try {
+    opened = openStore(store); // refuses a folder that is not a store before anything is written or removed
+    lock = await acquireStoreLock(store, opts.lockTimeoutMs);
     await stage('locked', opts.onStage);
     recover(store);
-    // A broken hash chain means someone edited the history: refuse to build on it.
-    if (currentGeneration(store)) verifyAuditLog(store);
+    // The same check `brickyard audit` makes: an edited, removed or unanchored history is not built on.
+    verifyStoreHistory(store);
     const state = readState(store);
     const cur = currentGeneration(store);
     const blobsDir = cur ? join(cur.dir, 'oci', 'blobs', 'sha256') : undefined;
-    const storeBlobs = (hex: string): boolean => !!blobsDir && existsSync(join(blobsDir, hex));
+    const storeBlobs = (hex: string): boolean => !!blobsDir && /^[0-9a-f]{64}$/.test(hex) && existsSync(join(blobsDir, hex));
 
-    staging = join(store, `.staging-${randomBytes(8).toString('hex')}`);
+    staging = confined(store, `.staging-${randomBytes(8).toString('hex')}`);
     mkdirSync(staging, { mode: 0o700 });
     const bundleDir = join(staging, 'bundle');
     let verdict: ReturnType<typeof checkManifest> | undefined;
@@ -482,7 +289,7 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
     const needed = reachableBlobs(admitted.map((a) => a.manifestDigest.slice('sha256:'.length)), [incoming, ...(blobsDir ? [blobsDir] : [])]);
     if (existsSync(incoming)) {
       for (const hex of readdirSync(incoming)) {
-        const dest = join(gen, 'oci', 'blobs', 'sha256', hex);
+        const dest = confined(gen, 'oci', 'blobs', 'sha256', hex);
         if (existsSync(dest) || !needed.has(hex)) rmSync(join(incoming, hex));
         else {
           renameSync(join(incoming, hex), dest);
@@ -500,7 +307,9 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
     merged.sort((a, b) => ((ref(a) ?? a.digest) < (ref(b) ?? b.digest) ? -1 : 1));
     rmSync(indexPath, { force: true }); // a hard link to the old generation's: replace, never write through
     writeFileSync(indexPath, JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: merged }, null, 2) + '\n');
-    renameSync(bundleDir, join(gen, 'bundles', m.bundleId));
+    const bundleHome = confined(gen, 'bundles', m.bundleId);
+    renameSync(bundleDir, bundleHome);
+    chmodSync(bundleHome, 0o755); // as every later generation makes it (linkTree)
 
     const imported = opts.now.toISOString();
     const newImages: Inventory['images'] = admitted.map((a) => ({ recipe: a.recipe, version: a.version, system: a.system, partition: a.partition, refName: a.refName, manifestDigest: a.manifestDigest, bundleId: m.bundleId }));
@@ -533,19 +342,29 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
       prev: lines.length ? lineHash(lines.at(-1)!) : ZERO,
     };
     writeFileSync(join(gen, 'audit.log'), oldLog + JSON.stringify(entry) + '\n');
-    writeFileSync(join(gen, 'state.json'), JSON.stringify({ ...newState, auditHead: lineHash(JSON.stringify(entry)) }, null, 2) + '\n');
+    writeFileSync(join(gen, 'state.json'), JSON.stringify({ ...newState, auditHead: lineHash(JSON.stringify(entry)), auditEntries: entry.seq }, null, 2) + '\n');
     fsyncPath(join(gen, 'audit.log'));
     fsyncPath(join(gen, 'state.json'));
     await stage('built', opts.onStage);
 
-    // Commit: the generation moves out of staging, then `current` is swapped in one rename.
-    mkdirSync(join(store, 'generations'), { recursive: true });
-    renameSync(gen, join(store, 'generations', String(next)));
-    fsyncPath(join(store, 'generations'));
-    await stage('renamed', opts.onStage);
+    // Commit: the generation moves out of staging, then `current` is swapped in one rename —
+    // only while this import still holds the lock (the fencing check).
     const link = join(staging, 'current.new');
     symlinkSync(`generations/${next}`, link);
+    if (!lock.stillHolds()) {
+      throw new BrickyardError('STORE_LOCKED', `another process took over the lock of ${store} during this import`, { hint: 'run the import again; nothing was committed', exitCode: 1 });
+    }
+    const gensDir = confined(store, 'generations');
+    if (!existsSync(gensDir)) {
+      mkdirSync(gensDir);
+      madeGenerations = gensDir;
+    }
+    renamedGeneration = confined(gensDir, String(next));
+    renameSync(gen, renamedGeneration);
+    fsyncPath(gensDir);
+    await stage('renamed', opts.onStage);
     renameSync(link, join(store, 'current'));
+    committed = true;
     fsyncPath(store);
     await stage('committed', opts.onStage);
 
@@ -555,9 +374,21 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
     staging = undefined;
     await stage('cleaned', opts.onStage);
     return { bundleId: m.bundleId, serial: m.serial, generation: next, identity: v.identity, images, bytes: v.bytes, newBlobs, auditEntry: entry, admitted, skipped, policySha256: loaded.sha256 };
+  } catch (e) {
+    throw fileSystemFault(e, {
+      what: 'import',
+      folder: store,
+      unchanged: committed ? 'The bundle was imported (committed), but tidying up after it failed: the next import finishes it.' : 'Nothing was imported: the store is as it was.',
+    }) ?? e;
   } finally {
+    // A refused import takes back everything it made, holding the lock while it does.
     if (staging) rmSync(staging, { recursive: true, force: true });
-    release();
+    if (!committed) {
+      if (renamedGeneration) rmSync(renamedGeneration, { recursive: true, force: true });
+      if (madeGenerations) rmSync(madeGenerations, { recursive: true, force: true });
+      if (opened) undoOpen(store, opened, lock !== undefined);
+    }
+    lock?.release();
   }
 }
 
@@ -567,19 +398,4 @@ export function exportInventory(store: string): Inventory {
   const cur = currentGeneration(store);
   const blobs = cur && existsSync(join(cur.dir, 'oci', 'blobs', 'sha256')) ? readdirSync(join(cur.dir, 'oci', 'blobs', 'sha256')).sort().map((h) => `sha256:${h}`) : [];
   return { kind: 'brickyard-inventory', version: 1, blobs, images: state.images, bundles: state.bundles, lastSerial: state.lastSerial };
-}
-
-/** Remove a stale lock file left by a dead process (the import does this itself; for tooling). */
-export function unlockIfStale(store: string): boolean {
-  const lock = join(store, '.lock');
-  try {
-    const pid = Number(readFileSync(lock, 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) {
-      unlinkSync(lock);
-      return true;
-    }
-  } catch {
-    /* none */
-  }
-  return false;
 }

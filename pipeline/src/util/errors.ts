@@ -33,7 +33,13 @@ export type ErrorCode =
   | 'STORE_LOCKED'
   | 'AUDIT_LOG_INVALID'
   | 'SIGNER_STATE_INVALID'
-  | 'SIGNING_FAILED';
+  | 'SIGNING_FAILED'
+  | 'PATH_OUTSIDE_STORE'
+  | 'DISK_FULL'
+  | 'STORE_NOT_WRITABLE'
+  | 'NOT_A_STORE'
+  | 'TRUSTED_ROOT_INVALID'
+  | 'INPUT_TOO_LARGE';
 
 export class BrickyardError extends Error {
   readonly code: ErrorCode;
