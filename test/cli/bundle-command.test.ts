@@ -12,7 +12,7 @@ import { writeBundle } from '../../pipeline/src/bundle/write.ts';
 import { devSignerDir, loadOrCreateDevSigner, type DevSigner } from '../../pipeline/src/sign/dev-signer.ts';
 import { writeDevPolicy } from '../../pipeline/src/site/dev-policy.ts';
 import { repoRoot, tempDir } from '../helpers/fixture.ts';
-import { makeState, sha256, snapshot, SOURCE } from '../bundle/fixture.ts';
+import { makeState, sha256, signState, snapshot, SOURCE } from '../bundle/fixture.ts';
 import { fillUp, isRoot, readOnly, smallTmpfs } from '../site/site-fixture.ts';
 
 const node = join(repoRoot, 'node_modules', '.bin', 'node');
@@ -46,7 +46,9 @@ beforeAll(async () => {
   policy = join(site, 'site-policy.yaml');
   writeDevPolicy(policy, { system: 'local', identity: dev.identity, issuer: dev.issuer, trustedRootPath: join(dev.dir, 'trusted_root.json'), licenses: ['Apache-2.0'] });
   bundle = join(site, 'b.tar');
-  await writeBundle({ stateDir: makeState('local', [{ recipe: 'demo', version: '1.0' }]), system: 'local', out: bundle, signer: new SigstoreManifestSigner(dev), serial: 1, source: SOURCE, now: new Date() });
+  const state = makeState('local', [{ recipe: 'demo', version: '1.0' }]);
+  await signState(state, dev);
+  await writeBundle({ stateDir: state, system: 'local', out: bundle, signer: new SigstoreManifestSigner(dev), serial: 1, source: SOURCE, now: new Date() });
 }, 120_000);
 
 describe('brickyard import / check-bundle under faults', () => {
