@@ -96,5 +96,13 @@ describe('store lock', () => {
     writeFileSync(join(store, LOCK_DIR, '5'), 'garbage');
     expect(tryLock(store)).toEqual({ heldBy: 'an unreadable lock file' });
     expect(readdirSync(join(store, LOCK_DIR))).toEqual(['5']);
+    // A lock file of the earlier lock (a regular `.lock` holding a pid): a dead one is removed, a live one waited for.
+    const old = tempDir('brickyard-lock-');
+    writeFileSync(join(old, LOCK_DIR), `${process.pid}\n`);
+    expect(tryLock(old)).toEqual({ heldBy: `process ${process.pid} (a lock file of an earlier Brickyard)` });
+    writeFileSync(join(old, LOCK_DIR), `${deadPid()}\n`);
+    const d = await acquireStoreLock(old, 1000);
+    d.release();
+    expect(readdirSync(old)).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@
  * store looks the same before and after an import that was refused.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { BrickyardError } from '../util/errors.ts';
@@ -41,7 +41,7 @@ function lockFiles(dir: string): string[] {
   try {
     return readdirSync(dir).filter((n) => /^[1-9][0-9]{0,15}$/.test(n));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return []; // none yet, or a lock file of an earlier Brickyard
     throw e;
   }
 }
@@ -63,6 +63,24 @@ function liveHolder(file: string): { pid: number; host: string; nonce: string } 
   return holder;
 }
 
+/**
+ * A `.lock` file of the earlier lock (a regular file holding a pid): removed when its process is
+ * dead, else reported as the holder.
+ */
+function legacyLockFile(dir: string): string | undefined {
+  let text: string;
+  try {
+    if (!lstatSync(dir).isFile()) return undefined;
+    text = readFileSync(dir, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(text.trim());
+  if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) return `process ${pid} (a lock file of an earlier Brickyard)`;
+  rmSync(dir, { force: true });
+  return undefined;
+}
+
 function describe(h: { pid: number; host: string }): string {
   return h.pid > 0 ? `process ${h.pid} on ${h.host}` : 'an unreadable lock file';
 }
@@ -78,6 +96,8 @@ export function tryLock(store: string): StoreLock | { heldBy: string } {
     }
     const token = Math.max(0, ...before.map(Number)) + 1;
     const nonce = randomBytes(8).toString('hex');
+    const legacy = legacyLockFile(dir);
+    if (legacy) return { heldBy: legacy };
     try {
       mkdirSync(dir);
     } catch (e) {
