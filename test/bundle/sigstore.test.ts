@@ -37,22 +37,29 @@ describe('manifest signature', () => {
   });
 
   it('refuses a container that is not canonical: unknown fields anywhere, a duplicated certificate', async () => {
-    const forms: [string, (b: Record<string, any>) => void][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    const forms: [string, (b: Record<string, any>) => void][] = [
+      // eslint-disable-line @typescript-eslint/no-explicit-any
       ['unknown top-level field', (b) => (b['extra'] = 'x')],
       ['unknown field in verificationMaterial', (b) => (b['verificationMaterial'].note = 'x')],
       ['unknown field in the DSSE envelope', (b) => (b['dsseEnvelope'].comment = 1)],
-      ['the leaf twice as a v0.2 chain', (b) => {
-        b['mediaType'] = 'application/vnd.dev.sigstore.bundle.v0.2+json';
-        const leaf = b['verificationMaterial'].certificate;
-        delete b['verificationMaterial'].certificate;
-        b['verificationMaterial'].x509CertificateChain = { certificates: [leaf, leaf] };
-      }],
-      ['60 copies of the leaf', (b) => {
-        b['mediaType'] = 'application/vnd.dev.sigstore.bundle.v0.2+json';
-        const leaf = b['verificationMaterial'].certificate;
-        delete b['verificationMaterial'].certificate;
-        b['verificationMaterial'].x509CertificateChain = { certificates: Array(60).fill(leaf) };
-      }],
+      [
+        'the leaf twice as a v0.2 chain',
+        (b) => {
+          b['mediaType'] = 'application/vnd.dev.sigstore.bundle.v0.2+json';
+          const leaf = b['verificationMaterial'].certificate;
+          delete b['verificationMaterial'].certificate;
+          b['verificationMaterial'].x509CertificateChain = { certificates: [leaf, leaf] };
+        },
+      ],
+      [
+        '60 copies of the leaf',
+        (b) => {
+          b['mediaType'] = 'application/vnd.dev.sigstore.bundle.v0.2+json';
+          const leaf = b['verificationMaterial'].certificate;
+          delete b['verificationMaterial'].certificate;
+          b['verificationMaterial'].x509CertificateChain = { certificates: Array(60).fill(leaf) };
+        },
+      ],
     ];
     for (const [name, change] of forms) {
       const b = clone();

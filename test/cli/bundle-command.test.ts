@@ -69,7 +69,12 @@ describe('brickyard import / check-bundle under faults', () => {
     refusedBy(['check-bundle', bundle, '--policy', policy, '--trusted-root', join(dir, 'root-folder')], 'TRUSTED_ROOT_INVALID', 2, dir);
     writeFileSync(join(dir, 'trusted_root.json'), 'not json at all');
     const p2 = join(dir, 'site-policy.yaml');
-    writeFileSync(p2, readFileSync(policy, 'utf8').replace(/sha256: .*/, `sha256: ${sha256('not json at all')}`).replace(/path: .*/, 'path: trusted_root.json'));
+    writeFileSync(
+      p2,
+      readFileSync(policy, 'utf8')
+        .replace(/sha256: .*/, `sha256: ${sha256('not json at all')}`)
+        .replace(/path: .*/, 'path: trusted_root.json'),
+    );
     const store = join(dir, 'store');
     refusedBy(['import', bundle, '--policy', p2, '--store', store], 'TRUSTED_ROOT_INVALID', 2, dir);
     refusedBy(['import', bundle, '--policy', policy, '--store', store, '--trusted-root', join(dir, 'missing.json')], 'TRUSTED_ROOT_INVALID', 2, dir);
@@ -83,23 +88,27 @@ describe('brickyard import / check-bundle under faults', () => {
     refusedBy(['import', bundle, '--policy', bomb, '--store', join(dir, 'store')], 'POLICY_INVALID', 2, dir);
   }, 60_000);
 
-  it.skipIf(!isRoot)('a read-only store and a full disk: STORE_NOT_WRITABLE / DISK_FULL, exit 2, the store unchanged', async () => {
-    const store = join(tempDir('brickyard-cli-'), 'store');
-    mkdirSync(store);
-    const undo = readOnly(store);
-    try {
-      refusedBy(['import', bundle, '--policy', policy, '--store', store], 'STORE_NOT_WRITABLE', 2, store);
-    } finally {
-      undo();
-    }
-    const fs = smallTmpfs('1m');
-    try {
-      fillUp(fs.dir, 8_000);
-      refusedBy(['import', bundle, '--policy', policy, '--store', join(fs.dir, 'store')], 'DISK_FULL', 2, fs.dir);
-      refusedBy(['check-bundle', bundle, '--policy', policy], 'DISK_FULL', 2, fs.dir, { TMPDIR: fs.dir });
-      expect(execFileSync('ls', ['-A', fs.dir], { encoding: 'utf8' })).toBe('filler\n');
-    } finally {
-      fs.unmount();
-    }
-  }, 120_000);
+  it.skipIf(!isRoot)(
+    'a read-only store and a full disk: STORE_NOT_WRITABLE / DISK_FULL, exit 2, the store unchanged',
+    async () => {
+      const store = join(tempDir('brickyard-cli-'), 'store');
+      mkdirSync(store);
+      const undo = readOnly(store);
+      try {
+        refusedBy(['import', bundle, '--policy', policy, '--store', store], 'STORE_NOT_WRITABLE', 2, store);
+      } finally {
+        undo();
+      }
+      const fs = smallTmpfs('1m');
+      try {
+        fillUp(fs.dir, 8_000);
+        refusedBy(['import', bundle, '--policy', policy, '--store', join(fs.dir, 'store')], 'DISK_FULL', 2, fs.dir);
+        refusedBy(['check-bundle', bundle, '--policy', policy], 'DISK_FULL', 2, fs.dir, { TMPDIR: fs.dir });
+        expect(execFileSync('ls', ['-A', fs.dir], { encoding: 'utf8' })).toBe('filler\n');
+      } finally {
+        fs.unmount();
+      }
+    },
+    120_000,
+  );
 });

@@ -42,33 +42,65 @@ function statePatch(store: string, patch: (s: Record<string, unknown>) => void):
 const tampering: [string, (store: string) => void, RegExp][] = [
   ['generation audit.log deleted', (s) => unlinkSync(join(gen(s), 'audit.log')), /audit\.log is missing, while state\.json lists 2/],
   ['audit.log emptied', (s) => writeFileSync(join(gen(s), 'audit.log'), ''), /has 0 entries; state\.json records 2/],
-  ['last line removed', (s) => writeFileSync(join(gen(s), 'audit.log'), readFileSync(join(gen(s), 'audit.log'), 'utf8').split('\n')[0] + '\n'), /has 1 entry; state\.json records 2/],
-  ['last line removed and anchor removed', (s) => {
-    writeFileSync(join(gen(s), 'audit.log'), readFileSync(join(gen(s), 'audit.log'), 'utf8').split('\n')[0] + '\n');
-    statePatch(s, (st) => delete st['auditHead']);
-  }, /has no audit head/],
-  ['last line edited', (s) => writeFileSync(join(gen(s), 'audit.log'), readFileSync(join(gen(s), 'audit.log'), 'utf8').replace(/"serial":2/, '"serial":3')), /the last line is not the one the store recorded/],
+  [
+    'last line removed',
+    (s) => writeFileSync(join(gen(s), 'audit.log'), readFileSync(join(gen(s), 'audit.log'), 'utf8').split('\n')[0] + '\n'),
+    /has 1 entry; state\.json records 2/,
+  ],
+  [
+    'last line removed and anchor removed',
+    (s) => {
+      writeFileSync(join(gen(s), 'audit.log'), readFileSync(join(gen(s), 'audit.log'), 'utf8').split('\n')[0] + '\n');
+      statePatch(s, (st) => delete st['auditHead']);
+    },
+    /has no audit head/,
+  ],
+  [
+    'last line edited',
+    (s) => writeFileSync(join(gen(s), 'audit.log'), readFileSync(join(gen(s), 'audit.log'), 'utf8').replace(/"serial":2/, '"serial":3')),
+    /the last line is not the one the store recorded/,
+  ],
   ['first line edited', (s) => writeFileSync(join(gen(s), 'audit.log'), readFileSync(join(gen(s), 'audit.log'), 'utf8').replace(/"serial":1/, '"serial":9')), /:2 does not chain/],
-  ['regular file in place of the audit.log link', (s) => {
-    const text = readFileSync(join(s, 'audit.log'), 'utf8');
-    unlinkSync(join(s, 'audit.log'));
-    writeFileSync(join(s, 'audit.log'), text); // the copy stays "intact" while the real log is edited
-    writeFileSync(join(gen(s), 'audit.log'), '');
-  }, /audit\.log is not the link current\/audit\.log \(a regular file is in its place\)/],
-  ['audit.log link pointing elsewhere', (s) => {
-    unlinkSync(join(s, 'audit.log'));
-    symlinkSync('/dev/null', join(s, 'audit.log'));
-  }, /is not the link current\/audit\.log \(a link to \/dev\/null/],
-  ['state.json link replaced by a file', (s) => {
-    const text = readFileSync(join(s, 'state.json'), 'utf8');
-    unlinkSync(join(s, 'state.json'));
-    writeFileSync(join(s, 'state.json'), text);
-  }, /state\.json is not the link current\/state\.json/],
-  ['audit entries not naming the state\'s bundles', (s) => statePatch(s, (st) => (st['bundles'] as { bundleId: string }[]).reverse()), /names .*, but the store's bundle 1 is second/],
-  ['current replaced by a folder', (s) => {
-    unlinkSync(join(s, 'current'));
-    cpSync(gen(s), join(s, 'current'), { recursive: true });
-  }, /current is not a link to a generation/],
+  [
+    'regular file in place of the audit.log link',
+    (s) => {
+      const text = readFileSync(join(s, 'audit.log'), 'utf8');
+      unlinkSync(join(s, 'audit.log'));
+      writeFileSync(join(s, 'audit.log'), text); // the copy stays "intact" while the real log is edited
+      writeFileSync(join(gen(s), 'audit.log'), '');
+    },
+    /audit\.log is not the link current\/audit\.log \(a regular file is in its place\)/,
+  ],
+  [
+    'audit.log link pointing elsewhere',
+    (s) => {
+      unlinkSync(join(s, 'audit.log'));
+      symlinkSync('/dev/null', join(s, 'audit.log'));
+    },
+    /is not the link current\/audit\.log \(a link to \/dev\/null/,
+  ],
+  [
+    'state.json link replaced by a file',
+    (s) => {
+      const text = readFileSync(join(s, 'state.json'), 'utf8');
+      unlinkSync(join(s, 'state.json'));
+      writeFileSync(join(s, 'state.json'), text);
+    },
+    /state\.json is not the link current\/state\.json/,
+  ],
+  [
+    "audit entries not naming the state's bundles",
+    (s) => statePatch(s, (st) => (st['bundles'] as { bundleId: string }[]).reverse()),
+    /names .*, but the store's bundle 1 is second/,
+  ],
+  [
+    'current replaced by a folder',
+    (s) => {
+      unlinkSync(join(s, 'current'));
+      cpSync(gen(s), join(s, 'current'), { recursive: true });
+    },
+    /current is not a link to a generation/,
+  ],
   ['state.json of another generation', (s) => statePatch(s, (st) => (st['generation'] = 1)), /is not the state of generation 2/],
 ];
 

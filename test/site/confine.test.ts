@@ -58,7 +58,26 @@ const hostileName = (jail: string): fc.Arbitrary<string> =>
     fc.string({ unit: 'binary', maxLength: 30 }),
     fc.array(fc.constantFrom('..', '/', '.', 'a', '\\', '%2e', '\u0000', '\n', 'x.vsa'), { maxLength: 10 }).map((a) => a.join('')),
     fc.integer({ min: 1, max: DEPTH }).map((n) => `${'../'.repeat(n)}escape-${n}`),
-    fc.constantFrom('demo', 'ok-name', '1.0', 'local', 'cpu', 'demo_1.0-1_local-cpu', '.', '..', '', ' ', '-x', '.hidden', 'x'.repeat(300), `${jail}/abs-escape`, '/abs-escape', 'a/b', 'C:\\x', 'a\u0000b'),
+    fc.constantFrom(
+      'demo',
+      'ok-name',
+      '1.0',
+      'local',
+      'cpu',
+      'demo_1.0-1_local-cpu',
+      '.',
+      '..',
+      '',
+      ' ',
+      '-x',
+      '.hidden',
+      'x'.repeat(300),
+      `${jail}/abs-escape`,
+      '/abs-escape',
+      'a/b',
+      'C:\\x',
+      'a\u0000b',
+    ),
   );
 
 describe('names that become paths', () => {
@@ -95,7 +114,10 @@ describe('names that become paths', () => {
           imported = e;
         }
         for (const r of [checked, imported]) if (r !== 'ok') expect(r, `${field}=${JSON.stringify(name)}`).toBeInstanceOf(BrickyardError);
-        expect(checked === 'ok', `${field}=${JSON.stringify(name)}: check-bundle and import agree (${(checked as Error).message ?? ''} / ${(imported as Error).message ?? ''})`).toBe(imported === 'ok');
+        expect(
+          checked === 'ok',
+          `${field}=${JSON.stringify(name)}: check-bundle and import agree (${(checked as Error).message ?? ''} / ${(imported as Error).message ?? ''})`,
+        ).toBe(imported === 'ok');
         // Nothing outside the store changed: the jail, less the store, hashes the same.
         const after = snapshot(jail);
         const prefix = store.slice(jail.length + 1);
@@ -103,7 +125,11 @@ describe('names that become paths', () => {
         expect(strip(after), `${field}=${JSON.stringify(name)}`).toEqual(strip(outside));
         expect(tmpLeftovers()).toEqual(tmpBefore);
         if (imported === 'ok') accepted.push(`${field}=${name}`);
-        else expect(Object.keys(after).some((k) => k.startsWith(prefix)), 'a refused import into a new store leaves none').toBe(false);
+        else
+          expect(
+            Object.keys(after).some((k) => k.startsWith(prefix)),
+            'a refused import into a new store leaves none',
+          ).toBe(false);
       }),
       { numRuns: 90 },
     );
@@ -112,7 +138,12 @@ describe('names that become paths', () => {
   }, 300_000);
 
   it('the nearest forgeries of each name are refused at the schema, naming the field', () => {
-    const good = { recipe: { name: 'demo', version: '1.0' }, system: 'local', partition: 'cpu', image: { refName: 'demo_1.0-1_local-cpu', manifestDigest: `sha256:${'a'.repeat(64)}` } };
+    const good = {
+      recipe: { name: 'demo', version: '1.0' },
+      system: 'local',
+      partition: 'cpu',
+      image: { refName: 'demo_1.0-1_local-cpu', manifestDigest: `sha256:${'a'.repeat(64)}` },
+    };
     expect(checkBuildRecord(good, 'build.json')).toEqual(good);
     const forged: [string, (r: typeof good) => void][] = [
       ['image.refName', (r) => (r.image.refName = '../../etc/cron.d/x')],

@@ -16,7 +16,6 @@ import { tempDir } from '../helpers/fixture.ts';
 import { sha256, snapshot } from '../bundle/fixture.ts';
 import { expectRefusal, fillUp, importInto, isRoot, keys, later, makeBundle, PAIRS, policyFile, readOnly, smallTmpfs, tmpLeftovers } from './site-fixture.ts';
 
-
 describe.skipIf(!isRoot)('a full disk (tmpfs)', () => {
   it('import: DISK_FULL, the store as it was, and a new store on a full disk leaves nothing', async () => {
     const fs = smallTmpfs('2m');
@@ -48,7 +47,9 @@ describe.skipIf(!isRoot)('a full disk (tmpfs)', () => {
       const policy = policyFile();
       fillUp(fs.dir, 100_000);
       process.env['TMPDIR'] = fs.dir;
-      const e = await expectRefusal('check-bundle, $TMPDIR full', 'DISK_FULL', fs.dir, () => checkBundle({ bundlePath: big, policyPath: policy, verifier: keys.verifier, now: later }));
+      const e = await expectRefusal('check-bundle, $TMPDIR full', 'DISK_FULL', fs.dir, () =>
+        checkBundle({ bundlePath: big, policyPath: policy, verifier: keys.verifier, now: later }),
+      );
       expect(e.message).toContain(fs.dir);
       expect(readdirSync(fs.dir)).toEqual(['filler']);
     } finally {
@@ -99,7 +100,10 @@ describe('the trusted root', () => {
     mkdirSync(folder);
     const notJson = join(dir, 'not.json');
     writeFileSync(notJson, '{ this is not json');
-    const imp = (root: string, policy = policyFile()) => () => importBundle({ bundlePath: b2, policyPath: policy, store, verifier: keys.verifier, now: later, trustedRootPath: root });
+    const imp =
+      (root: string, policy = policyFile()) =>
+      () =>
+        importBundle({ bundlePath: b2, policyPath: policy, store, verifier: keys.verifier, now: later, trustedRootPath: root });
     await expectRefusal('trusted root missing', 'TRUSTED_ROOT_INVALID', store, imp(missing));
     await expectRefusal('trusted root is a folder', 'TRUSTED_ROOT_INVALID', store, imp(folder));
     // not JSON but pinned by the policy: the pin holds, then parsing fails (the CLI's verifier parses it)
@@ -115,7 +119,10 @@ describe('the site policy', () => {
   it('a YAML alias bomb is refused as an invalid policy, quickly', async () => {
     const store = tempDir('brickyard-store-');
     await importInto(store, await makeBundle());
-    const bomb = policyFile({ x0: '&a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]', ...Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`x${i + 1}`, `&a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`])) });
+    const bomb = policyFile({
+      x0: '&a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+      ...Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`x${i + 1}`, `&a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`])),
+    });
     const t = performance.now();
     const e = await expectRefusal('policy with a YAML alias bomb', 'POLICY_INVALID', store, async () => importInto(store, await makeBundle(PAIRS, { serial: 2 }), bomb));
     expect(performance.now() - t).toBeLessThan(5000);
@@ -149,7 +156,9 @@ describe('--store pointing at the wrong folder', () => {
     // a folder that merely has a bad marker is refused too
     writeFileSync(join(folder, '.brickyard-store'), 'something else');
     await expectRefusal('--store with a foreign marker file', 'NOT_A_STORE', folder, async () => importInto(folder, await makeBundle()));
-    await expectRefusal('check-bundle --store: an ordinary folder', 'NOT_A_STORE', folder, async () => checkBundle({ bundlePath: await makeBundle(), policyPath: policyFile(), verifier: keys.verifier, now: later, store: folder }));
+    await expectRefusal('check-bundle --store: an ordinary folder', 'NOT_A_STORE', folder, async () =>
+      checkBundle({ bundlePath: await makeBundle(), policyPath: policyFile(), verifier: keys.verifier, now: later, store: folder }),
+    );
   });
 
   it('a refused import into a folder that did not exist leaves nothing behind; an empty folder stays empty', async () => {

@@ -54,13 +54,19 @@ async function round(contenders: number, holdMs: number, stale: 'dead-pid' | 'tw
 describe('store lock', () => {
   it('property: concurrent processes taking over a stale lock — never two holders, nothing left behind', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 3, max: 6 }), fc.integer({ min: 0, max: 30 }), fc.constantFrom('dead-pid' as const, 'two-dead' as const, 'none' as const), fc.constantFrom('release' as const, 'crash' as const), async (n, holdMs, stale, mode) => {
-        const { outs, left } = await round(n, holdMs, stale, mode);
-        expect(outs, outs.join('\n')).toHaveLength(n);
-        for (const o of outs) expect(o, outs.join('\n')).toMatch(/^OK \d+$/);
-        // the dead holders' files were removed, and each holder removed its own
-        expect(left).toEqual(['witness']);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 3, max: 6 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.constantFrom('dead-pid' as const, 'two-dead' as const, 'none' as const),
+        fc.constantFrom('release' as const, 'crash' as const),
+        async (n, holdMs, stale, mode) => {
+          const { outs, left } = await round(n, holdMs, stale, mode);
+          expect(outs, outs.join('\n')).toHaveLength(n);
+          for (const o of outs) expect(o, outs.join('\n')).toMatch(/^OK \d+$/);
+          // the dead holders' files were removed, and each holder removed its own
+          expect(left).toEqual(['witness']);
+        },
+      ),
       { numRuns: 20 },
     );
   }, 300_000);

@@ -28,7 +28,10 @@ export function signersYaml(): string {
   return ROLES.map((role) => `\n  ${role}:${rule}`).join('');
 }
 export const later = new Date(NOW.getTime() + 3600_000);
-export const PAIRS: PairSpec[] = [{ recipe: 'demo', version: '1.0' }, { recipe: 'osu', version: '7.4' }];
+export const PAIRS: PairSpec[] = [
+  { recipe: 'demo', version: '1.0' },
+  { recipe: 'osu', version: '7.4' },
+];
 export const isRoot = process.getuid?.() === 0;
 
 export function policyFile(overrides: Record<string, string> = {}, root = keys.trustedRoot, dir = tempDir('brickyard-policy-')): string {
@@ -42,7 +45,11 @@ export function policyFile(overrides: Record<string, string> = {}, root = keys.t
     maxAgeDays: '30',
     ...overrides,
   };
-  const text = Object.entries(fields).filter(([, v]) => v !== '').map(([k, v]) => `${k}: ${v}`).join('\n') + '\n';
+  const text =
+    Object.entries(fields)
+      .filter(([, v]) => v !== '')
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n') + '\n';
   const file = join(dir, 'site-policy.yaml');
   writeFileSync(file, text);
   return file;
@@ -75,7 +82,14 @@ export interface Case {
 export const cases: Case[] = [];
 // The case table (case, code, exit status, message, store unchanged) of every refusal a test file made.
 afterAll(() => {
-  if (cases.length) console.log(['| case | code | exit | message | store unchanged |', '|---|---|---|---|---|', ...cases.map((c) => `| ${c.case} | ${c.code} | ${c.exit} | ${c.message.replace(/\|/g, '\\|')} | ${c.unchanged ? 'yes' : 'NO'} |`)].join('\n'));
+  if (cases.length)
+    console.log(
+      [
+        '| case | code | exit | message | store unchanged |',
+        '|---|---|---|---|---|',
+        ...cases.map((c) => `| ${c.case} | ${c.code} | ${c.exit} | ${c.message.replace(/\|/g, '\\|')} | ${c.unchanged ? 'yes' : 'NO'} |`),
+      ].join('\n'),
+    );
 });
 
 /** Run `fn`, expecting a typed refusal with `code`; the tree at `watch` must hash the same after; records the case. */

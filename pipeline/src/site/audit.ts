@@ -45,7 +45,10 @@ export function lineHash(line: string): string {
 }
 
 function bad(message: string): never {
-  throw new BrickyardError('AUDIT_LOG_INVALID', message, { exitCode: 1, hint: 'the store\'s history was edited, removed or damaged: restore the store from a backup before importing into it' });
+  throw new BrickyardError('AUDIT_LOG_INVALID', message, {
+    exitCode: 1,
+    hint: "the store's history was edited, removed or damaged: restore the store from a backup before importing into it",
+  });
 }
 
 /** Check a log's chain alone (a copy, say); returns its entries and the hash of its last line. */
@@ -54,13 +57,14 @@ export function verifyChain(text: string, path: string): { entries: AuditEntry[]
   const entries: AuditEntry[] = [];
   let prev = ZERO;
   for (const [i, line] of text.split('\n').slice(0, -1).entries()) {
-    let e: AuditEntry;
+    let parsed: Partial<AuditEntry> | null;
     try {
-      e = JSON.parse(line) as AuditEntry;
+      parsed = JSON.parse(line) as Partial<AuditEntry> | null;
     } catch {
       return bad(`${path}:${i + 1} is not JSON`);
     }
-    if (e?.prev !== prev) bad(`${path}:${i + 1} does not chain to the line before it (edited, removed or reordered lines)`);
+    if (parsed?.prev !== prev) bad(`${path}:${i + 1} does not chain to the line before it (edited, removed or reordered lines)`);
+    const e = parsed as AuditEntry;
     if (e.seq !== i + 1) bad(`${path}:${i + 1} has sequence number ${e.seq}`);
     prev = lineHash(line);
     entries.push(e);
@@ -81,7 +85,8 @@ export function verifyStoreHistory(store: string): AuditEntry[] {
       if (cur) bad(`${p} is missing (it should be the link current/${name}; an interrupted import leaves it missing only before its first commit)`);
       continue;
     }
-    if (!st.isSymbolicLink() || readlinkSync(p) !== `current/${name}`) bad(`${p} is not the link current/${name} (a ${st.isSymbolicLink() ? `link to ${readlinkSync(p)}` : st.isDirectory() ? 'folder' : 'regular file'} is in its place)`);
+    if (!st.isSymbolicLink() || readlinkSync(p) !== `current/${name}`)
+      bad(`${p} is not the link current/${name} (a ${st.isSymbolicLink() ? `link to ${readlinkSync(p)}` : st.isDirectory() ? 'folder' : 'regular file'} is in its place)`);
   }
   if (!cur) return [];
   const state = readState(store);

@@ -32,15 +32,21 @@ let validator: ValidateFunction | undefined;
 export function checkBuildRecord(data: unknown, entry: string): BuildRecordNames {
   if (!validator) {
     const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
-    ajv.addSchema(manifestSchema as object);
-    validator = ajv.compile(buildRecordSchema as object);
+    ajv.addSchema(manifestSchema);
+    validator = ajv.compile(buildRecordSchema);
   }
   if (!validator(data)) {
     const first = (validator.errors ?? [])[0];
     const where = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, '.') : 'the record';
-    throw new BundleError('BUNDLE_INVALID', 'name', `${entry}: ${where} ${first?.message ?? 'is invalid'} (a name that becomes a path in the store must match the schema's pattern)`, entry, {
-      hint: 'the bundle was made by a tool that does not follow pipeline/schemas/build-record.schema.json, or was forged; it is not imported',
-    });
+    throw new BundleError(
+      'BUNDLE_INVALID',
+      'name',
+      `${entry}: ${where} ${first?.message ?? 'is invalid'} (a name that becomes a path in the store must match the schema's pattern)`,
+      entry,
+      {
+        hint: 'the bundle was made by a tool that does not follow pipeline/schemas/build-record.schema.json, or was forged; it is not imported',
+      },
+    );
   }
   return data as BuildRecordNames;
 }

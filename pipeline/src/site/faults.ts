@@ -11,11 +11,15 @@ export function fileSystemFault(e: unknown, where: { what: string; folder: strin
   const code = err?.code;
   const at = err?.path ? ` (at ${err.path})` : '';
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new BrickyardError('DISK_FULL', `${where.what}: the file system holding ${where.folder} is full${code === 'EDQUOT' ? ' (quota exceeded)' : ''}${at}. ${where.unchanged}`, {
-      hint: `free space there (or move ${where.folder} to a larger file system) and run the command again`,
-      exitCode: 2,
-      cause: e,
-    });
+    return new BrickyardError(
+      'DISK_FULL',
+      `${where.what}: the file system holding ${where.folder} is full${code === 'EDQUOT' ? ' (quota exceeded)' : ''}${at}. ${where.unchanged}`,
+      {
+        hint: `free space there (or move ${where.folder} to a larger file system) and run the command again`,
+        exitCode: 2,
+        cause: e,
+      },
+    );
   }
   if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
     const why = code === 'EROFS' ? 'is on a read-only file system' : 'cannot be written by this user (permission denied)';

@@ -42,7 +42,8 @@ export function currentGeneration(store: string): { n: number; dir: string } | u
     target = readlinkSync(join(store, 'current'));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    if ((e as NodeJS.ErrnoException).code === 'EINVAL') throw new BrickyardError('AUDIT_LOG_INVALID', `${store}/current is not a link to a generation (replaced by a file or folder)`, { exitCode: 1 });
+    if ((e as NodeJS.ErrnoException).code === 'EINVAL')
+      throw new BrickyardError('AUDIT_LOG_INVALID', `${store}/current is not a link to a generation (replaced by a file or folder)`, { exitCode: 1 });
     throw e;
   }
   const m = /^generations\/([1-9][0-9]{0,9})$/.exec(target);
@@ -54,16 +55,22 @@ export function readState(store: string): StoreState {
   const cur = currentGeneration(store);
   if (!cur) return emptyState();
   const path = join(cur.dir, 'state.json');
-  let state: StoreState;
+  let state: Partial<StoreState> | null;
   try {
-    state = JSON.parse(readFileSync(path, 'utf8')) as StoreState;
+    state = JSON.parse(readFileSync(path, 'utf8')) as Partial<StoreState> | null;
   } catch (e) {
-    throw new BrickyardError('AUDIT_LOG_INVALID', `${path} is missing or not JSON (${(e as Error).message})`, { exitCode: 1, hint: 'the store was damaged or edited; restore it from a backup' });
+    throw new BrickyardError('AUDIT_LOG_INVALID', `${path} is missing or not JSON (${(e as Error).message})`, {
+      exitCode: 1,
+      hint: 'the store was damaged or edited; restore it from a backup',
+    });
   }
   if (state?.kind !== 'brickyard-store' || state.generation !== cur.n || !Array.isArray(state.bundles)) {
-    throw new BrickyardError('AUDIT_LOG_INVALID', `${path} is not the state of generation ${cur.n}`, { exitCode: 1, hint: 'the store was damaged or edited; restore it from a backup' });
+    throw new BrickyardError('AUDIT_LOG_INVALID', `${path} is not the state of generation ${cur.n}`, {
+      exitCode: 1,
+      hint: 'the store was damaged or edited; restore it from a backup',
+    });
   }
-  return state;
+  return state as StoreState;
 }
 
 /** What opening a store for an import made, so that a refused import can take it back. */
@@ -103,8 +110,9 @@ export function isStore(store: string, opts: { mayBeMissing?: boolean } = {}): b
 
 function legacyStore(store: string): boolean {
   try {
-    const cur = currentGeneration(store);
-    return !!cur && readState(store).kind === 'brickyard-store';
+    if (!currentGeneration(store)) return false;
+    readState(store); // throws unless it is a store's state
+    return true;
   } catch {
     return false;
   }
@@ -162,7 +170,7 @@ export function undoOpen(store: string, opened: Opened, holdsLock: boolean): voi
     } catch {
       /* absent, or in use */
     }
-    let names: string[] = [];
+    let names: string[];
     try {
       names = readdirSync(store);
     } catch {
@@ -190,11 +198,12 @@ export function recover(store: string): void {
   requireStore(store);
   const cur = currentGeneration(store);
   for (const name of readdirSync(store)) {
-    if (/^\.staging-[0-9a-f]{16}$/.test(name) || /^\.(oci|bundles|audit\.log|state\.json)\.link-[0-9a-f]{8}$/.test(name)) rmSync(confined(store, name), { recursive: true, force: true });
+    if (/^\.staging-[0-9a-f]{16}$/.test(name) || /^\.(oci|bundles|audit\.log|state\.json)\.link-[0-9a-f]{8}$/.test(name))
+      rmSync(confined(store, name), { recursive: true, force: true });
   }
   const gens = join(store, 'generations');
   if (existsSync(gens)) {
-    for (const g of readdirSync(gens)) if (/^[1-9][0-9]*$/.test(g) && (!cur || Number(g) !== cur.n)) rmSync(confined(store, 'generations', g), { recursive: true, force: true });
+    for (const g of readdirSync(gens)) if (/^[1-9][0-9]*$/.test(g) && Number(g) !== cur?.n) rmSync(confined(store, 'generations', g), { recursive: true, force: true });
   }
   if (cur) ensureLinks(store);
 }

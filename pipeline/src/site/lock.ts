@@ -57,7 +57,8 @@ function liveHolder(file: string): { pid: number; host: string; nonce: string } 
   const m = /^([1-9][0-9]*) (\S+) ([0-9a-f]+)\n$/.exec(text);
   // Not written by this code (link(2) makes the file appear whole): treated as held, never taken over.
   if (!m) return { pid: 0, host: '?', nonce: '' };
-  const holder = { pid: Number(m[1]), host: m[2]!, nonce: m[3]! };
+  const [, pid = '', host = '', nonce = ''] = m;
+  const holder = { pid: Number(pid), host, nonce };
   // A process on another host (a store on a shared file system) is never judged dead from here.
   if (holder.host === hostname() && !pidAlive(holder.pid)) return undefined;
   return holder;
@@ -119,7 +120,10 @@ export function tryLock(store: string): StoreLock | { heldBy: string } {
     } finally {
       rmSync(tmp, { force: true });
     }
-    const other = lockFiles(dir).filter((n) => n !== String(token)).map((n) => liveHolder(join(dir, n))).find((h) => h !== undefined);
+    const other = lockFiles(dir)
+      .filter((n) => n !== String(token))
+      .map((n) => liveHolder(join(dir, n)))
+      .find((h) => h !== undefined);
     if (other) {
       rmSync(file, { force: true }); // step back: whoever looked second sees the other
       return { heldBy: describe(other) };
