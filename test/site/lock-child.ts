@@ -13,7 +13,7 @@ import { acquireStoreLock } from '../../pipeline/src/site/lock.ts';
 const [store, witness, holdMs, mode] = process.argv.slice(2) as [string, string, string, string];
 writeFileSync(join(witness, `ready-${process.pid}`), '');
 while (!existsSync(join(witness, 'go'))) await new Promise((r) => setTimeout(r, 5));
-const lock = await acquireStoreLock(store, 60_000);
+const lock = await acquireStoreLock(store, 240_000);
 let alone = true;
 try {
   closeSync(openSync(join(witness, 'holder'), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL));

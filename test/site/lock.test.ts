@@ -67,7 +67,7 @@ describe('store lock', () => {
           expect(left).toEqual(['witness']);
         },
       ),
-      { numRuns: 20 },
+      { numRuns: 10 },
     );
   }, 300_000);
 
