@@ -3,7 +3,7 @@
 # bases.debian-12.hostBuilt) from this host's own apt sources: no Docker Hub is
 # reachable from the build hosts, the Debian mirror is.
 #
-#   mmdebstrap --variant=minbase --include=ca-certificates bookworm  -> rootfs tar
+#   mmdebstrap --variant=minbase --include=ca-certificates,usr-is-merged bookworm  -> rootfs tar
 #   buildah from scratch + add + config + commit --timestamp         -> localhost/brickyard/base-debian-12:bookworm
 #   buildah push oci-archive:                                         -> .brickyard/bases/debian-12.oci.tar
 #   metadata                                                          -> .brickyard/bases/debian-12.json
@@ -202,10 +202,22 @@ by_log "mmdebstrap $suite from $sources (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
 t0=$(by_now)
 # The hook drops the host's resolv.conf and hostname, which mmdebstrap copies in
 # (they would make the image differ per host; runtimes bind their own).
+# apt satisfies init-system-helpers' "usrmerge | usr-is-merged" with usrmerge,
+# which pulls in the whole of perl (about 47 MiB of the 171 MiB) for a /usr
+# conversion mmdebstrap has already done: usr-is-merged is included instead and
+# the second hook purges usrmerge and perl (perl-base, which dpkg needs, stays).
+# As in Debian's -slim images, dpkg leaves out documentation, manual pages and
+# translations (copyright files stay): about 50 MiB, in every image built on it
+# (the path-exclude file stays in /etc/dpkg/dpkg.cfg.d for later installs).
 # shellcheck disable=SC2016 # $1 is the hook's argument, expanded by mmdebstrap's shell
-if ! mmdebstrap --mode=root --variant=minbase --include=ca-certificates \
+if ! mmdebstrap --mode=root --variant=minbase --include=ca-certificates,usr-is-merged \
   "${aptopts[@]}" \
+  --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+  --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+  --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias' \
+  --dpkgopt='path-exclude=/usr/share/lintian/*' \
   --customize-hook='rm -f "$1/etc/resolv.conf" "$1/etc/hostname"' \
+  --customize-hook='chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q usrmerge perl libperl5.36 perl-modules-5.36 libfile-find-rule-perl libnumber-compare-perl libtext-glob-perl' \
   "$suite" "$work/rootfs.tar" "$sources" >>"$buildlog" 2>&1; then
   tail -n 25 "$buildlog" >&2 || true
   by_die "mmdebstrap failed (full log: $buildlog)"
@@ -225,7 +237,7 @@ buildah config \
   --label org.opencontainers.image.title=base-debian-12 \
   --label org.opencontainers.image.description="Debian $suite minbase + ca-certificates, built by mmdebstrap from the build host's apt sources" \
   --label dev.brickyard.base=debian-12 \
-  --created-by "mmdebstrap --variant=minbase --include=ca-certificates $suite (Brickyard scripts/build-base.sh)" \
+  --created-by "mmdebstrap --variant=minbase --include=ca-certificates,usr-is-merged $suite (Brickyard scripts/build-base.sh)" \
   "$ctr" || by_die "buildah config failed"
 buildah commit --quiet --rm --timestamp "$SOURCE_DATE_EPOCH" "$ctr" "$ref" >>"$buildlog" 2>&1 ||
   by_die "buildah commit $ref failed (see $buildlog)"

@@ -36,6 +36,7 @@ done
 PACKAGES=(
   buildah podman runc conmon containernetworking-plugins skopeo umoci uidmap
   mmdebstrap squashfs-tools
+  siftool charliecloud-runtime squashfuse # SIF files (build --sif) and running their root file system with ch-run
   openmpi-bin libopenmpi-dev mpich libmpich-dev
   slurm-wlm munge
   docker-registry curl chromium
@@ -54,6 +55,7 @@ declare -A PKG_CMD=(
   [libopenmpi-dev]=mpicc.openmpi [mpich]=mpirun.mpich [libmpich-dev]=mpicc.mpich
   [slurm-wlm]=slurmctld [munge]=munged [docker-registry]=docker-registry
   [curl]=curl [chromium]=chromium [charliecloud]=ch-run
+  [siftool]=siftool [charliecloud-runtime]=ch-run [squashfuse]=squashfuse
   [debian-archive-keyring]=/usr/share/keyrings/debian-archive-keyring.gpg
   [shellcheck]=shellcheck [gcc-aarch64-linux-gnu]=aarch64-linux-gnu-gcc
 )

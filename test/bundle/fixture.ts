@@ -47,6 +47,8 @@ export interface PairSpec {
   license?: string;
   /** Extra bytes in the image's own layer (to tell images apart). */
   layer?: string;
+  /** A SIF file beside the image (its bytes), and the sha256 the build record names (default: its own). */
+  sif?: { content: string; recordSha256?: string };
 }
 
 function putBlob(layout: string, data: string | Buffer): { digest: string; size: number } {
@@ -102,6 +104,7 @@ export function makeState(system: string, pairs: PairSpec[], stateDir = tempDir(
         builder: 'buildah',
         image: { reference: `localhost/brickyard/${p.recipe}:${p.version}-1-${system}-${partition}`, ociLayout: layout, refName, manifestDigest: manifest.digest, configDigest: config.digest },
         lockDigest: 'sha256:' + '0'.repeat(64),
+        ...(p.sif ? { sif: { path: join(dir, `${refName}.sif`), sha256: p.sif.recordSha256 ?? sha256(p.sif.content), size: p.sif.content.length, rootfsBytes: 0 } } : {}),
         created: '2026-05-01T00:00:00.000Z',
       }, null, 2),
     );
@@ -114,6 +117,7 @@ export function makeState(system: string, pairs: PairSpec[], stateDir = tempDir(
         packages: [{ SPDXID: 'SPDXRef-Image', name: p.recipe, primaryPackagePurpose: 'CONTAINER', licenseDeclared: p.license ?? 'Apache-2.0' }],
       }),
     );
+    if (p.sif) writeFileSync(join(dir, `${refName}.sif`), p.sif.content);
     writeFileSync(join(dir, 'lock.json'), JSON.stringify({ lockDigest: 'sha256:' + '0'.repeat(64) }));
     writeFileSync(join(dir, 'Containerfile'), `FROM scratch\n# ${p.recipe}\n`);
     writeFileSync(join(dir, 'apptainer.def'), 'Bootstrap: scratch\n');

@@ -56,8 +56,13 @@ describe('shipped catalogue', () => {
     const r = ws.render(ws.recipe('mpi-pingpong'), ws.partitionsOf('local/debug')[0]!);
     expect(r.composition.strategy?.id).toBe('hybrid-pmix');
     expect(r.composition.sources).toEqual([]); // builds with only the distribution's repositories
-    expect(r.files.containerfile).toMatch(/apt-get install[^\n]*libopenmpi-dev/);
-    expect(r.files.containerfile).toMatch(/^FROM localhost\/brickyard\/base-debian-12:bookworm$/m);
+    const [build, runtime] = r.files.containerfile.split(/^FROM .* AS runtime$/m);
+    expect(build).toMatch(/apt-get install[^\n]*libopenmpi-dev/);
+    expect(build).toMatch(/^FROM localhost\/brickyard\/base-debian-12:bookworm AS build$/m);
+    // The image itself: Open MPI's library and launcher, the probe from the build stage, no toolchain.
+    expect(runtime).toMatch(/apt-get install[^\n]*openmpi-bin libopenmpi3/);
+    expect(runtime).toContain('COPY --from=build /usr/local/bin/brickyard-pingpong /usr/local/bin/brickyard-pingpong');
+    expect(runtime).not.toMatch(/libopenmpi-dev|gfortran |g\+\+ /);
     expect(r.files.jobscript).toContain('--mpi=pmix podman run');
   });
 

@@ -22,7 +22,7 @@ import { Workspace } from '../../pipeline/src/workspace.ts';
 import { copyOfShipped, repoRoot, tempDir } from '../helpers/fixture.ts';
 import { missingTools, startRegistry, startSlurm, type Slurm } from '../helpers/services.ts';
 
-const TOOLS = ['buildah', 'podman', 'skopeo', 'umoci', 'mmdebstrap', 'sbatch', 'munged', 'mpicc', 'docker-registry'];
+const TOOLS = ['buildah', 'podman', 'skopeo', 'umoci', 'mmdebstrap', 'sbatch', 'munged', 'mpicc', 'docker-registry', 'siftool', 'mksquashfs', 'ch-run', 'squashfuse'];
 const missing = missingTools(TOOLS);
 const root = process.getuid?.() === 0;
 const why = !root ? 'needs root (buildah chroot builds, podman)' : missing.length ? `missing ${missing.join(', ')}: run scripts/setup-host.sh` : '';
@@ -37,7 +37,7 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
   beforeAll(async () => {
     ws = Workspace.open(repoRoot);
     const [where] = ws.partitionsOf('local/debug');
-    record = await buildPair(ws, ws.recipe('mpi-pingpong'), where!, { stateDir: state });
+    record = await buildPair(ws, ws.recipe('mpi-pingpong'), where!, { stateDir: state, sif: true });
   }, 900_000);
 
   afterAll(() => slurm?.stop());
@@ -46,6 +46,8 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     expect(record.image.manifestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(record.sizes.uncompressedBytes).toBeGreaterThan(10 * 2 ** 20);
     expect(record.sizes.uncompressedBytes).toBeLessThan(record.sizes.budgetBytes);
+    // The runtime stage: no toolchain (829.9 MiB as one stage), at most 150 MiB.
+    expect(record.sizes.uncompressedBytes).toBeLessThanOrEqual(150 * 2 ** 20);
     const layout = record.image.ociLayout;
     const inspect = JSON.parse(execFileSync('skopeo', ['inspect', `oci:${layout}:${record.image.refName}`], { encoding: 'utf8' }));
     expect(inspect.Digest).toBe(record.image.manifestDigest);
@@ -227,6 +229,37 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     expect(refusedLog.status).toBe(1);
     expect(refusedLog.stderr).toContain('[AUDIT_LOG_INVALID]');
     expect(listing(store)).toBe(afterTamper);
+  }, 300_000);
+
+  it('makes a SIF that siftool reads (definition, labels, squashfs root), and its root file system runs the ping-pong under ch-run', async () => {
+    const sif = record.sif!;
+    expect(sif.path).toMatch(/mpi-pingpong_1\.0\.0-1_local-debug\.sif$/);
+    expect(execFileSync('sha256sum', [sif.path], { encoding: 'utf8' }).split(' ')[0]).toBe(sif.sha256);
+    const list = execFileSync('siftool', ['list', sif.path], { encoding: 'utf8' });
+    expect(list).toMatch(/Def\.FILE/);
+    expect(list).toMatch(/JSON\.Labels/);
+    expect(list).toMatch(/FS\s+\(Squashfs\/\*System\/amd64\)/);
+    const id = (kind: RegExp): string => list.split('\n').find((l) => kind.test(l))!.trim().split(/\s+/)[0]!;
+    expect(execFileSync('siftool', ['info', id(/Squashfs/), sif.path], { encoding: 'utf8' })).toMatch(/Filesystem Type:\s+Squashfs\n\s*Partition Type:\s+\*System\n\s*Architecture:\s+amd64/);
+    const def = execFileSync('siftool', ['dump', id(/Def\.FILE/), sif.path], { encoding: 'utf8' });
+    expect(def).toBe(readFileSync(join(dirname(record.log), 'apptainer.def'), 'utf8'));
+    expect(def).toMatch(/^Stage: runtime$/m);
+    expect(JSON.parse(execFileSync('siftool', ['dump', id(/JSON\.Labels/), sif.path], { encoding: 'utf8' }))['dev.brickyard.recipe']).toBe('mpi-pingpong@1.0.0');
+    // Apptainer's metadata folder is in the root file system.
+    const root = join(tempDir('brickyard-sif-'), 'root.sqsh');
+    execFileSync('sh', ['-c', `siftool dump ${id(/Squashfs/)} "$1" > "$2"`, 'sh', sif.path, root]);
+    expect(execFileSync('unsquashfs', ['-l', root, '/.singularity.d/runscript'], { encoding: 'utf8' })).toContain('.singularity.d/runscript');
+
+    const [where] = ws.partitionsOf('local/debug');
+    const image = await resolveImage(ws, 'mpi-pingpong@1.0.0', where!, state);
+    const report = await smoke(ws, image, where!, { stateDir: state, launcher: 'sif' });
+    const mpi = report.tests.find((t) => t.kind === 'mpi-pingpong')!;
+    expect(mpi.verdict, `${mpi.summary}\n${(mpi.details ?? []).join('\n')}`).not.toBe('FAILED');
+    expect(String(mpi.figures?.['library'])).toMatch(/Open MPI/);
+    expect(report.tests.find((t) => t.name === 'probe-version')!.verdict).toBe('PASSED');
+    const configuration = (report.statement as { predicate: { configuration: { annotations?: Record<string, string>; digest: { sha256: string } }[] } }).predicate.configuration;
+    expect(configuration.find((c) => c.annotations?.['brickyardRole'] === 'target')!.annotations!['runtime']).toBe('SIF root file system under ch-run');
+    expect(configuration.find((c) => c.annotations?.['brickyardRole'] === 'sif')!.digest.sha256).toBe(sif.sha256);
   }, 300_000);
 
   describe('bad builds', () => {

@@ -276,3 +276,15 @@ describe('SLSA verification summary', () => {
     expect(() => verifySiteBundle(bundle, [sitePublicKey(other)])).toThrow(expect.objectContaining({ code: 'SIGNATURE_INVALID' }));
   });
 });
+
+describe('a SIF beside the image', () => {
+  it('is a second subject of the provenance, so the statement verifies against the SIF file too', () => {
+    const sif = { path: '/state/builds/x/alps-normal/osu-micro-benchmarks_7.4-1_alps-normal.sif', sha256: '5f'.repeat(32), size: 1, rootfsBytes: 1 };
+    const st = provenanceFromBuild({ ...record(), sif }, ciContext());
+    expect(st.subject).toEqual([
+      { name: 'localhost/brickyard/osu-micro-benchmarks:7.4-1-alps-normal', digest: { sha256: '1a'.repeat(32) } },
+      { name: 'osu-micro-benchmarks_7.4-1_alps-normal.sif', digest: { sha256: '5f'.repeat(32) } },
+    ]);
+    expect(() => provenanceFromBuild({ ...record(), sif: { ...sif, sha256: 'not-a-digest' } }, ciContext())).toThrow(/sif\.sha256 must be sha256/);
+  });
+});

@@ -19,15 +19,22 @@ import { openLog, run, runOk, which } from '../util/exec.ts';
 import type { PartitionRef, Workspace } from '../workspace.ts';
 import { usableBuilder, type Builder } from './builders.ts';
 import { writeContext } from './context.ts';
+import { diffLayers, layerEntries } from './layerdiff.ts';
 import { annotateManifest, manifestFor, readBlobJson, storedSize, type ImageManifest } from './oci.ts';
 import { readInstalledPackages, spdxDocument, validateSpdx } from './sbom.ts';
 import { inspectImage } from './inspect.ts';
 import { imageBreaks, type ImageFacts } from '../check/image-policy.ts';
+import { buildSif, type SifRequest } from './sif.ts';
+
+/** Runtimes that run SIF files: a pair for them gets a SIF beside its OCI image. */
+export const SIF_RUNTIMES: ReadonlySet<string> = new Set(['apptainer', 'singularityce', 'singularitypro']);
 
 export interface BuildOptions {
   /** State folder: OCI layout, build records, caches (default <root>/.brickyard). */
   stateDir: string;
   checkReproducible?: boolean;
+  /** Also make a SIF file (always done for partitions whose runtime is Apptainer or Singularity). */
+  sif?: boolean;
   fetchImpl?: typeof fetch;
   /** Stage progress for people watching: "context", "build", … */
   onStage?: (stage: string, detail: string) => void;
@@ -46,10 +53,23 @@ export interface BuildRecord {
   inputs: { base: string; baseDigest: string | null; sources: { name: string; url: string; sha256: string }[]; context: number };
   sizes: { uncompressedBytes: number; compressedBytes: number; budgetBytes: number; budget: string };
   /** Whether a second build without the layer cache gave the same config and layers. */
-  reproducible: { checked: boolean; identical: boolean | null; second: string | null; differingLayers?: number[] };
+  reproducible: {
+    checked: boolean;
+    identical: boolean | null;
+    second: string | null;
+    differingLayers?: number[];
+    /** The files that differ in those layers and why (at most 20 per layer). */
+    differingFiles?: { layer: number; path: string; why: string }[];
+    /** Top-level keys of the image config that differ (history, created, …). */
+    differingConfig?: string[];
+    /** The SIF made again from the second image: the same bytes or not. */
+    sif?: { identical: boolean; second: string };
+  };
   sbom: { path: string; packages: number };
   /** What the centre's image policies say of the built image (user, setuid files, size): build/inspect.ts. */
   imagePolicy?: { facts: ImageFacts; current: { rule: string; message: string }[]; next: { rule: string; message: string }[] };
+  /** The SIF file made from the image (Apptainer/Singularity systems, or --sif). */
+  sif?: { path: string; sha256: string; size: number; rootfsBytes: number };
   created: string;
   /** Wall-clock start and end of this build (the image's own timestamps come from SOURCE_DATE_EPOCH). */
   startedOn?: string;
@@ -181,11 +201,21 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
 
     const facts = inspectImage(layout, stored.manifest.digest);
     const imagePolicy = { facts, current: system.imagePolicy ? imageBreaks(facts, system.imagePolicy) : [], next: system.imagePolicyNext ? imageBreaks(facts, system.imagePolicyNext) : [] };
+    let sif: BuildRecord['sif'];
+    let sifRequest: SifRequest | undefined;
+    if (opts.sif || SIF_RUNTIMES.has(where.partition.runtime.type)) {
+      stage?.('sif', 'SIF file: umoci unpack, mksquashfs, siftool');
+      const labels = Object.assign({}, ...c.steps.map((st) => (st.op.kind === 'label' ? st.op.labels : {}))) as Record<string, string>;
+      sifRequest = { layout, refName, out: join(dir, `${refName}.sif`), workDir: join(dir, 'sif-work'), definition: rendered.files.apptainer, labels, arch: c.target.arch, epoch, log };
+      sif = await timed('sif', () => buildSif(sifRequest!));
+    }
 
     let reproducible: BuildRecord['reproducible'] = { checked: false, identical: null, second: null };
     if (opts.checkReproducible) {
       stage?.('reproduce', 'second build without the layer cache');
-      reproducible = await timed('reproduce', () => rebuildAndCompare(builder, req, { layout, refName }, log));
+      const remakeSif = sif ? async (secondLayout: string, secondRef: string): Promise<string> => (await buildSif({ ...sifRequest!, layout: secondLayout, refName: secondRef, out: join(dir, 'sif-work-second.sif'), workDir: join(dir, 'sif-work-second') })).sha256 : undefined;
+      reproducible = await timed('reproduce', () => rebuildAndCompare(builder, req, { layout, refName, ...(sif ? { sifSha256: sif.sha256 } : {}) }, log, remakeSif));
+      rmSync(join(dir, 'sif-work-second.sif'), { force: true });
     }
 
     const record: BuildRecord = {
@@ -207,6 +237,7 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
       reproducible,
       sbom,
       imagePolicy,
+      ...(sif ? { sif } : {}),
       created,
       startedOn,
       finishedOn: new Date().toISOString(),
@@ -256,7 +287,13 @@ async function writeSbom(
  * Build again without the layer cache and compare what the images are made of: the config and
  * every layer (the manifest of the first carries our annotations, so it cannot be compared as is).
  */
-async function rebuildAndCompare(builder: Builder, req: Parameters<Builder['build']>[0], first: { layout: string; refName: string }, log: import('node:fs').WriteStream): Promise<BuildRecord['reproducible']> {
+async function rebuildAndCompare(
+  builder: Builder,
+  req: Parameters<Builder['build']>[0],
+  first: { layout: string; refName: string; sifSha256?: string },
+  log: import('node:fs').WriteStream,
+  remakeSif?: (layout: string, refName: string) => Promise<string>,
+): Promise<BuildRecord['reproducible']> {
   const tag = `${req.tag}-reproduce`;
   const layout = mkdtempSync(join(tmpdir(), 'brickyard-repro-'));
   try {
@@ -267,7 +304,20 @@ async function rebuildAndCompare(builder: Builder, req: Parameters<Builder['buil
     const b = readBlobJson<ImageManifest>(layout, second);
     const differing = a.layers.map((l, i) => (l.digest === b.layers[i]?.digest ? -1 : i)).filter((i) => i >= 0);
     const identical = a.config.digest === b.config.digest && a.layers.length === b.layers.length && differing.length === 0;
-    return { checked: true, identical, second, ...(identical ? {} : { differingLayers: differing }) };
+    const sifCheck = remakeSif && first.sifSha256 ? await remakeSif(layout, 'second').then((sha) => ({ identical: sha === first.sifSha256, second: sha })) : undefined;
+    if (identical) return { checked: true, identical, second, ...(sifCheck ? { sif: sifCheck } : {}) };
+    // Name what differs: the files of each differing layer, and the config's differing keys.
+    const blob = (dir: string, digest: string): string => join(dir, 'blobs', 'sha256', digest.slice(7));
+    const differingFiles: { layer: number; path: string; why: string }[] = [];
+    for (const i of differing) {
+      if (!b.layers[i]) continue;
+      const files = diffLayers(await layerEntries(blob(first.layout, a.layers[i]!.digest)), await layerEntries(blob(layout, b.layers[i]!.digest)));
+      differingFiles.push(...files.map((f) => ({ layer: i, ...f })));
+    }
+    const ca = readBlobJson<Record<string, unknown>>(first.layout, a.config.digest);
+    const cb = readBlobJson<Record<string, unknown>>(layout, b.config.digest);
+    const differingConfig = [...new Set([...Object.keys(ca), ...Object.keys(cb)])].filter((k) => k !== 'rootfs' && JSON.stringify(ca[k]) !== JSON.stringify(cb[k])).sort();
+    return { checked: true, identical, second, differingLayers: differing, differingFiles, differingConfig, ...(sifCheck ? { sif: sifCheck } : {}) };
   } finally {
     await builder.remove(tag);
     rmSync(layout, { recursive: true, force: true });

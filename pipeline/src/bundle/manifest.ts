@@ -26,6 +26,8 @@ export type EntryRole =
   | 'source'
   | 'attestation'
   | 'sbom'
+  /** A SIF file made from the pair's image, for Apptainer/Singularity sites. */
+  | 'sif'
   | 'build-record'
   | 'smoke-report'
   | 'trusted-root'

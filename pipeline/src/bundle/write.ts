@@ -12,7 +12,8 @@
  *                            once; index.json names only this bundle's images
  *   builds/<recipe>@<version>/<system>-<partition>/
  *                            build.json, sbom.spdx.json, lock.json, Containerfile, apptainer.def,
- *                            job.sh, smoke-*.json, *.intoto.json, *.sigstore.json, and
+ *                            job.sh, smoke-*.json, *.intoto.json, *.sigstore.json, the SIF
+ *                            (<recipe>_<version>-<revision>_<system>-<partition>.sif) where one was made, and
  *                            sources/<pinned source files> for an offline rebuild
  *
  * Forms:
@@ -135,6 +136,7 @@ function fileEntry(path: string, file: string, role: EntryRole, extra: Partial<M
 function roleOf(name: string): EntryRole | undefined {
   if (name === 'build.json') return 'build-record';
   if (name === 'sbom.spdx.json') return 'sbom';
+  if (/^[A-Za-z0-9_.-]+\.sif$/.test(name)) return 'sif';
   if (name === 'lock.json') return 'lock';
   if (name === 'Containerfile' || name === 'apptainer.def' || name === 'job.sh') return 'rendered';
   if (/^smoke-[A-Za-z0-9_.-]+\.json$/.test(name)) return 'smoke-report';

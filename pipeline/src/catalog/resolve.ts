@@ -5,11 +5,13 @@
  * - blocks, sources, steps and smoke tests append to the parent's; an entry with the same
  *   `use` (block) or `name` (source, smoke test) replaces the parent's in place;
  * - environment and labels merge key by key, the child winning;
+ * - runtime (what the runtime stage keeps) appends to the parent's; a child of a multi-stage
+ *   recipe is multi-stage too;
  * - requires merges key by key (architectures, gpu, mpi), the child's value replacing the parent's;
  * - deprecated is never inherited.
  */
 import type { Diagnostic } from '../util/diagnostics.ts';
-import type { BlockUse, PrimitiveDoc, RecipeDoc, SmokeTestDoc, SourceDoc } from '../model/types.ts';
+import type { BlockUse, PrimitiveDoc, RecipeDoc, RuntimeStepDoc, SmokeTestDoc, SourceDoc } from '../model/types.ts';
 import { recipeKey, type Catalog, type Entry } from './load.ts';
 
 /** A recipe step or source with the folder its relative paths are read from and the file it came from. */
@@ -30,6 +32,8 @@ export interface ResolvedRecipe {
   steps: Placed<PrimitiveDoc>[];
   sources: Placed<SourceDoc>[];
   smoke: SmokeTestDoc[];
+  /** What the runtime stage keeps of the recipe's own steps; undefined: a single-stage image. */
+  runtime?: Placed<RuntimeStepDoc>[];
 }
 
 export interface ResolveResult {
@@ -54,6 +58,7 @@ export function resolveRecipes(cat: Catalog): ResolveResult {
       blocks: (doc.blocks ?? []).map((item) => ({ item, dir: entry.dir, origin })),
       steps: (doc.steps ?? []).map((item) => ({ item, dir: entry.dir, origin })),
       sources: (doc.sources ?? []).map((item) => ({ item, dir: entry.dir, origin })),
+      ...(doc.runtime ? { runtime: doc.runtime.map((item) => ({ item, dir: entry.dir, origin })) } : {}),
     };
     if (!doc.extends) {
       const missing = (['base', 'requires'] as const).filter((k) => doc[k] === undefined);
@@ -128,6 +133,7 @@ export function resolveRecipes(cat: Catalog): ResolveResult {
       steps: [...parent.steps, ...own.steps],
       sources: appendReplacing(parent.sources, own.sources, (s) => s.item.name),
       smoke: appendReplacing(parent.smoke, doc.smoke ?? [], (s) => s.name),
+      ...(parent.runtime || own.runtime ? { runtime: [...(parent.runtime ?? []), ...(own.runtime ?? [])] } : {}),
     };
     out.set(key, r);
     return r;

@@ -252,10 +252,11 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     .argument('<recipe>', 'name or name@version')
     .requiredOption('--system <id[/partition]>', 'system, or system/partition (default: the first partition the recipe fits)')
     .option('--out <dir>', 'state folder for the OCI layout, build records and caches (default: .brickyard in the checkout)')
+    .option('--sif', 'also make a SIF file for Apptainer/Singularity (always made for systems whose runtime is one of them)')
     .option('--check-reproducible', 'build twice without the layer cache and report whether the two images have the same config and layers')
     .option('--json', 'print the build record as JSON')
     .option('--quiet', 'no build output on the terminal (it is always in the build log)')
-    .action(async (spec: string, opts: { system: string; out?: string; checkReproducible?: boolean; json?: boolean; quiet?: boolean }) => {
+    .action(async (spec: string, opts: { system: string; out?: string; checkReproducible?: boolean; sif?: boolean; json?: boolean; quiet?: boolean }) => {
       const ws = await open();
       const { buildPair, formatBytes, pairDir } = await import('../build/build.ts');
       const recipe = ws.recipe(spec);
@@ -265,6 +266,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
       const record = await buildPair(ws, recipe, where, {
         stateDir,
         checkReproducible: opts.checkReproducible === true,
+        sif: opts.sif === true,
         onStage: (stage, detail) => io.err(`[${elapsed(started)}] ${stage}: ${detail}\n`),
         ...(opts.quiet || opts.json ? {} : { onOutput: (s: string) => io.err(s) }),
       });
@@ -276,7 +278,8 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
             [[record.image.reference, record.image.manifestDigest, formatBytes(record.sizes.uncompressedBytes), record.sizes.budget, String(record.sbom.packages), String(record.durations['build'] ?? '')]],
           ),
         );
-        if (record.reproducible.checked) io.out(`reproducible: ${record.reproducible.identical ? 'yes: a second build without the cache gave the same config and layers' : `no: layers ${(record.reproducible.differingLayers ?? []).join(', ')} differ in a second build without the cache`}\n`);
+        if (record.reproducible.checked) io.out(reproducibleReport(record.reproducible));
+        if (record.sif) io.out(`SIF: ${record.sif.path} (${formatBytes(record.sif.size)}, sha256:${record.sif.sha256})\n`);
         io.out(`OCI layout: ${record.image.ociLayout} (ref ${record.image.refName}); record: ${join(pairDir(stateDir, recipe, where), 'build.json')}\n`);
       }
     });
@@ -286,10 +289,10 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     .description('run an image\'s smoke tests on a system partition: MPI ping-pong, GPU check, the recipe\'s own commands')
     .argument('<image>', 'recipe@version (its build for the system), a build folder or build.json, or a local image reference')
     .requiredOption('--system <id[/partition]>', 'system, or system/partition')
-    .addOption(new Option('--launcher <launcher>', 'how the MPI test starts').choices(['direct', 'slurm']).default('direct'))
+    .addOption(new Option('--launcher <launcher>', 'how the MPI test starts (sif: the SIF root file system under ch-run)').choices(['direct', 'slurm', 'sif']).default('direct'))
     .option('--out <dir>', 'state folder (default: .brickyard in the checkout)')
     .option('--json', 'print the report, with its in-toto test-result statement, as JSON')
-    .action(async (spec: string, opts: { system: string; launcher: 'direct' | 'slurm'; out?: string; json?: boolean }) => {
+    .action(async (spec: string, opts: { system: string; launcher: 'direct' | 'slurm' | 'sif'; out?: string; json?: boolean }) => {
       const ws = await open();
       const [{ resolveImage, smoke }, { smokeSummary }] = await Promise.all([import('../smoke/run.ts'), import('./summary.ts')]);
       const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
@@ -495,4 +498,14 @@ function printRendered(r: Rendered, formats: Format[], io: Io, withHeaders: bool
     io.out(r.files[f]);
     if (withHeaders) io.out('\n');
   }
+}
+
+/** `--check-reproducible`'s verdict, with the differing files and why when the builds differ. */
+function reproducibleReport(r: import('../build/build.ts').BuildRecord['reproducible']): string {
+  const sif = r.sif ? `SIF reproducible: ${r.sif.identical ? 'yes: the SIF made from the second image has the same bytes' : `no: the SIF made from the second image is sha256:${r.sif.second}`}\n` : '';
+  if (r.identical) return 'reproducible: yes: a second build without the cache gave the same config and layers, bit for bit\n' + sif;
+  const lines = [`reproducible: no: ${r.differingLayers?.length ? `layers ${r.differingLayers.join(', ')}` : 'the image config'} differ in a second build without the cache`];
+  for (const f of r.differingFiles ?? []) lines.push(`  layer ${f.layer}: ${f.path}: ${f.why}`);
+  if (r.differingConfig?.length) lines.push(`  config: ${r.differingConfig.join(', ')} differ`);
+  return lines.join('\n') + '\n' + sif;
 }

@@ -22,6 +22,20 @@ export interface PrimitiveDoc {
   entrypoint?: string[];
 }
 
+/**
+ * One item of a block's or recipe's runtime part: what the runtime stage of a multi-stage image
+ * installs or copies from the build stage. `unlessHostMpi` items are left out where the system's
+ * MPI strategy binds the host's MPI in at run time.
+ */
+export interface RuntimeStepDoc {
+  when?: Record<string, ParamValue | ParamValue[]>;
+  comment?: string;
+  unlessHostMpi?: boolean;
+  packages?: Partial<Record<PackageManager, string[]>>;
+  keep?: string[];
+  run?: string;
+}
+
 export interface SourceDoc {
   name: string;
   version?: string;
@@ -51,6 +65,7 @@ export interface BlockDoc {
   gpuVendor?: 'nvidia' | 'amd';
   sources?: SourceDoc[];
   steps: PrimitiveDoc[];
+  runtime?: RuntimeStepDoc[];
 }
 
 export type GpuVendorRequirement = 'none' | 'any' | 'nvidia' | 'amd';
@@ -114,6 +129,8 @@ export interface RecipeDoc {
   blocks?: BlockUse[];
   sources?: SourceDoc[];
   steps?: PrimitiveDoc[];
+  /** Present: the image is built in two stages, and this is what the runtime stage keeps of the recipe's own steps. */
+  runtime?: RuntimeStepDoc[];
   environment?: StringMap;
   entrypoint?: string[];
   requires?: RequiresDoc;

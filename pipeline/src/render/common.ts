@@ -27,6 +27,8 @@ export function describe(op: Op): string {
       return `workdir ${op.path}`;
     case 'entrypoint':
       return 'entrypoint';
+    case 'keep':
+      return `keep ${op.paths.join(' ')} (from the build stage)`;
   }
 }
 
@@ -49,13 +51,29 @@ export function shellOf(op: Op): string | undefined {
 export function installCommand(manager: string, packages: string[]): string {
   const list = packages.join(' ');
   switch (manager) {
+    // Lists, caches and logs go in the same layer: they are large, and the logs and caches hold
+    // times and inode numbers that would make two builds of the same inputs differ.
     case 'apt':
-      return `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list} && rm -rf /var/lib/apt/lists/*`;
+      return `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list} && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache`;
     case 'dnf':
-      return `dnf install -y --setopt=install_weak_deps=False ${list} && dnf clean all`;
+      return `dnf install -y --setopt=install_weak_deps=False ${list} && dnf clean all && rm -rf /var/log/dnf* /var/log/hawkey.log /var/cache/ldconfig/aux-cache`;
     default:
       return `zypper --non-interactive install --no-recommends ${list} && zypper clean --all`;
   }
+}
+
+/** Stage names of a multi-stage render. */
+export const BUILD_STAGE = 'build';
+export const RUNTIME_STAGE = 'runtime';
+
+/** Every step in render order: the build stage's, then the runtime stage's (markers number them as one list). */
+export function allSteps(c: Composition): Step[] {
+  return [...c.steps, ...(c.runtime ?? [])];
+}
+
+/** The header line of the formats that build the image (not the job script). */
+export function stagesLine(c: Composition): string[] {
+  return c.runtime ? [`# stages: ${BUILD_STAGE} (every step), ${RUNTIME_STAGE} (the image: runtime packages and the paths kept from ${BUILD_STAGE})`] : [];
 }
 
 export function header(c: Composition, format: string): string[] {

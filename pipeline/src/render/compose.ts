@@ -14,6 +14,7 @@ import { satisfies } from '../model/capabilities.ts';
 import { resolveParams } from '../model/params.ts';
 import { expandDeep, UnknownPlaceholderError } from '../model/template.ts';
 import type {
+  RuntimeStepDoc,
   Arch,
   BlockDoc,
   MpiStrategyDoc,
@@ -57,7 +58,9 @@ export type Op =
   | { kind: 'label'; labels: Record<string, string> }
   | { kind: 'user'; name: string }
   | { kind: 'workdir'; path: string }
-  | { kind: 'entrypoint'; argv: string[] };
+  | { kind: 'entrypoint'; argv: string[] }
+  /** Runtime stage only: copy these paths from the build stage to the same place. */
+  | { kind: 'keep'; paths: string[] };
 
 export interface Step {
   op: Op;
@@ -84,9 +87,24 @@ export interface Composition {
   target: Target;
   blocks: ComposedBlock[];
   steps: Step[];
+  /**
+   * Multi-stage recipes: the runtime stage, built on the same base from the blocks' and the
+   * recipe's runtime parts, then the image metadata (env, labels, entrypoint) of `steps`.
+   * undefined: one stage, the image is what `steps` leave.
+   */
+  runtime: Step[] | undefined;
   sources: ResolvedSource[];
   context: ContextFile[];
 }
+
+/** Strategies that bind the host's MPI into the container at run time: the image needs none of its own tools. */
+export const HOST_MPI_STRATEGIES: ReadonlySet<string> = new Set(['host-injection', 'cxi-hook']);
+
+/** Folders of the base system that a runtime part may not keep whole. */
+const SYSTEM_DIRS: ReadonlySet<string> = new Set(['/', '/usr', '/usr/lib', '/usr/lib64', '/usr/bin', '/usr/local', '/usr/local/lib', '/usr/local/bin', '/usr/share', '/usr/include', '/lib', '/lib64', '/bin', '/sbin', '/etc', '/opt', '/var']);
+
+/** Step kinds that are image metadata rather than content; the runtime stage repeats them. */
+const METADATA_KINDS: ReadonlySet<Op['kind']> = new Set(['env', 'label', 'user', 'workdir', 'entrypoint']);
 
 export function targetOf(part: PartitionDoc): Target {
   return { arch: part.cpu.arch, cflags: part.cpu.targetFlags, gpuArch: part.gpu?.arch ?? '' };
@@ -261,10 +279,12 @@ export function compose(
       problems.push(`${s.origin}: a step is placed ${s.item.before !== undefined ? 'before' : 'after'} ${target}, which this composition has no block for (blocks: ${blocks.map((b) => b.slot ?? b.name).join(', ')})`);
     }
   }
+  const blockValues = new Map<ComposedBlock, Map<string, string>>();
   for (const b of blocks) {
     for (const s of placed('before', b)) emitRecipeStep(s);
     const values = new Map<string, string>(targetValues);
     for (const [k, v] of Object.entries(b.params)) values.set(k, String(v));
+    blockValues.set(b, values);
     const lookup = (name: string): SourceDoc | undefined => {
       const src = (b.entry.doc.sources ?? []).find((s) => s.name === name && (s.version === undefined || s.version === String(b.params['version'])));
       return src && expandDeep(src, values);
@@ -293,6 +313,64 @@ export function compose(
   steps.push({ op: { kind: 'label', labels }, origin, comment: 'image metadata' });
   if (doc.entrypoint) steps.push({ op: { kind: 'entrypoint', argv: doc.entrypoint }, origin, comment: undefined });
 
+  let runtime: Step[] | undefined;
+  if (recipe.runtime) {
+    const injected = strategy !== undefined && HOST_MPI_STRATEGIES.has(strategy.id);
+    const own: Step[] = [];
+    const emitRuntime = (raw: RuntimeStepDoc, origin: string, values: Map<string, string>, params: Record<string, ParamValue>): void => {
+      if (raw.when && !whenHolds(raw.when, params)) return;
+      if (raw.unlessHostMpi && injected) return;
+      const { when: _w, unlessHostMpi: _u, ...rest } = raw;
+      let p: RuntimeStepDoc;
+      try {
+        p = expandDeep(rest, values);
+      } catch (e) {
+        if (e instanceof UnknownPlaceholderError) {
+          problems.push(`${origin} (runtime): ${e.message}`);
+          return;
+        }
+        throw e;
+      }
+      const push = (op: Op): void => {
+        own.push({ op, origin, comment: p.comment });
+      };
+      if (p.packages) {
+        const list = p.packages[base.packageManager];
+        if (!list) problems.push(`${origin} (runtime): has no ${base.packageManager} packages for base ${base.name}`);
+        else push({ kind: 'packages', manager: base.packageManager, packages: list });
+      } else if (p.keep) {
+        const relative = p.keep.filter((k) => !k.startsWith('/') || k.split('/').includes('..'));
+        const system = p.keep.filter((k) => SYSTEM_DIRS.has(k.replace(/\/+$/, '') || '/'));
+        if (relative.length > 0) problems.push(`${origin} (runtime): keep needs absolute paths without "..", not ${relative.join(', ')}`);
+        else if (system.length > 0) problems.push(`${origin} (runtime): keep ${system.join(', ')} would copy the build stage's whole system folder (toolchain included) over the runtime base; install into a prefix of its own (e.g. /opt/NAME) or keep single files`);
+        else push({ kind: 'keep', paths: p.keep });
+      }
+      else if (p.run !== undefined) push({ kind: 'run', script: p.run.replace(/\s+$/, '') });
+    };
+    for (const b of blocks) for (const item of b.entry.doc.runtime ?? []) emitRuntime(item, `block:${b.name}`, blockValues.get(b)!, b.params);
+    for (const { item, origin: o } of recipe.runtime) emitRuntime(item, o, recipeValues, {});
+    const runtimeOrigin = `recipe:${recipe.key}`;
+    runtime = [];
+    // One install for every runtime package: one package-database rewrite and one index download
+    // instead of one per block (each rewrite would be stored again in its own layer).
+    const packageSteps = own.filter((s) => s.op.kind === 'packages');
+    if (packageSteps.length > 0) {
+      runtime.push({ op: { kind: 'run', script: noDocsScript(base.packageManager) }, origin: runtimeOrigin, comment: 'runtime stage: no documentation, manual pages or translations from packages (copyright files stay)' });
+      const packages = [...new Set(packageSteps.flatMap((s) => (s.op.kind === 'packages' ? s.op.packages : [])))];
+      const origins = [...new Set(packageSteps.map((s) => s.origin))];
+      runtime.push(
+        packageSteps.length === 1
+          ? packageSteps[0]!
+          : { op: { kind: 'packages', manager: base.packageManager, packages }, origin: runtimeOrigin, comment: `runtime packages of ${origins.join(', ')}` },
+      );
+    }
+    runtime.push(...own.filter((s) => s.op.kind !== 'packages'));
+    if (own.some((s) => s.op.kind === 'keep')) {
+      runtime.push({ op: { kind: 'run', script: 'ldconfig && rm -f /var/cache/ldconfig/aux-cache' }, origin: runtimeOrigin, comment: 'register the kept libraries (aux-cache holds file times: dropped for reproducible layers)' });
+    }
+    runtime.push(...steps.filter((s) => METADATA_KINDS.has(s.op.kind)));
+  }
+
   if (problems.length > 0) throw new ComposeError(where, problems, paths);
   return {
     recipe,
@@ -304,9 +382,25 @@ export function compose(
     target,
     blocks,
     steps,
+    runtime,
     sources,
     context: [...context.values()].sort((a, b) => (a.path < b.path ? -1 : 1)),
   };
+}
+
+/** Package-manager settings that keep documentation out of the runtime stage's packages. */
+function noDocsScript(manager: PackageManager): string {
+  switch (manager) {
+    case 'apt':
+      return [
+        'mkdir -p /etc/dpkg/dpkg.cfg.d',
+        "printf '%s\\n' 'path-exclude=/usr/share/doc/*' 'path-include=/usr/share/doc/*/copyright' 'path-exclude=/usr/share/man/*' 'path-exclude=/usr/share/info/*' 'path-exclude=/usr/share/locale/*' 'path-include=/usr/share/locale/locale.alias' 'path-exclude=/usr/share/lintian/*' > /etc/dpkg/dpkg.cfg.d/brickyard-runtime-nodoc",
+      ].join('\n');
+    case 'dnf':
+      return "echo 'tsflags=nodocs' >> /etc/dnf/dnf.conf";
+    default:
+      return "sed -i 's/^#* *rpm.install.excludedocs *=.*/rpm.install.excludedocs = yes/' /etc/zypp/zypp.conf";
+  }
 }
 
 function whenHolds(when: Record<string, ParamValue | ParamValue[]>, params: Record<string, ParamValue>): boolean {

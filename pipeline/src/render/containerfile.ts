@@ -1,13 +1,26 @@
-/** Containerfile for buildah, podman and docker. */
-import type { Composition } from './compose.ts';
-import { dq, header, marker, shellOf } from './common.ts';
+/** Containerfile for buildah, podman and docker: one stage, or a build and a runtime stage. */
+import type { Composition, Step } from './compose.ts';
+import { BUILD_STAGE, dq, header, marker, RUNTIME_STAGE, shellOf, stagesLine } from './common.ts';
 
 export function renderContainerfile(c: Composition): string {
-  const lines = [...header(c, 'Containerfile'), `FROM ${c.base.reference}`];
-  const total = c.steps.length;
-  c.steps.forEach((step, i) => {
+  const lines = [...header(c, 'Containerfile'), ...stagesLine(c)];
+  const total = c.steps.length + (c.runtime?.length ?? 0);
+  if (!c.runtime) {
+    lines.push(`FROM ${c.base.reference}`);
+    renderSteps(lines, c.steps, 0, total);
+  } else {
+    lines.push(`FROM ${c.base.reference} AS ${BUILD_STAGE}`);
+    renderSteps(lines, c.steps, 0, total);
+    lines.push('', `# The image: the same base with the runtime parts only (the ${BUILD_STAGE} stage's toolchain stays behind)`, `FROM ${c.base.reference} AS ${RUNTIME_STAGE}`);
+    renderSteps(lines, c.runtime, c.steps.length, total);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function renderSteps(lines: string[], steps: Step[], offset: number, total: number): void {
+  steps.forEach((step, i) => {
     const op = step.op;
-    lines.push('', marker(step, i, total));
+    lines.push('', marker(step, offset + i, total));
     switch (op.kind) {
       case 'run':
       case 'packages':
@@ -22,6 +35,9 @@ export function renderContainerfile(c: Composition): string {
         if (chmod) lines.push(runInstruction(chmod));
         break;
       }
+      case 'keep':
+        for (const p of op.paths) lines.push(`COPY --from=${BUILD_STAGE} ${p} ${p}`);
+        break;
       case 'env':
         lines.push(`ENV ${Object.entries(op.vars).map(([k, v]) => `${k}=${dq(v)}`).join(' ')}`);
         break;
@@ -39,7 +55,6 @@ export function renderContainerfile(c: Composition): string {
         break;
     }
   });
-  return lines.join('\n') + '\n';
 }
 
 /**

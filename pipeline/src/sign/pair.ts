@@ -13,7 +13,7 @@ import { BrickyardError } from '../util/errors.ts';
 import type { PartitionRef, Workspace } from '../workspace.ts';
 import { attest, writeBundle, BUNDLE_SUFFIX, keylessSigner, type KeylessSigner } from './attest.ts';
 import { devSignerDir, loadOrCreateDevSigner, type DevSigner } from './dev-signer.ts';
-import { fileDigests, imageSubject, provenanceFromBuild, sbomStatement, type ProvenanceContext } from './provenance.ts';
+import { fileDigests, imageSubject, provenanceFromBuild, sbomStatement, withSifSubject, type ProvenanceContext } from './provenance.ts';
 
 export interface AttestedFile {
   kind: 'provenance' | 'sbom' | 'test-result';
@@ -90,7 +90,7 @@ export async function attestPair(ws: Workspace, r: ResolvedRecipe, where: Partit
   const statements: { kind: AttestedFile['kind']; path: string; statement: object }[] = [];
   statements.push({ kind: 'provenance', path: join(dir, 'provenance.intoto.json'), statement: provenanceFromBuild(record, provenanceContext(ws, record, lockFiles)) });
   const spdx = JSON.parse(readFileSync(record.sbom.path, 'utf8')) as Record<string, unknown>;
-  statements.push({ kind: 'sbom', path: join(dir, 'sbom.intoto.json'), statement: sbomStatement(subject, spdx) });
+  statements.push({ kind: 'sbom', path: join(dir, 'sbom.intoto.json'), statement: withSifSubject(sbomStatement(subject, spdx), record) });
   for (const f of readdirSync(dir).filter((n) => /^test-result-.*\.intoto\.json$/.test(n)).sort()) {
     const statement = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { subject?: { digest?: { sha256?: string } }[] };
     // A smoke report of an earlier build of this pair is about another image: leave it out.

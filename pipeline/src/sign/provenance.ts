@@ -192,7 +192,14 @@ export function imageSubject(record: BuildRecord): { name: string; digest: { sha
 
 /** A provenance Statement about the image manifest digest. */
 export function provenanceFromBuild(record: BuildRecord, ctx: ProvenanceContext): InTotoStatement<SlsaProvenance> {
-  return inTotoStatement(imageSubject(record), SLSA_PROVENANCE_PREDICATE_TYPE, provenancePredicate(record, ctx));
+  return withSifSubject(inTotoStatement(imageSubject(record), SLSA_PROVENANCE_PREDICATE_TYPE, provenancePredicate(record, ctx)), record);
+}
+
+/** The SIF made from the image, when there is one, as a second subject: the same statement then verifies against the SIF file. */
+export function withSifSubject<S extends { subject: { name: string; digest: { sha256: string } }[] }>(statement: S, record: BuildRecord): S {
+  if (!record.sif) return statement;
+  const sha256 = sha256Hex('sif.sha256', record.sif.sha256);
+  return { ...statement, subject: [...statement.subject, { name: record.sif.path.split('/').pop()!, digest: { sha256 } }] };
 }
 
 /**

@@ -213,6 +213,11 @@ export async function admitImages(
     const descriptor = decrypted ? decrypted.get(refName) : index.find((d) => d.digest === `sha256:${hex}` && d.annotations?.[REF_NAME] === refName);
     if (descriptor && descriptor.digest !== `sha256:${hex}`) refuse('image', `the encrypted image ${refName} decrypts to ${descriptor.digest}, but its build record names ${digest}`, recordEntry.path);
     if (!descriptor) refuse('image', `the bundle's oci/index.json has no reference ${refName} to ${digest} (the image of ${key})`, 'oci/index.json');
+    // A SIF (role sif) must be the one the build record names: the signature binds its bytes, this binds it to the image.
+    for (const e of entries.filter((x) => x.role === 'sif')) {
+      const sif = (record as { sif?: { sha256?: string } }).sif;
+      if (sif?.sha256 !== e.sha256) refuse('sif', `${e.path} is not the SIF the build record of ${key} names (sha256 ${e.sha256}, record ${sif?.sha256 ?? 'none'})`, e.path);
+    }
 
     // Every attestation of a known role is verified, whether or not the policy needs it: a bad one is a sign of tampering.
     const verified: VerifiedAttestation[] = [];

@@ -32,8 +32,10 @@ export interface SmokeConfiguration {
   system: string;
   partition: string;
   runtime: string;
-  launcher: 'direct' | 'slurm';
+  launcher: 'direct' | 'slurm' | 'sif';
   mpiStrategy: string | null;
+  /** The SIF whose root file system ran (launcher sif). */
+  sif?: { path: string; sha256: string };
   /** "sha256:<64 hex>" (or the bare hex). */
   imageDigest: string;
   imageReference: string;
@@ -115,6 +117,7 @@ export function testResultPredicate(args: {
     result: overall(results),
     configuration: [
       { name: c.imageReference, digest: { sha256 }, annotations: { brickyardRole: 'image' } },
+      ...(c.sif ? [{ name: c.sif.path.split('/').pop()!, digest: { sha256: c.sif.sha256 }, annotations: { brickyardRole: 'sif' } }] : []),
       {
         name: `${c.system}/${c.partition}`,
         digest: { sha256: createHash('sha256').update(json).digest('hex') },

@@ -15,11 +15,13 @@ import { BrickyardError } from '../util/errors.ts';
 import { run, which, type RunResult } from '../util/exec.ts';
 import type { PartitionRef, Workspace } from '../workspace.ts';
 import { pairDir, type BuildRecord } from '../build/build.ts';
+import { extractSifRootfs, sha256File } from '../build/sif.ts';
 import { evaluateCommand, evaluateGpu, evaluatePingPong, overall, type TestResult } from './evaluate.ts';
 import { parseGpuQuery, parsePingPong, type PingPongRun } from './pingpong.ts';
 import { inTotoStatement, TEST_RESULT_PREDICATE_TYPE, testResultPredicate } from './predicate.ts';
 
-export type Launcher = 'direct' | 'slurm';
+/** direct: the partition's runtime on this host; slurm: the rendered job script; sif: the SIF's root file system under ch-run. */
+export type Launcher = 'direct' | 'slurm' | 'sif';
 
 export interface SmokeOptions {
   stateDir: string;
@@ -53,6 +55,8 @@ export interface ImageUnderTest {
   recipe: ResolvedRecipe;
   reference: string;
   manifestDigest: string;
+  /** The SIF path: the squashfs root file system ch-run runs instead of the OCI image. */
+  sifRoot?: string;
 }
 
 /** An image named by its build record, the build folder, `recipe@version`, or a local reference. */
@@ -97,12 +101,15 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Partiti
   const fit = checkFit(ws.catalog, image.recipe, system.doc, partition);
   if (!fit.fits) throw new BrickyardError('PAIR_DOES_NOT_FIT', `${image.recipe.key} does not fit ${system.doc.id}/${partition.id}: ${fit.reasons.join('; ')}`, { exitCode: 1 });
   const runtime = partition.runtime;
-  if (runtime.type !== 'podman' && runtime.type !== 'charliecloud') {
+  // The SIF path: its root file system, copied out of the SIF the build made, run by ch-run.
+  const sif = opts.launcher === 'sif' ? await sifRootOf(image, where, opts.stateDir) : undefined;
+  if (sif) image = { ...image, sifRoot: sif.root };
+  else if (runtime.type !== 'podman' && runtime.type !== 'charliecloud') {
     throw new BrickyardError('TOOL_MISSING', `smoke tests here run with podman or charliecloud; ${system.doc.id}/${partition.id} uses ${runtime.type}`, {
       hint: `run them on ${system.doc.id} itself with its runtime (the job script from \`brickyard render --format jobscript\`)`,
     });
   }
-  if (!which(runtime.command)) throw new BrickyardError('TOOL_MISSING', `${runtime.command} is not installed`, { hint: 'run scripts/setup-host.sh as root' });
+  if (!sif && !which(runtime.command)) throw new BrickyardError('TOOL_MISSING', `${runtime.command} is not installed`, { hint: 'run scripts/setup-host.sh as root' });
 
   const tests: TestResult[] = [];
   const smokeTests = image.recipe.smoke;
@@ -111,14 +118,14 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Partiti
 
   for (const t of smokeTests) {
     if (t.type === 'mpi-pingpong') {
-      opts.onStage?.('mpi', `${t.name}: ping-pong with ${opts.launcher === 'slurm' ? 'Slurm' : runtime.command}`);
+      opts.onStage?.('mpi', `${t.name}: ping-pong with ${opts.launcher === 'slurm' ? 'Slurm' : sif ? 'ch-run (SIF root file system)' : runtime.command}`);
       tests.push({ ...(await pingPong(ws, image, where, strategy, opts, t.timeoutSeconds ? t.timeoutSeconds * 1000 : timeoutMs)), name: t.name });
     } else if (t.type === 'gpu-check') {
       opts.onStage?.('gpu', t.name);
       tests.push({ ...(await gpuCheck(image, where)), name: t.name });
     } else {
       opts.onStage?.('command', t.name);
-      const r = await containerRun(where, image.reference, ['sh', '-c', t.run!], strategy, t.timeoutSeconds ? t.timeoutSeconds * 1000 : timeoutMs);
+      const r = await containerRun(where, image, ['sh', '-c', t.run!], strategy, t.timeoutSeconds ? t.timeoutSeconds * 1000 : timeoutMs);
       tests.push(evaluateCommand(t.name, { exitCode: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut }, t.expect ?? {}));
     }
   }
@@ -133,8 +140,9 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Partiti
   const configuration = {
     system: system.doc.id,
     partition: partition.id,
-    runtime: `${runtime.type}${runtime.version ? ` ${runtime.version}` : ''}`,
+    runtime: sif ? SIF_RUNTIME_LABEL : `${runtime.type}${runtime.version ? ` ${runtime.version}` : ''}`,
     launcher: opts.launcher,
+    ...(sif ? { sif: { path: sif.path, sha256: sif.sha256 } } : {}),
     mpiStrategy: strategy?.id ?? null,
     imageDigest: image.manifestDigest,
     imageReference: image.reference,
@@ -176,9 +184,35 @@ function containerArgs(where: PartitionRef, image: string, argv: string[], strat
   return [rt.command, ['run', '--rm', ...flags, ...env.flatMap(([k, v]) => ['-e', `${k}=${v}`]), `--entrypoint=${argv[0]}`, image, ...argv.slice(1)]];
 }
 
-function containerRun(where: PartitionRef, image: string, argv: string[], strategy: MpiStrategyDoc | undefined, timeoutMs: number): Promise<RunResult> {
-  const [cmd, args] = containerArgs(where, image, argv, strategy);
+function containerRun(where: PartitionRef, image: ImageUnderTest, argv: string[], strategy: MpiStrategyDoc | undefined, timeoutMs: number): Promise<RunResult> {
+  if (image.sifRoot) {
+    // ch-run mounts the squashfs itself (squashfuse); it needs $USER.
+    const env = Object.entries(strategy?.containerEnv ?? {}).map(([k, v]) => `--set-env=${k}=${v}`);
+    return run('ch-run', [...env, image.sifRoot, '--', ...argv], { timeoutMs, env: { ...process.env, USER: process.env['USER'] || 'root' } });
+  }
+  const [cmd, args] = containerArgs(where, image.reference, argv, strategy);
   return run(cmd, args, { timeoutMs });
+}
+
+/** What the SIF path's results say they ran on: not Apptainer, which Debian cannot install. */
+export const SIF_RUNTIME_LABEL = 'SIF root file system under ch-run';
+
+/** The squashfs root file system of the pair's SIF (from its build record), copied out for ch-run. */
+async function sifRootOf(image: ImageUnderTest, where: PartitionRef, stateDir: string): Promise<{ path: string; sha256: string; root: string }> {
+  const dir = pairDir(stateDir, image.recipe, where);
+  const recordPath = join(dir, 'build.json');
+  const rec = existsSync(recordPath) ? (JSON.parse(readFileSync(recordPath, 'utf8')) as BuildRecord) : undefined;
+  if (!rec?.sif || rec.image.manifestDigest !== image.manifestDigest) {
+    throw new BrickyardError('IMAGE_NOT_FOUND', `${image.recipe.key} on ${where.system.doc.id}/${where.partition.id} has no SIF for image ${image.manifestDigest}`, {
+      hint: `build it with: npx brickyard build ${image.recipe.key} --system ${where.system.doc.id}/${where.partition.id} --sif`,
+    });
+  }
+  for (const tool of ['ch-run', 'squashfuse']) if (!which(tool)) throw new BrickyardError('TOOL_MISSING', `${tool} is not installed (the SIF smoke path runs the root file system with charliecloud's ch-run)`, { hint: 'run scripts/setup-host.sh as root' });
+  const sha256 = await sha256File(rec.sif.path);
+  if (sha256 !== rec.sif.sha256) throw new BrickyardError('IMAGE_NOT_FOUND', `${rec.sif.path} is not the SIF the build recorded (sha256 ${sha256}, recorded ${rec.sif.sha256})`, { hint: 'build the pair again' });
+  const root = join(dir, 'sif-rootfs.sqsh');
+  await extractSifRootfs(rec.sif.path, root);
+  return { path: rec.sif.path, sha256, root };
 }
 
 /** The MPI launcher inside the image for a single-node run: Open MPI's mpirun or MPICH's mpiexec. */
@@ -190,11 +224,11 @@ async function pingPong(ws: Workspace, image: ImageUnderTest, where: PartitionRe
   const mpi = where.partition.smoke.mpi;
   const ranks = mpi.nodes * mpi.ranksPerNode;
   let r: RunResult;
-  if (opts.launcher === 'direct') {
+  if (opts.launcher === 'direct' || opts.launcher === 'sif') {
     if (mpi.nodes > 1) {
       throw new BrickyardError('USAGE', `${where.system.doc.id}/${where.partition.id} runs the ping-pong across ${mpi.nodes} nodes: use --launcher slurm`);
     }
-    r = await containerRun(where, image.reference, [...inImageLauncher(strategy, ranks), PROBE], strategy, timeoutMs);
+    r = await containerRun(where, image, [...inImageLauncher(strategy, ranks), PROBE], strategy, timeoutMs);
   } else {
     r = await slurmJob(ws, image, where, opts, timeoutMs);
   }
