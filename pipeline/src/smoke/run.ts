@@ -18,6 +18,8 @@ import { pairDir, type BuildRecord } from '../build/build.ts';
 import { evaluateCommand, evaluateGpu, evaluatePingPong, overall, type TestResult } from './evaluate.ts';
 import { parseGpuQuery, parsePingPong, type PingPongRun } from './pingpong.ts';
 import { inTotoStatement, TEST_RESULT_PREDICATE_TYPE, testResultPredicate } from './predicate.ts';
+import { DEFAULT_TRIALS, interleave } from './stats.ts';
+import { detectTransport, splitDebugSummary, TRANSPORT_VERBOSE_ENV } from './transport.ts';
 
 export type Launcher = 'direct' | 'slurm';
 
@@ -28,6 +30,11 @@ export interface SmokeOptions {
   slurmEnv?: NodeJS.ProcessEnv;
   timeoutSeconds?: number;
   onStage?: (stage: string, detail: string) => void;
+  /**
+   * Trials of each probe, container and host alternating (stats.ts); default DEFAULT_TRIALS, or
+   * BRICKYARD_SMOKE_TRIALS from the environment.
+   */
+  trials?: number;
 }
 
 export interface SmokeReport {
@@ -165,9 +172,9 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Partiti
 }
 
 /** The runtime command line for one container on this partition (rendered flags and MPI strategy env). */
-function containerArgs(where: PartitionRef, image: string, argv: string[], strategy: MpiStrategyDoc | undefined): [string, string[]] {
+function containerArgs(where: PartitionRef, image: string, argv: string[], strategy: MpiStrategyDoc | undefined, extraEnv: Record<string, string> = {}): [string, string[]] {
   const rt = where.partition.runtime;
-  const env = Object.entries(strategy?.containerEnv ?? {});
+  const env = Object.entries({ ...(strategy?.containerEnv ?? {}), ...extraEnv });
   if (rt.type === 'charliecloud') {
     return [rt.command, [...(rt.flags ?? []), ...env.map(([k, v]) => `--set-env=${k}=${v}`), image, '--', ...argv]];
   }
@@ -176,8 +183,8 @@ function containerArgs(where: PartitionRef, image: string, argv: string[], strat
   return [rt.command, ['run', '--rm', ...flags, ...env.flatMap(([k, v]) => ['-e', `${k}=${v}`]), `--entrypoint=${argv[0]}`, image, ...argv.slice(1)]];
 }
 
-function containerRun(where: PartitionRef, image: string, argv: string[], strategy: MpiStrategyDoc | undefined, timeoutMs: number): Promise<RunResult> {
-  const [cmd, args] = containerArgs(where, image, argv, strategy);
+function containerRun(where: PartitionRef, image: string, argv: string[], strategy: MpiStrategyDoc | undefined, timeoutMs: number, extraEnv: Record<string, string> = {}): Promise<RunResult> {
+  const [cmd, args] = containerArgs(where, image, argv, strategy, extraEnv);
   return run(cmd, args, { timeoutMs });
 }
 
@@ -189,35 +196,68 @@ function inImageLauncher(strategy: MpiStrategyDoc | undefined, ranks: number): s
 async function pingPong(ws: Workspace, image: ImageUnderTest, where: PartitionRef, strategy: MpiStrategyDoc | undefined, opts: SmokeOptions, timeoutMs: number): Promise<TestResult> {
   const mpi = where.partition.smoke.mpi;
   const ranks = mpi.nodes * mpi.ranksPerNode;
-  let r: RunResult;
-  if (opts.launcher === 'direct') {
-    if (mpi.nodes > 1) {
-      throw new BrickyardError('USAGE', `${where.system.doc.id}/${where.partition.id} runs the ping-pong across ${mpi.nodes} nodes: use --launcher slurm`);
+  if (opts.launcher === 'direct' && mpi.nodes > 1) {
+    throw new BrickyardError('USAGE', `${where.system.doc.id}/${where.partition.id} runs the ping-pong across ${mpi.nodes} nodes: use --launcher slurm`);
+  }
+  // Container and host alternate, so that a burst of load lands on both sides of the ratio.
+  const containerRuns: RunResult[] = [];
+  const hostRuns: PingPongRun[] = [];
+  for (const side of interleave(trialCount(opts))) {
+    if (side === 'container') {
+      containerRuns.push(
+        opts.launcher === 'direct'
+          ? await containerRun(where, image.reference, [...inImageLauncher(strategy, ranks), PROBE], strategy, timeoutMs, TRANSPORT_VERBOSE_ENV)
+          : await slurmJob(ws, image, where, opts, timeoutMs),
+      );
+    } else {
+      const host = opts.launcher === 'direct' ? await hostPingPong(opts.stateDir, ranks) : await hostPingPongSlurm(opts, mpi.nodes, mpi.ranksPerNode);
+      if (host) hostRuns.push(host);
     }
-    r = await containerRun(where, image.reference, [...inImageLauncher(strategy, ranks), PROBE], strategy, timeoutMs);
-  } else {
-    r = await slurmJob(ws, image, where, opts, timeoutMs);
   }
-  let parsed: PingPongRun | undefined;
   let parseError: string | undefined;
-  try {
-    parsed = parsePingPong(r.stdout);
-  } catch (e) {
-    parseError = (e as Error).message;
-  }
-  const host = await hostPingPong(opts.stateDir, ranks);
-  return evaluatePingPong(parsed, {
-    exitCode: r.timedOut ? 124 : r.code,
-    stderr: r.stderr,
+  const parsed = containerRuns.map((r) => {
+    try {
+      return parsePingPong(splitDebugSummary(r.stdout).probe);
+    } catch (e) {
+      parseError ??= (e as Error).message;
+      return undefined;
+    }
+  });
+  const codeOf = (r: RunResult): number => (r.timedOut ? 124 : r.code);
+  // The launch checks read the first trial that went wrong, if any.
+  const bad = containerRuns.findIndex((r) => codeOf(r) !== 0);
+  const exitCode = bad >= 0 ? codeOf(containerRuns[bad]!) : 0;
+  const first = parsed[Math.max(bad, 0)];
+  const trials = parsed.filter((t): t is PingPongRun => t !== undefined);
+  const stderr = containerRuns.map((r) => r.stderr).join('\n');
+  const stdout = containerRuns.map((r) => splitDebugSummary(r.stdout).summary).join('\n');
+  return evaluatePingPong(parseError ? undefined : first, {
+    exitCode,
+    stderr,
     nodes: mpi.nodes,
+    interconnect: where.system.doc.interconnect.type,
+    trials,
+    hostTrials: hostRuns,
+    transport: detectTransport(stderr, stdout),
     // Sub-microsecond latencies differ by a few tenths between runs: only a real gap counts against the host.
     hostLatencySlackUs: 0.5,
     ...(parseError ? { parseError } : {}),
     expectLibrary: strategy?.expectLibrary ?? '',
     expectedRanks: ranks,
     thresholds: { latency: mpi.latency, bandwidth: mpi.bandwidth },
-    ...(host ? { hostRun: host } : {}),
   });
+}
+
+function trialCount(opts: SmokeOptions): number {
+  const n = opts.trials ?? Number(process.env['BRICKYARD_SMOKE_TRIALS'] ?? DEFAULT_TRIALS);
+  if (!Number.isInteger(n) || n < 1 || n > 20) throw new BrickyardError('USAGE', `smoke trials must be a whole number from 1 to 20, got ${n}`, { hint: 'set BRICKYARD_SMOKE_TRIALS or --trials' });
+  return n;
+}
+
+/** Slurm client commands, inside the test cluster's network namespace when it has one. */
+function slurmCommand(opts: SmokeOptions, cmd: string, args: string[]): [string, string[]] {
+  const netns = opts.slurmEnv?.['BRICKYARD_SLURM_NETNS'];
+  return netns ? ['nsenter', [`--net=${netns}`, '--', cmd, ...args]] : [cmd, args];
 }
 
 /** The rendered job script, submitted with sbatch --wait to the Slurm the environment names. */
@@ -234,7 +274,8 @@ async function slurmJob(ws: Workspace, image: ImageUnderTest, where: PartitionRe
   rmSync(out, { force: true });
   rmSync(err, { force: true });
   const env = { ...process.env, ...opts.slurmEnv, BRICKYARD_IMAGE: image.reference };
-  const r = await run('sbatch', ['--wait', '--parsable', `--output=${out}`, `--error=${err}`, '--export=ALL', script], { env, timeoutMs, cwd: dir });
+  const [cmd, args] = slurmCommand(opts, 'sbatch', ['--wait', '--parsable', `--output=${out}`, `--error=${err}`, '--export=ALL', script]);
+  const r = await run(cmd, args, { env, timeoutMs, cwd: dir });
   const read = (p: string): string => (existsSync(p) ? readFileSync(p, 'utf8') : '');
   if (r.code !== 0 && !existsSync(out)) {
     throw new BrickyardError('TOOL_FAILED', `sbatch could not run the job (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`, { hint: 'is the test Slurm running? scripts/services/slurm.sh start DIR, then export SLURM_CONF' });
@@ -242,23 +283,45 @@ async function slurmJob(ws: Workspace, image: ImageUnderTest, where: PartitionRe
   return { ...r, stdout: read(out), stderr: read(err) + r.stderr };
 }
 
-/** The same probe on the host (when it has an MPI compiler), for the container/host ratio. */
-async function hostPingPong(stateDir: string, ranks: number): Promise<PingPongRun | undefined> {
-  if (!which('mpicc') || !which('mpirun')) return undefined;
-  const bin = join(stateDir, 'cache', 'host-pingpong');
+/** The probe built for the host (when it has an MPI compiler), in `dir`. */
+async function hostProbe(dir: string): Promise<string | undefined> {
+  if (!which('mpicc')) return undefined;
+  const bin = join(dir, 'host-pingpong');
   if (!existsSync(bin)) {
-    mkdirSync(dirname(bin), { recursive: true });
+    mkdirSync(dir, { recursive: true });
     const src = join(engineRoot, 'catalog', 'blocks', 'pingpong', 'files', 'pingpong.c');
     const c = await run('mpicc', ['-O2', '-std=c11', '-o', bin, src]);
     if (c.code !== 0) return undefined;
   }
-  const r = await run('mpirun', ['--allow-run-as-root', '--oversubscribe', '-np', String(ranks), bin], { timeoutMs: 300_000 });
+  return bin;
+}
+
+function parseOrUndefined(r: RunResult): PingPongRun | undefined {
   if (r.code !== 0) return undefined;
   try {
     return parsePingPong(r.stdout);
   } catch {
     return undefined;
   }
+}
+
+/** The same probe on the host, for the container/host ratio. */
+async function hostPingPong(stateDir: string, ranks: number): Promise<PingPongRun | undefined> {
+  const bin = await hostProbe(join(stateDir, 'cache'));
+  if (!bin || !which('mpirun')) return undefined;
+  return parseOrUndefined(await run('mpirun', ['--allow-run-as-root', '--oversubscribe', '-np', String(ranks), bin], { timeoutMs: 300_000 }));
+}
+
+/**
+ * The same probe on the host through the same Slurm and placement (srun --mpi=pmix, the host's
+ * Open MPI): the baseline for a multi-node run. The binary goes where every node sees it
+ * (BRICKYARD_SLURM_SHARED from the test cluster: the nodes have private /tmp folders).
+ */
+async function hostPingPongSlurm(opts: SmokeOptions, nodes: number, perNode: number): Promise<PingPongRun | undefined> {
+  const bin = await hostProbe(opts.slurmEnv?.['BRICKYARD_SLURM_SHARED'] ?? join(opts.stateDir, 'cache'));
+  if (!bin || !which('srun')) return undefined;
+  const [cmd, args] = slurmCommand(opts, 'srun', [`--nodes=${nodes}`, `--ntasks-per-node=${perNode}`, '--mpi=pmix', bin]);
+  return parseOrUndefined(await run(cmd, args, { env: { ...process.env, ...opts.slurmEnv }, timeoutMs: 300_000 }));
 }
 
 async function gpuCheck(image: ImageUnderTest, where: PartitionRef): Promise<TestResult> {
