@@ -21,7 +21,7 @@ export type Verdict = 'PASSED' | 'WARNED' | 'FAILED' | 'SKIPPED';
 
 export interface TestResult {
   name: string;
-  kind: 'mpi-pingpong' | 'gpu-check' | 'command';
+  kind: 'mpi-pingpong' | 'gpu-check' | 'command' | 'stream';
   verdict: Verdict;
   summary: string;
   figures?: Record<string, number | string>;

@@ -18,7 +18,9 @@ import { pairDir, type BuildRecord } from '../build/build.ts';
 import { evaluateCommand, evaluateGpu, evaluatePingPong, overall, type TestResult } from './evaluate.ts';
 import { parseGpuQuery, parsePingPong, type PingPongRun } from './pingpong.ts';
 import { inTotoStatement, TEST_RESULT_PREDICATE_TYPE, testResultPredicate } from './predicate.ts';
+import { performanceOf, type Performance } from './performance.ts';
 import { DEFAULT_TRIALS, interleave } from './stats.ts';
+import { evaluateStream, looksLikeStream, parseStream, type StreamRun } from './stream.ts';
 import { detectTransport, splitDebugSummary, TRANSPORT_VERBOSE_ENV } from './transport.ts';
 
 export type Launcher = 'direct' | 'slurm';
@@ -47,6 +49,8 @@ export interface SmokeReport {
   launcher: Launcher;
   image: { reference: string; manifestDigest: string };
   tests: TestResult[];
+  /** Container/host ratios with their uncertainty (ping-pong intra/inter-node, STREAM per kernel). */
+  performance: Performance;
   statement: object;
   startedOn: string;
   finishedOn: string;
@@ -125,8 +129,13 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Partiti
       tests.push({ ...(await gpuCheck(image, where)), name: t.name });
     } else {
       opts.onStage?.('command', t.name);
-      const r = await containerRun(where, image.reference, ['sh', '-c', t.run!], strategy, t.timeoutSeconds ? t.timeoutSeconds * 1000 : timeoutMs);
+      const limit = t.timeoutSeconds ? t.timeoutSeconds * 1000 : timeoutMs;
+      const r = await containerRun(where, image.reference, ['sh', '-c', t.run!], strategy, limit);
       tests.push(evaluateCommand(t.name, { exitCode: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut }, t.expect ?? {}));
+      if (r.code === 0 && looksLikeStream(r.stdout)) {
+        opts.onStage?.('stream', `${t.name}: STREAM in the image against the host`);
+        tests.push(await streamOverhead(image, where, t.name, t.run!, r.stdout, strategy, opts, limit));
+      }
     }
   }
   if (!smokeTests.some((t) => t.type === 'gpu-check')) {
@@ -161,6 +170,7 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Partiti
     launcher: opts.launcher,
     image: { reference: image.reference, manifestDigest: image.manifestDigest },
     tests,
+    performance: performanceOf(tests),
     statement,
     startedOn,
     finishedOn,
@@ -322,6 +332,50 @@ async function hostPingPongSlurm(opts: SmokeOptions, nodes: number, perNode: num
   if (!bin || !which('srun')) return undefined;
   const [cmd, args] = slurmCommand(opts, 'srun', [`--nodes=${nodes}`, `--ntasks-per-node=${perNode}`, '--mpi=pmix', bin]);
   return parseOrUndefined(await run(cmd, args, { env: { ...process.env, ...opts.slurmEnv }, timeoutMs: 300_000 }));
+}
+
+/**
+ * A command whose output is STREAM's: run it again in the image, and the same binary copied out of
+ * the image on the host with the same command line and the recipe's environment, alternating, for
+ * the container/host ratio per kernel (stream.ts). The first container run counts as trial 1.
+ */
+async function streamOverhead(image: ImageUnderTest, where: PartitionRef, name: string, command: string, firstStdout: string, strategy: MpiStrategyDoc | undefined, opts: SmokeOptions, timeoutMs: number): Promise<TestResult> {
+  const container: StreamRun[] = [];
+  const host: StreamRun[] = [];
+  const parse = (out: string, into: StreamRun[]): void => {
+    try {
+      into.push(parseStream(out));
+    } catch {
+      // a run that printed no complete table is left out; the counts in the figures show it
+    }
+  };
+  parse(firstStdout, container);
+  const program = /(?:^|\s)(\/[^\s;&|'"]+)/.exec(command)?.[1];
+  let hostCommand: string | undefined;
+  let hostMissing: string | undefined;
+  if (!program) hostMissing = `no program path in '${command}' to copy out of the image for the host baseline`;
+  else {
+    const dir = join(opts.stateDir, 'cache', `stream-${image.manifestDigest.replace(/^sha256:/, '').slice(0, 12)}`);
+    mkdirSync(dir, { recursive: true });
+    const local = join(dir, program.split('/').pop()!);
+    if (!existsSync(local)) {
+      const cp = await run(where.partition.runtime.command, ['run', '--rm', ...(where.partition.runtime.flags ?? []), '-v', `${dir}:/brickyard-out`, '--entrypoint=cp', image.reference, program, '/brickyard-out/'], { timeoutMs: 120_000 });
+      if (cp.code !== 0) hostMissing = `could not copy ${program} out of the image: ${cp.stderr.trim().split('\n').pop()}`;
+    }
+    if (existsSync(local)) hostCommand = command.split(program).join(local);
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(image.recipe.doc.environment ?? {}).map(([k, v]) => [k, String(v)])) };
+  for (const [i, side] of interleave(trialCount(opts)).entries()) {
+    if (side === 'container' && i > 0) {
+      const r = await containerRun(where, image.reference, ['sh', '-c', command], strategy, timeoutMs);
+      if (r.code === 0) parse(r.stdout, container);
+    } else if (side === 'host' && hostCommand) {
+      const r = await run('sh', ['-c', hostCommand], { env, timeoutMs });
+      if (r.code === 0) parse(r.stdout, host);
+      else hostMissing ??= `the image's ${program} failed on the host (exit ${r.code}): ${r.stderr.trim().split('\n').pop()}`;
+    }
+  }
+  return evaluateStream({ name: `${name}-overhead`, container, host, ...(hostMissing && host.length === 0 ? { hostMissing } : {}) });
 }
 
 async function gpuCheck(image: ImageUnderTest, where: PartitionRef): Promise<TestResult> {
