@@ -4,7 +4,7 @@
  * host (trials alternating), the best Triad is chosen and the choice is signed with the
  * development signer, bound to the chosen image's digest. Needs root and scripts/setup-host.sh.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { devSignerDir, loadOrCreateDevSigner } from '../../pipeline/src/sign/dev-signer.ts';
@@ -26,6 +26,17 @@ describe.skipIf(why !== '')(`tune stream on local${why ? ` (skipped: ${why})` : 
     const recipe = ws.recipe('stream');
     const [where] = ws.partitionsOf('local/debug');
     const state = tempDir('brickyard-tune-e2e-');
+    // Offline hosts: BRICKYARD_TEST_STREAM_C names a local copy of the pinned stream.c (each variant
+    // has its own state folder, so each cache gets it); CI downloads it.
+    const local = process.env['BRICKYARD_TEST_STREAM_C'];
+    if (local) {
+      const src = recipe.doc.sources!.find((s) => s.name === 'stream-c')!;
+      for (const v of ['default', 'o2', 'o3-native']) {
+        const dir = join(state, 'tune', recipe.key, 'local-debug', v, 'cache', 'sources');
+        mkdirSync(dir, { recursive: true });
+        copyFileSync(local, join(dir, src.sha256));
+      }
+    }
     const rec = await tune(ws, recipe, where!, { stateDir: state, trials: 3 });
     const p = rec.statement.predicate;
     console.log(table(['variant', 'flags', 'smoke', p.metric.figure, 'image', 'excluded'], tuneTable(p)));
