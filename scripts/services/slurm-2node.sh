@@ -146,7 +146,7 @@ for n in "${nodes[@]}"; do
   ip -n "$(ns "$n")" link set by2n-eth0 up
   ip -n "$(ns "$n")" link set lo up
 done
-ip netns exec "$(ns n1)" ping -c 1 -W 2 "$(addr n2)" >/dev/null 2>&1 || fail "n1 cannot reach n2 ($(addr n2)) over the veth pair"
+# (n2's slurmd registering with slurmctld on $(addr n1) below proves the link.)
 
 mkdir -p -- "$B"/etc "$B"/munge "$B"/log "$B"/run "$B"/state "$B"/spool "$B"/tmp "$B"/shared "$B"/tmp-n1 "$B"/tmp-n2
 chmod 0755 "$B" "$B"/munge "$B"/etc "$B"/log "$B"/shared
