@@ -439,6 +439,13 @@ describe('verdicts a busy host cannot flip (recorded measurements)', () => {
     expect(ib.summary).toMatch(/^TCP fallback: .* where the partition's fabric was due/);
   });
 
+  it('reads the recorded two-node run (n1, n2 over a veth pair) as inter-node TCP, which is due there', () => {
+    const run = parsePingPong(fixture('openmpi-2node-srun.stdout'));
+    const r = evaluatePingPong(run, localCtx({ nodes: 2, interconnect: 'loopback', thresholds: { latency: { warn: 2000, fail: 10000, source: 't' }, bandwidth: { warn: 20, fail: 2, source: 't' } } }));
+    expect(r.verdict, r.summary).toBe('PASSED');
+    expect(r.figures).toMatchObject({ hosts: 'n1,n2', node_local: 'no', transport_expected: 'tcp', latency_8B_us: 74.3, bandwidth_4MiB_MBps: 533.6 });
+  });
+
   it('says a container/host gap inside the trials\' spread is uncertain, and still only warns', () => {
     const r = evaluatePingPong(loaded[0], localCtx({ trials: loaded, hostTrials: [OMPI, OMPI], stderr: vaderStderr, hostLatencySlackUs: 0.5 }));
     expect(r.verdict).toBe('WARNED');
