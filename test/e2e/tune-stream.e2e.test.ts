@@ -21,7 +21,7 @@ const why = !root ? 'needs root (buildah chroot builds, podman)' : missing.lengt
 if (why && process.env['CI']) throw new Error(`the tune test cannot run in CI: ${why}`);
 
 describe.skipIf(why !== '')(`tune stream on local${why ? ` (skipped: ${why})` : ''}`, () => {
-  it('builds -O2, -O3 -march=native and the default, measures STREAM against the host, chooses one and signs it', async () => {
+  it('builds -O2, -O3 -march=x86-64-v3 and the default, measures STREAM against the host, chooses one and signs it', async () => {
     const ws = Workspace.open(repoRoot);
     const recipe = ws.recipe('stream');
     const [where] = ws.partitionsOf('local/debug');
@@ -31,7 +31,7 @@ describe.skipIf(why !== '')(`tune stream on local${why ? ` (skipped: ${why})` : 
     const local = process.env['BRICKYARD_TEST_STREAM_C'];
     if (local) {
       const src = recipe.doc.sources!.find((s) => s.name === 'stream-c')!;
-      for (const v of ['default', 'o2', 'o3-native']) {
+      for (const v of ['default', 'o2', 'o3-v3']) {
         const dir = join(state, 'tune', recipe.key, 'local-debug', v, 'cache', 'sources');
         mkdirSync(dir, { recursive: true });
         copyFileSync(local, join(dir, src.sha256));
@@ -43,7 +43,7 @@ describe.skipIf(why !== '')(`tune stream on local${why ? ` (skipped: ${why})` : 
     for (const v of p.variants) {
       console.log(`${v.id}: ${['copy', 'scale', 'add', 'triad'].map((k) => `${k} x${v.figures[`${k}_ratio`]} ±${Math.round(Number(v.figures[`${k}_ratio_uncertainty`]) * 1000) / 10} %`).join(', ')}`);
     }
-    expect(p.variants.map((v) => v.id)).toEqual(['default', 'o2', 'o3-native']);
+    expect(p.variants.map((v) => v.id)).toEqual(['default', 'o2', 'o3-v3']);
     for (const v of p.variants) {
       expect(v.excluded, `${v.id}: ${v.excluded}`).toBeUndefined();
       expect(v.value).toBeGreaterThan(0);

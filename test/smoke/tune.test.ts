@@ -27,16 +27,16 @@ describe('tune', () => {
   it('reads the stream recipe\'s declared variants and metric', () => {
     const doc = tuneDocOf(stream);
     expect(doc.metric).toEqual({ test: 'validates-overhead', figure: 'triad_MBps', goal: 'max' });
-    expect(doc.variants.map((v) => [v.id, v.cflags])).toEqual([['default', undefined], ['o2', '-O2'], ['o3-native', '-O3 -march=native']]);
+    expect(doc.variants.map((v) => [v.id, v.cflags])).toEqual([['default', undefined], ['o2', '-O2'], ['o3-v3', '-O3 -march=x86-64-v3']]);
     expect(() => tuneDocOf(ws.recipe('mpi-pingpong'))).toThrow(/declares no tune section/);
   });
 
   it('builds a variant for the partition with its flags in place of the target flags, and renders them', () => {
-    const o3 = withFlags(local!, '-O3 -march=native');
-    expect(o3.partition.cpu.targetFlags).toBe('-O3 -march=native');
+    const o3 = withFlags(local!, '-O3 -march=x86-64-v3');
+    expect(o3.partition.cpu.targetFlags).toBe('-O3 -march=x86-64-v3');
     expect(local!.partition.cpu.targetFlags).toBe('-O2 -march=x86-64-v2');
     const text = ws.render(stream, o3).files.containerfile;
-    expect(text).toMatch(/gcc -O3 -march=native -fopenmp/);
+    expect(text).toMatch(/gcc -O3 -march=x86-64-v3 -fopenmp/);
   });
 
   it('chooses the best by the metric, never a FAILED variant or one without the figure; ties go to the earlier', () => {
@@ -46,10 +46,10 @@ describe('tune', () => {
     expect(outs.map((o) => [o.id, o.cflags, o.value])).toEqual([
       ['default', '-O2 -march=x86-64-v2', 3511.1],
       ['o2', '-O2', 3511.1 * 1.2],
-      ['o3-native', '-O3 -march=native', 3511.1 * 1.1],
+      ['o3-v3', '-O3 -march=x86-64-v3', 3511.1 * 1.1],
     ]);
     expect(outs[1]!.excluded).toMatch(/^its smoke run FAILED/);
-    expect(choose(outs, 'max').id).toBe('o3-native');
+    expect(choose(outs, 'max').id).toBe('o3-v3');
     expect(choose(outs, 'min').id).toBe('default');
     expect(choose([outs[0]!, { ...outs[2]!, value: outs[0]!.value }], 'max').id).toBe('default');
     const noFigure = outcomeOf(doc.variants[0]!, local!, { ...m, figure: 'nope_MBps' }, reportFor(1, 'x'));
@@ -64,17 +64,17 @@ describe('tune', () => {
     const rec = await recordChoice(stream, local!, doc.metric, outs, { stateDir: state });
     const p = rec.statement.predicate;
     expect(rec.statement.predicateType).toBe(TUNE_PREDICATE_TYPE);
-    expect(p).toMatchObject({ recipe: 'stream@5.10', system: 'local', partition: 'debug', chosen: 'o3-native', chosenCflags: '-O3 -march=native', chosenImageDigest: sha('image-o3-native') });
+    expect(p).toMatchObject({ recipe: 'stream@5.10', system: 'local', partition: 'debug', chosen: 'o3-v3', chosenCflags: '-O3 -march=x86-64-v3', chosenImageDigest: sha('image-o3-v3') });
     expect(p.variants.map((v) => v.figures['triad_ratio'])).toEqual([1, 0.9, 1.15]);
-    expect(rec.statement.subject[0]!.digest.sha256).toBe(sha('image-o3-native').slice(7));
-    expect(tuneTable(p)[2]![0]).toBe('o3-native *');
+    expect(rec.statement.subject[0]!.digest.sha256).toBe(sha('image-o3-v3').slice(7));
+    expect(tuneTable(p)[2]![0]).toBe('o3-v3 *');
 
     // The signature verifies offline against the chosen image, and not against another variant's.
     const signer = await loadOrCreateDevSigner(devSignerDir(state));
     const trustedRoot = signer.trustedRoot();
     const bundle = JSON.parse(readFileSync(rec.bundlePath, 'utf8'));
     const chosen = join(state, 'chosen');
-    writeFileSync(chosen, 'image-o3-native');
+    writeFileSync(chosen, 'image-o3-v3');
     const v = await verifySigstoreBundle({ bundle, artifact: { path: chosen }, trustedRoot, policy: { identity: signer.identity, issuer: signer.issuer }, ctlogThreshold: 0 });
     expect(v.identity).toBe(signer.identity);
     const other = join(state, 'other');
@@ -82,8 +82,8 @@ describe('tune', () => {
     await expect(verifySigstoreBundle({ bundle, artifact: { path: other }, trustedRoot, policy: { identity: signer.identity, issuer: signer.issuer }, ctlogThreshold: 0 })).rejects.toThrow(/digest|subject/);
 
     const tuned = tunedPartition(state, stream, local!);
-    expect(tuned.choice?.chosen).toBe('o3-native');
-    expect(tuned.where.partition.cpu.targetFlags).toBe('-O3 -march=native');
+    expect(tuned.choice?.chosen).toBe('o3-v3');
+    expect(tuned.where.partition.cpu.targetFlags).toBe('-O3 -march=x86-64-v3');
     expect(tunedPartition(tempDir(), stream, local!).where).toBe(local);
   });
 });
