@@ -52,8 +52,13 @@ function withPairPartition(): string {
   return dir;
 }
 
+/**
+ * Warnings other than the ones load causes. On a loaded 2-core host the container/host ratio can
+ * land outside 10 % (measured 2026-12-03: latency x1.44 ±39 %), which WARNS and never FAILS;
+ * anything else (a placement or transport warning) would be a real problem.
+ */
 const noiseOnly = (r: SmokeReport): string[] =>
-  r.tests.filter((t) => t.verdict === 'WARNED').flatMap((t) => t.summary.split('. Measured:')[0]!.split('; ')).filter((w) => !/uncertain|loaded|not a fallback|above the warn threshold|below the warn threshold/.test(w));
+  r.tests.filter((t) => t.verdict === 'WARNED').flatMap((t) => t.summary.split('. Measured:')[0]!.split('; ')).filter((w) => !/uncertain|loaded|not a fallback|above the warn threshold|below the warn threshold|above the host's|below the host's/.test(w));
 
 describe.skipIf(why !== '')(`two Slurm nodes in network namespaces${why ? ` (skipped: ${why})` : ''}`, () => {
   // Not under /tmp: each node has its own /tmp.
