@@ -14,6 +14,8 @@ import { BrickyardError } from '../util/errors.ts';
 import { VERSION } from '../version.ts';
 import type { Workspace, ValidationReport } from '../workspace.ts';
 import { registerAttest } from './attest-command.ts';
+import { registerTune } from './tune-command.ts';
+import { tunedPartition } from '../smoke/tune.ts';
 import { registerBundle } from './bundle-command.ts';
 import { registerSite } from './site-command.ts';
 import { registerUpgrade } from './upgrade-command.ts';
@@ -166,7 +168,10 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
         }
       }
       const formats = opts.format === 'all' ? [...FORMATS] : [opts.format];
-      for (const w of where) {
+      for (const w0 of where) {
+        // A recorded `brickyard tune` choice for this pair replaces the partition's target flags.
+        const { where: w, choice } = tunedPartition(join(ws.root, '.brickyard'), recipe, w0);
+        if (choice) io.err(`using the tuned variant ${choice.chosen} (${choice.chosenCflags}) recorded by brickyard tune on ${choice.tunedOn}\n`);
         const rendered = ws.render(recipe, w);
         if (opts.out) writeRendered(rendered, where.length > 1 ? join(opts.out, w.partition.id) : opts.out, formats, io);
         else printRendered(rendered, formats, io, formats.length > 1 || where.length > 1);
@@ -306,6 +311,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     });
 
   registerAttest(program, io, open);
+  registerTune(program, io, open);
   registerBundle(program, io, open, (code) => (exitCode = code), VERSION);
 
   const systems = program.command('systems').description('the system templates');

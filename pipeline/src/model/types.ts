@@ -137,6 +137,11 @@ export interface RecipeDoc {
   launch?: LaunchDoc;
   cpuTarget?: 'partition' | 'portable';
   smoke?: SmokeTestDoc[];
+  /** Variants for `brickyard tune` (smoke/tune.ts). */
+  tune?: {
+    metric: { test: string; figure: string; goal: 'max' | 'min' };
+    variants: { id: string; description?: string; cflags?: string }[];
+  };
   sizeBudget?: string;
   labels?: StringMap;
 }

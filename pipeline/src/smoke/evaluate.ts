@@ -14,12 +14,14 @@
  */
 import type { ThresholdDoc } from '../model/types.ts';
 import type { GpuQuery, PingPongPoint, PingPongRun } from './pingpong.ts';
+import { ratioOf, round, sample, sampleText, type Ratio, type Sample } from './stats.ts';
+import { detectTransport, expectedTransport, judgeTransport, type TransportEvidence } from './transport.ts';
 
 export type Verdict = 'PASSED' | 'WARNED' | 'FAILED' | 'SKIPPED';
 
 export interface TestResult {
   name: string;
-  kind: 'mpi-pingpong' | 'gpu-check' | 'command';
+  kind: 'mpi-pingpong' | 'gpu-check' | 'command' | 'stream';
   verdict: Verdict;
   summary: string;
   figures?: Record<string, number | string>;
@@ -98,6 +100,17 @@ export interface PingPongContext {
    * than 10 % between launchers (host-infra: podman 0.23 µs, srun 0.21 µs, mpirun 0.10 µs).
    */
   hostLatencySlackUs?: number;
+  /**
+   * Every container trial of the probe (`run` is one of them, used for the launch checks). The
+   * best trial is judged; the median and spread are reported. Default: `[run]`.
+   */
+  trials?: PingPongRun[];
+  /** The host baseline's trials, interleaved with the container's in the same run (supersedes hostRun). */
+  hostTrials?: PingPongRun[];
+  /** The library's report of its transport; default: read from `stderr` (transport.ts). */
+  transport?: TransportEvidence;
+  /** SystemDoc.interconnect.type: what transport is due between nodes. */
+  interconnect?: string;
 }
 
 export function evaluatePingPong(run: PingPongRun | undefined, ctx: PingPongContext): TestResult {
@@ -177,73 +190,88 @@ export function evaluatePingPong(run: PingPongRun | undefined, ctx: PingPongCont
     warn.push(`ranks 0 and 1 both ran on ${hosts[0]} although the test spans ${ctx.nodes} nodes: the network path was not measured`);
   }
 
-  // Figures and thresholds.
-  const points = run?.points ?? [];
-  const lat8 = pointAt(points, LATENCY_BYTES);
-  const lat = pointAt(points, latBytes);
-  const bw = pointAt(points, bwBytes);
-  const bw4 = pointAt(points, BANDWIDTH_BYTES);
-  if (lat8) figures.latency_8B_us = lat8.latencyUs;
-  if (lat && latBytes !== LATENCY_BYTES) figures[`latency_${sizeKey(latBytes)}_us`] = lat.latencyUs;
-  if (bw4) figures.bandwidth_4MiB_MBps = bw4.bandwidthMBps;
-  if (bw && bwBytes !== BANDWIDTH_BYTES) figures[`bandwidth_${sizeKey(bwBytes)}_MBps`] = bw.bandwidthMBps;
+    // Figures over the trials: the best (min latency, max bandwidth) is judged, the median and the
+  // spread are reported beside it (stats.ts).
+  const trials = (ctx.trials ?? (run ? [run] : [])).filter((t) => t.points.length > 0);
+  const hostTrials = ctx.hostTrials ?? (ctx.hostRun ? [ctx.hostRun] : []);
+  const points = run?.points ?? trials[0]?.points ?? [];
+  const latS = sample(trials.map((t) => pointAt(t.points, latBytes)?.latencyUs ?? NaN));
+  const lat8S = sample(trials.map((t) => pointAt(t.points, LATENCY_BYTES)?.latencyUs ?? NaN));
+  const bwS = sample(trials.map((t) => pointAt(t.points, bwBytes)?.bandwidthMBps ?? NaN));
+  const bw4S = sample(trials.map((t) => pointAt(t.points, BANDWIDTH_BYTES)?.bandwidthMBps ?? NaN));
+  const hLatS = sample(hostTrials.map((t) => pointAt(t.points, latBytes)?.latencyUs ?? NaN));
+  const hBwS = sample(hostTrials.map((t) => pointAt(t.points, bwBytes)?.bandwidthMBps ?? NaN));
+  const lat = latS?.min;
+  const bw = bwS?.max;
+  if (trials.length > 1) figures.trials = trials.length;
+  if (hostTrials.length > 1) figures.host_trials = hostTrials.length;
+  if (lat8S) Object.assign(figures, spreadFigures('latency_8B', 'us', lat8S, 'min'));
+  if (latS && latBytes !== LATENCY_BYTES) Object.assign(figures, spreadFigures(`latency_${sizeKey(latBytes)}`, 'us', latS, 'min'));
+  if (bw4S) Object.assign(figures, spreadFigures('bandwidth_4MiB', 'MBps', bw4S, 'max'));
+  if (bwS && bwBytes !== BANDWIDTH_BYTES) Object.assign(figures, spreadFigures(`bandwidth_${sizeKey(bwBytes)}`, 'MBps', bwS, 'max'));
   const peak = peakOf(points);
   if (peak) {
     figures.peak_bandwidth_MBps = peak.bandwidthMBps;
     figures.peak_bandwidth_bytes = peak.bytes;
   }
 
-  if (lat) {
-    if (lat.latencyUs > latT.fail) fail.push(`latency ${lat.latencyUs} µs at ${sizeText(latBytes)} is above the fail threshold ${latT.fail} µs`);
-    else if (lat.latencyUs > latT.warn) warn.push(`latency ${lat.latencyUs} µs at ${sizeText(latBytes)} is above the warn threshold ${latT.warn} µs`);
-  } else if (run?.complete) {
-    fail.push(`no latency measured at ${sizeText(latBytes)}`);
+  // Transport, from the library's own report (transport.ts).
+  const evidence = ctx.transport ?? detectTransport(ctx.stderr);
+  const expected = expectedTransport(nodeLocal, ctx.interconnect);
+  const transport = judgeTransport(evidence, expected);
+  figures.transport = transport.used;
+  figures.transport_expected = transport.expected;
+  figures.transport_evidence = evidence.source;
+  if (transport.fallback) {
+    const line = evidence.lines.find((l) => /\btcp\b/i.test(l)) ?? transport.text;
+    fail.push(`TCP fallback: ${transport.text}, where ${expected === 'shared-memory' ? 'shared memory between ranks on one node' : "the partition's fabric"} was due ('${clip(line)}')`);
+  } else if (evidence.source !== 'none') {
+    notes.push(`transport: ${transport.text}`);
   }
-  if (bw) {
-    if (bw.bandwidthMBps < bwT.fail) fail.push(`bandwidth ${bw.bandwidthMBps} MB/s at ${sizeText(bwBytes)} is below the fail threshold ${bwT.fail} MB/s`);
-    else if (bw.bandwidthMBps < bwT.warn) warn.push(`bandwidth ${bw.bandwidthMBps} MB/s at ${sizeText(bwBytes)} is below the warn threshold ${bwT.warn} MB/s`);
-  } else if (run?.complete) {
-    fail.push(`no bandwidth measured at ${sizeText(bwBytes)}`);
-  }
-
-  // TCP fallback.
+  const tcpLine = expected === 'tcp' ? undefined : ctx.stderr.split('\n').find((l) => TCP_FALLBACK_STDERR.some((re) => re.test(l)));
+  if (tcpLine !== undefined && !transport.fallback) fail.push(`TCP fallback: stderr says '${clip(tcpLine.trim())}'`);
   const tcpLimit = ctx.tcpLatencyUs ?? (nodeLocal === true ? TCP_LATENCY_NODE_LOCAL_US : TCP_LATENCY_INTER_NODE_US);
   thresholds.tcp_latency_limit_us = tcpLimit;
-  const tcpLine = ctx.stderr.split('\n').find((l) => TCP_FALLBACK_STDERR.some((re) => re.test(l)));
-  if (tcpLine !== undefined) fail.push(`TCP fallback: stderr says '${clip(tcpLine.trim())}'`);
-  if (lat8 && lat8.latencyUs > tcpLimit) {
-    const why =
-      nodeLocal === true
-        ? 'both ranks share a node, where shared memory takes well under 1 µs and TCP over loopback about 6 µs'
-        : 'a high-speed fabric takes 1-3 µs, TCP over Ethernet tens of µs';
-    fail.push(`TCP fallback signature: ${lat8.latencyUs} µs at 8 B is above ${tcpLimit} µs (${why})`);
+  if (lat8S && lat8S.min > tcpLimit && expected !== 'tcp' && !transport.fallback && tcpLine === undefined) {
+    // A slow number alone is not evidence: a loaded host is as slow as TCP.
+    warn.push(
+      transport.used === 'unknown'
+        ? `latency ${lat8S.min} µs at 8 B is above ${tcpLimit} µs, as TCP would be, but the MPI library did not report its transport (run with OMPI_MCA_btl_base_verbose=100 or MPIR_CVAR_DEBUG_SUMMARY=1 to know)`
+        : `latency ${lat8S.min} µs at 8 B is above ${tcpLimit} µs although ${transport.text}: a loaded machine, not a fallback`,
+    );
   }
 
-  // Container against host.
+  // Container against host, measured in the same run and interleaved.
+  const latRatio = latS && hLatS ? ratioOf(latS, hLatS, true) : undefined;
+  const bwRatio = bwS && hBwS ? ratioOf(bwS, hBwS, false) : undefined;
   let ratioText = '';
-  if (ctx.hostRun) {
+  if (hostTrials.length > 0) {
     thresholds.host_ratio_warn_pct = HOST_RATIO_WARN * 100;
-    const hLat = pointAt(ctx.hostRun.points, latBytes);
-    const hBw = pointAt(ctx.hostRun.points, bwBytes);
     const parts: string[] = [];
-    if (lat && hLat && hLat.latencyUs > 0) {
-      const r = lat.latencyUs / hLat.latencyUs;
-      figures.host_latency_us = hLat.latencyUs;
-      figures.latency_ratio = round(r, 3);
-      parts.push(`latency x${round(r, 2)}`);
-      if (r > 1 + HOST_RATIO_WARN + RATIO_EPSILON && lat.latencyUs - hLat.latencyUs > (ctx.hostLatencySlackUs ?? 0)) {
-        warn.push(`latency ${lat.latencyUs} µs is ${pct(r - 1)} % above the host's ${hLat.latencyUs} µs (warn above ${HOST_RATIO_WARN * 100} %)`);
+    if (latRatio) {
+      figures.host_latency_us = latRatio.host.min;
+      if (latRatio.host.n > 1) figures.host_latency_median_us = round(latRatio.host.median, 3);
+      figures.latency_ratio = round(latRatio.ratio, 3);
+      figures.latency_ratio_uncertainty = round(latRatio.uncertainty, 3);
+      parts.push(`latency x${round(latRatio.ratio, 2)}${latRatio.uncertainty > 0 ? ` ±${pct(latRatio.uncertainty)} %` : ''}`);
+      const r = latRatio.ratio;
+      if (r > 1 + HOST_RATIO_WARN + RATIO_EPSILON && lat! - latRatio.host.min > (ctx.hostLatencySlackUs ?? 0)) {
+        const unsure = r - 1 <= latRatio.uncertainty ? ` (uncertain: the trials spread ${pct(latRatio.uncertainty)} %)` : '';
+        warn.push(`latency ${lat} µs is ${pct(r - 1)} % above the host's ${latRatio.host.min} µs (warn above ${HOST_RATIO_WARN * 100} %)${unsure}`);
       }
     } else {
       notes.push(`no container/host latency ratio: the host run has no usable ${sizeText(latBytes)} measurement`);
     }
-    if (bw && hBw && hBw.bandwidthMBps > 0) {
-      const r = bw.bandwidthMBps / hBw.bandwidthMBps;
-      figures.host_bandwidth_MBps = hBw.bandwidthMBps;
-      figures.bandwidth_ratio = round(r, 3);
-      parts.push(`bandwidth x${round(r, 2)}`);
+    if (bwRatio) {
+      figures.host_bandwidth_MBps = bwRatio.host.max;
+      if (bwRatio.host.n > 1) figures.host_bandwidth_median_MBps = round(bwRatio.host.median, 1);
+      figures.bandwidth_ratio = round(bwRatio.ratio, 3);
+      figures.bandwidth_ratio_uncertainty = round(bwRatio.uncertainty, 3);
+      parts.push(`bandwidth x${round(bwRatio.ratio, 2)}${bwRatio.uncertainty > 0 ? ` ±${pct(bwRatio.uncertainty)} %` : ''}`);
+      const r = bwRatio.ratio;
       if (r < 1 - HOST_RATIO_WARN - RATIO_EPSILON) {
-        warn.push(`bandwidth ${bw.bandwidthMBps} MB/s is ${pct(1 - r)} % below the host's ${hBw.bandwidthMBps} MB/s (warn above ${HOST_RATIO_WARN * 100} %)`);
+        const unsure = 1 - r <= bwRatio.uncertainty ? ` (uncertain: the trials spread ${pct(bwRatio.uncertainty)} %)` : '';
+        warn.push(`bandwidth ${bw} MB/s is ${pct(1 - r)} % below the host's ${bwRatio.host.max} MB/s (warn above ${HOST_RATIO_WARN * 100} %)${unsure}`);
       }
     } else {
       notes.push(`no container/host bandwidth ratio: the host run has no usable ${sizeText(bwBytes)} measurement`);
@@ -251,28 +279,75 @@ export function evaluatePingPong(run: PingPongRun | undefined, ctx: PingPongCont
     ratioText = `; container/host ${parts.length ? parts.join(', ') : 'not comparable'} (warns when the container is more than ${HOST_RATIO_WARN * 100} % worse than the host)`;
   }
 
+  // Absolute thresholds, on the best trial. Beyond `fail` is FAILED only when nothing in the same
+  // run explains it as noise: a host baseline as slow as the container, or the library reporting
+  // the transport that was due. Explained, it is WARNED with the reason.
+  const noise = (r: Ratio | undefined, worse: number): string | undefined => {
+    if (r && worse <= HOST_RATIO_WARN + r.uncertainty + RATIO_EPSILON) {
+      return `the host baseline in the same run is as slow (container/host x${round(r.ratio, 2)}): the machine is loaded, re-run on an idle one`;
+    }
+    if (!transport.fallback && transport.used !== 'unknown' && transport.used === transport.expected) {
+      return `the library used the transport that was due (${transport.text}): the machine is slow or loaded, not the image`;
+    }
+    return undefined;
+  };
+  if (lat !== undefined) {
+    if (lat > latT.fail) {
+      const why = noise(latRatio, latRatio ? latRatio.ratio - 1 : Infinity);
+      const text = `latency ${lat} µs at ${sizeText(latBytes)} is above the fail threshold ${latT.fail} µs`;
+      if (why) warn.push(`${text}, but ${why}`);
+      else fail.push(text);
+    } else if (lat > latT.warn) warn.push(`latency ${lat} µs at ${sizeText(latBytes)} is above the warn threshold ${latT.warn} µs`);
+  } else if (run?.complete) {
+    fail.push(`no latency measured at ${sizeText(latBytes)}`);
+  }
+  if (bw !== undefined) {
+    if (bw < bwT.fail) {
+      const why = noise(bwRatio, bwRatio ? 1 - bwRatio.ratio : Infinity);
+      const text = `bandwidth ${bw} MB/s at ${sizeText(bwBytes)} is below the fail threshold ${bwT.fail} MB/s`;
+      if (why) warn.push(`${text}, but ${why}`);
+      else fail.push(text);
+    } else if (bw < bwT.warn) warn.push(`bandwidth ${bw} MB/s at ${sizeText(bwBytes)} is below the warn threshold ${bwT.warn} MB/s`);
+  } else if (run?.complete) {
+    fail.push(`no bandwidth measured at ${sizeText(bwBytes)}`);
+  }
+
   const verdict: Verdict = fail.length > 0 ? 'FAILED' : warn.length > 0 ? 'WARNED' : 'PASSED';
   const measured: string[] = [];
-  if (lat) measured.push(`latency ${lat.latencyUs} µs at ${sizeText(latBytes)} (warn > ${latT.warn}, fail > ${latT.fail})`);
-  if (bw) measured.push(`bandwidth ${bw.bandwidthMBps} MB/s at ${sizeText(bwBytes)} (warn < ${bwT.warn}, fail < ${bwT.fail})`);
+  if (latS) measured.push(`latency ${sampleText(latS, 'µs', 'min')} at ${sizeText(latBytes)} (warn > ${latT.warn}, fail > ${latT.fail})`);
+  if (bwS) measured.push(`bandwidth ${sampleText(bwS, 'MB/s', 'max')} at ${sizeText(bwBytes)} (warn < ${bwT.warn}, fail < ${bwT.fail})`);
   if (peak) measured.push(`peak ${peak.bandwidthMBps} MB/s at ${sizeText(peak.bytes)}`);
   if (run?.formatVersion !== undefined) measured.push(`${shortLibrary(run.library)}, ${run.ranks} ranks on ${hosts.join(', ') || 'unknown hosts'}`);
+  if (evidence.source !== 'none') measured.push(`transport ${transport.used}`);
   const measuredText = measured.join('; ') + ratioText;
   const reasons = [...fail, ...warn];
   const summary = reasons.length === 0 ? measuredText : measuredText ? `${reasons.join('; ')}. Measured: ${measuredText}` : reasons.join('; ');
 
   const details = [...fail, ...warn, ...notes];
-  if (points.length > 0) {
-    details.push('bytes iterations latency_us bandwidth_MBps');
-    for (const p of points) details.push(`${p.bytes} ${p.iterations} ${p.latencyUs} ${p.bandwidthMBps}`);
-  }
-  if (ctx.hostRun && ctx.hostRun.points.length > 0) {
-    details.push('host: bytes iterations latency_us bandwidth_MBps');
-    for (const p of ctx.hostRun.points) details.push(`host: ${p.bytes} ${p.iterations} ${p.latencyUs} ${p.bandwidthMBps}`);
-  }
+  trials.forEach((t, i) => {
+    const label = trials.length > 1 ? `trial ${i + 1}: ` : '';
+    details.push(`${label}bytes iterations latency_us bandwidth_MBps`);
+    for (const p of t.points) details.push(`${label}${p.bytes} ${p.iterations} ${p.latencyUs} ${p.bandwidthMBps}`);
+  });
+  hostTrials.filter((t) => t.points.length > 0).forEach((t, i) => {
+    const label = hostTrials.length > 1 ? `host ${i + 1}: ` : 'host: ';
+    details.push(`${label}bytes iterations latency_us bandwidth_MBps`);
+    for (const p of t.points) details.push(`${label}${p.bytes} ${p.iterations} ${p.latencyUs} ${p.bandwidthMBps}`);
+  });
   if (verdict === 'FAILED') details.push(...tail('stderr', ctx.stderr));
 
   return { name, kind: 'mpi-pingpong', verdict, summary, figures, thresholds, details };
+}
+
+/** `latency_8B_us` (the best), plus `_median_`, `_max_`/`_min_` and `_spread_pct` over several trials. */
+function spreadFigures(key: string, unit: string, s: Sample, best: 'min' | 'max'): Record<string, number> {
+  const out: Record<string, number> = { [`${key}_${unit}`]: best === 'min' ? s.min : s.max };
+  if (s.n > 1) {
+    out[`${key}_median_${unit}`] = round(s.median, 3);
+    out[`${key}_${best === 'min' ? 'max' : 'min'}_${unit}`] = best === 'min' ? s.max : s.min;
+    out[`${key}_spread_pct`] = pct(s.spread);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -471,11 +546,6 @@ function oneLine(s: string): string {
 
 function clip(s: string): string {
   return s.length > 100 ? `${s.slice(0, 97)}...` : s;
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
 
 function pct(x: number): number {

@@ -15,8 +15,11 @@
  *
  * Extension field (parsing rules: producers MAY add extension fields with names unlikely to
  * collide, without `.` or `$`, and they must not change the meaning of the spec fields):
- * `brickyardSmoke` holds the format version, start/finish times, `skippedTests`, and every test's
+ * `brickyardSmoke` holds the format version, the target (system, partition, launcher, runtime, MPI
+ * strategy, image digest) named plainly, start/finish times, `skippedTests`, and every test's
  * verdict, summary, figures, thresholds and details.
+ *
+ * `verdictFromPredicate` (verdict.ts) derives the verdict an importer may trust from this content.
  */
 import { createHash } from 'node:crypto';
 import { overall, type TestResult } from './evaluate.ts';
@@ -53,8 +56,20 @@ export interface ResourceDescriptor {
   annotations?: Record<string, unknown>;
 }
 
+/** What the run tested, named plainly inside the signed predicate (also in `configuration`). */
+export interface SmokeTarget {
+  system: string;
+  partition: string;
+  launcher: 'direct' | 'slurm' | 'sif';
+  runtime: string;
+  mpiStrategy: string | null;
+  /** "sha256:<64 hex>". */
+  imageDigest: string;
+}
+
 export interface SmokeExtension {
   version: number;
+  target: SmokeTarget;
   startedOn: string;
   finishedOn: string;
   skippedTests: string[];
@@ -139,6 +154,7 @@ export function testResultPredicate(args: {
     failedTests: named('FAILED'),
     brickyardSmoke: {
       version: SMOKE_EXTENSION_VERSION,
+      target: { system: c.system, partition: c.partition, launcher: c.launcher, runtime: c.runtime, mpiStrategy: c.mpiStrategy, imageDigest: `sha256:${sha256}` },
       startedOn: args.startedOn,
       finishedOn: args.finishedOn,
       skippedTests: named('SKIPPED'),

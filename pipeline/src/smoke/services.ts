@@ -7,13 +7,13 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type Service = 'slurm' | 'registry';
+export type Service = 'slurm' | 'slurm-2node' | 'registry';
 
 const engineRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const script = (service: Service): string => join(engineRoot, 'scripts', 'services', `${service}.sh`);
 
 export function startService(service: Service, state: string): Record<string, string> {
-  const out = execFileSync('bash', [script(service), 'start', state], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 60_000 });
+  const out = execFileSync('bash', [script(service), 'start', state], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 180_000 });
   const env: Record<string, string> = {};
   for (const m of out.matchAll(/^export ([A-Z_]+)=("?)(.*)\2$/gm)) env[m[1]!] = m[3]!;
   return env;

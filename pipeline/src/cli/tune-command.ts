@@ -1,0 +1,38 @@
+/** `brickyard tune`: build the recipe's declared variants, smoke-test each, record the best, signed. */
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { tune, tuneTable } from '../smoke/tune.ts';
+import type { Workspace } from '../workspace.ts';
+import type { Io } from './main.ts';
+import { table } from './table.ts';
+
+export function registerTune(program: Command, io: Io, open: () => Promise<Workspace>): void {
+  program
+    .command('tune')
+    .description("build each variant the recipe declares (tune.variants), run its smoke tests, choose the best by tune.metric, and record the choice signed; render then uses it")
+    .argument('<recipe>', 'name or name@version')
+    .requiredOption('--system <id[/partition]>', 'system, or system/partition')
+    .option('--out <dir>', 'state folder (default: .brickyard in the checkout)')
+    .option('--trials <n>', 'smoke trials per variant (container and host alternating)', (v) => Number(v))
+    .option('--keyless', 'sign keylessly with the GitHub OIDC token (in GitHub Actions); default: the development signer')
+    .option('--json', 'print the signed statement')
+    .action(async (spec: string, opts: { system: string; out?: string; trials?: number; keyless?: boolean; json?: boolean }) => {
+      const ws = await open();
+      const recipe = ws.recipe(spec);
+      const where = ws.firstFitting(recipe, opts.system);
+      const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
+      const rec = await tune(ws, recipe, where, {
+        stateDir,
+        keyless: opts.keyless === true,
+        ...(opts.trials === undefined ? {} : { trials: opts.trials }),
+        onStage: (s, d) => io.err(`${s}: ${d}\n`),
+      });
+      const p = rec.statement.predicate;
+      if (opts.json) io.out(JSON.stringify(rec.statement, null, 2) + '\n');
+      else {
+        io.out(`${p.recipe} on ${p.system}/${p.partition}: ${p.metric.test}.${p.metric.figure} (${p.metric.goal === 'max' ? 'more' : 'less'} is better)\n`);
+        io.out(table(['variant', 'flags', 'smoke', p.metric.figure, 'image', 'excluded'], tuneTable(p)));
+        io.out(`chosen: ${p.chosen} (${p.chosenCflags}), image ${p.chosenImageDigest}\nrecord: ${rec.statementPath}\nsigned: ${rec.bundlePath}\n`);
+      }
+    });
+}
