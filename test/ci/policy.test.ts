@@ -128,4 +128,51 @@ describe('workflow policy', () => {
     expect(rules('on: [push\njobs: {')).toContain('yaml-syntax');
     expect(rules('- just\n- a list\n')).toEqual(['yaml-syntax']);
   });
+
+  it('the signer rules: a signing job runs no recipe code, on a hosted runner, and signs only what it re-hashed', () => {
+    const file = 'test/ci/fixtures/bad-signing.yml';
+    const findings = checkWorkflowPolicy(readFileSync(join(repoRoot, file), 'utf8'), file);
+    expect(findings.map(show)).toEqual([
+      `${file}:14:15: id-token-runs-recipe-code`, // ./actions/build
+      `${file}:15:14: id-token-runs-recipe-code`, // brickyard smoke in run:
+      `${file}:16:14: id-token-runs-recipe-code`, // podman run in a block script
+      `${file}:20:14: id-token-hosted-runner`, // self-hosted, signs provenance
+      `${file}:37:9: signer-reverifies`, // attests build.json's digest, nothing re-hashed
+      `${file}:50:27: signer-reverifies`, // merge-multiple
+      `${file}:56:9: signer-reverifies`, // subject-path: no subject from the re-hashing step
+      `${file}:58:25: signer-reverifies`, // subject-path itself
+      `${file}:59:9: signer-reverifies`, // subject-checksums from another step
+      `${file}:62:9: signer-reverifies`, // publish packs another state folder
+      `${file}:65:9: signer-reverifies`, // cosign in run:
+      `${file}:77:14: id-token-hosted-runner`, // any other id-token job on a site runner
+    ]);
+    expect(findings.find((f) => f.line === 37)?.message).toContain('job trusts-build-json signs before re-verifying its inputs');
+    expect(findings.find((f) => f.line === 62)?.message).toContain('packs .brickyard, not the state folder the re-hashing step wrote (signed)');
+    // The job that signs only test results may run on the site's runner (lines 66-74).
+    expect(findings.filter((f) => f.line >= 66 && f.line <= 74)).toEqual([]);
+  });
+
+  it('the signing oracle (main.yml and release.yml before issue 9) is refused', () => {
+    const lines = (file: string): string[] => checkWorkflowPolicy(readFileSync(join(repoRoot, file), 'utf8'), file).map((f) => `${f.line} ${f.rule}`);
+    // main.yml: the sign job signed build.json's digest; publish overlaid every artifact.
+    expect(lines('test/ci/fixtures/oracle-main.yml')).toEqual(['120 signer-reverifies', '182 signer-reverifies', '204 signer-reverifies']);
+    // release.yml: also signed and published on the self-hosted runner that built.
+    expect(lines('test/ci/fixtures/oracle-release.yml')).toEqual([
+      '119 id-token-hosted-runner',
+      '141 signer-reverifies',
+      '179 id-token-hosted-runner',
+      '206 signer-reverifies',
+      '229 signer-reverifies',
+    ]);
+  });
+
+  it('a test-result job is exempt from the hosted rule only while it signs nothing else', () => {
+    const job = (steps: string): string =>
+      `name: T\non: push\npermissions: {}\njobs:\n  t:\n    runs-on: [self-hosted, lumi]\n    permissions:\n      id-token: write\n    steps:\n      - id: sign\n        uses: ./actions/sign\n        with:\n          builds: b\n          roles: test-result\n${steps}`;
+    expect(check(job(''))).toEqual([]);
+    expect(check(job(`      - uses: actions/attest@${SHA} # v4.2.2\n        with:\n          subject-checksums: \${{ steps.sign.outputs.subject-checksums }}\n`))).toEqual(['w.yml:6:14: id-token-hosted-runner']);
+    expect(rules(job('      - run: srun ./job.sh\n'))).toEqual(['id-token-runs-recipe-code']);
+    // An expression may name any runner: not provably GitHub's.
+    expect(rules(job('').replace('roles: test-result', 'roles: provenance').replace('[self-hosted, lumi]', '${{ matrix.runner }}'))).toEqual(['id-token-hosted-runner']);
+  });
 });
