@@ -41,8 +41,8 @@ describe('signReceivedBuilds', () => {
 
   it('accepts one artifact extracted straight into the folder (download-artifact with one match)', async () => {
     const m = receivedBuild();
-    const result = await signReceivedBuilds(ws, { pairs: [PAIR], builds: m.dir, stateDir: tempDir(), roles: ['sbom'], keyless: false });
-    expect(result.pairs[0]!.files.map((f) => f.kind)).toEqual(['sbom']);
+    const result = await signReceivedBuilds(ws, { pairs: [PAIR], builds: m.dir, stateDir: tempDir(), roles: ['sbom', 'test-result'], keyless: false });
+    expect(result.pairs[0]!.files.map((f) => f.kind)).toEqual(['sbom', 'test-result']);
     // …but not when more than one pair is planned: which pair would it be?
     await expect(signReceivedBuilds(ws, { pairs: [PAIR, { ...PAIR, recipe: 'stream' }], builds: m.dir, stateDir: tempDir(), roles: ['sbom'], keyless: false })).rejects.toThrow(
       /holds one build's files directly, but 2 pairs are planned/,
