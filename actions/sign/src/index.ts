@@ -7,7 +7,7 @@ await run({
   recipe: core.getInput('recipe'),
   pairs: core.getInput('pairs'),
   system: core.getInput('system'),
-  builds: core.getInput('builds', { required: true }),
+  builds: core.getInput('builds'),
   testResults: core.getInput('test-results'),
   roles: core.getInput('roles') || 'provenance,sbom,test-result',
   root: core.getInput('root') || '.',

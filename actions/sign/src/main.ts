@@ -57,6 +57,7 @@ export async function run(inputs: Inputs): Promise<void> {
   try {
     if (inputs.signer !== 'keyless' && inputs.signer !== 'dev') throw new Error(`signer must be keyless or dev, got ${JSON.stringify(inputs.signer)}`);
     const keyless = inputs.signer === 'keyless';
+    if (!inputs.builds) throw new Error('builds is required: the folder the build artifacts were downloaded into (this action signs only what it re-hashes there)');
     const roles = parseRoles(inputs.roles);
     const pairs = inputs.recipe ? onePair(inputs.recipe, inputs.system) : parsePairs(inputs.pairs || '[]', inputs.system || undefined);
     if (pairs.length === 0) throw new Error(`the pairs name nothing${inputs.system ? ` for ${inputs.system}` : ''}`);

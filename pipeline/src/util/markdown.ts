@@ -34,11 +34,9 @@ function breakGitHubFilters(s: string): string {
  * GitHub's text filters are broken.
  */
 export function markdownText(s: string | number): string {
-  const escaped = String(s)
-    .replace(/\r\n?|\n/g, ' ')
-    .replace(/[\\`*_{}[\]()#+\-.!|~^=:$]/g, (ch) => `\\${ch}`);
-  // Entities last: `&#39;` must keep its `#`.
-  return escapeHtml(breakGitHubFilters(escaped));
+  // Filters first (their patterns see the plain text), entities last (`&#39;` keeps its `#`).
+  const broken = breakGitHubFilters(String(s).replace(/\r\n?|\n/g, ' '));
+  return escapeHtml(broken.replace(/[\\`*_{}[\]()#+\-.!|~^=:$]/g, (ch) => `\\${ch}`));
 }
 
 /**
