@@ -3,6 +3,7 @@
  * the names computed for them; test results signed on a site's runner carried only when they
  * are about the pair's verified image, system and partition.
  */
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -104,8 +105,22 @@ describe('test results signed on the system runner are checked, then carried', (
     ['about another image', (d) => payload(join(d, 'test-result-direct.sigstore.json'), (st) => (st.subject[0].digest.sha256 = 'f'.repeat(64))), /is about f{64}, the verified image is sha256:/],
     [
       'run on another partition',
-      (d) => payload(join(d, 'test-result-direct.sigstore.json'), (st) => (st.predicate.configuration[1].annotations.partition = 'gpu')),
-      /reports a run on local\/gpu with direct, expected local\/debug with direct/,
+      (d) =>
+        payload(join(d, 'test-result-direct.sigstore.json'), (st) => {
+          const target = st.predicate.configuration[1];
+          const content = { ...JSON.parse(Buffer.from(target.content, 'base64').toString('utf8')), partition: 'gpu' };
+          target.content = Buffer.from(JSON.stringify(content)).toString('base64');
+          target.digest.sha256 = createHash('sha256').update(JSON.stringify(content)).digest('hex');
+        }),
+      /reports a run of sha256:[0-9a-f]{64} on local\/gpu with direct, expected sha256:[0-9a-f]{64} on local\/debug with direct/,
+    ],
+    [
+      'whose target content was edited without its digest',
+      (d) =>
+        payload(join(d, 'test-result-direct.sigstore.json'), (st) => {
+          st.predicate.configuration[1].content = Buffer.from('{"system":"local","partition":"debug"}').toString('base64');
+        }),
+      /the test target's content does not match its digest/,
     ],
     ['another kind of statement', (d) => payload(join(d, 'test-result-direct.sigstore.json'), (st) => (st.predicateType = 'https://slsa.dev/provenance/v1')), /is a "https:\/\/slsa\.dev\/provenance\/v1" statement, expected a test result/],
     ['a file that is no test result', (d) => writeFileSync(join(d, 'provenance.sigstore.json'), '{}'), /provenance\.sigstore\.json is not a signed test result/],

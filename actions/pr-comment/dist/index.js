@@ -24596,7 +24596,7 @@ function htmlText(s) {
   return escapeHtml(breakGitHubFilters(String(s).replace(/\r\n?|\n/g, " ")));
 }
 function codeText(s) {
-  return String(s).replace(/[`\r\n]/g, " ").replace(/\|/g, "\\|");
+  return String(s).replace(/[`\r\n]/g, " ").replace(/\\(?=\|)/g, `\\${ZWSP}`).replace(/\|/g, "\\|");
 }
 
 // pipeline/src/pr/comment.ts

@@ -8,7 +8,7 @@
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TEST_RESULT_PREDICATE_TYPE } from '../smoke/predicate.ts';
+import { readSignedTestResult, TEST_RESULT_PREDICATE_TYPE, type SignedTestResult } from '../smoke/predicate.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
 import { IN_TOTO_PAYLOAD_TYPE } from './attest.ts';
@@ -128,7 +128,7 @@ export function carryTestResults(dir: string, pairDir: string, pair: PairId, sub
     if (/^test-result-[a-z]+\.intoto\.json$/.test(name)) continue; // remade below from the signed payload
     const m = /^test-result-([a-z]+)\.sigstore\.json$/.exec(name);
     if (!m) refuse(`${path} is not a signed test result (test-result-<launcher>.sigstore.json)`);
-    let statement: { _type?: string; subject?: { digest?: { sha256?: string } }[]; predicateType?: string; predicate?: { configuration?: { annotations?: Record<string, unknown> }[] } };
+    let statement: { _type?: string; subject?: { digest?: { sha256?: string } }[]; predicateType?: string; predicate?: unknown };
     let bundle: { dsseEnvelope?: { payload?: string; payloadType?: string } };
     try {
       bundle = JSON.parse(readFileSync(path, 'utf8')) as typeof bundle;
@@ -140,9 +140,15 @@ export function carryTestResults(dir: string, pairDir: string, pair: PairId, sub
     if (statement.predicateType !== TEST_RESULT_PREDICATE_TYPE) refuse(`${path} is a ${JSON.stringify(statement.predicateType)} statement, expected a test result`);
     const digests = (statement.subject ?? []).map((s) => s?.digest?.sha256);
     if (digests.length !== 1 || digests[0] !== subject.digest.sha256) refuse(`${path} is about ${digests.join(', ') || 'nothing'}, the verified image is sha256:${subject.digest.sha256}`);
-    const target = statement.predicate?.configuration?.find((c) => c?.annotations?.['brickyardRole'] === 'target')?.annotations;
-    if (target?.['system'] !== pair.system || target?.['partition'] !== pair.partition || target?.['launcher'] !== m[1]) {
-      refuse(`${path} reports a run on ${String(target?.['system'])}/${String(target?.['partition'])} with ${String(target?.['launcher'])}, expected ${pair.system}/${pair.partition} with ${m[1]}`);
+    // Read as the site reads it: the target from the descriptor content that hashes to its digest.
+    let target: SignedTestResult;
+    try {
+      target = readSignedTestResult(statement.predicate);
+    } catch (e) {
+      return refuse(`${path}: ${(e as Error).message}`);
+    }
+    if (target.system !== pair.system || target.partition !== pair.partition || target.launcher !== m[1] || target.imageDigest !== `sha256:${subject.digest.sha256}`) {
+      refuse(`${path} reports a run of ${target.imageDigest} on ${target.system}/${target.partition} with ${target.launcher}, expected sha256:${subject.digest.sha256} on ${pair.system}/${pair.partition} with ${m[1]}`);
     }
     mkdirSync(pairDir, { recursive: true });
     writeFileSync(join(pairDir, name), readFileSync(path));

@@ -50,8 +50,11 @@ export function htmlText(s: string | number): string {
 /**
  * Text inside an inline code span in a table: nothing is parsed there (no links, mentions or
  * HTML), so only what could end the span or the row goes: backticks and newlines become spaces,
- * pipes are escaped (GitHub splits table cells on `|` even inside code spans).
+ * pipes are escaped (GitHub splits table cells on `|` even inside code spans). GitHub links no
+ * mention or URL inside code, so those are left as they are.
  */
 export function codeText(s: string | number): string {
-  return String(s).replace(/[`\r\n]/g, ' ').replace(/\|/g, '\\|');
+  // A backslash of the text right before a pipe would turn our `\|` into `\\|`, which ends the
+  // cell (and the code span) there: a zero-width space keeps the two apart.
+  return String(s).replace(/[`\r\n]/g, ' ').replace(/\\(?=\|)/g, `\\${ZWSP}`).replace(/\|/g, '\\|');
 }
