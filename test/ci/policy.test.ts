@@ -27,7 +27,7 @@ describe('workflow policy', () => {
   const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
 
   it('our workflows are there', () => {
-    expect(files).toEqual(expect.arrayContaining(['check-dist.yml', 'ci.yml', 'pr-comment.yml', 'pr.yml']));
+    expect(files).toEqual(expect.arrayContaining(['check-dist.yml', 'ci.yml', 'main.yml', 'pr-comment.yml', 'pr.yml', 'release.yml', 'sign-test-results.yml']));
   });
 
   it.each(files)('.github/workflows/%s has no findings', (name) => {
