@@ -131,8 +131,8 @@ describe('pr-comment action', () => {
     expect(body).toContain('**Validation:** failed with 1 error(s).');
     expect(body).toContain('bump revision to 2');
     expect(body).toContain('run `npx brickyard bump --base origin/main`');
-    expect(body).toContain('| `demo@1.0` | `box/cpu` | ubuntu-24.04 | block probe changed |');
-    expect(body).toContain('<details><summary>demo@1.0 on box/cpu (changed)</summary>');
+    expect(body).toContain('| `demo@1.0` | `box/cpu` | ubuntu\\-24\\.04 | block probe changed |'); // Markdown-escaped cells
+    expect(body).toContain('<details><summary>demo@\u200b1.0 on box/cpu (changed)</summary>'); // no mention in the HTML block
     expect(first.outputs['comment-id']).toBe(String(api.comments[1]!.id));
 
     const second = await runAction('pr-comment', { 'github-token': 'ghs_fake', 'report-dir': dir, 'pr-number': '7' }, { workspace: tempDir(), apiUrl: api.url, eventName: 'workflow_run', event: { workflow_run: { id: 99 } } });
@@ -159,7 +159,7 @@ describe('pr-comment action', () => {
     api = await startFakeGitHub();
     const dir = tempDir();
     mkdirSync(dir, { recursive: true });
-    const evil = '<img src=x onerror=alert(1)> | `oops` ```';
+    const evil = '<img src=x onerror=alert(1)> | `oops` ``` @octocat [x](https://evil.example) ![p](https://evil.example/p.gif) #12';
     writeFileSync(
       join(dir, 'validate.json'),
       JSON.stringify({ kind: 'brickyard-validate', version: 1, base: null, ok: false, errors: 1, warnings: 0, diagnostics: [{ file: 'a`b.yaml', line: 1, col: 1, severity: 'error', message: evil, rule: 'schema' }] }),
@@ -168,7 +168,10 @@ describe('pr-comment action', () => {
     expect(r.code).toBe(0);
     const body = api.comments[0]!.body;
     expect(body).not.toContain('<img');
-    expect(body).toContain('&lt;img src=x onerror=alert(1)&gt; \\| `oops` ```');
+    for (const live of ['<img', '@octocat', '](https://evil', '![', 'https://evil', '#12']) expect(body).not.toContain(live);
+    expect(body).toContain(
+      '&lt;img src\\=x onerror\\=alert\\(1\\)&gt; \\| \\`oops\\` \\`\\`\\` @\u200boctocat \\[x\\]\\(https\\:\u200b//evil\\.example\\) \\!\\[p\\]\\(https\\:\u200b//evil\\.example/p\\.gif\\) \\#\u200b12',
+    );
     expect(body).toContain('`a b.yaml:1:1`');
   });
 });

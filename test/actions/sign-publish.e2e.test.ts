@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildPair, type BuildRecord } from '../../pipeline/src/build/build.ts';
@@ -17,9 +17,12 @@ import { resolveImage, smoke } from '../../pipeline/src/smoke/run.ts';
 import { Workspace } from '../../pipeline/src/workspace.ts';
 import { runAction } from '../helpers/action.ts';
 import { repoRoot, tempDir } from '../helpers/fixture.ts';
+import { receivedBuild, recipe } from '../helpers/received-build.ts';
 import { startFakeReleases, type FakeReleasesApi } from '../helpers/github-releases-api.ts';
 import { missingTools, startRegistry } from '../helpers/services.ts';
 
+const GITHUB_ENV = { GITHUB_REF: 'refs/heads/main', GITHUB_SHA: 'b'.repeat(40), GITHUB_WORKFLOW_REF: 'o/r/.github/workflows/main.yml@refs/heads/main', GITHUB_RUN_ATTEMPT: '1' };
+const PAIR = { recipe: 'mpi-pingpong', version: '1.0.0', system: 'local', partition: 'debug' };
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 let api: FakeReleasesApi | undefined;
@@ -31,21 +34,54 @@ afterEach(async () => {
 describe('sign and publish actions without a build', () => {
   it('sign fails clearly without an OIDC token when keyless, before writing anything', async () => {
     const state = tempDir('brickyard-sign-state-');
-    const r = await runAction('sign', { recipe: 'mpi-pingpong', system: 'local', 'state-dir': state }, { workspace: repoRoot, eventName: 'push' });
+    const m = receivedBuild();
+    const r = await runAction('sign', { pairs: JSON.stringify([PAIR]), system: 'local', builds: m.dir, 'state-dir': state }, { workspace: repoRoot, eventName: 'push' });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^::error::brickyard sign: keyless signing needs an OIDC identity token, and this job has none \(give the signing job `permissions: id-token: write`/m);
     expect(existsSync(join(state, 'builds'))).toBe(false);
   });
 
-  it('sign says what to run when the pair was not built', async () => {
-    const r = await runAction('sign', { recipe: 'mpi-pingpong', system: 'local', 'state-dir': tempDir(), signer: 'dev' }, { workspace: repoRoot });
+  it('sign needs the received builds, and names the artifact it did not find', async () => {
+    const none = await runAction('sign', { recipe: 'mpi-pingpong@1.0.0', system: 'local/debug', signer: 'dev' }, { workspace: repoRoot });
+    expect(none.code).toBe(1);
+    expect(none.stdout).toContain('::error::brickyard sign: builds is required');
+    const r = await runAction('sign', { recipe: 'mpi-pingpong@1.0.0', system: 'local/debug', builds: tempDir(), 'state-dir': tempDir(), signer: 'dev' }, { workspace: repoRoot });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/::error::brickyard sign: mpi-pingpong@1\.0\.0 has not been built for local\/debug \(run: npx brickyard build/);
+    expect(r.stdout).toMatch(/::error::brickyard sign: refusing to sign the build of mpi-pingpong@1\.0\.0 for local\/debug \(.*\): the artifact folder does not exist \(download the artifact brickyard-build@local@mpi-pingpong@1\.0\.0@debug into it\)/);
+    const bare = await runAction('sign', { recipe: 'mpi-pingpong', system: 'local/debug', builds: tempDir(), signer: 'dev' }, { workspace: repoRoot });
+    expect(bare.stdout).toContain('recipe must be name@version, got "mpi-pingpong"');
+  });
+
+  it('sign (dev) re-hashes a received build, signs what it made, and says what it re-hashed', async () => {
+    const m = receivedBuild();
+    const state = tempDir('brickyard-signed-');
+    const r = await runAction('sign', { pairs: JSON.stringify({ include: [{ ...PAIR, runner: ['ubuntu-24.04'] }] }), system: 'local', builds: join(m.dir, '..'), 'state-dir': state, signer: 'dev' }, { workspace: repoRoot, eventName: 'push', env: GITHUB_ENV });
+    expect(r.stdout).not.toContain('::error');
+    expect(r.code).toBe(0);
+    const hex = m.manifestDigest.slice(7);
+    expect(JSON.parse(r.outputs['subjects']!)).toEqual([{ name: `mpi-pingpong_1.0.0-${recipe.doc.revision}_local-debug`, digest: m.manifestDigest }]);
+    expect(readFileSync(r.outputs['subject-checksums']!, 'utf8')).toBe(`${hex}  mpi-pingpong_1.0.0-${recipe.doc.revision}_local-debug\n`);
+    const bundles = JSON.parse(r.outputs['bundles']!) as string[];
+    expect(bundles.every((b) => b.startsWith(state))).toBe(true);
+    expect(bundles.map((b) => b.slice(b.lastIndexOf('/') + 1)).sort()).toEqual(['provenance.sigstore.json', 'sbom.sigstore.json', 'test-result-direct.sigstore.json']);
+    expect(r.summary).toContain(`sha256:${hex}`);
+  });
+
+  it('sign refuses a forged build: build.json names another digest than the layout holds', async () => {
+    const m = receivedBuild();
+    const record = JSON.parse(readFileSync(join(m.pairDir, 'build.json'), 'utf8'));
+    record.image.manifestDigest = 'sha256:' + 'e'.repeat(64);
+    writeFileSync(join(m.pairDir, 'build.json'), JSON.stringify(record));
+    const state = tempDir();
+    const r = await runAction('sign', { recipe: 'mpi-pingpong@1.0.0', system: 'local/debug', builds: m.dir, 'state-dir': state, signer: 'dev' }, { workspace: repoRoot, eventName: 'push' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/::error::brickyard sign: refusing to sign the build of mpi-pingpong@1\.0\.0 for local\/debug .*build\.json says the image is sha256:e{64}, the layout holds sha256:[0-9a-f]{64}/);
+    expect(existsSync(join(state, 'builds'))).toBe(false);
   });
 
   it('sign and publish refuse a signer they do not know; publish refuses bad inputs without calling the API', async () => {
     api = await startFakeReleases();
-    const s = await runAction('sign', { recipe: 'mpi-pingpong', system: 'local', signer: 'gpg' }, { workspace: repoRoot });
+    const s = await runAction('sign', { recipe: 'mpi-pingpong@1.0.0', system: 'local/debug', builds: tempDir(), signer: 'gpg' }, { workspace: repoRoot });
     expect(s.code).toBe(1);
     expect(s.stdout).toContain('::error::brickyard sign: signer must be keyless or dev, got "gpg"');
     const cases: [Record<string, string>, string][] = [
@@ -73,28 +109,36 @@ const why = !root ? 'needs root (buildah chroot builds, podman)' : missing.lengt
 if (why && process.env['CI']) throw new Error(`the sign and publish tests cannot run in CI: ${why}`);
 
 describe.skipIf(why !== '')(`sign and publish a real build of mpi-pingpong for local${why ? ` (skipped: ${why})` : ''}`, () => {
+  // The build job's state folder; the signer's own (`state`) is what publish packs.
+  const buildState = tempDir('brickyard-build-state-');
   const state = tempDir('brickyard-publish-state-');
+  const builds = tempDir('brickyard-received-');
   let record: BuildRecord;
 
   beforeAll(async () => {
     const ws = Workspace.open(repoRoot);
     const [where] = ws.partitionsOf('local/debug');
-    record = await buildPair(ws, ws.recipe('mpi-pingpong'), where!, { stateDir: state });
-    const image = await resolveImage(ws, 'mpi-pingpong@1.0.0', where!, state);
-    const report = await smoke(ws, image, where!, { stateDir: state, launcher: 'direct' });
+    record = await buildPair(ws, ws.recipe('mpi-pingpong'), where!, { stateDir: buildState });
+    const image = await resolveImage(ws, 'mpi-pingpong@1.0.0', where!, buildState);
+    const report = await smoke(ws, image, where!, { stateDir: buildState, launcher: 'direct' });
     expect(['PASSED', 'WARNED']).toContain(report.result);
+    // What main.yml's build job uploads (.brickyard/builds/ and .brickyard/oci/), downloaded by the signer.
+    const artifact = join(builds, 'brickyard-build@local@mpi-pingpong@1.0.0@debug');
+    cpSync(join(buildState, 'builds'), join(artifact, 'builds'), { recursive: true });
+    cpSync(join(buildState, 'oci'), join(artifact, 'oci'), { recursive: true });
   }, 900_000);
 
-  it('sign (dev signer) writes a Sigstore bundle per attestation and lists them with the identity in the summary', async () => {
+  it('sign (dev signer) re-hashes the real build, writes a Sigstore bundle per attestation and lists them with the identity in the summary', async () => {
     const env = { GITHUB_REF: 'refs/heads/main', GITHUB_SHA: 'b'.repeat(40), GITHUB_WORKFLOW_REF: 'o/r/.github/workflows/main.yml@refs/heads/main', GITHUB_RUN_ATTEMPT: '1' };
-    const r = await runAction('sign', { recipe: 'mpi-pingpong@1.0.0', system: 'local/debug', 'state-dir': state, signer: 'dev' }, { workspace: repoRoot, eventName: 'push', env });
+    const r = await runAction('sign', { recipe: 'mpi-pingpong@1.0.0', system: 'local/debug', builds, 'state-dir': state, signer: 'dev' }, { workspace: repoRoot, eventName: 'push', env });
     expect(r.stdout).not.toContain('::error');
     expect(r.code).toBe(0);
     const bundles = JSON.parse(r.outputs['bundles']!) as string[];
     expect(bundles.map((b) => b.slice(b.lastIndexOf('/') + 1)).sort()).toEqual(['provenance.sigstore.json', 'sbom.sigstore.json', 'test-result-direct.sigstore.json']);
     for (const b of bundles) expect(JSON.parse(readFileSync(b, 'utf8')).mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json');
     expect(r.outputs['identity']).toBeTruthy();
-    expect(r.summary).toContain('<h3>Signed: mpi-pingpong@1.0.0 for local/debug</h3>');
+    expect(r.summary).toContain('<h3>Signed: 1 pair(s), re-hashed before signing</h3>');
+    expect(r.summary).toContain(`<td>${record.image.manifestDigest}</td>`);
     expect(r.summary).toContain(r.outputs['identity']!);
     expect(r.summary).toContain('development signer');
     for (const kind of ['provenance', 'sbom', 'test-result']) expect(r.summary).toContain(`<td>${kind}</td>`);

@@ -27,7 +27,7 @@ describe('workflow policy', () => {
   const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
 
   it('our workflows are there', () => {
-    expect(files).toEqual(expect.arrayContaining(['check-dist.yml', 'ci.yml', 'pr-comment.yml', 'pr.yml']));
+    expect(files).toEqual(expect.arrayContaining(['check-dist.yml', 'ci.yml', 'main.yml', 'pr-comment.yml', 'pr.yml', 'release.yml', 'sign-test-results.yml']));
   });
 
   it.each(files)('.github/workflows/%s has no findings', (name) => {
@@ -127,5 +127,59 @@ describe('workflow policy', () => {
   it('a file that is not YAML is reported, not thrown', () => {
     expect(rules('on: [push\njobs: {')).toContain('yaml-syntax');
     expect(rules('- just\n- a list\n')).toEqual(['yaml-syntax']);
+  });
+
+  it('the signer rules: a signing job runs no recipe code, on a hosted runner, and signs only what it re-hashed', () => {
+    const file = 'test/ci/fixtures/bad-signing.yml';
+    const findings = checkWorkflowPolicy(readFileSync(join(repoRoot, file), 'utf8'), file);
+    expect(findings.map(show)).toEqual([
+      `${file}:14:15: id-token-runs-recipe-code`, // ./actions/build
+      `${file}:15:14: id-token-runs-recipe-code`, // brickyard smoke in run:
+      `${file}:16:14: id-token-runs-recipe-code`, // podman run in a block script
+      `${file}:20:14: id-token-hosted-runner`, // self-hosted, signs provenance
+      `${file}:37:9: signer-reverifies`, // attests build.json's digest, nothing re-hashed
+      `${file}:50:27: signer-reverifies`, // merge-multiple
+      `${file}:56:9: signer-reverifies`, // subject-path: no subject from the re-hashing step
+      `${file}:58:25: signer-reverifies`, // subject-path itself
+      `${file}:59:9: signer-reverifies`, // subject-checksums from another step
+      `${file}:62:9: signer-reverifies`, // publish packs another state folder
+      `${file}:65:9: signer-reverifies`, // cosign in run:
+      `${file}:77:14: id-token-hosted-runner`, // any other id-token job on a site runner
+    ]);
+    expect(findings.find((f) => f.line === 37)?.message).toContain('job trusts-build-json signs before re-verifying its inputs');
+    expect(findings.find((f) => f.line === 62)?.message).toContain('packs .brickyard, not the state folder the re-hashing step wrote (signed)');
+    // The job that signs only test results may run on the site's runner (lines 66-74).
+    expect(findings.filter((f) => f.line >= 66 && f.line <= 74)).toEqual([]);
+  });
+
+  it('the signing oracle (main.yml and release.yml before issue 9) is refused', () => {
+    const lines = (file: string): string[] => checkWorkflowPolicy(readFileSync(join(repoRoot, file), 'utf8'), file).map((f) => `${f.line} ${f.rule}`);
+    // main.yml: the sign job signed build.json's digest; publish overlaid every artifact.
+    expect(lines('test/ci/fixtures/oracle-main.yml')).toEqual(['120 signer-reverifies', '182 signer-reverifies', '204 signer-reverifies']);
+    // release.yml: also signed and published on the self-hosted runner that built.
+    expect(lines('test/ci/fixtures/oracle-release.yml')).toEqual([
+      '119 id-token-hosted-runner',
+      '141 signer-reverifies',
+      '179 id-token-hosted-runner',
+      '206 signer-reverifies',
+      '229 signer-reverifies',
+    ]);
+  });
+
+  it('a job that builds the site executables itself may sign them; one that also receives an artifact may not', () => {
+    const job = (extra: string): string =>
+      `name: T\non: push\npermissions: {}\njobs:\n  t:\n    runs-on: ubuntu-24.04\n    permissions:\n      id-token: write\n    steps:\n${extra}      - run: npm run build:sea -- --arch x64\n      - run: npx brickyard sign s.intoto.json --keyless --out s.sigstore.json\n`;
+    expect(checkWorkflowPolicy(job(''), 'w.yml').map((f) => f.rule)).toEqual([]);
+    expect(checkWorkflowPolicy(job('      - uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1\n        with: {name: x}\n'), 'w.yml').map((f) => f.rule)).toContain('signer-reverifies');
+  });
+
+  it('a test-result job is exempt from the hosted rule only while it signs nothing else', () => {
+    const job = (steps: string): string =>
+      `name: T\non: push\npermissions: {}\njobs:\n  t:\n    runs-on: [self-hosted, lumi]\n    permissions:\n      id-token: write\n    steps:\n      - id: sign\n        uses: ./actions/sign\n        with:\n          builds: b\n          roles: test-result\n${steps}`;
+    expect(check(job(''))).toEqual([]);
+    expect(check(job(`      - uses: actions/attest@${SHA} # v4.2.2\n        with:\n          subject-checksums: \${{ steps.sign.outputs.subject-checksums }}\n`))).toEqual(['w.yml:6:14: id-token-hosted-runner']);
+    expect(rules(job('      - run: srun ./job.sh\n'))).toEqual(['id-token-runs-recipe-code']);
+    // An expression may name any runner: not provably GitHub's.
+    expect(rules(job('').replace('roles: test-result', 'roles: provenance').replace('[self-hosted, lumi]', '${{ matrix.runner }}'))).toEqual(['id-token-hosted-runner']);
   });
 });

@@ -43997,6 +43997,7 @@ var package_default = {
     esbuild: "0.28.2",
     eslint: "10.16.0",
     "fast-check": "4.11.0",
+    marked: "16.4.2",
     mermaid: "12.3.0",
     node: "24.21.0",
     "playwright-core": "1.65.1",

@@ -24583,6 +24583,22 @@ function escapeHtml(s) {
   return String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
 }
 
+// pipeline/src/util/markdown.ts
+var ZWSP = "\u200B";
+function breakGitHubFilters(s) {
+  return s.replace(/@/g, `@${ZWSP}`).replace(/#/g, `#${ZWSP}`).replace(/:\/\//g, `:${ZWSP}//`).replace(/([Ww]{3})\./g, `$1${ZWSP}.`).replace(/:(?=[A-Za-z0-9])/g, `:${ZWSP}`);
+}
+function markdownText(s) {
+  const broken = breakGitHubFilters(String(s).replace(/\r\n?|\n/g, " "));
+  return escapeHtml(broken.replace(/[\\`*_{}[\]()#+\-.!|~^=:$]/g, (ch) => `\\${ch}`));
+}
+function htmlText(s) {
+  return escapeHtml(breakGitHubFilters(String(s).replace(/\r\n?|\n/g, " ")));
+}
+function codeText(s) {
+  return String(s).replace(/[`\r\n]/g, " ").replace(/\\(?=\|)/g, `\\${ZWSP}`).replace(/\|/g, "\\|");
+}
+
 // pipeline/src/pr/comment.ts
 var COMMENT_MARKER = "<!-- brickyard:pr-comment -->";
 var MAX_BODY = 6e4;
@@ -24629,7 +24645,7 @@ function renderComment(validate, plan, runUrl) {
     if (diffs.length > 0) {
       out.push("", "### Rendered changes", "");
       for (const d of diffs) {
-        const section = [`<details><summary>${escapeHtml(d.recipe)} on ${escapeHtml(`${d.system}/${d.partition}`)} (${escapeHtml(d.status)})</summary>`, ""];
+        const section = [`<details><summary>${htmlText(d.recipe)} on ${htmlText(`${d.system}/${d.partition}`)} (${htmlText(d.status)})</summary>`, ""];
         for (const f of d.files) section.push(`\`${code(f.name)}\``, "", ...fenced("diff", f.patch), "");
         section.push("</details>");
         if (out.join("\n").length + section.join("\n").length > MAX_BODY - 2e3) {
@@ -24655,10 +24671,10 @@ function whatToDo(v) {
   return advice;
 }
 function cell(s) {
-  return escapeHtml(s).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+  return markdownText(s);
 }
 function code(s) {
-  return s.replace(/[`\r\n]/g, " ").replace(/\|/g, "\\|");
+  return codeText(s);
 }
 function fenced(lang, body) {
   const longest = Math.max(2, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));

@@ -1,12 +1,18 @@
 // The only place that reads the action's inputs.
 import * as core from '@actions/core';
+import { tmpdir } from 'node:os';
 import { run } from './main.ts';
 
 await run({
-  recipe: core.getInput('recipe', { required: true }),
-  system: core.getInput('system', { required: true }),
+  recipe: core.getInput('recipe'),
+  pairs: core.getInput('pairs'),
+  system: core.getInput('system'),
+  builds: core.getInput('builds'),
+  testResults: core.getInput('test-results'),
+  roles: core.getInput('roles') || 'provenance,sbom,test-result',
   root: core.getInput('root') || '.',
   stateDir: core.getInput('state-dir') || '.brickyard',
   signer: core.getInput('signer') || 'keyless',
   workspace: process.env['GITHUB_WORKSPACE'] ?? process.cwd(),
+  runnerTemp: process.env['RUNNER_TEMP'] ?? tmpdir(),
 });

@@ -11,6 +11,15 @@
  * - `pinned-actions`: every remote action or reusable workflow pinned to a full commit SHA.
  * - `no-event-in-run`: no attacker-controlled `${{ … }}` expression inside a `run:` script.
  * - `job-write-permissions-scoped`: a job that writes names the scopes it writes (no write-all).
+ * - `id-token-runs-recipe-code`: a job that can mint an OIDC token (our signing identity) runs no
+ *   recipe code: no build or smoke-test action, no `run:` that builds or runs an image.
+ * - `id-token-hosted-runner`: such a job runs on a GitHub-hosted runner (a literal ubuntu-/
+ *   windows-/macos- label), except the job that signs only test results (actions/sign with
+ *   `roles: test-result` and no other signing step): those are measured on a site's own runner.
+ * - `signer-reverifies`: in such a job, the first signing step is actions/sign, which re-hashes
+ *   the received builds (`builds:`); actions/attest takes its subjects from that step's outputs
+ *   only, never from files (`subject-path`); actions/publish packs the state folder that step
+ *   wrote; and no download merges artifacts into one folder (`merge-multiple`).
  * - `yaml-syntax`: the file must parse (nothing else is checked when it does not).
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
@@ -30,6 +39,9 @@ export type PolicyRule =
   | 'pinned-actions'
   | 'no-event-in-run'
   | 'job-write-permissions-scoped'
+  | 'id-token-runs-recipe-code'
+  | 'id-token-hosted-runner'
+  | 'signer-reverifies'
   | 'yaml-syntax';
 
 /** `owner/repo[/path]@<40 hex>`: a commit cannot be moved, a tag or branch can. */
@@ -42,6 +54,15 @@ const EXPRESSION = /\$\{\{([\s\S]*?)\}\}/g;
  * Contexts an outsider controls (titles, bodies, branch names, commit messages, labels…), or
  * that point at them. Inside `run:` they are pasted into the script before the shell parses it.
  */
+/** `run:` scripts that build or run an image, i.e. execute recipe code. */
+const RECIPE_RUN = /\bbrickyard(?:\.js)?\s+(?:build|smoke|run)\b|\bnpm\s+(?:run\s+)?start\b|\bbuildah\b|\bpodman\s+(?:run|build|exec|create|start)\b|\bdocker\s+(?:run|build|exec)\b|\bapptainer\s+(?:run|exec|build|shell)\b|\bsingularity\s+(?:run|exec|build)\b|\bch-run\b|\bsrun\b|\bsbatch\b|\bsalloc\b/;
+/** Our actions that build or run recipe code. */
+const RECIPE_ACTIONS = /^\.\/actions\/(?:build|smoke-test)\/?$/;
+/** Steps that sign or attest with the job's OIDC token. */
+const SIGNING_ACTIONS = /^(?:\.\/actions\/(?:sign|publish)\/?|actions\/attest(?:-build-provenance|-sbom)?@.*|sigstore\/.*)$/;
+const SIGNING_RUN = /\b(?:cosign|sigstore|gh\s+attestation|brickyard(?:\.js)?\s+(?:attest|bundle))\b/;
+/** GitHub-hosted runner labels; anything else (self-hosted labels, groups, expressions) may be a site's machine. */
+const HOSTED_LABEL = /^(?:ubuntu|windows|macos)-[A-Za-z0-9.-]+$/;
 const UNTRUSTED = /\bgithub\s*(?:\.\s*(?:event_path|event|head_ref)\b|\[\s*['"](?:event_path|event|head_ref)['"]\s*\])/;
 
 export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[] {
@@ -130,6 +151,8 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
       const run = pairOf(step, 'run');
       if (run && isScalar(run.value)) checkRun(run.value);
     }
+    const mintsToken = (perms ? writeGrants(perms) : top ? writeGrants(top) : []).some((w) => w.scope === 'id-token' || w.scope === '*');
+    if (mintsToken) checkSigningJob(jobId, job, steps.items.filter((x): x is YAMLMap => isMap(x)));
   }
 
   // A workflow that pull requests trigger must never be able to mint an OIDC token: that token
@@ -146,6 +169,82 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
   }
 
   return findings.sort((a, b) => a.line - b.line || a.col - b.col || a.rule.localeCompare(b.rule));
+
+  // The job that holds the signing identity is what an attacker wants to make sign: it must run
+  // nothing an attacker wrote (recipe code), on a machine no recipe ran on, and sign only what it
+  // re-hashed itself.
+  function checkSigningJob(jobId: string, job: YAMLMap, steps: YAMLMap[]): void {
+    const str = (m: YAMLMap, key: string): string | undefined => {
+      const v = pairOf(m, key)?.value;
+      return isScalar(v) && v.value !== null ? String(v.value).trim() : undefined;
+    };
+    const withOf = (m: YAMLMap): YAMLMap | undefined => {
+      const w = pairOf(m, 'with')?.value;
+      return isMap(w) ? w : undefined;
+    };
+    const signing = steps.filter((st) => SIGNING_ACTIONS.test(str(st, 'uses') ?? '') || SIGNING_RUN.test(str(st, 'run') ?? ''));
+    const isSign = (st: YAMLMap): boolean => /^\.\/actions\/sign\/?$/.test(str(st, 'uses') ?? '');
+
+    for (const st of steps) {
+      const uses = str(st, 'uses') ?? '';
+      const run = str(st, 'run');
+      if (RECIPE_ACTIONS.test(uses)) at(start(pairOf(st, 'uses')!.value), 'id-token-runs-recipe-code', `job ${jobId} can mint an OIDC token and runs ${uses}, which runs recipe code: build and smoke-test in a job without id-token: write`);
+      else if (run !== undefined && RECIPE_RUN.test(run)) at(start(pairOf(st, 'run')!.value), 'id-token-runs-recipe-code', `job ${jobId} can mint an OIDC token and its run: step builds or runs an image (${RECIPE_RUN.exec(run)![0]}): do that in a job without id-token: write`);
+    }
+
+    // Test results measured on a site's runner are signed there, by a job that signs nothing else.
+    const testResultsOnly = signing.length > 0 && signing.every((st) => isSign(st) && withOf(st) !== undefined && str(withOf(st)!, 'roles') === 'test-result');
+    const runsOn = pairOf(job, 'runs-on');
+    if (!testResultsOnly && !pairOf(job, 'uses')) {
+      const v = runsOn?.value;
+      const hosted = isScalar(v) ? HOSTED_LABEL.test(String(v.value)) : isSeq(v) && v.items.length === 1 && isScalar(v.items[0]) && HOSTED_LABEL.test(String(v.items[0].value));
+      if (!hosted) {
+        at(start(runsOn?.value ?? job), 'id-token-hosted-runner', `job ${jobId} can mint an OIDC token but does not run on a GitHub-hosted runner (runs-on: ubuntu-…): a self-hosted runner may have run recipe code; only the job signing nothing but test results (actions/sign with roles: test-result) may`);
+      }
+    }
+
+    for (const st of steps) {
+      const w = withOf(st);
+      if (/^actions\/download-artifact@/.test(str(st, 'uses') ?? '') && w && str(w, 'merge-multiple') === 'true') {
+        at(start(pairOf(w, 'merge-multiple')!.value), 'signer-reverifies', `job ${jobId} signs and merges downloaded artifacts into one folder: one pair's artifact could overwrite another's; download each into a folder of its own name`);
+      }
+    }
+    if (signing.length === 0) return;
+    const first = signing[0]!;
+    // A job that receives nothing (no artifact, no cache) and builds Brickyard's own executables
+    // from the checked-out tag before it signs them signs only digests it computed itself.
+    const receives = steps.some((st) => /^actions\/(?:download-artifact|cache)(?:\/restore)?@/.test(str(st, 'uses') ?? ''));
+    const buildsItself = steps.slice(0, steps.indexOf(first)).some((st) => /\bnpm run build:sea\b/.test(str(st, 'run') ?? ''));
+    if (!receives && buildsItself) return;
+    const verify = isSign(first) && withOf(first) && str(withOf(first)!, 'builds') ? first : undefined;
+    if (!verify) {
+      at(start(first), 'signer-reverifies', `job ${jobId} signs before re-verifying its inputs: its first signing step must be ./actions/sign with builds: (which re-hashes every received layout and derives the subjects)`);
+      return;
+    }
+    const verifyId = str(verify, 'id');
+    const verifyState = str(withOf(verify)!, 'state-dir') ?? '.brickyard';
+    for (const st of signing.slice(1)) {
+      const uses = str(st, 'uses') ?? '';
+      const w = withOf(st);
+      if (/^actions\/attest/.test(uses)) {
+        const subjectKeys = ['subject-digest', 'subject-checksums', 'subject-path', 'subject-name'];
+        const given = w ? subjectKeys.filter((k) => pairOf(w, k)) : [];
+        if (w && pairOf(w, 'subject-path')) at(start(pairOf(w, 'subject-path')!.value), 'signer-reverifies', `job ${jobId} attests files it received (subject-path): take the subjects from the re-hashing step (subject-checksums: \${{ steps.<id>.outputs.subject-checksums }})`);
+        const fromVerify = (k: string): boolean => verifyId !== undefined && new RegExp(`^\\$\\{\\{\\s*steps\\.${verifyId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.outputs\\.[A-Za-z0-9_-]+\\s*\\}\\}$`).test(str(w!, k) ?? '');
+        const digestKey = given.find((k) => k === 'subject-digest' || k === 'subject-checksums');
+        if (!digestKey || !fromVerify(digestKey)) {
+          at(start(st), 'signer-reverifies', `job ${jobId} attests a subject that does not come from the re-hashing step: set subject-checksums to \${{ steps.${verifyId ?? '<id of ./actions/sign>'}.outputs.subject-checksums }}`);
+        }
+      } else if (/^\.\/actions\/publish\/?$/.test(uses)) {
+        const state = (w && str(w, 'state-dir')) ?? '.brickyard';
+        if (state !== verifyState) at(start(st), 'signer-reverifies', `job ${jobId} packs ${state}, not the state folder the re-hashing step wrote (${verifyState}): pack only what the signer verified and signed`);
+      } else if (isSign(st) && !(w && str(w, 'builds'))) {
+        at(start(st), 'signer-reverifies', `job ${jobId} signs with ./actions/sign without builds: every signing step re-verifies what it signs`);
+      } else if (!isSign(st) && !/^\.\/actions\/publish/.test(uses)) {
+        at(start(st), 'signer-reverifies', `job ${jobId} signs with ${uses || 'a run: step'}, which does not re-verify what it signs: sign with ./actions/sign (builds:) and ./actions/publish only`);
+      }
+    }
+  }
 
   // A tag or branch of someone else's repository can be moved to new code at any time; a full
   // commit SHA cannot. Local actions (./…) come from the checked-out commit itself, and docker://

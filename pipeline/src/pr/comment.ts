@@ -1,9 +1,11 @@
 /**
  * The one sticky pull-request comment: validation, affected pairs, rendered diffs per system,
- * and room for smoke results and size changes. Everything from the reports is escaped: it comes
- * from pull-request code.
+ * and room for smoke results and size changes. Everything from the reports comes from
+ * pull-request code and goes through util/markdown.ts: Markdown and HTML escaped, and GitHub's
+ * mention, reference and autolink filters broken, so no string from a pull request becomes a
+ * live mention, link, image or HTML in the comment.
  */
-import { escapeHtml } from '../util/html.ts';
+import { codeText, htmlText, markdownText } from '../util/markdown.ts';
 import type { PlanReport, ValidateReport } from './report.ts';
 
 export const COMMENT_MARKER = '<!-- brickyard:pr-comment -->';
@@ -56,7 +58,7 @@ export function renderComment(validate: ValidateReport | undefined, plan: PlanRe
     if (diffs.length > 0) {
       out.push('', '### Rendered changes', '');
       for (const d of diffs) {
-        const section = [`<details><summary>${escapeHtml(d.recipe)} on ${escapeHtml(`${d.system}/${d.partition}`)} (${escapeHtml(d.status)})</summary>`, ''];
+        const section = [`<details><summary>${htmlText(d.recipe)} on ${htmlText(`${d.system}/${d.partition}`)} (${htmlText(d.status)})</summary>`, ''];
         for (const f of d.files) section.push(`\`${code(f.name)}\``, '', ...fenced('diff', f.patch), '');
         section.push('</details>');
         if (out.join('\n').length + section.join('\n').length > MAX_BODY - 2000) {
@@ -84,16 +86,15 @@ function whatToDo(v: ValidateReport): string[] {
   return advice;
 }
 
-/** Text for a table cell: HTML-escaped, pipes and newlines neutralised. */
+/** Text for a table cell (or any Markdown line): see util/markdown.ts. */
 function cell(s: string): string {
-  return escapeHtml(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return markdownText(s);
 }
 
 /** Text inside inline code: no backticks, pipes or newlines to break out of it. */
 function code(s: string): string {
-  return s.replace(/[`\r\n]/g, ' ').replace(/\|/g, '\\|');
+  return codeText(s);
 }
-
 
 /** A code fence longer than any run of backticks inside, so the content cannot close it. */
 function fenced(lang: string, body: string): string[] {

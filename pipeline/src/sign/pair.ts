@@ -5,7 +5,8 @@
  * In GitHub Actions the signer is keyless (OIDC → Fulcio); elsewhere the development signer.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { sha256File } from '../build/sif.ts';
 import { pairDir, type BuildRecord } from '../build/build.ts';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import { gitOrEmpty } from '../git/git.ts';
@@ -13,7 +14,10 @@ import { BrickyardError } from '../util/errors.ts';
 import type { PartitionRef, Workspace } from '../workspace.ts';
 import { attest, writeBundle, BUNDLE_SUFFIX, keylessSigner, type KeylessSigner } from './attest.ts';
 import { devSignerDir, loadOrCreateDevSigner, type DevSigner } from './dev-signer.ts';
-import { fileDigests, imageSubject, provenanceFromBuild, sbomStatement, withSifSubject, type ProvenanceContext } from './provenance.ts';
+import { TEST_RESULT_PREDICATE_TYPE, inTotoStatement, testResultPredicate } from '../smoke/predicate.ts';
+import type { SmokeReport } from '../smoke/run.ts';
+import { fileDigests, provenancePredicate, sbomStatement, SLSA_PROVENANCE_PREDICATE_TYPE, withSifSubject, type ProvenanceContext } from './provenance.ts';
+import { verifyLocalImage, type VerifiedSubject } from './subjects.ts';
 
 export interface AttestedFile {
   kind: 'provenance' | 'sbom' | 'test-result';
@@ -26,6 +30,8 @@ export interface AttestResult {
   issuer: string;
   signer: 'dev' | 'keyless';
   files: AttestedFile[];
+  /** What every statement is about. */
+  subject: VerifiedSubject;
 }
 
 /** The signer for this environment: keyless in GitHub Actions with an OIDC token, else the development signer. */
@@ -73,7 +79,70 @@ function provenanceContext(ws: Workspace, record: BuildRecord, lockFiles: string
   };
 }
 
-export async function attestPair(ws: Workspace, r: ResolvedRecipe, where: PartitionRef, opts: { stateDir: string; keyless?: boolean }): Promise<AttestResult> {
+export type AttestRole = AttestedFile['kind'];
+export const ATTEST_ROLES: readonly AttestRole[] = ['provenance', 'sbom', 'test-result'];
+
+export interface AttestOptions {
+  stateDir: string;
+  keyless?: boolean;
+  /** What to sign (default all three). A site's runner signs only test results; the hosted signer of a self-hosted system everything else. */
+  roles?: readonly AttestRole[];
+  /** The subject, re-hashed from the received layout (verifyReceivedBuild); else the image is re-hashed in the state folder's layout. */
+  subject?: VerifiedSubject;
+}
+
+const VERDICTS = new Set(['PASSED', 'WARNED', 'FAILED', 'SKIPPED']);
+
+/**
+ * A test-result statement the signer makes itself from a smoke report: the subject and the
+ * target (system, partition, image) from what was verified, the verdict recomputed from the
+ * tests (a report that says PASSED over a FAILED test is signed as FAILED). Only the measured
+ * tests, times, runtime and MPI strategy come from the report.
+ */
+export function testResultFromReport(reportPath: string, launcher: string, subject: VerifiedSubject, where: PartitionRef): object {
+  const bad = (why: string): never => {
+    throw new BrickyardError('BUNDLE_MISMATCH', `refusing to sign the smoke report ${reportPath}: ${why}`, { hint: 'run the smoke test again on this build', exitCode: 2 });
+  };
+  let report: Partial<SmokeReport> & { statement?: { predicate?: { configuration?: { annotations?: Record<string, unknown> }[] } } };
+  try {
+    report = JSON.parse(readFileSync(reportPath, 'utf8')) as typeof report;
+  } catch (e) {
+    return bad(`not JSON: ${(e as Error).message}`);
+  }
+  if (report.kind !== 'brickyard-smoke' || report.version !== 1) bad('not a brickyard-smoke report (version 1)');
+  if (report.launcher !== launcher) bad(`it names the launcher ${JSON.stringify(report.launcher)}, its file name says ${launcher}`);
+  if (report.system !== where.system.doc.id || report.partition !== where.partition.id) bad(`it ran on ${report.system}/${report.partition}, not on ${where.system.doc.id}/${where.partition.id}`);
+  if (report.image?.manifestDigest !== `sha256:${subject.digest.sha256}`) bad(`it tested the image ${report.image?.manifestDigest}, the verified image is sha256:${subject.digest.sha256}`);
+  const tests = Array.isArray(report.tests) && report.tests.length > 0 ? report.tests : bad('it lists no tests');
+  for (const [i, t] of tests.entries()) {
+    if (typeof t?.name !== 'string' || typeof t.summary !== 'string' || !VERDICTS.has(t.verdict) || typeof t.kind !== 'string') bad(`tests[${i}] has the wrong shape`);
+  }
+  const target = report.statement?.predicate?.configuration?.find((c) => c.annotations?.['brickyardRole'] === 'target')?.annotations ?? {};
+  const runtime = typeof target['runtime'] === 'string' ? target['runtime'] : bad('its statement names no runtime');
+  const mpiStrategy = typeof target['mpiStrategy'] === 'string' ? target['mpiStrategy'] : target['mpiStrategy'] === null ? null : bad('its statement names no MPI strategy');
+  let predicate;
+  try {
+    predicate = testResultPredicate({
+      results: tests,
+      configuration: {
+        system: where.system.doc.id,
+        partition: where.partition.id,
+        runtime,
+        launcher: launcher as 'direct' | 'slurm',
+        mpiStrategy,
+        imageDigest: `sha256:${subject.digest.sha256}`,
+        imageReference: subject.name,
+      },
+      startedOn: String(report.startedOn),
+      finishedOn: String(report.finishedOn),
+    });
+  } catch (e) {
+    return bad((e as Error).message);
+  }
+  return inTotoStatement(subject, TEST_RESULT_PREDICATE_TYPE, predicate);
+}
+
+export async function attestPair(ws: Workspace, r: ResolvedRecipe, where: PartitionRef, opts: AttestOptions): Promise<AttestResult> {
   const dir = pairDir(opts.stateDir, r, where);
   const recordPath = join(dir, 'build.json');
   if (!existsSync(recordPath)) {
@@ -81,26 +150,33 @@ export async function attestPair(ws: Workspace, r: ResolvedRecipe, where: Partit
       hint: `run: npx brickyard build ${r.key} --system ${where.system.doc.id}/${where.partition.id}`,
     });
   }
+  const roles = new Set(opts.roles ?? ATTEST_ROLES);
   const record = JSON.parse(readFileSync(recordPath, 'utf8')) as BuildRecord;
-  const lock = JSON.parse(readFileSync(join(dir, 'lock.json'), 'utf8')) as { recipe: { files: { path: string }[] }; system: { file: string }; blocks: { file: string }[] };
-  const lockFiles = [...lock.recipe.files.map((f) => f.path), lock.system.file, ...lock.blocks.map((b) => b.file), 'catalog/bases.yaml'];
+  // Every subject comes from a re-hashed layout, never from the digest the build record states.
+  const subject = opts.subject ?? (await verifyLocalImage(opts.stateDir, r, where, record));
   const backend = await signerFor(opts.stateDir, opts);
-  const subject = imageSubject(record);
 
   const statements: { kind: AttestedFile['kind']; path: string; statement: object }[] = [];
-  statements.push({ kind: 'provenance', path: join(dir, 'provenance.intoto.json'), statement: provenanceFromBuild(record, provenanceContext(ws, record, lockFiles)) });
-  const spdx = JSON.parse(readFileSync(record.sbom.path, 'utf8')) as Record<string, unknown>;
-  statements.push({ kind: 'sbom', path: join(dir, 'sbom.intoto.json'), statement: withSifSubject(sbomStatement(subject, spdx), record) });
-  for (const f of readdirSync(dir).filter((n) => /^test-result-.*\.intoto\.json$/.test(n)).sort()) {
-    const statement = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { subject?: { digest?: { sha256?: string } }[] };
-    // A smoke report of an earlier build of this pair is about another image: leave it out.
-    if (statement.subject?.[0]?.digest?.sha256 !== subject.digest.sha256) continue;
-    statements.push({ kind: 'test-result', path: join(dir, f), statement });
+  if (roles.has('provenance')) {
+    const lock = JSON.parse(readFileSync(join(dir, 'lock.json'), 'utf8')) as { recipe: { files: { path: string }[] }; system: { file: string }; blocks: { file: string }[] };
+    const lockFiles = [...lock.recipe.files.map((f) => f.path), lock.system.file, ...lock.blocks.map((b) => b.file), 'catalog/bases.yaml'];
+    statements.push({ kind: 'provenance', path: join(dir, 'provenance.intoto.json'), statement: await withVerifiedSif(inTotoStatement(subject, SLSA_PROVENANCE_PREDICATE_TYPE, provenancePredicate(record, provenanceContext(ws, record, lockFiles))), record, dir) });
   }
-  if (!statements.some((s) => s.kind === 'test-result')) {
-    throw new BrickyardError('IMAGE_NOT_FOUND', `${r.key} on ${where.system.doc.id}/${where.partition.id} has no smoke test-result for image ${record.image.manifestDigest}`, {
-      hint: `run: npx brickyard smoke ${r.key} --system ${where.system.doc.id}/${where.partition.id}`,
-    });
+  if (roles.has('sbom')) {
+    // The pair folder's SBOM, not the path the record names (a path on the build runner).
+    const spdx = JSON.parse(readFileSync(join(dir, 'sbom.spdx.json'), 'utf8')) as Record<string, unknown>;
+    statements.push({ kind: 'sbom', path: join(dir, 'sbom.intoto.json'), statement: await withVerifiedSif(sbomStatement(subject, spdx), record, dir) });
+  }
+  if (roles.has('test-result')) {
+    for (const f of readdirSync(dir).filter((n) => /^smoke-[a-z]+\.json$/.test(n)).sort()) {
+      const launcher = f.slice('smoke-'.length, -'.json'.length);
+      statements.push({ kind: 'test-result', path: join(dir, `test-result-${launcher}.intoto.json`), statement: testResultFromReport(join(dir, f), launcher, subject, where) });
+    }
+    if (!statements.some((s) => s.kind === 'test-result')) {
+      throw new BrickyardError('IMAGE_NOT_FOUND', `${r.key} on ${where.system.doc.id}/${where.partition.id} has no smoke report for image sha256:${subject.digest.sha256}`, {
+        hint: `run: npx brickyard smoke ${r.key} --system ${where.system.doc.id}/${where.partition.id}`,
+      });
+    }
   }
 
   const files: AttestedFile[] = [];
@@ -112,5 +188,24 @@ export async function attestPair(ws: Workspace, r: ResolvedRecipe, where: Partit
   }
   const identity = backend.kind === 'dev' ? backend.identity : 'keyless (GitHub OIDC)';
   const issuer = backend.kind === 'dev' ? backend.issuer : 'https://token.actions.githubusercontent.com';
-  return { identity, issuer, signer: backend.kind === 'dev' ? 'dev' : 'keyless', files };
+  return { identity, issuer, signer: backend.kind === 'dev' ? 'dev' : 'keyless', files, subject };
+}
+
+/**
+ * The pair's SIF as a second subject, only when the SIF in the pair folder hashes to what the
+ * build record says: the signer never takes a digest on trust.
+ */
+async function withVerifiedSif<S extends { subject: { name: string; digest: { sha256: string } }[] }>(statement: S, record: BuildRecord, dir: string): Promise<S> {
+  if (!record.sif) return statement;
+  const file = join(dir, basename(record.sif.path));
+  let got: string;
+  try {
+    got = (await sha256File(file)).replace(/^sha256:/, '');
+  } catch {
+    throw new BrickyardError('IMAGE_NOT_FOUND', `the build record names the SIF ${basename(record.sif.path)}, which the pair folder ${dir} lacks`, { hint: 'rebuild the pair with --sif' });
+  }
+  if (got !== record.sif.sha256.replace(/^sha256:/, '')) {
+    throw new BrickyardError('SIGNING_FAILED', `the SIF ${file} hashes to ${got}, not to the digest its build record states: refusing to sign it`);
+  }
+  return withSifSubject(statement, record);
 }

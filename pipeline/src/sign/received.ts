@@ -1,0 +1,165 @@
+/**
+ * The signing job's whole task, as a library call (actions/sign is a thin shell over it): for
+ * each pair the plan names, find its build artifact by the name computed for it, verify it
+ * (subjects.ts), copy what verified into a fresh state folder, carry test results that the
+ * system's own runner signed (after checking what they are about), and sign the statements it
+ * makes. A folder in `builds` that no planned pair names is refused: whoever could run code in
+ * a build job can upload artifacts under any name.
+ */
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSignedTestResult, TEST_RESULT_PREDICATE_TYPE, type SignedTestResult } from '../smoke/predicate.ts';
+import { BrickyardError } from '../util/errors.ts';
+import type { Workspace } from '../workspace.ts';
+import { IN_TOTO_PAYLOAD_TYPE } from './attest.ts';
+import { attestPair, type AttestedFile, type AttestRole } from './pair.ts';
+import { buildArtifactName, importVerifiedBuild, testResultArtifactName, verifyReceivedBuild, type PairId, type VerifiedSubject } from './subjects.ts';
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+
+/**
+ * The pairs to sign: the plan's matrix (`{include: [{recipe, version, system, partition}]}`) or
+ * a list of such rows, keeping those of `system` when given.
+ */
+export function parsePairs(json: string, system?: string): PairId[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch (e) {
+    throw new BrickyardError('USAGE', `pairs is not JSON: ${(e as Error).message}`);
+  }
+  const rows = Array.isArray(data) ? data : (data as { include?: unknown })?.include;
+  if (!Array.isArray(rows)) throw new BrickyardError('USAGE', 'pairs must be the plan matrix ({"include": [...]}) or a list of {recipe, version, system, partition}');
+  const out: PairId[] = [];
+  for (const [i, row] of rows.entries()) {
+    const r = row as Record<string, unknown>;
+    for (const k of ['recipe', 'version', 'system', 'partition'] as const) {
+      if (typeof r?.[k] !== 'string' || !ID.test(r[k] as string)) throw new BrickyardError('USAGE', `pairs[${i}].${k} is ${JSON.stringify(r?.[k])}, not an id`);
+    }
+    if (system === undefined || r['system'] === system) out.push({ recipe: r['recipe'] as string, version: r['version'] as string, system: r['system'] as string, partition: r['partition'] as string });
+  }
+  return out;
+}
+
+export interface SignedPair {
+  pair: PairId;
+  refName: string;
+  subject: VerifiedSubject;
+  files: AttestedFile[];
+  /** Test results signed on the system's own runner, checked and carried as they are. */
+  carried: string[];
+}
+
+export interface SignReceivedResult {
+  identity: string;
+  issuer: string;
+  signer: 'dev' | 'keyless';
+  pairs: SignedPair[];
+}
+
+export interface SignReceivedOptions {
+  pairs: PairId[];
+  /** Where the build artifacts were downloaded, each into a folder named by buildArtifactName. */
+  builds: string;
+  /** Where test-result artifacts signed on the systems' own runners were downloaded (testResultArtifactName), if any. */
+  testResults?: string;
+  /** A fresh folder: the verified builds and the signed statements go there (and the bundle is packed from it). */
+  stateDir: string;
+  roles: readonly AttestRole[];
+  keyless: boolean;
+}
+
+function refuse(what: string, hint?: string): never {
+  throw new BrickyardError('BUNDLE_MISMATCH', `refusing to sign: ${what}`, hint ? { hint } : {});
+}
+
+export async function signReceivedBuilds(ws: Workspace, opts: SignReceivedOptions): Promise<SignReceivedResult> {
+  if (opts.pairs.length === 0) throw new BrickyardError('USAGE', 'no pairs to sign', { hint: 'pass the plan matrix as pairs' });
+  const expected = new Set(opts.pairs.map(buildArtifactName));
+  const received = existsSync(opts.builds) ? readdirSync(opts.builds) : [];
+  // download-artifact (v8) extracts a pattern that matched one artifact straight into its path,
+  // not into a folder of the artifact's name: then the one planned pair's artifact is the folder.
+  const flat = received.includes('builds') || received.includes('oci');
+  if (flat && opts.pairs.length !== 1) refuse(`${opts.builds} holds one build's files directly, but ${opts.pairs.length} pairs are planned`, 'download without merge-multiple: each artifact into a folder of its name');
+  const artifactDir = (pair: PairId): string => (flat ? opts.builds : join(opts.builds, buildArtifactName(pair)));
+  const unexpected = flat ? [] : received.filter((n) => !expected.has(n));
+  if (unexpected.length > 0) refuse(`${opts.builds} holds ${unexpected.map((n) => JSON.stringify(n)).join(', ')}, which no planned pair names`, 'download each planned pair\'s artifact by its name, and nothing else');
+  let flatResults = false;
+  if (opts.testResults !== undefined) {
+    const carriedNames = new Set(opts.pairs.map(testResultArtifactName));
+    const present = existsSync(opts.testResults) ? readdirSync(opts.testResults) : [];
+    flatResults = present.some((n) => n.endsWith('.json'));
+    if (flatResults && opts.pairs.length !== 1) refuse(`${opts.testResults} holds one artifact's files directly, but ${opts.pairs.length} pairs are planned`);
+    const stray = flatResults ? [] : present.filter((n) => !carriedNames.has(n));
+    if (stray.length > 0) refuse(`${opts.testResults} holds ${stray.map((n) => JSON.stringify(n)).join(', ')}, which no planned pair names`);
+  }
+
+  const out: SignedPair[] = [];
+  let who: Omit<SignReceivedResult, 'pairs'> | undefined;
+  for (const pair of opts.pairs) {
+    const r = ws.recipe(`${pair.recipe}@${pair.version}`);
+    const [where] = ws.partitionsOf(`${pair.system}/${pair.partition}`);
+    if (!where) throw new BrickyardError('PARTITION_NOT_FOUND', `no partition ${pair.system}/${pair.partition}`);
+    const verified = await verifyReceivedBuild(artifactDir(pair), r, where);
+    const dest = importVerifiedBuild(verified, opts.stateDir, r, where);
+    const carried = opts.testResults === undefined ? [] : carryTestResults(flatResults ? opts.testResults : join(opts.testResults, testResultArtifactName(pair)), dest, pair, verified.subject);
+    const result = await attestPair(ws, r, where, { stateDir: opts.stateDir, keyless: opts.keyless, roles: opts.roles, subject: verified.subject });
+    if (!result.files.some((f) => f.kind === 'test-result') && carried.length === 0) {
+      refuse(`${r.key} for ${pair.system}/${pair.partition} would have no signed test result`, 'sign test results here (roles) or on the system\'s runner (sign-test-results.yml)');
+    }
+    who = { identity: result.identity, issuer: result.issuer, signer: result.signer };
+    out.push({ pair, refName: verified.refName, subject: verified.subject, files: result.files, carried });
+  }
+  return { ...who!, pairs: out };
+}
+
+/**
+ * Test results signed on a self-hosted system's own runner (a job of their own, identity
+ * sign-test-results.yml): the signer cannot check their signature against the site's rules (the
+ * site does, at import), but refuses any that is about another image, system or partition, or
+ * is not a test result, so that nothing it packs says something other than its pair.
+ */
+export function carryTestResults(dir: string, pairDir: string, pair: PairId, subject: VerifiedSubject): string[] {
+  if (!existsSync(dir)) refuse(`no test results signed on ${pair.system}'s runner for ${pair.recipe}@${pair.version} on ${pair.partition} (${dir})`, `download the artifact ${testResultArtifactName(pair)}`);
+  const carried: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (!lstatSync(path).isFile()) refuse(`${path} is not a plain file`);
+    if (/^test-result-[a-z]+\.intoto\.json$/.test(name)) continue; // remade below from the signed payload
+    const m = /^test-result-([a-z]+)\.sigstore\.json$/.exec(name);
+    if (!m) refuse(`${path} is not a signed test result (test-result-<launcher>.sigstore.json)`);
+    let statement: { _type?: string; subject?: { digest?: { sha256?: string } }[]; predicateType?: string; predicate?: unknown };
+    let bundle: { dsseEnvelope?: { payload?: string; payloadType?: string } };
+    try {
+      bundle = JSON.parse(readFileSync(path, 'utf8')) as typeof bundle;
+      statement = JSON.parse(Buffer.from(bundle.dsseEnvelope?.payload ?? '', 'base64').toString('utf8')) as typeof statement;
+    } catch (e) {
+      return refuse(`${path} is not a DSSE Sigstore bundle: ${(e as Error).message}`);
+    }
+    if (bundle.dsseEnvelope?.payloadType !== IN_TOTO_PAYLOAD_TYPE) refuse(`${path} has payload type ${JSON.stringify(bundle.dsseEnvelope?.payloadType)}, expected ${IN_TOTO_PAYLOAD_TYPE}`);
+    if (statement.predicateType !== TEST_RESULT_PREDICATE_TYPE) refuse(`${path} is a ${JSON.stringify(statement.predicateType)} statement, expected a test result`);
+    const digests = (statement.subject ?? []).map((s) => s?.digest?.sha256);
+    if (digests.length !== 1 || digests[0] !== subject.digest.sha256) refuse(`${path} is about ${digests.join(', ') || 'nothing'}, the verified image is sha256:${subject.digest.sha256}`);
+    // Read as the site reads it: the target from the descriptor content that hashes to its digest.
+    let target: SignedTestResult;
+    try {
+      target = readSignedTestResult(statement.predicate);
+    } catch (e) {
+      return refuse(`${path}: ${(e as Error).message}`);
+    }
+    if (target.system !== pair.system || target.partition !== pair.partition || target.launcher !== m[1] || target.imageDigest !== `sha256:${subject.digest.sha256}`) {
+      refuse(`${path} reports a run of ${target.imageDigest} on ${target.system}/${target.partition} with ${target.launcher}, expected sha256:${subject.digest.sha256} on ${pair.system}/${pair.partition} with ${m[1]}`);
+    }
+    mkdirSync(pairDir, { recursive: true });
+    writeFileSync(join(pairDir, name), readFileSync(path));
+    writeFileSync(join(pairDir, `test-result-${m[1]}.intoto.json`), JSON.stringify(statement, null, 2) + '\n');
+    carried.push(join(pairDir, name));
+  }
+  if (carried.length === 0) refuse(`${dir} holds no signed test result`);
+  return carried;
+}
+
+/** `<sha256 hex>  <name>` per pair: the subject-checksums file actions/attest reads. */
+export function subjectChecksums(pairs: SignedPair[]): string {
+  return pairs.map((p) => `${p.subject.digest.sha256}  ${p.refName}\n`).join('');
+}

@@ -1,0 +1,95 @@
+/**
+ * A received build artifact made by hand, in the exact shape the build job uploads for
+ * mpi-pingpong@1.0.0 on local/debug (builds/<key>/<pair>/ and an OCI layout with tiny blobs),
+ * downloaded into a folder of its artifact name: for the signer's tests, with no builder needed.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { refNameOf } from '../../pipeline/src/build/build.ts';
+import type { TestResult } from '../../pipeline/src/smoke/evaluate.ts';
+import { inTotoStatement, testResultPredicate, TEST_RESULT_PREDICATE_TYPE } from '../../pipeline/src/smoke/predicate.ts';
+import { buildArtifactName } from '../../pipeline/src/sign/subjects.ts';
+import { Workspace } from '../../pipeline/src/workspace.ts';
+import { repoRoot, tempDir } from './fixture.ts';
+
+export const ws = Workspace.open(repoRoot);
+export const recipe = ws.recipe('mpi-pingpong@1.0.0');
+export const where = ws.partitionsOf('local/debug')[0]!;
+const sha = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
+
+function putBlob(layout: string, data: string | Buffer): { digest: string; size: number } {
+  const b = Buffer.from(data);
+  mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
+  writeFileSync(join(layout, 'blobs', 'sha256', sha(b)), b);
+  return { digest: `sha256:${sha(b)}`, size: b.length };
+}
+
+export const TESTS: TestResult[] = [
+  { name: 'pingpong', kind: 'mpi-pingpong', verdict: 'PASSED', summary: 'latency 2 us' },
+  { name: 'hello', kind: 'command', verdict: 'PASSED', summary: 'exit 0' },
+];
+
+export interface Made {
+  dir: string;
+  pairDir: string;
+  layout: string;
+  manifestDigest: string;
+  layerPath: string;
+}
+
+/** What the build job uploads for mpi-pingpong on local/debug, downloaded into its own folder. */
+export function receivedBuild(opts: { tests?: TestResult[]; reportResult?: string; root?: string } = {}): Made {
+  const dir = join(opts.root ?? tempDir('brickyard-received-'), buildArtifactName({ recipe: 'mpi-pingpong', version: '1.0.0', system: 'local', partition: 'debug' }));
+  const layout = join(dir, 'oci');
+  mkdirSync(layout, { recursive: true });
+  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const layer = putBlob(layout, Buffer.alloc(5000, 3));
+  const config = putBlob(layout, JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } }));
+  const manifest = putBlob(
+    layout,
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
+    }),
+  );
+  const refName = refNameOf(recipe, where);
+  writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': refName } }] }));
+  const reference = `localhost/brickyard/mpi-pingpong:1.0.0-${recipe.doc.revision}-local-debug`;
+  const pairDir = join(dir, 'builds', 'mpi-pingpong@1.0.0', 'local-debug');
+  mkdirSync(join(pairDir, 'context', 'sources'), { recursive: true });
+  writeFileSync(
+    join(pairDir, 'build.json'),
+    JSON.stringify({
+      kind: 'brickyard-build',
+      version: 1,
+      recipe: { name: 'mpi-pingpong', version: '1.0.0', revision: recipe.doc.revision },
+      system: 'local',
+      partition: 'debug',
+      builder: 'buildah',
+      image: { reference, ociLayout: '/home/runner/work/x/.brickyard/oci', refName, manifestDigest: manifest.digest, configDigest: config.digest },
+      lockDigest: 'sha256:' + '1'.repeat(64),
+      inputs: { base: 'debian:12', baseDigest: null, sources: [], context: 3 },
+      sbom: { path: '/home/runner/work/elsewhere/sbom.spdx.json', packages: 1 },
+      created: '2026-12-01T00:00:00Z',
+      startedOn: '2026-12-01T00:00:00Z',
+      finishedOn: '2026-12-01T00:10:00Z',
+    }),
+  );
+  writeFileSync(join(pairDir, 'lock.json'), JSON.stringify({ recipe: { files: [{ path: 'catalog/recipes/mpi-pingpong/1.0.0/recipe.yaml' }] }, system: { file: 'systems/local.yaml' }, blocks: [] }));
+  writeFileSync(
+    join(pairDir, 'sbom.spdx.json'),
+    JSON.stringify({ spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT', packages: [{ SPDXID: 'SPDXRef-Image', name: 'mpi-pingpong', checksums: [{ algorithm: 'SHA256', checksumValue: manifest.digest.slice(7) }] }] }),
+  );
+  const tests = opts.tests ?? TESTS;
+  const configuration = { system: 'local', partition: 'debug', runtime: 'podman 4.3.1', launcher: 'direct' as const, mpiStrategy: 'hybrid', imageDigest: manifest.digest, imageReference: reference };
+  const statement = inTotoStatement({ name: reference, digest: { sha256: manifest.digest.slice(7) } }, TEST_RESULT_PREDICATE_TYPE, testResultPredicate({ results: tests, configuration, startedOn: '2026-12-01T00:11:00Z', finishedOn: '2026-12-01T00:12:00Z' }));
+  const report = { kind: 'brickyard-smoke', version: 1, result: opts.reportResult ?? statement.predicate.result, recipe: 'mpi-pingpong@1.0.0', system: 'local', partition: 'debug', launcher: 'direct', image: { reference, manifestDigest: manifest.digest }, tests, statement, startedOn: '2026-12-01T00:11:00Z', finishedOn: '2026-12-01T00:12:00Z' };
+  writeFileSync(join(pairDir, 'smoke-direct.json'), JSON.stringify(report));
+  writeFileSync(join(pairDir, 'test-result-direct.intoto.json'), JSON.stringify(statement));
+  writeFileSync(join(pairDir, 'Containerfile'), 'FROM scratch\n');
+  return { dir, pairDir, layout, manifestDigest: manifest.digest, layerPath: join(layout, 'blobs', 'sha256', layer.digest.slice(7)) };
+}
+
