@@ -40,7 +40,7 @@ function copyCheckout(to: string): void {
   const files = git(repo, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']).split('\0').filter(Boolean);
   for (const f of files) {
     const from = join(repo, f);
-    if (!existsSync(from)) continue; // deleted in the working tree
+    if (f === 'node_modules' || !existsSync(from)) continue; // linked below; or deleted in the working tree
     mkdirSync(dirname(join(to, f)), { recursive: true });
     cpSync(from, join(to, f), { verbatimSymlinks: true });
   }
