@@ -7,11 +7,25 @@
  * (`brickyard verify` does that, offline, against a pinned trusted root).
  */
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { Header } from 'tar';
+
+export interface SbomPackage {
+  name: string;
+  version: string;
+  license: string;
+}
 
 export interface BuildInfo {
   file: string;
+  /** The image's name in the OCI layout (and in a site store): `<recipe>_<version>-<revision>_<system>-<partition>`. */
+  refName: string;
+  /** When the build ran (not SOURCE_DATE_EPOCH, which is the inputs' commit time). */
+  startedOn: string | undefined;
+  finishedOn: string | undefined;
+  /** Packages of the SPDX SBOM next to the record, when it is there. */
+  sbomPackages: SbomPackage[] | undefined;
   recipe: string;
   system: string;
   partition: string;
@@ -132,6 +146,10 @@ function readPairDir(dir: string, state: SiteState): void {
         recipe: `${str(r['name'])}@${str(r['version'])}`,
         system: b['system'],
         partition: b['partition'],
+        refName: str(image['refName']),
+        startedOn: typeof b['startedOn'] === 'string' ? b['startedOn'] : undefined,
+        finishedOn: typeof b['finishedOn'] === 'string' ? b['finishedOn'] : undefined,
+        sbomPackages: names.includes('sbom.spdx.json') ? readSbomPackages(join(dir, 'sbom.spdx.json')) : undefined,
         builder: str(b['builder']),
         reference: str(image['reference']),
         manifestDigest: str(image['manifestDigest']),
@@ -182,29 +200,84 @@ function readPairDir(dir: string, state: SiteState): void {
   }
 }
 
+/** The SBOM's packages (name, version, concluded or declared licence), sorted by name. */
+function readSbomPackages(file: string): SbomPackage[] | undefined {
+  const doc = readJson(file);
+  if (!doc || !Array.isArray(doc['packages'])) return undefined;
+  const lic = (p: Record<string, unknown>): string => {
+    for (const k of ['licenseConcluded', 'licenseDeclared']) {
+      const v = p[k];
+      if (typeof v === 'string' && v !== 'NOASSERTION' && v !== 'NONE') return v;
+    }
+    return '';
+  };
+  return doc['packages']
+    .map(obj)
+    .filter((p): p is Record<string, unknown> => p !== undefined && typeof p['name'] === 'string')
+    .map((p) => ({ name: p['name'] as string, version: str(p['versionInfo']), license: lic(p) }))
+    .sort((a, b) => cmp(a.name + ' ' + a.version, b.name + ' ' + b.version));
+}
+
+/**
+ * The newest bundle manifest in the state folder: a bundle folder or an unpacked manifest, or a
+ * `.tar` bundle (its manifest is the first entry). The highest serial wins, then the latest name.
+ */
 function findManifest(stateDir: string): string | undefined {
   const direct = [join(stateDir, 'bundle', 'manifest.json'), join(stateDir, 'manifest.json')].find((p) => existsSync(p));
   if (direct) return direct;
   const bundles = join(stateDir, 'bundles');
   if (!existsSync(bundles)) return undefined;
-  // The newest bundle: the highest serial, then the latest name.
   let best: { path: string; serial: number } | undefined;
   for (const name of safeReaddir(bundles).sort()) {
-    const p = join(bundles, name, 'manifest.json');
+    const p = name.endsWith('.tar') ? join(bundles, name) : join(bundles, name, 'manifest.json');
     if (!existsSync(p)) continue;
-    const serial = num(readJson(p)?.['serial']) ?? -1;
+    const m = p.endsWith('.tar') ? parseJson(tarHead(p).get('manifest.json')) : readJson(p);
+    if (!m) continue;
+    const serial = num(m['serial']) ?? -1;
     if (!best || serial >= best.serial) best = { path: p, serial };
   }
   return best?.path;
 }
 
+/**
+ * The first entries of a bundle tar (manifest.json, manifest.sigstore.json and checksums.txt come
+ * first), read with node-tar's header parser; stops at the first entry of the payload. Small
+ * entries only: this is for showing, not for verifying (`brickyard check-bundle` does that).
+ */
+export function tarHead(file: string, limit = 8): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    let pos = 0;
+    for (let i = 0; i < limit; i++) {
+      const block = Buffer.alloc(512);
+      if (readSync(fd, block, 0, 512, pos) !== 512 || block.every((b) => b === 0)) break;
+      const h = new Header(block);
+      if (!h.cksumValid || !h.path || h.size === undefined) break;
+      const size = h.size;
+      if (size > 16 * 1024 * 1024 || h.type !== 'File') break;
+      const body = Buffer.alloc(size);
+      if (readSync(fd, body, 0, size, pos + 512) !== size) break;
+      out.set(h.path, body);
+      pos += 512 + Math.ceil(size / 512) * 512;
+      if (!/^(manifest\.json|manifest\.sigstore\.json|checksums\.txt|trusted_root\.json)$/.test(h.path)) break;
+    }
+  } catch {
+    // unreadable or not a tar: no manifest
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  return out;
+}
+
 function readManifest(file: string, state: SiteState): ManifestInfo | undefined {
-  const m = readJson(file);
+  const head = file.endsWith('.tar') ? tarHead(file) : undefined;
+  const m = head ? parseJson(head.get('manifest.json')) : readJson(file);
   if (!m) {
     state.skipped.push(file);
     return undefined;
   }
-  const source = obj(m['source']);
   const rawEntries = Array.isArray(m['entries']) ? m['entries'] : Array.isArray(m['files']) ? m['files'] : [];
   const entries: ManifestEntry[] = rawEntries
     .map(obj)
@@ -224,14 +297,33 @@ function readManifest(file: string, state: SiteState): ManifestInfo | undefined 
       };
     });
   const dir = dirname(file);
-  const sigFile = [`${basename(file)}.sigstore.json`, 'manifest.sigstore.json'].map((n) => join(dir, n)).find((p) => existsSync(p));
   const entrySignatures = new Map<string, Signature>();
+  if (head) {
+    const sigBytes = head.get('manifest.sigstore.json');
+    return {
+      ...manifestFields(m, file),
+      entries,
+      signature: sigBytes ? signatureOf(parseJson(sigBytes), 'manifest.sigstore.json') : undefined,
+      entrySignatures, // inside the tar's payload: not read here
+    };
+  }
+  const sigFile = [`${basename(file)}.sigstore.json`, 'manifest.sigstore.json'].map((n) => join(dir, n)).find((p) => existsSync(p));
   for (const e of entries) {
     if (!e.path.endsWith('.sigstore.json') || e.path.includes('..')) continue;
     const sig = readSignature(join(dir, e.path));
     if (sig) entrySignatures.set(e.path, sig);
   }
-  const systems = Array.isArray(m['systems']) ? m['systems'] : Array.isArray(m['targets']) ? m['targets'] : [];
+  return {
+    ...manifestFields(m, file),
+    entries,
+    signature: sigFile ? readSignature(sigFile) : undefined,
+    entrySignatures,
+  };
+}
+
+function manifestFields(m: Record<string, unknown>, file: string): Pick<ManifestInfo, 'file' | 'id' | 'serial' | 'source' | 'commit' | 'created' | 'systems'> {
+  const source = obj(m['source']);
+  const systems: unknown[] = Array.isArray(m['systems']) ? m['systems'] : Array.isArray(m['targets']) ? m['targets'] : typeof m['system'] === 'string' ? [m['system']] : [];
   return {
     file,
     id: str(m['bundleId'] ?? m['id']) || undefined,
@@ -240,15 +332,15 @@ function readManifest(file: string, state: SiteState): ManifestInfo | undefined 
     commit: str(source?.['commit'] ?? m['commit']) || undefined,
     created: str(m['created'] ?? m['createdAt']) || undefined,
     systems: systems.map((s: unknown) => (typeof s === 'string' ? s : str(obj(s)?.['id']))).filter(Boolean),
-    entries,
-    signature: sigFile ? readSignature(sigFile) : undefined,
-    entrySignatures,
   };
 }
 
 /** Identity, issuer and statement type of a Sigstore bundle (v0.1 to v0.3), read without verifying. */
 export function readSignature(file: string): Signature | undefined {
-  const b = readJson(file);
+  return signatureOf(readJson(file), basename(file));
+}
+
+function signatureOf(b: Record<string, unknown> | undefined, fileName: string): Signature | undefined {
   if (!b) return undefined;
   const vm = obj(b['verificationMaterial']);
   if (!vm) return undefined;
@@ -280,7 +372,7 @@ export function readSignature(file: string): Signature | undefined {
       predicateType = undefined;
     }
   }
-  return { file: basename(file), identity, issuer, predicateType, signedAt };
+  return { file: fileName, identity, issuer, predicateType, signedAt };
 }
 
 /** The OIDC issuer of a Fulcio certificate: extension 1.3.6.1.4.1.57264.1.8 (DER UTF8String), else .1.1 (raw). */
@@ -331,6 +423,14 @@ function safeReaddir(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
+  }
+}
+
+function parseJson(bytes: Buffer | undefined): Record<string, unknown> | undefined {
+  try {
+    return bytes ? obj(JSON.parse(bytes.toString('utf8'))) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
