@@ -22,7 +22,8 @@ import { readDoc, resultsOf, scriptFor, type CommandResult } from './doc-command
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const artifacts = join(repo, 'test-artifacts', 'docs');
-const scratch = mkdtempSync(join(tmpdir(), 'brickyard-doc-commands-'));
+// Short: Slurm's state folder under .brickyard/services/ must stay within 72 characters (socket paths).
+const scratch = mkdtempSync(join(tmpdir(), 'bdc-'));
 
 /** README.md first (its quick start makes the state the others use), then docs/*.md by name. */
 const documents = ['README.md', ...readdirSync(join(repo, 'docs')).filter((n) => n.endsWith('.md')).sort().map((n) => `docs/${n}`)];
@@ -84,7 +85,7 @@ describe('the shell commands of README.md and docs/*.md', () => {
     const blocks = readDoc(join(repo, doc), doc);
     const runnable = blocks.some((b) => b.commands.length > 0);
     it.runIf(runnable)(`${doc}: every runnable command exits 0`, () => {
-      const copy = join(scratch, `${String(n).padStart(2, '0')}-${doc.replace(/\W+/g, '_')}`);
+      const copy = join(scratch, String(n).padStart(2, '0'));
       mkdirSync(copy, { recursive: true });
       copyCheckout(copy);
       if (previous && existsSync(join(previous, '.brickyard'))) renameSync(join(previous, '.brickyard'), join(copy, '.brickyard'));
