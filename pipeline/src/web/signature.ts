@@ -5,7 +5,18 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { basename } from 'node:path';
-import { obj, readJson, str, type Signature } from './state.ts';
+import { obj, readJson, str } from './json.ts';
+
+export interface Signature {
+  /** The Sigstore bundle's file name. */
+  file: string;
+  /** Subject alternative name of the signing certificate (URI, e-mail, …), or the key hint. */
+  identity: string;
+  issuer: string | undefined;
+  /** predicateType of the signed in-toto statement, when it is one. */
+  predicateType: string | undefined;
+  signedAt: string | undefined;
+}
 
 /** Identity, issuer and statement type of a Sigstore bundle (v0.1 to v0.3), read without verifying. */
 export function readSignature(file: string): Signature | undefined {

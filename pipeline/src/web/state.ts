@@ -6,12 +6,13 @@
  * Signer identities are read from the certificates for display only; they are not verified here
  * (`brickyard verify` does that, offline, against a pinned trusted root).
  */
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Header } from 'tar';
-import { readSignature, signatureOf } from './signature.ts';
+import { num, obj, parseJson, readJson, str } from './json.ts';
+import { readSignature, signatureOf, type Signature } from './signature.ts';
 
-export { readSignature };
+export { readSignature, type Signature };
 
 export interface SbomPackage {
   name: string;
@@ -61,16 +62,6 @@ export interface SmokeInfo {
   tests: SmokeTestInfo[];
 }
 
-export interface Signature {
-  /** The Sigstore bundle's file name. */
-  file: string;
-  /** Subject alternative name of the signing certificate (URI, e-mail, …), or the key hint. */
-  identity: string;
-  issuer: string | undefined;
-  /** predicateType of the signed in-toto statement, when it is one. */
-  predicateType: string | undefined;
-  signedAt: string | undefined;
-}
 
 export interface ManifestEntry {
   path: string;
@@ -359,34 +350,10 @@ function safeReaddir(dir: string): string[] {
   }
 }
 
-function parseJson(bytes: Buffer | undefined): Record<string, unknown> | undefined {
-  try {
-    return bytes ? obj(JSON.parse(bytes.toString('utf8'))) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
-export function readJson(file: string): Record<string, unknown> | undefined {
-  try {
-    if (statSync(file).size > 64 * 1024 * 1024) return undefined;
-    return obj(JSON.parse(readFileSync(file, 'utf8')));
-  } catch {
-    return undefined;
-  }
-}
 
-export function obj(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
 
-export function str(v: unknown): string {
-  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
-}
 
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
