@@ -163,7 +163,7 @@ describe('catalogue site', () => {
     expect(lumi).toMatch(/<pre class="mermaid" aria-label="[^"]*">%% Deployment of mpi-pingpong@1.0.0 on lumi\/standard-g/);
     // At the site: the image from the store into the runtime's format, the job script of the imported bundle, the modules, and how to verify.
     expect(lumi).toContain('singularity build mpi-pingpong_1.0.0-1_lumi-standard-g.sif oci:$SITE/store/oci:mpi-pingpong_1.0.0-1_lumi-standard-g');
-    expect(lumi).toContain('the job script loads <code>LUMI</code>, <code>partition/G</code>, <code>singularity-bindings</code>');
+    expect(lumi).toContain('the job script loads <code>LUMI/25.03</code>, <code>partition/G</code>, <code>singularity-bindings</code>');
     expect(lumi).toContain('--trusted-root $SITE/trusted_root.json');
     expect(local).toContain(`--artifact $SITE/store/oci/blobs/sha256/${'ab12'.repeat(16)}`);
     expect(local).toContain('skopeo copy oci:$SITE/store/oci:mpi-pingpong_1.0.0-1_local-debug containers-storage:localhost/brickyard/mpi-pingpong:1.0.0-1-local-debug');

@@ -13,7 +13,7 @@ export function systemSitePage(ctx: Ctx, s: SystemDoc): string {
     const cells = s.partitions.map((p) => {
       const pair = ctx.pairs.get(pairKey(r.key, s.id, p.id))!;
       return pair.fit.fits
-        ? html`<td${pair.fit.doubts.length ? html` title="${pair.fit.doubts.join('; ')}"` : ''}><a href="${rel(path, `${recipeDir(r)}/index.html#${pairSlug(s, p)}`)}">fits</a>${pair.fit.doubts.length ? html` <span class="doubt">(in doubt: ${pair.fit.doubts.join('; ')})</span>` : ''}</td>`
+        ? html`<td${pair.fit.doubts.length ? html` title="${pair.fit.doubts.join('; ')}"` : ''}><a href="${rel(path, `${recipeDir(r)}/index.html#${pairSlug(s, p)}`)}">fits</a>${pair.fit.doubts.length ? html` <span class="doubt">(in doubt)</span>` : ''}</td>`
         : html`<td class="no" title="${pair.fit.reasons.join('; ')}"><span class="fit no">✗</span> <span class="why">${pair.fit.reasons[0] ?? ''}</span></td>`;
     });
     return html`<tr><th scope="row"><a href="${rel(path, `${recipeDir(r)}/index.html`)}">${r.key}</a></th>${cells}</tr>`;
