@@ -40,6 +40,7 @@ PACKAGES=(
   openmpi-bin libopenmpi-dev mpich libmpich-dev
   slurm-wlm munge
   docker-registry curl chromium
+  jq # the docs read JSON records with it, and test/docs runs the docs
   debian-archive-keyring # Ubuntu hosts build the Debian base from Debian's mirror (build-base.sh)
   shellcheck             # rendered job scripts are linted in test/render
   gcc-aarch64-linux-gnu  # Debian 12's GCC for aarch64: checks catalog/toolchains.yaml's Arm target flags
@@ -54,7 +55,7 @@ declare -A PKG_CMD=(
   [squashfs-tools]=mksquashfs [openmpi-bin]=mpirun.openmpi
   [libopenmpi-dev]=mpicc.openmpi [mpich]=mpirun.mpich [libmpich-dev]=mpicc.mpich
   [slurm-wlm]=slurmctld [munge]=munged [docker-registry]=docker-registry
-  [curl]=curl [chromium]=chromium [charliecloud]=ch-run
+  [curl]=curl [chromium]=chromium [jq]=jq [charliecloud]=ch-run
   [siftool]=siftool [charliecloud-runtime]=ch-run [squashfuse]=squashfuse
   [debian-archive-keyring]=/usr/share/keyrings/debian-archive-keyring.gpg
   [shellcheck]=shellcheck [gcc-aarch64-linux-gnu]=aarch64-linux-gnu-gcc

@@ -1,9 +1,11 @@
 /**
  * The catalogue site in a real browser: Debian's Chromium, headless, driven by playwright-core,
  * serving the built site from a tiny static server on 127.0.0.1. Pages load without console
- * errors or requests leaving the machine, the matrix shows the shipped recipes, the deployment
- * diagrams render with the bundled Mermaid, and every internal link answers 200. Screenshots go
- * to test-artifacts/. Without /usr/bin/chromium the test is skipped, except under CI (CI set),
+ * errors or requests leaving the machine, the matrix shows the shipped recipes, search, filters
+ * and sorting work, the deployment diagrams render with the bundled Mermaid (loaded once, when a
+ * diagram comes into view), no page scrolls sideways at 375 px, axe-core finds no serious or
+ * critical violation, and every internal link answers 200. Screenshots (index, a recipe page, the
+ * phone view, a system page, a diagram) go to test-artifacts/. Without /usr/bin/chromium the test is skipped, except under CI (CI set),
  * where it fails.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,9 @@ const missing = !existsSync(CHROMIUM);
 const inCi = Boolean(process.env['CI']);
 const SHIPPED = ['mpi-pingpong', 'osu-micro-benchmarks', 'stream', 'pytorch-mpi', 'julia-mpi'];
 const ARTIFACTS = join(repoRoot, 'test-artifacts');
+const AXE = join(repoRoot, 'node_modules', 'axe-core', 'axe.min.js');
+const mermaidLoads = new WeakMap<Page, number>();
+const mermaidRequests = (page: Page): number => mermaidLoads.get(page) ?? 0;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -29,6 +34,7 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
+  '.txt': 'text/plain; charset=utf-8',
 };
 
 /** Files under `root`, nothing outside it; folders answer with their index.html. */
@@ -45,7 +51,8 @@ function serve(root: string): Promise<{ server: Server; base: string }> {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/plain; charset=utf-8' });
+    // As a static host does: unknown types (Containerfile, job.sh, .mmd) are binary and download.
+    res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
     res.end(readFileSync(path));
   });
   return new Promise((ok) => {
@@ -134,6 +141,9 @@ describe.skipIf(missing && !inCi)(title, () => {
   async function open(path: string): Promise<{ page: Page; errors: string[] }> {
     const page = await context!.newPage();
     const errors: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/mermaid.min.js')) mermaidLoads.set(page, mermaidRequests(page) + 1);
+    });
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(`console: ${m.text()}`);
     });
@@ -147,54 +157,167 @@ describe.skipIf(missing && !inCi)(title, () => {
     return { page, errors };
   }
 
-  it('index: the matrix shows the shipped recipes, with fit, build and smoke status', async () => {
+  /** Scroll every diagram into view (they are drawn lazily) and wait until all are drawn. */
+  async function drawAll(page: Page): Promise<number> {
+    const figures = await page.locator('figure.diagram').count();
+    for (let i = 0; i < figures; i++) await page.locator('figure.diagram').nth(i).scrollIntoViewIfNeeded();
+    await page.waitForFunction(`document.documentElement.dataset.diagrams === 'failed' || Number(document.documentElement.dataset.diagrams) >= ${figures}`, undefined, { timeout: 90_000 });
+    expect(await page.evaluate('document.documentElement.dataset.diagrams')).toBe(String(figures));
+    return figures;
+  }
+
+  /** axe-core's serious and critical violations on the page, one line each. */
+  async function axeViolations(page: Page): Promise<string[]> {
+    await page.addScriptTag({ path: AXE });
+    const result = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as { violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] };
+    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}× e.g. ${v.nodes[0]?.target.join(' ')})`);
+  }
+
+  it('index: the matrix shows the shipped recipes, with fit, build and smoke status; no Mermaid on it', async () => {
     const { page, errors } = await open('index.html');
     const rows = await page.locator('table.matrix tbody tr th a').allTextContents();
     for (const name of SHIPPED) expect(rows, `matrix row for ${name}`).toContain(name);
     const cols = await page.locator('table.matrix thead th').count();
-    expect(cols).toBe(1 + Workspace.open(repoRoot).partitions().length);
-    // A pair that does not fit explains itself in a tooltip; the built pair shows its smoke figures.
+    expect(cols).toBe(2 + Workspace.open(repoRoot).partitions().length);
+    // A pair that does not fit explains itself, visibly (not only on hover); the built pair shows its smoke figures.
     const noFit = page.locator('tr[data-recipe="pytorch-mpi@2.5.1"] td.no').first();
     expect(await noFit.getAttribute('title')).toMatch(/^does not fit \S+: needs /);
-    const built = await page.locator('tr[data-recipe="mpi-pingpong@1.0.0"] td.yes').allTextContents();
+    expect(await noFit.locator('.why').isVisible()).toBe(true);
+    expect(await noFit.locator('.why').textContent()).toMatch(/^needs /);
+    const built = await page.locator('table.matrix tr[data-recipe="mpi-pingpong@1.0.0"] td.yes').allTextContents();
     expect(built.join('\n')).toContain('0.21 µs · 12,346 MB/s');
+    // Recipe names on the index are links.
+    expect(await page.locator('#recipes tbody th a').count()).toBe(Workspace.open(repoRoot).recipes.size);
+    // The matrix takes one tab stop per recipe (its name) plus the sort buttons, not one per cell.
+    const stops = await page.evaluate(`[...document.querySelectorAll('table.matrix a, table.matrix button')].filter((e) => e.tabIndex >= 0).length`);
+    expect(stops).toBe(Workspace.open(repoRoot).recipes.size + 2);
+    expect(mermaidRequests(page)).toBe(0);
     mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS, 'site.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'site-index.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });
 
-  it('recipe page: every deployment diagram renders as SVG with the bundled Mermaid', async () => {
+  it('search, filters and sorting work in the page', async () => {
+    const { page, errors } = await open('index.html');
+    const visible = async (sel: string): Promise<string[]> => page.locator(`${sel} tbody tr:visible`).evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-recipe') ?? ''));
+    const all = await visible('#recipes table');
+    expect(all.length).toBe(Workspace.open(repoRoot).recipes.size);
+
+    await page.fill('#f-q', 'Ping-Pong');
+    const shown = await visible('#recipes table');
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThan(all.length);
+    expect(shown).toContain('mpi-pingpong@1.0.0');
+    expect(shown).not.toContain('stream@5.10');
+    expect(await page.locator('#f-count').textContent()).toBe(`${(await visible('#recipes table')).length} of ${all.length} recipe versions shown.`);
+    await page.fill('#f-q', 'no such recipe anywhere');
+    expect(await visible('#recipes table')).toEqual([]);
+    expect(await page.locator('#recipes .empty').isVisible()).toBe(true);
+    await page.fill('#f-q', '');
+
+    // Status: only the pair with a passing smoke report (mpi-pingpong on local) is "passed".
+    await page.selectOption('#f-status', 'passed');
+    expect(await visible('#recipes table')).toEqual(['mpi-pingpong@1.0.0']);
+    await page.selectOption('#f-status', '');
+
+    // GPU vendor: recipes that need an AMD or NVIDIA GPU, or none.
+    await page.selectOption('#f-gpu', 'none');
+    const cpu = await visible('#recipes table');
+    expect(cpu).toContain('stream@5.10');
+    expect(cpu).not.toContain('mpi-pingpong-gpu@1.0.0');
+    await page.selectOption('#f-gpu', '');
+
+    // System: the matrix keeps only that system's columns, and recipes that fit it.
+    await page.selectOption('#f-system', 'fugaku');
+    const heads = await page.locator('table.matrix thead th:visible').allTextContents();
+    expect(heads.length).toBe(2 + Workspace.open(repoRoot).partitionsOf('fugaku').length);
+    expect(heads.slice(2).every((h) => h.startsWith('fugaku'))).toBe(true);
+    expect(await visible('table.matrix')).not.toContain('pytorch-mpi@2.5.1');
+    await page.selectOption('#f-system', '');
+
+    // Licence.
+    await page.selectOption('#f-licence', 'LicenseRef-STREAM');
+    expect(await visible('#recipes table')).toEqual(['stream@5.10']);
+    await page.selectOption('#f-licence', '');
+
+    // Sorting the matrix by the number of partitions a recipe fits, then back by name.
+    await page.click('table.matrix button[data-sort="1"]');
+    await page.click('table.matrix button[data-sort="1"]');
+    expect(await page.locator('table.matrix thead th').nth(1).getAttribute('aria-sort')).toBe('descending');
+    const fits = await page.locator('table.matrix tbody tr td:nth-child(2)').allTextContents();
+    expect(fits.map(Number)).toEqual([...fits.map(Number)].sort((a, b) => b - a));
+    await page.click('#recipes button[data-sort="0"]'); // sorted by name already: now the other way
+    expect(await page.locator('#recipes thead th').nth(0).getAttribute('aria-sort')).toBe('descending');
+    const names = await page.locator('#recipes tbody th').allTextContents();
+    expect(names).toEqual([...names].sort((a, b) => b.localeCompare(a, 'en', { numeric: true })));
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('recipe page: Mermaid loads once, when a diagram comes into view, and every diagram renders as a labelled SVG', async () => {
     const { page, errors } = await open('recipes/mpi-pingpong/1.0.0/index.html');
-    await page.waitForFunction('document.documentElement.dataset.diagrams !== undefined', undefined, { timeout: 60_000 });
-    expect(await page.evaluate('document.documentElement.dataset.diagrams')).toBe('done');
-    const figures = await page.locator('figure.diagram').count();
+    const figures = await drawAll(page);
     expect(figures).toBeGreaterThan(5);
-    expect(await page.locator('figure.diagram svg').count()).toBe(figures);
+    expect(mermaidRequests(page)).toBe(1);
+    expect(await page.locator('figure.diagram svg[role="img"][aria-labelledby]').count()).toBe(figures);
     const lumi = page.locator('figure.diagram[data-pair="lumi/standard-g"] svg');
     expect(await lumi.count()).toBe(1);
     const text = await lumi.textContent();
     expect(text).toContain('host-injection');
     expect(text).toContain('signed manifest.json');
-    expect(await page.locator('#local-debug').count()).toBe(1);
-    expect(await page.locator('#lumi-standard-g').count()).toBe(1);
+    // The commands to get and run the image at the site, and to verify it, are there to copy.
+    const lumiSection = page.locator('section.pair', { has: page.locator('#lumi-standard-g') });
+    expect(await lumiSection.locator('.copy pre').first().textContent()).toContain('singularity build mpi-pingpong_1.0.0-1_lumi-standard-g.sif oci:$SITE/store/oci:');
+    expect(await lumiSection.locator('.copy-btn').first().isVisible()).toBe(true);
+    // Rendered files open as text.
+    const href = await lumiSection.locator('a', { hasText: 'Containerfile' }).first().getAttribute('href');
+    expect(href).toMatch(/Containerfile\.txt$/);
+    const res = await context!.request.get(new URL(href!, page.url()).href);
+    expect(res.headers()['content-type']).toMatch(/^text\/plain/);
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(ARTIFACTS, 'site-recipe.png'), fullPage: false });
     await page.locator('figure.diagram[data-pair="lumi/standard-g"]').screenshot({ path: join(ARTIFACTS, 'site-diagram.png') });
     expect(errors).toEqual([]);
     await page.close();
   });
 
-  it('a GPU recipe page and a system page load cleanly', async () => {
-    for (const path of ['recipes/mpi-pingpong-gpu/1.0.0/index.html', 'systems/lumi.html']) {
+  it('axe-core finds no serious or critical violation on the index, a recipe page and a system page', async () => {
+    for (const path of ['index.html', 'recipes/mpi-pingpong/1.0.0/index.html', 'recipes/pytorch-mpi/2.5.1/index.html', 'systems/lumi.html']) {
       const { page, errors } = await open(path);
-      if (path.startsWith('recipes/')) {
-        await page.waitForFunction('document.documentElement.dataset.diagrams !== undefined', undefined, { timeout: 60_000 });
-        expect(await page.evaluate('document.documentElement.dataset.diagrams')).toBe('done');
+      if (path.startsWith('recipes/')) await drawAll(page);
+      expect(await axeViolations(page), path).toEqual([]);
+      if (path.startsWith('systems/')) {
+        expect(await page.locator('#unverified').count()).toBe(1);
+        await page.screenshot({ path: join(ARTIFACTS, 'site-system.png'), fullPage: true });
       }
-      else await page.screenshot({ path: join(ARTIFACTS, 'site-system.png'), fullPage: true });
+      // The skip link is the first tab stop and leads to the content.
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate('document.activeElement.className')).toBe('skip');
       expect(errors, path).toEqual([]);
       await page.close();
     }
+  });
+
+  it('375 px wide (a phone): no page scrolls sideways', async () => {
+    const phone = await context!.newPage();
+    await phone.setViewportSize({ width: 375, height: 812 });
+    const errors: string[] = [];
+    phone.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    for (const path of ['index.html', 'recipes/mpi-pingpong/1.0.0/index.html', 'recipes/pytorch-mpi/2.5.1/index.html', 'systems/lumi.html', 'systems/perlmutter.html']) {
+      await phone.goto(base + path, { waitUntil: 'load' });
+      if (path.startsWith('recipes/')) await drawAll(phone);
+      const width = (await phone.evaluate('Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)')) as number;
+      expect(width, `${path} is ${width} px wide at 375 px`).toBeLessThanOrEqual(375);
+      if (path === 'index.html') {
+        await phone.evaluate('window.scrollTo(0, 0)');
+        await phone.screenshot({ path: join(ARTIFACTS, 'site-phone.png'), fullPage: false });
+      }
+    }
+    expect(errors).toEqual([]);
+    await phone.close();
   });
 
   it('every internal link answers 200 and every fragment names an element', async () => {

@@ -3,6 +3,7 @@
  * signatures, HTML escaping of hostile catalogue text, links that resolve to files, and the
  * `site` command. The browser test (site.browser.test.ts) loads the same pages in Chromium.
  */
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -108,13 +109,13 @@ describe('catalogue site', () => {
 
   it('the matrix lists the shipped recipes against every partition, with fit reasons as tooltips', () => {
     const index = html(out, 'index.html');
-    const rows = [...index.matchAll(/<tr data-recipe="([^"]+)">/g)].map((m) => m[1]!.split('@')[0]);
+    const matrix = index.slice(index.indexOf('<table class="matrix'), index.indexOf('</table>', index.indexOf('<table class="matrix')));
+    const rows = [...matrix.matchAll(/<tr data-recipe="([^"]+)"/g)].map((m) => m[1]!.split('@')[0]);
     for (const name of SHIPPED) expect(rows).toContain(name);
-    const matrix = index.slice(index.indexOf('<table class="matrix">'), index.indexOf('</table>', index.indexOf('<table class="matrix">')));
-    const cols = (matrix.match(/<th scope="col">/g) ?? []).length;
-    expect(cols).toBe(1 + ws.partitions().length);
+    const cols = (matrix.match(/<th scope="col"/g) ?? []).length;
+    expect(cols).toBe(2 + ws.partitions().length); // recipe, fits, one per partition
     const pytorch = matrix.slice(matrix.indexOf('data-recipe="pytorch-mpi@2.5.1"'));
-    expect(pytorch).toMatch(/<td class="no" title="does not fit local\/debug: needs (a|an NVIDIA|an AMD) GPU; local\/debug has none/);
+    expect(pytorch).toMatch(/<td class="no" data-system="local" title="does not fit local\/debug: needs (a|an NVIDIA|an AMD) GPU; local\/debug has none/);
   });
 
   it('marks a fit whose deciding template fact is unverified or over a year old', () => {
@@ -131,7 +132,8 @@ describe('catalogue site', () => {
   });
 
   it('shows build, smoke and GPU status where the state folder has them', () => {
-    const index = html(out, 'index.html');
+    const full = html(out, 'index.html');
+    const index = full.slice(full.indexOf('<table class="matrix'));
     const row = index.slice(index.indexOf('data-recipe="mpi-pingpong@1.0.0"'), index.indexOf('</tr>', index.indexOf('data-recipe="mpi-pingpong@1.0.0"')));
     expect(row).toContain('ab12ab12ab12');
     expect(row).toContain('title="smoke (direct: WARNED, slurm: PASSED)">PASSED</span>'); // the Slurm run speaks for the pair
@@ -158,7 +160,13 @@ describe('catalogue site', () => {
     expect(lumi).toContain('not built yet (budget 1 GiB)');
     expect(lumi).toContain('sbatch --account=&lt;account&gt; job.sh');
     expect(lumi).toContain('srun --nodes=2 --ntasks-per-node=1 singularity exec --bind');
-    expect(lumi).toContain('<pre class="mermaid">%% Deployment of mpi-pingpong@1.0.0 on lumi/standard-g');
+    expect(lumi).toMatch(/<pre class="mermaid" aria-label="[^"]*">%% Deployment of mpi-pingpong@1.0.0 on lumi\/standard-g/);
+    // At the site: the image from the store into the runtime's format, the job script of the imported bundle, the modules, and how to verify.
+    expect(lumi).toContain('singularity build mpi-pingpong_1.0.0-1_lumi-standard-g.sif oci:$SITE/store/oci:mpi-pingpong_1.0.0-1_lumi-standard-g');
+    expect(lumi).toContain('the job script loads <code>LUMI/25.03</code>, <code>partition/G</code>, <code>singularity-bindings</code>');
+    expect(lumi).toContain('--trusted-root $SITE/trusted_root.json');
+    expect(local).toContain(`--artifact $SITE/store/oci/blobs/sha256/${'ab12'.repeat(16)}`);
+    expect(local).toContain('skopeo copy oci:$SITE/store/oci:mpi-pingpong_1.0.0-1_local-debug containers-storage:localhost/brickyard/mpi-pingpong:1.0.0-1-local-debug');
   });
 
   it('reads signer identity and issuer from a Sigstore bundle without the network', () => {
@@ -198,6 +206,57 @@ describe('catalogue site', () => {
       const standard = page.slice(page.indexOf('<h2 id="lumi-standard-g">'), page.indexOf('</section>', page.indexOf('<h2 id="lumi-standard-g">')));
       expect(standard).toContain('not signed yet');
     }
+  });
+
+  it('reads the manifest of a .tar bundle, dates from the records, the SBOM packages; rendered files as .txt; unverified values', () => {
+    const st = tempDir('brickyard-site-tar-');
+    const dir = join(st, 'builds', 'stream@5.10', 'local-debug');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'build.json'),
+      JSON.stringify({
+        kind: 'brickyard-build',
+        recipe: { name: 'stream', version: '5.10', revision: 1 },
+        system: 'local',
+        partition: 'debug',
+        builder: 'buildah',
+        image: { reference: 'localhost/brickyard/stream:5.10-1-local-debug', refName: 'stream_5.10-1_local-debug', manifestDigest: `sha256:${'cd34'.repeat(16)}` },
+        sizes: {},
+        created: '2025-01-02T03:04:05.000Z', // SOURCE_DATE_EPOCH: the inputs' commit, not the build
+        startedOn: '2026-12-01T10:00:00.000Z',
+        finishedOn: '2026-12-01T10:02:00.000Z',
+      }),
+    );
+    writeFileSync(join(dir, 'sbom.spdx.json'), JSON.stringify({ spdxVersion: 'SPDX-2.3', packages: [{ name: 'zlib1g', versionInfo: '1:1.2.13', licenseConcluded: 'Zlib' }, { name: 'libc6', versionInfo: '2.36-9', licenseDeclared: 'NOASSERTION' }] }));
+    writeFileSync(join(dir, 'smoke-direct.json'), JSON.stringify({ kind: 'brickyard-smoke', recipe: 'stream@5.10', system: 'local', partition: 'debug', launcher: 'direct', result: 'PASSED', finishedOn: '2026-12-02T08:00:00.000Z', tests: [] }));
+    // A tar bundle as `brickyard bundle` writes it: the manifest first.
+    const src = tempDir();
+    writeFileSync(join(src, 'manifest.json'), JSON.stringify({ bundleId: 'local-12-x', serial: 12, source: { repository: 'local/brickyard', commit: 'feed'.repeat(10) }, system: 'local', entries: [] }));
+    writeFileSync(join(src, 'checksums.txt'), '');
+    mkdirSync(join(st, 'bundles'));
+    execFileSync('tar', ['-cf', join(st, 'bundles', 'local-12.tar'), '-C', src, 'manifest.json', 'checksums.txt']);
+    const o = join(tempDir(), 'site');
+    buildSite(ws, o, { stateDir: st });
+    const index = html(o, 'index.html');
+    expect(index).toContain('bundle manifest local-12-x, serial 12, commit <code>feedfeedfeed</code>');
+    const page = html(o, 'recipes/stream/5.10/index.html');
+    const local = page.slice(page.indexOf('<h2 id="local-debug">'), page.indexOf('</section>', page.indexOf('<h2 id="local-debug">')));
+    expect(local).toContain('last built 2026-12-01 10:02 UTC');
+    expect(local).toContain('(inputs committed 2025-01-02 03:04 UTC)');
+    expect(local).toContain('last tested 2026-12-02 08:00 UTC');
+    expect(local).toContain('2 packages (SPDX 2.3 SBOM)');
+    expect(local).toMatch(/<td>zlib1g<\/td><td>1:1.2.13<\/td><td>Zlib<\/td>/);
+    expect(local).toMatch(/<td>libc6<\/td><td>2.36-9<\/td><td>—<\/td>/);
+    // Rendered files: a .txt copy (shown as text by any static server) next to each download.
+    expect(local).toContain('href="local-debug/Containerfile.txt"');
+    expect(readFileSync(join(o, 'recipes/stream/5.10/local-debug/Containerfile.txt'), 'utf8')).toBe(readFileSync(join(o, 'recipes/stream/5.10/local-debug/Containerfile'), 'utf8'));
+    // Unverified values of a template, as on its generated Markdown page.
+    const sys = ws.catalog.systems.get('frontier')!.doc;
+    const unverified = (sys.provenance ?? []).filter((x) => x.unverified);
+    expect(unverified.length).toBeGreaterThan(0);
+    const frontier = html(o, 'systems/frontier.html');
+    for (const u of unverified) expect(frontier).toContain(`<li><code>${u.path}</code>`);
+    expect(frontier).toContain(`${unverified.length} value(s) of this template are not verified`);
   });
 
   it('every link and asset resolves to a file of the site, and every fragment to an element', () => {

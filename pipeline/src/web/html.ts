@@ -1,9 +1,48 @@
-/** HTML for the catalogue site: escaping, relative links, the page frame. No framework. */
+/**
+ * HTML for the catalogue site, escaped by default. `html\`…\`` is a tagged template: every
+ * interpolated value is escaped (text and attribute values alike) unless it is already `Html`,
+ * made by `html` itself or by `trusted()` for the few strings that are known markup. Arrays are
+ * joined, and `undefined`, `null` and `false` give nothing, so conditionals read naturally:
+ * `${x ? html\`<b>${x}</b>\` : ''}`. No framework.
+ */
 import { posix } from 'node:path';
 import { escapeHtml } from '../util/html.ts';
 
-/** Text or attribute value: everything from the catalogue goes through this. */
-export const esc = escapeHtml;
+/** Markup that is safe to insert as it is. Only `html` and `trusted` make it. */
+export class Html {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  toString(): string {
+    return this.#value;
+  }
+}
+
+export type Interpolation = Html | string | number | boolean | null | undefined | readonly Interpolation[];
+
+function render(v: Interpolation): string {
+  if (v === undefined || v === null || v === false) return '';
+  if (v instanceof Html) return v.toString();
+  if (Array.isArray(v)) return v.map(render).join('');
+  return escapeHtml(String(v));
+}
+
+export function html(strings: TemplateStringsArray, ...values: Interpolation[]): Html {
+  let out = strings[0]!;
+  for (let i = 0; i < values.length; i++) out += render(values[i]!) + strings[i + 1]!;
+  return new Html(out);
+}
+
+/** A string that is markup already (the bundled stylesheet, a constant). Never catalogue text. */
+export function trusted(s: string): Html {
+  return new Html(s);
+}
+
+/** Items joined by a separator (text separators are escaped like any value). */
+export function join(items: readonly Interpolation[], sep: Interpolation = ''): Html {
+  return new Html(items.map(render).join(render(sep)));
+}
 
 /** A link from one site page to another site path (both relative to the site root). */
 export function rel(from: string, to: string): string {
@@ -13,8 +52,8 @@ export function rel(from: string, to: string): string {
 }
 
 /** An external link (http/https only; anything else is shown as text). */
-export function extLink(url: string, text = url): string {
-  return /^https?:\/\//i.test(url) ? `<a href="${esc(url)}" rel="noopener noreferrer">${esc(text)}</a>` : esc(text);
+export function extLink(url: string, text = url): Html {
+  return /^https?:\/\//i.test(url) ? html`<a href="${url}" rel="noopener noreferrer">${text}</a>` : html`${text}`;
 }
 
 /** A safe file or folder name for catalogue names and versions (they are validated, but still). */
@@ -27,11 +66,11 @@ export interface PageOptions {
   /** Path of the page inside the site, e.g. `recipes/stream/5.10/index.html`. */
   path: string;
   title: string;
-  body: string;
-  /** Load the bundled Mermaid and render `pre.mermaid` blocks. */
+  body: Html;
+  /** The page has `pre.mermaid` diagrams: site.js loads the bundled Mermaid when one comes into view. */
   diagrams?: boolean;
   /** One line under the page, e.g. the source commit. */
-  footer?: string;
+  footer?: Html;
 }
 
 export function page(o: PageOptions): string {
@@ -40,25 +79,25 @@ export function page(o: PageOptions): string {
     ['index.html#recipes', 'Recipes'],
     ['index.html#matrix', 'Matrix'],
     ['index.html#systems', 'Systems'],
-  ]
-    .map(([href, text]) => `<a href="${to(href!)}">${text}</a>`)
-    .join('');
-  return `<!doctype html>
+  ].map(([href, text]) => html`<a href="${to(href!)}">${text}</a>`);
+  return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(o.title)} · Brickyard catalogue</title>
+<title>${o.title} · Brickyard catalogue</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${to('assets/site.css')}">
 </head>
-<body>
-<header class="top"><a class="brand" href="${to('index.html')}">Brickyard <span>catalogue</span></a><nav>${nav}</nav></header>
-<main>
+<body${o.diagrams ? html` data-mermaid="${to('assets/mermaid.min.js')}"` : ''}>
+<a class="skip" href="#main">Skip to content</a>
+<header class="top"><a class="brand" href="${to('index.html')}">Brickyard <span>catalogue</span></a><nav aria-label="Site">${nav}</nav></header>
+<main id="main" tabindex="-1">
 ${o.body}
 </main>
 <footer>${o.footer ?? ''}</footer>
-${o.diagrams ? `<script src="${to('assets/mermaid.min.js')}"></script>\n<script src="${to('assets/site.js')}"></script>\n` : ''}</body>
+<script src="${to('assets/site.js')}"></script>
+</body>
 </html>
-`;
+`.toString();
 }

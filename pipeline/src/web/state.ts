@@ -6,12 +6,29 @@
  * Signer identities are read from the certificates for display only; they are not verified here
  * (`brickyard verify` does that, offline, against a pinned trusted root).
  */
-import { X509Certificate } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { Header } from 'tar';
+import { num, obj, parseJson, readJson, str } from './json.ts';
+import { readSignature, signatureOf, type Signature } from './signature.ts';
+
+export { readSignature, type Signature };
+
+export interface SbomPackage {
+  name: string;
+  version: string;
+  license: string;
+}
 
 export interface BuildInfo {
   file: string;
+  /** The image's name in the OCI layout (and in a site store): `<recipe>_<version>-<revision>_<system>-<partition>`. */
+  refName: string;
+  /** When the build ran (not SOURCE_DATE_EPOCH, which is the inputs' commit time). */
+  startedOn: string | undefined;
+  finishedOn: string | undefined;
+  /** Packages of the SPDX SBOM next to the record, when it is there. */
+  sbomPackages: SbomPackage[] | undefined;
   recipe: string;
   system: string;
   partition: string;
@@ -45,16 +62,6 @@ export interface SmokeInfo {
   tests: SmokeTestInfo[];
 }
 
-export interface Signature {
-  /** The Sigstore bundle's file name. */
-  file: string;
-  /** Subject alternative name of the signing certificate (URI, e-mail, …), or the key hint. */
-  identity: string;
-  issuer: string | undefined;
-  /** predicateType of the signed in-toto statement, when it is one. */
-  predicateType: string | undefined;
-  signedAt: string | undefined;
-}
 
 export interface ManifestEntry {
   path: string;
@@ -132,6 +139,10 @@ function readPairDir(dir: string, state: SiteState): void {
         recipe: `${str(r['name'])}@${str(r['version'])}`,
         system: b['system'],
         partition: b['partition'],
+        refName: str(image['refName']),
+        startedOn: typeof b['startedOn'] === 'string' ? b['startedOn'] : undefined,
+        finishedOn: typeof b['finishedOn'] === 'string' ? b['finishedOn'] : undefined,
+        sbomPackages: names.includes('sbom.spdx.json') ? readSbomPackages(join(dir, 'sbom.spdx.json')) : undefined,
         builder: str(b['builder']),
         reference: str(image['reference']),
         manifestDigest: str(image['manifestDigest']),
@@ -182,29 +193,84 @@ function readPairDir(dir: string, state: SiteState): void {
   }
 }
 
+/** The SBOM's packages (name, version, concluded or declared licence), sorted by name. */
+function readSbomPackages(file: string): SbomPackage[] | undefined {
+  const doc = readJson(file);
+  if (!doc || !Array.isArray(doc['packages'])) return undefined;
+  const lic = (p: Record<string, unknown>): string => {
+    for (const k of ['licenseConcluded', 'licenseDeclared']) {
+      const v = p[k];
+      if (typeof v === 'string' && v !== 'NOASSERTION' && v !== 'NONE') return v;
+    }
+    return '';
+  };
+  return doc['packages']
+    .map(obj)
+    .filter((p): p is Record<string, unknown> => p !== undefined && typeof p['name'] === 'string')
+    .map((p) => ({ name: p['name'] as string, version: str(p['versionInfo']), license: lic(p) }))
+    .sort((a, b) => cmp(a.name + ' ' + a.version, b.name + ' ' + b.version));
+}
+
+/**
+ * The newest bundle manifest in the state folder: a bundle folder or an unpacked manifest, or a
+ * `.tar` bundle (its manifest is the first entry). The highest serial wins, then the latest name.
+ */
 function findManifest(stateDir: string): string | undefined {
   const direct = [join(stateDir, 'bundle', 'manifest.json'), join(stateDir, 'manifest.json')].find((p) => existsSync(p));
   if (direct) return direct;
   const bundles = join(stateDir, 'bundles');
   if (!existsSync(bundles)) return undefined;
-  // The newest bundle: the highest serial, then the latest name.
   let best: { path: string; serial: number } | undefined;
   for (const name of safeReaddir(bundles).sort()) {
-    const p = join(bundles, name, 'manifest.json');
+    const p = name.endsWith('.tar') ? join(bundles, name) : join(bundles, name, 'manifest.json');
     if (!existsSync(p)) continue;
-    const serial = num(readJson(p)?.['serial']) ?? -1;
+    const m = p.endsWith('.tar') ? parseJson(tarHead(p).get('manifest.json')) : readJson(p);
+    if (!m) continue;
+    const serial = num(m['serial']) ?? -1;
     if (!best || serial >= best.serial) best = { path: p, serial };
   }
   return best?.path;
 }
 
+/**
+ * The first entries of a bundle tar (manifest.json, manifest.sigstore.json and checksums.txt come
+ * first), read with node-tar's header parser; stops at the first entry of the payload. Small
+ * entries only: this is for showing, not for verifying (`brickyard check-bundle` does that).
+ */
+export function tarHead(file: string, limit = 8): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    let pos = 0;
+    for (let i = 0; i < limit; i++) {
+      const block = Buffer.alloc(512);
+      if (readSync(fd, block, 0, 512, pos) !== 512 || block.every((b) => b === 0)) break;
+      const h = new Header(block);
+      if (!h.cksumValid || !h.path || h.size === undefined) break;
+      const size = h.size;
+      if (size > 16 * 1024 * 1024 || h.type !== 'File') break;
+      const body = Buffer.alloc(size);
+      if (readSync(fd, body, 0, size, pos + 512) !== size) break;
+      out.set(h.path, body);
+      pos += 512 + Math.ceil(size / 512) * 512;
+      if (!/^(manifest\.json|manifest\.sigstore\.json|checksums\.txt|trusted_root\.json)$/.test(h.path)) break;
+    }
+  } catch {
+    // unreadable or not a tar: no manifest
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  return out;
+}
+
 function readManifest(file: string, state: SiteState): ManifestInfo | undefined {
-  const m = readJson(file);
+  const head = file.endsWith('.tar') ? tarHead(file) : undefined;
+  const m = head ? parseJson(head.get('manifest.json')) : readJson(file);
   if (!m) {
     state.skipped.push(file);
     return undefined;
   }
-  const source = obj(m['source']);
   const rawEntries = Array.isArray(m['entries']) ? m['entries'] : Array.isArray(m['files']) ? m['files'] : [];
   const entries: ManifestEntry[] = rawEntries
     .map(obj)
@@ -224,14 +290,33 @@ function readManifest(file: string, state: SiteState): ManifestInfo | undefined 
       };
     });
   const dir = dirname(file);
-  const sigFile = [`${basename(file)}.sigstore.json`, 'manifest.sigstore.json'].map((n) => join(dir, n)).find((p) => existsSync(p));
   const entrySignatures = new Map<string, Signature>();
+  if (head) {
+    const sigBytes = head.get('manifest.sigstore.json');
+    return {
+      ...manifestFields(m, file),
+      entries,
+      signature: sigBytes ? signatureOf(parseJson(sigBytes), 'manifest.sigstore.json') : undefined,
+      entrySignatures, // inside the tar's payload: not read here
+    };
+  }
+  const sigFile = [`${basename(file)}.sigstore.json`, 'manifest.sigstore.json'].map((n) => join(dir, n)).find((p) => existsSync(p));
   for (const e of entries) {
     if (!e.path.endsWith('.sigstore.json') || e.path.includes('..')) continue;
     const sig = readSignature(join(dir, e.path));
     if (sig) entrySignatures.set(e.path, sig);
   }
-  const systems = Array.isArray(m['systems']) ? m['systems'] : Array.isArray(m['targets']) ? m['targets'] : [];
+  return {
+    ...manifestFields(m, file),
+    entries,
+    signature: sigFile ? readSignature(sigFile) : undefined,
+    entrySignatures,
+  };
+}
+
+function manifestFields(m: Record<string, unknown>, file: string): Pick<ManifestInfo, 'file' | 'id' | 'serial' | 'source' | 'commit' | 'created' | 'systems'> {
+  const source = obj(m['source']);
+  const systems: unknown[] = Array.isArray(m['systems']) ? m['systems'] : Array.isArray(m['targets']) ? m['targets'] : typeof m['system'] === 'string' ? [m['system']] : [];
   return {
     file,
     id: str(m['bundleId'] ?? m['id']) || undefined,
@@ -240,76 +325,7 @@ function readManifest(file: string, state: SiteState): ManifestInfo | undefined 
     commit: str(source?.['commit'] ?? m['commit']) || undefined,
     created: str(m['created'] ?? m['createdAt']) || undefined,
     systems: systems.map((s: unknown) => (typeof s === 'string' ? s : str(obj(s)?.['id']))).filter(Boolean),
-    entries,
-    signature: sigFile ? readSignature(sigFile) : undefined,
-    entrySignatures,
   };
-}
-
-/** Identity, issuer and statement type of a Sigstore bundle (v0.1 to v0.3), read without verifying. */
-export function readSignature(file: string): Signature | undefined {
-  const b = readJson(file);
-  if (!b) return undefined;
-  const vm = obj(b['verificationMaterial']);
-  if (!vm) return undefined;
-  const cert = obj(vm['certificate']) ?? obj((obj(vm['x509CertificateChain'])?.['certificates'] as unknown[] | undefined)?.[0]);
-  let identity = '';
-  let issuer: string | undefined;
-  let signedAt: string | undefined;
-  if (cert && typeof cert['rawBytes'] === 'string') {
-    try {
-      const der = Buffer.from(cert['rawBytes'], 'base64');
-      const x = new X509Certificate(der);
-      identity = (x.subjectAltName ?? '').split(', ').map((s) => s.replace(/^[A-Za-z ]+:/, '')).join(', ');
-      issuer = fulcioIssuer(der);
-      signedAt = new Date(x.validFrom).toISOString();
-    } catch {
-      identity = '';
-    }
-  } else if (obj(vm['publicKey'])) {
-    identity = `public key ${str(obj(vm['publicKey'])?.['hint']) || '(no hint)'}`;
-  }
-  if (!identity) return undefined;
-  let predicateType: string | undefined;
-  const env = obj(b['dsseEnvelope']);
-  if (env && typeof env['payload'] === 'string') {
-    try {
-      const st = JSON.parse(Buffer.from(env['payload'], 'base64').toString('utf8')) as Record<string, unknown>;
-      if (typeof st['predicateType'] === 'string') predicateType = st['predicateType'];
-    } catch {
-      predicateType = undefined;
-    }
-  }
-  return { file: basename(file), identity, issuer, predicateType, signedAt };
-}
-
-/** The OIDC issuer of a Fulcio certificate: extension 1.3.6.1.4.1.57264.1.8 (DER UTF8String), else .1.1 (raw). */
-function fulcioIssuer(der: Buffer): string | undefined {
-  const oid = (last: number): Buffer => Buffer.from([0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01, last]);
-  const value = (last: number): Buffer | undefined => {
-    const at = der.indexOf(oid(last));
-    if (at < 0) return undefined;
-    let i = at + 12;
-    if (der[i] === 0x01) i += 2 + der[i + 1]!; // critical flag
-    if (der[i] !== 0x04) return undefined;
-    const [len, skip] = derLength(der, i + 1);
-    return der.subarray(i + 1 + skip, i + 1 + skip + len);
-  };
-  const v8 = value(8);
-  if (v8 && v8[0] === 0x0c) {
-    const [len, skip] = derLength(v8, 1);
-    return v8.subarray(1 + skip, 1 + skip + len).toString('utf8');
-  }
-  return value(1)?.toString('utf8');
-}
-
-function derLength(b: Buffer, i: number): [number, number] {
-  const first = b[i] ?? 0;
-  if (first < 0x80) return [first, 1];
-  const n = first & 0x7f;
-  let len = 0;
-  for (let k = 0; k < n; k++) len = len * 256 + (b[i + 1 + k] ?? 0);
-  return [len, 1 + n];
 }
 
 function walkDirs(root: string, depth: number): string[] {
@@ -334,26 +350,10 @@ function safeReaddir(dir: string): string[] {
   }
 }
 
-function readJson(file: string): Record<string, unknown> | undefined {
-  try {
-    if (statSync(file).size > 64 * 1024 * 1024) return undefined;
-    return obj(JSON.parse(readFileSync(file, 'utf8')));
-  } catch {
-    return undefined;
-  }
-}
 
-function obj(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
 
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
-}
 
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
+
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
