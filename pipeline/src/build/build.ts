@@ -3,6 +3,7 @@
  * with the builder the system's policy names, export into the shared OCI image layout with
  * OCI annotations, enforce the size budget, write the SPDX SBOM and a build record.
  */
+import { engineRoot } from '../util/engine-root.ts';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -78,7 +79,6 @@ export interface BuildRecord {
   log: string;
 }
 
-const engineRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 export function refNameOf(r: ResolvedRecipe, where: PartitionRef): string {
   return `${r.doc.name}_${r.doc.version}-${r.doc.revision}_${where.system.doc.id}-${where.partition.id}`;
@@ -114,7 +114,7 @@ async function imageExists(ref: string): Promise<boolean> {
 async function ensureHostBuiltBase(reference: string, stage: BuildOptions['onStage']): Promise<void> {
   if (!which('buildah')) return; // the builder check explains what is missing
   if (await imageExists(reference)) return;
-  const script = join(engineRoot, 'scripts', 'build-base.sh');
+  const script = join(engineRoot(), 'scripts', 'build-base.sh');
   if (!existsSync(script)) {
     throw new BrickyardError('BASE_MISSING', `base image ${reference} is not in the builder's storage`, { hint: 'build it with scripts/build-base.sh from the Brickyard repository' });
   }

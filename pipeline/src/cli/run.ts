@@ -4,6 +4,7 @@
  * through a single-node Slurm, sign its attestations with the development signer, pack a signed
  * bundle, and verify and import it offline into a site store under the project folder.
  */
+import { engineRoot } from '../util/engine-root.ts';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -28,7 +29,6 @@ import type { Io } from './io.ts';
 import { byteProgress } from './progress.ts';
 import { table } from './table.ts';
 
-const engineRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const HOST_TOOLS = ['buildah', 'podman', 'skopeo', 'mmdebstrap', 'sbatch', 'munged'];
 
 export interface MainJobOptions {
@@ -260,7 +260,7 @@ async function hostReady(say: (s: string) => void): Promise<true | string> {
   if (isRoot && which('apt-get')) {
     say(`setting up this host for builds (missing: ${missing.join(', ')}): scripts/setup-host.sh`);
     try {
-      execFileSync('bash', [join(engineRoot, 'scripts', 'setup-host.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+      execFileSync('bash', [join(engineRoot(), 'scripts', 'setup-host.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
     } catch {
       return 'scripts/setup-host.sh failed (see its output above)';
     }

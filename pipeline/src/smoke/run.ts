@@ -4,6 +4,7 @@
  * check (skipped, with the reason, where there is no GPU), and the recipe's own commands.
  * The result is an in-toto test-result statement about the image's manifest digest.
  */
+import { engineRoot } from '../util/engine-root.ts';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,7 +60,6 @@ export interface SmokeReport {
   reportPath: string;
 }
 
-const engineRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const PROBE = '/usr/local/bin/brickyard-pingpong';
 
 export interface ImageUnderTest {
@@ -335,7 +335,7 @@ async function hostProbe(dir: string): Promise<string | undefined> {
   const bin = join(dir, 'host-pingpong');
   if (!existsSync(bin)) {
     mkdirSync(dir, { recursive: true });
-    const src = join(engineRoot, 'catalog', 'blocks', 'pingpong', 'files', 'pingpong.c');
+    const src = join(engineRoot(), 'catalog', 'blocks', 'pingpong', 'files', 'pingpong.c');
     const c = await run('mpicc', ['-O2', '-std=c11', '-o', bin, src]);
     if (c.code !== 0) return undefined;
   }

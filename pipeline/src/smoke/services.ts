@@ -3,14 +3,14 @@
  * registry), on 127.0.0.1 with their state in a folder. `start` returns the environment the
  * script prints as `export NAME=value` lines (SLURM_CONF, BRICKYARD_REGISTRY).
  */
+import { engineRoot } from '../util/engine-root.ts';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type Service = 'slurm' | 'slurm-2node' | 'registry';
 
-const engineRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const script = (service: Service): string => join(engineRoot, 'scripts', 'services', `${service}.sh`);
+const script = (service: Service): string => join(engineRoot(), 'scripts', 'services', `${service}.sh`);
 
 export function startService(service: Service, state: string): Record<string, string> {
   const out = execFileSync('bash', [script(service), 'start', state], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 180_000 });
