@@ -18,7 +18,7 @@ import { parse } from 'yaml';
 import builtIndexSchema from '../../schemas/built-index.schema.json' with { type: 'json' };
 import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
-import type { PlannedPair } from './plan.ts';
+import { hostedPairs, toMatrices, type Matrix, type Plan, type PlannedPair } from './plan.ts';
 
 export type SmokeVerdict = 'passed' | 'failed' | 'not-run';
 
@@ -56,6 +56,8 @@ export interface BuildSelection {
 /** A release asset we download: generous, but bounded (about 2 kB an entry). */
 export const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_BUDGET_LABEL = 'large-build-ok';
+/** GitHub: at most 256 jobs a matrix. One level of fan-out: 256 batches of 256 pairs. */
+export const MAX_MATRIX_JOBS = 256;
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -233,7 +235,34 @@ export function parseLabels(json: string | undefined): string[] {
   }
 }
 
+/** The caller's matrix has one job per batch, so at most 256 batches. */
+export function checkFanOut(batches: number): void {
+  if (batches > MAX_MATRIX_JOBS) {
+    throw new BrickyardError('PLAN_TOO_LARGE', `the change needs ${batches} batches of builds; one workflow fans out over at most ${MAX_MATRIX_JOBS} (GitHub's matrix limit)`, {
+      hint: 'split the change, or run the release workflow per system',
+    });
+  }
+}
+
 /** The batch indices a caller workflow fans out over: [0, 1, …, n-1]. */
 export function batchIndices(batches: number): number[] {
   return Array.from({ length: batches }, (_, i) => i);
+}
+
+export interface CostedPlan {
+  selection: BuildSelection;
+  cost: BuildCost;
+  /** The pairs to build, in batches of at most maxJobs. */
+  matrices: Matrix[];
+  /** The pairs to build on hosted runners (what the pull-request and main workflows fan out over). */
+  hosted: Matrix[];
+}
+
+/** A plan's builds, batches and budget verdict: what the CLI prints and the plan action outputs. */
+export function costPlan(ws: Workspace, plan: Plan, opts: { index: BuiltIndex | undefined; config: BudgetConfig; labels: readonly string[]; maxJobs: number }): CostedPlan {
+  const selection = selectBuilds(ws, plan.pairs, opts.index);
+  const matrices = toMatrices(selection.build, opts.maxJobs);
+  const hosted = toMatrices(hostedPairs(selection.build), opts.maxJobs);
+  checkFanOut(hosted.length);
+  return { selection, cost: buildCost(selection, matrices.length, opts.config, opts.labels), matrices, hosted };
 }
