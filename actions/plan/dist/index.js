@@ -43745,6 +43745,10 @@ function parseLabels(json) {
     return [];
   }
 }
+function batchesFile(batches) {
+  checkFanOut(batches.length);
+  return { kind: "brickyard-batches", version: 1, batches };
+}
 function checkFanOut(batches) {
   if (batches > MAX_MATRIX_JOBS) {
     throw new BrickyardError("PLAN_TOO_LARGE", `the change needs ${batches} batches of builds; one workflow fans out over at most ${MAX_MATRIX_JOBS} (GitHub's matrix limit)`, {
@@ -43827,7 +43831,7 @@ async function run(inputs) {
       writeFileSync(reportPath, JSON.stringify(planReport(plan, matrices.length, diffs, cost), null, 2) + "\n");
       const batchesPath = resolve2(inputs.workspace, inputs.batchesFile);
       mkdirSync2(dirname2(batchesPath), { recursive: true });
-      writeFileSync(batchesPath, JSON.stringify({ kind: "brickyard-batches", version: 1, batches: costed.hosted }) + "\n");
+      writeFileSync(batchesPath, JSON.stringify(batchesFile(costed.hosted)) + "\n");
       setOutput("matrix", JSON.stringify(matrices[0] ?? { include: [] }));
       setOutput("batch-count", String(matrices.length));
       setOutput("batches-file", batchesPath);

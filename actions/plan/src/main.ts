@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { Change } from '../../../pipeline/src/plan/change.ts';
-import { batchIndices, costPlan, parseLabels, readBudgetConfig, readBuiltIndex } from '../../../pipeline/src/plan/built.ts';
+import { batchesFile, batchIndices, costPlan, parseLabels, readBudgetConfig, readBuiltIndex } from '../../../pipeline/src/plan/built.ts';
 import { hostedPairs, toMatrices } from '../../../pipeline/src/plan/plan.ts';
 import { costLines } from '../../../pipeline/src/pr/comment.ts';
 import { escapeHtml } from '../../../pipeline/src/pr/annotate.ts';
@@ -53,7 +53,7 @@ export async function run(inputs: Inputs): Promise<void> {
     writeFileSync(reportPath, JSON.stringify(planReport(plan, matrices.length, diffs, cost), null, 2) + '\n');
     const batchesPath = resolve(inputs.workspace, inputs.batchesFile);
     mkdirSync(dirname(batchesPath), { recursive: true });
-    writeFileSync(batchesPath, JSON.stringify({ kind: 'brickyard-batches', version: 1, batches: costed.hosted }) + '\n');
+    writeFileSync(batchesPath, JSON.stringify(batchesFile(costed.hosted)) + '\n');
 
     core.setOutput('matrix', JSON.stringify(matrices[0] ?? { include: [] }));
     core.setOutput('batch-count', String(matrices.length));

@@ -235,6 +235,18 @@ export function parseLabels(json: string | undefined): string[] {
   }
 }
 
+/** batches.json: what the plan job uploads and each build-batch.yml run selects its batch from. */
+export interface BatchesFile {
+  kind: 'brickyard-batches';
+  version: 1;
+  batches: Matrix[];
+}
+
+export function batchesFile(batches: Matrix[]): BatchesFile {
+  checkFanOut(batches.length);
+  return { kind: 'brickyard-batches', version: 1, batches };
+}
+
 /** The caller's matrix has one job per batch, so at most 256 batches. */
 export function checkFanOut(batches: number): void {
   if (batches > MAX_MATRIX_JOBS) {
