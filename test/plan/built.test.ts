@@ -5,6 +5,8 @@ import {
   batchIndices,
   budgetVerdict,
   buildCost,
+  builtEntry,
+  recordBuilds,
   lockPairs,
   MAX_INDEX_BYTES,
   pairsToBuild,
@@ -218,5 +220,30 @@ describe('the budget', () => {
   it('batch indices are 0..n-1', () => {
     expect(batchIndices(0)).toEqual([]);
     expect(batchIndices(3)).toEqual([0, 1, 2]);
+  });
+});
+
+describe('recording builds', () => {
+  const facts = (smoke: string | undefined, smokeImage = IMAGE) => ({
+    build: { recipe: { name: 'demo', version: '1.0' }, system: 'local', partition: 'cpu', lockDigest: A.lockDigest!, image: { manifestDigest: IMAGE } },
+    smoke: smoke === undefined ? undefined : { result: smoke, image: { manifestDigest: smokeImage } },
+  });
+
+  it('a passing smoke test of the same image is passed; anything else is not', () => {
+    expect(builtEntry(facts('PASSED'), 'run 1', '2026-12-03T09:00:00Z')).toEqual({ ...entry(A), where: 'run 1', builtAt: '2026-12-03T09:00:00Z' });
+    expect(builtEntry(facts('FAILED'), 'w', '2026-12-03T09:00:00Z').smoke).toBe('failed');
+    expect(builtEntry(facts('WARNED'), 'w', '2026-12-03T09:00:00Z').smoke).toBe('failed');
+    expect(builtEntry(facts(undefined), 'w', '2026-12-03T09:00:00Z').smoke).toBe('not-run');
+    // A passing report about another image does not vouch for this one.
+    expect(builtEntry(facts('PASSED', d('0')), 'w', '2026-12-03T09:00:00Z').smoke).toBe('not-run');
+  });
+
+  it('recordBuilds: the newest verdict wins, and what it writes reads back; a bad entry is refused', () => {
+    const first = recordBuilds(undefined, [builtEntry(facts('PASSED'), 'run 1', '2026-12-03T09:00:00Z')]);
+    expect(pairsToBuild([A], first).reused).toHaveLength(1);
+    const second = recordBuilds(first, [builtEntry(facts('FAILED'), 'run 2', '2026-12-03T10:00:00Z')]);
+    expect(pairsToBuild([A], second).build).toEqual([A]);
+    expect(parseBuiltIndex(JSON.stringify(second), 'x').builds[A.lockDigest!]?.where).toBe('run 2');
+    expect(() => recordBuilds(first, [{ ...entry(A), lockDigest: 'sha256:short' }])).toThrow(/not a brickyard built index/);
   });
 });

@@ -19,6 +19,7 @@ import { tunedPartition } from '../smoke/tune.ts';
 import { registerBundle } from './bundle-command.ts';
 import { registerSite } from './site-command.ts';
 import { registerUpgrade } from './upgrade-command.ts';
+import { registerBuiltIndex } from './built-index-command.ts';
 import { table } from './table.ts';
 import { registerVerify } from './verify-command.ts';
 
@@ -440,6 +441,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
   registerVerify(program, io, (code) => (exitCode = code));
   registerSite(program, io, (code) => (exitCode = code));
   registerUpgrade(program, io, VERSION);
+  registerBuiltIndex(program, io, (code) => (exitCode = code));
 
   if (options.only) {
     const keep = new Set(options.only);

@@ -10,7 +10,7 @@
  * The budget: a change that needs more builds than `.github/brickyard.yml` allows
  * (buildBudget) proceeds only with the approval label (budgetLabel, default large-build-ok).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -277,4 +277,67 @@ export function costPlan(ws: Workspace, plan: Plan, opts: { index: BuiltIndex | 
   const hosted = toMatrices(hostedPairs(selection.build), opts.maxJobs);
   checkFanOut(hosted.length);
   return { selection, cost: buildCost(selection, matrices.length, opts.config, opts.labels), matrices, hosted };
+}
+
+// --- recording builds -----------------------------------------------------------------------------
+
+/** The parts of a build record (build.json) and a smoke report (smoke-*.json) the index keeps. */
+export interface BuildFacts {
+  build: { recipe: { name: string; version: string }; system: string; partition: string; lockDigest: string; image: { manifestDigest: string } };
+  smoke: { result: string; image: { manifestDigest: string } } | undefined;
+}
+
+/**
+ * An index entry for one finished build. The smoke verdict counts only when the report is about
+ * the same image (manifest digest); WARNED is not PASSED: such a pair is built again next time.
+ */
+export function builtEntry(facts: BuildFacts, where: string, builtAt: string): BuiltEntry {
+  const { build, smoke } = facts;
+  let verdict: SmokeVerdict = 'not-run';
+  if (smoke && smoke.image.manifestDigest === build.image.manifestDigest) verdict = smoke.result === 'PASSED' ? 'passed' : 'failed';
+  return {
+    lockDigest: build.lockDigest,
+    recipe: `${build.recipe.name}@${build.recipe.version}`,
+    system: build.system,
+    partition: build.partition,
+    image: build.image.manifestDigest,
+    smoke: verdict,
+    where,
+    builtAt,
+  };
+}
+
+/** The index with the new entries (the newest verdict for a lock digest wins); checked against the schema. */
+export function recordBuilds(index: BuiltIndex | undefined, entries: readonly BuiltEntry[]): BuiltIndex {
+  const builds: Record<string, BuiltEntry> = { ...(index?.builds ?? {}) };
+  for (const e of entries) builds[e.lockDigest] = e;
+  const sorted = Object.fromEntries(Object.entries(builds).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const out: BuiltIndex = { kind: 'brickyard-built-index', version: 1, builds: sorted };
+  return parseBuiltIndex(JSON.stringify(out), 'the updated built index');
+}
+
+/** Every build record under <state>/builds/<recipe@version>/<system-partition>/, with its smoke reports. */
+export function collectBuilds(stateDir: string, where: string, builtAt: string): { entries: BuiltEntry[]; skipped: string[] } {
+  const entries: BuiltEntry[] = [];
+  const skipped: string[] = [];
+  const builds = join(stateDir, 'builds');
+  if (!existsSync(builds)) return { entries, skipped };
+  for (const recipe of readdirSync(builds).sort()) {
+    for (const pair of readdirSync(join(builds, recipe)).sort()) {
+      const dir = join(builds, recipe, pair);
+      const record = join(dir, 'build.json');
+      if (!existsSync(record)) continue;
+      try {
+        const build = JSON.parse(readFileSync(record, 'utf8')) as BuildFacts['build'] & { kind?: string };
+        if (build.kind !== 'brickyard-build') throw new Error('not a build record');
+        // Every launcher's smoke report must pass; the worst one counts.
+        const smokes = readdirSync(dir).filter((f) => /^smoke-[a-z0-9-]+\.json$/.test(f)).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as NonNullable<BuildFacts['smoke']>);
+        const smoke = smokes.find((s) => s.result !== 'PASSED' || s.image?.manifestDigest !== build.image.manifestDigest) ?? smokes[0];
+        entries.push(builtEntry({ build, smoke }, where, builtAt));
+      } catch (e) {
+        skipped.push(`${record}: ${(e as Error).message}`);
+      }
+    }
+  }
+  return { entries, skipped };
 }
