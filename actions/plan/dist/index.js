@@ -43521,8 +43521,8 @@ var Change = class {
 var import__2 = __toESM(require__(), 1);
 var import_ajv_formats2 = __toESM(require_dist(), 1);
 var import_yaml3 = __toESM(require_dist2(), 1);
-import { readFileSync as readFileSync4, statSync as statSync3 } from "node:fs";
-import { join as join5 } from "node:path";
+import { existsSync as existsSync4, readdirSync as readdirSync4, readFileSync as readFileSync4, statSync as statSync3 } from "node:fs";
+import { join as join6 } from "node:path";
 
 // pipeline/schemas/built-index.schema.json
 var built_index_schema_default = {
@@ -43694,7 +43694,7 @@ function lockPairs(ws, pairs) {
   });
 }
 function readBudgetConfig(root) {
-  const file = join5(root, ".github", "brickyard.yml");
+  const file = join6(root, ".github", "brickyard.yml");
   let text;
   try {
     text = readFileSync4(file, "utf8");
