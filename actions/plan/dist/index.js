@@ -43631,7 +43631,7 @@ function validate(data) {
     validator = ajv.compile(built_index_schema_default);
   }
   if (validator(data)) return [];
-  return (validator.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || "(top)"} ${e.message ?? "is invalid"}${e.params && "propertyName" in e.params ? ` (${String(e.params["propertyName"])})` : ""}`);
+  return (validator.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || "(top)"} ${e.message ?? "is invalid"}${"propertyName" in e.params ? ` (${String(e.params["propertyName"])})` : ""}`);
 }
 function parseBuiltIndex(text, file) {
   let data;
@@ -43674,7 +43674,7 @@ function pairsToBuild(pairs, index) {
   for (const pair of pairs) {
     const key = pair.lockDigest;
     const entry = index && key !== null && Object.hasOwn(index.builds, key) ? index.builds[key] : void 0;
-    if (whyRebuild(pair, entry) === void 0) out.reused.push({ pair, entry });
+    if (entry && whyRebuild(pair, entry) === void 0) out.reused.push({ pair, entry });
     else out.build.push(pair);
   }
   return out;

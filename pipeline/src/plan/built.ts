@@ -69,7 +69,7 @@ function validate(data: unknown): string[] {
     validator = ajv.compile(builtIndexSchema as object);
   }
   if (validator(data)) return [];
-  return (validator.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(top)'} ${e.message ?? 'is invalid'}${e.params && 'propertyName' in e.params ? ` (${String(e.params['propertyName'])})` : ''}`);
+  return (validator.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(top)'} ${e.message ?? 'is invalid'}${'propertyName' in e.params ? ` (${String(e.params['propertyName'])})` : ''}`);
 }
 
 export function emptyBuiltIndex(): BuiltIndex {
@@ -125,7 +125,7 @@ export function pairsToBuild(pairs: readonly LockedPair[], index: BuiltIndex | u
   for (const pair of pairs) {
     const key = pair.lockDigest;
     const entry = index && key !== null && Object.hasOwn(index.builds, key) ? index.builds[key] : undefined;
-    if (whyRebuild(pair, entry) === undefined) out.reused.push({ pair, entry: entry! });
+    if (entry && whyRebuild(pair, entry) === undefined) out.reused.push({ pair, entry });
     else out.build.push(pair);
   }
   return out;
@@ -294,7 +294,7 @@ export interface BuildFacts {
 export function builtEntry(facts: BuildFacts, where: string, builtAt: string): BuiltEntry {
   const { build, smoke } = facts;
   let verdict: SmokeVerdict = 'not-run';
-  if (smoke && smoke.image.manifestDigest === build.image.manifestDigest) verdict = smoke.result === 'PASSED' ? 'passed' : 'failed';
+  if (smoke?.image.manifestDigest === build.image.manifestDigest) verdict = smoke.result === 'PASSED' ? 'passed' : 'failed';
   return {
     lockDigest: build.lockDigest,
     recipe: `${build.recipe.name}@${build.recipe.version}`,
@@ -331,8 +331,10 @@ export function collectBuilds(stateDir: string, where: string, builtAt: string):
         const build = JSON.parse(readFileSync(record, 'utf8')) as BuildFacts['build'] & { kind?: string };
         if (build.kind !== 'brickyard-build') throw new Error('not a build record');
         // Every launcher's smoke report must pass; the worst one counts.
-        const smokes = readdirSync(dir).filter((f) => /^smoke-[a-z0-9-]+\.json$/.test(f)).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as NonNullable<BuildFacts['smoke']>);
-        const smoke = smokes.find((s) => s.result !== 'PASSED' || s.image?.manifestDigest !== build.image.manifestDigest) ?? smokes[0];
+        // Parsed from files a build job wrote: the image field may be missing.
+        const smokes = readdirSync(dir).filter((f) => /^smoke-[a-z0-9-]+\.json$/.test(f)).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Partial<NonNullable<BuildFacts['smoke']>>);
+        const worst = smokes.find((s) => s.result !== 'PASSED' || s.image?.manifestDigest !== build.image.manifestDigest) ?? smokes[0];
+        const smoke = worst ? { result: String(worst.result), image: { manifestDigest: String(worst.image?.manifestDigest) } } : undefined;
         entries.push(builtEntry({ build, smoke }, where, builtAt));
       } catch (e) {
         skipped.push(`${record}: ${(e as Error).message}`);
