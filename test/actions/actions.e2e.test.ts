@@ -91,6 +91,22 @@ describe('plan action', () => {
     expect(report.diffs[0].files[0].patch).toContain('+RUN set -eu; apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libopenmpi-dev openmpi-bin');
   });
 
+  it('outputs the build cost, the budget verdict and the batches file the fan-out reads', async () => {
+    const ws = repo();
+    commit(ws, { 'catalog/blocks/ompi/block.yaml': MINI['catalog/blocks/ompi/block.yaml']!.replace('libopenmpi-dev]', 'libopenmpi-dev, openmpi-bin]') });
+    const over = await runAction('plan', { base: 'HEAD~1', 'build-budget': '0', labels: '["bug"]' }, { workspace: ws });
+    expect(over.code).toBe(0);
+    expect(over.outputs).toMatchObject({ 'build-count': '1', 'reused-count': '0', 'budget-verdict': 'over-budget', 'budget-label': 'large-build-ok', 'build-batches': '[0]' });
+    const batches = JSON.parse(readFileSync(over.outputs['batches-file']!, 'utf8'));
+    expect(batches).toMatchObject({ kind: 'brickyard-batches', version: 1, batches: [{ include: [{ recipe: 'demo', version: '1.0', system: 'box', partition: 'cpu' }] }] });
+    expect(JSON.parse(readFileSync(join(ws, 'brickyard-report/plan.json'), 'utf8')).cost).toMatchObject({ builds: 1, verdict: 'over-budget' });
+    const approved = await runAction('plan', { base: 'HEAD~1', 'build-budget': '0', labels: '["large-build-ok"]' }, { workspace: ws });
+    expect(approved.outputs['budget-verdict']).toBe('approved');
+    const bad = await runAction('plan', { base: 'HEAD~1', 'build-budget': '1; rm -rf /' }, { workspace: ws });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/^::error::brickyard plan: build-budget must be a whole number/m);
+  });
+
   it('a README-only change plans nothing', async () => {
     const ws = repo();
     commit(ws, { 'README.md': '# changed\n' });

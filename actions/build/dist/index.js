@@ -32212,19 +32212,19 @@ var require_Alias = __commonJS({
           if (ctx)
             ctx.aliasResolveCache = nodes;
         }
-        let found = void 0;
+        let found2 = void 0;
         for (const node of nodes) {
           if (node === this)
             break;
           if (node.anchor === this.source)
-            found = node;
+            found2 = node;
         }
-        if (found && ctx) {
+        if (found2 && ctx) {
           const { anchors: anchors2, doc: doc2, maxAliasCount } = ctx;
-          let data = anchors2.get(found);
+          let data = anchors2.get(found2);
           if (!data) {
-            toJS.toJS(found, null, ctx);
-            data = anchors2.get(found);
+            toJS.toJS(found2, null, ctx);
+            data = anchors2.get(found2);
           }
           if (data?.res === void 0) {
             const msg = "This should not happen: Alias anchor was not resolved?";
@@ -32233,14 +32233,14 @@ var require_Alias = __commonJS({
           if (maxAliasCount >= 0) {
             data.count += 1;
             if (data.aliasCount === 0)
-              data.aliasCount = getAliasCount(doc2, found, anchors2);
+              data.aliasCount = getAliasCount(doc2, found2, anchors2);
             if (data.count * data.aliasCount > maxAliasCount) {
               const msg = "Excessive alias count indicates a resource exhaustion attack";
               throw new ReferenceError(msg);
             }
           }
         }
-        return found;
+        return found2;
       }
       toJSON(_arg, ctx) {
         if (!ctx)
@@ -35346,7 +35346,7 @@ var require_resolve_props = __commonJS({
       let tag = null;
       let newlineAfterProp = null;
       let comma = null;
-      let found = null;
+      let found2 = null;
       let start = null;
       for (const token of tokens) {
         if (reqSpace) {
@@ -35383,7 +35383,7 @@ var require_resolve_props = __commonJS({
             if (atNewline) {
               if (comment)
                 comment += token.source;
-              else if (!found || indicator !== "seq-item-ind")
+              else if (!found2 || indicator !== "seq-item-ind")
                 spaceBefore = true;
             } else
               commentSep += token.source;
@@ -35417,9 +35417,9 @@ var require_resolve_props = __commonJS({
           case indicator:
             if (anchor || tag)
               onError(token, "BAD_PROP_ORDER", `Anchors and tags must be after the ${token.source} indicator`);
-            if (found)
+            if (found2)
               onError(token, "UNEXPECTED_TOKEN", `Unexpected ${token.source} in ${flow ?? "collection"}`);
-            found = token;
+            found2 = token;
             atNewline = indicator === "seq-item-ind" || indicator === "explicit-key-ind";
             hasSpace = false;
             break;
@@ -35448,7 +35448,7 @@ var require_resolve_props = __commonJS({
         onError(tab, "TAB_AS_INDENT", "Tabs are not allowed as indentation");
       return {
         comma,
-        found,
+        found: found2,
         spaceBefore,
         comment,
         hasNewline,
@@ -39491,13 +39491,34 @@ function ensureRoot(entry) {
 }
 
 // actions/build/src/main.ts
-import { join as join12, resolve as resolve3 } from "node:path";
+import { join as join13, resolve as resolve3 } from "node:path";
+
+// pipeline/src/util/engine-root.ts
+import { existsSync as existsSync2, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+var found;
+function engineRoot() {
+  if (found !== void 0) return found;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (; ; ) {
+    const pkg = join(dir, "package.json");
+    if (existsSync2(pkg)) {
+      try {
+        if (JSON.parse(readFileSync(pkg, "utf8")).name === "brickyard") return found = dir;
+      } catch {
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) return found = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+    dir = up;
+  }
+}
 
 // pipeline/src/build/build.ts
-import { existsSync as existsSync3, mkdirSync as mkdirSync4, mkdtempSync, rmSync as rmSync5, writeFileSync as writeFileSync4 } from "node:fs";
+import { existsSync as existsSync4, mkdirSync as mkdirSync4, mkdtempSync, rmSync as rmSync5, writeFileSync as writeFileSync4 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname as dirname2, join as join8, relative as relative2 } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname as dirname3, join as join9, relative as relative2 } from "node:path";
 
 // pipeline/src/git/git.ts
 import { execFileSync, spawnSync as spawnSync2 } from "node:child_process";
@@ -39809,7 +39830,7 @@ function containerInvocation(c, gpu, binds, env, argv, lines) {
 // pipeline/src/util/exec.ts
 import { spawn } from "node:child_process";
 import { accessSync, constants as constants3, createWriteStream, statSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { delimiter, join as join2 } from "node:path";
 function run(cmd, args, opts = {}) {
   const started = performance.now();
   return new Promise((resolve4, reject) => {
@@ -39863,7 +39884,7 @@ function tail(text, lines) {
 function which2(cmd, path = process.env["PATH"] ?? "") {
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
-    const candidate = join(dir, cmd);
+    const candidate = join2(dir, cmd);
     try {
       accessSync(candidate, constants3.X_OK);
       if (statSync(candidate).isFile()) return candidate;
@@ -40035,21 +40056,21 @@ function usableBuilder(name) {
 
 // pipeline/src/build/context.ts
 import { copyFileSync, mkdirSync as mkdirSync2, rmSync as rmSync2, writeFileSync } from "node:fs";
-import { dirname, join as join3 } from "node:path";
+import { dirname as dirname2, join as join4 } from "node:path";
 
 // pipeline/src/build/sources.ts
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream as createWriteStream2, existsSync as existsSync2, mkdirSync, renameSync, rmSync } from "node:fs";
-import { join as join2 } from "node:path";
+import { createReadStream, createWriteStream as createWriteStream2, existsSync as existsSync3, mkdirSync, renameSync, rmSync } from "node:fs";
+import { join as join3 } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 function cachedSourcePath(cacheDir, sha256) {
-  return join2(cacheDir, "sources", sha256);
+  return join3(cacheDir, "sources", sha256);
 }
 async function ensureSource(src, cacheDir, fetchImpl = fetch) {
   const dest = cachedSourcePath(cacheDir, src.sha256);
-  if (existsSync2(dest)) return dest;
-  mkdirSync(join2(cacheDir, "sources"), { recursive: true });
+  if (existsSync3(dest)) return dest;
+  mkdirSync(join3(cacheDir, "sources"), { recursive: true });
   const partial = `${dest}.partial-${process.pid}`;
   let response;
   try {
@@ -40093,21 +40114,21 @@ async function writeContext(rendered, dir, cacheDir, fetchImpl) {
   mkdirSync2(dir, { recursive: true });
   const c = rendered.composition;
   for (const f2 of c.context) {
-    const dest = join3(dir, f2.path);
-    mkdirSync2(dirname(dest), { recursive: true });
+    const dest = join4(dir, f2.path);
+    mkdirSync2(dirname2(dest), { recursive: true });
     copyFileSync(f2.abs, dest);
   }
   for (const s3 of c.sources) {
     const cached = await ensureSource(s3, cacheDir, fetchImpl);
-    const dest = join3(dir, s3.contextPath);
-    mkdirSync2(dirname(dest), { recursive: true });
+    const dest = join4(dir, s3.contextPath);
+    mkdirSync2(dirname2(dest), { recursive: true });
     copyFileSync(cached, dest);
   }
-  const containerfile = join3(dir, "Containerfile");
-  const apptainer = join3(dir, "apptainer.def");
+  const containerfile = join4(dir, "Containerfile");
+  const apptainer = join4(dir, "apptainer.def");
   writeFileSync(containerfile, rendered.files.containerfile);
   writeFileSync(apptainer, rendered.files.apptainer);
-  writeFileSync(join3(dir, "lock.json"), rendered.files.lock);
+  writeFileSync(join4(dir, "lock.json"), rendered.files.lock);
   return { dir, containerfile, apptainer };
 }
 
@@ -43154,12 +43175,12 @@ function likelyCause(path) {
 
 // pipeline/src/build/oci.ts
 import { createHash as createHash3 } from "node:crypto";
-import { readFileSync, rmSync as rmSync3, writeFileSync as writeFileSync2 } from "node:fs";
-import { join as join4 } from "node:path";
+import { readFileSync as readFileSync2, rmSync as rmSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { join as join5 } from "node:path";
 var REF_NAME = "org.opencontainers.image.ref.name";
 function readIndex(layoutDir) {
   try {
-    return JSON.parse(readFileSync(join4(layoutDir, "index.json"), "utf8"));
+    return JSON.parse(readFileSync2(join5(layoutDir, "index.json"), "utf8"));
   } catch (e) {
     throw new BrickyardError("IMAGE_NOT_FOUND", `${layoutDir} is not an OCI image layout: ${e.message}`);
   }
@@ -43171,7 +43192,7 @@ function manifestFor(layoutDir, refName) {
 }
 function readBlobJson(layoutDir, digest) {
   const [alg, hex] = digest.split(":");
-  return JSON.parse(readFileSync(join4(layoutDir, "blobs", alg, hex), "utf8"));
+  return JSON.parse(readFileSync2(join5(layoutDir, "blobs", alg, hex), "utf8"));
 }
 function storedSize(layoutDir, refName) {
   const manifest = manifestFor(layoutDir, refName);
@@ -43187,12 +43208,12 @@ function annotateManifest(layoutDir, refName, annotations) {
   const merged = { ...manifest, annotations: sortedKeys({ ...manifest.annotations, ...annotations }) };
   const bytes = Buffer.from(JSON.stringify(merged));
   const digest = `sha256:${createHash3("sha256").update(bytes).digest("hex")}`;
-  writeFileSync2(join4(layoutDir, "blobs", "sha256", digest.slice(7)), bytes);
+  writeFileSync2(join5(layoutDir, "blobs", "sha256", digest.slice(7)), bytes);
   const descriptor = { ...old, digest, size: bytes.length };
   index.manifests[i] = descriptor;
   index.manifests = index.manifests.filter((d) => d.annotations?.[REF_NAME] !== void 0);
-  writeFileSync2(join4(layoutDir, "index.json"), JSON.stringify(index));
-  if (old.digest !== digest && !index.manifests.some((d) => d.digest === old.digest)) rmSync3(join4(layoutDir, "blobs", "sha256", old.digest.slice(7)), { force: true });
+  writeFileSync2(join5(layoutDir, "index.json"), JSON.stringify(index));
+  if (old.digest !== digest && !index.manifests.some((d) => d.digest === old.digest)) rmSync3(join5(layoutDir, "blobs", "sha256", old.digest.slice(7)), { force: true });
   return descriptor;
 }
 function sortedKeys(o) {
@@ -43205,8 +43226,8 @@ var import_ajv_formats = __toESM(require_dist(), 1);
 var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
 var import_packageurl_js = __toESM(require_packageurl_js(), 1);
 import { execFileSync as execFileSync2 } from "node:child_process";
-import { accessSync as accessSync2, constants as constants4, lstatSync, readdirSync, readFileSync as readFileSync2, readlinkSync, statSync as statSync2 } from "node:fs";
-import { delimiter as delimiter2, join as join5, relative, resolve } from "node:path";
+import { accessSync as accessSync2, constants as constants4, lstatSync, readdirSync, readFileSync as readFileSync3, readlinkSync, statSync as statSync2 } from "node:fs";
+import { delimiter as delimiter2, join as join6, relative, resolve } from "node:path";
 
 // pipeline/schemas/spdx-2.3.schema.json
 var spdx_2_3_schema_default = {
@@ -43993,6 +44014,7 @@ var package_default = {
     "@types/node": "24.19.4",
     "@types/semver": "7.8.0",
     "@types/spdx-expression-parse": "4.0.0",
+    "axe-core": "4.14.1",
     "dependency-cruiser": "18.7.2",
     esbuild: "0.28.2",
     eslint: "10.16.0",
@@ -44151,26 +44173,26 @@ function readInstalledPackages(rootfs, options = {}) {
   const root = resolve(rootfs);
   if (!isDir(root)) throw new SbomError("PACKAGE_DB_UNREADABLE", `image root ${rootfs} is not a directory`);
   const os6 = readOsRelease(root);
-  const found = [];
+  const found2 = [];
   const status = resolveInRoot(root, "var/lib/dpkg/status");
-  if (status && isFile(status)) found.push(...parseDpkgStatus(readText(status)));
+  if (status && isFile(status)) found2.push(...parseDpkgStatus(readText(status)));
   const statusD = resolveInRoot(root, "var/lib/dpkg/status.d");
   if (statusD && isDir(statusD)) {
     for (const f2 of readdirSync(statusD).sort()) {
       if (f2.endsWith(".md5sums") || f2.startsWith(".")) continue;
       const p2 = resolveInRoot(root, `var/lib/dpkg/status.d/${f2}`);
-      if (p2 && isFile(p2)) found.push(...parseDpkgStatus(readText(p2), { assumeInstalled: true }));
+      if (p2 && isFile(p2)) found2.push(...parseDpkgStatus(readText(p2), { assumeInstalled: true }));
     }
   }
   const dbDir = RPM_DB_DIRS.map((d) => resolveInRoot(root, d)).find(
-    (d) => d !== void 0 && isDir(d) && RPM_DB_FILES.some((f2) => isFile(join5(d, f2)))
+    (d) => d !== void 0 && isDir(d) && RPM_DB_FILES.some((f2) => isFile(join6(d, f2)))
   );
-  if (dbDir) found.push(...queryRpm(root, "/" + relative(root, dbDir).split("\\").join("/"), options));
-  for (const p2 of found) {
+  if (dbDir) found2.push(...queryRpm(root, "/" + relative(root, dbDir).split("\\").join("/"), options));
+  for (const p2 of found2) {
     if (os6.id) p2.namespace ??= os6.id;
     if (os6.id && os6.versionId) p2.distro ??= `${os6.id}-${os6.versionId}`;
   }
-  return dedupeSorted(found);
+  return dedupeSorted(found2);
 }
 function queryRpm(root, dbPath, options) {
   const rpm = options.rpmCommand === void 0 ? findOnPath("rpm", options.path ?? process.env.PATH ?? "") : options.rpmCommand;
@@ -44202,7 +44224,7 @@ function queryRpm(root, dbPath, options) {
 function findOnPath(cmd, path) {
   for (const dir of path.split(delimiter2)) {
     if (!dir) continue;
-    const p2 = join5(dir, cmd);
+    const p2 = join6(dir, cmd);
     try {
       accessSync2(p2, constants4.X_OK);
       if (isFile(p2)) return p2;
@@ -44239,7 +44261,7 @@ function resolveInRoot(root, rel) {
       done.pop();
       continue;
     }
-    const host = join5(root, ...done, part);
+    const host = join6(root, ...done, part);
     let link;
     try {
       link = lstatSync(host).isSymbolicLink();
@@ -44255,11 +44277,11 @@ function resolveInRoot(root, rel) {
     if (target.startsWith("/")) done.length = 0;
     pending = [...target.split("/").filter((p2) => p2 !== "" && p2 !== "."), ...pending];
   }
-  return join5(root, ...done);
+  return join6(root, ...done);
 }
 function readText(p2) {
   try {
-    return readFileSync2(p2, "utf8");
+    return readFileSync3(p2, "utf8");
   } catch (e) {
     throw new SbomError("PACKAGE_DB_UNREADABLE", `cannot read ${p2}: ${e.message}`, { cause: e });
   }
@@ -44569,14 +44591,14 @@ function specErrors(doc) {
 }
 
 // pipeline/src/build/inspect.ts
-import { readFileSync as readFileSync3 } from "node:fs";
-import { join as join6 } from "node:path";
+import { readFileSync as readFileSync4 } from "node:fs";
+import { join as join7 } from "node:path";
 function blobPath(layout2, digest) {
-  return join6(layout2, "blobs", "sha256", digest.replace(/^sha256:/, ""));
+  return join7(layout2, "blobs", "sha256", digest.replace(/^sha256:/, ""));
 }
 function inspectImage(layout2, manifestDigest) {
-  const manifest = JSON.parse(readFileSync3(blobPath(layout2, manifestDigest), "utf8"));
-  const config = JSON.parse(readFileSync3(blobPath(layout2, manifest.config.digest), "utf8"));
+  const manifest = JSON.parse(readFileSync4(blobPath(layout2, manifestDigest), "utf8"));
+  const config = JSON.parse(readFileSync4(blobPath(layout2, manifest.config.digest), "utf8"));
   const setuid = /* @__PURE__ */ new Set();
   const removed = /* @__PURE__ */ new Set();
   const seen = /* @__PURE__ */ new Set();
@@ -44838,8 +44860,8 @@ function evaluatePolicies(recipes, systems, fits, which3) {
 
 // pipeline/src/build/sif.ts
 import { createHash as createHash4 } from "node:crypto";
-import { chmodSync, closeSync, createReadStream as createReadStream3, createWriteStream as createWriteStream3, mkdirSync as mkdirSync3, openSync, readFileSync as readFileSync4, readSync, rmSync as rmSync4, statSync as statSync3, writeFileSync as writeFileSync3, writeSync } from "node:fs";
-import { join as join7 } from "node:path";
+import { chmodSync, closeSync, createReadStream as createReadStream3, createWriteStream as createWriteStream3, mkdirSync as mkdirSync3, openSync, readFileSync as readFileSync5, readSync, rmSync as rmSync4, statSync as statSync3, writeFileSync as writeFileSync3, writeSync } from "node:fs";
+import { join as join8 } from "node:path";
 function sifToolsMissing() {
   return ["umoci", "mksquashfs", "siftool"].filter((t) => !which2(t));
 }
@@ -44851,17 +44873,17 @@ async function buildSif(req) {
   }
   rmSync4(req.workDir, { recursive: true, force: true });
   mkdirSync3(req.workDir, { recursive: true });
-  const bundle = join7(req.workDir, "bundle");
-  const sqsh = join7(req.workDir, "rootfs.sqsh");
+  const bundle = join8(req.workDir, "bundle");
+  const sqsh = join8(req.workDir, "rootfs.sqsh");
   const log = req.log;
   try {
     await runOk("umoci", ["unpack", "--image", `${req.layout}:${req.refName}`, bundle], { log, what: "umoci unpack (for the SIF)" });
-    const config = JSON.parse(readFileSync4(join7(bundle, "config.json"), "utf8"));
-    writeSingularityDir(join7(bundle, "rootfs"), config.process?.env ?? [], config.process?.args ?? [], req.labels);
+    const config = JSON.parse(readFileSync5(join8(bundle, "config.json"), "utf8"));
+    writeSingularityDir(join8(bundle, "rootfs"), config.process?.env ?? [], config.process?.args ?? [], req.labels);
     const env = { ...process.env, SOURCE_DATE_EPOCH: String(req.epoch) };
-    await runOk("mksquashfs", [join7(bundle, "rootfs"), sqsh, "-noappend", "-quiet", "-no-progress", "-comp", "zstd", "-Xcompression-level", "3", "-processors", "2"], { log, env, what: "mksquashfs (SIF root file system)" });
-    const defPath = join7(req.workDir, "apptainer.def");
-    const labelsPath = join7(req.workDir, "labels.json");
+    await runOk("mksquashfs", [join8(bundle, "rootfs"), sqsh, "-noappend", "-quiet", "-no-progress", "-comp", "zstd", "-Xcompression-level", "3", "-processors", "2"], { log, env, what: "mksquashfs (SIF root file system)" });
+    const defPath = join8(req.workDir, "apptainer.def");
+    const labelsPath = join8(req.workDir, "labels.json");
     writeFileSync3(defPath, req.definition);
     writeFileSync3(labelsPath, JSON.stringify(sorted(req.labels), null, 2) + "\n");
     rmSync4(req.out, { force: true });
@@ -44876,8 +44898,8 @@ async function buildSif(req) {
   }
 }
 function writeSingularityDir(rootfs, env, args, labels) {
-  const d = join7(rootfs, ".singularity.d");
-  for (const sub of ["env", "actions", "libs"]) mkdirSync3(join7(d, sub), { recursive: true });
+  const d = join8(rootfs, ".singularity.d");
+  for (const sub of ["env", "actions", "libs"]) mkdirSync3(join8(d, sub), { recursive: true });
   const q2 = (s3) => `'${s3.replace(/'/g, `'\\''`)}'`;
   const exports = env.map((e) => e.split(/=(.*)/s)).filter(([k2]) => k2 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k2) && k2 !== "HOME").map(([k2, v2]) => k2 === "PATH" ? `export PATH=${q2(v2 ?? "")}` : `export ${k2}="\${${k2}:-${(v2 ?? "").replace(/(["\\`$])/g, "\\$1")}}"`);
   const files = {
@@ -44894,8 +44916,8 @@ ${args.length ? `exec ${args.map(q2).join(" ")} "$@"` : 'exec /bin/sh "$@"'}
     "labels.json": JSON.stringify(sorted(labels), null, 2) + "\n"
   };
   for (const [name, text] of Object.entries(files)) {
-    writeFileSync3(join7(d, name), text);
-    chmodSync(join7(d, name), name === "labels.json" ? 420 : 493);
+    writeFileSync3(join8(d, name), text);
+    chmodSync(join8(d, name), name === "labels.json" ? 420 : 493);
   }
 }
 async function normaliseSifHeader(path, epoch) {
@@ -44945,12 +44967,11 @@ function sorted(o) {
 
 // pipeline/src/build/build.ts
 var SIF_RUNTIMES = /* @__PURE__ */ new Set(["apptainer", "singularityce", "singularitypro"]);
-var engineRoot = join8(dirname2(fileURLToPath(import.meta.url)), "..", "..", "..");
 function refNameOf(r, where) {
   return `${r.doc.name}_${r.doc.version}-${r.doc.revision}_${where.system.doc.id}-${where.partition.id}`;
 }
 function pairDir(stateDir, r, where) {
-  return join8(stateDir, "builds", r.key, `${where.system.doc.id}-${where.partition.id}`);
+  return join9(stateDir, "builds", r.key, `${where.system.doc.id}-${where.partition.id}`);
 }
 function sourceDateEpoch(root, inputs = []) {
   const env = process.env["SOURCE_DATE_EPOCH"];
@@ -44969,8 +44990,8 @@ async function imageExists(ref) {
 async function ensureHostBuiltBase(reference, stage) {
   if (!which2("buildah")) return;
   if (await imageExists(reference)) return;
-  const script = join8(engineRoot, "scripts", "build-base.sh");
-  if (!existsSync3(script)) {
+  const script = join9(engineRoot(), "scripts", "build-base.sh");
+  if (!existsSync4(script)) {
     throw new BrickyardError("BASE_MISSING", `base image ${reference} is not in the builder's storage`, { hint: "build it with scripts/build-base.sh from the Brickyard repository" });
   }
   stage?.("base", `building ${reference} with mmdebstrap (once; cached afterwards)`);
@@ -44996,14 +45017,14 @@ async function buildPair(ws2, r, where, opts) {
   const lock = JSON.parse(rendered.files.lock);
   const dir = pairDir(opts.stateDir, r, where);
   mkdirSync4(dir, { recursive: true });
-  const logPath = join8(dir, "build.log");
+  const logPath = join9(dir, "build.log");
   rmSync5(logPath, { force: true });
   const log = openLog(logPath);
   try {
     if (c.base.hostBuilt) await timed("base", () => ensureHostBuiltBase(c.base.reference, stage));
     stage?.("context", `${c.context.length} file(s), ${c.sources.length} pinned source(s)`);
-    const ctx = await timed("context", () => writeContext(rendered, join8(dir, "context"), join8(opts.stateDir, "cache"), opts.fetchImpl));
-    const inputs = [...r.chain.map((e) => dirname2(e.file.rel)), ...c.blocks.map((b2) => dirname2(b2.entry.file.rel)), c.systemFile.rel, "catalog/bases.yaml"];
+    const ctx = await timed("context", () => writeContext(rendered, join9(dir, "context"), join9(opts.stateDir, "cache"), opts.fetchImpl));
+    const inputs = [...r.chain.map((e) => dirname3(e.file.rel)), ...c.blocks.map((b2) => dirname3(b2.entry.file.rel)), c.systemFile.rel, "catalog/bases.yaml"];
     const epoch = sourceDateEpoch(ws2.root, inputs);
     const created = new Date(epoch * 1e3).toISOString();
     const git = gitInfo(ws2.root, inputs);
@@ -45033,7 +45054,7 @@ async function buildPair(ws2, r, where, opts) {
         exitCode: 1
       });
     }
-    const layout2 = join8(opts.stateDir, "oci");
+    const layout2 = join9(opts.stateDir, "oci");
     const refName = refNameOf(r, where);
     stage?.("export", `OCI layout ${relative2(ws2.root, layout2) || layout2} as ${refName}`);
     await timed("export", () => builder.exportOci(tag, layout2, refName, log));
@@ -45041,7 +45062,7 @@ async function buildPair(ws2, r, where, opts) {
     const stored = storedSize(layout2, refName);
     const configDigest = readBlobJson(layout2, stored.manifest.digest).config.digest;
     stage?.("sbom", "SPDX 2.3 from the image's package database");
-    const sbom = await timed("sbom", () => writeSbom(tag, join8(dir, "sbom.spdx.json"), { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
+    const sbom = await timed("sbom", () => writeSbom(tag, join9(dir, "sbom.spdx.json"), { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
     const facts = inspectImage(layout2, stored.manifest.digest);
     const imagePolicy = { facts, current: system.imagePolicy ? imageBreaks(facts, system.imagePolicy) : [], next: system.imagePolicyNext ? imageBreaks(facts, system.imagePolicyNext) : [] };
     let sif;
@@ -45049,15 +45070,15 @@ async function buildPair(ws2, r, where, opts) {
     if (opts.sif || SIF_RUNTIMES.has(where.partition.runtime.type)) {
       stage?.("sif", "SIF file: umoci unpack, mksquashfs, siftool");
       const labels = Object.assign({}, ...c.steps.map((st2) => st2.op.kind === "label" ? st2.op.labels : {}));
-      sifRequest = { layout: layout2, refName, out: join8(dir, `${refName}.sif`), workDir: join8(dir, "sif-work"), definition: rendered.files.apptainer, labels, arch: c.target.arch, epoch, log };
+      sifRequest = { layout: layout2, refName, out: join9(dir, `${refName}.sif`), workDir: join9(dir, "sif-work"), definition: rendered.files.apptainer, labels, arch: c.target.arch, epoch, log };
       sif = await timed("sif", () => buildSif(sifRequest));
     }
     let reproducible = { checked: false, identical: null, second: null };
     if (opts.checkReproducible) {
       stage?.("reproduce", "second build without the layer cache");
-      const remakeSif = sif ? async (secondLayout, secondRef) => (await buildSif({ ...sifRequest, layout: secondLayout, refName: secondRef, out: join8(dir, "sif-work-second.sif"), workDir: join8(dir, "sif-work-second") })).sha256 : void 0;
+      const remakeSif = sif ? async (secondLayout, secondRef) => (await buildSif({ ...sifRequest, layout: secondLayout, refName: secondRef, out: join9(dir, "sif-work-second.sif"), workDir: join9(dir, "sif-work-second") })).sha256 : void 0;
       reproducible = await timed("reproduce", () => rebuildAndCompare(builder, req, { layout: layout2, refName, ...sif ? { sifSha256: sif.sha256 } : {} }, log, remakeSif));
-      rmSync5(join8(dir, "sif-work-second.sif"), { force: true });
+      rmSync5(join9(dir, "sif-work-second.sif"), { force: true });
     }
     const record = {
       kind: "brickyard-build",
@@ -45085,9 +45106,9 @@ async function buildPair(ws2, r, where, opts) {
       durations,
       log: logPath
     };
-    writeFileSync4(join8(dir, "build.json"), JSON.stringify(record, null, 2) + "\n");
+    writeFileSync4(join9(dir, "build.json"), JSON.stringify(record, null, 2) + "\n");
     for (const [f2, text] of Object.entries({ Containerfile: rendered.files.containerfile, "apptainer.def": rendered.files.apptainer, "job.sh": rendered.files.jobscript, "lock.json": rendered.files.lock })) {
-      writeFileSync4(join8(dir, f2), text);
+      writeFileSync4(join9(dir, f2), text);
     }
     return record;
   } finally {
@@ -45120,7 +45141,7 @@ async function writeSbom(tag, path, a) {
 }
 async function rebuildAndCompare(builder, req, first, log, remakeSif) {
   const tag = `${req.tag}-reproduce`;
-  const layout2 = mkdtempSync(join8(tmpdir(), "brickyard-repro-"));
+  const layout2 = mkdtempSync(join9(tmpdir(), "brickyard-repro-"));
   try {
     await builder.build({ ...req, tag, noCache: true });
     await builder.exportOci(tag, layout2, "second", log);
@@ -45131,7 +45152,7 @@ async function rebuildAndCompare(builder, req, first, log, remakeSif) {
     const identical = a.config.digest === b2.config.digest && a.layers.length === b2.layers.length && differing.length === 0;
     const sifCheck = remakeSif && first.sifSha256 ? await remakeSif(layout2, "second").then((sha) => ({ identical: sha === first.sifSha256, second: sha })) : void 0;
     if (identical) return { checked: true, identical, second, ...sifCheck ? { sif: sifCheck } : {} };
-    const blob = (dir, digest) => join8(dir, "blobs", "sha256", digest.slice(7));
+    const blob = (dir, digest) => join9(dir, "blobs", "sha256", digest.slice(7));
     const differingFiles = [];
     for (const i of differing) {
       if (!b2.layers[i]) continue;
@@ -45157,8 +45178,8 @@ function escapeHtml(s3) {
 var import_semver3 = __toESM(require_semver2(), 1);
 
 // pipeline/src/catalog/load.ts
-import { existsSync as existsSync4, readdirSync as readdirSync2, statSync as statSync4 } from "node:fs";
-import { dirname as dirname3, join as join9, resolve as resolve2 } from "node:path";
+import { existsSync as existsSync5, readdirSync as readdirSync2, statSync as statSync4 } from "node:fs";
+import { dirname as dirname4, join as join10, resolve as resolve2 } from "node:path";
 
 // pipeline/src/catalog/schemas.ts
 var import__ = __toESM(require__(), 1);
@@ -46975,7 +46996,7 @@ var import_ajv_formats2 = __toESM(require_dist(), 1);
 
 // pipeline/src/catalog/source.ts
 var import_yaml = __toESM(require_dist2(), 1);
-import { readFileSync as readFileSync5 } from "node:fs";
+import { readFileSync as readFileSync6 } from "node:fs";
 import { relative as relative3, sep } from "node:path";
 var MAX_ALIAS_COUNT = 100;
 var SourceFile = class _SourceFile {
@@ -47017,7 +47038,7 @@ var SourceFile = class _SourceFile {
   static read(abs, root) {
     let text;
     try {
-      text = readFileSync5(abs, "utf8");
+      text = readFileSync6(abs, "utf8");
     } catch (cause) {
       throw new BrickyardError("FILE_UNREADABLE", `cannot read ${abs}: ${cause.message}`, {
         hint: "check that the file exists and is readable",
@@ -47198,8 +47219,8 @@ var recipeKey = (name, version) => `${name}@${version}`;
 function findRoot(start = process.cwd()) {
   let dir = resolve2(start);
   for (; ; ) {
-    if (isDir2(join9(dir, "catalog")) && isDir2(join9(dir, "systems"))) return dir;
-    const parent = dirname3(dir);
+    if (isDir2(join10(dir, "catalog")) && isDir2(join10(dir, "systems"))) return dir;
+    const parent = dirname4(dir);
     if (parent === dir) {
       throw new BrickyardError("ROOT_NOT_FOUND", `no Brickyard checkout around ${resolve2(start)}`, {
         hint: "run inside the repository, or pass --root DIR (a folder with catalog/ and systems/)"
@@ -47209,7 +47230,7 @@ function findRoot(start = process.cwd()) {
   }
 }
 function loadCatalog(root) {
-  if (!isDir2(join9(root, "catalog")) || !isDir2(join9(root, "systems"))) {
+  if (!isDir2(join10(root, "catalog")) || !isDir2(join10(root, "systems"))) {
     throw new BrickyardError("ROOT_NOT_FOUND", `${root} is not a Brickyard checkout (catalog/ and systems/ are needed)`, {
       hint: "pass --root DIR pointing at the repository"
     });
@@ -47235,12 +47256,12 @@ function loadCatalog(root) {
     cat.diagnostics.push(...findings);
     return findings.length === 0 ? file : void 0;
   };
-  const recipesDir = join9(root, "catalog", "recipes");
+  const recipesDir = join10(root, "catalog", "recipes");
   for (const name of subdirs(recipesDir)) {
-    for (const version of subdirs(join9(recipesDir, name))) {
-      const dir = join9(recipesDir, name, version);
-      const abs = join9(dir, "recipe.yaml");
-      if (!existsSync4(abs)) {
+    for (const version of subdirs(join10(recipesDir, name))) {
+      const dir = join10(recipesDir, name, version);
+      const abs = join10(dir, "recipe.yaml");
+      if (!existsSync5(abs)) {
         cat.diagnostics.push(layout(root, dir, `catalog/recipes/${name}/${version} has no recipe.yaml`));
         continue;
       }
@@ -47266,11 +47287,11 @@ function loadCatalog(root) {
       cat.recipes.set(key, { file, doc, dir });
     }
   }
-  const blocksDir = join9(root, "catalog", "blocks");
+  const blocksDir = join10(root, "catalog", "blocks");
   for (const name of subdirs(blocksDir)) {
-    const dir = join9(blocksDir, name);
-    const abs = join9(dir, "block.yaml");
-    if (!existsSync4(abs)) {
+    const dir = join10(blocksDir, name);
+    const abs = join10(dir, "block.yaml");
+    if (!existsSync5(abs)) {
       cat.diagnostics.push(layout(root, dir, `catalog/blocks/${name} has no block.yaml`));
       continue;
     }
@@ -47289,26 +47310,26 @@ function loadCatalog(root) {
     }
     cat.blocks.set(name, { file, doc, dir });
   }
-  const basesAbs = join9(root, "catalog", "bases.yaml");
-  if (existsSync4(basesAbs)) {
+  const basesAbs = join10(root, "catalog", "bases.yaml");
+  if (existsSync5(basesAbs)) {
     const file = read(basesAbs, "bases");
     if (file) {
       cat.basesFile = file;
       for (const [name, base] of Object.entries(file.data.bases)) cat.bases.set(name, base);
     }
   } else {
-    cat.diagnostics.push(layout(root, join9(root, "catalog"), "catalog/bases.yaml is missing"));
+    cat.diagnostics.push(layout(root, join10(root, "catalog"), "catalog/bases.yaml is missing"));
   }
-  const toolchainsAbs = join9(root, "catalog", "toolchains.yaml");
-  if (existsSync4(toolchainsAbs)) {
+  const toolchainsAbs = join10(root, "catalog", "toolchains.yaml");
+  if (existsSync5(toolchainsAbs)) {
     const file = read(toolchainsAbs, "toolchains");
     if (file) cat.toolchains = file.data;
   }
-  const systemsDir = join9(root, "systems");
+  const systemsDir = join10(root, "systems");
   for (const entry of readdirSync2(systemsDir).sort()) {
     if (!entry.endsWith(".yaml") && !entry.endsWith(".yml")) continue;
     const id = entry.replace(/\.ya?ml$/, "");
-    const file = read(join9(systemsDir, entry), "system");
+    const file = read(join10(systemsDir, entry), "system");
     if (!file) {
       cat.invalid.systems.add(id);
       continue;
@@ -47454,8 +47475,8 @@ function appendReplacing(parent, child2, id) {
 
 // pipeline/src/catalog/semantics.ts
 var import_spdx_expression_parse3 = __toESM(require_spdx_expression_parse(), 1);
-import { existsSync as existsSync5 } from "node:fs";
-import { join as join10 } from "node:path";
+import { existsSync as existsSync6 } from "node:fs";
+import { join as join11 } from "node:path";
 
 // pipeline/src/model/capabilities.ts
 function satisfies(provided, required) {
@@ -47652,7 +47673,7 @@ function checkSteps(file, steps, at2, known, dir, params) {
         }
       }
     }
-    if (step.copy && placeholders(step.copy.src).length === 0 && !existsSync5(join10(dir, step.copy.src))) {
+    if (step.copy && placeholders(step.copy.src).length === 0 && !existsSync6(join11(dir, step.copy.src))) {
       out.push(file.diagnostic([...at2, i, "copy", "src"], "error", "copy-missing", `copy source ${step.copy.src} does not exist beside ${file.rel}`));
     }
   });
@@ -47963,7 +47984,7 @@ function versionLess(a, b2) {
 
 // pipeline/src/check/overrides.ts
 function slotOverrides(recipes, cat, fits) {
-  const found = /* @__PURE__ */ new Map();
+  const found2 = /* @__PURE__ */ new Map();
   for (const fit of fits) {
     if (!fit.fits) continue;
     const r = recipes.get(fit.recipe);
@@ -47977,17 +47998,17 @@ function slotOverrides(recipes, cat, fits) {
         if (given === void 0 || given === asked) continue;
         const id = `${r.key}|${i}|${key}|${String(asked)}`;
         const d = r.entry.file.diagnostic(["blocks", i, "with", key], "warning", "slot-override", "");
-        const entry = found.get(id) ?? {
+        const entry = found2.get(id) ?? {
           diag: d,
           head: `${item.use} asks ${key} ${String(asked)}; the system sets it instead, and the system wins:`,
           where: []
         };
         entry.where.push(`${fit.system}/${fit.partition} (${by}: ${String(given)})`);
-        found.set(id, entry);
+        found2.set(id, entry);
       }
     });
   }
-  return [...found.values()].map(({ diag, head, where }) => ({
+  return [...found2.values()].map(({ diag, head, where }) => ({
     ...diag,
     message: `${head} ${where.slice(0, 4).join(", ")}${where.length > 4 ? ` and ${where.length - 4} more` : ""}`
   }));
@@ -47995,7 +48016,7 @@ function slotOverrides(recipes, cat, fits) {
 
 // pipeline/src/render/compose.ts
 import { readdirSync as readdirSync3, statSync as statSync5 } from "node:fs";
-import { join as join11, posix, relative as relative4, sep as sep2 } from "node:path";
+import { join as join12, posix, relative as relative4, sep as sep2 } from "node:path";
 
 // pipeline/src/check/toolchain.ts
 var TARGET_FLAG = /^-m(arch|cpu|tune)=/;
@@ -48176,7 +48197,7 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
       if (!sources.some((s3) => s3.contextPath === resolved.contextPath)) sources.push(resolved);
       push({ kind: "fetch", source: resolved, dest: p2.fetch.dest });
     } else if (p2.copy) {
-      const abs = join11(dir, p2.copy.src);
+      const abs = join12(dir, p2.copy.src);
       const files = listFiles(abs);
       if (files.length === 0) {
         problems.push(`${origin2}: copy source ${p2.copy.src} does not exist beside its file`);
@@ -48335,7 +48356,7 @@ function listFiles(abs) {
   }
   if (st2.isFile()) return [abs];
   if (!st2.isDirectory()) return [];
-  return readdirSync3(abs, { withFileTypes: true }).sort((a, b2) => a.name < b2.name ? -1 : 1).flatMap((d) => listFiles(join11(abs, d.name)));
+  return readdirSync3(abs, { withFileTypes: true }).sort((a, b2) => a.name < b2.name ? -1 : 1).flatMap((d) => listFiles(join12(abs, d.name)));
 }
 var ComposeError = class extends BrickyardError {
   problems;
@@ -48657,7 +48678,7 @@ function launcherSummary(c, wrapper) {
 }
 
 // pipeline/src/render/lock.ts
-import { readFileSync as readFileSync6 } from "node:fs";
+import { readFileSync as readFileSync7 } from "node:fs";
 
 // pipeline/src/util/hash.ts
 import { createHash as createHash5 } from "node:crypto";
@@ -48698,7 +48719,7 @@ function renderLock(c, outputs) {
       sha256: sha256Hex(b2.entry.file.text)
     })),
     sources: c.sources.map((s3) => ({ name: s3.name, url: s3.url, sha256: s3.sha256, contextPath: s3.contextPath, origin: s3.origin })),
-    context: c.context.map((f2) => ({ path: f2.path, sha256: sha256Hex(readFileSync6(f2.abs)) })),
+    context: c.context.map((f2) => ({ path: f2.path, sha256: sha256Hex(readFileSync7(f2.abs)) })),
     outputs: {
       Containerfile: sha256Hex(outputs.containerfile),
       "apptainer.def": sha256Hex(outputs.apptainer),
@@ -48786,7 +48807,7 @@ var Workspace = class _Workspace {
   }
   validate() {
     const fits = this.checkAll();
-    const found = [
+    const found2 = [
       ...this.catalog.diagnostics,
       ...this.resolveDiagnostics,
       ...checkSemantics(this.catalog, this.recipes),
@@ -48794,8 +48815,8 @@ var Workspace = class _Workspace {
       ...this.fitsNowhere(fits),
       ...slotOverrides(this.recipes, this.catalog, fits)
     ];
-    const broken = new Set(found.filter((d) => d.severity === "error").map((d) => d.file));
-    const diagnostics = sortDiagnostics([...found, ...this.compositions(fits, broken)]);
+    const broken = new Set(found2.filter((d) => d.severity === "error").map((d) => d.file));
+    const diagnostics = sortDiagnostics([...found2, ...this.compositions(fits, broken)]);
     return { diagnostics, ...countBySeverity(diagnostics), fits };
   }
   /** A recipe that fits no partition at all would never be built: an error on the recipe itself. */
@@ -48937,7 +48958,7 @@ async function run2(inputs) {
     setOutput("digest", record.image.manifestDigest);
     setOutput("image", record.image.reference);
     setOutput("oci-layout", record.image.ociLayout);
-    setOutput("record", join12(pairDir(stateDir, recipe, where), "build.json"));
+    setOutput("record", join13(pairDir(stateDir, recipe, where), "build.json"));
     setOutput("sbom", record.sbom.path);
     await summary.addHeading(`Build: ${escapeHtml(recipe.key)} for ${escapeHtml(`${where.system.doc.id}/${where.partition.id}`)}`, 3).addTable([
       [

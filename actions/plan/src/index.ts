@@ -8,5 +8,9 @@ await run({
   head: core.getInput('head') || 'HEAD',
   maxJobs: Number(core.getInput('max-jobs') || '256'),
   report: core.getInput('report') || 'brickyard-report/plan.json',
+  batchesFile: core.getInput('batches-file') || 'brickyard-batches/batches.json',
+  builtIndex: core.getInput('built-index'),
+  buildBudget: core.getInput('build-budget'),
+  labels: core.getInput('labels'),
   workspace: process.env['GITHUB_WORKSPACE'] ?? process.cwd(),
 });

@@ -24640,6 +24640,7 @@ function renderComment(validate, plan, runUrl) {
         out.push("", "**What to do:** every affected pair is skipped, so nothing would be built: check `requires` against `npx brickyard check <recipe>`.");
       }
     }
+    if (plan.cost) out.push("", ...costLines(plan.cost));
     if (p.removed.length > 0) out.push("", `Removed: ${p.removed.map((r) => `\`${code(r)}\``).join(", ")}`);
     const diffs = plan.diffs.filter((d) => d.files.length > 0);
     if (diffs.length > 0) {
@@ -24680,6 +24681,15 @@ function fenced(lang, body) {
   const longest = Math.max(2, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = "`".repeat(longest + 1);
   return [`${fence}${lang}`, body.replace(/\n$/, ""), fence];
+}
+function costLines(c) {
+  const reused = c.reused > 0 ? ` (${c.reused} of the ${c.affected} affected pair(s) already built and smoke-tested at the same lock digest: reused)` : "";
+  const lines = [`**Build cost:** ${c.builds} build(s) in ${c.batches} batch(es)${reused}.`];
+  const label = `\`${code(c.label)}\``;
+  if (c.verdict === "over-budget") lines.push("", `**Over the build budget** of ${c.budget}: the builds do not run until a maintainer adds the label ${label}.`);
+  else if (c.verdict === "approved") lines.push("", `Over the build budget of ${c.budget}, approved by the label ${label}.`);
+  else if (c.verdict === "within-budget") lines.push("", `Within the build budget of ${c.budget}.`);
+  return lines;
 }
 
 // pipeline/src/pr/report.ts
@@ -24748,6 +24758,11 @@ function checkPlan(d) {
   for (const x of p["skipped"]) need(isObject(x) && isStr(x["recipe"]) && isStr(x["system"]) && isStr(x["partition"]) && strList(x["reasons"]), "plan.skipped[]");
   need(strList(p["ignored"] ?? []) && strList(p["removed"] ?? []), "plan.ignored/removed");
   need(isNum(d["batches"]) && Array.isArray(d["diffs"]), "batches/diffs");
+  if (d["cost"] !== void 0) {
+    const c = d["cost"];
+    need(isObject(c) && isNum(c["affected"]) && isNum(c["builds"]) && isNum(c["reused"]) && isNum(c["batches"]) && (c["budget"] === null || isNum(c["budget"])) && isStr(c["label"]), "cost");
+    need(["no-budget", "within-budget", "approved", "over-budget"].includes(c["verdict"]), "cost.verdict");
+  }
   for (const x of d["diffs"]) {
     if (!isObject(x)) throw new BrickyardError("FILE_UNREADABLE", "report field diffs[] has the wrong shape");
     need(isStr(x["recipe"]) && isStr(x["system"]) && isStr(x["partition"]) && isStr(x["status"]) && Array.isArray(x["files"]), "diffs[]");

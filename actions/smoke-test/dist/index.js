@@ -32212,19 +32212,19 @@ var require_Alias = __commonJS({
           if (ctx)
             ctx.aliasResolveCache = nodes;
         }
-        let found = void 0;
+        let found2 = void 0;
         for (const node of nodes) {
           if (node === this)
             break;
           if (node.anchor === this.source)
-            found = node;
+            found2 = node;
         }
-        if (found && ctx) {
+        if (found2 && ctx) {
           const { anchors: anchors2, doc: doc2, maxAliasCount } = ctx;
-          let data = anchors2.get(found);
+          let data = anchors2.get(found2);
           if (!data) {
-            toJS.toJS(found, null, ctx);
-            data = anchors2.get(found);
+            toJS.toJS(found2, null, ctx);
+            data = anchors2.get(found2);
           }
           if (data?.res === void 0) {
             const msg = "This should not happen: Alias anchor was not resolved?";
@@ -32233,14 +32233,14 @@ var require_Alias = __commonJS({
           if (maxAliasCount >= 0) {
             data.count += 1;
             if (data.aliasCount === 0)
-              data.aliasCount = getAliasCount(doc2, found, anchors2);
+              data.aliasCount = getAliasCount(doc2, found2, anchors2);
             if (data.count * data.aliasCount > maxAliasCount) {
               const msg = "Excessive alias count indicates a resource exhaustion attack";
               throw new ReferenceError(msg);
             }
           }
         }
-        return found;
+        return found2;
       }
       toJSON(_arg, ctx) {
         if (!ctx)
@@ -35346,7 +35346,7 @@ var require_resolve_props = __commonJS({
       let tag = null;
       let newlineAfterProp = null;
       let comma = null;
-      let found = null;
+      let found2 = null;
       let start = null;
       for (const token of tokens) {
         if (reqSpace) {
@@ -35383,7 +35383,7 @@ var require_resolve_props = __commonJS({
             if (atNewline) {
               if (comment)
                 comment += token.source;
-              else if (!found || indicator !== "seq-item-ind")
+              else if (!found2 || indicator !== "seq-item-ind")
                 spaceBefore = true;
             } else
               commentSep += token.source;
@@ -35417,9 +35417,9 @@ var require_resolve_props = __commonJS({
           case indicator:
             if (anchor || tag)
               onError(token, "BAD_PROP_ORDER", `Anchors and tags must be after the ${token.source} indicator`);
-            if (found)
+            if (found2)
               onError(token, "UNEXPECTED_TOKEN", `Unexpected ${token.source} in ${flow ?? "collection"}`);
-            found = token;
+            found2 = token;
             atNewline = indicator === "seq-item-ind" || indicator === "explicit-key-ind";
             hasSpace = false;
             break;
@@ -35448,7 +35448,7 @@ var require_resolve_props = __commonJS({
         onError(tab, "TAB_AS_INDENT", "Tabs are not allowed as indentation");
       return {
         comma,
-        found,
+        found: found2,
         spaceBefore,
         comment,
         hasNewline,
@@ -38926,7 +38926,7 @@ var require_dist2 = __commonJS({
 });
 
 // actions/smoke-test/src/index.ts
-import { fileURLToPath as fileURLToPath3 } from "node:url";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -39480,17 +39480,38 @@ function ensureRoot(entry) {
 }
 
 // actions/smoke-test/src/main.ts
-import { join as join7, resolve as resolve2 } from "node:path";
+import { join as join8, resolve as resolve2 } from "node:path";
 
 // pipeline/src/util/html.ts
 function escapeHtml(s3) {
   return String(s3).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
 }
 
+// pipeline/src/util/engine-root.ts
+import { existsSync as existsSync2, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+var found;
+function engineRoot() {
+  if (found !== void 0) return found;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (; ; ) {
+    const pkg = join(dir, "package.json");
+    if (existsSync2(pkg)) {
+      try {
+        if (JSON.parse(readFileSync(pkg, "utf8")).name === "brickyard") return found = dir;
+      } catch {
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) return found = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+    dir = up;
+  }
+}
+
 // pipeline/src/smoke/run.ts
-import { existsSync as existsSync2, mkdirSync as mkdirSync2, readFileSync as readFileSync2, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
-import { dirname as dirname2, join as join3 } from "node:path";
-import { fileURLToPath as fileURLToPath2 } from "node:url";
+import { existsSync as existsSync3, mkdirSync as mkdirSync2, readFileSync as readFileSync3, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { join as join4 } from "node:path";
 
 // pipeline/src/check/fit.ts
 var import_semver = __toESM(require_semver2(), 1);
@@ -39927,7 +39948,7 @@ var BrickyardError = class extends Error {
 // pipeline/src/util/exec.ts
 import { spawn } from "node:child_process";
 import { accessSync, constants as constants3, createWriteStream, statSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { delimiter, join as join2 } from "node:path";
 function run(cmd, args, opts = {}) {
   const started = performance.now();
   return new Promise((resolve3, reject) => {
@@ -39969,7 +39990,7 @@ function run(cmd, args, opts = {}) {
 function which2(cmd, path = process.env["PATH"] ?? "") {
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
-    const candidate = join(dir, cmd);
+    const candidate = join2(dir, cmd);
     try {
       accessSync(candidate, constants3.X_OK);
       if (statSync(candidate).isFile()) return candidate;
@@ -39980,8 +40001,7 @@ function which2(cmd, path = process.env["PATH"] ?? "") {
 }
 
 // pipeline/src/build/build.ts
-import { dirname, join as join2, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname as dirname2, join as join3, relative } from "node:path";
 
 // pipeline/src/util/units.ts
 function parseSize(s3) {
@@ -43166,7 +43186,7 @@ function evaluatePolicies(recipes, systems, fits, which3) {
 
 // pipeline/src/build/sif.ts
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, createReadStream, createWriteStream as createWriteStream2, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync as statSync2, writeFileSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, createReadStream, createWriteStream as createWriteStream2, mkdirSync, openSync, readFileSync as readFileSync2, readSync, rmSync, statSync as statSync2, writeFileSync, writeSync } from "node:fs";
 function sha256File(path) {
   return new Promise((resolve3, reject) => {
     const h = createHash("sha256");
@@ -43203,9 +43223,8 @@ async function extractSifRootfs(sif, dest) {
 }
 
 // pipeline/src/build/build.ts
-var engineRoot = join2(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 function pairDir(stateDir, r, where) {
-  return join2(stateDir, "builds", r.key, `${where.system.doc.id}-${where.partition.id}`);
+  return join3(stateDir, "builds", r.key, `${where.system.doc.id}-${where.partition.id}`);
 }
 
 // pipeline/src/smoke/stats.ts
@@ -44056,19 +44075,18 @@ function performanceOf(tests) {
 }
 
 // pipeline/src/smoke/run.ts
-var engineRoot2 = join3(dirname2(fileURLToPath2(import.meta.url)), "..", "..", "..");
 var PROBE = "/usr/local/bin/brickyard-pingpong";
 async function resolveImage(ws2, spec, where, stateDir) {
   const fromRecord = (path) => {
-    const rec = JSON.parse(readFileSync2(path, "utf8"));
+    const rec = JSON.parse(readFileSync3(path, "utf8"));
     return { recipe: ws2.recipe(`${rec.recipe.name}@${rec.recipe.version}`), reference: rec.image.reference, manifestDigest: rec.image.manifestDigest };
   };
-  if (spec.endsWith(".json") && existsSync2(spec)) return fromRecord(spec);
-  if (existsSync2(join3(spec, "build.json"))) return fromRecord(join3(spec, "build.json"));
+  if (spec.endsWith(".json") && existsSync3(spec)) return fromRecord(spec);
+  if (existsSync3(join4(spec, "build.json"))) return fromRecord(join4(spec, "build.json"));
   if (!spec.includes("/")) {
     const r = ws2.recipe(spec);
-    const record2 = join3(pairDir(stateDir, r, where), "build.json");
-    if (!existsSync2(record2)) {
+    const record2 = join4(pairDir(stateDir, r, where), "build.json");
+    if (!existsSync3(record2)) {
       throw new BrickyardError("IMAGE_NOT_FOUND", `${r.key} has not been built for ${where.system.doc.id}/${where.partition.id}`, {
         hint: `run: npx brickyard build ${r.key} --system ${where.system.doc.id}/${where.partition.id}`
       });
@@ -44081,9 +44099,9 @@ async function resolveImage(ws2, spec, where, stateDir) {
   const key = labels?.["dev.brickyard.recipe"];
   if (!key) throw new BrickyardError("IMAGE_NOT_FOUND", `${spec} carries no dev.brickyard.recipe label: it was not built by Brickyard`);
   const recipe = ws2.recipe(key);
-  const record = join3(pairDir(stateDir, recipe, where), "build.json");
-  if (existsSync2(record)) {
-    const rec = JSON.parse(readFileSync2(record, "utf8"));
+  const record = join4(pairDir(stateDir, recipe, where), "build.json");
+  if (existsSync3(record)) {
+    const rec = JSON.parse(readFileSync3(record, "utf8"));
     if (rec.image.reference === spec) return { recipe, reference: spec, manifestDigest: rec.image.manifestDigest };
   }
   throw new BrickyardError("IMAGE_NOT_FOUND", `${spec} has no build record for ${where.system.doc.id}/${where.partition.id} under ${stateDir}, so its OCI manifest digest is unknown`, {
@@ -44146,7 +44164,7 @@ async function smoke(ws2, image, where, opts) {
   const statement = inTotoStatement({ name: image.reference, digest: { sha256: image.manifestDigest.replace(/^sha256:/, "") } }, TEST_RESULT_PREDICATE_TYPE, predicate);
   const dir = pairDir(opts.stateDir, image.recipe, where);
   mkdirSync2(dir, { recursive: true });
-  const reportPath = join3(dir, `smoke-${opts.launcher}.json`);
+  const reportPath = join4(dir, `smoke-${opts.launcher}.json`);
   const report = {
     kind: "brickyard-smoke",
     version: 1,
@@ -44164,7 +44182,7 @@ async function smoke(ws2, image, where, opts) {
     reportPath
   };
   writeFileSync2(reportPath, JSON.stringify(report, null, 2) + "\n");
-  writeFileSync2(join3(dir, `test-result-${opts.launcher}.intoto.json`), JSON.stringify(statement, null, 2) + "\n");
+  writeFileSync2(join4(dir, `test-result-${opts.launcher}.intoto.json`), JSON.stringify(statement, null, 2) + "\n");
   return report;
 }
 function containerArgs(where, image, argv, strategy, extraEnv = {}) {
@@ -44187,8 +44205,8 @@ function containerRun(where, image, argv, strategy, timeoutMs, extraEnv = {}) {
 var SIF_RUNTIME_LABEL = "SIF root file system under ch-run";
 async function sifRootOf(image, where, stateDir) {
   const dir = pairDir(stateDir, image.recipe, where);
-  const recordPath = join3(dir, "build.json");
-  const rec = existsSync2(recordPath) ? JSON.parse(readFileSync2(recordPath, "utf8")) : void 0;
+  const recordPath = join4(dir, "build.json");
+  const rec = existsSync3(recordPath) ? JSON.parse(readFileSync3(recordPath, "utf8")) : void 0;
   if (!rec?.sif || rec.image.manifestDigest !== image.manifestDigest) {
     throw new BrickyardError("IMAGE_NOT_FOUND", `${image.recipe.key} on ${where.system.doc.id}/${where.partition.id} has no SIF for image ${image.manifestDigest}`, {
       hint: `build it with: npx brickyard build ${image.recipe.key} --system ${where.system.doc.id}/${where.partition.id} --sif`
@@ -44197,7 +44215,7 @@ async function sifRootOf(image, where, stateDir) {
   for (const tool of ["ch-run", "squashfuse"]) if (!which2(tool)) throw new BrickyardError("TOOL_MISSING", `${tool} is not installed (the SIF smoke path runs the root file system with charliecloud's ch-run)`, { hint: "run scripts/setup-host.sh as root" });
   const sha256 = await sha256File(rec.sif.path);
   if (sha256 !== rec.sif.sha256) throw new BrickyardError("IMAGE_NOT_FOUND", `${rec.sif.path} is not the SIF the build recorded (sha256 ${sha256}, recorded ${rec.sif.sha256})`, { hint: "build the pair again" });
-  const root = join3(dir, "sif-rootfs.sqsh");
+  const root = join4(dir, "sif-rootfs.sqsh");
   await extractSifRootfs(rec.sif.path, root);
   return { path: rec.sif.path, sha256, root };
 }
@@ -44267,29 +44285,29 @@ function slurmCommand(opts, cmd, args) {
 async function slurmJob(ws2, image, where, opts, timeoutMs) {
   if (!which2("sbatch")) throw new BrickyardError("TOOL_MISSING", "sbatch is not installed", { hint: "run scripts/setup-host.sh, then scripts/services/slurm.sh start DIR" });
   const rendered = ws2.render(image.recipe, where);
-  const dir = join3(pairDir(opts.stateDir, image.recipe, where), "slurm");
+  const dir = join4(pairDir(opts.stateDir, image.recipe, where), "slurm");
   mkdirSync2(dir, { recursive: true });
-  const script = join3(dir, "job.sh");
+  const script = join4(dir, "job.sh");
   writeFileSync2(script, renderJobScript(rendered.composition), { mode: 493 });
-  const out = join3(dir, "job.out");
-  const err = join3(dir, "job.err");
+  const out = join4(dir, "job.out");
+  const err = join4(dir, "job.err");
   rmSync2(out, { force: true });
   rmSync2(err, { force: true });
   const env = { ...process.env, ...opts.slurmEnv, BRICKYARD_IMAGE: image.reference };
   const [cmd, args] = slurmCommand(opts, "sbatch", ["--wait", "--parsable", `--output=${out}`, `--error=${err}`, "--export=ALL", script]);
   const r = await run(cmd, args, { env, timeoutMs, cwd: dir });
-  const read = (p2) => existsSync2(p2) ? readFileSync2(p2, "utf8") : "";
-  if (r.code !== 0 && !existsSync2(out)) {
+  const read = (p2) => existsSync3(p2) ? readFileSync3(p2, "utf8") : "";
+  if (r.code !== 0 && !existsSync3(out)) {
     throw new BrickyardError("TOOL_FAILED", `sbatch could not run the job (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`, { hint: "is the test Slurm running? scripts/services/slurm.sh start DIR, then export SLURM_CONF" });
   }
   return { ...r, stdout: read(out), stderr: read(err) + r.stderr };
 }
 async function hostProbe(dir) {
   if (!which2("mpicc")) return void 0;
-  const bin = join3(dir, "host-pingpong");
-  if (!existsSync2(bin)) {
+  const bin = join4(dir, "host-pingpong");
+  if (!existsSync3(bin)) {
     mkdirSync2(dir, { recursive: true });
-    const src = join3(engineRoot2, "catalog", "blocks", "pingpong", "files", "pingpong.c");
+    const src = join4(engineRoot(), "catalog", "blocks", "pingpong", "files", "pingpong.c");
     const c = await run("mpicc", ["-O2", "-std=c11", "-o", bin, src]);
     if (c.code !== 0) return void 0;
   }
@@ -44304,12 +44322,12 @@ function parseOrUndefined(r) {
   }
 }
 async function hostPingPong(stateDir, ranks) {
-  const bin = await hostProbe(join3(stateDir, "cache"));
+  const bin = await hostProbe(join4(stateDir, "cache"));
   if (!bin || !which2("mpirun")) return void 0;
   return parseOrUndefined(await run("mpirun", ["--allow-run-as-root", "--oversubscribe", "-np", String(ranks), bin], { timeoutMs: 3e5 }));
 }
 async function hostPingPongSlurm(opts, nodes, perNode) {
-  const bin = await hostProbe(opts.slurmEnv?.["BRICKYARD_SLURM_SHARED"] ?? join3(opts.stateDir, "cache"));
+  const bin = await hostProbe(opts.slurmEnv?.["BRICKYARD_SLURM_SHARED"] ?? join4(opts.stateDir, "cache"));
   if (!bin || !which2("srun")) return void 0;
   const [cmd, args] = slurmCommand(opts, "srun", [`--nodes=${nodes}`, `--ntasks-per-node=${perNode}`, "--mpi=pmix", bin]);
   return parseOrUndefined(await run(cmd, args, { env: { ...process.env, ...opts.slurmEnv }, timeoutMs: 3e5 }));
@@ -44329,14 +44347,14 @@ async function streamOverhead(image, where, name, command, firstStdout, strategy
   let hostMissing;
   if (!program) hostMissing = `no program path in '${command}' to copy out of the image for the host baseline`;
   else {
-    const dir = join3(opts.stateDir, "cache", `stream-${image.manifestDigest.replace(/^sha256:/, "").slice(0, 12)}`);
+    const dir = join4(opts.stateDir, "cache", `stream-${image.manifestDigest.replace(/^sha256:/, "").slice(0, 12)}`);
     mkdirSync2(dir, { recursive: true });
-    const local = join3(dir, program.split("/").pop());
-    if (!existsSync2(local)) {
+    const local = join4(dir, program.split("/").pop());
+    if (!existsSync3(local)) {
       const cp = await run(where.partition.runtime.command, ["run", "--rm", ...where.partition.runtime.flags ?? [], "-v", `${dir}:/brickyard-out`, "--entrypoint=cp", image.reference, program, "/brickyard-out/"], { timeoutMs: 12e4 });
       if (cp.code !== 0) hostMissing = `could not copy ${program} out of the image: ${cp.stderr.trim().split("\n").pop()}`;
     }
-    if (existsSync2(local)) hostCommand = command.split(program).join(local);
+    if (existsSync3(local)) hostCommand = command.split(program).join(local);
   }
   const env = { ...process.env, ...Object.fromEntries(Object.entries(image.recipe.doc.environment ?? {}).map(([k2, v2]) => [k2, String(v2)])) };
   for (const [i, side] of interleave(trialCount(opts)).entries()) {
@@ -44356,7 +44374,7 @@ async function gpuCheck(image, where) {
   const id = `${where.system.doc.id}/${where.partition.id}`;
   if (!gpu) return evaluateGpu(void 0, { partitionHasGpu: false, reason: `${id} has no GPU` });
   const devices = gpu.vendor === "nvidia" ? ["/dev/nvidiactl", "/dev/nvidia0"] : ["/dev/kfd"];
-  const present = devices.filter((d) => existsSync2(d));
+  const present = devices.filter((d) => existsSync3(d));
   if (present.length === 0) {
     return evaluateGpu(void 0, { partitionHasGpu: false, reason: `this host has no ${gpu.vendor === "nvidia" ? "NVIDIA" : "AMD"} GPU device (${devices.join(", ")} missing); run the smoke test on ${id} itself` });
   }
@@ -44374,8 +44392,8 @@ async function gpuCheck(image, where) {
 var import_semver3 = __toESM(require_semver2(), 1);
 
 // pipeline/src/catalog/load.ts
-import { existsSync as existsSync3, readdirSync, statSync as statSync3 } from "node:fs";
-import { dirname as dirname3, join as join4, resolve } from "node:path";
+import { existsSync as existsSync4, readdirSync, statSync as statSync3 } from "node:fs";
+import { dirname as dirname4, join as join5, resolve } from "node:path";
 
 // pipeline/src/catalog/schemas.ts
 var import__ = __toESM(require__(), 1);
@@ -46192,7 +46210,7 @@ var import_ajv_formats2 = __toESM(require_dist(), 1);
 
 // pipeline/src/catalog/source.ts
 var import_yaml = __toESM(require_dist2(), 1);
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync4 } from "node:fs";
 import { relative as relative2, sep } from "node:path";
 var MAX_ALIAS_COUNT = 100;
 var SourceFile = class _SourceFile {
@@ -46234,7 +46252,7 @@ var SourceFile = class _SourceFile {
   static read(abs, root) {
     let text;
     try {
-      text = readFileSync3(abs, "utf8");
+      text = readFileSync4(abs, "utf8");
     } catch (cause) {
       throw new BrickyardError("FILE_UNREADABLE", `cannot read ${abs}: ${cause.message}`, {
         hint: "check that the file exists and is readable",
@@ -46415,8 +46433,8 @@ var recipeKey = (name, version) => `${name}@${version}`;
 function findRoot(start = process.cwd()) {
   let dir = resolve(start);
   for (; ; ) {
-    if (isDir(join4(dir, "catalog")) && isDir(join4(dir, "systems"))) return dir;
-    const parent = dirname3(dir);
+    if (isDir(join5(dir, "catalog")) && isDir(join5(dir, "systems"))) return dir;
+    const parent = dirname4(dir);
     if (parent === dir) {
       throw new BrickyardError("ROOT_NOT_FOUND", `no Brickyard checkout around ${resolve(start)}`, {
         hint: "run inside the repository, or pass --root DIR (a folder with catalog/ and systems/)"
@@ -46426,7 +46444,7 @@ function findRoot(start = process.cwd()) {
   }
 }
 function loadCatalog(root) {
-  if (!isDir(join4(root, "catalog")) || !isDir(join4(root, "systems"))) {
+  if (!isDir(join5(root, "catalog")) || !isDir(join5(root, "systems"))) {
     throw new BrickyardError("ROOT_NOT_FOUND", `${root} is not a Brickyard checkout (catalog/ and systems/ are needed)`, {
       hint: "pass --root DIR pointing at the repository"
     });
@@ -46452,12 +46470,12 @@ function loadCatalog(root) {
     cat.diagnostics.push(...findings);
     return findings.length === 0 ? file : void 0;
   };
-  const recipesDir = join4(root, "catalog", "recipes");
+  const recipesDir = join5(root, "catalog", "recipes");
   for (const name of subdirs(recipesDir)) {
-    for (const version of subdirs(join4(recipesDir, name))) {
-      const dir = join4(recipesDir, name, version);
-      const abs = join4(dir, "recipe.yaml");
-      if (!existsSync3(abs)) {
+    for (const version of subdirs(join5(recipesDir, name))) {
+      const dir = join5(recipesDir, name, version);
+      const abs = join5(dir, "recipe.yaml");
+      if (!existsSync4(abs)) {
         cat.diagnostics.push(layout(root, dir, `catalog/recipes/${name}/${version} has no recipe.yaml`));
         continue;
       }
@@ -46483,11 +46501,11 @@ function loadCatalog(root) {
       cat.recipes.set(key, { file, doc, dir });
     }
   }
-  const blocksDir = join4(root, "catalog", "blocks");
+  const blocksDir = join5(root, "catalog", "blocks");
   for (const name of subdirs(blocksDir)) {
-    const dir = join4(blocksDir, name);
-    const abs = join4(dir, "block.yaml");
-    if (!existsSync3(abs)) {
+    const dir = join5(blocksDir, name);
+    const abs = join5(dir, "block.yaml");
+    if (!existsSync4(abs)) {
       cat.diagnostics.push(layout(root, dir, `catalog/blocks/${name} has no block.yaml`));
       continue;
     }
@@ -46506,26 +46524,26 @@ function loadCatalog(root) {
     }
     cat.blocks.set(name, { file, doc, dir });
   }
-  const basesAbs = join4(root, "catalog", "bases.yaml");
-  if (existsSync3(basesAbs)) {
+  const basesAbs = join5(root, "catalog", "bases.yaml");
+  if (existsSync4(basesAbs)) {
     const file = read(basesAbs, "bases");
     if (file) {
       cat.basesFile = file;
       for (const [name, base] of Object.entries(file.data.bases)) cat.bases.set(name, base);
     }
   } else {
-    cat.diagnostics.push(layout(root, join4(root, "catalog"), "catalog/bases.yaml is missing"));
+    cat.diagnostics.push(layout(root, join5(root, "catalog"), "catalog/bases.yaml is missing"));
   }
-  const toolchainsAbs = join4(root, "catalog", "toolchains.yaml");
-  if (existsSync3(toolchainsAbs)) {
+  const toolchainsAbs = join5(root, "catalog", "toolchains.yaml");
+  if (existsSync4(toolchainsAbs)) {
     const file = read(toolchainsAbs, "toolchains");
     if (file) cat.toolchains = file.data;
   }
-  const systemsDir = join4(root, "systems");
+  const systemsDir = join5(root, "systems");
   for (const entry of readdirSync(systemsDir).sort()) {
     if (!entry.endsWith(".yaml") && !entry.endsWith(".yml")) continue;
     const id = entry.replace(/\.ya?ml$/, "");
-    const file = read(join4(systemsDir, entry), "system");
+    const file = read(join5(systemsDir, entry), "system");
     if (!file) {
       cat.invalid.systems.add(id);
       continue;
@@ -46671,8 +46689,8 @@ function appendReplacing(parent, child2, id) {
 
 // pipeline/src/catalog/semantics.ts
 var import_spdx_expression_parse3 = __toESM(require_spdx_expression_parse(), 1);
-import { existsSync as existsSync4 } from "node:fs";
-import { join as join5 } from "node:path";
+import { existsSync as existsSync5 } from "node:fs";
+import { join as join6 } from "node:path";
 
 // pipeline/src/model/capabilities.ts
 function satisfies(provided, required) {
@@ -46869,7 +46887,7 @@ function checkSteps(file, steps, at2, known, dir, params) {
         }
       }
     }
-    if (step.copy && placeholders(step.copy.src).length === 0 && !existsSync4(join5(dir, step.copy.src))) {
+    if (step.copy && placeholders(step.copy.src).length === 0 && !existsSync5(join6(dir, step.copy.src))) {
       out.push(file.diagnostic([...at2, i, "copy", "src"], "error", "copy-missing", `copy source ${step.copy.src} does not exist beside ${file.rel}`));
     }
   });
@@ -47048,7 +47066,7 @@ function exists2(doc, path) {
 
 // pipeline/src/check/overrides.ts
 function slotOverrides(recipes, cat, fits) {
-  const found = /* @__PURE__ */ new Map();
+  const found2 = /* @__PURE__ */ new Map();
   for (const fit of fits) {
     if (!fit.fits) continue;
     const r = recipes.get(fit.recipe);
@@ -47062,17 +47080,17 @@ function slotOverrides(recipes, cat, fits) {
         if (given === void 0 || given === asked) continue;
         const id = `${r.key}|${i}|${key}|${String(asked)}`;
         const d = r.entry.file.diagnostic(["blocks", i, "with", key], "warning", "slot-override", "");
-        const entry = found.get(id) ?? {
+        const entry = found2.get(id) ?? {
           diag: d,
           head: `${item.use} asks ${key} ${String(asked)}; the system sets it instead, and the system wins:`,
           where: []
         };
         entry.where.push(`${fit.system}/${fit.partition} (${by}: ${String(given)})`);
-        found.set(id, entry);
+        found2.set(id, entry);
       }
     });
   }
-  return [...found.values()].map(({ diag, head, where }) => ({
+  return [...found2.values()].map(({ diag, head, where }) => ({
     ...diag,
     message: `${head} ${where.slice(0, 4).join(", ")}${where.length > 4 ? ` and ${where.length - 4} more` : ""}`
   }));
@@ -47080,7 +47098,7 @@ function slotOverrides(recipes, cat, fits) {
 
 // pipeline/src/render/compose.ts
 import { readdirSync as readdirSync2, statSync as statSync4 } from "node:fs";
-import { join as join6, posix, relative as relative3, sep as sep2 } from "node:path";
+import { join as join7, posix, relative as relative3, sep as sep2 } from "node:path";
 
 // pipeline/src/check/toolchain.ts
 var TARGET_FLAG = /^-m(arch|cpu|tune)=/;
@@ -47261,7 +47279,7 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
       if (!sources.some((s3) => s3.contextPath === resolved.contextPath)) sources.push(resolved);
       push({ kind: "fetch", source: resolved, dest: p2.fetch.dest });
     } else if (p2.copy) {
-      const abs = join6(dir, p2.copy.src);
+      const abs = join7(dir, p2.copy.src);
       const files = listFiles(abs);
       if (files.length === 0) {
         problems.push(`${origin2}: copy source ${p2.copy.src} does not exist beside its file`);
@@ -47420,7 +47438,7 @@ function listFiles(abs) {
   }
   if (st2.isFile()) return [abs];
   if (!st2.isDirectory()) return [];
-  return readdirSync2(abs, { withFileTypes: true }).sort((a, b2) => a.name < b2.name ? -1 : 1).flatMap((d) => listFiles(join6(abs, d.name)));
+  return readdirSync2(abs, { withFileTypes: true }).sort((a, b2) => a.name < b2.name ? -1 : 1).flatMap((d) => listFiles(join7(abs, d.name)));
 }
 var ComposeError = class extends BrickyardError {
   problems;
@@ -47742,7 +47760,7 @@ function launcherSummary(c, wrapper) {
 }
 
 // pipeline/src/render/lock.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 
 // pipeline/src/util/hash.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -47783,7 +47801,7 @@ function renderLock(c, outputs) {
       sha256: sha256Hex(b2.entry.file.text)
     })),
     sources: c.sources.map((s3) => ({ name: s3.name, url: s3.url, sha256: s3.sha256, contextPath: s3.contextPath, origin: s3.origin })),
-    context: c.context.map((f2) => ({ path: f2.path, sha256: sha256Hex(readFileSync4(f2.abs)) })),
+    context: c.context.map((f2) => ({ path: f2.path, sha256: sha256Hex(readFileSync5(f2.abs)) })),
     outputs: {
       Containerfile: sha256Hex(outputs.containerfile),
       "apptainer.def": sha256Hex(outputs.apptainer),
@@ -47871,7 +47889,7 @@ var Workspace = class _Workspace {
   }
   validate() {
     const fits = this.checkAll();
-    const found = [
+    const found2 = [
       ...this.catalog.diagnostics,
       ...this.resolveDiagnostics,
       ...checkSemantics(this.catalog, this.recipes),
@@ -47879,8 +47897,8 @@ var Workspace = class _Workspace {
       ...this.fitsNowhere(fits),
       ...slotOverrides(this.recipes, this.catalog, fits)
     ];
-    const broken = new Set(found.filter((d) => d.severity === "error").map((d) => d.file));
-    const diagnostics = sortDiagnostics([...found, ...this.compositions(fits, broken)]);
+    const broken = new Set(found2.filter((d) => d.severity === "error").map((d) => d.file));
+    const diagnostics = sortDiagnostics([...found2, ...this.compositions(fits, broken)]);
     return { diagnostics, ...countBySeverity(diagnostics), fits };
   }
   /** A recipe that fits no partition at all would never be built: an error on the recipe itself. */
@@ -48027,7 +48045,7 @@ async function run2(inputs) {
     );
     setOutput("result", report.result);
     setOutput("report", report.reportPath);
-    setOutput("statement", join7(report.reportPath, "..", `test-result-${report.launcher}.intoto.json`));
+    setOutput("statement", join8(report.reportPath, "..", `test-result-${report.launcher}.intoto.json`));
     const rows = report.tests.map((t) => [escapeHtml(t.name), t.kind, t.verdict, escapeHtml(t.summary)]);
     const mpi = report.tests.find((t) => t.kind === "mpi-pingpong");
     const summary2 = summary.addHeading(`Smoke test: ${escapeHtml(report.recipe)} on ${escapeHtml(`${report.system}/${report.partition}`)} (${report.launcher}): ${report.result}`, 3);
@@ -48052,7 +48070,7 @@ async function run2(inputs) {
 }
 
 // actions/smoke-test/src/index.ts
-ensureRoot(fileURLToPath3(import.meta.url));
+ensureRoot(fileURLToPath2(import.meta.url));
 await run2({
   image: getInput("image", { required: true }),
   system: getInput("system", { required: true }),

@@ -15,10 +15,10 @@ import { VERSION } from '../version.ts';
 import type { Workspace, ValidationReport } from '../workspace.ts';
 import { registerAttest } from './attest-command.ts';
 import { registerTune } from './tune-command.ts';
-import { tunedPartition } from '../smoke/tune.ts';
 import { registerBundle } from './bundle-command.ts';
 import { registerSite } from './site-command.ts';
 import { registerUpgrade } from './upgrade-command.ts';
+import { registerBuiltIndex } from './built-index-command.ts';
 import { table } from './table.ts';
 import { registerVerify } from './verify-command.ts';
 
@@ -168,6 +168,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
         }
       }
       const formats = opts.format === 'all' ? [...FORMATS] : [opts.format];
+      const { tunedPartition } = await import('../smoke/tune.ts');
       for (const w0 of where) {
         // A recorded `brickyard tune` choice for this pair replaces the partition's target flags.
         const { where: w, choice } = tunedPartition(join(ws.root, '.brickyard'), recipe, w0);
@@ -184,17 +185,25 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     .requiredOption('--base <ref>', 'git ref to compare with (e.g. origin/main, HEAD~1)')
     .option('--head <ref>', 'git ref of the change (default: the working tree, uncommitted files included)')
     .option('--max-jobs <n>', 'most jobs per matrix', (v) => positiveInt(v, '--max-jobs'), 256)
-    .option('--json', 'machine-readable output: the plan and its matrices')
-    .action(async (opts: { base: string; head?: string; maxJobs: number; json?: boolean }) => {
-      const [{ Change }, { hostedPairs, toMatrices }, { planSummary }] = await Promise.all([import('../plan/change.ts'), import('../plan/plan.ts'), import('./summary.ts')]);
+    .option('--built-index <file>', 'built-index.json: pairs whose lock digest has a build with a passing smoke test are not built again')
+    .option('--budget <n>', 'most builds without the approval label (default: buildBudget in .github/brickyard.yml)', (v) => nonNegativeInt(v, '--budget'))
+    .option('--label <name>', 'a label the change carries (repeatable): the approval label lets a change over the budget proceed', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--json', 'machine-readable output: the plan, its matrices and its cost')
+    .action(async (opts: { base: string; head?: string; maxJobs: number; builtIndex?: string; budget?: number; label: string[]; json?: boolean }) => {
+      const [{ Change }, { costPlan, readBudgetConfig, readBuiltIndex }, { costSummary, planSummary }] = await Promise.all([import('../plan/change.ts'), import('../plan/built.ts'), import('./summary.ts')]);
       using change = new Change(await rootOf(), { base: opts.base, head: opts.head });
       const plan = change.plan();
-      const matrices = toMatrices(plan.pairs, opts.maxJobs);
+      const config = readBudgetConfig(change.root);
+      if (opts.budget !== undefined) config.buildBudget = opts.budget;
+      const index = opts.builtIndex ? readBuiltIndex(resolve(opts.builtIndex)) : undefined;
+      if (opts.builtIndex && !index) throw new BrickyardError('FILE_UNREADABLE', `${opts.builtIndex}: no such file`, { hint: 'leave out --built-index to build every affected pair' });
+      const costed = costPlan(change.head, plan, { index, config, labels: opts.label, maxJobs: opts.maxJobs });
       if (opts.json) {
-        io.out(JSON.stringify({ ...plan, matrices, hosted: toMatrices(hostedPairs(plan.pairs), opts.maxJobs) }, null, 2) + '\n');
+        const reused = costed.selection.reused.map((r) => ({ recipe: r.pair.recipe, system: r.pair.system, partition: r.pair.partition, lockDigest: r.pair.lockDigest, image: r.entry.image, where: r.entry.where }));
+        io.out(JSON.stringify({ ...plan, matrices: costed.matrices, hosted: costed.hosted, cost: costed.cost, reused }, null, 2) + '\n');
         return;
       }
-      io.out(planSummary(plan, matrices.length));
+      io.out(planSummary(plan, costed.matrices.length) + costSummary(costed.cost));
     });
 
   program
@@ -432,6 +441,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
   registerVerify(program, io, (code) => (exitCode = code));
   registerSite(program, io, (code) => (exitCode = code));
   registerUpgrade(program, io, VERSION);
+  registerBuiltIndex(program, io, (code) => (exitCode = code));
 
   if (options.only) {
     const keep = new Set(options.only);
@@ -449,6 +459,12 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
 
 function elapsed(since: number): string {
   return `${((performance.now() - since) / 1000).toFixed(1)}s`;
+}
+
+function nonNegativeInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new BrickyardError('USAGE', `${flag} must be a whole number (0 or more), got ${JSON.stringify(v)}`);
+  return n;
 }
 
 function positiveInt(v: string, flag: string): number {

@@ -1,4 +1,5 @@
 /** Human summaries for the terminal. */
+import type { BuildCost } from '../plan/built.ts';
 import type { Plan } from '../plan/plan.ts';
 import type { SmokeReport } from '../smoke/run.ts';
 import { table } from './table.ts';
@@ -20,6 +21,17 @@ export function planSummary(plan: Plan, batches: number): string {
   }
   if (plan.removed.length > 0) out += `\nRemoved recipes: ${plan.removed.join(', ')}\n`;
   if (plan.ignored.length > 0) out += `\nChanged files nothing renders from: ${plan.ignored.length > 8 ? `${plan.ignored.slice(0, 8).join(', ')}, …` : plan.ignored.join(', ')}\n`;
+  return out;
+}
+
+/** What the change costs before it runs, and the budget's verdict. */
+export function costSummary(c: BuildCost): string {
+  if (c.affected === 0) return '';
+  let out = `\nBuild cost: ${c.builds} build(s) in ${c.batches} batch(es)`;
+  out += c.reused > 0 ? `; ${c.reused} of ${c.affected} affected pair(s) reused (built and smoke-tested at the same lock digest)\n` : '\n';
+  if (c.verdict === 'over-budget') out += `Over the build budget of ${c.budget}: needs the label "${c.label}" to proceed.\n`;
+  else if (c.verdict === 'approved') out += `Over the build budget of ${c.budget}, approved by the label "${c.label}".\n`;
+  else if (c.verdict === 'within-budget') out += `Within the build budget of ${c.budget}.\n`;
   return out;
 }
 

@@ -1,9 +1,8 @@
 /** `brickyard tune`: build the recipe's declared variants, smoke-test each, record the best, signed. */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { tune, tuneTable } from '../smoke/tune.ts';
 import type { Workspace } from '../workspace.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import { table } from './table.ts';
 
 export function registerTune(program: Command, io: Io, open: () => Promise<Workspace>): void {
@@ -17,6 +16,7 @@ export function registerTune(program: Command, io: Io, open: () => Promise<Works
     .option('--keyless', 'sign keylessly with the GitHub OIDC token (in GitHub Actions); default: the development signer')
     .option('--json', 'print the signed statement')
     .action(async (spec: string, opts: { system: string; out?: string; trials?: number; keyless?: boolean; json?: boolean }) => {
+      const { tune, tuneTable } = await import('../smoke/tune.ts');
       const ws = await open();
       const recipe = ws.recipe(spec);
       const where = ws.firstFitting(recipe, opts.system);

@@ -170,7 +170,7 @@ export function toMatrices(pairs: readonly PlannedPair[], maxJobs = 256): Matrix
 }
 
 /** Pairs that run on GitHub-hosted runners (no self-hosted label): the build host system. */
-export function hostedPairs(pairs: readonly PlannedPair[]): PlannedPair[] {
+export function hostedPairs<T extends PlannedPair>(pairs: readonly T[]): T[] {
   return pairs.filter((p) => !p.runner.includes('self-hosted'));
 }
 

@@ -6,6 +6,7 @@
  * live mention, link, image or HTML in the comment.
  */
 import { codeText, htmlText, markdownText } from '../util/markdown.ts';
+import type { BuildCost } from '../plan/built.ts';
 import type { PlanReport, ValidateReport } from './report.ts';
 
 export const COMMENT_MARKER = '<!-- brickyard:pr-comment -->';
@@ -52,6 +53,7 @@ export function renderComment(validate: ValidateReport | undefined, plan: PlanRe
         out.push('', '**What to do:** every affected pair is skipped, so nothing would be built: check `requires` against `npx brickyard check <recipe>`.');
       }
     }
+    if (plan.cost) out.push('', ...costLines(plan.cost));
     if (p.removed.length > 0) out.push('', `Removed: ${p.removed.map((r) => `\`${code(r)}\``).join(', ')}`);
 
     const diffs = plan.diffs.filter((d) => d.files.length > 0);
@@ -101,4 +103,15 @@ function fenced(lang: string, body: string): string[] {
   const longest = Math.max(2, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = '`'.repeat(longest + 1);
   return [`${fence}${lang}`, body.replace(/\n$/, ''), fence];
+}
+
+/** What the change costs before it runs, and whether the budget lets it run. */
+export function costLines(c: BuildCost): string[] {
+  const reused = c.reused > 0 ? ` (${c.reused} of the ${c.affected} affected pair(s) already built and smoke-tested at the same lock digest: reused)` : '';
+  const lines = [`**Build cost:** ${c.builds} build(s) in ${c.batches} batch(es)${reused}.`];
+  const label = `\`${code(c.label)}\``;
+  if (c.verdict === 'over-budget') lines.push('', `**Over the build budget** of ${c.budget}: the builds do not run until a maintainer adds the label ${label}.`);
+  else if (c.verdict === 'approved') lines.push('', `Over the build budget of ${c.budget}, approved by the label ${label}.`);
+  else if (c.verdict === 'within-budget') lines.push('', `Within the build budget of ${c.budget}.`);
+  return lines;
 }

@@ -5,6 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BuildCost } from '../plan/built.ts';
 import type { Plan } from '../plan/plan.ts';
 import type { PairDiff } from '../plan/diff.ts';
 import type { Diagnostic } from '../util/diagnostics.ts';
@@ -26,6 +27,8 @@ export interface PlanReport {
   plan: Plan;
   batches: number;
   diffs: PairDiff[];
+  /** What the change costs in builds, and the budget's verdict (absent in older reports). */
+  cost?: BuildCost;
 }
 
 const MAX_REPORT_BYTES = 8 * 1024 * 1024;
@@ -36,12 +39,13 @@ export function validateReport(base: string | null, diagnostics: Diagnostic[], e
   return { kind: 'brickyard-validate', version: 1, base, ok: errors === 0, errors, warnings, diagnostics };
 }
 
-export function planReport(plan: Plan, batches: number, diffs: PairDiff[]): PlanReport {
+export function planReport(plan: Plan, batches: number, diffs: PairDiff[], cost?: BuildCost): PlanReport {
   return {
     kind: 'brickyard-plan',
     version: 1,
     plan,
     batches,
+    ...(cost ? { cost } : {}),
     diffs: diffs.map((d) => ({
       ...d,
       files: d.files.map((f) => ({ name: f.name, patch: f.patch.length > MAX_PATCH_CHARS ? f.patch.slice(0, MAX_PATCH_CHARS) + '\n… (cut)\n' : f.patch })),
@@ -101,6 +105,11 @@ function checkPlan(d: Record<string, unknown>): void {
   for (const x of p['skipped']!) need(isObject(x) && isStr(x['recipe']) && isStr(x['system']) && isStr(x['partition']) && strList(x['reasons']), 'plan.skipped[]');
   need(strList(p['ignored'] ?? []) && strList(p['removed'] ?? []), 'plan.ignored/removed');
   need(isNum(d['batches']) && Array.isArray(d['diffs']), 'batches/diffs');
+  if (d['cost'] !== undefined) {
+    const c = d['cost'];
+    need(isObject(c) && isNum(c['affected']) && isNum(c['builds']) && isNum(c['reused']) && isNum(c['batches']) && (c['budget'] === null || isNum(c['budget'])) && isStr(c['label']), 'cost');
+    need(['no-budget', 'within-budget', 'approved', 'over-budget'].includes(c['verdict'] as string), 'cost.verdict');
+  }
   for (const x of d['diffs'] as unknown[]) {
     if (!isObject(x)) throw new BrickyardError('FILE_UNREADABLE', 'report field diffs[] has the wrong shape');
     need(isStr(x['recipe']) && isStr(x['system']) && isStr(x['partition']) && isStr(x['status']) && Array.isArray(x['files']), 'diffs[]');

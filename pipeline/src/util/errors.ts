@@ -39,7 +39,8 @@ export type ErrorCode =
   | 'STORE_NOT_WRITABLE'
   | 'NOT_A_STORE'
   | 'TRUSTED_ROOT_INVALID'
-  | 'INPUT_TOO_LARGE';
+  | 'INPUT_TOO_LARGE'
+  | 'PLAN_TOO_LARGE';
 
 export class BrickyardError extends Error {
   readonly code: ErrorCode;

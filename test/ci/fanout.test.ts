@@ -1,0 +1,258 @@
+/**
+ * CI at fleet scale: a synthetic plan of 2,000 pairs fanned out over every batch. The callers
+ * (pr.yml, main.yml) are read with GitHub's workflow parser and their matrix and `if:`
+ * expressions evaluated with GitHub's expression engine; the called workflow's batch selection
+ * script runs for real (bash, jq) on the batches file the plan writes.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { Evaluator, Lexer, Parser, data } from '@actions/expressions';
+import { batchesFile, batchIndices, buildCost, checkFanOut, pairsToBuild, type BuiltIndex, type LockedPair } from '../../pipeline/src/plan/built.ts';
+import { hostedPairs, toMatrices, type Matrix } from '../../pipeline/src/plan/plan.ts';
+import { repoRoot } from '../helpers/fixture.ts';
+
+// As in workflows.test.ts: the parser imports its JSON schemas without import attributes.
+registerHooks({
+  load(url, context, nextLoad) {
+    if (url.startsWith('file:') && url.endsWith('.json') && url.includes('/@actions/workflow-parser/') && context.importAttributes.type === undefined) {
+      return { format: 'module', source: `export default ${readFileSync(fileURLToPath(url), 'utf8')};`, shortCircuit: true };
+    }
+    return nextLoad(url, context);
+  },
+});
+const parser = await import('@actions/workflow-parser');
+
+const workflowDir = join(repoRoot, '.github', 'workflows');
+const BUILD_BATCH = './.github/workflows/build-batch.yml';
+
+// --- a synthetic fleet --------------------------------------------------------------------------
+
+const hex = (n: number): string => n.toString(16).padStart(64, '0');
+
+/** 400 recipes × 5 hosted partitions = 2,000 pairs, plus 60 on a self-hosted system. */
+function syntheticPairs(): LockedPair[] {
+  const out: LockedPair[] = [];
+  for (let r = 0; r < 400; r++) {
+    const name = `app${String(r).padStart(3, '0')}`;
+    for (let p = 0; p < 5; p++) {
+      out.push({ recipe: `${name}@1.0`, name, version: '1.0', system: 'local', partition: `p${p}`, arch: 'x86_64', runner: ['ubuntu-24.04'], strategy: null, because: ['block base-tools changed'], lockDigest: `sha256:${hex(r * 10 + p)}` });
+    }
+    if (r < 60) out.push({ recipe: `${name}@1.0`, name, version: '1.0', system: 'cray', partition: 'cpu', arch: 'x86_64', runner: ['self-hosted', 'cray'], strategy: null, because: ['block base-tools changed'], lockDigest: `sha256:${hex(1e6 + r)}` });
+  }
+  return out;
+}
+
+// --- GitHub's parser and expression engine --------------------------------------------------------
+
+interface CallerJob { id: string; ref: string; matrixExpr: string; ifExpr: string; withKeys: string[]; permissions: Record<string, string> }
+
+/** The jobs of a workflow that call a reusable workflow, as GitHub's parser reads them. */
+async function callerJobs(file: string): Promise<CallerJob[]> {
+  const content = readFileSync(join(workflowDir, file), 'utf8');
+  const parsed = parser.parseWorkflow({ name: file, content }, new parser.NoOperationTraceWriter());
+  expect(parsed.context.errors.getErrors()).toEqual([]);
+  const template = await parser.convertWorkflowTemplate(parsed.context, parsed.value!);
+  const raw = parse(content) as { jobs: Record<string, { with?: Record<string, unknown>; permissions?: Record<string, string> }> };
+  const out: CallerJob[] = [];
+  for (const job of template.jobs) {
+    if (job.type !== 'reusableWorkflowJob') continue;
+    const strategy = JSON.parse(JSON.stringify(job.strategy)) as { map: { Key: string; Value: { map: { Key: string; Value: { expr: string } }[] } }[] };
+    const matrix = strategy.map.find((e) => e.Key === 'matrix')!.Value.map.find((e) => e.Key === 'batch')!.Value.expr;
+    const id = job.id.value;
+    out.push({ id, ref: job.ref.value, matrixExpr: matrix, ifExpr: (job.if as { expression: string }).expression, withKeys: Object.keys(raw.jobs[id]?.with ?? {}), permissions: raw.jobs[id]?.permissions ?? {} });
+  }
+  return out;
+}
+
+function toData(v: unknown): data.ExpressionData {
+  if (v === null || v === undefined) return new data.Null();
+  if (typeof v === 'string') return new data.StringData(v);
+  if (typeof v === 'number') return new data.NumberData(v);
+  if (typeof v === 'boolean') return new data.BooleanData(v);
+  if (Array.isArray(v)) return new data.Array(...v.map(toData));
+  return new data.Dictionary(...Object.entries(v as Record<string, unknown>).map(([key, value]) => ({ key, value: toData(value) })));
+}
+
+/** Evaluate a GitHub expression against the given contexts; the result as plain JSON. */
+function evaluate(expr: string, contexts: Record<string, unknown>): unknown {
+  const lexed = new Lexer(expr).lex();
+  const ast = new Parser(lexed.tokens, Object.keys(contexts), []).parse();
+  const result = new Evaluator(ast, toData(contexts) as data.Dictionary).evaluate();
+  return JSON.parse(JSON.stringify(result, data.replacer)) as unknown;
+}
+
+/**
+ * A job's `if:` as a boolean. The parser wraps it as `success() && (…)`; the status functions
+ * are the runner's, not the expression engine's: here the needed jobs succeeded.
+ */
+function truthy(expr: string, contexts: Record<string, unknown>): boolean {
+  expect(expr).toMatch(/^success\(\) && \(/);
+  const lexed = new Lexer(expr.replace(/^success\(\) && /, 'true && ')).lex();
+  const ast = new Parser(lexed.tokens, Object.keys(contexts), []).parse();
+  const v = JSON.parse(JSON.stringify(new Evaluator(ast, toData(contexts) as data.Dictionary).evaluate(), data.replacer)) as unknown;
+  // GitHub's falsy values: false, 0, -0, '', null (NaN cannot come out of JSON).
+  return !(v === false || v === 0 || v === '' || v === null);
+}
+
+// --- the called workflow's batch selection, run for real ----------------------------------------
+
+const called = parse(readFileSync(join(workflowDir, 'build-batch.yml'), 'utf8')) as {
+  on: { workflow_call: { inputs: Record<string, { type: string; required?: boolean }> } };
+  permissions: Record<string, string>;
+  jobs: Record<string, { permissions?: Record<string, string>; steps: { id?: string; run?: string; uses?: string }[]; strategy?: { matrix: string } }>;
+};
+const selectScript = called.jobs['select']!.steps.find((s) => s.id === 'select')!.run!;
+
+function selectBatch(file: string, batch: string): { code: number; matrix?: Matrix; stderr: string; stdout: string } {
+  const out = join(mkdtempSync(join(tmpdir(), 'brickyard-fanout-')), 'output');
+  writeFileSync(out, '');
+  const r = spawnSync('bash', ['-c', selectScript], { env: { PATH: process.env['PATH'], BATCH: batch, FILE: file, GITHUB_OUTPUT: out }, encoding: 'utf8' });
+  const line = readFileSync(out, 'utf8').split('\n').find((l) => l.startsWith('matrix='));
+  return { code: r.status ?? -1, stderr: r.stderr, stdout: r.stdout, ...(line ? { matrix: JSON.parse(line.slice('matrix='.length)) as Matrix } : {}) };
+}
+
+function writeBatches(matrices: Matrix[]): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'brickyard-batches-')), 'batches.json');
+  writeFileSync(file, JSON.stringify(batchesFile(matrices)) + '\n');
+  return file;
+}
+
+const key = (e: { recipe: string; version: string; system: string; partition: string }): string => `${e.recipe}@${e.version} ${e.system}/${e.partition}`;
+
+describe('fan-out of a 2,000-pair plan over every batch', () => {
+  const pairs = syntheticPairs();
+  const hosted = hostedPairs(pairs);
+  const batches = toMatrices(hosted);
+  const file = writeBatches(batches);
+
+  it('the plan cuts 2,000 hosted pairs into 8 batches of at most 256', () => {
+    expect(hosted).toHaveLength(2000);
+    expect(batches.map((b) => b.include.length)).toEqual([256, 256, 256, 256, 256, 256, 256, 208]);
+  });
+
+  it.each(['pr.yml'])('%s: the caller matrix holds every batch index, once, and calls build-batch.yml with its declared inputs', async (name) => {
+    const jobs = await callerJobs(name);
+    const build = jobs.find((j) => j.ref === BUILD_BATCH);
+    expect(build, `${name} calls ${BUILD_BATCH}`).toBeDefined();
+    const plannerJob = name === 'pr.yml' ? 'check' : 'plan';
+    const outputs = { 'build-batches': JSON.stringify(batchIndices(batches.length)), 'budget-verdict': 'within-budget', 'has-local': 'true' };
+    const indices = evaluate(build!.matrixExpr, { needs: { [plannerJob]: { outputs } } });
+    expect(indices).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect((indices as number[]).length).toBeLessThanOrEqual(256);
+    expect(truthy(build!.ifExpr, { needs: { [plannerJob]: { outputs } } })).toBe(true);
+    // Nothing to build: the fan-out does not start.
+    expect(truthy(build!.ifExpr, { needs: { [plannerJob]: { outputs: { ...outputs, 'build-batches': '[]', 'has-local': 'false' } } } })).toBe(false);
+    // Every input the caller passes is declared by the called workflow; the required ones are passed.
+    const declared = called.on.workflow_call.inputs;
+    for (const k of build!.withKeys) expect(Object.keys(declared)).toContain(k);
+    for (const [k, v] of Object.entries(declared)) if (v.required) expect(build!.withKeys).toContain(k);
+    expect(declared['batch']?.type).toBe('number');
+  });
+
+  it('each batch index selects its batch (≤ 256 pairs) and together they are every pair, once', async () => {
+    const jobs = await callerJobs('pr.yml');
+    const indices = evaluate(jobs.find((j) => j.ref === BUILD_BATCH)!.matrixExpr, { needs: { check: { outputs: { 'build-batches': JSON.stringify(batchIndices(batches.length)) } } } }) as number[];
+    const seen: string[] = [];
+    for (const i of indices) {
+      const r = selectBatch(file, String(i));
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(r.matrix!.include.length).toBeGreaterThan(0);
+      expect(r.matrix!.include.length).toBeLessThanOrEqual(256);
+      // The build job's matrix expression over the select job's output gives the same jobs.
+      const jobsOfBatch = evaluate(called.jobs['build']!.strategy!.matrix.replace(/^\$\{\{|\}\}$/g, '').trim(), { needs: { select: { outputs: { matrix: JSON.stringify(r.matrix) } } } }) as Matrix;
+      expect(jobsOfBatch.include).toHaveLength(r.matrix!.include.length);
+      seen.push(...r.matrix!.include.map(key));
+    }
+    expect(seen).toHaveLength(2000);
+    expect(new Set(seen).size).toBe(2000);
+    expect(seen.sort()).toEqual(hosted.map((p) => key({ ...p, recipe: p.name })).sort());
+  });
+
+  it('the selection refuses an index past the end, a non-number, and a file that is not a batches file', () => {
+    expect(selectBatch(file, '8').code).not.toBe(0);
+    expect(selectBatch(file, '1; touch /tmp/x').code).not.toBe(0);
+    expect(selectBatch(file, '-1').code).not.toBe(0);
+    const forged = join(mkdtempSync(join(tmpdir(), 'brickyard-forged-')), 'batches.json');
+    writeFileSync(forged, JSON.stringify({ kind: 'something-else', batches: batches }));
+    expect(selectBatch(forged, '0').code).not.toBe(0);
+    writeFileSync(forged, JSON.stringify({ kind: 'brickyard-batches', version: 1, batches: [{ include: Array.from({ length: 257 }, () => batches[0]!.include[0]) }] }));
+    expect(selectBatch(forged, '0').stdout).toMatch(/257 pairs/);
+  });
+
+  it('skip-if-already-built: pairs built and smoke-tested at the same lock digest leave the batches', () => {
+    const builds: BuiltIndex['builds'] = {};
+    // 300 built and passed, 40 built but their smoke test failed.
+    for (const p of hosted.slice(0, 340)) {
+      builds[p.lockDigest!] = { lockDigest: p.lockDigest!, recipe: p.recipe, system: p.system, partition: p.partition, image: `sha256:${'e'.repeat(64)}`, smoke: hosted.indexOf(p) < 300 ? 'passed' : 'failed', where: 'ghcr.io/o/r@sha256:' + 'e'.repeat(64) };
+    }
+    const sel = pairsToBuild(pairs, { kind: 'brickyard-built-index', version: 1, builds });
+    expect(sel.reused).toHaveLength(300);
+    expect(sel.build).toHaveLength(2060 - 300);
+    const left = toMatrices(hostedPairs(sel.build));
+    expect(left.map((b) => b.include.length)).toEqual([256, 256, 256, 256, 256, 256, 164]);
+    const selected = batchIndices(left.length).flatMap((i) => selectBatch(writeBatches(left), String(i)).matrix!.include.map(key));
+    expect(selected).toHaveLength(1700);
+    expect(selected).not.toContain(key({ ...hosted[0]!, recipe: hosted[0]!.name }));
+    expect(selected).toContain(key({ ...hosted[320]!, recipe: hosted[320]!.name })); // smoke failed: rebuilt
+  });
+
+  it('the budget: 2,060 builds over a budget of 1,000 need the label; pr.yml builds nothing without it', async () => {
+    const sel = pairsToBuild(pairs, undefined);
+    const config = { buildBudget: 1000, budgetLabel: 'large-build-ok' };
+    const over = buildCost(sel, toMatrices(sel.build).length, config, ['documentation']);
+    expect(over).toMatchObject({ affected: 2060, builds: 2060, reused: 0, batches: 9, budget: 1000, verdict: 'over-budget' });
+    expect(buildCost(sel, 9, config, ['large-build-ok']).verdict).toBe('approved');
+    const build = (await callerJobs('pr.yml')).find((j) => j.ref === BUILD_BATCH)!;
+    const outputs = (verdict: string): unknown => ({ needs: { check: { outputs: { 'build-batches': '[0,1,2,3,4,5,6,7]', 'budget-verdict': verdict } } } });
+    expect(truthy(build.ifExpr, outputs('over-budget') as Record<string, unknown>)).toBe(false);
+    expect(truthy(build.ifExpr, outputs('') as Record<string, unknown>)).toBe(false); // the plan failed: no verdict, no builds
+    expect(truthy(build.ifExpr, outputs('approved') as Record<string, unknown>)).toBe(true);
+    expect(truthy(build.ifExpr, outputs('within-budget') as Record<string, unknown>)).toBe(true);
+  });
+
+  it('more than 256 batches is refused before anything runs', () => {
+    expect(() => checkFanOut(256)).not.toThrow();
+    expect(() => checkFanOut(257)).toThrow(/at most 256/);
+  });
+});
+
+describe('reusable workflows: limits and the trust chain', () => {
+  /** Every reusable workflow a file calls, transitively, with the depth (the caller is level 1). */
+  function callTree(file: string, depth = 1, seen: Map<string, number> = new Map()): Map<string, number> {
+    const doc = parse(readFileSync(join(workflowDir, file), 'utf8')) as { jobs: Record<string, { uses?: string }> };
+    for (const job of Object.values(doc.jobs)) {
+      if (!job.uses?.startsWith('./.github/workflows/')) continue;
+      const callee = job.uses.slice('./.github/workflows/'.length);
+      seen.set(callee, Math.max(seen.get(callee) ?? 0, depth + 1));
+      callTree(callee, depth + 1, seen);
+    }
+    return seen;
+  }
+  const text = (f: string): string => readFileSync(join(workflowDir, f), 'utf8');
+
+  it.each(['pr.yml'])('%s: within ten levels (four on GHES) and 20 unique reusable workflows', (name) => {
+    const tree = callTree(name);
+    expect(tree.size).toBeGreaterThan(0);
+    expect(tree.size).toBeLessThanOrEqual(20);
+    expect(Math.max(...tree.values())).toBeLessThanOrEqual(4);
+  });
+
+  it('nothing pr.yml calls can mint an OIDC token or sign', () => {
+    const tree = callTree('pr.yml');
+    expect([...tree.keys()]).toEqual(['build-batch.yml']);
+    for (const f of ['pr.yml', ...tree.keys()]) {
+      expect(text(f)).not.toMatch(/id-token:\s*write|write-all|secrets:/);
+      expect(text(f)).not.toMatch(/actions\/sign|sign-batch/);
+    }
+  });
+
+  it('jq and bash are the tools the selection runs on (present here)', () => {
+    expect(execFileSync('jq', ['--version'], { encoding: 'utf8' })).toMatch(/^jq-/);
+  });
+});
