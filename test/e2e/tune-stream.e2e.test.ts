@@ -26,10 +26,10 @@ describe.skipIf(why !== '')(`tune stream on local${why ? ` (skipped: ${why})` : 
     const recipe = ws.recipe('stream');
     const [where] = ws.partitionsOf('local/debug');
     const state = tempDir('brickyard-tune-e2e-');
-    // Offline hosts: BRICKYARD_TEST_STREAM_C names a local copy of the pinned stream.c (each variant
-    // has its own state folder, so each cache gets it); CI downloads it.
-    const local = process.env['BRICKYARD_TEST_STREAM_C'];
-    if (local) {
+    // Test hosts and CI are offline: the pinned stream.c comes from test/fixtures/sources (each
+    // variant has its own state folder, so each cache gets it); the build checks its sha256.
+    const local = process.env['BRICKYARD_TEST_STREAM_C'] ?? join(repoRoot, 'test', 'fixtures', 'sources', 'stream.c');
+    {
       const src = recipe.doc.sources!.find((s) => s.name === 'stream-c')!;
       for (const v of ['default', 'o2', 'o3-v3']) {
         const dir = join(state, 'tune', recipe.key, 'local-debug', v, 'cache', 'sources');
