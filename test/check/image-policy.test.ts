@@ -3,7 +3,7 @@
  * template's example next policy, each break at the recipe's file:line; the image-level rules
  * on a real OCI layout (a setuid file, the user, a whiteout that removes one).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -20,8 +20,9 @@ describe('validate --policy next on the shipped catalogue', () => {
     const next = ws.policyReport('next');
     expect(next.systems).toEqual([{ id: 'local', effective: '2027-06-01', source: expect.stringMatching(/example/), imageRules: ['noRootUser', 'noSetuid'] }]);
     const found = policyDiagnostics(next).map((d) => `${d.file}:${d.line} ${d.rule} ${d.severity}`);
-    expect(found).toContain('catalog/recipes/stream/5.10/recipe.yaml:23 policy-licenses warning');
-    expect(found).toContain('catalog/recipes/julia-mpi/1.10.5/recipe.yaml:108 policy-maxImageSize warning');
+    const lineOf = (file: string, key: string): number => readFileSync(join(repoRoot, file), 'utf8').split('\n').findIndex((l) => l.startsWith(`${key}:`)) + 1;
+    expect(found).toContain(`catalog/recipes/stream/5.10/recipe.yaml:${lineOf('catalog/recipes/stream/5.10/recipe.yaml', 'license')} policy-licenses warning`);
+    expect(found).toContain(`catalog/recipes/julia-mpi/1.10.5/recipe.yaml:${lineOf('catalog/recipes/julia-mpi/1.10.5/recipe.yaml', 'sizeBudget')} policy-maxImageSize warning`);
     // Only fitting pairs count: GPU recipes do not fit local, so local's policy says nothing of them.
     expect(next.breaks.every((b) => b.system === 'local' && !b.recipe.startsWith('mpi-pingpong-gpu'))).toBe(true);
     expect(ws.policyReport('current').breaks).toEqual([]);

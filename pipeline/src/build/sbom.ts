@@ -427,6 +427,14 @@ export function purl(parts: {
   return new PackageURL(parts.type, parts.namespace, parts.name, parts.version, Object.keys(qualifiers).length > 0 ? qualifiers : undefined, undefined).toString();
 }
 
+function purlOrUndefined(make: () => string): string | undefined {
+  try {
+    return make();
+  } catch {
+    return undefined;
+  }
+}
+
 /** pkg:deb/<namespace>/<name>@<version>?arch=…&distro=…, pkg:rpm/<namespace>/<name>@<version-release>?arch=…&distro=…&epoch=… */
 export function packagePurl(p: InstalledPackage): string {
   if (p.manager === 'dpkg') {
@@ -595,7 +603,10 @@ export function spdxDocument(args: SpdxArgs): Record<string, unknown> {
     }
     Object.assign(pkg, licenseFields(p.license, true));
     pkg.copyrightText = NOASSERTION;
-    pkg.externalRefs = [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: packagePurl(p) }];
+    // A package record no purl can name (a blank name in a damaged package database) keeps its
+    // SPDX entry without the reference, rather than failing the whole SBOM.
+    const locator = purlOrUndefined(() => packagePurl(p));
+    if (locator) pkg.externalRefs = [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: locator }];
     return pkg;
   });
 
