@@ -128,7 +128,7 @@ describe.skipIf(!canUnshare)('the site executable (Node SEA)', () => {
     mkdirSync(full);
     const f = sea(['import', bundle, '--policy', policy, '--store', join(full, 'store')], full);
     expect(f.code).toBe(2);
-    expect(f.stderr).toMatch(/\[ENOSPC\]\n {2}hint: the disk is full/);
+    expect(f.stderr).toMatch(/\[DISK_FULL\]\n {2}hint: free space there/);
     expect(f).toEqual(npm(['import', bundle, '--policy', policy, '--store', join(full, 'store')], full));
   });
 });
