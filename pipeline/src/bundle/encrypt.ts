@@ -148,7 +148,8 @@ export async function decryptImages(info: EncryptionInfo, bundleLayout: string, 
       throw new BundleError('POLICY_REFUSED', 'decryption', `the decrypted layers of ${img.refName} are not the plaintext layers its signed manifest names (${layers.join(', ')} ≠ ${expected.join(', ')})`, img.refName);
     }
     // skopeo checked each decrypted layer against its digest; hash again, the site trusts no tool's word.
-    for (const d of layers) {
+    // An image may name the same layer twice (two steps that changed nothing): check and move each once.
+    for (const d of new Set(layers)) {
       const got = 'sha256:' + (await sha256Stream(blob(dest, d)));
       if (got !== d) throw new BundleError('POLICY_REFUSED', 'decryption', `the decrypted layer ${d} of ${img.refName} hashes to ${got}`, img.refName);
       if (!existsSync(blob(bundleLayout, d))) renameSync(blob(dest, d), blob(bundleLayout, d));
