@@ -69,7 +69,7 @@ describe('validate action', () => {
     commit(ws, { 'catalog/blocks/probe/block.yaml': MINI['catalog/blocks/probe/block.yaml']!.replace('-o /usr/local/bin/probe', '-O3 -o /usr/local/bin/probe') });
     const r = await runAction('validate', { root: '.', base: 'HEAD~1' }, { workspace: ws });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^::error title=revision-not-bumped,file=catalog\/recipes\/demo\/1\.0\/recipe\.yaml,line=3,col=11::demo@1\.0 is released and what it renders changed on box\/cpu: bump revision to 2/m);
+    expect(r.stdout).toMatch(/^::error title=revision-not-bumped,file=catalog\/recipes\/demo\/1\.0\/recipe\.yaml,line=3,col=11::demo@1\.0 is released and what it renders changed on box\/cpu \(because of block probe\): bump revision to 2/m);
   });
 });
 
