@@ -30,6 +30,10 @@ export async function bundleActions(outRoot = join(repo, 'actions')): Promise<st
       format: 'esm',
       legalComments: 'none',
       logLevel: 'warning',
+      // The same bytes wherever node_modules really lives (CI links it into a clean clone): paths
+      // in the bundle's comments are relative to the repository, through the link.
+      absWorkingDir: repo,
+      preserveSymlinks: true,
       // Some CommonJS dependencies call require(); give the ESM bundle one.
       banner: { js: "import { createRequire as __brickyardCreateRequire } from 'node:module'; const require = __brickyardCreateRequire(import.meta.url);" },
     });
