@@ -40067,6 +40067,11 @@ import { pipeline } from "node:stream/promises";
 function cachedSourcePath(cacheDir, sha256) {
   return join3(cacheDir, "sources", sha256);
 }
+async function sha256File(path) {
+  const hash = createHash("sha256");
+  await pipeline(createReadStream(path), hash);
+  return hash.digest("hex");
+}
 async function ensureSource(src, cacheDir, fetchImpl = fetch) {
   const dest = cachedSourcePath(cacheDir, src.sha256);
   if (existsSync3(dest)) return dest;
@@ -44868,7 +44873,6 @@ function evaluatePolicies(recipes, systems, fits, which3) {
 }
 
 // pipeline/src/build/sif.ts
-import { createHash as createHash4 } from "node:crypto";
 import { chmodSync, closeSync, createReadStream as createReadStream3, createWriteStream as createWriteStream3, mkdirSync as mkdirSync3, openSync, readFileSync as readFileSync5, readSync, rmSync as rmSync4, statSync as statSync3, writeFileSync as writeFileSync3, writeSync } from "node:fs";
 import { join as join8 } from "node:path";
 function sifToolsMissing() {
@@ -44963,12 +44967,6 @@ async function normaliseSifHeader(path, epoch) {
   } finally {
     closeSync(fd2);
   }
-}
-function sha256File(path) {
-  return new Promise((resolve4, reject) => {
-    const h = createHash4("sha256");
-    createReadStream3(path, { highWaterMark: 1 << 20 }).on("data", (c) => h.update(c)).on("error", reject).on("end", () => resolve4(h.digest("hex")));
-  });
 }
 function sorted(o) {
   return Object.fromEntries(Object.entries(o).sort(([a], [b2]) => a < b2 ? -1 : 1));
@@ -48690,9 +48688,9 @@ function launcherSummary(c, wrapper) {
 import { readFileSync as readFileSync7 } from "node:fs";
 
 // pipeline/src/util/hash.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 function sha256Hex(data) {
-  return createHash5("sha256").update(data).digest("hex");
+  return createHash4("sha256").update(data).digest("hex");
 }
 
 // pipeline/src/render/lock.ts

@@ -6867,7 +6867,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline } = __require("node:stream");
+    var { pipeline: pipeline2 } = __require("node:stream");
     var util = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -7346,7 +7346,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline(
+      const pipe = pipeline2(
         body,
         h2stream,
         (err) => {
@@ -10391,7 +10391,7 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline(opts, handler) {
+    function pipeline2(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -10400,7 +10400,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline;
+    module.exports = pipeline2;
   }
 });
 
@@ -13565,7 +13565,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable, pipeline, finished } = __require("node:stream");
+    var { Readable, pipeline: pipeline2, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -14510,7 +14510,7 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline2(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -18711,7 +18711,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline } = __require("node:stream");
+    var { pipeline: pipeline2 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -18871,7 +18871,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline(
+          pipeline2(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -39510,7 +39510,7 @@ function engineRoot() {
 }
 
 // pipeline/src/smoke/run.ts
-import { existsSync as existsSync3, mkdirSync as mkdirSync2, readFileSync as readFileSync3, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { existsSync as existsSync4, mkdirSync as mkdirSync3, readFileSync as readFileSync3, rmSync as rmSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { join as join4 } from "node:path";
 
 // pipeline/src/check/fit.ts
@@ -40009,6 +40009,16 @@ function parseSize(s3) {
   if (!m2) return Number.NaN;
   const unit = { MiB: 2 ** 20, GiB: 2 ** 30, MB: 1e6, GB: 1e9 }[m2[2]];
   return Number(m2[1]) * unit;
+}
+
+// pipeline/src/build/sources.ts
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream as createWriteStream2, existsSync as existsSync3, mkdirSync, renameSync, rmSync } from "node:fs";
+import { pipeline } from "node:stream/promises";
+async function sha256File(path) {
+  const hash = createHash("sha256");
+  await pipeline(createReadStream(path), hash);
+  return hash.digest("hex");
 }
 
 // node_modules/tar/dist/esm/index.min.js
@@ -43185,14 +43195,7 @@ function evaluatePolicies(recipes, systems, fits, which3) {
 }
 
 // pipeline/src/build/sif.ts
-import { createHash } from "node:crypto";
-import { chmodSync, closeSync, createReadStream, createWriteStream as createWriteStream2, mkdirSync, openSync, readFileSync as readFileSync2, readSync, rmSync, statSync as statSync2, writeFileSync, writeSync } from "node:fs";
-function sha256File(path) {
-  return new Promise((resolve3, reject) => {
-    const h = createHash("sha256");
-    createReadStream(path, { highWaterMark: 1 << 20 }).on("data", (c) => h.update(c)).on("error", reject).on("end", () => resolve3(h.digest("hex")));
-  });
-}
+import { chmodSync, closeSync, createReadStream as createReadStream2, createWriteStream as createWriteStream3, mkdirSync as mkdirSync2, openSync, readFileSync as readFileSync2, readSync, rmSync as rmSync2, statSync as statSync2, writeFileSync, writeSync } from "node:fs";
 var DATA_PARTITION = 16388;
 async function extractSifRootfs(sif, dest) {
   const fd = openSync(sif, "r");
@@ -43216,9 +43219,9 @@ async function extractSifRootfs(sif, dest) {
   }
   if (size === 0) throw new BrickyardError("IMAGE_NOT_FOUND", `${sif} has no root file system partition`);
   await new Promise((resolve3, reject) => {
-    const out = createWriteStream2(dest);
+    const out = createWriteStream3(dest);
     out.on("error", reject).on("finish", () => resolve3());
-    createReadStream(sif, { start: offset, end: offset + size - 1, highWaterMark: 1 << 20 }).on("error", reject).pipe(out);
+    createReadStream2(sif, { start: offset, end: offset + size - 1, highWaterMark: 1 << 20 }).on("error", reject).pipe(out);
   });
 }
 
@@ -44081,12 +44084,12 @@ async function resolveImage(ws2, spec, where, stateDir) {
     const rec = JSON.parse(readFileSync3(path, "utf8"));
     return { recipe: ws2.recipe(`${rec.recipe.name}@${rec.recipe.version}`), reference: rec.image.reference, manifestDigest: rec.image.manifestDigest };
   };
-  if (spec.endsWith(".json") && existsSync3(spec)) return fromRecord(spec);
-  if (existsSync3(join4(spec, "build.json"))) return fromRecord(join4(spec, "build.json"));
+  if (spec.endsWith(".json") && existsSync4(spec)) return fromRecord(spec);
+  if (existsSync4(join4(spec, "build.json"))) return fromRecord(join4(spec, "build.json"));
   if (!spec.includes("/")) {
     const r = ws2.recipe(spec);
     const record2 = join4(pairDir(stateDir, r, where), "build.json");
-    if (!existsSync3(record2)) {
+    if (!existsSync4(record2)) {
       throw new BrickyardError("IMAGE_NOT_FOUND", `${r.key} has not been built for ${where.system.doc.id}/${where.partition.id}`, {
         hint: `run: npx brickyard build ${r.key} --system ${where.system.doc.id}/${where.partition.id}`
       });
@@ -44100,7 +44103,7 @@ async function resolveImage(ws2, spec, where, stateDir) {
   if (!key) throw new BrickyardError("IMAGE_NOT_FOUND", `${spec} carries no dev.brickyard.recipe label: it was not built by Brickyard`);
   const recipe = ws2.recipe(key);
   const record = join4(pairDir(stateDir, recipe, where), "build.json");
-  if (existsSync3(record)) {
+  if (existsSync4(record)) {
     const rec = JSON.parse(readFileSync3(record, "utf8"));
     if (rec.image.reference === spec) return { recipe, reference: spec, manifestDigest: rec.image.manifestDigest };
   }
@@ -44163,7 +44166,7 @@ async function smoke(ws2, image, where, opts) {
   const predicate = testResultPredicate({ results: tests, configuration, startedOn, finishedOn });
   const statement = inTotoStatement({ name: image.reference, digest: { sha256: image.manifestDigest.replace(/^sha256:/, "") } }, TEST_RESULT_PREDICATE_TYPE, predicate);
   const dir = pairDir(opts.stateDir, image.recipe, where);
-  mkdirSync2(dir, { recursive: true });
+  mkdirSync3(dir, { recursive: true });
   const reportPath = join4(dir, `smoke-${opts.launcher}.json`);
   const report = {
     kind: "brickyard-smoke",
@@ -44206,7 +44209,7 @@ var SIF_RUNTIME_LABEL = "SIF root file system under ch-run";
 async function sifRootOf(image, where, stateDir) {
   const dir = pairDir(stateDir, image.recipe, where);
   const recordPath = join4(dir, "build.json");
-  const rec = existsSync3(recordPath) ? JSON.parse(readFileSync3(recordPath, "utf8")) : void 0;
+  const rec = existsSync4(recordPath) ? JSON.parse(readFileSync3(recordPath, "utf8")) : void 0;
   if (!rec?.sif || rec.image.manifestDigest !== image.manifestDigest) {
     throw new BrickyardError("IMAGE_NOT_FOUND", `${image.recipe.key} on ${where.system.doc.id}/${where.partition.id} has no SIF for image ${image.manifestDigest}`, {
       hint: `build it with: npx brickyard build ${image.recipe.key} --system ${where.system.doc.id}/${where.partition.id} --sif`
@@ -44286,18 +44289,18 @@ async function slurmJob(ws2, image, where, opts, timeoutMs) {
   if (!which2("sbatch")) throw new BrickyardError("TOOL_MISSING", "sbatch is not installed", { hint: "run scripts/setup-host.sh, then scripts/services/slurm.sh start DIR" });
   const rendered = ws2.render(image.recipe, where);
   const dir = join4(pairDir(opts.stateDir, image.recipe, where), "slurm");
-  mkdirSync2(dir, { recursive: true });
+  mkdirSync3(dir, { recursive: true });
   const script = join4(dir, "job.sh");
   writeFileSync2(script, renderJobScript(rendered.composition), { mode: 493 });
   const out = join4(dir, "job.out");
   const err = join4(dir, "job.err");
-  rmSync2(out, { force: true });
-  rmSync2(err, { force: true });
+  rmSync3(out, { force: true });
+  rmSync3(err, { force: true });
   const env = { ...process.env, ...opts.slurmEnv, BRICKYARD_IMAGE: image.reference };
   const [cmd, args] = slurmCommand(opts, "sbatch", ["--wait", "--parsable", `--output=${out}`, `--error=${err}`, "--export=ALL", script]);
   const r = await run(cmd, args, { env, timeoutMs, cwd: dir });
-  const read = (p2) => existsSync3(p2) ? readFileSync3(p2, "utf8") : "";
-  if (r.code !== 0 && !existsSync3(out)) {
+  const read = (p2) => existsSync4(p2) ? readFileSync3(p2, "utf8") : "";
+  if (r.code !== 0 && !existsSync4(out)) {
     throw new BrickyardError("TOOL_FAILED", `sbatch could not run the job (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`, { hint: "is the test Slurm running? scripts/services/slurm.sh start DIR, then export SLURM_CONF" });
   }
   return { ...r, stdout: read(out), stderr: read(err) + r.stderr };
@@ -44305,8 +44308,8 @@ async function slurmJob(ws2, image, where, opts, timeoutMs) {
 async function hostProbe(dir) {
   if (!which2("mpicc")) return void 0;
   const bin = join4(dir, "host-pingpong");
-  if (!existsSync3(bin)) {
-    mkdirSync2(dir, { recursive: true });
+  if (!existsSync4(bin)) {
+    mkdirSync3(dir, { recursive: true });
     const src = join4(engineRoot(), "catalog", "blocks", "pingpong", "files", "pingpong.c");
     const c = await run("mpicc", ["-O2", "-std=c11", "-o", bin, src]);
     if (c.code !== 0) return void 0;
@@ -44348,13 +44351,13 @@ async function streamOverhead(image, where, name, command, firstStdout, strategy
   if (!program) hostMissing = `no program path in '${command}' to copy out of the image for the host baseline`;
   else {
     const dir = join4(opts.stateDir, "cache", `stream-${image.manifestDigest.replace(/^sha256:/, "").slice(0, 12)}`);
-    mkdirSync2(dir, { recursive: true });
+    mkdirSync3(dir, { recursive: true });
     const local = join4(dir, program.split("/").pop());
-    if (!existsSync3(local)) {
+    if (!existsSync4(local)) {
       const cp = await run(where.partition.runtime.command, ["run", "--rm", ...where.partition.runtime.flags ?? [], "-v", `${dir}:/brickyard-out`, "--entrypoint=cp", image.reference, program, "/brickyard-out/"], { timeoutMs: 12e4 });
       if (cp.code !== 0) hostMissing = `could not copy ${program} out of the image: ${cp.stderr.trim().split("\n").pop()}`;
     }
-    if (existsSync3(local)) hostCommand = command.split(program).join(local);
+    if (existsSync4(local)) hostCommand = command.split(program).join(local);
   }
   const env = { ...process.env, ...Object.fromEntries(Object.entries(image.recipe.doc.environment ?? {}).map(([k2, v2]) => [k2, String(v2)])) };
   for (const [i, side] of interleave(trialCount(opts)).entries()) {
@@ -44374,7 +44377,7 @@ async function gpuCheck(image, where) {
   const id = `${where.system.doc.id}/${where.partition.id}`;
   if (!gpu) return evaluateGpu(void 0, { partitionHasGpu: false, reason: `${id} has no GPU` });
   const devices = gpu.vendor === "nvidia" ? ["/dev/nvidiactl", "/dev/nvidia0"] : ["/dev/kfd"];
-  const present = devices.filter((d) => existsSync3(d));
+  const present = devices.filter((d) => existsSync4(d));
   if (present.length === 0) {
     return evaluateGpu(void 0, { partitionHasGpu: false, reason: `this host has no ${gpu.vendor === "nvidia" ? "NVIDIA" : "AMD"} GPU device (${devices.join(", ")} missing); run the smoke test on ${id} itself` });
   }
@@ -44392,7 +44395,7 @@ async function gpuCheck(image, where) {
 var import_semver3 = __toESM(require_semver2(), 1);
 
 // pipeline/src/catalog/load.ts
-import { existsSync as existsSync4, readdirSync, statSync as statSync3 } from "node:fs";
+import { existsSync as existsSync5, readdirSync, statSync as statSync3 } from "node:fs";
 import { dirname as dirname4, join as join5, resolve } from "node:path";
 
 // pipeline/src/catalog/schemas.ts
@@ -46475,7 +46478,7 @@ function loadCatalog(root) {
     for (const version of subdirs(join5(recipesDir, name))) {
       const dir = join5(recipesDir, name, version);
       const abs = join5(dir, "recipe.yaml");
-      if (!existsSync4(abs)) {
+      if (!existsSync5(abs)) {
         cat.diagnostics.push(layout(root, dir, `catalog/recipes/${name}/${version} has no recipe.yaml`));
         continue;
       }
@@ -46505,7 +46508,7 @@ function loadCatalog(root) {
   for (const name of subdirs(blocksDir)) {
     const dir = join5(blocksDir, name);
     const abs = join5(dir, "block.yaml");
-    if (!existsSync4(abs)) {
+    if (!existsSync5(abs)) {
       cat.diagnostics.push(layout(root, dir, `catalog/blocks/${name} has no block.yaml`));
       continue;
     }
@@ -46525,7 +46528,7 @@ function loadCatalog(root) {
     cat.blocks.set(name, { file, doc, dir });
   }
   const basesAbs = join5(root, "catalog", "bases.yaml");
-  if (existsSync4(basesAbs)) {
+  if (existsSync5(basesAbs)) {
     const file = read(basesAbs, "bases");
     if (file) {
       cat.basesFile = file;
@@ -46535,7 +46538,7 @@ function loadCatalog(root) {
     cat.diagnostics.push(layout(root, join5(root, "catalog"), "catalog/bases.yaml is missing"));
   }
   const toolchainsAbs = join5(root, "catalog", "toolchains.yaml");
-  if (existsSync4(toolchainsAbs)) {
+  if (existsSync5(toolchainsAbs)) {
     const file = read(toolchainsAbs, "toolchains");
     if (file) cat.toolchains = file.data;
   }
@@ -46689,7 +46692,7 @@ function appendReplacing(parent, child2, id) {
 
 // pipeline/src/catalog/semantics.ts
 var import_spdx_expression_parse3 = __toESM(require_spdx_expression_parse(), 1);
-import { existsSync as existsSync5 } from "node:fs";
+import { existsSync as existsSync6 } from "node:fs";
 import { join as join6 } from "node:path";
 
 // pipeline/src/model/capabilities.ts
@@ -46887,7 +46890,7 @@ function checkSteps(file, steps, at2, known, dir, params) {
         }
       }
     }
-    if (step.copy && placeholders(step.copy.src).length === 0 && !existsSync5(join6(dir, step.copy.src))) {
+    if (step.copy && placeholders(step.copy.src).length === 0 && !existsSync6(join6(dir, step.copy.src))) {
       out.push(file.diagnostic([...at2, i, "copy", "src"], "error", "copy-missing", `copy source ${step.copy.src} does not exist beside ${file.rel}`));
     }
   });

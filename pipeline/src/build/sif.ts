@@ -11,6 +11,9 @@
  * and to an ID derived from the file's content (normaliseSifHeader).
  */
 import { createHash } from 'node:crypto';
+import { sha256File } from './sources.ts';
+/** Re-exported for the callers that hash SIF files. */
+export { sha256File };
 import { chmodSync, closeSync, createReadStream, createWriteStream, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Arch } from '../model/types.ts';
@@ -151,15 +154,6 @@ export async function normaliseSifHeader(path: string, epoch: number): Promise<v
   }
 }
 
-export function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(path, { highWaterMark: 1 << 20 })
-      .on('data', (c) => h.update(c))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
-  });
-}
 
 function sorted(o: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));

@@ -13,7 +13,8 @@
  * names. A bundle for another recipient is refused before anything is decrypted.
  */
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { sha256File } from '../build/sources.ts';
 import { join } from 'node:path';
 import { BrickyardError } from '../util/errors.ts';
 import { run, which } from '../util/exec.ts';
@@ -68,12 +69,6 @@ function needSkopeo(): void {
 
 function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
-}
-
-async function sha256Stream(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 function blob(layout: string, digest: string): string {
@@ -150,7 +145,7 @@ export async function decryptImages(info: EncryptionInfo, bundleLayout: string, 
     // skopeo checked each decrypted layer against its digest; hash again, the site trusts no tool's word.
     // An image may name the same layer twice (two steps that changed nothing): check and move each once.
     for (const d of new Set(layers)) {
-      const got = 'sha256:' + (await sha256Stream(blob(dest, d)));
+      const got = 'sha256:' + (await sha256File(blob(dest, d)));
       if (got !== d) throw new BundleError('POLICY_REFUSED', 'decryption', `the decrypted layer ${d} of ${img.refName} hashes to ${got}`, img.refName);
       if (!existsSync(blob(bundleLayout, d))) renameSync(blob(dest, d), blob(bundleLayout, d));
     }
