@@ -10,7 +10,6 @@
  * current time into the header and every descriptor, so those fields are then set to the epoch
  * and to an ID derived from the file's content (normaliseSifHeader).
  */
-import { createHash } from 'node:crypto';
 import { sha256File } from './sources.ts';
 /** Re-exported for the callers that hash SIF files. */
 export { sha256File };
