@@ -401,6 +401,14 @@ describe('SPDXIDs', () => {
     expect(ids.id('')).toBe('SPDXRef-element');
   });
 
+  it('a source whose name is blank once trimmed keeps its entry without a purl (found by the property below)', () => {
+    const doc = spdxDocument(args({ packages: [], sources: [{ name: '\t', url: 'http://a.aa', sha256: '0'.repeat(64), origin: 'x' }] }));
+    expect(validateSpdx(doc)).toEqual([]);
+    const source = (doc.packages as Array<Record<string, unknown>>).find((p) => p.name === '\t');
+    expect(source).toBeDefined();
+    expect(source?.externalRefs).toBeUndefined();
+  });
+
   it('a document made from any packages and sources validates (property)', () => {
     const text = fc.string({ unit: 'binary', minLength: 1, maxLength: 20 });
     const pkg = fc.record({

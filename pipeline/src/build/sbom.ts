@@ -628,8 +628,10 @@ export function spdxDocument(args: SpdxArgs): Record<string, unknown> {
         ...licenseFields(s.license, true),
         copyrightText: NOASSERTION,
         comment: `pinned by ${s.origin}`,
-        externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: sourcePurl(s) }],
       });
+      // As for packages: a name no purl can carry (blank once trimmed) keeps its entry, unreferenced.
+      const locator = purlOrUndefined(() => sourcePurl(s));
+      if (locator) src.externalRefs = [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: locator }];
       return src;
     });
 
