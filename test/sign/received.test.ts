@@ -4,11 +4,11 @@
  * are about the pair's verified image, system and partition.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { attestPair } from '../../pipeline/src/sign/pair.ts';
-import { parsePairs, signReceivedBuilds, subjectChecksums } from '../../pipeline/src/sign/received.ts';
+import { pairsOfBatch, parsePairs, signReceivedBuilds, subjectChecksums } from '../../pipeline/src/sign/received.ts';
 import { buildArtifactName, importVerifiedBuild, testResultArtifactName, verifyReceivedBuild } from '../../pipeline/src/sign/subjects.ts';
 import { tempDir } from '../helpers/fixture.ts';
 import { receivedBuild, recipe, where, ws } from '../helpers/received-build.ts';
@@ -65,6 +65,47 @@ describe('signReceivedBuilds', () => {
     const m = receivedBuild();
     await expect(signReceivedBuilds(ws, { pairs: [PAIR], builds: m.dir, stateDir: tempDir(), roles: ['provenance', 'sbom'], keyless: false })).rejects.toThrow(/would have no signed test result/);
   });
+});
+
+describe('a batch of a fan-out (build-batch.yml)', () => {
+  const batches = (): string => {
+    const file = join(tempDir('brickyard-batches-'), 'batches.json');
+    const row = { ...PAIR, arch: 'x86_64', runner: ['ubuntu-24.04'], strategy: null };
+    writeFileSync(file, JSON.stringify({ kind: 'brickyard-batches', version: 1, batches: [{ include: [{ ...row, recipe: 'stream' }] }, { include: [row, { ...row, system: 'lumi' }] }] }));
+    return file;
+  };
+
+  it('names artifacts by batch: the pattern of batch 1 matches neither batch 10 nor an unbatched name', () => {
+    expect(buildArtifactName(PAIR, 1)).toBe('brickyard-build-1@local@mpi-pingpong@1.0.0@debug');
+    expect(buildArtifactName(PAIR, 10).startsWith('brickyard-build-1@')).toBe(false);
+    expect(buildArtifactName(PAIR).startsWith('brickyard-build-')).toBe(false);
+  });
+
+  it('reads one batch of the signer\'s own batches file, keeping one system', () => {
+    const file = batches();
+    expect(pairsOfBatch(file, 1, 'local')).toEqual([PAIR]);
+    expect(pairsOfBatch(file, 0)).toEqual([{ ...PAIR, recipe: 'stream' }]);
+    expect(() => pairsOfBatch(file, 2)).toThrow(/has 2 batch\(es\), no batch 2/);
+    expect(() => pairsOfBatch(file, -1)).toThrow(/whole number/);
+    writeFileSync(file, JSON.stringify({ kind: 'something-else', batches: [] }));
+    expect(() => pairsOfBatch(file, 0)).toThrow(/not a brickyard batches file/);
+  });
+
+  it('signs a batched artifact under its batch name, and refuses the same build under an unbatched name or another batch', async () => {
+    const m = receivedBuild();
+    const builds = join(m.dir, '..');
+    const batched = join(builds, buildArtifactName(PAIR, 1));
+    renameSync(m.dir, batched);
+    // A second artifact so that the folder is read by name, not as one extracted artifact.
+    mkdirSync(join(builds, buildArtifactName({ ...PAIR, partition: 'other' }, 1)));
+    const state = tempDir();
+    await expect(signReceivedBuilds(ws, { pairs: [PAIR], builds, batch: 0, stateDir: state, roles: ['sbom', 'test-result'], keyless: false })).rejects.toThrow(/which no planned pair names/);
+    await expect(signReceivedBuilds(ws, { pairs: [PAIR], builds, stateDir: state, roles: ['sbom', 'test-result'], keyless: false })).rejects.toThrow(/which no planned pair names/);
+    expect(readdirSync(state)).toEqual([]);
+    await expect(signReceivedBuilds(ws, { pairs: [PAIR, { ...PAIR, partition: 'other' }], builds, batch: 1, stateDir: state, roles: ['sbom', 'test-result'], keyless: false })).rejects.toThrow(/other/);
+    const ok = await signReceivedBuilds(ws, { pairs: [PAIR], builds: batched, batch: 1, stateDir: tempDir(), roles: ['sbom', 'test-result'], keyless: false });
+    expect(ok.pairs[0]!.subject.digest.sha256).toBe(m.manifestDigest.slice(7));
+  }, 60_000);
 });
 
 describe('test results signed on the system runner are checked, then carried', () => {

@@ -6,6 +6,8 @@ import { run } from './main.ts';
 await run({
   recipe: core.getInput('recipe'),
   pairs: core.getInput('pairs'),
+  batchesFile: core.getInput('batches-file'),
+  batch: core.getInput('batch'),
   system: core.getInput('system'),
   builds: core.getInput('builds'),
   testResults: core.getInput('test-results'),

@@ -13,7 +13,7 @@ import { join, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { escapeHtml } from '../../../pipeline/src/pr/annotate.ts';
 import { ATTEST_ROLES, signerFor, type AttestRole } from '../../../pipeline/src/sign/pair.ts';
-import { parsePairs, signReceivedBuilds, subjectChecksums } from '../../../pipeline/src/sign/received.ts';
+import { pairsOfBatch, parsePairs, signReceivedBuilds, subjectChecksums } from '../../../pipeline/src/sign/received.ts';
 import type { PairId } from '../../../pipeline/src/sign/subjects.ts';
 import { Workspace } from '../../../pipeline/src/workspace.ts';
 
@@ -21,6 +21,10 @@ export interface Inputs {
   /** One pair: recipe (name@version) and system (system/partition); or pairs (the plan matrix) and optionally system (an id). */
   recipe: string;
   pairs: string;
+  /** With batch: the batches file this job's own plan step wrote; the pairs are that batch's. */
+  batchesFile: string;
+  /** The fan-out batch index ('' for none): picks the batch and names the artifacts. */
+  batch: string;
   system: string;
   builds: string;
   testResults: string;
@@ -59,7 +63,13 @@ export async function run(inputs: Inputs): Promise<void> {
     const keyless = inputs.signer === 'keyless';
     if (!inputs.builds) throw new Error('builds is required: the folder the build artifacts were downloaded into (this action signs only what it re-hashes there)');
     const roles = parseRoles(inputs.roles);
-    const pairs = inputs.recipe ? onePair(inputs.recipe, inputs.system) : parsePairs(inputs.pairs || '[]', inputs.system || undefined);
+    if (inputs.batch !== '' && !/^\d+$/.test(inputs.batch)) throw new Error(`batch must be a whole number, got ${JSON.stringify(inputs.batch)}`);
+    const batch = inputs.batch === '' ? undefined : Number(inputs.batch);
+    if ((batch === undefined) !== (inputs.batchesFile === '')) throw new Error('batch and batches-file go together: the batch index and the batches file this job\'s own plan step wrote');
+    if (batch !== undefined && (inputs.pairs || inputs.recipe)) throw new Error('with batch, the pairs come from batches-file: give neither pairs nor recipe');
+    const pairs = batch !== undefined
+      ? pairsOfBatch(resolve(inputs.workspace, inputs.batchesFile), batch, inputs.system || undefined)
+      : inputs.recipe ? onePair(inputs.recipe, inputs.system) : parsePairs(inputs.pairs || '[]', inputs.system || undefined);
     if (pairs.length === 0) throw new Error(`the pairs name nothing${inputs.system ? ` for ${inputs.system}` : ''}`);
     const ws = Workspace.open(resolve(inputs.workspace, inputs.root));
     const stateDir = resolve(inputs.workspace, inputs.stateDir);
@@ -70,6 +80,7 @@ export async function run(inputs: Inputs): Promise<void> {
       signReceivedBuilds(ws, {
         pairs,
         builds: resolve(inputs.workspace, inputs.builds),
+        ...(batch !== undefined ? { batch } : {}),
         ...(inputs.testResults ? { testResults: resolve(inputs.workspace, inputs.testResults) } : {}),
         stateDir,
         roles,

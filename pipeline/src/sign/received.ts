@@ -18,6 +18,25 @@ import { buildArtifactName, importVerifiedBuild, testResultArtifactName, verifyR
 const ID = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
 /**
+ * The pairs of batch `batch` of a batches file (brickyard-batches, written by the plan). The
+ * signing job passes the file its own plan step wrote from git, never one it received: the pairs
+ * it signs are computed in the job that signs them.
+ */
+export function pairsOfBatch(file: string, batch: number, system?: string): PairId[] {
+  if (!Number.isInteger(batch) || batch < 0) throw new BrickyardError('USAGE', `batch must be a whole number, got ${batch}`);
+  let data: { kind?: unknown; batches?: unknown };
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8')) as typeof data;
+  } catch (e) {
+    throw new BrickyardError('FILE_UNREADABLE', `${file}: ${(e as Error).message}`, { hint: 'pass the batches-file output of ./actions/plan in the same job' });
+  }
+  if (data?.kind !== 'brickyard-batches' || !Array.isArray(data.batches)) throw new BrickyardError('FILE_UNREADABLE', `${file} is not a brickyard batches file`, { hint: 'pass the batches-file output of ./actions/plan in the same job' });
+  const chosen: unknown = data.batches[batch];
+  if (chosen === undefined) throw new BrickyardError('USAGE', `${file} has ${data.batches.length} batch(es), no batch ${batch}`, { hint: 'the plan of this job and the plan that fanned out differ: plan both from the same base and head' });
+  return parsePairs(JSON.stringify(chosen), system);
+}
+
+/**
  * The pairs to sign: the plan's matrix (`{include: [{recipe, version, system, partition}]}`) or
  * a list of such rows, keeping those of `system` when given.
  */
@@ -61,6 +80,8 @@ export interface SignReceivedOptions {
   pairs: PairId[];
   /** Where the build artifacts were downloaded, each into a folder named by buildArtifactName. */
   builds: string;
+  /** The fan-out batch the pairs were built in (their artifact names carry it); absent for unbatched builds. */
+  batch?: number;
   /** Where test-result artifacts signed on the systems' own runners were downloaded (testResultArtifactName), if any. */
   testResults?: string;
   /** A fresh folder: the verified builds and the signed statements go there (and the bundle is packed from it). */
@@ -75,13 +96,14 @@ function refuse(what: string, hint?: string): never {
 
 export async function signReceivedBuilds(ws: Workspace, opts: SignReceivedOptions): Promise<SignReceivedResult> {
   if (opts.pairs.length === 0) throw new BrickyardError('USAGE', 'no pairs to sign', { hint: 'pass the plan matrix as pairs' });
-  const expected = new Set(opts.pairs.map(buildArtifactName));
+  const nameOf = (pair: PairId): string => buildArtifactName(pair, opts.batch);
+  const expected = new Set(opts.pairs.map(nameOf));
   const received = existsSync(opts.builds) ? readdirSync(opts.builds) : [];
   // download-artifact (v8) extracts a pattern that matched one artifact straight into its path,
   // not into a folder of the artifact's name: then the one planned pair's artifact is the folder.
   const flat = received.includes('builds') || received.includes('oci');
   if (flat && opts.pairs.length !== 1) refuse(`${opts.builds} holds one build's files directly, but ${opts.pairs.length} pairs are planned`, 'download without merge-multiple: each artifact into a folder of its name');
-  const artifactDir = (pair: PairId): string => (flat ? opts.builds : join(opts.builds, buildArtifactName(pair)));
+  const artifactDir = (pair: PairId): string => (flat ? opts.builds : join(opts.builds, nameOf(pair)));
   const unexpected = flat ? [] : received.filter((n) => !expected.has(n));
   if (unexpected.length > 0) refuse(`${opts.builds} holds ${unexpected.map((n) => JSON.stringify(n)).join(', ')}, which no planned pair names`, 'download each planned pair\'s artifact by its name, and nothing else');
   let flatResults = false;

@@ -39,10 +39,13 @@ export interface PairId {
 /**
  * The workflow artifact name of a pair's build. `@` separates the parts: no recipe name,
  * version, system or partition id may contain it (see the schemas), so two pairs never share a
- * name, and GitHub accepts it in artifact names.
+ * name, and GitHub accepts it in artifact names. A pair built in batch N of a fan-out
+ * (build-batch.yml) is named `brickyard-build-N@…`, so that the signer of batch N downloads its
+ * batch alone with the pattern `brickyard-build-N@<system>@*` (`-N@` never matches `-N0@`, and
+ * no unbatched name starts with `brickyard-build-`).
  */
-export function buildArtifactName(p: PairId): string {
-  return `brickyard-build@${p.system}@${p.recipe}@${p.version}@${p.partition}`;
+export function buildArtifactName(p: PairId, batch?: number): string {
+  return `brickyard-build${batch === undefined ? '' : `-${batch}`}@${p.system}@${p.recipe}@${p.version}@${p.partition}`;
 }
 
 /** The artifact name of a pair's test results signed on its system's own runner. */
