@@ -35,6 +35,8 @@ export async function run(inputs: Inputs): Promise<void> {
     const plan = change.plan();
     const matrices = toMatrices(plan.pairs, inputs.maxJobs);
     const hosted = toMatrices(hostedPairs(plan.pairs), 256)[0] ?? { include: [] };
+    // Pairs built on a site's own runners (release.yml): one matrix; the release refuses more than 256.
+    const sitePairs = plan.pairs.filter((p) => p.runner.includes('self-hosted'));
     const diffs = change.diffs(plan);
 
     const config = readBudgetConfig(root);
@@ -66,6 +68,8 @@ export async function run(inputs: Inputs): Promise<void> {
     core.setOutput('affected-count', String(plan.pairs.length));
     core.setOutput('has-pairs', plan.pairs.length > 0 ? 'true' : 'false');
     core.setOutput('local-matrix', JSON.stringify(hosted));
+    core.setOutput('site-matrix', JSON.stringify(toMatrices(sitePairs, 256)[0] ?? { include: [] }));
+    core.setOutput('site-count', String(sitePairs.length));
     core.setOutput('report', reportPath);
 
     const summary = core.summary

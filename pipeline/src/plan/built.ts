@@ -58,6 +58,15 @@ export const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_BUDGET_LABEL = 'large-build-ok';
 /** GitHub: at most 256 jobs a matrix. One level of fan-out: 256 batches of 256 pairs. */
 export const MAX_MATRIX_JOBS = 256;
+/**
+ * GitHub: at most 50,000 check runs in a check suite, and every job of a workflow run is one.
+ * A fan-out of n pairs in b batches runs n build jobs, b selection jobs, b signing jobs (main
+ * and release) and a few more: this cap, not the 256 × 256 matrices, is the first one a fleet
+ * meets (about 49,500 pairs in 194 batches).
+ */
+export const MAX_CHECK_RUNS = 50_000;
+/** Jobs of a run besides the fan-out (plan, executables, site systems, pages…), generously. */
+const OTHER_JOBS = 64;
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -243,15 +252,24 @@ export interface BatchesFile {
 }
 
 export function batchesFile(batches: Matrix[]): BatchesFile {
-  checkFanOut(batches.length);
+  checkFanOut(batches.length, batches.reduce((n, b) => n + b.include.length, 0));
   return { kind: 'brickyard-batches', version: 1, batches };
 }
 
-/** The caller's matrix has one job per batch, so at most 256 batches. */
-export function checkFanOut(batches: number): void {
+/**
+ * The caller's matrix has one job per batch, so at most 256 batches; and the run's jobs (one per
+ * pair, two per batch, a few more) stay within the 50,000 check runs of a check suite.
+ */
+export function checkFanOut(batches: number, pairs = 0): void {
   if (batches > MAX_MATRIX_JOBS) {
     throw new BrickyardError('PLAN_TOO_LARGE', `the change needs ${batches} batches of builds; one workflow fans out over at most ${MAX_MATRIX_JOBS} (GitHub's matrix limit)`, {
       hint: 'split the change, or run the release workflow per system',
+    });
+  }
+  const jobs = pairs + 2 * batches + OTHER_JOBS;
+  if (jobs > MAX_CHECK_RUNS) {
+    throw new BrickyardError('PLAN_TOO_LARGE', `the change needs about ${jobs} jobs (${pairs} builds in ${batches} batches); one workflow run holds at most ${MAX_CHECK_RUNS} (GitHub's check runs per check suite)`, {
+      hint: 'split the change into pull requests of fewer builds',
     });
   }
 }
@@ -275,7 +293,7 @@ export function costPlan(ws: Workspace, plan: Plan, opts: { index: BuiltIndex | 
   const selection = selectBuilds(ws, plan.pairs, opts.index);
   const matrices = toMatrices(selection.build, opts.maxJobs);
   const hosted = toMatrices(hostedPairs(selection.build), opts.maxJobs);
-  checkFanOut(hosted.length);
+  checkFanOut(hosted.length, hosted.reduce((n, b) => n + b.include.length, 0));
   return { selection, cost: buildCost(selection, matrices.length, opts.config, opts.labels), matrices, hosted };
 }
 
