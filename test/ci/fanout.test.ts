@@ -15,6 +15,8 @@ import { parse } from 'yaml';
 import { Evaluator, Lexer, Parser, data } from '@actions/expressions';
 import { batchesFile, batchIndices, buildCost, checkFanOut, pairsToBuild, type BuiltIndex, type LockedPair } from '../../pipeline/src/plan/built.ts';
 import { hostedPairs, toMatrices, type Matrix } from '../../pipeline/src/plan/plan.ts';
+import { pairsOfBatch } from '../../pipeline/src/sign/received.ts';
+import { buildArtifactName } from '../../pipeline/src/sign/subjects.ts';
 import { repoRoot } from '../helpers/fixture.ts';
 
 // As in workflows.test.ts: the parser imports its JSON schemas without import attributes.
@@ -62,8 +64,10 @@ async function callerJobs(file: string): Promise<CallerJob[]> {
   const out: CallerJob[] = [];
   for (const job of template.jobs) {
     if (job.type !== 'reusableWorkflowJob') continue;
-    const strategy = JSON.parse(JSON.stringify(job.strategy)) as { map: { Key: string; Value: { map: { Key: string; Value: { expr: string } }[] } }[] };
-    const matrix = strategy.map.find((e) => e.Key === 'matrix')!.Value.map.find((e) => e.Key === 'batch')!.Value.expr;
+    const strategy = JSON.parse(JSON.stringify(job.strategy)) as { map: { Key: string; Value: { map?: { Key: string; Value: { expr: string } }[] } }[] };
+    // Only the fan-outs over batch indices (release.yml also calls sign-test-results.yml per pair).
+    const matrix = strategy.map.find((e) => e.Key === 'matrix')?.Value.map?.find((e) => e.Key === 'batch')?.Value.expr;
+    if (matrix === undefined) continue;
     const id = job.id.value;
     out.push({ id, ref: job.ref.value, matrixExpr: matrix, ifExpr: (job.if as { expression: string }).expression, withKeys: Object.keys(raw.jobs[id]?.with ?? {}), permissions: raw.jobs[id]?.permissions ?? {} });
   }
@@ -136,18 +140,19 @@ describe('fan-out of a 2,000-pair plan over every batch', () => {
     expect(batches.map((b) => b.include.length)).toEqual([256, 256, 256, 256, 256, 256, 256, 208]);
   });
 
-  it.each(['pr.yml'])('%s: the caller matrix holds every batch index, once, and calls build-batch.yml with its declared inputs', async (name) => {
+  it.each(['pr.yml', 'main.yml', 'release.yml'])('%s: the caller matrix holds every batch index, once, and calls build-batch.yml with its declared inputs', async (name) => {
     const jobs = await callerJobs(name);
     const build = jobs.find((j) => j.ref === BUILD_BATCH);
     expect(build, `${name} calls ${BUILD_BATCH}`).toBeDefined();
+    expect(jobs.filter((j) => j.ref === BUILD_BATCH)).toHaveLength(1);
     const plannerJob = name === 'pr.yml' ? 'check' : 'plan';
-    const outputs = { 'build-batches': JSON.stringify(batchIndices(batches.length)), 'budget-verdict': 'within-budget', 'has-local': 'true' };
+    const outputs = { 'build-batches': JSON.stringify(batchIndices(batches.length)), 'budget-verdict': 'within-budget' };
     const indices = evaluate(build!.matrixExpr, { needs: { [plannerJob]: { outputs } } });
     expect(indices).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect((indices as number[]).length).toBeLessThanOrEqual(256);
     expect(truthy(build!.ifExpr, { needs: { [plannerJob]: { outputs } } })).toBe(true);
     // Nothing to build: the fan-out does not start.
-    expect(truthy(build!.ifExpr, { needs: { [plannerJob]: { outputs: { ...outputs, 'build-batches': '[]', 'has-local': 'false' } } } })).toBe(false);
+    expect(truthy(build!.ifExpr, { needs: { [plannerJob]: { outputs: { ...outputs, 'build-batches': '[]' } } } })).toBe(false);
     // Every input the caller passes is declared by the called workflow; the required ones are passed.
     const declared = called.on.workflow_call.inputs;
     for (const k of build!.withKeys) expect(Object.keys(declared)).toContain(k);
@@ -222,6 +227,134 @@ describe('fan-out of a 2,000-pair plan over every batch', () => {
   });
 });
 
+interface Step { id?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> }
+interface Job { uses?: string; with?: Record<string, unknown>; needs?: string | string[]; permissions?: Record<string, string>; strategy?: { matrix?: unknown }; 'runs-on'?: unknown; steps?: Step[]; environment?: unknown }
+const jobsOf = (file: string): Record<string, Job> => (parse(readFileSync(join(workflowDir, file), 'utf8')) as { jobs: Record<string, Job> }).jobs;
+
+/** A `with:` value or name with `${{ … }}` in it, evaluated with GitHub's expression engine. */
+function expand(template: string, contexts: Record<string, unknown>): string {
+  return template.replace(/\$\{\{(.*?)\}\}/g, (_, expr: string) => String(evaluate(expr.trim(), contexts)));
+}
+
+describe('main.yml and release.yml sign every batch, each in a job that plans again and re-hashes', () => {
+  const pairs = syntheticPairs();
+  const batches = toMatrices(hostedPairs(pairs));
+  const file = writeBatches(batches);
+  const indices = JSON.stringify(batchIndices(batches.length));
+  const signers = { 'main.yml': 'sign-and-bundle', 'release.yml': 'sign-and-publish-local' } as const;
+  const builders = { 'main.yml': 'build', 'release.yml': 'build-local' } as const;
+  const uploadName = called.jobs['build']!.steps.find((st) => st.uses?.startsWith('actions/upload-artifact@') && (st as Step).with?.['name']?.toString().includes('inputs.batch'))! as Step;
+
+  it.each(Object.keys(signers) as (keyof typeof signers)[])('%s: one signing job per batch, the same indices as the builds, after them', (name) => {
+    const jobs = jobsOf(name);
+    const signer = jobs[signers[name]]!;
+    const builder = jobs[builders[name]]!;
+    expect(builder.uses).toBe(BUILD_BATCH);
+    expect(builder.with?.['keep-images']).toBe(true);
+    expect([signer.needs].flat()).toContain(builders[name]);
+    const contexts = { needs: { plan: { outputs: { 'build-batches': indices } } } };
+    const signed = evaluate(String((signer.strategy!.matrix as { batch: string }).batch).replace(/^\$\{\{|\}\}$/g, '').trim(), contexts);
+    const built = evaluate(String((builder.strategy!.matrix as { batch: string }).batch).replace(/^\$\{\{|\}\}$/g, '').trim(), contexts);
+    expect(signed).toEqual(built);
+    expect(signed).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // The signer is a job of this workflow (its identity is the caller's), on GitHub's runners, in a protected environment.
+    expect(signer.uses).toBeUndefined();
+    expect(signer['runs-on']).toBe('ubuntu-24.04');
+    expect(signer.environment).toMatch(/^(signing|release)$/);
+    expect(signer.permissions?.['id-token']).toBe('write');
+    expect(builder.permissions).toEqual({ contents: 'read' });
+  });
+
+  it.each(Object.keys(signers) as (keyof typeof signers)[])('%s: the signer takes its pairs from its own plan of the same base and head, never from another job', (name) => {
+    const jobs = jobsOf(name);
+    const steps = jobs[signers[name]]!.steps!;
+    const sign = steps.find((st) => st.uses === './actions/sign')!;
+    expect(sign.with?.['pairs']).toBeUndefined();
+    expect(sign.with?.['recipe']).toBeUndefined();
+    expect(sign.with?.['batch']).toBe('${{ matrix.batch }}');
+    const m = /^\$\{\{ steps\.([a-z-]+)\.outputs\.batches-file \}\}$/.exec(String(sign.with?.['batches-file']));
+    expect(m, 'batches-file comes from a step of the signing job').not.toBeNull();
+    const own = steps.find((st) => st.id === m![1])!;
+    expect(own.uses).toBe('./actions/plan');
+    expect(steps.indexOf(own)).toBeLessThan(steps.indexOf(sign));
+    // The same base and head as the plan job's plan (release: the base the plan job found, an output of a job that runs no recipe code).
+    const planned = jobs['plan']!.steps!.find((st) => st.uses === './actions/plan')!;
+    expect(own.with?.['head']).toBe(planned.with?.['head']);
+    if (name === 'main.yml') expect(own.with?.['base']).toBe(planned.with?.['base']);
+    else expect([own.with?.['base'], planned.with?.['base']]).toEqual(['${{ needs.plan.outputs.base }}', '${{ steps.base.outputs.sha }}']);
+    // No built index: the signer's plan is a function of git alone, so it is the plan job's.
+    expect(own.with?.['built-index']).toBeUndefined();
+    expect(planned.with?.['built-index']).toBeUndefined();
+    // It downloads nothing it would trust: the batches artifact is not read by the signer.
+    expect(steps.filter((st) => st.uses?.startsWith('actions/download-artifact@')).map((st) => st.with?.['name'] ?? st.with?.['pattern'])).not.toContain('brickyard-batches');
+  });
+
+  it.each(Object.keys(signers) as (keyof typeof signers)[])('%s: the signer of batch i downloads exactly batch i\'s artifacts, and reads the same pairs the builders built', (name) => {
+    const steps = jobsOf(name)[signers[name]]!.steps!;
+    const download = steps.find((st) => st.uses?.startsWith('actions/download-artifact@') && String(st.with?.['pattern'] ?? '').startsWith('brickyard-build'))!;
+    expect(download.with?.['merge-multiple']).toBeUndefined();
+    // Every artifact name the fan-out uploads, as build-batch.yml's upload step names it.
+    const uploaded = batches.flatMap((b, i) => b.include.map((e) => ({ batch: i, name: expand(String(uploadName.with!['name']), { inputs: { batch: i }, matrix: e }) })));
+    expect(uploaded).toHaveLength(2000);
+    for (const u of uploaded.slice(0, 300)) {
+      const e = batches[u.batch]!.include.find((x) => u.name.endsWith(`@${x.system}@${x.recipe}@${x.version}@${x.partition}`))!;
+      expect(u.name).toBe(buildArtifactName({ recipe: e.recipe, version: e.version, system: e.system, partition: e.partition }, u.batch));
+    }
+    for (const i of batchIndices(batches.length)) {
+      const pattern = expand(String(download.with!['pattern']), { matrix: { batch: i } });
+      // A prefix and one trailing `*`, no other glob character: minimatch matches it as a prefix.
+      expect(pattern).toMatch(/^[A-Za-z0-9@._-]+\*$/);
+      const matched = uploaded.filter((u) => u.name.startsWith(pattern.slice(0, -1)));
+      expect(matched.every((u) => u.batch === i)).toBe(true);
+      expect(matched).toHaveLength(batches[i]!.include.length);
+      // What the signer signs: its own plan's batch i, the pairs build-batch.yml built for batch i.
+      const selected = selectBatch(file, String(i)).matrix!.include.map(key);
+      expect(pairsOfBatch(file, i, 'local').map((p) => key(p))).toEqual(selected);
+    }
+  });
+
+  it('bundle serials rise through the batches of a run and from run to run (release slot 0: the site systems)', () => {
+    const script = (file: string, job: string): string => jobsOf(file)[job]!.steps!.find((st) => st.id === 'serial')!.run!;
+    const serial = (run: string, env: Record<string, string>): number => {
+      const out = join(mkdtempSync(join(tmpdir(), 'brickyard-serial-')), 'output');
+      writeFileSync(out, '');
+      const r = spawnSync('bash', ['-c', run], { env: { PATH: process.env['PATH'], GITHUB_OUTPUT: out, ...env }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return Number(/^serial=(\d+)$/m.exec(readFileSync(out, 'utf8'))![1]);
+    };
+    const seq: number[] = [];
+    for (const runNumber of ['41', '42']) {
+      seq.push(serial(script('release.yml', 'sign-and-publish'), { RUN_NUMBER: runNumber }));
+      for (const b of [0, 1, 2, 255]) seq.push(serial(script('release.yml', 'sign-and-publish-local'), { RUN_NUMBER: runNumber, BATCH: String(b) }));
+    }
+    for (let k = 1; k < seq.length; k++) expect(seq[k]!).toBeGreaterThan(seq[k - 1]!);
+    expect(serial(script('main.yml', 'sign-and-bundle'), { RUN_NUMBER: '7', BATCH: '3' })).toBe(serial(script('release.yml', 'sign-and-publish-local'), { RUN_NUMBER: '7', BATCH: '3' }));
+  });
+
+  it('release.yml refuses more than 256 site pairs before anything is built', () => {
+    const step = jobsOf('release.yml')['plan']!.steps!.find((st) => st.id === 'systems')!;
+    const site = { include: [{ recipe: 'a', version: '1', system: 'lumi', partition: 'g', runner: ['self-hosted', 'lumi'] }, { recipe: 'b', version: '1', system: 'cray', partition: 'c', runner: ['self-hosted', 'cray'] }] };
+    const run = (count: string): { code: number; out: string } => {
+      const out = join(mkdtempSync(join(tmpdir(), 'brickyard-systems-')), 'output');
+      writeFileSync(out, '');
+      const r = spawnSync('bash', ['-c', step.run!], { env: { PATH: process.env['PATH'], GITHUB_OUTPUT: out, MATRIX: JSON.stringify(site), COUNT: count }, encoding: 'utf8' });
+      return { code: r.status ?? -1, out: readFileSync(out, 'utf8') + r.stdout };
+    };
+    const ok = run('2');
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('matrix={"include":[{"system":"cray"},{"system":"lumi"}]}');
+    expect(ok.out).toContain('has-site-pairs=true');
+    const over = run('257');
+    expect(over.code).not.toBe(0);
+    expect(over.out).toMatch(/257 pairs of site systems; one release builds at most 256/);
+  });
+
+  it('a run over GitHub\'s 50,000 check runs is refused by the plan', () => {
+    expect(() => checkFanOut(132, 33_600)).not.toThrow(); // the synthetic 1,000 × 30 catalogue
+    expect(() => checkFanOut(196, 50_000)).toThrow(/at most 50000 .*check runs/);
+  });
+});
+
 describe('reusable workflows: limits and the trust chain', () => {
   /** Every reusable workflow a file calls, transitively, with the depth (the caller is level 1). */
   function callTree(file: string, depth = 1, seen: Map<string, number> = new Map()): Map<string, number> {
@@ -236,7 +369,7 @@ describe('reusable workflows: limits and the trust chain', () => {
   }
   const text = (f: string): string => readFileSync(join(workflowDir, f), 'utf8');
 
-  it.each(['pr.yml'])('%s: within ten levels (four on GHES) and 20 unique reusable workflows', (name) => {
+  it.each(['pr.yml', 'main.yml', 'release.yml'])('%s: within ten levels (four on GHES) and 20 unique reusable workflows', (name) => {
     const tree = callTree(name);
     expect(tree.size).toBeGreaterThan(0);
     expect(tree.size).toBeLessThanOrEqual(20);
@@ -250,6 +383,11 @@ describe('reusable workflows: limits and the trust chain', () => {
       expect(text(f)).not.toMatch(/id-token:\s*write|write-all|secrets:/);
       expect(text(f)).not.toMatch(/actions\/sign|sign-batch/);
     }
+  });
+
+  it('build-batch.yml, which main.yml and release.yml also call, can mint no OIDC token and signs nothing', () => {
+    for (const f of ['main.yml', 'release.yml']) expect([...callTree(f).keys()]).toContain('build-batch.yml');
+    expect(text('build-batch.yml')).not.toMatch(/id-token:\s*write|write-all|secrets:|uses:\s*\.\/actions\/(?:sign|publish)|actions\/attest/);
   });
 
   it('jq and bash are the tools the selection runs on (present here)', () => {

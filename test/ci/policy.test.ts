@@ -166,6 +166,22 @@ describe('workflow policy', () => {
     ]);
   });
 
+  it('signer-own-pairs: the pairs come from the plan job or from the signing job\'s own plan step, never from a build', () => {
+    const wf = (signWith: string, extraSteps = ''): string =>
+      `name: T\non: push\npermissions: {}\njobs:\n  plan:\n    runs-on: ubuntu-24.04\n    steps:\n      - id: plan\n        uses: ./actions/plan\n        with: {base: x}\n` +
+      `  build:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: ./actions/build\n  batch:\n    uses: ./.github/workflows/build-batch.yml\n    with: {batch: 0}\n` +
+      `  sign:\n    runs-on: ubuntu-24.04\n    needs: [plan, build, batch]\n    permissions:\n      id-token: write\n    steps:\n${extraSteps}      - id: sign\n        uses: ./actions/sign\n        with:\n          builds: b\n${signWith}`;
+    expect(rules(wf('          pairs: ${{ needs.plan.outputs.matrix }}\n'))).toEqual([]);
+    expect(check(wf('          pairs: ${{ needs.build.outputs.matrix }}\n'))).toEqual(['w.yml:28:18: signer-own-pairs']); // a job that built
+    expect(rules(wf('          pairs: ${{ needs.batch.outputs.matrix }}\n'))).toEqual(['signer-own-pairs']); // a reusable workflow's output
+    expect(rules(wf('          pairs: \'{"include": []}\'\n'))).toEqual(['signer-own-pairs']); // not a job output at all
+    const replan = '      - id: replan\n        uses: ./actions/plan\n        with: {base: x}\n';
+    expect(rules(wf('          batches-file: ${{ steps.replan.outputs.batches-file }}\n          batch: 0\n', replan))).toEqual([]);
+    // A downloaded file, or a step that is not the plan, is refused.
+    expect(rules(wf('          batches-file: ${{ runner.temp }}/brickyard-batches/batches.json\n          batch: 0\n', replan))).toEqual(['signer-own-pairs']);
+    expect(rules(wf('          batches-file: ${{ steps.fake.outputs.batches-file }}\n          batch: 0\n', '      - id: fake\n        run: echo batches-file=x >> "$GITHUB_OUTPUT"\n'))).toEqual(['signer-own-pairs']);
+  });
+
   it('a job that builds the site executables itself may sign them; one that also receives an artifact may not', () => {
     const job = (extra: string): string =>
       `name: T\non: push\npermissions: {}\njobs:\n  t:\n    runs-on: ubuntu-24.04\n    permissions:\n      id-token: write\n    steps:\n${extra}      - run: npm run build:sea -- --arch x64\n      - run: npx brickyard sign s.intoto.json --keyless --out s.sigstore.json\n`;

@@ -43622,6 +43622,8 @@ var built_index_schema_default = {
 var MAX_INDEX_BYTES = 64 * 1024 * 1024;
 var DEFAULT_BUDGET_LABEL = "large-build-ok";
 var MAX_MATRIX_JOBS = 256;
+var MAX_CHECK_RUNS = 5e4;
+var OTHER_JOBS = 64;
 var addFormats2 = import_ajv_formats2.default.default ?? import_ajv_formats2.default;
 var validator;
 function validate(data) {
@@ -43746,13 +43748,19 @@ function parseLabels(json) {
   }
 }
 function batchesFile(batches) {
-  checkFanOut(batches.length);
+  checkFanOut(batches.length, batches.reduce((n, b) => n + b.include.length, 0));
   return { kind: "brickyard-batches", version: 1, batches };
 }
-function checkFanOut(batches) {
+function checkFanOut(batches, pairs = 0) {
   if (batches > MAX_MATRIX_JOBS) {
     throw new BrickyardError("PLAN_TOO_LARGE", `the change needs ${batches} batches of builds; one workflow fans out over at most ${MAX_MATRIX_JOBS} (GitHub's matrix limit)`, {
       hint: "split the change, or run the release workflow per system"
+    });
+  }
+  const jobs = pairs + 2 * batches + OTHER_JOBS;
+  if (jobs > MAX_CHECK_RUNS) {
+    throw new BrickyardError("PLAN_TOO_LARGE", `the change needs about ${jobs} jobs (${pairs} builds in ${batches} batches); one workflow run holds at most ${MAX_CHECK_RUNS} (GitHub's check runs per check suite)`, {
+      hint: "split the change into pull requests of fewer builds"
     });
   }
 }
@@ -43763,7 +43771,7 @@ function costPlan(ws, plan, opts) {
   const selection = selectBuilds(ws, plan.pairs, opts.index);
   const matrices = toMatrices(selection.build, opts.maxJobs);
   const hosted = toMatrices(hostedPairs(selection.build), opts.maxJobs);
-  checkFanOut(hosted.length);
+  checkFanOut(hosted.length, hosted.reduce((n, b) => n + b.include.length, 0));
   return { selection, cost: buildCost(selection, matrices.length, opts.config, opts.labels), matrices, hosted };
 }
 
@@ -43821,6 +43829,7 @@ async function run(inputs) {
       const plan = change.plan();
       const matrices = toMatrices(plan.pairs, inputs.maxJobs);
       const hosted = toMatrices(hostedPairs(plan.pairs), 256)[0] ?? { include: [] };
+      const sitePairs = plan.pairs.filter((p) => p.runner.includes("self-hosted"));
       const diffs = change.diffs(plan);
       const config = readBudgetConfig(root);
       if (inputs.buildBudget !== "") {
@@ -43849,6 +43858,8 @@ async function run(inputs) {
       setOutput("affected-count", String(plan.pairs.length));
       setOutput("has-pairs", plan.pairs.length > 0 ? "true" : "false");
       setOutput("local-matrix", JSON.stringify(hosted));
+      setOutput("site-matrix", JSON.stringify(toMatrices(sitePairs, 256)[0] ?? { include: [] }));
+      setOutput("site-count", String(sitePairs.length));
       setOutput("report", reportPath);
       const summary2 = summary.addHeading("Brickyard plan", 2).addRaw(`<p>${plan.changed.length} file(s) changed; ${plan.pairs.length} pair(s) affected in ${matrices.length} batch(es); ${plan.skipped.length} skipped.</p>`, true).addRaw(costLines(cost).map((l) => escapeHtml(l.replace(/\*\*|`/g, ""))).filter((l) => l !== "").map((l) => `<p>${l}</p>`).join(""), true);
       if (plan.pairs.length > 0) {

@@ -42,6 +42,7 @@ export type PolicyRule =
   | 'id-token-runs-recipe-code'
   | 'id-token-hosted-runner'
   | 'signer-reverifies'
+  | 'signer-own-pairs'
   | 'yaml-syntax';
 
 /** `owner/repo[/path]@<40 hex>`: a commit cannot be moved, a tag or branch can. */
@@ -221,6 +222,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
       at(start(first), 'signer-reverifies', `job ${jobId} signs before re-verifying its inputs: its first signing step must be ./actions/sign with builds: (which re-hashes every received layout and derives the subjects)`);
       return;
     }
+    checkOwnPairs(jobId, verify, steps);
     const verifyId = str(verify, 'id');
     const verifyState = str(withOf(verify)!, 'state-dir') ?? '.brickyard';
     for (const st of signing.slice(1)) {
@@ -243,6 +245,35 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
       } else if (!isSign(st) && !/^\.\/actions\/publish/.test(uses)) {
         at(start(st), 'signer-reverifies', `job ${jobId} signs with ${uses || 'a run: step'}, which does not re-verify what it signs: sign with ./actions/sign (builds:) and ./actions/publish only`);
       }
+    }
+  }
+
+  // Which pairs the signer signs is decided by jobs that run no recipe code: the plan job's output
+  // (pairs:), or the signing job's own plan step (batches-file:). A build job, or a reusable
+  // workflow that builds, could otherwise choose what is signed.
+  function checkOwnPairs(jobId: string, sign: YAMLMap, steps: YAMLMap[]): void {
+    const w = pairOf(sign, 'with')?.value;
+    if (!isMap(w)) return;
+    const value = (key: string): { text: string; node: Node } | undefined => {
+      const p = pairOf(w, key);
+      return p && isScalar(p.value) && p.value.value !== null ? { text: String(p.value.value).trim(), node: p.value } : undefined;
+    };
+    const pairs = value('pairs');
+    if (pairs) {
+      const m = /^\$\{\{\s*needs\.([A-Za-z0-9_-]+)\.outputs\.[A-Za-z0-9_-]+\s*\}\}$/.exec(pairs.text);
+      const source = m ? jobPairs.find((p) => isScalar(p.key) && String(p.key.value) === m[1])?.value : undefined;
+      const trusted = isMap(source) && !pairOf(source, 'uses') && (() => {
+        const st = pairOf(source, 'steps')?.value;
+        return isSeq(st) && st.items.every((x) => !isMap(x) || (!RECIPE_ACTIONS.test(String((pairOf(x, 'uses')?.value as { value?: unknown } | undefined)?.value ?? '').trim()) && !RECIPE_RUN.test(String((pairOf(x, 'run')?.value as { value?: unknown } | undefined)?.value ?? ''))));
+      })();
+      if (!trusted) at(start(pairs.node), 'signer-own-pairs', `job ${jobId} signs the pairs ${pairs.text}: take them from a job of this workflow that runs no recipe code (needs.plan.outputs.…) or from this job's own ./actions/plan (batches-file)`);
+    }
+    const file = value('batches-file');
+    if (file) {
+      const m = /^\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.batches-file\s*\}\}$/.exec(file.text);
+      const own = m ? steps.slice(0, steps.indexOf(sign)).find((st) => isScalar(pairOf(st, 'id')?.value) && String((pairOf(st, 'id')!.value as { value: unknown }).value) === m[1]) : undefined;
+      const isPlan = own !== undefined && /^\.\/actions\/plan\/?$/.test(String((pairOf(own, 'uses')?.value as { value?: unknown } | undefined)?.value ?? '').trim());
+      if (!isPlan) at(start(file.node), 'signer-own-pairs', `job ${jobId} reads its batch from ${file.text}: pass the batches-file output of an earlier ./actions/plan step of this job, never a file another job made`);
     }
   }
 
