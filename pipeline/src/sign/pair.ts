@@ -18,6 +18,7 @@ import { TEST_RESULT_PREDICATE_TYPE, inTotoStatement, testResultPredicate } from
 import type { SmokeReport } from '../smoke/run.ts';
 import { fileDigests, provenancePredicate, sbomStatement, SLSA_PROVENANCE_PREDICATE_TYPE, withSifSubject, type ProvenanceContext } from './provenance.ts';
 import { verifyLocalImage, type VerifiedSubject } from './subjects.ts';
+import { imagePolicyFacts, withImagePolicyFacts } from './image-policy-facts.ts';
 
 export interface AttestedFile {
   kind: 'provenance' | 'sbom' | 'test-result';
@@ -165,7 +166,14 @@ export async function attestPair(ws: Workspace, r: ResolvedRecipe, where: Partit
   if (roles.has('sbom')) {
     // The pair folder's SBOM, not the path the record names (a path on the build runner).
     const spdx = JSON.parse(readFileSync(join(dir, 'sbom.spdx.json'), 'utf8')) as Record<string, unknown>;
-    statements.push({ kind: 'sbom', path: join(dir, 'sbom.intoto.json'), statement: await withVerifiedSif(sbomStatement(subject, spdx), record, dir) });
+    // The image policy's facts, from the layout this signer verified and its own catalogue: signed with the SBOM.
+    const facts = imagePolicyFacts(join(opts.stateDir, 'oci'), `sha256:${subject.digest.sha256}`, where.system.doc, where.partition.id);
+    const claimed = record.imagePolicy?.facts;
+    if (claimed && facts.unreadableLayers.length === 0 && JSON.stringify(claimed) !== JSON.stringify(facts.facts)) {
+      throw new BrickyardError('BUNDLE_MISMATCH', `refusing to sign the SBOM of ${r.key} for ${where.system.doc.id}/${where.partition.id}: its build record says the image runs as ${JSON.stringify(claimed.user)} with ${claimed.setuidFiles.length} setuid file(s) in ${claimed.uncompressedBytes} bytes, the image itself as ${JSON.stringify(facts.facts.user)} with ${facts.facts.setuidFiles.length} in ${facts.facts.uncompressedBytes}`, { hint: 'rebuild the pair; never sign what does not verify', exitCode: 2 });
+    }
+    const date = String((spdx['creationInfo'] as { created?: unknown } | undefined)?.created ?? record.created);
+    statements.push({ kind: 'sbom', path: join(dir, 'sbom.intoto.json'), statement: await withVerifiedSif(sbomStatement(subject, withImagePolicyFacts(spdx, facts, date)), record, dir) });
   }
   if (roles.has('test-result')) {
     for (const f of readdirSync(dir).filter((n) => /^smoke-[a-z]+\.json$/.test(n)).sort()) {

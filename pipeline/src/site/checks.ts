@@ -23,6 +23,7 @@ import type { VerifiedBundle } from '../bundle/read.ts';
 import type { AttestationVerifier, VerifiedSignatureInfo } from '../bundle/signing.ts';
 import type { OciDescriptor } from '../build/oci.ts';
 import { repositoryUri } from '../sign/fulcio-extensions.ts';
+import { readImagePolicyFacts, type ImagePolicyFacts } from '../sign/image-policy-facts.ts';
 import { ROLE_LABEL, ROLE_PREDICATE_TYPE, roleOfAttestationFile, type AttestationRole } from '../sign/roles.ts';
 import { readSignedTestResult, type SignedTestResult } from '../smoke/predicate.ts';
 import { licenseAllowed } from '../util/spdx.ts';
@@ -106,6 +107,8 @@ export interface AdmittedImage {
   descriptor: OciDescriptor;
   /** The signed test results this admission rests on. */
   tests: (SignedTestResult & { file: string; signer: string })[];
+  /** The image policy facts the signer found on the image (user, setuid files, size, and what the system's policies say), read from the verified SBOM statement. */
+  imagePolicy?: ImagePolicyFacts;
 }
 
 export interface SkippedRef {
@@ -256,7 +259,14 @@ export async function admitImages(
         refuse('license', `${key} is licensed ${license}, which the site policy does not allow (allowed: ${policy.licenses.join(', ')})`, key);
       }
     }
-    admitted.push({ recipe: first.recipe!, version: first.version!, system: first.system!, partition: first.partition!, refName, manifestDigest: `sha256:${hex}`, descriptor, tests });
+    // Read only from the verified statement: an edited finding fails the SBOM's signature above.
+    let imagePolicy: ImagePolicyFacts | undefined;
+    try {
+      imagePolicy = sboms.length ? readImagePolicyFacts(sboms[0]!.predicate, `sha256:${hex}`) : undefined;
+    } catch (e) {
+      refuse('attestation', `${sboms[0]!.file}: ${(e as Error).message}`, sboms[0]!.file);
+    }
+    admitted.push({ recipe: first.recipe!, version: first.version!, system: first.system!, partition: first.partition!, refName, manifestDigest: `sha256:${hex}`, descriptor, tests, ...(imagePolicy ? { imagePolicy } : {}) });
   }
   if (admitted.length === 0) refuse('system', `the bundle holds no image for this site's system ${policy.system}`);
 
