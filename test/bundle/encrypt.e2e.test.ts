@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../pipeline/src/bundle/manifest.ts';
@@ -101,10 +102,51 @@ describe.skipIf(!skopeo)('confidential bundles', () => {
     execFileSync('skopeo', ['inspect', '--raw', `oci:${join(store, 'oci')}:demo_1.0-1_local-cpu`]);
   });
 
-  it('refuses a bundle for another site, a missing key, a plaintext bundle where encryption is required, and altered ciphertext', async () => {
+  it('encryption.atRest: keep: the store keeps the encrypted layers, checked against the signed plaintext; skopeo --decryption-key from the store gives the signed image', async () => {
+    const state = await signedState();
+    const plainIndex = JSON.parse(readFileSync(join(state, 'oci', 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    const plainDigest = plainIndex.manifests[0]!.digest;
+    const plainManifest = JSON.parse(readFileSync(join(state, 'oci', 'blobs', 'sha256', plainDigest.slice(7)), 'utf8')) as { config: { digest: string }; layers: { digest: string }[] };
+    const plainLayers = plainManifest.layers.map((l) => l.digest.slice(7));
+    const b = await encryptedBundle(state, site.pub);
+    const m = parseManifest(readFileSync(join(b, 'manifest.json')));
+    const img = m.encryption!.images[0]!;
+    const policy = policyFile(`encryption: {required: true, privateKey: ${site.priv}, atRest: keep}\n`);
+    const store = join(tempDir('brickyard-site-'), 'store');
+    const ownLeftovers = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith(`brickyard-decrypt-${process.pid}-`));
+    const r = await importBundle({ bundlePath: b, policyPath: policy, store, verifier: keys.verifier, now: later });
+    expect(r.admitted[0]!.manifestDigest).toBe(plainDigest); // the attested digest, as before
+    expect(ownLeftovers(), 'the plaintext checked in a private temporary folder is gone').toEqual([]);
+    const stored = readdirSync(join(store, 'oci', 'blobs', 'sha256'));
+    for (const l of plainLayers) expect(stored, 'no plaintext layer rests in the store').not.toContain(l);
+    for (const l of img.layers) expect(stored).toContain(l.encrypted.slice(7));
+    expect(stored).toContain(plainDigest.slice(7)); // the signed plaintext manifest, beside the encrypted one
+    const index = JSON.parse(readFileSync(join(store, 'oci', 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    expect(index.manifests.map((d) => d.digest)).toEqual([img.encrypted]);
+    const inventory = JSON.parse(readFileSync(join(store, 'state.json'), 'utf8')) as { images: { manifestDigest: string }[] };
+    expect(inventory.images.map((i) => i.manifestDigest)).toEqual([plainDigest]);
+
+    // The independent reader: skopeo decrypts the store's image with the site key to the signed layers and config.
+    const ref = `oci:${join(store, 'oci')}:demo_1.0-1_local-cpu`;
+    const dec = join(tempDir('brickyard-dec-'), 'oci');
+    execFileSync('skopeo', ['copy', '--quiet', '--decryption-key', site.priv, ref, `oci:${dec}:x`]);
+    const decIndex = JSON.parse(readFileSync(join(dec, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    const decManifest = JSON.parse(readFileSync(join(dec, 'blobs', 'sha256', decIndex.manifests[0]!.digest.slice(7)), 'utf8')) as { config: { digest: string }; layers: { digest: string }[] };
+    expect(decManifest.layers.map((l) => l.digest.slice(7))).toEqual(plainLayers);
+    expect(decManifest.config.digest).toBe(plainManifest.config.digest);
+    for (const l of plainLayers) expect(sha256(readFileSync(join(dec, 'blobs', 'sha256', l)))).toBe(l);
+    // Without the key, or with another site's, the layers stay unreadable.
+    const noKey = spawnSync('skopeo', ['copy', '--quiet', ref, `oci:${join(dec, '..', 'n')}:x`], { encoding: 'utf8' });
+    const otherKey = spawnSync('skopeo', ['copy', '--quiet', '--decryption-key', other.priv, ref, `oci:${join(dec, '..', 'o')}:x`], { encoding: 'utf8' });
+    expect(otherKey.status).not.toBe(0);
+    // skopeo copies an encrypted image as it is when no key is given: still encrypted, so no plaintext layer comes out.
+    if (noKey.status === 0) for (const l of plainLayers) expect(readdirSync(join(dec, '..', 'n', 'blobs', 'sha256'))).not.toContain(l);
+  });
+
+  it.each(['decrypt', 'keep'])('atRest %s: refuses a bundle for another site, a missing key, a plaintext bundle where encryption is required, and altered ciphertext', async (atRest) => {
     const state = await signedState();
     const store = join(tempDir('brickyard-site-'), 'store');
-    const policy = policyFile(`encryption: {required: true, privateKey: ${site.priv}}\n`);
+    const policy = policyFile(`encryption: {required: true, privateKey: ${site.priv}, atRest: ${atRest}}\n`);
     const forOther = await encryptedBundle(state, other.pub);
     const e1 = await refusedImport(store, forOther, policy);
     expect(e1.reason).toBe('recipient');
@@ -157,5 +199,9 @@ describe.skipIf(!skopeo)('confidential bundles', () => {
     const e4 = await refusedImport(store, altered, policy);
     expect(e4.reason).toBe('decryption');
     expect(e4.message).toMatch(/do not decrypt with this site's key: .*could not properly decrypt/);
+    // The wrong private key (another site's) named by the policy: refused before anything is decrypted.
+    const e5 = await refusedImport(store, mine, policyFile(`encryption: {required: true, privateKey: ${other.priv}, atRest: ${atRest}}\n`));
+    expect(e5.reason).toBe('recipient');
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith(`brickyard-decrypt-${process.pid}-`))).toEqual([]);
   });
 });

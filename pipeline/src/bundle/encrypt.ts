@@ -10,7 +10,9 @@
  *
  * At the site, import decrypts with the site's private key into its staging folder and admits the
  * image only if every decrypted layer is exactly the plaintext layer the signed plaintext manifest
- * names. A bundle for another recipient is refused before anything is decrypted.
+ * names. A bundle for another recipient is refused before anything is decrypted. Where the site
+ * policy keeps images encrypted at rest (encryption.atRest: keep), the decryption is a check only:
+ * it happens in a private temporary folder, and the store keeps the encrypted layers.
  */
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
@@ -102,10 +104,11 @@ export async function encryptImages(plainLayout: string, refNames: string[], pub
 /**
  * Decrypt the bundle's encrypted images (in `bundleLayout`, as staged) with the site's private
  * key, check every decrypted layer against the signed plaintext manifest, and move the plaintext
- * layers into the bundle's blob folder. Returns the plaintext descriptor per reference name.
+ * layers into the bundle's blob folder (unless `keepEncrypted`). Returns the plaintext descriptor
+ * per reference name.
  * `workDir` must not exist (created inside the staging folder; the caller removes it).
  */
-export async function decryptImages(info: EncryptionInfo, bundleLayout: string, privateKeyPath: string, workDir: string): Promise<Map<string, Descriptor>> {
+export async function decryptImages(info: EncryptionInfo, bundleLayout: string, privateKeyPath: string, workDir: string, opts: { keepEncrypted?: boolean } = {}): Promise<Map<string, Descriptor>> {
   needSkopeo();
   let pem: string;
   try {
@@ -147,9 +150,25 @@ export async function decryptImages(info: EncryptionInfo, bundleLayout: string, 
     for (const d of new Set(layers)) {
       const got = 'sha256:' + (await sha256File(blob(dest, d)));
       if (got !== d) throw new BundleError('POLICY_REFUSED', 'decryption', `the decrypted layer ${d} of ${img.refName} hashes to ${got}`, img.refName);
-      if (!existsSync(blob(bundleLayout, d))) renameSync(blob(dest, d), blob(bundleLayout, d));
+      // Kept encrypted at rest: the plaintext stays in the private work folder, which the caller removes.
+      if (!opts.keepEncrypted && !existsSync(blob(bundleLayout, d))) renameSync(blob(dest, d), blob(bundleLayout, d));
     }
     out.set(img.refName, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.plaintext, size: plainBytes.length, annotations: { [REF_NAME]: img.refName } });
+  }
+  return out;
+}
+
+/**
+ * The bundle's encrypted image descriptors by reference name, each the one the signed encryption
+ * table names (what a store that keeps images encrypted at rest puts in its index).
+ */
+export function encryptedDescriptors(info: EncryptionInfo, bundleLayout: string): Map<string, Descriptor> {
+  const index = readJson<{ manifests: Descriptor[] }>(join(bundleLayout, 'index.json'));
+  const out = new Map<string, Descriptor>();
+  for (const img of info.images) {
+    const d = index.manifests.find((x) => x.annotations?.[REF_NAME] === img.refName && x.digest === img.encrypted);
+    if (!d) throw new BundleError('BUNDLE_INVALID', 'encryption', `the bundle's oci/index.json has no reference ${img.refName} to its encrypted manifest ${img.encrypted}`, 'oci/index.json');
+    out.set(img.refName, d);
   }
   return out;
 }

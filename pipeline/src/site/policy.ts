@@ -40,7 +40,8 @@ export interface SitePolicy {
   licenses: string[];
   maxAgeDays: number;
   limits?: { maxEntryBytes?: number; maxBundleBytes?: number };
-  encryption?: { required?: boolean; privateKey?: string };
+  /** atRest: decrypt (default: the store holds plaintext layers) or keep (the store holds the encrypted layers; import decrypts only to check them). */
+  encryption?: { required?: boolean; privateKey?: string; atRest?: 'decrypt' | 'keep' };
   registry?: string;
 }
 

@@ -27,13 +27,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { BundleError } from '../bundle/errors.ts';
 import type { Manifest } from '../bundle/manifest.ts';
 import { readBundle, type VerifiedBundle } from '../bundle/read.ts';
 import type { SiteVerifier } from '../bundle/signing.ts';
 import type { Inventory } from '../bundle/write.ts';
-import { decryptImages } from '../bundle/encrypt.ts';
+import { decryptImages, encryptedDescriptors } from '../bundle/encrypt.ts';
 import type { OciDescriptor } from '../build/oci.ts';
 import { reachableBlobs } from '../oci/reach.ts';
 import { BrickyardError } from '../util/errors.ts';
@@ -139,9 +139,11 @@ function policyWithRoot(policyPath: string, trustedRootPath: string | undefined)
 
 /**
  * A confidential bundle is decrypted (into `workDir`, inside the staging folder) before its
- * images are checked; a plaintext bundle is refused where the policy requires encryption.
+ * images are checked; a plaintext bundle is refused where the policy requires encryption. Where
+ * the policy keeps images encrypted at rest, the plaintext goes to a private temporary folder
+ * (never the store's file system) and is removed once checked.
  */
-async function decryptIfNeeded(loaded: LoadedPolicy, v: VerifiedBundle, keyPath: string | undefined, workDir: string): Promise<Map<string, OciDescriptor> | undefined> {
+async function decryptIfNeeded(loaded: LoadedPolicy, v: VerifiedBundle, keyPath: string | undefined, stagingWorkDir: string): Promise<Map<string, OciDescriptor> | undefined> {
   const info = v.manifest.encryption;
   if (!info) {
     if (loaded.policy.encryption?.required) refusePolicy('encryption', `the bundle's images are not encrypted, and the site policy requires encrypted bundles for ${loaded.policy.system}`, undefined, 'ask for a bundle made with --encrypt-for this site\'s public key');
@@ -151,11 +153,26 @@ async function decryptIfNeeded(loaded: LoadedPolicy, v: VerifiedBundle, keyPath:
   if (!key) {
     refusePolicy('encryption', `the bundle's images are encrypted (for ${info.recipients.map((r) => r.slice(0, 16) + '…').join(', ')}), and no decryption key was given`, undefined, 'give --decryption-key FILE or set encryption.privateKey in the site policy');
   }
-  try {
-    return await decryptImages(info, join(v.stagingDir!, 'oci'), key, workDir);
-  } finally {
-    rmSync(workDir, { recursive: true, force: true });
+  const keep = keepsEncrypted(loaded);
+  let workDir = stagingWorkDir;
+  if (keep) {
+    // A process killed mid-check leaves plaintext there: the next import removes it.
+    removeStaleWorkFolders(tmpdir(), DECRYPT_PREFIX);
+    const own = join(tmpdir(), `${DECRYPT_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+    mkdirSync(own, { mode: 0o700 });
+    workDir = join(own, 'work');
   }
+  try {
+    return await decryptImages(info, join(v.stagingDir!, 'oci'), key, workDir, { keepEncrypted: keep });
+  } finally {
+    rmSync(keep ? dirname(workDir) : workDir, { recursive: true, force: true });
+  }
+}
+
+const DECRYPT_PREFIX = 'brickyard-decrypt-';
+
+function keepsEncrypted(loaded: LoadedPolicy): boolean {
+  return loaded.policy.encryption?.atRest === 'keep';
 }
 
 function limitsOf(policy: SitePolicy): { maxEntryBytes?: number; maxBundleBytes?: number } {
@@ -286,7 +303,11 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
     let newBlobs = 0;
     const incoming = join(bundleDir, 'oci', 'blobs', 'sha256');
     // Only what the admitted images need enters the store.
-    const needed = reachableBlobs(admitted.map((a) => a.manifestDigest.slice('sha256:'.length)), [incoming, ...(blobsDir ? [blobsDir] : [])]);
+    // Kept encrypted at rest: the index names each admitted image's encrypted manifest (the one the
+    // signed encryption table names); the plaintext manifest is kept beside it, its layers are not.
+    const atRest = m.encryption && keepsEncrypted(loaded) ? encryptedDescriptors(m.encryption, join(bundleDir, 'oci')) : undefined;
+    const stored = (a: (typeof admitted)[number]): OciDescriptor => atRest?.get(a.refName) ?? a.descriptor;
+    const needed = reachableBlobs([...admitted.map((a) => a.manifestDigest.slice('sha256:'.length)), ...admitted.map((a) => stored(a).digest.slice('sha256:'.length))], [incoming, ...(blobsDir ? [blobsDir] : [])]);
     if (existsSync(incoming)) {
       for (const hex of readdirSync(incoming)) {
         const dest = confined(gen, 'oci', 'blobs', 'sha256', hex);
@@ -301,7 +322,7 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
     const indexPath = join(gen, 'oci', 'index.json');
     const index = existsSync(indexPath) ? (JSON.parse(readFileSync(indexPath, 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] }) : { manifests: [] };
     // References only for the admitted images; the bundle's index.json is kept with the bundle, not merged.
-    const theirs = { manifests: admitted.map((a) => a.descriptor as { digest: string; annotations?: Record<string, string> }) };
+    const theirs = { manifests: admitted.map((a) => stored(a) as { digest: string; annotations?: Record<string, string> }) };
     const ref = (d: { annotations?: Record<string, string> }): string | undefined => d.annotations?.['org.opencontainers.image.ref.name'];
     const merged = [...index.manifests.filter((d) => !theirs.manifests.some((t) => ref(t) !== undefined && ref(t) === ref(d))), ...theirs.manifests];
     merged.sort((a, b) => ((ref(a) ?? a.digest) < (ref(b) ?? b.digest) ? -1 : 1));
