@@ -214,7 +214,7 @@ export async function runCheckBundle(io: Io, bundlePath: string, opts: CheckBund
     ...(opts.store ? { store: resolve(opts.store) } : {}),
     ...(opts.decryptionKey ? { decryptionKeyPath: resolve(opts.decryptionKey) } : {}),
   });
-  if (opts.json) io.out(JSON.stringify({ ok: true, bundleId: r.manifest.bundleId, serial: r.manifest.serial, identity: r.identity, issuer: r.issuer, images: r.images, bytes: r.bytes, admitted: r.admitted.map((a) => ({ refName: a.refName, digest: a.manifestDigest, tests: a.tests.map((t) => ({ file: t.file, verdict: t.verdict, launcher: t.launcher })) })), skipped: r.skipped }, null, 2) + '\n');
+  if (opts.json) io.out(JSON.stringify({ ok: true, bundleId: r.manifest.bundleId, serial: r.manifest.serial, identity: r.identity, issuer: r.issuer, images: r.images, bytes: r.bytes, admitted: r.admitted.map((a) => ({ refName: a.refName, digest: a.manifestDigest, tests: a.tests.map((t) => ({ file: t.file, verdict: t.verdict, launcher: t.launcher })), ...(a.imagePolicy ? { imagePolicy: a.imagePolicy } : {}) })), skipped: r.skipped }, null, 2) + '\n');
   else {
     for (const s of r.skipped) io.err(`check-bundle: would skip the reference ${s.ref ?? '(unnamed)'} → ${s.digest}: ${s.reason}\n`);
     io.out(`verified ${r.manifest.bundleId} (serial ${r.manifest.serial}): ${r.images} image(s), ${formatBytes(r.bytes)}, signed by ${r.identity}; the site policy accepts it\n`);
