@@ -55,10 +55,20 @@ function policyFile(overrides: Record<string, string> = {}, root = keys.trustedR
 
 /** A state whose attestations CI signed (keys.dev), packed and signed as a bundle. */
 async function signedState(pairs: PairSpec[], system = 'local'): Promise<string> {
-  const state = makeState(system, pairs);
-  await signState(state, keys.dev);
+  // Bundling only reads the state folder: one per kind of state serves the whole file.
+  const key = JSON.stringify([pairs, system]);
+  let state = signedStates.get(key);
+  if (!state) {
+    state = (async () => {
+      const dir = makeState(system, pairs);
+      await signState(dir, keys.dev);
+      return dir;
+    })();
+    signedStates.set(key, state);
+  }
   return state;
 }
+const signedStates = new Map<string, Promise<string>>();
 
 async function makeBundle(pairs: PairSpec[], extra: Partial<WriteBundleOptions> = {}): Promise<string> {
   const state = await signedState(pairs);
@@ -88,11 +98,18 @@ async function refused(store: string, bundlePath: string, policyPath?: string, v
   return err as BrickyardError;
 }
 
+/** A store holding serial 1 (imported once per file, copied for each case). */
 async function storeWithOne(): Promise<string> {
+  seedStore ??= (async () => {
+    const seed = tempDir('brickyard-store-');
+    await importInto(seed, await makeBundle(PAIRS));
+    return seed;
+  })();
   const store = tempDir('brickyard-store-');
-  await importInto(store, await makeBundle(PAIRS));
+  cpSync(await seedStore, store, { recursive: true, verbatimSymlinks: true });
   return store;
 }
+let seedStore: Promise<string> | undefined;
 
 describe('site policy', () => {
   it('loads a valid policy and points at file:line for a bad one', () => {
@@ -368,7 +385,9 @@ describe('importBundle', () => {
 
   it('crash safety: kill -9 at every stage leaves the store as it was or fully imported, and a re-run succeeds', async () => {
     const policy = policyFile();
-    for (const stage of ['locked', 'verified', 'built', 'renamed', 'committed', 'cleaned']) {
+    // The stages are independent (a store and a bundle each): their processes run side by side.
+    const stages = ['locked', 'verified', 'built', 'renamed', 'committed', 'cleaned'];
+    await Promise.all(stages.map(async (stage) => {
       const store = await storeWithOne();
       const before = snapshot(join(store, 'current'));
       const b2 = await makeBundle(PAIRS, { serial: 2, bundleId: `second-${stage}` });
@@ -391,7 +410,7 @@ describe('importBundle', () => {
       expect(readdirSync(store).sort(), stage).toEqual(['.brickyard-store', 'audit.log', 'bundles', 'current', 'generations', 'oci', 'state.json']);
       expect(readdirSync(join(store, 'generations')), stage).toHaveLength(1);
       expect(verifyAuditLog(store).map((e) => e.serial), stage).toEqual([1, 2]);
-    }
+    }));
   }, 120_000);
 });
 
