@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { siteVerifier } from '../../pipeline/src/cli/bundle-command.ts';
+import { siteVerifier } from '../../pipeline/src/transfer/site-trust.ts';
 import { loadPolicy } from '../../pipeline/src/site/policy.ts';
 import { checkBundle, importBundle } from '../../pipeline/src/site/store.ts';
 import { tempDir } from '../helpers/fixture.ts';

@@ -70,7 +70,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     .action(async (opts: { base?: string; policy?: string; json?: boolean }) => {
       const root = await rootOf();
       const [{ validateChange }, { Workspace }, { formatDiagnostic, sortDiagnostics }, { policyDiagnostics }] = await Promise.all([
-        import('./validate-change.ts'),
+        import('../plan/validate-change.ts'),
         import('../workspace.ts'),
         import('../util/diagnostics.ts'),
         import('../check/image-policy.ts'),
