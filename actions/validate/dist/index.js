@@ -45290,7 +45290,7 @@ var Change = class {
   }
 };
 
-// pipeline/src/cli/validate-change.ts
+// pipeline/src/plan/validate-change.ts
 function validateChange(root, base) {
   var _stack = [];
   try {
