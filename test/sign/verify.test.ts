@@ -25,6 +25,7 @@ import { canVerifyDigest, verifyEcdsaDigest } from '../../pipeline/src/sign/veri
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
 import { brickyardInProcess } from '../helpers/cli.ts';
+import { exitCodeFor } from '../../pipeline/src/cli/exit-codes.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -53,7 +54,7 @@ async function failure(p: Promise<unknown>, check: string): Promise<SignatureVer
   const err = e as SignatureVerificationError;
   expect(err.check).toBe(check);
   expect(err.code).toBe('SIGNATURE_INVALID');
-  expect(err.exitCode).toBe(1);
+  expect(exitCodeFor(err.code)).toBe(1);
   expect(err.message).toContain(`: ${check}: `);
   return err;
 }
@@ -185,7 +186,7 @@ describe('the artifact is bound', () => {
     expect(e).toBeInstanceOf(BrickyardError);
     expect(e).not.toBeInstanceOf(SignatureVerificationError);
     expect((e as BrickyardError).code).toBe('FILE_UNREADABLE');
-    expect((e as BrickyardError).exitCode).toBe(2);
+    expect(exitCodeFor((e as BrickyardError).code)).toBe(2);
     expect((e as Error).message).toContain(missing);
   });
 });

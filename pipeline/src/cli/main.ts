@@ -11,6 +11,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { FILE_NAMES, FORMATS, type Format } from '../render/formats.ts';
 import type { Rendered } from '../render/index.ts';
 import { BrickyardError } from '../util/errors.ts';
+import { exitCodeFor } from './exit-codes.ts';
 import { VERSION } from '../version.ts';
 import type { Workspace, ValidationReport } from '../workspace.ts';
 import { registerAttest } from './attest-command.ts';
@@ -490,7 +491,7 @@ function reportError(e: unknown, io: Io): number {
   if (e instanceof BrickyardError) {
     io.err(`brickyard: ${e.message} [${e.code}]\n`);
     if (e.hint) io.err(`  hint: ${e.hint}\n`);
-    return e.exitCode;
+    return exitCodeFor(e.code);
   }
   const system = (e as NodeJS.ErrnoException)?.code;
   if (system !== undefined && system in SYSTEM_ERRORS) {

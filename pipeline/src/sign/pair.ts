@@ -101,7 +101,7 @@ const VERDICTS = new Set(['PASSED', 'WARNED', 'FAILED', 'SKIPPED']);
  */
 export function testResultFromReport(reportPath: string, launcher: string, subject: VerifiedSubject, where: PartitionRef): object {
   const bad = (why: string): never => {
-    throw new BrickyardError('BUNDLE_MISMATCH', `refusing to sign the smoke report ${reportPath}: ${why}`, { hint: 'run the smoke test again on this build', exitCode: 2 });
+    throw new BrickyardError('SUBJECT_MISMATCH', `refusing to sign the smoke report ${reportPath}: ${why}`, { hint: 'run the smoke test again on this build' });
   };
   let report: Partial<SmokeReport> & { statement?: { predicate?: { configuration?: { annotations?: Record<string, unknown> }[] } } };
   try {
