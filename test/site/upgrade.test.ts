@@ -102,7 +102,7 @@ describe('upgrade of the site executable', () => {
   it('says clearly when no imported bundle carries an executable for this architecture', async () => {
     const { store } = await storeWithTool('0.2.0');
     const e = refusal(() => upgradeTool(store, { to: join(tempDir(), 'x'), currentVersion: '0.1.0', arch: 'riscv64' }));
-    expect(e.code).toBe('PREREQUISITE_MISSING');
+    expect(e.code).toBe('TOOL_NOT_IN_STORE');
     expect(e.message).toContain('brickyard-linux-riscv64');
   });
 });
