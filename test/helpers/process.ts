@@ -28,12 +28,16 @@ export function importInChild(args: string[], pauseAt?: string): Promise<ChildRe
     });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (c) => (stdout += c));
-    p.stderr.on('data', (c) => {
-      stderr += c;
+    p.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    p.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
       if (pauseAt && stderr.includes(`BRICKYARD_IMPORT_PAUSED ${pauseAt}`)) p.kill('SIGKILL');
     });
     p.on('error', reject);
-    p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    p.on('close', (code, signal) => {
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }

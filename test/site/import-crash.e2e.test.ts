@@ -35,7 +35,7 @@ describe('import crash safety', () => {
         const r = await importInChild([b2, policy, store, keys.trustedRoot, later.toISOString()], stage);
         expect(r.signal, `${stage}: ${r.stdout}${r.stderr}`).toBe('SIGKILL');
         const after = snapshot(join(store, 'current'));
-        const imported = JSON.parse(readFileSync(join(store, 'current', 'state.json'), 'utf8')).lastSerial[SOURCE_KEY] === 2;
+        const imported = (JSON.parse(readFileSync(join(store, 'current', 'state.json'), 'utf8')) as { lastSerial: Record<string, number> }).lastSerial[SOURCE_KEY] === 2;
         if (!imported) expect(after, stage).toEqual(before);
         else
           expect(

@@ -19,10 +19,15 @@ function run(store: string, witness: string, holdMs: number, mode: 'release' | '
   return new Promise((resolve, reject) => {
     const p = spawn(node, [join(repoRoot, 'test', 'site', 'lock-child.ts'), store, witness, String(holdMs), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    p.stdout.on('data', (c) => (out += c));
-    p.stderr.on('data', (c) => (out += c));
+    const collect = (c: Buffer): void => {
+      out += c.toString();
+    };
+    p.stdout.on('data', collect);
+    p.stderr.on('data', collect);
     p.on('error', reject);
-    p.on('close', () => resolve(out.trim()));
+    p.on('close', () => {
+      resolve(out.trim());
+    });
   });
 }
 

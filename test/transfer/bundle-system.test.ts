@@ -24,9 +24,10 @@ describe('bundleSystem', () => {
     expect(r.serial).toBe(1);
     expect(r.backend.kind).toBe('dev');
     expect(r.source).toEqual(SOURCE);
-    expect(signed!.manifest.equals(readFileSync(join(out, 'manifest.json')))).toBe(true);
-    expect(JSON.parse(signed!.signature.toString('utf8'))).toEqual(JSON.parse(readFileSync(join(out, 'manifest.sigstore.json'), 'utf8')));
-    expect(parseManifest(signed!.manifest).serial).toBe(1);
+    if (!signed) throw new Error('onSigned was not called');
+    expect(signed.manifest.equals(readFileSync(join(out, 'manifest.json')))).toBe(true);
+    expect(JSON.parse(signed.signature.toString('utf8'))).toEqual(JSON.parse(readFileSync(join(out, 'manifest.sigstore.json'), 'utf8')));
+    expect(parseManifest(signed.manifest).serial).toBe(1);
     // It verifies against the signer's trusted root, which the bundle carries.
     const verified = await readBundle({ bundlePath: out, verifier: await siteVerifier(join(devSignerDir(state), 'trusted_root.json')) });
     expect(verified.manifest.serial).toBe(1);

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nextSerial, runNumberFloor, SERIALS_FILE } from '../../pipeline/src/transfer/serial.ts';
+import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
 
 const LOCAL = {};
@@ -37,7 +38,8 @@ describe('nextSerial', () => {
   it('a counter file that is not JSON is refused, naming it, and left as it was', () => {
     const state = tempDir('brickyard-serial-');
     writeFileSync(join(state, SERIALS_FILE), '{"example/a": 4');
-    expect(() => nextSerial(state, 'example/a', LOCAL)).toThrow(expect.objectContaining({ code: 'FILE_UNREADABLE', message: expect.stringContaining(SERIALS_FILE) }));
+    expect(() => nextSerial(state, 'example/a', LOCAL)).toThrow(BrickyardError);
+    expect(() => nextSerial(state, 'example/a', LOCAL)).toThrow(new RegExp(`${SERIALS_FILE.replace('.', '\\.')} is not JSON`));
     expect(readFileSync(join(state, SERIALS_FILE), 'utf8')).toBe('{"example/a": 4');
   });
 });
