@@ -197,7 +197,7 @@ export class Workspace {
       throw new BrickyardError(
         'PAIR_DOES_NOT_FIT',
         `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:\n  - ${fit.reasons.join('\n  - ')}`,
-        { hint: 'run `brickyard check` to see where it fits', exitCode: 1 },
+        { hint: 'run `brickyard check` to see where it fits' },
       );
     }
     return renderPair(this.catalog, recipe, where.system, where.partition, fit.strategy);

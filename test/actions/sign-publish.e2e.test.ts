@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildPair, type BuildRecord } from '../../pipeline/src/build/build.ts';
 import { verifyBundle } from '../../pipeline/src/bundle/read.ts';
-import { siteVerifier } from '../../pipeline/src/cli/bundle-command.ts';
+import { siteVerifier } from '../../pipeline/src/transfer/site-trust.ts';
 import { resolveImage, smoke } from '../../pipeline/src/smoke/run.ts';
 import { Workspace } from '../../pipeline/src/workspace.ts';
 import { runAction } from '../helpers/action.ts';

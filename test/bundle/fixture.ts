@@ -268,6 +268,22 @@ export function snapshot(root: string): Record<string, string> {
   return out;
 }
 
+/** Directory bundles already written, per signer and base: craftTar only reads them, so one serves every call with the same base. */
+const directoryBundles = new WeakMap<ManifestSigner, Map<string, Promise<string>>>();
+
+function directoryBundle(base: { stateDir: string; signer: ManifestSigner; source: { repository: string; commit: string }; now: Date; serial?: number; system?: string }): Promise<string> {
+  const bySigner = directoryBundles.get(base.signer) ?? new Map<string, Promise<string>>();
+  directoryBundles.set(base.signer, bySigner);
+  const key = JSON.stringify([base.stateDir, base.system ?? 'local', base.serial ?? 1, base.source, base.now.toISOString()]);
+  let dir = bySigner.get(key);
+  if (!dir) {
+    const out = join(tempDir(), 'b');
+    dir = writeBundle({ stateDir: base.stateDir, system: base.system ?? 'local', out, signer: base.signer, serial: base.serial ?? 1, source: base.source, now: base.now }).then(() => out);
+    bySigner.set(key, dir);
+  }
+  return dir;
+}
+
 /**
  * A bundle tar made by hand from a directory bundle of `state`, after `change` (which may edit the
  * entries and the manifest); re-signed with `signer` unless resign is false, with checksums.txt
@@ -278,8 +294,7 @@ export async function craftTar(
   change: (files: RawEntry[], m: Manifest) => RawEntry[] | void,
   opts: { resign?: boolean; end?: boolean } = {},
 ): Promise<string> {
-  const dir = join(tempDir(), 'b');
-  await writeBundle({ stateDir: base.stateDir, system: base.system ?? 'local', out: dir, signer: base.signer, serial: base.serial ?? 1, source: base.source, now: base.now });
+  const dir = await directoryBundle(base);
   let entries = dirEntries(dir);
   const m = parseManifest(readFileSync(join(dir, 'manifest.json')));
   entries = change(entries, m) ?? entries;

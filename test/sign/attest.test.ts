@@ -85,7 +85,7 @@ describe('attest with the development signer', () => {
     }
   });
 
-  it('reports a failing signer as SIGNING_FAILED, naming the back end', async () => {
+  it('reports a failing signer as SIGNER_FAILED (exit 1, unlike a refusal to sign), naming the back end', async () => {
     const broken: KeylessSigner = {
       kind: 'keyless',
       plan: keylessPlan({ visibility: 'public' }),
@@ -94,7 +94,7 @@ describe('attest with the development signer', () => {
     };
     const err = await attest(inTotoStatement({ name: 'x', digest: { sha256: artifactSha } }, 'https://example.com/p', {}), broken).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BrickyardError);
-    expect(err).toMatchObject({ code: 'SIGNING_FAILED', message: expect.stringContaining('public-good') });
+    expect(err).toMatchObject({ code: 'SIGNER_FAILED', message: expect.stringContaining('public-good') });
     expect((err as Error).message).toContain('fulcio unreachable');
   });
 

@@ -92,7 +92,7 @@ describe('verifyReceivedBuild', () => {
     const err = await verifyReceivedBuild(m.dir, recipe, where!).catch((e: unknown) => e as Error & { code?: string });
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(message);
-    expect((err as { code?: string }).code).toBe('BUNDLE_MISMATCH');
+    expect((err as { code?: string }).code).toBe('SUBJECT_MISMATCH');
   });
 
   it("refuses another recipe's artifact offered as this pair's", async () => {

@@ -24,6 +24,8 @@ import {
 import { canVerifyDigest, verifyEcdsaDigest } from '../../pipeline/src/sign/verify-ecdsa.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
+import { brickyardInProcess } from '../helpers/cli.ts';
+import { exitCodeFor } from '../../pipeline/src/cli/exit-codes.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -52,7 +54,7 @@ async function failure(p: Promise<unknown>, check: string): Promise<SignatureVer
   const err = e as SignatureVerificationError;
   expect(err.check).toBe(check);
   expect(err.code).toBe('SIGNATURE_INVALID');
-  expect(err.exitCode).toBe(1);
+  expect(exitCodeFor(err.code)).toBe(1);
   expect(err.message).toContain(`: ${check}: `);
   return err;
 }
@@ -184,7 +186,7 @@ describe('the artifact is bound', () => {
     expect(e).toBeInstanceOf(BrickyardError);
     expect(e).not.toBeInstanceOf(SignatureVerificationError);
     expect((e as BrickyardError).code).toBe('FILE_UNREADABLE');
-    expect((e as BrickyardError).exitCode).toBe(2);
+    expect(exitCodeFor((e as BrickyardError).code)).toBe(2);
     expect((e as Error).message).toContain(missing);
   });
 });
@@ -331,7 +333,7 @@ describe('ECDSA over a digest (verify-ecdsa.ts), cross-checked with node:crypto'
   });
 });
 
-describe('brickyard verify (CLI, child process)', () => {
+describe('brickyard verify (CLI)', () => {
   const node = join(repo, 'node_modules/.bin/node');
   const cli = ['bin/brickyard.js', 'verify'];
   const caseArgs = (name: string, identity = IDENTITY): string[] => [
@@ -346,49 +348,56 @@ describe('brickyard verify (CLI, child process)', () => {
     '--issuer',
     ISSUER,
   ];
-  const run = (args: string[], prefix: string[] = []) => {
+  /** A real `brickyard` process (for what is about the process: no network). */
+  const spawned = (args: string[], prefix: string[] = []) => {
     const [cmd, ...rest] = [...prefix, node, ...cli, ...args];
     return spawnSync(cmd!, rest, { cwd: repo, encoding: 'utf8', timeout: 60_000 });
   };
+  /** The same command in this process: the same exit status and words, without starting Node each time. */
+  const run = (args: string[]) => brickyardInProcess(['verify', ...args]);
 
-  it('a passing conformance case exits 0', () => {
-    const r = run(caseArgs('rekor2-happy-path'));
+  it('a passing conformance case exits 0 (a real process, and in process)', async () => {
+    const p = spawned(caseArgs('rekor2-happy-path'));
+    expect(p.stderr).toBe('');
+    expect(p.status).toBe(0);
+    expect(p.stdout).toContain(`signed by ${IDENTITY}`);
+    const r = await run(caseArgs('rekor2-happy-path'));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`signed by ${IDENTITY}`);
   });
 
-  it('--json on a passing case', () => {
-    const r = run([...caseArgs('rekor2-happy-path'), '--json']);
+  it('--json on a passing case', async () => {
+    const r = await run([...caseArgs('rekor2-happy-path'), '--json']);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, identity: IDENTITY, issuer: ISSUER });
   });
 
-  it('a failing conformance case exits 1 and names the failed check', () => {
-    const r = run(caseArgs('rekor2-checkpoint-no-matching-signature_fail'));
+  it('a failing conformance case exits 1 and names the failed check', async () => {
+    const r = await run(caseArgs('rekor2-checkpoint-no-matching-signature_fail'));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/signature verification failed: checkpoint: .*\[SIGNATURE_INVALID\]/);
   });
 
-  it('a near-miss identity exits 1 (and --json says which check)', () => {
-    const r = run([...caseArgs('rekor2-happy-path', `${IDENTITY}-evil`), '--json']);
+  it('a near-miss identity exits 1 (and --json says which check)', async () => {
+    const r = await run([...caseArgs('rekor2-happy-path', `${IDENTITY}-evil`), '--json']);
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, check: 'identity' });
   });
 
-  it('--key verifies a key-signed bundle', () => {
+  it('--key verifies a key-signed bundle', async () => {
     const dir = join(C, 'managed-key-happy-path');
-    const r = run(['--sigstore-bundle', join(dir, 'bundle.sigstore.json'), '--artifact', A_TXT, '--trusted-root', PUBLIC_GOOD, '--key', join(dir, 'key.pub'), '--json']);
+    const r = await run(['--sigstore-bundle', join(dir, 'bundle.sigstore.json'), '--artifact', A_TXT, '--trusted-root', PUBLIC_GOOD, '--key', join(dir, 'key.pub'), '--json']);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, identity: null, keyHint: 'TLMsSDfG3ajPsWge+z/vX5T/zluXnmvbkTkwLIV68Tk=' });
   });
 
-  it('usage and unreadable input exit 2', () => {
-    expect(run([]).status).toBe(2);
-    expect(run(caseArgs('rekor2-happy-path').slice(0, 6)).status).toBe(2); // no identity/issuer
-    expect(run([...caseArgs('rekor2-happy-path'), '--key', A_TXT]).status).toBe(2); // both policies
-    expect(run(['some-bundle-dir']).status).toBe(2); // the air-gap bundle form is not there yet
-    const missing = run(caseArgs('rekor2-happy-path').map((a) => (a === A_TXT ? '/nonexistent/a.txt' : a)));
+  it('usage and unreadable input exit 2', async () => {
+    expect((await run([])).status).toBe(2);
+    expect((await run(caseArgs('rekor2-happy-path').slice(0, 6))).status).toBe(2); // no identity/issuer
+    expect((await run([...caseArgs('rekor2-happy-path'), '--key', A_TXT])).status).toBe(2); // both policies
+    expect((await run(['some-bundle-dir'])).status).toBe(2); // the air-gap bundle form is not there yet
+    const missing = await run(caseArgs('rekor2-happy-path').map((a) => (a === A_TXT ? '/nonexistent/a.txt' : a)));
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('/nonexistent/a.txt');
   });
@@ -398,13 +407,13 @@ describe('brickyard verify (CLI, child process)', () => {
     if (probe.error || probe.status !== 0) {
       ctx.skip(`unshare -n is unavailable here (${probe.error?.message ?? probe.stderr.trim()}); the offline run was not checked`);
     }
-    const pass = run(caseArgs('rekor2-happy-path'), ['unshare', '-n']);
+    const pass = spawned(caseArgs('rekor2-happy-path'), ['unshare', '-n']);
     expect(pass.stderr).toBe('');
     expect(pass.status).toBe(0);
-    const fail = run(caseArgs('rekor2-checkpoint-no-matching-signature_fail'), ['unshare', '-n']);
+    const fail = spawned(caseArgs('rekor2-checkpoint-no-matching-signature_fail'), ['unshare', '-n']);
     expect(fail.status).toBe(1);
     // A public-good case too (its default trusted root is the pinned file, never TUF).
-    const pg = run(['--sigstore-bundle', join(C, 'happy-path-v0.3/bundle.sigstore.json'), '--artifact', A_TXT, '--trusted-root', PUBLIC_GOOD, '--identity', IDENTITY, '--issuer', ISSUER], ['unshare', '-n']);
+    const pg = spawned(['--sigstore-bundle', join(C, 'happy-path-v0.3/bundle.sigstore.json'), '--artifact', A_TXT, '--trusted-root', PUBLIC_GOOD, '--identity', IDENTITY, '--issuer', ISSUER], ['unshare', '-n']);
     expect(pg.stderr).toBe('');
     expect(pg.status).toBe(0);
   });

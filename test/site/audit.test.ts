@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { verifyStoreHistory } from '../../pipeline/src/site/audit.ts';
 import { verifyAuditLog } from '../../pipeline/src/site/store.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
+import { brickyardInProcess } from '../helpers/cli.ts';
 import { repoRoot, tempDir } from '../helpers/fixture.ts';
 import { expectRefusal, importInto, makeBundle, PAIRS } from './site-fixture.ts';
 
@@ -104,6 +105,9 @@ const tampering: [string, (store: string) => void, RegExp][] = [
   ['state.json of another generation', (s) => statePatch(s, (st) => (st['generation'] = 1)), /is not the state of generation 2/],
 ];
 
+/** The next bundle (serial 3) every tampered store is offered: made once, only read. */
+let third: Promise<string> | undefined;
+
 describe('store history', () => {
   it('an intact store: audit lists every import', async () => {
     const store = await twoImports();
@@ -118,18 +122,20 @@ describe('store history', () => {
       const store = await twoImports();
       tamper(store);
       expect(() => verifyAuditLog(store)).toThrow(message);
-      const cli = spawnSync(node, [join(repoRoot, 'bin', 'brickyard.js'), 'audit', '--store', store], { encoding: 'utf8' });
+      const cli = await brickyardInProcess(['audit', '--store', store]);
       expect(cli.status, cli.stdout + cli.stderr).toBe(1);
       expect(cli.stderr).toMatch(/\[AUDIT_LOG_INVALID\]/);
       expect(cli.stderr).not.toMatch(/internal error/);
-      const e = await expectRefusal(`history: ${name}`, 'AUDIT_LOG_INVALID', store, async () => importInto(store, await makeBundle(PAIRS, { serial: 3, bundleId: 'third' })));
+      third ??= makeBundle(PAIRS, { serial: 3, bundleId: 'third' });
+      const bundle = await third;
+      const e = await expectRefusal(`history: ${name}`, 'AUDIT_LOG_INVALID', store, async () => importInto(store, bundle));
       expect(e.message).toMatch(message);
     });
   }
 
   it('audit on a folder that is not a store says so (exit 2), and the chain of a lone log file is still checked', async () => {
     const folder = tempDir('brickyard-home-');
-    const r = spawnSync(node, [join(repoRoot, 'bin', 'brickyard.js'), 'audit', '--store', folder], { encoding: 'utf8' });
+    const r = await brickyardInProcess(['audit', '--store', folder]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/is not a Brickyard store.*\[NOT_A_STORE\]/);
     const store = await twoImports();

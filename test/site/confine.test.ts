@@ -5,7 +5,7 @@
  * admission records write nothing outside the store, that check-bundle and import agree, and
  * that a refusal is a typed error leaving no store behind. Plus `confined` on its own.
  */
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -130,6 +130,8 @@ describe('names that become paths', () => {
             Object.keys(after).some((k) => k.startsWith(prefix)),
             'a refused import into a new store leaves none',
           ).toBe(false);
+        // Checked: the next run's snapshots need not hash this store again.
+        rmSync(store, { recursive: true, force: true });
       }),
       { numRuns: 90 },
     );

@@ -9,12 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { siteVerifier } from '../../pipeline/src/cli/bundle-command.ts';
+import { siteVerifier } from '../../pipeline/src/transfer/site-trust.ts';
 import { loadPolicy } from '../../pipeline/src/site/policy.ts';
 import { checkBundle, importBundle } from '../../pipeline/src/site/store.ts';
 import { tempDir } from '../helpers/fixture.ts';
 import { sha256, snapshot } from '../bundle/fixture.ts';
 import { expectRefusal, fillUp, importInto, isRoot, keys, later, makeBundle, PAIRS, policyFile, readOnly, smallTmpfs, tmpLeftovers } from './site-fixture.ts';
+import { exitCodeFor } from '../../pipeline/src/cli/exit-codes.ts';
 
 describe.skipIf(!isRoot)('a full disk (tmpfs)', () => {
   it('import: DISK_FULL, the store as it was, and a new store on a full disk leaves nothing', async () => {
@@ -152,7 +153,7 @@ describe('--store pointing at the wrong folder', () => {
     writeFileSync(join(folder, '.staging-0123456789abcdef', 'notes'), 'also precious');
     writeFileSync(join(folder, 'audit.log'), 'mine\n');
     const e = await expectRefusal('mistyped --store: an ordinary folder', 'NOT_A_STORE', folder, async () => importInto(folder, await makeBundle()));
-    expect(e.exitCode).toBe(2);
+    expect(exitCodeFor(e.code)).toBe(2);
     // a folder that merely has a bad marker is refused too
     writeFileSync(join(folder, '.brickyard-store'), 'something else');
     await expectRefusal('--store with a foreign marker file', 'NOT_A_STORE', folder, async () => importInto(folder, await makeBundle()));

@@ -12,6 +12,7 @@ import { importBundle } from '../../pipeline/src/site/store.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
 import { ISSUER, makeKeys, makeState, NOW, sha256, signState, snapshot, SOURCE, type PairSpec } from '../bundle/fixture.ts';
+import { exitCodeFor } from '../../pipeline/src/cli/exit-codes.ts';
 
 // A $TMPDIR of these tests' own: other processes on the machine (other test runs) also make
 // brickyard-* folders in /tmp, and "nothing left in $TMPDIR" must be about ours alone.
@@ -110,7 +111,7 @@ export async function expectRefusal(name: string, code: string, watch: string | 
   const unchanged = roots.every((r, i) => JSON.stringify(snapshot(r)) === JSON.stringify(before[i]));
   expect(unchanged, `${name}: the watched tree changed`).toBe(true);
   expect(tmpLeftovers(), `${name}: left work folders in $TMPDIR`).toEqual(tmpBefore);
-  cases.push({ case: name, code: e.code, exit: e.exitCode, message: e.message.replace(/\n\s*/g, ' '), unchanged });
+  cases.push({ case: name, code: e.code, exit: exitCodeFor(e.code), message: e.message.replace(/\n\s*/g, ' '), unchanged });
   return e;
 }
 

@@ -5,7 +5,7 @@
  * nothing is written beside it. Signatures are real (the development CA, timestamped), made the
  * way CI and a site's own runner would make them.
  */
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleToJSON } from '@sigstore/bundle';
 import { MessageSignatureBundleBuilder } from '@sigstore/sign';
@@ -67,9 +67,21 @@ function imageHex(state: string): string {
 
 /** What CI makes: a state whose statements CI signed; `tamper` may then change it as an attacker with the artifact would. */
 async function state(tamper?: (dir: string, hex: string) => void | Promise<void>, pairs = PAIRS): Promise<string> {
+  let s: string;
+  if (pairs === PAIRS) {
+    // Signed once per file, copied for each case (a tamper changes the copy only).
+    pristine ??= signedState(PAIRS);
+    s = join(tempDir('brickyard-state-'), 'state');
+    cpSync(await pristine, s, { recursive: true, verbatimSymlinks: true });
+  } else s = await signedState(pairs);
+  await tamper?.(pairDir(s), imageHex(s));
+  return s;
+}
+let pristine: Promise<string> | undefined;
+
+async function signedState(pairs: PairSpec[]): Promise<string> {
   const s = makeState('local', pairs);
   await signState(s, keys.dev);
-  await tamper?.(pairDir(s), imageHex(s));
   return s;
 }
 
@@ -81,10 +93,16 @@ async function bundleOf(s: string, extra: Partial<WriteBundleOptions> = {}): Pro
 
 /** A store that already holds serial 1 from CI. */
 async function seededStore(): Promise<string> {
+  seed ??= (async () => {
+    const store = join(tempDir('brickyard-trust-'), 'store');
+    await importBundle({ bundlePath: await bundleOf(await state(), { serial: 1 }), policyPath: POLICY, store, verifier: keys.verifier, now: later });
+    return store;
+  })();
   const store = join(tempDir('brickyard-trust-'), 'store');
-  await importBundle({ bundlePath: await bundleOf(await state(), { serial: 1 }), policyPath: POLICY, store, verifier: keys.verifier, now: later });
+  cpSync(await seed, store, { recursive: true, verbatimSymlinks: true });
   return store;
 }
+let seed: Promise<string> | undefined;
 
 /** Import expecting a refusal: the store byte-identical, nothing new beside it. */
 async function refused(store: string, bundle: string): Promise<BundleError> {

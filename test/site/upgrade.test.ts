@@ -12,6 +12,7 @@ import { findTool, toolName, upgradeTool } from '../../pipeline/src/site/upgrade
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
 import { ISSUER, makeKeys, makeState, NOW, sha256, signState, SOURCE } from '../bundle/fixture.ts';
+import { exitCodeFor } from '../../pipeline/src/cli/exit-codes.ts';
 
 const keys = await makeKeys();
 const later = new Date(NOW.getTime() + 3600_000);
@@ -79,7 +80,7 @@ describe('upgrade of the site executable', () => {
     for (const current of ['0.1.0', '0.2.0']) {
       const e = refusal(() => upgradeTool(store, { to: target, currentVersion: current }));
       expect(e.code).toBe('ROLLBACK');
-      expect(e.exitCode).toBe(1);
+      expect(exitCodeFor(e.code)).toBe(1);
     }
     expect(readFileSync(target, 'utf8')).toBe('the installed tool');
   });
@@ -101,7 +102,7 @@ describe('upgrade of the site executable', () => {
   it('says clearly when no imported bundle carries an executable for this architecture', async () => {
     const { store } = await storeWithTool('0.2.0');
     const e = refusal(() => upgradeTool(store, { to: join(tempDir(), 'x'), currentVersion: '0.1.0', arch: 'riscv64' }));
-    expect(e.code).toBe('PREREQUISITE_MISSING');
+    expect(e.code).toBe('TOOL_NOT_IN_STORE');
     expect(e.message).toContain('brickyard-linux-riscv64');
   });
 });

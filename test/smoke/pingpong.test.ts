@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
+import { exitCodeFor } from '../../pipeline/src/cli/exit-codes.ts';
 import {
   parseGpuQuery,
   parsePingPong,
@@ -99,7 +100,7 @@ describe('parsePingPong', () => {
       const e = parseError(text);
       expect(e).toBeInstanceOf(BrickyardError);
       expect(e.code).toBe('SMOKE_OUTPUT');
-      expect(e.exitCode).toBe(1);
+      expect(exitCodeFor(e.code)).toBe(1);
       expect(e.line, e.message).toBe(line);
       expect(e.message).toMatch(new RegExp(`^brickyard-pingpong output, line ${line}: `));
       expect(e.message).toMatch(message);

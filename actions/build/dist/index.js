@@ -39527,13 +39527,11 @@ import { execFileSync, spawnSync as spawnSync2 } from "node:child_process";
 var BrickyardError = class extends Error {
   code;
   hint;
-  exitCode;
   constructor(code, message, options = {}) {
     super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
     this.name = "BrickyardError";
     this.code = code;
     this.hint = options.hint;
-    this.exitCode = options.exitCode ?? 2;
   }
 };
 
@@ -39919,8 +39917,7 @@ async function buildOrExplain(cmd, args, req) {
   if (r.code !== 0) {
     throw new BrickyardError("BUILD_FAILED", `${cmd} could not build ${req.tag} (exit ${r.code}); the end of the build log:
 ${tail(r.stdout + r.stderr, 30)}`, {
-      hint: `the whole log is in ${req.log.path}`,
-      exitCode: 1
+      hint: `the whole log is in ${req.log.path}`
     });
   }
 }
@@ -39986,10 +39983,9 @@ var Docker = class {
     const r = await run("docker", args, { log: req.log, onOutput: req.onOutput, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
     if (r.code !== 0) {
       const daemon = /Cannot connect to the Docker daemon/.test(r.stderr);
-      throw new BrickyardError("BUILD_FAILED", daemon ? "docker is installed but no Docker engine is running" : `docker build of ${req.tag} failed:
+      throw new BrickyardError(daemon ? "TOOL_MISSING" : "BUILD_FAILED", daemon ? "docker is installed but no Docker engine is running" : `docker build of ${req.tag} failed:
 ${tail(r.stdout + r.stderr, 30)}`, {
-        hint: daemon ? "start dockerd, or use buildah (the default builder on the build hosts)" : `the whole log is in ${req.log.path}`,
-        exitCode: daemon ? 2 : 1
+        hint: daemon ? "start dockerd, or use buildah (the default builder on the build hosts)" : `the whole log is in ${req.log.path}`
       });
     }
   }
@@ -43999,7 +43995,7 @@ var package_default = {
     lint: "eslint .",
     format: "prettier --write .",
     "format:check": "prettier --check .",
-    "lint:deps": "depcruise --config .dependency-cruiser.cjs --ignore-known .dependency-cruiser-known-violations.json pipeline/src actions bin scripts test",
+    "lint:deps": "depcruise --config .dependency-cruiser.cjs pipeline/src actions bin scripts test",
     bench: "node scripts/bench.ts",
     brickyard: "node bin/brickyard.js",
     golden: "UPDATE_GOLDEN=1 vitest run test/render/golden.test.ts",
@@ -44939,7 +44935,7 @@ async function normaliseSifHeader(path, epoch) {
   try {
     const head = Buffer.alloc(128);
     readSync(fd, head, 0, 128, 0);
-    if (head.subarray(32, 41).toString("latin1") !== "SIF_MAGIC") throw new BrickyardError("BUILD_FAILED", `${path} is not a SIF file (no SIF_MAGIC)`);
+    if (head.subarray(32, 41).toString("latin1") !== "SIF_MAGIC") throw new BrickyardError("SIF_INVALID", `${path} is not a SIF file (no SIF_MAGIC)`);
     const time = Buffer.alloc(8);
     time.writeBigInt64LE(BigInt(epoch));
     writeSync(fd, time, 0, 8, 64);
@@ -45058,8 +45054,7 @@ async function buildPair(ws2, r, where, opts) {
     const budgetBytes = parseSize(budget);
     if (Number.isFinite(uncompressed) && uncompressed > budgetBytes) {
       throw new BrickyardError("SIZE_BUDGET_EXCEEDED", `${r.key} on ${system.id}/${where.partition.id} is ${formatBytes(uncompressed)}, over its size budget of ${budget} (${formatBytes(budgetBytes)})`, {
-        hint: "make the image smaller (clean caches, drop build tools) or raise sizeBudget in the recipe, with a reason in review",
-        exitCode: 1
+        hint: "make the image smaller (clean caches, drop build tools) or raise sizeBudget in the recipe, with a reason in review"
       });
     }
     const layout2 = join9(opts.stateDir, "oci");
@@ -45138,7 +45133,7 @@ async function writeSbom(tag, path, a) {
       recipe: { name: a.r.doc.name, version: a.r.doc.version, revision: a.r.doc.revision, ...a.r.doc.license ? { license: a.r.doc.license } : {} }
     });
     const errors = validateSpdx(doc);
-    if (errors.length > 0) throw new BrickyardError("BUILD_FAILED", `the SBOM is not valid SPDX 2.3:
+    if (errors.length > 0) throw new BrickyardError("SBOM_INVALID", `the SBOM is not valid SPDX 2.3:
   ${errors.slice(0, 10).join("\n  ")}`);
     writeFileSync4(path, JSON.stringify(doc, null, 2) + "\n");
     return { path, packages: packages.length };
@@ -48939,7 +48934,7 @@ var Workspace = class _Workspace {
         "PAIR_DOES_NOT_FIT",
         `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:
   - ${fit.reasons.join("\n  - ")}`,
-        { hint: "run `brickyard check` to see where it fits", exitCode: 1 }
+        { hint: "run `brickyard check` to see where it fits" }
       );
     }
     return renderPair(this.catalog, recipe, where.system, where.partition, fit.strategy);

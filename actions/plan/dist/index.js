@@ -38352,13 +38352,11 @@ import { join } from "node:path";
 var BrickyardError = class extends Error {
   code;
   hint;
-  exitCode;
   constructor(code2, message, options = {}) {
     super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
     this.name = "BrickyardError";
     this.code = code2;
     this.hint = options.hint;
-    this.exitCode = options.exitCode ?? 2;
   }
 };
 
@@ -42675,7 +42673,7 @@ var Workspace = class _Workspace {
         "PAIR_DOES_NOT_FIT",
         `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:
   - ${fit.reasons.join("\n  - ")}`,
-        { hint: "run `brickyard check` to see where it fits", exitCode: 1 }
+        { hint: "run `brickyard check` to see where it fits" }
       );
     }
     return renderPair(this.catalog, recipe, where.system, where.partition, fit.strategy);

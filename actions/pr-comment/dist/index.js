@@ -24700,13 +24700,11 @@ import { join } from "node:path";
 var BrickyardError = class extends Error {
   code;
   hint;
-  exitCode;
   constructor(code2, message, options = {}) {
     super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
     this.name = "BrickyardError";
     this.code = code2;
     this.hint = options.hint;
-    this.exitCode = options.exitCode ?? 2;
   }
 };
 

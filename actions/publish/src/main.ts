@@ -3,12 +3,9 @@
  * release, and optionally the images pushed to a registry.
  *
  * Choices:
- * - Serial: the `serial` input; else, in GitHub Actions, the workflow run number (`GITHUB_RUN_NUMBER`):
- *   every job starts from a fresh state folder, so nextSerial's counter there would restart at 1
- *   and a site would refuse every bundle after the first as a rollback. A re-run of the same run
- *   keeps its number (and a site refuses it again, rightly: it imported that serial). Only one
- *   workflow (release.yml) publishes bundles for sites, so one run-number sequence suffices.
- *   Outside Actions: nextSerial (state folder's counter), as `brickyard bundle` does.
+ * - Serial: the `serial` input; else the rule every bundle follows (pipeline/src/transfer/serial.ts):
+ *   one more than the state folder's counter, and in GitHub Actions at least the workflow run
+ *   number (`GITHUB_RUN_NUMBER`), since every job starts from a fresh state folder.
  * - Asset names carry the system (`<system>-manifest.json`, `<system>-manifest.sigstore.json`,
  *   `<system>-bundle.tar`, or `<system>-checksums.txt` and `<system>-payload.tar.partNNN`), since one
  *   release holds a bundle per site system. The tar also holds the manifest and its signature
@@ -28,14 +25,11 @@ import { parseRegistry, pushImages } from '../../../pipeline/src/bundle/registry
 import * as github from '@actions/github';
 import { formatBytes } from '../../../pipeline/src/build/build.ts';
 import { MANIFEST, SIGNATURE } from '../../../pipeline/src/bundle/manifest.ts';
-import type { ManifestSigner } from '../../../pipeline/src/bundle/signing.ts';
-import { SigstoreManifestSigner } from '../../../pipeline/src/bundle/sigstore.ts';
-import { builtPairs, writeBundle } from '../../../pipeline/src/bundle/write.ts';
-import { nextSerial, sourceOf } from '../../../pipeline/src/cli/bundle-command.ts';
+import { builtPairs } from '../../../pipeline/src/bundle/write.ts';
+import { bundleSystem } from '../../../pipeline/src/transfer/bundle-system.ts';
 import { VERSION } from '../../../pipeline/src/version.ts';
 import { parseSize } from '../../../pipeline/src/lint/rules.ts';
 import { escapeHtml } from '../../../pipeline/src/pr/annotate.ts';
-import { signerFor } from '../../../pipeline/src/sign/pair.ts';
 import { Workspace } from '../../../pipeline/src/workspace.ts';
 
 export interface Inputs {
@@ -113,40 +107,25 @@ export async function run(inputs: Inputs): Promise<void> {
     if (chunkSize !== undefined && !(chunkSize > 0)) throw new Error(`chunk-size ${JSON.stringify(inputs.chunkSize)} is not a size such as "700 MiB" or "1.5 GiB"`);
 
     const ws = Workspace.open(resolve(inputs.workspace, inputs.root));
-    ws.partitionsOf(inputs.system); // a clear error for an unknown system
     const stateDir = resolve(inputs.workspace, inputs.stateDir);
-    const source = sourceOf(ws.root);
-    const backend = await signerFor(stateDir, { keyless: inputs.signer === 'keyless' });
-    const runNumber = process.env['GITHUB_ACTIONS'] === 'true' ? process.env['GITHUB_RUN_NUMBER'] : undefined;
-    const serial = inputs.serial ? Number(inputs.serial) : runNumber && /^[1-9][0-9]*$/.test(runNumber) ? Number(runNumber) : nextSerial(stateDir, source.repository);
-
-    // Keep the exact manifest bytes and signature that go into the bundle, to attach them beside it.
-    const inner = new SigstoreManifestSigner(backend);
-    let signed: { manifest: Buffer; signature: Buffer } | undefined;
-    const signer: ManifestSigner = {
-      sign: async (bytes) => {
-        const s = await inner.sign(bytes);
-        signed = { manifest: Buffer.from(bytes), signature: Buffer.from(JSON.stringify(s.bundleJson, null, 2) + '\n') };
-        return s;
-      },
-    };
     const outDir = resolve(inputs.workspace, inputs.outDir || join(inputs.stateDir, 'publish', inputs.system));
     mkdirSync(outDir, { recursive: true });
     const out = chunkSize ? join(outDir, `${inputs.system}-bundle`) : join(outDir, `${inputs.system}-bundle.tar`);
-    const result = await core.group(`bundle ${inputs.system} (serial ${serial})`, () =>
-      writeBundle({
+    // Keep the exact manifest bytes and signature that go into the bundle, to attach them beside it.
+    let signed: { manifest: Buffer; signature: Buffer } | undefined;
+    const result = await core.group(`bundle ${inputs.system}`, () =>
+      bundleSystem(ws, {
         stateDir,
         system: inputs.system,
         out,
-        signer,
-        serial,
-        source,
+        keyless: inputs.signer === 'keyless',
+        ...(inputs.serial ? { serial: Number(inputs.serial) } : {}),
         ...(chunkSize ? { chunkSize } : {}),
-        now: new Date(),
-        ...(backend.kind === 'dev' ? { trustedRoot: join(backend.dir, 'trusted_root.json') } : {}),
         ...(inputs.tools?.length ? { tools: inputs.tools.map((t) => ({ path: resolve(inputs.workspace, t), version: VERSION })) } : {}),
+        onSigned: (s) => (signed = s),
       }),
     );
+    const { serial, backend } = result;
     if (!signed) throw new Error('the bundle was written without a signature');
     const manifestPath = join(outDir, `${inputs.system}-${MANIFEST}`);
     const signaturePath = join(outDir, `${inputs.system}-${SIGNATURE}`);

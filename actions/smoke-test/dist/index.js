@@ -39935,13 +39935,11 @@ function containerInvocation(c, gpu, binds, env, argv, lines2) {
 var BrickyardError = class extends Error {
   code;
   hint;
-  exitCode;
   constructor(code, message, options = {}) {
     super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
     this.name = "BrickyardError";
     this.code = code;
     this.hint = options.hint;
-    this.exitCode = options.exitCode ?? 2;
   }
 };
 
@@ -43725,8 +43723,7 @@ var SmokeParseError = class extends BrickyardError {
   line;
   constructor(probe, line, message, text) {
     super("SMOKE_OUTPUT", `${probe} output, line ${line}: ${message}${text === void 0 ? "" : ` (${JSON.stringify(clip2(text))})`}`, {
-      hint: `check that the image's ${probe} prints format version ${PROBE_FORMAT_VERSION} (${probe} --version) and that nothing else writes to its stdout`,
-      exitCode: 1
+      hint: `check that the image's ${probe} prints format version ${PROBE_FORMAT_VERSION} (${probe} --version) and that nothing else writes to its stdout`
     });
     this.name = "SmokeParseError";
     this.probe = probe;
@@ -43899,6 +43896,12 @@ function clip2(s3) {
 
 // pipeline/src/smoke/predicate.ts
 import { createHash as createHash2 } from "node:crypto";
+var TestResultError = class extends BrickyardError {
+  constructor(message) {
+    super("TEST_RESULT_INVALID", message);
+    this.name = "TestResultError";
+  }
+};
 var TEST_RESULT_PREDICATE_TYPE = "https://in-toto.io/attestation/test-result/v0.1";
 var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var SMOKE_TARGET_MEDIA_TYPE = "application/vnd.brickyard.smoke-target+json";
@@ -43907,12 +43910,12 @@ function testResultPredicate(args) {
   const { results, configuration: c } = args;
   const names = /* @__PURE__ */ new Set();
   for (const r of results) {
-    if (names.has(r.name)) throw new Error(`two smoke tests are named '${r.name}'; test names must be unique in an attestation`);
+    if (names.has(r.name)) throw new TestResultError(`two smoke tests are named '${r.name}'; test names must be unique in an attestation`);
     names.add(r.name);
   }
   for (const [field, value] of [["startedOn", args.startedOn], ["finishedOn", args.finishedOn]]) {
     if (!/^\d{4}-\d\d-\d\dT/.test(value) || Number.isNaN(Date.parse(value))) {
-      throw new Error(`${field} must be an RFC 3339 timestamp, got '${value}'`);
+      throw new TestResultError(`${field} must be an RFC 3339 timestamp, got '${value}'`);
     }
   }
   const sha256 = imageSha256(c.imageDigest);
@@ -43962,13 +43965,13 @@ function testResultPredicate(args) {
 }
 function inTotoStatement(subject, predicateType, predicate) {
   const sha256 = subject.digest.sha256.toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`subject digest sha256 must be 64 hex digits, got '${subject.digest.sha256}'`);
-  if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(predicateType)) throw new Error(`predicateType must be a URI, got '${predicateType}'`);
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new TestResultError(`subject digest sha256 must be 64 hex digits, got '${subject.digest.sha256}'`);
+  if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(predicateType)) throw new TestResultError(`predicateType must be a URI, got '${predicateType}'`);
   return { _type: STATEMENT_TYPE, subject: [{ name: subject.name, digest: { sha256 } }], predicateType, predicate };
 }
 function imageSha256(digest) {
   const m2 = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(digest.trim());
-  if (!m2) throw new Error(`image digest must be sha256:<64 hex digits>, got '${digest}'`);
+  if (!m2) throw new TestResultError(`image digest must be sha256:<64 hex digits>, got '${digest}'`);
   return m2[1].toLowerCase();
 }
 
@@ -43982,7 +43985,7 @@ function parseStream(stdout) {
   const rates = {};
   for (const k2 of STREAM_KERNELS) {
     const m2 = new RegExp(`^${k2}:\\s+(\\d+(?:\\.\\d+)?)\\s`, "m").exec(stdout);
-    if (!m2) throw new BrickyardError("SMOKE_OUTPUT", `STREAM output has no '${k2}:' line with a best rate`, { hint: "is this the output of stream.c 5.10?", exitCode: 1 });
+    if (!m2) throw new BrickyardError("SMOKE_OUTPUT", `STREAM output has no '${k2}:' line with a best rate`, { hint: "is this the output of stream.c 5.10?" });
     rates[k2] = Number(m2[1]);
   }
   const threads = /^Number of Threads counted = (\d+)/m.exec(stdout);
@@ -44115,7 +44118,7 @@ async function smoke(ws2, image, where, opts) {
   const startedOn = (/* @__PURE__ */ new Date()).toISOString();
   const { system, partition } = where;
   const fit = checkFit(ws2.catalog, image.recipe, system.doc, partition);
-  if (!fit.fits) throw new BrickyardError("PAIR_DOES_NOT_FIT", `${image.recipe.key} does not fit ${system.doc.id}/${partition.id}: ${fit.reasons.join("; ")}`, { exitCode: 1 });
+  if (!fit.fits) throw new BrickyardError("PAIR_DOES_NOT_FIT", `${image.recipe.key} does not fit ${system.doc.id}/${partition.id}: ${fit.reasons.join("; ")}`);
   const runtime = partition.runtime;
   const sif = opts.launcher === "sif" ? await sifRootOf(image, where, opts.stateDir) : void 0;
   if (sif) image = { ...image, sifRoot: sif.root };
@@ -48016,7 +48019,7 @@ var Workspace = class _Workspace {
         "PAIR_DOES_NOT_FIT",
         `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:
   - ${fit.reasons.join("\n  - ")}`,
-        { hint: "run `brickyard check` to see where it fits", exitCode: 1 }
+        { hint: "run `brickyard check` to see where it fits" }
       );
     }
     return renderPair(this.catalog, recipe, where.system, where.partition, fit.strategy);

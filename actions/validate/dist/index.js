@@ -40136,13 +40136,11 @@ import { join as join3 } from "node:path";
 var BrickyardError = class extends Error {
   code;
   hint;
-  exitCode;
   constructor(code, message, options = {}) {
     super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
     this.name = "BrickyardError";
     this.code = code;
     this.hint = options.hint;
-    this.exitCode = options.exitCode ?? 2;
   }
 };
 
@@ -44468,7 +44466,7 @@ var Workspace = class _Workspace {
         "PAIR_DOES_NOT_FIT",
         `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:
   - ${fit.reasons.join("\n  - ")}`,
-        { hint: "run `brickyard check` to see where it fits", exitCode: 1 }
+        { hint: "run `brickyard check` to see where it fits" }
       );
     }
     return renderPair(this.catalog, recipe, where.system, where.partition, fit.strategy);
@@ -45290,7 +45288,7 @@ var Change = class {
   }
 };
 
-// pipeline/src/cli/validate-change.ts
+// pipeline/src/plan/validate-change.ts
 function validateChange(root, base) {
   var _stack = [];
   try {

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { validateChange } from '../../../pipeline/src/cli/validate-change.ts';
+import { validateChange } from '../../../pipeline/src/plan/validate-change.ts';
 import { annotate, escapeHtml, repoPath } from '../../../pipeline/src/pr/annotate.ts';
 import { validateReport } from '../../../pipeline/src/pr/report.ts';
 import { policyDiagnostics } from '../../../pipeline/src/check/image-policy.ts';

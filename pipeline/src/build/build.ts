@@ -184,7 +184,6 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
     if (Number.isFinite(uncompressed) && uncompressed > budgetBytes) {
       throw new BrickyardError('SIZE_BUDGET_EXCEEDED', `${r.key} on ${system.id}/${where.partition.id} is ${formatBytes(uncompressed)}, over its size budget of ${budget} (${formatBytes(budgetBytes)})`, {
         hint: 'make the image smaller (clean caches, drop build tools) or raise sizeBudget in the recipe, with a reason in review',
-        exitCode: 1,
       });
     }
 
@@ -274,7 +273,7 @@ async function writeSbom(
       recipe: { name: a.r.doc.name, version: a.r.doc.version, revision: a.r.doc.revision, ...(a.r.doc.license ? { license: a.r.doc.license } : {}) },
     });
     const errors = validateSpdx(doc);
-    if (errors.length > 0) throw new BrickyardError('BUILD_FAILED', `the SBOM is not valid SPDX 2.3:\n  ${errors.slice(0, 10).join('\n  ')}`);
+    if (errors.length > 0) throw new BrickyardError('SBOM_INVALID', `the SBOM is not valid SPDX 2.3:\n  ${errors.slice(0, 10).join('\n  ')}`);
     writeFileSync(path, JSON.stringify(doc, null, 2) + '\n');
     return { path, packages: packages.length };
   } finally {

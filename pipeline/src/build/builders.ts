@@ -59,7 +59,6 @@ async function buildOrExplain(cmd: string, args: string[], req: BuildRequest): P
   if (r.code !== 0) {
     throw new BrickyardError('BUILD_FAILED', `${cmd} could not build ${req.tag} (exit ${r.code}); the end of the build log:\n${tail(r.stdout + r.stderr, 30)}`, {
       hint: `the whole log is in ${req.log.path as string}`,
-      exitCode: 1,
     });
   }
 }
@@ -132,9 +131,8 @@ class Docker implements Builder {
     const r = await run('docker', args, { log: req.log, onOutput: req.onOutput, env: { ...process.env, DOCKER_BUILDKIT: '0' } });
     if (r.code !== 0) {
       const daemon = /Cannot connect to the Docker daemon/.test(r.stderr);
-      throw new BrickyardError('BUILD_FAILED', daemon ? 'docker is installed but no Docker engine is running' : `docker build of ${req.tag} failed:\n${tail(r.stdout + r.stderr, 30)}`, {
+      throw new BrickyardError(daemon ? 'TOOL_MISSING' : 'BUILD_FAILED', daemon ? 'docker is installed but no Docker engine is running' : `docker build of ${req.tag} failed:\n${tail(r.stdout + r.stderr, 30)}`, {
         hint: daemon ? 'start dockerd, or use buildah (the default builder on the build hosts)' : `the whole log is in ${req.log.path as string}`,
-        exitCode: daemon ? 2 : 1,
       });
     }
   }

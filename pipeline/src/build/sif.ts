@@ -121,7 +121,7 @@ export async function normaliseSifHeader(path: string, epoch: number): Promise<v
   try {
     const head = Buffer.alloc(128);
     readSync(fd, head, 0, 128, 0);
-    if (head.subarray(32, 41).toString('latin1') !== 'SIF_MAGIC') throw new BrickyardError('BUILD_FAILED', `${path} is not a SIF file (no SIF_MAGIC)`);
+    if (head.subarray(32, 41).toString('latin1') !== 'SIF_MAGIC') throw new BrickyardError('SIF_INVALID', `${path} is not a SIF file (no SIF_MAGIC)`);
     const time = Buffer.alloc(8);
     time.writeBigInt64LE(BigInt(epoch));
     writeSync(fd, time, 0, 8, 64);

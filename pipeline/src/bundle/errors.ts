@@ -9,7 +9,7 @@ export class BundleError extends BrickyardError {
   readonly entry: string | undefined;
 
   constructor(code: ErrorCode, reason: string, message: string, entry?: string, options: { hint?: string; cause?: unknown } = {}) {
-    super(code, message, { exitCode: code === 'USAGE' ? 2 : 1, ...options });
+    super(code, message, options);
     this.name = 'BundleError';
     this.reason = reason;
     this.entry = entry;

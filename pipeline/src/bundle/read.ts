@@ -240,7 +240,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
   try {
     isDir = statSync(opts.bundlePath).isDirectory(); // the path given may be a link; nothing inside it may
   } catch {
-    throw new BrickyardError('FILE_UNREADABLE', `no bundle at ${opts.bundlePath}`, { exitCode: 2 });
+    throw new BrickyardError('FILE_UNREADABLE', `no bundle at ${opts.bundlePath}`);
   }
 
   let manifest: Manifest | undefined;

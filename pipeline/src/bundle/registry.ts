@@ -49,7 +49,7 @@ export async function pushImages(layout: string, images: readonly ImageToPush[],
       });
       const digest = readFileSync(digestFile, 'utf8').trim();
       if (digest !== img.manifestDigest) {
-        throw new BrickyardError('TOOL_FAILED', `pushed ${reference} as ${digest}, but the image's manifest digest is ${img.manifestDigest}`, { exitCode: 1 });
+        throw new BrickyardError('PUSH_MISMATCH', `pushed ${reference} as ${digest}, but the image's manifest digest is ${img.manifestDigest}`);
       }
       pushed.push({ reference, digest });
       log?.(`pushed ${reference}@${digest}`);

@@ -3,41 +3,16 @@
  * verifies and imports a bundle offline, under its policy), `inventory` (what a site holds, for
  * the next delta), and the `verify <bundle>` check a site runs before importing.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 // The libraries (Sigstore, tar, Ajv) load in the command that runs, not at start-up.
-import type { SigstoreManifestVerifier } from '../bundle/sigstore.ts';
 import type { Inventory } from '../bundle/write.ts';
-import { gitOrEmpty } from '../git/git.ts';
+import type { BundleSystemResult } from '../transfer/bundle-system.ts';
+import { siteTrust, siteVerifier } from '../transfer/site-trust.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
 import type { Io } from './io.ts';
-
-/** The next serial for this source, kept in the state folder: strictly increasing per repository. */
-export function nextSerial(stateDir: string, repository: string): number {
-  const path = join(stateDir, 'bundle-serials.json');
-  const serials = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, number>) : {};
-  const next = (serials[repository] ?? 0) + 1;
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify({ ...serials, [repository]: next }, null, 2) + '\n');
-  return next;
-}
-
-export function sourceOf(root: string): { repository: string; commit: string } {
-  const repository = process.env['GITHUB_REPOSITORY'] ?? (gitOrEmpty(root, ['remote', 'get-url', 'origin']).replace(/^.*[:/]([^/]+\/[^/]+?)(\.git)?$/, '$1') || 'local/brickyard');
-  return { repository, commit: gitOrEmpty(root, ['rev-parse', 'HEAD']) || '0'.repeat(40) };
-}
-
-/**
- * The verifier a site uses: its pinned trusted root (its sha256 checked against the pin, when
- * given, before it is parsed); a development root has no CT log.
- */
-export async function siteVerifier(trustedRootPath: string, pinnedSha256?: string): Promise<SigstoreManifestVerifier> {
-  const [{ SigstoreManifestVerifier }, { loadTrustedRoot }] = await Promise.all([import('../bundle/sigstore.ts'), import('../site/trusted-root.ts')]);
-  const trustedRoot = loadTrustedRoot(trustedRootPath, pinnedSha256) as { ctlogs?: unknown[] };
-  return new SigstoreManifestVerifier({ trustedRoot, ...((trustedRoot.ctlogs ?? []).length === 0 ? { ctlogThreshold: 0 } : {}) });
-}
 
 export function registerBundle(program: Command, io: Io, open: () => Promise<Workspace>, setExit: (code: number) => void, toolVersion: string): void {
   program
@@ -55,41 +30,27 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
     .option('--json', 'machine-readable summary')
     .action(async (opts: { system: string; out: string; inventory?: string; chunkSize?: string; serial?: string; state?: string; keyless?: boolean; encryptFor?: string; tool?: string[]; json?: boolean }) => {
       const ws = await open();
-      ws.partitionsOf(opts.system); // a clear error for an unknown system
-      const [{ formatBytes }, { SigstoreManifestSigner }, { writeBundle }, { parseSize }, { signerFor }, { byteProgress }] = await Promise.all([
-        import('../build/build.ts'),
-        import('../bundle/sigstore.ts'),
-        import('../bundle/write.ts'),
-        import('../lint/rules.ts'),
-        import('../sign/pair.ts'),
-        import('./progress.ts'),
-      ]);
-      const stateDir = resolve(opts.state ?? join(ws.root, '.brickyard'));
-      const source = sourceOf(ws.root);
-      const backend = await signerFor(stateDir, { keyless: opts.keyless === true });
+      const [{ formatBytes }, { bundleSystem }, { parseSize }, { byteProgress }] = await Promise.all([import('../build/build.ts'), import('../transfer/bundle-system.ts'), import('../lint/rules.ts'), import('./progress.ts')]);
       const chunkSize = opts.chunkSize ? parseSize(opts.chunkSize.replace(/^(\d+)$/, '$1 MiB')) : undefined;
       if (chunkSize !== undefined && !(chunkSize > 0)) throw new BrickyardError('USAGE', `--chunk-size ${opts.chunkSize} is not a size such as "700 MiB" or "4 GiB"`);
       const inventory = opts.inventory ? (JSON.parse(readFileSync(opts.inventory, 'utf8')) as Inventory) : undefined;
-      const serial = opts.serial ? Number(opts.serial) : nextSerial(stateDir, source.repository);
       const started = performance.now();
       const bar = byteProgress('bundle');
-      const result = await writeBundle({
-        stateDir,
+      const result = await bundleSystem(ws, {
+        stateDir: resolve(opts.state ?? join(ws.root, '.brickyard')),
         system: opts.system,
         out: resolve(opts.out),
-        signer: new SigstoreManifestSigner(backend),
-        serial,
-        source,
+        keyless: opts.keyless === true,
+        ...(opts.serial ? { serial: Number(opts.serial) } : {}),
         ...(inventory ? { inventory } : {}),
         ...(chunkSize ? { chunkSize } : {}),
         ...(opts.encryptFor ? { encryptFor: resolve(opts.encryptFor) } : {}),
-        now: new Date(),
-        ...(backend.kind === 'dev' ? { trustedRoot: join(backend.dir, 'trusted_root.json') } : {}),
         onProgress: bar.update,
         ...(opts.tool ? { tools: opts.tool.map((t) => ({ path: resolve(t), version: toolVersion })) } : {}),
       }).finally(bar.stop);
+      const { serial, backend } = result;
       const seconds = (performance.now() - started) / 1000;
-      if (opts.json) io.out(JSON.stringify({ ...result, seconds }, null, 2) + '\n');
+      if (opts.json) io.out(JSON.stringify({ ...bundleSummary(result), seconds }, null, 2) + '\n');
       else {
         io.out(`bundle ${result.manifest.bundleId} (serial ${serial}) for ${opts.system}: ${result.images} image(s), ${formatBytes(result.sizes.bundleBytes)} in ${seconds.toFixed(1)} s → ${opts.out}\n`);
         if (inventory) io.out(`delta: ${formatBytes(result.sizes.bundleBytes)} against ${formatBytes(result.sizes.fullBytes)} for a full bundle (${formatBytes(result.sizes.leftOutBytes)} the site already holds)\n`);
@@ -221,11 +182,8 @@ export async function runCheckBundle(io: Io, bundlePath: string, opts: CheckBund
   }
 }
 
-/** The trusted root a site verifies with (given, or the policy's) and the sha256 the policy pins for it. */
-export async function siteTrust(policyPath: string, given?: string): Promise<{ trustedRootPath: string; pinned: string }> {
-  const { loadPolicy } = await import('../site/policy.ts');
-  const loaded = loadPolicy(policyPath);
-  const path = given ?? loaded.trustedRootPath;
-  if (!path) throw new BrickyardError('USAGE', `${policyPath} names no trustedRoot.path: give --trusted-root FILE`);
-  return { trustedRootPath: resolve(path), pinned: loaded.policy.trustedRoot.sha256 };
+/** What `bundle --json` prints: the bundle written (the signer's key material stays out). */
+function bundleSummary(r: BundleSystemResult): Omit<BundleSystemResult, 'backend'> & { signer: 'dev' | 'keyless' } {
+  const { backend, ...rest } = r;
+  return { ...rest, signer: backend.kind };
 }

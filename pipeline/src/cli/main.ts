@@ -11,6 +11,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { FILE_NAMES, FORMATS, type Format } from '../render/formats.ts';
 import type { Rendered } from '../render/index.ts';
 import { BrickyardError } from '../util/errors.ts';
+import { exitCodeFor } from './exit-codes.ts';
 import { VERSION } from '../version.ts';
 import type { Workspace, ValidationReport } from '../workspace.ts';
 import { registerAttest } from './attest-command.ts';
@@ -70,7 +71,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     .action(async (opts: { base?: string; policy?: string; json?: boolean }) => {
       const root = await rootOf();
       const [{ validateChange }, { Workspace }, { formatDiagnostic, sortDiagnostics }, { policyDiagnostics }] = await Promise.all([
-        import('./validate-change.ts'),
+        import('../plan/validate-change.ts'),
         import('../workspace.ts'),
         import('../util/diagnostics.ts'),
         import('../check/image-policy.ts'),
@@ -490,7 +491,7 @@ function reportError(e: unknown, io: Io): number {
   if (e instanceof BrickyardError) {
     io.err(`brickyard: ${e.message} [${e.code}]\n`);
     if (e.hint) io.err(`  hint: ${e.hint}\n`);
-    return e.exitCode;
+    return exitCodeFor(e.code);
   }
   const system = (e as NodeJS.ErrnoException)?.code;
   if (system !== undefined && system in SYSTEM_ERRORS) {

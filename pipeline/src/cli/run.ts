@@ -11,18 +11,19 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import parseSpdx from 'spdx-expression-parse';
 import { buildPair, formatBytes, type BuildRecord } from '../build/build.ts';
-import { SigstoreManifestSigner } from '../bundle/sigstore.ts';
-import { writeBundle } from '../bundle/write.ts';
-import { devSignerDir, loadOrCreateDevSigner } from '../sign/dev-signer.ts';
 import { attestPair } from '../sign/pair.ts';
 import { writeDevPolicy } from '../site/dev-policy.ts';
 import { importAndAdmit } from '../site/admit.ts';
-import { nextSerial, siteVerifier, sourceOf } from './bundle-command.ts';
+import { bundleSystem } from '../transfer/bundle-system.ts';
+import { nextSerial } from '../transfer/serial.ts';
+import { sourceOf } from '../transfer/source.ts';
+import { siteVerifier } from '../transfer/site-trust.ts';
 import { Change } from '../plan/change.ts';
 import { FILE_NAMES, FORMATS } from '../render/index.ts';
 import { smoke, type SmokeReport } from '../smoke/run.ts';
 import { startService, stopService } from '../smoke/services.ts';
 import { formatDiagnostic } from '../util/diagnostics.ts';
+import { BrickyardError } from '../util/errors.ts';
 import { which } from '../util/exec.ts';
 import type { Workspace } from '../workspace.ts';
 import type { Io } from './io.ts';
@@ -202,18 +203,19 @@ interface Transfer {
 
 /** Sign and pack what was built for `local`, then verify it offline and import it into the project's site store. */
 async function bundleAndImport(ws: Workspace, outDir: string, say: (s: string) => void, lap: (name: string, since: number) => void): Promise<Transfer> {
-  const dev = await loadOrCreateDevSigner(devSignerDir(outDir));
-  const source = sourceOf(ws.root);
-  const serial = nextSerial(outDir, source.repository);
   const bundlesDir = join(outDir, 'bundles');
   mkdirSync(bundlesDir, { recursive: true });
   // Only the newest bundle is kept: each holds every image again (the store keeps what was imported).
   for (const old of readdirSync(bundlesDir).filter((n) => /^local-\d+\.tar$/.test(n))) rmSync(join(bundlesDir, old), { force: true });
-  const bundlePath = join(bundlesDir, `local-${serial}.tar`);
   const tb = performance.now();
+  // The serial first (the same rule as `brickyard bundle` and the publish action): it names the file.
+  const serial = nextSerial(outDir, sourceOf(ws.root).repository);
+  const bundlePath = join(bundlesDir, `local-${serial}.tar`);
   say(`bundle: signing the manifest and packing ${bundlePath}`);
   const bundleBar = byteProgress('bundle');
-  const written = await writeBundle({ stateDir: outDir, system: 'local', out: bundlePath, signer: new SigstoreManifestSigner(dev), serial, source, now: new Date(), trustedRoot: join(dev.dir, 'trusted_root.json'), onProgress: bundleBar.update }).finally(bundleBar.stop);
+  const written = await bundleSystem(ws, { stateDir: outDir, system: 'local', out: bundlePath, serial, onProgress: bundleBar.update }).finally(bundleBar.stop);
+  const dev = written.backend;
+  if (dev.kind !== 'dev') throw new BrickyardError('SIGNING_FAILED', 'the main job signs with the development signer, not keylessly');
   lap('bundle', tb);
   const licenses = [...new Set([...ws.recipes.values()].map((r) => r.doc.license).filter((l): l is string => !!l).flatMap(licenseIds))].sort();
   const policy = join(outDir, 'site-policy.yaml');

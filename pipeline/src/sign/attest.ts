@@ -123,7 +123,7 @@ export function keylessSigner(opts: KeylessOptions, env: NodeJS.ProcessEnv = pro
 /** The checks an in-toto Statement v1 must pass before it is signed. */
 export function assertStatement(statement: unknown): void {
   const bad = (why: string): never => {
-    throw new BrickyardError('SIGNING_FAILED', `refusing to sign: ${why}`, { exitCode: 2 });
+    throw new BrickyardError('SIGNING_FAILED', `refusing to sign: ${why}`);
   };
   if (typeof statement !== 'object' || statement === null || Array.isArray(statement)) bad('the statement is not a JSON object');
   const s = statement as Record<string, unknown>;
@@ -154,7 +154,7 @@ export async function attest(statement: object, backend: DevSigner | KeylessSign
   } catch (e) {
     if (e instanceof BrickyardError) throw e;
     const where = backend.kind === 'keyless' ? ` (${backend.plan.instance}: ${backend.plan.fulcioURL})` : backend.kind === 'site' ? ' (site key)' : ' (development signer)';
-    throw new BrickyardError('SIGNING_FAILED', `signing failed${where}: ${(e as Error).message}`, { exitCode: 1, cause: e });
+    throw new BrickyardError('SIGNER_FAILED', `signing failed${where}: ${(e as Error).message}`, { cause: e });
   }
   const json = bundleToJSON(bundle);
   if (json.mediaType !== BUNDLE_MEDIA_TYPE) throw new BrickyardError('SIGNING_FAILED', `expected a ${BUNDLE_MEDIA_TYPE} bundle, got ${json.mediaType}`);

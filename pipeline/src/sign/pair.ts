@@ -102,7 +102,7 @@ const VERDICTS = new Set(['PASSED', 'WARNED', 'FAILED', 'SKIPPED']);
  */
 export function testResultFromReport(reportPath: string, launcher: string, subject: VerifiedSubject, where: PartitionRef): object {
   const bad = (why: string): never => {
-    throw new BrickyardError('BUNDLE_MISMATCH', `refusing to sign the smoke report ${reportPath}: ${why}`, { hint: 'run the smoke test again on this build', exitCode: 2 });
+    throw new BrickyardError('SUBJECT_MISMATCH', `refusing to sign the smoke report ${reportPath}: ${why}`, { hint: 'run the smoke test again on this build' });
   };
   let report: Partial<SmokeReport> & { statement?: { predicate?: { configuration?: { annotations?: Record<string, unknown> }[] } } };
   try {
@@ -170,7 +170,7 @@ export async function attestPair(ws: Workspace, r: ResolvedRecipe, where: Partit
     const facts = imagePolicyFacts(join(opts.stateDir, 'oci'), `sha256:${subject.digest.sha256}`, where.system.doc, where.partition.id);
     const claimed = record.imagePolicy?.facts;
     if (claimed && facts.unreadableLayers.length === 0 && JSON.stringify(claimed) !== JSON.stringify(facts.facts)) {
-      throw new BrickyardError('BUNDLE_MISMATCH', `refusing to sign the SBOM of ${r.key} for ${where.system.doc.id}/${where.partition.id}: its build record says the image runs as ${JSON.stringify(claimed.user)} with ${claimed.setuidFiles.length} setuid file(s) in ${claimed.uncompressedBytes} bytes, the image itself as ${JSON.stringify(facts.facts.user)} with ${facts.facts.setuidFiles.length} in ${facts.facts.uncompressedBytes}`, { hint: 'rebuild the pair; never sign what does not verify', exitCode: 2 });
+      throw new BrickyardError('SUBJECT_MISMATCH', `refusing to sign the SBOM of ${r.key} for ${where.system.doc.id}/${where.partition.id}: its build record says the image runs as ${JSON.stringify(claimed.user)} with ${claimed.setuidFiles.length} setuid file(s) in ${claimed.uncompressedBytes} bytes, the image itself as ${JSON.stringify(facts.facts.user)} with ${facts.facts.setuidFiles.length} in ${facts.facts.uncompressedBytes}`, { hint: 'rebuild the pair; never sign what does not verify' });
     }
     const date = String((spdx['creationInfo'] as { created?: unknown } | undefined)?.created ?? record.created);
     statements.push({ kind: 'sbom', path: join(dir, 'sbom.intoto.json'), statement: await withVerifiedSif(sbomStatement(subject, withImagePolicyFacts(spdx, facts, date)), record, dir) });

@@ -91,7 +91,7 @@ export interface SignReceivedOptions {
 }
 
 function refuse(what: string, hint?: string): never {
-  throw new BrickyardError('BUNDLE_MISMATCH', `refusing to sign: ${what}`, hint ? { hint } : {});
+  throw new BrickyardError('SUBJECT_MISMATCH', `refusing to sign: ${what}`, hint ? { hint } : {});
 }
 
 export async function signReceivedBuilds(ws: Workspace, opts: SignReceivedOptions): Promise<SignReceivedResult> {

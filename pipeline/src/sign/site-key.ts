@@ -109,7 +109,7 @@ export function siteKeyFinder(keys: SitePublicKey[]): KeyFinderFunc {
   const byId = new Map(keys.map((k) => [k.keyId, createPublicKey(k.publicKey)]));
   return (hint: string) => {
     const publicKey = byId.get(hint);
-    if (!publicKey) throw new BrickyardError('SIGNATURE_INVALID', `the bundle is signed by key ${hint}, which is not a trusted site key`);
+    if (!publicKey) throw new BrickyardError('SITE_KEY_UNKNOWN', `the bundle is signed by key ${hint}, which is not a trusted site key`);
     return { publicKey, validFor: () => true };
   };
 }
@@ -123,26 +123,26 @@ export function verifySiteBundle(bundle: unknown, keys: SitePublicKey[]): { keyI
   try {
     parsed = bundleFromJSON(bundle);
   } catch (e) {
-    throw new BrickyardError('SIGNATURE_INVALID', `not a Sigstore bundle: ${(e as Error).message}`, { exitCode: 1 });
+    throw new BrickyardError('SIGNATURE_INVALID', `not a Sigstore bundle: ${(e as Error).message}`);
   }
   const vm = parsed.verificationMaterial.content;
-  if (vm.$case !== 'publicKey') throw new BrickyardError('SIGNATURE_INVALID', `expected a bundle signed with a site key (publicKey), got ${vm.$case}`, { exitCode: 1 });
-  if (parsed.content.$case !== 'dsseEnvelope') throw new BrickyardError('SIGNATURE_INVALID', 'expected a DSSE envelope', { exitCode: 1 });
+  if (vm.$case !== 'publicKey') throw new BrickyardError('SIGNATURE_INVALID', `expected a bundle signed with a site key (publicKey), got ${vm.$case}`);
+  if (parsed.content.$case !== 'dsseEnvelope') throw new BrickyardError('SIGNATURE_INVALID', 'expected a DSSE envelope');
   if (parsed.content.dsseEnvelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-    throw new BrickyardError('SIGNATURE_INVALID', `expected payloadType ${IN_TOTO_PAYLOAD_TYPE}, got ${parsed.content.dsseEnvelope.payloadType}`, { exitCode: 1 });
+    throw new BrickyardError('SIGNATURE_INVALID', `expected payloadType ${IN_TOTO_PAYLOAD_TYPE}, got ${parsed.content.dsseEnvelope.payloadType}`);
   }
   const empty = TrustedRoot.fromJSON({ mediaType: TRUSTED_ROOT_MEDIA_TYPE, tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] });
   try {
     new Verifier(toTrustMaterial(empty, siteKeyFinder(keys)), { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(toSignedEntity(parsed));
   } catch (e) {
-    if (e instanceof BrickyardError) throw new BrickyardError('SIGNATURE_INVALID', e.message, { exitCode: 1, cause: e });
-    throw new BrickyardError('SIGNATURE_INVALID', `site signature verification failed: ${(e as Error).message}`, { exitCode: 1, cause: e });
+    if (e instanceof BrickyardError) throw new BrickyardError('SIGNATURE_INVALID', e.message, { cause: e });
+    throw new BrickyardError('SIGNATURE_INVALID', `site signature verification failed: ${(e as Error).message}`, { cause: e });
   }
   let statement: Record<string, unknown>;
   try {
     statement = JSON.parse(parsed.content.dsseEnvelope.payload.toString('utf8')) as Record<string, unknown>;
   } catch {
-    throw new BrickyardError('SIGNATURE_INVALID', 'the signed payload is not JSON', { exitCode: 1 });
+    throw new BrickyardError('SIGNATURE_INVALID', 'the signed payload is not JSON');
   }
   return { keyId: vm.publicKey.hint, statement };
 }

@@ -77,7 +77,7 @@ export interface VerifiedBuild {
 }
 
 function refuse(artifact: string, what: string, hint = 'rebuild the pair; never sign what does not verify'): never {
-  throw new BrickyardError('BUNDLE_MISMATCH', `refusing to sign ${artifact}: ${what}`, { hint, exitCode: 2 });
+  throw new BrickyardError('SUBJECT_MISMATCH', `refusing to sign ${artifact}: ${what}`, { hint });
 }
 
 function sha256Hex(digest: string): string | undefined {

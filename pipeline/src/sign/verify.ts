@@ -105,7 +105,7 @@ export class SignatureVerificationError extends BrickyardError {
   readonly check: VerificationCheck;
 
   constructor(check: VerificationCheck, message: string, options: { hint?: string; cause?: unknown } = {}) {
-    super('SIGNATURE_INVALID', `signature verification failed: ${check}: ${message}`, { ...options, exitCode: 1 });
+    super('SIGNATURE_INVALID', `signature verification failed: ${check}: ${message}`, options);
     this.name = 'SignatureVerificationError';
     this.check = check;
   }

@@ -46,7 +46,6 @@ export function lineHash(line: string): string {
 
 function bad(message: string): never {
   throw new BrickyardError('AUDIT_LOG_INVALID', message, {
-    exitCode: 1,
     hint: "the store's history was edited, removed or damaged: restore the store from a backup before importing into it",
   });
 }
@@ -117,7 +116,7 @@ export function verifyAuditLog(pathOrStore: string): AuditEntry[] {
   try {
     isDir = statSync(pathOrStore).isDirectory();
   } catch {
-    throw new BrickyardError('FILE_UNREADABLE', `no store or audit log at ${pathOrStore}`, { exitCode: 2 });
+    throw new BrickyardError('FILE_UNREADABLE', `no store or audit log at ${pathOrStore}`);
   }
   if (isDir) return verifyStoreHistory(pathOrStore);
   return verifyChain(readFileSync(pathOrStore, 'utf8'), pathOrStore).entries;

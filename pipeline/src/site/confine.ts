@@ -86,6 +86,5 @@ export function confined(root: string, ...parts: string[]): string {
 function refuseOutside(target: string, base: string): never {
   throw new BrickyardError('PATH_OUTSIDE_STORE', `refusing to write ${target}: it is not inside ${base}`, {
     hint: 'a name from the bundle or the store would lead outside the store; nothing was written',
-    exitCode: 1,
   });
 }

@@ -16,7 +16,6 @@ export function fileSystemFault(e: unknown, where: { what: string; folder: strin
       `${where.what}: the file system holding ${where.folder} is full${code === 'EDQUOT' ? ' (quota exceeded)' : ''}${at}. ${where.unchanged}`,
       {
         hint: `free space there (or move ${where.folder} to a larger file system) and run the command again`,
-        exitCode: 2,
         cause: e,
       },
     );
@@ -25,7 +24,6 @@ export function fileSystemFault(e: unknown, where: { what: string; folder: strin
     const why = code === 'EROFS' ? 'is on a read-only file system' : 'cannot be written by this user (permission denied)';
     return new BrickyardError('STORE_NOT_WRITABLE', `${where.what}: ${where.folder} ${why}${at}. ${where.unchanged}`, {
       hint: code === 'EROFS' ? `remount ${where.folder} read-write, or give a writable folder` : `run as the user that owns ${where.folder}, or fix its permissions`,
-      exitCode: 2,
       cause: e,
     });
   }

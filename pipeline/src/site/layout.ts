@@ -43,11 +43,11 @@ export function currentGeneration(store: string): { n: number; dir: string } | u
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     if ((e as NodeJS.ErrnoException).code === 'EINVAL')
-      throw new BrickyardError('AUDIT_LOG_INVALID', `${store}/current is not a link to a generation (replaced by a file or folder)`, { exitCode: 1 });
+      throw new BrickyardError('AUDIT_LOG_INVALID', `${store}/current is not a link to a generation (replaced by a file or folder)`);
     throw e;
   }
   const m = /^generations\/([1-9][0-9]{0,9})$/.exec(target);
-  if (!m) throw new BrickyardError('AUDIT_LOG_INVALID', `${store}/current points at ${target}, not at a generation`, { exitCode: 1 });
+  if (!m) throw new BrickyardError('AUDIT_LOG_INVALID', `${store}/current points at ${target}, not at a generation`);
   return { n: Number(m[1]), dir: join(store, target) };
 }
 
@@ -60,13 +60,11 @@ export function readState(store: string): StoreState {
     state = JSON.parse(readFileSync(path, 'utf8')) as Partial<StoreState> | null;
   } catch (e) {
     throw new BrickyardError('AUDIT_LOG_INVALID', `${path} is missing or not JSON (${(e as Error).message})`, {
-      exitCode: 1,
       hint: 'the store was damaged or edited; restore it from a backup',
     });
   }
   if (state?.kind !== 'brickyard-store' || state.generation !== cur.n || !Array.isArray(state.bundles)) {
     throw new BrickyardError('AUDIT_LOG_INVALID', `${path} is not the state of generation ${cur.n}`, {
-      exitCode: 1,
       hint: 'the store was damaged or edited; restore it from a backup',
     });
   }
@@ -84,7 +82,6 @@ export interface Opened {
 function notAStore(store: string, why: string): never {
   throw new BrickyardError('NOT_A_STORE', `${store} is not a Brickyard store: ${why}`, {
     hint: `check --store; a new store is made in a folder that does not exist yet or is empty, and a store carries the file ${STORE_MARKER}. Nothing in ${store} was touched`,
-    exitCode: 2,
   });
 }
 

@@ -103,7 +103,7 @@ export function tryLock(store: string): StoreLock | { heldBy: string } {
       mkdirSync(dir);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new BrickyardError('NOT_A_STORE', `the store ${store} disappeared while waiting for its lock`, { hint: 'check --store', exitCode: 2 });
+      if (code === 'ENOENT') throw new BrickyardError('NOT_A_STORE', `the store ${store} disappeared while waiting for its lock`, { hint: 'check --store' });
       if (code !== 'EEXIST') throw e;
     }
     const tmp = join(dir, `.new-${process.pid}-${nonce}`);
@@ -170,7 +170,6 @@ export async function acquireStoreLock(store: string, timeoutMs = 600_000): Prom
     if (Date.now() - start > timeoutMs) {
       throw new BrickyardError('STORE_LOCKED', `the store ${store} is locked by ${got.heldBy} (another import)`, {
         hint: `wait for it to finish; a lock whose process has died is taken over by the next import`,
-        exitCode: 1,
       });
     }
     await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));

@@ -373,7 +373,7 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
     const link = join(staging, 'current.new');
     symlinkSync(`generations/${next}`, link);
     if (!lock.stillHolds()) {
-      throw new BrickyardError('STORE_LOCKED', `another process took over the lock of ${store} during this import`, { hint: 'run the import again; nothing was committed', exitCode: 1 });
+      throw new BrickyardError('STORE_LOCKED', `another process took over the lock of ${store} during this import`, { hint: 'run the import again; nothing was committed' });
     }
     const gensDir = confined(store, 'generations');
     if (!existsSync(gensDir)) {

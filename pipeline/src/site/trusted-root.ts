@@ -11,7 +11,7 @@ import { BrickyardError } from '../util/errors.ts';
 export const MAX_TRUSTED_ROOT_BYTES = 4 * 2 ** 20;
 
 function invalid(path: string, why: string, hint: string): never {
-  throw new BrickyardError('TRUSTED_ROOT_INVALID', `the trusted root ${path} ${why}`, { hint, exitCode: 2 });
+  throw new BrickyardError('TRUSTED_ROOT_INVALID', `the trusted root ${path} ${why}`, { hint });
 }
 
 /** The bytes of the trusted root, after checking the pin (when given). */

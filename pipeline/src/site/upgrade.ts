@@ -58,16 +58,15 @@ export function upgradeTool(store: string, opts: { to: string; currentVersion: s
   const arch = opts.arch ?? process.arch;
   const found = findTool(store, arch);
   if (!found) {
-    throw new BrickyardError('PREREQUISITE_MISSING', `no bundle imported into ${store} carries ${toolName(arch)}`, {
+    throw new BrickyardError('TOOL_NOT_IN_STORE', `no bundle imported into ${store} carries ${toolName(arch)}`, {
       hint: 'import a release bundle made with `brickyard bundle --tool dist/sea/brickyard-linux-<arch>`',
     });
   }
   const { entry, file } = found;
   const version = entry.version ?? '';
-  if (!semver.valid(version)) throw new BrickyardError('BUNDLE_INVALID', `${entry.path} in bundle ${found.bundleId} names no version (got ${JSON.stringify(version)})`, { exitCode: 1 });
+  if (!semver.valid(version)) throw new BrickyardError('BUNDLE_INVALID', `${entry.path} in bundle ${found.bundleId} names no version (got ${JSON.stringify(version)})`);
   if (!semver.gt(version, opts.currentVersion)) {
     throw new BrickyardError('ROLLBACK', `${entry.path} of bundle ${found.bundleId} is version ${version}, not newer than the running ${opts.currentVersion}`, {
-      exitCode: 1,
       hint: 'a site tool only moves forward; import a bundle of a newer release',
     });
   }
@@ -78,7 +77,6 @@ export function upgradeTool(store: string, opts: { to: string; currentVersion: s
     const got = sha256File(tmp);
     if (got !== entry.sha256) {
       throw new BrickyardError('BUNDLE_MISMATCH', `${file} does not match its sha256 in the signed manifest of bundle ${found.bundleId} (got ${got.slice(0, 16)}…, expected ${entry.sha256.slice(0, 16)}…)`, {
-        exitCode: 1,
         hint: 'the store was altered after the import; check it (brickyard audit) and import the bundle again',
       });
     }

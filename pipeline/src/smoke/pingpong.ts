@@ -25,7 +25,6 @@ export class SmokeParseError extends BrickyardError {
   constructor(probe: string, line: number, message: string, text?: string) {
     super('SMOKE_OUTPUT', `${probe} output, line ${line}: ${message}${text === undefined ? '' : ` (${JSON.stringify(clip(text))})`}`, {
       hint: `check that the image's ${probe} prints format version ${PROBE_FORMAT_VERSION} (${probe} --version) and that nothing else writes to its stdout`,
-      exitCode: 1,
     });
     this.name = 'SmokeParseError';
     this.probe = probe;

@@ -22,7 +22,16 @@
  * `verdictFromPredicate` (verdict.ts) derives the verdict an importer may trust from this content.
  */
 import { createHash } from 'node:crypto';
+import { BrickyardError } from '../util/errors.ts';
 import { overall, type TestResult } from './evaluate.ts';
+
+/** A test-result statement that cannot be made, or a signed one that Brickyard did not write. */
+export class TestResultError extends BrickyardError {
+  constructor(message: string) {
+    super('TEST_RESULT_INVALID', message);
+    this.name = 'TestResultError';
+  }
+}
 
 export const TEST_RESULT_PREDICATE_TYPE = 'https://in-toto.io/attestation/test-result/v0.1';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
@@ -108,12 +117,12 @@ export function testResultPredicate(args: {
   const { results, configuration: c } = args;
   const names = new Set<string>();
   for (const r of results) {
-    if (names.has(r.name)) throw new Error(`two smoke tests are named '${r.name}'; test names must be unique in an attestation`);
+    if (names.has(r.name)) throw new TestResultError(`two smoke tests are named '${r.name}'; test names must be unique in an attestation`);
     names.add(r.name);
   }
   for (const [field, value] of [['startedOn', args.startedOn], ['finishedOn', args.finishedOn]] as const) {
     if (!/^\d{4}-\d\d-\d\dT/.test(value) || Number.isNaN(Date.parse(value))) {
-      throw new Error(`${field} must be an RFC 3339 timestamp, got '${value}'`);
+      throw new TestResultError(`${field} must be an RFC 3339 timestamp, got '${value}'`);
     }
   }
   const sha256 = imageSha256(c.imageDigest);
@@ -166,14 +175,14 @@ export function testResultPredicate(args: {
 /** An in-toto Statement v1 about one subject. */
 export function inTotoStatement<P extends object>(subject: Subject, predicateType: string, predicate: P): InTotoStatement<P> {
   const sha256 = subject.digest.sha256.toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`subject digest sha256 must be 64 hex digits, got '${subject.digest.sha256}'`);
-  if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(predicateType)) throw new Error(`predicateType must be a URI, got '${predicateType}'`);
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new TestResultError(`subject digest sha256 must be 64 hex digits, got '${subject.digest.sha256}'`);
+  if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(predicateType)) throw new TestResultError(`predicateType must be a URI, got '${predicateType}'`);
   return { _type: STATEMENT_TYPE, subject: [{ name: subject.name, digest: { sha256 } }], predicateType, predicate };
 }
 
 function imageSha256(digest: string): string {
   const m = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(digest.trim());
-  if (!m) throw new Error(`image digest must be sha256:<64 hex digits>, got '${digest}'`);
+  if (!m) throw new TestResultError(`image digest must be sha256:<64 hex digits>, got '${digest}'`);
   return m[1]!.toLowerCase();
 }
 
@@ -198,24 +207,24 @@ export interface SignedTestResult {
  */
 export function readSignedTestResult(predicate: unknown): SignedTestResult {
   const p = predicate as Partial<TestResultPredicate> | null;
-  if (typeof p !== 'object' || p === null) throw new Error('the predicate is not an object');
+  if (typeof p !== 'object' || p === null) throw new TestResultError('the predicate is not an object');
   const target = Array.isArray(p.configuration) ? p.configuration.find((c) => (c?.annotations as { brickyardRole?: unknown } | undefined)?.brickyardRole === 'target') : undefined;
-  if (!target || typeof target.content !== 'string' || typeof target.digest?.['sha256'] !== 'string') throw new Error('the predicate names no test target (system, partition, launcher)');
+  if (!target || typeof target.content !== 'string' || typeof target.digest?.['sha256'] !== 'string') throw new TestResultError('the predicate names no test target (system, partition, launcher)');
   const content = Buffer.from(target.content, 'base64');
-  if (createHash('sha256').update(content).digest('hex') !== target.digest['sha256']) throw new Error("the test target's content does not match its digest");
+  if (createHash('sha256').update(content).digest('hex') !== target.digest['sha256']) throw new TestResultError("the test target's content does not match its digest");
   let t: { system?: unknown; partition?: unknown; launcher?: unknown; runtime?: unknown; image?: { digest?: unknown } };
   try {
     t = JSON.parse(content.toString('utf8')) as typeof t;
   } catch {
-    throw new Error("the test target's content is not JSON");
+    throw new TestResultError("the test target's content is not JSON");
   }
   const str = (v: unknown, what: string): string => {
-    if (typeof v !== 'string' || v === '') throw new Error(`the test target has no ${what}`);
+    if (typeof v !== 'string' || v === '') throw new TestResultError(`the test target has no ${what}`);
     return v;
   };
   const lists = [p.passedTests, p.warnedTests, p.failedTests];
-  if (!lists.every((l) => Array.isArray(l) && l.every((x) => typeof x === 'string'))) throw new Error('the predicate lacks passedTests, warnedTests or failedTests');
-  if (!['PASSED', 'WARNED', 'FAILED'].includes(p.result as string)) throw new Error(`the predicate's result is ${JSON.stringify(p.result)}`);
+  if (!lists.every((l) => Array.isArray(l) && l.every((x) => typeof x === 'string'))) throw new TestResultError('the predicate lacks passedTests, warnedTests or failedTests');
+  if (!['PASSED', 'WARNED', 'FAILED'].includes(p.result as string)) throw new TestResultError(`the predicate's result is ${JSON.stringify(p.result)}`);
   const tests = Array.isArray(p.brickyardSmoke?.tests) ? p.brickyardSmoke.tests : [];
   const failed = [...p.failedTests!, ...tests.filter((x) => x?.verdict === 'FAILED').map((x) => x.name)];
   const warned = p.warnedTests!.length > 0 || tests.some((x) => x?.verdict === 'WARNED');

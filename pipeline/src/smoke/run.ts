@@ -110,7 +110,7 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Partiti
   const startedOn = new Date().toISOString();
   const { system, partition } = where;
   const fit = checkFit(ws.catalog, image.recipe, system.doc, partition);
-  if (!fit.fits) throw new BrickyardError('PAIR_DOES_NOT_FIT', `${image.recipe.key} does not fit ${system.doc.id}/${partition.id}: ${fit.reasons.join('; ')}`, { exitCode: 1 });
+  if (!fit.fits) throw new BrickyardError('PAIR_DOES_NOT_FIT', `${image.recipe.key} does not fit ${system.doc.id}/${partition.id}: ${fit.reasons.join('; ')}`);
   const runtime = partition.runtime;
   // The SIF path: its root file system, copied out of the SIF the build made, run by ch-run.
   const sif = opts.launcher === 'sif' ? await sifRootOf(image, where, opts.stateDir) : undefined;

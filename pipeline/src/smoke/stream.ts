@@ -33,7 +33,7 @@ export function parseStream(stdout: string): StreamRun {
   const rates = {} as Record<StreamKernel, number>;
   for (const k of STREAM_KERNELS) {
     const m = new RegExp(`^${k}:\\s+(\\d+(?:\\.\\d+)?)\\s`, 'm').exec(stdout);
-    if (!m) throw new BrickyardError('SMOKE_OUTPUT', `STREAM output has no '${k}:' line with a best rate`, { hint: 'is this the output of stream.c 5.10?', exitCode: 1 });
+    if (!m) throw new BrickyardError('SMOKE_OUTPUT', `STREAM output has no '${k}:' line with a best rate`, { hint: 'is this the output of stream.c 5.10?' });
     rates[k] = Number(m[1]);
   }
   const threads = /^Number of Threads counted = (\d+)/m.exec(stdout);

@@ -116,7 +116,7 @@ export function choose(outcomes: VariantOutcome[], goal: 'max' | 'min'): Variant
     if (!best || (goal === 'max' ? o.value > best.value! : o.value < best.value!)) best = o;
   }
   if (!best) {
-    throw new BrickyardError('TOOL_FAILED', `no variant can be chosen: ${outcomes.map((o) => `${o.id}: ${o.excluded ?? 'no value'}`).join('; ')}`, { exitCode: 1 });
+    throw new BrickyardError('NO_VARIANT', `no variant can be chosen: ${outcomes.map((o) => `${o.id}: ${o.excluded ?? 'no value'}`).join('; ')}`);
   }
   return best;
 }

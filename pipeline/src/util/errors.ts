@@ -1,6 +1,6 @@
 /**
  * Typed errors: every failure the user can act on carries a stable code and says what to do.
- * `exitCode` follows the CLI contract: 1 for findings or a failed check, 2 for usage or input errors.
+ * What a code means to a process (its exit status) is the CLI's business: pipeline/src/cli/exit-codes.ts.
  */
 export type ErrorCode =
   | 'ROOT_NOT_FOUND'
@@ -40,18 +40,25 @@ export type ErrorCode =
   | 'NOT_A_STORE'
   | 'TRUSTED_ROOT_INVALID'
   | 'INPUT_TOO_LARGE'
-  | 'PLAN_TOO_LARGE';
+  | 'PLAN_TOO_LARGE'
+  | 'SIF_INVALID'
+  | 'SBOM_INVALID'
+  | 'SUBJECT_MISMATCH'
+  | 'TOOL_NOT_IN_STORE'
+  | 'SITE_KEY_UNKNOWN'
+  | 'SIGNER_FAILED'
+  | 'PUSH_MISMATCH'
+  | 'NO_VARIANT'
+  | 'TEST_RESULT_INVALID';
 
 export class BrickyardError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
-  readonly exitCode: 1 | 2;
 
-  constructor(code: ErrorCode, message: string, options: { hint?: string; exitCode?: 1 | 2; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BrickyardError';
     this.code = code;
     this.hint = options.hint;
-    this.exitCode = options.exitCode ?? 2;
   }
 }

@@ -1,5 +1,5 @@
-/** `validate --base`: the catalogue's own findings plus the versioning rules against the base. */
-import { Change } from '../plan/change.ts';
+/** `validate --base` (the CLI and the validate action): the catalogue's own findings plus the versioning rules against the base. */
+import { Change } from './change.ts';
 import { countBySeverity, sortDiagnostics } from '../util/diagnostics.ts';
 import type { ValidationReport, Workspace } from '../workspace.ts';
 
