@@ -98,7 +98,7 @@ export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, par
   for (const lib of req.collectives ?? []) {
     // NCCL runs on NVIDIA GPUs and RCCL on AMD ones: a recipe for both vendors names both, each asked of its
     // vendor's partitions (a partition without a GPU is already refused above).
-    if (!gpu || gpu.vendor !== COLLECTIVE_VENDOR[lib]) continue;
+    if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
     const plugin = gpu.collectives?.find((c) => c.library === lib);
     const name = lib.toUpperCase();
     if (!plugin) {
