@@ -40988,7 +40988,7 @@ var recipe_schema_default = {
             ]
           },
           uniqueItems: true,
-          description: "Collective libraries the application uses across nodes. On a fabric such as Slingshot they need a network plugin (aws-ofi-nccl, aws-ofi-rccl): the partition must name one, and when it comes from the image a block of the recipe must provide collective-plugin:<library>."
+          description: "Collective libraries the application uses across nodes: nccl on NVIDIA partitions, rccl on AMD ones (a recipe for both vendors names both; each is asked only of its vendor's partitions). On a fabric such as Slingshot they need a network plugin (aws-ofi-nccl, aws-ofi-rccl): the partition must name one, and when it comes from the image a block of the recipe must provide collective-plugin:<library>."
         }
       },
       additionalProperties: false
@@ -43137,6 +43137,8 @@ function factDoubt(system, pointer, label2, today) {
 var GPU_IMPLICIT = /* @__PURE__ */ new Set(["cscs-ce", "enroot-pyxis"]);
 var VENDOR = { nvidia: "NVIDIA", amd: "AMD" };
 var ABI = { mpich: "MPICH", openmpi: "Open MPI" };
+var COLLECTIVE_VENDOR = { nccl: "nvidia", rccl: "amd" };
+var NET_PLUGIN_FABRICS = /* @__PURE__ */ new Set(["slingshot-11", "omni-path"]);
 function needsMpi(r) {
   return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b) => b.item.use === "@mpi");
 }
@@ -43197,9 +43199,11 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
     );
   }
   for (const lib of req.collectives ?? []) {
-    const plugin = gpu?.collectives?.find((c) => c.library === lib);
+    if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
+    const plugin = gpu.collectives?.find((c) => c.library === lib);
     const name = lib.toUpperCase();
     if (!plugin) {
+      if (!NET_PLUGIN_FABRICS.has(system.interconnect.type)) continue;
       reasons.push(`needs ${name} across nodes; ${where} names no network plugin for ${name} on its ${system.interconnect.type} fabric (e.g. aws-ofi-${lib})`);
     } else if (plugin.from === "image" && !r.blocks.some((b) => cat.blocks.get(b.item.use)?.doc.provides.includes(`collective-plugin:${lib}`))) {
       reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
@@ -43341,7 +43345,7 @@ function compareDotted(a, b) {
 }
 
 // pipeline/src/render/compose.ts
-var HOST_MPI_STRATEGIES = /* @__PURE__ */ new Set(["host-injection", "cxi-hook"]);
+var HOST_MPI_STRATEGIES = /* @__PURE__ */ new Set(["host-injection"]);
 var SYSTEM_DIRS = /* @__PURE__ */ new Set(["/", "/usr", "/usr/lib", "/usr/lib64", "/usr/bin", "/usr/local", "/usr/local/lib", "/usr/local/bin", "/usr/share", "/usr/include", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/opt", "/var"]);
 var METADATA_KINDS = /* @__PURE__ */ new Set(["env", "label", "user", "workdir", "entrypoint"]);
 function targetOf(part) {
