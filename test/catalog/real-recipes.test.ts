@@ -102,7 +102,8 @@ describe('PyTorch with the OFI collective plugin', () => {
     const srun = (where: string): string => job(where).trimEnd().split('\n').at(-1)!;
     expect(srun('perlmutter/gpu')).toMatch(/^srun --nodes=2 --ntasks-per-node=4 --cpus-per-task=\d+ --gpus-per-task=1 --gpu-bind=closest podman-hpc run --rm --gpu --mpi --nccl /);
     expect(srun('lumi/standard-g')).toMatch(/^srun --nodes=2 --ntasks-per-node=8 --cpus-per-task=7 --gpus-per-task=1 --gpu-bind=closest singularity exec /);
-    expect(srun('frontier/batch')).toMatch(/^srun --nodes=2 --ntasks-per-node=8 --cpus-per-task=\d+ --gpus-per-task=1 --gpu-bind=closest apptainer exec --rocm /);
+    // OLCF's own PyTorch launch on Frontier: srun -N2 -n16 -c7 --gpus-per-task=1 --gpu-bind=closest.
+    expect(srun('frontier/batch')).toMatch(/^srun --nodes=2 --ntasks-per-node=8 --cpus-per-task=7 --gpus-per-task=1 --gpu-bind=closest apptainer exec --rocm /);
     expect(job('frontier/batch')).toContain('#SBATCH --ntasks-per-node=8\n');
   });
 });
