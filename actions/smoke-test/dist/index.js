@@ -47656,6 +47656,8 @@ function renderDiagram(c) {
   const job = renderJobScript(c);
   const jobLines = job.trimEnd().split("\n");
   const gpu = usesGpu(c) ? part.gpu : void 0;
+  const slurmBinds = launchLayout(c).slurmGpuFlags.length > 0;
+  const selectWrapper = gpu?.selectWrapper !== void 0 && !slurmBinds;
   const out = [
     `%% Deployment of ${mermaidText(recipe.key)} on ${mermaidText(where)}, rendered by Brickyard. Do not edit: change the recipe or the system template and render again.`,
     "flowchart TB"
@@ -47711,7 +47713,7 @@ function renderDiagram(c) {
       ...atSubmit ? [`at submission: ${atSubmit.replace(/^.*?: \S+ /, "").replace(/ <this script>$/, "")}`] : [],
       ...modules.length ? [`modules: ${list(modules)}`] : []
     ]);
-    node("launcher", [`launcher: ${part.launcher.type}`, launcherSummary(c, gpu !== void 0 && gpu.selectWrapper !== void 0)]);
+    node("launcher", [`launcher: ${part.launcher.type}`, launcherSummary(c, selectWrapper)]);
     const rt2 = part.runtime;
     const gpuMpi = gpu ? strategy?.gpuAware : void 0;
     const flags = [.../* @__PURE__ */ new Set([...rt2.flags ?? [], ...gpu?.runtimeFlags ?? [], ...strategy?.runtimeFlags ?? [], ...gpuMpi?.runtimeFlags ?? []])];
@@ -47738,7 +47740,7 @@ function renderDiagram(c) {
         `GPU: ${gpu.count}x ${gpu.model} (${gpu.arch})`,
         gpu.runtimeFlags?.length ? `flags: ${list(gpu.runtimeFlags)}` : "no GPU flags",
         ...gpu.devices?.length ? [`devices: ${list(gpu.devices)}`] : [],
-        `${gpu.visibilityEnv}${gpu.selectWrapper ? ": one GPU per rank (select wrapper)" : ""}`,
+        `${gpu.visibilityEnv}${selectWrapper ? ": one GPU per rank (select wrapper)" : slurmBinds ? ": GPUs per rank bound by Slurm" : ""}`,
         ...gpu.env && Object.keys(gpu.env).length ? [`env: ${list(Object.keys(gpu.env))}`] : []
       ]);
     }
@@ -47775,10 +47777,15 @@ function shortRef(ref) {
   return ref.replace(/@sha256:([0-9a-f]{12})[0-9a-f]+/, "@sha256:$1\u2026");
 }
 function launcherSummary(c, wrapper) {
-  const mpi = c.partition.smoke.mpi;
+  const layout2 = launchLayout(c);
   const strategy = c.strategy;
-  const mpiFlag = strategy && c.partition.launcher.type === "srun" && strategy.pmi !== "none" ? `--mpi=${strategy.pmi}` : "";
-  return c.partition.launcher.template.replaceAll("{ranks}", String(mpi.nodes * mpi.ranksPerNode)).replaceAll("{nodes}", String(mpi.nodes)).replaceAll("{ranks_per_node}", String(mpi.ranksPerNode)).replaceAll("{mpi_flag}", mpiFlag).replaceAll("{wrapper}", wrapper ? "<gpu-select>" : "").replaceAll("{container}", "<container>").replace(/ {2,}/g, " ").trim();
+  const srun = c.partition.launcher.type === "srun";
+  const mpiFlag = [
+    strategy && srun && strategy.pmi !== "none" ? `--mpi=${strategy.pmi}` : "",
+    ...srun && layout2.cpusPerTask !== void 0 ? [`--cpus-per-task=${layout2.cpusPerTask}`] : [],
+    ...srun ? layout2.slurmGpuFlags : []
+  ].filter(Boolean).join(" ");
+  return c.partition.launcher.template.replaceAll("{ranks}", String(layout2.nodes * layout2.ranksPerNode)).replaceAll("{nodes}", String(layout2.nodes)).replaceAll("{ranks_per_node}", String(layout2.ranksPerNode)).replaceAll("{mpi_flag}", mpiFlag).replaceAll("{wrapper}", wrapper ? "<gpu-select>" : "").replaceAll("{container}", "<container>").replace(/ {2,}/g, " ").trim();
 }
 
 // pipeline/src/render/lock.ts
