@@ -28,13 +28,39 @@ describe('requirements a system must meet', () => {
     expect(fit(r, 'perlmutter/gpu').reasons).toEqual(['needs GPU-aware MPI; the host-injection strategy of perlmutter/gpu offers none']);
   });
 
-  it('NCCL across nodes: a site plugin fits, a missing one is named', () => {
+  it('NCCL across nodes: a site plugin fits, a Slingshot partition without one is refused by name', () => {
     const r = needing({ gpu: { vendor: 'nvidia' }, collectives: ['nccl'] });
     expect(fit(r, 'perlmutter/gpu').fits).toBe(true);
     expect(fit(r, 'alps/normal').fits).toBe(true);
-    const fabric = ws.catalog.systems.get('juwels-booster')!.doc.interconnect.type;
-    expect(fit(r, 'juwels-booster/booster').reasons).toEqual([
-      `needs NCCL across nodes; juwels-booster/booster names no network plugin for NCCL on its ${fabric} fabric (e.g. aws-ofi-nccl)`,
+    // The nearest forgery: Perlmutter as it is, less its plugin.
+    const { system, partition } = ws.partitionsOf('perlmutter/gpu')[0]!;
+    const bare = { ...partition, gpu: { ...partition.gpu!, collectives: [] } };
+    expect(checkFit(ws.catalog, r, { ...system.doc, partitions: [bare] }, bare).reasons).toEqual([
+      'needs NCCL across nodes; perlmutter/gpu names no network plugin for NCCL on its slingshot-11 fabric (e.g. aws-ofi-nccl)',
+    ]);
+  });
+
+  it('NCCL on InfiniBand needs no plugin: NCCL has its own verbs transport', () => {
+    const r = needing({ gpu: { vendor: 'nvidia' }, collectives: ['nccl'] });
+    expect(ws.catalog.systems.get('juwels-booster')!.doc.interconnect.type).toMatch(/^infiniband/);
+    expect(fit(r, 'juwels-booster/booster').reasons).toEqual([]);
+  });
+
+  it('a recipe for both vendors names NCCL and RCCL; each is asked only of its vendor', () => {
+    const r = needing({ gpu: { vendor: 'any' }, collectives: ['nccl', 'rccl'] });
+    expect(fit(r, 'perlmutter/gpu').fits).toBe(true);
+    // LUMI asks for RCCL's plugin in the image, not for NCCL's.
+    expect(fit(r, 'lumi/standard-g').reasons).toEqual([
+      'needs RCCL across nodes; on lumi/standard-g the image must carry aws-ofi-rccl, and no block of the recipe provides collective-plugin:rccl',
+    ]);
+    // A partition without a GPU gets the GPU reason, not one per collective library.
+    expect(fit(r, 'lumi/standard').reasons).toEqual(['needs a GPU; lumi/standard has none']);
+  });
+
+  it('Frontier: OLCF has users build the RCCL plugin, so it must come from the image', () => {
+    const r = needing({ gpu: { vendor: 'amd' }, collectives: ['rccl'] });
+    expect(fit(r, 'frontier/batch').reasons).toEqual([
+      'needs RCCL across nodes; on frontier/batch the image must carry aws-ofi-rccl, and no block of the recipe provides collective-plugin:rccl',
     ]);
   });
 

@@ -108,6 +108,19 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     expect(report.statement).toMatchObject({ _type: 'https://in-toto.io/Statement/v1', predicateType: 'https://in-toto.io/attestation/test-result/v0.1' });
   }, 300_000);
 
+  it('the smoke ping-pong follows the recipe launch layout: 3 ranks per node run the probe with 3 ranks', async () => {
+    const [where] = ws.partitionsOf('local/debug');
+    const built = await resolveImage(ws, 'mpi-pingpong@1.0.0', where!, state);
+    // The layout changes only the launch, not the image: the same image, the recipe with launch.
+    const recipe = { ...built.recipe, doc: { ...built.recipe.doc, launch: { ranksPerNode: 3 } } };
+    const report = await smoke(ws, { ...built, recipe }, where!, { stateDir: tempDir('brickyard-layout-'), launcher: 'direct', trials: 1 });
+    const mpi = report.tests.find((t) => t.kind === 'mpi-pingpong')!;
+    // 3 ranks on this 2-core host oversubscribe it: the figures may warn, the rank count must hold.
+    expect(mpi.figures?.['ranks'], `${mpi.summary}\n${(mpi.details ?? []).join('\n')}`).toBe(3);
+    expect(mpi.thresholds?.['expected_ranks']).toBe(3);
+    expect([mpi.summary, ...(mpi.details ?? [])].join('\n')).not.toMatch(/ranks, expected/);
+  }, 300_000);
+
   it('smoke-tests the image through Slurm with the rendered job script', async () => {
     slurm = startSlurm();
     try {

@@ -36,6 +36,16 @@ describe('launch layout', () => {
     expect(script).not.toContain('--cpus-per-task');
   });
 
+  it('the deployment diagram shows the same layout as the job script, not the smoke layout', () => {
+    const mmd = ws.render(withLaunch(perGcd), ws.partitionsOf('lumi/standard-g')[0]!).files.diagram;
+    expect(mmd).toContain('srun --nodes=2 --ntasks-per-node=8 --cpus-per-task=7 --gpus-per-task=1 --gpu-bind=closest');
+    expect(mmd).toContain('GPUs per rank bound by Slurm');
+    expect(mmd).not.toContain('select wrapper');
+    const plain = ws.render(gpuRecipe, ws.partitionsOf('lumi/standard-g')[0]!).files.diagram;
+    expect(plain).toContain('--ntasks-per-node=1');
+    expect(plain).toContain('one GPU per rank (select wrapper)');
+  });
+
   it('without launch, the smoke layout (2 nodes x 1 rank) and the selection wrapper stay', () => {
     const script = job(gpuRecipe, 'lumi/standard-g');
     expect(script).toContain('#SBATCH --ntasks-per-node=1\n');

@@ -39559,6 +39559,8 @@ function factDoubt(system, pointer, label2, today) {
 var GPU_IMPLICIT = /* @__PURE__ */ new Set(["cscs-ce", "enroot-pyxis"]);
 var VENDOR = { nvidia: "NVIDIA", amd: "AMD" };
 var ABI = { mpich: "MPICH", openmpi: "Open MPI" };
+var COLLECTIVE_VENDOR = { nccl: "nvidia", rccl: "amd" };
+var NET_PLUGIN_FABRICS = /* @__PURE__ */ new Set(["slingshot-11", "omni-path"]);
 function needsMpi(r) {
   return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b2) => b2.item.use === "@mpi");
 }
@@ -39619,9 +39621,11 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
     );
   }
   for (const lib of req.collectives ?? []) {
-    const plugin = gpu?.collectives?.find((c) => c.library === lib);
+    if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
+    const plugin = gpu.collectives?.find((c) => c.library === lib);
     const name = lib.toUpperCase();
     if (!plugin) {
+      if (!NET_PLUGIN_FABRICS.has(system.interconnect.type)) continue;
       reasons.push(`needs ${name} across nodes; ${where} names no network plugin for ${name} on its ${system.interconnect.type} fabric (e.g. aws-ofi-${lib})`);
     } else if (plugin.from === "image" && !r.blocks.some((b2) => cat.blocks.get(b2.item.use)?.doc.provides.includes(`collective-plugin:${lib}`))) {
       reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
@@ -44080,6 +44084,23 @@ function performanceOf(tests) {
   return out;
 }
 
+// pipeline/src/smoke/launch.ts
+function smokeLaunch(c, strategy) {
+  const layout2 = launchLayout(c);
+  const { nodes, ranksPerNode, cpusPerTask } = layout2;
+  const ranks = nodes * ranksPerNode;
+  const cyclic = nodes > 1 && ranksPerNode > 1;
+  const inImage = strategy?.abi === "mpich" ? ["mpiexec", "-n", String(ranks)] : ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", String(ranks)];
+  const hostSrun = [
+    `--nodes=${nodes}`,
+    `--ntasks-per-node=${ranksPerNode}`,
+    ...cpusPerTask !== void 0 ? [`--cpus-per-task=${cpusPerTask}`] : [],
+    ...cyclic ? ["--distribution=cyclic"] : [],
+    "--mpi=pmix"
+  ];
+  return { nodes, ranksPerNode, ranks, cpusPerTask, inImage, hostSrun, jobEnv: cyclic ? { SLURM_DISTRIBUTION: "cyclic" } : {} };
+}
+
 // pipeline/src/smoke/run.ts
 var PROBE = "/usr/local/bin/brickyard-pingpong";
 async function resolveImage(ws2, spec, where, stateDir) {
@@ -44225,25 +44246,23 @@ async function sifRootOf(image, where, stateDir) {
   await extractSifRootfs(rec.sif.path, root);
   return { path: rec.sif.path, sha256, root };
 }
-function inImageLauncher(strategy, ranks) {
-  return strategy?.abi === "mpich" ? ["mpiexec", "-n", String(ranks)] : ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", String(ranks)];
-}
 async function pingPong(ws2, image, where, strategy, opts, timeoutMs) {
   const mpi = where.partition.smoke.mpi;
-  const ranks = mpi.nodes * mpi.ranksPerNode;
+  const layout2 = smokeLaunch(ws2.render(image.recipe, where).composition, strategy);
+  const ranks = layout2.ranks;
   const inline = opts.launcher === "direct" || opts.launcher === "sif";
-  if (inline && mpi.nodes > 1) {
-    throw new BrickyardError("USAGE", `${where.system.doc.id}/${where.partition.id} runs the ping-pong across ${mpi.nodes} nodes: use --launcher slurm`);
+  if (inline && layout2.nodes > 1) {
+    throw new BrickyardError("USAGE", `${where.system.doc.id}/${where.partition.id} runs the ping-pong across ${layout2.nodes} nodes: use --launcher slurm`);
   }
   const containerRuns = [];
   const hostRuns = [];
   for (const side of interleave(trialCount(opts))) {
     if (side === "container") {
       containerRuns.push(
-        inline ? await containerRun(where, image, [...inImageLauncher(strategy, ranks), PROBE], strategy, timeoutMs, TRANSPORT_VERBOSE_ENV) : await slurmJob(ws2, image, where, opts, timeoutMs)
+        inline ? await containerRun(where, image, [...layout2.inImage, PROBE], strategy, timeoutMs, TRANSPORT_VERBOSE_ENV) : await slurmJob(ws2, image, where, opts, timeoutMs, layout2.jobEnv)
       );
     } else {
-      const host = inline ? await hostPingPong(opts.stateDir, ranks) : await hostPingPongSlurm(opts, mpi.nodes, mpi.ranksPerNode);
+      const host = inline ? await hostPingPong(opts.stateDir, ranks) : await hostPingPongSlurm(opts, layout2.hostSrun);
       if (host) hostRuns.push(host);
     }
   }
@@ -44266,7 +44285,7 @@ async function pingPong(ws2, image, where, strategy, opts, timeoutMs) {
   return evaluatePingPong(parseError ? void 0 : first, {
     exitCode,
     stderr,
-    nodes: mpi.nodes,
+    nodes: layout2.nodes,
     interconnect: where.system.doc.interconnect.type,
     trials,
     hostTrials: hostRuns,
@@ -44288,7 +44307,7 @@ function slurmCommand(opts, cmd, args) {
   const netns = opts.slurmEnv?.["BRICKYARD_SLURM_NETNS"];
   return netns ? ["nsenter", [`--net=${netns}`, "--", cmd, ...args]] : [cmd, args];
 }
-async function slurmJob(ws2, image, where, opts, timeoutMs) {
+async function slurmJob(ws2, image, where, opts, timeoutMs, jobEnv = {}) {
   if (!which2("sbatch")) throw new BrickyardError("TOOL_MISSING", "sbatch is not installed", { hint: "run scripts/setup-host.sh, then scripts/services/slurm.sh start DIR" });
   const rendered = ws2.render(image.recipe, where);
   const dir = join4(pairDir(opts.stateDir, image.recipe, where), "slurm");
@@ -44299,7 +44318,7 @@ async function slurmJob(ws2, image, where, opts, timeoutMs) {
   const err = join4(dir, "job.err");
   rmSync3(out, { force: true });
   rmSync3(err, { force: true });
-  const env = { ...process.env, ...opts.slurmEnv, BRICKYARD_IMAGE: image.reference };
+  const env = { ...process.env, ...opts.slurmEnv, ...jobEnv, BRICKYARD_IMAGE: image.reference };
   const [cmd, args] = slurmCommand(opts, "sbatch", ["--wait", "--parsable", `--output=${out}`, `--error=${err}`, "--export=ALL", script]);
   const r = await run(cmd, args, { env, timeoutMs, cwd: dir });
   const read = (p2) => existsSync4(p2) ? readFileSync3(p2, "utf8") : "";
@@ -44332,10 +44351,10 @@ async function hostPingPong(stateDir, ranks) {
   if (!bin || !which2("mpirun")) return void 0;
   return parseOrUndefined(await run("mpirun", ["--allow-run-as-root", "--oversubscribe", "-np", String(ranks), bin], { timeoutMs: 3e5 }));
 }
-async function hostPingPongSlurm(opts, nodes, perNode) {
+async function hostPingPongSlurm(opts, srunArgs) {
   const bin = await hostProbe(opts.slurmEnv?.["BRICKYARD_SLURM_SHARED"] ?? join4(opts.stateDir, "cache"));
   if (!bin || !which2("srun")) return void 0;
-  const [cmd, args] = slurmCommand(opts, "srun", [`--nodes=${nodes}`, `--ntasks-per-node=${perNode}`, "--mpi=pmix", bin]);
+  const [cmd, args] = slurmCommand(opts, "srun", [...srunArgs, bin]);
   return parseOrUndefined(await run(cmd, args, { env: { ...process.env, ...opts.slurmEnv }, timeoutMs: 3e5 }));
 }
 async function streamOverhead(image, where, name, command, firstStdout, strategy, opts, timeoutMs) {
@@ -44943,7 +44962,7 @@ var recipe_schema_default = {
             ]
           },
           uniqueItems: true,
-          description: "Collective libraries the application uses across nodes. On a fabric such as Slingshot they need a network plugin (aws-ofi-nccl, aws-ofi-rccl): the partition must name one, and when it comes from the image a block of the recipe must provide collective-plugin:<library>."
+          description: "Collective libraries the application uses across nodes: nccl on NVIDIA partitions, rccl on AMD ones (a recipe for both vendors names both; each is asked only of its vendor's partitions). On a fabric such as Slingshot they need a network plugin (aws-ofi-nccl, aws-ofi-rccl): the partition must name one, and when it comes from the image a block of the recipe must provide collective-plugin:<library>."
         }
       },
       additionalProperties: false
@@ -47164,7 +47183,7 @@ function compareDotted(a, b2) {
 }
 
 // pipeline/src/render/compose.ts
-var HOST_MPI_STRATEGIES = /* @__PURE__ */ new Set(["host-injection", "cxi-hook"]);
+var HOST_MPI_STRATEGIES = /* @__PURE__ */ new Set(["host-injection"]);
 var SYSTEM_DIRS = /* @__PURE__ */ new Set(["/", "/usr", "/usr/lib", "/usr/lib64", "/usr/bin", "/usr/local", "/usr/local/lib", "/usr/local/bin", "/usr/share", "/usr/include", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/opt", "/var"]);
 var METADATA_KINDS = /* @__PURE__ */ new Set(["env", "label", "user", "workdir", "entrypoint"]);
 function targetOf(part) {
@@ -47640,6 +47659,8 @@ function renderDiagram(c) {
   const job = renderJobScript(c);
   const jobLines = job.trimEnd().split("\n");
   const gpu = usesGpu(c) ? part.gpu : void 0;
+  const slurmBinds = launchLayout(c).slurmGpuFlags.length > 0;
+  const selectWrapper = gpu?.selectWrapper !== void 0 && !slurmBinds;
   const out = [
     `%% Deployment of ${mermaidText(recipe.key)} on ${mermaidText(where)}, rendered by Brickyard. Do not edit: change the recipe or the system template and render again.`,
     "flowchart TB"
@@ -47695,7 +47716,7 @@ function renderDiagram(c) {
       ...atSubmit ? [`at submission: ${atSubmit.replace(/^.*?: \S+ /, "").replace(/ <this script>$/, "")}`] : [],
       ...modules.length ? [`modules: ${list(modules)}`] : []
     ]);
-    node("launcher", [`launcher: ${part.launcher.type}`, launcherSummary(c, gpu !== void 0 && gpu.selectWrapper !== void 0)]);
+    node("launcher", [`launcher: ${part.launcher.type}`, launcherSummary(c, selectWrapper)]);
     const rt2 = part.runtime;
     const gpuMpi = gpu ? strategy?.gpuAware : void 0;
     const flags = [.../* @__PURE__ */ new Set([...rt2.flags ?? [], ...gpu?.runtimeFlags ?? [], ...strategy?.runtimeFlags ?? [], ...gpuMpi?.runtimeFlags ?? []])];
@@ -47722,7 +47743,7 @@ function renderDiagram(c) {
         `GPU: ${gpu.count}x ${gpu.model} (${gpu.arch})`,
         gpu.runtimeFlags?.length ? `flags: ${list(gpu.runtimeFlags)}` : "no GPU flags",
         ...gpu.devices?.length ? [`devices: ${list(gpu.devices)}`] : [],
-        `${gpu.visibilityEnv}${gpu.selectWrapper ? ": one GPU per rank (select wrapper)" : ""}`,
+        `${gpu.visibilityEnv}${selectWrapper ? ": one GPU per rank (select wrapper)" : slurmBinds ? ": GPUs per rank bound by Slurm" : ""}`,
         ...gpu.env && Object.keys(gpu.env).length ? [`env: ${list(Object.keys(gpu.env))}`] : []
       ]);
     }
@@ -47759,10 +47780,15 @@ function shortRef(ref) {
   return ref.replace(/@sha256:([0-9a-f]{12})[0-9a-f]+/, "@sha256:$1\u2026");
 }
 function launcherSummary(c, wrapper) {
-  const mpi = c.partition.smoke.mpi;
+  const layout2 = launchLayout(c);
   const strategy = c.strategy;
-  const mpiFlag = strategy && c.partition.launcher.type === "srun" && strategy.pmi !== "none" ? `--mpi=${strategy.pmi}` : "";
-  return c.partition.launcher.template.replaceAll("{ranks}", String(mpi.nodes * mpi.ranksPerNode)).replaceAll("{nodes}", String(mpi.nodes)).replaceAll("{ranks_per_node}", String(mpi.ranksPerNode)).replaceAll("{mpi_flag}", mpiFlag).replaceAll("{wrapper}", wrapper ? "<gpu-select>" : "").replaceAll("{container}", "<container>").replace(/ {2,}/g, " ").trim();
+  const srun = c.partition.launcher.type === "srun";
+  const mpiFlag = [
+    strategy && srun && strategy.pmi !== "none" ? `--mpi=${strategy.pmi}` : "",
+    ...srun && layout2.cpusPerTask !== void 0 ? [`--cpus-per-task=${layout2.cpusPerTask}`] : [],
+    ...srun ? layout2.slurmGpuFlags : []
+  ].filter(Boolean).join(" ");
+  return c.partition.launcher.template.replaceAll("{ranks}", String(layout2.nodes * layout2.ranksPerNode)).replaceAll("{nodes}", String(layout2.nodes)).replaceAll("{ranks_per_node}", String(layout2.ranksPerNode)).replaceAll("{mpi_flag}", mpiFlag).replaceAll("{wrapper}", wrapper ? "<gpu-select>" : "").replaceAll("{container}", "<container>").replace(/ {2,}/g, " ").trim();
 }
 
 // pipeline/src/render/lock.ts

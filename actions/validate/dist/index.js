@@ -40986,7 +40986,7 @@ var recipe_schema_default = {
             ]
           },
           uniqueItems: true,
-          description: "Collective libraries the application uses across nodes. On a fabric such as Slingshot they need a network plugin (aws-ofi-nccl, aws-ofi-rccl): the partition must name one, and when it comes from the image a block of the recipe must provide collective-plugin:<library>."
+          description: "Collective libraries the application uses across nodes: nccl on NVIDIA partitions, rccl on AMD ones (a recipe for both vendors names both; each is asked only of its vendor's partitions). On a fabric such as Slingshot they need a network plugin (aws-ofi-nccl, aws-ofi-rccl): the partition must name one, and when it comes from the image a block of the recipe must provide collective-plugin:<library>."
         }
       },
       additionalProperties: false
@@ -43135,6 +43135,8 @@ function factDoubt(system, pointer, label2, today) {
 var GPU_IMPLICIT = /* @__PURE__ */ new Set(["cscs-ce", "enroot-pyxis"]);
 var VENDOR = { nvidia: "NVIDIA", amd: "AMD" };
 var ABI = { mpich: "MPICH", openmpi: "Open MPI" };
+var COLLECTIVE_VENDOR = { nccl: "nvidia", rccl: "amd" };
+var NET_PLUGIN_FABRICS = /* @__PURE__ */ new Set(["slingshot-11", "omni-path"]);
 function needsMpi(r) {
   return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b) => b.item.use === "@mpi");
 }
@@ -43195,9 +43197,11 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
     );
   }
   for (const lib of req.collectives ?? []) {
-    const plugin = gpu?.collectives?.find((c) => c.library === lib);
+    if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
+    const plugin = gpu.collectives?.find((c) => c.library === lib);
     const name = lib.toUpperCase();
     if (!plugin) {
+      if (!NET_PLUGIN_FABRICS.has(system.interconnect.type)) continue;
       reasons.push(`needs ${name} across nodes; ${where} names no network plugin for ${name} on its ${system.interconnect.type} fabric (e.g. aws-ofi-${lib})`);
     } else if (plugin.from === "image" && !r.blocks.some((b) => cat.blocks.get(b.item.use)?.doc.provides.includes(`collective-plugin:${lib}`))) {
       reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
@@ -43339,7 +43343,7 @@ function compareDotted(a, b) {
 }
 
 // pipeline/src/render/compose.ts
-var HOST_MPI_STRATEGIES = /* @__PURE__ */ new Set(["host-injection", "cxi-hook"]);
+var HOST_MPI_STRATEGIES = /* @__PURE__ */ new Set(["host-injection"]);
 var SYSTEM_DIRS = /* @__PURE__ */ new Set(["/", "/usr", "/usr/lib", "/usr/lib64", "/usr/bin", "/usr/local", "/usr/local/lib", "/usr/local/bin", "/usr/share", "/usr/include", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/opt", "/var"]);
 var METADATA_KINDS = /* @__PURE__ */ new Set(["env", "label", "user", "workdir", "entrypoint"]);
 function targetOf(part) {
@@ -44077,6 +44081,8 @@ function renderDiagram(c) {
   const job = renderJobScript(c);
   const jobLines = job.trimEnd().split("\n");
   const gpu = usesGpu(c) ? part.gpu : void 0;
+  const slurmBinds = launchLayout(c).slurmGpuFlags.length > 0;
+  const selectWrapper = gpu?.selectWrapper !== void 0 && !slurmBinds;
   const out = [
     `%% Deployment of ${mermaidText(recipe.key)} on ${mermaidText(where)}, rendered by Brickyard. Do not edit: change the recipe or the system template and render again.`,
     "flowchart TB"
@@ -44132,7 +44138,7 @@ function renderDiagram(c) {
       ...atSubmit ? [`at submission: ${atSubmit.replace(/^.*?: \S+ /, "").replace(/ <this script>$/, "")}`] : [],
       ...modules.length ? [`modules: ${list(modules)}`] : []
     ]);
-    node("launcher", [`launcher: ${part.launcher.type}`, launcherSummary(c, gpu !== void 0 && gpu.selectWrapper !== void 0)]);
+    node("launcher", [`launcher: ${part.launcher.type}`, launcherSummary(c, selectWrapper)]);
     const rt = part.runtime;
     const gpuMpi = gpu ? strategy?.gpuAware : void 0;
     const flags = [.../* @__PURE__ */ new Set([...rt.flags ?? [], ...gpu?.runtimeFlags ?? [], ...strategy?.runtimeFlags ?? [], ...gpuMpi?.runtimeFlags ?? []])];
@@ -44159,7 +44165,7 @@ function renderDiagram(c) {
         `GPU: ${gpu.count}x ${gpu.model} (${gpu.arch})`,
         gpu.runtimeFlags?.length ? `flags: ${list(gpu.runtimeFlags)}` : "no GPU flags",
         ...gpu.devices?.length ? [`devices: ${list(gpu.devices)}`] : [],
-        `${gpu.visibilityEnv}${gpu.selectWrapper ? ": one GPU per rank (select wrapper)" : ""}`,
+        `${gpu.visibilityEnv}${selectWrapper ? ": one GPU per rank (select wrapper)" : slurmBinds ? ": GPUs per rank bound by Slurm" : ""}`,
         ...gpu.env && Object.keys(gpu.env).length ? [`env: ${list(Object.keys(gpu.env))}`] : []
       ]);
     }
@@ -44196,10 +44202,15 @@ function shortRef(ref) {
   return ref.replace(/@sha256:([0-9a-f]{12})[0-9a-f]+/, "@sha256:$1\u2026");
 }
 function launcherSummary(c, wrapper) {
-  const mpi = c.partition.smoke.mpi;
+  const layout2 = launchLayout(c);
   const strategy = c.strategy;
-  const mpiFlag = strategy && c.partition.launcher.type === "srun" && strategy.pmi !== "none" ? `--mpi=${strategy.pmi}` : "";
-  return c.partition.launcher.template.replaceAll("{ranks}", String(mpi.nodes * mpi.ranksPerNode)).replaceAll("{nodes}", String(mpi.nodes)).replaceAll("{ranks_per_node}", String(mpi.ranksPerNode)).replaceAll("{mpi_flag}", mpiFlag).replaceAll("{wrapper}", wrapper ? "<gpu-select>" : "").replaceAll("{container}", "<container>").replace(/ {2,}/g, " ").trim();
+  const srun = c.partition.launcher.type === "srun";
+  const mpiFlag = [
+    strategy && srun && strategy.pmi !== "none" ? `--mpi=${strategy.pmi}` : "",
+    ...srun && layout2.cpusPerTask !== void 0 ? [`--cpus-per-task=${layout2.cpusPerTask}`] : [],
+    ...srun ? layout2.slurmGpuFlags : []
+  ].filter(Boolean).join(" ");
+  return c.partition.launcher.template.replaceAll("{ranks}", String(layout2.nodes * layout2.ranksPerNode)).replaceAll("{nodes}", String(layout2.nodes)).replaceAll("{ranks_per_node}", String(layout2.ranksPerNode)).replaceAll("{mpi_flag}", mpiFlag).replaceAll("{wrapper}", wrapper ? "<gpu-select>" : "").replaceAll("{container}", "<container>").replace(/ {2,}/g, " ").trim();
 }
 
 // pipeline/src/render/lock.ts

@@ -27,6 +27,9 @@ const GPU_IMPLICIT = new Set(['cscs-ce', 'enroot-pyxis']);
 
 const VENDOR = { nvidia: 'NVIDIA', amd: 'AMD' } as const;
 const ABI = { mpich: 'MPICH', openmpi: 'Open MPI' } as const;
+const COLLECTIVE_VENDOR = { nccl: 'nvidia', rccl: 'amd' } as const;
+/** Fabrics NCCL/RCCL reach only through libfabric, i.e. through a network plugin (aws-ofi-nccl). */
+const NET_PLUGIN_FABRICS: ReadonlySet<string> = new Set(['slingshot-11', 'omni-path']);
 
 export function needsMpi(r: ResolvedRecipe): boolean {
   return (r.doc.requires.mpi ?? 'none') !== 'none' || r.blocks.some((b) => b.item.use === '@mpi');
@@ -93,9 +96,14 @@ export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, par
     );
   }
   for (const lib of req.collectives ?? []) {
-    const plugin = gpu?.collectives?.find((c) => c.library === lib);
+    // NCCL runs on NVIDIA GPUs and RCCL on AMD ones: a recipe for both vendors names both, each asked of its
+    // vendor's partitions (a partition without a GPU is already refused above).
+    if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
+    const plugin = gpu.collectives?.find((c) => c.library === lib);
     const name = lib.toUpperCase();
     if (!plugin) {
+      // NCCL/RCCL carry their own InfiniBand/RoCE (verbs) and socket transports; libfabric-only fabrics need the plugin.
+      if (!NET_PLUGIN_FABRICS.has(system.interconnect.type)) continue;
       reasons.push(`needs ${name} across nodes; ${where} names no network plugin for ${name} on its ${system.interconnect.type} fabric (e.g. aws-ofi-${lib})`);
     } else if (plugin.from === 'image' && !r.blocks.some((b) => cat.blocks.get(b.item.use)?.doc.provides.includes(`collective-plugin:${lib}`))) {
       reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);

@@ -91,7 +91,7 @@ export interface RequiresDoc {
   mpi?: MpiRequirement;
   /** GPU buffers go to MPI: the strategy must offer GPU-aware MPI. */
   gpuAwareMpi?: boolean;
-  /** Collective libraries used across nodes, each needing a network plugin on the fabric. */
+  /** Collective libraries used across nodes (nccl on NVIDIA, rccl on AMD partitions), each needing a network plugin on the fabric. */
   collectives?: CollectiveLibrary[];
 }
 

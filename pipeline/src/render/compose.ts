@@ -97,8 +97,12 @@ export interface Composition {
   context: ContextFile[];
 }
 
-/** Strategies that bind the host's MPI into the container at run time: the image needs none of its own tools. */
-export const HOST_MPI_STRATEGIES: ReadonlySet<string> = new Set(['host-injection', 'cxi-hook']);
+/**
+ * Strategies that bind the host's MPI into the container at run time: the image needs none of its own tools.
+ * Not cxi-hook: on Alps the Container Engine's CXI hook replaces only libfabric and xpmem, and the image's
+ * own MPICH runs (docs.cscs.ch/software/communication/mpich, read 2026-12-03), so it stays in the runtime stage.
+ */
+export const HOST_MPI_STRATEGIES: ReadonlySet<string> = new Set(['host-injection']);
 
 /** Folders of the base system that a runtime part may not keep whole. */
 const SYSTEM_DIRS: ReadonlySet<string> = new Set(['/', '/usr', '/usr/lib', '/usr/lib64', '/usr/bin', '/usr/local', '/usr/local/lib', '/usr/local/bin', '/usr/share', '/usr/include', '/lib', '/lib64', '/bin', '/sbin', '/etc', '/opt', '/var']);

@@ -7,7 +7,7 @@
  */
 import type { Composition } from './compose.ts';
 import { oneLine } from './common.ts';
-import { imageFileName, imageReference, renderJobScript, usesGpu } from './jobscript.ts';
+import { imageFileName, imageReference, launchLayout, renderJobScript, usesGpu } from './jobscript.ts';
 
 /** How many items of a list a node shows before "(+N more)". */
 const LIST_MAX = 4;
@@ -63,6 +63,9 @@ export function renderDiagram(c: Composition): string {
   const job = renderJobScript(c);
   const jobLines = job.trimEnd().split('\n');
   const gpu = usesGpu(c) ? part.gpu : undefined;
+  // As in the job script: Slurm's GPU binding (the recipe's launch) replaces the selection wrapper.
+  const slurmBinds = launchLayout(c).slurmGpuFlags.length > 0;
+  const selectWrapper = gpu?.selectWrapper !== undefined && !slurmBinds;
 
   const out: string[] = [
     `%% Deployment of ${mermaidText(recipe.key)} on ${mermaidText(where)}, rendered by Brickyard. Do not edit: change the recipe or the system template and render again.`,
@@ -127,7 +130,7 @@ export function renderDiagram(c: Composition): string {
       ...(atSubmit ? [`at submission: ${atSubmit.replace(/^.*?: \S+ /, '').replace(/ <this script>$/, '')}`] : []),
       ...(modules.length ? [`modules: ${list(modules)}`] : []),
     ]);
-    node('launcher', [`launcher: ${part.launcher.type}`, launcherSummary(c, gpu !== undefined && gpu.selectWrapper !== undefined)]);
+    node('launcher', [`launcher: ${part.launcher.type}`, launcherSummary(c, selectWrapper)]);
     const rt = part.runtime;
     const gpuMpi = gpu ? strategy?.gpuAware : undefined;
     const flags = [...new Set([...(rt.flags ?? []), ...(gpu?.runtimeFlags ?? []), ...(strategy?.runtimeFlags ?? []), ...(gpuMpi?.runtimeFlags ?? [])])];
@@ -154,7 +157,7 @@ export function renderDiagram(c: Composition): string {
         `GPU: ${gpu.count}x ${gpu.model} (${gpu.arch})`,
         gpu.runtimeFlags?.length ? `flags: ${list(gpu.runtimeFlags)}` : 'no GPU flags',
         ...(gpu.devices?.length ? [`devices: ${list(gpu.devices)}`] : []),
-        `${gpu.visibilityEnv}${gpu.selectWrapper ? ': one GPU per rank (select wrapper)' : ''}`,
+        `${gpu.visibilityEnv}${selectWrapper ? ': one GPU per rank (select wrapper)' : slurmBinds ? ': GPUs per rank bound by Slurm' : ''}`,
         ...(gpu.env && Object.keys(gpu.env).length ? [`env: ${list(Object.keys(gpu.env))}`] : []),
       ]);
     }
@@ -197,15 +200,22 @@ function shortRef(ref: string): string {
   return ref.replace(/@sha256:([0-9a-f]{12})[0-9a-f]+/, '@sha256:$1…');
 }
 
-/** The launcher's template with the numbers filled in and the container shown as `<container>`. */
+/** The launcher's template with the job script's layout filled in and the container shown as `<container>`. */
 function launcherSummary(c: Composition, wrapper: boolean): string {
-  const mpi = c.partition.smoke.mpi;
+  const layout = launchLayout(c);
   const strategy = c.strategy;
-  const mpiFlag = strategy && c.partition.launcher.type === 'srun' && strategy.pmi !== 'none' ? `--mpi=${strategy.pmi}` : '';
+  const srun = c.partition.launcher.type === 'srun';
+  const mpiFlag = [
+    strategy && srun && strategy.pmi !== 'none' ? `--mpi=${strategy.pmi}` : '',
+    ...(srun && layout.cpusPerTask !== undefined ? [`--cpus-per-task=${layout.cpusPerTask}`] : []),
+    ...(srun ? layout.slurmGpuFlags : []),
+  ]
+    .filter(Boolean)
+    .join(' ');
   return c.partition.launcher.template
-    .replaceAll('{ranks}', String(mpi.nodes * mpi.ranksPerNode))
-    .replaceAll('{nodes}', String(mpi.nodes))
-    .replaceAll('{ranks_per_node}', String(mpi.ranksPerNode))
+    .replaceAll('{ranks}', String(layout.nodes * layout.ranksPerNode))
+    .replaceAll('{nodes}', String(layout.nodes))
+    .replaceAll('{ranks_per_node}', String(layout.ranksPerNode))
     .replaceAll('{mpi_flag}', mpiFlag)
     .replaceAll('{wrapper}', wrapper ? '<gpu-select>' : '')
     .replaceAll('{container}', '<container>')

@@ -24,6 +24,7 @@ import { performanceOf, type Performance } from './performance.ts';
 import { DEFAULT_TRIALS, interleave } from './stats.ts';
 import { evaluateStream, looksLikeStream, parseStream, type StreamRun } from './stream.ts';
 import { detectTransport, splitDebugSummary, TRANSPORT_VERBOSE_ENV } from './transport.ts';
+import { smokeLaunch } from './launch.ts';
 
 /** direct: the partition's runtime on this host; slurm: the rendered job script; sif: the SIF's root file system under ch-run. */
 export type Launcher = 'direct' | 'slurm' | 'sif';
@@ -232,18 +233,15 @@ async function sifRootOf(image: ImageUnderTest, where: PartitionRef, stateDir: s
   return { path: rec.sif.path, sha256, root };
 }
 
-/** The MPI launcher inside the image for a single-node run: Open MPI's mpirun or MPICH's mpiexec. */
-function inImageLauncher(strategy: MpiStrategyDoc | undefined, ranks: number): string[] {
-  return strategy?.abi === 'mpich' ? ['mpiexec', '-n', String(ranks)] : ['mpirun', '--allow-run-as-root', '--oversubscribe', '-np', String(ranks)];
-}
-
 async function pingPong(ws: Workspace, image: ImageUnderTest, where: PartitionRef, strategy: MpiStrategyDoc | undefined, opts: SmokeOptions, timeoutMs: number): Promise<TestResult> {
   const mpi = where.partition.smoke.mpi;
-  const ranks = mpi.nodes * mpi.ranksPerNode;
+  // The job script's layout (the recipe's launch on this partition), for every way of launching.
+  const layout = smokeLaunch(ws.render(image.recipe, where).composition, strategy);
+  const ranks = layout.ranks;
   // direct and sif run in this host's runtime; slurm through the rendered job script.
   const inline = opts.launcher === 'direct' || opts.launcher === 'sif';
-  if (inline && mpi.nodes > 1) {
-    throw new BrickyardError('USAGE', `${where.system.doc.id}/${where.partition.id} runs the ping-pong across ${mpi.nodes} nodes: use --launcher slurm`);
+  if (inline && layout.nodes > 1) {
+    throw new BrickyardError('USAGE', `${where.system.doc.id}/${where.partition.id} runs the ping-pong across ${layout.nodes} nodes: use --launcher slurm`);
   }
   // Container and host alternate, so that a burst of load lands on both sides of the ratio.
   const containerRuns: RunResult[] = [];
@@ -252,11 +250,11 @@ async function pingPong(ws: Workspace, image: ImageUnderTest, where: PartitionRe
     if (side === 'container') {
       containerRuns.push(
         inline
-          ? await containerRun(where, image, [...inImageLauncher(strategy, ranks), PROBE], strategy, timeoutMs, TRANSPORT_VERBOSE_ENV)
-          : await slurmJob(ws, image, where, opts, timeoutMs),
+          ? await containerRun(where, image, [...layout.inImage, PROBE], strategy, timeoutMs, TRANSPORT_VERBOSE_ENV)
+          : await slurmJob(ws, image, where, opts, timeoutMs, layout.jobEnv),
       );
     } else {
-      const host = inline ? await hostPingPong(opts.stateDir, ranks) : await hostPingPongSlurm(opts, mpi.nodes, mpi.ranksPerNode);
+      const host = inline ? await hostPingPong(opts.stateDir, ranks) : await hostPingPongSlurm(opts, layout.hostSrun);
       if (host) hostRuns.push(host);
     }
   }
@@ -280,7 +278,7 @@ async function pingPong(ws: Workspace, image: ImageUnderTest, where: PartitionRe
   return evaluatePingPong(parseError ? undefined : first, {
     exitCode,
     stderr,
-    nodes: mpi.nodes,
+    nodes: layout.nodes,
     interconnect: where.system.doc.interconnect.type,
     trials,
     hostTrials: hostRuns,
@@ -307,7 +305,7 @@ function slurmCommand(opts: SmokeOptions, cmd: string, args: string[]): [string,
 }
 
 /** The rendered job script, submitted with sbatch --wait to the Slurm the environment names. */
-async function slurmJob(ws: Workspace, image: ImageUnderTest, where: PartitionRef, opts: SmokeOptions, timeoutMs: number): Promise<RunResult> {
+async function slurmJob(ws: Workspace, image: ImageUnderTest, where: PartitionRef, opts: SmokeOptions, timeoutMs: number, jobEnv: Record<string, string> = {}): Promise<RunResult> {
   if (!which('sbatch')) throw new BrickyardError('TOOL_MISSING', 'sbatch is not installed', { hint: 'run scripts/setup-host.sh, then scripts/services/slurm.sh start DIR' });
   const rendered = ws.render(image.recipe, where);
   const dir = join(pairDir(opts.stateDir, image.recipe, where), 'slurm');
@@ -319,7 +317,7 @@ async function slurmJob(ws: Workspace, image: ImageUnderTest, where: PartitionRe
   // A failed submission must not leave the previous run's output to be read as this one's.
   rmSync(out, { force: true });
   rmSync(err, { force: true });
-  const env = { ...process.env, ...opts.slurmEnv, BRICKYARD_IMAGE: image.reference };
+  const env = { ...process.env, ...opts.slurmEnv, ...jobEnv, BRICKYARD_IMAGE: image.reference };
   const [cmd, args] = slurmCommand(opts, 'sbatch', ['--wait', '--parsable', `--output=${out}`, `--error=${err}`, '--export=ALL', script]);
   const r = await run(cmd, args, { env, timeoutMs, cwd: dir });
   const read = (p: string): string => (existsSync(p) ? readFileSync(p, 'utf8') : '');
@@ -363,10 +361,10 @@ async function hostPingPong(stateDir: string, ranks: number): Promise<PingPongRu
  * Open MPI): the baseline for a multi-node run. The binary goes where every node sees it
  * (BRICKYARD_SLURM_SHARED from the test cluster: the nodes have private /tmp folders).
  */
-async function hostPingPongSlurm(opts: SmokeOptions, nodes: number, perNode: number): Promise<PingPongRun | undefined> {
+async function hostPingPongSlurm(opts: SmokeOptions, srunArgs: string[]): Promise<PingPongRun | undefined> {
   const bin = await hostProbe(opts.slurmEnv?.['BRICKYARD_SLURM_SHARED'] ?? join(opts.stateDir, 'cache'));
   if (!bin || !which('srun')) return undefined;
-  const [cmd, args] = slurmCommand(opts, 'srun', [`--nodes=${nodes}`, `--ntasks-per-node=${perNode}`, '--mpi=pmix', bin]);
+  const [cmd, args] = slurmCommand(opts, 'srun', [...srunArgs, bin]);
   return parseOrUndefined(await run(cmd, args, { env: { ...process.env, ...opts.slurmEnv }, timeoutMs: 300_000 }));
 }
 

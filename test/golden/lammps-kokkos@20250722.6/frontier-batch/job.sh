@@ -8,7 +8,7 @@
 #SBATCH --job-name=lammps-kokkos
 #SBATCH --nodes=2
 #SBATCH --ntasks-per-node=8
-#SBATCH --cpus-per-task=8
+#SBATCH --cpus-per-task=7
 #SBATCH --partition=batch
 #SBATCH --gpus-per-node=8
 # Give your account or project when you submit: sbatch --account=<account> <this script>
@@ -31,4 +31,4 @@ export APPTAINERENV_LD_LIBRARY_PATH="$CRAY_MPICH_ROOTDIR/gtl/lib:/opt/rocm/lib:/
 export APPTAINERENV_LD_PRELOAD="$CRAY_MPICH_ROOTDIR/gtl/lib/libmpi_gtl_hsa.so.0:"
 
 # Launch
-srun --nodes=2 --ntasks-per-node=8 --cpus-per-task=8 --gpus-per-task=1 --gpu-bind=closest apptainer exec --rocm --bind "/usr/share/libdrm,/var/spool/slurmd,/opt/cray" "$IMAGE" /opt/lammps/bin/lmp "$@"
+srun --nodes=2 --ntasks-per-node=8 --cpus-per-task=7 --gpus-per-task=1 --gpu-bind=closest apptainer exec --rocm --bind "/usr/share/libdrm,/var/spool/slurmd,/opt/cray" "$IMAGE" /opt/lammps/bin/lmp "$@"
