@@ -3,6 +3,7 @@
 // newer than every source it was built from; otherwise (a development checkout, a source just
 // edited, no build) the TypeScript sources themselves, which Node >= 22.18 runs by stripping types.
 import { readFileSync, statSync } from 'node:fs';
+import module from 'node:module';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
@@ -34,6 +35,9 @@ function currentBundle() {
   return { url: new URL('entry.js', dist).href };
 }
 
+// V8's compiled code kept on disk (Node >= 22.1; os.tmpdir()/node-compile-cache, or
+// NODE_COMPILE_CACHE): every later run skips parsing and compiling the modules it loads.
+module.enableCompileCache?.();
 const chosen = currentBundle();
 if (process.env.BRICKYARD_DEBUG) process.stderr.write(chosen.url ? 'brickyard: running the bundle dist/cli\n' : `brickyard: running the sources: ${chosen.why}\n`);
 process.removeAllListeners('warning'); // keep the experimental type-stripping notice out of the output
