@@ -19,7 +19,7 @@
  * with O_EXCL; on any error the staging folder is removed before the error is thrown.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { sha256For, type Sha256 } from './hasher.ts';
+import { PARALLEL_HASH_MIN_BYTES, RangeHasher, sha256For, type ByteRange, type RangeDigest, type Sha256 } from './hasher.ts';
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -59,6 +59,12 @@ export interface ReadBundleOptions {
   onManifest?: (m: Manifest, signer: VerifiedSignatureInfo) => void | Promise<void>;
   /** Entry bytes read so far, and the total the manifest lists (for a progress bar). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Checks that need only the staged entries, run while the large entries that are not staged
+   * are still being hashed (check-bundle's content checks). The bundle is accepted only if the
+   * hashes then match as well; a digest mismatch is reported before an error of these checks.
+   */
+  whileHashing?: (v: VerifiedBundle) => Promise<void>;
 }
 
 export interface VerifiedBundle {
@@ -154,6 +160,43 @@ class EntrySink implements TarBody {
   }
 }
 
+/** A large entry that is only verified, not kept: hashed by a worker reading the bundle itself. */
+class RangeEntry implements TarBody {
+  private digest: Promise<RangeDigest> | undefined;
+  private readonly entry: ManifestEntry;
+  private readonly hasher: RangeHasher;
+  private readonly pending: Promise<void>[];
+  private readonly onDone: (bytes: number) => void;
+
+  constructor(entry: ManifestEntry, hasher: RangeHasher, pending: Promise<void>[], onDone: (bytes: number) => void) {
+    this.entry = entry;
+    this.hasher = hasher;
+    this.pending = pending;
+    this.onDone = onDone;
+  }
+
+  range(ranges: ByteRange[]): void {
+    this.digest = this.hasher.hash(ranges);
+  }
+
+  data(): void {
+    throw new Error('RangeEntry is read by range');
+  }
+
+  /** The verdict is awaited with the others before the bundle is accepted (never rejects until then). */
+  end(): void {
+    const e = this.entry;
+    const verdict = this.digest!.then((d) => {
+        if (d.error !== undefined) throw new BrickyardError('FILE_UNREADABLE', `cannot read ${e.path} from the bundle: ${d.error}`, { exitCode: 2 });
+        if (d.bytes !== e.size) mismatch('size', `${e.path} is ${d.bytes} bytes; the manifest says ${e.size} (the bundle changed while it was read)`, e.path);
+        if (d.hex !== e.sha256) mismatch('digest', `${e.path} does not match its sha256 in the manifest (got ${d.hex!.slice(0, 16)}…, expected ${e.sha256.slice(0, 16)}…)`, e.path);
+        this.onDone(d.bytes);
+      });
+    verdict.catch(() => {}); // judged where the verdicts are awaited, or moot when the read failed before
+    this.pending.push(verdict);
+  }
+}
+
 /** Buffers a small entry (manifest, signature, checksums), refusing it past `limit`. */
 class SmallBody implements TarBody {
   private readonly chunks: Buffer[] = [];
@@ -226,16 +269,22 @@ export async function readBundle(opts: ReadBundleOptions): Promise<VerifiedBundl
   const staging = opts.stagingDir === undefined ? undefined : resolve(opts.stagingDir);
   if (staging !== undefined) mkdirSync(staging, { mode: 0o700 }); // throws if it exists
   const open: EntrySink[] = [];
+  // Large entries that are only verified go to workers that read the bundle themselves (tar and
+  // split bundles); one starts now, while the signature is checked.
+  const hasher = opts.stage ? new RangeHasher() : undefined;
+  hasher?.warm();
   try {
-    return await readInto(opts, limits, staging, open);
+    return await readInto(opts, limits, staging, open, hasher);
   } catch (e) {
     for (const s of open) s.abandon();
     if (staging !== undefined) rmSync(staging, { recursive: true, force: true });
     throw e;
+  } finally {
+    hasher?.close();
   }
 }
 
-async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: string | undefined, open: EntrySink[]): Promise<VerifiedBundle> {
+async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: string | undefined, open: EntrySink[], hasher: RangeHasher | undefined): Promise<VerifiedBundle> {
   let isDir: boolean;
   try {
     isDir = statSync(opts.bundlePath).isDirectory(); // the path given may be a link; nothing inside it may
@@ -267,7 +316,8 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     }
   };
 
-  const entrySink = (path: string, size: number): EntrySink => {
+  const pending: Promise<void>[] = [];
+  const entrySink = (path: string, size: number, byRange = false): TarBody => {
     const why = unsafePath(path);
     if (why) refuse('path-escape', `refusing ${JSON.stringify(path)}: ${why}`, path);
     if (seen.has(path)) refuse('duplicate', `${path} appears twice in the bundle`, path);
@@ -278,7 +328,14 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     total += size;
     if (total > limits.maxBundleBytes) refuse('oversize', `the bundle is over the limit of ${limits.maxBundleBytes} bytes (at ${path})`, path);
     if (size !== e.size) mismatch('size', `${path} is ${size} bytes; the manifest says ${e.size}`, path);
-    const sink = new EntrySink(e, opts.stage === undefined || opts.stage(e) ? staging : undefined, () => digests.set(path, e.sha256), progress);
+    const kept = opts.stage === undefined || opts.stage(e);
+    if (byRange && !kept && hasher && size >= PARALLEL_HASH_MIN_BYTES) {
+      // Its digest is taken as the manifest's for the checksums.txt comparison; the bundle is
+      // accepted only once the worker's digest is found equal (the verdicts awaited below).
+      digests.set(path, e.sha256);
+      return new RangeEntry(e, hasher, pending, (n) => progress?.(n));
+    }
+    const sink = new EntrySink(e, kept ? staging : undefined, () => digests.set(path, e.sha256), progress);
     open.push(sink);
     return sink;
   };
@@ -344,7 +401,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
               return new SmallBody(CHECKSUMS, limits.maxManifestBytes, onChecksums);
             }
             if (h.path === MANIFEST || h.path === SIGNATURE) refuse('duplicate', `${h.path} appears twice in the bundle`, h.path);
-            return entrySink(h.path, h.size);
+            return entrySink(h.path, h.size, true);
           },
         },
         opts.bundlePath,
@@ -381,7 +438,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
             header: (h) => {
               headerCheck(h);
               if (h.type === 'Directory') return directory(h);
-              return entrySink(h.path, h.size);
+              return entrySink(h.path, h.size, true);
             },
           },
           `the payload of ${opts.bundlePath}`,
@@ -398,7 +455,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
       }
       walkDir(opts.bundlePath, '', (rel, abs, size) => {
         if (rel === MANIFEST || rel === SIGNATURE || rel === CHECKSUMS) return;
-        const sink = entrySink(rel, size);
+        const sink = entrySink(rel, size) as EntrySink;
         copyInto(abs, sink);
       });
     }
@@ -409,16 +466,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     mismatch('missing', `the bundle lacks ${missing.length} file(s) its manifest lists: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, missing[0]);
   }
   if (!checksums) refuse('missing', `the bundle has no ${CHECKSUMS}`, CHECKSUMS);
-  for (const [path, sha] of checksums) {
-    const got = digests.get(path);
-    if (got === undefined) mismatch('checksums', `${CHECKSUMS} names ${path}, which the bundle does not hold`, CHECKSUMS);
-    if (got !== sha) mismatch('checksums', `${CHECKSUMS} gives ${path} a different sha256 than the signed manifest`, path);
-  }
-  for (const path of digests.keys()) {
-    if (form === 'parts' && expected.has(path)) continue; // a split bundle's checksums.txt covers the parts, which hold the entries
-    if (!checksums.has(path)) mismatch('checksums', `${CHECKSUMS} does not cover ${path}`, CHECKSUMS);
-  }
-  return {
+  const result: VerifiedBundle = {
     manifest: manifest!,
     manifestBytes: mBytes!,
     signature: signer!.signature,
@@ -429,6 +477,23 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     ...(staging === undefined ? {} : { stagingDir: staging }),
     bytes: total,
   };
+  for (const [path, sha] of checksums) {
+    const got = digests.get(path);
+    if (got === undefined) mismatch('checksums', `${CHECKSUMS} names ${path}, which the bundle does not hold`, CHECKSUMS);
+    if (got !== sha) mismatch('checksums', `${CHECKSUMS} gives ${path} a different sha256 than the signed manifest`, path);
+  }
+  for (const path of digests.keys()) {
+    if (form === 'parts' && expected.has(path)) continue; // a split bundle's checksums.txt covers the parts, which hold the entries
+    if (!checksums.has(path)) mismatch('checksums', `${CHECKSUMS} does not cover ${path}`, CHECKSUMS);
+  }
+  // The caller's checks on the staged entries overlap the hashing still under way; the digests
+  // decide first.
+  let checksFailed: { error: unknown } | undefined;
+  if (opts.whileHashing) await opts.whileHashing(result).catch((error: unknown) => (checksFailed = { error }));
+  const verdicts = await Promise.allSettled(pending);
+  for (const v of verdicts) if (v.status === 'rejected') throw v.reason;
+  if (checksFailed) throw checksFailed.error;
+  return result;
 }
 
 function exists(p: string): boolean {

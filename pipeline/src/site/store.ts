@@ -188,6 +188,7 @@ export async function checkBundle(opts: CheckOptions): Promise<{ manifest: Manif
   removeStaleWorkFolders(tmpdir(), CHECK_PREFIX);
   const tmp = join(tmpdir(), `${CHECK_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
   let encrypted = false;
+  let checked: { admitted: AdmittedImage[]; skipped: SkippedRef[] } | undefined;
   try {
     mkdirSync(tmp, { mode: 0o700 });
     const v = await readBundle({
@@ -201,9 +202,13 @@ export async function checkBundle(opts: CheckOptions): Promise<{ manifest: Manif
         encrypted = m.encryption !== undefined;
         checkManifest(policy, m, signer, state.lastSerial, opts.now, storeBlobs);
       },
+      // The content checks read only staged entries: they run while the image blobs still hash.
+      whileHashing: async (staged) => {
+        const decrypted = await decryptIfNeeded(loaded, staged, opts.decryptionKeyPath, join(tmp, 'decrypt'));
+        checked = await admitImages(policy, staged, opts.verifier, storeBlobs, decrypted);
+      },
     });
-    const decrypted = await decryptIfNeeded(loaded, v, opts.decryptionKeyPath, join(tmp, 'decrypt'));
-    const { admitted, skipped } = await admitImages(policy, v, opts.verifier, storeBlobs, decrypted);
+    const { admitted, skipped } = checked!;
     return { manifest: v.manifest, identity: v.identity, issuer: v.issuer, images: admitted.length, bytes: v.bytes, admitted, skipped };
   } catch (e) {
     throw fileSystemFault(e, { what: 'check-bundle', folder: `the temporary folder ${tmpdir()}`, unchanged: 'Nothing was imported; the bundle was not judged.' }) ?? e;
