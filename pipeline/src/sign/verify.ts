@@ -166,6 +166,24 @@ ASN1Obj.prototype.toDER = function toDER(this: ASN1Obj): Buffer {
   return Buffer.from(der);
 };
 
+/**
+ * Likewise, building a chain checks the signature of every candidate issuer on every bundle: the
+ * same certificates (the trusted root's, a TSA's) over and over. A signature check is a function
+ * of the two certificates' bytes alone, so its result is kept under those bytes.
+ */
+const signatureChecks = new Map<string, boolean>();
+const checkSignature = X509Certificate.prototype.verify; // eslint-disable-line @typescript-eslint/unbound-method
+X509Certificate.prototype.verify = function verify(this: X509Certificate, issuer?: X509Certificate): boolean {
+  const key = `${this.root.toDER().toString('base64')} ${issuer ? issuer.root.toDER().toString('base64') : ''}`;
+  let ok = signatureChecks.get(key);
+  if (ok === undefined) {
+    ok = checkSignature.call(this, issuer);
+    if (signatureChecks.size >= 1024) signatureChecks.clear();
+    signatureChecks.set(key, ok);
+  }
+  return ok;
+};
+
 export async function verifySigstoreBundle(input: VerifyInput): Promise<VerifiedSignature> {
   const bundle = parseBundle(input.bundle);
   const root = parseTrustedRootOnce(input.trustedRoot);
