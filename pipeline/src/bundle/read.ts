@@ -20,7 +20,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { PARALLEL_HASH_MIN_BYTES, RangeHasher, sha256For, type ByteRange, type RangeDigest, type Sha256 } from './hasher.ts';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { close, closeSync, constants, fdatasync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { BrickyardError } from '../util/errors.ts';
@@ -65,6 +65,12 @@ export interface ReadBundleOptions {
    * hashes then match as well; a digest mismatch is reported before an error of these checks.
    */
   whileHashing?: (v: VerifiedBundle) => Promise<void>;
+  /**
+   * With stagingDir: each staged file is sent to disk (fdatasync) as soon as it is complete, in
+   * the background while the rest is read; VerifiedBundle.synced settles when all of them are
+   * (an import awaits it before it commits).
+   */
+  durable?: boolean;
 }
 
 export interface VerifiedBundle {
@@ -79,6 +85,8 @@ export interface VerifiedBundle {
   stagingDir?: string;
   /** Bytes of entries read. */
   bytes: number;
+  /** With `durable`: every staged entry's bytes are on disk once this resolves (it rejects on an I/O error). */
+  synced?: Promise<void>;
 }
 
 const CHUNK = 1 << 20;
@@ -116,8 +124,11 @@ class EntrySink implements TarBody {
   private readonly onDone: (bytes: number) => void;
   private readonly onData: ((n: number) => void) | undefined;
 
-  constructor(entry: ManifestEntry, staging: string | undefined, onDone: (bytes: number) => void, onData?: (n: number) => void) {
+  private readonly syncs: Promise<void>[] | undefined;
+
+  constructor(entry: ManifestEntry, staging: string | undefined, onDone: (bytes: number) => void, onData?: (n: number) => void, syncs?: Promise<void>[]) {
     this.entry = entry;
+    this.syncs = syncs;
     this.onDone = onDone;
     this.onData = onData;
     this.hash = sha256For(entry.size);
@@ -141,6 +152,14 @@ class EntrySink implements TarBody {
   }
 
   end(): void {
+    if (this.fd !== undefined && this.syncs) {
+      // Written out in the background (the kernel starts now, not at the commit); closed after.
+      const fd = this.fd;
+      this.fd = undefined;
+      const synced = new Promise<void>((resolve, reject) => fdatasync(fd, (err) => close(fd, () => (err ? reject(err) : resolve()))));
+      synced.catch(() => {}); // judged where VerifiedBundle.synced is awaited
+      this.syncs.push(synced);
+    }
     this.close();
     if (this.got !== this.entry.size) mismatch('size', `${this.entry.path} is ${this.got} bytes; the manifest says ${this.entry.size}`, this.entry.path);
     const digest = this.hash.digestHex();
@@ -317,6 +336,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
   };
 
   const pending: Promise<void>[] = [];
+  const syncs: Promise<void>[] | undefined = opts.durable && staging !== undefined ? [] : undefined;
   const entrySink = (path: string, size: number, byRange = false): TarBody => {
     const why = unsafePath(path);
     if (why) refuse('path-escape', `refusing ${JSON.stringify(path)}: ${why}`, path);
@@ -335,7 +355,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
       digests.set(path, e.sha256);
       return new RangeEntry(e, hasher, pending, (n) => progress?.(n));
     }
-    const sink = new EntrySink(e, kept ? staging : undefined, () => digests.set(path, e.sha256), progress);
+    const sink = new EntrySink(e, kept ? staging : undefined, () => digests.set(path, e.sha256), progress, syncs);
     open.push(sink);
     return sink;
   };
@@ -476,6 +496,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     form,
     ...(staging === undefined ? {} : { stagingDir: staging }),
     bytes: total,
+    ...(syncs ? { synced: settledLater(Promise.all(syncs).then(() => undefined)) } : {}),
   };
   for (const [path, sha] of checksums) {
     const got = digests.get(path);
@@ -494,6 +515,12 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
   for (const v of verdicts) if (v.status === 'rejected') throw v.reason;
   if (checksFailed) throw checksFailed.error;
   return result;
+}
+
+/** A promise whose rejection is judged by whoever awaits it (not an unhandled rejection if nobody does: the read failed first). */
+function settledLater<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
 }
 
 function exists(p: string): boolean {
