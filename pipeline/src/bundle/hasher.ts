@@ -106,7 +106,27 @@ class ParallelSha256 implements Sha256 {
 
 /** A sha256 for an entry of `size` bytes: on a second core when that pays off. */
 export function sha256For(size: number): Sha256 {
-  return size >= PARALLEL_HASH_MIN_BYTES ? new ParallelSha256() : new InlineSha256();
+  if (size < PARALLEL_HASH_MIN_BYTES) return new InlineSha256();
+  const h = spare ?? new ParallelSha256();
+  spare = undefined;
+  return h;
+}
+
+let spare: ParallelSha256 | undefined;
+
+/**
+ * Start a worker for the next large entry now, so that its start-up (tens of milliseconds)
+ * overlaps the signature check instead of stalling the first large entry; `release` stops it
+ * if no large entry came.
+ */
+export function warmSha256(): { release(): void } {
+  spare ??= new ParallelSha256();
+  return {
+    release: () => {
+      spare?.dispose();
+      spare = undefined;
+    },
+  };
 }
 
 /** Where an entry's bytes lie: one or more stretches of files (a split bundle's parts). */

@@ -19,7 +19,7 @@
  * with O_EXCL; on any error the staging folder is removed before the error is thrown.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { PARALLEL_HASH_MIN_BYTES, RangeHasher, sha256For, type ByteRange, type RangeDigest, type Sha256 } from './hasher.ts';
+import { PARALLEL_HASH_MIN_BYTES, RangeHasher, sha256For, warmSha256, type ByteRange, type RangeDigest, type Sha256 } from './hasher.ts';
 import { close, closeSync, constants, fdatasync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -292,6 +292,8 @@ export async function readBundle(opts: ReadBundleOptions): Promise<VerifiedBundl
   // split bundles); one starts now, while the signature is checked.
   const hasher = opts.stage ? new RangeHasher() : undefined;
   hasher?.warm();
+  // Where entries are staged, large ones are hashed on a second core as they are written.
+  const ring = staging !== undefined && !opts.stage ? warmSha256() : undefined;
   try {
     return await readInto(opts, limits, staging, open, hasher);
   } catch (e) {
@@ -300,6 +302,7 @@ export async function readBundle(opts: ReadBundleOptions): Promise<VerifiedBundl
     throw e;
   } finally {
     hasher?.close();
+    ring?.release();
   }
 }
 
@@ -498,6 +501,12 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     bytes: total,
     ...(syncs ? { synced: settledLater(Promise.all(syncs).then(() => undefined)) } : {}),
   };
+  // The caller's checks on the staged entries overlap the hashing still under way. What decides
+  // first is as when everything was read in line: the digests, then checksums.txt, then them.
+  let checksFailed: { error: unknown } | undefined;
+  if (opts.whileHashing) await opts.whileHashing(result).catch((error: unknown) => (checksFailed = { error }));
+  const verdicts = await Promise.allSettled(pending);
+  for (const v of verdicts) if (v.status === 'rejected') throw v.reason;
   for (const [path, sha] of checksums) {
     const got = digests.get(path);
     if (got === undefined) mismatch('checksums', `${CHECKSUMS} names ${path}, which the bundle does not hold`, CHECKSUMS);
@@ -507,12 +516,6 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     if (form === 'parts' && expected.has(path)) continue; // a split bundle's checksums.txt covers the parts, which hold the entries
     if (!checksums.has(path)) mismatch('checksums', `${CHECKSUMS} does not cover ${path}`, CHECKSUMS);
   }
-  // The caller's checks on the staged entries overlap the hashing still under way; the digests
-  // decide first.
-  let checksFailed: { error: unknown } | undefined;
-  if (opts.whileHashing) await opts.whileHashing(result).catch((error: unknown) => (checksFailed = { error }));
-  const verdicts = await Promise.allSettled(pending);
-  for (const v of verdicts) if (v.status === 'rejected') throw v.reason;
   if (checksFailed) throw checksFailed.error;
   return result;
 }
