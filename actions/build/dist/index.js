@@ -44490,9 +44490,10 @@ function spdxDocument(args) {
       checksums: [{ algorithm: "SHA256", checksumValue: s3.sha256.toLowerCase() }],
       ...licenseFields(s3.license, true),
       copyrightText: NOASSERTION,
-      comment: `pinned by ${s3.origin}`,
-      externalRefs: [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: sourcePurl(s3) }]
+      comment: `pinned by ${s3.origin}`
     });
+    const locator = purlOrUndefined(() => sourcePurl(s3));
+    if (locator) src.externalRefs = [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: locator }];
     return src;
   });
   const relationships = [
