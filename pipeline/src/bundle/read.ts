@@ -66,9 +66,9 @@ export interface ReadBundleOptions {
    */
   whileHashing?: (v: VerifiedBundle) => Promise<void>;
   /**
-   * With stagingDir: each staged file is sent to disk (fdatasync) as soon as it is complete, in
-   * the background while the rest is read; VerifiedBundle.synced settles when all of them are
-   * (an import awaits it before it commits).
+   * With stagingDir: each large staged file is sent to disk (fdatasync) as soon as it is
+   * complete, in the background while the rest is read; VerifiedBundle.synced settles when all
+   * of them are (an import awaits it, then syncs the rest in one pass, before it commits).
    */
   durable?: boolean;
 }
@@ -85,7 +85,7 @@ export interface VerifiedBundle {
   stagingDir?: string;
   /** Bytes of entries read. */
   bytes: number;
-  /** With `durable`: every staged entry's bytes are on disk once this resolves (it rejects on an I/O error). */
+  /** With `durable`: every large staged entry's bytes are on disk once this resolves (it rejects on an I/O error). */
   synced?: Promise<void>;
 }
 
@@ -152,8 +152,9 @@ class EntrySink implements TarBody {
   }
 
   end(): void {
-    if (this.fd !== undefined && this.syncs) {
-      // Written out in the background (the kernel starts now, not at the commit); closed after.
+    if (this.fd !== undefined && this.syncs && this.entry.size >= PARALLEL_HASH_MIN_BYTES) {
+      // A large entry is written out in the background (the kernel starts now, not at the
+      // commit), then closed; small ones are left to the caller's one pass before its commit.
       const fd = this.fd;
       this.fd = undefined;
       const synced = new Promise<void>((resolve, reject) => fdatasync(fd, (err) => close(fd, () => (err ? reject(err) : resolve()))));
