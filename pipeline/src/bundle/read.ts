@@ -90,6 +90,8 @@ export interface VerifiedBundle {
 }
 
 const CHUNK = 1 << 20;
+/** How much of a large staged entry is written before the next background write-out starts. */
+const WRITEBACK_BYTES = 64 << 20;
 
 /** Why a path may not be written: undefined when it is a safe, normalised relative path. */
 export function unsafePath(p: string): string | undefined {
@@ -125,6 +127,10 @@ class EntrySink implements TarBody {
   private readonly onData: ((n: number) => void) | undefined;
 
   private readonly syncs: Promise<void>[] | undefined;
+  /** An fdatasync under way on fd (the file is closed only after it). */
+  private inFlight: Promise<void> | undefined;
+  private unsynced = 0;
+  private syncError: NodeJS.ErrnoException | undefined;
 
   constructor(entry: ManifestEntry, staging: string | undefined, onDone: (bytes: number) => void, onData?: (n: number) => void, syncs?: Promise<void>[]) {
     this.entry = entry;
@@ -148,6 +154,20 @@ class EntrySink implements TarBody {
     if (this.fd !== undefined) {
       let off = 0;
       while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off);
+      this.unsynced += chunk.length;
+      // A large entry is written out as it comes (every WRITEBACK_BYTES, in the background): the
+      // disk works while the rest is read, and the dirty pages never pile up.
+      if (this.syncs && this.unsynced >= WRITEBACK_BYTES && !this.inFlight) {
+        this.unsynced = 0;
+        const fd = this.fd;
+        this.inFlight = new Promise((done) =>
+          fdatasync(fd, (err) => {
+            this.syncError ??= err ?? undefined;
+            this.inFlight = undefined;
+            done();
+          }),
+        );
+      }
     }
   }
 
@@ -157,7 +177,18 @@ class EntrySink implements TarBody {
       // commit), then closed; small ones are left to the caller's one pass before its commit.
       const fd = this.fd;
       this.fd = undefined;
-      const synced = new Promise<void>((resolve, reject) => fdatasync(fd, (err) => close(fd, () => (err ? reject(err) : resolve()))));
+      const synced = (this.inFlight ?? Promise.resolve()).then(
+        () =>
+          new Promise<void>((resolve, reject) =>
+            fdatasync(fd, (err) =>
+              close(fd, () => {
+                const e = err ?? this.syncError;
+                if (e) reject(e);
+                else resolve();
+              }),
+            ),
+          ),
+      );
       synced.catch(() => {}); // judged where VerifiedBundle.synced is awaited
       this.syncs.push(synced);
     }
@@ -169,8 +200,18 @@ class EntrySink implements TarBody {
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
+    const fd = this.fd;
     this.fd = undefined;
+    if (fd === undefined) return;
+    if (this.inFlight)
+      void this.inFlight.then(() => {
+        try {
+          closeSync(fd);
+        } catch {
+          /* already gone: nothing to release */
+        }
+      });
+    else closeSync(fd);
   }
 
   /** Stop without a verdict (the read failed elsewhere). */
