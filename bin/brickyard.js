@@ -3,6 +3,8 @@
 // newer than every source it was built from; otherwise (a development checkout, a source just
 // edited, no build) the TypeScript sources themselves, which Node >= 22.18 runs by stripping types.
 import { readFileSync, statSync } from 'node:fs';
+import module from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
@@ -35,6 +37,10 @@ function currentBundle() {
 }
 
 const chosen = currentBundle();
+// V8's compiled code for the bundle kept beside it (Node >= 22.1), not in $TMPDIR: every later
+// run skips parsing and compiling the chunks it loads. Where that folder is not writable (a
+// system-wide install), Node goes on without a cache.
+if (chosen.url) module.enableCompileCache?.(fileURLToPath(new URL('../dist/cli/.compile-cache', import.meta.url)));
 if (process.env.BRICKYARD_DEBUG) process.stderr.write(chosen.url ? 'brickyard: running the bundle dist/cli\n' : `brickyard: running the sources: ${chosen.why}\n`);
 process.removeAllListeners('warning'); // keep the experimental type-stripping notice out of the output
 await import(chosen.url ?? '../pipeline/src/cli/entry.ts');

@@ -44,6 +44,44 @@ function sourceUrls(kind: 'esm' | 'sea', outdir: string): Plugin {
   };
 }
 
+/**
+ * The site's JSON-Schema validators precompiled (pipeline/src/util/site-validators.ts compiles
+ * them at run time from the sources): the module is replaced by Ajv's standalone code for the
+ * same schemas and options, each validator its own virtual module.
+ */
+const VALIDATED_SCHEMAS = ['pipeline/schemas/build-record.schema.json', 'pipeline/schemas/manifest.schema.json', 'pipeline/schemas/site-policy.schema.json'];
+
+function precompiledValidators(): Plugin {
+  return {
+    name: 'precompiled-validators',
+    setup(b) {
+      b.onLoad({ filter: /pipeline[\\/]src[\\/]util[\\/]site-validators\.ts$/ }, async () => {
+        const { SITE_SCHEMAS } = await import('../pipeline/src/util/site-validators.ts');
+        const names = Object.keys(SITE_SCHEMAS);
+        return {
+          contents: [
+            ...names.map((n) => `import ${n} from 'brickyard-validator:${n}';`),
+            `const validators = { ${names.join(', ')} };`,
+            'export function siteValidator(name) { return validators[name]; }',
+          ].join('\n'),
+          loader: 'js',
+          resolveDir: repo,
+        };
+      });
+      b.onResolve({ filter: /^brickyard-validator:/ }, (args) => ({ path: args.path.slice('brickyard-validator:'.length), namespace: 'brickyard-validator' }));
+      b.onLoad({ filter: /.*/, namespace: 'brickyard-validator' }, async (args) => {
+        const [{ SITE_SCHEMAS }, standalone] = await Promise.all([import('../pipeline/src/util/site-validators.ts'), import('ajv/dist/standalone/index.js')]);
+        const { ajv: make, schema } = SITE_SCHEMAS[args.path as keyof typeof SITE_SCHEMAS];
+        const ajv = make({ code: { source: true, esm: true } });
+        // A CommonJS module: its function is the default export (Node) or that export's default (types).
+        const mod = standalone.default as unknown as { default?: unknown };
+        const standaloneCode = (typeof mod === 'function' ? mod : mod.default) as (a: typeof ajv, v: ReturnType<typeof ajv.compile>) => string;
+        return { contents: standaloneCode(ajv, ajv.compile(schema)), loader: 'js', resolveDir: repo };
+      });
+    },
+  };
+}
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -55,8 +93,9 @@ const common = {
 
 /** The sources (not dependencies) a build read, relative to the repository, plus the lock file. */
 function localInputs(meta: Metafile): string[] {
-  const local = Object.keys(meta.inputs).filter((f) => !f.includes('node_modules') && !f.startsWith('..'));
-  return [...new Set([...local, 'package-lock.json'])].sort();
+  // Virtual modules (the precompiled validators) stand for the schemas they were made from.
+  const local = Object.keys(meta.inputs).filter((f) => !f.includes('node_modules') && !f.startsWith('..') && !f.startsWith('brickyard-validator:'));
+  return [...new Set([...local, ...VALIDATED_SCHEMAS, 'package-lock.json'])].sort();
 }
 
 export async function buildCli(outdir = join(repo, 'dist', 'cli')): Promise<string[]> {
@@ -71,7 +110,7 @@ export async function buildCli(outdir = join(repo, 'dist', 'cli')): Promise<stri
     chunkNames: 'chunks/[name]-[hash]',
     // Some CommonJS dependencies call require(); give the ESM chunks one.
     banner: { js: "import { createRequire as __brickyardCreateRequire } from 'node:module'; const require = __brickyardCreateRequire(import.meta.url);" },
-    plugins: [sourceUrls('esm', outdir)],
+    plugins: [precompiledValidators(), sourceUrls('esm', outdir)],
   });
   const inputs = localInputs(r.metafile);
   writeFileSync(join(outdir, 'inputs.json'), JSON.stringify({ inputs }, null, 1) + '\n');
@@ -90,7 +129,7 @@ export async function buildSeaScript(outfile = join(repo, 'dist', 'sea', 'bricky
     // classes and functions keep the names messages and instanceof checks rely on.
     minify: true,
     keepNames: true,
-    plugins: [sourceUrls('sea', dirname(outfile))],
+    plugins: [precompiledValidators(), sourceUrls('sea', dirname(outfile))],
   });
   return outfile;
 }

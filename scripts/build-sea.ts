@@ -58,6 +58,26 @@ export async function buildSea(arch: Arch = process.arch as Arch, outDir = join(
   return out;
 }
 
+/**
+ * The floor under any Node single executable: a one-line script (print the version) made into
+ * an executable the same way, for the benchmark to set beside the real one.
+ */
+export async function buildHelloSea(outDir: string): Promise<string> {
+  mkdirSync(outDir, { recursive: true });
+  const script = join(outDir, 'hello.cjs');
+  writeFileSync(script, "process.stdout.write('0.0.0\\n');\n");
+  const blob = join(outDir, 'hello.blob');
+  const config = join(outDir, 'hello-config.json');
+  writeFileSync(config, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
+  const node = realpathSync(join(repo, 'node_modules', 'node', 'bin', 'node'));
+  execFileSync(node, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const out = join(outDir, 'hello-sea');
+  copyFileSync(node, out);
+  chmodSync(out, 0o755);
+  await inject(out, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: FUSE });
+  return out;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const i = process.argv.indexOf('--arch');
   const arch = (i > 0 ? process.argv[i + 1] : process.arch) as Arch;

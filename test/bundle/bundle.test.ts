@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BundleError } from '../../pipeline/src/bundle/errors.ts';
 import { type Manifest } from '../../pipeline/src/bundle/manifest.ts';
+import { PARALLEL_HASH_MIN_BYTES } from '../../pipeline/src/bundle/hasher.ts';
 import { readBundle, unsafePath } from '../../pipeline/src/bundle/read.ts';
 import { SigstoreManifestSigner } from '../../pipeline/src/bundle/sigstore.ts';
 import { writeBundle, type Inventory } from '../../pipeline/src/bundle/write.ts';
@@ -331,4 +332,47 @@ it('snapshot helper sees links and files', () => {
   const d = tempDir();
   writeFileSync(join(d, 'f'), 'x');
   expect(snapshot(d)).toEqual({ f: sha256('x') });
+});
+
+describe('large entries only verified (check-bundle): hashed by workers reading the bundle', () => {
+  const big = Buffer.alloc(PARALLEL_HASH_MIN_BYTES + 12345, 7);
+  const withBig = (data: Buffer) =>
+    craft((f, m) => {
+      m.entries.push({ path: 'sources/big.bin', size: big.length, sha256: sha256(big), role: 'source' });
+      return [...f, { path: 'sources/big.bin', data }];
+    });
+  const check = (file: string, whileHashing?: () => Promise<void>) =>
+    readBundle({ bundlePath: file, verifier: keys.verifier, stagingDir: join(tempDir('brickyard-check-'), 'staging'), stage: (e) => e.path !== 'sources/big.bin', ...(whileHashing ? { whileHashing } : {}) });
+
+  it('accepts the entry as written, and runs the content checks before the verdict', async () => {
+    let ran = false;
+    const v = await check(await withBig(big), async () => void (ran = true));
+    expect(ran).toBe(true);
+    expect(v.bytes).toBeGreaterThan(big.length);
+    expect(existsSync(join(v.stagingDir!, 'sources', 'big.bin'))).toBe(false); // verified, not kept
+  });
+
+  it('refuses one byte changed in it, and the digest decides before the content checks’ own refusal', async () => {
+    const bad = Buffer.from(big);
+    bad[big.length - 3] = bad[big.length - 3]! ^ 1;
+    const file = await withBig(bad);
+    const e1 = await check(file).catch((e: BundleError) => e);
+    expect(e1).toBeInstanceOf(BundleError);
+    expect((e1 as BundleError).reason).toBe('digest');
+    expect((e1 as BundleError).entry).toBe('sources/big.bin');
+    const e2 = await check(file, () => Promise.reject(new Error('the policy refuses it'))).catch((e: BundleError) => e);
+    expect((e2 as BundleError).reason).toBe('digest');
+  });
+
+  it('refuses it cut short, naming it', async () => {
+    const file = await withBig(big);
+    const bytes = readFileSync(file);
+    let header = bytes.indexOf(Buffer.from('sources/big.bin'));
+    while (header % 512 !== 0) header = bytes.indexOf(Buffer.from('sources/big.bin'), header + 1); // the tar header, not the manifest's mention
+    const at = header + 512 + 1000;
+    writeFileSync(file, bytes.subarray(0, at));
+    const e = await check(file).catch((x: BundleError) => x);
+    expect((e as BundleError).reason).toBe('truncated');
+    expect((e as BundleError).message).toContain('sources/big.bin');
+  });
 });

@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PARALLEL_HASH_MIN_BYTES, sha256For } from '../../pipeline/src/bundle/hasher.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PARALLEL_HASH_MIN_BYTES, RangeHasher, sha256For } from '../../pipeline/src/bundle/hasher.ts';
 
 const reference = (chunks: Uint8Array[]): string => {
   const h = createHash('sha256');
@@ -42,5 +45,30 @@ describe('sha256 on a second core', () => {
     const big = sha256For(PARALLEL_HASH_MIN_BYTES);
     big.update(randomBytes(1000));
     big.dispose();
+  });
+});
+
+describe('RangeHasher: entries hashed by a worker reading the file itself', () => {
+  it('gives the digest of the bytes across parts, and how many it found when a part is shorter', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'brickyard-range-'));
+    try {
+      const a = randomBytes(3 * 1048576 + 5);
+      const b = randomBytes(700_001);
+      writeFileSync(join(dir, 'a'), a);
+      writeFileSync(join(dir, 'b'), b);
+      const pool = new RangeHasher(2);
+      const whole = await pool.hash([
+        { path: join(dir, 'a'), offset: 1000, length: a.length - 1000 },
+        { path: join(dir, 'b'), offset: 0, length: 500_000 },
+      ]);
+      expect(whole).toMatchObject({ hex: reference([a.subarray(1000), b.subarray(0, 500_000)]), bytes: a.length - 1000 + 500_000 });
+      const short = await pool.hash([{ path: join(dir, 'b'), offset: 0, length: b.length + 10 }]);
+      expect(short.bytes).toBe(b.length);
+      const missing = await pool.hash([{ path: join(dir, 'gone'), offset: 0, length: 1 }]);
+      expect(missing.error).toMatch(/ENOENT/);
+      pool.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

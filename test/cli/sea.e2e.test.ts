@@ -116,6 +116,7 @@ describe.skipIf(!canUnshare)('the site executable (Node SEA)', () => {
     expect(missing.stderr).toMatch(/no-such\.tar/);
     expect(missing).toEqual(npm(['check-bundle', 'no-such.tar', '--policy', policy]));
 
+    mkdirSync(join(work, 'site'), { recursive: true }); // made here only with a bundle made here
     const typo = join(work, 'site', 'typo-policy.yaml');
     writeFileSync(typo, readFileSync(policy, 'utf8').replace('signers:', 'singers:'));
     const t = sea(['check-bundle', bundle, '--policy', typo]);

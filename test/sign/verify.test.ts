@@ -210,6 +210,17 @@ describe('timestamps, trusted root, keys', () => {
     expect(e.message).toContain('https://rekor.sigstore.dev');
   });
 
+  it('a trusted root verified with once and then changed in place is parsed and checked afresh (what is kept per process is keyed by content)', async () => {
+    const root = json(PUBLIC_GOOD);
+    await verifySigstoreBundle(input({ trustedRoot: root }));
+    await verifySigstoreBundle(input({ trustedRoot: root })); // the kept material serves again
+    delete root.tlogs[0].publicKey.validFor.start;
+    await failure(verifySigstoreBundle(input({ trustedRoot: root })), 'trusted root');
+    const other = json(PUBLIC_GOOD);
+    other.certificateAuthorities = [];
+    await failure(verifySigstoreBundle(input({ trustedRoot: other })), 'certificate');
+  });
+
   it('a bundle from another instance fails on the certificate chain', async () => {
     await failure(verifySigstoreBundle(input({ bundle: json(join(C, 'bundle-from-wrong-instance_fail/bundle.sigstore.json')) })), 'certificate');
   });

@@ -6,6 +6,7 @@
  * shape; the ring bounds memory whatever the entry's size.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 const SLOT = 1 << 20;
@@ -105,5 +106,129 @@ class ParallelSha256 implements Sha256 {
 
 /** A sha256 for an entry of `size` bytes: on a second core when that pays off. */
 export function sha256For(size: number): Sha256 {
-  return size >= PARALLEL_HASH_MIN_BYTES ? new ParallelSha256() : new InlineSha256();
+  if (size < PARALLEL_HASH_MIN_BYTES) return new InlineSha256();
+  const h = spare ?? new ParallelSha256();
+  spare = undefined;
+  return h;
+}
+
+let spare: ParallelSha256 | undefined;
+
+/**
+ * Start a worker for the next large entry now, so that its start-up (tens of milliseconds)
+ * overlaps the signature check instead of stalling the first large entry; `release` stops it
+ * if no large entry came.
+ */
+export function warmSha256(): { release(): void } {
+  spare ??= new ParallelSha256();
+  return {
+    release: () => {
+      spare?.dispose();
+      spare = undefined;
+    },
+  };
+}
+
+/** Where an entry's bytes lie: one or more stretches of files (a split bundle's parts). */
+export interface ByteRange {
+  path: string;
+  offset: number;
+  length: number;
+}
+
+// Reads a range in 256 KiB pieces (they stay in the cache between read and hash) and hashes it.
+const RANGE_WORKER = `
+const { parentPort } = require('node:worker_threads');
+const { openSync, readSync, closeSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const buf = Buffer.allocUnsafe(1 << 18);
+parentPort.on('message', ({ id, ranges }) => {
+  const h = createHash('sha256');
+  let bytes = 0;
+  try {
+    for (const r of ranges) {
+      const fd = openSync(r.path, 'r');
+      try {
+        for (let done = 0; done < r.length; ) {
+          const n = readSync(fd, buf, 0, Math.min(buf.length, r.length - done), r.offset + done);
+          if (n === 0) break;
+          h.update(buf.subarray(0, n));
+          done += n;
+          bytes += n;
+        }
+      } finally {
+        closeSync(fd);
+      }
+    }
+    parentPort.postMessage({ id, hex: h.digest('hex'), bytes });
+  } catch (e) {
+    parentPort.postMessage({ id, error: String(e && e.message || e), bytes });
+  }
+});
+`;
+
+export interface RangeDigest {
+  hex?: string;
+  /** Bytes actually read (fewer than asked: the file shrank). */
+  bytes: number;
+  error?: string;
+}
+
+/**
+ * Entries that are only verified, not kept (check-bundle passes over the image blobs), hashed by
+ * worker threads reading the bundle file themselves: the reading thread skips their bytes and
+ * goes on with the rest of the bundle (and the checks that need only the small entries) while
+ * they hash, one entry per worker, as many workers as cores. Results never reject: a failed read
+ * comes back as `error`, for the caller to judge in its own order.
+ */
+export class RangeHasher {
+  private readonly workers: { w: Worker; busy: number }[] = [];
+  private readonly waiting = new Map<number, (d: RangeDigest) => void>();
+  private next = 0;
+  private readonly size: number;
+
+  constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
+    this.size = size;
+  }
+
+  /** Start one worker now (its start-up then overlaps whatever comes before the first large entry). */
+  warm(): void {
+    if (this.workers.length === 0) this.spawn();
+  }
+
+  private spawn(): { w: Worker; busy: number } {
+    const w = new Worker(RANGE_WORKER, { eval: true });
+    w.unref();
+    const slot = { w, busy: 0 };
+    w.on('message', (m: RangeDigest & { id: number }) => {
+      slot.busy--;
+      const done = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      done?.(m);
+    });
+    w.on('error', (e) => {
+      for (const [id, done] of this.waiting) {
+        this.waiting.delete(id);
+        done({ bytes: 0, error: e.message });
+      }
+    });
+    this.workers.push(slot);
+    return slot;
+  }
+
+  hash(ranges: ByteRange[]): Promise<RangeDigest> {
+    const idle = this.workers.find((s) => s.busy === 0);
+    const slot = idle ?? (this.workers.length < this.size ? this.spawn() : this.workers.reduce((a, b) => (b.busy < a.busy ? b : a)));
+    slot.busy++;
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      slot.w.postMessage({ id, ranges });
+    });
+  }
+
+  close(): void {
+    for (const s of this.workers) void s.w.terminate();
+    this.workers.length = 0;
+  }
 }

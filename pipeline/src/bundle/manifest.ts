@@ -2,11 +2,9 @@
  * The signed manifest of a bundle (pipeline/schemas/manifest.schema.json) and the names of the
  * files that sit beside or around it.
  */
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
-import manifestSchema from '../../schemas/manifest.schema.json' with { type: 'json' };
 import type { EncryptionInfo } from './encrypt.ts';
 import { BundleError } from './errors.ts';
+import { siteValidator } from '../util/site-validators.ts';
 
 export const MANIFEST = 'manifest.json';
 export const SIGNATURE = 'manifest.sigstore.json';
@@ -64,16 +62,8 @@ export interface Manifest {
   encryption?: EncryptionInfo;
 }
 
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
-let validator: ValidateFunction | undefined;
-
 export function manifestErrors(data: unknown): string[] {
-  if (!validator) {
-    // No meta-schema check at run time (test/model/schemas.test.ts makes it once).
-    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false });
-    addFormats(ajv);
-    validator = ajv.compile(manifestSchema as object);
-  }
+  const validator = siteValidator('manifest');
   if (validator(data)) return [];
   return (validator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
 }

@@ -19,8 +19,8 @@
  * with O_EXCL; on any error the staging folder is removed before the error is thrown.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { sha256For, type Sha256 } from './hasher.ts';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { PARALLEL_HASH_MIN_BYTES, RangeHasher, sha256For, warmSha256, type ByteRange, type RangeDigest, type Sha256 } from './hasher.ts';
+import { close, closeSync, constants, fdatasync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { BrickyardError } from '../util/errors.ts';
@@ -59,6 +59,18 @@ export interface ReadBundleOptions {
   onManifest?: (m: Manifest, signer: VerifiedSignatureInfo) => void | Promise<void>;
   /** Entry bytes read so far, and the total the manifest lists (for a progress bar). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Checks that need only the staged entries, run while the large entries that are not staged
+   * are still being hashed (check-bundle's content checks). The bundle is accepted only if the
+   * hashes then match as well; a digest mismatch is reported before an error of these checks.
+   */
+  whileHashing?: (v: VerifiedBundle) => Promise<void>;
+  /**
+   * With stagingDir: each large staged file is sent to disk (fdatasync) as soon as it is
+   * complete, in the background while the rest is read; VerifiedBundle.synced settles when all
+   * of them are (an import awaits it, then syncs the rest in one pass, before it commits).
+   */
+  durable?: boolean;
 }
 
 export interface VerifiedBundle {
@@ -73,9 +85,13 @@ export interface VerifiedBundle {
   stagingDir?: string;
   /** Bytes of entries read. */
   bytes: number;
+  /** With `durable`: every large staged entry's bytes are on disk once this resolves (it rejects on an I/O error). */
+  synced?: Promise<void>;
 }
 
 const CHUNK = 1 << 20;
+/** How much of a large staged entry is written before the next background write-out starts. */
+const WRITEBACK_BYTES = 64 << 20;
 
 /** Why a path may not be written: undefined when it is a safe, normalised relative path. */
 export function unsafePath(p: string): string | undefined {
@@ -110,8 +126,15 @@ class EntrySink implements TarBody {
   private readonly onDone: (bytes: number) => void;
   private readonly onData: ((n: number) => void) | undefined;
 
-  constructor(entry: ManifestEntry, staging: string | undefined, onDone: (bytes: number) => void, onData?: (n: number) => void) {
+  private readonly syncs: Promise<void>[] | undefined;
+  /** An fdatasync under way on fd (the file is closed only after it). */
+  private inFlight: Promise<void> | undefined;
+  private unsynced = 0;
+  private syncError: NodeJS.ErrnoException | undefined;
+
+  constructor(entry: ManifestEntry, staging: string | undefined, onDone: (bytes: number) => void, onData?: (n: number) => void, syncs?: Promise<void>[]) {
     this.entry = entry;
+    this.syncs = syncs;
     this.onDone = onDone;
     this.onData = onData;
     this.hash = sha256For(entry.size);
@@ -131,10 +154,44 @@ class EntrySink implements TarBody {
     if (this.fd !== undefined) {
       let off = 0;
       while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off);
+      this.unsynced += chunk.length;
+      // A large entry is written out as it comes (every WRITEBACK_BYTES, in the background): the
+      // disk works while the rest is read, and the dirty pages never pile up.
+      if (this.syncs && this.unsynced >= WRITEBACK_BYTES && !this.inFlight) {
+        this.unsynced = 0;
+        const fd = this.fd;
+        this.inFlight = new Promise((done) =>
+          fdatasync(fd, (err) => {
+            this.syncError ??= err ?? undefined;
+            this.inFlight = undefined;
+            done();
+          }),
+        );
+      }
     }
   }
 
   end(): void {
+    if (this.fd !== undefined && this.syncs && this.entry.size >= PARALLEL_HASH_MIN_BYTES) {
+      // A large entry is written out in the background (the kernel starts now, not at the
+      // commit), then closed; small ones are left to the caller's one pass before its commit.
+      const fd = this.fd;
+      this.fd = undefined;
+      const synced = (this.inFlight ?? Promise.resolve()).then(
+        () =>
+          new Promise<void>((resolve, reject) =>
+            fdatasync(fd, (err) =>
+              close(fd, () => {
+                const e = err ?? this.syncError;
+                if (e) reject(e);
+                else resolve();
+              }),
+            ),
+          ),
+      );
+      synced.catch(() => {}); // judged where VerifiedBundle.synced is awaited
+      this.syncs.push(synced);
+    }
     this.close();
     if (this.got !== this.entry.size) mismatch('size', `${this.entry.path} is ${this.got} bytes; the manifest says ${this.entry.size}`, this.entry.path);
     const digest = this.hash.digestHex();
@@ -143,14 +200,61 @@ class EntrySink implements TarBody {
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
+    const fd = this.fd;
     this.fd = undefined;
+    if (fd === undefined) return;
+    if (this.inFlight)
+      void this.inFlight.then(() => {
+        try {
+          closeSync(fd);
+        } catch {
+          /* already gone: nothing to release */
+        }
+      });
+    else closeSync(fd);
   }
 
   /** Stop without a verdict (the read failed elsewhere). */
   abandon(): void {
     this.close();
     this.hash.dispose();
+  }
+}
+
+/** A large entry that is only verified, not kept: hashed by a worker reading the bundle itself. */
+class RangeEntry implements TarBody {
+  private digest: Promise<RangeDigest> | undefined;
+  private readonly entry: ManifestEntry;
+  private readonly hasher: RangeHasher;
+  private readonly pending: Promise<void>[];
+  private readonly onDone: (bytes: number) => void;
+
+  constructor(entry: ManifestEntry, hasher: RangeHasher, pending: Promise<void>[], onDone: (bytes: number) => void) {
+    this.entry = entry;
+    this.hasher = hasher;
+    this.pending = pending;
+    this.onDone = onDone;
+  }
+
+  range(ranges: ByteRange[]): void {
+    this.digest = this.hasher.hash(ranges);
+  }
+
+  data(): void {
+    throw new Error('RangeEntry is read by range');
+  }
+
+  /** The verdict is awaited with the others before the bundle is accepted (never rejects until then). */
+  end(): void {
+    const e = this.entry;
+    const verdict = this.digest!.then((d) => {
+        if (d.error !== undefined) throw new BrickyardError('FILE_UNREADABLE', `cannot read ${e.path} from the bundle: ${d.error}`);
+        if (d.bytes !== e.size) mismatch('size', `${e.path} is ${d.bytes} bytes; the manifest says ${e.size} (the bundle changed while it was read)`, e.path);
+        if (d.hex !== e.sha256) mismatch('digest', `${e.path} does not match its sha256 in the manifest (got ${d.hex!.slice(0, 16)}…, expected ${e.sha256.slice(0, 16)}…)`, e.path);
+        this.onDone(d.bytes);
+      });
+    verdict.catch(() => {}); // judged where the verdicts are awaited, or moot when the read failed before
+    this.pending.push(verdict);
   }
 }
 
@@ -226,16 +330,25 @@ export async function readBundle(opts: ReadBundleOptions): Promise<VerifiedBundl
   const staging = opts.stagingDir === undefined ? undefined : resolve(opts.stagingDir);
   if (staging !== undefined) mkdirSync(staging, { mode: 0o700 }); // throws if it exists
   const open: EntrySink[] = [];
+  // Large entries that are only verified go to workers that read the bundle themselves (tar and
+  // split bundles); one starts now, while the signature is checked.
+  const hasher = opts.stage ? new RangeHasher() : undefined;
+  hasher?.warm();
+  // Where entries are staged, large ones are hashed on a second core as they are written.
+  const ring = staging !== undefined && !opts.stage ? warmSha256() : undefined;
   try {
-    return await readInto(opts, limits, staging, open);
+    return await readInto(opts, limits, staging, open, hasher);
   } catch (e) {
     for (const s of open) s.abandon();
     if (staging !== undefined) rmSync(staging, { recursive: true, force: true });
     throw e;
+  } finally {
+    hasher?.close();
+    ring?.release();
   }
 }
 
-async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: string | undefined, open: EntrySink[]): Promise<VerifiedBundle> {
+async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: string | undefined, open: EntrySink[], hasher: RangeHasher | undefined): Promise<VerifiedBundle> {
   let isDir: boolean;
   try {
     isDir = statSync(opts.bundlePath).isDirectory(); // the path given may be a link; nothing inside it may
@@ -267,7 +380,9 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     }
   };
 
-  const entrySink = (path: string, size: number): EntrySink => {
+  const pending: Promise<void>[] = [];
+  const syncs: Promise<void>[] | undefined = opts.durable && staging !== undefined ? [] : undefined;
+  const entrySink = (path: string, size: number, byRange = false): TarBody => {
     const why = unsafePath(path);
     if (why) refuse('path-escape', `refusing ${JSON.stringify(path)}: ${why}`, path);
     if (seen.has(path)) refuse('duplicate', `${path} appears twice in the bundle`, path);
@@ -278,7 +393,14 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     total += size;
     if (total > limits.maxBundleBytes) refuse('oversize', `the bundle is over the limit of ${limits.maxBundleBytes} bytes (at ${path})`, path);
     if (size !== e.size) mismatch('size', `${path} is ${size} bytes; the manifest says ${e.size}`, path);
-    const sink = new EntrySink(e, opts.stage === undefined || opts.stage(e) ? staging : undefined, () => digests.set(path, e.sha256), progress);
+    const kept = opts.stage === undefined || opts.stage(e);
+    if (byRange && !kept && hasher && size >= PARALLEL_HASH_MIN_BYTES) {
+      // Its digest is taken as the manifest's for the checksums.txt comparison; the bundle is
+      // accepted only once the worker's digest is found equal (the verdicts awaited below).
+      digests.set(path, e.sha256);
+      return new RangeEntry(e, hasher, pending, (n) => progress?.(n));
+    }
+    const sink = new EntrySink(e, kept ? staging : undefined, () => digests.set(path, e.sha256), progress, syncs);
     open.push(sink);
     return sink;
   };
@@ -344,7 +466,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
               return new SmallBody(CHECKSUMS, limits.maxManifestBytes, onChecksums);
             }
             if (h.path === MANIFEST || h.path === SIGNATURE) refuse('duplicate', `${h.path} appears twice in the bundle`, h.path);
-            return entrySink(h.path, h.size);
+            return entrySink(h.path, h.size, true);
           },
         },
         opts.bundlePath,
@@ -381,7 +503,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
             header: (h) => {
               headerCheck(h);
               if (h.type === 'Directory') return directory(h);
-              return entrySink(h.path, h.size);
+              return entrySink(h.path, h.size, true);
             },
           },
           `the payload of ${opts.bundlePath}`,
@@ -398,7 +520,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
       }
       walkDir(opts.bundlePath, '', (rel, abs, size) => {
         if (rel === MANIFEST || rel === SIGNATURE || rel === CHECKSUMS) return;
-        const sink = entrySink(rel, size);
+        const sink = entrySink(rel, size) as EntrySink;
         copyInto(abs, sink);
       });
     }
@@ -409,16 +531,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     mismatch('missing', `the bundle lacks ${missing.length} file(s) its manifest lists: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, missing[0]);
   }
   if (!checksums) refuse('missing', `the bundle has no ${CHECKSUMS}`, CHECKSUMS);
-  for (const [path, sha] of checksums) {
-    const got = digests.get(path);
-    if (got === undefined) mismatch('checksums', `${CHECKSUMS} names ${path}, which the bundle does not hold`, CHECKSUMS);
-    if (got !== sha) mismatch('checksums', `${CHECKSUMS} gives ${path} a different sha256 than the signed manifest`, path);
-  }
-  for (const path of digests.keys()) {
-    if (form === 'parts' && expected.has(path)) continue; // a split bundle's checksums.txt covers the parts, which hold the entries
-    if (!checksums.has(path)) mismatch('checksums', `${CHECKSUMS} does not cover ${path}`, CHECKSUMS);
-  }
-  return {
+  const result: VerifiedBundle = {
     manifest: manifest!,
     manifestBytes: mBytes!,
     signature: signer!.signature,
@@ -428,7 +541,31 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     form,
     ...(staging === undefined ? {} : { stagingDir: staging }),
     bytes: total,
+    ...(syncs ? { synced: settledLater(Promise.all(syncs).then(() => undefined)) } : {}),
   };
+  // The caller's checks on the staged entries overlap the hashing still under way. What decides
+  // first is as when everything was read in line: the digests, then checksums.txt, then them.
+  let checksFailed: { error: unknown } | undefined;
+  if (opts.whileHashing) await opts.whileHashing(result).catch((error: unknown) => (checksFailed = { error }));
+  const verdicts = await Promise.allSettled(pending);
+  for (const v of verdicts) if (v.status === 'rejected') throw v.reason;
+  for (const [path, sha] of checksums) {
+    const got = digests.get(path);
+    if (got === undefined) mismatch('checksums', `${CHECKSUMS} names ${path}, which the bundle does not hold`, CHECKSUMS);
+    if (got !== sha) mismatch('checksums', `${CHECKSUMS} gives ${path} a different sha256 than the signed manifest`, path);
+  }
+  for (const path of digests.keys()) {
+    if (form === 'parts' && expected.has(path)) continue; // a split bundle's checksums.txt covers the parts, which hold the entries
+    if (!checksums.has(path)) mismatch('checksums', `${CHECKSUMS} does not cover ${path}`, CHECKSUMS);
+  }
+  if (checksFailed) throw checksFailed.error;
+  return result;
+}
+
+/** A promise whose rejection is judged by whoever awaits it (not an unhandled rejection if nobody does: the read failed first). */
+function settledLater<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
 }
 
 function exists(p: string): boolean {

@@ -16,9 +16,10 @@
  * the caller's decision (read.ts).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { Header } from 'tar';
 import { BundleError } from './errors.ts';
+import type { ByteRange } from './hasher.ts';
 
 const BLOCK = 512;
 const CHUNK = 1 << 20;
@@ -148,31 +149,57 @@ export class ByteSource {
   private readonly files: string[];
   private index = 0;
   private fd: number | undefined;
+  /** Where the next byte lies in the current file. */
+  private pos = 0;
   offset = 0;
 
   constructor(files: string[]) {
     this.files = files;
   }
 
+  private nextFile(): boolean {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    if (this.index >= this.files.length) return false;
+    this.fd = openSync(this.files[this.index++]!, 'r');
+    this.pos = 0;
+    return true;
+  }
+
   /** Fill `buf[0..len)`; returns how many bytes came (less only at the end of the data). */
   read(buf: Buffer, len: number): number {
     let got = 0;
     while (got < len) {
-      if (this.fd === undefined) {
-        if (this.index >= this.files.length) break;
-        this.fd = openSync(this.files[this.index]!, 'r');
-      }
-      const n = readSync(this.fd, buf, got, len - got, null);
+      if (this.fd === undefined && !this.nextFile()) break;
+      const n = readSync(this.fd!, buf, got, len - got, this.pos);
       if (n === 0) {
-        closeSync(this.fd);
-        this.fd = undefined;
-        this.index++;
+        if (!this.nextFile()) break;
         continue;
       }
+      this.pos += n;
       got += n;
     }
     this.offset += got;
     return got;
+  }
+
+  /** Pass over `len` bytes without reading them: where they lie, and how many there were (less only at the end of the data). */
+  skip(len: number): { ranges: ByteRange[]; got: number } {
+    const ranges: ByteRange[] = [];
+    let got = 0;
+    while (got < len) {
+      if (this.fd === undefined && !this.nextFile()) break;
+      const n = Math.min(fstatSync(this.fd!).size - this.pos, len - got);
+      if (n <= 0) {
+        if (!this.nextFile()) break;
+        continue;
+      }
+      ranges.push({ path: this.files[this.index - 1]!, offset: this.pos, length: n });
+      this.pos += n;
+      got += n;
+    }
+    this.offset += got;
+    return { ranges, got };
   }
 
   close(): void {
@@ -199,6 +226,8 @@ export interface TarVisitor {
 export interface TarBody {
   data(chunk: Buffer): void;
   end(): Promise<void> | void;
+  /** When present, the body is not read: it is handed over by where it lies (instead of data()). */
+  range?(ranges: ByteRange[]): void;
 }
 
 const GZIP = [0x1f, 0x8b];
@@ -254,6 +283,12 @@ export async function walkTar(src: ByteSource, visit: TarVisitor, what: string):
     if (!Number.isSafeInteger(size) || size < 0) throw new BundleError('BUNDLE_INVALID', 'bad-header', `${what}: the tar header at byte ${at} has an impossible size`);
     const consumer = await visit.header({ path: h.path ?? '', type: h.type ?? 'Unsupported', size, mode: h.mode ?? 0, linkpath: h.linkpath, offset: at });
     let left = size;
+    if (consumer?.range && size > 0) {
+      const { ranges, got } = src.skip(size);
+      if (got < size) throw new BundleError('BUNDLE_INVALID', 'truncated', `${what} is truncated inside ${h.path}: ${size - got} byte(s) of it are missing`, h.path);
+      consumer.range(ranges);
+      left = 0;
+    }
     while (left > 0) {
       const want = Math.min(CHUNK, left);
       const k = src.read(buf, want);

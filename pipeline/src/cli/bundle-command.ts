@@ -69,14 +69,15 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
     .option('--decryption-key <private-key.pem>', "the site's private key for a confidential bundle (default: the policy's encryption.privateKey)")
     .option('--json', 'machine-readable result')
     .action(async (bundlePath: string, opts: { policy: string; store: string; trustedRoot?: string; registry?: string; decryptionKey?: string; json?: boolean }) => {
-      const [{ formatBytes }, { parseRegistry, pushImages }, { importAndAdmit }, { exportInventory }, { byteProgress }] = await Promise.all([
-        import('../build/build.ts'),
-        import('../bundle/registry.ts'),
+      // The registry client (node:http and its fetch stack) only when an import pushes.
+      const [{ formatBytes }, registryClient, { importAndAdmit }, { exportInventory }, { byteProgress }] = await Promise.all([
+        import('../util/units.ts'),
+        opts.registry ? import('../bundle/registry.ts') : undefined,
         import('../site/admit.ts'),
         import('../site/store.ts'),
         import('./progress.ts'),
       ]);
-      const registry = opts.registry ? parseRegistry(opts.registry) : undefined; // checked before anything is imported
+      const registry = opts.registry ? registryClient!.parseRegistry(opts.registry) : undefined; // checked before anything is imported
       const { trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
       const bar = byteProgress('verify');
       const result = await importAndAdmit({
@@ -92,7 +93,7 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
       }).finally(bar.stop);
       const admissions = result.admissions;
       const pushed = registry
-        ? await pushImages(
+        ? await registryClient!.pushImages(
             join(resolve(opts.store), 'oci'),
             exportInventory(resolve(opts.store)).images.filter((i) => i.bundleId === result.bundleId),
             registry,
@@ -164,7 +165,7 @@ export interface CheckBundleOptions {
 
 /** Verify an air-gap bundle against a site policy, writing nothing (`check-bundle`, `verify BUNDLE`). */
 export async function runCheckBundle(io: Io, bundlePath: string, opts: CheckBundleOptions): Promise<void> {
-  const [{ formatBytes }, { checkBundle }] = await Promise.all([import('../build/build.ts'), import('../site/store.ts')]);
+  const [{ formatBytes }, { checkBundle }] = await Promise.all([import('../util/units.ts'), import('../site/store.ts')]);
   const { trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
   const r = await checkBundle({
     bundlePath: resolve(bundlePath),

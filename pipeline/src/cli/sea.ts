@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { main, SITE_COMMANDS } from './main.ts';
+import { VERSION } from '../version.ts';
 import { SEA_ASSETS } from './sea-assets.ts';
 
 
@@ -31,6 +31,12 @@ process.removeAllListeners('warning');
 process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(process.exitCode ?? 0) : Promise.reject(e)));
 void (async () => {
   const argv = process.argv.slice(2);
+  // `--version` alone answers before the command table loads (what a script asks most often).
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
   if (argv.includes('site')) await unpackAssets();
+  const { main, SITE_COMMANDS } = await import('./main.ts');
   process.exitCode = await main(argv, undefined, { only: SITE_COMMANDS });
 })();

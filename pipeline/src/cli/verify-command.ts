@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { runCheckBundle } from './bundle-command.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { VerificationPolicy } from '../sign/verify.ts';
-import { MANIFEST_PAYLOAD_TYPE } from '../sign/roles.ts';
+import { MANIFEST_PAYLOAD_TYPE } from '../sign/payload-types.ts';
 import type { Io } from './io.ts';
 
 interface VerifyOptions {

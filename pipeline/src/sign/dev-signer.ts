@@ -31,11 +31,12 @@ import type { SignatureBundle, Signer, VerificationMaterial, Witness } from '@si
 import { BrickyardError } from '../util/errors.ts';
 import { timeStampResponse, utf8 } from './dev-asn1.ts';
 import { x509 } from './dev-x509.ts';
+import { TRUSTED_ROOT_MEDIA_TYPE } from './payload-types.ts';
 
 export const DEV_OIDC_ISSUER = 'https://brickyard.invalid/dev-oidc';
 export const DEV_TLOG_ORIGIN = 'brickyard-dev-tlog.invalid';
 export const DEV_TLOG_BASE_URL = `https://${DEV_TLOG_ORIGIN}`;
-export const TRUSTED_ROOT_MEDIA_TYPE = 'application/vnd.dev.sigstore.trustedroot+json;version=0.1';
+export { TRUSTED_ROOT_MEDIA_TYPE };
 /** The `uri` of the development CA and TSA in a trusted root: how a policy recognises (and refuses) them. */
 export const DEV_CA_URI = 'https://brickyard.invalid/dev-ca';
 export const DEV_TSA_URI = 'https://brickyard.invalid/dev-tsa';

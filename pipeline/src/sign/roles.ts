@@ -12,8 +12,7 @@
 import { SLSA_PROVENANCE_PREDICATE_TYPE, SPDX_PREDICATE_TYPE } from './provenance.ts';
 import { TEST_RESULT_PREDICATE_TYPE } from '../smoke/predicate.ts';
 
-export const MANIFEST_PAYLOAD_TYPE = 'application/vnd.brickyard.bundle-manifest.v1+json';
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+export { IN_TOTO_PAYLOAD_TYPE, MANIFEST_PAYLOAD_TYPE } from './payload-types.ts';
 
 export type AttestationRole = 'provenance' | 'sbom' | 'testResult';
 export type SignerRole = 'manifest' | AttestationRole;

@@ -21,7 +21,7 @@ import type { Signer, Witness } from '@sigstore/sign';
 import { toSignedEntity, toTrustMaterial, Verifier, type KeyFinderFunc } from '@sigstore/verify';
 import { BrickyardError } from '../util/errors.ts';
 import { attest, IN_TOTO_PAYLOAD_TYPE } from './attest.ts';
-import { TRUSTED_ROOT_MEDIA_TYPE } from './dev-signer.ts';
+import { TRUSTED_ROOT_MEDIA_TYPE } from './payload-types.ts';
 
 export const SITE_KEY_FILE = 'site-key.pem';
 export const SITE_PUBLIC_KEY_FILE = 'site-key.pub.pem';

@@ -124,9 +124,69 @@ const MAX_WHOLE_READ = 256 * 1024 * 1024;
 
 type Digests = Partial<Record<'sha256' | 'sha384' | 'sha512', string>>;
 
+/**
+ * A trusted root, parsed and checked, with its material (certificates parsed, keys imported),
+ * made once per trusted_root.json content and reused for every bundle a site verifies with it:
+ * a bundle's manifest and each of its attestations. Keyed by the JSON text, so an object changed
+ * between two calls is parsed and checked afresh.
+ */
+const trustedRoots = new Map<string, { root: TrustedRoot; trust?: TrustMaterial }>();
+function parseTrustedRootOnce(raw: unknown): TrustedRoot {
+  const key = JSON.stringify(raw) ?? '';
+  const known = trustedRoots.get(key);
+  if (known) return known.root;
+  const root = parseTrustedRoot(raw);
+  if (trustedRoots.size >= 8) trustedRoots.clear();
+  trustedRoots.set(key, { root });
+  return root;
+}
+function trustMaterialOf(root: TrustedRoot): TrustMaterial {
+  const known = [...trustedRoots.values()].find((r) => r.root === root);
+  if (known?.trust) return known.trust;
+  const trust = toTrustMaterial(root);
+  if (known) known.trust = trust;
+  return trust;
+}
+
+/**
+ * @sigstore/core re-encodes a certificate's whole ASN.1 tree to DER each time it compares two
+ * certificates, takes a public key or checks a signature; @sigstore/verify compares every pair of
+ * the trusted root's certificates for every bundle (most of a verification's time). The trees are
+ * never changed once parsed (no code in @sigstore or here writes to one), so each node's encoding
+ * is kept, and every caller gets its own copy of the bytes.
+ */
+const derOf = new WeakMap<ASN1Obj, Buffer>();
+const encodeDer = ASN1Obj.prototype.toDER; // eslint-disable-line @typescript-eslint/unbound-method
+ASN1Obj.prototype.toDER = function toDER(this: ASN1Obj): Buffer {
+  let der = derOf.get(this);
+  if (der === undefined) {
+    der = encodeDer.call(this);
+    derOf.set(this, der);
+  }
+  return Buffer.from(der);
+};
+
+/**
+ * Likewise, building a chain checks the signature of every candidate issuer on every bundle: the
+ * same certificates (the trusted root's, a TSA's) over and over. A signature check is a function
+ * of the two certificates' bytes alone, so its result is kept under those bytes.
+ */
+const signatureChecks = new Map<string, boolean>();
+const checkSignature = X509Certificate.prototype.verify; // eslint-disable-line @typescript-eslint/unbound-method
+X509Certificate.prototype.verify = function verify(this: X509Certificate, issuer?: X509Certificate): boolean {
+  const key = `${this.root.toDER().toString('base64')} ${issuer ? issuer.root.toDER().toString('base64') : ''}`;
+  let ok = signatureChecks.get(key);
+  if (ok === undefined) {
+    ok = checkSignature.call(this, issuer);
+    if (signatureChecks.size >= 1024) signatureChecks.clear();
+    signatureChecks.set(key, ok);
+  }
+  return ok;
+};
+
 export async function verifySigstoreBundle(input: VerifyInput): Promise<VerifiedSignature> {
   const bundle = parseBundle(input.bundle);
-  const root = parseTrustedRoot(input.trustedRoot);
+  const root = parseTrustedRootOnce(input.trustedRoot);
   const policyKey = 'publicKey' in input.policy ? parsePolicyKey(input.policy.publicKey) : undefined;
   if ('identity' in input.policy) {
     const { identity, issuer } = input.policy;
@@ -153,7 +213,7 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
 
   let trust: TrustMaterial;
   try {
-    trust = toTrustMaterial(root, policyKey ? () => ({ publicKey: policyKey, validFor: () => true }) : undefined);
+    trust = policyKey ? toTrustMaterial(root, () => ({ publicKey: policyKey, validFor: () => true })) : trustMaterialOf(root);
   } catch (e) {
     throw new SignatureVerificationError('trusted root', `cannot use it: ${(e as Error).message}`, { cause: e });
   }

@@ -7,9 +7,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { attest, writeBundle } from '../sign/attest.ts';
 import { vsaStatement } from '../sign/provenance.ts';
-import { loadOrCreateSiteKey } from '../sign/site-key.ts';
 import { confined } from './confine.ts';
 import { fileSystemFault } from './faults.ts';
 import { requireStore } from './layout.ts';
@@ -34,7 +32,15 @@ export async function admit(store: string, opts: { policy: { path: string; sha25
   }
 }
 
+/**
+ * The signing stack (@sigstore/sign and what it pulls in: ~0.1 s to load), loaded when first
+ * asked for; an import asks at its start, so that it loads while the bundle is read and hashed.
+ */
+let signing: Promise<[typeof import('../sign/attest.ts'), typeof import('../sign/site-key.ts')]> | undefined;
+const signingStack = (): NonNullable<typeof signing> => (signing ??= Promise.all([import('../sign/attest.ts'), import('../sign/site-key.ts')]));
+
 async function admitAll(abs: string, opts: { policy: { path: string; sha256: string }; siteKeyDir?: string; now?: Date }): Promise<Admission[]> {
+  const [{ attest, writeBundle }, { loadOrCreateSiteKey }] = await signingStack();
   const key = loadOrCreateSiteKey(opts.siteKeyDir ?? join(abs, '.site-key'));
   const policy = { uri: pathToFileURL(resolve(opts.policy.path)).href, digest: { sha256: opts.policy.sha256 } };
   const written: Admission[] = [];
@@ -69,6 +75,7 @@ async function admitAll(abs: string, opts: { policy: { path: string; sha256: str
  * policy bytes the import enforced: the one use case behind `import`, the main job and actions.
  */
 export async function importAndAdmit(opts: ImportOptions & { siteKeyDir?: string }): Promise<ImportResult & { admissions: Admission[] }> {
+  signingStack().catch(() => {}); // loads alongside the import; a failure shows where it is awaited
   const result = await importBundle(opts);
   const admissions = await admit(opts.store, { policy: { path: opts.policyPath, sha256: result.policySha256 }, ...(opts.siteKeyDir ? { siteKeyDir: opts.siteKeyDir } : {}), now: opts.now });
   return { ...result, admissions };

@@ -10,11 +10,9 @@
  */
 import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import buildRecordSchema from '../../schemas/build-record.schema.json' with { type: 'json' };
-import manifestSchema from '../../schemas/manifest.schema.json' with { type: 'json' };
 import { BundleError } from '../bundle/errors.ts';
 import { BrickyardError } from '../util/errors.ts';
+import { siteValidator } from '../util/site-validators.ts';
 
 export interface BuildRecordNames {
   recipe: { name: string; version: string };
@@ -26,15 +24,9 @@ export interface BuildRecordNames {
 /** A JSON record inside a bundle (build.json, a smoke report) is small; a larger one is refused before parsing. */
 export const MAX_JSON_ENTRY_BYTES = 16 * 2 ** 20;
 
-let validator: ValidateFunction | undefined;
-
 /** Check the names in a build record a store will use; throws naming the entry and the field. */
 export function checkBuildRecord(data: unknown, entry: string): BuildRecordNames {
-  if (!validator) {
-    const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
-    ajv.addSchema(manifestSchema);
-    validator = ajv.compile(buildRecordSchema);
-  }
+  const validator = siteValidator('buildRecord');
   if (!validator(data)) {
     const first = (validator.errors ?? [])[0];
     const where = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, '.') : 'the record';

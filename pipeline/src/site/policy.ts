@@ -9,11 +9,10 @@
  * a longer ref or another repository with the same prefix does not pass. `{exact}` compares the
  * whole identity string.
  */
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import policySchema from '../../schemas/site-policy.schema.json' with { type: 'json' };
 import { pointerToPath, SourceFile } from '../catalog/source.ts';
 import { formatDiagnostic, type Diagnostic } from '../util/diagnostics.ts';
 import { BrickyardError } from '../util/errors.ts';
+import { siteValidator } from '../util/site-validators.ts';
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -56,7 +55,6 @@ export interface LoadedPolicy {
   decryptionKeyPath?: string;
 }
 
-let validator: ValidateFunction | undefined;
 /** A policy is a page of YAML; a larger file is refused before it is parsed. */
 const MAX_POLICY_BYTES = 1 << 20;
 
@@ -73,7 +71,7 @@ export function policyDiagnostics(file: SourceFile): Diagnostic[] {
   }
   // validateSchema: false: checking our own schema against the meta-schema costs a site ~150 ms
   // per command; test/model/schemas.test.ts checks every schema once instead.
-  if (!validator) validator = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false }).compile(policySchema as object);
+  const validator = siteValidator('policy');
   if (validator(file.data)) {
     const out: Diagnostic[] = [];
     for (const [need, role] of Object.entries(REQUIRED_ROLE)) {

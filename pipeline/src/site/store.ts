@@ -26,6 +26,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { BundleError } from '../bundle/errors.ts';
@@ -118,6 +119,33 @@ function fsyncPath(p: string): void {
   }
 }
 
+/**
+ * fdatasync every file with one link (made by this import) and fsync every folder under `root`,
+ * in parallel (the kernel writes them out together). Folders are best effort, as in fsyncPath.
+ */
+async function syncTree(root: string): Promise<void> {
+  const files: string[] = [];
+  const dirs: string[] = [];
+  const walk = (dir: string): void => {
+    dirs.push(dir);
+    for (const d of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, d.name);
+      if (d.isDirectory()) walk(p);
+      else if (d.isFile() && lstatSync(p).nlink === 1) files.push(p);
+    }
+  };
+  walk(root);
+  const sync = async (p: string): Promise<void> => {
+    const fh = await open(p, 'r');
+    try {
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  };
+  await Promise.all([...files.map(sync), ...dirs.map((d) => sync(d).catch(() => {}))]);
+}
+
 function refusePolicy(reason: string, message: string, entry?: string, hint?: string): never {
   throw new BundleError('POLICY_REFUSED', reason, message, entry, hint ? { hint } : {});
 }
@@ -205,6 +233,7 @@ export async function checkBundle(opts: CheckOptions): Promise<{ manifest: Manif
   removeStaleWorkFolders(tmpdir(), CHECK_PREFIX);
   const tmp = join(tmpdir(), `${CHECK_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
   let encrypted = false;
+  let checked: { admitted: AdmittedImage[]; skipped: SkippedRef[] } | undefined;
   try {
     mkdirSync(tmp, { mode: 0o700 });
     const v = await readBundle({
@@ -218,9 +247,13 @@ export async function checkBundle(opts: CheckOptions): Promise<{ manifest: Manif
         encrypted = m.encryption !== undefined;
         checkManifest(policy, m, signer, state.lastSerial, opts.now, storeBlobs);
       },
+      // The content checks read only staged entries: they run while the image blobs still hash.
+      whileHashing: async (staged) => {
+        const decrypted = await decryptIfNeeded(loaded, staged, opts.decryptionKeyPath, join(tmp, 'decrypt'));
+        checked = await admitImages(policy, staged, opts.verifier, storeBlobs, decrypted);
+      },
     });
-    const decrypted = await decryptIfNeeded(loaded, v, opts.decryptionKeyPath, join(tmp, 'decrypt'));
-    const { admitted, skipped } = await admitImages(policy, v, opts.verifier, storeBlobs, decrypted);
+    const { admitted, skipped } = checked!;
     return { manifest: v.manifest, identity: v.identity, issuer: v.issuer, images: admitted.length, bytes: v.bytes, admitted, skipped };
   } catch (e) {
     throw fileSystemFault(e, { what: 'check-bundle', folder: `the temporary folder ${tmpdir()}`, unchanged: 'Nothing was imported; the bundle was not judged.' }) ?? e;
@@ -276,6 +309,7 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
       bundlePath: opts.bundlePath,
       verifier: opts.verifier,
       stagingDir: bundleDir,
+      durable: true,
       limits: limitsOf(policy),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       onManifest: (m, signer) => {
@@ -364,8 +398,12 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
     };
     writeFileSync(join(gen, 'audit.log'), oldLog + JSON.stringify(entry) + '\n');
     writeFileSync(join(gen, 'state.json'), JSON.stringify({ ...newState, auditHead: lineHash(JSON.stringify(entry)), auditEntries: entry.seq }, null, 2) + '\n');
-    fsyncPath(join(gen, 'audit.log'));
-    fsyncPath(join(gen, 'state.json'));
+    // Everything the new generation holds is on disk before `current` can point at it: the
+    // bundle's files (written out in the background since each was read), then in one parallel
+    // pass every file this import made (not the hard links to the last generation, on disk
+    // already) and every folder.
+    await v.synced;
+    await syncTree(gen);
     await stage('built', opts.onStage);
 
     // Commit: the generation moves out of staging, then `current` is swapped in one rename —
