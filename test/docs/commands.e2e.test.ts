@@ -90,7 +90,7 @@ describe('the shell commands of README.md and docs/*.md', () => {
     const total = summary.reduce((a, s) => ({ works: a.works + s.works, fails: a.fails + s.fails, skipped: a.skipped + s.skipped }), { works: 0, fails: 0, skipped: 0 });
     const seconds = summary.reduce((a, s) => a + s.seconds, 0);
     lines.push(`${'total'.padEnd(26)} works ${String(total.works).padStart(3)}  fails ${String(total.fails).padStart(3)}  skipped ${String(total.skipped).padStart(3)}  ${seconds.toFixed(0)} s`);
-    const slowest = summary.flatMap((s) => s.results.map((r) => ({ where: `${s.document}:${r.line}`, text: r.text.split('\n')[0]!.replace(/\s+#.*$/, ''), seconds: r.seconds ?? 0 }))).sort((a, b) => b.seconds - a.seconds).slice(0, 8);
+    const slowest = summary.flatMap((s) => s.results.map((r) => ({ where: `${s.document}:${r.line}`, text: (r.text.split('\n')[0] ?? '').replace(/\s+#.*$/, ''), seconds: r.seconds ?? 0 }))).sort((a, b) => b.seconds - a.seconds).slice(0, 8);
     lines.push('', 'slowest commands:', ...slowest.map((c) => `${c.seconds.toFixed(1).padStart(7)} s  ${c.where}  ${c.text}`));
     const skipped = summary.flatMap((s) => s.results.filter((r) => r.outcome === 'skipped').map((r) => `  ${s.document}:${r.line}: ${r.skip}`));
     lines.push('', 'skipped:', ...skipped);

@@ -101,9 +101,9 @@ npm start
     spawnSync('bash', [join(dir, 't.sh')], { stdio: ['ignore', 'ignore', 'ignore', fd2] });
     closeSync(fd2);
     const [slow, quick] = resultsOf(t.commands, readFileSync(join(dir, 'codes2'), 'utf8'));
-    expect(slow!.seconds).toBeGreaterThanOrEqual(0.3);
-    expect(quick!.seconds).toBeLessThan(0.3);
-    expect(results[5]!.seconds).toBeUndefined();
+    expect(slow?.seconds).toBeGreaterThanOrEqual(0.3);
+    expect(quick?.seconds).toBeLessThan(0.3);
+    expect(results.map((r) => r.seconds === undefined)).toEqual([false, false, false, true, false, true, true]);
     // A report written under a locale whose decimal mark is a comma reads the same.
     expect(resultsOf(t.commands, '0 0 10,5 12,0\n1 1\n').map((r) => [r.outcome, r.seconds])).toEqual([['works', 1.5], ['fails', undefined]]);
   });
