@@ -71,7 +71,7 @@ npm start
     expect(() => parseDoc('text\n<!-- doc-test: skip reason="r" -->\n', 'x.md')).toThrow(/x\.md:2: .*no block after it/);
   });
 
-  it('runs the commands in one shell, carrying variables, and reports each exit code', async () => {
+  it('runs the commands in one shell, carrying variables, and reports each exit code and duration', async () => {
     const { spawnSync } = await import('node:child_process');
     const { mkdtempSync, openSync, readFileSync, writeFileSync, closeSync } = await import('node:fs');
     const { join } = await import('node:path');
@@ -93,5 +93,18 @@ npm start
       ['exit 7', 'fails', undefined],
       ['echo never', 'fails', undefined],
     ]);
+    // Each finished command has its wall-clock time; one that never finished has none.
+    const timed = parseDoc('```sh\nsleep 0.3\ntrue\n```\n', 'x.md');
+    const t = scriptFor(timed);
+    writeFileSync(join(dir, 't.sh'), t.script);
+    const fd2 = openSync(join(dir, 'codes2'), 'w');
+    spawnSync('bash', [join(dir, 't.sh')], { stdio: ['ignore', 'ignore', 'ignore', fd2] });
+    closeSync(fd2);
+    const [slow, quick] = resultsOf(t.commands, readFileSync(join(dir, 'codes2'), 'utf8'));
+    expect(slow?.seconds).toBeGreaterThanOrEqual(0.3);
+    expect(quick?.seconds).toBeLessThan(0.3);
+    expect(results.map((r) => r.seconds === undefined)).toEqual([false, false, false, true, false, true, true]);
+    // A report written under a locale whose decimal mark is a comma reads the same.
+    expect(resultsOf(t.commands, '0 0 10,5 12,0\n1 1\n').map((r) => [r.outcome, r.seconds])).toEqual([['works', 1.5], ['fails', undefined]]);
   });
 });

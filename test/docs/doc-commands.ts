@@ -147,13 +147,15 @@ export interface CommandResult extends DocCommand {
   /** works: exit 0; fails: another exit code, or never reached (the shell died or timed out). */
   outcome: 'works' | 'fails' | 'skipped';
   exitCode?: number;
+  /** Wall-clock seconds the command took, when it finished. */
+  seconds?: number;
 }
 
 /**
  * One bash script that runs a document's commands in order in one shell, as a reader does in one
- * terminal (variables, `cd` and `eval` carry over), and reports each exit code on fd 3 as
- * `INDEX CODE`. A failing command does not stop the rest. Output goes to stdout with a
- * `$ command` line before each.
+ * terminal (variables, `cd` and `eval` carry over), and reports each exit code and duration on
+ * fd 3 as `INDEX CODE SECONDS`. A failing command does not stop the rest. Output goes to stdout
+ * with a `$ command` line before each.
  */
 export function scriptFor(blocks: DocBlock[]): { script: string; commands: DocCommand[] } {
   const commands: DocCommand[] = [];
@@ -167,7 +169,8 @@ export function scriptFor(blocks: DocBlock[]): { script: string; commands: DocCo
     for (const c of b.commands) {
       const index = commands.push(c) - 1;
       if (c.skip) continue;
-      parts.push(`printf '\\n$ %s\\n' ${shellQuote(c.text)}`, c.text, `printf '%d %d\\n' ${index} $? >&3`);
+      // The timer variable's name is one no document uses; $EPOCHREALTIME is bash 5's clock.
+      parts.push(`printf '\\n$ %s\\n' ${shellQuote(c.text)}`, '__doc_t0=$EPOCHREALTIME', c.text, `printf '%d %d %s %s\\n' ${index} $? "$__doc_t0" "$EPOCHREALTIME" >&3`);
     }
   }
   return { script: parts.join('\n') + '\n', commands };
@@ -179,14 +182,17 @@ function shellQuote(s: string): string {
 
 /** Results from the fd-3 report: commands without a line there never ran to the end. */
 export function resultsOf(commands: DocCommand[], report: string): CommandResult[] {
-  const codes = new Map<number, number>();
+  const codes = new Map<number, { code: number; seconds?: number }>();
   for (const l of report.split('\n')) {
-    const m = /^(\d+) (\d+)$/.exec(l.trim());
-    if (m) codes.set(Number(m[1]), Number(m[2]));
+    // The clock's decimal mark follows the locale (LC_NUMERIC): a comma reads as a point.
+    const m = /^(\d+) (\d+)(?: ([\d.,]+) ([\d.,]+))?$/.exec(l.trim());
+    const at = (s: string | undefined): number => Number(s?.replace(',', '.'));
+    const seconds = Math.round((at(m?.[4]) - at(m?.[3])) * 10) / 10;
+    if (m) codes.set(Number(m[1]), { code: Number(m[2]), ...(Number.isFinite(seconds) ? { seconds } : {}) });
   }
   return commands.map((c, i) => {
     if (c.skip) return { ...c, outcome: 'skipped' as const };
-    const code = codes.get(i);
-    return code === undefined ? { ...c, outcome: 'fails' as const } : { ...c, outcome: code === 0 ? ('works' as const) : ('fails' as const), exitCode: code };
+    const done = codes.get(i);
+    return done === undefined ? { ...c, outcome: 'fails' as const } : { ...c, outcome: done.code === 0 ? ('works' as const) : ('fails' as const), exitCode: done.code, ...(done.seconds === undefined ? {} : { seconds: done.seconds }) };
   });
 }
