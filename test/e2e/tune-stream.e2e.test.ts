@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { devSignerDir, loadOrCreateDevSigner } from '../../pipeline/src/sign/dev-signer.ts';
 import { verifySigstoreBundle } from '../../pipeline/src/sign/verify.ts';
-import { tune, tuneTable } from '../../pipeline/src/smoke/tune.ts';
+import { tune, tuneTable, tuneTableHeader } from '../../pipeline/src/smoke/tune.ts';
 import { table } from '../../pipeline/src/cli/table.ts';
 import { Workspace } from '../../pipeline/src/workspace.ts';
 import { repoRoot, tempDir } from '../helpers/fixture.ts';
@@ -39,7 +39,7 @@ describe.skipIf(why !== '')(`tune stream on local${why ? ` (skipped: ${why})` : 
     }
     const rec = await tune(ws, recipe, where!, { stateDir: state, trials: 3 });
     const p = rec.statement.predicate;
-    console.log(table(['variant', 'flags', 'smoke', p.metric.figure, 'image', 'excluded'], tuneTable(p)));
+    console.log(table(tuneTableHeader(p), tuneTable(p)));
     for (const v of p.variants) {
       console.log(`${v.id}: ${['copy', 'scale', 'add', 'triad'].map((k) => `${k} x${v.figures[`${k}_ratio`]} ±${Math.round(Number(v.figures[`${k}_ratio_uncertainty`]) * 1000) / 10} %`).join(', ')}`);
     }
