@@ -23,7 +23,7 @@ import { inTotoStatement, TEST_RESULT_PREDICATE_TYPE, testResultPredicate } from
 import { performanceOf, type Performance } from './performance.ts';
 import { DEFAULT_TRIALS, interleave } from './stats.ts';
 import { evaluateStream, looksLikeStream, parseStream, type StreamRun } from './stream.ts';
-import { podmanLostExitCode } from './runtime-faults.ts';
+import { trialExit } from './runtime-faults.ts';
 import { detectTransport, splitDebugSummary, TRANSPORT_VERBOSE_ENV } from './transport.ts';
 
 /** direct: the partition's runtime on this host; slurm: the rendered job script; sif: the SIF's root file system under ch-run. */
@@ -277,15 +277,9 @@ async function pingPong(ws: Workspace, image: ImageUnderTest, where: PartitionRe
   });
   // A trial whose exit code podman lost (runtime-faults.ts) but whose report is complete and
   // clean counts, with a warning: the exit code is unknown, not the 127 podman gives.
-  const runtimeWarnings: string[] = [];
-  const lost = containerRuns.map((r, i) => {
-    const l = podmanLostExitCode(r.timedOut ? 124 : r.code, r.stderr);
-    const report = parsed[i];
-    if (!l || !report?.complete || report.errors.length > 0) return false;
-    runtimeWarnings.push(`trial ${i + 1}: podman lost the exit code of container ${l.container.slice(0, 12)} ('${l.reason}', the podman 4.3 --rm race) and exited 127; the probe's report is complete and every payload verified, so the trial counts`);
-    return true;
-  });
-  const codeOf = (r: RunResult): number => (r.timedOut ? 124 : lost[containerRuns.indexOf(r)] ? 0 : r.code);
+  const exits = containerRuns.map((r, i) => trialExit(r.timedOut ? 124 : r.code, r.stderr, parsed[i], i + 1));
+  const runtimeWarnings = exits.flatMap((e) => (e.warning ? [e.warning] : []));
+  const codeOf = (r: RunResult): number => exits[containerRuns.indexOf(r)]!.code;
   // The launch checks read the first trial that went wrong, if any.
   const bad = containerRuns.findIndex((r) => codeOf(r) !== 0);
   const exitCode = bad >= 0 ? codeOf(containerRuns[bad]!) : 0;
