@@ -55,6 +55,8 @@ export interface VariantOutcome {
   env: Record<string, string>;
   /** The MPI strategy the image was built with; null for a recipe without MPI. */
   mpiStrategy: string | null;
+  /** A runtime variant: the variant whose build made its image (and whose folder holds it). */
+  sharesImageOf?: string;
   imageDigest?: string;
   imageReference?: string;
   result: 'PASSED' | 'WARNED' | 'FAILED';
@@ -244,7 +246,8 @@ export async function tune(ws: Workspace, recipe: ResolvedRecipe, where: Partiti
         ...(opts.trials === undefined ? {} : { trials: opts.trials }),
         ...(opts.onStage ? { onStage: opts.onStage } : {}),
       });
-      outcomes.push(outcomeOf(v, where, doc.metric, report));
+      const builtBy = buildDirs.get(key)!;
+      outcomes.push({ ...outcomeOf(v, where, doc.metric, report), ...(builtBy === v.id ? {} : { sharesImageOf: builtBy }) });
     } catch (e) {
       last = undefined;
       outcomes.push({ id: v.id, cflags: v.cflags ?? where.partition.cpu.targetFlags, env: { ...env }, mpiStrategy: v.mpiStrategy ?? null, result: 'FAILED', figures: {}, excluded: `build or smoke failed: ${(e as Error).message}` });
