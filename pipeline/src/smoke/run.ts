@@ -279,7 +279,7 @@ async function pingPong(ws: Workspace, image: ImageUnderTest, where: PartitionRe
   // clean counts, with a warning: the exit code is unknown, not the 127 podman gives.
   const exits = containerRuns.map((r, i) => trialExit(r.timedOut ? 124 : r.code, r.stderr, parsed[i], i + 1));
   const runtimeWarnings = exits.flatMap((e) => (e.warning ? [e.warning] : []));
-  const codeOf = (r: RunResult): number => exits[containerRuns.indexOf(r)]!.code;
+  const codeOf = (r: RunResult): number => exits[containerRuns.indexOf(r)]?.code ?? r.code;
   // The launch checks read the first trial that went wrong, if any.
   const bad = containerRuns.findIndex((r) => codeOf(r) !== 0);
   const exitCode = bad >= 0 ? codeOf(containerRuns[bad]!) : 0;

@@ -30,8 +30,8 @@ export interface LostExitCode {
 export function podmanLostExitCode(exitCode: number, stderr: string): LostExitCode | undefined {
   if (exitCode !== 127) return undefined;
   for (const raw of stderr.split('\n')) {
-    const m = LOST_EXIT_RE.exec(raw);
-    if (m) return { container: m[1]!, reason: m[2]!.trim(), line: raw.trim() };
+    const [, container, reason] = LOST_EXIT_RE.exec(raw) ?? [];
+    if (container !== undefined) return { container, reason: (reason ?? '').trim(), line: raw.trim() };
   }
   return undefined;
 }

@@ -230,9 +230,10 @@ export async function tune(ws: Workspace, recipe: ResolvedRecipe, where: Partiti
   let last: { key: string; record: Awaited<ReturnType<typeof buildPair>> } | undefined;
   for (const v of variants) {
     const key = buildKey(v, where);
-    if (!buildDirs.has(key)) buildDirs.set(key, v.id);
+    const builtBy = buildDirs.get(key) ?? v.id;
+    buildDirs.set(key, builtBy);
     const whereV = withStrategy(withFlags(where, v.cflags), v.mpiStrategy);
-    const stateV = join(dir, buildDirs.get(key)!);
+    const stateV = join(dir, builtBy);
     const env = v.env ?? {};
     const envText = Object.entries(env).map(([k, x]) => `${k}=${x}`).join(' ');
     opts.onStage?.('variant', `${v.id}: ${v.cflags ?? `${where.partition.cpu.targetFlags} (partition default)`}${v.mpiStrategy ? `, MPI ${v.mpiStrategy}` : ''}${envText ? `, ${envText}` : ''}`);
@@ -246,7 +247,6 @@ export async function tune(ws: Workspace, recipe: ResolvedRecipe, where: Partiti
         ...(opts.trials === undefined ? {} : { trials: opts.trials }),
         ...(opts.onStage ? { onStage: opts.onStage } : {}),
       });
-      const builtBy = buildDirs.get(key)!;
       outcomes.push({ ...outcomeOf(v, where, doc.metric, report), ...(builtBy === v.id ? {} : { sharesImageOf: builtBy }) });
     } catch (e) {
       last = undefined;
@@ -305,7 +305,8 @@ export function tunedPartition(stateDir: string, recipe: ResolvedRecipe, where: 
   const choice = recordedChoice(stateDir, recipe, where);
   if (!choice) return { where };
   const w = withStrategy(withFlags(where, choice.chosenCflags), choice.chosenMpiStrategy);
-  const env = choice.chosenEnv ?? {};
+  // Records written before runtime variants existed have no chosenEnv.
+  const env = (choice as Partial<TunePredicate>).chosenEnv ?? {};
   if (Object.keys(env).length === 0) return { where: w, choice };
   const rt = w.partition.runtime;
   const forward = rt.type === 'podman' || rt.type === 'podman-hpc' ? Object.keys(env).map((k) => `--env=${k}`) : [];
@@ -316,7 +317,7 @@ export function tunedPartition(stateDir: string, recipe: ResolvedRecipe, where: 
 }
 
 /** What a variant ran with besides its flags: the MPI strategy and the environment. */
-export function variantRuntime(v: Pick<VariantOutcome, 'env' | 'mpiStrategy'>): string {
+export function variantRuntime(v: { env?: Record<string, string>; mpiStrategy?: string | null }): string {
   const env = Object.entries(v.env ?? {}).map(([k, x]) => `${k}=${x}`);
   return [...(v.mpiStrategy ? [`MPI ${v.mpiStrategy}`] : []), ...env].join(' ') || '-';
 }
