@@ -62,7 +62,8 @@ EOF_CONF
 # until every node is idle and has registered since SINCE (epoch seconds;
 # slurmctld with saved state reports a node idle before its slurmd registers:
 # SlurmdStartTime is set at registration). CLIENT is the prefix that runs a
-# Slurm client (empty, or nsenter --net=... --). Prints the last states seen.
+# Slurm client (empty, or nsenter --net=...; it must not contain `--`, which
+# ends it). Prints the last states seen.
 by_slurm_wait_idle() {
   local since=$1 tries=$2 i n t states="" ok
   shift 2

@@ -174,7 +174,8 @@ for n in "${nodes[@]}"; do
     </dev/null >>"$B/log/slurmd-$n.log" 2>&1 || fail "slurmd on $n did not start"
 done
 
-if ! states=$(by_slurm_wait_idle "$started" 240 nsenter --net="/run/netns/$(ns n1)" -- -- "${nodes[@]}"); then
+# (nsenter without its own `--`: the first `--` ends the client prefix.)
+if ! states=$(by_slurm_wait_idle "$started" 240 nsenter --net="/run/netns/$(ns n1)" -- "${nodes[@]}"); then
   fail "the nodes are not both idle after 60 s (states '$states'); logs under $B/log"
 fi
 
