@@ -27,6 +27,8 @@ BY_PROG=slurm-2node.sh
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 # shellcheck source=scripts/lib/containers-env.sh
 . "$here/../lib/containers-env.sh"
+# shellcheck source=scripts/lib/slurm-common.sh
+. "$here/../lib/slurm-common.sh"
 
 usage() { by_die "usage: slurm-2node.sh start|stop|status STATE_DIR" 2; }
 (($# == 2)) || usage
@@ -69,27 +71,11 @@ running_count() {
   echo "$n"
 }
 
-log_tails() {
-  local f
-  for f in "$B"/log/*.log; do
-    [[ -s $f ]] || continue
-    printf -- '--- last lines of %s\n' "$f" >&2
-    tail -n 15 -- "$f" >&2 || true
-  done
-}
+log_tails() { by_log_tails "$B"/log/*.log; }
 
 do_stop() {
   if by_pid_alive "$ctld_pid" && [[ -e /run/netns/$(ns n1) ]]; then
-    local jobs
-    jobs=$(timeout 5 nsenter --net="/run/netns/$(ns n1)" -- squeue -h -o %i 2>/dev/null || true)
-    if [[ -n $jobs ]]; then
-      # shellcheck disable=SC2086 # one job id per word
-      in_n1 scancel $jobs 2>/dev/null || true
-      for _ in {1..50}; do
-        [[ -z $(timeout 5 nsenter --net="/run/netns/$(ns n1)" -- squeue -h -o %i 2>/dev/null || true) ]] && break
-        sleep 0.2
-      done
-    fi
+    by_slurm_cancel_jobs nsenter --net="/run/netns/$(ns n1)" --
   fi
   by_stop_pidfiles 15 slurmd-n1="$(slurmd_pid n1)" slurmd-n2="$(slurmd_pid n2)" slurmctld="$ctld_pid" munged="$munge_pid"
   # Deleting a namespace deletes the veth end in it, and with it the pair.
@@ -151,11 +137,7 @@ done
 mkdir -p -- "$B"/etc "$B"/munge "$B"/log "$B"/run "$B"/state "$B"/spool "$B"/tmp "$B"/shared "$B"/tmp-n1 "$B"/tmp-n2
 chmod 0755 "$B" "$B"/munge "$B"/etc "$B"/log "$B"/shared
 chmod 1777 "$B"/tmp "$B"/tmp-n1 "$B"/tmp-n2
-key=$B/munge/munge.key
-if [[ ! -s $key ]]; then
-  (umask 0377 && head -c 1024 /dev/urandom >"$key") || fail "cannot write the munge key $key"
-fi
-chmod 0400 "$key"
+by_munge_key "$B/munge" || fail "cannot write the munge key $B/munge/munge.key"
 
 # Two 1-CPU nodes: one rank each, whatever the host has.
 ctl=$(hostname -s) || fail "hostname -s failed"
@@ -164,34 +146,13 @@ cat >"$conf" <<EOF
 # Written by Brickyard scripts/services/slurm-2node.sh at each start (host-infra §6).
 ClusterName=brickyard2n
 SlurmctldHost=$ctl($(addr n1))
-SlurmUser=root
-SlurmdUser=root
 SlurmctldPort=6817
 SlurmdPort=6818
-AuthType=auth/munge
-CredType=cred/munge
-AuthInfo=socket=$B/munge/munge.socket
-StateSaveLocation=$B/state
 SlurmdSpoolDir=$B/spool/%n
 SlurmctldPidFile=$ctld_pid
 SlurmdPidFile=$B/run/slurmd-%n.pid
-SlurmctldLogFile=$B/log/slurmctld.log
 SlurmdLogFile=$B/log/slurmd-%n.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=none
-ReturnToService=2
-SchedulerType=sched/backfill
-SlurmctldTimeout=30
-SlurmdTimeout=30
-InactiveLimit=0
-MinJobAge=60
-KillWait=5
-Waittime=0
+$(by_slurm_conf_common "$B")
 NodeName=n1 NodeAddr=$(addr n1) CPUs=1 RealMemory=1000 State=UNKNOWN
 NodeName=n2 NodeAddr=$(addr n2) CPUs=1 RealMemory=1000 State=UNKNOWN
 PartitionName=pair Nodes=n1,n2 Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
@@ -201,11 +162,7 @@ PMIxCliTmpDirBase=/tmp
 EOF
 
 t0=$(by_now)
-munged --force --key-file="$key" --socket="$B/munge/munge.socket" --pid-file="$munge_pid" \
-  --log-file="$B/log/munged.log" --seed-file="$B/munge/munged.seed" </dev/null >>"$B/log/munged.log" 2>&1 ||
-  fail "munged did not start"
-munge -n -S "$B/munge/munge.socket" | unmunge -S "$B/munge/munge.socket" >/dev/null 2>&1 ||
-  fail "munged started but a munge/unmunge round trip fails"
+why=$(by_start_munged "$B" --force) || fail "$why"
 in_n1 slurmctld -i </dev/null >>"$B/log/slurmctld.log" 2>&1 || fail "slurmctld did not start"
 started=$(date +%s)
 for n in "${nodes[@]}"; do
@@ -217,21 +174,9 @@ for n in "${nodes[@]}"; do
     </dev/null >>"$B/log/slurmd-$n.log" 2>&1 || fail "slurmd on $n did not start"
 done
 
-registered() {
-  local n t
-  for n in "${nodes[@]}"; do
-    t=$(timeout 5 nsenter --net="/run/netns/$(ns n1)" -- scontrol show node -o "$n" 2>/dev/null | sed -n 's/.*SlurmdStartTime=\([^ ]*\).*/\1/p')
-    [[ -n $t && $t != None ]] && (($(date -d "$t" +%s 2>/dev/null || echo 0) >= started)) || return 1
-  done
-}
-states=""
-for ((i = 0; i < 240; i++)); do
-  states=$(timeout 5 nsenter --net="/run/netns/$(ns n1)" -- sinfo -h -N -o %T 2>/dev/null | sort -u | tr '\n' ' ' || true)
-  [[ $states == "idle " ]] && registered && break
-  sleep 0.25
-done
-if [[ $states != "idle " ]] || ! registered; then
-  fail "the nodes are not both idle after 60 s (states '${states:-no answer}'); logs under $B/log"
+# (nsenter without its own `--`: the first `--` ends the client prefix.)
+if ! states=$(by_slurm_wait_idle "$started" 240 nsenter --net="/run/netns/$(ns n1)" -- "${nodes[@]}"); then
+  fail "the nodes are not both idle after 60 s (states '$states'); logs under $B/log"
 fi
 
 env_lines >"$B/env.sh"

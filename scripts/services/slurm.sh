@@ -18,6 +18,8 @@ BY_PROG=slurm.sh
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 # shellcheck source=scripts/lib/containers-env.sh
 . "$here/../lib/containers-env.sh"
+# shellcheck source=scripts/lib/slurm-common.sh
+. "$here/../lib/slurm-common.sh"
 
 usage() { by_die "usage: slurm.sh start|stop|status STATE_DIR" 2; }
 (($# == 2)) || usage
@@ -46,14 +48,7 @@ export SLURM_CONF=$conf
 
 env_lines() { printf 'export SLURM_CONF=%q\n' "$conf"; }
 
-log_tails() {
-  local f
-  for f in "$B"/log/munged.log "$B"/log/slurmctld.log "$B"/log/slurmd.log; do
-    [[ -s $f ]] || continue
-    printf -- '--- last lines of %s\n' "$f" >&2
-    tail -n 15 -- "$f" >&2 || true
-  done
-}
+log_tails() { by_log_tails "$B"/log/munged.log "$B"/log/slurmctld.log "$B"/log/slurmd.log; }
 
 running_count() {
   local n=0 f
@@ -71,19 +66,9 @@ fail() {
 }
 
 do_stop() {
-  if by_pid_alive "$ctld_pid"; then
-    # Jobs of this private cluster only; their slurmstepds would outlive slurmd.
-    local jobs
-    jobs=$(timeout 5 squeue -h -o %i 2>/dev/null || true)
-    if [[ -n $jobs ]]; then
-      # shellcheck disable=SC2086 # one job id per word
-      scancel $jobs 2>/dev/null || true
-      for _ in {1..50}; do
-        [[ -z $(timeout 5 squeue -h -o %i 2>/dev/null || true) ]] && break
-        sleep 0.2
-      done
-    fi
-  fi
+  # Jobs of this private cluster only (SLURM_CONF names it); no client prefix.
+  # shellcheck disable=SC2119
+  if by_pid_alive "$ctld_pid"; then by_slurm_cancel_jobs; fi
   by_stop_pidfiles 15 slurmd="$slurmd_pid" slurmctld="$ctld_pid" munged="$munge_pid"
 }
 
@@ -126,12 +111,7 @@ mkdir -p -- "$B"/etc "$B"/munge "$B"/log "$B"/run "$B"/state "$B"/spool "$B"/tmp
 # munged refuses keys and sockets in group/other-writable directories.
 chmod 0755 "$B" "$B"/munge "$B"/etc "$B"/log
 
-# The key: 1024 random bytes, mode 0400, made once and kept across restarts.
-key=$B/munge/munge.key
-if [[ ! -s $key ]]; then
-  (umask 0377 && head -c 1024 /dev/urandom >"$key") || by_die "cannot write the munge key $key"
-fi
-chmod 0400 "$key"
+by_munge_key "$B/munge" || by_die "cannot write the munge key $B/munge/munge.key"
 
 # The node line must match `slurmd -C`; RealMemory a little below the real
 # figure, or the node drains with "Low RealMemory" when the kernel's count dips.
@@ -148,35 +128,13 @@ cat >"$conf" <<EOF
 # Written by Brickyard scripts/services/slurm.sh at each start (host-infra §2).
 ClusterName=brickyard
 SlurmctldHost=$node(127.0.0.1)
-SlurmUser=root
-SlurmdUser=root
 SlurmctldPort=$ctld_port
 SlurmdPort=$slurmd_port
-AuthType=auth/munge
-CredType=cred/munge
-AuthInfo=socket=$B/munge/munge.socket
-StateSaveLocation=$B/state
 SlurmdSpoolDir=$B/spool
 SlurmctldPidFile=$ctld_pid
 SlurmdPidFile=$slurmd_pid
-SlurmctldLogFile=$B/log/slurmctld.log
 SlurmdLogFile=$B/log/slurmd.log
-# No cgroup plugins: the hosts have hybrid cgroups and none are needed here.
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=none
-ReturnToService=2
-SchedulerType=sched/backfill
-SlurmctldTimeout=30
-SlurmdTimeout=30
-InactiveLimit=0
-MinJobAge=60
-KillWait=5
-Waittime=0
+$(by_slurm_conf_common "$B")
 NodeName=$node NodeAddr=127.0.0.1 ${hw_fields}RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 EOF
@@ -201,33 +159,15 @@ while [[ $dir != / ]]; do
 done
 
 t0=$(by_now)
-# Daemons get no inherited stdout: the caller's $(...) would wait for it.
-munged "${munge_opts[@]}" --key-file="$key" --socket="$B/munge/munge.socket" --pid-file="$munge_pid" \
-  --log-file="$B/log/munged.log" --seed-file="$B/munge/munged.seed" </dev/null >>"$B/log/munged.log" 2>&1 ||
-  fail "munged did not start"
-munge -n -S "$B/munge/munge.socket" | unmunge -S "$B/munge/munge.socket" >/dev/null 2>&1 ||
-  fail "munged started but a munge/unmunge round trip on $B/munge/munge.socket fails"
+why=$(by_start_munged "$B" "${munge_opts[@]}") || fail "$why"
 # -i: ignore unreadable state from an earlier run (e.g. a changed node line).
 slurmctld -i </dev/null >>"$B/log/slurmctld.log" 2>&1 || fail "slurmctld did not start"
 slurmd_started=$(date +%s)
 slurmd </dev/null >>"$B/log/slurmd.log" 2>&1 || fail "slurmd did not start"
 
-# With saved state slurmctld reports the node idle before this slurmd has
-# registered; wait for both (SlurmdStartTime is set at registration).
-registered() {
-  local t
-  t=$(timeout 5 scontrol show node -o "$node" 2>/dev/null | sed -n 's/.*SlurmdStartTime=\([^ ]*\).*/\1/p')
-  [[ -n $t && $t != None ]] && (($(date -d "$t" +%s 2>/dev/null || echo 0) >= slurmd_started))
-}
-state=""
-for ((i = 0; i < 120; i++)); do
-  state=$(timeout 5 sinfo -h -o %T 2>/dev/null || true)
-  [[ $state == idle ]] && registered && break
-  sleep 0.25
-done
-if [[ $state != idle ]] || ! registered; then
+if ! state=$(by_slurm_wait_idle "$slurmd_started" 120 -- "$node"); then
   reason=$(timeout 5 sinfo -h -R 2>/dev/null || true)
-  fail "node $node is not idle after 30 s (state '${state:-no answer}'${reason:+, reason: $reason}); logs under $B/log"
+  fail "node $node is not idle after 30 s (state '$state'${reason:+, reason: $reason}); logs under $B/log"
 fi
 
 env_lines >"$B/env.sh"

@@ -101,6 +101,14 @@ describe('evaluatePingPong', () => {
     expect(r.details!.filter((d) => /^\d+ \d+ /.test(d))).toHaveLength(23);
   });
 
+  it("warns, never passes quietly, when podman lost a complete trial's exit code; a 127 alone still fails", () => {
+    const lost = "trial 2: podman lost the exit code of container 0938e1cd4576 ('container has already been removed', the podman 4.3 --rm race) and exited 127; the probe's report is complete and every payload verified, so the trial counts";
+    const r = evaluatePingPong(OMPI, localCtx({ runtimeWarnings: [lost] }));
+    expect(r.verdict).toBe('WARNED');
+    expect(r.summary).toContain('podman lost the exit code of container 0938e1cd4576');
+    expect(evaluatePingPong(OMPI, localCtx({ exitCode: 127 })).verdict).toBe('FAILED');
+  });
+
   it('matches the library case-insensitively and fails the wrong one', () => {
     const mpich = parsePingPong(fixture('mpich-shm-2ranks.stdout'));
     expect(evaluatePingPong(mpich, localCtx({ expectLibrary: 'mpich' })).verdict).toBe('PASSED');

@@ -27,6 +27,25 @@ describe('detectTransport', () => {
     expect(judgeTransport(ev, 'unknown').fallback).toBe(false);
   });
 
+  it('reads tcp between the nodes from a two-node Slurm job, each rank in its own container on its own node', () => {
+    const ev = detectTransport(fixture('openmpi-2node-slurm-verbose.stderr'));
+    expect(ev.source).toBe('openmpi-verbose');
+    expect(ev.pml).toBe('ob1');
+    expect(ev.paths.map((p) => [p.reporter, p.peer, p.node, p.component])).toEqual([
+      ['n2:25226', 0, 'n1', 'tcp'],
+      ['n1:25217', 1, 'n2', 'tcp'],
+    ]);
+    // Between nodes on Ethernet (or the test cluster's veth) TCP is what was due: no fallback.
+    const due = expectedTransport(false, 'loopback');
+    expect(due).toBe('tcp');
+    expect(judgeTransport(ev, due)).toMatchObject({ used: 'tcp', fallback: false, text: 'tcp (tcp) by openmpi-verbose, pml ob1' });
+    // The same evidence where the partition's fabric was due is the fallback.
+    expect(judgeTransport(ev, expectedTransport(false, 'slingshot-11'))).toMatchObject({ used: 'tcp', fallback: true });
+    // Without the verbose lines (what the Slurm path gave before OMPI_MCA_* reached the containers): unknown, never fallback.
+    const bare = detectTransport(fixture('openmpi-2node-slurm-verbose.stderr').split('\n').filter((l) => !/mca: bml|select:/.test(l)).join('\n'));
+    expect(judgeTransport(bare, expectedTransport(false, 'slingshot-11'))).toMatchObject({ used: 'unknown', fallback: false });
+  });
+
   it('does not take loading the TCP component for using it (every Open MPI run loads it)', () => {
     // The vader run's stderr is full of "btl: tcp:" lines.
     const stderr = fixture('openmpi-vader-verbose.stderr');

@@ -45858,15 +45858,27 @@ var recipe_schema_default = {
           required: ["test", "figure", "goal"],
           additionalProperties: false
         },
+        mpiStrategies: {
+          enum: ["default", "fitting"],
+          description: "fitting: try each variant with every MPI strategy of the partition that fits the recipe (where more than one does); default: the one the fit check picks."
+        },
         variants: {
           type: "array",
-          minItems: 2,
+          minItems: 1,
           items: {
             type: "object",
             properties: {
               id: { $ref: "block.schema.json#/$defs/slug" },
               description: { type: "string" },
-              cflags: { type: "string", minLength: 1, description: "In place of the partition's targetFlags; absent: the partition default." }
+              cflags: { type: "string", minLength: 1, description: "In place of the partition's targetFlags; absent: the partition default." },
+              env: {
+                type: "object",
+                description: "Environment of the smoke runs, in the container and for the host baseline (e.g. OMP_NUM_THREADS): a runtime variant. Variants that differ only here share one image.",
+                propertyNames: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
+                additionalProperties: { type: "string" },
+                minProperties: 1
+              },
+              mpiStrategy: { type: "string", minLength: 1, description: "The partition's MPI strategy (its id) to build and run with; absent: the one the fit check picks." }
             },
             required: ["id"],
             additionalProperties: false

@@ -169,11 +169,11 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
         }
       }
       const formats = opts.format === 'all' ? [...FORMATS] : [opts.format];
-      const { tunedPartition } = await import('../smoke/tune.ts');
+      const { tunedPartition, variantRuntime } = await import('../smoke/tune.ts');
       for (const w0 of where) {
-        // A recorded `brickyard tune` choice for this pair replaces the partition's target flags.
+        // A recorded `brickyard tune` choice for this pair replaces the partition's target flags (and its MPI strategy and runtime environment).
         const { where: w, choice } = tunedPartition(join(ws.root, '.brickyard'), recipe, w0);
-        if (choice) io.err(`using the tuned variant ${choice.chosen} (${choice.chosenCflags}) recorded by brickyard tune on ${choice.tunedOn}\n`);
+        if (choice) io.err(`using the tuned variant ${choice.chosen} (${choice.chosenCflags}; ${variantRuntime({ env: choice.chosenEnv, mpiStrategy: choice.chosenMpiStrategy })}) recorded by brickyard tune on ${choice.tunedOn}\n`);
         const rendered = ws.render(recipe, w);
         if (opts.out) writeRendered(rendered, where.length > 1 ? join(opts.out, w.partition.id) : opts.out, formats, io);
         else printRendered(rendered, formats, io, formats.length > 1 || where.length > 1);

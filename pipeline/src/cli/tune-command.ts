@@ -16,7 +16,7 @@ export function registerTune(program: Command, io: Io, open: () => Promise<Works
     .option('--keyless', 'sign keylessly with the GitHub OIDC token (in GitHub Actions); default: the development signer')
     .option('--json', 'print the signed statement')
     .action(async (spec: string, opts: { system: string; out?: string; trials?: number; keyless?: boolean; json?: boolean }) => {
-      const { tune, tuneTable } = await import('../smoke/tune.ts');
+      const { tune, tuneTable, tuneTableHeader, variantRuntime } = await import('../smoke/tune.ts');
       const ws = await open();
       const recipe = ws.recipe(spec);
       const where = ws.firstFitting(recipe, opts.system);
@@ -31,8 +31,8 @@ export function registerTune(program: Command, io: Io, open: () => Promise<Works
       if (opts.json) io.out(JSON.stringify(rec.statement, null, 2) + '\n');
       else {
         io.out(`${p.recipe} on ${p.system}/${p.partition}: ${p.metric.test}.${p.metric.figure} (${p.metric.goal === 'max' ? 'more' : 'less'} is better)\n`);
-        io.out(table(['variant', 'flags', 'smoke', p.metric.figure, 'image', 'excluded'], tuneTable(p)));
-        io.out(`chosen: ${p.chosen} (${p.chosenCflags}), image ${p.chosenImageDigest}\nrecord: ${rec.statementPath}\nsigned: ${rec.bundlePath}\n`);
+        io.out(table(tuneTableHeader(p), tuneTable(p)));
+        io.out(`chosen: ${p.chosen} (${p.chosenCflags}; ${variantRuntime({ env: p.chosenEnv, mpiStrategy: p.chosenMpiStrategy })}), image ${p.chosenImageDigest}\nrecord: ${rec.statementPath}\nsigned: ${rec.bundlePath}\n`);
       }
     });
 }

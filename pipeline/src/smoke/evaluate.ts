@@ -111,6 +111,8 @@ export interface PingPongContext {
   transport?: TransportEvidence;
   /** SystemDoc.interconnect.type: what transport is due between nodes. */
   interconnect?: string;
+  /** Faults of the container runtime that did not spoil the measurement (runtime-faults.ts): each WARNS. */
+  runtimeWarnings?: string[];
 }
 
 export function evaluatePingPong(run: PingPongRun | undefined, ctx: PingPongContext): TestResult {
@@ -138,6 +140,7 @@ export function evaluatePingPong(run: PingPongRun | undefined, ctx: PingPongCont
   };
 
   // Launch and correctness.
+  warn.push(...(ctx.runtimeWarnings ?? []));
   const errors = run?.errors ?? [];
   const singletonLine = errors.find((e) => /need at least 2 ranks/i.test(e));
   const payloadLine = errors.find((e) => /payload mismatch/i.test(e));

@@ -23,6 +23,7 @@ import { inTotoStatement, TEST_RESULT_PREDICATE_TYPE, testResultPredicate } from
 import { performanceOf, type Performance } from './performance.ts';
 import { DEFAULT_TRIALS, interleave } from './stats.ts';
 import { evaluateStream, looksLikeStream, parseStream, type StreamRun } from './stream.ts';
+import { trialExit } from './runtime-faults.ts';
 import { detectTransport, splitDebugSummary, TRANSPORT_VERBOSE_ENV } from './transport.ts';
 import { smokeLaunch } from './launch.ts';
 
@@ -41,6 +42,11 @@ export interface SmokeOptions {
    * BRICKYARD_SMOKE_TRIALS from the environment.
    */
   trials?: number;
+  /**
+   * Environment for the image's commands and probes, in the container and for the host baseline
+   * alike (a tune runtime variant's OMP_NUM_THREADS; the tune statement records it).
+   */
+  env?: Record<string, string>;
 }
 
 export interface SmokeReport {
@@ -138,7 +144,7 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Partiti
     } else {
       opts.onStage?.('command', t.name);
       const limit = t.timeoutSeconds ? t.timeoutSeconds * 1000 : timeoutMs;
-      const r = await containerRun(where, image, ['sh', '-c', t.run!], strategy, limit);
+      const r = await containerRun(where, image, ['sh', '-c', t.run!], strategy, limit, opts.env);
       tests.push(evaluateCommand(t.name, { exitCode: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut }, t.expect ?? {}));
       if (r.code === 0 && looksLikeStream(r.stdout)) {
         opts.onStage?.('stream', `${t.name}: STREAM in the image against the host`);
@@ -250,7 +256,7 @@ async function pingPong(ws: Workspace, image: ImageUnderTest, where: PartitionRe
     if (side === 'container') {
       containerRuns.push(
         inline
-          ? await containerRun(where, image, [...layout.inImage, PROBE], strategy, timeoutMs, TRANSPORT_VERBOSE_ENV)
+          ? await containerRun(where, image, [...layout.inImage, PROBE], strategy, timeoutMs, { ...opts.env, ...TRANSPORT_VERBOSE_ENV })
           : await slurmJob(ws, image, where, opts, timeoutMs, layout.jobEnv),
       );
     } else {
@@ -267,7 +273,11 @@ async function pingPong(ws: Workspace, image: ImageUnderTest, where: PartitionRe
       return undefined;
     }
   });
-  const codeOf = (r: RunResult): number => (r.timedOut ? 124 : r.code);
+  // A trial whose exit code podman lost (runtime-faults.ts) but whose report is complete and
+  // clean counts, with a warning: the exit code is unknown, not the 127 podman gives.
+  const exits = containerRuns.map((r, i) => trialExit(r.timedOut ? 124 : r.code, r.stderr, parsed[i], i + 1));
+  const runtimeWarnings = exits.flatMap((e) => (e.warning ? [e.warning] : []));
+  const codeOf = (r: RunResult): number => exits[containerRuns.indexOf(r)]?.code ?? r.code;
   // The launch checks read the first trial that went wrong, if any.
   const bad = containerRuns.findIndex((r) => codeOf(r) !== 0);
   const exitCode = bad >= 0 ? codeOf(containerRuns[bad]!) : 0;
@@ -282,6 +292,7 @@ async function pingPong(ws: Workspace, image: ImageUnderTest, where: PartitionRe
     interconnect: where.system.doc.interconnect.type,
     trials,
     hostTrials: hostRuns,
+    runtimeWarnings,
     transport: detectTransport(stderr, stdout),
     // Sub-microsecond latencies differ by a few tenths between runs: only a real gap counts against the host.
     hostLatencySlackUs: 0.5,
@@ -317,7 +328,10 @@ async function slurmJob(ws: Workspace, image: ImageUnderTest, where: PartitionRe
   // A failed submission must not leave the previous run's output to be read as this one's.
   rmSync(out, { force: true });
   rmSync(err, { force: true });
-  const env = { ...process.env, ...opts.slurmEnv, ...jobEnv, BRICKYARD_IMAGE: image.reference };
+  // The verbose settings make the MPI library name the transport it chose: sbatch exports them to
+  // the job, and the strategy's runtime flags forward them into the containers (OMPI_MCA_*,
+  // MPIR_CVAR_*), as Apptainer passes the environment by default.
+  const env = { ...process.env, ...opts.slurmEnv, ...TRANSPORT_VERBOSE_ENV, ...jobEnv, BRICKYARD_IMAGE: image.reference };
   const [cmd, args] = slurmCommand(opts, 'sbatch', ['--wait', '--parsable', `--output=${out}`, `--error=${err}`, '--export=ALL', script]);
   const r = await run(cmd, args, { env, timeoutMs, cwd: dir });
   const read = (p: string): string => (existsSync(p) ? readFileSync(p, 'utf8') : '');
@@ -398,10 +412,10 @@ async function streamOverhead(image: ImageUnderTest, where: PartitionRef, name: 
     }
     if (existsSync(local)) hostCommand = command.split(program).join(local);
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(image.recipe.doc.environment ?? {}).map(([k, v]) => [k, String(v)])) };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(image.recipe.doc.environment ?? {}).map(([k, v]) => [k, String(v)])), ...opts.env };
   for (const [i, side] of interleave(trialCount(opts)).entries()) {
     if (side === 'container' && i > 0) {
-      const r = await containerRun(where, image, ['sh', '-c', command], strategy, timeoutMs);
+      const r = await containerRun(where, image, ['sh', '-c', command], strategy, timeoutMs, opts.env);
       if (r.code === 0) parse(r.stdout, container);
     } else if (side === 'host' && hostCommand) {
       const r = await run('sh', ['-c', hostCommand], { env, timeoutMs });

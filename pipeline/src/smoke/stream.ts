@@ -72,6 +72,11 @@ export function streamRatios(container: StreamRun[], host: StreamRun[]): KernelR
 
 export function evaluateStream(cmp: StreamComparison): TestResult {
   const figures: Record<string, number | string> = { trials: cmp.container.length, host_trials: cmp.host.length };
+  // The threads STREAM counted: shows that a runtime variant's OMP_NUM_THREADS took effect.
+  const threads = cmp.container.find((r) => r.threads !== undefined)?.threads;
+  const hostThreads = cmp.host.find((r) => r.threads !== undefined)?.threads;
+  if (threads !== undefined) figures.threads = threads;
+  if (hostThreads !== undefined) figures.host_threads = hostThreads;
   const thresholds = { ratio_warn_pct: STREAM_RATIO_WARN * 100 };
   for (const k of STREAM_KERNELS) {
     const c = sample(cmp.container.map((r) => r.rates[k]));

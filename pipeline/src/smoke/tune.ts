@@ -1,10 +1,12 @@
 /**
  * `brickyard tune`: build each variant a recipe declares (`tune.variants`: compiler flags in place
- * of the partition's target flags; no flags = the partition default), run the smoke tests for
- * each, choose the best by the declared metric (`tune.metric`: a figure of one smoke test, and
- * whether more or less is better), and record the choice with every variant's figures in an
- * in-toto statement about the chosen image's digest, signed (development signer locally). Render
- * then uses the recorded choice (`tunedPartition`).
+ * of the partition's target flags, no flags = the partition default; a runtime environment such
+ * as OMP_NUM_THREADS, run on the same image as the variant it shares its build with; an MPI
+ * strategy, and with `tune.mpiStrategies: fitting` every variant once per strategy of the
+ * partition that fits), run the smoke tests for each, choose the best by the declared metric
+ * (`tune.metric`: a figure of one smoke test, and whether more or less is better), and record the
+ * choice with every variant's figures in an in-toto statement about the chosen image's digest,
+ * signed (development signer locally). Render then uses the recorded choice (`tunedPartition`).
  *
  * A variant whose build or smoke run FAILED, or that lacks the figure, cannot be chosen; it is
  * recorded with the reason. Ties go to the earlier variant (the declaration order is the
@@ -13,7 +15,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
+import type { Catalog } from '../catalog/load.ts';
 import { buildPair } from '../build/build.ts';
+import { checkFit } from '../check/fit.ts';
 import { attest, bundlePathFor, writeBundle } from '../sign/attest.ts';
 import { signerFor } from '../sign/pair.ts';
 import { BrickyardError } from '../util/errors.ts';
@@ -28,16 +32,31 @@ export interface TuneVariantDoc {
   description?: string;
   /** Compiler flags for `{{ target.cflags }}`; absent: the partition's targetFlags. */
   cflags?: string;
+  /**
+   * Environment of the smoke runs (in the container and for the host baseline), e.g.
+   * OMP_NUM_THREADS: a runtime variant. Variants that differ only here share one image.
+   */
+  env?: Record<string, string>;
+  /** The partition's MPI strategy to build and run with; absent: the one the fit check picks. */
+  mpiStrategy?: string;
 }
 
 export interface TuneDoc {
   metric: { test: string; figure: string; goal: 'max' | 'min' };
   variants: TuneVariantDoc[];
+  /** `fitting`: try every variant with each MPI strategy of the partition that fits the recipe. */
+  mpiStrategies?: 'default' | 'fitting';
 }
 
 export interface VariantOutcome {
   id: string;
   cflags: string;
+  /** The runtime environment the smoke runs had (empty: none beyond the recipe's). */
+  env: Record<string, string>;
+  /** The MPI strategy the image was built with; null for a recipe without MPI. */
+  mpiStrategy: string | null;
+  /** A runtime variant: the variant whose build made its image (and whose folder holds it). */
+  sharesImageOf?: string;
   imageDigest?: string;
   imageReference?: string;
   result: 'PASSED' | 'WARNED' | 'FAILED';
@@ -56,6 +75,8 @@ export interface TunePredicate {
   metric: TuneDoc['metric'];
   chosen: string;
   chosenCflags: string;
+  chosenEnv: Record<string, string>;
+  chosenMpiStrategy: string | null;
   chosenImageDigest: string;
   variants: VariantOutcome[];
   tunedOn: string;
@@ -75,6 +96,9 @@ export function tuneDocOf(recipe: ResolvedRecipe): TuneDoc {
   for (const v of doc.variants) {
     if (ids.has(v.id)) throw new BrickyardError('CATALOG_INVALID', `${recipe.key}: tune variant '${v.id}' is declared twice`);
     ids.add(v.id);
+    for (const name of Object.keys(v.env ?? {})) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new BrickyardError('CATALOG_INVALID', `${recipe.key}: tune variant '${v.id}' sets '${name}', which is not an environment variable name`);
+    }
   }
   if (!recipe.smoke.some((t) => t.name === doc.metric.test || `${t.name}-overhead` === doc.metric.test)) {
     throw new BrickyardError('CATALOG_INVALID', `${recipe.key}: tune.metric.test '${doc.metric.test}' is not one of its smoke tests (or a command's '-overhead' comparison)`);
@@ -88,24 +112,83 @@ export function withFlags(where: PartitionRef, cflags: string | undefined): Part
   return { system: where.system, partition: { ...where.partition, cpu: { ...where.partition.cpu, targetFlags: cflags } } };
 }
 
+/** The partition with only the named MPI strategy, so that the fit check (and render) picks it. */
+export function withStrategy(where: PartitionRef, strategy: string | null | undefined): PartitionRef {
+  if (!strategy) return where;
+  const chosen = where.partition.mpi.strategies.filter((s) => s.id === strategy);
+  if (chosen.length === 0) {
+    throw new BrickyardError('USAGE', `${where.system.doc.id}/${where.partition.id} has no MPI strategy '${strategy}' (it has ${where.partition.mpi.strategies.map((s) => s.id).join(', ') || 'none'})`);
+  }
+  return { system: where.system, partition: { ...where.partition, mpi: { ...where.partition.mpi, strategies: chosen } } };
+}
+
+/** The ids of the partition's MPI strategies that fit the recipe, in the partition's order (empty: the recipe uses no MPI). */
+export function fittingStrategies(catalog: Catalog, recipe: ResolvedRecipe, where: PartitionRef): string[] {
+  const out: string[] = [];
+  for (const s of where.partition.mpi.strategies) {
+    const fit = checkFit(catalog, recipe, where.system.doc, withStrategy(where, s.id).partition);
+    if (fit.fits && fit.strategy) out.push(s.id);
+  }
+  return out;
+}
+
+/**
+ * The variants to build and measure: the declared ones, and with `mpiStrategies: fitting` each of
+ * them once per fitting MPI strategy (`<variant>+<strategy>`) where more than one fits. A variant
+ * that names a strategy keeps it. Fewer than two is an error: there would be nothing to choose.
+ */
+export function expandVariants(doc: TuneDoc, catalog: Catalog, recipe: ResolvedRecipe, where: PartitionRef): TuneVariantDoc[] {
+  const fitting = doc.mpiStrategies === 'fitting' ? fittingStrategies(catalog, recipe, where) : [];
+  const out: TuneVariantDoc[] = [];
+  for (const v of doc.variants) {
+    if (v.mpiStrategy !== undefined) {
+      withStrategy(where, v.mpiStrategy); // names one the partition has
+      out.push(v);
+    } else if (fitting.length > 1) {
+      for (const s of fitting) out.push({ ...v, id: `${v.id}+${s}`, mpiStrategy: s });
+    } else out.push(v);
+  }
+  if (out.length < 2) {
+    throw new BrickyardError('USAGE', `${recipe.key} has ${out.length} tune variant on ${where.system.doc.id}/${where.partition.id}: nothing to choose between`, { hint: 'declare at least two tune.variants, or set tune.mpiStrategies: fitting on a partition with several fitting MPI strategies' });
+  }
+  return out;
+}
+
+/** Variants with the same flags and MPI strategy are runtime variants of one image: this key groups them. */
+export function buildKey(v: TuneVariantDoc, where: PartitionRef): string {
+  return JSON.stringify([v.cflags ?? where.partition.cpu.targetFlags, v.mpiStrategy ?? null]);
+}
+
 /** The figure a smoke report gives for the metric, and whether the variant can be chosen. */
-export function outcomeOf(v: TuneVariantDoc, where: PartitionRef, metric: TuneDoc['metric'], report: Pick<SmokeReport, 'result' | 'tests' | 'image'>): VariantOutcome {
+export function outcomeOf(v: TuneVariantDoc, where: PartitionRef, metric: TuneDoc['metric'], report: Pick<SmokeReport, 'result' | 'tests' | 'image'> & Partial<Pick<SmokeReport, 'statement'>>): VariantOutcome {
   const test = report.tests.find((t) => t.name === metric.test);
   const raw = test?.figures?.[metric.figure];
   const value = typeof raw === 'number' && Number.isFinite(raw) ? raw : undefined;
   const out: VariantOutcome = {
     id: v.id,
     cflags: v.cflags ?? where.partition.cpu.targetFlags,
+    env: { ...(v.env ?? {}) },
+    mpiStrategy: strategyOf(report) ?? v.mpiStrategy ?? null,
     imageDigest: report.image.manifestDigest,
     imageReference: report.image.reference,
     result: report.result,
     ...(value === undefined ? {} : { value }),
     figures: { ...(test?.figures ?? {}) },
   };
+  const threads = test?.figures?.['threads'];
+  const wanted = v.env?.['OMP_NUM_THREADS'];
   if (report.result === 'FAILED') out.excluded = `its smoke run FAILED (${report.tests.filter((t) => t.verdict === 'FAILED').map((t) => t.name).join(', ')})`;
   else if (!test) out.excluded = `no smoke test named '${metric.test}' ran`;
   else if (value === undefined) out.excluded = `${metric.test} has no figure '${metric.figure}'${test.verdict === 'SKIPPED' ? ` (${test.summary})` : ''}`;
+  // A runtime variant that did not take effect measured something else: it cannot be chosen as what it says.
+  else if (wanted !== undefined && threads !== undefined && String(threads) !== wanted) out.excluded = `it asked for OMP_NUM_THREADS=${wanted} but the program counted ${threads} threads`;
   return out;
+}
+
+/** The MPI strategy the smoke report's statement names as its target, if any. */
+function strategyOf(report: object): string | undefined {
+  const s = (report as { statement?: { predicate?: { brickyardSmoke?: { target?: { mpiStrategy?: unknown } } } } }).statement?.predicate?.brickyardSmoke?.target?.mpiStrategy;
+  return typeof s === 'string' ? s : undefined;
 }
 
 /** The best variant by the metric; ties go to the earlier one. Throws when none can be chosen. */
@@ -135,25 +218,39 @@ export interface TuneOptions {
 
 export async function tune(ws: Workspace, recipe: ResolvedRecipe, where: PartitionRef, opts: TuneOptions): Promise<TuneRecord> {
   const doc = tuneDocOf(recipe);
+  const variants = expandVariants(doc, ws.catalog, recipe, where);
   const dir = tuneDir(opts.stateDir, recipe, where);
   mkdirSync(dir, { recursive: true });
   const outcomes: VariantOutcome[] = [];
-  // One variant at a time, build then smoke: the variants share the image tag in container storage.
-  for (const v of doc.variants) {
-    const whereV = withFlags(where, v.cflags);
-    const stateV = join(dir, v.id);
-    opts.onStage?.('variant', `${v.id}: ${v.cflags ?? `${where.partition.cpu.targetFlags} (partition default)`}`);
+  // One image per build key (flags, MPI strategy), in the folder of the first variant that needs
+  // it; runtime variants (env only) smoke-test that image again. Build then smoke, one variant at
+  // a time: the variants share the image tag in container storage, so a runtime variant whose
+  // image is not the last one built rebuilds it (the build cache makes that quick).
+  const buildDirs = new Map<string, string>();
+  let last: { key: string; record: Awaited<ReturnType<typeof buildPair>> } | undefined;
+  for (const v of variants) {
+    const key = buildKey(v, where);
+    const builtBy = buildDirs.get(key) ?? v.id;
+    buildDirs.set(key, builtBy);
+    const whereV = withStrategy(withFlags(where, v.cflags), v.mpiStrategy);
+    const stateV = join(dir, builtBy);
+    const env = v.env ?? {};
+    const envText = Object.entries(env).map(([k, x]) => `${k}=${x}`).join(' ');
+    opts.onStage?.('variant', `${v.id}: ${v.cflags ?? `${where.partition.cpu.targetFlags} (partition default)`}${v.mpiStrategy ? `, MPI ${v.mpiStrategy}` : ''}${envText ? `, ${envText}` : ''}`);
     try {
-      const record = await buildPair(ws, recipe, whereV, { stateDir: stateV, ...(opts.onStage ? { onStage: opts.onStage } : {}) });
+      const record = last?.key === key ? last.record : await buildPair(ws, recipe, whereV, { stateDir: stateV, ...(opts.onStage ? { onStage: opts.onStage } : {}) });
+      last = { key, record };
       const report = await smoke(ws, { recipe, reference: record.image.reference, manifestDigest: record.image.manifestDigest }, whereV, {
-        stateDir: stateV,
+        stateDir: join(stateV, 'runs', v.id),
         launcher: 'direct',
+        env,
         ...(opts.trials === undefined ? {} : { trials: opts.trials }),
         ...(opts.onStage ? { onStage: opts.onStage } : {}),
       });
-      outcomes.push(outcomeOf(v, where, doc.metric, report));
+      outcomes.push({ ...outcomeOf(v, where, doc.metric, report), ...(builtBy === v.id ? {} : { sharesImageOf: builtBy }) });
     } catch (e) {
-      outcomes.push({ id: v.id, cflags: v.cflags ?? where.partition.cpu.targetFlags, result: 'FAILED', figures: {}, excluded: `build or smoke failed: ${(e as Error).message}` });
+      last = undefined;
+      outcomes.push({ id: v.id, cflags: v.cflags ?? where.partition.cpu.targetFlags, env: { ...env }, mpiStrategy: v.mpiStrategy ?? null, result: 'FAILED', figures: {}, excluded: `build or smoke failed: ${(e as Error).message}` });
     }
   }
   return recordChoice(recipe, where, doc.metric, outcomes, opts);
@@ -172,6 +269,8 @@ export async function recordChoice(recipe: ResolvedRecipe, where: PartitionRef, 
     metric,
     chosen: best.id,
     chosenCflags: best.cflags,
+    chosenEnv: best.env,
+    chosenMpiStrategy: best.mpiStrategy,
     chosenImageDigest: best.imageDigest!,
     variants: outcomes,
     tunedOn: new Date().toISOString(),
@@ -197,13 +296,38 @@ export function recordedChoice(stateDir: string, recipe: ResolvedRecipe, where: 
   return s.predicate;
 }
 
-/** The partition as render should see it: the recorded choice's flags, when there is one. */
+/**
+ * The partition as render should see it: the recorded choice's flags and MPI strategy, and its
+ * runtime environment exported by the job script (podman passes no environment by default, so
+ * each variable is also forwarded into the container with --env=NAME).
+ */
 export function tunedPartition(stateDir: string, recipe: ResolvedRecipe, where: PartitionRef): { where: PartitionRef; choice?: TunePredicate } {
   const choice = recordedChoice(stateDir, recipe, where);
-  return choice ? { where: withFlags(where, choice.chosenCflags), choice } : { where };
+  if (!choice) return { where };
+  const w = withStrategy(withFlags(where, choice.chosenCflags), choice.chosenMpiStrategy);
+  // Records written before runtime variants existed have no chosenEnv.
+  const env = (choice as Partial<TunePredicate>).chosenEnv ?? {};
+  if (Object.keys(env).length === 0) return { where: w, choice };
+  const rt = w.partition.runtime;
+  const forward = rt.type === 'podman' || rt.type === 'podman-hpc' ? Object.keys(env).map((k) => `--env=${k}`) : [];
+  return {
+    where: { system: w.system, partition: { ...w.partition, env: { ...(w.partition.env ?? {}), ...env }, runtime: { ...rt, flags: [...(rt.flags ?? []), ...forward] } } },
+    choice,
+  };
+}
+
+/** What a variant ran with besides its flags: the MPI strategy and the environment. */
+export function variantRuntime(v: { env?: Record<string, string>; mpiStrategy?: string | null }): string {
+  const env = Object.entries(v.env ?? {}).map(([k, x]) => `${k}=${x}`);
+  return [...(v.mpiStrategy ? [`MPI ${v.mpiStrategy}`] : []), ...env].join(' ') || '-';
+}
+
+/** The column names of tuneTable(p). */
+export function tuneTableHeader(p: TunePredicate): string[] {
+  return ['variant', 'flags', 'runtime', 'smoke', p.metric.figure, 'image', 'excluded'];
 }
 
 /** The table for people: one row per variant. */
 export function tuneTable(p: TunePredicate): string[][] {
-  return p.variants.map((v) => [v.id === p.chosen ? `${v.id} *` : v.id, v.cflags, v.result, v.value === undefined ? '-' : String(v.value), (v.imageDigest ?? '-').slice(0, 19), v.excluded ?? '']);
+  return p.variants.map((v) => [v.id === p.chosen ? `${v.id} *` : v.id, v.cflags, variantRuntime(v), v.result, v.value === undefined ? '-' : String(v.value), (v.imageDigest ?? '-').slice(0, 19), v.excluded ?? '']);
 }

@@ -15,4 +15,4 @@ set -euo pipefail
 IMAGE="${BRICKYARD_IMAGE:-localhost/brickyard/osu-micro-benchmarks:7.4-1-local-debug}"
 
 # Launch
-srun --nodes=1 --ntasks-per-node=2 --mpi=pmix podman run --rm --network=host --ipc=host --pid=host --env=PMIX_* --env=SLURM_* -e "OMPI_MCA_btl_vader_single_copy_mechanism=none" -e "PMIX_MCA_gds=hash" "$IMAGE" "$@"
+srun --nodes=1 --ntasks-per-node=2 --mpi=pmix podman run --rm --network=host --ipc=host --pid=host --env=PMIX_* --env=SLURM_* --env=OMPI_MCA_* -e "OMPI_MCA_btl_vader_single_copy_mechanism=none" -e "PMIX_MCA_gds=hash" "$IMAGE" "$@"
