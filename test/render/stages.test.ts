@@ -2,9 +2,15 @@
  * Multi-stage renders: a recipe with `runtime` gives a build stage with every step and a runtime
  * stage with only the runtime parts, in the Containerfile and the Apptainer definition alike.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { validateAgainstSchema } from '../../pipeline/src/catalog/schemas.ts';
+import { SourceFile } from '../../pipeline/src/catalog/source.ts';
+import { standInCommand } from '../../pipeline/src/render/common.ts';
+import { formatDiagnostic } from '../../pipeline/src/util/diagnostics.ts';
 import { Workspace } from '../../pipeline/src/workspace.ts';
-import { MINI, miniCatalog } from '../helpers/fixture.ts';
+import { MINI, miniCatalog, tempDir } from '../helpers/fixture.ts';
 
 const markers = (text: string): string[] => text.split('\n').filter((l) => /^# \[\d+\/\d+\] /.test(l));
 
@@ -120,5 +126,62 @@ runtime:
     const r = ws.render(ws.recipe('child'), ws.partitionsOf('box/cpu')[0]!);
     const keeps = r.composition.runtime!.filter((s) => s.op.kind === 'keep').map((s) => `${s.origin} ${(s.op as { paths: string[] }).paths.join(' ')}`);
     expect(keeps).toEqual(['block:probe /usr/local/bin/probe', 'recipe:child@1.0 /opt/child']);
+  });
+
+  describe('leaveOut: a hard dependency replaced by an empty stand-in', () => {
+    const LEAVE_OUT = OMPI_RUNTIME.replace('packages: {apt: [libopenmpi3], dnf: [openmpi]}', 'packages: {apt: [libopenmpi3], dnf: [openmpi]}\n    leaveOut: {apt: [libhwloc-plugins]}');
+
+    it('installs the stand-in before apt runs, in the same step, in both formats', () => {
+      const r = render(files({ ompi: LEAVE_OUT }));
+      const runtime = r.files.containerfile.split(/^FROM \S+ AS runtime$/m)[1]!;
+      const install = runtime.split('\n').find((l) => l.includes('apt-get install'))!;
+      expect(install).toContain('dpkg -i /tmp/brickyard-stand-in-libhwloc-plugins.deb');
+      expect(install.indexOf('dpkg -i')).toBeLessThan(install.indexOf('apt-get install'));
+      expect(install).toContain('--no-install-recommends libopenmpi3 openmpi-bin');
+      expect(runtime).toMatch(/^# \[\d+\/\d+\] recipe:demo@1\.0: packages \(apt; left out: libhwloc-plugins\)/m);
+      expect(r.files.apptainer).toContain(install.replace(/^RUN set -eu; /, ''));
+      expect(markers(r.files.apptainer)).toEqual(markers(r.files.containerfile));
+      // The build stage keeps the full dependency set.
+      expect(r.files.containerfile.split(/^FROM \S+ AS runtime$/m)[0]).not.toContain('stand-in');
+    });
+
+    const hasDpkgDeb = spawnSync('sh', ['-c', 'command -v dpkg-deb']).status === 0;
+    it.skipIf(!hasDpkgDeb)(`the stand-in is a package dpkg-deb builds, that provides the name and nothing else${hasDpkgDeb ? '' : ' (skipped: no dpkg-deb on this host)'}`, () => {
+      const dir = tempDir('brickyard-stand-in-');
+      // The command up to its installation, into a folder of the test's own.
+      const build = standInCommand('libhwloc-plugins').replaceAll('/tmp/brickyard-stand-in-', join(dir, 's-')).split(' && dpkg -i ')[0]!;
+      execFileSync('sh', ['-euc', build]);
+      const deb = join(dir, 's-libhwloc-plugins.deb');
+      const field = (name: string): string => execFileSync('dpkg-deb', ['--field', deb, name], { encoding: 'utf8' }).trim();
+      expect(field('Package')).toBe('brickyard-stand-in-libhwloc-plugins');
+      expect(field('Provides')).toBe('libhwloc-plugins');
+      expect(field('Depends')).toBe('');
+      expect(execFileSync('dpkg-deb', ['--contents', deb], { encoding: 'utf8' }).trim().split('\n')).toEqual([expect.stringMatching(/ \.\/$/)]);
+    });
+
+    it('a name that is no Debian package name is refused, not pasted into the shell', () => {
+      expect(() => standInCommand("x'; rm -rf / #")).toThrow(/not a Debian package name/);
+      const block = MINI['catalog/blocks/ompi/block.yaml']! + LEAVE_OUT.replace('[libhwloc-plugins]', '["libhwloc-plugins;id"]');
+      const found = validateAgainstSchema('block', new SourceFile('/r/f.yaml', '/r', block)).map(formatDiagnostic);
+      expect(found.join('\n')).toMatch(/leaveOut\.apt\.0" has the value "libhwloc-plugins;id", which does not match/);
+    });
+
+    it('leaveOut without packages is a schema error', () => {
+      const block = MINI['catalog/blocks/ompi/block.yaml']! + 'runtime:\n  - keep: [/opt/ompi]\n    leaveOut: {apt: [libhwloc-plugins]}\n';
+      const found = validateAgainstSchema('block', new SourceFile('/r/f.yaml', '/r', block)).map(formatDiagnostic);
+      expect(found).toEqual(['f.yaml:25:5: error: "runtime.0" must have property packages when property leaveOut is present [schema]']);
+    });
+
+    it('a package both installed and left out is an error that says which', () => {
+      const probe = 'runtime:\n  - packages: {apt: [libhwloc-plugins], dnf: [hwloc-libs]}\n';
+      expect(() => render(files({ ompi: LEAVE_OUT, probe }))).toThrow(/libhwloc-plugins is both installed and left out/);
+    });
+
+    it('has no effect on a dnf base (RPM dependencies are not stood in for)', () => {
+      const bases = MINI['catalog/bases.yaml']!.replace('packageManager: apt', 'packageManager: dnf');
+      const r = render({ ...files({ ompi: LEAVE_OUT }), 'catalog/bases.yaml': bases });
+      expect(r.files.containerfile).not.toContain('stand-in');
+      expect(r.files.containerfile).toContain('dnf install -y --setopt=install_weak_deps=False openmpi');
+    });
   });
 });

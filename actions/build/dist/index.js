@@ -39573,7 +39573,7 @@ function describe(op) {
     case "run":
       return "run";
     case "packages":
-      return `packages (${op.manager})`;
+      return `packages (${op.manager}${op.standIns?.length ? `; left out: ${op.standIns.join(", ")}` : ""})`;
     case "fetch":
       return `fetch ${op.source.name} -> ${op.dest}`;
     case "copy":
@@ -39597,7 +39597,7 @@ function shellOf(op) {
     case "run":
       return op.script;
     case "packages":
-      return installCommand(op.manager, op.packages);
+      return installCommand(op.manager, op.packages, op.standIns);
     case "fetch":
       return `echo "${op.source.sha256}  ${op.dest}" | sha256sum -c -`;
     case "copy":
@@ -39606,18 +39606,31 @@ function shellOf(op) {
       return void 0;
   }
 }
-function installCommand(manager, packages) {
+function installCommand(manager, packages, standIns = []) {
   const list2 = packages.join(" ");
   switch (manager) {
     // Lists, caches and logs go in the same layer: they are large, and the logs and caches hold
     // times and inode numbers that would make two builds of the same inputs differ.
     case "apt":
-      return `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list2} && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache`;
+      return `${standIns.map(standInCommand).join(" && ")}${standIns.length > 0 ? " && " : ""}apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list2} && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache`;
     case "dnf":
       return `dnf install -y --setopt=install_weak_deps=False ${list2} && dnf clean all && rm -rf /var/log/dnf* /var/log/hawkey.log /var/cache/ldconfig/aux-cache`;
     default:
       return `zypper --non-interactive install --no-recommends ${list2} && zypper clean --all`;
   }
+}
+function standInCommand(name) {
+  if (!/^[a-z0-9][a-z0-9+.-]+$/.test(name)) throw new Error(`not a Debian package name: ${JSON.stringify(name)}`);
+  const control = [
+    `Package: brickyard-stand-in-${name}`,
+    "Version: 1",
+    "Architecture: all",
+    "Maintainer: Brickyard <brickyard@localhost>",
+    `Provides: ${name}`,
+    `Description: empty stand-in for ${name}, left out of this image by Brickyard (leaveOut in a block runtime part)`
+  ];
+  const d = `/tmp/brickyard-stand-in-${name}`;
+  return `mkdir -p ${d}/DEBIAN && printf '%s\\n' ${control.map(shQuote).join(" ")} > ${d}/DEBIAN/control && dpkg-deb --root-owner-group --build ${d} ${d}.deb >/dev/null && dpkg -i ${d}.deb && rm -rf ${d} ${d}.deb`;
 }
 var BUILD_STAGE = "build";
 var RUNTIME_STAGE = "runtime";
@@ -45502,10 +45515,20 @@ var primitive_schema_default = {
         comment: { type: "string" },
         unlessHostMpi: { type: "boolean" },
         packages: { $ref: "#/properties/packages" },
+        leaveOut: {
+          description: "With `packages`: dependencies of those packages that the runtime does not need and that the package manager cannot skip (a hard Depends, not a Recommends). An empty package providing each name (brickyard-stand-in-NAME) stands in for it, so its own dependencies stay out too; apt only, and only unversioned dependencies are satisfied this way (a versioned one still installs the real package). E.g. Debian's libopenmpi3 depends on libhwloc-plugins, which brings libxml2 and libicu72 (36 MiB); hwloc's Linux topology discovery is built in.",
+          type: "object",
+          properties: {
+            apt: { type: "array", items: { type: "string", pattern: "^[a-z0-9][a-z0-9+.-]+$" }, minItems: 1, uniqueItems: true }
+          },
+          additionalProperties: false,
+          minProperties: 1
+        },
         keep: { type: "array", items: { type: "string", pattern: "^(/|\\{\\{)", description: "An absolute path, or one that starts with a parameter holding one ({{ prefix }})." }, minItems: 1, uniqueItems: true },
         run: { type: "string", minLength: 1 }
       },
       additionalProperties: false,
+      dependentRequired: { leaveOut: ["packages"] },
       oneOf: [{ required: ["packages"] }, { required: ["keep"] }, { required: ["run"] }]
     },
     runtimePart: {
@@ -48302,8 +48325,9 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
       };
       if (p2.packages) {
         const list2 = p2.packages[base.packageManager];
+        const standIns = base.packageManager === "apt" ? p2.leaveOut?.apt : void 0;
         if (!list2) problems.push(`${origin2} (runtime): has no ${base.packageManager} packages for base ${base.name}`);
-        else push({ kind: "packages", manager: base.packageManager, packages: list2 });
+        else push({ kind: "packages", manager: base.packageManager, packages: list2, ...standIns ? { standIns } : {} });
       } else if (p2.keep) {
         const relative5 = p2.keep.filter((k2) => !k2.startsWith("/") || k2.split("/").includes(".."));
         const system2 = p2.keep.filter((k2) => SYSTEM_DIRS.has(k2.replace(/\/+$/, "") || "/"));
@@ -48320,9 +48344,16 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
     if (packageSteps.length > 0) {
       runtime.push({ op: { kind: "run", script: noDocsScript(base.packageManager) }, origin: runtimeOrigin, comment: "runtime stage: no documentation, manual pages or translations from packages (copyright files stay)" });
       const packages = [...new Set(packageSteps.flatMap((s3) => s3.op.kind === "packages" ? s3.op.packages : []))];
+      const standIns = [...new Set(packageSteps.flatMap((s3) => s3.op.kind === "packages" ? s3.op.standIns ?? [] : []))].sort();
+      const wanted = standIns.filter((n) => packages.includes(n));
+      if (wanted.length > 0) problems.push(`runtime: ${wanted.join(", ")} is both installed and left out; drop it from leaveOut or from packages`);
       const origins = [...new Set(packageSteps.map((s3) => s3.origin))];
       runtime.push(
-        packageSteps.length === 1 ? packageSteps[0] : { op: { kind: "packages", manager: base.packageManager, packages }, origin: runtimeOrigin, comment: `runtime packages of ${origins.join(", ")}` }
+        packageSteps.length === 1 ? packageSteps[0] : {
+          op: { kind: "packages", manager: base.packageManager, packages, ...standIns.length > 0 ? { standIns } : {} },
+          origin: runtimeOrigin,
+          comment: `runtime packages of ${origins.join(", ")}`
+        }
       );
     }
     runtime.push(...own.filter((s3) => s3.op.kind !== "packages"));

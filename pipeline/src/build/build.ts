@@ -111,7 +111,7 @@ async function imageExists(ref: string): Promise<boolean> {
 }
 
 /** A base the build host makes itself (the local system's debian-12) is built on first use. */
-async function ensureHostBuiltBase(reference: string, stage: BuildOptions['onStage']): Promise<void> {
+export async function ensureHostBuiltBase(reference: string, stage: BuildOptions['onStage']): Promise<void> {
   if (!which('buildah')) return; // the builder check explains what is missing
   if (await imageExists(reference)) return;
   const script = join(engineRoot(), 'scripts', 'build-base.sh');

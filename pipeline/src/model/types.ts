@@ -32,6 +32,8 @@ export interface RuntimeStepDoc {
   comment?: string;
   unlessHostMpi?: boolean;
   packages?: Partial<Record<PackageManager, string[]>>;
+  /** With packages: hard dependencies to leave out, each replaced by an empty stand-in package (apt only). */
+  leaveOut?: { apt?: string[] };
   keep?: string[];
   run?: string;
 }

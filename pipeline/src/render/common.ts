@@ -12,7 +12,7 @@ export function describe(op: Op): string {
     case 'run':
       return 'run';
     case 'packages':
-      return `packages (${op.manager})`;
+      return `packages (${op.manager}${op.standIns?.length ? `; left out: ${op.standIns.join(', ')}` : ''})`;
     case 'fetch':
       return `fetch ${op.source.name} -> ${op.dest}`;
     case 'copy':
@@ -38,7 +38,7 @@ export function shellOf(op: Op): string | undefined {
     case 'run':
       return op.script;
     case 'packages':
-      return installCommand(op.manager, op.packages);
+      return installCommand(op.manager, op.packages, op.standIns);
     case 'fetch':
       return `echo "${op.source.sha256}  ${op.dest}" | sha256sum -c -`;
     case 'copy':
@@ -48,18 +48,37 @@ export function shellOf(op: Op): string | undefined {
   }
 }
 
-export function installCommand(manager: string, packages: string[]): string {
+export function installCommand(manager: string, packages: string[], standIns: readonly string[] = []): string {
   const list = packages.join(' ');
   switch (manager) {
     // Lists, caches and logs go in the same layer: they are large, and the logs and caches hold
     // times and inode numbers that would make two builds of the same inputs differ.
     case 'apt':
-      return `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list} && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache`;
+      return `${standIns.map(standInCommand).join(' && ')}${standIns.length > 0 ? ' && ' : ''}apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list} && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache`;
     case 'dnf':
       return `dnf install -y --setopt=install_weak_deps=False ${list} && dnf clean all && rm -rf /var/log/dnf* /var/log/hawkey.log /var/cache/ldconfig/aux-cache`;
     default:
       return `zypper --non-interactive install --no-recommends ${list} && zypper clean --all`;
   }
+}
+
+/**
+ * An empty Debian package `brickyard-stand-in-NAME` that provides NAME, installed with dpkg before
+ * apt runs: an unversioned hard dependency on NAME is then met without NAME and what it pulls in.
+ * The stand-in stays in the package database (and so in the SBOM) and says what it replaces.
+ */
+export function standInCommand(name: string): string {
+  if (!/^[a-z0-9][a-z0-9+.-]+$/.test(name)) throw new Error(`not a Debian package name: ${JSON.stringify(name)}`);
+  const control = [
+    `Package: brickyard-stand-in-${name}`,
+    'Version: 1',
+    'Architecture: all',
+    'Maintainer: Brickyard <brickyard@localhost>',
+    `Provides: ${name}`,
+    `Description: empty stand-in for ${name}, left out of this image by Brickyard (leaveOut in a block runtime part)`,
+  ];
+  const d = `/tmp/brickyard-stand-in-${name}`;
+  return `mkdir -p ${d}/DEBIAN && printf '%s\\n' ${control.map(shQuote).join(' ')} > ${d}/DEBIAN/control && dpkg-deb --root-owner-group --build ${d} ${d}.deb >/dev/null && dpkg -i ${d}.deb && rm -rf ${d} ${d}.deb`;
 }
 
 /** Stage names of a multi-stage render. */

@@ -51,7 +51,8 @@ export interface ContextFile {
 
 export type Op =
   | { kind: 'run'; script: string }
-  | { kind: 'packages'; manager: PackageManager; packages: string[] }
+  /** `standIns`: dependencies left out, each satisfied by an empty package that provides it (apt). */
+  | { kind: 'packages'; manager: PackageManager; packages: string[]; standIns?: string[] }
   | { kind: 'fetch'; source: ResolvedSource; dest: string }
   | { kind: 'copy'; src: string; dest: string; mode: string | undefined }
   | { kind: 'env'; vars: Record<string, string> }
@@ -340,8 +341,9 @@ export function compose(
       };
       if (p.packages) {
         const list = p.packages[base.packageManager];
+        const standIns = base.packageManager === 'apt' ? p.leaveOut?.apt : undefined;
         if (!list) problems.push(`${origin} (runtime): has no ${base.packageManager} packages for base ${base.name}`);
-        else push({ kind: 'packages', manager: base.packageManager, packages: list });
+        else push({ kind: 'packages', manager: base.packageManager, packages: list, ...(standIns ? { standIns } : {}) });
       } else if (p.keep) {
         const relative = p.keep.filter((k) => !k.startsWith('/') || k.split('/').includes('..'));
         const system = p.keep.filter((k) => SYSTEM_DIRS.has(k.replace(/\/+$/, '') || '/'));
@@ -361,11 +363,18 @@ export function compose(
     if (packageSteps.length > 0) {
       runtime.push({ op: { kind: 'run', script: noDocsScript(base.packageManager) }, origin: runtimeOrigin, comment: 'runtime stage: no documentation, manual pages or translations from packages (copyright files stay)' });
       const packages = [...new Set(packageSteps.flatMap((s) => (s.op.kind === 'packages' ? s.op.packages : [])))];
+      const standIns = [...new Set(packageSteps.flatMap((s) => (s.op.kind === 'packages' ? (s.op.standIns ?? []) : [])))].sort();
+      const wanted = standIns.filter((n) => packages.includes(n));
+      if (wanted.length > 0) problems.push(`runtime: ${wanted.join(', ')} is both installed and left out; drop it from leaveOut or from packages`);
       const origins = [...new Set(packageSteps.map((s) => s.origin))];
       runtime.push(
         packageSteps.length === 1
           ? packageSteps[0]!
-          : { op: { kind: 'packages', manager: base.packageManager, packages }, origin: runtimeOrigin, comment: `runtime packages of ${origins.join(', ')}` },
+          : {
+              op: { kind: 'packages', manager: base.packageManager, packages, ...(standIns.length > 0 ? { standIns } : {}) },
+              origin: runtimeOrigin,
+              comment: `runtime packages of ${origins.join(', ')}`,
+            },
       );
     }
     runtime.push(...own.filter((s) => s.op.kind !== 'packages'));
