@@ -131,7 +131,7 @@ class Docker implements Builder {
     args.push('-t', req.tag, '-f', req.containerfile, req.contextDir);
     const r = await run('docker', args, { log: req.log, onOutput: req.onOutput, env: { ...process.env, DOCKER_BUILDKIT: '0' } });
     if (r.code !== 0) {
-      const daemon = /Cannot connect to the Docker daemon/.test(r.stderr);
+      const daemon = r.stderr.includes('Cannot connect to the Docker daemon');
       throw new BrickyardError('BUILD_FAILED', daemon ? 'docker is installed but no Docker engine is running' : `docker build of ${req.tag} failed:\n${tail(r.stdout + r.stderr, 30)}`, {
         hint: daemon ? 'start dockerd, or use buildah (the default builder on the build hosts)' : `the whole log is in ${req.log.path as string}`,
         exitCode: daemon ? 2 : 1,
