@@ -18,7 +18,7 @@
  * Files are written only under the staging folder (created here, must not exist), each opened
  * with O_EXCL; on any error the staging folder is removed before the error is thrown.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { sha256For, type Sha256 } from './hasher.ts';
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -337,7 +337,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
                 else await accept(mb!, b);
               });
             }
-            if (h.type === 'Directory') return directory(h);
+            if (h.type === 'Directory') { directory(h); return; }
             if (h.path === CHECKSUMS) {
               if (checksums || seen.has(CHECKSUMS)) refuse('duplicate', `${CHECKSUMS} appears twice in the bundle`, CHECKSUMS);
               seen.add(CHECKSUMS);
@@ -380,7 +380,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
           {
             header: (h) => {
               headerCheck(h);
-              if (h.type === 'Directory') return directory(h);
+              if (h.type === 'Directory') { directory(h); return; }
               return entrySink(h.path, h.size);
             },
           },

@@ -140,7 +140,7 @@ function roleOf(name: string): EntryRole | undefined {
   if (name === 'lock.json') return 'lock';
   if (name === 'Containerfile' || name === 'apptainer.def' || name === 'job.sh') return 'rendered';
   if (/^smoke-[A-Za-z0-9_.-]+\.json$/.test(name)) return 'smoke-report';
-  if (/\.intoto\.json$/.test(name) || /\.sigstore\.json$/.test(name)) return 'attestation';
+  if (name.endsWith('.intoto.json') || name.endsWith('.sigstore.json')) return 'attestation';
   return undefined;
 }
 
