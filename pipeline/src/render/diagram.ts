@@ -96,7 +96,7 @@ export function renderDiagram(c: Composition): string {
       ...(policy.fakeroot === false ? ['no fakeroot on the system'] : []),
     ]);
     node('attest', ['SBOM (SPDX), SLSA provenance, smoke-test results', 'signed with Sigstore (in-toto statements)']);
-    node('image', [`${FORMAT_NAMES[policy.imageFormat]}`, image], 'stadium');
+    node('image', [FORMAT_NAMES[policy.imageFormat], image], 'stadium');
   });
 
   // 2. Transfer.
@@ -127,7 +127,7 @@ export function renderDiagram(c: Composition): string {
       ...(atSubmit ? [`at submission: ${atSubmit.replace(/^.*?: \S+ /, '').replace(/ <this script>$/, '')}`] : []),
       ...(modules.length ? [`modules: ${list(modules)}`] : []),
     ]);
-    node('launcher', [`launcher: ${part.launcher.type}`, launcherSummary(c, gpu !== undefined && gpu.selectWrapper !== undefined)]);
+    node('launcher', [`launcher: ${part.launcher.type}`, launcherSummary(c, gpu?.selectWrapper !== undefined)]);
     const rt = part.runtime;
     const gpuMpi = gpu ? strategy?.gpuAware : undefined;
     const flags = [...new Set([...(rt.flags ?? []), ...(gpu?.runtimeFlags ?? []), ...(strategy?.runtimeFlags ?? []), ...(gpuMpi?.runtimeFlags ?? [])])];
