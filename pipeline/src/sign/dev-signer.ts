@@ -186,7 +186,7 @@ async function create(dir: string): Promise<void> {
   const notBefore = new Date(now.getTime() - 60_000);
   const notAfter = new Date(now.getTime() + 10 * 365 * 24 * 3600 * 1000);
   const subtle = webcrypto.subtle;
-  const gen = async (): Promise<webcrypto.CryptoKeyPair> => (await subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const gen = async (): Promise<webcrypto.CryptoKeyPair> => (await subtle.generateKey(EC, true, ['sign', 'verify']));
   const pkcs8 = async (k: webcrypto.CryptoKey): Promise<string> => x509.PemConverter.encode(await subtle.exportKey('pkcs8', k), 'PRIVATE KEY');
 
   const ca = await gen();

@@ -64,7 +64,7 @@ function provenanceContext(ws: Workspace, record: BuildRecord, lockFiles: string
     return {
       ...common,
       buildType: 'github-workflow',
-      github: github as ProvenanceContext['github'] & object,
+      github,
       invocationId: `${github.serverUrl}/${github.repository}/actions/runs/${github.runId}/attempts/${github.runAttempt}`,
       builderId: `${github.serverUrl}/${github.repository}/.github/workflows`,
     };

@@ -260,7 +260,7 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
     if (input.payloadType === undefined || input.payloadType === IN_TOTO_PAYLOAD_TYPE) result.statement = checkSubject(env.payloadType, env.payload, art.digests);
     else checkPayloadIsArtifact(env.payload, art.digests);
   } else if (message) {
-    const claimed = Buffer.from(message.messageDigest!.digest).toString('hex');
+    const claimed = Buffer.from(message.messageDigest.digest).toString('hex');
     if (claimed !== art.digests[messageHash!]) {
       throw new SignatureVerificationError('message digest', `the bundle's ${messageHash} message digest ${claimed} is not the artifact's (${art.digests[messageHash!]})`);
     }
