@@ -256,7 +256,7 @@ export async function admitImages(
         refuse('license', `${key} is licensed ${license}, which the site policy does not allow (allowed: ${policy.licenses.join(', ')})`, key);
       }
     }
-    admitted.push({ recipe: first.recipe!, version: first.version!, system: first.system!, partition: first.partition!, refName, manifestDigest: `sha256:${hex}`, descriptor, tests });
+    admitted.push({ recipe: first.recipe!, version: first.version!, system: first.system, partition: first.partition!, refName, manifestDigest: `sha256:${hex}`, descriptor, tests });
   }
   if (admitted.length === 0) refuse('system', `the bundle holds no image for this site's system ${policy.system}`);
 
