@@ -5,8 +5,7 @@
  */
 import { engineRoot } from '../util/engine-root.ts';
 import { execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 export type Service = 'slurm' | 'slurm-2node' | 'registry';
 

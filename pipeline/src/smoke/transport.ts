@@ -166,7 +166,7 @@ export function judgeTransport(ev: TransportEvidence, expected: TransportClass):
  */
 export function splitDebugSummary(stdout: string): { summary: string; probe: string } {
   const lines = stdout.split('\n');
-  if (!/^====/.test(lines[0]?.trim() ?? '')) return { summary: '', probe: stdout };
+  if (!(lines[0]?.trim() ?? '').startsWith('====')) return { summary: '', probe: stdout };
   const firstHash = lines.findIndex((l) => l.trimStart().startsWith('#'));
   if (firstHash < 0) return { summary: stdout, probe: '' };
   return { summary: lines.slice(0, firstHash).join('\n'), probe: lines.slice(firstHash).join('\n') };
