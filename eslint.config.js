@@ -26,6 +26,8 @@ export default defineConfig(
       // `onStage: (s) => say(s)` hands a void callback on; braces around every such arrow add nothing.
       // `return voidCall()` and `const x = voidCall()` are still refused.
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+      // `s || fallback` on strings treats '' as absent on purpose (an empty USER, an empty last path segment).
+      '@typescript-eslint/prefer-nullish-coalescing': ['error', { ignorePrimitives: { string: true } }],
     },
   },
   {
