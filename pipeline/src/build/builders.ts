@@ -165,13 +165,15 @@ class Apptainer implements Builder {
     const sif = `${req.contextDir}/image.sif`;
     await buildOrExplain(this.cmd()!, ['build', '--force', '--fakeroot', sif, req.apptainerDef], { ...req, contextDir: req.contextDir });
   }
-  async exportOci(tag: string): Promise<void> {
-    throw new BrickyardError('USAGE', `${tag} is a SIF file, not an OCI image: it is not added to the OCI layout`, { hint: 'build with buildah for an OCI layout' });
+  exportOci(tag: string): Promise<void> {
+    return Promise.reject(new BrickyardError('USAGE', `${tag} is a SIF file, not an OCI image: it is not added to the OCI layout`, { hint: 'build with buildah for an OCI layout' }));
   }
-  async imageSize(): Promise<number> {
-    return Number.NaN;
+  imageSize(): Promise<number> {
+    return Promise.resolve(Number.NaN);
   }
-  async remove(): Promise<void> {}
+  remove(): Promise<void> {
+    return Promise.resolve(); // the SIF file lives in the context folder, which goes with it
+  }
 }
 
 /** "870 MB", "1.2 GB" (decimal units, as containers/storage prints them) to bytes. */

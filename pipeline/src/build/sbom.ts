@@ -177,7 +177,7 @@ function deb822Stanzas(text: string): Map<string, string>[] {
 
 function oneLine(s: string | undefined): string | undefined {
   const v = s?.replace(/\s+/g, ' ').trim();
-  return v ? v : undefined;
+  return v === '' ? undefined : v;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -277,7 +277,7 @@ function queryRpm(root: string, dbPath: string, options: ReadOptions): Installed
       env: { ...process.env, LC_ALL: 'C' },
     });
   } catch (e) {
-    const stderr = String((e as { stderr?: unknown }).stderr ?? '').trim();
+    const stderr = String((e as { stderr?: string | Buffer }).stderr ?? '').trim();
     throw new SbomError('RPM_QUERY_FAILED', `\`${rpm} --root ${root} -qa\` failed${stderr ? `: ${stderr}` : ''}`, {
       hint: 'the host rpm must read the image\'s database format (sqlite for RHEL 9 and later, Berkeley DB for RHEL 8): use an rpm as new as the image\'s',
       cause: e,
