@@ -57,7 +57,9 @@ class InlineSha256 implements Sha256 {
   digestHex(): string {
     return this.h.digest('hex');
   }
-  dispose(): void {}
+  dispose(): void {
+    // nothing held: the one-shot hash is collected with this object
+  }
 }
 
 class ParallelSha256 implements Sha256 {

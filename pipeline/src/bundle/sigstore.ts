@@ -87,7 +87,7 @@ export class SigstoreManifestVerifier implements SiteVerifier {
       const material = bundle.verificationMaterial.content;
       const der = material.$case === 'certificate' ? material.certificate.rawBytes : material.$case === 'x509CertificateChain' ? material.x509CertificateChain.certificates[0]?.rawBytes : undefined;
       if (!der) throw new SignatureVerificationError('bundle', `the ${what} carries no certificate`);
-      claimed = certificateIdentity(X509Certificate.parse(Buffer.from(der) as Buffer<ArrayBuffer>));
+      claimed = certificateIdentity(X509Certificate.parse(Buffer.from(der)));
     } catch (e) {
       if (e instanceof SignatureVerificationError) throw e;
       throw new SignatureVerificationError('bundle', `unreadable ${what}: ${(e as Error).message}`, { cause: e });
