@@ -176,7 +176,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
   function checkSigningJob(jobId: string, job: YAMLMap, steps: YAMLMap[]): void {
     const str = (m: YAMLMap, key: string): string | undefined => {
       const v = pairOf(m, key)?.value;
-      return isScalar(v) && v.value !== null ? String(v.value).trim() : undefined;
+      return isScalar<string | number | boolean | null>(v) && v.value !== null ? String(v.value).trim() : undefined;
     };
     const withOf = (m: YAMLMap): YAMLMap | undefined => {
       const w = pairOf(m, 'with')?.value;
@@ -295,7 +295,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
   function writeGrants(pair: Pair): { scope: string; what: string; offset: number }[] {
     const v = pair.value;
     if (v === null || v === undefined) return []; // `permissions:` with nothing is `{}`
-    if (isScalar(v)) {
+    if (isScalar<string | number | boolean | null>(v)) {
       const s = String(v.value ?? '');
       if (s === 'read-all' || s === '' || v.value === null) return [];
       if (s === 'write-all') return [{ scope: '*', what: 'write-all', offset: start(v) }];
