@@ -6,5 +6,8 @@ import { main } from './main.ts';
 
 process.removeAllListeners('warning'); // keep the experimental type-stripping notice out of the output
 // `brickyard … | head` closes the pipe early: stop quietly instead of crashing.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(process.exitCode ?? 0) : Promise.reject(e)));
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 process.exitCode = await main(process.argv.slice(2));

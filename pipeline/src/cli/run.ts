@@ -79,7 +79,7 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
   const builds: { record?: BuildRecord; smokes: SmokeReport[]; error?: string; recipe: string }[] = [];
   let failed = false;
   if (!opts.renderOnly) {
-    const ready = await hostReady(say);
+    const ready = hostReady(say);
     if (ready !== true) {
       io.err(`${ready}\nThe main job stops after rendering.\n`);
       failed = true;
@@ -252,7 +252,7 @@ function planWorkingTree(ws: Workspace): string | undefined {
 }
 
 /** true, or what is missing. As root on Debian/Ubuntu the host is set up on the way. */
-async function hostReady(say: (s: string) => void): Promise<true | string> {
+function hostReady(say: (s: string) => void): true | string {
   const missing = HOST_TOOLS.filter((t) => !which(t));
   if (missing.length === 0) return true;
   const isRoot = process.getuid?.() === 0;
