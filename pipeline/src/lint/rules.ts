@@ -80,7 +80,7 @@ const DATA_DIR = /(^|\/)(data|datasets|dataset|inputs|input-data)(\/|$)/i;
 const DOWNLOAD = /\b(curl|wget)\b|\bgit\s+clone\b|\bgit\s+fetch\b/;
 const PIPE_SHELL = /\b(curl|wget)\b[^\n|;]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b/;
 const PIP_INSTALL = /\bpip3?\s+install\b/;
-const PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_.\/${}-]*)/g;
+const PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_./${}-]*)/g;
 
 interface Mount {
   prefix: string;
