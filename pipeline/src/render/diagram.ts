@@ -137,7 +137,7 @@ export function renderDiagram(c: Composition): string {
       ...(rt.module ? [`module ${rt.module}`] : []),
     ]);
     const entry = c.steps.findLast((s) => s.op.kind === 'entrypoint');
-    node('container', [`container: ${image}`, entry && entry.op.kind === 'entrypoint' ? `runs ${entry.op.argv.join(' ')}` : 'runs the job arguments'], 'stadium');
+    node('container', [`container: ${image}`, entry?.op.kind === 'entrypoint' ? `runs ${entry.op.argv.join(' ')}` : 'runs the job arguments'], 'stadium');
     if (strategy) {
       const env = Object.keys({ ...strategy.env, ...gpuMpi?.env });
       const cenv = Object.keys({ ...strategy.containerEnv, ...gpuMpi?.containerEnv });
