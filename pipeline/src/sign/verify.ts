@@ -171,7 +171,7 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
   // bundle (roots come only from the trusted root), an inclusion proof without its checkpoint.
   if (material.$case === 'x509CertificateChain') {
     for (const c of material.x509CertificateChain.certificates) {
-      let selfSigned = false;
+      let selfSigned: boolean;
       try {
         selfSigned = X509Certificate.parse(Buffer.from(c.rawBytes)).verify();
       } catch (e) {
@@ -359,7 +359,7 @@ async function readArtifact(a: ArtifactInput, sig?: { key: KeyObject; hash: 'sha
     }
     const digests: Digests = { sha256: a.digest.hex };
     // A message signature over an artifact known by its digest: ECDSA can be checked over the digest.
-    if (sig && sig.hash === 'sha256' && canVerifyDigest(sig.key)) {
+    if (sig?.hash === 'sha256' && canVerifyDigest(sig.key)) {
       const digest = Buffer.from(a.digest.hex, 'hex');
       const ok = verifyEcdsaDigest(sig.key, digest, sig.signature);
       return { digests, signatureValid: (key) => ok && key.equals(sig.key) };
@@ -381,7 +381,7 @@ async function readArtifact(a: ArtifactInput, sig?: { key: KeyObject; hash: 'sha
     throw new BrickyardError('FILE_UNREADABLE', `cannot read the artifact ${a.path}: ${(e as Error).message}`, { hint: 'give the file the bundle signs (for DSSE bundles, the subject of the statement)' });
   }
   const hashes = (['sha256', 'sha384', 'sha512'] as const).map((h) => [h, createHash(h)] as const);
-  const ed = sig !== undefined && sig.key.asymmetricKeyType === 'ed25519';
+  const ed = sig?.key.asymmetricKeyType === 'ed25519';
   if (ed && size > MAX_WHOLE_READ) {
     throw new SignatureVerificationError('signature', `an Ed25519 message signature cannot be checked over a stream, and the artifact (${size} bytes) is too large to read whole`);
   }
