@@ -72,7 +72,7 @@ export function policyDiagnostics(file: SourceFile): Diagnostic[] {
   }
   // validateSchema: false: checking our own schema against the meta-schema costs a site ~150 ms
   // per command; test/model/schemas.test.ts checks every schema once instead.
-  if (!validator) validator = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false }).compile(policySchema as object);
+  validator ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false }).compile(policySchema as object);
   if (validator(file.data)) {
     const out: Diagnostic[] = [];
     for (const [need, role] of Object.entries(REQUIRED_ROLE)) {
@@ -146,7 +146,7 @@ export function matchIdentity(identity: string, rules: readonly IdentityRule[]):
       if (identity === r.exact) return r;
       continue;
     }
-    if (gh && gh[1] === r.repository && gh[2] === r.workflow && refPatternRegExp(r.ref).test(gh[3]!)) return r;
+    if (gh?.[1] === r.repository && gh[2] === r.workflow && refPatternRegExp(r.ref).test(gh[3]!)) return r;
   }
   return undefined;
 }

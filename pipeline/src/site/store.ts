@@ -88,7 +88,7 @@ async function stage(name: string, onStage?: (s: string) => void): Promise<void>
   onStage?.(name);
   if (process.env['BRICKYARD_IMPORT_PAUSE'] === name) {
     process.stderr.write(`BRICKYARD_IMPORT_PAUSED ${name}\n`);
-    await new Promise(() => setInterval(() => {}, 1 << 30));
+    await new Promise(() => setInterval(() => undefined, 1 << 30));
   }
 }
 
