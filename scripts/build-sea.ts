@@ -60,7 +60,7 @@ export async function buildSea(arch: Arch = process.arch as Arch, outDir = join(
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const i = process.argv.indexOf('--arch');
-  const arch = (i > 0 ? process.argv[i + 1] : process.arch) as Arch;
+  const arch = i > 0 ? process.argv[i + 1] : process.arch;
   if (arch !== 'x64' && arch !== 'arm64') throw new Error(`--arch must be x64 or arm64, not ${arch}`);
   process.stdout.write(`built ${await buildSea(arch)}\n`);
 }
