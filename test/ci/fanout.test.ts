@@ -224,7 +224,7 @@ describe('fan-out of a 2,000-pair plan over every batch', () => {
 
 describe('reusable workflows: limits and the trust chain', () => {
   /** Every reusable workflow a file calls, transitively, with the depth (the caller is level 1). */
-  function callTree(file: string, depth = 1, seen: Map<string, number> = new Map()): Map<string, number> {
+  function callTree(file: string, depth = 1, seen = new Map<string, number>()): Map<string, number> {
     const doc = parse(readFileSync(join(workflowDir, file), 'utf8')) as { jobs: Record<string, { uses?: string }> };
     for (const job of Object.values(doc.jobs)) {
       if (!job.uses?.startsWith('./.github/workflows/')) continue;

@@ -23,10 +23,10 @@ const edit = (path: string, f: (x: Record<string, any>) => void): void => {
 describe('verifyReceivedBuild', () => {
   it('derives the subject from the re-hashed layout and the catalogue', async () => {
     const m = receivedBuild();
-    const v = await verifyReceivedBuild(m.dir, recipe, where!);
+    const v = await verifyReceivedBuild(m.dir, recipe, where);
     expect(v.subject).toEqual({ name: `localhost/brickyard/mpi-pingpong:1.0.0-${recipe.doc.revision}-local-debug`, digest: { sha256: m.manifestDigest.slice(7) } });
     expect(v.blobs).toHaveLength(2);
-    expect(v.refName).toBe(refNameOf(recipe, where!));
+    expect(v.refName).toBe(refNameOf(recipe, where));
   });
 
   // The nearest forgery of each kind, and the words the refusal must say.
@@ -89,7 +89,7 @@ describe('verifyReceivedBuild', () => {
   it.each(forgeries)('refuses %s', async (_name, forge, message) => {
     const m = receivedBuild();
     forge(m);
-    const err = await verifyReceivedBuild(m.dir, recipe, where!).catch((e: unknown) => e as Error & { code?: string });
+    const err = await verifyReceivedBuild(m.dir, recipe, where).catch((e: unknown) => e as Error & { code?: string });
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(message);
     expect((err as { code?: string }).code).toBe('BUNDLE_MISMATCH');
@@ -97,11 +97,11 @@ describe('verifyReceivedBuild', () => {
 
   it("refuses another recipe's artifact offered as this pair's", async () => {
     const m = receivedBuild();
-    await expect(verifyReceivedBuild(m.dir, other, where!)).rejects.toThrow(/builds\/mpi-pingpong@1\.0\.0\/ is not part of this pair's build/);
+    await expect(verifyReceivedBuild(m.dir, other, where)).rejects.toThrow(/builds\/mpi-pingpong@1\.0\.0\/ is not part of this pair's build/);
   });
 
   it('refuses a missing artifact folder, naming the artifact to download', async () => {
-    await expect(verifyReceivedBuild(join(tempDir(), 'nothing'), recipe, where!)).rejects.toThrow(/the artifact folder does not exist/);
+    await expect(verifyReceivedBuild(join(tempDir(), 'nothing'), recipe, where)).rejects.toThrow(/the artifact folder does not exist/);
   });
 });
 
@@ -109,14 +109,14 @@ describe('the signer signs only statements it made, about the verified image', (
   it('imports the verified build without the build job attestations, then signs all three roles', async () => {
     const m = receivedBuild();
     writeFileSync(join(m.pairDir, 'provenance.sigstore.json'), '{"forged":true}');
-    const v = await verifyReceivedBuild(m.dir, recipe, where!);
+    const v = await verifyReceivedBuild(m.dir, recipe, where);
     const state = tempDir('brickyard-signer-state-');
-    const dest = importVerifiedBuild(v, state, recipe, where!);
+    const dest = importVerifiedBuild(v, state, recipe, where);
     expect(readdirSync(dest).filter((n) => /\.(intoto|sigstore)\.json$/.test(n))).toEqual([]);
     expect(existsSync(join(state, 'oci', 'blobs', 'sha256', m.manifestDigest.slice(7)))).toBe(true);
-    expect(() => importVerifiedBuild(v, state, recipe, where!)).toThrow(/already holds/);
+    expect(() => importVerifiedBuild(v, state, recipe, where)).toThrow(/already holds/);
 
-    const result = await attestPair(ws, recipe, where!, { stateDir: state, subject: v.subject });
+    const result = await attestPair(ws, recipe, where, { stateDir: state, subject: v.subject });
     expect(result.files.map((f) => f.kind)).toEqual(['provenance', 'sbom', 'test-result']);
     for (const f of result.files) {
       const st = JSON.parse(readFileSync(f.statement, 'utf8'));
@@ -126,25 +126,25 @@ describe('the signer signs only statements it made, about the verified image', (
     }
     // Re-hashing the state folder's layout gives the same subject.
     const record = JSON.parse(readFileSync(join(dest, 'build.json'), 'utf8'));
-    expect(await verifyLocalImage(state, recipe, where!, record)).toEqual(v.subject);
+    expect(await verifyLocalImage(state, recipe, where, record)).toEqual(v.subject);
   }, 60_000);
 
   it('signs only the roles asked for', async () => {
     const m = receivedBuild();
-    const v = await verifyReceivedBuild(m.dir, recipe, where!);
+    const v = await verifyReceivedBuild(m.dir, recipe, where);
     const state = tempDir();
-    importVerifiedBuild(v, state, recipe, where!);
-    const result = await attestPair(ws, recipe, where!, { stateDir: state, subject: v.subject, roles: ['provenance', 'sbom'] });
+    importVerifiedBuild(v, state, recipe, where);
+    const result = await attestPair(ws, recipe, where, { stateDir: state, subject: v.subject, roles: ['provenance', 'sbom'] });
     expect(result.files.map((f) => f.kind)).toEqual(['provenance', 'sbom']);
   }, 60_000);
 
   it('local signing re-hashes the layout too: an edited layer is refused', async () => {
     const m = receivedBuild();
-    const v = await verifyReceivedBuild(m.dir, recipe, where!);
+    const v = await verifyReceivedBuild(m.dir, recipe, where);
     const state = tempDir();
-    importVerifiedBuild(v, state, recipe, where!);
+    importVerifiedBuild(v, state, recipe, where);
     appendFileSync(join(state, 'oci', 'blobs', 'sha256', v.blobs[1]!.digest.slice(7)), 'x');
-    await expect(attestPair(ws, recipe, where!, { stateDir: state })).rejects.toThrow(/layer 0 .* is 5001 bytes/);
+    await expect(attestPair(ws, recipe, where, { stateDir: state })).rejects.toThrow(/layer 0 .* is 5001 bytes/);
   });
 
   it('a test result is remade from the tests: PASSED over a FAILED test is signed as FAILED', () => {
@@ -154,7 +154,7 @@ describe('the signer signs only statements it made, about the verified image', (
       j.statement.predicate.failedTests = [];
     });
     const subject = { name: 'localhost/brickyard/mpi-pingpong:x', digest: { sha256: m.manifestDigest.slice(7) } };
-    const st = testResultFromReport(join(m.pairDir, 'smoke-direct.json'), 'direct', subject, where!) as { predicate: { result: string; failedTests: string[]; configuration: { annotations: Record<string, string> }[] } };
+    const st = testResultFromReport(join(m.pairDir, 'smoke-direct.json'), 'direct', subject, where) as { predicate: { result: string; failedTests: string[]; configuration: { annotations: Record<string, string> }[] } };
     expect(st.predicate.result).toBe('FAILED');
     expect(st.predicate.failedTests).toEqual(['gpu']);
     expect(st.predicate.configuration[1]!.annotations).toMatchObject({ system: 'local', partition: 'debug', launcher: 'direct' });
@@ -170,6 +170,6 @@ describe('the signer signs only statements it made, about the verified image', (
     const m = receivedBuild();
     edit(join(m.pairDir, 'smoke-direct.json'), forge);
     const subject = { name: 'x', digest: { sha256: m.manifestDigest.slice(7) } };
-    expect(() => testResultFromReport(join(m.pairDir, 'smoke-direct.json'), 'direct', subject, where!)).toThrow(message);
+    expect(() => testResultFromReport(join(m.pairDir, 'smoke-direct.json'), 'direct', subject, where)).toThrow(message);
   });
 });

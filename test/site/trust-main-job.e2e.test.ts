@@ -95,7 +95,7 @@ async function refused(store: string, bundle: string): Promise<BrickyardError & 
 
 const byCi = async (bytes: Buffer): Promise<object> => (await new SigstoreManifestSigner(ci).sign(bytes)).bundleJson;
 
-type Statement = { subject: { name: string; digest: { sha256: string } }[]; predicate: Record<string, unknown> & { configuration: { content?: string; digest?: Record<string, string>; annotations?: Record<string, unknown> }[] } };
+interface Statement { subject: { name: string; digest: { sha256: string } }[]; predicate: Record<string, unknown> & { configuration: { content?: string; digest?: Record<string, string>; annotations?: Record<string, unknown> }[] } }
 
 /** The real signed test-result statement of the pair, with its target (system, partition, image) changed and re-hashed. */
 function retarget(dir: string, launcher: string, change: Record<string, unknown>): Statement {
