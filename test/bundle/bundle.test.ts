@@ -43,7 +43,7 @@ async function tryRead(bundlePath: string, verifier = keys.verifier, limits = {}
   return { error: error as BundleError | undefined, result, left: readdirSync(parent), staging };
 }
 
-function craft(change: (files: RawEntry[], m: Manifest) => RawEntry[] | void, opts: { resign?: boolean; end?: boolean } = {}) {
+function craft(change: (files: RawEntry[], m: Manifest) => RawEntry[] | undefined, opts: { resign?: boolean; end?: boolean } = {}) {
   return craftTar({ stateDir: state, signer: keys.signer, source: SOURCE, now: NOW }, change, opts);
 }
 

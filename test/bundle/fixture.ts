@@ -275,7 +275,7 @@ export function snapshot(root: string): Record<string, string> {
  */
 export async function craftTar(
   base: { stateDir: string; signer: ManifestSigner; source: { repository: string; commit: string }; now: Date; serial?: number; system?: string },
-  change: (files: RawEntry[], m: Manifest) => RawEntry[] | void,
+  change: (files: RawEntry[], m: Manifest) => RawEntry[] | undefined,
   opts: { resign?: boolean; end?: boolean } = {},
 ): Promise<string> {
   const dir = join(tempDir(), 'b');

@@ -20,6 +20,7 @@ export async function startFakeGitHub(owner = 'o', repo = 'r', preexisting: { bo
   const comments = preexisting.map((c, i) => ({ id: 100 + i, body: c.body, html_url: `https://github.example/${owner}/${repo}/pull/7#issuecomment-${100 + i}` }));
   const calls: RecordedCall[] = [];
   let next = 1000;
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a handler that throws fails the test as an unhandled rejection
   const server: Server = createServer(async (req, res) => {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://x');

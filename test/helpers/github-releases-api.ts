@@ -50,6 +50,7 @@ export async function startFakeReleases(owner = 'o', repo = 'r'): Promise<FakeRe
   let next = 5000;
   let base = '';
   const prefix = `/repos/${owner}/${repo}/releases`;
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a handler that throws fails the test as an unhandled rejection
   const server: Server = createServer(async (req, res) => {
     const raw = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://x');
@@ -91,7 +92,7 @@ export async function startFakeReleases(owner = 'o', repo = 'r'): Promise<FakeRe
     }
     if (url.pathname === prefix && req.method === 'POST') {
       const body = json as { tag_name?: string; name?: string; prerelease?: boolean; target_commitish?: string };
-      if (!body?.tag_name) { send(422, { message: 'tag_name is required' }); return; }
+      if (!body.tag_name) { send(422, { message: 'tag_name is required' }); return; }
       if (releases.some((x) => x.tag_name === body.tag_name)) { send(422, { message: 'already_exists' }); return; }
       const id = next++;
       const r: FakeRelease = {

@@ -14,8 +14,10 @@ import { receivedBuild, recipe, TESTS, where, ws, type Made } from '../helpers/r
 
 const other = ws.recipe('stream');
 
-const edit = (path: string, f: (x: Record<string, any>) => void): void => {
-  const j = JSON.parse(readFileSync(path, 'utf8'));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a forgery edits any path of the JSON
+type Forgeable = Record<string, any>;
+const edit = (path: string, f: (x: Forgeable) => void): void => {
+  const j = JSON.parse(readFileSync(path, 'utf8')) as Forgeable;
   f(j);
   writeFileSync(path, JSON.stringify(j));
 };
@@ -72,7 +74,7 @@ describe('verifyReceivedBuild', () => {
     ],
     [
       'an unnamed entry in the index',
-      (m) => edit(join(m.layout, 'index.json'), (j) => j.manifests.push({ mediaType: 'application/vnd.oci.image.config.v1+json', digest: j.manifests[0].digest, size: 1 })),
+      (m) => edit(join(m.layout, 'index.json'), (j) => void j.manifests.push({ mediaType: 'application/vnd.oci.image.config.v1+json', digest: j.manifests[0].digest, size: 1 })),
       /oci\/index\.json names an unnamed application\/vnd\.oci\.image\.config\.v1\+json/,
     ],
     ['a stray file next to the layout', (m) => writeFileSync(join(m.dir, 'oci', 'evil.sh'), 'x'), /oci\/evil\.sh is not part of this pair's build/],
@@ -122,10 +124,10 @@ describe('the signer signs only statements it made, about the verified image', (
       const st = JSON.parse(readFileSync(f.statement, 'utf8'));
       expect(st.subject).toEqual([{ name: v.subject.name, digest: { sha256: m.manifestDigest.slice(7) } }]);
       const bundle = JSON.parse(readFileSync(f.bundle, 'utf8'));
-      expect(JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'))).toEqual(st);
+      expect(JSON.parse(Buffer.from(bundle.dsseEnvelope.payload as string, 'base64').toString('utf8'))).toEqual(st);
     }
     // Re-hashing the state folder's layout gives the same subject.
-    const record = JSON.parse(readFileSync(join(dest, 'build.json'), 'utf8'));
+    const record = JSON.parse(readFileSync(join(dest, 'build.json'), 'utf8')) as Parameters<typeof verifyLocalImage>[3];
     expect(await verifyLocalImage(state, recipe, where, record)).toEqual(v.subject);
   }, 60_000);
 
@@ -161,11 +163,11 @@ describe('the signer signs only statements it made, about the verified image', (
   });
 
   it.each([
-    ['another image', (j: Record<string, any>) => (j.image.manifestDigest = 'sha256:' + 'd'.repeat(64)), /tested the image sha256:d{64}, the verified image is/],
-    ['another partition', (j: Record<string, any>) => (j.partition = 'gpu'), /it ran on local\/gpu, not on local\/debug/],
-    ['another launcher', (j: Record<string, any>) => (j.launcher = 'slurm'), /names the launcher "slurm", its file name says direct/],
-    ['no tests', (j: Record<string, any>) => (j.tests = []), /lists no tests/],
-    ['a bad verdict', (j: Record<string, any>) => (j.tests[0].verdict = 'OK'), /tests\[0\] has the wrong shape/],
+    ['another image', (j: Forgeable) => (j.image.manifestDigest = 'sha256:' + 'd'.repeat(64)), /tested the image sha256:d{64}, the verified image is/],
+    ['another partition', (j: Forgeable) => (j.partition = 'gpu'), /it ran on local\/gpu, not on local\/debug/],
+    ['another launcher', (j: Forgeable) => (j.launcher = 'slurm'), /names the launcher "slurm", its file name says direct/],
+    ['no tests', (j: Forgeable) => (j.tests = []), /lists no tests/],
+    ['a bad verdict', (j: Forgeable) => (j.tests[0].verdict = 'OK'), /tests\[0\] has the wrong shape/],
   ])('a smoke report about %s is refused', (_n, forge, message) => {
     const m = receivedBuild();
     edit(join(m.pairDir, 'smoke-direct.json'), forge);

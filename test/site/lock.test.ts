@@ -23,8 +23,8 @@ function run(store: string, witness: string, holdMs: number, mode: 'release' | '
   return new Promise((resolve, reject) => {
     const p = spawn(node, [join(repoRoot, 'test', 'site', 'lock-child.ts'), store, witness, String(holdMs), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    p.stdout.on('data', (c) => (out += c));
-    p.stderr.on('data', (c) => (out += c));
+    p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (out += c.toString()));
     p.on('error', reject);
     p.on('close', () => resolve(out.trim()));
   });

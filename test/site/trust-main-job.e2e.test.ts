@@ -137,7 +137,7 @@ describe('the main job bundle under forgery', () => {
     expect(e.message).toMatch(/expected exactly "application\/vnd\.brickyard\.bundle-manifest\.v1\+json"/);
     // the pair's own provenance signature in the manifest place
     const dir2 = unpacked();
-    await resign(dir2, () => {}, async () => JSON.parse(readFileSync(join(dir2, PAIR, 'provenance.sigstore.json'), 'utf8')) as object);
+    await resign(dir2, () => {}, () => Promise.resolve(JSON.parse(readFileSync(join(dir2, PAIR, 'provenance.sigstore.json'), 'utf8')) as object));
     expect((await refused(store, dir2)).code).toBe('SIGNATURE_INVALID');
     // a manifest signed by the site's runner, which may sign test results only
     const dir3 = unpacked();
