@@ -213,7 +213,7 @@ async function verifySignature(verifier: ManifestVerifier, mBytes: Buffer, sigBy
     return { ...who, signature };
   } catch (e) {
     if (e instanceof BundleError) throw e;
-    const msg = (e as Error).message ?? String(e);
+    const msg = (e as { message?: string }).message ?? String(e);
     throw new BundleError('SIGNATURE_INVALID', 'signature', e instanceof BrickyardError ? msg : `the manifest signature is not valid: ${msg}`, SIGNATURE, {
       hint: 'the manifest was altered or signed by an identity this site does not trust',
       cause: e,

@@ -21,7 +21,7 @@ import type { ManifestSigner, SiteVerifier, VerifiedSignatureInfo } from './sign
  * unchanged. (Otherwise the stored signature file could differ from what was verified.)
  */
 export function checkCanonicalSignature(bundleJson: unknown): void {
-  const chain = (bundleJson as { verificationMaterial?: { x509CertificateChain?: { certificates?: { rawBytes?: string }[] } } } | null)?.verificationMaterial?.x509CertificateChain?.certificates;
+  const chain = (bundleJson as { verificationMaterial?: { x509CertificateChain?: { certificates?: ({ rawBytes?: string } | null)[] } } } | null)?.verificationMaterial?.x509CertificateChain?.certificates;
   if (Array.isArray(chain) && new Set(chain.map((c) => c?.rawBytes)).size !== chain.length) throw new SignatureVerificationError('bundle', 'the manifest signature carries the same certificate twice');
   let canonical: unknown;
   try {
