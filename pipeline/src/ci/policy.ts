@@ -274,7 +274,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
       const expr = (m[1] ?? '').trim();
       if (!UNTRUSTED.test(expr)) continue;
       found++;
-      at(from + (m.index ?? 0), 'no-event-in-run', `\${{ ${expr} }} inside run: is untrusted input pasted into the script: pass it through env: and use "$VAR"`);
+      at(from + m.index, 'no-event-in-run', `\${{ ${expr} }} inside run: is untrusted input pasted into the script: pass it through env: and use "$VAR"`);
     }
     if (found === 0) {
       // Escapes in a quoted scalar can hide an expression from the raw text.
