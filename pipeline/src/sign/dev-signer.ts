@@ -511,7 +511,7 @@ function tlogWitness(m: Material, clock: () => Date): Witness {
           apiVersion: '0.0.1',
           kind,
           spec: {
-            data: { hash: { algorithm: 'sha256', value: Buffer.from(ms.messageDigest?.digest ?? Buffer.alloc(0)).toString('hex') } },
+            data: { hash: { algorithm: 'sha256', value: Buffer.from(ms.messageDigest.digest).toString('hex') } },
             signature: { content: ms.signature.toString('base64'), publicKey: { content: verifier } },
           },
         };

@@ -147,7 +147,7 @@ export function provenancePredicate(record: BuildRecord, ctx: ProvenanceContext)
     if (g.repositoryOwnerId) github['repository_owner_id'] = g.repositoryOwnerId;
     if (g.runnerEnvironment) github['runner_environment'] = g.runnerEnvironment;
     internalParameters = { github, brickyard: internalBrickyard };
-  } else if (ctx.buildType === 'local') {
+  } else if ((ctx.buildType as string) === 'local') { // callers may be plain JavaScript
     buildType = LOCAL_BUILD_TYPE;
     const src = ctx.source ?? fail("buildType 'local' needs the source (repository and commit)");
     if (!/^[0-9a-f]{40}$/.test(src.commit)) fail(`source.commit must be a 40-hex commit, got '${src.commit}'`);
@@ -238,7 +238,8 @@ export function verificationSummary(args: VerificationSummary): VerificationSumm
   rfc3339('timeVerified', args.timeVerified);
   uri('resourceUri', args.resourceUri);
   uri('policy.uri', args.policy.uri);
-  if (args.verificationResult !== 'PASSED' && args.verificationResult !== 'FAILED') fail(`verificationResult must be PASSED or FAILED, got '${String(args.verificationResult)}'`);
+  const result: string = args.verificationResult; // callers may be plain JavaScript
+  if (result !== 'PASSED' && result !== 'FAILED') fail(`verificationResult must be PASSED or FAILED, got '${String(args.verificationResult)}'`);
   const levels = [...args.verifiedLevels];
   if (args.verificationResult === 'FAILED') {
     if (levels.length !== 1 || levels[0] !== 'FAILED') fail("a FAILED verification has verifiedLevels ['FAILED']");
