@@ -52,7 +52,7 @@ export interface PingPongRun {
   /** MPI_COMM_WORLD size; 0 when not reported. */
   ranks: number;
   /** Processor names of rank 0 and rank 1, by rank. */
-  hosts: string[];
+  hosts: (string | undefined)[]; // indexed by rank: a rank that names no host leaves a hole
   /** The curve, in the order printed (ascending message size). */
   points: PingPongPoint[];
   /** Saw `# done`: the sweep finished and every payload verified. */
