@@ -86,7 +86,7 @@ export function pairStatus(p: Pair): 'no-fit' | 'not-built' | 'built' | 'passed'
   if (!p.fit.fits) return 'no-fit';
   if (p.builds.length === 0) return 'not-built';
   const s = mainSmoke(p.smokes);
-  return s ? (({ PASSED: 'passed', WARNED: 'warned', FAILED: 'failed' } as const)[s.result as 'PASSED'] ?? 'built') : 'built';
+  return s ? ((({ PASSED: 'passed', WARNED: 'warned', FAILED: 'failed' }) as Record<string, 'passed' | 'warned' | 'failed' | undefined>)[s.result] ?? 'built') : 'built';
 }
 
 /**
