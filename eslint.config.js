@@ -4,6 +4,90 @@ import eslint from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
+// Debt ratchet: production files that still hold findings from before `npm test` ran eslint
+// (2026-12-03). New files are checked in full; take a file off its list once it is clean, and
+// never add one. Non-null assertions: each stands for an invariant (a mandatory regex group, an
+// index inside bounds, a key taken from the same map) that wants a checked lookup instead.
+const NON_NULL_DEBT = [
+  'actions/smoke-test/src/main.ts',
+  'pipeline/src/build/build.ts',
+  'pipeline/src/build/builders.ts',
+  'pipeline/src/build/oci.ts',
+  'pipeline/src/build/sbom.ts',
+  'pipeline/src/build/sif.ts',
+  'pipeline/src/bundle/encrypt.ts',
+  'pipeline/src/bundle/manifest.ts',
+  'pipeline/src/bundle/read.ts',
+  'pipeline/src/bundle/registry.ts',
+  'pipeline/src/bundle/tar.ts',
+  'pipeline/src/bundle/write.ts',
+  'pipeline/src/catalog/schemas.ts',
+  'pipeline/src/catalog/source.ts',
+  'pipeline/src/check/doubt.ts',
+  'pipeline/src/check/image-policy.ts',
+  'pipeline/src/check/overrides.ts',
+  'pipeline/src/check/toolchain.ts',
+  'pipeline/src/ci/policy.ts',
+  'pipeline/src/cli/main.ts',
+  'pipeline/src/cli/run.ts',
+  'pipeline/src/cli/table.ts',
+  'pipeline/src/cli/verify-command.ts',
+  'pipeline/src/git/git.ts',
+  'pipeline/src/lint/rules.ts',
+  'pipeline/src/model/template.ts',
+  'pipeline/src/oci/reach.ts',
+  'pipeline/src/plan/diff.ts',
+  'pipeline/src/plan/plan.ts',
+  'pipeline/src/plan/versioning.ts',
+  'pipeline/src/pr/report.ts',
+  'pipeline/src/render/apptainer.ts',
+  'pipeline/src/render/compose.ts',
+  'pipeline/src/render/containerfile.ts',
+  'pipeline/src/sign/dev-asn1.ts',
+  'pipeline/src/sign/dev-signer.ts',
+  'pipeline/src/sign/dev-x509.ts',
+  'pipeline/src/sign/provenance.ts',
+  'pipeline/src/sign/received.ts',
+  'pipeline/src/sign/subjects.ts',
+  'pipeline/src/sign/verify.ts',
+  'pipeline/src/site/checks.ts',
+  'pipeline/src/site/policy.ts',
+  'pipeline/src/site/store.ts',
+  'pipeline/src/smoke/evaluate.ts',
+  'pipeline/src/smoke/pingpong.ts',
+  'pipeline/src/smoke/predicate.ts',
+  'pipeline/src/smoke/run.ts',
+  'pipeline/src/smoke/services.ts',
+  'pipeline/src/smoke/stats.ts',
+  'pipeline/src/smoke/transport.ts',
+  'pipeline/src/smoke/tune.ts',
+  'pipeline/src/util/html.ts',
+  'pipeline/src/util/spdx.ts',
+  'pipeline/src/web/html.ts',
+  'pipeline/src/web/index-page.ts',
+  'pipeline/src/web/pieces.ts',
+  'pipeline/src/web/recipe-page.ts',
+  'pipeline/src/web/signature.ts',
+  'pipeline/src/web/site.ts',
+  'pipeline/src/web/system-page.ts',
+  'pipeline/src/workspace.ts',
+  'scripts/bench-bundle.ts',
+  'scripts/bench-site.ts',
+  'scripts/bench.ts',
+  'scripts/build-sea.ts',
+];
+// Defensive checks of untrusted JSON whose declared types claim more than was checked: they
+// want the validated readers of issue 12 (a typed state/ reader), not the checks removed.
+const UNTRUSTED_JSON_DEBT = [
+  'pipeline/src/build/oci.ts',
+  'pipeline/src/bundle/encrypt.ts',
+  'pipeline/src/sign/received.ts',
+  'pipeline/src/sign/subjects.ts',
+  'pipeline/src/sign/verify.ts',
+  'pipeline/src/site/checks.ts',
+  'pipeline/src/smoke/predicate.ts',
+];
+
 export default defineConfig(
   {
     ignores: ['actions/*/dist/**', 'dist/**', 'node_modules/**', 'coverage/**', 'site/**', '.brickyard/**', 'out/**', 'test-artifacts/**', 'test/fixtures/**', 'test/golden/**'],
@@ -43,6 +127,18 @@ export default defineConfig(
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',
+    },
+  },
+  {
+    files: NON_NULL_DEBT,
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
+    files: UNTRUSTED_JSON_DEBT,
+    rules: {
+      '@typescript-eslint/no-unnecessary-condition': 'off',
+      // readJson<T>(): T is an unchecked cast of parsed JSON, to be replaced by a validating reader
+      '@typescript-eslint/no-unnecessary-type-parameters': 'off',
     },
   },
   {

@@ -32,7 +32,7 @@ export function reachableBlobs(roots: string[], blobDirs: string[]): Set<string>
     if (!parseAsManifest) return;
     const file = blobDirs.map((d) => join(d, hex)).find((f) => existsSync(f));
     if (!file) throw new BundleError('BUNDLE_INVALID', 'image', `the image manifest sha256:${hex} is neither in the bundle nor in the store`);
-    let doc: { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+    let doc: { manifests?: (Descriptor | null)[]; config?: Descriptor | null; layers?: (Descriptor | null)[] }; // as read: not yet checked
     try {
       doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
     } catch {
@@ -40,7 +40,7 @@ export function reachableBlobs(roots: string[], blobDirs: string[]): Set<string>
     }
     for (const d of [...(doc.manifests ?? []), ...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) {
       const m = /^sha256:([0-9a-f]{64})$/.exec(d?.digest ?? '');
-      if (!m) throw new BundleError('BUNDLE_INVALID', 'image', `the image manifest sha256:${hex} names a blob with digest ${JSON.stringify(d?.digest)}`);
+      if (!m || !d) throw new BundleError('BUNDLE_INVALID', 'image', `the image manifest sha256:${hex} names a blob with digest ${JSON.stringify(d?.digest)}`);
       visit(m[1]!, NESTED_TYPES.has(d.mediaType ?? ''));
     }
   };

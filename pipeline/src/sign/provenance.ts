@@ -239,7 +239,7 @@ export function verificationSummary(args: VerificationSummary): VerificationSumm
   uri('resourceUri', args.resourceUri);
   uri('policy.uri', args.policy.uri);
   const result: string = args.verificationResult; // callers may be plain JavaScript
-  if (result !== 'PASSED' && result !== 'FAILED') fail(`verificationResult must be PASSED or FAILED, got '${String(args.verificationResult)}'`);
+  if (result !== 'PASSED' && result !== 'FAILED') fail(`verificationResult must be PASSED or FAILED, got '${result}'`);
   const levels = [...args.verifiedLevels];
   if (args.verificationResult === 'FAILED') {
     if (levels.length !== 1 || levels[0] !== 'FAILED') fail("a FAILED verification has verifiedLevels ['FAILED']");
