@@ -39690,7 +39690,7 @@ function renderJobScript(c) {
     lines.push('case "$IMAGE" in', "  /* | ./* | ../*) ;;", `  *.sqsh) IMAGE="$PWD/$IMAGE" ;;`, "esac");
   }
   const entry = c.steps.findLast((s3) => s3.op.kind === "entrypoint");
-  const argv = entry && entry.op.kind === "entrypoint" ? entry.op.argv.map(shQuote).join(" ") + ' "$@"' : '"$@"';
+  const argv = entry?.op.kind === "entrypoint" ? entry.op.argv.map(shQuote).join(" ") + ' "$@"' : '"$@"';
   const binds = [...strategy?.binds ?? [], ...part.mounts?.required ?? []].map(bindSpec);
   const containerEnv = { ...strategy?.containerEnv, ...gpuMpi?.containerEnv };
   const container = containerInvocation(c, gpu, binds, containerEnv, argv, lines);
@@ -39864,8 +39864,7 @@ function run(cmd, args, opts = {}) {
       if (timer) clearTimeout(timer);
       resolve4({ code: code ?? (signal ? 128 : 1), stdout, stderr, timedOut, seconds: (performance.now() - started) / 1e3 });
     });
-    child2.stdin.on("error", () => {
-    });
+    child2.stdin.on("error", () => void 0);
     child2.stdin.end(opts.input ?? "");
   });
 }
@@ -39985,7 +39984,7 @@ var Docker = class {
     args.push("-t", req.tag, "-f", req.containerfile, req.contextDir);
     const r = await run("docker", args, { log: req.log, onOutput: req.onOutput, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
     if (r.code !== 0) {
-      const daemon = /Cannot connect to the Docker daemon/.test(r.stderr);
+      const daemon = r.stderr.includes("Cannot connect to the Docker daemon");
       throw new BrickyardError("BUILD_FAILED", daemon ? "docker is installed but no Docker engine is running" : `docker build of ${req.tag} failed:
 ${tail(r.stdout + r.stderr, 30)}`, {
         hint: daemon ? "start dockerd, or use buildah (the default builder on the build hosts)" : `the whole log is in ${req.log.path}`,
@@ -40018,13 +40017,14 @@ var Apptainer = class {
     const sif = `${req.contextDir}/image.sif`;
     await buildOrExplain(this.cmd(), ["build", "--force", "--fakeroot", sif, req.apptainerDef], { ...req, contextDir: req.contextDir });
   }
-  async exportOci(tag) {
-    throw new BrickyardError("USAGE", `${tag} is a SIF file, not an OCI image: it is not added to the OCI layout`, { hint: "build with buildah for an OCI layout" });
+  exportOci(tag) {
+    return Promise.reject(new BrickyardError("USAGE", `${tag} is a SIF file, not an OCI image: it is not added to the OCI layout`, { hint: "build with buildah for an OCI layout" }));
   }
-  async imageSize() {
-    return Number.NaN;
+  imageSize() {
+    return Promise.resolve(Number.NaN);
   }
-  async remove() {
+  remove() {
+    return Promise.resolve();
   }
 };
 function parseHumanSize(s3) {
@@ -43123,7 +43123,7 @@ async function layerEntries(blob) {
           out.set(path, {
             path,
             type: entry.type,
-            size: entry.size ?? 0,
+            size: entry.size,
             mode: entry.mode ?? 0,
             owner: `${entry.uid ?? 0}:${entry.gid ?? 0}`,
             mtime: entry.mtime ? Math.floor(entry.mtime.getTime() / 1e3) : 0,
@@ -43995,8 +43995,8 @@ var package_default = {
     test: "npm run check && vitest run",
     "test:unit": "vitest run --project unit",
     "test:e2e": "vitest run --project e2e",
-    check: "tsc -p . && npm run lint:deps && node bin/brickyard.js validate",
-    lint: "eslint .",
+    check: "tsc -p . && npm run lint && npm run lint:deps && node bin/brickyard.js validate",
+    lint: "eslint --cache --cache-strategy content --cache-location node_modules/.cache/eslint/ .",
     format: "prettier --write .",
     "format:check": "prettier --check .",
     "lint:deps": "depcruise --config .dependency-cruiser.cjs --ignore-known .dependency-cruiser-known-violations.json pipeline/src actions bin scripts test",
@@ -44149,7 +44149,7 @@ ${line.slice(1)}`);
 }
 function oneLine2(s3) {
   const v2 = s3?.replace(/\s+/g, " ").trim();
-  return v2 ? v2 : void 0;
+  return v2 === "" ? void 0 : v2;
 }
 var RPM_FIELDS = ["NAME", "EPOCH", "VERSION", "RELEASE", "ARCH", "LICENSE", "VENDOR", "URL", "SOURCERPM"];
 var RPM_QUERY_FORMAT = RPM_FIELDS.map((f2) => `%{${f2}}`).join("\\t") + "\\n";
@@ -44490,9 +44490,10 @@ function spdxDocument(args) {
       checksums: [{ algorithm: "SHA256", checksumValue: s3.sha256.toLowerCase() }],
       ...licenseFields(s3.license, true),
       copyrightText: NOASSERTION,
-      comment: `pinned by ${s3.origin}`,
-      externalRefs: [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: sourcePurl(s3) }]
+      comment: `pinned by ${s3.origin}`
     });
+    const locator = purlOrUndefined(() => sourcePurl(s3));
+    if (locator) src.externalRefs = [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: locator }];
     return src;
   });
   const relationships = [
@@ -44623,7 +44624,7 @@ function inspectImage(layout2, manifestDigest) {
       sync: true,
       onReadEntry: (e) => {
         const path = "/" + e.path.replace(/^\.?\/*/, "");
-        uncompressedBytes += e.size ?? 0;
+        uncompressedBytes += e.size;
         const base = path.slice(path.lastIndexOf("/") + 1);
         if (base.startsWith(".wh.")) {
           removed.add(path.slice(0, path.lastIndexOf("/") + 1) + base.slice(4));
@@ -44688,12 +44689,12 @@ var DATA_DIR = /(^|\/)(data|datasets|dataset|inputs|input-data)(\/|$)/i;
 var DOWNLOAD = /\b(curl|wget)\b|\bgit\s+clone\b|\bgit\s+fetch\b/;
 var PIPE_SHELL = /\b(curl|wget)\b[^\n|;]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b/;
 var PIP_INSTALL = /\bpip3?\s+install\b/;
-var PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_.\/${}-]*)/g;
+var PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_./${}-]*)/g;
 function hostMounts(cat) {
   const mounts = [{ prefix: "/home", system: "every system ($HOME)" }];
   for (const { doc } of cat.systems.values()) {
     for (const s3 of doc.storage ?? []) {
-      let prefix = s3.path.split(/[{$]/)[0].replace(/\/+$/, "");
+      const prefix = s3.path.split(/[{$]/)[0].replace(/\/+$/, "");
       if (prefix === "" || prefix === "/") continue;
       mounts.push({ prefix, system: `${doc.id} (${s3.name})` });
     }
@@ -44767,7 +44768,7 @@ function lintSteps(file, steps, at2, mounts) {
       const script = step.run;
       if (PIPE_SHELL.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-curl-pipe-shell", "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"));
       else if (DOWNLOAD.test(script)) out.push(file.diagnostic([...here, "run"], "error", "download-pinned", `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`));
-      if (PIP_INSTALL.test(script) && !/--require-hashes/.test(script)) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
+      if (PIP_INSTALL.test(script) && !script.includes("--require-hashes")) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
       if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-latest-tag", "refers to a :latest tag: pin a version or a digest"));
       for (const m2 of script.matchAll(PATHS)) {
         const hit = mountHit(m2[1], mounts);
@@ -48589,7 +48590,7 @@ function renderDiagram(c) {
       ...policy.fakeroot === false ? ["no fakeroot on the system"] : []
     ]);
     node("attest", ["SBOM (SPDX), SLSA provenance, smoke-test results", "signed with Sigstore (in-toto statements)"]);
-    node("image", [`${FORMAT_NAMES[policy.imageFormat]}`, image], "stadium");
+    node("image", [FORMAT_NAMES[policy.imageFormat], image], "stadium");
   });
   const onSystem = policy.buildWhere === "on-system";
   subgraph("transfer", onSystem ? `Hand-over on ${system.name}` : `Crossing to ${system.name}`, () => {
@@ -48614,7 +48615,7 @@ function renderDiagram(c) {
       ...atSubmit ? [`at submission: ${atSubmit.replace(/^.*?: \S+ /, "").replace(/ <this script>$/, "")}`] : [],
       ...modules.length ? [`modules: ${list(modules)}`] : []
     ]);
-    node("launcher", [`launcher: ${part.launcher.type}`, launcherSummary(c, gpu !== void 0 && gpu.selectWrapper !== void 0)]);
+    node("launcher", [`launcher: ${part.launcher.type}`, launcherSummary(c, gpu?.selectWrapper !== void 0)]);
     const rt2 = part.runtime;
     const gpuMpi = gpu ? strategy?.gpuAware : void 0;
     const flags = [.../* @__PURE__ */ new Set([...rt2.flags ?? [], ...gpu?.runtimeFlags ?? [], ...strategy?.runtimeFlags ?? [], ...gpuMpi?.runtimeFlags ?? []])];
@@ -48624,7 +48625,7 @@ function renderDiagram(c) {
       ...rt2.module ? [`module ${rt2.module}`] : []
     ]);
     const entry = c.steps.findLast((s3) => s3.op.kind === "entrypoint");
-    node("container", [`container: ${image}`, entry && entry.op.kind === "entrypoint" ? `runs ${entry.op.argv.join(" ")}` : "runs the job arguments"], "stadium");
+    node("container", [`container: ${image}`, entry?.op.kind === "entrypoint" ? `runs ${entry.op.argv.join(" ")}` : "runs the job arguments"], "stadium");
     if (strategy) {
       const env = Object.keys({ ...strategy.env, ...gpuMpi?.env });
       const cenv = Object.keys({ ...strategy.containerEnv, ...gpuMpi?.containerEnv });
@@ -48773,7 +48774,10 @@ function sortDiagnostics(list2) {
 function countBySeverity(list2) {
   let errors = 0;
   let warnings = 0;
-  for (const d of list2) d.severity === "error" ? errors++ : warnings++;
+  for (const d of list2) {
+    if (d.severity === "error") errors++;
+    else warnings++;
+  }
   return { errors, warnings };
 }
 function cmp2(a, b2) {

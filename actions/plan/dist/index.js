@@ -38476,12 +38476,12 @@ var DATA_DIR = /(^|\/)(data|datasets|dataset|inputs|input-data)(\/|$)/i;
 var DOWNLOAD = /\b(curl|wget)\b|\bgit\s+clone\b|\bgit\s+fetch\b/;
 var PIPE_SHELL = /\b(curl|wget)\b[^\n|;]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b/;
 var PIP_INSTALL = /\bpip3?\s+install\b/;
-var PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_.\/${}-]*)/g;
+var PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_./${}-]*)/g;
 function hostMounts(cat) {
   const mounts = [{ prefix: "/home", system: "every system ($HOME)" }];
   for (const { doc } of cat.systems.values()) {
     for (const s of doc.storage ?? []) {
-      let prefix = s.path.split(/[{$]/)[0].replace(/\/+$/, "");
+      const prefix = s.path.split(/[{$]/)[0].replace(/\/+$/, "");
       if (prefix === "" || prefix === "/") continue;
       mounts.push({ prefix, system: `${doc.id} (${s.name})` });
     }
@@ -38555,7 +38555,7 @@ function lintSteps(file, steps, at, mounts) {
       const script = step.run;
       if (PIPE_SHELL.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-curl-pipe-shell", "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"));
       else if (DOWNLOAD.test(script)) out.push(file.diagnostic([...here, "run"], "error", "download-pinned", `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`));
-      if (PIP_INSTALL.test(script) && !/--require-hashes/.test(script)) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
+      if (PIP_INSTALL.test(script) && !script.includes("--require-hashes")) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
       if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-latest-tag", "refers to a :latest tag: pin a version or a digest"));
       for (const m of script.matchAll(PATHS)) {
         const hit = mountHit(m[1], mounts);
@@ -42114,7 +42114,7 @@ function renderJobScript(c) {
     lines.push('case "$IMAGE" in', "  /* | ./* | ../*) ;;", `  *.sqsh) IMAGE="$PWD/$IMAGE" ;;`, "esac");
   }
   const entry = c.steps.findLast((s) => s.op.kind === "entrypoint");
-  const argv = entry && entry.op.kind === "entrypoint" ? entry.op.argv.map(shQuote).join(" ") + ' "$@"' : '"$@"';
+  const argv = entry?.op.kind === "entrypoint" ? entry.op.argv.map(shQuote).join(" ") + ' "$@"' : '"$@"';
   const binds = [...strategy?.binds ?? [], ...part.mounts?.required ?? []].map(bindSpec);
   const containerEnv = { ...strategy?.containerEnv, ...gpuMpi?.containerEnv };
   const container = containerInvocation(c, gpu, binds, containerEnv, argv, lines);
@@ -42316,7 +42316,7 @@ function renderDiagram(c) {
       ...policy.fakeroot === false ? ["no fakeroot on the system"] : []
     ]);
     node("attest", ["SBOM (SPDX), SLSA provenance, smoke-test results", "signed with Sigstore (in-toto statements)"]);
-    node("image", [`${FORMAT_NAMES[policy.imageFormat]}`, image], "stadium");
+    node("image", [FORMAT_NAMES[policy.imageFormat], image], "stadium");
   });
   const onSystem = policy.buildWhere === "on-system";
   subgraph("transfer", onSystem ? `Hand-over on ${system.name}` : `Crossing to ${system.name}`, () => {
@@ -42341,7 +42341,7 @@ function renderDiagram(c) {
       ...atSubmit ? [`at submission: ${atSubmit.replace(/^.*?: \S+ /, "").replace(/ <this script>$/, "")}`] : [],
       ...modules.length ? [`modules: ${list(modules)}`] : []
     ]);
-    node("launcher", [`launcher: ${part.launcher.type}`, launcherSummary(c, gpu !== void 0 && gpu.selectWrapper !== void 0)]);
+    node("launcher", [`launcher: ${part.launcher.type}`, launcherSummary(c, gpu?.selectWrapper !== void 0)]);
     const rt = part.runtime;
     const gpuMpi = gpu ? strategy?.gpuAware : void 0;
     const flags = [.../* @__PURE__ */ new Set([...rt.flags ?? [], ...gpu?.runtimeFlags ?? [], ...strategy?.runtimeFlags ?? [], ...gpuMpi?.runtimeFlags ?? []])];
@@ -42351,7 +42351,7 @@ function renderDiagram(c) {
       ...rt.module ? [`module ${rt.module}`] : []
     ]);
     const entry = c.steps.findLast((s) => s.op.kind === "entrypoint");
-    node("container", [`container: ${image}`, entry && entry.op.kind === "entrypoint" ? `runs ${entry.op.argv.join(" ")}` : "runs the job arguments"], "stadium");
+    node("container", [`container: ${image}`, entry?.op.kind === "entrypoint" ? `runs ${entry.op.argv.join(" ")}` : "runs the job arguments"], "stadium");
     if (strategy) {
       const env = Object.keys({ ...strategy.env, ...gpuMpi?.env });
       const cenv = Object.keys({ ...strategy.containerEnv, ...gpuMpi?.containerEnv });
@@ -42510,7 +42510,10 @@ function sortDiagnostics(list2) {
 function countBySeverity(list2) {
   let errors = 0;
   let warnings = 0;
-  for (const d of list2) d.severity === "error" ? errors++ : warnings++;
+  for (const d of list2) {
+    if (d.severity === "error") errors++;
+    else warnings++;
+  }
   return { errors, warnings };
 }
 function cmp(a, b) {

@@ -24778,7 +24778,8 @@ async function run(inputs) {
     const validate = readReport(inputs.reportDir, "validate.json", "brickyard-validate");
     const plan = readReport(inputs.reportDir, "plan.json", "brickyard-plan");
     const { owner, repo } = context2.repo;
-    const runId = context2.payload.workflow_run?.id ?? context2.runId;
+    const workflowRun = context2.payload["workflow_run"];
+    const runId = (typeof workflowRun === "object" && workflowRun !== null && "id" in workflowRun && typeof workflowRun.id === "number" ? workflowRun.id : void 0) ?? context2.runId;
     const runUrl = runId ? `${context2.serverUrl}/${owner}/${repo}/actions/runs/${runId}` : void 0;
     const body = renderComment(validate, plan, runUrl);
     const octokit = getOctokit(inputs.token);

@@ -39794,7 +39794,7 @@ function renderJobScript(c) {
     lines2.push('case "$IMAGE" in', "  /* | ./* | ../*) ;;", `  *.sqsh) IMAGE="$PWD/$IMAGE" ;;`, "esac");
   }
   const entry = c.steps.findLast((s3) => s3.op.kind === "entrypoint");
-  const argv = entry && entry.op.kind === "entrypoint" ? entry.op.argv.map(shQuote).join(" ") + ' "$@"' : '"$@"';
+  const argv = entry?.op.kind === "entrypoint" ? entry.op.argv.map(shQuote).join(" ") + ' "$@"' : '"$@"';
   const binds = [...strategy?.binds ?? [], ...part.mounts?.required ?? []].map(bindSpec);
   const containerEnv = { ...strategy?.containerEnv, ...gpuMpi?.containerEnv };
   const container = containerInvocation(c, gpu, binds, containerEnv, argv, lines2);
@@ -39982,8 +39982,7 @@ function run(cmd, args, opts = {}) {
       if (timer) clearTimeout(timer);
       resolve3({ code: code ?? (signal ? 128 : 1), stdout, stderr, timedOut, seconds: (performance.now() - started) / 1e3 });
     });
-    child2.stdin.on("error", () => {
-    });
+    child2.stdin.on("error", () => void 0);
     child2.stdin.end(opts.input ?? "");
   });
 }
@@ -43024,12 +43023,12 @@ var DATA_DIR = /(^|\/)(data|datasets|dataset|inputs|input-data)(\/|$)/i;
 var DOWNLOAD = /\b(curl|wget)\b|\bgit\s+clone\b|\bgit\s+fetch\b/;
 var PIPE_SHELL = /\b(curl|wget)\b[^\n|;]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b/;
 var PIP_INSTALL = /\bpip3?\s+install\b/;
-var PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_.\/${}-]*)/g;
+var PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_./${}-]*)/g;
 function hostMounts(cat) {
   const mounts = [{ prefix: "/home", system: "every system ($HOME)" }];
   for (const { doc } of cat.systems.values()) {
     for (const s3 of doc.storage ?? []) {
-      let prefix = s3.path.split(/[{$]/)[0].replace(/\/+$/, "");
+      const prefix = s3.path.split(/[{$]/)[0].replace(/\/+$/, "");
       if (prefix === "" || prefix === "/") continue;
       mounts.push({ prefix, system: `${doc.id} (${s3.name})` });
     }
@@ -43103,7 +43102,7 @@ function lintSteps(file, steps, at2, mounts) {
       const script = step.run;
       if (PIPE_SHELL.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-curl-pipe-shell", "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"));
       else if (DOWNLOAD.test(script)) out.push(file.diagnostic([...here, "run"], "error", "download-pinned", `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`));
-      if (PIP_INSTALL.test(script) && !/--require-hashes/.test(script)) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
+      if (PIP_INSTALL.test(script) && !script.includes("--require-hashes")) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
       if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-latest-tag", "refers to a :latest tag: pin a version or a digest"));
       for (const m2 of script.matchAll(PATHS)) {
         const hit = mountHit(m2[1], mounts);
@@ -43349,7 +43348,7 @@ function judgeTransport(ev, expected) {
 }
 function splitDebugSummary(stdout) {
   const lines2 = stdout.split("\n");
-  if (!/^====/.test(lines2[0]?.trim() ?? "")) return { summary: "", probe: stdout };
+  if (!(lines2[0]?.trim() ?? "").startsWith("====")) return { summary: "", probe: stdout };
   const firstHash = lines2.findIndex((l) => l.trimStart().startsWith("#"));
   if (firstHash < 0) return { summary: stdout, probe: "" };
   return { summary: lines2.slice(0, firstHash).join("\n"), probe: lines2.slice(firstHash).join("\n") };
@@ -44396,7 +44395,7 @@ var import_semver3 = __toESM(require_semver2(), 1);
 
 // pipeline/src/catalog/load.ts
 import { existsSync as existsSync5, readdirSync, statSync as statSync3 } from "node:fs";
-import { dirname as dirname4, join as join5, resolve } from "node:path";
+import { dirname as dirname3, join as join5, resolve } from "node:path";
 
 // pipeline/src/catalog/schemas.ts
 var import__ = __toESM(require__(), 1);
@@ -46437,7 +46436,7 @@ function findRoot(start = process.cwd()) {
   let dir = resolve(start);
   for (; ; ) {
     if (isDir(join5(dir, "catalog")) && isDir(join5(dir, "systems"))) return dir;
-    const parent = dirname4(dir);
+    const parent = dirname3(dir);
     if (parent === dir) {
       throw new BrickyardError("ROOT_NOT_FOUND", `no Brickyard checkout around ${resolve(start)}`, {
         hint: "run inside the repository, or pass --root DIR (a folder with catalog/ and systems/)"
@@ -47667,7 +47666,7 @@ function renderDiagram(c) {
       ...policy.fakeroot === false ? ["no fakeroot on the system"] : []
     ]);
     node("attest", ["SBOM (SPDX), SLSA provenance, smoke-test results", "signed with Sigstore (in-toto statements)"]);
-    node("image", [`${FORMAT_NAMES[policy.imageFormat]}`, image], "stadium");
+    node("image", [FORMAT_NAMES[policy.imageFormat], image], "stadium");
   });
   const onSystem = policy.buildWhere === "on-system";
   subgraph("transfer", onSystem ? `Hand-over on ${system.name}` : `Crossing to ${system.name}`, () => {
@@ -47692,7 +47691,7 @@ function renderDiagram(c) {
       ...atSubmit ? [`at submission: ${atSubmit.replace(/^.*?: \S+ /, "").replace(/ <this script>$/, "")}`] : [],
       ...modules.length ? [`modules: ${list(modules)}`] : []
     ]);
-    node("launcher", [`launcher: ${part.launcher.type}`, launcherSummary(c, gpu !== void 0 && gpu.selectWrapper !== void 0)]);
+    node("launcher", [`launcher: ${part.launcher.type}`, launcherSummary(c, gpu?.selectWrapper !== void 0)]);
     const rt2 = part.runtime;
     const gpuMpi = gpu ? strategy?.gpuAware : void 0;
     const flags = [.../* @__PURE__ */ new Set([...rt2.flags ?? [], ...gpu?.runtimeFlags ?? [], ...strategy?.runtimeFlags ?? [], ...gpuMpi?.runtimeFlags ?? []])];
@@ -47702,7 +47701,7 @@ function renderDiagram(c) {
       ...rt2.module ? [`module ${rt2.module}`] : []
     ]);
     const entry = c.steps.findLast((s3) => s3.op.kind === "entrypoint");
-    node("container", [`container: ${image}`, entry && entry.op.kind === "entrypoint" ? `runs ${entry.op.argv.join(" ")}` : "runs the job arguments"], "stadium");
+    node("container", [`container: ${image}`, entry?.op.kind === "entrypoint" ? `runs ${entry.op.argv.join(" ")}` : "runs the job arguments"], "stadium");
     if (strategy) {
       const env = Object.keys({ ...strategy.env, ...gpuMpi?.env });
       const cenv = Object.keys({ ...strategy.containerEnv, ...gpuMpi?.containerEnv });
@@ -47851,7 +47850,10 @@ function sortDiagnostics(list2) {
 function countBySeverity(list2) {
   let errors = 0;
   let warnings = 0;
-  for (const d of list2) d.severity === "error" ? errors++ : warnings++;
+  for (const d of list2) {
+    if (d.severity === "error") errors++;
+    else warnings++;
+  }
   return { errors, warnings };
 }
 function cmp(a, b2) {
