@@ -173,7 +173,7 @@ function isComplete(dir: string): boolean {
 
 function serial(): string {
   const b = randomBytes(16);
-  b[0] = (b[0]! & 0x7f) | 0x01; // positive, and no leading zero octet
+  b[0] = (b.readUInt8(0) & 0x7f) | 0x01; // positive, and no leading zero octet
   return b.toString('hex');
 }
 
