@@ -101,7 +101,7 @@ export function prose(text: string): Html {
     .map((block) => {
       const lines = block.split('\n');
       if (lines.every((l) => /^ {2,}/.test(l))) {
-        const indent = Math.min(...lines.map((l) => /^ */.exec(l)![0].length));
+        const indent = Math.min(...lines.map((l) => l.search(/[^ ]|$/)));
         return html`<pre class="block">${lines.map((l) => l.slice(indent)).join('\n')}</pre>`;
       }
       return html`<p>${inline(lines.map((l) => l.trim()).join(' '))}</p>`;
