@@ -163,7 +163,7 @@ class Apptainer implements Builder {
   async build(req: BuildRequest): Promise<void> {
     // Apptainer builds a SIF file from the definition, in the context folder (its %files paths are relative).
     const sif = `${req.contextDir}/image.sif`;
-    await buildOrExplain(this.cmd()!, ['build', '--force', '--fakeroot', sif, req.apptainerDef], { ...req, contextDir: req.contextDir });
+    await buildOrExplain(this.cmd() ?? 'apptainer', ['build', '--force', '--fakeroot', sif, req.apptainerDef], { ...req, contextDir: req.contextDir });
   }
   exportOci(tag: string): Promise<void> {
     return Promise.reject(new BrickyardError('USAGE', `${tag} is a SIF file, not an OCI image: it is not added to the OCI layout`, { hint: 'build with buildah for an OCI layout' }));
