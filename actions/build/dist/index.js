@@ -40015,7 +40015,7 @@ var Apptainer = class {
   }
   async build(req) {
     const sif = `${req.contextDir}/image.sif`;
-    await buildOrExplain(this.cmd(), ["build", "--force", "--fakeroot", sif, req.apptainerDef], { ...req, contextDir: req.contextDir });
+    await buildOrExplain(this.cmd() ?? "apptainer", ["build", "--force", "--fakeroot", sif, req.apptainerDef], { ...req, contextDir: req.contextDir });
   }
   exportOci(tag) {
     return Promise.reject(new BrickyardError("USAGE", `${tag} is a SIF file, not an OCI image: it is not added to the OCI layout`, { hint: "build with buildah for an OCI layout" }));
@@ -44960,8 +44960,8 @@ async function normaliseSifHeader(path, epoch) {
     closeSync(fd);
   }
   const id = Buffer.from(await sha256File(path), "hex").subarray(0, 16);
-  id[6] = id[6] & 15 | 80;
-  id[8] = id[8] & 63 | 128;
+  id[6] = id.readUInt8(6) & 15 | 80;
+  id[8] = id.readUInt8(8) & 63 | 128;
   const fd2 = openSync(path, "r+");
   try {
     writeSync(fd2, id, 0, 16, 48);
@@ -45179,7 +45179,7 @@ async function rebuildAndCompare(builder, req, first, log, remakeSif) {
 
 // pipeline/src/util/html.ts
 function escapeHtml(s3) {
-  return String(s3).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
+  return String(s3).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch);
 }
 
 // pipeline/src/workspace.ts
@@ -47105,7 +47105,7 @@ function child(node, seg) {
   return void 0;
 }
 function firstLine(s3) {
-  return s3.split("\n")[0].trim();
+  return (s3.split("\n", 1)[0] ?? "").trim();
 }
 function pointerToPath(pointer) {
   if (pointer === "" || pointer === "/") return [];
@@ -47552,7 +47552,7 @@ function resolveParams(block, given = {}) {
 var TARGET_NAMES = ["target.arch", "target.cflags", "target.gpuArch"];
 var PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g;
 function placeholders(text) {
-  return [...text.matchAll(PLACEHOLDER)].map((m2) => m2[1]);
+  return [...text.matchAll(PLACEHOLDER)].map((m2) => m2[1] ?? "");
 }
 var UnknownPlaceholderError = class extends Error {
   placeholder;
@@ -47871,7 +47871,7 @@ function factDoubt(system, pointer, label2, today) {
   if (entry.unverified) return `${label2} is unverified (${where})`;
   const dates = (entry.sources ?? []).map((s3) => system.sources[s3]?.asOf).filter((d) => d !== void 0);
   if (dates.length === 0) return `${label2} has no dated source (${where})`;
-  const newest = dates.sort().at(-1);
+  const newest = dates.reduce((a, b2) => b2 > a ? b2 : a);
   if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
   return void 0;
 }
@@ -48049,7 +48049,8 @@ function chooseTargetFlags(cat, part, baseName, cpuTarget = "partition") {
   const wanted = portable ?? part.cpu.targetFlags;
   if (!cat.toolchains || !compiler) return { flags: wanted, problem: void 0 };
   const candidates = [wanted, ...portable ? [] : part.cpu.targetFlagsFallback ?? []];
-  const accepted = candidates.find((f2) => refusedFlags(cat.toolchains, compiler, f2).length === 0);
+  const toolchains = cat.toolchains;
+  const accepted = candidates.find((f2) => refusedFlags(toolchains, compiler, f2).length === 0);
   if (accepted !== void 0) return { flags: accepted, problem: void 0 };
   const why = refusedFlags(cat.toolchains, compiler, wanted).join("; ");
   return {

@@ -40569,7 +40569,7 @@ function child(node, seg) {
   return void 0;
 }
 function firstLine(s) {
-  return s.split("\n")[0].trim();
+  return (s.split("\n", 1)[0] ?? "").trim();
 }
 function pointerToPath(pointer) {
   if (pointer === "" || pointer === "/") return [];
@@ -41016,7 +41016,7 @@ function resolveParams(block, given = {}) {
 var TARGET_NAMES = ["target.arch", "target.cflags", "target.gpuArch"];
 var PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g;
 function placeholders(text) {
-  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]);
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1] ?? "");
 }
 var UnknownPlaceholderError = class extends Error {
   placeholder;
@@ -41335,7 +41335,7 @@ function factDoubt(system, pointer, label2, today) {
   if (entry.unverified) return `${label2} is unverified (${where})`;
   const dates = (entry.sources ?? []).map((s) => system.sources[s]?.asOf).filter((d) => d !== void 0);
   if (dates.length === 0) return `${label2} has no dated source (${where})`;
-  const newest = dates.sort().at(-1);
+  const newest = dates.reduce((a, b) => b > a ? b : a);
   if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
   return void 0;
 }
@@ -41513,7 +41513,8 @@ function chooseTargetFlags(cat, part, baseName, cpuTarget = "partition") {
   const wanted = portable ?? part.cpu.targetFlags;
   if (!cat.toolchains || !compiler) return { flags: wanted, problem: void 0 };
   const candidates = [wanted, ...portable ? [] : part.cpu.targetFlagsFallback ?? []];
-  const accepted = candidates.find((f) => refusedFlags(cat.toolchains, compiler, f).length === 0);
+  const toolchains = cat.toolchains;
+  const accepted = candidates.find((f) => refusedFlags(toolchains, compiler, f).length === 0);
   if (accepted !== void 0) return { flags: accepted, problem: void 0 };
   const why = refusedFlags(cat.toolchains, compiler, wanted).join("; ");
   return {
@@ -43772,7 +43773,7 @@ function costPlan(ws, plan, opts) {
 
 // pipeline/src/util/html.ts
 function escapeHtml(s) {
-  return String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
+  return String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch);
 }
 
 // pipeline/src/util/markdown.ts

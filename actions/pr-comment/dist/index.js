@@ -24580,7 +24580,7 @@ function getOctokit(token, options, ...additionalPlugins) {
 
 // pipeline/src/util/html.ts
 function escapeHtml(s) {
-  return String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
+  return String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch);
 }
 
 // pipeline/src/util/markdown.ts
@@ -24754,8 +24754,8 @@ function checkPlan(d) {
   const plan = d["plan"];
   need(isObject(plan) && Array.isArray(plan["pairs"]) && Array.isArray(plan["skipped"]) && Array.isArray(plan["changed"]), "plan");
   const p = plan;
-  for (const x of p["pairs"]) need(isObject(x) && isStr(x["recipe"]) && isStr(x["system"]) && isStr(x["partition"]) && strList(x["because"]) && strList(x["runner"]), "plan.pairs[]");
-  for (const x of p["skipped"]) need(isObject(x) && isStr(x["recipe"]) && isStr(x["system"]) && isStr(x["partition"]) && strList(x["reasons"]), "plan.skipped[]");
+  for (const x of p.pairs) need(isObject(x) && isStr(x["recipe"]) && isStr(x["system"]) && isStr(x["partition"]) && strList(x["because"]) && strList(x["runner"]), "plan.pairs[]");
+  for (const x of p.skipped) need(isObject(x) && isStr(x["recipe"]) && isStr(x["system"]) && isStr(x["partition"]) && strList(x["reasons"]), "plan.skipped[]");
   need(strList(p["ignored"] ?? []) && strList(p["removed"] ?? []), "plan.ignored/removed");
   need(isNum(d["batches"]) && Array.isArray(d["diffs"]), "batches/diffs");
   if (d["cost"] !== void 0) {

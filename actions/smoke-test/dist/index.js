@@ -39484,7 +39484,7 @@ import { join as join8, resolve as resolve2 } from "node:path";
 
 // pipeline/src/util/html.ts
 function escapeHtml(s3) {
-  return String(s3).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
+  return String(s3).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch);
 }
 
 // pipeline/src/util/engine-root.ts
@@ -39550,7 +39550,7 @@ function factDoubt(system, pointer, label2, today) {
   if (entry.unverified) return `${label2} is unverified (${where})`;
   const dates = (entry.sources ?? []).map((s3) => system.sources[s3]?.asOf).filter((d) => d !== void 0);
   if (dates.length === 0) return `${label2} has no dated source (${where})`;
-  const newest = dates.sort().at(-1);
+  const newest = dates.reduce((a, b2) => b2 > a ? b2 : a);
   if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
   return void 0;
 }
@@ -46313,7 +46313,7 @@ function child(node, seg) {
   return void 0;
 }
 function firstLine(s3) {
-  return s3.split("\n")[0].trim();
+  return (s3.split("\n", 1)[0] ?? "").trim();
 }
 function pointerToPath(pointer) {
   if (pointer === "" || pointer === "/") return [];
@@ -46760,7 +46760,7 @@ function resolveParams(block, given = {}) {
 var TARGET_NAMES = ["target.arch", "target.cflags", "target.gpuArch"];
 var PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g;
 function placeholders(text) {
-  return [...text.matchAll(PLACEHOLDER)].map((m2) => m2[1]);
+  return [...text.matchAll(PLACEHOLDER)].map((m2) => m2[1] ?? "");
 }
 var UnknownPlaceholderError = class extends Error {
   placeholder;
@@ -47125,7 +47125,8 @@ function chooseTargetFlags(cat, part, baseName, cpuTarget = "partition") {
   const wanted = portable ?? part.cpu.targetFlags;
   if (!cat.toolchains || !compiler) return { flags: wanted, problem: void 0 };
   const candidates = [wanted, ...portable ? [] : part.cpu.targetFlagsFallback ?? []];
-  const accepted = candidates.find((f2) => refusedFlags(cat.toolchains, compiler, f2).length === 0);
+  const toolchains = cat.toolchains;
+  const accepted = candidates.find((f2) => refusedFlags(toolchains, compiler, f2).length === 0);
   if (accepted !== void 0) return { flags: accepted, problem: void 0 };
   const why = refusedFlags(cat.toolchains, compiler, wanted).join("; ");
   return {
@@ -48037,6 +48038,7 @@ async function run2(inputs) {
     if (inputs.launcher !== "direct" && inputs.launcher !== "slurm") throw new Error(`launcher must be direct or slurm, got ${JSON.stringify(inputs.launcher)}`);
     const ws2 = Workspace.open(resolve2(inputs.workspace, inputs.root));
     const [where] = ws2.partitionsOf(inputs.system);
+    if (!where) throw new Error(`system ${inputs.system} has no partition`);
     const stateDir = resolve2(inputs.workspace, inputs.stateDir);
     const image = await resolveImage(ws2, inputs.image, where, stateDir);
     const report = await group(
