@@ -7,6 +7,7 @@ import addFormatsModule from 'ajv-formats';
 import manifestSchema from '../../schemas/manifest.schema.json' with { type: 'json' };
 import type { EncryptionInfo } from './encrypt.ts';
 import { BundleError } from './errors.ts';
+import { group } from '../util/match.ts';
 
 export const MANIFEST = 'manifest.json';
 export const SIGNATURE = 'manifest.sigstore.json';
@@ -129,8 +130,8 @@ export function parseChecksums(text: string): Map<string, string> {
     if (line === '') continue;
     const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
     if (!m) throw new BundleError('BUNDLE_INVALID', 'checksums', `${CHECKSUMS}:${i + 1} is not a sha256sum line`, CHECKSUMS);
-    if (out.has(m[2]!)) throw new BundleError('BUNDLE_INVALID', 'checksums', `${CHECKSUMS}:${i + 1} lists ${m[2]} twice`, CHECKSUMS);
-    out.set(m[2]!, m[1]!);
+    if (out.has(group(m, 2))) throw new BundleError('BUNDLE_INVALID', 'checksums', `${CHECKSUMS}:${i + 1} lists ${m[2]} twice`, CHECKSUMS);
+    out.set(group(m, 2), group(m, 1));
   }
   return out;
 }
