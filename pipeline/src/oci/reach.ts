@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BundleError } from '../bundle/errors.ts';
+import { group } from '../util/match.ts';
 
 const NESTED_TYPES = new Set([
   'application/vnd.oci.image.index.v1+json',
@@ -41,7 +42,7 @@ export function reachableBlobs(roots: string[], blobDirs: string[]): Set<string>
     for (const d of [...(doc.manifests ?? []), ...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) {
       const m = /^sha256:([0-9a-f]{64})$/.exec(d?.digest ?? '');
       if (!m || !d) throw new BundleError('BUNDLE_INVALID', 'image', `the image manifest sha256:${hex} names a blob with digest ${JSON.stringify(d?.digest)}`);
-      visit(m[1]!, NESTED_TYPES.has(d.mediaType ?? ''));
+      visit(group(m, 1), NESTED_TYPES.has(d.mediaType ?? ''));
     }
   };
   for (const r of roots) visit(r, true);
