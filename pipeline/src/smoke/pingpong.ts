@@ -10,6 +10,7 @@
  * parser's: a singleton's lone `# error:` line parses fine.
  */
 import { BrickyardError } from '../util/errors.ts';
+import { group } from '../util/match.ts';
 
 /** The probes' output format version these parsers understand. */
 export const PROBE_FORMAT_VERSION = 1;
@@ -82,7 +83,7 @@ export function parsePingPong(stdout: string): PingPongRun {
     if (line === '') return;
     const err = /^# error:\s?(.*)$/.exec(line);
     if (err) {
-      run.errors.push(err[1]!);
+      run.errors.push(group(err, 1));
       return;
     }
     if (run.complete) throw new SmokeParseError(PP, n, "output after '# done'", raw);
@@ -102,12 +103,12 @@ export function parsePingPong(stdout: string): PingPongRun {
     }
     if ((m = /^# mpi_library:(.*)$/.exec(line))) {
       once('# mpi_library', n, raw);
-      run.library = m[1]!.trim();
+      run.library = group(m, 1).trim();
       return;
     }
     if ((m = /^# mpi_version: (\d+\.\d+)$/.exec(line))) {
       once('# mpi_version', n, raw);
-      run.mpiVersion = m[1]!;
+      run.mpiVersion = group(m, 1);
       return;
     }
     if ((m = /^# ranks: (\d+)$/.exec(line))) {
@@ -117,7 +118,7 @@ export function parsePingPong(stdout: string): PingPongRun {
     }
     if ((m = /^# rank (\d+) host:(.*)$/.exec(line))) {
       once(`# rank ${m[1]} host`, n, raw);
-      run.hosts[Number(m[1])] = m[2]!.trim();
+      run.hosts[Number(m[1])] = group(m, 2).trim();
       return;
     }
     if (line === COLUMNS) {
@@ -206,7 +207,7 @@ export function parseGpuQuery(stdout: string): GpuQuery {
     if (line === '') return;
     let m: RegExpExecArray | null;
     if ((m = /^# error:\s?(.*)$/.exec(line))) {
-      q.errors.push(m[1]!);
+      q.errors.push(group(m, 1));
       return;
     }
     if ((m = /^# brickyard-gpu-query (\d+)$/.exec(line))) {
@@ -223,12 +224,12 @@ export function parseGpuQuery(stdout: string): GpuQuery {
     }
     if ((m = /^# runtime: ((?:cuda|hip) \S+)$/.exec(line))) {
       once('# runtime', n, raw);
-      q.runtime = m[1]!;
+      q.runtime = group(m, 1);
       return;
     }
     if ((m = /^# driver: ((?:cuda|hip) \S+)$/.exec(line))) {
       once('# driver', n, raw);
-      q.driver = m[1]!;
+      q.driver = group(m, 1);
       return;
     }
     if ((m = /^devices: (\d+)$/.exec(line))) {
@@ -242,7 +243,7 @@ export function parseGpuQuery(stdout: string): GpuQuery {
       if (index !== q.devices.length) {
         throw new SmokeParseError(GQ, n, `device ${index} where device ${q.devices.length} was due`, raw);
       }
-      q.devices.push({ index, name: m[2]!, arch: m[3]!, memoryMiB: Number(m[4]) });
+      q.devices.push({ index, name: group(m, 2), arch: group(m, 3), memoryMiB: Number(m[4]) });
       return;
     }
     throw new SmokeParseError(
