@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import type { BuildRecord } from '../build/build.ts';
 import { inTotoStatement, type InTotoStatement, type ResourceDescriptor } from '../smoke/predicate.ts';
 import { BrickyardError } from '../util/errors.ts';
+import { group } from '../util/match.ts';
 
 export const SLSA_PROVENANCE_PREDICATE_TYPE = 'https://slsa.dev/provenance/v1';
 export const SPDX_PREDICATE_TYPE = 'https://spdx.dev/Document/v2.3';
@@ -87,7 +88,7 @@ function rfc3339(field: string, value: string): string {
 function sha256Hex(field: string, value: string): string {
   const m = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(value.trim());
   if (!m) fail(`${field} must be sha256:<64 hex digits>, got '${value}'`);
-  return m[1]!.toLowerCase();
+  return group(m, 1).toLowerCase();
 }
 
 function uri(field: string, value: string): string {
@@ -199,7 +200,7 @@ export function provenanceFromBuild(record: BuildRecord, ctx: ProvenanceContext)
 export function withSifSubject<S extends { subject: { name: string; digest: { sha256: string } }[] }>(statement: S, record: BuildRecord): S {
   if (!record.sif) return statement;
   const sha256 = sha256Hex('sif.sha256', record.sif.sha256);
-  return { ...statement, subject: [...statement.subject, { name: record.sif.path.split('/').pop()!, digest: { sha256 } }] };
+  return { ...statement, subject: [...statement.subject, { name: record.sif.path.split('/').at(-1) ?? '', digest: { sha256 } }] };
 }
 
 /**
@@ -250,8 +251,8 @@ export function verificationSummary(args: VerificationSummary): VerificationSumm
       if (!/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(l)) fail(`verifiedLevels entry '${l}' is not SLSA_<TRACK>_LEVEL_<n> or <ORG>_<PROPERTY>`);
       const m = /^SLSA_([A-Z]+)_LEVEL_(\d+)$/.exec(l);
       if (m) {
-        if (tracks.has(m[1]!)) fail(`verifiedLevels lists more than one level of the SLSA ${m[1]} track`);
-        tracks.add(m[1]!);
+        if (tracks.has(group(m, 1))) fail(`verifiedLevels lists more than one level of the SLSA ${m[1]} track`);
+        tracks.add(group(m, 1));
       }
     }
   }
