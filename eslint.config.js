@@ -37,7 +37,6 @@ const NON_NULL_DEBT = [
   'pipeline/src/smoke/predicate.ts',
   'pipeline/src/smoke/run.ts',
   'pipeline/src/smoke/stats.ts',
-  'pipeline/src/smoke/transport.ts',
   'pipeline/src/smoke/tune.ts',
   'pipeline/src/util/spdx.ts',
   'pipeline/src/web/html.ts',

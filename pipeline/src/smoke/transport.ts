@@ -148,7 +148,7 @@ export interface TransportJudgement {
 
 export function judgeTransport(ev: TransportEvidence, expected: TransportClass): TransportJudgement {
   const kinds = [...new Set(ev.paths.map((p) => p.kind))];
-  const used: TransportClass = kinds.length === 0 ? 'unknown' : kinds.includes('tcp') ? 'tcp' : kinds.length === 1 ? kinds[0]! : kinds.includes('fabric') ? 'fabric' : kinds[0]!;
+  const used: TransportClass = kinds[0] === undefined ? 'unknown' : kinds.includes('tcp') ? 'tcp' : kinds.length === 1 ? kinds[0] : kinds.includes('fabric') ? 'fabric' : kinds[0];
   const fallback = used === 'tcp' && (expected === 'shared-memory' || expected === 'fabric');
   const components = [...new Set(ev.paths.map((p) => p.component))].join(', ');
   const text =
