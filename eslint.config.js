@@ -1,5 +1,7 @@
-// typescript-eslint, type-aware and strict (`npm run lint`). Formatting is Prettier's
-// (`npm run format:check`), so no stylistic rule here fights it.
+// typescript-eslint, type-aware and strict (`npm run lint`, part of `npm test`). Formatting is
+// Prettier's (`npm run format:check`), so no stylistic rule here fights it. `npm run lint` caches
+// per file content (node_modules/.cache/eslint): a file left unchanged keeps its result even when a
+// type it imports changed, so run `npx eslint .` after changing exported types; CI starts cold.
 import eslint from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
