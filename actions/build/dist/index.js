@@ -20585,12 +20585,12 @@ var require_applicability = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.shouldUseRule = exports.shouldUseGroup = exports.schemaHasRulesForType = void 0;
     function schemaHasRulesForType({ schema, self }, type) {
-      const group2 = self.RULES.types[type];
-      return group2 && group2 !== true && shouldUseGroup(schema, group2);
+      const group3 = self.RULES.types[type];
+      return group3 && group3 !== true && shouldUseGroup(schema, group3);
     }
     exports.schemaHasRulesForType = schemaHasRulesForType;
-    function shouldUseGroup(schema, group2) {
-      return group2.rules.some((rule) => shouldUseRule(schema, rule));
+    function shouldUseGroup(schema, group3) {
+      return group3.rules.some((rule) => shouldUseRule(schema, rule));
     }
     exports.shouldUseGroup = shouldUseGroup;
     function shouldUseRule(schema, rule) {
@@ -21620,36 +21620,36 @@ var require_validate = __commonJS({
       if (!opts.jtd)
         checkStrictTypes(it2, types);
       gen.block(() => {
-        for (const group2 of RULES.rules)
-          groupKeywords(group2);
+        for (const group3 of RULES.rules)
+          groupKeywords(group3);
         groupKeywords(RULES.post);
       });
-      function groupKeywords(group2) {
-        if (!(0, applicability_1.shouldUseGroup)(schema, group2))
+      function groupKeywords(group3) {
+        if (!(0, applicability_1.shouldUseGroup)(schema, group3))
           return;
-        if (group2.type) {
-          gen.if((0, dataType_2.checkDataType)(group2.type, data, opts.strictNumbers));
-          iterateKeywords(it2, group2);
-          if (types.length === 1 && types[0] === group2.type && typeErrors) {
+        if (group3.type) {
+          gen.if((0, dataType_2.checkDataType)(group3.type, data, opts.strictNumbers));
+          iterateKeywords(it2, group3);
+          if (types.length === 1 && types[0] === group3.type && typeErrors) {
             gen.else();
             (0, dataType_2.reportTypeError)(it2);
           }
           gen.endIf();
         } else {
-          iterateKeywords(it2, group2);
+          iterateKeywords(it2, group3);
         }
         if (!allErrors)
           gen.if((0, codegen_1._)`${names_1.default.errors} === ${errsCount || 0}`);
       }
     }
-    function iterateKeywords(it2, group2) {
+    function iterateKeywords(it2, group3) {
       const { gen, schema, opts: { useDefaults } } = it2;
       if (useDefaults)
-        (0, defaults_1.assignDefaults)(it2, group2.type);
+        (0, defaults_1.assignDefaults)(it2, group3.type);
       gen.block(() => {
-        for (const rule of group2.rules) {
+        for (const rule of group3.rules) {
           if ((0, applicability_1.shouldUseRule)(schema, rule)) {
-            keywordCode(it2, rule.keyword, rule.definition, group2.type);
+            keywordCode(it2, rule.keyword, rule.definition, group3.type);
           }
         }
       });
@@ -23780,10 +23780,10 @@ var require_core = __commonJS({
         const { RULES } = this;
         delete RULES.keywords[keyword];
         delete RULES.all[keyword];
-        for (const group2 of RULES.rules) {
-          const i = group2.rules.findIndex((rule) => rule.keyword === keyword);
+        for (const group3 of RULES.rules) {
+          const i = group3.rules.findIndex((rule) => rule.keyword === keyword);
           if (i >= 0)
-            group2.rules.splice(i, 1);
+            group3.rules.splice(i, 1);
         }
         return this;
       }
@@ -44075,6 +44075,13 @@ var package_default = {
   ]
 };
 
+// pipeline/src/util/match.ts
+function group2(m2, n) {
+  const g2 = m2[n];
+  if (g2 === void 0) throw new Error(`internal: the pattern matched ${JSON.stringify(m2[0])} without capturing group ${n}`);
+  return g2;
+}
+
 // pipeline/src/build/sbom.ts
 var SbomError = class extends BrickyardError {
   problem;
@@ -44103,7 +44110,7 @@ function parseDpkgStatus(text, options = {}) {
     if (source) {
       const m2 = /^(\S+)(?:\s*\(\s*([^)\s]+)\s*\))?$/.exec(source);
       if (m2) {
-        pkg.source = m2[1];
+        pkg.source = group2(m2, 1);
         if (m2[2] !== void 0 && m2[2] !== version) pkg.sourceVersion = m2[2];
       } else {
         pkg.source = source;
@@ -44246,7 +44253,7 @@ function readOsRelease(root) {
     const vars = /* @__PURE__ */ new Map();
     for (const line of readText(p2).split(/\r?\n/)) {
       const m2 = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-      if (m2) vars.set(m2[1], m2[2].replace(/^(["'])(.*)\1$/, "$2"));
+      if (m2) vars.set(group2(m2, 1), group2(m2, 2).replace(/^(["'])(.*)\1$/, "$2"));
     }
     const out = {};
     const id = vars.get("ID")?.toLowerCase();
@@ -44261,8 +44268,8 @@ function resolveInRoot(root, rel) {
   let pending = rel.split("/").filter((p2) => p2 !== "" && p2 !== ".");
   const done = [];
   let hops = 0;
-  while (pending.length > 0) {
-    const part = pending.shift();
+  let part;
+  while ((part = pending.shift()) !== void 0) {
     if (part === "..") {
       done.pop();
       continue;
@@ -44401,8 +44408,8 @@ function spdxSupplier(raw) {
   if (!s3) return NOASSERTION;
   const m2 = /^(.*?)\s*<([^>]*)>\s*$/.exec(s3);
   if (m2) {
-    const name = m2[1].trim();
-    const email = m2[2].trim();
+    const name = group2(m2, 1).trim();
+    const email = group2(m2, 2).trim();
     if (!name) return email ? `Organization: ${email}` : NOASSERTION;
     return email ? `Organization: ${name} (${email})` : `Organization: ${name}`;
   }
@@ -44429,7 +44436,7 @@ function licenseFields(license, concluded) {
 function spdxDocument(args) {
   const digest = /^sha256:([0-9a-fA-F]{64})$/.exec(args.imageDigest.trim());
   if (!digest) throw new SbomError("INVALID_INPUT", `image digest ${JSON.stringify(args.imageDigest)} is not sha256:<64 hex digits>`);
-  const digestHex = digest[1].toLowerCase();
+  const digestHex = group2(digest, 1).toLowerCase();
   const imageDigest = `sha256:${digestHex}`;
   const createdDate = new Date(args.created);
   if (Number.isNaN(createdDate.getTime())) throw new SbomError("INVALID_INPUT", `created ${JSON.stringify(args.created)} is not an ISO 8601 date`);

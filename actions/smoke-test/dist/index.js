@@ -22798,12 +22798,12 @@ var require_applicability = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.shouldUseRule = exports.shouldUseGroup = exports.schemaHasRulesForType = void 0;
     function schemaHasRulesForType({ schema, self }, type) {
-      const group2 = self.RULES.types[type];
-      return group2 && group2 !== true && shouldUseGroup(schema, group2);
+      const group3 = self.RULES.types[type];
+      return group3 && group3 !== true && shouldUseGroup(schema, group3);
     }
     exports.schemaHasRulesForType = schemaHasRulesForType;
-    function shouldUseGroup(schema, group2) {
-      return group2.rules.some((rule) => shouldUseRule(schema, rule));
+    function shouldUseGroup(schema, group3) {
+      return group3.rules.some((rule) => shouldUseRule(schema, rule));
     }
     exports.shouldUseGroup = shouldUseGroup;
     function shouldUseRule(schema, rule) {
@@ -23833,36 +23833,36 @@ var require_validate = __commonJS({
       if (!opts.jtd)
         checkStrictTypes(it2, types);
       gen.block(() => {
-        for (const group2 of RULES.rules)
-          groupKeywords(group2);
+        for (const group3 of RULES.rules)
+          groupKeywords(group3);
         groupKeywords(RULES.post);
       });
-      function groupKeywords(group2) {
-        if (!(0, applicability_1.shouldUseGroup)(schema, group2))
+      function groupKeywords(group3) {
+        if (!(0, applicability_1.shouldUseGroup)(schema, group3))
           return;
-        if (group2.type) {
-          gen.if((0, dataType_2.checkDataType)(group2.type, data, opts.strictNumbers));
-          iterateKeywords(it2, group2);
-          if (types.length === 1 && types[0] === group2.type && typeErrors) {
+        if (group3.type) {
+          gen.if((0, dataType_2.checkDataType)(group3.type, data, opts.strictNumbers));
+          iterateKeywords(it2, group3);
+          if (types.length === 1 && types[0] === group3.type && typeErrors) {
             gen.else();
             (0, dataType_2.reportTypeError)(it2);
           }
           gen.endIf();
         } else {
-          iterateKeywords(it2, group2);
+          iterateKeywords(it2, group3);
         }
         if (!allErrors)
           gen.if((0, codegen_1._)`${names_1.default.errors} === ${errsCount || 0}`);
       }
     }
-    function iterateKeywords(it2, group2) {
+    function iterateKeywords(it2, group3) {
       const { gen, schema, opts: { useDefaults } } = it2;
       if (useDefaults)
-        (0, defaults_1.assignDefaults)(it2, group2.type);
+        (0, defaults_1.assignDefaults)(it2, group3.type);
       gen.block(() => {
-        for (const rule of group2.rules) {
+        for (const rule of group3.rules) {
           if ((0, applicability_1.shouldUseRule)(schema, rule)) {
-            keywordCode(it2, rule.keyword, rule.definition, group2.type);
+            keywordCode(it2, rule.keyword, rule.definition, group3.type);
           }
         }
       });
@@ -25993,10 +25993,10 @@ var require_core = __commonJS({
         const { RULES } = this;
         delete RULES.keywords[keyword];
         delete RULES.all[keyword];
-        for (const group2 of RULES.rules) {
-          const i = group2.rules.findIndex((rule) => rule.keyword === keyword);
+        for (const group3 of RULES.rules) {
+          const i = group3.rules.findIndex((rule) => rule.keyword === keyword);
           if (i >= 0)
-            group2.rules.splice(i, 1);
+            group3.rules.splice(i, 1);
         }
         return this;
       }
@@ -42993,6 +42993,15 @@ var To = (s3) => {
 var import_ajv_formats = __toESM(require_dist(), 1);
 var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
 var import_packageurl_js = __toESM(require_packageurl_js(), 1);
+
+// pipeline/src/util/match.ts
+function group2(m2, n) {
+  const g2 = m2[n];
+  if (g2 === void 0) throw new Error(`internal: the pattern matched ${JSON.stringify(m2[0])} without capturing group ${n}`);
+  return g2;
+}
+
+// pipeline/src/build/sbom.ts
 var RPM_FIELDS = ["NAME", "EPOCH", "VERSION", "RELEASE", "ARCH", "LICENSE", "VENDOR", "URL", "SOURCERPM"];
 var RPM_QUERY_FORMAT = RPM_FIELDS.map((f2) => `%{${f2}}`).join("\\t") + "\\n";
 var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
@@ -43297,18 +43306,18 @@ function detectTransport(stderr, stdout = "") {
     const line = raw.trim();
     let m2;
     if (m2 = BML_RE.exec(line)) {
-      const component = m2[2];
+      const component = group2(m2, 2);
       const kind = BTL_CLASS[component] ?? "unknown";
       ev.source = "openmpi-verbose";
       if (kind === "self") continue;
-      ev.paths.push({ reporter: m2[1], peer: Number(m2[3]), node: m2[4], component, kind });
+      ev.paths.push({ reporter: group2(m2, 1), peer: Number(m2[3]), node: group2(m2, 4), component, kind });
       keep(line);
     } else if (m2 = PML_RE.exec(line)) {
       ev.source = "openmpi-verbose";
-      ev.pml = m2[2];
+      ev.pml = group2(m2, 2);
       keep(line);
     } else if (m2 = OFI_PROVIDER_RE.exec(line)) {
-      ev.provider = m2[1] ?? m2[2];
+      ev.provider = m2[1] ?? group2(m2, 2);
       keep(line);
     }
   }
@@ -43317,10 +43326,10 @@ function detectTransport(stderr, stdout = "") {
     let m2;
     if (m2 = MPICH_NETMOD_RE.exec(line)) {
       ev.source = ev.source === "none" ? "mpich-debug-summary" : ev.source;
-      ev.netmod = m2[1].toLowerCase();
+      ev.netmod = group2(m2, 1).toLowerCase();
       keep(line);
     } else if (ev.netmod && (m2 = /^Provider name:\s*(\S+)/i.exec(line))) {
-      ev.provider = m2[1];
+      ev.provider = group2(m2, 1);
       keep(line);
     }
   }
@@ -43340,7 +43349,7 @@ function expectedTransport(nodeLocal, interconnect) {
 }
 function judgeTransport(ev, expected) {
   const kinds = [...new Set(ev.paths.map((p2) => p2.kind))];
-  const used = kinds.length === 0 ? "unknown" : kinds.includes("tcp") ? "tcp" : kinds.length === 1 ? kinds[0] : kinds.includes("fabric") ? "fabric" : kinds[0];
+  const used = kinds[0] === void 0 ? "unknown" : kinds.includes("tcp") ? "tcp" : kinds.length === 1 ? kinds[0] : kinds.includes("fabric") ? "fabric" : kinds[0];
   const fallback = used === "tcp" && (expected === "shared-memory" || expected === "fabric");
   const components = [...new Set(ev.paths.map((p2) => p2.component))].join(", ");
   const text = ev.source === "none" ? "the MPI library did not report its transport" : used === "unknown" ? `${ev.source} names no rank-to-rank transport${ev.netmod ? ` (netmod ${ev.netmod})` : ""}` : `${components} (${used}) by ${ev.source}${ev.pml ? `, pml ${ev.pml}` : ""}`;
@@ -43750,7 +43759,7 @@ function parsePingPong(stdout) {
     if (line === "") return;
     const err = /^# error:\s?(.*)$/.exec(line);
     if (err) {
-      run3.errors.push(err[1]);
+      run3.errors.push(group2(err, 1));
       return;
     }
     if (run3.complete) throw new SmokeParseError(PP, n, "output after '# done'", raw);
@@ -43769,12 +43778,12 @@ function parsePingPong(stdout) {
     }
     if (m2 = /^# mpi_library:(.*)$/.exec(line)) {
       once("# mpi_library", n, raw);
-      run3.library = m2[1].trim();
+      run3.library = group2(m2, 1).trim();
       return;
     }
     if (m2 = /^# mpi_version: (\d+\.\d+)$/.exec(line)) {
       once("# mpi_version", n, raw);
-      run3.mpiVersion = m2[1];
+      run3.mpiVersion = group2(m2, 1);
       return;
     }
     if (m2 = /^# ranks: (\d+)$/.exec(line)) {
@@ -43784,7 +43793,7 @@ function parsePingPong(stdout) {
     }
     if (m2 = /^# rank (\d+) host:(.*)$/.exec(line)) {
       once(`# rank ${m2[1]} host`, n, raw);
-      run3.hosts[Number(m2[1])] = m2[2].trim();
+      run3.hosts[Number(m2[1])] = group2(m2, 2).trim();
       return;
     }
     if (line === COLUMNS) {
@@ -43839,7 +43848,7 @@ function parseGpuQuery(stdout) {
     if (line === "") return;
     let m2;
     if (m2 = /^# error:\s?(.*)$/.exec(line)) {
-      q2.errors.push(m2[1]);
+      q2.errors.push(group2(m2, 1));
       return;
     }
     if (m2 = /^# brickyard-gpu-query (\d+)$/.exec(line)) {
@@ -43856,12 +43865,12 @@ function parseGpuQuery(stdout) {
     }
     if (m2 = /^# runtime: ((?:cuda|hip) \S+)$/.exec(line)) {
       once("# runtime", n, raw);
-      q2.runtime = m2[1];
+      q2.runtime = group2(m2, 1);
       return;
     }
     if (m2 = /^# driver: ((?:cuda|hip) \S+)$/.exec(line)) {
       once("# driver", n, raw);
-      q2.driver = m2[1];
+      q2.driver = group2(m2, 1);
       return;
     }
     if (m2 = /^devices: (\d+)$/.exec(line)) {
@@ -43875,7 +43884,7 @@ function parseGpuQuery(stdout) {
       if (index !== q2.devices.length) {
         throw new SmokeParseError(GQ, n, `device ${index} where device ${q2.devices.length} was due`, raw);
       }
-      q2.devices.push({ index, name: m2[2], arch: m2[3], memoryMiB: Number(m2[4]) });
+      q2.devices.push({ index, name: group2(m2, 2), arch: group2(m2, 3), memoryMiB: Number(m2[4]) });
       return;
     }
     throw new SmokeParseError(
