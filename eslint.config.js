@@ -1,12 +1,72 @@
-// typescript-eslint, type-aware and strict (`npm run lint`). Formatting is Prettier's
-// (`npm run format:check`), so no stylistic rule here fights it.
+// typescript-eslint, type-aware and strict (`npm run lint`, part of `npm test`). Formatting is
+// Prettier's (`npm run format:check`), so no stylistic rule here fights it. `npm run lint` caches
+// per file content (node_modules/.cache/eslint): a file left unchanged keeps its result even when a
+// type it imports changed, so run `npx eslint .` after changing exported types; CI starts cold.
 import eslint from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
+// Debt ratchet: production files that still hold findings from before `npm test` ran eslint
+// (2026-12-03). New files are checked in full; take a file off its list once it is clean, and
+// never add one. Non-null assertions: each stands for an invariant (a mandatory regex group, an
+// index inside bounds, a key taken from the same map) that wants a checked lookup instead.
+const NON_NULL_DEBT = [
+  'pipeline/src/build/build.ts',
+  'pipeline/src/build/oci.ts',
+  'pipeline/src/bundle/encrypt.ts',
+  'pipeline/src/bundle/read.ts',
+  'pipeline/src/bundle/tar.ts',
+  'pipeline/src/bundle/write.ts',
+  'pipeline/src/catalog/schemas.ts',
+  'pipeline/src/check/image-policy.ts',
+  'pipeline/src/check/overrides.ts',
+  'pipeline/src/ci/policy.ts',
+  'pipeline/src/cli/main.ts',
+  'pipeline/src/cli/run.ts',
+  'pipeline/src/git/git.ts',
+  'pipeline/src/lint/rules.ts',
+  'pipeline/src/plan/diff.ts',
+  'pipeline/src/plan/plan.ts',
+  'pipeline/src/plan/versioning.ts',
+  'pipeline/src/render/compose.ts',
+  'pipeline/src/sign/dev-x509.ts',
+  'pipeline/src/sign/received.ts',
+  'pipeline/src/sign/subjects.ts',
+  'pipeline/src/sign/verify.ts',
+  'pipeline/src/site/checks.ts',
+  'pipeline/src/site/store.ts',
+  'pipeline/src/smoke/evaluate.ts',
+  'pipeline/src/smoke/predicate.ts',
+  'pipeline/src/smoke/run.ts',
+  'pipeline/src/smoke/stats.ts',
+  'pipeline/src/smoke/tune.ts',
+  'pipeline/src/util/spdx.ts',
+  'pipeline/src/web/html.ts',
+  'pipeline/src/web/index-page.ts',
+  'pipeline/src/web/recipe-page.ts',
+  'pipeline/src/web/signature.ts',
+  'pipeline/src/web/site.ts',
+  'pipeline/src/web/system-page.ts',
+  'pipeline/src/workspace.ts',
+  'scripts/bench-bundle.ts',
+  'scripts/bench-site.ts',
+  'scripts/bench.ts',
+];
+// Defensive checks of untrusted JSON whose declared types claim more than was checked: they
+// want the validated readers of issue 12 (a typed state/ reader), not the checks removed.
+const UNTRUSTED_JSON_DEBT = [
+  'pipeline/src/build/oci.ts',
+  'pipeline/src/bundle/encrypt.ts',
+  'pipeline/src/sign/received.ts',
+  'pipeline/src/sign/subjects.ts',
+  'pipeline/src/sign/verify.ts',
+  'pipeline/src/site/checks.ts',
+  'pipeline/src/smoke/predicate.ts',
+];
+
 export default defineConfig(
   {
-    ignores: ['actions/*/dist/**', 'node_modules/**', 'coverage/**', 'site/**', '.brickyard/**', 'out/**', 'test-artifacts/**', 'test/fixtures/**', 'test/golden/**'],
+    ignores: ['actions/*/dist/**', 'dist/**', 'node_modules/**', 'coverage/**', 'site/**', '.brickyard/**', 'out/**', 'test-artifacts/**', 'test/fixtures/**', 'test/golden/**'],
   },
   eslint.configs.recommended,
   tseslint.configs.strictTypeChecked,
@@ -23,17 +83,49 @@ export default defineConfig(
       '@typescript-eslint/dot-notation': ['error', { allowIndexSignaturePropertyAccess: true }],
       // `_`-prefixed names are deliberately unused (callback positions).
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // `onStage: (s) => say(s)` hands a void callback on; braces around every such arrow add nothing.
+      // `return voidCall()` and `const x = voidCall()` are still refused.
+      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+      // `s || fallback` on strings treats '' as absent on purpose (an empty USER, an empty last path segment).
+      '@typescript-eslint/prefer-nullish-coalescing': ['error', { ignorePrimitives: { string: true } }],
+    },
+  },
+  {
+    // Tests: a `!` that is wrong throws inside the test and fails it, which is the check we want;
+    // narrowing every fixture lookup first would only add noise. `() => {}` no-op callbacks are the
+    // idiom of the test runner. Reports parsed with JSON.parse are read through `expect`: a wrong
+    // path reads undefined and fails the assertion, so member access, assignment and calls on those
+    // values are allowed; passing or returning `any` into typed code is still refused.
+    files: ['test/**'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-empty-function': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+    },
+  },
+  {
+    files: NON_NULL_DEBT,
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
+    files: UNTRUSTED_JSON_DEBT,
+    rules: {
+      '@typescript-eslint/no-unnecessary-condition': 'off',
+      // readJson<T>(): T is an unchecked cast of parsed JSON, to be replaced by a validating reader
+      '@typescript-eslint/no-unnecessary-type-parameters': 'off',
     },
   },
   {
     // Plain JavaScript (bin/, these configs): no type information to check against.
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
-    languageOptions: { globals: { process: 'readonly', module: 'writable', require: 'readonly', console: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', module: 'writable', require: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
   {
     // The catalogue site's one script runs in the browser.
     files: ['pipeline/src/web/assets/*.js'],
-    languageOptions: { globals: { document: 'readonly', window: 'readonly', navigator: 'readonly', localStorage: 'readonly' } },
+    languageOptions: { globals: { document: 'readonly', window: 'readonly', navigator: 'readonly', localStorage: 'readonly', setTimeout: 'readonly', IntersectionObserver: 'readonly' } },
   },
 );

@@ -44,12 +44,11 @@ function childRss(mode: 'verify' | 'import', tar: string, keyPem: string, dest: 
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { seconds: number; rssMB: number };
 }
 
-async function child(mode: string, tar: string, keyPem: string, dest: string): Promise<void> {
+async function child(mode: string, tar: string, keyPem: string, _dest: string): Promise<void> {
   // keyPem: the development signer's trusted_root.json (the site's pinned root).
   const verifier = new SigstoreManifestVerifier({ trustedRoot: JSON.parse(readFileSync(keyPem, 'utf8')), ctlogThreshold: 0 });
   // import: verify and write every entry into a staging folder (what an import does before its rename).
   const [, seconds] = await timeAsync(() => verifyBundle({ bundlePath: tar, verifier, extract: mode === '--child-import' }));
-  void dest;
   process.stdout.write(JSON.stringify({ seconds, rssMB: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
 }
 

@@ -44,7 +44,7 @@ function measure(cmd: string[], cwd: string): Sample {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Alternate A and B RUNS times (each preceded by `before`), medians of each. */
-function pairs(a: () => Sample, b: () => Sample, before: () => void = () => {}): { a: Sample; b: Sample } {
+function pairs(a: () => Sample, b: () => Sample, before: () => void = () => undefined): { a: Sample; b: Sample } {
   const as: Sample[] = [];
   const bs: Sample[] = [];
   for (let i = 0; i < RUNS; i++) {

@@ -29,7 +29,7 @@ function nodeBinary(arch: Arch, cache: string): string {
   const bin = join(dir, 'package', 'bin', 'node');
   if (!existsSync(bin)) {
     mkdirSync(dir, { recursive: true });
-    const tgz = execFileSync('npm', ['pack', `node-linux-${arch}@${version}`, '--silent', '--pack-destination', dir], { encoding: 'utf8' }).trim().split('\n').pop()!;
+    const tgz = execFileSync('npm', ['pack', `node-linux-${arch}@${version}`, '--silent', '--pack-destination', dir], { encoding: 'utf8' }).trim().split('\n').at(-1) ?? '';
     execFileSync('tar', ['-xzf', join(dir, tgz), '-C', dir]);
   }
   return bin;
@@ -80,7 +80,7 @@ export async function buildHelloSea(outDir: string): Promise<string> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const i = process.argv.indexOf('--arch');
-  const arch = (i > 0 ? process.argv[i + 1] : process.arch) as Arch;
+  const arch = i > 0 ? process.argv[i + 1] : process.arch;
   if (arch !== 'x64' && arch !== 'arm64') throw new Error(`--arch must be x64 or arm64, not ${arch}`);
   process.stdout.write(`built ${await buildSea(arch)}\n`);
 }

@@ -62,7 +62,7 @@ export function makeState(stateDir: string, size: { baseMiB: number; images: num
     writeFileSync(join(dir, 'smoke-direct.json'), JSON.stringify({ kind: 'brickyard-smoke', version: 1, result: 'PASSED', recipe: `${recipe}@1.0`, system: 'bench', partition: 'cpu', statement }));
     writeFileSync(join(dir, 'test-result-direct.intoto.json'), JSON.stringify(statement));
     writeFileSync(join(dir, 'provenance.intoto.json'), JSON.stringify({ ...statement, predicateType: 'https://slsa.dev/provenance/v1', predicate: { buildDefinition: {}, runDetails: {} } }));
-    writeFileSync(join(dir, 'sbom.intoto.json'), JSON.stringify({ ...statement, predicateType: 'https://spdx.dev/Document/v2.3', predicate: JSON.parse(readFileSync(join(dir, 'sbom.spdx.json'), 'utf8')) }));
+    writeFileSync(join(dir, 'sbom.intoto.json'), JSON.stringify({ ...statement, predicateType: 'https://spdx.dev/Document/v2.3', predicate: JSON.parse(readFileSync(join(dir, 'sbom.spdx.json'), 'utf8')) as unknown }));
   }
   writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
 }

@@ -63,8 +63,8 @@ function args(overrides: Partial<SpdxArgs> = {}): SpdxArgs {
   };
 }
 
-type Pkg = { SPDXID: string; name: string; versionInfo?: string; externalRefs?: { referenceLocator: string }[]; [k: string]: unknown };
-type Doc = { packages: Pkg[]; relationships: { spdxElementId: string; relationshipType: string; relatedSpdxElement: string }[]; [k: string]: unknown };
+interface Pkg { SPDXID: string; name: string; versionInfo?: string; externalRefs?: { referenceLocator: string }[]; [k: string]: unknown }
+interface Doc { packages: Pkg[]; relationships: { spdxElementId: string; relationshipType: string; relatedSpdxElement: string }[]; [k: string]: unknown }
 
 describe('parseDpkgStatus', () => {
   const pkgs = parseDpkgStatus(statusText);
@@ -404,7 +404,7 @@ describe('SPDXIDs', () => {
   it('a source whose name is blank once trimmed keeps its entry without a purl (found by the property below)', () => {
     const doc = spdxDocument(args({ packages: [], sources: [{ name: '\t', url: 'http://a.aa', sha256: '0'.repeat(64), origin: 'x' }] }));
     expect(validateSpdx(doc)).toEqual([]);
-    const source = (doc.packages as Array<Record<string, unknown>>).find((p) => p.name === '\t');
+    const source = (doc.packages as Record<string, unknown>[]).find((p) => p.name === '\t');
     expect(source).toBeDefined();
     expect(source?.externalRefs).toBeUndefined();
   });

@@ -291,7 +291,7 @@ function directoryBundle(base: { stateDir: string; signer: ManifestSigner; sourc
  */
 export async function craftTar(
   base: { stateDir: string; signer: ManifestSigner; source: { repository: string; commit: string }; now: Date; serial?: number; system?: string },
-  change: (files: RawEntry[], m: Manifest) => RawEntry[] | void,
+  change: (files: RawEntry[], m: Manifest) => RawEntry[] | undefined,
   opts: { resign?: boolean; end?: boolean } = {},
 ): Promise<string> {
   const dir = await directoryBundle(base);

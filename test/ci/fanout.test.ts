@@ -253,8 +253,8 @@ describe('main.yml and release.yml sign every batch, each in a job that plans ag
     expect(builder.with?.['keep-images']).toBe(true);
     expect([signer.needs].flat()).toContain(builders[name]);
     const contexts = { needs: { plan: { outputs: { 'build-batches': indices } } } };
-    const signed = evaluate(String((signer.strategy!.matrix as { batch: string }).batch).replace(/^\$\{\{|\}\}$/g, '').trim(), contexts);
-    const built = evaluate(String((builder.strategy!.matrix as { batch: string }).batch).replace(/^\$\{\{|\}\}$/g, '').trim(), contexts);
+    const signed = evaluate((signer.strategy!.matrix as { batch: string }).batch.replace(/^\$\{\{|\}\}$/g, '').trim(), contexts);
+    const built = evaluate((builder.strategy!.matrix as { batch: string }).batch.replace(/^\$\{\{|\}\}$/g, '').trim(), contexts);
     expect(signed).toEqual(built);
     expect(signed).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     // The signer is a job of this workflow (its identity is the caller's), on GitHub's runners, in a protected environment.
@@ -291,7 +291,7 @@ describe('main.yml and release.yml sign every batch, each in a job that plans ag
 
   it.each(Object.keys(signers) as (keyof typeof signers)[])('%s: the signer of batch i downloads exactly batch i\'s artifacts, and reads the same pairs the builders built', (name) => {
     const steps = jobsOf(name)[signers[name]]!.steps!;
-    const download = steps.find((st) => st.uses?.startsWith('actions/download-artifact@') && String(st.with?.['pattern'] ?? '').startsWith('brickyard-build'))!;
+    const download = steps.find((st) => st.uses?.startsWith('actions/download-artifact@') && (({ pattern } = st.with ?? {}) => typeof pattern === 'string' && pattern.startsWith('brickyard-build'))())!;
     expect(download.with?.['merge-multiple']).toBeUndefined();
     // Every artifact name the fan-out uploads, as build-batch.yml's upload step names it.
     const uploaded = batches.flatMap((b, i) => b.include.map((e) => ({ batch: i, name: expand(String(uploadName.with!['name']), { inputs: { batch: i }, matrix: e }) })));
@@ -357,7 +357,7 @@ describe('main.yml and release.yml sign every batch, each in a job that plans ag
 
 describe('reusable workflows: limits and the trust chain', () => {
   /** Every reusable workflow a file calls, transitively, with the depth (the caller is level 1). */
-  function callTree(file: string, depth = 1, seen: Map<string, number> = new Map()): Map<string, number> {
+  function callTree(file: string, depth = 1, seen = new Map<string, number>()): Map<string, number> {
     const doc = parse(readFileSync(join(workflowDir, file), 'utf8')) as { jobs: Record<string, { uses?: string }> };
     for (const job of Object.values(doc.jobs)) {
       if (!job.uses?.startsWith('./.github/workflows/')) continue;

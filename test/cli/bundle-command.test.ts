@@ -90,7 +90,7 @@ describe('brickyard import / check-bundle under faults', () => {
 
   it.skipIf(!isRoot)(
     'a read-only store and a full disk: STORE_NOT_WRITABLE / DISK_FULL, exit 2, the store unchanged',
-    async () => {
+    () => {
       const store = join(tempDir('brickyard-cli-'), 'store');
       mkdirSync(store);
       const undo = readOnly(store);

@@ -69,7 +69,7 @@ describe.skipIf(!canUnshare)('the site executable (Node SEA)', () => {
   it('runs with no Node anywhere on PATH: --version and --help list only the site commands', () => {
     expect(spawnSync('unshare', ['-n', 'env', '-i', `PATH=${binDir}`, '/bin/sh', '-c', 'command -v node || echo none'], { encoding: 'utf8' }).stdout.trim()).toBe('none');
     const v = sea(['--version']);
-    expect(v).toMatchObject({ code: 0, stdout: readFileSync(join(repoRoot, 'package.json'), 'utf8').match(/"version": "([^"]+)"/)![1] + '\n' });
+    expect(v).toMatchObject({ code: 0, stdout: /"version": "([^"]+)"/.exec(readFileSync(join(repoRoot, 'package.json'), 'utf8'))![1]! + '\n' });
     const help = sea(['--help']).stdout;
     for (const c of ['verify', 'check-bundle', 'import', 'inventory', 'audit', 'admit', 'smoke', 'site']) expect(help).toMatch(new RegExp(`^  ${c} `, 'm'));
     for (const c of ['build', 'bundle', 'render', 'run']) expect(help).not.toMatch(new RegExp(`^  ${c} `, 'm'));

@@ -74,7 +74,7 @@ npm start
   it('runs the commands in one shell, carrying variables, and reports each exit code and duration', async () => {
     const { spawnSync } = await import('node:child_process');
     const { mkdtempSync, openSync, readFileSync, writeFileSync, closeSync } = await import('node:fs');
-    const { join } = await import('node:path');
+    const { join } = await import('node:path'); // eslint-disable-line @typescript-eslint/unbound-method -- path.join uses no `this`
     const { tmpdir } = await import('node:os');
     const blocks = parseDoc('```sh\nX=5\ntest "$X" = 5\nfalse\n```\n<!-- doc-test: skip reason="r" -->\n```sh\nexit 3\n```\n```sh\necho ok\nexit 7\necho never\n```\n', 'x.md');
     const { script, commands } = scriptFor(blocks);

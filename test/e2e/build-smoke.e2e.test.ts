@@ -88,7 +88,7 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     const sbom = JSON.parse(readFileSync(record.sbom.path, 'utf8'));
     expect(sbom.spdxVersion).toBe('SPDX-2.3');
     const names = sbom.packages.map((p: { name: string }) => p.name);
-    expect(names.some((n: string) => /openmpi/.test(n))).toBe(true);
+    expect(names.some((n: string) => n.includes('openmpi'))).toBe(true);
     // libhwloc-plugins is stood in for, so neither it nor what it pulls in is in the image.
     expect(names).toContain('brickyard-stand-in-libhwloc-plugins');
     expect(names.filter((n: string) => /^(libhwloc-plugins|libxml2|libicu\d+)$/.test(n))).toEqual([]);

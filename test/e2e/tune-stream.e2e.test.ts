@@ -63,7 +63,7 @@ describe.skipIf(why !== '')(`tune stream on local${why ? ` (skipped: ${why})` : 
     expect(p.variants.find((v) => v.id === p.chosen)!.value).toBe(best);
     // Bound to the chosen image: verifies against its OCI manifest, signed by the development signer.
     const chosenState = join(state, 'tune', recipe.key, 'local-debug', byId.get(p.chosen)!.sharesImageOf ?? p.chosen);
-    const build = JSON.parse(readFileSync(join(chosenState, 'builds', recipe.key, 'local-debug', 'build.json'), 'utf8'));
+    const build = JSON.parse(readFileSync(join(chosenState, 'builds', recipe.key, 'local-debug', 'build.json'), 'utf8')) as { image: { manifestDigest: string; ociLayout: string } };
     expect(build.image.manifestDigest).toBe(p.chosenImageDigest);
     const manifest = join(build.image.ociLayout, 'blobs', 'sha256', p.chosenImageDigest.slice(7));
     const signer = await loadOrCreateDevSigner(devSignerDir(state));

@@ -36,8 +36,8 @@ export function apptainerDefProblems(text: string): string[] {
         problems.push(`line ${n}: header "${key}" before Bootstrap`);
         return;
       } else if (!HEADER_KEYS.has(key)) problems.push(`line ${n}: unknown header "${key}"`);
-      if (stage!.header.has(key)) problems.push(`line ${n}: header "${key}" given twice in one stage`);
-      stage!.header.set(key, value);
+      if (stage.header.has(key)) problems.push(`line ${n}: header "${key}" given twice in one stage`);
+      stage.header.set(key, value);
       return;
     }
     const sec = /^%([a-z]+)\b(.*)$/.exec(line);

@@ -20,6 +20,7 @@ export async function startFakeGitHub(owner = 'o', repo = 'r', preexisting: { bo
   const comments = preexisting.map((c, i) => ({ id: 100 + i, body: c.body, html_url: `https://github.example/${owner}/${repo}/pull/7#issuecomment-${100 + i}` }));
   const calls: RecordedCall[] = [];
   let next = 1000;
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a handler that throws fails the test as an unhandled rejection
   const server: Server = createServer(async (req, res) => {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://x');
@@ -30,17 +31,17 @@ export async function startFakeGitHub(owner = 'o', repo = 'r', preexisting: { bo
     };
     const list = new RegExp(`^/repos/${owner}/${repo}/issues/(\\d+)/comments$`).exec(url.pathname);
     const one = new RegExp(`^/repos/${owner}/${repo}/issues/comments/(\\d+)$`).exec(url.pathname);
-    if (list && req.method === 'GET') return send(200, comments);
+    if (list && req.method === 'GET') { send(200, comments); return; }
     if (list && req.method === 'POST') {
       const c = { id: next++, body: (body as { body: string }).body, html_url: `https://github.example/${owner}/${repo}/pull/${list[1]}#issuecomment-${next - 1}` };
       comments.push(c);
-      return send(201, c);
+      send(201, c); return;
     }
     if (one && req.method === 'PATCH') {
       const c = comments.find((x) => x.id === Number(one[1]));
-      if (!c) return send(404, { message: 'Not Found' });
+      if (!c) { send(404, { message: 'Not Found' }); return; }
       c.body = (body as { body: string }).body;
-      return send(200, c);
+      send(200, c); return;
     }
     send(404, { message: `no route ${req.method} ${url.pathname}` });
   });

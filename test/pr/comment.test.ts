@@ -10,7 +10,7 @@ import { renderComment } from '../../pipeline/src/pr/comment.ts';
 import type { PlanReport, ValidateReport } from '../../pipeline/src/pr/report.ts';
 import { codeText, htmlText, markdownText } from '../../pipeline/src/util/markdown.ts';
 
-const html = (md: string): string => marked.parse(md, { gfm: true, async: false }) as string;
+const html = (md: string): string => marked.parse(md, { gfm: true, async: false });
 
 /** Tags the comment itself is made of, with the only attributes it uses. */
 const OUR_TAGS = new Set(['h2', 'h3', 'p', 'strong', 'em', 'details', 'summary', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'code', 'pre', 'ul', 'li']);

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mermaidText, renderDiagram } from '../../pipeline/src/render/diagram.ts';
+import { mermaidText } from '../../pipeline/src/render/diagram.ts';
 import { Workspace } from '../../pipeline/src/workspace.ts';
 import { main } from '../../pipeline/src/cli/main.ts';
 import { copyOfShipped, repoRoot } from '../helpers/fixture.ts';

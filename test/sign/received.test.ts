@@ -123,9 +123,11 @@ describe('test results signed on the system runner are checked, then carried', (
     return { builds: join(m.dir, '..'), results, dir };
   }
 
-  const payload = (bundlePath: string, f: (st: Record<string, any>) => void): void => {
-    const b = JSON.parse(readFileSync(bundlePath, 'utf8'));
-    const st = JSON.parse(Buffer.from(b.dsseEnvelope.payload, 'base64').toString('utf8'));
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a forgery edits any path of the JSON
+  type Forgeable = Record<string, any>;
+  const payload = (bundlePath: string, f: (st: Forgeable) => void): void => {
+    const b = JSON.parse(readFileSync(bundlePath, 'utf8')) as Forgeable;
+    const st = JSON.parse(Buffer.from(b.dsseEnvelope.payload as string, 'base64').toString('utf8')) as Forgeable;
     f(st);
     b.dsseEnvelope.payload = Buffer.from(JSON.stringify(st)).toString('base64');
     writeFileSync(bundlePath, JSON.stringify(b));
@@ -149,7 +151,7 @@ describe('test results signed on the system runner are checked, then carried', (
       (d) =>
         payload(join(d, 'test-result-direct.sigstore.json'), (st) => {
           const target = st.predicate.configuration[1];
-          const content = { ...JSON.parse(Buffer.from(target.content, 'base64').toString('utf8')), partition: 'gpu' };
+          const content = { ...(JSON.parse(Buffer.from(target.content as string, 'base64').toString('utf8')) as object), partition: 'gpu' };
           target.content = Buffer.from(JSON.stringify(content)).toString('base64');
           target.digest.sha256 = createHash('sha256').update(JSON.stringify(content)).digest('hex');
         }),

@@ -14,8 +14,10 @@ import { receivedBuild, recipe, TESTS, where, ws, type Made } from '../helpers/r
 
 const other = ws.recipe('stream');
 
-const edit = (path: string, f: (x: Record<string, any>) => void): void => {
-  const j = JSON.parse(readFileSync(path, 'utf8'));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a forgery edits any path of the JSON
+type Forgeable = Record<string, any>;
+const edit = (path: string, f: (x: Forgeable) => void): void => {
+  const j = JSON.parse(readFileSync(path, 'utf8')) as Forgeable;
   f(j);
   writeFileSync(path, JSON.stringify(j));
 };
@@ -23,10 +25,10 @@ const edit = (path: string, f: (x: Record<string, any>) => void): void => {
 describe('verifyReceivedBuild', () => {
   it('derives the subject from the re-hashed layout and the catalogue', async () => {
     const m = receivedBuild();
-    const v = await verifyReceivedBuild(m.dir, recipe, where!);
+    const v = await verifyReceivedBuild(m.dir, recipe, where);
     expect(v.subject).toEqual({ name: `localhost/brickyard/mpi-pingpong:1.0.0-${recipe.doc.revision}-local-debug`, digest: { sha256: m.manifestDigest.slice(7) } });
     expect(v.blobs).toHaveLength(2);
-    expect(v.refName).toBe(refNameOf(recipe, where!));
+    expect(v.refName).toBe(refNameOf(recipe, where));
   });
 
   // The nearest forgery of each kind, and the words the refusal must say.
@@ -72,7 +74,7 @@ describe('verifyReceivedBuild', () => {
     ],
     [
       'an unnamed entry in the index',
-      (m) => edit(join(m.layout, 'index.json'), (j) => j.manifests.push({ mediaType: 'application/vnd.oci.image.config.v1+json', digest: j.manifests[0].digest, size: 1 })),
+      (m) => edit(join(m.layout, 'index.json'), (j) => void j.manifests.push({ mediaType: 'application/vnd.oci.image.config.v1+json', digest: j.manifests[0].digest, size: 1 })),
       /oci\/index\.json names an unnamed application\/vnd\.oci\.image\.config\.v1\+json/,
     ],
     ['a stray file next to the layout', (m) => writeFileSync(join(m.dir, 'oci', 'evil.sh'), 'x'), /oci\/evil\.sh is not part of this pair's build/],
@@ -89,7 +91,7 @@ describe('verifyReceivedBuild', () => {
   it.each(forgeries)('refuses %s', async (_name, forge, message) => {
     const m = receivedBuild();
     forge(m);
-    const err = await verifyReceivedBuild(m.dir, recipe, where!).catch((e: unknown) => e as Error & { code?: string });
+    const err = await verifyReceivedBuild(m.dir, recipe, where).catch((e: unknown) => e as Error & { code?: string });
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(message);
     expect((err as { code?: string }).code).toBe('SUBJECT_MISMATCH');
@@ -97,11 +99,11 @@ describe('verifyReceivedBuild', () => {
 
   it("refuses another recipe's artifact offered as this pair's", async () => {
     const m = receivedBuild();
-    await expect(verifyReceivedBuild(m.dir, other, where!)).rejects.toThrow(/builds\/mpi-pingpong@1\.0\.0\/ is not part of this pair's build/);
+    await expect(verifyReceivedBuild(m.dir, other, where)).rejects.toThrow(/builds\/mpi-pingpong@1\.0\.0\/ is not part of this pair's build/);
   });
 
   it('refuses a missing artifact folder, naming the artifact to download', async () => {
-    await expect(verifyReceivedBuild(join(tempDir(), 'nothing'), recipe, where!)).rejects.toThrow(/the artifact folder does not exist/);
+    await expect(verifyReceivedBuild(join(tempDir(), 'nothing'), recipe, where)).rejects.toThrow(/the artifact folder does not exist/);
   });
 });
 
@@ -109,42 +111,42 @@ describe('the signer signs only statements it made, about the verified image', (
   it('imports the verified build without the build job attestations, then signs all three roles', async () => {
     const m = receivedBuild();
     writeFileSync(join(m.pairDir, 'provenance.sigstore.json'), '{"forged":true}');
-    const v = await verifyReceivedBuild(m.dir, recipe, where!);
+    const v = await verifyReceivedBuild(m.dir, recipe, where);
     const state = tempDir('brickyard-signer-state-');
-    const dest = importVerifiedBuild(v, state, recipe, where!);
+    const dest = importVerifiedBuild(v, state, recipe, where);
     expect(readdirSync(dest).filter((n) => /\.(intoto|sigstore)\.json$/.test(n))).toEqual([]);
     expect(existsSync(join(state, 'oci', 'blobs', 'sha256', m.manifestDigest.slice(7)))).toBe(true);
-    expect(() => importVerifiedBuild(v, state, recipe, where!)).toThrow(/already holds/);
+    expect(() => importVerifiedBuild(v, state, recipe, where)).toThrow(/already holds/);
 
-    const result = await attestPair(ws, recipe, where!, { stateDir: state, subject: v.subject });
+    const result = await attestPair(ws, recipe, where, { stateDir: state, subject: v.subject });
     expect(result.files.map((f) => f.kind)).toEqual(['provenance', 'sbom', 'test-result']);
     for (const f of result.files) {
       const st = JSON.parse(readFileSync(f.statement, 'utf8'));
       expect(st.subject).toEqual([{ name: v.subject.name, digest: { sha256: m.manifestDigest.slice(7) } }]);
       const bundle = JSON.parse(readFileSync(f.bundle, 'utf8'));
-      expect(JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'))).toEqual(st);
+      expect(JSON.parse(Buffer.from(bundle.dsseEnvelope.payload as string, 'base64').toString('utf8'))).toEqual(st);
     }
     // Re-hashing the state folder's layout gives the same subject.
-    const record = JSON.parse(readFileSync(join(dest, 'build.json'), 'utf8'));
-    expect(await verifyLocalImage(state, recipe, where!, record)).toEqual(v.subject);
+    const record = JSON.parse(readFileSync(join(dest, 'build.json'), 'utf8')) as Parameters<typeof verifyLocalImage>[3];
+    expect(await verifyLocalImage(state, recipe, where, record)).toEqual(v.subject);
   }, 60_000);
 
   it('signs only the roles asked for', async () => {
     const m = receivedBuild();
-    const v = await verifyReceivedBuild(m.dir, recipe, where!);
+    const v = await verifyReceivedBuild(m.dir, recipe, where);
     const state = tempDir();
-    importVerifiedBuild(v, state, recipe, where!);
-    const result = await attestPair(ws, recipe, where!, { stateDir: state, subject: v.subject, roles: ['provenance', 'sbom'] });
+    importVerifiedBuild(v, state, recipe, where);
+    const result = await attestPair(ws, recipe, where, { stateDir: state, subject: v.subject, roles: ['provenance', 'sbom'] });
     expect(result.files.map((f) => f.kind)).toEqual(['provenance', 'sbom']);
   }, 60_000);
 
   it('local signing re-hashes the layout too: an edited layer is refused', async () => {
     const m = receivedBuild();
-    const v = await verifyReceivedBuild(m.dir, recipe, where!);
+    const v = await verifyReceivedBuild(m.dir, recipe, where);
     const state = tempDir();
-    importVerifiedBuild(v, state, recipe, where!);
+    importVerifiedBuild(v, state, recipe, where);
     appendFileSync(join(state, 'oci', 'blobs', 'sha256', v.blobs[1]!.digest.slice(7)), 'x');
-    await expect(attestPair(ws, recipe, where!, { stateDir: state })).rejects.toThrow(/layer 0 .* is 5001 bytes/);
+    await expect(attestPair(ws, recipe, where, { stateDir: state })).rejects.toThrow(/layer 0 .* is 5001 bytes/);
   });
 
   it('a test result is remade from the tests: PASSED over a FAILED test is signed as FAILED', () => {
@@ -154,22 +156,22 @@ describe('the signer signs only statements it made, about the verified image', (
       j.statement.predicate.failedTests = [];
     });
     const subject = { name: 'localhost/brickyard/mpi-pingpong:x', digest: { sha256: m.manifestDigest.slice(7) } };
-    const st = testResultFromReport(join(m.pairDir, 'smoke-direct.json'), 'direct', subject, where!) as { predicate: { result: string; failedTests: string[]; configuration: { annotations: Record<string, string> }[] } };
+    const st = testResultFromReport(join(m.pairDir, 'smoke-direct.json'), 'direct', subject, where) as { predicate: { result: string; failedTests: string[]; configuration: { annotations: Record<string, string> }[] } };
     expect(st.predicate.result).toBe('FAILED');
     expect(st.predicate.failedTests).toEqual(['gpu']);
     expect(st.predicate.configuration[1]!.annotations).toMatchObject({ system: 'local', partition: 'debug', launcher: 'direct' });
   });
 
   it.each([
-    ['another image', (j: Record<string, any>) => (j.image.manifestDigest = 'sha256:' + 'd'.repeat(64)), /tested the image sha256:d{64}, the verified image is/],
-    ['another partition', (j: Record<string, any>) => (j.partition = 'gpu'), /it ran on local\/gpu, not on local\/debug/],
-    ['another launcher', (j: Record<string, any>) => (j.launcher = 'slurm'), /names the launcher "slurm", its file name says direct/],
-    ['no tests', (j: Record<string, any>) => (j.tests = []), /lists no tests/],
-    ['a bad verdict', (j: Record<string, any>) => (j.tests[0].verdict = 'OK'), /tests\[0\] has the wrong shape/],
+    ['another image', (j: Forgeable) => (j.image.manifestDigest = 'sha256:' + 'd'.repeat(64)), /tested the image sha256:d{64}, the verified image is/],
+    ['another partition', (j: Forgeable) => (j.partition = 'gpu'), /it ran on local\/gpu, not on local\/debug/],
+    ['another launcher', (j: Forgeable) => (j.launcher = 'slurm'), /names the launcher "slurm", its file name says direct/],
+    ['no tests', (j: Forgeable) => (j.tests = []), /lists no tests/],
+    ['a bad verdict', (j: Forgeable) => (j.tests[0].verdict = 'OK'), /tests\[0\] has the wrong shape/],
   ])('a smoke report about %s is refused', (_n, forge, message) => {
     const m = receivedBuild();
     edit(join(m.pairDir, 'smoke-direct.json'), forge);
     const subject = { name: 'x', digest: { sha256: m.manifestDigest.slice(7) } };
-    expect(() => testResultFromReport(join(m.pairDir, 'smoke-direct.json'), 'direct', subject, where!)).toThrow(message);
+    expect(() => testResultFromReport(join(m.pairDir, 'smoke-direct.json'), 'direct', subject, where)).toThrow(message);
   });
 });

@@ -81,9 +81,9 @@ describe('sigstore-conformance bundle-verify vectors', () => {
       if (mustFail) {
         expect(r.ok, `${name} must be rejected`).toBe(false);
         // Every rejection is a typed verification failure that names the failed check, never a crash.
-        if (!r.ok) expect(r.error, String((r.error as Error)?.stack)).toBeInstanceOf(SignatureVerificationError);
+        if (!r.ok) expect(r.error, String((r.error as Error | undefined)?.stack)).toBeInstanceOf(SignatureVerificationError);
       } else {
-        expect(r.ok ? 'verified' : String((r.error as Error).message)).toBe('verified');
+        expect(r.ok ? 'verified' : (r.error as Error).message).toBe('verified');
       }
       asExpected++;
     });

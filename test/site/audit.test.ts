@@ -45,13 +45,13 @@ const tampering: [string, (store: string) => void, RegExp][] = [
   ['audit.log emptied', (s) => writeFileSync(join(gen(s), 'audit.log'), ''), /has 0 entries; state\.json records 2/],
   [
     'last line removed',
-    (s) => writeFileSync(join(gen(s), 'audit.log'), readFileSync(join(gen(s), 'audit.log'), 'utf8').split('\n')[0] + '\n'),
+    (s) => writeFileSync(join(gen(s), 'audit.log'), readFileSync(join(gen(s), 'audit.log'), 'utf8').split('\n')[0]! + '\n'),
     /has 1 entry; state\.json records 2/,
   ],
   [
     'last line removed and anchor removed',
     (s) => {
-      writeFileSync(join(gen(s), 'audit.log'), readFileSync(join(gen(s), 'audit.log'), 'utf8').split('\n')[0] + '\n');
+      writeFileSync(join(gen(s), 'audit.log'), readFileSync(join(gen(s), 'audit.log'), 'utf8').split('\n')[0]! + '\n');
       statePatch(s, (st) => delete st['auditHead']);
     },
     /has no audit head/,

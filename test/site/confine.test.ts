@@ -24,7 +24,7 @@ const DEPTH = 12;
 
 /** A bundle for `demo@1.0` on local-cpu whose `field` is `name` everywhere it is said, re-signed by the trusted key. */
 async function bundleNaming(field: Field, name: string, state: string): Promise<string> {
-  return craftTar({ stateDir: state, signer: keys.signer, source: SOURCE, now: NOW, serial: 1 }, (files: RawEntry[], m: Manifest) => {
+  return craftTar({ stateDir: state, signer: keys.signer, source: SOURCE, now: NOW, serial: 1 }, (files: RawEntry[], m: Manifest): undefined => {
     const recordPath = 'builds/demo@1.0/local-cpu/build.json';
     const record = files.find((f) => f.path === recordPath)!;
     const doc = JSON.parse(Buffer.from(record.data!).toString('utf8'));
@@ -116,7 +116,7 @@ describe('names that become paths', () => {
         for (const r of [checked, imported]) if (r !== 'ok') expect(r, `${field}=${JSON.stringify(name)}`).toBeInstanceOf(BrickyardError);
         expect(
           checked === 'ok',
-          `${field}=${JSON.stringify(name)}: check-bundle and import agree (${(checked as Error).message ?? ''} / ${(imported as Error).message ?? ''})`,
+          `${field}=${JSON.stringify(name)}: check-bundle and import agree (${(checked as Error).message} / ${(imported as Error).message})`,
         ).toBe(imported === 'ok');
         // Nothing outside the store changed: the jail, less the store, hashes the same.
         const after = snapshot(jail);

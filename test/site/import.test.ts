@@ -85,6 +85,12 @@ async function importInto(store: string, bundlePath: string, policyPath = policy
 }
 
 /** Import expecting a refusal; the whole store, byte for byte, must be as it was. */
+/** The refusal as the BundleError it must be. */
+function bundleError(e: unknown): BundleError {
+  if (!(e instanceof BundleError)) throw new Error(`expected a BundleError, got ${String(e)}`);
+  return e;
+}
+
 async function refused(store: string, bundlePath: string, policyPath?: string, verifier = keys.verifier): Promise<BrickyardError> {
   const before = snapshot(store);
   let err: unknown;
@@ -208,8 +214,8 @@ describe('importBundle', () => {
     bytes[at] = bytes[at]! ^ 0x20;
     writeFileSync(b, bytes);
     const e = await refused(store, b);
-    expect((e as BundleError).reason).toBe('digest');
-    expect((e as BundleError).entry).toMatch(/^oci\/blobs\/sha256\//);
+    expect(bundleError(e).reason).toBe('digest');
+    expect(bundleError(e).entry).toMatch(/^oci\/blobs\/sha256\//);
   });
 
   it('refuses a bundle signed by another key or another identity', async () => {
@@ -219,15 +225,15 @@ describe('importBundle', () => {
     expect((await refused(store, b)).code).toBe('SIGNATURE_INVALID');
     // the trusted CA, but an identity the policy does not allow (a longer ref)
     const b2 = await makeBundle(PAIRS, { serial: 2, signer: new SigstoreManifestSigner(await keys.other({ identity: `${IDENTITY}-evil` })) });
-    const e2 = (await refused(store, b2)) as BundleError;
+    const e2 = bundleError(await refused(store, b2));
     expect(e2.reason).toBe('identity');
     expect(e2.message).toMatch(/bundle manifest was signed by .*main-evil/);
     // the right identity with another issuer
     const b3 = await makeBundle(PAIRS, { serial: 2, signer: new SigstoreManifestSigner(await keys.other({ issuer: 'https://evil.example' })) });
-    expect(((await refused(store, b3)) as BundleError).message).toMatch(/issuer https:\/\/evil\.example is not https:\/\/token\.actions/);
+    expect(bundleError(await refused(store, b3)).message).toMatch(/issuer https:\/\/evil\.example is not https:\/\/token\.actions/);
     // the right identity and issuer on a self-hosted runner
     const b4 = await makeBundle(PAIRS, { serial: 2, signer: new SigstoreManifestSigner(await keys.other({ extensions: { ...CI_EXTENSIONS, runnerEnvironment: 'self-hosted' } })) });
-    expect(((await refused(store, b4)) as BundleError).message).toMatch(/runnerEnvironment is "self-hosted", not "github-hosted"/);
+    expect(bundleError(await refused(store, b4)).message).toMatch(/runnerEnvironment is "self-hosted", not "github-hosted"/);
   });
 
   it('refuses a trusted root other than the pinned one', async () => {
@@ -259,7 +265,7 @@ describe('importBundle', () => {
     ];
     for (const [pair, reason] of cases) {
       const b = await makeBundle([pair], { serial: 5 });
-      const e = (await refused(store, b)) as BundleError;
+      const e = bundleError(await refused(store, b));
       expect(e.reason, JSON.stringify(pair)).toBe(reason);
     }
     // Age counts from the verified signing time: 40 days after signing, whatever `created` says.
@@ -271,7 +277,7 @@ describe('importBundle', () => {
     const alps = makeState('alps', PAIRS);
     const out = join(tempDir(), 'alps.tar');
     await writeBundle({ stateDir: alps, system: 'alps', out, signer: keys.signer, serial: 5, source: SOURCE, now: NOW });
-    expect(((await refused(store, out)) as BundleError).reason).toBe('system');
+    expect(bundleError(await refused(store, out)).reason).toBe('system');
   });
 
   it('refuses a delta whose prerequisites the store lacks, naming them', async () => {
@@ -288,7 +294,7 @@ describe('importBundle', () => {
   it('refuses hostile bundles with their error, the store unchanged', async () => {
     const store = await storeWithOne();
     const base = { stateDir: makeState('local', PAIRS), signer: keys.signer, source: SOURCE, now: NOW, serial: 2 };
-    const cases: [string, (f: RawEntry[], m: Manifest) => RawEntry[] | void, string][] = [
+    const cases: [string, (f: RawEntry[], m: Manifest) => RawEntry[] | undefined, string][] = [
       ['path escape', (f) => [...f, { path: '../../outside', data: 'x' }], 'path-escape'],
       ['absolute', (f) => [...f, { path: '/tmp/outside', data: 'x' }], 'path-escape'],
       ['symlink', (f) => [...f, { path: 'oci/evil', type: 'SymbolicLink', linkpath: '/etc' }], 'link'],
@@ -300,15 +306,15 @@ describe('importBundle', () => {
     ];
     for (const [name, change, reason] of cases) {
       const file = await craftTar(base, change);
-      const e = (await refused(store, file)) as BundleError;
+      const e = bundleError(await refused(store, file));
       expect(e.reason, name).toBe(reason);
     }
     const truncated = await makeBundle(PAIRS, { serial: 2 });
     writeFileSync(truncated, readFileSync(truncated).subarray(0, 5000));
-    expect(((await refused(store, truncated)) as BundleError).reason).toBe('truncated');
+    expect(bundleError(await refused(store, truncated)).reason).toBe('truncated');
     // the policy's entry size limit
     const big = await makeBundle(PAIRS, { serial: 2 });
-    expect(((await refused(store, big, policyFile({ limits: '\n  maxEntryBytes: 1000' }))) as BundleError).reason).toBe('oversize');
+    expect(bundleError(await refused(store, big, policyFile({ limits: '\n  maxEntryBytes: 1000' }))).reason).toBe('oversize');
   });
 
   it('property: random corruption of a bundle never crashes the import and, when refused, never changes the store', async () => {

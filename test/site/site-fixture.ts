@@ -94,7 +94,7 @@ afterAll(() => {
 });
 
 /** Run `fn`, expecting a typed refusal with `code`; the tree at `watch` must hash the same after; records the case. */
-export async function expectRefusal(name: string, code: string, watch: string | string[], fn: () => Promise<unknown> | unknown): Promise<BrickyardError> {
+export async function expectRefusal(name: string, code: string, watch: string | string[], fn: () => unknown): Promise<BrickyardError> {
   const roots = Array.isArray(watch) ? watch : [watch];
   const before = roots.map((r) => snapshot(r));
   const tmpBefore = tmpLeftovers();

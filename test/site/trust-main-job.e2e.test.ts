@@ -95,7 +95,7 @@ async function refused(store: string, bundle: string): Promise<BrickyardError & 
 
 const byCi = async (bytes: Buffer): Promise<object> => (await new SigstoreManifestSigner(ci).sign(bytes)).bundleJson;
 
-type Statement = { subject: { name: string; digest: { sha256: string } }[]; predicate: Record<string, unknown> & { configuration: { content?: string; digest?: Record<string, string>; annotations?: Record<string, unknown> }[] } };
+interface Statement { subject: { name: string; digest: { sha256: string } }[]; predicate: Record<string, unknown> & { configuration: { content?: string; digest?: Record<string, string>; annotations?: Record<string, unknown> }[] } }
 
 /** The real signed test-result statement of the pair, with its target (system, partition, image) changed and re-hashed. */
 function retarget(dir: string, launcher: string, change: Record<string, unknown>): Statement {
@@ -137,7 +137,7 @@ describe('the main job bundle under forgery', () => {
     expect(e.message).toMatch(/expected exactly "application\/vnd\.brickyard\.bundle-manifest\.v1\+json"/);
     // the pair's own provenance signature in the manifest place
     const dir2 = unpacked();
-    await resign(dir2, () => {}, async () => JSON.parse(readFileSync(join(dir2, PAIR, 'provenance.sigstore.json'), 'utf8')) as object);
+    await resign(dir2, () => {}, () => Promise.resolve(JSON.parse(readFileSync(join(dir2, PAIR, 'provenance.sigstore.json'), 'utf8')) as object));
     expect((await refused(store, dir2)).code).toBe('SIGNATURE_INVALID');
     // a manifest signed by the site's runner, which may sign test results only
     const dir3 = unpacked();

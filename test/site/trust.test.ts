@@ -148,7 +148,7 @@ describe('1. signature confusion: only a manifest signature signs a manifest', (
   it('refuses a real attestation of the bundle, a message signature and a manifest signed by the site runner in the manifest place', async () => {
     const store = await seededStore();
     const cases: [string, (bytes: Buffer, dir: string) => Promise<object>, RegExp][] = [
-      ['the pair provenance bundle', async (_b, dir) => JSON.parse(readFileSync(join(dir, 'builds/demo@1.0/local-cpu/provenance.sigstore.json'), 'utf8')) as object, /payload type|subject/],
+      ['the pair provenance bundle', (_b, dir) => Promise.resolve(JSON.parse(readFileSync(join(dir, 'builds/demo@1.0/local-cpu/provenance.sigstore.json'), 'utf8')) as object), /payload type|subject/],
       ['a message signature over the bytes', async (b) => bundleToJSON(await new MessageSignatureBundleBuilder({ signer: keys.dev.signer, witnesses: keys.dev.witnesses }).create({ data: b })), /message signature, made for another purpose/],
       ["the site runner's signature", async (b) => (await new SigstoreManifestSigner(siteRunner).sign(b)).bundleJson, /bundle manifest was signed by .*sign-test-results\.yml.* which no signers\.manifest rule/],
     ];
@@ -247,7 +247,7 @@ describe('4. only admitted images get references', () => {
     const good = index.manifests[0]!;
     const image = JSON.parse(readFileSync(join(b, 'oci/blobs/sha256', good.digest.slice(7)), 'utf8')) as { config: { digest: string; size: number } };
     // An extra blob the bundle carries (listed and signed), reachable only through a forged reference.
-    const extra = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"' + image.config.digest + '","size":' + image.config.size + '},"layers":[]}');
+    const extra = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"' + image.config.digest + '","size":' + String(image.config.size) + '},"layers":[]}');
     const extraHex = sha256(extra);
     writeFileSync(join(b, 'oci/blobs/sha256', extraHex), extra);
     index.manifests.push(

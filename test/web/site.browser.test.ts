@@ -169,7 +169,7 @@ describe.skipIf(missing && !inCi)(title, () => {
   /** axe-core's serious and critical violations on the page, one line each. */
   async function axeViolations(page: Page): Promise<string[]> {
     await page.addScriptTag({ path: AXE });
-    const result = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as { violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] };
+    const result = await page.evaluate<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }>('axe.run(document, { resultTypes: ["violations"] })');
     return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}× e.g. ${v.nodes[0]?.target.join(' ')})`);
   }
 
@@ -200,7 +200,7 @@ describe.skipIf(missing && !inCi)(title, () => {
 
   it('search, filters and sorting work in the page', async () => {
     const { page, errors } = await open('index.html');
-    const visible = async (sel: string): Promise<string[]> => page.locator(`${sel} tbody tr:visible`).evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-recipe') ?? ''));
+    const visible = async (sel: string): Promise<string[]> => page.locator(`${sel} tbody tr:visible`).evaluateAll((trs: { getAttribute(name: string): string | null }[]) => trs.map((tr) => tr.getAttribute('data-recipe') ?? ''));
     const all = await visible('#recipes table');
     expect(all.length).toBe(Workspace.open(repoRoot).recipes.size);
 
@@ -309,7 +309,7 @@ describe.skipIf(missing && !inCi)(title, () => {
     for (const path of ['index.html', 'recipes/mpi-pingpong/1.0.0/index.html', 'recipes/pytorch-mpi/2.5.1/index.html', 'systems/lumi.html', 'systems/perlmutter.html']) {
       await phone.goto(base + path, { waitUntil: 'load' });
       if (path.startsWith('recipes/')) await drawAll(phone);
-      const width = (await phone.evaluate('Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)')) as number;
+      const width = await phone.evaluate<number>('Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)');
       expect(width, `${path} is ${width} px wide at 375 px`).toBeLessThanOrEqual(375);
       if (path === 'index.html') {
         await phone.evaluate('window.scrollTo(0, 0)');

@@ -20585,12 +20585,12 @@ var require_applicability = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.shouldUseRule = exports.shouldUseGroup = exports.schemaHasRulesForType = void 0;
     function schemaHasRulesForType({ schema, self }, type) {
-      const group2 = self.RULES.types[type];
-      return group2 && group2 !== true && shouldUseGroup(schema, group2);
+      const group3 = self.RULES.types[type];
+      return group3 && group3 !== true && shouldUseGroup(schema, group3);
     }
     exports.schemaHasRulesForType = schemaHasRulesForType;
-    function shouldUseGroup(schema, group2) {
-      return group2.rules.some((rule) => shouldUseRule(schema, rule));
+    function shouldUseGroup(schema, group3) {
+      return group3.rules.some((rule) => shouldUseRule(schema, rule));
     }
     exports.shouldUseGroup = shouldUseGroup;
     function shouldUseRule(schema, rule) {
@@ -21620,36 +21620,36 @@ var require_validate = __commonJS({
       if (!opts.jtd)
         checkStrictTypes(it2, types);
       gen.block(() => {
-        for (const group2 of RULES.rules)
-          groupKeywords(group2);
+        for (const group3 of RULES.rules)
+          groupKeywords(group3);
         groupKeywords(RULES.post);
       });
-      function groupKeywords(group2) {
-        if (!(0, applicability_1.shouldUseGroup)(schema, group2))
+      function groupKeywords(group3) {
+        if (!(0, applicability_1.shouldUseGroup)(schema, group3))
           return;
-        if (group2.type) {
-          gen.if((0, dataType_2.checkDataType)(group2.type, data, opts.strictNumbers));
-          iterateKeywords(it2, group2);
-          if (types.length === 1 && types[0] === group2.type && typeErrors) {
+        if (group3.type) {
+          gen.if((0, dataType_2.checkDataType)(group3.type, data, opts.strictNumbers));
+          iterateKeywords(it2, group3);
+          if (types.length === 1 && types[0] === group3.type && typeErrors) {
             gen.else();
             (0, dataType_2.reportTypeError)(it2);
           }
           gen.endIf();
         } else {
-          iterateKeywords(it2, group2);
+          iterateKeywords(it2, group3);
         }
         if (!allErrors)
           gen.if((0, codegen_1._)`${names_1.default.errors} === ${errsCount || 0}`);
       }
     }
-    function iterateKeywords(it2, group2) {
+    function iterateKeywords(it2, group3) {
       const { gen, schema, opts: { useDefaults } } = it2;
       if (useDefaults)
-        (0, defaults_1.assignDefaults)(it2, group2.type);
+        (0, defaults_1.assignDefaults)(it2, group3.type);
       gen.block(() => {
-        for (const rule of group2.rules) {
+        for (const rule of group3.rules) {
           if ((0, applicability_1.shouldUseRule)(schema, rule)) {
-            keywordCode(it2, rule.keyword, rule.definition, group2.type);
+            keywordCode(it2, rule.keyword, rule.definition, group3.type);
           }
         }
       });
@@ -23780,10 +23780,10 @@ var require_core = __commonJS({
         const { RULES } = this;
         delete RULES.keywords[keyword];
         delete RULES.all[keyword];
-        for (const group2 of RULES.rules) {
-          const i = group2.rules.findIndex((rule) => rule.keyword === keyword);
+        for (const group3 of RULES.rules) {
+          const i = group3.rules.findIndex((rule) => rule.keyword === keyword);
           if (i >= 0)
-            group2.rules.splice(i, 1);
+            group3.rules.splice(i, 1);
         }
         return this;
       }
@@ -39701,7 +39701,7 @@ function renderJobScript(c) {
     lines.push('case "$IMAGE" in', "  /* | ./* | ../*) ;;", `  *.sqsh) IMAGE="$PWD/$IMAGE" ;;`, "esac");
   }
   const entry = c.steps.findLast((s3) => s3.op.kind === "entrypoint");
-  const argv = entry && entry.op.kind === "entrypoint" ? entry.op.argv.map(shQuote).join(" ") + ' "$@"' : '"$@"';
+  const argv = entry?.op.kind === "entrypoint" ? entry.op.argv.map(shQuote).join(" ") + ' "$@"' : '"$@"';
   const binds = [...strategy?.binds ?? [], ...part.mounts?.required ?? []].map(bindSpec);
   const containerEnv = { ...strategy?.containerEnv, ...gpuMpi?.containerEnv };
   const container = containerInvocation(c, gpu, binds, containerEnv, argv, lines);
@@ -39875,8 +39875,7 @@ function run(cmd, args, opts = {}) {
       if (timer) clearTimeout(timer);
       resolve4({ code: code ?? (signal ? 128 : 1), stdout, stderr, timedOut, seconds: (performance.now() - started) / 1e3 });
     });
-    child2.stdin.on("error", () => {
-    });
+    child2.stdin.on("error", () => void 0);
     child2.stdin.end(opts.input ?? "");
   });
 }
@@ -39995,7 +39994,7 @@ var Docker = class {
     args.push("-t", req.tag, "-f", req.containerfile, req.contextDir);
     const r = await run("docker", args, { log: req.log, onOutput: req.onOutput, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
     if (r.code !== 0) {
-      const daemon = /Cannot connect to the Docker daemon/.test(r.stderr);
+      const daemon = r.stderr.includes("Cannot connect to the Docker daemon");
       throw new BrickyardError(daemon ? "TOOL_MISSING" : "BUILD_FAILED", daemon ? "docker is installed but no Docker engine is running" : `docker build of ${req.tag} failed:
 ${tail(r.stdout + r.stderr, 30)}`, {
         hint: daemon ? "start dockerd, or use buildah (the default builder on the build hosts)" : `the whole log is in ${req.log.path}`
@@ -40025,15 +40024,16 @@ var Apptainer = class {
   }
   async build(req) {
     const sif = `${req.contextDir}/image.sif`;
-    await buildOrExplain(this.cmd(), ["build", "--force", "--fakeroot", sif, req.apptainerDef], { ...req, contextDir: req.contextDir });
+    await buildOrExplain(this.cmd() ?? "apptainer", ["build", "--force", "--fakeroot", sif, req.apptainerDef], { ...req, contextDir: req.contextDir });
   }
-  async exportOci(tag) {
-    throw new BrickyardError("USAGE", `${tag} is a SIF file, not an OCI image: it is not added to the OCI layout`, { hint: "build with buildah for an OCI layout" });
+  exportOci(tag) {
+    return Promise.reject(new BrickyardError("USAGE", `${tag} is a SIF file, not an OCI image: it is not added to the OCI layout`, { hint: "build with buildah for an OCI layout" }));
   }
-  async imageSize() {
-    return Number.NaN;
+  imageSize() {
+    return Promise.resolve(Number.NaN);
   }
-  async remove() {
+  remove() {
+    return Promise.resolve();
   }
 };
 function parseHumanSize(s3) {
@@ -43132,7 +43132,7 @@ async function layerEntries(blob) {
           out.set(path, {
             path,
             type: entry.type,
-            size: entry.size ?? 0,
+            size: entry.size,
             mode: entry.mode ?? 0,
             owner: `${entry.uid ?? 0}:${entry.gid ?? 0}`,
             mtime: entry.mtime ? Math.floor(entry.mtime.getTime() / 1e3) : 0,
@@ -44004,8 +44004,8 @@ var package_default = {
     test: "npm run check && vitest run",
     "test:unit": "vitest run --project unit",
     "test:e2e": "vitest run --project e2e",
-    check: "tsc -p . && npm run lint:deps && node bin/brickyard.js validate",
-    lint: "eslint .",
+    check: "tsc -p . && npm run lint && npm run lint:deps && node bin/brickyard.js validate",
+    lint: "eslint --cache --cache-strategy content --cache-location node_modules/.cache/eslint/ .",
     format: "prettier --write .",
     "format:check": "prettier --check .",
     "lint:deps": "depcruise --config .dependency-cruiser.cjs pipeline/src actions bin scripts test",
@@ -44084,6 +44084,13 @@ var package_default = {
   ]
 };
 
+// pipeline/src/util/match.ts
+function group2(m2, n) {
+  const g2 = m2[n];
+  if (g2 === void 0) throw new Error(`internal: the pattern matched ${JSON.stringify(m2[0])} without capturing group ${n}`);
+  return g2;
+}
+
 // pipeline/src/build/sbom.ts
 var SbomError = class extends BrickyardError {
   problem;
@@ -44112,7 +44119,7 @@ function parseDpkgStatus(text, options = {}) {
     if (source) {
       const m2 = /^(\S+)(?:\s*\(\s*([^)\s]+)\s*\))?$/.exec(source);
       if (m2) {
-        pkg.source = m2[1];
+        pkg.source = group2(m2, 1);
         if (m2[2] !== void 0 && m2[2] !== version) pkg.sourceVersion = m2[2];
       } else {
         pkg.source = source;
@@ -44158,7 +44165,7 @@ ${line.slice(1)}`);
 }
 function oneLine2(s3) {
   const v2 = s3?.replace(/\s+/g, " ").trim();
-  return v2 ? v2 : void 0;
+  return v2 === "" ? void 0 : v2;
 }
 var RPM_FIELDS = ["NAME", "EPOCH", "VERSION", "RELEASE", "ARCH", "LICENSE", "VENDOR", "URL", "SOURCERPM"];
 var RPM_QUERY_FORMAT = RPM_FIELDS.map((f2) => `%{${f2}}`).join("\\t") + "\\n";
@@ -44255,7 +44262,7 @@ function readOsRelease(root) {
     const vars = /* @__PURE__ */ new Map();
     for (const line of readText(p2).split(/\r?\n/)) {
       const m2 = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-      if (m2) vars.set(m2[1], m2[2].replace(/^(["'])(.*)\1$/, "$2"));
+      if (m2) vars.set(group2(m2, 1), group2(m2, 2).replace(/^(["'])(.*)\1$/, "$2"));
     }
     const out = {};
     const id = vars.get("ID")?.toLowerCase();
@@ -44270,8 +44277,8 @@ function resolveInRoot(root, rel) {
   let pending = rel.split("/").filter((p2) => p2 !== "" && p2 !== ".");
   const done = [];
   let hops = 0;
-  while (pending.length > 0) {
-    const part = pending.shift();
+  let part;
+  while ((part = pending.shift()) !== void 0) {
     if (part === "..") {
       done.pop();
       continue;
@@ -44410,8 +44417,8 @@ function spdxSupplier(raw) {
   if (!s3) return NOASSERTION;
   const m2 = /^(.*?)\s*<([^>]*)>\s*$/.exec(s3);
   if (m2) {
-    const name = m2[1].trim();
-    const email = m2[2].trim();
+    const name = group2(m2, 1).trim();
+    const email = group2(m2, 2).trim();
     if (!name) return email ? `Organization: ${email}` : NOASSERTION;
     return email ? `Organization: ${name} (${email})` : `Organization: ${name}`;
   }
@@ -44438,7 +44445,7 @@ function licenseFields(license, concluded) {
 function spdxDocument(args) {
   const digest = /^sha256:([0-9a-fA-F]{64})$/.exec(args.imageDigest.trim());
   if (!digest) throw new SbomError("INVALID_INPUT", `image digest ${JSON.stringify(args.imageDigest)} is not sha256:<64 hex digits>`);
-  const digestHex = digest[1].toLowerCase();
+  const digestHex = group2(digest, 1).toLowerCase();
   const imageDigest = `sha256:${digestHex}`;
   const createdDate = new Date(args.created);
   if (Number.isNaN(createdDate.getTime())) throw new SbomError("INVALID_INPUT", `created ${JSON.stringify(args.created)} is not an ISO 8601 date`);
@@ -44633,7 +44640,7 @@ function inspectImage(layout2, manifestDigest) {
       sync: true,
       onReadEntry: (e) => {
         const path = "/" + e.path.replace(/^\.?\/*/, "");
-        uncompressedBytes += e.size ?? 0;
+        uncompressedBytes += e.size;
         const base = path.slice(path.lastIndexOf("/") + 1);
         if (base.startsWith(".wh.")) {
           removed.add(path.slice(0, path.lastIndexOf("/") + 1) + base.slice(4));
@@ -44698,12 +44705,12 @@ var DATA_DIR = /(^|\/)(data|datasets|dataset|inputs|input-data)(\/|$)/i;
 var DOWNLOAD = /\b(curl|wget)\b|\bgit\s+clone\b|\bgit\s+fetch\b/;
 var PIPE_SHELL = /\b(curl|wget)\b[^\n|;]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b/;
 var PIP_INSTALL = /\bpip3?\s+install\b/;
-var PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_.\/${}-]*)/g;
+var PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_./${}-]*)/g;
 function hostMounts(cat) {
   const mounts = [{ prefix: "/home", system: "every system ($HOME)" }];
   for (const { doc } of cat.systems.values()) {
     for (const s3 of doc.storage ?? []) {
-      let prefix = s3.path.split(/[{$]/)[0].replace(/\/+$/, "");
+      const prefix = s3.path.split(/[{$]/)[0].replace(/\/+$/, "");
       if (prefix === "" || prefix === "/") continue;
       mounts.push({ prefix, system: `${doc.id} (${s3.name})` });
     }
@@ -44777,7 +44784,7 @@ function lintSteps(file, steps, at2, mounts) {
       const script = step.run;
       if (PIPE_SHELL.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-curl-pipe-shell", "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"));
       else if (DOWNLOAD.test(script)) out.push(file.diagnostic([...here, "run"], "error", "download-pinned", `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`));
-      if (PIP_INSTALL.test(script) && !/--require-hashes/.test(script)) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
+      if (PIP_INSTALL.test(script) && !script.includes("--require-hashes")) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
       if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-latest-tag", "refers to a :latest tag: pin a version or a digest"));
       for (const m2 of script.matchAll(PATHS)) {
         const hit = mountHit(m2[1], mounts);
@@ -44969,8 +44976,8 @@ async function normaliseSifHeader(path, epoch) {
     closeSync(fd);
   }
   const id = Buffer.from(await sha256File(path), "hex").subarray(0, 16);
-  id[6] = id[6] & 15 | 80;
-  id[8] = id[8] & 63 | 128;
+  id[6] = id.readUInt8(6) & 15 | 80;
+  id[8] = id.readUInt8(8) & 63 | 128;
   const fd2 = openSync(path, "r+");
   try {
     writeSync(fd2, id, 0, 16, 48);
@@ -45187,7 +45194,7 @@ async function rebuildAndCompare(builder, req, first, log, remakeSif) {
 
 // pipeline/src/util/html.ts
 function escapeHtml(s3) {
-  return String(s3).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
+  return String(s3).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch);
 }
 
 // pipeline/src/workspace.ts
@@ -47135,7 +47142,7 @@ function child(node, seg) {
   return void 0;
 }
 function firstLine(s3) {
-  return s3.split("\n")[0].trim();
+  return (s3.split("\n", 1)[0] ?? "").trim();
 }
 function pointerToPath(pointer) {
   if (pointer === "" || pointer === "/") return [];
@@ -47582,7 +47589,7 @@ function resolveParams(block, given = {}) {
 var TARGET_NAMES = ["target.arch", "target.cflags", "target.gpuArch"];
 var PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g;
 function placeholders(text) {
-  return [...text.matchAll(PLACEHOLDER)].map((m2) => m2[1]);
+  return [...text.matchAll(PLACEHOLDER)].map((m2) => m2[1] ?? "");
 }
 var UnknownPlaceholderError = class extends Error {
   placeholder;
@@ -47901,7 +47908,7 @@ function factDoubt(system, pointer, label2, today) {
   if (entry.unverified) return `${label2} is unverified (${where})`;
   const dates = (entry.sources ?? []).map((s3) => system.sources[s3]?.asOf).filter((d) => d !== void 0);
   if (dates.length === 0) return `${label2} has no dated source (${where})`;
-  const newest = dates.sort().at(-1);
+  const newest = dates.reduce((a, b2) => b2 > a ? b2 : a);
   if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
   return void 0;
 }
@@ -48083,7 +48090,8 @@ function chooseTargetFlags(cat, part, baseName, cpuTarget = "partition") {
   const wanted = portable ?? part.cpu.targetFlags;
   if (!cat.toolchains || !compiler) return { flags: wanted, problem: void 0 };
   const candidates = [wanted, ...portable ? [] : part.cpu.targetFlagsFallback ?? []];
-  const accepted = candidates.find((f2) => refusedFlags(cat.toolchains, compiler, f2).length === 0);
+  const toolchains = cat.toolchains;
+  const accepted = candidates.find((f2) => refusedFlags(toolchains, compiler, f2).length === 0);
   if (accepted !== void 0) return { flags: accepted, problem: void 0 };
   const why = refusedFlags(cat.toolchains, compiler, wanted).join("; ");
   return {
@@ -48634,7 +48642,7 @@ function renderDiagram(c) {
       ...policy.fakeroot === false ? ["no fakeroot on the system"] : []
     ]);
     node("attest", ["SBOM (SPDX), SLSA provenance, smoke-test results", "signed with Sigstore (in-toto statements)"]);
-    node("image", [`${FORMAT_NAMES[policy.imageFormat]}`, image], "stadium");
+    node("image", [FORMAT_NAMES[policy.imageFormat], image], "stadium");
   });
   const onSystem = policy.buildWhere === "on-system";
   subgraph("transfer", onSystem ? `Hand-over on ${system.name}` : `Crossing to ${system.name}`, () => {
@@ -48669,7 +48677,7 @@ function renderDiagram(c) {
       ...rt2.module ? [`module ${rt2.module}`] : []
     ]);
     const entry = c.steps.findLast((s3) => s3.op.kind === "entrypoint");
-    node("container", [`container: ${image}`, entry && entry.op.kind === "entrypoint" ? `runs ${entry.op.argv.join(" ")}` : "runs the job arguments"], "stadium");
+    node("container", [`container: ${image}`, entry?.op.kind === "entrypoint" ? `runs ${entry.op.argv.join(" ")}` : "runs the job arguments"], "stadium");
     if (strategy) {
       const env = Object.keys({ ...strategy.env, ...gpuMpi?.env });
       const cenv = Object.keys({ ...strategy.containerEnv, ...gpuMpi?.containerEnv });
@@ -48823,7 +48831,10 @@ function sortDiagnostics(list2) {
 function countBySeverity(list2) {
   let errors = 0;
   let warnings = 0;
-  for (const d of list2) d.severity === "error" ? errors++ : warnings++;
+  for (const d of list2) {
+    if (d.severity === "error") errors++;
+    else warnings++;
+  }
   return { errors, warnings };
 }
 function cmp2(a, b2) {

@@ -24580,7 +24580,7 @@ function getOctokit(token, options, ...additionalPlugins) {
 
 // pipeline/src/util/html.ts
 function escapeHtml(s) {
-  return String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
+  return String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch);
 }
 
 // pipeline/src/util/markdown.ts
@@ -24752,8 +24752,8 @@ function checkPlan(d) {
   const plan = d["plan"];
   need(isObject(plan) && Array.isArray(plan["pairs"]) && Array.isArray(plan["skipped"]) && Array.isArray(plan["changed"]), "plan");
   const p = plan;
-  for (const x of p["pairs"]) need(isObject(x) && isStr(x["recipe"]) && isStr(x["system"]) && isStr(x["partition"]) && strList(x["because"]) && strList(x["runner"]), "plan.pairs[]");
-  for (const x of p["skipped"]) need(isObject(x) && isStr(x["recipe"]) && isStr(x["system"]) && isStr(x["partition"]) && strList(x["reasons"]), "plan.skipped[]");
+  for (const x of p.pairs) need(isObject(x) && isStr(x["recipe"]) && isStr(x["system"]) && isStr(x["partition"]) && strList(x["because"]) && strList(x["runner"]), "plan.pairs[]");
+  for (const x of p.skipped) need(isObject(x) && isStr(x["recipe"]) && isStr(x["system"]) && isStr(x["partition"]) && strList(x["reasons"]), "plan.skipped[]");
   need(strList(p["ignored"] ?? []) && strList(p["removed"] ?? []), "plan.ignored/removed");
   need(isNum(d["batches"]) && Array.isArray(d["diffs"]), "batches/diffs");
   if (d["cost"] !== void 0) {
@@ -24776,7 +24776,8 @@ async function run(inputs) {
     const validate = readReport(inputs.reportDir, "validate.json", "brickyard-validate");
     const plan = readReport(inputs.reportDir, "plan.json", "brickyard-plan");
     const { owner, repo } = context2.repo;
-    const runId = context2.payload.workflow_run?.id ?? context2.runId;
+    const workflowRun = context2.payload["workflow_run"];
+    const runId = (typeof workflowRun === "object" && workflowRun !== null && "id" in workflowRun && typeof workflowRun.id === "number" ? workflowRun.id : void 0) ?? context2.runId;
     const runUrl = runId ? `${context2.serverUrl}/${owner}/${repo}/actions/runs/${runId}` : void 0;
     const body = renderComment(validate, plan, runUrl);
     const octokit = getOctokit(inputs.token);

@@ -18,7 +18,7 @@
  *   chunk-size; parts of a few hundred MiB keep the runner's memory use low.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { parseRegistry, pushImages } from '../../../pipeline/src/bundle/registry.ts';

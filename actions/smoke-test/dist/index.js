@@ -22798,12 +22798,12 @@ var require_applicability = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.shouldUseRule = exports.shouldUseGroup = exports.schemaHasRulesForType = void 0;
     function schemaHasRulesForType({ schema, self }, type) {
-      const group2 = self.RULES.types[type];
-      return group2 && group2 !== true && shouldUseGroup(schema, group2);
+      const group3 = self.RULES.types[type];
+      return group3 && group3 !== true && shouldUseGroup(schema, group3);
     }
     exports.schemaHasRulesForType = schemaHasRulesForType;
-    function shouldUseGroup(schema, group2) {
-      return group2.rules.some((rule) => shouldUseRule(schema, rule));
+    function shouldUseGroup(schema, group3) {
+      return group3.rules.some((rule) => shouldUseRule(schema, rule));
     }
     exports.shouldUseGroup = shouldUseGroup;
     function shouldUseRule(schema, rule) {
@@ -23833,36 +23833,36 @@ var require_validate = __commonJS({
       if (!opts.jtd)
         checkStrictTypes(it2, types);
       gen.block(() => {
-        for (const group2 of RULES.rules)
-          groupKeywords(group2);
+        for (const group3 of RULES.rules)
+          groupKeywords(group3);
         groupKeywords(RULES.post);
       });
-      function groupKeywords(group2) {
-        if (!(0, applicability_1.shouldUseGroup)(schema, group2))
+      function groupKeywords(group3) {
+        if (!(0, applicability_1.shouldUseGroup)(schema, group3))
           return;
-        if (group2.type) {
-          gen.if((0, dataType_2.checkDataType)(group2.type, data, opts.strictNumbers));
-          iterateKeywords(it2, group2);
-          if (types.length === 1 && types[0] === group2.type && typeErrors) {
+        if (group3.type) {
+          gen.if((0, dataType_2.checkDataType)(group3.type, data, opts.strictNumbers));
+          iterateKeywords(it2, group3);
+          if (types.length === 1 && types[0] === group3.type && typeErrors) {
             gen.else();
             (0, dataType_2.reportTypeError)(it2);
           }
           gen.endIf();
         } else {
-          iterateKeywords(it2, group2);
+          iterateKeywords(it2, group3);
         }
         if (!allErrors)
           gen.if((0, codegen_1._)`${names_1.default.errors} === ${errsCount || 0}`);
       }
     }
-    function iterateKeywords(it2, group2) {
+    function iterateKeywords(it2, group3) {
       const { gen, schema, opts: { useDefaults } } = it2;
       if (useDefaults)
-        (0, defaults_1.assignDefaults)(it2, group2.type);
+        (0, defaults_1.assignDefaults)(it2, group3.type);
       gen.block(() => {
-        for (const rule of group2.rules) {
+        for (const rule of group3.rules) {
           if ((0, applicability_1.shouldUseRule)(schema, rule)) {
-            keywordCode(it2, rule.keyword, rule.definition, group2.type);
+            keywordCode(it2, rule.keyword, rule.definition, group3.type);
           }
         }
       });
@@ -25993,10 +25993,10 @@ var require_core = __commonJS({
         const { RULES } = this;
         delete RULES.keywords[keyword];
         delete RULES.all[keyword];
-        for (const group2 of RULES.rules) {
-          const i = group2.rules.findIndex((rule) => rule.keyword === keyword);
+        for (const group3 of RULES.rules) {
+          const i = group3.rules.findIndex((rule) => rule.keyword === keyword);
           if (i >= 0)
-            group2.rules.splice(i, 1);
+            group3.rules.splice(i, 1);
         }
         return this;
       }
@@ -39484,7 +39484,7 @@ import { join as join8, resolve as resolve2 } from "node:path";
 
 // pipeline/src/util/html.ts
 function escapeHtml(s3) {
-  return String(s3).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
+  return String(s3).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch);
 }
 
 // pipeline/src/util/engine-root.ts
@@ -39550,7 +39550,7 @@ function factDoubt(system, pointer, label2, today) {
   if (entry.unverified) return `${label2} is unverified (${where})`;
   const dates = (entry.sources ?? []).map((s3) => system.sources[s3]?.asOf).filter((d) => d !== void 0);
   if (dates.length === 0) return `${label2} has no dated source (${where})`;
-  const newest = dates.sort().at(-1);
+  const newest = dates.reduce((a, b2) => b2 > a ? b2 : a);
   if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
   return void 0;
 }
@@ -39811,7 +39811,7 @@ function renderJobScript(c) {
     lines2.push('case "$IMAGE" in', "  /* | ./* | ../*) ;;", `  *.sqsh) IMAGE="$PWD/$IMAGE" ;;`, "esac");
   }
   const entry = c.steps.findLast((s3) => s3.op.kind === "entrypoint");
-  const argv = entry && entry.op.kind === "entrypoint" ? entry.op.argv.map(shQuote).join(" ") + ' "$@"' : '"$@"';
+  const argv = entry?.op.kind === "entrypoint" ? entry.op.argv.map(shQuote).join(" ") + ' "$@"' : '"$@"';
   const binds = [...strategy?.binds ?? [], ...part.mounts?.required ?? []].map(bindSpec);
   const containerEnv = { ...strategy?.containerEnv, ...gpuMpi?.containerEnv };
   const container = containerInvocation(c, gpu, binds, containerEnv, argv, lines2);
@@ -39997,8 +39997,7 @@ function run(cmd, args, opts = {}) {
       if (timer) clearTimeout(timer);
       resolve3({ code: code ?? (signal ? 128 : 1), stdout, stderr, timedOut, seconds: (performance.now() - started) / 1e3 });
     });
-    child2.stdin.on("error", () => {
-    });
+    child2.stdin.on("error", () => void 0);
     child2.stdin.end(opts.input ?? "");
   });
 }
@@ -43009,6 +43008,15 @@ var To = (s3) => {
 var import_ajv_formats = __toESM(require_dist(), 1);
 var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
 var import_packageurl_js = __toESM(require_packageurl_js(), 1);
+
+// pipeline/src/util/match.ts
+function group2(m2, n) {
+  const g2 = m2[n];
+  if (g2 === void 0) throw new Error(`internal: the pattern matched ${JSON.stringify(m2[0])} without capturing group ${n}`);
+  return g2;
+}
+
+// pipeline/src/build/sbom.ts
 var RPM_FIELDS = ["NAME", "EPOCH", "VERSION", "RELEASE", "ARCH", "LICENSE", "VENDOR", "URL", "SOURCERPM"];
 var RPM_QUERY_FORMAT = RPM_FIELDS.map((f2) => `%{${f2}}`).join("\\t") + "\\n";
 var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
@@ -43039,12 +43047,12 @@ var DATA_DIR = /(^|\/)(data|datasets|dataset|inputs|input-data)(\/|$)/i;
 var DOWNLOAD = /\b(curl|wget)\b|\bgit\s+clone\b|\bgit\s+fetch\b/;
 var PIPE_SHELL = /\b(curl|wget)\b[^\n|;]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b/;
 var PIP_INSTALL = /\bpip3?\s+install\b/;
-var PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_.\/${}-]*)/g;
+var PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_./${}-]*)/g;
 function hostMounts(cat) {
   const mounts = [{ prefix: "/home", system: "every system ($HOME)" }];
   for (const { doc } of cat.systems.values()) {
     for (const s3 of doc.storage ?? []) {
-      let prefix = s3.path.split(/[{$]/)[0].replace(/\/+$/, "");
+      const prefix = s3.path.split(/[{$]/)[0].replace(/\/+$/, "");
       if (prefix === "" || prefix === "/") continue;
       mounts.push({ prefix, system: `${doc.id} (${s3.name})` });
     }
@@ -43118,7 +43126,7 @@ function lintSteps(file, steps, at2, mounts) {
       const script = step.run;
       if (PIPE_SHELL.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-curl-pipe-shell", "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"));
       else if (DOWNLOAD.test(script)) out.push(file.diagnostic([...here, "run"], "error", "download-pinned", `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`));
-      if (PIP_INSTALL.test(script) && !/--require-hashes/.test(script)) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
+      if (PIP_INSTALL.test(script) && !script.includes("--require-hashes")) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
       if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-latest-tag", "refers to a :latest tag: pin a version or a digest"));
       for (const m2 of script.matchAll(PATHS)) {
         const hit = mountHit(m2[1], mounts);
@@ -43313,18 +43321,18 @@ function detectTransport(stderr, stdout = "") {
     const line = raw.trim();
     let m2;
     if (m2 = BML_RE.exec(line)) {
-      const component = m2[2];
+      const component = group2(m2, 2);
       const kind = BTL_CLASS[component] ?? "unknown";
       ev.source = "openmpi-verbose";
       if (kind === "self") continue;
-      ev.paths.push({ reporter: m2[1], peer: Number(m2[3]), node: m2[4], component, kind });
+      ev.paths.push({ reporter: group2(m2, 1), peer: Number(m2[3]), node: group2(m2, 4), component, kind });
       keep(line);
     } else if (m2 = PML_RE.exec(line)) {
       ev.source = "openmpi-verbose";
-      ev.pml = m2[2];
+      ev.pml = group2(m2, 2);
       keep(line);
     } else if (m2 = OFI_PROVIDER_RE.exec(line)) {
-      ev.provider = m2[1] ?? m2[2];
+      ev.provider = m2[1] ?? group2(m2, 2);
       keep(line);
     }
   }
@@ -43333,10 +43341,10 @@ function detectTransport(stderr, stdout = "") {
     let m2;
     if (m2 = MPICH_NETMOD_RE.exec(line)) {
       ev.source = ev.source === "none" ? "mpich-debug-summary" : ev.source;
-      ev.netmod = m2[1].toLowerCase();
+      ev.netmod = group2(m2, 1).toLowerCase();
       keep(line);
     } else if (ev.netmod && (m2 = /^Provider name:\s*(\S+)/i.exec(line))) {
-      ev.provider = m2[1];
+      ev.provider = group2(m2, 1);
       keep(line);
     }
   }
@@ -43356,7 +43364,7 @@ function expectedTransport(nodeLocal, interconnect) {
 }
 function judgeTransport(ev, expected) {
   const kinds = [...new Set(ev.paths.map((p2) => p2.kind))];
-  const used = kinds.length === 0 ? "unknown" : kinds.includes("tcp") ? "tcp" : kinds.length === 1 ? kinds[0] : kinds.includes("fabric") ? "fabric" : kinds[0];
+  const used = kinds[0] === void 0 ? "unknown" : kinds.includes("tcp") ? "tcp" : kinds.length === 1 ? kinds[0] : kinds.includes("fabric") ? "fabric" : kinds[0];
   const fallback = used === "tcp" && (expected === "shared-memory" || expected === "fabric");
   const components = [...new Set(ev.paths.map((p2) => p2.component))].join(", ");
   const text = ev.source === "none" ? "the MPI library did not report its transport" : used === "unknown" ? `${ev.source} names no rank-to-rank transport${ev.netmod ? ` (netmod ${ev.netmod})` : ""}` : `${components} (${used}) by ${ev.source}${ev.pml ? `, pml ${ev.pml}` : ""}`;
@@ -43364,7 +43372,7 @@ function judgeTransport(ev, expected) {
 }
 function splitDebugSummary(stdout) {
   const lines2 = stdout.split("\n");
-  if (!/^====/.test(lines2[0]?.trim() ?? "")) return { summary: "", probe: stdout };
+  if (!(lines2[0]?.trim() ?? "").startsWith("====")) return { summary: "", probe: stdout };
   const firstHash = lines2.findIndex((l) => l.trimStart().startsWith("#"));
   if (firstHash < 0) return { summary: stdout, probe: "" };
   return { summary: lines2.slice(0, firstHash).join("\n"), probe: lines2.slice(firstHash).join("\n") };
@@ -43766,7 +43774,7 @@ function parsePingPong(stdout) {
     if (line === "") return;
     const err = /^# error:\s?(.*)$/.exec(line);
     if (err) {
-      run3.errors.push(err[1]);
+      run3.errors.push(group2(err, 1));
       return;
     }
     if (run3.complete) throw new SmokeParseError(PP, n, "output after '# done'", raw);
@@ -43785,12 +43793,12 @@ function parsePingPong(stdout) {
     }
     if (m2 = /^# mpi_library:(.*)$/.exec(line)) {
       once("# mpi_library", n, raw);
-      run3.library = m2[1].trim();
+      run3.library = group2(m2, 1).trim();
       return;
     }
     if (m2 = /^# mpi_version: (\d+\.\d+)$/.exec(line)) {
       once("# mpi_version", n, raw);
-      run3.mpiVersion = m2[1];
+      run3.mpiVersion = group2(m2, 1);
       return;
     }
     if (m2 = /^# ranks: (\d+)$/.exec(line)) {
@@ -43800,7 +43808,7 @@ function parsePingPong(stdout) {
     }
     if (m2 = /^# rank (\d+) host:(.*)$/.exec(line)) {
       once(`# rank ${m2[1]} host`, n, raw);
-      run3.hosts[Number(m2[1])] = m2[2].trim();
+      run3.hosts[Number(m2[1])] = group2(m2, 2).trim();
       return;
     }
     if (line === COLUMNS) {
@@ -43855,7 +43863,7 @@ function parseGpuQuery(stdout) {
     if (line === "") return;
     let m2;
     if (m2 = /^# error:\s?(.*)$/.exec(line)) {
-      q2.errors.push(m2[1]);
+      q2.errors.push(group2(m2, 1));
       return;
     }
     if (m2 = /^# brickyard-gpu-query (\d+)$/.exec(line)) {
@@ -43872,12 +43880,12 @@ function parseGpuQuery(stdout) {
     }
     if (m2 = /^# runtime: ((?:cuda|hip) \S+)$/.exec(line)) {
       once("# runtime", n, raw);
-      q2.runtime = m2[1];
+      q2.runtime = group2(m2, 1);
       return;
     }
     if (m2 = /^# driver: ((?:cuda|hip) \S+)$/.exec(line)) {
       once("# driver", n, raw);
-      q2.driver = m2[1];
+      q2.driver = group2(m2, 1);
       return;
     }
     if (m2 = /^devices: (\d+)$/.exec(line)) {
@@ -43891,7 +43899,7 @@ function parseGpuQuery(stdout) {
       if (index !== q2.devices.length) {
         throw new SmokeParseError(GQ, n, `device ${index} where device ${q2.devices.length} was due`, raw);
       }
-      q2.devices.push({ index, name: m2[2], arch: m2[3], memoryMiB: Number(m2[4]) });
+      q2.devices.push({ index, name: group2(m2, 2), arch: group2(m2, 3), memoryMiB: Number(m2[4]) });
       return;
     }
     throw new SmokeParseError(
@@ -44458,7 +44466,7 @@ var import_semver3 = __toESM(require_semver2(), 1);
 
 // pipeline/src/catalog/load.ts
 import { existsSync as existsSync5, readdirSync, statSync as statSync3 } from "node:fs";
-import { dirname as dirname4, join as join5, resolve } from "node:path";
+import { dirname as dirname3, join as join5, resolve } from "node:path";
 
 // pipeline/src/catalog/schemas.ts
 var import__ = __toESM(require__(), 1);
@@ -46398,7 +46406,7 @@ function child(node, seg) {
   return void 0;
 }
 function firstLine(s3) {
-  return s3.split("\n")[0].trim();
+  return (s3.split("\n", 1)[0] ?? "").trim();
 }
 function pointerToPath(pointer) {
   if (pointer === "" || pointer === "/") return [];
@@ -46521,7 +46529,7 @@ function findRoot(start = process.cwd()) {
   let dir = resolve(start);
   for (; ; ) {
     if (isDir(join5(dir, "catalog")) && isDir(join5(dir, "systems"))) return dir;
-    const parent = dirname4(dir);
+    const parent = dirname3(dir);
     if (parent === dir) {
       throw new BrickyardError("ROOT_NOT_FOUND", `no Brickyard checkout around ${resolve(start)}`, {
         hint: "run inside the repository, or pass --root DIR (a folder with catalog/ and systems/)"
@@ -46845,7 +46853,7 @@ function resolveParams(block, given = {}) {
 var TARGET_NAMES = ["target.arch", "target.cflags", "target.gpuArch"];
 var PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g;
 function placeholders(text) {
-  return [...text.matchAll(PLACEHOLDER)].map((m2) => m2[1]);
+  return [...text.matchAll(PLACEHOLDER)].map((m2) => m2[1] ?? "");
 }
 var UnknownPlaceholderError = class extends Error {
   placeholder;
@@ -47210,7 +47218,8 @@ function chooseTargetFlags(cat, part, baseName, cpuTarget = "partition") {
   const wanted = portable ?? part.cpu.targetFlags;
   if (!cat.toolchains || !compiler) return { flags: wanted, problem: void 0 };
   const candidates = [wanted, ...portable ? [] : part.cpu.targetFlagsFallback ?? []];
-  const accepted = candidates.find((f2) => refusedFlags(cat.toolchains, compiler, f2).length === 0);
+  const toolchains = cat.toolchains;
+  const accepted = candidates.find((f2) => refusedFlags(toolchains, compiler, f2).length === 0);
   if (accepted !== void 0) return { flags: accepted, problem: void 0 };
   const why = refusedFlags(cat.toolchains, compiler, wanted).join("; ");
   return {
@@ -47761,7 +47770,7 @@ function renderDiagram(c) {
       ...policy.fakeroot === false ? ["no fakeroot on the system"] : []
     ]);
     node("attest", ["SBOM (SPDX), SLSA provenance, smoke-test results", "signed with Sigstore (in-toto statements)"]);
-    node("image", [`${FORMAT_NAMES[policy.imageFormat]}`, image], "stadium");
+    node("image", [FORMAT_NAMES[policy.imageFormat], image], "stadium");
   });
   const onSystem = policy.buildWhere === "on-system";
   subgraph("transfer", onSystem ? `Hand-over on ${system.name}` : `Crossing to ${system.name}`, () => {
@@ -47796,7 +47805,7 @@ function renderDiagram(c) {
       ...rt2.module ? [`module ${rt2.module}`] : []
     ]);
     const entry = c.steps.findLast((s3) => s3.op.kind === "entrypoint");
-    node("container", [`container: ${image}`, entry && entry.op.kind === "entrypoint" ? `runs ${entry.op.argv.join(" ")}` : "runs the job arguments"], "stadium");
+    node("container", [`container: ${image}`, entry?.op.kind === "entrypoint" ? `runs ${entry.op.argv.join(" ")}` : "runs the job arguments"], "stadium");
     if (strategy) {
       const env = Object.keys({ ...strategy.env, ...gpuMpi?.env });
       const cenv = Object.keys({ ...strategy.containerEnv, ...gpuMpi?.containerEnv });
@@ -47950,7 +47959,10 @@ function sortDiagnostics(list2) {
 function countBySeverity(list2) {
   let errors = 0;
   let warnings = 0;
-  for (const d of list2) d.severity === "error" ? errors++ : warnings++;
+  for (const d of list2) {
+    if (d.severity === "error") errors++;
+    else warnings++;
+  }
   return { errors, warnings };
 }
 function cmp(a, b2) {
@@ -48134,6 +48146,7 @@ async function run2(inputs) {
     if (inputs.launcher !== "direct" && inputs.launcher !== "slurm") throw new Error(`launcher must be direct or slurm, got ${JSON.stringify(inputs.launcher)}`);
     const ws2 = Workspace.open(resolve2(inputs.workspace, inputs.root));
     const [where] = ws2.partitionsOf(inputs.system);
+    if (!where) throw new Error(`system ${inputs.system} has no partition`);
     const stateDir = resolve2(inputs.workspace, inputs.stateDir);
     const image = await resolveImage(ws2, inputs.image, where, stateDir);
     const report = await group(

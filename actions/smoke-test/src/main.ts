@@ -20,10 +20,11 @@ export async function run(inputs: Inputs): Promise<void> {
     if (inputs.launcher !== 'direct' && inputs.launcher !== 'slurm') throw new Error(`launcher must be direct or slurm, got ${JSON.stringify(inputs.launcher)}`);
     const ws = Workspace.open(resolve(inputs.workspace, inputs.root));
     const [where] = ws.partitionsOf(inputs.system);
+    if (!where) throw new Error(`system ${inputs.system} has no partition`);
     const stateDir = resolve(inputs.workspace, inputs.stateDir);
-    const image = await resolveImage(ws, inputs.image, where!, stateDir);
-    const report = await core.group(`smoke ${image.recipe.key} on ${where!.system.doc.id}/${where!.partition.id} (${inputs.launcher})`, () =>
-      smoke(ws, image, where!, {
+    const image = await resolveImage(ws, inputs.image, where, stateDir);
+    const report = await core.group(`smoke ${image.recipe.key} on ${where.system.doc.id}/${where.partition.id} (${inputs.launcher})`, () =>
+      smoke(ws, image, where, {
         stateDir,
         launcher: inputs.launcher as Launcher,
         ...(inputs.slurmConf ? { slurmEnv: { SLURM_CONF: inputs.slurmConf } } : {}),

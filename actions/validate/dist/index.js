@@ -40258,12 +40258,12 @@ var DATA_DIR = /(^|\/)(data|datasets|dataset|inputs|input-data)(\/|$)/i;
 var DOWNLOAD = /\b(curl|wget)\b|\bgit\s+clone\b|\bgit\s+fetch\b/;
 var PIPE_SHELL = /\b(curl|wget)\b[^\n|;]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b/;
 var PIP_INSTALL = /\bpip3?\s+install\b/;
-var PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_.\/${}-]*)/g;
+var PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_./${}-]*)/g;
 function hostMounts(cat) {
   const mounts = [{ prefix: "/home", system: "every system ($HOME)" }];
   for (const { doc } of cat.systems.values()) {
     for (const s of doc.storage ?? []) {
-      let prefix = s.path.split(/[{$]/)[0].replace(/\/+$/, "");
+      const prefix = s.path.split(/[{$]/)[0].replace(/\/+$/, "");
       if (prefix === "" || prefix === "/") continue;
       mounts.push({ prefix, system: `${doc.id} (${s.name})` });
     }
@@ -40337,7 +40337,7 @@ function lintSteps(file, steps, at, mounts) {
       const script = step.run;
       if (PIPE_SHELL.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-curl-pipe-shell", "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"));
       else if (DOWNLOAD.test(script)) out.push(file.diagnostic([...here, "run"], "error", "download-pinned", `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`));
-      if (PIP_INSTALL.test(script) && !/--require-hashes/.test(script)) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
+      if (PIP_INSTALL.test(script) && !script.includes("--require-hashes")) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
       if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-latest-tag", "refers to a :latest tag: pin a version or a digest"));
       for (const m of script.matchAll(PATHS)) {
         const hit = mountHit(m[1], mounts);
@@ -42382,7 +42382,7 @@ function child2(node, seg) {
   return void 0;
 }
 function firstLine(s) {
-  return s.split("\n")[0].trim();
+  return (s.split("\n", 1)[0] ?? "").trim();
 }
 function pointerToPath(pointer) {
   if (pointer === "" || pointer === "/") return [];
@@ -42829,7 +42829,7 @@ function resolveParams(block, given = {}) {
 var TARGET_NAMES = ["target.arch", "target.cflags", "target.gpuArch"];
 var PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g;
 function placeholders(text) {
-  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]);
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1] ?? "");
 }
 var UnknownPlaceholderError = class extends Error {
   placeholder;
@@ -43148,7 +43148,7 @@ function factDoubt(system, pointer, label2, today) {
   if (entry.unverified) return `${label2} is unverified (${where})`;
   const dates = (entry.sources ?? []).map((s) => system.sources[s]?.asOf).filter((d) => d !== void 0);
   if (dates.length === 0) return `${label2} has no dated source (${where})`;
-  const newest = dates.sort().at(-1);
+  const newest = dates.reduce((a, b) => b > a ? b : a);
   if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
   return void 0;
 }
@@ -43330,7 +43330,8 @@ function chooseTargetFlags(cat, part, baseName, cpuTarget = "partition") {
   const wanted = portable ?? part.cpu.targetFlags;
   if (!cat.toolchains || !compiler) return { flags: wanted, problem: void 0 };
   const candidates = [wanted, ...portable ? [] : part.cpu.targetFlagsFallback ?? []];
-  const accepted = candidates.find((f) => refusedFlags(cat.toolchains, compiler, f).length === 0);
+  const toolchains = cat.toolchains;
+  const accepted = candidates.find((f) => refusedFlags(toolchains, compiler, f).length === 0);
   if (accepted !== void 0) return { flags: accepted, problem: void 0 };
   const why = refusedFlags(cat.toolchains, compiler, wanted).join("; ");
   return {
@@ -43952,7 +43953,7 @@ function renderJobScript(c) {
     lines.push('case "$IMAGE" in', "  /* | ./* | ../*) ;;", `  *.sqsh) IMAGE="$PWD/$IMAGE" ;;`, "esac");
   }
   const entry = c.steps.findLast((s) => s.op.kind === "entrypoint");
-  const argv = entry && entry.op.kind === "entrypoint" ? entry.op.argv.map(shQuote).join(" ") + ' "$@"' : '"$@"';
+  const argv = entry?.op.kind === "entrypoint" ? entry.op.argv.map(shQuote).join(" ") + ' "$@"' : '"$@"';
   const binds = [...strategy?.binds ?? [], ...part.mounts?.required ?? []].map(bindSpec);
   const containerEnv = { ...strategy?.containerEnv, ...gpuMpi?.containerEnv };
   const container = containerInvocation(c, gpu, binds, containerEnv, argv, lines);
@@ -44156,7 +44157,7 @@ function renderDiagram(c) {
       ...policy.fakeroot === false ? ["no fakeroot on the system"] : []
     ]);
     node("attest", ["SBOM (SPDX), SLSA provenance, smoke-test results", "signed with Sigstore (in-toto statements)"]);
-    node("image", [`${FORMAT_NAMES[policy.imageFormat]}`, image], "stadium");
+    node("image", [FORMAT_NAMES[policy.imageFormat], image], "stadium");
   });
   const onSystem = policy.buildWhere === "on-system";
   subgraph("transfer", onSystem ? `Hand-over on ${system.name}` : `Crossing to ${system.name}`, () => {
@@ -44191,7 +44192,7 @@ function renderDiagram(c) {
       ...rt.module ? [`module ${rt.module}`] : []
     ]);
     const entry = c.steps.findLast((s) => s.op.kind === "entrypoint");
-    node("container", [`container: ${image}`, entry && entry.op.kind === "entrypoint" ? `runs ${entry.op.argv.join(" ")}` : "runs the job arguments"], "stadium");
+    node("container", [`container: ${image}`, entry?.op.kind === "entrypoint" ? `runs ${entry.op.argv.join(" ")}` : "runs the job arguments"], "stadium");
     if (strategy) {
       const env = Object.keys({ ...strategy.env, ...gpuMpi?.env });
       const cenv = Object.keys({ ...strategy.containerEnv, ...gpuMpi?.containerEnv });
@@ -44355,7 +44356,10 @@ function sortDiagnostics(list2) {
 function countBySeverity(list2) {
   let errors = 0;
   let warnings = 0;
-  for (const d of list2) d.severity === "error" ? errors++ : warnings++;
+  for (const d of list2) {
+    if (d.severity === "error") errors++;
+    else warnings++;
+  }
   return { errors, warnings };
 }
 function cmp(a, b) {
@@ -45363,7 +45367,7 @@ import { relative as relative4, resolve as resolve3 } from "node:path";
 
 // pipeline/src/util/html.ts
 function escapeHtml(s) {
-  return String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
+  return String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch);
 }
 
 // pipeline/src/pr/annotate.ts

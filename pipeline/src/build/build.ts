@@ -7,7 +7,6 @@ import { engineRoot } from '../util/engine-root.ts';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import { gitOrEmpty } from '../git/git.ts';
 import { formatBytes, parseSize } from '../util/units.ts';
@@ -310,7 +309,7 @@ async function rebuildAndCompare(
     const differingFiles: { layer: number; path: string; why: string }[] = [];
     for (const i of differing) {
       if (!b.layers[i]) continue;
-      const files = diffLayers(await layerEntries(blob(first.layout, a.layers[i]!.digest)), await layerEntries(blob(layout, b.layers[i]!.digest)));
+      const files = diffLayers(await layerEntries(blob(first.layout, a.layers[i]!.digest)), await layerEntries(blob(layout, b.layers[i].digest)));
       differingFiles.push(...files.map((f) => ({ layer: i, ...f })));
     }
     const ca = readBlobJson<Record<string, unknown>>(first.layout, a.config.digest);

@@ -130,7 +130,7 @@ class Docker implements Builder {
     args.push('-t', req.tag, '-f', req.containerfile, req.contextDir);
     const r = await run('docker', args, { log: req.log, onOutput: req.onOutput, env: { ...process.env, DOCKER_BUILDKIT: '0' } });
     if (r.code !== 0) {
-      const daemon = /Cannot connect to the Docker daemon/.test(r.stderr);
+      const daemon = r.stderr.includes('Cannot connect to the Docker daemon');
       throw new BrickyardError(daemon ? 'TOOL_MISSING' : 'BUILD_FAILED', daemon ? 'docker is installed but no Docker engine is running' : `docker build of ${req.tag} failed:\n${tail(r.stdout + r.stderr, 30)}`, {
         hint: daemon ? 'start dockerd, or use buildah (the default builder on the build hosts)' : `the whole log is in ${req.log.path as string}`,
       });
@@ -161,15 +161,17 @@ class Apptainer implements Builder {
   async build(req: BuildRequest): Promise<void> {
     // Apptainer builds a SIF file from the definition, in the context folder (its %files paths are relative).
     const sif = `${req.contextDir}/image.sif`;
-    await buildOrExplain(this.cmd()!, ['build', '--force', '--fakeroot', sif, req.apptainerDef], { ...req, contextDir: req.contextDir });
+    await buildOrExplain(this.cmd() ?? 'apptainer', ['build', '--force', '--fakeroot', sif, req.apptainerDef], { ...req, contextDir: req.contextDir });
   }
-  async exportOci(tag: string): Promise<void> {
-    throw new BrickyardError('USAGE', `${tag} is a SIF file, not an OCI image: it is not added to the OCI layout`, { hint: 'build with buildah for an OCI layout' });
+  exportOci(tag: string): Promise<void> {
+    return Promise.reject(new BrickyardError('USAGE', `${tag} is a SIF file, not an OCI image: it is not added to the OCI layout`, { hint: 'build with buildah for an OCI layout' }));
   }
-  async imageSize(): Promise<number> {
-    return Number.NaN;
+  imageSize(): Promise<number> {
+    return Promise.resolve(Number.NaN);
   }
-  async remove(): Promise<void> {}
+  remove(): Promise<void> {
+    return Promise.resolve(); // the SIF file lives in the context folder, which goes with it
+  }
 }
 
 /** "870 MB", "1.2 GB" (decimal units, as containers/storage prints them) to bytes. */

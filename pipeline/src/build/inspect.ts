@@ -31,7 +31,7 @@ export function inspectImage(layout: string, manifestDigest: string): ImageFacts
       sync: true,
       onReadEntry: (e) => {
         const path = '/' + e.path.replace(/^\.?\/*/, '');
-        uncompressedBytes += e.size ?? 0;
+        uncompressedBytes += e.size;
         const base = path.slice(path.lastIndexOf('/') + 1);
         if (base.startsWith('.wh.')) {
           removed.add(path.slice(0, path.lastIndexOf('/') + 1) + base.slice(4));

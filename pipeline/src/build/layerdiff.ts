@@ -37,7 +37,7 @@ export async function layerEntries(blob: string): Promise<Map<string, LayerEntry
           out.set(path, {
             path,
             type: entry.type,
-            size: entry.size ?? 0,
+            size: entry.size,
             mode: entry.mode ?? 0,
             owner: `${entry.uid ?? 0}:${entry.gid ?? 0}`,
             mtime: entry.mtime ? Math.floor(entry.mtime.getTime() / 1000) : 0,

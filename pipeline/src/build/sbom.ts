@@ -23,6 +23,7 @@ import { PackageURL } from 'packageurl-js';
 import spdxSchema from '../../schemas/spdx-2.3.schema.json' with { type: 'json' };
 import packageJson from '../../../package.json' with { type: 'json' };
 import { BrickyardError, type ErrorCode } from '../util/errors.ts';
+import { group } from '../util/match.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -129,7 +130,7 @@ export function parseDpkgStatus(text: string, options: DpkgParseOptions = {}): I
     if (source) {
       const m = /^(\S+)(?:\s*\(\s*([^)\s]+)\s*\))?$/.exec(source);
       if (m) {
-        pkg.source = m[1]!;
+        pkg.source = group(m, 1);
         if (m[2] !== undefined && m[2] !== version) pkg.sourceVersion = m[2];
       } else {
         pkg.source = source;
@@ -177,7 +178,7 @@ function deb822Stanzas(text: string): Map<string, string>[] {
 
 function oneLine(s: string | undefined): string | undefined {
   const v = s?.replace(/\s+/g, ' ').trim();
-  return v ? v : undefined;
+  return v === '' ? undefined : v;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -277,7 +278,7 @@ function queryRpm(root: string, dbPath: string, options: ReadOptions): Installed
       env: { ...process.env, LC_ALL: 'C' },
     });
   } catch (e) {
-    const stderr = String((e as { stderr?: unknown }).stderr ?? '').trim();
+    const stderr = String((e as { stderr?: string | Buffer }).stderr ?? '').trim();
     throw new SbomError('RPM_QUERY_FAILED', `\`${rpm} --root ${root} -qa\` failed${stderr ? `: ${stderr}` : ''}`, {
       hint: 'the host rpm must read the image\'s database format (sqlite for RHEL 9 and later, Berkeley DB for RHEL 8): use an rpm as new as the image\'s',
       cause: e,
@@ -308,7 +309,7 @@ function readOsRelease(root: string): { id?: string; versionId?: string } {
     const vars = new Map<string, string>();
     for (const line of readText(p).split(/\r?\n/)) {
       const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-      if (m) vars.set(m[1]!, m[2]!.replace(/^(["'])(.*)\1$/, '$2'));
+      if (m) vars.set(group(m, 1), group(m, 2).replace(/^(["'])(.*)\1$/, '$2'));
     }
     const out: { id?: string; versionId?: string } = {};
     const id = vars.get('ID')?.toLowerCase();
@@ -328,8 +329,8 @@ function resolveInRoot(root: string, rel: string): string | undefined {
   let pending = rel.split('/').filter((p) => p !== '' && p !== '.');
   const done: string[] = [];
   let hops = 0;
-  while (pending.length > 0) {
-    const part = pending.shift()!;
+  let part: string | undefined;
+  while ((part = pending.shift()) !== undefined) {
     if (part === '..') {
       done.pop();
       continue;
@@ -523,8 +524,8 @@ export function spdxSupplier(raw: string | undefined): string {
   if (!s) return NOASSERTION;
   const m = /^(.*?)\s*<([^>]*)>\s*$/.exec(s);
   if (m) {
-    const name = m[1]!.trim();
-    const email = m[2]!.trim();
+    const name = group(m, 1).trim();
+    const email = group(m, 2).trim();
     if (!name) return email ? `Organization: ${email}` : NOASSERTION;
     return email ? `Organization: ${name} (${email})` : `Organization: ${name}`;
   }
@@ -558,7 +559,7 @@ function licenseFields(license: string | undefined, concluded: boolean): Record<
 export function spdxDocument(args: SpdxArgs): Record<string, unknown> {
   const digest = /^sha256:([0-9a-fA-F]{64})$/.exec(args.imageDigest.trim());
   if (!digest) throw new SbomError('INVALID_INPUT', `image digest ${JSON.stringify(args.imageDigest)} is not sha256:<64 hex digits>`);
-  const digestHex = digest[1]!.toLowerCase();
+  const digestHex = group(digest, 1).toLowerCase();
   const imageDigest = `sha256:${digestHex}`;
   const createdDate = new Date(args.created);
   if (Number.isNaN(createdDate.getTime())) throw new SbomError('INVALID_INPUT', `created ${JSON.stringify(args.created)} is not an ISO 8601 date`);

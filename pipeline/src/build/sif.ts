@@ -143,8 +143,8 @@ export async function normaliseSifHeader(path: string, epoch: number): Promise<v
   }
   // The ID: sha256 of the file with a zero ID, as an RFC 4122 UUID (version 5 bits, SHA-based).
   const id = Buffer.from(await sha256File(path), 'hex').subarray(0, 16);
-  id[6] = (id[6]! & 0x0f) | 0x50;
-  id[8] = (id[8]! & 0x3f) | 0x80;
+  id[6] = (id.readUInt8(6) & 0x0f) | 0x50;
+  id[8] = (id.readUInt8(8) & 0x3f) | 0x80;
   const fd2 = openSync(path, 'r+');
   try {
     writeSync(fd2, id, 0, 16, 48);

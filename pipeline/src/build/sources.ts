@@ -43,7 +43,7 @@ export async function ensureSource(src: ResolvedSource, cacheDir: string, fetchI
   }
   const hash = createHash('sha256');
   try {
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), async function* (chunks) {
+    await pipeline(Readable.fromWeb(response.body), async function* (chunks) {
       for await (const chunk of chunks) {
         hash.update(chunk as Buffer);
         yield chunk;

@@ -58,7 +58,7 @@ interface ImageManifest {
 export function recipientId(pem: string): string {
   let key;
   try {
-    key = /PRIVATE KEY/.test(pem) ? createPublicKey(createPrivateKey(pem)) : createPublicKey(pem);
+    key = pem.includes('PRIVATE KEY') ? createPublicKey(createPrivateKey(pem)) : createPublicKey(pem);
   } catch (e) {
     throw new BrickyardError('USAGE', `not a PEM key: ${(e as Error).message}`, { hint: 'make the site key pair with: openssl genrsa -out site-enc.pem 4096 && openssl rsa -in site-enc.pem -pubout -out site-enc.pub.pem' });
   }

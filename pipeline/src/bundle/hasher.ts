@@ -58,7 +58,9 @@ class InlineSha256 implements Sha256 {
   digestHex(): string {
     return this.h.digest('hex');
   }
-  dispose(): void {}
+  dispose(): void {
+    // nothing held: the one-shot hash is collected with this object
+  }
 }
 
 class ParallelSha256 implements Sha256 {
@@ -206,7 +208,7 @@ export class RangeHasher {
       this.waiting.delete(m.id);
       done?.(m);
     });
-    w.on('error', (e) => {
+    w.on('error', (e: Error) => {
       for (const [id, done] of this.waiting) {
         this.waiting.delete(id);
         done({ bytes: 0, error: e.message });

@@ -5,6 +5,7 @@
 import type { EncryptionInfo } from './encrypt.ts';
 import { BundleError } from './errors.ts';
 import { siteValidator } from '../util/site-validators.ts';
+import { group } from '../util/match.ts';
 
 export const MANIFEST = 'manifest.json';
 export const SIGNATURE = 'manifest.sigstore.json';
@@ -119,8 +120,8 @@ export function parseChecksums(text: string): Map<string, string> {
     if (line === '') continue;
     const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
     if (!m) throw new BundleError('BUNDLE_INVALID', 'checksums', `${CHECKSUMS}:${i + 1} is not a sha256sum line`, CHECKSUMS);
-    if (out.has(m[2]!)) throw new BundleError('BUNDLE_INVALID', 'checksums', `${CHECKSUMS}:${i + 1} lists ${m[2]} twice`, CHECKSUMS);
-    out.set(m[2]!, m[1]!);
+    if (out.has(group(m, 2))) throw new BundleError('BUNDLE_INVALID', 'checksums', `${CHECKSUMS}:${i + 1} lists ${m[2]} twice`, CHECKSUMS);
+    out.set(group(m, 2), group(m, 1));
   }
   return out;
 }

@@ -18,7 +18,7 @@
  * Files are written only under the staging folder (created here, must not exist), each opened
  * with O_EXCL; on any error the staging folder is removed before the error is thrown.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { PARALLEL_HASH_MIN_BYTES, RangeHasher, sha256For, warmSha256, type ByteRange, type RangeDigest, type Sha256 } from './hasher.ts';
 import { close, closeSync, constants, fdatasync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -189,7 +189,7 @@ class EntrySink implements TarBody {
             ),
           ),
       );
-      synced.catch(() => {}); // judged where VerifiedBundle.synced is awaited
+      synced.catch(() => undefined); // judged where VerifiedBundle.synced is awaited
       this.syncs.push(synced);
     }
     this.close();
@@ -253,7 +253,7 @@ class RangeEntry implements TarBody {
         if (d.hex !== e.sha256) mismatch('digest', `${e.path} does not match its sha256 in the manifest (got ${d.hex!.slice(0, 16)}…, expected ${e.sha256.slice(0, 16)}…)`, e.path);
         this.onDone(d.bytes);
       });
-    verdict.catch(() => {}); // judged where the verdicts are awaited, or moot when the read failed before
+    verdict.catch(() => undefined); // judged where the verdicts are awaited, or moot when the read failed before
     this.pending.push(verdict);
   }
 }
@@ -317,7 +317,7 @@ async function verifySignature(verifier: ManifestVerifier, mBytes: Buffer, sigBy
     return { ...who, signature };
   } catch (e) {
     if (e instanceof BundleError) throw e;
-    const msg = (e as Error).message ?? String(e);
+    const msg = (e as { message?: string }).message ?? String(e);
     throw new BundleError('SIGNATURE_INVALID', 'signature', e instanceof BrickyardError ? msg : `the manifest signature is not valid: ${msg}`, SIGNATURE, {
       hint: 'the manifest was altered or signed by an identity this site does not trust',
       cause: e,
@@ -459,7 +459,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
                 else await accept(mb!, b);
               });
             }
-            if (h.type === 'Directory') return directory(h);
+            if (h.type === 'Directory') { directory(h); return; }
             if (h.path === CHECKSUMS) {
               if (checksums || seen.has(CHECKSUMS)) refuse('duplicate', `${CHECKSUMS} appears twice in the bundle`, CHECKSUMS);
               seen.add(CHECKSUMS);
@@ -502,7 +502,10 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
           {
             header: (h) => {
               headerCheck(h);
-              if (h.type === 'Directory') return directory(h);
+              if (h.type === 'Directory') {
+                directory(h);
+                return;
+              }
               return entrySink(h.path, h.size, true);
             },
           },
@@ -520,7 +523,9 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
       }
       walkDir(opts.bundlePath, '', (rel, abs, size) => {
         if (rel === MANIFEST || rel === SIGNATURE || rel === CHECKSUMS) return;
-        const sink = entrySink(rel, size) as EntrySink;
+        const sink = entrySink(rel, size);
+        // A folder's entries are never hashed by range, so the sink is the in-line one.
+        if (!(sink instanceof EntrySink)) throw new Error(`internal: ${rel} was given a range sink`);
         copyInto(abs, sink);
       });
     }
@@ -564,7 +569,7 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
 
 /** A promise whose rejection is judged by whoever awaits it (not an unhandled rejection if nobody does: the read failed first). */
 function settledLater<T>(p: Promise<T>): Promise<T> {
-  p.catch(() => {});
+  p.catch(() => undefined);
   return p;
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrickyardError } from '../util/errors.ts';
 import { runOk, which } from '../util/exec.ts';
+import { group } from '../util/match.ts';
 
 export interface Registry {
   host: string;
@@ -20,8 +21,8 @@ export interface Registry {
 export function parseRegistry(spec: string): Registry {
   const m = /^((?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::[0-9]{1,5})?)(?:\/([a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*))?$/.exec(spec);
   if (!m) throw new BrickyardError('USAGE', `registry must be HOST[:PORT]/PREFIX (lower-case path), got ${JSON.stringify(spec)}`);
-  const hostname = m[1]!.replace(/:[0-9]+$/, '');
-  return { host: m[1]!, prefix: m[2] ?? '', insecure: hostname === '127.0.0.1' || hostname === 'localhost' };
+  const hostname = group(m, 1).replace(/:[0-9]+$/, '');
+  return { host: group(m, 1), prefix: m[2] ?? '', insecure: hostname === '127.0.0.1' || hostname === 'localhost' };
 }
 
 export interface ImageToPush {

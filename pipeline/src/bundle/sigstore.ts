@@ -21,7 +21,7 @@ import type { ManifestSigner, SiteVerifier, VerifiedSignatureInfo } from './sign
  * unchanged. (Otherwise the stored signature file could differ from what was verified.)
  */
 export function checkCanonicalSignature(bundleJson: unknown): void {
-  const chain = (bundleJson as { verificationMaterial?: { x509CertificateChain?: { certificates?: { rawBytes?: string }[] } } } | null)?.verificationMaterial?.x509CertificateChain?.certificates;
+  const chain = (bundleJson as { verificationMaterial?: { x509CertificateChain?: { certificates?: ({ rawBytes?: string } | null)[] } } } | null)?.verificationMaterial?.x509CertificateChain?.certificates;
   if (Array.isArray(chain) && new Set(chain.map((c) => c?.rawBytes)).size !== chain.length) throw new SignatureVerificationError('bundle', 'the manifest signature carries the same certificate twice');
   let canonical: unknown;
   try {
@@ -87,7 +87,7 @@ export class SigstoreManifestVerifier implements SiteVerifier {
       const material = bundle.verificationMaterial.content;
       const der = material.$case === 'certificate' ? material.certificate.rawBytes : material.$case === 'x509CertificateChain' ? material.x509CertificateChain.certificates[0]?.rawBytes : undefined;
       if (!der) throw new SignatureVerificationError('bundle', `the ${what} carries no certificate`);
-      claimed = certificateIdentity(X509Certificate.parse(Buffer.from(der) as Buffer<ArrayBuffer>));
+      claimed = certificateIdentity(X509Certificate.parse(Buffer.from(der)));
     } catch (e) {
       if (e instanceof SignatureVerificationError) throw e;
       throw new SignatureVerificationError('bundle', `unreadable ${what}: ${(e as Error).message}`, { cause: e });

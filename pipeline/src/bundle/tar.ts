@@ -281,7 +281,7 @@ export async function walkTar(src: ByteSource, visit: TarVisitor, what: string):
     if (!h.cksumValid) throw new BundleError('BUNDLE_INVALID', 'bad-header', `${what}: the tar header at byte ${at} fails its checksum`);
     const size = h.size ?? 0;
     if (!Number.isSafeInteger(size) || size < 0) throw new BundleError('BUNDLE_INVALID', 'bad-header', `${what}: the tar header at byte ${at} has an impossible size`);
-    const consumer = await visit.header({ path: h.path ?? '', type: h.type ?? 'Unsupported', size, mode: h.mode ?? 0, linkpath: h.linkpath, offset: at });
+    const consumer = await visit.header({ path: h.path ?? '', type: h.type, size, mode: h.mode ?? 0, linkpath: h.linkpath, offset: at });
     let left = size;
     if (consumer?.range && size > 0) {
       const { ranges, got } = src.skip(size);

@@ -140,7 +140,7 @@ function roleOf(name: string): EntryRole | undefined {
   if (name === 'lock.json') return 'lock';
   if (name === 'Containerfile' || name === 'apptainer.def' || name === 'job.sh') return 'rendered';
   if (/^smoke-[A-Za-z0-9_.-]+\.json$/.test(name)) return 'smoke-report';
-  if (/\.intoto\.json$/.test(name) || /\.sigstore\.json$/.test(name)) return 'attestation';
+  if (name.endsWith('.intoto.json') || name.endsWith('.sigstore.json')) return 'attestation';
   return undefined;
 }
 
@@ -298,7 +298,7 @@ async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | und
   checkReplaceable(opts.out, form);
   mkdirSync(dirname(resolve(opts.out)), { recursive: true });
   const work = `${resolve(opts.out)}.partial-${randomBytes(4).toString('hex')}`;
-  let identity = '';
+  let identity: string;
   const approxTotal = planned.reduce((n, e) => n + 512 + Math.ceil(e.size / 512) * 512, 4096);
   const progress = opts.onProgress ? (done: number): void => opts.onProgress!(done, approxTotal) : undefined;
   try {

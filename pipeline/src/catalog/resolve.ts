@@ -122,6 +122,7 @@ export function resolveRecipes(cat: Catalog): ResolveResult {
       cpuTarget: doc.cpuTarget ?? p.cpuTarget,
     } as ResolvedRecipe['doc'];
     for (const k of ['entrypoint', 'homepage', 'environment', 'labels', 'launch', 'cpuTarget'] as const) {
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- k is one of the fixed optional keys listed above
       if (merged[k] === undefined) delete merged[k];
     }
     const r: ResolvedRecipe = {

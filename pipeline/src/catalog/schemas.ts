@@ -27,7 +27,7 @@ function load(): Map<SchemaKind, ValidateFunction> {
   if (validators) return validators;
   const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addFormats(ajv);
-  for (const s of [primitiveSchema, blockSchema, recipeSchema, basesSchema, systemSchema, toolchainsSchema]) ajv.addSchema(s as object);
+  for (const s of [primitiveSchema, blockSchema, recipeSchema, basesSchema, systemSchema, toolchainsSchema]) ajv.addSchema(s);
   validators = new Map();
   for (const kind of ['recipe', 'block', 'bases', 'system', 'toolchains'] as const) {
     validators.set(kind, ajv.getSchema(`https://brickyard.dev/schemas/${kind}.schema.json`)!);

@@ -303,7 +303,7 @@ function exists(doc: unknown, path: (string | number)[]): boolean {
   let node: unknown = doc;
   for (const seg of path) {
     if (node === null || typeof node !== 'object') return false;
-    if (!(String(seg) in (node as object))) return false;
+    if (!(String(seg) in node)) return false;
     node = (node as Record<string, unknown>)[String(seg)];
   }
   return true;

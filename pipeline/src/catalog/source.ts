@@ -130,7 +130,7 @@ function child(node: unknown, seg: PathSegment): { key: unknown; value: unknown 
 }
 
 function firstLine(s: string): string {
-  return s.split('\n')[0]!.trim();
+  return (s.split('\n', 1)[0] ?? '').trim(); // split always gives one element
 }
 
 /** JSON Pointer (RFC 6901) to path segments; numeric segments become indices. */

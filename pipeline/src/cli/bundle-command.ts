@@ -26,7 +26,7 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
     .option('--state <dir>', 'state folder with the builds (default: .brickyard in the checkout)')
     .option('--keyless', 'sign keylessly in GitHub Actions; default: the development signer')
     .option('--encrypt-for <public-key.pem>', "a confidential bundle: encrypt every image's layers for this site's public key (OCI image encryption, JWE)")
-    .option('--tool <file>', 'also carry this site executable (dist/sea/brickyard-linux-<arch>) of this release, for `brickyard upgrade` (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--tool <file>', 'also carry this site executable (dist/sea/brickyard-linux-<arch>) of this release, for `brickyard upgrade` (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--json', 'machine-readable summary')
     .action(async (opts: { system: string; out: string; inventory?: string; chunkSize?: string; serial?: string; state?: string; keyless?: boolean; encryptFor?: string; tool?: string[]; json?: boolean }) => {
       const ws = await open();
@@ -77,7 +77,7 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
         import('../site/store.ts'),
         import('./progress.ts'),
       ]);
-      const registry = opts.registry ? registryClient!.parseRegistry(opts.registry) : undefined; // checked before anything is imported
+      const registry = opts.registry && registryClient ? { client: registryClient, target: registryClient.parseRegistry(opts.registry) } : undefined; // checked before anything is imported
       const { trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
       const bar = byteProgress('verify');
       const result = await importAndAdmit({
@@ -93,10 +93,10 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
       }).finally(bar.stop);
       const admissions = result.admissions;
       const pushed = registry
-        ? await registryClient!.pushImages(
+        ? await registry.client.pushImages(
             join(resolve(opts.store), 'oci'),
             exportInventory(resolve(opts.store)).images.filter((i) => i.bundleId === result.bundleId),
-            registry,
+            registry.target,
             (s) => io.err(`import: ${s}\n`),
           )
         : [];

@@ -493,14 +493,14 @@ function reportError(e: unknown, io: Io): number {
     if (e.hint) io.err(`  hint: ${e.hint}\n`);
     return exitCodeFor(e.code);
   }
-  const system = (e as NodeJS.ErrnoException)?.code;
+  const system = (e as NodeJS.ErrnoException | null | undefined)?.code;
   if (system !== undefined && system in SYSTEM_ERRORS) {
     // The machine, not Brickyard: a full disk, a read-only or forbidden folder.
     io.err(`brickyard: ${(e as Error).message} [${system}]\n  hint: ${SYSTEM_ERRORS[system]}\n`);
     return 2;
   }
-  io.err(`brickyard: internal error: ${(e as Error)?.message ?? String(e)}\n`);
-  if (process.env['BRICKYARD_DEBUG']) io.err(`${(e as Error)?.stack ?? ''}\n`);
+  io.err(`brickyard: internal error: ${(e as Partial<Error> | null | undefined)?.message ?? String(e)}\n`);
+  if (process.env['BRICKYARD_DEBUG']) io.err(`${(e as Partial<Error> | null | undefined)?.stack ?? ''}\n`);
   else io.err('  hint: this is a bug in Brickyard; run again with BRICKYARD_DEBUG=1 and report the stack trace\n');
   return 2;
 }

@@ -7,7 +7,7 @@ export interface ByteProgress {
 }
 
 export function byteProgress(label: string, stream: NodeJS.WriteStream = process.stderr): ByteProgress {
-  if (!stream.isTTY) return { update: () => {}, stop: () => {} };
+  if (!stream.isTTY) return { update: () => undefined, stop: () => undefined }; // no bar off a terminal
   const bar = new SingleBar({
     stream,
     format: `${label} [{bar}] {percentage}% {doneMiB}/{totalMiB} MiB {speed} MiB/s`,

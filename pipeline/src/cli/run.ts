@@ -7,8 +7,7 @@
 import { engineRoot } from '../util/engine-root.ts';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import parseSpdx from 'spdx-expression-parse';
 import { buildPair, formatBytes, type BuildRecord } from '../build/build.ts';
 import { attestPair } from '../sign/pair.ts';
@@ -81,7 +80,7 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
   const builds: { record?: BuildRecord; smokes: SmokeReport[]; error?: string; recipe: string }[] = [];
   let failed = false;
   if (!opts.renderOnly) {
-    const ready = await hostReady(say);
+    const ready = hostReady(say);
     if (ready !== true) {
       io.err(`${ready}\nThe main job stops after rendering.\n`);
       failed = true;
@@ -255,7 +254,7 @@ function planWorkingTree(ws: Workspace): string | undefined {
 }
 
 /** true, or what is missing. As root on Debian/Ubuntu the host is set up on the way. */
-async function hostReady(say: (s: string) => void): Promise<true | string> {
+function hostReady(say: (s: string) => void): true | string {
   const missing = HOST_TOOLS.filter((t) => !which(t));
   if (missing.length === 0) return true;
   const isRoot = process.getuid?.() === 0;

@@ -28,7 +28,10 @@ async function unpackAssets(): Promise<void> {
 }
 
 process.removeAllListeners('warning');
-process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(process.exitCode ?? 0) : Promise.reject(e)));
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 void (async () => {
   const argv = process.argv.slice(2);
   // `--version` alone answers before the command table loads (what a script asks most often).

@@ -2,11 +2,11 @@
  * Lint rules from HPC centres' practice. Each has an id, a severity and the reason it exists;
  * docs/lint-rules.md is generated from this table.
  */
-import type { Catalog, Entry } from '../catalog/load.ts';
+import type { Catalog } from '../catalog/load.ts';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import type { SourceFile } from '../catalog/source.ts';
 import type { Fit } from '../check/fit.ts';
-import type { BlockDoc, PrimitiveDoc } from '../model/types.ts';
+import type { PrimitiveDoc } from '../model/types.ts';
 import { resolveBase } from '../systems/base.ts';
 import type { Diagnostic, Severity } from '../util/diagnostics.ts';
 import { parseSize } from '../util/units.ts';
@@ -80,7 +80,7 @@ const DATA_DIR = /(^|\/)(data|datasets|dataset|inputs|input-data)(\/|$)/i;
 const DOWNLOAD = /\b(curl|wget)\b|\bgit\s+clone\b|\bgit\s+fetch\b/;
 const PIPE_SHELL = /\b(curl|wget)\b[^\n|;]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b/;
 const PIP_INSTALL = /\bpip3?\s+install\b/;
-const PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_.\/${}-]*)/g;
+const PATHS = /(?:^|[\s=:"'])((?:\/|\$HOME|\$\{HOME\}|~\/)[A-Za-z0-9_./${}-]*)/g;
 
 interface Mount {
   prefix: string;
@@ -92,7 +92,7 @@ export function hostMounts(cat: Catalog): Mount[] {
   const mounts: Mount[] = [{ prefix: '/home', system: 'every system ($HOME)' }];
   for (const { doc } of cat.systems.values()) {
     for (const s of doc.storage ?? []) {
-      let prefix = s.path.split(/[{$]/)[0]!.replace(/\/+$/, '');
+      const prefix = s.path.split(/[{$]/)[0]!.replace(/\/+$/, '');
       if (prefix === '' || prefix === '/') continue;
       mounts.push({ prefix, system: `${doc.id} (${s.name})` });
     }
@@ -135,7 +135,7 @@ export function lintCatalog(cat: Catalog, resolved: Map<string, ResolvedRecipe>,
     for (const [name, o] of Object.entries(doc.bases ?? {})) {
       const refs = 'images' in o ? Object.entries(o.images) : [['hostBuilt', o.hostBuilt.reference] as const];
       for (const [k, ref] of refs) {
-        const problem = tagProblem(ref!);
+        const problem = tagProblem(ref);
         if (problem) out.push(file.diagnostic(['bases', name, ...('images' in o ? ['images', k] : ['hostBuilt', 'reference'])], 'error', 'no-latest-tag', `${ref}: ${problem}`));
       }
     }
@@ -171,7 +171,7 @@ function lintSteps(file: SourceFile, steps: readonly PrimitiveDoc[], at: (string
       const script = step.run;
       if (PIPE_SHELL.test(script)) out.push(file.diagnostic([...here, 'run'], 'error', 'no-curl-pipe-shell', 'pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk'));
       else if (DOWNLOAD.test(script)) out.push(file.diagnostic([...here, 'run'], 'error', 'download-pinned', `downloads in a run step (${DOWNLOAD.exec(script)![0]}): declare it under sources with a sha256 and use a fetch step`));
-      if (PIP_INSTALL.test(script) && !/--require-hashes/.test(script)) out.push(file.diagnostic([...here, 'run'], 'warning', 'pip-hashes', 'pip install without --require-hashes: pin versions and hashes in a requirements file'));
+      if (PIP_INSTALL.test(script) && !script.includes('--require-hashes')) out.push(file.diagnostic([...here, 'run'], 'warning', 'pip-hashes', 'pip install without --require-hashes: pin versions and hashes in a requirements file'));
       if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, 'run'], 'error', 'no-latest-tag', 'refers to a :latest tag: pin a version or a digest'));
       for (const m of script.matchAll(PATHS)) {
         const hit = mountHit(m[1]!, mounts);

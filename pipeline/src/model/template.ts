@@ -4,7 +4,7 @@ export const TARGET_NAMES = ['target.arch', 'target.cflags', 'target.gpuArch'] a
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g;
 
 export function placeholders(text: string): string[] {
-  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1] ?? ''); // the group always takes part in a match
 }
 
 export class UnknownPlaceholderError extends Error {

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BundleError } from '../bundle/errors.ts';
+import { group } from '../util/match.ts';
 
 const NESTED_TYPES = new Set([
   'application/vnd.oci.image.index.v1+json',
@@ -32,7 +33,7 @@ export function reachableBlobs(roots: string[], blobDirs: string[]): Set<string>
     if (!parseAsManifest) return;
     const file = blobDirs.map((d) => join(d, hex)).find((f) => existsSync(f));
     if (!file) throw new BundleError('BUNDLE_INVALID', 'image', `the image manifest sha256:${hex} is neither in the bundle nor in the store`);
-    let doc: { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+    let doc: { manifests?: (Descriptor | null)[]; config?: Descriptor | null; layers?: (Descriptor | null)[] }; // as read: not yet checked
     try {
       doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
     } catch {
@@ -40,8 +41,8 @@ export function reachableBlobs(roots: string[], blobDirs: string[]): Set<string>
     }
     for (const d of [...(doc.manifests ?? []), ...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) {
       const m = /^sha256:([0-9a-f]{64})$/.exec(d?.digest ?? '');
-      if (!m) throw new BundleError('BUNDLE_INVALID', 'image', `the image manifest sha256:${hex} names a blob with digest ${JSON.stringify(d?.digest)}`);
-      visit(m[1]!, NESTED_TYPES.has(d.mediaType ?? ''));
+      if (!m || !d) throw new BundleError('BUNDLE_INVALID', 'image', `the image manifest sha256:${hex} names a blob with digest ${JSON.stringify(d?.digest)}`);
+      visit(group(m, 1), NESTED_TYPES.has(d.mediaType ?? ''));
     }
   };
   for (const r of roots) visit(r, true);

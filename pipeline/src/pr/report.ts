@@ -100,9 +100,9 @@ function checkValidate(d: Record<string, unknown>): void {
 function checkPlan(d: Record<string, unknown>): void {
   const plan = d['plan'];
   need(isObject(plan) && Array.isArray(plan['pairs']) && Array.isArray(plan['skipped']) && Array.isArray(plan['changed']), 'plan');
-  const p = plan as Record<string, unknown[]>;
-  for (const x of p['pairs']!) need(isObject(x) && isStr(x['recipe']) && isStr(x['system']) && isStr(x['partition']) && strList(x['because']) && strList(x['runner']), 'plan.pairs[]');
-  for (const x of p['skipped']!) need(isObject(x) && isStr(x['recipe']) && isStr(x['system']) && isStr(x['partition']) && strList(x['reasons']), 'plan.skipped[]');
+  const p = plan as { pairs: unknown[]; skipped: unknown[] } & Record<string, unknown[] | undefined>;
+  for (const x of p.pairs) need(isObject(x) && isStr(x['recipe']) && isStr(x['system']) && isStr(x['partition']) && strList(x['because']) && strList(x['runner']), 'plan.pairs[]');
+  for (const x of p.skipped) need(isObject(x) && isStr(x['recipe']) && isStr(x['system']) && isStr(x['partition']) && strList(x['reasons']), 'plan.skipped[]');
   need(strList(p['ignored'] ?? []) && strList(p['removed'] ?? []), 'plan.ignored/removed');
   need(isNum(d['batches']) && Array.isArray(d['diffs']), 'batches/diffs');
   if (d['cost'] !== undefined) {

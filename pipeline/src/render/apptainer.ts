@@ -40,12 +40,12 @@ function stageSections(steps: Step[], offset: number, total: number, final: bool
     switch (op.kind) {
       case 'run':
       case 'packages':
-        post.push(shellOf(op)!);
+        post.push(shellOf(op));
         break;
       case 'fetch':
         // %files are copied before %post runs; the checksum is checked at the step's place.
         files.push(`${op.source.contextPath} ${op.dest}`);
-        post.push(shellOf(op)!);
+        post.push(shellOf(op));
         break;
       case 'copy': {
         files.push(`${op.src} ${op.dest}`);

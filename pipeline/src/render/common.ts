@@ -33,6 +33,8 @@ export function describe(op: Op): string {
 }
 
 /** The shell commands of a step that runs at build time (run, packages, fetch check), or undefined. */
+export function shellOf(op: Extract<Op, { kind: 'run' | 'packages' | 'fetch' }>): string;
+export function shellOf(op: Op): string | undefined;
 export function shellOf(op: Op): string | undefined {
   switch (op.kind) {
     case 'run':

@@ -24,10 +24,10 @@ function renderSteps(lines: string[], steps: Step[], offset: number, total: numb
     switch (op.kind) {
       case 'run':
       case 'packages':
-        lines.push(runInstruction(shellOf(op)!));
+        lines.push(runInstruction(shellOf(op)));
         break;
       case 'fetch':
-        lines.push(`COPY ${op.source.contextPath} ${op.dest}`, runInstruction(shellOf(op)!));
+        lines.push(`COPY ${op.source.contextPath} ${op.dest}`, runInstruction(shellOf(op)));
         break;
       case 'copy': {
         lines.push(`COPY ${op.src} ${op.dest}`);

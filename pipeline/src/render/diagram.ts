@@ -99,7 +99,7 @@ export function renderDiagram(c: Composition): string {
       ...(policy.fakeroot === false ? ['no fakeroot on the system'] : []),
     ]);
     node('attest', ['SBOM (SPDX), SLSA provenance, smoke-test results', 'signed with Sigstore (in-toto statements)']);
-    node('image', [`${FORMAT_NAMES[policy.imageFormat]}`, image], 'stadium');
+    node('image', [FORMAT_NAMES[policy.imageFormat], image], 'stadium');
   });
 
   // 2. Transfer.
@@ -140,7 +140,7 @@ export function renderDiagram(c: Composition): string {
       ...(rt.module ? [`module ${rt.module}`] : []),
     ]);
     const entry = c.steps.findLast((s) => s.op.kind === 'entrypoint');
-    node('container', [`container: ${image}`, entry && entry.op.kind === 'entrypoint' ? `runs ${entry.op.argv.join(' ')}` : 'runs the job arguments'], 'stadium');
+    node('container', [`container: ${image}`, entry?.op.kind === 'entrypoint' ? `runs ${entry.op.argv.join(' ')}` : 'runs the job arguments'], 'stadium');
     if (strategy) {
       const env = Object.keys({ ...strategy.env, ...gpuMpi?.env });
       const cenv = Object.keys({ ...strategy.containerEnv, ...gpuMpi?.containerEnv });

@@ -59,7 +59,7 @@ export function renderJobScript(c: Composition): string {
     lines.push('case "$IMAGE" in', '  /* | ./* | ../*) ;;', `  *.sqsh) IMAGE="$PWD/$IMAGE" ;;`, 'esac');
   }
   const entry = c.steps.findLast((s) => s.op.kind === 'entrypoint');
-  const argv = entry && entry.op.kind === 'entrypoint' ? entry.op.argv.map(shQuote).join(' ') + ' "$@"' : '"$@"';
+  const argv = entry?.op.kind === 'entrypoint' ? entry.op.argv.map(shQuote).join(' ') + ' "$@"' : '"$@"';
 
   const binds = [...(strategy?.binds ?? []), ...(part.mounts?.required ?? [])].map(bindSpec);
   const containerEnv: StringMap = { ...strategy?.containerEnv, ...gpuMpi?.containerEnv };

@@ -60,7 +60,7 @@ export interface TimeStampInput {
 /** An RFC 3161 TimeStampResp (status granted) with a token signed by `t.sign`. */
 export function timeStampResponse(t: TimeStampInput): Buffer {
   const serial = randomBytes(16);
-  serial[0] = (serial[0]! & 0x7f) | 0x40; // a positive INTEGER with no leading zero byte
+  serial[0] = (serial.readUInt8(0) & 0x7f) | 0x40; // a positive INTEGER with no leading zero byte
   const tstInfo = serialize(
     new TSTInfo({
       version: TSTInfoVersion.v1,

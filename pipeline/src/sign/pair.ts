@@ -65,7 +65,7 @@ function provenanceContext(ws: Workspace, record: BuildRecord, lockFiles: string
     return {
       ...common,
       buildType: 'github-workflow',
-      github: github as ProvenanceContext['github'] & object,
+      github,
       invocationId: `${github.serverUrl}/${github.repository}/actions/runs/${github.runId}/attempts/${github.runAttempt}`,
       builderId: `${github.serverUrl}/${github.repository}/.github/workflows`,
     };
@@ -115,7 +115,7 @@ export function testResultFromReport(reportPath: string, launcher: string, subje
   if (report.system !== where.system.doc.id || report.partition !== where.partition.id) bad(`it ran on ${report.system}/${report.partition}, not on ${where.system.doc.id}/${where.partition.id}`);
   if (report.image?.manifestDigest !== `sha256:${subject.digest.sha256}`) bad(`it tested the image ${report.image?.manifestDigest}, the verified image is sha256:${subject.digest.sha256}`);
   const tests = Array.isArray(report.tests) && report.tests.length > 0 ? report.tests : bad('it lists no tests');
-  for (const [i, t] of tests.entries()) {
+  for (const [i, t] of (tests as (typeof tests[number] | null | undefined)[]).entries()) { // a forged report may hold nulls
     if (typeof t?.name !== 'string' || typeof t.summary !== 'string' || !VERDICTS.has(t.verdict) || typeof t.kind !== 'string') bad(`tests[${i}] has the wrong shape`);
   }
   const target = report.statement?.predicate?.configuration?.find((c) => c.annotations?.['brickyardRole'] === 'target')?.annotations ?? {};
@@ -172,7 +172,8 @@ export async function attestPair(ws: Workspace, r: ResolvedRecipe, where: Partit
     if (claimed && facts.unreadableLayers.length === 0 && JSON.stringify(claimed) !== JSON.stringify(facts.facts)) {
       throw new BrickyardError('SUBJECT_MISMATCH', `refusing to sign the SBOM of ${r.key} for ${where.system.doc.id}/${where.partition.id}: its build record says the image runs as ${JSON.stringify(claimed.user)} with ${claimed.setuidFiles.length} setuid file(s) in ${claimed.uncompressedBytes} bytes, the image itself as ${JSON.stringify(facts.facts.user)} with ${facts.facts.setuidFiles.length} in ${facts.facts.uncompressedBytes}`, { hint: 'rebuild the pair; never sign what does not verify' });
     }
-    const date = String((spdx['creationInfo'] as { created?: unknown } | undefined)?.created ?? record.created);
+    const created = (spdx['creationInfo'] as { created?: unknown } | undefined)?.created;
+    const date = typeof created === 'string' ? created : record.created;
     statements.push({ kind: 'sbom', path: join(dir, 'sbom.intoto.json'), statement: await withVerifiedSif(sbomStatement(subject, withImagePolicyFacts(spdx, facts, date)), record, dir) });
   }
   if (roles.has('test-result')) {

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import type { BuildRecord } from '../build/build.ts';
 import { inTotoStatement, type InTotoStatement, type ResourceDescriptor } from '../smoke/predicate.ts';
 import { BrickyardError } from '../util/errors.ts';
+import { group } from '../util/match.ts';
 
 export const SLSA_PROVENANCE_PREDICATE_TYPE = 'https://slsa.dev/provenance/v1';
 export const SPDX_PREDICATE_TYPE = 'https://spdx.dev/Document/v2.3';
@@ -87,7 +88,7 @@ function rfc3339(field: string, value: string): string {
 function sha256Hex(field: string, value: string): string {
   const m = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(value.trim());
   if (!m) fail(`${field} must be sha256:<64 hex digits>, got '${value}'`);
-  return m[1]!.toLowerCase();
+  return group(m, 1).toLowerCase();
 }
 
 function uri(field: string, value: string): string {
@@ -147,7 +148,7 @@ export function provenancePredicate(record: BuildRecord, ctx: ProvenanceContext)
     if (g.repositoryOwnerId) github['repository_owner_id'] = g.repositoryOwnerId;
     if (g.runnerEnvironment) github['runner_environment'] = g.runnerEnvironment;
     internalParameters = { github, brickyard: internalBrickyard };
-  } else if (ctx.buildType === 'local') {
+  } else if ((ctx.buildType as string) === 'local') { // callers may be plain JavaScript
     buildType = LOCAL_BUILD_TYPE;
     const src = ctx.source ?? fail("buildType 'local' needs the source (repository and commit)");
     if (!/^[0-9a-f]{40}$/.test(src.commit)) fail(`source.commit must be a 40-hex commit, got '${src.commit}'`);
@@ -199,7 +200,7 @@ export function provenanceFromBuild(record: BuildRecord, ctx: ProvenanceContext)
 export function withSifSubject<S extends { subject: { name: string; digest: { sha256: string } }[] }>(statement: S, record: BuildRecord): S {
   if (!record.sif) return statement;
   const sha256 = sha256Hex('sif.sha256', record.sif.sha256);
-  return { ...statement, subject: [...statement.subject, { name: record.sif.path.split('/').pop()!, digest: { sha256 } }] };
+  return { ...statement, subject: [...statement.subject, { name: record.sif.path.split('/').at(-1) ?? '', digest: { sha256 } }] };
 }
 
 /**
@@ -238,7 +239,8 @@ export function verificationSummary(args: VerificationSummary): VerificationSumm
   rfc3339('timeVerified', args.timeVerified);
   uri('resourceUri', args.resourceUri);
   uri('policy.uri', args.policy.uri);
-  if (args.verificationResult !== 'PASSED' && args.verificationResult !== 'FAILED') fail(`verificationResult must be PASSED or FAILED, got '${String(args.verificationResult)}'`);
+  const result: string = args.verificationResult; // callers may be plain JavaScript
+  if (result !== 'PASSED' && result !== 'FAILED') fail(`verificationResult must be PASSED or FAILED, got '${result}'`);
   const levels = [...args.verifiedLevels];
   if (args.verificationResult === 'FAILED') {
     if (levels.length !== 1 || levels[0] !== 'FAILED') fail("a FAILED verification has verifiedLevels ['FAILED']");
@@ -249,8 +251,8 @@ export function verificationSummary(args: VerificationSummary): VerificationSumm
       if (!/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(l)) fail(`verifiedLevels entry '${l}' is not SLSA_<TRACK>_LEVEL_<n> or <ORG>_<PROPERTY>`);
       const m = /^SLSA_([A-Z]+)_LEVEL_(\d+)$/.exec(l);
       if (m) {
-        if (tracks.has(m[1]!)) fail(`verifiedLevels lists more than one level of the SLSA ${m[1]} track`);
-        tracks.add(m[1]!);
+        if (tracks.has(group(m, 1))) fail(`verifiedLevels lists more than one level of the SLSA ${m[1]} track`);
+        tracks.add(group(m, 1));
       }
     }
   }

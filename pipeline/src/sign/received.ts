@@ -53,7 +53,7 @@ export function parsePairs(json: string, system?: string): PairId[] {
   for (const [i, row] of rows.entries()) {
     const r = row as Record<string, unknown>;
     for (const k of ['recipe', 'version', 'system', 'partition'] as const) {
-      if (typeof r?.[k] !== 'string' || !ID.test(r[k] as string)) throw new BrickyardError('USAGE', `pairs[${i}].${k} is ${JSON.stringify(r?.[k])}, not an id`);
+      if (typeof r?.[k] !== 'string' || !ID.test(r[k])) throw new BrickyardError('USAGE', `pairs[${i}].${k} is ${JSON.stringify(r?.[k])}, not an id`);
     }
     if (system === undefined || r['system'] === system) out.push({ recipe: r['recipe'] as string, version: r['version'] as string, system: r['system'] as string, partition: r['partition'] as string });
   }

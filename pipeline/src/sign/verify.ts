@@ -231,7 +231,7 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
   // bundle (roots come only from the trusted root), an inclusion proof without its checkpoint.
   if (material.$case === 'x509CertificateChain') {
     for (const c of material.x509CertificateChain.certificates) {
-      let selfSigned = false;
+      let selfSigned: boolean;
       try {
         selfSigned = X509Certificate.parse(Buffer.from(c.rawBytes)).verify();
       } catch (e) {
@@ -320,7 +320,7 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
     if (input.payloadType === undefined || input.payloadType === IN_TOTO_PAYLOAD_TYPE) result.statement = checkSubject(env.payloadType, env.payload, art.digests);
     else checkPayloadIsArtifact(env.payload, art.digests);
   } else if (message) {
-    const claimed = Buffer.from(message.messageDigest!.digest).toString('hex');
+    const claimed = Buffer.from(message.messageDigest.digest).toString('hex');
     if (claimed !== art.digests[messageHash!]) {
       throw new SignatureVerificationError('message digest', `the bundle's ${messageHash} message digest ${claimed} is not the artifact's (${art.digests[messageHash!]})`);
     }
@@ -419,7 +419,7 @@ async function readArtifact(a: ArtifactInput, sig?: { key: KeyObject; hash: 'sha
     }
     const digests: Digests = { sha256: a.digest.hex };
     // A message signature over an artifact known by its digest: ECDSA can be checked over the digest.
-    if (sig && sig.hash === 'sha256' && canVerifyDigest(sig.key)) {
+    if (sig?.hash === 'sha256' && canVerifyDigest(sig.key)) {
       const digest = Buffer.from(a.digest.hex, 'hex');
       const ok = verifyEcdsaDigest(sig.key, digest, sig.signature);
       return { digests, signatureValid: (key) => ok && key.equals(sig.key) };
@@ -441,7 +441,7 @@ async function readArtifact(a: ArtifactInput, sig?: { key: KeyObject; hash: 'sha
     throw new BrickyardError('FILE_UNREADABLE', `cannot read the artifact ${a.path}: ${(e as Error).message}`, { hint: 'give the file the bundle signs (for DSSE bundles, the subject of the statement)' });
   }
   const hashes = (['sha256', 'sha384', 'sha512'] as const).map((h) => [h, createHash(h)] as const);
-  const ed = sig !== undefined && sig.key.asymmetricKeyType === 'ed25519';
+  const ed = sig?.key.asymmetricKeyType === 'ed25519';
   if (ed && size > MAX_WHOLE_READ) {
     throw new SignatureVerificationError('signature', `an Ed25519 message signature cannot be checked over a stream, and the artifact (${size} bytes) is too large to read whole`);
   }

@@ -75,7 +75,7 @@ async function admitAll(abs: string, opts: { policy: { path: string; sha256: str
  * policy bytes the import enforced: the one use case behind `import`, the main job and actions.
  */
 export async function importAndAdmit(opts: ImportOptions & { siteKeyDir?: string }): Promise<ImportResult & { admissions: Admission[] }> {
-  signingStack().catch(() => {}); // loads alongside the import; a failure shows where it is awaited
+  signingStack().catch(() => undefined); // loads alongside the import; a failure shows where it is awaited
   const result = await importBundle(opts);
   const admissions = await admit(opts.store, { policy: { path: opts.policyPath, sha256: result.policySha256 }, ...(opts.siteKeyDir ? { siteKeyDir: opts.siteKeyDir } : {}), now: opts.now });
   return { ...result, admissions };

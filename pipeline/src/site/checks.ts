@@ -266,7 +266,7 @@ export async function admitImages(
     } catch (e) {
       refuse('attestation', `${sboms[0]!.file}: ${(e as Error).message}`, sboms[0]!.file);
     }
-    admitted.push({ recipe: first.recipe!, version: first.version!, system: first.system!, partition: first.partition!, refName, manifestDigest: `sha256:${hex}`, descriptor, tests, ...(imagePolicy ? { imagePolicy } : {}) });
+    admitted.push({ recipe: first.recipe!, version: first.version!, system: first.system, partition: first.partition!, refName, manifestDigest: `sha256:${hex}`, descriptor, tests, ...(imagePolicy ? { imagePolicy } : {}) });
   }
   if (admitted.length === 0) refuse('system', `the bundle holds no image for this site's system ${policy.system}`);
 

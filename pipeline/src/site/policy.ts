@@ -18,6 +18,7 @@ import { statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { FulcioExtensions } from '../sign/fulcio-extensions.ts';
 import { ROLE_LABEL, type SignerRole } from '../sign/roles.ts';
+import { group } from '../util/match.ts';
 
 export type IdentityRule = { repository: string; workflow: string; ref: string } | { exact: string };
 
@@ -145,7 +146,7 @@ export function matchIdentity(identity: string, rules: readonly IdentityRule[]):
       if (identity === r.exact) return r;
       continue;
     }
-    if (gh && gh[1] === r.repository && gh[2] === r.workflow && refPatternRegExp(r.ref).test(gh[3]!)) return r;
+    if (gh?.[1] === r.repository && gh[2] === r.workflow && refPatternRegExp(r.ref).test(group(gh, 3))) return r;
   }
   return undefined;
 }

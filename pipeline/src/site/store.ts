@@ -89,7 +89,7 @@ async function stage(name: string, onStage?: (s: string) => void): Promise<void>
   onStage?.(name);
   if (process.env['BRICKYARD_IMPORT_PAUSE'] === name) {
     process.stderr.write(`BRICKYARD_IMPORT_PAUSED ${name}\n`);
-    await new Promise(() => setInterval(() => {}, 1 << 30));
+    await new Promise(() => setInterval(() => undefined, 1 << 30));
   }
 }
 
@@ -143,7 +143,7 @@ async function syncTree(root: string): Promise<void> {
       await fh.close();
     }
   };
-  await Promise.all([...files.map(sync), ...dirs.map((d) => sync(d).catch(() => {}))]);
+  await Promise.all([...files.map(sync), ...dirs.map((d) => sync(d).catch(() => undefined))]);
 }
 
 function refusePolicy(reason: string, message: string, entry?: string, hint?: string): never {

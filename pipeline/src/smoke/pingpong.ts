@@ -10,6 +10,7 @@
  * parser's: a singleton's lone `# error:` line parses fine.
  */
 import { BrickyardError } from '../util/errors.ts';
+import { group } from '../util/match.ts';
 
 /** The probes' output format version these parsers understand. */
 export const PROBE_FORMAT_VERSION = 1;
@@ -51,7 +52,7 @@ export interface PingPongRun {
   /** MPI_COMM_WORLD size; 0 when not reported. */
   ranks: number;
   /** Processor names of rank 0 and rank 1, by rank. */
-  hosts: string[];
+  hosts: (string | undefined)[]; // indexed by rank: a rank that names no host leaves a hole
   /** The curve, in the order printed (ascending message size). */
   points: PingPongPoint[];
   /** Saw `# done`: the sweep finished and every payload verified. */
@@ -81,7 +82,7 @@ export function parsePingPong(stdout: string): PingPongRun {
     if (line === '') return;
     const err = /^# error:\s?(.*)$/.exec(line);
     if (err) {
-      run.errors.push(err[1]!);
+      run.errors.push(group(err, 1));
       return;
     }
     if (run.complete) throw new SmokeParseError(PP, n, "output after '# done'", raw);
@@ -101,12 +102,12 @@ export function parsePingPong(stdout: string): PingPongRun {
     }
     if ((m = /^# mpi_library:(.*)$/.exec(line))) {
       once('# mpi_library', n, raw);
-      run.library = m[1]!.trim();
+      run.library = group(m, 1).trim();
       return;
     }
     if ((m = /^# mpi_version: (\d+\.\d+)$/.exec(line))) {
       once('# mpi_version', n, raw);
-      run.mpiVersion = m[1]!;
+      run.mpiVersion = group(m, 1);
       return;
     }
     if ((m = /^# ranks: (\d+)$/.exec(line))) {
@@ -116,7 +117,7 @@ export function parsePingPong(stdout: string): PingPongRun {
     }
     if ((m = /^# rank (\d+) host:(.*)$/.exec(line))) {
       once(`# rank ${m[1]} host`, n, raw);
-      run.hosts[Number(m[1])] = m[2]!.trim();
+      run.hosts[Number(m[1])] = group(m, 2).trim();
       return;
     }
     if (line === COLUMNS) {
@@ -205,7 +206,7 @@ export function parseGpuQuery(stdout: string): GpuQuery {
     if (line === '') return;
     let m: RegExpExecArray | null;
     if ((m = /^# error:\s?(.*)$/.exec(line))) {
-      q.errors.push(m[1]!);
+      q.errors.push(group(m, 1));
       return;
     }
     if ((m = /^# brickyard-gpu-query (\d+)$/.exec(line))) {
@@ -222,12 +223,12 @@ export function parseGpuQuery(stdout: string): GpuQuery {
     }
     if ((m = /^# runtime: ((?:cuda|hip) \S+)$/.exec(line))) {
       once('# runtime', n, raw);
-      q.runtime = m[1]!;
+      q.runtime = group(m, 1);
       return;
     }
     if ((m = /^# driver: ((?:cuda|hip) \S+)$/.exec(line))) {
       once('# driver', n, raw);
-      q.driver = m[1]!;
+      q.driver = group(m, 1);
       return;
     }
     if ((m = /^devices: (\d+)$/.exec(line))) {
@@ -241,7 +242,7 @@ export function parseGpuQuery(stdout: string): GpuQuery {
       if (index !== q.devices.length) {
         throw new SmokeParseError(GQ, n, `device ${index} where device ${q.devices.length} was due`, raw);
       }
-      q.devices.push({ index, name: m[2]!, arch: m[3]!, memoryMiB: Number(m[4]) });
+      q.devices.push({ index, name: group(m, 2), arch: group(m, 3), memoryMiB: Number(m[4]) });
       return;
     }
     throw new SmokeParseError(

@@ -6,8 +6,7 @@
  */
 import { engineRoot } from '../util/engine-root.ts';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { checkFit } from '../check/fit.ts';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import type { MpiStrategyDoc } from '../model/types.ts';

@@ -5,8 +5,8 @@
  */
 import { engineRoot } from '../util/engine-root.ts';
 import { execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { group } from '../util/match.ts';
 
 export type Service = 'slurm' | 'slurm-2node' | 'registry';
 
@@ -15,7 +15,7 @@ const script = (service: Service): string => join(engineRoot(), 'scripts', 'serv
 export function startService(service: Service, state: string): Record<string, string> {
   const out = execFileSync('bash', [script(service), 'start', state], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 180_000 });
   const env: Record<string, string> = {};
-  for (const m of out.matchAll(/^export ([A-Z_]+)=("?)(.*)\2$/gm)) env[m[1]!] = m[3]!;
+  for (const m of out.matchAll(/^export ([A-Z_]+)=("?)(.*)\2$/gm)) env[group(m, 1)] = group(m, 3);
   return env;
 }
 

@@ -16,6 +16,7 @@
  * providers) between ranks where shared memory (node-local) or the partition's fabric
  * (inter-node) was due. Absent evidence says "unknown", never "fallback".
  */
+import { group } from '../util/match.ts';
 
 export type TransportClass = 'shared-memory' | 'tcp' | 'fabric' | 'self' | 'unknown';
 
@@ -86,18 +87,18 @@ export function detectTransport(stderr: string, stdout = ''): TransportEvidence 
     const line = raw.trim();
     let m: RegExpExecArray | null;
     if ((m = BML_RE.exec(line))) {
-      const component = m[2]!;
+      const component = group(m, 2);
       const kind = BTL_CLASS[component] ?? 'unknown';
       ev.source = 'openmpi-verbose';
       if (kind === 'self') continue;
-      ev.paths.push({ reporter: m[1]!, peer: Number(m[3]), node: m[4]!, component, kind });
+      ev.paths.push({ reporter: group(m, 1), peer: Number(m[3]), node: group(m, 4), component, kind });
       keep(line);
     } else if ((m = PML_RE.exec(line))) {
       ev.source = 'openmpi-verbose';
-      ev.pml = m[2]!;
+      ev.pml = group(m, 2);
       keep(line);
     } else if ((m = OFI_PROVIDER_RE.exec(line))) {
-      ev.provider = (m[1] ?? m[2])!;
+      ev.provider = m[1] ?? group(m, 2); // one of the two alternatives captured
       keep(line);
     }
   }
@@ -106,10 +107,10 @@ export function detectTransport(stderr: string, stdout = ''): TransportEvidence 
     let m: RegExpExecArray | null;
     if ((m = MPICH_NETMOD_RE.exec(line))) {
       ev.source = ev.source === 'none' ? 'mpich-debug-summary' : ev.source;
-      ev.netmod = m[1]!.toLowerCase();
+      ev.netmod = group(m, 1).toLowerCase();
       keep(line);
     } else if (ev.netmod && (m = /^Provider name:\s*(\S+)/i.exec(line))) {
-      ev.provider = m[1]!;
+      ev.provider = group(m, 1);
       keep(line);
     }
   }
@@ -147,7 +148,7 @@ export interface TransportJudgement {
 
 export function judgeTransport(ev: TransportEvidence, expected: TransportClass): TransportJudgement {
   const kinds = [...new Set(ev.paths.map((p) => p.kind))];
-  const used: TransportClass = kinds.length === 0 ? 'unknown' : kinds.includes('tcp') ? 'tcp' : kinds.length === 1 ? kinds[0]! : kinds.includes('fabric') ? 'fabric' : kinds[0]!;
+  const used: TransportClass = kinds[0] === undefined ? 'unknown' : kinds.includes('tcp') ? 'tcp' : kinds.length === 1 ? kinds[0] : kinds.includes('fabric') ? 'fabric' : kinds[0];
   const fallback = used === 'tcp' && (expected === 'shared-memory' || expected === 'fabric');
   const components = [...new Set(ev.paths.map((p) => p.component))].join(', ');
   const text =
@@ -166,7 +167,7 @@ export function judgeTransport(ev: TransportEvidence, expected: TransportClass):
  */
 export function splitDebugSummary(stdout: string): { summary: string; probe: string } {
   const lines = stdout.split('\n');
-  if (!/^====/.test(lines[0]?.trim() ?? '')) return { summary: '', probe: stdout };
+  if (!(lines[0]?.trim() ?? '').startsWith('====')) return { summary: '', probe: stdout };
   const firstHash = lines.findIndex((l) => l.trimStart().startsWith('#'));
   if (firstHash < 0) return { summary: stdout, probe: '' };
   return { summary: lines.slice(0, firstHash).join('\n'), probe: lines.slice(firstHash).join('\n') };

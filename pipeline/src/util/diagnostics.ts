@@ -38,7 +38,10 @@ export function sortDiagnostics(list: Iterable<Diagnostic>): Diagnostic[] {
 export function countBySeverity(list: readonly Diagnostic[]): { errors: number; warnings: number } {
   let errors = 0;
   let warnings = 0;
-  for (const d of list) d.severity === 'error' ? errors++ : warnings++;
+  for (const d of list) {
+    if (d.severity === 'error') errors++;
+    else warnings++;
+  }
   return { errors, warnings };
 }
 

@@ -60,7 +60,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr, timedOut, seconds: (performance.now() - started) / 1000 });
     });
     // A child that exits before reading its input closes the pipe: that EPIPE is not an error of ours.
-    child.stdin.on('error', () => {});
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }

@@ -20,10 +20,24 @@ const STRICT: Options = { allErrors: true, strict: true, allowUnionTypes: true, 
 
 /** Each validator: its Ajv (options, formats, referenced schemas) and the schema it compiles. */
 export const SITE_SCHEMAS: Record<SiteSchema, { ajv: (extra: Options) => Ajv2020; schema: object }> = {
-  manifest: { ajv: (extra) => addFormats(new Ajv2020({ ...STRICT, ...extra })), schema: manifestSchema },
+  manifest: {
+    ajv: (extra) => {
+      const ajv = new Ajv2020({ ...STRICT, ...extra });
+      addFormats(ajv);
+      return ajv;
+    },
+    schema: manifestSchema,
+  },
   policy: { ajv: (extra) => new Ajv2020({ ...STRICT, ...extra }), schema: policySchema },
   // Only the names a store uses matter here: formats are not checked.
-  buildRecord: { ajv: (extra) => new Ajv2020({ allErrors: true, strict: false, validateFormats: false, ...extra }).addSchema(manifestSchema), schema: buildRecordSchema },
+  buildRecord: {
+    ajv: (extra) => {
+      const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false, ...extra });
+      ajv.addSchema(manifestSchema);
+      return ajv;
+    },
+    schema: buildRecordSchema,
+  },
 };
 
 const compiled = new Map<SiteSchema, ValidateFunction>();

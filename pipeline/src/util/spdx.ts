@@ -1,13 +1,13 @@
 /** SPDX licence expressions against an allow-list (site policies, centre image policies). */
 import parseSpdx from 'spdx-expression-parse';
 
-type SpdxNode = { license?: string; plus?: boolean; exception?: string; conjunction?: 'and' | 'or'; left?: SpdxNode; right?: SpdxNode };
+interface SpdxNode { license?: string; plus?: boolean; exception?: string; conjunction?: 'and' | 'or'; left?: SpdxNode; right?: SpdxNode }
 
 /** Whether an SPDX expression is allowed: AND needs both sides allowed, OR either. */
 export function licenseAllowed(expression: string, allowed: readonly string[]): boolean {
   let ast: SpdxNode;
   try {
-    ast = parseSpdx(expression) as SpdxNode;
+    ast = parseSpdx(expression);
   } catch {
     return allowed.includes(expression);
   }

@@ -86,7 +86,7 @@ export function pairStatus(p: Pair): 'no-fit' | 'not-built' | 'built' | 'passed'
   if (!p.fit.fits) return 'no-fit';
   if (p.builds.length === 0) return 'not-built';
   const s = mainSmoke(p.smokes);
-  return s ? (({ PASSED: 'passed', WARNED: 'warned', FAILED: 'failed' } as const)[s.result as 'PASSED'] ?? 'built') : 'built';
+  return s ? ((({ PASSED: 'passed', WARNED: 'warned', FAILED: 'failed' }) as Record<string, 'passed' | 'warned' | 'failed' | undefined>)[s.result] ?? 'built') : 'built';
 }
 
 /**
@@ -101,7 +101,7 @@ export function prose(text: string): Html {
     .map((block) => {
       const lines = block.split('\n');
       if (lines.every((l) => /^ {2,}/.test(l))) {
-        const indent = Math.min(...lines.map((l) => /^ */.exec(l)![0].length));
+        const indent = Math.min(...lines.map((l) => l.search(/[^ ]|$/)));
         return html`<pre class="block">${lines.map((l) => l.slice(indent)).join('\n')}</pre>`;
       }
       return html`<p>${inline(lines.map((l) => l.trim()).join(' '))}</p>`;

@@ -29,7 +29,7 @@ export function recipePage(ctx: Ctx, r: ResolvedRecipe): string {
     ...(d.homepage ? [['homepage', extLink(d.homepage)] as [string, Html]] : []),
     ['maintainers', join(d.maintainers.map((m) => html`${m.name}${m.github ? html` (<code>@${m.github}</code>)` : ''}`), ', ')],
     ...(r.chain.length > 1 ? [['extends', r.chain.slice(1).map((e) => `${e.doc.name}@${e.doc.version}`).join(' → ')] as [string, string]] : []),
-    ['base', html`<code>${d.base ?? ''}</code>`],
+    ['base', html`<code>${d.base}</code>`],
     ['blocks', r.blocks.length ? join(r.blocks.map((b) => html`<code>${b.item.use}</code>${b.item.with && Object.keys(b.item.with).length ? html` <span class="muted">${Object.entries(b.item.with).map(([k, v]) => `${k}=${v}`).join(' ')}</span>` : ''}`), ', ') : 'none'],
     [
       'requires',

@@ -71,7 +71,7 @@ function fulcioIssuer(der: Buffer): string | undefined {
     return der.subarray(i + 1 + skip, i + 1 + skip + len);
   };
   const v8 = value(8);
-  if (v8 && v8[0] === 0x0c) {
+  if (v8?.[0] === 0x0c) {
     const [len, skip] = derLength(v8, 1);
     return v8.subarray(1 + skip, 1 + skip + len).toString('utf8');
   }

@@ -130,7 +130,7 @@ function readPairDir(dir: string, state: SiteState): void {
     const file = join(dir, 'build.json');
     const b = readJson(file);
     const r = obj(b?.['recipe']);
-    if (b && b['kind'] === 'brickyard-build' && r && typeof b['system'] === 'string' && typeof b['partition'] === 'string') {
+    if (b?.['kind'] === 'brickyard-build' && r && typeof b['system'] === 'string' && typeof b['partition'] === 'string') {
       const image = obj(b['image']) ?? {};
       const sizes = obj(b['sizes']) ?? {};
       const repro = obj(b['reproducible']) ?? {};
@@ -159,7 +159,7 @@ function readPairDir(dir: string, state: SiteState): void {
   for (const name of names.filter((n) => /^smoke-[^/]+\.json$/.test(n))) {
     const file = join(dir, name);
     const s = readJson(file);
-    if (!s || s['kind'] !== 'brickyard-smoke' || typeof s['recipe'] !== 'string' || typeof s['system'] !== 'string' || typeof s['partition'] !== 'string') {
+    if (s?.['kind'] !== 'brickyard-smoke' || typeof s['recipe'] !== 'string' || typeof s['system'] !== 'string' || typeof s['partition'] !== 'string') {
       state.skipped.push(file);
       continue;
     }
