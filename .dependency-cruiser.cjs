@@ -42,7 +42,7 @@ module.exports = {
     },
     {
       name: 'nothing-imports-cli',
-      comment: "cli/ is a shell over the library (parse, call, print): only bin/, the scripts that package the CLI and tests import it.",
+      comment: 'cli/ is a shell over the library (parse, call, print): only bin/, the scripts that package the CLI and tests import it.',
       severity: 'error',
       from: { pathNot: `^(bin/|test/|scripts/build-|${SRC}cli/)` }, // the CLI's own build scripts package it
       to: { path: `${SRC}cli/` },

@@ -73,7 +73,10 @@ export default defineConfig(
   tseslint.configs.stylisticTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.cjs', 'bin/*.js', 'scripts/*.mjs', 'pipeline/src/web/assets/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', '*.cjs', 'bin/*.js', 'scripts/*.mjs', 'pipeline/src/web/assets/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
@@ -126,6 +129,8 @@ export default defineConfig(
   {
     // The catalogue site's one script runs in the browser.
     files: ['pipeline/src/web/assets/*.js'],
-    languageOptions: { globals: { document: 'readonly', window: 'readonly', navigator: 'readonly', localStorage: 'readonly', setTimeout: 'readonly', IntersectionObserver: 'readonly' } },
+    languageOptions: {
+      globals: { document: 'readonly', window: 'readonly', navigator: 'readonly', localStorage: 'readonly', setTimeout: 'readonly', IntersectionObserver: 'readonly' },
+    },
   },
 );

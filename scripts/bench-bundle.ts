@@ -64,9 +64,17 @@ async function main(): Promise<void> {
     const signer = new SigstoreManifestSigner(dev);
     const keyPem = join(dev.dir, 'trusted_root.json');
     const tar = join(work, 'full.tar');
-    const [full, write] = await timeAsync(() => writeBundle({ stateDir: state, system: 'bench', out: tar, signer, serial: 1, source: { repository: 'example/brickyard', commit: '0'.repeat(40) }, now: new Date() }));
+    const [full, write] = await timeAsync(() =>
+      writeBundle({ stateDir: state, system: 'bench', out: tar, signer, serial: 1, source: { repository: 'example/brickyard', commit: '0'.repeat(40) }, now: new Date() }),
+    );
     results['bundle size (MiB)'] = round(full.sizes.bundleBytes / 2 ** 20);
-    results['base layer stored once'] = execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('oci/blobs/sha256/')).length === IMAGES * 3 + 1 ? 'yes' : 'NO';
+    results['base layer stored once'] =
+      execFileSync('tar', ['-tf', tar], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.startsWith('oci/blobs/sha256/')).length ===
+      IMAGES * 3 + 1
+        ? 'yes'
+        : 'NO';
     results['write bundle (s)'] = round(write);
 
     execFileSync('sync');
@@ -93,7 +101,16 @@ async function main(): Promise<void> {
     const index = JSON.parse(execFileSync('cat', [join(state, 'oci', 'index.json')], { encoding: 'utf8' })) as { manifests: { digest: string }[] };
     const keep = index.manifests.slice(0, -1).map((m) => m.digest);
     inventory.blobs = [...new Set([...keep, ...readBlobsOf(state, keep)])];
-    const delta = await writeBundle({ stateDir: state, system: 'bench', out: join(work, 'delta.tar'), signer, serial: 2, source: { repository: 'example/brickyard', commit: '0'.repeat(40) }, now: new Date(), inventory });
+    const delta = await writeBundle({
+      stateDir: state,
+      system: 'bench',
+      out: join(work, 'delta.tar'),
+      signer,
+      serial: 2,
+      source: { repository: 'example/brickyard', commit: '0'.repeat(40) },
+      now: new Date(),
+      inventory,
+    });
     results['delta bundle (MiB) / full (MiB)'] = `${round(delta.sizes.bundleBytes / 2 ** 20)} / ${round(full.sizes.bundleBytes / 2 ** 20)}`;
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -105,7 +122,10 @@ async function main(): Promise<void> {
 function readBlobsOf(state: string, manifests: string[]): string[] {
   const out: string[] = [];
   for (const d of manifests) {
-    const m = JSON.parse(execFileSync('cat', [join(state, 'oci', 'blobs', 'sha256', d.slice(7))], { encoding: 'utf8' })) as { config: { digest: string }; layers: { digest: string }[] };
+    const m = JSON.parse(execFileSync('cat', [join(state, 'oci', 'blobs', 'sha256', d.slice(7))], { encoding: 'utf8' })) as {
+      config: { digest: string };
+      layers: { digest: string }[];
+    };
     out.push(m.config.digest, ...m.layers.map((l) => l.digest));
   }
   return out;

@@ -53,7 +53,10 @@ function pairs(a: () => Sample, b: () => Sample, before: () => void = () => unde
     before();
     bs.push(b());
   }
-  return { a: { seconds: median(as.map((s) => s.seconds)), rssMiB: median(as.map((s) => s.rssMiB)) }, b: { seconds: median(bs.map((s) => s.seconds)), rssMiB: median(bs.map((s) => s.rssMiB)) } };
+  return {
+    a: { seconds: median(as.map((s) => s.seconds)), rssMiB: median(as.map((s) => s.rssMiB)) },
+    b: { seconds: median(bs.map((s) => s.seconds)), rssMiB: median(bs.map((s) => s.rssMiB)) },
+  };
 }
 
 const rows: string[][] = [];
@@ -65,7 +68,11 @@ function row(what: string, tool: string, ours: string, yardstick: string, ratio:
 function mainJobBundle(work: string): Promise<{ tar: string; policy: string }> | { tar: string; policy: string } {
   if (process.env['BENCH_BUNDLE'] && process.env['BENCH_POLICY']) return { tar: process.env['BENCH_BUNDLE'], policy: process.env['BENCH_POLICY'] };
   const state = join(repo, '.brickyard');
-  const bundles = existsSync(join(state, 'bundles')) ? readdirSync(join(state, 'bundles')).filter((n) => /^local-\d+\.tar$/.test(n)).sort() : [];
+  const bundles = existsSync(join(state, 'bundles'))
+    ? readdirSync(join(state, 'bundles'))
+        .filter((n) => /^local-\d+\.tar$/.test(n))
+        .sort()
+    : [];
   if (bundles.length > 0 && existsSync(join(state, 'site-policy.yaml'))) return { tar: join(state, 'bundles', bundles.at(-1)!), policy: join(state, 'site-policy.yaml') };
   mkdirSync(join(work, 'main'), { recursive: true });
   return makeSiteBundle(join(work, 'main'), { baseMiB: MAIN_MIB - 8, images: 2 });
@@ -89,8 +96,19 @@ async function main(): Promise<void> {
     for (const args of [['--version'], ['--help']]) {
       for (const [name, cmd] of tools) {
         const [floorName, floor] = floors[name]!;
-        const { a, b } = pairs(() => measure([...cmd, ...args], work), () => measure(floor, work));
-        row(args.join(' '), name, `${(a.seconds * 1000).toFixed(0)} ms, ${a.rssMiB.toFixed(0)} MiB`, `${floorName}: ${(b.seconds * 1000).toFixed(0)} ms, ${b.rssMiB.toFixed(0)} MiB`, '', '< 80 ms, < 60 MiB', a.seconds < 0.08 && a.rssMiB < 60);
+        const { a, b } = pairs(
+          () => measure([...cmd, ...args], work),
+          () => measure(floor, work),
+        );
+        row(
+          args.join(' '),
+          name,
+          `${(a.seconds * 1000).toFixed(0)} ms, ${a.rssMiB.toFixed(0)} MiB`,
+          `${floorName}: ${(b.seconds * 1000).toFixed(0)} ms, ${b.rssMiB.toFixed(0)} MiB`,
+          '',
+          '< 80 ms, < 60 MiB',
+          a.seconds < 0.08 && a.rssMiB < 60,
+        );
       }
     }
 
@@ -103,8 +121,19 @@ async function main(): Promise<void> {
       const mib = statSync(tar).size / 2 ** 20;
       execFileSync('sync');
       for (const [name, cmd] of tools) {
-        const { a, b } = pairs(() => measure([...cmd, 'check-bundle', tar, '--policy', policy], work), () => measure(['openssl', 'dgst', '-sha256', tar], work));
-        row(`check-bundle, ${label} (${mib.toFixed(0)} MiB)`, name, `${a.seconds.toFixed(2)} s, ${a.rssMiB.toFixed(0)} MiB`, `openssl dgst -sha256: ${b.seconds.toFixed(2)} s`, `${(b.seconds / a.seconds).toFixed(2)}×`, `≥ ${goal}×, < 256 MiB`, b.seconds / a.seconds >= goal && a.rssMiB < 256);
+        const { a, b } = pairs(
+          () => measure([...cmd, 'check-bundle', tar, '--policy', policy], work),
+          () => measure(['openssl', 'dgst', '-sha256', tar], work),
+        );
+        row(
+          `check-bundle, ${label} (${mib.toFixed(0)} MiB)`,
+          name,
+          `${a.seconds.toFixed(2)} s, ${a.rssMiB.toFixed(0)} MiB`,
+          `openssl dgst -sha256: ${b.seconds.toFixed(2)} s`,
+          `${(b.seconds / a.seconds).toFixed(2)}×`,
+          `≥ ${goal}×, < 256 MiB`,
+          b.seconds / a.seconds >= goal && a.rssMiB < 256,
+        );
       }
       for (const [name, cmd] of tools) {
         const store = join(work, 'store');
@@ -115,9 +144,21 @@ async function main(): Promise<void> {
           mkdirSync(untar);
           execFileSync('sync');
         };
-        const { a, b } = pairs(() => measure([...cmd, 'import', tar, '--policy', policy, '--store', store], work), () => measure(['sh', '-c', 'tar -xf "$0" -C "$1" && sync', tar, untar], work), clean);
+        const { a, b } = pairs(
+          () => measure([...cmd, 'import', tar, '--policy', policy, '--store', store], work),
+          () => measure(['sh', '-c', 'tar -xf "$0" -C "$1" && sync', tar, untar], work),
+          clean,
+        );
         clean();
-        row(`import, ${label}`, name, `${a.seconds.toFixed(2)} s, ${a.rssMiB.toFixed(0)} MiB`, `tar -xf && sync: ${b.seconds.toFixed(2)} s`, `${(b.seconds / a.seconds).toFixed(2)}×`, '≥ 0.9×, < 256 MiB', b.seconds / a.seconds >= 0.9 && a.rssMiB < 256);
+        row(
+          `import, ${label}`,
+          name,
+          `${a.seconds.toFixed(2)} s, ${a.rssMiB.toFixed(0)} MiB`,
+          `tar -xf && sync: ${b.seconds.toFixed(2)} s`,
+          `${(b.seconds / a.seconds).toFixed(2)}×`,
+          '≥ 0.9×, < 256 MiB',
+          b.seconds / a.seconds >= 0.9 && a.rssMiB < 256,
+        );
       }
     }
   } finally {
@@ -126,8 +167,18 @@ async function main(): Promise<void> {
   const head = ['figure', 'tool', 'brickyard (median)', 'yardstick (median)', 'ratio', 'goal', 'met'];
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  for (const r of all) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
-  process.stdout.write(`(${RUNS} pairs per figure, alternated; ratio = yardstick time / brickyard time, higher is faster; host load ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end)\n`);
+  for (const r of all)
+    process.stdout.write(
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd() + '\n',
+    );
+  process.stdout.write(
+    `(${RUNS} pairs per figure, alternated; ratio = yardstick time / brickyard time, higher is faster; host load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} at the end)\n`,
+  );
 }
 
 await main();

@@ -28,7 +28,9 @@ export function makeSynthetic(root: string, recipes: number, systems: number): v
   cpSync(join(repo, 'catalog', 'blocks'), join(root, 'catalog', 'blocks'), { recursive: true });
   cpSync(join(repo, 'catalog', 'bases.yaml'), join(root, 'catalog', 'bases.yaml'));
   mkdirSync(join(root, 'systems'), { recursive: true });
-  const shippedSystems = readdirSync(join(repo, 'systems')).filter((f) => f.endsWith('.yaml')).sort();
+  const shippedSystems = readdirSync(join(repo, 'systems'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   for (let i = 0; i < systems; i++) {
     const file = shippedSystems[i % shippedSystems.length]!;
     const id = file.replace(/\.yaml$/, '');

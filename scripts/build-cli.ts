@@ -27,7 +27,9 @@ function sourceUrls(kind: 'esm' | 'sea', outdir: string): Plugin {
         const { readFile } = await import('node:fs/promises');
         let contents = await readFile(args.path, 'utf8');
         if (contents.includes('import.meta.url')) {
-          const rel = relative(kind === 'esm' ? outdir : repo, args.path).split('\\').join('/');
+          const rel = relative(kind === 'esm' ? outdir : repo, args.path)
+            .split('\\')
+            .join('/');
           const url =
             kind === 'esm'
               ? `new URL(${JSON.stringify(rel)}, import.meta.url).href`

@@ -29,7 +29,11 @@ function nodeBinary(arch: Arch, cache: string): string {
   const bin = join(dir, 'package', 'bin', 'node');
   if (!existsSync(bin)) {
     mkdirSync(dir, { recursive: true });
-    const tgz = execFileSync('npm', ['pack', `node-linux-${arch}@${version}`, '--silent', '--pack-destination', dir], { encoding: 'utf8' }).trim().split('\n').at(-1) ?? '';
+    const tgz =
+      execFileSync('npm', ['pack', `node-linux-${arch}@${version}`, '--silent', '--pack-destination', dir], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .at(-1) ?? '';
     execFileSync('tar', ['-xzf', join(dir, tgz), '-C', dir]);
   }
   return bin;

@@ -16,7 +16,9 @@ const validate = ajv.getSchema(`https://brickyard.dev/schemas/${kind}.schema.jso
 let bad = 0;
 for (const f of files) {
   const ok = validate(parse(readFileSync(f, 'utf8')));
-  if (!ok) { bad++; for (const e of validate.errors) console.log(`${f}: ${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`); }
-  else console.log(`${f}: ok`);
+  if (!ok) {
+    bad++;
+    for (const e of validate.errors) console.log(`${f}: ${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`);
+  } else console.log(`${f}: ok`);
 }
 process.exit(bad ? 1 : 0);

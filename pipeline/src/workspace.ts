@@ -62,7 +62,12 @@ export class Workspace {
 
   /** Every fitting pair against each system's current or next image policy (check/image-policy.ts). */
   policyReport(which: PolicyWhich, fits: readonly Fit[] = this.checkAll()): PolicyReport {
-    return evaluatePolicies(this.recipes, [...this.catalog.systems.values()].map((s) => s.doc), fits, which);
+    return evaluatePolicies(
+      this.recipes,
+      [...this.catalog.systems.values()].map((s) => s.doc),
+      fits,
+      which,
+    );
   }
 
   validate(): ValidationReport {
@@ -194,11 +199,9 @@ export class Workspace {
   render(recipe: ResolvedRecipe, where: PartitionRef): Rendered {
     const fit = checkFit(this.catalog, recipe, where.system.doc, where.partition);
     if (!fit.fits) {
-      throw new BrickyardError(
-        'PAIR_DOES_NOT_FIT',
-        `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:\n  - ${fit.reasons.join('\n  - ')}`,
-        { hint: 'run `brickyard check` to see where it fits' },
-      );
+      throw new BrickyardError('PAIR_DOES_NOT_FIT', `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:\n  - ${fit.reasons.join('\n  - ')}`, {
+        hint: 'run `brickyard check` to see where it fits',
+      });
     }
     return renderPair(this.catalog, recipe, where.system, where.partition, fit.strategy);
   }
@@ -211,4 +214,3 @@ export function compareVersions(a: string, b: string): number {
   if (ca && cb && !semver.eq(ca, cb)) return semver.compare(ca, cb);
   return a < b ? -1 : a > b ? 1 : 0;
 }
-

@@ -44,13 +44,45 @@ export function makeState(stateDir: string, size: { baseMiB: number; images: num
     const own = putBlob(layout, `layer ${i} `.repeat(1000));
     const config = putBlob(layout, JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [base.digest, own.digest] } }));
     const layer = 'application/vnd.oci.image.layer.v1.tar+gzip';
-    const manifest = putBlob(layout, JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: layer, ...base }, { mediaType: layer, ...own }] }));
+    const manifest = putBlob(
+      layout,
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [
+          { mediaType: layer, ...base },
+          { mediaType: layer, ...own },
+        ],
+      }),
+    );
     manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': refName } });
     const dir = join(stateDir, 'builds', `${recipe}@1.0`, 'bench-cpu');
     mkdirSync(dir, { recursive: true });
     const hex = manifest.digest.slice(7);
-    writeFileSync(join(dir, 'build.json'), JSON.stringify({ kind: 'brickyard-build', version: 1, recipe: { name: recipe, version: '1.0', revision: 1 }, system: 'bench', partition: 'cpu', builder: 'buildah', image: { reference: `localhost/brickyard/${recipe}:1.0-1-bench-cpu`, ociLayout: layout, refName, manifestDigest: manifest.digest, configDigest: config.digest }, lockDigest: 'sha256:' + '0'.repeat(64), created: new Date().toISOString() }));
-    writeFileSync(join(dir, 'sbom.spdx.json'), JSON.stringify({ spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT', documentDescribes: ['SPDXRef-Image'], packages: [{ SPDXID: 'SPDXRef-Image', name: recipe, primaryPackagePurpose: 'CONTAINER', licenseDeclared: 'Apache-2.0' }] }));
+    writeFileSync(
+      join(dir, 'build.json'),
+      JSON.stringify({
+        kind: 'brickyard-build',
+        version: 1,
+        recipe: { name: recipe, version: '1.0', revision: 1 },
+        system: 'bench',
+        partition: 'cpu',
+        builder: 'buildah',
+        image: { reference: `localhost/brickyard/${recipe}:1.0-1-bench-cpu`, ociLayout: layout, refName, manifestDigest: manifest.digest, configDigest: config.digest },
+        lockDigest: 'sha256:' + '0'.repeat(64),
+        created: new Date().toISOString(),
+      }),
+    );
+    writeFileSync(
+      join(dir, 'sbom.spdx.json'),
+      JSON.stringify({
+        spdxVersion: 'SPDX-2.3',
+        SPDXID: 'SPDXRef-DOCUMENT',
+        documentDescribes: ['SPDXRef-Image'],
+        packages: [{ SPDXID: 'SPDXRef-Image', name: recipe, primaryPackagePurpose: 'CONTAINER', licenseDeclared: 'Apache-2.0' }],
+      }),
+    );
     writeFileSync(join(dir, 'lock.json'), '{}');
     const predicate = testResultPredicate({
       results: [{ name: 'mpi-pingpong', kind: 'mpi-pingpong', verdict: 'PASSED', summary: 'ping-pong PASSED' }],
@@ -58,15 +90,28 @@ export function makeState(stateDir: string, size: { baseMiB: number; images: num
       startedOn: '2026-05-01T00:00:00Z',
       finishedOn: '2026-05-01T00:01:00Z',
     });
-    const statement = { _type: 'https://in-toto.io/Statement/v1', subject: [{ name: refName, digest: { sha256: hex } }], predicateType: 'https://in-toto.io/attestation/test-result/v0.1', predicate };
-    writeFileSync(join(dir, 'smoke-direct.json'), JSON.stringify({ kind: 'brickyard-smoke', version: 1, result: 'PASSED', recipe: `${recipe}@1.0`, system: 'bench', partition: 'cpu', statement }));
+    const statement = {
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: refName, digest: { sha256: hex } }],
+      predicateType: 'https://in-toto.io/attestation/test-result/v0.1',
+      predicate,
+    };
+    writeFileSync(
+      join(dir, 'smoke-direct.json'),
+      JSON.stringify({ kind: 'brickyard-smoke', version: 1, result: 'PASSED', recipe: `${recipe}@1.0`, system: 'bench', partition: 'cpu', statement }),
+    );
     writeFileSync(join(dir, 'test-result-direct.intoto.json'), JSON.stringify(statement));
-    writeFileSync(join(dir, 'provenance.intoto.json'), JSON.stringify({ ...statement, predicateType: 'https://slsa.dev/provenance/v1', predicate: { buildDefinition: {}, runDetails: {} } }));
-    writeFileSync(join(dir, 'sbom.intoto.json'), JSON.stringify({ ...statement, predicateType: 'https://spdx.dev/Document/v2.3', predicate: JSON.parse(readFileSync(join(dir, 'sbom.spdx.json'), 'utf8')) as unknown }));
+    writeFileSync(
+      join(dir, 'provenance.intoto.json'),
+      JSON.stringify({ ...statement, predicateType: 'https://slsa.dev/provenance/v1', predicate: { buildDefinition: {}, runDetails: {} } }),
+    );
+    writeFileSync(
+      join(dir, 'sbom.intoto.json'),
+      JSON.stringify({ ...statement, predicateType: 'https://spdx.dev/Document/v2.3', predicate: JSON.parse(readFileSync(join(dir, 'sbom.spdx.json'), 'utf8')) as unknown }),
+    );
   }
   writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
 }
-
 
 /** What a site receives from the main job: a state folder bundled and signed by the development signer (Sigstore bundle, its own trusted root), and the site policy that accepts it. */
 export async function makeSiteBundle(work: string, size: { baseMiB: number; images: number }): Promise<{ tar: string; policy: string; bytes: number }> {
@@ -87,7 +132,16 @@ export async function makeSiteBundle(work: string, size: { baseMiB: number; imag
   }
   const trustedRootPath = join(dev.dir, 'trusted_root.json');
   const tar = join(work, 'bundle.tar');
-  const written = await writeBundle({ stateDir: state, system: 'bench', out: tar, signer: new SigstoreManifestSigner(dev), serial: 1, source: { repository: 'example/brickyard', commit: '0'.repeat(40) }, now: new Date(), trustedRoot: trustedRootPath });
+  const written = await writeBundle({
+    stateDir: state,
+    system: 'bench',
+    out: tar,
+    signer: new SigstoreManifestSigner(dev),
+    serial: 1,
+    source: { repository: 'example/brickyard', commit: '0'.repeat(40) },
+    now: new Date(),
+    trustedRoot: trustedRootPath,
+  });
   const policy = join(work, 'site', 'site-policy.yaml');
   mkdirSync(join(work, 'site'), { recursive: true });
   writeDevPolicy(policy, { system: 'bench', identity: dev.identity, issuer: dev.issuer, trustedRootPath, licenses: ['Apache-2.0'] });

@@ -56,10 +56,17 @@ describe('validate action', () => {
 
   it("warns, at the recipe's line, of the pairs a centre's announced (next) image policy will break", async () => {
     const ws = repo();
-    commit(ws, { 'systems/box.yaml': MINI['systems/box.yaml']!.replace('\npartitions:', '\nimagePolicyNext:\n  effective: "2027-01-01"\n  source: test\n  rules:\n    licenses: [MIT]\npartitions:') });
+    commit(ws, {
+      'systems/box.yaml': MINI['systems/box.yaml']!.replace(
+        '\npartitions:',
+        '\nimagePolicyNext:\n  effective: "2027-01-01"\n  source: test\n  rules:\n    licenses: [MIT]\npartitions:',
+      ),
+    });
     const r = await runAction('validate', { root: '.', base: '', report: 'out/validate.json' }, { workspace: ws });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^::warning title=policy-licenses,file=catalog\/recipes\/demo\/1\.0\/recipe\.yaml,line=\d+,col=\d+::box's next image policy \(from 2027-01-01\) would refuse demo@1\.0 on box\//m);
+    expect(r.stdout).toMatch(
+      /^::warning title=policy-licenses,file=catalog\/recipes\/demo\/1\.0\/recipe\.yaml,line=\d+,col=\d+::box's next image policy \(from 2027-01-01\) would refuse demo@1\.0 on box\//m,
+    );
     const report = JSON.parse(readFileSync(join(ws, 'out/validate.json'), 'utf8'));
     expect(report).toMatchObject({ ok: true, warnings: 1 });
   });
@@ -69,7 +76,9 @@ describe('validate action', () => {
     commit(ws, { 'catalog/blocks/probe/block.yaml': MINI['catalog/blocks/probe/block.yaml']!.replace('-o /usr/local/bin/probe', '-O3 -o /usr/local/bin/probe') });
     const r = await runAction('validate', { root: '.', base: 'HEAD~1' }, { workspace: ws });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^::error title=revision-not-bumped,file=catalog\/recipes\/demo\/1\.0\/recipe\.yaml,line=3,col=11::demo@1\.0 is released and what it renders changed on box\/cpu \(because of block probe\): bump revision to 2/m);
+    expect(r.stdout).toMatch(
+      /^::error title=revision-not-bumped,file=catalog\/recipes\/demo\/1\.0\/recipe\.yaml,line=3,col=11::demo@1\.0 is released and what it renders changed on box\/cpu \(because of block probe\): bump revision to 2/m,
+    );
   });
 });
 
@@ -88,7 +97,9 @@ describe('plan action', () => {
     expect(JSON.parse(r.outputs['local-matrix']!).include).toHaveLength(1);
     expect(r.summary).toContain('block ompi changed');
     const report = JSON.parse(readFileSync(join(ws, 'brickyard-report/plan.json'), 'utf8'));
-    expect(report.diffs[0].files[0].patch).toContain('+RUN set -eu; apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libopenmpi-dev openmpi-bin');
+    expect(report.diffs[0].files[0].patch).toContain(
+      '+RUN set -eu; apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libopenmpi-dev openmpi-bin',
+    );
   });
 
   it('outputs the build cost, the budget verdict and the batches file the fan-out reads', async () => {
@@ -151,7 +162,11 @@ describe('pr-comment action', () => {
     expect(body).toContain('<details><summary>demo@\u200b1.0 on box/cpu (changed)</summary>'); // no mention in the HTML block
     expect(first.outputs['comment-id']).toBe(String(api.comments[1]!.id));
 
-    const second = await runAction('pr-comment', { 'github-token': 'ghs_fake', 'report-dir': dir, 'pr-number': '7' }, { workspace: tempDir(), apiUrl: api.url, eventName: 'workflow_run', event: { workflow_run: { id: 99 } } });
+    const second = await runAction(
+      'pr-comment',
+      { 'github-token': 'ghs_fake', 'report-dir': dir, 'pr-number': '7' },
+      { workspace: tempDir(), apiUrl: api.url, eventName: 'workflow_run', event: { workflow_run: { id: 99 } } },
+    );
     expect(second.code).toBe(0);
     expect(api.calls.slice(2).map((c) => `${c.method} ${c.path}`)).toEqual(['GET /repos/o/r/issues/7/comments', `PATCH /repos/o/r/issues/comments/${api.comments[1]!.id}`]);
     expect(api.comments).toHaveLength(2); // never duplicated
@@ -178,7 +193,15 @@ describe('pr-comment action', () => {
     const evil = '<img src=x onerror=alert(1)> | `oops` ``` @octocat [x](https://evil.example) ![p](https://evil.example/p.gif) #12';
     writeFileSync(
       join(dir, 'validate.json'),
-      JSON.stringify({ kind: 'brickyard-validate', version: 1, base: null, ok: false, errors: 1, warnings: 0, diagnostics: [{ file: 'a`b.yaml', line: 1, col: 1, severity: 'error', message: evil, rule: 'schema' }] }),
+      JSON.stringify({
+        kind: 'brickyard-validate',
+        version: 1,
+        base: null,
+        ok: false,
+        errors: 1,
+        warnings: 0,
+        diagnostics: [{ file: 'a`b.yaml', line: 1, col: 1, severity: 'error', message: evil, rule: 'schema' }],
+      }),
     );
     const r = await runAction('pr-comment', { 'github-token': 't', 'report-dir': dir, 'pr-number': '3' }, { workspace: tempDir(), apiUrl: api.url });
     expect(r.code).toBe(0);

@@ -37,7 +37,9 @@ describe('sign and publish actions without a build', () => {
     const m = receivedBuild();
     const r = await runAction('sign', { pairs: JSON.stringify([PAIR]), system: 'local', builds: m.dir, 'state-dir': state }, { workspace: repoRoot, eventName: 'push' });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^::error::brickyard sign: keyless signing needs an OIDC identity token, and this job has none \(give the signing job `permissions: id-token: write`/m);
+    expect(r.stdout).toMatch(
+      /^::error::brickyard sign: keyless signing needs an OIDC identity token, and this job has none \(give the signing job `permissions: id-token: write`/m,
+    );
     expect(existsSync(join(state, 'builds'))).toBe(false);
   });
 
@@ -47,7 +49,9 @@ describe('sign and publish actions without a build', () => {
     expect(none.stdout).toContain('::error::brickyard sign: builds is required');
     const r = await runAction('sign', { recipe: 'mpi-pingpong@1.0.0', system: 'local/debug', builds: tempDir(), 'state-dir': tempDir(), signer: 'dev' }, { workspace: repoRoot });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/::error::brickyard sign: refusing to sign the build of mpi-pingpong@1\.0\.0 for local\/debug \(.*\): the artifact folder does not exist \(download the artifact brickyard-build@local@mpi-pingpong@1\.0\.0@debug into it\)/);
+    expect(r.stdout).toMatch(
+      /::error::brickyard sign: refusing to sign the build of mpi-pingpong@1\.0\.0 for local\/debug \(.*\): the artifact folder does not exist \(download the artifact brickyard-build@local@mpi-pingpong@1\.0\.0@debug into it\)/,
+    );
     const bare = await runAction('sign', { recipe: 'mpi-pingpong', system: 'local/debug', builds: tempDir(), signer: 'dev' }, { workspace: repoRoot });
     expect(bare.stdout).toContain('recipe must be name@version, got "mpi-pingpong"');
   });
@@ -55,7 +59,11 @@ describe('sign and publish actions without a build', () => {
   it('sign (dev) re-hashes a received build, signs what it made, and says what it re-hashed', async () => {
     const m = receivedBuild();
     const state = tempDir('brickyard-signed-');
-    const r = await runAction('sign', { pairs: JSON.stringify({ include: [{ ...PAIR, runner: ['ubuntu-24.04'] }] }), system: 'local', builds: join(m.dir, '..'), 'state-dir': state, signer: 'dev' }, { workspace: repoRoot, eventName: 'push', env: GITHUB_ENV });
+    const r = await runAction(
+      'sign',
+      { pairs: JSON.stringify({ include: [{ ...PAIR, runner: ['ubuntu-24.04'] }] }), system: 'local', builds: join(m.dir, '..'), 'state-dir': state, signer: 'dev' },
+      { workspace: repoRoot, eventName: 'push', env: GITHUB_ENV },
+    );
     expect(r.stdout).not.toContain('::error');
     expect(r.code).toBe(0);
     const hex = m.manifestDigest.slice(7);
@@ -73,9 +81,15 @@ describe('sign and publish actions without a build', () => {
     record.image.manifestDigest = 'sha256:' + 'e'.repeat(64);
     writeFileSync(join(m.pairDir, 'build.json'), JSON.stringify(record));
     const state = tempDir();
-    const r = await runAction('sign', { recipe: 'mpi-pingpong@1.0.0', system: 'local/debug', builds: m.dir, 'state-dir': state, signer: 'dev' }, { workspace: repoRoot, eventName: 'push' });
+    const r = await runAction(
+      'sign',
+      { recipe: 'mpi-pingpong@1.0.0', system: 'local/debug', builds: m.dir, 'state-dir': state, signer: 'dev' },
+      { workspace: repoRoot, eventName: 'push' },
+    );
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/::error::brickyard sign: refusing to sign the build of mpi-pingpong@1\.0\.0 for local\/debug .*build\.json says the image is sha256:e{64}, the layout holds sha256:[0-9a-f]{64}/);
+    expect(r.stdout).toMatch(
+      /::error::brickyard sign: refusing to sign the build of mpi-pingpong@1\.0\.0 for local\/debug .*build\.json says the image is sha256:e{64}, the layout holds sha256:[0-9a-f]{64}/,
+    );
     expect(existsSync(join(state, 'builds'))).toBe(false);
   });
 
@@ -130,7 +144,11 @@ describe.skipIf(why !== '')(`sign and publish a real build of mpi-pingpong for l
 
   it('sign (dev signer) re-hashes the real build, writes a Sigstore bundle per attestation and lists them with the identity in the summary', async () => {
     const env = { GITHUB_REF: 'refs/heads/main', GITHUB_SHA: 'b'.repeat(40), GITHUB_WORKFLOW_REF: 'o/r/.github/workflows/main.yml@refs/heads/main', GITHUB_RUN_ATTEMPT: '1' };
-    const r = await runAction('sign', { recipe: 'mpi-pingpong@1.0.0', system: 'local/debug', builds, 'state-dir': state, signer: 'dev' }, { workspace: repoRoot, eventName: 'push', env });
+    const r = await runAction(
+      'sign',
+      { recipe: 'mpi-pingpong@1.0.0', system: 'local/debug', builds, 'state-dir': state, signer: 'dev' },
+      { workspace: repoRoot, eventName: 'push', env },
+    );
     expect(r.stdout).not.toContain('::error');
     expect(r.code).toBe(0);
     const bundles = JSON.parse(r.outputs['bundles']!) as string[];
@@ -244,7 +262,11 @@ describe.skipIf(why !== '')(`sign and publish a real build of mpi-pingpong for l
   it('publish pushes the images to a registry on 127.0.0.1 with their build digest', async () => {
     const registry = startRegistry();
     try {
-      const r = await runAction('publish', { system: 'local', 'state-dir': state, signer: 'dev', registry: `${registry.address}/brickyard/ci`, 'out-dir': join(state, 'registry-out') }, { workspace: repoRoot });
+      const r = await runAction(
+        'publish',
+        { system: 'local', 'state-dir': state, signer: 'dev', registry: `${registry.address}/brickyard/ci`, 'out-dir': join(state, 'registry-out') },
+        { workspace: repoRoot },
+      );
       expect(r.stdout).not.toContain('::error');
       expect(r.code).toBe(0);
       expect(r.outputs['release-url']).toBe('');

@@ -63,8 +63,18 @@ function args(overrides: Partial<SpdxArgs> = {}): SpdxArgs {
   };
 }
 
-interface Pkg { SPDXID: string; name: string; versionInfo?: string; externalRefs?: { referenceLocator: string }[]; [k: string]: unknown }
-interface Doc { packages: Pkg[]; relationships: { spdxElementId: string; relationshipType: string; relatedSpdxElement: string }[]; [k: string]: unknown }
+interface Pkg {
+  SPDXID: string;
+  name: string;
+  versionInfo?: string;
+  externalRefs?: { referenceLocator: string }[];
+  [k: string]: unknown;
+}
+interface Doc {
+  packages: Pkg[];
+  relationships: { spdxElementId: string; relationshipType: string; relatedSpdxElement: string }[];
+  [k: string]: unknown;
+}
 
 describe('parseDpkgStatus', () => {
   const pkgs = parseDpkgStatus(statusText);
@@ -320,7 +330,9 @@ describe('spdxDocument', () => {
   });
 
   it('keeps licences that are SPDX expressions and notes the rest', () => {
-    const rpmPkgs = parseRpmQuery('bash\t(none)\t5.1.8\t9.el9\tx86_64\tGPLv3+\tRocky\thttps://www.gnu.org/software/bash\tbash.src.rpm\nzlib\t(none)\t1.2.11\t40.el9\tx86_64\tZlib\t(none)\t(none)\t(none)\n');
+    const rpmPkgs = parseRpmQuery(
+      'bash\t(none)\t5.1.8\t9.el9\tx86_64\tGPLv3+\tRocky\thttps://www.gnu.org/software/bash\tbash.src.rpm\nzlib\t(none)\t1.2.11\t40.el9\tx86_64\tZlib\t(none)\t(none)\t(none)\n',
+    );
     const doc = spdxDocument(args({ packages: rpmPkgs, sources: [] })) as unknown as Doc;
     expect(validateSpdx(doc)).toEqual([]);
     const bash = doc.packages.find((p) => p.name === 'bash')!;

@@ -60,7 +60,8 @@ describe('writeBundle', () => {
     expect(r.manifest.entries.find((e) => e.path === 'trusted_root.json')?.role).toBe('trusted-root');
     expect(r.images).toBe(2);
     const roles = new Set(r.manifest.entries.map((e) => e.role));
-    for (const role of ['image-blob', 'image-index', 'oci-layout', 'rendered', 'lock', 'source', 'attestation', 'sbom', 'build-record', 'smoke-report']) expect(roles).toContain(role);
+    for (const role of ['image-blob', 'image-index', 'oci-layout', 'rendered', 'lock', 'source', 'attestation', 'sbom', 'build-record', 'smoke-report'])
+      expect(roles).toContain(role);
     // 2 images × (manifest, config, own layer) + the shared base layer once
     expect(r.manifest.entries.filter((e) => e.role === 'image-blob')).toHaveLength(7);
     expect(r.manifest.entries.some((e) => e.path.endsWith('build.log'))).toBe(false);
@@ -153,7 +154,14 @@ describe('writeBundle', () => {
     const full = await bundle(join(tempDir(), 'full.tar'));
     const blobs = full.manifest.entries.filter((e) => e.role === 'image-blob').map((e) => `sha256:${e.path.split('/').at(-1)}`);
     const base = blobs.find((b) => full.manifest.entries.find((e) => e.path.endsWith(b.slice(7)))!.size === 3000)!;
-    const inventory: Inventory = { kind: 'brickyard-inventory', version: 1, blobs: [base], images: [], bundles: [{ bundleId: full.manifest.bundleId, serial: 1, repository: SOURCE.repository, commit: SOURCE.commit, imported: NOW.toISOString() }], lastSerial: { [SOURCE.repository]: 1 } };
+    const inventory: Inventory = {
+      kind: 'brickyard-inventory',
+      version: 1,
+      blobs: [base],
+      images: [],
+      bundles: [{ bundleId: full.manifest.bundleId, serial: 1, repository: SOURCE.repository, commit: SOURCE.commit, imported: NOW.toISOString() }],
+      lastSerial: { [SOURCE.repository]: 1 },
+    };
     const delta = await bundle(join(tempDir(), 'delta.tar'), { inventory, serial: 2 });
     expect(delta.manifest.prerequisites).toEqual([base.slice(7)]);
     expect(delta.manifest.base).toEqual({ bundleId: full.manifest.bundleId, serial: 1 });
@@ -178,13 +186,30 @@ describe('readBundle refuses hostile bundles, naming the entry, and leaves nothi
     ['a duplicate entry', () => craft((f) => [...f, f.find((e) => e.path === 'oci/index.json')!]), 'duplicate', 'oci/index.json'],
     ['an entry not in the manifest', () => craft((f) => [...f, { path: 'extra.txt', data: 'surprise' }]), 'unlisted', 'extra.txt'],
     ['a manifest entry missing', () => craft((f) => f.filter((e) => e.path !== 'oci/oci-layout')), 'missing', 'oci/oci-layout'],
-    ['one byte changed in an entry', () => craft((f) => f.map((e) => (e.path === 'oci/index.json' ? { ...e, data: Buffer.from(String(e.data).replace('"schemaVersion": 2', '"schemaVersion": 3')) } : e)), { resign: false }), 'digest', 'oci/index.json'],
-    ['a size mismatch', () => craft((f) => f.map((e) => (e.path === 'oci/oci-layout' ? { ...e, data: Buffer.concat([Buffer.from(e.data!), Buffer.from(' ')]) } : e)), { resign: false }), 'size', 'oci/oci-layout'],
+    [
+      'one byte changed in an entry',
+      () =>
+        craft((f) => f.map((e) => (e.path === 'oci/index.json' ? { ...e, data: Buffer.from(String(e.data).replace('"schemaVersion": 2', '"schemaVersion": 3')) } : e)), {
+          resign: false,
+        }),
+      'digest',
+      'oci/index.json',
+    ],
+    [
+      'a size mismatch',
+      () => craft((f) => f.map((e) => (e.path === 'oci/oci-layout' ? { ...e, data: Buffer.concat([Buffer.from(e.data!), Buffer.from(' ')]) } : e)), { resign: false }),
+      'size',
+      'oci/oci-layout',
+    ],
     ['the manifest not first', () => craft((f) => [f[1]!, f[0]!, ...f.slice(2)], { resign: false }), 'layout'],
-    ['a manifest re-signed by another key', async () => {
-      const file = await craft(() => undefined);
-      return file;
-    }, 'signature'],
+    [
+      'a manifest re-signed by another key',
+      async () => {
+        const file = await craft(() => undefined);
+        return file;
+      },
+      'signature',
+    ],
   ];
 
   for (const [name, make, reason, entry] of cases) {
@@ -205,11 +230,23 @@ describe('readBundle refuses hostile bundles, naming the entry, and leaves nothi
     const good = readFileSync(file);
     // Find each entry's data offset by walking the headers.
     const offsets = new Map<string, number>();
-    for (let at = 0; at + 512 <= good.length; ) {
-      const name = good.subarray(at, at + 100).toString('latin1').replace(/\0.*$/s, '');
-      const prefix = good.subarray(at + 345, at + 500).toString('latin1').replace(/\0.*$/s, '');
+    for (let at = 0; at + 512 <= good.length;) {
+      const name = good
+        .subarray(at, at + 100)
+        .toString('latin1')
+        .replace(/\0.*$/s, '');
+      const prefix = good
+        .subarray(at + 345, at + 500)
+        .toString('latin1')
+        .replace(/\0.*$/s, '');
       if (!name) break;
-      const size = parseInt(good.subarray(at + 124, at + 136).toString('latin1').trim(), 8);
+      const size = parseInt(
+        good
+          .subarray(at + 124, at + 136)
+          .toString('latin1')
+          .trim(),
+        8,
+      );
       offsets.set(prefix ? `${prefix}/${name}` : name, at + 512);
       at += 512 + Math.ceil(size / 512) * 512;
     }
@@ -342,7 +379,13 @@ describe('large entries only verified (check-bundle): hashed by workers reading 
       return [...f, { path: 'sources/big.bin', data }];
     });
   const check = (file: string, whileHashing?: () => Promise<void>) =>
-    readBundle({ bundlePath: file, verifier: keys.verifier, stagingDir: join(tempDir('brickyard-check-'), 'staging'), stage: (e) => e.path !== 'sources/big.bin', ...(whileHashing ? { whileHashing } : {}) });
+    readBundle({
+      bundlePath: file,
+      verifier: keys.verifier,
+      stagingDir: join(tempDir('brickyard-check-'), 'staging'),
+      stage: (e) => e.path !== 'sources/big.bin',
+      ...(whileHashing ? { whileHashing } : {}),
+    });
 
   it('accepts the entry as written, and runs the content checks before the verdict', async () => {
     let ran = false;

@@ -83,7 +83,9 @@ describe.skipIf(!skopeo)('confidential bundles', () => {
     const dec = join(tempDir('brickyard-dec-'), 'oci');
     execFileSync('skopeo', ['copy', '--quiet', '--decryption-key', site.priv, `oci:${join(b, 'oci')}:demo_1.0-1_local-cpu`, `oci:${dec}:x`]);
     for (const l of plainLayers) expect(readdirSync(join(dec, 'blobs', 'sha256'))).toContain(l);
-    const wrong = spawnSync('skopeo', ['copy', '--quiet', '--decryption-key', other.priv, `oci:${join(b, 'oci')}:demo_1.0-1_local-cpu`, `oci:${join(dec, '..', 'w')}:x`], { encoding: 'utf8' });
+    const wrong = spawnSync('skopeo', ['copy', '--quiet', '--decryption-key', other.priv, `oci:${join(b, 'oci')}:demo_1.0-1_local-cpu`, `oci:${join(dec, '..', 'w')}:x`], {
+      encoding: 'utf8',
+    });
     expect(wrong.status).not.toBe(0);
     expect(wrong.stderr).toMatch(/no suitable key|could be used for decryption/);
 
@@ -106,7 +108,10 @@ describe.skipIf(!skopeo)('confidential bundles', () => {
     const state = await signedState();
     const plainIndex = JSON.parse(readFileSync(join(state, 'oci', 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
     const plainDigest = plainIndex.manifests[0]!.digest;
-    const plainManifest = JSON.parse(readFileSync(join(state, 'oci', 'blobs', 'sha256', plainDigest.slice(7)), 'utf8')) as { config: { digest: string }; layers: { digest: string }[] };
+    const plainManifest = JSON.parse(readFileSync(join(state, 'oci', 'blobs', 'sha256', plainDigest.slice(7)), 'utf8')) as {
+      config: { digest: string };
+      layers: { digest: string }[];
+    };
     const plainLayers = plainManifest.layers.map((l) => l.digest.slice(7));
     const b = await encryptedBundle(state, site.pub);
     const m = parseManifest(readFileSync(join(b, 'manifest.json')));
@@ -131,7 +136,10 @@ describe.skipIf(!skopeo)('confidential bundles', () => {
     const dec = join(tempDir('brickyard-dec-'), 'oci');
     execFileSync('skopeo', ['copy', '--quiet', '--decryption-key', site.priv, ref, `oci:${dec}:x`]);
     const decIndex = JSON.parse(readFileSync(join(dec, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
-    const decManifest = JSON.parse(readFileSync(join(dec, 'blobs', 'sha256', decIndex.manifests[0]!.digest.slice(7)), 'utf8')) as { config: { digest: string }; layers: { digest: string }[] };
+    const decManifest = JSON.parse(readFileSync(join(dec, 'blobs', 'sha256', decIndex.manifests[0]!.digest.slice(7)), 'utf8')) as {
+      config: { digest: string };
+      layers: { digest: string }[];
+    };
     expect(decManifest.layers.map((l) => l.digest.slice(7))).toEqual(plainLayers);
     expect(decManifest.config.digest).toBe(plainManifest.config.digest);
     for (const l of plainLayers) expect(sha256(readFileSync(join(dec, 'blobs', 'sha256', l)))).toBe(l);
@@ -143,65 +151,74 @@ describe.skipIf(!skopeo)('confidential bundles', () => {
     if (noKey.status === 0) for (const l of plainLayers) expect(readdirSync(join(dec, '..', 'n', 'blobs', 'sha256'))).not.toContain(l);
   });
 
-  it.each(['decrypt', 'keep'])('atRest %s: refuses a bundle for another site, a missing key, a plaintext bundle where encryption is required, and altered ciphertext', async (atRest) => {
-    const state = await signedState();
-    const store = join(tempDir('brickyard-site-'), 'store');
-    const policy = policyFile(`encryption: {required: true, privateKey: ${site.priv}, atRest: ${atRest}}\n`);
-    const forOther = await encryptedBundle(state, other.pub);
-    const e1 = await refusedImport(store, forOther, policy);
-    expect(e1.reason).toBe('recipient');
-    expect(e1.message).toMatch(/encrypted for [0-9a-f]{16}…, not for this site's key/);
+  it.each(['decrypt', 'keep'])(
+    'atRest %s: refuses a bundle for another site, a missing key, a plaintext bundle where encryption is required, and altered ciphertext',
+    async (atRest) => {
+      const state = await signedState();
+      const store = join(tempDir('brickyard-site-'), 'store');
+      const policy = policyFile(`encryption: {required: true, privateKey: ${site.priv}, atRest: ${atRest}}\n`);
+      const forOther = await encryptedBundle(state, other.pub);
+      const e1 = await refusedImport(store, forOther, policy);
+      expect(e1.reason).toBe('recipient');
+      expect(e1.message).toMatch(/encrypted for [0-9a-f]{16}…, not for this site's key/);
 
-    const mine = await encryptedBundle(state, site.pub);
-    const e2 = await refusedImport(store, mine, policyFile());
-    expect(e2.reason).toBe('encryption');
-    expect(e2.message).toMatch(/no decryption key was given/);
+      const mine = await encryptedBundle(state, site.pub);
+      const e2 = await refusedImport(store, mine, policyFile());
+      expect(e2.reason).toBe('encryption');
+      expect(e2.message).toMatch(/no decryption key was given/);
 
-    const plain = join(tempDir('brickyard-plain-'), 'b');
-    await writeBundle({ stateDir: state, system: 'local', out: plain, signer: keys.signer, serial: 1, source: SOURCE, now: NOW });
-    const e3 = await refusedImport(store, plain, policy);
-    expect(e3.message).toMatch(/requires encrypted bundles for local/);
+      const plain = join(tempDir('brickyard-plain-'), 'b');
+      await writeBundle({ stateDir: state, system: 'local', out: plain, signer: keys.signer, serial: 1, source: SOURCE, now: NOW });
+      const e3 = await refusedImport(store, plain, policy);
+      expect(e3.message).toMatch(/requires encrypted bundles for local/);
 
-    // The signer packs what it is given: ciphertext altered before signing is caught by decryption.
-    const altered = await encryptedBundle(state, site.pub);
-    const m = parseManifest(readFileSync(join(altered, 'manifest.json')));
-    const enc = m.encryption!.images[0]!.layers[1]!.encrypted.slice(7);
-    const file = join(altered, 'oci', 'blobs', 'sha256', enc);
-    const bytes = readFileSync(file);
-    bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 1;
-    writeFileSync(file, bytes);
-    // keep the blob's name equal to its digest, as a forger must
-    const hex = sha256(bytes);
-    const index = readFileSync(join(altered, 'oci', 'index.json'), 'utf8');
-    const manifestHex = JSON.parse(index).manifests[0].digest.slice(7) as string;
-    const imageManifest = readFileSync(join(altered, 'oci', 'blobs', 'sha256', manifestHex), 'utf8').replace(enc, hex).replace(`"size":${bytes.length}`, `"size":${bytes.length}`);
-    const newManifestHex = sha256(imageManifest);
-    writeFileSync(join(altered, 'oci', 'blobs', 'sha256', hex), bytes);
-    writeFileSync(join(altered, 'oci', 'blobs', 'sha256', newManifestHex), imageManifest);
-    writeFileSync(join(altered, 'oci', 'index.json'), index.replace(manifestHex, newManifestHex).replace(/"size":\s*\d+/, `"size": ${Buffer.byteLength(imageManifest)}`));
-    await resign(altered, (mm) => {
-      const rename = (from: string, to: string, data: Buffer | string): void => {
-        const e = mm.entries.find((x) => x.path === `oci/blobs/sha256/${from}`)!;
-        e.path = `oci/blobs/sha256/${to}`;
-        e.sha256 = to;
-        e.size = Buffer.byteLength(data);
-      };
-      rename(enc, hex, bytes);
-      rename(manifestHex, newManifestHex, imageManifest);
-      mm.entries.sort((x, y) => (x.path < y.path ? -1 : 1));
-      relist(altered, mm, 'oci/index.json');
-      mm.encryption!.images[0]!.encrypted = `sha256:${newManifestHex}`;
-      mm.encryption!.images[0]!.layers[1]!.encrypted = `sha256:${hex}`;
-    }, async (b) => (await keys.signer.sign(b)).bundleJson);
-    const { rmSync } = await import('node:fs');
-    rmSync(file);
-    rmSync(join(altered, 'oci', 'blobs', 'sha256', manifestHex));
-    const e4 = await refusedImport(store, altered, policy);
-    expect(e4.reason).toBe('decryption');
-    expect(e4.message).toMatch(/do not decrypt with this site's key: .*could not properly decrypt/);
-    // The wrong private key (another site's) named by the policy: refused before anything is decrypted.
-    const e5 = await refusedImport(store, mine, policyFile(`encryption: {required: true, privateKey: ${other.priv}, atRest: ${atRest}}\n`));
-    expect(e5.reason).toBe('recipient');
-    expect(readdirSync(tmpdir()).filter((n) => n.startsWith(`brickyard-decrypt-${process.pid}-`))).toEqual([]);
-  });
+      // The signer packs what it is given: ciphertext altered before signing is caught by decryption.
+      const altered = await encryptedBundle(state, site.pub);
+      const m = parseManifest(readFileSync(join(altered, 'manifest.json')));
+      const enc = m.encryption!.images[0]!.layers[1]!.encrypted.slice(7);
+      const file = join(altered, 'oci', 'blobs', 'sha256', enc);
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 1;
+      writeFileSync(file, bytes);
+      // keep the blob's name equal to its digest, as a forger must
+      const hex = sha256(bytes);
+      const index = readFileSync(join(altered, 'oci', 'index.json'), 'utf8');
+      const manifestHex = JSON.parse(index).manifests[0].digest.slice(7) as string;
+      const imageManifest = readFileSync(join(altered, 'oci', 'blobs', 'sha256', manifestHex), 'utf8')
+        .replace(enc, hex)
+        .replace(`"size":${bytes.length}`, `"size":${bytes.length}`);
+      const newManifestHex = sha256(imageManifest);
+      writeFileSync(join(altered, 'oci', 'blobs', 'sha256', hex), bytes);
+      writeFileSync(join(altered, 'oci', 'blobs', 'sha256', newManifestHex), imageManifest);
+      writeFileSync(join(altered, 'oci', 'index.json'), index.replace(manifestHex, newManifestHex).replace(/"size":\s*\d+/, `"size": ${Buffer.byteLength(imageManifest)}`));
+      await resign(
+        altered,
+        (mm) => {
+          const rename = (from: string, to: string, data: Buffer | string): void => {
+            const e = mm.entries.find((x) => x.path === `oci/blobs/sha256/${from}`)!;
+            e.path = `oci/blobs/sha256/${to}`;
+            e.sha256 = to;
+            e.size = Buffer.byteLength(data);
+          };
+          rename(enc, hex, bytes);
+          rename(manifestHex, newManifestHex, imageManifest);
+          mm.entries.sort((x, y) => (x.path < y.path ? -1 : 1));
+          relist(altered, mm, 'oci/index.json');
+          mm.encryption!.images[0]!.encrypted = `sha256:${newManifestHex}`;
+          mm.encryption!.images[0]!.layers[1]!.encrypted = `sha256:${hex}`;
+        },
+        async (b) => (await keys.signer.sign(b)).bundleJson,
+      );
+      const { rmSync } = await import('node:fs');
+      rmSync(file);
+      rmSync(join(altered, 'oci', 'blobs', 'sha256', manifestHex));
+      const e4 = await refusedImport(store, altered, policy);
+      expect(e4.reason).toBe('decryption');
+      expect(e4.message).toMatch(/do not decrypt with this site's key: .*could not properly decrypt/);
+      // The wrong private key (another site's) named by the policy: refused before anything is decrypted.
+      const e5 = await refusedImport(store, mine, policyFile(`encryption: {required: true, privateKey: ${other.priv}, atRest: ${atRest}}\n`));
+      expect(e5.reason).toBe('recipient');
+      expect(readdirSync(tmpdir()).filter((n) => n.startsWith(`brickyard-decrypt-${process.pid}-`))).toEqual([]);
+    },
+  );
 });

@@ -95,18 +95,28 @@ export function makeState(system: string, pairs: PairSpec[], stateDir = tempDir(
     const hex = manifest.digest.slice(7);
     writeFileSync(
       join(dir, 'build.json'),
-      JSON.stringify({
-        kind: 'brickyard-build',
-        version: 1,
-        recipe: { name: p.recipe, version: p.version, revision: 1 },
-        system,
-        partition,
-        builder: 'buildah',
-        image: { reference: `localhost/brickyard/${p.recipe}:${p.version}-1-${system}-${partition}`, ociLayout: layout, refName, manifestDigest: manifest.digest, configDigest: config.digest },
-        lockDigest: 'sha256:' + '0'.repeat(64),
-        ...(p.sif ? { sif: { path: join(dir, `${refName}.sif`), sha256: p.sif.recordSha256 ?? sha256(p.sif.content), size: p.sif.content.length, rootfsBytes: 0 } } : {}),
-        created: '2026-05-01T00:00:00.000Z',
-      }, null, 2),
+      JSON.stringify(
+        {
+          kind: 'brickyard-build',
+          version: 1,
+          recipe: { name: p.recipe, version: p.version, revision: 1 },
+          system,
+          partition,
+          builder: 'buildah',
+          image: {
+            reference: `localhost/brickyard/${p.recipe}:${p.version}-1-${system}-${partition}`,
+            ociLayout: layout,
+            refName,
+            manifestDigest: manifest.digest,
+            configDigest: config.digest,
+          },
+          lockDigest: 'sha256:' + '0'.repeat(64),
+          ...(p.sif ? { sif: { path: join(dir, `${refName}.sif`), sha256: p.sif.recordSha256 ?? sha256(p.sif.content), size: p.sif.content.length, rootfsBytes: 0 } } : {}),
+          created: '2026-05-01T00:00:00.000Z',
+        },
+        null,
+        2,
+      ),
     );
     writeFileSync(
       join(dir, 'sbom.spdx.json'),
@@ -127,30 +137,59 @@ export function makeState(system: string, pairs: PairSpec[], stateDir = tempDir(
     const smoke = p.smoke ?? 'PASSED';
     if (smoke !== 'none') {
       const statement = testResultStatement({ refName, hex, system, partition, verdict: smoke });
-      writeFileSync(join(dir, 'smoke-direct.json'), JSON.stringify({ kind: 'brickyard-smoke', version: 1, result: smoke, recipe: `${p.recipe}@${p.version}`, system, partition, statement }));
+      writeFileSync(
+        join(dir, 'smoke-direct.json'),
+        JSON.stringify({ kind: 'brickyard-smoke', version: 1, result: smoke, recipe: `${p.recipe}@${p.version}`, system, partition, statement }),
+      );
       writeFileSync(join(dir, 'test-result-direct.intoto.json'), JSON.stringify(statement));
     }
     const subject = [{ name: refName, digest: { sha256: hex } }];
     if (p.provenance !== false) {
-      writeFileSync(join(dir, 'provenance.intoto.json'), JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject, predicateType: 'https://slsa.dev/provenance/v1', predicate: { buildDefinition: {}, runDetails: {} } }));
+      writeFileSync(
+        join(dir, 'provenance.intoto.json'),
+        JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject, predicateType: 'https://slsa.dev/provenance/v1', predicate: { buildDefinition: {}, runDetails: {} } }),
+      );
     }
     const spdx = JSON.parse(readFileSync(join(dir, 'sbom.spdx.json'), 'utf8')) as object;
-    writeFileSync(join(dir, 'sbom.intoto.json'), JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject, predicateType: 'https://spdx.dev/Document/v2.3', predicate: spdx }));
+    writeFileSync(
+      join(dir, 'sbom.intoto.json'),
+      JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject, predicateType: 'https://spdx.dev/Document/v2.3', predicate: spdx }),
+    );
   }
   writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
   return stateDir;
 }
 
 /** A real test-result statement (the predicate smoke writes), with the verdict given. */
-export function testResultStatement(a: { refName: string; hex: string; system: string; partition: string; verdict: 'PASSED' | 'WARNED' | 'FAILED'; launcher?: 'direct' | 'slurm' }): object {
+export function testResultStatement(a: {
+  refName: string;
+  hex: string;
+  system: string;
+  partition: string;
+  verdict: 'PASSED' | 'WARNED' | 'FAILED';
+  launcher?: 'direct' | 'slurm';
+}): object {
   const results = [{ name: 'mpi-pingpong', kind: 'mpi-pingpong' as const, verdict: a.verdict, summary: `ping-pong ${a.verdict}` }];
   const predicate = testResultPredicate({
     results,
-    configuration: { system: a.system, partition: a.partition, runtime: 'podman', launcher: a.launcher ?? 'direct', mpiStrategy: 'bundled', imageDigest: `sha256:${a.hex}`, imageReference: a.refName },
+    configuration: {
+      system: a.system,
+      partition: a.partition,
+      runtime: 'podman',
+      launcher: a.launcher ?? 'direct',
+      mpiStrategy: 'bundled',
+      imageDigest: `sha256:${a.hex}`,
+      imageReference: a.refName,
+    },
     startedOn: '2026-05-01T00:00:00Z',
     finishedOn: '2026-05-01T00:01:00Z',
   });
-  return { _type: 'https://in-toto.io/Statement/v1', subject: [{ name: a.refName, digest: { sha256: a.hex } }], predicateType: 'https://in-toto.io/attestation/test-result/v0.1', predicate };
+  return {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: a.refName, digest: { sha256: a.hex } }],
+    predicateType: 'https://in-toto.io/attestation/test-result/v0.1',
+    predicate,
+  };
 }
 
 export interface Keys {
@@ -219,7 +258,18 @@ export function rawTar(entries: RawEntry[], end = true): Buffer {
   const out: Buffer[] = [];
   for (const e of entries) {
     const data = e.data === undefined ? Buffer.alloc(0) : Buffer.from(e.data);
-    const h = new Header({ path: e.path, mode: 0o644, uid: 0, gid: 0, size: e.size ?? data.length, mtime: new Date(0), type: e.type ?? 'File', ...(e.linkpath ? { linkpath: e.linkpath } : {}), uname: '', gname: '' });
+    const h = new Header({
+      path: e.path,
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      size: e.size ?? data.length,
+      mtime: new Date(0),
+      type: e.type ?? 'File',
+      ...(e.linkpath ? { linkpath: e.linkpath } : {}),
+      uname: '',
+      gname: '',
+    });
     h.encode();
     out.push(h.block!, data, Buffer.alloc((512 - (data.length % 512)) % 512));
   }
@@ -271,14 +321,23 @@ export function snapshot(root: string): Record<string, string> {
 /** Directory bundles already written, per signer and base: craftTar only reads them, so one serves every call with the same base. */
 const directoryBundles = new WeakMap<ManifestSigner, Map<string, Promise<string>>>();
 
-function directoryBundle(base: { stateDir: string; signer: ManifestSigner; source: { repository: string; commit: string }; now: Date; serial?: number; system?: string }): Promise<string> {
+function directoryBundle(base: {
+  stateDir: string;
+  signer: ManifestSigner;
+  source: { repository: string; commit: string };
+  now: Date;
+  serial?: number;
+  system?: string;
+}): Promise<string> {
   const bySigner = directoryBundles.get(base.signer) ?? new Map<string, Promise<string>>();
   directoryBundles.set(base.signer, bySigner);
   const key = JSON.stringify([base.stateDir, base.system ?? 'local', base.serial ?? 1, base.source, base.now.toISOString()]);
   let dir = bySigner.get(key);
   if (!dir) {
     const out = join(tempDir(), 'b');
-    dir = writeBundle({ stateDir: base.stateDir, system: base.system ?? 'local', out, signer: base.signer, serial: base.serial ?? 1, source: base.source, now: base.now }).then(() => out);
+    dir = writeBundle({ stateDir: base.stateDir, system: base.system ?? 'local', out, signer: base.signer, serial: base.serial ?? 1, source: base.source, now: base.now }).then(
+      () => out,
+    );
     bySigner.set(key, dir);
   }
   return dir;
@@ -302,7 +361,9 @@ export async function craftTar(
     const mb = manifestBytes(m);
     const sig = await base.signer.sign(mb);
     entries = entries.map((e) => (e.path === 'manifest.json' ? { ...e, data: mb } : e.path === 'manifest.sigstore.json' ? { ...e, data: JSON.stringify(sig.bundleJson) } : e));
-    const lines = new Set(entries.filter((e) => e.path !== 'checksums.txt' && (e.type ?? 'File') === 'File' && e.data !== undefined).map((e) => `${sha256(Buffer.from(e.data!))}  ${e.path}\n`));
+    const lines = new Set(
+      entries.filter((e) => e.path !== 'checksums.txt' && (e.type ?? 'File') === 'File' && e.data !== undefined).map((e) => `${sha256(Buffer.from(e.data!))}  ${e.path}\n`),
+    );
     const sums = [...lines].sort().join('');
     entries = entries.map((e) => (e.path === 'checksums.txt' ? { ...e, data: sums } : e));
   }

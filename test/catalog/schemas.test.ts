@@ -7,8 +7,7 @@ import { validateAgainstSchema } from '../../pipeline/src/catalog/schemas.ts';
 import { formatDiagnostic } from '../../pipeline/src/util/diagnostics.ts';
 import { MINI, repoRoot } from '../helpers/fixture.ts';
 
-const check = (kind: 'recipe' | 'block' | 'system' | 'bases', text: string): string[] =>
-  validateAgainstSchema(kind, new SourceFile('/r/f.yaml', '/r', text)).map(formatDiagnostic);
+const check = (kind: 'recipe' | 'block' | 'system' | 'bases', text: string): string[] => validateAgainstSchema(kind, new SourceFile('/r/f.yaml', '/r', text)).map(formatDiagnostic);
 
 describe('schemas', () => {
   it('accepts the fixture files', () => {
@@ -35,9 +34,7 @@ describe('schemas', () => {
 
   it('says plainly when a step has two operations', () => {
     const text = MINI['catalog/blocks/cc/block.yaml']!.replace('  - packages:', '  - run: make\n    packages:');
-    expect(check('block', text)).toEqual([
-      'f.yaml:6:5: error: "steps.0": a step needs exactly one of run, packages, fetch, copy, env, label, user, workdir, entrypoint [schema]',
-    ]);
+    expect(check('block', text)).toEqual(['f.yaml:6:5: error: "steps.0": a step needs exactly one of run, packages, fetch, copy, env, label, user, workdir, entrypoint [schema]']);
   });
 
   it('requires a sha256 on every source', () => {

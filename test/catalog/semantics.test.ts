@@ -3,10 +3,7 @@ import { Workspace } from '../../pipeline/src/workspace.ts';
 import { formatDiagnostic } from '../../pipeline/src/util/diagnostics.ts';
 import { MINI, miniCatalog } from '../helpers/fixture.ts';
 
-const findings = (overrides: Record<string, string>): string[] =>
-  Workspace.open(miniCatalog(overrides))
-    .validate()
-    .diagnostics.map(formatDiagnostic);
+const findings = (overrides: Record<string, string>): string[] => Workspace.open(miniCatalog(overrides)).validate().diagnostics.map(formatDiagnostic);
 
 const RECIPE = MINI['catalog/recipes/demo/1.0/recipe.yaml']!;
 const OMPI = MINI['catalog/blocks/ompi/block.yaml']!;
@@ -40,9 +37,13 @@ describe('semantic checks', () => {
   it('checks capabilities in order, conflicts, slots and MPI requirements', () => {
     const reordered = RECIPE.replace('  - use: cc\n  - use: "@mpi"\n  - use: probe', '  - use: probe\n  - use: cc\n  - use: "@mpi"');
     const out = findings({ 'catalog/recipes/demo/1.0/recipe.yaml': reordered });
-    expect(out).toContain('catalog/recipes/demo/1.0/recipe.yaml:9:10: error: block probe requires mpi; add a block that provides it before this one (or use a base that provides it) [block-requires]');
+    expect(out).toContain(
+      'catalog/recipes/demo/1.0/recipe.yaml:9:10: error: block probe requires mpi; add a block that provides it before this one (or use a base that provides it) [block-requires]',
+    );
     const noMpi = findings({ 'catalog/recipes/demo/1.0/recipe.yaml': RECIPE.replace('mpi: any', 'mpi: none') });
-    expect(noMpi).toContain('catalog/recipes/demo/1.0/recipe.yaml:10:10: error: uses the @mpi slot but requires.mpi is none: set requires.mpi to any, mpich or openmpi [mpi-requirement]');
+    expect(noMpi).toContain(
+      'catalog/recipes/demo/1.0/recipe.yaml:10:10: error: uses the @mpi slot but requires.mpi is none: set requires.mpi to any, mpich or openmpi [mpi-requirement]',
+    );
     const twoMpis = findings({ 'catalog/recipes/demo/1.0/recipe.yaml': RECIPE.replace('  - use: "@mpi"', '  - use: "@mpi"\n  - use: ompi') });
     expect(twoMpis.some((l) => l.includes('[block-conflict]') && l.includes('conflicts with mpi'))).toBe(false); // slots are checked per system
     const dup = findings({ 'catalog/recipes/demo/1.0/recipe.yaml': RECIPE.replace('  - use: "@mpi"', '  - use: ompi\n  - use: ompi') });
@@ -63,12 +64,16 @@ describe('semantic checks', () => {
       'error: unknown placeholder {{ verson }} (known here: version, method, target.arch, target.cflags, target.gpuArch) [template-unknown]',
     ]);
     const noFile = findings({ 'catalog/blocks/probe/block.yaml': MINI['catalog/blocks/probe/block.yaml']!.replace('files/probe.c', 'files/missing.c') });
-    expect(noFile.filter((l) => l.startsWith('catalog/blocks/'))).toEqual(['catalog/blocks/probe/block.yaml:7:17: error: copy source files/missing.c does not exist beside catalog/blocks/probe/block.yaml [copy-missing]']);
+    expect(noFile.filter((l) => l.startsWith('catalog/blocks/'))).toEqual([
+      'catalog/blocks/probe/block.yaml:7:17: error: copy source files/missing.c does not exist beside catalog/blocks/probe/block.yaml [copy-missing]',
+    ]);
   });
 
   it('checks licences as SPDX expressions', () => {
     const out = findings({ 'catalog/recipes/demo/1.0/recipe.yaml': RECIPE.replace('license: Apache-2.0', 'license: Apache 2') });
-    expect(out).toContain('catalog/recipes/demo/1.0/recipe.yaml:6:10: error: licence "Apache 2" is not a valid SPDX expression (e.g. "MIT", "GPL-2.0-or-later", "BSD-3-Clause AND MIT") [license-spdx]');
+    expect(out).toContain(
+      'catalog/recipes/demo/1.0/recipe.yaml:6:10: error: licence "Apache 2" is not a valid SPDX expression (e.g. "MIT", "GPL-2.0-or-later", "BSD-3-Clause AND MIT") [license-spdx]',
+    );
   });
 
   it('checks system templates: provenance, strategy blocks and ABI, launcher placeholders', () => {
@@ -86,9 +91,7 @@ describe('semantic checks', () => {
 
   it('a recipe that fits no system partition is an error naming why', () => {
     const out = findings({ 'catalog/recipes/demo/1.0/recipe.yaml': RECIPE.replace('architectures: [x86_64]', 'architectures: [aarch64]') });
-    expect(out).toEqual([
-      'catalog/recipes/demo/1.0/recipe.yaml:13:3: error: fits no system partition (box/cpu: needs aarch64; box/cpu is x86_64 (Test CPU)) [fits-nowhere]',
-    ]);
+    expect(out).toEqual(['catalog/recipes/demo/1.0/recipe.yaml:13:3: error: fits no system partition (box/cpu: needs aarch64; box/cpu is x86_64 (Test CPU)) [fits-nowhere]']);
   });
 
   it('composes every fitting pair: problems that only show on some systems are findings', () => {

@@ -42,7 +42,7 @@ describe('shipped catalogue', () => {
     const r = ws.render(ws.recipe('mpi-pingpong'), ws.partitionsOf('lumi/standard-g')[0]!);
     expect(r.composition.strategy?.id).toBe('host-injection');
     expect(r.composition.blocks.find((b) => b.slot === '@mpi')?.name).toBe('mpich');
-    expect(r.files.containerfile).toContain("--with-device=");
+    expect(r.files.containerfile).toContain('--with-device=');
     expect(r.files.containerfile).toMatch(/COPY sources\/[0-9a-f]{12}-mpich-3\.4\.3\.tar\.gz /);
     expect(r.files.jobscript).toContain('singularity exec');
     expect(r.files.jobscript).toMatch(/--bind "[^"]*\/opt\/cray[^"]*\/run\/cxi/);

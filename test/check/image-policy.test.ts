@@ -20,7 +20,10 @@ describe('validate --policy next on the shipped catalogue', () => {
     const next = ws.policyReport('next');
     expect(next.systems).toEqual([{ id: 'local', effective: '2027-06-01', source: expect.stringMatching(/example/), imageRules: ['noRootUser', 'noSetuid'] }]);
     const found = policyDiagnostics(next).map((d) => `${d.file}:${d.line} ${d.rule} ${d.severity}`);
-    const lineOf = (file: string, key: string): number => readFileSync(join(repoRoot, file), 'utf8').split('\n').findIndex((l) => l.startsWith(`${key}:`)) + 1;
+    const lineOf = (file: string, key: string): number =>
+      readFileSync(join(repoRoot, file), 'utf8')
+        .split('\n')
+        .findIndex((l) => l.startsWith(`${key}:`)) + 1;
     expect(found).toContain(`catalog/recipes/stream/5.10/recipe.yaml:${lineOf('catalog/recipes/stream/5.10/recipe.yaml', 'license')} policy-licenses warning`);
     expect(found).toContain(`catalog/recipes/julia-mpi/1.10.5/recipe.yaml:${lineOf('catalog/recipes/julia-mpi/1.10.5/recipe.yaml', 'sizeBudget')} policy-maxImageSize warning`);
     // Only fitting pairs count: GPU recipes do not fit local, so local's policy says nothing of them.
@@ -40,12 +43,25 @@ describe('image-level rules, read from the OCI layout', () => {
     };
     const ls = layers.map((entries) => put(gzipSync(tarWithModes(entries))));
     const config = put(JSON.stringify({ config: user === undefined ? {} : { User: user }, rootfs: { type: 'layers', diff_ids: [] } }));
-    const manifest = put(JSON.stringify({ schemaVersion: 2, config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: ls.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...l })) }));
+    const manifest = put(
+      JSON.stringify({
+        schemaVersion: 2,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: ls.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...l })),
+      }),
+    );
     return { dir, digest: manifest.digest };
   }
 
   it('finds setuid files (not those a later layer removes) and the user; the next policy refuses root and setuid', () => {
-    const img = layout([[{ path: 'usr/bin/su', mode: 0o4755 }, { path: 'usr/bin/ok', mode: 0o755 }, { path: 'usr/bin/gone', mode: 0o2755 }], [{ path: 'usr/bin/.wh.gone' }]]);
+    const img = layout([
+      [
+        { path: 'usr/bin/su', mode: 0o4755 },
+        { path: 'usr/bin/ok', mode: 0o755 },
+        { path: 'usr/bin/gone', mode: 0o2755 },
+      ],
+      [{ path: 'usr/bin/.wh.gone' }],
+    ]);
     const facts = inspectImage(img.dir, img.digest);
     expect(facts.setuidFiles).toEqual(['/usr/bin/su']);
     expect(facts.user).toBe('');
@@ -53,7 +69,11 @@ describe('image-level rules, read from the OCI layout', () => {
     expect(imageBreaks(facts, rules).map((b) => b.rule)).toEqual(['noRootUser', 'noSetuid']);
     const clean = layout([[{ path: 'usr/bin/ok', mode: 0o755 }]], '1000:1000');
     expect(imageBreaks(inspectImage(clean.dir, clean.digest), rules)).toEqual([]);
-    for (const root of ['root', '0', '0:0', 'root:root']) expect(imageBreaks({ user: root, setuidFiles: [], uncompressedBytes: 0 }, rules).map((b) => b.rule), root).toEqual(['noRootUser']);
+    for (const root of ['root', '0', '0:0', 'root:root'])
+      expect(
+        imageBreaks({ user: root, setuidFiles: [], uncompressedBytes: 0 }, rules).map((b) => b.rule),
+        root,
+      ).toEqual(['noRootUser']);
   });
 });
 

@@ -83,7 +83,10 @@ describe('requirements a system must meet', () => {
     const job = ws.render(needing({ gpu: { vendor: 'nvidia' }, collectives: ['nccl'] }), ws.partitionsOf('alps/normal')[0]!).files.jobscript;
     const lines = job.split('\n');
     const from = lines.indexOf('cat > "$EDF" <<BRICKYARD_EOF');
-    const edf = lines.slice(from + 1, lines.indexOf('BRICKYARD_EOF', from)).join('\n').replace('${IMAGE}', '/x.sqsh');
+    const edf = lines
+      .slice(from + 1, lines.indexOf('BRICKYARD_EOF', from))
+      .join('\n')
+      .replace('${IMAGE}', '/x.sqsh');
     const doc = parseToml(edf) as { annotations?: { com?: { hooks?: { aws_ofi_nccl?: Record<string, string> } } } };
     expect(doc.annotations?.com?.hooks?.aws_ofi_nccl).toEqual({ enabled: 'true', variant: 'cuda-dl' });
   });

@@ -115,7 +115,9 @@ describe('validate refuses builds that would fail, at the recipe file:line', () 
   });
 
   it('the old LUMI toolkit (ROCm 6.0.3) on Debian 12 is refused', () => {
-    const report = validateWith((root) => editFile(root, 'systems/lumi.yaml', 'toolkit: {block: rocm, with: {version: "6.3.4"}}', 'toolkit: {block: rocm, with: {version: "6.0.3"}}'));
+    const report = validateWith((root) =>
+      editFile(root, 'systems/lumi.yaml', 'toolkit: {block: rocm, with: {version: "6.3.4"}}', 'toolkit: {block: rocm, with: {version: "6.0.3"}}'),
+    );
     const found = report.diagnostics.find((d) => d.rule === 'compose' && d.message.startsWith('on lumi/standard-g') && d.message.includes('rocm 6.0.3'));
     expect(found?.message).toContain('rocm 6.0.3 is not published for base debian-12');
   });

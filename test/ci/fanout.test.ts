@@ -43,16 +43,46 @@ function syntheticPairs(): LockedPair[] {
   for (let r = 0; r < 400; r++) {
     const name = `app${String(r).padStart(3, '0')}`;
     for (let p = 0; p < 5; p++) {
-      out.push({ recipe: `${name}@1.0`, name, version: '1.0', system: 'local', partition: `p${p}`, arch: 'x86_64', runner: ['ubuntu-24.04'], strategy: null, because: ['block base-tools changed'], lockDigest: `sha256:${hex(r * 10 + p)}` });
+      out.push({
+        recipe: `${name}@1.0`,
+        name,
+        version: '1.0',
+        system: 'local',
+        partition: `p${p}`,
+        arch: 'x86_64',
+        runner: ['ubuntu-24.04'],
+        strategy: null,
+        because: ['block base-tools changed'],
+        lockDigest: `sha256:${hex(r * 10 + p)}`,
+      });
     }
-    if (r < 60) out.push({ recipe: `${name}@1.0`, name, version: '1.0', system: 'cray', partition: 'cpu', arch: 'x86_64', runner: ['self-hosted', 'cray'], strategy: null, because: ['block base-tools changed'], lockDigest: `sha256:${hex(1e6 + r)}` });
+    if (r < 60)
+      out.push({
+        recipe: `${name}@1.0`,
+        name,
+        version: '1.0',
+        system: 'cray',
+        partition: 'cpu',
+        arch: 'x86_64',
+        runner: ['self-hosted', 'cray'],
+        strategy: null,
+        because: ['block base-tools changed'],
+        lockDigest: `sha256:${hex(1e6 + r)}`,
+      });
   }
   return out;
 }
 
 // --- GitHub's parser and expression engine --------------------------------------------------------
 
-interface CallerJob { id: string; ref: string; matrixExpr: string; ifExpr: string; withKeys: string[]; permissions: Record<string, string> }
+interface CallerJob {
+  id: string;
+  ref: string;
+  matrixExpr: string;
+  ifExpr: string;
+  withKeys: string[];
+  permissions: Record<string, string>;
+}
 
 /** The jobs of a workflow that call a reusable workflow, as GitHub's parser reads them. */
 async function callerJobs(file: string): Promise<CallerJob[]> {
@@ -69,7 +99,14 @@ async function callerJobs(file: string): Promise<CallerJob[]> {
     const matrix = strategy.map.find((e) => e.Key === 'matrix')?.Value.map?.find((e) => e.Key === 'batch')?.Value.expr;
     if (matrix === undefined) continue;
     const id = job.id.value;
-    out.push({ id, ref: job.ref.value, matrixExpr: matrix, ifExpr: (job.if as { expression: string }).expression, withKeys: Object.keys(raw.jobs[id]?.with ?? {}), permissions: raw.jobs[id]?.permissions ?? {} });
+    out.push({
+      id,
+      ref: job.ref.value,
+      matrixExpr: matrix,
+      ifExpr: (job.if as { expression: string }).expression,
+      withKeys: Object.keys(raw.jobs[id]?.with ?? {}),
+      permissions: raw.jobs[id]?.permissions ?? {},
+    });
   }
   return out;
 }
@@ -117,7 +154,9 @@ function selectBatch(file: string, batch: string): { code: number; matrix?: Matr
   const out = join(mkdtempSync(join(tmpdir(), 'brickyard-fanout-')), 'output');
   writeFileSync(out, '');
   const r = spawnSync('bash', ['-c', selectScript], { env: { PATH: process.env['PATH'], BATCH: batch, FILE: file, GITHUB_OUTPUT: out }, encoding: 'utf8' });
-  const line = readFileSync(out, 'utf8').split('\n').find((l) => l.startsWith('matrix='));
+  const line = readFileSync(out, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('matrix='));
   return { code: r.status ?? -1, stderr: r.stderr, stdout: r.stdout, ...(line ? { matrix: JSON.parse(line.slice('matrix='.length)) as Matrix } : {}) };
 }
 
@@ -162,7 +201,9 @@ describe('fan-out of a 2,000-pair plan over every batch', () => {
 
   it('each batch index selects its batch (≤ 256 pairs) and together they are every pair, once', async () => {
     const jobs = await callerJobs('pr.yml');
-    const indices = evaluate(jobs.find((j) => j.ref === BUILD_BATCH)!.matrixExpr, { needs: { check: { outputs: { 'build-batches': JSON.stringify(batchIndices(batches.length)) } } } }) as number[];
+    const indices = evaluate(jobs.find((j) => j.ref === BUILD_BATCH)!.matrixExpr, {
+      needs: { check: { outputs: { 'build-batches': JSON.stringify(batchIndices(batches.length)) } } },
+    }) as number[];
     const seen: string[] = [];
     for (const i of indices) {
       const r = selectBatch(file, String(i));
@@ -170,7 +211,9 @@ describe('fan-out of a 2,000-pair plan over every batch', () => {
       expect(r.matrix!.include.length).toBeGreaterThan(0);
       expect(r.matrix!.include.length).toBeLessThanOrEqual(256);
       // The build job's matrix expression over the select job's output gives the same jobs.
-      const jobsOfBatch = evaluate(called.jobs['build']!.strategy!.matrix.replace(/^\$\{\{|\}\}$/g, '').trim(), { needs: { select: { outputs: { matrix: JSON.stringify(r.matrix) } } } }) as Matrix;
+      const jobsOfBatch = evaluate(called.jobs['build']!.strategy!.matrix.replace(/^\$\{\{|\}\}$/g, '').trim(), {
+        needs: { select: { outputs: { matrix: JSON.stringify(r.matrix) } } },
+      }) as Matrix;
       expect(jobsOfBatch.include).toHaveLength(r.matrix!.include.length);
       seen.push(...r.matrix!.include.map(key));
     }
@@ -194,7 +237,15 @@ describe('fan-out of a 2,000-pair plan over every batch', () => {
     const builds: BuiltIndex['builds'] = {};
     // 300 built and passed, 40 built but their smoke test failed.
     for (const p of hosted.slice(0, 340)) {
-      builds[p.lockDigest!] = { lockDigest: p.lockDigest!, recipe: p.recipe, system: p.system, partition: p.partition, image: `sha256:${'e'.repeat(64)}`, smoke: hosted.indexOf(p) < 300 ? 'passed' : 'failed', where: 'ghcr.io/o/r@sha256:' + 'e'.repeat(64) };
+      builds[p.lockDigest!] = {
+        lockDigest: p.lockDigest!,
+        recipe: p.recipe,
+        system: p.system,
+        partition: p.partition,
+        image: `sha256:${'e'.repeat(64)}`,
+        smoke: hosted.indexOf(p) < 300 ? 'passed' : 'failed',
+        where: 'ghcr.io/o/r@sha256:' + 'e'.repeat(64),
+      };
     }
     const sel = pairsToBuild(pairs, { kind: 'brickyard-built-index', version: 1, builds });
     expect(sel.reused).toHaveLength(300);
@@ -227,8 +278,23 @@ describe('fan-out of a 2,000-pair plan over every batch', () => {
   });
 });
 
-interface Step { id?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> }
-interface Job { uses?: string; with?: Record<string, unknown>; needs?: string | string[]; permissions?: Record<string, string>; strategy?: { matrix?: unknown }; 'runs-on'?: unknown; steps?: Step[]; environment?: unknown }
+interface Step {
+  id?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  uses?: string;
+  with?: Record<string, unknown>;
+  needs?: string | string[];
+  permissions?: Record<string, string>;
+  strategy?: { matrix?: unknown };
+  'runs-on'?: unknown;
+  steps?: Step[];
+  environment?: unknown;
+}
 const jobsOf = (file: string): Record<string, Job> => (parse(readFileSync(join(workflowDir, file), 'utf8')) as { jobs: Record<string, Job> }).jobs;
 
 /** A `with:` value or name with `${{ … }}` in it, evaluated with GitHub's expression engine. */
@@ -243,7 +309,9 @@ describe('main.yml and release.yml sign every batch, each in a job that plans ag
   const indices = JSON.stringify(batchIndices(batches.length));
   const signers = { 'main.yml': 'sign-and-bundle', 'release.yml': 'sign-and-publish-local' } as const;
   const builders = { 'main.yml': 'build', 'release.yml': 'build-local' } as const;
-  const uploadName = called.jobs['build']!.steps.find((st) => st.uses?.startsWith('actions/upload-artifact@') && (st as Step).with?.['name']?.toString().includes('inputs.batch'))! as Step;
+  const uploadName = called.jobs['build']!.steps.find(
+    (st) => st.uses?.startsWith('actions/upload-artifact@') && (st as Step).with?.['name']?.toString().includes('inputs.batch'),
+  )! as Step;
 
   it.each(Object.keys(signers) as (keyof typeof signers)[])('%s: one signing job per batch, the same indices as the builds, after them', (name) => {
     const jobs = jobsOf(name);
@@ -289,29 +357,34 @@ describe('main.yml and release.yml sign every batch, each in a job that plans ag
     expect(steps.filter((st) => st.uses?.startsWith('actions/download-artifact@')).map((st) => st.with?.['name'] ?? st.with?.['pattern'])).not.toContain('brickyard-batches');
   });
 
-  it.each(Object.keys(signers) as (keyof typeof signers)[])('%s: the signer of batch i downloads exactly batch i\'s artifacts, and reads the same pairs the builders built', (name) => {
-    const steps = jobsOf(name)[signers[name]]!.steps!;
-    const download = steps.find((st) => st.uses?.startsWith('actions/download-artifact@') && (({ pattern } = st.with ?? {}) => typeof pattern === 'string' && pattern.startsWith('brickyard-build'))())!;
-    expect(download.with?.['merge-multiple']).toBeUndefined();
-    // Every artifact name the fan-out uploads, as build-batch.yml's upload step names it.
-    const uploaded = batches.flatMap((b, i) => b.include.map((e) => ({ batch: i, name: expand(String(uploadName.with!['name']), { inputs: { batch: i }, matrix: e }) })));
-    expect(uploaded).toHaveLength(2000);
-    for (const u of uploaded.slice(0, 300)) {
-      const e = batches[u.batch]!.include.find((x) => u.name.endsWith(`@${x.system}@${x.recipe}@${x.version}@${x.partition}`))!;
-      expect(u.name).toBe(buildArtifactName({ recipe: e.recipe, version: e.version, system: e.system, partition: e.partition }, u.batch));
-    }
-    for (const i of batchIndices(batches.length)) {
-      const pattern = expand(String(download.with!['pattern']), { matrix: { batch: i } });
-      // A prefix and one trailing `*`, no other glob character: minimatch matches it as a prefix.
-      expect(pattern).toMatch(/^[A-Za-z0-9@._-]+\*$/);
-      const matched = uploaded.filter((u) => u.name.startsWith(pattern.slice(0, -1)));
-      expect(matched.every((u) => u.batch === i)).toBe(true);
-      expect(matched).toHaveLength(batches[i]!.include.length);
-      // What the signer signs: its own plan's batch i, the pairs build-batch.yml built for batch i.
-      const selected = selectBatch(file, String(i)).matrix!.include.map(key);
-      expect(pairsOfBatch(file, i, 'local').map((p) => key(p))).toEqual(selected);
-    }
-  });
+  it.each(Object.keys(signers) as (keyof typeof signers)[])(
+    "%s: the signer of batch i downloads exactly batch i's artifacts, and reads the same pairs the builders built",
+    (name) => {
+      const steps = jobsOf(name)[signers[name]]!.steps!;
+      const download = steps.find(
+        (st) => st.uses?.startsWith('actions/download-artifact@') && (({ pattern } = st.with ?? {}) => typeof pattern === 'string' && pattern.startsWith('brickyard-build'))(),
+      )!;
+      expect(download.with?.['merge-multiple']).toBeUndefined();
+      // Every artifact name the fan-out uploads, as build-batch.yml's upload step names it.
+      const uploaded = batches.flatMap((b, i) => b.include.map((e) => ({ batch: i, name: expand(String(uploadName.with!['name']), { inputs: { batch: i }, matrix: e }) })));
+      expect(uploaded).toHaveLength(2000);
+      for (const u of uploaded.slice(0, 300)) {
+        const e = batches[u.batch]!.include.find((x) => u.name.endsWith(`@${x.system}@${x.recipe}@${x.version}@${x.partition}`))!;
+        expect(u.name).toBe(buildArtifactName({ recipe: e.recipe, version: e.version, system: e.system, partition: e.partition }, u.batch));
+      }
+      for (const i of batchIndices(batches.length)) {
+        const pattern = expand(String(download.with!['pattern']), { matrix: { batch: i } });
+        // A prefix and one trailing `*`, no other glob character: minimatch matches it as a prefix.
+        expect(pattern).toMatch(/^[A-Za-z0-9@._-]+\*$/);
+        const matched = uploaded.filter((u) => u.name.startsWith(pattern.slice(0, -1)));
+        expect(matched.every((u) => u.batch === i)).toBe(true);
+        expect(matched).toHaveLength(batches[i]!.include.length);
+        // What the signer signs: its own plan's batch i, the pairs build-batch.yml built for batch i.
+        const selected = selectBatch(file, String(i)).matrix!.include.map(key);
+        expect(pairsOfBatch(file, i, 'local').map((p) => key(p))).toEqual(selected);
+      }
+    },
+  );
 
   it('bundle serials rise through the batches of a run and from run to run (release slot 0: the site systems)', () => {
     const script = (file: string, job: string): string => jobsOf(file)[job]!.steps!.find((st) => st.id === 'serial')!.run!;
@@ -328,12 +401,19 @@ describe('main.yml and release.yml sign every batch, each in a job that plans ag
       for (const b of [0, 1, 2, 255]) seq.push(serial(script('release.yml', 'sign-and-publish-local'), { RUN_NUMBER: runNumber, BATCH: String(b) }));
     }
     for (let k = 1; k < seq.length; k++) expect(seq[k]!).toBeGreaterThan(seq[k - 1]!);
-    expect(serial(script('main.yml', 'sign-and-bundle'), { RUN_NUMBER: '7', BATCH: '3' })).toBe(serial(script('release.yml', 'sign-and-publish-local'), { RUN_NUMBER: '7', BATCH: '3' }));
+    expect(serial(script('main.yml', 'sign-and-bundle'), { RUN_NUMBER: '7', BATCH: '3' })).toBe(
+      serial(script('release.yml', 'sign-and-publish-local'), { RUN_NUMBER: '7', BATCH: '3' }),
+    );
   });
 
   it('release.yml refuses more than 256 site pairs before anything is built', () => {
     const step = jobsOf('release.yml')['plan']!.steps!.find((st) => st.id === 'systems')!;
-    const site = { include: [{ recipe: 'a', version: '1', system: 'lumi', partition: 'g', runner: ['self-hosted', 'lumi'] }, { recipe: 'b', version: '1', system: 'cray', partition: 'c', runner: ['self-hosted', 'cray'] }] };
+    const site = {
+      include: [
+        { recipe: 'a', version: '1', system: 'lumi', partition: 'g', runner: ['self-hosted', 'lumi'] },
+        { recipe: 'b', version: '1', system: 'cray', partition: 'c', runner: ['self-hosted', 'cray'] },
+      ],
+    };
     const run = (count: string): { code: number; out: string } => {
       const out = join(mkdtempSync(join(tmpdir(), 'brickyard-systems-')), 'output');
       writeFileSync(out, '');
@@ -349,7 +429,7 @@ describe('main.yml and release.yml sign every batch, each in a job that plans ag
     expect(over.out).toMatch(/257 pairs of site systems; one release builds at most 256/);
   });
 
-  it('a run over GitHub\'s 50,000 check runs is refused by the plan', () => {
+  it("a run over GitHub's 50,000 check runs is refused by the plan", () => {
     expect(() => checkFanOut(132, 33_600)).not.toThrow(); // the synthetic 1,000 × 30 catalogue
     expect(() => checkFanOut(196, 50_000)).toThrow(/at most 50000 .*check runs/);
   });

@@ -24,7 +24,9 @@ ${parts.steps ?? `      - uses: actions/checkout@${SHA} # v7.0.1\n      - run: n
 
 describe('workflow policy', () => {
   const dir = join(repoRoot, '.github', 'workflows');
-  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
 
   it('our workflows are there', () => {
     expect(files).toEqual(expect.arrayContaining(['check-dist.yml', 'ci.yml', 'main.yml', 'pr-comment.yml', 'pr.yml', 'release.yml', 'sign-test-results.yml']));
@@ -80,10 +82,7 @@ describe('workflow policy', () => {
   it('no-id-token-on-pr, at the top and in a job', () => {
     const inJob = workflow({ job: '    permissions:\n      contents: read\n      id-token: write\n' });
     expect(check(inJob)).toEqual(['w.yml:10:7: no-id-token-on-pr']);
-    expect(check(workflow({ on: '[pull_request]', job: '    permissions: write-all\n' }))).toEqual([
-      'w.yml:8:18: job-write-permissions-scoped',
-      'w.yml:8:18: no-id-token-on-pr',
-    ]);
+    expect(check(workflow({ on: '[pull_request]', job: '    permissions: write-all\n' }))).toEqual(['w.yml:8:18: job-write-permissions-scoped', 'w.yml:8:18: no-id-token-on-pr']);
     // The same job on a push to main (the signing workflow) is fine.
     expect(check(workflow({ on: '{ push: { branches: [main] } }', job: '    permissions:\n      contents: read\n      id-token: write\n' }))).toEqual([]);
   });
@@ -166,7 +165,7 @@ describe('workflow policy', () => {
     ]);
   });
 
-  it('signer-own-pairs: the pairs come from the plan job or from the signing job\'s own plan step, never from a build', () => {
+  it("signer-own-pairs: the pairs come from the plan job or from the signing job's own plan step, never from a build", () => {
     const wf = (signWith: string, extraSteps = ''): string =>
       `name: T\non: push\npermissions: {}\njobs:\n  plan:\n    runs-on: ubuntu-24.04\n    steps:\n      - id: plan\n        uses: ./actions/plan\n        with: {base: x}\n` +
       `  build:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: ./actions/build\n  batch:\n    uses: ./.github/workflows/build-batch.yml\n    with: {batch: 0}\n` +
@@ -179,21 +178,27 @@ describe('workflow policy', () => {
     expect(rules(wf('          batches-file: ${{ steps.replan.outputs.batches-file }}\n          batch: 0\n', replan))).toEqual([]);
     // A downloaded file, or a step that is not the plan, is refused.
     expect(rules(wf('          batches-file: ${{ runner.temp }}/brickyard-batches/batches.json\n          batch: 0\n', replan))).toEqual(['signer-own-pairs']);
-    expect(rules(wf('          batches-file: ${{ steps.fake.outputs.batches-file }}\n          batch: 0\n', '      - id: fake\n        run: echo batches-file=x >> "$GITHUB_OUTPUT"\n'))).toEqual(['signer-own-pairs']);
+    expect(
+      rules(wf('          batches-file: ${{ steps.fake.outputs.batches-file }}\n          batch: 0\n', '      - id: fake\n        run: echo batches-file=x >> "$GITHUB_OUTPUT"\n')),
+    ).toEqual(['signer-own-pairs']);
   });
 
   it('a job that builds the site executables itself may sign them; one that also receives an artifact may not', () => {
     const job = (extra: string): string =>
       `name: T\non: push\npermissions: {}\njobs:\n  t:\n    runs-on: ubuntu-24.04\n    permissions:\n      id-token: write\n    steps:\n${extra}      - run: npm run build:sea -- --arch x64\n      - run: npx brickyard sign s.intoto.json --keyless --out s.sigstore.json\n`;
     expect(checkWorkflowPolicy(job(''), 'w.yml').map((f) => f.rule)).toEqual([]);
-    expect(checkWorkflowPolicy(job('      - uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1\n        with: {name: x}\n'), 'w.yml').map((f) => f.rule)).toContain('signer-reverifies');
+    expect(
+      checkWorkflowPolicy(job('      - uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1\n        with: {name: x}\n'), 'w.yml').map((f) => f.rule),
+    ).toContain('signer-reverifies');
   });
 
   it('a test-result job is exempt from the hosted rule only while it signs nothing else', () => {
     const job = (steps: string): string =>
       `name: T\non: push\npermissions: {}\njobs:\n  t:\n    runs-on: [self-hosted, lumi]\n    permissions:\n      id-token: write\n    steps:\n      - id: sign\n        uses: ./actions/sign\n        with:\n          builds: b\n          roles: test-result\n${steps}`;
     expect(check(job(''))).toEqual([]);
-    expect(check(job(`      - uses: actions/attest@${SHA} # v4.2.2\n        with:\n          subject-checksums: \${{ steps.sign.outputs.subject-checksums }}\n`))).toEqual(['w.yml:6:14: id-token-hosted-runner']);
+    expect(check(job(`      - uses: actions/attest@${SHA} # v4.2.2\n        with:\n          subject-checksums: \${{ steps.sign.outputs.subject-checksums }}\n`))).toEqual([
+      'w.yml:6:14: id-token-hosted-runner',
+    ]);
     expect(rules(job('      - run: srun ./job.sh\n'))).toEqual(['id-token-runs-recipe-code']);
     // An expression may name any runner: not provably GitHub's.
     expect(rules(job('').replace('roles: test-result', 'roles: provenance').replace('[self-hosted, lumi]', '${{ matrix.runner }}'))).toEqual(['id-token-hosted-runner']);

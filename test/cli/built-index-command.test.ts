@@ -31,7 +31,18 @@ function stateWithBuild(root: string, smokeResult: string): string {
   const state = tempDir();
   const dir = join(state, 'builds', pair!.recipe, `${pair!.system}-${pair!.partition}`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'build.json'), JSON.stringify({ kind: 'brickyard-build', version: 1, recipe: { name: pair!.name, version: pair!.version, revision: 1 }, system: pair!.system, partition: pair!.partition, lockDigest: pair!.lockDigest, image: { manifestDigest: IMAGE } }));
+  writeFileSync(
+    join(dir, 'build.json'),
+    JSON.stringify({
+      kind: 'brickyard-build',
+      version: 1,
+      recipe: { name: pair!.name, version: pair!.version, revision: 1 },
+      system: pair!.system,
+      partition: pair!.partition,
+      lockDigest: pair!.lockDigest,
+      image: { manifestDigest: IMAGE },
+    }),
+  );
   writeFileSync(join(dir, 'smoke-direct.json'), JSON.stringify({ kind: 'brickyard-smoke', version: 1, result: smokeResult, image: { manifestDigest: IMAGE } }));
   return state;
 }

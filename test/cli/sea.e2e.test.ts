@@ -40,13 +40,17 @@ function mainJobBundle(): { tar: string; policy: string } | undefined {
 /** The executable, offline, with an empty environment: PATH holds only its own folder. `tmpfs` mounts a small tmpfs there first (a full disk). */
 function sea(args: string[], tmpfs?: string): Run {
   const cmd = ['env', '-i', `PATH=${binDir}`, `HOME=${work}`, 'brickyard', ...args];
-  return out(spawnSync('unshare', tmpfs ? ['-n', '-m', 'sh', '-c', 'mount -t tmpfs -o size=4m tmpfs "$0" && exec "$@"', tmpfs, ...cmd] : ['-n', ...cmd], { cwd: work, encoding: 'utf8' }));
+  return out(
+    spawnSync('unshare', tmpfs ? ['-n', '-m', 'sh', '-c', 'mount -t tmpfs -o size=4m tmpfs "$0" && exec "$@"', tmpfs, ...cmd] : ['-n', ...cmd], { cwd: work, encoding: 'utf8' }),
+  );
 }
 
 /** The npm CLI on the same input. */
 function npm(args: string[], tmpfs?: string): Run {
   const cmd = [node, join(repoRoot, 'bin', 'brickyard.js'), ...args];
-  return out(spawnSync('unshare', tmpfs ? ['-m', 'sh', '-c', 'mount -t tmpfs -o size=4m tmpfs "$0" && exec "$@"', tmpfs, ...cmd] : ['-n', ...cmd], { cwd: work, encoding: 'utf8' }));
+  return out(
+    spawnSync('unshare', tmpfs ? ['-m', 'sh', '-c', 'mount -t tmpfs -o size=4m tmpfs "$0" && exec "$@"', tmpfs, ...cmd] : ['-n', ...cmd], { cwd: work, encoding: 'utf8' }),
+  );
 }
 
 function out(r: ReturnType<typeof spawnSync>): Run {
@@ -99,7 +103,7 @@ describe.skipIf(!canUnshare)('the site executable (Node SEA)', () => {
     expect(again.stderr).toMatch(/\[ROLLBACK\]/);
   });
 
-  it('refuses a bundle with one byte changed, with the npm CLI\'s error and exit code', () => {
+  it("refuses a bundle with one byte changed, with the npm CLI's error and exit code", () => {
     const forged = join(work, 'forged.tar');
     const bytes = readFileSync(bundle);
     bytes[Math.floor(bytes.length / 2)]! ^= 1;
@@ -110,7 +114,7 @@ describe.skipIf(!canUnshare)('the site executable (Node SEA)', () => {
     expect(r).toEqual(npm(['check-bundle', forged, '--policy', policy]));
   });
 
-  it('bad input: an unreadable bundle, a policy with a typo, a full disk — the npm CLI\'s errors and exit codes', () => {
+  it("bad input: an unreadable bundle, a policy with a typo, a full disk — the npm CLI's errors and exit codes", () => {
     const missing = sea(['check-bundle', 'no-such.tar', '--policy', policy]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/no-such\.tar/);

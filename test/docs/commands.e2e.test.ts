@@ -34,13 +34,23 @@ const artifacts = join(repo, 'test-artifacts', 'docs');
 const scratch = mkdtempSync(join(tmpdir(), 'bdc-'));
 
 /** README.md first (its quick start makes the state the others use), then docs/*.md by name. */
-const documents = ['README.md', ...readdirSync(join(repo, 'docs')).filter((n) => n.endsWith('.md')).sort().map((n) => `docs/${n}`)];
+const documents = [
+  'README.md',
+  ...readdirSync(join(repo, 'docs'))
+    .filter((n) => n.endsWith('.md'))
+    .sort()
+    .map((n) => `docs/${n}`),
+];
 /**
  * DOC_TEST_ONLY=docs/recipes.md,docs/blocks.md runs only those (the others are reported as skipped
  * tests); BRICKYARD_DOC_TEST=light, only the documents that build nothing (a minute or two).
  */
 const LIGHT = ['docs/blocks.md', 'docs/recipes.md', 'docs/system-templates.md'];
-const only = process.env['DOC_TEST_ONLY']?.split(',').map((s) => s.trim()).filter(Boolean) ?? (process.env['BRICKYARD_DOC_TEST'] === 'light' ? LIGHT : undefined);
+const only =
+  process.env['DOC_TEST_ONLY']
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) ?? (process.env['BRICKYARD_DOC_TEST'] === 'light' ? LIGHT : undefined);
 
 const summary: { document: string; works: number; fails: number; skipped: number; seconds: number; results: CommandResult[] }[] = [];
 
@@ -61,7 +71,15 @@ function copyCheckout(to: string): void {
   }
   symlinkSync(join(repo, 'node_modules'), join(to, 'node_modules'));
   const when = git(repo, ['log', '-1', '--format=%cI']).trim();
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'doc test', GIT_AUTHOR_EMAIL: 'doc-test@brickyard.invalid', GIT_COMMITTER_NAME: 'doc test', GIT_COMMITTER_EMAIL: 'doc-test@brickyard.invalid', GIT_AUTHOR_DATE: when, GIT_COMMITTER_DATE: when };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'doc test',
+    GIT_AUTHOR_EMAIL: 'doc-test@brickyard.invalid',
+    GIT_COMMITTER_NAME: 'doc test',
+    GIT_COMMITTER_EMAIL: 'doc-test@brickyard.invalid',
+    GIT_AUTHOR_DATE: when,
+    GIT_COMMITTER_DATE: when,
+  };
   git(to, ['init', '-q', '-b', 'main']);
   git(to, ['add', '-A']);
   git(to, ['commit', '-q', '-m', 'doc test copy'], env);
@@ -75,7 +93,10 @@ function readerEnv(): NodeJS.ProcessEnv {
     if (/^(VITEST|NODE_OPTIONS|NODE_ENV|TEST|npm_)/i.test(k)) continue;
     env[k] = v;
   }
-  env['PATH'] = (process.env['PATH'] ?? '').split(':').filter((p) => !p.includes('node_modules')).join(':');
+  env['PATH'] = (process.env['PATH'] ?? '')
+    .split(':')
+    .filter((p) => !p.includes('node_modules'))
+    .join(':');
   // One ping-pong trial per side: see the header. A value from outside wins.
   env['BRICKYARD_SMOKE_TRIALS'] ??= '1';
   return env;
@@ -86,11 +107,19 @@ let previous: string | undefined;
 
 describe('the shell commands of README.md and docs/*.md', () => {
   afterAll(() => {
-    const lines = summary.map((s) => `${s.document.padEnd(26)} works ${String(s.works).padStart(3)}  fails ${String(s.fails).padStart(3)}  skipped ${String(s.skipped).padStart(3)}  ${s.seconds.toFixed(0)} s`);
+    const lines = summary.map(
+      (s) =>
+        `${s.document.padEnd(26)} works ${String(s.works).padStart(3)}  fails ${String(s.fails).padStart(3)}  skipped ${String(s.skipped).padStart(3)}  ${s.seconds.toFixed(0)} s`,
+    );
     const total = summary.reduce((a, s) => ({ works: a.works + s.works, fails: a.fails + s.fails, skipped: a.skipped + s.skipped }), { works: 0, fails: 0, skipped: 0 });
     const seconds = summary.reduce((a, s) => a + s.seconds, 0);
-    lines.push(`${'total'.padEnd(26)} works ${String(total.works).padStart(3)}  fails ${String(total.fails).padStart(3)}  skipped ${String(total.skipped).padStart(3)}  ${seconds.toFixed(0)} s`);
-    const slowest = summary.flatMap((s) => s.results.map((r) => ({ where: `${s.document}:${r.line}`, text: (r.text.split('\n')[0] ?? '').replace(/\s+#.*$/, ''), seconds: r.seconds ?? 0 }))).sort((a, b) => b.seconds - a.seconds).slice(0, 8);
+    lines.push(
+      `${'total'.padEnd(26)} works ${String(total.works).padStart(3)}  fails ${String(total.fails).padStart(3)}  skipped ${String(total.skipped).padStart(3)}  ${seconds.toFixed(0)} s`,
+    );
+    const slowest = summary
+      .flatMap((s) => s.results.map((r) => ({ where: `${s.document}:${r.line}`, text: (r.text.split('\n')[0] ?? '').replace(/\s+#.*$/, ''), seconds: r.seconds ?? 0 })))
+      .sort((a, b) => b.seconds - a.seconds)
+      .slice(0, 8);
     lines.push('', 'slowest commands:', ...slowest.map((c) => `${c.seconds.toFixed(1).padStart(7)} s  ${c.where}  ${c.text}`));
     const skipped = summary.flatMap((s) => s.results.filter((r) => r.outcome === 'skipped').map((r) => `  ${s.document}:${r.line}: ${r.skip}`));
     lines.push('', 'skipped:', ...skipped);
@@ -98,44 +127,51 @@ describe('the shell commands of README.md and docs/*.md', () => {
     writeFileSync(join(artifacts, 'commands.json'), JSON.stringify(summary, null, 2) + '\n');
     console.log(lines.join('\n'));
     // Stop what a document may have left running, then drop the copies.
-    spawnSync('bash', ['-c', `for d in ${scratch}/*/.brickyard/services/*; do [ -d "$d" ] && bash ${repo}/scripts/services/$(basename "$d").sh stop "$d" >/dev/null 2>&1; done; true`]);
+    spawnSync('bash', [
+      '-c',
+      `for d in ${scratch}/*/.brickyard/services/*; do [ -d "$d" ] && bash ${repo}/scripts/services/$(basename "$d").sh stop "$d" >/dev/null 2>&1; done; true`,
+    ]);
     rmSync(scratch, { recursive: true, force: true });
   });
 
   for (const [n, doc] of documents.entries()) {
     const blocks = readDoc(join(repo, doc), doc);
     const runnable = blocks.some((b) => b.commands.length > 0);
-    it.runIf(runnable && (!only || only.includes(doc)))(`${doc}: every runnable command exits 0`, () => {
-      const copy = join(scratch, String(n).padStart(2, '0'));
-      mkdirSync(copy, { recursive: true });
-      copyCheckout(copy);
-      if (previous && existsSync(join(previous, '.brickyard'))) renameSync(join(previous, '.brickyard'), join(copy, '.brickyard'));
-      const { script, commands } = scriptFor(blocks);
-      const scriptPath = join(scratch, `${doc.replace(/\W+/g, '_')}.sh`);
-      writeFileSync(scriptPath, script);
-      const logPath = join(artifacts, `${doc.replace(/\W+/g, '_')}.log`);
-      const reportPath = join(scratch, `${doc.replace(/\W+/g, '_')}.codes`);
-      const log = openSync(logPath, 'w');
-      const report = openSync(reportPath, 'w');
-      const t0 = performance.now();
-      try {
-        spawnSync('bash', [scriptPath], { cwd: copy, env: readerEnv(), stdio: ['ignore', log, log, report], timeout: 40 * 60_000, killSignal: 'SIGKILL' });
-      } finally {
-        closeSync(log);
-        closeSync(report);
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      previous = copy;
-      const results = resultsOf(commands, readFileSync(reportPath, 'utf8'));
-      const count = (o: CommandResult['outcome']): number => results.filter((r) => r.outcome === o).length;
-      summary.push({ document: doc, works: count('works'), fails: count('fails'), skipped: count('skipped'), seconds, results });
-      const failed = results.filter((r) => r.outcome === 'fails').map((r) => `${doc}:${r.line}: exit ${r.exitCode ?? 'never finished'}: ${r.text}`);
-      expect(failed, `see ${logPath}`).toEqual([]);
-      // Every skip says why, and at least one command ran: a document of nothing but skips proves nothing.
-      for (const r of results) if (r.outcome === 'skipped') expect(r.skip).toMatch(/\w/);
-      expect(count('works')).toBeGreaterThan(0);
-      // The README's quick start and tour write only under .brickyard/ (ignored): nothing new in the reader's checkout.
-      if (doc === 'README.md') expect(git(copy, ['status', '--porcelain', '--untracked-files=all']), 'files the README left in the checkout').toBe('');
-    }, 45 * 60_000);
+    it.runIf(runnable && (!only || only.includes(doc)))(
+      `${doc}: every runnable command exits 0`,
+      () => {
+        const copy = join(scratch, String(n).padStart(2, '0'));
+        mkdirSync(copy, { recursive: true });
+        copyCheckout(copy);
+        if (previous && existsSync(join(previous, '.brickyard'))) renameSync(join(previous, '.brickyard'), join(copy, '.brickyard'));
+        const { script, commands } = scriptFor(blocks);
+        const scriptPath = join(scratch, `${doc.replace(/\W+/g, '_')}.sh`);
+        writeFileSync(scriptPath, script);
+        const logPath = join(artifacts, `${doc.replace(/\W+/g, '_')}.log`);
+        const reportPath = join(scratch, `${doc.replace(/\W+/g, '_')}.codes`);
+        const log = openSync(logPath, 'w');
+        const report = openSync(reportPath, 'w');
+        const t0 = performance.now();
+        try {
+          spawnSync('bash', [scriptPath], { cwd: copy, env: readerEnv(), stdio: ['ignore', log, log, report], timeout: 40 * 60_000, killSignal: 'SIGKILL' });
+        } finally {
+          closeSync(log);
+          closeSync(report);
+        }
+        const seconds = (performance.now() - t0) / 1000;
+        previous = copy;
+        const results = resultsOf(commands, readFileSync(reportPath, 'utf8'));
+        const count = (o: CommandResult['outcome']): number => results.filter((r) => r.outcome === o).length;
+        summary.push({ document: doc, works: count('works'), fails: count('fails'), skipped: count('skipped'), seconds, results });
+        const failed = results.filter((r) => r.outcome === 'fails').map((r) => `${doc}:${r.line}: exit ${r.exitCode ?? 'never finished'}: ${r.text}`);
+        expect(failed, `see ${logPath}`).toEqual([]);
+        // Every skip says why, and at least one command ran: a document of nothing but skips proves nothing.
+        for (const r of results) if (r.outcome === 'skipped') expect(r.skip).toMatch(/\w/);
+        expect(count('works')).toBeGreaterThan(0);
+        // The README's quick start and tour write only under .brickyard/ (ignored): nothing new in the reader's checkout.
+        if (doc === 'README.md') expect(git(copy, ['status', '--porcelain', '--untracked-files=all']), 'files the README left in the checkout').toBe('');
+      },
+      45 * 60_000,
+    );
   }
 });

@@ -105,6 +105,9 @@ npm start
     expect(quick?.seconds).toBeLessThan(0.3);
     expect(results.map((r) => r.seconds === undefined)).toEqual([false, false, false, true, false, true, true]);
     // A report written under a locale whose decimal mark is a comma reads the same.
-    expect(resultsOf(t.commands, '0 0 10,5 12,0\n1 1\n').map((r) => [r.outcome, r.seconds])).toEqual([['works', 1.5], ['fails', undefined]]);
+    expect(resultsOf(t.commands, '0 0 10,5 12,0\n1 1\n').map((r) => [r.outcome, r.seconds])).toEqual([
+      ['works', 1.5],
+      ['fails', undefined],
+    ]);
   });
 });

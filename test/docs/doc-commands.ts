@@ -193,6 +193,8 @@ export function resultsOf(commands: DocCommand[], report: string): CommandResult
   return commands.map((c, i) => {
     if (c.skip) return { ...c, outcome: 'skipped' as const };
     const done = codes.get(i);
-    return done === undefined ? { ...c, outcome: 'fails' as const } : { ...c, outcome: done.code === 0 ? ('works' as const) : ('fails' as const), exitCode: done.code, ...(done.seconds === undefined ? {} : { seconds: done.seconds }) };
+    return done === undefined
+      ? { ...c, outcome: 'fails' as const }
+      : { ...c, outcome: done.code === 0 ? ('works' as const) : ('fails' as const), exitCode: done.code, ...(done.seconds === undefined ? {} : { seconds: done.seconds }) };
   });
 }

@@ -52,7 +52,9 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     expect(record.sizes.compressedBytes).toBeLessThan(record.sizes.uncompressedBytes);
     const stored = JSON.parse(readFileSync(join(dirname(record.log), 'build.json'), 'utf8')) as BuildRecord;
     expect(stored.sizes).toEqual(record.sizes);
-    process.stdout.write(`mpi-pingpong on local: ${(record.sizes.uncompressedBytes / 2 ** 20).toFixed(1)} MiB uncompressed, ${(record.sizes.compressedBytes / 2 ** 20).toFixed(1)} MiB compressed\n`);
+    process.stdout.write(
+      `mpi-pingpong on local: ${(record.sizes.uncompressedBytes / 2 ** 20).toFixed(1)} MiB uncompressed, ${(record.sizes.compressedBytes / 2 ** 20).toFixed(1)} MiB compressed\n`,
+    );
     const layout = record.image.ociLayout;
     const inspect = JSON.parse(execFileSync('skopeo', ['inspect', `oci:${layout}:${record.image.refName}`], { encoding: 'utf8' }));
     expect(inspect.Digest).toBe(record.image.manifestDigest);
@@ -153,7 +155,13 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     const manifestBlob = join(record.image.ociLayout, 'blobs', 'sha256', record.image.manifestDigest.slice(7));
     for (const f of result.files) {
       const bundle = JSON.parse(readFileSync(f.bundle, 'utf8'));
-      const v = await verifySigstoreBundle({ bundle, artifact: { path: manifestBlob }, trustedRoot, policy: { identity: result.identity, issuer: result.issuer }, ctlogThreshold: 0 });
+      const v = await verifySigstoreBundle({
+        bundle,
+        artifact: { path: manifestBlob },
+        trustedRoot,
+        policy: { identity: result.identity, issuer: result.issuer },
+        ctlogThreshold: 0,
+      });
       expect(v.identity).toBe(result.identity);
     }
     const provenance = JSON.parse(readFileSync(result.files.find((f) => f.kind === 'provenance')!.statement, 'utf8'));
@@ -161,8 +169,12 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     expect(provenance.subject[0].digest.sha256).toBe(record.image.manifestDigest.slice(7));
     // Another artifact, or a near-miss identity, fails.
     const bundle = JSON.parse(readFileSync(result.files[0]!.bundle, 'utf8'));
-    await expect(verifySigstoreBundle({ bundle, artifact: { path: record.sbom.path }, trustedRoot, policy: { identity: result.identity, issuer: result.issuer }, ctlogThreshold: 0 })).rejects.toThrow(/subject|digest/);
-    await expect(verifySigstoreBundle({ bundle, artifact: { path: manifestBlob }, trustedRoot, policy: { identity: result.identity + 'x', issuer: result.issuer }, ctlogThreshold: 0 })).rejects.toThrow(/identity/);
+    await expect(
+      verifySigstoreBundle({ bundle, artifact: { path: record.sbom.path }, trustedRoot, policy: { identity: result.identity, issuer: result.issuer }, ctlogThreshold: 0 }),
+    ).rejects.toThrow(/subject|digest/);
+    await expect(
+      verifySigstoreBundle({ bundle, artifact: { path: manifestBlob }, trustedRoot, policy: { identity: result.identity + 'x', issuer: result.issuer }, ctlogThreshold: 0 }),
+    ).rejects.toThrow(/identity/);
   }, 120_000);
 
   it('bundles the built pair, imports it offline (unshare -n) under a site policy; a changed byte or another identity is refused and the store is unchanged', async () => {
@@ -170,7 +182,13 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     const bin = join(repoRoot, 'bin', 'brickyard.js');
     const dev = await loadOrCreateDevSigner(join(state, 'dev-signer'));
     const policy = join(state, 'site-policy.yaml');
-    writeDevPolicy(policy, { system: 'local', identity: dev.identity, issuer: dev.issuer, trustedRootPath: join(state, 'dev-signer', 'trusted_root.json'), licenses: ['Apache-2.0'] });
+    writeDevPolicy(policy, {
+      system: 'local',
+      identity: dev.identity,
+      issuer: dev.issuer,
+      trustedRootPath: join(state, 'dev-signer', 'trusted_root.json'),
+      licenses: ['Apache-2.0'],
+    });
     const tar = join(tempDir('brickyard-bundle-'), 'b.tar');
     const made = spawnSync(node, [bin, 'bundle', '--system', 'local', '--state', state, '--out', tar, '--json'], { encoding: 'utf8', cwd: repoRoot });
     expect(made.status, made.stderr).toBe(0);
@@ -185,7 +203,8 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     expect(tarBytes).toBeLessThanOrEqual(90 * 2 ** 20);
     expect(spawnSync('tar', ['-tf', tar], { encoding: 'utf8' }).stdout).toMatch(/^manifest\.json\nmanifest\.sigstore\.json\nchecksums\.txt\n/);
 
-    const listing = (dir: string): string => (existsSync(dir) ? execFileSync('find', [dir, '-printf', '%P %s %y\n'], { encoding: 'utf8' }).split('\n').sort().join('\n') : '(absent)');
+    const listing = (dir: string): string =>
+      existsSync(dir) ? execFileSync('find', [dir, '-printf', '%P %s %y\n'], { encoding: 'utf8' }).split('\n').sort().join('\n') : '(absent)';
     const importInto = (bundle: string, store: string) =>
       spawnSync('unshare', ['-n', node, bin, 'import', bundle, '--policy', policy, '--store', store], { encoding: 'utf8', cwd: repoRoot });
 
@@ -193,7 +212,10 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     const bad = join(dirname(tar), 'bad.tar');
     execFileSync('cp', [tar, bad]);
     const size = Number(execFileSync('stat', ['-c', '%s', bad], { encoding: 'utf8' }));
-    execFileSync('python3', ['-c', `f=open(${JSON.stringify(bad)},'r+b'); f.seek(${Math.floor(size / 2)}); b=f.read(1); f.seek(${Math.floor(size / 2)}); f.write(bytes([b[0]^1]))`]);
+    execFileSync('python3', [
+      '-c',
+      `f=open(${JSON.stringify(bad)},'r+b'); f.seek(${Math.floor(size / 2)}); b=f.read(1); f.seek(${Math.floor(size / 2)}); f.write(bytes([b[0]^1]))`,
+    ]);
     const store = join(tempDir('brickyard-store-'), 'store');
     mkdirSync(store); // a site's store exists before its first import
     const before = listing(store);
@@ -205,7 +227,15 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     // Signed by the same development CA but another identity: refused by the policy.
     const other = await loadOrCreateDevSigner(join(state, 'dev-signer'), { identity: 'brickyard-dev://elsewhere/mallory' });
     const otherTar = join(dirname(tar), 'other.tar');
-    await writeBundle({ stateDir: state, system: 'local', out: otherTar, signer: new SigstoreManifestSigner(other), serial: 7, source: { repository: 'local/brickyard', commit: '0'.repeat(40) }, now: new Date() });
+    await writeBundle({
+      stateDir: state,
+      system: 'local',
+      out: otherTar,
+      signer: new SigstoreManifestSigner(other),
+      serial: 7,
+      source: { repository: 'local/brickyard', commit: '0'.repeat(40) },
+      now: new Date(),
+    });
     const wrongSigner = importInto(otherTar, store);
     expect(wrongSigner.status).toBe(1);
     expect(wrongSigner.stderr).toMatch(/mallory/);
@@ -229,11 +259,16 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
       // A fresh store, importing with the push.
       const store2 = join(tempDir('brickyard-store-'), 'store');
       mkdirSync(store2);
-      const pushed = spawnSync(node, [bin, 'import', tar, '--policy', policy, '--store', store2, '--registry', `${registry.address}/site`, '--json'], { encoding: 'utf8', cwd: repoRoot });
+      const pushed = spawnSync(node, [bin, 'import', tar, '--policy', policy, '--store', store2, '--registry', `${registry.address}/site`, '--json'], {
+        encoding: 'utf8',
+        cwd: repoRoot,
+      });
       expect(pushed.status, pushed.stderr).toBe(0);
       const out = JSON.parse(pushed.stdout);
       expect(out.pushed).toEqual([{ reference: `${registry.address}/site/mpi-pingpong:1.0.0-local-debug`, digest: record.image.manifestDigest }]);
-      const remote = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${registry.address}/site/mpi-pingpong:1.0.0-local-debug`], { encoding: 'utf8' }));
+      const remote = JSON.parse(
+        execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${registry.address}/site/mpi-pingpong:1.0.0-local-debug`], { encoding: 'utf8' }),
+      );
       expect(remote.Digest).toBe(record.image.manifestDigest);
     } finally {
       registry.stop();
@@ -253,7 +288,15 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     const log = join(store, 'audit.log');
     writeFileSync(log, readFileSync(log, 'utf8').replace('"serial":', '"serial": '));
     const next = join(dirname(tar), 'next.tar');
-    await writeBundle({ stateDir: state, system: 'local', out: next, signer: new SigstoreManifestSigner(dev), serial: 99, source: { repository: 'local/brickyard', commit: '0'.repeat(40) }, now: new Date() });
+    await writeBundle({
+      stateDir: state,
+      system: 'local',
+      out: next,
+      signer: new SigstoreManifestSigner(dev),
+      serial: 99,
+      source: { repository: 'local/brickyard', commit: '0'.repeat(40) },
+      now: new Date(),
+    });
     const afterTamper = listing(store);
     const refusedLog = importInto(next, store);
     expect(refusedLog.status).toBe(1);
@@ -269,8 +312,15 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     expect(list).toMatch(/Def\.FILE/);
     expect(list).toMatch(/JSON\.Labels/);
     expect(list).toMatch(/FS\s+\(Squashfs\/\*System\/amd64\)/);
-    const id = (kind: RegExp): string => list.split('\n').find((l) => kind.test(l))!.trim().split(/\s+/)[0]!;
-    expect(execFileSync('siftool', ['info', id(/Squashfs/), sif.path], { encoding: 'utf8' })).toMatch(/Filesystem Type:\s+Squashfs\n\s*Partition Type:\s+\*System\n\s*Architecture:\s+amd64/);
+    const id = (kind: RegExp): string =>
+      list
+        .split('\n')
+        .find((l) => kind.test(l))!
+        .trim()
+        .split(/\s+/)[0]!;
+    expect(execFileSync('siftool', ['info', id(/Squashfs/), sif.path], { encoding: 'utf8' })).toMatch(
+      /Filesystem Type:\s+Squashfs\n\s*Partition Type:\s+\*System\n\s*Architecture:\s+amd64/,
+    );
     const def = execFileSync('siftool', ['dump', id(/Def\.FILE/), sif.path], { encoding: 'utf8' });
     expect(def).toBe(readFileSync(join(dirname(record.log), 'apptainer.def'), 'utf8'));
     expect(def).toMatch(/^Stage: runtime$/m);
@@ -305,7 +355,11 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
       };
       const head = (name: string, extra: string): string =>
         `name: ${name}\nversion: 1.0.0\nrevision: 1\nsummary: test\nmaintainers: [{name: t}]\nlicense: MIT\nbase: debian-12\nrequires: {architectures: [x86_64], gpu: {vendor: none}, mpi: any}\nsizeBudget: 2 GiB\n${extra}`;
-      add('broken-compile', head('broken-compile', 'blocks: [{use: gcc}, {use: "@mpi"}]\nsteps:\n  - copy: {src: files/bad.c, dest: /opt/bad.c}\n  - run: mpicc -o /opt/bad /opt/bad.c\n'), { 'files/bad.c': 'int main(void) { return missing_symbol; }\n' });
+      add(
+        'broken-compile',
+        head('broken-compile', 'blocks: [{use: gcc}, {use: "@mpi"}]\nsteps:\n  - copy: {src: files/bad.c, dest: /opt/bad.c}\n  - run: mpicc -o /opt/bad /opt/bad.c\n'),
+        { 'files/bad.c': 'int main(void) { return missing_symbol; }\n' },
+      );
       add('no-mpi', head('no-mpi', 'steps:\n  - run: echo no MPI here\nsmoke:\n  - {name: pingpong, type: mpi-pingpong}\n').replace('mpi: any', 'mpi: none'));
       add('too-big', head('too-big', 'blocks: [{use: gcc}, {use: "@mpi"}, {use: pingpong}]\n').replace('sizeBudget: 2 GiB', 'sizeBudget: 20 MiB'));
       cws = Workspace.open(copy);
@@ -355,7 +409,10 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
 
   it('a missing builder gives a clear message (exit 2)', () => {
     const node = join(repoRoot, 'node_modules', '.bin', 'node');
-    const r = spawnSync(node, [join(repoRoot, 'bin', 'brickyard.js'), 'build', 'mpi-pingpong', '--system', 'local'], { encoding: 'utf8', env: { PATH: '/nonexistent', HOME: process.env['HOME'] ?? '/root' } });
+    const r = spawnSync(node, [join(repoRoot, 'bin', 'brickyard.js'), 'build', 'mpi-pingpong', '--system', 'local'], {
+      encoding: 'utf8',
+      env: { PATH: '/nonexistent', HOME: process.env['HOME'] ?? '/root' },
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('brickyard: buildah is not installed: run scripts/setup-host.sh');
   });

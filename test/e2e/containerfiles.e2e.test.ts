@@ -63,11 +63,22 @@ describe.skipIf(why !== '')(`buildah builds every Containerfile rendered for loc
         writeFileSync(join(context, s.contextPath), `stands in for ${s.name} (${s.sha256})\n`);
       }
       const kept = (c.runtime ?? []).flatMap((st) => (st.op.kind === 'keep' ? st.op.paths : []));
-      return { name: `${f.recipe} on ${f.system}/${f.partition}`, containerfile: withoutRuns(rendered.files.containerfile, kept), context, base: c.base.reference, hostBuilt: c.base.hostBuilt };
+      return {
+        name: `${f.recipe} on ${f.system}/${f.partition}`,
+        containerfile: withoutRuns(rendered.files.containerfile, kept),
+        context,
+        base: c.base.reference,
+        hostBuilt: c.base.hostBuilt,
+      };
     });
 
   it('covers every shipped recipe that fits local', () => {
-    expect(pairs.map((p) => p.name).sort()).toEqual(['julia-mpi@1.10.5 on local/debug', 'mpi-pingpong@1.0.0 on local/debug', 'osu-micro-benchmarks@7.4 on local/debug', 'stream@5.10 on local/debug']);
+    expect(pairs.map((p) => p.name).sort()).toEqual([
+      'julia-mpi@1.10.5 on local/debug',
+      'mpi-pingpong@1.0.0 on local/debug',
+      'osu-micro-benchmarks@7.4 on local/debug',
+      'stream@5.10 on local/debug',
+    ]);
   });
 
   it('each one builds', async () => {

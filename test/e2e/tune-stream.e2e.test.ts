@@ -43,7 +43,9 @@ describe.skipIf(why !== '')(`tune stream on local${why ? ` (skipped: ${why})` : 
     const p = rec.statement.predicate;
     console.log(table(tuneTableHeader(p), tuneTable(p)));
     for (const v of p.variants) {
-      console.log(`${v.id}: ${['copy', 'scale', 'add', 'triad'].map((k) => `${k} x${v.figures[`${k}_ratio`]} ±${Math.round(Number(v.figures[`${k}_ratio_uncertainty`]) * 1000) / 10} %`).join(', ')}`);
+      console.log(
+        `${v.id}: ${['copy', 'scale', 'add', 'triad'].map((k) => `${k} x${v.figures[`${k}_ratio`]} ±${Math.round(Number(v.figures[`${k}_ratio_uncertainty`]) * 1000) / 10} %`).join(', ')}`,
+      );
     }
     expect(p.variants.map((v) => v.id)).toEqual(['default', 'default-1t', 'o2', 'o3-v3', 'o3-v3-1t']);
     for (const v of p.variants) {
@@ -63,12 +65,20 @@ describe.skipIf(why !== '')(`tune stream on local${why ? ` (skipped: ${why})` : 
     expect(p.variants.find((v) => v.id === p.chosen)!.value).toBe(best);
     // Bound to the chosen image: verifies against its OCI manifest, signed by the development signer.
     const chosenState = join(state, 'tune', recipe.key, 'local-debug', byId.get(p.chosen)!.sharesImageOf ?? p.chosen);
-    const build = JSON.parse(readFileSync(join(chosenState, 'builds', recipe.key, 'local-debug', 'build.json'), 'utf8')) as { image: { manifestDigest: string; ociLayout: string } };
+    const build = JSON.parse(readFileSync(join(chosenState, 'builds', recipe.key, 'local-debug', 'build.json'), 'utf8')) as {
+      image: { manifestDigest: string; ociLayout: string };
+    };
     expect(build.image.manifestDigest).toBe(p.chosenImageDigest);
     const manifest = join(build.image.ociLayout, 'blobs', 'sha256', p.chosenImageDigest.slice(7));
     const signer = await loadOrCreateDevSigner(devSignerDir(state));
     const bundle = JSON.parse(readFileSync(rec.bundlePath, 'utf8'));
-    const v = await verifySigstoreBundle({ bundle, artifact: { path: manifest }, trustedRoot: signer.trustedRoot(), policy: { identity: signer.identity, issuer: signer.issuer }, ctlogThreshold: 0 });
+    const v = await verifySigstoreBundle({
+      bundle,
+      artifact: { path: manifest },
+      trustedRoot: signer.trustedRoot(),
+      policy: { identity: signer.identity, issuer: signer.issuer },
+      ctlogThreshold: 0,
+    });
     expect(v.identity).toBe(signer.identity);
   }, 3_000_000);
 });

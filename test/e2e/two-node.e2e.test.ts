@@ -59,7 +59,10 @@ function withPairPartition(): string {
  * anything else (a placement or transport warning) would be a real problem.
  */
 const noiseOnly = (r: SmokeReport): string[] =>
-  r.tests.filter((t) => t.verdict === 'WARNED').flatMap((t) => t.summary.split('. Measured:')[0]!.split('; ')).filter((w) => !/uncertain|loaded|not a fallback|above the warn threshold|below the warn threshold|above the host's|below the host's|podman lost the exit code/.test(w));
+  r.tests
+    .filter((t) => t.verdict === 'WARNED')
+    .flatMap((t) => t.summary.split('. Measured:')[0]!.split('; '))
+    .filter((w) => !/uncertain|loaded|not a fallback|above the warn threshold|below the warn threshold|above the host's|below the host's|podman lost the exit code/.test(w));
 
 describe.skipIf(why !== '')(`two Slurm nodes in network namespaces${why ? ` (skipped: ${why})` : ''}`, () => {
   // Made in beforeAll (a skipped suite's body still runs), not under /tmp: each node has its own /tmp.
@@ -107,9 +110,17 @@ describe.skipIf(why !== '')(`two Slurm nodes in network namespaces${why ? ` (ski
     // The evidence came from both nodes: each rank's Open MPI, in its container, named its path to the other.
     const jobErr = readFileSync(join(state, 'builds', recipe.key, 'local-pair', 'slurm', 'job.err'), 'utf8');
     const bml = jobErr.split('\n').filter((l) => l.includes(' mca: bml: Using '));
-    console.log(`the last trial's job.err, Open MPI's choice:\n${jobErr.split('\n').filter((l) => / (mca: bml: Using|select: component)/.test(l)).join('\n')}`);
+    console.log(
+      `the last trial's job.err, Open MPI's choice:\n${jobErr
+        .split('\n')
+        .filter((l) => / (mca: bml: Using|select: component)/.test(l))
+        .join('\n')}`,
+    );
     expect(new Set(bml.map((l) => /^\[([^:\]]+):/.exec(l)?.[1]))).toEqual(new Set(['n1', 'n2']));
-    expect(bml.filter((l) => !l.includes(' Using self btl ')).every((l) => / Using tcp btl for send to \[\[\d+,\d+\],[01]\] on node n[12]$/.test(l)), bml.join('\n')).toBe(true);
+    expect(
+      bml.filter((l) => !l.includes(' Using self btl ')).every((l) => / Using tcp btl for send to \[\[\d+,\d+\],[01]\] on node n[12]$/.test(l)),
+      bml.join('\n'),
+    ).toBe(true);
     // Two different hosts (podman names the container after the node's hostname with --network=host, or after its id).
     const hosts = String(mpi.figures?.['hosts']).split(',');
     expect(hosts).toHaveLength(2);

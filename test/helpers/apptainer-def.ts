@@ -6,7 +6,22 @@
  */
 const HEADER_KEYS = new Set(['Bootstrap', 'From', 'Stage', 'Fingerprints', 'Include', 'MirrorURL', 'OSVersion']);
 const SECTIONS = new Set(['setup', 'files', 'environment', 'post', 'runscript', 'startscript', 'test', 'labels', 'help', 'arguments']);
-const BOOTSTRAP_AGENTS = new Set(['docker', 'docker-daemon', 'docker-archive', 'oci', 'oci-archive', 'oras', 'library', 'localimage', 'scratch', 'shub', 'yum', 'zypper', 'debootstrap', 'busybox']);
+const BOOTSTRAP_AGENTS = new Set([
+  'docker',
+  'docker-daemon',
+  'docker-archive',
+  'oci',
+  'oci-archive',
+  'oras',
+  'library',
+  'localimage',
+  'scratch',
+  'shub',
+  'yum',
+  'zypper',
+  'debootstrap',
+  'busybox',
+]);
 
 /** Every problem found; empty when the definition is well formed. */
 export function apptainerDefProblems(text: string): string[] {

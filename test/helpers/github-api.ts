@@ -31,17 +31,25 @@ export async function startFakeGitHub(owner = 'o', repo = 'r', preexisting: { bo
     };
     const list = new RegExp(`^/repos/${owner}/${repo}/issues/(\\d+)/comments$`).exec(url.pathname);
     const one = new RegExp(`^/repos/${owner}/${repo}/issues/comments/(\\d+)$`).exec(url.pathname);
-    if (list && req.method === 'GET') { send(200, comments); return; }
+    if (list && req.method === 'GET') {
+      send(200, comments);
+      return;
+    }
     if (list && req.method === 'POST') {
       const c = { id: next++, body: (body as { body: string }).body, html_url: `https://github.example/${owner}/${repo}/pull/${list[1]}#issuecomment-${next - 1}` };
       comments.push(c);
-      send(201, c); return;
+      send(201, c);
+      return;
     }
     if (one && req.method === 'PATCH') {
       const c = comments.find((x) => x.id === Number(one[1]));
-      if (!c) { send(404, { message: 'Not Found' }); return; }
+      if (!c) {
+        send(404, { message: 'Not Found' });
+        return;
+      }
       c.body = (body as { body: string }).body;
-      send(200, c); return;
+      send(200, c);
+      return;
     }
     send(404, { message: `no route ${req.method} ${url.pathname}` });
   });

@@ -92,8 +92,14 @@ export async function startFakeReleases(owner = 'o', repo = 'r'): Promise<FakeRe
     }
     if (url.pathname === prefix && req.method === 'POST') {
       const body = json as { tag_name?: string; name?: string; prerelease?: boolean; target_commitish?: string };
-      if (!body.tag_name) { send(422, { message: 'tag_name is required' }); return; }
-      if (releases.some((x) => x.tag_name === body.tag_name)) { send(422, { message: 'already_exists' }); return; }
+      if (!body.tag_name) {
+        send(422, { message: 'tag_name is required' });
+        return;
+      }
+      if (releases.some((x) => x.tag_name === body.tag_name)) {
+        send(422, { message: 'already_exists' });
+        return;
+      }
       const id = next++;
       const r: FakeRelease = {
         id,
@@ -106,35 +112,52 @@ export async function startFakeReleases(owner = 'o', repo = 'r'): Promise<FakeRe
         assets: [],
       };
       releases.push(r);
-      send(201, view(r)); return;
+      send(201, view(r));
+      return;
     }
     if ((m = new RegExp(`^${prefix}/(\\d+)/assets$`).exec(url.pathname)) && req.method === 'GET') {
       const r = releases.find((x) => x.id === Number(m![1]));
-      if (!r) { send(404, { message: 'Not Found' }); return; }
+      if (!r) {
+        send(404, { message: 'Not Found' });
+        return;
+      }
       const page = Number(url.searchParams.get('page') ?? '1');
       const perPage = Number(url.searchParams.get('per_page') ?? '30');
-      send(200, r.assets.slice((page - 1) * perPage, page * perPage).map(assetView)); return;
+      send(200, r.assets.slice((page - 1) * perPage, page * perPage).map(assetView));
+      return;
     }
     if ((m = new RegExp(`^${prefix}/assets/(\\d+)$`).exec(url.pathname)) && req.method === 'DELETE') {
       for (const r of releases) {
         const i = r.assets.findIndex((a) => a.id === Number(m![1]));
         if (i >= 0) {
           r.assets.splice(i, 1);
-          send(204); return;
+          send(204);
+          return;
         }
       }
-      send(404, { message: 'Not Found' }); return;
+      send(404, { message: 'Not Found' });
+      return;
     }
     if ((m = new RegExp(`^/uploads${prefix}/(\\d+)/assets$`).exec(url.pathname)) && req.method === 'POST') {
       const r = releases.find((x) => x.id === Number(m![1]));
       const name = url.searchParams.get('name');
-      if (!r) { send(404, { message: 'Not Found' }); return; }
-      if (!name) { send(422, { message: 'name is required' }); return; }
+      if (!r) {
+        send(404, { message: 'Not Found' });
+        return;
+      }
+      if (!name) {
+        send(422, { message: 'name is required' });
+        return;
+      }
       // GitHub refuses a second asset of the same name.
-      if (r.assets.some((a) => a.name === name)) { send(422, { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] }); return; }
+      if (r.assets.some((a) => a.name === name)) {
+        send(422, { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] });
+        return;
+      }
       const a: FakeAsset = { id: next++, name, size: raw.length, sha256: createHash('sha256').update(raw).digest('hex'), data: raw };
       r.assets.push(a);
-      send(201, assetView(a)); return;
+      send(201, assetView(a));
+      return;
     }
     send(404, { message: `no route ${req.method} ${url.pathname}` });
   });

@@ -56,7 +56,13 @@ export function receivedBuild(opts: { tests?: TestResult[]; reportResult?: strin
     }),
   );
   const refName = refNameOf(recipe, where);
-  writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': refName } }] }));
+  writeFileSync(
+    join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': refName } }],
+    }),
+  );
   const reference = `localhost/brickyard/mpi-pingpong:1.0.0-${recipe.doc.revision}-local-debug`;
   const pairDir = join(dir, 'builds', 'mpi-pingpong@1.0.0', 'local-debug');
   mkdirSync(join(pairDir, 'context', 'sources'), { recursive: true });
@@ -78,18 +84,49 @@ export function receivedBuild(opts: { tests?: TestResult[]; reportResult?: strin
       finishedOn: '2026-12-01T00:10:00Z',
     }),
   );
-  writeFileSync(join(pairDir, 'lock.json'), JSON.stringify({ recipe: { files: [{ path: 'catalog/recipes/mpi-pingpong/1.0.0/recipe.yaml' }] }, system: { file: 'systems/local.yaml' }, blocks: [] }));
+  writeFileSync(
+    join(pairDir, 'lock.json'),
+    JSON.stringify({ recipe: { files: [{ path: 'catalog/recipes/mpi-pingpong/1.0.0/recipe.yaml' }] }, system: { file: 'systems/local.yaml' }, blocks: [] }),
+  );
   writeFileSync(
     join(pairDir, 'sbom.spdx.json'),
-    JSON.stringify({ spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT', packages: [{ SPDXID: 'SPDXRef-Image', name: 'mpi-pingpong', checksums: [{ algorithm: 'SHA256', checksumValue: manifest.digest.slice(7) }] }] }),
+    JSON.stringify({
+      spdxVersion: 'SPDX-2.3',
+      SPDXID: 'SPDXRef-DOCUMENT',
+      packages: [{ SPDXID: 'SPDXRef-Image', name: 'mpi-pingpong', checksums: [{ algorithm: 'SHA256', checksumValue: manifest.digest.slice(7) }] }],
+    }),
   );
   const tests = opts.tests ?? TESTS;
-  const configuration = { system: 'local', partition: 'debug', runtime: 'podman 4.3.1', launcher: 'direct' as const, mpiStrategy: 'hybrid', imageDigest: manifest.digest, imageReference: reference };
-  const statement = inTotoStatement({ name: reference, digest: { sha256: manifest.digest.slice(7) } }, TEST_RESULT_PREDICATE_TYPE, testResultPredicate({ results: tests, configuration, startedOn: '2026-12-01T00:11:00Z', finishedOn: '2026-12-01T00:12:00Z' }));
-  const report = { kind: 'brickyard-smoke', version: 1, result: opts.reportResult ?? statement.predicate.result, recipe: 'mpi-pingpong@1.0.0', system: 'local', partition: 'debug', launcher: 'direct', image: { reference, manifestDigest: manifest.digest }, tests, statement, startedOn: '2026-12-01T00:11:00Z', finishedOn: '2026-12-01T00:12:00Z' };
+  const configuration = {
+    system: 'local',
+    partition: 'debug',
+    runtime: 'podman 4.3.1',
+    launcher: 'direct' as const,
+    mpiStrategy: 'hybrid',
+    imageDigest: manifest.digest,
+    imageReference: reference,
+  };
+  const statement = inTotoStatement(
+    { name: reference, digest: { sha256: manifest.digest.slice(7) } },
+    TEST_RESULT_PREDICATE_TYPE,
+    testResultPredicate({ results: tests, configuration, startedOn: '2026-12-01T00:11:00Z', finishedOn: '2026-12-01T00:12:00Z' }),
+  );
+  const report = {
+    kind: 'brickyard-smoke',
+    version: 1,
+    result: opts.reportResult ?? statement.predicate.result,
+    recipe: 'mpi-pingpong@1.0.0',
+    system: 'local',
+    partition: 'debug',
+    launcher: 'direct',
+    image: { reference, manifestDigest: manifest.digest },
+    tests,
+    statement,
+    startedOn: '2026-12-01T00:11:00Z',
+    finishedOn: '2026-12-01T00:12:00Z',
+  };
   writeFileSync(join(pairDir, 'smoke-direct.json'), JSON.stringify(report));
   writeFileSync(join(pairDir, 'test-result-direct.intoto.json'), JSON.stringify(statement));
   writeFileSync(join(pairDir, 'Containerfile'), 'FROM scratch\n');
   return { dir, pairDir, layout, manifestDigest: manifest.digest, layerPath: join(layout, 'blobs', 'sha256', layer.digest.slice(7)) };
 }
-

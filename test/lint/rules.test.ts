@@ -8,9 +8,7 @@ import { MINI, miniCatalog } from '../helpers/fixture.ts';
 const RECIPE = MINI['catalog/recipes/demo/1.0/recipe.yaml']!;
 
 function lint(overrides: Record<string, string>): string[] {
-  return Workspace.open(miniCatalog(overrides))
-    .validate()
-    .diagnostics.map(formatDiagnostic);
+  return Workspace.open(miniCatalog(overrides)).validate().diagnostics.map(formatDiagnostic);
 }
 
 const withSteps = (steps: string, extra = ''): string => RECIPE.replace('entrypoint:', `steps:\n${steps}\nentrypoint:`) + extra;
@@ -32,8 +30,12 @@ describe('lint rules', () => {
       wget https://example.org/x.tar.gz
       tar xf x.tar.gz`),
     });
-    expect(out).toContain('catalog/recipes/demo/1.0/recipe.yaml:17:10: error: pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk [no-curl-pipe-shell]');
-    expect(out).toContain('catalog/recipes/demo/1.0/recipe.yaml:18:10: error: downloads in a run step (wget): declare it under sources with a sha256 and use a fetch step [download-pinned]');
+    expect(out).toContain(
+      'catalog/recipes/demo/1.0/recipe.yaml:17:10: error: pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk [no-curl-pipe-shell]',
+    );
+    expect(out).toContain(
+      'catalog/recipes/demo/1.0/recipe.yaml:18:10: error: downloads in a run step (wget): declare it under sources with a sha256 and use a fetch step [download-pinned]',
+    );
   });
 
   it('no-install-into-host-mounts: run, copy, env and workdir', () => {
@@ -58,23 +60,32 @@ describe('lint rules', () => {
       'catalog/recipes/demo/1.0/recipe.yaml': withSteps('  - copy: {src: data/mesh.h5, dest: /opt/app/mesh.h5}'),
       'catalog/recipes/demo/1.0/data/mesh.h5': 'x',
     });
-    expect(out).toContain('catalog/recipes/demo/1.0/recipe.yaml:17:17: error: copies data/mesh.h5, which looks like data: keep data on the file system and bind it at run time [no-data-in-image]');
+    expect(out).toContain(
+      'catalog/recipes/demo/1.0/recipe.yaml:17:17: error: copies data/mesh.h5, which looks like data: keep data on the file system and bind it at run time [no-data-in-image]',
+    );
   });
 
   it('no-latest-tag and base-pinned-by-digest', () => {
     const bases = MINI['catalog/bases.yaml']!.replace(/x86_64: \S+/, 'x86_64: docker.io/library/debian:latest');
     const out = lint({ 'catalog/bases.yaml': bases, 'systems/box.yaml': MINI['systems/box.yaml']!.replace('production: false', 'production: true') });
     expect(out).toContain('catalog/bases.yaml:8:15: error: docker.io/library/debian:latest: uses the latest tag: pin a release tag and a digest [no-latest-tag]');
-    expect(out).toContain('catalog/recipes/demo/1.0/recipe.yaml:7:7: error: base debian-12 resolves to docker.io/library/debian:latest on production system box/cpu: pin it by digest (@sha256:…) in catalog/bases.yaml [base-pinned-by-digest]');
+    expect(out).toContain(
+      'catalog/recipes/demo/1.0/recipe.yaml:7:7: error: base debian-12 resolves to docker.io/library/debian:latest on production system box/cpu: pin it by digest (@sha256:…) in catalog/bases.yaml [base-pinned-by-digest]',
+    );
     // Development systems may use a tag; a digest-less tag is still allowed there.
     const dev = lint({ 'catalog/bases.yaml': MINI['catalog/bases.yaml']!.replace(/x86_64: \S+/, 'x86_64: docker.io/library/debian:12') });
     expect(dev.filter((l) => l.includes('digest') || l.includes('latest'))).toEqual([]);
   });
 
   it('base-pinned-by-digest points at the system template when its own mirror is unpinned', () => {
-    const box = MINI['systems/box.yaml']!.replace('production: false', 'production: true').replace('policy:', 'bases:\n  debian-12: {images: {x86_64: "mirror.site.example/debian:12"}}\npolicy:');
+    const box = MINI['systems/box.yaml']!.replace('production: false', 'production: true').replace(
+      'policy:',
+      'bases:\n  debian-12: {images: {x86_64: "mirror.site.example/debian:12"}}\npolicy:',
+    );
     const out = lint({ 'systems/box.yaml': box }).filter((l) => l.endsWith('[base-pinned-by-digest]'));
-    expect(out).toEqual(['systems/box.yaml:14:14: error: base debian-12 resolves to mirror.site.example/debian:12 on this production system: pin it by digest (@sha256:…) [base-pinned-by-digest]']);
+    expect(out).toEqual([
+      'systems/box.yaml:14:14: error: base debian-12 resolves to mirror.site.example/debian:12 on this production system: pin it by digest (@sha256:…) [base-pinned-by-digest]',
+    ]);
   });
 
   it('license-present and size-budget', () => {

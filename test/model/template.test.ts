@@ -6,7 +6,10 @@ import { satisfies } from '../../pipeline/src/model/capabilities.ts';
 
 describe('templates', () => {
   it('expands known names and refuses unknown ones', () => {
-    const v = new Map([['version', '4.1.6'], ['target.cflags', '-O2']]);
+    const v = new Map([
+      ['version', '4.1.6'],
+      ['target.cflags', '-O2'],
+    ]);
     expect(expand('openmpi-{{ version }} {{target.cflags}}', v)).toBe('openmpi-4.1.6 -O2');
     expect(() => expand('{{ nope }}', v)).toThrow(UnknownPlaceholderError);
     expect(placeholders('a {{ x }} b {{y.z}}')).toEqual(['x', 'y.z']);
@@ -14,21 +17,33 @@ describe('templates', () => {
 
   it('leaves text without placeholders unchanged (property)', () => {
     fc.assert(
-      fc.property(fc.string().filter((s) => !s.includes('{{')), (s) => {
-        expect(expand(s, new Map())).toBe(s);
-      }),
+      fc.property(
+        fc.string().filter((s) => !s.includes('{{')),
+        (s) => {
+          expect(expand(s, new Map())).toBe(s);
+        },
+      ),
     );
   });
 
   it('substitutes every occurrence, and only those (property)', () => {
     const word = fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/);
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.string().filter((s) => !s.includes('{')), word)), word, (parts, value) => {
-        const text = parts.map(([t, name]) => `${t}{{ ${name} }}`).join('');
-        const values = new Map(parts.map(([, name]) => [name, value]));
-        const out = expand(text, values);
-        expect(out).toBe(parts.map(([t]) => t + value).join(''));
-      }),
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.string().filter((s) => !s.includes('{')),
+            word,
+          ),
+        ),
+        word,
+        (parts, value) => {
+          const text = parts.map(([t, name]) => `${t}{{ ${name} }}`).join('');
+          const values = new Map(parts.map(([, name]) => [name, value]));
+          const out = expand(text, values);
+          expect(out).toBe(parts.map(([t]) => t + value).join(''));
+        },
+      ),
     );
   });
 

@@ -146,13 +146,31 @@ describe('selectBuilds on a real workspace (lock digests rendered)', () => {
   it('a pair built at its current lock is skipped; after its inputs change it is built again', () => {
     const root = miniCatalog({
       'systems/box2.yaml': MINI['systems/box.yaml']!.replace('id: box', 'id: box2').replace('name: Box', 'name: Box 2'),
-      'catalog/recipes/demo-plus/2.0/recipe.yaml': 'name: demo-plus\nversion: "2.0"\nrevision: 1\nsummary: Demo, extended\nmaintainers: [{name: T}]\nextends: demo@1.0\nenvironment: {X: "1"}\n',
+      'catalog/recipes/demo-plus/2.0/recipe.yaml':
+        'name: demo-plus\nversion: "2.0"\nrevision: 1\nsummary: Demo, extended\nmaintainers: [{name: T}]\nextends: demo@1.0\nenvironment: {X: "1"}\n',
     });
     const ws = Workspace.open(root);
     const pairs: PlannedPair[] = ws.partitions().flatMap((w) =>
       [...ws.recipes.values()]
-        .filter((r) => { try { ws.render(r, w); return true; } catch { return false; } })
-        .map((r) => ({ recipe: r.key, name: r.doc.name, version: r.doc.version, system: w.system.doc.id, partition: w.partition.id, arch: w.partition.cpu.arch, runner: w.system.doc.policy.runnerLabels, strategy: null, because: ['test'] })),
+        .filter((r) => {
+          try {
+            ws.render(r, w);
+            return true;
+          } catch {
+            return false;
+          }
+        })
+        .map((r) => ({
+          recipe: r.key,
+          name: r.doc.name,
+          version: r.doc.version,
+          system: w.system.doc.id,
+          partition: w.partition.id,
+          arch: w.partition.cpu.arch,
+          runner: w.system.doc.policy.runnerLabels,
+          strategy: null,
+          because: ['test'],
+        })),
     );
     expect(pairs.length).toBe(4); // demo and demo-plus on box and box2
     const locked = lockPairs(ws, pairs);
@@ -190,7 +208,15 @@ describe('the budget', () => {
 
   it('the cost counts builds, not affected pairs: reused builds are free', () => {
     const sel = pairsToBuild([A, B, C], index([A.lockDigest!, entry(A)]));
-    expect(buildCost(sel, 1, { buildBudget: 2, budgetLabel: 'large-build-ok' }, [])).toEqual({ affected: 3, builds: 2, reused: 1, batches: 1, budget: 2, label: 'large-build-ok', verdict: 'within-budget' });
+    expect(buildCost(sel, 1, { buildBudget: 2, budgetLabel: 'large-build-ok' }, [])).toEqual({
+      affected: 3,
+      builds: 2,
+      reused: 1,
+      batches: 1,
+      budget: 2,
+      label: 'large-build-ok',
+      verdict: 'within-budget',
+    });
     expect(buildCost(sel, 1, { buildBudget: 1, budgetLabel: 'large-build-ok' }, []).verdict).toBe('over-budget');
   });
 

@@ -18,11 +18,13 @@ conflicts: [mpi]
 steps:
   - packages: {apt: [libmpich-dev], dnf: [mpich-devel]}
 `,
-    'systems/cray.yaml': MINI['systems/box.yaml']!
-      .replace('id: box', 'id: cray')
+    'systems/cray.yaml': MINI['systems/box.yaml']!.replace('id: box', 'id: cray')
       .replace('name: Box', 'name: Cray')
       .replace('runnerLabels: [ubuntu-24.04]', 'runnerLabels: [self-hosted, cray]')
-      .replace('{id: hybrid-pmix, abi: openmpi, block: ompi, with: {method: distro}, pmi: pmix, expectLibrary: Open MPI}', '{id: host-injection, abi: mpich, block: mpich, pmi: none, expectLibrary: CRAY MPICH}'),
+      .replace(
+        '{id: hybrid-pmix, abi: openmpi, block: ompi, with: {method: distro}, pmi: pmix, expectLibrary: Open MPI}',
+        '{id: host-injection, abi: mpich, block: mpich, pmi: none, expectLibrary: CRAY MPICH}',
+      ),
     'catalog/recipes/demo-plus/2.0/recipe.yaml': `name: demo-plus
 version: "2.0"
 revision: 1
@@ -31,8 +33,7 @@ maintainers: [{name: T}]
 extends: demo@1.0
 environment: {X: "1"}
 `,
-    'catalog/recipes/solo/0.1/recipe.yaml': MINI['catalog/recipes/demo/1.0/recipe.yaml']!
-      .replace('name: demo', 'name: solo')
+    'catalog/recipes/solo/0.1/recipe.yaml': MINI['catalog/recipes/demo/1.0/recipe.yaml']!.replace('name: demo', 'name: solo')
       .replace('version: "1.0"', 'version: "0.1"')
       .replace('  - use: "@mpi"\n  - use: probe\n', '')
       .replace('mpi: any', 'mpi: none'),
@@ -103,7 +104,9 @@ describe('plan', () => {
 
   it('a base change affects the recipes on that base only', () => {
     const root = repo();
-    const bases = MINI['catalog/bases.yaml']! + `  rocky-9:\n    distro: rockylinux\n    release: "9"\n    packageManager: dnf\n    images:\n      x86_64: quay.io/rockylinux/rockylinux:9@sha256:${'b'.repeat(64)}\n`;
+    const bases =
+      MINI['catalog/bases.yaml']! +
+      `  rocky-9:\n    distro: rockylinux\n    release: "9"\n    packageManager: dnf\n    images:\n      x86_64: quay.io/rockylinux/rockylinux:9@sha256:${'b'.repeat(64)}\n`;
     commit(root, { 'catalog/bases.yaml': bases }, 'add a base');
     expect(pairsOf(root).pairs).toEqual([]); // nothing uses the new base
     commit(root, { 'catalog/bases.yaml': bases.replace(`debian:12@sha256:${'a'.repeat(64)}\n      aarch64`, `debian:12@sha256:${'c'.repeat(64)}\n      aarch64`) });
@@ -167,8 +170,11 @@ describe('plan', () => {
     const systems = new Set(plan.pairs.map((p) => p.system));
     expect(systems.has('lumi')).toBe(false); // host injection: MPICH
     expect(systems.has('local')).toBe(true);
-    expect(plan.pairs.filter((p) => p.recipe === 'mpi-pingpong@1.0.0').map((p) => `${p.system}/${p.partition}`).sort()).toEqual(
-      ['fugaku/small', 'generic-rocky9/gpu', 'juwels-booster/booster', 'leonardo/booster', 'local/debug', 'marenostrum5/acc'],
-    );
+    expect(
+      plan.pairs
+        .filter((p) => p.recipe === 'mpi-pingpong@1.0.0')
+        .map((p) => `${p.system}/${p.partition}`)
+        .sort(),
+    ).toEqual(['fugaku/small', 'generic-rocky9/gpu', 'juwels-booster/booster', 'leonardo/booster', 'local/debug', 'marenostrum5/acc']);
   });
 });

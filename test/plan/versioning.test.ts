@@ -66,7 +66,9 @@ describe('versioning rules', () => {
     const down = miniCatalog({ 'catalog/recipes/demo/1.0/recipe.yaml': RECIPE.replace('revision: 1', 'revision: 3') });
     initRepo(down);
     commit(down, { 'catalog/recipes/demo/1.0/recipe.yaml': RECIPE.replace('revision: 1', 'revision: 2') });
-    expect(versioning(down)).toEqual(['catalog/recipes/demo/1.0/recipe.yaml:3:11: error: revision went from 3 to 2; a released version\'s revision never goes down [revision-decreased]']);
+    expect(versioning(down)).toEqual([
+      "catalog/recipes/demo/1.0/recipe.yaml:3:11: error: revision went from 3 to 2; a released version's revision never goes down [revision-decreased]",
+    ]);
   });
 
   it('validate --base fails with the reason; bump fixes it in place, keeping the file as written', async () => {
@@ -77,9 +79,7 @@ describe('versioning rules', () => {
     expect(failed.code).toBe(1);
     expect(failed.out).toContain('[revision-not-bumped]');
     const bumped = await cli(root, 'bump', '--base', 'HEAD~1');
-    expect(bumped.out).toBe(
-      'catalog/recipes/demo/1.0/recipe.yaml: demo@1.0 revision 1 -> 2; 1 rebuild(s): 1 changed, 0 for the new revision label only\n1 rebuild(s) in all\n',
-    );
+    expect(bumped.out).toBe('catalog/recipes/demo/1.0/recipe.yaml: demo@1.0 revision 1 -> 2; 1 rebuild(s): 1 changed, 0 for the new revision label only\n1 rebuild(s) in all\n');
     expect(readFileSync(join(root, 'catalog/recipes/demo/1.0/recipe.yaml'), 'utf8')).toBe(RECIPE.replace('revision: 1', 'revision: 2 # bumped on every change'));
     git(root, 'commit', '-qam', 'bump');
     expect((await cli(root, 'validate', '--base', 'HEAD~2')).code).toBe(0);
@@ -93,7 +93,9 @@ describe('versioning rules', () => {
     expect(diffs.map((d: { recipe: string; status: string }) => `${d.recipe} ${d.status}`)).toEqual(['demo@1.0 changed']);
     const files = diffs[0].files.map((f: { name: string }) => f.name);
     expect(files).toEqual(['Containerfile', 'apptainer.def', 'lock.json']);
-    expect(diffs[0].files[0].patch).toContain('-RUN set -eu; mpicc -O2 -march=x86-64-v2 -o /usr/local/bin/probe /opt/probe/probe.c\n+RUN set -eu; mpicc -O2 -march=x86-64-v2 -g -o /usr/local/bin/probe /opt/probe/probe.c');
+    expect(diffs[0].files[0].patch).toContain(
+      '-RUN set -eu; mpicc -O2 -march=x86-64-v2 -o /usr/local/bin/probe /opt/probe/probe.c\n+RUN set -eu; mpicc -O2 -march=x86-64-v2 -g -o /usr/local/bin/probe /opt/probe/probe.c',
+    );
   });
 
   it('names a changed system template or base as the cause', () => {

@@ -14,10 +14,21 @@ const plan: Plan = {
   changed: [{ path: 'catalog/blocks/x/block.yaml', status: 'M' }],
   ignored: [],
   removed: [],
-  pairs: [{ recipe: 'demo@1.0', name: 'demo', version: '1.0', system: 'local', partition: 'cpu', arch: 'x86_64', runner: ['ubuntu-24.04'], strategy: null, because: ['block x changed'] }],
+  pairs: [
+    { recipe: 'demo@1.0', name: 'demo', version: '1.0', system: 'local', partition: 'cpu', arch: 'x86_64', runner: ['ubuntu-24.04'], strategy: null, because: ['block x changed'] },
+  ],
   skipped: [],
 };
-const cost = (over: Partial<BuildCost> = {}): BuildCost => ({ affected: 2000, builds: 1700, reused: 300, batches: 7, budget: 512, label: 'large-build-ok', verdict: 'over-budget', ...over });
+const cost = (over: Partial<BuildCost> = {}): BuildCost => ({
+  affected: 2000,
+  builds: 1700,
+  reused: 300,
+  batches: 7,
+  budget: 512,
+  label: 'large-build-ok',
+  verdict: 'over-budget',
+  ...over,
+});
 
 describe('the build cost in the comment', () => {
   it('says what the change costs, what is reused, and that the label is needed', () => {
@@ -28,7 +39,11 @@ describe('the build cost in the comment', () => {
 
   it('approved, within, and no budget', () => {
     expect(costLines(cost({ verdict: 'approved' })).join('\n')).toContain('approved by the label `large-build-ok`');
-    expect(costLines(cost({ verdict: 'within-budget', builds: 3, reused: 0, affected: 3, batches: 1 }))).toEqual(['**Build cost:** 3 build(s) in 1 batch(es).', '', 'Within the build budget of 512.']);
+    expect(costLines(cost({ verdict: 'within-budget', builds: 3, reused: 0, affected: 3, batches: 1 }))).toEqual([
+      '**Build cost:** 3 build(s) in 1 batch(es).',
+      '',
+      'Within the build budget of 512.',
+    ]);
     expect(costLines(cost({ verdict: 'no-budget', budget: null }))).toHaveLength(1);
   });
 

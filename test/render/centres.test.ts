@@ -73,9 +73,10 @@ describe('LUMI: singularity-bindings owns the container library path', () => {
   });
 
   it('a strategy library path is added to what a module set, never replacing it', () => {
-    const box = MINI['systems/box.yaml']!
-      .replace('runtime: {type: podman, command: podman, flags: ["--network=host"]}', 'runtime: {type: singularityce, command: singularity}')
-      .replace('expectLibrary: Open MPI}', 'expectLibrary: Open MPI, containerEnv: {LD_LIBRARY_PATH: /opt/extra/lib}}');
+    const box = MINI['systems/box.yaml']!.replace(
+      'runtime: {type: podman, command: podman, flags: ["--network=host"]}',
+      'runtime: {type: singularityce, command: singularity}',
+    ).replace('expectLibrary: Open MPI}', 'expectLibrary: Open MPI, containerEnv: {LD_LIBRARY_PATH: /opt/extra/lib}}');
     const w = Workspace.open(miniCatalog({ 'systems/box.yaml': box }));
     const script = w.render(w.recipe('demo'), w.partitionsOf('box/cpu')[0]!).files.jobscript;
     const line = script.split('\n').find((l) => l.startsWith('export SINGULARITYENV_LD_LIBRARY_PATH='));

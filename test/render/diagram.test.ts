@@ -42,9 +42,7 @@ function checkSyntax(text: string): { nodes: Map<string, string>; edges: [string
     const n = NODE.exec(line);
     if (n) {
       const [, id, open, body, close] = n;
-      expect({ open, close }).toSatisfy(({ open: o, close: c }: { open: string; close: string }) =>
-        ({ '[': ']', '([': '])', '[(': ')]', '(': ')' })[o] === c,
-      );
+      expect({ open, close }).toSatisfy(({ open: o, close: c }: { open: string; close: string }) => ({ '[': ']', '([': '])', '[(': ')]', '(': ')' })[o] === c);
       // Inside the quotes: no raw quote, and markup only as <br/>.
       expect(body!.replace(/<br\/>/g, '')).not.toMatch(/["<>]/);
       expect(nodes.has(id!), `node ${id} defined twice`).toBe(false);
@@ -164,7 +162,12 @@ describe('deployment diagram', () => {
     const root = copyOfShipped();
     const file = join(root, 'systems', 'lumi.yaml');
     const hostile = 'Evil"] --> x[<img src=x onerror=alert(1)>] |pipe| #quot; end\nsubgraph';
-    writeFileSync(file, readFileSync(file, 'utf8').replace('name: LUMI\n', `name: ${JSON.stringify(hostile)}\n`).replace('command: singularity\n', `command: ${JSON.stringify('sing"]|x')}\n`));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8')
+        .replace('name: LUMI\n', `name: ${JSON.stringify(hostile)}\n`)
+        .replace('command: singularity\n', `command: ${JSON.stringify('sing"]|x')}\n`),
+    );
     const w = Workspace.open(root);
     const text = diagram('mpi-pingpong-gpu@1.0.0', 'lumi/standard-g', w);
     const { nodes, subgraphs } = checkSyntax(text);

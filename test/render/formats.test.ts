@@ -31,7 +31,10 @@ function shellcheck(script: string): { code: number | null; out: string } {
 function writtenEdf(script: string): string {
   const lines = script.split('\n');
   const from = lines.findIndex((l) => l.startsWith('IMAGE='));
-  const to = lines.indexOf('BRICKYARD_EOF', lines.findIndex((l) => l.startsWith('cat > "$EDF"')));
+  const to = lines.indexOf(
+    'BRICKYARD_EOF',
+    lines.findIndex((l) => l.startsWith('cat > "$EDF"')),
+  );
   const snippet = [...lines.slice(from, to + 1), 'cat "$EDF"; rm -f "$EDF"'].join('\n');
   const r = spawnSync('bash', ['--norc', '--noprofile', '-euc', snippet], {
     encoding: 'utf8',
@@ -69,7 +72,10 @@ describe('rendered formats parse', () => {
     const edfs = pairs.filter((p) => p.files.jobscript.includes('cat > "$EDF"'));
     for (const p of edfs) {
       const doc = parseToml(writtenEdf(p.files.jobscript)) as Record<string, unknown>;
-      expect(Object.keys(doc).every((k) => ['image', 'mounts', 'workdir', 'entrypoint', 'writable', 'env', 'annotations', 'base_environment'].includes(k)), p.name).toBe(true);
+      expect(
+        Object.keys(doc).every((k) => ['image', 'mounts', 'workdir', 'entrypoint', 'writable', 'env', 'annotations', 'base_environment'].includes(k)),
+        p.name,
+      ).toBe(true);
       expect(typeof doc['image'], p.name).toBe('string');
       expect(isAbsolute(doc['image'] as string), `${p.name}: ${String(doc['image'])}`).toBe(true);
       expect(Array.isArray(doc['mounts']), p.name).toBe(true);

@@ -64,7 +64,9 @@ describe('launch layout', () => {
     writeFileSync(path, `${text}launch: {ranksPerNode: gpus, cpusPerTask: fill, gpuBind: closest}\n`);
     expect(Workspace.open(root).validate().errors).toBe(0);
     writeFileSync(path, `${text}launch: {ranksPerNode: 0}\n`);
-    const bad = Workspace.open(root).validate().diagnostics.filter((d) => d.severity === 'error');
+    const bad = Workspace.open(root)
+      .validate()
+      .diagnostics.filter((d) => d.severity === 'error');
     expect(bad.some((d) => d.file.endsWith('mpi-pingpong-gpu/1.0.0/recipe.yaml'))).toBe(true);
   });
 });

@@ -22,11 +22,7 @@ const runs = (steps: readonly { op: { kind: string; script?: string }; origin: s
 
 describe('recipe steps around a block', () => {
   it('places steps before a slot, after a named block, and the rest at the end', () => {
-    const { r } = render(
-      withSteps(
-        '  - {run: "echo xpmem-first", before: "@mpi"}\n  - {run: "echo tail"}\n  - {run: "echo after-probe", after: probe}\n',
-      ),
-    );
+    const { r } = render(withSteps('  - {run: "echo xpmem-first", before: "@mpi"}\n  - {run: "echo tail"}\n  - {run: "echo after-probe", after: probe}\n'));
     const order = r.composition.steps.filter((s) => s.op.kind === 'run').map((s) => (s.op as { script: string }).script);
     const at = (text: string): number => order.findIndex((s) => s.includes(text));
     expect(at('echo xpmem-first')).toBeGreaterThanOrEqual(0);
@@ -48,7 +44,9 @@ describe('recipe steps around a block', () => {
 
   it('validate refuses a placement around a block the recipe does not have, at the step', () => {
     const root = miniCatalog({ 'catalog/recipes/demo/1.0/recipe.yaml': withSteps('  - {run: "echo x", before: nosuch}\n') });
-    const found = Workspace.open(root).validate().diagnostics.filter((d) => d.rule === 'step-placement');
+    const found = Workspace.open(root)
+      .validate()
+      .diagnostics.filter((d) => d.rule === 'step-placement');
     expect(found.map((d) => [d.file, d.message])).toEqual([
       ['catalog/recipes/demo/1.0/recipe.yaml', 'step placed before nosuch, which is neither a block of this recipe nor in the catalogue (blocks: cc, @mpi, probe)'],
     ]);
@@ -57,7 +55,9 @@ describe('recipe steps around a block', () => {
   it('a block may not place its own steps', () => {
     const block = MINI['catalog/blocks/probe/block.yaml']!.replace('  - run: mpicc', '  - before: cc\n    run: mpicc');
     const root = miniCatalog({ 'catalog/blocks/probe/block.yaml': block });
-    const found = Workspace.open(root).validate().diagnostics.filter((d) => d.rule === 'step-placement');
+    const found = Workspace.open(root)
+      .validate()
+      .diagnostics.filter((d) => d.rule === 'step-placement');
     expect(found.map((d) => d.file)).toEqual(['catalog/blocks/probe/block.yaml']);
   });
 });

@@ -33,11 +33,19 @@ describe('render', () => {
     expect(cf).toContain(`COPY sources/222222222222-openmpi-5.0.5.tar.bz2 /tmp/ompi.tar.bz2`);
     expect(cf).toContain(`RUN set -eu; echo "${'2'.repeat(64)}  /tmp/ompi.tar.bz2" | sha256sum -c -`);
     // A multi-line script keeps its lines: exec form with the script as one argument.
-    expect(cf).toContain('RUN ["/bin/sh", "-euc", "cd /tmp && tar xf ompi.tar.bz2\\ncd openmpi-5.0.5 && ./configure CFLAGS=\\"-O2 -march=x86-64-v2\\" --prefix=/opt/ompi && make install\\n"]');
+    expect(cf).toContain(
+      'RUN ["/bin/sh", "-euc", "cd /tmp && tar xf ompi.tar.bz2\\ncd openmpi-5.0.5 && ./configure CFLAGS=\\"-O2 -march=x86-64-v2\\" --prefix=/opt/ompi && make install\\n"]',
+    );
     expect(cf).toContain('ENV PATH="/opt/ompi/bin:$PATH"');
     const lock = JSON.parse(r.files.lock);
     expect(lock.sources).toEqual([
-      { name: 'tarball', url: 'https://example.org/openmpi-5.0.5.tar.bz2', sha256: '2'.repeat(64), contextPath: 'sources/222222222222-openmpi-5.0.5.tar.bz2', origin: 'block:ompi' },
+      {
+        name: 'tarball',
+        url: 'https://example.org/openmpi-5.0.5.tar.bz2',
+        sha256: '2'.repeat(64),
+        contextPath: 'sources/222222222222-openmpi-5.0.5.tar.bz2',
+        origin: 'block:ompi',
+      },
     ]);
   });
 
@@ -67,17 +75,12 @@ describe('render', () => {
   });
 
   it('writes a job script with directives, the strategy environment and the launcher', () => {
-    const box = MINI['systems/box.yaml']!.replace(
-      'expectLibrary: Open MPI}',
-      'expectLibrary: Open MPI, containerEnv: {OMPI_MCA_btl: "^openib"}, binds: ["/run/munge"]}',
-    );
+    const box = MINI['systems/box.yaml']!.replace('expectLibrary: Open MPI}', 'expectLibrary: Open MPI, containerEnv: {OMPI_MCA_btl: "^openib"}, binds: ["/run/munge"]}');
     const job = renderDemo({ 'systems/box.yaml': box }).files.jobscript;
     expect(job.startsWith('#!/bin/bash\n')).toBe(true);
     expect(job).toContain('#SBATCH --nodes=1\n#SBATCH --ntasks-per-node=2\n#SBATCH --partition=cpu');
     expect(job).toContain('IMAGE="${BRICKYARD_IMAGE:-localhost/brickyard/demo:1.0-1-box-cpu}"');
-    expect(job).toContain(
-      'srun --nodes=1 --ntasks-per-node=2 --mpi=pmix podman run --rm --network=host -v "/run/munge:/run/munge" -e "OMPI_MCA_btl=^openib" "$IMAGE" "$@"',
-    );
+    expect(job).toContain('srun --nodes=1 --ntasks-per-node=2 --mpi=pmix podman run --rm --network=host -v "/run/munge:/run/munge" -e "OMPI_MCA_btl=^openib" "$IMAGE" "$@"');
   });
 
   it('refuses a pair that does not fit, with the reasons', () => {
@@ -91,9 +94,10 @@ describe('render', () => {
   });
 
   it('splits binds before filling in {project}, and gives CPU-only recipes no GPU settings', () => {
-    const box = MINI['systems/box.yaml']!
-      .replace('expectLibrary: Open MPI}', 'expectLibrary: Open MPI, binds: ["/scratch/{project}", "/opt/site:/site"]}')
-      .replace('    runtime: {type: podman', '    gpu: {vendor: nvidia, model: A100, count: 4, arch: sm_80, driver: {cuda: "12.4"}, toolkit: {block: cc}, runtimeFlags: ["--gpus=all"], visibilityEnv: CUDA_VISIBLE_DEVICES, env: {NCCL_DEBUG: WARN}, selectWrapper: "export CUDA_VISIBLE_DEVICES=$SLURM_LOCALID"}\n    runtime: {type: podman');
+    const box = MINI['systems/box.yaml']!.replace('expectLibrary: Open MPI}', 'expectLibrary: Open MPI, binds: ["/scratch/{project}", "/opt/site:/site"]}').replace(
+      '    runtime: {type: podman',
+      '    gpu: {vendor: nvidia, model: A100, count: 4, arch: sm_80, driver: {cuda: "12.4"}, toolkit: {block: cc}, runtimeFlags: ["--gpus=all"], visibilityEnv: CUDA_VISIBLE_DEVICES, env: {NCCL_DEBUG: WARN}, selectWrapper: "export CUDA_VISIBLE_DEVICES=$SLURM_LOCALID"}\n    runtime: {type: podman',
+    );
     const job = renderDemo({ 'systems/box.yaml': box }).files.jobscript;
     expect(job).toContain('-v "/scratch/${PROJECT:?set PROJECT to your project id}:/scratch/${PROJECT:?set PROJECT to your project id}" -v "/opt/site:/site"');
     expect(job).not.toContain('--gpus=all');

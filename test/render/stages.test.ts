@@ -52,7 +52,7 @@ describe('multi-stage render', () => {
   it('emits a build and a runtime stage: runtime packages, kept paths, then the image metadata', () => {
     const r = render(files());
     const cf = r.files.containerfile;
-    const [build, runtime = ""] = cf.split(/^FROM \S+ AS runtime$/m);
+    const [build, runtime = ''] = cf.split(/^FROM \S+ AS runtime$/m);
     expect(build).toMatch(/^FROM docker\.io\/library\/debian:12@sha256:a{64} AS build$/m);
     expect(build).toContain('libopenmpi-dev');
     // The runtime packages of every block in one install.
@@ -102,12 +102,16 @@ describe('multi-stage render', () => {
   });
 
   it('refuses to keep a whole system folder, and names the block', () => {
-    expect(() => render(files({ probe: 'runtime:\n  - keep: [/usr/lib/]\n' }))).toThrow(/block:probe \(runtime\): keep \/usr\/lib\/ would copy the build stage's whole system folder/);
+    expect(() => render(files({ probe: 'runtime:\n  - keep: [/usr/lib/]\n' }))).toThrow(
+      /block:probe \(runtime\): keep \/usr\/lib\/ would copy the build stage's whole system folder/,
+    );
   });
 
   it('says which block lacks runtime packages for the base', () => {
     const bases = MINI['catalog/bases.yaml']!.replace('packageManager: apt', 'packageManager: dnf');
-    expect(() => render({ ...files({ ompi: 'runtime:\n  - when: {method: distro}\n    packages: {apt: [libopenmpi3]}\n' }), 'catalog/bases.yaml': bases })).toThrow(/block:ompi \(runtime\): has no dnf packages for base debian-12/);
+    expect(() => render({ ...files({ ompi: 'runtime:\n  - when: {method: distro}\n    packages: {apt: [libopenmpi3]}\n' }), 'catalog/bases.yaml': bases })).toThrow(
+      /block:ompi \(runtime\): has no dnf packages for base debian-12/,
+    );
   });
 
   it('a child of a multi-stage recipe inherits the runtime stage and adds to it', () => {
@@ -129,7 +133,10 @@ runtime:
   });
 
   describe('leaveOut: a hard dependency replaced by an empty stand-in', () => {
-    const LEAVE_OUT = OMPI_RUNTIME.replace('packages: {apt: [libopenmpi3], dnf: [openmpi]}', 'packages: {apt: [libopenmpi3], dnf: [openmpi]}\n    leaveOut: {apt: [libhwloc-plugins]}');
+    const LEAVE_OUT = OMPI_RUNTIME.replace(
+      'packages: {apt: [libopenmpi3], dnf: [openmpi]}',
+      'packages: {apt: [libopenmpi3], dnf: [openmpi]}\n    leaveOut: {apt: [libhwloc-plugins]}',
+    );
 
     it('installs the stand-in before apt runs, in the same step, in both formats', () => {
       const r = render(files({ ompi: LEAVE_OUT }));

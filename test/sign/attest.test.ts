@@ -24,7 +24,15 @@ import {
   writeBundle,
   type KeylessSigner,
 } from '../../pipeline/src/sign/attest.ts';
-import { DEV_OIDC_ISSUER, devSignerDir, devTrustedRoot, loadOrCreateDevSigner, TRUSTED_ROOT_MEDIA_TYPE, type DevSigner, type TrustedRootJSON } from '../../pipeline/src/sign/dev-signer.ts';
+import {
+  DEV_OIDC_ISSUER,
+  devSignerDir,
+  devTrustedRoot,
+  loadOrCreateDevSigner,
+  TRUSTED_ROOT_MEDIA_TYPE,
+  type DevSigner,
+  type TrustedRootJSON,
+} from '../../pipeline/src/sign/dev-signer.ts';
 import { keyIdOf, loadOrCreateSiteKey, siteAttest, siteKeyFinder, sitePublicKey, verifySiteBundle, type SiteKey } from '../../pipeline/src/sign/site-key.ts';
 import { inTotoStatement } from '../../pipeline/src/smoke/predicate.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
@@ -221,7 +229,9 @@ describe('site key', () => {
 
     // the same check spelled out with @sigstore/verify alone
     const empty = TrustedRoot.fromJSON({ mediaType: TRUSTED_ROOT_MEDIA_TYPE, tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] });
-    const signer = new Verifier(toTrustMaterial(empty, siteKeyFinder([sitePublicKey(site)])), { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(toSignedEntity(bundleFromJSON(bundle)));
+    const signer = new Verifier(toTrustMaterial(empty, siteKeyFinder([sitePublicKey(site)])), { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(
+      toSignedEntity(bundleFromJSON(bundle)),
+    );
     expect(signer.key.export({ type: 'spki', format: 'pem' })).toBe(site.publicKey);
   });
 

@@ -152,7 +152,9 @@ describe('trusted root', () => {
     const publicGood = {
       ...devTrustedRoot(dev),
       tlogs: [{ ...devTrustedRoot(dev).tlogs[0]!, baseUrl: 'https://rekor.sigstore.dev' }],
-      certificateAuthorities: [{ ...devTrustedRoot(dev).certificateAuthorities[0]!, subject: { organization: 'sigstore.dev', commonName: 'sigstore' }, uri: 'https://fulcio.sigstore.dev' }],
+      certificateAuthorities: [
+        { ...devTrustedRoot(dev).certificateAuthorities[0]!, subject: { organization: 'sigstore.dev', commonName: 'sigstore' }, uri: 'https://fulcio.sigstore.dev' },
+      ],
       timestampAuthorities: [],
     };
     expect(isDevTrustedRoot(publicGood)).toBe(false);
@@ -270,7 +272,9 @@ describe('DSSE bundles from the development signer', () => {
 
   it('fail with another identity, a prefix of the identity, or another issuer', () => {
     const root = devTrustedRoot(dev);
-    expect(failure(() => verify(json, root, { identity: 'https://github.com/brickyard-hpc/brickyard/.github/workflows/main.yml@refs/heads/dev', issuer: DEV_OIDC_ISSUER }))).toMatch(/UNTRUSTED_SIGNER_ERROR/);
+    expect(
+      failure(() => verify(json, root, { identity: 'https://github.com/brickyard-hpc/brickyard/.github/workflows/main.yml@refs/heads/dev', issuer: DEV_OIDC_ISSUER })),
+    ).toMatch(/UNTRUSTED_SIGNER_ERROR/);
     expect(failure(() => verify(json, root, { identity: 'https://github.com/brickyard-hpc/', issuer: DEV_OIDC_ISSUER }))).toMatch(/UNTRUSTED_SIGNER_ERROR/);
     expect(failure(() => verify(json, root, { identity: WORKFLOW, issuer: 'https://token.actions.githubusercontent.com' }))).toMatch(/UNTRUSTED_SIGNER_ERROR/);
   });

@@ -10,7 +10,14 @@ import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import { describe, expect, it } from 'vitest';
 import { writeBundle } from '../../pipeline/src/bundle/write.ts';
-import { imagePolicyFacts, inspectVerifiedImage, readImagePolicyFacts, withImagePolicyFacts, IMAGE_POLICY_ANNOTATOR, IMAGE_POLICY_PREFIX } from '../../pipeline/src/sign/image-policy-facts.ts';
+import {
+  imagePolicyFacts,
+  inspectVerifiedImage,
+  readImagePolicyFacts,
+  withImagePolicyFacts,
+  IMAGE_POLICY_ANNOTATOR,
+  IMAGE_POLICY_PREFIX,
+} from '../../pipeline/src/sign/image-policy-facts.ts';
 import { signReceivedBuilds } from '../../pipeline/src/sign/received.ts';
 import { tempDir } from '../helpers/fixture.ts';
 import { receivedBuild, where, ws } from '../helpers/received-build.ts';
@@ -42,13 +49,32 @@ function putBlob(layout: string, data: Buffer | string): { digest: string; size:
 function layoutWith(opts: { user?: string; opaque?: boolean } = {}): { layout: string; manifest: string; opaque?: string } {
   const layout = tempDir('brickyard-policy-layout-');
   mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
-  const l1 = putBlob(layout, gzipSync(tarOf([{ path: 'usr/bin/sudo', mode: 0o4755, data: 'x'.repeat(100) }, { path: 'usr/bin/passwd', mode: 0o4755, data: 'y' }, { path: 'etc/motd', data: 'hello' }])));
+  const l1 = putBlob(
+    layout,
+    gzipSync(
+      tarOf([
+        { path: 'usr/bin/sudo', mode: 0o4755, data: 'x'.repeat(100) },
+        { path: 'usr/bin/passwd', mode: 0o4755, data: 'y' },
+        { path: 'etc/motd', data: 'hello' },
+      ]),
+    ),
+  );
   const l2 = putBlob(layout, tarOf([{ path: 'usr/bin/.wh.passwd' }]));
   const layers = [l1, l2];
   let opaque: { digest: string; size: number } | undefined;
   if (opts.opaque) layers.push((opaque = putBlob(layout, Buffer.alloc(3000, 7))));
-  const config = putBlob(layout, JSON.stringify({ architecture: 'amd64', os: 'linux', config: opts.user === undefined ? {} : { User: opts.user }, rootfs: { type: 'layers', diff_ids: [] } }));
-  const manifest = putBlob(layout, JSON.stringify({ schemaVersion: 2, config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...l })) }));
+  const config = putBlob(
+    layout,
+    JSON.stringify({ architecture: 'amd64', os: 'linux', config: opts.user === undefined ? {} : { User: opts.user }, rootfs: { type: 'layers', diff_ids: [] } }),
+  );
+  const manifest = putBlob(
+    layout,
+    JSON.stringify({
+      schemaVersion: 2,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...l })),
+    }),
+  );
   return { layout, manifest: manifest.digest, ...(opaque ? { opaque: opaque.digest } : {}) };
 }
 
@@ -72,10 +98,16 @@ describe('the signer inspects the image it verified', () => {
     expect(inspectVerifiedImage(layout, manifest).unreadableLayers).toEqual([opaque]);
   });
 
-  it('actions/sign\'s library call puts the facts into the SBOM statement it signs', async () => {
+  it("actions/sign's library call puts the facts into the SBOM statement it signs", async () => {
     const m = receivedBuild();
     const state = tempDir('brickyard-signed-');
-    const result = await signReceivedBuilds(ws, { pairs: [{ recipe: 'mpi-pingpong', version: '1.0.0', system: 'local', partition: 'debug' }], builds: join(m.dir, '..'), stateDir: state, roles: ['sbom', 'test-result'], keyless: false });
+    const result = await signReceivedBuilds(ws, {
+      pairs: [{ recipe: 'mpi-pingpong', version: '1.0.0', system: 'local', partition: 'debug' }],
+      builds: join(m.dir, '..'),
+      stateDir: state,
+      roles: ['sbom', 'test-result'],
+      keyless: false,
+    });
     const sbom = JSON.parse(readFileSync(result.pairs[0]!.files.find((f) => f.kind === 'sbom')!.statement, 'utf8')) as { predicate: unknown };
     const facts = readImagePolicyFacts(sbom.predicate, m.manifestDigest)!;
     expect(facts.system).toBe('local');
@@ -88,7 +120,11 @@ describe('the signer inspects the image it verified', () => {
 describe('reading the facts back', () => {
   const { layout, manifest } = layoutWith();
   const facts = imagePolicyFacts(layout, manifest, local, 'debug');
-  const spdx = withImagePolicyFacts({ spdxVersion: 'SPDX-2.3', annotations: [{ annotator: 'Person: someone', annotationType: 'REVIEW', annotationDate: '2026-01-01T00:00:00Z', comment: 'ok' }] }, facts, '2026-05-01T00:00:00Z');
+  const spdx = withImagePolicyFacts(
+    { spdxVersion: 'SPDX-2.3', annotations: [{ annotator: 'Person: someone', annotationType: 'REVIEW', annotationDate: '2026-01-01T00:00:00Z', comment: 'ok' }] },
+    facts,
+    '2026-05-01T00:00:00Z',
+  );
 
   it('round trip; other annotations are kept; a second write replaces ours', () => {
     expect(readImagePolicyFacts(spdx, manifest)).toEqual(facts);

@@ -139,7 +139,11 @@ describe('SLSA provenance from a build record', () => {
     ]);
     expect(st.predicate.runDetails).toEqual({
       builder: { id: 'https://github.com/actions/runner/github-hosted' },
-      metadata: { invocationId: 'https://github.com/brickyard-hpc/brickyard/actions/runs/123456/attempts/2', startedOn: '2026-11-28T10:00:00Z', finishedOn: '2026-11-28T10:20:00Z' },
+      metadata: {
+        invocationId: 'https://github.com/brickyard-hpc/brickyard/actions/runs/123456/attempts/2',
+        startedOn: '2026-11-28T10:00:00Z',
+        finishedOn: '2026-11-28T10:20:00Z',
+      },
     });
   });
 
@@ -159,7 +163,11 @@ describe('SLSA provenance from a build record', () => {
     expect(bd.internalParameters).not.toHaveProperty('github');
     expect(bd.resolvedDependencies[0]).toEqual({ uri: 'git+file:///work/brickyard', digest: { gitCommit: SHA }, annotations: { brickyardRole: 'source' } });
     const base = bd.resolvedDependencies.find((d) => d.annotations?.['brickyardRole'] === 'base-image')!;
-    expect(base).toEqual({ name: 'localhost/brickyard/base/debian-12:latest', uri: 'oci://localhost/brickyard/base/debian-12:latest', annotations: { brickyardRole: 'base-image', builtOnHost: true } });
+    expect(base).toEqual({
+      name: 'localhost/brickyard/base/debian-12:latest',
+      uri: 'oci://localhost/brickyard/base/debian-12:latest',
+      annotations: { brickyardRole: 'base-image', builtOnHost: true },
+    });
     expect(st.predicate.runDetails.builder.version).toEqual({ brickyard: '0.1.0', buildah: '1.28.2' });
   });
 

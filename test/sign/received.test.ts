@@ -17,7 +17,12 @@ const PAIR = { recipe: 'mpi-pingpong', version: '1.0.0', system: 'local', partit
 
 describe('parsePairs', () => {
   it('reads the plan matrix or a list, keeping one system', () => {
-    const matrix = JSON.stringify({ include: [{ ...PAIR, runner: ['ubuntu-24.04'] }, { ...PAIR, system: 'lumi', partition: 'standard-g' }] });
+    const matrix = JSON.stringify({
+      include: [
+        { ...PAIR, runner: ['ubuntu-24.04'] },
+        { ...PAIR, system: 'lumi', partition: 'standard-g' },
+      ],
+    });
     expect(parsePairs(matrix, 'local')).toEqual([PAIR]);
     expect(parsePairs(JSON.stringify([PAIR]))).toEqual([PAIR]);
   });
@@ -63,7 +68,9 @@ describe('signReceivedBuilds', () => {
 
   it('refuses a pair without any signed test result', async () => {
     const m = receivedBuild();
-    await expect(signReceivedBuilds(ws, { pairs: [PAIR], builds: m.dir, stateDir: tempDir(), roles: ['provenance', 'sbom'], keyless: false })).rejects.toThrow(/would have no signed test result/);
+    await expect(signReceivedBuilds(ws, { pairs: [PAIR], builds: m.dir, stateDir: tempDir(), roles: ['provenance', 'sbom'], keyless: false })).rejects.toThrow(
+      /would have no signed test result/,
+    );
   });
 });
 
@@ -71,7 +78,10 @@ describe('a batch of a fan-out (build-batch.yml)', () => {
   const batches = (): string => {
     const file = join(tempDir('brickyard-batches-'), 'batches.json');
     const row = { ...PAIR, arch: 'x86_64', runner: ['ubuntu-24.04'], strategy: null };
-    writeFileSync(file, JSON.stringify({ kind: 'brickyard-batches', version: 1, batches: [{ include: [{ ...row, recipe: 'stream' }] }, { include: [row, { ...row, system: 'lumi' }] }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ kind: 'brickyard-batches', version: 1, batches: [{ include: [{ ...row, recipe: 'stream' }] }, { include: [row, { ...row, system: 'lumi' }] }] }),
+    );
     return file;
   };
 
@@ -81,7 +91,7 @@ describe('a batch of a fan-out (build-batch.yml)', () => {
     expect(buildArtifactName(PAIR).startsWith('brickyard-build-')).toBe(false);
   });
 
-  it('reads one batch of the signer\'s own batches file, keeping one system', () => {
+  it("reads one batch of the signer's own batches file, keeping one system", () => {
     const file = batches();
     expect(pairsOfBatch(file, 1, 'local')).toEqual([PAIR]);
     expect(pairsOfBatch(file, 0)).toEqual([{ ...PAIR, recipe: 'stream' }]);
@@ -99,10 +109,14 @@ describe('a batch of a fan-out (build-batch.yml)', () => {
     // A second artifact so that the folder is read by name, not as one extracted artifact.
     mkdirSync(join(builds, buildArtifactName({ ...PAIR, partition: 'other' }, 1)));
     const state = tempDir();
-    await expect(signReceivedBuilds(ws, { pairs: [PAIR], builds, batch: 0, stateDir: state, roles: ['sbom', 'test-result'], keyless: false })).rejects.toThrow(/which no planned pair names/);
+    await expect(signReceivedBuilds(ws, { pairs: [PAIR], builds, batch: 0, stateDir: state, roles: ['sbom', 'test-result'], keyless: false })).rejects.toThrow(
+      /which no planned pair names/,
+    );
     await expect(signReceivedBuilds(ws, { pairs: [PAIR], builds, stateDir: state, roles: ['sbom', 'test-result'], keyless: false })).rejects.toThrow(/which no planned pair names/);
     expect(readdirSync(state)).toEqual([]);
-    await expect(signReceivedBuilds(ws, { pairs: [PAIR, { ...PAIR, partition: 'other' }], builds, batch: 1, stateDir: state, roles: ['sbom', 'test-result'], keyless: false })).rejects.toThrow(/other/);
+    await expect(
+      signReceivedBuilds(ws, { pairs: [PAIR, { ...PAIR, partition: 'other' }], builds, batch: 1, stateDir: state, roles: ['sbom', 'test-result'], keyless: false }),
+    ).rejects.toThrow(/other/);
     const ok = await signReceivedBuilds(ws, { pairs: [PAIR], builds: batched, batch: 1, stateDir: tempDir(), roles: ['sbom', 'test-result'], keyless: false });
     expect(ok.pairs[0]!.subject.digest.sha256).toBe(m.manifestDigest.slice(7));
   }, 60_000);
@@ -145,7 +159,11 @@ describe('test results signed on the system runner are checked, then carried', (
   }, 60_000);
 
   const forgeries: [string, (dir: string) => void, RegExp][] = [
-    ['about another image', (d) => payload(join(d, 'test-result-direct.sigstore.json'), (st) => (st.subject[0].digest.sha256 = 'f'.repeat(64))), /is about f{64}, the verified image is sha256:/],
+    [
+      'about another image',
+      (d) => payload(join(d, 'test-result-direct.sigstore.json'), (st) => (st.subject[0].digest.sha256 = 'f'.repeat(64))),
+      /is about f{64}, the verified image is sha256:/,
+    ],
     [
       'run on another partition',
       (d) =>
@@ -165,15 +183,25 @@ describe('test results signed on the system runner are checked, then carried', (
         }),
       /the test target's content does not match its digest/,
     ],
-    ['another kind of statement', (d) => payload(join(d, 'test-result-direct.sigstore.json'), (st) => (st.predicateType = 'https://slsa.dev/provenance/v1')), /is a "https:\/\/slsa\.dev\/provenance\/v1" statement, expected a test result/],
+    [
+      'another kind of statement',
+      (d) => payload(join(d, 'test-result-direct.sigstore.json'), (st) => (st.predicateType = 'https://slsa.dev/provenance/v1')),
+      /is a "https:\/\/slsa\.dev\/provenance\/v1" statement, expected a test result/,
+    ],
     ['a file that is no test result', (d) => writeFileSync(join(d, 'provenance.sigstore.json'), '{}'), /provenance\.sigstore\.json is not a signed test result/],
     ['no bundle at all', (d) => writeFileSync(join(d, 'test-result-direct.sigstore.json'), 'x'), /is not a DSSE Sigstore bundle/],
   ];
-  it.each(forgeries)('refuses a carried result %s', async (_n, forge, message) => {
-    const s = await siteSigned();
-    forge(s.dir);
-    await expect(signReceivedBuilds(ws, { pairs: [PAIR], builds: s.builds, testResults: s.results, stateDir: tempDir(), roles: ['provenance', 'sbom'], keyless: false })).rejects.toThrow(message);
-  }, 60_000);
+  it.each(forgeries)(
+    'refuses a carried result %s',
+    async (_n, forge, message) => {
+      const s = await siteSigned();
+      forge(s.dir);
+      await expect(
+        signReceivedBuilds(ws, { pairs: [PAIR], builds: s.builds, testResults: s.results, stateDir: tempDir(), roles: ['provenance', 'sbom'], keyless: false }),
+      ).rejects.toThrow(message);
+    },
+    60_000,
+  );
 
   it('refuses a missing result for a planned pair', async () => {
     const s = await siteSigned();

@@ -38,7 +38,11 @@ describe('verifyReceivedBuild', () => {
       (m) => edit(join(m.pairDir, 'build.json'), (j) => (j.image.manifestDigest = 'sha256:' + 'e'.repeat(64))),
       /build\.json says the image is sha256:e{64}, the layout holds sha256:[0-9a-f]{64}/,
     ],
-    ["build.json's config digest differs", (m) => edit(join(m.pairDir, 'build.json'), (j) => (j.image.configDigest = 'sha256:' + 'c'.repeat(64))), /says the config is sha256:c{64}/],
+    [
+      "build.json's config digest differs",
+      (m) => edit(join(m.pairDir, 'build.json'), (j) => (j.image.configDigest = 'sha256:' + 'c'.repeat(64))),
+      /says the config is sha256:c{64}/,
+    ],
     ['a layer edited in place', (m) => appendFileSync(m.layerPath, 'x'), /layer 0 .* is 5001 bytes, its descriptor says 5000/],
     [
       'a layer replaced by other bytes of the same size',
@@ -84,8 +88,16 @@ describe('verifyReceivedBuild', () => {
       (m) => edit(join(m.pairDir, 'build.json'), (j) => (j.partition = 'gpu')),
       /build\.json is the record of mpi-pingpong@1\.0\.0 for local\/gpu, not of mpi-pingpong@1\.0\.0 for local\/debug/,
     ],
-    ['a reference the catalogue does not give', (m) => edit(join(m.pairDir, 'build.json'), (j) => (j.image.reference = 'docker.io/evil/x:1')), /names the reference docker\.io\/evil\/x:1, expected localhost\/brickyard\/mpi-pingpong/],
-    ['an image index in place of a manifest', (m) => edit(join(m.layout, 'index.json'), (j) => (j.manifests[0].mediaType = 'application/vnd.oci.image.index.v1+json')), /expected an image manifest/],
+    [
+      'a reference the catalogue does not give',
+      (m) => edit(join(m.pairDir, 'build.json'), (j) => (j.image.reference = 'docker.io/evil/x:1')),
+      /names the reference docker\.io\/evil\/x:1, expected localhost\/brickyard\/mpi-pingpong/,
+    ],
+    [
+      'an image index in place of a manifest',
+      (m) => edit(join(m.layout, 'index.json'), (j) => (j.manifests[0].mediaType = 'application/vnd.oci.image.index.v1+json')),
+      /expected an image manifest/,
+    ],
   ];
 
   it.each(forgeries)('refuses %s', async (_name, forge, message) => {
@@ -156,7 +168,9 @@ describe('the signer signs only statements it made, about the verified image', (
       j.statement.predicate.failedTests = [];
     });
     const subject = { name: 'localhost/brickyard/mpi-pingpong:x', digest: { sha256: m.manifestDigest.slice(7) } };
-    const st = testResultFromReport(join(m.pairDir, 'smoke-direct.json'), 'direct', subject, where) as { predicate: { result: string; failedTests: string[]; configuration: { annotations: Record<string, string> }[] } };
+    const st = testResultFromReport(join(m.pairDir, 'smoke-direct.json'), 'direct', subject, where) as {
+      predicate: { result: string; failedTests: string[]; configuration: { annotations: Record<string, string> }[] };
+    };
     expect(st.predicate.result).toBe('FAILED');
     expect(st.predicate.failedTests).toEqual(['gpu']);
     expect(st.predicate.configuration[1]!.annotations).toMatchObject({ system: 'local', partition: 'debug', launcher: 'direct' });

@@ -139,9 +139,21 @@ describe('gh-attestation fixtures (real GitHub Actions attestations)', () => {
 
   const nearMisses: [string, string, string, string, string][] = [
     ['reusable workflow, commit prefix', 'reusable-workflow-attestation.sigstore.json', 'reusable-workflow-artifact', REUSABLE.slice(0, -8), DEFAULT_ISSUER],
-    ['reusable workflow, repository prefix', 'reusable-workflow-attestation.sigstore.json', 'reusable-workflow-artifact', 'https://github.com/github/artifact-attestations-workflows/', DEFAULT_ISSUER],
+    [
+      'reusable workflow, repository prefix',
+      'reusable-workflow-attestation.sigstore.json',
+      'reusable-workflow-artifact',
+      'https://github.com/github/artifact-attestations-workflows/',
+      DEFAULT_ISSUER,
+    ],
     ['reusable workflow, longer ref', 'reusable-workflow-attestation.sigstore.json', 'reusable-workflow-artifact', `${REUSABLE}0`, DEFAULT_ISSUER],
-    ['reusable workflow, caller identity shape', 'reusable-workflow-attestation.sigstore.json', 'reusable-workflow-artifact', REUSABLE.replace('@09b495c3f12c7881b3cc17209a327792065c1a1d', '@refs/heads/main'), DEFAULT_ISSUER],
+    [
+      'reusable workflow, caller identity shape',
+      'reusable-workflow-attestation.sigstore.json',
+      'reusable-workflow-artifact',
+      REUSABLE.replace('@09b495c3f12c7881b3cc17209a327792065c1a1d', '@refs/heads/main'),
+      DEFAULT_ISSUER,
+    ],
     ['custom issuer, default issuer', 'custom-issuer.sigstore.json', 'custom-issuer-artifact', CUSTOM, DEFAULT_ISSUER],
     ['custom issuer, issuer prefix', 'custom-issuer.sigstore.json', 'custom-issuer-artifact', CUSTOM, 'https://token.actions.githubusercontent.com/hammer'],
     ['custom issuer, identity suffix', 'custom-issuer.sigstore.json', 'custom-issuer-artifact', 'integration.yml@refs/heads/main', CUSTOM_ISSUER],

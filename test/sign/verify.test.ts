@@ -13,14 +13,7 @@ import { bundleFromJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { describe, expect, it } from 'vitest';
-import {
-  decodeUtf8String,
-  escapeRegExp,
-  parseCheckpoint,
-  SignatureVerificationError,
-  verifySigstoreBundle,
-  type VerifyInput,
-} from '../../pipeline/src/sign/verify.ts';
+import { decodeUtf8String, escapeRegExp, parseCheckpoint, SignatureVerificationError, verifySigstoreBundle, type VerifyInput } from '../../pipeline/src/sign/verify.ts';
 import { canVerifyDigest, verifyEcdsaDigest } from '../../pipeline/src/sign/verify-ecdsa.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
@@ -426,7 +419,10 @@ describe('brickyard verify (CLI)', () => {
     const fail = spawned(caseArgs('rekor2-checkpoint-no-matching-signature_fail'), ['unshare', '-n']);
     expect(fail.status).toBe(1);
     // A public-good case too (its default trusted root is the pinned file, never TUF).
-    const pg = spawned(['--sigstore-bundle', join(C, 'happy-path-v0.3/bundle.sigstore.json'), '--artifact', A_TXT, '--trusted-root', PUBLIC_GOOD, '--identity', IDENTITY, '--issuer', ISSUER], ['unshare', '-n']);
+    const pg = spawned(
+      ['--sigstore-bundle', join(C, 'happy-path-v0.3/bundle.sigstore.json'), '--artifact', A_TXT, '--trusted-root', PUBLIC_GOOD, '--identity', IDENTITY, '--issuer', ISSUER],
+      ['unshare', '-n'],
+    );
     expect(pg.stderr).toBe('');
     expect(pg.status).toBe(0);
   });

@@ -114,10 +114,9 @@ describe('names that become paths', () => {
           imported = e;
         }
         for (const r of [checked, imported]) if (r !== 'ok') expect(r, `${field}=${JSON.stringify(name)}`).toBeInstanceOf(BrickyardError);
-        expect(
-          checked === 'ok',
-          `${field}=${JSON.stringify(name)}: check-bundle and import agree (${(checked as Error).message} / ${(imported as Error).message})`,
-        ).toBe(imported === 'ok');
+        expect(checked === 'ok', `${field}=${JSON.stringify(name)}: check-bundle and import agree (${(checked as Error).message} / ${(imported as Error).message})`).toBe(
+          imported === 'ok',
+        );
         // Nothing outside the store changed: the jail, less the store, hashes the same.
         const after = snapshot(jail);
         const prefix = store.slice(jail.length + 1);

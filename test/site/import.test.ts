@@ -27,13 +27,21 @@ const ROLES = ['manifest', 'provenance', 'sbom', 'testResult'];
 
 /** The signers part of a policy: every role allows main.yml of these repositories on a hosted runner. */
 function signersYaml(repos = ['example/brickyard']): string {
-  const rules = repos.map((r) => `\n    - identity: {repository: ${r}, workflow: .github/workflows/main.yml, ref: refs/heads/main}\n      issuer: ${ISSUER}\n      certificate: {runnerEnvironment: github-hosted}`).join('');
+  const rules = repos
+    .map(
+      (r) =>
+        `\n    - identity: {repository: ${r}, workflow: .github/workflows/main.yml, ref: refs/heads/main}\n      issuer: ${ISSUER}\n      certificate: {runnerEnvironment: github-hosted}`,
+    )
+    .join('');
   return ROLES.map((role) => `\n  ${role}:${rules}`).join('');
 }
 
 /** A CI signer of another repository (its own certificate says so), under the same CA. */
 function repoSigner(repo: string): Promise<DevSigner> {
-  return keys.other({ identity: `https://github.com/${repo}/.github/workflows/main.yml@refs/heads/main`, extensions: { ...CI_EXTENSIONS, sourceRepositoryUri: `https://github.com/${repo}` } });
+  return keys.other({
+    identity: `https://github.com/${repo}/.github/workflows/main.yml@refs/heads/main`,
+    extensions: { ...CI_EXTENSIONS, sourceRepositoryUri: `https://github.com/${repo}` },
+  });
 }
 
 function policyFile(overrides: Record<string, string> = {}, root = keys.trustedRoot): string {
@@ -47,7 +55,11 @@ function policyFile(overrides: Record<string, string> = {}, root = keys.trustedR
     maxAgeDays: '30',
     ...overrides,
   };
-  const text = Object.entries(fields).filter(([, v]) => v !== '').map(([k, v]) => `${k}: ${v}`).join('\n') + '\n';
+  const text =
+    Object.entries(fields)
+      .filter(([, v]) => v !== '')
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n') + '\n';
   const file = join(tempDir('brickyard-policy-'), 'site-policy.yaml');
   writeFileSync(file, text);
   return file;
@@ -77,7 +89,10 @@ async function makeBundle(pairs: PairSpec[], extra: Partial<WriteBundleOptions> 
   return out;
 }
 
-const PAIRS: PairSpec[] = [{ recipe: 'demo', version: '1.0' }, { recipe: 'osu', version: '7.4' }];
+const PAIRS: PairSpec[] = [
+  { recipe: 'demo', version: '1.0' },
+  { recipe: 'osu', version: '7.4' },
+];
 const later = new Date(NOW.getTime() + 3600_000);
 
 async function importInto(store: string, bundlePath: string, policyPath = policyFile(), verifier = keys.verifier) {
@@ -132,7 +147,10 @@ describe('site policy', () => {
   });
 
   it('matches identities exactly: no prefix, longer ref, or look-alike repository passes', () => {
-    const rules = [{ repository: 'example/brickyard', workflow: '.github/workflows/main.yml', ref: 'refs/heads/main' }, { repository: 'example/brickyard', workflow: '.github/workflows/release.yml', ref: 'refs/tags/v*' }];
+    const rules = [
+      { repository: 'example/brickyard', workflow: '.github/workflows/main.yml', ref: 'refs/heads/main' },
+      { repository: 'example/brickyard', workflow: '.github/workflows/release.yml', ref: 'refs/tags/v*' },
+    ];
     expect(matchIdentity(IDENTITY, rules)).toBeDefined();
     expect(matchIdentity('https://github.com/example/brickyard/.github/workflows/release.yml@refs/tags/v1.2', rules)).toBeDefined();
     for (const bad of [
@@ -145,7 +163,8 @@ describe('site policy', () => {
       'https://github.com/example/brickyard/.github/workflows/release.yml@refs/tags/v1/evil',
       'https://github.com/example/brickyard/.github/workflows/main.yml@refs/heads/main\n',
       'https://evil.example/example/brickyard/.github/workflows/main.yml@refs/heads/main',
-    ]) expect(matchIdentity(bad, rules), bad).toBeUndefined();
+    ])
+      expect(matchIdentity(bad, rules), bad).toBeUndefined();
     expect(matchIdentity('x', [{ exact: 'x' }])).toBeDefined();
     expect(matchIdentity('xy', [{ exact: 'x' }])).toBeUndefined();
   });
@@ -176,10 +195,23 @@ describe('importBundle', () => {
     expect(inv.images.map((i) => i.recipe).sort()).toEqual(['demo', 'osu']);
 
     // The next release: one recipe changed; a delta leaves out what the site holds.
-    const state2 = await signedState([{ recipe: 'demo', version: '1.0' }, { recipe: 'osu', version: '7.4', layer: 'v2' }]);
+    const state2 = await signedState([
+      { recipe: 'demo', version: '1.0' },
+      { recipe: 'osu', version: '7.4', layer: 'v2' },
+    ]);
     const full = await writeBundle({ stateDir: state2, system: 'local', out: join(tempDir(), 'full.tar'), signer: keys.signer, serial: 2, source: SOURCE, now: NOW });
     const deltaOut = join(tempDir(), 'delta.tar');
-    const delta = await writeBundle({ stateDir: state2, system: 'local', out: deltaOut, signer: keys.signer, serial: 2, source: SOURCE, now: NOW, inventory: inv, bundleId: 'local-2-delta' });
+    const delta = await writeBundle({
+      stateDir: state2,
+      system: 'local',
+      out: deltaOut,
+      signer: keys.signer,
+      serial: 2,
+      source: SOURCE,
+      now: NOW,
+      inventory: inv,
+      bundleId: 'local-2-delta',
+    });
     expect(delta.manifest.prerequisites.length).toBeGreaterThan(0);
     expect(delta.sizes.bundleBytes).toBeLessThan(full.sizes.bundleBytes);
     const r2 = await importInto(store, deltaOut);
@@ -271,7 +303,9 @@ describe('importBundle', () => {
     // Age counts from the verified signing time: 40 days after signing, whatever `created` says.
     const old = await makeBundle(PAIRS, { serial: 5, now: new Date(later.getTime() + 40 * 86_400_000) });
     const before = snapshot(store);
-    await expect(importBundle({ bundlePath: old, policyPath: policyFile(), store, verifier: keys.verifier, now: new Date(later.getTime() + 40 * 86_400_000) })).rejects.toMatchObject({ reason: 'too-old' });
+    await expect(
+      importBundle({ bundlePath: old, policyPath: policyFile(), store, verifier: keys.verifier, now: new Date(later.getTime() + 40 * 86_400_000) }),
+    ).rejects.toMatchObject({ reason: 'too-old' });
     expect(snapshot(store)).toEqual(before);
     // a bundle for another system
     const alps = makeState('alps', PAIRS);
@@ -285,7 +319,16 @@ describe('importBundle', () => {
     const state = makeState('local', PAIRS);
     const blob = readdirSync(join(state, 'oci', 'blobs', 'sha256'))[0]!;
     const out = join(tempDir(), 'delta.tar');
-    await writeBundle({ stateDir: state, system: 'local', out, signer: keys.signer, serial: 1, source: SOURCE, now: NOW, inventory: { kind: 'brickyard-inventory', version: 1, blobs: [`sha256:${blob}`], images: [], bundles: [], lastSerial: {} } });
+    await writeBundle({
+      stateDir: state,
+      system: 'local',
+      out,
+      signer: keys.signer,
+      serial: 1,
+      source: SOURCE,
+      now: NOW,
+      inventory: { kind: 'brickyard-inventory', version: 1, blobs: [`sha256:${blob}`], images: [], bundles: [], lastSerial: {} },
+    });
     const e = await refused(store, out);
     expect(e.code).toBe('PREREQUISITE_MISSING');
     expect(e.message).toContain(blob);
@@ -366,7 +409,8 @@ describe('importBundle', () => {
   it('serialises concurrent imports with the lock (in one process and across processes)', async () => {
     const store = tempDir('brickyard-store-');
     // Four sources, each signed by its own repository's CI, so that every import has serial 1 of its own.
-    const from = async (repo: string): Promise<string> => makeBundle(PAIRS, { source: { repository: repo, commit: repo.at(-1)! }, bundleId: repo.at(-1)!, signer: new SigstoreManifestSigner(await repoSigner(repo)) });
+    const from = async (repo: string): Promise<string> =>
+      makeBundle(PAIRS, { source: { repository: repo, commit: repo.at(-1)! }, bundleId: repo.at(-1)!, signer: new SigstoreManifestSigner(await repoSigner(repo)) });
     const policy = policyFile({ signers: signersYaml(['example/brickyard', 'example/a', 'example/b', 'example/c', 'example/d']) });
     const a = await from('example/a');
     const b = await from('example/b');
@@ -385,10 +429,11 @@ describe('importBundle', () => {
   it('a held lock makes a second import wait, and times out naming the holder', async () => {
     const store = await storeWithOne();
     const lock = await acquireStoreLock(store);
-    await expect(importBundle({ bundlePath: await makeBundle(PAIRS, { serial: 2 }), policyPath: policyFile(), store, verifier: keys.verifier, now: later, lockTimeoutMs: 200 })).rejects.toMatchObject({ code: 'STORE_LOCKED', message: expect.stringContaining(`process ${process.pid}`) });
+    await expect(
+      importBundle({ bundlePath: await makeBundle(PAIRS, { serial: 2 }), policyPath: policyFile(), store, verifier: keys.verifier, now: later, lockTimeoutMs: 200 }),
+    ).rejects.toMatchObject({ code: 'STORE_LOCKED', message: expect.stringContaining(`process ${process.pid}`) });
     lock.release();
   });
-
 });
 
 function child(args: string[]): Promise<ChildResult> {

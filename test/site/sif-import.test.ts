@@ -33,7 +33,7 @@ function policy(): string {
 const later = new Date(NOW.getTime() + 3600_000);
 
 describe('SIF files in bundles', () => {
-  it('lists the SIF in the signed manifest and the import places it beside the pair\'s job script', async () => {
+  it("lists the SIF in the signed manifest and the import places it beside the pair's job script", async () => {
     const b = await bundleOf([{ recipe: 'demo', version: '1.0', sif: { content: SIF } }]);
     const entry = b.manifest.entries.find((e) => e.role === 'sif');
     expect(entry).toMatchObject({ path: 'builds/demo@1.0/local-cpu/demo_1.0-1_local-cpu.sif', sha256: sha256(SIF) });

@@ -35,7 +35,11 @@ beforeAll(() => {
   const node = join(repoRoot, 'node_modules', '.bin', 'node');
   const r = spawnSync(node, [join(repoRoot, 'bin', 'brickyard.js'), 'run', '--out', out, '--json'], { encoding: 'utf8', cwd: repoRoot, timeout: 900_000 });
   expect(r.status, r.stderr.slice(-3000)).toBe(0);
-  tar = join(out, 'bundles', readdirSync(join(out, 'bundles')).find((n) => n.endsWith('.tar'))!);
+  tar = join(
+    out,
+    'bundles',
+    readdirSync(join(out, 'bundles')).find((n) => n.endsWith('.tar'))!,
+  );
 }, 900_000);
 
 beforeAll(async () => {
@@ -95,7 +99,10 @@ async function refused(store: string, bundle: string): Promise<BrickyardError & 
 
 const byCi = async (bytes: Buffer): Promise<object> => (await new SigstoreManifestSigner(ci).sign(bytes)).bundleJson;
 
-interface Statement { subject: { name: string; digest: { sha256: string } }[]; predicate: Record<string, unknown> & { configuration: { content?: string; digest?: Record<string, string>; annotations?: Record<string, unknown> }[] } }
+interface Statement {
+  subject: { name: string; digest: { sha256: string } }[];
+  predicate: Record<string, unknown> & { configuration: { content?: string; digest?: Record<string, string>; annotations?: Record<string, unknown> }[] };
+}
 
 /** The real signed test-result statement of the pair, with its target (system, partition, image) changed and re-hashed. */
 function retarget(dir: string, launcher: string, change: Record<string, unknown>): Statement {
@@ -113,10 +120,14 @@ async function onlyTestResult(dir: string, statement: object, signer: DevSigner 
   const pair = join(dir, PAIR);
   for (const f of readdirSync(pair).filter((n) => n.startsWith('test-result-') && n.endsWith('.sigstore.json'))) rmSync(join(pair, f));
   writeSigstoreBundle(join(pair, 'test-result-direct.sigstore.json'), await attest(statement, signer));
-  await resign(dir, (m) => {
-    unlist(m, (p) => p.startsWith(`${PAIR}/test-result-`) && p.endsWith('.sigstore.json') && !p.endsWith('test-result-direct.sigstore.json'));
-    relist(dir, m, `${PAIR}/test-result-direct.sigstore.json`);
-  }, byCi);
+  await resign(
+    dir,
+    (m) => {
+      unlist(m, (p) => p.startsWith(`${PAIR}/test-result-`) && p.endsWith('.sigstore.json') && !p.endsWith('test-result-direct.sigstore.json'));
+      relist(dir, m, `${PAIR}/test-result-direct.sigstore.json`);
+    },
+    byCi,
+  );
 }
 
 describe('the main job bundle under forgery', () => {
@@ -130,52 +141,108 @@ describe('the main job bundle under forgery', () => {
   it('1. a forged manifest (serial 999999) signed with an attestation about its bytes is refused; the genuine bundle still imports', async () => {
     const store = freshStore();
     const dir = unpacked();
-    await resign(dir, (m) => (m.serial = 999_999), async (bytes) => attest({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'manifest.json', digest: { sha256: sha256(bytes) } }], predicateType: 'https://slsa.dev/provenance/v1', predicate: {} }, ci));
+    await resign(
+      dir,
+      (m) => (m.serial = 999_999),
+      async (bytes) =>
+        attest(
+          {
+            _type: 'https://in-toto.io/Statement/v1',
+            subject: [{ name: 'manifest.json', digest: { sha256: sha256(bytes) } }],
+            predicateType: 'https://slsa.dev/provenance/v1',
+            predicate: {},
+          },
+          ci,
+        ),
+    );
     const e = await refused(store, dir);
     expect(e.code).toBe('SIGNATURE_INVALID');
     expect(e.entry).toBe(SIGNATURE);
     expect(e.message).toMatch(/expected exactly "application\/vnd\.brickyard\.bundle-manifest\.v1\+json"/);
     // the pair's own provenance signature in the manifest place
     const dir2 = unpacked();
-    await resign(dir2, () => {}, () => Promise.resolve(JSON.parse(readFileSync(join(dir2, PAIR, 'provenance.sigstore.json'), 'utf8')) as object));
+    await resign(
+      dir2,
+      () => {},
+      () => Promise.resolve(JSON.parse(readFileSync(join(dir2, PAIR, 'provenance.sigstore.json'), 'utf8')) as object),
+    );
     expect((await refused(store, dir2)).code).toBe('SIGNATURE_INVALID');
     // a manifest signed by the site's runner, which may sign test results only
     const dir3 = unpacked();
-    await resign(dir3, () => {}, async (bytes) => (await new SigstoreManifestSigner(siteRunner).sign(bytes)).bundleJson);
+    await resign(
+      dir3,
+      () => {},
+      async (bytes) => (await new SigstoreManifestSigner(siteRunner).sign(bytes)).bundleJson,
+    );
     expect((await refused(store, dir3)).message).toMatch(/bundle manifest was signed by .*sign-test-results\.yml/);
     expect((await importInto(store, tar)).generation).toBe(1);
   });
 
   const cases: [string, (dir: string) => Promise<void>, string, RegExp][] = [
-    ['every signature removed', async (dir) => {
-      for (const f of readdirSync(join(dir, PAIR)).filter((n) => n.endsWith('.sigstore.json'))) rmSync(join(dir, PAIR, f));
-      await resign(dir, (m) => unlist(m, (p) => p.startsWith(PAIR) && p.endsWith('.sigstore.json')), byCi);
-    }, 'attestation', /no signed SLSA provenance/],
-    ['the provenance signature replaced by {}', async (dir) => {
-      writeFileSync(join(dir, PAIR, 'provenance.sigstore.json'), '{}');
-      await resign(dir, (m) => relist(dir, m, `${PAIR}/provenance.sigstore.json`), byCi);
-    }, 'attestation', /SLSA provenance attestation .*provenance\.sigstore\.json does not verify/],
-    ['a DSSE payload edited', async (dir) => {
-      const f = join(dir, PAIR, 'sbom.sigstore.json');
-      const b = JSON.parse(readFileSync(f, 'utf8')) as { dsseEnvelope: { payload: string } };
-      b.dsseEnvelope.payload = Buffer.from(Buffer.from(b.dsseEnvelope.payload, 'base64').toString('utf8').replace('"SPDX-2.3"', '"SPDX-2.3" ')).toString('base64');
-      writeFileSync(f, JSON.stringify(b));
-      await resign(dir, (m) => relist(dir, m, `${PAIR}/sbom.sigstore.json`), byCi);
-    }, 'attestation', /SBOM attestation .*sbom\.sigstore\.json does not verify/],
-    ['the SBOM removed', async (dir) => {
-      rmSync(join(dir, PAIR, 'sbom.sigstore.json'));
-      await resign(dir, (m) => unlist(m, (p) => p === `${PAIR}/sbom.sigstore.json`), byCi);
-    }, 'attestation', /no signed SBOM/],
-    ['a report that says PASSED while every test in it FAILED', async (dir) => {
-      const st = retarget(dir, 'direct', {});
-      const smoke = st.predicate['brickyardSmoke'] as { tests: { name: string; verdict: string }[] };
-      for (const t of smoke.tests) t.verdict = 'FAILED';
-      st.predicate['failedTests'] = smoke.tests.map((t) => t.name);
-      st.predicate['passedTests'] = [];
-      await onlyTestResult(dir, st);
-    }, 'smoke-failed', /signed test result .*test-result-direct\.sigstore\.json says the smoke test of mpi-pingpong@1\.0\.0\/local-debug FAILED/],
-    ['the test results are for another partition', async (dir) => onlyTestResult(dir, retarget(dir, 'direct', { partition: 'other' })), 'smoke', /no signed PASSED or WARNED test result for this site's system local\/debug/],
-    ['the test results are for another image', async (dir) => onlyTestResult(dir, retarget(dir, 'direct', { image: { reference: 'x', digest: `sha256:${'0'.repeat(64)}` } })), 'smoke', /is about image sha256:0{64}/],
+    [
+      'every signature removed',
+      async (dir) => {
+        for (const f of readdirSync(join(dir, PAIR)).filter((n) => n.endsWith('.sigstore.json'))) rmSync(join(dir, PAIR, f));
+        await resign(dir, (m) => unlist(m, (p) => p.startsWith(PAIR) && p.endsWith('.sigstore.json')), byCi);
+      },
+      'attestation',
+      /no signed SLSA provenance/,
+    ],
+    [
+      'the provenance signature replaced by {}',
+      async (dir) => {
+        writeFileSync(join(dir, PAIR, 'provenance.sigstore.json'), '{}');
+        await resign(dir, (m) => relist(dir, m, `${PAIR}/provenance.sigstore.json`), byCi);
+      },
+      'attestation',
+      /SLSA provenance attestation .*provenance\.sigstore\.json does not verify/,
+    ],
+    [
+      'a DSSE payload edited',
+      async (dir) => {
+        const f = join(dir, PAIR, 'sbom.sigstore.json');
+        const b = JSON.parse(readFileSync(f, 'utf8')) as { dsseEnvelope: { payload: string } };
+        b.dsseEnvelope.payload = Buffer.from(Buffer.from(b.dsseEnvelope.payload, 'base64').toString('utf8').replace('"SPDX-2.3"', '"SPDX-2.3" ')).toString('base64');
+        writeFileSync(f, JSON.stringify(b));
+        await resign(dir, (m) => relist(dir, m, `${PAIR}/sbom.sigstore.json`), byCi);
+      },
+      'attestation',
+      /SBOM attestation .*sbom\.sigstore\.json does not verify/,
+    ],
+    [
+      'the SBOM removed',
+      async (dir) => {
+        rmSync(join(dir, PAIR, 'sbom.sigstore.json'));
+        await resign(dir, (m) => unlist(m, (p) => p === `${PAIR}/sbom.sigstore.json`), byCi);
+      },
+      'attestation',
+      /no signed SBOM/,
+    ],
+    [
+      'a report that says PASSED while every test in it FAILED',
+      async (dir) => {
+        const st = retarget(dir, 'direct', {});
+        const smoke = st.predicate['brickyardSmoke'] as { tests: { name: string; verdict: string }[] };
+        for (const t of smoke.tests) t.verdict = 'FAILED';
+        st.predicate['failedTests'] = smoke.tests.map((t) => t.name);
+        st.predicate['passedTests'] = [];
+        await onlyTestResult(dir, st);
+      },
+      'smoke-failed',
+      /signed test result .*test-result-direct\.sigstore\.json says the smoke test of mpi-pingpong@1\.0\.0\/local-debug FAILED/,
+    ],
+    [
+      'the test results are for another partition',
+      async (dir) => onlyTestResult(dir, retarget(dir, 'direct', { partition: 'other' })),
+      'smoke',
+      /no signed PASSED or WARNED test result for this site's system local\/debug/,
+    ],
+    [
+      'the test results are for another image',
+      async (dir) => onlyTestResult(dir, retarget(dir, 'direct', { image: { reference: 'x', digest: `sha256:${'0'.repeat(64)}` } })),
+      'smoke',
+      /is about image sha256:0{64}/,
+    ],
   ];
   it.each(cases)('3. %s: refused', async (_name, forge, reason, message) => {
     const store = freshStore();
@@ -198,8 +265,13 @@ describe('the main job bundle under forgery', () => {
     const indexPath = join(dir, 'oci', 'index.json');
     const index = JSON.parse(readFileSync(indexPath, 'utf8')) as { manifests: { digest: string; mediaType: string; size: number; annotations: Record<string, string> }[] };
     const image = index.manifests[0]!;
-    const manifest = JSON.parse(readFileSync(join(dir, 'oci', 'blobs', 'sha256', image.digest.slice(7)), 'utf8')) as { config: { digest: string; size: number; mediaType: string } };
-    index.manifests.push({ ...image, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }, { ...manifest.config, annotations: { 'org.opencontainers.image.ref.name': 'config-as-image' } });
+    const manifest = JSON.parse(readFileSync(join(dir, 'oci', 'blobs', 'sha256', image.digest.slice(7)), 'utf8')) as {
+      config: { digest: string; size: number; mediaType: string };
+    };
+    index.manifests.push(
+      { ...image, annotations: { 'org.opencontainers.image.ref.name': 'latest' } },
+      { ...manifest.config, annotations: { 'org.opencontainers.image.ref.name': 'config-as-image' } },
+    );
     writeFileSync(indexPath, JSON.stringify(index));
     await resign(dir, (m) => relist(dir, m, 'oci/index.json'), byCi);
     const store = freshStore();
@@ -224,7 +296,10 @@ describe('a confidential bundle of the real image', () => {
     execFileSync('openssl', ['genrsa', '-out', join(keys, 'site.pem'), '2048'], { stdio: 'ignore' });
     execFileSync('openssl', ['rsa', '-in', join(keys, 'site.pem'), '-pubout', '-out', join(keys, 'site.pub.pem')], { stdio: 'ignore' });
     const bundle = join(tempDir('brickyard-enc-'), 'enc');
-    const made = spawnSync(node, [bin, 'bundle', '--system', 'local', '--state', out, '--out', bundle, '--serial', '50', '--encrypt-for', join(keys, 'site.pub.pem'), '--json'], { encoding: 'utf8', cwd: repoRoot });
+    const made = spawnSync(node, [bin, 'bundle', '--system', 'local', '--state', out, '--out', bundle, '--serial', '50', '--encrypt-for', join(keys, 'site.pub.pem'), '--json'], {
+      encoding: 'utf8',
+      cwd: repoRoot,
+    });
     expect(made.status, made.stderr).toBe(0);
     const ref = 'mpi-pingpong_1.0.0-1_local-debug';
     // A storage of its own: the built image (same config, so the same image id) must not stand in for the pull.
@@ -238,7 +313,9 @@ describe('a confidential bundle of the real image', () => {
       expect(noKey.status).not.toBe(0);
       const pulled = spawnSync('skopeo', ['copy', '--quiet', '--decryption-key', join(keys, 'site.pem'), `oci:${join(bundle, 'oci')}:${ref}`, into], { encoding: 'utf8' });
       expect(pulled.status, pulled.stderr).toBe(0);
-      const ran = spawnSync('podman', [...podman, 'run', '--rm', '--network=none', '--entrypoint', '/bin/sh', 'localhost/confidential:test', '-c', 'echo decrypted-and-running'], { encoding: 'utf8' });
+      const ran = spawnSync('podman', [...podman, 'run', '--rm', '--network=none', '--entrypoint', '/bin/sh', 'localhost/confidential:test', '-c', 'echo decrypted-and-running'], {
+        encoding: 'utf8',
+      });
       expect(ran.stdout, ran.stderr).toContain('decrypted-and-running');
     } finally {
       spawnSync('podman', [...podman, 'system', 'reset', '--force']);

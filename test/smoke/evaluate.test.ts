@@ -4,16 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { SystemDoc, ThresholdDoc } from '../../pipeline/src/model/types.ts';
-import {
-  evaluateCommand,
-  evaluateGpu,
-  evaluatePingPong,
-  overall,
-  VERDICT_RANK,
-  type PingPongContext,
-  type TestResult,
-  type Verdict,
-} from '../../pipeline/src/smoke/evaluate.ts';
+import { evaluateCommand, evaluateGpu, evaluatePingPong, overall, VERDICT_RANK, type PingPongContext, type TestResult, type Verdict } from '../../pipeline/src/smoke/evaluate.ts';
 import { parseGpuQuery, parsePingPong, type PingPongRun } from '../../pipeline/src/smoke/pingpong.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -102,7 +93,8 @@ describe('evaluatePingPong', () => {
   });
 
   it("warns, never passes quietly, when podman lost a complete trial's exit code; a 127 alone still fails", () => {
-    const lost = "trial 2: podman lost the exit code of container 0938e1cd4576 ('container has already been removed', the podman 4.3 --rm race) and exited 127; the probe's report is complete and every payload verified, so the trial counts";
+    const lost =
+      "trial 2: podman lost the exit code of container 0938e1cd4576 ('container has already been removed', the podman 4.3 --rm race) and exited 127; the probe's report is complete and every payload verified, so the trial counts";
     const r = evaluatePingPong(OMPI, localCtx({ runtimeWarnings: [lost] }));
     expect(r.verdict).toBe('WARNED');
     expect(r.summary).toContain('podman lost the exit code of container 0938e1cd4576');
@@ -171,9 +163,7 @@ describe('evaluatePingPong', () => {
     expect(v(1.8, 5000)).toBe('WARNED');
     expect(v(1.8, 4999.99)).toBe('FAILED');
     const warned = evaluatePingPong(lumiRun(3.5, 19000), lumiCtx());
-    expect(warned.summary).toMatch(
-      /^latency 3\.5 µs at 8 B is above the warn threshold 3 µs; bandwidth 19000 MB\/s at 4 MiB is below the warn threshold 20000 MB\/s\. Measured: /,
-    );
+    expect(warned.summary).toMatch(/^latency 3\.5 µs at 8 B is above the warn threshold 3 µs; bandwidth 19000 MB\/s at 4 MiB is below the warn threshold 20000 MB\/s\. Measured: /);
     // The container MPI on LUMI (2.4 GB/s, hpc-systems.md §2c) fails by design.
     expect(evaluatePingPong(lumiRun(2.5, 2381), lumiCtx()).summary).toMatch(/^bandwidth 2381 MB\/s at 4 MiB is below the fail threshold 5000 MB\/s/);
   });
@@ -188,7 +178,7 @@ describe('evaluatePingPong', () => {
     expect(missing.summary).toMatch(/^no bandwidth measured at 4 MiB/);
   });
 
-  it('reads a slow number as a TCP sign, never as proof: WARNED without the library\'s report', () => {
+  it("reads a slow number as a TCP sign, never as proof: WARNED without the library's report", () => {
     // mpirun --mca btl tcp,self on an idle host: 5.9 µs at 8 B.
     const tcp = parsePingPong(fixture('openmpi-tcp-2ranks.stdout'));
     const r = evaluatePingPong(tcp, localCtx());
@@ -255,8 +245,7 @@ describe('evaluatePingPong', () => {
 
   it('never gets better as latency rises or bandwidth falls (property)', () => {
     const ctxs = [localCtx(), lumiCtx({ expectLibrary: 'Open MPI' }), lumiCtx({ expectLibrary: 'Open MPI', hostRun: OMPI })];
-    const run = (lat: number, bw: number, hosts: string[]): PingPongRun =>
-      at(at({ ...OMPI, hosts }, 8, { latencyUs: lat }), 4194304, { bandwidthMBps: bw });
+    const run = (lat: number, bw: number, hosts: string[]): PingPongRun => at(at({ ...OMPI, hosts }, 8, { latencyUs: lat }), 4194304, { bandwidthMBps: bw });
     const lat = fc.double({ min: 0.01, max: 200, noNaN: true });
     const bw = fc.double({ min: 1, max: 50000, noNaN: true });
     fc.assert(
@@ -312,7 +301,9 @@ describe('evaluateGpu', () => {
   it('fails a wrong count, a wrong architecture, no device, a cut-off list and missing output', () => {
     const four = parseGpuQuery(HIP8.split('\n').slice(0, 8).join('\n').replace('devices: 8', 'devices: 4'));
     expect(evaluateGpu(four, ok).summary).toMatch(/^4 GPUs visible, expected 8/);
-    const sm = parseGpuQuery('# brickyard-gpu-query 1\n# runtime: cuda 12.6\n# driver: cuda 12.8\ndevices: 1\ndevice 0: name="NVIDIA A100-SXM4-40GB" arch=sm_80 memory_MiB=40326\n');
+    const sm = parseGpuQuery(
+      '# brickyard-gpu-query 1\n# runtime: cuda 12.6\n# driver: cuda 12.8\ndevices: 1\ndevice 0: name="NVIDIA A100-SXM4-40GB" arch=sm_80 memory_MiB=40326\n',
+    );
     expect(evaluateGpu(sm, { partitionHasGpu: true, expectDeviceCount: 1, expectArch: 'sm_90' }).summary).toMatch(/^GPU architecture sm_80 where sm_90 was expected/);
     const none = parseGpuQuery('# brickyard-gpu-query 1\n# runtime: hip 6.0\n# driver: hip 0\ndevices: 0\n# error: no HIP device: no ROCm-capable device is detected\n');
     const r = evaluateGpu(none, { ...ok, exitCode: 2 });
@@ -353,9 +344,7 @@ describe('evaluateCommand', () => {
       verdict: 'PASSED',
       summary: 'exit 0, stdout contains "brickyard-pingpong 1"',
     });
-    expect(evaluateCommand('t', run({ stdout: 'Solution fails\n' }), { stdoutContains: 'Solution Validates' }).summary).toBe(
-      'stdout does not contain "Solution Validates"',
-    );
+    expect(evaluateCommand('t', run({ stdout: 'Solution fails\n' }), { stdoutContains: 'Solution Validates' }).summary).toBe('stdout does not contain "Solution Validates"');
   });
 
   it('fails a timeout whatever the output', () => {
@@ -401,7 +390,7 @@ describe('verdicts a busy host cannot flip (recorded measurements)', () => {
     expect(r.summary).not.toMatch(/TCP fallback/);
   });
 
-  it('never FAILS what the interleaved host baseline shows as load, even without the library\'s report', () => {
+  it("never FAILS what the interleaved host baseline shows as load, even without the library's report", () => {
     // Container trials 1 and 3, host trials 2 and 3 interleaved in the same run.
     const r = evaluatePingPong(loaded[0], localCtx({ trials: [loaded[0]!, loaded[2]!], hostTrials: [loaded[1]!, loaded[2]!] }));
     expect(r.verdict).toBe('WARNED');
@@ -425,11 +414,16 @@ describe('verdicts a busy host cannot flip (recorded measurements)', () => {
     expect(verdicts).toEqual(new Set(['PASSED', 'WARNED']));
   });
 
-  it('FAILS a real TCP fallback on one node, loaded or idle, from the library\'s own report', () => {
-    for (const [label, trials] of [['loaded', tcpLoaded], ['idle', [idleTcp]]] as const) {
+  it("FAILS a real TCP fallback on one node, loaded or idle, from the library's own report", () => {
+    for (const [label, trials] of [
+      ['loaded', tcpLoaded],
+      ['idle', [idleTcp]],
+    ] as const) {
       const r = evaluatePingPong(trials[0], localCtx({ trials: [...trials], stderr: tcpStderr, hostTrials: loaded }));
       expect(r.verdict, label).toBe('FAILED');
-      expect(r.summary, label).toMatch(/^TCP fallback: tcp \(tcp\) by openmpi-verbose, pml ob1, where shared memory between ranks on one node was due \('\[vm:\d+\] mca: bml: Using tcp btl for send to \[\[7293,1\],1\] on node vm'\)/);
+      expect(r.summary, label).toMatch(
+        /^TCP fallback: tcp \(tcp\) by openmpi-verbose, pml ob1, where shared memory between ranks on one node was due \('\[vm:\d+\] mca: bml: Using tcp btl for send to \[\[7293,1\],1\] on node vm'\)/,
+      );
       expect(r.figures).toMatchObject({ transport: 'tcp', transport_expected: 'shared-memory' });
     }
   });
@@ -438,7 +432,13 @@ describe('verdicts a busy host cannot flip (recorded measurements)', () => {
     const twoNodes = (run: PingPongRun): PingPongRun => ({ ...run, hosts: ['n1', 'n2'] });
     const stderr = tcpStderr.replaceAll('on node vm', 'on node n2');
     const ctx = (interconnect: string): PingPongContext =>
-      localCtx({ nodes: 2, interconnect, stderr, trials: tcpLoaded.map(twoNodes), thresholds: { latency: { warn: 1000, fail: 2000, source: 't' }, bandwidth: { warn: 50, fail: 10, source: 't' } } });
+      localCtx({
+        nodes: 2,
+        interconnect,
+        stderr,
+        trials: tcpLoaded.map(twoNodes),
+        thresholds: { latency: { warn: 1000, fail: 2000, source: 't' }, bandwidth: { warn: 50, fail: 10, source: 't' } },
+      });
     const eth = evaluatePingPong(twoNodes(tcpLoaded[0]!), ctx('ethernet'));
     expect(eth.verdict, eth.summary).toBe('PASSED');
     expect(eth.figures).toMatchObject({ node_local: 'no', transport: 'tcp', transport_expected: 'tcp' });
@@ -449,17 +449,23 @@ describe('verdicts a busy host cannot flip (recorded measurements)', () => {
 
   it('reads the recorded two-node run (n1, n2 over a veth pair) as inter-node TCP, which is due there', () => {
     const run = parsePingPong(fixture('openmpi-2node-srun.stdout'));
-    const r = evaluatePingPong(run, localCtx({ nodes: 2, interconnect: 'loopback', thresholds: { latency: { warn: 2000, fail: 10000, source: 't' }, bandwidth: { warn: 20, fail: 2, source: 't' } } }));
+    const r = evaluatePingPong(
+      run,
+      localCtx({ nodes: 2, interconnect: 'loopback', thresholds: { latency: { warn: 2000, fail: 10000, source: 't' }, bandwidth: { warn: 20, fail: 2, source: 't' } } }),
+    );
     expect(r.verdict, r.summary).toBe('PASSED');
     expect(r.figures).toMatchObject({ hosts: 'n1,n2', node_local: 'no', transport_expected: 'tcp', latency_8B_us: 74.3, bandwidth_4MiB_MBps: 533.6 });
   });
 
-  it('says a container/host gap inside the trials\' spread is uncertain, and still only warns', () => {
+  it("says a container/host gap inside the trials' spread is uncertain, and still only warns", () => {
     const r = evaluatePingPong(loaded[0], localCtx({ trials: loaded, hostTrials: [OMPI, OMPI], stderr: vaderStderr, hostLatencySlackUs: 0.5 }));
     expect(r.verdict).toBe('WARNED');
     // Against an idle host the loaded container is far off (not explained by load), but the library said vader: WARNED.
     expect(r.summary).toMatch(/latency 21\.1 µs is 21000 % above the host's 0\.1 µs \(warn above 10 %\);/);
-    const near = evaluatePingPong(at(OMPI, 8, { latencyUs: 0.125 }), localCtx({ trials: [at(OMPI, 8, { latencyUs: 0.125 }), at(OMPI, 8, { latencyUs: 0.2 })], hostTrials: [OMPI, at(OMPI, 8, { latencyUs: 0.15 })] }));
+    const near = evaluatePingPong(
+      at(OMPI, 8, { latencyUs: 0.125 }),
+      localCtx({ trials: [at(OMPI, 8, { latencyUs: 0.125 }), at(OMPI, 8, { latencyUs: 0.2 })], hostTrials: [OMPI, at(OMPI, 8, { latencyUs: 0.15 })] }),
+    );
     expect(near.verdict).toBe('WARNED');
     expect(near.summary).toMatch(/latency 0\.125 µs is 25 % above the host's 0\.1 µs \(warn above 10 %\) \(uncertain: the trials spread \d+(\.\d)? %\)/);
     expect(near.figures?.['latency_ratio_uncertainty']).toBeGreaterThan(0.25);

@@ -4,13 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { exitCodeFor } from '../../pipeline/src/cli/exit-codes.ts';
-import {
-  parseGpuQuery,
-  parsePingPong,
-  parsePingPongVersion,
-  SmokeParseError,
-  type PingPongPoint,
-} from '../../pipeline/src/smoke/pingpong.ts';
+import { parseGpuQuery, parsePingPong, parsePingPongVersion, SmokeParseError, type PingPongPoint } from '../../pipeline/src/smoke/pingpong.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');

@@ -47,7 +47,14 @@ describe('testResultPredicate', () => {
     expect(p.brickyardSmoke.skippedTests).toEqual(['gpu-check']);
     expect(p.brickyardSmoke).toMatchObject({ version: 1, ...TIMES });
     // The signed content names the target plainly (verdict.ts reads it).
-    expect(p.brickyardSmoke.target).toEqual({ system: 'lumi', partition: 'standard-g', launcher: 'slurm', runtime: 'singularityce', mpiStrategy: 'host-injection', imageDigest: `sha256:${SHA}` });
+    expect(p.brickyardSmoke.target).toEqual({
+      system: 'lumi',
+      partition: 'standard-g',
+      launcher: 'slurm',
+      runtime: 'singularityce',
+      mpiStrategy: 'host-injection',
+      imageDigest: `sha256:${SHA}`,
+    });
     expect(p.brickyardSmoke.tests.find((x) => x.name === 'pingpong')).toMatchObject({
       verdict: 'WARNED',
       figures: { latency_8B_us: 3.5 },

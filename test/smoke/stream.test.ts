@@ -53,13 +53,29 @@ describe('evaluateStream', () => {
     expect(r.figures).toMatchObject({ copy_MBps: 23253.2 });
   });
 
-  it('puts the STREAM and ping-pong ratios side by side in the report\'s performance section', () => {
+  it("puts the STREAM and ping-pong ratios side by side in the report's performance section", () => {
     const s = evaluateStream({ name: 'validates-overhead', container: loaded, host: loaded });
     const p = performanceOf([
-      { name: 'pingpong', kind: 'mpi-pingpong', verdict: 'PASSED', summary: '', figures: { node_local: 'no', transport: 'tcp', latency_8B_us: 12, latency_ratio: 1.02, latency_ratio_uncertainty: 0.1, bandwidth_ratio: 0.97, bandwidth_ratio_uncertainty: 0.05 } },
+      {
+        name: 'pingpong',
+        kind: 'mpi-pingpong',
+        verdict: 'PASSED',
+        summary: '',
+        figures: {
+          node_local: 'no',
+          transport: 'tcp',
+          latency_8B_us: 12,
+          latency_ratio: 1.02,
+          latency_ratio_uncertainty: 0.1,
+          bandwidth_ratio: 0.97,
+          bandwidth_ratio_uncertainty: 0.05,
+        },
+      },
       s,
     ]);
-    expect(p.pingpong).toEqual([{ test: 'pingpong', placement: 'inter-node', transport: 'tcp', latencyUs: 12, latency: { ratio: 1.02, uncertainty: 0.1 }, bandwidth: { ratio: 0.97, uncertainty: 0.05 } }]);
+    expect(p.pingpong).toEqual([
+      { test: 'pingpong', placement: 'inter-node', transport: 'tcp', latencyUs: 12, latency: { ratio: 1.02, uncertainty: 0.1 }, bandwidth: { ratio: 0.97, uncertainty: 0.05 } },
+    ]);
     expect(p.stream[0]!.kernels.Triad).toMatchObject({ ratio: 1, containerMBps: 3511.1, hostMBps: 3511.1 });
   });
 });

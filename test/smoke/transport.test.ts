@@ -7,7 +7,7 @@ import { detectTransport, expectedTransport, judgeTransport, providerClass, spli
 const fixture = (name: string): string => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
 
 describe('detectTransport', () => {
-  it('reads vader between the ranks from Open MPI 4.1.4\'s BML report, self excluded', () => {
+  it("reads vader between the ranks from Open MPI 4.1.4's BML report, self excluded", () => {
     const ev = detectTransport(fixture('openmpi-vader-verbose.stderr'));
     expect(ev.source).toBe('openmpi-verbose');
     expect(ev.pml).toBe('ob1');
@@ -42,7 +42,12 @@ describe('detectTransport', () => {
     // The same evidence where the partition's fabric was due is the fallback.
     expect(judgeTransport(ev, expectedTransport(false, 'slingshot-11'))).toMatchObject({ used: 'tcp', fallback: true });
     // Without the verbose lines (what the Slurm path gave before OMPI_MCA_* reached the containers): unknown, never fallback.
-    const bare = detectTransport(fixture('openmpi-2node-slurm-verbose.stderr').split('\n').filter((l) => !/mca: bml|select:/.test(l)).join('\n'));
+    const bare = detectTransport(
+      fixture('openmpi-2node-slurm-verbose.stderr')
+        .split('\n')
+        .filter((l) => !/mca: bml|select:/.test(l))
+        .join('\n'),
+    );
     expect(judgeTransport(bare, expectedTransport(false, 'slingshot-11'))).toMatchObject({ used: 'unknown', fallback: false });
   });
 
@@ -69,7 +74,7 @@ describe('detectTransport', () => {
     expect(providerClass('shm')).toBe('shared-memory');
   });
 
-  it('splits MPICH\'s debug summary off the probe\'s stdout and reads its netmod', () => {
+  it("splits MPICH's debug summary off the probe's stdout and reads its netmod", () => {
     const out = fixture('mpich-debug-summary.stdout');
     const { summary, probe } = splitDebugSummary(out);
     expect(summary).toMatch(/^==== Various sizes and limits ====/);

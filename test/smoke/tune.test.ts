@@ -6,7 +6,23 @@ import { devSignerDir, loadOrCreateDevSigner } from '../../pipeline/src/sign/dev
 import { verifySigstoreBundle } from '../../pipeline/src/sign/verify.ts';
 import { evaluateStream, parseStream } from '../../pipeline/src/smoke/stream.ts';
 import { renderJobScript } from '../../pipeline/src/render/jobscript.ts';
-import { buildKey, choose, expandVariants, fittingStrategies, outcomeOf, recordChoice, TUNE_PREDICATE_TYPE, tuneDocOf, tunedPartition, tuneTable, tuneTableHeader, withFlags, withStrategy, type TuneDoc, type VariantOutcome } from '../../pipeline/src/smoke/tune.ts';
+import {
+  buildKey,
+  choose,
+  expandVariants,
+  fittingStrategies,
+  outcomeOf,
+  recordChoice,
+  TUNE_PREDICATE_TYPE,
+  tuneDocOf,
+  tunedPartition,
+  tuneTable,
+  tuneTableHeader,
+  withFlags,
+  withStrategy,
+  type TuneDoc,
+  type VariantOutcome,
+} from '../../pipeline/src/smoke/tune.ts';
 import { Workspace } from '../../pipeline/src/workspace.ts';
 import { repoRoot, tempDir } from '../helpers/fixture.ts';
 
@@ -25,7 +41,7 @@ function reportFor(scale: number, image: string, result: 'PASSED' | 'FAILED' = '
 }
 
 describe('tune', () => {
-  it('reads the stream recipe\'s declared variants and metric', () => {
+  it("reads the stream recipe's declared variants and metric", () => {
     const doc = tuneDocOf(stream);
     expect(doc.metric).toEqual({ test: 'validates-overhead', figure: 'triad_MBps', goal: 'max' });
     expect(doc.variants.map((v) => [v.id, v.cflags, v.env])).toEqual([
@@ -55,7 +71,11 @@ describe('tune', () => {
     const m = tuneDocOf(stream).metric;
     const doc = tuneDocOf(stream);
     const v = (id: string) => doc.variants.find((x) => x.id === id)!;
-    const outs = [outcomeOf(v('default'), local!, m, reportFor(1, 'default')), outcomeOf(v('o2'), local!, m, reportFor(1.2, 'o2', 'FAILED')), outcomeOf(v('o3-v3'), local!, m, reportFor(1.1, 'o3'))];
+    const outs = [
+      outcomeOf(v('default'), local!, m, reportFor(1, 'default')),
+      outcomeOf(v('o2'), local!, m, reportFor(1.2, 'o2', 'FAILED')),
+      outcomeOf(v('o3-v3'), local!, m, reportFor(1.1, 'o3')),
+    ];
     expect(outs.map((o) => [o.id, o.cflags, o.value])).toEqual([
       ['default', '-O2 -march=x86-64-v2', 3511.1],
       ['o2', '-O2', 3511.1 * 1.2],
@@ -70,17 +90,28 @@ describe('tune', () => {
     expect(() => choose([noFigure, outs[1]!], 'max')).toThrow(/no variant can be chosen: default: validates-overhead has no figure 'nope_MBps'; o2: its smoke run FAILED/);
   });
 
-  it('records the choice with every variant\'s figures, signed and bound to the chosen image; render uses it', async () => {
+  it("records the choice with every variant's figures, signed and bound to the chosen image; render uses it", async () => {
     const state = tempDir('brickyard-tune-');
     const doc = tuneDocOf(stream);
     // Runtime variants share their build's image (the same digest); o3-v3-1t is the best here.
     const image = (id: string): string => `image-${id.replace(/-1t$/, '')}`;
-    const outs: VariantOutcome[] = doc.variants.map((v, i) => outcomeOf(v, local!, doc.metric, reportFor([1, 0.8, 0.9, 1.1, 1.15][i]!, image(v.id), 'PASSED', Number(v.env?.['OMP_NUM_THREADS'] ?? 2))));
+    const outs: VariantOutcome[] = doc.variants.map((v, i) =>
+      outcomeOf(v, local!, doc.metric, reportFor([1, 0.8, 0.9, 1.1, 1.15][i]!, image(v.id), 'PASSED', Number(v.env?.['OMP_NUM_THREADS'] ?? 2))),
+    );
     expect(outs.map((o) => o.excluded)).toEqual([undefined, undefined, undefined, undefined, undefined]);
     const rec = await recordChoice(stream, local!, doc.metric, outs, { stateDir: state });
     const p = rec.statement.predicate;
     expect(rec.statement.predicateType).toBe(TUNE_PREDICATE_TYPE);
-    expect(p).toMatchObject({ recipe: 'stream@5.10', system: 'local', partition: 'debug', chosen: 'o3-v3-1t', chosenCflags: '-O3 -march=x86-64-v3', chosenEnv: { OMP_NUM_THREADS: '1' }, chosenMpiStrategy: null, chosenImageDigest: sha('image-o3-v3') });
+    expect(p).toMatchObject({
+      recipe: 'stream@5.10',
+      system: 'local',
+      partition: 'debug',
+      chosen: 'o3-v3-1t',
+      chosenCflags: '-O3 -march=x86-64-v3',
+      chosenEnv: { OMP_NUM_THREADS: '1' },
+      chosenMpiStrategy: null,
+      chosenImageDigest: sha('image-o3-v3'),
+    });
     expect(p.variants.map((v) => v.figures['triad_ratio'])).toEqual([1, 0.8, 0.9, 1.1, 1.15]);
     expect(p.variants.map((v) => v.env)).toEqual([{}, { OMP_NUM_THREADS: '1' }, {}, {}, { OMP_NUM_THREADS: '1' }]);
     expect(rec.statement.subject[0]!.digest.sha256).toBe(sha('image-o3-v3').slice(7));
@@ -97,7 +128,9 @@ describe('tune', () => {
     expect(v.identity).toBe(signer.identity);
     const other = join(state, 'other');
     writeFileSync(other, 'image-default');
-    await expect(verifySigstoreBundle({ bundle, artifact: { path: other }, trustedRoot, policy: { identity: signer.identity, issuer: signer.issuer }, ctlogThreshold: 0 })).rejects.toThrow(/digest|subject/);
+    await expect(
+      verifySigstoreBundle({ bundle, artifact: { path: other }, trustedRoot, policy: { identity: signer.identity, issuer: signer.issuer }, ctlogThreshold: 0 }),
+    ).rejects.toThrow(/digest|subject/);
 
     // Render uses the recorded choice: its flags in the build, its environment exported by the job
     // script and forwarded into the podman container.
@@ -127,7 +160,11 @@ describe('tune', () => {
     const pingpong = ws.recipe('mpi-pingpong');
     expect(fittingStrategies(ws.catalog, pingpong, local!)).toEqual(['hybrid-pmix', 'container-only']);
     expect(fittingStrategies(ws.catalog, stream, local!)).toEqual([]);
-    const doc: TuneDoc = { metric: { test: 'pingpong', figure: 'latency_8B_us', goal: 'min' }, mpiStrategies: 'fitting', variants: [{ id: 'default' }, { id: 'o3', cflags: '-O3' }] };
+    const doc: TuneDoc = {
+      metric: { test: 'pingpong', figure: 'latency_8B_us', goal: 'min' },
+      mpiStrategies: 'fitting',
+      variants: [{ id: 'default' }, { id: 'o3', cflags: '-O3' }],
+    };
     const vs = expandVariants(doc, ws.catalog, pingpong, local!);
     expect(vs.map((v) => [v.id, v.cflags, v.mpiStrategy])).toEqual([
       ['default+hybrid-pmix', undefined, 'hybrid-pmix'],
@@ -143,8 +180,14 @@ describe('tune', () => {
     // Without `fitting` only the declared variants, with the strategy the fit check picks.
     expect(expandVariants({ ...doc, mpiStrategies: 'default' }, ws.catalog, pingpong, local!).map((v) => v.id)).toEqual(['default', 'o3']);
     // A variant that names a strategy keeps it; a name the partition lacks is refused.
-    expect(expandVariants({ ...doc, variants: [{ id: 'a', mpiStrategy: 'container-only' }, { id: 'b' }] }, ws.catalog, pingpong, local!).map((v) => v.id)).toEqual(['a', 'b+hybrid-pmix', 'b+container-only']);
-    expect(() => expandVariants({ ...doc, variants: [{ id: 'a', mpiStrategy: 'cray-mpich' }] }, ws.catalog, pingpong, local!)).toThrow(/local\/debug has no MPI strategy 'cray-mpich' \(it has hybrid-pmix, container-only\)/);
+    expect(expandVariants({ ...doc, variants: [{ id: 'a', mpiStrategy: 'container-only' }, { id: 'b' }] }, ws.catalog, pingpong, local!).map((v) => v.id)).toEqual([
+      'a',
+      'b+hybrid-pmix',
+      'b+container-only',
+    ]);
+    expect(() => expandVariants({ ...doc, variants: [{ id: 'a', mpiStrategy: 'cray-mpich' }] }, ws.catalog, pingpong, local!)).toThrow(
+      /local\/debug has no MPI strategy 'cray-mpich' \(it has hybrid-pmix, container-only\)/,
+    );
   });
 
   it('a synthetic partition with one fitting strategy gives no strategy variants, and one variant alone is refused', () => {

@@ -21,7 +21,7 @@ const make = (tests: TestResult[]): TestResultPredicate => testResultPredicate({
 const copy = (p: TestResultPredicate): TestResultPredicate => JSON.parse(JSON.stringify(p)) as TestResultPredicate;
 
 describe('verdictFromPredicate', () => {
-  it('names the system, partition, launcher, image digest and each test\'s verdict from the signed content', () => {
+  it("names the system, partition, launcher, image digest and each test's verdict from the signed content", () => {
     const v = verdictFromPredicate(make([t('pingpong', 'PASSED'), t('gpu', 'SKIPPED')]), { imageDigest: SHA, system: 'local', partition: 'debug', launcher: 'slurm' });
     expect(v).toEqual({
       verdict: 'PASSED',
@@ -68,7 +68,11 @@ describe('verdictFromPredicate', () => {
       ['another partition in the annotations only', (p) => (p.configuration[1]!.annotations!['partition'] = 'standard-g'), /partition differs between/],
       ['another launcher in the extension only', (p) => (p.brickyardSmoke.target.launcher = 'direct'), /launcher differs between/],
       ['another image digest in the image descriptor', (p) => (p.configuration[0]!.digest = { sha256: OTHER }), /image digest differs/],
-      ['target content edited without its digest', (p) => (p.configuration[1]!.content = Buffer.from(JSON.stringify({ system: 'local' })).toString('base64')), /digest does not match its content/],
+      [
+        'target content edited without its digest',
+        (p) => (p.configuration[1]!.content = Buffer.from(JSON.stringify({ system: 'local' })).toString('base64')),
+        /digest does not match its content/,
+      ],
       ['the target named nowhere in the extension', (p) => delete (p.brickyardSmoke as Partial<TestResultPredicate['brickyardSmoke']>).target, /brickyardSmoke.target is missing/],
       ['no target descriptor', (p) => p.configuration.pop(), /configuration has no target descriptor/],
     ];

@@ -161,7 +161,9 @@ describe.skipIf(missing && !inCi)(title, () => {
   async function drawAll(page: Page): Promise<number> {
     const figures = await page.locator('figure.diagram').count();
     for (let i = 0; i < figures; i++) await page.locator('figure.diagram').nth(i).scrollIntoViewIfNeeded();
-    await page.waitForFunction(`document.documentElement.dataset.diagrams === 'failed' || Number(document.documentElement.dataset.diagrams) >= ${figures}`, undefined, { timeout: 90_000 });
+    await page.waitForFunction(`document.documentElement.dataset.diagrams === 'failed' || Number(document.documentElement.dataset.diagrams) >= ${figures}`, undefined, {
+      timeout: 90_000,
+    });
     expect(await page.evaluate('document.documentElement.dataset.diagrams')).toBe(String(figures));
     return figures;
   }
@@ -169,8 +171,12 @@ describe.skipIf(missing && !inCi)(title, () => {
   /** axe-core's serious and critical violations on the page, one line each. */
   async function axeViolations(page: Page): Promise<string[]> {
     await page.addScriptTag({ path: AXE });
-    const result = await page.evaluate<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }>('axe.run(document, { resultTypes: ["violations"] })');
-    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}× e.g. ${v.nodes[0]?.target.join(' ')})`);
+    const result = await page.evaluate<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }>(
+      'axe.run(document, { resultTypes: ["violations"] })',
+    );
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}× e.g. ${v.nodes[0]?.target.join(' ')})`);
   }
 
   it('index: the matrix shows the shipped recipes, with fit, build and smoke status; no Mermaid on it', async () => {
@@ -200,7 +206,8 @@ describe.skipIf(missing && !inCi)(title, () => {
 
   it('search, filters and sorting work in the page', async () => {
     const { page, errors } = await open('index.html');
-    const visible = async (sel: string): Promise<string[]> => page.locator(`${sel} tbody tr:visible`).evaluateAll((trs: { getAttribute(name: string): string | null }[]) => trs.map((tr) => tr.getAttribute('data-recipe') ?? ''));
+    const visible = async (sel: string): Promise<string[]> =>
+      page.locator(`${sel} tbody tr:visible`).evaluateAll((trs: { getAttribute(name: string): string | null }[]) => trs.map((tr) => tr.getAttribute('data-recipe') ?? ''));
     const all = await visible('#recipes table');
     expect(all.length).toBe(Workspace.open(repoRoot).recipes.size);
 

@@ -103,7 +103,11 @@ describe('catalogue site', () => {
     const mermaid = join(repoRoot, 'node_modules', 'mermaid', 'dist', 'mermaid.min.js');
     expect(statSync(join(out, 'assets', 'mermaid.min.js')).size).toBe(statSync(mermaid).size);
     for (const page of result.pages) expect(html(out, page)).not.toMatch(/(src|href)="(https?:)?\/\/[^"]*\.(js|css)"/);
-    expect(walk(out).filter((f) => f !== '.brickyard-site').sort()).toEqual(result.files);
+    expect(
+      walk(out)
+        .filter((f) => f !== '.brickyard-site')
+        .sort(),
+    ).toEqual(result.files);
     expect(result.skipped.map((s) => s.replace(/\\/g, '/'))).toEqual([expect.stringMatching(/smoke-broken\.json$/)]);
   });
 
@@ -188,7 +192,9 @@ describe('catalogue site', () => {
         serial: 7,
         source: { repository: 'https://github.com/hpc-org/brickyard', commit: 'c0ffee'.repeat(6) + 'ab12' },
         systems: ['lumi'],
-        entries: [{ path: 'attestations/stream.sigstore.json', size: 1, sha256: 'x', role: 'attestation', recipe: 'stream', version: '5.10', system: 'lumi', partition: 'small-g' }],
+        entries: [
+          { path: 'attestations/stream.sigstore.json', size: 1, sha256: 'x', role: 'attestation', recipe: 'stream', version: '5.10', system: 'lumi', partition: 'small-g' },
+        ],
       }),
     );
     if (existsSync(VECTOR)) {
@@ -227,11 +233,35 @@ describe('catalogue site', () => {
         finishedOn: '2026-12-01T10:02:00.000Z',
       }),
     );
-    writeFileSync(join(dir, 'sbom.spdx.json'), JSON.stringify({ spdxVersion: 'SPDX-2.3', packages: [{ name: 'zlib1g', versionInfo: '1:1.2.13', licenseConcluded: 'Zlib' }, { name: 'libc6', versionInfo: '2.36-9', licenseDeclared: 'NOASSERTION' }] }));
-    writeFileSync(join(dir, 'smoke-direct.json'), JSON.stringify({ kind: 'brickyard-smoke', recipe: 'stream@5.10', system: 'local', partition: 'debug', launcher: 'direct', result: 'PASSED', finishedOn: '2026-12-02T08:00:00.000Z', tests: [] }));
+    writeFileSync(
+      join(dir, 'sbom.spdx.json'),
+      JSON.stringify({
+        spdxVersion: 'SPDX-2.3',
+        packages: [
+          { name: 'zlib1g', versionInfo: '1:1.2.13', licenseConcluded: 'Zlib' },
+          { name: 'libc6', versionInfo: '2.36-9', licenseDeclared: 'NOASSERTION' },
+        ],
+      }),
+    );
+    writeFileSync(
+      join(dir, 'smoke-direct.json'),
+      JSON.stringify({
+        kind: 'brickyard-smoke',
+        recipe: 'stream@5.10',
+        system: 'local',
+        partition: 'debug',
+        launcher: 'direct',
+        result: 'PASSED',
+        finishedOn: '2026-12-02T08:00:00.000Z',
+        tests: [],
+      }),
+    );
     // A tar bundle as `brickyard bundle` writes it: the manifest first.
     const src = tempDir();
-    writeFileSync(join(src, 'manifest.json'), JSON.stringify({ bundleId: 'local-12-x', serial: 12, source: { repository: 'local/brickyard', commit: 'feed'.repeat(10) }, system: 'local', entries: [] }));
+    writeFileSync(
+      join(src, 'manifest.json'),
+      JSON.stringify({ bundleId: 'local-12-x', serial: 12, source: { repository: 'local/brickyard', commit: 'feed'.repeat(10) }, system: 'local', entries: [] }),
+    );
     writeFileSync(join(src, 'checksums.txt'), '');
     mkdirSync(join(st, 'bundles'));
     execFileSync('tar', ['-cf', join(st, 'bundles', 'local-12.tar'), '-C', src, 'manifest.json', 'checksums.txt']);

@@ -39677,12 +39677,7 @@ function renderJobScript(c) {
   lines.push("", "set -euo pipefail");
   const gpu = usesGpu(c) ? part.gpu : void 0;
   const gpuMpi = gpu ? strategy?.gpuAware : void 0;
-  const modules = [
-    ...part.runtime.module ? [part.runtime.module] : [],
-    ...part.modules ?? [],
-    ...strategy?.modules ?? [],
-    ...gpuMpi?.modules ?? []
-  ];
+  const modules = [...part.runtime.module ? [part.runtime.module] : [], ...part.modules ?? [], ...strategy?.modules ?? [], ...gpuMpi?.modules ?? []];
   if (modules.length > 0) {
     lines.push("", "# Modules");
     for (const m2 of modules) lines.push(m2.startsWith("module ") ? m2 : `module load ${m2}`);
@@ -39827,10 +39822,14 @@ function containerInvocation(c, gpu, binds, env, argv, lines) {
         'image = "${IMAGE}"',
         `mounts = [${binds.map((b2) => JSON.stringify(`${b2.src}:${b2.dst}`)).join(", ")}]`,
         ...envEntries.length ? ["", "[env]", ...envEntries.map(([k2, v2]) => `${k2} = ${JSON.stringify(String(v2))}`)] : [],
-        ...flags.some((f2) => f2.includes("=")) ? ["", "[annotations]", ...flags.filter((f2) => f2.includes("=")).map((f2) => {
-          const [k2, ...v2] = f2.split("=");
-          return `${k2} = ${JSON.stringify(v2.join("="))}`;
-        })] : []
+        ...flags.some((f2) => f2.includes("=")) ? [
+          "",
+          "[annotations]",
+          ...flags.filter((f2) => f2.includes("=")).map((f2) => {
+            const [k2, ...v2] = f2.split("=");
+            return `${k2} = ${JSON.stringify(v2.join("="))}`;
+          })
+        ] : []
       ];
       lines.push("", "# Container Engine environment definition", 'EDF="$(mktemp --suffix=.toml)"', 'cat > "$EDF" <<BRICKYARD_EOF', ...toml, "BRICKYARD_EOF");
       return `--environment="$EDF" ${argv}`;
@@ -39868,7 +39867,8 @@ function run(cmd, args, opts = {}) {
     });
     child2.on("error", (e) => {
       if (timer) clearTimeout(timer);
-      if (e.code === "ENOENT") reject(new BrickyardError("TOOL_MISSING", `${cmd} is not installed`, { hint: "run scripts/setup-host.sh (as root) to install the build and run tools" }));
+      if (e.code === "ENOENT")
+        reject(new BrickyardError("TOOL_MISSING", `${cmd} is not installed`, { hint: "run scripts/setup-host.sh (as root) to install the build and run tools" }));
       else reject(e);
     });
     child2.on("close", (code, signal) => {
@@ -39882,8 +39882,11 @@ function run(cmd, args, opts = {}) {
 async function runOk(cmd, args, opts = {}) {
   const r = await run(cmd, args, opts);
   if (r.code !== 0) {
-    throw new BrickyardError(opts.code ?? "TOOL_FAILED", `${opts.what ?? `${cmd} ${args.slice(0, 2).join(" ")}`} failed (exit ${r.code}${r.timedOut ? ", timed out" : ""}):
-${tail(r.stderr || r.stdout, 25)}`);
+    throw new BrickyardError(
+      opts.code ?? "TOOL_FAILED",
+      `${opts.what ?? `${cmd} ${args.slice(0, 2).join(" ")}`} failed (exit ${r.code}${r.timedOut ? ", timed out" : ""}):
+${tail(r.stderr || r.stdout, 25)}`
+    );
   }
   return r;
 }
@@ -39995,10 +39998,14 @@ var Docker = class {
     const r = await run("docker", args, { log: req.log, onOutput: req.onOutput, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
     if (r.code !== 0) {
       const daemon = r.stderr.includes("Cannot connect to the Docker daemon");
-      throw new BrickyardError(daemon ? "TOOL_MISSING" : "BUILD_FAILED", daemon ? "docker is installed but no Docker engine is running" : `docker build of ${req.tag} failed:
-${tail(r.stdout + r.stderr, 30)}`, {
-        hint: daemon ? "start dockerd, or use buildah (the default builder on the build hosts)" : `the whole log is in ${req.log.path}`
-      });
+      throw new BrickyardError(
+        daemon ? "TOOL_MISSING" : "BUILD_FAILED",
+        daemon ? "docker is installed but no Docker engine is running" : `docker build of ${req.tag} failed:
+${tail(r.stdout + r.stderr, 30)}`,
+        {
+          hint: daemon ? "start dockerd, or use buildah (the default builder on the build hosts)" : `the whole log is in ${req.log.path}`
+        }
+      );
     }
   }
   async exportOci(tag, layoutDir, refName, log) {
@@ -40027,7 +40034,9 @@ var Apptainer = class {
     await buildOrExplain(this.cmd() ?? "apptainer", ["build", "--force", "--fakeroot", sif, req.apptainerDef], { ...req, contextDir: req.contextDir });
   }
   exportOci(tag) {
-    return Promise.reject(new BrickyardError("USAGE", `${tag} is a SIF file, not an OCI image: it is not added to the OCI layout`, { hint: "build with buildah for an OCI layout" }));
+    return Promise.reject(
+      new BrickyardError("USAGE", `${tag} is a SIF file, not an OCI image: it is not added to the OCI layout`, { hint: "build with buildah for an OCI layout" })
+    );
   }
   imageSize() {
     return Promise.resolve(Number.NaN);
@@ -40101,12 +40110,16 @@ async function ensureSource(src, cacheDir, fetchImpl = fetch) {
   }
   const hash = createHash("sha256");
   try {
-    await pipeline(Readable.fromWeb(response.body), async function* (chunks2) {
-      for await (const chunk of chunks2) {
-        hash.update(chunk);
-        yield chunk;
-      }
-    }, createWriteStream2(partial));
+    await pipeline(
+      Readable.fromWeb(response.body),
+      async function* (chunks2) {
+        for await (const chunk of chunks2) {
+          hash.update(chunk);
+          yield chunk;
+        }
+      },
+      createWriteStream2(partial)
+    );
   } catch (e) {
     rmSync(partial, { force: true });
     throw new BrickyardError("SOURCE_UNAVAILABLE", `download of ${src.url} failed: ${e.message}`);
@@ -44206,9 +44219,7 @@ function readInstalledPackages(rootfs, options = {}) {
       if (p2 && isFile(p2)) found2.push(...parseDpkgStatus(readText(p2), { assumeInstalled: true }));
     }
   }
-  const dbDir = RPM_DB_DIRS.map((d) => resolveInRoot(root, d)).find(
-    (d) => d !== void 0 && isDir(d) && RPM_DB_FILES.some((f2) => isFile(join6(d, f2)))
-  );
+  const dbDir = RPM_DB_DIRS.map((d) => resolveInRoot(root, d)).find((d) => d !== void 0 && isDir(d) && RPM_DB_FILES.some((f2) => isFile(join6(d, f2))));
   if (dbDir) found2.push(...queryRpm(root, "/" + relative(root, dbDir).split("\\").join("/"), options));
   for (const p2 of found2) {
     if (os6.id) p2.namespace ??= os6.id;
@@ -44219,11 +44230,9 @@ function readInstalledPackages(rootfs, options = {}) {
 function queryRpm(root, dbPath, options) {
   const rpm = options.rpmCommand === void 0 ? findOnPath("rpm", options.path ?? process.env.PATH ?? "") : options.rpmCommand;
   if (!rpm) {
-    throw new SbomError(
-      "RPM_COMMAND_MISSING",
-      `the image at ${root} has an RPM database (${dbPath}) but there is no \`rpm\` command here to read it`,
-      { hint: "install rpm on the machine that makes the SBOM (Debian/Ubuntu: apt-get install rpm; Fedora/RHEL/Rocky: dnf install rpm) and run again" }
-    );
+    throw new SbomError("RPM_COMMAND_MISSING", `the image at ${root} has an RPM database (${dbPath}) but there is no \`rpm\` command here to read it`, {
+      hint: "install rpm on the machine that makes the SBOM (Debian/Ubuntu: apt-get install rpm; Fedora/RHEL/Rocky: dnf install rpm) and run again"
+    });
   }
   let text;
   try {
@@ -44468,7 +44477,9 @@ function spdxDocument(args) {
     ...licenseFields(recipe.license, false),
     copyrightText: NOASSERTION,
     comment: `Container image ${args.imageReference} built by brickyard from recipe ${recipe.name}@${recipe.version} revision ${recipe.revision}`,
-    externalRefs: [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: imagePurl(args.imageReference, imageDigest, args.imageName, args.architecture) }],
+    externalRefs: [
+      { referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: imagePurl(args.imageReference, imageDigest, args.imageName, args.architecture) }
+    ],
     primaryPackagePurpose: "CONTAINER"
   };
   const osPackages = dedupeSorted(args.packages).map((p2) => {
@@ -44722,20 +44733,25 @@ function lintCatalog(cat, resolved, fits) {
   const mounts = hostMounts(cat);
   for (const entry of cat.blocks.values()) {
     out.push(...lintSteps(entry.file, entry.doc.steps, ["steps"], mounts));
-    if (!entry.doc.license) out.push(entry.file.diagnostic([], "warning", "license-present", `block ${entry.doc.name} does not state the licence of what it installs (add license: <SPDX>)`));
+    if (!entry.doc.license)
+      out.push(entry.file.diagnostic([], "warning", "license-present", `block ${entry.doc.name} does not state the licence of what it installs (add license: <SPDX>)`));
   }
   for (const entry of cat.recipes.values()) {
     out.push(...lintSteps(entry.file, entry.doc.steps ?? [], ["steps"], mounts));
     for (const [k2, v2] of Object.entries(entry.doc.environment ?? {})) {
       const hit = mountHit(String(v2), mounts);
-      if (hit) out.push(entry.file.diagnostic(["environment", k2], "error", "no-install-into-host-mounts", `${k2} points into ${hit.prefix}, which ${hit.system} binds from the host at run time`));
+      if (hit)
+        out.push(
+          entry.file.diagnostic(["environment", k2], "error", "no-install-into-host-mounts", `${k2} points into ${hit.prefix}, which ${hit.system} binds from the host at run time`)
+        );
     }
   }
   for (const r of resolved.values()) {
     const file = r.entry.file;
     const license = r.doc.license;
     if (license === void 0) out.push(file.diagnostic([], "error", "license-present", "no licence: add license: <SPDX expression> for the software this recipe packages"));
-    else if (/^(NOASSERTION|NONE)$/i.test(license)) out.push(file.diagnostic(["license"], "error", "license-present", `licence ${license} tells a site nothing: give the SPDX expression of the packaged software`));
+    else if (/^(NOASSERTION|NONE)$/i.test(license))
+      out.push(file.diagnostic(["license"], "error", "license-present", `licence ${license} tells a site nothing: give the SPDX expression of the packaged software`));
     if (r.doc.sizeBudget === void 0) out.push(file.diagnostic([], "error", "size-budget", 'no size budget: add sizeBudget, e.g. "2 GiB"'));
     else if (parseSize(r.doc.sizeBudget) > 64 * 2 ** 30) out.push(file.diagnostic(["sizeBudget"], "error", "size-budget", `size budget ${r.doc.sizeBudget} is over 64 GiB`));
   }
@@ -44767,7 +44783,14 @@ function lintCatalog(cat, resolved, fits) {
       const message = `base ${r.doc.base} resolves to ${base.reference} on production system ${fit.system}/${fit.partition}: pin it by digest (@sha256:\u2026) in ${base.from}`;
       if (base.from.startsWith("systems/")) {
         const systemFile = cat.systems.get(fit.system).file;
-        out.push(systemFile.diagnostic(["bases", r.doc.base], "error", "base-pinned-by-digest", `base ${r.doc.base} resolves to ${base.reference} on this production system: pin it by digest (@sha256:\u2026)`));
+        out.push(
+          systemFile.diagnostic(
+            ["bases", r.doc.base],
+            "error",
+            "base-pinned-by-digest",
+            `base ${r.doc.base} resolves to ${base.reference} on this production system: pin it by digest (@sha256:\u2026)`
+          )
+        );
       } else {
         const own = r.entry.doc.base !== void 0;
         out.push(r.entry.file.diagnostic(own ? ["base"] : ["extends"], "error", "base-pinned-by-digest", message));
@@ -44782,13 +44805,38 @@ function lintSteps(file, steps, at2, mounts) {
     const here = [...at2, i];
     if (step.run !== void 0) {
       const script = step.run;
-      if (PIPE_SHELL.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-curl-pipe-shell", "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"));
-      else if (DOWNLOAD.test(script)) out.push(file.diagnostic([...here, "run"], "error", "download-pinned", `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`));
-      if (PIP_INSTALL.test(script) && !script.includes("--require-hashes")) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
+      if (PIPE_SHELL.test(script))
+        out.push(
+          file.diagnostic(
+            [...here, "run"],
+            "error",
+            "no-curl-pipe-shell",
+            "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"
+          )
+        );
+      else if (DOWNLOAD.test(script))
+        out.push(
+          file.diagnostic(
+            [...here, "run"],
+            "error",
+            "download-pinned",
+            `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`
+          )
+        );
+      if (PIP_INSTALL.test(script) && !script.includes("--require-hashes"))
+        out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
       if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-latest-tag", "refers to a :latest tag: pin a version or a digest"));
       for (const m2 of script.matchAll(PATHS)) {
         const hit = mountHit(m2[1], mounts);
-        if (hit) out.push(file.diagnostic([...here, "run"], "error", "no-install-into-host-mounts", `writes to ${m2[1]}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`));
+        if (hit)
+          out.push(
+            file.diagnostic(
+              [...here, "run"],
+              "error",
+              "no-install-into-host-mounts",
+              `writes to ${m2[1]}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`
+            )
+          );
       }
     }
     const dests = [];
@@ -44800,7 +44848,14 @@ function lintSteps(file, steps, at2, mounts) {
       for (const part of p2.split(":")) {
         const hit = mountHit(part, mounts);
         if (hit) {
-          out.push(file.diagnostic(path, "error", "no-install-into-host-mounts", `${part} is under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`));
+          out.push(
+            file.diagnostic(
+              path,
+              "error",
+              "no-install-into-host-mounts",
+              `${part} is under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`
+            )
+          );
           break;
         }
       }
@@ -44808,7 +44863,9 @@ function lintSteps(file, steps, at2, mounts) {
     if (step.copy) {
       const src = step.copy.src;
       if (DATA_EXT.test(src) || DATA_DIR.test(src)) {
-        out.push(file.diagnostic([...here, "copy", "src"], "error", "no-data-in-image", `copies ${src}, which looks like data: keep data on the file system and bind it at run time`));
+        out.push(
+          file.diagnostic([...here, "copy", "src"], "error", "no-data-in-image", `copies ${src}, which looks like data: keep data on the file system and bind it at run time`)
+        );
       }
     }
   });
@@ -44853,10 +44910,18 @@ function catalogueBreaks(r, system, partition, policy) {
   const gpu = r.doc.requires.gpu;
   const vendor = gpu?.vendor;
   if (rules.minCuda !== void 0 && gpu?.minCuda !== void 0 && (vendor === "nvidia" || vendor === "any") && import_semver.default.lt(coerce(gpu.minCuda), coerce(rules.minCuda))) {
-    add("minCuda", `${r.key} supports CUDA from ${gpu.minCuda}; ${system.id} will run CUDA ${rules.minCuda} and later only: raise requires.gpu.minCuda and test on it`, ["requires", "gpu", "minCuda"]);
+    add("minCuda", `${r.key} supports CUDA from ${gpu.minCuda}; ${system.id} will run CUDA ${rules.minCuda} and later only: raise requires.gpu.minCuda and test on it`, [
+      "requires",
+      "gpu",
+      "minCuda"
+    ]);
   }
   if (rules.minRocm !== void 0 && gpu?.minRocm !== void 0 && (vendor === "amd" || vendor === "any") && import_semver.default.lt(coerce(gpu.minRocm), coerce(rules.minRocm))) {
-    add("minRocm", `${r.key} supports ROCm from ${gpu.minRocm}; ${system.id} will run ROCm ${rules.minRocm} and later only: raise requires.gpu.minRocm and test on it`, ["requires", "gpu", "minRocm"]);
+    add("minRocm", `${r.key} supports ROCm from ${gpu.minRocm}; ${system.id} will run ROCm ${rules.minRocm} and later only: raise requires.gpu.minRocm and test on it`, [
+      "requires",
+      "gpu",
+      "minRocm"
+    ]);
   }
   return out;
 }
@@ -44867,7 +44932,10 @@ function imageBreaks(facts, policy) {
     out.push({ rule: "noRootUser", message: `the image runs as ${facts.user === "" ? "root (no USER set)" : facts.user}` });
   }
   if (rules.noSetuid && facts.setuidFiles.length > 0) {
-    out.push({ rule: "noSetuid", message: `the image has ${facts.setuidFiles.length} setuid/setgid file(s): ${facts.setuidFiles.slice(0, 5).join(", ")}${facts.setuidFiles.length > 5 ? ", \u2026" : ""}` });
+    out.push({
+      rule: "noSetuid",
+      message: `the image has ${facts.setuidFiles.length} setuid/setgid file(s): ${facts.setuidFiles.slice(0, 5).join(", ")}${facts.setuidFiles.length > 5 ? ", \u2026" : ""}`
+    });
   }
   if (rules.maxImageSize !== void 0 && facts.uncompressedBytes > parseSize(rules.maxImageSize)) {
     out.push({ rule: "maxImageSize", message: `the image is ${(facts.uncompressedBytes / 2 ** 20).toFixed(1)} MiB, over ${rules.maxImageSize}` });
@@ -44890,7 +44958,20 @@ function evaluatePolicies(recipes, systems, fits, which3) {
 }
 
 // pipeline/src/build/sif.ts
-import { chmodSync, closeSync, createReadStream as createReadStream3, createWriteStream as createWriteStream3, mkdirSync as mkdirSync3, openSync, readFileSync as readFileSync5, readSync, rmSync as rmSync4, statSync as statSync3, writeFileSync as writeFileSync3, writeSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  createReadStream as createReadStream3,
+  createWriteStream as createWriteStream3,
+  mkdirSync as mkdirSync3,
+  openSync,
+  readFileSync as readFileSync5,
+  readSync,
+  rmSync as rmSync4,
+  statSync as statSync3,
+  writeFileSync as writeFileSync3,
+  writeSync
+} from "node:fs";
 import { join as join8 } from "node:path";
 function sifToolsMissing() {
   return ["umoci", "mksquashfs", "siftool"].filter((t) => !which2(t));
@@ -44899,7 +44980,9 @@ var SIF_ARCH = { x86_64: "2", aarch64: "4" };
 async function buildSif(req) {
   const missing = sifToolsMissing();
   if (missing.length > 0) {
-    throw new BrickyardError("TOOL_MISSING", `making a SIF needs ${missing.join(", ")}`, { hint: "run scripts/setup-host.sh as root (Debian packages umoci, squashfs-tools, siftool)" });
+    throw new BrickyardError("TOOL_MISSING", `making a SIF needs ${missing.join(", ")}`, {
+      hint: "run scripts/setup-host.sh as root (Debian packages umoci, squashfs-tools, siftool)"
+    });
   }
   rmSync4(req.workDir, { recursive: true, force: true });
   mkdirSync3(req.workDir, { recursive: true });
@@ -44911,7 +44994,11 @@ async function buildSif(req) {
     const config = JSON.parse(readFileSync5(join8(bundle, "config.json"), "utf8"));
     writeSingularityDir(join8(bundle, "rootfs"), config.process?.env ?? [], config.process?.args ?? [], req.labels);
     const env = { ...process.env, SOURCE_DATE_EPOCH: String(req.epoch) };
-    await runOk("mksquashfs", [join8(bundle, "rootfs"), sqsh, "-noappend", "-quiet", "-no-progress", "-comp", "zstd", "-Xcompression-level", "3", "-processors", "2"], { log, env, what: "mksquashfs (SIF root file system)" });
+    await runOk("mksquashfs", [join8(bundle, "rootfs"), sqsh, "-noappend", "-quiet", "-no-progress", "-comp", "zstd", "-Xcompression-level", "3", "-processors", "2"], {
+      log,
+      env,
+      what: "mksquashfs (SIF root file system)"
+    });
     const defPath = join8(req.workDir, "apptainer.def");
     const labelsPath = join8(req.workDir, "labels.json");
     writeFileSync3(defPath, req.definition);
@@ -44920,7 +45007,10 @@ async function buildSif(req) {
     await runOk("siftool", ["new", req.out], { log, what: "siftool new" });
     await runOk("siftool", ["add", req.out, defPath, "--datatype", "1", "--filename", "apptainer.def"], { log, what: "siftool add (definition)" });
     await runOk("siftool", ["add", req.out, labelsPath, "--datatype", "3", "--filename", "labels.json"], { log, what: "siftool add (labels)" });
-    await runOk("siftool", ["add", req.out, sqsh, "--datatype", "4", "--parttype", "2", "--partfs", "1", "--partarch", SIF_ARCH[req.arch], "--filename", "rootfs.sqsh"], { log, what: "siftool add (root file system)" });
+    await runOk("siftool", ["add", req.out, sqsh, "--datatype", "4", "--parttype", "2", "--partfs", "1", "--partarch", SIF_ARCH[req.arch], "--filename", "rootfs.sqsh"], {
+      log,
+      what: "siftool add (root file system)"
+    });
     await normaliseSifHeader(req.out, req.epoch);
     return { path: req.out, sha256: await sha256File(req.out), size: statSync3(req.out).size, rootfsBytes: statSync3(sqsh).size };
   } finally {
@@ -45006,7 +45096,10 @@ function gitInfo(root, inputs) {
   const q2 = (args) => gitOrEmpty(root, args);
   const server = process.env["GITHUB_SERVER_URL"];
   const repo = process.env["GITHUB_REPOSITORY"];
-  return { commit: q2(["log", "-1", "--format=%H", "--", ...inputs]) || q2(["rev-parse", "HEAD"]) || "unknown", source: server && repo ? `${server}/${repo}` : q2(["remote", "get-url", "origin"]) || "local" };
+  return {
+    commit: q2(["log", "-1", "--format=%H", "--", ...inputs]) || q2(["rev-parse", "HEAD"]) || "unknown",
+    source: server && repo ? `${server}/${repo}` : q2(["remote", "get-url", "origin"]) || "local"
+  };
 }
 async function imageExists(ref) {
   return (await run("buildah", ["inspect", "--type", "image", ref])).code === 0;
@@ -45016,7 +45109,9 @@ async function ensureHostBuiltBase(reference, stage) {
   if (await imageExists(reference)) return;
   const script = join9(engineRoot(), "scripts", "build-base.sh");
   if (!existsSync4(script)) {
-    throw new BrickyardError("BASE_MISSING", `base image ${reference} is not in the builder's storage`, { hint: "build it with scripts/build-base.sh from the Brickyard repository" });
+    throw new BrickyardError("BASE_MISSING", `base image ${reference} is not in the builder's storage`, {
+      hint: "build it with scripts/build-base.sh from the Brickyard repository"
+    });
   }
   stage?.("base", `building ${reference} with mmdebstrap (once; cached afterwards)`);
   await runOk("bash", [script], { what: `scripts/build-base.sh (base image ${reference})`, code: "BASE_MISSING" });
@@ -45067,15 +45162,29 @@ async function buildPair(ws2, r, where, opts) {
       "dev.brickyard.lock-digest": lock.lockDigest
     };
     stage?.("build", `${builder.name} \u2192 ${tag}`);
-    const req = { contextDir: ctx.dir, containerfile: ctx.containerfile, apptainerDef: ctx.apptainer, tag, epoch, annotations, noCache: opts.checkReproducible === true, log, onOutput: opts.onOutput };
+    const req = {
+      contextDir: ctx.dir,
+      containerfile: ctx.containerfile,
+      apptainerDef: ctx.apptainer,
+      tag,
+      epoch,
+      annotations,
+      noCache: opts.checkReproducible === true,
+      log,
+      onOutput: opts.onOutput
+    };
     await timed("build", () => builder.build(req));
     const uncompressed = await builder.imageSize(tag);
     const budget = r.doc.sizeBudget ?? "0 MiB";
     const budgetBytes = parseSize(budget);
     if (Number.isFinite(uncompressed) && uncompressed > budgetBytes) {
-      throw new BrickyardError("SIZE_BUDGET_EXCEEDED", `${r.key} on ${system.id}/${where.partition.id} is ${formatBytes(uncompressed)}, over its size budget of ${budget} (${formatBytes(budgetBytes)})`, {
-        hint: "make the image smaller (clean caches, drop build tools) or raise sizeBudget in the recipe, with a reason in review"
-      });
+      throw new BrickyardError(
+        "SIZE_BUDGET_EXCEEDED",
+        `${r.key} on ${system.id}/${where.partition.id} is ${formatBytes(uncompressed)}, over its size budget of ${budget} (${formatBytes(budgetBytes)})`,
+        {
+          hint: "make the image smaller (clean caches, drop build tools) or raise sizeBudget in the recipe, with a reason in review"
+        }
+      );
     }
     const layout2 = join9(opts.stateDir, "oci");
     const refName = refNameOf(r, where);
@@ -45087,13 +45196,27 @@ async function buildPair(ws2, r, where, opts) {
     stage?.("sbom", "SPDX 2.3 from the image's package database");
     const sbom = await timed("sbom", () => writeSbom(tag, join9(dir, "sbom.spdx.json"), { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
     const facts = inspectImage(layout2, stored.manifest.digest);
-    const imagePolicy = { facts, current: system.imagePolicy ? imageBreaks(facts, system.imagePolicy) : [], next: system.imagePolicyNext ? imageBreaks(facts, system.imagePolicyNext) : [] };
+    const imagePolicy = {
+      facts,
+      current: system.imagePolicy ? imageBreaks(facts, system.imagePolicy) : [],
+      next: system.imagePolicyNext ? imageBreaks(facts, system.imagePolicyNext) : []
+    };
     let sif;
     let sifRequest;
     if (opts.sif || SIF_RUNTIMES.has(where.partition.runtime.type)) {
       stage?.("sif", "SIF file: umoci unpack, mksquashfs, siftool");
       const labels = Object.assign({}, ...c.steps.map((st2) => st2.op.kind === "label" ? st2.op.labels : {}));
-      sifRequest = { layout: layout2, refName, out: join9(dir, `${refName}.sif`), workDir: join9(dir, "sif-work"), definition: rendered.files.apptainer, labels, arch: c.target.arch, epoch, log };
+      sifRequest = {
+        layout: layout2,
+        refName,
+        out: join9(dir, `${refName}.sif`),
+        workDir: join9(dir, "sif-work"),
+        definition: rendered.files.apptainer,
+        labels,
+        arch: c.target.arch,
+        epoch,
+        log
+      };
       sif = await timed("sif", () => buildSif(sifRequest));
     }
     let reproducible = { checked: false, identical: null, second: null };
@@ -45130,7 +45253,12 @@ async function buildPair(ws2, r, where, opts) {
       log: logPath
     };
     writeFileSync4(join9(dir, "build.json"), JSON.stringify(record, null, 2) + "\n");
-    for (const [f2, text] of Object.entries({ Containerfile: rendered.files.containerfile, "apptainer.def": rendered.files.apptainer, "job.sh": rendered.files.jobscript, "lock.json": rendered.files.lock })) {
+    for (const [f2, text] of Object.entries({
+      Containerfile: rendered.files.containerfile,
+      "apptainer.def": rendered.files.apptainer,
+      "job.sh": rendered.files.jobscript,
+      "lock.json": rendered.files.lock
+    })) {
       writeFileSync4(join9(dir, f2), text);
     }
     return record;
@@ -47075,7 +47203,14 @@ var SourceFile = class _SourceFile {
         data = this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
       } catch (e) {
         if (!(e instanceof ReferenceError)) throw e;
-        this.syntaxErrors.push({ file: this.rel, line: 1, col: 1, severity: "error", message: `YAML aliases expand too far (${firstLine(e.message)}); at most ${MAX_ALIAS_COUNT} alias expansions are allowed`, rule: "yaml-syntax" });
+        this.syntaxErrors.push({
+          file: this.rel,
+          line: 1,
+          col: 1,
+          severity: "error",
+          message: `YAML aliases expand too far (${firstLine(e.message)}); at most ${MAX_ALIAS_COUNT} alias expansions are allowed`,
+          rule: "yaml-syntax"
+        });
       }
     }
     this.data = data;
@@ -47181,14 +47316,7 @@ function explain(errors, file) {
       case "oneOf":
       case "anyOf": {
         if (/\/steps\/\d+$/.test(e.instancePath)) {
-          out.push(
-            file.diagnostic(
-              path,
-              "error",
-              "schema",
-              `${where}: a step needs exactly one of run, packages, fetch, copy, env, label, user, workdir, entrypoint`
-            )
-          );
+          out.push(file.diagnostic(path, "error", "schema", `${where}: a step needs exactly one of run, packages, fetch, copy, env, label, user, workdir, entrypoint`));
         } else if (![...paths].some((p2) => p2.startsWith(e.instancePath + "/") || p2 === e.instancePath)) {
           out.push(file.diagnostic(path, "error", "schema", `${where} does not match any allowed form`));
         }
@@ -47207,15 +47335,7 @@ function explain(errors, file) {
       case "additionalProperties": {
         const extra = e.params.additionalProperty;
         const allowed = allowedKeys(e);
-        out.push(
-          file.diagnostic(
-            path,
-            "error",
-            "schema",
-            `unknown key "${extra}" in ${where}` + (allowed ? ` (allowed: ${allowed})` : ""),
-            extra
-          )
-        );
+        out.push(file.diagnostic(path, "error", "schema", `unknown key "${extra}" in ${where}` + (allowed ? ` (allowed: ${allowed})` : ""), extra));
         continue;
       }
       case "enum": {
@@ -47224,22 +47344,13 @@ function explain(errors, file) {
         continue;
       }
       case "const":
-        out.push(
-          file.diagnostic(path, "error", "schema", `${where} must be ${JSON.stringify(e.params.allowedValue)}`)
-        );
+        out.push(file.diagnostic(path, "error", "schema", `${where} must be ${JSON.stringify(e.params.allowedValue)}`));
         continue;
       case "type":
         out.push(file.diagnostic(path, "error", "schema", `${where} must be ${e.params.type}`));
         continue;
       case "pattern":
-        out.push(
-          file.diagnostic(
-            path,
-            "error",
-            "schema",
-            `${where} has the value ${JSON.stringify(e.data)}, which does not match ${e.params.pattern}`
-          )
-        );
+        out.push(file.diagnostic(path, "error", "schema", `${where} has the value ${JSON.stringify(e.data)}, which does not match ${e.params.pattern}`));
         continue;
       default:
         out.push(file.diagnostic(path, "error", "schema", `${where} ${e.message ?? "is invalid"}`));
@@ -47347,9 +47458,7 @@ function loadCatalog(root) {
     }
     const doc = file.data;
     if (doc.name !== name) {
-      cat.diagnostics.push(
-        file.diagnostic(["name"], "error", "layout", `block is named "${doc.name}" but lives in catalog/blocks/${name}/`)
-      );
+      cat.diagnostics.push(file.diagnostic(["name"], "error", "layout", `block is named "${doc.name}" but lives in catalog/blocks/${name}/`));
       cat.invalid.blocks.add(name);
       continue;
     }
@@ -47618,8 +47727,7 @@ function expandDeep(value, values) {
 function* stringsIn(value, path = []) {
   if (typeof value === "string") yield [value, path];
   else if (Array.isArray(value)) for (let i = 0; i < value.length; i++) yield* stringsIn(value[i], [...path, i]);
-  else if (value && typeof value === "object")
-    for (const [k2, v2] of Object.entries(value)) yield* stringsIn(v2, [...path, k2]);
+  else if (value && typeof value === "object") for (const [k2, v2] of Object.entries(value)) yield* stringsIn(v2, [...path, k2]);
 }
 
 // pipeline/src/catalog/semantics.ts
@@ -47666,7 +47774,8 @@ function checkBlock(entry) {
   const seen = /* @__PURE__ */ new Set();
   sources.forEach((src, i) => {
     const key = `${src.name}@${src.version ?? ""}`;
-    if (seen.has(key)) out.push(file.diagnostic(["sources", i, "name"], "error", "source-duplicate", `source ${src.name}${src.version ? ` for version ${src.version}` : ""} is declared twice`));
+    if (seen.has(key))
+      out.push(file.diagnostic(["sources", i, "name"], "error", "source-duplicate", `source ${src.name}${src.version ? ` for version ${src.version}` : ""} is declared twice`));
     seen.add(key);
     if (src.version !== void 0 && !params["version"]) {
       out.push(file.diagnostic(["sources", i, "version"], "error", "source-version", `source ${src.name} is tied to a version, but the block has no "version" parameter`));
@@ -47690,7 +47799,8 @@ function checkBlock(entry) {
       out.push(file.diagnostic(["steps", i, "fetch", "source"], "error", "source-unresolved", `fetch names source "${name}", which the block does not declare`));
     }
     for (const key of ["before", "after"]) {
-      if (step[key] !== void 0) out.push(file.diagnostic(["steps", i, key], "error", "step-placement", `"${key}" places recipe steps around a block; a block's own steps run in its order`));
+      if (step[key] !== void 0)
+        out.push(file.diagnostic(["steps", i, key], "error", "step-placement", `"${key}" places recipe steps around a block; a block's own steps run in its order`));
     }
   });
   return out;
@@ -47736,7 +47846,9 @@ function checkRecipe(cat, file, doc, dir) {
     const block = cat.blocks.get(use.use);
     if (!block) {
       if (!cat.invalid.blocks.has(use.use)) {
-        out.push(file.diagnostic(["blocks", i, "use"], "error", "block-unresolved", `block ${use.use} is not in catalog/blocks/ (known: ${[...cat.blocks.keys()].sort().join(", ")})`));
+        out.push(
+          file.diagnostic(["blocks", i, "use"], "error", "block-unresolved", `block ${use.use} is not in catalog/blocks/ (known: ${[...cat.blocks.keys()].sort().join(", ")})`)
+        );
       }
       return;
     }
@@ -47790,7 +47902,9 @@ function checkComposition(cat, r) {
     if (!block) return;
     for (const need of block.requires ?? []) {
       if (!satisfies(provided, need)) {
-        out.push(file.diagnostic(path, "error", "block-requires", `block ${block.name} requires ${need}; add a block that provides it before this one (or use a base that provides it)`));
+        out.push(
+          file.diagnostic(path, "error", "block-requires", `block ${block.name} requires ${need}; add a block that provides it before this one (or use a base that provides it)`)
+        );
       }
     }
     for (const c of block.conflicts ?? []) {
@@ -47807,7 +47921,14 @@ function checkComposition(cat, r) {
     for (const key of ["before", "after"]) {
       const target = step[key];
       if (target !== void 0 && !uses.has(target) && !cat.blocks.has(target)) {
-        out.push(file.diagnostic(["steps", i, key], "error", "step-placement", `step placed ${key} ${target}, which is neither a block of this recipe nor in the catalogue (blocks: ${[...uses].join(", ")})`));
+        out.push(
+          file.diagnostic(
+            ["steps", i, key],
+            "error",
+            "step-placement",
+            `step placed ${key} ${target}, which is neither a block of this recipe nor in the catalogue (blocks: ${[...uses].join(", ")})`
+          )
+        );
       }
     }
   });
@@ -47844,7 +47965,8 @@ function checkSystem(cat, entry) {
       const at2 = ["partitions", pi2, "mpi", "strategies", si2];
       const block = cat.blocks.get(s3.block);
       if (!block) {
-        if (!cat.invalid.blocks.has(s3.block)) out.push(file.diagnostic([...at2, "block"], "error", "block-unresolved", `MPI strategy ${s3.id} uses block ${s3.block}, which is not in catalog/blocks/`));
+        if (!cat.invalid.blocks.has(s3.block))
+          out.push(file.diagnostic([...at2, "block"], "error", "block-unresolved", `MPI strategy ${s3.id} uses block ${s3.block}, which is not in catalog/blocks/`));
         return;
       }
       if (!block.doc.provides.includes(`mpi-abi:${s3.abi}`)) {
@@ -47859,10 +47981,18 @@ function checkSystem(cat, entry) {
       const at2 = ["partitions", pi2, "gpu", "toolkit"];
       const block = cat.blocks.get(gpu.toolkit.block);
       if (!block) {
-        if (!cat.invalid.blocks.has(gpu.toolkit.block)) out.push(file.diagnostic([...at2, "block"], "error", "block-unresolved", `GPU toolkit block ${gpu.toolkit.block} is not in catalog/blocks/`));
+        if (!cat.invalid.blocks.has(gpu.toolkit.block))
+          out.push(file.diagnostic([...at2, "block"], "error", "block-unresolved", `GPU toolkit block ${gpu.toolkit.block} is not in catalog/blocks/`));
       } else {
         if (block.doc.gpuVendor !== gpu.vendor) {
-          out.push(file.diagnostic([...at2, "block"], "error", "gpu-toolkit", `block ${gpu.toolkit.block} is not a ${gpu.vendor} toolkit (its gpuVendor is ${block.doc.gpuVendor ?? "unset"})`));
+          out.push(
+            file.diagnostic(
+              [...at2, "block"],
+              "error",
+              "gpu-toolkit",
+              `block ${gpu.toolkit.block} is not a ${gpu.vendor} toolkit (its gpuVendor is ${block.doc.gpuVendor ?? "unset"})`
+            )
+          );
         }
         for (const p2 of resolveParams(block.doc, gpu.toolkit.with).problems) {
           out.push(file.diagnostic(gpu.toolkit.with && p2.param in gpu.toolkit.with ? [...at2, "with", p2.param] : at2, "error", "param-invalid", p2.message));
@@ -47946,8 +48076,7 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
       const driverDoubt = floor ? factDoubt(system, `${at2}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
       const because = driverDoubt ? ` [${driverDoubt}]` : "";
       if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
-      else if (floor && have && versionLess(have, floor))
-        reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
+      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
       else if (driverDoubt) doubts.push(driverDoubt);
       if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
         reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
@@ -47989,9 +48118,7 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
       reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
     }
   }
-  const names = r.blocks.map(
-    (b2) => b2.item.use === "@mpi" ? strategy?.block : b2.item.use === "@gpu" ? gpu?.toolkit.block : b2.item.use
-  );
+  const names = r.blocks.map((b2) => b2.item.use === "@mpi" ? strategy?.block : b2.item.use === "@gpu" ? gpu?.toolkit.block : b2.item.use);
   for (const name of names) {
     if (!name) continue;
     const block = cat.blocks.get(name)?.doc;
@@ -48000,9 +48127,7 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
       reasons.push(`block ${name} is only for ${block.architectures.join(", ")}; ${where} is ${arch2}`);
     }
     if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
-      reasons.push(
-        `block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`
-      );
+      reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
     }
   }
   const base = resolveBase(cat, system, r.doc.base, arch2);
@@ -48127,7 +48252,25 @@ function compareDotted(a, b2) {
 
 // pipeline/src/render/compose.ts
 var HOST_MPI_STRATEGIES = /* @__PURE__ */ new Set(["host-injection"]);
-var SYSTEM_DIRS = /* @__PURE__ */ new Set(["/", "/usr", "/usr/lib", "/usr/lib64", "/usr/bin", "/usr/local", "/usr/local/lib", "/usr/local/bin", "/usr/share", "/usr/include", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/opt", "/var"]);
+var SYSTEM_DIRS = /* @__PURE__ */ new Set([
+  "/",
+  "/usr",
+  "/usr/lib",
+  "/usr/lib64",
+  "/usr/bin",
+  "/usr/local",
+  "/usr/local/lib",
+  "/usr/local/bin",
+  "/usr/share",
+  "/usr/include",
+  "/lib",
+  "/lib64",
+  "/bin",
+  "/sbin",
+  "/etc",
+  "/opt",
+  "/var"
+]);
 var METADATA_KINDS = /* @__PURE__ */ new Set(["env", "label", "user", "workdir", "entrypoint"]);
 function targetOf(part) {
   return { arch: part.cpu.arch, cflags: part.cpu.targetFlags, gpuArch: part.gpu?.arch ?? "" };
@@ -48275,7 +48418,9 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
   for (const s3 of recipe.steps) {
     const target2 = s3.item.before ?? s3.item.after;
     if (target2 !== void 0 && !blocks.some((b2) => b2.name === target2 || b2.slot === target2)) {
-      problems.push(`${s3.origin}: a step is placed ${s3.item.before !== void 0 ? "before" : "after"} ${target2}, which this composition has no block for (blocks: ${blocks.map((b2) => b2.slot ?? b2.name).join(", ")})`);
+      problems.push(
+        `${s3.origin}: a step is placed ${s3.item.before !== void 0 ? "before" : "after"} ${target2}, which this composition has no block for (blocks: ${blocks.map((b2) => b2.slot ?? b2.name).join(", ")})`
+      );
     }
   }
   const blockValues = /* @__PURE__ */ new Map();
@@ -48340,7 +48485,10 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
         const relative5 = p2.keep.filter((k2) => !k2.startsWith("/") || k2.split("/").includes(".."));
         const system2 = p2.keep.filter((k2) => SYSTEM_DIRS.has(k2.replace(/\/+$/, "") || "/"));
         if (relative5.length > 0) problems.push(`${origin2} (runtime): keep needs absolute paths without "..", not ${relative5.join(", ")}`);
-        else if (system2.length > 0) problems.push(`${origin2} (runtime): keep ${system2.join(", ")} would copy the build stage's whole system folder (toolchain included) over the runtime base; install into a prefix of its own (e.g. /opt/NAME) or keep single files`);
+        else if (system2.length > 0)
+          problems.push(
+            `${origin2} (runtime): keep ${system2.join(", ")} would copy the build stage's whole system folder (toolchain included) over the runtime base; install into a prefix of its own (e.g. /opt/NAME) or keep single files`
+          );
         else push({ kind: "keep", paths: p2.keep });
       } else if (p2.run !== void 0) push({ kind: "run", script: p2.run.replace(/\s+$/, "") });
     };
@@ -48350,7 +48498,11 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
     runtime = [];
     const packageSteps = own.filter((s3) => s3.op.kind === "packages");
     if (packageSteps.length > 0) {
-      runtime.push({ op: { kind: "run", script: noDocsScript(base.packageManager) }, origin: runtimeOrigin, comment: "runtime stage: no documentation, manual pages or translations from packages (copyright files stay)" });
+      runtime.push({
+        op: { kind: "run", script: noDocsScript(base.packageManager) },
+        origin: runtimeOrigin,
+        comment: "runtime stage: no documentation, manual pages or translations from packages (copyright files stay)"
+      });
       const packages = [...new Set(packageSteps.flatMap((s3) => s3.op.kind === "packages" ? s3.op.packages : []))];
       const standIns = [...new Set(packageSteps.flatMap((s3) => s3.op.kind === "packages" ? s3.op.standIns ?? [] : []))].sort();
       const wanted = standIns.filter((n) => packages.includes(n));
@@ -48366,7 +48518,11 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
     }
     runtime.push(...own.filter((s3) => s3.op.kind !== "packages"));
     if (own.some((s3) => s3.op.kind === "keep")) {
-      runtime.push({ op: { kind: "run", script: "ldconfig && rm -f /var/cache/ldconfig/aux-cache" }, origin: runtimeOrigin, comment: "register the kept libraries (aux-cache holds file times: dropped for reproducible layers)" });
+      runtime.push({
+        op: { kind: "run", script: "ldconfig && rm -f /var/cache/ldconfig/aux-cache" },
+        origin: runtimeOrigin,
+        comment: "register the kept libraries (aux-cache holds file times: dropped for reproducible layers)"
+      });
     }
     runtime.push(...steps.filter((s3) => METADATA_KINDS.has(s3.op.kind)));
   }
@@ -48553,10 +48709,14 @@ function renderSteps(lines, steps, offset, total) {
         for (const p2 of op.paths) lines.push(`COPY --from=${BUILD_STAGE} ${p2} ${p2}`);
         break;
       case "env":
-        lines.push(`ENV ${Object.entries(op.vars).map(([k2, v2]) => `${k2}=${dq(v2)}`).join(" ")}`);
+        lines.push(
+          `ENV ${Object.entries(op.vars).map(([k2, v2]) => `${k2}=${dq(v2)}`).join(" ")}`
+        );
         break;
       case "label":
-        lines.push(`LABEL ${Object.entries(op.labels).map(([k2, v2]) => `${dq(k2)}=${dq(v2)}`).join(" \\\n      ")}`);
+        lines.push(
+          `LABEL ${Object.entries(op.labels).map(([k2, v2]) => `${dq(k2)}=${dq(v2)}`).join(" \\\n      ")}`
+        );
         break;
       case "user":
         lines.push(`USER ${op.name}`);
@@ -48635,7 +48795,11 @@ function renderDiagram(c) {
   }[policy.buildWhere];
   subgraph("build", buildTitle, () => {
     node("recipe", [`recipe ${recipe.key} (revision ${recipe.doc.revision})`, `blocks: ${list(slotted, 8)}`], "round");
-    node("render", [`rendered for ${where}`, `${c.target.arch}, ${c.target.cflags}${c.target.gpuArch ? `, ${c.target.gpuArch}` : ""}`, "Containerfile, apptainer.def, job.sh, lock.json"]);
+    node("render", [
+      `rendered for ${where}`,
+      `${c.target.arch}, ${c.target.cflags}${c.target.gpuArch ? `, ${c.target.gpuArch}` : ""}`,
+      "Containerfile, apptainer.def, job.sh, lock.json"
+    ]);
     node("builder", [
       `${policy.builder} builds the image${policy.buildWhere === "ci" ? "" : ` (${policy.buildWhere})`}`,
       `base ${c.base.name}: ${shortRef(c.base.reference)}`,
@@ -48871,7 +49035,12 @@ var Workspace = class _Workspace {
   }
   /** Every fitting pair against each system's current or next image policy (check/image-policy.ts). */
   policyReport(which3, fits = this.checkAll()) {
-    return evaluatePolicies(this.recipes, [...this.catalog.systems.values()].map((s3) => s3.doc), fits, which3);
+    return evaluatePolicies(
+      this.recipes,
+      [...this.catalog.systems.values()].map((s3) => s3.doc),
+      fits,
+      which3
+    );
   }
   validate() {
     const fits = this.checkAll();
@@ -48995,12 +49164,10 @@ var Workspace = class _Workspace {
   render(recipe, where) {
     const fit = checkFit(this.catalog, recipe, where.system.doc, where.partition);
     if (!fit.fits) {
-      throw new BrickyardError(
-        "PAIR_DOES_NOT_FIT",
-        `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:
-  - ${fit.reasons.join("\n  - ")}`,
-        { hint: "run `brickyard check` to see where it fits" }
-      );
+      throw new BrickyardError("PAIR_DOES_NOT_FIT", `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:
+  - ${fit.reasons.join("\n  - ")}`, {
+        hint: "run `brickyard check` to see where it fits"
+      });
     }
     return renderPair(this.catalog, recipe, where.system, where.partition, fit.strategy);
   }

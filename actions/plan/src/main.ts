@@ -75,7 +75,14 @@ export async function run(inputs: Inputs): Promise<void> {
     const summary = core.summary
       .addHeading('Brickyard plan', 2)
       .addRaw(`<p>${plan.changed.length} file(s) changed; ${plan.pairs.length} pair(s) affected in ${matrices.length} batch(es); ${plan.skipped.length} skipped.</p>`, true)
-      .addRaw(costLines(cost).map((l) => escapeHtml(l.replace(/\*\*|`/g, ''))).filter((l) => l !== '').map((l) => `<p>${l}</p>`).join(''), true);
+      .addRaw(
+        costLines(cost)
+          .map((l) => escapeHtml(l.replace(/\*\*|`/g, '')))
+          .filter((l) => l !== '')
+          .map((l) => `<p>${l}</p>`)
+          .join(''),
+        true,
+      );
     if (plan.pairs.length > 0) {
       summary.addTable([
         [

@@ -24628,7 +24628,8 @@ function renderComment(validate, plan, runUrl) {
       out.push(`**Affected pairs:** ${p.pairs.length} to build${plan.batches > 1 ? ` in ${plan.batches} batches` : ""}, ${p.skipped.length} skipped.`, "");
       if (p.pairs.length > 0) {
         out.push("| recipe | system/partition | runner | because |", "|---|---|---|---|");
-        for (const x of p.pairs.slice(0, MAX_ROWS)) out.push(`| \`${code(x.recipe)}\` | \`${code(`${x.system}/${x.partition}`)}\` | ${cell(x.runner.join(", "))} | ${cell(x.because.join("; "))} |`);
+        for (const x of p.pairs.slice(0, MAX_ROWS))
+          out.push(`| \`${code(x.recipe)}\` | \`${code(`${x.system}/${x.partition}`)}\` | ${cell(x.runner.join(", "))} | ${cell(x.because.join("; "))} |`);
         if (p.pairs.length > MAX_ROWS) out.push(`| \u2026 ${p.pairs.length - MAX_ROWS} more | | | |`);
       }
       if (p.skipped.length > 0) {
@@ -24664,9 +24665,11 @@ function renderComment(validate, plan, runUrl) {
 function whatToDo(v) {
   const rules = new Set(v.diagnostics.filter((d) => d.severity === "error").map((d) => d.rule));
   const advice = [];
-  if (rules.has("revision-not-bumped")) advice.push("A released version renders differently: run `npx brickyard bump --base origin/main` and commit, or put the change in a new version.");
+  if (rules.has("revision-not-bumped"))
+    advice.push("A released version renders differently: run `npx brickyard bump --base origin/main` and commit, or put the change in a new version.");
   if (rules.has("version-deleted")) advice.push("Deprecate a released version in one pull request (`deprecated: {reason: \u2026}`) before deleting it in a later one.");
-  if (rules.has("fits-nowhere")) advice.push("A recipe fits no system partition: compare its `requires` with `npx brickyard check <recipe>`, which says why each partition is refused.");
+  if (rules.has("fits-nowhere"))
+    advice.push("A recipe fits no system partition: compare its `requires` with `npx brickyard check <recipe>`, which says why each partition is refused.");
   if (rules.has("yaml-syntax") || rules.has("schema")) advice.push("Fix the YAML at the lines shown; editors that read the `yaml-language-server` line validate as you type.");
   if (rules.size > 0) advice.push("Run `npx brickyard validate --base origin/main` locally to see the same findings.");
   return advice;
@@ -24745,7 +24748,10 @@ function checkValidate(d) {
   need(typeof d["ok"] === "boolean" && isNum(d["errors"]) && isNum(d["warnings"]), "ok/errors/warnings");
   need(Array.isArray(d["diagnostics"]), "diagnostics");
   for (const x of d["diagnostics"]) {
-    need(isObject(x) && isStr(x["file"]) && isNum(x["line"]) && isNum(x["col"]) && isStr(x["message"]) && isStr(x["rule"]) && (x["severity"] === "error" || x["severity"] === "warning"), "diagnostics[]");
+    need(
+      isObject(x) && isStr(x["file"]) && isNum(x["line"]) && isNum(x["col"]) && isStr(x["message"]) && isStr(x["rule"]) && (x["severity"] === "error" || x["severity"] === "warning"),
+      "diagnostics[]"
+    );
   }
 }
 function checkPlan(d) {
@@ -24758,7 +24764,10 @@ function checkPlan(d) {
   need(isNum(d["batches"]) && Array.isArray(d["diffs"]), "batches/diffs");
   if (d["cost"] !== void 0) {
     const c = d["cost"];
-    need(isObject(c) && isNum(c["affected"]) && isNum(c["builds"]) && isNum(c["reused"]) && isNum(c["batches"]) && (c["budget"] === null || isNum(c["budget"])) && isStr(c["label"]), "cost");
+    need(
+      isObject(c) && isNum(c["affected"]) && isNum(c["builds"]) && isNum(c["reused"]) && isNum(c["batches"]) && (c["budget"] === null || isNum(c["budget"])) && isStr(c["label"]),
+      "cost"
+    );
     need(["no-budget", "within-budget", "approved", "over-budget"].includes(c["verdict"]), "cost.verdict");
   }
   for (const x of d["diffs"]) {

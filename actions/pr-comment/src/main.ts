@@ -22,7 +22,8 @@ export async function run(inputs: Inputs): Promise<void> {
     const plan = readReport<PlanReport>(inputs.reportDir, 'plan.json', 'brickyard-plan');
     const { owner, repo } = github.context.repo;
     const workflowRun: unknown = github.context.payload['workflow_run'];
-    const runId = (typeof workflowRun === 'object' && workflowRun !== null && 'id' in workflowRun && typeof workflowRun.id === 'number' ? workflowRun.id : undefined) ?? github.context.runId;
+    const runId =
+      (typeof workflowRun === 'object' && workflowRun !== null && 'id' in workflowRun && typeof workflowRun.id === 'number' ? workflowRun.id : undefined) ?? github.context.runId;
     const runUrl = runId ? `${github.context.serverUrl}/${owner}/${repo}/actions/runs/${runId}` : undefined;
     const body = renderComment(validate, plan, runUrl);
 

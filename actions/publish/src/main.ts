@@ -70,7 +70,7 @@ function sha256Of(path: string): string {
   const fd = openSync(path, 'r');
   const buf = Buffer.allocUnsafe(1 << 20);
   try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
   } finally {
     closeSync(fd);
   }
@@ -93,7 +93,6 @@ async function pushSystemImages(stateDir: string, system: string, spec: string):
   }));
   return pushImages(join(stateDir, 'oci'), images, parseRegistry(spec), (s) => core.info(s));
 }
-
 
 export async function run(inputs: Inputs): Promise<void> {
   try {
@@ -211,7 +210,14 @@ export async function run(inputs: Inputs): Promise<void> {
         ],
         ...assets.map((a) => [escapeHtml(a.name), formatBytes(a.size), a.sha256]),
       ]);
-    if (images.length > 0) summary.addTable([[{ data: 'image', header: true }, { data: 'digest', header: true }], ...images.map((i) => [escapeHtml(i.reference), i.digest])]);
+    if (images.length > 0)
+      summary.addTable([
+        [
+          { data: 'image', header: true },
+          { data: 'digest', header: true },
+        ],
+        ...images.map((i) => [escapeHtml(i.reference), i.digest]),
+      ]);
     await summary.write();
   } catch (e) {
     core.setFailed(`brickyard publish: ${describeError(e)}`);

@@ -43,7 +43,10 @@ export function describeError(e: unknown): string {
 }
 
 function parseRoles(text: string): AttestRole[] {
-  const roles = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const roles = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const r of roles) if (!(ATTEST_ROLES as readonly string[]).includes(r)) throw new Error(`roles: ${JSON.stringify(r)} is not one of ${ATTEST_ROLES.join(', ')}`);
   if (roles.length === 0) throw new Error(`roles must name at least one of ${ATTEST_ROLES.join(', ')}`);
   return roles as AttestRole[];
@@ -65,11 +68,15 @@ export async function run(inputs: Inputs): Promise<void> {
     const roles = parseRoles(inputs.roles);
     if (inputs.batch !== '' && !/^\d+$/.test(inputs.batch)) throw new Error(`batch must be a whole number, got ${JSON.stringify(inputs.batch)}`);
     const batch = inputs.batch === '' ? undefined : Number(inputs.batch);
-    if ((batch === undefined) !== (inputs.batchesFile === '')) throw new Error('batch and batches-file go together: the batch index and the batches file this job\'s own plan step wrote');
+    if ((batch === undefined) !== (inputs.batchesFile === ''))
+      throw new Error("batch and batches-file go together: the batch index and the batches file this job's own plan step wrote");
     if (batch !== undefined && (inputs.pairs || inputs.recipe)) throw new Error('with batch, the pairs come from batches-file: give neither pairs nor recipe');
-    const pairs = batch !== undefined
-      ? pairsOfBatch(resolve(inputs.workspace, inputs.batchesFile), batch, inputs.system || undefined)
-      : inputs.recipe ? onePair(inputs.recipe, inputs.system) : parsePairs(inputs.pairs || '[]', inputs.system || undefined);
+    const pairs =
+      batch !== undefined
+        ? pairsOfBatch(resolve(inputs.workspace, inputs.batchesFile), batch, inputs.system || undefined)
+        : inputs.recipe
+          ? onePair(inputs.recipe, inputs.system)
+          : parsePairs(inputs.pairs || '[]', inputs.system || undefined);
     if (pairs.length === 0) throw new Error(`the pairs name nothing${inputs.system ? ` for ${inputs.system}` : ''}`);
     const ws = Workspace.open(resolve(inputs.workspace, inputs.root));
     const stateDir = resolve(inputs.workspace, inputs.stateDir);
@@ -99,7 +106,10 @@ export async function run(inputs: Inputs): Promise<void> {
     const rel = (p: string): string => relative(inputs.workspace, p) || p;
     await core.summary
       .addHeading(`Signed: ${result.pairs.length} pair(s), re-hashed before signing`, 3)
-      .addRaw(`<p>Signer: <code>${escapeHtml(result.identity)}</code> (issuer <code>${escapeHtml(result.issuer)}</code>, ${result.signer === 'dev' ? 'development signer: no production site accepts it' : 'keyless Sigstore'})</p>`, true)
+      .addRaw(
+        `<p>Signer: <code>${escapeHtml(result.identity)}</code> (issuer <code>${escapeHtml(result.issuer)}</code>, ${result.signer === 'dev' ? 'development signer: no production site accepts it' : 'keyless Sigstore'})</p>`,
+        true,
+      )
       .addTable([
         [
           { data: 'image', header: true },
@@ -109,7 +119,7 @@ export async function run(inputs: Inputs): Promise<void> {
         ],
         ...result.pairs.flatMap((p) => [
           ...p.files.map((f) => [escapeHtml(p.refName), `sha256:${p.subject.digest.sha256}`, f.kind, escapeHtml(rel(f.bundle))]),
-          ...p.carried.map((c) => [escapeHtml(p.refName), `sha256:${p.subject.digest.sha256}`, 'test-result (signed on the system\'s runner)', escapeHtml(rel(c))]),
+          ...p.carried.map((c) => [escapeHtml(p.refName), `sha256:${p.subject.digest.sha256}`, "test-result (signed on the system's runner)", escapeHtml(rel(c))]),
         ]),
       ])
       .write();

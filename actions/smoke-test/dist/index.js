@@ -39588,8 +39588,7 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
       const driverDoubt = floor ? factDoubt(system, `${at2}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
       const because = driverDoubt ? ` [${driverDoubt}]` : "";
       if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
-      else if (floor && have && versionLess(have, floor))
-        reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
+      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
       else if (driverDoubt) doubts.push(driverDoubt);
       if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
         reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
@@ -39631,9 +39630,7 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
       reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
     }
   }
-  const names = r.blocks.map(
-    (b2) => b2.item.use === "@mpi" ? strategy?.block : b2.item.use === "@gpu" ? gpu?.toolkit.block : b2.item.use
-  );
+  const names = r.blocks.map((b2) => b2.item.use === "@mpi" ? strategy?.block : b2.item.use === "@gpu" ? gpu?.toolkit.block : b2.item.use);
   for (const name of names) {
     if (!name) continue;
     const block = cat.blocks.get(name)?.doc;
@@ -39642,9 +39639,7 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
       reasons.push(`block ${name} is only for ${block.architectures.join(", ")}; ${where} is ${arch2}`);
     }
     if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
-      reasons.push(
-        `block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`
-      );
+      reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
     }
   }
   const base = resolveBase(cat, system, r.doc.base, arch2);
@@ -39787,12 +39782,7 @@ function renderJobScript(c) {
   lines2.push("", "set -euo pipefail");
   const gpu = usesGpu(c) ? part.gpu : void 0;
   const gpuMpi = gpu ? strategy?.gpuAware : void 0;
-  const modules = [
-    ...part.runtime.module ? [part.runtime.module] : [],
-    ...part.modules ?? [],
-    ...strategy?.modules ?? [],
-    ...gpuMpi?.modules ?? []
-  ];
+  const modules = [...part.runtime.module ? [part.runtime.module] : [], ...part.modules ?? [], ...strategy?.modules ?? [], ...gpuMpi?.modules ?? []];
   if (modules.length > 0) {
     lines2.push("", "# Modules");
     for (const m2 of modules) lines2.push(m2.startsWith("module ") ? m2 : `module load ${m2}`);
@@ -39937,10 +39927,14 @@ function containerInvocation(c, gpu, binds, env, argv, lines2) {
         'image = "${IMAGE}"',
         `mounts = [${binds.map((b2) => JSON.stringify(`${b2.src}:${b2.dst}`)).join(", ")}]`,
         ...envEntries.length ? ["", "[env]", ...envEntries.map(([k2, v2]) => `${k2} = ${JSON.stringify(String(v2))}`)] : [],
-        ...flags.some((f2) => f2.includes("=")) ? ["", "[annotations]", ...flags.filter((f2) => f2.includes("=")).map((f2) => {
-          const [k2, ...v2] = f2.split("=");
-          return `${k2} = ${JSON.stringify(v2.join("="))}`;
-        })] : []
+        ...flags.some((f2) => f2.includes("=")) ? [
+          "",
+          "[annotations]",
+          ...flags.filter((f2) => f2.includes("=")).map((f2) => {
+            const [k2, ...v2] = f2.split("=");
+            return `${k2} = ${JSON.stringify(v2.join("="))}`;
+          })
+        ] : []
       ];
       lines2.push("", "# Container Engine environment definition", 'EDF="$(mktemp --suffix=.toml)"', 'cat > "$EDF" <<BRICKYARD_EOF', ...toml, "BRICKYARD_EOF");
       return `--environment="$EDF" ${argv}`;
@@ -39990,7 +39984,8 @@ function run(cmd, args, opts = {}) {
     });
     child2.on("error", (e) => {
       if (timer) clearTimeout(timer);
-      if (e.code === "ENOENT") reject(new BrickyardError("TOOL_MISSING", `${cmd} is not installed`, { hint: "run scripts/setup-host.sh (as root) to install the build and run tools" }));
+      if (e.code === "ENOENT")
+        reject(new BrickyardError("TOOL_MISSING", `${cmd} is not installed`, { hint: "run scripts/setup-host.sh (as root) to install the build and run tools" }));
       else reject(e);
     });
     child2.on("close", (code, signal) => {
@@ -43064,20 +43059,25 @@ function lintCatalog(cat, resolved, fits) {
   const mounts = hostMounts(cat);
   for (const entry of cat.blocks.values()) {
     out.push(...lintSteps(entry.file, entry.doc.steps, ["steps"], mounts));
-    if (!entry.doc.license) out.push(entry.file.diagnostic([], "warning", "license-present", `block ${entry.doc.name} does not state the licence of what it installs (add license: <SPDX>)`));
+    if (!entry.doc.license)
+      out.push(entry.file.diagnostic([], "warning", "license-present", `block ${entry.doc.name} does not state the licence of what it installs (add license: <SPDX>)`));
   }
   for (const entry of cat.recipes.values()) {
     out.push(...lintSteps(entry.file, entry.doc.steps ?? [], ["steps"], mounts));
     for (const [k2, v2] of Object.entries(entry.doc.environment ?? {})) {
       const hit = mountHit(String(v2), mounts);
-      if (hit) out.push(entry.file.diagnostic(["environment", k2], "error", "no-install-into-host-mounts", `${k2} points into ${hit.prefix}, which ${hit.system} binds from the host at run time`));
+      if (hit)
+        out.push(
+          entry.file.diagnostic(["environment", k2], "error", "no-install-into-host-mounts", `${k2} points into ${hit.prefix}, which ${hit.system} binds from the host at run time`)
+        );
     }
   }
   for (const r of resolved.values()) {
     const file = r.entry.file;
     const license = r.doc.license;
     if (license === void 0) out.push(file.diagnostic([], "error", "license-present", "no licence: add license: <SPDX expression> for the software this recipe packages"));
-    else if (/^(NOASSERTION|NONE)$/i.test(license)) out.push(file.diagnostic(["license"], "error", "license-present", `licence ${license} tells a site nothing: give the SPDX expression of the packaged software`));
+    else if (/^(NOASSERTION|NONE)$/i.test(license))
+      out.push(file.diagnostic(["license"], "error", "license-present", `licence ${license} tells a site nothing: give the SPDX expression of the packaged software`));
     if (r.doc.sizeBudget === void 0) out.push(file.diagnostic([], "error", "size-budget", 'no size budget: add sizeBudget, e.g. "2 GiB"'));
     else if (parseSize(r.doc.sizeBudget) > 64 * 2 ** 30) out.push(file.diagnostic(["sizeBudget"], "error", "size-budget", `size budget ${r.doc.sizeBudget} is over 64 GiB`));
   }
@@ -43109,7 +43109,14 @@ function lintCatalog(cat, resolved, fits) {
       const message = `base ${r.doc.base} resolves to ${base.reference} on production system ${fit.system}/${fit.partition}: pin it by digest (@sha256:\u2026) in ${base.from}`;
       if (base.from.startsWith("systems/")) {
         const systemFile = cat.systems.get(fit.system).file;
-        out.push(systemFile.diagnostic(["bases", r.doc.base], "error", "base-pinned-by-digest", `base ${r.doc.base} resolves to ${base.reference} on this production system: pin it by digest (@sha256:\u2026)`));
+        out.push(
+          systemFile.diagnostic(
+            ["bases", r.doc.base],
+            "error",
+            "base-pinned-by-digest",
+            `base ${r.doc.base} resolves to ${base.reference} on this production system: pin it by digest (@sha256:\u2026)`
+          )
+        );
       } else {
         const own = r.entry.doc.base !== void 0;
         out.push(r.entry.file.diagnostic(own ? ["base"] : ["extends"], "error", "base-pinned-by-digest", message));
@@ -43124,13 +43131,38 @@ function lintSteps(file, steps, at2, mounts) {
     const here = [...at2, i];
     if (step.run !== void 0) {
       const script = step.run;
-      if (PIPE_SHELL.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-curl-pipe-shell", "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"));
-      else if (DOWNLOAD.test(script)) out.push(file.diagnostic([...here, "run"], "error", "download-pinned", `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`));
-      if (PIP_INSTALL.test(script) && !script.includes("--require-hashes")) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
+      if (PIPE_SHELL.test(script))
+        out.push(
+          file.diagnostic(
+            [...here, "run"],
+            "error",
+            "no-curl-pipe-shell",
+            "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"
+          )
+        );
+      else if (DOWNLOAD.test(script))
+        out.push(
+          file.diagnostic(
+            [...here, "run"],
+            "error",
+            "download-pinned",
+            `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`
+          )
+        );
+      if (PIP_INSTALL.test(script) && !script.includes("--require-hashes"))
+        out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
       if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-latest-tag", "refers to a :latest tag: pin a version or a digest"));
       for (const m2 of script.matchAll(PATHS)) {
         const hit = mountHit(m2[1], mounts);
-        if (hit) out.push(file.diagnostic([...here, "run"], "error", "no-install-into-host-mounts", `writes to ${m2[1]}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`));
+        if (hit)
+          out.push(
+            file.diagnostic(
+              [...here, "run"],
+              "error",
+              "no-install-into-host-mounts",
+              `writes to ${m2[1]}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`
+            )
+          );
       }
     }
     const dests = [];
@@ -43142,7 +43174,14 @@ function lintSteps(file, steps, at2, mounts) {
       for (const part of p2.split(":")) {
         const hit = mountHit(part, mounts);
         if (hit) {
-          out.push(file.diagnostic(path, "error", "no-install-into-host-mounts", `${part} is under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`));
+          out.push(
+            file.diagnostic(
+              path,
+              "error",
+              "no-install-into-host-mounts",
+              `${part} is under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`
+            )
+          );
           break;
         }
       }
@@ -43150,7 +43189,9 @@ function lintSteps(file, steps, at2, mounts) {
     if (step.copy) {
       const src = step.copy.src;
       if (DATA_EXT.test(src) || DATA_DIR.test(src)) {
-        out.push(file.diagnostic([...here, "copy", "src"], "error", "no-data-in-image", `copies ${src}, which looks like data: keep data on the file system and bind it at run time`));
+        out.push(
+          file.diagnostic([...here, "copy", "src"], "error", "no-data-in-image", `copies ${src}, which looks like data: keep data on the file system and bind it at run time`)
+        );
       }
     }
   });
@@ -43195,10 +43236,18 @@ function catalogueBreaks(r, system, partition, policy) {
   const gpu = r.doc.requires.gpu;
   const vendor = gpu?.vendor;
   if (rules.minCuda !== void 0 && gpu?.minCuda !== void 0 && (vendor === "nvidia" || vendor === "any") && import_semver2.default.lt(coerce(gpu.minCuda), coerce(rules.minCuda))) {
-    add("minCuda", `${r.key} supports CUDA from ${gpu.minCuda}; ${system.id} will run CUDA ${rules.minCuda} and later only: raise requires.gpu.minCuda and test on it`, ["requires", "gpu", "minCuda"]);
+    add("minCuda", `${r.key} supports CUDA from ${gpu.minCuda}; ${system.id} will run CUDA ${rules.minCuda} and later only: raise requires.gpu.minCuda and test on it`, [
+      "requires",
+      "gpu",
+      "minCuda"
+    ]);
   }
   if (rules.minRocm !== void 0 && gpu?.minRocm !== void 0 && (vendor === "amd" || vendor === "any") && import_semver2.default.lt(coerce(gpu.minRocm), coerce(rules.minRocm))) {
-    add("minRocm", `${r.key} supports ROCm from ${gpu.minRocm}; ${system.id} will run ROCm ${rules.minRocm} and later only: raise requires.gpu.minRocm and test on it`, ["requires", "gpu", "minRocm"]);
+    add("minRocm", `${r.key} supports ROCm from ${gpu.minRocm}; ${system.id} will run ROCm ${rules.minRocm} and later only: raise requires.gpu.minRocm and test on it`, [
+      "requires",
+      "gpu",
+      "minRocm"
+    ]);
   }
   return out;
 }
@@ -43218,7 +43267,20 @@ function evaluatePolicies(recipes, systems, fits, which3) {
 }
 
 // pipeline/src/build/sif.ts
-import { chmodSync, closeSync, createReadStream as createReadStream2, createWriteStream as createWriteStream3, mkdirSync as mkdirSync2, openSync, readFileSync as readFileSync2, readSync, rmSync as rmSync2, statSync as statSync2, writeFileSync, writeSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  createReadStream as createReadStream2,
+  createWriteStream as createWriteStream3,
+  mkdirSync as mkdirSync2,
+  openSync,
+  readFileSync as readFileSync2,
+  readSync,
+  rmSync as rmSync2,
+  statSync as statSync2,
+  writeFileSync,
+  writeSync
+} from "node:fs";
 var DATA_PARTITION = 16388;
 async function extractSifRootfs(sif, dest) {
   const fd = openSync(sif, "r");
@@ -43498,7 +43560,9 @@ function evaluatePingPong(run3, ctx) {
   figures.transport_evidence = evidence.source;
   if (transport.fallback) {
     const line = evidence.lines.find((l) => /\btcp\b/i.test(l)) ?? transport.text;
-    fail.push(`TCP fallback: ${transport.text}, where ${expected === "shared-memory" ? "shared memory between ranks on one node" : "the partition's fabric"} was due ('${clip(line)}')`);
+    fail.push(
+      `TCP fallback: ${transport.text}, where ${expected === "shared-memory" ? "shared memory between ranks on one node" : "the partition's fabric"} was due ('${clip(line)}')`
+    );
   } else if (evidence.source !== "none") {
     notes.push(`transport: ${transport.text}`);
   }
@@ -43839,12 +43903,7 @@ function parsePingPong(stdout) {
       run3.points.push(point);
       return;
     }
-    throw new SmokeParseError(
-      PP,
-      n,
-      line.startsWith("#") ? "unknown report line" : "expected '<bytes> <iterations> <latency_us> <bandwidth_MBps>'",
-      raw
-    );
+    throw new SmokeParseError(PP, n, line.startsWith("#") ? "unknown report line" : "expected '<bytes> <iterations> <latency_us> <bandwidth_MBps>'", raw);
   });
   return run3;
 }
@@ -43902,12 +43961,7 @@ function parseGpuQuery(stdout) {
       q2.devices.push({ index, name: group2(m2, 2), arch: group2(m2, 3), memoryMiB: Number(m2[4]) });
       return;
     }
-    throw new SmokeParseError(
-      GQ,
-      n,
-      line.startsWith("device ") ? `expected 'device <i>: name="<name>" arch=<arch> memory_MiB=<n>'` : "unknown line",
-      raw
-    );
+    throw new SmokeParseError(GQ, n, line.startsWith("device ") ? `expected 'device <i>: name="<name>" arch=<arch> memory_MiB=<n>'` : "unknown line", raw);
   });
   return q2;
 }
@@ -43939,7 +43993,10 @@ function testResultPredicate(args) {
     if (names.has(r.name)) throw new TestResultError(`two smoke tests are named '${r.name}'; test names must be unique in an attestation`);
     names.add(r.name);
   }
-  for (const [field, value] of [["startedOn", args.startedOn], ["finishedOn", args.finishedOn]]) {
+  for (const [field, value] of [
+    ["startedOn", args.startedOn],
+    ["finishedOn", args.finishedOn]
+  ]) {
     if (!/^\d{4}-\d\d-\d\dT/.test(value) || Number.isNaN(Date.parse(value))) {
       throw new TestResultError(`${field} must be an RFC 3339 timestamp, got '${value}'`);
     }
@@ -44166,7 +44223,8 @@ async function resolveImage(ws2, spec, where, stateDir) {
     return fromRecord(record2);
   }
   const inspect = await run("podman", ["image", "inspect", "--format", "{{json .Labels}}", spec]);
-  if (inspect.code !== 0) throw new BrickyardError("IMAGE_NOT_FOUND", `no image ${spec} in local container storage`, { hint: "build it first: npx brickyard build <recipe> --system <id>" });
+  if (inspect.code !== 0)
+    throw new BrickyardError("IMAGE_NOT_FOUND", `no image ${spec} in local container storage`, { hint: "build it first: npx brickyard build <recipe> --system <id>" });
   const labels = JSON.parse(inspect.stdout.trim() || "{}");
   const key = labels?.["dev.brickyard.recipe"];
   if (!key) throw new BrickyardError("IMAGE_NOT_FOUND", `${spec} carries no dev.brickyard.recipe label: it was not built by Brickyard`);
@@ -44176,9 +44234,13 @@ async function resolveImage(ws2, spec, where, stateDir) {
     const rec = JSON.parse(readFileSync3(record, "utf8"));
     if (rec.image.reference === spec) return { recipe, reference: spec, manifestDigest: rec.image.manifestDigest };
   }
-  throw new BrickyardError("IMAGE_NOT_FOUND", `${spec} has no build record for ${where.system.doc.id}/${where.partition.id} under ${stateDir}, so its OCI manifest digest is unknown`, {
-    hint: `build it with: npx brickyard build ${recipe.key} --system ${where.system.doc.id}/${where.partition.id}`
-  });
+  throw new BrickyardError(
+    "IMAGE_NOT_FOUND",
+    `${spec} has no build record for ${where.system.doc.id}/${where.partition.id} under ${stateDir}, so its OCI manifest digest is unknown`,
+    {
+      hint: `build it with: npx brickyard build ${recipe.key} --system ${where.system.doc.id}/${where.partition.id}`
+    }
+  );
 }
 async function smoke(ws2, image, where, opts) {
   const startedOn = (/* @__PURE__ */ new Date()).toISOString();
@@ -44284,9 +44346,16 @@ async function sifRootOf(image, where, stateDir) {
       hint: `build it with: npx brickyard build ${image.recipe.key} --system ${where.system.doc.id}/${where.partition.id} --sif`
     });
   }
-  for (const tool of ["ch-run", "squashfuse"]) if (!which2(tool)) throw new BrickyardError("TOOL_MISSING", `${tool} is not installed (the SIF smoke path runs the root file system with charliecloud's ch-run)`, { hint: "run scripts/setup-host.sh as root" });
+  for (const tool of ["ch-run", "squashfuse"])
+    if (!which2(tool))
+      throw new BrickyardError("TOOL_MISSING", `${tool} is not installed (the SIF smoke path runs the root file system with charliecloud's ch-run)`, {
+        hint: "run scripts/setup-host.sh as root"
+      });
   const sha256 = await sha256File(rec.sif.path);
-  if (sha256 !== rec.sif.sha256) throw new BrickyardError("IMAGE_NOT_FOUND", `${rec.sif.path} is not the SIF the build recorded (sha256 ${sha256}, recorded ${rec.sif.sha256})`, { hint: "build the pair again" });
+  if (sha256 !== rec.sif.sha256)
+    throw new BrickyardError("IMAGE_NOT_FOUND", `${rec.sif.path} is not the SIF the build recorded (sha256 ${sha256}, recorded ${rec.sif.sha256})`, {
+      hint: "build the pair again"
+    });
   const root = join4(dir, "sif-rootfs.sqsh");
   await extractSifRootfs(rec.sif.path, root);
   return { path: rec.sif.path, sha256, root };
@@ -44348,7 +44417,8 @@ async function pingPong(ws2, image, where, strategy, opts, timeoutMs) {
 }
 function trialCount(opts) {
   const n = opts.trials ?? Number(process.env["BRICKYARD_SMOKE_TRIALS"] ?? DEFAULT_TRIALS);
-  if (!Number.isInteger(n) || n < 1 || n > 20) throw new BrickyardError("USAGE", `smoke trials must be a whole number from 1 to 20, got ${n}`, { hint: "set BRICKYARD_SMOKE_TRIALS or --trials" });
+  if (!Number.isInteger(n) || n < 1 || n > 20)
+    throw new BrickyardError("USAGE", `smoke trials must be a whole number from 1 to 20, got ${n}`, { hint: "set BRICKYARD_SMOKE_TRIALS or --trials" });
   return n;
 }
 function slurmCommand(opts, cmd, args) {
@@ -44371,7 +44441,9 @@ async function slurmJob(ws2, image, where, opts, timeoutMs, jobEnv = {}) {
   const r = await run(cmd, args, { env, timeoutMs, cwd: dir });
   const read = (p2) => existsSync4(p2) ? readFileSync3(p2, "utf8") : "";
   if (r.code !== 0 && !existsSync4(out)) {
-    throw new BrickyardError("TOOL_FAILED", `sbatch could not run the job (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`, { hint: "is the test Slurm running? scripts/services/slurm.sh start DIR, then export SLURM_CONF" });
+    throw new BrickyardError("TOOL_FAILED", `sbatch could not run the job (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`, {
+      hint: "is the test Slurm running? scripts/services/slurm.sh start DIR, then export SLURM_CONF"
+    });
   }
   return { ...r, stdout: read(out), stderr: read(err) + r.stderr };
 }
@@ -44424,7 +44496,11 @@ async function streamOverhead(image, where, name, command, firstStdout, strategy
     mkdirSync3(dir, { recursive: true });
     const local = join4(dir, program.split("/").pop());
     if (!existsSync4(local)) {
-      const cp = await run(where.partition.runtime.command, ["run", "--rm", ...where.partition.runtime.flags ?? [], "-v", `${dir}:/brickyard-out`, "--entrypoint=cp", image.reference, program, "/brickyard-out/"], { timeoutMs: 12e4 });
+      const cp = await run(
+        where.partition.runtime.command,
+        ["run", "--rm", ...where.partition.runtime.flags ?? [], "-v", `${dir}:/brickyard-out`, "--entrypoint=cp", image.reference, program, "/brickyard-out/"],
+        { timeoutMs: 12e4 }
+      );
       if (cp.code !== 0) hostMissing = `could not copy ${program} out of the image: ${cp.stderr.trim().split("\n").pop()}`;
     }
     if (existsSync4(local)) hostCommand = command.split(program).join(local);
@@ -44449,16 +44525,36 @@ async function gpuCheck(image, where) {
   const devices = gpu.vendor === "nvidia" ? ["/dev/nvidiactl", "/dev/nvidia0"] : ["/dev/kfd"];
   const present = devices.filter((d) => existsSync4(d));
   if (present.length === 0) {
-    return evaluateGpu(void 0, { partitionHasGpu: false, reason: `this host has no ${gpu.vendor === "nvidia" ? "NVIDIA" : "AMD"} GPU device (${devices.join(", ")} missing); run the smoke test on ${id} itself` });
+    return evaluateGpu(void 0, {
+      partitionHasGpu: false,
+      reason: `this host has no ${gpu.vendor === "nvidia" ? "NVIDIA" : "AMD"} GPU device (${devices.join(", ")} missing); run the smoke test on ${id} itself`
+    });
   }
-  const r = await run(where.partition.runtime.command, ["run", "--rm", ...where.partition.runtime.flags ?? [], ...gpu.runtimeFlags ?? [], ...(gpu.devices ?? []).filter((d) => !d.includes("*")).map((d) => `--device=${d}`), image.reference, "/usr/local/bin/brickyard-gpu-query"], { timeoutMs: 12e4 });
+  const r = await run(
+    where.partition.runtime.command,
+    [
+      "run",
+      "--rm",
+      ...where.partition.runtime.flags ?? [],
+      ...gpu.runtimeFlags ?? [],
+      ...(gpu.devices ?? []).filter((d) => !d.includes("*")).map((d) => `--device=${d}`),
+      image.reference,
+      "/usr/local/bin/brickyard-gpu-query"
+    ],
+    { timeoutMs: 12e4 }
+  );
   let q2;
   try {
     q2 = parseGpuQuery(r.stdout);
   } catch {
     q2 = void 0;
   }
-  return evaluateGpu(q2, { partitionHasGpu: true, expectDeviceCount: where.partition.smoke.gpu?.expectDeviceCount ?? gpu.count, expectArch: where.partition.smoke.gpu?.expectArch ?? gpu.arch, exitCode: r.code });
+  return evaluateGpu(q2, {
+    partitionHasGpu: true,
+    expectDeviceCount: where.partition.smoke.gpu?.expectDeviceCount ?? gpu.count,
+    expectArch: where.partition.smoke.gpu?.expectArch ?? gpu.arch,
+    exitCode: r.code
+  });
 }
 
 // pipeline/src/workspace.ts
@@ -46339,7 +46435,14 @@ var SourceFile = class _SourceFile {
         data = this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
       } catch (e) {
         if (!(e instanceof ReferenceError)) throw e;
-        this.syntaxErrors.push({ file: this.rel, line: 1, col: 1, severity: "error", message: `YAML aliases expand too far (${firstLine(e.message)}); at most ${MAX_ALIAS_COUNT} alias expansions are allowed`, rule: "yaml-syntax" });
+        this.syntaxErrors.push({
+          file: this.rel,
+          line: 1,
+          col: 1,
+          severity: "error",
+          message: `YAML aliases expand too far (${firstLine(e.message)}); at most ${MAX_ALIAS_COUNT} alias expansions are allowed`,
+          rule: "yaml-syntax"
+        });
       }
     }
     this.data = data;
@@ -46445,14 +46548,7 @@ function explain(errors, file) {
       case "oneOf":
       case "anyOf": {
         if (/\/steps\/\d+$/.test(e.instancePath)) {
-          out.push(
-            file.diagnostic(
-              path,
-              "error",
-              "schema",
-              `${where}: a step needs exactly one of run, packages, fetch, copy, env, label, user, workdir, entrypoint`
-            )
-          );
+          out.push(file.diagnostic(path, "error", "schema", `${where}: a step needs exactly one of run, packages, fetch, copy, env, label, user, workdir, entrypoint`));
         } else if (![...paths].some((p2) => p2.startsWith(e.instancePath + "/") || p2 === e.instancePath)) {
           out.push(file.diagnostic(path, "error", "schema", `${where} does not match any allowed form`));
         }
@@ -46471,15 +46567,7 @@ function explain(errors, file) {
       case "additionalProperties": {
         const extra = e.params.additionalProperty;
         const allowed = allowedKeys(e);
-        out.push(
-          file.diagnostic(
-            path,
-            "error",
-            "schema",
-            `unknown key "${extra}" in ${where}` + (allowed ? ` (allowed: ${allowed})` : ""),
-            extra
-          )
-        );
+        out.push(file.diagnostic(path, "error", "schema", `unknown key "${extra}" in ${where}` + (allowed ? ` (allowed: ${allowed})` : ""), extra));
         continue;
       }
       case "enum": {
@@ -46488,22 +46576,13 @@ function explain(errors, file) {
         continue;
       }
       case "const":
-        out.push(
-          file.diagnostic(path, "error", "schema", `${where} must be ${JSON.stringify(e.params.allowedValue)}`)
-        );
+        out.push(file.diagnostic(path, "error", "schema", `${where} must be ${JSON.stringify(e.params.allowedValue)}`));
         continue;
       case "type":
         out.push(file.diagnostic(path, "error", "schema", `${where} must be ${e.params.type}`));
         continue;
       case "pattern":
-        out.push(
-          file.diagnostic(
-            path,
-            "error",
-            "schema",
-            `${where} has the value ${JSON.stringify(e.data)}, which does not match ${e.params.pattern}`
-          )
-        );
+        out.push(file.diagnostic(path, "error", "schema", `${where} has the value ${JSON.stringify(e.data)}, which does not match ${e.params.pattern}`));
         continue;
       default:
         out.push(file.diagnostic(path, "error", "schema", `${where} ${e.message ?? "is invalid"}`));
@@ -46611,9 +46690,7 @@ function loadCatalog(root) {
     }
     const doc = file.data;
     if (doc.name !== name) {
-      cat.diagnostics.push(
-        file.diagnostic(["name"], "error", "layout", `block is named "${doc.name}" but lives in catalog/blocks/${name}/`)
-      );
+      cat.diagnostics.push(file.diagnostic(["name"], "error", "layout", `block is named "${doc.name}" but lives in catalog/blocks/${name}/`));
       cat.invalid.blocks.add(name);
       continue;
     }
@@ -46882,8 +46959,7 @@ function expandDeep(value, values) {
 function* stringsIn(value, path = []) {
   if (typeof value === "string") yield [value, path];
   else if (Array.isArray(value)) for (let i = 0; i < value.length; i++) yield* stringsIn(value[i], [...path, i]);
-  else if (value && typeof value === "object")
-    for (const [k2, v2] of Object.entries(value)) yield* stringsIn(v2, [...path, k2]);
+  else if (value && typeof value === "object") for (const [k2, v2] of Object.entries(value)) yield* stringsIn(v2, [...path, k2]);
 }
 
 // pipeline/src/catalog/semantics.ts
@@ -46930,7 +47006,8 @@ function checkBlock(entry) {
   const seen = /* @__PURE__ */ new Set();
   sources.forEach((src, i) => {
     const key = `${src.name}@${src.version ?? ""}`;
-    if (seen.has(key)) out.push(file.diagnostic(["sources", i, "name"], "error", "source-duplicate", `source ${src.name}${src.version ? ` for version ${src.version}` : ""} is declared twice`));
+    if (seen.has(key))
+      out.push(file.diagnostic(["sources", i, "name"], "error", "source-duplicate", `source ${src.name}${src.version ? ` for version ${src.version}` : ""} is declared twice`));
     seen.add(key);
     if (src.version !== void 0 && !params["version"]) {
       out.push(file.diagnostic(["sources", i, "version"], "error", "source-version", `source ${src.name} is tied to a version, but the block has no "version" parameter`));
@@ -46954,7 +47031,8 @@ function checkBlock(entry) {
       out.push(file.diagnostic(["steps", i, "fetch", "source"], "error", "source-unresolved", `fetch names source "${name}", which the block does not declare`));
     }
     for (const key of ["before", "after"]) {
-      if (step[key] !== void 0) out.push(file.diagnostic(["steps", i, key], "error", "step-placement", `"${key}" places recipe steps around a block; a block's own steps run in its order`));
+      if (step[key] !== void 0)
+        out.push(file.diagnostic(["steps", i, key], "error", "step-placement", `"${key}" places recipe steps around a block; a block's own steps run in its order`));
     }
   });
   return out;
@@ -47000,7 +47078,9 @@ function checkRecipe(cat, file, doc, dir) {
     const block = cat.blocks.get(use.use);
     if (!block) {
       if (!cat.invalid.blocks.has(use.use)) {
-        out.push(file.diagnostic(["blocks", i, "use"], "error", "block-unresolved", `block ${use.use} is not in catalog/blocks/ (known: ${[...cat.blocks.keys()].sort().join(", ")})`));
+        out.push(
+          file.diagnostic(["blocks", i, "use"], "error", "block-unresolved", `block ${use.use} is not in catalog/blocks/ (known: ${[...cat.blocks.keys()].sort().join(", ")})`)
+        );
       }
       return;
     }
@@ -47054,7 +47134,9 @@ function checkComposition(cat, r) {
     if (!block) return;
     for (const need of block.requires ?? []) {
       if (!satisfies(provided, need)) {
-        out.push(file.diagnostic(path, "error", "block-requires", `block ${block.name} requires ${need}; add a block that provides it before this one (or use a base that provides it)`));
+        out.push(
+          file.diagnostic(path, "error", "block-requires", `block ${block.name} requires ${need}; add a block that provides it before this one (or use a base that provides it)`)
+        );
       }
     }
     for (const c of block.conflicts ?? []) {
@@ -47071,7 +47153,14 @@ function checkComposition(cat, r) {
     for (const key of ["before", "after"]) {
       const target = step[key];
       if (target !== void 0 && !uses.has(target) && !cat.blocks.has(target)) {
-        out.push(file.diagnostic(["steps", i, key], "error", "step-placement", `step placed ${key} ${target}, which is neither a block of this recipe nor in the catalogue (blocks: ${[...uses].join(", ")})`));
+        out.push(
+          file.diagnostic(
+            ["steps", i, key],
+            "error",
+            "step-placement",
+            `step placed ${key} ${target}, which is neither a block of this recipe nor in the catalogue (blocks: ${[...uses].join(", ")})`
+          )
+        );
       }
     }
   });
@@ -47108,7 +47197,8 @@ function checkSystem(cat, entry) {
       const at2 = ["partitions", pi2, "mpi", "strategies", si2];
       const block = cat.blocks.get(s3.block);
       if (!block) {
-        if (!cat.invalid.blocks.has(s3.block)) out.push(file.diagnostic([...at2, "block"], "error", "block-unresolved", `MPI strategy ${s3.id} uses block ${s3.block}, which is not in catalog/blocks/`));
+        if (!cat.invalid.blocks.has(s3.block))
+          out.push(file.diagnostic([...at2, "block"], "error", "block-unresolved", `MPI strategy ${s3.id} uses block ${s3.block}, which is not in catalog/blocks/`));
         return;
       }
       if (!block.doc.provides.includes(`mpi-abi:${s3.abi}`)) {
@@ -47123,10 +47213,18 @@ function checkSystem(cat, entry) {
       const at2 = ["partitions", pi2, "gpu", "toolkit"];
       const block = cat.blocks.get(gpu.toolkit.block);
       if (!block) {
-        if (!cat.invalid.blocks.has(gpu.toolkit.block)) out.push(file.diagnostic([...at2, "block"], "error", "block-unresolved", `GPU toolkit block ${gpu.toolkit.block} is not in catalog/blocks/`));
+        if (!cat.invalid.blocks.has(gpu.toolkit.block))
+          out.push(file.diagnostic([...at2, "block"], "error", "block-unresolved", `GPU toolkit block ${gpu.toolkit.block} is not in catalog/blocks/`));
       } else {
         if (block.doc.gpuVendor !== gpu.vendor) {
-          out.push(file.diagnostic([...at2, "block"], "error", "gpu-toolkit", `block ${gpu.toolkit.block} is not a ${gpu.vendor} toolkit (its gpuVendor is ${block.doc.gpuVendor ?? "unset"})`));
+          out.push(
+            file.diagnostic(
+              [...at2, "block"],
+              "error",
+              "gpu-toolkit",
+              `block ${gpu.toolkit.block} is not a ${gpu.vendor} toolkit (its gpuVendor is ${block.doc.gpuVendor ?? "unset"})`
+            )
+          );
         }
         for (const p2 of resolveParams(block.doc, gpu.toolkit.with).problems) {
           out.push(file.diagnostic(gpu.toolkit.with && p2.param in gpu.toolkit.with ? [...at2, "with", p2.param] : at2, "error", "param-invalid", p2.message));
@@ -47255,7 +47353,25 @@ function compareDotted(a, b2) {
 
 // pipeline/src/render/compose.ts
 var HOST_MPI_STRATEGIES = /* @__PURE__ */ new Set(["host-injection"]);
-var SYSTEM_DIRS = /* @__PURE__ */ new Set(["/", "/usr", "/usr/lib", "/usr/lib64", "/usr/bin", "/usr/local", "/usr/local/lib", "/usr/local/bin", "/usr/share", "/usr/include", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/opt", "/var"]);
+var SYSTEM_DIRS = /* @__PURE__ */ new Set([
+  "/",
+  "/usr",
+  "/usr/lib",
+  "/usr/lib64",
+  "/usr/bin",
+  "/usr/local",
+  "/usr/local/lib",
+  "/usr/local/bin",
+  "/usr/share",
+  "/usr/include",
+  "/lib",
+  "/lib64",
+  "/bin",
+  "/sbin",
+  "/etc",
+  "/opt",
+  "/var"
+]);
 var METADATA_KINDS = /* @__PURE__ */ new Set(["env", "label", "user", "workdir", "entrypoint"]);
 function targetOf(part) {
   return { arch: part.cpu.arch, cflags: part.cpu.targetFlags, gpuArch: part.gpu?.arch ?? "" };
@@ -47403,7 +47519,9 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
   for (const s3 of recipe.steps) {
     const target2 = s3.item.before ?? s3.item.after;
     if (target2 !== void 0 && !blocks.some((b2) => b2.name === target2 || b2.slot === target2)) {
-      problems.push(`${s3.origin}: a step is placed ${s3.item.before !== void 0 ? "before" : "after"} ${target2}, which this composition has no block for (blocks: ${blocks.map((b2) => b2.slot ?? b2.name).join(", ")})`);
+      problems.push(
+        `${s3.origin}: a step is placed ${s3.item.before !== void 0 ? "before" : "after"} ${target2}, which this composition has no block for (blocks: ${blocks.map((b2) => b2.slot ?? b2.name).join(", ")})`
+      );
     }
   }
   const blockValues = /* @__PURE__ */ new Map();
@@ -47468,7 +47586,10 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
         const relative4 = p2.keep.filter((k2) => !k2.startsWith("/") || k2.split("/").includes(".."));
         const system2 = p2.keep.filter((k2) => SYSTEM_DIRS.has(k2.replace(/\/+$/, "") || "/"));
         if (relative4.length > 0) problems.push(`${origin2} (runtime): keep needs absolute paths without "..", not ${relative4.join(", ")}`);
-        else if (system2.length > 0) problems.push(`${origin2} (runtime): keep ${system2.join(", ")} would copy the build stage's whole system folder (toolchain included) over the runtime base; install into a prefix of its own (e.g. /opt/NAME) or keep single files`);
+        else if (system2.length > 0)
+          problems.push(
+            `${origin2} (runtime): keep ${system2.join(", ")} would copy the build stage's whole system folder (toolchain included) over the runtime base; install into a prefix of its own (e.g. /opt/NAME) or keep single files`
+          );
         else push({ kind: "keep", paths: p2.keep });
       } else if (p2.run !== void 0) push({ kind: "run", script: p2.run.replace(/\s+$/, "") });
     };
@@ -47478,7 +47599,11 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
     runtime = [];
     const packageSteps = own.filter((s3) => s3.op.kind === "packages");
     if (packageSteps.length > 0) {
-      runtime.push({ op: { kind: "run", script: noDocsScript(base.packageManager) }, origin: runtimeOrigin, comment: "runtime stage: no documentation, manual pages or translations from packages (copyright files stay)" });
+      runtime.push({
+        op: { kind: "run", script: noDocsScript(base.packageManager) },
+        origin: runtimeOrigin,
+        comment: "runtime stage: no documentation, manual pages or translations from packages (copyright files stay)"
+      });
       const packages = [...new Set(packageSteps.flatMap((s3) => s3.op.kind === "packages" ? s3.op.packages : []))];
       const standIns = [...new Set(packageSteps.flatMap((s3) => s3.op.kind === "packages" ? s3.op.standIns ?? [] : []))].sort();
       const wanted = standIns.filter((n) => packages.includes(n));
@@ -47494,7 +47619,11 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
     }
     runtime.push(...own.filter((s3) => s3.op.kind !== "packages"));
     if (own.some((s3) => s3.op.kind === "keep")) {
-      runtime.push({ op: { kind: "run", script: "ldconfig && rm -f /var/cache/ldconfig/aux-cache" }, origin: runtimeOrigin, comment: "register the kept libraries (aux-cache holds file times: dropped for reproducible layers)" });
+      runtime.push({
+        op: { kind: "run", script: "ldconfig && rm -f /var/cache/ldconfig/aux-cache" },
+        origin: runtimeOrigin,
+        comment: "register the kept libraries (aux-cache holds file times: dropped for reproducible layers)"
+      });
     }
     runtime.push(...steps.filter((s3) => METADATA_KINDS.has(s3.op.kind)));
   }
@@ -47681,10 +47810,14 @@ function renderSteps(lines2, steps, offset, total) {
         for (const p2 of op.paths) lines2.push(`COPY --from=${BUILD_STAGE} ${p2} ${p2}`);
         break;
       case "env":
-        lines2.push(`ENV ${Object.entries(op.vars).map(([k2, v2]) => `${k2}=${dq(v2)}`).join(" ")}`);
+        lines2.push(
+          `ENV ${Object.entries(op.vars).map(([k2, v2]) => `${k2}=${dq(v2)}`).join(" ")}`
+        );
         break;
       case "label":
-        lines2.push(`LABEL ${Object.entries(op.labels).map(([k2, v2]) => `${dq(k2)}=${dq(v2)}`).join(" \\\n      ")}`);
+        lines2.push(
+          `LABEL ${Object.entries(op.labels).map(([k2, v2]) => `${dq(k2)}=${dq(v2)}`).join(" \\\n      ")}`
+        );
         break;
       case "user":
         lines2.push(`USER ${op.name}`);
@@ -47763,7 +47896,11 @@ function renderDiagram(c) {
   }[policy.buildWhere];
   subgraph("build", buildTitle, () => {
     node("recipe", [`recipe ${recipe.key} (revision ${recipe.doc.revision})`, `blocks: ${list(slotted, 8)}`], "round");
-    node("render", [`rendered for ${where}`, `${c.target.arch}, ${c.target.cflags}${c.target.gpuArch ? `, ${c.target.gpuArch}` : ""}`, "Containerfile, apptainer.def, job.sh, lock.json"]);
+    node("render", [
+      `rendered for ${where}`,
+      `${c.target.arch}, ${c.target.cflags}${c.target.gpuArch ? `, ${c.target.gpuArch}` : ""}`,
+      "Containerfile, apptainer.def, job.sh, lock.json"
+    ]);
     node("builder", [
       `${policy.builder} builds the image${policy.buildWhere === "ci" ? "" : ` (${policy.buildWhere})`}`,
       `base ${c.base.name}: ${shortRef(c.base.reference)}`,
@@ -47999,7 +48136,12 @@ var Workspace = class _Workspace {
   }
   /** Every fitting pair against each system's current or next image policy (check/image-policy.ts). */
   policyReport(which3, fits = this.checkAll()) {
-    return evaluatePolicies(this.recipes, [...this.catalog.systems.values()].map((s3) => s3.doc), fits, which3);
+    return evaluatePolicies(
+      this.recipes,
+      [...this.catalog.systems.values()].map((s3) => s3.doc),
+      fits,
+      which3
+    );
   }
   validate() {
     const fits = this.checkAll();
@@ -48123,12 +48265,10 @@ var Workspace = class _Workspace {
   render(recipe, where) {
     const fit = checkFit(this.catalog, recipe, where.system.doc, where.partition);
     if (!fit.fits) {
-      throw new BrickyardError(
-        "PAIR_DOES_NOT_FIT",
-        `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:
-  - ${fit.reasons.join("\n  - ")}`,
-        { hint: "run `brickyard check` to see where it fits" }
-      );
+      throw new BrickyardError("PAIR_DOES_NOT_FIT", `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:
+  - ${fit.reasons.join("\n  - ")}`, {
+        hint: "run `brickyard check` to see where it fits"
+      });
     }
     return renderPair(this.catalog, recipe, where.system, where.partition, fit.strategy);
   }
@@ -48163,7 +48303,10 @@ async function run2(inputs) {
     setOutput("statement", join8(report.reportPath, "..", `test-result-${report.launcher}.intoto.json`));
     const rows = report.tests.map((t) => [escapeHtml(t.name), t.kind, t.verdict, escapeHtml(t.summary)]);
     const mpi = report.tests.find((t) => t.kind === "mpi-pingpong");
-    const summary2 = summary.addHeading(`Smoke test: ${escapeHtml(report.recipe)} on ${escapeHtml(`${report.system}/${report.partition}`)} (${report.launcher}): ${report.result}`, 3);
+    const summary2 = summary.addHeading(
+      `Smoke test: ${escapeHtml(report.recipe)} on ${escapeHtml(`${report.system}/${report.partition}`)} (${report.launcher}): ${report.result}`,
+      3
+    );
     if (mpi?.figures) {
       summary2.addTable([
         [
@@ -48172,13 +48315,34 @@ async function run2(inputs) {
           { data: "warn", header: true },
           { data: "fail", header: true }
         ],
-        ["latency at 8 B (\xB5s)", String(mpi.figures["latency_8B_us"] ?? "?"), `&gt; ${mpi.thresholds?.["latency_warn_us"] ?? "?"}`, `&gt; ${mpi.thresholds?.["latency_fail_us"] ?? "?"}`],
-        ["bandwidth at 4 MiB (MB/s)", String(mpi.figures["bandwidth_4MiB_MBps"] ?? "?"), `&lt; ${mpi.thresholds?.["bandwidth_warn_MBps"] ?? "?"}`, `&lt; ${mpi.thresholds?.["bandwidth_fail_MBps"] ?? "?"}`]
+        [
+          "latency at 8 B (\xB5s)",
+          String(mpi.figures["latency_8B_us"] ?? "?"),
+          `&gt; ${mpi.thresholds?.["latency_warn_us"] ?? "?"}`,
+          `&gt; ${mpi.thresholds?.["latency_fail_us"] ?? "?"}`
+        ],
+        [
+          "bandwidth at 4 MiB (MB/s)",
+          String(mpi.figures["bandwidth_4MiB_MBps"] ?? "?"),
+          `&lt; ${mpi.thresholds?.["bandwidth_warn_MBps"] ?? "?"}`,
+          `&lt; ${mpi.thresholds?.["bandwidth_fail_MBps"] ?? "?"}`
+        ]
       ]);
     }
-    summary2.addTable([[{ data: "test", header: true }, { data: "kind", header: true }, { data: "verdict", header: true }, { data: "summary", header: true }], ...rows]);
+    summary2.addTable([
+      [
+        { data: "test", header: true },
+        { data: "kind", header: true },
+        { data: "verdict", header: true },
+        { data: "summary", header: true }
+      ],
+      ...rows
+    ]);
     await summary2.write();
-    if (report.result === "FAILED") setFailed(`smoke tests FAILED: ${report.tests.filter((t) => t.verdict === "FAILED").map((t) => `${t.name}: ${t.summary}`).join("; ")}`);
+    if (report.result === "FAILED")
+      setFailed(
+        `smoke tests FAILED: ${report.tests.filter((t) => t.verdict === "FAILED").map((t) => `${t.name}: ${t.summary}`).join("; ")}`
+      );
   } catch (e) {
     setFailed(`brickyard smoke-test: ${e.message}`);
   }

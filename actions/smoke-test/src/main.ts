@@ -36,7 +36,10 @@ export async function run(inputs: Inputs): Promise<void> {
     core.setOutput('statement', join(report.reportPath, '..', `test-result-${report.launcher}.intoto.json`));
     const rows = report.tests.map((t) => [escapeHtml(t.name), t.kind, t.verdict, escapeHtml(t.summary)]);
     const mpi = report.tests.find((t) => t.kind === 'mpi-pingpong');
-    const summary = core.summary.addHeading(`Smoke test: ${escapeHtml(report.recipe)} on ${escapeHtml(`${report.system}/${report.partition}`)} (${report.launcher}): ${report.result}`, 3);
+    const summary = core.summary.addHeading(
+      `Smoke test: ${escapeHtml(report.recipe)} on ${escapeHtml(`${report.system}/${report.partition}`)} (${report.launcher}): ${report.result}`,
+      3,
+    );
     if (mpi?.figures) {
       summary.addTable([
         [
@@ -45,13 +48,37 @@ export async function run(inputs: Inputs): Promise<void> {
           { data: 'warn', header: true },
           { data: 'fail', header: true },
         ],
-        ['latency at 8 B (µs)', String(mpi.figures['latency_8B_us'] ?? '?'), `&gt; ${mpi.thresholds?.['latency_warn_us'] ?? '?'}`, `&gt; ${mpi.thresholds?.['latency_fail_us'] ?? '?'}`],
-        ['bandwidth at 4 MiB (MB/s)', String(mpi.figures['bandwidth_4MiB_MBps'] ?? '?'), `&lt; ${mpi.thresholds?.['bandwidth_warn_MBps'] ?? '?'}`, `&lt; ${mpi.thresholds?.['bandwidth_fail_MBps'] ?? '?'}`],
+        [
+          'latency at 8 B (µs)',
+          String(mpi.figures['latency_8B_us'] ?? '?'),
+          `&gt; ${mpi.thresholds?.['latency_warn_us'] ?? '?'}`,
+          `&gt; ${mpi.thresholds?.['latency_fail_us'] ?? '?'}`,
+        ],
+        [
+          'bandwidth at 4 MiB (MB/s)',
+          String(mpi.figures['bandwidth_4MiB_MBps'] ?? '?'),
+          `&lt; ${mpi.thresholds?.['bandwidth_warn_MBps'] ?? '?'}`,
+          `&lt; ${mpi.thresholds?.['bandwidth_fail_MBps'] ?? '?'}`,
+        ],
       ]);
     }
-    summary.addTable([[{ data: 'test', header: true }, { data: 'kind', header: true }, { data: 'verdict', header: true }, { data: 'summary', header: true }], ...rows]);
+    summary.addTable([
+      [
+        { data: 'test', header: true },
+        { data: 'kind', header: true },
+        { data: 'verdict', header: true },
+        { data: 'summary', header: true },
+      ],
+      ...rows,
+    ]);
     await summary.write();
-    if (report.result === 'FAILED') core.setFailed(`smoke tests FAILED: ${report.tests.filter((t) => t.verdict === 'FAILED').map((t) => `${t.name}: ${t.summary}`).join('; ')}`);
+    if (report.result === 'FAILED')
+      core.setFailed(
+        `smoke tests FAILED: ${report.tests
+          .filter((t) => t.verdict === 'FAILED')
+          .map((t) => `${t.name}: ${t.summary}`)
+          .join('; ')}`,
+      );
   } catch (e) {
     core.setFailed(`brickyard smoke-test: ${(e as Error).message}`);
   }

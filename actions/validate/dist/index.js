@@ -40173,9 +40173,7 @@ function changedInWorkingTree(root, base) {
   return files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
 function changedFiles(root, base, head) {
-  return parseNameStatus(git(root, ["diff", "--name-status", "--no-renames", "-z", `${base}...${head}`])).sort(
-    (a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0
-  );
+  return parseNameStatus(git(root, ["diff", "--name-status", "--no-renames", "-z", `${base}...${head}`])).sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
 function parseNameStatus(out) {
   const parts = out.split("\0").filter((s) => s !== "");
@@ -40275,20 +40273,25 @@ function lintCatalog(cat, resolved, fits) {
   const mounts = hostMounts(cat);
   for (const entry of cat.blocks.values()) {
     out.push(...lintSteps(entry.file, entry.doc.steps, ["steps"], mounts));
-    if (!entry.doc.license) out.push(entry.file.diagnostic([], "warning", "license-present", `block ${entry.doc.name} does not state the licence of what it installs (add license: <SPDX>)`));
+    if (!entry.doc.license)
+      out.push(entry.file.diagnostic([], "warning", "license-present", `block ${entry.doc.name} does not state the licence of what it installs (add license: <SPDX>)`));
   }
   for (const entry of cat.recipes.values()) {
     out.push(...lintSteps(entry.file, entry.doc.steps ?? [], ["steps"], mounts));
     for (const [k, v] of Object.entries(entry.doc.environment ?? {})) {
       const hit = mountHit(String(v), mounts);
-      if (hit) out.push(entry.file.diagnostic(["environment", k], "error", "no-install-into-host-mounts", `${k} points into ${hit.prefix}, which ${hit.system} binds from the host at run time`));
+      if (hit)
+        out.push(
+          entry.file.diagnostic(["environment", k], "error", "no-install-into-host-mounts", `${k} points into ${hit.prefix}, which ${hit.system} binds from the host at run time`)
+        );
     }
   }
   for (const r of resolved.values()) {
     const file = r.entry.file;
     const license = r.doc.license;
     if (license === void 0) out.push(file.diagnostic([], "error", "license-present", "no licence: add license: <SPDX expression> for the software this recipe packages"));
-    else if (/^(NOASSERTION|NONE)$/i.test(license)) out.push(file.diagnostic(["license"], "error", "license-present", `licence ${license} tells a site nothing: give the SPDX expression of the packaged software`));
+    else if (/^(NOASSERTION|NONE)$/i.test(license))
+      out.push(file.diagnostic(["license"], "error", "license-present", `licence ${license} tells a site nothing: give the SPDX expression of the packaged software`));
     if (r.doc.sizeBudget === void 0) out.push(file.diagnostic([], "error", "size-budget", 'no size budget: add sizeBudget, e.g. "2 GiB"'));
     else if (parseSize(r.doc.sizeBudget) > 64 * 2 ** 30) out.push(file.diagnostic(["sizeBudget"], "error", "size-budget", `size budget ${r.doc.sizeBudget} is over 64 GiB`));
   }
@@ -40320,7 +40323,14 @@ function lintCatalog(cat, resolved, fits) {
       const message = `base ${r.doc.base} resolves to ${base.reference} on production system ${fit.system}/${fit.partition}: pin it by digest (@sha256:\u2026) in ${base.from}`;
       if (base.from.startsWith("systems/")) {
         const systemFile = cat.systems.get(fit.system).file;
-        out.push(systemFile.diagnostic(["bases", r.doc.base], "error", "base-pinned-by-digest", `base ${r.doc.base} resolves to ${base.reference} on this production system: pin it by digest (@sha256:\u2026)`));
+        out.push(
+          systemFile.diagnostic(
+            ["bases", r.doc.base],
+            "error",
+            "base-pinned-by-digest",
+            `base ${r.doc.base} resolves to ${base.reference} on this production system: pin it by digest (@sha256:\u2026)`
+          )
+        );
       } else {
         const own = r.entry.doc.base !== void 0;
         out.push(r.entry.file.diagnostic(own ? ["base"] : ["extends"], "error", "base-pinned-by-digest", message));
@@ -40335,13 +40345,38 @@ function lintSteps(file, steps, at, mounts) {
     const here = [...at, i];
     if (step.run !== void 0) {
       const script = step.run;
-      if (PIPE_SHELL.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-curl-pipe-shell", "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"));
-      else if (DOWNLOAD.test(script)) out.push(file.diagnostic([...here, "run"], "error", "download-pinned", `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`));
-      if (PIP_INSTALL.test(script) && !script.includes("--require-hashes")) out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
+      if (PIPE_SHELL.test(script))
+        out.push(
+          file.diagnostic(
+            [...here, "run"],
+            "error",
+            "no-curl-pipe-shell",
+            "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"
+          )
+        );
+      else if (DOWNLOAD.test(script))
+        out.push(
+          file.diagnostic(
+            [...here, "run"],
+            "error",
+            "download-pinned",
+            `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`
+          )
+        );
+      if (PIP_INSTALL.test(script) && !script.includes("--require-hashes"))
+        out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
       if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-latest-tag", "refers to a :latest tag: pin a version or a digest"));
       for (const m of script.matchAll(PATHS)) {
         const hit = mountHit(m[1], mounts);
-        if (hit) out.push(file.diagnostic([...here, "run"], "error", "no-install-into-host-mounts", `writes to ${m[1]}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`));
+        if (hit)
+          out.push(
+            file.diagnostic(
+              [...here, "run"],
+              "error",
+              "no-install-into-host-mounts",
+              `writes to ${m[1]}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`
+            )
+          );
       }
     }
     const dests = [];
@@ -40353,7 +40388,14 @@ function lintSteps(file, steps, at, mounts) {
       for (const part of p.split(":")) {
         const hit = mountHit(part, mounts);
         if (hit) {
-          out.push(file.diagnostic(path6, "error", "no-install-into-host-mounts", `${part} is under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`));
+          out.push(
+            file.diagnostic(
+              path6,
+              "error",
+              "no-install-into-host-mounts",
+              `${part} is under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`
+            )
+          );
           break;
         }
       }
@@ -40361,7 +40403,9 @@ function lintSteps(file, steps, at, mounts) {
     if (step.copy) {
       const src = step.copy.src;
       if (DATA_EXT.test(src) || DATA_DIR.test(src)) {
-        out.push(file.diagnostic([...here, "copy", "src"], "error", "no-data-in-image", `copies ${src}, which looks like data: keep data on the file system and bind it at run time`));
+        out.push(
+          file.diagnostic([...here, "copy", "src"], "error", "no-data-in-image", `copies ${src}, which looks like data: keep data on the file system and bind it at run time`)
+        );
       }
     }
   });
@@ -40406,10 +40450,18 @@ function catalogueBreaks(r, system, partition, policy) {
   const gpu = r.doc.requires.gpu;
   const vendor = gpu?.vendor;
   if (rules.minCuda !== void 0 && gpu?.minCuda !== void 0 && (vendor === "nvidia" || vendor === "any") && import_semver.default.lt(coerce(gpu.minCuda), coerce(rules.minCuda))) {
-    add("minCuda", `${r.key} supports CUDA from ${gpu.minCuda}; ${system.id} will run CUDA ${rules.minCuda} and later only: raise requires.gpu.minCuda and test on it`, ["requires", "gpu", "minCuda"]);
+    add("minCuda", `${r.key} supports CUDA from ${gpu.minCuda}; ${system.id} will run CUDA ${rules.minCuda} and later only: raise requires.gpu.minCuda and test on it`, [
+      "requires",
+      "gpu",
+      "minCuda"
+    ]);
   }
   if (rules.minRocm !== void 0 && gpu?.minRocm !== void 0 && (vendor === "amd" || vendor === "any") && import_semver.default.lt(coerce(gpu.minRocm), coerce(rules.minRocm))) {
-    add("minRocm", `${r.key} supports ROCm from ${gpu.minRocm}; ${system.id} will run ROCm ${rules.minRocm} and later only: raise requires.gpu.minRocm and test on it`, ["requires", "gpu", "minRocm"]);
+    add("minRocm", `${r.key} supports ROCm from ${gpu.minRocm}; ${system.id} will run ROCm ${rules.minRocm} and later only: raise requires.gpu.minRocm and test on it`, [
+      "requires",
+      "gpu",
+      "minRocm"
+    ]);
   }
   return out;
 }
@@ -40433,7 +40485,12 @@ function policyDiagnostics(report) {
     const from = when.get(b.system);
     const prefix = report.which === "next" ? `${b.system}'s next image policy${from ? ` (from ${from})` : ""}` : `${b.system}'s image policy`;
     const d = b.at;
-    return { ...d, severity: report.which === "next" ? "warning" : "error", rule: `policy-${b.rule}`, message: `${prefix} would refuse ${b.recipe} on ${b.system}/${b.partition}: ${b.message}` };
+    return {
+      ...d,
+      severity: report.which === "next" ? "warning" : "error",
+      rule: `policy-${b.rule}`,
+      message: `${prefix} would refuse ${b.recipe} on ${b.system}/${b.partition}: ${b.message}`
+    };
   });
 }
 
@@ -42315,7 +42372,14 @@ var SourceFile = class _SourceFile {
         data = this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
       } catch (e) {
         if (!(e instanceof ReferenceError)) throw e;
-        this.syntaxErrors.push({ file: this.rel, line: 1, col: 1, severity: "error", message: `YAML aliases expand too far (${firstLine(e.message)}); at most ${MAX_ALIAS_COUNT} alias expansions are allowed`, rule: "yaml-syntax" });
+        this.syntaxErrors.push({
+          file: this.rel,
+          line: 1,
+          col: 1,
+          severity: "error",
+          message: `YAML aliases expand too far (${firstLine(e.message)}); at most ${MAX_ALIAS_COUNT} alias expansions are allowed`,
+          rule: "yaml-syntax"
+        });
       }
     }
     this.data = data;
@@ -42421,14 +42485,7 @@ function explain(errors, file) {
       case "oneOf":
       case "anyOf": {
         if (/\/steps\/\d+$/.test(e.instancePath)) {
-          out.push(
-            file.diagnostic(
-              path6,
-              "error",
-              "schema",
-              `${where}: a step needs exactly one of run, packages, fetch, copy, env, label, user, workdir, entrypoint`
-            )
-          );
+          out.push(file.diagnostic(path6, "error", "schema", `${where}: a step needs exactly one of run, packages, fetch, copy, env, label, user, workdir, entrypoint`));
         } else if (![...paths].some((p) => p.startsWith(e.instancePath + "/") || p === e.instancePath)) {
           out.push(file.diagnostic(path6, "error", "schema", `${where} does not match any allowed form`));
         }
@@ -42447,15 +42504,7 @@ function explain(errors, file) {
       case "additionalProperties": {
         const extra = e.params.additionalProperty;
         const allowed = allowedKeys(e);
-        out.push(
-          file.diagnostic(
-            path6,
-            "error",
-            "schema",
-            `unknown key "${extra}" in ${where}` + (allowed ? ` (allowed: ${allowed})` : ""),
-            extra
-          )
-        );
+        out.push(file.diagnostic(path6, "error", "schema", `unknown key "${extra}" in ${where}` + (allowed ? ` (allowed: ${allowed})` : ""), extra));
         continue;
       }
       case "enum": {
@@ -42464,22 +42513,13 @@ function explain(errors, file) {
         continue;
       }
       case "const":
-        out.push(
-          file.diagnostic(path6, "error", "schema", `${where} must be ${JSON.stringify(e.params.allowedValue)}`)
-        );
+        out.push(file.diagnostic(path6, "error", "schema", `${where} must be ${JSON.stringify(e.params.allowedValue)}`));
         continue;
       case "type":
         out.push(file.diagnostic(path6, "error", "schema", `${where} must be ${e.params.type}`));
         continue;
       case "pattern":
-        out.push(
-          file.diagnostic(
-            path6,
-            "error",
-            "schema",
-            `${where} has the value ${JSON.stringify(e.data)}, which does not match ${e.params.pattern}`
-          )
-        );
+        out.push(file.diagnostic(path6, "error", "schema", `${where} has the value ${JSON.stringify(e.data)}, which does not match ${e.params.pattern}`));
         continue;
       default:
         out.push(file.diagnostic(path6, "error", "schema", `${where} ${e.message ?? "is invalid"}`));
@@ -42587,9 +42627,7 @@ function loadCatalog(root) {
     }
     const doc = file.data;
     if (doc.name !== name) {
-      cat.diagnostics.push(
-        file.diagnostic(["name"], "error", "layout", `block is named "${doc.name}" but lives in catalog/blocks/${name}/`)
-      );
+      cat.diagnostics.push(file.diagnostic(["name"], "error", "layout", `block is named "${doc.name}" but lives in catalog/blocks/${name}/`));
       cat.invalid.blocks.add(name);
       continue;
     }
@@ -42858,8 +42896,7 @@ function expandDeep(value, values) {
 function* stringsIn(value, path6 = []) {
   if (typeof value === "string") yield [value, path6];
   else if (Array.isArray(value)) for (let i = 0; i < value.length; i++) yield* stringsIn(value[i], [...path6, i]);
-  else if (value && typeof value === "object")
-    for (const [k, v] of Object.entries(value)) yield* stringsIn(v, [...path6, k]);
+  else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) yield* stringsIn(v, [...path6, k]);
 }
 
 // pipeline/src/catalog/semantics.ts
@@ -42906,7 +42943,8 @@ function checkBlock(entry) {
   const seen = /* @__PURE__ */ new Set();
   sources.forEach((src, i) => {
     const key = `${src.name}@${src.version ?? ""}`;
-    if (seen.has(key)) out.push(file.diagnostic(["sources", i, "name"], "error", "source-duplicate", `source ${src.name}${src.version ? ` for version ${src.version}` : ""} is declared twice`));
+    if (seen.has(key))
+      out.push(file.diagnostic(["sources", i, "name"], "error", "source-duplicate", `source ${src.name}${src.version ? ` for version ${src.version}` : ""} is declared twice`));
     seen.add(key);
     if (src.version !== void 0 && !params["version"]) {
       out.push(file.diagnostic(["sources", i, "version"], "error", "source-version", `source ${src.name} is tied to a version, but the block has no "version" parameter`));
@@ -42930,7 +42968,8 @@ function checkBlock(entry) {
       out.push(file.diagnostic(["steps", i, "fetch", "source"], "error", "source-unresolved", `fetch names source "${name}", which the block does not declare`));
     }
     for (const key of ["before", "after"]) {
-      if (step[key] !== void 0) out.push(file.diagnostic(["steps", i, key], "error", "step-placement", `"${key}" places recipe steps around a block; a block's own steps run in its order`));
+      if (step[key] !== void 0)
+        out.push(file.diagnostic(["steps", i, key], "error", "step-placement", `"${key}" places recipe steps around a block; a block's own steps run in its order`));
     }
   });
   return out;
@@ -42976,7 +43015,9 @@ function checkRecipe(cat, file, doc, dir) {
     const block = cat.blocks.get(use.use);
     if (!block) {
       if (!cat.invalid.blocks.has(use.use)) {
-        out.push(file.diagnostic(["blocks", i, "use"], "error", "block-unresolved", `block ${use.use} is not in catalog/blocks/ (known: ${[...cat.blocks.keys()].sort().join(", ")})`));
+        out.push(
+          file.diagnostic(["blocks", i, "use"], "error", "block-unresolved", `block ${use.use} is not in catalog/blocks/ (known: ${[...cat.blocks.keys()].sort().join(", ")})`)
+        );
       }
       return;
     }
@@ -43030,7 +43071,9 @@ function checkComposition(cat, r) {
     if (!block) return;
     for (const need of block.requires ?? []) {
       if (!satisfies(provided, need)) {
-        out.push(file.diagnostic(path6, "error", "block-requires", `block ${block.name} requires ${need}; add a block that provides it before this one (or use a base that provides it)`));
+        out.push(
+          file.diagnostic(path6, "error", "block-requires", `block ${block.name} requires ${need}; add a block that provides it before this one (or use a base that provides it)`)
+        );
       }
     }
     for (const c of block.conflicts ?? []) {
@@ -43047,7 +43090,14 @@ function checkComposition(cat, r) {
     for (const key of ["before", "after"]) {
       const target = step[key];
       if (target !== void 0 && !uses.has(target) && !cat.blocks.has(target)) {
-        out.push(file.diagnostic(["steps", i, key], "error", "step-placement", `step placed ${key} ${target}, which is neither a block of this recipe nor in the catalogue (blocks: ${[...uses].join(", ")})`));
+        out.push(
+          file.diagnostic(
+            ["steps", i, key],
+            "error",
+            "step-placement",
+            `step placed ${key} ${target}, which is neither a block of this recipe nor in the catalogue (blocks: ${[...uses].join(", ")})`
+          )
+        );
       }
     }
   });
@@ -43084,7 +43134,8 @@ function checkSystem(cat, entry) {
       const at = ["partitions", pi, "mpi", "strategies", si];
       const block = cat.blocks.get(s.block);
       if (!block) {
-        if (!cat.invalid.blocks.has(s.block)) out.push(file.diagnostic([...at, "block"], "error", "block-unresolved", `MPI strategy ${s.id} uses block ${s.block}, which is not in catalog/blocks/`));
+        if (!cat.invalid.blocks.has(s.block))
+          out.push(file.diagnostic([...at, "block"], "error", "block-unresolved", `MPI strategy ${s.id} uses block ${s.block}, which is not in catalog/blocks/`));
         return;
       }
       if (!block.doc.provides.includes(`mpi-abi:${s.abi}`)) {
@@ -43099,10 +43150,18 @@ function checkSystem(cat, entry) {
       const at = ["partitions", pi, "gpu", "toolkit"];
       const block = cat.blocks.get(gpu.toolkit.block);
       if (!block) {
-        if (!cat.invalid.blocks.has(gpu.toolkit.block)) out.push(file.diagnostic([...at, "block"], "error", "block-unresolved", `GPU toolkit block ${gpu.toolkit.block} is not in catalog/blocks/`));
+        if (!cat.invalid.blocks.has(gpu.toolkit.block))
+          out.push(file.diagnostic([...at, "block"], "error", "block-unresolved", `GPU toolkit block ${gpu.toolkit.block} is not in catalog/blocks/`));
       } else {
         if (block.doc.gpuVendor !== gpu.vendor) {
-          out.push(file.diagnostic([...at, "block"], "error", "gpu-toolkit", `block ${gpu.toolkit.block} is not a ${gpu.vendor} toolkit (its gpuVendor is ${block.doc.gpuVendor ?? "unset"})`));
+          out.push(
+            file.diagnostic(
+              [...at, "block"],
+              "error",
+              "gpu-toolkit",
+              `block ${gpu.toolkit.block} is not a ${gpu.vendor} toolkit (its gpuVendor is ${block.doc.gpuVendor ?? "unset"})`
+            )
+          );
         }
         for (const p of resolveParams(block.doc, gpu.toolkit.with).problems) {
           out.push(file.diagnostic(gpu.toolkit.with && p.param in gpu.toolkit.with ? [...at, "with", p.param] : at, "error", "param-invalid", p.message));
@@ -43186,8 +43245,7 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
       const driverDoubt = floor ? factDoubt(system, `${at}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
       const because = driverDoubt ? ` [${driverDoubt}]` : "";
       if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
-      else if (floor && have && versionLess(have, floor))
-        reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
+      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
       else if (driverDoubt) doubts.push(driverDoubt);
       if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
         reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
@@ -43229,9 +43287,7 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
       reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
     }
   }
-  const names = r.blocks.map(
-    (b) => b.item.use === "@mpi" ? strategy?.block : b.item.use === "@gpu" ? gpu?.toolkit.block : b.item.use
-  );
+  const names = r.blocks.map((b) => b.item.use === "@mpi" ? strategy?.block : b.item.use === "@gpu" ? gpu?.toolkit.block : b.item.use);
   for (const name of names) {
     if (!name) continue;
     const block = cat.blocks.get(name)?.doc;
@@ -43240,9 +43296,7 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
       reasons.push(`block ${name} is only for ${block.architectures.join(", ")}; ${where} is ${arch2}`);
     }
     if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
-      reasons.push(
-        `block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`
-      );
+      reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
     }
   }
   const base = resolveBase(cat, system, r.doc.base, arch2);
@@ -43367,7 +43421,25 @@ function compareDotted(a, b) {
 
 // pipeline/src/render/compose.ts
 var HOST_MPI_STRATEGIES = /* @__PURE__ */ new Set(["host-injection"]);
-var SYSTEM_DIRS = /* @__PURE__ */ new Set(["/", "/usr", "/usr/lib", "/usr/lib64", "/usr/bin", "/usr/local", "/usr/local/lib", "/usr/local/bin", "/usr/share", "/usr/include", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/opt", "/var"]);
+var SYSTEM_DIRS = /* @__PURE__ */ new Set([
+  "/",
+  "/usr",
+  "/usr/lib",
+  "/usr/lib64",
+  "/usr/bin",
+  "/usr/local",
+  "/usr/local/lib",
+  "/usr/local/bin",
+  "/usr/share",
+  "/usr/include",
+  "/lib",
+  "/lib64",
+  "/bin",
+  "/sbin",
+  "/etc",
+  "/opt",
+  "/var"
+]);
 var METADATA_KINDS = /* @__PURE__ */ new Set(["env", "label", "user", "workdir", "entrypoint"]);
 function targetOf(part) {
   return { arch: part.cpu.arch, cflags: part.cpu.targetFlags, gpuArch: part.gpu?.arch ?? "" };
@@ -43515,7 +43587,9 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
   for (const s of recipe.steps) {
     const target2 = s.item.before ?? s.item.after;
     if (target2 !== void 0 && !blocks.some((b) => b.name === target2 || b.slot === target2)) {
-      problems.push(`${s.origin}: a step is placed ${s.item.before !== void 0 ? "before" : "after"} ${target2}, which this composition has no block for (blocks: ${blocks.map((b) => b.slot ?? b.name).join(", ")})`);
+      problems.push(
+        `${s.origin}: a step is placed ${s.item.before !== void 0 ? "before" : "after"} ${target2}, which this composition has no block for (blocks: ${blocks.map((b) => b.slot ?? b.name).join(", ")})`
+      );
     }
   }
   const blockValues = /* @__PURE__ */ new Map();
@@ -43580,7 +43654,10 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
         const relative5 = p.keep.filter((k) => !k.startsWith("/") || k.split("/").includes(".."));
         const system2 = p.keep.filter((k) => SYSTEM_DIRS.has(k.replace(/\/+$/, "") || "/"));
         if (relative5.length > 0) problems.push(`${origin2} (runtime): keep needs absolute paths without "..", not ${relative5.join(", ")}`);
-        else if (system2.length > 0) problems.push(`${origin2} (runtime): keep ${system2.join(", ")} would copy the build stage's whole system folder (toolchain included) over the runtime base; install into a prefix of its own (e.g. /opt/NAME) or keep single files`);
+        else if (system2.length > 0)
+          problems.push(
+            `${origin2} (runtime): keep ${system2.join(", ")} would copy the build stage's whole system folder (toolchain included) over the runtime base; install into a prefix of its own (e.g. /opt/NAME) or keep single files`
+          );
         else push({ kind: "keep", paths: p.keep });
       } else if (p.run !== void 0) push({ kind: "run", script: p.run.replace(/\s+$/, "") });
     };
@@ -43590,7 +43667,11 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
     runtime = [];
     const packageSteps = own.filter((s) => s.op.kind === "packages");
     if (packageSteps.length > 0) {
-      runtime.push({ op: { kind: "run", script: noDocsScript(base.packageManager) }, origin: runtimeOrigin, comment: "runtime stage: no documentation, manual pages or translations from packages (copyright files stay)" });
+      runtime.push({
+        op: { kind: "run", script: noDocsScript(base.packageManager) },
+        origin: runtimeOrigin,
+        comment: "runtime stage: no documentation, manual pages or translations from packages (copyright files stay)"
+      });
       const packages = [...new Set(packageSteps.flatMap((s) => s.op.kind === "packages" ? s.op.packages : []))];
       const standIns = [...new Set(packageSteps.flatMap((s) => s.op.kind === "packages" ? s.op.standIns ?? [] : []))].sort();
       const wanted = standIns.filter((n) => packages.includes(n));
@@ -43606,7 +43687,11 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
     }
     runtime.push(...own.filter((s) => s.op.kind !== "packages"));
     if (own.some((s) => s.op.kind === "keep")) {
-      runtime.push({ op: { kind: "run", script: "ldconfig && rm -f /var/cache/ldconfig/aux-cache" }, origin: runtimeOrigin, comment: "register the kept libraries (aux-cache holds file times: dropped for reproducible layers)" });
+      runtime.push({
+        op: { kind: "run", script: "ldconfig && rm -f /var/cache/ldconfig/aux-cache" },
+        origin: runtimeOrigin,
+        comment: "register the kept libraries (aux-cache holds file times: dropped for reproducible layers)"
+      });
     }
     runtime.push(...steps.filter((s) => METADATA_KINDS.has(s.op.kind)));
   }
@@ -43888,10 +43973,14 @@ function renderSteps(lines, steps, offset, total) {
         for (const p of op.paths) lines.push(`COPY --from=${BUILD_STAGE} ${p} ${p}`);
         break;
       case "env":
-        lines.push(`ENV ${Object.entries(op.vars).map(([k, v]) => `${k}=${dq(v)}`).join(" ")}`);
+        lines.push(
+          `ENV ${Object.entries(op.vars).map(([k, v]) => `${k}=${dq(v)}`).join(" ")}`
+        );
         break;
       case "label":
-        lines.push(`LABEL ${Object.entries(op.labels).map(([k, v]) => `${dq(k)}=${dq(v)}`).join(" \\\n      ")}`);
+        lines.push(
+          `LABEL ${Object.entries(op.labels).map(([k, v]) => `${dq(k)}=${dq(v)}`).join(" \\\n      ")}`
+        );
         break;
       case "user":
         lines.push(`USER ${op.name}`);
@@ -43929,12 +44018,7 @@ function renderJobScript(c) {
   lines.push("", "set -euo pipefail");
   const gpu = usesGpu(c) ? part.gpu : void 0;
   const gpuMpi = gpu ? strategy?.gpuAware : void 0;
-  const modules = [
-    ...part.runtime.module ? [part.runtime.module] : [],
-    ...part.modules ?? [],
-    ...strategy?.modules ?? [],
-    ...gpuMpi?.modules ?? []
-  ];
+  const modules = [...part.runtime.module ? [part.runtime.module] : [], ...part.modules ?? [], ...strategy?.modules ?? [], ...gpuMpi?.modules ?? []];
   if (modules.length > 0) {
     lines.push("", "# Modules");
     for (const m of modules) lines.push(m.startsWith("module ") ? m : `module load ${m}`);
@@ -44079,10 +44163,14 @@ function containerInvocation(c, gpu, binds, env, argv, lines) {
         'image = "${IMAGE}"',
         `mounts = [${binds.map((b) => JSON.stringify(`${b.src}:${b.dst}`)).join(", ")}]`,
         ...envEntries.length ? ["", "[env]", ...envEntries.map(([k, v]) => `${k} = ${JSON.stringify(String(v))}`)] : [],
-        ...flags.some((f) => f.includes("=")) ? ["", "[annotations]", ...flags.filter((f) => f.includes("=")).map((f) => {
-          const [k, ...v] = f.split("=");
-          return `${k} = ${JSON.stringify(v.join("="))}`;
-        })] : []
+        ...flags.some((f) => f.includes("=")) ? [
+          "",
+          "[annotations]",
+          ...flags.filter((f) => f.includes("=")).map((f) => {
+            const [k, ...v] = f.split("=");
+            return `${k} = ${JSON.stringify(v.join("="))}`;
+          })
+        ] : []
       ];
       lines.push("", "# Container Engine environment definition", 'EDF="$(mktemp --suffix=.toml)"', 'cat > "$EDF" <<BRICKYARD_EOF', ...toml, "BRICKYARD_EOF");
       return `--environment="$EDF" ${argv}`;
@@ -44150,7 +44238,11 @@ function renderDiagram(c) {
   }[policy.buildWhere];
   subgraph("build", buildTitle, () => {
     node("recipe", [`recipe ${recipe.key} (revision ${recipe.doc.revision})`, `blocks: ${list(slotted, 8)}`], "round");
-    node("render", [`rendered for ${where}`, `${c.target.arch}, ${c.target.cflags}${c.target.gpuArch ? `, ${c.target.gpuArch}` : ""}`, "Containerfile, apptainer.def, job.sh, lock.json"]);
+    node("render", [
+      `rendered for ${where}`,
+      `${c.target.arch}, ${c.target.cflags}${c.target.gpuArch ? `, ${c.target.gpuArch}` : ""}`,
+      "Containerfile, apptainer.def, job.sh, lock.json"
+    ]);
     node("builder", [
       `${policy.builder} builds the image${policy.buildWhere === "ci" ? "" : ` (${policy.buildWhere})`}`,
       `base ${c.base.name}: ${shortRef(c.base.reference)}`,
@@ -44396,7 +44488,12 @@ var Workspace = class _Workspace {
   }
   /** Every fitting pair against each system's current or next image policy (check/image-policy.ts). */
   policyReport(which2, fits = this.checkAll()) {
-    return evaluatePolicies(this.recipes, [...this.catalog.systems.values()].map((s) => s.doc), fits, which2);
+    return evaluatePolicies(
+      this.recipes,
+      [...this.catalog.systems.values()].map((s) => s.doc),
+      fits,
+      which2
+    );
   }
   validate() {
     const fits = this.checkAll();
@@ -44520,12 +44617,10 @@ var Workspace = class _Workspace {
   render(recipe, where) {
     const fit = checkFit(this.catalog, recipe, where.system.doc, where.partition);
     if (!fit.fits) {
-      throw new BrickyardError(
-        "PAIR_DOES_NOT_FIT",
-        `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:
-  - ${fit.reasons.join("\n  - ")}`,
-        { hint: "run `brickyard check` to see where it fits" }
-      );
+      throw new BrickyardError("PAIR_DOES_NOT_FIT", `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:
+  - ${fit.reasons.join("\n  - ")}`, {
+        hint: "run `brickyard check` to see where it fits"
+      });
     }
     return renderPair(this.catalog, recipe, where.system, where.partition, fit.strategy);
   }
@@ -45209,7 +45304,14 @@ function checkVersioning(head, base, only) {
       continue;
     }
     if (now.doc.revision < before.doc.revision) {
-      diagnostics.push(now.file.diagnostic(["revision"], "error", "revision-decreased", `revision went from ${before.doc.revision} to ${now.doc.revision}; a released version's revision never goes down`));
+      diagnostics.push(
+        now.file.diagnostic(
+          ["revision"],
+          "error",
+          "revision-decreased",
+          `revision went from ${before.doc.revision} to ${now.doc.revision}; a released version's revision never goes down`
+        )
+      );
       continue;
     }
     if (now.doc.revision > before.doc.revision) continue;

@@ -31,7 +31,9 @@ export async function run(inputs: Inputs): Promise<void> {
     mkdirSync(dirname(reportPath), { recursive: true });
     writeFileSync(reportPath, JSON.stringify(validateReport(inputs.base || null, diagnostics, errors, warnings), null, 2) + '\n');
 
-    const summary = core.summary.addHeading('Brickyard validation', 2).addRaw(`<p>${errors} error(s), ${warnings} warning(s)${inputs.base ? `; versioning checked against ${escapeHtml(inputs.base)}` : ''}.</p>`, true);
+    const summary = core.summary
+      .addHeading('Brickyard validation', 2)
+      .addRaw(`<p>${errors} error(s), ${warnings} warning(s)${inputs.base ? `; versioning checked against ${escapeHtml(inputs.base)}` : ''}.</p>`, true);
     if (diagnostics.length > 0) {
       summary.addTable([
         [

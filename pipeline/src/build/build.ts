@@ -78,7 +78,6 @@ export interface BuildRecord {
   log: string;
 }
 
-
 export function refNameOf(r: ResolvedRecipe, where: PartitionRef): string {
   return `${r.doc.name}_${r.doc.version}-${r.doc.revision}_${where.system.doc.id}-${where.partition.id}`;
 }
@@ -102,7 +101,10 @@ function gitInfo(root: string, inputs: string[]): { commit: string; source: stri
   const q = (args: string[]): string => gitOrEmpty(root, args);
   const server = process.env['GITHUB_SERVER_URL'];
   const repo = process.env['GITHUB_REPOSITORY'];
-  return { commit: q(['log', '-1', '--format=%H', '--', ...inputs]) || q(['rev-parse', 'HEAD']) || 'unknown', source: server && repo ? `${server}/${repo}` : q(['remote', 'get-url', 'origin']) || 'local' };
+  return {
+    commit: q(['log', '-1', '--format=%H', '--', ...inputs]) || q(['rev-parse', 'HEAD']) || 'unknown',
+    source: server && repo ? `${server}/${repo}` : q(['remote', 'get-url', 'origin']) || 'local',
+  };
 }
 
 async function imageExists(ref: string): Promise<boolean> {
@@ -115,7 +117,9 @@ export async function ensureHostBuiltBase(reference: string, stage: BuildOptions
   if (await imageExists(reference)) return;
   const script = join(engineRoot(), 'scripts', 'build-base.sh');
   if (!existsSync(script)) {
-    throw new BrickyardError('BASE_MISSING', `base image ${reference} is not in the builder's storage`, { hint: 'build it with scripts/build-base.sh from the Brickyard repository' });
+    throw new BrickyardError('BASE_MISSING', `base image ${reference} is not in the builder's storage`, {
+      hint: 'build it with scripts/build-base.sh from the Brickyard repository',
+    });
   }
   stage?.('base', `building ${reference} with mmdebstrap (once; cached afterwards)`);
   await runOk('bash', [script], { what: `scripts/build-base.sh (base image ${reference})`, code: 'BASE_MISSING' });
@@ -173,7 +177,17 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
 
     stage?.('build', `${builder.name} → ${tag}`);
     // To check reproducibility, both builds start from nothing: a cached layer keeps the file times of the build that made it.
-    const req = { contextDir: ctx.dir, containerfile: ctx.containerfile, apptainerDef: ctx.apptainer, tag, epoch, annotations, noCache: opts.checkReproducible === true, log, onOutput: opts.onOutput };
+    const req = {
+      contextDir: ctx.dir,
+      containerfile: ctx.containerfile,
+      apptainerDef: ctx.apptainer,
+      tag,
+      epoch,
+      annotations,
+      noCache: opts.checkReproducible === true,
+      log,
+      onOutput: opts.onOutput,
+    };
     await timed('build', () => builder.build(req));
 
     // The budget is checked before the image enters the layout, so an oversized image never does.
@@ -181,9 +195,13 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
     const budget = r.doc.sizeBudget ?? '0 MiB';
     const budgetBytes = parseSize(budget);
     if (Number.isFinite(uncompressed) && uncompressed > budgetBytes) {
-      throw new BrickyardError('SIZE_BUDGET_EXCEEDED', `${r.key} on ${system.id}/${where.partition.id} is ${formatBytes(uncompressed)}, over its size budget of ${budget} (${formatBytes(budgetBytes)})`, {
-        hint: 'make the image smaller (clean caches, drop build tools) or raise sizeBudget in the recipe, with a reason in review',
-      });
+      throw new BrickyardError(
+        'SIZE_BUDGET_EXCEEDED',
+        `${r.key} on ${system.id}/${where.partition.id} is ${formatBytes(uncompressed)}, over its size budget of ${budget} (${formatBytes(budgetBytes)})`,
+        {
+          hint: 'make the image smaller (clean caches, drop build tools) or raise sizeBudget in the recipe, with a reason in review',
+        },
+      );
     }
 
     const layout = join(opts.stateDir, 'oci');
@@ -194,24 +212,41 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
     const stored = storedSize(layout, refName);
     const configDigest = readBlobJson<{ config: { digest: string } }>(layout, stored.manifest.digest).config.digest;
 
-    stage?.('sbom', 'SPDX 2.3 from the image\'s package database');
+    stage?.('sbom', "SPDX 2.3 from the image's package database");
     const sbom = await timed('sbom', () => writeSbom(tag, join(dir, 'sbom.spdx.json'), { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
 
     const facts = inspectImage(layout, stored.manifest.digest);
-    const imagePolicy = { facts, current: system.imagePolicy ? imageBreaks(facts, system.imagePolicy) : [], next: system.imagePolicyNext ? imageBreaks(facts, system.imagePolicyNext) : [] };
+    const imagePolicy = {
+      facts,
+      current: system.imagePolicy ? imageBreaks(facts, system.imagePolicy) : [],
+      next: system.imagePolicyNext ? imageBreaks(facts, system.imagePolicyNext) : [],
+    };
     let sif: BuildRecord['sif'];
     let sifRequest: SifRequest | undefined;
     if (opts.sif || SIF_RUNTIMES.has(where.partition.runtime.type)) {
       stage?.('sif', 'SIF file: umoci unpack, mksquashfs, siftool');
       const labels = Object.assign({}, ...c.steps.map((st) => (st.op.kind === 'label' ? st.op.labels : {}))) as Record<string, string>;
-      sifRequest = { layout, refName, out: join(dir, `${refName}.sif`), workDir: join(dir, 'sif-work'), definition: rendered.files.apptainer, labels, arch: c.target.arch, epoch, log };
+      sifRequest = {
+        layout,
+        refName,
+        out: join(dir, `${refName}.sif`),
+        workDir: join(dir, 'sif-work'),
+        definition: rendered.files.apptainer,
+        labels,
+        arch: c.target.arch,
+        epoch,
+        log,
+      };
       sif = await timed('sif', () => buildSif(sifRequest!));
     }
 
     let reproducible: BuildRecord['reproducible'] = { checked: false, identical: null, second: null };
     if (opts.checkReproducible) {
       stage?.('reproduce', 'second build without the layer cache');
-      const remakeSif = sif ? async (secondLayout: string, secondRef: string): Promise<string> => (await buildSif({ ...sifRequest!, layout: secondLayout, refName: secondRef, out: join(dir, 'sif-work-second.sif'), workDir: join(dir, 'sif-work-second') })).sha256 : undefined;
+      const remakeSif = sif
+        ? async (secondLayout: string, secondRef: string): Promise<string> =>
+            (await buildSif({ ...sifRequest!, layout: secondLayout, refName: secondRef, out: join(dir, 'sif-work-second.sif'), workDir: join(dir, 'sif-work-second') })).sha256
+        : undefined;
       reproducible = await timed('reproduce', () => rebuildAndCompare(builder, req, { layout, refName, ...(sif ? { sifSha256: sif.sha256 } : {}) }, log, remakeSif));
       rmSync(join(dir, 'sif-work-second.sif'), { force: true });
     }
@@ -243,7 +278,12 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
       log: logPath,
     };
     writeFileSync(join(dir, 'build.json'), JSON.stringify(record, null, 2) + '\n');
-    for (const [f, text] of Object.entries({ Containerfile: rendered.files.containerfile, 'apptainer.def': rendered.files.apptainer, 'job.sh': rendered.files.jobscript, 'lock.json': rendered.files.lock })) {
+    for (const [f, text] of Object.entries({
+      Containerfile: rendered.files.containerfile,
+      'apptainer.def': rendered.files.apptainer,
+      'job.sh': rendered.files.jobscript,
+      'lock.json': rendered.files.lock,
+    })) {
       writeFileSync(join(dir, f), text);
     }
     return record;
@@ -321,4 +361,3 @@ async function rebuildAndCompare(
     rmSync(layout, { recursive: true, force: true });
   }
 }
-

@@ -100,7 +100,7 @@ class Podman implements Builder {
   missing(): string | undefined {
     if (which(this.cmd)) return undefined;
     return this.name === 'podman-hpc'
-      ? 'podman-hpc is NERSC\'s wrapper and exists only on Perlmutter login nodes: build there, or build with buildah elsewhere and transfer the image'
+      ? "podman-hpc is NERSC's wrapper and exists only on Perlmutter login nodes: build there, or build with buildah elsewhere and transfer the image"
       : `podman is not installed: ${SETUP_HINT}`;
   }
   async build(req: BuildRequest): Promise<void> {
@@ -131,9 +131,13 @@ class Docker implements Builder {
     const r = await run('docker', args, { log: req.log, onOutput: req.onOutput, env: { ...process.env, DOCKER_BUILDKIT: '0' } });
     if (r.code !== 0) {
       const daemon = r.stderr.includes('Cannot connect to the Docker daemon');
-      throw new BrickyardError(daemon ? 'TOOL_MISSING' : 'BUILD_FAILED', daemon ? 'docker is installed but no Docker engine is running' : `docker build of ${req.tag} failed:\n${tail(r.stdout + r.stderr, 30)}`, {
-        hint: daemon ? 'start dockerd, or use buildah (the default builder on the build hosts)' : `the whole log is in ${req.log.path as string}`,
-      });
+      throw new BrickyardError(
+        daemon ? 'TOOL_MISSING' : 'BUILD_FAILED',
+        daemon ? 'docker is installed but no Docker engine is running' : `docker build of ${req.tag} failed:\n${tail(r.stdout + r.stderr, 30)}`,
+        {
+          hint: daemon ? 'start dockerd, or use buildah (the default builder on the build hosts)' : `the whole log is in ${req.log.path as string}`,
+        },
+      );
     }
   }
   async exportOci(tag: string, layoutDir: string, refName: string, log: WriteStream): Promise<void> {
@@ -164,7 +168,9 @@ class Apptainer implements Builder {
     await buildOrExplain(this.cmd() ?? 'apptainer', ['build', '--force', '--fakeroot', sif, req.apptainerDef], { ...req, contextDir: req.contextDir });
   }
   exportOci(tag: string): Promise<void> {
-    return Promise.reject(new BrickyardError('USAGE', `${tag} is a SIF file, not an OCI image: it is not added to the OCI layout`, { hint: 'build with buildah for an OCI layout' }));
+    return Promise.reject(
+      new BrickyardError('USAGE', `${tag} is a SIF file, not an OCI image: it is not added to the OCI layout`, { hint: 'build with buildah for an OCI layout' }),
+    );
   }
   imageSize(): Promise<number> {
     return Promise.resolve(Number.NaN);

@@ -247,9 +247,7 @@ export function readInstalledPackages(rootfs: string, options: ReadOptions = {})
     }
   }
 
-  const dbDir = RPM_DB_DIRS.map((d) => resolveInRoot(root, d)).find(
-    (d): d is string => d !== undefined && isDir(d) && RPM_DB_FILES.some((f) => isFile(join(d, f))),
-  );
+  const dbDir = RPM_DB_DIRS.map((d) => resolveInRoot(root, d)).find((d): d is string => d !== undefined && isDir(d) && RPM_DB_FILES.some((f) => isFile(join(d, f))));
   if (dbDir) found.push(...queryRpm(root, '/' + relative(root, dbDir).split('\\').join('/'), options));
 
   for (const p of found) {
@@ -262,11 +260,9 @@ export function readInstalledPackages(rootfs: string, options: ReadOptions = {})
 function queryRpm(root: string, dbPath: string, options: ReadOptions): InstalledPackage[] {
   const rpm = options.rpmCommand === undefined ? findOnPath('rpm', options.path ?? process.env.PATH ?? '') : options.rpmCommand;
   if (!rpm) {
-    throw new SbomError(
-      'RPM_COMMAND_MISSING',
-      `the image at ${root} has an RPM database (${dbPath}) but there is no \`rpm\` command here to read it`,
-      { hint: 'install rpm on the machine that makes the SBOM (Debian/Ubuntu: apt-get install rpm; Fedora/RHEL/Rocky: dnf install rpm) and run again' },
-    );
+    throw new SbomError('RPM_COMMAND_MISSING', `the image at ${root} has an RPM database (${dbPath}) but there is no \`rpm\` command here to read it`, {
+      hint: 'install rpm on the machine that makes the SBOM (Debian/Ubuntu: apt-get install rpm; Fedora/RHEL/Rocky: dnf install rpm) and run again',
+    });
   }
   let text: string;
   try {
@@ -280,7 +276,7 @@ function queryRpm(root: string, dbPath: string, options: ReadOptions): Installed
   } catch (e) {
     const stderr = String((e as { stderr?: string | Buffer }).stderr ?? '').trim();
     throw new SbomError('RPM_QUERY_FAILED', `\`${rpm} --root ${root} -qa\` failed${stderr ? `: ${stderr}` : ''}`, {
-      hint: 'the host rpm must read the image\'s database format (sqlite for RHEL 9 and later, Berkeley DB for RHEL 8): use an rpm as new as the image\'s',
+      hint: "the host rpm must read the image's database format (sqlite for RHEL 9 and later, Berkeley DB for RHEL 8): use an rpm as new as the image's",
       cause: e,
     });
   }
@@ -417,13 +413,7 @@ function cmpKeys(a: readonly string[], b: readonly string[]): number {
 // ---------------------------------------------------------------------------------------------
 // Package URLs (ECMA-427 / purl-spec), written by the reference implementation (packageurl-js)
 
-export function purl(parts: {
-  type: string;
-  namespace?: string | undefined;
-  name: string;
-  version?: string | undefined;
-  qualifiers?: Record<string, string | undefined>;
-}): string {
+export function purl(parts: { type: string; namespace?: string | undefined; name: string; version?: string | undefined; qualifiers?: Record<string, string | undefined> }): string {
   const qualifiers = Object.fromEntries(Object.entries(parts.qualifiers ?? {}).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
   return new PackageURL(parts.type, parts.namespace, parts.name, parts.version, Object.keys(qualifiers).length > 0 ? qualifiers : undefined, undefined).toString();
 }
@@ -584,7 +574,9 @@ export function spdxDocument(args: SpdxArgs): Record<string, unknown> {
     ...licenseFields(recipe.license, false),
     copyrightText: NOASSERTION,
     comment: `Container image ${args.imageReference} built by brickyard from recipe ${recipe.name}@${recipe.version} revision ${recipe.revision}`,
-    externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: imagePurl(args.imageReference, imageDigest, args.imageName, args.architecture) }],
+    externalRefs: [
+      { referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: imagePurl(args.imageReference, imageDigest, args.imageName, args.architecture) },
+    ],
     primaryPackagePurpose: 'CONTAINER',
   };
 

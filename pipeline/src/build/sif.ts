@@ -13,7 +13,21 @@
 import { sha256File } from './sources.ts';
 /** Re-exported for the callers that hash SIF files. */
 export { sha256File };
-import { chmodSync, closeSync, createReadStream, createWriteStream, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync, type WriteStream } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+  type WriteStream,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Arch } from '../model/types.ts';
 import { BrickyardError } from '../util/errors.ts';
@@ -53,7 +67,9 @@ const SIF_ARCH: Record<Arch, string> = { x86_64: '2', aarch64: '4' };
 export async function buildSif(req: SifRequest): Promise<SifResult> {
   const missing = sifToolsMissing();
   if (missing.length > 0) {
-    throw new BrickyardError('TOOL_MISSING', `making a SIF needs ${missing.join(', ')}`, { hint: 'run scripts/setup-host.sh as root (Debian packages umoci, squashfs-tools, siftool)' });
+    throw new BrickyardError('TOOL_MISSING', `making a SIF needs ${missing.join(', ')}`, {
+      hint: 'run scripts/setup-host.sh as root (Debian packages umoci, squashfs-tools, siftool)',
+    });
   }
   rmSync(req.workDir, { recursive: true, force: true });
   mkdirSync(req.workDir, { recursive: true });
@@ -65,7 +81,11 @@ export async function buildSif(req: SifRequest): Promise<SifResult> {
     const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process?: { args?: string[]; env?: string[] } };
     writeSingularityDir(join(bundle, 'rootfs'), config.process?.env ?? [], config.process?.args ?? [], req.labels);
     const env = { ...process.env, SOURCE_DATE_EPOCH: String(req.epoch) };
-    await runOk('mksquashfs', [join(bundle, 'rootfs'), sqsh, '-noappend', '-quiet', '-no-progress', '-comp', 'zstd', '-Xcompression-level', '3', '-processors', '2'], { log, env, what: 'mksquashfs (SIF root file system)' });
+    await runOk('mksquashfs', [join(bundle, 'rootfs'), sqsh, '-noappend', '-quiet', '-no-progress', '-comp', 'zstd', '-Xcompression-level', '3', '-processors', '2'], {
+      log,
+      env,
+      what: 'mksquashfs (SIF root file system)',
+    });
     const defPath = join(req.workDir, 'apptainer.def');
     const labelsPath = join(req.workDir, 'labels.json');
     writeFileSync(defPath, req.definition);
@@ -74,7 +94,10 @@ export async function buildSif(req: SifRequest): Promise<SifResult> {
     await runOk('siftool', ['new', req.out], { log, what: 'siftool new' });
     await runOk('siftool', ['add', req.out, defPath, '--datatype', '1', '--filename', 'apptainer.def'], { log, what: 'siftool add (definition)' });
     await runOk('siftool', ['add', req.out, labelsPath, '--datatype', '3', '--filename', 'labels.json'], { log, what: 'siftool add (labels)' });
-    await runOk('siftool', ['add', req.out, sqsh, '--datatype', '4', '--parttype', '2', '--partfs', '1', '--partarch', SIF_ARCH[req.arch], '--filename', 'rootfs.sqsh'], { log, what: 'siftool add (root file system)' });
+    await runOk('siftool', ['add', req.out, sqsh, '--datatype', '4', '--parttype', '2', '--partfs', '1', '--partarch', SIF_ARCH[req.arch], '--filename', 'rootfs.sqsh'], {
+      log,
+      what: 'siftool add (root file system)',
+    });
     await normaliseSifHeader(req.out, req.epoch);
     return { path: req.out, sha256: await sha256File(req.out), size: statSync(req.out).size, rootfsBytes: statSync(sqsh).size };
   } finally {
@@ -153,7 +176,6 @@ export async function normaliseSifHeader(path: string, epoch: number): Promise<v
   }
 }
 
-
 function sorted(o: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
@@ -189,6 +211,8 @@ export async function extractSifRootfs(sif: string, dest: string): Promise<void>
   await new Promise<void>((resolve, reject) => {
     const out = createWriteStream(dest);
     out.on('error', reject).on('finish', () => resolve());
-    createReadStream(sif, { start: offset, end: offset + size - 1, highWaterMark: 1 << 20 }).on('error', reject).pipe(out);
+    createReadStream(sif, { start: offset, end: offset + size - 1, highWaterMark: 1 << 20 })
+      .on('error', reject)
+      .pipe(out);
   });
 }

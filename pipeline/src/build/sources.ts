@@ -43,12 +43,16 @@ export async function ensureSource(src: ResolvedSource, cacheDir: string, fetchI
   }
   const hash = createHash('sha256');
   try {
-    await pipeline(Readable.fromWeb(response.body), async function* (chunks) {
-      for await (const chunk of chunks) {
-        hash.update(chunk as Buffer);
-        yield chunk;
-      }
-    }, createWriteStream(partial));
+    await pipeline(
+      Readable.fromWeb(response.body),
+      async function* (chunks) {
+        for await (const chunk of chunks) {
+          hash.update(chunk as Buffer);
+          yield chunk;
+        }
+      },
+      createWriteStream(partial),
+    );
   } catch (e) {
     rmSync(partial, { force: true });
     throw new BrickyardError('SOURCE_UNAVAILABLE', `download of ${src.url} failed: ${(e as Error).message}`);

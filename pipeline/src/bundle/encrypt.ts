@@ -60,9 +60,13 @@ export function recipientId(pem: string): string {
   try {
     key = pem.includes('PRIVATE KEY') ? createPublicKey(createPrivateKey(pem)) : createPublicKey(pem);
   } catch (e) {
-    throw new BrickyardError('USAGE', `not a PEM key: ${(e as Error).message}`, { hint: 'make the site key pair with: openssl genrsa -out site-enc.pem 4096 && openssl rsa -in site-enc.pem -pubout -out site-enc.pub.pem' });
+    throw new BrickyardError('USAGE', `not a PEM key: ${(e as Error).message}`, {
+      hint: 'make the site key pair with: openssl genrsa -out site-enc.pem 4096 && openssl rsa -in site-enc.pem -pubout -out site-enc.pub.pem',
+    });
   }
-  return createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 function needSkopeo(): void {
@@ -96,7 +100,12 @@ export async function encryptImages(plainLayout: string, refNames: string[], pub
     if (plain.layers.length !== enc.layers.length || enc.layers.some((l) => !l.mediaType.endsWith(ENCRYPTED_SUFFIX))) {
       throw new BrickyardError('TOOL_FAILED', `skopeo did not encrypt every layer of ${refName}`);
     }
-    images.push({ refName, plaintext: plainDesc.digest, encrypted: encDesc.digest, layers: plain.layers.map((l, i) => ({ plaintext: l.digest, encrypted: enc.layers[i]!.digest })) });
+    images.push({
+      refName,
+      plaintext: plainDesc.digest,
+      encrypted: encDesc.digest,
+      layers: plain.layers.map((l, i) => ({ plaintext: l.digest, encrypted: enc.layers[i]!.digest })),
+    });
   }
   return { scheme: 'jwe', recipients: [recipient], images };
 }
@@ -108,25 +117,45 @@ export async function encryptImages(plainLayout: string, refNames: string[], pub
  * per reference name.
  * `workDir` must not exist (created inside the staging folder; the caller removes it).
  */
-export async function decryptImages(info: EncryptionInfo, bundleLayout: string, privateKeyPath: string, workDir: string, opts: { keepEncrypted?: boolean } = {}): Promise<Map<string, Descriptor>> {
+export async function decryptImages(
+  info: EncryptionInfo,
+  bundleLayout: string,
+  privateKeyPath: string,
+  workDir: string,
+  opts: { keepEncrypted?: boolean } = {},
+): Promise<Map<string, Descriptor>> {
   needSkopeo();
   let pem: string;
   try {
     pem = readFileSync(privateKeyPath, 'utf8');
   } catch {
-    throw new BrickyardError('FILE_UNREADABLE', `cannot read the site's decryption key ${privateKeyPath}`, { hint: 'give --decryption-key FILE, or encryption.privateKey in the site policy' });
+    throw new BrickyardError('FILE_UNREADABLE', `cannot read the site's decryption key ${privateKeyPath}`, {
+      hint: 'give --decryption-key FILE, or encryption.privateKey in the site policy',
+    });
   }
   const mine = recipientId(pem);
   if (!info.recipients.includes(mine)) {
-    throw new BundleError('POLICY_REFUSED', 'recipient', `the bundle's images are encrypted for ${info.recipients.map((r) => r.slice(0, 16) + '…').join(', ')}, not for this site's key (${mine.slice(0, 16)}…)`, 'manifest.json', {
-      hint: 'this bundle was made for another site; ask for one made with --encrypt-for your public key',
-    });
+    throw new BundleError(
+      'POLICY_REFUSED',
+      'recipient',
+      `the bundle's images are encrypted for ${info.recipients.map((r) => r.slice(0, 16) + '…').join(', ')}, not for this site's key (${mine.slice(0, 16)}…)`,
+      'manifest.json',
+      {
+        hint: 'this bundle was made for another site; ask for one made with --encrypt-for your public key',
+      },
+    );
   }
   mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const out = new Map<string, Descriptor>();
   for (const img of info.images) {
     const plainFile = blob(bundleLayout, img.plaintext);
-    if (!existsSync(plainFile)) throw new BundleError('BUNDLE_INVALID', 'encryption', `the bundle lacks the plaintext manifest ${img.plaintext} of ${img.refName}`, `oci/blobs/sha256/${img.plaintext.slice(7)}`);
+    if (!existsSync(plainFile))
+      throw new BundleError(
+        'BUNDLE_INVALID',
+        'encryption',
+        `the bundle lacks the plaintext manifest ${img.plaintext} of ${img.refName}`,
+        `oci/blobs/sha256/${img.plaintext.slice(7)}`,
+      );
     const plainBytes = readFileSync(plainFile);
     const plain = JSON.parse(plainBytes.toString('utf8')) as ImageManifest;
     const expected = plain.layers.map((l) => l.digest);
@@ -136,14 +165,25 @@ export async function decryptImages(info: EncryptionInfo, bundleLayout: string, 
     const dest = join(workDir, img.refName.replace(/[^A-Za-z0-9._-]/g, '_'));
     const r = await run('skopeo', ['copy', '--quiet', '--decryption-key', privateKeyPath, `oci:${bundleLayout}:${img.refName}`, `oci:${dest}:${img.refName}`]);
     if (r.code !== 0) {
-      throw new BundleError('POLICY_REFUSED', 'decryption', `the layers of ${img.refName} do not decrypt with this site's key: ${r.stderr.trim().split('\n').at(-1)}`, img.refName, {
-        hint: 'the encrypted layers were altered, or made for another key; get a fresh bundle',
-      });
+      throw new BundleError(
+        'POLICY_REFUSED',
+        'decryption',
+        `the layers of ${img.refName} do not decrypt with this site's key: ${r.stderr.trim().split('\n').at(-1)}`,
+        img.refName,
+        {
+          hint: 'the encrypted layers were altered, or made for another key; get a fresh bundle',
+        },
+      );
     }
     const dec = readJson<{ manifests: Descriptor[] }>(join(dest, 'index.json')).manifests[0]!;
     const layers = readJson<ImageManifest>(blob(dest, dec.digest)).layers.map((l) => l.digest);
     if (JSON.stringify(layers) !== JSON.stringify(expected)) {
-      throw new BundleError('POLICY_REFUSED', 'decryption', `the decrypted layers of ${img.refName} are not the plaintext layers its signed manifest names (${layers.join(', ')} ≠ ${expected.join(', ')})`, img.refName);
+      throw new BundleError(
+        'POLICY_REFUSED',
+        'decryption',
+        `the decrypted layers of ${img.refName} are not the plaintext layers its signed manifest names (${layers.join(', ')} ≠ ${expected.join(', ')})`,
+        img.refName,
+      );
     }
     // skopeo checked each decrypted layer against its digest; hash again, the site trusts no tool's word.
     // An image may name the same layer twice (two steps that changed nothing): check and move each once.
@@ -167,7 +207,13 @@ export function encryptedDescriptors(info: EncryptionInfo, bundleLayout: string)
   const out = new Map<string, Descriptor>();
   for (const img of info.images) {
     const d = index.manifests.find((x) => x.annotations?.[REF_NAME] === img.refName && x.digest === img.encrypted);
-    if (!d) throw new BundleError('BUNDLE_INVALID', 'encryption', `the bundle's oci/index.json has no reference ${img.refName} to its encrypted manifest ${img.encrypted}`, 'oci/index.json');
+    if (!d)
+      throw new BundleError(
+        'BUNDLE_INVALID',
+        'encryption',
+        `the bundle's oci/index.json has no reference ${img.refName} to its encrypted manifest ${img.encrypted}`,
+        'oci/index.json',
+      );
     out.set(img.refName, d);
   }
   return out;

@@ -76,7 +76,7 @@ class ParallelSha256 implements Sha256 {
   }
 
   update(chunk: Uint8Array): void {
-    for (let off = 0; off < chunk.length; ) {
+    for (let off = 0; off < chunk.length;) {
       // Wait for a free slot: at most SLOTS chunks ahead of the worker.
       for (let hashed = Atomics.load(this.ctrl, 1); this.head - hashed >= SLOTS; hashed = Atomics.load(this.ctrl, 1)) {
         Atomics.wait(this.ctrl, 1, hashed, 1000);

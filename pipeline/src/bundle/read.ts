@@ -195,7 +195,12 @@ class EntrySink implements TarBody {
     this.close();
     if (this.got !== this.entry.size) mismatch('size', `${this.entry.path} is ${this.got} bytes; the manifest says ${this.entry.size}`, this.entry.path);
     const digest = this.hash.digestHex();
-    if (digest !== this.entry.sha256) mismatch('digest', `${this.entry.path} does not match its sha256 in the manifest (got ${digest.slice(0, 16)}…, expected ${this.entry.sha256.slice(0, 16)}…)`, this.entry.path);
+    if (digest !== this.entry.sha256)
+      mismatch(
+        'digest',
+        `${this.entry.path} does not match its sha256 in the manifest (got ${digest.slice(0, 16)}…, expected ${this.entry.sha256.slice(0, 16)}…)`,
+        this.entry.path,
+      );
     this.onDone(this.got);
   }
 
@@ -248,11 +253,11 @@ class RangeEntry implements TarBody {
   end(): void {
     const e = this.entry;
     const verdict = this.digest!.then((d) => {
-        if (d.error !== undefined) throw new BrickyardError('FILE_UNREADABLE', `cannot read ${e.path} from the bundle: ${d.error}`);
-        if (d.bytes !== e.size) mismatch('size', `${e.path} is ${d.bytes} bytes; the manifest says ${e.size} (the bundle changed while it was read)`, e.path);
-        if (d.hex !== e.sha256) mismatch('digest', `${e.path} does not match its sha256 in the manifest (got ${d.hex!.slice(0, 16)}…, expected ${e.sha256.slice(0, 16)}…)`, e.path);
-        this.onDone(d.bytes);
-      });
+      if (d.error !== undefined) throw new BrickyardError('FILE_UNREADABLE', `cannot read ${e.path} from the bundle: ${d.error}`);
+      if (d.bytes !== e.size) mismatch('size', `${e.path} is ${d.bytes} bytes; the manifest says ${e.size} (the bundle changed while it was read)`, e.path);
+      if (d.hex !== e.sha256) mismatch('digest', `${e.path} does not match its sha256 in the manifest (got ${d.hex!.slice(0, 16)}…, expected ${e.sha256.slice(0, 16)}…)`, e.path);
+      this.onDone(d.bytes);
+    });
     verdict.catch(() => undefined); // judged where the verdicts are awaited, or moot when the read failed before
     this.pending.push(verdict);
   }
@@ -389,7 +394,8 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
     seen.add(path);
     const e = expected.get(path);
     if (!e) refuse('unlisted', `${path} is not listed in the signed manifest`, path);
-    if (size > limits.maxEntryBytes) refuse('oversize', `${path} is ${size} bytes, over the limit of ${limits.maxEntryBytes}`, path, 'raise the limit in the site policy if this is expected');
+    if (size > limits.maxEntryBytes)
+      refuse('oversize', `${path} is ${size} bytes, over the limit of ${limits.maxEntryBytes}`, path, 'raise the limit in the site policy if this is expected');
     total += size;
     if (total > limits.maxBundleBytes) refuse('oversize', `the bundle is over the limit of ${limits.maxBundleBytes} bytes (at ${path})`, path);
     if (size !== e.size) mismatch('size', `${path} is ${size} bytes; the manifest says ${e.size}`, path);
@@ -421,7 +427,8 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
   };
 
   const headerCheck = (h: TarEntryHeader): void => {
-    if (h.type === 'SymbolicLink' || h.type === 'Link') refuse('link', `${h.path} is a ${h.type === 'Link' ? 'hard' : 'symbolic'} link (to ${h.linkpath ?? '?'}); bundles carry regular files only`, h.path);
+    if (h.type === 'SymbolicLink' || h.type === 'Link')
+      refuse('link', `${h.path} is a ${h.type === 'Link' ? 'hard' : 'symbolic'} link (to ${h.linkpath ?? '?'}); bundles carry regular files only`, h.path);
     if (h.type === 'CharacterDevice' || h.type === 'BlockDevice' || h.type === 'FIFO') refuse('device', `${h.path} is a ${h.type}; bundles carry regular files only`, h.path);
     if (!['File', 'OldFile', 'ContiguousFile', 'Directory'].includes(h.type)) {
       refuse('unsupported-entry', `${h.path || '(no name)'} is a tar entry of type ${h.type}; bundles carry plain ustar files only`, h.path);
@@ -459,7 +466,10 @@ async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: st
                 else await accept(mb!, b);
               });
             }
-            if (h.type === 'Directory') { directory(h); return; }
+            if (h.type === 'Directory') {
+              directory(h);
+              return;
+            }
             if (h.path === CHECKSUMS) {
               if (checksums || seen.has(CHECKSUMS)) refuse('duplicate', `${CHECKSUMS} appears twice in the bundle`, CHECKSUMS);
               seen.add(CHECKSUMS);

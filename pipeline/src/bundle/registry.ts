@@ -45,9 +45,22 @@ export async function pushImages(layout: string, images: readonly ImageToPush[],
       const tag = `${img.version}-${img.system}-${img.partition}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128);
       const reference = `${registry.host}/${registry.prefix ? `${registry.prefix}/` : ''}${name}:${tag}`;
       const digestFile = join(tmp, `digest-${i}`);
-      await runOk('skopeo', ['copy', '--quiet', '--preserve-digests', '--digestfile', digestFile, ...(registry.insecure ? ['--dest-tls-verify=false'] : []), `oci:${layout}:${img.refName}`, `docker://${reference}`], {
-        what: `skopeo copy of ${img.refName} to ${reference}`,
-      });
+      await runOk(
+        'skopeo',
+        [
+          'copy',
+          '--quiet',
+          '--preserve-digests',
+          '--digestfile',
+          digestFile,
+          ...(registry.insecure ? ['--dest-tls-verify=false'] : []),
+          `oci:${layout}:${img.refName}`,
+          `docker://${reference}`,
+        ],
+        {
+          what: `skopeo copy of ${img.refName} to ${reference}`,
+        },
+      );
       const digest = readFileSync(digestFile, 'utf8').trim();
       if (digest !== img.manifestDigest) {
         throw new BrickyardError('PUSH_MISMATCH', `pushed ${reference} as ${digest}, but the image's manifest digest is ${img.manifestDigest}`);

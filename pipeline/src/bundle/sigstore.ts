@@ -21,8 +21,10 @@ import type { ManifestSigner, SiteVerifier, VerifiedSignatureInfo } from './sign
  * unchanged. (Otherwise the stored signature file could differ from what was verified.)
  */
 export function checkCanonicalSignature(bundleJson: unknown): void {
-  const chain = (bundleJson as { verificationMaterial?: { x509CertificateChain?: { certificates?: ({ rawBytes?: string } | null)[] } } } | null)?.verificationMaterial?.x509CertificateChain?.certificates;
-  if (Array.isArray(chain) && new Set(chain.map((c) => c?.rawBytes)).size !== chain.length) throw new SignatureVerificationError('bundle', 'the manifest signature carries the same certificate twice');
+  const chain = (bundleJson as { verificationMaterial?: { x509CertificateChain?: { certificates?: ({ rawBytes?: string } | null)[] } } } | null)?.verificationMaterial
+    ?.x509CertificateChain?.certificates;
+  if (Array.isArray(chain) && new Set(chain.map((c) => c?.rawBytes)).size !== chain.length)
+    throw new SignatureVerificationError('bundle', 'the manifest signature carries the same certificate twice');
   let canonical: unknown;
   try {
     canonical = bundleToJSON(bundleFromJSON(bundleJson));
@@ -74,18 +76,31 @@ export class SigstoreManifestVerifier implements SiteVerifier {
     return v.info;
   }
 
-  async verifyAttestation(bundleJson: unknown, imageSha256: string): Promise<VerifiedSignatureInfo & { statement: { predicateType?: unknown; predicate?: unknown; subject?: unknown } }> {
+  async verifyAttestation(
+    bundleJson: unknown,
+    imageSha256: string,
+  ): Promise<VerifiedSignatureInfo & { statement: { predicateType?: unknown; predicate?: unknown; subject?: unknown } }> {
     const v = await this.verifyCertificateBundle(bundleJson, { digest: { algorithm: 'sha256', hex: imageSha256 } }, IN_TOTO_PAYLOAD_TYPE, 'attestation');
     return { ...v.info, statement: v.statement as { predicateType?: unknown; predicate?: unknown; subject?: unknown } };
   }
 
   /** Verified with exactly the identity the certificate names: it counts only if the chain, the timestamps and the signature all hold. */
-  private async verifyCertificateBundle(bundleJson: unknown, artifact: ArtifactInput, payloadType: string, what: string): Promise<{ info: VerifiedSignatureInfo; statement?: unknown }> {
+  private async verifyCertificateBundle(
+    bundleJson: unknown,
+    artifact: ArtifactInput,
+    payloadType: string,
+    what: string,
+  ): Promise<{ info: VerifiedSignatureInfo; statement?: unknown }> {
     let claimed: { identity: string; issuer: string };
     try {
       const bundle = bundleFromJSON(bundleJson);
       const material = bundle.verificationMaterial.content;
-      const der = material.$case === 'certificate' ? material.certificate.rawBytes : material.$case === 'x509CertificateChain' ? material.x509CertificateChain.certificates[0]?.rawBytes : undefined;
+      const der =
+        material.$case === 'certificate'
+          ? material.certificate.rawBytes
+          : material.$case === 'x509CertificateChain'
+            ? material.x509CertificateChain.certificates[0]?.rawBytes
+            : undefined;
       if (!der) throw new SignatureVerificationError('bundle', `the ${what} carries no certificate`);
       claimed = certificateIdentity(X509Certificate.parse(Buffer.from(der)));
     } catch (e) {

@@ -133,7 +133,8 @@ export class TarWriter {
         closeSync(fd);
       }
     }
-    if (written !== size) throw new BundleError('BUNDLE_INVALID', 'changed', `${source.kind === 'file' ? source.path : path} changed size while it was written (${size} → ${written})`, path);
+    if (written !== size)
+      throw new BundleError('BUNDLE_INVALID', 'changed', `${source.kind === 'file' ? source.path : path} changed size while it was written (${size} → ${written})`, path);
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     if (pad) this.sink.write(Buffer.alloc(pad));
   }

@@ -213,7 +213,8 @@ async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | und
   for (const p of pairs) {
     const r = p.record;
     const attrs = { recipe: r.recipe.name, version: r.recipe.version, system: r.system, partition: r.partition };
-    const d = index.manifests.find((m) => m.digest === r.image.manifestDigest && m.annotations?.['org.opencontainers.image.ref.name'] === r.image.refName) ??
+    const d =
+      index.manifests.find((m) => m.digest === r.image.manifestDigest && m.annotations?.['org.opencontainers.image.ref.name'] === r.image.refName) ??
       index.manifests.find((m) => m.digest === r.image.manifestDigest);
     if (!d) {
       throw new BrickyardError('IMAGE_NOT_FOUND', `the image of ${p.rel} (${r.image.manifestDigest}) is not in ${layout}`, { hint: 'rebuild the pair' });
@@ -263,12 +264,19 @@ async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | und
     }
     const e = fileEntry(`oci/blobs/sha256/${digest.slice(7)}`, blobPath(digest), 'image-blob');
     if (e.size !== d.size) throw new BrickyardError('IMAGE_NOT_FOUND', `blob ${digest} in ${layout} is ${e.size} bytes, its descriptor says ${d.size}`);
-    if (`sha256:${e.sha256}` !== digest) throw new BrickyardError('IMAGE_NOT_FOUND', `blob ${digest} in ${layout} does not match its digest`, { hint: 'the layout is damaged; rebuild' });
+    if (`sha256:${e.sha256}` !== digest)
+      throw new BrickyardError('IMAGE_NOT_FOUND', `blob ${digest} in ${layout} does not match its digest`, { hint: 'the layout is damaged; rebuild' });
     planned.push(e);
   }
   refs.sort((a, b) => (a.annotations!['org.opencontainers.image.ref.name']! < b.annotations!['org.opencontainers.image.ref.name']! ? -1 : 1));
   planned.push(bytesEntry('oci/oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }) + '\n'), 'oci-layout'));
-  planned.push(bytesEntry('oci/index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: refs }, null, 2) + '\n'), 'image-index'));
+  planned.push(
+    bytesEntry(
+      'oci/index.json',
+      Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: refs }, null, 2) + '\n'),
+      'image-index',
+    ),
+  );
   if (opts.trustedRoot) planned.push(fileEntry(TRUSTED_ROOT, opts.trustedRoot, 'trusted-root'));
   for (const t of opts.tools ?? []) planned.push(fileEntry(`tool/${basename(t.path)}`, t.path, 'tool', { version: t.version }, true));
   planned.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -276,7 +284,12 @@ async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | und
   fullBytes += bundleBytes;
 
   const created = new Date(Math.floor(opts.now.getTime() / 1000) * 1000);
-  const bundleId = opts.bundleId ?? `${opts.system}-${opts.serial}-${created.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  const bundleId =
+    opts.bundleId ??
+    `${opts.system}-${opts.serial}-${created
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}`;
   const manifest: Manifest = {
     kind: 'brickyard-bundle-manifest',
     version: 1,
@@ -286,7 +299,14 @@ async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | und
     created: created.toISOString(),
     systems: [opts.system],
     entries: planned.map(({ from: _f, ...e }) => e), // `executable` is signed: the site keeps job.sh runnable
-    ...(opts.inventory ? { base: { bundleId: opts.inventory.bundles.filter((b) => b.repository === opts.source.repository).at(-1)?.bundleId ?? null, serial: opts.inventory.lastSerial[opts.source.repository] ?? 0 } } : {}),
+    ...(opts.inventory
+      ? {
+          base: {
+            bundleId: opts.inventory.bundles.filter((b) => b.repository === opts.source.repository).at(-1)?.bundleId ?? null,
+            serial: opts.inventory.lastSerial[opts.source.repository] ?? 0,
+          },
+        }
+      : {}),
     prerequisites: prerequisites.sort(),
     ...(encryption ? { encryption } : {}),
   };

@@ -128,9 +128,7 @@ export function loadCatalog(root: string): Catalog {
     }
     const doc = file.data as BlockDoc;
     if (doc.name !== name) {
-      cat.diagnostics.push(
-        file.diagnostic(['name'], 'error', 'layout', `block is named "${doc.name}" but lives in catalog/blocks/${name}/`),
-      );
+      cat.diagnostics.push(file.diagnostic(['name'], 'error', 'layout', `block is named "${doc.name}" but lives in catalog/blocks/${name}/`));
       cat.invalid.blocks.add(name);
       continue;
     }
@@ -177,7 +175,10 @@ export function loadCatalog(root: string): Catalog {
 }
 
 function layout(root: string, abs: string, message: string): Diagnostic {
-  const rel = abs.slice(root.length + 1).split('\\').join('/');
+  const rel = abs
+    .slice(root.length + 1)
+    .split('\\')
+    .join('/');
   return { file: rel, line: 1, col: 1, severity: 'error', message, rule: 'layout' };
 }
 

@@ -94,8 +94,7 @@ export function resolveRecipes(cat: Catalog): ResolveResult {
             ['extends'],
             'error',
             'extends-unresolved',
-            `extends ${parentKey}, which is not in the catalogue` +
-              (versions.length ? ` (versions of ${pname}: ${versions.join(', ')})` : ''),
+            `extends ${parentKey}, which is not in the catalogue` + (versions.length ? ` (versions of ${pname}: ${versions.join(', ')})` : ''),
           ),
         );
       }

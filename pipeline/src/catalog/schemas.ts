@@ -18,8 +18,7 @@ import type { Diagnostic } from '../util/diagnostics.ts';
 export type SchemaKind = 'recipe' | 'block' | 'bases' | 'system' | 'toolchains';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-  addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
 
 let validators: Map<SchemaKind, ValidateFunction> | undefined;
 
@@ -56,14 +55,7 @@ function explain(errors: readonly ErrorObject[], file: SourceFile): Diagnostic[]
       case 'anyOf': {
         // A step with two operations (or none) fails every branch; say it once, plainly.
         if (/\/steps\/\d+$/.test(e.instancePath)) {
-          out.push(
-            file.diagnostic(
-              path,
-              'error',
-              'schema',
-              `${where}: a step needs exactly one of run, packages, fetch, copy, env, label, user, workdir, entrypoint`,
-            ),
-          );
+          out.push(file.diagnostic(path, 'error', 'schema', `${where}: a step needs exactly one of run, packages, fetch, copy, env, label, user, workdir, entrypoint`));
         } else if (![...paths].some((p) => p.startsWith(e.instancePath + '/') || p === e.instancePath)) {
           out.push(file.diagnostic(path, 'error', 'schema', `${where} does not match any allowed form`));
         }
@@ -82,15 +74,7 @@ function explain(errors: readonly ErrorObject[], file: SourceFile): Diagnostic[]
       case 'additionalProperties': {
         const extra = (e.params as { additionalProperty: string }).additionalProperty;
         const allowed = allowedKeys(e);
-        out.push(
-          file.diagnostic(
-            path,
-            'error',
-            'schema',
-            `unknown key "${extra}" in ${where}` + (allowed ? ` (allowed: ${allowed})` : ''),
-            extra,
-          ),
-        );
+        out.push(file.diagnostic(path, 'error', 'schema', `unknown key "${extra}" in ${where}` + (allowed ? ` (allowed: ${allowed})` : ''), extra));
         continue;
       }
       case 'enum': {
@@ -99,22 +83,13 @@ function explain(errors: readonly ErrorObject[], file: SourceFile): Diagnostic[]
         continue;
       }
       case 'const':
-        out.push(
-          file.diagnostic(path, 'error', 'schema', `${where} must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`),
-        );
+        out.push(file.diagnostic(path, 'error', 'schema', `${where} must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`));
         continue;
       case 'type':
         out.push(file.diagnostic(path, 'error', 'schema', `${where} must be ${(e.params as { type: string }).type}`));
         continue;
       case 'pattern':
-        out.push(
-          file.diagnostic(
-            path,
-            'error',
-            'schema',
-            `${where} has the value ${JSON.stringify(e.data)}, which does not match ${(e.params as { pattern: string }).pattern}`,
-          ),
-        );
+        out.push(file.diagnostic(path, 'error', 'schema', `${where} has the value ${JSON.stringify(e.data)}, which does not match ${(e.params as { pattern: string }).pattern}`));
         continue;
       default:
         out.push(file.diagnostic(path, 'error', 'schema', `${where} ${e.message ?? 'is invalid'}`));

@@ -62,7 +62,8 @@ function checkBlock(entry: Entry<BlockDoc>): Diagnostic[] {
   const seen = new Set<string>();
   sources.forEach((src, i) => {
     const key = `${src.name}@${src.version ?? ''}`;
-    if (seen.has(key)) out.push(file.diagnostic(['sources', i, 'name'], 'error', 'source-duplicate', `source ${src.name}${src.version ? ` for version ${src.version}` : ''} is declared twice`));
+    if (seen.has(key))
+      out.push(file.diagnostic(['sources', i, 'name'], 'error', 'source-duplicate', `source ${src.name}${src.version ? ` for version ${src.version}` : ''} is declared twice`));
     seen.add(key);
     if (src.version !== undefined && !params['version']) {
       out.push(file.diagnostic(['sources', i, 'version'], 'error', 'source-version', `source ${src.name} is tied to a version, but the block has no "version" parameter`));
@@ -86,7 +87,8 @@ function checkBlock(entry: Entry<BlockDoc>): Diagnostic[] {
       out.push(file.diagnostic(['steps', i, 'fetch', 'source'], 'error', 'source-unresolved', `fetch names source "${name}", which the block does not declare`));
     }
     for (const key of ['before', 'after'] as const) {
-      if (step[key] !== undefined) out.push(file.diagnostic(['steps', i, key], 'error', 'step-placement', `"${key}" places recipe steps around a block; a block's own steps run in its order`));
+      if (step[key] !== undefined)
+        out.push(file.diagnostic(['steps', i, key], 'error', 'step-placement', `"${key}" places recipe steps around a block; a block's own steps run in its order`));
     }
   });
   return out;
@@ -142,7 +144,9 @@ function checkRecipe(cat: Catalog, file: SourceFile, doc: ResolvedRecipe['entry'
     const block = cat.blocks.get(use.use);
     if (!block) {
       if (!cat.invalid.blocks.has(use.use)) {
-        out.push(file.diagnostic(['blocks', i, 'use'], 'error', 'block-unresolved', `block ${use.use} is not in catalog/blocks/ (known: ${[...cat.blocks.keys()].sort().join(', ')})`));
+        out.push(
+          file.diagnostic(['blocks', i, 'use'], 'error', 'block-unresolved', `block ${use.use} is not in catalog/blocks/ (known: ${[...cat.blocks.keys()].sort().join(', ')})`),
+        );
       }
       return;
     }
@@ -199,7 +203,9 @@ function checkComposition(cat: Catalog, r: ResolvedRecipe): Diagnostic[] {
     if (!block) return;
     for (const need of block.requires ?? []) {
       if (!satisfies(provided, need)) {
-        out.push(file.diagnostic(path, 'error', 'block-requires', `block ${block.name} requires ${need}; add a block that provides it before this one (or use a base that provides it)`));
+        out.push(
+          file.diagnostic(path, 'error', 'block-requires', `block ${block.name} requires ${need}; add a block that provides it before this one (or use a base that provides it)`),
+        );
       }
     }
     for (const c of block.conflicts ?? []) {
@@ -217,7 +223,14 @@ function checkComposition(cat: Catalog, r: ResolvedRecipe): Diagnostic[] {
       const target = step[key];
       // A slot's block is chosen per system, so a concrete name is accepted when the catalogue has it.
       if (target !== undefined && !uses.has(target) && !cat.blocks.has(target)) {
-        out.push(file.diagnostic(['steps', i, key], 'error', 'step-placement', `step placed ${key} ${target}, which is neither a block of this recipe nor in the catalogue (blocks: ${[...uses].join(', ')})`));
+        out.push(
+          file.diagnostic(
+            ['steps', i, key],
+            'error',
+            'step-placement',
+            `step placed ${key} ${target}, which is neither a block of this recipe nor in the catalogue (blocks: ${[...uses].join(', ')})`,
+          ),
+        );
       }
     }
   });
@@ -255,7 +268,8 @@ function checkSystem(cat: Catalog, entry: Entry<SystemDoc>): Diagnostic[] {
       const at: (string | number)[] = ['partitions', pi, 'mpi', 'strategies', si];
       const block = cat.blocks.get(s.block);
       if (!block) {
-        if (!cat.invalid.blocks.has(s.block)) out.push(file.diagnostic([...at, 'block'], 'error', 'block-unresolved', `MPI strategy ${s.id} uses block ${s.block}, which is not in catalog/blocks/`));
+        if (!cat.invalid.blocks.has(s.block))
+          out.push(file.diagnostic([...at, 'block'], 'error', 'block-unresolved', `MPI strategy ${s.id} uses block ${s.block}, which is not in catalog/blocks/`));
         return;
       }
       if (!block.doc.provides.includes(`mpi-abi:${s.abi}`)) {
@@ -270,10 +284,18 @@ function checkSystem(cat: Catalog, entry: Entry<SystemDoc>): Diagnostic[] {
       const at: (string | number)[] = ['partitions', pi, 'gpu', 'toolkit'];
       const block = cat.blocks.get(gpu.toolkit.block);
       if (!block) {
-        if (!cat.invalid.blocks.has(gpu.toolkit.block)) out.push(file.diagnostic([...at, 'block'], 'error', 'block-unresolved', `GPU toolkit block ${gpu.toolkit.block} is not in catalog/blocks/`));
+        if (!cat.invalid.blocks.has(gpu.toolkit.block))
+          out.push(file.diagnostic([...at, 'block'], 'error', 'block-unresolved', `GPU toolkit block ${gpu.toolkit.block} is not in catalog/blocks/`));
       } else {
         if (block.doc.gpuVendor !== gpu.vendor) {
-          out.push(file.diagnostic([...at, 'block'], 'error', 'gpu-toolkit', `block ${gpu.toolkit.block} is not a ${gpu.vendor} toolkit (its gpuVendor is ${block.doc.gpuVendor ?? 'unset'})`));
+          out.push(
+            file.diagnostic(
+              [...at, 'block'],
+              'error',
+              'gpu-toolkit',
+              `block ${gpu.toolkit.block} is not a ${gpu.vendor} toolkit (its gpuVendor is ${block.doc.gpuVendor ?? 'unset'})`,
+            ),
+          );
         }
         for (const p of resolveParams(block.doc, gpu.toolkit.with).problems) {
           out.push(file.diagnostic(gpu.toolkit.with && p.param in gpu.toolkit.with ? [...at, 'with', p.param] : at, 'error', 'param-invalid', p.message));

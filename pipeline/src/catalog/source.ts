@@ -50,7 +50,14 @@ export class SourceFile {
       } catch (e) {
         // An alias bomb ("billion laughs"): the yaml library stops expanding past the limit.
         if (!(e instanceof ReferenceError)) throw e;
-        this.syntaxErrors.push({ file: this.rel, line: 1, col: 1, severity: 'error', message: `YAML aliases expand too far (${firstLine(e.message)}); at most ${MAX_ALIAS_COUNT} alias expansions are allowed`, rule: 'yaml-syntax' });
+        this.syntaxErrors.push({
+          file: this.rel,
+          line: 1,
+          col: 1,
+          severity: 'error',
+          message: `YAML aliases expand too far (${firstLine(e.message)}); at most ${MAX_ALIAS_COUNT} alias expansions are allowed`,
+          rule: 'yaml-syntax',
+        });
       }
     }
     this.data = data;
@@ -106,13 +113,7 @@ export class SourceFile {
     return isScalar(node) && node.range ? [node.range[0], node.range[1]] : undefined;
   }
 
-  diagnostic(
-    path: readonly PathSegment[],
-    severity: Diagnostic['severity'],
-    rule: string,
-    message: string,
-    key?: string,
-  ): Diagnostic {
+  diagnostic(path: readonly PathSegment[], severity: Diagnostic['severity'], rule: string, message: string, key?: string): Diagnostic {
     return { file: this.rel, ...this.locate(path, key), severity, message, rule };
   }
 }

@@ -61,8 +61,7 @@ export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, par
       const driverDoubt = floor ? factDoubt(system, `${at}/gpu/driver`, `the driver level (${kit} ${have ?? '?'})`, today) : undefined;
       const because = driverDoubt ? ` [${driverDoubt}]` : '';
       if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
-      else if (floor && have && versionLess(have, floor))
-        reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
+      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
       else if (driverDoubt) doubts.push(driverDoubt);
       if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
         reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
@@ -111,9 +110,7 @@ export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, par
   }
 
   // Concrete blocks: the recipe's own, and the ones the system puts in its slots.
-  const names = r.blocks.map((b) =>
-    b.item.use === '@mpi' ? strategy?.block : b.item.use === '@gpu' ? gpu?.toolkit.block : b.item.use,
-  );
+  const names = r.blocks.map((b) => (b.item.use === '@mpi' ? strategy?.block : b.item.use === '@gpu' ? gpu?.toolkit.block : b.item.use));
   for (const name of names) {
     if (!name) continue;
     const block = cat.blocks.get(name)?.doc;
@@ -122,9 +119,7 @@ export function checkFit(cat: Catalog, r: ResolvedRecipe, system: SystemDoc, par
       reasons.push(`block ${name} is only for ${block.architectures.join(', ')}; ${where} is ${arch}`);
     }
     if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
-      reasons.push(
-        `block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : 'none'}`,
-      );
+      reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : 'none'}`);
     }
   }
 

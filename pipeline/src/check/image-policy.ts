@@ -65,10 +65,18 @@ export function catalogueBreaks(r: ResolvedRecipe, system: SystemDoc, partition:
   const gpu = r.doc.requires.gpu;
   const vendor = gpu?.vendor;
   if (rules.minCuda !== undefined && gpu?.minCuda !== undefined && (vendor === 'nvidia' || vendor === 'any') && semver.lt(coerce(gpu.minCuda), coerce(rules.minCuda))) {
-    add('minCuda', `${r.key} supports CUDA from ${gpu.minCuda}; ${system.id} will run CUDA ${rules.minCuda} and later only: raise requires.gpu.minCuda and test on it`, ['requires', 'gpu', 'minCuda']);
+    add('minCuda', `${r.key} supports CUDA from ${gpu.minCuda}; ${system.id} will run CUDA ${rules.minCuda} and later only: raise requires.gpu.minCuda and test on it`, [
+      'requires',
+      'gpu',
+      'minCuda',
+    ]);
   }
   if (rules.minRocm !== undefined && gpu?.minRocm !== undefined && (vendor === 'amd' || vendor === 'any') && semver.lt(coerce(gpu.minRocm), coerce(rules.minRocm))) {
-    add('minRocm', `${r.key} supports ROCm from ${gpu.minRocm}; ${system.id} will run ROCm ${rules.minRocm} and later only: raise requires.gpu.minRocm and test on it`, ['requires', 'gpu', 'minRocm']);
+    add('minRocm', `${r.key} supports ROCm from ${gpu.minRocm}; ${system.id} will run ROCm ${rules.minRocm} and later only: raise requires.gpu.minRocm and test on it`, [
+      'requires',
+      'gpu',
+      'minRocm',
+    ]);
   }
   return out;
 }
@@ -81,7 +89,10 @@ export function imageBreaks(facts: ImageFacts, policy: ImagePolicyDoc): { rule: 
     out.push({ rule: 'noRootUser', message: `the image runs as ${facts.user === '' ? 'root (no USER set)' : facts.user}` });
   }
   if (rules.noSetuid && facts.setuidFiles.length > 0) {
-    out.push({ rule: 'noSetuid', message: `the image has ${facts.setuidFiles.length} setuid/setgid file(s): ${facts.setuidFiles.slice(0, 5).join(', ')}${facts.setuidFiles.length > 5 ? ', …' : ''}` });
+    out.push({
+      rule: 'noSetuid',
+      message: `the image has ${facts.setuidFiles.length} setuid/setgid file(s): ${facts.setuidFiles.slice(0, 5).join(', ')}${facts.setuidFiles.length > 5 ? ', …' : ''}`,
+    });
   }
   if (rules.maxImageSize !== undefined && facts.uncompressedBytes > parseSize(rules.maxImageSize)) {
     out.push({ rule: 'maxImageSize', message: `the image is ${(facts.uncompressedBytes / 2 ** 20).toFixed(1)} MiB, over ${rules.maxImageSize}` });
@@ -119,6 +130,11 @@ export function policyDiagnostics(report: PolicyReport): Diagnostic[] {
     const from = when.get(b.system);
     const prefix = report.which === 'next' ? `${b.system}'s next image policy${from ? ` (from ${from})` : ''}` : `${b.system}'s image policy`;
     const d = b.at!;
-    return { ...d, severity: report.which === 'next' ? 'warning' : 'error', rule: `policy-${b.rule}`, message: `${prefix} would refuse ${b.recipe} on ${b.system}/${b.partition}: ${b.message}` };
+    return {
+      ...d,
+      severity: report.which === 'next' ? 'warning' : 'error',
+      rule: `policy-${b.rule}`,
+      message: `${prefix} would refuse ${b.recipe} on ${b.system}/${b.partition}: ${b.message}`,
+    };
   });
 }

@@ -59,7 +59,9 @@ export function toolkitProblem(cat: Catalog, block: string, params: Record<strin
   const bases = kit.releases[String(version)];
   if (!bases) return `${block} ${String(version)} is not in catalog/toolchains.yaml: add the bases its vendor publishes it for, with a source`;
   if (!bases.includes(baseName)) {
-    const others = Object.entries(kit.releases).filter(([, b]) => b.includes(baseName)).map(([v]) => v);
+    const others = Object.entries(kit.releases)
+      .filter(([, b]) => b.includes(baseName))
+      .map(([v]) => v);
     return `${block} ${String(version)} is not published for base ${baseName} (only for ${bases.join(', ') || 'no base'})${
       others.length ? `; releases for ${baseName}: ${others.join(', ')}` : ''
     }`;

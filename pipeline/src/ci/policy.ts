@@ -59,7 +59,8 @@ const EXPRESSION = /\$\{\{([\s\S]*?)\}\}/g;
  * that point at them. Inside `run:` they are pasted into the script before the shell parses it.
  */
 /** `run:` scripts that build or run an image, i.e. execute recipe code. */
-const RECIPE_RUN = /\bbrickyard(?:\.js)?\s+(?:build|smoke|run)\b|\bnpm\s+(?:run\s+)?start\b|\bbuildah\b|\bpodman\s+(?:run|build|exec|create|start)\b|\bdocker\s+(?:run|build|exec)\b|\bapptainer\s+(?:run|exec|build|shell)\b|\bsingularity\s+(?:run|exec|build)\b|\bch-run\b|\bsrun\b|\bsbatch\b|\bsalloc\b/;
+const RECIPE_RUN =
+  /\bbrickyard(?:\.js)?\s+(?:build|smoke|run)\b|\bnpm\s+(?:run\s+)?start\b|\bbuildah\b|\bpodman\s+(?:run|build|exec|create|start)\b|\bdocker\s+(?:run|build|exec)\b|\bapptainer\s+(?:run|exec|build|shell)\b|\bsingularity\s+(?:run|exec|build)\b|\bch-run\b|\bsrun\b|\bsbatch\b|\bsalloc\b/;
 /** Our actions that build or run recipe code. */
 const RECIPE_ACTIONS = /^\.\/actions\/(?:build|smoke-test)\/?$/;
 /** Steps that sign or attest with the job's OIDC token. */
@@ -107,7 +108,11 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
   // pull_request, and do privileged follow-ups from a workflow_run workflow.
   const prt = triggers.get('pull_request_target');
   if (prt !== undefined) {
-    at(start(prt), 'no-pull-request-target', 'pull_request_target runs with a write token and secrets next to pull-request code: use pull_request, and a workflow_run workflow for privileged follow-ups');
+    at(
+      start(prt),
+      'no-pull-request-target',
+      'pull_request_target runs with a write token and secrets next to pull-request code: use pull_request, and a workflow_run workflow for privileged follow-ups',
+    );
   }
   const onPullRequest = triggers.has('pull_request') || triggers.has('pull_request_target');
 
@@ -156,7 +161,12 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
       if (run && isScalar(run.value)) checkRun(run.value);
     }
     const mintsToken = (perms ? writeGrants(perms) : top ? writeGrants(top) : []).some((w) => w.scope === 'id-token' || w.scope === '*');
-    if (mintsToken) checkSigningJob(jobId, job, steps.items.filter((x): x is YAMLMap => isMap(x)));
+    if (mintsToken)
+      checkSigningJob(
+        jobId,
+        job,
+        steps.items.filter((x): x is YAMLMap => isMap(x)),
+      );
   }
 
   // A workflow that pull requests trigger must never be able to mint an OIDC token: that token
@@ -166,7 +176,11 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
     for (const block of permissionsBlocks) {
       for (const w of writeGrants(block)) {
         if (w.scope === 'id-token' || w.scope === '*') {
-          at(w.offset, 'no-id-token-on-pr', `a workflow triggered by pull requests grants ${w.scope === '*' ? 'write-all, which includes id-token: write' : 'id-token: write'}: sign only in the main/tag workflows`);
+          at(
+            w.offset,
+            'no-id-token-on-pr',
+            `a workflow triggered by pull requests grants ${w.scope === '*' ? 'write-all, which includes id-token: write' : 'id-token: write'}: sign only in the main/tag workflows`,
+          );
         }
       }
     }
@@ -192,8 +206,18 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
     for (const st of steps) {
       const uses = str(st, 'uses') ?? '';
       const run = str(st, 'run');
-      if (RECIPE_ACTIONS.test(uses)) at(start(pairOf(st, 'uses')!.value), 'id-token-runs-recipe-code', `job ${jobId} can mint an OIDC token and runs ${uses}, which runs recipe code: build and smoke-test in a job without id-token: write`);
-      else if (run !== undefined && RECIPE_RUN.test(run)) at(start(pairOf(st, 'run')!.value), 'id-token-runs-recipe-code', `job ${jobId} can mint an OIDC token and its run: step builds or runs an image (${RECIPE_RUN.exec(run)![0]}): do that in a job without id-token: write`);
+      if (RECIPE_ACTIONS.test(uses))
+        at(
+          start(pairOf(st, 'uses')!.value),
+          'id-token-runs-recipe-code',
+          `job ${jobId} can mint an OIDC token and runs ${uses}, which runs recipe code: build and smoke-test in a job without id-token: write`,
+        );
+      else if (run !== undefined && RECIPE_RUN.test(run))
+        at(
+          start(pairOf(st, 'run')!.value),
+          'id-token-runs-recipe-code',
+          `job ${jobId} can mint an OIDC token and its run: step builds or runs an image (${RECIPE_RUN.exec(run)![0]}): do that in a job without id-token: write`,
+        );
     }
 
     // Test results measured on a site's runner are signed there, by a job that signs nothing else.
@@ -203,14 +227,22 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
       const v = runsOn?.value;
       const hosted = isScalar(v) ? HOSTED_LABEL.test(String(v.value)) : isSeq(v) && v.items.length === 1 && isScalar(v.items[0]) && HOSTED_LABEL.test(String(v.items[0].value));
       if (!hosted) {
-        at(start(runsOn?.value ?? job), 'id-token-hosted-runner', `job ${jobId} can mint an OIDC token but does not run on a GitHub-hosted runner (runs-on: ubuntu-…): a self-hosted runner may have run recipe code; only the job signing nothing but test results (actions/sign with roles: test-result) may`);
+        at(
+          start(runsOn?.value ?? job),
+          'id-token-hosted-runner',
+          `job ${jobId} can mint an OIDC token but does not run on a GitHub-hosted runner (runs-on: ubuntu-…): a self-hosted runner may have run recipe code; only the job signing nothing but test results (actions/sign with roles: test-result) may`,
+        );
       }
     }
 
     for (const st of steps) {
       const w = withOf(st);
       if ((str(st, 'uses') ?? '').startsWith('actions/download-artifact@') && w && str(w, 'merge-multiple') === 'true') {
-        at(start(pairOf(w, 'merge-multiple')!.value), 'signer-reverifies', `job ${jobId} signs and merges downloaded artifacts into one folder: one pair's artifact could overwrite another's; download each into a folder of its own name`);
+        at(
+          start(pairOf(w, 'merge-multiple')!.value),
+          'signer-reverifies',
+          `job ${jobId} signs and merges downloaded artifacts into one folder: one pair's artifact could overwrite another's; download each into a folder of its own name`,
+        );
       }
     }
     if (signing.length === 0) return;
@@ -222,7 +254,11 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
     if (!receives && buildsItself) return;
     const verify = isSign(first) && withOf(first) && str(withOf(first)!, 'builds') ? first : undefined;
     if (!verify) {
-      at(start(first), 'signer-reverifies', `job ${jobId} signs before re-verifying its inputs: its first signing step must be ./actions/sign with builds: (which re-hashes every received layout and derives the subjects)`);
+      at(
+        start(first),
+        'signer-reverifies',
+        `job ${jobId} signs before re-verifying its inputs: its first signing step must be ./actions/sign with builds: (which re-hashes every received layout and derives the subjects)`,
+      );
       return;
     }
     checkOwnPairs(jobId, verify, steps);
@@ -234,19 +270,39 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
       if (uses.startsWith('actions/attest')) {
         const subjectKeys = ['subject-digest', 'subject-checksums', 'subject-path', 'subject-name'];
         const given = w ? subjectKeys.filter((k) => pairOf(w, k)) : [];
-        if (w && pairOf(w, 'subject-path')) at(start(pairOf(w, 'subject-path')!.value), 'signer-reverifies', `job ${jobId} attests files it received (subject-path): take the subjects from the re-hashing step (subject-checksums: \${{ steps.<id>.outputs.subject-checksums }})`);
-        const fromVerify = (k: string): boolean => verifyId !== undefined && new RegExp(`^\\$\\{\\{\\s*steps\\.${verifyId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.outputs\\.[A-Za-z0-9_-]+\\s*\\}\\}$`).test(str(w!, k) ?? '');
+        if (w && pairOf(w, 'subject-path'))
+          at(
+            start(pairOf(w, 'subject-path')!.value),
+            'signer-reverifies',
+            `job ${jobId} attests files it received (subject-path): take the subjects from the re-hashing step (subject-checksums: \${{ steps.<id>.outputs.subject-checksums }})`,
+          );
+        const fromVerify = (k: string): boolean =>
+          verifyId !== undefined &&
+          new RegExp(`^\\$\\{\\{\\s*steps\\.${verifyId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.outputs\\.[A-Za-z0-9_-]+\\s*\\}\\}$`).test(str(w!, k) ?? '');
         const digestKey = given.find((k) => k === 'subject-digest' || k === 'subject-checksums');
         if (!digestKey || !fromVerify(digestKey)) {
-          at(start(st), 'signer-reverifies', `job ${jobId} attests a subject that does not come from the re-hashing step: set subject-checksums to \${{ steps.${verifyId ?? '<id of ./actions/sign>'}.outputs.subject-checksums }}`);
+          at(
+            start(st),
+            'signer-reverifies',
+            `job ${jobId} attests a subject that does not come from the re-hashing step: set subject-checksums to \${{ steps.${verifyId ?? '<id of ./actions/sign>'}.outputs.subject-checksums }}`,
+          );
         }
       } else if (/^\.\/actions\/publish\/?$/.test(uses)) {
         const state = (w && str(w, 'state-dir')) ?? '.brickyard';
-        if (state !== verifyState) at(start(st), 'signer-reverifies', `job ${jobId} packs ${state}, not the state folder the re-hashing step wrote (${verifyState}): pack only what the signer verified and signed`);
+        if (state !== verifyState)
+          at(
+            start(st),
+            'signer-reverifies',
+            `job ${jobId} packs ${state}, not the state folder the re-hashing step wrote (${verifyState}): pack only what the signer verified and signed`,
+          );
       } else if (isSign(st) && !(w && str(w, 'builds'))) {
         at(start(st), 'signer-reverifies', `job ${jobId} signs with ./actions/sign without builds: every signing step re-verifies what it signs`);
       } else if (!isSign(st) && !uses.startsWith('./actions/publish')) {
-        at(start(st), 'signer-reverifies', `job ${jobId} signs with ${uses || 'a run: step'}, which does not re-verify what it signs: sign with ./actions/sign (builds:) and ./actions/publish only`);
+        at(
+          start(st),
+          'signer-reverifies',
+          `job ${jobId} signs with ${uses || 'a run: step'}, which does not re-verify what it signs: sign with ./actions/sign (builds:) and ./actions/publish only`,
+        );
       }
     }
   }
@@ -265,18 +321,36 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
     if (pairs) {
       const m = /^\$\{\{\s*needs\.([A-Za-z0-9_-]+)\.outputs\.[A-Za-z0-9_-]+\s*\}\}$/.exec(pairs.text);
       const source = m ? jobPairs.find((p) => isScalar(p.key) && String(p.key.value) === m[1])?.value : undefined;
-      const trusted = isMap(source) && !pairOf(source, 'uses') && (() => {
-        const st = pairOf(source, 'steps')?.value;
-        return isSeq(st) && st.items.every((x) => !isMap(x) || (!RECIPE_ACTIONS.test(scalarText(pairOf(x, 'uses')?.value).trim()) && !RECIPE_RUN.test(scalarText(pairOf(x, 'run')?.value))));
-      })();
-      if (!trusted) at(start(pairs.node), 'signer-own-pairs', `job ${jobId} signs the pairs ${pairs.text}: take them from a job of this workflow that runs no recipe code (needs.plan.outputs.…) or from this job's own ./actions/plan (batches-file)`);
+      const trusted =
+        isMap(source) &&
+        !pairOf(source, 'uses') &&
+        (() => {
+          const st = pairOf(source, 'steps')?.value;
+          return (
+            isSeq(st) &&
+            st.items.every((x) => !isMap(x) || (!RECIPE_ACTIONS.test(scalarText(pairOf(x, 'uses')?.value).trim()) && !RECIPE_RUN.test(scalarText(pairOf(x, 'run')?.value))))
+          );
+        })();
+      if (!trusted)
+        at(
+          start(pairs.node),
+          'signer-own-pairs',
+          `job ${jobId} signs the pairs ${pairs.text}: take them from a job of this workflow that runs no recipe code (needs.plan.outputs.…) or from this job's own ./actions/plan (batches-file)`,
+        );
     }
     const file = value('batches-file');
     if (file) {
       const m = /^\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.batches-file\s*\}\}$/.exec(file.text);
-      const own = m ? steps.slice(0, steps.indexOf(sign)).find((st) => isScalar(pairOf(st, 'id')?.value) && String((pairOf(st, 'id')!.value as { value: unknown }).value) === m[1]) : undefined;
+      const own = m
+        ? steps.slice(0, steps.indexOf(sign)).find((st) => isScalar(pairOf(st, 'id')?.value) && String((pairOf(st, 'id')!.value as { value: unknown }).value) === m[1])
+        : undefined;
       const isPlan = own !== undefined && /^\.\/actions\/plan\/?$/.test(scalarText(pairOf(own, 'uses')?.value).trim());
-      if (!isPlan) at(start(file.node), 'signer-own-pairs', `job ${jobId} reads its batch from ${file.text}: pass the batches-file output of an earlier ./actions/plan step of this job, never a file another job made`);
+      if (!isPlan)
+        at(
+          start(file.node),
+          'signer-own-pairs',
+          `job ${jobId} reads its batch from ${file.text}: pass the batches-file output of an earlier ./actions/plan step of this job, never a file another job made`,
+        );
     }
   }
 

@@ -26,7 +26,12 @@ export function registerAttest(program: Command, io: Io, open: () => Promise<Wor
       if (opts.json) io.out(JSON.stringify(result, null, 2) + '\n');
       else {
         io.out(`signed by ${result.identity} (issuer ${result.issuer}, ${result.signer === 'dev' ? 'development signer: no default site policy accepts it' : 'keyless'})\n`);
-        io.out(table(['attestation', 'statement', 'Sigstore bundle'], result.files.map((f) => [f.kind, f.statement, f.bundle])));
+        io.out(
+          table(
+            ['attestation', 'statement', 'Sigstore bundle'],
+            result.files.map((f) => [f.kind, f.statement, f.bundle]),
+          ),
+        );
       }
     });
 

@@ -20,43 +20,70 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
     .description('pack what was built for a system into a signed air-gap bundle: manifest, checksums, one OCI layout, rendered files, sources, attestations')
     .requiredOption('--system <id>', 'the target system')
     .requiredOption('--out <path>', 'a .tar file, or a folder (with --chunk-size: a folder of parts)')
-    .option('--inventory <file>', 'the site\'s exported inventory: leave out what it holds (a delta bundle)')
+    .option('--inventory <file>', "the site's exported inventory: leave out what it holds (a delta bundle)")
     .option('--chunk-size <size>', 'split into parts of this size for media, e.g. "4 GiB"')
     .option('--serial <n>', 'the bundle serial (default: one more than the last bundle from this repository)')
     .option('--state <dir>', 'state folder with the builds (default: .brickyard in the checkout)')
     .option('--keyless', 'sign keylessly in GitHub Actions; default: the development signer')
     .option('--encrypt-for <public-key.pem>', "a confidential bundle: encrypt every image's layers for this site's public key (OCI image encryption, JWE)")
-    .option('--tool <file>', 'also carry this site executable (dist/sea/brickyard-linux-<arch>) of this release, for `brickyard upgrade` (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option(
+      '--tool <file>',
+      'also carry this site executable (dist/sea/brickyard-linux-<arch>) of this release, for `brickyard upgrade` (repeatable)',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
     .option('--json', 'machine-readable summary')
-    .action(async (opts: { system: string; out: string; inventory?: string; chunkSize?: string; serial?: string; state?: string; keyless?: boolean; encryptFor?: string; tool?: string[]; json?: boolean }) => {
-      const ws = await open();
-      const [{ formatBytes }, { bundleSystem }, { parseSize }, { byteProgress }] = await Promise.all([import('../build/build.ts'), import('../transfer/bundle-system.ts'), import('../lint/rules.ts'), import('./progress.ts')]);
-      const chunkSize = opts.chunkSize ? parseSize(opts.chunkSize.replace(/^(\d+)$/, '$1 MiB')) : undefined;
-      if (chunkSize !== undefined && !(chunkSize > 0)) throw new BrickyardError('USAGE', `--chunk-size ${opts.chunkSize} is not a size such as "700 MiB" or "4 GiB"`);
-      const inventory = opts.inventory ? (JSON.parse(readFileSync(opts.inventory, 'utf8')) as Inventory) : undefined;
-      const started = performance.now();
-      const bar = byteProgress('bundle');
-      const result = await bundleSystem(ws, {
-        stateDir: resolve(opts.state ?? join(ws.root, '.brickyard')),
-        system: opts.system,
-        out: resolve(opts.out),
-        keyless: opts.keyless === true,
-        ...(opts.serial ? { serial: Number(opts.serial) } : {}),
-        ...(inventory ? { inventory } : {}),
-        ...(chunkSize ? { chunkSize } : {}),
-        ...(opts.encryptFor ? { encryptFor: resolve(opts.encryptFor) } : {}),
-        onProgress: bar.update,
-        ...(opts.tool ? { tools: opts.tool.map((t) => ({ path: resolve(t), version: toolVersion })) } : {}),
-      }).finally(bar.stop);
-      const { serial, backend } = result;
-      const seconds = (performance.now() - started) / 1000;
-      if (opts.json) io.out(JSON.stringify({ ...bundleSummary(result), seconds }, null, 2) + '\n');
-      else {
-        io.out(`bundle ${result.manifest.bundleId} (serial ${serial}) for ${opts.system}: ${result.images} image(s), ${formatBytes(result.sizes.bundleBytes)} in ${seconds.toFixed(1)} s → ${opts.out}\n`);
-        if (inventory) io.out(`delta: ${formatBytes(result.sizes.bundleBytes)} against ${formatBytes(result.sizes.fullBytes)} for a full bundle (${formatBytes(result.sizes.leftOutBytes)} the site already holds)\n`);
-        io.out(`signed by ${result.identity}${backend.kind === 'dev' ? ' (development signer)' : ''}\n`);
-      }
-    });
+    .action(
+      async (opts: {
+        system: string;
+        out: string;
+        inventory?: string;
+        chunkSize?: string;
+        serial?: string;
+        state?: string;
+        keyless?: boolean;
+        encryptFor?: string;
+        tool?: string[];
+        json?: boolean;
+      }) => {
+        const ws = await open();
+        const [{ formatBytes }, { bundleSystem }, { parseSize }, { byteProgress }] = await Promise.all([
+          import('../build/build.ts'),
+          import('../transfer/bundle-system.ts'),
+          import('../lint/rules.ts'),
+          import('./progress.ts'),
+        ]);
+        const chunkSize = opts.chunkSize ? parseSize(opts.chunkSize.replace(/^(\d+)$/, '$1 MiB')) : undefined;
+        if (chunkSize !== undefined && !(chunkSize > 0)) throw new BrickyardError('USAGE', `--chunk-size ${opts.chunkSize} is not a size such as "700 MiB" or "4 GiB"`);
+        const inventory = opts.inventory ? (JSON.parse(readFileSync(opts.inventory, 'utf8')) as Inventory) : undefined;
+        const started = performance.now();
+        const bar = byteProgress('bundle');
+        const result = await bundleSystem(ws, {
+          stateDir: resolve(opts.state ?? join(ws.root, '.brickyard')),
+          system: opts.system,
+          out: resolve(opts.out),
+          keyless: opts.keyless === true,
+          ...(opts.serial ? { serial: Number(opts.serial) } : {}),
+          ...(inventory ? { inventory } : {}),
+          ...(chunkSize ? { chunkSize } : {}),
+          ...(opts.encryptFor ? { encryptFor: resolve(opts.encryptFor) } : {}),
+          onProgress: bar.update,
+          ...(opts.tool ? { tools: opts.tool.map((t) => ({ path: resolve(t), version: toolVersion })) } : {}),
+        }).finally(bar.stop);
+        const { serial, backend } = result;
+        const seconds = (performance.now() - started) / 1000;
+        if (opts.json) io.out(JSON.stringify({ ...bundleSummary(result), seconds }, null, 2) + '\n');
+        else {
+          io.out(
+            `bundle ${result.manifest.bundleId} (serial ${serial}) for ${opts.system}: ${result.images} image(s), ${formatBytes(result.sizes.bundleBytes)} in ${seconds.toFixed(1)} s → ${opts.out}\n`,
+          );
+          if (inventory)
+            io.out(
+              `delta: ${formatBytes(result.sizes.bundleBytes)} against ${formatBytes(result.sizes.fullBytes)} for a full bundle (${formatBytes(result.sizes.leftOutBytes)} the site already holds)\n`,
+            );
+          io.out(`signed by ${result.identity}${backend.kind === 'dev' ? ' (development signer)' : ''}\n`);
+        }
+      },
+    );
 
   program
     .command('import')
@@ -64,8 +91,8 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
     .argument('<bundle>', 'the bundle: a .tar, a folder, or a folder of parts')
     .requiredOption('--policy <file>', 'the site policy (site-policy.yaml)')
     .requiredOption('--store <dir>', 'the site store')
-    .option('--trusted-root <file>', 'the pinned trusted_root.json (default: the policy\'s trustedRoot.path)')
-    .option('--registry <host[:port]/prefix>', 'after the import, push its images into the site\'s registry (digests kept)')
+    .option('--trusted-root <file>', "the pinned trusted_root.json (default: the policy's trustedRoot.path)")
+    .option('--registry <host[:port]/prefix>', "after the import, push its images into the site's registry (digests kept)")
     .option('--decryption-key <private-key.pem>', "the site's private key for a confidential bundle (default: the policy's encryption.privateKey)")
     .option('--json', 'machine-readable result')
     .action(async (bundlePath: string, opts: { policy: string; store: string; trustedRoot?: string; registry?: string; decryptionKey?: string; json?: boolean }) => {
@@ -103,7 +130,9 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
       if (opts.json) io.out(JSON.stringify({ ...result, admissions, pushed }, null, 2) + '\n');
       else {
         for (const s of result.skipped) io.err(`import: skipped the reference ${s.ref ?? '(unnamed)'} → ${s.digest}: ${s.reason}\n`);
-        io.out(`imported ${result.bundleId} (serial ${result.serial}, ${result.images} image(s), ${formatBytes(result.bytes)}, ${result.newBlobs} new blob(s)) signed by ${result.identity} into ${opts.store} (generation ${result.generation})\n`);
+        io.out(
+          `imported ${result.bundleId} (serial ${result.serial}, ${result.images} image(s), ${formatBytes(result.bytes)}, ${result.newBlobs} new blob(s)) signed by ${result.identity} into ${opts.store} (generation ${result.generation})\n`,
+        );
       }
     });
 
@@ -121,7 +150,7 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
 
   program
     .command('audit')
-    .description('check the store\'s audit log: every entry must carry the hash of the one before it')
+    .description("check the store's audit log: every entry must carry the hash of the one before it")
     .requiredOption('--store <dir>', 'the site store')
     .option('--json', 'print the entries')
     .action(async (opts: { store: string; json?: boolean }) => {
@@ -145,7 +174,7 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
     .description('verify a bundle offline against the site policy without importing it (nothing is written)')
     .argument('<bundle>', 'the bundle: a .tar, a folder, or a folder of parts')
     .requiredOption('--policy <file>', 'the site policy')
-    .option('--trusted-root <file>', 'the pinned trusted_root.json (default: the policy\'s trustedRoot.path)')
+    .option('--trusted-root <file>', "the pinned trusted_root.json (default: the policy's trustedRoot.path)")
     .option('--store <dir>', 'also check serials and prerequisites against this store (read only)')
     .option('--decryption-key <private-key.pem>', "the site's private key for a confidential bundle (default: the policy's encryption.privateKey)")
     .addOption(new Option('--json', 'machine-readable result'))
@@ -176,7 +205,29 @@ export async function runCheckBundle(io: Io, bundlePath: string, opts: CheckBund
     ...(opts.store ? { store: resolve(opts.store) } : {}),
     ...(opts.decryptionKey ? { decryptionKeyPath: resolve(opts.decryptionKey) } : {}),
   });
-  if (opts.json) io.out(JSON.stringify({ ok: true, bundleId: r.manifest.bundleId, serial: r.manifest.serial, identity: r.identity, issuer: r.issuer, images: r.images, bytes: r.bytes, admitted: r.admitted.map((a) => ({ refName: a.refName, digest: a.manifestDigest, tests: a.tests.map((t) => ({ file: t.file, verdict: t.verdict, launcher: t.launcher })), ...(a.imagePolicy ? { imagePolicy: a.imagePolicy } : {}) })), skipped: r.skipped }, null, 2) + '\n');
+  if (opts.json)
+    io.out(
+      JSON.stringify(
+        {
+          ok: true,
+          bundleId: r.manifest.bundleId,
+          serial: r.manifest.serial,
+          identity: r.identity,
+          issuer: r.issuer,
+          images: r.images,
+          bytes: r.bytes,
+          admitted: r.admitted.map((a) => ({
+            refName: a.refName,
+            digest: a.manifestDigest,
+            tests: a.tests.map((t) => ({ file: t.file, verdict: t.verdict, launcher: t.launcher })),
+            ...(a.imagePolicy ? { imagePolicy: a.imagePolicy } : {}),
+          })),
+          skipped: r.skipped,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   else {
     for (const s of r.skipped) io.err(`check-bundle: would skip the reference ${s.ref ?? '(unnamed)'} → ${s.digest}: ${s.reason}\n`);
     io.out(`verified ${r.manifest.bundleId} (serial ${r.manifest.serial}): ${r.images} image(s), ${formatBytes(r.bytes)}, signed by ${r.identity}; the site policy accepts it\n`);

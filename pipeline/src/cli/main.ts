@@ -65,7 +65,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
   program
     .command('validate')
     .description('check every recipe, block, base and system template: schemas, references, lint rules; findings as file:line:col')
-    .option('--base <ref>', 'also apply the versioning rules against this git ref (a pull request\'s base)')
+    .option('--base <ref>', "also apply the versioning rules against this git ref (a pull request's base)")
     .option('--policy <which>', "also re-evaluate every fitting pair against each system's image policy: current, or next (the stricter one a centre has announced)")
     .option('--json', 'machine-readable output')
     .action(async (opts: { base?: string; policy?: string; json?: boolean }) => {
@@ -88,10 +88,17 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
         if (opts.policy !== 'current' && opts.policy !== 'next') throw new BrickyardError('USAGE', `--policy takes current or next, not ${opts.policy}`);
         const policy = ws.policyReport(opts.policy, report.fits);
         const found = policyDiagnostics(policy);
-        report = { ...report, diagnostics: sortDiagnostics([...report.diagnostics, ...found]), errors: report.errors + found.filter((d) => d.severity === 'error').length, warnings: report.warnings + found.filter((d) => d.severity === 'warning').length };
+        report = {
+          ...report,
+          diagnostics: sortDiagnostics([...report.diagnostics, ...found]),
+          errors: report.errors + found.filter((d) => d.severity === 'error').length,
+          warnings: report.warnings + found.filter((d) => d.severity === 'warning').length,
+        };
         if (!opts.json) {
           const pairs = new Set(policy.breaks.map((b) => `${b.recipe} on ${b.system}/${b.partition}`));
-          io.err(`${opts.policy} image policies: ${policy.systems.map((s) => `${s.id}${s.effective ? ` from ${s.effective}` : ''}${s.imageRules.length ? ` (checked on the build: ${s.imageRules.join(', ')})` : ''}`).join('; ') || 'none'}; ${pairs.size} pair(s) would break${pairs.size ? `: ${[...pairs].join(', ')}` : ''}\n`);
+          io.err(
+            `${opts.policy} image policies: ${policy.systems.map((s) => `${s.id}${s.effective ? ` from ${s.effective}` : ''}${s.imageRules.length ? ` (checked on the build: ${s.imageRules.join(', ')})` : ''}`).join('; ') || 'none'}; ${pairs.size} pair(s) would break${pairs.size ? `: ${[...pairs].join(', ')}` : ''}\n`,
+          );
         }
       }
       if (opts.json) {
@@ -130,7 +137,13 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
         });
       }
       if (opts.json) {
-        io.out(JSON.stringify(fits.map((f) => ({ ...f, strategy: f.strategy?.id ?? null })), null, 2) + '\n');
+        io.out(
+          JSON.stringify(
+            fits.map((f) => ({ ...f, strategy: f.strategy?.id ?? null })),
+            null,
+            2,
+          ) + '\n',
+        );
       } else {
         io.out(
           table(
@@ -161,7 +174,10 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
       const named = opts.system.includes('/');
       let where = ws.partitionsOf(opts.system);
       if (!named) {
-        const fitting = ws.checkAll([recipe], where).filter((f) => f.fits).map((f) => f.partition);
+        const fitting = ws
+          .checkAll([recipe], where)
+          .filter((f) => f.fits)
+          .map((f) => f.partition);
         if (fitting.length === 0) {
           where = where.slice(0, 1); // render() explains why it does not fit
         } else {
@@ -173,7 +189,10 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
       for (const w0 of where) {
         // A recorded `brickyard tune` choice for this pair replaces the partition's target flags (and its MPI strategy and runtime environment).
         const { where: w, choice } = tunedPartition(join(ws.root, '.brickyard'), recipe, w0);
-        if (choice) io.err(`using the tuned variant ${choice.chosen} (${choice.chosenCflags}; ${variantRuntime({ env: choice.chosenEnv, mpiStrategy: choice.chosenMpiStrategy })}) recorded by brickyard tune on ${choice.tunedOn}\n`);
+        if (choice)
+          io.err(
+            `using the tuned variant ${choice.chosen} (${choice.chosenCflags}; ${variantRuntime({ env: choice.chosenEnv, mpiStrategy: choice.chosenMpiStrategy })}) recorded by brickyard tune on ${choice.tunedOn}\n`,
+          );
         const rendered = ws.render(recipe, w);
         if (opts.out) writeRendered(rendered, where.length > 1 ? join(opts.out, w.partition.id) : opts.out, formats, io);
         else printRendered(rendered, formats, io, formats.length > 1 || where.length > 1);
@@ -188,19 +207,36 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     .option('--max-jobs <n>', 'most jobs per matrix', (v) => positiveInt(v, '--max-jobs'), 256)
     .option('--built-index <file>', 'built-index.json: pairs whose lock digest has a build with a passing smoke test are not built again')
     .option('--budget <n>', 'most builds without the approval label (default: buildBudget in .github/brickyard.yml)', (v) => nonNegativeInt(v, '--budget'))
-    .option('--label <name>', 'a label the change carries (repeatable): the approval label lets a change over the budget proceed', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(
+      '--label <name>',
+      'a label the change carries (repeatable): the approval label lets a change over the budget proceed',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--json', 'machine-readable output: the plan, its matrices and its cost')
     .action(async (opts: { base: string; head?: string; maxJobs: number; builtIndex?: string; budget?: number; label: string[]; json?: boolean }) => {
-      const [{ Change }, { costPlan, readBudgetConfig, readBuiltIndex }, { costSummary, planSummary }] = await Promise.all([import('../plan/change.ts'), import('../plan/built.ts'), import('./summary.ts')]);
+      const [{ Change }, { costPlan, readBudgetConfig, readBuiltIndex }, { costSummary, planSummary }] = await Promise.all([
+        import('../plan/change.ts'),
+        import('../plan/built.ts'),
+        import('./summary.ts'),
+      ]);
       using change = new Change(await rootOf(), { base: opts.base, head: opts.head });
       const plan = change.plan();
       const config = readBudgetConfig(change.root);
       if (opts.budget !== undefined) config.buildBudget = opts.budget;
       const index = opts.builtIndex ? readBuiltIndex(resolve(opts.builtIndex)) : undefined;
-      if (opts.builtIndex && !index) throw new BrickyardError('FILE_UNREADABLE', `${opts.builtIndex}: no such file`, { hint: 'leave out --built-index to build every affected pair' });
+      if (opts.builtIndex && !index)
+        throw new BrickyardError('FILE_UNREADABLE', `${opts.builtIndex}: no such file`, { hint: 'leave out --built-index to build every affected pair' });
       const costed = costPlan(change.head, plan, { index, config, labels: opts.label, maxJobs: opts.maxJobs });
       if (opts.json) {
-        const reused = costed.selection.reused.map((r) => ({ recipe: r.pair.recipe, system: r.pair.system, partition: r.pair.partition, lockDigest: r.pair.lockDigest, image: r.entry.image, where: r.entry.where }));
+        const reused = costed.selection.reused.map((r) => ({
+          recipe: r.pair.recipe,
+          system: r.pair.system,
+          partition: r.pair.partition,
+          lockDigest: r.pair.lockDigest,
+          image: r.entry.image,
+          where: r.entry.where,
+        }));
         io.out(JSON.stringify({ ...plan, matrices: costed.matrices, hosted: costed.hosted, cost: costed.cost, reused }, null, 2) + '\n');
         return;
       }
@@ -248,13 +284,21 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
       {
         using change = new Change(root, { base: opts.base });
         const needs = change.versioning().needsBump;
-        bumped = bumpRevisions(root, needs).map((b) => ({ ...b, ...rebuildCount(change.head, needs.find((n) => n.recipe === b.recipe)!) }));
+        bumped = bumpRevisions(root, needs).map((b) => ({
+          ...b,
+          ...rebuildCount(
+            change.head,
+            needs.find((n) => n.recipe === b.recipe)!,
+          ),
+        }));
       }
       if (opts.json) io.out(JSON.stringify(bumped, null, 2) + '\n');
       else if (bumped.length === 0) io.err('nothing to bump: no released version renders differently\n');
       else {
         for (const b of bumped) {
-          io.out(`${b.file}: ${b.recipe} revision ${b.from} -> ${b.to}; ${b.rebuilds} rebuild(s): ${b.changed} changed, ${b.rebuilds - b.changed} for the new revision label only\n`);
+          io.out(
+            `${b.file}: ${b.recipe} revision ${b.from} -> ${b.to}; ${b.rebuilds} rebuild(s): ${b.changed} changed, ${b.rebuilds - b.changed} for the new revision label only\n`,
+          );
         }
         const total = bumped.reduce((a, b) => a + b.rebuilds, 0);
         io.out(`${total} rebuild(s) in all\n`);
@@ -290,7 +334,16 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
         io.out(
           table(
             ['image', 'manifest digest', 'size', 'budget', 'SBOM packages', 'build s'],
-            [[record.image.reference, record.image.manifestDigest, formatBytes(record.sizes.uncompressedBytes), record.sizes.budget, String(record.sbom.packages), String(record.durations['build'] ?? '')]],
+            [
+              [
+                record.image.reference,
+                record.image.manifestDigest,
+                formatBytes(record.sizes.uncompressedBytes),
+                record.sizes.budget,
+                String(record.sbom.packages),
+                String(record.durations['build'] ?? ''),
+              ],
+            ],
           ),
         );
         if (record.reproducible.checked) io.out(reproducibleReport(record.reproducible));
@@ -301,7 +354,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
 
   program
     .command('smoke')
-    .description('run an image\'s smoke tests on a system partition: MPI ping-pong, GPU check, the recipe\'s own commands')
+    .description("run an image's smoke tests on a system partition: MPI ping-pong, GPU check, the recipe's own commands")
     .argument('<image>', 'recipe@version (its build for the system), a build folder or build.json, or a local image reference')
     .requiredOption('--system <id[/partition]>', 'system, or system/partition')
     .addOption(new Option('--launcher <launcher>', 'how the MPI test starts (sif: the SIF root file system under ch-run)').choices(['direct', 'slurm', 'sif']).default('direct'))
@@ -352,14 +405,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
           table(
             ['system/partition', 'arch', 'GPU', 'runtime', 'MPI strategies', 'scheduler'],
             rows.flatMap((s) =>
-              s.partitions.map((p) => [
-                `${s.id}/${p.id}`,
-                p.arch,
-                p.gpu ? `${p.gpu.count}x ${p.gpu.model} (${p.gpu.arch})` : '-',
-                p.runtime,
-                p.mpi.join(', '),
-                s.scheduler,
-              ]),
+              s.partitions.map((p) => [`${s.id}/${p.id}`, p.arch, p.gpu ? `${p.gpu.count}x ${p.gpu.model} (${p.gpu.arch})` : '-', p.runtime, p.mpi.join(', '), s.scheduler]),
             ),
           ),
         );
@@ -390,7 +436,13 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
         file: r.entry.file.rel,
       }));
       if (opts.json) io.out(JSON.stringify(rows, null, 2) + '\n');
-      else io.out(table(['recipe', 'rev', 'summary'], rows.map((r) => [`${r.name}@${r.version}`, String(r.revision), r.summary])));
+      else
+        io.out(
+          table(
+            ['recipe', 'rev', 'summary'],
+            rows.map((r) => [`${r.name}@${r.version}`, String(r.revision), r.summary]),
+          ),
+        );
     });
 
   program
@@ -407,7 +459,13 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
         requires: doc.requires ?? [],
       }));
       if (opts.json) io.out(JSON.stringify(rows, null, 2) + '\n');
-      else io.out(table(['block', 'provides', 'requires', 'parameters'], rows.map((b) => [b.name, b.provides.join(' '), b.requires.join(' '), b.parameters.join(' ')])));
+      else
+        io.out(
+          table(
+            ['block', 'provides', 'requires', 'parameters'],
+            rows.map((b) => [b.name, b.provides.join(' '), b.requires.join(' '), b.parameters.join(' ')]),
+          ),
+        );
     });
 
   program
@@ -423,7 +481,9 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
   program
     .command('run')
     .alias('demo')
-    .description('the main job on embedded defaults: validate, check and render every pair; build mpi-pingpong for the local system, smoke-test it directly and through Slurm, sign, bundle, and verify and import it offline into .brickyard/store')
+    .description(
+      'the main job on embedded defaults: validate, check and render every pair; build mpi-pingpong for the local system, smoke-test it directly and through Slurm, sign, bundle, and verify and import it offline into .brickyard/store',
+    )
     .option('--out <dir>', 'where to write results', '.brickyard')
     .option('--build <recipes>', 'comma-separated recipes to build and smoke-test on the local system', 'mpi-pingpong')
     .option('--render-only', 'stop after rendering')
@@ -434,7 +494,10 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
       exitCode = await runMainJob(ws, io, {
         outDir: resolve(ws.root, opts.out),
         json: opts.json === true,
-        build: opts.build.split(',').map((s) => s.trim()).filter(Boolean),
+        build: opts.build
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
         renderOnly: opts.renderOnly === true,
       });
     });
@@ -525,7 +588,9 @@ function printRendered(r: Rendered, formats: Format[], io: Io, withHeaders: bool
 
 /** `--check-reproducible`'s verdict, with the differing files and why when the builds differ. */
 function reproducibleReport(r: import('../build/build.ts').BuildRecord['reproducible']): string {
-  const sif = r.sif ? `SIF reproducible: ${r.sif.identical ? 'yes: the SIF made from the second image has the same bytes' : `no: the SIF made from the second image is sha256:${r.sif.second}`}\n` : '';
+  const sif = r.sif
+    ? `SIF reproducible: ${r.sif.identical ? 'yes: the SIF made from the second image has the same bytes' : `no: the SIF made from the second image is sha256:${r.sif.second}`}\n`
+    : '';
   if (r.identical) return 'reproducible: yes: a second build without the cache gave the same config and layers, bit for bit\n' + sif;
   const lines = [`reproducible: no: ${r.differingLayers?.length ? `layers ${r.differingLayers.join(', ')}` : 'the image config'} differ in a second build without the cache`];
   for (const f of r.differingFiles ?? []) lines.push(`  layer ${f.layer}: ${f.path}: ${f.why}`);

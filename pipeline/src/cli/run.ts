@@ -98,9 +98,22 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
             entry.record = await buildPair(ws, recipe, local!, { stateDir: opts.outDir, onStage: (s, d) => say(`${recipe.key}: ${s}: ${d}`) });
             lap(`build ${recipe.key}`, tb);
             const ts = performance.now();
-            entry.smokes.push(await smoke(ws, { recipe, reference: entry.record.image.reference, manifestDigest: entry.record.image.manifestDigest }, local!, { stateDir: opts.outDir, launcher: 'direct', onStage: (s, d) => say(`${recipe.key}: smoke: ${s}: ${d}`) }));
+            entry.smokes.push(
+              await smoke(ws, { recipe, reference: entry.record.image.reference, manifestDigest: entry.record.image.manifestDigest }, local!, {
+                stateDir: opts.outDir,
+                launcher: 'direct',
+                onStage: (s, d) => say(`${recipe.key}: smoke: ${s}: ${d}`),
+              }),
+            );
             slurmEnv ??= startSlurm(slurmState, say);
-            entry.smokes.push(await smoke(ws, { recipe, reference: entry.record.image.reference, manifestDigest: entry.record.image.manifestDigest }, local!, { stateDir: opts.outDir, launcher: 'slurm', slurmEnv, onStage: (s, d) => say(`${recipe.key}: smoke via Slurm: ${s}: ${d}`) }));
+            entry.smokes.push(
+              await smoke(ws, { recipe, reference: entry.record.image.reference, manifestDigest: entry.record.image.manifestDigest }, local!, {
+                stateDir: opts.outDir,
+                launcher: 'slurm',
+                slurmEnv,
+                onStage: (s, d) => say(`${recipe.key}: smoke via Slurm: ${s}: ${d}`),
+              }),
+            );
             lap(`smoke ${recipe.key}`, ts);
             if (entry.smokes.some((s) => s.result === 'FAILED')) failed = true;
             const ta = performance.now();
@@ -184,7 +197,11 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
         `Verified offline and imported into ${relative(ws.root, transfer.store)}/ (generation ${transfer.generation}) under ${relative(ws.root, transfer.policy)}\n`,
     );
   }
-  io.out(`\n${Object.entries(seconds).map(([k, v]) => `${k} ${v}s`).join(', ')}\n`);
+  io.out(
+    `\n${Object.entries(seconds)
+      .map(([k, v]) => `${k} ${v}s`)
+      .join(', ')}\n`,
+  );
   io.out(`Everything is under ${relative(ws.root, opts.outDir) || opts.outDir}/: render/, builds/ (records, SBOMs, smoke reports, attestations), oci/, bundles/, store/.\n`);
   return failed ? 1 : 0;
 }
@@ -216,7 +233,14 @@ async function bundleAndImport(ws: Workspace, outDir: string, say: (s: string) =
   const dev = written.backend;
   if (dev.kind !== 'dev') throw new BrickyardError('SIGNING_FAILED', 'the main job signs with the development signer, not keylessly');
   lap('bundle', tb);
-  const licenses = [...new Set([...ws.recipes.values()].map((r) => r.doc.license).filter((l): l is string => !!l).flatMap(licenseIds))].sort();
+  const licenses = [
+    ...new Set(
+      [...ws.recipes.values()]
+        .map((r) => r.doc.license)
+        .filter((l): l is string => !!l)
+        .flatMap(licenseIds),
+    ),
+  ].sort();
   const policy = join(outDir, 'site-policy.yaml');
   const trustedRootPath = join(dev.dir, 'trusted_root.json');
   writeDevPolicy(policy, { system: 'local', identity: dev.identity, issuer: dev.issuer, trustedRootPath, licenses });
@@ -225,9 +249,27 @@ async function bundleAndImport(ws: Workspace, outDir: string, say: (s: string) =
   const store = join(outDir, 'store');
   mkdirSync(store, { recursive: true });
   const importBar = byteProgress('verify');
-  const imported = await importAndAdmit({ bundlePath, policyPath: policy, store, verifier: await siteVerifier(trustedRootPath), now: new Date(), trustedRootPath, onStage: (s) => say(`import: ${s}`), onProgress: importBar.update }).finally(importBar.stop);
+  const imported = await importAndAdmit({
+    bundlePath,
+    policyPath: policy,
+    store,
+    verifier: await siteVerifier(trustedRootPath),
+    now: new Date(),
+    trustedRootPath,
+    onStage: (s) => say(`import: ${s}`),
+    onProgress: importBar.update,
+  }).finally(importBar.stop);
   lap('import', ti);
-  return { bundleId: written.manifest.bundleId, serial, bundlePath, bundleBytes: written.sizes.bundleBytes, identity: written.identity, store, policy, generation: imported.generation };
+  return {
+    bundleId: written.manifest.bundleId,
+    serial,
+    bundlePath,
+    bundleBytes: written.sizes.bundleBytes,
+    identity: written.identity,
+    store,
+    policy,
+    generation: imported.generation,
+  };
 }
 
 /** The licences an SPDX expression names (`+` kept, exceptions left out), as a site policy lists them. */

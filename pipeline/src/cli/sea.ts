@@ -10,7 +10,6 @@ import { dirname, join } from 'node:path';
 import { VERSION } from '../version.ts';
 import { SEA_ASSETS } from './sea-assets.ts';
 
-
 declare global {
   var __brickyardEngineRoot: string | undefined;
 }

@@ -7,7 +7,9 @@ import type { Io } from './io.ts';
 export function registerSite(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('site')
-    .description('build the static catalogue site: recipes, the recipe × system matrix with build and smoke status, signatures, run commands and deployment diagrams (works offline)')
+    .description(
+      'build the static catalogue site: recipes, the recipe × system matrix with build and smoke status, signatures, run commands and deployment diagrams (works offline)',
+    )
     .requiredOption('--out <dir>', 'folder to write the site into (new, empty, or written by this command before)')
     .option('--state <dir>', 'state folder with build records and smoke reports, and a bundle manifest (default: .brickyard in the checkout, when it exists)')
     .option('--manifest <file>', 'a bundle manifest.json to show (default: the newest in the state folder)')

@@ -13,11 +13,17 @@ export function planSummary(plan: Plan, batches: number): string {
   let out = lines.join('\n') + '\n';
   if (plan.pairs.length > 0) {
     out += `\nAffected pairs (${plan.pairs.length}, ${batches} matrix batch(es)):\n`;
-    out += table(['recipe', 'system/partition', 'runner', 'because'], plan.pairs.map((p) => [p.recipe, `${p.system}/${p.partition}`, p.runner.join(','), p.because.join('; ')]));
+    out += table(
+      ['recipe', 'system/partition', 'runner', 'because'],
+      plan.pairs.map((p) => [p.recipe, `${p.system}/${p.partition}`, p.runner.join(','), p.because.join('; ')]),
+    );
   }
   if (plan.skipped.length > 0) {
     out += `\nSkipped (affected, but they do not fit):\n`;
-    out += table(['recipe', 'system/partition', 'why not'], plan.skipped.map((p) => [p.recipe, `${p.system}/${p.partition}`, p.reasons.join('; ')]));
+    out += table(
+      ['recipe', 'system/partition', 'why not'],
+      plan.skipped.map((p) => [p.recipe, `${p.system}/${p.partition}`, p.reasons.join('; ')]),
+    );
   }
   if (plan.removed.length > 0) out += `\nRemoved recipes: ${plan.removed.join(', ')}\n`;
   if (plan.ignored.length > 0) out += `\nChanged files nothing renders from: ${plan.ignored.length > 8 ? `${plan.ignored.slice(0, 8).join(', ')}, …` : plan.ignored.join(', ')}\n`;
@@ -37,9 +43,5 @@ export function costSummary(c: BuildCost): string {
 
 export function smokeSummary(r: SmokeReport): string {
   const rows = r.tests.map((t) => [t.name, t.kind, t.verdict, t.summary]);
-  return (
-    `${r.recipe} on ${r.system}/${r.partition} (${r.launcher}): ${r.result}\n` +
-    table(['test', 'kind', 'verdict', 'summary'], rows) +
-    `report: ${r.reportPath}\n`
-  );
+  return `${r.recipe} on ${r.system}/${r.partition} (${r.launcher}): ${r.result}\n` + table(['test', 'kind', 'verdict', 'summary'], rows) + `report: ${r.reportPath}\n`;
 }

@@ -8,7 +8,7 @@ import { table } from './table.ts';
 export function registerTune(program: Command, io: Io, open: () => Promise<Workspace>): void {
   program
     .command('tune')
-    .description("build each variant the recipe declares (tune.variants), run its smoke tests, choose the best by tune.metric, and record the choice signed; render then uses it")
+    .description('build each variant the recipe declares (tune.variants), run its smoke tests, choose the best by tune.metric, and record the choice signed; render then uses it')
     .argument('<recipe>', 'name or name@version')
     .requiredOption('--system <id[/partition]>', 'system, or system/partition')
     .option('--out <dir>', 'state folder (default: .brickyard in the checkout)')
@@ -32,7 +32,9 @@ export function registerTune(program: Command, io: Io, open: () => Promise<Works
       else {
         io.out(`${p.recipe} on ${p.system}/${p.partition}: ${p.metric.test}.${p.metric.figure} (${p.metric.goal === 'max' ? 'more' : 'less'} is better)\n`);
         io.out(table(tuneTableHeader(p), tuneTable(p)));
-        io.out(`chosen: ${p.chosen} (${p.chosenCflags}; ${variantRuntime({ env: p.chosenEnv, mpiStrategy: p.chosenMpiStrategy })}), image ${p.chosenImageDigest}\nrecord: ${rec.statementPath}\nsigned: ${rec.bundlePath}\n`);
+        io.out(
+          `chosen: ${p.chosen} (${p.chosenCflags}; ${variantRuntime({ env: p.chosenEnv, mpiStrategy: p.chosenMpiStrategy })}), image ${p.chosenImageDigest}\nrecord: ${rec.statementPath}\nsigned: ${rec.bundlePath}\n`,
+        );
       }
     });
 }

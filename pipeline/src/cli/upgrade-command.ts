@@ -7,7 +7,9 @@ import type { Io } from './io.ts';
 export function registerUpgrade(program: Command, io: Io, version: string): void {
   program
     .command('upgrade')
-    .description('replace this site executable with the newer one an imported bundle carries (verified at import, hashed again against the signed manifest; never an older version)')
+    .description(
+      'replace this site executable with the newer one an imported bundle carries (verified at import, hashed again against the signed manifest; never an older version)',
+    )
     .requiredOption('--store <dir>', 'the site store the bundle was imported into')
     .option('--to <path>', 'the executable to replace (default: this one, when it is the site executable)')
     .option('--json', 'machine-readable result')

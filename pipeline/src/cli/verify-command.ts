@@ -29,23 +29,30 @@ interface VerifyOptions {
 export function registerVerify(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('verify')
-    .description('verify offline: an air-gap bundle against a site policy (`verify BUNDLE --policy P`), or one Sigstore bundle against a pinned trusted root, the signer identity and issuer exactly (or a public key), and the signed artifact')
+    .description(
+      'verify offline: an air-gap bundle against a site policy (`verify BUNDLE --policy P`), or one Sigstore bundle against a pinned trusted root, the signer identity and issuer exactly (or a public key), and the signed artifact',
+    )
     .argument('[bundle]', 'an air-gap bundle (.tar, folder, or folder of parts) to check against --policy without importing it')
     .option('--policy <file>', 'with BUNDLE: the site policy (site-policy.yaml)')
     .option('--sigstore-bundle <file>', 'the Sigstore bundle (.sigstore.json) to verify')
-    .option('--artifact <file>', 'the artifact it signs (for an in-toto attestation: the statement\'s subject)')
+    .option('--artifact <file>', "the artifact it signs (for an in-toto attestation: the statement's subject)")
     .option('--trusted-root <file>', 'the trusted_root.json the site pinned (never fetched)')
     .option('--identity <san>', 'the signer identity the certificate must carry, exactly (e.g. https://github.com/ORG/REPO/.github/workflows/release.yml@refs/tags/v1.2.3)')
     .option('--issuer <url>', 'the OIDC issuer the certificate must name, exactly (e.g. https://token.actions.githubusercontent.com)')
     .option('--key <pem-file>', 'verify a key-signed bundle with this PEM public key instead of a certificate identity')
     .option('--tlog-threshold <n>', 'transparency-log entries required (default 1; 0 for TSA-only bundles)')
     .option('--ctlog-threshold <n>', 'certificate-transparency SCTs required (default 1; 0 for a CA without a CT log, such as the development CA)')
-    .option('--payload-type <type>', `require a DSSE envelope of exactly this type (e.g. ${MANIFEST_PAYLOAD_TYPE} for a bundle manifest's signature, whose payload is the artifact itself)`)
+    .option(
+      '--payload-type <type>',
+      `require a DSSE envelope of exactly this type (e.g. ${MANIFEST_PAYLOAD_TYPE} for a bundle manifest's signature, whose payload is the artifact itself)`,
+    )
     .option('--json', 'machine-readable result')
     .action(async (airGapBundle: string | undefined, opts: VerifyOptions) => {
       // Annotated, so that a call narrows what it checked (a never-returning call is an assertion).
       const usage: (msg: string) => never = (msg) => {
-        throw new BrickyardError('USAGE', msg, { hint: 'brickyard verify BUNDLE --policy P [--trusted-root T], or brickyard verify --sigstore-bundle F --artifact A --trusted-root T (--identity I --issuer X | --key K) [--json]' });
+        throw new BrickyardError('USAGE', msg, {
+          hint: 'brickyard verify BUNDLE --policy P [--trusted-root T], or brickyard verify --sigstore-bundle F --artifact A --trusted-root T (--identity I --issuer X | --key K) [--json]',
+        });
       };
       if (airGapBundle !== undefined) {
         if (!opts.policy) usage('verifying an air-gap bundle needs --policy FILE (the site policy)');
@@ -78,7 +85,14 @@ export function registerVerify(program: Command, io: Io, setExit: (code: number)
           ...(opts.tlogThreshold !== undefined ? { tlogThreshold: Number(opts.tlogThreshold) } : {}),
           ...(opts.ctlogThreshold !== undefined ? { ctlogThreshold: Number(opts.ctlogThreshold) } : {}),
         };
-        const v = await verifySigstoreBundle({ bundle, artifact: { path: opts.artifact }, trustedRoot, policy, ...thresholds, ...(opts.payloadType ? { payloadType: opts.payloadType } : {}) });
+        const v = await verifySigstoreBundle({
+          bundle,
+          artifact: { path: opts.artifact },
+          trustedRoot,
+          policy,
+          ...thresholds,
+          ...(opts.payloadType ? { payloadType: opts.payloadType } : {}),
+        });
         const statement = v.statement as { predicateType?: string } | undefined;
         if (opts.json) {
           io.out(

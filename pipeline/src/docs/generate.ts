@@ -45,15 +45,29 @@ export function systemPage(s: SystemDoc): string {
       '',
       ...(p.description ? [p.description.trim(), ''] : []),
       `- CPU: ${p.cpu.model} (${p.cpu.arch}${p.cpu.microarch ? `, ${p.cpu.microarch}` : ''}), ${p.cpu.cores} cores per node, flags \`${p.cpu.targetFlags}\``,
-      `- GPU: ${p.gpu ? `${p.gpu.count}× ${p.gpu.model} (${p.gpu.vendor}, ${p.gpu.arch}), driver ${Object.entries(p.gpu.driver).map(([k, v]) => `${k} ${v}`).join(', ')}, toolkit block \`${p.gpu.toolkit.block}\`` : 'none'}`,
+      `- GPU: ${
+        p.gpu
+          ? `${p.gpu.count}× ${p.gpu.model} (${p.gpu.vendor}, ${p.gpu.arch}), driver ${Object.entries(p.gpu.driver)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')}, toolkit block \`${p.gpu.toolkit.block}\``
+          : 'none'
+      }`,
       `- Runtime: ${p.runtime.type}${p.runtime.version ? ` ${p.runtime.version}` : ''} (\`${p.runtime.command}\`)`,
       `- Launcher: \`${p.launcher.template}\``,
       `- MPI strategies, in order of preference:`,
-      ...p.mpi.strategies.map((m) => `  - \`${m.id}\`: ${m.abi} ABI, block \`${m.block}\`, PMI ${m.pmi}, expects "${m.expectLibrary}"${m.description ? `. ${m.description.trim().replace(/\s+/g, ' ')}` : ''}`),
+      ...p.mpi.strategies.map(
+        (m) =>
+          `  - \`${m.id}\`: ${m.abi} ABI, block \`${m.block}\`, PMI ${m.pmi}, expects "${m.expectLibrary}"${m.description ? `. ${m.description.trim().replace(/\s+/g, ' ')}` : ''}`,
+      ),
       `- Smoke thresholds: latency (8 B) warn > ${p.smoke.mpi.latency.warn} µs, fail > ${p.smoke.mpi.latency.fail} µs; bandwidth (4 MiB) warn < ${p.smoke.mpi.bandwidth.warn} MB/s, fail < ${p.smoke.mpi.bandwidth.fail} MB/s (${p.smoke.mpi.nodes} node(s) × ${p.smoke.mpi.ranksPerNode} rank(s))`,
     );
   }
-  lines.push('', '## Sources', '', ...Object.entries(s.sources).map(([id, src]) => `- \`${id}\` (${src.kind}, as of ${src.asOf}): ${src.title ? `${src.title}, ` : ''}<${src.url}>`));
+  lines.push(
+    '',
+    '## Sources',
+    '',
+    ...Object.entries(s.sources).map(([id, src]) => `- \`${id}\` (${src.kind}, as of ${src.asOf}): ${src.title ? `${src.title}, ` : ''}<${src.url}>`),
+  );
   if (unverified.length > 0) {
     lines.push('', '## Unverified values', '', ...unverified.map((u) => `- \`${u.path}\`${u.note ? `: ${u.note.trim().replace(/\s+/g, ' ')}` : ''}`));
   }

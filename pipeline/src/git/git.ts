@@ -49,7 +49,9 @@ export function mergeBase(root: string, a: string, b: string): string {
 /** Files changed between a commit and the working tree, untracked files included. */
 export function changedInWorkingTree(root: string, base: string): ChangedFile[] {
   const files = parseNameStatus(git(root, ['diff', '--name-status', '--no-renames', '-z', base]));
-  const untracked = git(root, ['ls-files', '--others', '--exclude-standard', '-z']).split('\0').filter((s) => s !== '');
+  const untracked = git(root, ['ls-files', '--others', '--exclude-standard', '-z'])
+    .split('\0')
+    .filter((s) => s !== '');
   for (const path of untracked) files.push({ status: 'A', path });
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
@@ -59,9 +61,7 @@ export function changedInWorkingTree(root: string, base: string): ChangedFile[] 
  * shows). A rename counts as a deletion and an addition, so both sides are planned.
  */
 export function changedFiles(root: string, base: string, head: string): ChangedFile[] {
-  return parseNameStatus(git(root, ['diff', '--name-status', '--no-renames', '-z', `${base}...${head}`])).sort((a, b) =>
-    a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
-  );
+  return parseNameStatus(git(root, ['diff', '--name-status', '--no-renames', '-z', `${base}...${head}`])).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 function parseNameStatus(out: string): ChangedFile[] {

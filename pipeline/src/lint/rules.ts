@@ -105,20 +105,25 @@ export function lintCatalog(cat: Catalog, resolved: Map<string, ResolvedRecipe>,
   const mounts = hostMounts(cat);
   for (const entry of cat.blocks.values()) {
     out.push(...lintSteps(entry.file, entry.doc.steps, ['steps'], mounts));
-    if (!entry.doc.license) out.push(entry.file.diagnostic([], 'warning', 'license-present', `block ${entry.doc.name} does not state the licence of what it installs (add license: <SPDX>)`));
+    if (!entry.doc.license)
+      out.push(entry.file.diagnostic([], 'warning', 'license-present', `block ${entry.doc.name} does not state the licence of what it installs (add license: <SPDX>)`));
   }
   for (const entry of cat.recipes.values()) {
     out.push(...lintSteps(entry.file, entry.doc.steps ?? [], ['steps'], mounts));
     for (const [k, v] of Object.entries(entry.doc.environment ?? {})) {
       const hit = mountHit(String(v), mounts);
-      if (hit) out.push(entry.file.diagnostic(['environment', k], 'error', 'no-install-into-host-mounts', `${k} points into ${hit.prefix}, which ${hit.system} binds from the host at run time`));
+      if (hit)
+        out.push(
+          entry.file.diagnostic(['environment', k], 'error', 'no-install-into-host-mounts', `${k} points into ${hit.prefix}, which ${hit.system} binds from the host at run time`),
+        );
     }
   }
   for (const r of resolved.values()) {
     const file = r.entry.file;
     const license = r.doc.license;
     if (license === undefined) out.push(file.diagnostic([], 'error', 'license-present', 'no licence: add license: <SPDX expression> for the software this recipe packages'));
-    else if (/^(NOASSERTION|NONE)$/i.test(license)) out.push(file.diagnostic(['license'], 'error', 'license-present', `licence ${license} tells a site nothing: give the SPDX expression of the packaged software`));
+    else if (/^(NOASSERTION|NONE)$/i.test(license))
+      out.push(file.diagnostic(['license'], 'error', 'license-present', `licence ${license} tells a site nothing: give the SPDX expression of the packaged software`));
     if (r.doc.sizeBudget === undefined) out.push(file.diagnostic([], 'error', 'size-budget', 'no size budget: add sizeBudget, e.g. "2 GiB"'));
     else if (parseSize(r.doc.sizeBudget) > 64 * 2 ** 30) out.push(file.diagnostic(['sizeBudget'], 'error', 'size-budget', `size budget ${r.doc.sizeBudget} is over 64 GiB`));
   }
@@ -153,7 +158,14 @@ export function lintCatalog(cat: Catalog, resolved: Map<string, ResolvedRecipe>,
       if (base.from.startsWith('systems/')) {
         // The site's own mirror is unpinned: one finding on the system template, where the fix goes.
         const systemFile = cat.systems.get(fit.system)!.file;
-        out.push(systemFile.diagnostic(['bases', r.doc.base], 'error', 'base-pinned-by-digest', `base ${r.doc.base} resolves to ${base.reference} on this production system: pin it by digest (@sha256:…)`));
+        out.push(
+          systemFile.diagnostic(
+            ['bases', r.doc.base],
+            'error',
+            'base-pinned-by-digest',
+            `base ${r.doc.base} resolves to ${base.reference} on this production system: pin it by digest (@sha256:…)`,
+          ),
+        );
       } else {
         const own = r.entry.doc.base !== undefined;
         out.push(r.entry.file.diagnostic(own ? ['base'] : ['extends'], 'error', 'base-pinned-by-digest', message));
@@ -169,13 +181,38 @@ function lintSteps(file: SourceFile, steps: readonly PrimitiveDoc[], at: (string
     const here = [...at, i];
     if (step.run !== undefined) {
       const script = step.run;
-      if (PIPE_SHELL.test(script)) out.push(file.diagnostic([...here, 'run'], 'error', 'no-curl-pipe-shell', 'pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk'));
-      else if (DOWNLOAD.test(script)) out.push(file.diagnostic([...here, 'run'], 'error', 'download-pinned', `downloads in a run step (${DOWNLOAD.exec(script)![0]}): declare it under sources with a sha256 and use a fetch step`));
-      if (PIP_INSTALL.test(script) && !script.includes('--require-hashes')) out.push(file.diagnostic([...here, 'run'], 'warning', 'pip-hashes', 'pip install without --require-hashes: pin versions and hashes in a requirements file'));
+      if (PIPE_SHELL.test(script))
+        out.push(
+          file.diagnostic(
+            [...here, 'run'],
+            'error',
+            'no-curl-pipe-shell',
+            'pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk',
+          ),
+        );
+      else if (DOWNLOAD.test(script))
+        out.push(
+          file.diagnostic(
+            [...here, 'run'],
+            'error',
+            'download-pinned',
+            `downloads in a run step (${DOWNLOAD.exec(script)![0]}): declare it under sources with a sha256 and use a fetch step`,
+          ),
+        );
+      if (PIP_INSTALL.test(script) && !script.includes('--require-hashes'))
+        out.push(file.diagnostic([...here, 'run'], 'warning', 'pip-hashes', 'pip install without --require-hashes: pin versions and hashes in a requirements file'));
       if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, 'run'], 'error', 'no-latest-tag', 'refers to a :latest tag: pin a version or a digest'));
       for (const m of script.matchAll(PATHS)) {
         const hit = mountHit(m[1]!, mounts);
-        if (hit) out.push(file.diagnostic([...here, 'run'], 'error', 'no-install-into-host-mounts', `writes to ${m[1]}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`));
+        if (hit)
+          out.push(
+            file.diagnostic(
+              [...here, 'run'],
+              'error',
+              'no-install-into-host-mounts',
+              `writes to ${m[1]}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`,
+            ),
+          );
       }
     }
     const dests: [string, (string | number)[]][] = [];
@@ -187,7 +224,14 @@ function lintSteps(file: SourceFile, steps: readonly PrimitiveDoc[], at: (string
       for (const part of p.split(':')) {
         const hit = mountHit(part, mounts);
         if (hit) {
-          out.push(file.diagnostic(path, 'error', 'no-install-into-host-mounts', `${part} is under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`));
+          out.push(
+            file.diagnostic(
+              path,
+              'error',
+              'no-install-into-host-mounts',
+              `${part} is under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`,
+            ),
+          );
           break;
         }
       }
@@ -195,7 +239,9 @@ function lintSteps(file: SourceFile, steps: readonly PrimitiveDoc[], at: (string
     if (step.copy) {
       const src = step.copy.src;
       if (DATA_EXT.test(src) || DATA_DIR.test(src)) {
-        out.push(file.diagnostic([...here, 'copy', 'src'], 'error', 'no-data-in-image', `copies ${src}, which looks like data: keep data on the file system and bind it at run time`));
+        out.push(
+          file.diagnostic([...here, 'copy', 'src'], 'error', 'no-data-in-image', `copies ${src}, which looks like data: keep data on the file system and bind it at run time`),
+        );
       }
     }
   });
@@ -216,4 +262,3 @@ function tagProblem(ref: string): string | undefined {
 
 // Its home is util/units.ts; re-exported until the importers (cli/, actions/) import it from there.
 export { parseSize };
-

@@ -22,10 +22,7 @@ export function typeMatches(p: ParameterDoc, v: ParamValue): boolean {
   }
 }
 
-export function resolveParams(
-  block: BlockDoc,
-  given: Readonly<Record<string, ParamValue>> = {},
-): { values: Record<string, ParamValue>; problems: ParamProblem[] } {
+export function resolveParams(block: BlockDoc, given: Readonly<Record<string, ParamValue>> = {}): { values: Record<string, ParamValue>; problems: ParamProblem[] } {
   const declared = block.parameters ?? {};
   const values: Record<string, ParamValue> = {};
   const problems: ParamProblem[] = [];

@@ -190,15 +190,7 @@ export interface MpiStrategyDoc {
   expectLibrary: string;
 }
 
-export type RuntimeType =
-  | 'singularityce'
-  | 'singularitypro'
-  | 'apptainer'
-  | 'podman'
-  | 'podman-hpc'
-  | 'charliecloud'
-  | 'enroot-pyxis'
-  | 'cscs-ce';
+export type RuntimeType = 'singularityce' | 'singularitypro' | 'apptainer' | 'podman' | 'podman-hpc' | 'charliecloud' | 'enroot-pyxis' | 'cscs-ce';
 
 export interface PartitionDoc {
   id: string;
@@ -247,9 +239,7 @@ export interface PartitionDoc {
   };
 }
 
-export type BaseOverrideDoc =
-  | { images: Partial<Record<Arch, string>> }
-  | { hostBuilt: { reference: string; how: string } };
+export type BaseOverrideDoc = { images: Partial<Record<Arch, string>> } | { hostBuilt: { reference: string; how: string } };
 
 export interface SystemDoc {
   schemaVersion: 1;

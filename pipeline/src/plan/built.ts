@@ -78,7 +78,9 @@ function validate(data: unknown): string[] {
     validator = ajv.compile(builtIndexSchema as object);
   }
   if (validator(data)) return [];
-  return (validator.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(top)'} ${e.message ?? 'is invalid'}${'propertyName' in e.params ? ` (${String(e.params['propertyName'])})` : ''}`);
+  return (validator.errors ?? [])
+    .slice(0, 5)
+    .map((e) => `${e.instancePath || '(top)'} ${e.message ?? 'is invalid'}${'propertyName' in e.params ? ` (${String(e.params['propertyName'])})` : ''}`);
 }
 
 export function emptyBuiltIndex(): BuiltIndex {
@@ -91,11 +93,15 @@ export function parseBuiltIndex(text: string, file: string): BuiltIndex {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new BrickyardError('FILE_UNREADABLE', `${file} is not valid JSON: ${(e as Error).message}`, { hint: 'delete it, or download it again from the built-index release: CI then rebuilds what it cannot prove was built' });
+    throw new BrickyardError('FILE_UNREADABLE', `${file} is not valid JSON: ${(e as Error).message}`, {
+      hint: 'delete it, or download it again from the built-index release: CI then rebuilds what it cannot prove was built',
+    });
   }
   const errors = validate(data);
   if (errors.length > 0) {
-    throw new BrickyardError('FILE_UNREADABLE', `${file} is not a brickyard built index (version 1): ${errors.join('; ')}`, { hint: 'see pipeline/schemas/built-index.schema.json' });
+    throw new BrickyardError('FILE_UNREADABLE', `${file} is not a brickyard built index (version 1): ${errors.join('; ')}`, {
+      hint: 'see pipeline/schemas/built-index.schema.json',
+    });
   }
   const index = data as BuiltIndex;
   // Own keys only, in a null-prototype object: a key such as __proto__ cannot reach a prototype.
@@ -252,7 +258,10 @@ export interface BatchesFile {
 }
 
 export function batchesFile(batches: Matrix[]): BatchesFile {
-  checkFanOut(batches.length, batches.reduce((n, b) => n + b.include.length, 0));
+  checkFanOut(
+    batches.length,
+    batches.reduce((n, b) => n + b.include.length, 0),
+  );
   return { kind: 'brickyard-batches', version: 1, batches };
 }
 
@@ -268,9 +277,13 @@ export function checkFanOut(batches: number, pairs = 0): void {
   }
   const jobs = pairs + 2 * batches + OTHER_JOBS;
   if (jobs > MAX_CHECK_RUNS) {
-    throw new BrickyardError('PLAN_TOO_LARGE', `the change needs about ${jobs} jobs (${pairs} builds in ${batches} batches); one workflow run holds at most ${MAX_CHECK_RUNS} (GitHub's check runs per check suite)`, {
-      hint: 'split the change into pull requests of fewer builds',
-    });
+    throw new BrickyardError(
+      'PLAN_TOO_LARGE',
+      `the change needs about ${jobs} jobs (${pairs} builds in ${batches} batches); one workflow run holds at most ${MAX_CHECK_RUNS} (GitHub's check runs per check suite)`,
+      {
+        hint: 'split the change into pull requests of fewer builds',
+      },
+    );
   }
 }
 
@@ -293,7 +306,10 @@ export function costPlan(ws: Workspace, plan: Plan, opts: { index: BuiltIndex | 
   const selection = selectBuilds(ws, plan.pairs, opts.index);
   const matrices = toMatrices(selection.build, opts.maxJobs);
   const hosted = toMatrices(hostedPairs(selection.build), opts.maxJobs);
-  checkFanOut(hosted.length, hosted.reduce((n, b) => n + b.include.length, 0));
+  checkFanOut(
+    hosted.length,
+    hosted.reduce((n, b) => n + b.include.length, 0),
+  );
   return { selection, cost: buildCost(selection, matrices.length, opts.config, opts.labels), matrices, hosted };
 }
 
@@ -350,7 +366,9 @@ export function collectBuilds(stateDir: string, where: string, builtAt: string):
         if (build.kind !== 'brickyard-build') throw new Error('not a build record');
         // Every launcher's smoke report must pass; the worst one counts.
         // Parsed from files a build job wrote: the image field may be missing.
-        const smokes = readdirSync(dir).filter((f) => /^smoke-[a-z0-9-]+\.json$/.test(f)).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Partial<NonNullable<BuildFacts['smoke']>>);
+        const smokes = readdirSync(dir)
+          .filter((f) => /^smoke-[a-z0-9-]+\.json$/.test(f))
+          .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Partial<NonNullable<BuildFacts['smoke']>>);
         const worst = smokes.find((s) => s.result !== 'PASSED' || s.image?.manifestDigest !== build.image.manifestDigest) ?? smokes[0];
         const smoke = worst ? { result: String(worst.result), image: { manifestDigest: String(worst.image?.manifestDigest) } } : undefined;
         entries.push(builtEntry({ build, smoke }, where, builtAt));

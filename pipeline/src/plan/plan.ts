@@ -122,7 +122,10 @@ export function planChanges(ws: Workspace, changed: readonly ChangedFile[], refs
         if (partition.gpu && r.blocks.some((b) => b.item.use === '@gpu')) used.add(partition.gpu.toolkit.block);
         const because = [
           ...own,
-          ...[...used].filter((b) => c.blocks.has(b)).sort().map((b) => `block ${b} changed`),
+          ...[...used]
+            .filter((b) => c.blocks.has(b))
+            .sort()
+            .map((b) => `block ${b} changed`),
           ...baseChanged,
           ...(c.systems.has(system.doc.id) ? [`system template ${system.doc.id} changed`] : []),
         ];

@@ -82,7 +82,14 @@ export function checkVersioning(head: Workspace, base: Workspace, only?: Readonl
       continue;
     }
     if (now.doc.revision < before.doc.revision) {
-      diagnostics.push(now.file.diagnostic(['revision'], 'error', 'revision-decreased', `revision went from ${before.doc.revision} to ${now.doc.revision}; a released version's revision never goes down`));
+      diagnostics.push(
+        now.file.diagnostic(
+          ['revision'],
+          'error',
+          'revision-decreased',
+          `revision went from ${before.doc.revision} to ${now.doc.revision}; a released version's revision never goes down`,
+        ),
+      );
       continue;
     }
     if (now.doc.revision > before.doc.revision) continue;

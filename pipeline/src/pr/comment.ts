@@ -41,7 +41,8 @@ export function renderComment(validate: ValidateReport | undefined, plan: PlanRe
       out.push(`**Affected pairs:** ${p.pairs.length} to build${plan.batches > 1 ? ` in ${plan.batches} batches` : ''}, ${p.skipped.length} skipped.`, '');
       if (p.pairs.length > 0) {
         out.push('| recipe | system/partition | runner | because |', '|---|---|---|---|');
-        for (const x of p.pairs.slice(0, MAX_ROWS)) out.push(`| \`${code(x.recipe)}\` | \`${code(`${x.system}/${x.partition}`)}\` | ${cell(x.runner.join(', '))} | ${cell(x.because.join('; '))} |`);
+        for (const x of p.pairs.slice(0, MAX_ROWS))
+          out.push(`| \`${code(x.recipe)}\` | \`${code(`${x.system}/${x.partition}`)}\` | ${cell(x.runner.join(', '))} | ${cell(x.because.join('; '))} |`);
         if (p.pairs.length > MAX_ROWS) out.push(`| … ${p.pairs.length - MAX_ROWS} more | | | |`);
       }
       if (p.skipped.length > 0) {
@@ -80,9 +81,11 @@ export function renderComment(validate: ValidateReport | undefined, plan: PlanRe
 function whatToDo(v: ValidateReport): string[] {
   const rules = new Set(v.diagnostics.filter((d) => d.severity === 'error').map((d) => d.rule));
   const advice: string[] = [];
-  if (rules.has('revision-not-bumped')) advice.push('A released version renders differently: run `npx brickyard bump --base origin/main` and commit, or put the change in a new version.');
+  if (rules.has('revision-not-bumped'))
+    advice.push('A released version renders differently: run `npx brickyard bump --base origin/main` and commit, or put the change in a new version.');
   if (rules.has('version-deleted')) advice.push('Deprecate a released version in one pull request (`deprecated: {reason: …}`) before deleting it in a later one.');
-  if (rules.has('fits-nowhere')) advice.push('A recipe fits no system partition: compare its `requires` with `npx brickyard check <recipe>`, which says why each partition is refused.');
+  if (rules.has('fits-nowhere'))
+    advice.push('A recipe fits no system partition: compare its `requires` with `npx brickyard check <recipe>`, which says why each partition is refused.');
   if (rules.has('yaml-syntax') || rules.has('schema')) advice.push('Fix the YAML at the lines shown; editors that read the `yaml-language-server` line validate as you type.');
   if (rules.size > 0) advice.push('Run `npx brickyard validate --base origin/main` locally to see the same findings.');
   return advice;

@@ -93,7 +93,16 @@ function checkValidate(d: Record<string, unknown>): void {
   need(typeof d['ok'] === 'boolean' && isNum(d['errors']) && isNum(d['warnings']), 'ok/errors/warnings');
   need(Array.isArray(d['diagnostics']), 'diagnostics');
   for (const x of d['diagnostics'] as unknown[]) {
-    need(isObject(x) && isStr(x['file']) && isNum(x['line']) && isNum(x['col']) && isStr(x['message']) && isStr(x['rule']) && (x['severity'] === 'error' || x['severity'] === 'warning'), 'diagnostics[]');
+    need(
+      isObject(x) &&
+        isStr(x['file']) &&
+        isNum(x['line']) &&
+        isNum(x['col']) &&
+        isStr(x['message']) &&
+        isStr(x['rule']) &&
+        (x['severity'] === 'error' || x['severity'] === 'warning'),
+      'diagnostics[]',
+    );
   }
 }
 
@@ -107,7 +116,10 @@ function checkPlan(d: Record<string, unknown>): void {
   need(isNum(d['batches']) && Array.isArray(d['diffs']), 'batches/diffs');
   if (d['cost'] !== undefined) {
     const c = d['cost'];
-    need(isObject(c) && isNum(c['affected']) && isNum(c['builds']) && isNum(c['reused']) && isNum(c['batches']) && (c['budget'] === null || isNum(c['budget'])) && isStr(c['label']), 'cost');
+    need(
+      isObject(c) && isNum(c['affected']) && isNum(c['builds']) && isNum(c['reused']) && isNum(c['batches']) && (c['budget'] === null || isNum(c['budget'])) && isStr(c['label']),
+      'cost',
+    );
     need(['no-budget', 'within-budget', 'approved', 'over-budget'].includes(c['verdict'] as string), 'cost.verdict');
   }
   for (const x of d['diffs'] as unknown[]) {

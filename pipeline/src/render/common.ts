@@ -101,7 +101,14 @@ export function header(c: Composition, format: string): string[] {
   const r = c.recipe;
   return [
     `# ${format} rendered by Brickyard from ${r.entry.file.rel}. Do not edit: change the recipe and render again.`,
-    `# recipe: ${r.key} (revision ${r.doc.revision})${r.chain.length > 1 ? `, extends ${r.chain.slice(1).map((e) => `${e.doc.name}@${e.doc.version}`).join(' -> ')}` : ''}`,
+    `# recipe: ${r.key} (revision ${r.doc.revision})${
+      r.chain.length > 1
+        ? `, extends ${r.chain
+            .slice(1)
+            .map((e) => `${e.doc.name}@${e.doc.version}`)
+            .join(' -> ')}`
+        : ''
+    }`,
     `# system: ${c.system.id}/${c.partition.id} (${c.target.arch}, ${c.partition.cpu.model}${c.partition.gpu ? `, ${c.partition.gpu.count}x ${c.partition.gpu.model}` : ''})`,
     `# base: ${c.base.name} = ${c.base.reference}${c.base.hostBuilt ? ' (built on the build host)' : ''}`,
     ...(c.strategy ? [`# MPI: ${c.strategy.id} (${c.strategy.abi} ABI, block ${c.strategy.block})`] : []),

@@ -13,18 +13,7 @@ import { chooseTargetFlags, toolkitProblem } from '../check/toolchain.ts';
 import { satisfies } from '../model/capabilities.ts';
 import { resolveParams } from '../model/params.ts';
 import { expandDeep, UnknownPlaceholderError } from '../model/template.ts';
-import type {
-  RuntimeStepDoc,
-  Arch,
-  BlockDoc,
-  MpiStrategyDoc,
-  PackageManager,
-  ParamValue,
-  PartitionDoc,
-  PrimitiveDoc,
-  SourceDoc,
-  SystemDoc,
-} from '../model/types.ts';
+import type { RuntimeStepDoc, Arch, BlockDoc, MpiStrategyDoc, PackageManager, ParamValue, PartitionDoc, PrimitiveDoc, SourceDoc, SystemDoc } from '../model/types.ts';
 import { resolveBase, type ResolvedBase } from '../systems/base.ts';
 import { BrickyardError } from '../util/errors.ts';
 
@@ -106,7 +95,25 @@ export interface Composition {
 export const HOST_MPI_STRATEGIES: ReadonlySet<string> = new Set(['host-injection']);
 
 /** Folders of the base system that a runtime part may not keep whole. */
-const SYSTEM_DIRS: ReadonlySet<string> = new Set(['/', '/usr', '/usr/lib', '/usr/lib64', '/usr/bin', '/usr/local', '/usr/local/lib', '/usr/local/bin', '/usr/share', '/usr/include', '/lib', '/lib64', '/bin', '/sbin', '/etc', '/opt', '/var']);
+const SYSTEM_DIRS: ReadonlySet<string> = new Set([
+  '/',
+  '/usr',
+  '/usr/lib',
+  '/usr/lib64',
+  '/usr/bin',
+  '/usr/local',
+  '/usr/local/lib',
+  '/usr/local/bin',
+  '/usr/share',
+  '/usr/include',
+  '/lib',
+  '/lib64',
+  '/bin',
+  '/sbin',
+  '/etc',
+  '/opt',
+  '/var',
+]);
 
 /** Step kinds that are image metadata rather than content; the runtime stage repeats them. */
 const METADATA_KINDS: ReadonlySet<Op['kind']> = new Set(['env', 'label', 'user', 'workdir', 'entrypoint']);
@@ -115,13 +122,7 @@ export function targetOf(part: PartitionDoc): Target {
   return { arch: part.cpu.arch, cflags: part.cpu.targetFlags, gpuArch: part.gpu?.arch ?? '' };
 }
 
-export function compose(
-  cat: Catalog,
-  recipe: ResolvedRecipe,
-  systemEntry: Entry<SystemDoc>,
-  partition: PartitionDoc,
-  strategy: MpiStrategyDoc | undefined,
-): Composition {
+export function compose(cat: Catalog, recipe: ResolvedRecipe, systemEntry: Entry<SystemDoc>, partition: PartitionDoc, strategy: MpiStrategyDoc | undefined): Composition {
   const system = systemEntry.doc;
   const where = `${recipe.key} on ${system.id}/${partition.id}`;
   const problems: string[] = [];
@@ -281,7 +282,9 @@ export function compose(
   for (const s of recipe.steps) {
     const target = s.item.before ?? s.item.after;
     if (target !== undefined && !blocks.some((b) => b.name === target || b.slot === target)) {
-      problems.push(`${s.origin}: a step is placed ${s.item.before !== undefined ? 'before' : 'after'} ${target}, which this composition has no block for (blocks: ${blocks.map((b) => b.slot ?? b.name).join(', ')})`);
+      problems.push(
+        `${s.origin}: a step is placed ${s.item.before !== undefined ? 'before' : 'after'} ${target}, which this composition has no block for (blocks: ${blocks.map((b) => b.slot ?? b.name).join(', ')})`,
+      );
     }
   }
   const blockValues = new Map<ComposedBlock, Map<string, string>>();
@@ -348,10 +351,12 @@ export function compose(
         const relative = p.keep.filter((k) => !k.startsWith('/') || k.split('/').includes('..'));
         const system = p.keep.filter((k) => SYSTEM_DIRS.has(k.replace(/\/+$/, '') || '/'));
         if (relative.length > 0) problems.push(`${origin} (runtime): keep needs absolute paths without "..", not ${relative.join(', ')}`);
-        else if (system.length > 0) problems.push(`${origin} (runtime): keep ${system.join(', ')} would copy the build stage's whole system folder (toolchain included) over the runtime base; install into a prefix of its own (e.g. /opt/NAME) or keep single files`);
+        else if (system.length > 0)
+          problems.push(
+            `${origin} (runtime): keep ${system.join(', ')} would copy the build stage's whole system folder (toolchain included) over the runtime base; install into a prefix of its own (e.g. /opt/NAME) or keep single files`,
+          );
         else push({ kind: 'keep', paths: p.keep });
-      }
-      else if (p.run !== undefined) push({ kind: 'run', script: p.run.replace(/\s+$/, '') });
+      } else if (p.run !== undefined) push({ kind: 'run', script: p.run.replace(/\s+$/, '') });
     };
     for (const b of blocks) for (const item of b.entry.doc.runtime ?? []) emitRuntime(item, `block:${b.name}`, blockValues.get(b)!, b.params);
     for (const { item, origin: o } of recipe.runtime) emitRuntime(item, o, recipeValues, {});
@@ -361,7 +366,11 @@ export function compose(
     // instead of one per block (each rewrite would be stored again in its own layer).
     const packageSteps = own.filter((s) => s.op.kind === 'packages');
     if (packageSteps.length > 0) {
-      runtime.push({ op: { kind: 'run', script: noDocsScript(base.packageManager) }, origin: runtimeOrigin, comment: 'runtime stage: no documentation, manual pages or translations from packages (copyright files stay)' });
+      runtime.push({
+        op: { kind: 'run', script: noDocsScript(base.packageManager) },
+        origin: runtimeOrigin,
+        comment: 'runtime stage: no documentation, manual pages or translations from packages (copyright files stay)',
+      });
       const packages = [...new Set(packageSteps.flatMap((s) => (s.op.kind === 'packages' ? s.op.packages : [])))];
       const standIns = [...new Set(packageSteps.flatMap((s) => (s.op.kind === 'packages' ? (s.op.standIns ?? []) : [])))].sort();
       const wanted = standIns.filter((n) => packages.includes(n));
@@ -379,7 +388,11 @@ export function compose(
     }
     runtime.push(...own.filter((s) => s.op.kind !== 'packages'));
     if (own.some((s) => s.op.kind === 'keep')) {
-      runtime.push({ op: { kind: 'run', script: 'ldconfig && rm -f /var/cache/ldconfig/aux-cache' }, origin: runtimeOrigin, comment: 'register the kept libraries (aux-cache holds file times: dropped for reproducible layers)' });
+      runtime.push({
+        op: { kind: 'run', script: 'ldconfig && rm -f /var/cache/ldconfig/aux-cache' },
+        origin: runtimeOrigin,
+        comment: 'register the kept libraries (aux-cache holds file times: dropped for reproducible layers)',
+      });
     }
     runtime.push(...steps.filter((s) => METADATA_KINDS.has(s.op.kind)));
   }

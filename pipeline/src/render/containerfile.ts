@@ -39,10 +39,18 @@ function renderSteps(lines: string[], steps: Step[], offset: number, total: numb
         for (const p of op.paths) lines.push(`COPY --from=${BUILD_STAGE} ${p} ${p}`);
         break;
       case 'env':
-        lines.push(`ENV ${Object.entries(op.vars).map(([k, v]) => `${k}=${dq(v)}`).join(' ')}`);
+        lines.push(
+          `ENV ${Object.entries(op.vars)
+            .map(([k, v]) => `${k}=${dq(v)}`)
+            .join(' ')}`,
+        );
         break;
       case 'label':
-        lines.push(`LABEL ${Object.entries(op.labels).map(([k, v]) => `${dq(k)}=${dq(v)}`).join(' \\\n      ')}`);
+        lines.push(
+          `LABEL ${Object.entries(op.labels)
+            .map(([k, v]) => `${dq(k)}=${dq(v)}`)
+            .join(' \\\n      ')}`,
+        );
         break;
       case 'user':
         lines.push(`USER ${op.name}`);

@@ -92,7 +92,11 @@ export function renderDiagram(c: Composition): string {
   }[policy.buildWhere];
   subgraph('build', buildTitle, () => {
     node('recipe', [`recipe ${recipe.key} (revision ${recipe.doc.revision})`, `blocks: ${list(slotted, 8)}`], 'round');
-    node('render', [`rendered for ${where}`, `${c.target.arch}, ${c.target.cflags}${c.target.gpuArch ? `, ${c.target.gpuArch}` : ''}`, 'Containerfile, apptainer.def, job.sh, lock.json']);
+    node('render', [
+      `rendered for ${where}`,
+      `${c.target.arch}, ${c.target.cflags}${c.target.gpuArch ? `, ${c.target.gpuArch}` : ''}`,
+      'Containerfile, apptainer.def, job.sh, lock.json',
+    ]);
     node('builder', [
       `${policy.builder} builds the image${policy.buildWhere === 'ci' ? '' : ` (${policy.buildWhere})`}`,
       `base ${c.base.name}: ${shortRef(c.base.reference)}`,

@@ -17,13 +17,7 @@ export interface Rendered {
   files: Record<Format, string>;
 }
 
-export function renderPair(
-  cat: Catalog,
-  recipe: ResolvedRecipe,
-  system: Entry<SystemDoc>,
-  partition: PartitionDoc,
-  strategy: MpiStrategyDoc | undefined,
-): Rendered {
+export function renderPair(cat: Catalog, recipe: ResolvedRecipe, system: Entry<SystemDoc>, partition: PartitionDoc, strategy: MpiStrategyDoc | undefined): Rendered {
   const composition = compose(cat, recipe, system, partition, strategy);
   const containerfile = renderContainerfile(composition);
   const apptainer = renderApptainer(composition);

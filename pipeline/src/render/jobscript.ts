@@ -32,12 +32,7 @@ export function renderJobScript(c: Composition): string {
   const gpu = usesGpu(c) ? part.gpu : undefined;
   const gpuMpi = gpu ? strategy?.gpuAware : undefined;
 
-  const modules = [
-    ...(part.runtime.module ? [part.runtime.module] : []),
-    ...(part.modules ?? []),
-    ...(strategy?.modules ?? []),
-    ...(gpuMpi?.modules ?? []),
-  ];
+  const modules = [...(part.runtime.module ? [part.runtime.module] : []), ...(part.modules ?? []), ...(strategy?.modules ?? []), ...(gpuMpi?.modules ?? [])];
   if (modules.length > 0) {
     lines.push('', '# Modules');
     for (const m of modules) lines.push(m.startsWith('module ') ? m : `module load ${m}`);
@@ -115,8 +110,7 @@ export function launchLayout(c: Composition): LaunchLayout {
   const gpu = usesGpu(c) ? part.gpu : undefined;
   const nodes = part.smoke.mpi.nodes;
   const gpusPerRank = launch?.gpusPerRank ?? 1;
-  const ranksPerNode =
-    launch?.ranksPerNode === 'gpus' ? Math.max(1, Math.floor((gpu?.count ?? 1) / gpusPerRank)) : (launch?.ranksPerNode ?? part.smoke.mpi.ranksPerNode);
+  const ranksPerNode = launch?.ranksPerNode === 'gpus' ? Math.max(1, Math.floor((gpu?.count ?? 1) / gpusPerRank)) : (launch?.ranksPerNode ?? part.smoke.mpi.ranksPerNode);
   const cores = part.cpu.usableCores ?? part.cpu.cores;
   const cpusPerTask = launch?.cpusPerTask === 'fill' ? Math.max(1, Math.floor(cores / ranksPerNode)) : launch?.cpusPerTask;
   const slurmGpuFlags =
@@ -197,14 +191,7 @@ function containerEnvValue(exported: string, name: string, value: string): strin
   return `${dq(value).slice(0, -1)}\${${exported}:+:$${exported}}"`;
 }
 
-function containerInvocation(
-  c: Composition,
-  gpu: PartitionDoc['gpu'],
-  binds: Bind[],
-  env: StringMap,
-  argv: string,
-  lines: string[],
-): string {
+function containerInvocation(c: Composition, gpu: PartitionDoc['gpu'], binds: Bind[], env: StringMap, argv: string, lines: string[]): string {
   const rt = c.partition.runtime;
   const gpuMpiFlags = [...(gpu ? (c.strategy?.gpuAware?.runtimeFlags ?? []) : []), ...hostCollectives(c).flatMap((p) => p.runtimeFlags ?? [])];
   const flags = [...new Set([...(rt.flags ?? []), ...(gpu?.runtimeFlags ?? []), ...(c.strategy?.runtimeFlags ?? []), ...gpuMpiFlags])];
@@ -250,10 +237,16 @@ function containerInvocation(
         `mounts = [${binds.map((b) => JSON.stringify(`${b.src}:${b.dst}`)).join(', ')}]`,
         ...(envEntries.length ? ['', '[env]', ...envEntries.map(([k, v]) => `${k} = ${JSON.stringify(String(v))}`)] : []),
         ...(flags.some((f) => f.includes('='))
-          ? ['', '[annotations]', ...flags.filter((f) => f.includes('=')).map((f) => {
-              const [k, ...v] = f.split('=');
-              return `${k} = ${JSON.stringify(v.join('='))}`;
-            })]
+          ? [
+              '',
+              '[annotations]',
+              ...flags
+                .filter((f) => f.includes('='))
+                .map((f) => {
+                  const [k, ...v] = f.split('=');
+                  return `${k} = ${JSON.stringify(v.join('='))}`;
+                }),
+            ]
           : []),
       ];
       lines.push('', '# Container Engine environment definition', 'EDF="$(mktemp --suffix=.toml)"', 'cat > "$EDF" <<BRICKYARD_EOF', ...toml, 'BRICKYARD_EOF');

@@ -109,7 +109,7 @@ export function keylessSigner(opts: KeylessOptions, env: NodeJS.ProcessEnv = pro
   const plan = keylessPlan(opts);
   if (!opts.identityProvider && !(env['ACTIONS_ID_TOKEN_REQUEST_URL'] && env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) && !env['SIGSTORE_ID_TOKEN']) {
     throw new BrickyardError('SIGNING_FAILED', 'keyless signing needs an OIDC identity token, and this job has none', {
-      hint: "give the signing job `permissions: id-token: write` (never on pull requests), or set SIGSTORE_ID_TOKEN; for local signing use the development signer",
+      hint: 'give the signing job `permissions: id-token: write` (never on pull requests), or set SIGSTORE_ID_TOKEN; for local signing use the development signer',
     });
   }
   const fetch = { ...(opts.timeout === undefined ? {} : { timeout: opts.timeout }), ...(opts.retry === undefined ? {} : { retry: opts.retry }) };

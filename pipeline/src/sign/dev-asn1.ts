@@ -72,7 +72,9 @@ export function timeStampResponse(t: TimeStampInput): Buffer {
   );
 
   // ESS SigningCertificateV2 { certs: [ ESSCertIDv2 { certHash } ] } (hash algorithm: the sha256 default).
-  const signingCertificate = new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [new asn1js.OctetString({ valueHex: arrayBuffer(sha256(t.certDer)) })] })] })] });
+  const signingCertificate = new asn1js.Sequence({
+    value: [new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [new asn1js.OctetString({ valueHex: arrayBuffer(sha256(t.certDer)) })] })] })],
+  });
   const attributes = [
     new Attribute({ attrType: OID_ATTR_CONTENT_TYPE, attrValues: [arrayBuffer(der(new asn1js.ObjectIdentifier({ value: OID_CT_TSTINFO })))] }),
     new Attribute({ attrType: OID_ATTR_MESSAGE_DIGEST, attrValues: [arrayBuffer(der(new asn1js.OctetString({ valueHex: arrayBuffer(sha256(tstInfo)) })))] }),

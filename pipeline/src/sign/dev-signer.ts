@@ -187,7 +187,7 @@ async function create(dir: string): Promise<void> {
   const notBefore = new Date(now.getTime() - 60_000);
   const notAfter = new Date(now.getTime() + 10 * 365 * 24 * 3600 * 1000);
   const subtle = webcrypto.subtle;
-  const gen = async (): Promise<webcrypto.CryptoKeyPair> => (await subtle.generateKey(EC, true, ['sign', 'verify']));
+  const gen = async (): Promise<webcrypto.CryptoKeyPair> => await subtle.generateKey(EC, true, ['sign', 'verify']);
   const pkcs8 = async (k: webcrypto.CryptoKey): Promise<string> => x509.PemConverter.encode(await subtle.exportKey('pkcs8', k), 'PRIVATE KEY');
 
   const ca = await gen();
@@ -437,11 +437,7 @@ export function isDevTrustedRoot(root: unknown): boolean {
   const list = (x: unknown): Record<string, unknown>[] => (Array.isArray(x) ? (x as Record<string, unknown>[]) : []);
   const devAuthority = (a: Record<string, unknown>): boolean =>
     a['uri'] === DEV_CA_URI || a['uri'] === DEV_TSA_URI || (a['subject'] as { organization?: unknown } | undefined)?.organization === ORG;
-  return (
-    list(r.certificateAuthorities).some(devAuthority) ||
-    list(r.timestampAuthorities).some(devAuthority) ||
-    list(r.tlogs).some((t) => t['baseUrl'] === DEV_TLOG_BASE_URL)
-  );
+  return list(r.certificateAuthorities).some(devAuthority) || list(r.timestampAuthorities).some(devAuthority) || list(r.tlogs).some((t) => t['baseUrl'] === DEV_TLOG_BASE_URL);
 }
 
 function signatureOf(content: SignatureBundle): Buffer {
@@ -519,8 +515,15 @@ function tlogWitness(m: Material, clock: () => Date): Witness {
       }
       const canonical = Buffer.from(sigJson.canonicalize(body), 'utf8');
       const integratedTime = Math.floor(clock().getTime() / 1000);
-      const set = nodeSign('sha256', Buffer.from(sigJson.canonicalize({ body: canonical.toString('base64'), integratedTime, logIndex: 0, logID: logId.toString('hex') }), 'utf8'), m.tlogKey);
-      const rootHash = createHash('sha256').update(Buffer.from([0])).update(canonical).digest();
+      const set = nodeSign(
+        'sha256',
+        Buffer.from(sigJson.canonicalize({ body: canonical.toString('base64'), integratedTime, logIndex: 0, logID: logId.toString('hex') }), 'utf8'),
+        m.tlogKey,
+      );
+      const rootHash = createHash('sha256')
+        .update(Buffer.from([0]))
+        .update(canonical)
+        .digest();
       const note = `${DEV_TLOG_ORIGIN} - dev\n1\n${rootHash.toString('base64')}\n`;
       const noteSig = nodeSign('sha256', Buffer.from(note, 'utf8'), m.tlogKey);
       const envelope = `${note}\n\u2014 ${DEV_TLOG_ORIGIN} ${Buffer.concat([logId.subarray(0, 4), noteSig]).toString('base64')}\n`;

@@ -42,7 +42,10 @@ function installReflectMetadata(): void {
   const defineMetadata = (key: MetadataKey, value: unknown, target: Target, prop?: PropertyKey): void => {
     own(target, prop, true)!.set(key, value);
   };
-  const metadata = (key: MetadataKey, value: unknown) => (target: Target, prop?: PropertyKey): void => defineMetadata(key, value, target, prop);
+  const metadata =
+    (key: MetadataKey, value: unknown) =>
+    (target: Target, prop?: PropertyKey): void =>
+      defineMetadata(key, value, target, prop);
   const hasMetadata = (key: MetadataKey, target: Target, prop?: PropertyKey): boolean => getMetadata(key, target, prop) !== undefined;
   Object.assign(R, { getMetadata, getOwnMetadata, defineMetadata, hasMetadata, metadata });
 }

@@ -99,15 +99,24 @@ export function imagePolicyFacts(layout: string, manifestDigest: string, system:
 
 /** The SPDX document with the findings as one more document annotation (any earlier brickyard one is dropped). */
 export function withImagePolicyFacts(spdx: Record<string, unknown>, facts: ImagePolicyFacts, date: string): Record<string, unknown> {
-  const others = (Array.isArray(spdx['annotations']) ? (spdx['annotations'] as ({ annotator?: unknown; comment?: unknown } | null)[]) : []).filter((a) => !(a?.annotator === IMAGE_POLICY_ANNOTATOR && typeof a.comment === 'string' && a.comment.startsWith(IMAGE_POLICY_PREFIX)));
-  return { ...spdx, annotations: [...others, { annotationDate: date, annotationType: 'OTHER', annotator: IMAGE_POLICY_ANNOTATOR, comment: IMAGE_POLICY_PREFIX + JSON.stringify(facts) }] };
+  const others = (Array.isArray(spdx['annotations']) ? (spdx['annotations'] as ({ annotator?: unknown; comment?: unknown } | null)[]) : []).filter(
+    (a) => !(a?.annotator === IMAGE_POLICY_ANNOTATOR && typeof a.comment === 'string' && a.comment.startsWith(IMAGE_POLICY_PREFIX)),
+  );
+  return {
+    ...spdx,
+    annotations: [...others, { annotationDate: date, annotationType: 'OTHER', annotator: IMAGE_POLICY_ANNOTATOR, comment: IMAGE_POLICY_PREFIX + JSON.stringify(facts) }],
+  };
 }
 
 function bad(what: string): never {
-  throw new BrickyardError('BUNDLE_MISMATCH', `the image policy facts of the signed SBOM ${what}`, { hint: 'the SBOM was not made by a brickyard signer, or was changed: get the bundle again' });
+  throw new BrickyardError('BUNDLE_MISMATCH', `the image policy facts of the signed SBOM ${what}`, {
+    hint: 'the SBOM was not made by a brickyard signer, or was changed: get the bundle again',
+  });
 }
 
-const isFindings = (v: unknown): v is PolicyFinding[] => Array.isArray(v) && (v as unknown[]).every((f) => typeof (f as Record<string, unknown> | null)?.['rule'] === 'string' && typeof (f as Record<string, unknown>)['message'] === 'string');
+const isFindings = (v: unknown): v is PolicyFinding[] =>
+  Array.isArray(v) &&
+  (v as unknown[]).every((f) => typeof (f as Record<string, unknown> | null)?.['rule'] === 'string' && typeof (f as Record<string, unknown>)['message'] === 'string');
 
 /**
  * The findings of a verified SBOM statement's predicate (an SPDX document), about `image`.
@@ -119,7 +128,9 @@ export function readImagePolicyFacts(spdx: unknown, image: string): ImagePolicyF
   type Loose = Record<string, unknown> | null | undefined;
   const annotations = (spdx as Loose)?.['annotations'];
   if (!Array.isArray(annotations)) return undefined;
-  const ours = (annotations as unknown[]).map((a) => (a as Loose)?.['annotator'] === IMAGE_POLICY_ANNOTATOR ? (a as Loose)?.['comment'] : undefined).filter((c): c is string => typeof c === 'string' && c.startsWith(IMAGE_POLICY_PREFIX));
+  const ours = (annotations as unknown[])
+    .map((a) => ((a as Loose)?.['annotator'] === IMAGE_POLICY_ANNOTATOR ? (a as Loose)?.['comment'] : undefined))
+    .filter((c): c is string => typeof c === 'string' && c.startsWith(IMAGE_POLICY_PREFIX));
   const first = ours[0];
   if (first === undefined) return undefined;
   if (ours.length > 1) bad(`hold ${ours.length} annotations, expected one`);
@@ -130,9 +141,10 @@ export function readImagePolicyFacts(spdx: unknown, image: string): ImagePolicyF
     return bad(`are not JSON: ${(e as Error).message}`);
   }
   if (f?.['kind'] !== 'brickyard-image-policy' || f['version'] !== 1) bad('are not brickyard-image-policy version 1');
-  if (f['image'] !== image) bad(`are about ${typeof f['image'] === "string" ? f['image'] : JSON.stringify(f['image'])}, the statement is about ${image}`);
+  if (f['image'] !== image) bad(`are about ${typeof f['image'] === 'string' ? f['image'] : JSON.stringify(f['image'])}, the statement is about ${image}`);
   const facts = f['facts'] as Loose;
-  if (typeof facts?.['user'] !== 'string' || !Array.isArray(facts['setuidFiles']) || typeof facts['uncompressedBytes'] !== 'number' || !Array.isArray(f['unreadableLayers'])) bad('have the wrong shape');
+  if (typeof facts?.['user'] !== 'string' || !Array.isArray(facts['setuidFiles']) || typeof facts['uncompressedBytes'] !== 'number' || !Array.isArray(f['unreadableLayers']))
+    bad('have the wrong shape');
   if (f['current'] !== undefined && !isFindings(f['current'])) bad('have malformed current findings');
   const next = f['next'] as Loose;
   if (next !== undefined && (typeof next?.['effective'] !== 'string' || !isFindings(next['findings']))) bad('have malformed next findings');

@@ -39,7 +39,10 @@ export interface AttestResult {
 export async function signerFor(stateDir: string, opts: { keyless?: boolean } = {}): Promise<DevSigner | KeylessSigner> {
   if (opts.keyless) {
     const repo = process.env['GITHUB_REPOSITORY'];
-    if (!repo) throw new BrickyardError('USAGE', 'keyless signing runs in GitHub Actions (GITHUB_REPOSITORY is not set)', { hint: 'leave out --keyless to sign with the development signer' });
+    if (!repo)
+      throw new BrickyardError('USAGE', 'keyless signing runs in GitHub Actions (GITHUB_REPOSITORY is not set)', {
+        hint: 'leave out --keyless to sign with the development signer',
+      });
     return keylessSigner({ visibility: (process.env['BRICKYARD_REPOSITORY_VISIBILITY'] as 'public' | 'private' | 'internal' | undefined) ?? 'public' });
   }
   return loadOrCreateDevSigner(devSignerDir(stateDir));
@@ -48,7 +51,10 @@ export async function signerFor(stateDir: string, opts: { keyless?: boolean } = 
 function provenanceContext(ws: Workspace, record: BuildRecord, lockFiles: string[]): ProvenanceContext {
   const env = process.env;
   const common = {
-    files: fileDigests(ws.root, lockFiles.filter((f) => existsSync(join(ws.root, f)))),
+    files: fileDigests(
+      ws.root,
+      lockFiles.filter((f) => existsSync(join(ws.root, f))),
+    ),
     startedOn: record.startedOn ?? record.created,
     finishedOn: record.finishedOn ?? record.created,
   };
@@ -112,10 +118,13 @@ export function testResultFromReport(reportPath: string, launcher: string, subje
   }
   if (report.kind !== 'brickyard-smoke' || report.version !== 1) bad('not a brickyard-smoke report (version 1)');
   if (report.launcher !== launcher) bad(`it names the launcher ${JSON.stringify(report.launcher)}, its file name says ${launcher}`);
-  if (report.system !== where.system.doc.id || report.partition !== where.partition.id) bad(`it ran on ${report.system}/${report.partition}, not on ${where.system.doc.id}/${where.partition.id}`);
-  if (report.image?.manifestDigest !== `sha256:${subject.digest.sha256}`) bad(`it tested the image ${report.image?.manifestDigest}, the verified image is sha256:${subject.digest.sha256}`);
+  if (report.system !== where.system.doc.id || report.partition !== where.partition.id)
+    bad(`it ran on ${report.system}/${report.partition}, not on ${where.system.doc.id}/${where.partition.id}`);
+  if (report.image?.manifestDigest !== `sha256:${subject.digest.sha256}`)
+    bad(`it tested the image ${report.image?.manifestDigest}, the verified image is sha256:${subject.digest.sha256}`);
   const tests = Array.isArray(report.tests) && report.tests.length > 0 ? report.tests : bad('it lists no tests');
-  for (const [i, t] of (tests as (typeof tests[number] | null | undefined)[]).entries()) { // a forged report may hold nulls
+  for (const [i, t] of (tests as ((typeof tests)[number] | null | undefined)[]).entries()) {
+    // a forged report may hold nulls
     if (typeof t?.name !== 'string' || typeof t.summary !== 'string' || !VERDICTS.has(t.verdict) || typeof t.kind !== 'string') bad(`tests[${i}] has the wrong shape`);
   }
   const target = report.statement?.predicate?.configuration?.find((c) => c.annotations?.['brickyardRole'] === 'target')?.annotations ?? {};
@@ -161,7 +170,15 @@ export async function attestPair(ws: Workspace, r: ResolvedRecipe, where: Partit
   if (roles.has('provenance')) {
     const lock = JSON.parse(readFileSync(join(dir, 'lock.json'), 'utf8')) as { recipe: { files: { path: string }[] }; system: { file: string }; blocks: { file: string }[] };
     const lockFiles = [...lock.recipe.files.map((f) => f.path), lock.system.file, ...lock.blocks.map((b) => b.file), 'catalog/bases.yaml'];
-    statements.push({ kind: 'provenance', path: join(dir, 'provenance.intoto.json'), statement: await withVerifiedSif(inTotoStatement(subject, SLSA_PROVENANCE_PREDICATE_TYPE, provenancePredicate(record, provenanceContext(ws, record, lockFiles))), record, dir) });
+    statements.push({
+      kind: 'provenance',
+      path: join(dir, 'provenance.intoto.json'),
+      statement: await withVerifiedSif(
+        inTotoStatement(subject, SLSA_PROVENANCE_PREDICATE_TYPE, provenancePredicate(record, provenanceContext(ws, record, lockFiles))),
+        record,
+        dir,
+      ),
+    });
   }
   if (roles.has('sbom')) {
     // The pair folder's SBOM, not the path the record names (a path on the build runner).
@@ -170,14 +187,24 @@ export async function attestPair(ws: Workspace, r: ResolvedRecipe, where: Partit
     const facts = imagePolicyFacts(join(opts.stateDir, 'oci'), `sha256:${subject.digest.sha256}`, where.system.doc, where.partition.id);
     const claimed = record.imagePolicy?.facts;
     if (claimed && facts.unreadableLayers.length === 0 && JSON.stringify(claimed) !== JSON.stringify(facts.facts)) {
-      throw new BrickyardError('SUBJECT_MISMATCH', `refusing to sign the SBOM of ${r.key} for ${where.system.doc.id}/${where.partition.id}: its build record says the image runs as ${JSON.stringify(claimed.user)} with ${claimed.setuidFiles.length} setuid file(s) in ${claimed.uncompressedBytes} bytes, the image itself as ${JSON.stringify(facts.facts.user)} with ${facts.facts.setuidFiles.length} in ${facts.facts.uncompressedBytes}`, { hint: 'rebuild the pair; never sign what does not verify' });
+      throw new BrickyardError(
+        'SUBJECT_MISMATCH',
+        `refusing to sign the SBOM of ${r.key} for ${where.system.doc.id}/${where.partition.id}: its build record says the image runs as ${JSON.stringify(claimed.user)} with ${claimed.setuidFiles.length} setuid file(s) in ${claimed.uncompressedBytes} bytes, the image itself as ${JSON.stringify(facts.facts.user)} with ${facts.facts.setuidFiles.length} in ${facts.facts.uncompressedBytes}`,
+        { hint: 'rebuild the pair; never sign what does not verify' },
+      );
     }
     const created = (spdx['creationInfo'] as { created?: unknown } | undefined)?.created;
     const date = typeof created === 'string' ? created : record.created;
-    statements.push({ kind: 'sbom', path: join(dir, 'sbom.intoto.json'), statement: await withVerifiedSif(sbomStatement(subject, withImagePolicyFacts(spdx, facts, date)), record, dir) });
+    statements.push({
+      kind: 'sbom',
+      path: join(dir, 'sbom.intoto.json'),
+      statement: await withVerifiedSif(sbomStatement(subject, withImagePolicyFacts(spdx, facts, date)), record, dir),
+    });
   }
   if (roles.has('test-result')) {
-    for (const f of readdirSync(dir).filter((n) => /^smoke-[a-z]+\.json$/.test(n)).sort()) {
+    for (const f of readdirSync(dir)
+      .filter((n) => /^smoke-[a-z]+\.json$/.test(n))
+      .sort()) {
       const launcher = f.slice('smoke-'.length, -'.json'.length);
       statements.push({ kind: 'test-result', path: join(dir, `test-result-${launcher}.intoto.json`), statement: testResultFromReport(join(dir, f), launcher, subject, where) });
     }
@@ -211,7 +238,9 @@ async function withVerifiedSif<S extends { subject: { name: string; digest: { sh
   try {
     got = (await sha256File(file)).replace(/^sha256:/, '');
   } catch {
-    throw new BrickyardError('IMAGE_NOT_FOUND', `the build record names the SIF ${basename(record.sif.path)}, which the pair folder ${dir} lacks`, { hint: 'rebuild the pair with --sif' });
+    throw new BrickyardError('IMAGE_NOT_FOUND', `the build record names the SIF ${basename(record.sif.path)}, which the pair folder ${dir} lacks`, {
+      hint: 'rebuild the pair with --sif',
+    });
   }
   if (got !== record.sif.sha256.replace(/^sha256:/, '')) {
     throw new BrickyardError('SIGNING_FAILED', `the SIF ${file} hashes to ${got}, not to the digest its build record states: refusing to sign it`);

@@ -105,7 +105,12 @@ export function githubInvocationId(g: Pick<GitHubContext, 'serverUrl' | 'reposit
 export function fileDigests(root: string, paths: string[]): { path: string; sha256: string }[] {
   return [...new Set(paths)].sort().map((path) => {
     if (path.startsWith('/') || path.split('/').includes('..')) fail(`file path must be relative and inside the repository, got '${path}'`);
-    return { path, sha256: createHash('sha256').update(readFileSync(join(root, path))).digest('hex') };
+    return {
+      path,
+      sha256: createHash('sha256')
+        .update(readFileSync(join(root, path)))
+        .digest('hex'),
+    };
   });
 }
 
@@ -148,7 +153,8 @@ export function provenancePredicate(record: BuildRecord, ctx: ProvenanceContext)
     if (g.repositoryOwnerId) github['repository_owner_id'] = g.repositoryOwnerId;
     if (g.runnerEnvironment) github['runner_environment'] = g.runnerEnvironment;
     internalParameters = { github, brickyard: internalBrickyard };
-  } else if ((ctx.buildType as string) === 'local') { // callers may be plain JavaScript
+  } else if ((ctx.buildType as string) === 'local') {
+    // callers may be plain JavaScript
     buildType = LOCAL_BUILD_TYPE;
     const src = ctx.source ?? fail("buildType 'local' needs the source (repository and commit)");
     if (!/^[0-9a-f]{40}$/.test(src.commit)) fail(`source.commit must be a 40-hex commit, got '${src.commit}'`);
@@ -174,7 +180,12 @@ export function provenancePredicate(record: BuildRecord, ctx: ProvenanceContext)
   else base.annotations = { ...base.annotations, builtOnHost: true };
   deps.push(base);
   for (const s of record.inputs.sources) {
-    deps.push({ name: s.name, uri: uri(`source ${s.name} url`, s.url), digest: { sha256: sha256Hex(`source ${s.name} sha256`, s.sha256) }, annotations: { brickyardRole: 'pinned-source' } });
+    deps.push({
+      name: s.name,
+      uri: uri(`source ${s.name} url`, s.url),
+      digest: { sha256: sha256Hex(`source ${s.name} sha256`, s.sha256) },
+      annotations: { brickyardRole: 'pinned-source' },
+    });
   }
 
   return {

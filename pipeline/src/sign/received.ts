@@ -30,9 +30,13 @@ export function pairsOfBatch(file: string, batch: number, system?: string): Pair
   } catch (e) {
     throw new BrickyardError('FILE_UNREADABLE', `${file}: ${(e as Error).message}`, { hint: 'pass the batches-file output of ./actions/plan in the same job' });
   }
-  if (data?.kind !== 'brickyard-batches' || !Array.isArray(data.batches)) throw new BrickyardError('FILE_UNREADABLE', `${file} is not a brickyard batches file`, { hint: 'pass the batches-file output of ./actions/plan in the same job' });
+  if (data?.kind !== 'brickyard-batches' || !Array.isArray(data.batches))
+    throw new BrickyardError('FILE_UNREADABLE', `${file} is not a brickyard batches file`, { hint: 'pass the batches-file output of ./actions/plan in the same job' });
   const chosen: unknown = data.batches[batch];
-  if (chosen === undefined) throw new BrickyardError('USAGE', `${file} has ${data.batches.length} batch(es), no batch ${batch}`, { hint: 'the plan of this job and the plan that fanned out differ: plan both from the same base and head' });
+  if (chosen === undefined)
+    throw new BrickyardError('USAGE', `${file} has ${data.batches.length} batch(es), no batch ${batch}`, {
+      hint: 'the plan of this job and the plan that fanned out differ: plan both from the same base and head',
+    });
   return parsePairs(JSON.stringify(chosen), system);
 }
 
@@ -55,7 +59,8 @@ export function parsePairs(json: string, system?: string): PairId[] {
     for (const k of ['recipe', 'version', 'system', 'partition'] as const) {
       if (typeof r?.[k] !== 'string' || !ID.test(r[k])) throw new BrickyardError('USAGE', `pairs[${i}].${k} is ${JSON.stringify(r?.[k])}, not an id`);
     }
-    if (system === undefined || r['system'] === system) out.push({ recipe: r['recipe'] as string, version: r['version'] as string, system: r['system'] as string, partition: r['partition'] as string });
+    if (system === undefined || r['system'] === system)
+      out.push({ recipe: r['recipe'] as string, version: r['version'] as string, system: r['system'] as string, partition: r['partition'] as string });
   }
   return out;
 }
@@ -102,10 +107,18 @@ export async function signReceivedBuilds(ws: Workspace, opts: SignReceivedOption
   // download-artifact (v8) extracts a pattern that matched one artifact straight into its path,
   // not into a folder of the artifact's name: then the one planned pair's artifact is the folder.
   const flat = received.includes('builds') || received.includes('oci');
-  if (flat && opts.pairs.length !== 1) refuse(`${opts.builds} holds one build's files directly, but ${opts.pairs.length} pairs are planned`, 'download without merge-multiple: each artifact into a folder of its name');
+  if (flat && opts.pairs.length !== 1)
+    refuse(
+      `${opts.builds} holds one build's files directly, but ${opts.pairs.length} pairs are planned`,
+      'download without merge-multiple: each artifact into a folder of its name',
+    );
   const artifactDir = (pair: PairId): string => (flat ? opts.builds : join(opts.builds, nameOf(pair)));
   const unexpected = flat ? [] : received.filter((n) => !expected.has(n));
-  if (unexpected.length > 0) refuse(`${opts.builds} holds ${unexpected.map((n) => JSON.stringify(n)).join(', ')}, which no planned pair names`, 'download each planned pair\'s artifact by its name, and nothing else');
+  if (unexpected.length > 0)
+    refuse(
+      `${opts.builds} holds ${unexpected.map((n) => JSON.stringify(n)).join(', ')}, which no planned pair names`,
+      "download each planned pair's artifact by its name, and nothing else",
+    );
   let flatResults = false;
   if (opts.testResults !== undefined) {
     const carriedNames = new Set(opts.pairs.map(testResultArtifactName));
@@ -124,10 +137,11 @@ export async function signReceivedBuilds(ws: Workspace, opts: SignReceivedOption
     if (!where) throw new BrickyardError('PARTITION_NOT_FOUND', `no partition ${pair.system}/${pair.partition}`);
     const verified = await verifyReceivedBuild(artifactDir(pair), r, where);
     const dest = importVerifiedBuild(verified, opts.stateDir, r, where);
-    const carried = opts.testResults === undefined ? [] : carryTestResults(flatResults ? opts.testResults : join(opts.testResults, testResultArtifactName(pair)), dest, pair, verified.subject);
+    const carried =
+      opts.testResults === undefined ? [] : carryTestResults(flatResults ? opts.testResults : join(opts.testResults, testResultArtifactName(pair)), dest, pair, verified.subject);
     const result = await attestPair(ws, r, where, { stateDir: opts.stateDir, keyless: opts.keyless, roles: opts.roles, subject: verified.subject });
     if (!result.files.some((f) => f.kind === 'test-result') && carried.length === 0) {
-      refuse(`${r.key} for ${pair.system}/${pair.partition} would have no signed test result`, 'sign test results here (roles) or on the system\'s runner (sign-test-results.yml)');
+      refuse(`${r.key} for ${pair.system}/${pair.partition} would have no signed test result`, "sign test results here (roles) or on the system's runner (sign-test-results.yml)");
     }
     who = { identity: result.identity, issuer: result.issuer, signer: result.signer };
     out.push({ pair, refName: verified.refName, subject: verified.subject, files: result.files, carried });
@@ -142,7 +156,11 @@ export async function signReceivedBuilds(ws: Workspace, opts: SignReceivedOption
  * is not a test result, so that nothing it packs says something other than its pair.
  */
 export function carryTestResults(dir: string, pairDir: string, pair: PairId, subject: VerifiedSubject): string[] {
-  if (!existsSync(dir)) refuse(`no test results signed on ${pair.system}'s runner for ${pair.recipe}@${pair.version} on ${pair.partition} (${dir})`, `download the artifact ${testResultArtifactName(pair)}`);
+  if (!existsSync(dir))
+    refuse(
+      `no test results signed on ${pair.system}'s runner for ${pair.recipe}@${pair.version} on ${pair.partition} (${dir})`,
+      `download the artifact ${testResultArtifactName(pair)}`,
+    );
   const carried: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
@@ -158,10 +176,12 @@ export function carryTestResults(dir: string, pairDir: string, pair: PairId, sub
     } catch (e) {
       return refuse(`${path} is not a DSSE Sigstore bundle: ${(e as Error).message}`);
     }
-    if (bundle.dsseEnvelope?.payloadType !== IN_TOTO_PAYLOAD_TYPE) refuse(`${path} has payload type ${JSON.stringify(bundle.dsseEnvelope?.payloadType)}, expected ${IN_TOTO_PAYLOAD_TYPE}`);
+    if (bundle.dsseEnvelope?.payloadType !== IN_TOTO_PAYLOAD_TYPE)
+      refuse(`${path} has payload type ${JSON.stringify(bundle.dsseEnvelope?.payloadType)}, expected ${IN_TOTO_PAYLOAD_TYPE}`);
     if (statement.predicateType !== TEST_RESULT_PREDICATE_TYPE) refuse(`${path} is a ${JSON.stringify(statement.predicateType)} statement, expected a test result`);
     const digests = (statement.subject ?? []).map((s) => s?.digest?.sha256);
-    if (digests.length !== 1 || digests[0] !== subject.digest.sha256) refuse(`${path} is about ${digests.join(', ') || 'nothing'}, the verified image is sha256:${subject.digest.sha256}`);
+    if (digests.length !== 1 || digests[0] !== subject.digest.sha256)
+      refuse(`${path} is about ${digests.join(', ') || 'nothing'}, the verified image is sha256:${subject.digest.sha256}`);
     // Read as the site reads it: the target from the descriptor content that hashes to its digest.
     let target: SignedTestResult;
     try {
@@ -170,7 +190,9 @@ export function carryTestResults(dir: string, pairDir: string, pair: PairId, sub
       return refuse(`${path}: ${(e as Error).message}`);
     }
     if (target.system !== pair.system || target.partition !== pair.partition || target.launcher !== m[1] || target.imageDigest !== `sha256:${subject.digest.sha256}`) {
-      refuse(`${path} reports a run of ${target.imageDigest} on ${target.system}/${target.partition} with ${target.launcher}, expected sha256:${subject.digest.sha256} on ${pair.system}/${pair.partition} with ${m[1]}`);
+      refuse(
+        `${path} reports a run of ${target.imageDigest} on ${target.system}/${target.partition} with ${target.launcher}, expected sha256:${subject.digest.sha256} on ${pair.system}/${pair.partition} with ${m[1]}`,
+      );
     }
     mkdirSync(pairDir, { recursive: true });
     writeFileSync(join(pairDir, name), readFileSync(path));

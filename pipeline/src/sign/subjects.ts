@@ -156,8 +156,13 @@ async function verifyImage(layoutDir: string, manifest: OciDescriptor, artifact:
   if (!MANIFEST_TYPES.has(manifest.mediaType)) refuse(artifact, `${manifest.digest} is a ${manifest.mediaType}, expected an image manifest`);
   if (!(manifest.size <= MAX_MANIFEST_BYTES)) refuse(artifact, `the image manifest ${manifest.digest} claims ${manifest.size} bytes`);
   await verifyBlob(layoutDir, manifest, artifact, 'the image manifest');
-  const m = parseJson<{ mediaType?: string; config?: OciDescriptor; layers?: OciDescriptor[] }>(readFileSync(join(layoutDir, 'blobs', 'sha256', sha256Hex(manifest.digest)!)), artifact, `the image manifest ${manifest.digest}`);
-  if (m.mediaType !== undefined && m.mediaType !== manifest.mediaType) refuse(artifact, `the image manifest says it is a ${m.mediaType}, its descriptor says ${manifest.mediaType}`);
+  const m = parseJson<{ mediaType?: string; config?: OciDescriptor; layers?: OciDescriptor[] }>(
+    readFileSync(join(layoutDir, 'blobs', 'sha256', sha256Hex(manifest.digest)!)),
+    artifact,
+    `the image manifest ${manifest.digest}`,
+  );
+  if (m.mediaType !== undefined && m.mediaType !== manifest.mediaType)
+    refuse(artifact, `the image manifest says it is a ${m.mediaType}, its descriptor says ${manifest.mediaType}`);
   if (!m.config || !Array.isArray(m.layers)) refuse(artifact, `the image manifest ${manifest.digest} has no config or layers`);
   await verifyBlob(layoutDir, m.config, artifact, 'the image config');
   for (const [i, l] of m.layers.entries()) await verifyBlob(layoutDir, l, artifact, `layer ${i}`);
@@ -174,7 +179,12 @@ export async function verifyLocalImage(stateDir: string, r: ResolvedRecipe, wher
   const artifact = `${r.key} for ${where.system.doc.id}/${where.partition.id} (${layoutDir})`;
   const index = parseJson<{ manifests?: OciDescriptor[] }>(readSmall(join(layoutDir, 'index.json'), 16 << 20, artifact, 'oci/index.json'), artifact, 'oci/index.json');
   const found = (index.manifests ?? []).filter((d) => d?.annotations?.[REF_NAME] === refName);
-  if (found.length !== 1) refuse(artifact, `oci/index.json names ${refName} ${found.length} times, expected once`, `run: npx brickyard build ${r.key} --system ${where.system.doc.id}/${where.partition.id}`);
+  if (found.length !== 1)
+    refuse(
+      artifact,
+      `oci/index.json names ${refName} ${found.length} times, expected once`,
+      `run: npx brickyard build ${r.key} --system ${where.system.doc.id}/${where.partition.id}`,
+    );
   const manifest = found[0]!;
   await verifyImage(layoutDir, manifest, artifact);
   if (record.image?.manifestDigest !== manifest.digest) refuse(artifact, `build.json says the image is ${record.image?.manifestDigest}, the layout holds ${manifest.digest}`);
@@ -210,7 +220,13 @@ export async function verifyReceivedBuild(artifactDir: string, r: ResolvedRecipe
   // The build record: the pair it names must be this one. Its digests are compared, never used.
   const record = parseJson<BuildRecord>(readSmall(join(receivedPairDir, 'build.json'), 16 << 20, artifact, `${pairRel}/build.json`), artifact, `${pairRel}/build.json`);
   const named = `${record?.recipe?.name}@${record?.recipe?.version} for ${record?.system}/${record?.partition}`;
-  if (record?.kind !== 'brickyard-build' || record.recipe?.name !== pair.recipe || record.recipe.version !== pair.version || record.system !== pair.system || record.partition !== pair.partition) {
+  if (
+    record?.kind !== 'brickyard-build' ||
+    record.recipe?.name !== pair.recipe ||
+    record.recipe.version !== pair.version ||
+    record.system !== pair.system ||
+    record.partition !== pair.partition
+  ) {
     refuse(artifact, `${pairRel}/build.json is the record of ${named}, not of ${r.key} for ${pair.system}/${pair.partition}`);
   }
   if (record.recipe.revision !== r.doc.revision) refuse(artifact, `${pairRel}/build.json is of revision ${record.recipe.revision}, the catalogue has ${r.doc.revision}`);
@@ -224,7 +240,11 @@ export async function verifyReceivedBuild(artifactDir: string, r: ResolvedRecipe
   if (!Array.isArray(index.manifests) || index.manifests.length === 0) refuse(artifact, 'oci/index.json names no image');
   for (const d of index.manifests) {
     const name = d?.annotations?.[REF_NAME];
-    if (name !== refName) refuse(artifact, `oci/index.json names ${name === undefined ? `an unnamed ${d?.mediaType ?? 'entry'} ${d?.digest}` : `the image ${name}`}: only ${refName} belongs to this pair`);
+    if (name !== refName)
+      refuse(
+        artifact,
+        `oci/index.json names ${name === undefined ? `an unnamed ${d?.mediaType ?? 'entry'} ${d?.digest}` : `the image ${name}`}: only ${refName} belongs to this pair`,
+      );
   }
   if (index.manifests.length !== 1) refuse(artifact, `oci/index.json names ${refName} ${index.manifests.length} times`);
   const manifest = index.manifests[0]!;

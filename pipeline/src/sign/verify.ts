@@ -200,7 +200,10 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
       throw new SignatureVerificationError('payload type', `expected a DSSE envelope of type ${input.payloadType}; this bundle is a message signature, made for another purpose`);
     }
     if (content.dsseEnvelope.payloadType !== input.payloadType) {
-      throw new SignatureVerificationError('payload type', `the DSSE payload type is ${JSON.stringify(content.dsseEnvelope.payloadType)}; expected exactly ${JSON.stringify(input.payloadType)} (a signature made for another purpose)`);
+      throw new SignatureVerificationError(
+        'payload type',
+        `the DSSE payload type is ${JSON.stringify(content.dsseEnvelope.payloadType)}; expected exactly ${JSON.stringify(input.payloadType)} (a signature made for another purpose)`,
+      );
     }
   }
   const material = bundle.verificationMaterial.content;
@@ -237,7 +240,11 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
       } catch (e) {
         throw new SignatureVerificationError('certificate', `unreadable certificate in the bundle: ${(e as Error).message}`, { cause: e });
       }
-      if (selfSigned) throw new SignatureVerificationError('certificate', "the bundle's certificate chain contains a self-signed root certificate; trust anchors come only from the trusted root");
+      if (selfSigned)
+        throw new SignatureVerificationError(
+          'certificate',
+          "the bundle's certificate chain contains a self-signed root certificate; trust anchors come only from the trusted root",
+        );
     }
   }
   for (const entry of bundle.verificationMaterial.tlogEntries) {
@@ -252,9 +259,13 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
   // the key itself is the trust (a site's own admission records).
   const untimedKeySignature = 'publicKey' in input.policy && input.tlogThreshold === 0 && verifiable.length === 0;
   if (verifiable.length === 0 && !untimedKeySignature) {
-    throw new SignatureVerificationError('timestamps', 'the bundle has no verifiable timestamp (no transparency-log entry with an inclusion promise and no RFC 3161 timestamp), so the certificate cannot be checked', {
-      hint: 'Rekor v2 entries carry no time: such bundles need an RFC 3161 timestamp from a TSA in the trusted root',
-    });
+    throw new SignatureVerificationError(
+      'timestamps',
+      'the bundle has no verifiable timestamp (no transparency-log entry with an inclusion promise and no RFC 3161 timestamp), so the certificate cannot be checked',
+      {
+        hint: 'Rekor v2 entries carry no time: such bundles need an RFC 3161 timestamp from a TSA in the trusted root',
+      },
+    );
   }
 
   // The artifact: hashed (and, for message signatures, signature-checked) in one streaming pass.
@@ -267,7 +278,10 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
   if (message) {
     const artifactDigest = art.digests[messageHash!];
     if (artifactDigest === undefined || art.signatureValid === undefined) {
-      throw new BrickyardError('USAGE', `this bundle is a message signature (${messageHash}, key type ${signerKey?.asymmetricKeyType ?? 'unknown'}); its signature can be checked over a sha256 digest only for ECDSA P-256/P-384 keys: give the artifact itself`);
+      throw new BrickyardError(
+        'USAGE',
+        `this bundle is a message signature (${messageHash}, key type ${signerKey?.asymmetricKeyType ?? 'unknown'}); its signature can be checked over a sha256 digest only for ECDSA P-256/P-384 keys: give the artifact itself`,
+      );
     }
     entity = { ...entity, signature: streamedMessageSignature(entity.signature, art.signatureValid) };
   }
@@ -278,9 +292,7 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
     timestampThreshold: untimedKeySignature ? 0 : 1,
   });
   const libPolicy =
-    'identity' in input.policy
-      ? { subjectAlternativeName: new RegExp(`^${escapeRegExp(input.policy.identity)}$`), extensions: { issuer: input.policy.issuer } }
-      : undefined;
+    'identity' in input.policy ? { subjectAlternativeName: new RegExp(`^${escapeRegExp(input.policy.identity)}$`), extensions: { issuer: input.policy.issuer } } : undefined;
   try {
     verifier.verify(entity, libPolicy);
   } catch (e) {
@@ -438,7 +450,9 @@ async function readArtifact(a: ArtifactInput, sig?: { key: KeyObject; hash: 'sha
     if (!st.isFile()) throw new Error('not a regular file');
     size = st.size;
   } catch (e) {
-    throw new BrickyardError('FILE_UNREADABLE', `cannot read the artifact ${a.path}: ${(e as Error).message}`, { hint: 'give the file the bundle signs (for DSSE bundles, the subject of the statement)' });
+    throw new BrickyardError('FILE_UNREADABLE', `cannot read the artifact ${a.path}: ${(e as Error).message}`, {
+      hint: 'give the file the bundle signs (for DSSE bundles, the subject of the statement)',
+    });
   }
   const hashes = (['sha256', 'sha384', 'sha512'] as const).map((h) => [h, createHash(h)] as const);
   const ed = sig?.key.asymmetricKeyType === 'ed25519';
@@ -603,14 +617,20 @@ export function decodeUtf8String(der: Buffer | Uint8Array | undefined): string |
 function checkPayloadIsArtifact(payload: Buffer, digests: Digests): void {
   const got = createHash('sha256').update(payload).digest('hex');
   if (got !== digests.sha256) {
-    throw new SignatureVerificationError('subject digest', `the signed payload (sha256 ${got.slice(0, 16)}…) is not the artifact received (sha256 ${String(digests.sha256).slice(0, 16)}…)`);
+    throw new SignatureVerificationError(
+      'subject digest',
+      `the signed payload (sha256 ${got.slice(0, 16)}…) is not the artifact received (sha256 ${String(digests.sha256).slice(0, 16)}…)`,
+    );
   }
 }
 
 /** Bind the DSSE in-toto statement to the artifact: some subject's digest must equal the artifact's. */
 function checkSubject(payloadType: string, payload: Buffer, digests: Digests): unknown {
   if (payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-    throw new SignatureVerificationError('subject digest', `the DSSE payload type is ${JSON.stringify(payloadType)}, not ${IN_TOTO_PAYLOAD_TYPE}, so it cannot be bound to the artifact`);
+    throw new SignatureVerificationError(
+      'subject digest',
+      `the DSSE payload type is ${JSON.stringify(payloadType)}, not ${IN_TOTO_PAYLOAD_TYPE}, so it cannot be bound to the artifact`,
+    );
   }
   let statement: { _type?: unknown; subject?: unknown };
   try {
@@ -621,7 +641,9 @@ function checkSubject(payloadType: string, payload: Buffer, digests: Digests): u
   if (typeof statement !== 'object' || statement === null || !IN_TOTO_STATEMENT_TYPES.has(statement._type as string) || !Array.isArray(statement.subject)) {
     throw new SignatureVerificationError('subject digest', 'the DSSE payload is not an in-toto statement with subjects');
   }
-  const ours = Object.entries(digests).map(([k, v]) => `${k}:${v}`).join(', ');
+  const ours = Object.entries(digests)
+    .map(([k, v]) => `${k}:${v}`)
+    .join(', ');
   for (const s of statement.subject as { digest?: Record<string, unknown> }[]) {
     const d = s?.digest;
     if (typeof d !== 'object' || d === null) continue;
@@ -713,7 +735,10 @@ function checkCheckpoint(entry: TransparencyLogEntry, trust: TrustMaterial, sign
   }
   const valid = signing.some((log) => signedAt.every((t) => log.validFor.start <= t && t <= log.validFor.end));
   if (!valid) {
-    throw new SignatureVerificationError('transparency log', `the log's key in the trusted root is not valid at the signing time (${signedAt.map((t) => t.toISOString()).join(', ')})`);
+    throw new SignatureVerificationError(
+      'transparency log',
+      `the log's key in the trusted root is not valid at the signing time (${signedAt.map((t) => t.toISOString()).join(', ')})`,
+    );
   }
 }
 

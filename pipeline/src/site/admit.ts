@@ -28,7 +28,10 @@ export async function admit(store: string, opts: { policy: { path: string; sha25
   try {
     return await admitAll(abs, opts);
   } catch (e) {
-    throw fileSystemFault(e, { what: 'admit', folder: abs, unchanged: 'Imported bundles stay imported; run `brickyard admit` again to write the admission records still missing.' }) ?? e;
+    throw (
+      fileSystemFault(e, { what: 'admit', folder: abs, unchanged: 'Imported bundles stay imported; run `brickyard admit` again to write the admission records still missing.' }) ??
+      e
+    );
   }
 }
 
@@ -77,6 +80,10 @@ async function admitAll(abs: string, opts: { policy: { path: string; sha256: str
 export async function importAndAdmit(opts: ImportOptions & { siteKeyDir?: string }): Promise<ImportResult & { admissions: Admission[] }> {
   signingStack().catch(() => undefined); // loads alongside the import; a failure shows where it is awaited
   const result = await importBundle(opts);
-  const admissions = await admit(opts.store, { policy: { path: opts.policyPath, sha256: result.policySha256 }, ...(opts.siteKeyDir ? { siteKeyDir: opts.siteKeyDir } : {}), now: opts.now });
+  const admissions = await admit(opts.store, {
+    policy: { path: opts.policyPath, sha256: result.policySha256 },
+    ...(opts.siteKeyDir ? { siteKeyDir: opts.siteKeyDir } : {}),
+    now: opts.now,
+  });
   return { ...result, admissions };
 }

@@ -64,7 +64,8 @@ export function checkManifest(
   storeBlobs: (hex: string) => boolean,
 ): ManifestVerdict {
   const match = matchSigner(policy, 'manifest', signer);
-  if ('refused' in match) refuse('identity', match.refused, 'manifest.sigstore.json', 'the policy allows, per role, the signers listed under signers.<role>, each identity with its issuer');
+  if ('refused' in match)
+    refuse('identity', match.refused, 'manifest.sigstore.json', 'the policy allows, per role, the signers listed under signers.<role>, each identity with its issuer');
   // The repository the manifest claims must be the one the certificate vouches for.
   const verifiedRepo = signer.extensions.sourceRepositoryUri ?? ('repository' in match.rule.identity ? repositoryUri(match.rule.identity.repository) : undefined);
   if (verifiedRepo !== undefined && repositoryUri(m.source.repository) !== verifiedRepo) {
@@ -75,7 +76,11 @@ export function checkManifest(
   // Freshness from the verified signing time: the manifest's own `created` is only a claim.
   const signedAt = new Date(Math.min(...signer.signedAt.map((t) => t.getTime())));
   const ageDays = (now.getTime() - signedAt.getTime()) / 86_400_000;
-  if (ageDays > policy.maxAgeDays) refuse('too-old', `the bundle was signed ${ageDays.toFixed(1)} days ago (${signedAt.toISOString()}, verified timestamp); the site accepts bundles up to ${policy.maxAgeDays} days old`);
+  if (ageDays > policy.maxAgeDays)
+    refuse(
+      'too-old',
+      `the bundle was signed ${ageDays.toFixed(1)} days ago (${signedAt.toISOString()}, verified timestamp); the site accepts bundles up to ${policy.maxAgeDays} days old`,
+    );
   const created = Date.parse(m.created);
   if (created - Math.max(...signer.signedAt.map((t) => t.getTime())) > CLOCK_SKEW_MS) {
     refuse('future', `the manifest claims it was created at ${m.created}, after it was signed (${signedAt.toISOString()})`, 'manifest.json');
@@ -84,15 +89,30 @@ export function checkManifest(
   const key = rollbackKey(signer, match.rule);
   const last = lastSerial[key] ?? 0;
   if (m.serial <= last) {
-    throw new BundleError('ROLLBACK', 'rollback', `refusing serial ${m.serial} from ${key}: the store already holds serial ${last} from that signer and repository (rollback)`, undefined, {
-      hint: 'bundles from one source must arrive with increasing serials; get the newest bundle',
-    });
+    throw new BundleError(
+      'ROLLBACK',
+      'rollback',
+      `refusing serial ${m.serial} from ${key}: the store already holds serial ${last} from that signer and repository (rollback)`,
+      undefined,
+      {
+        hint: 'bundles from one source must arrive with increasing serials; get the newest bundle',
+      },
+    );
   }
   const missing = m.prerequisites.filter((hex) => !storeBlobs(hex));
   if (missing.length) {
-    throw new BundleError('PREREQUISITE_MISSING', 'prerequisite', `this delta bundle relies on ${missing.length} blob(s) the store does not hold: ${missing.slice(0, 5).map((h) => `sha256:${h}`).join(', ')}${missing.length > 5 ? ', …' : ''}`, undefined, {
-      hint: 'import the bundle it was made against first, or ask for a full bundle',
-    });
+    throw new BundleError(
+      'PREREQUISITE_MISSING',
+      'prerequisite',
+      `this delta bundle relies on ${missing.length} blob(s) the store does not hold: ${missing
+        .slice(0, 5)
+        .map((h) => `sha256:${h}`)
+        .join(', ')}${missing.length > 5 ? ', …' : ''}`,
+      undefined,
+      {
+        hint: 'import the bundle it was made against first, or ask for a full bundle',
+      },
+    );
   }
   return { rollbackKey: key, signedAt };
 }
@@ -135,14 +155,26 @@ function readJson(dir: string, e: ManifestEntry, what: string): unknown {
 }
 
 /** Verify one attestation bundle for its role: signature, predicate type, subject, signer rule. */
-async function verifyAttestation(policy: SitePolicy, verifier: AttestationVerifier, dir: string, e: ManifestEntry, role: AttestationRole, hex: string): Promise<VerifiedAttestation> {
+async function verifyAttestation(
+  policy: SitePolicy,
+  verifier: AttestationVerifier,
+  dir: string,
+  e: ManifestEntry,
+  role: AttestationRole,
+  hex: string,
+): Promise<VerifiedAttestation> {
   const label = ROLE_LABEL[role];
   const bundleJson = readJson(dir, e, 'attestation');
   let v: Awaited<ReturnType<AttestationVerifier['verifyAttestation']>>;
   try {
     v = await verifier.verifyAttestation(bundleJson, hex);
   } catch (err) {
-    return refuse('attestation', `the ${label} attestation ${e.path} does not verify as a signed in-toto statement about sha256:${hex}: ${(err as Error).message}`, e.path, 'the attestation was altered, signed for another image, or not signed by a trusted CI; get a bundle straight from CI');
+    return refuse(
+      'attestation',
+      `the ${label} attestation ${e.path} does not verify as a signed in-toto statement about sha256:${hex}: ${(err as Error).message}`,
+      e.path,
+      'the attestation was altered, signed for another image, or not signed by a trusted CI; get a bundle straight from CI',
+    );
   }
   const want = ROLE_PREDICATE_TYPE[role];
   if (v.statement.predicateType !== want) {
@@ -159,7 +191,11 @@ async function verifyAttestation(policy: SitePolicy, verifier: AttestationVerifi
       return refuse('attestation', `the test result ${e.path} is not one Brickyard wrote: ${(err as Error).message}`, e.path);
     }
     if (systems && !systems.includes(result.system)) {
-      refuse('attestation-signer', `${e.path}: the test result for ${result.system} was signed by ${v.identity}, whom the site policy allows to vouch only for ${systems.join(', ')}`, e.path);
+      refuse(
+        'attestation-signer',
+        `${e.path}: the test result for ${result.system} was signed by ${v.identity}, whom the site policy allows to vouch only for ${systems.join(', ')}`,
+        e.path,
+      );
     }
   }
   return { role, file: e.path, signer: v, predicate: v.statement.predicate };
@@ -204,17 +240,27 @@ export async function admitImages(
     const recordEntry = entries.find((e) => e.role === 'build-record');
     if (!recordEntry) refuse('build-record', `${key} has no build record`, key);
     // Its names become paths in the store: held to the schema's patterns (build-record.schema.json).
-    const record = checkBuildRecord(readJson(dir, recordEntry, 'build-record'), recordEntry.path) as { recipe?: { name?: string; version?: string }; system?: string; partition?: string; image?: { manifestDigest?: string; refName?: string } };
+    const record = checkBuildRecord(readJson(dir, recordEntry, 'build-record'), recordEntry.path) as {
+      recipe?: { name?: string; version?: string };
+      system?: string;
+      partition?: string;
+      image?: { manifestDigest?: string; refName?: string };
+    };
     const digest = record.image?.manifestDigest ?? '';
     const hex = digest.replace(/^sha256:/, '');
     if (!/^[0-9a-f]{64}$/.test(hex)) refuse('build-record', `${recordEntry.path} names no image digest`, recordEntry.path);
     const refName = record.image?.refName ?? '';
     if (record.system !== first.system || record.partition !== first.partition || record.recipe?.name !== first.recipe || record.recipe?.version !== first.version) {
-      refuse('build-record', `${recordEntry.path} describes ${record.recipe?.name}@${record.recipe?.version} on ${record.system}/${record.partition}, but the manifest lists it under ${key}`, recordEntry.path);
+      refuse(
+        'build-record',
+        `${recordEntry.path} describes ${record.recipe?.name}@${record.recipe?.version} on ${record.system}/${record.partition}, but the manifest lists it under ${key}`,
+        recordEntry.path,
+      );
     }
     if (!bundleBlobs.has(hex) && !storeBlobs(hex)) refuse('image', `the image of ${key} (${digest}) is neither in the bundle nor in the store`, key);
     const descriptor = decrypted ? decrypted.get(refName) : index.find((d) => d.digest === `sha256:${hex}` && d.annotations?.[REF_NAME] === refName);
-    if (descriptor && descriptor.digest !== `sha256:${hex}`) refuse('image', `the encrypted image ${refName} decrypts to ${descriptor.digest}, but its build record names ${digest}`, recordEntry.path);
+    if (descriptor && descriptor.digest !== `sha256:${hex}`)
+      refuse('image', `the encrypted image ${refName} decrypts to ${descriptor.digest}, but its build record names ${digest}`, recordEntry.path);
     if (!descriptor) refuse('image', `the bundle's oci/index.json has no reference ${refName} to ${digest} (the image of ${key})`, 'oci/index.json');
     // A SIF (role sif) must be the one the build record names: the signature binds its bytes, this binds it to the image.
     for (const e of entries.filter((x) => x.role === 'sif')) {
@@ -233,7 +279,8 @@ export async function admitImages(
       refuse('attestation', `${key} has no signed SLSA provenance about its image ${digest} (expected provenance.sigstore.json)`, key, 'the site policy requires provenance');
     }
     const sboms = of('sbom');
-    if (policy.require.sbom && sboms.length === 0) refuse('attestation', `${key} has no signed SBOM about its image ${digest} (expected sbom.sigstore.json)`, key, 'the site policy requires an SBOM');
+    if (policy.require.sbom && sboms.length === 0)
+      refuse('attestation', `${key} has no signed SBOM about its image ${digest} (expected sbom.sigstore.json)`, key, 'the site policy requires an SBOM');
 
     const tests: AdmittedImage['tests'] = [];
     for (const a of of('testResult')) {
@@ -241,14 +288,24 @@ export async function admitImages(
       if (t.system !== policy.system) continue; // another system's result says nothing here
       if (t.imageDigest !== `sha256:${hex}`) refuse('smoke', `the test result ${a.file} is about image ${t.imageDigest}, not ${digest}`, a.file);
       if (t.partition !== first.partition) continue;
-      if (t.verdict === 'FAILED') refuse('smoke-failed', `the signed test result ${a.file} says the smoke test of ${key} FAILED on ${t.system}/${t.partition} (${t.failedTests.join(', ') || 'overall'})`, a.file);
+      if (t.verdict === 'FAILED')
+        refuse(
+          'smoke-failed',
+          `the signed test result ${a.file} says the smoke test of ${key} FAILED on ${t.system}/${t.partition} (${t.failedTests.join(', ') || 'overall'})`,
+          a.file,
+        );
       tests.push({ ...t, file: a.file, signer: a.signer.identity });
     }
     if (policy.require.smoke) {
       const ok = tests.filter((t) => t.verdict === 'PASSED' || (t.verdict === 'WARNED' && policy.require.acceptWarned === true));
       if (ok.length === 0) {
         const seen = tests.map((t) => `${t.file}: ${t.verdict}`).join(', ');
-        refuse('smoke', `${key} has no signed ${policy.require.acceptWarned ? 'PASSED or WARNED' : 'PASSED'} test result for this site's system ${policy.system}/${first.partition} and image ${digest}${seen ? ` (found ${seen})` : ''}`, key, 'the site policy requires a passing smoke test for its own system, signed by a signer allowed for test results');
+        refuse(
+          'smoke',
+          `${key} has no signed ${policy.require.acceptWarned ? 'PASSED or WARNED' : 'PASSED'} test result for this site's system ${policy.system}/${first.partition} and image ${digest}${seen ? ` (found ${seen})` : ''}`,
+          key,
+          'the site policy requires a passing smoke test for its own system, signed by a signer allowed for test results',
+        );
       }
     }
     if (policy.licenses) {
@@ -266,7 +323,17 @@ export async function admitImages(
     } catch (e) {
       refuse('attestation', `${sboms[0]!.file}: ${(e as Error).message}`, sboms[0]!.file);
     }
-    admitted.push({ recipe: first.recipe!, version: first.version!, system: first.system, partition: first.partition!, refName, manifestDigest: `sha256:${hex}`, descriptor, tests, ...(imagePolicy ? { imagePolicy } : {}) });
+    admitted.push({
+      recipe: first.recipe!,
+      version: first.version!,
+      system: first.system,
+      partition: first.partition!,
+      refName,
+      manifestDigest: `sha256:${hex}`,
+      descriptor,
+      tests,
+      ...(imagePolicy ? { imagePolicy } : {}),
+    });
   }
   if (admitted.length === 0) refuse('system', `the bundle holds no image for this site's system ${policy.system}`);
 

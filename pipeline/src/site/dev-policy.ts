@@ -16,7 +16,12 @@ export function writeDevPolicy(path: string, a: { system: string; identity: stri
     trustedRoot: { sha256, path: relative(dirname(path), a.trustedRootPath) },
     // Locally one development signer plays every role; a real site names CI's signing job for
     // the manifest, provenance and SBOM, and its own runner for its own system's test results.
-    signers: Object.fromEntries(['manifest', 'provenance', 'sbom', 'testResult'].map((role) => [role, [{ identity: { exact: a.identity }, issuer: a.issuer, ...(role === 'testResult' ? { systems: [a.system] } : {}) }]])),
+    signers: Object.fromEntries(
+      ['manifest', 'provenance', 'sbom', 'testResult'].map((role) => [
+        role,
+        [{ identity: { exact: a.identity }, issuer: a.issuer, ...(role === 'testResult' ? { systems: [a.system] } : {}) }],
+      ]),
+    ),
     // Local smoke verdicts depend on the load of this host: a WARNED (noisy) run is admitted here, never a FAILED one.
     require: { provenance: true, sbom: true, smoke: true, acceptWarned: true },
     licenses: a.licenses,

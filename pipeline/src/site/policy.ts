@@ -26,7 +26,18 @@ export type IdentityRule = { repository: string; workflow: string; ref: string }
 export interface SignerRule {
   identity: IdentityRule;
   issuer: string;
-  certificate?: Partial<Record<'runnerEnvironment' | 'sourceRepositoryUri' | 'sourceRepositoryIdentifier' | 'sourceRepositoryRef' | 'sourceRepositoryOwnerIdentifier' | 'buildSignerUri' | 'buildSignerDigest', string>>;
+  certificate?: Partial<
+    Record<
+      | 'runnerEnvironment'
+      | 'sourceRepositoryUri'
+      | 'sourceRepositoryIdentifier'
+      | 'sourceRepositoryRef'
+      | 'sourceRepositoryOwnerIdentifier'
+      | 'buildSignerUri'
+      | 'buildSignerDigest',
+      string
+    >
+  >;
   /** Test results only: the systems whose results this signer may vouch for. */
   systems?: string[];
 }
@@ -67,7 +78,12 @@ export function policyDiagnostics(file: SourceFile): Diagnostic[] {
   const data = file.data as { version?: unknown; require?: Record<string, unknown>; signers?: Record<string, unknown> } | null;
   if (data && typeof data === 'object' && data.version === 1) {
     return [
-      file.diagnostic(['version'], 'error', 'policy-version', 'policy format 1 (one list of identities and one of issuers for every signature) is no longer accepted: write version: 2 with signers per role (manifest, provenance, sbom, testResult), each an identity with its issuer; see docs/site-admin.md'),
+      file.diagnostic(
+        ['version'],
+        'error',
+        'policy-version',
+        'policy format 1 (one list of identities and one of issuers for every signature) is no longer accepted: write version: 2 with signers per role (manifest, provenance, sbom, testResult), each an identity with its issuer; see docs/site-admin.md',
+      ),
     ];
   }
   // validateSchema: false: checking our own schema against the meta-schema costs a site ~150 ms
@@ -77,7 +93,9 @@ export function policyDiagnostics(file: SourceFile): Diagnostic[] {
     const out: Diagnostic[] = [];
     for (const [need, role] of Object.entries(REQUIRED_ROLE)) {
       if (data?.require?.[need] === true && data.signers?.[role] === undefined) {
-        out.push(file.diagnostic(['require', need], 'error', 'policy-signers', `require.${need} is true, but signers.${role} names nobody who may sign it: nothing could be admitted`));
+        out.push(
+          file.diagnostic(['require', need], 'error', 'policy-signers', `require.${need} is true, but signers.${role} names nobody who may sign it: nothing could be admitted`),
+        );
       }
     }
     return out;
@@ -106,7 +124,8 @@ export function loadPolicy(path: string): LoadedPolicy {
   } catch {
     /* SourceFile.read names the file */
   }
-  if (size > MAX_POLICY_BYTES) throw new BrickyardError('POLICY_INVALID', `the site policy ${path} is ${size} bytes; a policy is at most ${MAX_POLICY_BYTES}`, { hint: 'give the site-policy.yaml itself' });
+  if (size > MAX_POLICY_BYTES)
+    throw new BrickyardError('POLICY_INVALID', `the site policy ${path} is ${size} bytes; a policy is at most ${MAX_POLICY_BYTES}`, { hint: 'give the site-policy.yaml itself' });
   const file = SourceFile.read(abs, dirname(abs));
   const diags = policyDiagnostics(file);
   if (diags.length) {
@@ -183,7 +202,8 @@ function ruleMismatch(rule: SignerRule, who: VerifiedSigner): string | undefined
 export function matchSigner(policy: SitePolicy, role: SignerRole, who: VerifiedSigner): { rule: SignerRule } | { refused: string } {
   const rules = policy.signers[role];
   const signer = `${who.identity} (issuer ${who.issuer}${who.extensions.runnerEnvironment ? `, ${who.extensions.runnerEnvironment} runner` : ''})`;
-  if (!rules || rules.length === 0) return { refused: `the ${ROLE_LABEL[role]} was signed by ${signer}, but the site policy names no signer for the ${ROLE_LABEL[role]} (signers.${role})` };
+  if (!rules || rules.length === 0)
+    return { refused: `the ${ROLE_LABEL[role]} was signed by ${signer}, but the site policy names no signer for the ${ROLE_LABEL[role]} (signers.${role})` };
   const why: string[] = [];
   for (const rule of rules) {
     const miss = ruleMismatch(rule, who);

@@ -25,7 +25,22 @@
  * own Sigstore signatures are verified by pipeline/src/sign/ where present (not here).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -159,7 +174,9 @@ function policyWithRoot(policyPath: string, trustedRootPath: string | undefined)
   const { policy, trustedRootPath: fromPolicy } = loaded;
   const trustedRoot = trustedRootPath ?? fromPolicy;
   if (!trustedRoot) {
-    throw new BrickyardError('POLICY_INVALID', 'the site policy pins a trusted root, but no trusted root file was given', { hint: 'set trustedRoot.path in the policy or pass --trusted-root' });
+    throw new BrickyardError('POLICY_INVALID', 'the site policy pins a trusted root, but no trusted root file was given', {
+      hint: 'set trustedRoot.path in the policy or pass --trusted-root',
+    });
   }
   loadTrustedRoot(trustedRoot, policy.trustedRoot.sha256); // its digest checked before it is parsed
   return loaded;
@@ -174,12 +191,23 @@ function policyWithRoot(policyPath: string, trustedRootPath: string | undefined)
 async function decryptIfNeeded(loaded: LoadedPolicy, v: VerifiedBundle, keyPath: string | undefined, stagingWorkDir: string): Promise<Map<string, OciDescriptor> | undefined> {
   const info = v.manifest.encryption;
   if (!info) {
-    if (loaded.policy.encryption?.required) refusePolicy('encryption', `the bundle's images are not encrypted, and the site policy requires encrypted bundles for ${loaded.policy.system}`, undefined, 'ask for a bundle made with --encrypt-for this site\'s public key');
+    if (loaded.policy.encryption?.required)
+      refusePolicy(
+        'encryption',
+        `the bundle's images are not encrypted, and the site policy requires encrypted bundles for ${loaded.policy.system}`,
+        undefined,
+        "ask for a bundle made with --encrypt-for this site's public key",
+      );
     return undefined;
   }
   const key = keyPath ?? loaded.decryptionKeyPath;
   if (!key) {
-    refusePolicy('encryption', `the bundle's images are encrypted (for ${info.recipients.map((r) => r.slice(0, 16) + '…').join(', ')}), and no decryption key was given`, undefined, 'give --decryption-key FILE or set encryption.privateKey in the site policy');
+    refusePolicy(
+      'encryption',
+      `the bundle's images are encrypted (for ${info.recipients.map((r) => r.slice(0, 16) + '…').join(', ')}), and no decryption key was given`,
+      undefined,
+      'give --decryption-key FILE or set encryption.privateKey in the site policy',
+    );
   }
   const keep = keepsEncrypted(loaded);
   let workDir = stagingWorkDir;
@@ -204,7 +232,10 @@ function keepsEncrypted(loaded: LoadedPolicy): boolean {
 }
 
 function limitsOf(policy: SitePolicy): { maxEntryBytes?: number; maxBundleBytes?: number } {
-  return { ...(policy.limits?.maxEntryBytes ? { maxEntryBytes: policy.limits.maxEntryBytes } : {}), ...(policy.limits?.maxBundleBytes ? { maxBundleBytes: policy.limits.maxBundleBytes } : {}) };
+  return {
+    ...(policy.limits?.maxEntryBytes ? { maxEntryBytes: policy.limits.maxEntryBytes } : {}),
+    ...(policy.limits?.maxBundleBytes ? { maxBundleBytes: policy.limits.maxBundleBytes } : {}),
+  };
 }
 
 export interface CheckOptions {
@@ -222,7 +253,9 @@ export interface CheckOptions {
  * `brickyard verify <bundle> --policy P`: everything an import checks, without importing. The
  * bundle is extracted into a temporary folder (the content checks read its files) that is removed.
  */
-export async function checkBundle(opts: CheckOptions): Promise<{ manifest: Manifest; identity: string; issuer: string; images: number; bytes: number; admitted: AdmittedImage[]; skipped: SkippedRef[] }> {
+export async function checkBundle(
+  opts: CheckOptions,
+): Promise<{ manifest: Manifest; identity: string; issuer: string; images: number; bytes: number; admitted: AdmittedImage[]; skipped: SkippedRef[] }> {
   const loaded = policyWithRoot(opts.policyPath, opts.trustedRootPath);
   const { policy } = loaded;
   const store = opts.store ? resolve(opts.store) : undefined;
@@ -341,7 +374,10 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
     // signed encryption table names); the plaintext manifest is kept beside it, its layers are not.
     const atRest = m.encryption && keepsEncrypted(loaded) ? encryptedDescriptors(m.encryption, join(bundleDir, 'oci')) : undefined;
     const stored = (a: (typeof admitted)[number]): OciDescriptor => atRest?.get(a.refName) ?? a.descriptor;
-    const needed = reachableBlobs([...admitted.map((a) => a.manifestDigest.slice('sha256:'.length)), ...admitted.map((a) => stored(a).digest.slice('sha256:'.length))], [incoming, ...(blobsDir ? [blobsDir] : [])]);
+    const needed = reachableBlobs(
+      [...admitted.map((a) => a.manifestDigest.slice('sha256:'.length)), ...admitted.map((a) => stored(a).digest.slice('sha256:'.length))],
+      [incoming, ...(blobsDir ? [blobsDir] : [])],
+    );
     if (existsSync(incoming)) {
       for (const hex of readdirSync(incoming)) {
         const dest = confined(gen, 'oci', 'blobs', 'sha256', hex);
@@ -354,7 +390,9 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
       rmSync(join(bundleDir, 'oci', 'blobs'), { recursive: true });
     }
     const indexPath = join(gen, 'oci', 'index.json');
-    const index = existsSync(indexPath) ? (JSON.parse(readFileSync(indexPath, 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] }) : { manifests: [] };
+    const index = existsSync(indexPath)
+      ? (JSON.parse(readFileSync(indexPath, 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] })
+      : { manifests: [] };
     // References only for the admitted images; the bundle's index.json is kept with the bundle, not merged.
     const theirs = { manifests: admitted.map((a) => stored(a) as { digest: string; annotations?: Record<string, string> }) };
     const ref = (d: { annotations?: Record<string, string> }): string | undefined => d.annotations?.['org.opencontainers.image.ref.name'];
@@ -367,7 +405,15 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
     chmodSync(bundleHome, 0o755); // as every later generation makes it (linkTree)
 
     const imported = opts.now.toISOString();
-    const newImages: Inventory['images'] = admitted.map((a) => ({ recipe: a.recipe, version: a.version, system: a.system, partition: a.partition, refName: a.refName, manifestDigest: a.manifestDigest, bundleId: m.bundleId }));
+    const newImages: Inventory['images'] = admitted.map((a) => ({
+      recipe: a.recipe,
+      version: a.version,
+      system: a.system,
+      partition: a.partition,
+      refName: a.refName,
+      manifestDigest: a.manifestDigest,
+      bundleId: m.bundleId,
+    }));
     const newState: StoreState = {
       kind: 'brickyard-store',
       version: 1,
@@ -432,13 +478,29 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
     rmSync(staging, { recursive: true, force: true });
     staging = undefined;
     await stage('cleaned', opts.onStage);
-    return { bundleId: m.bundleId, serial: m.serial, generation: next, identity: v.identity, images, bytes: v.bytes, newBlobs, auditEntry: entry, admitted, skipped, policySha256: loaded.sha256 };
+    return {
+      bundleId: m.bundleId,
+      serial: m.serial,
+      generation: next,
+      identity: v.identity,
+      images,
+      bytes: v.bytes,
+      newBlobs,
+      auditEntry: entry,
+      admitted,
+      skipped,
+      policySha256: loaded.sha256,
+    };
   } catch (e) {
-    throw fileSystemFault(e, {
-      what: 'import',
-      folder: store,
-      unchanged: committed ? 'The bundle was imported (committed), but tidying up after it failed: the next import finishes it.' : 'Nothing was imported: the store is as it was.',
-    }) ?? e;
+    throw (
+      fileSystemFault(e, {
+        what: 'import',
+        folder: store,
+        unchanged: committed
+          ? 'The bundle was imported (committed), but tidying up after it failed: the next import finishes it.'
+          : 'Nothing was imported: the store is as it was.',
+      }) ?? e
+    );
   } finally {
     // A refused import takes back everything it made, holding the lock while it does.
     if (staging) rmSync(staging, { recursive: true, force: true });
@@ -455,6 +517,11 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
 export function exportInventory(store: string): Inventory {
   const state = readState(store);
   const cur = currentGeneration(store);
-  const blobs = cur && existsSync(join(cur.dir, 'oci', 'blobs', 'sha256')) ? readdirSync(join(cur.dir, 'oci', 'blobs', 'sha256')).sort().map((h) => `sha256:${h}`) : [];
+  const blobs =
+    cur && existsSync(join(cur.dir, 'oci', 'blobs', 'sha256'))
+      ? readdirSync(join(cur.dir, 'oci', 'blobs', 'sha256'))
+          .sort()
+          .map((h) => `sha256:${h}`)
+      : [];
   return { kind: 'brickyard-inventory', version: 1, blobs, images: state.images, bundles: state.bundles, lastSerial: state.lastSerial };
 }

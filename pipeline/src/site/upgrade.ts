@@ -32,7 +32,7 @@ function sha256File(path: string): string {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
   } finally {
     closeSync(fd);
   }
@@ -76,9 +76,13 @@ export function upgradeTool(store: string, opts: { to: string; currentVersion: s
     copyFileSync(file, tmp);
     const got = sha256File(tmp);
     if (got !== entry.sha256) {
-      throw new BrickyardError('BUNDLE_MISMATCH', `${file} does not match its sha256 in the signed manifest of bundle ${found.bundleId} (got ${got.slice(0, 16)}…, expected ${entry.sha256.slice(0, 16)}…)`, {
-        hint: 'the store was altered after the import; check it (brickyard audit) and import the bundle again',
-      });
+      throw new BrickyardError(
+        'BUNDLE_MISMATCH',
+        `${file} does not match its sha256 in the signed manifest of bundle ${found.bundleId} (got ${got.slice(0, 16)}…, expected ${entry.sha256.slice(0, 16)}…)`,
+        {
+          hint: 'the store was altered after the import; check it (brickyard audit) and import the bundle again',
+        },
+      );
     }
     chmodSync(tmp, 0o755);
     const fd = openSync(tmp, 'r');

@@ -182,18 +182,13 @@ export function evaluatePingPong(run: PingPongRun | undefined, ctx: PingPongCont
   // Placement.
   const hosts = run ? run.hosts.filter((h): h is string => h !== undefined) : [];
   if (hosts.length > 0) figures.hosts = hosts.join(',');
-  const nodeLocal =
-    run?.hosts[0] !== undefined && run.hosts[1] !== undefined
-      ? run.hosts[0] === run.hosts[1]
-      : ctx.nodes === undefined
-        ? undefined
-        : ctx.nodes === 1;
+  const nodeLocal = run?.hosts[0] !== undefined && run.hosts[1] !== undefined ? run.hosts[0] === run.hosts[1] : ctx.nodes === undefined ? undefined : ctx.nodes === 1;
   if (nodeLocal !== undefined) figures.node_local = nodeLocal ? 'yes' : 'no';
   if (nodeLocal === true && ctx.nodes !== undefined && ctx.nodes > 1 && hosts.length >= 2) {
     warn.push(`ranks 0 and 1 both ran on ${hosts[0]} although the test spans ${ctx.nodes} nodes: the network path was not measured`);
   }
 
-    // Figures over the trials: the best (min latency, max bandwidth) is judged, the median and the
+  // Figures over the trials: the best (min latency, max bandwidth) is judged, the median and the
   // spread are reported beside it (stats.ts).
   const trials = (ctx.trials ?? (run ? [run] : [])).filter((t) => t.points.length > 0);
   const hostTrials = ctx.hostTrials ?? (ctx.hostRun ? [ctx.hostRun] : []);
@@ -227,7 +222,9 @@ export function evaluatePingPong(run: PingPongRun | undefined, ctx: PingPongCont
   figures.transport_evidence = evidence.source;
   if (transport.fallback) {
     const line = evidence.lines.find((l) => /\btcp\b/i.test(l)) ?? transport.text;
-    fail.push(`TCP fallback: ${transport.text}, where ${expected === 'shared-memory' ? 'shared memory between ranks on one node' : "the partition's fabric"} was due ('${clip(line)}')`);
+    fail.push(
+      `TCP fallback: ${transport.text}, where ${expected === 'shared-memory' ? 'shared memory between ranks on one node' : "the partition's fabric"} was due ('${clip(line)}')`,
+    );
   } else if (evidence.source !== 'none') {
     notes.push(`transport: ${transport.text}`);
   }
@@ -332,11 +329,13 @@ export function evaluatePingPong(run: PingPongRun | undefined, ctx: PingPongCont
     details.push(`${label}bytes iterations latency_us bandwidth_MBps`);
     for (const p of t.points) details.push(`${label}${p.bytes} ${p.iterations} ${p.latencyUs} ${p.bandwidthMBps}`);
   });
-  hostTrials.filter((t) => t.points.length > 0).forEach((t, i) => {
-    const label = hostTrials.length > 1 ? `host ${i + 1}: ` : 'host: ';
-    details.push(`${label}bytes iterations latency_us bandwidth_MBps`);
-    for (const p of t.points) details.push(`${label}${p.bytes} ${p.iterations} ${p.latencyUs} ${p.bandwidthMBps}`);
-  });
+  hostTrials
+    .filter((t) => t.points.length > 0)
+    .forEach((t, i) => {
+      const label = hostTrials.length > 1 ? `host ${i + 1}: ` : 'host: ';
+      details.push(`${label}bytes iterations latency_us bandwidth_MBps`);
+      for (const p of t.points) details.push(`${label}${p.bytes} ${p.iterations} ${p.latencyUs} ${p.bandwidthMBps}`);
+    });
   if (verdict === 'FAILED') details.push(...tail('stderr', ctx.stderr));
 
   return { name, kind: 'mpi-pingpong', verdict, summary, figures, thresholds, details };
@@ -383,14 +382,13 @@ export function evaluateGpu(q: GpuQuery | undefined, ctx: GpuContext): TestResul
   if (ctx.expectDeviceCount !== undefined) thresholds.expect_device_count = ctx.expectDeviceCount;
   if (ctx.expectArch !== undefined) thresholds.expect_arch = ctx.expectArch;
 
-  const skip =
-    !ctx.partitionHasGpu
-      ? (ctx.reason ?? 'the partition has no GPU')
-      : ctx.hostHasGpu === false
-        ? (ctx.reason ?? 'the host running the check has no GPU')
-        : q === undefined && ctx.exitCode === undefined && ctx.reason !== undefined
-          ? ctx.reason
-          : undefined;
+  const skip = !ctx.partitionHasGpu
+    ? (ctx.reason ?? 'the partition has no GPU')
+    : ctx.hostHasGpu === false
+      ? (ctx.reason ?? 'the host running the check has no GPU')
+      : q === undefined && ctx.exitCode === undefined && ctx.reason !== undefined
+        ? ctx.reason
+        : undefined;
   if (skip !== undefined) return { name, kind: 'gpu-check', verdict: 'SKIPPED', summary: `skipped: ${skip}`, thresholds, details: [skip] };
 
   const fail: string[] = [];
@@ -430,7 +428,9 @@ export function evaluateGpu(q: GpuQuery | undefined, ctx: GpuContext): TestResul
     }
   }
   const verdict: Verdict = fail.length > 0 ? 'FAILED' : 'PASSED';
-  const seen = q ? `${q.devices.length} GPU${q.devices.length === 1 ? '' : 's'}${q.devices.length ? ` (${figures.arch}, ${q.devices[0]!.name})` : ''}, ${q.runtime || 'unknown runtime'}` : '';
+  const seen = q
+    ? `${q.devices.length} GPU${q.devices.length === 1 ? '' : 's'}${q.devices.length ? ` (${figures.arch}, ${q.devices[0]!.name})` : ''}, ${q.runtime || 'unknown runtime'}`
+    : '';
   const summary = fail.length === 0 ? seen : seen ? `${fail.join('; ')}. Seen: ${seen}` : fail.join('; ');
   const details = [...fail, ...(q?.devices ?? []).map((d) => `device ${d.index}: ${d.name} ${d.arch} ${d.memoryMiB} MiB`)];
   return { name, kind: 'gpu-check', verdict, summary, figures, thresholds, details };
@@ -556,7 +556,10 @@ function pct(x: number): number {
 }
 
 function tail(label: string, text: string, n = 10): string[] {
-  const ls = text.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
+  const ls = text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== '');
   if (ls.length === 0) return [];
   return [`${label} (last ${Math.min(n, ls.length)} lines):`, ...ls.slice(-n).map((l) => `  ${clip(l)}`)];
 }

@@ -148,12 +148,7 @@ export function parsePingPong(stdout: string): PingPongRun {
       run.points.push(point);
       return;
     }
-    throw new SmokeParseError(
-      PP,
-      n,
-      line.startsWith('#') ? 'unknown report line' : "expected '<bytes> <iterations> <latency_us> <bandwidth_MBps>'",
-      raw,
-    );
+    throw new SmokeParseError(PP, n, line.startsWith('#') ? 'unknown report line' : "expected '<bytes> <iterations> <latency_us> <bandwidth_MBps>'", raw);
   });
   return run;
 }
@@ -245,12 +240,7 @@ export function parseGpuQuery(stdout: string): GpuQuery {
       q.devices.push({ index, name: group(m, 2), arch: group(m, 3), memoryMiB: Number(m[4]) });
       return;
     }
-    throw new SmokeParseError(
-      GQ,
-      n,
-      line.startsWith('device ') ? `expected 'device <i>: name="<name>" arch=<arch> memory_MiB=<n>'` : 'unknown line',
-      raw,
-    );
+    throw new SmokeParseError(GQ, n, line.startsWith('device ') ? `expected 'device <i>: name="<name>" arch=<arch> memory_MiB=<n>'` : 'unknown line', raw);
   });
   return q;
 }

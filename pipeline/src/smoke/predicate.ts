@@ -107,20 +107,17 @@ export interface InTotoStatement<P extends object = object> {
   predicate: P;
 }
 
-export function testResultPredicate(args: {
-  results: TestResult[];
-  configuration: SmokeConfiguration;
-  startedOn: string;
-  finishedOn: string;
-  url?: string;
-}): TestResultPredicate {
+export function testResultPredicate(args: { results: TestResult[]; configuration: SmokeConfiguration; startedOn: string; finishedOn: string; url?: string }): TestResultPredicate {
   const { results, configuration: c } = args;
   const names = new Set<string>();
   for (const r of results) {
     if (names.has(r.name)) throw new TestResultError(`two smoke tests are named '${r.name}'; test names must be unique in an attestation`);
     names.add(r.name);
   }
-  for (const [field, value] of [['startedOn', args.startedOn], ['finishedOn', args.finishedOn]] as const) {
+  for (const [field, value] of [
+    ['startedOn', args.startedOn],
+    ['finishedOn', args.finishedOn],
+  ] as const) {
     if (!/^\d{4}-\d\d-\d\dT/.test(value) || Number.isNaN(Date.parse(value))) {
       throw new TestResultError(`${field} must be an RFC 3339 timestamp, got '${value}'`);
     }
@@ -209,7 +206,8 @@ export function readSignedTestResult(predicate: unknown): SignedTestResult {
   const p = predicate as Partial<TestResultPredicate> | null;
   if (typeof p !== 'object' || p === null) throw new TestResultError('the predicate is not an object');
   const target = Array.isArray(p.configuration) ? p.configuration.find((c) => (c?.annotations as { brickyardRole?: unknown } | undefined)?.brickyardRole === 'target') : undefined;
-  if (!target || typeof target.content !== 'string' || typeof target.digest?.['sha256'] !== 'string') throw new TestResultError('the predicate names no test target (system, partition, launcher)');
+  if (!target || typeof target.content !== 'string' || typeof target.digest?.['sha256'] !== 'string')
+    throw new TestResultError('the predicate names no test target (system, partition, launcher)');
   const content = Buffer.from(target.content, 'base64');
   if (createHash('sha256').update(content).digest('hex') !== target.digest['sha256']) throw new TestResultError("the test target's content does not match its digest");
   let t: { system?: unknown; partition?: unknown; launcher?: unknown; runtime?: unknown; image?: { digest?: unknown } };

@@ -96,7 +96,8 @@ export async function resolveImage(ws: Workspace, spec: string, where: Partition
   }
   // A reference in local container storage: its labels name the recipe.
   const inspect = await run('podman', ['image', 'inspect', '--format', '{{json .Labels}}', spec]);
-  if (inspect.code !== 0) throw new BrickyardError('IMAGE_NOT_FOUND', `no image ${spec} in local container storage`, { hint: 'build it first: npx brickyard build <recipe> --system <id>' });
+  if (inspect.code !== 0)
+    throw new BrickyardError('IMAGE_NOT_FOUND', `no image ${spec} in local container storage`, { hint: 'build it first: npx brickyard build <recipe> --system <id>' });
   const labels = JSON.parse(inspect.stdout.trim() || '{}') as Record<string, string> | null;
   const key = labels?.['dev.brickyard.recipe'];
   if (!key) throw new BrickyardError('IMAGE_NOT_FOUND', `${spec} carries no dev.brickyard.recipe label: it was not built by Brickyard`);
@@ -107,9 +108,13 @@ export async function resolveImage(ws: Workspace, spec: string, where: Partition
     const rec = JSON.parse(readFileSync(record, 'utf8')) as BuildRecord;
     if (rec.image.reference === spec) return { recipe, reference: spec, manifestDigest: rec.image.manifestDigest };
   }
-  throw new BrickyardError('IMAGE_NOT_FOUND', `${spec} has no build record for ${where.system.doc.id}/${where.partition.id} under ${stateDir}, so its OCI manifest digest is unknown`, {
-    hint: `build it with: npx brickyard build ${recipe.key} --system ${where.system.doc.id}/${where.partition.id}`,
-  });
+  throw new BrickyardError(
+    'IMAGE_NOT_FOUND',
+    `${spec} has no build record for ${where.system.doc.id}/${where.partition.id} under ${stateDir}, so its OCI manifest digest is unknown`,
+    {
+      hint: `build it with: npx brickyard build ${recipe.key} --system ${where.system.doc.id}/${where.partition.id}`,
+    },
+  );
 }
 
 export async function smoke(ws: Workspace, image: ImageUnderTest, where: PartitionRef, opts: SmokeOptions): Promise<SmokeReport> {
@@ -153,7 +158,8 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Partiti
   }
   if (!smokeTests.some((t) => t.type === 'gpu-check')) {
     // Every image gets the GPU verdict for the record; CPU-only recipes are skipped with the reason.
-    const reason = image.recipe.doc.requires.gpu?.vendor === 'none' || !image.recipe.doc.requires.gpu ? `${image.recipe.key} does not use a GPU` : 'the recipe declares no gpu-check test';
+    const reason =
+      image.recipe.doc.requires.gpu?.vendor === 'none' || !image.recipe.doc.requires.gpu ? `${image.recipe.key} does not use a GPU` : 'the recipe declares no gpu-check test';
     tests.push({ ...evaluateGpu(undefined, { partitionHasGpu: false, reason }), name: 'gpu' });
   }
 
@@ -207,7 +213,14 @@ function containerArgs(where: PartitionRef, image: string, argv: string[], strat
   return [rt.command, ['run', '--rm', ...flags, ...env.flatMap(([k, v]) => ['-e', `${k}=${v}`]), `--entrypoint=${argv[0]}`, image, ...argv.slice(1)]];
 }
 
-function containerRun(where: PartitionRef, image: ImageUnderTest, argv: string[], strategy: MpiStrategyDoc | undefined, timeoutMs: number, extraEnv: Record<string, string> = {}): Promise<RunResult> {
+function containerRun(
+  where: PartitionRef,
+  image: ImageUnderTest,
+  argv: string[],
+  strategy: MpiStrategyDoc | undefined,
+  timeoutMs: number,
+  extraEnv: Record<string, string> = {},
+): Promise<RunResult> {
   if (image.sifRoot) {
     // ch-run mounts the squashfs itself (squashfuse); it needs $USER.
     const env = Object.entries({ ...(strategy?.containerEnv ?? {}), ...extraEnv }).map(([k, v]) => `--set-env=${k}=${v}`);
@@ -230,15 +243,29 @@ async function sifRootOf(image: ImageUnderTest, where: PartitionRef, stateDir: s
       hint: `build it with: npx brickyard build ${image.recipe.key} --system ${where.system.doc.id}/${where.partition.id} --sif`,
     });
   }
-  for (const tool of ['ch-run', 'squashfuse']) if (!which(tool)) throw new BrickyardError('TOOL_MISSING', `${tool} is not installed (the SIF smoke path runs the root file system with charliecloud's ch-run)`, { hint: 'run scripts/setup-host.sh as root' });
+  for (const tool of ['ch-run', 'squashfuse'])
+    if (!which(tool))
+      throw new BrickyardError('TOOL_MISSING', `${tool} is not installed (the SIF smoke path runs the root file system with charliecloud's ch-run)`, {
+        hint: 'run scripts/setup-host.sh as root',
+      });
   const sha256 = await sha256File(rec.sif.path);
-  if (sha256 !== rec.sif.sha256) throw new BrickyardError('IMAGE_NOT_FOUND', `${rec.sif.path} is not the SIF the build recorded (sha256 ${sha256}, recorded ${rec.sif.sha256})`, { hint: 'build the pair again' });
+  if (sha256 !== rec.sif.sha256)
+    throw new BrickyardError('IMAGE_NOT_FOUND', `${rec.sif.path} is not the SIF the build recorded (sha256 ${sha256}, recorded ${rec.sif.sha256})`, {
+      hint: 'build the pair again',
+    });
   const root = join(dir, 'sif-rootfs.sqsh');
   await extractSifRootfs(rec.sif.path, root);
   return { path: rec.sif.path, sha256, root };
 }
 
-async function pingPong(ws: Workspace, image: ImageUnderTest, where: PartitionRef, strategy: MpiStrategyDoc | undefined, opts: SmokeOptions, timeoutMs: number): Promise<TestResult> {
+async function pingPong(
+  ws: Workspace,
+  image: ImageUnderTest,
+  where: PartitionRef,
+  strategy: MpiStrategyDoc | undefined,
+  opts: SmokeOptions,
+  timeoutMs: number,
+): Promise<TestResult> {
   const mpi = where.partition.smoke.mpi;
   // The job script's layout (the recipe's launch on this partition), for every way of launching.
   const layout = smokeLaunch(ws.render(image.recipe, where).composition, strategy);
@@ -304,7 +331,8 @@ async function pingPong(ws: Workspace, image: ImageUnderTest, where: PartitionRe
 
 function trialCount(opts: SmokeOptions): number {
   const n = opts.trials ?? Number(process.env['BRICKYARD_SMOKE_TRIALS'] ?? DEFAULT_TRIALS);
-  if (!Number.isInteger(n) || n < 1 || n > 20) throw new BrickyardError('USAGE', `smoke trials must be a whole number from 1 to 20, got ${n}`, { hint: 'set BRICKYARD_SMOKE_TRIALS or --trials' });
+  if (!Number.isInteger(n) || n < 1 || n > 20)
+    throw new BrickyardError('USAGE', `smoke trials must be a whole number from 1 to 20, got ${n}`, { hint: 'set BRICKYARD_SMOKE_TRIALS or --trials' });
   return n;
 }
 
@@ -335,7 +363,9 @@ async function slurmJob(ws: Workspace, image: ImageUnderTest, where: PartitionRe
   const r = await run(cmd, args, { env, timeoutMs, cwd: dir });
   const read = (p: string): string => (existsSync(p) ? readFileSync(p, 'utf8') : '');
   if (r.code !== 0 && !existsSync(out)) {
-    throw new BrickyardError('TOOL_FAILED', `sbatch could not run the job (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`, { hint: 'is the test Slurm running? scripts/services/slurm.sh start DIR, then export SLURM_CONF' });
+    throw new BrickyardError('TOOL_FAILED', `sbatch could not run the job (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`, {
+      hint: 'is the test Slurm running? scripts/services/slurm.sh start DIR, then export SLURM_CONF',
+    });
   }
   return { ...r, stdout: read(out), stderr: read(err) + r.stderr };
 }
@@ -386,7 +416,16 @@ async function hostPingPongSlurm(opts: SmokeOptions, srunArgs: string[]): Promis
  * the image on the host with the same command line and the recipe's environment, alternating, for
  * the container/host ratio per kernel (stream.ts). The first container run counts as trial 1.
  */
-async function streamOverhead(image: ImageUnderTest, where: PartitionRef, name: string, command: string, firstStdout: string, strategy: MpiStrategyDoc | undefined, opts: SmokeOptions, timeoutMs: number): Promise<TestResult> {
+async function streamOverhead(
+  image: ImageUnderTest,
+  where: PartitionRef,
+  name: string,
+  command: string,
+  firstStdout: string,
+  strategy: MpiStrategyDoc | undefined,
+  opts: SmokeOptions,
+  timeoutMs: number,
+): Promise<TestResult> {
   const container: StreamRun[] = [];
   const host: StreamRun[] = [];
   const parse = (out: string, into: StreamRun[]): void => {
@@ -406,7 +445,11 @@ async function streamOverhead(image: ImageUnderTest, where: PartitionRef, name: 
     mkdirSync(dir, { recursive: true });
     const local = join(dir, program.split('/').pop()!);
     if (!existsSync(local)) {
-      const cp = await run(where.partition.runtime.command, ['run', '--rm', ...(where.partition.runtime.flags ?? []), '-v', `${dir}:/brickyard-out`, '--entrypoint=cp', image.reference, program, '/brickyard-out/'], { timeoutMs: 120_000 });
+      const cp = await run(
+        where.partition.runtime.command,
+        ['run', '--rm', ...(where.partition.runtime.flags ?? []), '-v', `${dir}:/brickyard-out`, '--entrypoint=cp', image.reference, program, '/brickyard-out/'],
+        { timeoutMs: 120_000 },
+      );
       if (cp.code !== 0) hostMissing = `could not copy ${program} out of the image: ${cp.stderr.trim().split('\n').pop()}`;
     }
     if (existsSync(local)) hostCommand = command.split(program).join(local);
@@ -432,15 +475,34 @@ async function gpuCheck(image: ImageUnderTest, where: PartitionRef): Promise<Tes
   const devices = gpu.vendor === 'nvidia' ? ['/dev/nvidiactl', '/dev/nvidia0'] : ['/dev/kfd'];
   const present = devices.filter((d) => existsSync(d));
   if (present.length === 0) {
-    return evaluateGpu(undefined, { partitionHasGpu: false, reason: `this host has no ${gpu.vendor === 'nvidia' ? 'NVIDIA' : 'AMD'} GPU device (${devices.join(', ')} missing); run the smoke test on ${id} itself` });
+    return evaluateGpu(undefined, {
+      partitionHasGpu: false,
+      reason: `this host has no ${gpu.vendor === 'nvidia' ? 'NVIDIA' : 'AMD'} GPU device (${devices.join(', ')} missing); run the smoke test on ${id} itself`,
+    });
   }
-  const r = await run(where.partition.runtime.command, ['run', '--rm', ...(where.partition.runtime.flags ?? []), ...(gpu.runtimeFlags ?? []), ...(gpu.devices ?? []).filter((d) => !d.includes('*')).map((d) => `--device=${d}`), image.reference, '/usr/local/bin/brickyard-gpu-query'], { timeoutMs: 120_000 });
+  const r = await run(
+    where.partition.runtime.command,
+    [
+      'run',
+      '--rm',
+      ...(where.partition.runtime.flags ?? []),
+      ...(gpu.runtimeFlags ?? []),
+      ...(gpu.devices ?? []).filter((d) => !d.includes('*')).map((d) => `--device=${d}`),
+      image.reference,
+      '/usr/local/bin/brickyard-gpu-query',
+    ],
+    { timeoutMs: 120_000 },
+  );
   let q;
   try {
     q = parseGpuQuery(r.stdout);
   } catch {
     q = undefined;
   }
-  return evaluateGpu(q, { partitionHasGpu: true, expectDeviceCount: where.partition.smoke.gpu?.expectDeviceCount ?? gpu.count, expectArch: where.partition.smoke.gpu?.expectArch ?? gpu.arch, exitCode: r.code });
+  return evaluateGpu(q, {
+    partitionHasGpu: true,
+    expectDeviceCount: where.partition.smoke.gpu?.expectDeviceCount ?? gpu.count,
+    expectArch: where.partition.smoke.gpu?.expectArch ?? gpu.arch,
+    exitCode: r.code,
+  });
 }
-

@@ -97,7 +97,8 @@ export function tuneDocOf(recipe: ResolvedRecipe): TuneDoc {
     if (ids.has(v.id)) throw new BrickyardError('CATALOG_INVALID', `${recipe.key}: tune variant '${v.id}' is declared twice`);
     ids.add(v.id);
     for (const name of Object.keys(v.env ?? {})) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new BrickyardError('CATALOG_INVALID', `${recipe.key}: tune variant '${v.id}' sets '${name}', which is not an environment variable name`);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+        throw new BrickyardError('CATALOG_INVALID', `${recipe.key}: tune variant '${v.id}' sets '${name}', which is not an environment variable name`);
     }
   }
   if (!recipe.smoke.some((t) => t.name === doc.metric.test || `${t.name}-overhead` === doc.metric.test)) {
@@ -117,7 +118,10 @@ export function withStrategy(where: PartitionRef, strategy: string | null | unde
   if (!strategy) return where;
   const chosen = where.partition.mpi.strategies.filter((s) => s.id === strategy);
   if (chosen.length === 0) {
-    throw new BrickyardError('USAGE', `${where.system.doc.id}/${where.partition.id} has no MPI strategy '${strategy}' (it has ${where.partition.mpi.strategies.map((s) => s.id).join(', ') || 'none'})`);
+    throw new BrickyardError(
+      'USAGE',
+      `${where.system.doc.id}/${where.partition.id} has no MPI strategy '${strategy}' (it has ${where.partition.mpi.strategies.map((s) => s.id).join(', ') || 'none'})`,
+    );
   }
   return { system: where.system, partition: { ...where.partition, mpi: { ...where.partition.mpi, strategies: chosen } } };
 }
@@ -149,7 +153,9 @@ export function expandVariants(doc: TuneDoc, catalog: Catalog, recipe: ResolvedR
     } else out.push(v);
   }
   if (out.length < 2) {
-    throw new BrickyardError('USAGE', `${recipe.key} has ${out.length} tune variant on ${where.system.doc.id}/${where.partition.id}: nothing to choose between`, { hint: 'declare at least two tune.variants, or set tune.mpiStrategies: fitting on a partition with several fitting MPI strategies' });
+    throw new BrickyardError('USAGE', `${recipe.key} has ${out.length} tune variant on ${where.system.doc.id}/${where.partition.id}: nothing to choose between`, {
+      hint: 'declare at least two tune.variants, or set tune.mpiStrategies: fitting on a partition with several fitting MPI strategies',
+    });
   }
   return out;
 }
@@ -160,7 +166,12 @@ export function buildKey(v: TuneVariantDoc, where: PartitionRef): string {
 }
 
 /** The figure a smoke report gives for the metric, and whether the variant can be chosen. */
-export function outcomeOf(v: TuneVariantDoc, where: PartitionRef, metric: TuneDoc['metric'], report: Pick<SmokeReport, 'result' | 'tests' | 'image'> & Partial<Pick<SmokeReport, 'statement'>>): VariantOutcome {
+export function outcomeOf(
+  v: TuneVariantDoc,
+  where: PartitionRef,
+  metric: TuneDoc['metric'],
+  report: Pick<SmokeReport, 'result' | 'tests' | 'image'> & Partial<Pick<SmokeReport, 'statement'>>,
+): VariantOutcome {
   const test = report.tests.find((t) => t.name === metric.test);
   const raw = test?.figures?.[metric.figure];
   const value = typeof raw === 'number' && Number.isFinite(raw) ? raw : undefined;
@@ -177,11 +188,16 @@ export function outcomeOf(v: TuneVariantDoc, where: PartitionRef, metric: TuneDo
   };
   const threads = test?.figures?.['threads'];
   const wanted = v.env?.['OMP_NUM_THREADS'];
-  if (report.result === 'FAILED') out.excluded = `its smoke run FAILED (${report.tests.filter((t) => t.verdict === 'FAILED').map((t) => t.name).join(', ')})`;
+  if (report.result === 'FAILED')
+    out.excluded = `its smoke run FAILED (${report.tests
+      .filter((t) => t.verdict === 'FAILED')
+      .map((t) => t.name)
+      .join(', ')})`;
   else if (!test) out.excluded = `no smoke test named '${metric.test}' ran`;
   else if (value === undefined) out.excluded = `${metric.test} has no figure '${metric.figure}'${test.verdict === 'SKIPPED' ? ` (${test.summary})` : ''}`;
   // A runtime variant that did not take effect measured something else: it cannot be chosen as what it says.
-  else if (wanted !== undefined && threads !== undefined && String(threads) !== wanted) out.excluded = `it asked for OMP_NUM_THREADS=${wanted} but the program counted ${threads} threads`;
+  else if (wanted !== undefined && threads !== undefined && String(threads) !== wanted)
+    out.excluded = `it asked for OMP_NUM_THREADS=${wanted} but the program counted ${threads} threads`;
   return out;
 }
 
@@ -235,8 +251,13 @@ export async function tune(ws: Workspace, recipe: ResolvedRecipe, where: Partiti
     const whereV = withStrategy(withFlags(where, v.cflags), v.mpiStrategy);
     const stateV = join(dir, builtBy);
     const env = v.env ?? {};
-    const envText = Object.entries(env).map(([k, x]) => `${k}=${x}`).join(' ');
-    opts.onStage?.('variant', `${v.id}: ${v.cflags ?? `${where.partition.cpu.targetFlags} (partition default)`}${v.mpiStrategy ? `, MPI ${v.mpiStrategy}` : ''}${envText ? `, ${envText}` : ''}`);
+    const envText = Object.entries(env)
+      .map(([k, x]) => `${k}=${x}`)
+      .join(' ');
+    opts.onStage?.(
+      'variant',
+      `${v.id}: ${v.cflags ?? `${where.partition.cpu.targetFlags} (partition default)`}${v.mpiStrategy ? `, MPI ${v.mpiStrategy}` : ''}${envText ? `, ${envText}` : ''}`,
+    );
     try {
       const record = last?.key === key ? last.record : await buildPair(ws, recipe, whereV, { stateDir: stateV, ...(opts.onStage ? { onStage: opts.onStage } : {}) });
       last = { key, record };
@@ -250,7 +271,15 @@ export async function tune(ws: Workspace, recipe: ResolvedRecipe, where: Partiti
       outcomes.push({ ...outcomeOf(v, where, doc.metric, report), ...(builtBy === v.id ? {} : { sharesImageOf: builtBy }) });
     } catch (e) {
       last = undefined;
-      outcomes.push({ id: v.id, cflags: v.cflags ?? where.partition.cpu.targetFlags, env: { ...env }, mpiStrategy: v.mpiStrategy ?? null, result: 'FAILED', figures: {}, excluded: `build or smoke failed: ${(e as Error).message}` });
+      outcomes.push({
+        id: v.id,
+        cflags: v.cflags ?? where.partition.cpu.targetFlags,
+        env: { ...env },
+        mpiStrategy: v.mpiStrategy ?? null,
+        result: 'FAILED',
+        figures: {},
+        excluded: `build or smoke failed: ${(e as Error).message}`,
+      });
     }
   }
   return recordChoice(recipe, where, doc.metric, outcomes, opts);
@@ -260,7 +289,13 @@ export async function tune(ws: Workspace, recipe: ResolvedRecipe, where: Partiti
  * Choose among measured variants and write the signed record: tune.intoto.json (an in-toto
  * statement about the chosen image's digest) and its Sigstore bundle, in tuneDir().
  */
-export async function recordChoice(recipe: ResolvedRecipe, where: PartitionRef, metric: TuneDoc['metric'], outcomes: VariantOutcome[], opts: Pick<TuneOptions, 'stateDir' | 'keyless'>): Promise<TuneRecord> {
+export async function recordChoice(
+  recipe: ResolvedRecipe,
+  where: PartitionRef,
+  metric: TuneDoc['metric'],
+  outcomes: VariantOutcome[],
+  opts: Pick<TuneOptions, 'stateDir' | 'keyless'>,
+): Promise<TuneRecord> {
   const best = choose(outcomes, metric.goal);
   const predicate: TunePredicate = {
     recipe: recipe.key,
@@ -291,7 +326,9 @@ export function recordedChoice(stateDir: string, recipe: ResolvedRecipe, where: 
   if (!existsSync(path)) return undefined;
   const s = JSON.parse(readFileSync(path, 'utf8')) as InTotoStatement<TunePredicate>;
   if (s.predicateType !== TUNE_PREDICATE_TYPE || s.predicate.recipe !== recipe.key || s.predicate.system !== where.system.doc.id || s.predicate.partition !== where.partition.id) {
-    throw new BrickyardError('FILE_UNREADABLE', `${path} is not a tune record for ${recipe.key} on ${where.system.doc.id}/${where.partition.id}`, { hint: 'run brickyard tune again' });
+    throw new BrickyardError('FILE_UNREADABLE', `${path} is not a tune record for ${recipe.key} on ${where.system.doc.id}/${where.partition.id}`, {
+      hint: 'run brickyard tune again',
+    });
   }
   return s.predicate;
 }
@@ -329,5 +366,13 @@ export function tuneTableHeader(p: TunePredicate): string[] {
 
 /** The table for people: one row per variant. */
 export function tuneTable(p: TunePredicate): string[][] {
-  return p.variants.map((v) => [v.id === p.chosen ? `${v.id} *` : v.id, v.cflags, variantRuntime(v), v.result, v.value === undefined ? '-' : String(v.value), (v.imageDigest ?? '-').slice(0, 19), v.excluded ?? '']);
+  return p.variants.map((v) => [
+    v.id === p.chosen ? `${v.id} *` : v.id,
+    v.cflags,
+    variantRuntime(v),
+    v.result,
+    v.value === undefined ? '-' : String(v.value),
+    (v.imageDigest ?? '-').slice(0, 19),
+    v.excluded ?? '',
+  ]);
 }

@@ -69,9 +69,18 @@ export function verdictFromPredicate(predicate: unknown, expect: PredicateExpect
   }
   const derived = overall(out.tests.map((t) => ({ name: t.name, kind: 'command', verdict: t.verdict, summary: '' })));
   if (out.claimed !== undefined && out.claimed !== derived) {
-    problems.push(`result claims ${out.claimed} but the tests give ${derived}${out.tests.filter((t) => t.verdict === 'FAILED').map((t) => ` (${t.name} FAILED)`).join('')}`);
+    problems.push(
+      `result claims ${out.claimed} but the tests give ${derived}${out.tests
+        .filter((t) => t.verdict === 'FAILED')
+        .map((t) => ` (${t.name} FAILED)`)
+        .join('')}`,
+    );
   }
-  const lists: [string, Verdict][] = [['passedTests', 'PASSED'], ['warnedTests', 'WARNED'], ['failedTests', 'FAILED']];
+  const lists: [string, Verdict][] = [
+    ['passedTests', 'PASSED'],
+    ['warnedTests', 'WARNED'],
+    ['failedTests', 'FAILED'],
+  ];
   for (const [field, v] of lists) {
     const want = out.tests.filter((t) => t.verdict === v).map((t) => t.name);
     const got = predicate[field];
@@ -125,7 +134,8 @@ function targetOf(predicate: Record<string, unknown>, ext: unknown, problems: st
       problems.push(`the predicate names no ${f}`);
       continue;
     }
-    if (values.some((x) => x !== v)) problems.push(`${f} differs between brickyardSmoke.target, the target content and its annotations (${values.map((x) => JSON.stringify(x)).join(' / ')})`);
+    if (values.some((x) => x !== v))
+      problems.push(`${f} differs between brickyardSmoke.target, the target content and its annotations (${values.map((x) => JSON.stringify(x)).join(' / ')})`);
     out[f] = v;
   }
   const digests = [
@@ -136,14 +146,18 @@ function targetOf(predicate: Record<string, unknown>, ext: unknown, problems: st
   const d = digests.find((x) => x !== undefined);
   if (d === undefined || !/^sha256:[0-9a-f]{64}$/.test(d)) problems.push('the predicate names no image digest');
   else {
-    if (digests.some((x) => x !== d)) problems.push(`the image digest differs between brickyardSmoke.target, the target content and the image descriptor (${digests.map((x) => x ?? 'none').join(' / ')})`);
+    if (digests.some((x) => x !== d))
+      problems.push(`the image digest differs between brickyardSmoke.target, the target content and the image descriptor (${digests.map((x) => x ?? 'none').join(' / ')})`);
     out.imageDigest = d;
   }
   return out;
 }
 
 function digestOf(s: string): string {
-  const hex = s.trim().replace(/^sha256:/i, '').toLowerCase();
+  const hex = s
+    .trim()
+    .replace(/^sha256:/i, '')
+    .toLowerCase();
   return `sha256:${hex}`;
 }
 

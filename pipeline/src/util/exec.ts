@@ -52,7 +52,8 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     });
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (timer) clearTimeout(timer);
-      if (e.code === 'ENOENT') reject(new BrickyardError('TOOL_MISSING', `${cmd} is not installed`, { hint: 'run scripts/setup-host.sh (as root) to install the build and run tools' }));
+      if (e.code === 'ENOENT')
+        reject(new BrickyardError('TOOL_MISSING', `${cmd} is not installed`, { hint: 'run scripts/setup-host.sh (as root) to install the build and run tools' }));
       else reject(e);
     });
     child.on('close', (code, signal) => {
@@ -69,14 +70,20 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
 export async function runOk(cmd: string, args: readonly string[], opts: RunOptions & { code?: ErrorCode; what?: string } = {}): Promise<RunResult> {
   const r = await run(cmd, args, opts);
   if (r.code !== 0) {
-    throw new BrickyardError(opts.code ?? 'TOOL_FAILED', `${opts.what ?? `${cmd} ${args.slice(0, 2).join(' ')}`} failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n${tail(r.stderr || r.stdout, 25)}`);
+    throw new BrickyardError(
+      opts.code ?? 'TOOL_FAILED',
+      `${opts.what ?? `${cmd} ${args.slice(0, 2).join(' ')}`} failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n${tail(r.stderr || r.stdout, 25)}`,
+    );
   }
   return r;
 }
 
 export function tail(text: string, lines: number): string {
   const all = text.trimEnd().split('\n');
-  return all.slice(-lines).map((l) => `    ${l}`).join('\n');
+  return all
+    .slice(-lines)
+    .map((l) => `    ${l}`)
+    .join('\n');
 }
 
 /** The path of a command on PATH, or undefined. */

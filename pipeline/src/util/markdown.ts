@@ -56,5 +56,8 @@ export function htmlText(s: string | number): string {
 export function codeText(s: string | number): string {
   // A backslash of the text right before a pipe would turn our `\|` into `\\|`, which ends the
   // cell (and the code span) there: a zero-width space keeps the two apart.
-  return String(s).replace(/[`\r\n]/g, ' ').replace(/\\(?=\|)/g, `\\${ZWSP}`).replace(/\|/g, '\\|');
+  return String(s)
+    .replace(/[`\r\n]/g, ' ')
+    .replace(/\\(?=\|)/g, `\\${ZWSP}`)
+    .replace(/\|/g, '\\|');
 }

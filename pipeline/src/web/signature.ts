@@ -35,7 +35,10 @@ export function signatureOf(b: Record<string, unknown> | undefined, fileName: st
     try {
       const der = Buffer.from(cert['rawBytes'], 'base64');
       const x = new X509Certificate(der);
-      identity = (x.subjectAltName ?? '').split(', ').map((s) => s.replace(/^[A-Za-z ]+:/, '')).join(', ');
+      identity = (x.subjectAltName ?? '')
+        .split(', ')
+        .map((s) => s.replace(/^[A-Za-z ]+:/, ''))
+        .join(', ');
       issuer = fulcioIssuer(der);
       signedAt = new Date(x.validFrom).toISOString();
     } catch {

@@ -62,7 +62,6 @@ export interface SmokeInfo {
   tests: SmokeTestInfo[];
 }
 
-
 export interface ManifestEntry {
   path: string;
   size: number | undefined;
@@ -172,17 +171,20 @@ function readPairDir(dir: string, state: SiteState): void {
       launcher: typeof s['launcher'] === 'string' ? s['launcher'] : name.slice(6, -5),
       result: str(s['result']) || 'UNKNOWN',
       finishedOn: typeof s['finishedOn'] === 'string' ? s['finishedOn'] : undefined,
-      tests: tests.map(obj).filter((t): t is Record<string, unknown> => t !== undefined).map((t) => {
-        const f = obj(t['figures']) ?? {};
-        return {
-          name: str(t['name']),
-          kind: str(t['kind']),
-          verdict: str(t['verdict']) || 'UNKNOWN',
-          summary: str(t['summary']),
-          latencyUs: num(f['latency_8B_us']),
-          bandwidthMBps: num(f['bandwidth_4MiB_MBps']),
-        };
-      }),
+      tests: tests
+        .map(obj)
+        .filter((t): t is Record<string, unknown> => t !== undefined)
+        .map((t) => {
+          const f = obj(t['figures']) ?? {};
+          return {
+            name: str(t['name']),
+            kind: str(t['kind']),
+            verdict: str(t['verdict']) || 'UNKNOWN',
+            summary: str(t['summary']),
+            latencyUs: num(f['latency_8B_us']),
+            bandwidthMBps: num(f['bandwidth_4MiB_MBps']),
+          };
+        }),
     });
     key ??= pairKey(s['recipe'], s['system'], s['partition']);
   }
@@ -349,11 +351,6 @@ function safeReaddir(dir: string): string[] {
     return [];
   }
 }
-
-
-
-
-
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
