@@ -44017,7 +44017,7 @@ var package_default = {
     test: "npm run check && vitest run",
     "test:unit": "vitest run --project unit",
     "test:e2e": "vitest run --project e2e",
-    check: "tsc -p . && npm run lint && npm run lint:deps && node bin/brickyard.js validate",
+    check: "tsc -p . && npm run lint && npm run format:check && npm run lint:deps && node bin/brickyard.js validate",
     lint: "eslint --cache --cache-strategy content --cache-location node_modules/.cache/eslint/ .",
     format: "prettier --write .",
     "format:check": "prettier --check .",

@@ -41,7 +41,7 @@ export function verdictClass(v: string): string {
 }
 
 export function badge(text: string, cls: string, title?: string): Html {
-  return html`<span class="badge ${cls}" ${title ? html` title="${title}"` : ''}>${text}</span>`;
+  return html`<span class="badge ${cls}"${title ? html` title="${title}"` : ''}>${text}</span>`;
 }
 
 export function fmtNumber(n: number, digits = 2): string {
@@ -110,8 +110,5 @@ export function prose(text: string): Html {
 
 /** A command to copy: a labelled <pre> and a button that site.js wires to the clipboard. */
 export function copyable(label: string, text: string): Html {
-  return html`<div class="copy">
-    <pre class="cmd" aria-label="${label}"><code>${text}</code></pre>
-    <button type="button" class="copy-btn" hidden>Copy</button>
-  </div>`;
+  return html`<div class="copy"><pre class="cmd" aria-label="${label}"><code>${text}</code></pre><button type="button" class="copy-btn" hidden>Copy</button></div>`;
 }

@@ -53,14 +53,12 @@ export function recipePage(ctx: Ctx, r: ResolvedRecipe): string {
             r.blocks.map(
               (b) =>
                 html`<code>${b.item.use}</code>${
-                    b.item.with && Object.keys(b.item.with).length
-                      ? html` <span class="muted"
-                          >${Object.entries(b.item.with)
-                            .map(([k, v]) => `${k}=${v}`)
-                            .join(' ')}</span
-                        >`
-                      : ''
-                  }`,
+                  b.item.with && Object.keys(b.item.with).length
+                    ? html` <span class="muted">${Object.entries(b.item.with)
+                        .map(([k, v]) => `${k}=${v}`)
+                        .join(' ')}</span>`
+                    : ''
+                }`,
             ),
             ', ',
           )
@@ -92,47 +90,31 @@ export function recipePage(ctx: Ctx, r: ResolvedRecipe): string {
   const fitRows = mine.map((p) => {
     const where = `${p.system.id}/${p.partition.id}`;
     const cell = p.fit.fits
-      ? html`<a href="#${pairSlug(p.system, p.partition)}">fits</a
-          >${p.fit.strategy ? html` <span class="muted">MPI ${p.fit.strategy.id}</span>` : ''}${p.fit.doubts.length ? html` <span class="doubt">in doubt: ${p.fit.doubts.join('; ')}</span>` : ''}`
+      ? html`<a href="#${pairSlug(p.system, p.partition)}">fits</a>${p.fit.strategy ? html` <span class="muted">MPI ${p.fit.strategy.id}</span>` : ''}${p.fit.doubts.length ? html` <span class="doubt">in doubt: ${p.fit.doubts.join('; ')}</span>` : ''}`
       : html`<span class="fit no">✗</span> ${p.fit.reasons.join('; ')}`;
-    return html`<tr>
-      <th scope="row"><a href="${rel(path, `systems/${slug(p.system.id)}.html`)}">${where}</a></th>
-      <td>${cell}</td>
-    </tr>`;
+    return html`<tr><th scope="row"><a href="${rel(path, `systems/${slug(p.system.id)}.html`)}">${where}</a></th><td>${cell}</td></tr>`;
   });
 
-  const body = html` <p class="crumbs"><a href="${rel(path, 'index.html#recipes')}">Recipes</a> / ${d.name}</p>
-    <h1>${d.name} <span class="ver">${d.version}</span></h1>
-    <p class="lead">${d.summary}</p>
-    ${d.deprecated ? html`<p class="notice">Deprecated: ${d.deprecated.reason}${d.deprecated.replacement ? ` Use ${d.deprecated.replacement} instead.` : ''}</p>` : ''}
-    ${d.description ? html`<div class="desc">${prose(d.description)}</div>` : ''}
-    <dl class="facts">
-      ${facts.map(
-        ([k, v]) =>
-          html`<dt>${k}</dt>
-            <dd>${v}</dd> `,
-      )}
-    </dl>
+  const body = html`
+<p class="crumbs"><a href="${rel(path, 'index.html#recipes')}">Recipes</a> / ${d.name}</p>
+<h1>${d.name} <span class="ver">${d.version}</span></h1>
+<p class="lead">${d.summary}</p>
+${d.deprecated ? html`<p class="notice">Deprecated: ${d.deprecated.reason}${d.deprecated.replacement ? ` Use ${d.deprecated.replacement} instead.` : ''}</p>` : ''}
+${d.description ? html`<div class="desc">${prose(d.description)}</div>` : ''}
+<dl class="facts">
+${facts.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>\n`)}</dl>
 
-    <h2>Where it fits</h2>
-    <div class="scroll">
-      <table class="list fits">
-        <caption>
-          Every system partition, and why the recipe does not fit where it does not.
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">partition</th>
-            <th scope="col">fit</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${fitRows.map((x) => html`${x} `)}
-        </tbody>
-      </table>
-    </div>
+<h2>Where it fits</h2>
+<div class="scroll">
+<table class="list fits">
+<caption>Every system partition, and why the recipe does not fit where it does not.</caption>
+<thead><tr><th scope="col">partition</th><th scope="col">fit</th></tr></thead>
+<tbody>
+${fitRows.map((x) => html`${x}\n`)}</tbody>
+</table>
+</div>
 
-    ${fitting.map((p) => html`${pairSection(p, path)} `)}`;
+${fitting.map((p) => html`${pairSection(p, path)}\n`)}`;
   return page({ path, title: `${d.name} ${d.version}`, body, diagrams: fitting.some((p) => p.rendered), footer: ctx.footer });
 }
 
@@ -203,14 +185,8 @@ function verifyCommand(p: Pair): string {
 function pairSection(p: Pair, path: string): Html {
   const id = pairSlug(p.system, p.partition);
   const where = `${p.system.id}/${p.partition.id}`;
-  const head = html`<h2 id="${id}">
-    On <a href="${rel(path, `systems/${slug(p.system.id)}.html`)}">${where}</a> <span class="muted">${p.partition.cpu.arch}, ${gpuText(p.partition)}</span>
-  </h2>`;
-  if (!p.rendered)
-    return html`<section class="pair">
-      ${head}
-      <p class="notice">Cannot be rendered: ${p.renderError ?? 'unknown error'}</p>
-    </section>`;
+  const head = html`<h2 id="${id}">On <a href="${rel(path, `systems/${slug(p.system.id)}.html`)}">${where}</a> <span class="muted">${p.partition.cpu.arch}, ${gpuText(p.partition)}</span></h2>`;
+  if (!p.rendered) return html`<section class="pair">${head}<p class="notice">Cannot be rendered: ${p.renderError ?? 'unknown error'}</p></section>`;
   const r = p.rendered;
   const { submit, launch } = launchLine(r);
   const dir = `${recipeDir(p.recipe)}/${id}`;
@@ -223,8 +199,7 @@ function pairSection(p: Pair, path: string): Html {
     : `not built yet${budget ? ` (budget ${budget})` : ''}`;
   const built = b?.finishedOn ?? b?.startedOn;
   const build = b
-    ? html`${b.builder}: <code>${b.reference}</code><br /><code class="digest">${b.manifestDigest}</code
-        >${built ? html`<br />last built ${fmtWhen(built)}` : ''}${b.created ? html` <span class="muted">(inputs committed ${fmtWhen(b.created)})</span>` : ''}${b.reproducible === null ? '' : b.reproducible ? html` ${badge('reproducible', 'ok')}` : html` ${badge('not reproducible', 'warn')}`}`
+    ? html`${b.builder}: <code>${b.reference}</code><br><code class="digest">${b.manifestDigest}</code>${built ? html`<br>last built ${fmtWhen(built)}` : ''}${b.created ? html` <span class="muted">(inputs committed ${fmtWhen(b.created)})</span>` : ''}${b.reproducible === null ? '' : b.reproducible ? html` ${badge('reproducible', 'ok')}` : html` ${badge('not reproducible', 'warn')}`}`
     : html`<span class="muted">no build record</span>`;
 
   const tested = p.smokes
@@ -233,130 +208,50 @@ function pairSection(p: Pair, path: string): Html {
     .sort()
     .at(-1);
   const smoke = p.smokes.length
-    ? html`${tested ? html`<p class="when">last tested ${fmtWhen(tested)}</p>` : ''}
-        <div class="scroll">
-          <table class="list smoke">
-            <caption>
-              Smoke tests of ${p.recipe.key} on ${where}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">launcher</th>
-                <th scope="col">result</th>
-                <th scope="col">test</th>
-                <th scope="col">verdict</th>
-                <th scope="col">latency 8 B</th>
-                <th scope="col">bandwidth 4 MiB</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${p.smokes.flatMap((s) =>
-                s.tests.map(
-                  (t, i) =>
-                    html`<tr>
-                      ${
-                        i === 0
-                          ? html`<td rowspan="${s.tests.length}">${s.launcher}</td>
-                              <td rowspan="${s.tests.length}">${badge(s.result, verdictClass(s.result))}</td>`
-                          : ''
-                      }
-                      <td title="${t.summary}">${t.name} <span class="muted">(${t.kind})</span>${t.summary ? html`<br /><span class="muted small">${t.summary}</span>` : ''}</td>
-                      <td>${badge(t.verdict, verdictClass(t.verdict))}</td>
-                      <td>${t.latencyUs !== undefined ? `${fmtNumber(t.latencyUs)} µs` : '—'}</td>
-                      <td>${t.bandwidthMBps !== undefined ? `${fmtNumber(t.bandwidthMBps, 0)} MB/s` : '—'}</td>
-                    </tr>`,
-                ),
-              )}
-            </tbody>
-          </table>
-        </div>`
+    ? html`${tested ? html`<p class="when">last tested ${fmtWhen(tested)}</p>` : ''}<div class="scroll"><table class="list smoke"><caption>Smoke tests of ${p.recipe.key} on ${where}</caption><thead><tr><th scope="col">launcher</th><th scope="col">result</th><th scope="col">test</th><th scope="col">verdict</th><th scope="col">latency 8 B</th><th scope="col">bandwidth 4 MiB</th></tr></thead><tbody>${p.smokes.flatMap(
+        (s) =>
+          s.tests.map(
+            (t, i) =>
+              html`<tr>${i === 0 ? html`<td rowspan="${s.tests.length}">${s.launcher}</td><td rowspan="${s.tests.length}">${badge(s.result, verdictClass(s.result))}</td>` : ''}<td title="${t.summary}">${t.name} <span class="muted">(${t.kind})</span>${t.summary ? html`<br><span class="muted small">${t.summary}</span>` : ''}</td><td>${badge(t.verdict, verdictClass(t.verdict))}</td><td>${t.latencyUs !== undefined ? `${fmtNumber(t.latencyUs)} µs` : '—'}</td><td>${t.bandwidthMBps !== undefined ? `${fmtNumber(t.bandwidthMBps, 0)} MB/s` : '—'}</td></tr>`,
+          ),
+      )}</tbody></table></div>`
     : html`<span class="muted">no smoke report</span>`;
 
   const pkgs = b?.sbomPackages;
   const sbom = pkgs
-    ? html`<details>
-        <summary>${pkgs.length} packages (SPDX 2.3 SBOM)</summary>
-        <div class="scroll">
-          <table class="list pkgs">
-            <caption>
-              Packages of the image
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">package</th>
-                <th scope="col">version</th>
-                <th scope="col">licence</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${pkgs.map(
-                (x) =>
-                  html`<tr>
-                    <td>${x.name}</td>
-                    <td>${x.version}</td>
-                    <td>${x.license || '—'}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>
-        </div>
-      </details>`
+    ? html`<details><summary>${pkgs.length} packages (SPDX 2.3 SBOM)</summary><div class="scroll"><table class="list pkgs"><caption>Packages of the image</caption><thead><tr><th scope="col">package</th><th scope="col">version</th><th scope="col">licence</th></tr></thead><tbody>${pkgs.map((x) => html`<tr><td>${x.name}</td><td>${x.version}</td><td>${x.license || '—'}</td></tr>`)}</tbody></table></div></details>`
     : html`<span class="muted">${b ? 'no SBOM next to the build record' : 'not built yet'}</span>`;
 
   const sigs = p.signatures.length
-    ? html`<ul class="sigs">
-          ${p.signatures.map((s) => html`<li><code>${s.file}</code>${s.predicateType ? html` <span class="muted">${s.predicateType}</span>` : ''}<br />signed by <code>${s.identity}</code>${s.issuer ? html` (issuer <code>${s.issuer}</code>)` : ''}${s.signedAt ? html` <span class="muted">at ${s.signedAt}</span>` : ''}</li>`)}
-        </ul>
-        <p class="muted">Identities are read from the certificates, not verified here. Verify offline with your pinned trusted root:</p>`
-    : html`<span class="muted">not signed yet</span>
-        <p class="muted">Once signed and imported, verify offline with your pinned trusted root:</p>`;
+    ? html`<ul class="sigs">${p.signatures.map((s) => html`<li><code>${s.file}</code>${s.predicateType ? html` <span class="muted">${s.predicateType}</span>` : ''}<br>signed by <code>${s.identity}</code>${s.issuer ? html` (issuer <code>${s.issuer}</code>)` : ''}${s.signedAt ? html` <span class="muted">at ${s.signedAt}</span>` : ''}</li>`)}</ul><p class="muted">Identities are read from the certificates, not verified here. Verify offline with your pinned trusted root:</p>`
+    : html`<span class="muted">not signed yet</span><p class="muted">Once signed and imported, verify offline with your pinned trusted root:</p>`;
 
   const fileLinks = FORMATS.map(
     (f) =>
-      html`<a href="${rel(path, `${dir}/${textName(FILE_NAMES[f])}`)}">${FILE_NAMES[f]}</a>
-        <a class="muted small" href="${rel(path, `${dir}/${FILE_NAMES[f]}`)}" download aria-label="${`download ${FILE_NAMES[f]}`}">(download)</a>`,
+      html`<a href="${rel(path, `${dir}/${textName(FILE_NAMES[f])}`)}">${FILE_NAMES[f]}</a> <a class="muted small" href="${rel(path, `${dir}/${FILE_NAMES[f]}`)}" download aria-label="${`download ${FILE_NAMES[f]}`}">(download)</a>`,
   );
   const capId = `${id}-diagram`;
   return html`<section class="pair" aria-labelledby="${id}">
-    ${head}
-    <dl class="facts">
-      <dt>get and run at the site</dt>
-      <dd>${copyable(`commands to get and run ${p.recipe.key} on ${where}`, getImageCommands(p))}</dd>
-      <dt>job script</dt>
-      <dd>
-        <pre class="cmd"><code>${`${submit}\n# job.sh launches:\n${launch}`}</code></pre>
-      </dd>
-      <dt>modules</dt>
-      <dd>
-        ${
-          modules.length
-            ? html`the job script loads
-              ${join(
-                modules.map((m) => html`<code>${m}</code>`),
-                ', ',
-              )};
-              they must exist on the partition`
-            : 'none'
-        }
-      </dd>
-      <dt>MPI</dt>
-      <dd>${p.fit.strategy ? html`${p.fit.strategy.id} <span class="muted">(${p.fit.strategy.abi} ABI)</span>` : 'not used'}</dd>
-      <dt>size</dt>
-      <dd>${size}</dd>
-      <dt>build</dt>
-      <dd>${build}</dd>
-      <dt>smoke</dt>
-      <dd>${smoke}</dd>
-      <dt>SBOM</dt>
-      <dd>${sbom}</dd>
-      <dt>signatures</dt>
-      <dd>${sigs}${copyable(`command to verify the provenance of ${p.recipe.key} on ${where}`, verifyCommand(p))}</dd>
-      <dt>files</dt>
-      <dd>${join(fileLinks, ' · ')}</dd>
-    </dl>
-    <figure class="diagram" data-pair="${where}" aria-labelledby="${capId}">
-      <pre class="mermaid" aria-label="${`Mermaid source of the deployment diagram of ${p.recipe.key} on ${where}`}">${r.files.diagram}</pre>
-      <figcaption id="${capId}">Deployment of ${p.recipe.key} on ${where}</figcaption>
-    </figure>
-  </section>`;
+${head}
+<dl class="facts">
+<dt>get and run at the site</dt><dd>${copyable(`commands to get and run ${p.recipe.key} on ${where}`, getImageCommands(p))}</dd>
+<dt>job script</dt><dd><pre class="cmd"><code>${`${submit}\n# job.sh launches:\n${launch}`}</code></pre></dd>
+<dt>modules</dt><dd>${
+    modules.length
+      ? html`the job script loads ${join(
+          modules.map((m) => html`<code>${m}</code>`),
+          ', ',
+        )}; they must exist on the partition`
+      : 'none'
+  }</dd>
+<dt>MPI</dt><dd>${p.fit.strategy ? html`${p.fit.strategy.id} <span class="muted">(${p.fit.strategy.abi} ABI)</span>` : 'not used'}</dd>
+<dt>size</dt><dd>${size}</dd>
+<dt>build</dt><dd>${build}</dd>
+<dt>smoke</dt><dd>${smoke}</dd>
+<dt>SBOM</dt><dd>${sbom}</dd>
+<dt>signatures</dt><dd>${sigs}${copyable(`command to verify the provenance of ${p.recipe.key} on ${where}`, verifyCommand(p))}</dd>
+<dt>files</dt><dd>${join(fileLinks, ' · ')}</dd>
+</dl>
+<figure class="diagram" data-pair="${where}" aria-labelledby="${capId}"><pre class="mermaid" aria-label="${`Mermaid source of the deployment diagram of ${p.recipe.key} on ${where}`}">${r.files.diagram}</pre><figcaption id="${capId}">Deployment of ${p.recipe.key} on ${where}</figcaption></figure>
+</section>`;
 }

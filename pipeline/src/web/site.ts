@@ -162,14 +162,11 @@ function signaturesOf(state: SiteState, recipe: string, system: string, partitio
 
 function footerOf(ws: Workspace, state: SiteState): Html {
   const m = state.manifest;
-  return html`Built by <code>brickyard site</code> from ${ws.recipes.size} recipe versions and ${ws.catalog.systems.size} system templates ·
-    ${
-      m
-        ? html`bundle
-          manifest${m.id ? ` ${m.id}` : ''}${m.serial !== undefined ? `, serial ${m.serial}` : ''}${m.commit ? html`, commit <code>${m.commit.slice(0, 12)}</code>` : ''}`
-        : 'no bundle manifest'
-    }
-    · ${state.builds.length} build record(s), ${state.smokes.length} smoke report(s)`;
+  return html`Built by <code>brickyard site</code> from ${ws.recipes.size} recipe versions and ${ws.catalog.systems.size} system templates · ${
+    m
+      ? html`bundle manifest${m.id ? ` ${m.id}` : ''}${m.serial !== undefined ? `, serial ${m.serial}` : ''}${m.commit ? html`, commit <code>${m.commit.slice(0, 12)}</code>` : ''}`
+      : 'no bundle manifest'
+  } · ${state.builds.length} build record(s), ${state.smokes.length} smoke report(s)`;
 }
 
 /** For tests: the site-relative path of a file written by buildSite, read back. */
