@@ -76,16 +76,26 @@ describe.skipIf(why !== '')(`buildah builds every Containerfile rendered for loc
     expect(pairs.map((p) => p.name).sort()).toEqual([
       'julia-mpi@1.10.5 on local/debug',
       'mpi-pingpong@1.0.0 on local/debug',
+      'osu-micro-benchmarks-xpmem@7.5.1 on local/debug',
       'osu-micro-benchmarks@7.4 on local/debug',
       'stream@5.10 on local/debug',
     ]);
   });
 
-  it('each one builds', async () => {
-    for (const p of pairs) if (p.hostBuilt) await ensureHostBuiltBase(p.base, undefined);
-    const failed = pairs.map((p) => ({ name: p.name, ...buildahBuild(p.containerfile, p.context) })).filter((r) => r.code !== 0);
-    expect(failed.map((f) => `${f.name}\n${f.out}`)).toEqual([]);
-  }, 900_000);
+  // A base this host builds itself (debian-12) is made here; any other must already be in the
+  // local storage, since test hosts and CI cannot pull (loopback only): such a pair says skipped.
+  for (const p of pairs) {
+    const available = p.hostBuilt !== undefined || (!why && spawnSync('buildah', ['inspect', '--type', 'image', p.base], { stdio: 'ignore' }).status === 0);
+    it.skipIf(!available)(
+      `${p.name} builds${available ? '' : ` (skipped: its base ${p.base} is not in local storage and this host cannot pull it)`}`,
+      async () => {
+        if (p.hostBuilt) await ensureHostBuiltBase(p.base, undefined);
+        const r = buildahBuild(p.containerfile, p.context);
+        expect(r.code, r.out).toBe(0);
+      },
+      900_000,
+    );
+  }
 
   it('buildah refuses forgeries: COPY --from a stage that does not exist, a context file that is not there, an unknown instruction', () => {
     const p = pairs.find((x) => x.name.startsWith('mpi-pingpong'))!;
