@@ -10,14 +10,8 @@ import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import { describe, expect, it } from 'vitest';
 import { writeBundle } from '../../pipeline/src/bundle/write.ts';
-import {
-  imagePolicyFacts,
-  inspectVerifiedImage,
-  readImagePolicyFacts,
-  withImagePolicyFacts,
-  IMAGE_POLICY_ANNOTATOR,
-  IMAGE_POLICY_PREFIX,
-} from '../../pipeline/src/sign/image-policy-facts.ts';
+import { inspectImageStrict } from '../../pipeline/src/build/inspect.ts';
+import { imagePolicyFacts, readImagePolicyFacts, withImagePolicyFacts, IMAGE_POLICY_ANNOTATOR, IMAGE_POLICY_PREFIX } from '../../pipeline/src/sign/image-policy-facts.ts';
 import { signReceivedBuilds } from '../../pipeline/src/sign/received.ts';
 import { tempDir } from '../helpers/fixture.ts';
 import { receivedBuild, where, ws } from '../helpers/received-build.ts';
@@ -95,7 +89,7 @@ describe('the signer inspects the image it verified', () => {
 
   it('says which layers it could not read rather than reporting them clean', () => {
     const { layout, manifest, opaque } = layoutWith({ opaque: true });
-    expect(inspectVerifiedImage(layout, manifest).unreadableLayers).toEqual([opaque]);
+    expect(inspectImageStrict(layout, manifest).unreadableLayers).toEqual([opaque]);
   });
 
   it("actions/sign's library call puts the facts into the SBOM statement it signs", async () => {

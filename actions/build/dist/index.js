@@ -44639,16 +44639,21 @@ function blobPath(layout2, digest) {
   return join7(layout2, "blobs", "sha256", digest.replace(/^sha256:/, ""));
 }
 function inspectImage(layout2, manifestDigest) {
+  return walkImage(layout2, manifestDigest, false).facts;
+}
+function walkImage(layout2, manifestDigest, strict) {
   const manifest = JSON.parse(readFileSync4(blobPath(layout2, manifestDigest), "utf8"));
   const config = JSON.parse(readFileSync4(blobPath(layout2, manifest.config.digest), "utf8"));
   const setuid = /* @__PURE__ */ new Set();
   const removed = /* @__PURE__ */ new Set();
   const seen = /* @__PURE__ */ new Set();
+  const unreadable = [];
   let uncompressedBytes = 0;
   for (const layer of [...manifest.layers].reverse()) {
-    Ct({
+    const read = () => Ct({
       file: blobPath(layout2, layer.digest),
       sync: true,
+      strict,
       onReadEntry: (e) => {
         const path = "/" + e.path.replace(/^\.?\/*/, "");
         uncompressedBytes += e.size;
@@ -44662,8 +44667,16 @@ function inspectImage(layout2, manifestDigest) {
         if (e.type === "File" && ((e.mode ?? 0) & 3072) !== 0) setuid.add(path);
       }
     });
+    if (!strict) read();
+    else {
+      try {
+        read();
+      } catch {
+        unreadable.push(layer.digest);
+      }
+    }
   }
-  return { user: config.config?.User ?? "", setuidFiles: [...setuid].sort(), uncompressedBytes };
+  return { facts: { user: config.config?.User ?? "", setuidFiles: [...setuid].sort(), uncompressedBytes }, unreadableLayers: unreadable.sort() };
 }
 
 // pipeline/src/check/image-policy.ts

@@ -9,9 +9,7 @@
  * The annotation is plain SPDX 2.3 (a document annotation of type OTHER by `Tool: brickyard`),
  * so any SPDX reader keeps it; its comment is `brickyard-image-policy/v1 ` + JSON.
  */
-import { list } from 'tar';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { inspectImageStrict } from '../build/inspect.ts';
 import { imageBreaks, type ImageFacts } from '../check/image-policy.ts';
 import type { SystemDoc } from '../model/types.ts';
 import { BrickyardError } from '../util/errors.ts';
@@ -40,50 +38,9 @@ export interface ImagePolicyFacts {
   next?: { effective: string; findings: PolicyFinding[] };
 }
 
-interface Descriptor {
-  digest: string;
-}
-
-/** The facts of a layout's image, and which layers could not be read (inspectImage's walk, strict per layer). */
-export function inspectVerifiedImage(layout: string, manifestDigest: string): { facts: ImageFacts; unreadableLayers: string[] } {
-  const blob = (d: string): string => join(layout, 'blobs', 'sha256', d.replace(/^sha256:/, ''));
-  const manifest = JSON.parse(readFileSync(blob(manifestDigest), 'utf8')) as { config: Descriptor; layers: Descriptor[] };
-  const config = JSON.parse(readFileSync(blob(manifest.config.digest), 'utf8')) as { config?: { User?: string } };
-  const setuid = new Set<string>();
-  const removed = new Set<string>();
-  const seen = new Set<string>();
-  const unreadable: string[] = [];
-  let uncompressedBytes = 0;
-  // Later layers win: newest first; a path seen there, or a whiteout (.wh.<name>), hides older entries.
-  for (const layer of [...manifest.layers].reverse()) {
-    try {
-      list({
-        file: blob(layer.digest),
-        sync: true,
-        strict: true,
-        onReadEntry: (e) => {
-          const path = '/' + e.path.replace(/^\.?\/*/, '');
-          uncompressedBytes += e.size;
-          const base = path.slice(path.lastIndexOf('/') + 1);
-          if (base.startsWith('.wh.')) {
-            removed.add(path.slice(0, path.lastIndexOf('/') + 1) + base.slice(4));
-            return;
-          }
-          if (removed.has(path) || [...removed].some((r) => path.startsWith(r + '/')) || seen.has(path)) return;
-          seen.add(path);
-          if (e.type === 'File' && ((e.mode ?? 0) & 0o6000) !== 0) setuid.add(path);
-        },
-      });
-    } catch {
-      unreadable.push(layer.digest);
-    }
-  }
-  return { facts: { user: config.config?.User ?? '', setuidFiles: [...setuid].sort(), uncompressedBytes }, unreadableLayers: unreadable.sort() };
-}
-
 /** The signer's findings for one image on one system partition. */
 export function imagePolicyFacts(layout: string, manifestDigest: string, system: SystemDoc, partition: string): ImagePolicyFacts {
-  const { facts, unreadableLayers } = inspectVerifiedImage(layout, manifestDigest);
+  const { facts, unreadableLayers } = inspectImageStrict(layout, manifestDigest);
   return {
     kind: 'brickyard-image-policy',
     version: 1,
