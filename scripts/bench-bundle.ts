@@ -41,7 +41,8 @@ function childRss(mode: 'verify' | 'import', tar: string, keyPem: string, dest: 
   const node = join(repo, 'node_modules', '.bin', 'node');
   const r = spawnSync(node, [fileURLToPath(import.meta.url), `--child-${mode}`, tar, keyPem, dest], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`${mode} child failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { seconds: number; rssMB: number };
+  const out = r.stdout.trim();
+  return JSON.parse(out.slice(out.lastIndexOf('\n') + 1)) as { seconds: number; rssMB: number };
 }
 
 async function child(mode: string, tar: string, keyPem: string, _dest: string): Promise<void> {
@@ -135,6 +136,8 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-const mode = process.argv[2];
-if (mode?.startsWith('--child-')) await child(mode, process.argv[3]!, process.argv[4]!, process.argv[5]!);
-else if (import.meta.url === `file://${process.argv[1]}`) await main();
+const [, , mode, tar, keyPem, dest] = process.argv;
+if (mode?.startsWith('--child-')) {
+  if (tar === undefined || keyPem === undefined || dest === undefined) throw new Error(`usage: bench-bundle.ts ${mode} <bundle.tar> <trusted_root.json> <dest>`);
+  await child(mode, tar, keyPem, dest);
+} else if (import.meta.url === `file://${process.argv[1]}`) await main();

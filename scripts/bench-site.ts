@@ -26,6 +26,8 @@ const MAIN_MIB = Number(process.env['BENCH_MAIN_MIB'] ?? 378);
 const LARGE_MIB = Number(process.env['BENCH_LARGE_MIB'] ?? 2048);
 const node = join(repo, 'node_modules', '.bin', 'node');
 
+type Tool = 'npm CLI' | 'executable';
+
 interface Sample {
   seconds: number;
   rssMiB: number;
@@ -41,7 +43,11 @@ function measure(cmd: string[], cwd: string): Sample {
   return { seconds, rssMiB: kib / 1024 };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+function median(xs: number[]): number {
+  const m = [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  if (m === undefined) throw new Error('a median of no runs (BENCH_RUNS must be at least 1)');
+  return m;
+}
 
 /** Alternate A and B RUNS times (each preceded by `before`), medians of each. */
 function pairs(a: () => Sample, b: () => Sample, before: () => void = () => undefined): { a: Sample; b: Sample } {
@@ -61,8 +67,9 @@ function pairs(a: () => Sample, b: () => Sample, before: () => void = () => unde
 
 const rows: string[][] = [];
 function row(what: string, tool: string, ours: string, yardstick: string, ratio: string, goal: string, met: boolean | undefined): void {
-  rows.push([what, tool, ours, yardstick, ratio, goal, met === undefined ? '' : met ? 'yes' : 'NO']);
-  process.stderr.write(`${rows.at(-1)!.join(' | ')}\n`);
+  const cells = [what, tool, ours, yardstick, ratio, goal, met === undefined ? '' : met ? 'yes' : 'NO'];
+  rows.push(cells);
+  process.stderr.write(`${cells.join(' | ')}\n`);
 }
 
 function mainJobBundle(work: string): Promise<{ tar: string; policy: string }> | { tar: string; policy: string } {
@@ -73,7 +80,8 @@ function mainJobBundle(work: string): Promise<{ tar: string; policy: string }> |
         .filter((n) => /^local-\d+\.tar$/.test(n))
         .sort()
     : [];
-  if (bundles.length > 0 && existsSync(join(state, 'site-policy.yaml'))) return { tar: join(state, 'bundles', bundles.at(-1)!), policy: join(state, 'site-policy.yaml') };
+  const newest = bundles.at(-1);
+  if (newest !== undefined && existsSync(join(state, 'site-policy.yaml'))) return { tar: join(state, 'bundles', newest), policy: join(state, 'site-policy.yaml') };
   mkdirSync(join(work, 'main'), { recursive: true });
   return makeSiteBundle(join(work, 'main'), { baseMiB: MAIN_MIB - 8, images: 2 });
 }
@@ -83,7 +91,7 @@ async function main(): Promise<void> {
   try {
     await buildCli();
     const sea = process.env['BENCH_SEA'] ?? (await buildSea(process.arch as 'x64' | 'arm64', join(work, 'sea')));
-    const tools: [string, string[]][] = [
+    const tools: [Tool, string[]][] = [
       ['npm CLI', [node, join(repo, 'bin', 'brickyard.js')]],
       ['executable', [sea]],
     ];
@@ -92,10 +100,10 @@ async function main(): Promise<void> {
     // The yardstick of the npm CLI is Node doing nothing; of the executable, a one-line single
     // executable of the same Node (what any SEA costs before its first line runs).
     const hello = await buildHelloSea(join(work, 'hello'));
-    const floors: Record<string, [string, string[]]> = { 'npm CLI': ['node -e 0', [node, '-e', '0']], executable: ['one-line SEA', [hello]] };
+    const floors: Record<Tool, [string, string[]]> = { 'npm CLI': ['node -e 0', [node, '-e', '0']], executable: ['one-line SEA', [hello]] };
     for (const args of [['--version'], ['--help']]) {
       for (const [name, cmd] of tools) {
-        const [floorName, floor] = floors[name]!;
+        const [floorName, floor] = floors[name];
         const { a, b } = pairs(
           () => measure([...cmd, ...args], work),
           () => measure(floor, work),
@@ -166,11 +174,12 @@ async function main(): Promise<void> {
   }
   const head = ['figure', 'tool', 'brickyard (median)', 'yardstick (median)', 'ratio', 'goal', 'met'];
   const all = [head, ...rows];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  // A column as wide as its widest cell (a row without the cell counts as empty there).
+  const width = (col: number): number => Math.max(...all.map((r) => r[col]?.length ?? 0));
   for (const r of all)
     process.stdout.write(
       r
-        .map((c, i) => c.padEnd(widths[i]!))
+        .map((c, i) => c.padEnd(width(i)))
         .join('  ')
         .trimEnd() + '\n',
     );

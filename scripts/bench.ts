@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
+import { fitSubjects } from '../pipeline/src/check/fit.ts';
 import { Change } from '../pipeline/src/plan/change.ts';
 import { toMatrices } from '../pipeline/src/plan/plan.ts';
 import { Workspace } from '../pipeline/src/workspace.ts';
@@ -16,6 +17,13 @@ import { Workspace } from '../pipeline/src/workspace.ts';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RECIPES = Number(process.env['BENCH_RECIPES'] ?? 1000);
 const SYSTEMS = Number(process.env['BENCH_SYSTEMS'] ?? 30);
+
+/** The i-th of `items` taken round and round (clones cycle through the shipped files). */
+function cyclic<T>(items: readonly T[], i: number, what: string): T {
+  const item = items[i % items.length];
+  if (item === undefined) throw new Error(`no ${what} to clone`);
+  return item;
+}
 
 function time<T>(fn: () => T): [T, number] {
   const t = performance.now();
@@ -32,7 +40,7 @@ export function makeSynthetic(root: string, recipes: number, systems: number): v
     .filter((f) => f.endsWith('.yaml'))
     .sort();
   for (let i = 0; i < systems; i++) {
-    const file = shippedSystems[i % shippedSystems.length]!;
+    const file = cyclic(shippedSystems, i, 'system templates in systems/');
     const id = file.replace(/\.yaml$/, '');
     const newId = i < shippedSystems.length ? id : `${id}-${Math.floor(i / shippedSystems.length)}`;
     const text = readFileSync(join(repo, 'systems', file), 'utf8').replace(/^id: .*$/m, `id: ${newId}`);
@@ -48,7 +56,7 @@ export function makeSynthetic(root: string, recipes: number, systems: number): v
     }
   }
   for (let i = 0; i < recipes; i++) {
-    const t = templates[i % templates.length]!;
+    const t = cyclic(templates, i, 'stand-alone recipes (without extends:) in catalog/recipes/');
     const name = `synthetic-${String(i).padStart(4, '0')}`;
     const dest = join(root, 'catalog', 'recipes', name, t.version);
     cpSync(t.dir, dest, { recursive: true });
@@ -75,8 +83,8 @@ function main(): void {
     const fitting = fits.filter((f) => f.fits);
     const [, render] = time(() => {
       for (const f of fitting) {
-        const [where] = ws.partitionsOf(`${f.system}/${f.partition}`);
-        ws.render(ws.recipes.get(f.recipe)!, where!);
+        const { recipe, system, partition } = fitSubjects(f, ws.catalog, ws.recipes);
+        ws.render(recipe, { system, partition });
       }
     });
     const partitions = ws.partitions().length;

@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { testResultPredicate } from '../../pipeline/src/smoke/predicate.ts';
+import { createLayout, putBlob, putImage, writeIndex, type StoredBlob } from '../../pipeline/src/oci/synthetic.ts';
+import { inTotoStatement, testResultPredicate, TEST_RESULT_PREDICATE_TYPE } from '../../pipeline/src/smoke/predicate.ts';
 
 /** A blob written in 4 MiB chunks (never held whole), hashed as it goes. */
 function putLargeBlob(layout: string, mib: number): { digest: string; size: number } {
@@ -25,38 +26,18 @@ function putLargeBlob(layout: string, mib: number): { digest: string; size: numb
   return { digest: `sha256:${hex}`, size: mib * 2 ** 20 };
 }
 
-function putBlob(layout: string, data: string): { digest: string; size: number } {
-  const hex = createHash('sha256').update(data).digest('hex');
-  writeFileSync(join(layout, 'blobs', 'sha256', hex), data);
-  return { digest: `sha256:${hex}`, size: Buffer.byteLength(data) };
-}
-
 /** What `brickyard build` + `smoke` leave for N pairs of the system `bench`, sharing one base layer. */
 export function makeState(stateDir: string, size: { baseMiB: number; images: number }): void {
   const layout = join(stateDir, 'oci');
-  mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
-  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  createLayout(layout);
   const base = putLargeBlob(layout, size.baseMiB);
-  const manifests: object[] = [];
+  const images: { manifest: StoredBlob; refName: string }[] = [];
   for (let i = 0; i < size.images; i++) {
     const recipe = `bench-${i}`;
     const refName = `${recipe}_1.0-1_bench-cpu`;
     const own = putBlob(layout, `layer ${i} `.repeat(1000));
-    const config = putBlob(layout, JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [base.digest, own.digest] } }));
-    const layer = 'application/vnd.oci.image.layer.v1.tar+gzip';
-    const manifest = putBlob(
-      layout,
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-        layers: [
-          { mediaType: layer, ...base },
-          { mediaType: layer, ...own },
-        ],
-      }),
-    );
-    manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': refName } });
+    const { config, manifest } = putImage(layout, [base, own]);
+    images.push({ manifest, refName });
     const dir = join(stateDir, 'builds', `${recipe}@1.0`, 'bench-cpu');
     mkdirSync(dir, { recursive: true });
     const hex = manifest.digest.slice(7);
@@ -90,12 +71,7 @@ export function makeState(stateDir: string, size: { baseMiB: number; images: num
       startedOn: '2026-05-01T00:00:00Z',
       finishedOn: '2026-05-01T00:01:00Z',
     });
-    const statement = {
-      _type: 'https://in-toto.io/Statement/v1',
-      subject: [{ name: refName, digest: { sha256: hex } }],
-      predicateType: 'https://in-toto.io/attestation/test-result/v0.1',
-      predicate,
-    };
+    const statement = inTotoStatement({ name: refName, digest: { sha256: hex } }, TEST_RESULT_PREDICATE_TYPE, predicate);
     writeFileSync(
       join(dir, 'smoke-direct.json'),
       JSON.stringify({ kind: 'brickyard-smoke', version: 1, result: 'PASSED', recipe: `${recipe}@1.0`, system: 'bench', partition: 'cpu', statement }),
@@ -110,7 +86,7 @@ export function makeState(stateDir: string, size: { baseMiB: number; images: num
       JSON.stringify({ ...statement, predicateType: 'https://spdx.dev/Document/v2.3', predicate: JSON.parse(readFileSync(join(dir, 'sbom.spdx.json'), 'utf8')) as unknown }),
     );
   }
-  writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
+  writeIndex(layout, images);
 }
 
 /** What a site receives from the main job: a state folder bundled and signed by the development signer (Sigstore bundle, its own trusted root), and the site policy that accepts it. */

@@ -13,10 +13,11 @@ import { manifestBytes, parseManifest, type Manifest } from '../../pipeline/src/
 import { writeBundle } from '../../pipeline/src/bundle/write.ts';
 import type { ManifestSigner } from '../../pipeline/src/bundle/signing.ts';
 import { SigstoreManifestSigner, SigstoreManifestVerifier } from '../../pipeline/src/bundle/sigstore.ts';
+import { createLayout, putBlob, putImage, writeIndex, type StoredBlob } from '../../pipeline/src/oci/synthetic.ts';
 import { attest, writeBundle as writeSigstoreBundle } from '../../pipeline/src/sign/attest.ts';
 import { loadOrCreateDevSigner, type DevSigner } from '../../pipeline/src/sign/dev-signer.ts';
 import type { FulcioExtensions } from '../../pipeline/src/sign/fulcio-extensions.ts';
-import { testResultPredicate } from '../../pipeline/src/smoke/predicate.ts';
+import { inTotoStatement, testResultPredicate, TEST_RESULT_PREDICATE_TYPE } from '../../pipeline/src/smoke/predicate.ts';
 import { tempDir } from '../helpers/fixture.ts';
 
 export const IDENTITY = 'https://github.com/example/brickyard/.github/workflows/main.yml@refs/heads/main';
@@ -51,14 +52,6 @@ export interface PairSpec {
   sif?: { content: string; recordSha256?: string };
 }
 
-function putBlob(layout: string, data: string | Buffer): { digest: string; size: number } {
-  const b = typeof data === 'string' ? Buffer.from(data) : data;
-  const hex = sha256(b);
-  mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
-  writeFileSync(join(layout, 'blobs', 'sha256', hex), b);
-  return { digest: `sha256:${hex}`, size: b.length };
-}
-
 /** A state folder with the given pairs built for `system`. */
 /** A real layer: a gzipped tar holding one file (what OCI tools such as skopeo expect to read). */
 function gzipLayer(name: string, content: string | Buffer): Buffer {
@@ -68,28 +61,15 @@ function gzipLayer(name: string, content: string | Buffer): Buffer {
 /** A state folder with the given pairs built for `system` (`realLayers`: gzipped tar layers, else small opaque blobs). */
 export function makeState(system: string, pairs: PairSpec[], stateDir = tempDir('brickyard-state-'), realLayers = false): string {
   const layout = join(stateDir, 'oci');
-  mkdirSync(layout, { recursive: true });
-  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  createLayout(layout);
   const base = putBlob(layout, realLayers ? gzipLayer('base', Buffer.alloc(3000, 7)) : Buffer.alloc(3000, 7)); // the shared base layer
-  const manifests: object[] = [];
+  const images: { manifest: StoredBlob; refName: string }[] = [];
   for (const p of pairs) {
     const partition = p.partition ?? 'cpu';
     const refName = `${p.recipe}_${p.version}-1_${system}-${partition}`;
     const own = putBlob(layout, realLayers ? gzipLayer(p.recipe, `layer of ${p.recipe} ${p.version} ${p.layer ?? ''}`) : `layer of ${p.recipe} ${p.version} ${p.layer ?? ''}`);
-    const config = putBlob(layout, JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [base.digest, own.digest] } }));
-    const manifest = putBlob(
-      layout,
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-        layers: [
-          { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...base },
-          { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...own },
-        ],
-      }),
-    );
-    manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': refName } });
+    const { config, manifest } = putImage(layout, [base, own]);
+    images.push({ manifest, refName });
     const dir = join(stateDir, 'builds', `${p.recipe}@${p.version}`, `${system}-${partition}`);
     mkdirSync(join(dir, 'context', 'sources'), { recursive: true });
     const hex = manifest.digest.slice(7);
@@ -156,7 +136,7 @@ export function makeState(system: string, pairs: PairSpec[], stateDir = tempDir(
       JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject, predicateType: 'https://spdx.dev/Document/v2.3', predicate: spdx }),
     );
   }
-  writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
+  writeIndex(layout, images);
   return stateDir;
 }
 
@@ -184,12 +164,7 @@ export function testResultStatement(a: {
     startedOn: '2026-05-01T00:00:00Z',
     finishedOn: '2026-05-01T00:01:00Z',
   });
-  return {
-    _type: 'https://in-toto.io/Statement/v1',
-    subject: [{ name: a.refName, digest: { sha256: a.hex } }],
-    predicateType: 'https://in-toto.io/attestation/test-result/v0.1',
-    predicate,
-  };
+  return inTotoStatement({ name: a.refName, digest: { sha256: a.hex } }, TEST_RESULT_PREDICATE_TYPE, predicate);
 }
 
 export interface Keys {

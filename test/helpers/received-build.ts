@@ -3,27 +3,19 @@
  * mpi-pingpong@1.0.0 on local/debug (builds/<key>/<pair>/ and an OCI layout with tiny blobs),
  * downloaded into a folder of its artifact name: for the signer's tests, with no builder needed.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refNameOf } from '../../pipeline/src/build/build.ts';
 import type { TestResult } from '../../pipeline/src/smoke/evaluate.ts';
 import { inTotoStatement, testResultPredicate, TEST_RESULT_PREDICATE_TYPE } from '../../pipeline/src/smoke/predicate.ts';
 import { buildArtifactName } from '../../pipeline/src/sign/subjects.ts';
+import { createLayout, putBlob, putImage, writeIndex } from '../../pipeline/src/oci/synthetic.ts';
 import { Workspace } from '../../pipeline/src/workspace.ts';
 import { repoRoot, tempDir } from './fixture.ts';
 
 export const ws = Workspace.open(repoRoot);
 export const recipe = ws.recipe('mpi-pingpong@1.0.0');
 export const where = ws.partitionsOf('local/debug')[0]!;
-const sha = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
-
-function putBlob(layout: string, data: string | Buffer): { digest: string; size: number } {
-  const b = Buffer.from(data);
-  mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
-  writeFileSync(join(layout, 'blobs', 'sha256', sha(b)), b);
-  return { digest: `sha256:${sha(b)}`, size: b.length };
-}
 
 export const TESTS: TestResult[] = [
   { name: 'pingpong', kind: 'mpi-pingpong', verdict: 'PASSED', summary: 'latency 2 us' },
@@ -42,27 +34,11 @@ export interface Made {
 export function receivedBuild(opts: { tests?: TestResult[]; reportResult?: string; root?: string } = {}): Made {
   const dir = join(opts.root ?? tempDir('brickyard-received-'), buildArtifactName({ recipe: 'mpi-pingpong', version: '1.0.0', system: 'local', partition: 'debug' }));
   const layout = join(dir, 'oci');
-  mkdirSync(layout, { recursive: true });
-  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  createLayout(layout);
   const layer = putBlob(layout, Buffer.alloc(5000, 3));
-  const config = putBlob(layout, JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } }));
-  const manifest = putBlob(
-    layout,
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
-    }),
-  );
+  const { config, manifest } = putImage(layout, [layer]);
   const refName = refNameOf(recipe, where);
-  writeFileSync(
-    join(layout, 'index.json'),
-    JSON.stringify({
-      schemaVersion: 2,
-      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': refName } }],
-    }),
-  );
+  writeIndex(layout, [{ manifest, refName }]);
   const reference = `localhost/brickyard/mpi-pingpong:1.0.0-${recipe.doc.revision}-local-debug`;
   const pairDir = join(dir, 'builds', 'mpi-pingpong@1.0.0', 'local-debug');
   mkdirSync(join(pairDir, 'context', 'sources'), { recursive: true });

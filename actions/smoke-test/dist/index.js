@@ -39540,6 +39540,24 @@ function resolveBase(cat, system, name, arch2) {
   return { ...common, reference, digest, hostBuilt: void 0, from: override ? `systems/${system.id}.yaml` : "catalog/bases.yaml" };
 }
 
+// pipeline/src/util/errors.ts
+var BrickyardError = class extends Error {
+  code;
+  hint;
+  constructor(code, message, options = {}) {
+    super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
+    this.name = "BrickyardError";
+    this.code = code;
+    this.hint = options.hint;
+  }
+};
+var InternalError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "InternalError";
+  }
+};
+
 // pipeline/src/check/doubt.ts
 var YEAR_MS = 365 * 24 * 3600 * 1e3;
 function factDoubt(system, pointer, label2, today) {
@@ -39556,6 +39574,14 @@ function factDoubt(system, pointer, label2, today) {
 }
 
 // pipeline/src/check/fit.ts
+function fitSubjects(fit, cat, recipes) {
+  const recipe = recipes.get(fit.recipe);
+  const system = cat.systems.get(fit.system);
+  const partition = system?.doc.partitions.find((p2) => p2.id === fit.partition);
+  if (recipe && system && partition) return { recipe, system, partition };
+  const missing = !recipe ? `recipe ${fit.recipe}` : !system ? `system ${fit.system}` : `partition ${fit.partition} of ${fit.system}`;
+  throw new InternalError(`the fit of ${fit.recipe} on ${fit.system}/${fit.partition} names ${missing}, which the catalogue it is read with does not hold`);
+}
 var GPU_IMPLICIT = /* @__PURE__ */ new Set(["cscs-ce", "enroot-pyxis"]);
 var VENDOR = { nvidia: "NVIDIA", amd: "AMD" };
 var ABI = { mpich: "MPICH", openmpi: "Open MPI" };
@@ -39941,18 +39967,6 @@ function containerInvocation(c, gpu, binds, env, argv, lines2) {
     }
   }
 }
-
-// pipeline/src/util/errors.ts
-var BrickyardError = class extends Error {
-  code;
-  hint;
-  constructor(code, message, options = {}) {
-    super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
-    this.name = "BrickyardError";
-    this.code = code;
-    this.hint = options.hint;
-  }
-};
 
 // pipeline/src/util/exec.ts
 import { spawn } from "node:child_process";
@@ -43029,9 +43043,8 @@ function licenseAllowed(expression, allowed) {
     return allowed.includes(expression);
   }
   const ok = (n) => {
-    if (n.conjunction === "and") return ok(n.left) && ok(n.right);
-    if (n.conjunction === "or") return ok(n.left) || ok(n.right);
-    return n.license !== void 0 && allowed.includes(n.license + (n.plus ? "+" : "")) || n.plus === true && allowed.includes(n.license);
+    if ("conjunction" in n) return n.conjunction === "and" ? ok(n.left) && ok(n.right) : ok(n.left) || ok(n.right);
+    return allowed.includes(n.license + (n.plus ? "+" : "")) || n.plus === true && allowed.includes(n.license);
   };
   return ok(ast);
 }
@@ -43047,7 +43060,7 @@ function hostMounts(cat) {
   const mounts = [{ prefix: "/home", system: "every system ($HOME)" }];
   for (const { doc } of cat.systems.values()) {
     for (const s3 of doc.storage ?? []) {
-      const prefix = s3.path.split(/[{$]/)[0].replace(/\/+$/, "");
+      const prefix = s3.path.replace(/[{$][\s\S]*$/, "").replace(/\/+$/, "");
       if (prefix === "" || prefix === "/") continue;
       mounts.push({ prefix, system: `${doc.id} (${s3.name})` });
     }
@@ -43100,17 +43113,15 @@ function lintCatalog(cat, resolved, fits) {
   }
   for (const fit of fits) {
     if (!fit.fits) continue;
-    const sys = cat.systems.get(fit.system).doc;
+    const { recipe: r, system, partition: part } = fitSubjects(fit, cat, resolved);
+    const sys = system.doc;
     if (!sys.production) continue;
-    const r = resolved.get(fit.recipe);
-    const part = sys.partitions.find((p2) => p2.id === fit.partition);
     const base = resolveBase(cat, sys, r.doc.base, part.cpu.arch);
     if (!("error" in base) && !base.digest) {
       const message = `base ${r.doc.base} resolves to ${base.reference} on production system ${fit.system}/${fit.partition}: pin it by digest (@sha256:\u2026) in ${base.from}`;
       if (base.from.startsWith("systems/")) {
-        const systemFile = cat.systems.get(fit.system).file;
         out.push(
-          systemFile.diagnostic(
+          system.file.diagnostic(
             ["bases", r.doc.base],
             "error",
             "base-pinned-by-digest",
@@ -43131,6 +43142,7 @@ function lintSteps(file, steps, at2, mounts) {
     const here = [...at2, i];
     if (step.run !== void 0) {
       const script = step.run;
+      const download = DOWNLOAD.exec(script);
       if (PIPE_SHELL.test(script))
         out.push(
           file.diagnostic(
@@ -43140,27 +43152,23 @@ function lintSteps(file, steps, at2, mounts) {
             "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"
           )
         );
-      else if (DOWNLOAD.test(script))
+      else if (download)
         out.push(
-          file.diagnostic(
-            [...here, "run"],
-            "error",
-            "download-pinned",
-            `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`
-          )
+          file.diagnostic([...here, "run"], "error", "download-pinned", `downloads in a run step (${download[0]}): declare it under sources with a sha256 and use a fetch step`)
         );
       if (PIP_INSTALL.test(script) && !script.includes("--require-hashes"))
         out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
       if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-latest-tag", "refers to a :latest tag: pin a version or a digest"));
       for (const m2 of script.matchAll(PATHS)) {
-        const hit = mountHit(m2[1], mounts);
+        const path = group2(m2, 1);
+        const hit = mountHit(path, mounts);
         if (hit)
           out.push(
             file.diagnostic(
               [...here, "run"],
               "error",
               "no-install-into-host-mounts",
-              `writes to ${m2[1]}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`
+              `writes to ${path}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`
             )
           );
       }
@@ -43219,7 +43227,7 @@ function catalogueBreaks(r, system, partition, policy) {
   const out = [];
   const file = r.entry.file;
   const add = (rule, message, path) => {
-    out.push({ recipe: r.key, system: system.id, partition, rule, message, ...path ? { at: file.diagnostic(path, "warning", `policy-${rule}`, message) } : {} });
+    out.push({ recipe: r.key, system: system.id, partition, rule, message, at: file.diagnostic(path, "warning", `policy-${rule}`, message) });
   };
   const rules = policy.rules;
   if (rules.maxImageSize !== void 0) {
@@ -43318,11 +43326,11 @@ function pairDir(stateDir, r, where) {
 // pipeline/src/smoke/stats.ts
 function sample(values) {
   const v2 = values.filter((x) => Number.isFinite(x)).sort((a, b2) => a - b2);
-  if (v2.length === 0) return void 0;
-  const mid = v2.length >> 1;
-  const median = v2.length % 2 === 1 ? v2[mid] : (v2[mid - 1] + v2[mid]) / 2;
   const min = v2[0];
   const max = v2.at(-1);
+  if (min === void 0 || max === void 0) return void 0;
+  const middle = v2.slice(v2.length - 1 >> 1, (v2.length >> 1) + 1);
+  const median = middle.reduce((s3, x) => s3 + x, 0) / middle.length;
   return { n: v2.length, min, median, max, spread: median > 0 ? (max - min) / median : 0 };
 }
 function ratioOf(container, host, lowerIsBetter) {
@@ -46524,14 +46532,17 @@ function load() {
   const ajv = new import__.Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addFormats2(ajv);
   for (const s3 of [primitive_schema_default, block_schema_default, recipe_schema_default, bases_schema_default, system_schema_default, toolchains_schema_default]) ajv.addSchema(s3);
-  validators = /* @__PURE__ */ new Map();
-  for (const kind of ["recipe", "block", "bases", "system", "toolchains"]) {
-    validators.set(kind, ajv.getSchema(`https://brickyard.dev/schemas/${kind}.schema.json`));
-  }
+  const compiled = (kind) => {
+    const id = `https://brickyard.dev/schemas/${kind}.schema.json`;
+    const validate = ajv.getSchema(id);
+    if (!validate) throw new InternalError(`no bundled schema has the $id ${id}`);
+    return validate;
+  };
+  validators = { recipe: compiled("recipe"), block: compiled("block"), bases: compiled("bases"), system: compiled("system"), toolchains: compiled("toolchains") };
   return validators;
 }
 function validateAgainstSchema(kind, file) {
-  const validate = load().get(kind);
+  const validate = load()[kind];
   if (validate(file.data)) return [];
   return explain(validate.errors ?? [], file);
 }
@@ -47262,8 +47273,7 @@ function slotOverrides(recipes, cat, fits) {
   const found2 = /* @__PURE__ */ new Map();
   for (const fit of fits) {
     if (!fit.fits) continue;
-    const r = recipes.get(fit.recipe);
-    const partition = cat.systems.get(fit.system).doc.partitions.find((p2) => p2.id === fit.partition);
+    const { recipe: r, partition } = fitSubjects(fit, cat, recipes);
     const own = r.entry.doc.blocks ?? [];
     own.forEach((item, i) => {
       const setBySystem = item.use === "@mpi" ? fit.strategy?.with : item.use === "@gpu" ? partition.gpu?.toolkit.with : void 0;

@@ -23909,12 +23909,12 @@ var require_applicability = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.shouldUseRule = exports.shouldUseGroup = exports.schemaHasRulesForType = void 0;
     function schemaHasRulesForType({ schema, self }, type) {
-      const group2 = self.RULES.types[type];
-      return group2 && group2 !== true && shouldUseGroup(schema, group2);
+      const group3 = self.RULES.types[type];
+      return group3 && group3 !== true && shouldUseGroup(schema, group3);
     }
     exports.schemaHasRulesForType = schemaHasRulesForType;
-    function shouldUseGroup(schema, group2) {
-      return group2.rules.some((rule) => shouldUseRule(schema, rule));
+    function shouldUseGroup(schema, group3) {
+      return group3.rules.some((rule) => shouldUseRule(schema, rule));
     }
     exports.shouldUseGroup = shouldUseGroup;
     function shouldUseRule(schema, rule) {
@@ -24944,36 +24944,36 @@ var require_validate = __commonJS({
       if (!opts.jtd)
         checkStrictTypes(it, types);
       gen.block(() => {
-        for (const group2 of RULES.rules)
-          groupKeywords(group2);
+        for (const group3 of RULES.rules)
+          groupKeywords(group3);
         groupKeywords(RULES.post);
       });
-      function groupKeywords(group2) {
-        if (!(0, applicability_1.shouldUseGroup)(schema, group2))
+      function groupKeywords(group3) {
+        if (!(0, applicability_1.shouldUseGroup)(schema, group3))
           return;
-        if (group2.type) {
-          gen.if((0, dataType_2.checkDataType)(group2.type, data, opts.strictNumbers));
-          iterateKeywords(it, group2);
-          if (types.length === 1 && types[0] === group2.type && typeErrors) {
+        if (group3.type) {
+          gen.if((0, dataType_2.checkDataType)(group3.type, data, opts.strictNumbers));
+          iterateKeywords(it, group3);
+          if (types.length === 1 && types[0] === group3.type && typeErrors) {
             gen.else();
             (0, dataType_2.reportTypeError)(it);
           }
           gen.endIf();
         } else {
-          iterateKeywords(it, group2);
+          iterateKeywords(it, group3);
         }
         if (!allErrors)
           gen.if((0, codegen_1._)`${names_1.default.errors} === ${errsCount || 0}`);
       }
     }
-    function iterateKeywords(it, group2) {
+    function iterateKeywords(it, group3) {
       const { gen, schema, opts: { useDefaults } } = it;
       if (useDefaults)
-        (0, defaults_1.assignDefaults)(it, group2.type);
+        (0, defaults_1.assignDefaults)(it, group3.type);
       gen.block(() => {
-        for (const rule of group2.rules) {
+        for (const rule of group3.rules) {
           if ((0, applicability_1.shouldUseRule)(schema, rule)) {
-            keywordCode(it, rule.keyword, rule.definition, group2.type);
+            keywordCode(it, rule.keyword, rule.definition, group3.type);
           }
         }
       });
@@ -27104,10 +27104,10 @@ var require_core = __commonJS({
         const { RULES } = this;
         delete RULES.keywords[keyword];
         delete RULES.all[keyword];
-        for (const group2 of RULES.rules) {
-          const i = group2.rules.findIndex((rule) => rule.keyword === keyword);
+        for (const group3 of RULES.rules) {
+          const i = group3.rules.findIndex((rule) => rule.keyword === keyword);
           if (i >= 0)
-            group2.rules.splice(i, 1);
+            group3.rules.splice(i, 1);
         }
         return this;
       }
@@ -40143,6 +40143,12 @@ var BrickyardError = class extends Error {
     this.hint = options.hint;
   }
 };
+var InternalError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "InternalError";
+  }
+};
 
 // pipeline/src/git/git.ts
 function git(root, args) {
@@ -40178,9 +40184,14 @@ function changedFiles(root, base, head) {
 function parseNameStatus(out) {
   const parts = out.split("\0").filter((s) => s !== "");
   const files = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const status = parts[i].charAt(0);
-    files.push({ status: status === "A" || status === "D" ? status : "M", path: parts[i + 1] });
+  let status;
+  for (const part of parts) {
+    if (status === void 0) {
+      status = part.charAt(0);
+      continue;
+    }
+    files.push({ status: status === "A" || status === "D" ? status : "M", path: part });
+    status = void 0;
   }
   return files;
 }
@@ -40199,7 +40210,7 @@ function checkoutTree(root, ref, paths = ["catalog", "systems"]) {
 }
 
 // pipeline/src/check/image-policy.ts
-var import_semver = __toESM(require_semver2(), 1);
+var import_semver2 = __toESM(require_semver2(), 1);
 
 // pipeline/src/util/spdx.ts
 var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
@@ -40211,12 +40222,14 @@ function licenseAllowed(expression, allowed) {
     return allowed.includes(expression);
   }
   const ok = (n) => {
-    if (n.conjunction === "and") return ok(n.left) && ok(n.right);
-    if (n.conjunction === "or") return ok(n.left) || ok(n.right);
-    return n.license !== void 0 && allowed.includes(n.license + (n.plus ? "+" : "")) || n.plus === true && allowed.includes(n.license);
+    if ("conjunction" in n) return n.conjunction === "and" ? ok(n.left) && ok(n.right) : ok(n.left) || ok(n.right);
+    return allowed.includes(n.license + (n.plus ? "+" : "")) || n.plus === true && allowed.includes(n.license);
   };
   return ok(ast);
 }
+
+// pipeline/src/check/fit.ts
+var import_semver = __toESM(require_semver2(), 1);
 
 // pipeline/src/systems/base.ts
 function resolveBase(cat, system, name, arch2) {
@@ -40242,6 +40255,149 @@ function resolveBase(cat, system, name, arch2) {
   return { ...common, reference, digest, hostBuilt: void 0, from: override ? `systems/${system.id}.yaml` : "catalog/bases.yaml" };
 }
 
+// pipeline/src/check/doubt.ts
+var YEAR_MS = 365 * 24 * 3600 * 1e3;
+function factDoubt(system, pointer, label2, today) {
+  const entries = (system.provenance ?? []).filter((p) => pointer === p.path || pointer.startsWith(`${p.path}/`));
+  const entry = entries.sort((a, b) => b.path.length - a.path.length)[0];
+  const where = `systems/${system.id}.yaml ${pointer}`;
+  if (!entry) return `${label2} has no source (${where})`;
+  if (entry.unverified) return `${label2} is unverified (${where})`;
+  const dates = (entry.sources ?? []).map((s) => system.sources[s]?.asOf).filter((d) => d !== void 0);
+  if (dates.length === 0) return `${label2} has no dated source (${where})`;
+  const newest = dates.reduce((a, b) => b > a ? b : a);
+  if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
+  return void 0;
+}
+
+// pipeline/src/check/fit.ts
+function fitSubjects(fit, cat, recipes) {
+  const recipe = recipes.get(fit.recipe);
+  const system = cat.systems.get(fit.system);
+  const partition = system?.doc.partitions.find((p) => p.id === fit.partition);
+  if (recipe && system && partition) return { recipe, system, partition };
+  const missing = !recipe ? `recipe ${fit.recipe}` : !system ? `system ${fit.system}` : `partition ${fit.partition} of ${fit.system}`;
+  throw new InternalError(`the fit of ${fit.recipe} on ${fit.system}/${fit.partition} names ${missing}, which the catalogue it is read with does not hold`);
+}
+var GPU_IMPLICIT = /* @__PURE__ */ new Set(["cscs-ce", "enroot-pyxis"]);
+var VENDOR = { nvidia: "NVIDIA", amd: "AMD" };
+var ABI = { mpich: "MPICH", openmpi: "Open MPI" };
+var COLLECTIVE_VENDOR = { nccl: "nvidia", rccl: "amd" };
+var NET_PLUGIN_FABRICS = /* @__PURE__ */ new Set(["slingshot-11", "omni-path"]);
+function needsMpi(r) {
+  return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b) => b.item.use === "@mpi");
+}
+function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
+  const where = `${system.id}/${part.id}`;
+  const reasons = [];
+  const doubts = [];
+  const at = `/partitions/${system.partitions.indexOf(part)}`;
+  const arch2 = part.cpu.arch;
+  const req = r.doc.requires;
+  if (req.architectures && !req.architectures.includes(arch2)) {
+    reasons.push(`needs ${req.architectures.join(" or ")}; ${where} is ${arch2} (${part.cpu.model})`);
+  }
+  const gpu = part.gpu;
+  const vendor = req.gpu?.vendor ?? "none";
+  if (vendor !== "none") {
+    if (!gpu) {
+      reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
+    } else if (vendor !== "any" && gpu.vendor !== vendor) {
+      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
+    } else {
+      const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
+      const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
+      const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
+      const driverDoubt = floor ? factDoubt(system, `${at}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
+      const because = driverDoubt ? ` [${driverDoubt}]` : "";
+      if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
+      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
+      else if (driverDoubt) doubts.push(driverDoubt);
+      if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
+        reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
+      }
+    }
+  }
+  let strategy;
+  if (needsMpi(r)) {
+    const want = req.mpi ?? "any";
+    const usable = part.mpi.strategies.filter((s) => want === "any" || want === "none" || s.abi === want);
+    strategy = usable.find((s) => cat.blocks.has(s.block) && blockFitsArch(cat, s.block, arch2));
+    if (strategy) {
+      const doubt = factDoubt(system, `${at}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
+      if (doubt) doubts.push(doubt);
+    }
+    if (!strategy) {
+      const offered = part.mpi.strategies.map((s) => `${s.id} (${ABI[s.abi]} ABI)`).join(", ");
+      if (usable.length === 0) {
+        reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
+      } else {
+        reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s) => s.block).join(", ")})`);
+      }
+    }
+  }
+  if (req.gpuAwareMpi && strategy && !strategy.gpuAware) {
+    const aware = part.mpi.strategies.filter((s) => s.gpuAware).map((s) => s.id);
+    reasons.push(
+      `needs GPU-aware MPI; the ${strategy.id} strategy of ${where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
+    );
+  }
+  for (const lib of req.collectives ?? []) {
+    if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
+    const plugin = gpu.collectives?.find((c) => c.library === lib);
+    const name = lib.toUpperCase();
+    if (!plugin) {
+      if (!NET_PLUGIN_FABRICS.has(system.interconnect.type)) continue;
+      reasons.push(`needs ${name} across nodes; ${where} names no network plugin for ${name} on its ${system.interconnect.type} fabric (e.g. aws-ofi-${lib})`);
+    } else if (plugin.from === "image" && !r.blocks.some((b) => cat.blocks.get(b.item.use)?.doc.provides.includes(`collective-plugin:${lib}`))) {
+      reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
+    }
+  }
+  const names = r.blocks.map((b) => b.item.use === "@mpi" ? strategy?.block : b.item.use === "@gpu" ? gpu?.toolkit.block : b.item.use);
+  for (const name of names) {
+    if (!name) continue;
+    const block = cat.blocks.get(name)?.doc;
+    if (!block) continue;
+    if (block.architectures && !block.architectures.includes(arch2)) {
+      reasons.push(`block ${name} is only for ${block.architectures.join(", ")}; ${where} is ${arch2}`);
+    }
+    if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
+      reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
+    }
+  }
+  const base = resolveBase(cat, system, r.doc.base, arch2);
+  if ("error" in base) reasons.push(base.error);
+  return {
+    recipe: r.key,
+    system: system.id,
+    partition: part.id,
+    fits: reasons.length === 0,
+    reasons: [...new Set(reasons)],
+    strategy: reasons.length === 0 ? strategy : void 0,
+    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
+  };
+}
+function gpuName(gpu) {
+  return gpu.model.toLowerCase().startsWith(VENDOR[gpu.vendor].toLowerCase()) ? gpu.model : `${VENDOR[gpu.vendor]} ${gpu.model}`;
+}
+function blockFitsArch(cat, name, arch2) {
+  const archs = cat.blocks.get(name)?.doc.architectures;
+  return !archs || archs.includes(arch2);
+}
+function versionLess(a, b) {
+  const ca = import_semver.default.coerce(a);
+  const cb = import_semver.default.coerce(b);
+  if (!ca || !cb) return a < b;
+  return import_semver.default.lt(ca, cb);
+}
+
+// pipeline/src/util/match.ts
+function group2(m, n) {
+  const g = m[n];
+  if (g === void 0) throw new Error(`internal: the pattern matched ${JSON.stringify(m[0])} without capturing group ${n}`);
+  return g;
+}
+
 // pipeline/src/util/units.ts
 function parseSize(s) {
   const m = /^([0-9]+(?:\.[0-9]+)?)\s?(MiB|GiB|MB|GB)$/.exec(s);
@@ -40261,7 +40417,7 @@ function hostMounts(cat) {
   const mounts = [{ prefix: "/home", system: "every system ($HOME)" }];
   for (const { doc } of cat.systems.values()) {
     for (const s of doc.storage ?? []) {
-      const prefix = s.path.split(/[{$]/)[0].replace(/\/+$/, "");
+      const prefix = s.path.replace(/[{$][\s\S]*$/, "").replace(/\/+$/, "");
       if (prefix === "" || prefix === "/") continue;
       mounts.push({ prefix, system: `${doc.id} (${s.name})` });
     }
@@ -40314,17 +40470,15 @@ function lintCatalog(cat, resolved, fits) {
   }
   for (const fit of fits) {
     if (!fit.fits) continue;
-    const sys = cat.systems.get(fit.system).doc;
+    const { recipe: r, system, partition: part } = fitSubjects(fit, cat, resolved);
+    const sys = system.doc;
     if (!sys.production) continue;
-    const r = resolved.get(fit.recipe);
-    const part = sys.partitions.find((p) => p.id === fit.partition);
     const base = resolveBase(cat, sys, r.doc.base, part.cpu.arch);
     if (!("error" in base) && !base.digest) {
       const message = `base ${r.doc.base} resolves to ${base.reference} on production system ${fit.system}/${fit.partition}: pin it by digest (@sha256:\u2026) in ${base.from}`;
       if (base.from.startsWith("systems/")) {
-        const systemFile = cat.systems.get(fit.system).file;
         out.push(
-          systemFile.diagnostic(
+          system.file.diagnostic(
             ["bases", r.doc.base],
             "error",
             "base-pinned-by-digest",
@@ -40345,6 +40499,7 @@ function lintSteps(file, steps, at, mounts) {
     const here = [...at, i];
     if (step.run !== void 0) {
       const script = step.run;
+      const download = DOWNLOAD.exec(script);
       if (PIPE_SHELL.test(script))
         out.push(
           file.diagnostic(
@@ -40354,27 +40509,23 @@ function lintSteps(file, steps, at, mounts) {
             "pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk"
           )
         );
-      else if (DOWNLOAD.test(script))
+      else if (download)
         out.push(
-          file.diagnostic(
-            [...here, "run"],
-            "error",
-            "download-pinned",
-            `downloads in a run step (${DOWNLOAD.exec(script)[0]}): declare it under sources with a sha256 and use a fetch step`
-          )
+          file.diagnostic([...here, "run"], "error", "download-pinned", `downloads in a run step (${download[0]}): declare it under sources with a sha256 and use a fetch step`)
         );
       if (PIP_INSTALL.test(script) && !script.includes("--require-hashes"))
         out.push(file.diagnostic([...here, "run"], "warning", "pip-hashes", "pip install without --require-hashes: pin versions and hashes in a requirements file"));
       if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, "run"], "error", "no-latest-tag", "refers to a :latest tag: pin a version or a digest"));
       for (const m of script.matchAll(PATHS)) {
-        const hit = mountHit(m[1], mounts);
+        const path6 = group2(m, 1);
+        const hit = mountHit(path6, mounts);
         if (hit)
           out.push(
             file.diagnostic(
               [...here, "run"],
               "error",
               "no-install-into-host-mounts",
-              `writes to ${m[1]}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`
+              `writes to ${path6}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`
             )
           );
       }
@@ -40427,13 +40578,13 @@ function policyOf(system, which2) {
   return which2 === "next" ? system.imagePolicyNext : system.imagePolicy;
 }
 function coerce(v) {
-  return import_semver.default.coerce(v)?.version ?? "0.0.0";
+  return import_semver2.default.coerce(v)?.version ?? "0.0.0";
 }
 function catalogueBreaks(r, system, partition, policy) {
   const out = [];
   const file = r.entry.file;
   const add = (rule, message, path6) => {
-    out.push({ recipe: r.key, system: system.id, partition, rule, message, ...path6 ? { at: file.diagnostic(path6, "warning", `policy-${rule}`, message) } : {} });
+    out.push({ recipe: r.key, system: system.id, partition, rule, message, at: file.diagnostic(path6, "warning", `policy-${rule}`, message) });
   };
   const rules = policy.rules;
   if (rules.maxImageSize !== void 0) {
@@ -40449,14 +40600,14 @@ function catalogueBreaks(r, system, partition, policy) {
   }
   const gpu = r.doc.requires.gpu;
   const vendor = gpu?.vendor;
-  if (rules.minCuda !== void 0 && gpu?.minCuda !== void 0 && (vendor === "nvidia" || vendor === "any") && import_semver.default.lt(coerce(gpu.minCuda), coerce(rules.minCuda))) {
+  if (rules.minCuda !== void 0 && gpu?.minCuda !== void 0 && (vendor === "nvidia" || vendor === "any") && import_semver2.default.lt(coerce(gpu.minCuda), coerce(rules.minCuda))) {
     add("minCuda", `${r.key} supports CUDA from ${gpu.minCuda}; ${system.id} will run CUDA ${rules.minCuda} and later only: raise requires.gpu.minCuda and test on it`, [
       "requires",
       "gpu",
       "minCuda"
     ]);
   }
-  if (rules.minRocm !== void 0 && gpu?.minRocm !== void 0 && (vendor === "amd" || vendor === "any") && import_semver.default.lt(coerce(gpu.minRocm), coerce(rules.minRocm))) {
+  if (rules.minRocm !== void 0 && gpu?.minRocm !== void 0 && (vendor === "amd" || vendor === "any") && import_semver2.default.lt(coerce(gpu.minRocm), coerce(rules.minRocm))) {
     add("minRocm", `${r.key} supports ROCm from ${gpu.minRocm}; ${system.id} will run ROCm ${rules.minRocm} and later only: raise requires.gpu.minRocm and test on it`, [
       "requires",
       "gpu",
@@ -40484,9 +40635,8 @@ function policyDiagnostics(report) {
   return report.breaks.map((b) => {
     const from = when.get(b.system);
     const prefix = report.which === "next" ? `${b.system}'s next image policy${from ? ` (from ${from})` : ""}` : `${b.system}'s image policy`;
-    const d = b.at;
     return {
-      ...d,
+      ...b.at,
       severity: report.which === "next" ? "warning" : "error",
       rule: `policy-${b.rule}`,
       message: `${prefix} would refuse ${b.recipe} on ${b.system}/${b.partition}: ${b.message}`
@@ -42461,14 +42611,17 @@ function load() {
   const ajv = new import__.Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addFormats(ajv);
   for (const s of [primitive_schema_default, block_schema_default, recipe_schema_default, bases_schema_default, system_schema_default, toolchains_schema_default]) ajv.addSchema(s);
-  validators = /* @__PURE__ */ new Map();
-  for (const kind of ["recipe", "block", "bases", "system", "toolchains"]) {
-    validators.set(kind, ajv.getSchema(`https://brickyard.dev/schemas/${kind}.schema.json`));
-  }
+  const compiled = (kind) => {
+    const id = `https://brickyard.dev/schemas/${kind}.schema.json`;
+    const validate = ajv.getSchema(id);
+    if (!validate) throw new InternalError(`no bundled schema has the $id ${id}`);
+    return validate;
+  };
+  validators = { recipe: compiled("recipe"), block: compiled("block"), bases: compiled("bases"), system: compiled("system"), toolchains: compiled("toolchains") };
   return validators;
 }
 function validateAgainstSchema(kind, file) {
-  const validate = load().get(kind);
+  const validate = load()[kind];
   if (validate(file.data)) return [];
   return explain(validate.errors ?? [], file);
 }
@@ -43194,144 +43347,12 @@ function exists2(doc, path6) {
   return true;
 }
 
-// pipeline/src/check/fit.ts
-var import_semver2 = __toESM(require_semver2(), 1);
-
-// pipeline/src/check/doubt.ts
-var YEAR_MS = 365 * 24 * 3600 * 1e3;
-function factDoubt(system, pointer, label2, today) {
-  const entries = (system.provenance ?? []).filter((p) => pointer === p.path || pointer.startsWith(`${p.path}/`));
-  const entry = entries.sort((a, b) => b.path.length - a.path.length)[0];
-  const where = `systems/${system.id}.yaml ${pointer}`;
-  if (!entry) return `${label2} has no source (${where})`;
-  if (entry.unverified) return `${label2} is unverified (${where})`;
-  const dates = (entry.sources ?? []).map((s) => system.sources[s]?.asOf).filter((d) => d !== void 0);
-  if (dates.length === 0) return `${label2} has no dated source (${where})`;
-  const newest = dates.reduce((a, b) => b > a ? b : a);
-  if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
-  return void 0;
-}
-
-// pipeline/src/check/fit.ts
-var GPU_IMPLICIT = /* @__PURE__ */ new Set(["cscs-ce", "enroot-pyxis"]);
-var VENDOR = { nvidia: "NVIDIA", amd: "AMD" };
-var ABI = { mpich: "MPICH", openmpi: "Open MPI" };
-var COLLECTIVE_VENDOR = { nccl: "nvidia", rccl: "amd" };
-var NET_PLUGIN_FABRICS = /* @__PURE__ */ new Set(["slingshot-11", "omni-path"]);
-function needsMpi(r) {
-  return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b) => b.item.use === "@mpi");
-}
-function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
-  const where = `${system.id}/${part.id}`;
-  const reasons = [];
-  const doubts = [];
-  const at = `/partitions/${system.partitions.indexOf(part)}`;
-  const arch2 = part.cpu.arch;
-  const req = r.doc.requires;
-  if (req.architectures && !req.architectures.includes(arch2)) {
-    reasons.push(`needs ${req.architectures.join(" or ")}; ${where} is ${arch2} (${part.cpu.model})`);
-  }
-  const gpu = part.gpu;
-  const vendor = req.gpu?.vendor ?? "none";
-  if (vendor !== "none") {
-    if (!gpu) {
-      reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
-    } else if (vendor !== "any" && gpu.vendor !== vendor) {
-      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
-    } else {
-      const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
-      const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
-      const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
-      const driverDoubt = floor ? factDoubt(system, `${at}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
-      const because = driverDoubt ? ` [${driverDoubt}]` : "";
-      if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
-      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
-      else if (driverDoubt) doubts.push(driverDoubt);
-      if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
-        reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
-      }
-    }
-  }
-  let strategy;
-  if (needsMpi(r)) {
-    const want = req.mpi ?? "any";
-    const usable = part.mpi.strategies.filter((s) => want === "any" || want === "none" || s.abi === want);
-    strategy = usable.find((s) => cat.blocks.has(s.block) && blockFitsArch(cat, s.block, arch2));
-    if (strategy) {
-      const doubt = factDoubt(system, `${at}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
-      if (doubt) doubts.push(doubt);
-    }
-    if (!strategy) {
-      const offered = part.mpi.strategies.map((s) => `${s.id} (${ABI[s.abi]} ABI)`).join(", ");
-      if (usable.length === 0) {
-        reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
-      } else {
-        reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s) => s.block).join(", ")})`);
-      }
-    }
-  }
-  if (req.gpuAwareMpi && strategy && !strategy.gpuAware) {
-    const aware = part.mpi.strategies.filter((s) => s.gpuAware).map((s) => s.id);
-    reasons.push(
-      `needs GPU-aware MPI; the ${strategy.id} strategy of ${where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
-    );
-  }
-  for (const lib of req.collectives ?? []) {
-    if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
-    const plugin = gpu.collectives?.find((c) => c.library === lib);
-    const name = lib.toUpperCase();
-    if (!plugin) {
-      if (!NET_PLUGIN_FABRICS.has(system.interconnect.type)) continue;
-      reasons.push(`needs ${name} across nodes; ${where} names no network plugin for ${name} on its ${system.interconnect.type} fabric (e.g. aws-ofi-${lib})`);
-    } else if (plugin.from === "image" && !r.blocks.some((b) => cat.blocks.get(b.item.use)?.doc.provides.includes(`collective-plugin:${lib}`))) {
-      reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
-    }
-  }
-  const names = r.blocks.map((b) => b.item.use === "@mpi" ? strategy?.block : b.item.use === "@gpu" ? gpu?.toolkit.block : b.item.use);
-  for (const name of names) {
-    if (!name) continue;
-    const block = cat.blocks.get(name)?.doc;
-    if (!block) continue;
-    if (block.architectures && !block.architectures.includes(arch2)) {
-      reasons.push(`block ${name} is only for ${block.architectures.join(", ")}; ${where} is ${arch2}`);
-    }
-    if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
-      reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
-    }
-  }
-  const base = resolveBase(cat, system, r.doc.base, arch2);
-  if ("error" in base) reasons.push(base.error);
-  return {
-    recipe: r.key,
-    system: system.id,
-    partition: part.id,
-    fits: reasons.length === 0,
-    reasons: [...new Set(reasons)],
-    strategy: reasons.length === 0 ? strategy : void 0,
-    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
-  };
-}
-function gpuName(gpu) {
-  return gpu.model.toLowerCase().startsWith(VENDOR[gpu.vendor].toLowerCase()) ? gpu.model : `${VENDOR[gpu.vendor]} ${gpu.model}`;
-}
-function blockFitsArch(cat, name, arch2) {
-  const archs = cat.blocks.get(name)?.doc.architectures;
-  return !archs || archs.includes(arch2);
-}
-function versionLess(a, b) {
-  const ca = import_semver2.default.coerce(a);
-  const cb = import_semver2.default.coerce(b);
-  if (!ca || !cb) return a < b;
-  return import_semver2.default.lt(ca, cb);
-}
-
 // pipeline/src/check/overrides.ts
 function slotOverrides(recipes, cat, fits) {
   const found = /* @__PURE__ */ new Map();
   for (const fit of fits) {
     if (!fit.fits) continue;
-    const r = recipes.get(fit.recipe);
-    const partition = cat.systems.get(fit.system).doc.partitions.find((p) => p.id === fit.partition);
+    const { recipe: r, partition } = fitSubjects(fit, cat, recipes);
     const own = r.entry.doc.blocks ?? [];
     own.forEach((item, i) => {
       const setBySystem = item.use === "@mpi" ? fit.strategy?.with : item.use === "@gpu" ? partition.gpu?.toolkit.with : void 0;

@@ -14,29 +14,33 @@ import addFormatsModule from 'ajv-formats';
 import type { SourceFile } from './source.ts';
 import { pointerToPath } from './source.ts';
 import type { Diagnostic } from '../util/diagnostics.ts';
+import { InternalError } from '../util/errors.ts';
 
 export type SchemaKind = 'recipe' | 'block' | 'bases' | 'system' | 'toolchains';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
 
-let validators: Map<SchemaKind, ValidateFunction> | undefined;
+let validators: Record<SchemaKind, ValidateFunction> | undefined;
 
-function load(): Map<SchemaKind, ValidateFunction> {
+function load(): Record<SchemaKind, ValidateFunction> {
   if (validators) return validators;
   const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addFormats(ajv);
   for (const s of [primitiveSchema, blockSchema, recipeSchema, basesSchema, systemSchema, toolchainsSchema]) ajv.addSchema(s);
-  validators = new Map();
-  for (const kind of ['recipe', 'block', 'bases', 'system', 'toolchains'] as const) {
-    validators.set(kind, ajv.getSchema(`https://brickyard.dev/schemas/${kind}.schema.json`)!);
-  }
+  const compiled = (kind: SchemaKind): ValidateFunction => {
+    const id = `https://brickyard.dev/schemas/${kind}.schema.json`;
+    const validate = ajv.getSchema(id);
+    if (!validate) throw new InternalError(`no bundled schema has the $id ${id}`);
+    return validate;
+  };
+  validators = { recipe: compiled('recipe'), block: compiled('block'), bases: compiled('bases'), system: compiled('system'), toolchains: compiled('toolchains') };
   return validators;
 }
 
 /** Validate a parsed file; returns the findings (empty when the file is valid). */
 export function validateAgainstSchema(kind: SchemaKind, file: SourceFile): Diagnostic[] {
-  const validate = load().get(kind)!;
+  const validate = load()[kind];
   if (validate(file.data)) return [];
   return explain(validate.errors ?? [], file);
 }

@@ -4,10 +4,11 @@
  * Every "no" comes with the reason a contributor can act on.
  */
 import semver from 'semver';
-import type { Catalog } from '../catalog/load.ts';
+import type { Catalog, Entry } from '../catalog/load.ts';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import type { MpiStrategyDoc, PartitionDoc, SystemDoc } from '../model/types.ts';
 import { resolveBase } from '../systems/base.ts';
+import { InternalError } from '../util/errors.ts';
 import { factDoubt } from './doubt.ts';
 
 export interface Fit {
@@ -20,6 +21,23 @@ export interface Fit {
   strategy: MpiStrategyDoc | undefined;
   /** Deciding facts of the template that are unverified or over a year old. */
   doubts: string[];
+}
+
+/** What a fit names: the recipe, the system template and its partition. */
+export interface FitSubjects {
+  recipe: ResolvedRecipe;
+  system: Entry<SystemDoc>;
+  partition: PartitionDoc;
+}
+
+/** The recipe, system and partition of `fit`, from the recipes and catalogue it was checked against. */
+export function fitSubjects(fit: Fit, cat: Catalog, recipes: ReadonlyMap<string, ResolvedRecipe>): FitSubjects {
+  const recipe = recipes.get(fit.recipe);
+  const system = cat.systems.get(fit.system);
+  const partition = system?.doc.partitions.find((p) => p.id === fit.partition);
+  if (recipe && system && partition) return { recipe, system, partition };
+  const missing = !recipe ? `recipe ${fit.recipe}` : !system ? `system ${fit.system}` : `partition ${fit.partition} of ${fit.system}`;
+  throw new InternalError(`the fit of ${fit.recipe} on ${fit.system}/${fit.partition} names ${missing}, which the catalogue it is read with does not hold`);
 }
 
 /** Runtimes that hand the node's GPUs to every container without flags (enroot hooks). */

@@ -24,8 +24,8 @@ export interface PolicyBreak {
   partition: string;
   rule: keyof ImagePolicyDoc['rules'];
   message: string;
-  /** Where the cause lies in the catalogue (the recipe's file:line), when it lies there. */
-  at?: Diagnostic;
+  /** Where the cause lies in the catalogue: the recipe's file:line (its top when no field is to blame). */
+  at: Diagnostic;
 }
 
 /** The image checks a build records (build/inspect.ts), for the rules that need the image. */
@@ -47,8 +47,8 @@ function coerce(v: string): string {
 export function catalogueBreaks(r: ResolvedRecipe, system: SystemDoc, partition: string, policy: ImagePolicyDoc): PolicyBreak[] {
   const out: PolicyBreak[] = [];
   const file = r.entry.file;
-  const add = (rule: PolicyBreak['rule'], message: string, path?: (string | number)[]): void => {
-    out.push({ recipe: r.key, system: system.id, partition, rule, message, ...(path ? { at: file.diagnostic(path, 'warning', `policy-${rule}`, message) } : {}) });
+  const add = (rule: PolicyBreak['rule'], message: string, path: (string | number)[]): void => {
+    out.push({ recipe: r.key, system: system.id, partition, rule, message, at: file.diagnostic(path, 'warning', `policy-${rule}`, message) });
   };
   const rules = policy.rules;
   if (rules.maxImageSize !== undefined) {
@@ -129,9 +129,8 @@ export function policyDiagnostics(report: PolicyReport): Diagnostic[] {
   return report.breaks.map((b) => {
     const from = when.get(b.system);
     const prefix = report.which === 'next' ? `${b.system}'s next image policy${from ? ` (from ${from})` : ''}` : `${b.system}'s image policy`;
-    const d = b.at!;
     return {
-      ...d,
+      ...b.at,
       severity: report.which === 'next' ? 'warning' : 'error',
       rule: `policy-${b.rule}`,
       message: `${prefix} would refuse ${b.recipe} on ${b.system}/${b.partition}: ${b.message}`,

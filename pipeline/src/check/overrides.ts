@@ -5,7 +5,7 @@
 import type { Catalog } from '../catalog/load.ts';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import type { Diagnostic } from '../util/diagnostics.ts';
-import type { Fit } from './fit.ts';
+import { fitSubjects, type Fit } from './fit.ts';
 
 /**
  * A recipe that asks its @mpi or @gpu slot for a parameter (MPICH 4.3.1) that a system's
@@ -16,8 +16,7 @@ export function slotOverrides(recipes: Map<string, ResolvedRecipe>, cat: Catalog
   const found = new Map<string, { diag: Omit<Diagnostic, 'message'>; head: string; where: string[] }>();
   for (const fit of fits) {
     if (!fit.fits) continue;
-    const r = recipes.get(fit.recipe)!;
-    const partition = cat.systems.get(fit.system)!.doc.partitions.find((p) => p.id === fit.partition)!;
+    const { recipe: r, partition } = fitSubjects(fit, cat, recipes);
     const own = r.entry.doc.blocks ?? [];
     own.forEach((item, i) => {
       const setBySystem = item.use === '@mpi' ? fit.strategy?.with : item.use === '@gpu' ? partition.gpu?.toolkit.with : undefined;

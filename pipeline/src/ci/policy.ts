@@ -192,10 +192,12 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
   // nothing an attacker wrote (recipe code), on a machine no recipe ran on, and sign only what it
   // re-hashed itself.
   function checkSigningJob(jobId: string, job: YAMLMap, steps: YAMLMap[]): void {
-    const str = (m: YAMLMap, key: string): string | undefined => {
+    /** A scalar field: its trimmed text and its node (where a finding points). */
+    const field = (m: YAMLMap, key: string): { text: string; node: Node } | undefined => {
       const v = pairOf(m, key)?.value;
-      return isScalar<string | number | boolean | null>(v) && v.value !== null ? String(v.value).trim() : undefined;
+      return isScalar<string | number | boolean | null>(v) && v.value !== null ? { text: String(v.value).trim(), node: v } : undefined;
     };
+    const str = (m: YAMLMap, key: string): string | undefined => field(m, key)?.text;
     const withOf = (m: YAMLMap): YAMLMap | undefined => {
       const w = pairOf(m, 'with')?.value;
       return isMap(w) ? w : undefined;
@@ -204,24 +206,29 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
     const isSign = (st: YAMLMap): boolean => /^\.\/actions\/sign\/?$/.test(str(st, 'uses') ?? '');
 
     for (const st of steps) {
-      const uses = str(st, 'uses') ?? '';
-      const run = str(st, 'run');
-      if (RECIPE_ACTIONS.test(uses))
+      const uses = field(st, 'uses');
+      const run = field(st, 'run');
+      const runsRecipe = run && RECIPE_RUN.exec(run.text);
+      if (uses && RECIPE_ACTIONS.test(uses.text))
         at(
-          start(pairOf(st, 'uses')!.value),
+          start(uses.node),
           'id-token-runs-recipe-code',
-          `job ${jobId} can mint an OIDC token and runs ${uses}, which runs recipe code: build and smoke-test in a job without id-token: write`,
+          `job ${jobId} can mint an OIDC token and runs ${uses.text}, which runs recipe code: build and smoke-test in a job without id-token: write`,
         );
-      else if (run !== undefined && RECIPE_RUN.test(run))
+      else if (run && runsRecipe)
         at(
-          start(pairOf(st, 'run')!.value),
+          start(run.node),
           'id-token-runs-recipe-code',
-          `job ${jobId} can mint an OIDC token and its run: step builds or runs an image (${RECIPE_RUN.exec(run)![0]}): do that in a job without id-token: write`,
+          `job ${jobId} can mint an OIDC token and its run: step builds or runs an image (${runsRecipe[0]}): do that in a job without id-token: write`,
         );
     }
 
     // Test results measured on a site's runner are signed there, by a job that signs nothing else.
-    const testResultsOnly = signing.length > 0 && signing.every((st) => isSign(st) && withOf(st) !== undefined && str(withOf(st)!, 'roles') === 'test-result');
+    const signsTestResults = (st: YAMLMap): boolean => {
+      const w = withOf(st);
+      return isSign(st) && w !== undefined && str(w, 'roles') === 'test-result';
+    };
+    const testResultsOnly = signing.length > 0 && signing.every(signsTestResults);
     const runsOn = pairOf(job, 'runs-on');
     if (!testResultsOnly && !pairOf(job, 'uses')) {
       const v = runsOn?.value;
@@ -237,23 +244,26 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
 
     for (const st of steps) {
       const w = withOf(st);
-      if ((str(st, 'uses') ?? '').startsWith('actions/download-artifact@') && w && str(w, 'merge-multiple') === 'true') {
+      const merge = w && field(w, 'merge-multiple');
+      if ((str(st, 'uses') ?? '').startsWith('actions/download-artifact@') && merge?.text === 'true') {
         at(
-          start(pairOf(w, 'merge-multiple')!.value),
+          start(merge.node),
           'signer-reverifies',
           `job ${jobId} signs and merges downloaded artifacts into one folder: one pair's artifact could overwrite another's; download each into a folder of its own name`,
         );
       }
     }
-    if (signing.length === 0) return;
-    const first = signing[0]!;
+    const [first] = signing;
+    if (first === undefined) return;
     // A job that receives nothing (no artifact, no cache) and builds Brickyard's own executables
     // from the checked-out tag before it signs them signs only digests it computed itself.
     const receives = steps.some((st) => /^actions\/(?:download-artifact|cache)(?:\/restore)?@/.test(str(st, 'uses') ?? ''));
     const buildsItself = steps.slice(0, steps.indexOf(first)).some((st) => /\bnpm run build:sea\b/.test(str(st, 'run') ?? ''));
     if (!receives && buildsItself) return;
-    const verify = isSign(first) && withOf(first) && str(withOf(first)!, 'builds') ? first : undefined;
-    if (!verify) {
+    const firstWith = withOf(first);
+    // The re-hashing step's `with:`; undefined when the first signing step is not one.
+    const verifyWith = isSign(first) && firstWith && str(firstWith, 'builds') ? firstWith : undefined;
+    if (!verifyWith) {
       at(
         start(first),
         'signer-reverifies',
@@ -261,26 +271,28 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
       );
       return;
     }
+    const verify = first;
     checkOwnPairs(jobId, verify, steps);
     const verifyId = str(verify, 'id');
-    const verifyState = str(withOf(verify)!, 'state-dir') ?? '.brickyard';
+    const verifyState = str(verifyWith, 'state-dir') ?? '.brickyard';
     for (const st of signing.slice(1)) {
       const uses = str(st, 'uses') ?? '';
       const w = withOf(st);
       if (uses.startsWith('actions/attest')) {
         const subjectKeys = ['subject-digest', 'subject-checksums', 'subject-path', 'subject-name'];
         const given = w ? subjectKeys.filter((k) => pairOf(w, k)) : [];
-        if (w && pairOf(w, 'subject-path'))
+        const subjectPath = w && pairOf(w, 'subject-path');
+        if (subjectPath)
           at(
-            start(pairOf(w, 'subject-path')!.value),
+            start(subjectPath.value),
             'signer-reverifies',
             `job ${jobId} attests files it received (subject-path): take the subjects from the re-hashing step (subject-checksums: \${{ steps.<id>.outputs.subject-checksums }})`,
           );
-        const fromVerify = (k: string): boolean =>
+        const fromVerify = (m: YAMLMap, k: string): boolean =>
           verifyId !== undefined &&
-          new RegExp(`^\\$\\{\\{\\s*steps\\.${verifyId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.outputs\\.[A-Za-z0-9_-]+\\s*\\}\\}$`).test(str(w!, k) ?? '');
+          new RegExp(`^\\$\\{\\{\\s*steps\\.${verifyId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.outputs\\.[A-Za-z0-9_-]+\\s*\\}\\}$`).test(str(m, k) ?? '');
         const digestKey = given.find((k) => k === 'subject-digest' || k === 'subject-checksums');
-        if (!digestKey || !fromVerify(digestKey)) {
+        if (!w || !digestKey || !fromVerify(w, digestKey)) {
           at(
             start(st),
             'signer-reverifies',
@@ -342,7 +354,10 @@ export function checkWorkflowPolicy(text: string, file: string): PolicyFinding[]
     if (file) {
       const m = /^\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.batches-file\s*\}\}$/.exec(file.text);
       const own = m
-        ? steps.slice(0, steps.indexOf(sign)).find((st) => isScalar(pairOf(st, 'id')?.value) && String((pairOf(st, 'id')!.value as { value: unknown }).value) === m[1])
+        ? steps.slice(0, steps.indexOf(sign)).find((st) => {
+            const id = pairOf(st, 'id')?.value;
+            return isScalar(id) && String(id.value) === m[1];
+          })
         : undefined;
       const isPlan = own !== undefined && /^\.\/actions\/plan\/?$/.test(scalarText(pairOf(own, 'uses')?.value).trim());
       if (!isPlan)

@@ -67,9 +67,15 @@ export function changedFiles(root: string, base: string, head: string): ChangedF
 function parseNameStatus(out: string): ChangedFile[] {
   const parts = out.split('\0').filter((s) => s !== '');
   const files: ChangedFile[] = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const status = parts[i]!.charAt(0);
-    files.push({ status: status === 'A' || status === 'D' ? status : 'M', path: parts[i + 1]! });
+  // -z output alternates a status and the path it applies to.
+  let status: string | undefined;
+  for (const part of parts) {
+    if (status === undefined) {
+      status = part.charAt(0);
+      continue;
+    }
+    files.push({ status: status === 'A' || status === 'D' ? status : 'M', path: part });
+    status = undefined;
   }
   return files;
 }

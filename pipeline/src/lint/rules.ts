@@ -5,10 +5,11 @@
 import type { Catalog } from '../catalog/load.ts';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import type { SourceFile } from '../catalog/source.ts';
-import type { Fit } from '../check/fit.ts';
+import { fitSubjects, type Fit } from '../check/fit.ts';
 import type { PrimitiveDoc } from '../model/types.ts';
 import { resolveBase } from '../systems/base.ts';
 import type { Diagnostic, Severity } from '../util/diagnostics.ts';
+import { group } from '../util/match.ts';
 import { parseSize } from '../util/units.ts';
 
 export interface LintRule {
@@ -92,7 +93,7 @@ export function hostMounts(cat: Catalog): Mount[] {
   const mounts: Mount[] = [{ prefix: '/home', system: 'every system ($HOME)' }];
   for (const { doc } of cat.systems.values()) {
     for (const s of doc.storage ?? []) {
-      const prefix = s.path.split(/[{$]/)[0]!.replace(/\/+$/, '');
+      const prefix = s.path.replace(/[{$][\s\S]*$/, '').replace(/\/+$/, '');
       if (prefix === '' || prefix === '/') continue;
       mounts.push({ prefix, system: `${doc.id} (${s.name})` });
     }
@@ -148,18 +149,16 @@ export function lintCatalog(cat: Catalog, resolved: Map<string, ResolvedRecipe>,
   // Production systems: the base a fitting pair would use must carry a digest.
   for (const fit of fits) {
     if (!fit.fits) continue;
-    const sys = cat.systems.get(fit.system)!.doc;
+    const { recipe: r, system, partition: part } = fitSubjects(fit, cat, resolved);
+    const sys = system.doc;
     if (!sys.production) continue;
-    const r = resolved.get(fit.recipe)!;
-    const part = sys.partitions.find((p) => p.id === fit.partition)!;
     const base = resolveBase(cat, sys, r.doc.base, part.cpu.arch);
     if (!('error' in base) && !base.digest) {
       const message = `base ${r.doc.base} resolves to ${base.reference} on production system ${fit.system}/${fit.partition}: pin it by digest (@sha256:…) in ${base.from}`;
       if (base.from.startsWith('systems/')) {
         // The site's own mirror is unpinned: one finding on the system template, where the fix goes.
-        const systemFile = cat.systems.get(fit.system)!.file;
         out.push(
-          systemFile.diagnostic(
+          system.file.diagnostic(
             ['bases', r.doc.base],
             'error',
             'base-pinned-by-digest',
@@ -181,6 +180,7 @@ function lintSteps(file: SourceFile, steps: readonly PrimitiveDoc[], at: (string
     const here = [...at, i];
     if (step.run !== undefined) {
       const script = step.run;
+      const download = DOWNLOAD.exec(script);
       if (PIPE_SHELL.test(script))
         out.push(
           file.diagnostic(
@@ -190,27 +190,23 @@ function lintSteps(file: SourceFile, steps: readonly PrimitiveDoc[], at: (string
             'pipes a download into a shell: declare the file under sources (with its sha256), fetch it, and run it from disk',
           ),
         );
-      else if (DOWNLOAD.test(script))
+      else if (download)
         out.push(
-          file.diagnostic(
-            [...here, 'run'],
-            'error',
-            'download-pinned',
-            `downloads in a run step (${DOWNLOAD.exec(script)![0]}): declare it under sources with a sha256 and use a fetch step`,
-          ),
+          file.diagnostic([...here, 'run'], 'error', 'download-pinned', `downloads in a run step (${download[0]}): declare it under sources with a sha256 and use a fetch step`),
         );
       if (PIP_INSTALL.test(script) && !script.includes('--require-hashes'))
         out.push(file.diagnostic([...here, 'run'], 'warning', 'pip-hashes', 'pip install without --require-hashes: pin versions and hashes in a requirements file'));
       if (/:latest\b/.test(script)) out.push(file.diagnostic([...here, 'run'], 'error', 'no-latest-tag', 'refers to a :latest tag: pin a version or a digest'));
       for (const m of script.matchAll(PATHS)) {
-        const hit = mountHit(m[1]!, mounts);
+        const path = group(m, 1);
+        const hit = mountHit(path, mounts);
         if (hit)
           out.push(
             file.diagnostic(
               [...here, 'run'],
               'error',
               'no-install-into-host-mounts',
-              `writes to ${m[1]}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`,
+              `writes to ${path}, under ${hit.prefix}, which ${hit.system} binds from the host at run time: install under /opt or /usr/local`,
             ),
           );
       }

@@ -19,11 +19,12 @@ export interface Sample {
 /** Summary of one figure over trials; undefined for no (finite) values. */
 export function sample(values: readonly number[]): Sample | undefined {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return undefined;
-  const mid = v.length >> 1;
-  const median = v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
-  const min = v[0]!;
-  const max = v.at(-1)!;
+  const min = v[0];
+  const max = v.at(-1);
+  if (min === undefined || max === undefined) return undefined;
+  // The middle value, or the two middle values of an even count.
+  const middle = v.slice((v.length - 1) >> 1, (v.length >> 1) + 1);
+  const median = middle.reduce((s, x) => s + x, 0) / middle.length;
   return { n: v.length, min, median, max, spread: median > 0 ? (max - min) / median : 0 };
 }
 

@@ -62,3 +62,14 @@ export class BrickyardError extends Error {
     this.hint = options.hint;
   }
 }
+
+/**
+ * A broken invariant of Brickyard's own code (a lookup its caller guarantees, a list it just
+ * filled): a bug, not bad input, so it carries no ErrorCode and the CLI reports it as a bug.
+ */
+export class InternalError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InternalError';
+  }
+}

@@ -29,9 +29,8 @@ function render(v: Interpolation): string {
 }
 
 export function html(strings: TemplateStringsArray, ...values: Interpolation[]): Html {
-  let out = strings[0]!;
-  for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1]!;
-  return new Html(out);
+  // String.raw interleaves the literal's parts with the values, so the (cooked) parts go in as `raw`.
+  return new Html(String.raw({ raw: strings }, ...values.map(render)));
 }
 
 /** A string that is markup already (the bundled stylesheet, a constant). Never catalogue text. */
@@ -75,11 +74,12 @@ export interface PageOptions {
 
 export function page(o: PageOptions): string {
   const to = (p: string): string => rel(o.path, p);
-  const nav = [
+  const links: readonly (readonly [string, string])[] = [
     ['index.html#recipes', 'Recipes'],
     ['index.html#matrix', 'Matrix'],
     ['index.html#systems', 'Systems'],
-  ].map(([href, text]) => html`<a href="${to(href!)}">${text}</a>`);
+  ];
+  const nav = links.map(([href, text]) => html`<a href="${to(href)}">${text}</a>`);
   return html`<!doctype html>
 <html lang="en">
 <head>

@@ -4,9 +4,8 @@
  * over data attributes written here; nothing is fetched.
  */
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
-import { pairKey } from './state.ts';
 import { html, page, rel, slug, type Html } from './html.ts';
-import { badge, gpuVerdict, mainSmoke, mpiFigures, pairSlug, pairStatus, recipeDir, shortDigest, verdictClass, type Ctx, type Pair } from './pieces.ts';
+import { badge, gpuVerdict, mainSmoke, mpiFigures, pairOf, pairSlug, pairStatus, recipeDir, shortDigest, verdictClass, type Ctx, type Pair } from './pieces.ts';
 
 const STATUS_LABELS: [string, string][] = [
   ['fits', 'fits at least one partition'],
@@ -19,7 +18,7 @@ const STATUS_LABELS: [string, string][] = [
 
 /** What a recipe row carries for the filters: text to search, systems it fits, GPU vendor, licence, statuses. */
 function rowData(ctx: Ctx, r: ResolvedRecipe): Html {
-  const mine = ctx.partitions.map(({ system, partition }) => ctx.pairs.get(pairKey(r.key, system.id, partition.id))!);
+  const mine = ctx.partitions.map(({ system, partition }) => pairOf(ctx.pairs, r, system, partition));
   const fits = mine.filter((p) => p.fit.fits);
   const statuses = new Set<string>(fits.length ? ['fits'] : []);
   for (const p of fits) {
@@ -40,9 +39,10 @@ export function indexPage(ctx: Ctx): string {
   const vendors = [...new Set(recipes.map((r) => r.doc.requires.gpu?.vendor ?? 'none'))].sort();
   const vendorLabel = (v: string): string => ({ none: 'no GPU', nvidia: 'NVIDIA', amd: 'AMD', any: 'any vendor' })[v] ?? v;
 
+  // The last version of each name in the list is its newest.
+  const newest = new Map(recipes.map((r) => [r.doc.name, r]));
   const recipeRows = recipes.map((r) => {
-    const newest = recipes.filter((x) => x.doc.name === r.doc.name).at(-1)!;
-    return html`<tr${rowData(ctx, r)}><th scope="row"><a href="${rel(path, `${recipeDir(r)}/index.html`)}">${r.doc.name}</a></th><td>${r.doc.version}${r.doc.deprecated ? html` <span class="muted">(deprecated)</span>` : ''}${r === newest ? '' : html` <span class="muted">(older)</span>`}</td><td>${r.doc.summary}</td><td>${r.doc.license ?? '—'}</td><td>${vendorLabel(r.doc.requires.gpu?.vendor ?? 'none')}</td></tr>`;
+    return html`<tr${rowData(ctx, r)}><th scope="row"><a href="${rel(path, `${recipeDir(r)}/index.html`)}">${r.doc.name}</a></th><td>${r.doc.version}${r.doc.deprecated ? html` <span class="muted">(deprecated)</span>` : ''}${r === newest.get(r.doc.name) ? '' : html` <span class="muted">(older)</span>`}</td><td>${r.doc.summary}</td><td>${r.doc.license ?? '—'}</td><td>${vendorLabel(r.doc.requires.gpu?.vendor ?? 'none')}</td></tr>`;
   });
 
   const systemRows = systems.map((doc) => {
@@ -119,7 +119,7 @@ function matrix(ctx: Ctx, path: string): Html {
       html`<th scope="col" data-system="${system.id}"><a tabindex="-1" href="${rel(path, `systems/${slug(system.id)}.html`)}">${system.id}</a><br><span class="part">${partition.id}</span></th>`,
   );
   const rows = ctx.recipes.map((r) => {
-    const pairs = ctx.partitions.map(({ system, partition }) => ctx.pairs.get(pairKey(r.key, system.id, partition.id))!);
+    const pairs = ctx.partitions.map(({ system, partition }) => pairOf(ctx.pairs, r, system, partition));
     const fits = pairs.filter((p) => p.fit.fits).length;
     return html`<tr${rowData(ctx, r)}><th scope="row"><a href="${rel(path, `${recipeDir(r)}/index.html`)}">${r.doc.name}</a><br><span class="part">${r.doc.version}</span></th><td data-value="${fits}">${fits}</td>${pairs.map((p) => matrixCell(p, path))}</tr>`;
   });

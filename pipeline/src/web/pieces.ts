@@ -3,9 +3,10 @@ import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import type { Fit } from '../check/fit.ts';
 import type { PartitionDoc, SystemDoc } from '../model/types.ts';
 import type { Rendered } from '../render/index.ts';
+import { InternalError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
 import { html, slug, type Html } from './html.ts';
-import type { BuildInfo, Signature, SiteState, SmokeInfo } from './state.ts';
+import { pairKey, type BuildInfo, type Signature, type SiteState, type SmokeInfo } from './state.ts';
 
 export interface Pair {
   recipe: ResolvedRecipe;
@@ -26,6 +27,13 @@ export interface Ctx {
   partitions: { system: SystemDoc; partition: PartitionDoc }[];
   pairs: Map<string, Pair>;
   footer: Html;
+}
+
+/** The pair of a recipe and a partition: buildSite makes one for every recipe × partition. */
+export function pairOf(pairs: ReadonlyMap<string, Pair>, recipe: ResolvedRecipe, system: SystemDoc, partition: PartitionDoc): Pair {
+  const pair = pairs.get(pairKey(recipe.key, system.id, partition.id));
+  if (!pair) throw new InternalError(`the site has no pair for ${recipe.key} on ${system.id}/${partition.id}`);
+  return pair;
 }
 
 export function recipeDir(r: ResolvedRecipe): string {

@@ -7,9 +7,9 @@ import { formatBytes } from '../build/build.ts';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import { FILE_NAMES, FORMATS, type Rendered } from '../render/index.ts';
 import { imageFileName, imageReference } from '../render/jobscript.ts';
-import { pairKey, type Signature } from './state.ts';
+import type { Signature } from './state.ts';
 import { extLink, html, join, page, rel, slug, type Html } from './html.ts';
-import { badge, copyable, fmtNumber, fmtWhen, gpuText, pairSlug, prose, recipeDir, verdictClass, type Ctx, type Pair } from './pieces.ts';
+import { badge, copyable, fmtNumber, fmtWhen, gpuText, pairOf, pairSlug, prose, recipeDir, verdictClass, type Ctx, type Pair } from './pieces.ts';
 
 /** The text view of each rendered file: the same bytes with .txt, so browsers show it instead of downloading. */
 export function textName(file: string): string {
@@ -20,7 +20,7 @@ export function recipePage(ctx: Ctx, r: ResolvedRecipe): string {
   const path = `${recipeDir(r)}/index.html`;
   const d = r.doc;
   const req = d.requires;
-  const mine = ctx.partitions.map(({ system, partition }) => ctx.pairs.get(pairKey(r.key, system.id, partition.id))!);
+  const mine = ctx.partitions.map(({ system, partition }) => pairOf(ctx.pairs, r, system, partition));
   const fitting = mine.filter((p) => p.fit.fits);
 
   const facts: [string, Html | string][] = [
@@ -133,8 +133,8 @@ export function modulesOf(r: Rendered): string[] {
 }
 
 /** Shell lines that put the image where the partition's runtime finds it, from the site store or the site registry. */
-export function getImageCommands(p: Pair): string {
-  const c = p.rendered!.composition;
+export function getImageCommands(p: Pair, rendered: Rendered): string {
+  const c = rendered.composition;
   const refName = p.builds[0]?.refName || `${p.recipe.doc.name}_${p.recipe.doc.version}-${p.recipe.doc.revision}_${p.system.id}-${p.partition.id}`;
   const reference = imageReference(c);
   const repoTag = reference.replace(/^localhost\//, '');
@@ -163,7 +163,7 @@ export function getImageCommands(p: Pair): string {
     `# (or from your site registry, REGISTRY=host:port: ${fromRegistry.split('\n')[0]})`,
     `# the job script of the imported bundle`,
     `cp "$(ls -d $SITE/store/bundles/*/${pairDir} | tail -1)/job.sh" job.sh`,
-    launchLine(p.rendered!).submit,
+    launchLine(rendered).submit,
   ].join('\n');
 }
 
@@ -234,7 +234,7 @@ function pairSection(p: Pair, path: string): Html {
   return html`<section class="pair" aria-labelledby="${id}">
 ${head}
 <dl class="facts">
-<dt>get and run at the site</dt><dd>${copyable(`commands to get and run ${p.recipe.key} on ${where}`, getImageCommands(p))}</dd>
+<dt>get and run at the site</dt><dd>${copyable(`commands to get and run ${p.recipe.key} on ${where}`, getImageCommands(p, r))}</dd>
 <dt>job script</dt><dd><pre class="cmd"><code>${`${submit}\n# job.sh launches:\n${launch}`}</code></pre></dd>
 <dt>modules</dt><dd>${
     modules.length

@@ -68,7 +68,12 @@ function fulcioIssuer(der: Buffer): string | undefined {
     const at = der.indexOf(oid(last));
     if (at < 0) return undefined;
     let i = at + 12;
-    if (der[i] === 0x01) i += 2 + der[i + 1]!; // critical flag
+    if (der[i] === 0x01) {
+      // critical flag (BOOLEAN: tag, length, value)
+      const flagLength = der[i + 1];
+      if (flagLength === undefined) return undefined;
+      i += 2 + flagLength;
+    }
     if (der[i] !== 0x04) return undefined;
     const [len, skip] = derLength(der, i + 1);
     return der.subarray(i + 1 + skip, i + 1 + skip + len);

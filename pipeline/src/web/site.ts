@@ -13,11 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { systemPage } from '../docs/generate.ts';
 import { ComposeError } from '../render/compose.ts';
 import { FILE_NAMES, FORMATS, type Rendered } from '../render/index.ts';
-import { BrickyardError } from '../util/errors.ts';
+import { BrickyardError, InternalError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
 import { html, slug, type Html } from './html.ts';
 import { indexPage } from './index-page.ts';
-import { pairSlug, recipeDir, type Ctx, type Pair } from './pieces.ts';
+import { pairOf, pairSlug, recipeDir, type Ctx, type Pair } from './pieces.ts';
 import { recipePage, textName } from './recipe-page.ts';
 import { pairKey, readState, type Signature, type SiteState } from './state.ts';
 import { systemSitePage } from './system-page.ts';
@@ -71,7 +71,8 @@ export function buildSite(ws: Workspace, out: string, opts: SiteOptions = {}): S
   const pairs = new Map<string, Pair>();
   for (const r of recipes) {
     for (const p of partitions) {
-      const fit = ws.checkAll([r], [p])[0]!;
+      const [fit] = ws.checkAll([r], [p]);
+      if (!fit) throw new InternalError(`checking ${r.key} on ${p.system.doc.id}/${p.partition.id} gave no answer`);
       const key = pairKey(r.key, p.system.doc.id, p.partition.id);
       let rendered: Rendered | undefined;
       let renderError: string | undefined;
@@ -105,7 +106,7 @@ export function buildSite(ws: Workspace, out: string, opts: SiteOptions = {}): S
     const base = recipeDir(r);
     write(`${base}/index.html`, recipePage(ctx, r));
     for (const p of ctx.partitions) {
-      const pair = pairs.get(pairKey(r.key, p.system.id, p.partition.id))!;
+      const pair = pairOf(pairs, r, p.system, p.partition);
       if (!pair.rendered) continue;
       for (const f of FORMATS) {
         write(`${base}/${pairSlug(p.system, p.partition)}/${FILE_NAMES[f]}`, pair.rendered.files[f]);

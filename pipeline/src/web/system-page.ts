@@ -1,8 +1,7 @@
 /** A system's page: its facts, partitions, which recipes fit, its sources, and the values nobody has verified yet. */
 import type { SystemDoc } from '../model/types.ts';
-import { pairKey } from './state.ts';
 import { extLink, html, join, page, rel, slug } from './html.ts';
-import { gpuText, pairSlug, prose, recipeDir, type Ctx } from './pieces.ts';
+import { gpuText, pairOf, pairSlug, prose, recipeDir, type Ctx } from './pieces.ts';
 
 export function systemSitePage(ctx: Ctx, s: SystemDoc): string {
   const path = `systems/${slug(s.id)}.html`;
@@ -12,7 +11,7 @@ export function systemSitePage(ctx: Ctx, s: SystemDoc): string {
   );
   const recipeRows = ctx.recipes.map((r) => {
     const cells = s.partitions.map((p) => {
-      const pair = ctx.pairs.get(pairKey(r.key, s.id, p.id))!;
+      const pair = pairOf(ctx.pairs, r, s, p);
       return pair.fit.fits
         ? html`<td${pair.fit.doubts.length ? html` title="${pair.fit.doubts.join('; ')}"` : ''}><a href="${rel(path, `${recipeDir(r)}/index.html#${pairSlug(s, p)}`)}">fits</a>${pair.fit.doubts.length ? html` <span class="doubt">(in doubt)</span>` : ''}</td>`
         : html`<td class="no" title="${pair.fit.reasons.join('; ')}"><span class="fit no">✗</span> <span class="why">${pair.fit.reasons[0] ?? ''}</span></td>`;
