@@ -63,8 +63,13 @@ export class Workspace {
   readonly catalog: Catalog;
   readonly recipes: Map<string, ResolvedRecipe>;
   private readonly resolveDiagnostics: Diagnostic[];
-  /** Every Pair this workspace made, by key: one per (recipe, partition) or variant. */
-  private readonly madePairs = new Map<string, Pair>();
+  /**
+   * Every Pair this workspace made, by recipe object, then key: one per (recipe, partition) or
+   * variant. By object, not by recipe key: a recipe changed in memory (tests, tools) under the
+   * same key gets pairs of its own, never another's fit.
+   */
+  private readonly madePairs = new WeakMap<ResolvedRecipe, Map<string, Pair>>();
+  private readonly ownPairs = new WeakSet<Pair>();
 
   private constructor(root: string) {
     this.root = root;
@@ -96,13 +101,13 @@ export class Workspace {
   }
 
   /**
-   * The pair of a recipe (a ResolvedRecipe of this workspace, `name` or `name@version`) and a
+   * The pair of a recipe (a ResolvedRecipe, `name` or `name@version`) and a
    * system partition. Without a partition id: the first partition of the system the recipe fits,
    * or the first one when none does (rendering it explains why). The same arguments give the
    * same Pair object; its fit is computed here and nowhere else.
    */
   pair(recipeRef: ResolvedRecipe | string, systemId: string, partitionId?: string): Pair {
-    const recipe = this.ownRecipe(recipeRef);
+    const recipe = typeof recipeRef === 'string' ? this.recipe(recipeRef) : recipeRef;
     const system = this.catalog.systems.get(systemId);
     if (!system) {
       if (this.catalog.invalid.systems.has(systemId)) {
@@ -160,12 +165,12 @@ export class Workspace {
    * partition under a label already used is refused.
    */
   variant(base: Pair, label: string, partition: PartitionDoc): Pair {
-    if (this.madePairs.get(base.key) !== base) throw foreignPair(base);
+    if (!this.ownPairs.has(base)) throw foreignPair(base);
     if (partition.id !== base.partition.id) {
       throw new PairError('partition', partition.id, 'USAGE', `a variant of ${base.key} must stay on partition ${base.partition.id}, not ${partition.id}`, 'vary the partition, keep its id');
     }
     const key = `${base.key}+${label}`;
-    const known = this.madePairs.get(key);
+    const known = this.madePairs.get(base.recipe)?.get(key);
     if (known && JSON.stringify(known.partition) !== JSON.stringify(partition)) {
       throw new PairError('partition', key, 'USAGE', `variant ${key} was already made with a different partition`, 'give each variant a label that describes all it changes');
     }
@@ -173,21 +178,16 @@ export class Workspace {
   }
 
   private made(key: string, recipe: ResolvedRecipe, system: Entry<SystemDoc>, partition: PartitionDoc, variant?: string): Pair {
-    const known = this.madePairs.get(key);
+    let mine = this.madePairs.get(recipe);
+    if (!mine) this.madePairs.set(recipe, (mine = new Map()));
+    const known = mine.get(key);
     if (known) return known;
+    // The one place a pair's fit is computed.
     const fit = checkFit(this.catalog, recipe, system.doc, partition);
     const pair: Pair = Object.freeze({ key, recipe, system, partition, fit, ...(variant === undefined ? {} : { variant }) });
-    this.madePairs.set(key, pair);
+    mine.set(key, pair);
+    this.ownPairs.add(pair);
     return pair;
-  }
-
-  /** A recipe of this workspace: the object itself, or looked up by `name`/`name@version`. */
-  private ownRecipe(ref: ResolvedRecipe | string): ResolvedRecipe {
-    if (typeof ref === 'string') return this.recipe(ref);
-    if (this.recipes.get(ref.key) !== ref) {
-      throw new PairError('recipe', ref.key, 'RECIPE_NOT_FOUND', `recipe ${ref.key} does not belong to this checkout's catalogue`, `ask for it by name: pair('${ref.key}', …)`);
-    }
-    return ref;
   }
 
   /** Every fitting pair against each system's current or next image policy (check/image-policy.ts). */
@@ -317,7 +317,7 @@ export class Workspace {
 
   /** Render a pair of this workspace; refuses, with the reasons, a pair that does not fit. */
   render(pair: Pair): Rendered {
-    if (this.madePairs.get(pair.key) !== pair) throw foreignPair(pair);
+    if (!this.ownPairs.has(pair)) throw foreignPair(pair);
     const { recipe, system, partition, fit } = pair;
     if (!fit.fits) {
       throw new BrickyardError('PAIR_DOES_NOT_FIT', `${recipe.key} does not fit ${system.doc.id}/${partition.id}:\n  - ${fit.reasons.join('\n  - ')}`, {
