@@ -167,7 +167,13 @@ export class Workspace {
   variant(base: Pair, label: string, partition: PartitionDoc): Pair {
     if (!this.ownPairs.has(base)) throw foreignPair(base);
     if (partition.id !== base.partition.id) {
-      throw new PairError('partition', partition.id, 'USAGE', `a variant of ${base.key} must stay on partition ${base.partition.id}, not ${partition.id}`, 'vary the partition, keep its id');
+      throw new PairError(
+        'partition',
+        partition.id,
+        'USAGE',
+        `a variant of ${base.key} must stay on partition ${base.partition.id}, not ${partition.id}`,
+        'vary the partition, keep its id',
+      );
     }
     const key = `${base.key}+${label}`;
     const known = this.madePairs.get(base.recipe)?.get(key);
@@ -179,7 +185,10 @@ export class Workspace {
 
   private made(key: string, recipe: ResolvedRecipe, system: Entry<SystemDoc>, partition: PartitionDoc, variant?: string): Pair {
     let mine = this.madePairs.get(recipe);
-    if (!mine) this.madePairs.set(recipe, (mine = new Map()));
+    if (!mine) {
+      mine = new Map<string, Pair>();
+      this.madePairs.set(recipe, mine);
+    }
     const known = mine.get(key);
     if (known) return known;
     // The one place a pair's fit is computed.

@@ -20,7 +20,6 @@ import {
   tuneTable,
   tuneTableHeader,
   withFlags,
-  withStrategy,
   type TuneDoc,
   type VariantOutcome,
 } from '../../pipeline/src/smoke/tune.ts';

@@ -121,7 +121,9 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Pair, o
   const startedOn = new Date().toISOString();
   const { system, partition, fit } = where;
   if (image.recipe !== where.recipe) {
-    throw new BrickyardError('USAGE', `the image is of ${image.recipe.key}, the pair ${where.key} of ${where.recipe.key}`, { hint: 'smoke-test the image on a pair of its own recipe' });
+    throw new BrickyardError('USAGE', `the image is of ${image.recipe.key}, the pair ${where.key} of ${where.recipe.key}`, {
+      hint: 'smoke-test the image on a pair of its own recipe',
+    });
   }
   if (!fit.fits) throw new BrickyardError('PAIR_DOES_NOT_FIT', `${image.recipe.key} does not fit ${system.doc.id}/${partition.id}: ${fit.reasons.join('; ')}`);
   const runtime = partition.runtime;
@@ -262,14 +264,7 @@ async function sifRootOf(image: ImageUnderTest, where: PartitionRef, stateDir: s
   return { path: rec.sif.path, sha256, root };
 }
 
-async function pingPong(
-  ws: Workspace,
-  image: ImageUnderTest,
-  where: Pair,
-  strategy: MpiStrategyDoc | undefined,
-  opts: SmokeOptions,
-  timeoutMs: number,
-): Promise<TestResult> {
+async function pingPong(ws: Workspace, image: ImageUnderTest, where: Pair, strategy: MpiStrategyDoc | undefined, opts: SmokeOptions, timeoutMs: number): Promise<TestResult> {
   const mpi = where.partition.smoke.mpi;
   // The job script's layout (the recipe's launch on this partition), for every way of launching.
   const layout = smokeLaunch(ws.render(where).composition, strategy);

@@ -138,10 +138,12 @@ export function variantPair(ws: Workspace, pair: Pair, v: { cflags?: string | un
 
 /** The ids of the partition's MPI strategies that fit the recipe, in the partition's order (empty: the recipe uses no MPI). */
 export function fittingStrategies(ws: Workspace, pair: Pair): string[] {
-  return pair.partition.mpi.strategies.filter((s) => {
-    const fit = variantPair(ws, pair, { mpiStrategy: s.id }).fit;
-    return fit.fits && fit.strategy !== undefined;
-  }).map((s) => s.id);
+  return pair.partition.mpi.strategies
+    .filter((s) => {
+      const fit = variantPair(ws, pair, { mpiStrategy: s.id }).fit;
+      return fit.fits && fit.strategy !== undefined;
+    })
+    .map((s) => s.id);
 }
 
 /**
@@ -363,7 +365,8 @@ export function tunedPair(ws: Workspace, stateDir: string, pair: Pair): { pair: 
   const env = (choice as Partial<TunePredicate>).chosenEnv ?? {};
   const rt = w.partition.runtime;
   const forward = rt.type === 'podman' || rt.type === 'podman-hpc' ? Object.keys(env).map((k) => `--env=${k}`) : [];
-  const partition = Object.keys(env).length === 0 ? w.partition : { ...w.partition, env: { ...(w.partition.env ?? {}), ...env }, runtime: { ...rt, flags: [...(rt.flags ?? []), ...forward] } };
+  const partition =
+    Object.keys(env).length === 0 ? w.partition : { ...w.partition, env: { ...(w.partition.env ?? {}), ...env }, runtime: { ...rt, flags: [...(rt.flags ?? []), ...forward] } };
   const label = `tuned=${JSON.stringify([choice.chosen, choice.chosenCflags, choice.chosenMpiStrategy, env])}`;
   return { pair: ws.variant(pair, label, partition), choice };
 }
