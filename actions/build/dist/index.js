@@ -45268,7 +45268,9 @@ async function ensureHostBuiltBase(reference, stage) {
   stage?.("base", `building ${reference} with mmdebstrap (once; cached afterwards)`);
   await runOk("bash", [script], { what: `scripts/build-base.sh (base image ${reference})`, code: "BASE_MISSING" });
 }
-async function buildPair(ws2, r, where, opts) {
+async function buildPair(ws2, pair, opts) {
+  const { recipe: r } = pair;
+  const where = pair;
   const durations = {};
   const startedOn = (/* @__PURE__ */ new Date()).toISOString();
   const timed = async (name, f2) => {
@@ -45283,7 +45285,7 @@ async function buildPair(ws2, r, where, opts) {
   const system = where.system.doc;
   const builder = usableBuilder(system.policy.builder);
   stage?.("render", `${r.key} for ${system.id}/${where.partition.id}`);
-  const rendered = await timed("render", () => ws2.render(r, where));
+  const rendered = await timed("render", () => ws2.render(pair));
   const c = rendered.composition;
   const lock = JSON.parse(rendered.files.lock);
   const dir = pairDir(opts.stateDir, r, where);
@@ -49029,11 +49031,28 @@ function cmp2(a, b2) {
 }
 
 // pipeline/src/workspace.ts
+var PairError = class extends BrickyardError {
+  which;
+  id;
+  constructor(which3, id, code, message, hint) {
+    super(code, message, { hint });
+    this.name = "PairError";
+    this.which = which3;
+    this.id = id;
+  }
+};
 var Workspace = class _Workspace {
   root;
   catalog;
   recipes;
   resolveDiagnostics;
+  /**
+   * Every Pair this workspace made, by recipe object, then key: one per (recipe, partition) or
+   * variant. By object, not by recipe key: a recipe changed in memory (tests, tools) under the
+   * same key gets pairs of its own, never another's fit.
+   */
+  madePairs = /* @__PURE__ */ new WeakMap();
+  ownPairs = /* @__PURE__ */ new WeakSet();
   constructor(root) {
     this.root = root;
     this.catalog = loadCatalog(root);
@@ -49048,13 +49067,108 @@ var Workspace = class _Workspace {
   partitions() {
     return [...this.catalog.systems.values()].flatMap((system) => system.doc.partitions.map((partition) => ({ system, partition })));
   }
-  /** Fit of every recipe (or the given ones) on every partition (or the given ones). */
-  checkAll(recipes, partitions) {
+  /** Every recipe (or the given ones) on every partition (or the given ones): recipe-major, partitions in file order. */
+  pairs(recipes, partitions) {
     const rs2 = recipes ?? [...this.recipes.values()];
     const ps2 = partitions ?? this.partitions();
-    const fits = [];
-    for (const r of rs2) for (const p2 of ps2) fits.push(checkFit(this.catalog, r, p2.system.doc, p2.partition));
-    return fits;
+    return rs2.flatMap((r) => ps2.map((p2) => this.pair(r, p2.system.doc.id, p2.partition.id)));
+  }
+  /** Fit of every recipe (or the given ones) on every partition (or the given ones). */
+  checkAll(recipes, partitions) {
+    return this.pairs(recipes, partitions).map((p2) => p2.fit);
+  }
+  /**
+   * The pair of a recipe (a ResolvedRecipe, `name` or `name@version`) and a
+   * system partition. Without a partition id: the first partition of the system the recipe fits,
+   * or the first one when none does (rendering it explains why). The same arguments give the
+   * same Pair object; its fit is computed here and nowhere else.
+   */
+  pair(recipeRef, systemId, partitionId) {
+    const recipe = typeof recipeRef === "string" ? this.recipe(recipeRef) : recipeRef;
+    const system = this.catalog.systems.get(systemId);
+    if (!system) {
+      if (this.catalog.invalid.systems.has(systemId)) {
+        throw new BrickyardError("CATALOG_INVALID", `system template systems/${systemId}.yaml has errors`, { hint: "run `brickyard validate` to see them" });
+      }
+      throw new PairError("system", systemId, "SYSTEM_NOT_FOUND", `no system ${systemId}`, `known systems: ${[...this.catalog.systems.keys()].join(", ")}`);
+    }
+    if (partitionId === void 0) {
+      const all = system.doc.partitions.map((p2) => this.pair(recipe, systemId, p2.id));
+      const first = all.find((p2) => p2.fit.fits) ?? all[0];
+      if (!first) throw new PairError("partition", systemId, "PARTITION_NOT_FOUND", `system ${systemId} has no partitions`, `add one to systems/${systemId}.yaml`);
+      return first;
+    }
+    const partition = system.doc.partitions.find((p2) => p2.id === partitionId);
+    if (!partition) {
+      throw new PairError(
+        "partition",
+        partitionId,
+        "PARTITION_NOT_FOUND",
+        `system ${systemId} has no partition ${partitionId}`,
+        `its partitions: ${system.doc.partitions.map((p2) => p2.id).join(", ")}`
+      );
+    }
+    return this.made(`${recipe.key}:${systemId}/${partitionId}`, recipe, system, partition);
+  }
+  /** The pair for `id/partition` as given, or for the first partition of `id` the recipe fits. */
+  pairOn(recipeRef, spec) {
+    const [id, pid] = spec.split("/");
+    return this.pair(recipeRef, id, pid);
+  }
+  /**
+   * The pair of a recipe on a partition this workspace listed (partitions(), partitionsOf()). A
+   * partition changed by hand is refused: a changed partition is a variant(), with its own fit.
+   */
+  pairAt(recipeRef, where) {
+    const pair = this.pair(recipeRef, where.system.doc.id, where.partition.id);
+    if (pair.system !== where.system || pair.partition !== where.partition) {
+      throw new PairError(
+        "partition",
+        `${where.system.doc.id}/${where.partition.id}`,
+        "USAGE",
+        `${where.system.doc.id}/${where.partition.id} is not the partition of that name in this checkout's catalogue`,
+        "ask for a changed partition as a variant of the pair (Workspace.variant)"
+      );
+    }
+    return pair;
+  }
+  /**
+   * A pair on a variant of its partition (tune: other compiler flags, one MPI strategy, a runtime
+   * environment), with the fit computed for that variant. `label` says what differs and must
+   * describe it completely: the same base and label give the same Pair, and a different
+   * partition under a label already used is refused.
+   */
+  variant(base, label2, partition) {
+    if (!this.ownPairs.has(base)) throw foreignPair(base);
+    if (partition.id !== base.partition.id) {
+      throw new PairError(
+        "partition",
+        partition.id,
+        "USAGE",
+        `a variant of ${base.key} must stay on partition ${base.partition.id}, not ${partition.id}`,
+        "vary the partition, keep its id"
+      );
+    }
+    const key = `${base.key}+${label2}`;
+    const known = this.madePairs.get(base.recipe)?.get(key);
+    if (known && JSON.stringify(known.partition) !== JSON.stringify(partition)) {
+      throw new PairError("partition", key, "USAGE", `variant ${key} was already made with a different partition`, "give each variant a label that describes all it changes");
+    }
+    return known ?? this.made(key, base.recipe, base.system, partition, label2);
+  }
+  made(key, recipe, system, partition, variant) {
+    let mine = this.madePairs.get(recipe);
+    if (!mine) {
+      mine = /* @__PURE__ */ new Map();
+      this.madePairs.set(recipe, mine);
+    }
+    const known = mine.get(key);
+    if (known) return known;
+    const fit = checkFit(this.catalog, recipe, system.doc, partition);
+    const pair = Object.freeze({ key, recipe, system, partition, fit, ...variant === void 0 ? {} : { variant } });
+    mine.set(key, pair);
+    this.ownPairs.add(pair);
+    return pair;
   }
   /** Every fitting pair against each system's current or next image policy (check/image-policy.ts). */
   policyReport(which3, fits = this.checkAll()) {
@@ -49066,7 +49180,8 @@ var Workspace = class _Workspace {
     );
   }
   validate() {
-    const fits = this.checkAll();
+    const pairs = this.pairs();
+    const fits = pairs.map((p2) => p2.fit);
     const found2 = [
       ...this.catalog.diagnostics,
       ...this.resolveDiagnostics,
@@ -49076,7 +49191,7 @@ var Workspace = class _Workspace {
       ...slotOverrides(this.recipes, this.catalog, fits)
     ];
     const broken = new Set(found2.filter((d) => d.severity === "error").map((d) => d.file));
-    const diagnostics = sortDiagnostics([...found2, ...this.compositions(fits, broken)]);
+    const diagnostics = sortDiagnostics([...found2, ...this.compositions(pairs, broken)]);
     return { diagnostics, ...countBySeverity(diagnostics), fits };
   }
   /** A recipe that fits no partition at all would never be built: an error on the recipe itself. */
@@ -49097,15 +49212,12 @@ var Workspace = class _Workspace {
    * architecture), so problems that only show on some systems (a block with no packages for
    * the base's package manager, a slot filler that conflicts with a block) are findings too.
    */
-  compositions(fits, broken) {
+  compositions(pairs, broken) {
     const out = [];
     const seen = /* @__PURE__ */ new Map();
     const blockFile = (name) => name ? this.catalog.blocks.get(name)?.file.rel : void 0;
-    for (const fit of fits) {
+    for (const { recipe: r, system, partition, fit } of pairs) {
       if (!fit.fits) continue;
-      const r = this.recipes.get(fit.recipe);
-      const system = this.catalog.systems.get(fit.system);
-      const partition = system.doc.partitions.find((p2) => p2.id === fit.partition);
       const inputs = [
         ...r.chain.map((e) => e.file.rel),
         system.file.rel,
@@ -49157,7 +49269,7 @@ var Workspace = class _Workspace {
       }
     }
     const names = [...new Set([...this.recipes.values()].map((r) => r.doc.name))].sort();
-    throw new BrickyardError("RECIPE_NOT_FOUND", `no recipe ${spec} in the catalogue`, { hint: `known recipes: ${names.join(", ")}` });
+    throw new PairError("recipe", spec, "RECIPE_NOT_FOUND", `no recipe ${spec} in the catalogue`, `known recipes: ${names.join(", ")}`);
   }
   /** `id` (every partition) or `id/partition`. */
   partitionsOf(spec) {
@@ -49167,34 +49279,31 @@ var Workspace = class _Workspace {
       if (this.catalog.invalid.systems.has(id)) {
         throw new BrickyardError("CATALOG_INVALID", `system template systems/${id}.yaml has errors`, { hint: "run `brickyard validate` to see them" });
       }
-      throw new BrickyardError("SYSTEM_NOT_FOUND", `no system ${id}`, { hint: `known systems: ${[...this.catalog.systems.keys()].join(", ")}` });
+      throw new PairError("system", id, "SYSTEM_NOT_FOUND", `no system ${id}`, `known systems: ${[...this.catalog.systems.keys()].join(", ")}`);
     }
     if (pid === void 0) return system.doc.partitions.map((partition2) => ({ system, partition: partition2 }));
     const partition = system.doc.partitions.find((p2) => p2.id === pid);
     if (!partition) {
-      throw new BrickyardError("PARTITION_NOT_FOUND", `system ${id} has no partition ${pid}`, {
-        hint: `its partitions: ${system.doc.partitions.map((p2) => p2.id).join(", ")}`
-      });
+      throw new PairError("partition", pid, "PARTITION_NOT_FOUND", `system ${id} has no partition ${pid}`, `its partitions: ${system.doc.partitions.map((p2) => p2.id).join(", ")}`);
     }
     return [{ system, partition }];
   }
-  /** `id/partition` as given, or the first partition of `id` the recipe fits (the first one when none does: rendering it explains why). */
-  firstFitting(recipe, spec) {
-    const wheres = this.partitionsOf(spec);
-    return wheres.find((w2) => checkFit(this.catalog, recipe, w2.system.doc, w2.partition).fits) ?? wheres[0];
-  }
-  /** Render a pair; refuses, with the reasons, a pair that does not fit. */
-  render(recipe, where) {
-    const fit = checkFit(this.catalog, recipe, where.system.doc, where.partition);
+  /** Render a pair of this workspace; refuses, with the reasons, a pair that does not fit. */
+  render(pair) {
+    if (!this.ownPairs.has(pair)) throw foreignPair(pair);
+    const { recipe, system, partition, fit } = pair;
     if (!fit.fits) {
-      throw new BrickyardError("PAIR_DOES_NOT_FIT", `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:
+      throw new BrickyardError("PAIR_DOES_NOT_FIT", `${recipe.key} does not fit ${system.doc.id}/${partition.id}:
   - ${fit.reasons.join("\n  - ")}`, {
         hint: "run `brickyard check` to see where it fits"
       });
     }
-    return renderPair(this.catalog, recipe, where.system, where.partition, fit.strategy);
+    return renderPair(this.catalog, recipe, system, partition, fit.strategy);
   }
 };
+function foreignPair(pair) {
+  return new BrickyardError("USAGE", `pair ${pair.key} was not made by this workspace`, { hint: "ask the workspace for it: ws.pair(recipe, system, partition)" });
+}
 function compareVersions(a, b2) {
   const ca = import_semver3.default.coerce(a, { loose: true });
   const cb = import_semver3.default.coerce(b2, { loose: true });
@@ -49206,12 +49315,12 @@ function compareVersions(a, b2) {
 async function run2(inputs) {
   try {
     const ws2 = Workspace.open(resolve3(inputs.workspace, inputs.root));
-    const recipe = ws2.recipe(inputs.recipe);
-    const where = ws2.firstFitting(recipe, inputs.system);
+    const where = ws2.pairOn(inputs.recipe, inputs.system);
+    const recipe = where.recipe;
     const stateDir = resolve3(inputs.workspace, inputs.stateDir);
     const record = await group(
       `build ${recipe.key} for ${where.system.doc.id}/${where.partition.id}`,
-      () => buildPair(ws2, recipe, where, { stateDir, checkReproducible: inputs.checkReproducible, onStage: (s3, d) => info(`${s3}: ${d}`) })
+      () => buildPair(ws2, where, { stateDir, checkReproducible: inputs.checkReproducible, onStage: (s3, d) => info(`${s3}: ${d}`) })
     );
     setOutput("digest", record.image.manifestDigest);
     setOutput("image", record.image.reference);
