@@ -44,6 +44,8 @@ describe('Workspace.pair', () => {
     expect(ws.pairs().filter((q) => q.key === p.key)).toEqual([p]);
     expect(ws.pairs().find((q) => q.key === p.key)).toBe(p);
     expect(Object.isFrozen(p)).toBe(true);
+    // Shared, so not to be changed by one holder for the others.
+    expect(Object.isFrozen(p.fit) && Object.isFrozen(p.fit.reasons)).toBe(true);
     // Another checkout is another workspace: its own pairs.
     expect(twoSystems().pair('demo', 'box', 'cpu')).not.toBe(p);
   });

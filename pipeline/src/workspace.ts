@@ -192,7 +192,11 @@ export class Workspace {
     const known = mine.get(key);
     if (known) return known;
     // The one place a pair's fit is computed.
+    // Frozen, with its lists: every holder of the pair shares this one fit object.
     const fit = checkFit(this.catalog, recipe, system.doc, partition);
+    Object.freeze(fit.reasons);
+    Object.freeze(fit.doubts);
+    Object.freeze(fit);
     const pair: Pair = Object.freeze({ key, recipe, system, partition, fit, ...(variant === undefined ? {} : { variant }) });
     mine.set(key, pair);
     this.ownPairs.add(pair);

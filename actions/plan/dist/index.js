@@ -42817,6 +42817,9 @@ var Workspace = class _Workspace {
     const known = mine.get(key);
     if (known) return known;
     const fit = checkFit(this.catalog, recipe, system.doc, partition);
+    Object.freeze(fit.reasons);
+    Object.freeze(fit.doubts);
+    Object.freeze(fit);
     const pair = Object.freeze({ key, recipe, system, partition, fit, ...variant === void 0 ? {} : { variant } });
     mine.set(key, pair);
     this.ownPairs.add(pair);
