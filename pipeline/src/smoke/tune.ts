@@ -6,7 +6,7 @@
  * partition that fits), run the smoke tests for each, choose the best by the declared metric
  * (`tune.metric`: a figure of one smoke test, and whether more or less is better), and record the
  * choice with every variant's figures in an in-toto statement about the chosen image's digest,
- * signed (development signer locally). Render then uses the recorded choice (`tunedPartition`).
+ * signed (development signer locally). Render then uses the recorded choice (`tunedPair`).
  *
  * A variant whose build or smoke run FAILED, or that lacks the figure, cannot be chosen; it is
  * recorded with the reason. Ties go to the earlier variant (the declaration order is the
