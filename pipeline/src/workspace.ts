@@ -7,7 +7,7 @@ import semver from 'semver';
 import { findRoot, loadCatalog, type Catalog, type Entry } from './catalog/load.ts';
 import { resolveRecipes, type ResolvedRecipe } from './catalog/resolve.ts';
 import { checkSemantics } from './catalog/semantics.ts';
-import { checkFit, type Fit } from './check/fit.ts';
+import { checkFit, type Fit, type FittedPair } from './check/fit.ts';
 import { slotOverrides } from './check/overrides.ts';
 import { lintCatalog } from './lint/rules.ts';
 import type { PartitionDoc, SystemDoc } from './model/types.ts';
@@ -34,7 +34,7 @@ export interface PartitionRef {
  * look the recipe, system or partition up again, and never recompute the fit. A Pair is also a
  * PartitionRef (its system and partition).
  */
-export interface Pair extends PartitionRef {
+export interface Pair extends PartitionRef, FittedPair {
   /** `name@version:system/partition`, plus `+label` for a variant. */
   readonly key: string;
   readonly recipe: ResolvedRecipe;
@@ -220,9 +220,9 @@ export class Workspace {
       ...this.catalog.diagnostics,
       ...this.resolveDiagnostics,
       ...checkSemantics(this.catalog, this.recipes),
-      ...lintCatalog(this.catalog, this.recipes, fits),
+      ...lintCatalog(this.catalog, this.recipes, pairs),
       ...this.fitsNowhere(fits),
-      ...slotOverrides(this.recipes, this.catalog, fits),
+      ...slotOverrides(pairs),
     ];
     const broken = new Set(found.filter((d) => d.severity === 'error').map((d) => d.file));
     const diagnostics = sortDiagnostics([...found, ...this.compositions(pairs, broken)]);

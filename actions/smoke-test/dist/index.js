@@ -42868,7 +42868,7 @@ var RPM_QUERY_FORMAT = RPM_FIELDS.map((f2) => `%{${f2}}`).join("\\t") + "\\n";
 var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
 
 // pipeline/src/check/image-policy.ts
-var import_semver2 = __toESM(require_semver2(), 1);
+var import_semver = __toESM(require_semver2(), 1);
 
 // pipeline/src/util/spdx.ts
 var import_spdx_expression_parse2 = __toESM(require_spdx_expression_parse(), 1);
@@ -42885,9 +42885,6 @@ function licenseAllowed(expression, allowed) {
   };
   return ok(ast);
 }
-
-// pipeline/src/check/fit.ts
-var import_semver = __toESM(require_semver2(), 1);
 
 // pipeline/src/systems/base.ts
 function resolveBase(cat, system, name, arch2) {
@@ -42913,142 +42910,6 @@ function resolveBase(cat, system, name, arch2) {
   return { ...common, reference, digest, hostBuilt: void 0, from: override ? `systems/${system.id}.yaml` : "catalog/bases.yaml" };
 }
 
-// pipeline/src/check/doubt.ts
-var YEAR_MS = 365 * 24 * 3600 * 1e3;
-function factDoubt(system, pointer, label2, today) {
-  const entries = (system.provenance ?? []).filter((p2) => pointer === p2.path || pointer.startsWith(`${p2.path}/`));
-  const entry = entries.sort((a, b2) => b2.path.length - a.path.length)[0];
-  const where = `systems/${system.id}.yaml ${pointer}`;
-  if (!entry) return `${label2} has no source (${where})`;
-  if (entry.unverified) return `${label2} is unverified (${where})`;
-  const dates = (entry.sources ?? []).map((s3) => system.sources[s3]?.asOf).filter((d) => d !== void 0);
-  if (dates.length === 0) return `${label2} has no dated source (${where})`;
-  const newest = dates.reduce((a, b2) => b2 > a ? b2 : a);
-  if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
-  return void 0;
-}
-
-// pipeline/src/check/fit.ts
-function fitSubjects(fit, cat, recipes) {
-  const recipe = recipes.get(fit.recipe);
-  const system = cat.systems.get(fit.system);
-  const partition = system?.doc.partitions.find((p2) => p2.id === fit.partition);
-  if (recipe && system && partition) return { recipe, system, partition };
-  const missing = !recipe ? `recipe ${fit.recipe}` : !system ? `system ${fit.system}` : `partition ${fit.partition} of ${fit.system}`;
-  throw new InternalError(`the fit of ${fit.recipe} on ${fit.system}/${fit.partition} names ${missing}, which the catalogue it is read with does not hold`);
-}
-var GPU_IMPLICIT = /* @__PURE__ */ new Set(["cscs-ce", "enroot-pyxis"]);
-var VENDOR = { nvidia: "NVIDIA", amd: "AMD" };
-var ABI = { mpich: "MPICH", openmpi: "Open MPI" };
-var COLLECTIVE_VENDOR = { nccl: "nvidia", rccl: "amd" };
-var NET_PLUGIN_FABRICS = /* @__PURE__ */ new Set(["slingshot-11", "omni-path"]);
-function needsMpi(r) {
-  return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b2) => b2.item.use === "@mpi");
-}
-function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
-  const where = `${system.id}/${part.id}`;
-  const reasons = [];
-  const doubts = [];
-  const at2 = `/partitions/${system.partitions.indexOf(part)}`;
-  const arch2 = part.cpu.arch;
-  const req = r.doc.requires;
-  if (req.architectures && !req.architectures.includes(arch2)) {
-    reasons.push(`needs ${req.architectures.join(" or ")}; ${where} is ${arch2} (${part.cpu.model})`);
-  }
-  const gpu = part.gpu;
-  const vendor = req.gpu?.vendor ?? "none";
-  if (vendor !== "none") {
-    if (!gpu) {
-      reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
-    } else if (vendor !== "any" && gpu.vendor !== vendor) {
-      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
-    } else {
-      const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
-      const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
-      const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
-      const driverDoubt = floor ? factDoubt(system, `${at2}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
-      const because = driverDoubt ? ` [${driverDoubt}]` : "";
-      if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
-      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
-      else if (driverDoubt) doubts.push(driverDoubt);
-      if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
-        reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
-      }
-    }
-  }
-  let strategy;
-  if (needsMpi(r)) {
-    const want = req.mpi ?? "any";
-    const usable = part.mpi.strategies.filter((s3) => want === "any" || want === "none" || s3.abi === want);
-    strategy = usable.find((s3) => cat.blocks.has(s3.block) && blockFitsArch(cat, s3.block, arch2));
-    if (strategy) {
-      const doubt = factDoubt(system, `${at2}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
-      if (doubt) doubts.push(doubt);
-    }
-    if (!strategy) {
-      const offered = part.mpi.strategies.map((s3) => `${s3.id} (${ABI[s3.abi]} ABI)`).join(", ");
-      if (usable.length === 0) {
-        reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
-      } else {
-        reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s3) => s3.block).join(", ")})`);
-      }
-    }
-  }
-  if (req.gpuAwareMpi && strategy && !strategy.gpuAware) {
-    const aware = part.mpi.strategies.filter((s3) => s3.gpuAware).map((s3) => s3.id);
-    reasons.push(
-      `needs GPU-aware MPI; the ${strategy.id} strategy of ${where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
-    );
-  }
-  for (const lib of req.collectives ?? []) {
-    if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
-    const plugin = gpu.collectives?.find((c) => c.library === lib);
-    const name = lib.toUpperCase();
-    if (!plugin) {
-      if (!NET_PLUGIN_FABRICS.has(system.interconnect.type)) continue;
-      reasons.push(`needs ${name} across nodes; ${where} names no network plugin for ${name} on its ${system.interconnect.type} fabric (e.g. aws-ofi-${lib})`);
-    } else if (plugin.from === "image" && !r.blocks.some((b2) => cat.blocks.get(b2.item.use)?.doc.provides.includes(`collective-plugin:${lib}`))) {
-      reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
-    }
-  }
-  const names = r.blocks.map((b2) => b2.item.use === "@mpi" ? strategy?.block : b2.item.use === "@gpu" ? gpu?.toolkit.block : b2.item.use);
-  for (const name of names) {
-    if (!name) continue;
-    const block = cat.blocks.get(name)?.doc;
-    if (!block) continue;
-    if (block.architectures && !block.architectures.includes(arch2)) {
-      reasons.push(`block ${name} is only for ${block.architectures.join(", ")}; ${where} is ${arch2}`);
-    }
-    if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
-      reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
-    }
-  }
-  const base = resolveBase(cat, system, r.doc.base, arch2);
-  if ("error" in base) reasons.push(base.error);
-  return {
-    recipe: r.key,
-    system: system.id,
-    partition: part.id,
-    fits: reasons.length === 0,
-    reasons: [...new Set(reasons)],
-    strategy: reasons.length === 0 ? strategy : void 0,
-    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
-  };
-}
-function gpuName(gpu) {
-  return gpu.model.toLowerCase().startsWith(VENDOR[gpu.vendor].toLowerCase()) ? gpu.model : `${VENDOR[gpu.vendor]} ${gpu.model}`;
-}
-function blockFitsArch(cat, name, arch2) {
-  const archs = cat.blocks.get(name)?.doc.architectures;
-  return !archs || archs.includes(arch2);
-}
-function versionLess(a, b2) {
-  const ca = import_semver.default.coerce(a);
-  const cb = import_semver.default.coerce(b2);
-  if (!ca || !cb) return a < b2;
-  return import_semver.default.lt(ca, cb);
-}
-
 // pipeline/src/lint/rules.ts
 var DATA_EXT = /\.(h5|hdf5|nc|nc4|netcdf|csv|tsv|parquet|npy|npz|pt|pth|ckpt|safetensors|bin|dat|raw|tar|tar\.gz|tgz|zip|sqlite|db|fits|grib2?|vtk|vtu)$/i;
 var DATA_DIR = /(^|\/)(data|datasets|dataset|inputs|input-data)(\/|$)/i;
@@ -43067,7 +42928,7 @@ function hostMounts(cat) {
   }
   return mounts;
 }
-function lintCatalog(cat, resolved, fits) {
+function lintCatalog(cat, resolved, pairs) {
   const out = [];
   const mounts = hostMounts(cat);
   for (const entry of cat.blocks.values()) {
@@ -43111,9 +42972,8 @@ function lintCatalog(cat, resolved, fits) {
       }
     }
   }
-  for (const fit of fits) {
+  for (const { recipe: r, system, partition: part, fit } of pairs) {
     if (!fit.fits) continue;
-    const { recipe: r, system, partition: part } = fitSubjects(fit, cat, resolved);
     const sys = system.doc;
     if (!sys.production) continue;
     const base = resolveBase(cat, sys, r.doc.base, part.cpu.arch);
@@ -43221,7 +43081,7 @@ function policyOf(system, which3) {
   return which3 === "next" ? system.imagePolicyNext : system.imagePolicy;
 }
 function coerce(v2) {
-  return import_semver2.default.coerce(v2)?.version ?? "0.0.0";
+  return import_semver.default.coerce(v2)?.version ?? "0.0.0";
 }
 function catalogueBreaks(r, system, partition, policy) {
   const out = [];
@@ -43243,14 +43103,14 @@ function catalogueBreaks(r, system, partition, policy) {
   }
   const gpu = r.doc.requires.gpu;
   const vendor = gpu?.vendor;
-  if (rules.minCuda !== void 0 && gpu?.minCuda !== void 0 && (vendor === "nvidia" || vendor === "any") && import_semver2.default.lt(coerce(gpu.minCuda), coerce(rules.minCuda))) {
+  if (rules.minCuda !== void 0 && gpu?.minCuda !== void 0 && (vendor === "nvidia" || vendor === "any") && import_semver.default.lt(coerce(gpu.minCuda), coerce(rules.minCuda))) {
     add("minCuda", `${r.key} supports CUDA from ${gpu.minCuda}; ${system.id} will run CUDA ${rules.minCuda} and later only: raise requires.gpu.minCuda and test on it`, [
       "requires",
       "gpu",
       "minCuda"
     ]);
   }
-  if (rules.minRocm !== void 0 && gpu?.minRocm !== void 0 && (vendor === "amd" || vendor === "any") && import_semver2.default.lt(coerce(gpu.minRocm), coerce(rules.minRocm))) {
+  if (rules.minRocm !== void 0 && gpu?.minRocm !== void 0 && (vendor === "amd" || vendor === "any") && import_semver.default.lt(coerce(gpu.minRocm), coerce(rules.minRocm))) {
     add("minRocm", `${r.key} supports ROCm from ${gpu.minRocm}; ${system.id} will run ROCm ${rules.minRocm} and later only: raise requires.gpu.minRocm and test on it`, [
       "requires",
       "gpu",
@@ -47275,12 +47135,142 @@ function exists2(doc, path) {
   return true;
 }
 
+// pipeline/src/check/fit.ts
+var import_semver2 = __toESM(require_semver2(), 1);
+
+// pipeline/src/check/doubt.ts
+var YEAR_MS = 365 * 24 * 3600 * 1e3;
+function factDoubt(system, pointer, label2, today) {
+  const entries = (system.provenance ?? []).filter((p2) => pointer === p2.path || pointer.startsWith(`${p2.path}/`));
+  const entry = entries.sort((a, b2) => b2.path.length - a.path.length)[0];
+  const where = `systems/${system.id}.yaml ${pointer}`;
+  if (!entry) return `${label2} has no source (${where})`;
+  if (entry.unverified) return `${label2} is unverified (${where})`;
+  const dates = (entry.sources ?? []).map((s3) => system.sources[s3]?.asOf).filter((d) => d !== void 0);
+  if (dates.length === 0) return `${label2} has no dated source (${where})`;
+  const newest = dates.reduce((a, b2) => b2 > a ? b2 : a);
+  if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
+  return void 0;
+}
+
+// pipeline/src/check/fit.ts
+var GPU_IMPLICIT = /* @__PURE__ */ new Set(["cscs-ce", "enroot-pyxis"]);
+var VENDOR = { nvidia: "NVIDIA", amd: "AMD" };
+var ABI = { mpich: "MPICH", openmpi: "Open MPI" };
+var COLLECTIVE_VENDOR = { nccl: "nvidia", rccl: "amd" };
+var NET_PLUGIN_FABRICS = /* @__PURE__ */ new Set(["slingshot-11", "omni-path"]);
+function needsMpi(r) {
+  return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b2) => b2.item.use === "@mpi");
+}
+function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
+  const where = `${system.id}/${part.id}`;
+  const reasons = [];
+  const doubts = [];
+  const at2 = `/partitions/${system.partitions.indexOf(part)}`;
+  const arch2 = part.cpu.arch;
+  const req = r.doc.requires;
+  if (req.architectures && !req.architectures.includes(arch2)) {
+    reasons.push(`needs ${req.architectures.join(" or ")}; ${where} is ${arch2} (${part.cpu.model})`);
+  }
+  const gpu = part.gpu;
+  const vendor = req.gpu?.vendor ?? "none";
+  if (vendor !== "none") {
+    if (!gpu) {
+      reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
+    } else if (vendor !== "any" && gpu.vendor !== vendor) {
+      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
+    } else {
+      const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
+      const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
+      const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
+      const driverDoubt = floor ? factDoubt(system, `${at2}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
+      const because = driverDoubt ? ` [${driverDoubt}]` : "";
+      if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
+      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
+      else if (driverDoubt) doubts.push(driverDoubt);
+      if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
+        reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
+      }
+    }
+  }
+  let strategy;
+  if (needsMpi(r)) {
+    const want = req.mpi ?? "any";
+    const usable = part.mpi.strategies.filter((s3) => want === "any" || want === "none" || s3.abi === want);
+    strategy = usable.find((s3) => cat.blocks.has(s3.block) && blockFitsArch(cat, s3.block, arch2));
+    if (strategy) {
+      const doubt = factDoubt(system, `${at2}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
+      if (doubt) doubts.push(doubt);
+    }
+    if (!strategy) {
+      const offered = part.mpi.strategies.map((s3) => `${s3.id} (${ABI[s3.abi]} ABI)`).join(", ");
+      if (usable.length === 0) {
+        reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
+      } else {
+        reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s3) => s3.block).join(", ")})`);
+      }
+    }
+  }
+  if (req.gpuAwareMpi && strategy && !strategy.gpuAware) {
+    const aware = part.mpi.strategies.filter((s3) => s3.gpuAware).map((s3) => s3.id);
+    reasons.push(
+      `needs GPU-aware MPI; the ${strategy.id} strategy of ${where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
+    );
+  }
+  for (const lib of req.collectives ?? []) {
+    if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
+    const plugin = gpu.collectives?.find((c) => c.library === lib);
+    const name = lib.toUpperCase();
+    if (!plugin) {
+      if (!NET_PLUGIN_FABRICS.has(system.interconnect.type)) continue;
+      reasons.push(`needs ${name} across nodes; ${where} names no network plugin for ${name} on its ${system.interconnect.type} fabric (e.g. aws-ofi-${lib})`);
+    } else if (plugin.from === "image" && !r.blocks.some((b2) => cat.blocks.get(b2.item.use)?.doc.provides.includes(`collective-plugin:${lib}`))) {
+      reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
+    }
+  }
+  const names = r.blocks.map((b2) => b2.item.use === "@mpi" ? strategy?.block : b2.item.use === "@gpu" ? gpu?.toolkit.block : b2.item.use);
+  for (const name of names) {
+    if (!name) continue;
+    const block = cat.blocks.get(name)?.doc;
+    if (!block) continue;
+    if (block.architectures && !block.architectures.includes(arch2)) {
+      reasons.push(`block ${name} is only for ${block.architectures.join(", ")}; ${where} is ${arch2}`);
+    }
+    if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
+      reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
+    }
+  }
+  const base = resolveBase(cat, system, r.doc.base, arch2);
+  if ("error" in base) reasons.push(base.error);
+  return {
+    recipe: r.key,
+    system: system.id,
+    partition: part.id,
+    fits: reasons.length === 0,
+    reasons: [...new Set(reasons)],
+    strategy: reasons.length === 0 ? strategy : void 0,
+    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
+  };
+}
+function gpuName(gpu) {
+  return gpu.model.toLowerCase().startsWith(VENDOR[gpu.vendor].toLowerCase()) ? gpu.model : `${VENDOR[gpu.vendor]} ${gpu.model}`;
+}
+function blockFitsArch(cat, name, arch2) {
+  const archs = cat.blocks.get(name)?.doc.architectures;
+  return !archs || archs.includes(arch2);
+}
+function versionLess(a, b2) {
+  const ca = import_semver2.default.coerce(a);
+  const cb = import_semver2.default.coerce(b2);
+  if (!ca || !cb) return a < b2;
+  return import_semver2.default.lt(ca, cb);
+}
+
 // pipeline/src/check/overrides.ts
-function slotOverrides(recipes, cat, fits) {
+function slotOverrides(pairs) {
   const found2 = /* @__PURE__ */ new Map();
-  for (const fit of fits) {
+  for (const { recipe: r, partition, fit } of pairs) {
     if (!fit.fits) continue;
-    const { recipe: r, partition } = fitSubjects(fit, cat, recipes);
     const own = r.entry.doc.blocks ?? [];
     own.forEach((item, i) => {
       const setBySystem = item.use === "@mpi" ? fit.strategy?.with : item.use === "@gpu" ? partition.gpu?.toolkit.with : void 0;
@@ -48282,9 +48272,9 @@ var Workspace = class _Workspace {
       ...this.catalog.diagnostics,
       ...this.resolveDiagnostics,
       ...checkSemantics(this.catalog, this.recipes),
-      ...lintCatalog(this.catalog, this.recipes, fits),
+      ...lintCatalog(this.catalog, this.recipes, pairs),
       ...this.fitsNowhere(fits),
-      ...slotOverrides(this.recipes, this.catalog, fits)
+      ...slotOverrides(pairs)
     ];
     const broken = new Set(found2.filter((d) => d.severity === "error").map((d) => d.file));
     const diagnostics = sortDiagnostics([...found2, ...this.compositions(pairs, broken)]);

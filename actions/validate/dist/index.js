@@ -40210,7 +40210,7 @@ function checkoutTree(root, ref, paths = ["catalog", "systems"]) {
 }
 
 // pipeline/src/check/image-policy.ts
-var import_semver2 = __toESM(require_semver2(), 1);
+var import_semver = __toESM(require_semver2(), 1);
 
 // pipeline/src/util/spdx.ts
 var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
@@ -40227,9 +40227,6 @@ function licenseAllowed(expression, allowed) {
   };
   return ok(ast);
 }
-
-// pipeline/src/check/fit.ts
-var import_semver = __toESM(require_semver2(), 1);
 
 // pipeline/src/systems/base.ts
 function resolveBase(cat, system, name, arch2) {
@@ -40253,142 +40250,6 @@ function resolveBase(cat, system, name, arch2) {
   }
   const digest = /@(sha256:[0-9a-f]{64})$/.exec(reference)?.[1];
   return { ...common, reference, digest, hostBuilt: void 0, from: override ? `systems/${system.id}.yaml` : "catalog/bases.yaml" };
-}
-
-// pipeline/src/check/doubt.ts
-var YEAR_MS = 365 * 24 * 3600 * 1e3;
-function factDoubt(system, pointer, label2, today) {
-  const entries = (system.provenance ?? []).filter((p) => pointer === p.path || pointer.startsWith(`${p.path}/`));
-  const entry = entries.sort((a, b) => b.path.length - a.path.length)[0];
-  const where = `systems/${system.id}.yaml ${pointer}`;
-  if (!entry) return `${label2} has no source (${where})`;
-  if (entry.unverified) return `${label2} is unverified (${where})`;
-  const dates = (entry.sources ?? []).map((s) => system.sources[s]?.asOf).filter((d) => d !== void 0);
-  if (dates.length === 0) return `${label2} has no dated source (${where})`;
-  const newest = dates.reduce((a, b) => b > a ? b : a);
-  if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
-  return void 0;
-}
-
-// pipeline/src/check/fit.ts
-function fitSubjects(fit, cat, recipes) {
-  const recipe = recipes.get(fit.recipe);
-  const system = cat.systems.get(fit.system);
-  const partition = system?.doc.partitions.find((p) => p.id === fit.partition);
-  if (recipe && system && partition) return { recipe, system, partition };
-  const missing = !recipe ? `recipe ${fit.recipe}` : !system ? `system ${fit.system}` : `partition ${fit.partition} of ${fit.system}`;
-  throw new InternalError(`the fit of ${fit.recipe} on ${fit.system}/${fit.partition} names ${missing}, which the catalogue it is read with does not hold`);
-}
-var GPU_IMPLICIT = /* @__PURE__ */ new Set(["cscs-ce", "enroot-pyxis"]);
-var VENDOR = { nvidia: "NVIDIA", amd: "AMD" };
-var ABI = { mpich: "MPICH", openmpi: "Open MPI" };
-var COLLECTIVE_VENDOR = { nccl: "nvidia", rccl: "amd" };
-var NET_PLUGIN_FABRICS = /* @__PURE__ */ new Set(["slingshot-11", "omni-path"]);
-function needsMpi(r) {
-  return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b) => b.item.use === "@mpi");
-}
-function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
-  const where = `${system.id}/${part.id}`;
-  const reasons = [];
-  const doubts = [];
-  const at = `/partitions/${system.partitions.indexOf(part)}`;
-  const arch2 = part.cpu.arch;
-  const req = r.doc.requires;
-  if (req.architectures && !req.architectures.includes(arch2)) {
-    reasons.push(`needs ${req.architectures.join(" or ")}; ${where} is ${arch2} (${part.cpu.model})`);
-  }
-  const gpu = part.gpu;
-  const vendor = req.gpu?.vendor ?? "none";
-  if (vendor !== "none") {
-    if (!gpu) {
-      reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
-    } else if (vendor !== "any" && gpu.vendor !== vendor) {
-      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
-    } else {
-      const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
-      const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
-      const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
-      const driverDoubt = floor ? factDoubt(system, `${at}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
-      const because = driverDoubt ? ` [${driverDoubt}]` : "";
-      if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
-      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
-      else if (driverDoubt) doubts.push(driverDoubt);
-      if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
-        reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
-      }
-    }
-  }
-  let strategy;
-  if (needsMpi(r)) {
-    const want = req.mpi ?? "any";
-    const usable = part.mpi.strategies.filter((s) => want === "any" || want === "none" || s.abi === want);
-    strategy = usable.find((s) => cat.blocks.has(s.block) && blockFitsArch(cat, s.block, arch2));
-    if (strategy) {
-      const doubt = factDoubt(system, `${at}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
-      if (doubt) doubts.push(doubt);
-    }
-    if (!strategy) {
-      const offered = part.mpi.strategies.map((s) => `${s.id} (${ABI[s.abi]} ABI)`).join(", ");
-      if (usable.length === 0) {
-        reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
-      } else {
-        reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s) => s.block).join(", ")})`);
-      }
-    }
-  }
-  if (req.gpuAwareMpi && strategy && !strategy.gpuAware) {
-    const aware = part.mpi.strategies.filter((s) => s.gpuAware).map((s) => s.id);
-    reasons.push(
-      `needs GPU-aware MPI; the ${strategy.id} strategy of ${where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
-    );
-  }
-  for (const lib of req.collectives ?? []) {
-    if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
-    const plugin = gpu.collectives?.find((c) => c.library === lib);
-    const name = lib.toUpperCase();
-    if (!plugin) {
-      if (!NET_PLUGIN_FABRICS.has(system.interconnect.type)) continue;
-      reasons.push(`needs ${name} across nodes; ${where} names no network plugin for ${name} on its ${system.interconnect.type} fabric (e.g. aws-ofi-${lib})`);
-    } else if (plugin.from === "image" && !r.blocks.some((b) => cat.blocks.get(b.item.use)?.doc.provides.includes(`collective-plugin:${lib}`))) {
-      reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
-    }
-  }
-  const names = r.blocks.map((b) => b.item.use === "@mpi" ? strategy?.block : b.item.use === "@gpu" ? gpu?.toolkit.block : b.item.use);
-  for (const name of names) {
-    if (!name) continue;
-    const block = cat.blocks.get(name)?.doc;
-    if (!block) continue;
-    if (block.architectures && !block.architectures.includes(arch2)) {
-      reasons.push(`block ${name} is only for ${block.architectures.join(", ")}; ${where} is ${arch2}`);
-    }
-    if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
-      reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
-    }
-  }
-  const base = resolveBase(cat, system, r.doc.base, arch2);
-  if ("error" in base) reasons.push(base.error);
-  return {
-    recipe: r.key,
-    system: system.id,
-    partition: part.id,
-    fits: reasons.length === 0,
-    reasons: [...new Set(reasons)],
-    strategy: reasons.length === 0 ? strategy : void 0,
-    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
-  };
-}
-function gpuName(gpu) {
-  return gpu.model.toLowerCase().startsWith(VENDOR[gpu.vendor].toLowerCase()) ? gpu.model : `${VENDOR[gpu.vendor]} ${gpu.model}`;
-}
-function blockFitsArch(cat, name, arch2) {
-  const archs = cat.blocks.get(name)?.doc.architectures;
-  return !archs || archs.includes(arch2);
-}
-function versionLess(a, b) {
-  const ca = import_semver.default.coerce(a);
-  const cb = import_semver.default.coerce(b);
-  if (!ca || !cb) return a < b;
-  return import_semver.default.lt(ca, cb);
 }
 
 // pipeline/src/util/match.ts
@@ -40424,7 +40285,7 @@ function hostMounts(cat) {
   }
   return mounts;
 }
-function lintCatalog(cat, resolved, fits) {
+function lintCatalog(cat, resolved, pairs) {
   const out = [];
   const mounts = hostMounts(cat);
   for (const entry of cat.blocks.values()) {
@@ -40468,9 +40329,8 @@ function lintCatalog(cat, resolved, fits) {
       }
     }
   }
-  for (const fit of fits) {
+  for (const { recipe: r, system, partition: part, fit } of pairs) {
     if (!fit.fits) continue;
-    const { recipe: r, system, partition: part } = fitSubjects(fit, cat, resolved);
     const sys = system.doc;
     if (!sys.production) continue;
     const base = resolveBase(cat, sys, r.doc.base, part.cpu.arch);
@@ -40578,7 +40438,7 @@ function policyOf(system, which2) {
   return which2 === "next" ? system.imagePolicyNext : system.imagePolicy;
 }
 function coerce(v) {
-  return import_semver2.default.coerce(v)?.version ?? "0.0.0";
+  return import_semver.default.coerce(v)?.version ?? "0.0.0";
 }
 function catalogueBreaks(r, system, partition, policy) {
   const out = [];
@@ -40600,14 +40460,14 @@ function catalogueBreaks(r, system, partition, policy) {
   }
   const gpu = r.doc.requires.gpu;
   const vendor = gpu?.vendor;
-  if (rules.minCuda !== void 0 && gpu?.minCuda !== void 0 && (vendor === "nvidia" || vendor === "any") && import_semver2.default.lt(coerce(gpu.minCuda), coerce(rules.minCuda))) {
+  if (rules.minCuda !== void 0 && gpu?.minCuda !== void 0 && (vendor === "nvidia" || vendor === "any") && import_semver.default.lt(coerce(gpu.minCuda), coerce(rules.minCuda))) {
     add("minCuda", `${r.key} supports CUDA from ${gpu.minCuda}; ${system.id} will run CUDA ${rules.minCuda} and later only: raise requires.gpu.minCuda and test on it`, [
       "requires",
       "gpu",
       "minCuda"
     ]);
   }
-  if (rules.minRocm !== void 0 && gpu?.minRocm !== void 0 && (vendor === "amd" || vendor === "any") && import_semver2.default.lt(coerce(gpu.minRocm), coerce(rules.minRocm))) {
+  if (rules.minRocm !== void 0 && gpu?.minRocm !== void 0 && (vendor === "amd" || vendor === "any") && import_semver.default.lt(coerce(gpu.minRocm), coerce(rules.minRocm))) {
     add("minRocm", `${r.key} supports ROCm from ${gpu.minRocm}; ${system.id} will run ROCm ${rules.minRocm} and later only: raise requires.gpu.minRocm and test on it`, [
       "requires",
       "gpu",
@@ -43347,12 +43207,142 @@ function exists2(doc, path6) {
   return true;
 }
 
+// pipeline/src/check/fit.ts
+var import_semver2 = __toESM(require_semver2(), 1);
+
+// pipeline/src/check/doubt.ts
+var YEAR_MS = 365 * 24 * 3600 * 1e3;
+function factDoubt(system, pointer, label2, today) {
+  const entries = (system.provenance ?? []).filter((p) => pointer === p.path || pointer.startsWith(`${p.path}/`));
+  const entry = entries.sort((a, b) => b.path.length - a.path.length)[0];
+  const where = `systems/${system.id}.yaml ${pointer}`;
+  if (!entry) return `${label2} has no source (${where})`;
+  if (entry.unverified) return `${label2} is unverified (${where})`;
+  const dates = (entry.sources ?? []).map((s) => system.sources[s]?.asOf).filter((d) => d !== void 0);
+  if (dates.length === 0) return `${label2} has no dated source (${where})`;
+  const newest = dates.reduce((a, b) => b > a ? b : a);
+  if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
+  return void 0;
+}
+
+// pipeline/src/check/fit.ts
+var GPU_IMPLICIT = /* @__PURE__ */ new Set(["cscs-ce", "enroot-pyxis"]);
+var VENDOR = { nvidia: "NVIDIA", amd: "AMD" };
+var ABI = { mpich: "MPICH", openmpi: "Open MPI" };
+var COLLECTIVE_VENDOR = { nccl: "nvidia", rccl: "amd" };
+var NET_PLUGIN_FABRICS = /* @__PURE__ */ new Set(["slingshot-11", "omni-path"]);
+function needsMpi(r) {
+  return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b) => b.item.use === "@mpi");
+}
+function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
+  const where = `${system.id}/${part.id}`;
+  const reasons = [];
+  const doubts = [];
+  const at = `/partitions/${system.partitions.indexOf(part)}`;
+  const arch2 = part.cpu.arch;
+  const req = r.doc.requires;
+  if (req.architectures && !req.architectures.includes(arch2)) {
+    reasons.push(`needs ${req.architectures.join(" or ")}; ${where} is ${arch2} (${part.cpu.model})`);
+  }
+  const gpu = part.gpu;
+  const vendor = req.gpu?.vendor ?? "none";
+  if (vendor !== "none") {
+    if (!gpu) {
+      reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
+    } else if (vendor !== "any" && gpu.vendor !== vendor) {
+      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
+    } else {
+      const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
+      const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
+      const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
+      const driverDoubt = floor ? factDoubt(system, `${at}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
+      const because = driverDoubt ? ` [${driverDoubt}]` : "";
+      if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
+      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
+      else if (driverDoubt) doubts.push(driverDoubt);
+      if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
+        reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
+      }
+    }
+  }
+  let strategy;
+  if (needsMpi(r)) {
+    const want = req.mpi ?? "any";
+    const usable = part.mpi.strategies.filter((s) => want === "any" || want === "none" || s.abi === want);
+    strategy = usable.find((s) => cat.blocks.has(s.block) && blockFitsArch(cat, s.block, arch2));
+    if (strategy) {
+      const doubt = factDoubt(system, `${at}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
+      if (doubt) doubts.push(doubt);
+    }
+    if (!strategy) {
+      const offered = part.mpi.strategies.map((s) => `${s.id} (${ABI[s.abi]} ABI)`).join(", ");
+      if (usable.length === 0) {
+        reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
+      } else {
+        reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s) => s.block).join(", ")})`);
+      }
+    }
+  }
+  if (req.gpuAwareMpi && strategy && !strategy.gpuAware) {
+    const aware = part.mpi.strategies.filter((s) => s.gpuAware).map((s) => s.id);
+    reasons.push(
+      `needs GPU-aware MPI; the ${strategy.id} strategy of ${where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
+    );
+  }
+  for (const lib of req.collectives ?? []) {
+    if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
+    const plugin = gpu.collectives?.find((c) => c.library === lib);
+    const name = lib.toUpperCase();
+    if (!plugin) {
+      if (!NET_PLUGIN_FABRICS.has(system.interconnect.type)) continue;
+      reasons.push(`needs ${name} across nodes; ${where} names no network plugin for ${name} on its ${system.interconnect.type} fabric (e.g. aws-ofi-${lib})`);
+    } else if (plugin.from === "image" && !r.blocks.some((b) => cat.blocks.get(b.item.use)?.doc.provides.includes(`collective-plugin:${lib}`))) {
+      reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
+    }
+  }
+  const names = r.blocks.map((b) => b.item.use === "@mpi" ? strategy?.block : b.item.use === "@gpu" ? gpu?.toolkit.block : b.item.use);
+  for (const name of names) {
+    if (!name) continue;
+    const block = cat.blocks.get(name)?.doc;
+    if (!block) continue;
+    if (block.architectures && !block.architectures.includes(arch2)) {
+      reasons.push(`block ${name} is only for ${block.architectures.join(", ")}; ${where} is ${arch2}`);
+    }
+    if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
+      reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
+    }
+  }
+  const base = resolveBase(cat, system, r.doc.base, arch2);
+  if ("error" in base) reasons.push(base.error);
+  return {
+    recipe: r.key,
+    system: system.id,
+    partition: part.id,
+    fits: reasons.length === 0,
+    reasons: [...new Set(reasons)],
+    strategy: reasons.length === 0 ? strategy : void 0,
+    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
+  };
+}
+function gpuName(gpu) {
+  return gpu.model.toLowerCase().startsWith(VENDOR[gpu.vendor].toLowerCase()) ? gpu.model : `${VENDOR[gpu.vendor]} ${gpu.model}`;
+}
+function blockFitsArch(cat, name, arch2) {
+  const archs = cat.blocks.get(name)?.doc.architectures;
+  return !archs || archs.includes(arch2);
+}
+function versionLess(a, b) {
+  const ca = import_semver2.default.coerce(a);
+  const cb = import_semver2.default.coerce(b);
+  if (!ca || !cb) return a < b;
+  return import_semver2.default.lt(ca, cb);
+}
+
 // pipeline/src/check/overrides.ts
-function slotOverrides(recipes, cat, fits) {
+function slotOverrides(pairs) {
   const found = /* @__PURE__ */ new Map();
-  for (const fit of fits) {
+  for (const { recipe: r, partition, fit } of pairs) {
     if (!fit.fits) continue;
-    const { recipe: r, partition } = fitSubjects(fit, cat, recipes);
     const own = r.entry.doc.blocks ?? [];
     own.forEach((item, i) => {
       const setBySystem = item.use === "@mpi" ? fit.strategy?.with : item.use === "@gpu" ? partition.gpu?.toolkit.with : void 0;
@@ -44638,9 +44628,9 @@ var Workspace = class _Workspace {
       ...this.catalog.diagnostics,
       ...this.resolveDiagnostics,
       ...checkSemantics(this.catalog, this.recipes),
-      ...lintCatalog(this.catalog, this.recipes, fits),
+      ...lintCatalog(this.catalog, this.recipes, pairs),
       ...this.fitsNowhere(fits),
-      ...slotOverrides(this.recipes, this.catalog, fits)
+      ...slotOverrides(pairs)
     ];
     const broken = new Set(found.filter((d) => d.severity === "error").map((d) => d.file));
     const diagnostics = sortDiagnostics([...found, ...this.compositions(pairs, broken)]);
