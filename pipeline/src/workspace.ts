@@ -204,11 +204,10 @@ export class Workspace {
   }
 
   /** Every fitting pair against each system's current or next image policy (check/image-policy.ts). */
-  policyReport(which: PolicyWhich, fits: readonly Fit[] = this.checkAll()): PolicyReport {
+  policyReport(which: PolicyWhich, pairs: readonly Pair[] = this.pairs()): PolicyReport {
     return evaluatePolicies(
-      this.recipes,
       [...this.catalog.systems.values()].map((s) => s.doc),
-      fits,
+      pairs,
       which,
     );
   }

@@ -44954,16 +44954,15 @@ function imageBreaks(facts, policy) {
   }
   return out;
 }
-function evaluatePolicies(recipes, systems, fits, which3) {
+function evaluatePolicies(systems, pairs, which3) {
   const report = { which: which3, systems: [], breaks: [] };
   for (const system of systems) {
     const policy = policyOf(system, which3);
     if (!policy) continue;
     const imageRules = ["noRootUser", "noSetuid"].filter((k2) => policy.rules[k2] === true);
     report.systems.push({ id: system.id, ...policy.effective ? { effective: policy.effective } : {}, ...policy.source ? { source: policy.source } : {}, imageRules });
-    for (const f2 of fits.filter((x) => x.fits && x.system === system.id)) {
-      const r = recipes.get(f2.recipe);
-      if (r) report.breaks.push(...catalogueBreaks(r, system, f2.partition, policy));
+    for (const p2 of pairs) {
+      if (p2.fit.fits && p2.system.doc.id === system.id) report.breaks.push(...catalogueBreaks(p2.recipe, system, p2.partition.id, policy));
     }
   }
   return report;
@@ -49164,11 +49163,10 @@ var Workspace = class _Workspace {
     return pair;
   }
   /** Every fitting pair against each system's current or next image policy (check/image-policy.ts). */
-  policyReport(which3, fits = this.checkAll()) {
+  policyReport(which3, pairs = this.pairs()) {
     return evaluatePolicies(
-      this.recipes,
       [...this.catalog.systems.values()].map((s3) => s3.doc),
-      fits,
+      pairs,
       which3
     );
   }

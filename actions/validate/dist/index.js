@@ -40476,16 +40476,15 @@ function catalogueBreaks(r, system, partition, policy) {
   }
   return out;
 }
-function evaluatePolicies(recipes, systems, fits, which2) {
+function evaluatePolicies(systems, pairs, which2) {
   const report = { which: which2, systems: [], breaks: [] };
   for (const system of systems) {
     const policy = policyOf(system, which2);
     if (!policy) continue;
     const imageRules = ["noRootUser", "noSetuid"].filter((k) => policy.rules[k] === true);
     report.systems.push({ id: system.id, ...policy.effective ? { effective: policy.effective } : {}, ...policy.source ? { source: policy.source } : {}, imageRules });
-    for (const f of fits.filter((x) => x.fits && x.system === system.id)) {
-      const r = recipes.get(f.recipe);
-      if (r) report.breaks.push(...catalogueBreaks(r, system, f.partition, policy));
+    for (const p of pairs) {
+      if (p.fit.fits && p.system.doc.id === system.id) report.breaks.push(...catalogueBreaks(p.recipe, system, p.partition.id, policy));
     }
   }
   return report;
@@ -44613,11 +44612,10 @@ var Workspace = class _Workspace {
     return pair;
   }
   /** Every fitting pair against each system's current or next image policy (check/image-policy.ts). */
-  policyReport(which2, fits = this.checkAll()) {
+  policyReport(which2, pairs = this.pairs()) {
     return evaluatePolicies(
-      this.recipes,
       [...this.catalog.systems.values()].map((s) => s.doc),
-      fits,
+      pairs,
       which2
     );
   }

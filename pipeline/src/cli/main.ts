@@ -86,7 +86,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
       }
       if (opts.policy !== undefined) {
         if (opts.policy !== 'current' && opts.policy !== 'next') throw new BrickyardError('USAGE', `--policy takes current or next, not ${opts.policy}`);
-        const policy = ws.policyReport(opts.policy, report.fits);
+        const policy = ws.policyReport(opts.policy);
         const found = policyDiagnostics(policy);
         report = {
           ...report,
@@ -125,11 +125,12 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
       const ws = await open();
       const recipes = spec ? [ws.recipe(spec)] : [...ws.recipes.values()];
       const where = opts.system ? ws.partitionsOf(opts.system) : undefined;
-      let fits = ws.checkAll(recipes, where);
+      const pairs = ws.pairs(recipes, where);
+      let fits = pairs.map((p) => p.fit);
       if (opts.fitting) fits = fits.filter((f) => f.fits);
       if (opts.policy !== undefined) {
         if (opts.policy !== 'current' && opts.policy !== 'next') throw new BrickyardError('USAGE', `--policy takes current or next, not ${opts.policy}`);
-        const breaks = ws.policyReport(opts.policy, fits).breaks;
+        const breaks = ws.policyReport(opts.policy, pairs).breaks;
         // A pair that fits today but that the policy refuses is reported as not fitting, with the policy's reason.
         fits = fits.map((f) => {
           const mine = breaks.filter((b) => b.recipe === f.recipe && b.system === f.system && b.partition === f.partition);
