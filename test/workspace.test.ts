@@ -50,7 +50,7 @@ describe('Workspace.pair', () => {
     expect(twoSystems().pair('demo', 'box', 'cpu')).not.toBe(p);
   });
 
-  it('computes the fit once per pair: validate, check, render and every caller share it', () => {
+  it('computes the fit once per pair: validate, check, policies, render and every caller share it', () => {
     const ws = twoSystems();
     fitCalls.mockClear();
     const pairs = ws.pairs();
@@ -58,6 +58,7 @@ describe('Workspace.pair', () => {
     expect(fitCalls).toHaveBeenCalledTimes(2);
     const report = ws.validate();
     const fits = ws.checkAll();
+    ws.policyReport('next');
     const p = ws.pair('demo', 'box', 'cpu');
     ws.render(p);
     ws.render(ws.pair('demo', 'box2', 'big'));
