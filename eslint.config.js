@@ -19,9 +19,6 @@ const NON_NULL_DEBT = [
   'pipeline/src/bundle/write.ts',
   'pipeline/src/cli/main.ts',
   'pipeline/src/cli/run.ts',
-  'pipeline/src/plan/diff.ts',
-  'pipeline/src/plan/plan.ts',
-  'pipeline/src/plan/versioning.ts',
   'pipeline/src/render/compose.ts',
   'pipeline/src/sign/dev-x509.ts',
   'pipeline/src/sign/received.ts',
@@ -31,9 +28,6 @@ const NON_NULL_DEBT = [
   'pipeline/src/site/store.ts',
   'pipeline/src/smoke/evaluate.ts',
   'pipeline/src/smoke/predicate.ts',
-  'pipeline/src/smoke/run.ts',
-  'pipeline/src/smoke/tune.ts',
-  'pipeline/src/workspace.ts',
 ];
 // Defensive checks of untrusted JSON whose declared types claim more than was checked: they
 // want the validated readers of issue 12 (a typed state/ reader), not the checks removed.

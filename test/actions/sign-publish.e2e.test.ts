@@ -132,9 +132,9 @@ describe.skipIf(why !== '')(`sign and publish a real build of mpi-pingpong for l
   beforeAll(async () => {
     const ws = Workspace.open(repoRoot);
     const [where] = ws.partitionsOf('local/debug');
-    record = await buildPair(ws, ws.recipe('mpi-pingpong'), where!, { stateDir: buildState });
+    record = await buildPair(ws, ws.pairAt('mpi-pingpong', where!), { stateDir: buildState });
     const image = await resolveImage(ws, 'mpi-pingpong@1.0.0', where!, buildState);
-    const report = await smoke(ws, image, where!, { stateDir: buildState, launcher: 'direct' });
+    const report = await smoke(ws, image, ws.pairAt(image.recipe, where!), { stateDir: buildState, launcher: 'direct' });
     expect(['PASSED', 'WARNED']).toContain(report.result);
     // What main.yml's build job uploads (.brickyard/builds/ and .brickyard/oci/), downloaded by the signer.
     const artifact = join(builds, 'brickyard-build@local@mpi-pingpong@1.0.0@debug');

@@ -36,7 +36,7 @@ describe('OSU micro-benchmarks with xpmem (CSCS recipe)', () => {
   });
 
   it('on Alps: libfabric, then xpmem, then MPICH --with-xpmem, and the image keeps its MPICH (the CXI hook swaps only libfabric and xpmem)', () => {
-    const r = ws.render(recipe, ws.partitionsOf('alps/normal')[0]!);
+    const r = ws.render(ws.pairOn(recipe, 'alps/normal'));
     const mpich = r.composition.blocks.find((b) => b.slot === '@mpi')!;
     expect(mpich.name).toBe('mpich');
     expect(mpich.params).toMatchObject({ xpmem: true, device: 'ch4:ofi', prefix: '/opt/mpich' });
@@ -56,7 +56,7 @@ describe('OSU micro-benchmarks with xpmem (CSCS recipe)', () => {
   });
 
   it('on LUMI the host injects Cray MPICH: the image keeps no MPICH of its own, but xpmem and OSU', () => {
-    const r = ws.render(recipe, ws.partitionsOf('lumi/standard')[0]!);
+    const r = ws.render(ws.pairOn(recipe, 'lumi/standard'));
     expect(r.composition.strategy?.id).toBe('host-injection');
     const runtime = r.files.containerfile.split(/^FROM .* AS runtime$/m)[1]!;
     expect(runtime).not.toContain('libmpi');
@@ -92,13 +92,13 @@ describe('PyTorch with the OFI collective plugin', () => {
     expect(block.sources?.map((s) => [s.url, s.sha256])).toEqual([
       ['https://github.com/aws/aws-ofi-nccl/archive/v1.18.0.tar.gz', '12fd67f05872600c485d74b8e3c3a640d063322371170f3a9c17d67a5a2ca681'],
     ]);
-    const cf = ws.render(ws.recipe('pytorch-ofi'), ws.partitionsOf('lumi/standard-g')[0]!).files.containerfile;
+    const cf = ws.render(ws.pairOn('pytorch-ofi', 'lumi/standard-g')).files.containerfile;
     expect(cf).toContain('--with-rocm=');
     expect(cf.indexOf('block:aws-ofi-nccl: run')).toBeGreaterThan(cf.indexOf('block:rocm:'));
   });
 
   it('job scripts: one rank per GPU, Slurm binds it, the site plugin switched on where the site injects it', () => {
-    const job = (where: string): string => ws.render(ws.recipe('pytorch-ofi'), ws.partitionsOf(where)[0]!).files.jobscript;
+    const job = (where: string): string => ws.render(ws.pairOn('pytorch-ofi', where)).files.jobscript;
     const srun = (where: string): string => job(where).trimEnd().split('\n').at(-1)!;
     expect(srun('perlmutter/gpu')).toMatch(/^srun --nodes=2 --ntasks-per-node=4 --cpus-per-task=\d+ --gpus-per-task=1 --gpu-bind=closest podman-hpc run --rm --gpu --mpi --nccl /);
     expect(srun('lumi/standard-g')).toMatch(/^srun --nodes=2 --ntasks-per-node=8 --cpus-per-task=7 --gpus-per-task=1 --gpu-bind=closest singularity exec /);

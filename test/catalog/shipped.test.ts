@@ -39,7 +39,7 @@ describe('shipped catalogue', () => {
   });
 
   it('mpi-pingpong renders for LUMI with an MPICH-ABI MPI, host injection and LUMI binds', () => {
-    const r = ws.render(ws.recipe('mpi-pingpong'), ws.partitionsOf('lumi/standard-g')[0]!);
+    const r = ws.render(ws.pairOn('mpi-pingpong', 'lumi/standard-g'));
     expect(r.composition.strategy?.id).toBe('host-injection');
     expect(r.composition.blocks.find((b) => b.slot === '@mpi')?.name).toBe('mpich');
     expect(r.files.containerfile).toContain('--with-device=');
@@ -53,7 +53,7 @@ describe('shipped catalogue', () => {
   });
 
   it('mpi-pingpong renders for local with Debian Open MPI and srun --mpi=pmix, from apt only', () => {
-    const r = ws.render(ws.recipe('mpi-pingpong'), ws.partitionsOf('local/debug')[0]!);
+    const r = ws.render(ws.pairOn('mpi-pingpong', 'local/debug'));
     expect(r.composition.strategy?.id).toBe('hybrid-pmix');
     expect(r.composition.sources).toEqual([]); // builds with only the distribution's repositories
     const [build, runtime] = r.files.containerfile.split(/^FROM .* AS runtime$/m);
@@ -67,7 +67,7 @@ describe('shipped catalogue', () => {
   });
 
   it('Fugaku gets a PJM job script and mpiexec', () => {
-    const r = ws.render(ws.recipe('mpi-pingpong'), ws.partitionsOf('fugaku/small')[0]!);
+    const r = ws.render(ws.pairOn('mpi-pingpong', 'fugaku/small'));
     expect(r.files.jobscript).toMatch(/^#PJM -L node=2$/m);
     expect(r.files.jobscript).not.toContain('#SBATCH');
     expect(r.files.jobscript).toMatch(/^mpiexec -n 2 singularity exec /m);
@@ -75,9 +75,9 @@ describe('shipped catalogue', () => {
 
   it('GPU recipes get CUDA on NVIDIA partitions and ROCm on AMD ones, and explain where they do not fit', () => {
     const gpu = ws.recipe('mpi-pingpong-gpu');
-    const lumi = ws.render(gpu, ws.partitionsOf('lumi/standard-g')[0]!);
+    const lumi = ws.render(ws.pairOn(gpu, 'lumi/standard-g'));
     expect(lumi.composition.blocks.find((b) => b.slot === '@gpu')?.name).toBe('rocm');
-    const pm = ws.render(gpu, ws.partitionsOf('perlmutter/gpu')[0]!);
+    const pm = ws.render(ws.pairOn(gpu, 'perlmutter/gpu'));
     expect(pm.composition.blocks.find((b) => b.slot === '@gpu')?.name).toBe('cuda');
     const fits = ws.checkAll([gpu], ws.partitionsOf('local'));
     expect(fits[0]!.fits).toBe(false);

@@ -73,14 +73,14 @@ describe('requirements a system must meet', () => {
 
   it('the site plugin is switched on only for recipes that ask for it', () => {
     const where = ws.partitionsOf('perlmutter/gpu')[0]!;
-    const plain = ws.render(base, where).files.jobscript;
+    const plain = ws.render(ws.pairAt(base, where)).files.jobscript;
     expect(plain).not.toContain('--nccl');
-    const withNccl = ws.render(needing({ gpu: { vendor: 'nvidia' }, collectives: ['nccl'] }), where).files.jobscript;
+    const withNccl = ws.render(ws.pairAt(needing({ gpu: { vendor: 'nvidia' }, collectives: ['nccl'] }), where)).files.jobscript;
     expect(withNccl.trimEnd().split('\n').at(-1)).toContain('podman-hpc run --rm --gpu --mpi --nccl ');
   });
 
   it('on Alps the AWS OFI hook becomes EDF annotations that parse as CSCS writes them', () => {
-    const job = ws.render(needing({ gpu: { vendor: 'nvidia' }, collectives: ['nccl'] }), ws.partitionsOf('alps/normal')[0]!).files.jobscript;
+    const job = ws.render(ws.pairOn(needing({ gpu: { vendor: 'nvidia' }, collectives: ['nccl'] }), 'alps/normal')).files.jobscript;
     const lines = job.split('\n');
     const from = lines.indexOf('cat > "$EDF" <<BRICKYARD_EOF');
     const edf = lines

@@ -138,7 +138,7 @@ describe('CPU target per recipe', () => {
     writeFileSync(path, `${readFileSync(path, 'utf8')}cpuTarget: portable\n`);
     const ws = Workspace.open(root);
     expect(ws.validate().errors).toBe(0);
-    const flags = (recipe: string, where: string): string => ws.render(ws.recipe(recipe), ws.partitionsOf(where)[0]!).composition.target.cflags;
+    const flags = (recipe: string, where: string): string => ws.render(ws.pairOn(recipe, where)).composition.target.cflags;
     expect(flags('stream', 'alps/normal')).toBe('-O2 -march=armv8-a');
     expect(flags('stream', 'lumi/standard')).toBe('-O2 -march=x86-64-v2');
     expect(flags('mpi-pingpong', 'lumi/standard')).toBe('-O2 -march=znver3');

@@ -37,7 +37,7 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
   beforeAll(async () => {
     ws = Workspace.open(repoRoot);
     const [where] = ws.partitionsOf('local/debug');
-    record = await buildPair(ws, ws.recipe('mpi-pingpong'), where!, { stateDir: state, sif: true });
+    record = await buildPair(ws, ws.pairAt('mpi-pingpong', where!), { stateDir: state, sif: true });
   }, 900_000);
 
   afterAll(() => slurm?.stop());
@@ -101,7 +101,7 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
   it('smoke-tests the image directly with podman: plausible figures, GPU skipped with its reason', async () => {
     const [where] = ws.partitionsOf('local/debug');
     const image = await resolveImage(ws, 'mpi-pingpong@1.0.0', where!, state);
-    const report = await smoke(ws, image, where!, { stateDir: state, launcher: 'direct' });
+    const report = await smoke(ws, image, ws.pairAt(image.recipe, where!), { stateDir: state, launcher: 'direct' });
     const mpi = report.tests.find((t) => t.kind === 'mpi-pingpong')!;
     expect(mpi.verdict, mpi.summary).not.toBe('FAILED');
     const lat = Number(mpi.figures?.['latency_8B_us']);
@@ -122,7 +122,7 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     const built = await resolveImage(ws, 'mpi-pingpong@1.0.0', where!, state);
     // The layout changes only the launch, not the image: the same image, the recipe with launch.
     const recipe = { ...built.recipe, doc: { ...built.recipe.doc, launch: { ranksPerNode: 3 } } };
-    const report = await smoke(ws, { ...built, recipe }, where!, { stateDir: tempDir('brickyard-layout-'), launcher: 'direct', trials: 1 });
+    const report = await smoke(ws, { ...built, recipe }, ws.pairAt(recipe, where!), { stateDir: tempDir('brickyard-layout-'), launcher: 'direct', trials: 1 });
     const mpi = report.tests.find((t) => t.kind === 'mpi-pingpong')!;
     // 3 ranks on this 2-core host oversubscribe it: the figures may warn, the rank count must hold.
     expect(mpi.figures?.['ranks'], `${mpi.summary}\n${(mpi.details ?? []).join('\n')}`).toBe(3);
@@ -135,7 +135,7 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     try {
       const [where] = ws.partitionsOf('local/debug');
       const image = await resolveImage(ws, 'mpi-pingpong@1.0.0', where!, state);
-      const report = await smoke(ws, image, where!, { stateDir: state, launcher: 'slurm', slurmEnv: slurm.env });
+      const report = await smoke(ws, image, ws.pairAt(image.recipe, where!), { stateDir: state, launcher: 'slurm', slurmEnv: slurm.env });
       const mpi = report.tests.find((t) => t.kind === 'mpi-pingpong')!;
       expect(mpi.verdict, `${mpi.summary}\n${(mpi.details ?? []).join('\n')}`).not.toBe('FAILED');
       expect(Number(mpi.figures?.['latency_8B_us'])).toBeGreaterThan(0);
@@ -148,7 +148,7 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
 
   it('signs the provenance, SBOM and test-results with the development signer; each verifies offline against the image', async () => {
     const [where] = ws.partitionsOf('local/debug');
-    const result = await attestPair(ws, ws.recipe('mpi-pingpong'), where!, { stateDir: state });
+    const result = await attestPair(ws, ws.pairAt('mpi-pingpong', where!), { stateDir: state });
     expect(result.signer).toBe('dev');
     expect(result.files.map((f) => f.kind).sort()).toEqual(['provenance', 'sbom', 'test-result', 'test-result']);
     const trustedRoot = JSON.parse(readFileSync(join(state, 'dev-signer', 'trusted_root.json'), 'utf8'));
@@ -332,7 +332,7 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
 
     const [where] = ws.partitionsOf('local/debug');
     const image = await resolveImage(ws, 'mpi-pingpong@1.0.0', where!, state);
-    const report = await smoke(ws, image, where!, { stateDir: state, launcher: 'sif' });
+    const report = await smoke(ws, image, ws.pairAt(image.recipe, where!), { stateDir: state, launcher: 'sif' });
     const mpi = report.tests.find((t) => t.kind === 'mpi-pingpong')!;
     expect(mpi.verdict, `${mpi.summary}\n${(mpi.details ?? []).join('\n')}`).not.toBe('FAILED');
     expect(String(mpi.figures?.['library'])).toMatch(/Open MPI/);
@@ -367,7 +367,7 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
 
     it('a recipe that fails to compile gives a build error with the tail of the log', async () => {
       const [where] = cws.partitionsOf('local/debug');
-      const err = await buildPair(cws, cws.recipe('broken-compile'), where!, { stateDir: tempDir() }).catch((e: unknown) => e);
+      const err = await buildPair(cws, cws.pairAt('broken-compile', where!), { stateDir: tempDir() }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BrickyardError);
       expect((err as BrickyardError).code).toBe('BUILD_FAILED');
       expect((err as Error).message).toMatch(/missing_symbol/);
@@ -377,16 +377,16 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
     it('an image without a working MPI gives FAILED, not a crash', async () => {
       const stateDir = tempDir();
       const [where] = cws.partitionsOf('local/debug');
-      await buildPair(cws, cws.recipe('no-mpi'), where!, { stateDir });
+      await buildPair(cws, cws.pairAt('no-mpi', where!), { stateDir });
       const image = await resolveImage(cws, 'no-mpi@1.0.0', where!, stateDir);
-      const report = await smoke(cws, image, where!, { stateDir, launcher: 'direct' });
+      const report = await smoke(cws, image, cws.pairAt(image.recipe, where!), { stateDir, launcher: 'direct' });
       expect(report.result).toBe('FAILED');
       expect(report.tests.find((t) => t.kind === 'mpi-pingpong')!.verdict).toBe('FAILED');
     }, 600_000);
 
     it('an image over its size budget fails with both sizes named', async () => {
       const [where] = cws.partitionsOf('local/debug');
-      const err = await buildPair(cws, cws.recipe('too-big'), where!, { stateDir: tempDir() }).catch((e: unknown) => e);
+      const err = await buildPair(cws, cws.pairAt('too-big', where!), { stateDir: tempDir() }).catch((e: unknown) => e);
       expect((err as BrickyardError).code).toBe('SIZE_BUDGET_EXCEEDED');
       expect((err as Error).message).toMatch(/is \d+(\.\d)? MiB, over its size budget of 20 MiB \(20\.0 MiB\)/);
     }, 600_000);

@@ -51,7 +51,7 @@ describe.skipIf(why !== '')(`buildah builds every Containerfile rendered for loc
     .checkAll()
     .filter((f) => f.fits && f.system === 'local')
     .map((f) => {
-      const rendered = ws.render(ws.recipe(f.recipe), ws.partitionsOf(`${f.system}/${f.partition}`)[0]!);
+      const rendered = ws.render(ws.pairOn(f.recipe, `${f.system}/${f.partition}`));
       const c = rendered.composition;
       const context = tempDir('brickyard-cf-');
       for (const file of c.context) {

@@ -39,7 +39,7 @@ describe.skipIf(why !== '')(`tune stream on local${why ? ` (skipped: ${why})` : 
         copyFileSync(local, join(dir, src.sha256));
       }
     }
-    const rec = await tune(ws, recipe, where!, { stateDir: state, trials: 3 });
+    const rec = await tune(ws, ws.pairAt(recipe, where!), { stateDir: state, trials: 3 });
     const p = rec.statement.predicate;
     console.log(table(tuneTableHeader(p), tuneTable(p)));
     for (const v of p.variants) {

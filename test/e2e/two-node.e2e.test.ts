@@ -76,8 +76,7 @@ describe.skipIf(why !== '')(`two Slurm nodes in network namespaces${why ? ` (ski
     clusterState = mkdtempSync('/var/tmp/by2n-');
     state = mkdtempSync('/var/tmp/by2n-smoke-');
     ws = Workspace.open(withPairPartition());
-    const [debug] = ws.partitionsOf('local/debug');
-    record = await buildPair(ws, ws.recipe('mpi-pingpong'), debug!, { stateDir: state });
+    record = await buildPair(ws, ws.pair('mpi-pingpong', 'local', 'debug'), { stateDir: state });
     env = startService('slurm-2node', clusterState);
   }, 1_200_000);
 
@@ -87,8 +86,7 @@ describe.skipIf(why !== '')(`two Slurm nodes in network namespaces${why ? ` (ski
   });
 
   it('renders the job script for two nodes, one rank each', () => {
-    const [pair] = ws.partitionsOf('local/pair');
-    const script = renderJobScript(ws.render(ws.recipe('mpi-pingpong'), pair!).composition);
+    const script = renderJobScript(ws.render(ws.pair('mpi-pingpong', 'local', 'pair')).composition);
     expect(script).toMatch(/^#SBATCH --nodes=2$/m);
     expect(script).toMatch(/^#SBATCH --ntasks-per-node=1$/m);
     expect(script).toMatch(/^srun --nodes=2 --ntasks-per-node=1 --mpi=pmix podman run /m);
@@ -96,10 +94,10 @@ describe.skipIf(why !== '')(`two Slurm nodes in network namespaces${why ? ` (ski
 
   it('runs the ping-pong across the namespaces through Slurm: inter-node figures, TCP, and the intra-node figures apart', async () => {
     expect(env['BRICKYARD_SLURM_NETNS']).toMatch(/^\/run\/netns\//);
-    const [pair] = ws.partitionsOf('local/pair');
-    const recipe = ws.recipe('mpi-pingpong');
+    const pair = ws.pair('mpi-pingpong', 'local', 'pair');
+    const recipe = pair.recipe;
     const image = { recipe, reference: record.image.reference, manifestDigest: record.image.manifestDigest };
-    const inter = await smoke(ws, image, pair!, { stateDir: state, launcher: 'slurm', slurmEnv: env, trials: 2 });
+    const inter = await smoke(ws, image, pair, { stateDir: state, launcher: 'slurm', slurmEnv: env, trials: 2 });
     const mpi = inter.tests.find((t) => t.kind === 'mpi-pingpong')!;
     console.log(`inter-node: ${mpi.verdict}: ${mpi.summary}`);
     expect(mpi.verdict, `${mpi.summary}\n${(mpi.details ?? []).join('\n')}`).not.toBe('FAILED');
@@ -129,8 +127,7 @@ describe.skipIf(why !== '')(`two Slurm nodes in network namespaces${why ? ` (ski
     expect(inter.performance.pingpong[0]).toMatchObject({ placement: 'inter-node' });
     expect(inter.performance.pingpong[0]!.latency?.ratio).toBeGreaterThan(0);
 
-    const [debug] = ws.partitionsOf('local/debug');
-    const intra = await smoke(ws, image, debug!, { stateDir: state, launcher: 'direct', trials: 2 });
+    const intra = await smoke(ws, image, ws.pair(recipe, 'local', 'debug'), { stateDir: state, launcher: 'direct', trials: 2 });
     const local = intra.tests.find((t) => t.kind === 'mpi-pingpong')!;
     console.log(`intra-node: ${local.verdict}: ${local.summary}`);
     expect(local.verdict, local.summary).not.toBe('FAILED');

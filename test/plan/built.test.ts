@@ -154,7 +154,7 @@ describe('selectBuilds on a real workspace (lock digests rendered)', () => {
       [...ws.recipes.values()]
         .filter((r) => {
           try {
-            ws.render(r, w);
+            ws.render(ws.pairAt(r, w));
             return true;
           } catch {
             return false;

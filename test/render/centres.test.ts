@@ -11,7 +11,7 @@ import { Workspace } from '../../pipeline/src/workspace.ts';
 import { MINI, miniCatalog, repoRoot } from '../helpers/fixture.ts';
 
 const ws = Workspace.open(repoRoot);
-const job = (recipe: string, where: string): string => ws.render(ws.recipe(recipe), ws.partitionsOf(where)[0]!).files.jobscript;
+const job = (recipe: string, where: string): string => ws.render(ws.pairOn(recipe, where)).files.jobscript;
 const launchLine = (script: string): string => script.trimEnd().split('\n').at(-1)!;
 
 /** Run a piece of a job script in bash and return what it prints. */
@@ -30,14 +30,14 @@ describe('Perlmutter: podman-hpc --mpi runs only the command it is given', () =>
 
   it('keeps plain podman on the image entrypoint (no doubled command)', () => {
     const w = Workspace.open(miniCatalog());
-    const line = launchLine(w.render(w.recipe('demo'), w.partitionsOf('box/cpu')[0]!).files.jobscript);
+    const line = launchLine(w.render(w.pairOn('demo', 'box/cpu')).files.jobscript);
     expect(line.endsWith('"$IMAGE" "$@"')).toBe(true);
   });
 
   it('a commandOnly strategy on plain podman also gets the command', () => {
     const box = MINI['systems/box.yaml']!.replace('expectLibrary: Open MPI}', 'expectLibrary: Open MPI, commandOnly: true}');
     const w = Workspace.open(miniCatalog({ 'systems/box.yaml': box }));
-    expect(launchLine(w.render(w.recipe('demo'), w.partitionsOf('box/cpu')[0]!).files.jobscript)).toMatch(/"\$IMAGE" \/usr\/local\/bin\/probe "\$@"$/);
+    expect(launchLine(w.render(w.pairOn('demo', 'box/cpu')).files.jobscript)).toMatch(/"\$IMAGE" \/usr\/local\/bin\/probe "\$@"$/);
   });
 });
 
@@ -78,7 +78,7 @@ describe('LUMI: singularity-bindings owns the container library path', () => {
       'runtime: {type: singularityce, command: singularity}',
     ).replace('expectLibrary: Open MPI}', 'expectLibrary: Open MPI, containerEnv: {LD_LIBRARY_PATH: /opt/extra/lib}}');
     const w = Workspace.open(miniCatalog({ 'systems/box.yaml': box }));
-    const script = w.render(w.recipe('demo'), w.partitionsOf('box/cpu')[0]!).files.jobscript;
+    const script = w.render(w.pairOn('demo', 'box/cpu')).files.jobscript;
     const line = script.split('\n').find((l) => l.startsWith('export SINGULARITYENV_LD_LIBRARY_PATH='));
     expect(line, script).toBeDefined();
     expect(bash(`${line}; echo "$SINGULARITYENV_LD_LIBRARY_PATH"`, { SINGULARITYENV_LD_LIBRARY_PATH: '/from/module' }).trim()).toBe('/opt/extra/lib:/from/module');

@@ -13,7 +13,7 @@ import { copyOfShipped, repoRoot } from '../helpers/fixture.ts';
 const ws = Workspace.open(repoRoot);
 
 function diagram(recipe: string, where: string, w: Workspace = ws): string {
-  return w.render(w.recipe(recipe), w.partitionsOf(where)[0]!).files.diagram;
+  return w.render(w.pairOn(recipe, where)).files.diagram;
 }
 
 const NODE = /^ {4}([a-z]+)(\[|\(\[|\[\(|\()"(.*)"(\]|\]\)|\)\]|\))$/;

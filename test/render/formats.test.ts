@@ -18,7 +18,7 @@ const ws = Workspace.open(repoRoot);
 const pairs = ws
   .checkAll()
   .filter((f) => f.fits)
-  .map((f) => ({ name: `${f.recipe} on ${f.system}/${f.partition}`, files: ws.render(ws.recipe(f.recipe), ws.partitionsOf(`${f.system}/${f.partition}`)[0]!).files }));
+  .map((f) => ({ name: `${f.recipe} on ${f.system}/${f.partition}`, files: ws.render(ws.pairOn(f.recipe, `${f.system}/${f.partition}`)).files }));
 
 const hasShellcheck = spawnSync('sh', ['-c', 'command -v shellcheck']).status === 0;
 

@@ -29,7 +29,7 @@ describe('golden renders of the shipped catalogue', () => {
   const ws = Workspace.open(repoRoot);
 
   it.each(PAIRS)('%s on %s', (recipe, where) => {
-    const rendered = ws.render(ws.recipe(recipe), ws.partitionsOf(where)[0]!);
+    const rendered = ws.render(ws.pairOn(recipe, where));
     const dir = join(goldenDir, recipe, where.replace('/', '-'));
     for (const f of FORMATS) {
       const path = join(dir, FILE_NAMES[f]);
@@ -46,8 +46,8 @@ describe('golden renders of the shipped catalogue', () => {
   it('renders the same bytes twice in one process and across workspaces', () => {
     const again = Workspace.open(repoRoot);
     for (const [recipe, where] of PAIRS) {
-      const a = ws.render(ws.recipe(recipe), ws.partitionsOf(where)[0]!).files;
-      const b = again.render(again.recipe(recipe), again.partitionsOf(where)[0]!).files;
+      const a = ws.render(ws.pairOn(recipe, where)).files;
+      const b = again.render(again.pairOn(recipe, where)).files;
       expect(b).toEqual(a);
     }
   });

@@ -14,7 +14,7 @@ import { copyOfShipped, repoRoot } from '../helpers/fixture.ts';
 const ws = Workspace.open(repoRoot);
 const gpuRecipe = ws.recipe('mpi-pingpong-gpu');
 const withLaunch = (launch: LaunchDoc): ResolvedRecipe => ({ ...gpuRecipe, doc: { ...gpuRecipe.doc, launch } });
-const job = (r: ResolvedRecipe, where: string): string => ws.render(r, ws.partitionsOf(where)[0]!).files.jobscript;
+const job = (r: ResolvedRecipe, where: string): string => ws.render(ws.pairOn(r, where)).files.jobscript;
 const last = (script: string): string => script.trimEnd().split('\n').at(-1)!;
 
 describe('launch layout', () => {
@@ -37,11 +37,11 @@ describe('launch layout', () => {
   });
 
   it('the deployment diagram shows the same layout as the job script, not the smoke layout', () => {
-    const mmd = ws.render(withLaunch(perGcd), ws.partitionsOf('lumi/standard-g')[0]!).files.diagram;
+    const mmd = ws.render(ws.pairOn(withLaunch(perGcd), 'lumi/standard-g')).files.diagram;
     expect(mmd).toContain('srun --nodes=2 --ntasks-per-node=8 --cpus-per-task=7 --gpus-per-task=1 --gpu-bind=closest');
     expect(mmd).toContain('GPUs per rank bound by Slurm');
     expect(mmd).not.toContain('select wrapper');
-    const plain = ws.render(gpuRecipe, ws.partitionsOf('lumi/standard-g')[0]!).files.diagram;
+    const plain = ws.render(ws.pairOn(gpuRecipe, 'lumi/standard-g')).files.diagram;
     expect(plain).toContain('--ntasks-per-node=1');
     expect(plain).toContain('one GPU per rank (select wrapper)');
   });

@@ -13,7 +13,7 @@ const withSteps = (steps: string): string => RECIPE.replace('entrypoint:', `step
 
 function render(recipe: string) {
   const ws = Workspace.open(miniCatalog({ 'catalog/recipes/demo/1.0/recipe.yaml': recipe }));
-  return { ws, r: ws.render(ws.recipe('demo'), ws.partitionsOf('box/cpu')[0]!) };
+  return { ws, r: ws.render(ws.pairOn('demo', 'box/cpu')) };
 }
 
 /** The origin of each run step, in order, with the first word of its script. */
@@ -74,7 +74,7 @@ describe('block parameters from the recipe, without editing the shared block', (
     writeFileSync(path, text);
     const ws = Workspace.open(root);
     expect(ws.validate().errors).toBe(0);
-    const r = ws.render(ws.recipe('osu-micro-benchmarks'), ws.partitionsOf('alps/normal')[0]!);
+    const r = ws.render(ws.pairOn('osu-micro-benchmarks', 'alps/normal'));
     const mpich = r.composition.blocks.find((b) => b.slot === '@mpi')!;
     // The system's strategy still sets method, version and device; the recipe adds xpmem.
     expect(mpich.params).toMatchObject({ method: 'source', version: '4.1.2', device: 'ch4:ofi', xpmem: true });
@@ -83,7 +83,7 @@ describe('block parameters from the recipe, without editing the shared block', (
     expect(cf).toContain('--with-xpmem=/opt/xpmem');
     expect(cf.indexOf('install-xpmem-into-/opt/xpmem')).toBeLessThan(cf.indexOf('mpich-4.1.2'));
     // The shared block on disk is unchanged by the recipe: other recipes build without xpmem.
-    const plain = ws.render(ws.recipe('mpi-pingpong'), ws.partitionsOf('alps/normal')[0]!);
+    const plain = ws.render(ws.pairOn('mpi-pingpong', 'alps/normal'));
     expect(plain.composition.blocks.find((b) => b.slot === '@mpi')!.params['xpmem']).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { MINI, miniCatalog } from '../helpers/fixture.ts';
 
 function renderDemo(overrides: Record<string, string> = {}) {
   const ws = Workspace.open(miniCatalog(overrides));
-  return ws.render(ws.recipe('demo'), ws.partitionsOf('box/cpu')[0]!);
+  return ws.render(ws.pairOn('demo', 'box/cpu'));
 }
 
 /** The step markers of a rendered file, in order. */
@@ -85,7 +85,7 @@ describe('render', () => {
 
   it('refuses a pair that does not fit, with the reasons', () => {
     const ws = Workspace.open(miniCatalog({ 'catalog/recipes/demo/1.0/recipe.yaml': MINI['catalog/recipes/demo/1.0/recipe.yaml']!.replace('[x86_64]', '[aarch64]') }));
-    expect(() => ws.render(ws.recipe('demo'), ws.partitionsOf('box/cpu')[0]!)).toThrow(/demo@1\.0 does not fit box\/cpu:\n {2}- needs aarch64; box\/cpu is x86_64/);
+    expect(() => ws.render(ws.pairOn('demo', 'box/cpu'))).toThrow(/demo@1\.0 does not fit box\/cpu:\n {2}- needs aarch64; box\/cpu is x86_64/);
   });
 
   it('says which block lacks packages for the base', () => {

@@ -38,7 +38,7 @@ function files(extra: { recipe?: string; ompi?: string; probe?: string; box?: (s
 
 function render(overrides: Record<string, string>) {
   const ws = Workspace.open(miniCatalog(overrides));
-  return ws.render(ws.recipe('demo'), ws.partitionsOf('box/cpu')[0]!);
+  return ws.render(ws.pairOn('demo', 'box/cpu'));
 }
 
 describe('multi-stage render', () => {
@@ -127,7 +127,7 @@ runtime:
   - keep: [/opt/child]
 `;
     const ws = Workspace.open(miniCatalog({ ...files(), 'catalog/recipes/child/1.0/recipe.yaml': child }));
-    const r = ws.render(ws.recipe('child'), ws.partitionsOf('box/cpu')[0]!);
+    const r = ws.render(ws.pairOn('child', 'box/cpu'));
     const keeps = r.composition.runtime!.filter((s) => s.op.kind === 'keep').map((s) => `${s.origin} ${(s.op as { paths: string[] }).paths.join(' ')}`);
     expect(keeps).toEqual(['block:probe /usr/local/bin/probe', 'recipe:child@1.0 /opt/child']);
   });

@@ -129,7 +129,7 @@ describe('test results signed on the system runner are checked, then carried', (
     const v = await verifyReceivedBuild(m.dir, recipe, where);
     const site = tempDir('brickyard-site-');
     const pairDir = importVerifiedBuild(v, site, recipe, where);
-    await attestPair(ws, recipe, where, { stateDir: site, subject: v.subject, roles: ['test-result'] });
+    await attestPair(ws, ws.pairAt(recipe, where), { stateDir: site, subject: v.subject, roles: ['test-result'] });
     const results = tempDir('brickyard-results-');
     const dir = join(results, testResultArtifactName(PAIR));
     mkdirSync(dir);

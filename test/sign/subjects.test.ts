@@ -130,7 +130,7 @@ describe('the signer signs only statements it made, about the verified image', (
     expect(existsSync(join(state, 'oci', 'blobs', 'sha256', m.manifestDigest.slice(7)))).toBe(true);
     expect(() => importVerifiedBuild(v, state, recipe, where)).toThrow(/already holds/);
 
-    const result = await attestPair(ws, recipe, where, { stateDir: state, subject: v.subject });
+    const result = await attestPair(ws, ws.pairAt(recipe, where), { stateDir: state, subject: v.subject });
     expect(result.files.map((f) => f.kind)).toEqual(['provenance', 'sbom', 'test-result']);
     for (const f of result.files) {
       const st = JSON.parse(readFileSync(f.statement, 'utf8'));
@@ -148,7 +148,7 @@ describe('the signer signs only statements it made, about the verified image', (
     const v = await verifyReceivedBuild(m.dir, recipe, where);
     const state = tempDir();
     importVerifiedBuild(v, state, recipe, where);
-    const result = await attestPair(ws, recipe, where, { stateDir: state, subject: v.subject, roles: ['provenance', 'sbom'] });
+    const result = await attestPair(ws, ws.pairAt(recipe, where), { stateDir: state, subject: v.subject, roles: ['provenance', 'sbom'] });
     expect(result.files.map((f) => f.kind)).toEqual(['provenance', 'sbom']);
   }, 60_000);
 
@@ -158,7 +158,7 @@ describe('the signer signs only statements it made, about the verified image', (
     const state = tempDir();
     importVerifiedBuild(v, state, recipe, where);
     appendFileSync(join(state, 'oci', 'blobs', 'sha256', v.blobs[1]!.digest.slice(7)), 'x');
-    await expect(attestPair(ws, recipe, where, { stateDir: state })).rejects.toThrow(/layer 0 .* is 5001 bytes/);
+    await expect(attestPair(ws, ws.pairAt(recipe, where), { stateDir: state })).rejects.toThrow(/layer 0 .* is 5001 bytes/);
   });
 
   it('a test result is remade from the tests: PASSED over a FAILED test is signed as FAILED', () => {

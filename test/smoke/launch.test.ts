@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ResolvedRecipe } from '../../pipeline/src/catalog/resolve.ts';
-import { checkFit } from '../../pipeline/src/check/fit.ts';
 import { smokeLaunch } from '../../pipeline/src/smoke/launch.ts';
 import { Workspace } from '../../pipeline/src/workspace.ts';
 import { repoRoot } from '../helpers/fixture.ts';
@@ -13,10 +12,10 @@ import { repoRoot } from '../helpers/fixture.ts';
 const ws = Workspace.open(repoRoot);
 
 function launchOf(r: ResolvedRecipe, where: string) {
-  const ref = ws.partitionsOf(where)[0]!;
-  const fit = checkFit(ws.catalog, r, ref.system.doc, ref.partition);
+  const pair = ws.pairOn(r, where);
+  const fit = pair.fit;
   expect(fit.reasons).toEqual([]);
-  const rendered = ws.render(r, ref);
+  const rendered = ws.render(pair);
   return { launch: smokeLaunch(rendered.composition, fit.strategy), job: rendered.files.jobscript };
 }
 

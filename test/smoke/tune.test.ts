@@ -15,11 +15,11 @@ import {
   recordChoice,
   TUNE_PREDICATE_TYPE,
   tuneDocOf,
-  tunedPartition,
+  tunedPair,
+  variantPair,
   tuneTable,
   tuneTableHeader,
   withFlags,
-  withStrategy,
   type TuneDoc,
   type VariantOutcome,
 } from '../../pipeline/src/smoke/tune.ts';
@@ -63,7 +63,7 @@ describe('tune', () => {
     const o3 = withFlags(local!, '-O3 -march=x86-64-v3');
     expect(o3.partition.cpu.targetFlags).toBe('-O3 -march=x86-64-v3');
     expect(local!.partition.cpu.targetFlags).toBe('-O2 -march=x86-64-v2');
-    const text = ws.render(stream, o3).files.containerfile;
+    const text = ws.render(variantPair(ws, ws.pairAt(stream, local!), { cflags: '-O3 -march=x86-64-v3' })).files.containerfile;
     expect(text).toMatch(/gcc -O3 -march=x86-64-v3 -fopenmp/);
   });
 
@@ -134,15 +134,19 @@ describe('tune', () => {
 
     // Render uses the recorded choice: its flags in the build, its environment exported by the job
     // script and forwarded into the podman container.
-    const tuned = tunedPartition(state, stream, local!);
+    const streamPair = ws.pairAt(stream, local!);
+    const tuned = tunedPair(ws, state, streamPair);
     expect(tuned.choice?.chosen).toBe('o3-v3-1t');
-    expect(tuned.where.partition.cpu.targetFlags).toBe('-O3 -march=x86-64-v3');
-    const rendered = ws.render(stream, tuned.where);
+    expect(tuned.pair.partition.cpu.targetFlags).toBe('-O3 -march=x86-64-v3');
+    expect(tuned.pair.variant).toMatch(/^tuned=/);
+    // Asked again, the same variant pair: its fit was computed once.
+    expect(tunedPair(ws, state, streamPair).pair).toBe(tuned.pair);
+    const rendered = ws.render(tuned.pair);
     expect(rendered.files.containerfile).toMatch(/gcc -O3 -march=x86-64-v3 -fopenmp/);
     const job = renderJobScript(rendered.composition);
     expect(job).toMatch(/^export OMP_NUM_THREADS="1"$/m);
     expect(job).toMatch(/podman run .*--env=OMP_NUM_THREADS .*"\$IMAGE"/);
-    expect(tunedPartition(tempDir(), stream, local!).where).toBe(local);
+    expect(tunedPair(ws, tempDir(), streamPair).pair).toBe(streamPair);
     expect(local!.partition.env ?? {}).not.toHaveProperty('OMP_NUM_THREADS');
   });
 
@@ -158,14 +162,15 @@ describe('tune', () => {
 
   it('enumerates the MPI strategies that fit: mpi-pingpong on local/debug has two (Open MPI and MPICH)', () => {
     const pingpong = ws.recipe('mpi-pingpong');
-    expect(fittingStrategies(ws.catalog, pingpong, local!)).toEqual(['hybrid-pmix', 'container-only']);
-    expect(fittingStrategies(ws.catalog, stream, local!)).toEqual([]);
+    const pingpongPair = ws.pairAt(pingpong, local!);
+    expect(fittingStrategies(ws, pingpongPair)).toEqual(['hybrid-pmix', 'container-only']);
+    expect(fittingStrategies(ws, ws.pairAt(stream, local!))).toEqual([]);
     const doc: TuneDoc = {
       metric: { test: 'pingpong', figure: 'latency_8B_us', goal: 'min' },
       mpiStrategies: 'fitting',
       variants: [{ id: 'default' }, { id: 'o3', cflags: '-O3' }],
     };
-    const vs = expandVariants(doc, ws.catalog, pingpong, local!);
+    const vs = expandVariants(doc, ws, pingpongPair);
     expect(vs.map((v) => [v.id, v.cflags, v.mpiStrategy])).toEqual([
       ['default+hybrid-pmix', undefined, 'hybrid-pmix'],
       ['default+container-only', undefined, 'container-only'],
@@ -174,28 +179,31 @@ describe('tune', () => {
     ]);
     expect(new Set(vs.map((v) => buildKey(v, local!))).size).toBe(4);
     // Each builds with its strategy: the rendered job script names its PMI and its MPI.
-    const mpich = withStrategy(local!, 'container-only');
-    expect(renderJobScript(ws.render(pingpong, mpich).composition)).toMatch(/--mpi=pmi2 /);
-    expect(renderJobScript(ws.render(pingpong, withStrategy(local!, 'hybrid-pmix')).composition)).toMatch(/--mpi=pmix /);
+    const mpich = variantPair(ws, pingpongPair, { mpiStrategy: 'container-only' });
+    expect(mpich.fit.strategy?.id).toBe('container-only');
+    expect(renderJobScript(ws.render(mpich).composition)).toMatch(/--mpi=pmi2 /);
+    expect(renderJobScript(ws.render(variantPair(ws, pingpongPair, { mpiStrategy: 'hybrid-pmix' })).composition)).toMatch(/--mpi=pmix /);
+    // The variant pair is the one fittingStrategies made: one fit per variant.
+    expect(variantPair(ws, pingpongPair, { mpiStrategy: 'container-only' })).toBe(mpich);
     // Without `fitting` only the declared variants, with the strategy the fit check picks.
-    expect(expandVariants({ ...doc, mpiStrategies: 'default' }, ws.catalog, pingpong, local!).map((v) => v.id)).toEqual(['default', 'o3']);
+    expect(expandVariants({ ...doc, mpiStrategies: 'default' }, ws, pingpongPair).map((v) => v.id)).toEqual(['default', 'o3']);
     // A variant that names a strategy keeps it; a name the partition lacks is refused.
-    expect(expandVariants({ ...doc, variants: [{ id: 'a', mpiStrategy: 'container-only' }, { id: 'b' }] }, ws.catalog, pingpong, local!).map((v) => v.id)).toEqual([
+    expect(expandVariants({ ...doc, variants: [{ id: 'a', mpiStrategy: 'container-only' }, { id: 'b' }] }, ws, pingpongPair).map((v) => v.id)).toEqual([
       'a',
       'b+hybrid-pmix',
       'b+container-only',
     ]);
-    expect(() => expandVariants({ ...doc, variants: [{ id: 'a', mpiStrategy: 'cray-mpich' }] }, ws.catalog, pingpong, local!)).toThrow(
+    expect(() => expandVariants({ ...doc, variants: [{ id: 'a', mpiStrategy: 'cray-mpich' }] }, ws, pingpongPair)).toThrow(
       /local\/debug has no MPI strategy 'cray-mpich' \(it has hybrid-pmix, container-only\)/,
     );
   });
 
   it('a synthetic partition with one fitting strategy gives no strategy variants, and one variant alone is refused', () => {
-    const pingpong = ws.recipe('mpi-pingpong');
-    const single = withStrategy(local!, 'hybrid-pmix');
-    expect(fittingStrategies(ws.catalog, pingpong, single)).toEqual(['hybrid-pmix']);
+    const pingpongPair = ws.pair('mpi-pingpong', 'local', 'debug');
+    const single = variantPair(ws, pingpongPair, { mpiStrategy: 'hybrid-pmix' });
+    expect(fittingStrategies(ws, single)).toEqual(['hybrid-pmix']);
     const doc: TuneDoc = { metric: { test: 'pingpong', figure: 'latency_8B_us', goal: 'min' }, mpiStrategies: 'fitting', variants: [{ id: 'default' }] };
-    expect(() => expandVariants(doc, ws.catalog, pingpong, single)).toThrow(/1 tune variant on local\/debug: nothing to choose between/);
-    expect(expandVariants(doc, ws.catalog, pingpong, local!).map((v) => v.id)).toEqual(['default+hybrid-pmix', 'default+container-only']);
+    expect(() => expandVariants(doc, ws, single)).toThrow(/1 tune variant on local\/debug: nothing to choose between/);
+    expect(expandVariants(doc, ws, pingpongPair).map((v) => v.id)).toEqual(['default+hybrid-pmix', 'default+container-only']);
   });
 });

@@ -97,7 +97,7 @@ describe('catalogue site', () => {
       expect(existsSync(join(out, 'recipes/mpi-pingpong/1.0.0/lumi-standard-g', f))).toBe(true);
     }
     expect(readFileSync(join(out, 'recipes/mpi-pingpong/1.0.0/lumi-standard-g/deployment.mmd'), 'utf8')).toBe(
-      ws.render(ws.recipe('mpi-pingpong@1.0.0'), ws.partitionsOf('lumi/standard-g')[0]!).files.diagram,
+      ws.render(ws.pairOn('mpi-pingpong@1.0.0', 'lumi/standard-g')).files.diagram,
     );
     // Mermaid comes with the site: no CDN.
     const mermaid = join(repoRoot, 'node_modules', 'mermaid', 'dist', 'mermaid.min.js');

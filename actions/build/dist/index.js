@@ -44686,7 +44686,7 @@ function walkImage(layout2, manifestDigest, strict) {
 }
 
 // pipeline/src/check/image-policy.ts
-var import_semver2 = __toESM(require_semver2(), 1);
+var import_semver = __toESM(require_semver2(), 1);
 
 // pipeline/src/util/spdx.ts
 var import_spdx_expression_parse2 = __toESM(require_spdx_expression_parse(), 1);
@@ -44703,9 +44703,6 @@ function licenseAllowed(expression, allowed) {
   };
   return ok(ast);
 }
-
-// pipeline/src/check/fit.ts
-var import_semver = __toESM(require_semver2(), 1);
 
 // pipeline/src/systems/base.ts
 function resolveBase(cat, system, name, arch2) {
@@ -44731,142 +44728,6 @@ function resolveBase(cat, system, name, arch2) {
   return { ...common, reference, digest, hostBuilt: void 0, from: override ? `systems/${system.id}.yaml` : "catalog/bases.yaml" };
 }
 
-// pipeline/src/check/doubt.ts
-var YEAR_MS = 365 * 24 * 3600 * 1e3;
-function factDoubt(system, pointer, label2, today) {
-  const entries = (system.provenance ?? []).filter((p2) => pointer === p2.path || pointer.startsWith(`${p2.path}/`));
-  const entry = entries.sort((a, b2) => b2.path.length - a.path.length)[0];
-  const where = `systems/${system.id}.yaml ${pointer}`;
-  if (!entry) return `${label2} has no source (${where})`;
-  if (entry.unverified) return `${label2} is unverified (${where})`;
-  const dates = (entry.sources ?? []).map((s3) => system.sources[s3]?.asOf).filter((d) => d !== void 0);
-  if (dates.length === 0) return `${label2} has no dated source (${where})`;
-  const newest = dates.reduce((a, b2) => b2 > a ? b2 : a);
-  if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
-  return void 0;
-}
-
-// pipeline/src/check/fit.ts
-function fitSubjects(fit, cat, recipes) {
-  const recipe = recipes.get(fit.recipe);
-  const system = cat.systems.get(fit.system);
-  const partition = system?.doc.partitions.find((p2) => p2.id === fit.partition);
-  if (recipe && system && partition) return { recipe, system, partition };
-  const missing = !recipe ? `recipe ${fit.recipe}` : !system ? `system ${fit.system}` : `partition ${fit.partition} of ${fit.system}`;
-  throw new InternalError(`the fit of ${fit.recipe} on ${fit.system}/${fit.partition} names ${missing}, which the catalogue it is read with does not hold`);
-}
-var GPU_IMPLICIT = /* @__PURE__ */ new Set(["cscs-ce", "enroot-pyxis"]);
-var VENDOR = { nvidia: "NVIDIA", amd: "AMD" };
-var ABI = { mpich: "MPICH", openmpi: "Open MPI" };
-var COLLECTIVE_VENDOR = { nccl: "nvidia", rccl: "amd" };
-var NET_PLUGIN_FABRICS = /* @__PURE__ */ new Set(["slingshot-11", "omni-path"]);
-function needsMpi(r) {
-  return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b2) => b2.item.use === "@mpi");
-}
-function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
-  const where = `${system.id}/${part.id}`;
-  const reasons = [];
-  const doubts = [];
-  const at2 = `/partitions/${system.partitions.indexOf(part)}`;
-  const arch2 = part.cpu.arch;
-  const req = r.doc.requires;
-  if (req.architectures && !req.architectures.includes(arch2)) {
-    reasons.push(`needs ${req.architectures.join(" or ")}; ${where} is ${arch2} (${part.cpu.model})`);
-  }
-  const gpu = part.gpu;
-  const vendor = req.gpu?.vendor ?? "none";
-  if (vendor !== "none") {
-    if (!gpu) {
-      reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
-    } else if (vendor !== "any" && gpu.vendor !== vendor) {
-      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
-    } else {
-      const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
-      const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
-      const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
-      const driverDoubt = floor ? factDoubt(system, `${at2}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
-      const because = driverDoubt ? ` [${driverDoubt}]` : "";
-      if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
-      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
-      else if (driverDoubt) doubts.push(driverDoubt);
-      if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
-        reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
-      }
-    }
-  }
-  let strategy;
-  if (needsMpi(r)) {
-    const want = req.mpi ?? "any";
-    const usable = part.mpi.strategies.filter((s3) => want === "any" || want === "none" || s3.abi === want);
-    strategy = usable.find((s3) => cat.blocks.has(s3.block) && blockFitsArch(cat, s3.block, arch2));
-    if (strategy) {
-      const doubt = factDoubt(system, `${at2}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
-      if (doubt) doubts.push(doubt);
-    }
-    if (!strategy) {
-      const offered = part.mpi.strategies.map((s3) => `${s3.id} (${ABI[s3.abi]} ABI)`).join(", ");
-      if (usable.length === 0) {
-        reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
-      } else {
-        reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s3) => s3.block).join(", ")})`);
-      }
-    }
-  }
-  if (req.gpuAwareMpi && strategy && !strategy.gpuAware) {
-    const aware = part.mpi.strategies.filter((s3) => s3.gpuAware).map((s3) => s3.id);
-    reasons.push(
-      `needs GPU-aware MPI; the ${strategy.id} strategy of ${where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
-    );
-  }
-  for (const lib of req.collectives ?? []) {
-    if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
-    const plugin = gpu.collectives?.find((c) => c.library === lib);
-    const name = lib.toUpperCase();
-    if (!plugin) {
-      if (!NET_PLUGIN_FABRICS.has(system.interconnect.type)) continue;
-      reasons.push(`needs ${name} across nodes; ${where} names no network plugin for ${name} on its ${system.interconnect.type} fabric (e.g. aws-ofi-${lib})`);
-    } else if (plugin.from === "image" && !r.blocks.some((b2) => cat.blocks.get(b2.item.use)?.doc.provides.includes(`collective-plugin:${lib}`))) {
-      reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
-    }
-  }
-  const names = r.blocks.map((b2) => b2.item.use === "@mpi" ? strategy?.block : b2.item.use === "@gpu" ? gpu?.toolkit.block : b2.item.use);
-  for (const name of names) {
-    if (!name) continue;
-    const block = cat.blocks.get(name)?.doc;
-    if (!block) continue;
-    if (block.architectures && !block.architectures.includes(arch2)) {
-      reasons.push(`block ${name} is only for ${block.architectures.join(", ")}; ${where} is ${arch2}`);
-    }
-    if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
-      reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
-    }
-  }
-  const base = resolveBase(cat, system, r.doc.base, arch2);
-  if ("error" in base) reasons.push(base.error);
-  return {
-    recipe: r.key,
-    system: system.id,
-    partition: part.id,
-    fits: reasons.length === 0,
-    reasons: [...new Set(reasons)],
-    strategy: reasons.length === 0 ? strategy : void 0,
-    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
-  };
-}
-function gpuName(gpu) {
-  return gpu.model.toLowerCase().startsWith(VENDOR[gpu.vendor].toLowerCase()) ? gpu.model : `${VENDOR[gpu.vendor]} ${gpu.model}`;
-}
-function blockFitsArch(cat, name, arch2) {
-  const archs = cat.blocks.get(name)?.doc.architectures;
-  return !archs || archs.includes(arch2);
-}
-function versionLess(a, b2) {
-  const ca = import_semver.default.coerce(a);
-  const cb = import_semver.default.coerce(b2);
-  if (!ca || !cb) return a < b2;
-  return import_semver.default.lt(ca, cb);
-}
-
 // pipeline/src/lint/rules.ts
 var DATA_EXT = /\.(h5|hdf5|nc|nc4|netcdf|csv|tsv|parquet|npy|npz|pt|pth|ckpt|safetensors|bin|dat|raw|tar|tar\.gz|tgz|zip|sqlite|db|fits|grib2?|vtk|vtu)$/i;
 var DATA_DIR = /(^|\/)(data|datasets|dataset|inputs|input-data)(\/|$)/i;
@@ -44885,7 +44746,7 @@ function hostMounts(cat) {
   }
   return mounts;
 }
-function lintCatalog(cat, resolved, fits) {
+function lintCatalog(cat, resolved, pairs) {
   const out = [];
   const mounts = hostMounts(cat);
   for (const entry of cat.blocks.values()) {
@@ -44929,9 +44790,8 @@ function lintCatalog(cat, resolved, fits) {
       }
     }
   }
-  for (const fit of fits) {
+  for (const { recipe: r, system, partition: part, fit } of pairs) {
     if (!fit.fits) continue;
-    const { recipe: r, system, partition: part } = fitSubjects(fit, cat, resolved);
     const sys = system.doc;
     if (!sys.production) continue;
     const base = resolveBase(cat, sys, r.doc.base, part.cpu.arch);
@@ -45039,7 +44899,7 @@ function policyOf(system, which3) {
   return which3 === "next" ? system.imagePolicyNext : system.imagePolicy;
 }
 function coerce(v2) {
-  return import_semver2.default.coerce(v2)?.version ?? "0.0.0";
+  return import_semver.default.coerce(v2)?.version ?? "0.0.0";
 }
 function catalogueBreaks(r, system, partition, policy) {
   const out = [];
@@ -45061,14 +44921,14 @@ function catalogueBreaks(r, system, partition, policy) {
   }
   const gpu = r.doc.requires.gpu;
   const vendor = gpu?.vendor;
-  if (rules.minCuda !== void 0 && gpu?.minCuda !== void 0 && (vendor === "nvidia" || vendor === "any") && import_semver2.default.lt(coerce(gpu.minCuda), coerce(rules.minCuda))) {
+  if (rules.minCuda !== void 0 && gpu?.minCuda !== void 0 && (vendor === "nvidia" || vendor === "any") && import_semver.default.lt(coerce(gpu.minCuda), coerce(rules.minCuda))) {
     add("minCuda", `${r.key} supports CUDA from ${gpu.minCuda}; ${system.id} will run CUDA ${rules.minCuda} and later only: raise requires.gpu.minCuda and test on it`, [
       "requires",
       "gpu",
       "minCuda"
     ]);
   }
-  if (rules.minRocm !== void 0 && gpu?.minRocm !== void 0 && (vendor === "amd" || vendor === "any") && import_semver2.default.lt(coerce(gpu.minRocm), coerce(rules.minRocm))) {
+  if (rules.minRocm !== void 0 && gpu?.minRocm !== void 0 && (vendor === "amd" || vendor === "any") && import_semver.default.lt(coerce(gpu.minRocm), coerce(rules.minRocm))) {
     add("minRocm", `${r.key} supports ROCm from ${gpu.minRocm}; ${system.id} will run ROCm ${rules.minRocm} and later only: raise requires.gpu.minRocm and test on it`, [
       "requires",
       "gpu",
@@ -45094,16 +44954,15 @@ function imageBreaks(facts, policy) {
   }
   return out;
 }
-function evaluatePolicies(recipes, systems, fits, which3) {
+function evaluatePolicies(systems, pairs, which3) {
   const report = { which: which3, systems: [], breaks: [] };
   for (const system of systems) {
     const policy = policyOf(system, which3);
     if (!policy) continue;
     const imageRules = ["noRootUser", "noSetuid"].filter((k2) => policy.rules[k2] === true);
     report.systems.push({ id: system.id, ...policy.effective ? { effective: policy.effective } : {}, ...policy.source ? { source: policy.source } : {}, imageRules });
-    for (const f2 of fits.filter((x) => x.fits && x.system === system.id)) {
-      const r = recipes.get(f2.recipe);
-      if (r) report.breaks.push(...catalogueBreaks(r, system, f2.partition, policy));
+    for (const p2 of pairs) {
+      if (p2.fit.fits && p2.system.doc.id === system.id) report.breaks.push(...catalogueBreaks(p2.recipe, system, p2.partition.id, policy));
     }
   }
   return report;
@@ -45268,7 +45127,9 @@ async function ensureHostBuiltBase(reference, stage) {
   stage?.("base", `building ${reference} with mmdebstrap (once; cached afterwards)`);
   await runOk("bash", [script], { what: `scripts/build-base.sh (base image ${reference})`, code: "BASE_MISSING" });
 }
-async function buildPair(ws2, r, where, opts) {
+async function buildPair(ws2, pair, opts) {
+  const { recipe: r } = pair;
+  const where = pair;
   const durations = {};
   const startedOn = (/* @__PURE__ */ new Date()).toISOString();
   const timed = async (name, f2) => {
@@ -45283,7 +45144,7 @@ async function buildPair(ws2, r, where, opts) {
   const system = where.system.doc;
   const builder = usableBuilder(system.policy.builder);
   stage?.("render", `${r.key} for ${system.id}/${where.partition.id}`);
-  const rendered = await timed("render", () => ws2.render(r, where));
+  const rendered = await timed("render", () => ws2.render(pair));
   const c = rendered.composition;
   const lock = JSON.parse(rendered.files.lock);
   const dir = pairDir(opts.stateDir, r, where);
@@ -48180,12 +48041,142 @@ function exists2(doc, path) {
   return true;
 }
 
+// pipeline/src/check/fit.ts
+var import_semver2 = __toESM(require_semver2(), 1);
+
+// pipeline/src/check/doubt.ts
+var YEAR_MS = 365 * 24 * 3600 * 1e3;
+function factDoubt(system, pointer, label2, today) {
+  const entries = (system.provenance ?? []).filter((p2) => pointer === p2.path || pointer.startsWith(`${p2.path}/`));
+  const entry = entries.sort((a, b2) => b2.path.length - a.path.length)[0];
+  const where = `systems/${system.id}.yaml ${pointer}`;
+  if (!entry) return `${label2} has no source (${where})`;
+  if (entry.unverified) return `${label2} is unverified (${where})`;
+  const dates = (entry.sources ?? []).map((s3) => system.sources[s3]?.asOf).filter((d) => d !== void 0);
+  if (dates.length === 0) return `${label2} has no dated source (${where})`;
+  const newest = dates.reduce((a, b2) => b2 > a ? b2 : a);
+  if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
+  return void 0;
+}
+
+// pipeline/src/check/fit.ts
+var GPU_IMPLICIT = /* @__PURE__ */ new Set(["cscs-ce", "enroot-pyxis"]);
+var VENDOR = { nvidia: "NVIDIA", amd: "AMD" };
+var ABI = { mpich: "MPICH", openmpi: "Open MPI" };
+var COLLECTIVE_VENDOR = { nccl: "nvidia", rccl: "amd" };
+var NET_PLUGIN_FABRICS = /* @__PURE__ */ new Set(["slingshot-11", "omni-path"]);
+function needsMpi(r) {
+  return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b2) => b2.item.use === "@mpi");
+}
+function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
+  const where = `${system.id}/${part.id}`;
+  const reasons = [];
+  const doubts = [];
+  const at2 = `/partitions/${system.partitions.indexOf(part)}`;
+  const arch2 = part.cpu.arch;
+  const req = r.doc.requires;
+  if (req.architectures && !req.architectures.includes(arch2)) {
+    reasons.push(`needs ${req.architectures.join(" or ")}; ${where} is ${arch2} (${part.cpu.model})`);
+  }
+  const gpu = part.gpu;
+  const vendor = req.gpu?.vendor ?? "none";
+  if (vendor !== "none") {
+    if (!gpu) {
+      reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
+    } else if (vendor !== "any" && gpu.vendor !== vendor) {
+      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
+    } else {
+      const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
+      const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
+      const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
+      const driverDoubt = floor ? factDoubt(system, `${at2}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
+      const because = driverDoubt ? ` [${driverDoubt}]` : "";
+      if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
+      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
+      else if (driverDoubt) doubts.push(driverDoubt);
+      if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
+        reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
+      }
+    }
+  }
+  let strategy;
+  if (needsMpi(r)) {
+    const want = req.mpi ?? "any";
+    const usable = part.mpi.strategies.filter((s3) => want === "any" || want === "none" || s3.abi === want);
+    strategy = usable.find((s3) => cat.blocks.has(s3.block) && blockFitsArch(cat, s3.block, arch2));
+    if (strategy) {
+      const doubt = factDoubt(system, `${at2}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
+      if (doubt) doubts.push(doubt);
+    }
+    if (!strategy) {
+      const offered = part.mpi.strategies.map((s3) => `${s3.id} (${ABI[s3.abi]} ABI)`).join(", ");
+      if (usable.length === 0) {
+        reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
+      } else {
+        reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s3) => s3.block).join(", ")})`);
+      }
+    }
+  }
+  if (req.gpuAwareMpi && strategy && !strategy.gpuAware) {
+    const aware = part.mpi.strategies.filter((s3) => s3.gpuAware).map((s3) => s3.id);
+    reasons.push(
+      `needs GPU-aware MPI; the ${strategy.id} strategy of ${where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
+    );
+  }
+  for (const lib of req.collectives ?? []) {
+    if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
+    const plugin = gpu.collectives?.find((c) => c.library === lib);
+    const name = lib.toUpperCase();
+    if (!plugin) {
+      if (!NET_PLUGIN_FABRICS.has(system.interconnect.type)) continue;
+      reasons.push(`needs ${name} across nodes; ${where} names no network plugin for ${name} on its ${system.interconnect.type} fabric (e.g. aws-ofi-${lib})`);
+    } else if (plugin.from === "image" && !r.blocks.some((b2) => cat.blocks.get(b2.item.use)?.doc.provides.includes(`collective-plugin:${lib}`))) {
+      reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
+    }
+  }
+  const names = r.blocks.map((b2) => b2.item.use === "@mpi" ? strategy?.block : b2.item.use === "@gpu" ? gpu?.toolkit.block : b2.item.use);
+  for (const name of names) {
+    if (!name) continue;
+    const block = cat.blocks.get(name)?.doc;
+    if (!block) continue;
+    if (block.architectures && !block.architectures.includes(arch2)) {
+      reasons.push(`block ${name} is only for ${block.architectures.join(", ")}; ${where} is ${arch2}`);
+    }
+    if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
+      reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
+    }
+  }
+  const base = resolveBase(cat, system, r.doc.base, arch2);
+  if ("error" in base) reasons.push(base.error);
+  return {
+    recipe: r.key,
+    system: system.id,
+    partition: part.id,
+    fits: reasons.length === 0,
+    reasons: [...new Set(reasons)],
+    strategy: reasons.length === 0 ? strategy : void 0,
+    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
+  };
+}
+function gpuName(gpu) {
+  return gpu.model.toLowerCase().startsWith(VENDOR[gpu.vendor].toLowerCase()) ? gpu.model : `${VENDOR[gpu.vendor]} ${gpu.model}`;
+}
+function blockFitsArch(cat, name, arch2) {
+  const archs = cat.blocks.get(name)?.doc.architectures;
+  return !archs || archs.includes(arch2);
+}
+function versionLess(a, b2) {
+  const ca = import_semver2.default.coerce(a);
+  const cb = import_semver2.default.coerce(b2);
+  if (!ca || !cb) return a < b2;
+  return import_semver2.default.lt(ca, cb);
+}
+
 // pipeline/src/check/overrides.ts
-function slotOverrides(recipes, cat, fits) {
+function slotOverrides(pairs) {
   const found2 = /* @__PURE__ */ new Map();
-  for (const fit of fits) {
+  for (const { recipe: r, partition, fit } of pairs) {
     if (!fit.fits) continue;
-    const { recipe: r, partition } = fitSubjects(fit, cat, recipes);
     const own = r.entry.doc.blocks ?? [];
     own.forEach((item, i) => {
       const setBySystem = item.use === "@mpi" ? fit.strategy?.with : item.use === "@gpu" ? partition.gpu?.toolkit.with : void 0;
@@ -49029,11 +49020,28 @@ function cmp2(a, b2) {
 }
 
 // pipeline/src/workspace.ts
+var PairError = class extends BrickyardError {
+  which;
+  id;
+  constructor(which3, id, code, message, hint) {
+    super(code, message, { hint });
+    this.name = "PairError";
+    this.which = which3;
+    this.id = id;
+  }
+};
 var Workspace = class _Workspace {
   root;
   catalog;
   recipes;
   resolveDiagnostics;
+  /**
+   * Every Pair this workspace made, by recipe object, then key: one per (recipe, partition) or
+   * variant. By object, not by recipe key: a recipe changed in memory (tests, tools) under the
+   * same key gets pairs of its own, never another's fit.
+   */
+  madePairs = /* @__PURE__ */ new WeakMap();
+  ownPairs = /* @__PURE__ */ new WeakSet();
   constructor(root) {
     this.root = root;
     this.catalog = loadCatalog(root);
@@ -49048,35 +49056,133 @@ var Workspace = class _Workspace {
   partitions() {
     return [...this.catalog.systems.values()].flatMap((system) => system.doc.partitions.map((partition) => ({ system, partition })));
   }
-  /** Fit of every recipe (or the given ones) on every partition (or the given ones). */
-  checkAll(recipes, partitions) {
+  /** Every recipe (or the given ones) on every partition (or the given ones): recipe-major, partitions in file order. */
+  pairs(recipes, partitions) {
     const rs2 = recipes ?? [...this.recipes.values()];
     const ps2 = partitions ?? this.partitions();
-    const fits = [];
-    for (const r of rs2) for (const p2 of ps2) fits.push(checkFit(this.catalog, r, p2.system.doc, p2.partition));
-    return fits;
+    return rs2.flatMap((r) => ps2.map((p2) => this.pair(r, p2.system.doc.id, p2.partition.id)));
+  }
+  /** Fit of every recipe (or the given ones) on every partition (or the given ones). */
+  checkAll(recipes, partitions) {
+    return this.pairs(recipes, partitions).map((p2) => p2.fit);
+  }
+  /**
+   * The pair of a recipe (a ResolvedRecipe, `name` or `name@version`) and a
+   * system partition. Without a partition id: the first partition of the system the recipe fits,
+   * or the first one when none does (rendering it explains why). The same arguments give the
+   * same Pair object; its fit is computed here and nowhere else.
+   */
+  pair(recipeRef, systemId, partitionId) {
+    const recipe = typeof recipeRef === "string" ? this.recipe(recipeRef) : recipeRef;
+    const system = this.catalog.systems.get(systemId);
+    if (!system) {
+      if (this.catalog.invalid.systems.has(systemId)) {
+        throw new BrickyardError("CATALOG_INVALID", `system template systems/${systemId}.yaml has errors`, { hint: "run `brickyard validate` to see them" });
+      }
+      throw new PairError("system", systemId, "SYSTEM_NOT_FOUND", `no system ${systemId}`, `known systems: ${[...this.catalog.systems.keys()].join(", ")}`);
+    }
+    if (partitionId === void 0) {
+      const all = system.doc.partitions.map((p2) => this.pair(recipe, systemId, p2.id));
+      const first = all.find((p2) => p2.fit.fits) ?? all[0];
+      if (!first) throw new PairError("partition", systemId, "PARTITION_NOT_FOUND", `system ${systemId} has no partitions`, `add one to systems/${systemId}.yaml`);
+      return first;
+    }
+    const partition = system.doc.partitions.find((p2) => p2.id === partitionId);
+    if (!partition) {
+      throw new PairError(
+        "partition",
+        partitionId,
+        "PARTITION_NOT_FOUND",
+        `system ${systemId} has no partition ${partitionId}`,
+        `its partitions: ${system.doc.partitions.map((p2) => p2.id).join(", ")}`
+      );
+    }
+    return this.made(`${recipe.key}:${systemId}/${partitionId}`, recipe, system, partition);
+  }
+  /** The pair for `id/partition` as given, or for the first partition of `id` the recipe fits. */
+  pairOn(recipeRef, spec) {
+    const [id, pid] = spec.split("/");
+    return this.pair(recipeRef, id, pid);
+  }
+  /**
+   * The pair of a recipe on a partition this workspace listed (partitions(), partitionsOf()). A
+   * partition changed by hand is refused: a changed partition is a variant(), with its own fit.
+   */
+  pairAt(recipeRef, where) {
+    const pair = this.pair(recipeRef, where.system.doc.id, where.partition.id);
+    if (pair.system !== where.system || pair.partition !== where.partition) {
+      throw new PairError(
+        "partition",
+        `${where.system.doc.id}/${where.partition.id}`,
+        "USAGE",
+        `${where.system.doc.id}/${where.partition.id} is not the partition of that name in this checkout's catalogue`,
+        "ask for a changed partition as a variant of the pair (Workspace.variant)"
+      );
+    }
+    return pair;
+  }
+  /**
+   * A pair on a variant of its partition (tune: other compiler flags, one MPI strategy, a runtime
+   * environment), with the fit computed for that variant. `label` says what differs and must
+   * describe it completely: the same base and label give the same Pair, and a different
+   * partition under a label already used is refused.
+   */
+  variant(base, label2, partition) {
+    if (!this.ownPairs.has(base)) throw foreignPair(base);
+    if (partition.id !== base.partition.id) {
+      throw new PairError(
+        "partition",
+        partition.id,
+        "USAGE",
+        `a variant of ${base.key} must stay on partition ${base.partition.id}, not ${partition.id}`,
+        "vary the partition, keep its id"
+      );
+    }
+    const key = `${base.key}+${label2}`;
+    const known = this.madePairs.get(base.recipe)?.get(key);
+    if (known && JSON.stringify(known.partition) !== JSON.stringify(partition)) {
+      throw new PairError("partition", key, "USAGE", `variant ${key} was already made with a different partition`, "give each variant a label that describes all it changes");
+    }
+    return known ?? this.made(key, base.recipe, base.system, partition, label2);
+  }
+  made(key, recipe, system, partition, variant) {
+    let mine = this.madePairs.get(recipe);
+    if (!mine) {
+      mine = /* @__PURE__ */ new Map();
+      this.madePairs.set(recipe, mine);
+    }
+    const known = mine.get(key);
+    if (known) return known;
+    const fit = checkFit(this.catalog, recipe, system.doc, partition);
+    Object.freeze(fit.reasons);
+    Object.freeze(fit.doubts);
+    Object.freeze(fit);
+    const pair = Object.freeze({ key, recipe, system, partition, fit, ...variant === void 0 ? {} : { variant } });
+    mine.set(key, pair);
+    this.ownPairs.add(pair);
+    return pair;
   }
   /** Every fitting pair against each system's current or next image policy (check/image-policy.ts). */
-  policyReport(which3, fits = this.checkAll()) {
+  policyReport(which3, pairs = this.pairs()) {
     return evaluatePolicies(
-      this.recipes,
       [...this.catalog.systems.values()].map((s3) => s3.doc),
-      fits,
+      pairs,
       which3
     );
   }
   validate() {
-    const fits = this.checkAll();
+    const pairs = this.pairs();
+    const fits = pairs.map((p2) => p2.fit);
     const found2 = [
       ...this.catalog.diagnostics,
       ...this.resolveDiagnostics,
       ...checkSemantics(this.catalog, this.recipes),
-      ...lintCatalog(this.catalog, this.recipes, fits),
+      ...lintCatalog(this.catalog, this.recipes, pairs),
       ...this.fitsNowhere(fits),
-      ...slotOverrides(this.recipes, this.catalog, fits)
+      ...slotOverrides(pairs)
     ];
     const broken = new Set(found2.filter((d) => d.severity === "error").map((d) => d.file));
-    const diagnostics = sortDiagnostics([...found2, ...this.compositions(fits, broken)]);
+    const diagnostics = sortDiagnostics([...found2, ...this.compositions(pairs, broken)]);
     return { diagnostics, ...countBySeverity(diagnostics), fits };
   }
   /** A recipe that fits no partition at all would never be built: an error on the recipe itself. */
@@ -49097,15 +49203,12 @@ var Workspace = class _Workspace {
    * architecture), so problems that only show on some systems (a block with no packages for
    * the base's package manager, a slot filler that conflicts with a block) are findings too.
    */
-  compositions(fits, broken) {
+  compositions(pairs, broken) {
     const out = [];
     const seen = /* @__PURE__ */ new Map();
     const blockFile = (name) => name ? this.catalog.blocks.get(name)?.file.rel : void 0;
-    for (const fit of fits) {
+    for (const { recipe: r, system, partition, fit } of pairs) {
       if (!fit.fits) continue;
-      const r = this.recipes.get(fit.recipe);
-      const system = this.catalog.systems.get(fit.system);
-      const partition = system.doc.partitions.find((p2) => p2.id === fit.partition);
       const inputs = [
         ...r.chain.map((e) => e.file.rel),
         system.file.rel,
@@ -49157,7 +49260,7 @@ var Workspace = class _Workspace {
       }
     }
     const names = [...new Set([...this.recipes.values()].map((r) => r.doc.name))].sort();
-    throw new BrickyardError("RECIPE_NOT_FOUND", `no recipe ${spec} in the catalogue`, { hint: `known recipes: ${names.join(", ")}` });
+    throw new PairError("recipe", spec, "RECIPE_NOT_FOUND", `no recipe ${spec} in the catalogue`, `known recipes: ${names.join(", ")}`);
   }
   /** `id` (every partition) or `id/partition`. */
   partitionsOf(spec) {
@@ -49167,34 +49270,31 @@ var Workspace = class _Workspace {
       if (this.catalog.invalid.systems.has(id)) {
         throw new BrickyardError("CATALOG_INVALID", `system template systems/${id}.yaml has errors`, { hint: "run `brickyard validate` to see them" });
       }
-      throw new BrickyardError("SYSTEM_NOT_FOUND", `no system ${id}`, { hint: `known systems: ${[...this.catalog.systems.keys()].join(", ")}` });
+      throw new PairError("system", id, "SYSTEM_NOT_FOUND", `no system ${id}`, `known systems: ${[...this.catalog.systems.keys()].join(", ")}`);
     }
     if (pid === void 0) return system.doc.partitions.map((partition2) => ({ system, partition: partition2 }));
     const partition = system.doc.partitions.find((p2) => p2.id === pid);
     if (!partition) {
-      throw new BrickyardError("PARTITION_NOT_FOUND", `system ${id} has no partition ${pid}`, {
-        hint: `its partitions: ${system.doc.partitions.map((p2) => p2.id).join(", ")}`
-      });
+      throw new PairError("partition", pid, "PARTITION_NOT_FOUND", `system ${id} has no partition ${pid}`, `its partitions: ${system.doc.partitions.map((p2) => p2.id).join(", ")}`);
     }
     return [{ system, partition }];
   }
-  /** `id/partition` as given, or the first partition of `id` the recipe fits (the first one when none does: rendering it explains why). */
-  firstFitting(recipe, spec) {
-    const wheres = this.partitionsOf(spec);
-    return wheres.find((w2) => checkFit(this.catalog, recipe, w2.system.doc, w2.partition).fits) ?? wheres[0];
-  }
-  /** Render a pair; refuses, with the reasons, a pair that does not fit. */
-  render(recipe, where) {
-    const fit = checkFit(this.catalog, recipe, where.system.doc, where.partition);
+  /** Render a pair of this workspace; refuses, with the reasons, a pair that does not fit. */
+  render(pair) {
+    if (!this.ownPairs.has(pair)) throw foreignPair(pair);
+    const { recipe, system, partition, fit } = pair;
     if (!fit.fits) {
-      throw new BrickyardError("PAIR_DOES_NOT_FIT", `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:
+      throw new BrickyardError("PAIR_DOES_NOT_FIT", `${recipe.key} does not fit ${system.doc.id}/${partition.id}:
   - ${fit.reasons.join("\n  - ")}`, {
         hint: "run `brickyard check` to see where it fits"
       });
     }
-    return renderPair(this.catalog, recipe, where.system, where.partition, fit.strategy);
+    return renderPair(this.catalog, recipe, system, partition, fit.strategy);
   }
 };
+function foreignPair(pair) {
+  return new BrickyardError("USAGE", `pair ${pair.key} was not made by this workspace`, { hint: "ask the workspace for it: ws.pair(recipe, system, partition)" });
+}
 function compareVersions(a, b2) {
   const ca = import_semver3.default.coerce(a, { loose: true });
   const cb = import_semver3.default.coerce(b2, { loose: true });
@@ -49206,12 +49306,12 @@ function compareVersions(a, b2) {
 async function run2(inputs) {
   try {
     const ws2 = Workspace.open(resolve3(inputs.workspace, inputs.root));
-    const recipe = ws2.recipe(inputs.recipe);
-    const where = ws2.firstFitting(recipe, inputs.system);
+    const where = ws2.pairOn(inputs.recipe, inputs.system);
+    const recipe = where.recipe;
     const stateDir = resolve3(inputs.workspace, inputs.stateDir);
     const record = await group(
       `build ${recipe.key} for ${where.system.doc.id}/${where.partition.id}`,
-      () => buildPair(ws2, recipe, where, { stateDir, checkReproducible: inputs.checkReproducible, onStage: (s3, d) => info(`${s3}: ${d}`) })
+      () => buildPair(ws2, where, { stateDir, checkReproducible: inputs.checkReproducible, onStage: (s3, d) => info(`${s3}: ${d}`) })
     );
     setOutput("digest", record.image.manifestDigest);
     setOutput("image", record.image.reference);

@@ -17,11 +17,11 @@ export interface Inputs {
 export async function run(inputs: Inputs): Promise<void> {
   try {
     const ws = Workspace.open(resolve(inputs.workspace, inputs.root));
-    const recipe = ws.recipe(inputs.recipe);
-    const where = ws.firstFitting(recipe, inputs.system);
+    const where = ws.pairOn(inputs.recipe, inputs.system);
+    const recipe = where.recipe;
     const stateDir = resolve(inputs.workspace, inputs.stateDir);
     const record = await core.group(`build ${recipe.key} for ${where.system.doc.id}/${where.partition.id}`, () =>
-      buildPair(ws, recipe, where, { stateDir, checkReproducible: inputs.checkReproducible, onStage: (s, d) => core.info(`${s}: ${d}`) }),
+      buildPair(ws, where, { stateDir, checkReproducible: inputs.checkReproducible, onStage: (s, d) => core.info(`${s}: ${d}`) }),
     );
     core.setOutput('digest', record.image.manifestDigest);
     core.setOutput('image', record.image.reference);

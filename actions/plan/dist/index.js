@@ -38426,7 +38426,7 @@ function checkoutTree(root, ref, paths = ["catalog", "systems"]) {
 }
 
 // pipeline/src/check/image-policy.ts
-var import_semver2 = __toESM(require_semver2(), 1);
+var import_semver = __toESM(require_semver2(), 1);
 
 // pipeline/src/util/spdx.ts
 var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
@@ -38443,9 +38443,6 @@ function licenseAllowed(expression, allowed) {
   };
   return ok(ast);
 }
-
-// pipeline/src/check/fit.ts
-var import_semver = __toESM(require_semver2(), 1);
 
 // pipeline/src/systems/base.ts
 function resolveBase(cat, system, name, arch2) {
@@ -38469,142 +38466,6 @@ function resolveBase(cat, system, name, arch2) {
   }
   const digest = /@(sha256:[0-9a-f]{64})$/.exec(reference)?.[1];
   return { ...common, reference, digest, hostBuilt: void 0, from: override ? `systems/${system.id}.yaml` : "catalog/bases.yaml" };
-}
-
-// pipeline/src/check/doubt.ts
-var YEAR_MS = 365 * 24 * 3600 * 1e3;
-function factDoubt(system, pointer, label2, today) {
-  const entries = (system.provenance ?? []).filter((p) => pointer === p.path || pointer.startsWith(`${p.path}/`));
-  const entry = entries.sort((a, b) => b.path.length - a.path.length)[0];
-  const where = `systems/${system.id}.yaml ${pointer}`;
-  if (!entry) return `${label2} has no source (${where})`;
-  if (entry.unverified) return `${label2} is unverified (${where})`;
-  const dates = (entry.sources ?? []).map((s) => system.sources[s]?.asOf).filter((d) => d !== void 0);
-  if (dates.length === 0) return `${label2} has no dated source (${where})`;
-  const newest = dates.reduce((a, b) => b > a ? b : a);
-  if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
-  return void 0;
-}
-
-// pipeline/src/check/fit.ts
-function fitSubjects(fit, cat, recipes) {
-  const recipe = recipes.get(fit.recipe);
-  const system = cat.systems.get(fit.system);
-  const partition = system?.doc.partitions.find((p) => p.id === fit.partition);
-  if (recipe && system && partition) return { recipe, system, partition };
-  const missing = !recipe ? `recipe ${fit.recipe}` : !system ? `system ${fit.system}` : `partition ${fit.partition} of ${fit.system}`;
-  throw new InternalError(`the fit of ${fit.recipe} on ${fit.system}/${fit.partition} names ${missing}, which the catalogue it is read with does not hold`);
-}
-var GPU_IMPLICIT = /* @__PURE__ */ new Set(["cscs-ce", "enroot-pyxis"]);
-var VENDOR = { nvidia: "NVIDIA", amd: "AMD" };
-var ABI = { mpich: "MPICH", openmpi: "Open MPI" };
-var COLLECTIVE_VENDOR = { nccl: "nvidia", rccl: "amd" };
-var NET_PLUGIN_FABRICS = /* @__PURE__ */ new Set(["slingshot-11", "omni-path"]);
-function needsMpi(r) {
-  return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b) => b.item.use === "@mpi");
-}
-function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
-  const where = `${system.id}/${part.id}`;
-  const reasons = [];
-  const doubts = [];
-  const at = `/partitions/${system.partitions.indexOf(part)}`;
-  const arch2 = part.cpu.arch;
-  const req = r.doc.requires;
-  if (req.architectures && !req.architectures.includes(arch2)) {
-    reasons.push(`needs ${req.architectures.join(" or ")}; ${where} is ${arch2} (${part.cpu.model})`);
-  }
-  const gpu = part.gpu;
-  const vendor = req.gpu?.vendor ?? "none";
-  if (vendor !== "none") {
-    if (!gpu) {
-      reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
-    } else if (vendor !== "any" && gpu.vendor !== vendor) {
-      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
-    } else {
-      const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
-      const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
-      const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
-      const driverDoubt = floor ? factDoubt(system, `${at}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
-      const because = driverDoubt ? ` [${driverDoubt}]` : "";
-      if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
-      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
-      else if (driverDoubt) doubts.push(driverDoubt);
-      if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
-        reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
-      }
-    }
-  }
-  let strategy;
-  if (needsMpi(r)) {
-    const want = req.mpi ?? "any";
-    const usable = part.mpi.strategies.filter((s) => want === "any" || want === "none" || s.abi === want);
-    strategy = usable.find((s) => cat.blocks.has(s.block) && blockFitsArch(cat, s.block, arch2));
-    if (strategy) {
-      const doubt = factDoubt(system, `${at}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
-      if (doubt) doubts.push(doubt);
-    }
-    if (!strategy) {
-      const offered = part.mpi.strategies.map((s) => `${s.id} (${ABI[s.abi]} ABI)`).join(", ");
-      if (usable.length === 0) {
-        reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
-      } else {
-        reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s) => s.block).join(", ")})`);
-      }
-    }
-  }
-  if (req.gpuAwareMpi && strategy && !strategy.gpuAware) {
-    const aware = part.mpi.strategies.filter((s) => s.gpuAware).map((s) => s.id);
-    reasons.push(
-      `needs GPU-aware MPI; the ${strategy.id} strategy of ${where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
-    );
-  }
-  for (const lib of req.collectives ?? []) {
-    if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
-    const plugin = gpu.collectives?.find((c) => c.library === lib);
-    const name = lib.toUpperCase();
-    if (!plugin) {
-      if (!NET_PLUGIN_FABRICS.has(system.interconnect.type)) continue;
-      reasons.push(`needs ${name} across nodes; ${where} names no network plugin for ${name} on its ${system.interconnect.type} fabric (e.g. aws-ofi-${lib})`);
-    } else if (plugin.from === "image" && !r.blocks.some((b) => cat.blocks.get(b.item.use)?.doc.provides.includes(`collective-plugin:${lib}`))) {
-      reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
-    }
-  }
-  const names = r.blocks.map((b) => b.item.use === "@mpi" ? strategy?.block : b.item.use === "@gpu" ? gpu?.toolkit.block : b.item.use);
-  for (const name of names) {
-    if (!name) continue;
-    const block = cat.blocks.get(name)?.doc;
-    if (!block) continue;
-    if (block.architectures && !block.architectures.includes(arch2)) {
-      reasons.push(`block ${name} is only for ${block.architectures.join(", ")}; ${where} is ${arch2}`);
-    }
-    if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
-      reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
-    }
-  }
-  const base = resolveBase(cat, system, r.doc.base, arch2);
-  if ("error" in base) reasons.push(base.error);
-  return {
-    recipe: r.key,
-    system: system.id,
-    partition: part.id,
-    fits: reasons.length === 0,
-    reasons: [...new Set(reasons)],
-    strategy: reasons.length === 0 ? strategy : void 0,
-    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
-  };
-}
-function gpuName(gpu) {
-  return gpu.model.toLowerCase().startsWith(VENDOR[gpu.vendor].toLowerCase()) ? gpu.model : `${VENDOR[gpu.vendor]} ${gpu.model}`;
-}
-function blockFitsArch(cat, name, arch2) {
-  const archs = cat.blocks.get(name)?.doc.architectures;
-  return !archs || archs.includes(arch2);
-}
-function versionLess(a, b) {
-  const ca = import_semver.default.coerce(a);
-  const cb = import_semver.default.coerce(b);
-  if (!ca || !cb) return a < b;
-  return import_semver.default.lt(ca, cb);
 }
 
 // pipeline/src/util/match.ts
@@ -38640,7 +38501,7 @@ function hostMounts(cat) {
   }
   return mounts;
 }
-function lintCatalog(cat, resolved, fits) {
+function lintCatalog(cat, resolved, pairs) {
   const out = [];
   const mounts = hostMounts(cat);
   for (const entry of cat.blocks.values()) {
@@ -38684,9 +38545,8 @@ function lintCatalog(cat, resolved, fits) {
       }
     }
   }
-  for (const fit of fits) {
+  for (const { recipe: r, system, partition: part, fit } of pairs) {
     if (!fit.fits) continue;
-    const { recipe: r, system, partition: part } = fitSubjects(fit, cat, resolved);
     const sys = system.doc;
     if (!sys.production) continue;
     const base = resolveBase(cat, sys, r.doc.base, part.cpu.arch);
@@ -38794,7 +38654,7 @@ function policyOf(system, which2) {
   return which2 === "next" ? system.imagePolicyNext : system.imagePolicy;
 }
 function coerce(v) {
-  return import_semver2.default.coerce(v)?.version ?? "0.0.0";
+  return import_semver.default.coerce(v)?.version ?? "0.0.0";
 }
 function catalogueBreaks(r, system, partition, policy) {
   const out = [];
@@ -38816,14 +38676,14 @@ function catalogueBreaks(r, system, partition, policy) {
   }
   const gpu = r.doc.requires.gpu;
   const vendor = gpu?.vendor;
-  if (rules.minCuda !== void 0 && gpu?.minCuda !== void 0 && (vendor === "nvidia" || vendor === "any") && import_semver2.default.lt(coerce(gpu.minCuda), coerce(rules.minCuda))) {
+  if (rules.minCuda !== void 0 && gpu?.minCuda !== void 0 && (vendor === "nvidia" || vendor === "any") && import_semver.default.lt(coerce(gpu.minCuda), coerce(rules.minCuda))) {
     add("minCuda", `${r.key} supports CUDA from ${gpu.minCuda}; ${system.id} will run CUDA ${rules.minCuda} and later only: raise requires.gpu.minCuda and test on it`, [
       "requires",
       "gpu",
       "minCuda"
     ]);
   }
-  if (rules.minRocm !== void 0 && gpu?.minRocm !== void 0 && (vendor === "amd" || vendor === "any") && import_semver2.default.lt(coerce(gpu.minRocm), coerce(rules.minRocm))) {
+  if (rules.minRocm !== void 0 && gpu?.minRocm !== void 0 && (vendor === "amd" || vendor === "any") && import_semver.default.lt(coerce(gpu.minRocm), coerce(rules.minRocm))) {
     add("minRocm", `${r.key} supports ROCm from ${gpu.minRocm}; ${system.id} will run ROCm ${rules.minRocm} and later only: raise requires.gpu.minRocm and test on it`, [
       "requires",
       "gpu",
@@ -38832,16 +38692,15 @@ function catalogueBreaks(r, system, partition, policy) {
   }
   return out;
 }
-function evaluatePolicies(recipes, systems, fits, which2) {
+function evaluatePolicies(systems, pairs, which2) {
   const report = { which: which2, systems: [], breaks: [] };
   for (const system of systems) {
     const policy = policyOf(system, which2);
     if (!policy) continue;
     const imageRules = ["noRootUser", "noSetuid"].filter((k) => policy.rules[k] === true);
     report.systems.push({ id: system.id, ...policy.effective ? { effective: policy.effective } : {}, ...policy.source ? { source: policy.source } : {}, imageRules });
-    for (const f of fits.filter((x) => x.fits && x.system === system.id)) {
-      const r = recipes.get(f.recipe);
-      if (r) report.breaks.push(...catalogueBreaks(r, system, f.partition, policy));
+    for (const p of pairs) {
+      if (p.fit.fits && p.system.doc.id === system.id) report.breaks.push(...catalogueBreaks(p.recipe, system, p.partition.id, policy));
     }
   }
   return report;
@@ -41550,12 +41409,142 @@ function exists2(doc, path) {
   return true;
 }
 
+// pipeline/src/check/fit.ts
+var import_semver2 = __toESM(require_semver2(), 1);
+
+// pipeline/src/check/doubt.ts
+var YEAR_MS = 365 * 24 * 3600 * 1e3;
+function factDoubt(system, pointer, label2, today) {
+  const entries = (system.provenance ?? []).filter((p) => pointer === p.path || pointer.startsWith(`${p.path}/`));
+  const entry = entries.sort((a, b) => b.path.length - a.path.length)[0];
+  const where = `systems/${system.id}.yaml ${pointer}`;
+  if (!entry) return `${label2} has no source (${where})`;
+  if (entry.unverified) return `${label2} is unverified (${where})`;
+  const dates = (entry.sources ?? []).map((s) => system.sources[s]?.asOf).filter((d) => d !== void 0);
+  if (dates.length === 0) return `${label2} has no dated source (${where})`;
+  const newest = dates.reduce((a, b) => b > a ? b : a);
+  if (today.getTime() - Date.parse(newest) > YEAR_MS) return `${label2} was last confirmed ${newest}, over a year ago (${where})`;
+  return void 0;
+}
+
+// pipeline/src/check/fit.ts
+var GPU_IMPLICIT = /* @__PURE__ */ new Set(["cscs-ce", "enroot-pyxis"]);
+var VENDOR = { nvidia: "NVIDIA", amd: "AMD" };
+var ABI = { mpich: "MPICH", openmpi: "Open MPI" };
+var COLLECTIVE_VENDOR = { nccl: "nvidia", rccl: "amd" };
+var NET_PLUGIN_FABRICS = /* @__PURE__ */ new Set(["slingshot-11", "omni-path"]);
+function needsMpi(r) {
+  return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b) => b.item.use === "@mpi");
+}
+function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
+  const where = `${system.id}/${part.id}`;
+  const reasons = [];
+  const doubts = [];
+  const at = `/partitions/${system.partitions.indexOf(part)}`;
+  const arch2 = part.cpu.arch;
+  const req = r.doc.requires;
+  if (req.architectures && !req.architectures.includes(arch2)) {
+    reasons.push(`needs ${req.architectures.join(" or ")}; ${where} is ${arch2} (${part.cpu.model})`);
+  }
+  const gpu = part.gpu;
+  const vendor = req.gpu?.vendor ?? "none";
+  if (vendor !== "none") {
+    if (!gpu) {
+      reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
+    } else if (vendor !== "any" && gpu.vendor !== vendor) {
+      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
+    } else {
+      const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
+      const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
+      const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
+      const driverDoubt = floor ? factDoubt(system, `${at}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
+      const because = driverDoubt ? ` [${driverDoubt}]` : "";
+      if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
+      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
+      else if (driverDoubt) doubts.push(driverDoubt);
+      if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
+        reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
+      }
+    }
+  }
+  let strategy;
+  if (needsMpi(r)) {
+    const want = req.mpi ?? "any";
+    const usable = part.mpi.strategies.filter((s) => want === "any" || want === "none" || s.abi === want);
+    strategy = usable.find((s) => cat.blocks.has(s.block) && blockFitsArch(cat, s.block, arch2));
+    if (strategy) {
+      const doubt = factDoubt(system, `${at}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
+      if (doubt) doubts.push(doubt);
+    }
+    if (!strategy) {
+      const offered = part.mpi.strategies.map((s) => `${s.id} (${ABI[s.abi]} ABI)`).join(", ");
+      if (usable.length === 0) {
+        reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
+      } else {
+        reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s) => s.block).join(", ")})`);
+      }
+    }
+  }
+  if (req.gpuAwareMpi && strategy && !strategy.gpuAware) {
+    const aware = part.mpi.strategies.filter((s) => s.gpuAware).map((s) => s.id);
+    reasons.push(
+      `needs GPU-aware MPI; the ${strategy.id} strategy of ${where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
+    );
+  }
+  for (const lib of req.collectives ?? []) {
+    if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
+    const plugin = gpu.collectives?.find((c) => c.library === lib);
+    const name = lib.toUpperCase();
+    if (!plugin) {
+      if (!NET_PLUGIN_FABRICS.has(system.interconnect.type)) continue;
+      reasons.push(`needs ${name} across nodes; ${where} names no network plugin for ${name} on its ${system.interconnect.type} fabric (e.g. aws-ofi-${lib})`);
+    } else if (plugin.from === "image" && !r.blocks.some((b) => cat.blocks.get(b.item.use)?.doc.provides.includes(`collective-plugin:${lib}`))) {
+      reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
+    }
+  }
+  const names = r.blocks.map((b) => b.item.use === "@mpi" ? strategy?.block : b.item.use === "@gpu" ? gpu?.toolkit.block : b.item.use);
+  for (const name of names) {
+    if (!name) continue;
+    const block = cat.blocks.get(name)?.doc;
+    if (!block) continue;
+    if (block.architectures && !block.architectures.includes(arch2)) {
+      reasons.push(`block ${name} is only for ${block.architectures.join(", ")}; ${where} is ${arch2}`);
+    }
+    if (block.gpuVendor && gpu?.vendor !== block.gpuVendor) {
+      reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
+    }
+  }
+  const base = resolveBase(cat, system, r.doc.base, arch2);
+  if ("error" in base) reasons.push(base.error);
+  return {
+    recipe: r.key,
+    system: system.id,
+    partition: part.id,
+    fits: reasons.length === 0,
+    reasons: [...new Set(reasons)],
+    strategy: reasons.length === 0 ? strategy : void 0,
+    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
+  };
+}
+function gpuName(gpu) {
+  return gpu.model.toLowerCase().startsWith(VENDOR[gpu.vendor].toLowerCase()) ? gpu.model : `${VENDOR[gpu.vendor]} ${gpu.model}`;
+}
+function blockFitsArch(cat, name, arch2) {
+  const archs = cat.blocks.get(name)?.doc.architectures;
+  return !archs || archs.includes(arch2);
+}
+function versionLess(a, b) {
+  const ca = import_semver2.default.coerce(a);
+  const cb = import_semver2.default.coerce(b);
+  if (!ca || !cb) return a < b;
+  return import_semver2.default.lt(ca, cb);
+}
+
 // pipeline/src/check/overrides.ts
-function slotOverrides(recipes, cat, fits) {
+function slotOverrides(pairs) {
   const found = /* @__PURE__ */ new Map();
-  for (const fit of fits) {
+  for (const { recipe: r, partition, fit } of pairs) {
     if (!fit.fits) continue;
-    const { recipe: r, partition } = fitSubjects(fit, cat, recipes);
     const own = r.entry.doc.blocks ?? [];
     own.forEach((item, i) => {
       const setBySystem = item.use === "@mpi" ? fit.strategy?.with : item.use === "@gpu" ? partition.gpu?.toolkit.with : void 0;
@@ -42683,11 +42672,28 @@ function cmp(a, b) {
 }
 
 // pipeline/src/workspace.ts
+var PairError = class extends BrickyardError {
+  which;
+  id;
+  constructor(which2, id, code2, message, hint) {
+    super(code2, message, { hint });
+    this.name = "PairError";
+    this.which = which2;
+    this.id = id;
+  }
+};
 var Workspace = class _Workspace {
   root;
   catalog;
   recipes;
   resolveDiagnostics;
+  /**
+   * Every Pair this workspace made, by recipe object, then key: one per (recipe, partition) or
+   * variant. By object, not by recipe key: a recipe changed in memory (tests, tools) under the
+   * same key gets pairs of its own, never another's fit.
+   */
+  madePairs = /* @__PURE__ */ new WeakMap();
+  ownPairs = /* @__PURE__ */ new WeakSet();
   constructor(root) {
     this.root = root;
     this.catalog = loadCatalog(root);
@@ -42702,35 +42708,133 @@ var Workspace = class _Workspace {
   partitions() {
     return [...this.catalog.systems.values()].flatMap((system) => system.doc.partitions.map((partition) => ({ system, partition })));
   }
-  /** Fit of every recipe (or the given ones) on every partition (or the given ones). */
-  checkAll(recipes, partitions) {
+  /** Every recipe (or the given ones) on every partition (or the given ones): recipe-major, partitions in file order. */
+  pairs(recipes, partitions) {
     const rs = recipes ?? [...this.recipes.values()];
     const ps = partitions ?? this.partitions();
-    const fits = [];
-    for (const r of rs) for (const p of ps) fits.push(checkFit(this.catalog, r, p.system.doc, p.partition));
-    return fits;
+    return rs.flatMap((r) => ps.map((p) => this.pair(r, p.system.doc.id, p.partition.id)));
+  }
+  /** Fit of every recipe (or the given ones) on every partition (or the given ones). */
+  checkAll(recipes, partitions) {
+    return this.pairs(recipes, partitions).map((p) => p.fit);
+  }
+  /**
+   * The pair of a recipe (a ResolvedRecipe, `name` or `name@version`) and a
+   * system partition. Without a partition id: the first partition of the system the recipe fits,
+   * or the first one when none does (rendering it explains why). The same arguments give the
+   * same Pair object; its fit is computed here and nowhere else.
+   */
+  pair(recipeRef, systemId, partitionId) {
+    const recipe = typeof recipeRef === "string" ? this.recipe(recipeRef) : recipeRef;
+    const system = this.catalog.systems.get(systemId);
+    if (!system) {
+      if (this.catalog.invalid.systems.has(systemId)) {
+        throw new BrickyardError("CATALOG_INVALID", `system template systems/${systemId}.yaml has errors`, { hint: "run `brickyard validate` to see them" });
+      }
+      throw new PairError("system", systemId, "SYSTEM_NOT_FOUND", `no system ${systemId}`, `known systems: ${[...this.catalog.systems.keys()].join(", ")}`);
+    }
+    if (partitionId === void 0) {
+      const all = system.doc.partitions.map((p) => this.pair(recipe, systemId, p.id));
+      const first = all.find((p) => p.fit.fits) ?? all[0];
+      if (!first) throw new PairError("partition", systemId, "PARTITION_NOT_FOUND", `system ${systemId} has no partitions`, `add one to systems/${systemId}.yaml`);
+      return first;
+    }
+    const partition = system.doc.partitions.find((p) => p.id === partitionId);
+    if (!partition) {
+      throw new PairError(
+        "partition",
+        partitionId,
+        "PARTITION_NOT_FOUND",
+        `system ${systemId} has no partition ${partitionId}`,
+        `its partitions: ${system.doc.partitions.map((p) => p.id).join(", ")}`
+      );
+    }
+    return this.made(`${recipe.key}:${systemId}/${partitionId}`, recipe, system, partition);
+  }
+  /** The pair for `id/partition` as given, or for the first partition of `id` the recipe fits. */
+  pairOn(recipeRef, spec) {
+    const [id, pid] = spec.split("/");
+    return this.pair(recipeRef, id, pid);
+  }
+  /**
+   * The pair of a recipe on a partition this workspace listed (partitions(), partitionsOf()). A
+   * partition changed by hand is refused: a changed partition is a variant(), with its own fit.
+   */
+  pairAt(recipeRef, where) {
+    const pair = this.pair(recipeRef, where.system.doc.id, where.partition.id);
+    if (pair.system !== where.system || pair.partition !== where.partition) {
+      throw new PairError(
+        "partition",
+        `${where.system.doc.id}/${where.partition.id}`,
+        "USAGE",
+        `${where.system.doc.id}/${where.partition.id} is not the partition of that name in this checkout's catalogue`,
+        "ask for a changed partition as a variant of the pair (Workspace.variant)"
+      );
+    }
+    return pair;
+  }
+  /**
+   * A pair on a variant of its partition (tune: other compiler flags, one MPI strategy, a runtime
+   * environment), with the fit computed for that variant. `label` says what differs and must
+   * describe it completely: the same base and label give the same Pair, and a different
+   * partition under a label already used is refused.
+   */
+  variant(base, label2, partition) {
+    if (!this.ownPairs.has(base)) throw foreignPair(base);
+    if (partition.id !== base.partition.id) {
+      throw new PairError(
+        "partition",
+        partition.id,
+        "USAGE",
+        `a variant of ${base.key} must stay on partition ${base.partition.id}, not ${partition.id}`,
+        "vary the partition, keep its id"
+      );
+    }
+    const key = `${base.key}+${label2}`;
+    const known = this.madePairs.get(base.recipe)?.get(key);
+    if (known && JSON.stringify(known.partition) !== JSON.stringify(partition)) {
+      throw new PairError("partition", key, "USAGE", `variant ${key} was already made with a different partition`, "give each variant a label that describes all it changes");
+    }
+    return known ?? this.made(key, base.recipe, base.system, partition, label2);
+  }
+  made(key, recipe, system, partition, variant) {
+    let mine = this.madePairs.get(recipe);
+    if (!mine) {
+      mine = /* @__PURE__ */ new Map();
+      this.madePairs.set(recipe, mine);
+    }
+    const known = mine.get(key);
+    if (known) return known;
+    const fit = checkFit(this.catalog, recipe, system.doc, partition);
+    Object.freeze(fit.reasons);
+    Object.freeze(fit.doubts);
+    Object.freeze(fit);
+    const pair = Object.freeze({ key, recipe, system, partition, fit, ...variant === void 0 ? {} : { variant } });
+    mine.set(key, pair);
+    this.ownPairs.add(pair);
+    return pair;
   }
   /** Every fitting pair against each system's current or next image policy (check/image-policy.ts). */
-  policyReport(which2, fits = this.checkAll()) {
+  policyReport(which2, pairs = this.pairs()) {
     return evaluatePolicies(
-      this.recipes,
       [...this.catalog.systems.values()].map((s) => s.doc),
-      fits,
+      pairs,
       which2
     );
   }
   validate() {
-    const fits = this.checkAll();
+    const pairs = this.pairs();
+    const fits = pairs.map((p) => p.fit);
     const found = [
       ...this.catalog.diagnostics,
       ...this.resolveDiagnostics,
       ...checkSemantics(this.catalog, this.recipes),
-      ...lintCatalog(this.catalog, this.recipes, fits),
+      ...lintCatalog(this.catalog, this.recipes, pairs),
       ...this.fitsNowhere(fits),
-      ...slotOverrides(this.recipes, this.catalog, fits)
+      ...slotOverrides(pairs)
     ];
     const broken = new Set(found.filter((d) => d.severity === "error").map((d) => d.file));
-    const diagnostics = sortDiagnostics([...found, ...this.compositions(fits, broken)]);
+    const diagnostics = sortDiagnostics([...found, ...this.compositions(pairs, broken)]);
     return { diagnostics, ...countBySeverity(diagnostics), fits };
   }
   /** A recipe that fits no partition at all would never be built: an error on the recipe itself. */
@@ -42751,15 +42855,12 @@ var Workspace = class _Workspace {
    * architecture), so problems that only show on some systems (a block with no packages for
    * the base's package manager, a slot filler that conflicts with a block) are findings too.
    */
-  compositions(fits, broken) {
+  compositions(pairs, broken) {
     const out = [];
     const seen = /* @__PURE__ */ new Map();
     const blockFile = (name) => name ? this.catalog.blocks.get(name)?.file.rel : void 0;
-    for (const fit of fits) {
+    for (const { recipe: r, system, partition, fit } of pairs) {
       if (!fit.fits) continue;
-      const r = this.recipes.get(fit.recipe);
-      const system = this.catalog.systems.get(fit.system);
-      const partition = system.doc.partitions.find((p) => p.id === fit.partition);
       const inputs = [
         ...r.chain.map((e) => e.file.rel),
         system.file.rel,
@@ -42811,7 +42912,7 @@ var Workspace = class _Workspace {
       }
     }
     const names = [...new Set([...this.recipes.values()].map((r) => r.doc.name))].sort();
-    throw new BrickyardError("RECIPE_NOT_FOUND", `no recipe ${spec} in the catalogue`, { hint: `known recipes: ${names.join(", ")}` });
+    throw new PairError("recipe", spec, "RECIPE_NOT_FOUND", `no recipe ${spec} in the catalogue`, `known recipes: ${names.join(", ")}`);
   }
   /** `id` (every partition) or `id/partition`. */
   partitionsOf(spec) {
@@ -42821,34 +42922,31 @@ var Workspace = class _Workspace {
       if (this.catalog.invalid.systems.has(id)) {
         throw new BrickyardError("CATALOG_INVALID", `system template systems/${id}.yaml has errors`, { hint: "run `brickyard validate` to see them" });
       }
-      throw new BrickyardError("SYSTEM_NOT_FOUND", `no system ${id}`, { hint: `known systems: ${[...this.catalog.systems.keys()].join(", ")}` });
+      throw new PairError("system", id, "SYSTEM_NOT_FOUND", `no system ${id}`, `known systems: ${[...this.catalog.systems.keys()].join(", ")}`);
     }
     if (pid === void 0) return system.doc.partitions.map((partition2) => ({ system, partition: partition2 }));
     const partition = system.doc.partitions.find((p) => p.id === pid);
     if (!partition) {
-      throw new BrickyardError("PARTITION_NOT_FOUND", `system ${id} has no partition ${pid}`, {
-        hint: `its partitions: ${system.doc.partitions.map((p) => p.id).join(", ")}`
-      });
+      throw new PairError("partition", pid, "PARTITION_NOT_FOUND", `system ${id} has no partition ${pid}`, `its partitions: ${system.doc.partitions.map((p) => p.id).join(", ")}`);
     }
     return [{ system, partition }];
   }
-  /** `id/partition` as given, or the first partition of `id` the recipe fits (the first one when none does: rendering it explains why). */
-  firstFitting(recipe, spec) {
-    const wheres = this.partitionsOf(spec);
-    return wheres.find((w) => checkFit(this.catalog, recipe, w.system.doc, w.partition).fits) ?? wheres[0];
-  }
-  /** Render a pair; refuses, with the reasons, a pair that does not fit. */
-  render(recipe, where) {
-    const fit = checkFit(this.catalog, recipe, where.system.doc, where.partition);
+  /** Render a pair of this workspace; refuses, with the reasons, a pair that does not fit. */
+  render(pair) {
+    if (!this.ownPairs.has(pair)) throw foreignPair(pair);
+    const { recipe, system, partition, fit } = pair;
     if (!fit.fits) {
-      throw new BrickyardError("PAIR_DOES_NOT_FIT", `${recipe.key} does not fit ${where.system.doc.id}/${where.partition.id}:
+      throw new BrickyardError("PAIR_DOES_NOT_FIT", `${recipe.key} does not fit ${system.doc.id}/${partition.id}:
   - ${fit.reasons.join("\n  - ")}`, {
         hint: "run `brickyard check` to see where it fits"
       });
     }
-    return renderPair(this.catalog, recipe, where.system, where.partition, fit.strategy);
+    return renderPair(this.catalog, recipe, system, partition, fit.strategy);
   }
 };
+function foreignPair(pair) {
+  return new BrickyardError("USAGE", `pair ${pair.key} was not made by this workspace`, { hint: "ask the workspace for it: ws.pair(recipe, system, partition)" });
+}
 function compareVersions(a, b) {
   const ca = import_semver3.default.coerce(a, { loose: true });
   const cb = import_semver3.default.coerce(b, { loose: true });
@@ -43368,14 +43466,11 @@ function splitLines(text) {
 // pipeline/src/plan/diff.ts
 function diffPairs(head, base, pairs) {
   return pairs.map((p) => {
-    const [where] = head.partitionsOf(`${p.system}/${p.partition}`);
-    const now = head.render(head.recipes.get(p.recipe), where).files;
+    const now = head.render(head.pair(p.recipe, p.system, p.partition)).files;
     let before;
-    const old = base?.recipes.get(p.recipe);
-    const oldWhere = base?.catalog.systems.get(p.system)?.doc.partitions.find((x) => x.id === p.partition);
-    if (base && old && oldWhere) {
+    if (base) {
       try {
-        before = base.render(old, { system: base.catalog.systems.get(p.system), partition: oldWhere }).files;
+        before = base.render(base.pair(p.recipe, p.system, p.partition)).files;
       } catch {
         before = void 0;
       }
@@ -43399,16 +43494,17 @@ function classify(ws, changed, basesBefore) {
   const c = { recipes: /* @__PURE__ */ new Set(), blocks: /* @__PURE__ */ new Set(), bases: /* @__PURE__ */ new Set(), systems: /* @__PURE__ */ new Set(), ignored: [], removed: [] };
   for (const f of changed) {
     const p = f.path.split("/");
-    if (p[0] === "catalog" && p[1] === "recipes" && p.length >= 5) {
-      const key = `${p[2]}@${p[3]}`;
+    const [top, area, name, version, file] = p;
+    if (top === "catalog" && area === "recipes" && name !== void 0 && version !== void 0 && file !== void 0) {
+      const key = `${name}@${version}`;
       c.recipes.add(key);
-      if (f.status === "D" && p[4] === "recipe.yaml" && !ws.catalog.recipes.has(key) && !ws.catalog.invalid.recipes.has(key)) c.removed.push(key);
-    } else if (p[0] === "catalog" && p[1] === "blocks" && p.length >= 4) {
-      c.blocks.add(p[2]);
+      if (f.status === "D" && file === "recipe.yaml" && !ws.catalog.recipes.has(key) && !ws.catalog.invalid.recipes.has(key)) c.removed.push(key);
+    } else if (top === "catalog" && area === "blocks" && name !== void 0 && p.length >= 4) {
+      c.blocks.add(name);
     } else if (f.path === "catalog/bases.yaml") {
-      for (const name of changedBases(ws, basesBefore())) c.bases.add(name);
-    } else if (p[0] === "systems" && p.length === 2 && /\.ya?ml$/.test(p[1])) {
-      c.systems.add(p[1].replace(/\.ya?ml$/, ""));
+      for (const base of changedBases(ws, basesBefore())) c.bases.add(base);
+    } else if (top === "systems" && area !== void 0 && p.length === 2 && /\.ya?ml$/.test(area)) {
+      c.systems.add(area.replace(/\.ya?ml$/, ""));
     } else {
       c.ignored.push(f.path);
     }
@@ -43437,8 +43533,7 @@ function planChanges(ws, changed, refs, basesBefore) {
       const own = chain.filter((k) => c.recipes.has(k)).map((k) => k === r.key ? `recipe ${k} changed` : `extends ${k}, which changed`);
       const direct = r.blocks.map((b) => b.item.use).filter((u) => !u.startsWith("@"));
       const baseChanged = c.bases.has(r.doc.base) ? [`base ${r.doc.base} changed`] : [];
-      for (const { system, partition } of ws.partitions()) {
-        const fit = checkFit(ws.catalog, r, system.doc, partition);
+      for (const { system, partition, fit } of ws.pairs([r])) {
         const used = new Set(direct);
         if (fit.strategy && r.blocks.some((b) => b.item.use === "@mpi")) used.add(fit.strategy.block);
         if (partition.gpu && r.blocks.some((b) => b.item.use === "@gpu")) used.add(partition.gpu.toolkit.block);
@@ -43501,15 +43596,15 @@ function fileAt(root, commit, path) {
 // pipeline/src/plan/versioning.ts
 import { readdirSync as readdirSync3, readFileSync as readFileSync3 } from "node:fs";
 import { join as join5 } from "node:path";
-function renderFingerprint(ws, r, systemId, partitionId) {
-  const system = ws.catalog.systems.get(systemId);
-  const partition = system?.doc.partitions.find((p) => p.id === partitionId);
-  if (!system || !partition) return null;
-  const fit = checkFit(ws.catalog, r, system.doc, partition);
-  if (!fit.fits) return null;
+function pairIn(ws, r, systemId, partitionId) {
+  const known = ws.catalog.systems.get(systemId)?.doc.partitions.some((p) => p.id === partitionId) ?? false;
+  return known ? ws.pair(r, systemId, partitionId) : void 0;
+}
+function renderFingerprint(ws, pair) {
+  if (!pair?.fit.fits) return null;
   let rendered;
   try {
-    rendered = ws.render(r, { system, partition });
+    rendered = ws.render(pair);
   } catch {
     return "unrenderable";
   }
@@ -43527,10 +43622,9 @@ function renderFingerprint(ws, r, systemId, partitionId) {
 function checkVersioning(head, base, only) {
   const diagnostics = [];
   const needsBump = [];
-  const released = /* @__PURE__ */ new Set([...base.catalog.recipes.keys()]);
-  for (const key of [...released].sort()) {
+  const released = [...base.catalog.recipes].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  for (const [key, before] of released) {
     if (only && !only.has(key)) continue;
-    const before = base.catalog.recipes.get(key);
     const relFile = before.file.rel;
     const now = head.catalog.recipes.get(key);
     if (!now) {
@@ -43564,13 +43658,13 @@ function checkVersioning(head, base, only) {
     if (!rNow || !rBefore) continue;
     const changedOn = [];
     for (const { system, partition } of head.partitions()) {
-      const a = renderFingerprint(base, rBefore, system.doc.id, partition.id);
-      const b = renderFingerprint(head, rNow, system.doc.id, partition.id);
+      const a = renderFingerprint(base, pairIn(base, rBefore, system.doc.id, partition.id));
+      const b = renderFingerprint(head, head.pair(rNow, system.doc.id, partition.id));
       if (a !== b) changedOn.push(`${system.doc.id}/${partition.id}`);
     }
     for (const sys of base.catalog.systems.values()) {
       if (head.catalog.systems.has(sys.doc.id)) continue;
-      for (const p of sys.doc.partitions) if (renderFingerprint(base, rBefore, sys.doc.id, p.id) !== null) changedOn.push(`${sys.doc.id}/${p.id} (removed)`);
+      for (const p of sys.doc.partitions) if (renderFingerprint(base, base.pair(rBefore, sys.doc.id, p.id)) !== null) changedOn.push(`${sys.doc.id}/${p.id} (removed)`);
     }
     if (changedOn.length === 0) continue;
     const causes = bumpCauses(head, base, rNow, rBefore, changedOn);
@@ -43594,12 +43688,11 @@ function bumpCauses(head, base, rNow, rBefore, changedOn) {
   const chainText = (r) => r.chain.map((e) => e.file.text);
   if (!same(chainText(rNow), chainText(rBefore))) causes.push(rNow.chain.length > 1 ? "the recipe or its parents" : "the recipe itself");
   const blocks = new Set(rNow.blocks.map((b) => b.item.use).filter((u) => !u.startsWith("@")));
-  const systems = new Set(changedOn.map((w) => w.split("/")[0]));
+  const systems = new Set(changedOn.map((w) => w.slice(0, w.indexOf("/"))));
   for (const id of systems) {
-    const sys = head.catalog.systems.get(id)?.doc;
-    for (const part of sys?.partitions ?? []) {
+    for (const part of head.catalog.systems.get(id)?.doc.partitions ?? []) {
       if (!changedOn.includes(`${id}/${part.id}`)) continue;
-      const fit = checkFit(head.catalog, rNow, sys, part);
+      const { fit } = head.pair(rNow, id, part.id);
       if (fit.strategy && rNow.blocks.some((b) => b.item.use === "@mpi")) blocks.add(fit.strategy.block);
       if (part.gpu && rNow.blocks.some((b) => b.item.use === "@gpu")) blocks.add(part.gpu.toolkit.block);
     }
@@ -43865,12 +43958,8 @@ function selectBuilds(ws, pairs, index) {
   return pairsToBuild(lockPairs(ws, pairs), index);
 }
 function lockPairs(ws, pairs) {
-  const where = new Map(ws.partitions().map((w) => [`${w.system.doc.id}/${w.partition.id}`, w]));
   return pairs.map((p) => {
-    const recipe = ws.recipes.get(p.recipe);
-    const w = where.get(`${p.system}/${p.partition}`);
-    if (!recipe || !w) throw new BrickyardError("RENDER_FAILED", `planned pair ${p.recipe} on ${p.system}/${p.partition} is not in the workspace`);
-    const lock = JSON.parse(ws.render(recipe, w).files.lock);
+    const lock = JSON.parse(ws.render(ws.pair(p.recipe, p.system, p.partition)).files.lock);
     return { ...p, lockDigest: lock.lockDigest };
   });
 }

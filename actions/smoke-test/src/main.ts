@@ -24,7 +24,7 @@ export async function run(inputs: Inputs): Promise<void> {
     const stateDir = resolve(inputs.workspace, inputs.stateDir);
     const image = await resolveImage(ws, inputs.image, where, stateDir);
     const report = await core.group(`smoke ${image.recipe.key} on ${where.system.doc.id}/${where.partition.id} (${inputs.launcher})`, () =>
-      smoke(ws, image, where, {
+      smoke(ws, image, ws.pairAt(image.recipe, where), {
         stateDir,
         launcher: inputs.launcher as Launcher,
         ...(inputs.slurmConf ? { slurmEnv: { SLURM_CONF: inputs.slurmConf } } : {}),

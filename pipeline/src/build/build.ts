@@ -16,7 +16,7 @@ export { formatBytes };
 import { imageReference } from '../render/jobscript.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { openLog, run, runOk, which } from '../util/exec.ts';
-import type { PartitionRef, Workspace } from '../workspace.ts';
+import type { Pair, PartitionRef, Workspace } from '../workspace.ts';
 import { usableBuilder, type Builder } from './builders.ts';
 import { writeContext } from './context.ts';
 import { diffLayers, layerEntries } from './layerdiff.ts';
@@ -125,7 +125,10 @@ export async function ensureHostBuiltBase(reference: string, stage: BuildOptions
   await runOk('bash', [script], { what: `scripts/build-base.sh (base image ${reference})`, code: 'BASE_MISSING' });
 }
 
-export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: PartitionRef, opts: BuildOptions): Promise<BuildRecord> {
+/** Build a pair of this workspace (Workspace.pair, or a tune variant of one). */
+export async function buildPair(ws: Workspace, pair: Pair, opts: BuildOptions): Promise<BuildRecord> {
+  const { recipe: r } = pair;
+  const where: PartitionRef = pair;
   const durations: Record<string, number> = {};
   const startedOn = new Date().toISOString();
   const timed = async <T>(name: string, f: () => Promise<T> | T): Promise<T> => {
@@ -141,7 +144,7 @@ export async function buildPair(ws: Workspace, r: ResolvedRecipe, where: Partiti
   const builder: Builder = usableBuilder(system.policy.builder);
 
   stage?.('render', `${r.key} for ${system.id}/${where.partition.id}`);
-  const rendered = await timed('render', () => ws.render(r, where));
+  const rendered = await timed('render', () => ws.render(pair));
   const c = rendered.composition;
   const lock = JSON.parse(rendered.files.lock) as { lockDigest: string };
 

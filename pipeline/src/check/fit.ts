@@ -8,7 +8,6 @@ import type { Catalog, Entry } from '../catalog/load.ts';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import type { MpiStrategyDoc, PartitionDoc, SystemDoc } from '../model/types.ts';
 import { resolveBase } from '../systems/base.ts';
-import { InternalError } from '../util/errors.ts';
 import { factDoubt } from './doubt.ts';
 
 export interface Fit {
@@ -30,14 +29,12 @@ export interface FitSubjects {
   partition: PartitionDoc;
 }
 
-/** The recipe, system and partition of `fit`, from the recipes and catalogue it was checked against. */
-export function fitSubjects(fit: Fit, cat: Catalog, recipes: ReadonlyMap<string, ResolvedRecipe>): FitSubjects {
-  const recipe = recipes.get(fit.recipe);
-  const system = cat.systems.get(fit.system);
-  const partition = system?.doc.partitions.find((p) => p.id === fit.partition);
-  if (recipe && system && partition) return { recipe, system, partition };
-  const missing = !recipe ? `recipe ${fit.recipe}` : !system ? `system ${fit.system}` : `partition ${fit.partition} of ${fit.system}`;
-  throw new InternalError(`the fit of ${fit.recipe} on ${fit.system}/${fit.partition} names ${missing}, which the catalogue it is read with does not hold`);
+/**
+ * A recipe on a partition with its fit, as one value: what Workspace.pair() makes (its Pair is
+ * one). Who holds it reads the recipe, system and partition from it, never back from the fit's ids.
+ */
+export interface FittedPair extends Readonly<FitSubjects> {
+  readonly fit: Fit;
 }
 
 /** Runtimes that hand the node's GPUs to every container without flags (enroot hooks). */

@@ -14,7 +14,7 @@ import type { ImagePolicyDoc, SystemDoc } from '../model/types.ts';
 import { licenseAllowed } from '../util/spdx.ts';
 import type { Diagnostic } from '../util/diagnostics.ts';
 import { parseSize } from '../lint/rules.ts';
-import type { Fit } from './fit.ts';
+import type { FittedPair } from './fit.ts';
 
 export type PolicyWhich = 'current' | 'next';
 
@@ -108,16 +108,15 @@ export interface PolicyReport {
 }
 
 /** Every fitting pair re-evaluated against each system's current or next image policy. */
-export function evaluatePolicies(recipes: ReadonlyMap<string, ResolvedRecipe>, systems: readonly SystemDoc[], fits: readonly Fit[], which: PolicyWhich): PolicyReport {
+export function evaluatePolicies(systems: readonly SystemDoc[], pairs: readonly FittedPair[], which: PolicyWhich): PolicyReport {
   const report: PolicyReport = { which, systems: [], breaks: [] };
   for (const system of systems) {
     const policy = policyOf(system, which);
     if (!policy) continue;
     const imageRules = (['noRootUser', 'noSetuid'] as const).filter((k) => policy.rules[k] === true);
     report.systems.push({ id: system.id, ...(policy.effective ? { effective: policy.effective } : {}), ...(policy.source ? { source: policy.source } : {}), imageRules });
-    for (const f of fits.filter((x) => x.fits && x.system === system.id)) {
-      const r = recipes.get(f.recipe);
-      if (r) report.breaks.push(...catalogueBreaks(r, system, f.partition, policy));
+    for (const p of pairs) {
+      if (p.fit.fits && p.system.doc.id === system.id) report.breaks.push(...catalogueBreaks(p.recipe, system, p.partition.id, policy));
     }
   }
   return report;

@@ -2,21 +2,18 @@
  * Findings about what a system silently changes in a recipe: a slot parameter the recipe asks
  * for that the system's MPI strategy or GPU toolkit sets otherwise.
  */
-import type { Catalog } from '../catalog/load.ts';
-import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import type { Diagnostic } from '../util/diagnostics.ts';
-import { fitSubjects, type Fit } from './fit.ts';
+import type { FittedPair } from './fit.ts';
 
 /**
  * A recipe that asks its @mpi or @gpu slot for a parameter (MPICH 4.3.1) that a system's
  * strategy or toolkit sets otherwise (4.1.2): the system wins, because it is what its MPI or
  * driver needs, but the recipe's author is told where and by whom, once per recipe and value.
  */
-export function slotOverrides(recipes: Map<string, ResolvedRecipe>, cat: Catalog, fits: readonly Fit[]): Diagnostic[] {
+export function slotOverrides(pairs: readonly FittedPair[]): Diagnostic[] {
   const found = new Map<string, { diag: Omit<Diagnostic, 'message'>; head: string; where: string[] }>();
-  for (const fit of fits) {
+  for (const { recipe: r, partition, fit } of pairs) {
     if (!fit.fits) continue;
-    const { recipe: r, partition } = fitSubjects(fit, cat, recipes);
     const own = r.entry.doc.blocks ?? [];
     own.forEach((item, i) => {
       const setBySystem = item.use === '@mpi' ? fit.strategy?.with : item.use === '@gpu' ? partition.gpu?.toolkit.with : undefined;

@@ -19,10 +19,9 @@ export function registerAttest(program: Command, io: Io, open: () => Promise<Wor
     .action(async (spec: string, opts: { system: string; out?: string; keyless?: boolean; json?: boolean }) => {
       const ws = await open();
       const { attestPair } = await import('../sign/pair.ts');
-      const recipe = ws.recipe(spec);
-      const where = ws.firstFitting(recipe, opts.system);
+      const where = ws.pairOn(spec, opts.system);
       const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
-      const result = await attestPair(ws, recipe, where, { stateDir, keyless: opts.keyless === true });
+      const result = await attestPair(ws, where, { stateDir, keyless: opts.keyless === true });
       if (opts.json) io.out(JSON.stringify(result, null, 2) + '\n');
       else {
         io.out(`signed by ${result.identity} (issuer ${result.issuer}, ${result.signer === 'dev' ? 'development signer: no default site policy accepts it' : 'keyless'})\n`);

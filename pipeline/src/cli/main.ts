@@ -86,7 +86,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
       }
       if (opts.policy !== undefined) {
         if (opts.policy !== 'current' && opts.policy !== 'next') throw new BrickyardError('USAGE', `--policy takes current or next, not ${opts.policy}`);
-        const policy = ws.policyReport(opts.policy, report.fits);
+        const policy = ws.policyReport(opts.policy);
         const found = policyDiagnostics(policy);
         report = {
           ...report,
@@ -125,11 +125,12 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
       const ws = await open();
       const recipes = spec ? [ws.recipe(spec)] : [...ws.recipes.values()];
       const where = opts.system ? ws.partitionsOf(opts.system) : undefined;
-      let fits = ws.checkAll(recipes, where);
+      const pairs = ws.pairs(recipes, where);
+      let fits = pairs.map((p) => p.fit);
       if (opts.fitting) fits = fits.filter((f) => f.fits);
       if (opts.policy !== undefined) {
         if (opts.policy !== 'current' && opts.policy !== 'next') throw new BrickyardError('USAGE', `--policy takes current or next, not ${opts.policy}`);
-        const breaks = ws.policyReport(opts.policy, fits).breaks;
+        const breaks = ws.policyReport(opts.policy, pairs).breaks;
         // A pair that fits today but that the policy refuses is reported as not fitting, with the policy's reason.
         fits = fits.map((f) => {
           const mine = breaks.filter((b) => b.recipe === f.recipe && b.system === f.system && b.partition === f.partition);
@@ -171,31 +172,22 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     .action(async (spec: string, opts: { system: string; format: Format | 'all'; out?: string }) => {
       const ws = await open();
       const recipe = ws.recipe(spec);
-      const named = opts.system.includes('/');
-      let where = ws.partitionsOf(opts.system);
-      if (!named) {
-        const fitting = ws
-          .checkAll([recipe], where)
-          .filter((f) => f.fits)
-          .map((f) => f.partition);
-        if (fitting.length === 0) {
-          where = where.slice(0, 1); // render() explains why it does not fit
-        } else {
-          where = where.filter((p) => fitting.includes(p.partition.id));
-        }
-      }
+      const all = ws.pairs([recipe], ws.partitionsOf(opts.system));
+      const fitting = all.filter((p) => p.fit.fits);
+      // One named partition, or none fits: the first one (render() explains why it does not fit).
+      const pairs = opts.system.includes('/') || fitting.length === 0 ? all.slice(0, 1) : fitting;
       const formats = opts.format === 'all' ? [...FORMATS] : [opts.format];
-      const { tunedPartition, variantRuntime } = await import('../smoke/tune.ts');
-      for (const w0 of where) {
+      const { tunedPair, variantRuntime } = await import('../smoke/tune.ts');
+      for (const p0 of pairs) {
         // A recorded `brickyard tune` choice for this pair replaces the partition's target flags (and its MPI strategy and runtime environment).
-        const { where: w, choice } = tunedPartition(join(ws.root, '.brickyard'), recipe, w0);
+        const { pair: w, choice } = tunedPair(ws, join(ws.root, '.brickyard'), p0);
         if (choice)
           io.err(
             `using the tuned variant ${choice.chosen} (${choice.chosenCflags}; ${variantRuntime({ env: choice.chosenEnv, mpiStrategy: choice.chosenMpiStrategy })}) recorded by brickyard tune on ${choice.tunedOn}\n`,
           );
-        const rendered = ws.render(recipe, w);
-        if (opts.out) writeRendered(rendered, where.length > 1 ? join(opts.out, w.partition.id) : opts.out, formats, io);
-        else printRendered(rendered, formats, io, formats.length > 1 || where.length > 1);
+        const rendered = ws.render(w);
+        if (opts.out) writeRendered(rendered, pairs.length > 1 ? join(opts.out, w.partition.id) : opts.out, formats, io);
+        else printRendered(rendered, formats, io, formats.length > 1 || pairs.length > 1);
       }
     });
 
@@ -318,11 +310,11 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     .action(async (spec: string, opts: { system: string; out?: string; checkReproducible?: boolean; sif?: boolean; json?: boolean; quiet?: boolean }) => {
       const ws = await open();
       const { buildPair, formatBytes, pairDir } = await import('../build/build.ts');
-      const recipe = ws.recipe(spec);
-      const where = ws.firstFitting(recipe, opts.system);
+      const where = ws.pairOn(spec, opts.system);
+      const recipe = where.recipe;
       const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
       const started = performance.now();
-      const record = await buildPair(ws, recipe, where, {
+      const record = await buildPair(ws, where, {
         stateDir,
         checkReproducible: opts.checkReproducible === true,
         sif: opts.sif === true,
@@ -364,10 +356,10 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
       const ws = await open();
       const [{ resolveImage, smoke }, { smokeSummary }] = await Promise.all([import('../smoke/run.ts'), import('./summary.ts')]);
       const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
-      const where = spec.includes('/') || spec.endsWith('.json') ? ws.partitionsOf(opts.system)[0]! : ws.firstFitting(ws.recipe(spec), opts.system);
+      const where = spec.includes('/') || spec.endsWith('.json') ? ws.partitionsOf(opts.system)[0]! : ws.pairOn(spec, opts.system);
       const image = await resolveImage(ws, spec, where, stateDir);
       const started = performance.now();
-      const report = await smoke(ws, image, where, { stateDir, launcher: opts.launcher, onStage: (s, d) => io.err(`[${elapsed(started)}] ${s}: ${d}\n`) });
+      const report = await smoke(ws, image, ws.pairAt(image.recipe, where), { stateDir, launcher: opts.launcher, onStage: (s, d) => io.err(`[${elapsed(started)}] ${s}: ${d}\n`) });
       if (opts.json) io.out(JSON.stringify(report, null, 2) + '\n');
       else io.out(smokeSummary(report));
       exitCode = report.result === 'FAILED' ? 1 : 0;

@@ -61,11 +61,10 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
   rmSync(renderDir, { recursive: true, force: true }); // a rerun leaves no stale pairs behind
   const t1 = performance.now();
   let rendered = 0;
-  for (const fit of report.fits) {
-    if (!fit.fits) continue;
-    const [where] = ws.partitionsOf(`${fit.system}/${fit.partition}`);
-    const r = ws.render(ws.recipes.get(fit.recipe)!, where!);
-    const dir = join(renderDir, fit.recipe, `${fit.system}-${fit.partition}`);
+  for (const pair of ws.pairs()) {
+    if (!pair.fit.fits) continue;
+    const r = ws.render(pair);
+    const dir = join(renderDir, pair.recipe.key, `${pair.system.doc.id}-${pair.partition.id}`);
     mkdirSync(dir, { recursive: true });
     for (const f of FORMATS) writeFileSync(join(dir, FILE_NAMES[f]), r.files[f]);
     rendered++;
@@ -90,16 +89,17 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
       let slurmEnv: Record<string, string> | undefined;
       try {
         for (const spec of opts.build) {
-          const recipe = ws.recipe(spec);
+          const pair = ws.pairAt(spec, local!);
+          const recipe = pair.recipe;
           const entry: (typeof builds)[number] = { recipe: recipe.key, smokes: [] };
           builds.push(entry);
           try {
             const tb = performance.now();
-            entry.record = await buildPair(ws, recipe, local!, { stateDir: opts.outDir, onStage: (s, d) => say(`${recipe.key}: ${s}: ${d}`) });
+            entry.record = await buildPair(ws, pair, { stateDir: opts.outDir, onStage: (s, d) => say(`${recipe.key}: ${s}: ${d}`) });
             lap(`build ${recipe.key}`, tb);
             const ts = performance.now();
             entry.smokes.push(
-              await smoke(ws, { recipe, reference: entry.record.image.reference, manifestDigest: entry.record.image.manifestDigest }, local!, {
+              await smoke(ws, { recipe, reference: entry.record.image.reference, manifestDigest: entry.record.image.manifestDigest }, pair, {
                 stateDir: opts.outDir,
                 launcher: 'direct',
                 onStage: (s, d) => say(`${recipe.key}: smoke: ${s}: ${d}`),
@@ -107,7 +107,7 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
             );
             slurmEnv ??= startSlurm(slurmState, say);
             entry.smokes.push(
-              await smoke(ws, { recipe, reference: entry.record.image.reference, manifestDigest: entry.record.image.manifestDigest }, local!, {
+              await smoke(ws, { recipe, reference: entry.record.image.reference, manifestDigest: entry.record.image.manifestDigest }, pair, {
                 stateDir: opts.outDir,
                 launcher: 'slurm',
                 slurmEnv,
@@ -118,7 +118,7 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
             if (entry.smokes.some((s) => s.result === 'FAILED')) failed = true;
             const ta = performance.now();
             say(`${recipe.key}: attest: provenance, SBOM and test-results, signed by the development signer`);
-            await attestPair(ws, recipe, local!, { stateDir: opts.outDir });
+            await attestPair(ws, pair, { stateDir: opts.outDir });
             lap(`attest ${recipe.key}`, ta);
           } catch (e) {
             entry.error = (e as Error).message;

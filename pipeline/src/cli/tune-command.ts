@@ -18,10 +18,9 @@ export function registerTune(program: Command, io: Io, open: () => Promise<Works
     .action(async (spec: string, opts: { system: string; out?: string; trials?: number; keyless?: boolean; json?: boolean }) => {
       const { tune, tuneTable, tuneTableHeader, variantRuntime } = await import('../smoke/tune.ts');
       const ws = await open();
-      const recipe = ws.recipe(spec);
-      const where = ws.firstFitting(recipe, opts.system);
+      const where = ws.pairOn(spec, opts.system);
       const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
-      const rec = await tune(ws, recipe, where, {
+      const rec = await tune(ws, where, {
         stateDir,
         keyless: opts.keyless === true,
         ...(opts.trials === undefined ? {} : { trials: opts.trials }),

@@ -5,7 +5,7 @@
 import type { Catalog } from '../catalog/load.ts';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import type { SourceFile } from '../catalog/source.ts';
-import { fitSubjects, type Fit } from '../check/fit.ts';
+import type { FittedPair } from '../check/fit.ts';
 import type { PrimitiveDoc } from '../model/types.ts';
 import { resolveBase } from '../systems/base.ts';
 import type { Diagnostic, Severity } from '../util/diagnostics.ts';
@@ -101,7 +101,7 @@ export function hostMounts(cat: Catalog): Mount[] {
   return mounts;
 }
 
-export function lintCatalog(cat: Catalog, resolved: Map<string, ResolvedRecipe>, fits: readonly Fit[]): Diagnostic[] {
+export function lintCatalog(cat: Catalog, resolved: Map<string, ResolvedRecipe>, pairs: readonly FittedPair[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   const mounts = hostMounts(cat);
   for (const entry of cat.blocks.values()) {
@@ -147,9 +147,8 @@ export function lintCatalog(cat: Catalog, resolved: Map<string, ResolvedRecipe>,
     }
   }
   // Production systems: the base a fitting pair would use must carry a digest.
-  for (const fit of fits) {
+  for (const { recipe: r, system, partition: part, fit } of pairs) {
     if (!fit.fits) continue;
-    const { recipe: r, system, partition: part } = fitSubjects(fit, cat, resolved);
     const sys = system.doc;
     if (!sys.production) continue;
     const base = resolveBase(cat, sys, r.doc.base, part.cpu.arch);

@@ -157,12 +157,9 @@ export function selectBuilds(ws: Workspace, pairs: readonly PlannedPair[], index
 
 /** Each planned pair with its lock digest, rendered from the workspace at the change's head. */
 export function lockPairs(ws: Workspace, pairs: readonly PlannedPair[]): LockedPair[] {
-  const where = new Map(ws.partitions().map((w) => [`${w.system.doc.id}/${w.partition.id}`, w]));
   return pairs.map((p) => {
-    const recipe = ws.recipes.get(p.recipe);
-    const w = where.get(`${p.system}/${p.partition}`);
-    if (!recipe || !w) throw new BrickyardError('RENDER_FAILED', `planned pair ${p.recipe} on ${p.system}/${p.partition} is not in the workspace`);
-    const lock = JSON.parse(ws.render(recipe, w).files.lock) as { lockDigest: string };
+    // An id the workspace does not know is refused there, naming it (PairError).
+    const lock = JSON.parse(ws.render(ws.pair(p.recipe, p.system, p.partition)).files.lock) as { lockDigest: string };
     return { ...p, lockDigest: lock.lockDigest };
   });
 }

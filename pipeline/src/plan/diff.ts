@@ -15,16 +15,13 @@ export interface PairDiff {
 
 export function diffPairs(head: Workspace, base: Workspace | undefined, pairs: readonly PlannedPair[]): PairDiff[] {
   return pairs.map((p) => {
-    const [where] = head.partitionsOf(`${p.system}/${p.partition}`);
-    const now = head.render(head.recipes.get(p.recipe)!, where!).files;
+    const now = head.render(head.pair(p.recipe, p.system, p.partition)).files;
     let before: Record<string, string> | undefined;
-    const old = base?.recipes.get(p.recipe);
-    const oldWhere = base?.catalog.systems.get(p.system)?.doc.partitions.find((x) => x.id === p.partition);
-    if (base && old && oldWhere) {
+    if (base) {
       try {
-        before = base.render(old, { system: base.catalog.systems.get(p.system)!, partition: oldWhere }).files;
+        before = base.render(base.pair(p.recipe, p.system, p.partition)).files;
       } catch {
-        before = undefined; // did not fit or did not render on the base
+        before = undefined; // not on the base, did not fit or did not render there
       }
     }
     const files: PairDiff['files'] = [];

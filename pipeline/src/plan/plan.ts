@@ -7,7 +7,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { parse } from 'yaml';
-import { checkFit } from '../check/fit.ts';
 import type { ChangedFile } from '../git/git.ts';
 import type { BasesDoc } from '../model/types.ts';
 import type { Workspace } from '../workspace.ts';
@@ -74,16 +73,17 @@ export function classify(ws: Workspace, changed: readonly ChangedFile[], basesBe
   const c: Changes = { recipes: new Set(), blocks: new Set(), bases: new Set(), systems: new Set(), ignored: [], removed: [] };
   for (const f of changed) {
     const p = f.path.split('/');
-    if (p[0] === 'catalog' && p[1] === 'recipes' && p.length >= 5) {
-      const key = `${p[2]}@${p[3]}`;
+    const [top, area, name, version, file] = p;
+    if (top === 'catalog' && area === 'recipes' && name !== undefined && version !== undefined && file !== undefined) {
+      const key = `${name}@${version}`;
       c.recipes.add(key);
-      if (f.status === 'D' && p[4] === 'recipe.yaml' && !ws.catalog.recipes.has(key) && !ws.catalog.invalid.recipes.has(key)) c.removed.push(key);
-    } else if (p[0] === 'catalog' && p[1] === 'blocks' && p.length >= 4) {
-      c.blocks.add(p[2]!);
+      if (f.status === 'D' && file === 'recipe.yaml' && !ws.catalog.recipes.has(key) && !ws.catalog.invalid.recipes.has(key)) c.removed.push(key);
+    } else if (top === 'catalog' && area === 'blocks' && name !== undefined && p.length >= 4) {
+      c.blocks.add(name);
     } else if (f.path === 'catalog/bases.yaml') {
-      for (const name of changedBases(ws, basesBefore())) c.bases.add(name);
-    } else if (p[0] === 'systems' && p.length === 2 && /\.ya?ml$/.test(p[1]!)) {
-      c.systems.add(p[1]!.replace(/\.ya?ml$/, ''));
+      for (const base of changedBases(ws, basesBefore())) c.bases.add(base);
+    } else if (top === 'systems' && area !== undefined && p.length === 2 && /\.ya?ml$/.test(area)) {
+      c.systems.add(area.replace(/\.ya?ml$/, ''));
     } else {
       c.ignored.push(f.path);
     }
@@ -115,8 +115,7 @@ export function planChanges(ws: Workspace, changed: readonly ChangedFile[], refs
       const own = chain.filter((k) => c.recipes.has(k)).map((k) => (k === r.key ? `recipe ${k} changed` : `extends ${k}, which changed`));
       const direct = r.blocks.map((b) => b.item.use).filter((u) => !u.startsWith('@'));
       const baseChanged = c.bases.has(r.doc.base) ? [`base ${r.doc.base} changed`] : [];
-      for (const { system, partition } of ws.partitions()) {
-        const fit = checkFit(ws.catalog, r, system.doc, partition);
+      for (const { system, partition, fit } of ws.pairs([r])) {
         const used = new Set(direct);
         if (fit.strategy && r.blocks.some((b) => b.item.use === '@mpi')) used.add(fit.strategy.block);
         if (partition.gpu && r.blocks.some((b) => b.item.use === '@gpu')) used.add(partition.gpu.toolkit.block);

@@ -12,9 +12,8 @@ import type { Diagnostic } from '../util/diagnostics.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkFit } from '../check/fit.ts';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
-import type { Workspace } from '../workspace.ts';
+import type { Pair, Workspace } from '../workspace.ts';
 
 export interface RevisionChange {
   recipe: string;
@@ -32,16 +31,21 @@ export interface VersioningResult {
   needsBump: RevisionChange[];
 }
 
-/** What a build of this pair consumes, as one digest, or null when the pair does not fit. */
-export function renderFingerprint(ws: Workspace, r: ResolvedRecipe, systemId: string, partitionId: string): string | null {
-  const system = ws.catalog.systems.get(systemId);
-  const partition = system?.doc.partitions.find((p) => p.id === partitionId);
-  if (!system || !partition) return null;
-  const fit = checkFit(ws.catalog, r, system.doc, partition);
-  if (!fit.fits) return null;
+/**
+ * The pair of a recipe of `ws` on a partition, or undefined when that checkout has no such
+ * partition. Base and head are different workspaces: each makes (and fits) its own pairs.
+ */
+function pairIn(ws: Workspace, r: ResolvedRecipe, systemId: string, partitionId: string): Pair | undefined {
+  const known = ws.catalog.systems.get(systemId)?.doc.partitions.some((p) => p.id === partitionId) ?? false;
+  return known ? ws.pair(r, systemId, partitionId) : undefined;
+}
+
+/** What a build of this pair consumes, as one digest, or null when there is no such pair or it does not fit. */
+export function renderFingerprint(ws: Workspace, pair: Pair | undefined): string | null {
+  if (!pair?.fit.fits) return null;
   let rendered;
   try {
-    rendered = ws.render(r, { system, partition });
+    rendered = ws.render(pair);
   } catch {
     return 'unrenderable';
   }
@@ -61,10 +65,9 @@ export function renderFingerprint(ws: Workspace, r: ResolvedRecipe, systemId: st
 export function checkVersioning(head: Workspace, base: Workspace, only?: ReadonlySet<string>): VersioningResult {
   const diagnostics: Diagnostic[] = [];
   const needsBump: RevisionChange[] = [];
-  const released = new Set([...base.catalog.recipes.keys()]);
-  for (const key of [...released].sort()) {
+  const released = [...base.catalog.recipes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [key, before] of released) {
     if (only && !only.has(key)) continue;
-    const before = base.catalog.recipes.get(key)!;
     const relFile = before.file.rel;
     const now = head.catalog.recipes.get(key);
     if (!now) {
@@ -98,13 +101,13 @@ export function checkVersioning(head: Workspace, base: Workspace, only?: Readonl
     if (!rNow || !rBefore) continue; // unresolvable: reported by validate
     const changedOn: string[] = [];
     for (const { system, partition } of head.partitions()) {
-      const a = renderFingerprint(base, rBefore, system.doc.id, partition.id);
-      const b = renderFingerprint(head, rNow, system.doc.id, partition.id);
+      const a = renderFingerprint(base, pairIn(base, rBefore, system.doc.id, partition.id));
+      const b = renderFingerprint(head, head.pair(rNow, system.doc.id, partition.id));
       if (a !== b) changedOn.push(`${system.doc.id}/${partition.id}`);
     }
     for (const sys of base.catalog.systems.values()) {
       if (head.catalog.systems.has(sys.doc.id)) continue;
-      for (const p of sys.doc.partitions) if (renderFingerprint(base, rBefore, sys.doc.id, p.id) !== null) changedOn.push(`${sys.doc.id}/${p.id} (removed)`);
+      for (const p of sys.doc.partitions) if (renderFingerprint(base, base.pair(rBefore, sys.doc.id, p.id)) !== null) changedOn.push(`${sys.doc.id}/${p.id} (removed)`);
     }
     if (changedOn.length === 0) continue;
     const causes = bumpCauses(head, base, rNow, rBefore, changedOn);
@@ -135,12 +138,11 @@ function bumpCauses(head: Workspace, base: Workspace, rNow: ResolvedRecipe, rBef
   const chainText = (r: ResolvedRecipe): string[] => r.chain.map((e) => e.file.text);
   if (!same(chainText(rNow), chainText(rBefore))) causes.push(rNow.chain.length > 1 ? 'the recipe or its parents' : 'the recipe itself');
   const blocks = new Set(rNow.blocks.map((b) => b.item.use).filter((u) => !u.startsWith('@')));
-  const systems = new Set(changedOn.map((w) => w.split('/')[0]!));
+  const systems = new Set(changedOn.map((w) => w.slice(0, w.indexOf('/'))));
   for (const id of systems) {
-    const sys = head.catalog.systems.get(id)?.doc;
-    for (const part of sys?.partitions ?? []) {
+    for (const part of head.catalog.systems.get(id)?.doc.partitions ?? []) {
       if (!changedOn.includes(`${id}/${part.id}`)) continue;
-      const fit = checkFit(head.catalog, rNow, sys!, part);
+      const { fit } = head.pair(rNow, id, part.id);
       if (fit.strategy && rNow.blocks.some((b) => b.item.use === '@mpi')) blocks.add(fit.strategy.block);
       if (part.gpu && rNow.blocks.some((b) => b.item.use === '@gpu')) blocks.add(part.gpu.toolkit.block);
     }

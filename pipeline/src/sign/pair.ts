@@ -8,10 +8,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { sha256File } from '../build/sif.ts';
 import { pairDir, type BuildRecord } from '../build/build.ts';
-import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import { gitOrEmpty } from '../git/git.ts';
 import { BrickyardError } from '../util/errors.ts';
-import type { PartitionRef, Workspace } from '../workspace.ts';
+import type { Pair, PartitionRef, Workspace } from '../workspace.ts';
 import { attest, writeBundle, BUNDLE_SUFFIX, keylessSigner, type KeylessSigner } from './attest.ts';
 import { devSignerDir, loadOrCreateDevSigner, type DevSigner } from './dev-signer.ts';
 import { TEST_RESULT_PREDICATE_TYPE, inTotoStatement, testResultPredicate } from '../smoke/predicate.ts';
@@ -152,7 +151,9 @@ export function testResultFromReport(reportPath: string, launcher: string, subje
   return inTotoStatement(subject, TEST_RESULT_PREDICATE_TYPE, predicate);
 }
 
-export async function attestPair(ws: Workspace, r: ResolvedRecipe, where: PartitionRef, opts: AttestOptions): Promise<AttestResult> {
+export async function attestPair(ws: Workspace, pair: Pair, opts: AttestOptions): Promise<AttestResult> {
+  const { recipe: r } = pair;
+  const where: PartitionRef = pair;
   const dir = pairDir(opts.stateDir, r, where);
   const recordPath = join(dir, 'build.json');
   if (!existsSync(recordPath)) {

@@ -132,14 +132,13 @@ export async function signReceivedBuilds(ws: Workspace, opts: SignReceivedOption
   const out: SignedPair[] = [];
   let who: Omit<SignReceivedResult, 'pairs'> | undefined;
   for (const pair of opts.pairs) {
-    const r = ws.recipe(`${pair.recipe}@${pair.version}`);
-    const [where] = ws.partitionsOf(`${pair.system}/${pair.partition}`);
-    if (!where) throw new BrickyardError('PARTITION_NOT_FOUND', `no partition ${pair.system}/${pair.partition}`);
+    const where = ws.pair(`${pair.recipe}@${pair.version}`, pair.system, pair.partition);
+    const r = where.recipe;
     const verified = await verifyReceivedBuild(artifactDir(pair), r, where);
     const dest = importVerifiedBuild(verified, opts.stateDir, r, where);
     const carried =
       opts.testResults === undefined ? [] : carryTestResults(flatResults ? opts.testResults : join(opts.testResults, testResultArtifactName(pair)), dest, pair, verified.subject);
-    const result = await attestPair(ws, r, where, { stateDir: opts.stateDir, keyless: opts.keyless, roles: opts.roles, subject: verified.subject });
+    const result = await attestPair(ws, where, { stateDir: opts.stateDir, keyless: opts.keyless, roles: opts.roles, subject: verified.subject });
     if (!result.files.some((f) => f.kind === 'test-result') && carried.length === 0) {
       refuse(`${r.key} for ${pair.system}/${pair.partition} would have no signed test result`, "sign test results here (roles) or on the system's runner (sign-test-results.yml)");
     }

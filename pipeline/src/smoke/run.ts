@@ -6,14 +6,13 @@
  */
 import { engineRoot } from '../util/engine-root.ts';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { checkFit } from '../check/fit.ts';
+import { basename, join } from 'node:path';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import type { MpiStrategyDoc } from '../model/types.ts';
 import { renderJobScript } from '../render/jobscript.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { run, which, type RunResult } from '../util/exec.ts';
-import type { PartitionRef, Workspace } from '../workspace.ts';
+import type { Pair, PartitionRef, Workspace } from '../workspace.ts';
 import { pairDir, type BuildRecord } from '../build/build.ts';
 import { extractSifRootfs, sha256File } from '../build/sif.ts';
 import { evaluateCommand, evaluateGpu, evaluatePingPong, overall, type TestResult } from './evaluate.ts';
@@ -117,10 +116,15 @@ export async function resolveImage(ws: Workspace, spec: string, where: Partition
   );
 }
 
-export async function smoke(ws: Workspace, image: ImageUnderTest, where: PartitionRef, opts: SmokeOptions): Promise<SmokeReport> {
+/** Smoke-test an image of the pair's recipe on the pair's partition (Workspace.pair, or a tune variant of one). */
+export async function smoke(ws: Workspace, image: ImageUnderTest, where: Pair, opts: SmokeOptions): Promise<SmokeReport> {
   const startedOn = new Date().toISOString();
-  const { system, partition } = where;
-  const fit = checkFit(ws.catalog, image.recipe, system.doc, partition);
+  const { system, partition, fit } = where;
+  if (image.recipe !== where.recipe) {
+    throw new BrickyardError('USAGE', `the image is of ${image.recipe.key}, the pair ${where.key} of ${where.recipe.key}`, {
+      hint: 'smoke-test the image on a pair of its own recipe',
+    });
+  }
   if (!fit.fits) throw new BrickyardError('PAIR_DOES_NOT_FIT', `${image.recipe.key} does not fit ${system.doc.id}/${partition.id}: ${fit.reasons.join('; ')}`);
   const runtime = partition.runtime;
   // The SIF path: its root file system, copied out of the SIF the build made, run by ch-run.
@@ -148,11 +152,13 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Partiti
     } else {
       opts.onStage?.('command', t.name);
       const limit = t.timeoutSeconds ? t.timeoutSeconds * 1000 : timeoutMs;
-      const r = await containerRun(where, image, ['sh', '-c', t.run!], strategy, limit, opts.env);
+      const command = t.run;
+      if (command === undefined) throw new BrickyardError('CATALOG_INVALID', `${image.recipe.key}: smoke test ${t.name} has no run command`, { hint: 'give it run: <command>' });
+      const r = await containerRun(where, image, ['sh', '-c', command], strategy, limit, opts.env);
       tests.push(evaluateCommand(t.name, { exitCode: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut }, t.expect ?? {}));
       if (r.code === 0 && looksLikeStream(r.stdout)) {
         opts.onStage?.('stream', `${t.name}: STREAM in the image against the host`);
-        tests.push(await streamOverhead(image, where, t.name, t.run!, r.stdout, strategy, opts, limit));
+        tests.push(await streamOverhead(image, where, t.name, command, r.stdout, strategy, opts, limit));
       }
     }
   }
@@ -258,17 +264,10 @@ async function sifRootOf(image: ImageUnderTest, where: PartitionRef, stateDir: s
   return { path: rec.sif.path, sha256, root };
 }
 
-async function pingPong(
-  ws: Workspace,
-  image: ImageUnderTest,
-  where: PartitionRef,
-  strategy: MpiStrategyDoc | undefined,
-  opts: SmokeOptions,
-  timeoutMs: number,
-): Promise<TestResult> {
+async function pingPong(ws: Workspace, image: ImageUnderTest, where: Pair, strategy: MpiStrategyDoc | undefined, opts: SmokeOptions, timeoutMs: number): Promise<TestResult> {
   const mpi = where.partition.smoke.mpi;
   // The job script's layout (the recipe's launch on this partition), for every way of launching.
-  const layout = smokeLaunch(ws.render(image.recipe, where).composition, strategy);
+  const layout = smokeLaunch(ws.render(where).composition, strategy);
   const ranks = layout.ranks;
   // direct and sif run in this host's runtime; slurm through the rendered job script.
   const inline = opts.launcher === 'direct' || opts.launcher === 'sif';
@@ -306,7 +305,8 @@ async function pingPong(
   const codeOf = (r: RunResult): number => exits[containerRuns.indexOf(r)]?.code ?? r.code;
   // The launch checks read the first trial that went wrong, if any.
   const bad = containerRuns.findIndex((r) => codeOf(r) !== 0);
-  const exitCode = bad >= 0 ? codeOf(containerRuns[bad]!) : 0;
+  const badRun = containerRuns[bad];
+  const exitCode = badRun ? codeOf(badRun) : 0;
   const first = parsed[Math.max(bad, 0)];
   const trials = parsed.filter((t): t is PingPongRun => t !== undefined);
   const stderr = containerRuns.map((r) => r.stderr).join('\n');
@@ -343,9 +343,9 @@ function slurmCommand(opts: SmokeOptions, cmd: string, args: string[]): [string,
 }
 
 /** The rendered job script, submitted with sbatch --wait to the Slurm the environment names. */
-async function slurmJob(ws: Workspace, image: ImageUnderTest, where: PartitionRef, opts: SmokeOptions, timeoutMs: number, jobEnv: Record<string, string> = {}): Promise<RunResult> {
+async function slurmJob(ws: Workspace, image: ImageUnderTest, where: Pair, opts: SmokeOptions, timeoutMs: number, jobEnv: Record<string, string> = {}): Promise<RunResult> {
   if (!which('sbatch')) throw new BrickyardError('TOOL_MISSING', 'sbatch is not installed', { hint: 'run scripts/setup-host.sh, then scripts/services/slurm.sh start DIR' });
-  const rendered = ws.render(image.recipe, where);
+  const rendered = ws.render(where);
   const dir = join(pairDir(opts.stateDir, image.recipe, where), 'slurm');
   mkdirSync(dir, { recursive: true });
   const script = join(dir, 'job.sh');
@@ -443,7 +443,7 @@ async function streamOverhead(
   else {
     const dir = join(opts.stateDir, 'cache', `stream-${image.manifestDigest.replace(/^sha256:/, '').slice(0, 12)}`);
     mkdirSync(dir, { recursive: true });
-    const local = join(dir, program.split('/').pop()!);
+    const local = join(dir, basename(program));
     if (!existsSync(local)) {
       const cp = await run(
         where.partition.runtime.command,

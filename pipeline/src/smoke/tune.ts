@@ -6,7 +6,7 @@
  * partition that fits), run the smoke tests for each, choose the best by the declared metric
  * (`tune.metric`: a figure of one smoke test, and whether more or less is better), and record the
  * choice with every variant's figures in an in-toto statement about the chosen image's digest,
- * signed (development signer locally). Render then uses the recorded choice (`tunedPartition`).
+ * signed (development signer locally). Render then uses the recorded choice (`tunedPair`).
  *
  * A variant whose build or smoke run FAILED, or that lacks the figure, cannot be chosen; it is
  * recorded with the reason. Ties go to the earlier variant (the declaration order is the
@@ -15,13 +15,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
-import type { Catalog } from '../catalog/load.ts';
 import { buildPair } from '../build/build.ts';
-import { checkFit } from '../check/fit.ts';
 import { attest, bundlePathFor, writeBundle } from '../sign/attest.ts';
 import { signerFor } from '../sign/pair.ts';
 import { BrickyardError } from '../util/errors.ts';
-import type { PartitionRef, Workspace } from '../workspace.ts';
+import type { Pair, PartitionRef, Workspace } from '../workspace.ts';
 import { inTotoStatement, type InTotoStatement } from './predicate.ts';
 import { smoke, type SmokeReport } from './run.ts';
 
@@ -126,14 +124,26 @@ export function withStrategy(where: PartitionRef, strategy: string | null | unde
   return { system: where.system, partition: { ...where.partition, mpi: { ...where.partition.mpi, strategies: chosen } } };
 }
 
+/**
+ * The pair a variant builds and runs as: the pair's partition with the variant's flags in place of
+ * the target flags and only its MPI strategy, its own fit computed by the workspace (a strategy
+ * can fit where the default one does not, and the other way round). No flags and no strategy: the
+ * pair itself.
+ */
+export function variantPair(ws: Workspace, pair: Pair, v: { cflags?: string | undefined; mpiStrategy?: string | null | undefined }): Pair {
+  if (v.cflags === undefined && !v.mpiStrategy) return pair;
+  const label = [...(v.cflags === undefined ? [] : [`cflags=${v.cflags}`]), ...(v.mpiStrategy ? [`mpi=${v.mpiStrategy}`] : [])].join(',');
+  return ws.variant(pair, label, withStrategy(withFlags(pair, v.cflags), v.mpiStrategy).partition);
+}
+
 /** The ids of the partition's MPI strategies that fit the recipe, in the partition's order (empty: the recipe uses no MPI). */
-export function fittingStrategies(catalog: Catalog, recipe: ResolvedRecipe, where: PartitionRef): string[] {
-  const out: string[] = [];
-  for (const s of where.partition.mpi.strategies) {
-    const fit = checkFit(catalog, recipe, where.system.doc, withStrategy(where, s.id).partition);
-    if (fit.fits && fit.strategy) out.push(s.id);
-  }
-  return out;
+export function fittingStrategies(ws: Workspace, pair: Pair): string[] {
+  return pair.partition.mpi.strategies
+    .filter((s) => {
+      const fit = variantPair(ws, pair, { mpiStrategy: s.id }).fit;
+      return fit.fits && fit.strategy !== undefined;
+    })
+    .map((s) => s.id);
 }
 
 /**
@@ -141,8 +151,9 @@ export function fittingStrategies(catalog: Catalog, recipe: ResolvedRecipe, wher
  * them once per fitting MPI strategy (`<variant>+<strategy>`) where more than one fits. A variant
  * that names a strategy keeps it. Fewer than two is an error: there would be nothing to choose.
  */
-export function expandVariants(doc: TuneDoc, catalog: Catalog, recipe: ResolvedRecipe, where: PartitionRef): TuneVariantDoc[] {
-  const fitting = doc.mpiStrategies === 'fitting' ? fittingStrategies(catalog, recipe, where) : [];
+export function expandVariants(doc: TuneDoc, ws: Workspace, where: Pair): TuneVariantDoc[] {
+  const recipe = where.recipe;
+  const fitting = doc.mpiStrategies === 'fitting' ? fittingStrategies(ws, where) : [];
   const out: TuneVariantDoc[] = [];
   for (const v of doc.variants) {
     if (v.mpiStrategy !== undefined) {
@@ -210,9 +221,13 @@ function strategyOf(report: object): string | undefined {
 /** The best variant by the metric; ties go to the earlier one. Throws when none can be chosen. */
 export function choose(outcomes: VariantOutcome[], goal: 'max' | 'min'): VariantOutcome {
   let best: VariantOutcome | undefined;
+  let bestValue = 0;
   for (const o of outcomes) {
     if (o.excluded !== undefined || o.value === undefined) continue;
-    if (!best || (goal === 'max' ? o.value > best.value! : o.value < best.value!)) best = o;
+    if (!best || (goal === 'max' ? o.value > bestValue : o.value < bestValue)) {
+      best = o;
+      bestValue = o.value;
+    }
   }
   if (!best) {
     throw new BrickyardError('NO_VARIANT', `no variant can be chosen: ${outcomes.map((o) => `${o.id}: ${o.excluded ?? 'no value'}`).join('; ')}`);
@@ -232,9 +247,10 @@ export interface TuneOptions {
   trials?: number;
 }
 
-export async function tune(ws: Workspace, recipe: ResolvedRecipe, where: PartitionRef, opts: TuneOptions): Promise<TuneRecord> {
+export async function tune(ws: Workspace, where: Pair, opts: TuneOptions): Promise<TuneRecord> {
+  const recipe = where.recipe;
   const doc = tuneDocOf(recipe);
-  const variants = expandVariants(doc, ws.catalog, recipe, where);
+  const variants = expandVariants(doc, ws, where);
   const dir = tuneDir(opts.stateDir, recipe, where);
   mkdirSync(dir, { recursive: true });
   const outcomes: VariantOutcome[] = [];
@@ -248,7 +264,7 @@ export async function tune(ws: Workspace, recipe: ResolvedRecipe, where: Partiti
     const key = buildKey(v, where);
     const builtBy = buildDirs.get(key) ?? v.id;
     buildDirs.set(key, builtBy);
-    const whereV = withStrategy(withFlags(where, v.cflags), v.mpiStrategy);
+    const whereV = variantPair(ws, where, v);
     const stateV = join(dir, builtBy);
     const env = v.env ?? {};
     const envText = Object.entries(env)
@@ -259,7 +275,7 @@ export async function tune(ws: Workspace, recipe: ResolvedRecipe, where: Partiti
       `${v.id}: ${v.cflags ?? `${where.partition.cpu.targetFlags} (partition default)`}${v.mpiStrategy ? `, MPI ${v.mpiStrategy}` : ''}${envText ? `, ${envText}` : ''}`,
     );
     try {
-      const record = last?.key === key ? last.record : await buildPair(ws, recipe, whereV, { stateDir: stateV, ...(opts.onStage ? { onStage: opts.onStage } : {}) });
+      const record = last?.key === key ? last.record : await buildPair(ws, whereV, { stateDir: stateV, ...(opts.onStage ? { onStage: opts.onStage } : {}) });
       last = { key, record };
       const report = await smoke(ws, { recipe, reference: record.image.reference, manifestDigest: record.image.manifestDigest }, whereV, {
         stateDir: join(stateV, 'runs', v.id),
@@ -297,6 +313,8 @@ export async function recordChoice(
   opts: Pick<TuneOptions, 'stateDir' | 'keyless'>,
 ): Promise<TuneRecord> {
   const best = choose(outcomes, metric.goal);
+  const { imageDigest, imageReference } = best;
+  if (imageDigest === undefined || imageReference === undefined) throw new BrickyardError('NO_VARIANT', `variant ${best.id} has a value but no image to record`);
   const predicate: TunePredicate = {
     recipe: recipe.key,
     system: where.system.doc.id,
@@ -306,11 +324,11 @@ export async function recordChoice(
     chosenCflags: best.cflags,
     chosenEnv: best.env,
     chosenMpiStrategy: best.mpiStrategy,
-    chosenImageDigest: best.imageDigest!,
+    chosenImageDigest: imageDigest,
     variants: outcomes,
     tunedOn: new Date().toISOString(),
   };
-  const statement = inTotoStatement({ name: best.imageReference!, digest: { sha256: best.imageDigest!.replace(/^sha256:/, '') } }, TUNE_PREDICATE_TYPE, predicate);
+  const statement = inTotoStatement({ name: imageReference, digest: { sha256: imageDigest.replace(/^sha256:/, '') } }, TUNE_PREDICATE_TYPE, predicate);
   const dir = tuneDir(opts.stateDir, recipe, where);
   mkdirSync(dir, { recursive: true });
   const statementPath = join(dir, 'tune.intoto.json');
@@ -334,23 +352,23 @@ export function recordedChoice(stateDir: string, recipe: ResolvedRecipe, where: 
 }
 
 /**
- * The partition as render should see it: the recorded choice's flags and MPI strategy, and its
- * runtime environment exported by the job script (podman passes no environment by default, so
- * each variable is also forwarded into the container with --env=NAME).
+ * The pair as render should see it: a variant with the recorded choice's flags and MPI strategy,
+ * and its runtime environment exported by the job script (podman passes no environment by
+ * default, so each variable is also forwarded into the container with --env=NAME). Without a
+ * recorded choice: the pair itself.
  */
-export function tunedPartition(stateDir: string, recipe: ResolvedRecipe, where: PartitionRef): { where: PartitionRef; choice?: TunePredicate } {
-  const choice = recordedChoice(stateDir, recipe, where);
-  if (!choice) return { where };
-  const w = withStrategy(withFlags(where, choice.chosenCflags), choice.chosenMpiStrategy);
+export function tunedPair(ws: Workspace, stateDir: string, pair: Pair): { pair: Pair; choice?: TunePredicate } {
+  const choice = recordedChoice(stateDir, pair.recipe, pair);
+  if (!choice) return { pair };
+  const w = withStrategy(withFlags(pair, choice.chosenCflags), choice.chosenMpiStrategy);
   // Records written before runtime variants existed have no chosenEnv.
   const env = (choice as Partial<TunePredicate>).chosenEnv ?? {};
-  if (Object.keys(env).length === 0) return { where: w, choice };
   const rt = w.partition.runtime;
   const forward = rt.type === 'podman' || rt.type === 'podman-hpc' ? Object.keys(env).map((k) => `--env=${k}`) : [];
-  return {
-    where: { system: w.system, partition: { ...w.partition, env: { ...(w.partition.env ?? {}), ...env }, runtime: { ...rt, flags: [...(rt.flags ?? []), ...forward] } } },
-    choice,
-  };
+  const partition =
+    Object.keys(env).length === 0 ? w.partition : { ...w.partition, env: { ...(w.partition.env ?? {}), ...env }, runtime: { ...rt, flags: [...(rt.flags ?? []), ...forward] } };
+  const label = `tuned=${JSON.stringify([choice.chosen, choice.chosenCflags, choice.chosenMpiStrategy, env])}`;
+  return { pair: ws.variant(pair, label, partition), choice };
 }
 
 /** What a variant ran with besides its flags: the MPI strategy and the environment. */

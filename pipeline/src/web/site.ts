@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { systemPage } from '../docs/generate.ts';
 import { ComposeError } from '../render/compose.ts';
 import { FILE_NAMES, FORMATS, type Rendered } from '../render/index.ts';
-import { BrickyardError, InternalError } from '../util/errors.ts';
+import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
 import { html, slug, type Html } from './html.ts';
 import { indexPage } from './index-page.ts';
@@ -71,14 +71,14 @@ export function buildSite(ws: Workspace, out: string, opts: SiteOptions = {}): S
   const pairs = new Map<string, Pair>();
   for (const r of recipes) {
     for (const p of partitions) {
-      const [fit] = ws.checkAll([r], [p]);
-      if (!fit) throw new InternalError(`checking ${r.key} on ${p.system.doc.id}/${p.partition.id} gave no answer`);
+      const pair = ws.pairAt(r, p);
+      const fit = pair.fit;
       const key = pairKey(r.key, p.system.doc.id, p.partition.id);
       let rendered: Rendered | undefined;
       let renderError: string | undefined;
       if (fit.fits) {
         try {
-          rendered = ws.render(r, p);
+          rendered = ws.render(pair);
         } catch (e) {
           if (!(e instanceof ComposeError) && !(e instanceof BrickyardError)) throw e;
           renderError = e instanceof ComposeError ? e.problems.join('; ') : e.message;
