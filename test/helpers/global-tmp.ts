@@ -1,0 +1,19 @@
+/**
+ * Global setup: one $TMPDIR for the whole run, removed at its end. Folders that live as long as a
+ * worker (a shared fixture's keys, the site tests' private $TMPDIR) are made in it, so nothing
+ * outlives the run even though workers keep their modules from file to file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export default function setup(): () => void {
+  const saved = process.env['TMPDIR'];
+  const root = mkdtempSync(join(tmpdir(), 'brickyard-run-'));
+  process.env['TMPDIR'] = root;
+  return () => {
+    if (saved === undefined) delete process.env['TMPDIR'];
+    else process.env['TMPDIR'] = saved;
+    rmSync(root, { recursive: true, force: true });
+  };
+}
