@@ -32,6 +32,9 @@ export default defineConfig({
           // what they keep once (test/site/site-fixture.ts) and clean up per file through the
           // setup file (test/helpers/per-file.ts); no file mocks modules.
           isolate: false,
+          // Two workers on two cores (vitest's default leaves one core idle): many files wait on
+          // child processes (git, bash, jq, tar, mount) and the disk, and the other worker runs.
+          maxWorkers: 2,
         },
       },
       {
