@@ -14,6 +14,11 @@ export default function setup(): () => void {
   return () => {
     if (saved === undefined) delete process.env['TMPDIR'];
     else process.env['TMPDIR'] = saved;
-    rmSync(root, { recursive: true, force: true });
+    try {
+      rmSync(root, { recursive: true, force: true });
+    } catch (e) {
+      // e.g. a mount a killed test left behind: say so, and leave the folder to be looked at
+      console.warn(`could not remove the test run's $TMPDIR ${root}: ${(e as Error).message}`);
+    }
   };
 }

@@ -26,7 +26,7 @@ const hasShellcheck = spawnSync('sh', ['-c', 'command -v shellcheck']).status ==
  * shellcheck over many scripts in one run (one start, not one per pair): each script's findings,
  * by the file it was written to; a script shellcheck could not read counts as failed.
  */
-function shellcheckAll(scripts: string[]): { code: number | null; out: string[] } {
+function shellcheckAll(scripts: string[]): { code: number | null; out: string[][] } {
   const dir = mkdtempSync(join(tmpdir(), 'by-shellcheck-'));
   const files = scripts.map((text, i) => {
     const f = join(dir, `${i}.sh`);
