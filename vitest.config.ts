@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -30,11 +31,13 @@ export default defineConfig({
           // file (most of the project's CPU time when every file started afresh). The files leave
           // no global state behind them: $TMPDIR is restored where changed, shared fixtures make
           // what they keep once (test/site/site-fixture.ts) and clean up per file through the
-          // setup file (test/helpers/per-file.ts); no file mocks modules.
+          // setup file (test/helpers/per-file.ts); no file mocks modules. So a helper imported by
+          // several files registers no hooks and changes no process state when it loads (it loads
+          // once per worker): atEndOfEveryFile (test/helpers/fixture.ts) is the per-file hook.
           isolate: false,
-          // Two workers on two cores (vitest's default leaves one core idle): many files wait on
-          // child processes (git, bash, jq, tar, mount) and the disk, and the other worker runs.
-          maxWorkers: 2,
+          // A worker per core, also on two cores (vitest's default leaves one idle): many files
+          // wait on child processes (git, bash, jq, tar, mount) and the disk meanwhile.
+          maxWorkers: Math.max(2, availableParallelism()),
         },
       },
       {
