@@ -178,8 +178,9 @@ export interface Keys {
   other(options: { identity?: string; issuer?: string; extensions?: FulcioExtensions }): Promise<DevSigner>;
 }
 
-export async function makeKeys(identity = IDENTITY, issuer = ISSUER, extensions: FulcioExtensions = CI_EXTENSIONS): Promise<Keys> {
-  const dir = join(tempDir('brickyard-dev-ca-'), 'dev-signer');
+/** `root`: where the keys live (default: a folder removed at the end of the test file). */
+export async function makeKeys(identity = IDENTITY, issuer = ISSUER, extensions: FulcioExtensions = CI_EXTENSIONS, root = tempDir('brickyard-dev-ca-')): Promise<Keys> {
+  const dir = join(root, 'dev-signer');
   const dev = await loadOrCreateDevSigner(dir, { identity, issuer, extensions });
   const trustedRoot = join(dir, 'trusted_root.json');
   return {

@@ -5,6 +5,7 @@
  * script runs for real (bash, jq) on the batches file the plan writes.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -150,10 +151,33 @@ const called = parse(readFileSync(join(workflowDir, 'build-batch.yml'), 'utf8'))
 };
 const selectScript = called.jobs['select']!.steps.find((s) => s.id === 'select')!.run!;
 
-function selectBatch(file: string, batch: string): { code: number; matrix?: Matrix; stderr: string; stdout: string } {
+/**
+ * As the runner starts a `run:` step: no profile, no rc file. Plain `bash -c` with a pipe for stdin
+ * and no SHLVL reads ~/.bashrc (bash takes a socket on stdin for rshd), a quarter of a second of a
+ * developer's shell set-up per step on some hosts.
+ */
+const RUNNER_BASH = ['--noprofile', '--norc', '-c'];
+
+interface Selection {
+  code: number;
+  matrix?: Matrix;
+  stderr: string;
+  stdout: string;
+}
+/** The selection is a function of the file's bytes and the index: each pair of them is run once per file. */
+const selections = new Map<string, Selection>();
+
+function selectBatch(file: string, batch: string): Selection {
+  const id = `${createHash('sha256').update(readFileSync(file)).digest('hex')} ${batch}`;
+  let r = selections.get(id);
+  if (r === undefined) selections.set(id, (r = runSelection(file, batch)));
+  return r;
+}
+
+function runSelection(file: string, batch: string): Selection {
   const out = join(mkdtempSync(join(tmpdir(), 'brickyard-fanout-')), 'output');
   writeFileSync(out, '');
-  const r = spawnSync('bash', ['-c', selectScript], { env: { PATH: process.env['PATH'], BATCH: batch, FILE: file, GITHUB_OUTPUT: out }, encoding: 'utf8' });
+  const r = spawnSync('bash', [...RUNNER_BASH, selectScript], { env: { PATH: process.env['PATH'], BATCH: batch, FILE: file, GITHUB_OUTPUT: out }, encoding: 'utf8' });
   const line = readFileSync(out, 'utf8')
     .split('\n')
     .find((l) => l.startsWith('matrix='));
@@ -295,7 +319,13 @@ interface Job {
   steps?: Step[];
   environment?: unknown;
 }
-const jobsOf = (file: string): Record<string, Job> => (parse(readFileSync(join(workflowDir, file), 'utf8')) as { jobs: Record<string, Job> }).jobs;
+/** A workflow's jobs, parsed once per file (the tests only read them). */
+const parsedJobs = new Map<string, Record<string, Job>>();
+function jobsOf(file: string): Record<string, Job> {
+  let jobs = parsedJobs.get(file);
+  if (jobs === undefined) parsedJobs.set(file, (jobs = (parse(readFileSync(join(workflowDir, file), 'utf8')) as { jobs: Record<string, Job> }).jobs));
+  return jobs;
+}
 
 /** A `with:` value or name with `${{ … }}` in it, evaluated with GitHub's expression engine. */
 function expand(template: string, contexts: Record<string, unknown>): string {
@@ -391,7 +421,7 @@ describe('main.yml and release.yml sign every batch, each in a job that plans ag
     const serial = (run: string, env: Record<string, string>): number => {
       const out = join(mkdtempSync(join(tmpdir(), 'brickyard-serial-')), 'output');
       writeFileSync(out, '');
-      const r = spawnSync('bash', ['-c', run], { env: { PATH: process.env['PATH'], GITHUB_OUTPUT: out, ...env }, encoding: 'utf8' });
+      const r = spawnSync('bash', [...RUNNER_BASH, run], { env: { PATH: process.env['PATH'], GITHUB_OUTPUT: out, ...env }, encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       return Number(/^serial=(\d+)$/m.exec(readFileSync(out, 'utf8'))![1]);
     };
@@ -417,7 +447,10 @@ describe('main.yml and release.yml sign every batch, each in a job that plans ag
     const run = (count: string): { code: number; out: string } => {
       const out = join(mkdtempSync(join(tmpdir(), 'brickyard-systems-')), 'output');
       writeFileSync(out, '');
-      const r = spawnSync('bash', ['-c', step.run!], { env: { PATH: process.env['PATH'], GITHUB_OUTPUT: out, MATRIX: JSON.stringify(site), COUNT: count }, encoding: 'utf8' });
+      const r = spawnSync('bash', [...RUNNER_BASH, step.run!], {
+        env: { PATH: process.env['PATH'], GITHUB_OUTPUT: out, MATRIX: JSON.stringify(site), COUNT: count },
+        encoding: 'utf8',
+      });
       return { code: r.status ?? -1, out: readFileSync(out, 'utf8') + r.stdout };
     };
     const ok = run('2');

@@ -3,14 +3,27 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/**
+ * The unit project runs its files one after another in a worker that keeps its modules
+ * (`isolate: false`), so a hook registered when this module loads would run after the first file
+ * only. The setup file (test/helpers/per-file.ts) calls `endOfFile` after every file instead.
+ */
 const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+const atEnd: (() => void)[] = [];
+
+/** Run `fn` after every test file (from now on, in this worker): e.g. to print and clear a shared table. */
+export function atEndOfEveryFile(fn: () => void): void {
+  atEnd.push(fn);
+}
+
+/** Remove the temporary folders this file made; run what shared fixtures asked for. */
+export function endOfFile(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const fn of atEnd) fn();
+}
 
 export function tempDir(prefix = 'brickyard-test-'): string {
   const d = mkdtempSync(join(tmpdir(), prefix));

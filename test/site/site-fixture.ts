@@ -3,24 +3,24 @@
  * real faults (a small tmpfs, a read-only bind mount, chattr +i) and the case table they fill.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import { writeBundle, type WriteBundleOptions } from '../../pipeline/src/bundle/write.ts';
 import { importBundle } from '../../pipeline/src/site/store.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
-import { tempDir } from '../helpers/fixture.ts';
+import { atEndOfEveryFile, tempDir } from '../helpers/fixture.ts';
 import { ISSUER, makeKeys, makeState, NOW, sha256, signState, snapshot, SOURCE, type PairSpec } from '../bundle/fixture.ts';
 import { exitCodeFor } from '../../pipeline/src/cli/exit-codes.ts';
 
-// A $TMPDIR of these tests' own: other processes on the machine (other test runs) also make
-// brickyard-* folders in /tmp, and "nothing left in $TMPDIR" must be about ours alone.
+// A $TMPDIR of these tests' own: other processes on the machine (other test runs, the other
+// worker of this one) also make brickyard-* folders, and "nothing left in $TMPDIR" must be about
+// ours alone. It lives as long as this module, as the keys do (a worker keeps its modules from
+// file to file): both are made in the run's $TMPDIR, which the global setup removes at the end.
 const privateTmp = mkdtempSync(join(tmpdir(), 'brickyard-site-tmp-'));
+export const keys = await makeKeys(undefined, undefined, undefined, mkdtempSync(join(tmpdir(), 'brickyard-site-keys-')));
 process.env['TMPDIR'] = privateTmp;
-afterAll(() => rmSync(privateTmp, { recursive: true, force: true }));
-
-export const keys = await makeKeys();
 const ROLES = ['manifest', 'provenance', 'sbom', 'testResult'];
 
 /** The signers part of a policy: every role allows main.yml of example/brickyard on a hosted runner. */
@@ -82,13 +82,13 @@ export interface Case {
 }
 export const cases: Case[] = [];
 // The case table (case, code, exit status, message, store unchanged) of every refusal a test file made.
-afterAll(() => {
+atEndOfEveryFile(() => {
   if (cases.length)
     console.log(
       [
         '| case | code | exit | message | store unchanged |',
         '|---|---|---|---|---|',
-        ...cases.map((c) => `| ${c.case} | ${c.code} | ${c.exit} | ${c.message.replace(/\|/g, '\\|')} | ${c.unchanged ? 'yes' : 'NO'} |`),
+        ...cases.splice(0).map((c) => `| ${c.case} | ${c.code} | ${c.exit} | ${c.message.replace(/\|/g, '\\|')} | ${c.unchanged ? 'yes' : 'NO'} |`),
       ].join('\n'),
     );
 });

@@ -330,6 +330,16 @@ async function verifySignature(verifier: ManifestVerifier, mBytes: Buffer, sigBy
   }
 }
 
+/** Whether the bundle at `path` can hold an entry hashed on another core (a folder or an unreadable path: maybe). */
+function mayHoldLargeEntry(path: string): boolean {
+  try {
+    const st = statSync(path);
+    return !st.isFile() || st.size >= PARALLEL_HASH_MIN_BYTES;
+  } catch {
+    return true; // readInto says what is wrong with it
+  }
+}
+
 export async function readBundle(opts: ReadBundleOptions): Promise<VerifiedBundle> {
   const limits: ReadLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const staging = opts.stagingDir === undefined ? undefined : resolve(opts.stagingDir);
@@ -337,10 +347,14 @@ export async function readBundle(opts: ReadBundleOptions): Promise<VerifiedBundl
   const open: EntrySink[] = [];
   // Large entries that are only verified go to workers that read the bundle themselves (tar and
   // split bundles); one starts now, while the signature is checked.
+  // A tar smaller than the threshold holds no large entry: no worker is started for it (a worker
+  // costs tens of milliseconds of CPU; most bundles a site checks are small). Only a hint: a large
+  // entry still gets its worker when it comes.
+  const large = mayHoldLargeEntry(opts.bundlePath);
   const hasher = opts.stage ? new RangeHasher() : undefined;
-  hasher?.warm();
+  if (large) hasher?.warm();
   // Where entries are staged, large ones are hashed on a second core as they are written.
-  const ring = staging !== undefined && !opts.stage ? warmSha256() : undefined;
+  const ring = large && staging !== undefined && !opts.stage ? warmSha256() : undefined;
   try {
     return await readInto(opts, limits, staging, open, hasher);
   } catch (e) {

@@ -1,0 +1,24 @@
+/**
+ * Global setup: one $TMPDIR for the whole run, removed at its end. Folders that live as long as a
+ * worker (a shared fixture's keys, the site tests' private $TMPDIR) are made in it, so nothing
+ * outlives the run even though workers keep their modules from file to file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export default function setup(): () => void {
+  const saved = process.env['TMPDIR'];
+  const root = mkdtempSync(join(tmpdir(), 'brickyard-run-'));
+  process.env['TMPDIR'] = root;
+  return () => {
+    if (saved === undefined) delete process.env['TMPDIR'];
+    else process.env['TMPDIR'] = saved;
+    try {
+      rmSync(root, { recursive: true, force: true });
+    } catch (e) {
+      // e.g. a mount a killed test left behind: say so, and leave the folder to be looked at
+      console.warn(`could not remove the test run's $TMPDIR ${root}: ${(e as Error).message}`);
+    }
+  };
+}
