@@ -4,7 +4,11 @@ import { PairError, Workspace } from '../pipeline/src/workspace.ts';
 import { MINI, miniCatalog } from './helpers/fixture.ts';
 
 // The real checkFit, wrapped so each call is counted (vi.mock is hoisted above the imports): the
-// pair is where a fit is computed.
+// pair is where a fit is computed. The unit project shares modules between files (isolate: false),
+// so the registry is reset first: workspace.ts must be loaded afresh, against the wrapped fit.
+vi.hoisted(() => {
+  vi.resetModules();
+});
 vi.mock('../pipeline/src/check/fit.ts', async (importOriginal) => {
   const real = await importOriginal<typeof import('../pipeline/src/check/fit.ts')>();
   return { ...real, checkFit: vi.fn(real.checkFit) };
