@@ -77,7 +77,7 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
   it('pushes the image from the OCI layout into the registry on 127.0.0.1, digest kept', () => {
     const registry = startRegistry();
     try {
-      const dest = `docker://${registry.address}/brickyard/mpi-pingpong:1.0.0-1-local-debug`;
+      const dest = `docker://${registry.address}/brickyard/mpi-pingpong:1.0.0-2-local-debug`;
       execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${record.image.ociLayout}:${record.image.refName}`, dest], { stdio: 'pipe' });
       const remote = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', dest], { encoding: 'utf8' }));
       expect(remote.Digest).toBe(record.image.manifestDigest);
