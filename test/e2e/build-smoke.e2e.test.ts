@@ -306,7 +306,7 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
 
   it('makes a SIF that siftool reads (definition, labels, squashfs root), and its root file system runs the ping-pong under ch-run', async () => {
     const sif = record.sif!;
-    expect(sif.path).toMatch(/mpi-pingpong_1\.0\.0-1_local-debug\.sif$/);
+    expect(sif.path).toMatch(/mpi-pingpong_1\.0\.0-2_local-debug\.sif$/);
     expect(execFileSync('sha256sum', [sif.path], { encoding: 'utf8' }).split(' ')[0]).toBe(sif.sha256);
     const list = execFileSync('siftool', ['list', sif.path], { encoding: 'utf8' });
     expect(list).toMatch(/Def\.FILE/);
