@@ -77,7 +77,7 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
   it('pushes the image from the OCI layout into the registry on 127.0.0.1, digest kept', () => {
     const registry = startRegistry();
     try {
-      const dest = `docker://${registry.address}/brickyard/mpi-pingpong:1.0.0-1-local-debug`;
+      const dest = `docker://${registry.address}/brickyard/mpi-pingpong:1.0.0-2-local-debug`;
       execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${record.image.ociLayout}:${record.image.refName}`, dest], { stdio: 'pipe' });
       const remote = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', dest], { encoding: 'utf8' }));
       expect(remote.Digest).toBe(record.image.manifestDigest);
@@ -306,7 +306,7 @@ describe.skipIf(why !== '')(`build and smoke on this host${why ? ` (skipped: ${w
 
   it('makes a SIF that siftool reads (definition, labels, squashfs root), and its root file system runs the ping-pong under ch-run', async () => {
     const sif = record.sif!;
-    expect(sif.path).toMatch(/mpi-pingpong_1\.0\.0-1_local-debug\.sif$/);
+    expect(sif.path).toMatch(/mpi-pingpong_1\.0\.0-2_local-debug\.sif$/);
     expect(execFileSync('sha256sum', [sif.path], { encoding: 'utf8' }).split(' ')[0]).toBe(sif.sha256);
     const list = execFileSync('siftool', ['list', sif.path], { encoding: 'utf8' });
     expect(list).toMatch(/Def\.FILE/);

@@ -53,7 +53,7 @@ describe('Alps: the EDF names the image file by an absolute path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'by-edf-'));
     const edf = bash(snippet, {}, dir);
     const image = /^image = "(.*)"$/m.exec(edf)?.[1];
-    expect(image).toBe(join(dir, 'mpi-pingpong_1.0.0-1_alps-normal.sqsh'));
+    expect(image).toBe(join(dir, 'mpi-pingpong_1.0.0-2_alps-normal.sqsh'));
   });
 
   it('keeps absolute paths, ./ paths and registry references as given', () => {

@@ -74,7 +74,7 @@ describe('deployment diagram', () => {
     expect(subgraphs).toEqual(['build', 'transfer', 'site', 'job']);
     expect(text).toContain('subgraph build["Build in CI: GitHub Actions runner labelled self-hosted, lumi"]');
     expect(nodes.get('builder')).toContain('buildah builds the image');
-    expect(nodes.get('image')).toContain('SIF file<br/>mpi-pingpong-gpu_1.0.0-1_lumi-standard-g.sif');
+    expect(nodes.get('image')).toContain('SIF file<br/>mpi-pingpong-gpu_1.0.0-2_lumi-standard-g.sif');
     expect(nodes.get('manifest')).toContain('signed manifest.json');
     expect(nodes.get('media')).toContain('split into parts on media');
     expect(nodes.get('verify')).toContain('offline verify');
@@ -130,7 +130,7 @@ describe('deployment diagram', () => {
     expect(nodes.get('builder')).toContain('podman-hpc builds the image (on-system)');
     expect(nodes.get('media')).toContain('no media to carry');
     expect(nodes.get('runtime')).toContain('podman-hpc');
-    expect(nodes.get('image')).toContain('localhost/brickyard/mpi-pingpong:1.0.0-1-perlmutter-gpu');
+    expect(nodes.get('image')).toContain('localhost/brickyard/mpi-pingpong:1.0.0-2-perlmutter-gpu');
   });
 
   it('shows PJM and mpiexec on Fugaku', () => {

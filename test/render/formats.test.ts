@@ -63,7 +63,7 @@ describe('rendered formats parse', () => {
     // The real recipes re-expressed from centre documentation are among them, on each of their systems.
     const names = new Set(pairs.map((p) => p.name));
     for (const where of ['alps/normal', 'lumi/standard', 'frontier/batch', 'perlmutter/cpu']) expect(names.has(`osu-micro-benchmarks-xpmem@7.5.1 on ${where}`), where).toBe(true);
-    for (const where of ['lumi/standard-g', 'frontier/batch', 'perlmutter/gpu']) expect(names.has(`pytorch-ofi@2.5.1 on ${where}`), where).toBe(true);
+    for (const where of ['lumi/standard-g', 'frontier/batch', 'perlmutter/gpu', 'alps/normal']) expect(names.has(`pytorch-ofi@2.7.1 on ${where}`), where).toBe(true);
     expect(names.has('lammps-kokkos@20250722.6 on alps/normal')).toBe(true);
   });
 

@@ -1,5 +1,5 @@
 /**
- * Golden files: what the shipped catalogue renders for 7 recipes × 3 to 5 systems, byte for byte.
+ * Golden files: what the shipped catalogue renders for 7 recipes × 4 to 5 systems, byte for byte.
  * After an intended change, run `npm run golden` and review the diff of test/golden/.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,9 +17,9 @@ const PAIRS: [string, string][] = [
   ...['lumi/standard-g', 'frontier/batch', 'perlmutter/gpu', 'alps/normal'].map((s) => ['lammps-kokkos@20250722.6', s] as [string, string]),
   // CSCS's OSU/MPICH recipe with xpmem (a step before @mpi, MPICH asked for xpmem), CPU partitions.
   ...['alps/normal', 'lumi/standard', 'frontier/batch', 'perlmutter/cpu'].map((s) => ['osu-micro-benchmarks-xpmem@7.5.1', s] as [string, string]),
-  // PyTorch with the OFI plugin for NCCL/RCCL: from the image on LUMI and Frontier, the site's on Perlmutter.
-  // Alps does not fit (x86_64 wheels only): test/check/requirements.test.ts holds its reason.
-  ...['lumi/standard-g', 'frontier/batch', 'perlmutter/gpu'].map((s) => ['pytorch-ofi@2.5.1', s] as [string, string]),
+  // PyTorch with the OFI plugin for NCCL/RCCL: from the image on LUMI and Frontier, the site's on Perlmutter
+  // (podman-hpc --nccl) and Alps (the AWS OFI hook). 2.7.1: the first release with CUDA wheels for aarch64.
+  ...['lumi/standard-g', 'frontier/batch', 'perlmutter/gpu', 'alps/normal'].map((s) => ['pytorch-ofi@2.7.1', s] as [string, string]),
 ];
 
 const update = process.env['UPDATE_GOLDEN'] === '1';

@@ -133,7 +133,7 @@ async function onlyTestResult(dir: string, statement: object, signer: DevSigner 
 describe('the main job bundle under forgery', () => {
   it('imports as it is, with its direct and Slurm test results signed', async () => {
     const r = await importInto(freshStore(), tar);
-    expect(r.admitted.map((a) => a.refName)).toEqual(['mpi-pingpong_1.0.0-1_local-debug']);
+    expect(r.admitted.map((a) => a.refName)).toEqual(['mpi-pingpong_1.0.0-2_local-debug']);
     expect(r.admitted[0]!.tests.map((t) => t.launcher).sort()).toEqual(['direct', 'slurm']);
     expect(r.skipped).toEqual([]);
   });
@@ -278,7 +278,7 @@ describe('the main job bundle under forgery', () => {
     const r = await importInto(store, dir);
     expect(r.skipped.map((s) => s.ref).sort()).toEqual(['config-as-image', 'latest']);
     const stored = JSON.parse(readFileSync(join(store, 'oci', 'index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] };
-    expect(stored.manifests.map((d) => d.annotations['org.opencontainers.image.ref.name'])).toEqual(['mpi-pingpong_1.0.0-1_local-debug']);
+    expect(stored.manifests.map((d) => d.annotations['org.opencontainers.image.ref.name'])).toEqual(['mpi-pingpong_1.0.0-2_local-debug']);
   });
 
   it('6. a manifest that claims to be newer than its signature is refused', async () => {
@@ -301,7 +301,7 @@ describe('a confidential bundle of the real image', () => {
       cwd: repoRoot,
     });
     expect(made.status, made.stderr).toBe(0);
-    const ref = 'mpi-pingpong_1.0.0-1_local-debug';
+    const ref = 'mpi-pingpong_1.0.0-2_local-debug';
     // A storage of its own: the built image (same config, so the same image id) must not stand in for the pull.
     const storage = tempDir('brickyard-podman-');
     const podman = ['--root', join(storage, 'root'), '--runroot', join(storage, 'run')];

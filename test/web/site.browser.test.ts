@@ -73,11 +73,11 @@ function stateFixture(): string {
     JSON.stringify({
       kind: 'brickyard-build',
       version: 1,
-      recipe: { name: 'mpi-pingpong', version: '1.0.0', revision: 1 },
+      recipe: { name: 'mpi-pingpong', version: '1.0.0', revision: 2 },
       system: 'local',
       partition: 'debug',
       builder: 'buildah',
-      image: { reference: 'localhost/brickyard/mpi-pingpong:1.0.0-1-local-debug', manifestDigest: `sha256:${'ab12'.repeat(16)}` },
+      image: { reference: 'localhost/brickyard/mpi-pingpong:1.0.0-2-local-debug', manifestDigest: `sha256:${'ab12'.repeat(16)}` },
       sizes: { uncompressedBytes: 870104826, compressedBytes: 395664476, budget: '1 GiB' },
       reproducible: { checked: true, identical: true },
       created: '2026-11-28T19:23:49.000Z',
@@ -275,7 +275,7 @@ describe.skipIf(missing && !inCi)(title, () => {
     expect(text).toContain('signed manifest.json');
     // The commands to get and run the image at the site, and to verify it, are there to copy.
     const lumiSection = page.locator('section.pair', { has: page.locator('#lumi-standard-g') });
-    expect(await lumiSection.locator('.copy pre').first().textContent()).toContain('singularity build mpi-pingpong_1.0.0-1_lumi-standard-g.sif oci:$SITE/store/oci:');
+    expect(await lumiSection.locator('.copy pre').first().textContent()).toContain('singularity build mpi-pingpong_1.0.0-2_lumi-standard-g.sif oci:$SITE/store/oci:');
     expect(await lumiSection.locator('.copy-btn').first().isVisible()).toBe(true);
     // Rendered files open as text.
     const href = await lumiSection.locator('a', { hasText: 'Containerfile' }).first().getAttribute('href');

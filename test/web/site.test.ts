@@ -27,11 +27,11 @@ function stateFixture(): string {
     JSON.stringify({
       kind: 'brickyard-build',
       version: 1,
-      recipe: { name: 'mpi-pingpong', version: '1.0.0', revision: 1 },
+      recipe: { name: 'mpi-pingpong', version: '1.0.0', revision: 2 },
       system: 'local',
       partition: 'debug',
       builder: 'buildah',
-      image: { reference: 'localhost/brickyard/mpi-pingpong:1.0.0-1-local-debug', manifestDigest: `sha256:${'ab12'.repeat(16)}` },
+      image: { reference: 'localhost/brickyard/mpi-pingpong:1.0.0-2-local-debug', manifestDigest: `sha256:${'ab12'.repeat(16)}` },
       sizes: { uncompressedBytes: 870104826, compressedBytes: 395664476, budget: '1 GiB' },
       reproducible: { checked: true, identical: true },
       created: '2026-11-28T19:23:49.000Z',
@@ -166,11 +166,11 @@ describe('catalogue site', () => {
     expect(lumi).toContain('srun --nodes=2 --ntasks-per-node=1 singularity exec --bind');
     expect(lumi).toMatch(/<pre class="mermaid" aria-label="[^"]*">%% Deployment of mpi-pingpong@1.0.0 on lumi\/standard-g/);
     // At the site: the image from the store into the runtime's format, the job script of the imported bundle, the modules, and how to verify.
-    expect(lumi).toContain('singularity build mpi-pingpong_1.0.0-1_lumi-standard-g.sif oci:$SITE/store/oci:mpi-pingpong_1.0.0-1_lumi-standard-g');
+    expect(lumi).toContain('singularity build mpi-pingpong_1.0.0-2_lumi-standard-g.sif oci:$SITE/store/oci:mpi-pingpong_1.0.0-2_lumi-standard-g');
     expect(lumi).toContain('the job script loads <code>LUMI/25.03</code>, <code>partition/G</code>, <code>singularity-bindings</code>');
     expect(lumi).toContain('--trusted-root $SITE/trusted_root.json');
     expect(local).toContain(`--artifact $SITE/store/oci/blobs/sha256/${'ab12'.repeat(16)}`);
-    expect(local).toContain('skopeo copy oci:$SITE/store/oci:mpi-pingpong_1.0.0-1_local-debug containers-storage:localhost/brickyard/mpi-pingpong:1.0.0-1-local-debug');
+    expect(local).toContain('skopeo copy oci:$SITE/store/oci:mpi-pingpong_1.0.0-2_local-debug containers-storage:localhost/brickyard/mpi-pingpong:1.0.0-2-local-debug');
   });
 
   it('reads signer identity and issuer from a Sigstore bundle without the network', () => {

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Job script rendered by Brickyard from catalog/recipes/lammps-kokkos/20250722.6/recipe.yaml. Do not edit: change the recipe and render again.
-# recipe: lammps-kokkos@20250722.6 (revision 1)
+# recipe: lammps-kokkos@20250722.6 (revision 2)
 # system: alps/normal (aarch64, 4x NVIDIA Grace 72-core (Arm Neoverse-V2), 4x NVIDIA GH200 120GB (Hopper))
 # base: debian-12 = docker.io/library/debian:bookworm-20260918@sha256:9a2bafc2cebc397fc253a4b80c6d4bc425eb5a2a819cd25ada003c7facd48f1d
 # MPI: cxi-hook (mpich ABI, block mpich)
@@ -14,7 +14,7 @@
 
 set -euo pipefail
 
-IMAGE="${BRICKYARD_IMAGE:-lammps-kokkos_20250722.6-1_alps-normal.sqsh}"
+IMAGE="${BRICKYARD_IMAGE:-lammps-kokkos_20250722.6-2_alps-normal.sqsh}"
 case "$IMAGE" in
   /* | ./* | ../*) ;;
   *.sqsh) IMAGE="$PWD/$IMAGE" ;;

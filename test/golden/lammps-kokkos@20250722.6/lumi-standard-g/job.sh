@@ -1,6 +1,6 @@
 #!/bin/bash
 # Job script rendered by Brickyard from catalog/recipes/lammps-kokkos/20250722.6/recipe.yaml. Do not edit: change the recipe and render again.
-# recipe: lammps-kokkos@20250722.6 (revision 1)
+# recipe: lammps-kokkos@20250722.6 (revision 2)
 # system: lumi/standard-g (x86_64, AMD EPYC 7A53 "Trento" 64-core, 8x AMD Instinct MI250X (2 GCDs per module))
 # base: debian-12 = docker.io/library/debian:bookworm-20260918@sha256:704583dbf243593da87cf949fc0543ffeca24a28d36c2760dc9545410cb8ed02
 # MPI: host-injection (mpich ABI, block mpich)
@@ -28,7 +28,7 @@ export CXI_FORK_SAFE_HP="1"
 export FI_CXI_DISABLE_CQ_HUGETLB="1"
 export MPICH_GPU_SUPPORT_ENABLED="1"
 
-IMAGE="${BRICKYARD_IMAGE:-lammps-kokkos_20250722.6-1_lumi-standard-g.sif}"
+IMAGE="${BRICKYARD_IMAGE:-lammps-kokkos_20250722.6-2_lumi-standard-g.sif}"
 
 # Launch
 srun --nodes=2 --ntasks-per-node=8 --cpus-per-task=7 --gpus-per-task=1 --gpu-bind=closest singularity exec --bind "/opt/cray,/var/spool,/etc/host.conf,/etc/hosts,/etc/nsswitch.conf,/etc/resolv.conf,/etc/ssl/openssl.cnf,/usr/lib64/libcxi.so.1,/usr/lib64/libjansson.so.4,/run/cxi,/scratch/${PROJECT:?set PROJECT to your project id}" "$IMAGE" /opt/lammps/bin/lmp "$@"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Job script rendered by Brickyard from catalog/recipes/mpi-pingpong-gpu/1.0.0/recipe.yaml. Do not edit: change the recipe and render again.
-# recipe: mpi-pingpong-gpu@1.0.0 (revision 1), extends mpi-pingpong@1.0.0
+# recipe: mpi-pingpong-gpu@1.0.0 (revision 2), extends mpi-pingpong@1.0.0
 # system: lumi/standard-g (x86_64, AMD EPYC 7A53 "Trento" 64-core, 8x AMD Instinct MI250X (2 GCDs per module))
 # base: debian-12 = docker.io/library/debian:bookworm-20260918@sha256:704583dbf243593da87cf949fc0543ffeca24a28d36c2760dc9545410cb8ed02
 # MPI: host-injection (mpich ABI, block mpich)
@@ -27,7 +27,7 @@ export CXI_FORK_SAFE_HP="1"
 export FI_CXI_DISABLE_CQ_HUGETLB="1"
 export MPICH_GPU_SUPPORT_ENABLED="1"
 
-IMAGE="${BRICKYARD_IMAGE:-mpi-pingpong-gpu_1.0.0-1_lumi-standard-g.sif}"
+IMAGE="${BRICKYARD_IMAGE:-mpi-pingpong-gpu_1.0.0-2_lumi-standard-g.sif}"
 
 # Each rank sees its own GPU
 GPU_SELECT="$(mktemp)"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Job script rendered by Brickyard from catalog/recipes/mpi-pingpong/1.0.0/recipe.yaml. Do not edit: change the recipe and render again.
-# recipe: mpi-pingpong@1.0.0 (revision 1)
+# recipe: mpi-pingpong@1.0.0 (revision 2)
 # system: fugaku/small (aarch64, Fujitsu A64FX (Armv8.2-A + SVE 512-bit))
 # base: debian-12 = docker.io/library/debian:bookworm-20260918@sha256:9a2bafc2cebc397fc253a4b80c6d4bc425eb5a2a819cd25ada003c7facd48f1d
 # MPI: container-only (openmpi ABI, block openmpi)
@@ -15,7 +15,7 @@
 
 set -euo pipefail
 
-IMAGE="${BRICKYARD_IMAGE:-mpi-pingpong_1.0.0-1_fugaku-small.sif}"
+IMAGE="${BRICKYARD_IMAGE:-mpi-pingpong_1.0.0-2_fugaku-small.sif}"
 
 # Launch
 mpiexec -n 2 singularity exec "$IMAGE" /usr/local/bin/brickyard-pingpong "$@"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Job script rendered by Brickyard from catalog/recipes/mpi-pingpong/1.0.0/recipe.yaml. Do not edit: change the recipe and render again.
-# recipe: mpi-pingpong@1.0.0 (revision 1)
+# recipe: mpi-pingpong@1.0.0 (revision 2)
 # system: perlmutter/gpu (x86_64, AMD EPYC 7763 (Milan) 64-core, 4x NVIDIA A100-SXM4)
 # base: debian-12 = docker.io/library/debian:bookworm-20260918@sha256:704583dbf243593da87cf949fc0543ffeca24a28d36c2760dc9545410cb8ed02
 # MPI: host-injection (mpich ABI, block mpich)
@@ -15,7 +15,7 @@
 
 set -euo pipefail
 
-IMAGE="${BRICKYARD_IMAGE:-localhost/brickyard/mpi-pingpong:1.0.0-1-perlmutter-gpu}"
+IMAGE="${BRICKYARD_IMAGE:-localhost/brickyard/mpi-pingpong:1.0.0-2-perlmutter-gpu}"
 
 # Launch
 srun --nodes=2 --ntasks-per-node=1 podman-hpc run --rm --mpi -v "$SCRATCH:$SCRATCH" "$IMAGE" /usr/local/bin/brickyard-pingpong "$@"

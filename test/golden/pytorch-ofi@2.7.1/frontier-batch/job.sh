@@ -1,6 +1,6 @@
 #!/bin/bash
-# Job script rendered by Brickyard from catalog/recipes/pytorch-ofi/2.5.1/recipe.yaml. Do not edit: change the recipe and render again.
-# recipe: pytorch-ofi@2.5.1 (revision 1), extends pytorch-mpi@2.5.1
+# Job script rendered by Brickyard from catalog/recipes/pytorch-ofi/2.7.1/recipe.yaml. Do not edit: change the recipe and render again.
+# recipe: pytorch-ofi@2.7.1 (revision 1), extends pytorch-mpi@2.7.1
 # system: frontier/batch (x86_64, AMD Optimized 3rd Gen EPYC 64-core, 8x AMD Instinct MI250X (2 GCDs per module))
 # base: debian-12 = docker.io/library/debian:bookworm-20260918@sha256:704583dbf243593da87cf949fc0543ffeca24a28d36c2760dc9545410cb8ed02
 # MPI: host-injection (mpich ABI, block mpich)
@@ -24,7 +24,7 @@ module load rocm/6.2.4
 export APPTAINER_CONTAINLIBS="/usr/lib64/libcxi.so.1,/usr/lib64/libjson-c.so.5,/lib64/libtinfo.so.6,/usr/lib64/libnl-3.so.200,/usr/lib64/libgfortran.so.5,/usr/lib64/libjansson.so.4,/usr/lib64/libxpmem.so.0"
 export MPICH_GPU_SUPPORT_ENABLED="1"
 
-IMAGE="${BRICKYARD_IMAGE:-pytorch-ofi_2.5.1-1_frontier-batch.sif}"
+IMAGE="${BRICKYARD_IMAGE:-pytorch-ofi_2.7.1-1_frontier-batch.sif}"
 
 # Environment inside the container
 export APPTAINERENV_LD_LIBRARY_PATH="$CRAY_MPICH_ROOTDIR/gtl/lib:/opt/rocm/lib:/opt/rocm/lib64:$CRAY_LD_LIBRARY_PATH:$LD_LIBRARY_PATH:/opt/cray/pe/lib64${APPTAINERENV_LD_LIBRARY_PATH:+:$APPTAINERENV_LD_LIBRARY_PATH}"
