@@ -7,6 +7,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { ImageFacts } from '../check/image-policy.ts';
+import { validateSpdx } from '../build/sbom.ts';
 import type { TestResult } from '../smoke/evaluate.ts';
 import type { Performance } from '../smoke/performance.ts';
 import { BrickyardError } from '../util/errors.ts';
@@ -69,6 +70,9 @@ export interface SmokeReport {
   reportPath: string;
 }
 
+/** A smoke report as read back: where it was written is not needed to use it (a received one may lack it). */
+export type SmokeRecord = Omit<SmokeReport, 'reportPath'> & { reportPath?: string };
+
 /** The parts of a pair's lock.json the signer reads (the catalogue files it pins). */
 export interface PairLock {
   lockDigest: string;
@@ -101,7 +105,7 @@ export interface OciImageManifest {
 
 interface RecordTypes {
   buildRecord: BuildRecord;
-  smokeReport: SmokeReport;
+  smokeReport: SmokeRecord;
   lock: PairLock;
   ociIndex: OciIndex;
   ociManifest: OciImageManifest;
@@ -221,7 +225,35 @@ export function readStateRecord<K extends StateRecordKind>(kind: K, file: string
 }
 
 export const readBuildRecord = (file: string): BuildRecord => readStateRecord('buildRecord', file);
-export const readSmokeReport = (file: string): SmokeReport => readStateRecord('smokeReport', file);
+export const readSmokeReport = (file: string): SmokeRecord => readStateRecord('smokeReport', file);
 export const readPairLock = (file: string): PairLock => readStateRecord('lock', file);
 export const readOciIndex = (file: string): OciIndex => readStateRecord('ociIndex', file);
 export const readOciManifest = (file: string): OciImageManifest => readStateRecord('ociManifest', file);
+
+/** A pair's SPDX 2.3 SBOM (sbom.spdx.json), held to the SPDX schema and rules the build wrote it by. */
+export function readSbom(file: string): Record<string, unknown> {
+  const hint = 'build the pair again so its SBOM is written anew; the file was changed by hand or written by another tool';
+  let st;
+  try {
+    st = lstatSync(file);
+  } catch (e) {
+    throw new StateRecordError(file, '', 'missing', `${file} is missing: no SBOM there`, hint, e);
+  }
+  if (!st.isFile()) throw new StateRecordError(file, '', 'not-a-file', `${file} is not a plain file, where the SBOM belongs`, `remove it; ${hint}`);
+  if (st.size > MAX_RECORD_BYTES) throw new StateRecordError(file, '', 'too-large', `${file} is ${st.size} bytes, more than an SBOM may be (${MAX_RECORD_BYTES})`, hint);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new StateRecordError(file, '', 'not-json', `${file} is not a valid SBOM: it is not JSON (${(e as Error).message})`, hint, e);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new StateRecordError(file, '', 'schema', `${file} is not a valid SBOM: it is not a JSON object`, hint);
+  const errors = validateSpdx(data);
+  const first = errors[0];
+  if (first !== undefined) {
+    const field = /^schema: (\/\S*)/.exec(first)?.[1];
+    throw new StateRecordError(file, field ? fieldPath(field) : '', 'schema', `${file} is not valid SPDX 2.3: ${errors.slice(0, 5).join('; ')}`, hint);
+  }
+  return data as Record<string, unknown>;
+}
