@@ -62,16 +62,19 @@ export interface SmokeReport {
   launcher: Launcher;
   image: { reference: string; manifestDigest: string };
   tests: TestResult[];
-  /** Container/host ratios with their uncertainty (ping-pong intra/inter-node, STREAM per kernel); absent from older reports. */
-  performance?: Performance;
+  /** Container/host ratios with their uncertainty (ping-pong intra/inter-node, STREAM per kernel). */
+  performance: Performance;
   statement: object;
   startedOn: string;
   finishedOn: string;
   reportPath: string;
 }
 
-/** A smoke report as read back: where it was written is not needed to use it (a received one may lack it). */
-export type SmokeRecord = Omit<SmokeReport, 'reportPath'> & { reportPath?: string };
+/**
+ * A smoke report as read back: where it was written is not needed to use it (a received one may
+ * lack it), and reports written before the container/host ratios were kept have no performance.
+ */
+export type SmokeRecord = Omit<SmokeReport, 'reportPath' | 'performance'> & { reportPath?: string; performance?: Performance };
 
 /** The parts of a pair's lock.json the signer reads (the catalogue files it pins). */
 export interface PairLock {
