@@ -26,6 +26,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, Key
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { stateLayout } from '../state/layout.ts';
 import { json as sigJson } from '@sigstore/core';
 import type { SignatureBundle, Signer, VerificationMaterial, Witness } from '@sigstore/sign';
 import { BrickyardError } from '../util/errors.ts';
@@ -126,7 +127,7 @@ const FILES = {
 const PRIVATE_FILES = [FILES.caKey, FILES.tsaRootKey, FILES.tsaKey, FILES.tlogKey];
 
 export function devSignerDir(stateDir: string): string {
-  return join(stateDir, 'dev-signer');
+  return stateLayout(stateDir).devSigner;
 }
 
 /** `brickyard-dev://<hostname>/<user>`: the identity of local development signatures. */

@@ -22,6 +22,7 @@ import { BrickyardError } from '../util/errors.ts';
 import type { Pair, PartitionRef, Workspace } from '../workspace.ts';
 import { inTotoStatement, type InTotoStatement } from './predicate.ts';
 import { smoke, type SmokeReport } from './run.ts';
+import { TUNE_RECORD, tuneFolder } from '../state/layout.ts';
 
 export const TUNE_PREDICATE_TYPE = 'https://brickyard.dev/attestation/tune/v1';
 
@@ -236,7 +237,7 @@ export function choose(outcomes: VariantOutcome[], goal: 'max' | 'min'): Variant
 }
 
 export function tuneDir(stateDir: string, recipe: ResolvedRecipe, where: PartitionRef): string {
-  return join(stateDir, 'tune', recipe.key, `${where.system.doc.id}-${where.partition.id}`);
+  return tuneFolder(stateDir, { recipe: recipe.key, system: where.system.doc.id, partition: where.partition.id });
 }
 
 export interface TuneOptions {
@@ -331,7 +332,7 @@ export async function recordChoice(
   const statement = inTotoStatement({ name: imageReference, digest: { sha256: imageDigest.replace(/^sha256:/, '') } }, TUNE_PREDICATE_TYPE, predicate);
   const dir = tuneDir(opts.stateDir, recipe, where);
   mkdirSync(dir, { recursive: true });
-  const statementPath = join(dir, 'tune.intoto.json');
+  const statementPath = join(dir, TUNE_RECORD);
   writeFileSync(statementPath, JSON.stringify(statement, null, 2) + '\n');
   const bundlePath = bundlePathFor(statementPath);
   writeBundle(bundlePath, await attest(statement, await signerFor(opts.stateDir, { keyless: opts.keyless ?? false })));
@@ -340,7 +341,7 @@ export async function recordChoice(
 
 /** The recorded choice for a pair, if `tune` ran for it under this state folder. */
 export function recordedChoice(stateDir: string, recipe: ResolvedRecipe, where: PartitionRef): TunePredicate | undefined {
-  const path = join(tuneDir(stateDir, recipe, where), 'tune.intoto.json');
+  const path = join(tuneDir(stateDir, recipe, where), TUNE_RECORD);
   if (!existsSync(path)) return undefined;
   const s = JSON.parse(readFileSync(path, 'utf8')) as InTotoStatement<TunePredicate>;
   if (s.predicateType !== TUNE_PREDICATE_TYPE || s.predicate.recipe !== recipe.key || s.predicate.system !== where.system.doc.id || s.predicate.partition !== where.partition.id) {

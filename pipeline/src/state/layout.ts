@@ -7,12 +7,19 @@
  *   <state>/oci/                                    the shared OCI image layout (index.json, blobs/)
  *   <state>/cache/                                  fetched sources, host probes, STREAM builds
  *   <state>/dev-signer/                             the development signer's keys (sign/dev-signer.ts)
+ *   <state>/tune/<recipe>/<system>-<partition>/     a tuning run's signed choice (tune.intoto.json)
+ *   <state>/publish/<system>/                       what `publish` pushed (actions/publish)
  *   <state>/bundle/manifest.json, <state>/bundles/  bundles written for transfer
  */
 import { join } from 'node:path';
 
 /** The folder a workspace keeps its state in when none is named. */
 export const DEFAULT_STATE_DIR = '.brickyard';
+
+/** The state folder of a workspace at `root` when none is named. */
+export function defaultStateDir(root: string): string {
+  return join(root, DEFAULT_STATE_DIR);
+}
 
 export interface StateLayout {
   root: string;
@@ -23,6 +30,10 @@ export interface StateLayout {
   ociIndex: string;
   cache: string;
   devSigner: string;
+  /** tune/<recipe>/<system>-<partition>/ per tuned pair. */
+  tune: string;
+  /** publish/<system>/: the publish action's output. */
+  publish: string;
   /** A bundle written into the state folder, and the folder of named bundles. */
   bundleManifest: string;
   bundles: string;
@@ -37,6 +48,8 @@ export function stateLayout(stateDir: string): StateLayout {
     ociIndex: join(oci, 'index.json'),
     cache: join(stateDir, 'cache'),
     devSigner: join(stateDir, 'dev-signer'),
+    tune: join(stateDir, 'tune'),
+    publish: join(stateDir, 'publish'),
     bundleManifest: join(stateDir, 'bundle', 'manifest.json'),
     bundles: join(stateDir, 'bundles'),
   };
@@ -53,7 +66,6 @@ export const PAIR_FILES = {
   jobScript: 'job.sh',
   provenance: 'provenance.intoto.json',
   sbomStatement: 'sbom.intoto.json',
-  tune: 'tune.intoto.json',
   context: 'context',
   slurm: 'slurm',
   sifWork: 'sif-work',
@@ -74,7 +86,6 @@ export interface PairLayout {
   jobScript: string;
   provenance: string;
   sbomStatement: string;
-  tune: string;
   context: string;
   slurm: string;
   sifWork: string;
@@ -100,7 +111,6 @@ export function pairFolder(dir: string): PairLayout {
     jobScript: at(PAIR_FILES.jobScript),
     provenance: at(PAIR_FILES.provenance),
     sbomStatement: at(PAIR_FILES.sbomStatement),
-    tune: at(PAIR_FILES.tune),
     context: at(PAIR_FILES.context),
     slurm: at(PAIR_FILES.slurm),
     sifWork: at(PAIR_FILES.sifWork),
@@ -119,4 +129,12 @@ export function pairLayout(stateDir: string, pair: { recipe: string; system: str
 /** The launcher a smoke report's file name names, or undefined for any other name. */
 export function smokeLauncherOf(name: string): string | undefined {
   return SMOKE_REPORT_NAME.exec(name)?.[1];
+}
+
+/** The signed choice of a tuning run, in its tune folder. */
+export const TUNE_RECORD = 'tune.intoto.json';
+
+/** The folder of one pair's tuning record: tune/<recipe key>/<system>-<partition>. */
+export function tuneFolder(stateDir: string, pair: { recipe: string; system: string; partition: string }): string {
+  return join(stateLayout(stateDir).tune, pair.recipe, `${pair.system}-${pair.partition}`);
 }
