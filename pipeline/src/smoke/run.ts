@@ -20,7 +20,7 @@ import { extractSifRootfs, sha256File } from '../build/sif.ts';
 import { evaluateCommand, evaluateGpu, evaluatePingPong, overall, type TestResult } from './evaluate.ts';
 import { parseGpuQuery, parsePingPong, type PingPongRun } from './pingpong.ts';
 import { inTotoStatement, TEST_RESULT_PREDICATE_TYPE, testResultPredicate } from './predicate.ts';
-import { performanceOf, type Performance } from './performance.ts';
+import { performanceOf } from './performance.ts';
 import { DEFAULT_TRIALS, interleave } from './stats.ts';
 import { evaluateStream, looksLikeStream, parseStream, type StreamRun } from './stream.ts';
 import { trialExit } from './runtime-faults.ts';

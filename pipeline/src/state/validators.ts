@@ -18,7 +18,11 @@ const STRICT: Options = { allErrors: true, strict: true, allowUnionTypes: true, 
 
 const plain = (schema: object): { ajv: (extra: Options) => Ajv2020; schema: object } => ({ ajv: (extra) => new Ajv2020({ ...STRICT, ...extra }), schema });
 const oci = (def: 'index' | 'manifest'): { ajv: (extra: Options) => Ajv2020; schema: object } => ({
-  ajv: (extra) => new Ajv2020({ ...STRICT, ...extra }).addSchema(ociSchema),
+  ajv: (extra) => {
+    const ajv = new Ajv2020({ ...STRICT, ...extra });
+    ajv.addSchema(ociSchema);
+    return ajv;
+  },
   schema: { $ref: `${ociSchema.$id}#/$defs/${def}` },
 });
 
