@@ -17,15 +17,8 @@ const NON_NULL_DEBT = [
   'pipeline/src/cli/main.ts',
   'pipeline/src/cli/run.ts',
   'pipeline/src/render/compose.ts',
-  'pipeline/src/sign/dev-x509.ts',
-  'pipeline/src/sign/verify.ts',
   'pipeline/src/site/store.ts',
   'pipeline/src/smoke/evaluate.ts',
-];
-// Defensive checks of untrusted JSON whose declared types claim more than was checked: they
-// want the validated readers of issue 12 (a typed state/ reader), not the checks removed.
-const UNTRUSTED_JSON_DEBT = [
-  'pipeline/src/sign/verify.ts',
 ];
 
 export default defineConfig(
@@ -75,14 +68,6 @@ export default defineConfig(
   {
     files: NON_NULL_DEBT,
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
-  },
-  {
-    files: UNTRUSTED_JSON_DEBT,
-    rules: {
-      '@typescript-eslint/no-unnecessary-condition': 'off',
-      // readJson<T>(): T is an unchecked cast of parsed JSON, to be replaced by a validating reader
-      '@typescript-eslint/no-unnecessary-type-parameters': 'off',
-    },
   },
   {
     // Plain JavaScript (bin/, these configs): no type information to check against.
