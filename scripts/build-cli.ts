@@ -60,6 +60,7 @@ const VALIDATED_SCHEMAS = [
   'pipeline/schemas/state/lock.schema.json',
   'pipeline/schemas/state/oci.schema.json',
   'pipeline/schemas/state/smoke-report.schema.json',
+  'pipeline/schemas/state/tune-statement.schema.json',
 ];
 
 /** The modules replaced: each exports a table of schemas and one function that hands out their validators. */

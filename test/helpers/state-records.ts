@@ -3,7 +3,9 @@
  * for tests that put a state folder together by hand: each is valid against its schema in
  * pipeline/schemas/state/ unless a test changes it.
  */
-import type { BuildRecord, PairLock, SmokeReport } from '../../pipeline/src/state/records.ts';
+import { inTotoStatement, type InTotoStatement } from '../../pipeline/src/smoke/predicate.ts';
+import { TUNE_PREDICATE_TYPE } from '../../pipeline/src/smoke/tune.ts';
+import type { BuildRecord, PairLock, SmokeReport, TunePredicate } from '../../pipeline/src/state/records.ts';
 
 export const DIGEST = (c: string): string => `sha256:${c.repeat(64)}`;
 
@@ -75,4 +77,32 @@ export function pairLockOf(lockDigest = DIGEST('1')): PairLock & Record<string, 
     system: { file: 'systems/local.yaml' },
     blocks: [{ file: 'catalog/blocks/gcc/block.yaml' }],
   };
+}
+
+/** The signed choice of `brickyard tune` for stream on local/debug, as tune() writes it. */
+export function tuneStatementOf(p: { recipe?: string; system?: string; partition?: string } = {}): InTotoStatement<TunePredicate> {
+  const variant = {
+    id: 'o3',
+    cflags: '-O3',
+    env: { OMP_NUM_THREADS: '2' },
+    mpiStrategy: null,
+    imageDigest: DIGEST('a'),
+    imageReference: 'localhost/brickyard/stream:o3',
+    result: 'PASSED' as const,
+    value: 42,
+    figures: { triad_MBps: 42 },
+  };
+  return inTotoStatement({ name: variant.imageReference, digest: { sha256: 'a'.repeat(64) } }, TUNE_PREDICATE_TYPE, {
+    recipe: p.recipe ?? 'stream@5.10',
+    system: p.system ?? 'local',
+    partition: p.partition ?? 'debug',
+    metric: { test: 'stream', figure: 'triad_MBps', goal: 'max' as const },
+    chosen: variant.id,
+    chosenCflags: variant.cflags,
+    chosenEnv: variant.env,
+    chosenMpiStrategy: null,
+    chosenImageDigest: variant.imageDigest,
+    variants: [variant, { id: 'o2', cflags: '-O2', env: {}, mpiStrategy: null, result: 'FAILED' as const, figures: {}, excluded: 'its smoke test FAILED' }],
+    tunedOn: '2026-12-01T00:00:00.000Z',
+  });
 }

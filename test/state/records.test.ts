@@ -24,7 +24,10 @@ import {
 } from '../../pipeline/src/state/records.ts';
 import { STATE_SCHEMAS, stateValidator } from '../../pipeline/src/state/validators.ts';
 import { repoRoot, tempDir } from '../helpers/fixture.ts';
-import { buildRecordOf, DIGEST, pairLockOf, smokeReportOf } from '../helpers/state-records.ts';
+import { buildRecordOf, DIGEST, pairLockOf, smokeReportOf, tuneStatementOf } from '../helpers/state-records.ts';
+import { recordedChoice, tuneDir } from '../../pipeline/src/smoke/tune.ts';
+import { TUNE_RECORD } from '../../pipeline/src/state/layout.ts';
+import { Workspace } from '../../pipeline/src/workspace.ts';
 
 const PAIR = { recipe: 'mpi-pingpong@1.0.0', system: 'local', partition: 'debug' };
 
@@ -109,6 +112,24 @@ describe('every record kind reads back as written', () => {
     const d = annotateManifest(layout, 'r', { 'dev.brickyard.recipe': 'x' });
     expect(readIndex(layout).manifests).toEqual([d]);
     expect(readOciManifest(join(layout, 'blobs', 'sha256', d.digest.slice(7))).annotations).toEqual({ 'dev.brickyard.recipe': 'x' });
+  });
+
+  it('a tuning record, as render reads it back (recordedChoice)', () => {
+    const ws = Workspace.open(repoRoot);
+    const stream = ws.recipe('stream@5.10');
+    const [local] = ws.partitionsOf('local/debug');
+    const state = tempDir('brickyard-state-');
+    const dir = tuneDir(state, stream, local!);
+    mkdirSync(dir, { recursive: true });
+    const statement = tuneStatementOf({ recipe: stream.key });
+    writeFileSync(join(dir, TUNE_RECORD), JSON.stringify(statement, null, 2) + '\n');
+    expect(recordedChoice(state, stream, local!)).toEqual(statement.predicate);
+    // Its chosen environment must be strings: a forged number is refused, naming the field.
+    const forged = { ...statement, predicate: { ...statement.predicate, chosenEnv: { OMP_NUM_THREADS: 2 } } };
+    writeFileSync(join(dir, TUNE_RECORD), JSON.stringify(forged));
+    const e = refusal(() => recordedChoice(state, stream, local!));
+    expect(e.field).toBe('predicate.chosenEnv.OMP_NUM_THREADS');
+    expect(e.message).toMatch(/tune\.intoto\.json is not a valid tuning record: field predicate\.chosenEnv\.OMP_NUM_THREADS must be string$/);
   });
 
   it('an SPDX SBOM as the build writes it', () => {
@@ -235,6 +256,7 @@ describe('the validators', () => {
       lock: pairLockOf(),
       ociIndex: { schemaVersion: 2, manifests: [{ mediaType: 'm', digest: DIGEST('a'), size: 1 }] },
       ociManifest: { schemaVersion: 2, config: { mediaType: 'c', digest: DIGEST('b'), size: 1 }, layers: [] },
+      tuneStatement: tuneStatementOf(),
     };
     // Inside the repository, so that the code's require() of Ajv's runtime finds node_modules.
     mkdirSync(join(repoRoot, 'test-artifacts'), { recursive: true });
@@ -247,7 +269,10 @@ describe('the validators', () => {
       writeFileSync(file, code(ajv, ajv.compile(schema)));
       const precompiled = load(file) as (d: unknown) => boolean;
       // Each broken in a field of its own kind: a version, a missing file name, a schema version.
-      const broken = { ...(good[kind] as object), ...(kind === 'lock' ? { blocks: [{}] } : { schemaVersion: 3, version: 9 }) };
+      const broken = {
+        ...(good[kind] as object),
+        ...(kind === 'lock' ? { blocks: [{}] } : kind === 'tuneStatement' ? { predicateType: 'https://example.org/other' } : { schemaVersion: 3, version: 9 }),
+      };
       expect([precompiled(good[kind]), precompiled(broken)], name).toEqual([true, false]);
       expect([stateValidator(kind)(good[kind]), stateValidator(kind)(broken)], name).toEqual([true, false]);
     }

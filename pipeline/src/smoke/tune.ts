@@ -12,7 +12,7 @@
  * recorded with the reason. Ties go to the earlier variant (the declaration order is the
  * preference order).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import { buildPair } from '../build/build.ts';
@@ -23,6 +23,7 @@ import type { Pair, PartitionRef, Workspace } from '../workspace.ts';
 import { inTotoStatement, type InTotoStatement } from './predicate.ts';
 import { smoke, type SmokeReport } from './run.ts';
 import { TUNE_RECORD, tuneFolder } from '../state/layout.ts';
+import { readStateRecord, type TuneMetric, type TunePredicate, type VariantOutcome } from '../state/records.ts';
 
 export const TUNE_PREDICATE_TYPE = 'https://brickyard.dev/attestation/tune/v1';
 
@@ -41,45 +42,14 @@ export interface TuneVariantDoc {
 }
 
 export interface TuneDoc {
-  metric: { test: string; figure: string; goal: 'max' | 'min' };
+  metric: TuneMetric;
   variants: TuneVariantDoc[];
   /** `fitting`: try every variant with each MPI strategy of the partition that fits the recipe. */
   mpiStrategies?: 'default' | 'fitting';
 }
 
-export interface VariantOutcome {
-  id: string;
-  cflags: string;
-  /** The runtime environment the smoke runs had (empty: none beyond the recipe's). */
-  env: Record<string, string>;
-  /** The MPI strategy the image was built with; null for a recipe without MPI. */
-  mpiStrategy: string | null;
-  /** A runtime variant: the variant whose build made its image (and whose folder holds it). */
-  sharesImageOf?: string;
-  imageDigest?: string;
-  imageReference?: string;
-  result: 'PASSED' | 'WARNED' | 'FAILED';
-  /** The metric's value, when the smoke run produced it. */
-  value?: number;
-  /** Every figure of the metric's test (for the table). */
-  figures: Record<string, number | string>;
-  /** Why the variant cannot be chosen, if it cannot. */
-  excluded?: string;
-}
-
-export interface TunePredicate {
-  recipe: string;
-  system: string;
-  partition: string;
-  metric: TuneDoc['metric'];
-  chosen: string;
-  chosenCflags: string;
-  chosenEnv: Record<string, string>;
-  chosenMpiStrategy: string | null;
-  chosenImageDigest: string;
-  variants: VariantOutcome[];
-  tunedOn: string;
-}
+// Their home is state/records.ts, where the tuning record is read back validated; re-exported for the importers.
+export type { TunePredicate, VariantOutcome };
 
 export interface TuneRecord {
   statement: InTotoStatement<TunePredicate>;
@@ -343,7 +313,7 @@ export async function recordChoice(
 export function recordedChoice(stateDir: string, recipe: ResolvedRecipe, where: PartitionRef): TunePredicate | undefined {
   const path = join(tuneDir(stateDir, recipe, where), TUNE_RECORD);
   if (!existsSync(path)) return undefined;
-  const s = JSON.parse(readFileSync(path, 'utf8')) as InTotoStatement<TunePredicate>;
+  const s = readStateRecord('tuneStatement', path);
   if (s.predicateType !== TUNE_PREDICATE_TYPE || s.predicate.recipe !== recipe.key || s.predicate.system !== where.system.doc.id || s.predicate.partition !== where.partition.id) {
     throw new BrickyardError('FILE_UNREADABLE', `${path} is not a tune record for ${recipe.key} on ${where.system.doc.id}/${where.partition.id}`, {
       hint: 'run brickyard tune again',

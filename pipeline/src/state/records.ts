@@ -9,6 +9,7 @@ import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { ImageFacts } from '../check/image-policy.ts';
 import { validateSpdx } from '../build/sbom.ts';
 import type { TestResult } from '../smoke/evaluate.ts';
+import type { InTotoStatement } from '../smoke/predicate.ts';
 import type { Performance } from '../smoke/performance.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { stateValidator, type StateSchema } from './validators.ts';
@@ -106,12 +107,54 @@ export interface OciImageManifest {
   annotations?: Record<string, string>;
 }
 
+export interface TuneMetric {
+  test: string;
+  figure: string;
+  goal: 'max' | 'min';
+}
+
+export interface VariantOutcome {
+  id: string;
+  cflags: string;
+  /** The runtime environment the smoke runs had (empty: none beyond the recipe's). */
+  env: Record<string, string>;
+  /** The MPI strategy the image was built with; null for a recipe without MPI. */
+  mpiStrategy: string | null;
+  /** A runtime variant: the variant whose build made its image (and whose folder holds it). */
+  sharesImageOf?: string;
+  imageDigest?: string;
+  imageReference?: string;
+  result: 'PASSED' | 'WARNED' | 'FAILED';
+  /** The metric's value, when the smoke run produced it. */
+  value?: number;
+  /** Every figure of the metric's test (for the table). */
+  figures: Record<string, number | string>;
+  /** Why the variant cannot be chosen, if it cannot. */
+  excluded?: string;
+}
+
+/** What `brickyard tune` chose for a pair (smoke/tune.ts), signed as tune/<recipe>/<system>-<partition>/tune.intoto.json. */
+export interface TunePredicate {
+  recipe: string;
+  system: string;
+  partition: string;
+  metric: TuneMetric;
+  chosen: string;
+  chosenCflags: string;
+  chosenEnv: Record<string, string>;
+  chosenMpiStrategy: string | null;
+  chosenImageDigest: string;
+  variants: VariantOutcome[];
+  tunedOn: string;
+}
+
 interface RecordTypes {
   buildRecord: BuildRecord;
   smokeReport: SmokeRecord;
   lock: PairLock;
   ociIndex: OciIndex;
   ociManifest: OciImageManifest;
+  tuneStatement: InTotoStatement<TunePredicate>;
 }
 
 export type StateRecordKind = StateSchema;
@@ -130,6 +173,7 @@ const KINDS: Record<StateRecordKind, { what: string; kind?: string; hint: string
   },
   lock: { what: 'pair lock', hint: 'build the pair again so its lock.json is written anew; the file was changed by hand or written by another tool' },
   ociIndex: { what: 'OCI image index', hint: 'export the image again (build the pair again); the layout was changed by hand, is incomplete, or was written by another tool' },
+  tuneStatement: { what: 'tuning record', hint: 'run brickyard tune again; the file was changed by hand or written by another tool' },
   ociManifest: { what: 'OCI image manifest', hint: 'export the image again (build the pair again); the layout was changed by hand, is incomplete, or was written by another tool' },
 };
 

@@ -9,8 +9,9 @@ import buildRecordSchema from '../../schemas/state/build-record.schema.json' wit
 import lockSchema from '../../schemas/state/lock.schema.json' with { type: 'json' };
 import ociSchema from '../../schemas/state/oci.schema.json' with { type: 'json' };
 import smokeReportSchema from '../../schemas/state/smoke-report.schema.json' with { type: 'json' };
+import tuneStatementSchema from '../../schemas/state/tune-statement.schema.json' with { type: 'json' };
 
-export type StateSchema = 'buildRecord' | 'smokeReport' | 'lock' | 'ociIndex' | 'ociManifest';
+export type StateSchema = 'buildRecord' | 'smokeReport' | 'lock' | 'ociIndex' | 'ociManifest' | 'tuneStatement';
 
 // Every error, so a message can name the first field that is wrong; no meta-schema check at run
 // time (test/state/records.test.ts compiles them against it).
@@ -33,6 +34,7 @@ export const STATE_SCHEMAS: Record<StateSchema, { ajv: (extra: Options) => Ajv20
   lock: plain(lockSchema),
   ociIndex: oci('index'),
   ociManifest: oci('manifest'),
+  tuneStatement: plain(tuneStatementSchema),
 };
 
 const compiled = new Map<StateSchema, ValidateFunction>();
