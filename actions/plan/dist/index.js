@@ -45232,6 +45232,72 @@ var smoke_report_schema_default = {
   }
 };
 
+// pipeline/schemas/state/tune-statement.schema.json
+var tune_statement_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/tune-statement.schema.json",
+  title: "Brickyard tuning record (tune/<recipe>/<system>-<partition>/tune.intoto.json in the state folder)",
+  description: "The in-toto statement `brickyard tune` writes (pipeline/src/state/records.ts TunePredicate) and render reads back to build with the chosen variant. Fields this engine does not know are allowed and ignored.",
+  type: "object",
+  required: ["_type", "subject", "predicateType", "predicate"],
+  properties: {
+    _type: { const: "https://in-toto.io/Statement/v1" },
+    subject: {
+      type: "array",
+      minItems: 1,
+      items: {
+        type: "object",
+        required: ["name", "digest"],
+        properties: { name: { type: "string" }, digest: { type: "object", required: ["sha256"], properties: { sha256: { type: "string", pattern: "^[0-9a-f]{64}$" } } } }
+      }
+    },
+    predicateType: { const: "https://brickyard.dev/attestation/tune/v1" },
+    predicate: {
+      type: "object",
+      required: ["recipe", "system", "partition", "metric", "chosen", "chosenCflags", "chosenEnv", "chosenMpiStrategy", "chosenImageDigest", "variants", "tunedOn"],
+      properties: {
+        recipe: { type: "string", minLength: 1 },
+        system: { type: "string", minLength: 1 },
+        partition: { type: "string", minLength: 1 },
+        metric: {
+          type: "object",
+          required: ["test", "figure", "goal"],
+          properties: { test: { type: "string" }, figure: { type: "string" }, goal: { enum: ["max", "min"] } }
+        },
+        chosen: { type: "string" },
+        chosenCflags: { type: "string" },
+        chosenEnv: { $ref: "#/$defs/env" },
+        chosenMpiStrategy: { type: ["string", "null"] },
+        chosenImageDigest: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+        variants: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["id", "cflags", "env", "mpiStrategy", "result", "figures"],
+            properties: {
+              id: { type: "string" },
+              cflags: { type: "string" },
+              env: { $ref: "#/$defs/env" },
+              mpiStrategy: { type: ["string", "null"] },
+              sharesImageOf: { type: "string" },
+              imageDigest: { type: "string" },
+              imageReference: { type: "string" },
+              result: { enum: ["PASSED", "WARNED", "FAILED"] },
+              value: { type: "number" },
+              figures: { type: "object", additionalProperties: { type: ["number", "string"] } },
+              excluded: { type: "string" }
+            }
+          }
+        },
+        tunedOn: { type: "string" }
+      }
+    }
+  },
+  $defs: {
+    env: { type: "object", additionalProperties: { type: "string" } }
+  }
+};
+
 // pipeline/src/state/validators.ts
 var STRICT = { allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false };
 var plain = (schema) => ({ ajv: (extra) => new import__2.Ajv2020({ ...STRICT, ...extra }), schema });
@@ -45248,7 +45314,8 @@ var STATE_SCHEMAS = {
   smokeReport: plain(smoke_report_schema_default),
   lock: plain(lock_schema_default),
   ociIndex: oci("index"),
-  ociManifest: oci("manifest")
+  ociManifest: oci("manifest"),
+  tuneStatement: plain(tune_statement_schema_default)
 };
 
 // pipeline/src/state/records.ts
