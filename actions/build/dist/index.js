@@ -39491,7 +39491,7 @@ function ensureRoot(entry) {
 }
 
 // actions/build/src/main.ts
-import { join as join14, resolve as resolve3 } from "node:path";
+import { join as join13, resolve as resolve3 } from "node:path";
 
 // pipeline/src/util/engine-root.ts
 import { existsSync as existsSync2, readFileSync } from "node:fs";
@@ -39518,7 +39518,7 @@ function engineRoot() {
 // pipeline/src/build/build.ts
 import { existsSync as existsSync4, mkdirSync as mkdirSync4, mkdtempSync, rmSync as rmSync5, writeFileSync as writeFileSync4 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname as dirname3, join as join10, relative as relative2 } from "node:path";
+import { dirname as dirname3, join as join9, relative as relative2 } from "node:path";
 
 // pipeline/src/git/git.ts
 import { execFileSync, spawnSync as spawnSync2 } from "node:child_process";
@@ -45066,18 +45066,36 @@ function sortedKeys(o) {
   return Object.fromEntries(Object.entries(o).sort(([a], [b2]) => a < b2 ? -1 : 1));
 }
 
-// pipeline/src/build/inspect.ts
-import { readFileSync as readFileSync5 } from "node:fs";
-import { join as join7 } from "node:path";
-function blobPath2(layout2, digest) {
-  return join7(layout2, "blobs", "sha256", digest.replace(/^sha256:/, ""));
+// pipeline/src/util/untrusted-json.ts
+function isJsonObject(v2) {
+  return typeof v2 === "object" && v2 !== null && !Array.isArray(v2);
 }
+function parseUnknownJson(text) {
+  return JSON.parse(text);
+}
+function objectAt(o, key) {
+  if (!isJsonObject(o)) return void 0;
+  const v2 = o[key];
+  return isJsonObject(v2) ? v2 : void 0;
+}
+function stringAt(o, key) {
+  if (!isJsonObject(o)) return void 0;
+  const v2 = o[key];
+  return typeof v2 === "string" ? v2 : void 0;
+}
+function arrayAt(o, key) {
+  if (!isJsonObject(o)) return void 0;
+  const v2 = o[key];
+  return Array.isArray(v2) ? v2 : void 0;
+}
+
+// pipeline/src/build/inspect.ts
 function inspectImage(layout2, manifestDigest) {
   return walkImage(layout2, manifestDigest, false).facts;
 }
 function walkImage(layout2, manifestDigest, strict) {
-  const manifest = JSON.parse(readFileSync5(blobPath2(layout2, manifestDigest), "utf8"));
-  const config = JSON.parse(readFileSync5(blobPath2(layout2, manifest.config.digest), "utf8"));
+  const manifest = readManifestBlob(layout2, manifestDigest);
+  const user = stringAt(objectAt(readConfigBlob(layout2, manifest.config.digest), "config"), "User") ?? "";
   const setuid = /* @__PURE__ */ new Set();
   const removed = /* @__PURE__ */ new Set();
   const seen = /* @__PURE__ */ new Set();
@@ -45085,7 +45103,7 @@ function walkImage(layout2, manifestDigest, strict) {
   let uncompressedBytes = 0;
   for (const layer of [...manifest.layers].reverse()) {
     const read = () => Ct({
-      file: blobPath2(layout2, layer.digest),
+      file: blobPath(layout2, layer.digest),
       sync: true,
       strict,
       onReadEntry: (e) => {
@@ -45110,7 +45128,7 @@ function walkImage(layout2, manifestDigest, strict) {
       }
     }
   }
-  return { facts: { user: config.config?.User ?? "", setuidFiles: [...setuid].sort(), uncompressedBytes }, unreadableLayers: unreadable.sort() };
+  return { facts: { user, setuidFiles: [...setuid].sort(), uncompressedBytes }, unreadableLayers: unreadable.sort() };
 }
 
 // pipeline/src/check/image-policy.ts
@@ -45404,14 +45422,14 @@ import {
   createWriteStream as createWriteStream3,
   mkdirSync as mkdirSync3,
   openSync,
-  readFileSync as readFileSync6,
+  readFileSync as readFileSync5,
   readSync,
   rmSync as rmSync4,
   statSync as statSync3,
   writeFileSync as writeFileSync3,
   writeSync
 } from "node:fs";
-import { join as join8 } from "node:path";
+import { join as join7 } from "node:path";
 function sifToolsMissing() {
   return ["umoci", "mksquashfs", "siftool"].filter((t) => !which2(t));
 }
@@ -45425,21 +45443,22 @@ async function buildSif(req) {
   }
   rmSync4(req.workDir, { recursive: true, force: true });
   mkdirSync3(req.workDir, { recursive: true });
-  const bundle = join8(req.workDir, "bundle");
-  const sqsh = join8(req.workDir, "rootfs.sqsh");
+  const bundle = join7(req.workDir, "bundle");
+  const sqsh = join7(req.workDir, "rootfs.sqsh");
   const log = req.log;
   try {
     await runOk("umoci", ["unpack", "--image", `${req.layout}:${req.refName}`, bundle], { log, what: "umoci unpack (for the SIF)" });
-    const config = JSON.parse(readFileSync6(join8(bundle, "config.json"), "utf8"));
-    writeSingularityDir(join8(bundle, "rootfs"), config.process?.env ?? [], config.process?.args ?? [], req.labels);
+    const proc = objectAt(parseUnknownJson(readFileSync5(join7(bundle, "config.json"), "utf8")), "process");
+    const strings = (key) => (arrayAt(proc, key) ?? []).filter((x) => typeof x === "string");
+    writeSingularityDir(join7(bundle, "rootfs"), strings("env"), strings("args"), req.labels);
     const env = { ...process.env, SOURCE_DATE_EPOCH: String(req.epoch) };
-    await runOk("mksquashfs", [join8(bundle, "rootfs"), sqsh, "-noappend", "-quiet", "-no-progress", "-comp", "zstd", "-Xcompression-level", "3", "-processors", "2"], {
+    await runOk("mksquashfs", [join7(bundle, "rootfs"), sqsh, "-noappend", "-quiet", "-no-progress", "-comp", "zstd", "-Xcompression-level", "3", "-processors", "2"], {
       log,
       env,
       what: "mksquashfs (SIF root file system)"
     });
-    const defPath = join8(req.workDir, "apptainer.def");
-    const labelsPath = join8(req.workDir, "labels.json");
+    const defPath = join7(req.workDir, "apptainer.def");
+    const labelsPath = join7(req.workDir, "labels.json");
     writeFileSync3(defPath, req.definition);
     writeFileSync3(labelsPath, JSON.stringify(sorted(req.labels), null, 2) + "\n");
     rmSync4(req.out, { force: true });
@@ -45457,8 +45476,8 @@ async function buildSif(req) {
   }
 }
 function writeSingularityDir(rootfs, env, args, labels) {
-  const d = join8(rootfs, ".singularity.d");
-  for (const sub of ["env", "actions", "libs"]) mkdirSync3(join8(d, sub), { recursive: true });
+  const d = join7(rootfs, ".singularity.d");
+  for (const sub of ["env", "actions", "libs"]) mkdirSync3(join7(d, sub), { recursive: true });
   const q2 = (s3) => `'${s3.replace(/'/g, `'\\''`)}'`;
   const exports = env.map((e) => e.split(/=(.*)/s)).filter(([k2]) => k2 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k2) && k2 !== "HOME").map(([k2, v2]) => k2 === "PATH" ? `export PATH=${q2(v2 ?? "")}` : `export ${k2}="\${${k2}:-${(v2 ?? "").replace(/(["\\`$])/g, "\\$1")}}"`);
   const files = {
@@ -45475,8 +45494,8 @@ ${args.length ? `exec ${args.map(q2).join(" ")} "$@"` : 'exec /bin/sh "$@"'}
     "labels.json": JSON.stringify(sorted(labels), null, 2) + "\n"
   };
   for (const [name, text] of Object.entries(files)) {
-    writeFileSync3(join8(d, name), text);
-    chmodSync(join8(d, name), name === "labels.json" ? 420 : 493);
+    writeFileSync3(join7(d, name), text);
+    chmodSync(join7(d, name), name === "labels.json" ? 420 : 493);
   }
 }
 async function normaliseSifHeader(path, epoch) {
@@ -45519,21 +45538,21 @@ function sorted(o) {
 }
 
 // pipeline/src/state/layout.ts
-import { join as join9 } from "node:path";
+import { join as join8 } from "node:path";
 var DEFAULT_STATE_DIR = ".brickyard";
 function stateLayout(stateDir) {
-  const oci2 = join9(stateDir, "oci");
+  const oci2 = join8(stateDir, "oci");
   return {
     root: stateDir,
-    builds: join9(stateDir, "builds"),
+    builds: join8(stateDir, "builds"),
     oci: oci2,
-    ociIndex: join9(oci2, "index.json"),
-    cache: join9(stateDir, "cache"),
-    devSigner: join9(stateDir, "dev-signer"),
-    tune: join9(stateDir, "tune"),
-    publish: join9(stateDir, "publish"),
-    bundleManifest: join9(stateDir, "bundle", "manifest.json"),
-    bundles: join9(stateDir, "bundles")
+    ociIndex: join8(oci2, "index.json"),
+    cache: join8(stateDir, "cache"),
+    devSigner: join8(stateDir, "dev-signer"),
+    tune: join8(stateDir, "tune"),
+    publish: join8(stateDir, "publish"),
+    bundleManifest: join8(stateDir, "bundle", "manifest.json"),
+    bundles: join8(stateDir, "bundles")
   };
 }
 var PAIR_FILES = {
@@ -45552,7 +45571,7 @@ var PAIR_FILES = {
   sifWorkSecond: "sif-work-second"
 };
 function pairFolder(dir) {
-  const at2 = (name) => join9(dir, name);
+  const at2 = (name) => join8(dir, name);
   return {
     dir,
     buildRecord: at2(PAIR_FILES.buildRecord),
@@ -45574,7 +45593,7 @@ function pairFolder(dir) {
   };
 }
 function pairLayout(stateDir, pair) {
-  return pairFolder(join9(stateLayout(stateDir).builds, pair.recipe, `${pair.system}-${pair.partition}`));
+  return pairFolder(join8(stateLayout(stateDir).builds, pair.recipe, `${pair.system}-${pair.partition}`));
 }
 
 // pipeline/src/build/build.ts
@@ -45605,7 +45624,7 @@ async function imageExists(ref) {
 async function ensureHostBuiltBase(reference, stage) {
   if (!which2("buildah")) return;
   if (await imageExists(reference)) return;
-  const script = join10(engineRoot(), "scripts", "build-base.sh");
+  const script = join9(engineRoot(), "scripts", "build-base.sh");
   if (!existsSync4(script)) {
     throw new BrickyardError("BASE_MISSING", `base image ${reference} is not in the builder's storage`, {
       hint: "build it with scripts/build-base.sh from the Brickyard repository"
@@ -45796,7 +45815,7 @@ async function writeSbom(tag, path, a) {
 }
 async function rebuildAndCompare(builder, req, first, log, remakeSif) {
   const tag = `${req.tag}-reproduce`;
-  const layout2 = mkdtempSync(join10(tmpdir(), "brickyard-repro-"));
+  const layout2 = mkdtempSync(join9(tmpdir(), "brickyard-repro-"));
   try {
     await builder.build({ ...req, tag, noCache: true });
     await builder.exportOci(tag, layout2, "second", log);
@@ -45807,7 +45826,7 @@ async function rebuildAndCompare(builder, req, first, log, remakeSif) {
     const identical = a.config.digest === b2.config.digest && a.layers.length === b2.layers.length && differing.length === 0;
     const sifCheck = remakeSif && first.sifSha256 ? await remakeSif(layout2, "second").then((sha) => ({ identical: sha === first.sifSha256, second: sha })) : void 0;
     if (identical) return { checked: true, identical, second, ...sifCheck ? { sif: sifCheck } : {} };
-    const blob = (dir, digest) => join10(dir, "blobs", "sha256", digest.slice(7));
+    const blob = (dir, digest) => join9(dir, "blobs", "sha256", digest.slice(7));
     const differingFiles = [];
     for (const i of differing) {
       const [la, lb] = [a.layers[i], b2.layers[i]];
@@ -45835,7 +45854,7 @@ var import_semver3 = __toESM(require_semver2(), 1);
 
 // pipeline/src/catalog/load.ts
 import { existsSync as existsSync5, readdirSync as readdirSync2, statSync as statSync4 } from "node:fs";
-import { dirname as dirname4, join as join11, resolve as resolve2 } from "node:path";
+import { dirname as dirname4, join as join10, resolve as resolve2 } from "node:path";
 
 // pipeline/src/catalog/schemas.ts
 var import__2 = __toESM(require__(), 1);
@@ -47674,7 +47693,7 @@ var import_ajv_formats2 = __toESM(require_dist(), 1);
 
 // pipeline/src/catalog/source.ts
 var import_yaml = __toESM(require_dist2(), 1);
-import { readFileSync as readFileSync7 } from "node:fs";
+import { readFileSync as readFileSync6 } from "node:fs";
 import { relative as relative3, sep } from "node:path";
 var MAX_ALIAS_COUNT = 100;
 var SourceFile = class _SourceFile {
@@ -47723,7 +47742,7 @@ var SourceFile = class _SourceFile {
   static read(abs, root) {
     let text;
     try {
-      text = readFileSync7(abs, "utf8");
+      text = readFileSync6(abs, "utf8");
     } catch (cause) {
       throw new BrickyardError("FILE_UNREADABLE", `cannot read ${abs}: ${cause.message}`, {
         hint: "check that the file exists and is readable",
@@ -47883,7 +47902,7 @@ var recipeKey = (name, version) => `${name}@${version}`;
 function findRoot(start = process.cwd()) {
   let dir = resolve2(start);
   for (; ; ) {
-    if (isDir2(join11(dir, "catalog")) && isDir2(join11(dir, "systems"))) return dir;
+    if (isDir2(join10(dir, "catalog")) && isDir2(join10(dir, "systems"))) return dir;
     const parent = dirname4(dir);
     if (parent === dir) {
       throw new BrickyardError("ROOT_NOT_FOUND", `no Brickyard checkout around ${resolve2(start)}`, {
@@ -47894,7 +47913,7 @@ function findRoot(start = process.cwd()) {
   }
 }
 function loadCatalog(root) {
-  if (!isDir2(join11(root, "catalog")) || !isDir2(join11(root, "systems"))) {
+  if (!isDir2(join10(root, "catalog")) || !isDir2(join10(root, "systems"))) {
     throw new BrickyardError("ROOT_NOT_FOUND", `${root} is not a Brickyard checkout (catalog/ and systems/ are needed)`, {
       hint: "pass --root DIR pointing at the repository"
     });
@@ -47920,11 +47939,11 @@ function loadCatalog(root) {
     cat.diagnostics.push(...findings);
     return findings.length === 0 ? file : void 0;
   };
-  const recipesDir = join11(root, "catalog", "recipes");
+  const recipesDir = join10(root, "catalog", "recipes");
   for (const name of subdirs(recipesDir)) {
-    for (const version of subdirs(join11(recipesDir, name))) {
-      const dir = join11(recipesDir, name, version);
-      const abs = join11(dir, "recipe.yaml");
+    for (const version of subdirs(join10(recipesDir, name))) {
+      const dir = join10(recipesDir, name, version);
+      const abs = join10(dir, "recipe.yaml");
       if (!existsSync5(abs)) {
         cat.diagnostics.push(layout(root, dir, `catalog/recipes/${name}/${version} has no recipe.yaml`));
         continue;
@@ -47951,10 +47970,10 @@ function loadCatalog(root) {
       cat.recipes.set(key, { file, doc, dir });
     }
   }
-  const blocksDir = join11(root, "catalog", "blocks");
+  const blocksDir = join10(root, "catalog", "blocks");
   for (const name of subdirs(blocksDir)) {
-    const dir = join11(blocksDir, name);
-    const abs = join11(dir, "block.yaml");
+    const dir = join10(blocksDir, name);
+    const abs = join10(dir, "block.yaml");
     if (!existsSync5(abs)) {
       cat.diagnostics.push(layout(root, dir, `catalog/blocks/${name} has no block.yaml`));
       continue;
@@ -47972,7 +47991,7 @@ function loadCatalog(root) {
     }
     cat.blocks.set(name, { file, doc, dir });
   }
-  const basesAbs = join11(root, "catalog", "bases.yaml");
+  const basesAbs = join10(root, "catalog", "bases.yaml");
   if (existsSync5(basesAbs)) {
     const file = read(basesAbs, "bases");
     if (file) {
@@ -47980,18 +47999,18 @@ function loadCatalog(root) {
       for (const [name, base] of Object.entries(file.data.bases)) cat.bases.set(name, base);
     }
   } else {
-    cat.diagnostics.push(layout(root, join11(root, "catalog"), "catalog/bases.yaml is missing"));
+    cat.diagnostics.push(layout(root, join10(root, "catalog"), "catalog/bases.yaml is missing"));
   }
-  const toolchainsAbs = join11(root, "catalog", "toolchains.yaml");
+  const toolchainsAbs = join10(root, "catalog", "toolchains.yaml");
   if (existsSync5(toolchainsAbs)) {
     const file = read(toolchainsAbs, "toolchains");
     if (file) cat.toolchains = file.data;
   }
-  const systemsDir = join11(root, "systems");
+  const systemsDir = join10(root, "systems");
   for (const entry of readdirSync2(systemsDir).sort()) {
     if (!entry.endsWith(".yaml") && !entry.endsWith(".yml")) continue;
     const id = entry.replace(/\.ya?ml$/, "");
-    const file = read(join11(systemsDir, entry), "system");
+    const file = read(join10(systemsDir, entry), "system");
     if (!file) {
       cat.invalid.systems.add(id);
       continue;
@@ -48138,7 +48157,7 @@ function appendReplacing(parent, child2, id) {
 // pipeline/src/catalog/semantics.ts
 var import_spdx_expression_parse3 = __toESM(require_spdx_expression_parse(), 1);
 import { existsSync as existsSync6 } from "node:fs";
-import { join as join12 } from "node:path";
+import { join as join11 } from "node:path";
 
 // pipeline/src/model/capabilities.ts
 function satisfies(provided, required) {
@@ -48336,7 +48355,7 @@ function checkSteps(file, steps, at2, known, dir, params) {
         }
       }
     }
-    if (step.copy && placeholders(step.copy.src).length === 0 && !existsSync6(join12(dir, step.copy.src))) {
+    if (step.copy && placeholders(step.copy.src).length === 0 && !existsSync6(join11(dir, step.copy.src))) {
       out.push(file.diagnostic([...at2, i, "copy", "src"], "error", "copy-missing", `copy source ${step.copy.src} does not exist beside ${file.rel}`));
     }
   });
@@ -48696,7 +48715,7 @@ function slotOverrides(pairs) {
 
 // pipeline/src/render/compose.ts
 import { readdirSync as readdirSync3, statSync as statSync5 } from "node:fs";
-import { join as join13, posix, relative as relative4, sep as sep2 } from "node:path";
+import { join as join12, posix, relative as relative4, sep as sep2 } from "node:path";
 
 // pipeline/src/check/toolchain.ts
 var TARGET_FLAG = /^-m(arch|cpu|tune)=/;
@@ -48896,7 +48915,7 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
       if (!sources.some((s3) => s3.contextPath === resolved.contextPath)) sources.push(resolved);
       push({ kind: "fetch", source: resolved, dest: p2.fetch.dest });
     } else if (p2.copy) {
-      const abs = join13(dir, p2.copy.src);
+      const abs = join12(dir, p2.copy.src);
       const files = listFiles(abs);
       if (files.length === 0) {
         problems.push(`${origin2}: copy source ${p2.copy.src} does not exist beside its file`);
@@ -49076,7 +49095,7 @@ function listFiles(abs) {
   }
   if (st2.isFile()) return [abs];
   if (!st2.isDirectory()) return [];
-  return readdirSync3(abs, { withFileTypes: true }).sort((a, b2) => a.name < b2.name ? -1 : 1).flatMap((d) => listFiles(join13(abs, d.name)));
+  return readdirSync3(abs, { withFileTypes: true }).sort((a, b2) => a.name < b2.name ? -1 : 1).flatMap((d) => listFiles(join12(abs, d.name)));
 }
 var ComposeError = class extends BrickyardError {
   problems;
@@ -49413,7 +49432,7 @@ function launcherSummary(c, wrapper) {
 }
 
 // pipeline/src/render/lock.ts
-import { readFileSync as readFileSync8 } from "node:fs";
+import { readFileSync as readFileSync7 } from "node:fs";
 
 // pipeline/src/util/hash.ts
 import { createHash as createHash4 } from "node:crypto";
@@ -49454,7 +49473,7 @@ function renderLock(c, outputs) {
       sha256: sha256Hex(b2.entry.file.text)
     })),
     sources: c.sources.map((s3) => ({ name: s3.name, url: s3.url, sha256: s3.sha256, contextPath: s3.contextPath, origin: s3.origin })),
-    context: c.context.map((f2) => ({ path: f2.path, sha256: sha256Hex(readFileSync8(f2.abs)) })),
+    context: c.context.map((f2) => ({ path: f2.path, sha256: sha256Hex(readFileSync7(f2.abs)) })),
     outputs: {
       Containerfile: sha256Hex(outputs.containerfile),
       "apptainer.def": sha256Hex(outputs.apptainer),
@@ -49808,7 +49827,7 @@ async function run2(inputs) {
     setOutput("digest", record.image.manifestDigest);
     setOutput("image", record.image.reference);
     setOutput("oci-layout", record.image.ociLayout);
-    setOutput("record", join14(pairDir(stateDir, recipe, where), "build.json"));
+    setOutput("record", join13(pairDir(stateDir, recipe, where), "build.json"));
     setOutput("sbom", record.sbom.path);
     await summary.addHeading(`Build: ${escapeHtml(recipe.key)} for ${escapeHtml(`${where.system.doc.id}/${where.partition.id}`)}`, 3).addTable([
       [
