@@ -57,6 +57,7 @@ const VALIDATED_SCHEMAS = [
   'pipeline/schemas/manifest.schema.json',
   'pipeline/schemas/site-policy.schema.json',
   'pipeline/schemas/state/build-record.schema.json',
+  'pipeline/schemas/state/bundle-serials.schema.json',
   'pipeline/schemas/state/lock.schema.json',
   'pipeline/schemas/state/oci.schema.json',
   'pipeline/schemas/state/smoke-report.schema.json',

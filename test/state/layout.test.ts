@@ -20,6 +20,7 @@ describe('the state folder layout', () => {
       publish: '/s/publish',
       bundleManifest: '/s/bundle/manifest.json',
       bundles: '/s/bundles',
+      bundleSerials: '/s/bundle-serials.json',
     });
     expect(defaultStateDir('/repo')).toBe('/repo/.brickyard');
   });

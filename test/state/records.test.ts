@@ -257,6 +257,7 @@ describe('the validators', () => {
       ociIndex: { schemaVersion: 2, manifests: [{ mediaType: 'm', digest: DIGEST('a'), size: 1 }] },
       ociManifest: { schemaVersion: 2, config: { mediaType: 'c', digest: DIGEST('b'), size: 1 }, layers: [] },
       tuneStatement: tuneStatementOf(),
+      bundleSerials: { 'example/a': 3 },
     };
     // Inside the repository, so that the code's require() of Ajv's runtime finds node_modules.
     mkdirSync(join(repoRoot, 'test-artifacts'), { recursive: true });
@@ -271,7 +272,13 @@ describe('the validators', () => {
       // Each broken in a field of its own kind: a version, a missing file name, a schema version.
       const broken = {
         ...(good[kind] as object),
-        ...(kind === 'lock' ? { blocks: [{}] } : kind === 'tuneStatement' ? { predicateType: 'https://example.org/other' } : { schemaVersion: 3, version: 9 }),
+        ...(kind === 'lock'
+          ? { blocks: [{}] }
+          : kind === 'tuneStatement'
+            ? { predicateType: 'https://example.org/other' }
+            : kind === 'bundleSerials'
+              ? { 'example/b': -1 }
+              : { schemaVersion: 3, version: 9 }),
       };
       expect([precompiled(good[kind]), precompiled(broken)], name).toEqual([true, false]);
       expect([stateValidator(kind)(good[kind]), stateValidator(kind)(broken)], name).toEqual([true, false]);

@@ -44602,6 +44602,16 @@ function specErrors(doc) {
 // pipeline/src/state/validators.ts
 var import__ = __toESM(require__(), 1);
 
+// pipeline/schemas/state/bundle-serials.schema.json
+var bundle_serials_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/bundle-serials.schema.json",
+  title: "Brickyard bundle serials (bundle-serials.json in the state folder)",
+  description: "The last bundle serial taken per repository (pipeline/src/transfer/serial.ts): serials only grow, so a site never reads one as a rollback.",
+  type: "object",
+  additionalProperties: { type: "integer", minimum: 0 }
+};
+
 // pipeline/schemas/state/build-record.schema.json
 var build_record_schema_default = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
@@ -44895,7 +44905,8 @@ var STATE_SCHEMAS = {
   lock: plain(lock_schema_default),
   ociIndex: oci("index"),
   ociManifest: oci("manifest"),
-  tuneStatement: plain(tune_statement_schema_default)
+  tuneStatement: plain(tune_statement_schema_default),
+  bundleSerials: plain(bundle_serials_schema_default)
 };
 var compiled = /* @__PURE__ */ new Map();
 function stateValidator(name) {
@@ -44922,6 +44933,10 @@ var KINDS = {
   },
   lock: { what: "pair lock", hint: "build the pair again so its lock.json is written anew; the file was changed by hand or written by another tool" },
   ociIndex: { what: "OCI image index", hint: "export the image again (build the pair again); the layout was changed by hand, is incomplete, or was written by another tool" },
+  bundleSerials: {
+    what: "bundle serials file",
+    hint: "give the bundle serial (--serial N, one more than the last one the sites imported), or delete the file"
+  },
   tuneStatement: { what: "tuning record", hint: "run brickyard tune again; the file was changed by hand or written by another tool" },
   ociManifest: { what: "OCI image manifest", hint: "export the image again (build the pair again); the layout was changed by hand, is incomplete, or was written by another tool" }
 };
@@ -45552,7 +45567,8 @@ function stateLayout(stateDir) {
     tune: join8(stateDir, "tune"),
     publish: join8(stateDir, "publish"),
     bundleManifest: join8(stateDir, "bundle", "manifest.json"),
-    bundles: join8(stateDir, "bundles")
+    bundles: join8(stateDir, "bundles"),
+    bundleSerials: join8(stateDir, "bundle-serials.json")
   };
 }
 var PAIR_FILES = {

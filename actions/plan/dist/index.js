@@ -45022,6 +45022,16 @@ var addFormats2 = import_ajv_formats2.default.default ?? import_ajv_formats2.def
 // pipeline/src/state/validators.ts
 var import__2 = __toESM(require__(), 1);
 
+// pipeline/schemas/state/bundle-serials.schema.json
+var bundle_serials_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/bundle-serials.schema.json",
+  title: "Brickyard bundle serials (bundle-serials.json in the state folder)",
+  description: "The last bundle serial taken per repository (pipeline/src/transfer/serial.ts): serials only grow, so a site never reads one as a rollback.",
+  type: "object",
+  additionalProperties: { type: "integer", minimum: 0 }
+};
+
 // pipeline/schemas/state/build-record.schema.json
 var build_record_schema_default = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
@@ -45315,7 +45325,8 @@ var STATE_SCHEMAS = {
   lock: plain(lock_schema_default),
   ociIndex: oci("index"),
   ociManifest: oci("manifest"),
-  tuneStatement: plain(tune_statement_schema_default)
+  tuneStatement: plain(tune_statement_schema_default),
+  bundleSerials: plain(bundle_serials_schema_default)
 };
 
 // pipeline/src/state/records.ts

@@ -10,6 +10,7 @@
  *   <state>/tune/<recipe>/<system>-<partition>/     a tuning run's signed choice (tune.intoto.json)
  *   <state>/publish/<system>/                       what `publish` pushed (actions/publish)
  *   <state>/bundle/manifest.json, <state>/bundles/  bundles written for transfer
+ *   <state>/bundle-serials.json                     the last bundle serial per repository (transfer/serial.ts)
  */
 import { join } from 'node:path';
 
@@ -37,6 +38,7 @@ export interface StateLayout {
   /** A bundle written into the state folder, and the folder of named bundles. */
   bundleManifest: string;
   bundles: string;
+  bundleSerials: string;
 }
 
 export function stateLayout(stateDir: string): StateLayout {
@@ -52,6 +54,7 @@ export function stateLayout(stateDir: string): StateLayout {
     publish: join(stateDir, 'publish'),
     bundleManifest: join(stateDir, 'bundle', 'manifest.json'),
     bundles: join(stateDir, 'bundles'),
+    bundleSerials: join(stateDir, 'bundle-serials.json'),
   };
 }
 

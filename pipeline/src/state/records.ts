@@ -155,6 +155,8 @@ interface RecordTypes {
   ociIndex: OciIndex;
   ociManifest: OciImageManifest;
   tuneStatement: InTotoStatement<TunePredicate>;
+  /** The last serial taken per repository. */
+  bundleSerials: Record<string, number>;
 }
 
 export type StateRecordKind = StateSchema;
@@ -173,6 +175,10 @@ const KINDS: Record<StateRecordKind, { what: string; kind?: string; hint: string
   },
   lock: { what: 'pair lock', hint: 'build the pair again so its lock.json is written anew; the file was changed by hand or written by another tool' },
   ociIndex: { what: 'OCI image index', hint: 'export the image again (build the pair again); the layout was changed by hand, is incomplete, or was written by another tool' },
+  bundleSerials: {
+    what: 'bundle serials file',
+    hint: 'give the bundle serial (--serial N, one more than the last one the sites imported), or delete the file',
+  },
   tuneStatement: { what: 'tuning record', hint: 'run brickyard tune again; the file was changed by hand or written by another tool' },
   ociManifest: { what: 'OCI image manifest', hint: 'export the image again (build the pair again); the layout was changed by hand, is incomplete, or was written by another tool' },
 };

@@ -5,13 +5,14 @@
  * schemas and options, as it does for util/site-validators.ts).
  */
 import { Ajv2020, type Options, type ValidateFunction } from 'ajv/dist/2020.js';
+import bundleSerialsSchema from '../../schemas/state/bundle-serials.schema.json' with { type: 'json' };
 import buildRecordSchema from '../../schemas/state/build-record.schema.json' with { type: 'json' };
 import lockSchema from '../../schemas/state/lock.schema.json' with { type: 'json' };
 import ociSchema from '../../schemas/state/oci.schema.json' with { type: 'json' };
 import smokeReportSchema from '../../schemas/state/smoke-report.schema.json' with { type: 'json' };
 import tuneStatementSchema from '../../schemas/state/tune-statement.schema.json' with { type: 'json' };
 
-export type StateSchema = 'buildRecord' | 'smokeReport' | 'lock' | 'ociIndex' | 'ociManifest' | 'tuneStatement';
+export type StateSchema = 'buildRecord' | 'smokeReport' | 'lock' | 'ociIndex' | 'ociManifest' | 'tuneStatement' | 'bundleSerials';
 
 // Every error, so a message can name the first field that is wrong; no meta-schema check at run
 // time (test/state/records.test.ts compiles them against it).
@@ -35,6 +36,7 @@ export const STATE_SCHEMAS: Record<StateSchema, { ajv: (extra: Options) => Ajv20
   ociIndex: oci('index'),
   ociManifest: oci('manifest'),
   tuneStatement: plain(tuneStatementSchema),
+  bundleSerials: plain(bundleSerialsSchema),
 };
 
 const compiled = new Map<StateSchema, ValidateFunction>();
