@@ -45670,16 +45670,16 @@ async function buildPair(ws2, pair, opts) {
   const c = rendered.composition;
   const lock = parseStateRecord("lock", rendered.files.lock, `the rendered lock of ${r.key}`);
   const state = stateLayout(opts.stateDir);
-  const pair = pairFolder(pairDir(opts.stateDir, r, where));
-  const dir = pair.dir;
+  const folder = pairFolder(pairDir(opts.stateDir, r, where));
+  const dir = folder.dir;
   mkdirSync4(dir, { recursive: true });
-  const logPath = pair.buildLog;
+  const logPath = folder.buildLog;
   rmSync5(logPath, { force: true });
   const log = openLog(logPath);
   try {
     if (c.base.hostBuilt) await timed("base", () => ensureHostBuiltBase(c.base.reference, stage));
     stage?.("context", `${c.context.length} file(s), ${c.sources.length} pinned source(s)`);
-    const ctx = await timed("context", () => writeContext(rendered, pair.context, state.cache, opts.fetchImpl));
+    const ctx = await timed("context", () => writeContext(rendered, folder.context, state.cache, opts.fetchImpl));
     const inputs = [...r.chain.map((e) => dirname3(e.file.rel)), ...c.blocks.map((b2) => dirname3(b2.entry.file.rel)), c.systemFile.rel, "catalog/bases.yaml"];
     const epoch = sourceDateEpoch(ws2.root, inputs);
     const created = new Date(epoch * 1e3).toISOString();
@@ -45731,7 +45731,7 @@ async function buildPair(ws2, pair, opts) {
     const stored = storedSize(layout2, refName);
     const configDigest = readManifestBlob(layout2, stored.manifest.digest).config.digest;
     stage?.("sbom", "SPDX 2.3 from the image's package database");
-    const sbom = await timed("sbom", () => writeSbom(tag, pair.sbom, { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
+    const sbom = await timed("sbom", () => writeSbom(tag, folder.sbom, { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
     const facts = inspectImage(layout2, stored.manifest.digest);
     const imagePolicy = {
       facts,
@@ -45746,8 +45746,8 @@ async function buildPair(ws2, pair, opts) {
       const request = {
         layout: layout2,
         refName,
-        out: pair.sif(refName),
-        workDir: pair.sifWork,
+        out: folder.sif(refName),
+        workDir: folder.sifWork,
         definition: rendered.files.apptainer,
         labels,
         arch: c.target.arch,
@@ -45761,9 +45761,9 @@ async function buildPair(ws2, pair, opts) {
     if (opts.checkReproducible) {
       stage?.("reproduce", "second build without the layer cache");
       const firstSif = sifRequest;
-      const remakeSif = firstSif ? async (secondLayout, secondRef) => (await buildSif({ ...firstSif, layout: secondLayout, refName: secondRef, out: `${pair.sifWorkSecond}.sif`, workDir: pair.sifWorkSecond })).sha256 : void 0;
+      const remakeSif = firstSif ? async (secondLayout, secondRef) => (await buildSif({ ...firstSif, layout: secondLayout, refName: secondRef, out: `${folder.sifWorkSecond}.sif`, workDir: folder.sifWorkSecond })).sha256 : void 0;
       reproducible = await timed("reproduce", () => rebuildAndCompare(builder, req, { layout: layout2, refName, ...sif ? { sifSha256: sif.sha256 } : {} }, log, remakeSif));
-      rmSync5(`${pair.sifWorkSecond}.sif`, { force: true });
+      rmSync5(`${folder.sifWorkSecond}.sif`, { force: true });
     }
     const record = {
       kind: "brickyard-build",
@@ -45791,12 +45791,12 @@ async function buildPair(ws2, pair, opts) {
       durations,
       log: logPath
     };
-    writeFileSync4(pair.buildRecord, JSON.stringify(record, null, 2) + "\n");
+    writeFileSync4(folder.buildRecord, JSON.stringify(record, null, 2) + "\n");
     for (const [path, text] of [
-      [pair.containerfile, rendered.files.containerfile],
-      [pair.apptainerDef, rendered.files.apptainer],
-      [pair.jobScript, rendered.files.jobscript],
-      [pair.lock, rendered.files.lock]
+      [folder.containerfile, rendered.files.containerfile],
+      [folder.apptainerDef, rendered.files.apptainer],
+      [folder.jobScript, rendered.files.jobscript],
+      [folder.lock, rendered.files.lock]
     ]) {
       writeFileSync4(path, text);
     }
@@ -47832,13 +47832,13 @@ function load() {
   const ajv = new import__2.Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addFormats2(ajv);
   for (const s3 of [primitive_schema_default, block_schema_default, recipe_schema_default, bases_schema_default, system_schema_default, toolchains_schema_default]) ajv.addSchema(s3);
-  const compiled = (kind) => {
+  const compiled2 = (kind) => {
     const id = `https://brickyard.dev/schemas/${kind}.schema.json`;
     const validate = ajv.getSchema(id);
     if (!validate) throw new InternalError(`no bundled schema has the $id ${id}`);
     return validate;
   };
-  validators = { recipe: compiled("recipe"), block: compiled("block"), bases: compiled("bases"), system: compiled("system"), toolchains: compiled("toolchains") };
+  validators = { recipe: compiled2("recipe"), block: compiled2("block"), bases: compiled2("bases"), system: compiled2("system"), toolchains: compiled2("toolchains") };
   return validators;
 }
 function validateAgainstSchema(kind, file) {

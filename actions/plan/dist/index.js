@@ -41798,13 +41798,13 @@ function load() {
   const ajv = new import__.Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addFormats(ajv);
   for (const s of [primitive_schema_default, block_schema_default, recipe_schema_default, bases_schema_default, system_schema_default, toolchains_schema_default]) ajv.addSchema(s);
-  const compiled = (kind) => {
+  const compiled2 = (kind) => {
     const id = `https://brickyard.dev/schemas/${kind}.schema.json`;
     const validate2 = ajv.getSchema(id);
     if (!validate2) throw new InternalError(`no bundled schema has the $id ${id}`);
     return validate2;
   };
-  validators = { recipe: compiled("recipe"), block: compiled("block"), bases: compiled("bases"), system: compiled("system"), toolchains: compiled("toolchains") };
+  validators = { recipe: compiled2("recipe"), block: compiled2("block"), bases: compiled2("bases"), system: compiled2("system"), toolchains: compiled2("toolchains") };
   return validators;
 }
 function validateAgainstSchema(kind, file) {
@@ -45328,9 +45328,96 @@ var STATE_SCHEMAS = {
   tuneStatement: plain(tune_statement_schema_default),
   bundleSerials: plain(bundle_serials_schema_default)
 };
+var compiled = /* @__PURE__ */ new Map();
+function stateValidator(name) {
+  let v = compiled.get(name);
+  if (!v) {
+    const { ajv, schema } = STATE_SCHEMAS[name];
+    v = ajv({}).compile(schema);
+    compiled.set(name, v);
+  }
+  return v;
+}
 
 // pipeline/src/state/records.ts
+var KINDS = {
+  buildRecord: {
+    what: "build record",
+    kind: "brickyard-build",
+    hint: "build the pair again (npx brickyard build <recipe> --system <system>/<partition>); the file was changed by hand or written by another tool"
+  },
+  smokeReport: {
+    what: "smoke report",
+    kind: "brickyard-smoke",
+    hint: "run the smoke test again (npx brickyard smoke <recipe> --system <system>/<partition>); the file was changed by hand or written by another tool"
+  },
+  lock: { what: "pair lock", hint: "build the pair again so its lock.json is written anew; the file was changed by hand or written by another tool" },
+  ociIndex: { what: "OCI image index", hint: "export the image again (build the pair again); the layout was changed by hand, is incomplete, or was written by another tool" },
+  bundleSerials: {
+    what: "bundle serials file",
+    hint: "give the bundle serial (--serial N, one more than the last one the sites imported), or delete the file"
+  },
+  tuneStatement: { what: "tuning record", hint: "run brickyard tune again; the file was changed by hand or written by another tool" },
+  ociManifest: { what: "OCI image manifest", hint: "export the image again (build the pair again); the layout was changed by hand, is incomplete, or was written by another tool" }
+};
 var MAX_RECORD_BYTES = 64 << 20;
+var StateRecordError = class extends BrickyardError {
+  file;
+  field;
+  problem;
+  constructor(file, field, problem, message, hint, cause) {
+    super("STATE_RECORD_INVALID", message, { hint, cause });
+    this.name = "StateRecordError";
+    this.file = file;
+    this.field = field;
+    this.problem = problem;
+  }
+};
+function fieldPath(pointer) {
+  let out = "";
+  for (const raw of pointer.split("/").slice(1)) {
+    const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    out += /^\d+$/.test(seg) ? `[${seg}]` : out === "" ? seg : `.${seg}`;
+  }
+  return out;
+}
+function firstProblem(errors) {
+  const plain2 = errors.filter((e2) => !["anyOf", "oneOf", "if"].includes(e2.keyword));
+  const e = plain2[0] ?? errors[0];
+  if (!e) return { field: "", says: "does not match its schema" };
+  if (e.keyword === "required") {
+    const missing = e.params.missingProperty;
+    return { field: fieldPath(`${e.instancePath}/${missing}`), says: "is missing" };
+  }
+  if (e.keyword === "const") return { field: fieldPath(e.instancePath), says: `must be ${JSON.stringify(e.params.allowedValue)}` };
+  if (e.keyword === "enum")
+    return { field: fieldPath(e.instancePath), says: `must be one of ${e.params.allowedValues.map((v) => JSON.stringify(v)).join(", ")}` };
+  return { field: fieldPath(e.instancePath), says: e.message ?? "is not valid" };
+}
+function checkStateRecord(kind, data, file) {
+  const k = KINDS[kind];
+  const fail = (field2, problem, why) => {
+    throw new StateRecordError(file, field2, problem, `${file} is not a valid ${k.what}: ${why}`, k.hint);
+  };
+  if (typeof data !== "object" || data === null || Array.isArray(data))
+    return fail("", "schema", `it holds ${data === null ? "null" : Array.isArray(data) ? "an array" : typeof data}, not an object`);
+  const claimed = data["kind"];
+  if (k.kind !== void 0 && typeof claimed === "string" && claimed !== k.kind)
+    return fail("kind", "wrong-kind", `it is a ${JSON.stringify(claimed)} record, not a ${JSON.stringify(k.kind)} one`);
+  const validate2 = stateValidator(kind);
+  if (validate2(data)) return data;
+  const { field, says } = firstProblem(validate2.errors ?? []);
+  return fail(field, "schema", field === "" ? `the document ${says}` : `field ${field} ${says}`);
+}
+function parseStateRecord(kind, bytes, file) {
+  let data;
+  try {
+    data = JSON.parse(typeof bytes === "string" ? bytes : bytes.toString("utf8"));
+  } catch (e) {
+    throw new StateRecordError(file, "", "not-json", `${file} is not a valid ${KINDS[kind].what}: it is not JSON (${e.message})`, KINDS[kind].hint, e);
+  }
+  return checkStateRecord(kind, data, file);
+}
 
 // pipeline/src/plan/built.ts
 var MAX_INDEX_BYTES = 64 * 1024 * 1024;
@@ -45405,7 +45492,7 @@ function selectBuilds(ws, pairs, index) {
 }
 function lockPairs(ws, pairs) {
   return pairs.map((p) => {
-    const lock = JSON.parse(ws.render(ws.pair(p.recipe, p.system, p.partition)).files.lock);
+    const lock = parseStateRecord("lock", ws.render(ws.pair(p.recipe, p.system, p.partition)).files.lock, `the rendered lock of ${p.recipe} on ${p.system}/${p.partition}`);
     return { ...p, lockDigest: lock.lockDigest };
   });
 }

@@ -117,17 +117,17 @@ export async function buildPair(ws: Workspace, pair: Pair, opts: BuildOptions): 
   const lock = parseStateRecord('lock', rendered.files.lock, `the rendered lock of ${r.key}`);
 
   const state = stateLayout(opts.stateDir);
-  const pair = pairFolder(pairDir(opts.stateDir, r, where));
-  const dir = pair.dir;
+  const folder = pairFolder(pairDir(opts.stateDir, r, where));
+  const dir = folder.dir;
   mkdirSync(dir, { recursive: true });
-  const logPath = pair.buildLog;
+  const logPath = folder.buildLog;
   rmSync(logPath, { force: true });
   const log = openLog(logPath);
   try {
     if (c.base.hostBuilt) await timed('base', () => ensureHostBuiltBase(c.base.reference, stage));
 
     stage?.('context', `${c.context.length} file(s), ${c.sources.length} pinned source(s)`);
-    const ctx = await timed('context', () => writeContext(rendered, pair.context, state.cache, opts.fetchImpl));
+    const ctx = await timed('context', () => writeContext(rendered, folder.context, state.cache, opts.fetchImpl));
 
     const inputs = [...r.chain.map((e) => dirname(e.file.rel)), ...c.blocks.map((b) => dirname(b.entry.file.rel)), c.systemFile.rel, 'catalog/bases.yaml'];
     const epoch = sourceDateEpoch(ws.root, inputs);
@@ -186,7 +186,7 @@ export async function buildPair(ws: Workspace, pair: Pair, opts: BuildOptions): 
     const configDigest = readManifestBlob(layout, stored.manifest.digest).config.digest;
 
     stage?.('sbom', "SPDX 2.3 from the image's package database");
-    const sbom = await timed('sbom', () => writeSbom(tag, pair.sbom, { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
+    const sbom = await timed('sbom', () => writeSbom(tag, folder.sbom, { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
 
     const facts = inspectImage(layout, stored.manifest.digest);
     const imagePolicy = {
@@ -202,8 +202,8 @@ export async function buildPair(ws: Workspace, pair: Pair, opts: BuildOptions): 
       const request: SifRequest = {
         layout,
         refName,
-        out: pair.sif(refName),
-        workDir: pair.sifWork,
+        out: folder.sif(refName),
+        workDir: folder.sifWork,
         definition: rendered.files.apptainer,
         labels,
         arch: c.target.arch,
@@ -220,10 +220,10 @@ export async function buildPair(ws: Workspace, pair: Pair, opts: BuildOptions): 
       const firstSif = sifRequest;
       const remakeSif = firstSif
         ? async (secondLayout: string, secondRef: string): Promise<string> =>
-            (await buildSif({ ...firstSif, layout: secondLayout, refName: secondRef, out: `${pair.sifWorkSecond}.sif`, workDir: pair.sifWorkSecond })).sha256
+            (await buildSif({ ...firstSif, layout: secondLayout, refName: secondRef, out: `${folder.sifWorkSecond}.sif`, workDir: folder.sifWorkSecond })).sha256
         : undefined;
       reproducible = await timed('reproduce', () => rebuildAndCompare(builder, req, { layout, refName, ...(sif ? { sifSha256: sif.sha256 } : {}) }, log, remakeSif));
-      rmSync(`${pair.sifWorkSecond}.sif`, { force: true });
+      rmSync(`${folder.sifWorkSecond}.sif`, { force: true });
     }
 
     const record: BuildRecord = {
@@ -252,12 +252,12 @@ export async function buildPair(ws: Workspace, pair: Pair, opts: BuildOptions): 
       durations,
       log: logPath,
     };
-    writeFileSync(pair.buildRecord, JSON.stringify(record, null, 2) + '\n');
+    writeFileSync(folder.buildRecord, JSON.stringify(record, null, 2) + '\n');
     for (const [path, text] of [
-      [pair.containerfile, rendered.files.containerfile],
-      [pair.apptainerDef, rendered.files.apptainer],
-      [pair.jobScript, rendered.files.jobscript],
-      [pair.lock, rendered.files.lock],
+      [folder.containerfile, rendered.files.containerfile],
+      [folder.apptainerDef, rendered.files.apptainer],
+      [folder.jobScript, rendered.files.jobscript],
+      [folder.lock, rendered.files.lock],
     ] as const) {
       writeFileSync(path, text);
     }

@@ -20,7 +20,7 @@ import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
 import { hostedPairs, toMatrices, type Matrix, type Plan, type PlannedPair } from './plan.ts';
 import { pairFolder, smokeLauncherOf, stateLayout } from '../state/layout.ts';
-import { readBuildRecord, readSmokeReport } from '../state/records.ts';
+import { parseStateRecord, readBuildRecord, readSmokeReport } from '../state/records.ts';
 
 export type SmokeVerdict = 'passed' | 'failed' | 'not-run';
 
@@ -161,7 +161,7 @@ export function selectBuilds(ws: Workspace, pairs: readonly PlannedPair[], index
 export function lockPairs(ws: Workspace, pairs: readonly PlannedPair[]): LockedPair[] {
   return pairs.map((p) => {
     // An id the workspace does not know is refused there, naming it (PairError).
-    const lock = JSON.parse(ws.render(ws.pair(p.recipe, p.system, p.partition)).files.lock) as { lockDigest: string };
+    const lock = parseStateRecord('lock', ws.render(ws.pair(p.recipe, p.system, p.partition)).files.lock, `the rendered lock of ${p.recipe} on ${p.system}/${p.partition}`);
     return { ...p, lockDigest: lock.lockDigest };
   });
 }
