@@ -11,34 +11,13 @@ import tseslint from 'typescript-eslint';
 // never add one. Non-null assertions: each stands for an invariant (a mandatory regex group, an
 // index inside bounds, a key taken from the same map) that wants a checked lookup instead.
 const NON_NULL_DEBT = [
-  'pipeline/src/build/build.ts',
-  'pipeline/src/build/oci.ts',
-  'pipeline/src/bundle/encrypt.ts',
   'pipeline/src/bundle/read.ts',
-  'pipeline/src/bundle/tar.ts',
   'pipeline/src/bundle/write.ts',
   'pipeline/src/cli/main.ts',
   'pipeline/src/cli/run.ts',
   'pipeline/src/render/compose.ts',
-  'pipeline/src/sign/dev-x509.ts',
-  'pipeline/src/sign/received.ts',
-  'pipeline/src/sign/subjects.ts',
-  'pipeline/src/sign/verify.ts',
-  'pipeline/src/site/checks.ts',
   'pipeline/src/site/store.ts',
   'pipeline/src/smoke/evaluate.ts',
-  'pipeline/src/smoke/predicate.ts',
-];
-// Defensive checks of untrusted JSON whose declared types claim more than was checked: they
-// want the validated readers of issue 12 (a typed state/ reader), not the checks removed.
-const UNTRUSTED_JSON_DEBT = [
-  'pipeline/src/build/oci.ts',
-  'pipeline/src/bundle/encrypt.ts',
-  'pipeline/src/sign/received.ts',
-  'pipeline/src/sign/subjects.ts',
-  'pipeline/src/sign/verify.ts',
-  'pipeline/src/site/checks.ts',
-  'pipeline/src/smoke/predicate.ts',
 ];
 
 export default defineConfig(
@@ -88,14 +67,6 @@ export default defineConfig(
   {
     files: NON_NULL_DEBT,
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
-  },
-  {
-    files: UNTRUSTED_JSON_DEBT,
-    rules: {
-      '@typescript-eslint/no-unnecessary-condition': 'off',
-      // readJson<T>(): T is an unchecked cast of parsed JSON, to be replaced by a validating reader
-      '@typescript-eslint/no-unnecessary-type-parameters': 'off',
-    },
   },
   {
     // Plain JavaScript (bin/, these configs): no type information to check against.

@@ -10,6 +10,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import { build, type Metafile, type Plugin } from 'esbuild';
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,34 +52,61 @@ function sourceUrls(kind: 'esm' | 'sea', outdir: string): Plugin {
  * them at run time from the sources): the module is replaced by Ajv's standalone code for the
  * same schemas and options, each validator its own virtual module.
  */
-const VALIDATED_SCHEMAS = ['pipeline/schemas/build-record.schema.json', 'pipeline/schemas/manifest.schema.json', 'pipeline/schemas/site-policy.schema.json'];
+const VALIDATED_SCHEMAS = [
+  'pipeline/schemas/build-record.schema.json',
+  'pipeline/schemas/manifest.schema.json',
+  'pipeline/schemas/site-policy.schema.json',
+  'pipeline/schemas/state/build-record.schema.json',
+  'pipeline/schemas/state/bundle-serials.schema.json',
+  'pipeline/schemas/state/lock.schema.json',
+  'pipeline/schemas/state/oci.schema.json',
+  'pipeline/schemas/state/smoke-report.schema.json',
+  'pipeline/schemas/state/tune-statement.schema.json',
+];
+
+/** The modules replaced: each exports a table of schemas and one function that hands out their validators. */
+const VALIDATOR_MODULES: { filter: RegExp; module: string; table: string; fn: string }[] = [
+  { filter: /pipeline[\\/]src[\\/]util[\\/]site-validators\.ts$/, module: '../pipeline/src/util/site-validators.ts', table: 'SITE_SCHEMAS', fn: 'siteValidator' },
+  { filter: /pipeline[\\/]src[\\/]state[\\/]validators\.ts$/, module: '../pipeline/src/state/validators.ts', table: 'STATE_SCHEMAS', fn: 'stateValidator' },
+];
+
+type SchemaTable = Record<string, { ajv: (extra: object) => Ajv2020; schema: object }>;
+
+async function schemaTable(i: number): Promise<SchemaTable> {
+  const m = VALIDATOR_MODULES[i];
+  if (!m) throw new Error(`no validator module ${i}`);
+  return ((await import(m.module)) as Record<string, SchemaTable>)[m.table] ?? {};
+}
 
 function precompiledValidators(): Plugin {
   return {
     name: 'precompiled-validators',
     setup(b) {
-      b.onLoad({ filter: /pipeline[\\/]src[\\/]util[\\/]site-validators\.ts$/ }, async () => {
-        const { SITE_SCHEMAS } = await import('../pipeline/src/util/site-validators.ts');
-        const names = Object.keys(SITE_SCHEMAS);
-        return {
-          contents: [
-            ...names.map((n) => `import ${n} from 'brickyard-validator:${n}';`),
-            `const validators = { ${names.join(', ')} };`,
-            'export function siteValidator(name) { return validators[name]; }',
-          ].join('\n'),
-          loader: 'js',
-          resolveDir: repo,
-        };
-      });
+      for (const [i, m] of VALIDATOR_MODULES.entries()) {
+        b.onLoad({ filter: m.filter }, async () => {
+          const names = Object.keys(await schemaTable(i));
+          return {
+            contents: [
+              ...names.map((n) => `import ${n} from 'brickyard-validator:${i}/${n}';`),
+              `const validators = { ${names.join(', ')} };`,
+              `export function ${m.fn}(name) { return validators[name]; }`,
+            ].join('\n'),
+            loader: 'js',
+            resolveDir: repo,
+          };
+        });
+      }
       b.onResolve({ filter: /^brickyard-validator:/ }, (args) => ({ path: args.path.slice('brickyard-validator:'.length), namespace: 'brickyard-validator' }));
       b.onLoad({ filter: /.*/, namespace: 'brickyard-validator' }, async (args) => {
-        const [{ SITE_SCHEMAS }, standalone] = await Promise.all([import('../pipeline/src/util/site-validators.ts'), import('ajv/dist/standalone/index.js')]);
-        const { ajv: make, schema } = SITE_SCHEMAS[args.path as keyof typeof SITE_SCHEMAS];
-        const ajv = make({ code: { source: true, esm: true } });
+        const [i = '', name = ''] = args.path.split('/');
+        const [table, standalone] = await Promise.all([schemaTable(Number(i)), import('ajv/dist/standalone/index.js')]);
+        const entry = table[name];
+        if (!entry) throw new Error(`no schema ${args.path}`);
+        const ajv = entry.ajv({ code: { source: true, esm: true } });
         // A CommonJS module: its function is the default export (Node) or that export's default (types).
         const mod = standalone.default as unknown as { default?: unknown };
         const standaloneCode = (typeof mod === 'function' ? mod : mod.default) as (a: typeof ajv, v: ReturnType<typeof ajv.compile>) => string;
-        return { contents: standaloneCode(ajv, ajv.compile(schema)), loader: 'js', resolveDir: repo };
+        return { contents: standaloneCode(ajv, ajv.compile(entry.schema)), loader: 'js', resolveDir: repo };
       });
     },
   };

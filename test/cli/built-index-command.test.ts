@@ -7,6 +7,7 @@ import { lockPairs } from '../../pipeline/src/plan/built.ts';
 import { Change } from '../../pipeline/src/plan/change.ts';
 import { MINI, miniCatalog, tempDir } from '../helpers/fixture.ts';
 import { commit, initRepo } from '../helpers/git.ts';
+import { buildRecordOf, smokeReportOf } from '../helpers/state-records.ts';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -25,25 +26,22 @@ function changedRepo(): string {
 }
 
 /** A state folder as a build job leaves it: build.json and a smoke report for the pair. */
-function stateWithBuild(root: string, smokeResult: string): string {
+function stateWithBuild(root: string, smokeResult: 'PASSED' | 'FAILED'): string {
   using change = new Change(root, { base: 'HEAD~1', head: 'HEAD' });
   const [pair] = lockPairs(change.head, change.plan().pairs);
   const state = tempDir();
   const dir = join(state, 'builds', pair!.recipe, `${pair!.system}-${pair!.partition}`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'build.json'),
-    JSON.stringify({
-      kind: 'brickyard-build',
-      version: 1,
-      recipe: { name: pair!.name, version: pair!.version, revision: 1 },
-      system: pair!.system,
-      partition: pair!.partition,
-      lockDigest: pair!.lockDigest,
-      image: { manifestDigest: IMAGE },
-    }),
-  );
-  writeFileSync(join(dir, 'smoke-direct.json'), JSON.stringify({ kind: 'brickyard-smoke', version: 1, result: smokeResult, image: { manifestDigest: IMAGE } }));
+  const record = buildRecordOf({
+    name: pair!.name,
+    version: pair!.version,
+    system: pair!.system,
+    partition: pair!.partition,
+    lockDigest: pair!.lockDigest ?? undefined,
+    manifestDigest: IMAGE,
+  });
+  writeFileSync(join(dir, 'build.json'), JSON.stringify(record));
+  writeFileSync(join(dir, 'smoke-direct.json'), JSON.stringify(smokeReportOf({ result: smokeResult, manifestDigest: IMAGE })));
   return state;
 }
 

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refNameOf } from '../../pipeline/src/build/build.ts';
+import { spdxDocument } from '../../pipeline/src/build/sbom.ts';
 import type { TestResult } from '../../pipeline/src/smoke/evaluate.ts';
 import { inTotoStatement, testResultPredicate, TEST_RESULT_PREDICATE_TYPE } from '../../pipeline/src/smoke/predicate.ts';
 import { buildArtifactName } from '../../pipeline/src/sign/subjects.ts';
@@ -54,23 +55,38 @@ export function receivedBuild(opts: { tests?: TestResult[]; reportResult?: strin
       image: { reference, ociLayout: '/home/runner/work/x/.brickyard/oci', refName, manifestDigest: manifest.digest, configDigest: config.digest },
       lockDigest: 'sha256:' + '1'.repeat(64),
       inputs: { base: 'debian:12', baseDigest: null, sources: [], context: 3 },
-      sbom: { path: '/home/runner/work/elsewhere/sbom.spdx.json', packages: 1 },
+      sizes: { uncompressedBytes: 5000, compressedBytes: 5000, budgetBytes: 1 << 30, budget: '1 GiB' },
+      reproducible: { checked: false, identical: null, second: null },
+      sbom: { path: '/home/runner/work/elsewhere/sbom.spdx.json', packages: 0 },
       created: '2026-12-01T00:00:00Z',
       startedOn: '2026-12-01T00:00:00Z',
       finishedOn: '2026-12-01T00:10:00Z',
+      durations: { build: 600 },
+      log: '/home/runner/work/x/.brickyard/builds/mpi-pingpong@1.0.0/local-debug/build.log',
     }),
   );
   writeFileSync(
     join(pairDir, 'lock.json'),
-    JSON.stringify({ recipe: { files: [{ path: 'catalog/recipes/mpi-pingpong/1.0.0/recipe.yaml' }] }, system: { file: 'systems/local.yaml' }, blocks: [] }),
+    JSON.stringify({
+      lockDigest: 'sha256:' + '1'.repeat(64),
+      recipe: { files: [{ path: 'catalog/recipes/mpi-pingpong/1.0.0/recipe.yaml' }] },
+      system: { file: 'systems/local.yaml' },
+      blocks: [],
+    }),
   );
   writeFileSync(
     join(pairDir, 'sbom.spdx.json'),
-    JSON.stringify({
-      spdxVersion: 'SPDX-2.3',
-      SPDXID: 'SPDXRef-DOCUMENT',
-      packages: [{ SPDXID: 'SPDXRef-Image', name: 'mpi-pingpong', checksums: [{ algorithm: 'SHA256', checksumValue: manifest.digest.slice(7) }] }],
-    }),
+    JSON.stringify(
+      spdxDocument({
+        imageName: 'mpi-pingpong',
+        imageDigest: manifest.digest,
+        imageReference: reference,
+        created: '2026-12-01T00:00:00Z',
+        packages: [],
+        sources: [],
+        recipe: { name: 'mpi-pingpong', version: '1.0.0', revision: recipe.doc.revision },
+      }),
+    ),
   );
   const tests = opts.tests ?? TESTS;
   const configuration = {

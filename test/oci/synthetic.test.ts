@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { manifestFor, readBlobJson, storedSize, type ImageManifest } from '../../pipeline/src/build/oci.ts';
+import { manifestFor, readManifestBlob, storedSize } from '../../pipeline/src/build/oci.ts';
 import { reachableBlobs } from '../../pipeline/src/oci/reach.ts';
 import { createLayout, putBlob, putImage, writeIndex } from '../../pipeline/src/oci/synthetic.ts';
 import { tempDir } from '../helpers/fixture.ts';
@@ -21,7 +21,7 @@ describe('hand-made OCI layouts', () => {
 
     expect(JSON.parse(readFileSync(join(layout, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
     expect(manifestFor(layout, 'b_1-1_box-cpu').digest).toBe(b.manifest.digest);
-    const m = readBlobJson<ImageManifest>(layout, a.manifest.digest);
+    const m = readManifestBlob(layout, a.manifest.digest);
     expect(m.config).toMatchObject({ mediaType: 'application/vnd.oci.image.config.v1+json', ...a.config });
     expect(m.layers.map((l) => l.digest)).toEqual([base.digest, expect.not.stringMatching(base.digest)]);
     expect(storedSize(layout, 'a_1-1_box-cpu').compressedBytes).toBe(3000 + 'layer of a'.length + a.config.size);

@@ -181,7 +181,7 @@ describe('the signer signs only statements it made, about the verified image', (
     ['another partition', (j: Forgeable) => (j.partition = 'gpu'), /it ran on local\/gpu, not on local\/debug/],
     ['another launcher', (j: Forgeable) => (j.launcher = 'slurm'), /names the launcher "slurm", its file name says direct/],
     ['no tests', (j: Forgeable) => (j.tests = []), /lists no tests/],
-    ['a bad verdict', (j: Forgeable) => (j.tests[0].verdict = 'OK'), /tests\[0\] has the wrong shape/],
+    ['a bad verdict', (j: Forgeable) => (j.tests[0].verdict = 'OK'), /smoke-direct\.json is not a valid smoke report: field tests\[0\]\.verdict must be one of/],
   ])('a smoke report about %s is refused', (_n, forge, message) => {
     const m = receivedBuild();
     edit(join(m.pairDir, 'smoke-direct.json'), forge);

@@ -39,7 +39,14 @@ describe('nextSerial', () => {
     const state = tempDir('brickyard-serial-');
     writeFileSync(join(state, SERIALS_FILE), '{"example/a": 4');
     expect(() => nextSerial(state, 'example/a', LOCAL)).toThrow(BrickyardError);
-    expect(() => nextSerial(state, 'example/a', LOCAL)).toThrow(new RegExp(`${SERIALS_FILE.replace('.', '\\.')} is not JSON`));
+    expect(() => nextSerial(state, 'example/a', LOCAL)).toThrow(new RegExp(`${SERIALS_FILE.replace('.', '\\.')} is not a valid bundle serials file: it is not JSON`));
     expect(readFileSync(join(state, SERIALS_FILE), 'utf8')).toBe('{"example/a": 4');
+  });
+
+  it('a counter that is not a whole number is refused, naming the repository, and left as it was', () => {
+    const state = tempDir('brickyard-serial-');
+    writeFileSync(join(state, SERIALS_FILE), '{"example/a": "41"}');
+    expect(() => nextSerial(state, 'example/a', LOCAL)).toThrow(/bundle-serials\.json is not a valid bundle serials file: field example\/a must be integer/);
+    expect(readFileSync(join(state, SERIALS_FILE), 'utf8')).toBe('{"example/a": "41"}');
   });
 });

@@ -28558,6 +28558,830 @@ var require_packageurl_js = __commonJS({
   }
 });
 
+// node_modules/ajv/dist/vocabularies/dynamic/dynamicAnchor.js
+var require_dynamicAnchor = __commonJS({
+  "node_modules/ajv/dist/vocabularies/dynamic/dynamicAnchor.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.dynamicAnchor = void 0;
+    var codegen_1 = require_codegen();
+    var names_1 = require_names();
+    var compile_1 = require_compile();
+    var ref_1 = require_ref();
+    var def = {
+      keyword: "$dynamicAnchor",
+      schemaType: "string",
+      code: (cxt) => dynamicAnchor(cxt, cxt.schema)
+    };
+    function dynamicAnchor(cxt, anchor) {
+      const { gen, it: it2 } = cxt;
+      it2.schemaEnv.root.dynamicAnchors[anchor] = true;
+      const v2 = (0, codegen_1._)`${names_1.default.dynamicAnchors}${(0, codegen_1.getProperty)(anchor)}`;
+      const validate = it2.errSchemaPath === "#" ? it2.validateName : _getValidate(cxt);
+      gen.if((0, codegen_1._)`!${v2}`, () => gen.assign(v2, validate));
+    }
+    exports.dynamicAnchor = dynamicAnchor;
+    function _getValidate(cxt) {
+      const { schemaEnv, schema, self } = cxt.it;
+      const { root, baseId, localRefs, meta } = schemaEnv.root;
+      const { schemaId } = self.opts;
+      const sch = new compile_1.SchemaEnv({ schema, schemaId, root, baseId, localRefs, meta });
+      compile_1.compileSchema.call(self, sch);
+      return (0, ref_1.getValidate)(cxt, sch);
+    }
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/dynamic/dynamicRef.js
+var require_dynamicRef = __commonJS({
+  "node_modules/ajv/dist/vocabularies/dynamic/dynamicRef.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.dynamicRef = void 0;
+    var codegen_1 = require_codegen();
+    var names_1 = require_names();
+    var ref_1 = require_ref();
+    var def = {
+      keyword: "$dynamicRef",
+      schemaType: "string",
+      code: (cxt) => dynamicRef(cxt, cxt.schema)
+    };
+    function dynamicRef(cxt, ref) {
+      const { gen, keyword, it: it2 } = cxt;
+      if (ref[0] !== "#")
+        throw new Error(`"${keyword}" only supports hash fragment reference`);
+      const anchor = ref.slice(1);
+      if (it2.allErrors) {
+        _dynamicRef();
+      } else {
+        const valid = gen.let("valid", false);
+        _dynamicRef(valid);
+        cxt.ok(valid);
+      }
+      function _dynamicRef(valid) {
+        if (it2.schemaEnv.root.dynamicAnchors[anchor]) {
+          const v2 = gen.let("_v", (0, codegen_1._)`${names_1.default.dynamicAnchors}${(0, codegen_1.getProperty)(anchor)}`);
+          gen.if(v2, _callRef(v2, valid), _callRef(it2.validateName, valid));
+        } else {
+          _callRef(it2.validateName, valid)();
+        }
+      }
+      function _callRef(validate, valid) {
+        return valid ? () => gen.block(() => {
+          (0, ref_1.callRef)(cxt, validate);
+          gen.let(valid, true);
+        }) : () => (0, ref_1.callRef)(cxt, validate);
+      }
+    }
+    exports.dynamicRef = dynamicRef;
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/dynamic/recursiveAnchor.js
+var require_recursiveAnchor = __commonJS({
+  "node_modules/ajv/dist/vocabularies/dynamic/recursiveAnchor.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var dynamicAnchor_1 = require_dynamicAnchor();
+    var util_1 = require_util9();
+    var def = {
+      keyword: "$recursiveAnchor",
+      schemaType: "boolean",
+      code(cxt) {
+        if (cxt.schema)
+          (0, dynamicAnchor_1.dynamicAnchor)(cxt, "");
+        else
+          (0, util_1.checkStrictMode)(cxt.it, "$recursiveAnchor: false is ignored");
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/dynamic/recursiveRef.js
+var require_recursiveRef = __commonJS({
+  "node_modules/ajv/dist/vocabularies/dynamic/recursiveRef.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var dynamicRef_1 = require_dynamicRef();
+    var def = {
+      keyword: "$recursiveRef",
+      schemaType: "string",
+      code: (cxt) => (0, dynamicRef_1.dynamicRef)(cxt, cxt.schema)
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/dynamic/index.js
+var require_dynamic = __commonJS({
+  "node_modules/ajv/dist/vocabularies/dynamic/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var dynamicAnchor_1 = require_dynamicAnchor();
+    var dynamicRef_1 = require_dynamicRef();
+    var recursiveAnchor_1 = require_recursiveAnchor();
+    var recursiveRef_1 = require_recursiveRef();
+    var dynamic = [dynamicAnchor_1.default, dynamicRef_1.default, recursiveAnchor_1.default, recursiveRef_1.default];
+    exports.default = dynamic;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/validation/dependentRequired.js
+var require_dependentRequired = __commonJS({
+  "node_modules/ajv/dist/vocabularies/validation/dependentRequired.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var dependencies_1 = require_dependencies();
+    var def = {
+      keyword: "dependentRequired",
+      type: "object",
+      schemaType: "object",
+      error: dependencies_1.error,
+      code: (cxt) => (0, dependencies_1.validatePropertyDeps)(cxt)
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/dependentSchemas.js
+var require_dependentSchemas = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/dependentSchemas.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var dependencies_1 = require_dependencies();
+    var def = {
+      keyword: "dependentSchemas",
+      type: "object",
+      schemaType: "object",
+      code: (cxt) => (0, dependencies_1.validateSchemaDeps)(cxt)
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/validation/limitContains.js
+var require_limitContains = __commonJS({
+  "node_modules/ajv/dist/vocabularies/validation/limitContains.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var util_1 = require_util9();
+    var def = {
+      keyword: ["maxContains", "minContains"],
+      type: "array",
+      schemaType: "number",
+      code({ keyword, parentSchema, it: it2 }) {
+        if (parentSchema.contains === void 0) {
+          (0, util_1.checkStrictMode)(it2, `"${keyword}" without "contains" is ignored`);
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/next.js
+var require_next = __commonJS({
+  "node_modules/ajv/dist/vocabularies/next.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var dependentRequired_1 = require_dependentRequired();
+    var dependentSchemas_1 = require_dependentSchemas();
+    var limitContains_1 = require_limitContains();
+    var next = [dependentRequired_1.default, dependentSchemas_1.default, limitContains_1.default];
+    exports.default = next;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedProperties.js
+var require_unevaluatedProperties = __commonJS({
+  "node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedProperties.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var util_1 = require_util9();
+    var names_1 = require_names();
+    var error2 = {
+      message: "must NOT have unevaluated properties",
+      params: ({ params }) => (0, codegen_1._)`{unevaluatedProperty: ${params.unevaluatedProperty}}`
+    };
+    var def = {
+      keyword: "unevaluatedProperties",
+      type: "object",
+      schemaType: ["boolean", "object"],
+      trackErrors: true,
+      error: error2,
+      code(cxt) {
+        const { gen, schema, data, errsCount, it: it2 } = cxt;
+        if (!errsCount)
+          throw new Error("ajv implementation error");
+        const { allErrors, props } = it2;
+        if (props instanceof codegen_1.Name) {
+          gen.if((0, codegen_1._)`${props} !== true`, () => gen.forIn("key", data, (key) => gen.if(unevaluatedDynamic(props, key), () => unevaluatedPropCode(key))));
+        } else if (props !== true) {
+          gen.forIn("key", data, (key) => props === void 0 ? unevaluatedPropCode(key) : gen.if(unevaluatedStatic(props, key), () => unevaluatedPropCode(key)));
+        }
+        it2.props = true;
+        cxt.ok((0, codegen_1._)`${errsCount} === ${names_1.default.errors}`);
+        function unevaluatedPropCode(key) {
+          if (schema === false) {
+            cxt.setParams({ unevaluatedProperty: key });
+            cxt.error();
+            if (!allErrors)
+              gen.break();
+            return;
+          }
+          if (!(0, util_1.alwaysValidSchema)(it2, schema)) {
+            const valid = gen.name("valid");
+            cxt.subschema({
+              keyword: "unevaluatedProperties",
+              dataProp: key,
+              dataPropType: util_1.Type.Str
+            }, valid);
+            if (!allErrors)
+              gen.if((0, codegen_1.not)(valid), () => gen.break());
+          }
+        }
+        function unevaluatedDynamic(evaluatedProps, key) {
+          return (0, codegen_1._)`!${evaluatedProps} || !${evaluatedProps}[${key}]`;
+        }
+        function unevaluatedStatic(evaluatedProps, key) {
+          const ps2 = [];
+          for (const p2 in evaluatedProps) {
+            if (evaluatedProps[p2] === true)
+              ps2.push((0, codegen_1._)`${key} !== ${p2}`);
+          }
+          return (0, codegen_1.and)(...ps2);
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedItems.js
+var require_unevaluatedItems = __commonJS({
+  "node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedItems.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var util_1 = require_util9();
+    var error2 = {
+      message: ({ params: { len } }) => (0, codegen_1.str)`must NOT have more than ${len} items`,
+      params: ({ params: { len } }) => (0, codegen_1._)`{limit: ${len}}`
+    };
+    var def = {
+      keyword: "unevaluatedItems",
+      type: "array",
+      schemaType: ["boolean", "object"],
+      error: error2,
+      code(cxt) {
+        const { gen, schema, data, it: it2 } = cxt;
+        const items = it2.items || 0;
+        if (items === true)
+          return;
+        const len = gen.const("len", (0, codegen_1._)`${data}.length`);
+        if (schema === false) {
+          cxt.setParams({ len: items });
+          cxt.fail((0, codegen_1._)`${len} > ${items}`);
+        } else if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it2, schema)) {
+          const valid = gen.var("valid", (0, codegen_1._)`${len} <= ${items}`);
+          gen.if((0, codegen_1.not)(valid), () => validateItems(valid, items));
+          cxt.ok(valid);
+        }
+        it2.items = true;
+        function validateItems(valid, from) {
+          gen.forRange("i", from, len, (i) => {
+            cxt.subschema({ keyword: "unevaluatedItems", dataProp: i, dataPropType: util_1.Type.Num }, valid);
+            if (!it2.allErrors)
+              gen.if((0, codegen_1.not)(valid), () => gen.break());
+          });
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/unevaluated/index.js
+var require_unevaluated = __commonJS({
+  "node_modules/ajv/dist/vocabularies/unevaluated/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var unevaluatedProperties_1 = require_unevaluatedProperties();
+    var unevaluatedItems_1 = require_unevaluatedItems();
+    var unevaluated = [unevaluatedProperties_1.default, unevaluatedItems_1.default];
+    exports.default = unevaluated;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/draft2020.js
+var require_draft2020 = __commonJS({
+  "node_modules/ajv/dist/vocabularies/draft2020.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var core_1 = require_core2();
+    var validation_1 = require_validation();
+    var applicator_1 = require_applicator();
+    var dynamic_1 = require_dynamic();
+    var next_1 = require_next();
+    var unevaluated_1 = require_unevaluated();
+    var format_1 = require_format2();
+    var metadata_1 = require_metadata();
+    var draft2020Vocabularies = [
+      dynamic_1.default,
+      core_1.default,
+      validation_1.default,
+      (0, applicator_1.default)(true),
+      format_1.default,
+      metadata_1.metadataVocabulary,
+      metadata_1.contentVocabulary,
+      next_1.default,
+      unevaluated_1.default
+    ];
+    exports.default = draft2020Vocabularies;
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/schema.json
+var require_schema = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/schema.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/schema",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/core": true,
+        "https://json-schema.org/draft/2020-12/vocab/applicator": true,
+        "https://json-schema.org/draft/2020-12/vocab/unevaluated": true,
+        "https://json-schema.org/draft/2020-12/vocab/validation": true,
+        "https://json-schema.org/draft/2020-12/vocab/meta-data": true,
+        "https://json-schema.org/draft/2020-12/vocab/format-annotation": true,
+        "https://json-schema.org/draft/2020-12/vocab/content": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Core and Validation specifications meta-schema",
+      allOf: [
+        { $ref: "meta/core" },
+        { $ref: "meta/applicator" },
+        { $ref: "meta/unevaluated" },
+        { $ref: "meta/validation" },
+        { $ref: "meta/meta-data" },
+        { $ref: "meta/format-annotation" },
+        { $ref: "meta/content" }
+      ],
+      type: ["object", "boolean"],
+      $comment: "This meta-schema also defines keywords that have appeared in previous drafts in order to prevent incompatible extensions as they remain in common use.",
+      properties: {
+        definitions: {
+          $comment: '"definitions" has been replaced by "$defs".',
+          type: "object",
+          additionalProperties: { $dynamicRef: "#meta" },
+          deprecated: true,
+          default: {}
+        },
+        dependencies: {
+          $comment: '"dependencies" has been split and replaced by "dependentSchemas" and "dependentRequired" in order to serve their differing semantics.',
+          type: "object",
+          additionalProperties: {
+            anyOf: [{ $dynamicRef: "#meta" }, { $ref: "meta/validation#/$defs/stringArray" }]
+          },
+          deprecated: true,
+          default: {}
+        },
+        $recursiveAnchor: {
+          $comment: '"$recursiveAnchor" has been replaced by "$dynamicAnchor".',
+          $ref: "meta/core#/$defs/anchorString",
+          deprecated: true
+        },
+        $recursiveRef: {
+          $comment: '"$recursiveRef" has been replaced by "$dynamicRef".',
+          $ref: "meta/core#/$defs/uriReferenceString",
+          deprecated: true
+        }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/meta/applicator.json
+var require_applicator2 = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/applicator.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/meta/applicator",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/applicator": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Applicator vocabulary meta-schema",
+      type: ["object", "boolean"],
+      properties: {
+        prefixItems: { $ref: "#/$defs/schemaArray" },
+        items: { $dynamicRef: "#meta" },
+        contains: { $dynamicRef: "#meta" },
+        additionalProperties: { $dynamicRef: "#meta" },
+        properties: {
+          type: "object",
+          additionalProperties: { $dynamicRef: "#meta" },
+          default: {}
+        },
+        patternProperties: {
+          type: "object",
+          additionalProperties: { $dynamicRef: "#meta" },
+          propertyNames: { format: "regex" },
+          default: {}
+        },
+        dependentSchemas: {
+          type: "object",
+          additionalProperties: { $dynamicRef: "#meta" },
+          default: {}
+        },
+        propertyNames: { $dynamicRef: "#meta" },
+        if: { $dynamicRef: "#meta" },
+        then: { $dynamicRef: "#meta" },
+        else: { $dynamicRef: "#meta" },
+        allOf: { $ref: "#/$defs/schemaArray" },
+        anyOf: { $ref: "#/$defs/schemaArray" },
+        oneOf: { $ref: "#/$defs/schemaArray" },
+        not: { $dynamicRef: "#meta" }
+      },
+      $defs: {
+        schemaArray: {
+          type: "array",
+          minItems: 1,
+          items: { $dynamicRef: "#meta" }
+        }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/meta/unevaluated.json
+var require_unevaluated2 = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/unevaluated.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/meta/unevaluated",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/unevaluated": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Unevaluated applicator vocabulary meta-schema",
+      type: ["object", "boolean"],
+      properties: {
+        unevaluatedItems: { $dynamicRef: "#meta" },
+        unevaluatedProperties: { $dynamicRef: "#meta" }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/meta/content.json
+var require_content = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/content.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/meta/content",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/content": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Content vocabulary meta-schema",
+      type: ["object", "boolean"],
+      properties: {
+        contentEncoding: { type: "string" },
+        contentMediaType: { type: "string" },
+        contentSchema: { $dynamicRef: "#meta" }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/meta/core.json
+var require_core3 = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/core.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/meta/core",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/core": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Core vocabulary meta-schema",
+      type: ["object", "boolean"],
+      properties: {
+        $id: {
+          $ref: "#/$defs/uriReferenceString",
+          $comment: "Non-empty fragments not allowed.",
+          pattern: "^[^#]*#?$"
+        },
+        $schema: { $ref: "#/$defs/uriString" },
+        $ref: { $ref: "#/$defs/uriReferenceString" },
+        $anchor: { $ref: "#/$defs/anchorString" },
+        $dynamicRef: { $ref: "#/$defs/uriReferenceString" },
+        $dynamicAnchor: { $ref: "#/$defs/anchorString" },
+        $vocabulary: {
+          type: "object",
+          propertyNames: { $ref: "#/$defs/uriString" },
+          additionalProperties: {
+            type: "boolean"
+          }
+        },
+        $comment: {
+          type: "string"
+        },
+        $defs: {
+          type: "object",
+          additionalProperties: { $dynamicRef: "#meta" }
+        }
+      },
+      $defs: {
+        anchorString: {
+          type: "string",
+          pattern: "^[A-Za-z_][-A-Za-z0-9._]*$"
+        },
+        uriString: {
+          type: "string",
+          format: "uri"
+        },
+        uriReferenceString: {
+          type: "string",
+          format: "uri-reference"
+        }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/meta/format-annotation.json
+var require_format_annotation = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/format-annotation.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/meta/format-annotation",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/format-annotation": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Format vocabulary meta-schema for annotation results",
+      type: ["object", "boolean"],
+      properties: {
+        format: { type: "string" }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/meta/meta-data.json
+var require_meta_data = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/meta-data.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/meta/meta-data",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/meta-data": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Meta-data vocabulary meta-schema",
+      type: ["object", "boolean"],
+      properties: {
+        title: {
+          type: "string"
+        },
+        description: {
+          type: "string"
+        },
+        default: true,
+        deprecated: {
+          type: "boolean",
+          default: false
+        },
+        readOnly: {
+          type: "boolean",
+          default: false
+        },
+        writeOnly: {
+          type: "boolean",
+          default: false
+        },
+        examples: {
+          type: "array",
+          items: true
+        }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/meta/validation.json
+var require_validation2 = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/validation.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/meta/validation",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/validation": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Validation vocabulary meta-schema",
+      type: ["object", "boolean"],
+      properties: {
+        type: {
+          anyOf: [
+            { $ref: "#/$defs/simpleTypes" },
+            {
+              type: "array",
+              items: { $ref: "#/$defs/simpleTypes" },
+              minItems: 1,
+              uniqueItems: true
+            }
+          ]
+        },
+        const: true,
+        enum: {
+          type: "array",
+          items: true
+        },
+        multipleOf: {
+          type: "number",
+          exclusiveMinimum: 0
+        },
+        maximum: {
+          type: "number"
+        },
+        exclusiveMaximum: {
+          type: "number"
+        },
+        minimum: {
+          type: "number"
+        },
+        exclusiveMinimum: {
+          type: "number"
+        },
+        maxLength: { $ref: "#/$defs/nonNegativeInteger" },
+        minLength: { $ref: "#/$defs/nonNegativeIntegerDefault0" },
+        pattern: {
+          type: "string",
+          format: "regex"
+        },
+        maxItems: { $ref: "#/$defs/nonNegativeInteger" },
+        minItems: { $ref: "#/$defs/nonNegativeIntegerDefault0" },
+        uniqueItems: {
+          type: "boolean",
+          default: false
+        },
+        maxContains: { $ref: "#/$defs/nonNegativeInteger" },
+        minContains: {
+          $ref: "#/$defs/nonNegativeInteger",
+          default: 1
+        },
+        maxProperties: { $ref: "#/$defs/nonNegativeInteger" },
+        minProperties: { $ref: "#/$defs/nonNegativeIntegerDefault0" },
+        required: { $ref: "#/$defs/stringArray" },
+        dependentRequired: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/$defs/stringArray"
+          }
+        }
+      },
+      $defs: {
+        nonNegativeInteger: {
+          type: "integer",
+          minimum: 0
+        },
+        nonNegativeIntegerDefault0: {
+          $ref: "#/$defs/nonNegativeInteger",
+          default: 0
+        },
+        simpleTypes: {
+          enum: ["array", "boolean", "integer", "null", "number", "object", "string"]
+        },
+        stringArray: {
+          type: "array",
+          items: { type: "string" },
+          uniqueItems: true,
+          default: []
+        }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/index.js
+var require_json_schema_2020_12 = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var metaSchema = require_schema();
+    var applicator = require_applicator2();
+    var unevaluated = require_unevaluated2();
+    var content = require_content();
+    var core = require_core3();
+    var format = require_format_annotation();
+    var metadata = require_meta_data();
+    var validation = require_validation2();
+    var META_SUPPORT_DATA = ["/properties"];
+    function addMetaSchema2020($data) {
+      ;
+      [
+        metaSchema,
+        applicator,
+        unevaluated,
+        content,
+        core,
+        with$data(this, format),
+        metadata,
+        with$data(this, validation)
+      ].forEach((sch) => this.addMetaSchema(sch, void 0, false));
+      return this;
+      function with$data(ajv, sch) {
+        return $data ? ajv.$dataMetaSchema(sch, META_SUPPORT_DATA) : sch;
+      }
+    }
+    exports.default = addMetaSchema2020;
+  }
+});
+
+// node_modules/ajv/dist/2020.js
+var require__ = __commonJS({
+  "node_modules/ajv/dist/2020.js"(exports, module) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv2020 = void 0;
+    var core_1 = require_core();
+    var draft2020_1 = require_draft2020();
+    var discriminator_1 = require_discriminator();
+    var json_schema_2020_12_1 = require_json_schema_2020_12();
+    var META_SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema";
+    var Ajv20203 = class extends core_1.default {
+      constructor(opts = {}) {
+        super({
+          ...opts,
+          dynamicRef: true,
+          next: true,
+          unevaluated: true
+        });
+      }
+      _addVocabularies() {
+        super._addVocabularies();
+        draft2020_1.default.forEach((v2) => this.addVocabulary(v2));
+        if (this.opts.discriminator)
+          this.addKeyword(discriminator_1.default);
+      }
+      _addDefaultMetaSchema() {
+        super._addDefaultMetaSchema();
+        const { $data, meta } = this.opts;
+        if (!meta)
+          return;
+        json_schema_2020_12_1.default.call(this, $data);
+        this.refs["http://json-schema.org/schema"] = META_SCHEMA_ID;
+      }
+      defaultMeta() {
+        return this.opts.defaultMeta = super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : void 0);
+      }
+    };
+    exports.Ajv2020 = Ajv20203;
+    module.exports = exports = Ajv20203;
+    module.exports.Ajv2020 = Ajv20203;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.default = Ajv20203;
+    var validate_1 = require_validate();
+    Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
+      return validate_1.KeywordCxt;
+    } });
+    var codegen_1 = require_codegen();
+    Object.defineProperty(exports, "_", { enumerable: true, get: function() {
+      return codegen_1._;
+    } });
+    Object.defineProperty(exports, "str", { enumerable: true, get: function() {
+      return codegen_1.str;
+    } });
+    Object.defineProperty(exports, "stringify", { enumerable: true, get: function() {
+      return codegen_1.stringify;
+    } });
+    Object.defineProperty(exports, "nil", { enumerable: true, get: function() {
+      return codegen_1.nil;
+    } });
+    Object.defineProperty(exports, "Name", { enumerable: true, get: function() {
+      return codegen_1.Name;
+    } });
+    Object.defineProperty(exports, "CodeGen", { enumerable: true, get: function() {
+      return codegen_1.CodeGen;
+    } });
+    var validation_error_1 = require_validation_error();
+    Object.defineProperty(exports, "ValidationError", { enumerable: true, get: function() {
+      return validation_error_1.default;
+    } });
+    var ref_error_1 = require_ref_error();
+    Object.defineProperty(exports, "MissingRefError", { enumerable: true, get: function() {
+      return ref_error_1.default;
+    } });
+  }
+});
+
 // node_modules/semver/internal/constants.js
 var require_constants7 = __commonJS({
   "node_modules/semver/internal/constants.js"(exports, module) {
@@ -30768,830 +31592,6 @@ var require_semver2 = __commonJS({
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/dynamic/dynamicAnchor.js
-var require_dynamicAnchor = __commonJS({
-  "node_modules/ajv/dist/vocabularies/dynamic/dynamicAnchor.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.dynamicAnchor = void 0;
-    var codegen_1 = require_codegen();
-    var names_1 = require_names();
-    var compile_1 = require_compile();
-    var ref_1 = require_ref();
-    var def = {
-      keyword: "$dynamicAnchor",
-      schemaType: "string",
-      code: (cxt) => dynamicAnchor(cxt, cxt.schema)
-    };
-    function dynamicAnchor(cxt, anchor) {
-      const { gen, it: it2 } = cxt;
-      it2.schemaEnv.root.dynamicAnchors[anchor] = true;
-      const v2 = (0, codegen_1._)`${names_1.default.dynamicAnchors}${(0, codegen_1.getProperty)(anchor)}`;
-      const validate = it2.errSchemaPath === "#" ? it2.validateName : _getValidate(cxt);
-      gen.if((0, codegen_1._)`!${v2}`, () => gen.assign(v2, validate));
-    }
-    exports.dynamicAnchor = dynamicAnchor;
-    function _getValidate(cxt) {
-      const { schemaEnv, schema, self } = cxt.it;
-      const { root, baseId, localRefs, meta } = schemaEnv.root;
-      const { schemaId } = self.opts;
-      const sch = new compile_1.SchemaEnv({ schema, schemaId, root, baseId, localRefs, meta });
-      compile_1.compileSchema.call(self, sch);
-      return (0, ref_1.getValidate)(cxt, sch);
-    }
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/dynamic/dynamicRef.js
-var require_dynamicRef = __commonJS({
-  "node_modules/ajv/dist/vocabularies/dynamic/dynamicRef.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.dynamicRef = void 0;
-    var codegen_1 = require_codegen();
-    var names_1 = require_names();
-    var ref_1 = require_ref();
-    var def = {
-      keyword: "$dynamicRef",
-      schemaType: "string",
-      code: (cxt) => dynamicRef(cxt, cxt.schema)
-    };
-    function dynamicRef(cxt, ref) {
-      const { gen, keyword, it: it2 } = cxt;
-      if (ref[0] !== "#")
-        throw new Error(`"${keyword}" only supports hash fragment reference`);
-      const anchor = ref.slice(1);
-      if (it2.allErrors) {
-        _dynamicRef();
-      } else {
-        const valid = gen.let("valid", false);
-        _dynamicRef(valid);
-        cxt.ok(valid);
-      }
-      function _dynamicRef(valid) {
-        if (it2.schemaEnv.root.dynamicAnchors[anchor]) {
-          const v2 = gen.let("_v", (0, codegen_1._)`${names_1.default.dynamicAnchors}${(0, codegen_1.getProperty)(anchor)}`);
-          gen.if(v2, _callRef(v2, valid), _callRef(it2.validateName, valid));
-        } else {
-          _callRef(it2.validateName, valid)();
-        }
-      }
-      function _callRef(validate, valid) {
-        return valid ? () => gen.block(() => {
-          (0, ref_1.callRef)(cxt, validate);
-          gen.let(valid, true);
-        }) : () => (0, ref_1.callRef)(cxt, validate);
-      }
-    }
-    exports.dynamicRef = dynamicRef;
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/dynamic/recursiveAnchor.js
-var require_recursiveAnchor = __commonJS({
-  "node_modules/ajv/dist/vocabularies/dynamic/recursiveAnchor.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dynamicAnchor_1 = require_dynamicAnchor();
-    var util_1 = require_util9();
-    var def = {
-      keyword: "$recursiveAnchor",
-      schemaType: "boolean",
-      code(cxt) {
-        if (cxt.schema)
-          (0, dynamicAnchor_1.dynamicAnchor)(cxt, "");
-        else
-          (0, util_1.checkStrictMode)(cxt.it, "$recursiveAnchor: false is ignored");
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/dynamic/recursiveRef.js
-var require_recursiveRef = __commonJS({
-  "node_modules/ajv/dist/vocabularies/dynamic/recursiveRef.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dynamicRef_1 = require_dynamicRef();
-    var def = {
-      keyword: "$recursiveRef",
-      schemaType: "string",
-      code: (cxt) => (0, dynamicRef_1.dynamicRef)(cxt, cxt.schema)
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/dynamic/index.js
-var require_dynamic = __commonJS({
-  "node_modules/ajv/dist/vocabularies/dynamic/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dynamicAnchor_1 = require_dynamicAnchor();
-    var dynamicRef_1 = require_dynamicRef();
-    var recursiveAnchor_1 = require_recursiveAnchor();
-    var recursiveRef_1 = require_recursiveRef();
-    var dynamic = [dynamicAnchor_1.default, dynamicRef_1.default, recursiveAnchor_1.default, recursiveRef_1.default];
-    exports.default = dynamic;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/dependentRequired.js
-var require_dependentRequired = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/dependentRequired.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dependencies_1 = require_dependencies();
-    var def = {
-      keyword: "dependentRequired",
-      type: "object",
-      schemaType: "object",
-      error: dependencies_1.error,
-      code: (cxt) => (0, dependencies_1.validatePropertyDeps)(cxt)
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/dependentSchemas.js
-var require_dependentSchemas = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/dependentSchemas.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dependencies_1 = require_dependencies();
-    var def = {
-      keyword: "dependentSchemas",
-      type: "object",
-      schemaType: "object",
-      code: (cxt) => (0, dependencies_1.validateSchemaDeps)(cxt)
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/limitContains.js
-var require_limitContains = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitContains.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var util_1 = require_util9();
-    var def = {
-      keyword: ["maxContains", "minContains"],
-      type: "array",
-      schemaType: "number",
-      code({ keyword, parentSchema, it: it2 }) {
-        if (parentSchema.contains === void 0) {
-          (0, util_1.checkStrictMode)(it2, `"${keyword}" without "contains" is ignored`);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/next.js
-var require_next = __commonJS({
-  "node_modules/ajv/dist/vocabularies/next.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dependentRequired_1 = require_dependentRequired();
-    var dependentSchemas_1 = require_dependentSchemas();
-    var limitContains_1 = require_limitContains();
-    var next = [dependentRequired_1.default, dependentSchemas_1.default, limitContains_1.default];
-    exports.default = next;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedProperties.js
-var require_unevaluatedProperties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedProperties.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var names_1 = require_names();
-    var error2 = {
-      message: "must NOT have unevaluated properties",
-      params: ({ params }) => (0, codegen_1._)`{unevaluatedProperty: ${params.unevaluatedProperty}}`
-    };
-    var def = {
-      keyword: "unevaluatedProperties",
-      type: "object",
-      schemaType: ["boolean", "object"],
-      trackErrors: true,
-      error: error2,
-      code(cxt) {
-        const { gen, schema, data, errsCount, it: it2 } = cxt;
-        if (!errsCount)
-          throw new Error("ajv implementation error");
-        const { allErrors, props } = it2;
-        if (props instanceof codegen_1.Name) {
-          gen.if((0, codegen_1._)`${props} !== true`, () => gen.forIn("key", data, (key) => gen.if(unevaluatedDynamic(props, key), () => unevaluatedPropCode(key))));
-        } else if (props !== true) {
-          gen.forIn("key", data, (key) => props === void 0 ? unevaluatedPropCode(key) : gen.if(unevaluatedStatic(props, key), () => unevaluatedPropCode(key)));
-        }
-        it2.props = true;
-        cxt.ok((0, codegen_1._)`${errsCount} === ${names_1.default.errors}`);
-        function unevaluatedPropCode(key) {
-          if (schema === false) {
-            cxt.setParams({ unevaluatedProperty: key });
-            cxt.error();
-            if (!allErrors)
-              gen.break();
-            return;
-          }
-          if (!(0, util_1.alwaysValidSchema)(it2, schema)) {
-            const valid = gen.name("valid");
-            cxt.subschema({
-              keyword: "unevaluatedProperties",
-              dataProp: key,
-              dataPropType: util_1.Type.Str
-            }, valid);
-            if (!allErrors)
-              gen.if((0, codegen_1.not)(valid), () => gen.break());
-          }
-        }
-        function unevaluatedDynamic(evaluatedProps, key) {
-          return (0, codegen_1._)`!${evaluatedProps} || !${evaluatedProps}[${key}]`;
-        }
-        function unevaluatedStatic(evaluatedProps, key) {
-          const ps2 = [];
-          for (const p2 in evaluatedProps) {
-            if (evaluatedProps[p2] === true)
-              ps2.push((0, codegen_1._)`${key} !== ${p2}`);
-          }
-          return (0, codegen_1.and)(...ps2);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedItems.js
-var require_unevaluatedItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedItems.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var error2 = {
-      message: ({ params: { len } }) => (0, codegen_1.str)`must NOT have more than ${len} items`,
-      params: ({ params: { len } }) => (0, codegen_1._)`{limit: ${len}}`
-    };
-    var def = {
-      keyword: "unevaluatedItems",
-      type: "array",
-      schemaType: ["boolean", "object"],
-      error: error2,
-      code(cxt) {
-        const { gen, schema, data, it: it2 } = cxt;
-        const items = it2.items || 0;
-        if (items === true)
-          return;
-        const len = gen.const("len", (0, codegen_1._)`${data}.length`);
-        if (schema === false) {
-          cxt.setParams({ len: items });
-          cxt.fail((0, codegen_1._)`${len} > ${items}`);
-        } else if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it2, schema)) {
-          const valid = gen.var("valid", (0, codegen_1._)`${len} <= ${items}`);
-          gen.if((0, codegen_1.not)(valid), () => validateItems(valid, items));
-          cxt.ok(valid);
-        }
-        it2.items = true;
-        function validateItems(valid, from) {
-          gen.forRange("i", from, len, (i) => {
-            cxt.subschema({ keyword: "unevaluatedItems", dataProp: i, dataPropType: util_1.Type.Num }, valid);
-            if (!it2.allErrors)
-              gen.if((0, codegen_1.not)(valid), () => gen.break());
-          });
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/unevaluated/index.js
-var require_unevaluated = __commonJS({
-  "node_modules/ajv/dist/vocabularies/unevaluated/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var unevaluatedProperties_1 = require_unevaluatedProperties();
-    var unevaluatedItems_1 = require_unevaluatedItems();
-    var unevaluated = [unevaluatedProperties_1.default, unevaluatedItems_1.default];
-    exports.default = unevaluated;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/draft2020.js
-var require_draft2020 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/draft2020.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var core_1 = require_core2();
-    var validation_1 = require_validation();
-    var applicator_1 = require_applicator();
-    var dynamic_1 = require_dynamic();
-    var next_1 = require_next();
-    var unevaluated_1 = require_unevaluated();
-    var format_1 = require_format2();
-    var metadata_1 = require_metadata();
-    var draft2020Vocabularies = [
-      dynamic_1.default,
-      core_1.default,
-      validation_1.default,
-      (0, applicator_1.default)(true),
-      format_1.default,
-      metadata_1.metadataVocabulary,
-      metadata_1.contentVocabulary,
-      next_1.default,
-      unevaluated_1.default
-    ];
-    exports.default = draft2020Vocabularies;
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/schema.json
-var require_schema = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/schema.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/schema",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/core": true,
-        "https://json-schema.org/draft/2020-12/vocab/applicator": true,
-        "https://json-schema.org/draft/2020-12/vocab/unevaluated": true,
-        "https://json-schema.org/draft/2020-12/vocab/validation": true,
-        "https://json-schema.org/draft/2020-12/vocab/meta-data": true,
-        "https://json-schema.org/draft/2020-12/vocab/format-annotation": true,
-        "https://json-schema.org/draft/2020-12/vocab/content": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Core and Validation specifications meta-schema",
-      allOf: [
-        { $ref: "meta/core" },
-        { $ref: "meta/applicator" },
-        { $ref: "meta/unevaluated" },
-        { $ref: "meta/validation" },
-        { $ref: "meta/meta-data" },
-        { $ref: "meta/format-annotation" },
-        { $ref: "meta/content" }
-      ],
-      type: ["object", "boolean"],
-      $comment: "This meta-schema also defines keywords that have appeared in previous drafts in order to prevent incompatible extensions as they remain in common use.",
-      properties: {
-        definitions: {
-          $comment: '"definitions" has been replaced by "$defs".',
-          type: "object",
-          additionalProperties: { $dynamicRef: "#meta" },
-          deprecated: true,
-          default: {}
-        },
-        dependencies: {
-          $comment: '"dependencies" has been split and replaced by "dependentSchemas" and "dependentRequired" in order to serve their differing semantics.',
-          type: "object",
-          additionalProperties: {
-            anyOf: [{ $dynamicRef: "#meta" }, { $ref: "meta/validation#/$defs/stringArray" }]
-          },
-          deprecated: true,
-          default: {}
-        },
-        $recursiveAnchor: {
-          $comment: '"$recursiveAnchor" has been replaced by "$dynamicAnchor".',
-          $ref: "meta/core#/$defs/anchorString",
-          deprecated: true
-        },
-        $recursiveRef: {
-          $comment: '"$recursiveRef" has been replaced by "$dynamicRef".',
-          $ref: "meta/core#/$defs/uriReferenceString",
-          deprecated: true
-        }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/applicator.json
-var require_applicator2 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/applicator.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/applicator",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/applicator": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Applicator vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        prefixItems: { $ref: "#/$defs/schemaArray" },
-        items: { $dynamicRef: "#meta" },
-        contains: { $dynamicRef: "#meta" },
-        additionalProperties: { $dynamicRef: "#meta" },
-        properties: {
-          type: "object",
-          additionalProperties: { $dynamicRef: "#meta" },
-          default: {}
-        },
-        patternProperties: {
-          type: "object",
-          additionalProperties: { $dynamicRef: "#meta" },
-          propertyNames: { format: "regex" },
-          default: {}
-        },
-        dependentSchemas: {
-          type: "object",
-          additionalProperties: { $dynamicRef: "#meta" },
-          default: {}
-        },
-        propertyNames: { $dynamicRef: "#meta" },
-        if: { $dynamicRef: "#meta" },
-        then: { $dynamicRef: "#meta" },
-        else: { $dynamicRef: "#meta" },
-        allOf: { $ref: "#/$defs/schemaArray" },
-        anyOf: { $ref: "#/$defs/schemaArray" },
-        oneOf: { $ref: "#/$defs/schemaArray" },
-        not: { $dynamicRef: "#meta" }
-      },
-      $defs: {
-        schemaArray: {
-          type: "array",
-          minItems: 1,
-          items: { $dynamicRef: "#meta" }
-        }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/unevaluated.json
-var require_unevaluated2 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/unevaluated.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/unevaluated",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/unevaluated": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Unevaluated applicator vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        unevaluatedItems: { $dynamicRef: "#meta" },
-        unevaluatedProperties: { $dynamicRef: "#meta" }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/content.json
-var require_content = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/content.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/content",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/content": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Content vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        contentEncoding: { type: "string" },
-        contentMediaType: { type: "string" },
-        contentSchema: { $dynamicRef: "#meta" }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/core.json
-var require_core3 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/core.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/core",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/core": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Core vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        $id: {
-          $ref: "#/$defs/uriReferenceString",
-          $comment: "Non-empty fragments not allowed.",
-          pattern: "^[^#]*#?$"
-        },
-        $schema: { $ref: "#/$defs/uriString" },
-        $ref: { $ref: "#/$defs/uriReferenceString" },
-        $anchor: { $ref: "#/$defs/anchorString" },
-        $dynamicRef: { $ref: "#/$defs/uriReferenceString" },
-        $dynamicAnchor: { $ref: "#/$defs/anchorString" },
-        $vocabulary: {
-          type: "object",
-          propertyNames: { $ref: "#/$defs/uriString" },
-          additionalProperties: {
-            type: "boolean"
-          }
-        },
-        $comment: {
-          type: "string"
-        },
-        $defs: {
-          type: "object",
-          additionalProperties: { $dynamicRef: "#meta" }
-        }
-      },
-      $defs: {
-        anchorString: {
-          type: "string",
-          pattern: "^[A-Za-z_][-A-Za-z0-9._]*$"
-        },
-        uriString: {
-          type: "string",
-          format: "uri"
-        },
-        uriReferenceString: {
-          type: "string",
-          format: "uri-reference"
-        }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/format-annotation.json
-var require_format_annotation = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/format-annotation.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/format-annotation",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/format-annotation": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Format vocabulary meta-schema for annotation results",
-      type: ["object", "boolean"],
-      properties: {
-        format: { type: "string" }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/meta-data.json
-var require_meta_data = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/meta-data.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/meta-data",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/meta-data": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Meta-data vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        title: {
-          type: "string"
-        },
-        description: {
-          type: "string"
-        },
-        default: true,
-        deprecated: {
-          type: "boolean",
-          default: false
-        },
-        readOnly: {
-          type: "boolean",
-          default: false
-        },
-        writeOnly: {
-          type: "boolean",
-          default: false
-        },
-        examples: {
-          type: "array",
-          items: true
-        }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/validation.json
-var require_validation2 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/validation.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/validation",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/validation": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Validation vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        type: {
-          anyOf: [
-            { $ref: "#/$defs/simpleTypes" },
-            {
-              type: "array",
-              items: { $ref: "#/$defs/simpleTypes" },
-              minItems: 1,
-              uniqueItems: true
-            }
-          ]
-        },
-        const: true,
-        enum: {
-          type: "array",
-          items: true
-        },
-        multipleOf: {
-          type: "number",
-          exclusiveMinimum: 0
-        },
-        maximum: {
-          type: "number"
-        },
-        exclusiveMaximum: {
-          type: "number"
-        },
-        minimum: {
-          type: "number"
-        },
-        exclusiveMinimum: {
-          type: "number"
-        },
-        maxLength: { $ref: "#/$defs/nonNegativeInteger" },
-        minLength: { $ref: "#/$defs/nonNegativeIntegerDefault0" },
-        pattern: {
-          type: "string",
-          format: "regex"
-        },
-        maxItems: { $ref: "#/$defs/nonNegativeInteger" },
-        minItems: { $ref: "#/$defs/nonNegativeIntegerDefault0" },
-        uniqueItems: {
-          type: "boolean",
-          default: false
-        },
-        maxContains: { $ref: "#/$defs/nonNegativeInteger" },
-        minContains: {
-          $ref: "#/$defs/nonNegativeInteger",
-          default: 1
-        },
-        maxProperties: { $ref: "#/$defs/nonNegativeInteger" },
-        minProperties: { $ref: "#/$defs/nonNegativeIntegerDefault0" },
-        required: { $ref: "#/$defs/stringArray" },
-        dependentRequired: {
-          type: "object",
-          additionalProperties: {
-            $ref: "#/$defs/stringArray"
-          }
-        }
-      },
-      $defs: {
-        nonNegativeInteger: {
-          type: "integer",
-          minimum: 0
-        },
-        nonNegativeIntegerDefault0: {
-          $ref: "#/$defs/nonNegativeInteger",
-          default: 0
-        },
-        simpleTypes: {
-          enum: ["array", "boolean", "integer", "null", "number", "object", "string"]
-        },
-        stringArray: {
-          type: "array",
-          items: { type: "string" },
-          uniqueItems: true,
-          default: []
-        }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/index.js
-var require_json_schema_2020_12 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var metaSchema = require_schema();
-    var applicator = require_applicator2();
-    var unevaluated = require_unevaluated2();
-    var content = require_content();
-    var core = require_core3();
-    var format = require_format_annotation();
-    var metadata = require_meta_data();
-    var validation = require_validation2();
-    var META_SUPPORT_DATA = ["/properties"];
-    function addMetaSchema2020($data) {
-      ;
-      [
-        metaSchema,
-        applicator,
-        unevaluated,
-        content,
-        core,
-        with$data(this, format),
-        metadata,
-        with$data(this, validation)
-      ].forEach((sch) => this.addMetaSchema(sch, void 0, false));
-      return this;
-      function with$data(ajv, sch) {
-        return $data ? ajv.$dataMetaSchema(sch, META_SUPPORT_DATA) : sch;
-      }
-    }
-    exports.default = addMetaSchema2020;
-  }
-});
-
-// node_modules/ajv/dist/2020.js
-var require__ = __commonJS({
-  "node_modules/ajv/dist/2020.js"(exports, module) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv2020 = void 0;
-    var core_1 = require_core();
-    var draft2020_1 = require_draft2020();
-    var discriminator_1 = require_discriminator();
-    var json_schema_2020_12_1 = require_json_schema_2020_12();
-    var META_SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema";
-    var Ajv20202 = class extends core_1.default {
-      constructor(opts = {}) {
-        super({
-          ...opts,
-          dynamicRef: true,
-          next: true,
-          unevaluated: true
-        });
-      }
-      _addVocabularies() {
-        super._addVocabularies();
-        draft2020_1.default.forEach((v2) => this.addVocabulary(v2));
-        if (this.opts.discriminator)
-          this.addKeyword(discriminator_1.default);
-      }
-      _addDefaultMetaSchema() {
-        super._addDefaultMetaSchema();
-        const { $data, meta } = this.opts;
-        if (!meta)
-          return;
-        json_schema_2020_12_1.default.call(this, $data);
-        this.refs["http://json-schema.org/schema"] = META_SCHEMA_ID;
-      }
-      defaultMeta() {
-        return this.opts.defaultMeta = super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : void 0);
-      }
-    };
-    exports.Ajv2020 = Ajv20202;
-    module.exports = exports = Ajv20202;
-    module.exports.Ajv2020 = Ajv20202;
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.default = Ajv20202;
-    var validate_1 = require_validate();
-    Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
-      return validate_1.KeywordCxt;
-    } });
-    var codegen_1 = require_codegen();
-    Object.defineProperty(exports, "_", { enumerable: true, get: function() {
-      return codegen_1._;
-    } });
-    Object.defineProperty(exports, "str", { enumerable: true, get: function() {
-      return codegen_1.str;
-    } });
-    Object.defineProperty(exports, "stringify", { enumerable: true, get: function() {
-      return codegen_1.stringify;
-    } });
-    Object.defineProperty(exports, "nil", { enumerable: true, get: function() {
-      return codegen_1.nil;
-    } });
-    Object.defineProperty(exports, "Name", { enumerable: true, get: function() {
-      return codegen_1.Name;
-    } });
-    Object.defineProperty(exports, "CodeGen", { enumerable: true, get: function() {
-      return codegen_1.CodeGen;
-    } });
-    var validation_error_1 = require_validation_error();
-    Object.defineProperty(exports, "ValidationError", { enumerable: true, get: function() {
-      return validation_error_1.default;
-    } });
-    var ref_error_1 = require_ref_error();
-    Object.defineProperty(exports, "MissingRefError", { enumerable: true, get: function() {
-      return ref_error_1.default;
-    } });
   }
 });
 
@@ -43208,50 +43208,11 @@ function likelyCause(path) {
 
 // pipeline/src/build/oci.ts
 import { createHash as createHash3 } from "node:crypto";
-import { readFileSync as readFileSync2, rmSync as rmSync3, writeFileSync as writeFileSync2 } from "node:fs";
-import { join as join5 } from "node:path";
-var REF_NAME = "org.opencontainers.image.ref.name";
-function readIndex(layoutDir) {
-  try {
-    return JSON.parse(readFileSync2(join5(layoutDir, "index.json"), "utf8"));
-  } catch (e) {
-    throw new BrickyardError("IMAGE_NOT_FOUND", `${layoutDir} is not an OCI image layout: ${e.message}`);
-  }
-}
-function manifestFor(layoutDir, refName) {
-  const m2 = readIndex(layoutDir).manifests.find((d) => d.annotations?.[REF_NAME] === refName);
-  if (!m2) throw new BrickyardError("IMAGE_NOT_FOUND", `no image ${refName} in the OCI layout ${layoutDir}`);
-  return m2;
-}
-function readBlobJson(layoutDir, digest) {
-  const [alg, hex] = digest.split(":");
-  return JSON.parse(readFileSync2(join5(layoutDir, "blobs", alg, hex), "utf8"));
-}
-function storedSize(layoutDir, refName) {
-  const manifest = manifestFor(layoutDir, refName);
-  const m2 = readBlobJson(layoutDir, manifest.digest);
-  return { manifest, layers: m2.layers, compressedBytes: m2.layers.reduce((s3, l) => s3 + l.size, 0) + m2.config.size };
-}
-function annotateManifest(layoutDir, refName, annotations) {
-  const index = readIndex(layoutDir);
-  const i = index.manifests.findIndex((d) => d.annotations?.[REF_NAME] === refName);
-  if (i < 0) throw new BrickyardError("IMAGE_NOT_FOUND", `no image ${refName} in the OCI layout ${layoutDir}`);
-  const old = index.manifests[i];
-  const manifest = readBlobJson(layoutDir, old.digest);
-  const merged = { ...manifest, annotations: sortedKeys({ ...manifest.annotations, ...annotations }) };
-  const bytes = Buffer.from(JSON.stringify(merged));
-  const digest = `sha256:${createHash3("sha256").update(bytes).digest("hex")}`;
-  writeFileSync2(join5(layoutDir, "blobs", "sha256", digest.slice(7)), bytes);
-  const descriptor = { ...old, digest, size: bytes.length };
-  index.manifests[i] = descriptor;
-  index.manifests = index.manifests.filter((d) => d.annotations?.[REF_NAME] !== void 0);
-  writeFileSync2(join5(layoutDir, "index.json"), JSON.stringify(index));
-  if (old.digest !== digest && !index.manifests.some((d) => d.digest === old.digest)) rmSync3(join5(layoutDir, "blobs", "sha256", old.digest.slice(7)), { force: true });
-  return descriptor;
-}
-function sortedKeys(o) {
-  return Object.fromEntries(Object.entries(o).sort(([a], [b2]) => a < b2 ? -1 : 1));
-}
+import { readFileSync as readFileSync4, rmSync as rmSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { join as join6 } from "node:path";
+
+// pipeline/src/state/records.ts
+import { lstatSync as lstatSync2, readFileSync as readFileSync3 } from "node:fs";
 
 // pipeline/src/build/sbom.ts
 var import_ajv = __toESM(require_ajv(), 1);
@@ -43259,8 +43220,8 @@ var import_ajv_formats = __toESM(require_dist(), 1);
 var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
 var import_packageurl_js = __toESM(require_packageurl_js(), 1);
 import { execFileSync as execFileSync2 } from "node:child_process";
-import { accessSync as accessSync2, constants as constants4, lstatSync, readdirSync, readFileSync as readFileSync3, readlinkSync, statSync as statSync2 } from "node:fs";
-import { delimiter as delimiter2, join as join6, relative, resolve } from "node:path";
+import { accessSync as accessSync2, constants as constants4, lstatSync, readdirSync, readFileSync as readFileSync2, readlinkSync, statSync as statSync2 } from "node:fs";
+import { delimiter as delimiter2, join as join5, relative, resolve } from "node:path";
 
 // pipeline/schemas/spdx-2.3.schema.json
 var spdx_2_3_schema_default = {
@@ -44225,7 +44186,7 @@ function readInstalledPackages(rootfs, options = {}) {
       if (p2 && isFile(p2)) found2.push(...parseDpkgStatus(readText(p2), { assumeInstalled: true }));
     }
   }
-  const dbDir = RPM_DB_DIRS.map((d) => resolveInRoot(root, d)).find((d) => d !== void 0 && isDir(d) && RPM_DB_FILES.some((f2) => isFile(join6(d, f2))));
+  const dbDir = RPM_DB_DIRS.map((d) => resolveInRoot(root, d)).find((d) => d !== void 0 && isDir(d) && RPM_DB_FILES.some((f2) => isFile(join5(d, f2))));
   if (dbDir) found2.push(...queryRpm(root, "/" + relative(root, dbDir).split("\\").join("/"), options));
   for (const p2 of found2) {
     if (os6.id) p2.namespace ??= os6.id;
@@ -44261,7 +44222,7 @@ function queryRpm(root, dbPath, options) {
 function findOnPath(cmd, path) {
   for (const dir of path.split(delimiter2)) {
     if (!dir) continue;
-    const p2 = join6(dir, cmd);
+    const p2 = join5(dir, cmd);
     try {
       accessSync2(p2, constants4.X_OK);
       if (isFile(p2)) return p2;
@@ -44298,7 +44259,7 @@ function resolveInRoot(root, rel) {
       done.pop();
       continue;
     }
-    const host = join6(root, ...done, part);
+    const host = join5(root, ...done, part);
     let link;
     try {
       link = lstatSync(host).isSymbolicLink();
@@ -44314,11 +44275,11 @@ function resolveInRoot(root, rel) {
     if (target.startsWith("/")) done.length = 0;
     pending = [...target.split("/").filter((p2) => p2 !== "" && p2 !== "."), ...pending];
   }
-  return join6(root, ...done);
+  return join5(root, ...done);
 }
 function readText(p2) {
   try {
-    return readFileSync3(p2, "utf8");
+    return readFileSync2(p2, "utf8");
   } catch (e) {
     throw new SbomError("PACKAGE_DB_UNREADABLE", `cannot read ${p2}: ${e.message}`, { cause: e });
   }
@@ -44638,18 +44599,518 @@ function specErrors(doc) {
   return out;
 }
 
-// pipeline/src/build/inspect.ts
-import { readFileSync as readFileSync4 } from "node:fs";
-import { join as join7 } from "node:path";
-function blobPath(layout2, digest) {
-  return join7(layout2, "blobs", "sha256", digest.replace(/^sha256:/, ""));
+// pipeline/src/state/validators.ts
+var import__ = __toESM(require__(), 1);
+
+// pipeline/schemas/state/bundle-serials.schema.json
+var bundle_serials_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/bundle-serials.schema.json",
+  title: "Brickyard bundle serials (bundle-serials.json in the state folder)",
+  description: "The last bundle serial taken per repository (pipeline/src/transfer/serial.ts): serials only grow, so a site never reads one as a rollback.",
+  type: "object",
+  additionalProperties: { type: "integer", minimum: 0 }
+};
+
+// pipeline/schemas/state/build-record.schema.json
+var build_record_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/build-record.schema.json",
+  title: "Brickyard build record (builds/<recipe>/<system>-<partition>/build.json in the state folder)",
+  description: "What `brickyard build` writes and smoke, sign and bundle read back (pipeline/src/build/build.ts BuildRecord). Fields this engine does not know are allowed and ignored.",
+  type: "object",
+  required: ["kind", "version", "recipe", "system", "partition", "builder", "image", "lockDigest", "inputs", "sizes", "reproducible", "sbom", "created", "durations", "log"],
+  properties: {
+    kind: { const: "brickyard-build" },
+    version: { const: 1 },
+    recipe: {
+      type: "object",
+      required: ["name", "version", "revision"],
+      properties: { name: { type: "string", minLength: 1 }, version: { type: "string", minLength: 1 }, revision: { type: "integer", minimum: 0 } }
+    },
+    system: { type: "string", minLength: 1 },
+    partition: { type: "string", minLength: 1 },
+    builder: { type: "string" },
+    image: {
+      type: "object",
+      required: ["reference", "ociLayout", "refName", "manifestDigest", "configDigest"],
+      properties: {
+        reference: { type: "string", minLength: 1 },
+        ociLayout: { type: "string" },
+        refName: { type: "string", minLength: 1 },
+        manifestDigest: { $ref: "#/$defs/digest" },
+        configDigest: { $ref: "#/$defs/digest" }
+      }
+    },
+    lockDigest: { type: "string" },
+    inputs: {
+      type: "object",
+      required: ["base", "baseDigest", "sources", "context"],
+      properties: {
+        base: { type: "string" },
+        baseDigest: { type: ["string", "null"] },
+        sources: {
+          type: "array",
+          items: { type: "object", required: ["name", "url", "sha256"], properties: { name: { type: "string" }, url: { type: "string" }, sha256: { type: "string" } } }
+        },
+        context: { type: "integer", minimum: 0 }
+      }
+    },
+    sizes: {
+      type: "object",
+      required: ["uncompressedBytes", "compressedBytes", "budgetBytes", "budget"],
+      properties: { uncompressedBytes: { type: "number" }, compressedBytes: { type: "number" }, budgetBytes: { type: "number" }, budget: { type: "string" } }
+    },
+    reproducible: {
+      type: "object",
+      required: ["checked", "identical", "second"],
+      properties: {
+        checked: { type: "boolean" },
+        identical: { type: ["boolean", "null"] },
+        second: { type: ["string", "null"] },
+        differingLayers: { type: "array", items: { type: "integer" } },
+        differingFiles: {
+          type: "array",
+          items: { type: "object", required: ["layer", "path", "why"], properties: { layer: { type: "integer" }, path: { type: "string" }, why: { type: "string" } } }
+        },
+        differingConfig: { type: "array", items: { type: "string" } },
+        sif: { type: "object", required: ["identical", "second"], properties: { identical: { type: "boolean" }, second: { type: "string" } } }
+      }
+    },
+    sbom: { type: "object", required: ["path", "packages"], properties: { path: { type: "string" }, packages: { type: "integer", minimum: 0 } } },
+    imagePolicy: {
+      type: "object",
+      required: ["facts", "current", "next"],
+      properties: {
+        facts: {
+          type: "object",
+          required: ["user", "setuidFiles", "uncompressedBytes"],
+          properties: { user: { type: "string" }, setuidFiles: { type: "array", items: { type: "string" } }, uncompressedBytes: { type: "number" } }
+        },
+        current: { $ref: "#/$defs/breaks" },
+        next: { $ref: "#/$defs/breaks" }
+      }
+    },
+    sif: {
+      type: "object",
+      required: ["path", "sha256", "size", "rootfsBytes"],
+      properties: { path: { type: "string", minLength: 1 }, sha256: { type: "string", pattern: "^(sha256:)?[0-9a-f]{64}$" }, size: { type: "number" }, rootfsBytes: { type: "number" } }
+    },
+    created: { type: "string" },
+    startedOn: { type: "string" },
+    finishedOn: { type: "string" },
+    durations: { type: "object", additionalProperties: { type: "number" } },
+    log: { type: "string" }
+  },
+  $defs: {
+    digest: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+    breaks: { type: "array", items: { type: "object", required: ["rule", "message"], properties: { rule: { type: "string" }, message: { type: "string" } } } }
+  }
+};
+
+// pipeline/schemas/state/lock.schema.json
+var lock_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/lock.schema.json",
+  title: "Brickyard pair lock (builds/<recipe>/<system>-<partition>/lock.json in the state folder)",
+  description: "The parts of the rendered lock (pipeline/src/render) that the signer reads back: its digest and the catalogue files it pins. Other fields are allowed and ignored.",
+  type: "object",
+  required: ["lockDigest", "recipe", "system", "blocks"],
+  properties: {
+    lockDigest: { type: "string", minLength: 1 },
+    recipe: {
+      type: "object",
+      required: ["files"],
+      properties: { files: { type: "array", items: { type: "object", required: ["path"], properties: { path: { type: "string", minLength: 1 } } } } }
+    },
+    system: { type: "object", required: ["file"], properties: { file: { type: "string", minLength: 1 } } },
+    blocks: { type: "array", items: { type: "object", required: ["file"], properties: { file: { type: "string", minLength: 1 } } } }
+  }
+};
+
+// pipeline/schemas/state/oci.schema.json
+var oci_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/oci.schema.json",
+  title: "OCI image layout documents Brickyard reads (the state folder's oci/, a received or bundled layout)",
+  description: "The fields of an OCI image index and image manifest (image-spec v1.1) the engine reads. Other fields are allowed and ignored.",
+  $defs: {
+    descriptor: {
+      type: "object",
+      required: ["mediaType", "digest", "size"],
+      properties: {
+        mediaType: { type: "string" },
+        digest: { type: "string", pattern: "^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$" },
+        size: { type: "integer", minimum: 0 },
+        annotations: { type: "object", additionalProperties: { type: "string" } }
+      }
+    },
+    index: {
+      type: "object",
+      required: ["schemaVersion", "manifests"],
+      properties: {
+        schemaVersion: { const: 2 },
+        mediaType: { type: "string" },
+        manifests: { type: "array", items: { $ref: "#/$defs/descriptor" } },
+        annotations: { type: "object", additionalProperties: { type: "string" } }
+      }
+    },
+    manifest: {
+      type: "object",
+      required: ["schemaVersion", "config", "layers"],
+      properties: {
+        schemaVersion: { const: 2 },
+        mediaType: { type: "string" },
+        config: { $ref: "#/$defs/descriptor" },
+        layers: { type: "array", items: { $ref: "#/$defs/descriptor" } },
+        annotations: { type: "object", additionalProperties: { type: "string" } }
+      }
+    }
+  }
+};
+
+// pipeline/schemas/state/smoke-report.schema.json
+var smoke_report_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/smoke-report.schema.json",
+  title: "Brickyard smoke report (builds/<recipe>/<system>-<partition>/smoke-<launcher>.json in the state folder)",
+  description: "What `brickyard smoke` writes (pipeline/src/smoke/run.ts SmokeReport) and the signer, the bundle and the built index read back. Fields this engine does not know are allowed and ignored.",
+  type: "object",
+  required: ["kind", "version", "result", "recipe", "system", "partition", "launcher", "image", "tests", "statement", "startedOn", "finishedOn"],
+  properties: {
+    kind: { const: "brickyard-smoke" },
+    version: { const: 1 },
+    result: { enum: ["PASSED", "WARNED", "FAILED"] },
+    recipe: { type: "string", minLength: 1 },
+    system: { type: "string", minLength: 1 },
+    partition: { type: "string", minLength: 1 },
+    launcher: { enum: ["direct", "slurm", "sif"] },
+    image: {
+      type: "object",
+      required: ["reference", "manifestDigest"],
+      properties: { reference: { type: "string" }, manifestDigest: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" } }
+    },
+    tests: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["name", "kind", "verdict", "summary"],
+        properties: {
+          name: { type: "string" },
+          kind: { enum: ["mpi-pingpong", "gpu-check", "command", "stream"] },
+          verdict: { enum: ["PASSED", "WARNED", "FAILED", "SKIPPED"] },
+          summary: { type: "string" },
+          figures: { $ref: "#/$defs/figures" },
+          thresholds: { $ref: "#/$defs/figures" },
+          details: { type: "array", items: { type: "string" } }
+        }
+      }
+    },
+    performance: {
+      description: "Absent from reports written before the container/host ratios were kept.",
+      type: "object",
+      required: ["pingpong", "stream"],
+      properties: { pingpong: { type: "array", items: { type: "object" } }, stream: { type: "array", items: { type: "object" } } }
+    },
+    statement: { type: "object" },
+    startedOn: { type: "string" },
+    finishedOn: { type: "string" },
+    reportPath: { type: "string", description: "Where the smoke run wrote it; absent from a report received from elsewhere." }
+  },
+  $defs: {
+    figures: { type: "object", additionalProperties: { type: ["number", "string"] } }
+  }
+};
+
+// pipeline/schemas/state/tune-statement.schema.json
+var tune_statement_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/tune-statement.schema.json",
+  title: "Brickyard tuning record (tune/<recipe>/<system>-<partition>/tune.intoto.json in the state folder)",
+  description: "The in-toto statement `brickyard tune` writes (pipeline/src/state/records.ts TunePredicate) and render reads back to build with the chosen variant. Fields this engine does not know are allowed and ignored.",
+  type: "object",
+  required: ["_type", "subject", "predicateType", "predicate"],
+  properties: {
+    _type: { const: "https://in-toto.io/Statement/v1" },
+    subject: {
+      type: "array",
+      minItems: 1,
+      items: {
+        type: "object",
+        required: ["name", "digest"],
+        properties: { name: { type: "string" }, digest: { type: "object", required: ["sha256"], properties: { sha256: { type: "string", pattern: "^[0-9a-f]{64}$" } } } }
+      }
+    },
+    predicateType: { const: "https://brickyard.dev/attestation/tune/v1" },
+    predicate: {
+      type: "object",
+      required: ["recipe", "system", "partition", "metric", "chosen", "chosenCflags", "chosenEnv", "chosenMpiStrategy", "chosenImageDigest", "variants", "tunedOn"],
+      properties: {
+        recipe: { type: "string", minLength: 1 },
+        system: { type: "string", minLength: 1 },
+        partition: { type: "string", minLength: 1 },
+        metric: {
+          type: "object",
+          required: ["test", "figure", "goal"],
+          properties: { test: { type: "string" }, figure: { type: "string" }, goal: { enum: ["max", "min"] } }
+        },
+        chosen: { type: "string" },
+        chosenCflags: { type: "string" },
+        chosenEnv: { $ref: "#/$defs/env" },
+        chosenMpiStrategy: { type: ["string", "null"] },
+        chosenImageDigest: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+        variants: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["id", "cflags", "env", "mpiStrategy", "result", "figures"],
+            properties: {
+              id: { type: "string" },
+              cflags: { type: "string" },
+              env: { $ref: "#/$defs/env" },
+              mpiStrategy: { type: ["string", "null"] },
+              sharesImageOf: { type: "string" },
+              imageDigest: { type: "string" },
+              imageReference: { type: "string" },
+              result: { enum: ["PASSED", "WARNED", "FAILED"] },
+              value: { type: "number" },
+              figures: { type: "object", additionalProperties: { type: ["number", "string"] } },
+              excluded: { type: "string" }
+            }
+          }
+        },
+        tunedOn: { type: "string" }
+      }
+    }
+  },
+  $defs: {
+    env: { type: "object", additionalProperties: { type: "string" } }
+  }
+};
+
+// pipeline/src/state/validators.ts
+var STRICT = { allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false };
+var plain = (schema) => ({ ajv: (extra) => new import__.Ajv2020({ ...STRICT, ...extra }), schema });
+var oci = (def) => ({
+  ajv: (extra) => {
+    const ajv = new import__.Ajv2020({ ...STRICT, ...extra });
+    ajv.addSchema(oci_schema_default);
+    return ajv;
+  },
+  schema: { $ref: `${oci_schema_default.$id}#/$defs/${def}` }
+});
+var STATE_SCHEMAS = {
+  buildRecord: plain(build_record_schema_default),
+  smokeReport: plain(smoke_report_schema_default),
+  lock: plain(lock_schema_default),
+  ociIndex: oci("index"),
+  ociManifest: oci("manifest"),
+  tuneStatement: plain(tune_statement_schema_default),
+  bundleSerials: plain(bundle_serials_schema_default)
+};
+var compiled = /* @__PURE__ */ new Map();
+function stateValidator(name) {
+  let v2 = compiled.get(name);
+  if (!v2) {
+    const { ajv, schema } = STATE_SCHEMAS[name];
+    v2 = ajv({}).compile(schema);
+    compiled.set(name, v2);
+  }
+  return v2;
 }
+
+// pipeline/src/state/records.ts
+var KINDS = {
+  buildRecord: {
+    what: "build record",
+    kind: "brickyard-build",
+    hint: "build the pair again (npx brickyard build <recipe> --system <system>/<partition>); the file was changed by hand or written by another tool"
+  },
+  smokeReport: {
+    what: "smoke report",
+    kind: "brickyard-smoke",
+    hint: "run the smoke test again (npx brickyard smoke <recipe> --system <system>/<partition>); the file was changed by hand or written by another tool"
+  },
+  lock: { what: "pair lock", hint: "build the pair again so its lock.json is written anew; the file was changed by hand or written by another tool" },
+  ociIndex: { what: "OCI image index", hint: "export the image again (build the pair again); the layout was changed by hand, is incomplete, or was written by another tool" },
+  bundleSerials: {
+    what: "bundle serials file",
+    hint: "give the bundle serial (--serial N, one more than the last one the sites imported), or delete the file"
+  },
+  tuneStatement: { what: "tuning record", hint: "run brickyard tune again; the file was changed by hand or written by another tool" },
+  ociManifest: { what: "OCI image manifest", hint: "export the image again (build the pair again); the layout was changed by hand, is incomplete, or was written by another tool" }
+};
+var MAX_RECORD_BYTES = 64 << 20;
+var StateRecordError = class extends BrickyardError {
+  file;
+  field;
+  problem;
+  constructor(file, field, problem, message, hint, cause) {
+    super("STATE_RECORD_INVALID", message, { hint, cause });
+    this.name = "StateRecordError";
+    this.file = file;
+    this.field = field;
+    this.problem = problem;
+  }
+};
+function fieldPath(pointer) {
+  let out = "";
+  for (const raw of pointer.split("/").slice(1)) {
+    const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    out += /^\d+$/.test(seg) ? `[${seg}]` : out === "" ? seg : `.${seg}`;
+  }
+  return out;
+}
+function firstProblem(errors) {
+  const plain2 = errors.filter((e2) => !["anyOf", "oneOf", "if"].includes(e2.keyword));
+  const e = plain2[0] ?? errors[0];
+  if (!e) return { field: "", says: "does not match its schema" };
+  if (e.keyword === "required") {
+    const missing = e.params.missingProperty;
+    return { field: fieldPath(`${e.instancePath}/${missing}`), says: "is missing" };
+  }
+  if (e.keyword === "const") return { field: fieldPath(e.instancePath), says: `must be ${JSON.stringify(e.params.allowedValue)}` };
+  if (e.keyword === "enum")
+    return { field: fieldPath(e.instancePath), says: `must be one of ${e.params.allowedValues.map((v2) => JSON.stringify(v2)).join(", ")}` };
+  return { field: fieldPath(e.instancePath), says: e.message ?? "is not valid" };
+}
+function checkStateRecord(kind, data, file) {
+  const k2 = KINDS[kind];
+  const fail = (field2, problem, why) => {
+    throw new StateRecordError(file, field2, problem, `${file} is not a valid ${k2.what}: ${why}`, k2.hint);
+  };
+  if (typeof data !== "object" || data === null || Array.isArray(data))
+    return fail("", "schema", `it holds ${data === null ? "null" : Array.isArray(data) ? "an array" : typeof data}, not an object`);
+  const claimed = data["kind"];
+  if (k2.kind !== void 0 && typeof claimed === "string" && claimed !== k2.kind)
+    return fail("kind", "wrong-kind", `it is a ${JSON.stringify(claimed)} record, not a ${JSON.stringify(k2.kind)} one`);
+  const validate = stateValidator(kind);
+  if (validate(data)) return data;
+  const { field, says } = firstProblem(validate.errors ?? []);
+  return fail(field, "schema", field === "" ? `the document ${says}` : `field ${field} ${says}`);
+}
+function parseStateRecord(kind, bytes, file) {
+  let data;
+  try {
+    data = JSON.parse(typeof bytes === "string" ? bytes : bytes.toString("utf8"));
+  } catch (e) {
+    throw new StateRecordError(file, "", "not-json", `${file} is not a valid ${KINDS[kind].what}: it is not JSON (${e.message})`, KINDS[kind].hint, e);
+  }
+  return checkStateRecord(kind, data, file);
+}
+function readStateRecord(kind, file, maxBytes = MAX_RECORD_BYTES) {
+  const k2 = KINDS[kind];
+  let st2;
+  try {
+    st2 = lstatSync2(file);
+  } catch (e) {
+    throw new StateRecordError(file, "", "missing", `${file} is missing: no ${k2.what} there`, k2.hint, e);
+  }
+  if (!st2.isFile()) {
+    const is2 = st2.isSymbolicLink() ? "a symbolic link" : st2.isDirectory() ? "a folder" : "not a plain file";
+    throw new StateRecordError(file, "", "not-a-file", `${file} is ${is2}, where a ${k2.what} (a plain file) belongs`, `remove it; ${k2.hint}`);
+  }
+  if (st2.size > maxBytes) throw new StateRecordError(file, "", "too-large", `${file} is ${st2.size} bytes, more than a ${k2.what} may be (${maxBytes})`, k2.hint);
+  return parseStateRecord(kind, readFileSync3(file), file);
+}
+
+// pipeline/src/build/oci.ts
+var REF_NAME = "org.opencontainers.image.ref.name";
+function readIndex(layoutDir) {
+  try {
+    return readStateRecord("ociIndex", join6(layoutDir, "index.json"));
+  } catch (e) {
+    if (e instanceof StateRecordError && e.problem === "missing") {
+      throw new BrickyardError("IMAGE_NOT_FOUND", `${layoutDir} is not an OCI image layout: it has no index.json`, {
+        hint: "build the pair first: npx brickyard build <recipe> --system <id>"
+      });
+    }
+    throw e;
+  }
+}
+function manifestFor(layoutDir, refName) {
+  const m2 = readIndex(layoutDir).manifests.find((d) => d.annotations?.[REF_NAME] === refName);
+  if (!m2) throw new BrickyardError("IMAGE_NOT_FOUND", `no image ${refName} in the OCI layout ${layoutDir}`);
+  return m2;
+}
+function blobPath(layoutDir, digest) {
+  const m2 = /^([a-z0-9]+):([a-f0-9]{32,128})$/.exec(digest);
+  if (!m2?.[1] || !m2[2]) throw new BrickyardError("IMAGE_NOT_FOUND", `${JSON.stringify(digest)} is not a blob digest in the OCI layout ${layoutDir}`);
+  return join6(layoutDir, "blobs", m2[1], m2[2]);
+}
+function readManifestBlob(layoutDir, digest) {
+  return readStateRecord("ociManifest", blobPath(layoutDir, digest));
+}
+function readConfigBlob(layoutDir, digest) {
+  const path = blobPath(layoutDir, digest);
+  let data;
+  try {
+    data = JSON.parse(readFileSync4(path, "utf8"));
+  } catch (e) {
+    throw new BrickyardError("IMAGE_NOT_FOUND", `the image config ${path} cannot be read as JSON: ${e.message}`, {
+      hint: "export the image again (build the pair again)"
+    });
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data))
+    throw new BrickyardError("IMAGE_NOT_FOUND", `the image config ${path} is not a JSON object`, { hint: "export the image again (build the pair again)" });
+  return data;
+}
+function storedSize(layoutDir, refName) {
+  const manifest = manifestFor(layoutDir, refName);
+  const m2 = readManifestBlob(layoutDir, manifest.digest);
+  return { manifest, layers: m2.layers, compressedBytes: m2.layers.reduce((s3, l) => s3 + l.size, 0) + m2.config.size };
+}
+function annotateManifest(layoutDir, refName, annotations) {
+  const index = readIndex(layoutDir);
+  const i = index.manifests.findIndex((d) => d.annotations?.[REF_NAME] === refName);
+  const old = index.manifests[i];
+  if (!old) throw new BrickyardError("IMAGE_NOT_FOUND", `no image ${refName} in the OCI layout ${layoutDir}`);
+  const manifest = readManifestBlob(layoutDir, old.digest);
+  const merged = { ...manifest, annotations: sortedKeys({ ...manifest.annotations, ...annotations }) };
+  const bytes = Buffer.from(JSON.stringify(merged));
+  const digest = `sha256:${createHash3("sha256").update(bytes).digest("hex")}`;
+  writeFileSync2(blobPath(layoutDir, digest), bytes);
+  const descriptor = { ...old, digest, size: bytes.length };
+  index.manifests[i] = descriptor;
+  index.manifests = index.manifests.filter((d) => d.annotations?.[REF_NAME] !== void 0);
+  writeFileSync2(join6(layoutDir, "index.json"), JSON.stringify(index));
+  if (old.digest !== digest && !index.manifests.some((d) => d.digest === old.digest)) rmSync3(blobPath(layoutDir, old.digest), { force: true });
+  return descriptor;
+}
+function sortedKeys(o) {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b2]) => a < b2 ? -1 : 1));
+}
+
+// pipeline/src/util/untrusted-json.ts
+function isJsonObject(v2) {
+  return typeof v2 === "object" && v2 !== null && !Array.isArray(v2);
+}
+function parseUnknownJson(text) {
+  return JSON.parse(text);
+}
+function objectAt(o, key) {
+  if (!isJsonObject(o)) return void 0;
+  const v2 = o[key];
+  return isJsonObject(v2) ? v2 : void 0;
+}
+function stringAt(o, key) {
+  if (!isJsonObject(o)) return void 0;
+  const v2 = o[key];
+  return typeof v2 === "string" ? v2 : void 0;
+}
+function arrayAt(o, key) {
+  if (!isJsonObject(o)) return void 0;
+  const v2 = o[key];
+  return Array.isArray(v2) ? v2 : void 0;
+}
+
+// pipeline/src/build/inspect.ts
 function inspectImage(layout2, manifestDigest) {
   return walkImage(layout2, manifestDigest, false).facts;
 }
 function walkImage(layout2, manifestDigest, strict) {
-  const manifest = JSON.parse(readFileSync4(blobPath(layout2, manifestDigest), "utf8"));
-  const config = JSON.parse(readFileSync4(blobPath(layout2, manifest.config.digest), "utf8"));
+  const manifest = readManifestBlob(layout2, manifestDigest);
+  const user = stringAt(objectAt(readConfigBlob(layout2, manifest.config.digest), "config"), "User") ?? "";
   const setuid = /* @__PURE__ */ new Set();
   const removed = /* @__PURE__ */ new Set();
   const seen = /* @__PURE__ */ new Set();
@@ -44682,7 +45143,7 @@ function walkImage(layout2, manifestDigest, strict) {
       }
     }
   }
-  return { facts: { user: config.config?.User ?? "", setuidFiles: [...setuid].sort(), uncompressedBytes }, unreadableLayers: unreadable.sort() };
+  return { facts: { user, setuidFiles: [...setuid].sort(), uncompressedBytes }, unreadableLayers: unreadable.sort() };
 }
 
 // pipeline/src/check/image-policy.ts
@@ -44983,7 +45444,7 @@ import {
   writeFileSync as writeFileSync3,
   writeSync
 } from "node:fs";
-import { join as join8 } from "node:path";
+import { join as join7 } from "node:path";
 function sifToolsMissing() {
   return ["umoci", "mksquashfs", "siftool"].filter((t) => !which2(t));
 }
@@ -44997,21 +45458,22 @@ async function buildSif(req) {
   }
   rmSync4(req.workDir, { recursive: true, force: true });
   mkdirSync3(req.workDir, { recursive: true });
-  const bundle = join8(req.workDir, "bundle");
-  const sqsh = join8(req.workDir, "rootfs.sqsh");
+  const bundle = join7(req.workDir, "bundle");
+  const sqsh = join7(req.workDir, "rootfs.sqsh");
   const log = req.log;
   try {
     await runOk("umoci", ["unpack", "--image", `${req.layout}:${req.refName}`, bundle], { log, what: "umoci unpack (for the SIF)" });
-    const config = JSON.parse(readFileSync5(join8(bundle, "config.json"), "utf8"));
-    writeSingularityDir(join8(bundle, "rootfs"), config.process?.env ?? [], config.process?.args ?? [], req.labels);
+    const proc = objectAt(parseUnknownJson(readFileSync5(join7(bundle, "config.json"), "utf8")), "process");
+    const strings = (key) => (arrayAt(proc, key) ?? []).filter((x) => typeof x === "string");
+    writeSingularityDir(join7(bundle, "rootfs"), strings("env"), strings("args"), req.labels);
     const env = { ...process.env, SOURCE_DATE_EPOCH: String(req.epoch) };
-    await runOk("mksquashfs", [join8(bundle, "rootfs"), sqsh, "-noappend", "-quiet", "-no-progress", "-comp", "zstd", "-Xcompression-level", "3", "-processors", "2"], {
+    await runOk("mksquashfs", [join7(bundle, "rootfs"), sqsh, "-noappend", "-quiet", "-no-progress", "-comp", "zstd", "-Xcompression-level", "3", "-processors", "2"], {
       log,
       env,
       what: "mksquashfs (SIF root file system)"
     });
-    const defPath = join8(req.workDir, "apptainer.def");
-    const labelsPath = join8(req.workDir, "labels.json");
+    const defPath = join7(req.workDir, "apptainer.def");
+    const labelsPath = join7(req.workDir, "labels.json");
     writeFileSync3(defPath, req.definition);
     writeFileSync3(labelsPath, JSON.stringify(sorted(req.labels), null, 2) + "\n");
     rmSync4(req.out, { force: true });
@@ -45029,8 +45491,8 @@ async function buildSif(req) {
   }
 }
 function writeSingularityDir(rootfs, env, args, labels) {
-  const d = join8(rootfs, ".singularity.d");
-  for (const sub of ["env", "actions", "libs"]) mkdirSync3(join8(d, sub), { recursive: true });
+  const d = join7(rootfs, ".singularity.d");
+  for (const sub of ["env", "actions", "libs"]) mkdirSync3(join7(d, sub), { recursive: true });
   const q2 = (s3) => `'${s3.replace(/'/g, `'\\''`)}'`;
   const exports = env.map((e) => e.split(/=(.*)/s)).filter(([k2]) => k2 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k2) && k2 !== "HOME").map(([k2, v2]) => k2 === "PATH" ? `export PATH=${q2(v2 ?? "")}` : `export ${k2}="\${${k2}:-${(v2 ?? "").replace(/(["\\`$])/g, "\\$1")}}"`);
   const files = {
@@ -45047,8 +45509,8 @@ ${args.length ? `exec ${args.map(q2).join(" ")} "$@"` : 'exec /bin/sh "$@"'}
     "labels.json": JSON.stringify(sorted(labels), null, 2) + "\n"
   };
   for (const [name, text] of Object.entries(files)) {
-    writeFileSync3(join8(d, name), text);
-    chmodSync(join8(d, name), name === "labels.json" ? 420 : 493);
+    writeFileSync3(join7(d, name), text);
+    chmodSync(join7(d, name), name === "labels.json" ? 420 : 493);
   }
 }
 async function normaliseSifHeader(path, epoch) {
@@ -45090,13 +45552,73 @@ function sorted(o) {
   return Object.fromEntries(Object.entries(o).sort(([a], [b2]) => a < b2 ? -1 : 1));
 }
 
+// pipeline/src/state/layout.ts
+import { join as join8 } from "node:path";
+var DEFAULT_STATE_DIR = ".brickyard";
+function stateLayout(stateDir) {
+  const oci2 = join8(stateDir, "oci");
+  return {
+    root: stateDir,
+    builds: join8(stateDir, "builds"),
+    oci: oci2,
+    ociIndex: join8(oci2, "index.json"),
+    cache: join8(stateDir, "cache"),
+    devSigner: join8(stateDir, "dev-signer"),
+    tune: join8(stateDir, "tune"),
+    publish: join8(stateDir, "publish"),
+    bundleManifest: join8(stateDir, "bundle", "manifest.json"),
+    bundles: join8(stateDir, "bundles"),
+    bundleSerials: join8(stateDir, "bundle-serials.json")
+  };
+}
+var PAIR_FILES = {
+  buildRecord: "build.json",
+  buildLog: "build.log",
+  lock: "lock.json",
+  sbom: "sbom.spdx.json",
+  containerfile: "Containerfile",
+  apptainerDef: "apptainer.def",
+  jobScript: "job.sh",
+  provenance: "provenance.intoto.json",
+  sbomStatement: "sbom.intoto.json",
+  context: "context",
+  slurm: "slurm",
+  sifWork: "sif-work",
+  sifWorkSecond: "sif-work-second"
+};
+function pairFolder(dir) {
+  const at2 = (name) => join8(dir, name);
+  return {
+    dir,
+    buildRecord: at2(PAIR_FILES.buildRecord),
+    buildLog: at2(PAIR_FILES.buildLog),
+    lock: at2(PAIR_FILES.lock),
+    sbom: at2(PAIR_FILES.sbom),
+    containerfile: at2(PAIR_FILES.containerfile),
+    apptainerDef: at2(PAIR_FILES.apptainerDef),
+    jobScript: at2(PAIR_FILES.jobScript),
+    provenance: at2(PAIR_FILES.provenance),
+    sbomStatement: at2(PAIR_FILES.sbomStatement),
+    context: at2(PAIR_FILES.context),
+    slurm: at2(PAIR_FILES.slurm),
+    sifWork: at2(PAIR_FILES.sifWork),
+    sifWorkSecond: at2(PAIR_FILES.sifWorkSecond),
+    sif: (refName) => at2(`${refName}.sif`),
+    smokeReport: (launcher) => at2(`smoke-${launcher}.json`),
+    testResult: (launcher) => at2(`test-result-${launcher}.intoto.json`)
+  };
+}
+function pairLayout(stateDir, pair) {
+  return pairFolder(join8(stateLayout(stateDir).builds, pair.recipe, `${pair.system}-${pair.partition}`));
+}
+
 // pipeline/src/build/build.ts
 var SIF_RUNTIMES = /* @__PURE__ */ new Set(["apptainer", "singularityce", "singularitypro"]);
 function refNameOf(r, where) {
   return `${r.doc.name}_${r.doc.version}-${r.doc.revision}_${where.system.doc.id}-${where.partition.id}`;
 }
 function pairDir(stateDir, r, where) {
-  return join9(stateDir, "builds", r.key, `${where.system.doc.id}-${where.partition.id}`);
+  return pairLayout(stateDir, { recipe: r.key, system: where.system.doc.id, partition: where.partition.id }).dir;
 }
 function sourceDateEpoch(root, inputs = []) {
   const env = process.env["SOURCE_DATE_EPOCH"];
@@ -45146,16 +45668,18 @@ async function buildPair(ws2, pair, opts) {
   stage?.("render", `${r.key} for ${system.id}/${where.partition.id}`);
   const rendered = await timed("render", () => ws2.render(pair));
   const c = rendered.composition;
-  const lock = JSON.parse(rendered.files.lock);
-  const dir = pairDir(opts.stateDir, r, where);
+  const lock = parseStateRecord("lock", rendered.files.lock, `the rendered lock of ${r.key}`);
+  const state = stateLayout(opts.stateDir);
+  const folder = pairFolder(pairDir(opts.stateDir, r, where));
+  const dir = folder.dir;
   mkdirSync4(dir, { recursive: true });
-  const logPath = join9(dir, "build.log");
+  const logPath = folder.buildLog;
   rmSync5(logPath, { force: true });
   const log = openLog(logPath);
   try {
     if (c.base.hostBuilt) await timed("base", () => ensureHostBuiltBase(c.base.reference, stage));
     stage?.("context", `${c.context.length} file(s), ${c.sources.length} pinned source(s)`);
-    const ctx = await timed("context", () => writeContext(rendered, join9(dir, "context"), join9(opts.stateDir, "cache"), opts.fetchImpl));
+    const ctx = await timed("context", () => writeContext(rendered, folder.context, state.cache, opts.fetchImpl));
     const inputs = [...r.chain.map((e) => dirname3(e.file.rel)), ...c.blocks.map((b2) => dirname3(b2.entry.file.rel)), c.systemFile.rel, "catalog/bases.yaml"];
     const epoch = sourceDateEpoch(ws2.root, inputs);
     const created = new Date(epoch * 1e3).toISOString();
@@ -45199,15 +45723,15 @@ async function buildPair(ws2, pair, opts) {
         }
       );
     }
-    const layout2 = join9(opts.stateDir, "oci");
+    const layout2 = state.oci;
     const refName = refNameOf(r, where);
     stage?.("export", `OCI layout ${relative2(ws2.root, layout2) || layout2} as ${refName}`);
     await timed("export", () => builder.exportOci(tag, layout2, refName, log));
     annotateManifest(layout2, refName, annotations);
     const stored = storedSize(layout2, refName);
-    const configDigest = readBlobJson(layout2, stored.manifest.digest).config.digest;
+    const configDigest = readManifestBlob(layout2, stored.manifest.digest).config.digest;
     stage?.("sbom", "SPDX 2.3 from the image's package database");
-    const sbom = await timed("sbom", () => writeSbom(tag, join9(dir, "sbom.spdx.json"), { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
+    const sbom = await timed("sbom", () => writeSbom(tag, folder.sbom, { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
     const facts = inspectImage(layout2, stored.manifest.digest);
     const imagePolicy = {
       facts,
@@ -45219,25 +45743,27 @@ async function buildPair(ws2, pair, opts) {
     if (opts.sif || SIF_RUNTIMES.has(where.partition.runtime.type)) {
       stage?.("sif", "SIF file: umoci unpack, mksquashfs, siftool");
       const labels = Object.assign({}, ...c.steps.map((st2) => st2.op.kind === "label" ? st2.op.labels : {}));
-      sifRequest = {
+      const request = {
         layout: layout2,
         refName,
-        out: join9(dir, `${refName}.sif`),
-        workDir: join9(dir, "sif-work"),
+        out: folder.sif(refName),
+        workDir: folder.sifWork,
         definition: rendered.files.apptainer,
         labels,
         arch: c.target.arch,
         epoch,
         log
       };
-      sif = await timed("sif", () => buildSif(sifRequest));
+      sifRequest = request;
+      sif = await timed("sif", () => buildSif(request));
     }
     let reproducible = { checked: false, identical: null, second: null };
     if (opts.checkReproducible) {
       stage?.("reproduce", "second build without the layer cache");
-      const remakeSif = sif ? async (secondLayout, secondRef) => (await buildSif({ ...sifRequest, layout: secondLayout, refName: secondRef, out: join9(dir, "sif-work-second.sif"), workDir: join9(dir, "sif-work-second") })).sha256 : void 0;
+      const firstSif = sifRequest;
+      const remakeSif = firstSif ? async (secondLayout, secondRef) => (await buildSif({ ...firstSif, layout: secondLayout, refName: secondRef, out: `${folder.sifWorkSecond}.sif`, workDir: folder.sifWorkSecond })).sha256 : void 0;
       reproducible = await timed("reproduce", () => rebuildAndCompare(builder, req, { layout: layout2, refName, ...sif ? { sifSha256: sif.sha256 } : {} }, log, remakeSif));
-      rmSync5(join9(dir, "sif-work-second.sif"), { force: true });
+      rmSync5(`${folder.sifWorkSecond}.sif`, { force: true });
     }
     const record = {
       kind: "brickyard-build",
@@ -45265,14 +45791,14 @@ async function buildPair(ws2, pair, opts) {
       durations,
       log: logPath
     };
-    writeFileSync4(join9(dir, "build.json"), JSON.stringify(record, null, 2) + "\n");
-    for (const [f2, text] of Object.entries({
-      Containerfile: rendered.files.containerfile,
-      "apptainer.def": rendered.files.apptainer,
-      "job.sh": rendered.files.jobscript,
-      "lock.json": rendered.files.lock
-    })) {
-      writeFileSync4(join9(dir, f2), text);
+    writeFileSync4(folder.buildRecord, JSON.stringify(record, null, 2) + "\n");
+    for (const [path, text] of [
+      [folder.containerfile, rendered.files.containerfile],
+      [folder.apptainerDef, rendered.files.apptainer],
+      [folder.jobScript, rendered.files.jobscript],
+      [folder.lock, rendered.files.lock]
+    ]) {
+      writeFileSync4(path, text);
     }
     return record;
   } finally {
@@ -45309,9 +45835,9 @@ async function rebuildAndCompare(builder, req, first, log, remakeSif) {
   try {
     await builder.build({ ...req, tag, noCache: true });
     await builder.exportOci(tag, layout2, "second", log);
-    const a = readBlobJson(first.layout, manifestFor(first.layout, first.refName).digest);
+    const a = readManifestBlob(first.layout, manifestFor(first.layout, first.refName).digest);
     const second = manifestFor(layout2, "second").digest;
-    const b2 = readBlobJson(layout2, second);
+    const b2 = readManifestBlob(layout2, second);
     const differing = a.layers.map((l, i) => l.digest === b2.layers[i]?.digest ? -1 : i).filter((i) => i >= 0);
     const identical = a.config.digest === b2.config.digest && a.layers.length === b2.layers.length && differing.length === 0;
     const sifCheck = remakeSif && first.sifSha256 ? await remakeSif(layout2, "second").then((sha) => ({ identical: sha === first.sifSha256, second: sha })) : void 0;
@@ -45319,12 +45845,13 @@ async function rebuildAndCompare(builder, req, first, log, remakeSif) {
     const blob = (dir, digest) => join9(dir, "blobs", "sha256", digest.slice(7));
     const differingFiles = [];
     for (const i of differing) {
-      if (!b2.layers[i]) continue;
-      const files = diffLayers(await layerEntries(blob(first.layout, a.layers[i].digest)), await layerEntries(blob(layout2, b2.layers[i].digest)));
+      const [la, lb] = [a.layers[i], b2.layers[i]];
+      if (!la || !lb) continue;
+      const files = diffLayers(await layerEntries(blob(first.layout, la.digest)), await layerEntries(blob(layout2, lb.digest)));
       differingFiles.push(...files.map((f2) => ({ layer: i, ...f2 })));
     }
-    const ca = readBlobJson(first.layout, a.config.digest);
-    const cb = readBlobJson(layout2, b2.config.digest);
+    const ca = readConfigBlob(first.layout, a.config.digest);
+    const cb = readConfigBlob(layout2, b2.config.digest);
     const differingConfig = [.../* @__PURE__ */ new Set([...Object.keys(ca), ...Object.keys(cb)])].filter((k2) => k2 !== "rootfs" && JSON.stringify(ca[k2]) !== JSON.stringify(cb[k2])).sort();
     return { checked: true, identical, second, differingLayers: differing, differingFiles, differingConfig, ...sifCheck ? { sif: sifCheck } : {} };
   } finally {
@@ -45346,7 +45873,7 @@ import { existsSync as existsSync5, readdirSync as readdirSync2, statSync as sta
 import { dirname as dirname4, join as join10, resolve as resolve2 } from "node:path";
 
 // pipeline/src/catalog/schemas.ts
-var import__ = __toESM(require__(), 1);
+var import__2 = __toESM(require__(), 1);
 
 // pipeline/schemas/bases.schema.json
 var bases_schema_default = {
@@ -47302,16 +47829,16 @@ var addFormats2 = import_ajv_formats2.default.default ?? import_ajv_formats2.def
 var validators;
 function load() {
   if (validators) return validators;
-  const ajv = new import__.Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  const ajv = new import__2.Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addFormats2(ajv);
   for (const s3 of [primitive_schema_default, block_schema_default, recipe_schema_default, bases_schema_default, system_schema_default, toolchains_schema_default]) ajv.addSchema(s3);
-  const compiled = (kind) => {
+  const compiled2 = (kind) => {
     const id = `https://brickyard.dev/schemas/${kind}.schema.json`;
     const validate = ajv.getSchema(id);
     if (!validate) throw new InternalError(`no bundled schema has the $id ${id}`);
     return validate;
   };
-  validators = { recipe: compiled("recipe"), block: compiled("block"), bases: compiled("bases"), system: compiled("system"), toolchains: compiled("toolchains") };
+  validators = { recipe: compiled2("recipe"), block: compiled2("block"), bases: compiled2("bases"), system: compiled2("system"), toolchains: compiled2("toolchains") };
   return validators;
 }
 function validateAgainstSchema(kind, file) {
@@ -49349,7 +49876,7 @@ await run2({
   recipe: getInput("recipe", { required: true }),
   system: getInput("system", { required: true }),
   root: getInput("root") || ".",
-  stateDir: getInput("state-dir") || ".brickyard",
+  stateDir: getInput("state-dir") || DEFAULT_STATE_DIR,
   checkReproducible: getBooleanInput("check-reproducible"),
   workspace: process.env["GITHUB_WORKSPACE"] ?? process.cwd()
 });

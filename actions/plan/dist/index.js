@@ -29883,7 +29883,7 @@ var require__ = __commonJS({
     var discriminator_1 = require_discriminator();
     var json_schema_2020_12_1 = require_json_schema_2020_12();
     var META_SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema";
-    var Ajv20203 = class extends core_1.default {
+    var Ajv20204 = class extends core_1.default {
       constructor(opts = {}) {
         super({
           ...opts,
@@ -29910,11 +29910,11 @@ var require__ = __commonJS({
         return this.opts.defaultMeta = super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : void 0);
       }
     };
-    exports.Ajv2020 = Ajv20203;
-    module.exports = exports = Ajv20203;
-    module.exports.Ajv2020 = Ajv20203;
+    exports.Ajv2020 = Ajv20204;
+    module.exports = exports = Ajv20204;
+    module.exports.Ajv2020 = Ajv20204;
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.default = Ajv20203;
+    exports.default = Ajv20204;
     var validate_1 = require_validate();
     Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
       return validate_1.KeywordCxt;
@@ -30485,12 +30485,12 @@ var require_dist = __commonJS({
     var fastName = new codegen_1.Name("fastFormats");
     var formatsPlugin = (ajv, opts = { keywords: true }) => {
       if (Array.isArray(opts)) {
-        addFormats3(ajv, opts, formats_1.fullFormats, fullName);
+        addFormats4(ajv, opts, formats_1.fullFormats, fullName);
         return ajv;
       }
       const [formats, exportName] = opts.mode === "fast" ? [formats_1.fastFormats, fastName] : [formats_1.fullFormats, fullName];
       const list2 = opts.formats || formats_1.formatNames;
-      addFormats3(ajv, list2, formats, exportName);
+      addFormats4(ajv, list2, formats, exportName);
       if (opts.keywords)
         (0, limit_1.default)(ajv);
       return ajv;
@@ -30502,7 +30502,7 @@ var require_dist = __commonJS({
         throw new Error(`Unknown format "${name}"`);
       return f;
     };
-    function addFormats3(ajv, list2, fs3, exportName) {
+    function addFormats4(ajv, list2, fs3, exportName) {
       var _a;
       var _b;
       (_a = (_b = ajv.opts.code).formats) !== null && _a !== void 0 ? _a : _b.formats = (0, codegen_1._)`require("ajv-formats/dist/formats").${exportName}`;
@@ -37845,6 +37845,1131 @@ var require_dist2 = __commonJS({
   }
 });
 
+// node_modules/packageurl-js/src/error.js
+var require_error = __commonJS({
+  "node_modules/packageurl-js/src/error.js"(exports, module) {
+    "use strict";
+    function formatPurlErrorMessage(message = "") {
+      const { length } = message;
+      let formatted = "";
+      if (length) {
+        const code0 = message.charCodeAt(0);
+        formatted = code0 >= 65 || code0 <= 90 ? `${message[0].toLowerCase()}${message.slice(1)}` : message;
+        if (length > 1 && message.charCodeAt(length - 1) === 46 && message.charCodeAt(length - 2) !== 46) {
+          formatted = formatted.slice(0, -1);
+        }
+      }
+      return `Invalid purl: ${formatted}`;
+    }
+    var PurlError = class extends Error {
+      constructor(message) {
+        super(formatPurlErrorMessage(message));
+      }
+    };
+    module.exports = {
+      formatPurlErrorMessage,
+      PurlError
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/decode.js
+var require_decode = __commonJS({
+  "node_modules/packageurl-js/src/decode.js"(exports, module) {
+    "use strict";
+    var { PurlError } = require_error();
+    var { decodeURIComponent: decodeURIComponent2 } = globalThis;
+    function decodePurlComponent(comp, encodedURIComponent) {
+      try {
+        return decodeURIComponent2(encodedURIComponent);
+      } catch {
+      }
+      throw new PurlError(`unable to decode "${comp}" component`);
+    }
+    module.exports = {
+      decodePurlComponent
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/constants.js
+var require_constants7 = __commonJS({
+  "node_modules/packageurl-js/src/constants.js"(exports, module) {
+    "use strict";
+    var LOOP_SENTINEL = 1e6;
+    var REUSED_SEARCH_PARAMS = new URLSearchParams();
+    var REUSED_SEARCH_PARAMS_KEY = "_";
+    var REUSED_SEARCH_PARAMS_OFFSET = 2;
+    module.exports = {
+      LOOP_SENTINEL,
+      REUSED_SEARCH_PARAMS,
+      REUSED_SEARCH_PARAMS_KEY,
+      REUSED_SEARCH_PARAMS_OFFSET
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/objects.js
+var require_objects = __commonJS({
+  "node_modules/packageurl-js/src/objects.js"(exports, module) {
+    "use strict";
+    var { LOOP_SENTINEL } = require_constants7();
+    function isObject(value) {
+      return value !== null && typeof value === "object";
+    }
+    function recursiveFreeze(value_) {
+      if (value_ === null || !(typeof value_ === "object" || typeof value_ === "function") || Object.isFrozen(value_)) {
+        return value_;
+      }
+      const queue = [value_];
+      let { length: queueLength } = queue;
+      let pos = 0;
+      while (pos < queueLength) {
+        if (pos === LOOP_SENTINEL) {
+          throw new Error(
+            "Detected infinite loop in object crawl of recursiveFreeze"
+          );
+        }
+        const obj = queue[pos++];
+        Object.freeze(obj);
+        if (Array.isArray(obj)) {
+          for (let i = 0, { length } = obj; i < length; i += 1) {
+            const item = obj[i];
+            if (item !== null && (typeof item === "object" || typeof item === "function") && !Object.isFrozen(item)) {
+              queue[queueLength++] = item;
+            }
+          }
+        } else {
+          const keys = Reflect.ownKeys(obj);
+          for (let i = 0, { length } = keys; i < length; i += 1) {
+            const propValue = obj[keys[i]];
+            if (propValue !== null && (typeof propValue === "object" || typeof propValue === "function") && !Object.isFrozen(propValue)) {
+              queue[queueLength++] = propValue;
+            }
+          }
+        }
+      }
+      return value_;
+    }
+    module.exports = {
+      isObject,
+      recursiveFreeze
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/strings.js
+var require_strings = __commonJS({
+  "node_modules/packageurl-js/src/strings.js"(exports, module) {
+    "use strict";
+    var { compare: localeCompare } = new Intl.Collator();
+    var regexSemverNumberedGroups = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+    function isBlank(str) {
+      for (let i = 0, { length } = str; i < length; i += 1) {
+        const code2 = str.charCodeAt(i);
+        if (!// Whitespace characters according to ECMAScript spec:
+        // https://tc39.es/ecma262/#sec-white-space
+        (code2 === 32 || // Space
+        code2 === 9 || // Tab
+        code2 === 10 || // Line Feed
+        code2 === 11 || // Vertical Tab
+        code2 === 12 || // Form Feed
+        code2 === 13 || // Carriage Return
+        code2 === 160 || // No-Break Space
+        code2 === 5760 || // Ogham Space Mark
+        code2 === 8192 || // En Quad
+        code2 === 8193 || // Em Quad
+        code2 === 8194 || // En Space
+        code2 === 8195 || // Em Space
+        code2 === 8196 || // Three-Per-Em Space
+        code2 === 8197 || // Four-Per-Em Space
+        code2 === 8198 || // Six-Per-Em Space
+        code2 === 8199 || // Figure Space
+        code2 === 8200 || // Punctuation Space
+        code2 === 8201 || // Thin Space
+        code2 === 8202 || // Hair Space
+        code2 === 8232 || // Line Separator
+        code2 === 8233 || // Paragraph Separator
+        code2 === 8239 || // Narrow No-Break Space
+        code2 === 8287 || // Medium Mathematical Space
+        code2 === 12288 || // Ideographic Space
+        code2 === 65279)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    function isNonEmptyString(value) {
+      return typeof value === "string" && value.length > 0;
+    }
+    function isSemverString(value) {
+      return typeof value === "string" && regexSemverNumberedGroups.test(value);
+    }
+    function lowerName(purl) {
+      purl.name = purl.name.toLowerCase();
+    }
+    function lowerNamespace(purl) {
+      const { namespace } = purl;
+      if (typeof namespace === "string") {
+        purl.namespace = namespace.toLowerCase();
+      }
+    }
+    function lowerVersion(purl) {
+      const { version } = purl;
+      if (typeof version === "string") {
+        purl.version = version.toLowerCase();
+      }
+    }
+    function replaceDashesWithUnderscores(str) {
+      let result = "";
+      let fromIndex = 0;
+      let index = 0;
+      while ((index = str.indexOf("-", fromIndex)) !== -1) {
+        result = result + str.slice(fromIndex, index) + "_";
+        fromIndex = index + 1;
+      }
+      return fromIndex ? result + str.slice(fromIndex) : str;
+    }
+    function replaceUnderscoresWithDashes(str) {
+      let result = "";
+      let fromIndex = 0;
+      let index = 0;
+      while ((index = str.indexOf("_", fromIndex)) !== -1) {
+        result = result + str.slice(fromIndex, index) + "-";
+        fromIndex = index + 1;
+      }
+      return fromIndex ? result + str.slice(fromIndex) : str;
+    }
+    function trimLeadingSlashes(str) {
+      let start = 0;
+      while (str.charCodeAt(start) === 47) {
+        start += 1;
+      }
+      return start === 0 ? str : str.slice(start);
+    }
+    module.exports = {
+      isBlank,
+      isNonEmptyString,
+      isSemverString,
+      localeCompare,
+      lowerName,
+      lowerNamespace,
+      lowerVersion,
+      replaceDashesWithUnderscores,
+      replaceUnderscoresWithDashes,
+      trimLeadingSlashes
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/encode.js
+var require_encode = __commonJS({
+  "node_modules/packageurl-js/src/encode.js"(exports, module) {
+    "use strict";
+    var {
+      REUSED_SEARCH_PARAMS,
+      REUSED_SEARCH_PARAMS_KEY,
+      REUSED_SEARCH_PARAMS_OFFSET
+    } = require_constants7();
+    var { isObject } = require_objects();
+    var { isNonEmptyString } = require_strings();
+    var { encodeURIComponent: encodeURIComponent2 } = globalThis;
+    function encodeNamespace(namespace) {
+      return isNonEmptyString(namespace) ? encodeURIComponent2(namespace).replace(/%3A/g, ":").replace(/%2F/g, "/") : "";
+    }
+    function encodeQualifierParam(param) {
+      if (isNonEmptyString(param)) {
+        REUSED_SEARCH_PARAMS.set(REUSED_SEARCH_PARAMS_KEY, param);
+        return replacePlusSignWithPercentEncodedSpace(
+          REUSED_SEARCH_PARAMS.toString().slice(REUSED_SEARCH_PARAMS_OFFSET)
+        );
+      }
+      return "";
+    }
+    function encodeQualifiers(qualifiers) {
+      if (isObject(qualifiers)) {
+        const qualifiersKeys = Object.keys(qualifiers).sort();
+        const searchParams = new URLSearchParams();
+        for (let i = 0, { length } = qualifiersKeys; i < length; i += 1) {
+          const key = qualifiersKeys[i];
+          searchParams.set(key, qualifiers[key]);
+        }
+        return replacePlusSignWithPercentEncodedSpace(searchParams.toString());
+      }
+      return "";
+    }
+    function encodeSubpath(subpath) {
+      return isNonEmptyString(subpath) ? encodeURIComponent2(subpath).replace(/%2F/g, "/") : "";
+    }
+    function encodeVersion(version) {
+      return isNonEmptyString(version) ? encodeURIComponent2(version).replace(/%3A/g, ":").replace(/%2B/g, "+") : "";
+    }
+    function replacePlusSignWithPercentEncodedSpace(str) {
+      return str.replace(/\+/g, "%20");
+    }
+    module.exports = {
+      encodeNamespace,
+      encodeVersion,
+      encodeQualifiers,
+      encodeQualifierParam,
+      encodeSubpath,
+      encodeURIComponent: encodeURIComponent2
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/helpers.js
+var require_helpers = __commonJS({
+  "node_modules/packageurl-js/src/helpers.js"(exports, module) {
+    "use strict";
+    function createHelpersNamespaceObject(helpers, options_ = {}) {
+      const { comparator, ...defaults } = { __proto__: null, ...options_ };
+      const helperNames = Object.keys(helpers).sort();
+      const propNames = [
+        ...new Set([...Object.values(helpers)].map(Object.keys).flat())
+      ].sort(comparator);
+      const nsObject = /* @__PURE__ */ Object.create(null);
+      for (let i = 0, { length } = propNames; i < length; i += 1) {
+        const propName = propNames[i];
+        const helpersForProp = /* @__PURE__ */ Object.create(null);
+        for (let j = 0, { length: length_j } = helperNames; j < length_j; j += 1) {
+          const helperName = helperNames[j];
+          const helperValue = helpers[helperName][propName] ?? defaults[helperName];
+          if (helperValue !== void 0) {
+            helpersForProp[helperName] = helperValue;
+          }
+        }
+        nsObject[propName] = helpersForProp;
+      }
+      return nsObject;
+    }
+    module.exports = {
+      createHelpersNamespaceObject
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/normalize.js
+var require_normalize = __commonJS({
+  "node_modules/packageurl-js/src/normalize.js"(exports, module) {
+    "use strict";
+    var { isObject } = require_objects();
+    var { isBlank } = require_strings();
+    function normalizeName(rawName) {
+      return typeof rawName === "string" ? rawName.trim() : void 0;
+    }
+    function normalizeNamespace(rawNamespace) {
+      return typeof rawNamespace === "string" ? normalizePath(rawNamespace) : void 0;
+    }
+    function normalizePath(pathname, callback) {
+      let collapsed = "";
+      let start = 0;
+      while (pathname.charCodeAt(start) === 47) {
+        start += 1;
+      }
+      let nextIndex = pathname.indexOf("/", start);
+      if (nextIndex === -1) {
+        return pathname.slice(start);
+      }
+      while (nextIndex !== -1) {
+        const segment = pathname.slice(start, nextIndex);
+        if (callback === void 0 || callback(segment)) {
+          collapsed = collapsed + (collapsed.length === 0 ? "" : "/") + segment;
+        }
+        start = nextIndex + 1;
+        while (pathname.charCodeAt(start) === 47) {
+          start += 1;
+        }
+        nextIndex = pathname.indexOf("/", start);
+      }
+      const lastSegment = pathname.slice(start);
+      if (lastSegment.length !== 0 && (callback === void 0 || callback(lastSegment))) {
+        collapsed = collapsed + "/" + lastSegment;
+      }
+      return collapsed;
+    }
+    function normalizeQualifiers(rawQualifiers) {
+      let qualifiers;
+      for (const { 0: key, 1: value } of qualifiersToEntries(rawQualifiers)) {
+        const strValue = typeof value === "string" ? value : String(value);
+        const trimmed = strValue.trim();
+        if (trimmed.length === 0) {
+          continue;
+        }
+        if (qualifiers === void 0) {
+          qualifiers = { __proto__: null };
+        }
+        qualifiers[key.toLowerCase()] = trimmed;
+      }
+      return qualifiers;
+    }
+    function normalizeSubpath(rawSubpath) {
+      return typeof rawSubpath === "string" ? normalizePath(rawSubpath, subpathFilter) : void 0;
+    }
+    function normalizeType(rawType) {
+      return typeof rawType === "string" ? rawType.trim().toLowerCase() : void 0;
+    }
+    function normalizeVersion(rawVersion) {
+      return typeof rawVersion === "string" ? rawVersion.trim() : void 0;
+    }
+    function qualifiersToEntries(rawQualifiers) {
+      if (isObject(rawQualifiers)) {
+        return rawQualifiers instanceof URLSearchParams ? rawQualifiers.entries() : Object.entries(rawQualifiers);
+      }
+      return typeof rawQualifiers === "string" ? new URLSearchParams(rawQualifiers).entries() : Object.entries({});
+    }
+    function subpathFilter(segment) {
+      const { length } = segment;
+      if (length === 1 && segment.charCodeAt(0) === 46) return false;
+      if (length === 2 && segment.charCodeAt(0) === 46 && segment.charCodeAt(1) === 46) {
+        return false;
+      }
+      return !isBlank(segment);
+    }
+    module.exports = {
+      normalizeName,
+      normalizeNamespace,
+      normalizePath,
+      normalizeQualifiers,
+      normalizeSubpath,
+      normalizeType,
+      normalizeVersion
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/lang.js
+var require_lang = __commonJS({
+  "node_modules/packageurl-js/src/lang.js"(exports, module) {
+    "use strict";
+    function isNullishOrEmptyString(value) {
+      return value === null || value === void 0 || typeof value === "string" && value.length === 0;
+    }
+    module.exports = {
+      isNullishOrEmptyString
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/validate.js
+var require_validate2 = __commonJS({
+  "node_modules/packageurl-js/src/validate.js"(exports, module) {
+    "use strict";
+    var { PurlError } = require_error();
+    var { isNullishOrEmptyString } = require_lang();
+    var { isNonEmptyString } = require_strings();
+    function validateEmptyByType(type, name, value, throws2) {
+      if (!isNullishOrEmptyString(value)) {
+        if (throws2) {
+          throw new PurlError(`${type} "${name}" component must be empty`);
+        }
+        return false;
+      }
+      return true;
+    }
+    function validateName(name, throws2) {
+      return validateRequired("name", name, throws2) && validateStrings("name", name, throws2);
+    }
+    function validateNamespace(namespace, throws2) {
+      return validateStrings("namespace", namespace, throws2);
+    }
+    function validateQualifiers(qualifiers, throws2) {
+      if (qualifiers === null || qualifiers === void 0) {
+        return true;
+      }
+      if (typeof qualifiers !== "object") {
+        if (throws2) {
+          throw new PurlError('"qualifiers" must be an object');
+        }
+        return false;
+      }
+      const keysIterable = (
+        // URL searchParams have an "keys" method that returns an iterator.
+        typeof qualifiers.keys === "function" ? qualifiers.keys() : Object.keys(qualifiers)
+      );
+      for (const key of keysIterable) {
+        if (!validateQualifierKey(key, throws2)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    function validateQualifierKey(key, throws2) {
+      if (!validateStartsWithoutNumber("qualifier", key, throws2)) {
+        return false;
+      }
+      for (let i = 0, { length } = key; i < length; i += 1) {
+        const code2 = key.charCodeAt(i);
+        if (!(code2 >= 48 && code2 <= 57 || // 0-9
+        code2 >= 65 && code2 <= 90 || // A-Z
+        code2 >= 97 && code2 <= 122 || // a-z
+        code2 === 46 || // .
+        code2 === 45 || // -
+        code2 === 95)) {
+          if (throws2) {
+            throw new PurlError(
+              `qualifier "${key}" contains an illegal character`
+            );
+          }
+          return false;
+        }
+      }
+      return true;
+    }
+    function validateRequired(name, value, throws2) {
+      if (isNullishOrEmptyString(value)) {
+        if (throws2) {
+          throw new PurlError(`"${name}" is a required component`);
+        }
+        return false;
+      }
+      return true;
+    }
+    function validateRequiredByType(type, name, value, throws2) {
+      if (isNullishOrEmptyString(value)) {
+        if (throws2) {
+          throw new PurlError(`${type} requires a "${name}" component`);
+        }
+        return false;
+      }
+      return true;
+    }
+    function validateStartsWithoutNumber(name, value, throws2) {
+      if (isNonEmptyString(value)) {
+        const code2 = value.charCodeAt(0);
+        if (code2 >= 48 && code2 <= 57) {
+          if (throws2) {
+            throw new PurlError(
+              `${name} "${value}" cannot start with a number`
+            );
+          }
+          return false;
+        }
+      }
+      return true;
+    }
+    function validateStrings(name, value, throws2) {
+      if (value === null || value === void 0 || typeof value === "string") {
+        return true;
+      }
+      if (throws2) {
+        throw new PurlError(`"'${name}" must be a string`);
+      }
+      return false;
+    }
+    function validateSubpath(subpath, throws2) {
+      return validateStrings("subpath", subpath, throws2);
+    }
+    function validateType(type, throws2) {
+      if (!validateRequired("type", type, throws2) || !validateStrings("type", type, throws2) || !validateStartsWithoutNumber("type", type, throws2)) {
+        return false;
+      }
+      for (let i = 0, { length } = type; i < length; i += 1) {
+        const code2 = type.charCodeAt(i);
+        if (!(code2 >= 48 && code2 <= 57 || // 0-9
+        code2 >= 65 && code2 <= 90 || // A-Z
+        code2 >= 97 && code2 <= 122 || // a-z
+        code2 === 46 || // .
+        code2 === 43 || // +
+        code2 === 45)) {
+          if (throws2) {
+            throw new PurlError(
+              `type "${type}" contains an illegal character`
+            );
+          }
+          return false;
+        }
+      }
+      return true;
+    }
+    function validateVersion(version, throws2) {
+      return validateStrings("version", version, throws2);
+    }
+    module.exports = {
+      validateEmptyByType,
+      validateName,
+      validateNamespace,
+      validateQualifiers,
+      validateQualifierKey,
+      validateRequired,
+      validateRequiredByType,
+      validateStartsWithoutNumber,
+      validateStrings,
+      validateSubpath,
+      validateType,
+      validateVersion
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/purl-component.js
+var require_purl_component = __commonJS({
+  "node_modules/packageurl-js/src/purl-component.js"(exports, module) {
+    "use strict";
+    var {
+      encodeNamespace,
+      encodeVersion,
+      encodeQualifiers,
+      encodeQualifierParam,
+      encodeSubpath,
+      encodeURIComponent: encodeURIComponent2
+    } = require_encode();
+    var { createHelpersNamespaceObject } = require_helpers();
+    var {
+      normalizeType,
+      normalizeNamespace,
+      normalizeName,
+      normalizeVersion,
+      normalizeQualifiers,
+      normalizeSubpath
+    } = require_normalize();
+    var { localeCompare, isNonEmptyString } = require_strings();
+    var {
+      validateType,
+      validateNamespace,
+      validateName,
+      validateVersion,
+      validateQualifiers,
+      validateQualifierKey,
+      validateSubpath
+    } = require_validate2();
+    var PurlComponentEncoder = (comp) => isNonEmptyString(comp) ? encodeURIComponent2(comp) : "";
+    var PurlComponentStringNormalizer = (comp) => typeof comp === "string" ? comp : void 0;
+    var PurlComponentValidator = (_comp, _throws) => true;
+    var componentSortOrderLookup = {
+      __proto__: null,
+      type: 0,
+      namespace: 1,
+      name: 2,
+      version: 3,
+      qualifiers: 4,
+      qualifierKey: 5,
+      qualifierValue: 6,
+      subpath: 7
+    };
+    function componentSortOrder(comp) {
+      return componentSortOrderLookup[comp] ?? comp;
+    }
+    function componentComparator(compA, compB) {
+      return localeCompare(componentSortOrder(compA), componentSortOrder(compB));
+    }
+    module.exports = {
+      // Rules for each purl component:
+      // https://github.com/package-url/purl-spec/blob/master/PURL-SPECIFICATION.rst#rules-for-each-purl-component
+      PurlComponent: createHelpersNamespaceObject(
+        {
+          encode: {
+            namespace: encodeNamespace,
+            version: encodeVersion,
+            qualifiers: encodeQualifiers,
+            qualifierKey: encodeQualifierParam,
+            qualifierValue: encodeQualifierParam,
+            subpath: encodeSubpath
+          },
+          normalize: {
+            type: normalizeType,
+            namespace: normalizeNamespace,
+            name: normalizeName,
+            version: normalizeVersion,
+            qualifiers: normalizeQualifiers,
+            subpath: normalizeSubpath
+          },
+          validate: {
+            type: validateType,
+            namespace: validateNamespace,
+            name: validateName,
+            version: validateVersion,
+            qualifierKey: validateQualifierKey,
+            qualifiers: validateQualifiers,
+            subpath: validateSubpath
+          }
+        },
+        {
+          comparator: componentComparator,
+          encode: PurlComponentEncoder,
+          normalize: PurlComponentStringNormalizer,
+          validate: PurlComponentValidator
+        }
+      )
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/purl-qualifier-names.js
+var require_purl_qualifier_names = __commonJS({
+  "node_modules/packageurl-js/src/purl-qualifier-names.js"(exports, module) {
+    "use strict";
+    module.exports = {
+      // Known qualifiers:
+      // https://github.com/package-url/purl-spec/blob/master/PURL-SPECIFICATION.rst#known-qualifiers-keyvalue-pairs
+      PurlQualifierNames: {
+        __proto__: null,
+        RepositoryUrl: "repository_url",
+        DownloadUrl: "download_url",
+        VcsUrl: "vcs_url",
+        FileName: "file_name",
+        Checksum: "checksum"
+      }
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/purl-type.js
+var require_purl_type = __commonJS({
+  "node_modules/packageurl-js/src/purl-type.js"(exports, module) {
+    "use strict";
+    var { isNullishOrEmptyString } = require_lang();
+    var { createHelpersNamespaceObject } = require_helpers();
+    var {
+      isSemverString,
+      lowerName,
+      lowerNamespace,
+      lowerVersion,
+      replaceDashesWithUnderscores,
+      replaceUnderscoresWithDashes
+    } = require_strings();
+    var { validateEmptyByType, validateRequiredByType } = require_validate2();
+    var { PurlError } = require_error();
+    var PurlTypNormalizer = (purl) => purl;
+    var PurlTypeValidator = (_purl, _throws) => true;
+    module.exports = {
+      // PURL types:
+      // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst
+      PurlType: createHelpersNamespaceObject(
+        {
+          normalize: {
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#alpm
+            alpm(purl) {
+              lowerNamespace(purl);
+              lowerName(purl);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#apk
+            apk(purl) {
+              lowerNamespace(purl);
+              lowerName(purl);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#bitbucket
+            bitbucket(purl) {
+              lowerNamespace(purl);
+              lowerName(purl);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#bitnami
+            bitnami(purl) {
+              lowerName(purl);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#composer
+            composer(purl) {
+              lowerNamespace(purl);
+              lowerName(purl);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#deb
+            deb(purl) {
+              lowerNamespace(purl);
+              lowerName(purl);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#other-candidate-types-to-define
+            gitlab(purl) {
+              lowerNamespace(purl);
+              lowerName(purl);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#github
+            github(purl) {
+              lowerNamespace(purl);
+              lowerName(purl);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#golang
+            // golang(purl) {
+            //     // Ignore case-insensitive rule because go.mod are case-sensitive.
+            //     // Pending spec change: https://github.com/package-url/purl-spec/pull/196
+            //     lowerNamespace(purl)
+            //     lowerName(purl)
+            //     return purl
+            // },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#hex
+            hex(purl) {
+              lowerNamespace(purl);
+              lowerName(purl);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#huggingface
+            huggingface(purl) {
+              lowerVersion(purl);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#mlflow
+            mlflow(purl) {
+              if (purl.qualifiers?.repository_url?.includes("databricks")) {
+                lowerName(purl);
+              }
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#npm
+            npm(purl) {
+              lowerNamespace(purl);
+              lowerName(purl);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#luarocks
+            luarocks(purl) {
+              lowerVersion(purl);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#oci
+            oci(purl) {
+              lowerName(purl);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#pub
+            pub(purl) {
+              lowerName(purl);
+              purl.name = replaceDashesWithUnderscores(purl.name);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#pypi
+            pypi(purl) {
+              lowerNamespace(purl);
+              lowerName(purl);
+              purl.name = replaceUnderscoresWithDashes(purl.name);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#qpkg
+            qpkg(purl) {
+              lowerNamespace(purl);
+              return purl;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#rpm
+            rpm(purl) {
+              lowerNamespace(purl);
+              return purl;
+            }
+          },
+          validate: {
+            // TODO: cocoapods name validation
+            // TODO: cpan namespace validation
+            // TODO: swid qualifier validation
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#conan
+            conan(purl, throws2) {
+              if (isNullishOrEmptyString(purl.namespace)) {
+                if (purl.qualifiers?.channel) {
+                  if (throws2) {
+                    throw new PurlError(
+                      'conan requires a "namespace" component when a "channel" qualifier is present'
+                    );
+                  }
+                  return false;
+                }
+              } else if (isNullishOrEmptyString(purl.qualifiers)) {
+                if (throws2) {
+                  throw new PurlError(
+                    'conan requires a "qualifiers" component when a namespace is present'
+                  );
+                }
+                return false;
+              }
+              return true;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#cran
+            cran(purl, throws2) {
+              return validateRequiredByType(
+                "cran",
+                "version",
+                purl.version,
+                throws2
+              );
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#golang
+            golang(purl) {
+              const { version } = purl;
+              const length = typeof version === "string" ? version.length : 0;
+              if (length && version.charCodeAt(0) === 118 && !isSemverString(version.slice(1))) {
+                if (throws) {
+                  throw new PurlError(
+                    'golang "version" component starting with a "v" must be followed by a valid semver version'
+                  );
+                }
+                return false;
+              }
+              return true;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#maven
+            maven(purl, throws2) {
+              return validateRequiredByType(
+                "maven",
+                "namespace",
+                purl.namespace,
+                throws2
+              );
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#mlflow
+            mlflow(purl, throws2) {
+              return validateEmptyByType(
+                "mlflow",
+                "namespace",
+                purl.namespace,
+                throws2
+              );
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#oci
+            oci(purl, throws2) {
+              return validateEmptyByType(
+                "oci",
+                "namespace",
+                purl.namespace,
+                throws2
+              );
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#pub
+            pub(purl, throws2) {
+              const { name } = purl;
+              for (let i = 0, { length } = name; i < length; i += 1) {
+                const code2 = name.charCodeAt(i);
+                if (!(code2 >= 48 && code2 <= 57 || // 0-9
+                code2 >= 97 && code2 <= 122 || // a-z
+                code2 === 95)) {
+                  if (throws2) {
+                    throw new PurlError(
+                      'pub "name" component may only contain [a-z0-9_] characters'
+                    );
+                  }
+                  return false;
+                }
+              }
+              return true;
+            },
+            // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#swift
+            swift(purl, throws2) {
+              return validateRequiredByType(
+                "swift",
+                "namespace",
+                purl.namespace,
+                throws2
+              ) && validateRequiredByType(
+                "swift",
+                "version",
+                purl.version,
+                throws2
+              );
+            }
+          }
+        },
+        {
+          normalize: PurlTypNormalizer,
+          validate: PurlTypeValidator
+        }
+      )
+    };
+  }
+});
+
+// node_modules/packageurl-js/src/package-url.js
+var require_package_url = __commonJS({
+  "node_modules/packageurl-js/src/package-url.js"(exports, module) {
+    "use strict";
+    var { decodePurlComponent } = require_decode();
+    var { isObject, recursiveFreeze } = require_objects();
+    var { isBlank, isNonEmptyString, trimLeadingSlashes } = require_strings();
+    var { PurlComponent } = require_purl_component();
+    var { PurlQualifierNames } = require_purl_qualifier_names();
+    var { PurlType } = require_purl_type();
+    var { PurlError } = require_error();
+    var PackageURL2 = class _PackageURL {
+      static Component = recursiveFreeze(PurlComponent);
+      static KnownQualifierNames = recursiveFreeze(PurlQualifierNames);
+      static Type = recursiveFreeze(PurlType);
+      constructor(rawType, rawNamespace, rawName, rawVersion, rawQualifiers, rawSubpath) {
+        const type = isNonEmptyString(rawType) ? PurlComponent.type.normalize(rawType) : rawType;
+        PurlComponent.type.validate(type, true);
+        const namespace = isNonEmptyString(rawNamespace) ? PurlComponent.namespace.normalize(rawNamespace) : rawNamespace;
+        PurlComponent.namespace.validate(namespace, true);
+        const name = isNonEmptyString(rawName) ? PurlComponent.name.normalize(rawName) : rawName;
+        PurlComponent.name.validate(name, true);
+        const version = isNonEmptyString(rawVersion) ? PurlComponent.version.normalize(rawVersion) : rawVersion;
+        PurlComponent.version.validate(version, true);
+        const qualifiers = typeof rawQualifiers === "string" || isObject(rawQualifiers) ? PurlComponent.qualifiers.normalize(rawQualifiers) : rawQualifiers;
+        PurlComponent.qualifiers.validate(qualifiers, true);
+        const subpath = isNonEmptyString(rawSubpath) ? PurlComponent.subpath.normalize(rawSubpath) : rawSubpath;
+        PurlComponent.subpath.validate(subpath, true);
+        this.type = type;
+        this.name = name;
+        this.namespace = namespace ?? void 0;
+        this.version = version ?? void 0;
+        this.qualifiers = qualifiers ?? void 0;
+        this.subpath = subpath ?? void 0;
+        const typeHelpers = PurlType[type];
+        if (typeHelpers) {
+          typeHelpers.normalize(this);
+          typeHelpers.validate(this, true);
+        }
+      }
+      toString() {
+        const { namespace, name, version, qualifiers, subpath, type } = this;
+        let purlStr = `pkg:${PurlComponent.type.encode(type)}/`;
+        if (namespace) {
+          purlStr = `${purlStr}${PurlComponent.namespace.encode(namespace)}/`;
+        }
+        purlStr = `${purlStr}${PurlComponent.name.encode(name)}`;
+        if (version) {
+          purlStr = `${purlStr}@${PurlComponent.version.encode(version)}`;
+        }
+        if (qualifiers) {
+          purlStr = `${purlStr}?${PurlComponent.qualifiers.encode(qualifiers)}`;
+        }
+        if (subpath) {
+          purlStr = `${purlStr}#${PurlComponent.subpath.encode(subpath)}`;
+        }
+        return purlStr;
+      }
+      static fromString(purlStr) {
+        return new _PackageURL(..._PackageURL.parseString(purlStr));
+      }
+      static parseString(purlStr) {
+        if (typeof purlStr !== "string") {
+          throw new Error("A purl string argument is required.");
+        }
+        if (isBlank(purlStr)) {
+          return [
+            void 0,
+            void 0,
+            void 0,
+            void 0,
+            void 0,
+            void 0
+          ];
+        }
+        const colonIndex = purlStr.indexOf(":");
+        let url;
+        let maybeUrlWithAuth;
+        if (colonIndex !== -1) {
+          try {
+            const beforeColon = purlStr.slice(0, colonIndex);
+            const afterColon = purlStr.slice(colonIndex + 1);
+            const trimmedAfterColon = trimLeadingSlashes(afterColon);
+            url = new URL(`${beforeColon}:${trimmedAfterColon}`);
+            maybeUrlWithAuth = afterColon.length === trimmedAfterColon.length ? url : new URL(purlStr);
+          } catch (e) {
+            throw new PurlError("failed to parse as URL", {
+              cause: e
+            });
+          }
+        }
+        if (url?.protocol !== "pkg:") {
+          throw new PurlError('missing required "pkg" scheme component');
+        }
+        if (maybeUrlWithAuth.username !== "" || maybeUrlWithAuth.password !== "") {
+          throw new PurlError('cannot contain a "user:pass@host:port"');
+        }
+        const { pathname } = url;
+        const firstSlashIndex = pathname.indexOf("/");
+        const rawType = decodePurlComponent(
+          "type",
+          firstSlashIndex === -1 ? pathname : pathname.slice(0, firstSlashIndex)
+        );
+        if (firstSlashIndex < 1) {
+          return [
+            rawType,
+            void 0,
+            void 0,
+            void 0,
+            void 0,
+            void 0
+          ];
+        }
+        let rawVersion;
+        let atSignIndex = pathname.lastIndexOf("@");
+        if (atSignIndex !== -1 && pathname.charCodeAt(atSignIndex - 1) === 47) {
+          atSignIndex = -1;
+        }
+        const beforeVersion = pathname.slice(
+          rawType.length + 1,
+          atSignIndex === -1 ? pathname.length : atSignIndex
+        );
+        if (atSignIndex !== -1) {
+          rawVersion = decodePurlComponent(
+            "version",
+            pathname.slice(atSignIndex + 1)
+          );
+        }
+        let rawNamespace;
+        let rawName;
+        const lastSlashIndex = beforeVersion.lastIndexOf("/");
+        if (lastSlashIndex === -1) {
+          rawName = decodePurlComponent("name", beforeVersion);
+        } else {
+          rawName = decodePurlComponent(
+            "name",
+            beforeVersion.slice(lastSlashIndex + 1)
+          );
+          rawNamespace = decodePurlComponent(
+            "namespace",
+            beforeVersion.slice(0, lastSlashIndex)
+          );
+        }
+        let rawQualifiers;
+        const { searchParams } = url;
+        if (searchParams.size !== 0) {
+          searchParams.forEach(
+            (value) => decodePurlComponent("qualifiers", value)
+          );
+          rawQualifiers = searchParams;
+        }
+        let rawSubpath;
+        const { hash } = url;
+        if (hash.length !== 0) {
+          rawSubpath = decodePurlComponent("subpath", hash.slice(1));
+        }
+        return [
+          rawType,
+          rawNamespace,
+          rawName,
+          rawVersion,
+          rawQualifiers,
+          rawSubpath
+        ];
+      }
+    };
+    for (const staticProp of ["Component", "KnownQualifierNames", "Type"]) {
+      Reflect.defineProperty(PackageURL2, staticProp, {
+        ...Reflect.getOwnPropertyDescriptor(PackageURL2, staticProp),
+        writable: false
+      });
+    }
+    Reflect.setPrototypeOf(PackageURL2.prototype, null);
+    module.exports = {
+      PackageURL: PackageURL2,
+      PurlComponent,
+      PurlQualifierNames,
+      PurlType
+    };
+  }
+});
+
+// node_modules/packageurl-js/index.js
+var require_packageurl_js = __commonJS({
+  "node_modules/packageurl-js/index.js"(exports, module) {
+    "use strict";
+    var {
+      PackageURL: PackageURL2,
+      PurlComponent,
+      PurlQualifierNames,
+      PurlType
+    } = require_package_url();
+    module.exports = {
+      PackageURL: PackageURL2,
+      PurlComponent,
+      PurlQualifierNames,
+      PurlType
+    };
+  }
+});
+
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
 
@@ -40673,13 +41798,13 @@ function load() {
   const ajv = new import__.Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addFormats(ajv);
   for (const s of [primitive_schema_default, block_schema_default, recipe_schema_default, bases_schema_default, system_schema_default, toolchains_schema_default]) ajv.addSchema(s);
-  const compiled = (kind) => {
+  const compiled2 = (kind) => {
     const id = `https://brickyard.dev/schemas/${kind}.schema.json`;
     const validate2 = ajv.getSchema(id);
     if (!validate2) throw new InternalError(`no bundled schema has the $id ${id}`);
     return validate2;
   };
-  validators = { recipe: compiled("recipe"), block: compiled("block"), bases: compiled("bases"), system: compiled("system"), toolchains: compiled("toolchains") };
+  validators = { recipe: compiled2("recipe"), block: compiled2("block"), bases: compiled2("bases"), system: compiled2("system"), toolchains: compiled2("toolchains") };
   return validators;
 }
 function validateAgainstSchema(kind, file) {
@@ -43786,8 +44911,8 @@ var Change = class {
 };
 
 // pipeline/src/plan/built.ts
-var import__2 = __toESM(require__(), 1);
-var import_ajv_formats2 = __toESM(require_dist(), 1);
+var import__3 = __toESM(require__(), 1);
+var import_ajv_formats3 = __toESM(require_dist(), 1);
 var import_yaml3 = __toESM(require_dist2(), 1);
 import { existsSync as existsSync4, readdirSync as readdirSync4, readFileSync as readFileSync4, statSync as statSync3 } from "node:fs";
 import { join as join6 } from "node:path";
@@ -43886,18 +45011,426 @@ var built_index_schema_default = {
   }
 };
 
+// pipeline/src/build/sbom.ts
+var import_ajv_formats2 = __toESM(require_dist(), 1);
+var import_spdx_expression_parse3 = __toESM(require_spdx_expression_parse(), 1);
+var import_packageurl_js = __toESM(require_packageurl_js(), 1);
+var RPM_FIELDS = ["NAME", "EPOCH", "VERSION", "RELEASE", "ARCH", "LICENSE", "VENDOR", "URL", "SOURCERPM"];
+var RPM_QUERY_FORMAT = RPM_FIELDS.map((f) => `%{${f}}`).join("\\t") + "\\n";
+var addFormats2 = import_ajv_formats2.default.default ?? import_ajv_formats2.default;
+
+// pipeline/src/state/validators.ts
+var import__2 = __toESM(require__(), 1);
+
+// pipeline/schemas/state/bundle-serials.schema.json
+var bundle_serials_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/bundle-serials.schema.json",
+  title: "Brickyard bundle serials (bundle-serials.json in the state folder)",
+  description: "The last bundle serial taken per repository (pipeline/src/transfer/serial.ts): serials only grow, so a site never reads one as a rollback.",
+  type: "object",
+  additionalProperties: { type: "integer", minimum: 0 }
+};
+
+// pipeline/schemas/state/build-record.schema.json
+var build_record_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/build-record.schema.json",
+  title: "Brickyard build record (builds/<recipe>/<system>-<partition>/build.json in the state folder)",
+  description: "What `brickyard build` writes and smoke, sign and bundle read back (pipeline/src/build/build.ts BuildRecord). Fields this engine does not know are allowed and ignored.",
+  type: "object",
+  required: ["kind", "version", "recipe", "system", "partition", "builder", "image", "lockDigest", "inputs", "sizes", "reproducible", "sbom", "created", "durations", "log"],
+  properties: {
+    kind: { const: "brickyard-build" },
+    version: { const: 1 },
+    recipe: {
+      type: "object",
+      required: ["name", "version", "revision"],
+      properties: { name: { type: "string", minLength: 1 }, version: { type: "string", minLength: 1 }, revision: { type: "integer", minimum: 0 } }
+    },
+    system: { type: "string", minLength: 1 },
+    partition: { type: "string", minLength: 1 },
+    builder: { type: "string" },
+    image: {
+      type: "object",
+      required: ["reference", "ociLayout", "refName", "manifestDigest", "configDigest"],
+      properties: {
+        reference: { type: "string", minLength: 1 },
+        ociLayout: { type: "string" },
+        refName: { type: "string", minLength: 1 },
+        manifestDigest: { $ref: "#/$defs/digest" },
+        configDigest: { $ref: "#/$defs/digest" }
+      }
+    },
+    lockDigest: { type: "string" },
+    inputs: {
+      type: "object",
+      required: ["base", "baseDigest", "sources", "context"],
+      properties: {
+        base: { type: "string" },
+        baseDigest: { type: ["string", "null"] },
+        sources: {
+          type: "array",
+          items: { type: "object", required: ["name", "url", "sha256"], properties: { name: { type: "string" }, url: { type: "string" }, sha256: { type: "string" } } }
+        },
+        context: { type: "integer", minimum: 0 }
+      }
+    },
+    sizes: {
+      type: "object",
+      required: ["uncompressedBytes", "compressedBytes", "budgetBytes", "budget"],
+      properties: { uncompressedBytes: { type: "number" }, compressedBytes: { type: "number" }, budgetBytes: { type: "number" }, budget: { type: "string" } }
+    },
+    reproducible: {
+      type: "object",
+      required: ["checked", "identical", "second"],
+      properties: {
+        checked: { type: "boolean" },
+        identical: { type: ["boolean", "null"] },
+        second: { type: ["string", "null"] },
+        differingLayers: { type: "array", items: { type: "integer" } },
+        differingFiles: {
+          type: "array",
+          items: { type: "object", required: ["layer", "path", "why"], properties: { layer: { type: "integer" }, path: { type: "string" }, why: { type: "string" } } }
+        },
+        differingConfig: { type: "array", items: { type: "string" } },
+        sif: { type: "object", required: ["identical", "second"], properties: { identical: { type: "boolean" }, second: { type: "string" } } }
+      }
+    },
+    sbom: { type: "object", required: ["path", "packages"], properties: { path: { type: "string" }, packages: { type: "integer", minimum: 0 } } },
+    imagePolicy: {
+      type: "object",
+      required: ["facts", "current", "next"],
+      properties: {
+        facts: {
+          type: "object",
+          required: ["user", "setuidFiles", "uncompressedBytes"],
+          properties: { user: { type: "string" }, setuidFiles: { type: "array", items: { type: "string" } }, uncompressedBytes: { type: "number" } }
+        },
+        current: { $ref: "#/$defs/breaks" },
+        next: { $ref: "#/$defs/breaks" }
+      }
+    },
+    sif: {
+      type: "object",
+      required: ["path", "sha256", "size", "rootfsBytes"],
+      properties: { path: { type: "string", minLength: 1 }, sha256: { type: "string", pattern: "^(sha256:)?[0-9a-f]{64}$" }, size: { type: "number" }, rootfsBytes: { type: "number" } }
+    },
+    created: { type: "string" },
+    startedOn: { type: "string" },
+    finishedOn: { type: "string" },
+    durations: { type: "object", additionalProperties: { type: "number" } },
+    log: { type: "string" }
+  },
+  $defs: {
+    digest: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+    breaks: { type: "array", items: { type: "object", required: ["rule", "message"], properties: { rule: { type: "string" }, message: { type: "string" } } } }
+  }
+};
+
+// pipeline/schemas/state/lock.schema.json
+var lock_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/lock.schema.json",
+  title: "Brickyard pair lock (builds/<recipe>/<system>-<partition>/lock.json in the state folder)",
+  description: "The parts of the rendered lock (pipeline/src/render) that the signer reads back: its digest and the catalogue files it pins. Other fields are allowed and ignored.",
+  type: "object",
+  required: ["lockDigest", "recipe", "system", "blocks"],
+  properties: {
+    lockDigest: { type: "string", minLength: 1 },
+    recipe: {
+      type: "object",
+      required: ["files"],
+      properties: { files: { type: "array", items: { type: "object", required: ["path"], properties: { path: { type: "string", minLength: 1 } } } } }
+    },
+    system: { type: "object", required: ["file"], properties: { file: { type: "string", minLength: 1 } } },
+    blocks: { type: "array", items: { type: "object", required: ["file"], properties: { file: { type: "string", minLength: 1 } } } }
+  }
+};
+
+// pipeline/schemas/state/oci.schema.json
+var oci_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/oci.schema.json",
+  title: "OCI image layout documents Brickyard reads (the state folder's oci/, a received or bundled layout)",
+  description: "The fields of an OCI image index and image manifest (image-spec v1.1) the engine reads. Other fields are allowed and ignored.",
+  $defs: {
+    descriptor: {
+      type: "object",
+      required: ["mediaType", "digest", "size"],
+      properties: {
+        mediaType: { type: "string" },
+        digest: { type: "string", pattern: "^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$" },
+        size: { type: "integer", minimum: 0 },
+        annotations: { type: "object", additionalProperties: { type: "string" } }
+      }
+    },
+    index: {
+      type: "object",
+      required: ["schemaVersion", "manifests"],
+      properties: {
+        schemaVersion: { const: 2 },
+        mediaType: { type: "string" },
+        manifests: { type: "array", items: { $ref: "#/$defs/descriptor" } },
+        annotations: { type: "object", additionalProperties: { type: "string" } }
+      }
+    },
+    manifest: {
+      type: "object",
+      required: ["schemaVersion", "config", "layers"],
+      properties: {
+        schemaVersion: { const: 2 },
+        mediaType: { type: "string" },
+        config: { $ref: "#/$defs/descriptor" },
+        layers: { type: "array", items: { $ref: "#/$defs/descriptor" } },
+        annotations: { type: "object", additionalProperties: { type: "string" } }
+      }
+    }
+  }
+};
+
+// pipeline/schemas/state/smoke-report.schema.json
+var smoke_report_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/smoke-report.schema.json",
+  title: "Brickyard smoke report (builds/<recipe>/<system>-<partition>/smoke-<launcher>.json in the state folder)",
+  description: "What `brickyard smoke` writes (pipeline/src/smoke/run.ts SmokeReport) and the signer, the bundle and the built index read back. Fields this engine does not know are allowed and ignored.",
+  type: "object",
+  required: ["kind", "version", "result", "recipe", "system", "partition", "launcher", "image", "tests", "statement", "startedOn", "finishedOn"],
+  properties: {
+    kind: { const: "brickyard-smoke" },
+    version: { const: 1 },
+    result: { enum: ["PASSED", "WARNED", "FAILED"] },
+    recipe: { type: "string", minLength: 1 },
+    system: { type: "string", minLength: 1 },
+    partition: { type: "string", minLength: 1 },
+    launcher: { enum: ["direct", "slurm", "sif"] },
+    image: {
+      type: "object",
+      required: ["reference", "manifestDigest"],
+      properties: { reference: { type: "string" }, manifestDigest: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" } }
+    },
+    tests: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["name", "kind", "verdict", "summary"],
+        properties: {
+          name: { type: "string" },
+          kind: { enum: ["mpi-pingpong", "gpu-check", "command", "stream"] },
+          verdict: { enum: ["PASSED", "WARNED", "FAILED", "SKIPPED"] },
+          summary: { type: "string" },
+          figures: { $ref: "#/$defs/figures" },
+          thresholds: { $ref: "#/$defs/figures" },
+          details: { type: "array", items: { type: "string" } }
+        }
+      }
+    },
+    performance: {
+      description: "Absent from reports written before the container/host ratios were kept.",
+      type: "object",
+      required: ["pingpong", "stream"],
+      properties: { pingpong: { type: "array", items: { type: "object" } }, stream: { type: "array", items: { type: "object" } } }
+    },
+    statement: { type: "object" },
+    startedOn: { type: "string" },
+    finishedOn: { type: "string" },
+    reportPath: { type: "string", description: "Where the smoke run wrote it; absent from a report received from elsewhere." }
+  },
+  $defs: {
+    figures: { type: "object", additionalProperties: { type: ["number", "string"] } }
+  }
+};
+
+// pipeline/schemas/state/tune-statement.schema.json
+var tune_statement_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/tune-statement.schema.json",
+  title: "Brickyard tuning record (tune/<recipe>/<system>-<partition>/tune.intoto.json in the state folder)",
+  description: "The in-toto statement `brickyard tune` writes (pipeline/src/state/records.ts TunePredicate) and render reads back to build with the chosen variant. Fields this engine does not know are allowed and ignored.",
+  type: "object",
+  required: ["_type", "subject", "predicateType", "predicate"],
+  properties: {
+    _type: { const: "https://in-toto.io/Statement/v1" },
+    subject: {
+      type: "array",
+      minItems: 1,
+      items: {
+        type: "object",
+        required: ["name", "digest"],
+        properties: { name: { type: "string" }, digest: { type: "object", required: ["sha256"], properties: { sha256: { type: "string", pattern: "^[0-9a-f]{64}$" } } } }
+      }
+    },
+    predicateType: { const: "https://brickyard.dev/attestation/tune/v1" },
+    predicate: {
+      type: "object",
+      required: ["recipe", "system", "partition", "metric", "chosen", "chosenCflags", "chosenEnv", "chosenMpiStrategy", "chosenImageDigest", "variants", "tunedOn"],
+      properties: {
+        recipe: { type: "string", minLength: 1 },
+        system: { type: "string", minLength: 1 },
+        partition: { type: "string", minLength: 1 },
+        metric: {
+          type: "object",
+          required: ["test", "figure", "goal"],
+          properties: { test: { type: "string" }, figure: { type: "string" }, goal: { enum: ["max", "min"] } }
+        },
+        chosen: { type: "string" },
+        chosenCflags: { type: "string" },
+        chosenEnv: { $ref: "#/$defs/env" },
+        chosenMpiStrategy: { type: ["string", "null"] },
+        chosenImageDigest: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+        variants: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["id", "cflags", "env", "mpiStrategy", "result", "figures"],
+            properties: {
+              id: { type: "string" },
+              cflags: { type: "string" },
+              env: { $ref: "#/$defs/env" },
+              mpiStrategy: { type: ["string", "null"] },
+              sharesImageOf: { type: "string" },
+              imageDigest: { type: "string" },
+              imageReference: { type: "string" },
+              result: { enum: ["PASSED", "WARNED", "FAILED"] },
+              value: { type: "number" },
+              figures: { type: "object", additionalProperties: { type: ["number", "string"] } },
+              excluded: { type: "string" }
+            }
+          }
+        },
+        tunedOn: { type: "string" }
+      }
+    }
+  },
+  $defs: {
+    env: { type: "object", additionalProperties: { type: "string" } }
+  }
+};
+
+// pipeline/src/state/validators.ts
+var STRICT = { allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false };
+var plain = (schema) => ({ ajv: (extra) => new import__2.Ajv2020({ ...STRICT, ...extra }), schema });
+var oci = (def) => ({
+  ajv: (extra) => {
+    const ajv = new import__2.Ajv2020({ ...STRICT, ...extra });
+    ajv.addSchema(oci_schema_default);
+    return ajv;
+  },
+  schema: { $ref: `${oci_schema_default.$id}#/$defs/${def}` }
+});
+var STATE_SCHEMAS = {
+  buildRecord: plain(build_record_schema_default),
+  smokeReport: plain(smoke_report_schema_default),
+  lock: plain(lock_schema_default),
+  ociIndex: oci("index"),
+  ociManifest: oci("manifest"),
+  tuneStatement: plain(tune_statement_schema_default),
+  bundleSerials: plain(bundle_serials_schema_default)
+};
+var compiled = /* @__PURE__ */ new Map();
+function stateValidator(name) {
+  let v = compiled.get(name);
+  if (!v) {
+    const { ajv, schema } = STATE_SCHEMAS[name];
+    v = ajv({}).compile(schema);
+    compiled.set(name, v);
+  }
+  return v;
+}
+
+// pipeline/src/state/records.ts
+var KINDS = {
+  buildRecord: {
+    what: "build record",
+    kind: "brickyard-build",
+    hint: "build the pair again (npx brickyard build <recipe> --system <system>/<partition>); the file was changed by hand or written by another tool"
+  },
+  smokeReport: {
+    what: "smoke report",
+    kind: "brickyard-smoke",
+    hint: "run the smoke test again (npx brickyard smoke <recipe> --system <system>/<partition>); the file was changed by hand or written by another tool"
+  },
+  lock: { what: "pair lock", hint: "build the pair again so its lock.json is written anew; the file was changed by hand or written by another tool" },
+  ociIndex: { what: "OCI image index", hint: "export the image again (build the pair again); the layout was changed by hand, is incomplete, or was written by another tool" },
+  bundleSerials: {
+    what: "bundle serials file",
+    hint: "give the bundle serial (--serial N, one more than the last one the sites imported), or delete the file"
+  },
+  tuneStatement: { what: "tuning record", hint: "run brickyard tune again; the file was changed by hand or written by another tool" },
+  ociManifest: { what: "OCI image manifest", hint: "export the image again (build the pair again); the layout was changed by hand, is incomplete, or was written by another tool" }
+};
+var MAX_RECORD_BYTES = 64 << 20;
+var StateRecordError = class extends BrickyardError {
+  file;
+  field;
+  problem;
+  constructor(file, field, problem, message, hint, cause) {
+    super("STATE_RECORD_INVALID", message, { hint, cause });
+    this.name = "StateRecordError";
+    this.file = file;
+    this.field = field;
+    this.problem = problem;
+  }
+};
+function fieldPath(pointer) {
+  let out = "";
+  for (const raw of pointer.split("/").slice(1)) {
+    const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    out += /^\d+$/.test(seg) ? `[${seg}]` : out === "" ? seg : `.${seg}`;
+  }
+  return out;
+}
+function firstProblem(errors) {
+  const plain2 = errors.filter((e2) => !["anyOf", "oneOf", "if"].includes(e2.keyword));
+  const e = plain2[0] ?? errors[0];
+  if (!e) return { field: "", says: "does not match its schema" };
+  if (e.keyword === "required") {
+    const missing = e.params.missingProperty;
+    return { field: fieldPath(`${e.instancePath}/${missing}`), says: "is missing" };
+  }
+  if (e.keyword === "const") return { field: fieldPath(e.instancePath), says: `must be ${JSON.stringify(e.params.allowedValue)}` };
+  if (e.keyword === "enum")
+    return { field: fieldPath(e.instancePath), says: `must be one of ${e.params.allowedValues.map((v) => JSON.stringify(v)).join(", ")}` };
+  return { field: fieldPath(e.instancePath), says: e.message ?? "is not valid" };
+}
+function checkStateRecord(kind, data, file) {
+  const k = KINDS[kind];
+  const fail = (field2, problem, why) => {
+    throw new StateRecordError(file, field2, problem, `${file} is not a valid ${k.what}: ${why}`, k.hint);
+  };
+  if (typeof data !== "object" || data === null || Array.isArray(data))
+    return fail("", "schema", `it holds ${data === null ? "null" : Array.isArray(data) ? "an array" : typeof data}, not an object`);
+  const claimed = data["kind"];
+  if (k.kind !== void 0 && typeof claimed === "string" && claimed !== k.kind)
+    return fail("kind", "wrong-kind", `it is a ${JSON.stringify(claimed)} record, not a ${JSON.stringify(k.kind)} one`);
+  const validate2 = stateValidator(kind);
+  if (validate2(data)) return data;
+  const { field, says } = firstProblem(validate2.errors ?? []);
+  return fail(field, "schema", field === "" ? `the document ${says}` : `field ${field} ${says}`);
+}
+function parseStateRecord(kind, bytes, file) {
+  let data;
+  try {
+    data = JSON.parse(typeof bytes === "string" ? bytes : bytes.toString("utf8"));
+  } catch (e) {
+    throw new StateRecordError(file, "", "not-json", `${file} is not a valid ${KINDS[kind].what}: it is not JSON (${e.message})`, KINDS[kind].hint, e);
+  }
+  return checkStateRecord(kind, data, file);
+}
+
 // pipeline/src/plan/built.ts
 var MAX_INDEX_BYTES = 64 * 1024 * 1024;
 var DEFAULT_BUDGET_LABEL = "large-build-ok";
 var MAX_MATRIX_JOBS = 256;
 var MAX_CHECK_RUNS = 5e4;
 var OTHER_JOBS = 64;
-var addFormats2 = import_ajv_formats2.default.default ?? import_ajv_formats2.default;
+var addFormats3 = import_ajv_formats3.default.default ?? import_ajv_formats3.default;
 var validator;
 function validate(data) {
   if (!validator) {
-    const ajv = new import__2.Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true });
-    addFormats2(ajv);
+    const ajv = new import__3.Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true });
+    addFormats3(ajv);
     validator = ajv.compile(built_index_schema_default);
   }
   if (validator(data)) return [];
@@ -43959,7 +45492,7 @@ function selectBuilds(ws, pairs, index) {
 }
 function lockPairs(ws, pairs) {
   return pairs.map((p) => {
-    const lock = JSON.parse(ws.render(ws.pair(p.recipe, p.system, p.partition)).files.lock);
+    const lock = parseStateRecord("lock", ws.render(ws.pair(p.recipe, p.system, p.partition)).files.lock, `the rendered lock of ${p.recipe} on ${p.system}/${p.partition}`);
     return { ...p, lockDigest: lock.lockDigest };
   });
 }

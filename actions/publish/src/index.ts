@@ -1,11 +1,12 @@
 // The only place that reads the action's inputs.
 import * as core from '@actions/core';
 import { run } from './main.ts';
+import { DEFAULT_STATE_DIR } from '../../../pipeline/src/state/layout.ts';
 
 await run({
   system: core.getInput('system', { required: true }),
   root: core.getInput('root') || '.',
-  stateDir: core.getInput('state-dir') || '.brickyard',
+  stateDir: core.getInput('state-dir') || DEFAULT_STATE_DIR,
   token: core.getInput('github-token'),
   tag: core.getInput('tag'),
   prerelease: core.getInput('prerelease') === 'true',

@@ -31,6 +31,7 @@ import { VERSION } from '../../../pipeline/src/version.ts';
 import { parseSize } from '../../../pipeline/src/lint/rules.ts';
 import { escapeHtml } from '../../../pipeline/src/pr/annotate.ts';
 import { Workspace } from '../../../pipeline/src/workspace.ts';
+import { stateLayout } from '../../../pipeline/src/state/layout.ts';
 
 export interface Inputs {
   system: string;
@@ -91,7 +92,7 @@ async function pushSystemImages(stateDir: string, system: string, spec: string):
     system: r.system,
     partition: r.partition,
   }));
-  return pushImages(join(stateDir, 'oci'), images, parseRegistry(spec), (s) => core.info(s));
+  return pushImages(stateLayout(stateDir).oci, images, parseRegistry(spec), (s) => core.info(s));
 }
 
 export async function run(inputs: Inputs): Promise<void> {
@@ -107,7 +108,7 @@ export async function run(inputs: Inputs): Promise<void> {
 
     const ws = Workspace.open(resolve(inputs.workspace, inputs.root));
     const stateDir = resolve(inputs.workspace, inputs.stateDir);
-    const outDir = resolve(inputs.workspace, inputs.outDir || join(inputs.stateDir, 'publish', inputs.system));
+    const outDir = resolve(inputs.workspace, inputs.outDir || join(stateLayout(inputs.stateDir).publish, inputs.system));
     mkdirSync(outDir, { recursive: true });
     const out = chunkSize ? join(outDir, `${inputs.system}-bundle`) : join(outDir, `${inputs.system}-bundle.tar`);
     // Keep the exact manifest bytes and signature that go into the bundle, to attach them beside it.

@@ -23027,50 +23027,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative4, options, skipNormalization) {
+    function resolveComponent(base, relative3, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse(serialize(base, options), options);
-        relative4 = parse(serialize(relative4, options), options);
+        relative3 = parse(serialize(relative3, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative4.scheme) {
-        target.scheme = relative4.scheme;
-        target.userinfo = relative4.userinfo;
-        target.host = relative4.host;
-        target.port = relative4.port;
-        target.path = removeDotSegments(relative4.path || "");
-        target.query = relative4.query;
+      if (!options.tolerant && relative3.scheme) {
+        target.scheme = relative3.scheme;
+        target.userinfo = relative3.userinfo;
+        target.host = relative3.host;
+        target.port = relative3.port;
+        target.path = removeDotSegments(relative3.path || "");
+        target.query = relative3.query;
       } else {
-        if (relative4.userinfo !== void 0 || relative4.host !== void 0 || relative4.port !== void 0) {
-          target.userinfo = relative4.userinfo;
-          target.host = relative4.host;
-          target.port = relative4.port;
-          target.path = removeDotSegments(relative4.path || "");
-          target.query = relative4.query;
+        if (relative3.userinfo !== void 0 || relative3.host !== void 0 || relative3.port !== void 0) {
+          target.userinfo = relative3.userinfo;
+          target.host = relative3.host;
+          target.port = relative3.port;
+          target.path = removeDotSegments(relative3.path || "");
+          target.query = relative3.query;
         } else {
-          if (!relative4.path) {
+          if (!relative3.path) {
             target.path = base.path;
-            if (relative4.query !== void 0) {
-              target.query = relative4.query;
+            if (relative3.query !== void 0) {
+              target.query = relative3.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative4.path[0] === "/") {
-              target.path = removeDotSegments(relative4.path);
+            if (relative3.path[0] === "/") {
+              target.path = removeDotSegments(relative3.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative4.path;
+                target.path = "/" + relative3.path;
               } else if (!base.path) {
-                target.path = relative4.path;
+                target.path = relative3.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative4.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative3.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative4.query;
+            target.query = relative3.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -23078,7 +23078,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative4.fragment;
+      target.fragment = relative3.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -28558,6 +28558,830 @@ var require_packageurl_js = __commonJS({
   }
 });
 
+// node_modules/ajv/dist/vocabularies/dynamic/dynamicAnchor.js
+var require_dynamicAnchor = __commonJS({
+  "node_modules/ajv/dist/vocabularies/dynamic/dynamicAnchor.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.dynamicAnchor = void 0;
+    var codegen_1 = require_codegen();
+    var names_1 = require_names();
+    var compile_1 = require_compile();
+    var ref_1 = require_ref();
+    var def = {
+      keyword: "$dynamicAnchor",
+      schemaType: "string",
+      code: (cxt) => dynamicAnchor(cxt, cxt.schema)
+    };
+    function dynamicAnchor(cxt, anchor) {
+      const { gen, it: it2 } = cxt;
+      it2.schemaEnv.root.dynamicAnchors[anchor] = true;
+      const v2 = (0, codegen_1._)`${names_1.default.dynamicAnchors}${(0, codegen_1.getProperty)(anchor)}`;
+      const validate = it2.errSchemaPath === "#" ? it2.validateName : _getValidate(cxt);
+      gen.if((0, codegen_1._)`!${v2}`, () => gen.assign(v2, validate));
+    }
+    exports.dynamicAnchor = dynamicAnchor;
+    function _getValidate(cxt) {
+      const { schemaEnv, schema, self } = cxt.it;
+      const { root, baseId, localRefs, meta } = schemaEnv.root;
+      const { schemaId } = self.opts;
+      const sch = new compile_1.SchemaEnv({ schema, schemaId, root, baseId, localRefs, meta });
+      compile_1.compileSchema.call(self, sch);
+      return (0, ref_1.getValidate)(cxt, sch);
+    }
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/dynamic/dynamicRef.js
+var require_dynamicRef = __commonJS({
+  "node_modules/ajv/dist/vocabularies/dynamic/dynamicRef.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.dynamicRef = void 0;
+    var codegen_1 = require_codegen();
+    var names_1 = require_names();
+    var ref_1 = require_ref();
+    var def = {
+      keyword: "$dynamicRef",
+      schemaType: "string",
+      code: (cxt) => dynamicRef(cxt, cxt.schema)
+    };
+    function dynamicRef(cxt, ref) {
+      const { gen, keyword, it: it2 } = cxt;
+      if (ref[0] !== "#")
+        throw new Error(`"${keyword}" only supports hash fragment reference`);
+      const anchor = ref.slice(1);
+      if (it2.allErrors) {
+        _dynamicRef();
+      } else {
+        const valid = gen.let("valid", false);
+        _dynamicRef(valid);
+        cxt.ok(valid);
+      }
+      function _dynamicRef(valid) {
+        if (it2.schemaEnv.root.dynamicAnchors[anchor]) {
+          const v2 = gen.let("_v", (0, codegen_1._)`${names_1.default.dynamicAnchors}${(0, codegen_1.getProperty)(anchor)}`);
+          gen.if(v2, _callRef(v2, valid), _callRef(it2.validateName, valid));
+        } else {
+          _callRef(it2.validateName, valid)();
+        }
+      }
+      function _callRef(validate, valid) {
+        return valid ? () => gen.block(() => {
+          (0, ref_1.callRef)(cxt, validate);
+          gen.let(valid, true);
+        }) : () => (0, ref_1.callRef)(cxt, validate);
+      }
+    }
+    exports.dynamicRef = dynamicRef;
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/dynamic/recursiveAnchor.js
+var require_recursiveAnchor = __commonJS({
+  "node_modules/ajv/dist/vocabularies/dynamic/recursiveAnchor.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var dynamicAnchor_1 = require_dynamicAnchor();
+    var util_1 = require_util9();
+    var def = {
+      keyword: "$recursiveAnchor",
+      schemaType: "boolean",
+      code(cxt) {
+        if (cxt.schema)
+          (0, dynamicAnchor_1.dynamicAnchor)(cxt, "");
+        else
+          (0, util_1.checkStrictMode)(cxt.it, "$recursiveAnchor: false is ignored");
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/dynamic/recursiveRef.js
+var require_recursiveRef = __commonJS({
+  "node_modules/ajv/dist/vocabularies/dynamic/recursiveRef.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var dynamicRef_1 = require_dynamicRef();
+    var def = {
+      keyword: "$recursiveRef",
+      schemaType: "string",
+      code: (cxt) => (0, dynamicRef_1.dynamicRef)(cxt, cxt.schema)
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/dynamic/index.js
+var require_dynamic = __commonJS({
+  "node_modules/ajv/dist/vocabularies/dynamic/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var dynamicAnchor_1 = require_dynamicAnchor();
+    var dynamicRef_1 = require_dynamicRef();
+    var recursiveAnchor_1 = require_recursiveAnchor();
+    var recursiveRef_1 = require_recursiveRef();
+    var dynamic = [dynamicAnchor_1.default, dynamicRef_1.default, recursiveAnchor_1.default, recursiveRef_1.default];
+    exports.default = dynamic;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/validation/dependentRequired.js
+var require_dependentRequired = __commonJS({
+  "node_modules/ajv/dist/vocabularies/validation/dependentRequired.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var dependencies_1 = require_dependencies();
+    var def = {
+      keyword: "dependentRequired",
+      type: "object",
+      schemaType: "object",
+      error: dependencies_1.error,
+      code: (cxt) => (0, dependencies_1.validatePropertyDeps)(cxt)
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/dependentSchemas.js
+var require_dependentSchemas = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/dependentSchemas.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var dependencies_1 = require_dependencies();
+    var def = {
+      keyword: "dependentSchemas",
+      type: "object",
+      schemaType: "object",
+      code: (cxt) => (0, dependencies_1.validateSchemaDeps)(cxt)
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/validation/limitContains.js
+var require_limitContains = __commonJS({
+  "node_modules/ajv/dist/vocabularies/validation/limitContains.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var util_1 = require_util9();
+    var def = {
+      keyword: ["maxContains", "minContains"],
+      type: "array",
+      schemaType: "number",
+      code({ keyword, parentSchema, it: it2 }) {
+        if (parentSchema.contains === void 0) {
+          (0, util_1.checkStrictMode)(it2, `"${keyword}" without "contains" is ignored`);
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/next.js
+var require_next = __commonJS({
+  "node_modules/ajv/dist/vocabularies/next.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var dependentRequired_1 = require_dependentRequired();
+    var dependentSchemas_1 = require_dependentSchemas();
+    var limitContains_1 = require_limitContains();
+    var next = [dependentRequired_1.default, dependentSchemas_1.default, limitContains_1.default];
+    exports.default = next;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedProperties.js
+var require_unevaluatedProperties = __commonJS({
+  "node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedProperties.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var util_1 = require_util9();
+    var names_1 = require_names();
+    var error2 = {
+      message: "must NOT have unevaluated properties",
+      params: ({ params }) => (0, codegen_1._)`{unevaluatedProperty: ${params.unevaluatedProperty}}`
+    };
+    var def = {
+      keyword: "unevaluatedProperties",
+      type: "object",
+      schemaType: ["boolean", "object"],
+      trackErrors: true,
+      error: error2,
+      code(cxt) {
+        const { gen, schema, data, errsCount, it: it2 } = cxt;
+        if (!errsCount)
+          throw new Error("ajv implementation error");
+        const { allErrors, props } = it2;
+        if (props instanceof codegen_1.Name) {
+          gen.if((0, codegen_1._)`${props} !== true`, () => gen.forIn("key", data, (key) => gen.if(unevaluatedDynamic(props, key), () => unevaluatedPropCode(key))));
+        } else if (props !== true) {
+          gen.forIn("key", data, (key) => props === void 0 ? unevaluatedPropCode(key) : gen.if(unevaluatedStatic(props, key), () => unevaluatedPropCode(key)));
+        }
+        it2.props = true;
+        cxt.ok((0, codegen_1._)`${errsCount} === ${names_1.default.errors}`);
+        function unevaluatedPropCode(key) {
+          if (schema === false) {
+            cxt.setParams({ unevaluatedProperty: key });
+            cxt.error();
+            if (!allErrors)
+              gen.break();
+            return;
+          }
+          if (!(0, util_1.alwaysValidSchema)(it2, schema)) {
+            const valid = gen.name("valid");
+            cxt.subschema({
+              keyword: "unevaluatedProperties",
+              dataProp: key,
+              dataPropType: util_1.Type.Str
+            }, valid);
+            if (!allErrors)
+              gen.if((0, codegen_1.not)(valid), () => gen.break());
+          }
+        }
+        function unevaluatedDynamic(evaluatedProps, key) {
+          return (0, codegen_1._)`!${evaluatedProps} || !${evaluatedProps}[${key}]`;
+        }
+        function unevaluatedStatic(evaluatedProps, key) {
+          const ps2 = [];
+          for (const p2 in evaluatedProps) {
+            if (evaluatedProps[p2] === true)
+              ps2.push((0, codegen_1._)`${key} !== ${p2}`);
+          }
+          return (0, codegen_1.and)(...ps2);
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedItems.js
+var require_unevaluatedItems = __commonJS({
+  "node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedItems.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var util_1 = require_util9();
+    var error2 = {
+      message: ({ params: { len } }) => (0, codegen_1.str)`must NOT have more than ${len} items`,
+      params: ({ params: { len } }) => (0, codegen_1._)`{limit: ${len}}`
+    };
+    var def = {
+      keyword: "unevaluatedItems",
+      type: "array",
+      schemaType: ["boolean", "object"],
+      error: error2,
+      code(cxt) {
+        const { gen, schema, data, it: it2 } = cxt;
+        const items = it2.items || 0;
+        if (items === true)
+          return;
+        const len = gen.const("len", (0, codegen_1._)`${data}.length`);
+        if (schema === false) {
+          cxt.setParams({ len: items });
+          cxt.fail((0, codegen_1._)`${len} > ${items}`);
+        } else if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it2, schema)) {
+          const valid = gen.var("valid", (0, codegen_1._)`${len} <= ${items}`);
+          gen.if((0, codegen_1.not)(valid), () => validateItems(valid, items));
+          cxt.ok(valid);
+        }
+        it2.items = true;
+        function validateItems(valid, from) {
+          gen.forRange("i", from, len, (i) => {
+            cxt.subschema({ keyword: "unevaluatedItems", dataProp: i, dataPropType: util_1.Type.Num }, valid);
+            if (!it2.allErrors)
+              gen.if((0, codegen_1.not)(valid), () => gen.break());
+          });
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/unevaluated/index.js
+var require_unevaluated = __commonJS({
+  "node_modules/ajv/dist/vocabularies/unevaluated/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var unevaluatedProperties_1 = require_unevaluatedProperties();
+    var unevaluatedItems_1 = require_unevaluatedItems();
+    var unevaluated = [unevaluatedProperties_1.default, unevaluatedItems_1.default];
+    exports.default = unevaluated;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/draft2020.js
+var require_draft2020 = __commonJS({
+  "node_modules/ajv/dist/vocabularies/draft2020.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var core_1 = require_core2();
+    var validation_1 = require_validation();
+    var applicator_1 = require_applicator();
+    var dynamic_1 = require_dynamic();
+    var next_1 = require_next();
+    var unevaluated_1 = require_unevaluated();
+    var format_1 = require_format2();
+    var metadata_1 = require_metadata();
+    var draft2020Vocabularies = [
+      dynamic_1.default,
+      core_1.default,
+      validation_1.default,
+      (0, applicator_1.default)(true),
+      format_1.default,
+      metadata_1.metadataVocabulary,
+      metadata_1.contentVocabulary,
+      next_1.default,
+      unevaluated_1.default
+    ];
+    exports.default = draft2020Vocabularies;
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/schema.json
+var require_schema = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/schema.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/schema",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/core": true,
+        "https://json-schema.org/draft/2020-12/vocab/applicator": true,
+        "https://json-schema.org/draft/2020-12/vocab/unevaluated": true,
+        "https://json-schema.org/draft/2020-12/vocab/validation": true,
+        "https://json-schema.org/draft/2020-12/vocab/meta-data": true,
+        "https://json-schema.org/draft/2020-12/vocab/format-annotation": true,
+        "https://json-schema.org/draft/2020-12/vocab/content": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Core and Validation specifications meta-schema",
+      allOf: [
+        { $ref: "meta/core" },
+        { $ref: "meta/applicator" },
+        { $ref: "meta/unevaluated" },
+        { $ref: "meta/validation" },
+        { $ref: "meta/meta-data" },
+        { $ref: "meta/format-annotation" },
+        { $ref: "meta/content" }
+      ],
+      type: ["object", "boolean"],
+      $comment: "This meta-schema also defines keywords that have appeared in previous drafts in order to prevent incompatible extensions as they remain in common use.",
+      properties: {
+        definitions: {
+          $comment: '"definitions" has been replaced by "$defs".',
+          type: "object",
+          additionalProperties: { $dynamicRef: "#meta" },
+          deprecated: true,
+          default: {}
+        },
+        dependencies: {
+          $comment: '"dependencies" has been split and replaced by "dependentSchemas" and "dependentRequired" in order to serve their differing semantics.',
+          type: "object",
+          additionalProperties: {
+            anyOf: [{ $dynamicRef: "#meta" }, { $ref: "meta/validation#/$defs/stringArray" }]
+          },
+          deprecated: true,
+          default: {}
+        },
+        $recursiveAnchor: {
+          $comment: '"$recursiveAnchor" has been replaced by "$dynamicAnchor".',
+          $ref: "meta/core#/$defs/anchorString",
+          deprecated: true
+        },
+        $recursiveRef: {
+          $comment: '"$recursiveRef" has been replaced by "$dynamicRef".',
+          $ref: "meta/core#/$defs/uriReferenceString",
+          deprecated: true
+        }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/meta/applicator.json
+var require_applicator2 = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/applicator.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/meta/applicator",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/applicator": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Applicator vocabulary meta-schema",
+      type: ["object", "boolean"],
+      properties: {
+        prefixItems: { $ref: "#/$defs/schemaArray" },
+        items: { $dynamicRef: "#meta" },
+        contains: { $dynamicRef: "#meta" },
+        additionalProperties: { $dynamicRef: "#meta" },
+        properties: {
+          type: "object",
+          additionalProperties: { $dynamicRef: "#meta" },
+          default: {}
+        },
+        patternProperties: {
+          type: "object",
+          additionalProperties: { $dynamicRef: "#meta" },
+          propertyNames: { format: "regex" },
+          default: {}
+        },
+        dependentSchemas: {
+          type: "object",
+          additionalProperties: { $dynamicRef: "#meta" },
+          default: {}
+        },
+        propertyNames: { $dynamicRef: "#meta" },
+        if: { $dynamicRef: "#meta" },
+        then: { $dynamicRef: "#meta" },
+        else: { $dynamicRef: "#meta" },
+        allOf: { $ref: "#/$defs/schemaArray" },
+        anyOf: { $ref: "#/$defs/schemaArray" },
+        oneOf: { $ref: "#/$defs/schemaArray" },
+        not: { $dynamicRef: "#meta" }
+      },
+      $defs: {
+        schemaArray: {
+          type: "array",
+          minItems: 1,
+          items: { $dynamicRef: "#meta" }
+        }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/meta/unevaluated.json
+var require_unevaluated2 = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/unevaluated.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/meta/unevaluated",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/unevaluated": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Unevaluated applicator vocabulary meta-schema",
+      type: ["object", "boolean"],
+      properties: {
+        unevaluatedItems: { $dynamicRef: "#meta" },
+        unevaluatedProperties: { $dynamicRef: "#meta" }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/meta/content.json
+var require_content = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/content.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/meta/content",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/content": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Content vocabulary meta-schema",
+      type: ["object", "boolean"],
+      properties: {
+        contentEncoding: { type: "string" },
+        contentMediaType: { type: "string" },
+        contentSchema: { $dynamicRef: "#meta" }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/meta/core.json
+var require_core3 = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/core.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/meta/core",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/core": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Core vocabulary meta-schema",
+      type: ["object", "boolean"],
+      properties: {
+        $id: {
+          $ref: "#/$defs/uriReferenceString",
+          $comment: "Non-empty fragments not allowed.",
+          pattern: "^[^#]*#?$"
+        },
+        $schema: { $ref: "#/$defs/uriString" },
+        $ref: { $ref: "#/$defs/uriReferenceString" },
+        $anchor: { $ref: "#/$defs/anchorString" },
+        $dynamicRef: { $ref: "#/$defs/uriReferenceString" },
+        $dynamicAnchor: { $ref: "#/$defs/anchorString" },
+        $vocabulary: {
+          type: "object",
+          propertyNames: { $ref: "#/$defs/uriString" },
+          additionalProperties: {
+            type: "boolean"
+          }
+        },
+        $comment: {
+          type: "string"
+        },
+        $defs: {
+          type: "object",
+          additionalProperties: { $dynamicRef: "#meta" }
+        }
+      },
+      $defs: {
+        anchorString: {
+          type: "string",
+          pattern: "^[A-Za-z_][-A-Za-z0-9._]*$"
+        },
+        uriString: {
+          type: "string",
+          format: "uri"
+        },
+        uriReferenceString: {
+          type: "string",
+          format: "uri-reference"
+        }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/meta/format-annotation.json
+var require_format_annotation = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/format-annotation.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/meta/format-annotation",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/format-annotation": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Format vocabulary meta-schema for annotation results",
+      type: ["object", "boolean"],
+      properties: {
+        format: { type: "string" }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/meta/meta-data.json
+var require_meta_data = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/meta-data.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/meta/meta-data",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/meta-data": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Meta-data vocabulary meta-schema",
+      type: ["object", "boolean"],
+      properties: {
+        title: {
+          type: "string"
+        },
+        description: {
+          type: "string"
+        },
+        default: true,
+        deprecated: {
+          type: "boolean",
+          default: false
+        },
+        readOnly: {
+          type: "boolean",
+          default: false
+        },
+        writeOnly: {
+          type: "boolean",
+          default: false
+        },
+        examples: {
+          type: "array",
+          items: true
+        }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/meta/validation.json
+var require_validation2 = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/validation.json"(exports, module) {
+    module.exports = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://json-schema.org/draft/2020-12/meta/validation",
+      $vocabulary: {
+        "https://json-schema.org/draft/2020-12/vocab/validation": true
+      },
+      $dynamicAnchor: "meta",
+      title: "Validation vocabulary meta-schema",
+      type: ["object", "boolean"],
+      properties: {
+        type: {
+          anyOf: [
+            { $ref: "#/$defs/simpleTypes" },
+            {
+              type: "array",
+              items: { $ref: "#/$defs/simpleTypes" },
+              minItems: 1,
+              uniqueItems: true
+            }
+          ]
+        },
+        const: true,
+        enum: {
+          type: "array",
+          items: true
+        },
+        multipleOf: {
+          type: "number",
+          exclusiveMinimum: 0
+        },
+        maximum: {
+          type: "number"
+        },
+        exclusiveMaximum: {
+          type: "number"
+        },
+        minimum: {
+          type: "number"
+        },
+        exclusiveMinimum: {
+          type: "number"
+        },
+        maxLength: { $ref: "#/$defs/nonNegativeInteger" },
+        minLength: { $ref: "#/$defs/nonNegativeIntegerDefault0" },
+        pattern: {
+          type: "string",
+          format: "regex"
+        },
+        maxItems: { $ref: "#/$defs/nonNegativeInteger" },
+        minItems: { $ref: "#/$defs/nonNegativeIntegerDefault0" },
+        uniqueItems: {
+          type: "boolean",
+          default: false
+        },
+        maxContains: { $ref: "#/$defs/nonNegativeInteger" },
+        minContains: {
+          $ref: "#/$defs/nonNegativeInteger",
+          default: 1
+        },
+        maxProperties: { $ref: "#/$defs/nonNegativeInteger" },
+        minProperties: { $ref: "#/$defs/nonNegativeIntegerDefault0" },
+        required: { $ref: "#/$defs/stringArray" },
+        dependentRequired: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/$defs/stringArray"
+          }
+        }
+      },
+      $defs: {
+        nonNegativeInteger: {
+          type: "integer",
+          minimum: 0
+        },
+        nonNegativeIntegerDefault0: {
+          $ref: "#/$defs/nonNegativeInteger",
+          default: 0
+        },
+        simpleTypes: {
+          enum: ["array", "boolean", "integer", "null", "number", "object", "string"]
+        },
+        stringArray: {
+          type: "array",
+          items: { type: "string" },
+          uniqueItems: true,
+          default: []
+        }
+      }
+    };
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-2020-12/index.js
+var require_json_schema_2020_12 = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-2020-12/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var metaSchema = require_schema();
+    var applicator = require_applicator2();
+    var unevaluated = require_unevaluated2();
+    var content = require_content();
+    var core = require_core3();
+    var format = require_format_annotation();
+    var metadata = require_meta_data();
+    var validation = require_validation2();
+    var META_SUPPORT_DATA = ["/properties"];
+    function addMetaSchema2020($data) {
+      ;
+      [
+        metaSchema,
+        applicator,
+        unevaluated,
+        content,
+        core,
+        with$data(this, format),
+        metadata,
+        with$data(this, validation)
+      ].forEach((sch) => this.addMetaSchema(sch, void 0, false));
+      return this;
+      function with$data(ajv, sch) {
+        return $data ? ajv.$dataMetaSchema(sch, META_SUPPORT_DATA) : sch;
+      }
+    }
+    exports.default = addMetaSchema2020;
+  }
+});
+
+// node_modules/ajv/dist/2020.js
+var require__ = __commonJS({
+  "node_modules/ajv/dist/2020.js"(exports, module) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv2020 = void 0;
+    var core_1 = require_core();
+    var draft2020_1 = require_draft2020();
+    var discriminator_1 = require_discriminator();
+    var json_schema_2020_12_1 = require_json_schema_2020_12();
+    var META_SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema";
+    var Ajv20203 = class extends core_1.default {
+      constructor(opts = {}) {
+        super({
+          ...opts,
+          dynamicRef: true,
+          next: true,
+          unevaluated: true
+        });
+      }
+      _addVocabularies() {
+        super._addVocabularies();
+        draft2020_1.default.forEach((v2) => this.addVocabulary(v2));
+        if (this.opts.discriminator)
+          this.addKeyword(discriminator_1.default);
+      }
+      _addDefaultMetaSchema() {
+        super._addDefaultMetaSchema();
+        const { $data, meta } = this.opts;
+        if (!meta)
+          return;
+        json_schema_2020_12_1.default.call(this, $data);
+        this.refs["http://json-schema.org/schema"] = META_SCHEMA_ID;
+      }
+      defaultMeta() {
+        return this.opts.defaultMeta = super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : void 0);
+      }
+    };
+    exports.Ajv2020 = Ajv20203;
+    module.exports = exports = Ajv20203;
+    module.exports.Ajv2020 = Ajv20203;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.default = Ajv20203;
+    var validate_1 = require_validate();
+    Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
+      return validate_1.KeywordCxt;
+    } });
+    var codegen_1 = require_codegen();
+    Object.defineProperty(exports, "_", { enumerable: true, get: function() {
+      return codegen_1._;
+    } });
+    Object.defineProperty(exports, "str", { enumerable: true, get: function() {
+      return codegen_1.str;
+    } });
+    Object.defineProperty(exports, "stringify", { enumerable: true, get: function() {
+      return codegen_1.stringify;
+    } });
+    Object.defineProperty(exports, "nil", { enumerable: true, get: function() {
+      return codegen_1.nil;
+    } });
+    Object.defineProperty(exports, "Name", { enumerable: true, get: function() {
+      return codegen_1.Name;
+    } });
+    Object.defineProperty(exports, "CodeGen", { enumerable: true, get: function() {
+      return codegen_1.CodeGen;
+    } });
+    var validation_error_1 = require_validation_error();
+    Object.defineProperty(exports, "ValidationError", { enumerable: true, get: function() {
+      return validation_error_1.default;
+    } });
+    var ref_error_1 = require_ref_error();
+    Object.defineProperty(exports, "MissingRefError", { enumerable: true, get: function() {
+      return ref_error_1.default;
+    } });
+  }
+});
+
 // node_modules/semver/internal/constants.js
 var require_constants7 = __commonJS({
   "node_modules/semver/internal/constants.js"(exports, module) {
@@ -30768,830 +31592,6 @@ var require_semver2 = __commonJS({
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/dynamic/dynamicAnchor.js
-var require_dynamicAnchor = __commonJS({
-  "node_modules/ajv/dist/vocabularies/dynamic/dynamicAnchor.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.dynamicAnchor = void 0;
-    var codegen_1 = require_codegen();
-    var names_1 = require_names();
-    var compile_1 = require_compile();
-    var ref_1 = require_ref();
-    var def = {
-      keyword: "$dynamicAnchor",
-      schemaType: "string",
-      code: (cxt) => dynamicAnchor(cxt, cxt.schema)
-    };
-    function dynamicAnchor(cxt, anchor) {
-      const { gen, it: it2 } = cxt;
-      it2.schemaEnv.root.dynamicAnchors[anchor] = true;
-      const v2 = (0, codegen_1._)`${names_1.default.dynamicAnchors}${(0, codegen_1.getProperty)(anchor)}`;
-      const validate = it2.errSchemaPath === "#" ? it2.validateName : _getValidate(cxt);
-      gen.if((0, codegen_1._)`!${v2}`, () => gen.assign(v2, validate));
-    }
-    exports.dynamicAnchor = dynamicAnchor;
-    function _getValidate(cxt) {
-      const { schemaEnv, schema, self } = cxt.it;
-      const { root, baseId, localRefs, meta } = schemaEnv.root;
-      const { schemaId } = self.opts;
-      const sch = new compile_1.SchemaEnv({ schema, schemaId, root, baseId, localRefs, meta });
-      compile_1.compileSchema.call(self, sch);
-      return (0, ref_1.getValidate)(cxt, sch);
-    }
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/dynamic/dynamicRef.js
-var require_dynamicRef = __commonJS({
-  "node_modules/ajv/dist/vocabularies/dynamic/dynamicRef.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.dynamicRef = void 0;
-    var codegen_1 = require_codegen();
-    var names_1 = require_names();
-    var ref_1 = require_ref();
-    var def = {
-      keyword: "$dynamicRef",
-      schemaType: "string",
-      code: (cxt) => dynamicRef(cxt, cxt.schema)
-    };
-    function dynamicRef(cxt, ref) {
-      const { gen, keyword, it: it2 } = cxt;
-      if (ref[0] !== "#")
-        throw new Error(`"${keyword}" only supports hash fragment reference`);
-      const anchor = ref.slice(1);
-      if (it2.allErrors) {
-        _dynamicRef();
-      } else {
-        const valid = gen.let("valid", false);
-        _dynamicRef(valid);
-        cxt.ok(valid);
-      }
-      function _dynamicRef(valid) {
-        if (it2.schemaEnv.root.dynamicAnchors[anchor]) {
-          const v2 = gen.let("_v", (0, codegen_1._)`${names_1.default.dynamicAnchors}${(0, codegen_1.getProperty)(anchor)}`);
-          gen.if(v2, _callRef(v2, valid), _callRef(it2.validateName, valid));
-        } else {
-          _callRef(it2.validateName, valid)();
-        }
-      }
-      function _callRef(validate, valid) {
-        return valid ? () => gen.block(() => {
-          (0, ref_1.callRef)(cxt, validate);
-          gen.let(valid, true);
-        }) : () => (0, ref_1.callRef)(cxt, validate);
-      }
-    }
-    exports.dynamicRef = dynamicRef;
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/dynamic/recursiveAnchor.js
-var require_recursiveAnchor = __commonJS({
-  "node_modules/ajv/dist/vocabularies/dynamic/recursiveAnchor.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dynamicAnchor_1 = require_dynamicAnchor();
-    var util_1 = require_util9();
-    var def = {
-      keyword: "$recursiveAnchor",
-      schemaType: "boolean",
-      code(cxt) {
-        if (cxt.schema)
-          (0, dynamicAnchor_1.dynamicAnchor)(cxt, "");
-        else
-          (0, util_1.checkStrictMode)(cxt.it, "$recursiveAnchor: false is ignored");
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/dynamic/recursiveRef.js
-var require_recursiveRef = __commonJS({
-  "node_modules/ajv/dist/vocabularies/dynamic/recursiveRef.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dynamicRef_1 = require_dynamicRef();
-    var def = {
-      keyword: "$recursiveRef",
-      schemaType: "string",
-      code: (cxt) => (0, dynamicRef_1.dynamicRef)(cxt, cxt.schema)
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/dynamic/index.js
-var require_dynamic = __commonJS({
-  "node_modules/ajv/dist/vocabularies/dynamic/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dynamicAnchor_1 = require_dynamicAnchor();
-    var dynamicRef_1 = require_dynamicRef();
-    var recursiveAnchor_1 = require_recursiveAnchor();
-    var recursiveRef_1 = require_recursiveRef();
-    var dynamic = [dynamicAnchor_1.default, dynamicRef_1.default, recursiveAnchor_1.default, recursiveRef_1.default];
-    exports.default = dynamic;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/dependentRequired.js
-var require_dependentRequired = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/dependentRequired.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dependencies_1 = require_dependencies();
-    var def = {
-      keyword: "dependentRequired",
-      type: "object",
-      schemaType: "object",
-      error: dependencies_1.error,
-      code: (cxt) => (0, dependencies_1.validatePropertyDeps)(cxt)
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/dependentSchemas.js
-var require_dependentSchemas = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/dependentSchemas.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dependencies_1 = require_dependencies();
-    var def = {
-      keyword: "dependentSchemas",
-      type: "object",
-      schemaType: "object",
-      code: (cxt) => (0, dependencies_1.validateSchemaDeps)(cxt)
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/limitContains.js
-var require_limitContains = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitContains.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var util_1 = require_util9();
-    var def = {
-      keyword: ["maxContains", "minContains"],
-      type: "array",
-      schemaType: "number",
-      code({ keyword, parentSchema, it: it2 }) {
-        if (parentSchema.contains === void 0) {
-          (0, util_1.checkStrictMode)(it2, `"${keyword}" without "contains" is ignored`);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/next.js
-var require_next = __commonJS({
-  "node_modules/ajv/dist/vocabularies/next.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dependentRequired_1 = require_dependentRequired();
-    var dependentSchemas_1 = require_dependentSchemas();
-    var limitContains_1 = require_limitContains();
-    var next = [dependentRequired_1.default, dependentSchemas_1.default, limitContains_1.default];
-    exports.default = next;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedProperties.js
-var require_unevaluatedProperties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedProperties.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var names_1 = require_names();
-    var error2 = {
-      message: "must NOT have unevaluated properties",
-      params: ({ params }) => (0, codegen_1._)`{unevaluatedProperty: ${params.unevaluatedProperty}}`
-    };
-    var def = {
-      keyword: "unevaluatedProperties",
-      type: "object",
-      schemaType: ["boolean", "object"],
-      trackErrors: true,
-      error: error2,
-      code(cxt) {
-        const { gen, schema, data, errsCount, it: it2 } = cxt;
-        if (!errsCount)
-          throw new Error("ajv implementation error");
-        const { allErrors, props } = it2;
-        if (props instanceof codegen_1.Name) {
-          gen.if((0, codegen_1._)`${props} !== true`, () => gen.forIn("key", data, (key) => gen.if(unevaluatedDynamic(props, key), () => unevaluatedPropCode(key))));
-        } else if (props !== true) {
-          gen.forIn("key", data, (key) => props === void 0 ? unevaluatedPropCode(key) : gen.if(unevaluatedStatic(props, key), () => unevaluatedPropCode(key)));
-        }
-        it2.props = true;
-        cxt.ok((0, codegen_1._)`${errsCount} === ${names_1.default.errors}`);
-        function unevaluatedPropCode(key) {
-          if (schema === false) {
-            cxt.setParams({ unevaluatedProperty: key });
-            cxt.error();
-            if (!allErrors)
-              gen.break();
-            return;
-          }
-          if (!(0, util_1.alwaysValidSchema)(it2, schema)) {
-            const valid = gen.name("valid");
-            cxt.subschema({
-              keyword: "unevaluatedProperties",
-              dataProp: key,
-              dataPropType: util_1.Type.Str
-            }, valid);
-            if (!allErrors)
-              gen.if((0, codegen_1.not)(valid), () => gen.break());
-          }
-        }
-        function unevaluatedDynamic(evaluatedProps, key) {
-          return (0, codegen_1._)`!${evaluatedProps} || !${evaluatedProps}[${key}]`;
-        }
-        function unevaluatedStatic(evaluatedProps, key) {
-          const ps2 = [];
-          for (const p2 in evaluatedProps) {
-            if (evaluatedProps[p2] === true)
-              ps2.push((0, codegen_1._)`${key} !== ${p2}`);
-          }
-          return (0, codegen_1.and)(...ps2);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedItems.js
-var require_unevaluatedItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedItems.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var error2 = {
-      message: ({ params: { len } }) => (0, codegen_1.str)`must NOT have more than ${len} items`,
-      params: ({ params: { len } }) => (0, codegen_1._)`{limit: ${len}}`
-    };
-    var def = {
-      keyword: "unevaluatedItems",
-      type: "array",
-      schemaType: ["boolean", "object"],
-      error: error2,
-      code(cxt) {
-        const { gen, schema, data, it: it2 } = cxt;
-        const items = it2.items || 0;
-        if (items === true)
-          return;
-        const len = gen.const("len", (0, codegen_1._)`${data}.length`);
-        if (schema === false) {
-          cxt.setParams({ len: items });
-          cxt.fail((0, codegen_1._)`${len} > ${items}`);
-        } else if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it2, schema)) {
-          const valid = gen.var("valid", (0, codegen_1._)`${len} <= ${items}`);
-          gen.if((0, codegen_1.not)(valid), () => validateItems(valid, items));
-          cxt.ok(valid);
-        }
-        it2.items = true;
-        function validateItems(valid, from) {
-          gen.forRange("i", from, len, (i) => {
-            cxt.subschema({ keyword: "unevaluatedItems", dataProp: i, dataPropType: util_1.Type.Num }, valid);
-            if (!it2.allErrors)
-              gen.if((0, codegen_1.not)(valid), () => gen.break());
-          });
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/unevaluated/index.js
-var require_unevaluated = __commonJS({
-  "node_modules/ajv/dist/vocabularies/unevaluated/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var unevaluatedProperties_1 = require_unevaluatedProperties();
-    var unevaluatedItems_1 = require_unevaluatedItems();
-    var unevaluated = [unevaluatedProperties_1.default, unevaluatedItems_1.default];
-    exports.default = unevaluated;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/draft2020.js
-var require_draft2020 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/draft2020.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var core_1 = require_core2();
-    var validation_1 = require_validation();
-    var applicator_1 = require_applicator();
-    var dynamic_1 = require_dynamic();
-    var next_1 = require_next();
-    var unevaluated_1 = require_unevaluated();
-    var format_1 = require_format2();
-    var metadata_1 = require_metadata();
-    var draft2020Vocabularies = [
-      dynamic_1.default,
-      core_1.default,
-      validation_1.default,
-      (0, applicator_1.default)(true),
-      format_1.default,
-      metadata_1.metadataVocabulary,
-      metadata_1.contentVocabulary,
-      next_1.default,
-      unevaluated_1.default
-    ];
-    exports.default = draft2020Vocabularies;
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/schema.json
-var require_schema = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/schema.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/schema",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/core": true,
-        "https://json-schema.org/draft/2020-12/vocab/applicator": true,
-        "https://json-schema.org/draft/2020-12/vocab/unevaluated": true,
-        "https://json-schema.org/draft/2020-12/vocab/validation": true,
-        "https://json-schema.org/draft/2020-12/vocab/meta-data": true,
-        "https://json-schema.org/draft/2020-12/vocab/format-annotation": true,
-        "https://json-schema.org/draft/2020-12/vocab/content": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Core and Validation specifications meta-schema",
-      allOf: [
-        { $ref: "meta/core" },
-        { $ref: "meta/applicator" },
-        { $ref: "meta/unevaluated" },
-        { $ref: "meta/validation" },
-        { $ref: "meta/meta-data" },
-        { $ref: "meta/format-annotation" },
-        { $ref: "meta/content" }
-      ],
-      type: ["object", "boolean"],
-      $comment: "This meta-schema also defines keywords that have appeared in previous drafts in order to prevent incompatible extensions as they remain in common use.",
-      properties: {
-        definitions: {
-          $comment: '"definitions" has been replaced by "$defs".',
-          type: "object",
-          additionalProperties: { $dynamicRef: "#meta" },
-          deprecated: true,
-          default: {}
-        },
-        dependencies: {
-          $comment: '"dependencies" has been split and replaced by "dependentSchemas" and "dependentRequired" in order to serve their differing semantics.',
-          type: "object",
-          additionalProperties: {
-            anyOf: [{ $dynamicRef: "#meta" }, { $ref: "meta/validation#/$defs/stringArray" }]
-          },
-          deprecated: true,
-          default: {}
-        },
-        $recursiveAnchor: {
-          $comment: '"$recursiveAnchor" has been replaced by "$dynamicAnchor".',
-          $ref: "meta/core#/$defs/anchorString",
-          deprecated: true
-        },
-        $recursiveRef: {
-          $comment: '"$recursiveRef" has been replaced by "$dynamicRef".',
-          $ref: "meta/core#/$defs/uriReferenceString",
-          deprecated: true
-        }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/applicator.json
-var require_applicator2 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/applicator.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/applicator",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/applicator": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Applicator vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        prefixItems: { $ref: "#/$defs/schemaArray" },
-        items: { $dynamicRef: "#meta" },
-        contains: { $dynamicRef: "#meta" },
-        additionalProperties: { $dynamicRef: "#meta" },
-        properties: {
-          type: "object",
-          additionalProperties: { $dynamicRef: "#meta" },
-          default: {}
-        },
-        patternProperties: {
-          type: "object",
-          additionalProperties: { $dynamicRef: "#meta" },
-          propertyNames: { format: "regex" },
-          default: {}
-        },
-        dependentSchemas: {
-          type: "object",
-          additionalProperties: { $dynamicRef: "#meta" },
-          default: {}
-        },
-        propertyNames: { $dynamicRef: "#meta" },
-        if: { $dynamicRef: "#meta" },
-        then: { $dynamicRef: "#meta" },
-        else: { $dynamicRef: "#meta" },
-        allOf: { $ref: "#/$defs/schemaArray" },
-        anyOf: { $ref: "#/$defs/schemaArray" },
-        oneOf: { $ref: "#/$defs/schemaArray" },
-        not: { $dynamicRef: "#meta" }
-      },
-      $defs: {
-        schemaArray: {
-          type: "array",
-          minItems: 1,
-          items: { $dynamicRef: "#meta" }
-        }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/unevaluated.json
-var require_unevaluated2 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/unevaluated.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/unevaluated",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/unevaluated": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Unevaluated applicator vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        unevaluatedItems: { $dynamicRef: "#meta" },
-        unevaluatedProperties: { $dynamicRef: "#meta" }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/content.json
-var require_content = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/content.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/content",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/content": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Content vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        contentEncoding: { type: "string" },
-        contentMediaType: { type: "string" },
-        contentSchema: { $dynamicRef: "#meta" }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/core.json
-var require_core3 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/core.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/core",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/core": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Core vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        $id: {
-          $ref: "#/$defs/uriReferenceString",
-          $comment: "Non-empty fragments not allowed.",
-          pattern: "^[^#]*#?$"
-        },
-        $schema: { $ref: "#/$defs/uriString" },
-        $ref: { $ref: "#/$defs/uriReferenceString" },
-        $anchor: { $ref: "#/$defs/anchorString" },
-        $dynamicRef: { $ref: "#/$defs/uriReferenceString" },
-        $dynamicAnchor: { $ref: "#/$defs/anchorString" },
-        $vocabulary: {
-          type: "object",
-          propertyNames: { $ref: "#/$defs/uriString" },
-          additionalProperties: {
-            type: "boolean"
-          }
-        },
-        $comment: {
-          type: "string"
-        },
-        $defs: {
-          type: "object",
-          additionalProperties: { $dynamicRef: "#meta" }
-        }
-      },
-      $defs: {
-        anchorString: {
-          type: "string",
-          pattern: "^[A-Za-z_][-A-Za-z0-9._]*$"
-        },
-        uriString: {
-          type: "string",
-          format: "uri"
-        },
-        uriReferenceString: {
-          type: "string",
-          format: "uri-reference"
-        }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/format-annotation.json
-var require_format_annotation = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/format-annotation.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/format-annotation",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/format-annotation": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Format vocabulary meta-schema for annotation results",
-      type: ["object", "boolean"],
-      properties: {
-        format: { type: "string" }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/meta-data.json
-var require_meta_data = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/meta-data.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/meta-data",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/meta-data": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Meta-data vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        title: {
-          type: "string"
-        },
-        description: {
-          type: "string"
-        },
-        default: true,
-        deprecated: {
-          type: "boolean",
-          default: false
-        },
-        readOnly: {
-          type: "boolean",
-          default: false
-        },
-        writeOnly: {
-          type: "boolean",
-          default: false
-        },
-        examples: {
-          type: "array",
-          items: true
-        }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/validation.json
-var require_validation2 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/validation.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/validation",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/validation": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Validation vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        type: {
-          anyOf: [
-            { $ref: "#/$defs/simpleTypes" },
-            {
-              type: "array",
-              items: { $ref: "#/$defs/simpleTypes" },
-              minItems: 1,
-              uniqueItems: true
-            }
-          ]
-        },
-        const: true,
-        enum: {
-          type: "array",
-          items: true
-        },
-        multipleOf: {
-          type: "number",
-          exclusiveMinimum: 0
-        },
-        maximum: {
-          type: "number"
-        },
-        exclusiveMaximum: {
-          type: "number"
-        },
-        minimum: {
-          type: "number"
-        },
-        exclusiveMinimum: {
-          type: "number"
-        },
-        maxLength: { $ref: "#/$defs/nonNegativeInteger" },
-        minLength: { $ref: "#/$defs/nonNegativeIntegerDefault0" },
-        pattern: {
-          type: "string",
-          format: "regex"
-        },
-        maxItems: { $ref: "#/$defs/nonNegativeInteger" },
-        minItems: { $ref: "#/$defs/nonNegativeIntegerDefault0" },
-        uniqueItems: {
-          type: "boolean",
-          default: false
-        },
-        maxContains: { $ref: "#/$defs/nonNegativeInteger" },
-        minContains: {
-          $ref: "#/$defs/nonNegativeInteger",
-          default: 1
-        },
-        maxProperties: { $ref: "#/$defs/nonNegativeInteger" },
-        minProperties: { $ref: "#/$defs/nonNegativeIntegerDefault0" },
-        required: { $ref: "#/$defs/stringArray" },
-        dependentRequired: {
-          type: "object",
-          additionalProperties: {
-            $ref: "#/$defs/stringArray"
-          }
-        }
-      },
-      $defs: {
-        nonNegativeInteger: {
-          type: "integer",
-          minimum: 0
-        },
-        nonNegativeIntegerDefault0: {
-          $ref: "#/$defs/nonNegativeInteger",
-          default: 0
-        },
-        simpleTypes: {
-          enum: ["array", "boolean", "integer", "null", "number", "object", "string"]
-        },
-        stringArray: {
-          type: "array",
-          items: { type: "string" },
-          uniqueItems: true,
-          default: []
-        }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/index.js
-var require_json_schema_2020_12 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var metaSchema = require_schema();
-    var applicator = require_applicator2();
-    var unevaluated = require_unevaluated2();
-    var content = require_content();
-    var core = require_core3();
-    var format = require_format_annotation();
-    var metadata = require_meta_data();
-    var validation = require_validation2();
-    var META_SUPPORT_DATA = ["/properties"];
-    function addMetaSchema2020($data) {
-      ;
-      [
-        metaSchema,
-        applicator,
-        unevaluated,
-        content,
-        core,
-        with$data(this, format),
-        metadata,
-        with$data(this, validation)
-      ].forEach((sch) => this.addMetaSchema(sch, void 0, false));
-      return this;
-      function with$data(ajv, sch) {
-        return $data ? ajv.$dataMetaSchema(sch, META_SUPPORT_DATA) : sch;
-      }
-    }
-    exports.default = addMetaSchema2020;
-  }
-});
-
-// node_modules/ajv/dist/2020.js
-var require__ = __commonJS({
-  "node_modules/ajv/dist/2020.js"(exports, module) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv2020 = void 0;
-    var core_1 = require_core();
-    var draft2020_1 = require_draft2020();
-    var discriminator_1 = require_discriminator();
-    var json_schema_2020_12_1 = require_json_schema_2020_12();
-    var META_SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema";
-    var Ajv20202 = class extends core_1.default {
-      constructor(opts = {}) {
-        super({
-          ...opts,
-          dynamicRef: true,
-          next: true,
-          unevaluated: true
-        });
-      }
-      _addVocabularies() {
-        super._addVocabularies();
-        draft2020_1.default.forEach((v2) => this.addVocabulary(v2));
-        if (this.opts.discriminator)
-          this.addKeyword(discriminator_1.default);
-      }
-      _addDefaultMetaSchema() {
-        super._addDefaultMetaSchema();
-        const { $data, meta } = this.opts;
-        if (!meta)
-          return;
-        json_schema_2020_12_1.default.call(this, $data);
-        this.refs["http://json-schema.org/schema"] = META_SCHEMA_ID;
-      }
-      defaultMeta() {
-        return this.opts.defaultMeta = super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : void 0);
-      }
-    };
-    exports.Ajv2020 = Ajv20202;
-    module.exports = exports = Ajv20202;
-    module.exports.Ajv2020 = Ajv20202;
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.default = Ajv20202;
-    var validate_1 = require_validate();
-    Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
-      return validate_1.KeywordCxt;
-    } });
-    var codegen_1 = require_codegen();
-    Object.defineProperty(exports, "_", { enumerable: true, get: function() {
-      return codegen_1._;
-    } });
-    Object.defineProperty(exports, "str", { enumerable: true, get: function() {
-      return codegen_1.str;
-    } });
-    Object.defineProperty(exports, "stringify", { enumerable: true, get: function() {
-      return codegen_1.stringify;
-    } });
-    Object.defineProperty(exports, "nil", { enumerable: true, get: function() {
-      return codegen_1.nil;
-    } });
-    Object.defineProperty(exports, "Name", { enumerable: true, get: function() {
-      return codegen_1.Name;
-    } });
-    Object.defineProperty(exports, "CodeGen", { enumerable: true, get: function() {
-      return codegen_1.CodeGen;
-    } });
-    var validation_error_1 = require_validation_error();
-    Object.defineProperty(exports, "ValidationError", { enumerable: true, get: function() {
-      return validation_error_1.default;
-    } });
-    var ref_error_1 = require_ref_error();
-    Object.defineProperty(exports, "MissingRefError", { enumerable: true, get: function() {
-      return ref_error_1.default;
-    } });
   }
 });
 
@@ -39510,8 +39510,8 @@ function engineRoot() {
 }
 
 // pipeline/src/smoke/run.ts
-import { existsSync as existsSync4, mkdirSync as mkdirSync3, readFileSync as readFileSync3, rmSync as rmSync3, writeFileSync as writeFileSync2 } from "node:fs";
-import { basename, join as join4 } from "node:path";
+import { existsSync as existsSync4, mkdirSync as mkdirSync3, readFileSync as readFileSync4, rmSync as rmSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { basename as basename2, join as join4 } from "node:path";
 
 // pipeline/src/render/common.ts
 function marker(step, index, total) {
@@ -39859,9 +39859,6 @@ function which2(cmd, path = process.env["PATH"] ?? "") {
   }
   return void 0;
 }
-
-// pipeline/src/build/build.ts
-import { dirname as dirname2, join as join3, relative } from "node:path";
 
 // pipeline/src/util/units.ts
 function parseSize(s3) {
@@ -42850,6 +42847,9 @@ var To = (s3) => {
   s3.mtimeCache || (s3.mtimeCache = /* @__PURE__ */ new Map()), s3.filter = t ? (e, i) => t(e, i) && !((s3.mtimeCache?.get(e) ?? i.mtime ?? 0) > (i.mtime ?? 0)) : (e, i) => !((s3.mtimeCache?.get(e) ?? i.mtime ?? 0) > (i.mtime ?? 0));
 };
 
+// pipeline/src/state/records.ts
+import { lstatSync, readFileSync as readFileSync2 } from "node:fs";
+
 // pipeline/src/build/sbom.ts
 var import_ajv_formats = __toESM(require_dist(), 1);
 var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
@@ -42866,6 +42866,422 @@ function group2(m2, n) {
 var RPM_FIELDS = ["NAME", "EPOCH", "VERSION", "RELEASE", "ARCH", "LICENSE", "VENDOR", "URL", "SOURCERPM"];
 var RPM_QUERY_FORMAT = RPM_FIELDS.map((f2) => `%{${f2}}`).join("\\t") + "\\n";
 var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
+
+// pipeline/src/state/validators.ts
+var import__ = __toESM(require__(), 1);
+
+// pipeline/schemas/state/bundle-serials.schema.json
+var bundle_serials_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/bundle-serials.schema.json",
+  title: "Brickyard bundle serials (bundle-serials.json in the state folder)",
+  description: "The last bundle serial taken per repository (pipeline/src/transfer/serial.ts): serials only grow, so a site never reads one as a rollback.",
+  type: "object",
+  additionalProperties: { type: "integer", minimum: 0 }
+};
+
+// pipeline/schemas/state/build-record.schema.json
+var build_record_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/build-record.schema.json",
+  title: "Brickyard build record (builds/<recipe>/<system>-<partition>/build.json in the state folder)",
+  description: "What `brickyard build` writes and smoke, sign and bundle read back (pipeline/src/build/build.ts BuildRecord). Fields this engine does not know are allowed and ignored.",
+  type: "object",
+  required: ["kind", "version", "recipe", "system", "partition", "builder", "image", "lockDigest", "inputs", "sizes", "reproducible", "sbom", "created", "durations", "log"],
+  properties: {
+    kind: { const: "brickyard-build" },
+    version: { const: 1 },
+    recipe: {
+      type: "object",
+      required: ["name", "version", "revision"],
+      properties: { name: { type: "string", minLength: 1 }, version: { type: "string", minLength: 1 }, revision: { type: "integer", minimum: 0 } }
+    },
+    system: { type: "string", minLength: 1 },
+    partition: { type: "string", minLength: 1 },
+    builder: { type: "string" },
+    image: {
+      type: "object",
+      required: ["reference", "ociLayout", "refName", "manifestDigest", "configDigest"],
+      properties: {
+        reference: { type: "string", minLength: 1 },
+        ociLayout: { type: "string" },
+        refName: { type: "string", minLength: 1 },
+        manifestDigest: { $ref: "#/$defs/digest" },
+        configDigest: { $ref: "#/$defs/digest" }
+      }
+    },
+    lockDigest: { type: "string" },
+    inputs: {
+      type: "object",
+      required: ["base", "baseDigest", "sources", "context"],
+      properties: {
+        base: { type: "string" },
+        baseDigest: { type: ["string", "null"] },
+        sources: {
+          type: "array",
+          items: { type: "object", required: ["name", "url", "sha256"], properties: { name: { type: "string" }, url: { type: "string" }, sha256: { type: "string" } } }
+        },
+        context: { type: "integer", minimum: 0 }
+      }
+    },
+    sizes: {
+      type: "object",
+      required: ["uncompressedBytes", "compressedBytes", "budgetBytes", "budget"],
+      properties: { uncompressedBytes: { type: "number" }, compressedBytes: { type: "number" }, budgetBytes: { type: "number" }, budget: { type: "string" } }
+    },
+    reproducible: {
+      type: "object",
+      required: ["checked", "identical", "second"],
+      properties: {
+        checked: { type: "boolean" },
+        identical: { type: ["boolean", "null"] },
+        second: { type: ["string", "null"] },
+        differingLayers: { type: "array", items: { type: "integer" } },
+        differingFiles: {
+          type: "array",
+          items: { type: "object", required: ["layer", "path", "why"], properties: { layer: { type: "integer" }, path: { type: "string" }, why: { type: "string" } } }
+        },
+        differingConfig: { type: "array", items: { type: "string" } },
+        sif: { type: "object", required: ["identical", "second"], properties: { identical: { type: "boolean" }, second: { type: "string" } } }
+      }
+    },
+    sbom: { type: "object", required: ["path", "packages"], properties: { path: { type: "string" }, packages: { type: "integer", minimum: 0 } } },
+    imagePolicy: {
+      type: "object",
+      required: ["facts", "current", "next"],
+      properties: {
+        facts: {
+          type: "object",
+          required: ["user", "setuidFiles", "uncompressedBytes"],
+          properties: { user: { type: "string" }, setuidFiles: { type: "array", items: { type: "string" } }, uncompressedBytes: { type: "number" } }
+        },
+        current: { $ref: "#/$defs/breaks" },
+        next: { $ref: "#/$defs/breaks" }
+      }
+    },
+    sif: {
+      type: "object",
+      required: ["path", "sha256", "size", "rootfsBytes"],
+      properties: { path: { type: "string", minLength: 1 }, sha256: { type: "string", pattern: "^(sha256:)?[0-9a-f]{64}$" }, size: { type: "number" }, rootfsBytes: { type: "number" } }
+    },
+    created: { type: "string" },
+    startedOn: { type: "string" },
+    finishedOn: { type: "string" },
+    durations: { type: "object", additionalProperties: { type: "number" } },
+    log: { type: "string" }
+  },
+  $defs: {
+    digest: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+    breaks: { type: "array", items: { type: "object", required: ["rule", "message"], properties: { rule: { type: "string" }, message: { type: "string" } } } }
+  }
+};
+
+// pipeline/schemas/state/lock.schema.json
+var lock_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/lock.schema.json",
+  title: "Brickyard pair lock (builds/<recipe>/<system>-<partition>/lock.json in the state folder)",
+  description: "The parts of the rendered lock (pipeline/src/render) that the signer reads back: its digest and the catalogue files it pins. Other fields are allowed and ignored.",
+  type: "object",
+  required: ["lockDigest", "recipe", "system", "blocks"],
+  properties: {
+    lockDigest: { type: "string", minLength: 1 },
+    recipe: {
+      type: "object",
+      required: ["files"],
+      properties: { files: { type: "array", items: { type: "object", required: ["path"], properties: { path: { type: "string", minLength: 1 } } } } }
+    },
+    system: { type: "object", required: ["file"], properties: { file: { type: "string", minLength: 1 } } },
+    blocks: { type: "array", items: { type: "object", required: ["file"], properties: { file: { type: "string", minLength: 1 } } } }
+  }
+};
+
+// pipeline/schemas/state/oci.schema.json
+var oci_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/oci.schema.json",
+  title: "OCI image layout documents Brickyard reads (the state folder's oci/, a received or bundled layout)",
+  description: "The fields of an OCI image index and image manifest (image-spec v1.1) the engine reads. Other fields are allowed and ignored.",
+  $defs: {
+    descriptor: {
+      type: "object",
+      required: ["mediaType", "digest", "size"],
+      properties: {
+        mediaType: { type: "string" },
+        digest: { type: "string", pattern: "^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$" },
+        size: { type: "integer", minimum: 0 },
+        annotations: { type: "object", additionalProperties: { type: "string" } }
+      }
+    },
+    index: {
+      type: "object",
+      required: ["schemaVersion", "manifests"],
+      properties: {
+        schemaVersion: { const: 2 },
+        mediaType: { type: "string" },
+        manifests: { type: "array", items: { $ref: "#/$defs/descriptor" } },
+        annotations: { type: "object", additionalProperties: { type: "string" } }
+      }
+    },
+    manifest: {
+      type: "object",
+      required: ["schemaVersion", "config", "layers"],
+      properties: {
+        schemaVersion: { const: 2 },
+        mediaType: { type: "string" },
+        config: { $ref: "#/$defs/descriptor" },
+        layers: { type: "array", items: { $ref: "#/$defs/descriptor" } },
+        annotations: { type: "object", additionalProperties: { type: "string" } }
+      }
+    }
+  }
+};
+
+// pipeline/schemas/state/smoke-report.schema.json
+var smoke_report_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/smoke-report.schema.json",
+  title: "Brickyard smoke report (builds/<recipe>/<system>-<partition>/smoke-<launcher>.json in the state folder)",
+  description: "What `brickyard smoke` writes (pipeline/src/smoke/run.ts SmokeReport) and the signer, the bundle and the built index read back. Fields this engine does not know are allowed and ignored.",
+  type: "object",
+  required: ["kind", "version", "result", "recipe", "system", "partition", "launcher", "image", "tests", "statement", "startedOn", "finishedOn"],
+  properties: {
+    kind: { const: "brickyard-smoke" },
+    version: { const: 1 },
+    result: { enum: ["PASSED", "WARNED", "FAILED"] },
+    recipe: { type: "string", minLength: 1 },
+    system: { type: "string", minLength: 1 },
+    partition: { type: "string", minLength: 1 },
+    launcher: { enum: ["direct", "slurm", "sif"] },
+    image: {
+      type: "object",
+      required: ["reference", "manifestDigest"],
+      properties: { reference: { type: "string" }, manifestDigest: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" } }
+    },
+    tests: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["name", "kind", "verdict", "summary"],
+        properties: {
+          name: { type: "string" },
+          kind: { enum: ["mpi-pingpong", "gpu-check", "command", "stream"] },
+          verdict: { enum: ["PASSED", "WARNED", "FAILED", "SKIPPED"] },
+          summary: { type: "string" },
+          figures: { $ref: "#/$defs/figures" },
+          thresholds: { $ref: "#/$defs/figures" },
+          details: { type: "array", items: { type: "string" } }
+        }
+      }
+    },
+    performance: {
+      description: "Absent from reports written before the container/host ratios were kept.",
+      type: "object",
+      required: ["pingpong", "stream"],
+      properties: { pingpong: { type: "array", items: { type: "object" } }, stream: { type: "array", items: { type: "object" } } }
+    },
+    statement: { type: "object" },
+    startedOn: { type: "string" },
+    finishedOn: { type: "string" },
+    reportPath: { type: "string", description: "Where the smoke run wrote it; absent from a report received from elsewhere." }
+  },
+  $defs: {
+    figures: { type: "object", additionalProperties: { type: ["number", "string"] } }
+  }
+};
+
+// pipeline/schemas/state/tune-statement.schema.json
+var tune_statement_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://brickyard.dev/schemas/state/tune-statement.schema.json",
+  title: "Brickyard tuning record (tune/<recipe>/<system>-<partition>/tune.intoto.json in the state folder)",
+  description: "The in-toto statement `brickyard tune` writes (pipeline/src/state/records.ts TunePredicate) and render reads back to build with the chosen variant. Fields this engine does not know are allowed and ignored.",
+  type: "object",
+  required: ["_type", "subject", "predicateType", "predicate"],
+  properties: {
+    _type: { const: "https://in-toto.io/Statement/v1" },
+    subject: {
+      type: "array",
+      minItems: 1,
+      items: {
+        type: "object",
+        required: ["name", "digest"],
+        properties: { name: { type: "string" }, digest: { type: "object", required: ["sha256"], properties: { sha256: { type: "string", pattern: "^[0-9a-f]{64}$" } } } }
+      }
+    },
+    predicateType: { const: "https://brickyard.dev/attestation/tune/v1" },
+    predicate: {
+      type: "object",
+      required: ["recipe", "system", "partition", "metric", "chosen", "chosenCflags", "chosenEnv", "chosenMpiStrategy", "chosenImageDigest", "variants", "tunedOn"],
+      properties: {
+        recipe: { type: "string", minLength: 1 },
+        system: { type: "string", minLength: 1 },
+        partition: { type: "string", minLength: 1 },
+        metric: {
+          type: "object",
+          required: ["test", "figure", "goal"],
+          properties: { test: { type: "string" }, figure: { type: "string" }, goal: { enum: ["max", "min"] } }
+        },
+        chosen: { type: "string" },
+        chosenCflags: { type: "string" },
+        chosenEnv: { $ref: "#/$defs/env" },
+        chosenMpiStrategy: { type: ["string", "null"] },
+        chosenImageDigest: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+        variants: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["id", "cflags", "env", "mpiStrategy", "result", "figures"],
+            properties: {
+              id: { type: "string" },
+              cflags: { type: "string" },
+              env: { $ref: "#/$defs/env" },
+              mpiStrategy: { type: ["string", "null"] },
+              sharesImageOf: { type: "string" },
+              imageDigest: { type: "string" },
+              imageReference: { type: "string" },
+              result: { enum: ["PASSED", "WARNED", "FAILED"] },
+              value: { type: "number" },
+              figures: { type: "object", additionalProperties: { type: ["number", "string"] } },
+              excluded: { type: "string" }
+            }
+          }
+        },
+        tunedOn: { type: "string" }
+      }
+    }
+  },
+  $defs: {
+    env: { type: "object", additionalProperties: { type: "string" } }
+  }
+};
+
+// pipeline/src/state/validators.ts
+var STRICT = { allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false };
+var plain = (schema) => ({ ajv: (extra) => new import__.Ajv2020({ ...STRICT, ...extra }), schema });
+var oci = (def) => ({
+  ajv: (extra) => {
+    const ajv = new import__.Ajv2020({ ...STRICT, ...extra });
+    ajv.addSchema(oci_schema_default);
+    return ajv;
+  },
+  schema: { $ref: `${oci_schema_default.$id}#/$defs/${def}` }
+});
+var STATE_SCHEMAS = {
+  buildRecord: plain(build_record_schema_default),
+  smokeReport: plain(smoke_report_schema_default),
+  lock: plain(lock_schema_default),
+  ociIndex: oci("index"),
+  ociManifest: oci("manifest"),
+  tuneStatement: plain(tune_statement_schema_default),
+  bundleSerials: plain(bundle_serials_schema_default)
+};
+var compiled = /* @__PURE__ */ new Map();
+function stateValidator(name) {
+  let v2 = compiled.get(name);
+  if (!v2) {
+    const { ajv, schema } = STATE_SCHEMAS[name];
+    v2 = ajv({}).compile(schema);
+    compiled.set(name, v2);
+  }
+  return v2;
+}
+
+// pipeline/src/state/records.ts
+var KINDS = {
+  buildRecord: {
+    what: "build record",
+    kind: "brickyard-build",
+    hint: "build the pair again (npx brickyard build <recipe> --system <system>/<partition>); the file was changed by hand or written by another tool"
+  },
+  smokeReport: {
+    what: "smoke report",
+    kind: "brickyard-smoke",
+    hint: "run the smoke test again (npx brickyard smoke <recipe> --system <system>/<partition>); the file was changed by hand or written by another tool"
+  },
+  lock: { what: "pair lock", hint: "build the pair again so its lock.json is written anew; the file was changed by hand or written by another tool" },
+  ociIndex: { what: "OCI image index", hint: "export the image again (build the pair again); the layout was changed by hand, is incomplete, or was written by another tool" },
+  bundleSerials: {
+    what: "bundle serials file",
+    hint: "give the bundle serial (--serial N, one more than the last one the sites imported), or delete the file"
+  },
+  tuneStatement: { what: "tuning record", hint: "run brickyard tune again; the file was changed by hand or written by another tool" },
+  ociManifest: { what: "OCI image manifest", hint: "export the image again (build the pair again); the layout was changed by hand, is incomplete, or was written by another tool" }
+};
+var MAX_RECORD_BYTES = 64 << 20;
+var StateRecordError = class extends BrickyardError {
+  file;
+  field;
+  problem;
+  constructor(file, field, problem, message, hint, cause) {
+    super("STATE_RECORD_INVALID", message, { hint, cause });
+    this.name = "StateRecordError";
+    this.file = file;
+    this.field = field;
+    this.problem = problem;
+  }
+};
+function fieldPath(pointer) {
+  let out = "";
+  for (const raw of pointer.split("/").slice(1)) {
+    const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    out += /^\d+$/.test(seg) ? `[${seg}]` : out === "" ? seg : `.${seg}`;
+  }
+  return out;
+}
+function firstProblem(errors) {
+  const plain2 = errors.filter((e2) => !["anyOf", "oneOf", "if"].includes(e2.keyword));
+  const e = plain2[0] ?? errors[0];
+  if (!e) return { field: "", says: "does not match its schema" };
+  if (e.keyword === "required") {
+    const missing = e.params.missingProperty;
+    return { field: fieldPath(`${e.instancePath}/${missing}`), says: "is missing" };
+  }
+  if (e.keyword === "const") return { field: fieldPath(e.instancePath), says: `must be ${JSON.stringify(e.params.allowedValue)}` };
+  if (e.keyword === "enum")
+    return { field: fieldPath(e.instancePath), says: `must be one of ${e.params.allowedValues.map((v2) => JSON.stringify(v2)).join(", ")}` };
+  return { field: fieldPath(e.instancePath), says: e.message ?? "is not valid" };
+}
+function checkStateRecord(kind, data, file) {
+  const k2 = KINDS[kind];
+  const fail = (field2, problem, why) => {
+    throw new StateRecordError(file, field2, problem, `${file} is not a valid ${k2.what}: ${why}`, k2.hint);
+  };
+  if (typeof data !== "object" || data === null || Array.isArray(data))
+    return fail("", "schema", `it holds ${data === null ? "null" : Array.isArray(data) ? "an array" : typeof data}, not an object`);
+  const claimed = data["kind"];
+  if (k2.kind !== void 0 && typeof claimed === "string" && claimed !== k2.kind)
+    return fail("kind", "wrong-kind", `it is a ${JSON.stringify(claimed)} record, not a ${JSON.stringify(k2.kind)} one`);
+  const validate = stateValidator(kind);
+  if (validate(data)) return data;
+  const { field, says } = firstProblem(validate.errors ?? []);
+  return fail(field, "schema", field === "" ? `the document ${says}` : `field ${field} ${says}`);
+}
+function parseStateRecord(kind, bytes, file) {
+  let data;
+  try {
+    data = JSON.parse(typeof bytes === "string" ? bytes : bytes.toString("utf8"));
+  } catch (e) {
+    throw new StateRecordError(file, "", "not-json", `${file} is not a valid ${KINDS[kind].what}: it is not JSON (${e.message})`, KINDS[kind].hint, e);
+  }
+  return checkStateRecord(kind, data, file);
+}
+function readStateRecord(kind, file, maxBytes = MAX_RECORD_BYTES) {
+  const k2 = KINDS[kind];
+  let st2;
+  try {
+    st2 = lstatSync(file);
+  } catch (e) {
+    throw new StateRecordError(file, "", "missing", `${file} is missing: no ${k2.what} there`, k2.hint, e);
+  }
+  if (!st2.isFile()) {
+    const is2 = st2.isSymbolicLink() ? "a symbolic link" : st2.isDirectory() ? "a folder" : "not a plain file";
+    throw new StateRecordError(file, "", "not-a-file", `${file} is ${is2}, where a ${k2.what} (a plain file) belongs`, `remove it; ${k2.hint}`);
+  }
+  if (st2.size > maxBytes) throw new StateRecordError(file, "", "too-large", `${file} is ${st2.size} bytes, more than a ${k2.what} may be (${maxBytes})`, k2.hint);
+  return parseStateRecord(kind, readFileSync2(file), file);
+}
+var readBuildRecord = (file) => readStateRecord("buildRecord", file);
 
 // pipeline/src/check/image-policy.ts
 var import_semver = __toESM(require_semver2(), 1);
@@ -43141,7 +43557,7 @@ import {
   createWriteStream as createWriteStream3,
   mkdirSync as mkdirSync2,
   openSync,
-  readFileSync as readFileSync2,
+  readFileSync as readFileSync3,
   readSync,
   rmSync as rmSync2,
   statSync as statSync2,
@@ -43177,9 +43593,69 @@ async function extractSifRootfs(sif, dest) {
   });
 }
 
+// pipeline/src/state/layout.ts
+import { join as join3 } from "node:path";
+var DEFAULT_STATE_DIR = ".brickyard";
+function stateLayout(stateDir) {
+  const oci2 = join3(stateDir, "oci");
+  return {
+    root: stateDir,
+    builds: join3(stateDir, "builds"),
+    oci: oci2,
+    ociIndex: join3(oci2, "index.json"),
+    cache: join3(stateDir, "cache"),
+    devSigner: join3(stateDir, "dev-signer"),
+    tune: join3(stateDir, "tune"),
+    publish: join3(stateDir, "publish"),
+    bundleManifest: join3(stateDir, "bundle", "manifest.json"),
+    bundles: join3(stateDir, "bundles"),
+    bundleSerials: join3(stateDir, "bundle-serials.json")
+  };
+}
+var PAIR_FILES = {
+  buildRecord: "build.json",
+  buildLog: "build.log",
+  lock: "lock.json",
+  sbom: "sbom.spdx.json",
+  containerfile: "Containerfile",
+  apptainerDef: "apptainer.def",
+  jobScript: "job.sh",
+  provenance: "provenance.intoto.json",
+  sbomStatement: "sbom.intoto.json",
+  context: "context",
+  slurm: "slurm",
+  sifWork: "sif-work",
+  sifWorkSecond: "sif-work-second"
+};
+function pairFolder(dir) {
+  const at2 = (name) => join3(dir, name);
+  return {
+    dir,
+    buildRecord: at2(PAIR_FILES.buildRecord),
+    buildLog: at2(PAIR_FILES.buildLog),
+    lock: at2(PAIR_FILES.lock),
+    sbom: at2(PAIR_FILES.sbom),
+    containerfile: at2(PAIR_FILES.containerfile),
+    apptainerDef: at2(PAIR_FILES.apptainerDef),
+    jobScript: at2(PAIR_FILES.jobScript),
+    provenance: at2(PAIR_FILES.provenance),
+    sbomStatement: at2(PAIR_FILES.sbomStatement),
+    context: at2(PAIR_FILES.context),
+    slurm: at2(PAIR_FILES.slurm),
+    sifWork: at2(PAIR_FILES.sifWork),
+    sifWorkSecond: at2(PAIR_FILES.sifWorkSecond),
+    sif: (refName) => at2(`${refName}.sif`),
+    smokeReport: (launcher) => at2(`smoke-${launcher}.json`),
+    testResult: (launcher) => at2(`test-result-${launcher}.intoto.json`)
+  };
+}
+function pairLayout(stateDir, pair) {
+  return pairFolder(join3(stateLayout(stateDir).builds, pair.recipe, `${pair.system}-${pair.partition}`));
+}
+
 // pipeline/src/build/build.ts
 function pairDir(stateDir, r, where) {
-  return join3(stateDir, "builds", r.key, `${where.system.doc.id}-${where.partition.id}`);
+  return pairLayout(stateDir, { recipe: r.key, system: where.system.doc.id, partition: where.partition.id }).dir;
 }
 
 // pipeline/src/smoke/stats.ts
@@ -43843,6 +44319,7 @@ function clip2(s3) {
 
 // pipeline/src/smoke/predicate.ts
 import { createHash as createHash2 } from "node:crypto";
+import { basename } from "node:path";
 var TestResultError = class extends BrickyardError {
   constructor(message) {
     super("TEST_RESULT_INVALID", message);
@@ -43883,7 +44360,7 @@ function testResultPredicate(args) {
     result: overall(results),
     configuration: [
       { name: c.imageReference, digest: { sha256 }, annotations: { brickyardRole: "image" } },
-      ...c.sif ? [{ name: c.sif.path.split("/").pop(), digest: { sha256: c.sif.sha256 }, annotations: { brickyardRole: "sif" } }] : [],
+      ...c.sif ? [{ name: basename(c.sif.path), digest: { sha256: c.sif.sha256 }, annotations: { brickyardRole: "sif" } }] : [],
       {
         name: `${c.system}/${c.partition}`,
         digest: { sha256: createHash2("sha256").update(json).digest("hex") },
@@ -43920,9 +44397,9 @@ function inTotoStatement(subject, predicateType, predicate) {
   return { _type: STATEMENT_TYPE, subject: [{ name: subject.name, digest: { sha256 } }], predicateType, predicate };
 }
 function imageSha256(digest) {
-  const m2 = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(digest.trim());
-  if (!m2) throw new TestResultError(`image digest must be sha256:<64 hex digits>, got '${digest}'`);
-  return m2[1].toLowerCase();
+  const hex = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(digest.trim())?.[1];
+  if (hex === void 0) throw new TestResultError(`image digest must be sha256:<64 hex digits>, got '${digest}'`);
+  return hex.toLowerCase();
 }
 
 // pipeline/src/smoke/stream.ts
@@ -44074,14 +44551,14 @@ function smokeLaunch(c, strategy) {
 var PROBE = "/usr/local/bin/brickyard-pingpong";
 async function resolveImage(ws2, spec, where, stateDir) {
   const fromRecord = (path) => {
-    const rec = JSON.parse(readFileSync3(path, "utf8"));
+    const rec = readBuildRecord(path);
     return { recipe: ws2.recipe(`${rec.recipe.name}@${rec.recipe.version}`), reference: rec.image.reference, manifestDigest: rec.image.manifestDigest };
   };
   if (spec.endsWith(".json") && existsSync4(spec)) return fromRecord(spec);
-  if (existsSync4(join4(spec, "build.json"))) return fromRecord(join4(spec, "build.json"));
+  if (existsSync4(pairFolder(spec).buildRecord)) return fromRecord(pairFolder(spec).buildRecord);
   if (!spec.includes("/")) {
     const r = ws2.recipe(spec);
-    const record2 = join4(pairDir(stateDir, r, where), "build.json");
+    const record2 = pairFolder(pairDir(stateDir, r, where)).buildRecord;
     if (!existsSync4(record2)) {
       throw new BrickyardError("IMAGE_NOT_FOUND", `${r.key} has not been built for ${where.system.doc.id}/${where.partition.id}`, {
         hint: `run: npx brickyard build ${r.key} --system ${where.system.doc.id}/${where.partition.id}`
@@ -44096,9 +44573,9 @@ async function resolveImage(ws2, spec, where, stateDir) {
   const key = labels?.["dev.brickyard.recipe"];
   if (!key) throw new BrickyardError("IMAGE_NOT_FOUND", `${spec} carries no dev.brickyard.recipe label: it was not built by Brickyard`);
   const recipe = ws2.recipe(key);
-  const record = join4(pairDir(stateDir, recipe, where), "build.json");
+  const record = pairFolder(pairDir(stateDir, recipe, where)).buildRecord;
   if (existsSync4(record)) {
-    const rec = JSON.parse(readFileSync3(record, "utf8"));
+    const rec = readBuildRecord(record);
     if (rec.image.reference === spec) return { recipe, reference: spec, manifestDigest: rec.image.manifestDigest };
   }
   throw new BrickyardError(
@@ -44171,7 +44648,7 @@ async function smoke(ws2, image, where, opts) {
   const statement = inTotoStatement({ name: image.reference, digest: { sha256: image.manifestDigest.replace(/^sha256:/, "") } }, TEST_RESULT_PREDICATE_TYPE, predicate);
   const dir = pairDir(opts.stateDir, image.recipe, where);
   mkdirSync3(dir, { recursive: true });
-  const reportPath = join4(dir, `smoke-${opts.launcher}.json`);
+  const reportPath = pairFolder(dir).smokeReport(opts.launcher);
   const report = {
     kind: "brickyard-smoke",
     version: 1,
@@ -44189,7 +44666,7 @@ async function smoke(ws2, image, where, opts) {
     reportPath
   };
   writeFileSync2(reportPath, JSON.stringify(report, null, 2) + "\n");
-  writeFileSync2(join4(dir, `test-result-${opts.launcher}.intoto.json`), JSON.stringify(statement, null, 2) + "\n");
+  writeFileSync2(pairFolder(dir).testResult(opts.launcher), JSON.stringify(statement, null, 2) + "\n");
   return report;
 }
 function containerArgs(where, image, argv, strategy, extraEnv = {}) {
@@ -44212,8 +44689,8 @@ function containerRun(where, image, argv, strategy, timeoutMs, extraEnv = {}) {
 var SIF_RUNTIME_LABEL = "SIF root file system under ch-run";
 async function sifRootOf(image, where, stateDir) {
   const dir = pairDir(stateDir, image.recipe, where);
-  const recordPath = join4(dir, "build.json");
-  const rec = existsSync4(recordPath) ? JSON.parse(readFileSync3(recordPath, "utf8")) : void 0;
+  const recordPath = pairFolder(dir).buildRecord;
+  const rec = existsSync4(recordPath) ? readBuildRecord(recordPath) : void 0;
   if (!rec?.sif || rec.image.manifestDigest !== image.manifestDigest) {
     throw new BrickyardError("IMAGE_NOT_FOUND", `${image.recipe.key} on ${where.system.doc.id}/${where.partition.id} has no SIF for image ${image.manifestDigest}`, {
       hint: `build it with: npx brickyard build ${image.recipe.key} --system ${where.system.doc.id}/${where.partition.id} --sif`
@@ -44302,7 +44779,7 @@ function slurmCommand(opts, cmd, args) {
 async function slurmJob(ws2, image, where, opts, timeoutMs, jobEnv = {}) {
   if (!which2("sbatch")) throw new BrickyardError("TOOL_MISSING", "sbatch is not installed", { hint: "run scripts/setup-host.sh, then scripts/services/slurm.sh start DIR" });
   const rendered = ws2.render(where);
-  const dir = join4(pairDir(opts.stateDir, image.recipe, where), "slurm");
+  const dir = pairFolder(pairDir(opts.stateDir, image.recipe, where)).slurm;
   mkdirSync3(dir, { recursive: true });
   const script = join4(dir, "job.sh");
   writeFileSync2(script, renderJobScript(rendered.composition), { mode: 493 });
@@ -44313,7 +44790,7 @@ async function slurmJob(ws2, image, where, opts, timeoutMs, jobEnv = {}) {
   const env = { ...process.env, ...opts.slurmEnv, ...TRANSPORT_VERBOSE_ENV, ...jobEnv, BRICKYARD_IMAGE: image.reference };
   const [cmd, args] = slurmCommand(opts, "sbatch", ["--wait", "--parsable", `--output=${out}`, `--error=${err}`, "--export=ALL", script]);
   const r = await run(cmd, args, { env, timeoutMs, cwd: dir });
-  const read = (p2) => existsSync4(p2) ? readFileSync3(p2, "utf8") : "";
+  const read = (p2) => existsSync4(p2) ? readFileSync4(p2, "utf8") : "";
   if (r.code !== 0 && !existsSync4(out)) {
     throw new BrickyardError("TOOL_FAILED", `sbatch could not run the job (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`, {
       hint: "is the test Slurm running? scripts/services/slurm.sh start DIR, then export SLURM_CONF"
@@ -44341,12 +44818,12 @@ function parseOrUndefined(r) {
   }
 }
 async function hostPingPong(stateDir, ranks) {
-  const bin = await hostProbe(join4(stateDir, "cache"));
+  const bin = await hostProbe(stateLayout(stateDir).cache);
   if (!bin || !which2("mpirun")) return void 0;
   return parseOrUndefined(await run("mpirun", ["--allow-run-as-root", "--oversubscribe", "-np", String(ranks), bin], { timeoutMs: 3e5 }));
 }
 async function hostPingPongSlurm(opts, srunArgs) {
-  const bin = await hostProbe(opts.slurmEnv?.["BRICKYARD_SLURM_SHARED"] ?? join4(opts.stateDir, "cache"));
+  const bin = await hostProbe(opts.slurmEnv?.["BRICKYARD_SLURM_SHARED"] ?? stateLayout(opts.stateDir).cache);
   if (!bin || !which2("srun")) return void 0;
   const [cmd, args] = slurmCommand(opts, "srun", [...srunArgs, bin]);
   return parseOrUndefined(await run(cmd, args, { env: { ...process.env, ...opts.slurmEnv }, timeoutMs: 3e5 }));
@@ -44366,9 +44843,9 @@ async function streamOverhead(image, where, name, command, firstStdout, strategy
   let hostMissing;
   if (!program) hostMissing = `no program path in '${command}' to copy out of the image for the host baseline`;
   else {
-    const dir = join4(opts.stateDir, "cache", `stream-${image.manifestDigest.replace(/^sha256:/, "").slice(0, 12)}`);
+    const dir = join4(stateLayout(opts.stateDir).cache, `stream-${image.manifestDigest.replace(/^sha256:/, "").slice(0, 12)}`);
     mkdirSync3(dir, { recursive: true });
-    const local = join4(dir, basename(program));
+    const local = join4(dir, basename2(program));
     if (!existsSync4(local)) {
       const cp = await run(
         where.partition.runtime.command,
@@ -44436,10 +44913,10 @@ var import_semver3 = __toESM(require_semver2(), 1);
 
 // pipeline/src/catalog/load.ts
 import { existsSync as existsSync5, readdirSync, statSync as statSync3 } from "node:fs";
-import { dirname as dirname3, join as join5, resolve } from "node:path";
+import { dirname as dirname2, join as join5, resolve } from "node:path";
 
 // pipeline/src/catalog/schemas.ts
-var import__ = __toESM(require__(), 1);
+var import__2 = __toESM(require__(), 1);
 
 // pipeline/schemas/bases.schema.json
 var bases_schema_default = {
@@ -46275,8 +46752,8 @@ var import_ajv_formats2 = __toESM(require_dist(), 1);
 
 // pipeline/src/catalog/source.ts
 var import_yaml = __toESM(require_dist2(), 1);
-import { readFileSync as readFileSync4 } from "node:fs";
-import { relative as relative2, sep } from "node:path";
+import { readFileSync as readFileSync5 } from "node:fs";
+import { relative, sep } from "node:path";
 var MAX_ALIAS_COUNT = 100;
 var SourceFile = class _SourceFile {
   abs;
@@ -46289,7 +46766,7 @@ var SourceFile = class _SourceFile {
   lines;
   constructor(abs, root, text) {
     this.abs = abs;
-    this.rel = relative2(root, abs).split(sep).join("/");
+    this.rel = relative(root, abs).split(sep).join("/");
     this.text = text;
     this.lines = new import_yaml.LineCounter();
     this.doc = (0, import_yaml.parseDocument)(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
@@ -46324,7 +46801,7 @@ var SourceFile = class _SourceFile {
   static read(abs, root) {
     let text;
     try {
-      text = readFileSync4(abs, "utf8");
+      text = readFileSync5(abs, "utf8");
     } catch (cause) {
       throw new BrickyardError("FILE_UNREADABLE", `cannot read ${abs}: ${cause.message}`, {
         hint: "check that the file exists and is readable",
@@ -46395,16 +46872,16 @@ var addFormats2 = import_ajv_formats2.default.default ?? import_ajv_formats2.def
 var validators;
 function load() {
   if (validators) return validators;
-  const ajv = new import__.Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  const ajv = new import__2.Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addFormats2(ajv);
   for (const s3 of [primitive_schema_default, block_schema_default, recipe_schema_default, bases_schema_default, system_schema_default, toolchains_schema_default]) ajv.addSchema(s3);
-  const compiled = (kind) => {
+  const compiled2 = (kind) => {
     const id = `https://brickyard.dev/schemas/${kind}.schema.json`;
     const validate = ajv.getSchema(id);
     if (!validate) throw new InternalError(`no bundled schema has the $id ${id}`);
     return validate;
   };
-  validators = { recipe: compiled("recipe"), block: compiled("block"), bases: compiled("bases"), system: compiled("system"), toolchains: compiled("toolchains") };
+  validators = { recipe: compiled2("recipe"), block: compiled2("block"), bases: compiled2("bases"), system: compiled2("system"), toolchains: compiled2("toolchains") };
   return validators;
 }
 function validateAgainstSchema(kind, file) {
@@ -46485,7 +46962,7 @@ function findRoot(start = process.cwd()) {
   let dir = resolve(start);
   for (; ; ) {
     if (isDir(join5(dir, "catalog")) && isDir(join5(dir, "systems"))) return dir;
-    const parent = dirname3(dir);
+    const parent = dirname2(dir);
     if (parent === dir) {
       throw new BrickyardError("ROOT_NOT_FOUND", `no Brickyard checkout around ${resolve(start)}`, {
         hint: "run inside the repository, or pass --root DIR (a folder with catalog/ and systems/)"
@@ -47297,7 +47774,7 @@ function slotOverrides(pairs) {
 
 // pipeline/src/render/compose.ts
 import { readdirSync as readdirSync2, statSync as statSync4 } from "node:fs";
-import { join as join7, posix, relative as relative3, sep as sep2 } from "node:path";
+import { join as join7, posix, relative as relative2, sep as sep2 } from "node:path";
 
 // pipeline/src/check/toolchain.ts
 var TARGET_FLAG = /^-m(arch|cpu|tune)=/;
@@ -47504,7 +47981,7 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
         return;
       }
       for (const f2 of files) {
-        const path = `${contextPrefix}/${relative3(dir, f2).split(sep2).join("/")}`;
+        const path = `${contextPrefix}/${relative2(dir, f2).split(sep2).join("/")}`;
         context.set(path, { path, abs: f2 });
       }
       push({ kind: "copy", src: `${contextPrefix}/${p2.copy.src.replace(/\/+$/, "")}`, dest: p2.copy.dest, mode: p2.copy.mode });
@@ -47589,9 +48066,9 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
         if (!list2) problems.push(`${origin2} (runtime): has no ${base.packageManager} packages for base ${base.name}`);
         else push({ kind: "packages", manager: base.packageManager, packages: list2, ...standIns ? { standIns } : {} });
       } else if (p2.keep) {
-        const relative4 = p2.keep.filter((k2) => !k2.startsWith("/") || k2.split("/").includes(".."));
+        const relative3 = p2.keep.filter((k2) => !k2.startsWith("/") || k2.split("/").includes(".."));
         const system2 = p2.keep.filter((k2) => SYSTEM_DIRS.has(k2.replace(/\/+$/, "") || "/"));
-        if (relative4.length > 0) problems.push(`${origin2} (runtime): keep needs absolute paths without "..", not ${relative4.join(", ")}`);
+        if (relative3.length > 0) problems.push(`${origin2} (runtime): keep needs absolute paths without "..", not ${relative3.join(", ")}`);
         else if (system2.length > 0)
           problems.push(
             `${origin2} (runtime): keep ${system2.join(", ")} would copy the build stage's whole system folder (toolchain included) over the runtime base; install into a prefix of its own (e.g. /opt/NAME) or keep single files`
@@ -48014,7 +48491,7 @@ function launcherSummary(c, wrapper) {
 }
 
 // pipeline/src/render/lock.ts
-import { readFileSync as readFileSync5 } from "node:fs";
+import { readFileSync as readFileSync6 } from "node:fs";
 
 // pipeline/src/util/hash.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -48055,7 +48532,7 @@ function renderLock(c, outputs) {
       sha256: sha256Hex(b2.entry.file.text)
     })),
     sources: c.sources.map((s3) => ({ name: s3.name, url: s3.url, sha256: s3.sha256, contextPath: s3.contextPath, origin: s3.origin })),
-    context: c.context.map((f2) => ({ path: f2.path, sha256: sha256Hex(readFileSync5(f2.abs)) })),
+    context: c.context.map((f2) => ({ path: f2.path, sha256: sha256Hex(readFileSync6(f2.abs)) })),
     outputs: {
       Containerfile: sha256Hex(outputs.containerfile),
       "apptainer.def": sha256Hex(outputs.apptainer),
@@ -48470,7 +48947,7 @@ await run2({
   system: getInput("system", { required: true }),
   launcher: getInput("launcher") || "direct",
   root: getInput("root") || ".",
-  stateDir: getInput("state-dir") || ".brickyard",
+  stateDir: getInput("state-dir") || DEFAULT_STATE_DIR,
   slurmConf: getInput("slurm-conf"),
   workspace: process.env["GITHUB_WORKSPACE"] ?? process.cwd()
 });

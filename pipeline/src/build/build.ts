@@ -20,11 +20,13 @@ import type { Pair, PartitionRef, Workspace } from '../workspace.ts';
 import { usableBuilder, type Builder } from './builders.ts';
 import { writeContext } from './context.ts';
 import { diffLayers, layerEntries } from './layerdiff.ts';
-import { annotateManifest, manifestFor, readBlobJson, storedSize, type ImageManifest } from './oci.ts';
+import { annotateManifest, manifestFor, readConfigBlob, readManifestBlob, storedSize } from './oci.ts';
 import { readInstalledPackages, spdxDocument, validateSpdx } from './sbom.ts';
 import { inspectImage } from './inspect.ts';
-import { imageBreaks, type ImageFacts } from '../check/image-policy.ts';
+import { imageBreaks } from '../check/image-policy.ts';
 import { buildSif, type SifRequest } from './sif.ts';
+import { pairLayout, pairFolder, stateLayout } from '../state/layout.ts';
+import { parseStateRecord, type BuildRecord } from '../state/records.ts';
 
 /** Runtimes that run SIF files: a pair for them gets a SIF beside its OCI image. */
 export const SIF_RUNTIMES: ReadonlySet<string> = new Set(['apptainer', 'singularityce', 'singularitypro']);
@@ -41,49 +43,15 @@ export interface BuildOptions {
   onOutput?: (chunk: string) => void;
 }
 
-export interface BuildRecord {
-  kind: 'brickyard-build';
-  version: 1;
-  recipe: { name: string; version: string; revision: number };
-  system: string;
-  partition: string;
-  builder: string;
-  image: { reference: string; ociLayout: string; refName: string; manifestDigest: string; configDigest: string };
-  lockDigest: string;
-  inputs: { base: string; baseDigest: string | null; sources: { name: string; url: string; sha256: string }[]; context: number };
-  sizes: { uncompressedBytes: number; compressedBytes: number; budgetBytes: number; budget: string };
-  /** Whether a second build without the layer cache gave the same config and layers. */
-  reproducible: {
-    checked: boolean;
-    identical: boolean | null;
-    second: string | null;
-    differingLayers?: number[];
-    /** The files that differ in those layers and why (at most 20 per layer). */
-    differingFiles?: { layer: number; path: string; why: string }[];
-    /** Top-level keys of the image config that differ (history, created, …). */
-    differingConfig?: string[];
-    /** The SIF made again from the second image: the same bytes or not. */
-    sif?: { identical: boolean; second: string };
-  };
-  sbom: { path: string; packages: number };
-  /** What the centre's image policies say of the built image (user, setuid files, size): build/inspect.ts. */
-  imagePolicy?: { facts: ImageFacts; current: { rule: string; message: string }[]; next: { rule: string; message: string }[] };
-  /** The SIF file made from the image (Apptainer/Singularity systems, or --sif). */
-  sif?: { path: string; sha256: string; size: number; rootfsBytes: number };
-  created: string;
-  /** Wall-clock start and end of this build (the image's own timestamps come from SOURCE_DATE_EPOCH). */
-  startedOn?: string;
-  finishedOn?: string;
-  durations: Record<string, number>;
-  log: string;
-}
+// Its home is state/records.ts (read back validated there); re-exported for the importers.
+export type { BuildRecord };
 
 export function refNameOf(r: ResolvedRecipe, where: PartitionRef): string {
   return `${r.doc.name}_${r.doc.version}-${r.doc.revision}_${where.system.doc.id}-${where.partition.id}`;
 }
 
 export function pairDir(stateDir: string, r: ResolvedRecipe, where: PartitionRef): string {
-  return join(stateDir, 'builds', r.key, `${where.system.doc.id}-${where.partition.id}`);
+  return pairLayout(stateDir, { recipe: r.key, system: where.system.doc.id, partition: where.partition.id }).dir;
 }
 
 /**
@@ -146,18 +114,20 @@ export async function buildPair(ws: Workspace, pair: Pair, opts: BuildOptions): 
   stage?.('render', `${r.key} for ${system.id}/${where.partition.id}`);
   const rendered = await timed('render', () => ws.render(pair));
   const c = rendered.composition;
-  const lock = JSON.parse(rendered.files.lock) as { lockDigest: string };
+  const lock = parseStateRecord('lock', rendered.files.lock, `the rendered lock of ${r.key}`);
 
-  const dir = pairDir(opts.stateDir, r, where);
+  const state = stateLayout(opts.stateDir);
+  const folder = pairFolder(pairDir(opts.stateDir, r, where));
+  const dir = folder.dir;
   mkdirSync(dir, { recursive: true });
-  const logPath = join(dir, 'build.log');
+  const logPath = folder.buildLog;
   rmSync(logPath, { force: true });
   const log = openLog(logPath);
   try {
     if (c.base.hostBuilt) await timed('base', () => ensureHostBuiltBase(c.base.reference, stage));
 
     stage?.('context', `${c.context.length} file(s), ${c.sources.length} pinned source(s)`);
-    const ctx = await timed('context', () => writeContext(rendered, join(dir, 'context'), join(opts.stateDir, 'cache'), opts.fetchImpl));
+    const ctx = await timed('context', () => writeContext(rendered, folder.context, state.cache, opts.fetchImpl));
 
     const inputs = [...r.chain.map((e) => dirname(e.file.rel)), ...c.blocks.map((b) => dirname(b.entry.file.rel)), c.systemFile.rel, 'catalog/bases.yaml'];
     const epoch = sourceDateEpoch(ws.root, inputs);
@@ -207,16 +177,16 @@ export async function buildPair(ws: Workspace, pair: Pair, opts: BuildOptions): 
       );
     }
 
-    const layout = join(opts.stateDir, 'oci');
+    const layout = state.oci;
     const refName = refNameOf(r, where);
     stage?.('export', `OCI layout ${relative(ws.root, layout) || layout} as ${refName}`);
     await timed('export', () => builder.exportOci(tag, layout, refName, log));
     annotateManifest(layout, refName, annotations);
     const stored = storedSize(layout, refName);
-    const configDigest = readBlobJson<{ config: { digest: string } }>(layout, stored.manifest.digest).config.digest;
+    const configDigest = readManifestBlob(layout, stored.manifest.digest).config.digest;
 
     stage?.('sbom', "SPDX 2.3 from the image's package database");
-    const sbom = await timed('sbom', () => writeSbom(tag, join(dir, 'sbom.spdx.json'), { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
+    const sbom = await timed('sbom', () => writeSbom(tag, folder.sbom, { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
 
     const facts = inspectImage(layout, stored.manifest.digest);
     const imagePolicy = {
@@ -229,29 +199,31 @@ export async function buildPair(ws: Workspace, pair: Pair, opts: BuildOptions): 
     if (opts.sif || SIF_RUNTIMES.has(where.partition.runtime.type)) {
       stage?.('sif', 'SIF file: umoci unpack, mksquashfs, siftool');
       const labels = Object.assign({}, ...c.steps.map((st) => (st.op.kind === 'label' ? st.op.labels : {}))) as Record<string, string>;
-      sifRequest = {
+      const request: SifRequest = {
         layout,
         refName,
-        out: join(dir, `${refName}.sif`),
-        workDir: join(dir, 'sif-work'),
+        out: folder.sif(refName),
+        workDir: folder.sifWork,
         definition: rendered.files.apptainer,
         labels,
         arch: c.target.arch,
         epoch,
         log,
       };
-      sif = await timed('sif', () => buildSif(sifRequest!));
+      sifRequest = request;
+      sif = await timed('sif', () => buildSif(request));
     }
 
     let reproducible: BuildRecord['reproducible'] = { checked: false, identical: null, second: null };
     if (opts.checkReproducible) {
       stage?.('reproduce', 'second build without the layer cache');
-      const remakeSif = sif
+      const firstSif = sifRequest;
+      const remakeSif = firstSif
         ? async (secondLayout: string, secondRef: string): Promise<string> =>
-            (await buildSif({ ...sifRequest!, layout: secondLayout, refName: secondRef, out: join(dir, 'sif-work-second.sif'), workDir: join(dir, 'sif-work-second') })).sha256
+            (await buildSif({ ...firstSif, layout: secondLayout, refName: secondRef, out: `${folder.sifWorkSecond}.sif`, workDir: folder.sifWorkSecond })).sha256
         : undefined;
       reproducible = await timed('reproduce', () => rebuildAndCompare(builder, req, { layout, refName, ...(sif ? { sifSha256: sif.sha256 } : {}) }, log, remakeSif));
-      rmSync(join(dir, 'sif-work-second.sif'), { force: true });
+      rmSync(`${folder.sifWorkSecond}.sif`, { force: true });
     }
 
     const record: BuildRecord = {
@@ -280,14 +252,14 @@ export async function buildPair(ws: Workspace, pair: Pair, opts: BuildOptions): 
       durations,
       log: logPath,
     };
-    writeFileSync(join(dir, 'build.json'), JSON.stringify(record, null, 2) + '\n');
-    for (const [f, text] of Object.entries({
-      Containerfile: rendered.files.containerfile,
-      'apptainer.def': rendered.files.apptainer,
-      'job.sh': rendered.files.jobscript,
-      'lock.json': rendered.files.lock,
-    })) {
-      writeFileSync(join(dir, f), text);
+    writeFileSync(folder.buildRecord, JSON.stringify(record, null, 2) + '\n');
+    for (const [path, text] of [
+      [folder.containerfile, rendered.files.containerfile],
+      [folder.apptainerDef, rendered.files.apptainer],
+      [folder.jobScript, rendered.files.jobscript],
+      [folder.lock, rendered.files.lock],
+    ] as const) {
+      writeFileSync(path, text);
     }
     return record;
   } finally {
@@ -340,9 +312,9 @@ async function rebuildAndCompare(
   try {
     await builder.build({ ...req, tag, noCache: true });
     await builder.exportOci(tag, layout, 'second', log);
-    const a = readBlobJson<ImageManifest>(first.layout, manifestFor(first.layout, first.refName).digest);
+    const a = readManifestBlob(first.layout, manifestFor(first.layout, first.refName).digest);
     const second = manifestFor(layout, 'second').digest;
-    const b = readBlobJson<ImageManifest>(layout, second);
+    const b = readManifestBlob(layout, second);
     const differing = a.layers.map((l, i) => (l.digest === b.layers[i]?.digest ? -1 : i)).filter((i) => i >= 0);
     const identical = a.config.digest === b.config.digest && a.layers.length === b.layers.length && differing.length === 0;
     const sifCheck = remakeSif && first.sifSha256 ? await remakeSif(layout, 'second').then((sha) => ({ identical: sha === first.sifSha256, second: sha })) : undefined;
@@ -351,12 +323,13 @@ async function rebuildAndCompare(
     const blob = (dir: string, digest: string): string => join(dir, 'blobs', 'sha256', digest.slice(7));
     const differingFiles: { layer: number; path: string; why: string }[] = [];
     for (const i of differing) {
-      if (!b.layers[i]) continue;
-      const files = diffLayers(await layerEntries(blob(first.layout, a.layers[i]!.digest)), await layerEntries(blob(layout, b.layers[i].digest)));
+      const [la, lb] = [a.layers[i], b.layers[i]];
+      if (!la || !lb) continue;
+      const files = diffLayers(await layerEntries(blob(first.layout, la.digest)), await layerEntries(blob(layout, lb.digest)));
       differingFiles.push(...files.map((f) => ({ layer: i, ...f })));
     }
-    const ca = readBlobJson<Record<string, unknown>>(first.layout, a.config.digest);
-    const cb = readBlobJson<Record<string, unknown>>(layout, b.config.digest);
+    const ca = readConfigBlob(first.layout, a.config.digest);
+    const cb = readConfigBlob(layout, b.config.digest);
     const differingConfig = [...new Set([...Object.keys(ca), ...Object.keys(cb)])].filter((k) => k !== 'rootfs' && JSON.stringify(ca[k]) !== JSON.stringify(cb[k])).sort();
     return { checked: true, identical, second, differingLayers: differing, differingFiles, differingConfig, ...(sifCheck ? { sif: sifCheck } : {}) };
   } finally {

@@ -3,18 +3,10 @@
  * the image runs as, its setuid and setgid files, its real size. Read from the OCI layout (the
  * config and every layer's tar headers), with no container started.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { list } from 'tar';
 import type { ImageFacts } from '../check/image-policy.ts';
-
-interface Descriptor {
-  digest: string;
-}
-
-function blobPath(layout: string, digest: string): string {
-  return join(layout, 'blobs', 'sha256', digest.replace(/^sha256:/, ''));
-}
+import { objectAt, stringAt } from '../util/untrusted-json.ts';
+import { blobPath, readConfigBlob, readManifestBlob } from './oci.ts';
 
 /** The facts of the image whose manifest is `manifestDigest` in `layout`; a layer tar cannot read throws. */
 export function inspectImage(layout: string, manifestDigest: string): ImageFacts {
@@ -30,8 +22,9 @@ export function inspectImageStrict(layout: string, manifestDigest: string): { fa
 }
 
 function walkImage(layout: string, manifestDigest: string, strict: boolean): { facts: ImageFacts; unreadableLayers: string[] } {
-  const manifest = JSON.parse(readFileSync(blobPath(layout, manifestDigest), 'utf8')) as { config: Descriptor; layers: Descriptor[] };
-  const config = JSON.parse(readFileSync(blobPath(layout, manifest.config.digest), 'utf8')) as { config?: { User?: string } };
+  const manifest = readManifestBlob(layout, manifestDigest);
+  // The config is read for its user only: whatever else it holds is not ours to judge.
+  const user = stringAt(objectAt(readConfigBlob(layout, manifest.config.digest), 'config'), 'User') ?? '';
   const setuid = new Set<string>();
   const removed = new Set<string>();
   const seen = new Set<string>();
@@ -66,5 +59,5 @@ function walkImage(layout: string, manifestDigest: string, strict: boolean): { f
       }
     }
   }
-  return { facts: { user: config.config?.User ?? '', setuidFiles: [...setuid].sort(), uncompressedBytes }, unreadableLayers: unreadable.sort() };
+  return { facts: { user, setuidFiles: [...setuid].sort(), uncompressedBytes }, unreadableLayers: unreadable.sort() };
 }

@@ -30,6 +30,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Arch } from '../model/types.ts';
+import { arrayAt, objectAt, parseUnknownJson } from '../util/untrusted-json.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { runOk, which } from '../util/exec.ts';
 
@@ -78,8 +79,10 @@ export async function buildSif(req: SifRequest): Promise<SifResult> {
   const log = req.log;
   try {
     await runOk('umoci', ['unpack', '--image', `${req.layout}:${req.refName}`, bundle], { log, what: 'umoci unpack (for the SIF)' });
-    const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process?: { args?: string[]; env?: string[] } };
-    writeSingularityDir(join(bundle, 'rootfs'), config.process?.env ?? [], config.process?.args ?? [], req.labels);
+    // umoci's runtime config: only the process's environment and arguments are read, each a list of strings.
+    const proc = objectAt(parseUnknownJson(readFileSync(join(bundle, 'config.json'), 'utf8')), 'process');
+    const strings = (key: string): string[] => (arrayAt(proc, key) ?? []).filter((x) => typeof x === 'string');
+    writeSingularityDir(join(bundle, 'rootfs'), strings('env'), strings('args'), req.labels);
     const env = { ...process.env, SOURCE_DATE_EPOCH: String(req.epoch) };
     await runOk('mksquashfs', [join(bundle, 'rootfs'), sqsh, '-noappend', '-quiet', '-no-progress', '-comp', 'zstd', '-Xcompression-level', '3', '-processors', '2'], {
       log,

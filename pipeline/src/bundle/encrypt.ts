@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { BrickyardError } from '../util/errors.ts';
 import { run, which } from '../util/exec.ts';
 import { BundleError } from './errors.ts';
+import { parseStateRecord, readStateRecord, StateRecordError, type OciDescriptor } from '../state/records.ts';
 
 export const ENCRYPTED_SUFFIX = '+encrypted';
 const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -42,17 +43,7 @@ export interface EncryptionInfo {
   images: EncryptedImage[];
 }
 
-interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-}
-
-interface ImageManifest {
-  config: Descriptor;
-  layers: Descriptor[];
-}
+type Descriptor = OciDescriptor;
 
 /** The recipient id of a public (or private) key in PEM: sha256 of its SubjectPublicKeyInfo. */
 export function recipientId(pem: string): string {
@@ -73,8 +64,21 @@ function needSkopeo(): void {
   if (!which('skopeo')) throw new BrickyardError('TOOL_MISSING', 'image encryption needs skopeo', { hint: 'apt-get install skopeo (scripts/setup-host.sh installs it)' });
 }
 
-function readJson<T>(file: string): T {
-  return JSON.parse(readFileSync(file, 'utf8')) as T;
+/** An OCI index or manifest of a layout (skopeo's output, or the bundle's), held to its schema; a bad one is refused as part of the bundle. */
+function readLayoutRecord<K extends 'ociIndex' | 'ociManifest'>(kind: K, file: string, entry: string): ReturnType<typeof readStateRecord<K>> {
+  try {
+    return readStateRecord(kind, file);
+  } catch (e) {
+    if (e instanceof StateRecordError) throw new BundleError('BUNDLE_INVALID', 'encryption', e.message, entry, { hint: e.hint, cause: e });
+    throw e;
+  }
+}
+
+/** The descriptor the index names `refName` by; an image skopeo just wrote that is not there is skopeo's failure. */
+function namedIn(index: { manifests: Descriptor[] }, refName: string, where: string): Descriptor {
+  const d = index.manifests.find((x) => x.annotations?.[REF_NAME] === refName);
+  if (!d) throw new BrickyardError('TOOL_FAILED', `${where} has no image ${refName}`);
+  return d;
 }
 
 function blob(layout: string, digest: string): string {
@@ -88,15 +92,15 @@ function blob(layout: string, digest: string): string {
 export async function encryptImages(plainLayout: string, refNames: string[], publicKeyPath: string, outLayout: string): Promise<EncryptionInfo> {
   needSkopeo();
   const recipient = recipientId(readFileSync(publicKeyPath, 'utf8'));
-  const plainIndex = readJson<{ manifests: Descriptor[] }>(join(plainLayout, 'index.json'));
+  const plainIndex = readLayoutRecord('ociIndex', join(plainLayout, 'index.json'), 'oci/index.json');
   const images: EncryptedImage[] = [];
   for (const refName of refNames) {
     const r = await run('skopeo', ['copy', '--quiet', '--encryption-key', `jwe:${publicKeyPath}`, `oci:${plainLayout}:${refName}`, `oci:${outLayout}:${refName}`]);
     if (r.code !== 0) throw new BrickyardError('TOOL_FAILED', `encrypting ${refName} with skopeo failed: ${r.stderr.trim()}`);
-    const plainDesc = plainIndex.manifests.find((d) => d.annotations?.[REF_NAME] === refName)!;
-    const encDesc = readJson<{ manifests: Descriptor[] }>(join(outLayout, 'index.json')).manifests.find((d) => d.annotations?.[REF_NAME] === refName)!;
-    const plain = readJson<ImageManifest>(blob(plainLayout, plainDesc.digest));
-    const enc = readJson<ImageManifest>(blob(outLayout, encDesc.digest));
+    const plainDesc = namedIn(plainIndex, refName, plainLayout);
+    const encDesc = namedIn(readLayoutRecord('ociIndex', join(outLayout, 'index.json'), 'oci/index.json'), refName, outLayout);
+    const plain = readLayoutRecord('ociManifest', blob(plainLayout, plainDesc.digest), refName);
+    const enc = readLayoutRecord('ociManifest', blob(outLayout, encDesc.digest), refName);
     if (plain.layers.length !== enc.layers.length || enc.layers.some((l) => !l.mediaType.endsWith(ENCRYPTED_SUFFIX))) {
       throw new BrickyardError('TOOL_FAILED', `skopeo did not encrypt every layer of ${refName}`);
     }
@@ -104,7 +108,7 @@ export async function encryptImages(plainLayout: string, refNames: string[], pub
       refName,
       plaintext: plainDesc.digest,
       encrypted: encDesc.digest,
-      layers: plain.layers.map((l, i) => ({ plaintext: l.digest, encrypted: enc.layers[i]!.digest })),
+      layers: plain.layers.map((l, i) => ({ plaintext: l.digest, encrypted: enc.layers[i]?.digest ?? '' })),
     });
   }
   return { scheme: 'jwe', recipients: [recipient], images };
@@ -157,7 +161,13 @@ export async function decryptImages(
         `oci/blobs/sha256/${img.plaintext.slice(7)}`,
       );
     const plainBytes = readFileSync(plainFile);
-    const plain = JSON.parse(plainBytes.toString('utf8')) as ImageManifest;
+    let plain;
+    try {
+      plain = parseStateRecord('ociManifest', plainBytes, `oci/blobs/sha256/${img.plaintext.slice(7)}`);
+    } catch (e) {
+      if (e instanceof StateRecordError) throw new BundleError('BUNDLE_INVALID', 'encryption', e.message, e.file, { hint: e.hint, cause: e });
+      throw e;
+    }
     const expected = plain.layers.map((l) => l.digest);
     if (JSON.stringify(expected) !== JSON.stringify(img.layers.map((l) => l.plaintext))) {
       throw new BundleError('BUNDLE_INVALID', 'encryption', `the encryption table of ${img.refName} does not name the layers of its plaintext manifest`, 'manifest.json');
@@ -175,8 +185,8 @@ export async function decryptImages(
         },
       );
     }
-    const dec = readJson<{ manifests: Descriptor[] }>(join(dest, 'index.json')).manifests[0]!;
-    const layers = readJson<ImageManifest>(blob(dest, dec.digest)).layers.map((l) => l.digest);
+    const dec = namedIn(readLayoutRecord('ociIndex', join(dest, 'index.json'), img.refName), img.refName, dest);
+    const layers = readLayoutRecord('ociManifest', blob(dest, dec.digest), img.refName).layers.map((l) => l.digest);
     if (JSON.stringify(layers) !== JSON.stringify(expected)) {
       throw new BundleError(
         'POLICY_REFUSED',
@@ -203,7 +213,7 @@ export async function decryptImages(
  * table names (what a store that keeps images encrypted at rest puts in its index).
  */
 export function encryptedDescriptors(info: EncryptionInfo, bundleLayout: string): Map<string, Descriptor> {
-  const index = readJson<{ manifests: Descriptor[] }>(join(bundleLayout, 'index.json'));
+  const index = readLayoutRecord('ociIndex', join(bundleLayout, 'index.json'), 'oci/index.json');
   const out = new Map<string, Descriptor>();
   for (const img of info.images) {
     const d = index.manifests.find((x) => x.annotations?.[REF_NAME] === img.refName && x.digest === img.encrypted);

@@ -28,10 +28,10 @@ const CHUNK = 1 << 20;
 export class TarSink {
   private readonly base: string;
   private readonly chunkSize: number | undefined;
+  /** The one file when not cut into parts. */
   private fd: number | undefined;
-  private partBytes = 0;
-  private partHash: Hash | undefined;
-  private partName: string | undefined;
+  /** The part being written, when cut. */
+  private part: { fd: number; name: string; hash: Hash; bytes: number } | undefined;
   readonly parts: { name: string; path: string; size: number; sha256: string }[] = [];
   readonly total = createHash('sha256');
   size = 0;
@@ -53,43 +53,41 @@ export class TarSink {
     this.size += data.length;
     this.onProgress?.(this.size);
     if (this.chunkSize === undefined) {
-      writeAll(this.fd!, data);
+      if (this.fd === undefined) throw new BundleError('USAGE', 'usage', `${this.base} was written after it was closed`);
+      writeAll(this.fd, data);
       return;
     }
     let off = 0;
     while (off < data.length) {
-      if (this.fd === undefined) this.openPart();
-      const n = Math.min(this.chunkSize - this.partBytes, data.length - off);
+      const part = this.part ?? this.openPart();
+      const n = Math.min(this.chunkSize - part.bytes, data.length - off);
       const slice = data.subarray(off, off + n);
-      writeAll(this.fd!, slice);
-      this.partHash!.update(slice);
-      this.partBytes += n;
+      writeAll(part.fd, slice);
+      part.hash.update(slice);
+      part.bytes += n;
       off += n;
-      if (this.partBytes === this.chunkSize) this.closePart();
+      if (part.bytes === this.chunkSize) this.closePart(part);
     }
   }
 
-  private openPart(): void {
+  private openPart(): NonNullable<TarSink['part']> {
     const name = `${this.base}.part${String(this.parts.length).padStart(3, '0')}`;
-    this.fd = openSync(name, 'w');
-    this.partName = name;
-    this.partHash = createHash('sha256');
-    this.partBytes = 0;
+    this.part = { fd: openSync(name, 'w'), name, hash: createHash('sha256'), bytes: 0 };
+    return this.part;
   }
 
-  private closePart(): void {
-    closeSync(this.fd!);
-    const path = this.partName!;
-    this.parts.push({ name: path.slice(path.lastIndexOf('/') + 1), path, size: this.partBytes, sha256: this.partHash!.digest('hex') });
-    this.fd = undefined;
+  private closePart(part: NonNullable<TarSink['part']>): void {
+    closeSync(part.fd);
+    this.parts.push({ name: part.name.slice(part.name.lastIndexOf('/') + 1), path: part.name, size: part.bytes, sha256: part.hash.digest('hex') });
+    this.part = undefined;
   }
 
   close(): void {
-    if (this.fd === undefined) return;
-    if (this.chunkSize === undefined) {
+    if (this.part) this.closePart(this.part);
+    if (this.fd !== undefined) {
       closeSync(this.fd);
       this.fd = undefined;
-    } else this.closePart();
+    }
   }
 }
 
@@ -114,7 +112,8 @@ export class TarWriter {
     const h = new Header({ path, mode: executable ? 0o755 : 0o644, uid: 0, gid: 0, size, mtime: this.mtime, type: 'File', uname: '', gname: '' });
     const needPax = h.encode();
     if (needPax) throw new BundleError('BUNDLE_INVALID', 'path-too-long', `${path} does not fit a ustar header (255 bytes, split at a slash)`, path);
-    this.sink.write(h.block!);
+    if (!h.block) throw new BundleError('BUNDLE_INVALID', 'path-too-long', `${path}: no ustar header could be made`, path);
+    this.sink.write(h.block);
     let written = 0;
     if (source.kind === 'bytes') {
       this.sink.write(source.data);
@@ -161,8 +160,10 @@ export class ByteSource {
   private nextFile(): boolean {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
-    if (this.index >= this.files.length) return false;
-    this.fd = openSync(this.files[this.index++]!, 'r');
+    const file = this.files[this.index];
+    if (file === undefined) return false;
+    this.index++;
+    this.fd = openSync(file, 'r');
     this.pos = 0;
     return true;
   }
@@ -172,7 +173,8 @@ export class ByteSource {
     let got = 0;
     while (got < len) {
       if (this.fd === undefined && !this.nextFile()) break;
-      const n = readSync(this.fd!, buf, got, len - got, this.pos);
+      if (this.fd === undefined) break;
+      const n = readSync(this.fd, buf, got, len - got, this.pos);
       if (n === 0) {
         if (!this.nextFile()) break;
         continue;
@@ -190,12 +192,14 @@ export class ByteSource {
     let got = 0;
     while (got < len) {
       if (this.fd === undefined && !this.nextFile()) break;
-      const n = Math.min(fstatSync(this.fd!).size - this.pos, len - got);
+      const path = this.files[this.index - 1];
+      if (this.fd === undefined || path === undefined) break;
+      const n = Math.min(fstatSync(this.fd).size - this.pos, len - got);
       if (n <= 0) {
         if (!this.nextFile()) break;
         continue;
       }
-      ranges.push({ path: this.files[this.index - 1]!, offset: this.pos, length: n });
+      ranges.push({ path, offset: this.pos, length: n });
       this.pos += n;
       got += n;
     }

@@ -31,10 +31,11 @@
  * listed as `prerequisites`; an import refuses the delta if the store lacks any of them.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { BuildRecord } from '../build/build.ts';
+import { pairFolder, smokeLauncherOf, stateLayout } from '../state/layout.ts';
+import { readBuildRecord, readOciIndex, readStateRecord, type BuildRecord } from '../state/records.ts';
 import type { OciDescriptor } from '../build/oci.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { BundleError } from './errors.ts';
@@ -139,28 +140,23 @@ function roleOf(name: string): EntryRole | undefined {
   if (/^[A-Za-z0-9_.-]+\.sif$/.test(name)) return 'sif';
   if (name === 'lock.json') return 'lock';
   if (name === 'Containerfile' || name === 'apptainer.def' || name === 'job.sh') return 'rendered';
-  if (/^smoke-[A-Za-z0-9_.-]+\.json$/.test(name)) return 'smoke-report';
+  if (smokeLauncherOf(name) !== undefined) return 'smoke-report';
   if (name.endsWith('.intoto.json') || name.endsWith('.sigstore.json')) return 'attestation';
   return undefined;
 }
 
 /** The built pairs of one system: builds/<recipe>@<version>/<system>-<partition>/build.json. */
 export function builtPairs(stateDir: string, system: string): { dir: string; rel: string; record: BuildRecord }[] {
-  const root = join(stateDir, 'builds');
+  const root = stateLayout(stateDir).builds;
   if (!existsSync(root)) return [];
   const out: { dir: string; rel: string; record: BuildRecord }[] = [];
   for (const key of readdirSync(root).sort()) {
     const keyDir = join(root, key);
     if (!statSync(keyDir).isDirectory()) continue;
     for (const pair of readdirSync(keyDir).sort()) {
-      const file = join(keyDir, pair, 'build.json');
+      const file = pairFolder(join(keyDir, pair)).buildRecord;
       if (!existsSync(file)) continue;
-      let record: BuildRecord;
-      try {
-        record = JSON.parse(readFileSync(file, 'utf8')) as BuildRecord;
-      } catch (e) {
-        throw new BrickyardError('FILE_UNREADABLE', `cannot read the build record ${file}: ${(e as Error).message}`, { hint: 'rebuild the pair' });
-      }
+      const record = readBuildRecord(file);
       if (record.system !== system) continue;
       out.push({ dir: join(keyDir, pair), rel: `builds/${key}/${pair}`, record });
     }
@@ -186,7 +182,7 @@ async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | und
       hint: `build first: npx brickyard build --system ${opts.system}`,
     });
   }
-  const layout = join(opts.stateDir, 'oci');
+  const layout = stateLayout(opts.stateDir).oci;
   const have = new Set(opts.inventory?.blobs ?? []);
   const planned: Planned[] = [];
   const blobs = new Map<string, OciDescriptor>();
@@ -203,12 +199,14 @@ async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | und
     blobs.set(d.digest, d);
     // Walked even when the site holds it: what lies below counts as left out (and as a prerequisite), not as absent.
     if (INDEX_TYPES.has(d.mediaType) || MANIFEST_TYPES.has(d.mediaType)) {
-      const doc = JSON.parse(readFileSync(blobPath(d.digest), 'utf8')) as { manifests?: OciDescriptor[]; config?: OciDescriptor; layers?: OciDescriptor[] };
-      for (const c of [...(doc.manifests ?? []), ...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) collect(c);
+      const below = INDEX_TYPES.has(d.mediaType)
+        ? readStateRecord('ociIndex', blobPath(d.digest)).manifests
+        : [readStateRecord('ociManifest', blobPath(d.digest))].flatMap((m) => [m.config, ...m.layers]);
+      for (const c of below) collect(c);
     }
   };
 
-  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: OciDescriptor[] };
+  const index = readOciIndex(stateLayout(opts.stateDir).ociIndex);
   const toEncrypt: string[] = [];
   for (const p of pairs) {
     const r = p.record;
@@ -246,7 +244,7 @@ async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | und
   let encryption: EncryptionInfo | undefined;
   if (encLayout !== undefined) {
     encryption = await encryptImages(layout, toEncrypt, opts.encryptFor!, encLayout);
-    const encIndex = JSON.parse(readFileSync(join(encLayout, 'index.json'), 'utf8')) as { manifests: OciDescriptor[] };
+    const encIndex = readOciIndex(join(encLayout, 'index.json'));
     for (const img of encryption.images) {
       const d = encIndex.manifests.find((m) => m.digest === img.encrypted)!;
       refs.push({ ...d, annotations: { 'org.opencontainers.image.ref.name': img.refName } });

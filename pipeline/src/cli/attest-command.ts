@@ -1,11 +1,12 @@
 /** `brickyard attest`: sign the provenance, SBOM and smoke test-result of a built pair. */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
 import type { Io } from './io.ts';
 import { table } from './table.ts';
+import { defaultStateDir } from '../state/layout.ts';
 
 export function registerAttest(program: Command, io: Io, open: () => Promise<Workspace>): void {
   program
@@ -20,7 +21,7 @@ export function registerAttest(program: Command, io: Io, open: () => Promise<Wor
       const ws = await open();
       const { attestPair } = await import('../sign/pair.ts');
       const where = ws.pairOn(spec, opts.system);
-      const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
+      const stateDir = resolve(opts.out ?? defaultStateDir(ws.root));
       const result = await attestPair(ws, where, { stateDir, keyless: opts.keyless === true });
       if (opts.json) io.out(JSON.stringify(result, null, 2) + '\n');
       else {
@@ -50,7 +51,7 @@ export function registerAttest(program: Command, io: Io, open: () => Promise<Wor
       } catch (e) {
         throw new BrickyardError('FILE_UNREADABLE', `cannot read the statement ${file}: ${(e as Error).message}`);
       }
-      const backend = await signerFor(resolve(opts.state ?? join(ws.root, '.brickyard')), { keyless: opts.keyless === true });
+      const backend = await signerFor(resolve(opts.state ?? defaultStateDir(ws.root)), { keyless: opts.keyless === true });
       const out = opts.out ?? file.replace(/(\.intoto)?\.json$/, '') + BUNDLE_SUFFIX;
       writeBundle(out, await attest(statement, backend));
       io.out(`signed ${file} by ${backend.kind === 'dev' ? `${backend.identity} (development signer)` : 'keyless'}: ${out}\n`);

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BrickyardError } from '../util/errors.ts';
 import type { Io } from './io.ts';
+import { DEFAULT_STATE_DIR } from '../state/layout.ts';
 
 export function registerBuiltIndex(program: Command, io: Io, setExit: (code: number) => void): void {
   const cmd = program.command('built-index').description('the record of what CI built, by lock digest (built-index.json)');
@@ -12,7 +13,7 @@ export function registerBuiltIndex(program: Command, io: Io, setExit: (code: num
     .description('add the builds of a state folder (build records and smoke reports) to built-index.json')
     .requiredOption('--index <file>', 'built-index.json to update (created when absent)')
     .requiredOption('--where <text>', 'where these builds are kept (a registry reference prefix or a workflow run URL)')
-    .option('--state <dir>', 'state folder', '.brickyard')
+    .option('--state <dir>', 'state folder', DEFAULT_STATE_DIR)
     .action(async (opts: { index: string; where: string; state: string }) => {
       const { collectBuilds, readBuiltIndex, recordBuilds } = await import('../plan/built.ts');
       const indexPath = resolve(opts.index);

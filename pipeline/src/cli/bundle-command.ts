@@ -13,6 +13,7 @@ import { siteTrust, siteVerifier } from '../transfer/site-trust.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
 import type { Io } from './io.ts';
+import { defaultStateDir } from '../state/layout.ts';
 
 export function registerBundle(program: Command, io: Io, open: () => Promise<Workspace>, setExit: (code: number) => void, toolVersion: string): void {
   program
@@ -58,7 +59,7 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
         const started = performance.now();
         const bar = byteProgress('bundle');
         const result = await bundleSystem(ws, {
-          stateDir: resolve(opts.state ?? join(ws.root, '.brickyard')),
+          stateDir: resolve(opts.state ?? defaultStateDir(ws.root)),
           system: opts.system,
           out: resolve(opts.out),
           keyless: opts.keyless === true,

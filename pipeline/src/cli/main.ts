@@ -24,6 +24,7 @@ import { table } from './table.ts';
 import { registerVerify } from './verify-command.ts';
 
 import type { Io } from './io.ts';
+import { DEFAULT_STATE_DIR, defaultStateDir } from '../state/layout.ts';
 
 export type { Io };
 
@@ -180,7 +181,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
       const { tunedPair, variantRuntime } = await import('../smoke/tune.ts');
       for (const p0 of pairs) {
         // A recorded `brickyard tune` choice for this pair replaces the partition's target flags (and its MPI strategy and runtime environment).
-        const { pair: w, choice } = tunedPair(ws, join(ws.root, '.brickyard'), p0);
+        const { pair: w, choice } = tunedPair(ws, defaultStateDir(ws.root), p0);
         if (choice)
           io.err(
             `using the tuned variant ${choice.chosen} (${choice.chosenCflags}; ${variantRuntime({ env: choice.chosenEnv, mpiStrategy: choice.chosenMpiStrategy })}) recorded by brickyard tune on ${choice.tunedOn}\n`,
@@ -312,7 +313,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
       const { buildPair, formatBytes, pairDir } = await import('../build/build.ts');
       const where = ws.pairOn(spec, opts.system);
       const recipe = where.recipe;
-      const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
+      const stateDir = resolve(opts.out ?? defaultStateDir(ws.root));
       const started = performance.now();
       const record = await buildPair(ws, where, {
         stateDir,
@@ -355,7 +356,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     .action(async (spec: string, opts: { system: string; launcher: 'direct' | 'slurm' | 'sif'; out?: string; json?: boolean }) => {
       const ws = await open();
       const [{ resolveImage, smoke }, { smokeSummary }] = await Promise.all([import('../smoke/run.ts'), import('./summary.ts')]);
-      const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
+      const stateDir = resolve(opts.out ?? defaultStateDir(ws.root));
       const where = spec.includes('/') || spec.endsWith('.json') ? ws.partitionsOf(opts.system)[0]! : ws.pairOn(spec, opts.system);
       const image = await resolveImage(ws, spec, where, stateDir);
       const started = performance.now();
@@ -476,7 +477,7 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     .description(
       'the main job on embedded defaults: validate, check and render every pair; build mpi-pingpong for the local system, smoke-test it directly and through Slurm, sign, bundle, and verify and import it offline into .brickyard/store',
     )
-    .option('--out <dir>', 'where to write results', '.brickyard')
+    .option('--out <dir>', 'where to write results', DEFAULT_STATE_DIR)
     .option('--build <recipes>', 'comma-separated recipes to build and smoke-test on the local system', 'mpi-pingpong')
     .option('--render-only', 'stop after rendering')
     .option('--json', 'machine-readable summary')

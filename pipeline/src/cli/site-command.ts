@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Io } from './io.ts';
+import { defaultStateDir } from '../state/layout.ts';
 
 export function registerSite(program: Command, io: Io, setExit: (code: number) => void): void {
   program
@@ -17,7 +18,7 @@ export function registerSite(program: Command, io: Io, setExit: (code: number) =
       const [{ findRoot }, { buildSite }, { Workspace }] = await Promise.all([import('../catalog/load.ts'), import('../web/site.ts'), import('../workspace.ts')]);
       const root = program.opts<{ root?: string }>().root;
       const ws = Workspace.open(root === undefined ? findRoot() : resolve(root));
-      const fallback = join(ws.root, '.brickyard');
+      const fallback = defaultStateDir(ws.root);
       const stateDir = opts.state !== undefined ? resolve(opts.state) : existsSync(fallback) ? fallback : undefined;
       const out = resolve(opts.out);
       const result = buildSite(ws, out, { ...(stateDir ? { stateDir } : {}), ...(opts.manifest ? { manifest: resolve(opts.manifest) } : {}) });

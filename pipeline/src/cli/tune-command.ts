@@ -1,9 +1,10 @@
 /** `brickyard tune`: build the recipe's declared variants, smoke-test each, record the best, signed. */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Workspace } from '../workspace.ts';
 import type { Io } from './io.ts';
 import { table } from './table.ts';
+import { defaultStateDir } from '../state/layout.ts';
 
 export function registerTune(program: Command, io: Io, open: () => Promise<Workspace>): void {
   program
@@ -19,7 +20,7 @@ export function registerTune(program: Command, io: Io, open: () => Promise<Works
       const { tune, tuneTable, tuneTableHeader, variantRuntime } = await import('../smoke/tune.ts');
       const ws = await open();
       const where = ws.pairOn(spec, opts.system);
-      const stateDir = resolve(opts.out ?? join(ws.root, '.brickyard'));
+      const stateDir = resolve(opts.out ?? defaultStateDir(ws.root));
       const rec = await tune(ws, where, {
         stateDir,
         keyless: opts.keyless === true,

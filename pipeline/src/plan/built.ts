@@ -19,6 +19,8 @@ import builtIndexSchema from '../../schemas/built-index.schema.json' with { type
 import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
 import { hostedPairs, toMatrices, type Matrix, type Plan, type PlannedPair } from './plan.ts';
+import { pairFolder, smokeLauncherOf, stateLayout } from '../state/layout.ts';
+import { parseStateRecord, readBuildRecord, readSmokeReport } from '../state/records.ts';
 
 export type SmokeVerdict = 'passed' | 'failed' | 'not-run';
 
@@ -159,7 +161,7 @@ export function selectBuilds(ws: Workspace, pairs: readonly PlannedPair[], index
 export function lockPairs(ws: Workspace, pairs: readonly PlannedPair[]): LockedPair[] {
   return pairs.map((p) => {
     // An id the workspace does not know is refused there, naming it (PairError).
-    const lock = JSON.parse(ws.render(ws.pair(p.recipe, p.system, p.partition)).files.lock) as { lockDigest: string };
+    const lock = parseStateRecord('lock', ws.render(ws.pair(p.recipe, p.system, p.partition)).files.lock, `the rendered lock of ${p.recipe} on ${p.system}/${p.partition}`);
     return { ...p, lockDigest: lock.lockDigest };
   });
 }
@@ -351,24 +353,22 @@ export function recordBuilds(index: BuiltIndex | undefined, entries: readonly Bu
 export function collectBuilds(stateDir: string, where: string, builtAt: string): { entries: BuiltEntry[]; skipped: string[] } {
   const entries: BuiltEntry[] = [];
   const skipped: string[] = [];
-  const builds = join(stateDir, 'builds');
+  const builds = stateLayout(stateDir).builds;
   if (!existsSync(builds)) return { entries, skipped };
   for (const recipe of readdirSync(builds).sort()) {
     for (const pair of readdirSync(join(builds, recipe)).sort()) {
-      const dir = join(builds, recipe, pair);
-      const record = join(dir, 'build.json');
+      const folder = pairFolder(join(builds, recipe, pair));
+      const record = folder.buildRecord;
       if (!existsSync(record)) continue;
       try {
-        const build = JSON.parse(readFileSync(record, 'utf8')) as BuildFacts['build'] & { kind?: string };
-        if (build.kind !== 'brickyard-build') throw new Error('not a build record');
+        const build = readBuildRecord(record);
         // Every launcher's smoke report must pass; the worst one counts.
-        // Parsed from files a build job wrote: the image field may be missing.
-        const smokes = readdirSync(dir)
-          .filter((f) => /^smoke-[a-z0-9-]+\.json$/.test(f))
-          .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Partial<NonNullable<BuildFacts['smoke']>>);
-        const worst = smokes.find((s) => s.result !== 'PASSED' || s.image?.manifestDigest !== build.image.manifestDigest) ?? smokes[0];
-        const smoke = worst ? { result: String(worst.result), image: { manifestDigest: String(worst.image?.manifestDigest) } } : undefined;
-        entries.push(builtEntry({ build, smoke }, where, builtAt));
+        const smokes = readdirSync(folder.dir)
+          .map(smokeLauncherOf)
+          .filter((l) => l !== undefined)
+          .map((l) => readSmokeReport(folder.smokeReport(l)));
+        const worst = smokes.find((s) => s.result !== 'PASSED' || s.image.manifestDigest !== build.image.manifestDigest) ?? smokes[0];
+        entries.push(builtEntry({ build, smoke: worst }, where, builtAt));
       } catch (e) {
         skipped.push(`${record}: ${(e as Error).message}`);
       }

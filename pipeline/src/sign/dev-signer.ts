@@ -26,6 +26,8 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, Key
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { stateLayout } from '../state/layout.ts';
+import { parseUnknownJson, stringAt } from '../util/untrusted-json.ts';
 import { json as sigJson } from '@sigstore/core';
 import type { SignatureBundle, Signer, VerificationMaterial, Witness } from '@sigstore/sign';
 import { BrickyardError } from '../util/errors.ts';
@@ -126,7 +128,7 @@ const FILES = {
 const PRIVATE_FILES = [FILES.caKey, FILES.tsaRootKey, FILES.tsaKey, FILES.tlogKey];
 
 export function devSignerDir(stateDir: string): string {
-  return join(stateDir, 'dev-signer');
+  return stateLayout(stateDir).devSigner;
 }
 
 /** `brickyard-dev://<hostname>/<user>`: the identity of local development signatures. */
@@ -302,8 +304,7 @@ async function load(dir: string): Promise<Material> {
   try {
     const caKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(read(FILES.caKey)), EC, false, ['sign']);
     const caCert = new x509.X509Certificate(read(FILES.caCert));
-    const meta = JSON.parse(read(FILES.meta)) as { kind?: string };
-    if (meta.kind !== 'brickyard-dev-signer') throw new Error(`${FILES.meta} is not a Brickyard development signer description`);
+    if (stringAt(parseUnknownJson(read(FILES.meta)), 'kind') !== 'brickyard-dev-signer') throw new Error(`${FILES.meta} is not a Brickyard development signer description`);
     return {
       caKey,
       caCert,

@@ -17,30 +17,30 @@ function installReflectMetadata(): void {
   const R = Reflect as unknown as Record<string, unknown>;
   if (typeof R['getMetadata'] === 'function') return;
   const store = new WeakMap<Target, Map<PropertyKey | undefined, Map<MetadataKey, unknown>>>();
-  const own = (target: Target, prop: PropertyKey | undefined, create: boolean): Map<MetadataKey, unknown> | undefined => {
+  const own = (target: Target, prop: PropertyKey | undefined): Map<MetadataKey, unknown> | undefined => store.get(target)?.get(prop);
+  const ownOrNew = (target: Target, prop: PropertyKey | undefined): Map<MetadataKey, unknown> => {
     let byProp = store.get(target);
     if (!byProp) {
-      if (!create) return undefined;
       byProp = new Map();
       store.set(target, byProp);
     }
     let m = byProp.get(prop);
-    if (!m && create) {
+    if (!m) {
       m = new Map();
       byProp.set(prop, m);
     }
     return m;
   };
-  const getOwnMetadata = (key: MetadataKey, target: Target, prop?: PropertyKey): unknown => own(target, prop, false)?.get(key);
+  const getOwnMetadata = (key: MetadataKey, target: Target, prop?: PropertyKey): unknown => own(target, prop)?.get(key);
   const getMetadata = (key: MetadataKey, target: Target, prop?: PropertyKey): unknown => {
     for (let t: Target | null = target; t !== null; t = Object.getPrototypeOf(t) as Target | null) {
-      const m = own(t, prop, false);
+      const m = own(t, prop);
       if (m?.has(key)) return m.get(key);
     }
     return undefined;
   };
   const defineMetadata = (key: MetadataKey, value: unknown, target: Target, prop?: PropertyKey): void => {
-    own(target, prop, true)!.set(key, value);
+    ownOrNew(target, prop).set(key, value);
   };
   const metadata =
     (key: MetadataKey, value: unknown) =>

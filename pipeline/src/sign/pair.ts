@@ -4,20 +4,22 @@
  * SLSA Provenance v1, the SPDX SBOM, and the smoke test-result of every launcher that ran.
  * In GitHub Actions the signer is keyless (OIDC → Fulcio); elsewhere the development signer.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { sha256File } from '../build/sif.ts';
-import { pairDir, type BuildRecord } from '../build/build.ts';
+import { pairDir } from '../build/build.ts';
+import type { BuildRecord } from '../state/records.ts';
 import { gitOrEmpty } from '../git/git.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { Pair, PartitionRef, Workspace } from '../workspace.ts';
 import { attest, writeBundle, BUNDLE_SUFFIX, keylessSigner, type KeylessSigner } from './attest.ts';
 import { devSignerDir, loadOrCreateDevSigner, type DevSigner } from './dev-signer.ts';
 import { TEST_RESULT_PREDICATE_TYPE, inTotoStatement, testResultPredicate } from '../smoke/predicate.ts';
-import type { SmokeReport } from '../smoke/run.ts';
 import { fileDigests, provenancePredicate, sbomStatement, SLSA_PROVENANCE_PREDICATE_TYPE, withSifSubject, type ProvenanceContext } from './provenance.ts';
 import { verifyLocalImage, type VerifiedSubject } from './subjects.ts';
 import { imagePolicyFacts, withImagePolicyFacts } from './image-policy-facts.ts';
+import { pairFolder, smokeLauncherOf, stateLayout } from '../state/layout.ts';
+import { readBuildRecord, readPairLock, readSbom, readSmokeReport } from '../state/records.ts';
 
 export interface AttestedFile {
   kind: 'provenance' | 'sbom' | 'test-result';
@@ -97,7 +99,17 @@ export interface AttestOptions {
   subject?: VerifiedSubject;
 }
 
-const VERDICTS = new Set(['PASSED', 'WARNED', 'FAILED', 'SKIPPED']);
+/** The annotations of the statement's configuration entry whose brickyardRole is "target" ({} when there is none). */
+function targetAnnotations(statement: object): Record<string, unknown> {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const predicate = (statement as Record<string, unknown>)['predicate'];
+  const configuration = isObject(predicate) ? predicate['configuration'] : undefined;
+  for (const c of Array.isArray(configuration) ? (configuration as unknown[]) : []) {
+    const annotations = isObject(c) ? c['annotations'] : undefined;
+    if (isObject(annotations) && annotations['brickyardRole'] === 'target') return annotations;
+  }
+  return {};
+}
 
 /**
  * A test-result statement the signer makes itself from a smoke report: the subject and the
@@ -109,24 +121,15 @@ export function testResultFromReport(reportPath: string, launcher: string, subje
   const bad = (why: string): never => {
     throw new BrickyardError('SUBJECT_MISMATCH', `refusing to sign the smoke report ${reportPath}: ${why}`, { hint: 'run the smoke test again on this build' });
   };
-  let report: Partial<SmokeReport> & { statement?: { predicate?: { configuration?: { annotations?: Record<string, unknown> }[] } } };
-  try {
-    report = JSON.parse(readFileSync(reportPath, 'utf8')) as typeof report;
-  } catch (e) {
-    return bad(`not JSON: ${(e as Error).message}`);
-  }
-  if (report.kind !== 'brickyard-smoke' || report.version !== 1) bad('not a brickyard-smoke report (version 1)');
+  // Shape and types are the schema's (a forged report is refused naming its field); what it claims is checked here.
+  const report = readSmokeReport(reportPath);
   if (report.launcher !== launcher) bad(`it names the launcher ${JSON.stringify(report.launcher)}, its file name says ${launcher}`);
   if (report.system !== where.system.doc.id || report.partition !== where.partition.id)
     bad(`it ran on ${report.system}/${report.partition}, not on ${where.system.doc.id}/${where.partition.id}`);
-  if (report.image?.manifestDigest !== `sha256:${subject.digest.sha256}`)
-    bad(`it tested the image ${report.image?.manifestDigest}, the verified image is sha256:${subject.digest.sha256}`);
-  const tests = Array.isArray(report.tests) && report.tests.length > 0 ? report.tests : bad('it lists no tests');
-  for (const [i, t] of (tests as ((typeof tests)[number] | null | undefined)[]).entries()) {
-    // a forged report may hold nulls
-    if (typeof t?.name !== 'string' || typeof t.summary !== 'string' || !VERDICTS.has(t.verdict) || typeof t.kind !== 'string') bad(`tests[${i}] has the wrong shape`);
-  }
-  const target = report.statement?.predicate?.configuration?.find((c) => c.annotations?.['brickyardRole'] === 'target')?.annotations ?? {};
+  if (report.image.manifestDigest !== `sha256:${subject.digest.sha256}`)
+    bad(`it tested the image ${report.image.manifestDigest}, the verified image is sha256:${subject.digest.sha256}`);
+  const tests = report.tests.length > 0 ? report.tests : bad('it lists no tests');
+  const target = targetAnnotations(report.statement);
   const runtime = typeof target['runtime'] === 'string' ? target['runtime'] : bad('its statement names no runtime');
   const mpiStrategy = typeof target['mpiStrategy'] === 'string' ? target['mpiStrategy'] : target['mpiStrategy'] === null ? null : bad('its statement names no MPI strategy');
   let predicate;
@@ -142,8 +145,8 @@ export function testResultFromReport(reportPath: string, launcher: string, subje
         imageDigest: `sha256:${subject.digest.sha256}`,
         imageReference: subject.name,
       },
-      startedOn: String(report.startedOn),
-      finishedOn: String(report.finishedOn),
+      startedOn: report.startedOn,
+      finishedOn: report.finishedOn,
     });
   } catch (e) {
     return bad((e as Error).message);
@@ -154,26 +157,26 @@ export function testResultFromReport(reportPath: string, launcher: string, subje
 export async function attestPair(ws: Workspace, pair: Pair, opts: AttestOptions): Promise<AttestResult> {
   const { recipe: r } = pair;
   const where: PartitionRef = pair;
-  const dir = pairDir(opts.stateDir, r, where);
-  const recordPath = join(dir, 'build.json');
-  if (!existsSync(recordPath)) {
+  const folder = pairFolder(pairDir(opts.stateDir, r, where));
+  const dir = folder.dir;
+  if (!existsSync(folder.buildRecord)) {
     throw new BrickyardError('IMAGE_NOT_FOUND', `${r.key} has not been built for ${where.system.doc.id}/${where.partition.id}`, {
       hint: `run: npx brickyard build ${r.key} --system ${where.system.doc.id}/${where.partition.id}`,
     });
   }
   const roles = new Set(opts.roles ?? ATTEST_ROLES);
-  const record = JSON.parse(readFileSync(recordPath, 'utf8')) as BuildRecord;
+  const record = readBuildRecord(folder.buildRecord);
   // Every subject comes from a re-hashed layout, never from the digest the build record states.
   const subject = opts.subject ?? (await verifyLocalImage(opts.stateDir, r, where, record));
   const backend = await signerFor(opts.stateDir, opts);
 
   const statements: { kind: AttestedFile['kind']; path: string; statement: object }[] = [];
   if (roles.has('provenance')) {
-    const lock = JSON.parse(readFileSync(join(dir, 'lock.json'), 'utf8')) as { recipe: { files: { path: string }[] }; system: { file: string }; blocks: { file: string }[] };
+    const lock = readPairLock(folder.lock);
     const lockFiles = [...lock.recipe.files.map((f) => f.path), lock.system.file, ...lock.blocks.map((b) => b.file), 'catalog/bases.yaml'];
     statements.push({
       kind: 'provenance',
-      path: join(dir, 'provenance.intoto.json'),
+      path: folder.provenance,
       statement: await withVerifiedSif(
         inTotoStatement(subject, SLSA_PROVENANCE_PREDICATE_TYPE, provenancePredicate(record, provenanceContext(ws, record, lockFiles))),
         record,
@@ -183,9 +186,9 @@ export async function attestPair(ws: Workspace, pair: Pair, opts: AttestOptions)
   }
   if (roles.has('sbom')) {
     // The pair folder's SBOM, not the path the record names (a path on the build runner).
-    const spdx = JSON.parse(readFileSync(join(dir, 'sbom.spdx.json'), 'utf8')) as Record<string, unknown>;
+    const spdx = readSbom(folder.sbom);
     // The image policy's facts, from the layout this signer verified and its own catalogue: signed with the SBOM.
-    const facts = imagePolicyFacts(join(opts.stateDir, 'oci'), `sha256:${subject.digest.sha256}`, where.system.doc, where.partition.id);
+    const facts = imagePolicyFacts(stateLayout(opts.stateDir).oci, `sha256:${subject.digest.sha256}`, where.system.doc, where.partition.id);
     const claimed = record.imagePolicy?.facts;
     if (claimed && facts.unreadableLayers.length === 0 && JSON.stringify(claimed) !== JSON.stringify(facts.facts)) {
       throw new BrickyardError(
@@ -198,16 +201,16 @@ export async function attestPair(ws: Workspace, pair: Pair, opts: AttestOptions)
     const date = typeof created === 'string' ? created : record.created;
     statements.push({
       kind: 'sbom',
-      path: join(dir, 'sbom.intoto.json'),
+      path: folder.sbomStatement,
       statement: await withVerifiedSif(sbomStatement(subject, withImagePolicyFacts(spdx, facts, date)), record, dir),
     });
   }
   if (roles.has('test-result')) {
-    for (const f of readdirSync(dir)
-      .filter((n) => /^smoke-[a-z]+\.json$/.test(n))
+    for (const launcher of readdirSync(dir)
+      .map(smokeLauncherOf)
+      .filter((l) => l !== undefined)
       .sort()) {
-      const launcher = f.slice('smoke-'.length, -'.json'.length);
-      statements.push({ kind: 'test-result', path: join(dir, `test-result-${launcher}.intoto.json`), statement: testResultFromReport(join(dir, f), launcher, subject, where) });
+      statements.push({ kind: 'test-result', path: folder.testResult(launcher), statement: testResultFromReport(folder.smokeReport(launcher), launcher, subject, where) });
     }
     if (!statements.some((s) => s.kind === 'test-result')) {
       throw new BrickyardError('IMAGE_NOT_FOUND', `${r.key} on ${where.system.doc.id}/${where.partition.id} has no smoke report for image sha256:${subject.digest.sha256}`, {

@@ -10,8 +10,10 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { join } from 'node:path';
 import { readSignedTestResult, TEST_RESULT_PREDICATE_TYPE, type SignedTestResult } from '../smoke/predicate.ts';
 import { BrickyardError } from '../util/errors.ts';
+import { arrayAt, isJsonObject, objectAt, parseUnknownJson, stringAt, type JsonObject } from '../util/untrusted-json.ts';
 import type { Workspace } from '../workspace.ts';
 import { IN_TOTO_PAYLOAD_TYPE } from './attest.ts';
+import { pairFolder } from '../state/layout.ts';
 import { attestPair, type AttestedFile, type AttestRole } from './pair.ts';
 import { buildArtifactName, importVerifiedBuild, testResultArtifactName, verifyReceivedBuild, type PairId, type VerifiedSubject } from './subjects.ts';
 
@@ -24,17 +26,18 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
  */
 export function pairsOfBatch(file: string, batch: number, system?: string): PairId[] {
   if (!Number.isInteger(batch) || batch < 0) throw new BrickyardError('USAGE', `batch must be a whole number, got ${batch}`);
-  let data: { kind?: unknown; batches?: unknown };
+  let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8')) as typeof data;
+    data = parseUnknownJson(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new BrickyardError('FILE_UNREADABLE', `${file}: ${(e as Error).message}`, { hint: 'pass the batches-file output of ./actions/plan in the same job' });
   }
-  if (data?.kind !== 'brickyard-batches' || !Array.isArray(data.batches))
+  const batches = arrayAt(data, 'batches');
+  if (stringAt(data, 'kind') !== 'brickyard-batches' || !batches)
     throw new BrickyardError('FILE_UNREADABLE', `${file} is not a brickyard batches file`, { hint: 'pass the batches-file output of ./actions/plan in the same job' });
-  const chosen: unknown = data.batches[batch];
+  const chosen = batches[batch];
   if (chosen === undefined)
-    throw new BrickyardError('USAGE', `${file} has ${data.batches.length} batch(es), no batch ${batch}`, {
+    throw new BrickyardError('USAGE', `${file} has ${batches.length} batch(es), no batch ${batch}`, {
       hint: 'the plan of this job and the plan that fanned out differ: plan both from the same base and head',
     });
   return parsePairs(JSON.stringify(chosen), system);
@@ -47,20 +50,21 @@ export function pairsOfBatch(file: string, batch: number, system?: string): Pair
 export function parsePairs(json: string, system?: string): PairId[] {
   let data: unknown;
   try {
-    data = JSON.parse(json);
+    data = parseUnknownJson(json);
   } catch (e) {
     throw new BrickyardError('USAGE', `pairs is not JSON: ${(e as Error).message}`);
   }
-  const rows = Array.isArray(data) ? data : (data as { include?: unknown })?.include;
-  if (!Array.isArray(rows)) throw new BrickyardError('USAGE', 'pairs must be the plan matrix ({"include": [...]}) or a list of {recipe, version, system, partition}');
+  const rows = Array.isArray(data) ? (data as unknown[]) : arrayAt(data, 'include');
+  if (!rows) throw new BrickyardError('USAGE', 'pairs must be the plan matrix ({"include": [...]}) or a list of {recipe, version, system, partition}');
   const out: PairId[] = [];
   for (const [i, row] of rows.entries()) {
-    const r = row as Record<string, unknown>;
-    for (const k of ['recipe', 'version', 'system', 'partition'] as const) {
-      if (typeof r?.[k] !== 'string' || !ID.test(r[k])) throw new BrickyardError('USAGE', `pairs[${i}].${k} is ${JSON.stringify(r?.[k])}, not an id`);
-    }
-    if (system === undefined || r['system'] === system)
-      out.push({ recipe: r['recipe'] as string, version: r['version'] as string, system: r['system'] as string, partition: r['partition'] as string });
+    const id = (k: keyof PairId): string => {
+      const v = stringAt(row, k);
+      if (v === undefined || !ID.test(v)) throw new BrickyardError('USAGE', `pairs[${i}].${k} is ${JSON.stringify(isJsonObject(row) ? row[k] : undefined)}, not an id`);
+      return v;
+    };
+    const pair: PairId = { recipe: id('recipe'), version: id('version'), system: id('system'), partition: id('partition') };
+    if (system === undefined || pair.system === system) out.push(pair);
   }
   return out;
 }
@@ -145,7 +149,8 @@ export async function signReceivedBuilds(ws: Workspace, opts: SignReceivedOption
     who = { identity: result.identity, issuer: result.issuer, signer: result.signer };
     out.push({ pair, refName: verified.refName, subject: verified.subject, files: result.files, carried });
   }
-  return { ...who!, pairs: out };
+  if (who === undefined) throw new BrickyardError('USAGE', 'no pairs to sign', { hint: 'pass the plan matrix as pairs' });
+  return { ...who, pairs: out };
 }
 
 /**
@@ -166,36 +171,38 @@ export function carryTestResults(dir: string, pairDir: string, pair: PairId, sub
     if (!lstatSync(path).isFile()) refuse(`${path} is not a plain file`);
     if (/^test-result-[a-z]+\.intoto\.json$/.test(name)) continue; // remade below from the signed payload
     const m = /^test-result-([a-z]+)\.sigstore\.json$/.exec(name);
-    if (!m) refuse(`${path} is not a signed test result (test-result-<launcher>.sigstore.json)`);
-    let statement: { _type?: string; subject?: { digest?: { sha256?: string } }[]; predicateType?: string; predicate?: unknown };
-    let bundle: { dsseEnvelope?: { payload?: string; payloadType?: string } };
+    const launcher = m?.[1];
+    if (launcher === undefined) return refuse(`${path} is not a signed test result (test-result-<launcher>.sigstore.json)`);
+    let statement: unknown;
+    let envelope: JsonObject | undefined;
     try {
-      bundle = JSON.parse(readFileSync(path, 'utf8')) as typeof bundle;
-      statement = JSON.parse(Buffer.from(bundle.dsseEnvelope?.payload ?? '', 'base64').toString('utf8')) as typeof statement;
+      envelope = objectAt(parseUnknownJson(readFileSync(path, 'utf8')), 'dsseEnvelope');
+      statement = parseUnknownJson(Buffer.from(stringAt(envelope, 'payload') ?? '', 'base64').toString('utf8'));
     } catch (e) {
       return refuse(`${path} is not a DSSE Sigstore bundle: ${(e as Error).message}`);
     }
-    if (bundle.dsseEnvelope?.payloadType !== IN_TOTO_PAYLOAD_TYPE)
-      refuse(`${path} has payload type ${JSON.stringify(bundle.dsseEnvelope?.payloadType)}, expected ${IN_TOTO_PAYLOAD_TYPE}`);
-    if (statement.predicateType !== TEST_RESULT_PREDICATE_TYPE) refuse(`${path} is a ${JSON.stringify(statement.predicateType)} statement, expected a test result`);
-    const digests = (statement.subject ?? []).map((s) => s?.digest?.sha256);
+    const payloadType = envelope?.['payloadType'];
+    if (payloadType !== IN_TOTO_PAYLOAD_TYPE) refuse(`${path} has payload type ${JSON.stringify(payloadType)}, expected ${IN_TOTO_PAYLOAD_TYPE}`);
+    const predicateType = isJsonObject(statement) ? statement['predicateType'] : undefined;
+    if (predicateType !== TEST_RESULT_PREDICATE_TYPE) refuse(`${path} is a ${JSON.stringify(predicateType)} statement, expected a test result`);
+    const digests = (arrayAt(statement, 'subject') ?? []).map((s) => stringAt(objectAt(s, 'digest'), 'sha256'));
     if (digests.length !== 1 || digests[0] !== subject.digest.sha256)
       refuse(`${path} is about ${digests.join(', ') || 'nothing'}, the verified image is sha256:${subject.digest.sha256}`);
     // Read as the site reads it: the target from the descriptor content that hashes to its digest.
     let target: SignedTestResult;
     try {
-      target = readSignedTestResult(statement.predicate);
+      target = readSignedTestResult(isJsonObject(statement) ? statement['predicate'] : undefined);
     } catch (e) {
       return refuse(`${path}: ${(e as Error).message}`);
     }
-    if (target.system !== pair.system || target.partition !== pair.partition || target.launcher !== m[1] || target.imageDigest !== `sha256:${subject.digest.sha256}`) {
+    if (target.system !== pair.system || target.partition !== pair.partition || target.launcher !== launcher || target.imageDigest !== `sha256:${subject.digest.sha256}`) {
       refuse(
-        `${path} reports a run of ${target.imageDigest} on ${target.system}/${target.partition} with ${target.launcher}, expected sha256:${subject.digest.sha256} on ${pair.system}/${pair.partition} with ${m[1]}`,
+        `${path} reports a run of ${target.imageDigest} on ${target.system}/${target.partition} with ${target.launcher}, expected sha256:${subject.digest.sha256} on ${pair.system}/${pair.partition} with ${launcher}`,
       );
     }
     mkdirSync(pairDir, { recursive: true });
     writeFileSync(join(pairDir, name), readFileSync(path));
-    writeFileSync(join(pairDir, `test-result-${m[1]}.intoto.json`), JSON.stringify(statement, null, 2) + '\n');
+    writeFileSync(pairFolder(pairDir).testResult(launcher), JSON.stringify(statement, null, 2) + '\n');
     carried.push(join(pairDir, name));
   }
   if (carried.length === 0) refuse(`${dir} holds no signed test result`);

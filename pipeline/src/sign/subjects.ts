@@ -15,8 +15,10 @@
  */
 import { closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pairDir, refNameOf, type BuildRecord } from '../build/build.ts';
-import { REF_NAME, type OciDescriptor } from '../build/oci.ts';
+import { pairDir, refNameOf } from '../build/build.ts';
+import { REF_NAME } from '../build/oci.ts';
+import { stateLayout } from '../state/layout.ts';
+import { parseStateRecord, readOciIndex, StateRecordError, type BuildRecord, type OciDescriptor, type OciIndex, type StateRecordKind } from '../state/records.ts';
 import { sha256For } from '../bundle/hasher.ts';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import { imageReference } from '../render/jobscript.ts';
@@ -84,6 +86,13 @@ function sha256Hex(digest: string): string | undefined {
   return /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
 }
 
+/** The hex of a digest already verified to be sha256:<64 hex>. */
+function verifiedHex(digest: string): string {
+  const hex = sha256Hex(digest);
+  if (hex === undefined) throw new BrickyardError('SUBJECT_MISMATCH', `${digest} is not sha256:<64 hex>`);
+  return hex;
+}
+
 function readSmall(path: string, max: number, artifact: string, what: string): Buffer {
   let size: number;
   try {
@@ -98,19 +107,32 @@ function readSmall(path: string, max: number, artifact: string, what: string): B
   return readFileSync(path);
 }
 
-function parseJson<T>(bytes: Buffer, artifact: string, what: string): T {
+/** A record of the artifact held to its schema; one that does not match is refused, naming the field. */
+function parseRecord<K extends StateRecordKind>(kind: K, bytes: Buffer, artifact: string, what: string): ReturnType<typeof parseStateRecord<K>> {
   try {
-    return JSON.parse(bytes.toString('utf8')) as T;
+    return parseStateRecord(kind, bytes, what);
   } catch (e) {
-    return refuse(artifact, `${what} is not JSON: ${(e as Error).message}`);
+    if (e instanceof StateRecordError) return refuse(artifact, e.message);
+    throw e;
   }
+}
+
+/** oci/oci-layout: {"imageLayoutVersion": "1.0.0"} and nothing else matters. */
+function layoutVersionOf(bytes: Buffer, artifact: string): unknown {
+  let marker: unknown;
+  try {
+    marker = JSON.parse(bytes.toString('utf8'));
+  } catch (e) {
+    return refuse(artifact, `oci/oci-layout is not JSON: ${(e as Error).message}`);
+  }
+  return typeof marker === 'object' && marker !== null ? (marker as Record<string, unknown>)['imageLayoutVersion'] : undefined;
 }
 
 /** Re-hash a blob of the layout against its descriptor: digest and size. */
 // eslint-disable-next-line @typescript-eslint/require-await -- the exported verifiers above it reject, never throw: the chain stays async
 async function verifyBlob(layoutDir: string, d: OciDescriptor, artifact: string, what: string): Promise<void> {
-  const hex = typeof d?.digest === 'string' ? sha256Hex(d.digest) : undefined;
-  if (!hex) refuse(artifact, `${what} has digest ${JSON.stringify(d?.digest)}, not sha256:<64 hex>`);
+  const hex = sha256Hex(d.digest);
+  if (!hex) return refuse(artifact, `${what} has digest ${JSON.stringify(d.digest)}, not sha256:<64 hex>`);
   if (!Number.isSafeInteger(d.size) || d.size < 0) refuse(artifact, `${what} ${d.digest} has no valid size`);
   const path = join(layoutDir, 'blobs', 'sha256', hex);
   let st;
@@ -156,14 +178,9 @@ async function verifyImage(layoutDir: string, manifest: OciDescriptor, artifact:
   if (!MANIFEST_TYPES.has(manifest.mediaType)) refuse(artifact, `${manifest.digest} is a ${manifest.mediaType}, expected an image manifest`);
   if (!(manifest.size <= MAX_MANIFEST_BYTES)) refuse(artifact, `the image manifest ${manifest.digest} claims ${manifest.size} bytes`);
   await verifyBlob(layoutDir, manifest, artifact, 'the image manifest');
-  const m = parseJson<{ mediaType?: string; config?: OciDescriptor; layers?: OciDescriptor[] }>(
-    readFileSync(join(layoutDir, 'blobs', 'sha256', sha256Hex(manifest.digest)!)),
-    artifact,
-    `the image manifest ${manifest.digest}`,
-  );
+  const m = parseRecord('ociManifest', readFileSync(join(layoutDir, 'blobs', 'sha256', verifiedHex(manifest.digest))), artifact, `the image manifest ${manifest.digest}`);
   if (m.mediaType !== undefined && m.mediaType !== manifest.mediaType)
     refuse(artifact, `the image manifest says it is a ${m.mediaType}, its descriptor says ${manifest.mediaType}`);
-  if (!m.config || !Array.isArray(m.layers)) refuse(artifact, `the image manifest ${manifest.digest} has no config or layers`);
   await verifyBlob(layoutDir, m.config, artifact, 'the image config');
   for (const [i, l] of m.layers.entries()) await verifyBlob(layoutDir, l, artifact, `layer ${i}`);
   return { config: m.config, layers: m.layers };
@@ -174,21 +191,21 @@ async function verifyImage(layoutDir: string, manifest: OciDescriptor, artifact:
  * the shared layout, found by its reference, and compare the build record with it.
  */
 export async function verifyLocalImage(stateDir: string, r: ResolvedRecipe, where: PartitionRef, record: BuildRecord): Promise<VerifiedSubject> {
-  const layoutDir = join(stateDir, 'oci');
+  const layoutDir = stateLayout(stateDir).oci;
   const refName = refNameOf(r, where);
   const artifact = `${r.key} for ${where.system.doc.id}/${where.partition.id} (${layoutDir})`;
-  const index = parseJson<{ manifests?: OciDescriptor[] }>(readSmall(join(layoutDir, 'index.json'), 16 << 20, artifact, 'oci/index.json'), artifact, 'oci/index.json');
-  const found = (index.manifests ?? []).filter((d) => d?.annotations?.[REF_NAME] === refName);
-  if (found.length !== 1)
-    refuse(
+  const index = parseRecord('ociIndex', readSmall(join(layoutDir, 'index.json'), 16 << 20, artifact, 'oci/index.json'), artifact, 'oci/index.json');
+  const found = index.manifests.filter((d) => d.annotations?.[REF_NAME] === refName);
+  const [manifest] = found;
+  if (found.length !== 1 || !manifest)
+    return refuse(
       artifact,
       `oci/index.json names ${refName} ${found.length} times, expected once`,
       `run: npx brickyard build ${r.key} --system ${where.system.doc.id}/${where.partition.id}`,
     );
-  const manifest = found[0]!;
   await verifyImage(layoutDir, manifest, artifact);
-  if (record.image?.manifestDigest !== manifest.digest) refuse(artifact, `build.json says the image is ${record.image?.manifestDigest}, the layout holds ${manifest.digest}`);
-  return { name: reference(r, where), digest: { sha256: sha256Hex(manifest.digest)! } };
+  if (record.image.manifestDigest !== manifest.digest) refuse(artifact, `build.json says the image is ${record.image.manifestDigest}, the layout holds ${manifest.digest}`);
+  return { name: reference(r, where), digest: { sha256: verifiedHex(manifest.digest) } };
 }
 
 function reference(r: ResolvedRecipe, where: PartitionRef): string {
@@ -218,15 +235,9 @@ export async function verifyReceivedBuild(artifactDir: string, r: ResolvedRecipe
   const layoutDir = join(artifactDir, 'oci');
 
   // The build record: the pair it names must be this one. Its digests are compared, never used.
-  const record = parseJson<BuildRecord>(readSmall(join(receivedPairDir, 'build.json'), 16 << 20, artifact, `${pairRel}/build.json`), artifact, `${pairRel}/build.json`);
-  const named = `${record?.recipe?.name}@${record?.recipe?.version} for ${record?.system}/${record?.partition}`;
-  if (
-    record?.kind !== 'brickyard-build' ||
-    record.recipe?.name !== pair.recipe ||
-    record.recipe.version !== pair.version ||
-    record.system !== pair.system ||
-    record.partition !== pair.partition
-  ) {
+  const record = parseRecord('buildRecord', readSmall(join(receivedPairDir, 'build.json'), 16 << 20, artifact, `${pairRel}/build.json`), artifact, `${pairRel}/build.json`);
+  const named = `${record.recipe.name}@${record.recipe.version} for ${record.system}/${record.partition}`;
+  if (record.recipe.name !== pair.recipe || record.recipe.version !== pair.version || record.system !== pair.system || record.partition !== pair.partition) {
     refuse(artifact, `${pairRel}/build.json is the record of ${named}, not of ${r.key} for ${pair.system}/${pair.partition}`);
   }
   if (record.recipe.revision !== r.doc.revision) refuse(artifact, `${pairRel}/build.json is of revision ${record.recipe.revision}, the catalogue has ${r.doc.revision}`);
@@ -234,26 +245,23 @@ export async function verifyReceivedBuild(artifactDir: string, r: ResolvedRecipe
   const expectedReference = reference(r, where);
 
   // The layout: its index names exactly this pair's image.
-  const layoutMarker = parseJson<{ imageLayoutVersion?: string }>(readSmall(join(layoutDir, 'oci-layout'), 4096, artifact, 'oci/oci-layout'), artifact, 'oci/oci-layout');
-  if (layoutMarker.imageLayoutVersion !== '1.0.0') refuse(artifact, `oci/oci-layout has imageLayoutVersion ${JSON.stringify(layoutMarker.imageLayoutVersion)}, expected "1.0.0"`);
-  const index = parseJson<{ manifests?: OciDescriptor[] }>(readSmall(join(layoutDir, 'index.json'), 1 << 20, artifact, 'oci/index.json'), artifact, 'oci/index.json');
-  if (!Array.isArray(index.manifests) || index.manifests.length === 0) refuse(artifact, 'oci/index.json names no image');
+  const layoutVersion = layoutVersionOf(readSmall(join(layoutDir, 'oci-layout'), 4096, artifact, 'oci/oci-layout'), artifact);
+  if (layoutVersion !== '1.0.0') refuse(artifact, `oci/oci-layout has imageLayoutVersion ${JSON.stringify(layoutVersion)}, expected "1.0.0"`);
+  const index = parseRecord('ociIndex', readSmall(join(layoutDir, 'index.json'), 1 << 20, artifact, 'oci/index.json'), artifact, 'oci/index.json');
   for (const d of index.manifests) {
-    const name = d?.annotations?.[REF_NAME];
+    const name = d.annotations?.[REF_NAME];
     if (name !== refName)
-      refuse(
-        artifact,
-        `oci/index.json names ${name === undefined ? `an unnamed ${d?.mediaType ?? 'entry'} ${d?.digest}` : `the image ${name}`}: only ${refName} belongs to this pair`,
-      );
+      refuse(artifact, `oci/index.json names ${name === undefined ? `an unnamed ${d.mediaType} ${d.digest}` : `the image ${name}`}: only ${refName} belongs to this pair`);
   }
+  const [manifest] = index.manifests;
+  if (!manifest) return refuse(artifact, 'oci/index.json names no image');
   if (index.manifests.length !== 1) refuse(artifact, `oci/index.json names ${refName} ${index.manifests.length} times`);
-  const manifest = index.manifests[0]!;
 
   const m = await verifyImage(layoutDir, manifest, artifact);
 
   // Only now compare what the build job claimed with what was verified.
-  if (record.image?.manifestDigest !== manifest.digest) {
-    refuse(artifact, `${pairRel}/build.json says the image is ${record.image?.manifestDigest}, the layout holds ${manifest.digest}`);
+  if (record.image.manifestDigest !== manifest.digest) {
+    refuse(artifact, `${pairRel}/build.json says the image is ${record.image.manifestDigest}, the layout holds ${manifest.digest}`);
   }
   if (record.image.configDigest !== m.config.digest) refuse(artifact, `${pairRel}/build.json says the config is ${record.image.configDigest}, the manifest has ${m.config.digest}`);
   if (record.image.refName !== refName) refuse(artifact, `${pairRel}/build.json names the image ${record.image.refName}, expected ${refName}`);
@@ -267,7 +275,7 @@ export async function verifyReceivedBuild(artifactDir: string, r: ResolvedRecipe
     manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size },
     configDigest: m.config.digest,
     blobs: [m.config, ...m.layers].map((d) => ({ mediaType: d.mediaType, digest: d.digest, size: d.size })),
-    subject: { name: expectedReference, digest: { sha256: sha256Hex(manifest.digest)! } },
+    subject: { name: expectedReference, digest: { sha256: verifiedHex(manifest.digest) } },
     refName,
     record,
   };
@@ -294,18 +302,16 @@ export function importVerifiedBuild(v: VerifiedBuild, stateDir: string, r: Resol
   };
   copyTree(v.receivedPairDir, dest);
 
-  const layout = join(stateDir, 'oci');
+  const layout = stateLayout(stateDir).oci;
   mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
   for (const d of [v.manifest, ...v.blobs]) {
-    const hex = sha256Hex(d.digest)!;
+    const hex = verifiedHex(d.digest);
     const to = join(layout, 'blobs', 'sha256', hex);
     if (!existsSync(to)) copyFileSync(join(v.layoutDir, 'blobs', 'sha256', hex), to);
   }
   writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const indexPath = join(layout, 'index.json');
-  const index = existsSync(indexPath)
-    ? (JSON.parse(readFileSync(indexPath, 'utf8')) as { schemaVersion: number; manifests: OciDescriptor[] })
-    : { schemaVersion: 2, manifests: [] as OciDescriptor[] };
+  const index: OciIndex = existsSync(indexPath) ? readOciIndex(indexPath) : { schemaVersion: 2, manifests: [] };
   index.manifests = index.manifests.filter((d) => d.annotations?.[REF_NAME] !== v.refName);
   index.manifests.push({ ...v.manifest, annotations: { [REF_NAME]: v.refName } });
   writeFileSync(indexPath, JSON.stringify(index));

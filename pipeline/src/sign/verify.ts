@@ -41,12 +41,14 @@ import { HashAlgorithm, TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
 import * as asn1js from 'asn1js';
 import { BrickyardError } from '../util/errors.ts';
+import { arrayAt, objectAt, parseUnknownJson, stringAt } from '../util/untrusted-json.ts';
 import { certificateExtensions, type FulcioExtensions } from './fulcio-extensions.ts';
 import { canVerifyDigest, verifyEcdsaDigest } from './verify-ecdsa.ts';
 
 export type VerificationPolicy = { identity: string; issuer: string } | { publicKey: string /* PEM */ };
 
-export type ArtifactInput = { path: string } | { digest: { algorithm: 'sha256'; hex: string } } | { bytes: Uint8Array };
+/** A digest given from outside (a command line) names its algorithm; only sha256 is accepted, and that is checked. */
+export type ArtifactInput = { path: string } | { digest: { algorithm: string; hex: string } } | { bytes: Uint8Array };
 
 export interface VerifyInput {
   /** The parsed bundle JSON (a string or bytes are parsed here, so malformed JSON is a verification failure). */
@@ -130,22 +132,26 @@ type Digests = Partial<Record<'sha256' | 'sha384' | 'sha512', string>>;
  * a bundle's manifest and each of its attestations. Keyed by the JSON text, so an object changed
  * between two calls is parsed and checked afresh.
  */
-const trustedRoots = new Map<string, { root: TrustedRoot; trust?: TrustMaterial }>();
-function parseTrustedRootOnce(raw: unknown): TrustedRoot {
-  const key = JSON.stringify(raw) ?? '';
-  const known = trustedRoots.get(key);
-  if (known) return known.root;
-  const root = parseTrustedRoot(raw);
-  if (trustedRoots.size >= 8) trustedRoots.clear();
-  trustedRoots.set(key, { root });
-  return root;
+interface TrustedRootEntry {
+  root: TrustedRoot;
+  /** Made on first use with a certificate policy (a key policy makes its own). */
+  trust?: TrustMaterial;
 }
-function trustMaterialOf(root: TrustedRoot): TrustMaterial {
-  const known = [...trustedRoots.values()].find((r) => r.root === root);
-  if (known?.trust) return known.trust;
-  const trust = toTrustMaterial(root);
-  if (known) known.trust = trust;
-  return trust;
+const trustedRoots = new Map<string, TrustedRootEntry>();
+/** The cache entry of this root: the parsed root, and the material once made. */
+function parseTrustedRootOnce(raw: unknown): TrustedRootEntry {
+  // Wrapped, so that every value (undefined too) has a text to be keyed by.
+  const key = JSON.stringify({ raw });
+  const known = trustedRoots.get(key);
+  if (known) return known;
+  const entry: TrustedRootEntry = { root: parseTrustedRoot(raw) };
+  if (trustedRoots.size >= 8) trustedRoots.clear();
+  trustedRoots.set(key, entry);
+  return entry;
+}
+function trustMaterialOf(entry: TrustedRootEntry): TrustMaterial {
+  entry.trust ??= toTrustMaterial(entry.root);
+  return entry.trust;
 }
 
 /**
@@ -186,7 +192,8 @@ X509Certificate.prototype.verify = function verify(this: X509Certificate, issuer
 
 export async function verifySigstoreBundle(input: VerifyInput): Promise<VerifiedSignature> {
   const bundle = parseBundle(input.bundle);
-  const root = parseTrustedRootOnce(input.trustedRoot);
+  const rootEntry = parseTrustedRootOnce(input.trustedRoot);
+  const root = rootEntry.root;
   const policyKey = 'publicKey' in input.policy ? parsePolicyKey(input.policy.publicKey) : undefined;
   if ('identity' in input.policy) {
     const { identity, issuer } = input.policy;
@@ -216,7 +223,7 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
 
   let trust: TrustMaterial;
   try {
-    trust = policyKey ? toTrustMaterial(root, () => ({ publicKey: policyKey, validFor: () => true })) : trustMaterialOf(root);
+    trust = policyKey ? toTrustMaterial(root, () => ({ publicKey: policyKey, validFor: () => true })) : trustMaterialOf(rootEntry);
   } catch (e) {
     throw new SignatureVerificationError('trusted root', `cannot use it: ${(e as Error).message}`, { cause: e });
   }
@@ -271,12 +278,14 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
   // The artifact: hashed (and, for message signatures, signature-checked) in one streaming pass.
   const content = bundle.content;
   const message = content.$case === 'messageSignature' ? content.messageSignature : undefined;
-  const messageHash = message ? hashName(message.messageDigest?.algorithm) : undefined;
-  if (message && !messageHash) throw new SignatureVerificationError('message digest', `unsupported digest algorithm ${String(message.messageDigest?.algorithm)}`);
-  const art = await readArtifact(input.artifact, message && signerKey ? { key: signerKey, hash: messageHash!, signature: message.signature } : undefined);
+  // A message signature with its digest's algorithm, one we can hash with.
+  const signed = message ? { message, hash: hashName(message.messageDigest.algorithm) } : undefined;
+  if (signed && !signed.hash) throw new SignatureVerificationError('message digest', `unsupported digest algorithm ${String(signed.message.messageDigest.algorithm)}`);
+  const messageHash = signed?.hash;
+  const art = await readArtifact(input.artifact, message && signerKey && messageHash ? { key: signerKey, hash: messageHash, signature: message.signature } : undefined);
 
-  if (message) {
-    const artifactDigest = art.digests[messageHash!];
+  if (message && messageHash) {
+    const artifactDigest = art.digests[messageHash];
     if (artifactDigest === undefined || art.signatureValid === undefined) {
       throw new BrickyardError(
         'USAGE',
@@ -331,10 +340,10 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
     result.payload = new Uint8Array(env.payload);
     if (input.payloadType === undefined || input.payloadType === IN_TOTO_PAYLOAD_TYPE) result.statement = checkSubject(env.payloadType, env.payload, art.digests);
     else checkPayloadIsArtifact(env.payload, art.digests);
-  } else if (message) {
+  } else if (message && messageHash) {
     const claimed = Buffer.from(message.messageDigest.digest).toString('hex');
-    if (claimed !== art.digests[messageHash!]) {
-      throw new SignatureVerificationError('message digest', `the bundle's ${messageHash} message digest ${claimed} is not the artifact's (${art.digests[messageHash!]})`);
+    if (claimed !== art.digests[messageHash]) {
+      throw new SignatureVerificationError('message digest', `the bundle's ${messageHash} message digest ${claimed} is not the artifact's (${art.digests[messageHash]})`);
     }
   }
   return result;
@@ -478,7 +487,7 @@ async function readArtifact(a: ArtifactInput, sig?: { key: KeyObject; hash: 'sha
   if (ed) ok = sigCrypto.verify(Buffer.concat(chunks), sig.key, sig.signature);
   else {
     try {
-      ok = streamVerifier!.verify(sig.key, sig.signature);
+      ok = streamVerifier?.verify(sig.key, sig.signature) ?? false;
     } catch {
       ok = false;
     }
@@ -531,7 +540,7 @@ function fromLibraryError(e: unknown): SignatureVerificationError {
     return new SignatureVerificationError(check, err.message ?? String(e), { cause: e });
   }
   const check = (err.code && LIB_CHECKS[err.code]) || 'signature';
-  const code = err.code && LIB_CHECKS[err.code] ? `${err.code}: ` : `${(e as Error)?.name ?? 'error'}: `;
+  const code = err.code && LIB_CHECKS[err.code] ? `${err.code}: ` : `${e instanceof Error ? e.name : 'error'}: `;
   return new SignatureVerificationError(check, `${code}${err.message ?? String(e)}${cause}`, { cause: e });
 }
 
@@ -564,12 +573,14 @@ export function certificateIdentity(cert: X509Certificate): { identity: string; 
     throw new SignatureVerificationError('identity', `unreadable subject alternative name: ${(e as Error).message}`, { cause: e });
   }
   if (names.length !== 1) throw new SignatureVerificationError('identity', `the certificate has ${names.length} subject alternative names; expected exactly one`);
-  const gn = names[0]!;
+  const [gn] = names;
   let identity: string | undefined;
-  if (gn.tag.isContextSpecific(0x01) || gn.tag.isContextSpecific(0x06)) {
+  if (gn?.tag.isContextSpecific(0x01) || gn?.tag.isContextSpecific(0x06)) {
     identity = ia5(gn.value);
-  } else if (gn.tag.isContextSpecific(0x00) && gn.subs.length === 2 && gn.subs[0]!.toOID() === OID_FULCIO_USERNAME) {
-    identity = decodeUtf8String(gn.subs[1]!.subs[0]?.toDER());
+  } else if (gn?.tag.isContextSpecific(0x00)) {
+    // otherName: type-id OID, then [0] EXPLICIT value (a UTF8String).
+    const [typeId, value] = gn.subs;
+    if (gn.subs.length === 2 && typeId?.toOID() === OID_FULCIO_USERNAME) identity = decodeUtf8String(value?.subs[0]?.toDER());
   }
   if (identity === undefined) throw new SignatureVerificationError('identity', 'the certificate SAN is neither a URI, an email nor a Fulcio username');
 
@@ -632,21 +643,23 @@ function checkSubject(payloadType: string, payload: Buffer, digests: Digests): u
       `the DSSE payload type is ${JSON.stringify(payloadType)}, not ${IN_TOTO_PAYLOAD_TYPE}, so it cannot be bound to the artifact`,
     );
   }
-  let statement: { _type?: unknown; subject?: unknown };
+  let statement: unknown;
   try {
-    statement = JSON.parse(payload.toString('utf8')) as typeof statement;
+    statement = parseUnknownJson(payload.toString('utf8'));
   } catch (e) {
     throw new SignatureVerificationError('subject digest', `the DSSE payload is not JSON: ${(e as Error).message}`, { cause: e });
   }
-  if (typeof statement !== 'object' || statement === null || !IN_TOTO_STATEMENT_TYPES.has(statement._type as string) || !Array.isArray(statement.subject)) {
+  const type = stringAt(statement, '_type');
+  const subjects = arrayAt(statement, 'subject');
+  if (type === undefined || !IN_TOTO_STATEMENT_TYPES.has(type) || !subjects) {
     throw new SignatureVerificationError('subject digest', 'the DSSE payload is not an in-toto statement with subjects');
   }
   const ours = Object.entries(digests)
     .map(([k, v]) => `${k}:${v}`)
     .join(', ');
-  for (const s of statement.subject as { digest?: Record<string, unknown> }[]) {
-    const d = s?.digest;
-    if (typeof d !== 'object' || d === null) continue;
+  for (const s of subjects) {
+    const d = objectAt(s, 'digest');
+    if (d === undefined) continue;
     let matched = 0;
     let conflicting = false;
     for (const [alg, hex] of Object.entries(d)) {
@@ -692,11 +705,11 @@ export function parseCheckpoint(envelope: string): SignedNote {
     .slice(0, -1)
     .split('\n')
     .map((line) => {
-      const m = /^\u2014 (\S+) ([A-Za-z0-9+/]+={0,2})$/.exec(line);
-      if (!m) return bad(`malformed signature line ${JSON.stringify(line.slice(0, 80))}`);
-      const raw = Buffer.from(m[2]!, 'base64');
+      const [, name, sig64] = /^\u2014 (\S+) ([A-Za-z0-9+/]+={0,2})$/.exec(line) ?? [];
+      if (name === undefined || sig64 === undefined) return bad(`malformed signature line ${JSON.stringify(line.slice(0, 80))}`);
+      const raw = Buffer.from(sig64, 'base64');
       if (raw.length < 5) return bad('signature too short');
-      return { name: m[1]!, hint: raw.subarray(0, 4), sig: raw.subarray(4) };
+      return { name, hint: raw.subarray(0, 4), sig: raw.subarray(4) };
     });
   if (signatures.length === 0) bad('no signature');
   return { text, origin, size: BigInt(sizeLine), rootHash, signatures };

@@ -21,7 +21,8 @@ import { BundleError } from '../bundle/errors.ts';
 import type { Manifest, ManifestEntry } from '../bundle/manifest.ts';
 import type { VerifiedBundle } from '../bundle/read.ts';
 import type { AttestationVerifier, VerifiedSignatureInfo } from '../bundle/signing.ts';
-import type { OciDescriptor } from '../build/oci.ts';
+import { checkStateRecord, StateRecordError, type OciDescriptor } from '../state/records.ts';
+import { objectAt, stringAt } from '../util/untrusted-json.ts';
 import { repositoryUri } from '../sign/fulcio-extensions.ts';
 import { readImagePolicyFacts, type ImagePolicyFacts } from '../sign/image-policy-facts.ts';
 import { ROLE_LABEL, ROLE_PREDICATE_TYPE, roleOfAttestationFile, type AttestationRole } from '../sign/roles.ts';
@@ -154,6 +155,16 @@ function readJson(dir: string, e: ManifestEntry, what: string): unknown {
   }
 }
 
+/** The bundle's oci/index.json: its descriptors, held to the OCI image index schema. */
+function readImageIndex(dir: string, e: ManifestEntry): OciDescriptor[] {
+  try {
+    return checkStateRecord('ociIndex', readJson(dir, e, 'image-index'), e.path).manifests;
+  } catch (err) {
+    if (err instanceof StateRecordError) return refuse('image-index', err.message, e.path);
+    throw err;
+  }
+}
+
 /** Verify one attestation bundle for its role: signature, predicate type, subject, signer rule. */
 async function verifyAttestation(
   policy: SitePolicy,
@@ -221,7 +232,8 @@ export async function admitImages(
   /** A confidential bundle's images, decrypted and checked (encrypt.ts): their plaintext descriptors by reference name. */
   decrypted?: Map<string, OciDescriptor>,
 ): Promise<{ admitted: AdmittedImage[]; skipped: SkippedRef[] }> {
-  const dir = v.stagingDir!;
+  const dir = v.stagingDir;
+  if (dir === undefined) throw new BundleError('BUNDLE_INVALID', 'staging', `the bundle ${v.manifest.bundleId} was verified without being staged: its images cannot be checked`);
   const m = v.manifest;
   const pairs = new Map<string, ManifestEntry[]>();
   for (const e of m.entries) {
@@ -231,29 +243,28 @@ export async function admitImages(
   }
   const bundleBlobs = new Set(m.entries.filter((e) => e.role === 'image-blob').map((e) => e.sha256));
   const indexEntry = m.entries.find((e) => e.role === 'image-index');
-  const index = indexEntry ? ((readJson(dir, indexEntry, 'image-index') as { manifests?: OciDescriptor[] }).manifests ?? []) : [];
+  const index = indexEntry ? readImageIndex(dir, indexEntry) : [];
 
   const admitted: AdmittedImage[] = [];
   for (const [key, entries] of pairs) {
-    const first = entries[0]!;
-    if (first.system !== policy.system) continue;
+    const [first] = entries;
+    if (first?.system !== policy.system) continue;
+    // Grouped above by these names: a pair's entries all carry them.
+    const { recipe: firstRecipe, version: firstVersion, partition: firstPartition } = first;
+    if (firstRecipe === undefined || firstVersion === undefined || firstPartition === undefined) continue;
     const recordEntry = entries.find((e) => e.role === 'build-record');
     if (!recordEntry) refuse('build-record', `${key} has no build record`, key);
     // Its names become paths in the store: held to the schema's patterns (build-record.schema.json).
-    const record = checkBuildRecord(readJson(dir, recordEntry, 'build-record'), recordEntry.path) as {
-      recipe?: { name?: string; version?: string };
-      system?: string;
-      partition?: string;
-      image?: { manifestDigest?: string; refName?: string };
-    };
-    const digest = record.image?.manifestDigest ?? '';
+    const recordData = readJson(dir, recordEntry, 'build-record');
+    const record = checkBuildRecord(recordData, recordEntry.path);
+    const digest = record.image.manifestDigest;
     const hex = digest.replace(/^sha256:/, '');
     if (!/^[0-9a-f]{64}$/.test(hex)) refuse('build-record', `${recordEntry.path} names no image digest`, recordEntry.path);
-    const refName = record.image?.refName ?? '';
-    if (record.system !== first.system || record.partition !== first.partition || record.recipe?.name !== first.recipe || record.recipe?.version !== first.version) {
+    const refName = record.image.refName;
+    if (record.system !== first.system || record.partition !== firstPartition || record.recipe.name !== firstRecipe || record.recipe.version !== firstVersion) {
       refuse(
         'build-record',
-        `${recordEntry.path} describes ${record.recipe?.name}@${record.recipe?.version} on ${record.system}/${record.partition}, but the manifest lists it under ${key}`,
+        `${recordEntry.path} describes ${record.recipe.name}@${record.recipe.version} on ${record.system}/${record.partition}, but the manifest lists it under ${key}`,
         recordEntry.path,
       );
     }
@@ -264,8 +275,9 @@ export async function admitImages(
     if (!descriptor) refuse('image', `the bundle's oci/index.json has no reference ${refName} to ${digest} (the image of ${key})`, 'oci/index.json');
     // A SIF (role sif) must be the one the build record names: the signature binds its bytes, this binds it to the image.
     for (const e of entries.filter((x) => x.role === 'sif')) {
-      const sif = (record as { sif?: { sha256?: string } }).sif;
-      if (sif?.sha256 !== e.sha256) refuse('sif', `${e.path} is not the SIF the build record of ${key} names (sha256 ${e.sha256}, record ${sif?.sha256 ?? 'none'})`, e.path);
+      // The site's schema leaves sif alone (not a name in the store): read it as the untrusted field it is.
+      const sifSha256 = stringAt(objectAt(recordData, 'sif'), 'sha256');
+      if (sifSha256 !== e.sha256) refuse('sif', `${e.path} is not the SIF the build record of ${key} names (sha256 ${e.sha256}, record ${sifSha256 ?? 'none'})`, e.path);
     }
 
     // Every attestation of a known role is verified, whether or not the policy needs it: a bad one is a sign of tampering.
@@ -287,7 +299,7 @@ export async function admitImages(
       const t = readSignedTestResult(a.predicate);
       if (t.system !== policy.system) continue; // another system's result says nothing here
       if (t.imageDigest !== `sha256:${hex}`) refuse('smoke', `the test result ${a.file} is about image ${t.imageDigest}, not ${digest}`, a.file);
-      if (t.partition !== first.partition) continue;
+      if (t.partition !== firstPartition) continue;
       if (t.verdict === 'FAILED')
         refuse(
           'smoke-failed',
@@ -302,32 +314,34 @@ export async function admitImages(
         const seen = tests.map((t) => `${t.file}: ${t.verdict}`).join(', ');
         refuse(
           'smoke',
-          `${key} has no signed ${policy.require.acceptWarned ? 'PASSED or WARNED' : 'PASSED'} test result for this site's system ${policy.system}/${first.partition} and image ${digest}${seen ? ` (found ${seen})` : ''}`,
+          `${key} has no signed ${policy.require.acceptWarned ? 'PASSED or WARNED' : 'PASSED'} test result for this site's system ${policy.system}/${firstPartition} and image ${digest}${seen ? ` (found ${seen})` : ''}`,
           key,
           'the site policy requires a passing smoke test for its own system, signed by a signer allowed for test results',
         );
       }
     }
-    if (policy.licenses) {
-      const license = sboms.length ? imageLicense(sboms[0]!.predicate) : undefined;
-      if (!license || license === 'NOASSERTION' || license === 'NONE') {
-        if (!policy.licenses.includes('NOASSERTION')) refuse('license', `${key} declares no licence (its signed SBOM says ${license ?? 'nothing'})`, key);
-      } else if (!licenseAllowed(license, policy.licenses)) {
-        refuse('license', `${key} is licensed ${license}, which the site policy does not allow (allowed: ${policy.licenses.join(', ')})`, key);
-      }
+    const [sbom] = sboms;
+    // The schema requires the list: every image is held to it.
+    const license = sbom ? imageLicense(sbom.predicate) : undefined;
+    if (!license || license === 'NOASSERTION' || license === 'NONE') {
+      if (!policy.licenses.includes('NOASSERTION')) refuse('license', `${key} declares no licence (its signed SBOM says ${license ?? 'nothing'})`, key);
+    } else if (!licenseAllowed(license, policy.licenses)) {
+      refuse('license', `${key} is licensed ${license}, which the site policy does not allow (allowed: ${policy.licenses.join(', ')})`, key);
     }
     // Read only from the verified statement: an edited finding fails the SBOM's signature above.
     let imagePolicy: ImagePolicyFacts | undefined;
-    try {
-      imagePolicy = sboms.length ? readImagePolicyFacts(sboms[0]!.predicate, `sha256:${hex}`) : undefined;
-    } catch (e) {
-      refuse('attestation', `${sboms[0]!.file}: ${(e as Error).message}`, sboms[0]!.file);
+    if (sbom) {
+      try {
+        imagePolicy = readImagePolicyFacts(sbom.predicate, `sha256:${hex}`);
+      } catch (e) {
+        refuse('attestation', `${sbom.file}: ${(e as Error).message}`, sbom.file);
+      }
     }
     admitted.push({
-      recipe: first.recipe!,
-      version: first.version!,
+      recipe: firstRecipe,
+      version: firstVersion,
       system: first.system,
-      partition: first.partition!,
+      partition: firstPartition,
       refName,
       manifestDigest: `sha256:${hex}`,
       descriptor,

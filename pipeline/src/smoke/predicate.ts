@@ -22,7 +22,9 @@
  * `verdictFromPredicate` (verdict.ts) derives the verdict an importer may trust from this content.
  */
 import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import { BrickyardError } from '../util/errors.ts';
+import { arrayAt, isJsonObject, objectAt, parseUnknownJson, stringAt } from '../util/untrusted-json.ts';
 import { overall, type TestResult } from './evaluate.ts';
 
 /** A test-result statement that cannot be made, or a signed one that Brickyard did not write. */
@@ -138,7 +140,7 @@ export function testResultPredicate(args: { results: TestResult[]; configuration
     result: overall(results),
     configuration: [
       { name: c.imageReference, digest: { sha256 }, annotations: { brickyardRole: 'image' } },
-      ...(c.sif ? [{ name: c.sif.path.split('/').pop()!, digest: { sha256: c.sif.sha256 }, annotations: { brickyardRole: 'sif' } }] : []),
+      ...(c.sif ? [{ name: basename(c.sif.path), digest: { sha256: c.sif.sha256 }, annotations: { brickyardRole: 'sif' } }] : []),
       {
         name: `${c.system}/${c.partition}`,
         digest: { sha256: createHash('sha256').update(json).digest('hex') },
@@ -178,9 +180,9 @@ export function inTotoStatement<P extends object>(subject: Subject, predicateTyp
 }
 
 function imageSha256(digest: string): string {
-  const m = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(digest.trim());
-  if (!m) throw new TestResultError(`image digest must be sha256:<64 hex digits>, got '${digest}'`);
-  return m[1]!.toLowerCase();
+  const hex = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(digest.trim())?.[1];
+  if (hex === undefined) throw new TestResultError(`image digest must be sha256:<64 hex digits>, got '${digest}'`);
+  return hex.toLowerCase();
 }
 
 /** What a signed test-result predicate says, read from its signed fields only. */
@@ -203,37 +205,43 @@ export interface SignedTestResult {
  * reason when the predicate is not one Brickyard wrote.
  */
 export function readSignedTestResult(predicate: unknown): SignedTestResult {
-  const p = predicate as Partial<TestResultPredicate> | null;
-  if (typeof p !== 'object' || p === null) throw new TestResultError('the predicate is not an object');
-  const target = Array.isArray(p.configuration) ? p.configuration.find((c) => (c?.annotations as { brickyardRole?: unknown } | undefined)?.brickyardRole === 'target') : undefined;
-  if (!target || typeof target.content !== 'string' || typeof target.digest?.['sha256'] !== 'string')
-    throw new TestResultError('the predicate names no test target (system, partition, launcher)');
-  const content = Buffer.from(target.content, 'base64');
-  if (createHash('sha256').update(content).digest('hex') !== target.digest['sha256']) throw new TestResultError("the test target's content does not match its digest");
-  let t: { system?: unknown; partition?: unknown; launcher?: unknown; runtime?: unknown; image?: { digest?: unknown } };
+  if (!isJsonObject(predicate)) throw new TestResultError('the predicate is not an object');
+  const target = (arrayAt(predicate, 'configuration') ?? []).find((c) => stringAt(objectAt(c, 'annotations'), 'brickyardRole') === 'target');
+  const content64 = stringAt(target, 'content');
+  const digest = stringAt(objectAt(target, 'digest'), 'sha256');
+  if (content64 === undefined || digest === undefined) throw new TestResultError('the predicate names no test target (system, partition, launcher)');
+  const content = Buffer.from(content64, 'base64');
+  if (createHash('sha256').update(content).digest('hex') !== digest) throw new TestResultError("the test target's content does not match its digest");
+  let t: unknown;
   try {
-    t = JSON.parse(content.toString('utf8')) as typeof t;
+    t = parseUnknownJson(content.toString('utf8'));
   } catch {
     throw new TestResultError("the test target's content is not JSON");
   }
-  const str = (v: unknown, what: string): string => {
-    if (typeof v !== 'string' || v === '') throw new TestResultError(`the test target has no ${what}`);
+  const str = (v: string | undefined, what: string): string => {
+    if (v === undefined || v === '') throw new TestResultError(`the test target has no ${what}`);
     return v;
   };
-  const lists = [p.passedTests, p.warnedTests, p.failedTests];
-  if (!lists.every((l) => Array.isArray(l) && l.every((x) => typeof x === 'string'))) throw new TestResultError('the predicate lacks passedTests, warnedTests or failedTests');
-  if (!['PASSED', 'WARNED', 'FAILED'].includes(p.result as string)) throw new TestResultError(`the predicate's result is ${JSON.stringify(p.result)}`);
-  const tests = Array.isArray(p.brickyardSmoke?.tests) ? p.brickyardSmoke.tests : [];
-  const failed = [...p.failedTests!, ...tests.filter((x) => x?.verdict === 'FAILED').map((x) => x.name)];
-  const warned = p.warnedTests!.length > 0 || tests.some((x) => x?.verdict === 'WARNED');
-  const verdict = p.result === 'FAILED' || failed.length > 0 ? 'FAILED' : p.result === 'WARNED' || warned ? 'WARNED' : 'PASSED';
+  const names = (key: string): string[] | undefined => {
+    const l = arrayAt(predicate, key);
+    return l?.every((x) => typeof x === 'string') ? l : undefined;
+  };
+  const [passedTests, warnedTests, failedTests] = [names('passedTests'), names('warnedTests'), names('failedTests')];
+  if (!passedTests || !warnedTests || !failedTests) throw new TestResultError('the predicate lacks passedTests, warnedTests or failedTests');
+  const result = predicate['result'];
+  if (result !== 'PASSED' && result !== 'WARNED' && result !== 'FAILED') throw new TestResultError(`the predicate's result is ${JSON.stringify(result)}`);
+  // The extension's own test list counts too: a FAILED test there fails the whole, whatever the lists say.
+  const tests = (arrayAt(objectAt(predicate, 'brickyardSmoke'), 'tests') ?? []).map((x) => ({ verdict: stringAt(x, 'verdict'), name: stringAt(x, 'name') }));
+  const failed = [...failedTests, ...tests.filter((x) => x.verdict === 'FAILED').map((x) => x.name ?? '(unnamed)')];
+  const warned = warnedTests.length > 0 || tests.some((x) => x.verdict === 'WARNED');
+  const verdict = result === 'FAILED' || failed.length > 0 ? 'FAILED' : result === 'WARNED' || warned ? 'WARNED' : 'PASSED';
   return {
     verdict,
-    system: str(t.system, 'system'),
-    partition: str(t.partition, 'partition'),
-    launcher: str(t.launcher, 'launcher'),
-    runtime: str(t.runtime, 'runtime'),
-    imageDigest: str(t.image?.digest, 'image digest'),
+    system: str(stringAt(t, 'system'), 'system'),
+    partition: str(stringAt(t, 'partition'), 'partition'),
+    launcher: str(stringAt(t, 'launcher'), 'launcher'),
+    runtime: str(stringAt(t, 'runtime'), 'runtime'),
+    imageDigest: str(stringAt(objectAt(t, 'image'), 'digest'), 'image digest'),
     failedTests: [...new Set(failed)],
   };
 }

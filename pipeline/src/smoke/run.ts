@@ -13,12 +13,14 @@ import { renderJobScript } from '../render/jobscript.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { run, which, type RunResult } from '../util/exec.ts';
 import type { Pair, PartitionRef, Workspace } from '../workspace.ts';
-import { pairDir, type BuildRecord } from '../build/build.ts';
+import { pairDir } from '../build/build.ts';
+import { pairFolder, stateLayout } from '../state/layout.ts';
+import { readBuildRecord, type Launcher, type SmokeReport } from '../state/records.ts';
 import { extractSifRootfs, sha256File } from '../build/sif.ts';
 import { evaluateCommand, evaluateGpu, evaluatePingPong, overall, type TestResult } from './evaluate.ts';
 import { parseGpuQuery, parsePingPong, type PingPongRun } from './pingpong.ts';
 import { inTotoStatement, TEST_RESULT_PREDICATE_TYPE, testResultPredicate } from './predicate.ts';
-import { performanceOf, type Performance } from './performance.ts';
+import { performanceOf } from './performance.ts';
 import { DEFAULT_TRIALS, interleave } from './stats.ts';
 import { evaluateStream, looksLikeStream, parseStream, type StreamRun } from './stream.ts';
 import { trialExit } from './runtime-faults.ts';
@@ -26,7 +28,8 @@ import { detectTransport, splitDebugSummary, TRANSPORT_VERBOSE_ENV } from './tra
 import { smokeLaunch } from './launch.ts';
 
 /** direct: the partition's runtime on this host; slurm: the rendered job script; sif: the SIF's root file system under ch-run. */
-export type Launcher = 'direct' | 'slurm' | 'sif';
+// Its home is state/records.ts, with the report that names it.
+export type { Launcher };
 
 export interface SmokeOptions {
   stateDir: string;
@@ -47,23 +50,8 @@ export interface SmokeOptions {
   env?: Record<string, string>;
 }
 
-export interface SmokeReport {
-  kind: 'brickyard-smoke';
-  version: 1;
-  result: 'PASSED' | 'WARNED' | 'FAILED';
-  recipe: string;
-  system: string;
-  partition: string;
-  launcher: Launcher;
-  image: { reference: string; manifestDigest: string };
-  tests: TestResult[];
-  /** Container/host ratios with their uncertainty (ping-pong intra/inter-node, STREAM per kernel). */
-  performance: Performance;
-  statement: object;
-  startedOn: string;
-  finishedOn: string;
-  reportPath: string;
-}
+// Its home is state/records.ts (read back validated there); re-exported for the importers.
+export type { SmokeReport };
 
 const PROBE = '/usr/local/bin/brickyard-pingpong';
 
@@ -78,14 +66,14 @@ export interface ImageUnderTest {
 /** An image named by its build record, the build folder, `recipe@version`, or a local reference. */
 export async function resolveImage(ws: Workspace, spec: string, where: PartitionRef, stateDir: string): Promise<ImageUnderTest> {
   const fromRecord = (path: string): ImageUnderTest => {
-    const rec = JSON.parse(readFileSync(path, 'utf8')) as BuildRecord;
+    const rec = readBuildRecord(path);
     return { recipe: ws.recipe(`${rec.recipe.name}@${rec.recipe.version}`), reference: rec.image.reference, manifestDigest: rec.image.manifestDigest };
   };
   if (spec.endsWith('.json') && existsSync(spec)) return fromRecord(spec);
-  if (existsSync(join(spec, 'build.json'))) return fromRecord(join(spec, 'build.json'));
+  if (existsSync(pairFolder(spec).buildRecord)) return fromRecord(pairFolder(spec).buildRecord);
   if (!spec.includes('/')) {
     const r = ws.recipe(spec);
-    const record = join(pairDir(stateDir, r, where), 'build.json');
+    const record = pairFolder(pairDir(stateDir, r, where)).buildRecord;
     if (!existsSync(record)) {
       throw new BrickyardError('IMAGE_NOT_FOUND', `${r.key} has not been built for ${where.system.doc.id}/${where.partition.id}`, {
         hint: `run: npx brickyard build ${r.key} --system ${where.system.doc.id}/${where.partition.id}`,
@@ -102,9 +90,9 @@ export async function resolveImage(ws: Workspace, spec: string, where: Partition
   if (!key) throw new BrickyardError('IMAGE_NOT_FOUND', `${spec} carries no dev.brickyard.recipe label: it was not built by Brickyard`);
   // The digest to attest is the one in the OCI layout (what is bundled and signed), not container storage's.
   const recipe = ws.recipe(key);
-  const record = join(pairDir(stateDir, recipe, where), 'build.json');
+  const record = pairFolder(pairDir(stateDir, recipe, where)).buildRecord;
   if (existsSync(record)) {
-    const rec = JSON.parse(readFileSync(record, 'utf8')) as BuildRecord;
+    const rec = readBuildRecord(record);
     if (rec.image.reference === spec) return { recipe, reference: spec, manifestDigest: rec.image.manifestDigest };
   }
   throw new BrickyardError(
@@ -185,7 +173,7 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Pair, o
   const statement = inTotoStatement({ name: image.reference, digest: { sha256: image.manifestDigest.replace(/^sha256:/, '') } }, TEST_RESULT_PREDICATE_TYPE, predicate);
   const dir = pairDir(opts.stateDir, image.recipe, where);
   mkdirSync(dir, { recursive: true });
-  const reportPath = join(dir, `smoke-${opts.launcher}.json`);
+  const reportPath = pairFolder(dir).smokeReport(opts.launcher);
   const report: SmokeReport = {
     kind: 'brickyard-smoke',
     version: 1,
@@ -203,7 +191,7 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Pair, o
     reportPath,
   };
   writeFileSync(reportPath, JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(join(dir, `test-result-${opts.launcher}.intoto.json`), JSON.stringify(statement, null, 2) + '\n');
+  writeFileSync(pairFolder(dir).testResult(opts.launcher), JSON.stringify(statement, null, 2) + '\n');
   return report;
 }
 
@@ -242,8 +230,8 @@ export const SIF_RUNTIME_LABEL = 'SIF root file system under ch-run';
 /** The squashfs root file system of the pair's SIF (from its build record), copied out for ch-run. */
 async function sifRootOf(image: ImageUnderTest, where: PartitionRef, stateDir: string): Promise<{ path: string; sha256: string; root: string }> {
   const dir = pairDir(stateDir, image.recipe, where);
-  const recordPath = join(dir, 'build.json');
-  const rec = existsSync(recordPath) ? (JSON.parse(readFileSync(recordPath, 'utf8')) as BuildRecord) : undefined;
+  const recordPath = pairFolder(dir).buildRecord;
+  const rec = existsSync(recordPath) ? readBuildRecord(recordPath) : undefined;
   if (!rec?.sif || rec.image.manifestDigest !== image.manifestDigest) {
     throw new BrickyardError('IMAGE_NOT_FOUND', `${image.recipe.key} on ${where.system.doc.id}/${where.partition.id} has no SIF for image ${image.manifestDigest}`, {
       hint: `build it with: npx brickyard build ${image.recipe.key} --system ${where.system.doc.id}/${where.partition.id} --sif`,
@@ -346,7 +334,7 @@ function slurmCommand(opts: SmokeOptions, cmd: string, args: string[]): [string,
 async function slurmJob(ws: Workspace, image: ImageUnderTest, where: Pair, opts: SmokeOptions, timeoutMs: number, jobEnv: Record<string, string> = {}): Promise<RunResult> {
   if (!which('sbatch')) throw new BrickyardError('TOOL_MISSING', 'sbatch is not installed', { hint: 'run scripts/setup-host.sh, then scripts/services/slurm.sh start DIR' });
   const rendered = ws.render(where);
-  const dir = join(pairDir(opts.stateDir, image.recipe, where), 'slurm');
+  const dir = pairFolder(pairDir(opts.stateDir, image.recipe, where)).slurm;
   mkdirSync(dir, { recursive: true });
   const script = join(dir, 'job.sh');
   writeFileSync(script, renderJobScript(rendered.composition), { mode: 0o755 });
@@ -394,7 +382,7 @@ function parseOrUndefined(r: RunResult): PingPongRun | undefined {
 
 /** The same probe on the host, for the container/host ratio. */
 async function hostPingPong(stateDir: string, ranks: number): Promise<PingPongRun | undefined> {
-  const bin = await hostProbe(join(stateDir, 'cache'));
+  const bin = await hostProbe(stateLayout(stateDir).cache);
   if (!bin || !which('mpirun')) return undefined;
   return parseOrUndefined(await run('mpirun', ['--allow-run-as-root', '--oversubscribe', '-np', String(ranks), bin], { timeoutMs: 300_000 }));
 }
@@ -405,7 +393,7 @@ async function hostPingPong(stateDir: string, ranks: number): Promise<PingPongRu
  * (BRICKYARD_SLURM_SHARED from the test cluster: the nodes have private /tmp folders).
  */
 async function hostPingPongSlurm(opts: SmokeOptions, srunArgs: string[]): Promise<PingPongRun | undefined> {
-  const bin = await hostProbe(opts.slurmEnv?.['BRICKYARD_SLURM_SHARED'] ?? join(opts.stateDir, 'cache'));
+  const bin = await hostProbe(opts.slurmEnv?.['BRICKYARD_SLURM_SHARED'] ?? stateLayout(opts.stateDir).cache);
   if (!bin || !which('srun')) return undefined;
   const [cmd, args] = slurmCommand(opts, 'srun', [...srunArgs, bin]);
   return parseOrUndefined(await run(cmd, args, { env: { ...process.env, ...opts.slurmEnv }, timeoutMs: 300_000 }));
@@ -441,7 +429,7 @@ async function streamOverhead(
   let hostMissing: string | undefined;
   if (!program) hostMissing = `no program path in '${command}' to copy out of the image for the host baseline`;
   else {
-    const dir = join(opts.stateDir, 'cache', `stream-${image.manifestDigest.replace(/^sha256:/, '').slice(0, 12)}`);
+    const dir = join(stateLayout(opts.stateDir).cache, `stream-${image.manifestDigest.replace(/^sha256:/, '').slice(0, 12)}`);
     mkdirSync(dir, { recursive: true });
     const local = join(dir, basename(program));
     if (!existsSync(local)) {

@@ -12,7 +12,7 @@
  * recorded with the reason. Ties go to the earlier variant (the declaration order is the
  * preference order).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
 import { buildPair } from '../build/build.ts';
@@ -22,6 +22,8 @@ import { BrickyardError } from '../util/errors.ts';
 import type { Pair, PartitionRef, Workspace } from '../workspace.ts';
 import { inTotoStatement, type InTotoStatement } from './predicate.ts';
 import { smoke, type SmokeReport } from './run.ts';
+import { TUNE_RECORD, tuneFolder } from '../state/layout.ts';
+import { readStateRecord, type TuneMetric, type TunePredicate, type VariantOutcome } from '../state/records.ts';
 
 export const TUNE_PREDICATE_TYPE = 'https://brickyard.dev/attestation/tune/v1';
 
@@ -40,45 +42,14 @@ export interface TuneVariantDoc {
 }
 
 export interface TuneDoc {
-  metric: { test: string; figure: string; goal: 'max' | 'min' };
+  metric: TuneMetric;
   variants: TuneVariantDoc[];
   /** `fitting`: try every variant with each MPI strategy of the partition that fits the recipe. */
   mpiStrategies?: 'default' | 'fitting';
 }
 
-export interface VariantOutcome {
-  id: string;
-  cflags: string;
-  /** The runtime environment the smoke runs had (empty: none beyond the recipe's). */
-  env: Record<string, string>;
-  /** The MPI strategy the image was built with; null for a recipe without MPI. */
-  mpiStrategy: string | null;
-  /** A runtime variant: the variant whose build made its image (and whose folder holds it). */
-  sharesImageOf?: string;
-  imageDigest?: string;
-  imageReference?: string;
-  result: 'PASSED' | 'WARNED' | 'FAILED';
-  /** The metric's value, when the smoke run produced it. */
-  value?: number;
-  /** Every figure of the metric's test (for the table). */
-  figures: Record<string, number | string>;
-  /** Why the variant cannot be chosen, if it cannot. */
-  excluded?: string;
-}
-
-export interface TunePredicate {
-  recipe: string;
-  system: string;
-  partition: string;
-  metric: TuneDoc['metric'];
-  chosen: string;
-  chosenCflags: string;
-  chosenEnv: Record<string, string>;
-  chosenMpiStrategy: string | null;
-  chosenImageDigest: string;
-  variants: VariantOutcome[];
-  tunedOn: string;
-}
+// Their home is state/records.ts, where the tuning record is read back validated; re-exported for the importers.
+export type { TunePredicate, VariantOutcome };
 
 export interface TuneRecord {
   statement: InTotoStatement<TunePredicate>;
@@ -236,7 +207,7 @@ export function choose(outcomes: VariantOutcome[], goal: 'max' | 'min'): Variant
 }
 
 export function tuneDir(stateDir: string, recipe: ResolvedRecipe, where: PartitionRef): string {
-  return join(stateDir, 'tune', recipe.key, `${where.system.doc.id}-${where.partition.id}`);
+  return tuneFolder(stateDir, { recipe: recipe.key, system: where.system.doc.id, partition: where.partition.id });
 }
 
 export interface TuneOptions {
@@ -331,7 +302,7 @@ export async function recordChoice(
   const statement = inTotoStatement({ name: imageReference, digest: { sha256: imageDigest.replace(/^sha256:/, '') } }, TUNE_PREDICATE_TYPE, predicate);
   const dir = tuneDir(opts.stateDir, recipe, where);
   mkdirSync(dir, { recursive: true });
-  const statementPath = join(dir, 'tune.intoto.json');
+  const statementPath = join(dir, TUNE_RECORD);
   writeFileSync(statementPath, JSON.stringify(statement, null, 2) + '\n');
   const bundlePath = bundlePathFor(statementPath);
   writeBundle(bundlePath, await attest(statement, await signerFor(opts.stateDir, { keyless: opts.keyless ?? false })));
@@ -340,9 +311,9 @@ export async function recordChoice(
 
 /** The recorded choice for a pair, if `tune` ran for it under this state folder. */
 export function recordedChoice(stateDir: string, recipe: ResolvedRecipe, where: PartitionRef): TunePredicate | undefined {
-  const path = join(tuneDir(stateDir, recipe, where), 'tune.intoto.json');
+  const path = join(tuneDir(stateDir, recipe, where), TUNE_RECORD);
   if (!existsSync(path)) return undefined;
-  const s = JSON.parse(readFileSync(path, 'utf8')) as InTotoStatement<TunePredicate>;
+  const s = readStateRecord('tuneStatement', path);
   if (s.predicateType !== TUNE_PREDICATE_TYPE || s.predicate.recipe !== recipe.key || s.predicate.system !== where.system.doc.id || s.predicate.partition !== where.partition.id) {
     throw new BrickyardError('FILE_UNREADABLE', `${path} is not a tune record for ${recipe.key} on ${where.system.doc.id}/${where.partition.id}`, {
       hint: 'run brickyard tune again',

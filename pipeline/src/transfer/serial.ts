@@ -11,11 +11,12 @@
  *   that serial. Only one workflow (release.yml) publishes bundles for sites, so one run-number
  *   sequence suffices.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { BrickyardError } from '../util/errors.ts';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { stateLayout } from '../state/layout.ts';
+import { readStateRecord } from '../state/records.ts';
 
-export const SERIALS_FILE = 'bundle-serials.json';
+export const SERIALS_FILE = basename(stateLayout('.').bundleSerials);
 
 /** The run number that floors serials in GitHub Actions, or 0 outside it (or when it is not a positive whole number). */
 export function runNumberFloor(env: NodeJS.ProcessEnv = process.env): number {
@@ -25,20 +26,11 @@ export function runNumberFloor(env: NodeJS.ProcessEnv = process.env): number {
 
 /** Take the next serial for `repository` and record it in the state folder. */
 export function nextSerial(stateDir: string, repository: string, env: NodeJS.ProcessEnv = process.env): number {
-  const path = join(stateDir, SERIALS_FILE);
-  let serials: Record<string, number> = {};
-  if (existsSync(path)) {
-    try {
-      serials = JSON.parse(readFileSync(path, 'utf8')) as Record<string, number>;
-    } catch (e) {
-      throw new BrickyardError('FILE_UNREADABLE', `${path} is not JSON: ${(e as Error).message}`, {
-        hint: 'give the bundle serial (--serial N, one more than the last one the sites imported), or delete the file',
-        cause: e,
-      });
-    }
-  }
-  const last = serials[repository];
-  const next = Math.max((typeof last === 'number' && Number.isSafeInteger(last) ? last : 0) + 1, runNumberFloor(env));
+  const path = stateLayout(stateDir).bundleSerials;
+  // Held to its schema: a serial that is not a whole number is refused, naming the repository.
+  const serials = existsSync(path) ? readStateRecord('bundleSerials', path) : {};
+  const last = serials[repository] ?? 0;
+  const next = Math.max((Number.isSafeInteger(last) ? last : 0) + 1, runNumberFloor(env));
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify({ ...serials, [repository]: next }, null, 2) + '\n');
   return next;

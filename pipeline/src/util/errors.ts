@@ -49,7 +49,8 @@ export type ErrorCode =
   | 'SIGNER_FAILED'
   | 'PUSH_MISMATCH'
   | 'NO_VARIANT'
-  | 'TEST_RESULT_INVALID';
+  | 'TEST_RESULT_INVALID'
+  | 'STATE_RECORD_INVALID';
 
 export class BrickyardError extends Error {
   readonly code: ErrorCode;

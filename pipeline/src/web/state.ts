@@ -9,6 +9,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Header } from 'tar';
+import { PAIR_FILES, pairFolder, smokeLauncherOf, stateLayout } from '../state/layout.ts';
 import { num, obj, parseJson, readJson, str } from './json.ts';
 import { readSignature, signatureOf, type Signature } from './signature.ts';
 
@@ -104,8 +105,8 @@ const EMPTY = (): SiteState => ({ builds: [], smokes: [], manifest: undefined, p
 
 export function readState(stateDir: string | undefined, manifestPath?: string): SiteState {
   const state = EMPTY();
-  if (stateDir && existsSync(join(stateDir, 'builds'))) {
-    for (const dir of walkDirs(join(stateDir, 'builds'), 4)) readPairDir(dir, state);
+  if (stateDir && existsSync(stateLayout(stateDir).builds)) {
+    for (const dir of walkDirs(stateLayout(stateDir).builds, 4)) readPairDir(dir, state);
   }
   const manifest = manifestPath ?? (stateDir ? findManifest(stateDir) : undefined);
   if (manifest) {
@@ -125,8 +126,9 @@ function readPairDir(dir: string, state: SiteState): void {
     return;
   }
   let key: string | undefined;
-  if (names.includes('build.json')) {
-    const file = join(dir, 'build.json');
+  const pair = pairFolder(dir);
+  if (names.includes(PAIR_FILES.buildRecord)) {
+    const file = pair.buildRecord;
     const b = readJson(file);
     const r = obj(b?.['recipe']);
     if (b?.['kind'] === 'brickyard-build' && r && typeof b['system'] === 'string' && typeof b['partition'] === 'string') {
@@ -141,7 +143,7 @@ function readPairDir(dir: string, state: SiteState): void {
         refName: str(image['refName']),
         startedOn: typeof b['startedOn'] === 'string' ? b['startedOn'] : undefined,
         finishedOn: typeof b['finishedOn'] === 'string' ? b['finishedOn'] : undefined,
-        sbomPackages: names.includes('sbom.spdx.json') ? readSbomPackages(join(dir, 'sbom.spdx.json')) : undefined,
+        sbomPackages: names.includes(PAIR_FILES.sbom) ? readSbomPackages(pair.sbom) : undefined,
         builder: str(b['builder']),
         reference: str(image['reference']),
         manifestDigest: str(image['manifestDigest']),
@@ -155,7 +157,7 @@ function readPairDir(dir: string, state: SiteState): void {
       key = pairKey(info.recipe, info.system, info.partition);
     } else state.skipped.push(file);
   }
-  for (const name of names.filter((n) => /^smoke-[^/]+\.json$/.test(n))) {
+  for (const name of names.filter((n) => smokeLauncherOf(n) !== undefined)) {
     const file = join(dir, name);
     const s = readJson(file);
     if (s?.['kind'] !== 'brickyard-smoke' || typeof s['recipe'] !== 'string' || typeof s['system'] !== 'string' || typeof s['partition'] !== 'string') {
@@ -218,9 +220,9 @@ function readSbomPackages(file: string): SbomPackage[] | undefined {
  * `.tar` bundle (its manifest is the first entry). The highest serial wins, then the latest name.
  */
 function findManifest(stateDir: string): string | undefined {
-  const direct = [join(stateDir, 'bundle', 'manifest.json'), join(stateDir, 'manifest.json')].find((p) => existsSync(p));
+  const direct = [stateLayout(stateDir).bundleManifest, join(stateDir, 'manifest.json')].find((p) => existsSync(p));
   if (direct) return direct;
-  const bundles = join(stateDir, 'bundles');
+  const bundles = stateLayout(stateDir).bundles;
   if (!existsSync(bundles)) return undefined;
   let best: { path: string; serial: number } | undefined;
   for (const name of safeReaddir(bundles).sort()) {
@@ -336,7 +338,7 @@ function walkDirs(root: string, depth: number): string[] {
   for (const name of safeReaddir(root).sort()) {
     const p = join(root, name);
     try {
-      if (statSync(p).isDirectory() && !['context', 'slurm', 'oci', 'cache'].includes(name)) out.push(...walkDirs(p, depth - 1));
+      if (statSync(p).isDirectory() && ![PAIR_FILES.context, PAIR_FILES.slurm, 'oci', 'cache'].includes(name)) out.push(...walkDirs(p, depth - 1));
     } catch {
       // vanished or unreadable: not state
     }
