@@ -105,11 +105,11 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
         import('./progress.ts'),
       ]);
       const registry = opts.registry && registryClient ? { client: registryClient, target: registryClient.parseRegistry(opts.registry) } : undefined; // checked before anything is imported
-      const { trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
+      const { policy, trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
       const bar = byteProgress('verify');
       const result = await importAndAdmit({
         bundlePath: resolve(bundlePath),
-        policyPath: resolve(opts.policy),
+        policy,
         store: resolve(opts.store),
         verifier: await siteVerifier(trustedRootPath, pinned),
         now: new Date(),
@@ -195,10 +195,10 @@ export interface CheckBundleOptions {
 /** Verify an air-gap bundle against a site policy, writing nothing (`check-bundle`, `verify BUNDLE`). */
 export async function runCheckBundle(io: Io, bundlePath: string, opts: CheckBundleOptions): Promise<void> {
   const [{ formatBytes }, { checkBundle }] = await Promise.all([import('../util/units.ts'), import('../site/store.ts')]);
-  const { trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
+  const { policy, trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
   const r = await checkBundle({
     bundlePath: resolve(bundlePath),
-    policyPath: resolve(opts.policy),
+    policy,
     verifier: await siteVerifier(trustedRootPath, pinned),
     now: new Date(),
     trustedRootPath,

@@ -12,6 +12,7 @@ import parseSpdx from 'spdx-expression-parse';
 import { buildPair, formatBytes, type BuildRecord } from '../build/build.ts';
 import { attestPair } from '../sign/pair.ts';
 import { writeDevPolicy } from '../site/dev-policy.ts';
+import { loadPolicy } from '../site/policy.ts';
 import { importAndAdmit } from '../site/admit.ts';
 import { bundleSystem } from '../transfer/bundle-system.ts';
 import { nextSerial } from '../transfer/serial.ts';
@@ -251,7 +252,7 @@ async function bundleAndImport(ws: Workspace, outDir: string, say: (s: string) =
   const importBar = byteProgress('verify');
   const imported = await importAndAdmit({
     bundlePath,
-    policyPath: policy,
+    policy: loadPolicy(policy),
     store,
     verifier: await siteVerifier(trustedRootPath),
     now: new Date(),
