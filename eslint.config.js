@@ -17,7 +17,6 @@ const NON_NULL_DEBT = [
   'pipeline/src/bundle/read.ts',
   'pipeline/src/bundle/tar.ts',
   'pipeline/src/bundle/write.ts',
-  'pipeline/src/render/compose.ts',
   'pipeline/src/sign/dev-x509.ts',
   'pipeline/src/sign/received.ts',
   'pipeline/src/sign/subjects.ts',
