@@ -209,6 +209,8 @@ async function decryptIfNeeded(loaded: LoadedPolicy, v: VerifiedBundle, keyPath:
       'give --decryption-key FILE or set encryption.privateKey in the site policy',
     );
   }
+  if (v.stagingDir === undefined) throw new Error('internal: a confidential bundle was read without being staged');
+  const staged = join(v.stagingDir, 'oci');
   const keep = keepsEncrypted(loaded);
   let workDir = stagingWorkDir;
   if (keep) {
@@ -219,7 +221,7 @@ async function decryptIfNeeded(loaded: LoadedPolicy, v: VerifiedBundle, keyPath:
     workDir = join(own, 'work');
   }
   try {
-    return await decryptImages(info, join(v.stagingDir!, 'oci'), key, workDir, { keepEncrypted: keep });
+    return await decryptImages(info, staged, key, workDir, { keepEncrypted: keep });
   } finally {
     rmSync(keep ? dirname(workDir) : workDir, { recursive: true, force: true });
   }
@@ -287,7 +289,8 @@ export async function checkBundle(
         checked = await admitImages(policy, staged, opts.verifier, storeBlobs, decrypted);
       },
     });
-    const { admitted, skipped } = checked!;
+    if (!checked) throw new Error('internal: the bundle was read without its content being checked');
+    const { admitted, skipped } = checked;
     return { manifest: v.manifest, identity: v.identity, issuer: v.issuer, images: admitted.length, bytes: v.bytes, admitted, skipped };
   } catch (e) {
     throw fileSystemFault(e, { what: 'check-bundle', folder: `the temporary folder ${tmpdir()}`, unchanged: 'Nothing was imported; the bundle was not judged.' }) ?? e;
