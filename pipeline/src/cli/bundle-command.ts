@@ -15,6 +15,13 @@ import type { Workspace } from '../workspace.ts';
 import type { Io } from './io.ts';
 
 export function registerBundle(program: Command, io: Io, open: () => Promise<Workspace>, setExit: (code: number) => void, toolVersion: string): void {
+  registerBundleCommand(program, io, open, toolVersion);
+  registerImport(program, io);
+  registerStoreCommands(program, io, setExit);
+}
+
+/** `bundle`: sign and pack what was built for a system. */
+function registerBundleCommand(program: Command, io: Io, open: () => Promise<Workspace>, toolVersion: string): void {
   program
     .command('bundle')
     .description('pack what was built for a system into a signed air-gap bundle: manifest, checksums, one OCI layout, rendered files, sources, attestations')
@@ -84,7 +91,10 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
         }
       },
     );
+}
 
+/** `import`: verify a bundle offline under the site policy and import it, then admit its images. */
+function registerImport(program: Command, io: Io): void {
   program
     .command('import')
     .description('verify a bundle offline against the site policy and import it atomically into the site store')
@@ -135,7 +145,10 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
         );
       }
     });
+}
 
+/** `admit`, `audit`, `inventory` and `check-bundle`: the store and the policy, without importing. */
+function registerStoreCommands(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('admit')
     .description('sign an admission record (a SLSA Verification Summary, with the site key) for every image in the store that lacks one')
