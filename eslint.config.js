@@ -35,6 +35,27 @@ const UNTRUSTED_JSON_DEBT = [
   'pipeline/src/smoke/predicate.ts',
 ];
 
+// Long functions (issue 12): production code keeps each function to 80 lines (blank lines and
+// comments aside), split by step. TEMPORARY: these functions were over the limit when the rule was
+// turned on (2026-12-03) and lie in areas other helpers were editing at the time; the integrator
+// splits them and empties this list. Never add to it.
+const LONG_FUNCTION_DEBT = [
+  'actions/publish/src/main.ts', // run
+  'pipeline/src/build/build.ts', // buildPair
+  'pipeline/src/build/sbom.ts', // spdxDocument
+  'pipeline/src/catalog/load.ts', // loadCatalog
+  'pipeline/src/catalog/resolve.ts', // resolveRecipes (and its per-recipe arrow function)
+  'pipeline/src/check/fit.ts', // checkFit
+  'pipeline/src/ci/policy.ts', // checkWorkflowPolicy, checkSigningJob
+  'pipeline/src/render/diagram.ts', // renderDiagram
+  'pipeline/src/sign/dev-signer.ts', // create
+  'pipeline/src/sign/verify.ts', // verifySigstoreBundle
+  'pipeline/src/site/checks.ts', // admitImages
+  'pipeline/src/smoke/pingpong.ts', // parsePingPong
+  'pipeline/src/web/recipe-page.ts', // recipePage
+  'scripts/bench-site.ts', // main
+];
+
 export default defineConfig(
   {
     ignores: ['actions/*/dist/**', 'dist/**', 'node_modules/**', 'coverage/**', 'site/**', '.brickyard/**', 'out/**', 'test-artifacts/**', 'test/fixtures/**', 'test/golden/**'],
@@ -63,6 +84,15 @@ export default defineConfig(
       // `s || fallback` on strings treats '' as absent on purpose (an empty USER, an empty last path segment).
       '@typescript-eslint/prefer-nullish-coalescing': ['error', { ignorePrimitives: { string: true } }],
     },
+  },
+  {
+    // Production code, not tests: a test's setup and its table of cases read best in one place.
+    files: ['pipeline/src/**/*.ts', 'actions/*/src/**/*.ts', 'bin/**/*.js', 'scripts/**/*.ts', 'scripts/**/*.mjs'],
+    rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }] },
+  },
+  {
+    files: LONG_FUNCTION_DEBT,
+    rules: { 'max-lines-per-function': 'off' },
   },
   {
     // Tests: a `!` that is wrong throws inside the test and fails it, which is the check we want;
