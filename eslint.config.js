@@ -50,7 +50,6 @@ const LONG_FUNCTION_DEBT = [
   'pipeline/src/render/diagram.ts', // renderDiagram
   'pipeline/src/sign/dev-signer.ts', // create
   'pipeline/src/sign/verify.ts', // verifySigstoreBundle
-  'pipeline/src/site/checks.ts', // admitImages
   'pipeline/src/smoke/pingpong.ts', // parsePingPong
   'pipeline/src/web/recipe-page.ts', // recipePage
   'scripts/bench-site.ts', // main
