@@ -46,7 +46,6 @@ const LONG_FUNCTION_DEBT = [
   'pipeline/src/catalog/resolve.ts', // resolveRecipes (and its per-recipe arrow function)
   'pipeline/src/check/fit.ts', // checkFit
   'pipeline/src/ci/policy.ts', // checkWorkflowPolicy, checkSigningJob
-  'pipeline/src/render/diagram.ts', // renderDiagram
   'pipeline/src/sign/dev-signer.ts', // create
   'pipeline/src/sign/verify.ts', // verifySigstoreBundle
   'pipeline/src/web/recipe-page.ts', // recipePage
