@@ -42,7 +42,6 @@ const LONG_FUNCTION_DEBT = [
   'actions/publish/src/main.ts', // run
   'pipeline/src/build/build.ts', // buildPair
   'pipeline/src/build/sbom.ts', // spdxDocument
-  'pipeline/src/catalog/resolve.ts', // resolveRecipes (and its per-recipe arrow function)
   'pipeline/src/check/fit.ts', // checkFit
   'pipeline/src/ci/policy.ts', // checkWorkflowPolicy, checkSigningJob
   'pipeline/src/sign/dev-signer.ts', // create
