@@ -47418,16 +47418,25 @@ function loadCatalog(root) {
     invalid: { recipes: /* @__PURE__ */ new Set(), blocks: /* @__PURE__ */ new Set(), systems: /* @__PURE__ */ new Set() },
     diagnostics: []
   };
-  const read = (abs, kind) => {
-    const file = SourceFile.read(abs, root);
-    if (file.syntaxErrors.length > 0) {
-      cat.diagnostics.push(...file.syntaxErrors);
-      return void 0;
-    }
-    const findings = validateAgainstSchema(kind, file);
-    cat.diagnostics.push(...findings);
-    return findings.length === 0 ? file : void 0;
-  };
+  const read = (abs, kind) => readValid(cat, abs, kind);
+  loadRecipes(cat, read);
+  loadBlocks(cat, read);
+  loadBasesAndToolchains(cat, read);
+  loadSystems(cat, read);
+  return cat;
+}
+function readValid(cat, abs, kind) {
+  const file = SourceFile.read(abs, cat.root);
+  if (file.syntaxErrors.length > 0) {
+    cat.diagnostics.push(...file.syntaxErrors);
+    return void 0;
+  }
+  const findings = validateAgainstSchema(kind, file);
+  cat.diagnostics.push(...findings);
+  return findings.length === 0 ? file : void 0;
+}
+function loadRecipes(cat, read) {
+  const { root } = cat;
   const recipesDir = join10(root, "catalog", "recipes");
   for (const name of subdirs(recipesDir)) {
     for (const version of subdirs(join10(recipesDir, name))) {
@@ -47459,6 +47468,9 @@ function loadCatalog(root) {
       cat.recipes.set(key, { file, doc, dir });
     }
   }
+}
+function loadBlocks(cat, read) {
+  const { root } = cat;
   const blocksDir = join10(root, "catalog", "blocks");
   for (const name of subdirs(blocksDir)) {
     const dir = join10(blocksDir, name);
@@ -47480,6 +47492,9 @@ function loadCatalog(root) {
     }
     cat.blocks.set(name, { file, doc, dir });
   }
+}
+function loadBasesAndToolchains(cat, read) {
+  const { root } = cat;
   const basesAbs = join10(root, "catalog", "bases.yaml");
   if (existsSync5(basesAbs)) {
     const file = read(basesAbs, "bases");
@@ -47495,6 +47510,9 @@ function loadCatalog(root) {
     const file = read(toolchainsAbs, "toolchains");
     if (file) cat.toolchains = file.data;
   }
+}
+function loadSystems(cat, read) {
+  const { root } = cat;
   const systemsDir = join10(root, "systems");
   for (const entry of readdirSync2(systemsDir).sort()) {
     if (!entry.endsWith(".yaml") && !entry.endsWith(".yml")) continue;
@@ -47512,7 +47530,6 @@ function loadCatalog(root) {
     }
     cat.systems.set(id, { file, doc, dir: systemsDir });
   }
-  return cat;
 }
 function layout(root, abs, message) {
   const rel = abs.slice(root.length + 1).split("\\").join("/");
@@ -47567,25 +47584,7 @@ function resolveRecipes(cat) {
       return r2;
     }
     const parentKey = doc.extends;
-    if (stack.includes(parentKey) || parentKey === key) {
-      const cycle = [...stack.slice(stack.indexOf(parentKey)), key, parentKey].join(" -> ");
-      diagnostics.push(entry.file.diagnostic(["extends"], "error", "extends-cycle", `extends forms a cycle: ${cycle}`));
-      failed.add(key);
-      return void 0;
-    }
-    if (!cat.recipes.has(parentKey)) {
-      if (!cat.invalid.recipes.has(parentKey)) {
-        const [pname] = parentKey.split("@");
-        const versions = [...cat.recipes.values()].filter((e) => e.doc.name === pname).map((e) => e.doc.version);
-        diagnostics.push(
-          entry.file.diagnostic(
-            ["extends"],
-            "error",
-            "extends-unresolved",
-            `extends ${parentKey}, which is not in the catalogue` + (versions.length ? ` (versions of ${pname}: ${versions.join(", ")})` : "")
-          )
-        );
-      }
+    if (!parentFound(cat, key, entry, parentKey, stack, diagnostics)) {
       failed.add(key);
       return void 0;
     }
@@ -47594,34 +47593,7 @@ function resolveRecipes(cat) {
       failed.add(key);
       return void 0;
     }
-    const p2 = parent.doc;
-    const merged = {
-      ...doc,
-      base: doc.base ?? p2.base,
-      entrypoint: doc.entrypoint ?? p2.entrypoint,
-      sizeBudget: doc.sizeBudget ?? p2.sizeBudget,
-      homepage: doc.homepage ?? p2.homepage,
-      license: doc.license ?? p2.license,
-      environment: mergeMaps(p2.environment, doc.environment),
-      labels: mergeMaps(p2.labels, doc.labels),
-      requires: { ...p2.requires, ...doc.requires },
-      launch: doc.launch ?? p2.launch,
-      cpuTarget: doc.cpuTarget ?? p2.cpuTarget
-    };
-    for (const k2 of ["entrypoint", "homepage", "environment", "labels", "launch", "cpuTarget"]) {
-      if (merged[k2] === void 0) delete merged[k2];
-    }
-    const r = {
-      key,
-      entry,
-      chain: [entry, ...parent.chain],
-      doc: merged,
-      blocks: appendReplacing(parent.blocks, own.blocks, (b2) => b2.item.use),
-      steps: [...parent.steps, ...own.steps],
-      sources: appendReplacing(parent.sources, own.sources, (s3) => s3.item.name),
-      smoke: appendReplacing(parent.smoke, doc.smoke ?? [], (s3) => s3.name),
-      ...parent.runtime || own.runtime ? { runtime: [...parent.runtime ?? [], ...own.runtime ?? []] } : {}
-    };
+    const r = inherit(key, entry, own, parent);
     out.set(key, r);
     return r;
   };
@@ -47641,6 +47613,60 @@ function appendReplacing(parent, child2, id) {
     else result.push(c);
   }
   return result;
+}
+function parentFound(cat, key, entry, parentKey, stack, diagnostics) {
+  if (stack.includes(parentKey) || parentKey === key) {
+    const cycle = [...stack.slice(stack.indexOf(parentKey)), key, parentKey].join(" -> ");
+    diagnostics.push(entry.file.diagnostic(["extends"], "error", "extends-cycle", `extends forms a cycle: ${cycle}`));
+    return false;
+  }
+  if (!cat.recipes.has(parentKey)) {
+    if (!cat.invalid.recipes.has(parentKey)) {
+      const [pname] = parentKey.split("@");
+      const versions = [...cat.recipes.values()].filter((e) => e.doc.name === pname).map((e) => e.doc.version);
+      diagnostics.push(
+        entry.file.diagnostic(
+          ["extends"],
+          "error",
+          "extends-unresolved",
+          `extends ${parentKey}, which is not in the catalogue` + (versions.length ? ` (versions of ${pname}: ${versions.join(", ")})` : "")
+        )
+      );
+    }
+    return false;
+  }
+  return true;
+}
+function inherit(key, entry, own, parent) {
+  const doc = entry.doc;
+  const p2 = parent.doc;
+  const merged = {
+    ...doc,
+    base: doc.base ?? p2.base,
+    entrypoint: doc.entrypoint ?? p2.entrypoint,
+    sizeBudget: doc.sizeBudget ?? p2.sizeBudget,
+    homepage: doc.homepage ?? p2.homepage,
+    license: doc.license ?? p2.license,
+    environment: mergeMaps(p2.environment, doc.environment),
+    labels: mergeMaps(p2.labels, doc.labels),
+    requires: { ...p2.requires, ...doc.requires },
+    launch: doc.launch ?? p2.launch,
+    cpuTarget: doc.cpuTarget ?? p2.cpuTarget
+  };
+  for (const k2 of ["entrypoint", "homepage", "environment", "labels", "launch", "cpuTarget"]) {
+    if (merged[k2] === void 0) delete merged[k2];
+  }
+  return {
+    key,
+    entry,
+    chain: [entry, ...parent.chain],
+    doc: merged,
+    blocks: appendReplacing(parent.blocks, own.blocks, (b2) => b2.item.use),
+    steps: [...parent.steps, ...own.steps],
+    sources: appendReplacing(parent.sources, own.sources, (s3) => s3.item.name),
+    smoke: appendReplacing(parent.smoke, doc.smoke ?? [], (s3) => s3.name),
+    ...parent.runtime || own.runtime ? { runtime: [...parent.runtime ?? [], ...own.runtime ?? []] } : {}
+  };
 }
 
 // pipeline/src/catalog/semantics.ts
