@@ -45,6 +45,7 @@ const LONG_FUNCTION_DEBT = [
   'pipeline/src/ci/policy.ts', // checkWorkflowPolicy, checkSigningJob
   'pipeline/src/sign/dev-signer.ts', // create
   'pipeline/src/sign/verify.ts', // verifySigstoreBundle
+  'pipeline/src/smoke/run.ts', // smoke (84 lines after Workspace.pair())
   'pipeline/src/web/recipe-page.ts', // recipePage
   'scripts/bench-site.ts', // main
 ];
