@@ -10,14 +10,22 @@ import tseslint from 'typescript-eslint';
 // (2026-12-03). New files are checked in full; take a file off its list once it is clean, and
 // never add one. Non-null assertions: each stands for an invariant (a mandatory regex group, an
 // index inside bounds, a key taken from the same map) that wants a checked lookup instead.
-const NON_NULL_DEBT = [
-  'pipeline/src/bundle/read.ts',
-  'pipeline/src/bundle/write.ts',
-  'pipeline/src/cli/main.ts',
-  'pipeline/src/cli/run.ts',
-  'pipeline/src/render/compose.ts',
-  'pipeline/src/site/store.ts',
-  'pipeline/src/smoke/evaluate.ts',
+const NON_NULL_DEBT = ['pipeline/src/bundle/read.ts'];
+
+// Long functions (issue 12): production code keeps each function to 80 lines (blank lines and
+// comments aside), split by step. TEMPORARY: these functions were over the limit when the rule was
+// turned on (2026-12-03) and lie in areas other helpers were editing at the time; the integrator
+// splits them and empties this list. Never add to it.
+const LONG_FUNCTION_DEBT = [
+  'pipeline/src/build/build.ts', // buildPair
+  'pipeline/src/build/sbom.ts', // spdxDocument
+  'pipeline/src/check/fit.ts', // checkFit
+  'pipeline/src/ci/policy.ts', // checkWorkflowPolicy, checkSigningJob
+  'pipeline/src/sign/dev-signer.ts', // create
+  'pipeline/src/sign/verify.ts', // verifySigstoreBundle
+  'pipeline/src/smoke/run.ts', // smoke (84 lines after Workspace.pair())
+  'pipeline/src/web/recipe-page.ts', // recipePage
+  'scripts/bench-site.ts', // main
 ];
 
 export default defineConfig(
@@ -48,6 +56,15 @@ export default defineConfig(
       // `s || fallback` on strings treats '' as absent on purpose (an empty USER, an empty last path segment).
       '@typescript-eslint/prefer-nullish-coalescing': ['error', { ignorePrimitives: { string: true } }],
     },
+  },
+  {
+    // Production code, not tests: a test's setup and its table of cases read best in one place.
+    files: ['pipeline/src/**/*.ts', 'actions/*/src/**/*.ts', 'bin/**/*.js', 'scripts/**/*.ts', 'scripts/**/*.mjs'],
+    rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }] },
+  },
+  {
+    files: LONG_FUNCTION_DEBT,
+    rules: { 'max-lines-per-function': 'off' },
   },
   {
     // Tests: a `!` that is wrong throws inside the test and fails it, which is the check we want;

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../pipeline/src/bundle/manifest.ts';
 import { writeBundle } from '../../pipeline/src/bundle/write.ts';
 import { checkBundle, importBundle } from '../../pipeline/src/site/store.ts';
+import { loadPolicy } from '../../pipeline/src/site/policy.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
 import { relist, resign } from '../site/forge.ts';
@@ -53,7 +54,14 @@ async function encryptedBundle(state: string, pub: string, serial = 1): Promise<
 
 async function refusedImport(store: string, bundle: string, policy: string, decryptionKeyPath?: string): Promise<BrickyardError & { reason?: string }> {
   const before = snapshot(store);
-  const err = await importBundle({ bundlePath: bundle, policyPath: policy, store, verifier: keys.verifier, now: later, ...(decryptionKeyPath ? { decryptionKeyPath } : {}) }).then(
+  const err = await importBundle({
+    bundlePath: bundle,
+    policy: loadPolicy(policy),
+    store,
+    verifier: keys.verifier,
+    now: later,
+    ...(decryptionKeyPath ? { decryptionKeyPath } : {}),
+  }).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -90,10 +98,10 @@ describe.skipIf(!skopeo)('confidential bundles', () => {
     expect(wrong.stderr).toMatch(/no suitable key|could be used for decryption/);
 
     const policy = policyFile(`encryption: {required: true, privateKey: ${site.priv}}\n`);
-    const ok = await checkBundle({ bundlePath: b, policyPath: policy, verifier: keys.verifier, now: later });
+    const ok = await checkBundle({ bundlePath: b, policy: loadPolicy(policy), verifier: keys.verifier, now: later });
     expect(ok.images).toBe(1);
     const store = join(tempDir('brickyard-site-'), 'store');
-    const r = await importBundle({ bundlePath: b, policyPath: policy, store, verifier: keys.verifier, now: later });
+    const r = await importBundle({ bundlePath: b, policy: loadPolicy(policy), store, verifier: keys.verifier, now: later });
     expect(r.admitted[0]!.manifestDigest).toBe(plainIndex.manifests[0]!.digest);
     expect(r.skipped).toEqual([]);
     const stored = readdirSync(join(store, 'oci', 'blobs', 'sha256'));
@@ -119,7 +127,7 @@ describe.skipIf(!skopeo)('confidential bundles', () => {
     const policy = policyFile(`encryption: {required: true, privateKey: ${site.priv}, atRest: keep}\n`);
     const store = join(tempDir('brickyard-site-'), 'store');
     const ownLeftovers = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith(`brickyard-decrypt-${process.pid}-`));
-    const r = await importBundle({ bundlePath: b, policyPath: policy, store, verifier: keys.verifier, now: later });
+    const r = await importBundle({ bundlePath: b, policy: loadPolicy(policy), store, verifier: keys.verifier, now: later });
     expect(r.admitted[0]!.manifestDigest).toBe(plainDigest); // the attested digest, as before
     expect(ownLeftovers(), 'the plaintext checked in a private temporary folder is gone').toEqual([]);
     const stored = readdirSync(join(store, 'oci', 'blobs', 'sha256'));

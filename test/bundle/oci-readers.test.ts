@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeBundle } from '../../pipeline/src/bundle/write.ts';
 import { importBundle } from '../../pipeline/src/site/store.ts';
+import { loadPolicy } from '../../pipeline/src/site/policy.ts';
 import { tempDir } from '../helpers/fixture.ts';
 import { ISSUER, makeKeys, makeState, NOW, signState, SOURCE } from './fixture.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -46,7 +47,7 @@ describe.skipIf(!skopeo)('OCI layouts read by skopeo', () => {
       policy,
       `version: 2\nsystem: local\ntrustedRoot: {sha256: ${sha}, path: ${keys.trustedRoot}}\nsigners:\n${['manifest', 'provenance', 'sbom', 'testResult'].map((r) => `  ${r}: [{identity: {repository: example/brickyard, workflow: .github/workflows/main.yml, ref: refs/heads/main}, issuer: ${ISSUER}}]\n`).join('')}require: {provenance: true, sbom: true, smoke: true}\nlicenses: [Apache-2.0]\nmaxAgeDays: 30\n`,
     );
-    await importBundle({ bundlePath: dir, policyPath: policy, store, verifier: keys.verifier, now: NOW });
+    await importBundle({ bundlePath: dir, policy: loadPolicy(policy), store, verifier: keys.verifier, now: NOW });
     for (const ref of refs) execFileSync('skopeo', ['inspect', '--raw', `oci:${join(store, 'oci')}:${ref}`]);
     expect(r.images).toBe(2);
   });

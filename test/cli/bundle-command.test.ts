@@ -5,8 +5,9 @@
  * first case runs the `brickyard` process (exit statuses as a shell sees them); the others call
  * the CLI's main in this process, which gives the same status and words.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SigstoreManifestSigner } from '../../pipeline/src/bundle/sigstore.ts';
@@ -99,6 +100,29 @@ describe('brickyard import / check-bundle under faults', () => {
     await refusedBy(['import', bundle, '--policy', p2, '--store', store], 'TRUSTED_ROOT_INVALID', 2, dir);
     await refusedBy(['import', bundle, '--policy', policy, '--store', store, '--trusted-root', join(dir, 'missing.json')], 'TRUSTED_ROOT_INVALID', 2, dir);
   }, 60_000);
+
+  it('import reads the policy once: given as a FIFO fed exactly once, it imports, and the audit entry and admission records carry the digest of the bytes fed', async () => {
+    const fifo = join(site, `policy-once-${process.pid}.fifo`);
+    execFileSync('mkfifo', [fifo]);
+    const text = readFileSync(policy);
+    const store = join(tempDir('brickyard-cli-'), 'store');
+    const child = spawn(node, [bin, 'import', bundle, '--policy', fifo, '--store', store, '--json'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    await writeFile(fifo, text); // one writer: a second open for reading would wait for another, forever
+    // A second read of the policy would block: the import is given 60 s, then it is killed.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await exited.finally(() => clearTimeout(timer));
+    rmSync(fifo);
+    expect(code, stderr).toBe(0);
+    const out = JSON.parse(stdout) as { auditEntry: { policySha256: string }; admissions: { statement: string }[] };
+    expect(out.auditEntry.policySha256).toBe(sha256(text));
+    expect(out.admissions.length).toBeGreaterThan(0);
+    for (const a of out.admissions) expect(JSON.parse(readFileSync(a.statement, 'utf8')).predicate.policy.digest.sha256).toBe(sha256(text));
+  }, 90_000);
 
   it('a YAML alias bomb in the policy: POLICY_INVALID, exit 2', async () => {
     const dir = tempDir('brickyard-cli-');

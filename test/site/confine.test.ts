@@ -13,6 +13,7 @@ import type { Manifest } from '../../pipeline/src/bundle/manifest.ts';
 import { admit } from '../../pipeline/src/site/admit.ts';
 import { checkBuildRecord, confined } from '../../pipeline/src/site/confine.ts';
 import { checkBundle, importBundle } from '../../pipeline/src/site/store.ts';
+import { loadPolicy } from '../../pipeline/src/site/policy.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
 import { craftTar, makeState, NOW, sha256, signState, snapshot, SOURCE, type RawEntry } from '../bundle/fixture.ts';
@@ -100,14 +101,14 @@ describe('names that become paths', () => {
         const tmpBefore = tmpLeftovers();
         let checked: unknown;
         try {
-          await checkBundle({ bundlePath: bundle, policyPath: policy, verifier: keys.verifier, now: later });
+          await checkBundle({ bundlePath: bundle, policy: loadPolicy(policy), verifier: keys.verifier, now: later });
           checked = 'ok';
         } catch (e) {
           checked = e;
         }
         let imported: unknown;
         try {
-          await importBundle({ bundlePath: bundle, policyPath: policy, store, verifier: keys.verifier, now: later });
+          await importBundle({ bundlePath: bundle, policy: loadPolicy(policy), store, verifier: keys.verifier, now: later });
           await admit(store, { policy: { path: policy, sha256: sha256(readFileSync(policy)) }, siteKeyDir, now: later });
           imported = 'ok';
         } catch (e) {

@@ -49,7 +49,7 @@ describe.skipIf(!isRoot)('a full disk (tmpfs)', () => {
       fillUp(fs.dir, 100_000);
       process.env['TMPDIR'] = fs.dir;
       const e = await expectRefusal('check-bundle, $TMPDIR full', 'DISK_FULL', fs.dir, () =>
-        checkBundle({ bundlePath: big, policyPath: policy, verifier: keys.verifier, now: later }),
+        checkBundle({ bundlePath: big, policy: loadPolicy(policy), verifier: keys.verifier, now: later }),
       );
       expect(e.message).toContain(fs.dir);
       expect(readdirSync(fs.dir)).toEqual(['filler']);
@@ -104,7 +104,7 @@ describe('the trusted root', () => {
     const imp =
       (root: string, policy = policyFile()) =>
       () =>
-        importBundle({ bundlePath: b2, policyPath: policy, store, verifier: keys.verifier, now: later, trustedRootPath: root });
+        importBundle({ bundlePath: b2, policy: loadPolicy(policy), store, verifier: keys.verifier, now: later, trustedRootPath: root });
     await expectRefusal('trusted root missing', 'TRUSTED_ROOT_INVALID', store, imp(missing));
     await expectRefusal('trusted root is a folder', 'TRUSTED_ROOT_INVALID', store, imp(folder));
     // not JSON but pinned by the policy: the pin holds, then parsing fails (the CLI's verifier parses it)
@@ -158,7 +158,7 @@ describe('--store pointing at the wrong folder', () => {
     writeFileSync(join(folder, '.brickyard-store'), 'something else');
     await expectRefusal('--store with a foreign marker file', 'NOT_A_STORE', folder, async () => importInto(folder, await makeBundle()));
     await expectRefusal('check-bundle --store: an ordinary folder', 'NOT_A_STORE', folder, async () =>
-      checkBundle({ bundlePath: await makeBundle(), policyPath: policyFile(), verifier: keys.verifier, now: later, store: folder }),
+      checkBundle({ bundlePath: await makeBundle(), policy: loadPolicy(policyFile()), verifier: keys.verifier, now: later, store: folder }),
     );
   });
 
@@ -198,7 +198,7 @@ describe('smaller', () => {
       writeFileSync(join(stale, 'bundle', 'oci', 'big'), Buffer.alloc(100_000));
       const live = join(tmp, `brickyard-check-${process.pid}-ba9876543210`); // a running check's folder stays
       mkdirSync(live);
-      const r = await checkBundle({ bundlePath: bundle, policyPath: policy, verifier: keys.verifier, now: later });
+      const r = await checkBundle({ bundlePath: bundle, policy: loadPolicy(policy), verifier: keys.verifier, now: later });
       expect(r.images).toBe(2);
       expect(readdirSync(tmp)).toEqual([`brickyard-check-${process.pid}-ba9876543210`]);
       expect(tmpLeftovers(tmp)).toEqual([`brickyard-check-${process.pid}-ba9876543210`]);

@@ -6,11 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { SigstoreManifestVerifier } from '../../pipeline/src/bundle/sigstore.ts';
 import { importBundle } from '../../pipeline/src/site/store.ts';
+import { loadPolicy } from '../../pipeline/src/site/policy.ts';
 
 const [bundlePath, policyPath, store, trustedRoot, now] = process.argv.slice(2) as [string, string, string, string, string];
 const verifier = new SigstoreManifestVerifier({ trustedRoot: JSON.parse(readFileSync(trustedRoot, 'utf8')), ctlogThreshold: 0 });
 try {
-  const r = await importBundle({ bundlePath, policyPath, store, verifier, now: new Date(now) });
+  const r = await importBundle({ bundlePath, policy: loadPolicy(policyPath), store, verifier, now: new Date(now) });
   process.stdout.write(JSON.stringify({ ok: true, bundleId: r.bundleId, generation: r.generation }) + '\n');
 } catch (e) {
   const err = e as { code?: string; reason?: string; message?: string };

@@ -96,7 +96,7 @@ const PAIRS: PairSpec[] = [
 const later = new Date(NOW.getTime() + 3600_000);
 
 async function importInto(store: string, bundlePath: string, policyPath = policyFile(), verifier = keys.verifier) {
-  return importBundle({ bundlePath, policyPath, store, verifier, now: later });
+  return importBundle({ bundlePath, policy: loadPolicy(policyPath), store, verifier, now: later });
 }
 
 /** Import expecting a refusal; the whole store, byte for byte, must be as it was. */
@@ -276,7 +276,7 @@ describe('importBundle', () => {
     const e = await (async () => {
       const before = snapshot(store);
       try {
-        await importBundle({ bundlePath: await makeBundle(PAIRS), policyPath: p, store, verifier: keys.verifier, now: later, trustedRootPath: otherRoot });
+        await importBundle({ bundlePath: await makeBundle(PAIRS), policy: loadPolicy(p), store, verifier: keys.verifier, now: later, trustedRootPath: otherRoot });
       } catch (err) {
         expect(snapshot(store)).toEqual(before);
         return err as BundleError;
@@ -304,7 +304,7 @@ describe('importBundle', () => {
     const old = await makeBundle(PAIRS, { serial: 5, now: new Date(later.getTime() + 40 * 86_400_000) });
     const before = snapshot(store);
     await expect(
-      importBundle({ bundlePath: old, policyPath: policyFile(), store, verifier: keys.verifier, now: new Date(later.getTime() + 40 * 86_400_000) }),
+      importBundle({ bundlePath: old, policy: loadPolicy(policyFile()), store, verifier: keys.verifier, now: new Date(later.getTime() + 40 * 86_400_000) }),
     ).rejects.toMatchObject({ reason: 'too-old' });
     expect(snapshot(store)).toEqual(before);
     // a bundle for another system
@@ -375,7 +375,7 @@ describe('importBundle', () => {
         for (const e of edits) bytes[e.at] = e.value;
         writeFileSync(join(work, 'in.tar'), bytes);
         try {
-          await importBundle({ bundlePath: join(work, 'in.tar'), policyPath: policy, store, verifier: keys.verifier, now: later });
+          await importBundle({ bundlePath: join(work, 'in.tar'), policy: loadPolicy(policy), store, verifier: keys.verifier, now: later });
         } catch (e) {
           if (!(e instanceof BrickyardError)) throw e;
           expect(snapshot(store)).toEqual(before);
@@ -388,12 +388,12 @@ describe('importBundle', () => {
 
   it('checkBundle: every import check, nothing written', async () => {
     const b = await makeBundle(PAIRS);
-    const ok = await checkBundle({ bundlePath: b, policyPath: policyFile(), verifier: keys.verifier, now: later });
+    const ok = await checkBundle({ bundlePath: b, policy: loadPolicy(policyFile()), verifier: keys.verifier, now: later });
     expect(ok.images).toBe(2);
     expect(ok.identity).toBe(IDENTITY);
     const store = await storeWithOne();
     const before = snapshot(store);
-    await expect(checkBundle({ bundlePath: b, policyPath: policyFile(), verifier: keys.verifier, now: later, store })).rejects.toMatchObject({ code: 'ROLLBACK' });
+    await expect(checkBundle({ bundlePath: b, policy: loadPolicy(policyFile()), verifier: keys.verifier, now: later, store })).rejects.toMatchObject({ code: 'ROLLBACK' });
     expect(snapshot(store)).toEqual(before);
   });
 
@@ -430,7 +430,7 @@ describe('importBundle', () => {
     const store = await storeWithOne();
     const lock = await acquireStoreLock(store);
     await expect(
-      importBundle({ bundlePath: await makeBundle(PAIRS, { serial: 2 }), policyPath: policyFile(), store, verifier: keys.verifier, now: later, lockTimeoutMs: 200 }),
+      importBundle({ bundlePath: await makeBundle(PAIRS, { serial: 2 }), policy: loadPolicy(policyFile()), store, verifier: keys.verifier, now: later, lockTimeoutMs: 200 }),
     ).rejects.toMatchObject({ code: 'STORE_LOCKED', message: expect.stringContaining(`process ${process.pid}`) });
     lock.release();
   });

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { BundleError } from '../../pipeline/src/bundle/errors.ts';
 import { writeBundle } from '../../pipeline/src/bundle/write.ts';
 import { importBundle } from '../../pipeline/src/site/store.ts';
+import { loadPolicy } from '../../pipeline/src/site/policy.ts';
 import { writeDevPolicy } from '../../pipeline/src/site/dev-policy.ts';
 import { tempDir } from '../helpers/fixture.ts';
 import { IDENTITY, ISSUER, makeKeys, makeState, NOW, sha256, signState, snapshot, SOURCE, type PairSpec } from '../bundle/fixture.ts';
@@ -38,7 +39,7 @@ describe('SIF files in bundles', () => {
     const entry = b.manifest.entries.find((e) => e.role === 'sif');
     expect(entry).toMatchObject({ path: 'builds/demo@1.0/local-cpu/demo_1.0-1_local-cpu.sif', sha256: sha256(SIF) });
     const store = tempDir('brickyard-store-');
-    await importBundle({ bundlePath: b.path, policyPath: policy(), store, verifier: keys.verifier, now: later });
+    await importBundle({ bundlePath: b.path, policy: loadPolicy(policy()), store, verifier: keys.verifier, now: later });
     const placed = join(store, 'bundles', b.manifest.bundleId, 'builds', 'demo@1.0', 'local-cpu', 'demo_1.0-1_local-cpu.sif');
     expect(readFileSync(placed, 'utf8')).toBe(SIF);
     expect(existsSync(join(store, 'bundles', b.manifest.bundleId, 'builds', 'demo@1.0', 'local-cpu', 'job.sh'))).toBe(true);
@@ -48,7 +49,7 @@ describe('SIF files in bundles', () => {
     const b = await bundleOf([{ recipe: 'demo', version: '1.0', sif: { content: SIF, recordSha256: sha256('another SIF') } }]);
     const store = tempDir('brickyard-store-');
     const before = snapshot(store);
-    const err = await importBundle({ bundlePath: b.path, policyPath: policy(), store, verifier: keys.verifier, now: later }).then(
+    const err = await importBundle({ bundlePath: b.path, policy: loadPolicy(policy()), store, verifier: keys.verifier, now: later }).then(
       () => undefined,
       (e: unknown) => e,
     );

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { writeBundle, type WriteBundleOptions } from '../../pipeline/src/bundle/write.ts';
 import { importBundle } from '../../pipeline/src/site/store.ts';
+import { loadPolicy } from '../../pipeline/src/site/policy.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { atEndOfEveryFile, tempDir } from '../helpers/fixture.ts';
 import { ISSUER, makeKeys, makeState, NOW, sha256, signState, snapshot, SOURCE, type PairSpec } from '../bundle/fixture.ts';
@@ -65,7 +66,7 @@ export async function makeBundle(pairs: PairSpec[] = PAIRS, extra: Partial<Write
 }
 
 export async function importInto(store: string, bundlePath: string, policyPath = policyFile()) {
-  return importBundle({ bundlePath, policyPath, store, verifier: keys.verifier, now: later });
+  return importBundle({ bundlePath, policy: loadPolicy(policyPath), store, verifier: keys.verifier, now: later });
 }
 
 /** Names in $TMPDIR that Brickyard's own work would leave (check-bundle and verify work folders). */

@@ -15,6 +15,7 @@ import { SigstoreManifestSigner, SigstoreManifestVerifier } from '../../pipeline
 import { attest, writeBundle as writeSigstoreBundle } from '../../pipeline/src/sign/attest.ts';
 import { loadOrCreateDevSigner, type DevSigner } from '../../pipeline/src/sign/dev-signer.ts';
 import { importBundle, type ImportResult } from '../../pipeline/src/site/store.ts';
+import { loadPolicy } from '../../pipeline/src/site/policy.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { repoRoot, tempDir } from '../helpers/fixture.ts';
 import { sha256, snapshot } from '../bundle/fixture.ts';
@@ -81,7 +82,7 @@ function freshStore(): string {
 }
 
 function importInto(store: string, bundle: string): Promise<ImportResult> {
-  return importBundle({ bundlePath: bundle, policyPath: policy, store, verifier, now: new Date() });
+  return importBundle({ bundlePath: bundle, policy: loadPolicy(policy), store, verifier, now: new Date() });
 }
 
 async function refused(store: string, bundle: string): Promise<BrickyardError & { reason?: string; entry?: string }> {
@@ -321,7 +322,7 @@ describe('a confidential bundle of the real image', () => {
       spawnSync('podman', [...podman, 'system', 'reset', '--force']);
     }
     const store = freshStore();
-    const r = await importBundle({ bundlePath: bundle, policyPath: policy, store, verifier, now: new Date(), decryptionKeyPath: join(keys, 'site.pem') });
+    const r = await importBundle({ bundlePath: bundle, policy: loadPolicy(policy), store, verifier, now: new Date(), decryptionKeyPath: join(keys, 'site.pem') });
     const record = JSON.parse(readFileSync(join(out, PAIR, 'build.json'), 'utf8')) as { image: { manifestDigest: string } };
     expect(r.admitted[0]!.manifestDigest).toBe(record.image.manifestDigest);
     execFileSync('skopeo', ['inspect', '--raw', `oci:${join(store, 'oci')}:${ref}`]);

@@ -98,7 +98,7 @@ async function bundleOf(s: string, extra: Partial<WriteBundleOptions> = {}): Pro
 async function seededStore(): Promise<string> {
   seed ??= (async () => {
     const store = join(tempDir('brickyard-trust-'), 'store');
-    await importBundle({ bundlePath: await bundleOf(await state(), { serial: 1 }), policyPath: POLICY, store, verifier: keys.verifier, now: later });
+    await importBundle({ bundlePath: await bundleOf(await state(), { serial: 1 }), policy: loadPolicy(POLICY), store, verifier: keys.verifier, now: later });
     return store;
   })();
   const store = join(tempDir('brickyard-trust-'), 'store');
@@ -114,7 +114,7 @@ async function refused(store: string, bundle: string): Promise<BundleError> {
   const beside = readdirSync(parent).sort();
   let err: unknown;
   try {
-    await importBundle({ bundlePath: bundle, policyPath: POLICY, store, verifier: keys.verifier, now: later });
+    await importBundle({ bundlePath: bundle, policy: loadPolicy(POLICY), store, verifier: keys.verifier, now: later });
   } catch (e) {
     err = e;
   }
@@ -125,7 +125,7 @@ async function refused(store: string, bundle: string): Promise<BundleError> {
 }
 
 async function imported(store: string, bundle: string): Promise<ImportResult> {
-  return importBundle({ bundlePath: bundle, policyPath: POLICY, store, verifier: keys.verifier, now: later });
+  return importBundle({ bundlePath: bundle, policy: loadPolicy(POLICY), store, verifier: keys.verifier, now: later });
 }
 
 /** Sign a statement as CI (or another signer) and write it as `name` in the pair's folder. */
@@ -438,7 +438,9 @@ describe('6. freshness, rollback and identity/issuer pairs', () => {
       async (bytes) => (await keys.signer.sign(bytes)).bundleJson,
     );
     const before = snapshot(store);
-    await expect(importBundle({ bundlePath: b, policyPath: POLICY, store, verifier: keys.verifier, now: new Date(later.getTime() + 45 * 86_400_000) })).rejects.toMatchObject({
+    await expect(
+      importBundle({ bundlePath: b, policy: loadPolicy(POLICY), store, verifier: keys.verifier, now: new Date(later.getTime() + 45 * 86_400_000) }),
+    ).rejects.toMatchObject({
       reason: 'too-old',
     });
     expect(snapshot(store)).toEqual(before);
@@ -467,7 +469,7 @@ describe('6. freshness, rollback and identity/issuer pairs', () => {
       ),
     );
     const b = await bundleOf(await state());
-    await expect(importBundle({ bundlePath: b, policyPath: pairPolicy, store, verifier: keys.verifier, now: later })).rejects.toThrow(
+    await expect(importBundle({ bundlePath: b, policy: loadPolicy(pairPolicy), store, verifier: keys.verifier, now: later })).rejects.toThrow(
       /issuer https:\/\/token\.actions\.githubusercontent\.com is not https:\/\/issuer\.example\/a/,
     );
   });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeBundle } from '../../pipeline/src/bundle/write.ts';
 import { importBundle } from '../../pipeline/src/site/store.ts';
+import { loadPolicy } from '../../pipeline/src/site/policy.ts';
 import { findTool, toolName, upgradeTool } from '../../pipeline/src/site/upgrade.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
@@ -46,7 +47,7 @@ async function storeWithTool(version: string, store = tempDir('brickyard-store-'
   const state = makeState('local', [{ recipe: 'demo', version: '1.0', layer: String(serial) }]);
   await signState(state, keys.dev);
   await writeBundle({ stateDir: state, system: 'local', out, signer: keys.signer, serial, source: SOURCE, now: NOW, tools: [{ path: exe, version }] });
-  await importBundle({ bundlePath: out, policyPath: policy(), store, verifier: keys.verifier, now: later });
+  await importBundle({ bundlePath: out, policy: loadPolicy(policy()), store, verifier: keys.verifier, now: later });
   return { store, bytes };
 }
 

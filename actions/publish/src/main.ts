@@ -97,14 +97,7 @@ async function pushSystemImages(stateDir: string, system: string, spec: string):
 
 export async function run(inputs: Inputs): Promise<void> {
   try {
-    if (inputs.signer !== 'keyless' && inputs.signer !== 'dev') throw new Error(`signer must be keyless or dev, got ${JSON.stringify(inputs.signer)}`);
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(inputs.system)) throw new Error(`system must be a system id, got ${JSON.stringify(inputs.system)}`);
-    if (inputs.tag && !inputs.token) throw new Error('github-token is required to attach the bundle to a release');
-    if (inputs.tag && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/.test(inputs.tag)) throw new Error(`tag ${JSON.stringify(inputs.tag)} is not a release tag`);
-    if (inputs.serial && !/^[1-9][0-9]{0,15}$/.test(inputs.serial)) throw new Error(`serial must be a positive integer, got ${JSON.stringify(inputs.serial)}`);
-    if (inputs.registry) parseRegistry(inputs.registry);
-    const chunkSize = inputs.chunkSize ? parseSize(inputs.chunkSize.trim().replace(/^(\d+)$/, '$1 MiB')) : undefined;
-    if (chunkSize !== undefined && !(chunkSize > 0)) throw new Error(`chunk-size ${JSON.stringify(inputs.chunkSize)} is not a size such as "700 MiB" or "1.5 GiB"`);
+    const chunkSize = checkInputs(inputs);
 
     const ws = Workspace.open(resolve(inputs.workspace, inputs.root));
     const stateDir = resolve(inputs.workspace, inputs.stateDir);
@@ -149,78 +142,106 @@ export async function run(inputs: Inputs): Promise<void> {
     const images = inputs.registry ? await core.group(`push to ${inputs.registry}`, () => pushSystemImages(stateDir, inputs.system, inputs.registry)) : [];
     core.setOutput('images', JSON.stringify(images));
 
-    let releaseUrl = '';
-    if (inputs.tag) {
-      const tooBig = assets.find((a) => a.size > MAX_ASSET_BYTES);
-      if (tooBig) throw new Error(`${tooBig.name} is ${formatBytes(tooBig.size)}: GitHub takes release assets up to 2 GiB (set chunk-size, e.g. "1900 MiB")`);
-      const octokit = github.getOctokit(inputs.token);
-      const { owner, repo } = github.context.repo;
-      let release: { id: number; html_url: string; upload_url: string };
-      try {
-        release = (await octokit.rest.repos.getReleaseByTag({ owner, repo, tag: inputs.tag })).data;
-        core.info(`release ${inputs.tag} exists (${release.id})`);
-      } catch (e) {
-        if ((e as { status?: number }).status !== 404) throw e;
-        release = (
-          await octokit.rest.repos.createRelease({
-            owner,
-            repo,
-            tag_name: inputs.tag,
-            name: inputs.tag,
-            prerelease: inputs.prerelease,
-            ...(process.env['GITHUB_SHA'] ? { target_commitish: process.env['GITHUB_SHA'] } : {}),
-          })
-        ).data;
-        core.info(`created release ${inputs.tag} (${release.id})`);
-      }
-      const existing = await octokit.paginate(octokit.rest.repos.listReleaseAssets, { owner, repo, release_id: release.id, per_page: 100 });
-      for (const a of assets) {
-        for (const old of existing.filter((x) => x.name === a.name)) {
-          await octokit.rest.repos.deleteReleaseAsset({ owner, repo, asset_id: old.id });
-          core.info(`deleted the previous ${a.name} (${old.id})`);
-        }
-        const data = readFileSync(a.path);
-        await octokit.rest.repos.uploadReleaseAsset({
-          owner,
-          repo,
-          release_id: release.id,
-          url: release.upload_url,
-          name: a.name,
-          // Typed as a string; a Buffer is sent as the raw bytes.
-          data: data as unknown as string,
-          headers: { 'content-type': 'application/octet-stream' },
-        });
-        core.info(`uploaded ${a.name} (${formatBytes(a.size)})`);
-      }
-      releaseUrl = release.html_url;
-    }
+    const releaseUrl = inputs.tag ? await attachToRelease(inputs, assets) : '';
     core.setOutput('release-url', releaseUrl);
     core.setOutput('assets', JSON.stringify(assets));
 
-    const summary = core.summary
-      .addHeading(`Bundle: ${escapeHtml(inputs.system)} (serial ${serial})`, 3)
-      .addRaw(
-        `<p>${result.images} image(s), ${escapeHtml(formatBytes(bundleSize))}, manifest <code>${manifestDigest}</code>, signed by <code>${escapeHtml(result.identity)}</code>${backend.kind === 'dev' ? ' (development signer)' : ''}${releaseUrl ? `; attached to <a href="${escapeHtml(releaseUrl)}">${escapeHtml(inputs.tag)}</a>` : ''}</p>`,
-        true,
-      )
-      .addTable([
-        [
-          { data: 'asset', header: true },
-          { data: 'size', header: true },
-          { data: 'sha256', header: true },
-        ],
-        ...assets.map((a) => [escapeHtml(a.name), formatBytes(a.size), a.sha256]),
-      ]);
-    if (images.length > 0)
-      summary.addTable([
-        [
-          { data: 'image', header: true },
-          { data: 'digest', header: true },
-        ],
-        ...images.map((i) => [escapeHtml(i.reference), i.digest]),
-      ]);
-    await summary.write();
+    await writeSummary(
+      inputs,
+      { serial, images: result.images, identity: result.identity, dev: backend.kind === 'dev' },
+      { bundleSize, manifestDigest, releaseUrl, assets, images },
+    );
   } catch (e) {
     core.setFailed(`brickyard publish: ${describeError(e)}`);
   }
+}
+
+/** The inputs checked before anything is written; returns the chunk size in bytes, when given. */
+function checkInputs(inputs: Inputs): number | undefined {
+  if (inputs.signer !== 'keyless' && inputs.signer !== 'dev') throw new Error(`signer must be keyless or dev, got ${JSON.stringify(inputs.signer)}`);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(inputs.system)) throw new Error(`system must be a system id, got ${JSON.stringify(inputs.system)}`);
+  if (inputs.tag && !inputs.token) throw new Error('github-token is required to attach the bundle to a release');
+  if (inputs.tag && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/.test(inputs.tag)) throw new Error(`tag ${JSON.stringify(inputs.tag)} is not a release tag`);
+  if (inputs.serial && !/^[1-9][0-9]{0,15}$/.test(inputs.serial)) throw new Error(`serial must be a positive integer, got ${JSON.stringify(inputs.serial)}`);
+  if (inputs.registry) parseRegistry(inputs.registry);
+  const chunkSize = inputs.chunkSize ? parseSize(inputs.chunkSize.trim().replace(/^(\d+)$/, '$1 MiB')) : undefined;
+  if (chunkSize !== undefined && !(chunkSize > 0)) throw new Error(`chunk-size ${JSON.stringify(inputs.chunkSize)} is not a size such as "700 MiB" or "1.5 GiB"`);
+  return chunkSize;
+}
+
+/** The assets uploaded to the release of `inputs.tag` (made when missing), replacing those of the same name; returns its URL. */
+async function attachToRelease(inputs: Inputs, assets: Asset[]): Promise<string> {
+  const tooBig = assets.find((a) => a.size > MAX_ASSET_BYTES);
+  if (tooBig) throw new Error(`${tooBig.name} is ${formatBytes(tooBig.size)}: GitHub takes release assets up to 2 GiB (set chunk-size, e.g. "1900 MiB")`);
+  const octokit = github.getOctokit(inputs.token);
+  const { owner, repo } = github.context.repo;
+  let release: { id: number; html_url: string; upload_url: string };
+  try {
+    release = (await octokit.rest.repos.getReleaseByTag({ owner, repo, tag: inputs.tag })).data;
+    core.info(`release ${inputs.tag} exists (${release.id})`);
+  } catch (e) {
+    if ((e as { status?: number }).status !== 404) throw e;
+    release = (
+      await octokit.rest.repos.createRelease({
+        owner,
+        repo,
+        tag_name: inputs.tag,
+        name: inputs.tag,
+        prerelease: inputs.prerelease,
+        ...(process.env['GITHUB_SHA'] ? { target_commitish: process.env['GITHUB_SHA'] } : {}),
+      })
+    ).data;
+    core.info(`created release ${inputs.tag} (${release.id})`);
+  }
+  const existing = await octokit.paginate(octokit.rest.repos.listReleaseAssets, { owner, repo, release_id: release.id, per_page: 100 });
+  for (const a of assets) {
+    for (const old of existing.filter((x) => x.name === a.name)) {
+      await octokit.rest.repos.deleteReleaseAsset({ owner, repo, asset_id: old.id });
+      core.info(`deleted the previous ${a.name} (${old.id})`);
+    }
+    const data = readFileSync(a.path);
+    await octokit.rest.repos.uploadReleaseAsset({
+      owner,
+      repo,
+      release_id: release.id,
+      url: release.upload_url,
+      name: a.name,
+      // Typed as a string; a Buffer is sent as the raw bytes.
+      data: data as unknown as string,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    core.info(`uploaded ${a.name} (${formatBytes(a.size)})`);
+  }
+  return release.html_url;
+}
+
+/** The job summary: the bundle, its assets and the images pushed. */
+async function writeSummary(
+  inputs: Inputs,
+  bundle: { serial: number; images: number; identity: string; dev: boolean },
+  out: { bundleSize: number; manifestDigest: string; releaseUrl: string; assets: Asset[]; images: { reference: string; digest: string }[] },
+): Promise<void> {
+  const summary = core.summary
+    .addHeading(`Bundle: ${escapeHtml(inputs.system)} (serial ${bundle.serial})`, 3)
+    .addRaw(
+      `<p>${bundle.images} image(s), ${escapeHtml(formatBytes(out.bundleSize))}, manifest <code>${out.manifestDigest}</code>, signed by <code>${escapeHtml(bundle.identity)}</code>${bundle.dev ? ' (development signer)' : ''}${out.releaseUrl ? `; attached to <a href="${escapeHtml(out.releaseUrl)}">${escapeHtml(inputs.tag)}</a>` : ''}</p>`,
+      true,
+    )
+    .addTable([
+      [
+        { data: 'asset', header: true },
+        { data: 'size', header: true },
+        { data: 'sha256', header: true },
+      ],
+      ...out.assets.map((a) => [escapeHtml(a.name), formatBytes(a.size), a.sha256]),
+    ]);
+  if (out.images.length > 0)
+    summary.addTable([
+      [
+        { data: 'image', header: true },
+        { data: 'digest', header: true },
+      ],
+      ...out.images.map((i) => [escapeHtml(i.reference), i.digest]),
+    ]);
+  await summary.write();
 }

@@ -43807,15 +43807,40 @@ var PINGPONG_EXIT = {
   137: "killed (SIGKILL: a timeout or the out-of-memory killer)"
 };
 function evaluatePingPong(run3, ctx) {
-  const name = ctx.name ?? "mpi-pingpong";
-  const fail = [];
-  const warn = [];
-  const notes = [];
   const { latency: latT, bandwidth: bwT } = ctx.thresholds;
   const latBytes = latT.messageBytes ?? LATENCY_BYTES;
   const bwBytes = bwT.messageBytes ?? BANDWIDTH_BYTES;
-  const figures = { exit_code: ctx.exitCode };
-  const thresholds = {
+  const j2 = { fail: [], warn: [], notes: [], figures: { exit_code: ctx.exitCode }, thresholds: pingPongThresholds(ctx, latBytes, bwBytes) };
+  j2.warn.push(...ctx.runtimeWarnings ?? []);
+  judgeLaunch(j2, run3, ctx);
+  const { hosts, nodeLocal } = judgePlacement(j2, run3, ctx);
+  const s3 = trialSamples(j2, run3, ctx, latBytes, bwBytes);
+  const peak = peakOf(s3.points);
+  if (peak) {
+    j2.figures.peak_bandwidth_MBps = peak.bandwidthMBps;
+    j2.figures.peak_bandwidth_bytes = peak.bytes;
+  }
+  const { evidence, transport } = judgeTransportUsed(j2, ctx, nodeLocal, s3.lat8S);
+  const { latRatio, bwRatio, ratioText } = judgeAgainstHost(j2, ctx, s3, latBytes, bwBytes);
+  judgeThresholds(j2, run3, ctx, { lat: s3.latS?.min, bw: s3.bwS?.max, latBytes, bwBytes, latRatio, bwRatio, transport });
+  const { fail, warn, notes } = j2;
+  const verdict = fail.length > 0 ? "FAILED" : warn.length > 0 ? "WARNED" : "PASSED";
+  const measured = [];
+  if (s3.latS) measured.push(`latency ${sampleText(s3.latS, "\xB5s", "min")} at ${sizeText(latBytes)} (warn > ${latT.warn}, fail > ${latT.fail})`);
+  if (s3.bwS) measured.push(`bandwidth ${sampleText(s3.bwS, "MB/s", "max")} at ${sizeText(bwBytes)} (warn < ${bwT.warn}, fail < ${bwT.fail})`);
+  if (peak) measured.push(`peak ${peak.bandwidthMBps} MB/s at ${sizeText(peak.bytes)}`);
+  if (run3?.formatVersion !== void 0) measured.push(`${shortLibrary(run3.library)}, ${run3.ranks} ranks on ${hosts.join(", ") || "unknown hosts"}`);
+  if (evidence.source !== "none") measured.push(`transport ${transport.used}`);
+  const measuredText = measured.join("; ") + ratioText;
+  const reasons = [...fail, ...warn];
+  const summary2 = reasons.length === 0 ? measuredText : measuredText ? `${reasons.join("; ")}. Measured: ${measuredText}` : reasons.join("; ");
+  const details = [...fail, ...warn, ...notes, ...trialTables(s3.trials, s3.hostTrials)];
+  if (verdict === "FAILED") details.push(...tail2("stderr", ctx.stderr));
+  return { name: ctx.name ?? "mpi-pingpong", kind: "mpi-pingpong", verdict, summary: summary2, figures: j2.figures, thresholds: j2.thresholds, details };
+}
+function pingPongThresholds(ctx, latBytes, bwBytes) {
+  const { latency: latT, bandwidth: bwT } = ctx.thresholds;
+  return {
     latency_bytes: latBytes,
     latency_warn_us: latT.warn,
     latency_fail_us: latT.fail,
@@ -43829,7 +43854,8 @@ function evaluatePingPong(run3, ctx) {
     expected_ranks: ctx.expectedRanks,
     expect_library: ctx.expectLibrary
   };
-  warn.push(...ctx.runtimeWarnings ?? []);
+}
+function judgeLaunch({ fail, figures }, run3, ctx) {
   const errors = run3?.errors ?? [];
   const singletonLine = errors.find((e) => /need at least 2 ranks/i.test(e));
   const payloadLine = errors.find((e) => /payload mismatch/i.test(e));
@@ -43850,51 +43876,57 @@ function evaluatePingPong(run3, ctx) {
   }
   if (run3 === void 0) {
     fail.push(ctx.parseError ? `unreadable output: ${ctx.parseError}` : "no probe output to judge");
-  } else {
-    if (!run3.complete && fail.length === 0) {
-      fail.push(`incomplete output: no '# done' line after ${run3.points.length} message sizes`);
+    return;
+  }
+  if (!run3.complete && fail.length === 0) {
+    fail.push(`incomplete output: no '# done' line after ${run3.points.length} message sizes`);
+  }
+  if (run3.formatVersion !== void 0) {
+    figures.library = run3.library;
+    figures.mpi_version = run3.mpiVersion;
+    figures.ranks = run3.ranks;
+    if (run3.ranks !== ctx.expectedRanks && singletonLine === void 0) {
+      fail.push(`ran with ${run3.ranks} ranks, expected ${ctx.expectedRanks}: the launcher placed the ranks wrongly`);
     }
-    if (run3.formatVersion !== void 0) {
-      figures.library = run3.library;
-      figures.mpi_version = run3.mpiVersion;
-      figures.ranks = run3.ranks;
-      if (run3.ranks !== ctx.expectedRanks && singletonLine === void 0) {
-        fail.push(`ran with ${run3.ranks} ranks, expected ${ctx.expectedRanks}: the launcher placed the ranks wrongly`);
-      }
-      if (!run3.library.toLowerCase().includes(ctx.expectLibrary.toLowerCase())) {
-        fail.push(`wrong MPI library: '${oneLine2(run3.library)}' is not ${ctx.expectLibrary}`);
-      }
+    if (!run3.library.toLowerCase().includes(ctx.expectLibrary.toLowerCase())) {
+      fail.push(`wrong MPI library: '${oneLine2(run3.library)}' is not ${ctx.expectLibrary}`);
     }
   }
+}
+function judgePlacement({ warn, figures }, run3, ctx) {
   const hosts = run3 ? run3.hosts.filter((h) => h !== void 0) : [];
   if (hosts.length > 0) figures.hosts = hosts.join(",");
   const nodeLocal = run3?.hosts[0] !== void 0 && run3.hosts[1] !== void 0 ? run3.hosts[0] === run3.hosts[1] : ctx.nodes === void 0 ? void 0 : ctx.nodes === 1;
   if (nodeLocal !== void 0) figures.node_local = nodeLocal ? "yes" : "no";
   if (nodeLocal === true && ctx.nodes !== void 0 && ctx.nodes > 1 && hosts.length >= 2) {
-    warn.push(`ranks 0 and 1 both ran on ${hosts[0]} although the test spans ${ctx.nodes} nodes: the network path was not measured`);
+    warn.push(`ranks 0 and 1 both ran on ${hosts[0] ?? "?"} although the test spans ${ctx.nodes} nodes: the network path was not measured`);
   }
+  return { hosts, nodeLocal };
+}
+function trialSamples({ figures }, run3, ctx, latBytes, bwBytes) {
   const trials = (ctx.trials ?? (run3 ? [run3] : [])).filter((t) => t.points.length > 0);
   const hostTrials = ctx.hostTrials ?? (ctx.hostRun ? [ctx.hostRun] : []);
-  const points = run3?.points ?? trials[0]?.points ?? [];
-  const latS = sample(trials.map((t) => pointAt(t.points, latBytes)?.latencyUs ?? NaN));
-  const lat8S = sample(trials.map((t) => pointAt(t.points, LATENCY_BYTES)?.latencyUs ?? NaN));
-  const bwS = sample(trials.map((t) => pointAt(t.points, bwBytes)?.bandwidthMBps ?? NaN));
-  const bw4S = sample(trials.map((t) => pointAt(t.points, BANDWIDTH_BYTES)?.bandwidthMBps ?? NaN));
-  const hLatS = sample(hostTrials.map((t) => pointAt(t.points, latBytes)?.latencyUs ?? NaN));
-  const hBwS = sample(hostTrials.map((t) => pointAt(t.points, bwBytes)?.bandwidthMBps ?? NaN));
-  const lat = latS?.min;
-  const bw = bwS?.max;
+  const at2 = (runs, bytes, what) => sample(runs.map((t) => pointAt(t.points, bytes)?.[what] ?? NaN));
+  const s3 = {
+    trials,
+    hostTrials,
+    points: run3?.points ?? trials[0]?.points ?? [],
+    latS: at2(trials, latBytes, "latencyUs"),
+    lat8S: at2(trials, LATENCY_BYTES, "latencyUs"),
+    bwS: at2(trials, bwBytes, "bandwidthMBps"),
+    hLatS: at2(hostTrials, latBytes, "latencyUs"),
+    hBwS: at2(hostTrials, bwBytes, "bandwidthMBps")
+  };
+  const bw4S = at2(trials, BANDWIDTH_BYTES, "bandwidthMBps");
   if (trials.length > 1) figures.trials = trials.length;
   if (hostTrials.length > 1) figures.host_trials = hostTrials.length;
-  if (lat8S) Object.assign(figures, spreadFigures("latency_8B", "us", lat8S, "min"));
-  if (latS && latBytes !== LATENCY_BYTES) Object.assign(figures, spreadFigures(`latency_${sizeKey(latBytes)}`, "us", latS, "min"));
+  if (s3.lat8S) Object.assign(figures, spreadFigures("latency_8B", "us", s3.lat8S, "min"));
+  if (s3.latS && latBytes !== LATENCY_BYTES) Object.assign(figures, spreadFigures(`latency_${sizeKey(latBytes)}`, "us", s3.latS, "min"));
   if (bw4S) Object.assign(figures, spreadFigures("bandwidth_4MiB", "MBps", bw4S, "max"));
-  if (bwS && bwBytes !== BANDWIDTH_BYTES) Object.assign(figures, spreadFigures(`bandwidth_${sizeKey(bwBytes)}`, "MBps", bwS, "max"));
-  const peak = peakOf(points);
-  if (peak) {
-    figures.peak_bandwidth_MBps = peak.bandwidthMBps;
-    figures.peak_bandwidth_bytes = peak.bytes;
-  }
+  if (s3.bwS && bwBytes !== BANDWIDTH_BYTES) Object.assign(figures, spreadFigures(`bandwidth_${sizeKey(bwBytes)}`, "MBps", s3.bwS, "max"));
+  return s3;
+}
+function judgeTransportUsed({ fail, warn, notes, figures, thresholds }, ctx, nodeLocal, lat8S) {
   const evidence = ctx.transport ?? detectTransport(ctx.stderr);
   const expected = expectedTransport(nodeLocal, ctx.interconnect);
   const transport = judgeTransport(evidence, expected);
@@ -43918,42 +43950,51 @@ function evaluatePingPong(run3, ctx) {
       transport.used === "unknown" ? `latency ${lat8S.min} \xB5s at 8 B is above ${tcpLimit} \xB5s, as TCP would be, but the MPI library did not report its transport (run with OMPI_MCA_btl_base_verbose=100 or MPIR_CVAR_DEBUG_SUMMARY=1 to know)` : `latency ${lat8S.min} \xB5s at 8 B is above ${tcpLimit} \xB5s although ${transport.text}: a loaded machine, not a fallback`
     );
   }
-  const latRatio = latS && hLatS ? ratioOf(latS, hLatS, true) : void 0;
-  const bwRatio = bwS && hBwS ? ratioOf(bwS, hBwS, false) : void 0;
-  let ratioText = "";
-  if (hostTrials.length > 0) {
-    thresholds.host_ratio_warn_pct = HOST_RATIO_WARN * 100;
-    const parts = [];
-    if (latRatio) {
-      figures.host_latency_us = latRatio.host.min;
-      if (latRatio.host.n > 1) figures.host_latency_median_us = round(latRatio.host.median, 3);
-      figures.latency_ratio = round(latRatio.ratio, 3);
-      figures.latency_ratio_uncertainty = round(latRatio.uncertainty, 3);
-      parts.push(`latency x${round(latRatio.ratio, 2)}${latRatio.uncertainty > 0 ? ` \xB1${pct(latRatio.uncertainty)} %` : ""}`);
-      const r = latRatio.ratio;
-      if (r > 1 + HOST_RATIO_WARN + RATIO_EPSILON && lat - latRatio.host.min > (ctx.hostLatencySlackUs ?? 0)) {
-        const unsure = r - 1 <= latRatio.uncertainty ? ` (uncertain: the trials spread ${pct(latRatio.uncertainty)} %)` : "";
-        warn.push(`latency ${lat} \xB5s is ${pct(r - 1)} % above the host's ${latRatio.host.min} \xB5s (warn above ${HOST_RATIO_WARN * 100} %)${unsure}`);
-      }
-    } else {
-      notes.push(`no container/host latency ratio: the host run has no usable ${sizeText(latBytes)} measurement`);
+  return { evidence, transport };
+}
+function judgeAgainstHost(j2, ctx, s3, latBytes, bwBytes) {
+  const { warn, notes, figures } = j2;
+  const latRatio = s3.latS && s3.hLatS ? ratioOf(s3.latS, s3.hLatS, true) : void 0;
+  const bwRatio = s3.bwS && s3.hBwS ? ratioOf(s3.bwS, s3.hBwS, false) : void 0;
+  if (s3.hostTrials.length === 0) return { latRatio, bwRatio, ratioText: "" };
+  j2.thresholds.host_ratio_warn_pct = HOST_RATIO_WARN * 100;
+  const parts = [];
+  if (latRatio && s3.latS) {
+    const lat = s3.latS.min;
+    figures.host_latency_us = latRatio.host.min;
+    if (latRatio.host.n > 1) figures.host_latency_median_us = round(latRatio.host.median, 3);
+    figures.latency_ratio = round(latRatio.ratio, 3);
+    figures.latency_ratio_uncertainty = round(latRatio.uncertainty, 3);
+    parts.push(`latency x${round(latRatio.ratio, 2)}${latRatio.uncertainty > 0 ? ` \xB1${pct(latRatio.uncertainty)} %` : ""}`);
+    const r = latRatio.ratio;
+    if (r > 1 + HOST_RATIO_WARN + RATIO_EPSILON && lat - latRatio.host.min > (ctx.hostLatencySlackUs ?? 0)) {
+      const unsure = r - 1 <= latRatio.uncertainty ? ` (uncertain: the trials spread ${pct(latRatio.uncertainty)} %)` : "";
+      warn.push(`latency ${lat} \xB5s is ${pct(r - 1)} % above the host's ${latRatio.host.min} \xB5s (warn above ${HOST_RATIO_WARN * 100} %)${unsure}`);
     }
-    if (bwRatio) {
-      figures.host_bandwidth_MBps = bwRatio.host.max;
-      if (bwRatio.host.n > 1) figures.host_bandwidth_median_MBps = round(bwRatio.host.median, 1);
-      figures.bandwidth_ratio = round(bwRatio.ratio, 3);
-      figures.bandwidth_ratio_uncertainty = round(bwRatio.uncertainty, 3);
-      parts.push(`bandwidth x${round(bwRatio.ratio, 2)}${bwRatio.uncertainty > 0 ? ` \xB1${pct(bwRatio.uncertainty)} %` : ""}`);
-      const r = bwRatio.ratio;
-      if (r < 1 - HOST_RATIO_WARN - RATIO_EPSILON) {
-        const unsure = 1 - r <= bwRatio.uncertainty ? ` (uncertain: the trials spread ${pct(bwRatio.uncertainty)} %)` : "";
-        warn.push(`bandwidth ${bw} MB/s is ${pct(1 - r)} % below the host's ${bwRatio.host.max} MB/s (warn above ${HOST_RATIO_WARN * 100} %)${unsure}`);
-      }
-    } else {
-      notes.push(`no container/host bandwidth ratio: the host run has no usable ${sizeText(bwBytes)} measurement`);
-    }
-    ratioText = `; container/host ${parts.length ? parts.join(", ") : "not comparable"} (warns when the container is more than ${HOST_RATIO_WARN * 100} % worse than the host)`;
+  } else {
+    notes.push(`no container/host latency ratio: the host run has no usable ${sizeText(latBytes)} measurement`);
   }
+  if (bwRatio && s3.bwS) {
+    const bw = s3.bwS.max;
+    figures.host_bandwidth_MBps = bwRatio.host.max;
+    if (bwRatio.host.n > 1) figures.host_bandwidth_median_MBps = round(bwRatio.host.median, 1);
+    figures.bandwidth_ratio = round(bwRatio.ratio, 3);
+    figures.bandwidth_ratio_uncertainty = round(bwRatio.uncertainty, 3);
+    parts.push(`bandwidth x${round(bwRatio.ratio, 2)}${bwRatio.uncertainty > 0 ? ` \xB1${pct(bwRatio.uncertainty)} %` : ""}`);
+    const r = bwRatio.ratio;
+    if (r < 1 - HOST_RATIO_WARN - RATIO_EPSILON) {
+      const unsure = 1 - r <= bwRatio.uncertainty ? ` (uncertain: the trials spread ${pct(bwRatio.uncertainty)} %)` : "";
+      warn.push(`bandwidth ${bw} MB/s is ${pct(1 - r)} % below the host's ${bwRatio.host.max} MB/s (warn above ${HOST_RATIO_WARN * 100} %)${unsure}`);
+    }
+  } else {
+    notes.push(`no container/host bandwidth ratio: the host run has no usable ${sizeText(bwBytes)} measurement`);
+  }
+  const ratioText = `; container/host ${parts.length ? parts.join(", ") : "not comparable"} (warns when the container is more than ${HOST_RATIO_WARN * 100} % worse than the host)`;
+  return { latRatio, bwRatio, ratioText };
+}
+function judgeThresholds({ fail, warn }, run3, ctx, m2) {
+  const { latency: latT, bandwidth: bwT } = ctx.thresholds;
+  const { lat, bw, latBytes, bwBytes, latRatio, bwRatio, transport } = m2;
   const noise = (r, worse) => {
     if (r && worse <= HOST_RATIO_WARN + r.uncertainty + RATIO_EPSILON) {
       return `the host baseline in the same run is as slow (container/host x${round(r.ratio, 2)}): the machine is loaded, re-run on an idle one`;
@@ -43983,29 +44024,20 @@ function evaluatePingPong(run3, ctx) {
   } else if (run3?.complete) {
     fail.push(`no bandwidth measured at ${sizeText(bwBytes)}`);
   }
-  const verdict = fail.length > 0 ? "FAILED" : warn.length > 0 ? "WARNED" : "PASSED";
-  const measured = [];
-  if (latS) measured.push(`latency ${sampleText(latS, "\xB5s", "min")} at ${sizeText(latBytes)} (warn > ${latT.warn}, fail > ${latT.fail})`);
-  if (bwS) measured.push(`bandwidth ${sampleText(bwS, "MB/s", "max")} at ${sizeText(bwBytes)} (warn < ${bwT.warn}, fail < ${bwT.fail})`);
-  if (peak) measured.push(`peak ${peak.bandwidthMBps} MB/s at ${sizeText(peak.bytes)}`);
-  if (run3?.formatVersion !== void 0) measured.push(`${shortLibrary(run3.library)}, ${run3.ranks} ranks on ${hosts.join(", ") || "unknown hosts"}`);
-  if (evidence.source !== "none") measured.push(`transport ${transport.used}`);
-  const measuredText = measured.join("; ") + ratioText;
-  const reasons = [...fail, ...warn];
-  const summary2 = reasons.length === 0 ? measuredText : measuredText ? `${reasons.join("; ")}. Measured: ${measuredText}` : reasons.join("; ");
-  const details = [...fail, ...warn, ...notes];
+}
+function trialTables(trials, hostTrials) {
+  const out = [];
   trials.forEach((t, i) => {
     const label2 = trials.length > 1 ? `trial ${i + 1}: ` : "";
-    details.push(`${label2}bytes iterations latency_us bandwidth_MBps`);
-    for (const p2 of t.points) details.push(`${label2}${p2.bytes} ${p2.iterations} ${p2.latencyUs} ${p2.bandwidthMBps}`);
+    out.push(`${label2}bytes iterations latency_us bandwidth_MBps`);
+    for (const p2 of t.points) out.push(`${label2}${p2.bytes} ${p2.iterations} ${p2.latencyUs} ${p2.bandwidthMBps}`);
   });
   hostTrials.filter((t) => t.points.length > 0).forEach((t, i) => {
     const label2 = hostTrials.length > 1 ? `host ${i + 1}: ` : "host: ";
-    details.push(`${label2}bytes iterations latency_us bandwidth_MBps`);
-    for (const p2 of t.points) details.push(`${label2}${p2.bytes} ${p2.iterations} ${p2.latencyUs} ${p2.bandwidthMBps}`);
+    out.push(`${label2}bytes iterations latency_us bandwidth_MBps`);
+    for (const p2 of t.points) out.push(`${label2}${p2.bytes} ${p2.iterations} ${p2.latencyUs} ${p2.bandwidthMBps}`);
   });
-  if (verdict === "FAILED") details.push(...tail2("stderr", ctx.stderr));
-  return { name, kind: "mpi-pingpong", verdict, summary: summary2, figures, thresholds, details };
+  return out;
 }
 function spreadFigures(key, unit, s3, best) {
   const out = { [`${key}_${unit}`]: best === "min" ? s3.min : s3.max };
@@ -44061,13 +44093,13 @@ function evaluateGpu(q2, ctx) {
     }
   }
   const verdict = fail.length > 0 ? "FAILED" : "PASSED";
-  const seen = q2 ? `${q2.devices.length} GPU${q2.devices.length === 1 ? "" : "s"}${q2.devices.length ? ` (${figures.arch}, ${q2.devices[0].name})` : ""}, ${q2.runtime || "unknown runtime"}` : "";
+  const seen = q2 ? `${q2.devices.length} GPU${q2.devices.length === 1 ? "" : "s"}${q2.devices[0] ? ` (${figures.arch}, ${q2.devices[0].name})` : ""}, ${q2.runtime || "unknown runtime"}` : "";
   const summary2 = fail.length === 0 ? seen : seen ? `${fail.join("; ")}. Seen: ${seen}` : fail.join("; ");
   const details = [...fail, ...(q2?.devices ?? []).map((d) => `device ${d.index}: ${d.name} ${d.arch} ${d.memoryMiB} MiB`)];
   return { name, kind: "gpu-check", verdict, summary: summary2, figures, thresholds, details };
 }
 function normArch(a) {
-  return a.split(":")[0].trim().toLowerCase();
+  return (a.split(":")[0] ?? "").trim().toLowerCase();
 }
 function evaluateCommand(name, r, expect) {
   const fail = [];
@@ -44230,25 +44262,27 @@ function parsePingPong(stdout) {
     }
     if (m2 = DATA_RE.exec(line)) {
       if (!columns) throw new SmokeParseError(PP, n, `measurement before the '${COLUMNS}' line`, raw);
-      const point = {
-        bytes: Number(m2[1]),
-        iterations: Number(m2[2]),
-        latencyUs: Number(m2[3]),
-        bandwidthMBps: Number(m2[4])
-      };
-      const last = run3.points.at(-1);
-      if (point.bytes < 1 || point.iterations < 1) {
-        throw new SmokeParseError(PP, n, "message size and iterations must be at least 1", raw);
-      }
-      if (last && point.bytes <= last.bytes) {
-        throw new SmokeParseError(PP, n, `message size ${point.bytes} does not follow ${last.bytes}`, raw);
-      }
-      run3.points.push(point);
+      run3.points.push(measuredPoint(m2, run3.points.at(-1), n, raw));
       return;
     }
     throw new SmokeParseError(PP, n, line.startsWith("#") ? "unknown report line" : "expected '<bytes> <iterations> <latency_us> <bandwidth_MBps>'", raw);
   });
   return run3;
+}
+function measuredPoint(m2, last, n, raw) {
+  const point = {
+    bytes: Number(m2[1]),
+    iterations: Number(m2[2]),
+    latencyUs: Number(m2[3]),
+    bandwidthMBps: Number(m2[4])
+  };
+  if (point.bytes < 1 || point.iterations < 1) {
+    throw new SmokeParseError(PP, n, "message size and iterations must be at least 1", raw);
+  }
+  if (last && point.bytes <= last.bytes) {
+    throw new SmokeParseError(PP, n, `message size ${point.bytes} does not follow ${last.bytes}`, raw);
+  }
+  return point;
 }
 var GQ = "brickyard-gpu-query";
 var DEVICE_RE = /^device (\d+): name="([^"]*)" arch=(\S+) memory_MiB=(\d+)$/;
@@ -46988,16 +47022,25 @@ function loadCatalog(root) {
     invalid: { recipes: /* @__PURE__ */ new Set(), blocks: /* @__PURE__ */ new Set(), systems: /* @__PURE__ */ new Set() },
     diagnostics: []
   };
-  const read = (abs, kind) => {
-    const file = SourceFile.read(abs, root);
-    if (file.syntaxErrors.length > 0) {
-      cat.diagnostics.push(...file.syntaxErrors);
-      return void 0;
-    }
-    const findings = validateAgainstSchema(kind, file);
-    cat.diagnostics.push(...findings);
-    return findings.length === 0 ? file : void 0;
-  };
+  const read = (abs, kind) => readValid(cat, abs, kind);
+  loadRecipes(cat, read);
+  loadBlocks(cat, read);
+  loadBasesAndToolchains(cat, read);
+  loadSystems(cat, read);
+  return cat;
+}
+function readValid(cat, abs, kind) {
+  const file = SourceFile.read(abs, cat.root);
+  if (file.syntaxErrors.length > 0) {
+    cat.diagnostics.push(...file.syntaxErrors);
+    return void 0;
+  }
+  const findings = validateAgainstSchema(kind, file);
+  cat.diagnostics.push(...findings);
+  return findings.length === 0 ? file : void 0;
+}
+function loadRecipes(cat, read) {
+  const { root } = cat;
   const recipesDir = join5(root, "catalog", "recipes");
   for (const name of subdirs(recipesDir)) {
     for (const version of subdirs(join5(recipesDir, name))) {
@@ -47029,6 +47072,9 @@ function loadCatalog(root) {
       cat.recipes.set(key, { file, doc, dir });
     }
   }
+}
+function loadBlocks(cat, read) {
+  const { root } = cat;
   const blocksDir = join5(root, "catalog", "blocks");
   for (const name of subdirs(blocksDir)) {
     const dir = join5(blocksDir, name);
@@ -47050,6 +47096,9 @@ function loadCatalog(root) {
     }
     cat.blocks.set(name, { file, doc, dir });
   }
+}
+function loadBasesAndToolchains(cat, read) {
+  const { root } = cat;
   const basesAbs = join5(root, "catalog", "bases.yaml");
   if (existsSync5(basesAbs)) {
     const file = read(basesAbs, "bases");
@@ -47065,6 +47114,9 @@ function loadCatalog(root) {
     const file = read(toolchainsAbs, "toolchains");
     if (file) cat.toolchains = file.data;
   }
+}
+function loadSystems(cat, read) {
+  const { root } = cat;
   const systemsDir = join5(root, "systems");
   for (const entry of readdirSync(systemsDir).sort()) {
     if (!entry.endsWith(".yaml") && !entry.endsWith(".yml")) continue;
@@ -47082,7 +47134,6 @@ function loadCatalog(root) {
     }
     cat.systems.set(id, { file, doc, dir: systemsDir });
   }
-  return cat;
 }
 function layout(root, abs, message) {
   const rel = abs.slice(root.length + 1).split("\\").join("/");
@@ -47137,25 +47188,7 @@ function resolveRecipes(cat) {
       return r2;
     }
     const parentKey = doc.extends;
-    if (stack.includes(parentKey) || parentKey === key) {
-      const cycle = [...stack.slice(stack.indexOf(parentKey)), key, parentKey].join(" -> ");
-      diagnostics.push(entry.file.diagnostic(["extends"], "error", "extends-cycle", `extends forms a cycle: ${cycle}`));
-      failed.add(key);
-      return void 0;
-    }
-    if (!cat.recipes.has(parentKey)) {
-      if (!cat.invalid.recipes.has(parentKey)) {
-        const [pname] = parentKey.split("@");
-        const versions = [...cat.recipes.values()].filter((e) => e.doc.name === pname).map((e) => e.doc.version);
-        diagnostics.push(
-          entry.file.diagnostic(
-            ["extends"],
-            "error",
-            "extends-unresolved",
-            `extends ${parentKey}, which is not in the catalogue` + (versions.length ? ` (versions of ${pname}: ${versions.join(", ")})` : "")
-          )
-        );
-      }
+    if (!parentFound(cat, key, entry, parentKey, stack, diagnostics)) {
       failed.add(key);
       return void 0;
     }
@@ -47164,34 +47197,7 @@ function resolveRecipes(cat) {
       failed.add(key);
       return void 0;
     }
-    const p2 = parent.doc;
-    const merged = {
-      ...doc,
-      base: doc.base ?? p2.base,
-      entrypoint: doc.entrypoint ?? p2.entrypoint,
-      sizeBudget: doc.sizeBudget ?? p2.sizeBudget,
-      homepage: doc.homepage ?? p2.homepage,
-      license: doc.license ?? p2.license,
-      environment: mergeMaps(p2.environment, doc.environment),
-      labels: mergeMaps(p2.labels, doc.labels),
-      requires: { ...p2.requires, ...doc.requires },
-      launch: doc.launch ?? p2.launch,
-      cpuTarget: doc.cpuTarget ?? p2.cpuTarget
-    };
-    for (const k2 of ["entrypoint", "homepage", "environment", "labels", "launch", "cpuTarget"]) {
-      if (merged[k2] === void 0) delete merged[k2];
-    }
-    const r = {
-      key,
-      entry,
-      chain: [entry, ...parent.chain],
-      doc: merged,
-      blocks: appendReplacing(parent.blocks, own.blocks, (b2) => b2.item.use),
-      steps: [...parent.steps, ...own.steps],
-      sources: appendReplacing(parent.sources, own.sources, (s3) => s3.item.name),
-      smoke: appendReplacing(parent.smoke, doc.smoke ?? [], (s3) => s3.name),
-      ...parent.runtime || own.runtime ? { runtime: [...parent.runtime ?? [], ...own.runtime ?? []] } : {}
-    };
+    const r = inherit(key, entry, own, parent);
     out.set(key, r);
     return r;
   };
@@ -47211,6 +47217,60 @@ function appendReplacing(parent, child2, id) {
     else result.push(c);
   }
   return result;
+}
+function parentFound(cat, key, entry, parentKey, stack, diagnostics) {
+  if (stack.includes(parentKey) || parentKey === key) {
+    const cycle = [...stack.slice(stack.indexOf(parentKey)), key, parentKey].join(" -> ");
+    diagnostics.push(entry.file.diagnostic(["extends"], "error", "extends-cycle", `extends forms a cycle: ${cycle}`));
+    return false;
+  }
+  if (!cat.recipes.has(parentKey)) {
+    if (!cat.invalid.recipes.has(parentKey)) {
+      const [pname] = parentKey.split("@");
+      const versions = [...cat.recipes.values()].filter((e) => e.doc.name === pname).map((e) => e.doc.version);
+      diagnostics.push(
+        entry.file.diagnostic(
+          ["extends"],
+          "error",
+          "extends-unresolved",
+          `extends ${parentKey}, which is not in the catalogue` + (versions.length ? ` (versions of ${pname}: ${versions.join(", ")})` : "")
+        )
+      );
+    }
+    return false;
+  }
+  return true;
+}
+function inherit(key, entry, own, parent) {
+  const doc = entry.doc;
+  const p2 = parent.doc;
+  const merged = {
+    ...doc,
+    base: doc.base ?? p2.base,
+    entrypoint: doc.entrypoint ?? p2.entrypoint,
+    sizeBudget: doc.sizeBudget ?? p2.sizeBudget,
+    homepage: doc.homepage ?? p2.homepage,
+    license: doc.license ?? p2.license,
+    environment: mergeMaps(p2.environment, doc.environment),
+    labels: mergeMaps(p2.labels, doc.labels),
+    requires: { ...p2.requires, ...doc.requires },
+    launch: doc.launch ?? p2.launch,
+    cpuTarget: doc.cpuTarget ?? p2.cpuTarget
+  };
+  for (const k2 of ["entrypoint", "homepage", "environment", "labels", "launch", "cpuTarget"]) {
+    if (merged[k2] === void 0) delete merged[k2];
+  }
+  return {
+    key,
+    entry,
+    chain: [entry, ...parent.chain],
+    doc: merged,
+    blocks: appendReplacing(parent.blocks, own.blocks, (b2) => b2.item.use),
+    steps: [...parent.steps, ...own.steps],
+    sources: appendReplacing(parent.sources, own.sources, (s3) => s3.item.name),
+    smoke: appendReplacing(parent.smoke, doc.smoke ?? [], (s3) => s3.name),
+    ...parent.runtime || own.runtime ? { runtime: [...parent.runtime ?? [], ...own.runtime ?? []] } : {}
+  };
 }
 
 // pipeline/src/catalog/semantics.ts
@@ -47859,52 +47919,57 @@ var METADATA_KINDS = /* @__PURE__ */ new Set(["env", "label", "user", "workdir",
 function targetOf(part) {
   return { arch: part.cpu.arch, cflags: part.cpu.targetFlags, gpuArch: part.gpu?.arch ?? "" };
 }
+function problemAt(c, path, problem) {
+  c.problems.push(problem);
+  c.paths.set(problem, path);
+}
 function compose(cat, recipe, systemEntry, partition, strategy) {
   const system = systemEntry.doc;
   const where = `${recipe.key} on ${system.id}/${partition.id}`;
-  const problems = [];
-  const paths = /* @__PURE__ */ new Map();
-  const at2 = (path, problem) => {
-    problems.push(problem);
-    paths.set(problem, path);
-  };
   const target = targetOf(partition);
   const base = resolveBase(cat, system, recipe.doc.base, target.arch);
   if ("error" in base) throw renderError(where, [base.error]);
+  const c = { cat, recipe, system, partition, strategy, base, target, problems: [], paths: /* @__PURE__ */ new Map(), steps: [], sources: [], context: /* @__PURE__ */ new Map() };
   const choice = chooseTargetFlags(cat, partition, recipe.doc.base, recipe.doc.cpuTarget);
   target.cflags = choice.flags;
-  if (choice.problem) at2(recipe.entry.doc.base !== void 0 ? ["base"] : ["extends"], choice.problem);
+  if (choice.problem) problemAt(c, recipe.entry.doc.base !== void 0 ? ["base"] : ["extends"], choice.problem);
+  const blocks = composeBlocks(c);
+  checkCapabilities(c, blocks);
+  const values = emitBuildSteps(c, blocks);
+  emitImageMetadata(c);
+  const runtime = recipe.runtime ? runtimeStage(c, blocks, values, recipe.runtime) : void 0;
+  if (c.problems.length > 0) throw new ComposeError(where, c.problems, c.paths);
+  return {
+    recipe,
+    system,
+    systemFile: systemEntry.file,
+    partition,
+    strategy,
+    base,
+    target,
+    blocks,
+    steps: c.steps,
+    runtime,
+    sources: c.sources,
+    context: [...c.context.values()].sort((a, b2) => a.path < b2.path ? -1 : 1)
+  };
+}
+function composeBlocks(c) {
+  const { cat, recipe, system, partition, strategy } = c;
   const blocks = [];
   const ownBlocks = recipe.entry.doc.blocks ?? [];
   for (const { item } of recipe.blocks) {
-    let name = item.use;
-    let slot;
-    let given = { ...item.with };
-    if (item.use === "@mpi") {
-      if (!strategy) {
-        problems.push(`the @mpi slot needs an MPI strategy, and ${system.id}/${partition.id} has none that fits`);
-        continue;
-      }
-      slot = "@mpi";
-      name = strategy.block;
-      given = { ...given, ...strategy.with };
-    } else if (item.use === "@gpu") {
-      if (!partition.gpu) {
-        problems.push(`the @gpu slot needs a GPU partition; ${system.id}/${partition.id} has no GPU`);
-        continue;
-      }
-      slot = "@gpu";
-      name = partition.gpu.toolkit.block;
-      given = { ...given, ...partition.gpu.toolkit.with };
-    }
+    const filled = fillSlot(c, item.use, { ...item.with });
+    if (!filled) continue;
+    const { name, slot, given } = filled;
     const entry = cat.blocks.get(name);
     if (!entry) {
-      problems.push(`block ${name}${slot ? ` (filling ${slot})` : ""} is not in the catalogue`);
+      c.problems.push(`block ${name}${slot ? ` (filling ${slot})` : ""} is not in the catalogue`);
       continue;
     }
     const { values, problems: pp } = resolveParams(entry.doc, given);
     const bySystem = slot === "@mpi" ? strategy?.with : slot === "@gpu" ? partition.gpu?.toolkit.with : void 0;
-    problems.push(
+    c.problems.push(
       ...pp.map((p2) => {
         if (!slot) return p2.message;
         return `${p2.message} (${bySystem && p2.param in bySystem ? `set by systems/${system.id}.yaml` : `asked by the recipe, filled here by block ${name}`} for ${slot})`;
@@ -47913,117 +47978,143 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
     const kit = toolkitProblem(cat, name, values, recipe.doc.base);
     if (kit) {
       const own = ownBlocks.indexOf(item);
-      at2(own >= 0 ? ["blocks", own] : ["extends"], `${kit}${slot ? ` (the ${slot} release is set by systems/${system.id}.yaml)` : ""}`);
+      problemAt(c, own >= 0 ? ["blocks", own] : ["extends"], `${kit}${slot ? ` (the ${slot} release is set by systems/${system.id}.yaml)` : ""}`);
     }
     blocks.push({ name, slot, params: values, entry });
   }
-  const provided = [...base.provides];
+  return blocks;
+}
+function fillSlot(c, use, given) {
+  const { system, partition, strategy } = c;
+  if (use === "@mpi") {
+    if (!strategy) {
+      c.problems.push(`the @mpi slot needs an MPI strategy, and ${system.id}/${partition.id} has none that fits`);
+      return void 0;
+    }
+    return { name: strategy.block, slot: "@mpi", given: { ...given, ...strategy.with } };
+  }
+  if (use === "@gpu") {
+    if (!partition.gpu) {
+      c.problems.push(`the @gpu slot needs a GPU partition; ${system.id}/${partition.id} has no GPU`);
+      return void 0;
+    }
+    return { name: partition.gpu.toolkit.block, slot: "@gpu", given: { ...given, ...partition.gpu.toolkit.with } };
+  }
+  return { name: use, slot: void 0, given };
+}
+function checkCapabilities(c, blocks) {
+  const provided = [...c.base.provides];
   for (const b2 of blocks) {
     for (const need of b2.entry.doc.requires ?? []) {
-      if (!satisfies(provided, need)) problems.push(`block ${b2.name} requires ${need}, which neither the base nor an earlier block provides`);
+      if (!satisfies(provided, need)) c.problems.push(`block ${b2.name} requires ${need}, which neither the base nor an earlier block provides`);
     }
-    for (const c of b2.entry.doc.conflicts ?? []) {
-      const other = blocks.find((o) => o !== b2 && satisfies(o.entry.doc.provides, c));
-      if (other) problems.push(`block ${b2.name} conflicts with ${c}, which block ${other.name} provides`);
+    for (const conflict of b2.entry.doc.conflicts ?? []) {
+      const other = blocks.find((o) => o !== b2 && satisfies(o.entry.doc.provides, conflict));
+      if (other) c.problems.push(`block ${b2.name} conflicts with ${conflict}, which block ${other.name} provides`);
     }
     provided.push(...b2.entry.doc.provides);
   }
-  const steps = [];
-  const sources = [];
-  const context = /* @__PURE__ */ new Map();
-  const targetValues = [
+}
+function targetValues(target) {
+  return [
     ["target.arch", target.arch],
     ["target.cflags", target.cflags],
     ["target.gpuArch", target.gpuArch]
   ];
-  const emit = (raw, origin2, dir, contextPrefix, values, params, lookupSource) => {
-    if (raw.when && !whenHolds(raw.when, params)) return;
-    const { when: _when, before: _before, after: _after, ...rest } = raw;
-    let p2;
-    try {
-      p2 = expandDeep(rest, values);
-    } catch (e) {
-      if (e instanceof UnknownPlaceholderError) {
-        problems.push(`${origin2}: ${e.message}`);
-        return;
-      }
-      throw e;
-    }
-    const push = (op) => {
-      steps.push({ op, origin: origin2, comment: p2.comment });
-    };
-    if (p2.run !== void 0) push({ kind: "run", script: p2.run.replace(/\s+$/, "") });
-    else if (p2.packages) {
-      const list2 = p2.packages[base.packageManager];
-      if (!list2) problems.push(`${origin2}: has no ${base.packageManager} packages for base ${base.name}`);
-      else push({ kind: "packages", manager: base.packageManager, packages: list2 });
-    } else if (p2.fetch) {
-      const src = lookupSource(p2.fetch.source);
-      if (!src) {
-        problems.push(`${origin2}: fetch names source "${p2.fetch.source}", which it does not declare for these parameters`);
-        return;
-      }
-      const filename = src.filename ?? posix.basename(new URL(src.url).pathname);
-      const resolved = {
-        name: src.name,
-        url: src.url,
-        sha256: src.sha256,
-        contextPath: `sources/${src.sha256.slice(0, 12)}-${filename}`,
-        origin: origin2
-      };
-      if (!sources.some((s3) => s3.contextPath === resolved.contextPath)) sources.push(resolved);
-      push({ kind: "fetch", source: resolved, dest: p2.fetch.dest });
-    } else if (p2.copy) {
-      const abs = join7(dir, p2.copy.src);
-      const files = listFiles(abs);
-      if (files.length === 0) {
-        problems.push(`${origin2}: copy source ${p2.copy.src} does not exist beside its file`);
-        return;
-      }
-      for (const f2 of files) {
-        const path = `${contextPrefix}/${relative2(dir, f2).split(sep2).join("/")}`;
-        context.set(path, { path, abs: f2 });
-      }
-      push({ kind: "copy", src: `${contextPrefix}/${p2.copy.src.replace(/\/+$/, "")}`, dest: p2.copy.dest, mode: p2.copy.mode });
-    } else if (p2.env) push({ kind: "env", vars: stringify(p2.env) });
-    else if (p2.label) push({ kind: "label", labels: stringify(p2.label) });
-    else if (p2.user !== void 0) push({ kind: "user", name: p2.user });
-    else if (p2.workdir !== void 0) push({ kind: "workdir", path: p2.workdir });
-    else if (p2.entrypoint) push({ kind: "entrypoint", argv: p2.entrypoint });
-  };
-  const recipeValues = new Map(targetValues);
+}
+function emitBuildSteps(c, blocks) {
+  const { recipe } = c;
+  const values = { recipe: new Map(targetValues(c.target)), blocks: /* @__PURE__ */ new Map() };
   const recipeSources = recipe.sources.map((s3) => s3.item);
-  const emitRecipeStep = ({ item, dir, origin: origin2 }) => {
-    const [, key] = origin2.split(":");
-    const [name, version] = key.split("@");
-    emit(item, origin2, dir, `recipes/${name}/${version}`, recipeValues, {}, (n) => recipeSources.find((s3) => s3.name === n));
+  const emitRecipeStep = ({ item, dir, origin }) => {
+    const [name = "", version = ""] = (origin.split(":")[1] ?? "").split("@");
+    emitStep(c, item, { origin, dir, contextPrefix: `recipes/${name}/${version}`, values: values.recipe, params: {} }, (n) => recipeSources.find((s3) => s3.name === n));
   };
-  const placed = (where2, b2) => recipe.steps.filter((s3) => s3.item[where2] !== void 0 && (s3.item[where2] === b2.name || s3.item[where2] === b2.slot));
+  const placed = (where, b2) => recipe.steps.filter((s3) => s3.item[where] !== void 0 && (s3.item[where] === b2.name || s3.item[where] === b2.slot));
   for (const s3 of recipe.steps) {
-    const target2 = s3.item.before ?? s3.item.after;
-    if (target2 !== void 0 && !blocks.some((b2) => b2.name === target2 || b2.slot === target2)) {
-      problems.push(
-        `${s3.origin}: a step is placed ${s3.item.before !== void 0 ? "before" : "after"} ${target2}, which this composition has no block for (blocks: ${blocks.map((b2) => b2.slot ?? b2.name).join(", ")})`
+    const target = s3.item.before ?? s3.item.after;
+    if (target !== void 0 && !blocks.some((b2) => b2.name === target || b2.slot === target)) {
+      c.problems.push(
+        `${s3.origin}: a step is placed ${s3.item.before !== void 0 ? "before" : "after"} ${target}, which this composition has no block for (blocks: ${blocks.map((b2) => b2.slot ?? b2.name).join(", ")})`
       );
     }
   }
-  const blockValues = /* @__PURE__ */ new Map();
   for (const b2 of blocks) {
     for (const s3 of placed("before", b2)) emitRecipeStep(s3);
-    const values = new Map(targetValues);
-    for (const [k2, v2] of Object.entries(b2.params)) values.set(k2, String(v2));
-    blockValues.set(b2, values);
+    const mine = new Map(targetValues(c.target));
+    for (const [k2, v2] of Object.entries(b2.params)) mine.set(k2, String(v2));
+    values.blocks.set(b2, mine);
     const lookup = (name) => {
       const src = (b2.entry.doc.sources ?? []).find((s3) => s3.name === name && (s3.version === void 0 || s3.version === String(b2.params["version"])));
-      return src && expandDeep(src, values);
+      return src && expandDeep(src, mine);
     };
-    for (const step of b2.entry.doc.steps) emit(step, `block:${b2.name}`, b2.entry.dir, `blocks/${b2.name}`, values, b2.params, lookup);
+    for (const step of b2.entry.doc.steps)
+      emitStep(c, step, { origin: `block:${b2.name}`, dir: b2.entry.dir, contextPrefix: `blocks/${b2.name}`, values: mine, params: b2.params }, lookup);
     for (const s3 of placed("after", b2)) emitRecipeStep(s3);
   }
   for (const s3 of recipe.steps) if (s3.item.before === void 0 && s3.item.after === void 0) emitRecipeStep(s3);
+  return values;
+}
+function emitStep(c, raw, from, lookupSource) {
+  if (raw.when && !whenHolds(raw.when, from.params)) return;
+  const { when: _when, before: _before, after: _after, ...rest } = raw;
+  let p2;
+  try {
+    p2 = expandDeep(rest, from.values);
+  } catch (e) {
+    if (e instanceof UnknownPlaceholderError) {
+      c.problems.push(`${from.origin}: ${e.message}`);
+      return;
+    }
+    throw e;
+  }
+  const op = primitiveOp(c, p2, from, lookupSource);
+  if (op) c.steps.push({ op, origin: from.origin, comment: p2.comment });
+}
+function primitiveOp(c, p2, from, lookupSource) {
+  const { base } = c;
+  const { origin } = from;
+  if (p2.run !== void 0) return { kind: "run", script: p2.run.replace(/\s+$/, "") };
+  if (p2.packages) {
+    const list2 = p2.packages[base.packageManager];
+    if (!list2) c.problems.push(`${origin}: has no ${base.packageManager} packages for base ${base.name}`);
+    return list2 ? { kind: "packages", manager: base.packageManager, packages: list2 } : void 0;
+  }
+  if (p2.fetch) {
+    const src = lookupSource(p2.fetch.source);
+    if (!src) {
+      c.problems.push(`${origin}: fetch names source "${p2.fetch.source}", which it does not declare for these parameters`);
+      return void 0;
+    }
+    const filename = src.filename ?? posix.basename(new URL(src.url).pathname);
+    const resolved = { name: src.name, url: src.url, sha256: src.sha256, contextPath: `sources/${src.sha256.slice(0, 12)}-${filename}`, origin };
+    if (!c.sources.some((s3) => s3.contextPath === resolved.contextPath)) c.sources.push(resolved);
+    return { kind: "fetch", source: resolved, dest: p2.fetch.dest };
+  }
+  if (p2.copy) {
+    const files = listFiles(join7(from.dir, p2.copy.src));
+    if (files.length === 0) {
+      c.problems.push(`${origin}: copy source ${p2.copy.src} does not exist beside its file`);
+      return void 0;
+    }
+    for (const f2 of files) {
+      const path = `${from.contextPrefix}/${relative2(from.dir, f2).split(sep2).join("/")}`;
+      c.context.set(path, { path, abs: f2 });
+    }
+    return { kind: "copy", src: `${from.contextPrefix}/${p2.copy.src.replace(/\/+$/, "")}`, dest: p2.copy.dest, mode: p2.copy.mode };
+  }
+  if (p2.env) return { kind: "env", vars: stringify(p2.env) };
+  if (p2.label) return { kind: "label", labels: stringify(p2.label) };
+  if (p2.user !== void 0) return { kind: "user", name: p2.user };
+  if (p2.workdir !== void 0) return { kind: "workdir", path: p2.workdir };
+  if (p2.entrypoint) return { kind: "entrypoint", argv: p2.entrypoint };
+  return void 0;
+}
+function emitImageMetadata(c) {
+  const { recipe, system, partition, base, strategy } = c;
   const origin = `recipe:${recipe.key}`;
   const doc = recipe.doc;
-  if (doc.environment) steps.push({ op: { kind: "env", vars: stringify(doc.environment) }, origin, comment: "recipe environment" });
+  if (doc.environment) c.steps.push({ op: { kind: "env", vars: stringify(doc.environment) }, origin, comment: "recipe environment" });
   const labels = {
     "org.opencontainers.image.title": doc.name,
     "org.opencontainers.image.version": doc.version,
@@ -48037,94 +48128,84 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
     ...strategy ? { "dev.brickyard.mpi-strategy": strategy.id } : {},
     ...stringify(doc.labels ?? {})
   };
-  steps.push({ op: { kind: "label", labels }, origin, comment: "image metadata" });
-  if (doc.entrypoint) steps.push({ op: { kind: "entrypoint", argv: doc.entrypoint }, origin, comment: void 0 });
-  let runtime;
-  if (recipe.runtime) {
-    const injected = strategy !== void 0 && HOST_MPI_STRATEGIES.has(strategy.id);
-    const own = [];
-    const emitRuntime = (raw, origin2, values, params) => {
-      if (raw.when && !whenHolds(raw.when, params)) return;
-      if (raw.unlessHostMpi && injected) return;
-      const { when: _w, unlessHostMpi: _u, ...rest } = raw;
-      let p2;
-      try {
-        p2 = expandDeep(rest, values);
-      } catch (e) {
-        if (e instanceof UnknownPlaceholderError) {
-          problems.push(`${origin2} (runtime): ${e.message}`);
-          return;
-        }
-        throw e;
-      }
-      const push = (op) => {
-        own.push({ op, origin: origin2, comment: p2.comment });
-      };
-      if (p2.packages) {
-        const list2 = p2.packages[base.packageManager];
-        const standIns = base.packageManager === "apt" ? p2.leaveOut?.apt : void 0;
-        if (!list2) problems.push(`${origin2} (runtime): has no ${base.packageManager} packages for base ${base.name}`);
-        else push({ kind: "packages", manager: base.packageManager, packages: list2, ...standIns ? { standIns } : {} });
-      } else if (p2.keep) {
-        const relative3 = p2.keep.filter((k2) => !k2.startsWith("/") || k2.split("/").includes(".."));
-        const system2 = p2.keep.filter((k2) => SYSTEM_DIRS.has(k2.replace(/\/+$/, "") || "/"));
-        if (relative3.length > 0) problems.push(`${origin2} (runtime): keep needs absolute paths without "..", not ${relative3.join(", ")}`);
-        else if (system2.length > 0)
-          problems.push(
-            `${origin2} (runtime): keep ${system2.join(", ")} would copy the build stage's whole system folder (toolchain included) over the runtime base; install into a prefix of its own (e.g. /opt/NAME) or keep single files`
-          );
-        else push({ kind: "keep", paths: p2.keep });
-      } else if (p2.run !== void 0) push({ kind: "run", script: p2.run.replace(/\s+$/, "") });
-    };
-    for (const b2 of blocks) for (const item of b2.entry.doc.runtime ?? []) emitRuntime(item, `block:${b2.name}`, blockValues.get(b2), b2.params);
-    for (const { item, origin: o } of recipe.runtime) emitRuntime(item, o, recipeValues, {});
-    const runtimeOrigin = `recipe:${recipe.key}`;
-    runtime = [];
-    const packageSteps = own.filter((s3) => s3.op.kind === "packages");
-    if (packageSteps.length > 0) {
-      runtime.push({
-        op: { kind: "run", script: noDocsScript(base.packageManager) },
-        origin: runtimeOrigin,
-        comment: "runtime stage: no documentation, manual pages or translations from packages (copyright files stay)"
-      });
-      const packages = [...new Set(packageSteps.flatMap((s3) => s3.op.kind === "packages" ? s3.op.packages : []))];
-      const standIns = [...new Set(packageSteps.flatMap((s3) => s3.op.kind === "packages" ? s3.op.standIns ?? [] : []))].sort();
-      const wanted = standIns.filter((n) => packages.includes(n));
-      if (wanted.length > 0) problems.push(`runtime: ${wanted.join(", ")} is both installed and left out; drop it from leaveOut or from packages`);
-      const origins = [...new Set(packageSteps.map((s3) => s3.origin))];
-      runtime.push(
-        packageSteps.length === 1 ? packageSteps[0] : {
-          op: { kind: "packages", manager: base.packageManager, packages, ...standIns.length > 0 ? { standIns } : {} },
-          origin: runtimeOrigin,
-          comment: `runtime packages of ${origins.join(", ")}`
-        }
-      );
-    }
-    runtime.push(...own.filter((s3) => s3.op.kind !== "packages"));
-    if (own.some((s3) => s3.op.kind === "keep")) {
-      runtime.push({
-        op: { kind: "run", script: "ldconfig && rm -f /var/cache/ldconfig/aux-cache" },
-        origin: runtimeOrigin,
-        comment: "register the kept libraries (aux-cache holds file times: dropped for reproducible layers)"
-      });
-    }
-    runtime.push(...steps.filter((s3) => METADATA_KINDS.has(s3.op.kind)));
+  c.steps.push({ op: { kind: "label", labels }, origin, comment: "image metadata" });
+  if (doc.entrypoint) c.steps.push({ op: { kind: "entrypoint", argv: doc.entrypoint }, origin, comment: void 0 });
+}
+function runtimeStage(c, blocks, values, recipeRuntime) {
+  const injected = c.strategy !== void 0 && HOST_MPI_STRATEGIES.has(c.strategy.id);
+  const own = [];
+  for (const b2 of blocks) {
+    for (const item of b2.entry.doc.runtime ?? []) own.push(...runtimeStep(c, item, `block:${b2.name}`, values.blocks.get(b2) ?? /* @__PURE__ */ new Map(), b2.params, injected));
   }
-  if (problems.length > 0) throw new ComposeError(where, problems, paths);
-  return {
-    recipe,
-    system,
-    systemFile: systemEntry.file,
-    partition,
-    strategy,
-    base,
-    target,
-    blocks,
-    steps,
-    runtime,
-    sources,
-    context: [...context.values()].sort((a, b2) => a.path < b2.path ? -1 : 1)
+  for (const { item, origin } of recipeRuntime) own.push(...runtimeStep(c, item, origin, values.recipe, {}, injected));
+  const runtimeOrigin = `recipe:${c.recipe.key}`;
+  const runtime = [...runtimePackages(c, own, runtimeOrigin), ...own.filter((s3) => s3.op.kind !== "packages")];
+  if (own.some((s3) => s3.op.kind === "keep")) {
+    runtime.push({
+      op: { kind: "run", script: "ldconfig && rm -f /var/cache/ldconfig/aux-cache" },
+      origin: runtimeOrigin,
+      comment: "register the kept libraries (aux-cache holds file times: dropped for reproducible layers)"
+    });
+  }
+  runtime.push(...c.steps.filter((s3) => METADATA_KINDS.has(s3.op.kind)));
+  return runtime;
+}
+function runtimeStep(c, raw, origin, values, params, injected) {
+  if (raw.when && !whenHolds(raw.when, params)) return [];
+  if (raw.unlessHostMpi && injected) return [];
+  const { when: _w, unlessHostMpi: _u, ...rest } = raw;
+  let p2;
+  try {
+    p2 = expandDeep(rest, values);
+  } catch (e) {
+    if (e instanceof UnknownPlaceholderError) {
+      c.problems.push(`${origin} (runtime): ${e.message}`);
+      return [];
+    }
+    throw e;
+  }
+  const { base } = c;
+  const step = (op) => [{ op, origin, comment: p2.comment }];
+  if (p2.packages) {
+    const list2 = p2.packages[base.packageManager];
+    const standIns = base.packageManager === "apt" ? p2.leaveOut?.apt : void 0;
+    if (list2) return step({ kind: "packages", manager: base.packageManager, packages: list2, ...standIns ? { standIns } : {} });
+    c.problems.push(`${origin} (runtime): has no ${base.packageManager} packages for base ${base.name}`);
+  } else if (p2.keep) {
+    const notAbsolute = p2.keep.filter((k2) => !k2.startsWith("/") || k2.split("/").includes(".."));
+    const systemDirs = p2.keep.filter((k2) => SYSTEM_DIRS.has(k2.replace(/\/+$/, "") || "/"));
+    if (notAbsolute.length > 0) c.problems.push(`${origin} (runtime): keep needs absolute paths without "..", not ${notAbsolute.join(", ")}`);
+    else if (systemDirs.length > 0)
+      c.problems.push(
+        `${origin} (runtime): keep ${systemDirs.join(", ")} would copy the build stage's whole system folder (toolchain included) over the runtime base; install into a prefix of its own (e.g. /opt/NAME) or keep single files`
+      );
+    else return step({ kind: "keep", paths: p2.keep });
+  } else if (p2.run !== void 0) return step({ kind: "run", script: p2.run.replace(/\s+$/, "") });
+  return [];
+}
+function runtimePackages(c, own, runtimeOrigin) {
+  const { base } = c;
+  const packageSteps = own.filter((s3) => s3.op.kind === "packages");
+  const [only] = packageSteps;
+  if (!only) return [];
+  const noDocs = {
+    op: { kind: "run", script: noDocsScript(base.packageManager) },
+    origin: runtimeOrigin,
+    comment: "runtime stage: no documentation, manual pages or translations from packages (copyright files stay)"
   };
+  const packages = [...new Set(packageSteps.flatMap((s3) => s3.op.kind === "packages" ? s3.op.packages : []))];
+  const standIns = [...new Set(packageSteps.flatMap((s3) => s3.op.kind === "packages" ? s3.op.standIns ?? [] : []))].sort();
+  const wanted = standIns.filter((n) => packages.includes(n));
+  if (wanted.length > 0) c.problems.push(`runtime: ${wanted.join(", ")} is both installed and left out; drop it from leaveOut or from packages`);
+  const origins = [...new Set(packageSteps.map((s3) => s3.origin))];
+  return [
+    noDocs,
+    packageSteps.length === 1 ? only : {
+      op: { kind: "packages", manager: base.packageManager, packages, ...standIns.length > 0 ? { standIns } : {} },
+      origin: runtimeOrigin,
+      comment: `runtime packages of ${origins.join(", ")}`
+    }
+  ];
 }
 function noDocsScript(manager) {
   switch (manager) {
@@ -48140,7 +48221,7 @@ function noDocsScript(manager) {
   }
 }
 function whenHolds(when, params) {
-  return Object.entries(when).every(([k2, v2]) => Array.isArray(v2) ? v2.includes(params[k2]) : params[k2] === v2);
+  return Object.entries(when).every(([k2, v2]) => Array.isArray(v2) ? v2.some((x) => x === params[k2]) : params[k2] === v2);
 }
 function stringify(m2) {
   return Object.fromEntries(Object.entries(m2).map(([k2, v2]) => [k2, String(v2)]));
@@ -48347,31 +48428,58 @@ function list(items, max = LIST_MAX) {
   if (items.length <= max) return items.join(", ");
   return `${items.slice(0, max).join(", ")} (+${items.length - max} more)`;
 }
+var Diagram = class {
+  out = [];
+  node(id, lines2, shape = "box") {
+    const text = label(lines2);
+    const [open2, close] = { box: ["[", "]"], round: ["(", ")"], stadium: ["([", "])"], cyl: ["[(", ")]"] }[shape];
+    this.out.push(`    ${id}${open2}${text}${close}`);
+  }
+  subgraph(id, title, body) {
+    this.out.push(`  subgraph ${id}[${label([title])}]`, "    direction LR");
+    body();
+    this.out.push("  end");
+  }
+};
 function renderDiagram(c) {
   const { system, partition: part, strategy, recipe } = c;
   const where = `${system.id}/${part.id}`;
-  const policy = system.policy;
-  const job = renderJobScript(c);
-  const jobLines = job.trimEnd().split("\n");
   const gpu = usesGpu(c) ? part.gpu : void 0;
   const slurmBinds = launchLayout(c).slurmGpuFlags.length > 0;
-  const selectWrapper = gpu?.selectWrapper !== void 0 && !slurmBinds;
-  const out = [
+  const use = { gpu, slurmBinds, selectWrapper: gpu?.selectWrapper !== void 0 && !slurmBinds };
+  const d = new Diagram();
+  d.out.push(
     `%% Deployment of ${mermaidText(recipe.key)} on ${mermaidText(where)}, rendered by Brickyard. Do not edit: change the recipe or the system template and render again.`,
     "flowchart TB"
-  ];
-  const node = (id, lines2, shape = "box") => {
-    const text = label(lines2);
-    const [open2, close] = { box: ["[", "]"], round: ["(", ")"], stadium: ["([", "])"], cyl: ["[(", ")]"] }[shape];
-    out.push(`    ${id}${open2}${text}${close}`);
-  };
-  const subgraph = (id, title, body) => {
-    out.push(`  subgraph ${id}[${label([title])}]`, "    direction LR");
-    body();
-    out.push("  end");
-  };
-  const slotted = c.blocks.map((b2) => b2.slot ? `${b2.name} for ${b2.slot}` : b2.name);
+  );
   const image = part.runtime.type === "podman" || part.runtime.type === "podman-hpc" ? imageReference(c) : imageFileName(c);
+  buildStage(d, c, image);
+  const onSystem = transferAndSiteStages(d, c);
+  jobStage(d, c, image, use);
+  const out = d.out;
+  out.push(
+    "  recipe --> render --> builder --> attest --> image",
+    "  manifest --> bundle --> media",
+    "  verify --> policy --> store",
+    "  scheduler --> launcher --> runtime --> container"
+  );
+  if (strategy) out.push("  mpi -.-> runtime");
+  if (gpu) out.push("  gpu -.-> runtime");
+  out.push("  mounts -.-> runtime");
+  out.push("  build -->|sign and publish| transfer", `  transfer -->|${onSystem ? "hand over" : "carry to the site"}| site`, "  site -->|IMAGE| job");
+  out.push(
+    "  classDef config fill:#fff8e6,stroke:#c9a227",
+    `  class ${["mpi", "gpu", "mounts"].filter((id) => id === "mpi" ? strategy : id === "gpu" ? gpu : true).join(",")} config`
+  );
+  return out.join("\n") + "\n";
+}
+function buildStage(d, c, image) {
+  const { system, partition: part, recipe } = c;
+  const where = `${system.id}/${part.id}`;
+  const policy = system.policy;
+  const node = d.node.bind(d);
+  const subgraph = d.subgraph.bind(d);
+  const slotted = c.blocks.map((b2) => b2.slot ? `${b2.name} for ${b2.slot}` : b2.name);
   const buildTitle = {
     ci: `Build in CI: GitHub Actions runner labelled ${policy.runnerLabels.join(", ")}`,
     "on-system": `Build on ${system.name}: the site's build service (runner labelled ${policy.runnerLabels.join(", ")})`,
@@ -48392,6 +48500,13 @@ function renderDiagram(c) {
     node("attest", ["SBOM (SPDX), SLSA provenance, smoke-test results", "signed with Sigstore (in-toto statements)"]);
     node("image", [FORMAT_NAMES[policy.imageFormat], image], "stadium");
   });
+}
+function transferAndSiteStages(d, c) {
+  const { system, partition: part } = c;
+  const where = `${system.id}/${part.id}`;
+  const policy = system.policy;
+  const node = d.node.bind(d);
+  const subgraph = d.subgraph.bind(d);
   const onSystem = policy.buildWhere === "on-system";
   subgraph("transfer", onSystem ? `Hand-over on ${system.name}` : `Crossing to ${system.name}`, () => {
     node("manifest", ["signed manifest.json + its Sigstore bundle", "every entry: path, size, sha256, role, recipe, system; serial"]);
@@ -48404,6 +48519,14 @@ function renderDiagram(c) {
     node("policy", ["site policy: allowed identities, required attestations,", `a passing smoke test for ${where}, licences, age, no rollback`]);
     node("store", ["atomic import into the site store", `${FORMAT_NAMES[policy.imageFormat]}, audit log`], "cyl");
   });
+  return onSystem;
+}
+function jobStage(d, c, image, { gpu, selectWrapper, slurmBinds }) {
+  const { system, partition: part, strategy } = c;
+  const where = `${system.id}/${part.id}`;
+  const jobLines = renderJobScript(c).trimEnd().split("\n");
+  const node = d.node.bind(d);
+  const subgraph = d.subgraph.bind(d);
   const directives2 = jobLines.filter((l) => /^#(SBATCH|PJM) /.test(l)).map((l) => l.replace(/^#(SBATCH|PJM) /, ""));
   const atSubmit = jobLines.find((l) => l.startsWith("# Give your account or project when you submit:"));
   const submit = system.scheduler.type === "pjm" ? "pjsub" : system.scheduler.type === "slurm" ? "sbatch" : "bash";
@@ -48411,7 +48534,7 @@ function renderDiagram(c) {
   subgraph("job", `Job on ${where}`, () => {
     node("scheduler", [
       system.scheduler.type === "none" ? "no scheduler: bash job.sh" : `${system.scheduler.type === "pjm" ? "PJM" : "Slurm"}: ${submit} job.sh`,
-      ...chunks(directives2, 3).map((d) => d.join(" ")),
+      ...chunks(directives2, 3).map((d2) => d2.join(" ")),
       ...atSubmit ? [`at submission: ${atSubmit.replace(/^.*?: \S+ /, "").replace(/ <this script>$/, "")}`] : [],
       ...modules.length ? [`modules: ${list(modules)}`] : []
     ]);
@@ -48426,49 +48549,41 @@ function renderDiagram(c) {
     ]);
     const entry = c.steps.findLast((s3) => s3.op.kind === "entrypoint");
     node("container", [`container: ${image}`, entry?.op.kind === "entrypoint" ? `runs ${entry.op.argv.join(" ")}` : "runs the job arguments"], "stadium");
-    if (strategy) {
-      const env = Object.keys({ ...strategy.env, ...gpuMpi?.env });
-      const cenv = Object.keys({ ...strategy.containerEnv, ...gpuMpi?.containerEnv });
-      node("mpi", [
-        `MPI: ${strategy.id} (${strategy.abi} ABI, PMI ${strategy.pmi})`,
-        ...part.mpi.host ? [`host ${part.mpi.host.impl}${part.mpi.host.version ? ` ${part.mpi.host.version}` : ""}`] : [],
-        ...strategy.binds?.length ? [`binds: ${list(strategy.binds)}`] : [],
-        ...env.length ? [`env: ${list(env)}`] : [],
-        ...cenv.length ? [`container env: ${list(cenv)}`] : []
-      ]);
-    }
-    if (gpu) {
-      node("gpu", [
-        `GPU: ${gpu.count}x ${gpu.model} (${gpu.arch})`,
-        gpu.runtimeFlags?.length ? `flags: ${list(gpu.runtimeFlags)}` : "no GPU flags",
-        ...gpu.devices?.length ? [`devices: ${list(gpu.devices)}`] : [],
-        `${gpu.visibilityEnv}${selectWrapper ? ": one GPU per rank (select wrapper)" : slurmBinds ? ": GPUs per rank bound by Slurm" : ""}`,
-        ...gpu.env && Object.keys(gpu.env).length ? [`env: ${list(Object.keys(gpu.env))}`] : []
-      ]);
-    }
-    const m2 = part.mounts ?? {};
-    node("mounts", [
-      "mounts",
-      ...m2.required?.length ? [`required: ${list(m2.required)}`] : ["required: none"],
-      ...m2.optional?.length ? [`optional: ${list(m2.optional)}`] : [],
-      ...m2.runtimeDefaults?.length ? [`by the runtime: ${list(m2.runtimeDefaults)}`] : []
-    ]);
+    if (strategy) mpiNode(d, c, gpuMpi);
+    if (gpu) gpuNode(d, gpu, selectWrapper, slurmBinds);
+    mountsNode(d, c);
   });
-  out.push(
-    "  recipe --> render --> builder --> attest --> image",
-    "  manifest --> bundle --> media",
-    "  verify --> policy --> store",
-    "  scheduler --> launcher --> runtime --> container"
-  );
-  if (strategy) out.push("  mpi -.-> runtime");
-  if (gpu) out.push("  gpu -.-> runtime");
-  out.push("  mounts -.-> runtime");
-  out.push("  build -->|sign and publish| transfer", `  transfer -->|${onSystem ? "hand over" : "carry to the site"}| site`, "  site -->|IMAGE| job");
-  out.push(
-    "  classDef config fill:#fff8e6,stroke:#c9a227",
-    `  class ${["mpi", "gpu", "mounts"].filter((id) => id === "mpi" ? strategy : id === "gpu" ? gpu : true).join(",")} config`
-  );
-  return out.join("\n") + "\n";
+}
+function mpiNode(d, c, gpuMpi) {
+  const { strategy, partition: part } = c;
+  if (!strategy) return;
+  const env = Object.keys({ ...strategy.env, ...gpuMpi?.env });
+  const cenv = Object.keys({ ...strategy.containerEnv, ...gpuMpi?.containerEnv });
+  d.node("mpi", [
+    `MPI: ${strategy.id} (${strategy.abi} ABI, PMI ${strategy.pmi})`,
+    ...part.mpi.host ? [`host ${part.mpi.host.impl}${part.mpi.host.version ? ` ${part.mpi.host.version}` : ""}`] : [],
+    ...strategy.binds?.length ? [`binds: ${list(strategy.binds)}`] : [],
+    ...env.length ? [`env: ${list(env)}`] : [],
+    ...cenv.length ? [`container env: ${list(cenv)}`] : []
+  ]);
+}
+function gpuNode(d, gpu, selectWrapper, slurmBinds) {
+  d.node("gpu", [
+    `GPU: ${gpu.count}x ${gpu.model} (${gpu.arch})`,
+    gpu.runtimeFlags?.length ? `flags: ${list(gpu.runtimeFlags)}` : "no GPU flags",
+    ...gpu.devices?.length ? [`devices: ${list(gpu.devices)}`] : [],
+    `${gpu.visibilityEnv}${selectWrapper ? ": one GPU per rank (select wrapper)" : slurmBinds ? ": GPUs per rank bound by Slurm" : ""}`,
+    ...gpu.env && Object.keys(gpu.env).length ? [`env: ${list(Object.keys(gpu.env))}`] : []
+  ]);
+}
+function mountsNode(d, c) {
+  const m2 = c.partition.mounts ?? {};
+  d.node("mounts", [
+    "mounts",
+    ...m2.required?.length ? [`required: ${list(m2.required)}`] : ["required: none"],
+    ...m2.optional?.length ? [`optional: ${list(m2.optional)}`] : [],
+    ...m2.runtimeDefaults?.length ? [`by the runtime: ${list(m2.runtimeDefaults)}`] : []
+  ]);
 }
 function chunks(items, size) {
   const out = [];

@@ -42583,16 +42583,25 @@ function loadCatalog(root) {
     invalid: { recipes: /* @__PURE__ */ new Set(), blocks: /* @__PURE__ */ new Set(), systems: /* @__PURE__ */ new Set() },
     diagnostics: []
   };
-  const read = (abs, kind) => {
-    const file = SourceFile.read(abs, root);
-    if (file.syntaxErrors.length > 0) {
-      cat.diagnostics.push(...file.syntaxErrors);
-      return void 0;
-    }
-    const findings = validateAgainstSchema(kind, file);
-    cat.diagnostics.push(...findings);
-    return findings.length === 0 ? file : void 0;
-  };
+  const read = (abs, kind) => readValid(cat, abs, kind);
+  loadRecipes(cat, read);
+  loadBlocks(cat, read);
+  loadBasesAndToolchains(cat, read);
+  loadSystems(cat, read);
+  return cat;
+}
+function readValid(cat, abs, kind) {
+  const file = SourceFile.read(abs, cat.root);
+  if (file.syntaxErrors.length > 0) {
+    cat.diagnostics.push(...file.syntaxErrors);
+    return void 0;
+  }
+  const findings = validateAgainstSchema(kind, file);
+  cat.diagnostics.push(...findings);
+  return findings.length === 0 ? file : void 0;
+}
+function loadRecipes(cat, read) {
+  const { root } = cat;
   const recipesDir = join4(root, "catalog", "recipes");
   for (const name of subdirs(recipesDir)) {
     for (const version of subdirs(join4(recipesDir, name))) {
@@ -42624,6 +42633,9 @@ function loadCatalog(root) {
       cat.recipes.set(key, { file, doc, dir });
     }
   }
+}
+function loadBlocks(cat, read) {
+  const { root } = cat;
   const blocksDir = join4(root, "catalog", "blocks");
   for (const name of subdirs(blocksDir)) {
     const dir = join4(blocksDir, name);
@@ -42645,6 +42657,9 @@ function loadCatalog(root) {
     }
     cat.blocks.set(name, { file, doc, dir });
   }
+}
+function loadBasesAndToolchains(cat, read) {
+  const { root } = cat;
   const basesAbs = join4(root, "catalog", "bases.yaml");
   if (existsSync2(basesAbs)) {
     const file = read(basesAbs, "bases");
@@ -42660,6 +42675,9 @@ function loadCatalog(root) {
     const file = read(toolchainsAbs, "toolchains");
     if (file) cat.toolchains = file.data;
   }
+}
+function loadSystems(cat, read) {
+  const { root } = cat;
   const systemsDir = join4(root, "systems");
   for (const entry of readdirSync(systemsDir).sort()) {
     if (!entry.endsWith(".yaml") && !entry.endsWith(".yml")) continue;
@@ -42677,7 +42695,6 @@ function loadCatalog(root) {
     }
     cat.systems.set(id, { file, doc, dir: systemsDir });
   }
-  return cat;
 }
 function layout(root, abs, message) {
   const rel = abs.slice(root.length + 1).split("\\").join("/");
@@ -42732,25 +42749,7 @@ function resolveRecipes(cat) {
       return r2;
     }
     const parentKey = doc.extends;
-    if (stack.includes(parentKey) || parentKey === key) {
-      const cycle = [...stack.slice(stack.indexOf(parentKey)), key, parentKey].join(" -> ");
-      diagnostics.push(entry.file.diagnostic(["extends"], "error", "extends-cycle", `extends forms a cycle: ${cycle}`));
-      failed.add(key);
-      return void 0;
-    }
-    if (!cat.recipes.has(parentKey)) {
-      if (!cat.invalid.recipes.has(parentKey)) {
-        const [pname] = parentKey.split("@");
-        const versions = [...cat.recipes.values()].filter((e) => e.doc.name === pname).map((e) => e.doc.version);
-        diagnostics.push(
-          entry.file.diagnostic(
-            ["extends"],
-            "error",
-            "extends-unresolved",
-            `extends ${parentKey}, which is not in the catalogue` + (versions.length ? ` (versions of ${pname}: ${versions.join(", ")})` : "")
-          )
-        );
-      }
+    if (!parentFound(cat, key, entry, parentKey, stack, diagnostics)) {
       failed.add(key);
       return void 0;
     }
@@ -42759,34 +42758,7 @@ function resolveRecipes(cat) {
       failed.add(key);
       return void 0;
     }
-    const p = parent.doc;
-    const merged = {
-      ...doc,
-      base: doc.base ?? p.base,
-      entrypoint: doc.entrypoint ?? p.entrypoint,
-      sizeBudget: doc.sizeBudget ?? p.sizeBudget,
-      homepage: doc.homepage ?? p.homepage,
-      license: doc.license ?? p.license,
-      environment: mergeMaps(p.environment, doc.environment),
-      labels: mergeMaps(p.labels, doc.labels),
-      requires: { ...p.requires, ...doc.requires },
-      launch: doc.launch ?? p.launch,
-      cpuTarget: doc.cpuTarget ?? p.cpuTarget
-    };
-    for (const k of ["entrypoint", "homepage", "environment", "labels", "launch", "cpuTarget"]) {
-      if (merged[k] === void 0) delete merged[k];
-    }
-    const r = {
-      key,
-      entry,
-      chain: [entry, ...parent.chain],
-      doc: merged,
-      blocks: appendReplacing(parent.blocks, own.blocks, (b) => b.item.use),
-      steps: [...parent.steps, ...own.steps],
-      sources: appendReplacing(parent.sources, own.sources, (s) => s.item.name),
-      smoke: appendReplacing(parent.smoke, doc.smoke ?? [], (s) => s.name),
-      ...parent.runtime || own.runtime ? { runtime: [...parent.runtime ?? [], ...own.runtime ?? []] } : {}
-    };
+    const r = inherit(key, entry, own, parent);
     out.set(key, r);
     return r;
   };
@@ -42806,6 +42778,60 @@ function appendReplacing(parent, child3, id) {
     else result.push(c);
   }
   return result;
+}
+function parentFound(cat, key, entry, parentKey, stack, diagnostics) {
+  if (stack.includes(parentKey) || parentKey === key) {
+    const cycle = [...stack.slice(stack.indexOf(parentKey)), key, parentKey].join(" -> ");
+    diagnostics.push(entry.file.diagnostic(["extends"], "error", "extends-cycle", `extends forms a cycle: ${cycle}`));
+    return false;
+  }
+  if (!cat.recipes.has(parentKey)) {
+    if (!cat.invalid.recipes.has(parentKey)) {
+      const [pname] = parentKey.split("@");
+      const versions = [...cat.recipes.values()].filter((e) => e.doc.name === pname).map((e) => e.doc.version);
+      diagnostics.push(
+        entry.file.diagnostic(
+          ["extends"],
+          "error",
+          "extends-unresolved",
+          `extends ${parentKey}, which is not in the catalogue` + (versions.length ? ` (versions of ${pname}: ${versions.join(", ")})` : "")
+        )
+      );
+    }
+    return false;
+  }
+  return true;
+}
+function inherit(key, entry, own, parent) {
+  const doc = entry.doc;
+  const p = parent.doc;
+  const merged = {
+    ...doc,
+    base: doc.base ?? p.base,
+    entrypoint: doc.entrypoint ?? p.entrypoint,
+    sizeBudget: doc.sizeBudget ?? p.sizeBudget,
+    homepage: doc.homepage ?? p.homepage,
+    license: doc.license ?? p.license,
+    environment: mergeMaps(p.environment, doc.environment),
+    labels: mergeMaps(p.labels, doc.labels),
+    requires: { ...p.requires, ...doc.requires },
+    launch: doc.launch ?? p.launch,
+    cpuTarget: doc.cpuTarget ?? p.cpuTarget
+  };
+  for (const k of ["entrypoint", "homepage", "environment", "labels", "launch", "cpuTarget"]) {
+    if (merged[k] === void 0) delete merged[k];
+  }
+  return {
+    key,
+    entry,
+    chain: [entry, ...parent.chain],
+    doc: merged,
+    blocks: appendReplacing(parent.blocks, own.blocks, (b) => b.item.use),
+    steps: [...parent.steps, ...own.steps],
+    sources: appendReplacing(parent.sources, own.sources, (s) => s.item.name),
+    smoke: appendReplacing(parent.smoke, doc.smoke ?? [], (s) => s.name),
+    ...parent.runtime || own.runtime ? { runtime: [...parent.runtime ?? [], ...own.runtime ?? []] } : {}
+  };
 }
 
 // pipeline/src/catalog/semantics.ts
@@ -43454,52 +43480,57 @@ var METADATA_KINDS = /* @__PURE__ */ new Set(["env", "label", "user", "workdir",
 function targetOf(part) {
   return { arch: part.cpu.arch, cflags: part.cpu.targetFlags, gpuArch: part.gpu?.arch ?? "" };
 }
+function problemAt(c, path6, problem) {
+  c.problems.push(problem);
+  c.paths.set(problem, path6);
+}
 function compose(cat, recipe, systemEntry, partition, strategy) {
   const system = systemEntry.doc;
   const where = `${recipe.key} on ${system.id}/${partition.id}`;
-  const problems = [];
-  const paths = /* @__PURE__ */ new Map();
-  const at = (path6, problem) => {
-    problems.push(problem);
-    paths.set(problem, path6);
-  };
   const target = targetOf(partition);
   const base = resolveBase(cat, system, recipe.doc.base, target.arch);
   if ("error" in base) throw renderError(where, [base.error]);
+  const c = { cat, recipe, system, partition, strategy, base, target, problems: [], paths: /* @__PURE__ */ new Map(), steps: [], sources: [], context: /* @__PURE__ */ new Map() };
   const choice = chooseTargetFlags(cat, partition, recipe.doc.base, recipe.doc.cpuTarget);
   target.cflags = choice.flags;
-  if (choice.problem) at(recipe.entry.doc.base !== void 0 ? ["base"] : ["extends"], choice.problem);
+  if (choice.problem) problemAt(c, recipe.entry.doc.base !== void 0 ? ["base"] : ["extends"], choice.problem);
+  const blocks = composeBlocks(c);
+  checkCapabilities(c, blocks);
+  const values = emitBuildSteps(c, blocks);
+  emitImageMetadata(c);
+  const runtime = recipe.runtime ? runtimeStage(c, blocks, values, recipe.runtime) : void 0;
+  if (c.problems.length > 0) throw new ComposeError(where, c.problems, c.paths);
+  return {
+    recipe,
+    system,
+    systemFile: systemEntry.file,
+    partition,
+    strategy,
+    base,
+    target,
+    blocks,
+    steps: c.steps,
+    runtime,
+    sources: c.sources,
+    context: [...c.context.values()].sort((a, b) => a.path < b.path ? -1 : 1)
+  };
+}
+function composeBlocks(c) {
+  const { cat, recipe, system, partition, strategy } = c;
   const blocks = [];
   const ownBlocks = recipe.entry.doc.blocks ?? [];
   for (const { item } of recipe.blocks) {
-    let name = item.use;
-    let slot;
-    let given = { ...item.with };
-    if (item.use === "@mpi") {
-      if (!strategy) {
-        problems.push(`the @mpi slot needs an MPI strategy, and ${system.id}/${partition.id} has none that fits`);
-        continue;
-      }
-      slot = "@mpi";
-      name = strategy.block;
-      given = { ...given, ...strategy.with };
-    } else if (item.use === "@gpu") {
-      if (!partition.gpu) {
-        problems.push(`the @gpu slot needs a GPU partition; ${system.id}/${partition.id} has no GPU`);
-        continue;
-      }
-      slot = "@gpu";
-      name = partition.gpu.toolkit.block;
-      given = { ...given, ...partition.gpu.toolkit.with };
-    }
+    const filled = fillSlot(c, item.use, { ...item.with });
+    if (!filled) continue;
+    const { name, slot, given } = filled;
     const entry = cat.blocks.get(name);
     if (!entry) {
-      problems.push(`block ${name}${slot ? ` (filling ${slot})` : ""} is not in the catalogue`);
+      c.problems.push(`block ${name}${slot ? ` (filling ${slot})` : ""} is not in the catalogue`);
       continue;
     }
     const { values, problems: pp } = resolveParams(entry.doc, given);
     const bySystem = slot === "@mpi" ? strategy?.with : slot === "@gpu" ? partition.gpu?.toolkit.with : void 0;
-    problems.push(
+    c.problems.push(
       ...pp.map((p) => {
         if (!slot) return p.message;
         return `${p.message} (${bySystem && p.param in bySystem ? `set by systems/${system.id}.yaml` : `asked by the recipe, filled here by block ${name}`} for ${slot})`;
@@ -43508,117 +43539,143 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
     const kit = toolkitProblem(cat, name, values, recipe.doc.base);
     if (kit) {
       const own = ownBlocks.indexOf(item);
-      at(own >= 0 ? ["blocks", own] : ["extends"], `${kit}${slot ? ` (the ${slot} release is set by systems/${system.id}.yaml)` : ""}`);
+      problemAt(c, own >= 0 ? ["blocks", own] : ["extends"], `${kit}${slot ? ` (the ${slot} release is set by systems/${system.id}.yaml)` : ""}`);
     }
     blocks.push({ name, slot, params: values, entry });
   }
-  const provided = [...base.provides];
+  return blocks;
+}
+function fillSlot(c, use, given) {
+  const { system, partition, strategy } = c;
+  if (use === "@mpi") {
+    if (!strategy) {
+      c.problems.push(`the @mpi slot needs an MPI strategy, and ${system.id}/${partition.id} has none that fits`);
+      return void 0;
+    }
+    return { name: strategy.block, slot: "@mpi", given: { ...given, ...strategy.with } };
+  }
+  if (use === "@gpu") {
+    if (!partition.gpu) {
+      c.problems.push(`the @gpu slot needs a GPU partition; ${system.id}/${partition.id} has no GPU`);
+      return void 0;
+    }
+    return { name: partition.gpu.toolkit.block, slot: "@gpu", given: { ...given, ...partition.gpu.toolkit.with } };
+  }
+  return { name: use, slot: void 0, given };
+}
+function checkCapabilities(c, blocks) {
+  const provided = [...c.base.provides];
   for (const b of blocks) {
     for (const need of b.entry.doc.requires ?? []) {
-      if (!satisfies(provided, need)) problems.push(`block ${b.name} requires ${need}, which neither the base nor an earlier block provides`);
+      if (!satisfies(provided, need)) c.problems.push(`block ${b.name} requires ${need}, which neither the base nor an earlier block provides`);
     }
-    for (const c of b.entry.doc.conflicts ?? []) {
-      const other = blocks.find((o) => o !== b && satisfies(o.entry.doc.provides, c));
-      if (other) problems.push(`block ${b.name} conflicts with ${c}, which block ${other.name} provides`);
+    for (const conflict of b.entry.doc.conflicts ?? []) {
+      const other = blocks.find((o) => o !== b && satisfies(o.entry.doc.provides, conflict));
+      if (other) c.problems.push(`block ${b.name} conflicts with ${conflict}, which block ${other.name} provides`);
     }
     provided.push(...b.entry.doc.provides);
   }
-  const steps = [];
-  const sources = [];
-  const context = /* @__PURE__ */ new Map();
-  const targetValues = [
+}
+function targetValues(target) {
+  return [
     ["target.arch", target.arch],
     ["target.cflags", target.cflags],
     ["target.gpuArch", target.gpuArch]
   ];
-  const emit = (raw, origin2, dir, contextPrefix, values, params, lookupSource) => {
-    if (raw.when && !whenHolds(raw.when, params)) return;
-    const { when: _when, before: _before, after: _after, ...rest } = raw;
-    let p;
-    try {
-      p = expandDeep(rest, values);
-    } catch (e) {
-      if (e instanceof UnknownPlaceholderError) {
-        problems.push(`${origin2}: ${e.message}`);
-        return;
-      }
-      throw e;
-    }
-    const push = (op) => {
-      steps.push({ op, origin: origin2, comment: p.comment });
-    };
-    if (p.run !== void 0) push({ kind: "run", script: p.run.replace(/\s+$/, "") });
-    else if (p.packages) {
-      const list2 = p.packages[base.packageManager];
-      if (!list2) problems.push(`${origin2}: has no ${base.packageManager} packages for base ${base.name}`);
-      else push({ kind: "packages", manager: base.packageManager, packages: list2 });
-    } else if (p.fetch) {
-      const src = lookupSource(p.fetch.source);
-      if (!src) {
-        problems.push(`${origin2}: fetch names source "${p.fetch.source}", which it does not declare for these parameters`);
-        return;
-      }
-      const filename = src.filename ?? posix.basename(new URL(src.url).pathname);
-      const resolved = {
-        name: src.name,
-        url: src.url,
-        sha256: src.sha256,
-        contextPath: `sources/${src.sha256.slice(0, 12)}-${filename}`,
-        origin: origin2
-      };
-      if (!sources.some((s) => s.contextPath === resolved.contextPath)) sources.push(resolved);
-      push({ kind: "fetch", source: resolved, dest: p.fetch.dest });
-    } else if (p.copy) {
-      const abs = join6(dir, p.copy.src);
-      const files = listFiles(abs);
-      if (files.length === 0) {
-        problems.push(`${origin2}: copy source ${p.copy.src} does not exist beside its file`);
-        return;
-      }
-      for (const f of files) {
-        const path6 = `${contextPrefix}/${relative3(dir, f).split(sep4).join("/")}`;
-        context.set(path6, { path: path6, abs: f });
-      }
-      push({ kind: "copy", src: `${contextPrefix}/${p.copy.src.replace(/\/+$/, "")}`, dest: p.copy.dest, mode: p.copy.mode });
-    } else if (p.env) push({ kind: "env", vars: stringify(p.env) });
-    else if (p.label) push({ kind: "label", labels: stringify(p.label) });
-    else if (p.user !== void 0) push({ kind: "user", name: p.user });
-    else if (p.workdir !== void 0) push({ kind: "workdir", path: p.workdir });
-    else if (p.entrypoint) push({ kind: "entrypoint", argv: p.entrypoint });
-  };
-  const recipeValues = new Map(targetValues);
+}
+function emitBuildSteps(c, blocks) {
+  const { recipe } = c;
+  const values = { recipe: new Map(targetValues(c.target)), blocks: /* @__PURE__ */ new Map() };
   const recipeSources = recipe.sources.map((s) => s.item);
-  const emitRecipeStep = ({ item, dir, origin: origin2 }) => {
-    const [, key] = origin2.split(":");
-    const [name, version] = key.split("@");
-    emit(item, origin2, dir, `recipes/${name}/${version}`, recipeValues, {}, (n) => recipeSources.find((s) => s.name === n));
+  const emitRecipeStep = ({ item, dir, origin }) => {
+    const [name = "", version = ""] = (origin.split(":")[1] ?? "").split("@");
+    emitStep(c, item, { origin, dir, contextPrefix: `recipes/${name}/${version}`, values: values.recipe, params: {} }, (n) => recipeSources.find((s) => s.name === n));
   };
-  const placed = (where2, b) => recipe.steps.filter((s) => s.item[where2] !== void 0 && (s.item[where2] === b.name || s.item[where2] === b.slot));
+  const placed = (where, b) => recipe.steps.filter((s) => s.item[where] !== void 0 && (s.item[where] === b.name || s.item[where] === b.slot));
   for (const s of recipe.steps) {
-    const target2 = s.item.before ?? s.item.after;
-    if (target2 !== void 0 && !blocks.some((b) => b.name === target2 || b.slot === target2)) {
-      problems.push(
-        `${s.origin}: a step is placed ${s.item.before !== void 0 ? "before" : "after"} ${target2}, which this composition has no block for (blocks: ${blocks.map((b) => b.slot ?? b.name).join(", ")})`
+    const target = s.item.before ?? s.item.after;
+    if (target !== void 0 && !blocks.some((b) => b.name === target || b.slot === target)) {
+      c.problems.push(
+        `${s.origin}: a step is placed ${s.item.before !== void 0 ? "before" : "after"} ${target}, which this composition has no block for (blocks: ${blocks.map((b) => b.slot ?? b.name).join(", ")})`
       );
     }
   }
-  const blockValues = /* @__PURE__ */ new Map();
   for (const b of blocks) {
     for (const s of placed("before", b)) emitRecipeStep(s);
-    const values = new Map(targetValues);
-    for (const [k, v] of Object.entries(b.params)) values.set(k, String(v));
-    blockValues.set(b, values);
+    const mine = new Map(targetValues(c.target));
+    for (const [k, v] of Object.entries(b.params)) mine.set(k, String(v));
+    values.blocks.set(b, mine);
     const lookup = (name) => {
       const src = (b.entry.doc.sources ?? []).find((s) => s.name === name && (s.version === void 0 || s.version === String(b.params["version"])));
-      return src && expandDeep(src, values);
+      return src && expandDeep(src, mine);
     };
-    for (const step of b.entry.doc.steps) emit(step, `block:${b.name}`, b.entry.dir, `blocks/${b.name}`, values, b.params, lookup);
+    for (const step of b.entry.doc.steps)
+      emitStep(c, step, { origin: `block:${b.name}`, dir: b.entry.dir, contextPrefix: `blocks/${b.name}`, values: mine, params: b.params }, lookup);
     for (const s of placed("after", b)) emitRecipeStep(s);
   }
   for (const s of recipe.steps) if (s.item.before === void 0 && s.item.after === void 0) emitRecipeStep(s);
+  return values;
+}
+function emitStep(c, raw, from, lookupSource) {
+  if (raw.when && !whenHolds(raw.when, from.params)) return;
+  const { when: _when, before: _before, after: _after, ...rest } = raw;
+  let p;
+  try {
+    p = expandDeep(rest, from.values);
+  } catch (e) {
+    if (e instanceof UnknownPlaceholderError) {
+      c.problems.push(`${from.origin}: ${e.message}`);
+      return;
+    }
+    throw e;
+  }
+  const op = primitiveOp(c, p, from, lookupSource);
+  if (op) c.steps.push({ op, origin: from.origin, comment: p.comment });
+}
+function primitiveOp(c, p, from, lookupSource) {
+  const { base } = c;
+  const { origin } = from;
+  if (p.run !== void 0) return { kind: "run", script: p.run.replace(/\s+$/, "") };
+  if (p.packages) {
+    const list2 = p.packages[base.packageManager];
+    if (!list2) c.problems.push(`${origin}: has no ${base.packageManager} packages for base ${base.name}`);
+    return list2 ? { kind: "packages", manager: base.packageManager, packages: list2 } : void 0;
+  }
+  if (p.fetch) {
+    const src = lookupSource(p.fetch.source);
+    if (!src) {
+      c.problems.push(`${origin}: fetch names source "${p.fetch.source}", which it does not declare for these parameters`);
+      return void 0;
+    }
+    const filename = src.filename ?? posix.basename(new URL(src.url).pathname);
+    const resolved = { name: src.name, url: src.url, sha256: src.sha256, contextPath: `sources/${src.sha256.slice(0, 12)}-${filename}`, origin };
+    if (!c.sources.some((s) => s.contextPath === resolved.contextPath)) c.sources.push(resolved);
+    return { kind: "fetch", source: resolved, dest: p.fetch.dest };
+  }
+  if (p.copy) {
+    const files = listFiles(join6(from.dir, p.copy.src));
+    if (files.length === 0) {
+      c.problems.push(`${origin}: copy source ${p.copy.src} does not exist beside its file`);
+      return void 0;
+    }
+    for (const f of files) {
+      const path6 = `${from.contextPrefix}/${relative3(from.dir, f).split(sep4).join("/")}`;
+      c.context.set(path6, { path: path6, abs: f });
+    }
+    return { kind: "copy", src: `${from.contextPrefix}/${p.copy.src.replace(/\/+$/, "")}`, dest: p.copy.dest, mode: p.copy.mode };
+  }
+  if (p.env) return { kind: "env", vars: stringify(p.env) };
+  if (p.label) return { kind: "label", labels: stringify(p.label) };
+  if (p.user !== void 0) return { kind: "user", name: p.user };
+  if (p.workdir !== void 0) return { kind: "workdir", path: p.workdir };
+  if (p.entrypoint) return { kind: "entrypoint", argv: p.entrypoint };
+  return void 0;
+}
+function emitImageMetadata(c) {
+  const { recipe, system, partition, base, strategy } = c;
   const origin = `recipe:${recipe.key}`;
   const doc = recipe.doc;
-  if (doc.environment) steps.push({ op: { kind: "env", vars: stringify(doc.environment) }, origin, comment: "recipe environment" });
+  if (doc.environment) c.steps.push({ op: { kind: "env", vars: stringify(doc.environment) }, origin, comment: "recipe environment" });
   const labels = {
     "org.opencontainers.image.title": doc.name,
     "org.opencontainers.image.version": doc.version,
@@ -43632,94 +43689,84 @@ function compose(cat, recipe, systemEntry, partition, strategy) {
     ...strategy ? { "dev.brickyard.mpi-strategy": strategy.id } : {},
     ...stringify(doc.labels ?? {})
   };
-  steps.push({ op: { kind: "label", labels }, origin, comment: "image metadata" });
-  if (doc.entrypoint) steps.push({ op: { kind: "entrypoint", argv: doc.entrypoint }, origin, comment: void 0 });
-  let runtime;
-  if (recipe.runtime) {
-    const injected = strategy !== void 0 && HOST_MPI_STRATEGIES.has(strategy.id);
-    const own = [];
-    const emitRuntime = (raw, origin2, values, params) => {
-      if (raw.when && !whenHolds(raw.when, params)) return;
-      if (raw.unlessHostMpi && injected) return;
-      const { when: _w, unlessHostMpi: _u, ...rest } = raw;
-      let p;
-      try {
-        p = expandDeep(rest, values);
-      } catch (e) {
-        if (e instanceof UnknownPlaceholderError) {
-          problems.push(`${origin2} (runtime): ${e.message}`);
-          return;
-        }
-        throw e;
-      }
-      const push = (op) => {
-        own.push({ op, origin: origin2, comment: p.comment });
-      };
-      if (p.packages) {
-        const list2 = p.packages[base.packageManager];
-        const standIns = base.packageManager === "apt" ? p.leaveOut?.apt : void 0;
-        if (!list2) problems.push(`${origin2} (runtime): has no ${base.packageManager} packages for base ${base.name}`);
-        else push({ kind: "packages", manager: base.packageManager, packages: list2, ...standIns ? { standIns } : {} });
-      } else if (p.keep) {
-        const relative5 = p.keep.filter((k) => !k.startsWith("/") || k.split("/").includes(".."));
-        const system2 = p.keep.filter((k) => SYSTEM_DIRS.has(k.replace(/\/+$/, "") || "/"));
-        if (relative5.length > 0) problems.push(`${origin2} (runtime): keep needs absolute paths without "..", not ${relative5.join(", ")}`);
-        else if (system2.length > 0)
-          problems.push(
-            `${origin2} (runtime): keep ${system2.join(", ")} would copy the build stage's whole system folder (toolchain included) over the runtime base; install into a prefix of its own (e.g. /opt/NAME) or keep single files`
-          );
-        else push({ kind: "keep", paths: p.keep });
-      } else if (p.run !== void 0) push({ kind: "run", script: p.run.replace(/\s+$/, "") });
-    };
-    for (const b of blocks) for (const item of b.entry.doc.runtime ?? []) emitRuntime(item, `block:${b.name}`, blockValues.get(b), b.params);
-    for (const { item, origin: o } of recipe.runtime) emitRuntime(item, o, recipeValues, {});
-    const runtimeOrigin = `recipe:${recipe.key}`;
-    runtime = [];
-    const packageSteps = own.filter((s) => s.op.kind === "packages");
-    if (packageSteps.length > 0) {
-      runtime.push({
-        op: { kind: "run", script: noDocsScript(base.packageManager) },
-        origin: runtimeOrigin,
-        comment: "runtime stage: no documentation, manual pages or translations from packages (copyright files stay)"
-      });
-      const packages = [...new Set(packageSteps.flatMap((s) => s.op.kind === "packages" ? s.op.packages : []))];
-      const standIns = [...new Set(packageSteps.flatMap((s) => s.op.kind === "packages" ? s.op.standIns ?? [] : []))].sort();
-      const wanted = standIns.filter((n) => packages.includes(n));
-      if (wanted.length > 0) problems.push(`runtime: ${wanted.join(", ")} is both installed and left out; drop it from leaveOut or from packages`);
-      const origins = [...new Set(packageSteps.map((s) => s.origin))];
-      runtime.push(
-        packageSteps.length === 1 ? packageSteps[0] : {
-          op: { kind: "packages", manager: base.packageManager, packages, ...standIns.length > 0 ? { standIns } : {} },
-          origin: runtimeOrigin,
-          comment: `runtime packages of ${origins.join(", ")}`
-        }
-      );
-    }
-    runtime.push(...own.filter((s) => s.op.kind !== "packages"));
-    if (own.some((s) => s.op.kind === "keep")) {
-      runtime.push({
-        op: { kind: "run", script: "ldconfig && rm -f /var/cache/ldconfig/aux-cache" },
-        origin: runtimeOrigin,
-        comment: "register the kept libraries (aux-cache holds file times: dropped for reproducible layers)"
-      });
-    }
-    runtime.push(...steps.filter((s) => METADATA_KINDS.has(s.op.kind)));
+  c.steps.push({ op: { kind: "label", labels }, origin, comment: "image metadata" });
+  if (doc.entrypoint) c.steps.push({ op: { kind: "entrypoint", argv: doc.entrypoint }, origin, comment: void 0 });
+}
+function runtimeStage(c, blocks, values, recipeRuntime) {
+  const injected = c.strategy !== void 0 && HOST_MPI_STRATEGIES.has(c.strategy.id);
+  const own = [];
+  for (const b of blocks) {
+    for (const item of b.entry.doc.runtime ?? []) own.push(...runtimeStep(c, item, `block:${b.name}`, values.blocks.get(b) ?? /* @__PURE__ */ new Map(), b.params, injected));
   }
-  if (problems.length > 0) throw new ComposeError(where, problems, paths);
-  return {
-    recipe,
-    system,
-    systemFile: systemEntry.file,
-    partition,
-    strategy,
-    base,
-    target,
-    blocks,
-    steps,
-    runtime,
-    sources,
-    context: [...context.values()].sort((a, b) => a.path < b.path ? -1 : 1)
+  for (const { item, origin } of recipeRuntime) own.push(...runtimeStep(c, item, origin, values.recipe, {}, injected));
+  const runtimeOrigin = `recipe:${c.recipe.key}`;
+  const runtime = [...runtimePackages(c, own, runtimeOrigin), ...own.filter((s) => s.op.kind !== "packages")];
+  if (own.some((s) => s.op.kind === "keep")) {
+    runtime.push({
+      op: { kind: "run", script: "ldconfig && rm -f /var/cache/ldconfig/aux-cache" },
+      origin: runtimeOrigin,
+      comment: "register the kept libraries (aux-cache holds file times: dropped for reproducible layers)"
+    });
+  }
+  runtime.push(...c.steps.filter((s) => METADATA_KINDS.has(s.op.kind)));
+  return runtime;
+}
+function runtimeStep(c, raw, origin, values, params, injected) {
+  if (raw.when && !whenHolds(raw.when, params)) return [];
+  if (raw.unlessHostMpi && injected) return [];
+  const { when: _w, unlessHostMpi: _u, ...rest } = raw;
+  let p;
+  try {
+    p = expandDeep(rest, values);
+  } catch (e) {
+    if (e instanceof UnknownPlaceholderError) {
+      c.problems.push(`${origin} (runtime): ${e.message}`);
+      return [];
+    }
+    throw e;
+  }
+  const { base } = c;
+  const step = (op) => [{ op, origin, comment: p.comment }];
+  if (p.packages) {
+    const list2 = p.packages[base.packageManager];
+    const standIns = base.packageManager === "apt" ? p.leaveOut?.apt : void 0;
+    if (list2) return step({ kind: "packages", manager: base.packageManager, packages: list2, ...standIns ? { standIns } : {} });
+    c.problems.push(`${origin} (runtime): has no ${base.packageManager} packages for base ${base.name}`);
+  } else if (p.keep) {
+    const notAbsolute = p.keep.filter((k) => !k.startsWith("/") || k.split("/").includes(".."));
+    const systemDirs = p.keep.filter((k) => SYSTEM_DIRS.has(k.replace(/\/+$/, "") || "/"));
+    if (notAbsolute.length > 0) c.problems.push(`${origin} (runtime): keep needs absolute paths without "..", not ${notAbsolute.join(", ")}`);
+    else if (systemDirs.length > 0)
+      c.problems.push(
+        `${origin} (runtime): keep ${systemDirs.join(", ")} would copy the build stage's whole system folder (toolchain included) over the runtime base; install into a prefix of its own (e.g. /opt/NAME) or keep single files`
+      );
+    else return step({ kind: "keep", paths: p.keep });
+  } else if (p.run !== void 0) return step({ kind: "run", script: p.run.replace(/\s+$/, "") });
+  return [];
+}
+function runtimePackages(c, own, runtimeOrigin) {
+  const { base } = c;
+  const packageSteps = own.filter((s) => s.op.kind === "packages");
+  const [only] = packageSteps;
+  if (!only) return [];
+  const noDocs = {
+    op: { kind: "run", script: noDocsScript(base.packageManager) },
+    origin: runtimeOrigin,
+    comment: "runtime stage: no documentation, manual pages or translations from packages (copyright files stay)"
   };
+  const packages = [...new Set(packageSteps.flatMap((s) => s.op.kind === "packages" ? s.op.packages : []))];
+  const standIns = [...new Set(packageSteps.flatMap((s) => s.op.kind === "packages" ? s.op.standIns ?? [] : []))].sort();
+  const wanted = standIns.filter((n) => packages.includes(n));
+  if (wanted.length > 0) c.problems.push(`runtime: ${wanted.join(", ")} is both installed and left out; drop it from leaveOut or from packages`);
+  const origins = [...new Set(packageSteps.map((s) => s.origin))];
+  return [
+    noDocs,
+    packageSteps.length === 1 ? only : {
+      op: { kind: "packages", manager: base.packageManager, packages, ...standIns.length > 0 ? { standIns } : {} },
+      origin: runtimeOrigin,
+      comment: `runtime packages of ${origins.join(", ")}`
+    }
+  ];
 }
 function noDocsScript(manager) {
   switch (manager) {
@@ -43735,7 +43782,7 @@ function noDocsScript(manager) {
   }
 }
 function whenHolds(when, params) {
-  return Object.entries(when).every(([k, v]) => Array.isArray(v) ? v.includes(params[k]) : params[k] === v);
+  return Object.entries(when).every(([k, v]) => Array.isArray(v) ? v.some((x) => x === params[k]) : params[k] === v);
 }
 function stringify(m) {
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)]));
@@ -44216,31 +44263,58 @@ function list(items, max = LIST_MAX) {
   if (items.length <= max) return items.join(", ");
   return `${items.slice(0, max).join(", ")} (+${items.length - max} more)`;
 }
+var Diagram = class {
+  out = [];
+  node(id, lines, shape = "box") {
+    const text = label(lines);
+    const [open2, close] = { box: ["[", "]"], round: ["(", ")"], stadium: ["([", "])"], cyl: ["[(", ")]"] }[shape];
+    this.out.push(`    ${id}${open2}${text}${close}`);
+  }
+  subgraph(id, title, body) {
+    this.out.push(`  subgraph ${id}[${label([title])}]`, "    direction LR");
+    body();
+    this.out.push("  end");
+  }
+};
 function renderDiagram(c) {
   const { system, partition: part, strategy, recipe } = c;
   const where = `${system.id}/${part.id}`;
-  const policy = system.policy;
-  const job = renderJobScript(c);
-  const jobLines = job.trimEnd().split("\n");
   const gpu = usesGpu(c) ? part.gpu : void 0;
   const slurmBinds = launchLayout(c).slurmGpuFlags.length > 0;
-  const selectWrapper = gpu?.selectWrapper !== void 0 && !slurmBinds;
-  const out = [
+  const use = { gpu, slurmBinds, selectWrapper: gpu?.selectWrapper !== void 0 && !slurmBinds };
+  const d = new Diagram();
+  d.out.push(
     `%% Deployment of ${mermaidText(recipe.key)} on ${mermaidText(where)}, rendered by Brickyard. Do not edit: change the recipe or the system template and render again.`,
     "flowchart TB"
-  ];
-  const node = (id, lines, shape = "box") => {
-    const text = label(lines);
-    const [open2, close] = { box: ["[", "]"], round: ["(", ")"], stadium: ["([", "])"], cyl: ["[(", ")]"] }[shape];
-    out.push(`    ${id}${open2}${text}${close}`);
-  };
-  const subgraph = (id, title, body) => {
-    out.push(`  subgraph ${id}[${label([title])}]`, "    direction LR");
-    body();
-    out.push("  end");
-  };
-  const slotted = c.blocks.map((b) => b.slot ? `${b.name} for ${b.slot}` : b.name);
+  );
   const image = part.runtime.type === "podman" || part.runtime.type === "podman-hpc" ? imageReference(c) : imageFileName(c);
+  buildStage(d, c, image);
+  const onSystem = transferAndSiteStages(d, c);
+  jobStage(d, c, image, use);
+  const out = d.out;
+  out.push(
+    "  recipe --> render --> builder --> attest --> image",
+    "  manifest --> bundle --> media",
+    "  verify --> policy --> store",
+    "  scheduler --> launcher --> runtime --> container"
+  );
+  if (strategy) out.push("  mpi -.-> runtime");
+  if (gpu) out.push("  gpu -.-> runtime");
+  out.push("  mounts -.-> runtime");
+  out.push("  build -->|sign and publish| transfer", `  transfer -->|${onSystem ? "hand over" : "carry to the site"}| site`, "  site -->|IMAGE| job");
+  out.push(
+    "  classDef config fill:#fff8e6,stroke:#c9a227",
+    `  class ${["mpi", "gpu", "mounts"].filter((id) => id === "mpi" ? strategy : id === "gpu" ? gpu : true).join(",")} config`
+  );
+  return out.join("\n") + "\n";
+}
+function buildStage(d, c, image) {
+  const { system, partition: part, recipe } = c;
+  const where = `${system.id}/${part.id}`;
+  const policy = system.policy;
+  const node = d.node.bind(d);
+  const subgraph = d.subgraph.bind(d);
+  const slotted = c.blocks.map((b) => b.slot ? `${b.name} for ${b.slot}` : b.name);
   const buildTitle = {
     ci: `Build in CI: GitHub Actions runner labelled ${policy.runnerLabels.join(", ")}`,
     "on-system": `Build on ${system.name}: the site's build service (runner labelled ${policy.runnerLabels.join(", ")})`,
@@ -44261,6 +44335,13 @@ function renderDiagram(c) {
     node("attest", ["SBOM (SPDX), SLSA provenance, smoke-test results", "signed with Sigstore (in-toto statements)"]);
     node("image", [FORMAT_NAMES[policy.imageFormat], image], "stadium");
   });
+}
+function transferAndSiteStages(d, c) {
+  const { system, partition: part } = c;
+  const where = `${system.id}/${part.id}`;
+  const policy = system.policy;
+  const node = d.node.bind(d);
+  const subgraph = d.subgraph.bind(d);
   const onSystem = policy.buildWhere === "on-system";
   subgraph("transfer", onSystem ? `Hand-over on ${system.name}` : `Crossing to ${system.name}`, () => {
     node("manifest", ["signed manifest.json + its Sigstore bundle", "every entry: path, size, sha256, role, recipe, system; serial"]);
@@ -44273,6 +44354,14 @@ function renderDiagram(c) {
     node("policy", ["site policy: allowed identities, required attestations,", `a passing smoke test for ${where}, licences, age, no rollback`]);
     node("store", ["atomic import into the site store", `${FORMAT_NAMES[policy.imageFormat]}, audit log`], "cyl");
   });
+  return onSystem;
+}
+function jobStage(d, c, image, { gpu, selectWrapper, slurmBinds }) {
+  const { system, partition: part, strategy } = c;
+  const where = `${system.id}/${part.id}`;
+  const jobLines = renderJobScript(c).trimEnd().split("\n");
+  const node = d.node.bind(d);
+  const subgraph = d.subgraph.bind(d);
   const directives2 = jobLines.filter((l) => /^#(SBATCH|PJM) /.test(l)).map((l) => l.replace(/^#(SBATCH|PJM) /, ""));
   const atSubmit = jobLines.find((l) => l.startsWith("# Give your account or project when you submit:"));
   const submit = system.scheduler.type === "pjm" ? "pjsub" : system.scheduler.type === "slurm" ? "sbatch" : "bash";
@@ -44280,7 +44369,7 @@ function renderDiagram(c) {
   subgraph("job", `Job on ${where}`, () => {
     node("scheduler", [
       system.scheduler.type === "none" ? "no scheduler: bash job.sh" : `${system.scheduler.type === "pjm" ? "PJM" : "Slurm"}: ${submit} job.sh`,
-      ...chunks(directives2, 3).map((d) => d.join(" ")),
+      ...chunks(directives2, 3).map((d2) => d2.join(" ")),
       ...atSubmit ? [`at submission: ${atSubmit.replace(/^.*?: \S+ /, "").replace(/ <this script>$/, "")}`] : [],
       ...modules.length ? [`modules: ${list(modules)}`] : []
     ]);
@@ -44295,49 +44384,41 @@ function renderDiagram(c) {
     ]);
     const entry = c.steps.findLast((s) => s.op.kind === "entrypoint");
     node("container", [`container: ${image}`, entry?.op.kind === "entrypoint" ? `runs ${entry.op.argv.join(" ")}` : "runs the job arguments"], "stadium");
-    if (strategy) {
-      const env = Object.keys({ ...strategy.env, ...gpuMpi?.env });
-      const cenv = Object.keys({ ...strategy.containerEnv, ...gpuMpi?.containerEnv });
-      node("mpi", [
-        `MPI: ${strategy.id} (${strategy.abi} ABI, PMI ${strategy.pmi})`,
-        ...part.mpi.host ? [`host ${part.mpi.host.impl}${part.mpi.host.version ? ` ${part.mpi.host.version}` : ""}`] : [],
-        ...strategy.binds?.length ? [`binds: ${list(strategy.binds)}`] : [],
-        ...env.length ? [`env: ${list(env)}`] : [],
-        ...cenv.length ? [`container env: ${list(cenv)}`] : []
-      ]);
-    }
-    if (gpu) {
-      node("gpu", [
-        `GPU: ${gpu.count}x ${gpu.model} (${gpu.arch})`,
-        gpu.runtimeFlags?.length ? `flags: ${list(gpu.runtimeFlags)}` : "no GPU flags",
-        ...gpu.devices?.length ? [`devices: ${list(gpu.devices)}`] : [],
-        `${gpu.visibilityEnv}${selectWrapper ? ": one GPU per rank (select wrapper)" : slurmBinds ? ": GPUs per rank bound by Slurm" : ""}`,
-        ...gpu.env && Object.keys(gpu.env).length ? [`env: ${list(Object.keys(gpu.env))}`] : []
-      ]);
-    }
-    const m = part.mounts ?? {};
-    node("mounts", [
-      "mounts",
-      ...m.required?.length ? [`required: ${list(m.required)}`] : ["required: none"],
-      ...m.optional?.length ? [`optional: ${list(m.optional)}`] : [],
-      ...m.runtimeDefaults?.length ? [`by the runtime: ${list(m.runtimeDefaults)}`] : []
-    ]);
+    if (strategy) mpiNode(d, c, gpuMpi);
+    if (gpu) gpuNode(d, gpu, selectWrapper, slurmBinds);
+    mountsNode(d, c);
   });
-  out.push(
-    "  recipe --> render --> builder --> attest --> image",
-    "  manifest --> bundle --> media",
-    "  verify --> policy --> store",
-    "  scheduler --> launcher --> runtime --> container"
-  );
-  if (strategy) out.push("  mpi -.-> runtime");
-  if (gpu) out.push("  gpu -.-> runtime");
-  out.push("  mounts -.-> runtime");
-  out.push("  build -->|sign and publish| transfer", `  transfer -->|${onSystem ? "hand over" : "carry to the site"}| site`, "  site -->|IMAGE| job");
-  out.push(
-    "  classDef config fill:#fff8e6,stroke:#c9a227",
-    `  class ${["mpi", "gpu", "mounts"].filter((id) => id === "mpi" ? strategy : id === "gpu" ? gpu : true).join(",")} config`
-  );
-  return out.join("\n") + "\n";
+}
+function mpiNode(d, c, gpuMpi) {
+  const { strategy, partition: part } = c;
+  if (!strategy) return;
+  const env = Object.keys({ ...strategy.env, ...gpuMpi?.env });
+  const cenv = Object.keys({ ...strategy.containerEnv, ...gpuMpi?.containerEnv });
+  d.node("mpi", [
+    `MPI: ${strategy.id} (${strategy.abi} ABI, PMI ${strategy.pmi})`,
+    ...part.mpi.host ? [`host ${part.mpi.host.impl}${part.mpi.host.version ? ` ${part.mpi.host.version}` : ""}`] : [],
+    ...strategy.binds?.length ? [`binds: ${list(strategy.binds)}`] : [],
+    ...env.length ? [`env: ${list(env)}`] : [],
+    ...cenv.length ? [`container env: ${list(cenv)}`] : []
+  ]);
+}
+function gpuNode(d, gpu, selectWrapper, slurmBinds) {
+  d.node("gpu", [
+    `GPU: ${gpu.count}x ${gpu.model} (${gpu.arch})`,
+    gpu.runtimeFlags?.length ? `flags: ${list(gpu.runtimeFlags)}` : "no GPU flags",
+    ...gpu.devices?.length ? [`devices: ${list(gpu.devices)}`] : [],
+    `${gpu.visibilityEnv}${selectWrapper ? ": one GPU per rank (select wrapper)" : slurmBinds ? ": GPUs per rank bound by Slurm" : ""}`,
+    ...gpu.env && Object.keys(gpu.env).length ? [`env: ${list(Object.keys(gpu.env))}`] : []
+  ]);
+}
+function mountsNode(d, c) {
+  const m = c.partition.mounts ?? {};
+  d.node("mounts", [
+    "mounts",
+    ...m.required?.length ? [`required: ${list(m.required)}`] : ["required: none"],
+    ...m.optional?.length ? [`optional: ${list(m.optional)}`] : [],
+    ...m.runtimeDefaults?.length ? [`by the runtime: ${list(m.runtimeDefaults)}`] : []
+  ]);
 }
 function chunks(items, size) {
   const out = [];

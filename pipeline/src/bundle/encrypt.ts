@@ -151,61 +151,64 @@ export async function decryptImages(
   }
   mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const out = new Map<string, Descriptor>();
-  for (const img of info.images) {
-    const plainFile = blob(bundleLayout, img.plaintext);
-    if (!existsSync(plainFile))
-      throw new BundleError(
-        'BUNDLE_INVALID',
-        'encryption',
-        `the bundle lacks the plaintext manifest ${img.plaintext} of ${img.refName}`,
-        `oci/blobs/sha256/${img.plaintext.slice(7)}`,
-      );
-    const plainBytes = readFileSync(plainFile);
-    let plain;
-    try {
-      plain = parseStateRecord('ociManifest', plainBytes, `oci/blobs/sha256/${img.plaintext.slice(7)}`);
-    } catch (e) {
-      if (e instanceof StateRecordError) throw new BundleError('BUNDLE_INVALID', 'encryption', e.message, e.file, { hint: e.hint, cause: e });
-      throw e;
-    }
-    const expected = plain.layers.map((l) => l.digest);
-    if (JSON.stringify(expected) !== JSON.stringify(img.layers.map((l) => l.plaintext))) {
-      throw new BundleError('BUNDLE_INVALID', 'encryption', `the encryption table of ${img.refName} does not name the layers of its plaintext manifest`, 'manifest.json');
-    }
-    const dest = join(workDir, img.refName.replace(/[^A-Za-z0-9._-]/g, '_'));
-    const r = await run('skopeo', ['copy', '--quiet', '--decryption-key', privateKeyPath, `oci:${bundleLayout}:${img.refName}`, `oci:${dest}:${img.refName}`]);
-    if (r.code !== 0) {
-      throw new BundleError(
-        'POLICY_REFUSED',
-        'decryption',
-        `the layers of ${img.refName} do not decrypt with this site's key: ${r.stderr.trim().split('\n').at(-1)}`,
-        img.refName,
-        {
-          hint: 'the encrypted layers were altered, or made for another key; get a fresh bundle',
-        },
-      );
-    }
-    const dec = namedIn(readLayoutRecord('ociIndex', join(dest, 'index.json'), img.refName), img.refName, dest);
-    const layers = readLayoutRecord('ociManifest', blob(dest, dec.digest), img.refName).layers.map((l) => l.digest);
-    if (JSON.stringify(layers) !== JSON.stringify(expected)) {
-      throw new BundleError(
-        'POLICY_REFUSED',
-        'decryption',
-        `the decrypted layers of ${img.refName} are not the plaintext layers its signed manifest names (${layers.join(', ')} ≠ ${expected.join(', ')})`,
-        img.refName,
-      );
-    }
-    // skopeo checked each decrypted layer against its digest; hash again, the site trusts no tool's word.
-    // An image may name the same layer twice (two steps that changed nothing): check and move each once.
-    for (const d of new Set(layers)) {
-      const got = 'sha256:' + (await sha256File(blob(dest, d)));
-      if (got !== d) throw new BundleError('POLICY_REFUSED', 'decryption', `the decrypted layer ${d} of ${img.refName} hashes to ${got}`, img.refName);
-      // Kept encrypted at rest: the plaintext stays in the private work folder, which the caller removes.
-      if (!opts.keepEncrypted && !existsSync(blob(bundleLayout, d))) renameSync(blob(dest, d), blob(bundleLayout, d));
-    }
-    out.set(img.refName, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.plaintext, size: plainBytes.length, annotations: { [REF_NAME]: img.refName } });
-  }
+  for (const img of info.images) out.set(img.refName, await decryptImage(img, bundleLayout, privateKeyPath, workDir, opts));
   return out;
+}
+
+/** One image: its plaintext manifest checked against the table, its layers decrypted by skopeo and hashed again. */
+async function decryptImage(
+  img: EncryptionInfo['images'][number],
+  bundleLayout: string,
+  privateKeyPath: string,
+  workDir: string,
+  opts: { keepEncrypted?: boolean },
+): Promise<Descriptor> {
+  const plainFile = blob(bundleLayout, img.plaintext);
+  if (!existsSync(plainFile))
+    throw new BundleError(
+      'BUNDLE_INVALID',
+      'encryption',
+      `the bundle lacks the plaintext manifest ${img.plaintext} of ${img.refName}`,
+      `oci/blobs/sha256/${img.plaintext.slice(7)}`,
+    );
+  const plainBytes = readFileSync(plainFile);
+  let plain;
+  try {
+    plain = parseStateRecord('ociManifest', plainBytes, `oci/blobs/sha256/${img.plaintext.slice(7)}`);
+  } catch (e) {
+    if (e instanceof StateRecordError) throw new BundleError('BUNDLE_INVALID', 'encryption', e.message, e.file, { hint: e.hint, cause: e });
+    throw e;
+  }
+  const expected = plain.layers.map((l) => l.digest);
+  if (JSON.stringify(expected) !== JSON.stringify(img.layers.map((l) => l.plaintext))) {
+    throw new BundleError('BUNDLE_INVALID', 'encryption', `the encryption table of ${img.refName} does not name the layers of its plaintext manifest`, 'manifest.json');
+  }
+  const dest = join(workDir, img.refName.replace(/[^A-Za-z0-9._-]/g, '_'));
+  const r = await run('skopeo', ['copy', '--quiet', '--decryption-key', privateKeyPath, `oci:${bundleLayout}:${img.refName}`, `oci:${dest}:${img.refName}`]);
+  if (r.code !== 0) {
+    throw new BundleError('POLICY_REFUSED', 'decryption', `the layers of ${img.refName} do not decrypt with this site's key: ${r.stderr.trim().split('\n').at(-1)}`, img.refName, {
+      hint: 'the encrypted layers were altered, or made for another key; get a fresh bundle',
+    });
+  }
+  const dec = namedIn(readLayoutRecord('ociIndex', join(dest, 'index.json'), img.refName), img.refName, dest);
+  const layers = readLayoutRecord('ociManifest', blob(dest, dec.digest), img.refName).layers.map((l) => l.digest);
+  if (JSON.stringify(layers) !== JSON.stringify(expected)) {
+    throw new BundleError(
+      'POLICY_REFUSED',
+      'decryption',
+      `the decrypted layers of ${img.refName} are not the plaintext layers its signed manifest names (${layers.join(', ')} ≠ ${expected.join(', ')})`,
+      img.refName,
+    );
+  }
+  // skopeo checked each decrypted layer against its digest; hash again, the site trusts no tool's word.
+  // An image may name the same layer twice (two steps that changed nothing): check and move each once.
+  for (const d of new Set(layers)) {
+    const got = 'sha256:' + (await sha256File(blob(dest, d)));
+    if (got !== d) throw new BundleError('POLICY_REFUSED', 'decryption', `the decrypted layer ${d} of ${img.refName} hashes to ${got}`, img.refName);
+    // Kept encrypted at rest: the plaintext stays in the private work folder, which the caller removes.
+    if (!opts.keepEncrypted && !existsSync(blob(bundleLayout, d))) renameSync(blob(dest, d), blob(bundleLayout, d));
+  }
+  return { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.plaintext, size: plainBytes.length, annotations: { [REF_NAME]: img.refName } };
 }
 
 /**

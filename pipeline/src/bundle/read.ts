@@ -368,227 +368,296 @@ export async function readBundle(opts: ReadBundleOptions): Promise<VerifiedBundl
 }
 
 async function readInto(opts: ReadBundleOptions, limits: ReadLimits, staging: string | undefined, open: EntrySink[], hasher: RangeHasher | undefined): Promise<VerifiedBundle> {
-  let isDir: boolean;
-  try {
-    isDir = statSync(opts.bundlePath).isDirectory(); // the path given may be a link; nothing inside it may
-  } catch {
-    throw new BrickyardError('FILE_UNREADABLE', `no bundle at ${opts.bundlePath}`);
-  }
-
-  let manifest: Manifest | undefined;
-  let mBytes: Buffer | undefined;
-  let signer: (VerifiedSignatureInfo & { signature: unknown }) | undefined;
-  let checksums: Map<string, string> | undefined;
-  const expected = new Map<string, ManifestEntry>();
-  const seen = new Set<string>();
-  const digests = new Map<string, string>();
-  let total = 0;
-
-  const accept = async (m: Buffer, s: Buffer): Promise<void> => {
-    signer = await verifySignature(opts.verifier, m, s);
-    manifest = parseManifest(m);
-    mBytes = m;
-    digests.set(MANIFEST, createHash('sha256').update(m).digest('hex'));
-    digests.set(SIGNATURE, createHash('sha256').update(s).digest('hex'));
-    for (const e of manifest.entries) expected.set(e.path, e);
-    const { signature: _s, ...who } = signer;
-    await opts.onManifest?.(manifest, who);
-    if (staging !== undefined) {
-      writeNew(join(staging, MANIFEST), m);
-      writeNew(join(staging, SIGNATURE), s);
-    }
-  };
-
-  const pending: Promise<void>[] = [];
-  const syncs: Promise<void>[] | undefined = opts.durable && staging !== undefined ? [] : undefined;
-  const entrySink = (path: string, size: number, byRange = false): TarBody => {
-    const why = unsafePath(path);
-    if (why) refuse('path-escape', `refusing ${JSON.stringify(path)}: ${why}`, path);
-    if (seen.has(path)) refuse('duplicate', `${path} appears twice in the bundle`, path);
-    seen.add(path);
-    const e = expected.get(path);
-    if (!e) refuse('unlisted', `${path} is not listed in the signed manifest`, path);
-    if (size > limits.maxEntryBytes)
-      refuse('oversize', `${path} is ${size} bytes, over the limit of ${limits.maxEntryBytes}`, path, 'raise the limit in the site policy if this is expected');
-    total += size;
-    if (total > limits.maxBundleBytes) refuse('oversize', `the bundle is over the limit of ${limits.maxBundleBytes} bytes (at ${path})`, path);
-    if (size !== e.size) mismatch('size', `${path} is ${size} bytes; the manifest says ${e.size}`, path);
-    const kept = opts.stage === undefined || opts.stage(e);
-    if (byRange && !kept && hasher && size >= PARALLEL_HASH_MIN_BYTES) {
-      // Its digest is taken as the manifest's for the checksums.txt comparison; the bundle is
-      // accepted only once the worker's digest is found equal (the verdicts awaited below).
-      digests.set(path, e.sha256);
-      return new RangeEntry(e, hasher, pending, (n) => progress?.(n));
-    }
-    const sink = new EntrySink(e, kept ? staging : undefined, () => digests.set(path, e.sha256), progress, syncs);
-    open.push(sink);
-    return sink;
-  };
-
-  let done = 0;
-  let totalBytes = -1;
-  const progress = opts.onProgress
-    ? (n: number): void => {
-        done += n;
-        if (totalBytes < 0) totalBytes = manifest!.entries.reduce((t, x) => t + x.size, 0);
-        opts.onProgress!(done, totalBytes);
-      }
-    : undefined;
-
-  const onChecksums = (b: Buffer): void => {
-    checksums = parseChecksums(b.toString('utf8'));
-    if (staging !== undefined) writeNew(join(staging, CHECKSUMS), b);
-  };
-
-  const headerCheck = (h: TarEntryHeader): void => {
-    if (h.type === 'SymbolicLink' || h.type === 'Link')
-      refuse('link', `${h.path} is a ${h.type === 'Link' ? 'hard' : 'symbolic'} link (to ${h.linkpath ?? '?'}); bundles carry regular files only`, h.path);
-    if (h.type === 'CharacterDevice' || h.type === 'BlockDevice' || h.type === 'FIFO') refuse('device', `${h.path} is a ${h.type}; bundles carry regular files only`, h.path);
-    if (!['File', 'OldFile', 'ContiguousFile', 'Directory'].includes(h.type)) {
-      refuse('unsupported-entry', `${h.path || '(no name)'} is a tar entry of type ${h.type}; bundles carry plain ustar files only`, h.path);
-    }
-  };
-  const directory = (h: TarEntryHeader): undefined => {
-    const p = h.path.replace(/\/$/, '');
-    const why = unsafePath(p);
-    if (why) refuse('path-escape', `refusing ${JSON.stringify(h.path)}: ${why}`, h.path);
-    if (h.size !== 0) refuse('unsupported-entry', `${h.path} is a folder with content`, h.path);
-    return undefined;
-  };
-
+  const isDir = isFolder(opts.bundlePath);
+  const reading = new BundleReading(opts, limits, staging, open, hasher);
   let form: VerifiedBundle['form'];
   if (!isDir) {
     form = 'tar';
-    let n = 0;
-    let mb: Buffer | undefined;
-    const src = new ByteSource([opts.bundlePath]);
-    try {
-      await walkTar(
-        src,
-        {
-          header: (h) => {
-            headerCheck(h);
-            const i = n++;
-            if (i === 0 || i === 1) {
-              const want = i === 0 ? MANIFEST : SIGNATURE;
-              if (h.type !== 'File' && h.type !== 'OldFile') refuse('layout', `the bundle's entry ${i + 1} must be ${want}; it is a ${h.type}`, h.path);
-              if (h.path !== want) refuse('layout', `the bundle must start with ${MANIFEST} and ${SIGNATURE}; entry ${i + 1} is ${h.path}`, h.path);
-              const limit = i === 0 ? limits.maxManifestBytes : limits.maxSignatureBytes;
-              if (h.size > limit) refuse('oversize', `${want} is over ${limit} bytes`, want);
-              return new SmallBody(want, limit, async (b) => {
-                if (i === 0) mb = b;
-                else await accept(mb!, b);
-              });
-            }
-            if (h.type === 'Directory') {
-              directory(h);
-              return;
-            }
-            if (h.path === CHECKSUMS) {
-              if (checksums || seen.has(CHECKSUMS)) refuse('duplicate', `${CHECKSUMS} appears twice in the bundle`, CHECKSUMS);
-              seen.add(CHECKSUMS);
-              return new SmallBody(CHECKSUMS, limits.maxManifestBytes, onChecksums);
-            }
-            if (h.path === MANIFEST || h.path === SIGNATURE) refuse('duplicate', `${h.path} appears twice in the bundle`, h.path);
-            return entrySink(h.path, h.size, true);
-          },
-        },
-        opts.bundlePath,
-      );
-    } finally {
-      src.close();
-    }
-    if (!manifest) refuse('missing', `the bundle has no ${MANIFEST}`, MANIFEST);
+    await readTarBundle(reading);
   } else {
-    const m = readSmallFile(join(opts.bundlePath, MANIFEST), MANIFEST, limits.maxManifestBytes);
-    const s = readSmallFile(join(opts.bundlePath, SIGNATURE), SIGNATURE, limits.maxSignatureBytes);
-    await accept(m, s);
-    if (manifest!.parts) {
+    const manifest = await reading.accept(
+      readSmallFile(join(opts.bundlePath, MANIFEST), MANIFEST, limits.maxManifestBytes),
+      readSmallFile(join(opts.bundlePath, SIGNATURE), SIGNATURE, limits.maxSignatureBytes),
+    );
+    if (manifest.parts) {
       form = 'parts';
-      const parts = manifest!.parts;
-      const allowed = new Set([MANIFEST, SIGNATURE, CHECKSUMS, ...parts.map((p) => p.name)]);
-      for (const name of readdirSync(opts.bundlePath).sort()) {
-        if (!allowed.has(name)) refuse('unlisted', `${name} is not a part of this bundle (the manifest lists ${parts.length} part(s))`, name);
-      }
-      const files: string[] = [];
-      for (const [i, p] of parts.entries()) {
-        const file = join(opts.bundlePath, p.name);
-        checkPart(file, p, i, parts.length);
-        files.push(file);
-        digests.set(p.name, p.sha256);
-      }
-      const cs = join(opts.bundlePath, CHECKSUMS);
-      if (exists(cs)) onChecksums(readSmallFile(cs, CHECKSUMS, limits.maxManifestBytes));
-      const src = new ByteSource(files);
-      try {
-        await walkTar(
-          src,
-          {
-            header: (h) => {
-              headerCheck(h);
-              if (h.type === 'Directory') {
-                directory(h);
-                return;
-              }
-              return entrySink(h.path, h.size, true);
-            },
-          },
-          `the payload of ${opts.bundlePath}`,
-        );
-      } finally {
-        src.close();
-      }
+      await readSplitBundle(reading, manifest.parts);
     } else {
       form = 'dir';
-      const cs = join(opts.bundlePath, CHECKSUMS);
-      if (exists(cs)) {
-        onChecksums(readSmallFile(cs, CHECKSUMS, limits.maxManifestBytes));
-        seen.add(CHECKSUMS);
-      }
-      walkDir(opts.bundlePath, '', (rel, abs, size) => {
-        if (rel === MANIFEST || rel === SIGNATURE || rel === CHECKSUMS) return;
-        const sink = entrySink(rel, size);
-        // A folder's entries are never hashed by range, so the sink is the in-line one.
-        if (!(sink instanceof EntrySink)) throw new Error(`internal: ${rel} was given a range sink`);
-        copyInto(abs, sink);
-      });
+      readFolderBundle(reading);
     }
   }
+  return finishReading(reading, form);
+}
 
+function isFolder(bundlePath: string): boolean {
+  try {
+    return statSync(bundlePath).isDirectory(); // the path given may be a link; nothing inside it may
+  } catch {
+    throw new BrickyardError('FILE_UNREADABLE', `no bundle at ${bundlePath}`);
+  }
+}
+
+/** One read of a bundle: what has been received so far, and the checks every entry passes on arrival. */
+class BundleReading {
+  manifest: Manifest | undefined;
+  manifestBytes: Buffer | undefined;
+  signer: (VerifiedSignatureInfo & { signature: unknown }) | undefined;
+  checksums: Map<string, string> | undefined;
+  readonly expected = new Map<string, ManifestEntry>();
+  readonly seen = new Set<string>();
+  readonly digests = new Map<string, string>();
+  /** Entry bytes listed so far (the size limits are judged on it). */
+  total = 0;
+  /** Verdicts of the entries hashed by range in workers. */
+  readonly pending: Promise<void>[] = [];
+  readonly syncs: Promise<void>[] | undefined;
+  readonly progress: ((n: number) => void) | undefined;
+  private done = 0;
+  private totalBytes = -1;
+
+  readonly opts: ReadBundleOptions;
+  readonly limits: ReadLimits;
+  readonly staging: string | undefined;
+  private readonly open: EntrySink[];
+  private readonly hasher: RangeHasher | undefined;
+
+  constructor(opts: ReadBundleOptions, limits: ReadLimits, staging: string | undefined, open: EntrySink[], hasher: RangeHasher | undefined) {
+    this.opts = opts;
+    this.limits = limits;
+    this.staging = staging;
+    this.open = open;
+    this.hasher = hasher;
+    this.syncs = opts.durable && staging !== undefined ? [] : undefined;
+    const onProgress = opts.onProgress;
+    this.progress = onProgress
+      ? (n: number): void => {
+          this.done += n;
+          if (this.totalBytes < 0) this.totalBytes = (this.manifest?.entries ?? []).reduce((t, x) => t + x.size, 0);
+          onProgress(this.done, this.totalBytes);
+        }
+      : undefined;
+  }
+
+  /** The manifest and its signature: verified, parsed, recorded (and staged) before any entry is read. */
+  async accept(m: Buffer, s: Buffer): Promise<Manifest> {
+    const signer = await verifySignature(this.opts.verifier, m, s);
+    const manifest = parseManifest(m);
+    this.signer = signer;
+    this.manifest = manifest;
+    this.manifestBytes = m;
+    this.digests.set(MANIFEST, createHash('sha256').update(m).digest('hex'));
+    this.digests.set(SIGNATURE, createHash('sha256').update(s).digest('hex'));
+    for (const e of manifest.entries) this.expected.set(e.path, e);
+    const { signature: _s, ...who } = signer;
+    await this.opts.onManifest?.(manifest, who);
+    if (this.staging !== undefined) {
+      writeNew(join(this.staging, MANIFEST), m);
+      writeNew(join(this.staging, SIGNATURE), s);
+    }
+    return manifest;
+  }
+
+  /** Where one entry's bytes go, once its path, listing and size have passed. */
+  entrySink(path: string, size: number, byRange = false): TarBody {
+    const e = this.admitEntry(path, size);
+    const kept = this.opts.stage === undefined || this.opts.stage(e);
+    if (byRange && !kept && this.hasher && size >= PARALLEL_HASH_MIN_BYTES) {
+      // Its digest is taken as the manifest's for the checksums.txt comparison; the bundle is
+      // accepted only once the worker's digest is found equal (the verdicts awaited below).
+      this.digests.set(path, e.sha256);
+      return new RangeEntry(e, this.hasher, this.pending, (n) => this.progress?.(n));
+    }
+    const sink = new EntrySink(e, kept ? this.staging : undefined, () => this.digests.set(path, e.sha256), this.progress, this.syncs);
+    this.open.push(sink);
+    return sink;
+  }
+
+  private admitEntry(path: string, size: number): ManifestEntry {
+    const { limits } = this;
+    const why = unsafePath(path);
+    if (why) refuse('path-escape', `refusing ${JSON.stringify(path)}: ${why}`, path);
+    if (this.seen.has(path)) refuse('duplicate', `${path} appears twice in the bundle`, path);
+    this.seen.add(path);
+    const e = this.expected.get(path);
+    if (!e) refuse('unlisted', `${path} is not listed in the signed manifest`, path);
+    if (size > limits.maxEntryBytes)
+      refuse('oversize', `${path} is ${size} bytes, over the limit of ${limits.maxEntryBytes}`, path, 'raise the limit in the site policy if this is expected');
+    this.total += size;
+    if (this.total > limits.maxBundleBytes) refuse('oversize', `the bundle is over the limit of ${limits.maxBundleBytes} bytes (at ${path})`, path);
+    if (size !== e.size) mismatch('size', `${path} is ${size} bytes; the manifest says ${e.size}`, path);
+    return e;
+  }
+
+  onChecksums(b: Buffer): void {
+    this.checksums = parseChecksums(b.toString('utf8'));
+    if (this.staging !== undefined) writeNew(join(this.staging, CHECKSUMS), b);
+  }
+
+  /** checksums.txt beside a folder's manifest, when there is one. */
+  readChecksumsFile(): boolean {
+    const cs = join(this.opts.bundlePath, CHECKSUMS);
+    if (!exists(cs)) return false;
+    this.onChecksums(readSmallFile(cs, CHECKSUMS, this.limits.maxManifestBytes));
+    return true;
+  }
+}
+
+/** Only regular files and folders may be in a bundle's tar. */
+function checkEntryType(h: TarEntryHeader): void {
+  if (h.type === 'SymbolicLink' || h.type === 'Link')
+    refuse('link', `${h.path} is a ${h.type === 'Link' ? 'hard' : 'symbolic'} link (to ${h.linkpath ?? '?'}); bundles carry regular files only`, h.path);
+  if (h.type === 'CharacterDevice' || h.type === 'BlockDevice' || h.type === 'FIFO') refuse('device', `${h.path} is a ${h.type}; bundles carry regular files only`, h.path);
+  if (!['File', 'OldFile', 'ContiguousFile', 'Directory'].includes(h.type)) {
+    refuse('unsupported-entry', `${h.path || '(no name)'} is a tar entry of type ${h.type}; bundles carry plain ustar files only`, h.path);
+  }
+}
+
+/** A folder entry: a safe path and no content; nothing is written for it. */
+function checkFolderEntry(h: TarEntryHeader): void {
+  const p = h.path.replace(/\/$/, '');
+  const why = unsafePath(p);
+  if (why) refuse('path-escape', `refusing ${JSON.stringify(h.path)}: ${why}`, h.path);
+  if (h.size !== 0) refuse('unsupported-entry', `${h.path} is a folder with content`, h.path);
+}
+
+/** A single-file bundle: manifest.json and its signature first, then checksums.txt and the entries in any order. */
+async function readTarBundle(reading: BundleReading): Promise<void> {
+  const { opts, limits } = reading;
+  let n = 0;
+  let mb: Buffer | undefined;
+  const firstTwo = (h: TarEntryHeader, i: number): TarBody => {
+    const want = i === 0 ? MANIFEST : SIGNATURE;
+    if (h.type !== 'File' && h.type !== 'OldFile') refuse('layout', `the bundle's entry ${i + 1} must be ${want}; it is a ${h.type}`, h.path);
+    if (h.path !== want) refuse('layout', `the bundle must start with ${MANIFEST} and ${SIGNATURE}; entry ${i + 1} is ${h.path}`, h.path);
+    const limit = i === 0 ? limits.maxManifestBytes : limits.maxSignatureBytes;
+    if (h.size > limit) refuse('oversize', `${want} is over ${limit} bytes`, want);
+    return new SmallBody(want, limit, async (b) => {
+      if (i === 0) mb = b;
+      else if (mb) await reading.accept(mb, b);
+    });
+  };
+  const src = new ByteSource([opts.bundlePath]);
+  try {
+    await walkTar(
+      src,
+      {
+        header: (h) => {
+          checkEntryType(h);
+          const i = n++;
+          if (i === 0 || i === 1) return firstTwo(h, i);
+          if (h.type === 'Directory') {
+            checkFolderEntry(h);
+            return;
+          }
+          if (h.path === CHECKSUMS) {
+            if (reading.checksums || reading.seen.has(CHECKSUMS)) refuse('duplicate', `${CHECKSUMS} appears twice in the bundle`, CHECKSUMS);
+            reading.seen.add(CHECKSUMS);
+            return new SmallBody(CHECKSUMS, limits.maxManifestBytes, (b) => reading.onChecksums(b));
+          }
+          if (h.path === MANIFEST || h.path === SIGNATURE) refuse('duplicate', `${h.path} appears twice in the bundle`, h.path);
+          return reading.entrySink(h.path, h.size, true);
+        },
+      },
+      opts.bundlePath,
+    );
+  } finally {
+    src.close();
+  }
+  if (!reading.manifest) refuse('missing', `the bundle has no ${MANIFEST}`, MANIFEST);
+}
+
+/** A split bundle: every part checked whole, then the parts read as one tar of entries. */
+async function readSplitBundle(reading: BundleReading, parts: NonNullable<Manifest['parts']>): Promise<void> {
+  const { bundlePath } = reading.opts;
+  const allowed = new Set([MANIFEST, SIGNATURE, CHECKSUMS, ...parts.map((p) => p.name)]);
+  for (const name of readdirSync(bundlePath).sort()) {
+    if (!allowed.has(name)) refuse('unlisted', `${name} is not a part of this bundle (the manifest lists ${parts.length} part(s))`, name);
+  }
+  const files: string[] = [];
+  for (const [i, p] of parts.entries()) {
+    const file = join(bundlePath, p.name);
+    checkPart(file, p, i, parts.length);
+    files.push(file);
+    reading.digests.set(p.name, p.sha256);
+  }
+  reading.readChecksumsFile();
+  const src = new ByteSource(files);
+  try {
+    await walkTar(
+      src,
+      {
+        header: (h) => {
+          checkEntryType(h);
+          if (h.type === 'Directory') {
+            checkFolderEntry(h);
+            return;
+          }
+          return reading.entrySink(h.path, h.size, true);
+        },
+      },
+      `the payload of ${bundlePath}`,
+    );
+  } finally {
+    src.close();
+  }
+}
+
+/** A folder bundle: each file beside the manifest is an entry. */
+function readFolderBundle(reading: BundleReading): void {
+  if (reading.readChecksumsFile()) reading.seen.add(CHECKSUMS);
+  walkDir(reading.opts.bundlePath, '', (rel, abs, size) => {
+    if (rel === MANIFEST || rel === SIGNATURE || rel === CHECKSUMS) return;
+    const sink = reading.entrySink(rel, size);
+    // A folder's entries are never hashed by range, so the sink is the in-line one.
+    if (!(sink instanceof EntrySink)) throw new Error(`internal: ${rel} was given a range sink`);
+    copyInto(abs, sink);
+  });
+}
+
+/** Everything was read: nothing listed is missing, the caller's checks run while hashing ends, and checksums.txt agrees. */
+async function finishReading(reading: BundleReading, form: VerifiedBundle['form']): Promise<VerifiedBundle> {
+  const { opts, staging, expected, seen, syncs, manifest, manifestBytes, signer, checksums } = reading;
   const missing = [...expected.keys()].filter((p) => !seen.has(p));
   if (missing.length) {
     mismatch('missing', `the bundle lacks ${missing.length} file(s) its manifest lists: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, missing[0]);
   }
   if (!checksums) refuse('missing', `the bundle has no ${CHECKSUMS}`, CHECKSUMS);
+  if (!manifest || !manifestBytes || !signer) refuse('missing', `the bundle has no ${MANIFEST}`, MANIFEST);
   const result: VerifiedBundle = {
-    manifest: manifest!,
-    manifestBytes: mBytes!,
-    signature: signer!.signature,
-    identity: signer!.identity,
-    issuer: signer!.issuer,
-    signer: { identity: signer!.identity, issuer: signer!.issuer, extensions: signer!.extensions, signedAt: signer!.signedAt },
+    manifest,
+    manifestBytes,
+    signature: signer.signature,
+    identity: signer.identity,
+    issuer: signer.issuer,
+    signer: { identity: signer.identity, issuer: signer.issuer, extensions: signer.extensions, signedAt: signer.signedAt },
     form,
     ...(staging === undefined ? {} : { stagingDir: staging }),
-    bytes: total,
+    bytes: reading.total,
     ...(syncs ? { synced: settledLater(Promise.all(syncs).then(() => undefined)) } : {}),
   };
   // The caller's checks on the staged entries overlap the hashing still under way. What decides
   // first is as when everything was read in line: the digests, then checksums.txt, then them.
   let checksFailed: { error: unknown } | undefined;
   if (opts.whileHashing) await opts.whileHashing(result).catch((error: unknown) => (checksFailed = { error }));
-  const verdicts = await Promise.allSettled(pending);
+  const verdicts = await Promise.allSettled(reading.pending);
   for (const v of verdicts) if (v.status === 'rejected') throw v.reason;
+  crossCheckChecksums(checksums, reading.digests, form === 'parts' ? expected : undefined);
+  if (checksFailed) throw checksFailed.error;
+  return result;
+}
+
+/** checksums.txt and what was received name the same files with the same digests (a split bundle's covers its parts, not the entries inside them). */
+function crossCheckChecksums(checksums: Map<string, string>, digests: Map<string, string>, entriesInParts: Map<string, ManifestEntry> | undefined): void {
   for (const [path, sha] of checksums) {
     const got = digests.get(path);
     if (got === undefined) mismatch('checksums', `${CHECKSUMS} names ${path}, which the bundle does not hold`, CHECKSUMS);
     if (got !== sha) mismatch('checksums', `${CHECKSUMS} gives ${path} a different sha256 than the signed manifest`, path);
   }
   for (const path of digests.keys()) {
-    if (form === 'parts' && expected.has(path)) continue; // a split bundle's checksums.txt covers the parts, which hold the entries
+    if (entriesInParts?.has(path)) continue;
     if (!checksums.has(path)) mismatch('checksums', `${CHECKSUMS} does not cover ${path}`, CHECKSUMS);
   }
-  if (checksFailed) throw checksFailed.error;
-  return result;
 }
 
 /** A promise whose rejection is judged by whoever awaits it (not an unhandled rejection if nobody does: the read failed first). */

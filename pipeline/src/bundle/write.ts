@@ -175,6 +175,50 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<WriteBundle
   }
 }
 
+/** The image blobs a bundle carries (or, held by the site, lists as prerequisites): every blob below the images, walked from their manifests. */
+class BlobWalk {
+  readonly blobs = new Map<string, OciDescriptor>();
+  private readonly layout: string;
+  private readonly encLayout: string | undefined;
+
+  constructor(layout: string, encLayout: string | undefined) {
+    this.layout = layout;
+    this.encLayout = encLayout;
+  }
+
+  /** A blob's file: its encrypted copy when there is one, else the state's layout. */
+  path(digest: string): string {
+    const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
+    if (!hex) throw new BrickyardError('IMAGE_NOT_FOUND', `unsupported blob digest ${digest} in ${this.layout}`);
+    const encrypted = this.encLayout === undefined ? undefined : join(this.encLayout, 'blobs', 'sha256', hex);
+    return encrypted !== undefined && existsSync(encrypted) ? encrypted : join(this.layout, 'blobs', 'sha256', hex);
+  }
+
+  collect(d: OciDescriptor): void {
+    if (this.blobs.has(d.digest)) return;
+    this.blobs.set(d.digest, d);
+    // Walked even when the site holds it: what lies below counts as left out (and as a prerequisite), not as absent.
+    if (INDEX_TYPES.has(d.mediaType) || MANIFEST_TYPES.has(d.mediaType)) {
+      const below = INDEX_TYPES.has(d.mediaType)
+        ? readStateRecord('ociIndex', this.path(d.digest)).manifests
+        : [readStateRecord('ociManifest', this.path(d.digest))].flatMap((m) => [m.config, ...m.layers]);
+      for (const c of below) this.collect(c);
+    }
+  }
+}
+
+const refNameOf = (d: OciDescriptor): string => d.annotations?.['org.opencontainers.image.ref.name'] ?? '';
+
+/** What a bundle will hold: its entries (sorted), the image references of its index, and what the site already holds. */
+interface BundlePlan {
+  planned: Planned[];
+  refs: OciDescriptor[];
+  prerequisites: string[];
+  encryption: EncryptionInfo | undefined;
+  bundleBytes: number;
+  fullBytes: number;
+}
+
 async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | undefined): Promise<WriteBundleResult> {
   const pairs = builtPairs(opts.stateDir, opts.system);
   if (pairs.length === 0) {
@@ -182,91 +226,46 @@ async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | und
       hint: `build first: npx brickyard build --system ${opts.system}`,
     });
   }
+  const plan = await planBundle(opts, pairs, encLayout);
+  const created = new Date(Math.floor(opts.now.getTime() / 1000) * 1000);
+  const manifest = bundleManifest(opts, plan, created);
+  const form: WriteBundleResult['form'] = opts.chunkSize !== undefined ? 'parts' : opts.out.endsWith('.tar') ? 'tar' : 'dir';
+  const written = await writeSignedBundle(opts, form, manifest, plan.planned, created);
+  return {
+    manifest,
+    form,
+    out: opts.out,
+    identity: written.identity,
+    images: plan.refs.length,
+    sizes: {
+      bundleBytes: plan.bundleBytes,
+      fullBytes: plan.fullBytes,
+      leftOutBytes: plan.fullBytes - plan.bundleBytes,
+      ...(written.tarBytes === undefined ? {} : { tarBytes: written.tarBytes }),
+    },
+    ...(written.parts ? { parts: written.parts } : {}),
+  };
+}
+
+async function planBundle(opts: WriteBundleOptions, pairs: ReturnType<typeof builtPairs>, encLayout: string | undefined): Promise<BundlePlan> {
   const layout = stateLayout(opts.stateDir).oci;
-  const have = new Set(opts.inventory?.blobs ?? []);
+  const walk = new BlobWalk(layout, encLayout);
   const planned: Planned[] = [];
-  const blobs = new Map<string, OciDescriptor>();
   const refs: OciDescriptor[] = [];
-
-  const blobPath = (digest: string): string => {
-    const m = /^sha256:([0-9a-f]{64})$/.exec(digest);
-    if (!m) throw new BrickyardError('IMAGE_NOT_FOUND', `unsupported blob digest ${digest} in ${layout}`);
-    const encrypted = encLayout === undefined ? undefined : join(encLayout, 'blobs', 'sha256', m[1]!);
-    return encrypted !== undefined && existsSync(encrypted) ? encrypted : join(layout, 'blobs', 'sha256', m[1]!);
-  };
-  const collect = (d: OciDescriptor): void => {
-    if (blobs.has(d.digest)) return;
-    blobs.set(d.digest, d);
-    // Walked even when the site holds it: what lies below counts as left out (and as a prerequisite), not as absent.
-    if (INDEX_TYPES.has(d.mediaType) || MANIFEST_TYPES.has(d.mediaType)) {
-      const below = INDEX_TYPES.has(d.mediaType)
-        ? readStateRecord('ociIndex', blobPath(d.digest)).manifests
-        : [readStateRecord('ociManifest', blobPath(d.digest))].flatMap((m) => [m.config, ...m.layers]);
-      for (const c of below) collect(c);
-    }
-  };
-
-  const index = readOciIndex(stateLayout(opts.stateDir).ociIndex);
-  const toEncrypt: string[] = [];
-  for (const p of pairs) {
-    const r = p.record;
-    const attrs = { recipe: r.recipe.name, version: r.recipe.version, system: r.system, partition: r.partition };
-    const d =
-      index.manifests.find((m) => m.digest === r.image.manifestDigest && m.annotations?.['org.opencontainers.image.ref.name'] === r.image.refName) ??
-      index.manifests.find((m) => m.digest === r.image.manifestDigest);
-    if (!d) {
-      throw new BrickyardError('IMAGE_NOT_FOUND', `the image of ${p.rel} (${r.image.manifestDigest}) is not in ${layout}`, { hint: 'rebuild the pair' });
-    }
-    if (encLayout === undefined) {
-      refs.push({ ...d, annotations: { ...d.annotations, 'org.opencontainers.image.ref.name': r.image.refName } });
-      collect(d);
-    } else {
-      // Only the plaintext manifest travels in the clear (the attestations are about it); its layers travel encrypted.
-      blobs.set(d.digest, d);
-      toEncrypt.push(r.image.refName);
-    }
-    for (const name of readdirSync(p.dir).sort()) {
-      const role = roleOf(name);
-      if (!role) continue;
-      const file = join(p.dir, name);
-      if (!statSync(file).isFile()) continue;
-      planned.push(fileEntry(`${p.rel}/${name}`, file, role, attrs, name === 'job.sh'));
-    }
-    const sources = join(p.dir, 'context', 'sources');
-    if (existsSync(sources)) {
-      for (const name of readdirSync(sources).sort()) {
-        const file = join(sources, name);
-        if (statSync(file).isFile()) planned.push(fileEntry(`${p.rel}/sources/${name}`, file, 'source', attrs));
-      }
-    }
-  }
-
+  const toEncrypt = planPairs(pairs, layout, encLayout !== undefined, walk, planned, refs);
   let encryption: EncryptionInfo | undefined;
-  if (encLayout !== undefined) {
-    encryption = await encryptImages(layout, toEncrypt, opts.encryptFor!, encLayout);
+  if (encLayout !== undefined && opts.encryptFor !== undefined) {
+    encryption = await encryptImages(layout, toEncrypt, opts.encryptFor, encLayout);
     const encIndex = readOciIndex(join(encLayout, 'index.json'));
     for (const img of encryption.images) {
-      const d = encIndex.manifests.find((m) => m.digest === img.encrypted)!;
+      const d = encIndex.manifests.find((m) => m.digest === img.encrypted);
+      if (!d) throw new Error(`internal: the encrypted image ${img.refName} (${img.encrypted}) is not in ${encLayout}`);
       refs.push({ ...d, annotations: { 'org.opencontainers.image.ref.name': img.refName } });
-      collect(d);
+      walk.collect(d);
     }
   }
-
-  let fullBytes = 0;
-  const prerequisites: string[] = [];
-  for (const [digest, d] of blobs) {
-    if (have.has(digest)) {
-      prerequisites.push(digest.slice(7));
-      fullBytes += d.size;
-      continue;
-    }
-    const e = fileEntry(`oci/blobs/sha256/${digest.slice(7)}`, blobPath(digest), 'image-blob');
-    if (e.size !== d.size) throw new BrickyardError('IMAGE_NOT_FOUND', `blob ${digest} in ${layout} is ${e.size} bytes, its descriptor says ${d.size}`);
-    if (`sha256:${e.sha256}` !== digest)
-      throw new BrickyardError('IMAGE_NOT_FOUND', `blob ${digest} in ${layout} does not match its digest`, { hint: 'the layout is damaged; rebuild' });
-    planned.push(e);
-  }
-  refs.sort((a, b) => (a.annotations!['org.opencontainers.image.ref.name']! < b.annotations!['org.opencontainers.image.ref.name']! ? -1 : 1));
+  const { prerequisites, heldBytes } = planBlobs(walk, new Set(opts.inventory?.blobs ?? []), layout, planned);
+  refs.sort((a, b) => (refNameOf(a) < refNameOf(b) ? -1 : 1));
   planned.push(bytesEntry('oci/oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }) + '\n'), 'oci-layout'));
   planned.push(
     bytesEntry(
@@ -279,16 +278,80 @@ async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | und
   for (const t of opts.tools ?? []) planned.push(fileEntry(`tool/${basename(t.path)}`, t.path, 'tool', { version: t.version }, true));
   planned.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const bundleBytes = planned.reduce((s, e) => s + e.size, 0);
-  fullBytes += bundleBytes;
+  return { planned, refs, prerequisites, encryption, bundleBytes, fullBytes: heldBytes + bundleBytes };
+}
 
-  const created = new Date(Math.floor(opts.now.getTime() / 1000) * 1000);
+/** Each pair's image (its reference, or for encryption its name) and its files: records, SBOM, SIF, rendered files, sources. Returns the images to encrypt. */
+function planPairs(pairs: ReturnType<typeof builtPairs>, layout: string, encrypting: boolean, walk: BlobWalk, planned: Planned[], refs: OciDescriptor[]): string[] {
+  const index = readOciIndex(join(layout, 'index.json'));
+  const toEncrypt: string[] = [];
+  for (const p of pairs) {
+    const r = p.record;
+    const attrs = { recipe: r.recipe.name, version: r.recipe.version, system: r.system, partition: r.partition };
+    const d =
+      index.manifests.find((m) => m.digest === r.image.manifestDigest && refNameOf(m) === r.image.refName) ?? index.manifests.find((m) => m.digest === r.image.manifestDigest);
+    if (!d) {
+      throw new BrickyardError('IMAGE_NOT_FOUND', `the image of ${p.rel} (${r.image.manifestDigest}) is not in ${layout}`, { hint: 'rebuild the pair' });
+    }
+    if (!encrypting) {
+      refs.push({ ...d, annotations: { ...d.annotations, 'org.opencontainers.image.ref.name': r.image.refName } });
+      walk.collect(d);
+    } else {
+      // Only the plaintext manifest travels in the clear (the attestations are about it); its layers travel encrypted.
+      walk.blobs.set(d.digest, d);
+      toEncrypt.push(r.image.refName);
+    }
+    planned.push(...pairFiles(p, attrs));
+  }
+  return toEncrypt;
+}
+
+function pairFiles(p: ReturnType<typeof builtPairs>[number], attrs: Partial<ManifestEntry>): Planned[] {
+  const out: Planned[] = [];
+  for (const name of readdirSync(p.dir).sort()) {
+    const role = roleOf(name);
+    if (!role) continue;
+    const file = join(p.dir, name);
+    if (!statSync(file).isFile()) continue;
+    out.push(fileEntry(`${p.rel}/${name}`, file, role, attrs, name === 'job.sh'));
+  }
+  const sources = join(p.dir, 'context', 'sources');
+  if (existsSync(sources)) {
+    for (const name of readdirSync(sources).sort()) {
+      const file = join(sources, name);
+      if (statSync(file).isFile()) out.push(fileEntry(`${p.rel}/sources/${name}`, file, 'source', attrs));
+    }
+  }
+  return out;
+}
+
+/** Each blob: a prerequisite when the site holds it, else an entry (its size and digest checked against its descriptor). */
+function planBlobs(walk: BlobWalk, have: Set<string>, layout: string, planned: Planned[]): { prerequisites: string[]; heldBytes: number } {
+  let heldBytes = 0;
+  const prerequisites: string[] = [];
+  for (const [digest, d] of walk.blobs) {
+    if (have.has(digest)) {
+      prerequisites.push(digest.slice(7));
+      heldBytes += d.size;
+      continue;
+    }
+    const e = fileEntry(`oci/blobs/sha256/${digest.slice(7)}`, walk.path(digest), 'image-blob');
+    if (e.size !== d.size) throw new BrickyardError('IMAGE_NOT_FOUND', `blob ${digest} in ${layout} is ${e.size} bytes, its descriptor says ${d.size}`);
+    if (`sha256:${e.sha256}` !== digest)
+      throw new BrickyardError('IMAGE_NOT_FOUND', `blob ${digest} in ${layout} does not match its digest`, { hint: 'the layout is damaged; rebuild' });
+    planned.push(e);
+  }
+  return { prerequisites, heldBytes };
+}
+
+function bundleManifest(opts: WriteBundleOptions, plan: BundlePlan, created: Date): Manifest {
   const bundleId =
     opts.bundleId ??
     `${opts.system}-${opts.serial}-${created
       .toISOString()
       .replace(/[-:]/g, '')
       .replace(/\.\d+Z$/, 'Z')}`;
-  const manifest: Manifest = {
+  return {
     kind: 'brickyard-bundle-manifest',
     version: 1,
     bundleId,
@@ -296,7 +359,7 @@ async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | und
     source: { repository: opts.source.repository, commit: opts.source.commit },
     created: created.toISOString(),
     systems: [opts.system],
-    entries: planned.map(({ from: _f, ...e }) => e), // `executable` is signed: the site keeps job.sh runnable
+    entries: plan.planned.map(({ from: _f, ...e }) => e), // `executable` is signed: the site keeps job.sh runnable
     ...(opts.inventory
       ? {
           base: {
@@ -305,87 +368,112 @@ async function writeBundleFrom(opts: WriteBundleOptions, encLayout: string | und
           },
         }
       : {}),
-    prerequisites: prerequisites.sort(),
-    ...(encryption ? { encryption } : {}),
+    prerequisites: plan.prerequisites.sort(),
+    ...(plan.encryption ? { encryption: plan.encryption } : {}),
   };
+}
 
-  const form: WriteBundleResult['form'] = opts.chunkSize !== undefined ? 'parts' : opts.out.endsWith('.tar') ? 'tar' : 'dir';
-  let parts: WriteBundleResult['parts'];
-  let tarBytes: number | undefined;
-  // Refuse to replace anything that is not a bundle; write beside the target, then rename into place.
+/**
+ * The bundle written beside its target and renamed into place (only over an earlier bundle): for
+ * parts, the payload first (the manifest lists the parts), then the manifest signed.
+ */
+async function writeSignedBundle(
+  opts: WriteBundleOptions,
+  form: WriteBundleResult['form'],
+  manifest: Manifest,
+  planned: Planned[],
+  created: Date,
+): Promise<{ identity: string; parts?: WriteBundleResult['parts']; tarBytes?: number }> {
   checkReplaceable(opts.out, form);
   mkdirSync(dirname(resolve(opts.out)), { recursive: true });
   const work = `${resolve(opts.out)}.partial-${randomBytes(4).toString('hex')}`;
-  let identity: string;
   const approxTotal = planned.reduce((n, e) => n + 512 + Math.ceil(e.size / 512) * 512, 4096);
-  const progress = opts.onProgress ? (done: number): void => opts.onProgress!(done, approxTotal) : undefined;
+  const onProgress = opts.onProgress;
+  const progress = onProgress ? (done: number): void => onProgress(done, approxTotal) : undefined;
   try {
+    let written: { parts?: WriteBundleResult['parts']; tarBytes?: number };
     if (form === 'parts') {
       mkdirSync(work, { recursive: true });
       const sink = new TarSink(join(work, PAYLOAD), opts.chunkSize, progress);
       const w = new TarWriter(sink, created);
       for (const e of planned) w.add(e.path, e.size, e.from, e.executable);
       w.end();
-      parts = sink.parts.map(({ name, size, sha256 }) => ({ name, size, sha256 }));
-      tarBytes = sink.size;
+      const parts = sink.parts.map(({ name, size, sha256 }) => ({ name, size, sha256 }));
       manifest.parts = parts;
-    }
-    const errors = manifestErrors(manifest);
-    if (errors.length) throw new BundleError('BUNDLE_INVALID', 'manifest', `the manifest written would not be valid: ${errors.slice(0, 5).join('; ')}`);
-    const mBytes = manifestBytes(manifest);
-    const signed = await opts.signer.sign(mBytes);
-    identity = signed.identity;
-    const sigBytes = Buffer.from(JSON.stringify(signed.bundleJson, null, 2) + '\n');
-    const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-    const meta = [
-      { path: MANIFEST, sha256: sha(mBytes) },
-      { path: SIGNATURE, sha256: sha(sigBytes) },
-    ];
-
-    if (form === 'parts') {
+      written = { parts, tarBytes: sink.size };
+    } else written = {};
+    const signed = await signManifest(opts, manifest);
+    const { mBytes, sigBytes, meta } = signed;
+    if (written.parts) {
       writeFileSync(join(work, MANIFEST), mBytes);
       writeFileSync(join(work, SIGNATURE), sigBytes);
-      writeFileSync(join(work, CHECKSUMS), checksumsText([...meta, ...parts!.map((p) => ({ path: p.name, sha256: p.sha256 }))]));
+      writeFileSync(join(work, CHECKSUMS), checksumsText([...meta, ...written.parts.map((p) => ({ path: p.name, sha256: p.sha256 }))]));
     } else {
       const checksums = Buffer.from(checksumsText([...meta, ...planned]));
-      if (form === 'tar') {
-        const sink = new TarSink(work, undefined, progress);
-        const w = new TarWriter(sink, created);
-        w.add(MANIFEST, mBytes.length, { kind: 'bytes', data: mBytes });
-        w.add(SIGNATURE, sigBytes.length, { kind: 'bytes', data: sigBytes });
-        w.add(CHECKSUMS, checksums.length, { kind: 'bytes', data: checksums });
-        for (const e of planned) w.add(e.path, e.size, e.from, e.executable);
-        w.end();
-        tarBytes = sink.size;
-      } else {
-        mkdirSync(work, { recursive: true });
-        writeFileSync(join(work, MANIFEST), mBytes);
-        writeFileSync(join(work, SIGNATURE), sigBytes);
-        writeFileSync(join(work, CHECKSUMS), checksums);
-        for (const e of planned) {
-          const dest = join(work, e.path);
-          mkdirSync(dirname(dest), { recursive: true });
-          if (e.from.kind === 'file') copyFileSync(e.from.path, dest);
-          else writeFileSync(dest, e.from.data);
-        }
-      }
+      if (form === 'tar') written = { tarBytes: writeTarBundle(work, created, progress, { mBytes, sigBytes, checksums }, planned) };
+      else writeFolderBundle(work, { mBytes, sigBytes, checksums }, planned);
     }
     rmSync(opts.out, { recursive: true, force: true });
     renameSync(work, opts.out);
+    return { identity: signed.identity, ...written };
   } catch (e) {
     rmSync(work, { recursive: true, force: true });
     throw e;
   }
+}
 
+/** The manifest checked against its schema, serialised and signed; the digests of both for checksums.txt. */
+async function signManifest(
+  opts: WriteBundleOptions,
+  manifest: Manifest,
+): Promise<{ identity: string; mBytes: Buffer; sigBytes: Buffer; meta: { path: string; sha256: string }[] }> {
+  const errors = manifestErrors(manifest);
+  if (errors.length) throw new BundleError('BUNDLE_INVALID', 'manifest', `the manifest written would not be valid: ${errors.slice(0, 5).join('; ')}`);
+  const mBytes = manifestBytes(manifest);
+  const signed = await opts.signer.sign(mBytes);
+  const sigBytes = Buffer.from(JSON.stringify(signed.bundleJson, null, 2) + '\n');
+  const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
   return {
-    manifest,
-    form,
-    out: opts.out,
-    identity,
-    images: refs.length,
-    sizes: { bundleBytes, fullBytes, leftOutBytes: fullBytes - bundleBytes, ...(tarBytes === undefined ? {} : { tarBytes }) },
-    ...(parts ? { parts } : {}),
+    identity: signed.identity,
+    mBytes,
+    sigBytes,
+    meta: [
+      { path: MANIFEST, sha256: sha(mBytes) },
+      { path: SIGNATURE, sha256: sha(sigBytes) },
+    ],
   };
+}
+
+/** What a bundle starts with: the manifest, its signature, and checksums.txt. */
+interface SignedHead {
+  mBytes: Buffer;
+  sigBytes: Buffer;
+  checksums: Buffer;
+}
+
+/** One tar: manifest, signature and checksums first, then the entries. Returns its size. */
+function writeTarBundle(work: string, created: Date, progress: ((done: number) => void) | undefined, head: SignedHead, planned: Planned[]): number {
+  const sink = new TarSink(work, undefined, progress);
+  const w = new TarWriter(sink, created);
+  w.add(MANIFEST, head.mBytes.length, { kind: 'bytes', data: head.mBytes });
+  w.add(SIGNATURE, head.sigBytes.length, { kind: 'bytes', data: head.sigBytes });
+  w.add(CHECKSUMS, head.checksums.length, { kind: 'bytes', data: head.checksums });
+  for (const e of planned) w.add(e.path, e.size, e.from, e.executable);
+  w.end();
+  return sink.size;
+}
+
+function writeFolderBundle(work: string, head: SignedHead, planned: Planned[]): void {
+  mkdirSync(work, { recursive: true });
+  writeFileSync(join(work, MANIFEST), head.mBytes);
+  writeFileSync(join(work, SIGNATURE), head.sigBytes);
+  writeFileSync(join(work, CHECKSUMS), head.checksums);
+  for (const e of planned) {
+    const dest = join(work, e.path);
+    mkdirSync(dirname(dest), { recursive: true });
+    if (e.from.kind === 'file') copyFileSync(e.from.path, dest);
+    else writeFileSync(dest, e.from.data);
+  }
 }
 
 /** `out` may be replaced only when it is absent, an empty folder, a previous bundle folder, or (for a tar) a file. */

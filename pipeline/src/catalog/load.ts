@@ -67,19 +67,31 @@ export function loadCatalog(root: string): Catalog {
     diagnostics: [],
   };
 
-  /** The parsed file when it is valid YAML that passes its schema; otherwise its findings are recorded. */
-  const read = (abs: string, kind: SchemaKind): SourceFile | undefined => {
-    const file = SourceFile.read(abs, root);
-    if (file.syntaxErrors.length > 0) {
-      cat.diagnostics.push(...file.syntaxErrors);
-      return undefined;
-    }
-    const findings = validateAgainstSchema(kind, file);
-    cat.diagnostics.push(...findings);
-    return findings.length === 0 ? file : undefined;
-  };
+  const read = (abs: string, kind: SchemaKind): SourceFile | undefined => readValid(cat, abs, kind);
+  loadRecipes(cat, read);
+  loadBlocks(cat, read);
+  loadBasesAndToolchains(cat, read);
+  loadSystems(cat, read);
+  return cat;
+}
 
-  // Recipes: catalog/recipes/<name>/<version>/recipe.yaml
+/** Reads a catalogue file: the parsed file when it is valid YAML that passes its schema; otherwise its findings are recorded. */
+type ReadValid = (abs: string, kind: SchemaKind) => SourceFile | undefined;
+
+function readValid(cat: Catalog, abs: string, kind: SchemaKind): SourceFile | undefined {
+  const file = SourceFile.read(abs, cat.root);
+  if (file.syntaxErrors.length > 0) {
+    cat.diagnostics.push(...file.syntaxErrors);
+    return undefined;
+  }
+  const findings = validateAgainstSchema(kind, file);
+  cat.diagnostics.push(...findings);
+  return findings.length === 0 ? file : undefined;
+}
+
+/** Recipes: catalog/recipes/<name>/<version>/recipe.yaml, named as their folders. */
+function loadRecipes(cat: Catalog, read: ReadValid): void {
+  const { root } = cat;
   const recipesDir = join(root, 'catalog', 'recipes');
   for (const name of subdirs(recipesDir)) {
     for (const version of subdirs(join(recipesDir, name))) {
@@ -111,8 +123,11 @@ export function loadCatalog(root: string): Catalog {
       cat.recipes.set(key, { file, doc, dir });
     }
   }
+}
 
-  // Blocks: catalog/blocks/<name>/block.yaml
+/** Blocks: catalog/blocks/<name>/block.yaml, named as their folder. */
+function loadBlocks(cat: Catalog, read: ReadValid): void {
+  const { root } = cat;
   const blocksDir = join(root, 'catalog', 'blocks');
   for (const name of subdirs(blocksDir)) {
     const dir = join(blocksDir, name);
@@ -134,8 +149,11 @@ export function loadCatalog(root: string): Catalog {
     }
     cat.blocks.set(name, { file, doc, dir });
   }
+}
 
-  // Bases
+/** catalog/bases.yaml (required) and catalog/toolchains.yaml (optional). */
+function loadBasesAndToolchains(cat: Catalog, read: ReadValid): void {
+  const { root } = cat;
   const basesAbs = join(root, 'catalog', 'bases.yaml');
   if (existsSync(basesAbs)) {
     const file = read(basesAbs, 'bases');
@@ -152,8 +170,11 @@ export function loadCatalog(root: string): Catalog {
     const file = read(toolchainsAbs, 'toolchains');
     if (file) cat.toolchains = file.data as ToolchainsDoc;
   }
+}
 
-  // Systems: systems/<id>.yaml
+/** Systems: systems/<id>.yaml, its id the file's name. */
+function loadSystems(cat: Catalog, read: ReadValid): void {
+  const { root } = cat;
   const systemsDir = join(root, 'systems');
   for (const entry of readdirSync(systemsDir).sort()) {
     if (!entry.endsWith('.yaml') && !entry.endsWith('.yml')) continue;
@@ -171,7 +192,6 @@ export function loadCatalog(root: string): Catalog {
     }
     cat.systems.set(id, { file, doc, dir: systemsDir });
   }
-  return cat;
 }
 
 function layout(root: string, abs: string, message: string): Diagnostic {

@@ -41,6 +41,9 @@ export interface ResolveResult {
   diagnostics: Diagnostic[];
 }
 
+/** A recipe's own blocks, steps, sources and runtime parts, each with where it comes from. */
+type OwnParts = Pick<ResolvedRecipe, 'blocks' | 'steps' | 'sources' | 'runtime'>;
+
 export function resolveRecipes(cat: Catalog): ResolveResult {
   const out = new Map<string, ResolvedRecipe>();
   const failed = new Set<string>();
@@ -54,7 +57,7 @@ export function resolveRecipes(cat: Catalog): ResolveResult {
     if (!entry) return undefined;
     const doc = entry.doc;
     const origin = `recipe:${key}`;
-    const own = {
+    const own: OwnParts = {
       blocks: (doc.blocks ?? []).map((item) => ({ item, dir: entry.dir, origin })),
       steps: (doc.steps ?? []).map((item) => ({ item, dir: entry.dir, origin })),
       sources: (doc.sources ?? []).map((item) => ({ item, dir: entry.dir, origin })),
@@ -79,25 +82,7 @@ export function resolveRecipes(cat: Catalog): ResolveResult {
     }
 
     const parentKey = doc.extends;
-    if (stack.includes(parentKey) || parentKey === key) {
-      const cycle = [...stack.slice(stack.indexOf(parentKey)), key, parentKey].join(' -> ');
-      diagnostics.push(entry.file.diagnostic(['extends'], 'error', 'extends-cycle', `extends forms a cycle: ${cycle}`));
-      failed.add(key);
-      return undefined;
-    }
-    if (!cat.recipes.has(parentKey)) {
-      if (!cat.invalid.recipes.has(parentKey)) {
-        const [pname] = parentKey.split('@');
-        const versions = [...cat.recipes.values()].filter((e) => e.doc.name === pname).map((e) => e.doc.version);
-        diagnostics.push(
-          entry.file.diagnostic(
-            ['extends'],
-            'error',
-            'extends-unresolved',
-            `extends ${parentKey}, which is not in the catalogue` + (versions.length ? ` (versions of ${pname}: ${versions.join(', ')})` : ''),
-          ),
-        );
-      }
+    if (!parentFound(cat, key, entry, parentKey, stack, diagnostics)) {
       failed.add(key);
       return undefined;
     }
@@ -106,35 +91,7 @@ export function resolveRecipes(cat: Catalog): ResolveResult {
       failed.add(key);
       return undefined;
     }
-    const p = parent.doc;
-    const merged = {
-      ...doc,
-      base: doc.base ?? p.base,
-      entrypoint: doc.entrypoint ?? p.entrypoint,
-      sizeBudget: doc.sizeBudget ?? p.sizeBudget,
-      homepage: doc.homepage ?? p.homepage,
-      license: doc.license ?? p.license,
-      environment: mergeMaps(p.environment, doc.environment),
-      labels: mergeMaps(p.labels, doc.labels),
-      requires: { ...p.requires, ...doc.requires },
-      launch: doc.launch ?? p.launch,
-      cpuTarget: doc.cpuTarget ?? p.cpuTarget,
-    } as ResolvedRecipe['doc'];
-    for (const k of ['entrypoint', 'homepage', 'environment', 'labels', 'launch', 'cpuTarget'] as const) {
-      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- k is one of the fixed optional keys listed above
-      if (merged[k] === undefined) delete merged[k];
-    }
-    const r: ResolvedRecipe = {
-      key,
-      entry,
-      chain: [entry, ...parent.chain],
-      doc: merged,
-      blocks: appendReplacing(parent.blocks, own.blocks, (b) => b.item.use),
-      steps: [...parent.steps, ...own.steps],
-      sources: appendReplacing(parent.sources, own.sources, (s) => s.item.name),
-      smoke: appendReplacing(parent.smoke, doc.smoke ?? [], (s) => s.name),
-      ...(parent.runtime || own.runtime ? { runtime: [...(parent.runtime ?? []), ...(own.runtime ?? [])] } : {}),
-    };
+    const r = inherit(key, entry, own, parent);
     out.set(key, r);
     return r;
   };
@@ -160,3 +117,62 @@ function appendReplacing<T>(parent: readonly T[], child: readonly T[], id: (x: T
 }
 
 export { recipeKey };
+
+/** The recipe a recipe extends is in the catalogue and not on the chain already (a cycle); the finding is recorded where it is not. */
+function parentFound(cat: Catalog, key: string, entry: Entry<RecipeDoc>, parentKey: string, stack: string[], diagnostics: Diagnostic[]): boolean {
+  if (stack.includes(parentKey) || parentKey === key) {
+    const cycle = [...stack.slice(stack.indexOf(parentKey)), key, parentKey].join(' -> ');
+    diagnostics.push(entry.file.diagnostic(['extends'], 'error', 'extends-cycle', `extends forms a cycle: ${cycle}`));
+    return false;
+  }
+  if (!cat.recipes.has(parentKey)) {
+    if (!cat.invalid.recipes.has(parentKey)) {
+      const [pname] = parentKey.split('@');
+      const versions = [...cat.recipes.values()].filter((e) => e.doc.name === pname).map((e) => e.doc.version);
+      diagnostics.push(
+        entry.file.diagnostic(
+          ['extends'],
+          'error',
+          'extends-unresolved',
+          `extends ${parentKey}, which is not in the catalogue` + (versions.length ? ` (versions of ${pname}: ${versions.join(', ')})` : ''),
+        ),
+      );
+    }
+    return false;
+  }
+  return true;
+}
+
+/** A recipe over its resolved parent: its own fields win, maps merge, blocks and sources replace the parent's of the same name. */
+function inherit(key: string, entry: Entry<RecipeDoc>, own: OwnParts, parent: ResolvedRecipe): ResolvedRecipe {
+  const doc = entry.doc;
+  const p = parent.doc;
+  const merged = {
+    ...doc,
+    base: doc.base ?? p.base,
+    entrypoint: doc.entrypoint ?? p.entrypoint,
+    sizeBudget: doc.sizeBudget ?? p.sizeBudget,
+    homepage: doc.homepage ?? p.homepage,
+    license: doc.license ?? p.license,
+    environment: mergeMaps(p.environment, doc.environment),
+    labels: mergeMaps(p.labels, doc.labels),
+    requires: { ...p.requires, ...doc.requires },
+    launch: doc.launch ?? p.launch,
+    cpuTarget: doc.cpuTarget ?? p.cpuTarget,
+  } as ResolvedRecipe['doc'];
+  for (const k of ['entrypoint', 'homepage', 'environment', 'labels', 'launch', 'cpuTarget'] as const) {
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- k is one of the fixed optional keys listed above
+    if (merged[k] === undefined) delete merged[k];
+  }
+  return {
+    key,
+    entry,
+    chain: [entry, ...parent.chain],
+    doc: merged,
+    blocks: appendReplacing(parent.blocks, own.blocks, (b) => b.item.use),
+    steps: [...parent.steps, ...own.steps],
+    sources: appendReplacing(parent.sources, own.sources, (s) => s.item.name),
+    smoke: appendReplacing(parent.smoke, doc.smoke ?? [], (s) => s.name),
+    ...(parent.runtime || own.runtime ? { runtime: [...(parent.runtime ?? []), ...(own.runtime ?? [])] } : {}),
+  };
+}

@@ -16,6 +16,13 @@ import type { Io } from './io.ts';
 import { defaultStateDir } from '../state/layout.ts';
 
 export function registerBundle(program: Command, io: Io, open: () => Promise<Workspace>, setExit: (code: number) => void, toolVersion: string): void {
+  registerBundleCommand(program, io, open, toolVersion);
+  registerImport(program, io);
+  registerStoreCommands(program, io, setExit);
+}
+
+/** `bundle`: sign and pack what was built for a system. */
+function registerBundleCommand(program: Command, io: Io, open: () => Promise<Workspace>, toolVersion: string): void {
   program
     .command('bundle')
     .description('pack what was built for a system into a signed air-gap bundle: manifest, checksums, one OCI layout, rendered files, sources, attestations')
@@ -85,7 +92,10 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
         }
       },
     );
+}
 
+/** `import`: verify a bundle offline under the site policy and import it, then admit its images. */
+function registerImport(program: Command, io: Io): void {
   program
     .command('import')
     .description('verify a bundle offline against the site policy and import it atomically into the site store')
@@ -106,11 +116,11 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
         import('./progress.ts'),
       ]);
       const registry = opts.registry && registryClient ? { client: registryClient, target: registryClient.parseRegistry(opts.registry) } : undefined; // checked before anything is imported
-      const { trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
+      const { policy, trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
       const bar = byteProgress('verify');
       const result = await importAndAdmit({
         bundlePath: resolve(bundlePath),
-        policyPath: resolve(opts.policy),
+        policy,
         store: resolve(opts.store),
         verifier: await siteVerifier(trustedRootPath, pinned),
         now: new Date(),
@@ -136,7 +146,10 @@ export function registerBundle(program: Command, io: Io, open: () => Promise<Wor
         );
       }
     });
+}
 
+/** `admit`, `audit`, `inventory` and `check-bundle`: the store and the policy, without importing. */
+function registerStoreCommands(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('admit')
     .description('sign an admission record (a SLSA Verification Summary, with the site key) for every image in the store that lacks one')
@@ -196,10 +209,10 @@ export interface CheckBundleOptions {
 /** Verify an air-gap bundle against a site policy, writing nothing (`check-bundle`, `verify BUNDLE`). */
 export async function runCheckBundle(io: Io, bundlePath: string, opts: CheckBundleOptions): Promise<void> {
   const [{ formatBytes }, { checkBundle }] = await Promise.all([import('../util/units.ts'), import('../site/store.ts')]);
-  const { trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
+  const { policy, trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
   const r = await checkBundle({
     bundlePath: resolve(bundlePath),
-    policyPath: resolve(opts.policy),
+    policy,
     verifier: await siteVerifier(trustedRootPath, pinned),
     now: new Date(),
     trustedRootPath,

@@ -12,6 +12,7 @@ import parseSpdx from 'spdx-expression-parse';
 import { buildPair, formatBytes, type BuildRecord } from '../build/build.ts';
 import { attestPair } from '../sign/pair.ts';
 import { writeDevPolicy } from '../site/dev-policy.ts';
+import { loadPolicy } from '../site/policy.ts';
 import { importAndAdmit } from '../site/admit.ts';
 import { bundleSystem } from '../transfer/bundle-system.ts';
 import { nextSerial } from '../transfer/serial.ts';
@@ -24,7 +25,7 @@ import { startService, stopService } from '../smoke/services.ts';
 import { formatDiagnostic } from '../util/diagnostics.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { which } from '../util/exec.ts';
-import type { Workspace } from '../workspace.ts';
+import type { Pair, ValidationReport, Workspace } from '../workspace.ts';
 import type { Io } from './io.ts';
 import { byteProgress } from './progress.ts';
 import { table } from './table.ts';
@@ -40,14 +41,44 @@ export interface MainJobOptions {
   renderOnly: boolean;
 }
 
-export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): Promise<number> {
+/** Seconds per stage, and progress lines stamped with the time since the job started. */
+interface Clock {
+  seconds: Record<string, number>;
+  t0: number;
+  lap: (name: string, since: number) => void;
+  say: (s: string) => void;
+}
+
+function startClock(io: Io): Clock {
   const seconds: Record<string, number> = {};
   const t0 = performance.now();
-  const lap = (name: string, since: number): void => {
-    seconds[name] = Math.round(performance.now() - since) / 1000;
+  return {
+    seconds,
+    t0,
+    lap: (name, since) => {
+      seconds[name] = Math.round(performance.now() - since) / 1000;
+    },
+    say: (s) => io.err(`[${((performance.now() - t0) / 1000).toFixed(1)}s] ${s}\n`),
   };
-  const say = (s: string): void => io.err(`[${((performance.now() - t0) / 1000).toFixed(1)}s] ${s}\n`);
+}
 
+interface PairBuild {
+  record?: BuildRecord;
+  smokes: SmokeReport[];
+  error?: string;
+  recipe: string;
+}
+
+/** What the steps after rendering did: each build, the bundle and import, and whether any failed. */
+interface HostSteps {
+  builds: PairBuild[];
+  transfer?: Transfer;
+  failed: boolean;
+}
+
+export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): Promise<number> {
+  const clock = startClock(io);
+  const { say, lap, t0 } = clock;
   say('validate + check every recipe × partition pair');
   const report = ws.validate();
   lap('validateAndCheck', t0);
@@ -56,10 +87,25 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
     io.err(`validate: ${report.errors} error(s); fix them and run again (nothing was rendered)\n`);
     return 1;
   }
-
-  const renderDir = join(opts.outDir, 'render');
-  rmSync(renderDir, { recursive: true, force: true }); // a rerun leaves no stale pairs behind
   const t1 = performance.now();
+  const renderDir = join(opts.outDir, 'render');
+  const rendered = renderFitting(ws, renderDir);
+  lap('render', t1);
+  say(`rendered ${rendered} of ${report.fits.length} pairs into ${relative(ws.root, renderDir) || renderDir}/`);
+  const planned = planWorkingTree(ws);
+  if (planned) say(`plan: ${planned}`);
+
+  const steps: HostSteps = opts.renderOnly ? { builds: [], failed: false } : await runOnHost(ws, io, opts, clock);
+  lap('total', t0);
+  const summary = mainJobSummary(ws, opts, report, rendered, steps, clock.seconds);
+  if (opts.json) io.out(JSON.stringify(summary, null, 2) + '\n');
+  else printMainJob(ws, io, opts, summary, steps);
+  return steps.failed ? 1 : 0;
+}
+
+/** Every pair that fits, rendered into `renderDir` (emptied first: a rerun leaves no stale pairs behind). Returns how many. */
+function renderFitting(ws: Workspace, renderDir: string): number {
+  rmSync(renderDir, { recursive: true, force: true });
   let rendered = 0;
   for (const pair of ws.pairs()) {
     if (!pair.fit.fits) continue;
@@ -69,95 +115,93 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
     for (const f of FORMATS) writeFileSync(join(dir, FILE_NAMES[f]), r.files[f]);
     rendered++;
   }
-  lap('render', t1);
-  say(`rendered ${rendered} of ${report.fits.length} pairs into ${relative(ws.root, renderDir) || renderDir}/`);
-  const planned = planWorkingTree(ws);
-  if (planned) say(`plan: ${planned}`);
+  return rendered;
+}
 
-  const rows: string[][] = [];
+/** On this host: build, smoke-test and attest each recipe for `local`, then bundle and import; the host's tools checked first. */
+async function runOnHost(ws: Workspace, io: Io, opts: MainJobOptions, clock: Clock): Promise<HostSteps> {
+  const ready = hostReady(clock.say);
+  if (ready !== true) {
+    io.err(`${ready}\nThe main job stops after rendering.\n`);
+    return { builds: [], failed: true };
+  }
+  const local = ws.partitionsOf('local')[0];
+  if (!local) throw new BrickyardError('PARTITION_NOT_FOUND', 'the system local has no partitions', { hint: 'give systems/local.yaml a partition' });
+  const slurm: { state: string; env?: Record<string, string> } = { state: join(opts.outDir, 'services', 'slurm') };
+  const builds: PairBuild[] = [];
+  try {
+    for (const spec of opts.build) builds.push(await buildSmokeAttest(ws, io, ws.pairAt(spec, local), opts.outDir, clock, slurm));
+  } finally {
+    if (slurm.env) stopService('slurm', slurm.state);
+  }
+  let failed = builds.some((b) => b.error !== undefined || b.smokes.some((s) => s.result === 'FAILED'));
   let transfer: Transfer | undefined;
-  const builds: { record?: BuildRecord; smokes: SmokeReport[]; error?: string; recipe: string }[] = [];
-  let failed = false;
-  if (!opts.renderOnly) {
-    const ready = hostReady(say);
-    if (ready !== true) {
-      io.err(`${ready}\nThe main job stops after rendering.\n`);
+  if (!failed && builds.length > 0) {
+    try {
+      transfer = await bundleAndImport(ws, opts.outDir, clock.say, clock.lap);
+    } catch (e) {
       failed = true;
-    } else {
-      const [local] = ws.partitionsOf('local');
-      const slurmState = join(opts.outDir, 'services', 'slurm');
-      let slurmEnv: Record<string, string> | undefined;
-      try {
-        for (const spec of opts.build) {
-          const pair = ws.pairAt(spec, local!);
-          const recipe = pair.recipe;
-          const entry: (typeof builds)[number] = { recipe: recipe.key, smokes: [] };
-          builds.push(entry);
-          try {
-            const tb = performance.now();
-            entry.record = await buildPair(ws, pair, { stateDir: opts.outDir, onStage: (s, d) => say(`${recipe.key}: ${s}: ${d}`) });
-            lap(`build ${recipe.key}`, tb);
-            const ts = performance.now();
-            entry.smokes.push(
-              await smoke(ws, { recipe, reference: entry.record.image.reference, manifestDigest: entry.record.image.manifestDigest }, pair, {
-                stateDir: opts.outDir,
-                launcher: 'direct',
-                onStage: (s, d) => say(`${recipe.key}: smoke: ${s}: ${d}`),
-              }),
-            );
-            slurmEnv ??= startSlurm(slurmState, say);
-            entry.smokes.push(
-              await smoke(ws, { recipe, reference: entry.record.image.reference, manifestDigest: entry.record.image.manifestDigest }, pair, {
-                stateDir: opts.outDir,
-                launcher: 'slurm',
-                slurmEnv,
-                onStage: (s, d) => say(`${recipe.key}: smoke via Slurm: ${s}: ${d}`),
-              }),
-            );
-            lap(`smoke ${recipe.key}`, ts);
-            if (entry.smokes.some((s) => s.result === 'FAILED')) failed = true;
-            const ta = performance.now();
-            say(`${recipe.key}: attest: provenance, SBOM and test-results, signed by the development signer`);
-            await attestPair(ws, pair, { stateDir: opts.outDir });
-            lap(`attest ${recipe.key}`, ta);
-          } catch (e) {
-            entry.error = (e as Error).message;
-            failed = true;
-            io.err(`${recipe.key}: ${entry.error}\n`);
-          }
-        }
-      } finally {
-        if (slurmEnv) stopService('slurm', slurmState);
-      }
-      if (!failed && builds.length > 0) {
-        try {
-          transfer = await bundleAndImport(ws, opts.outDir, say, lap);
-        } catch (e) {
-          failed = true;
-          io.err(`bundle/import: ${(e as Error).message}\n`);
-        }
-      }
-    }
-    for (const b of builds) {
-      const mpi = (s: SmokeReport | undefined): string => {
-        const t = s?.tests.find((x) => x.kind === 'mpi-pingpong');
-        return t ? `${t.verdict} ${t.figures?.['latency_8B_us'] ?? '?'} µs, ${t.figures?.['bandwidth_4MiB_MBps'] ?? '?'} MB/s` : '-';
-      };
-      const gpu = b.smokes[0]?.tests.find((x) => x.kind === 'gpu-check');
-      rows.push([
-        b.recipe,
-        'local/debug',
-        b.record ? `${b.record.image.manifestDigest.slice(0, 19)}…` : `failed: ${b.error?.split('\n')[0] ?? ''}`,
-        b.record ? formatBytes(b.record.sizes.uncompressedBytes) : '-',
-        mpi(b.smokes.find((s) => s.launcher === 'direct')),
-        mpi(b.smokes.find((s) => s.launcher === 'slurm')),
-        gpu ? gpu.verdict : '-',
-      ]);
+      io.err(`bundle/import: ${(e as Error).message}\n`);
     }
   }
-  lap('total', t0);
+  return { builds, failed, ...(transfer ? { transfer } : {}) };
+}
 
-  const summary = {
+/** One recipe: built, smoke-tested directly and through Slurm (started on first use), attested; an error is recorded, not thrown. */
+async function buildSmokeAttest(
+  ws: Workspace,
+  io: Io,
+  pair: Pair,
+  stateDir: string,
+  { say, lap }: Clock,
+  slurm: { state: string; env?: Record<string, string> },
+): Promise<PairBuild> {
+  const recipe = pair.recipe;
+  const entry: PairBuild = { recipe: recipe.key, smokes: [] };
+  try {
+    const tb = performance.now();
+    const record = await buildPair(ws, pair, { stateDir, onStage: (s, d) => say(`${recipe.key}: ${s}: ${d}`) });
+    entry.record = record;
+    lap(`build ${recipe.key}`, tb);
+    const ts = performance.now();
+    const image = { recipe, reference: record.image.reference, manifestDigest: record.image.manifestDigest };
+    entry.smokes.push(await smoke(ws, image, pair, { stateDir, launcher: 'direct', onStage: (s, d) => say(`${recipe.key}: smoke: ${s}: ${d}`) }));
+    slurm.env ??= startSlurm(slurm.state, say);
+    entry.smokes.push(await smoke(ws, image, pair, { stateDir, launcher: 'slurm', slurmEnv: slurm.env, onStage: (s, d) => say(`${recipe.key}: smoke via Slurm: ${s}: ${d}`) }));
+    lap(`smoke ${recipe.key}`, ts);
+    const ta = performance.now();
+    say(`${recipe.key}: attest: provenance, SBOM and test-results, signed by the development signer`);
+    await attestPair(ws, pair, { stateDir });
+    lap(`attest ${recipe.key}`, ta);
+  } catch (e) {
+    entry.error = (e as Error).message;
+    io.err(`${recipe.key}: ${entry.error}\n`);
+  }
+  return entry;
+}
+
+/** The table row of one build: image, size, ping-pong figures per launcher, GPU check. */
+function buildRow(b: PairBuild): string[] {
+  const mpi = (s: SmokeReport | undefined): string => {
+    const t = s?.tests.find((x) => x.kind === 'mpi-pingpong');
+    return t ? `${t.verdict} ${t.figures?.['latency_8B_us'] ?? '?'} µs, ${t.figures?.['bandwidth_4MiB_MBps'] ?? '?'} MB/s` : '-';
+  };
+  const gpu = b.smokes[0]?.tests.find((x) => x.kind === 'gpu-check');
+  return [
+    b.recipe,
+    'local/debug',
+    b.record ? `${b.record.image.manifestDigest.slice(0, 19)}…` : `failed: ${b.error?.split('\n')[0] ?? ''}`,
+    b.record ? formatBytes(b.record.sizes.uncompressedBytes) : '-',
+    mpi(b.smokes.find((s) => s.launcher === 'direct')),
+    mpi(b.smokes.find((s) => s.launcher === 'slurm')),
+    gpu ? gpu.verdict : '-',
+  ];
+}
+
+/** The main job's result, as `--json` prints it. */
+function mainJobSummary(ws: Workspace, opts: MainJobOptions, report: ValidationReport, rendered: number, steps: HostSteps, seconds: Record<string, number>) {
+  const { builds, transfer } = steps;
+  return {
     recipes: ws.recipes.size,
     systems: ws.catalog.systems.size,
     pairs: report.fits.length,
@@ -183,13 +227,13 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
       import: transfer ? 'done' : 'not run',
     },
   };
-  if (opts.json) {
-    io.out(JSON.stringify(summary, null, 2) + '\n');
-    return failed ? 1 : 0;
-  }
-  io.out(`\nValidated ${ws.recipes.size} recipes on ${ws.catalog.systems.size} systems; rendered ${rendered} of ${report.fits.length} pairs (${report.warnings} warning(s)).\n`);
-  if (rows.length > 0) {
-    io.out('\n' + table(['recipe', 'system', 'image', 'size', 'ping-pong (podman)', 'ping-pong (Slurm)', 'GPU'], rows));
+}
+
+/** The main job's result for a person: counts, the builds' table, the bundle and the store, the seconds per stage. */
+function printMainJob(ws: Workspace, io: Io, opts: MainJobOptions, summary: ReturnType<typeof mainJobSummary>, { builds, transfer }: HostSteps): void {
+  io.out(`\nValidated ${summary.recipes} recipes on ${summary.systems} systems; rendered ${summary.rendered} of ${summary.pairs} pairs (${summary.warnings} warning(s)).\n`);
+  if (builds.length > 0) {
+    io.out('\n' + table(['recipe', 'system', 'image', 'size', 'ping-pong (podman)', 'ping-pong (Slurm)', 'GPU'], builds.map(buildRow)));
   }
   if (transfer) {
     io.out(
@@ -198,12 +242,11 @@ export async function runMainJob(ws: Workspace, io: Io, opts: MainJobOptions): P
     );
   }
   io.out(
-    `\n${Object.entries(seconds)
+    `\n${Object.entries(summary.seconds)
       .map(([k, v]) => `${k} ${v}s`)
       .join(', ')}\n`,
   );
   io.out(`Everything is under ${relative(ws.root, opts.outDir) || opts.outDir}/: render/, builds/ (records, SBOMs, smoke reports, attestations), oci/, bundles/, store/.\n`);
-  return failed ? 1 : 0;
 }
 
 interface Transfer {
@@ -251,7 +294,7 @@ async function bundleAndImport(ws: Workspace, outDir: string, say: (s: string) =
   const importBar = byteProgress('verify');
   const imported = await importAndAdmit({
     bundlePath,
-    policyPath: policy,
+    policy: loadPolicy(policy),
     store,
     verifier: await siteVerifier(trustedRootPath),
     now: new Date(),

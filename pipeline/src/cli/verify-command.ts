@@ -47,85 +47,93 @@ export function registerVerify(program: Command, io: Io, setExit: (code: number)
       `require a DSSE envelope of exactly this type (e.g. ${MANIFEST_PAYLOAD_TYPE} for a bundle manifest's signature, whose payload is the artifact itself)`,
     )
     .option('--json', 'machine-readable result')
-    .action(async (airGapBundle: string | undefined, opts: VerifyOptions) => {
-      // Annotated, so that a call narrows what it checked (a never-returning call is an assertion).
-      const usage: (msg: string) => never = (msg) => {
-        throw new BrickyardError('USAGE', msg, {
-          hint: 'brickyard verify BUNDLE --policy P [--trusted-root T], or brickyard verify --sigstore-bundle F --artifact A --trusted-root T (--identity I --issuer X | --key K) [--json]',
-        });
-      };
-      if (airGapBundle !== undefined) {
-        if (!opts.policy) usage('verifying an air-gap bundle needs --policy FILE (the site policy)');
-        if (opts.sigstoreBundle) usage('give either an air-gap BUNDLE with --policy, or --sigstore-bundle, not both');
-        await runCheckBundle(io, airGapBundle, { policy: opts.policy, ...(opts.trustedRoot ? { trustedRoot: opts.trustedRoot } : {}), ...(opts.json ? { json: true } : {}) });
-        setExit(0);
-        return;
-      }
-      if (!opts.sigstoreBundle) usage('verify needs --sigstore-bundle FILE, or an air-gap BUNDLE with --policy FILE');
-      if (!opts.artifact) usage('verify needs --artifact FILE: the artifact the bundle signs');
-      if (!opts.trustedRoot) usage('verify needs --trusted-root FILE: the trusted_root.json the site pinned');
-      const byIdentity = opts.identity !== undefined || opts.issuer !== undefined;
-      if (byIdentity && opts.key !== undefined) usage('give either --identity with --issuer, or --key, not both');
-      let policy: VerificationPolicy;
-      if (opts.key !== undefined) policy = { publicKey: readInput(opts.key, 'public key') };
-      else if (opts.identity && opts.issuer) policy = { identity: opts.identity, issuer: opts.issuer };
-      else policy = usage('verify needs both --identity and --issuer (or --key for a key-signed bundle)');
+    .action((airGapBundle: string | undefined, opts: VerifyOptions) => runVerify(io, setExit, airGapBundle, opts));
+}
 
-      const { SignatureVerificationError, verifySigstoreBundle } = await import('../sign/verify.ts');
-      const bundle = readInput(opts.sigstoreBundle, 'Sigstore bundle');
-      let trustedRoot: unknown;
-      try {
-        trustedRoot = JSON.parse(readInput(opts.trustedRoot, 'trusted root'));
-      } catch (e) {
-        if (e instanceof BrickyardError) throw e;
-        throw new BrickyardError('FILE_UNREADABLE', `the trusted root ${opts.trustedRoot} is not JSON: ${(e as Error).message}`);
-      }
-      try {
-        const thresholds = {
-          ...(opts.tlogThreshold !== undefined ? { tlogThreshold: Number(opts.tlogThreshold) } : {}),
-          ...(opts.ctlogThreshold !== undefined ? { ctlogThreshold: Number(opts.ctlogThreshold) } : {}),
-        };
-        const v = await verifySigstoreBundle({
-          bundle,
-          artifact: { path: opts.artifact },
-          trustedRoot,
-          policy,
-          ...thresholds,
-          ...(opts.payloadType ? { payloadType: opts.payloadType } : {}),
-        });
-        const statement = v.statement as { predicateType?: string } | undefined;
-        if (opts.json) {
-          io.out(
-            JSON.stringify(
-              {
-                ok: true,
-                bundle: opts.sigstoreBundle,
-                artifact: opts.artifact,
-                mediaType: v.mediaType,
-                identity: v.identity ?? null,
-                issuer: v.issuer ?? null,
-                keyHint: v.keyHint ?? null,
-                signedAt: v.signedAt.map((d) => d.toISOString()),
-                payloadType: v.payloadType ?? null,
-                predicateType: statement?.predicateType ?? null,
-              },
-              null,
-              2,
-            ) + '\n',
-          );
-        } else {
-          const who = v.identity !== undefined ? `${v.identity} (issuer ${v.issuer})` : `public key${v.keyHint ? ` ${v.keyHint}` : ''}`;
-          const what = statement?.predicateType ? `in-toto ${statement.predicateType} attestation` : v.payloadType ? `DSSE ${v.payloadType}` : 'message signature';
-          io.out(`verified: ${opts.artifact}: ${what} signed by ${who} at ${v.signedAt.map((d) => d.toISOString()).join(', ')}\n`);
-        }
-        setExit(0);
-      } catch (e) {
-        if (opts.json && e instanceof SignatureVerificationError) {
-          io.out(JSON.stringify({ ok: false, bundle: opts.sigstoreBundle, artifact: opts.artifact, check: e.check, error: e.message }, null, 2) + '\n');
-        }
-        throw e;
-      }
+/** An air-gap bundle against a site policy, or one Sigstore bundle against a pinned root and an exact signer. */
+async function runVerify(io: Io, setExit: (code: number) => void, airGapBundle: string | undefined, opts: VerifyOptions): Promise<void> {
+  // Annotated, so that a call narrows what it checked (a never-returning call is an assertion).
+  const usage: (msg: string) => never = (msg) => {
+    throw new BrickyardError('USAGE', msg, {
+      hint: 'brickyard verify BUNDLE --policy P [--trusted-root T], or brickyard verify --sigstore-bundle F --artifact A --trusted-root T (--identity I --issuer X | --key K) [--json]',
     });
+  };
+  if (airGapBundle !== undefined) {
+    if (!opts.policy) usage('verifying an air-gap bundle needs --policy FILE (the site policy)');
+    if (opts.sigstoreBundle) usage('give either an air-gap BUNDLE with --policy, or --sigstore-bundle, not both');
+    await runCheckBundle(io, airGapBundle, { policy: opts.policy, ...(opts.trustedRoot ? { trustedRoot: opts.trustedRoot } : {}), ...(opts.json ? { json: true } : {}) });
+    setExit(0);
+    return;
+  }
+  if (!opts.sigstoreBundle) usage('verify needs --sigstore-bundle FILE, or an air-gap BUNDLE with --policy FILE');
+  if (!opts.artifact) usage('verify needs --artifact FILE: the artifact the bundle signs');
+  if (!opts.trustedRoot) usage('verify needs --trusted-root FILE: the trusted_root.json the site pinned');
+  const byIdentity = opts.identity !== undefined || opts.issuer !== undefined;
+  if (byIdentity && opts.key !== undefined) usage('give either --identity with --issuer, or --key, not both');
+  let policy: VerificationPolicy;
+  if (opts.key !== undefined) policy = { publicKey: readInput(opts.key, 'public key') };
+  else if (opts.identity && opts.issuer) policy = { identity: opts.identity, issuer: opts.issuer };
+  else policy = usage('verify needs both --identity and --issuer (or --key for a key-signed bundle)');
+
+  const { SignatureVerificationError, verifySigstoreBundle } = await import('../sign/verify.ts');
+  const bundle = readInput(opts.sigstoreBundle, 'Sigstore bundle');
+  let trustedRoot: unknown;
+  try {
+    trustedRoot = JSON.parse(readInput(opts.trustedRoot, 'trusted root'));
+  } catch (e) {
+    if (e instanceof BrickyardError) throw e;
+    throw new BrickyardError('FILE_UNREADABLE', `the trusted root ${opts.trustedRoot} is not JSON: ${(e as Error).message}`);
+  }
+  try {
+    const thresholds = {
+      ...(opts.tlogThreshold !== undefined ? { tlogThreshold: Number(opts.tlogThreshold) } : {}),
+      ...(opts.ctlogThreshold !== undefined ? { ctlogThreshold: Number(opts.ctlogThreshold) } : {}),
+    };
+    const v = await verifySigstoreBundle({
+      bundle,
+      artifact: { path: opts.artifact },
+      trustedRoot,
+      policy,
+      ...thresholds,
+      ...(opts.payloadType ? { payloadType: opts.payloadType } : {}),
+    });
+    printVerified(io, opts, v);
+    setExit(0);
+  } catch (e) {
+    if (opts.json && e instanceof SignatureVerificationError) {
+      io.out(JSON.stringify({ ok: false, bundle: opts.sigstoreBundle, artifact: opts.artifact, check: e.check, error: e.message }, null, 2) + '\n');
+    }
+    throw e;
+  }
+}
+
+/** What was verified: as JSON, or one line naming the artifact, what signed it and when. */
+function printVerified(io: Io, opts: VerifyOptions, v: Awaited<ReturnType<typeof import('../sign/verify.ts').verifySigstoreBundle>>): void {
+  const statement = v.statement as { predicateType?: string } | undefined;
+  if (opts.json) {
+    io.out(
+      JSON.stringify(
+        {
+          ok: true,
+          bundle: opts.sigstoreBundle,
+          artifact: opts.artifact,
+          mediaType: v.mediaType,
+          identity: v.identity ?? null,
+          issuer: v.issuer ?? null,
+          keyHint: v.keyHint ?? null,
+          signedAt: v.signedAt.map((d) => d.toISOString()),
+          payloadType: v.payloadType ?? null,
+          predicateType: statement?.predicateType ?? null,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+  } else {
+    const who = v.identity !== undefined ? `${v.identity} (issuer ${v.issuer})` : `public key${v.keyHint ? ` ${v.keyHint}` : ''}`;
+    const what = statement?.predicateType ? `in-toto ${statement.predicateType} attestation` : v.payloadType ? `DSSE ${v.payloadType}` : 'message signature';
+    io.out(`verified: ${opts.artifact}: ${what} signed by ${who} at ${v.signedAt.map((d) => d.toISOString()).join(', ')}\n`);
+  }
 }
 
 function readInput(path: string, what: string): string {

@@ -5,6 +5,7 @@
  * so the diagram cannot drift from what the job really does. Deterministic: no dates, no paths
  * of this machine.
  */
+import type { PartitionDoc } from '../model/types.ts';
 import type { Composition } from './compose.ts';
 import { oneLine } from './common.ts';
 import { imageFileName, imageReference, launchLayout, renderJobScript, usesGpu } from './jobscript.ts';
@@ -56,35 +57,74 @@ function list(items: readonly string[], max = LIST_MAX): string {
   return `${items.slice(0, max).join(', ')} (+${items.length - max} more)`;
 }
 
+/** The diagram's lines, and how nodes and subgraphs are written into them. */
+class Diagram {
+  readonly out: string[] = [];
+
+  node(id: string, lines: string[], shape: 'box' | 'round' | 'stadium' | 'cyl' = 'box'): void {
+    const text = label(lines);
+    const [open, close] = { box: ['[', ']'], round: ['(', ')'], stadium: ['([', '])'], cyl: ['[(', ')]'] }[shape];
+    this.out.push(`    ${id}${open}${text}${close}`);
+  }
+
+  subgraph(id: string, title: string, body: () => void): void {
+    this.out.push(`  subgraph ${id}[${label([title])}]`, '    direction LR');
+    body();
+    this.out.push('  end');
+  }
+}
+
+/** How the job reaches its GPUs: the partition's GPU when the recipe uses one, and whether Slurm binds them or the select wrapper does. */
+interface GpuUse {
+  gpu: PartitionDoc['gpu'];
+  slurmBinds: boolean;
+  selectWrapper: boolean;
+}
+
 export function renderDiagram(c: Composition): string {
   const { system, partition: part, strategy, recipe } = c;
   const where = `${system.id}/${part.id}`;
-  const policy = system.policy;
-  const job = renderJobScript(c);
-  const jobLines = job.trimEnd().split('\n');
   const gpu = usesGpu(c) ? part.gpu : undefined;
   // As in the job script: Slurm's GPU binding (the recipe's launch) replaces the selection wrapper.
   const slurmBinds = launchLayout(c).slurmGpuFlags.length > 0;
-  const selectWrapper = gpu?.selectWrapper !== undefined && !slurmBinds;
-
-  const out: string[] = [
+  const use: GpuUse = { gpu, slurmBinds, selectWrapper: gpu?.selectWrapper !== undefined && !slurmBinds };
+  const d = new Diagram();
+  d.out.push(
     `%% Deployment of ${mermaidText(recipe.key)} on ${mermaidText(where)}, rendered by Brickyard. Do not edit: change the recipe or the system template and render again.`,
     'flowchart TB',
-  ];
-  const node = (id: string, lines: string[], shape: 'box' | 'round' | 'stadium' | 'cyl' = 'box'): void => {
-    const text = label(lines);
-    const [open, close] = { box: ['[', ']'], round: ['(', ')'], stadium: ['([', '])'], cyl: ['[(', ')]'] }[shape];
-    out.push(`    ${id}${open}${text}${close}`);
-  };
-  const subgraph = (id: string, title: string, body: () => void): void => {
-    out.push(`  subgraph ${id}[${label([title])}]`, '    direction LR');
-    body();
-    out.push('  end');
-  };
-
-  // 1. Build.
-  const slotted = c.blocks.map((b) => (b.slot ? `${b.name} for ${b.slot}` : b.name));
+  );
   const image = part.runtime.type === 'podman' || part.runtime.type === 'podman-hpc' ? imageReference(c) : imageFileName(c);
+  buildStage(d, c, image);
+  const onSystem = transferAndSiteStages(d, c);
+  jobStage(d, c, image, use);
+  const out = d.out;
+  // Edges: within each stage, then from stage to stage (so that each stage keeps its left-to-right
+  // direction: Mermaid ignores a subgraph's direction when its nodes link outside it).
+  out.push(
+    '  recipe --> render --> builder --> attest --> image',
+    '  manifest --> bundle --> media',
+    '  verify --> policy --> store',
+    '  scheduler --> launcher --> runtime --> container',
+  );
+  if (strategy) out.push('  mpi -.-> runtime');
+  if (gpu) out.push('  gpu -.-> runtime');
+  out.push('  mounts -.-> runtime');
+  out.push('  build -->|sign and publish| transfer', `  transfer -->|${onSystem ? 'hand over' : 'carry to the site'}| site`, '  site -->|IMAGE| job');
+  out.push(
+    '  classDef config fill:#fff8e6,stroke:#c9a227',
+    `  class ${['mpi', 'gpu', 'mounts'].filter((id) => (id === 'mpi' ? strategy : id === 'gpu' ? gpu : true)).join(',')} config`,
+  );
+  return out.join('\n') + '\n';
+}
+
+/** 1. Build: the recipe rendered for the partition, built, attested, the image. */
+function buildStage(d: Diagram, c: Composition, image: string): void {
+  const { system, partition: part, recipe } = c;
+  const where = `${system.id}/${part.id}`;
+  const policy = system.policy;
+  const node = d.node.bind(d);
+  const subgraph = d.subgraph.bind(d);
+  const slotted = c.blocks.map((b) => (b.slot ? `${b.name} for ${b.slot}` : b.name));
   const buildTitle = {
     ci: `Build in CI: GitHub Actions runner labelled ${policy.runnerLabels.join(', ')}`,
     'on-system': `Build on ${system.name}: the site's build service (runner labelled ${policy.runnerLabels.join(', ')})`,
@@ -105,8 +145,15 @@ export function renderDiagram(c: Composition): string {
     node('attest', ['SBOM (SPDX), SLSA provenance, smoke-test results', 'signed with Sigstore (in-toto statements)']);
     node('image', [FORMAT_NAMES[policy.imageFormat], image], 'stadium');
   });
+}
 
-  // 2. Transfer.
+/** 2. Transfer, and 3. verification and import at the site. Returns whether the build runs on the system itself. */
+function transferAndSiteStages(d: Diagram, c: Composition): boolean {
+  const { system, partition: part } = c;
+  const where = `${system.id}/${part.id}`;
+  const policy = system.policy;
+  const node = d.node.bind(d);
+  const subgraph = d.subgraph.bind(d);
   const onSystem = policy.buildWhere === 'on-system';
   subgraph('transfer', onSystem ? `Hand-over on ${system.name}` : `Crossing to ${system.name}`, () => {
     node('manifest', ['signed manifest.json + its Sigstore bundle', 'every entry: path, size, sha256, role, recipe, system; serial']);
@@ -121,8 +168,16 @@ export function renderDiagram(c: Composition): string {
     node('policy', ['site policy: allowed identities, required attestations,', `a passing smoke test for ${where}, licences, age, no rollback`]);
     node('store', ['atomic import into the site store', `${FORMAT_NAMES[policy.imageFormat]}, audit log`], 'cyl');
   });
+  return onSystem;
+}
 
-  // 4. The job.
+/** 4. The job: scheduler, launcher, runtime and container, with MPI, GPU and mounts beside the runtime. */
+function jobStage(d: Diagram, c: Composition, image: string, { gpu, selectWrapper, slurmBinds }: GpuUse): void {
+  const { system, partition: part, strategy } = c;
+  const where = `${system.id}/${part.id}`;
+  const jobLines = renderJobScript(c).trimEnd().split('\n');
+  const node = d.node.bind(d);
+  const subgraph = d.subgraph.bind(d);
   const directives = jobLines.filter((l) => /^#(SBATCH|PJM) /.test(l)).map((l) => l.replace(/^#(SBATCH|PJM) /, ''));
   const atSubmit = jobLines.find((l) => l.startsWith('# Give your account or project when you submit:'));
   const submit = system.scheduler.type === 'pjm' ? 'pjsub' : system.scheduler.type === 'slurm' ? 'sbatch' : 'bash';
@@ -145,52 +200,44 @@ export function renderDiagram(c: Composition): string {
     ]);
     const entry = c.steps.findLast((s) => s.op.kind === 'entrypoint');
     node('container', [`container: ${image}`, entry?.op.kind === 'entrypoint' ? `runs ${entry.op.argv.join(' ')}` : 'runs the job arguments'], 'stadium');
-    if (strategy) {
-      const env = Object.keys({ ...strategy.env, ...gpuMpi?.env });
-      const cenv = Object.keys({ ...strategy.containerEnv, ...gpuMpi?.containerEnv });
-      node('mpi', [
-        `MPI: ${strategy.id} (${strategy.abi} ABI, PMI ${strategy.pmi})`,
-        ...(part.mpi.host ? [`host ${part.mpi.host.impl}${part.mpi.host.version ? ` ${part.mpi.host.version}` : ''}`] : []),
-        ...(strategy.binds?.length ? [`binds: ${list(strategy.binds)}`] : []),
-        ...(env.length ? [`env: ${list(env)}`] : []),
-        ...(cenv.length ? [`container env: ${list(cenv)}`] : []),
-      ]);
-    }
-    if (gpu) {
-      node('gpu', [
-        `GPU: ${gpu.count}x ${gpu.model} (${gpu.arch})`,
-        gpu.runtimeFlags?.length ? `flags: ${list(gpu.runtimeFlags)}` : 'no GPU flags',
-        ...(gpu.devices?.length ? [`devices: ${list(gpu.devices)}`] : []),
-        `${gpu.visibilityEnv}${selectWrapper ? ': one GPU per rank (select wrapper)' : slurmBinds ? ': GPUs per rank bound by Slurm' : ''}`,
-        ...(gpu.env && Object.keys(gpu.env).length ? [`env: ${list(Object.keys(gpu.env))}`] : []),
-      ]);
-    }
-    const m = part.mounts ?? {};
-    node('mounts', [
-      'mounts',
-      ...(m.required?.length ? [`required: ${list(m.required)}`] : ['required: none']),
-      ...(m.optional?.length ? [`optional: ${list(m.optional)}`] : []),
-      ...(m.runtimeDefaults?.length ? [`by the runtime: ${list(m.runtimeDefaults)}`] : []),
-    ]);
+    if (strategy) mpiNode(d, c, gpuMpi);
+    if (gpu) gpuNode(d, gpu, selectWrapper, slurmBinds);
+    mountsNode(d, c);
   });
+}
 
-  // Edges: within each stage, then from stage to stage (so that each stage keeps its left-to-right
-  // direction: Mermaid ignores a subgraph's direction when its nodes link outside it).
-  out.push(
-    '  recipe --> render --> builder --> attest --> image',
-    '  manifest --> bundle --> media',
-    '  verify --> policy --> store',
-    '  scheduler --> launcher --> runtime --> container',
-  );
-  if (strategy) out.push('  mpi -.-> runtime');
-  if (gpu) out.push('  gpu -.-> runtime');
-  out.push('  mounts -.-> runtime');
-  out.push('  build -->|sign and publish| transfer', `  transfer -->|${onSystem ? 'hand over' : 'carry to the site'}| site`, '  site -->|IMAGE| job');
-  out.push(
-    '  classDef config fill:#fff8e6,stroke:#c9a227',
-    `  class ${['mpi', 'gpu', 'mounts'].filter((id) => (id === 'mpi' ? strategy : id === 'gpu' ? gpu : true)).join(',')} config`,
-  );
-  return out.join('\n') + '\n';
+function mpiNode(d: Diagram, c: Composition, gpuMpi: NonNullable<Composition['strategy']>['gpuAware']): void {
+  const { strategy, partition: part } = c;
+  if (!strategy) return;
+  const env = Object.keys({ ...strategy.env, ...gpuMpi?.env });
+  const cenv = Object.keys({ ...strategy.containerEnv, ...gpuMpi?.containerEnv });
+  d.node('mpi', [
+    `MPI: ${strategy.id} (${strategy.abi} ABI, PMI ${strategy.pmi})`,
+    ...(part.mpi.host ? [`host ${part.mpi.host.impl}${part.mpi.host.version ? ` ${part.mpi.host.version}` : ''}`] : []),
+    ...(strategy.binds?.length ? [`binds: ${list(strategy.binds)}`] : []),
+    ...(env.length ? [`env: ${list(env)}`] : []),
+    ...(cenv.length ? [`container env: ${list(cenv)}`] : []),
+  ]);
+}
+
+function gpuNode(d: Diagram, gpu: NonNullable<PartitionDoc['gpu']>, selectWrapper: boolean, slurmBinds: boolean): void {
+  d.node('gpu', [
+    `GPU: ${gpu.count}x ${gpu.model} (${gpu.arch})`,
+    gpu.runtimeFlags?.length ? `flags: ${list(gpu.runtimeFlags)}` : 'no GPU flags',
+    ...(gpu.devices?.length ? [`devices: ${list(gpu.devices)}`] : []),
+    `${gpu.visibilityEnv}${selectWrapper ? ': one GPU per rank (select wrapper)' : slurmBinds ? ': GPUs per rank bound by Slurm' : ''}`,
+    ...(gpu.env && Object.keys(gpu.env).length ? [`env: ${list(Object.keys(gpu.env))}`] : []),
+  ]);
+}
+
+function mountsNode(d: Diagram, c: Composition): void {
+  const m = c.partition.mounts ?? {};
+  d.node('mounts', [
+    'mounts',
+    ...(m.required?.length ? [`required: ${list(m.required)}`] : ['required: none']),
+    ...(m.optional?.length ? [`optional: ${list(m.optional)}`] : []),
+    ...(m.runtimeDefaults?.length ? [`by the runtime: ${list(m.runtimeDefaults)}`] : []),
+  ]);
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {

@@ -75,13 +75,14 @@ async function admitAll(abs: string, opts: { policy: { path: string; sha256: str
 
 /**
  * Import a bundle, then sign an admission record for each image it admitted, against the very
- * policy bytes the import enforced: the one use case behind `import`, the main job and actions.
+ * policy bytes the import enforced (the one LoadedPolicy both are given; the file is not read
+ * again): the one use case behind `import`, the main job and actions.
  */
 export async function importAndAdmit(opts: ImportOptions & { siteKeyDir?: string }): Promise<ImportResult & { admissions: Admission[] }> {
   signingStack().catch(() => undefined); // loads alongside the import; a failure shows where it is awaited
   const result = await importBundle(opts);
   const admissions = await admit(opts.store, {
-    policy: { path: opts.policyPath, sha256: result.policySha256 },
+    policy: { path: opts.policy.path, sha256: opts.policy.sha256 },
     ...(opts.siteKeyDir ? { siteKeyDir: opts.siteKeyDir } : {}),
     now: opts.now,
   });

@@ -220,6 +220,17 @@ function imageLicense(spdx: unknown): string | undefined {
   return pkg?.licenseDeclared;
 }
 
+/** What judging each pair of a bundle needs: the policy, the staged bundle, and where images may come from. */
+interface AdmitContext {
+  policy: SitePolicy;
+  verifier: AttestationVerifier;
+  dir: string;
+  index: OciDescriptor[];
+  bundleBlobs: Set<string>;
+  storeBlobs: (hex: string) => boolean;
+  decrypted: Map<string, OciDescriptor> | undefined;
+}
+
 /**
  * Every pair of this site's system, checked on signed content; returns the images admitted and
  * the index entries skipped. Refuses the whole bundle at the first pair that fails a check.
@@ -241,121 +252,142 @@ export async function admitImages(
     const key = `${e.recipe}@${e.version}/${e.system}-${e.partition}`;
     pairs.set(key, [...(pairs.get(key) ?? []), e]);
   }
-  const bundleBlobs = new Set(m.entries.filter((e) => e.role === 'image-blob').map((e) => e.sha256));
   const indexEntry = m.entries.find((e) => e.role === 'image-index');
-  const index = indexEntry ? readImageIndex(dir, indexEntry) : [];
-
+  const ctx: AdmitContext = {
+    policy,
+    verifier,
+    dir,
+    index: indexEntry ? readImageIndex(dir, indexEntry) : [],
+    bundleBlobs: new Set(m.entries.filter((e) => e.role === 'image-blob').map((e) => e.sha256)),
+    storeBlobs,
+    decrypted,
+  };
   const admitted: AdmittedImage[] = [];
   for (const [key, entries] of pairs) {
-    const [first] = entries;
+    const first = entries[0];
     if (first?.system !== policy.system) continue;
-    // Grouped above by these names: a pair's entries all carry them.
-    const { recipe: firstRecipe, version: firstVersion, partition: firstPartition } = first;
-    if (firstRecipe === undefined || firstVersion === undefined || firstPartition === undefined) continue;
-    const recordEntry = entries.find((e) => e.role === 'build-record');
-    if (!recordEntry) refuse('build-record', `${key} has no build record`, key);
-    // Its names become paths in the store: held to the schema's patterns (build-record.schema.json).
-    const recordData = readJson(dir, recordEntry, 'build-record');
-    const record = checkBuildRecord(recordData, recordEntry.path);
-    const digest = record.image.manifestDigest;
-    const hex = digest.replace(/^sha256:/, '');
-    if (!/^[0-9a-f]{64}$/.test(hex)) refuse('build-record', `${recordEntry.path} names no image digest`, recordEntry.path);
-    const refName = record.image.refName;
-    if (record.system !== first.system || record.partition !== firstPartition || record.recipe.name !== firstRecipe || record.recipe.version !== firstVersion) {
-      refuse(
-        'build-record',
-        `${recordEntry.path} describes ${record.recipe.name}@${record.recipe.version} on ${record.system}/${record.partition}, but the manifest lists it under ${key}`,
-        recordEntry.path,
-      );
-    }
-    if (!bundleBlobs.has(hex) && !storeBlobs(hex)) refuse('image', `the image of ${key} (${digest}) is neither in the bundle nor in the store`, key);
-    const descriptor = decrypted ? decrypted.get(refName) : index.find((d) => d.digest === `sha256:${hex}` && d.annotations?.[REF_NAME] === refName);
-    if (descriptor && descriptor.digest !== `sha256:${hex}`)
-      refuse('image', `the encrypted image ${refName} decrypts to ${descriptor.digest}, but its build record names ${digest}`, recordEntry.path);
-    if (!descriptor) refuse('image', `the bundle's oci/index.json has no reference ${refName} to ${digest} (the image of ${key})`, 'oci/index.json');
-    // A SIF (role sif) must be the one the build record names: the signature binds its bytes, this binds it to the image.
-    for (const e of entries.filter((x) => x.role === 'sif')) {
-      // The site's schema leaves sif alone (not a name in the store): read it as the untrusted field it is.
-      const sifSha256 = stringAt(objectAt(recordData, 'sif'), 'sha256');
-      if (sifSha256 !== e.sha256) refuse('sif', `${e.path} is not the SIF the build record of ${key} names (sha256 ${e.sha256}, record ${sifSha256 ?? 'none'})`, e.path);
-    }
-
-    // Every attestation of a known role is verified, whether or not the policy needs it: a bad one is a sign of tampering.
-    const verified: VerifiedAttestation[] = [];
-    for (const e of entries.filter((x) => x.role === 'attestation')) {
-      const role = roleOfAttestationFile(basename(e.path));
-      if (role) verified.push(await verifyAttestation(policy, verifier, dir, e, role, hex));
-    }
-    const of = (role: AttestationRole): VerifiedAttestation[] => verified.filter((a) => a.role === role);
-    if (policy.require.provenance && of('provenance').length === 0) {
-      refuse('attestation', `${key} has no signed SLSA provenance about its image ${digest} (expected provenance.sigstore.json)`, key, 'the site policy requires provenance');
-    }
-    const sboms = of('sbom');
-    if (policy.require.sbom && sboms.length === 0)
-      refuse('attestation', `${key} has no signed SBOM about its image ${digest} (expected sbom.sigstore.json)`, key, 'the site policy requires an SBOM');
-
-    const tests: AdmittedImage['tests'] = [];
-    for (const a of of('testResult')) {
-      const t = readSignedTestResult(a.predicate);
-      if (t.system !== policy.system) continue; // another system's result says nothing here
-      if (t.imageDigest !== `sha256:${hex}`) refuse('smoke', `the test result ${a.file} is about image ${t.imageDigest}, not ${digest}`, a.file);
-      if (t.partition !== firstPartition) continue;
-      if (t.verdict === 'FAILED')
-        refuse(
-          'smoke-failed',
-          `the signed test result ${a.file} says the smoke test of ${key} FAILED on ${t.system}/${t.partition} (${t.failedTests.join(', ') || 'overall'})`,
-          a.file,
-        );
-      tests.push({ ...t, file: a.file, signer: a.signer.identity });
-    }
-    if (policy.require.smoke) {
-      const ok = tests.filter((t) => t.verdict === 'PASSED' || (t.verdict === 'WARNED' && policy.require.acceptWarned === true));
-      if (ok.length === 0) {
-        const seen = tests.map((t) => `${t.file}: ${t.verdict}`).join(', ');
-        refuse(
-          'smoke',
-          `${key} has no signed ${policy.require.acceptWarned ? 'PASSED or WARNED' : 'PASSED'} test result for this site's system ${policy.system}/${firstPartition} and image ${digest}${seen ? ` (found ${seen})` : ''}`,
-          key,
-          'the site policy requires a passing smoke test for its own system, signed by a signer allowed for test results',
-        );
-      }
-    }
-    const [sbom] = sboms;
-    // The schema requires the list: every image is held to it.
-    const license = sbom ? imageLicense(sbom.predicate) : undefined;
-    if (!license || license === 'NOASSERTION' || license === 'NONE') {
-      if (!policy.licenses.includes('NOASSERTION')) refuse('license', `${key} declares no licence (its signed SBOM says ${license ?? 'nothing'})`, key);
-    } else if (!licenseAllowed(license, policy.licenses)) {
-      refuse('license', `${key} is licensed ${license}, which the site policy does not allow (allowed: ${policy.licenses.join(', ')})`, key);
-    }
-    // Read only from the verified statement: an edited finding fails the SBOM's signature above.
-    let imagePolicy: ImagePolicyFacts | undefined;
-    if (sbom) {
-      try {
-        imagePolicy = readImagePolicyFacts(sbom.predicate, `sha256:${hex}`);
-      } catch (e) {
-        refuse('attestation', `${sbom.file}: ${(e as Error).message}`, sbom.file);
-      }
-    }
-    admitted.push({
-      recipe: firstRecipe,
-      version: firstVersion,
-      system: first.system,
-      partition: firstPartition,
-      refName,
-      manifestDigest: `sha256:${hex}`,
-      descriptor,
-      tests,
-      ...(imagePolicy ? { imagePolicy } : {}),
-    });
+    admitted.push(await admitPair(ctx, key, first, entries));
   }
   if (admitted.length === 0) refuse('system', `the bundle holds no image for this site's system ${policy.system}`);
 
   const skipped: SkippedRef[] = [];
-  for (const d of index) {
+  for (const d of ctx.index) {
     const ref = d.annotations?.[REF_NAME] ?? null;
     if (admitted.some((a) => a.descriptor === d || (decrypted !== undefined && a.refName === ref))) continue;
     skipped.push({ ref, digest: d.digest, reason: `not the reference and digest of an image of ${policy.system} that passed this site's checks` });
   }
   return { admitted, skipped };
+}
+
+/** One pair: its image, its attestations, its smoke tests and its licence, each against the policy. */
+async function admitPair(ctx: AdmitContext, key: string, first: ManifestEntry, entries: ManifestEntry[]): Promise<AdmittedImage> {
+  const { policy } = ctx;
+  const { hex, digest, refName, descriptor } = pairImage(ctx, key, first, entries);
+  // Every attestation of a known role is verified, whether or not the policy needs it: a bad one is a sign of tampering.
+  const verified: VerifiedAttestation[] = [];
+  for (const e of entries.filter((x) => x.role === 'attestation')) {
+    const role = roleOfAttestationFile(basename(e.path));
+    if (role) verified.push(await verifyAttestation(policy, ctx.verifier, ctx.dir, e, role, hex));
+  }
+  const of = (role: AttestationRole): VerifiedAttestation[] => verified.filter((a) => a.role === role);
+  if (policy.require.provenance && of('provenance').length === 0) {
+    refuse('attestation', `${key} has no signed SLSA provenance about its image ${digest} (expected provenance.sigstore.json)`, key, 'the site policy requires provenance');
+  }
+  const [sbom] = of('sbom');
+  if (policy.require.sbom && !sbom)
+    refuse('attestation', `${key} has no signed SBOM about its image ${digest} (expected sbom.sigstore.json)`, key, 'the site policy requires an SBOM');
+  const tests = pairTests(policy, key, first, hex, of('testResult'));
+  checkLicense(policy, key, sbom);
+  // Read only from the verified statement: an edited finding fails the SBOM's signature above.
+  let imagePolicy: ImagePolicyFacts | undefined;
+  try {
+    imagePolicy = sbom ? readImagePolicyFacts(sbom.predicate, `sha256:${hex}`) : undefined;
+  } catch (e) {
+    refuse('attestation', `${sbom?.file ?? key}: ${(e as Error).message}`, sbom?.file);
+  }
+  return {
+    recipe: first.recipe ?? '',
+    version: first.version ?? '',
+    system: first.system ?? '',
+    partition: first.partition ?? '',
+    refName,
+    manifestDigest: `sha256:${hex}`,
+    descriptor,
+    tests,
+    ...(imagePolicy ? { imagePolicy } : {}),
+  };
+}
+
+/** The pair's image, as its build record names it: in the bundle or the store, referenced by the index (or decrypted), its SIF the one named. */
+function pairImage(ctx: AdmitContext, key: string, first: ManifestEntry, entries: ManifestEntry[]): { hex: string; digest: string; refName: string; descriptor: OciDescriptor } {
+  const recordEntry = entries.find((e) => e.role === 'build-record');
+  if (!recordEntry) refuse('build-record', `${key} has no build record`, key);
+  // Its names become paths in the store: held to the schema's patterns (build-record.schema.json).
+  const recordData = readJson(ctx.dir, recordEntry, 'build-record');
+  const record = checkBuildRecord(recordData, recordEntry.path);
+  const digest = record.image.manifestDigest;
+  const hex = digest.replace(/^sha256:/, '');
+  if (!/^[0-9a-f]{64}$/.test(hex)) refuse('build-record', `${recordEntry.path} names no image digest`, recordEntry.path);
+  const refName = record.image.refName;
+  if (record.system !== first.system || record.partition !== first.partition || record.recipe.name !== first.recipe || record.recipe.version !== first.version) {
+    refuse(
+      'build-record',
+      `${recordEntry.path} describes ${record.recipe.name}@${record.recipe.version} on ${record.system}/${record.partition}, but the manifest lists it under ${key}`,
+      recordEntry.path,
+    );
+  }
+  if (!ctx.bundleBlobs.has(hex) && !ctx.storeBlobs(hex)) refuse('image', `the image of ${key} (${digest}) is neither in the bundle nor in the store`, key);
+  const descriptor = ctx.decrypted ? ctx.decrypted.get(refName) : ctx.index.find((d) => d.digest === `sha256:${hex}` && d.annotations?.[REF_NAME] === refName);
+  if (descriptor && descriptor.digest !== `sha256:${hex}`)
+    refuse('image', `the encrypted image ${refName} decrypts to ${descriptor.digest}, but its build record names ${digest}`, recordEntry.path);
+  if (!descriptor) refuse('image', `the bundle's oci/index.json has no reference ${refName} to ${digest} (the image of ${key})`, 'oci/index.json');
+  // A SIF (role sif) must be the one the build record names: the signature binds its bytes, this binds it to the image.
+  for (const e of entries.filter((x) => x.role === 'sif')) {
+    // The site's schema leaves sif alone (not a name in the store): read it as the untrusted field it is.
+    const sifSha256 = stringAt(objectAt(recordData, 'sif'), 'sha256');
+    if (sifSha256 !== e.sha256) refuse('sif', `${e.path} is not the SIF the build record of ${key} names (sha256 ${e.sha256}, record ${sifSha256 ?? 'none'})`, e.path);
+  }
+  return { hex, digest, refName, descriptor };
+}
+
+/** The signed test results about this image on this site's system and partition; none FAILED, and (where required) one that passed. */
+function pairTests(policy: SitePolicy, key: string, first: ManifestEntry, hex: string, results: VerifiedAttestation[]): AdmittedImage['tests'] {
+  const digest = `sha256:${hex}`;
+  const tests: AdmittedImage['tests'] = [];
+  for (const a of results) {
+    const t = readSignedTestResult(a.predicate);
+    if (t.system !== policy.system) continue; // another system's result says nothing here
+    if (t.imageDigest !== digest) refuse('smoke', `the test result ${a.file} is about image ${t.imageDigest}, not ${digest}`, a.file);
+    if (t.partition !== first.partition) continue;
+    if (t.verdict === 'FAILED')
+      refuse(
+        'smoke-failed',
+        `the signed test result ${a.file} says the smoke test of ${key} FAILED on ${t.system}/${t.partition} (${t.failedTests.join(', ') || 'overall'})`,
+        a.file,
+      );
+    tests.push({ ...t, file: a.file, signer: a.signer.identity });
+  }
+  if (policy.require.smoke) {
+    const ok = tests.filter((t) => t.verdict === 'PASSED' || (t.verdict === 'WARNED' && policy.require.acceptWarned === true));
+    if (ok.length === 0) {
+      const seen = tests.map((t) => `${t.file}: ${t.verdict}`).join(', ');
+      refuse(
+        'smoke',
+        `${key} has no signed ${policy.require.acceptWarned ? 'PASSED or WARNED' : 'PASSED'} test result for this site's system ${policy.system}/${first.partition ?? ''} and image ${digest}${seen ? ` (found ${seen})` : ''}`,
+        key,
+        'the site policy requires a passing smoke test for its own system, signed by a signer allowed for test results',
+      );
+    }
+  }
+  return tests;
+}
+
+/** The image's declared licence (from its signed SBOM) is one the policy allows. */
+function checkLicense(policy: SitePolicy, key: string, sbom: VerifiedAttestation | undefined): void {
+  const license = sbom ? imageLicense(sbom.predicate) : undefined;
+  if (!license || license === 'NOASSERTION' || license === 'NONE') {
+    if (!policy.licenses.includes('NOASSERTION')) refuse('license', `${key} declares no licence (its signed SBOM says ${license ?? 'nothing'})`, key);
+  } else if (!licenseAllowed(license, policy.licenses)) {
+    refuse('license', `${key} is licensed ${license}, which the site policy does not allow (allowed: ${policy.licenses.join(', ')})`, key);
+  }
 }

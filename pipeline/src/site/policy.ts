@@ -14,7 +14,7 @@ import { formatDiagnostic, type Diagnostic } from '../util/diagnostics.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { siteValidator } from '../util/site-validators.ts';
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { FulcioExtensions } from '../sign/fulcio-extensions.ts';
 import { ROLE_LABEL, type SignerRole } from '../sign/roles.ts';
@@ -116,17 +116,16 @@ export function policyDiagnostics(file: SourceFile): Diagnostic[] {
   });
 }
 
+/**
+ * The one read of a site policy per import, check or admit: the bytes are read once (through one
+ * open file, so a file replaced meanwhile cannot split the size check from the read), then
+ * parsed and checked; `sha256` is the digest of those very bytes, which the audit log and the
+ * admission records name. Callers pass the LoadedPolicy on; nothing reads the file again.
+ */
 export function loadPolicy(path: string): LoadedPolicy {
   const abs = resolve(path);
-  let size = 0;
-  try {
-    size = statSync(abs).size;
-  } catch {
-    /* SourceFile.read names the file */
-  }
-  if (size > MAX_POLICY_BYTES)
-    throw new BrickyardError('POLICY_INVALID', `the site policy ${path} is ${size} bytes; a policy is at most ${MAX_POLICY_BYTES}`, { hint: 'give the site-policy.yaml itself' });
-  const file = SourceFile.read(abs, dirname(abs));
+  const bytes = readPolicyBytes(abs, path);
+  const file = new SourceFile(abs, dirname(abs), bytes.toString('utf8'));
   const diags = policyDiagnostics(file);
   if (diags.length) {
     throw new BrickyardError('POLICY_INVALID', `the site policy ${path} is not valid:\n  ${diags.map((d) => formatDiagnostic({ ...d, file: path })).join('\n  ')}`, {
@@ -140,10 +139,45 @@ export function loadPolicy(path: string): LoadedPolicy {
   return {
     policy,
     path: abs,
-    sha256: createHash('sha256').update(file.text).digest('hex'),
+    sha256: createHash('sha256').update(bytes).digest('hex'),
     ...(tr ? { trustedRootPath: near(tr) } : {}),
     ...(key ? { decryptionKeyPath: near(key) } : {}),
   };
+}
+
+/** The policy file's bytes, from one open file descriptor; a file over MAX_POLICY_BYTES is refused before it is read. */
+function readPolicyBytes(abs: string, given: string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(abs, 'r');
+  } catch (cause) {
+    throw new BrickyardError('FILE_UNREADABLE', `cannot read ${abs}: ${(cause as Error).message}`, { hint: 'check that the file exists and is readable', cause });
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_POLICY_BYTES)
+      throw new BrickyardError('POLICY_INVALID', `the site policy ${given} is ${size} bytes; a policy is at most ${MAX_POLICY_BYTES}`, {
+        hint: 'give the site-policy.yaml itself',
+      });
+    // Read to the end, one byte past the limit: a file that grew after fstat is refused too.
+    const buf = Buffer.alloc(MAX_POLICY_BYTES + 1);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, null);
+      if (n === 0) break;
+      got += n;
+    }
+    if (got > MAX_POLICY_BYTES)
+      throw new BrickyardError('POLICY_INVALID', `the site policy ${given} is over ${MAX_POLICY_BYTES} bytes; a policy is at most that`, {
+        hint: 'give the site-policy.yaml itself',
+      });
+    return buf.subarray(0, got);
+  } catch (cause) {
+    if (cause instanceof BrickyardError) throw cause;
+    throw new BrickyardError('FILE_UNREADABLE', `cannot read ${abs}: ${(cause as Error).message}`, { hint: 'check that the file exists and is readable', cause });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function escapeRe(s: string): string {

@@ -59,7 +59,7 @@ import { confined } from './confine.ts';
 import { fileSystemFault } from './faults.ts';
 import { currentGeneration, emptyState, ensureLinks, openStore, readState, recover, undoOpen, type Opened, type StoreState } from './layout.ts';
 import { acquireStoreLock, pidAlive, type StoreLock } from './lock.ts';
-import { loadPolicy, type LoadedPolicy, type SitePolicy } from './policy.ts';
+import type { LoadedPolicy, SitePolicy } from './policy.ts';
 import { loadTrustedRoot } from './trusted-root.ts';
 
 export type { StoreState } from './layout.ts';
@@ -67,7 +67,8 @@ export { verifyAuditLog, type AuditEntry } from './audit.ts';
 
 export interface ImportOptions {
   bundlePath: string;
-  policyPath: string;
+  /** The site policy, loaded once (loadPolicy) by the caller: what is enforced and what the records hash. */
+  policy: LoadedPolicy;
   store: string;
   verifier: SiteVerifier;
   now: Date;
@@ -169,8 +170,7 @@ function refusePolicy(reason: string, message: string, entry?: string, hint?: st
 // Import
 
 /** The policy, after checking that the trusted root given is the one it pins (missing, a folder, not JSON: TRUSTED_ROOT_INVALID). */
-function policyWithRoot(policyPath: string, trustedRootPath: string | undefined): LoadedPolicy {
-  const loaded = loadPolicy(policyPath);
+function policyWithRoot(loaded: LoadedPolicy, trustedRootPath: string | undefined): LoadedPolicy {
   const { policy, trustedRootPath: fromPolicy } = loaded;
   const trustedRoot = trustedRootPath ?? fromPolicy;
   if (!trustedRoot) {
@@ -209,6 +209,8 @@ async function decryptIfNeeded(loaded: LoadedPolicy, v: VerifiedBundle, keyPath:
       'give --decryption-key FILE or set encryption.privateKey in the site policy',
     );
   }
+  if (v.stagingDir === undefined) throw new Error('internal: a confidential bundle was read without being staged');
+  const staged = join(v.stagingDir, 'oci');
   const keep = keepsEncrypted(loaded);
   let workDir = stagingWorkDir;
   if (keep) {
@@ -219,7 +221,7 @@ async function decryptIfNeeded(loaded: LoadedPolicy, v: VerifiedBundle, keyPath:
     workDir = join(own, 'work');
   }
   try {
-    return await decryptImages(info, join(v.stagingDir!, 'oci'), key, workDir, { keepEncrypted: keep });
+    return await decryptImages(info, staged, key, workDir, { keepEncrypted: keep });
   } finally {
     rmSync(keep ? dirname(workDir) : workDir, { recursive: true, force: true });
   }
@@ -240,7 +242,8 @@ function limitsOf(policy: SitePolicy): { maxEntryBytes?: number; maxBundleBytes?
 
 export interface CheckOptions {
   bundlePath: string;
-  policyPath: string;
+  /** The site policy, loaded once (loadPolicy) by the caller. */
+  policy: LoadedPolicy;
   verifier: SiteVerifier;
   now: Date;
   trustedRootPath?: string;
@@ -256,7 +259,7 @@ export interface CheckOptions {
 export async function checkBundle(
   opts: CheckOptions,
 ): Promise<{ manifest: Manifest; identity: string; issuer: string; images: number; bytes: number; admitted: AdmittedImage[]; skipped: SkippedRef[] }> {
-  const loaded = policyWithRoot(opts.policyPath, opts.trustedRootPath);
+  const loaded = policyWithRoot(opts.policy, opts.trustedRootPath);
   const { policy } = loaded;
   const store = opts.store ? resolve(opts.store) : undefined;
   if (store) verifyStoreHistory(store); // read only: what an import would check first
@@ -286,7 +289,8 @@ export async function checkBundle(
         checked = await admitImages(policy, staged, opts.verifier, storeBlobs, decrypted);
       },
     });
-    const { admitted, skipped } = checked!;
+    if (!checked) throw new Error('internal: the bundle was read without its content being checked');
+    const { admitted, skipped } = checked;
     return { manifest: v.manifest, identity: v.identity, issuer: v.issuer, images: admitted.length, bytes: v.bytes, admitted, skipped };
   } catch (e) {
     throw fileSystemFault(e, { what: 'check-bundle', folder: `the temporary folder ${tmpdir()}`, unchanged: 'Nothing was imported; the bundle was not judged.' }) ?? e;
@@ -311,206 +315,270 @@ function removeStaleWorkFolders(dir: string, prefix: string): void {
   }
 }
 
+/** What an import has made so far: taken back (undoImport) unless it committed. */
+interface ImportRun {
+  store: string;
+  opened?: Opened;
+  lock?: StoreLock;
+  staging?: string;
+  committed: boolean;
+  renamedGeneration?: string;
+  madeGenerations?: string;
+}
+
 export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
-  const loaded = policyWithRoot(opts.policyPath, opts.trustedRootPath);
-  const policy: SitePolicy = loaded.policy;
-
-  const store = resolve(opts.store);
-  let opened: Opened | undefined;
-  let lock: StoreLock | undefined;
-  let staging: string | undefined;
-  let committed = false;
-  let renamedGeneration: string | undefined;
-  let madeGenerations: string | undefined;
+  const loaded = policyWithRoot(opts.policy, opts.trustedRootPath);
+  const run: ImportRun = { store: resolve(opts.store), committed: false };
   try {
-    opened = openStore(store); // refuses a folder that is not a store before anything is written or removed
-    lock = await acquireStoreLock(store, opts.lockTimeoutMs);
-    await stage('locked', opts.onStage);
-    recover(store);
-    // The same check `brickyard audit` makes: an edited, removed or unanchored history is not built on.
-    verifyStoreHistory(store);
-    const state = readState(store);
-    const cur = currentGeneration(store);
-    const blobsDir = cur ? join(cur.dir, 'oci', 'blobs', 'sha256') : undefined;
-    const storeBlobs = (hex: string): boolean => !!blobsDir && /^[0-9a-f]{64}$/.test(hex) && existsSync(join(blobsDir, hex));
-
-    staging = confined(store, `.staging-${randomBytes(8).toString('hex')}`);
-    mkdirSync(staging, { mode: 0o700 });
-    const bundleDir = join(staging, 'bundle');
-    let verdict: ReturnType<typeof checkManifest> | undefined;
-    const v = await readBundle({
-      bundlePath: opts.bundlePath,
-      verifier: opts.verifier,
-      stagingDir: bundleDir,
-      durable: true,
-      limits: limitsOf(policy),
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      onManifest: (m, signer) => {
-        verdict = checkManifest(policy, m, signer, state.lastSerial, opts.now, storeBlobs);
-      },
-    });
-    await stage('verified', opts.onStage);
-    const decrypted = await decryptIfNeeded(loaded, v, opts.decryptionKeyPath, join(staging, 'decrypt'));
-    const { admitted, skipped } = await admitImages(policy, v, opts.verifier, storeBlobs, decrypted);
-    const images = admitted.length;
-    const m = v.manifest;
-    if (state.bundles.some((b) => b.bundleId === m.bundleId)) refusePolicy('duplicate-bundle', `the store already holds a bundle named ${m.bundleId}`);
-
-    // The next generation, built entirely inside the staging folder.
-    const gen = join(staging, 'gen');
-    const next = (cur?.n ?? 0) + 1;
-    if (cur) {
-      linkTree(join(cur.dir, 'oci'), join(gen, 'oci'));
-      linkTree(join(cur.dir, 'bundles'), join(gen, 'bundles'));
-    } else {
-      mkdirSync(join(gen, 'oci', 'blobs', 'sha256'), { recursive: true });
-      mkdirSync(join(gen, 'bundles'), { recursive: true });
-      writeFileSync(join(gen, 'oci', 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }) + '\n');
-    }
-    let newBlobs = 0;
-    const incoming = join(bundleDir, 'oci', 'blobs', 'sha256');
-    // Only what the admitted images need enters the store.
-    // Kept encrypted at rest: the index names each admitted image's encrypted manifest (the one the
-    // signed encryption table names); the plaintext manifest is kept beside it, its layers are not.
-    const atRest = m.encryption && keepsEncrypted(loaded) ? encryptedDescriptors(m.encryption, join(bundleDir, 'oci')) : undefined;
-    const stored = (a: (typeof admitted)[number]): OciDescriptor => atRest?.get(a.refName) ?? a.descriptor;
-    const needed = reachableBlobs(
-      [...admitted.map((a) => a.manifestDigest.slice('sha256:'.length)), ...admitted.map((a) => stored(a).digest.slice('sha256:'.length))],
-      [incoming, ...(blobsDir ? [blobsDir] : [])],
-    );
-    if (existsSync(incoming)) {
-      for (const hex of readdirSync(incoming)) {
-        const dest = confined(gen, 'oci', 'blobs', 'sha256', hex);
-        if (existsSync(dest) || !needed.has(hex)) rmSync(join(incoming, hex));
-        else {
-          renameSync(join(incoming, hex), dest);
-          newBlobs++;
-        }
-      }
-      rmSync(join(bundleDir, 'oci', 'blobs'), { recursive: true });
-    }
-    const indexPath = join(gen, 'oci', 'index.json');
-    const index = existsSync(indexPath)
-      ? (JSON.parse(readFileSync(indexPath, 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] })
-      : { manifests: [] };
-    // References only for the admitted images; the bundle's index.json is kept with the bundle, not merged.
-    const theirs = { manifests: admitted.map((a) => stored(a) as { digest: string; annotations?: Record<string, string> }) };
-    const ref = (d: { annotations?: Record<string, string> }): string | undefined => d.annotations?.['org.opencontainers.image.ref.name'];
-    const merged = [...index.manifests.filter((d) => !theirs.manifests.some((t) => ref(t) !== undefined && ref(t) === ref(d))), ...theirs.manifests];
-    merged.sort((a, b) => ((ref(a) ?? a.digest) < (ref(b) ?? b.digest) ? -1 : 1));
-    rmSync(indexPath, { force: true }); // a hard link to the old generation's: replace, never write through
-    writeFileSync(indexPath, JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: merged }, null, 2) + '\n');
-    const bundleHome = confined(gen, 'bundles', m.bundleId);
-    renameSync(bundleDir, bundleHome);
-    chmodSync(bundleHome, 0o755); // as every later generation makes it (linkTree)
-
-    const imported = opts.now.toISOString();
-    const newImages: Inventory['images'] = admitted.map((a) => ({
-      recipe: a.recipe,
-      version: a.version,
-      system: a.system,
-      partition: a.partition,
-      refName: a.refName,
-      manifestDigest: a.manifestDigest,
-      bundleId: m.bundleId,
-    }));
-    const newState: StoreState = {
-      kind: 'brickyard-store',
-      version: 1,
-      generation: next,
-      lastSerial: { ...state.lastSerial, [verdict!.rollbackKey]: m.serial },
-      bundles: [...state.bundles, { bundleId: m.bundleId, serial: m.serial, repository: m.source.repository, commit: m.source.commit, imported }],
-      images: [...state.images.filter((i) => !newImages.some((n) => n.refName === i.refName)), ...newImages],
-    };
-    const oldLog = cur && existsSync(join(cur.dir, 'audit.log')) ? readFileSync(join(cur.dir, 'audit.log'), 'utf8') : '';
-    const lines = oldLog.split('\n').filter((l) => l !== '');
-    const entry: AuditEntry = {
-      seq: lines.length + 1,
-      time: imported,
-      action: 'import',
-      bundleId: m.bundleId,
-      serial: m.serial,
-      source: m.source,
-      identity: v.identity,
-      issuer: v.issuer,
-      rollbackKey: verdict!.rollbackKey,
-      signedAt: verdict!.signedAt.toISOString(),
-      policySha256: loaded.sha256,
-      manifestSha256: createHash('sha256').update(v.manifestBytes).digest('hex'),
-      entries: m.entries.length,
-      bytes: v.bytes,
-      generation: next,
-      prev: lines.length ? lineHash(lines.at(-1)!) : ZERO,
-    };
-    writeFileSync(join(gen, 'audit.log'), oldLog + JSON.stringify(entry) + '\n');
-    writeFileSync(join(gen, 'state.json'), JSON.stringify({ ...newState, auditHead: lineHash(JSON.stringify(entry)), auditEntries: entry.seq }, null, 2) + '\n');
-    // Everything the new generation holds is on disk before `current` can point at it: the
-    // bundle's files (written out in the background since each was read), then in one parallel
-    // pass every file this import made (not the hard links to the last generation, on disk
-    // already) and every folder.
-    await v.synced;
-    await syncTree(gen);
-    await stage('built', opts.onStage);
-
-    // Commit: the generation moves out of staging, then `current` is swapped in one rename —
-    // only while this import still holds the lock (the fencing check).
-    const link = join(staging, 'current.new');
-    symlinkSync(`generations/${next}`, link);
-    if (!lock.stillHolds()) {
-      throw new BrickyardError('STORE_LOCKED', `another process took over the lock of ${store} during this import`, { hint: 'run the import again; nothing was committed' });
-    }
-    const gensDir = confined(store, 'generations');
-    if (!existsSync(gensDir)) {
-      mkdirSync(gensDir);
-      madeGenerations = gensDir;
-    }
-    renamedGeneration = confined(gensDir, String(next));
-    renameSync(gen, renamedGeneration);
-    fsyncPath(gensDir);
-    await stage('renamed', opts.onStage);
-    renameSync(link, join(store, 'current'));
-    committed = true;
-    fsyncPath(store);
-    await stage('committed', opts.onStage);
-
-    ensureLinks(store);
-    if (cur) rmSync(cur.dir, { recursive: true, force: true });
-    rmSync(staging, { recursive: true, force: true });
-    staging = undefined;
-    await stage('cleaned', opts.onStage);
-    return {
-      bundleId: m.bundleId,
-      serial: m.serial,
-      generation: next,
-      identity: v.identity,
-      images,
-      bytes: v.bytes,
-      newBlobs,
-      auditEntry: entry,
-      admitted,
-      skipped,
-      policySha256: loaded.sha256,
-    };
+    return await importUnderLock(opts, loaded, run);
   } catch (e) {
     throw (
       fileSystemFault(e, {
         what: 'import',
-        folder: store,
-        unchanged: committed
+        folder: run.store,
+        unchanged: run.committed
           ? 'The bundle was imported (committed), but tidying up after it failed: the next import finishes it.'
           : 'Nothing was imported: the store is as it was.',
       }) ?? e
     );
   } finally {
-    // A refused import takes back everything it made, holding the lock while it does.
-    if (staging) rmSync(staging, { recursive: true, force: true });
-    if (!committed) {
-      if (renamedGeneration) rmSync(renamedGeneration, { recursive: true, force: true });
-      if (madeGenerations) rmSync(madeGenerations, { recursive: true, force: true });
-      if (opened) undoOpen(store, opened, lock !== undefined);
-    }
-    lock?.release();
+    undoImport(run);
   }
+}
+
+/** A refused import takes back everything it made, holding the lock while it does. */
+function undoImport(run: ImportRun): void {
+  if (run.staging) rmSync(run.staging, { recursive: true, force: true });
+  if (!run.committed) {
+    if (run.renamedGeneration) rmSync(run.renamedGeneration, { recursive: true, force: true });
+    if (run.madeGenerations) rmSync(run.madeGenerations, { recursive: true, force: true });
+    if (run.opened) undoOpen(run.store, run.opened, run.lock !== undefined);
+  }
+  run.lock?.release();
+}
+
+async function importUnderLock(opts: ImportOptions, loaded: LoadedPolicy, run: ImportRun): Promise<ImportResult> {
+  const { store } = run;
+  run.opened = openStore(store); // refuses a folder that is not a store before anything is written or removed
+  const lock = await acquireStoreLock(store, opts.lockTimeoutMs);
+  run.lock = lock;
+  await stage('locked', opts.onStage);
+  recover(store);
+  // The same check `brickyard audit` makes: an edited, removed or unanchored history is not built on.
+  verifyStoreHistory(store);
+  const state = readState(store);
+  const cur = currentGeneration(store);
+  const blobsDir = cur ? join(cur.dir, 'oci', 'blobs', 'sha256') : undefined;
+  const storeBlobs = (hex: string): boolean => !!blobsDir && /^[0-9a-f]{64}$/.test(hex) && existsSync(join(blobsDir, hex));
+
+  const staging = confined(store, `.staging-${randomBytes(8).toString('hex')}`);
+  run.staging = staging;
+  mkdirSync(staging, { mode: 0o700 });
+  const bundleDir = join(staging, 'bundle');
+  const { v, verdict } = await verifyIntoStaging(opts, loaded.policy, bundleDir, state, storeBlobs);
+  await stage('verified', opts.onStage);
+  const decrypted = await decryptIfNeeded(loaded, v, opts.decryptionKeyPath, join(staging, 'decrypt'));
+  const { admitted, skipped } = await admitImages(loaded.policy, v, opts.verifier, storeBlobs, decrypted);
+  const m = v.manifest;
+  if (state.bundles.some((b) => b.bundleId === m.bundleId)) refusePolicy('duplicate-bundle', `the store already holds a bundle named ${m.bundleId}`);
+
+  // The next generation, built entirely inside the staging folder.
+  const gen = join(staging, 'gen');
+  const next = (cur?.n ?? 0) + 1;
+  startGeneration(gen, cur);
+  // Kept encrypted at rest: the index names each admitted image's encrypted manifest (the one the
+  // signed encryption table names); the plaintext manifest is kept beside it, its layers are not.
+  const atRest = m.encryption && keepsEncrypted(loaded) ? encryptedDescriptors(m.encryption, join(bundleDir, 'oci')) : undefined;
+  const stored = admitted.map((a) => ({ image: a, descriptor: atRest?.get(a.refName) ?? a.descriptor }));
+  const newBlobs = moveAdmittedBlobs(bundleDir, gen, blobsDir, stored);
+  writeMergedIndex(
+    gen,
+    stored.map((s) => s.descriptor),
+  );
+  const bundleHome = confined(gen, 'bundles', m.bundleId);
+  renameSync(bundleDir, bundleHome);
+  chmodSync(bundleHome, 0o755); // as every later generation makes it (linkTree)
+  const entry = writeStateAndAudit(gen, cur, state, { v, verdict, admitted, next, policySha256: loaded.sha256, imported: opts.now.toISOString() });
+  // Everything the new generation holds is on disk before `current` can point at it: the
+  // bundle's files (written out in the background since each was read), then in one parallel
+  // pass every file this import made (not the hard links to the last generation, on disk
+  // already) and every folder.
+  await v.synced;
+  await syncTree(gen);
+  await stage('built', opts.onStage);
+
+  await commitGeneration(run, lock, staging, gen, next, opts.onStage);
+  ensureLinks(store);
+  if (cur) rmSync(cur.dir, { recursive: true, force: true });
+  rmSync(staging, { recursive: true, force: true });
+  run.staging = undefined;
+  await stage('cleaned', opts.onStage);
+  return {
+    bundleId: m.bundleId,
+    serial: m.serial,
+    generation: next,
+    identity: v.identity,
+    images: admitted.length,
+    bytes: v.bytes,
+    newBlobs,
+    auditEntry: entry,
+    admitted,
+    skipped,
+    policySha256: loaded.sha256,
+  };
+}
+
+/** The bundle read, verified and extracted into the staging folder; the manifest checked against the policy and the store's serials before any entry is read. */
+async function verifyIntoStaging(
+  opts: ImportOptions,
+  policy: SitePolicy,
+  bundleDir: string,
+  state: StoreState,
+  storeBlobs: (hex: string) => boolean,
+): Promise<{ v: VerifiedBundle; verdict: ReturnType<typeof checkManifest> }> {
+  let verdict: ReturnType<typeof checkManifest> | undefined;
+  const v = await readBundle({
+    bundlePath: opts.bundlePath,
+    verifier: opts.verifier,
+    stagingDir: bundleDir,
+    durable: true,
+    limits: limitsOf(policy),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    onManifest: (m, signer) => {
+      verdict = checkManifest(policy, m, signer, state.lastSerial, opts.now, storeBlobs);
+    },
+  });
+  if (!verdict) throw new Error('internal: the bundle was read without its manifest being checked');
+  return { v, verdict };
+}
+
+/** The new generation starts as hard links to the current one's images and bundles (or empty, for the first). */
+function startGeneration(gen: string, cur: { dir: string } | undefined): void {
+  if (cur) {
+    linkTree(join(cur.dir, 'oci'), join(gen, 'oci'));
+    linkTree(join(cur.dir, 'bundles'), join(gen, 'bundles'));
+  } else {
+    mkdirSync(join(gen, 'oci', 'blobs', 'sha256'), { recursive: true });
+    mkdirSync(join(gen, 'bundles'), { recursive: true });
+    writeFileSync(join(gen, 'oci', 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }) + '\n');
+  }
+}
+
+/** Only what the admitted images need enters the store: their blobs the store lacks are moved in, the rest removed. Returns how many were moved. */
+function moveAdmittedBlobs(bundleDir: string, gen: string, blobsDir: string | undefined, stored: { image: AdmittedImage; descriptor: OciDescriptor }[]): number {
+  const incoming = join(bundleDir, 'oci', 'blobs', 'sha256');
+  const needed = reachableBlobs(
+    [...stored.map((s) => s.image.manifestDigest.slice('sha256:'.length)), ...stored.map((s) => s.descriptor.digest.slice('sha256:'.length))],
+    [incoming, ...(blobsDir ? [blobsDir] : [])],
+  );
+  if (!existsSync(incoming)) return 0;
+  let newBlobs = 0;
+  for (const hex of readdirSync(incoming)) {
+    const dest = confined(gen, 'oci', 'blobs', 'sha256', hex);
+    if (existsSync(dest) || !needed.has(hex)) rmSync(join(incoming, hex));
+    else {
+      renameSync(join(incoming, hex), dest);
+      newBlobs++;
+    }
+  }
+  rmSync(join(bundleDir, 'oci', 'blobs'), { recursive: true });
+  return newBlobs;
+}
+
+interface Ref {
+  digest: string;
+  annotations?: Record<string, string>;
+}
+
+/** The generation's index.json: the old references, with the admitted images' replacing any of the same name. */
+function writeMergedIndex(gen: string, admitted: OciDescriptor[]): void {
+  const indexPath = join(gen, 'oci', 'index.json');
+  const index = existsSync(indexPath) ? (JSON.parse(readFileSync(indexPath, 'utf8')) as { manifests: Ref[] }) : { manifests: [] };
+  // References only for the admitted images; the bundle's index.json is kept with the bundle, not merged.
+  const theirs = admitted as Ref[];
+  const ref = (d: { annotations?: Record<string, string> }): string | undefined => d.annotations?.['org.opencontainers.image.ref.name'];
+  const merged = [...index.manifests.filter((d) => !theirs.some((t) => ref(t) !== undefined && ref(t) === ref(d))), ...theirs];
+  merged.sort((a, b) => ((ref(a) ?? a.digest) < (ref(b) ?? b.digest) ? -1 : 1));
+  rmSync(indexPath, { force: true }); // a hard link to the old generation's: replace, never write through
+  writeFileSync(indexPath, JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: merged }, null, 2) + '\n');
+}
+
+/** The generation's state.json and audit.log (the old log and one entry chained to its last line). Returns the entry. */
+function writeStateAndAudit(
+  gen: string,
+  cur: { dir: string } | undefined,
+  state: StoreState,
+  r: { v: VerifiedBundle; verdict: ReturnType<typeof checkManifest>; admitted: AdmittedImage[]; next: number; policySha256: string; imported: string },
+): AuditEntry {
+  const { v, verdict, next, imported } = r;
+  const m = v.manifest;
+  const newImages: Inventory['images'] = r.admitted.map((a) => ({
+    recipe: a.recipe,
+    version: a.version,
+    system: a.system,
+    partition: a.partition,
+    refName: a.refName,
+    manifestDigest: a.manifestDigest,
+    bundleId: m.bundleId,
+  }));
+  const newState: StoreState = {
+    kind: 'brickyard-store',
+    version: 1,
+    generation: next,
+    lastSerial: { ...state.lastSerial, [verdict.rollbackKey]: m.serial },
+    bundles: [...state.bundles, { bundleId: m.bundleId, serial: m.serial, repository: m.source.repository, commit: m.source.commit, imported }],
+    images: [...state.images.filter((i) => !newImages.some((n) => n.refName === i.refName)), ...newImages],
+  };
+  const oldLog = cur && existsSync(join(cur.dir, 'audit.log')) ? readFileSync(join(cur.dir, 'audit.log'), 'utf8') : '';
+  const lines = oldLog.split('\n').filter((l) => l !== '');
+  const last = lines.at(-1);
+  const entry: AuditEntry = {
+    seq: lines.length + 1,
+    time: imported,
+    action: 'import',
+    bundleId: m.bundleId,
+    serial: m.serial,
+    source: m.source,
+    identity: v.identity,
+    issuer: v.issuer,
+    rollbackKey: verdict.rollbackKey,
+    signedAt: verdict.signedAt.toISOString(),
+    policySha256: r.policySha256,
+    manifestSha256: createHash('sha256').update(v.manifestBytes).digest('hex'),
+    entries: m.entries.length,
+    bytes: v.bytes,
+    generation: next,
+    prev: last === undefined ? ZERO : lineHash(last),
+  };
+  writeFileSync(join(gen, 'audit.log'), oldLog + JSON.stringify(entry) + '\n');
+  writeFileSync(join(gen, 'state.json'), JSON.stringify({ ...newState, auditHead: lineHash(JSON.stringify(entry)), auditEntries: entry.seq }, null, 2) + '\n');
+  return entry;
+}
+
+/**
+ * Commit: the generation moves out of staging, then `current` is swapped in one rename — only
+ * while this import still holds the lock (the fencing check).
+ */
+async function commitGeneration(run: ImportRun, lock: StoreLock, staging: string, gen: string, next: number, onStage: ImportOptions['onStage']): Promise<void> {
+  const { store } = run;
+  const link = join(staging, 'current.new');
+  symlinkSync(`generations/${next}`, link);
+  if (!lock.stillHolds()) {
+    throw new BrickyardError('STORE_LOCKED', `another process took over the lock of ${store} during this import`, { hint: 'run the import again; nothing was committed' });
+  }
+  const gensDir = confined(store, 'generations');
+  if (!existsSync(gensDir)) {
+    mkdirSync(gensDir);
+    run.madeGenerations = gensDir;
+  }
+  run.renamedGeneration = confined(gensDir, String(next));
+  renameSync(gen, run.renamedGeneration);
+  fsyncPath(gensDir);
+  await stage('renamed', onStage);
+  renameSync(link, join(store, 'current'));
+  run.committed = true;
+  fsyncPath(store);
+  await stage('committed', onStage);
 }
 
 /** What the site holds, for the next bundle to be a delta against. */

@@ -115,16 +115,64 @@ export interface PingPongContext {
   runtimeWarnings?: string[];
 }
 
+/** What judging one ping-pong run gathers: the reasons it fails or warns, notes, and the figures and thresholds it reports. */
+interface Judgement {
+  fail: string[];
+  warn: string[];
+  notes: string[];
+  figures: Record<string, number | string>;
+  thresholds: Record<string, number | string>;
+}
+
+/** The trials' figures at the judged sizes: the best is judged, the median and spread reported (stats.ts). */
+interface TrialSamples {
+  trials: PingPongRun[];
+  hostTrials: PingPongRun[];
+  points: PingPongPoint[];
+  latS: Sample | undefined;
+  lat8S: Sample | undefined;
+  bwS: Sample | undefined;
+  hLatS: Sample | undefined;
+  hBwS: Sample | undefined;
+}
+
 export function evaluatePingPong(run: PingPongRun | undefined, ctx: PingPongContext): TestResult {
-  const name = ctx.name ?? 'mpi-pingpong';
-  const fail: string[] = [];
-  const warn: string[] = [];
-  const notes: string[] = [];
   const { latency: latT, bandwidth: bwT } = ctx.thresholds;
   const latBytes = latT.messageBytes ?? LATENCY_BYTES;
   const bwBytes = bwT.messageBytes ?? BANDWIDTH_BYTES;
-  const figures: Record<string, number | string> = { exit_code: ctx.exitCode };
-  const thresholds: Record<string, number | string> = {
+  const j: Judgement = { fail: [], warn: [], notes: [], figures: { exit_code: ctx.exitCode }, thresholds: pingPongThresholds(ctx, latBytes, bwBytes) };
+  j.warn.push(...(ctx.runtimeWarnings ?? []));
+  judgeLaunch(j, run, ctx);
+  const { hosts, nodeLocal } = judgePlacement(j, run, ctx);
+  const s = trialSamples(j, run, ctx, latBytes, bwBytes);
+  const peak = peakOf(s.points);
+  if (peak) {
+    j.figures.peak_bandwidth_MBps = peak.bandwidthMBps;
+    j.figures.peak_bandwidth_bytes = peak.bytes;
+  }
+  const { evidence, transport } = judgeTransportUsed(j, ctx, nodeLocal, s.lat8S);
+  const { latRatio, bwRatio, ratioText } = judgeAgainstHost(j, ctx, s, latBytes, bwBytes);
+  judgeThresholds(j, run, ctx, { lat: s.latS?.min, bw: s.bwS?.max, latBytes, bwBytes, latRatio, bwRatio, transport });
+
+  const { fail, warn, notes } = j;
+  const verdict: Verdict = fail.length > 0 ? 'FAILED' : warn.length > 0 ? 'WARNED' : 'PASSED';
+  const measured: string[] = [];
+  if (s.latS) measured.push(`latency ${sampleText(s.latS, 'µs', 'min')} at ${sizeText(latBytes)} (warn > ${latT.warn}, fail > ${latT.fail})`);
+  if (s.bwS) measured.push(`bandwidth ${sampleText(s.bwS, 'MB/s', 'max')} at ${sizeText(bwBytes)} (warn < ${bwT.warn}, fail < ${bwT.fail})`);
+  if (peak) measured.push(`peak ${peak.bandwidthMBps} MB/s at ${sizeText(peak.bytes)}`);
+  if (run?.formatVersion !== undefined) measured.push(`${shortLibrary(run.library)}, ${run.ranks} ranks on ${hosts.join(', ') || 'unknown hosts'}`);
+  if (evidence.source !== 'none') measured.push(`transport ${transport.used}`);
+  const measuredText = measured.join('; ') + ratioText;
+  const reasons = [...fail, ...warn];
+  const summary = reasons.length === 0 ? measuredText : measuredText ? `${reasons.join('; ')}. Measured: ${measuredText}` : reasons.join('; ');
+  const details = [...fail, ...warn, ...notes, ...trialTables(s.trials, s.hostTrials)];
+  if (verdict === 'FAILED') details.push(...tail('stderr', ctx.stderr));
+  return { name: ctx.name ?? 'mpi-pingpong', kind: 'mpi-pingpong', verdict, summary, figures: j.figures, thresholds: j.thresholds, details };
+}
+
+function pingPongThresholds(ctx: PingPongContext, latBytes: number, bwBytes: number): Record<string, number | string> {
+  const { latency: latT, bandwidth: bwT } = ctx.thresholds;
+  return {
     latency_bytes: latBytes,
     latency_warn_us: latT.warn,
     latency_fail_us: latT.fail,
@@ -138,9 +186,10 @@ export function evaluatePingPong(run: PingPongRun | undefined, ctx: PingPongCont
     expected_ranks: ctx.expectedRanks,
     expect_library: ctx.expectLibrary,
   };
+}
 
-  // Launch and correctness.
-  warn.push(...(ctx.runtimeWarnings ?? []));
+/** Launch and correctness: exit status, singleton, corrupted payload, the probe's own errors, ranks and library. */
+function judgeLaunch({ fail, figures }: Judgement, run: PingPongRun | undefined, ctx: PingPongContext): void {
   const errors = run?.errors ?? [];
   const singletonLine = errors.find((e) => /need at least 2 ranks/i.test(e));
   const payloadLine = errors.find((e) => /payload mismatch/i.test(e));
@@ -162,58 +211,68 @@ export function evaluatePingPong(run: PingPongRun | undefined, ctx: PingPongCont
   }
   if (run === undefined) {
     fail.push(ctx.parseError ? `unreadable output: ${ctx.parseError}` : 'no probe output to judge');
-  } else {
-    if (!run.complete && fail.length === 0) {
-      fail.push(`incomplete output: no '# done' line after ${run.points.length} message sizes`);
+    return;
+  }
+  if (!run.complete && fail.length === 0) {
+    fail.push(`incomplete output: no '# done' line after ${run.points.length} message sizes`);
+  }
+  if (run.formatVersion !== undefined) {
+    figures.library = run.library;
+    figures.mpi_version = run.mpiVersion;
+    figures.ranks = run.ranks;
+    if (run.ranks !== ctx.expectedRanks && singletonLine === undefined) {
+      fail.push(`ran with ${run.ranks} ranks, expected ${ctx.expectedRanks}: the launcher placed the ranks wrongly`);
     }
-    if (run.formatVersion !== undefined) {
-      figures.library = run.library;
-      figures.mpi_version = run.mpiVersion;
-      figures.ranks = run.ranks;
-      if (run.ranks !== ctx.expectedRanks && singletonLine === undefined) {
-        fail.push(`ran with ${run.ranks} ranks, expected ${ctx.expectedRanks}: the launcher placed the ranks wrongly`);
-      }
-      if (!run.library.toLowerCase().includes(ctx.expectLibrary.toLowerCase())) {
-        fail.push(`wrong MPI library: '${oneLine(run.library)}' is not ${ctx.expectLibrary}`);
-      }
+    if (!run.library.toLowerCase().includes(ctx.expectLibrary.toLowerCase())) {
+      fail.push(`wrong MPI library: '${oneLine(run.library)}' is not ${ctx.expectLibrary}`);
     }
   }
+}
 
-  // Placement.
+/** Placement: the hosts ranks 0 and 1 ran on, and whether they shared a node (from the run, or the nodes the test spans). */
+function judgePlacement({ warn, figures }: Judgement, run: PingPongRun | undefined, ctx: PingPongContext): { hosts: string[]; nodeLocal: boolean | undefined } {
   const hosts = run ? run.hosts.filter((h): h is string => h !== undefined) : [];
   if (hosts.length > 0) figures.hosts = hosts.join(',');
   const nodeLocal = run?.hosts[0] !== undefined && run.hosts[1] !== undefined ? run.hosts[0] === run.hosts[1] : ctx.nodes === undefined ? undefined : ctx.nodes === 1;
   if (nodeLocal !== undefined) figures.node_local = nodeLocal ? 'yes' : 'no';
   if (nodeLocal === true && ctx.nodes !== undefined && ctx.nodes > 1 && hosts.length >= 2) {
-    warn.push(`ranks 0 and 1 both ran on ${hosts[0]} although the test spans ${ctx.nodes} nodes: the network path was not measured`);
+    warn.push(`ranks 0 and 1 both ran on ${hosts[0] ?? '?'} although the test spans ${ctx.nodes} nodes: the network path was not measured`);
   }
+  return { hosts, nodeLocal };
+}
 
-  // Figures over the trials: the best (min latency, max bandwidth) is judged, the median and the
-  // spread are reported beside it (stats.ts).
+/** Figures over the trials: the best (min latency, max bandwidth) is judged, the median and the spread are reported beside it. */
+function trialSamples({ figures }: Judgement, run: PingPongRun | undefined, ctx: PingPongContext, latBytes: number, bwBytes: number): TrialSamples {
   const trials = (ctx.trials ?? (run ? [run] : [])).filter((t) => t.points.length > 0);
   const hostTrials = ctx.hostTrials ?? (ctx.hostRun ? [ctx.hostRun] : []);
-  const points = run?.points ?? trials[0]?.points ?? [];
-  const latS = sample(trials.map((t) => pointAt(t.points, latBytes)?.latencyUs ?? NaN));
-  const lat8S = sample(trials.map((t) => pointAt(t.points, LATENCY_BYTES)?.latencyUs ?? NaN));
-  const bwS = sample(trials.map((t) => pointAt(t.points, bwBytes)?.bandwidthMBps ?? NaN));
-  const bw4S = sample(trials.map((t) => pointAt(t.points, BANDWIDTH_BYTES)?.bandwidthMBps ?? NaN));
-  const hLatS = sample(hostTrials.map((t) => pointAt(t.points, latBytes)?.latencyUs ?? NaN));
-  const hBwS = sample(hostTrials.map((t) => pointAt(t.points, bwBytes)?.bandwidthMBps ?? NaN));
-  const lat = latS?.min;
-  const bw = bwS?.max;
+  const at = (runs: PingPongRun[], bytes: number, what: 'latencyUs' | 'bandwidthMBps'): Sample | undefined => sample(runs.map((t) => pointAt(t.points, bytes)?.[what] ?? NaN));
+  const s: TrialSamples = {
+    trials,
+    hostTrials,
+    points: run?.points ?? trials[0]?.points ?? [],
+    latS: at(trials, latBytes, 'latencyUs'),
+    lat8S: at(trials, LATENCY_BYTES, 'latencyUs'),
+    bwS: at(trials, bwBytes, 'bandwidthMBps'),
+    hLatS: at(hostTrials, latBytes, 'latencyUs'),
+    hBwS: at(hostTrials, bwBytes, 'bandwidthMBps'),
+  };
+  const bw4S = at(trials, BANDWIDTH_BYTES, 'bandwidthMBps');
   if (trials.length > 1) figures.trials = trials.length;
   if (hostTrials.length > 1) figures.host_trials = hostTrials.length;
-  if (lat8S) Object.assign(figures, spreadFigures('latency_8B', 'us', lat8S, 'min'));
-  if (latS && latBytes !== LATENCY_BYTES) Object.assign(figures, spreadFigures(`latency_${sizeKey(latBytes)}`, 'us', latS, 'min'));
+  if (s.lat8S) Object.assign(figures, spreadFigures('latency_8B', 'us', s.lat8S, 'min'));
+  if (s.latS && latBytes !== LATENCY_BYTES) Object.assign(figures, spreadFigures(`latency_${sizeKey(latBytes)}`, 'us', s.latS, 'min'));
   if (bw4S) Object.assign(figures, spreadFigures('bandwidth_4MiB', 'MBps', bw4S, 'max'));
-  if (bwS && bwBytes !== BANDWIDTH_BYTES) Object.assign(figures, spreadFigures(`bandwidth_${sizeKey(bwBytes)}`, 'MBps', bwS, 'max'));
-  const peak = peakOf(points);
-  if (peak) {
-    figures.peak_bandwidth_MBps = peak.bandwidthMBps;
-    figures.peak_bandwidth_bytes = peak.bytes;
-  }
+  if (s.bwS && bwBytes !== BANDWIDTH_BYTES) Object.assign(figures, spreadFigures(`bandwidth_${sizeKey(bwBytes)}`, 'MBps', s.bwS, 'max'));
+  return s;
+}
 
-  // Transport, from the library's own report (transport.ts).
+/** Transport, from the library's own report (transport.ts), TCP lines on stderr, and a latency only TCP would give. */
+function judgeTransportUsed(
+  { fail, warn, notes, figures, thresholds }: Judgement,
+  ctx: PingPongContext,
+  nodeLocal: boolean | undefined,
+  lat8S: Sample | undefined,
+): { evidence: TransportEvidence; transport: ReturnType<typeof judgeTransport> } {
   const evidence = ctx.transport ?? detectTransport(ctx.stderr);
   const expected = expectedTransport(nodeLocal, ctx.interconnect);
   const transport = judgeTransport(evidence, expected);
@@ -240,48 +299,78 @@ export function evaluatePingPong(run: PingPongRun | undefined, ctx: PingPongCont
         : `latency ${lat8S.min} µs at 8 B is above ${tcpLimit} µs although ${transport.text}: a loaded machine, not a fallback`,
     );
   }
+  return { evidence, transport };
+}
 
-  // Container against host, measured in the same run and interleaved.
-  const latRatio = latS && hLatS ? ratioOf(latS, hLatS, true) : undefined;
-  const bwRatio = bwS && hBwS ? ratioOf(bwS, hBwS, false) : undefined;
-  let ratioText = '';
-  if (hostTrials.length > 0) {
-    thresholds.host_ratio_warn_pct = HOST_RATIO_WARN * 100;
-    const parts: string[] = [];
-    if (latRatio) {
-      figures.host_latency_us = latRatio.host.min;
-      if (latRatio.host.n > 1) figures.host_latency_median_us = round(latRatio.host.median, 3);
-      figures.latency_ratio = round(latRatio.ratio, 3);
-      figures.latency_ratio_uncertainty = round(latRatio.uncertainty, 3);
-      parts.push(`latency x${round(latRatio.ratio, 2)}${latRatio.uncertainty > 0 ? ` ±${pct(latRatio.uncertainty)} %` : ''}`);
-      const r = latRatio.ratio;
-      if (r > 1 + HOST_RATIO_WARN + RATIO_EPSILON && lat! - latRatio.host.min > (ctx.hostLatencySlackUs ?? 0)) {
-        const unsure = r - 1 <= latRatio.uncertainty ? ` (uncertain: the trials spread ${pct(latRatio.uncertainty)} %)` : '';
-        warn.push(`latency ${lat} µs is ${pct(r - 1)} % above the host's ${latRatio.host.min} µs (warn above ${HOST_RATIO_WARN * 100} %)${unsure}`);
-      }
-    } else {
-      notes.push(`no container/host latency ratio: the host run has no usable ${sizeText(latBytes)} measurement`);
+/** Container against host, measured in the same run and interleaved: warns past HOST_RATIO_WARN. */
+function judgeAgainstHost(
+  j: Judgement,
+  ctx: PingPongContext,
+  s: TrialSamples,
+  latBytes: number,
+  bwBytes: number,
+): { latRatio: Ratio | undefined; bwRatio: Ratio | undefined; ratioText: string } {
+  const { warn, notes, figures } = j;
+  const latRatio = s.latS && s.hLatS ? ratioOf(s.latS, s.hLatS, true) : undefined;
+  const bwRatio = s.bwS && s.hBwS ? ratioOf(s.bwS, s.hBwS, false) : undefined;
+  if (s.hostTrials.length === 0) return { latRatio, bwRatio, ratioText: '' };
+  j.thresholds.host_ratio_warn_pct = HOST_RATIO_WARN * 100;
+  const parts: string[] = [];
+  if (latRatio && s.latS) {
+    const lat = s.latS.min;
+    figures.host_latency_us = latRatio.host.min;
+    if (latRatio.host.n > 1) figures.host_latency_median_us = round(latRatio.host.median, 3);
+    figures.latency_ratio = round(latRatio.ratio, 3);
+    figures.latency_ratio_uncertainty = round(latRatio.uncertainty, 3);
+    parts.push(`latency x${round(latRatio.ratio, 2)}${latRatio.uncertainty > 0 ? ` ±${pct(latRatio.uncertainty)} %` : ''}`);
+    const r = latRatio.ratio;
+    if (r > 1 + HOST_RATIO_WARN + RATIO_EPSILON && lat - latRatio.host.min > (ctx.hostLatencySlackUs ?? 0)) {
+      const unsure = r - 1 <= latRatio.uncertainty ? ` (uncertain: the trials spread ${pct(latRatio.uncertainty)} %)` : '';
+      warn.push(`latency ${lat} µs is ${pct(r - 1)} % above the host's ${latRatio.host.min} µs (warn above ${HOST_RATIO_WARN * 100} %)${unsure}`);
     }
-    if (bwRatio) {
-      figures.host_bandwidth_MBps = bwRatio.host.max;
-      if (bwRatio.host.n > 1) figures.host_bandwidth_median_MBps = round(bwRatio.host.median, 1);
-      figures.bandwidth_ratio = round(bwRatio.ratio, 3);
-      figures.bandwidth_ratio_uncertainty = round(bwRatio.uncertainty, 3);
-      parts.push(`bandwidth x${round(bwRatio.ratio, 2)}${bwRatio.uncertainty > 0 ? ` ±${pct(bwRatio.uncertainty)} %` : ''}`);
-      const r = bwRatio.ratio;
-      if (r < 1 - HOST_RATIO_WARN - RATIO_EPSILON) {
-        const unsure = 1 - r <= bwRatio.uncertainty ? ` (uncertain: the trials spread ${pct(bwRatio.uncertainty)} %)` : '';
-        warn.push(`bandwidth ${bw} MB/s is ${pct(1 - r)} % below the host's ${bwRatio.host.max} MB/s (warn above ${HOST_RATIO_WARN * 100} %)${unsure}`);
-      }
-    } else {
-      notes.push(`no container/host bandwidth ratio: the host run has no usable ${sizeText(bwBytes)} measurement`);
-    }
-    ratioText = `; container/host ${parts.length ? parts.join(', ') : 'not comparable'} (warns when the container is more than ${HOST_RATIO_WARN * 100} % worse than the host)`;
+  } else {
+    notes.push(`no container/host latency ratio: the host run has no usable ${sizeText(latBytes)} measurement`);
   }
+  if (bwRatio && s.bwS) {
+    const bw = s.bwS.max;
+    figures.host_bandwidth_MBps = bwRatio.host.max;
+    if (bwRatio.host.n > 1) figures.host_bandwidth_median_MBps = round(bwRatio.host.median, 1);
+    figures.bandwidth_ratio = round(bwRatio.ratio, 3);
+    figures.bandwidth_ratio_uncertainty = round(bwRatio.uncertainty, 3);
+    parts.push(`bandwidth x${round(bwRatio.ratio, 2)}${bwRatio.uncertainty > 0 ? ` ±${pct(bwRatio.uncertainty)} %` : ''}`);
+    const r = bwRatio.ratio;
+    if (r < 1 - HOST_RATIO_WARN - RATIO_EPSILON) {
+      const unsure = 1 - r <= bwRatio.uncertainty ? ` (uncertain: the trials spread ${pct(bwRatio.uncertainty)} %)` : '';
+      warn.push(`bandwidth ${bw} MB/s is ${pct(1 - r)} % below the host's ${bwRatio.host.max} MB/s (warn above ${HOST_RATIO_WARN * 100} %)${unsure}`);
+    }
+  } else {
+    notes.push(`no container/host bandwidth ratio: the host run has no usable ${sizeText(bwBytes)} measurement`);
+  }
+  const ratioText = `; container/host ${parts.length ? parts.join(', ') : 'not comparable'} (warns when the container is more than ${HOST_RATIO_WARN * 100} % worse than the host)`;
+  return { latRatio, bwRatio, ratioText };
+}
 
-  // Absolute thresholds, on the best trial. Beyond `fail` is FAILED only when nothing in the same
-  // run explains it as noise: a host baseline as slow as the container, or the library reporting
-  // the transport that was due. Explained, it is WARNED with the reason.
+/**
+ * Absolute thresholds, on the best trial. Beyond `fail` is FAILED only when nothing in the same
+ * run explains it as noise: a host baseline as slow as the container, or the library reporting
+ * the transport that was due. Explained, it is WARNED with the reason.
+ */
+function judgeThresholds(
+  { fail, warn }: Judgement,
+  run: PingPongRun | undefined,
+  ctx: PingPongContext,
+  m: {
+    lat: number | undefined;
+    bw: number | undefined;
+    latBytes: number;
+    bwBytes: number;
+    latRatio: Ratio | undefined;
+    bwRatio: Ratio | undefined;
+    transport: ReturnType<typeof judgeTransport>;
+  },
+): void {
+  const { latency: latT, bandwidth: bwT } = ctx.thresholds;
+  const { lat, bw, latBytes, bwBytes, latRatio, bwRatio, transport } = m;
   const noise = (r: Ratio | undefined, worse: number): string | undefined => {
     if (r && worse <= HOST_RATIO_WARN + r.uncertainty + RATIO_EPSILON) {
       return `the host baseline in the same run is as slow (container/host x${round(r.ratio, 2)}): the machine is loaded, re-run on an idle one`;
@@ -311,34 +400,24 @@ export function evaluatePingPong(run: PingPongRun | undefined, ctx: PingPongCont
   } else if (run?.complete) {
     fail.push(`no bandwidth measured at ${sizeText(bwBytes)}`);
   }
+}
 
-  const verdict: Verdict = fail.length > 0 ? 'FAILED' : warn.length > 0 ? 'WARNED' : 'PASSED';
-  const measured: string[] = [];
-  if (latS) measured.push(`latency ${sampleText(latS, 'µs', 'min')} at ${sizeText(latBytes)} (warn > ${latT.warn}, fail > ${latT.fail})`);
-  if (bwS) measured.push(`bandwidth ${sampleText(bwS, 'MB/s', 'max')} at ${sizeText(bwBytes)} (warn < ${bwT.warn}, fail < ${bwT.fail})`);
-  if (peak) measured.push(`peak ${peak.bandwidthMBps} MB/s at ${sizeText(peak.bytes)}`);
-  if (run?.formatVersion !== undefined) measured.push(`${shortLibrary(run.library)}, ${run.ranks} ranks on ${hosts.join(', ') || 'unknown hosts'}`);
-  if (evidence.source !== 'none') measured.push(`transport ${transport.used}`);
-  const measuredText = measured.join('; ') + ratioText;
-  const reasons = [...fail, ...warn];
-  const summary = reasons.length === 0 ? measuredText : measuredText ? `${reasons.join('; ')}. Measured: ${measuredText}` : reasons.join('; ');
-
-  const details = [...fail, ...warn, ...notes];
+/** Every trial's points, container then host, one line per message size. */
+function trialTables(trials: PingPongRun[], hostTrials: PingPongRun[]): string[] {
+  const out: string[] = [];
   trials.forEach((t, i) => {
     const label = trials.length > 1 ? `trial ${i + 1}: ` : '';
-    details.push(`${label}bytes iterations latency_us bandwidth_MBps`);
-    for (const p of t.points) details.push(`${label}${p.bytes} ${p.iterations} ${p.latencyUs} ${p.bandwidthMBps}`);
+    out.push(`${label}bytes iterations latency_us bandwidth_MBps`);
+    for (const p of t.points) out.push(`${label}${p.bytes} ${p.iterations} ${p.latencyUs} ${p.bandwidthMBps}`);
   });
   hostTrials
     .filter((t) => t.points.length > 0)
     .forEach((t, i) => {
       const label = hostTrials.length > 1 ? `host ${i + 1}: ` : 'host: ';
-      details.push(`${label}bytes iterations latency_us bandwidth_MBps`);
-      for (const p of t.points) details.push(`${label}${p.bytes} ${p.iterations} ${p.latencyUs} ${p.bandwidthMBps}`);
+      out.push(`${label}bytes iterations latency_us bandwidth_MBps`);
+      for (const p of t.points) out.push(`${label}${p.bytes} ${p.iterations} ${p.latencyUs} ${p.bandwidthMBps}`);
     });
-  if (verdict === 'FAILED') details.push(...tail('stderr', ctx.stderr));
-
-  return { name, kind: 'mpi-pingpong', verdict, summary, figures, thresholds, details };
+  return out;
 }
 
 /** `latency_8B_us` (the best), plus `_median_`, `_max_`/`_min_` and `_spread_pct` over several trials. */
@@ -429,7 +508,7 @@ export function evaluateGpu(q: GpuQuery | undefined, ctx: GpuContext): TestResul
   }
   const verdict: Verdict = fail.length > 0 ? 'FAILED' : 'PASSED';
   const seen = q
-    ? `${q.devices.length} GPU${q.devices.length === 1 ? '' : 's'}${q.devices.length ? ` (${figures.arch}, ${q.devices[0]!.name})` : ''}, ${q.runtime || 'unknown runtime'}`
+    ? `${q.devices.length} GPU${q.devices.length === 1 ? '' : 's'}${q.devices[0] ? ` (${figures.arch}, ${q.devices[0].name})` : ''}, ${q.runtime || 'unknown runtime'}`
     : '';
   const summary = fail.length === 0 ? seen : seen ? `${fail.join('; ')}. Seen: ${seen}` : fail.join('; ');
   const details = [...fail, ...(q?.devices ?? []).map((d) => `device ${d.index}: ${d.name} ${d.arch} ${d.memoryMiB} MiB`)];
@@ -437,7 +516,7 @@ export function evaluateGpu(q: GpuQuery | undefined, ctx: GpuContext): TestResul
 }
 
 function normArch(a: string): string {
-  return a.split(':')[0]!.trim().toLowerCase();
+  return (a.split(':')[0] ?? '').trim().toLowerCase();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -132,25 +132,29 @@ export function parsePingPong(stdout: string): PingPongRun {
     }
     if ((m = DATA_RE.exec(line))) {
       if (!columns) throw new SmokeParseError(PP, n, `measurement before the '${COLUMNS}' line`, raw);
-      const point: PingPongPoint = {
-        bytes: Number(m[1]),
-        iterations: Number(m[2]),
-        latencyUs: Number(m[3]),
-        bandwidthMBps: Number(m[4]),
-      };
-      const last = run.points.at(-1);
-      if (point.bytes < 1 || point.iterations < 1) {
-        throw new SmokeParseError(PP, n, 'message size and iterations must be at least 1', raw);
-      }
-      if (last && point.bytes <= last.bytes) {
-        throw new SmokeParseError(PP, n, `message size ${point.bytes} does not follow ${last.bytes}`, raw);
-      }
-      run.points.push(point);
+      run.points.push(measuredPoint(m, run.points.at(-1), n, raw));
       return;
     }
     throw new SmokeParseError(PP, n, line.startsWith('#') ? 'unknown report line' : "expected '<bytes> <iterations> <latency_us> <bandwidth_MBps>'", raw);
   });
   return run;
+}
+
+/** One measurement line: sizes and iterations at least 1, sizes rising. */
+function measuredPoint(m: RegExpExecArray, last: PingPongPoint | undefined, n: number, raw: string): PingPongPoint {
+  const point: PingPongPoint = {
+    bytes: Number(m[1]),
+    iterations: Number(m[2]),
+    latencyUs: Number(m[3]),
+    bandwidthMBps: Number(m[4]),
+  };
+  if (point.bytes < 1 || point.iterations < 1) {
+    throw new SmokeParseError(PP, n, 'message size and iterations must be at least 1', raw);
+  }
+  if (last && point.bytes <= last.bytes) {
+    throw new SmokeParseError(PP, n, `message size ${point.bytes} does not follow ${last.bytes}`, raw);
+  }
+  return point;
 }
 
 /** `brickyard-pingpong --version` → the format version it prints, e.g. 1. */

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { SigstoreManifestVerifier } from '../bundle/sigstore.ts';
+import type { LoadedPolicy } from '../site/policy.ts';
 import { BrickyardError } from '../util/errors.ts';
 
 /**
@@ -17,11 +18,14 @@ export async function siteVerifier(trustedRootPath: string, pinnedSha256?: strin
   return new SigstoreManifestVerifier({ trustedRoot, ...((trustedRoot.ctlogs ?? []).length === 0 ? { ctlogThreshold: 0 } : {}) });
 }
 
-/** The trusted root a site verifies with (given, or the policy's) and the sha256 the policy pins for it. */
-export async function siteTrust(policyPath: string, given?: string): Promise<{ trustedRootPath: string; pinned: string }> {
+/**
+ * The site policy, read once (the import, check and admission records use this very load), the
+ * trusted root a site verifies with (given, or the policy's) and the sha256 the policy pins for it.
+ */
+export async function siteTrust(policyPath: string, given?: string): Promise<{ policy: LoadedPolicy; trustedRootPath: string; pinned: string }> {
   const { loadPolicy } = await import('../site/policy.ts');
-  const loaded = loadPolicy(policyPath);
-  const path = given ?? loaded.trustedRootPath;
+  const policy = loadPolicy(policyPath);
+  const path = given ?? policy.trustedRootPath;
   if (!path) throw new BrickyardError('USAGE', `${policyPath} names no trustedRoot.path: give --trusted-root FILE`);
-  return { trustedRootPath: resolve(path), pinned: loaded.policy.trustedRoot.sha256 };
+  return { policy, trustedRootPath: resolve(path), pinned: policy.policy.trustedRoot.sha256 };
 }
