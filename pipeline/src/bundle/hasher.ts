@@ -138,33 +138,99 @@ export interface ByteRange {
   length: number;
 }
 
-// Reads a range in 256 KiB pieces (they stay in the cache between read and hash) and hashes it.
+/** How often (bytes) a worker reports progress. */
+const PROGRESS_STEP = 16 << 20;
+
+/** A copying worker's piece: 4 MiB reads and writes (few system calls; one buffer, reused). */
+const COPY_CHUNK = 4 << 20;
+/** Direct I/O: buffer address, write offset and length in whole blocks of this size (the largest logical block size in common use). */
+export const DIRECT_ALIGN = 4096;
+
+// Reads a range in 256 KiB pieces (they stay in the cache between read and hash) and hashes it;
+// given a file to copy into, in COPY_CHUNK pieces, each written there once hashed. Where that
+// file was opened with O_DIRECT, the bytes go from the buffer to the disk without a second copy
+// into the page cache (the kernel's share of a copy, and the write-out before a sync, both saved).
 const RANGE_WORKER = `
 const { parentPort } = require('node:worker_threads');
-const { openSync, readSync, closeSync } = require('node:fs');
+const { openSync, readSync, writeSync, fdatasyncSync, ftruncateSync, closeSync } = require('node:fs');
 const { createHash } = require('node:crypto');
-const buf = Buffer.allocUnsafe(1 << 18);
-parentPort.on('message', ({ id, ranges }) => {
+const small = Buffer.allocUnsafe(1 << 18);
+const COPY = ${COPY_CHUNK};
+const ALIGN = ${DIRECT_ALIGN};
+let raw;
+let base = -1;
+/** The copy buffer; for direct I/O, a view of it whose address is ALIGN-aligned (found by trying writes on fd). */
+function copyBuffer(fd, direct) {
+  raw ??= Buffer.allocUnsafe(COPY + ALIGN);
+  if (!direct) return raw.subarray(0, COPY);
+  // Memory from malloc is 16-byte aligned: one of these offsets is ALIGN-aligned. The probe
+  // writes at offset 0 of the new file, which the copy then overwrites (or the truncate cuts).
+  for (let b = base < 0 ? 0 : base; b < ALIGN; b += 16) {
+    try {
+      writeSync(fd, raw, b, ALIGN, 0);
+      base = b;
+      return raw.subarray(b, b + COPY);
+    } catch (e) {
+      if (e.code !== 'EINVAL') throw e;
+    }
+  }
+  throw Object.assign(new Error('no aligned buffer for direct I/O'), { code: 'EINVAL' });
+}
+parentPort.on('message', ({ id, ranges, out }) => {
   const h = createHash('sha256');
   let bytes = 0;
+  let reported = 0;
+  let phase = 'write';
   try {
+    const buf = out ? copyBuffer(out.fd, out.direct) : small;
+    let fill = 0;
+    let written = 0;
+    // A full buffer (or the last piece) is hashed, then written at the next offset; with direct
+    // I/O every write is a whole number of ALIGN blocks at an aligned offset (the last one padded
+    // with zeros, cut off by the truncate below), so pieces fill across a split bundle's parts.
+    const flush = () => {
+      h.update(buf.subarray(0, fill));
+      if (out) {
+        phase = 'write';
+        const len = out.direct ? Math.ceil(fill / ALIGN) * ALIGN : fill;
+        if (len > fill) buf.fill(0, fill, len);
+        for (let off = 0; off < len; ) off += writeSync(out.fd, buf, off, len - off, written + off);
+      }
+      written += fill;
+      fill = 0;
+      if (bytes - reported >= ${PROGRESS_STEP}) {
+        parentPort.postMessage({ id, progress: bytes - reported });
+        reported = bytes;
+      }
+    };
     for (const r of ranges) {
+      phase = 'read';
       const fd = openSync(r.path, 'r');
       try {
         for (let done = 0; done < r.length; ) {
-          const n = readSync(fd, buf, 0, Math.min(buf.length, r.length - done), r.offset + done);
+          phase = 'read';
+          const n = readSync(fd, buf, fill, Math.min(buf.length - fill, r.length - done), r.offset + done);
           if (n === 0) break;
-          h.update(buf.subarray(0, n));
+          fill += n;
           done += n;
           bytes += n;
+          if (fill === buf.length) flush();
         }
       } finally {
         closeSync(fd);
       }
     }
-    parentPort.postMessage({ id, hex: h.digest('hex'), bytes });
+    if (fill > 0) flush();
+    phase = 'write';
+    if (out && out.direct) ftruncateSync(out.fd, written);
+    if (out && out.sync) fdatasyncSync(out.fd);
+    parentPort.postMessage({ id, hex: h.digest('hex'), bytes, progress: bytes - reported });
   } catch (e) {
-    parentPort.postMessage({ id, error: String(e && e.message || e), bytes });
+    parentPort.postMessage({ id, error: String(e && e.message || e), code: e && e.code, phase, bytes, progress: bytes - reported });
+  } finally {
+    if (out) {
+      try { closeSync(out.fd); } catch { /* already closed */ }
+    }
   }
 });
 `;
@@ -174,6 +240,19 @@ export interface RangeDigest {
   /** Bytes actually read (fewer than asked: the file shrank). */
   bytes: number;
   error?: string;
+  /** With an error: the errno code (ENOSPC, EIO, …) and whether reading the bundle or writing the copy failed. */
+  code?: string;
+  phase?: 'read' | 'write';
+}
+
+/**
+ * Where a worker writes the bytes it hashes: an open file (the worker closes it), made durable
+ * (fdatasync) before the digest comes back when `sync`; `direct` when it was opened with O_DIRECT.
+ */
+export interface RangeCopy {
+  fd: number;
+  sync: boolean;
+  direct: boolean;
 }
 
 /**
@@ -185,9 +264,10 @@ export interface RangeDigest {
  */
 export class RangeHasher {
   private readonly workers: { w: Worker; busy: number }[] = [];
-  private readonly waiting = new Map<number, (d: RangeDigest) => void>();
+  private readonly waiting = new Map<number, { done: (d: RangeDigest) => void; onBytes: ((n: number) => void) | undefined }>();
   private next = 0;
   private readonly size: number;
+  private closed = false;
 
   constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
     this.size = size;
@@ -202,35 +282,48 @@ export class RangeHasher {
     const w = new Worker(RANGE_WORKER, { eval: true });
     w.unref();
     const slot = { w, busy: 0 };
-    w.on('message', (m: RangeDigest & { id: number }) => {
+    w.on('message', (m: RangeDigest & { id: number; progress?: number }) => {
+      const job = this.waiting.get(m.id);
+      if (m.progress) job?.onBytes?.(m.progress);
+      if (m.hex === undefined && m.error === undefined) return; // progress only
       slot.busy--;
-      const done = this.waiting.get(m.id);
       this.waiting.delete(m.id);
-      done?.(m);
+      job?.done(m);
+      if (this.closed && slot.busy === 0) void w.terminate();
     });
     w.on('error', (e: Error) => {
-      for (const [id, done] of this.waiting) {
+      for (const [id, job] of this.waiting) {
         this.waiting.delete(id);
-        done({ bytes: 0, error: e.message });
+        job.done({ bytes: 0, error: e.message });
       }
     });
     this.workers.push(slot);
     return slot;
   }
 
-  hash(ranges: ByteRange[]): Promise<RangeDigest> {
+  /**
+   * The sha256 of the bytes at `ranges`; with `out`, the worker also writes them there as it
+   * reads them (an import's large entries: read once, hashed and written by one thread, while
+   * the reading thread goes on with the rest of the bundle). `onBytes` hears progress.
+   */
+  hash(ranges: ByteRange[], out?: RangeCopy, onBytes?: (n: number) => void): Promise<RangeDigest> {
     const idle = this.workers.find((s) => s.busy === 0);
     const slot = idle ?? (this.workers.length < this.size ? this.spawn() : this.workers.reduce((a, b) => (b.busy < a.busy ? b : a)));
     slot.busy++;
     const id = this.next++;
     return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
-      slot.w.postMessage({ id, ranges });
+      this.waiting.set(id, { done: resolve, onBytes });
+      slot.w.postMessage({ id, ranges, out });
     });
   }
 
+  /**
+   * Idle workers stop now; a busy one once its job is done (a copying worker closes the file it
+   * writes when its job ends: stopped mid-job, it would leave that descriptor open).
+   */
   close(): void {
-    for (const s of this.workers) void s.w.terminate();
+    this.closed = true;
+    for (const s of this.workers) if (s.busy === 0) void s.w.terminate();
     this.workers.length = 0;
   }
 }
