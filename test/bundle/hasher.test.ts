@@ -105,6 +105,7 @@ describe('RangeHasher copying: an entry hashed and written into its file by the 
         }
         let progress = 0;
         const d = await pool.hash(ranges, { fd, sync: true, direct }, (n) => (progress += n));
+        closeSync(fd);
         expect(d).toMatchObject({ hex: reference([bytes]), bytes: bytes.length });
         expect(progress).toBe(bytes.length);
         expect(statSync(dest).size).toBe(bytes.length); // the padding of the last direct block cut off
@@ -113,6 +114,7 @@ describe('RangeHasher copying: an entry hashed and written into its file by the 
         const dest2 = join(dir, 'out2');
         const fd2 = openSync(dest2, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (direct ? constants.O_DIRECT : 0), 0o644);
         const d2 = await pool.hash([ranges[1]!], { fd: fd2, sync: false, direct });
+        closeSync(fd2);
         expect(d2.hex).toBe(reference([readFileSync(join(dir, 'b')).subarray(0, ranges[1]!.length)]));
         expect(readFileSync(dest2).equals(readFileSync(join(dir, 'b')).subarray(0, ranges[1]!.length))).toBe(true);
       } finally {
@@ -122,7 +124,7 @@ describe('RangeHasher copying: an entry hashed and written into its file by the 
     });
   }
 
-  it('a write that fails comes back as a write error with its errno (not as a digest), and the file is closed', async () => {
+  it('a write that fails comes back as a write error with its errno (not as a digest)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'brickyard-copy-'));
     const pool = new RangeHasher(1);
     try {
@@ -131,7 +133,7 @@ describe('RangeHasher copying: an entry hashed and written into its file by the 
       const d = await pool.hash(ranges, { fd: readOnly, sync: true, direct: false });
       expect(d).toMatchObject({ phase: 'write', code: 'EBADF' });
       expect(d.hex).toBeUndefined();
-      expect(() => closeSync(readOnly)).toThrow(/EBADF/); // the worker closed it
+      closeSync(readOnly); // the caller's to close
     } finally {
       pool.close();
       rmSync(dir, { recursive: true, force: true });

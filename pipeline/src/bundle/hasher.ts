@@ -152,86 +152,103 @@ export const DIRECT_ALIGN = 4096;
 // into the page cache (the kernel's share of a copy, and the write-out before a sync, both saved).
 const RANGE_WORKER = `
 const { parentPort } = require('node:worker_threads');
-const { openSync, readSync, writeSync, fdatasyncSync, ftruncateSync, closeSync } = require('node:fs');
+const { openSync, readSync, write, writeSync, fdatasyncSync, ftruncateSync, closeSync } = require('node:fs');
 const { createHash } = require('node:crypto');
 const small = Buffer.allocUnsafe(1 << 18);
 const COPY = ${COPY_CHUNK};
 const ALIGN = ${DIRECT_ALIGN};
 let raw;
 let base = -1;
-/** The copy buffer; for direct I/O, a view of it whose address is ALIGN-aligned (found by trying writes on fd). */
-function copyBuffer(fd, direct) {
-  raw ??= Buffer.allocUnsafe(COPY + ALIGN);
-  if (!direct) return raw.subarray(0, COPY);
+/** Two copy buffers; for direct I/O, views whose address is ALIGN-aligned (found by trying writes on fd). */
+function copyBuffers(fd, direct) {
+  raw ??= Buffer.allocUnsafe(2 * COPY + ALIGN);
+  if (!direct) return [raw.subarray(0, COPY), raw.subarray(COPY, 2 * COPY)];
   // Memory from malloc is 16-byte aligned: one of these offsets is ALIGN-aligned. The probe
   // writes at offset 0 of the new file, which the copy then overwrites (or the truncate cuts).
   for (let b = base < 0 ? 0 : base; b < ALIGN; b += 16) {
     try {
       writeSync(fd, raw, b, ALIGN, 0);
       base = b;
-      return raw.subarray(b, b + COPY);
+      return [raw.subarray(b, b + COPY), raw.subarray(b + COPY, b + 2 * COPY)];
     } catch (e) {
       if (e.code !== 'EINVAL') throw e;
     }
   }
   throw Object.assign(new Error('no aligned buffer for direct I/O'), { code: 'EINVAL' });
 }
-parentPort.on('message', ({ id, ranges, out }) => {
+const writeAt = (fd, buf, len, pos) => new Promise((resolve, reject) => write(fd, buf, 0, len, pos, (e, n) => (e ? reject(e) : resolve(n))));
+async function writeAll(fd, buf, len, pos) {
+  for (let off = 0; off < len; ) off += await writeAt(fd, buf.subarray(off), len - off, pos + off);
+}
+async function job({ id, ranges, out }) {
   const h = createHash('sha256');
-  let bytes = 0;
-  let reported = 0;
-  let phase = 'write';
+  const st = { bytes: 0, reported: 0, phase: 'write' };
+  let result;
+  let pending;
+  const progress = () => {
+    if (st.bytes - st.reported < ${PROGRESS_STEP}) return;
+    parentPort.postMessage({ id, progress: st.bytes - st.reported });
+    st.reported = st.bytes;
+  };
   try {
-    const buf = out ? copyBuffer(out.fd, out.direct) : small;
+    const bufs = out ? copyBuffers(out.fd, out.direct) : [small];
+    let buf = bufs[0];
     let fill = 0;
     let written = 0;
-    // A full buffer (or the last piece) is hashed, then written at the next offset; with direct
-    // I/O every write is a whole number of ALIGN blocks at an aligned offset (the last one padded
+    // A full buffer (or the last piece) is hashed, then written at the next offset while the
+    // other buffer fills (the disk works while this thread reads and hashes). With direct I/O
+    // every write is a whole number of ALIGN blocks at an aligned offset (the last one padded
     // with zeros, cut off by the truncate below), so pieces fill across a split bundle's parts.
-    const flush = () => {
+    const flush = async () => {
       h.update(buf.subarray(0, fill));
       if (out) {
-        phase = 'write';
         const len = out.direct ? Math.ceil(fill / ALIGN) * ALIGN : fill;
         if (len > fill) buf.fill(0, fill, len);
-        for (let off = 0; off < len; ) off += writeSync(out.fd, buf, off, len - off, written + off);
+        st.phase = 'write';
+        await pending;
+        pending = writeAll(out.fd, buf, len, written);
+        pending.catch(() => undefined); // judged when awaited
+        buf = buf === bufs[0] ? bufs[1] : bufs[0];
       }
       written += fill;
       fill = 0;
-      if (bytes - reported >= ${PROGRESS_STEP}) {
-        parentPort.postMessage({ id, progress: bytes - reported });
-        reported = bytes;
-      }
+      progress();
     };
     for (const r of ranges) {
-      phase = 'read';
+      st.phase = 'read';
       const fd = openSync(r.path, 'r');
       try {
         for (let done = 0; done < r.length; ) {
-          phase = 'read';
+          st.phase = 'read';
           const n = readSync(fd, buf, fill, Math.min(buf.length - fill, r.length - done), r.offset + done);
           if (n === 0) break;
           fill += n;
           done += n;
-          bytes += n;
-          if (fill === buf.length) flush();
+          st.bytes += n;
+          if (fill === buf.length) await flush();
         }
       } finally {
         closeSync(fd);
       }
     }
-    if (fill > 0) flush();
-    phase = 'write';
+    if (fill > 0) await flush();
+    st.phase = 'write';
+    await pending;
     if (out && out.direct) ftruncateSync(out.fd, written);
     if (out && out.sync) fdatasyncSync(out.fd);
-    parentPort.postMessage({ id, hex: h.digest('hex'), bytes, progress: bytes - reported });
+    result = { id, hex: h.digest('hex'), bytes: st.bytes, progress: st.bytes - st.reported };
   } catch (e) {
-    parentPort.postMessage({ id, error: String(e && e.message || e), code: e && e.code, phase, bytes, progress: bytes - reported });
+    result = { id, error: String((e && e.message) || e), code: e && e.code, phase: st.phase, bytes: st.bytes, progress: st.bytes - st.reported };
   } finally {
-    if (out) {
-      try { closeSync(out.fd); } catch { /* already closed */ }
-    }
+    // No write in flight once the verdict goes out: the caller then closes the file.
+    await pending?.catch(() => undefined);
   }
+  parentPort.postMessage(result);
+}
+// One job at a time per worker (they share the buffers).
+let queue = Promise.resolve();
+parentPort.on('message', (m) => {
+  queue = queue.then(() => job(m));
 });
 `;
 
@@ -246,7 +263,8 @@ export interface RangeDigest {
 }
 
 /**
- * Where a worker writes the bytes it hashes: an open file (the worker closes it), made durable
+ * Where a worker writes the bytes it hashes: an open file (the caller closes it once the digest
+ * is back: no write of the worker's is in flight then), made durable
  * (fdatasync) before the digest comes back when `sync`; `direct` when it was opened with O_DIRECT.
  */
 export interface RangeCopy {

@@ -278,7 +278,10 @@ class RangeEntry implements TarBody {
   }
 
   range(ranges: ByteRange[]): void {
-    this.digest = this.hasher.hash(ranges, this.out && { fd: this.out.fd, sync: this.out.sync, direct: this.out.direct }, this.onBytes);
+    const out = this.out;
+    this.digest = this.hasher.hash(ranges, out && { fd: out.fd, sync: out.sync, direct: out.direct }, this.onBytes);
+    // Closed here once the worker is done with it (its writes, its sync), whatever the verdict.
+    if (out) this.digest = this.digest.finally(() => closeSync(out.fd));
   }
 
   data(): void {

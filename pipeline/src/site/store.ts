@@ -309,8 +309,9 @@ function removeStaleWorkFolders(dir: string, prefix: string): void {
   } catch {
     return;
   }
+  const ours = new RegExp(`^${prefix}([0-9]+)-[0-9a-f]{12}$`); // once, not per name: $TMPDIR may hold thousands
   for (const n of names) {
-    const m = new RegExp(`^${prefix}([0-9]+)-[0-9a-f]{12}$`).exec(n);
+    const m = ours.exec(n);
     if (m && !pidAlive(Number(m[1]))) rmSync(join(dir, n), { recursive: true, force: true });
   }
 }
