@@ -67,8 +67,10 @@ export interface ReadBundleOptions {
   whileHashing?: (v: VerifiedBundle) => Promise<void>;
   /**
    * With stagingDir: each large staged file is sent to disk (fdatasync) as soon as it is
-   * complete, in the background while the rest is read; VerifiedBundle.synced settles when all
-   * of them are (an import awaits it, then syncs the rest in one pass, before it commits).
+   * complete, while the rest is read. In a tar or split bundle the worker that writes it does so
+   * before its verdict (the bundle is accepted only after); in an unpacked folder in the
+   * background, and VerifiedBundle.synced settles when all of them are. An import awaits that,
+   * then syncs the rest in one pass, before it commits.
    */
   durable?: boolean;
 }
