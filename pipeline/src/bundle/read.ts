@@ -295,8 +295,9 @@ class RangeEntry implements TarBody {
     const e = this.entry;
     const verdict = this.digest!.then((d) => {
       if (d.error !== undefined && d.phase === 'write' && this.out) {
-        // As a write in this thread would fail: the errno (ENOSPC, EIO, …) and the file, for the caller's fault report.
-        throw Object.assign(new Error(`${d.code ?? 'error'}: cannot write ${this.out.path}: ${d.error}`), { code: d.code, path: this.out.path });
+        // As a write in this thread would fail (writeSync names no path, so the fault report is
+        // the same whichever thread wrote): the errno (ENOSPC, EIO, …) for the caller's fault report.
+        throw Object.assign(new Error(`${d.code ?? 'error'}: cannot write ${this.out.path}: ${d.error}`), { code: d.code });
       }
       if (d.error !== undefined) throw new BrickyardError('FILE_UNREADABLE', `cannot read ${e.path} from the bundle: ${d.error}`);
       if (d.bytes !== e.size) mismatch('size', `${e.path} is ${d.bytes} bytes; the manifest says ${e.size} (the bundle changed while it was read)`, e.path);
