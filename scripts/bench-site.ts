@@ -31,17 +31,21 @@ type Tool = 'npm CLI' | 'executable';
 interface Sample {
   seconds: number;
   rssMiB: number;
+  /** User + system CPU seconds of the process and its children: on a busy host the wall-time ratio follows this one. */
+  cpuSeconds: number;
 }
 
-/** One whole process: wall time, and peak RSS from GNU time (%M, KiB). */
+/** One whole process: wall time, and peak RSS (%M, KiB) and CPU time (%U + %S) from GNU time. */
 function measure(cmd: string[], cwd: string): Sample {
   const t = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...cmd], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', ...cmd], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
   const seconds = (performance.now() - t) / 1000;
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed (${r.status}): ${r.stderr}`);
-  const kib = Number(r.stderr.trim().split('\n').at(-1));
-  return { seconds, rssMiB: kib / 1024 };
+  const [user, sys, kib] = (r.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  return { seconds, rssMiB: (kib ?? NaN) / 1024, cpuSeconds: (user ?? NaN) + (sys ?? NaN) };
 }
+
+const cpu = (s: Sample): string => `cpu ${s.cpuSeconds.toFixed(2)} s`;
 
 function median(xs: number[]): number {
   const m = [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -60,8 +64,8 @@ function pairs(a: () => Sample, b: () => Sample, before: () => void = () => unde
     bs.push(b());
   }
   return {
-    a: { seconds: median(as.map((s) => s.seconds)), rssMiB: median(as.map((s) => s.rssMiB)) },
-    b: { seconds: median(bs.map((s) => s.seconds)), rssMiB: median(bs.map((s) => s.rssMiB)) },
+    a: { seconds: median(as.map((s) => s.seconds)), rssMiB: median(as.map((s) => s.rssMiB)), cpuSeconds: median(as.map((s) => s.cpuSeconds)) },
+    b: { seconds: median(bs.map((s) => s.seconds)), rssMiB: median(bs.map((s) => s.rssMiB)), cpuSeconds: median(bs.map((s) => s.cpuSeconds)) },
   };
 }
 
@@ -111,8 +115,8 @@ async function main(): Promise<void> {
         row(
           args.join(' '),
           name,
-          `${(a.seconds * 1000).toFixed(0)} ms, ${a.rssMiB.toFixed(0)} MiB`,
-          `${floorName}: ${(b.seconds * 1000).toFixed(0)} ms, ${b.rssMiB.toFixed(0)} MiB`,
+          `${(a.seconds * 1000).toFixed(0)} ms, ${a.rssMiB.toFixed(0)} MiB, ${cpu(a)}`,
+          `${floorName}: ${(b.seconds * 1000).toFixed(0)} ms, ${b.rssMiB.toFixed(0)} MiB, ${cpu(b)}`,
           '',
           '< 80 ms, < 60 MiB',
           a.seconds < 0.08 && a.rssMiB < 60,
@@ -136,8 +140,8 @@ async function main(): Promise<void> {
         row(
           `check-bundle, ${label} (${mib.toFixed(0)} MiB)`,
           name,
-          `${a.seconds.toFixed(2)} s, ${a.rssMiB.toFixed(0)} MiB`,
-          `openssl dgst -sha256: ${b.seconds.toFixed(2)} s`,
+          `${a.seconds.toFixed(2)} s, ${a.rssMiB.toFixed(0)} MiB, ${cpu(a)}`,
+          `openssl dgst -sha256: ${b.seconds.toFixed(2)} s, ${cpu(b)}`,
           `${(b.seconds / a.seconds).toFixed(2)}×`,
           `≥ ${goal}×, < 256 MiB`,
           b.seconds / a.seconds >= goal && a.rssMiB < 256,
@@ -161,8 +165,8 @@ async function main(): Promise<void> {
         row(
           `import, ${label}`,
           name,
-          `${a.seconds.toFixed(2)} s, ${a.rssMiB.toFixed(0)} MiB`,
-          `tar -xf && sync: ${b.seconds.toFixed(2)} s`,
+          `${a.seconds.toFixed(2)} s, ${a.rssMiB.toFixed(0)} MiB, ${cpu(a)}`,
+          `tar -xf && sync: ${b.seconds.toFixed(2)} s, ${cpu(b)}`,
           `${(b.seconds / a.seconds).toFixed(2)}×`,
           '≥ 0.9×, < 256 MiB',
           b.seconds / a.seconds >= 0.9 && a.rssMiB < 256,
@@ -184,7 +188,7 @@ async function main(): Promise<void> {
         .trimEnd() + '\n',
     );
   process.stdout.write(
-    `(${RUNS} pairs per figure, alternated; ratio = yardstick time / brickyard time, higher is faster; host load ${loadavg()
+    `(${RUNS} pairs per figure, alternated; ratio = yardstick time / brickyard time, higher is faster; cpu = user + system time of the process tree (the write-out a sync waits for runs in kernel threads, not counted); host load ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')} at the end)\n`,
   );

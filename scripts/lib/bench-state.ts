@@ -52,7 +52,14 @@ export function makeState(stateDir: string, size: { baseMiB: number; images: num
         builder: 'buildah',
         image: { reference: `localhost/brickyard/${recipe}:1.0-1-bench-cpu`, ociLayout: layout, refName, manifestDigest: manifest.digest, configDigest: config.digest },
         lockDigest: 'sha256:' + '0'.repeat(64),
+        // The rest of a build record as the state/ reader requires it (values of a build that was not run).
+        inputs: { base: 'bench-base', baseDigest: null, sources: [], context: 0 },
+        sizes: { uncompressedBytes: 0, compressedBytes: 0, budgetBytes: 0, budget: '0' },
+        reproducible: { checked: false, identical: null, second: null },
+        sbom: { path: 'sbom.spdx.json', packages: 1 },
         created: new Date().toISOString(),
+        durations: {},
+        log: 'build.log',
       }),
     );
     writeFileSync(

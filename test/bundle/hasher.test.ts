@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PARALLEL_HASH_MIN_BYTES, RangeHasher, sha256For } from '../../pipeline/src/bundle/hasher.ts';
@@ -68,6 +68,74 @@ describe('RangeHasher: entries hashed by a worker reading the file itself', () =
       expect(missing.error).toMatch(/ENOENT/);
       pool.close();
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('RangeHasher copying: an entry hashed and written into its file by the worker', () => {
+  // Parts that cut the entry at odd offsets, and a size that is no whole number of blocks or pieces.
+  const parts = (dir: string): { ranges: { path: string; offset: number; length: number }[]; bytes: Buffer } => {
+    const a = randomBytes(9 * 1048576 + 4097);
+    const b = randomBytes(5 * 1048576 + 333);
+    writeFileSync(join(dir, 'a'), a);
+    writeFileSync(join(dir, 'b'), b);
+    return {
+      ranges: [
+        { path: join(dir, 'a'), offset: 511, length: a.length - 511 },
+        { path: join(dir, 'b'), offset: 0, length: b.length - 100 },
+      ],
+      bytes: Buffer.concat([a.subarray(511), b.subarray(0, b.length - 100)]),
+    };
+  };
+
+  for (const direct of [false, true]) {
+    it(`writes exactly the bytes it hashed, durable when asked (${direct ? 'O_DIRECT' : 'buffered'})`, async (ctx) => {
+      const dir = mkdtempSync(join(tmpdir(), 'brickyard-copy-'));
+      const pool = new RangeHasher(1);
+      try {
+        const { ranges, bytes } = parts(dir);
+        const dest = join(dir, 'out');
+        let fd: number;
+        try {
+          fd = openSync(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (direct ? constants.O_DIRECT : 0), 0o644);
+        } catch (e) {
+          if (direct && (e as NodeJS.ErrnoException).code === 'EINVAL') ctx.skip(`${tmpdir()} refuses O_DIRECT`);
+          throw e;
+        }
+        let progress = 0;
+        const d = await pool.hash(ranges, { fd, sync: true, direct }, (n) => (progress += n));
+        closeSync(fd);
+        expect(d).toMatchObject({ hex: reference([bytes]), bytes: bytes.length });
+        expect(progress).toBe(bytes.length);
+        expect(statSync(dest).size).toBe(bytes.length); // the padding of the last direct block cut off
+        expect(readFileSync(dest).equals(bytes)).toBe(true);
+        // A second entry through the same worker (its aligned buffer reused).
+        const dest2 = join(dir, 'out2');
+        const fd2 = openSync(dest2, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (direct ? constants.O_DIRECT : 0), 0o644);
+        const d2 = await pool.hash([ranges[1]!], { fd: fd2, sync: false, direct });
+        closeSync(fd2);
+        expect(d2.hex).toBe(reference([readFileSync(join(dir, 'b')).subarray(0, ranges[1]!.length)]));
+        expect(readFileSync(dest2).equals(readFileSync(join(dir, 'b')).subarray(0, ranges[1]!.length))).toBe(true);
+      } finally {
+        pool.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('a write that fails comes back as a write error with its errno (not as a digest)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'brickyard-copy-'));
+    const pool = new RangeHasher(1);
+    try {
+      const { ranges } = parts(dir);
+      const readOnly = openSync(join(dir, 'a'), 'r'); // writing to it fails with EBADF
+      const d = await pool.hash(ranges, { fd: readOnly, sync: true, direct: false });
+      expect(d).toMatchObject({ phase: 'write', code: 'EBADF' });
+      expect(d.hex).toBeUndefined();
+      closeSync(readOnly); // the caller's to close
+    } finally {
+      pool.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -40,6 +40,27 @@ describe.skipIf(!isRoot)('a full disk (tmpfs)', () => {
     }
   });
 
+  it('import of a large entry (hashed and written by a worker, O_DIRECT where allowed): DISK_FULL mid-entry, then imported whole', async () => {
+    const fs = smallTmpfs('64m');
+    try {
+      const store = join(fs.dir, 'store');
+      // Over PARALLEL_HASH_MIN_BYTES (16 MiB), no whole number of 4 KiB blocks.
+      const big = await makeBundle([{ recipe: 'demo', version: '1.0', layer: 'z'.repeat(20 * 2 ** 20 + 1234) }]);
+      fillUp(fs.dir, 8 * 2 ** 20);
+      const e = await expectRefusal('import, disk full inside a large entry', 'DISK_FULL', fs.dir, () => importInto(store, big));
+      expect(e.hint).toMatch(/free space/);
+      expect(existsSync(store)).toBe(false);
+      rmSync(join(fs.dir, 'filler'));
+      expect((await importInto(store, big)).generation).toBe(1);
+      const blobs = join(store, 'oci', 'blobs', 'sha256');
+      const names = readdirSync(blobs);
+      expect(names.some((n) => statSync(join(blobs, n)).size > 20 * 2 ** 20)).toBe(true);
+      for (const n of names) expect(sha256(readFileSync(join(blobs, n)))).toBe(n); // every byte as signed, no padding
+    } finally {
+      fs.unmount();
+    }
+  });
+
   it('check-bundle: DISK_FULL for a full $TMPDIR, its work folder removed', async () => {
     const fs = smallTmpfs('1m');
     const saved = process.env['TMPDIR'];

@@ -3,12 +3,14 @@
  * SIGKILL at every stage leaves the store as it was or fully imported, and a re-run succeeds.
  * Six processes killed and six stores: the e2e project, not the unit one.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../../pipeline/src/site/store.ts';
 import type { BrickyardError } from '../../pipeline/src/util/errors.ts';
-import { tempDir } from '../helpers/fixture.ts';
+import { repoRoot, tempDir } from '../helpers/fixture.ts';
 import { importInChild } from '../helpers/process.ts';
 import { ISSUER, snapshot, SOURCE } from '../bundle/fixture.ts';
 import { importInto, keys, later, makeBundle, PAIRS, policyFile } from './site-fixture.ts';
@@ -60,5 +62,47 @@ describe('import crash safety', () => {
         ).toEqual([1, 2]);
       }),
     );
+  }, 120_000);
+
+  it('kill -9 while a worker writes a large entry into the staging folder: the store as it was, and a re-run stores every byte', async () => {
+    const policy = policyFile();
+    const store = await storeWithOne();
+    const before = snapshot(join(store, 'current'));
+    const size = 128 * 2 ** 20 + 777; // over PARALLEL_HASH_MIN_BYTES: hashed and written by a worker (O_DIRECT where allowed)
+    const b2 = await makeBundle([{ recipe: 'demo', version: '1.0', layer: 'q'.repeat(size) }], { serial: 2, bundleId: 'second-large' });
+    const child = spawn(
+      join(repoRoot, 'node_modules', '.bin', 'node'),
+      [join(repoRoot, 'test', 'site', 'import-child.ts'), b2, policy, store, keys.trustedRoot, later.toISOString()],
+      { stdio: 'ignore' },
+    );
+    const closed = new Promise<NodeJS.Signals | null>((done) => child.on('close', (_code, signal) => done(signal)));
+    // The large blob, once it has bytes in the staging folder.
+    let seen = -1;
+    for (let i = 0; i < 60_000 && seen <= 0 && child.exitCode === null; i++) {
+      for (const d of readdirSync(store).filter((n) => n.startsWith('.staging-'))) {
+        const blobs = join(store, d, 'bundle', 'oci', 'blobs', 'sha256');
+        if (!existsSync(blobs)) continue;
+        for (const n of readdirSync(blobs)) {
+          const st = statSync(join(blobs, n), { throwIfNoEntry: false });
+          if (st && st.size > 0 && st.size >= 2 ** 20) seen = st.size;
+        }
+      }
+      if (seen <= 0) await new Promise((r) => setTimeout(r, 2));
+    }
+    child.kill('SIGKILL');
+    expect(await closed).toBe('SIGKILL');
+    expect(seen, 'the large blob was being written when the import was killed').toBeGreaterThan(0);
+    expect(snapshot(join(store, 'current'))).toEqual(before);
+    await importInto(store, b2, policy);
+    expect(readdirSync(store).filter((n) => n.startsWith('.staging-'))).toEqual([]);
+    const blobs = join(store, 'oci', 'blobs', 'sha256');
+    const large = readdirSync(blobs).filter((n) => statSync(join(blobs, n)).size > 128 * 2 ** 20);
+    expect(large).toHaveLength(1);
+    for (const n of readdirSync(blobs))
+      expect(
+        createHash('sha256')
+          .update(readFileSync(join(blobs, n)))
+          .digest('hex'),
+      ).toBe(n);
   }, 120_000);
 });

@@ -138,34 +138,117 @@ export interface ByteRange {
   length: number;
 }
 
-// Reads a range in 256 KiB pieces (they stay in the cache between read and hash) and hashes it.
+/** How often (bytes) a worker reports progress. */
+const PROGRESS_STEP = 16 << 20;
+
+/** A copying worker's piece: 4 MiB reads and writes (few system calls; one buffer, reused). */
+const COPY_CHUNK = 4 << 20;
+/** Direct I/O: buffer address, write offset and length in whole blocks of this size (the largest logical block size in common use). */
+export const DIRECT_ALIGN = 4096;
+
+// Reads a range in 256 KiB pieces (they stay in the cache between read and hash) and hashes it;
+// given a file to copy into, in COPY_CHUNK pieces, each written there once hashed. Where that
+// file was opened with O_DIRECT, the bytes go from the buffer to the disk without a second copy
+// into the page cache (the kernel's share of a copy, and the write-out before a sync, both saved).
 const RANGE_WORKER = `
 const { parentPort } = require('node:worker_threads');
-const { openSync, readSync, closeSync } = require('node:fs');
+const { openSync, readSync, write, writeSync, fdatasyncSync, ftruncateSync, closeSync } = require('node:fs');
 const { createHash } = require('node:crypto');
-const buf = Buffer.allocUnsafe(1 << 18);
-parentPort.on('message', ({ id, ranges }) => {
+const small = Buffer.allocUnsafe(1 << 18);
+const COPY = ${COPY_CHUNK};
+const ALIGN = ${DIRECT_ALIGN};
+let raw;
+let base = -1;
+/** Two copy buffers; for direct I/O, views whose address is ALIGN-aligned (found by trying writes on fd). */
+function copyBuffers(fd, direct) {
+  raw ??= Buffer.allocUnsafe(2 * COPY + ALIGN);
+  if (!direct) return [raw.subarray(0, COPY), raw.subarray(COPY, 2 * COPY)];
+  // Memory from malloc is 16-byte aligned: one of these offsets is ALIGN-aligned. The probe
+  // writes at offset 0 of the new file, which the copy then overwrites (or the truncate cuts).
+  for (let b = base < 0 ? 0 : base; b < ALIGN; b += 16) {
+    try {
+      writeSync(fd, raw, b, ALIGN, 0);
+      base = b;
+      return [raw.subarray(b, b + COPY), raw.subarray(b + COPY, b + 2 * COPY)];
+    } catch (e) {
+      if (e.code !== 'EINVAL') throw e;
+    }
+  }
+  throw Object.assign(new Error('no aligned buffer for direct I/O'), { code: 'EINVAL' });
+}
+const writeAt = (fd, buf, len, pos) => new Promise((resolve, reject) => write(fd, buf, 0, len, pos, (e, n) => (e ? reject(e) : resolve(n))));
+async function writeAll(fd, buf, len, pos) {
+  for (let off = 0; off < len; ) off += await writeAt(fd, buf.subarray(off), len - off, pos + off);
+}
+async function job({ id, ranges, out }) {
   const h = createHash('sha256');
-  let bytes = 0;
+  const st = { bytes: 0, reported: 0, phase: 'write' };
+  let result;
+  let pending;
+  const progress = () => {
+    if (st.bytes - st.reported < ${PROGRESS_STEP}) return;
+    parentPort.postMessage({ id, progress: st.bytes - st.reported });
+    st.reported = st.bytes;
+  };
   try {
+    const bufs = out ? copyBuffers(out.fd, out.direct) : [small];
+    let buf = bufs[0];
+    let fill = 0;
+    let written = 0;
+    // A full buffer (or the last piece) is hashed, then written at the next offset while the
+    // other buffer fills (the disk works while this thread reads and hashes). With direct I/O
+    // every write is a whole number of ALIGN blocks at an aligned offset (the last one padded
+    // with zeros, cut off by the truncate below), so pieces fill across a split bundle's parts.
+    const flush = async () => {
+      h.update(buf.subarray(0, fill));
+      if (out) {
+        const len = out.direct ? Math.ceil(fill / ALIGN) * ALIGN : fill;
+        if (len > fill) buf.fill(0, fill, len);
+        st.phase = 'write';
+        await pending;
+        pending = writeAll(out.fd, buf, len, written);
+        pending.catch(() => undefined); // judged when awaited
+        buf = buf === bufs[0] ? bufs[1] : bufs[0];
+      }
+      written += fill;
+      fill = 0;
+      progress();
+    };
     for (const r of ranges) {
+      st.phase = 'read';
       const fd = openSync(r.path, 'r');
       try {
         for (let done = 0; done < r.length; ) {
-          const n = readSync(fd, buf, 0, Math.min(buf.length, r.length - done), r.offset + done);
+          st.phase = 'read';
+          const n = readSync(fd, buf, fill, Math.min(buf.length - fill, r.length - done), r.offset + done);
           if (n === 0) break;
-          h.update(buf.subarray(0, n));
+          fill += n;
           done += n;
-          bytes += n;
+          st.bytes += n;
+          if (fill === buf.length) await flush();
         }
       } finally {
         closeSync(fd);
       }
     }
-    parentPort.postMessage({ id, hex: h.digest('hex'), bytes });
+    if (fill > 0) await flush();
+    st.phase = 'write';
+    await pending;
+    if (out && out.direct) ftruncateSync(out.fd, written);
+    if (out && out.sync) fdatasyncSync(out.fd);
+    result = { id, hex: h.digest('hex'), bytes: st.bytes, progress: st.bytes - st.reported };
   } catch (e) {
-    parentPort.postMessage({ id, error: String(e && e.message || e), bytes });
+    result = { id, error: String((e && e.message) || e), code: e && e.code, phase: st.phase, bytes: st.bytes, progress: st.bytes - st.reported };
+  } finally {
+    // No write in flight once the verdict goes out: the caller then closes the file.
+    await pending?.catch(() => undefined);
   }
+  parentPort.postMessage(result);
+}
+// One job at a time per worker (they share the buffers).
+let queue = Promise.resolve();
+parentPort.on('message', (m) => {
+  queue = queue.then(() => job(m));
 });
 `;
 
@@ -174,6 +257,20 @@ export interface RangeDigest {
   /** Bytes actually read (fewer than asked: the file shrank). */
   bytes: number;
   error?: string;
+  /** With an error: the errno code (ENOSPC, EIO, …) and whether reading the bundle or writing the copy failed. */
+  code?: string;
+  phase?: 'read' | 'write';
+}
+
+/**
+ * Where a worker writes the bytes it hashes: an open file (the caller closes it once the digest
+ * is back: no write of the worker's is in flight then), made durable
+ * (fdatasync) before the digest comes back when `sync`; `direct` when it was opened with O_DIRECT.
+ */
+export interface RangeCopy {
+  fd: number;
+  sync: boolean;
+  direct: boolean;
 }
 
 /**
@@ -185,9 +282,10 @@ export interface RangeDigest {
  */
 export class RangeHasher {
   private readonly workers: { w: Worker; busy: number }[] = [];
-  private readonly waiting = new Map<number, (d: RangeDigest) => void>();
+  private readonly waiting = new Map<number, { done: (d: RangeDigest) => void; onBytes: ((n: number) => void) | undefined }>();
   private next = 0;
   private readonly size: number;
+  private closed = false;
 
   constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
     this.size = size;
@@ -202,35 +300,48 @@ export class RangeHasher {
     const w = new Worker(RANGE_WORKER, { eval: true });
     w.unref();
     const slot = { w, busy: 0 };
-    w.on('message', (m: RangeDigest & { id: number }) => {
+    w.on('message', (m: RangeDigest & { id: number; progress?: number }) => {
+      const job = this.waiting.get(m.id);
+      if (m.progress) job?.onBytes?.(m.progress);
+      if (m.hex === undefined && m.error === undefined) return; // progress only
       slot.busy--;
-      const done = this.waiting.get(m.id);
       this.waiting.delete(m.id);
-      done?.(m);
+      job?.done(m);
+      if (this.closed && slot.busy === 0) void w.terminate();
     });
     w.on('error', (e: Error) => {
-      for (const [id, done] of this.waiting) {
+      for (const [id, job] of this.waiting) {
         this.waiting.delete(id);
-        done({ bytes: 0, error: e.message });
+        job.done({ bytes: 0, error: e.message });
       }
     });
     this.workers.push(slot);
     return slot;
   }
 
-  hash(ranges: ByteRange[]): Promise<RangeDigest> {
+  /**
+   * The sha256 of the bytes at `ranges`; with `out`, the worker also writes them there as it
+   * reads them (an import's large entries: read once, hashed and written by one thread, while
+   * the reading thread goes on with the rest of the bundle). `onBytes` hears progress.
+   */
+  hash(ranges: ByteRange[], out?: RangeCopy, onBytes?: (n: number) => void): Promise<RangeDigest> {
     const idle = this.workers.find((s) => s.busy === 0);
     const slot = idle ?? (this.workers.length < this.size ? this.spawn() : this.workers.reduce((a, b) => (b.busy < a.busy ? b : a)));
     slot.busy++;
     const id = this.next++;
     return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
-      slot.w.postMessage({ id, ranges });
+      this.waiting.set(id, { done: resolve, onBytes });
+      slot.w.postMessage({ id, ranges, out });
     });
   }
 
+  /**
+   * Idle workers stop now; a busy one once its job is done (a copying worker closes the file it
+   * writes when its job ends: stopped mid-job, it would leave that descriptor open).
+   */
   close(): void {
-    for (const s of this.workers) void s.w.terminate();
+    this.closed = true;
+    for (const s of this.workers) if (s.busy === 0) void s.w.terminate();
     this.workers.length = 0;
   }
 }

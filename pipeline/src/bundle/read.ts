@@ -19,7 +19,7 @@
  * with O_EXCL; on any error the staging folder is removed before the error is thrown.
  */
 import { createHash } from 'node:crypto';
-import { PARALLEL_HASH_MIN_BYTES, RangeHasher, sha256For, warmSha256, type ByteRange, type RangeDigest, type Sha256 } from './hasher.ts';
+import { PARALLEL_HASH_MIN_BYTES, RangeHasher, sha256For, warmSha256, type ByteRange, type RangeCopy, type RangeDigest, type Sha256 } from './hasher.ts';
 import { close, closeSync, constants, fdatasync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -67,8 +67,10 @@ export interface ReadBundleOptions {
   whileHashing?: (v: VerifiedBundle) => Promise<void>;
   /**
    * With stagingDir: each large staged file is sent to disk (fdatasync) as soon as it is
-   * complete, in the background while the rest is read; VerifiedBundle.synced settles when all
-   * of them are (an import awaits it, then syncs the rest in one pass, before it commits).
+   * complete, while the rest is read. In a tar or split bundle the worker that writes it does so
+   * before its verdict (the bundle is accepted only after); in an unpacked folder in the
+   * background, and VerifiedBundle.synced settles when all of them are. An import awaits that,
+   * then syncs the rest in one pass, before it commits.
    */
   durable?: boolean;
 }
@@ -117,6 +119,32 @@ function mismatch(reason: string, message: string, entry?: string): never {
   throw new BundleError('BUNDLE_MISMATCH', reason, message, entry, { hint: 'the bundle was damaged or altered in transit; get a fresh copy' });
 }
 
+/** A new file for `entry` under the staging folder (never outside it, never an existing file or link), open for writing. */
+function openStaged(staging: string, entry: ManifestEntry, direct = false): number {
+  const dest = resolve(staging, entry.path);
+  if (!dest.startsWith(staging + sep)) refuse('path-escape', `${entry.path} would be written outside the staging folder`, entry.path);
+  mkdirSync(dirname(dest), { recursive: true });
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | (direct ? constants.O_DIRECT : 0);
+  return openSync(dest, flags, entry.executable ? 0o755 : 0o644);
+}
+
+/**
+ * Whether files in `dir` can be written with O_DIRECT (most disk file systems; not all: tmpfs
+ * before Linux 6.6, some network and FUSE file systems refuse it). Tried on a probe file, removed.
+ */
+function directIoWorks(dir: string): boolean {
+  if (!(constants.O_DIRECT as number | undefined)) return false; // not every platform has it
+  const probe = join(dir, '.direct-io-probe');
+  try {
+    closeSync(openSync(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_DIRECT, 0o600));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { force: true });
+  }
+}
+
 /** Writes one entry under the staging folder while hashing it. */
 class EntrySink implements TarBody {
   private readonly hash: Sha256;
@@ -138,12 +166,7 @@ class EntrySink implements TarBody {
     this.onDone = onDone;
     this.onData = onData;
     this.hash = sha256For(entry.size);
-    if (staging !== undefined) {
-      const dest = resolve(staging, entry.path);
-      if (!dest.startsWith(staging + sep)) refuse('path-escape', `${entry.path} would be written outside the staging folder`, entry.path);
-      mkdirSync(dirname(dest), { recursive: true });
-      this.fd = openSync(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, entry.executable ? 0o755 : 0o644);
-    }
+    if (staging !== undefined) this.fd = openStaged(staging, entry);
   }
 
   data(chunk: Buffer): void {
@@ -226,23 +249,41 @@ class EntrySink implements TarBody {
   }
 }
 
-/** A large entry that is only verified, not kept: hashed by a worker reading the bundle itself. */
+/**
+ * A large entry hashed by a worker reading the bundle itself: only verified (check-bundle), or
+ * also copied by that worker into the staging folder (`out`, an import), and then made durable
+ * there where the import asks for it.
+ */
 class RangeEntry implements TarBody {
   private digest: Promise<RangeDigest> | undefined;
   private readonly entry: ManifestEntry;
   private readonly hasher: RangeHasher;
   private readonly pending: Promise<void>[];
   private readonly onDone: (bytes: number) => void;
+  private readonly out: (RangeCopy & { path: string }) | undefined;
+  private readonly onBytes: ((n: number) => void) | undefined;
 
-  constructor(entry: ManifestEntry, hasher: RangeHasher, pending: Promise<void>[], onDone: (bytes: number) => void) {
+  constructor(
+    entry: ManifestEntry,
+    hasher: RangeHasher,
+    pending: Promise<void>[],
+    onDone: (bytes: number) => void,
+    out?: RangeCopy & { path: string },
+    onBytes?: (n: number) => void,
+  ) {
     this.entry = entry;
     this.hasher = hasher;
     this.pending = pending;
     this.onDone = onDone;
+    this.out = out;
+    this.onBytes = onBytes;
   }
 
   range(ranges: ByteRange[]): void {
-    this.digest = this.hasher.hash(ranges);
+    const out = this.out;
+    this.digest = this.hasher.hash(ranges, out && { fd: out.fd, sync: out.sync, direct: out.direct }, this.onBytes);
+    // Closed here once the worker is done with it (its writes, its sync), whatever the verdict.
+    if (out) this.digest = this.digest.finally(() => closeSync(out.fd));
   }
 
   data(): void {
@@ -253,6 +294,11 @@ class RangeEntry implements TarBody {
   end(): void {
     const e = this.entry;
     const verdict = this.digest!.then((d) => {
+      if (d.error !== undefined && d.phase === 'write' && this.out) {
+        // As a write in this thread would fail (writeSync names no path, so the fault report is
+        // the same whichever thread wrote): the errno (ENOSPC, EIO, …) for the caller's fault report.
+        throw Object.assign(new Error(`${d.code ?? 'error'}: cannot write ${this.out.path}: ${d.error}`), { code: d.code });
+      }
       if (d.error !== undefined) throw new BrickyardError('FILE_UNREADABLE', `cannot read ${e.path} from the bundle: ${d.error}`);
       if (d.bytes !== e.size) mismatch('size', `${e.path} is ${d.bytes} bytes; the manifest says ${e.size} (the bundle changed while it was read)`, e.path);
       if (d.hex !== e.sha256) mismatch('digest', `${e.path} does not match its sha256 in the manifest (got ${d.hex!.slice(0, 16)}…, expected ${e.sha256.slice(0, 16)}…)`, e.path);
@@ -345,16 +391,17 @@ export async function readBundle(opts: ReadBundleOptions): Promise<VerifiedBundl
   const staging = opts.stagingDir === undefined ? undefined : resolve(opts.stagingDir);
   if (staging !== undefined) mkdirSync(staging, { mode: 0o700 }); // throws if it exists
   const open: EntrySink[] = [];
-  // Large entries that are only verified go to workers that read the bundle themselves (tar and
-  // split bundles); one starts now, while the signature is checked.
+  // Large entries of a tar or split bundle go to workers that read the bundle themselves: only
+  // hashed where they are only verified, hashed and copied into the staging folder where they are
+  // kept (an import); one starts now, while the signature is checked.
   // A tar smaller than the threshold holds no large entry: no worker is started for it (a worker
   // costs tens of milliseconds of CPU; most bundles a site checks are small). Only a hint: a large
   // entry still gets its worker when it comes.
   const large = mayHoldLargeEntry(opts.bundlePath);
-  const hasher = opts.stage ? new RangeHasher() : undefined;
+  const hasher = opts.stage || staging !== undefined ? new RangeHasher() : undefined;
   if (large) hasher?.warm();
-  // Where entries are staged, large ones are hashed on a second core as they are written.
-  const ring = large && staging !== undefined && !opts.stage ? warmSha256() : undefined;
+  // A bundle unpacked into a folder is staged by this thread, large entries hashed on a second core as they are written.
+  const ring = large && staging !== undefined && !opts.stage && isDirectory(opts.bundlePath) ? warmSha256() : undefined;
   try {
     return await readInto(opts, limits, staging, open, hasher);
   } catch (e) {
@@ -415,6 +462,8 @@ class BundleReading {
   readonly progress: ((n: number) => void) | undefined;
   private done = 0;
   private totalBytes = -1;
+  /** Whether the staging folder takes O_DIRECT (tried at the first entry a worker copies). */
+  private direct: boolean | undefined;
 
   readonly opts: ReadBundleOptions;
   readonly limits: ReadLimits;
@@ -462,11 +511,21 @@ class BundleReading {
   entrySink(path: string, size: number, byRange = false): TarBody {
     const e = this.admitEntry(path, size);
     const kept = this.opts.stage === undefined || this.opts.stage(e);
-    if (byRange && !kept && this.hasher && size >= PARALLEL_HASH_MIN_BYTES) {
+    // Kept entries are copied by the worker only where nothing reads them before the verdicts
+    // (whileHashing reads the staged entries while the others still hash).
+    const staging = this.staging;
+    const copy = kept && staging !== undefined && !this.opts.whileHashing;
+    if (byRange && this.hasher && size >= PARALLEL_HASH_MIN_BYTES && (!kept || copy)) {
       // Its digest is taken as the manifest's for the checksums.txt comparison; the bundle is
       // accepted only once the worker's digest is found equal (the verdicts awaited below).
       this.digests.set(path, e.sha256);
-      return new RangeEntry(e, this.hasher, this.pending, (n) => this.progress?.(n));
+      if (!copy) return new RangeEntry(e, this.hasher, this.pending, (n) => this.progress?.(n));
+      // The worker writes it (straight to the disk where the file system allows O_DIRECT: no
+      // second copy, nothing left to write out), and with `durable` makes it durable (fdatasync)
+      // before its verdict.
+      this.direct ??= directIoWorks(staging);
+      const out = { fd: openStaged(staging, e, this.direct), sync: this.opts.durable === true, direct: this.direct, path: resolve(staging, e.path) };
+      return new RangeEntry(e, this.hasher, this.pending, () => undefined, out, this.progress);
     }
     const sink = new EntrySink(e, kept ? this.staging : undefined, () => this.digests.set(path, e.sha256), this.progress, this.syncs);
     this.open.push(sink);
@@ -664,6 +723,14 @@ function crossCheckChecksums(checksums: Map<string, string>, digests: Map<string
 function settledLater<T>(p: Promise<T>): Promise<T> {
   p.catch(() => undefined);
   return p;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function exists(p: string): boolean {

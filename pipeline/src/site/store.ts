@@ -309,8 +309,9 @@ function removeStaleWorkFolders(dir: string, prefix: string): void {
   } catch {
     return;
   }
+  const ours = new RegExp(`^${prefix}([0-9]+)-[0-9a-f]{12}$`); // once, not per name: $TMPDIR may hold thousands
   for (const n of names) {
-    const m = new RegExp(`^${prefix}([0-9]+)-[0-9a-f]{12}$`).exec(n);
+    const m = ours.exec(n);
     if (m && !pidAlive(Number(m[1]))) rmSync(join(dir, n), { recursive: true, force: true });
   }
 }
@@ -400,7 +401,7 @@ async function importUnderLock(opts: ImportOptions, loaded: LoadedPolicy, run: I
   chmodSync(bundleHome, 0o755); // as every later generation makes it (linkTree)
   const entry = writeStateAndAudit(gen, cur, state, { v, verdict, admitted, next, policySha256: loaded.sha256, imported: opts.now.toISOString() });
   // Everything the new generation holds is on disk before `current` can point at it: the
-  // bundle's files (written out in the background since each was read), then in one parallel
+  // bundle's files (each large one synced as soon as it was complete), then in one parallel
   // pass every file this import made (not the hard links to the last generation, on disk
   // already) and every folder.
   await v.synced;
