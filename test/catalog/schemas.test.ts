@@ -56,10 +56,11 @@ describe('schemas', () => {
 it('every 2020-12 schema under pipeline/schemas is a valid JSON Schema', () => {
   const ajv = new Ajv2020({ strict: true, allowUnionTypes: true });
   const dir = join(repoRoot, 'pipeline', 'schemas');
-  const checked = readdirSync(dir)
+  const checked = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.json'))
     .map((f) => [f, JSON.parse(readFileSync(join(dir, f), 'utf8')) as { $schema?: string }] as const)
     .filter(([, s]) => s.$schema === 'https://json-schema.org/draft/2020-12/schema');
-  expect(checked.map(([f]) => f)).toEqual(expect.arrayContaining(['manifest.schema.json', 'site-policy.schema.json']));
+  expect(checked.map(([f]) => f)).toEqual(expect.arrayContaining(['manifest.schema.json', 'site-policy.schema.json', 'state/build-record.schema.json']));
   for (const [f, schema] of checked) expect(ajv.validateSchema(schema), `${f}: ${ajv.errorsText()}`).toBe(true);
   expect(ajv.validateSchema({ type: 'strin' })).toBe(false); // the check can fail
 });
