@@ -90,92 +90,86 @@ function mainJobBundle(work: string): Promise<{ tar: string; policy: string }> |
   return makeSiteBundle(join(work, 'main'), { baseMiB: MAIN_MIB - 8, images: 2 });
 }
 
-async function main(): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'brickyard-bench-site-'));
-  try {
-    await buildCli();
-    const sea = process.env['BENCH_SEA'] ?? (await buildSea(process.arch as 'x64' | 'arm64', join(work, 'sea')));
-    const tools: [Tool, string[]][] = [
-      ['npm CLI', [node, join(repo, 'bin', 'brickyard.js')]],
-      ['executable', [sea]],
-    ];
-    row('executable size', 'executable', `${(statSync(sea).size / 2 ** 20).toFixed(1)} MiB`, '', '', '', undefined);
+type Tools = [Tool, string[]][];
 
-    // The yardstick of the npm CLI is Node doing nothing; of the executable, a one-line single
-    // executable of the same Node (what any SEA costs before its first line runs).
-    const hello = await buildHelloSea(join(work, 'hello'));
-    const floors: Record<Tool, [string, string[]]> = { 'npm CLI': ['node -e 0', [node, '-e', '0']], executable: ['one-line SEA', [hello]] };
-    for (const args of [['--version'], ['--help']]) {
-      for (const [name, cmd] of tools) {
-        const [floorName, floor] = floors[name];
-        const { a, b } = pairs(
-          () => measure([...cmd, ...args], work),
-          () => measure(floor, work),
-        );
-        row(
-          args.join(' '),
-          name,
-          `${(a.seconds * 1000).toFixed(0)} ms, ${a.rssMiB.toFixed(0)} MiB, ${cpu(a)}`,
-          `${floorName}: ${(b.seconds * 1000).toFixed(0)} ms, ${b.rssMiB.toFixed(0)} MiB, ${cpu(b)}`,
-          '',
-          '< 80 ms, < 60 MiB',
-          a.seconds < 0.08 && a.rssMiB < 60,
-        );
-      }
+/** --version and --help of each tool against its floor: Node doing nothing, or a one-line single executable. */
+async function startUpRows(tools: Tools, work: string): Promise<void> {
+  // The yardstick of the npm CLI is Node doing nothing; of the executable, a one-line single
+  // executable of the same Node (what any SEA costs before its first line runs).
+  const hello = await buildHelloSea(join(work, 'hello'));
+  const floors: Record<Tool, [string, string[]]> = { 'npm CLI': ['node -e 0', [node, '-e', '0']], executable: ['one-line SEA', [hello]] };
+  for (const args of [['--version'], ['--help']]) {
+    for (const [name, cmd] of tools) {
+      const [floorName, floor] = floors[name];
+      const { a, b } = pairs(
+        () => measure([...cmd, ...args], work),
+        () => measure(floor, work),
+      );
+      row(
+        args.join(' '),
+        name,
+        `${(a.seconds * 1000).toFixed(0)} ms, ${a.rssMiB.toFixed(0)} MiB, ${cpu(a)}`,
+        `${floorName}: ${(b.seconds * 1000).toFixed(0)} ms, ${b.rssMiB.toFixed(0)} MiB, ${cpu(b)}`,
+        '',
+        '< 80 ms, < 60 MiB',
+        a.seconds < 0.08 && a.rssMiB < 60,
+      );
     }
-
-    const sizes: [string, { tar: string; policy: string }, number][] = [['main job bundle', await mainJobBundle(work), 0.6]];
-    if (LARGE_MIB > 0) {
-      mkdirSync(join(work, 'large'));
-      sizes.push([`${LARGE_MIB} MiB bundle`, await makeSiteBundle(join(work, 'large'), { baseMiB: LARGE_MIB - 8, images: 2 }), 0.8]);
-    }
-    for (const [label, { tar, policy }, goal] of sizes) {
-      const mib = statSync(tar).size / 2 ** 20;
-      execFileSync('sync');
-      for (const [name, cmd] of tools) {
-        const { a, b } = pairs(
-          () => measure([...cmd, 'check-bundle', tar, '--policy', policy], work),
-          () => measure(['openssl', 'dgst', '-sha256', tar], work),
-        );
-        row(
-          `check-bundle, ${label} (${mib.toFixed(0)} MiB)`,
-          name,
-          `${a.seconds.toFixed(2)} s, ${a.rssMiB.toFixed(0)} MiB, ${cpu(a)}`,
-          `openssl dgst -sha256: ${b.seconds.toFixed(2)} s, ${cpu(b)}`,
-          `${(b.seconds / a.seconds).toFixed(2)}×`,
-          `≥ ${goal}×, < 256 MiB`,
-          b.seconds / a.seconds >= goal && a.rssMiB < 256,
-        );
-      }
-      for (const [name, cmd] of tools) {
-        const store = join(work, 'store');
-        const untar = join(work, 'untar');
-        const clean = (): void => {
-          rmSync(store, { recursive: true, force: true });
-          rmSync(untar, { recursive: true, force: true });
-          mkdirSync(untar);
-          execFileSync('sync');
-        };
-        const { a, b } = pairs(
-          () => measure([...cmd, 'import', tar, '--policy', policy, '--store', store], work),
-          () => measure(['sh', '-c', 'tar -xf "$0" -C "$1" && sync', tar, untar], work),
-          clean,
-        );
-        clean();
-        row(
-          `import, ${label}`,
-          name,
-          `${a.seconds.toFixed(2)} s, ${a.rssMiB.toFixed(0)} MiB, ${cpu(a)}`,
-          `tar -xf && sync: ${b.seconds.toFixed(2)} s, ${cpu(b)}`,
-          `${(b.seconds / a.seconds).toFixed(2)}×`,
-          '≥ 0.9×, < 256 MiB',
-          b.seconds / a.seconds >= 0.9 && a.rssMiB < 256,
-        );
-      }
-    }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** check-bundle of one bundle against openssl's digest of the same file. */
+function checkBundleRows(tools: Tools, work: string, label: string, bundle: { tar: string; policy: string }, goal: number): void {
+  const mib = statSync(bundle.tar).size / 2 ** 20;
+  execFileSync('sync');
+  for (const [name, cmd] of tools) {
+    const { a, b } = pairs(
+      () => measure([...cmd, 'check-bundle', bundle.tar, '--policy', bundle.policy], work),
+      () => measure(['openssl', 'dgst', '-sha256', bundle.tar], work),
+    );
+    row(
+      `check-bundle, ${label} (${mib.toFixed(0)} MiB)`,
+      name,
+      `${a.seconds.toFixed(2)} s, ${a.rssMiB.toFixed(0)} MiB, ${cpu(a)}`,
+      `openssl dgst -sha256: ${b.seconds.toFixed(2)} s, ${cpu(b)}`,
+      `${(b.seconds / a.seconds).toFixed(2)}×`,
+      `≥ ${goal}×, < 256 MiB`,
+      b.seconds / a.seconds >= goal && a.rssMiB < 256,
+    );
+  }
+}
+
+/** import of one bundle into an empty store against `tar -xf && sync` of the same tar (import is crash-safe, so the yardstick syncs too). */
+function importRows(tools: Tools, work: string, label: string, bundle: { tar: string; policy: string }): void {
+  for (const [name, cmd] of tools) {
+    const store = join(work, 'store');
+    const untar = join(work, 'untar');
+    const clean = (): void => {
+      rmSync(store, { recursive: true, force: true });
+      rmSync(untar, { recursive: true, force: true });
+      mkdirSync(untar);
+      execFileSync('sync');
+    };
+    const { a, b } = pairs(
+      () => measure([...cmd, 'import', bundle.tar, '--policy', bundle.policy, '--store', store], work),
+      () => measure(['sh', '-c', 'tar -xf "$0" -C "$1" && sync', bundle.tar, untar], work),
+      clean,
+    );
+    clean();
+    row(
+      `import, ${label}`,
+      name,
+      `${a.seconds.toFixed(2)} s, ${a.rssMiB.toFixed(0)} MiB, ${cpu(a)}`,
+      `tar -xf && sync: ${b.seconds.toFixed(2)} s, ${cpu(b)}`,
+      `${(b.seconds / a.seconds).toFixed(2)}×`,
+      '≥ 0.9×, < 256 MiB',
+      b.seconds / a.seconds >= 0.9 && a.rssMiB < 256,
+    );
+  }
+}
+
+/** The rows as an aligned table, with how they were measured. */
+function printTable(): void {
   const head = ['figure', 'tool', 'brickyard (median)', 'yardstick (median)', 'ratio', 'goal', 'met'];
   const all = [head, ...rows];
   // A column as wide as its widest cell (a row without the cell counts as empty there).
@@ -192,6 +186,33 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')} at the end)\n`,
   );
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'brickyard-bench-site-'));
+  try {
+    await buildCli();
+    const sea = process.env['BENCH_SEA'] ?? (await buildSea(process.arch as 'x64' | 'arm64', join(work, 'sea')));
+    const tools: Tools = [
+      ['npm CLI', [node, join(repo, 'bin', 'brickyard.js')]],
+      ['executable', [sea]],
+    ];
+    row('executable size', 'executable', `${(statSync(sea).size / 2 ** 20).toFixed(1)} MiB`, '', '', '', undefined);
+    await startUpRows(tools, work);
+
+    const sizes: [string, { tar: string; policy: string }, number][] = [['main job bundle', await mainJobBundle(work), 0.6]];
+    if (LARGE_MIB > 0) {
+      mkdirSync(join(work, 'large'));
+      sizes.push([`${LARGE_MIB} MiB bundle`, await makeSiteBundle(join(work, 'large'), { baseMiB: LARGE_MIB - 8, images: 2 }), 0.8]);
+    }
+    for (const [label, bundle, goal] of sizes) {
+      checkBundleRows(tools, work, label, bundle, goal);
+      importRows(tools, work, label, bundle);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  printTable();
 }
 
 await main();

@@ -293,7 +293,10 @@ class RangeEntry implements TarBody {
   /** The verdict is awaited with the others before the bundle is accepted (never rejects until then). */
   end(): void {
     const e = this.entry;
-    const verdict = this.digest!.then((d) => {
+    const digest = this.digest;
+    // The tar reader hands a large entry its ranges before its end: no ranges is a reader bug.
+    if (digest === undefined) throw new Error(`internal: ${e.path} ended before its byte ranges were given`);
+    const verdict = digest.then((d) => {
       if (d.error !== undefined && d.phase === 'write' && this.out) {
         // As a write in this thread would fail (writeSync names no path, so the fault report is
         // the same whichever thread wrote): the errno (ENOSPC, EIO, …) for the caller's fault report.
@@ -301,7 +304,8 @@ class RangeEntry implements TarBody {
       }
       if (d.error !== undefined) throw new BrickyardError('FILE_UNREADABLE', `cannot read ${e.path} from the bundle: ${d.error}`);
       if (d.bytes !== e.size) mismatch('size', `${e.path} is ${d.bytes} bytes; the manifest says ${e.size} (the bundle changed while it was read)`, e.path);
-      if (d.hex !== e.sha256) mismatch('digest', `${e.path} does not match its sha256 in the manifest (got ${d.hex!.slice(0, 16)}…, expected ${e.sha256.slice(0, 16)}…)`, e.path);
+      if (d.hex !== e.sha256)
+        mismatch('digest', `${e.path} does not match its sha256 in the manifest (got ${(d.hex ?? 'nothing').slice(0, 16)}…, expected ${e.sha256.slice(0, 16)}…)`, e.path);
       this.onDone(d.bytes);
     });
     verdict.catch(() => undefined); // judged where the verdicts are awaited, or moot when the read failed before
