@@ -8,7 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLayout, putBlob, putImage, writeIndex, type StoredBlob } from '../../pipeline/src/oci/synthetic.ts';
-import { inTotoStatement, testResultPredicate, TEST_RESULT_PREDICATE_TYPE } from '../../pipeline/src/smoke/predicate.ts';
+import { testResultPredicate, TEST_RESULT_PREDICATE_TYPE } from '../../pipeline/src/smoke/predicate.ts';
+import { inTotoStatement } from '../../pipeline/src/model/statement.ts';
 
 /** A blob written in 4 MiB chunks (never held whole), hashed as it goes. */
 function putLargeBlob(layout: string, mib: number): { digest: string; size: number } {

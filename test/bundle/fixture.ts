@@ -17,7 +17,8 @@ import { createLayout, putBlob, putImage, writeIndex, type StoredBlob } from '..
 import { attest, writeBundle as writeSigstoreBundle } from '../../pipeline/src/sign/attest.ts';
 import { loadOrCreateDevSigner, type DevSigner } from '../../pipeline/src/sign/dev-signer.ts';
 import type { FulcioExtensions } from '../../pipeline/src/sign/fulcio-extensions.ts';
-import { inTotoStatement, testResultPredicate, TEST_RESULT_PREDICATE_TYPE } from '../../pipeline/src/smoke/predicate.ts';
+import { testResultPredicate, TEST_RESULT_PREDICATE_TYPE } from '../../pipeline/src/smoke/predicate.ts';
+import { inTotoStatement } from '../../pipeline/src/model/statement.ts';
 import { tempDir } from '../helpers/fixture.ts';
 
 export const IDENTITY = 'https://github.com/example/brickyard/.github/workflows/main.yml@refs/heads/main';

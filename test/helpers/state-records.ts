@@ -3,7 +3,7 @@
  * for tests that put a state folder together by hand: each is valid against its schema in
  * pipeline/schemas/state/ unless a test changes it.
  */
-import { inTotoStatement, type InTotoStatement } from '../../pipeline/src/smoke/predicate.ts';
+import { inTotoStatement, type InTotoStatement } from '../../pipeline/src/model/statement.ts';
 import { TUNE_PREDICATE_TYPE } from '../../pipeline/src/smoke/tune.ts';
 import type { BuildRecord, PairLock, SmokeReport, TunePredicate } from '../../pipeline/src/state/records.ts';
 

@@ -34,7 +34,7 @@ import {
   type TrustedRootJSON,
 } from '../../pipeline/src/sign/dev-signer.ts';
 import { keyIdOf, loadOrCreateSiteKey, siteAttest, siteKeyFinder, sitePublicKey, verifySiteBundle, type SiteKey } from '../../pipeline/src/sign/site-key.ts';
-import { inTotoStatement } from '../../pipeline/src/smoke/predicate.ts';
+import { inTotoStatement } from '../../pipeline/src/model/statement.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
 

@@ -32,7 +32,7 @@ import {
   type VerificationSummary,
 } from '../../pipeline/src/sign/provenance.ts';
 import { loadOrCreateSiteKey, sitePublicKey, verifySiteBundle } from '../../pipeline/src/sign/site-key.ts';
-import { STATEMENT_TYPE } from '../../pipeline/src/smoke/predicate.ts';
+import { STATEMENT_TYPE } from '../../pipeline/src/model/statement.ts';
 import { tempDir, writeTree } from '../helpers/fixture.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));

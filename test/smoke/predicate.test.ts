@@ -1,14 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { TestResult, Verdict } from '../../pipeline/src/smoke/evaluate.ts';
-import {
-  inTotoStatement,
-  SMOKE_TARGET_MEDIA_TYPE,
-  STATEMENT_TYPE,
-  TEST_RESULT_PREDICATE_TYPE,
-  testResultPredicate,
-  type SmokeConfiguration,
-} from '../../pipeline/src/smoke/predicate.ts';
+import { SMOKE_TARGET_MEDIA_TYPE, testResultPredicate, type SmokeConfiguration } from '../../pipeline/src/smoke/predicate.ts';
 
 const SHA = 'a3f1c0de'.repeat(8);
 const CONFIG: SmokeConfiguration = {
@@ -105,25 +98,5 @@ describe('testResultPredicate', () => {
     expect(() => testResultPredicate({ results: [t('a', 'PASSED'), t('a', 'FAILED')], configuration: CONFIG, ...TIMES })).toThrow(/two smoke tests are named 'a'/);
     expect(() => testResultPredicate({ results: [], configuration: { ...CONFIG, imageDigest: 'sha256:abc' }, ...TIMES })).toThrow(/image digest/);
     expect(() => testResultPredicate({ results: [], configuration: CONFIG, ...TIMES, startedOn: 'yesterday' })).toThrow(/startedOn/);
-  });
-});
-
-describe('inTotoStatement', () => {
-  it('wraps the predicate in a Statement v1', () => {
-    const predicate = testResultPredicate({ results: [t('a', 'PASSED')], configuration: CONFIG, ...TIMES });
-    const s = inTotoStatement({ name: 'ghcr.io/brickyard/mpi-pingpong', digest: { sha256: SHA } }, TEST_RESULT_PREDICATE_TYPE, predicate);
-    expect(s).toEqual({
-      _type: 'https://in-toto.io/Statement/v1',
-      subject: [{ name: 'ghcr.io/brickyard/mpi-pingpong', digest: { sha256: SHA } }],
-      predicateType: 'https://in-toto.io/attestation/test-result/v0.1',
-      predicate,
-    });
-    expect(STATEMENT_TYPE).toBe('https://in-toto.io/Statement/v1');
-    expect(JSON.parse(JSON.stringify(s))).toEqual(s);
-  });
-
-  it('refuses a subject without a sha256 and a predicate type that is not a URI', () => {
-    expect(() => inTotoStatement({ name: 'x', digest: { sha256: 'sha256:' + SHA } }, TEST_RESULT_PREDICATE_TYPE, {})).toThrow(/64 hex/);
-    expect(() => inTotoStatement({ name: 'x', digest: { sha256: SHA } }, 'test-result', {})).toThrow(/URI/);
   });
 });

@@ -42867,6 +42867,21 @@ var RPM_FIELDS = ["NAME", "EPOCH", "VERSION", "RELEASE", "ARCH", "LICENSE", "VEN
 var RPM_QUERY_FORMAT = RPM_FIELDS.map((f2) => `%{${f2}}`).join("\\t") + "\\n";
 var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
 
+// pipeline/src/model/statement.ts
+var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
+var StatementError = class extends BrickyardError {
+  constructor(message) {
+    super("STATEMENT_INVALID", message, { hint: "the subject is an image digest (64 hex digits) and the predicate type a URI" });
+    this.name = "StatementError";
+  }
+};
+function inTotoStatement(subject, predicateType, predicate) {
+  const sha256 = subject.digest.sha256.toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new StatementError(`subject digest sha256 must be 64 hex digits, got '${subject.digest.sha256}'`);
+  if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(predicateType)) throw new StatementError(`predicateType must be a URI, got '${predicateType}'`);
+  return { _type: STATEMENT_TYPE, subject: [{ name: subject.name, digest: { sha256 } }], predicateType, predicate };
+}
+
 // pipeline/src/state/validators.ts
 var import__ = __toESM(require__(), 1);
 
@@ -44361,7 +44376,6 @@ var TestResultError = class extends BrickyardError {
   }
 };
 var TEST_RESULT_PREDICATE_TYPE = "https://in-toto.io/attestation/test-result/v0.1";
-var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var SMOKE_TARGET_MEDIA_TYPE = "application/vnd.brickyard.smoke-target+json";
 var SMOKE_EXTENSION_VERSION = 1;
 function testResultPredicate(args) {
@@ -44423,12 +44437,6 @@ function testResultPredicate(args) {
       tests: results.map((r) => ({ ...r }))
     }
   };
-}
-function inTotoStatement(subject, predicateType, predicate) {
-  const sha256 = subject.digest.sha256.toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new TestResultError(`subject digest sha256 must be 64 hex digits, got '${subject.digest.sha256}'`);
-  if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(predicateType)) throw new TestResultError(`predicateType must be a URI, got '${predicateType}'`);
-  return { _type: STATEMENT_TYPE, subject: [{ name: subject.name, digest: { sha256 } }], predicateType, predicate };
 }
 function imageSha256(digest) {
   const hex = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(digest.trim())?.[1];

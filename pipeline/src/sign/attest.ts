@@ -18,7 +18,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BUNDLE_V03_MEDIA_TYPE, bundleToJSON, type SerializedBundle } from '@sigstore/bundle';
 import { CIContextProvider, DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness, type IdentityProvider, type Witness } from '@sigstore/sign';
-import { STATEMENT_TYPE } from '../smoke/predicate.ts';
+import { STATEMENT_TYPE } from '../model/statement.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { DevSigner, SigningBackend } from './dev-signer.ts';
 

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildRecord } from '../build/build.ts';
-import { inTotoStatement, type InTotoStatement, type ResourceDescriptor } from '../smoke/predicate.ts';
+import { inTotoStatement, type InTotoStatement, type ResourceDescriptor } from '../model/statement.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { group } from '../util/match.ts';
 

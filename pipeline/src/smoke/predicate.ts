@@ -26,6 +26,7 @@ import { basename } from 'node:path';
 import { BrickyardError } from '../util/errors.ts';
 import { arrayAt, isJsonObject, objectAt, parseUnknownJson, stringAt } from '../util/untrusted-json.ts';
 import { overall, type TestResult } from './evaluate.ts';
+import type { ResourceDescriptor } from '../model/statement.ts';
 
 /** A test-result statement that cannot be made, or a signed one that Brickyard did not write. */
 export class TestResultError extends BrickyardError {
@@ -36,7 +37,6 @@ export class TestResultError extends BrickyardError {
 }
 
 export const TEST_RESULT_PREDICATE_TYPE = 'https://in-toto.io/attestation/test-result/v0.1';
-export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 /** Media type of the target descriptor's `content` (RFC 6838 vendor tree). */
 export const SMOKE_TARGET_MEDIA_TYPE = 'application/vnd.brickyard.smoke-target+json';
 /** Version of the `brickyardSmoke` extension's layout. */
@@ -56,17 +56,6 @@ export interface SmokeConfiguration {
 }
 
 /** in-toto ResourceDescriptor (spec/v1/resource_descriptor.md). */
-export interface ResourceDescriptor {
-  name?: string;
-  uri?: string;
-  digest?: Record<string, string>;
-  /** Base64. */
-  content?: string;
-  downloadLocation?: string;
-  mediaType?: string;
-  annotations?: Record<string, unknown>;
-}
-
 /** What the run tested, named plainly inside the signed predicate (also in `configuration`). */
 export interface SmokeTarget {
   system: string;
@@ -95,18 +84,6 @@ export interface TestResultPredicate {
   warnedTests: string[];
   failedTests: string[];
   brickyardSmoke: SmokeExtension;
-}
-
-export interface Subject {
-  name: string;
-  digest: { sha256: string };
-}
-
-export interface InTotoStatement<P extends object = object> {
-  _type: typeof STATEMENT_TYPE;
-  subject: Subject[];
-  predicateType: string;
-  predicate: P;
 }
 
 export function testResultPredicate(args: { results: TestResult[]; configuration: SmokeConfiguration; startedOn: string; finishedOn: string; url?: string }): TestResultPredicate {
@@ -169,14 +146,6 @@ export function testResultPredicate(args: { results: TestResult[]; configuration
       tests: results.map((r) => ({ ...r })),
     },
   };
-}
-
-/** An in-toto Statement v1 about one subject. */
-export function inTotoStatement<P extends object>(subject: Subject, predicateType: string, predicate: P): InTotoStatement<P> {
-  const sha256 = subject.digest.sha256.toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new TestResultError(`subject digest sha256 must be 64 hex digits, got '${subject.digest.sha256}'`);
-  if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(predicateType)) throw new TestResultError(`predicateType must be a URI, got '${predicateType}'`);
-  return { _type: STATEMENT_TYPE, subject: [{ name: subject.name, digest: { sha256 } }], predicateType, predicate };
 }
 
 function imageSha256(digest: string): string {

@@ -19,7 +19,8 @@ import { readBuildRecord, type Launcher, type SmokeReport } from '../state/recor
 import { extractSifRootfs, sha256File } from '../build/sif.ts';
 import { evaluateCommand, evaluateGpu, evaluatePingPong, overall, type TestResult } from './evaluate.ts';
 import { parseGpuQuery, parsePingPong, type PingPongRun } from './pingpong.ts';
-import { inTotoStatement, TEST_RESULT_PREDICATE_TYPE, testResultPredicate } from './predicate.ts';
+import { TEST_RESULT_PREDICATE_TYPE, testResultPredicate } from './predicate.ts';
+import { inTotoStatement } from '../model/statement.ts';
 import { performanceOf } from './performance.ts';
 import { DEFAULT_TRIALS, interleave } from './stats.ts';
 import { evaluateStream, looksLikeStream, parseStream, type StreamRun } from './stream.ts';

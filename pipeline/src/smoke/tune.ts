@@ -20,7 +20,7 @@ import { attest, bundlePathFor, writeBundle } from '../sign/attest.ts';
 import { signerFor } from '../sign/pair.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { Pair, PartitionRef, Workspace } from '../workspace.ts';
-import { inTotoStatement, type InTotoStatement } from './predicate.ts';
+import { inTotoStatement, type InTotoStatement } from '../model/statement.ts';
 import { smoke, type SmokeReport } from './run.ts';
 import { TUNE_RECORD, tuneFolder } from '../state/layout.ts';
 import { readStateRecord, type TuneMetric, type TunePredicate, type VariantOutcome } from '../state/records.ts';

@@ -9,7 +9,7 @@ import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { ImageFacts } from '../check/image-policy.ts';
 import { validateSpdx } from '../build/sbom.ts';
 import type { TestResult } from '../smoke/evaluate.ts';
-import type { InTotoStatement } from '../smoke/predicate.ts';
+import { type InTotoStatement } from '../model/statement.ts';
 import type { Performance } from '../smoke/performance.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { stateValidator, type StateSchema } from './validators.ts';

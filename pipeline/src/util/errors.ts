@@ -50,7 +50,8 @@ export type ErrorCode =
   | 'PUSH_MISMATCH'
   | 'NO_VARIANT'
   | 'TEST_RESULT_INVALID'
-  | 'STATE_RECORD_INVALID';
+  | 'STATE_RECORD_INVALID'
+  | 'STATEMENT_INVALID';
 
 export class BrickyardError extends Error {
   readonly code: ErrorCode;
