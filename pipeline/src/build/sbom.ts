@@ -580,53 +580,10 @@ export function spdxDocument(args: SpdxArgs): Record<string, unknown> {
     primaryPackagePurpose: 'CONTAINER',
   };
 
-  const osPackages = dedupeSorted(args.packages).map((p) => {
-    const pkg: Record<string, unknown> = {
-      SPDXID: ids.id(`Package-${p.manager === 'dpkg' ? 'deb' : 'rpm'}-${p.name}-${p.epoch ? `${p.epoch}-` : ''}${p.version}${p.arch ? `-${p.arch}` : ''}`),
-      name: p.name,
-      versionInfo: p.epoch ? `${p.epoch}:${p.version}` : p.version,
-      supplier: spdxSupplier(p.supplier),
-      downloadLocation: NOASSERTION,
-      filesAnalyzed: false,
-    };
-    const homepage = httpUrl(p.homepage);
-    if (homepage) pkg.homepage = homepage;
-    if (p.source) {
-      pkg.sourceInfo = p.manager === 'dpkg' ? `built from Debian source package ${p.source} ${p.sourceVersion ?? p.version}` : `built from source RPM ${p.source}`;
-    }
-    Object.assign(pkg, licenseFields(p.license, true));
-    pkg.copyrightText = NOASSERTION;
-    // A package record no purl can name (a blank name in a damaged package database) keeps its
-    // SPDX entry without the reference, rather than failing the whole SBOM.
-    const locator = purlOrUndefined(() => packagePurl(p));
-    if (locator) pkg.externalRefs = [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: locator }];
-    return pkg;
-  });
-
+  const osPackages = dedupeSorted(args.packages).map((p) => osPackageEntry(p, ids));
   const sources = [...args.sources]
     .sort((a, b) => cmpKeys([a.name, a.version ?? '', a.url, a.sha256.toLowerCase(), canonical(a)], [b.name, b.version ?? '', b.url, b.sha256.toLowerCase(), canonical(b)]))
-    .map((s) => {
-      const src: Record<string, unknown> = {
-        SPDXID: ids.id(`Source-${s.name}${s.version ? `-${s.version}` : ''}`),
-        name: s.name,
-      };
-      if (s.version) src.versionInfo = s.version;
-      const file = fileName(s.url);
-      if (file) src.packageFileName = file;
-      Object.assign(src, {
-        supplier: NOASSERTION,
-        downloadLocation: s.url,
-        filesAnalyzed: false,
-        checksums: [{ algorithm: 'SHA256', checksumValue: s.sha256.toLowerCase() }],
-        ...licenseFields(s.license, true),
-        copyrightText: NOASSERTION,
-        comment: `pinned by ${s.origin}`,
-      });
-      // As for packages: a name no purl can carry (blank once trimmed) keeps its entry, unreferenced.
-      const locator = purlOrUndefined(() => sourcePurl(s));
-      if (locator) src.externalRefs = [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: locator }];
-      return src;
-    });
+    .map((s) => sourceEntry(s, ids));
 
   const relationships = [
     { spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: imageId },
@@ -649,6 +606,54 @@ export function spdxDocument(args: SpdxArgs): Record<string, unknown> {
     packages: [image, ...osPackages, ...sources],
     relationships,
   };
+}
+
+/** One installed OS package's SPDX entry, with its purl where one can name it. */
+function osPackageEntry(p: InstalledPackage, ids: SpdxIds): Record<string, unknown> {
+  const pkg: Record<string, unknown> = {
+    SPDXID: ids.id(`Package-${p.manager === 'dpkg' ? 'deb' : 'rpm'}-${p.name}-${p.epoch ? `${p.epoch}-` : ''}${p.version}${p.arch ? `-${p.arch}` : ''}`),
+    name: p.name,
+    versionInfo: p.epoch ? `${p.epoch}:${p.version}` : p.version,
+    supplier: spdxSupplier(p.supplier),
+    downloadLocation: NOASSERTION,
+    filesAnalyzed: false,
+  };
+  const homepage = httpUrl(p.homepage);
+  if (homepage) pkg.homepage = homepage;
+  if (p.source) {
+    pkg.sourceInfo = p.manager === 'dpkg' ? `built from Debian source package ${p.source} ${p.sourceVersion ?? p.version}` : `built from source RPM ${p.source}`;
+  }
+  Object.assign(pkg, licenseFields(p.license, true));
+  pkg.copyrightText = NOASSERTION;
+  // A package record no purl can name (a blank name in a damaged package database) keeps its
+  // SPDX entry without the reference, rather than failing the whole SBOM.
+  const locator = purlOrUndefined(() => packagePurl(p));
+  if (locator) pkg.externalRefs = [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: locator }];
+  return pkg;
+}
+
+/** One pinned source's SPDX entry: where it was fetched, its digest and who pinned it. */
+function sourceEntry(s: PinnedSource, ids: SpdxIds): Record<string, unknown> {
+  const src: Record<string, unknown> = {
+    SPDXID: ids.id(`Source-${s.name}${s.version ? `-${s.version}` : ''}`),
+    name: s.name,
+  };
+  if (s.version) src.versionInfo = s.version;
+  const file = fileName(s.url);
+  if (file) src.packageFileName = file;
+  Object.assign(src, {
+    supplier: NOASSERTION,
+    downloadLocation: s.url,
+    filesAnalyzed: false,
+    checksums: [{ algorithm: 'SHA256', checksumValue: s.sha256.toLowerCase() }],
+    ...licenseFields(s.license, true),
+    copyrightText: NOASSERTION,
+    comment: `pinned by ${s.origin}`,
+  });
+  // As for packages: a name no purl can carry (blank once trimmed) keeps its entry, unreferenced.
+  const locator = purlOrUndefined(() => sourcePurl(s));
+  if (locator) src.externalRefs = [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: locator }];
+  return src;
 }
 
 function fileName(url: string): string | undefined {
