@@ -263,7 +263,7 @@ async function create(dir: string): Promise<void> {
 }
 
 /** A self-signed development root: a CA that signs only certificates (path length 0). */
-async function devRootCertificate(name: string, keys: webcrypto.CryptoKeyPair, notBefore: Date, notAfter: Date): Promise<x509.X509Certificate> {
+async function devRootCertificate(name: string, keys: webcrypto.CryptoKeyPair, notBefore: Date, notAfter: Date): Promise<InstanceType<typeof x509.X509Certificate>> {
   return await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name,
