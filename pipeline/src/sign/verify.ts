@@ -195,31 +195,8 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
   const rootEntry = parseTrustedRootOnce(input.trustedRoot);
   const root = rootEntry.root;
   const policyKey = 'publicKey' in input.policy ? parsePolicyKey(input.policy.publicKey) : undefined;
-  if ('identity' in input.policy) {
-    const { identity, issuer } = input.policy;
-    if (typeof identity !== 'string' || identity === '' || typeof issuer !== 'string' || issuer === '') {
-      throw new BrickyardError('USAGE', 'the verification policy needs a non-empty identity and issuer (or a public key)');
-    }
-  }
-  if (input.payloadType !== undefined) {
-    const content = bundle.content;
-    if (content.$case !== 'dsseEnvelope') {
-      throw new SignatureVerificationError('payload type', `expected a DSSE envelope of type ${input.payloadType}; this bundle is a message signature, made for another purpose`);
-    }
-    if (content.dsseEnvelope.payloadType !== input.payloadType) {
-      throw new SignatureVerificationError(
-        'payload type',
-        `the DSSE payload type is ${JSON.stringify(content.dsseEnvelope.payloadType)}; expected exactly ${JSON.stringify(input.payloadType)} (a signature made for another purpose)`,
-      );
-    }
-  }
+  checkPolicyFitsBundle(input, bundle, policyKey);
   const material = bundle.verificationMaterial.content;
-  if (material.$case === 'publicKey' && !policyKey) {
-    throw new SignatureVerificationError('public key', 'the bundle is signed with a key, but the policy expects a certificate identity (give the public key)');
-  }
-  if (material.$case !== 'publicKey' && policyKey) {
-    throw new SignatureVerificationError('public key', 'the policy expects a key-signed bundle, but this bundle carries a certificate');
-  }
 
   let trust: TrustMaterial;
   try {
@@ -237,43 +214,9 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
     throw new SignatureVerificationError('bundle', `cannot read its signature material: ${(e as Error).message}`, { cause: e });
   }
 
-  // Material the library would trip over (TypeError) or accept: a root certificate inside the
-  // bundle (roots come only from the trusted root), an inclusion proof without its checkpoint.
-  if (material.$case === 'x509CertificateChain') {
-    for (const c of material.x509CertificateChain.certificates) {
-      let selfSigned: boolean;
-      try {
-        selfSigned = X509Certificate.parse(Buffer.from(c.rawBytes)).verify();
-      } catch (e) {
-        throw new SignatureVerificationError('certificate', `unreadable certificate in the bundle: ${(e as Error).message}`, { cause: e });
-      }
-      if (selfSigned)
-        throw new SignatureVerificationError(
-          'certificate',
-          "the bundle's certificate chain contains a self-signed root certificate; trust anchors come only from the trusted root",
-        );
-    }
-  }
-  for (const entry of bundle.verificationMaterial.tlogEntries) {
-    if (entry.inclusionProof && !entry.inclusionProof.checkpoint?.envelope) {
-      throw new SignatureVerificationError('checkpoint', 'a transparency-log inclusion proof has no checkpoint');
-    }
-  }
+  checkBundleMaterial(bundle);
 
-  // Zero verifiable timestamps: refuse clearly instead of the library's crash (trap 1).
-  const verifiable = entity.timestamps.filter((t) => t.$case === 'timestamp-authority' || t.tlogEntry.inclusionPromise !== undefined);
-  // A signature by a pinned key needs no time when the caller asks for no log entry either:
-  // the key itself is the trust (a site's own admission records).
-  const untimedKeySignature = 'publicKey' in input.policy && input.tlogThreshold === 0 && verifiable.length === 0;
-  if (verifiable.length === 0 && !untimedKeySignature) {
-    throw new SignatureVerificationError(
-      'timestamps',
-      'the bundle has no verifiable timestamp (no transparency-log entry with an inclusion promise and no RFC 3161 timestamp), so the certificate cannot be checked',
-      {
-        hint: 'Rekor v2 entries carry no time: such bundles need an RFC 3161 timestamp from a TSA in the trusted root',
-      },
-    );
-  }
+  const untimedKeySignature = requireVerifiableTimestamp(input, entity);
 
   // The artifact: hashed (and, for message signatures, signature-checked) in one streaming pass.
   const content = bundle.content;
@@ -295,31 +238,11 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
     entity = { ...entity, signature: streamedMessageSignature(entity.signature, art.signatureValid) };
   }
 
-  const verifier = new Verifier(trust, {
-    tlogThreshold: threshold(input.tlogThreshold, 'tlogThreshold'),
-    ctlogThreshold: entity.key.$case === 'certificate' ? threshold(input.ctlogThreshold, 'ctlogThreshold') : 0,
-    timestampThreshold: untimedKeySignature ? 0 : 1,
-  });
-  const libPolicy =
-    'identity' in input.policy ? { subjectAlternativeName: new RegExp(`^${escapeRegExp(input.policy.identity)}$`), extensions: { issuer: input.policy.issuer } } : undefined;
-  try {
-    verifier.verify(entity, libPolicy);
-  } catch (e) {
-    // A policy failure: name it with our exact comparison's words, not the library's regex.
-    if ((e as { code?: string }).code === 'UNTRUSTED_SIGNER_ERROR' && entity.key.$case === 'certificate' && 'identity' in input.policy) {
-      checkIdentity(entity.key.certificate, input.policy);
-    }
-    throw fromLibraryError(e);
-  }
+  verifyWithLibrary(input, trust, entity, untimedKeySignature);
 
   // What the library does not check (or checks loosely).
   const signedAt = verifiedTimes(entity);
-  const now = input.now ?? new Date();
-  for (const t of signedAt) {
-    if (t.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
-      throw new SignatureVerificationError('timestamps', `a verified timestamp (${t.toISOString()}) lies after the current time (${now.toISOString()})`);
-    }
-  }
+  checkNotInFuture(signedAt, input.now ?? new Date());
   for (const entry of bundle.verificationMaterial.tlogEntries) checkCheckpoint(entry, trust, signedAt);
 
   const result: VerifiedSignature = { mediaType: bundle.mediaType, signedAt };
@@ -347,6 +270,110 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
     }
   }
   return result;
+}
+
+/** The library's checks: the signature, the certificate chain, the logs and timestamps to their thresholds, and the identity. */
+function verifyWithLibrary(input: VerifyInput, trust: TrustMaterial, entity: SignedEntity, untimedKeySignature: boolean): void {
+  const verifier = new Verifier(trust, {
+    tlogThreshold: threshold(input.tlogThreshold, 'tlogThreshold'),
+    ctlogThreshold: entity.key.$case === 'certificate' ? threshold(input.ctlogThreshold, 'ctlogThreshold') : 0,
+    timestampThreshold: untimedKeySignature ? 0 : 1,
+  });
+  const libPolicy =
+    'identity' in input.policy ? { subjectAlternativeName: new RegExp(`^${escapeRegExp(input.policy.identity)}$`), extensions: { issuer: input.policy.issuer } } : undefined;
+  try {
+    verifier.verify(entity, libPolicy);
+  } catch (e) {
+    // A policy failure: name it with our exact comparison's words, not the library's regex.
+    if ((e as { code?: string }).code === 'UNTRUSTED_SIGNER_ERROR' && entity.key.$case === 'certificate' && 'identity' in input.policy) {
+      checkIdentity(entity.key.certificate, input.policy);
+    }
+    throw fromLibraryError(e);
+  }
+}
+
+/** The policy asks for what the bundle is: an identity or a key as signed, and the payload type it names. */
+function checkPolicyFitsBundle(input: VerifyInput, bundle: Bundle, policyKey: KeyObject | undefined): void {
+  if ('identity' in input.policy) {
+    const { identity, issuer } = input.policy;
+    if (typeof identity !== 'string' || identity === '' || typeof issuer !== 'string' || issuer === '') {
+      throw new BrickyardError('USAGE', 'the verification policy needs a non-empty identity and issuer (or a public key)');
+    }
+  }
+  if (input.payloadType !== undefined) {
+    const content = bundle.content;
+    if (content.$case !== 'dsseEnvelope') {
+      throw new SignatureVerificationError('payload type', `expected a DSSE envelope of type ${input.payloadType}; this bundle is a message signature, made for another purpose`);
+    }
+    if (content.dsseEnvelope.payloadType !== input.payloadType) {
+      throw new SignatureVerificationError(
+        'payload type',
+        `the DSSE payload type is ${JSON.stringify(content.dsseEnvelope.payloadType)}; expected exactly ${JSON.stringify(input.payloadType)} (a signature made for another purpose)`,
+      );
+    }
+  }
+  const material = bundle.verificationMaterial.content;
+  if (material.$case === 'publicKey' && !policyKey) {
+    throw new SignatureVerificationError('public key', 'the bundle is signed with a key, but the policy expects a certificate identity (give the public key)');
+  }
+  if (material.$case !== 'publicKey' && policyKey) {
+    throw new SignatureVerificationError('public key', 'the policy expects a key-signed bundle, but this bundle carries a certificate');
+  }
+}
+
+/** Refuses material the library would trip over (TypeError) or accept. */
+function checkBundleMaterial(bundle: Bundle): void {
+  const material = bundle.verificationMaterial.content;
+  // A root certificate inside the bundle (roots come only from the trusted root), an inclusion
+  // proof without its checkpoint.
+  if (material.$case === 'x509CertificateChain') {
+    for (const c of material.x509CertificateChain.certificates) {
+      let selfSigned: boolean;
+      try {
+        selfSigned = X509Certificate.parse(Buffer.from(c.rawBytes)).verify();
+      } catch (e) {
+        throw new SignatureVerificationError('certificate', `unreadable certificate in the bundle: ${(e as Error).message}`, { cause: e });
+      }
+      if (selfSigned)
+        throw new SignatureVerificationError(
+          'certificate',
+          "the bundle's certificate chain contains a self-signed root certificate; trust anchors come only from the trusted root",
+        );
+    }
+  }
+  for (const entry of bundle.verificationMaterial.tlogEntries) {
+    if (entry.inclusionProof && !entry.inclusionProof.checkpoint?.envelope) {
+      throw new SignatureVerificationError('checkpoint', 'a transparency-log inclusion proof has no checkpoint');
+    }
+  }
+}
+
+/** At least one verifiable timestamp, unless a pinned key's signature is asked for with no log entry; whether it is that untimed case. */
+function requireVerifiableTimestamp(input: VerifyInput, entity: SignedEntity): boolean {
+  // Zero verifiable timestamps: refuse clearly instead of the library's crash (trap 1).
+  const verifiable = entity.timestamps.filter((t) => t.$case === 'timestamp-authority' || t.tlogEntry.inclusionPromise !== undefined);
+  // A signature by a pinned key needs no time when the caller asks for no log entry either:
+  // the key itself is the trust (a site's own admission records).
+  const untimedKeySignature = 'publicKey' in input.policy && input.tlogThreshold === 0 && verifiable.length === 0;
+  if (verifiable.length === 0 && !untimedKeySignature) {
+    throw new SignatureVerificationError(
+      'timestamps',
+      'the bundle has no verifiable timestamp (no transparency-log entry with an inclusion promise and no RFC 3161 timestamp), so the certificate cannot be checked',
+      {
+        hint: 'Rekor v2 entries carry no time: such bundles need an RFC 3161 timestamp from a TSA in the trusted root',
+      },
+    );
+  }
+  return untimedKeySignature;
+}
+
+/** Refuses a verified timestamp later than now (beyond the allowed clock skew). */
+function checkNotInFuture(signedAt: Date[], now: Date): void {
+  for (const t of signedAt) {
+    if (t.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
+      throw new SignatureVerificationError('timestamps', `a verified timestamp (${t.toISOString()}) lies after the current time (${now.toISOString()})`);
+    }
+  }
 }
 
 /** A bundle given as text or bytes is parsed here; a parsed object is checked by @sigstore/bundle. */
