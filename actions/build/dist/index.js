@@ -43219,9 +43219,6 @@ var import_ajv = __toESM(require_ajv(), 1);
 var import_ajv_formats = __toESM(require_dist(), 1);
 var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
 var import_packageurl_js = __toESM(require_packageurl_js(), 1);
-import { execFileSync as execFileSync2 } from "node:child_process";
-import { accessSync as accessSync2, constants as constants4, lstatSync, readdirSync, readFileSync as readFileSync2, readlinkSync, statSync as statSync2 } from "node:fs";
-import { delimiter as delimiter2, join as join5, relative, resolve } from "node:path";
 
 // pipeline/schemas/spdx-2.3.schema.json
 var spdx_2_3_schema_default = {
@@ -44071,7 +44068,10 @@ function group2(m2, n) {
   return g2;
 }
 
-// pipeline/src/build/sbom.ts
+// pipeline/src/build/package-db.ts
+import { execFileSync as execFileSync2 } from "node:child_process";
+import { accessSync as accessSync2, constants as constants4, lstatSync, readdirSync, readFileSync as readFileSync2, readlinkSync, statSync as statSync2 } from "node:fs";
+import { delimiter as delimiter2, join as join5, relative, resolve } from "node:path";
 var SbomError = class extends BrickyardError {
   problem;
   constructor(problem, message, options = {}) {
@@ -44326,6 +44326,8 @@ function cmpKeys(a, b2) {
   }
   return 0;
 }
+
+// pipeline/src/build/sbom.ts
 function purl(parts) {
   const qualifiers = Object.fromEntries(Object.entries(parts.qualifiers ?? {}).filter((e) => e[1] !== void 0 && e[1] !== ""));
   return new import_packageurl_js.PackageURL(parts.type, parts.namespace, parts.name, parts.version, Object.keys(qualifiers).length > 0 ? qualifiers : void 0, void 0).toString();

@@ -45109,8 +45109,12 @@ var built_index_schema_default = {
 var import_ajv_formats2 = __toESM(require_dist(), 1);
 var import_spdx_expression_parse3 = __toESM(require_spdx_expression_parse(), 1);
 var import_packageurl_js = __toESM(require_packageurl_js(), 1);
+
+// pipeline/src/build/package-db.ts
 var RPM_FIELDS = ["NAME", "EPOCH", "VERSION", "RELEASE", "ARCH", "LICENSE", "VENDOR", "URL", "SOURCERPM"];
 var RPM_QUERY_FORMAT = RPM_FIELDS.map((f) => `%{${f}}`).join("\\t") + "\\n";
+
+// pipeline/src/build/sbom.ts
 var addFormats2 = import_ajv_formats2.default.default ?? import_ajv_formats2.default;
 
 // pipeline/src/state/validators.ts

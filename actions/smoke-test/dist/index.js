@@ -42862,9 +42862,11 @@ function group2(m2, n) {
   return g2;
 }
 
-// pipeline/src/build/sbom.ts
+// pipeline/src/build/package-db.ts
 var RPM_FIELDS = ["NAME", "EPOCH", "VERSION", "RELEASE", "ARCH", "LICENSE", "VENDOR", "URL", "SOURCERPM"];
 var RPM_QUERY_FORMAT = RPM_FIELDS.map((f2) => `%{${f2}}`).join("\\t") + "\\n";
+
+// pipeline/src/build/sbom.ts
 var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
 
 // pipeline/src/state/validators.ts
@@ -43889,7 +43891,7 @@ function judgeLaunch({ fail, figures }, run3, ctx) {
       fail.push(`ran with ${run3.ranks} ranks, expected ${ctx.expectedRanks}: the launcher placed the ranks wrongly`);
     }
     if (!run3.library.toLowerCase().includes(ctx.expectLibrary.toLowerCase())) {
-      fail.push(`wrong MPI library: '${oneLine2(run3.library)}' is not ${ctx.expectLibrary}`);
+      fail.push(`wrong MPI library: '${oneLine3(run3.library)}' is not ${ctx.expectLibrary}`);
     }
   }
 }
@@ -44164,9 +44166,9 @@ function sizeKey(bytes) {
   return sizeText(bytes).replace(" ", "");
 }
 function shortLibrary(lib) {
-  return oneLine2(lib.split(",")[0] ?? lib) || "unknown MPI library";
+  return oneLine3(lib.split(",")[0] ?? lib) || "unknown MPI library";
 }
-function oneLine2(s3) {
+function oneLine3(s3) {
   return clip(s3.replace(/\s+/g, " ").trim());
 }
 function clip(s3) {
