@@ -6,20 +6,17 @@ import eslint from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-// Long functions (issue 12): production code keeps each function to 80 lines (blank lines and
-// comments aside), split by step. TEMPORARY: these functions were over the limit when the rule was
-// turned on (2026-12-03) and lie in areas other helpers were editing at the time; the integrator
-// splits them and empties this list. Never add to it.
-const LONG_FUNCTION_DEBT = [
-  'pipeline/src/build/build.ts', // buildPair
-  'pipeline/src/build/sbom.ts', // spdxDocument
-  'pipeline/src/check/fit.ts', // checkFit
-  'pipeline/src/ci/policy.ts', // checkWorkflowPolicy, checkSigningJob
-  'pipeline/src/sign/dev-signer.ts', // create
-  'pipeline/src/sign/verify.ts', // verifySigstoreBundle
-  'pipeline/src/smoke/run.ts', // smoke (84 lines after Workspace.pair())
-  'pipeline/src/web/recipe-page.ts', // recipePage
-];
+// Files over 400 lines of code (blank lines and comments aside), each with its reason. A file
+// leaves this list when it is split; a new entry needs a reason a reviewer accepts.
+const LONG_FILES_WITH_REASON = {
+  'pipeline/src/bundle/read.ts': 'one reader for the three bundle forms (tar, split parts, folder) and the entry sinks that confine each entry; next seam: the sinks',
+  'pipeline/src/bundle/write.ts': 'planning and writing a bundle share the entry table; next seam: planning',
+  'pipeline/src/render/compose.ts': 'block composition into build and runtime stages; next seam: the runtime stage',
+  'pipeline/src/sign/dev-signer.ts': 'the development CA, timestamp authority and log entry together, so the dev trust root cannot drift from what it signs',
+  'pipeline/src/site/store.ts': "import's crash-safe steps in one file, so the order of writes, syncs and renames reads in one place",
+  'pipeline/src/smoke/evaluate.ts': 'ping-pong, GPU and command evaluation; next seam: ping-pong',
+  'pipeline/src/smoke/run.ts': 'the three launchers (direct, Slurm, SIF) and their shared report; next seam: the Slurm launcher',
+};
 
 export default defineConfig(
   {
@@ -53,11 +50,14 @@ export default defineConfig(
   {
     // Production code, not tests: a test's setup and its table of cases read best in one place.
     files: ['pipeline/src/**/*.ts', 'actions/*/src/**/*.ts', 'bin/**/*.js', 'scripts/**/*.ts', 'scripts/**/*.mjs'],
-    rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }] },
+    rules: {
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+      'max-lines': ['error', { max: 400, skipBlankLines: true, skipComments: true }],
+    },
   },
   {
-    files: LONG_FUNCTION_DEBT,
-    rules: { 'max-lines-per-function': 'off' },
+    files: Object.keys(LONG_FILES_WITH_REASON),
+    rules: { 'max-lines': 'off' },
   },
   {
     // Tests: a `!` that is wrong throws inside the test and fails it, which is the check we want;

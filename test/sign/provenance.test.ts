@@ -12,7 +12,8 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { describe, expect, it } from 'vitest';
 import type { BuildRecord } from '../../pipeline/src/build/build.ts';
-import { parseDpkgStatus, spdxDocument } from '../../pipeline/src/build/sbom.ts';
+import { parseDpkgStatus } from '../../pipeline/src/build/package-db.ts';
+import { spdxDocument } from '../../pipeline/src/build/sbom.ts';
 import { attest } from '../../pipeline/src/sign/attest.ts';
 import { DEV_OIDC_ISSUER, devSignerDir, devTrustedRoot, loadOrCreateDevSigner } from '../../pipeline/src/sign/dev-signer.ts';
 import {

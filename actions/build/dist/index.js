@@ -43219,9 +43219,6 @@ var import_ajv = __toESM(require_ajv(), 1);
 var import_ajv_formats = __toESM(require_dist(), 1);
 var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
 var import_packageurl_js = __toESM(require_packageurl_js(), 1);
-import { execFileSync as execFileSync2 } from "node:child_process";
-import { accessSync as accessSync2, constants as constants4, lstatSync, readdirSync, readFileSync as readFileSync2, readlinkSync, statSync as statSync2 } from "node:fs";
-import { delimiter as delimiter2, join as join5, relative, resolve } from "node:path";
 
 // pipeline/schemas/spdx-2.3.schema.json
 var spdx_2_3_schema_default = {
@@ -44071,7 +44068,10 @@ function group2(m2, n) {
   return g2;
 }
 
-// pipeline/src/build/sbom.ts
+// pipeline/src/build/package-db.ts
+import { execFileSync as execFileSync2 } from "node:child_process";
+import { accessSync as accessSync2, constants as constants4, lstatSync, readdirSync, readFileSync as readFileSync2, readlinkSync, statSync as statSync2 } from "node:fs";
+import { delimiter as delimiter2, join as join5, relative, resolve } from "node:path";
 var SbomError = class extends BrickyardError {
   problem;
   constructor(problem, message, options = {}) {
@@ -44326,6 +44326,8 @@ function cmpKeys(a, b2) {
   }
   return 0;
 }
+
+// pipeline/src/build/sbom.ts
 function purl(parts) {
   const qualifiers = Object.fromEntries(Object.entries(parts.qualifiers ?? {}).filter((e) => e[1] !== void 0 && e[1] !== ""));
   return new import_packageurl_js.PackageURL(parts.type, parts.namespace, parts.name, parts.version, Object.keys(qualifiers).length > 0 ? qualifiers : void 0, void 0).toString();
@@ -44449,47 +44451,8 @@ function spdxDocument(args) {
     ],
     primaryPackagePurpose: "CONTAINER"
   };
-  const osPackages = dedupeSorted(args.packages).map((p2) => {
-    const pkg = {
-      SPDXID: ids.id(`Package-${p2.manager === "dpkg" ? "deb" : "rpm"}-${p2.name}-${p2.epoch ? `${p2.epoch}-` : ""}${p2.version}${p2.arch ? `-${p2.arch}` : ""}`),
-      name: p2.name,
-      versionInfo: p2.epoch ? `${p2.epoch}:${p2.version}` : p2.version,
-      supplier: spdxSupplier(p2.supplier),
-      downloadLocation: NOASSERTION,
-      filesAnalyzed: false
-    };
-    const homepage = httpUrl(p2.homepage);
-    if (homepage) pkg.homepage = homepage;
-    if (p2.source) {
-      pkg.sourceInfo = p2.manager === "dpkg" ? `built from Debian source package ${p2.source} ${p2.sourceVersion ?? p2.version}` : `built from source RPM ${p2.source}`;
-    }
-    Object.assign(pkg, licenseFields(p2.license, true));
-    pkg.copyrightText = NOASSERTION;
-    const locator = purlOrUndefined(() => packagePurl(p2));
-    if (locator) pkg.externalRefs = [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: locator }];
-    return pkg;
-  });
-  const sources = [...args.sources].sort((a, b2) => cmpKeys([a.name, a.version ?? "", a.url, a.sha256.toLowerCase(), canonical(a)], [b2.name, b2.version ?? "", b2.url, b2.sha256.toLowerCase(), canonical(b2)])).map((s3) => {
-    const src = {
-      SPDXID: ids.id(`Source-${s3.name}${s3.version ? `-${s3.version}` : ""}`),
-      name: s3.name
-    };
-    if (s3.version) src.versionInfo = s3.version;
-    const file = fileName(s3.url);
-    if (file) src.packageFileName = file;
-    Object.assign(src, {
-      supplier: NOASSERTION,
-      downloadLocation: s3.url,
-      filesAnalyzed: false,
-      checksums: [{ algorithm: "SHA256", checksumValue: s3.sha256.toLowerCase() }],
-      ...licenseFields(s3.license, true),
-      copyrightText: NOASSERTION,
-      comment: `pinned by ${s3.origin}`
-    });
-    const locator = purlOrUndefined(() => sourcePurl(s3));
-    if (locator) src.externalRefs = [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: locator }];
-    return src;
-  });
+  const osPackages = dedupeSorted(args.packages).map((p2) => osPackageEntry(p2, ids));
+  const sources = [...args.sources].sort((a, b2) => cmpKeys([a.name, a.version ?? "", a.url, a.sha256.toLowerCase(), canonical(a)], [b2.name, b2.version ?? "", b2.url, b2.sha256.toLowerCase(), canonical(b2)])).map((s3) => sourceEntry(s3, ids));
   const relationships = [
     { spdxElementId: "SPDXRef-DOCUMENT", relationshipType: "DESCRIBES", relatedSpdxElement: imageId },
     ...osPackages.map((p2) => ({ spdxElementId: imageId, relationshipType: "CONTAINS", relatedSpdxElement: p2.SPDXID })),
@@ -44510,6 +44473,47 @@ function spdxDocument(args) {
     packages: [image, ...osPackages, ...sources],
     relationships
   };
+}
+function osPackageEntry(p2, ids) {
+  const pkg = {
+    SPDXID: ids.id(`Package-${p2.manager === "dpkg" ? "deb" : "rpm"}-${p2.name}-${p2.epoch ? `${p2.epoch}-` : ""}${p2.version}${p2.arch ? `-${p2.arch}` : ""}`),
+    name: p2.name,
+    versionInfo: p2.epoch ? `${p2.epoch}:${p2.version}` : p2.version,
+    supplier: spdxSupplier(p2.supplier),
+    downloadLocation: NOASSERTION,
+    filesAnalyzed: false
+  };
+  const homepage = httpUrl(p2.homepage);
+  if (homepage) pkg.homepage = homepage;
+  if (p2.source) {
+    pkg.sourceInfo = p2.manager === "dpkg" ? `built from Debian source package ${p2.source} ${p2.sourceVersion ?? p2.version}` : `built from source RPM ${p2.source}`;
+  }
+  Object.assign(pkg, licenseFields(p2.license, true));
+  pkg.copyrightText = NOASSERTION;
+  const locator = purlOrUndefined(() => packagePurl(p2));
+  if (locator) pkg.externalRefs = [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: locator }];
+  return pkg;
+}
+function sourceEntry(s3, ids) {
+  const src = {
+    SPDXID: ids.id(`Source-${s3.name}${s3.version ? `-${s3.version}` : ""}`),
+    name: s3.name
+  };
+  if (s3.version) src.versionInfo = s3.version;
+  const file = fileName(s3.url);
+  if (file) src.packageFileName = file;
+  Object.assign(src, {
+    supplier: NOASSERTION,
+    downloadLocation: s3.url,
+    filesAnalyzed: false,
+    checksums: [{ algorithm: "SHA256", checksumValue: s3.sha256.toLowerCase() }],
+    ...licenseFields(s3.license, true),
+    copyrightText: NOASSERTION,
+    comment: `pinned by ${s3.origin}`
+  });
+  const locator = purlOrUndefined(() => sourcePurl(s3));
+  if (locator) src.externalRefs = [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: locator }];
+  return src;
 }
 function fileName(url) {
   try {
@@ -45654,14 +45658,7 @@ async function buildPair(ws2, pair, opts) {
   const where = pair;
   const durations = {};
   const startedOn = (/* @__PURE__ */ new Date()).toISOString();
-  const timed = async (name, f2) => {
-    const t = performance.now();
-    try {
-      return await f2();
-    } finally {
-      durations[name] = Math.round(performance.now() - t) / 1e3;
-    }
-  };
+  const timed = stopwatch(durations);
   const stage = opts.onStage;
   const system = where.system.doc;
   const builder = usableBuilder(system.policy.builder);
@@ -45671,11 +45668,11 @@ async function buildPair(ws2, pair, opts) {
   const lock = parseStateRecord("lock", rendered.files.lock, `the rendered lock of ${r.key}`);
   const state = stateLayout(opts.stateDir);
   const folder = pairFolder(pairDir(opts.stateDir, r, where));
-  const dir = folder.dir;
-  mkdirSync4(dir, { recursive: true });
+  mkdirSync4(folder.dir, { recursive: true });
   const logPath = folder.buildLog;
   rmSync5(logPath, { force: true });
   const log = openLog(logPath);
+  const run3 = { pair, opts, builder, rendered, folder, log, timed };
   try {
     if (c.base.hostBuilt) await timed("base", () => ensureHostBuiltBase(c.base.reference, stage));
     stage?.("context", `${c.context.length} file(s), ${c.sources.length} pinned source(s)`);
@@ -45683,46 +45680,11 @@ async function buildPair(ws2, pair, opts) {
     const inputs = [...r.chain.map((e) => dirname3(e.file.rel)), ...c.blocks.map((b2) => dirname3(b2.entry.file.rel)), c.systemFile.rel, "catalog/bases.yaml"];
     const epoch = sourceDateEpoch(ws2.root, inputs);
     const created = new Date(epoch * 1e3).toISOString();
-    const git = gitInfo(ws2.root, inputs);
     const tag = imageReference(c);
-    const annotations = {
-      "org.opencontainers.image.title": r.doc.name,
-      "org.opencontainers.image.version": r.doc.version,
-      "org.opencontainers.image.revision": git.commit,
-      "org.opencontainers.image.source": git.source,
-      "org.opencontainers.image.created": created,
-      ...r.doc.license ? { "org.opencontainers.image.licenses": r.doc.license } : {},
-      "dev.brickyard.recipe": r.key,
-      "dev.brickyard.revision": String(r.doc.revision),
-      "dev.brickyard.system": system.id,
-      "dev.brickyard.partition": where.partition.id,
-      "dev.brickyard.lock-digest": lock.lockDigest
-    };
-    stage?.("build", `${builder.name} \u2192 ${tag}`);
-    const req = {
-      contextDir: ctx.dir,
-      containerfile: ctx.containerfile,
-      apptainerDef: ctx.apptainer,
-      tag,
-      epoch,
-      annotations,
-      noCache: opts.checkReproducible === true,
-      log,
-      onOutput: opts.onOutput
-    };
-    await timed("build", () => builder.build(req));
+    const annotations = imageAnnotations(pair, gitInfo(ws2.root, inputs), created, lock.lockDigest);
+    const req = await buildImage(run3, ctx, tag, epoch, annotations);
     const uncompressed = await builder.imageSize(tag);
-    const budget = r.doc.sizeBudget ?? "0 MiB";
-    const budgetBytes = parseSize(budget);
-    if (Number.isFinite(uncompressed) && uncompressed > budgetBytes) {
-      throw new BrickyardError(
-        "SIZE_BUDGET_EXCEEDED",
-        `${r.key} on ${system.id}/${where.partition.id} is ${formatBytes(uncompressed)}, over its size budget of ${budget} (${formatBytes(budgetBytes)})`,
-        {
-          hint: "make the image smaller (clean caches, drop build tools) or raise sizeBudget in the recipe, with a reason in review"
-        }
-      );
-    }
+    const { budget, budgetBytes } = checkSizeBudget(pair, uncompressed);
     const layout2 = state.oci;
     const refName = refNameOf(r, where);
     stage?.("export", `OCI layout ${relative2(ws2.root, layout2) || layout2} as ${refName}`);
@@ -45732,39 +45694,10 @@ async function buildPair(ws2, pair, opts) {
     const configDigest = readManifestBlob(layout2, stored.manifest.digest).config.digest;
     stage?.("sbom", "SPDX 2.3 from the image's package database");
     const sbom = await timed("sbom", () => writeSbom(tag, folder.sbom, { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
-    const facts = inspectImage(layout2, stored.manifest.digest);
-    const imagePolicy = {
-      facts,
-      current: system.imagePolicy ? imageBreaks(facts, system.imagePolicy) : [],
-      next: system.imagePolicyNext ? imageBreaks(facts, system.imagePolicyNext) : []
-    };
-    let sif;
-    let sifRequest;
-    if (opts.sif || SIF_RUNTIMES.has(where.partition.runtime.type)) {
-      stage?.("sif", "SIF file: umoci unpack, mksquashfs, siftool");
-      const labels = Object.assign({}, ...c.steps.map((st2) => st2.op.kind === "label" ? st2.op.labels : {}));
-      const request = {
-        layout: layout2,
-        refName,
-        out: folder.sif(refName),
-        workDir: folder.sifWork,
-        definition: rendered.files.apptainer,
-        labels,
-        arch: c.target.arch,
-        epoch,
-        log
-      };
-      sifRequest = request;
-      sif = await timed("sif", () => buildSif(request));
-    }
-    let reproducible = { checked: false, identical: null, second: null };
-    if (opts.checkReproducible) {
-      stage?.("reproduce", "second build without the layer cache");
-      const firstSif = sifRequest;
-      const remakeSif = firstSif ? async (secondLayout, secondRef) => (await buildSif({ ...firstSif, layout: secondLayout, refName: secondRef, out: `${folder.sifWorkSecond}.sif`, workDir: folder.sifWorkSecond })).sha256 : void 0;
-      reproducible = await timed("reproduce", () => rebuildAndCompare(builder, req, { layout: layout2, refName, ...sif ? { sifSha256: sif.sha256 } : {} }, log, remakeSif));
-      rmSync5(`${folder.sifWorkSecond}.sif`, { force: true });
-    }
+    const imagePolicy = imagePolicyOf(pair, layout2, stored.manifest.digest);
+    const sifBuild = opts.sif || SIF_RUNTIMES.has(where.partition.runtime.type) ? await makeSif(run3, layout2, refName, epoch) : void 0;
+    const sif = sifBuild?.sif;
+    const reproducible = opts.checkReproducible ? await checkReproducible(run3, req, layout2, refName, sifBuild) : { checked: false, identical: null, second: null };
     const record = {
       kind: "brickyard-build",
       version: 1,
@@ -45791,18 +45724,117 @@ async function buildPair(ws2, pair, opts) {
       durations,
       log: logPath
     };
-    writeFileSync4(folder.buildRecord, JSON.stringify(record, null, 2) + "\n");
-    for (const [path, text] of [
-      [folder.containerfile, rendered.files.containerfile],
-      [folder.apptainerDef, rendered.files.apptainer],
-      [folder.jobScript, rendered.files.jobscript],
-      [folder.lock, rendered.files.lock]
-    ]) {
-      writeFileSync4(path, text);
-    }
+    writeBuildFiles(run3, record);
     return record;
   } finally {
     log.end();
+  }
+}
+function stopwatch(durations) {
+  return async (name, f2) => {
+    const t = performance.now();
+    try {
+      return await f2();
+    } finally {
+      durations[name] = Math.round(performance.now() - t) / 1e3;
+    }
+  };
+}
+async function buildImage(run3, ctx, tag, epoch, annotations) {
+  const { builder, opts, log, timed } = run3;
+  opts.onStage?.("build", `${builder.name} \u2192 ${tag}`);
+  const req = {
+    contextDir: ctx.dir,
+    containerfile: ctx.containerfile,
+    apptainerDef: ctx.apptainer,
+    tag,
+    epoch,
+    annotations,
+    noCache: opts.checkReproducible === true,
+    log,
+    onOutput: opts.onOutput
+  };
+  await timed("build", () => builder.build(req));
+  return req;
+}
+function imagePolicyOf(pair, layout2, manifestDigest) {
+  const system = pair.system.doc;
+  const facts = inspectImage(layout2, manifestDigest);
+  return {
+    facts,
+    current: system.imagePolicy ? imageBreaks(facts, system.imagePolicy) : [],
+    next: system.imagePolicyNext ? imageBreaks(facts, system.imagePolicyNext) : []
+  };
+}
+function imageAnnotations(pair, git, created, lockDigest) {
+  const r = pair.recipe;
+  return {
+    "org.opencontainers.image.title": r.doc.name,
+    "org.opencontainers.image.version": r.doc.version,
+    "org.opencontainers.image.revision": git.commit,
+    "org.opencontainers.image.source": git.source,
+    "org.opencontainers.image.created": created,
+    ...r.doc.license ? { "org.opencontainers.image.licenses": r.doc.license } : {},
+    "dev.brickyard.recipe": r.key,
+    "dev.brickyard.revision": String(r.doc.revision),
+    "dev.brickyard.system": pair.system.doc.id,
+    "dev.brickyard.partition": pair.partition.id,
+    "dev.brickyard.lock-digest": lockDigest
+  };
+}
+function checkSizeBudget(pair, uncompressed) {
+  const r = pair.recipe;
+  const budget = r.doc.sizeBudget ?? "0 MiB";
+  const budgetBytes = parseSize(budget);
+  if (Number.isFinite(uncompressed) && uncompressed > budgetBytes) {
+    throw new BrickyardError(
+      "SIZE_BUDGET_EXCEEDED",
+      `${r.key} on ${pair.system.doc.id}/${pair.partition.id} is ${formatBytes(uncompressed)}, over its size budget of ${budget} (${formatBytes(budgetBytes)})`,
+      {
+        hint: "make the image smaller (clean caches, drop build tools) or raise sizeBudget in the recipe, with a reason in review"
+      }
+    );
+  }
+  return { budget, budgetBytes };
+}
+async function makeSif(run3, layout2, refName, epoch) {
+  const { rendered, folder } = run3;
+  const c = rendered.composition;
+  run3.opts.onStage?.("sif", "SIF file: umoci unpack, mksquashfs, siftool");
+  const labels = Object.assign({}, ...c.steps.map((st2) => st2.op.kind === "label" ? st2.op.labels : {}));
+  const request = {
+    layout: layout2,
+    refName,
+    out: folder.sif(refName),
+    workDir: folder.sifWork,
+    definition: rendered.files.apptainer,
+    labels,
+    arch: c.target.arch,
+    epoch,
+    log: run3.log
+  };
+  const sif = await run3.timed("sif", () => buildSif(request));
+  return { sif, request };
+}
+async function checkReproducible(run3, req, layout2, refName, sifBuild) {
+  const { folder } = run3;
+  run3.opts.onStage?.("reproduce", "second build without the layer cache");
+  const firstSif = sifBuild?.request;
+  const remakeSif = firstSif ? async (secondLayout, secondRef) => (await buildSif({ ...firstSif, layout: secondLayout, refName: secondRef, out: `${folder.sifWorkSecond}.sif`, workDir: folder.sifWorkSecond })).sha256 : void 0;
+  const sif = sifBuild?.sif;
+  const reproducible = await run3.timed("reproduce", () => rebuildAndCompare(run3.builder, req, { layout: layout2, refName, ...sif ? { sifSha256: sif.sha256 } : {} }, run3.log, remakeSif));
+  rmSync5(`${folder.sifWorkSecond}.sif`, { force: true });
+  return reproducible;
+}
+function writeBuildFiles({ folder, rendered }, record) {
+  writeFileSync4(folder.buildRecord, JSON.stringify(record, null, 2) + "\n");
+  for (const [path, text] of [
+    [folder.containerfile, rendered.files.containerfile],
+    [folder.apptainerDef, rendered.files.apptainer],
+    [folder.jobScript, rendered.files.jobscript],
+    [folder.lock, rendered.files.lock]
+  ]) {
+    writeFileSync4(path, text);
   }
 }
 async function writeSbom(tag, path, a) {
@@ -48622,61 +48654,81 @@ function needsMpi(r) {
   return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b2) => b2.item.use === "@mpi");
 }
 function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
-  const where = `${system.id}/${part.id}`;
-  const reasons = [];
-  const doubts = [];
-  const at2 = `/partitions/${system.partitions.indexOf(part)}`;
+  const q2 = { cat, r, system, part, today, where: `${system.id}/${part.id}`, at: `/partitions/${system.partitions.indexOf(part)}`, reasons: [], doubts: [] };
+  const { reasons, doubts } = q2;
   const arch2 = part.cpu.arch;
   const req = r.doc.requires;
   if (req.architectures && !req.architectures.includes(arch2)) {
-    reasons.push(`needs ${req.architectures.join(" or ")}; ${where} is ${arch2} (${part.cpu.model})`);
+    reasons.push(`needs ${req.architectures.join(" or ")}; ${q2.where} is ${arch2} (${part.cpu.model})`);
   }
-  const gpu = part.gpu;
-  const vendor = req.gpu?.vendor ?? "none";
-  if (vendor !== "none") {
-    if (!gpu) {
-      reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
-    } else if (vendor !== "any" && gpu.vendor !== vendor) {
-      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
-    } else {
-      const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
-      const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
-      const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
-      const driverDoubt = floor ? factDoubt(system, `${at2}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
-      const because = driverDoubt ? ` [${driverDoubt}]` : "";
-      if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
-      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
-      else if (driverDoubt) doubts.push(driverDoubt);
-      if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
-        reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
-      }
-    }
-  }
-  let strategy;
-  if (needsMpi(r)) {
-    const want = req.mpi ?? "any";
-    const usable = part.mpi.strategies.filter((s3) => want === "any" || want === "none" || s3.abi === want);
-    strategy = usable.find((s3) => cat.blocks.has(s3.block) && blockFitsArch(cat, s3.block, arch2));
-    if (strategy) {
-      const doubt = factDoubt(system, `${at2}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
-      if (doubt) doubts.push(doubt);
-    }
-    if (!strategy) {
-      const offered = part.mpi.strategies.map((s3) => `${s3.id} (${ABI[s3.abi]} ABI)`).join(", ");
-      if (usable.length === 0) {
-        reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
-      } else {
-        reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s3) => s3.block).join(", ")})`);
-      }
-    }
-  }
+  checkGpu(q2);
+  const strategy = needsMpi(r) ? chooseMpiStrategy(q2) : void 0;
   if (req.gpuAwareMpi && strategy && !strategy.gpuAware) {
     const aware = part.mpi.strategies.filter((s3) => s3.gpuAware).map((s3) => s3.id);
     reasons.push(
-      `needs GPU-aware MPI; the ${strategy.id} strategy of ${where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
+      `needs GPU-aware MPI; the ${strategy.id} strategy of ${q2.where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
     );
   }
-  for (const lib of req.collectives ?? []) {
+  checkCollectives(q2);
+  checkBlocks(q2, strategy);
+  const base = resolveBase(cat, system, r.doc.base, arch2);
+  if ("error" in base) reasons.push(base.error);
+  return {
+    recipe: r.key,
+    system: system.id,
+    partition: part.id,
+    fits: reasons.length === 0,
+    reasons: [...new Set(reasons)],
+    strategy: reasons.length === 0 ? strategy : void 0,
+    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
+  };
+}
+function checkGpu({ r, system, part, today, where, at: at2, reasons, doubts }) {
+  const req = r.doc.requires;
+  const gpu = part.gpu;
+  const vendor = req.gpu?.vendor ?? "none";
+  if (vendor === "none") return;
+  if (!gpu) {
+    reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
+    return;
+  }
+  if (vendor !== "any" && gpu.vendor !== vendor) {
+    reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
+    return;
+  }
+  const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
+  const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
+  const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
+  const driverDoubt = floor ? factDoubt(system, `${at2}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
+  const because = driverDoubt ? ` [${driverDoubt}]` : "";
+  if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
+  else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
+  else if (driverDoubt) doubts.push(driverDoubt);
+  if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
+    reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
+  }
+}
+function chooseMpiStrategy({ cat, r, system, part, today, where, at: at2, reasons, doubts }) {
+  const arch2 = part.cpu.arch;
+  const want = r.doc.requires.mpi ?? "any";
+  const usable = part.mpi.strategies.filter((s3) => want === "any" || want === "none" || s3.abi === want);
+  const strategy = usable.find((s3) => cat.blocks.has(s3.block) && blockFitsArch(cat, s3.block, arch2));
+  if (strategy) {
+    const doubt = factDoubt(system, `${at2}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
+    if (doubt) doubts.push(doubt);
+    return strategy;
+  }
+  const offered = part.mpi.strategies.map((s3) => `${s3.id} (${ABI[s3.abi]} ABI)`).join(", ");
+  if (usable.length === 0) {
+    reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
+  } else {
+    reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s3) => s3.block).join(", ")})`);
+  }
+  return void 0;
+}
+function checkCollectives({ cat, r, system, part, where, reasons }) {
+  const gpu = part.gpu;
+  for (const lib of r.doc.requires.collectives ?? []) {
     if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
     const plugin = gpu.collectives?.find((c) => c.library === lib);
     const name = lib.toUpperCase();
@@ -48687,6 +48739,10 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
       reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
     }
   }
+}
+function checkBlocks({ cat, r, part, where, reasons }, strategy) {
+  const arch2 = part.cpu.arch;
+  const gpu = part.gpu;
   const names = r.blocks.map((b2) => b2.item.use === "@mpi" ? strategy?.block : b2.item.use === "@gpu" ? gpu?.toolkit.block : b2.item.use);
   for (const name of names) {
     if (!name) continue;
@@ -48699,17 +48755,6 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
       reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
     }
   }
-  const base = resolveBase(cat, system, r.doc.base, arch2);
-  if ("error" in base) reasons.push(base.error);
-  return {
-    recipe: r.key,
-    system: system.id,
-    partition: part.id,
-    fits: reasons.length === 0,
-    reasons: [...new Set(reasons)],
-    strategy: reasons.length === 0 ? strategy : void 0,
-    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
-  };
 }
 function gpuName(gpu) {
   return gpu.model.toLowerCase().startsWith(VENDOR[gpu.vendor].toLowerCase()) ? gpu.model : `${VENDOR[gpu.vendor]} ${gpu.model}`;

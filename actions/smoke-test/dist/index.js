@@ -42862,9 +42862,11 @@ function group2(m2, n) {
   return g2;
 }
 
-// pipeline/src/build/sbom.ts
+// pipeline/src/build/package-db.ts
 var RPM_FIELDS = ["NAME", "EPOCH", "VERSION", "RELEASE", "ARCH", "LICENSE", "VENDOR", "URL", "SOURCERPM"];
 var RPM_QUERY_FORMAT = RPM_FIELDS.map((f2) => `%{${f2}}`).join("\\t") + "\\n";
+
+// pipeline/src/build/sbom.ts
 var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
 
 // pipeline/src/model/statement.ts
@@ -43904,7 +43906,7 @@ function judgeLaunch({ fail, figures }, run3, ctx) {
       fail.push(`ran with ${run3.ranks} ranks, expected ${ctx.expectedRanks}: the launcher placed the ranks wrongly`);
     }
     if (!run3.library.toLowerCase().includes(ctx.expectLibrary.toLowerCase())) {
-      fail.push(`wrong MPI library: '${oneLine2(run3.library)}' is not ${ctx.expectLibrary}`);
+      fail.push(`wrong MPI library: '${oneLine3(run3.library)}' is not ${ctx.expectLibrary}`);
     }
   }
 }
@@ -44179,9 +44181,9 @@ function sizeKey(bytes) {
   return sizeText(bytes).replace(" ", "");
 }
 function shortLibrary(lib) {
-  return oneLine2(lib.split(",")[0] ?? lib) || "unknown MPI library";
+  return oneLine3(lib.split(",")[0] ?? lib) || "unknown MPI library";
 }
-function oneLine2(s3) {
+function oneLine3(s3) {
   return clip(s3.replace(/\s+/g, " ").trim());
 }
 function clip(s3) {
@@ -44630,6 +44632,12 @@ async function resolveImage(ws2, spec, where, stateDir) {
 }
 async function smoke(ws2, image, where, opts) {
   const startedOn = (/* @__PURE__ */ new Date()).toISOString();
+  const sif = await smokeLauncher(image, where, opts);
+  if (sif) image = { ...image, sifRoot: sif.root };
+  const tests = await runSmokeTests(ws2, image, where, opts, sif !== void 0);
+  return writeSmokeReport(image, where, opts, sif, tests, startedOn);
+}
+async function smokeLauncher(image, where, opts) {
   const { system, partition, fit } = where;
   if (image.recipe !== where.recipe) {
     throw new BrickyardError("USAGE", `the image is of ${image.recipe.key}, the pair ${where.key} of ${where.recipe.key}`, {
@@ -44639,20 +44647,22 @@ async function smoke(ws2, image, where, opts) {
   if (!fit.fits) throw new BrickyardError("PAIR_DOES_NOT_FIT", `${image.recipe.key} does not fit ${system.doc.id}/${partition.id}: ${fit.reasons.join("; ")}`);
   const runtime = partition.runtime;
   const sif = opts.launcher === "sif" ? await sifRootOf(image, where, opts.stateDir) : void 0;
-  if (sif) image = { ...image, sifRoot: sif.root };
-  else if (runtime.type !== "podman" && runtime.type !== "charliecloud") {
+  if (!sif && runtime.type !== "podman" && runtime.type !== "charliecloud") {
     throw new BrickyardError("TOOL_MISSING", `smoke tests here run with podman or charliecloud; ${system.doc.id}/${partition.id} uses ${runtime.type}`, {
       hint: `run them on ${system.doc.id} itself with its runtime (the job script from \`brickyard render --format jobscript\`)`
     });
   }
   if (!sif && !which2(runtime.command)) throw new BrickyardError("TOOL_MISSING", `${runtime.command} is not installed`, { hint: "run scripts/setup-host.sh as root" });
+  return sif;
+}
+async function runSmokeTests(ws2, image, where, opts, onSif) {
   const tests = [];
   const smokeTests = image.recipe.smoke;
   const timeoutMs = (opts.timeoutSeconds ?? 600) * 1e3;
-  const strategy = fit.strategy;
+  const strategy = where.fit.strategy;
   for (const t of smokeTests) {
     if (t.type === "mpi-pingpong") {
-      opts.onStage?.("mpi", `${t.name}: ping-pong with ${opts.launcher === "slurm" ? "Slurm" : sif ? "ch-run (SIF root file system)" : runtime.command}`);
+      opts.onStage?.("mpi", `${t.name}: ping-pong with ${opts.launcher === "slurm" ? "Slurm" : onSif ? "ch-run (SIF root file system)" : where.partition.runtime.command}`);
       tests.push({ ...await pingPong(ws2, image, where, strategy, opts, t.timeoutSeconds ? t.timeoutSeconds * 1e3 : timeoutMs), name: t.name });
     } else if (t.type === "gpu-check") {
       opts.onStage?.("gpu", t.name);
@@ -44674,6 +44684,11 @@ async function smoke(ws2, image, where, opts) {
     const reason = image.recipe.doc.requires.gpu?.vendor === "none" || !image.recipe.doc.requires.gpu ? `${image.recipe.key} does not use a GPU` : "the recipe declares no gpu-check test";
     tests.push({ ...evaluateGpu(void 0, { partitionHasGpu: false, reason }), name: "gpu" });
   }
+  return tests;
+}
+function writeSmokeReport(image, where, opts, sif, tests, startedOn) {
+  const { system, partition } = where;
+  const runtime = partition.runtime;
   const finishedOn = (/* @__PURE__ */ new Date()).toISOString();
   const result = overall(tests);
   const configuration = {
@@ -44682,7 +44697,7 @@ async function smoke(ws2, image, where, opts) {
     runtime: sif ? SIF_RUNTIME_LABEL : `${runtime.type}${runtime.version ? ` ${runtime.version}` : ""}`,
     launcher: opts.launcher,
     ...sif ? { sif: { path: sif.path, sha256: sif.sha256 } } : {},
-    mpiStrategy: strategy?.id ?? null,
+    mpiStrategy: where.fit.strategy?.id ?? null,
     imageDigest: image.manifestDigest,
     imageReference: image.reference
   };
@@ -47707,61 +47722,81 @@ function needsMpi(r) {
   return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b2) => b2.item.use === "@mpi");
 }
 function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
-  const where = `${system.id}/${part.id}`;
-  const reasons = [];
-  const doubts = [];
-  const at2 = `/partitions/${system.partitions.indexOf(part)}`;
+  const q2 = { cat, r, system, part, today, where: `${system.id}/${part.id}`, at: `/partitions/${system.partitions.indexOf(part)}`, reasons: [], doubts: [] };
+  const { reasons, doubts } = q2;
   const arch2 = part.cpu.arch;
   const req = r.doc.requires;
   if (req.architectures && !req.architectures.includes(arch2)) {
-    reasons.push(`needs ${req.architectures.join(" or ")}; ${where} is ${arch2} (${part.cpu.model})`);
+    reasons.push(`needs ${req.architectures.join(" or ")}; ${q2.where} is ${arch2} (${part.cpu.model})`);
   }
-  const gpu = part.gpu;
-  const vendor = req.gpu?.vendor ?? "none";
-  if (vendor !== "none") {
-    if (!gpu) {
-      reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
-    } else if (vendor !== "any" && gpu.vendor !== vendor) {
-      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
-    } else {
-      const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
-      const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
-      const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
-      const driverDoubt = floor ? factDoubt(system, `${at2}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
-      const because = driverDoubt ? ` [${driverDoubt}]` : "";
-      if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
-      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
-      else if (driverDoubt) doubts.push(driverDoubt);
-      if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
-        reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
-      }
-    }
-  }
-  let strategy;
-  if (needsMpi(r)) {
-    const want = req.mpi ?? "any";
-    const usable = part.mpi.strategies.filter((s3) => want === "any" || want === "none" || s3.abi === want);
-    strategy = usable.find((s3) => cat.blocks.has(s3.block) && blockFitsArch(cat, s3.block, arch2));
-    if (strategy) {
-      const doubt = factDoubt(system, `${at2}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
-      if (doubt) doubts.push(doubt);
-    }
-    if (!strategy) {
-      const offered = part.mpi.strategies.map((s3) => `${s3.id} (${ABI[s3.abi]} ABI)`).join(", ");
-      if (usable.length === 0) {
-        reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
-      } else {
-        reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s3) => s3.block).join(", ")})`);
-      }
-    }
-  }
+  checkGpu(q2);
+  const strategy = needsMpi(r) ? chooseMpiStrategy(q2) : void 0;
   if (req.gpuAwareMpi && strategy && !strategy.gpuAware) {
     const aware = part.mpi.strategies.filter((s3) => s3.gpuAware).map((s3) => s3.id);
     reasons.push(
-      `needs GPU-aware MPI; the ${strategy.id} strategy of ${where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
+      `needs GPU-aware MPI; the ${strategy.id} strategy of ${q2.where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
     );
   }
-  for (const lib of req.collectives ?? []) {
+  checkCollectives(q2);
+  checkBlocks(q2, strategy);
+  const base = resolveBase(cat, system, r.doc.base, arch2);
+  if ("error" in base) reasons.push(base.error);
+  return {
+    recipe: r.key,
+    system: system.id,
+    partition: part.id,
+    fits: reasons.length === 0,
+    reasons: [...new Set(reasons)],
+    strategy: reasons.length === 0 ? strategy : void 0,
+    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
+  };
+}
+function checkGpu({ r, system, part, today, where, at: at2, reasons, doubts }) {
+  const req = r.doc.requires;
+  const gpu = part.gpu;
+  const vendor = req.gpu?.vendor ?? "none";
+  if (vendor === "none") return;
+  if (!gpu) {
+    reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
+    return;
+  }
+  if (vendor !== "any" && gpu.vendor !== vendor) {
+    reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
+    return;
+  }
+  const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
+  const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
+  const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
+  const driverDoubt = floor ? factDoubt(system, `${at2}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
+  const because = driverDoubt ? ` [${driverDoubt}]` : "";
+  if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
+  else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
+  else if (driverDoubt) doubts.push(driverDoubt);
+  if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
+    reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
+  }
+}
+function chooseMpiStrategy({ cat, r, system, part, today, where, at: at2, reasons, doubts }) {
+  const arch2 = part.cpu.arch;
+  const want = r.doc.requires.mpi ?? "any";
+  const usable = part.mpi.strategies.filter((s3) => want === "any" || want === "none" || s3.abi === want);
+  const strategy = usable.find((s3) => cat.blocks.has(s3.block) && blockFitsArch(cat, s3.block, arch2));
+  if (strategy) {
+    const doubt = factDoubt(system, `${at2}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
+    if (doubt) doubts.push(doubt);
+    return strategy;
+  }
+  const offered = part.mpi.strategies.map((s3) => `${s3.id} (${ABI[s3.abi]} ABI)`).join(", ");
+  if (usable.length === 0) {
+    reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
+  } else {
+    reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s3) => s3.block).join(", ")})`);
+  }
+  return void 0;
+}
+function checkCollectives({ cat, r, system, part, where, reasons }) {
+  const gpu = part.gpu;
+  for (const lib of r.doc.requires.collectives ?? []) {
     if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
     const plugin = gpu.collectives?.find((c) => c.library === lib);
     const name = lib.toUpperCase();
@@ -47772,6 +47807,10 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
       reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
     }
   }
+}
+function checkBlocks({ cat, r, part, where, reasons }, strategy) {
+  const arch2 = part.cpu.arch;
+  const gpu = part.gpu;
   const names = r.blocks.map((b2) => b2.item.use === "@mpi" ? strategy?.block : b2.item.use === "@gpu" ? gpu?.toolkit.block : b2.item.use);
   for (const name of names) {
     if (!name) continue;
@@ -47784,17 +47823,6 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
       reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
     }
   }
-  const base = resolveBase(cat, system, r.doc.base, arch2);
-  if ("error" in base) reasons.push(base.error);
-  return {
-    recipe: r.key,
-    system: system.id,
-    partition: part.id,
-    fits: reasons.length === 0,
-    reasons: [...new Set(reasons)],
-    strategy: reasons.length === 0 ? strategy : void 0,
-    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
-  };
 }
 function gpuName(gpu) {
   return gpu.model.toLowerCase().startsWith(VENDOR[gpu.vendor].toLowerCase()) ? gpu.model : `${VENDOR[gpu.vendor]} ${gpu.model}`;

@@ -43260,61 +43260,81 @@ function needsMpi(r) {
   return (r.doc.requires.mpi ?? "none") !== "none" || r.blocks.some((b) => b.item.use === "@mpi");
 }
 function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
-  const where = `${system.id}/${part.id}`;
-  const reasons = [];
-  const doubts = [];
-  const at = `/partitions/${system.partitions.indexOf(part)}`;
+  const q = { cat, r, system, part, today, where: `${system.id}/${part.id}`, at: `/partitions/${system.partitions.indexOf(part)}`, reasons: [], doubts: [] };
+  const { reasons, doubts } = q;
   const arch2 = part.cpu.arch;
   const req = r.doc.requires;
   if (req.architectures && !req.architectures.includes(arch2)) {
-    reasons.push(`needs ${req.architectures.join(" or ")}; ${where} is ${arch2} (${part.cpu.model})`);
+    reasons.push(`needs ${req.architectures.join(" or ")}; ${q.where} is ${arch2} (${part.cpu.model})`);
   }
-  const gpu = part.gpu;
-  const vendor = req.gpu?.vendor ?? "none";
-  if (vendor !== "none") {
-    if (!gpu) {
-      reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
-    } else if (vendor !== "any" && gpu.vendor !== vendor) {
-      reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
-    } else {
-      const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
-      const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
-      const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
-      const driverDoubt = floor ? factDoubt(system, `${at}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
-      const because = driverDoubt ? ` [${driverDoubt}]` : "";
-      if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
-      else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
-      else if (driverDoubt) doubts.push(driverDoubt);
-      if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
-        reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
-      }
-    }
-  }
-  let strategy;
-  if (needsMpi(r)) {
-    const want = req.mpi ?? "any";
-    const usable = part.mpi.strategies.filter((s) => want === "any" || want === "none" || s.abi === want);
-    strategy = usable.find((s) => cat.blocks.has(s.block) && blockFitsArch(cat, s.block, arch2));
-    if (strategy) {
-      const doubt = factDoubt(system, `${at}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
-      if (doubt) doubts.push(doubt);
-    }
-    if (!strategy) {
-      const offered = part.mpi.strategies.map((s) => `${s.id} (${ABI[s.abi]} ABI)`).join(", ");
-      if (usable.length === 0) {
-        reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
-      } else {
-        reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s) => s.block).join(", ")})`);
-      }
-    }
-  }
+  checkGpu(q);
+  const strategy = needsMpi(r) ? chooseMpiStrategy(q) : void 0;
   if (req.gpuAwareMpi && strategy && !strategy.gpuAware) {
     const aware = part.mpi.strategies.filter((s) => s.gpuAware).map((s) => s.id);
     reasons.push(
-      `needs GPU-aware MPI; the ${strategy.id} strategy of ${where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
+      `needs GPU-aware MPI; the ${strategy.id} strategy of ${q.where} offers none${aware.length ? ` (GPU-aware: ${aware.join(", ")}, but not for this recipe's MPI ABI or CPU)` : ""}`
     );
   }
-  for (const lib of req.collectives ?? []) {
+  checkCollectives(q);
+  checkBlocks(q, strategy);
+  const base = resolveBase(cat, system, r.doc.base, arch2);
+  if ("error" in base) reasons.push(base.error);
+  return {
+    recipe: r.key,
+    system: system.id,
+    partition: part.id,
+    fits: reasons.length === 0,
+    reasons: [...new Set(reasons)],
+    strategy: reasons.length === 0 ? strategy : void 0,
+    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
+  };
+}
+function checkGpu({ r, system, part, today, where, at, reasons, doubts }) {
+  const req = r.doc.requires;
+  const gpu = part.gpu;
+  const vendor = req.gpu?.vendor ?? "none";
+  if (vendor === "none") return;
+  if (!gpu) {
+    reasons.push(`needs ${vendor === "any" ? "a" : `an ${VENDOR[vendor]}`} GPU; ${where} has none`);
+    return;
+  }
+  if (vendor !== "any" && gpu.vendor !== vendor) {
+    reasons.push(`needs an ${VENDOR[vendor]} GPU; ${where} has ${gpuName(gpu)}`);
+    return;
+  }
+  const floor = gpu.vendor === "nvidia" ? req.gpu?.minCuda : req.gpu?.minRocm;
+  const have = gpu.vendor === "nvidia" ? gpu.driver.cuda : gpu.driver.rocm;
+  const kit = gpu.vendor === "nvidia" ? "CUDA" : "ROCm";
+  const driverDoubt = floor ? factDoubt(system, `${at}/gpu/driver`, `the driver level (${kit} ${have ?? "?"})`, today) : void 0;
+  const because = driverDoubt ? ` [${driverDoubt}]` : "";
+  if (floor && !have) reasons.push(`needs ${kit} >= ${floor}; ${where} does not state its driver's ${kit} level`);
+  else if (floor && have && versionLess(have, floor)) reasons.push(`needs ${kit} >= ${floor}; the driver on ${where} supports ${kit} <= ${have}${because}`);
+  else if (driverDoubt) doubts.push(driverDoubt);
+  if (!GPU_IMPLICIT.has(part.runtime.type) && (gpu.runtimeFlags ?? []).length === 0 && (gpu.devices ?? []).length === 0) {
+    reasons.push(`needs a GPU in the container; ${part.runtime.type} on ${where} has no GPU flags or devices configured`);
+  }
+}
+function chooseMpiStrategy({ cat, r, system, part, today, where, at, reasons, doubts }) {
+  const arch2 = part.cpu.arch;
+  const want = r.doc.requires.mpi ?? "any";
+  const usable = part.mpi.strategies.filter((s) => want === "any" || want === "none" || s.abi === want);
+  const strategy = usable.find((s) => cat.blocks.has(s.block) && blockFitsArch(cat, s.block, arch2));
+  if (strategy) {
+    const doubt = factDoubt(system, `${at}/mpi/strategies/${part.mpi.strategies.indexOf(strategy)}`, `MPI strategy ${strategy.id}`, today);
+    if (doubt) doubts.push(doubt);
+    return strategy;
+  }
+  const offered = part.mpi.strategies.map((s) => `${s.id} (${ABI[s.abi]} ABI)`).join(", ");
+  if (usable.length === 0) {
+    reasons.push(`needs an ${ABI[want]} ABI image; ${where} offers ${offered}`);
+  } else {
+    reasons.push(`no MPI strategy of ${where} has a usable block for ${arch2} (${usable.map((s) => s.block).join(", ")})`);
+  }
+  return void 0;
+}
+function checkCollectives({ cat, r, system, part, where, reasons }) {
+  const gpu = part.gpu;
+  for (const lib of r.doc.requires.collectives ?? []) {
     if (gpu?.vendor !== COLLECTIVE_VENDOR[lib]) continue;
     const plugin = gpu.collectives?.find((c) => c.library === lib);
     const name = lib.toUpperCase();
@@ -43325,6 +43345,10 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
       reasons.push(`needs ${name} across nodes; on ${where} the image must carry ${plugin.plugin}, and no block of the recipe provides collective-plugin:${lib}`);
     }
   }
+}
+function checkBlocks({ cat, r, part, where, reasons }, strategy) {
+  const arch2 = part.cpu.arch;
+  const gpu = part.gpu;
   const names = r.blocks.map((b) => b.item.use === "@mpi" ? strategy?.block : b.item.use === "@gpu" ? gpu?.toolkit.block : b.item.use);
   for (const name of names) {
     if (!name) continue;
@@ -43337,17 +43361,6 @@ function checkFit(cat, r, system, part, today = /* @__PURE__ */ new Date()) {
       reasons.push(`block ${name} needs an ${VENDOR[block.gpuVendor]} GPU; ${where} has ${gpu ? gpuName(gpu) : "none"}`);
     }
   }
-  const base = resolveBase(cat, system, r.doc.base, arch2);
-  if ("error" in base) reasons.push(base.error);
-  return {
-    recipe: r.key,
-    system: system.id,
-    partition: part.id,
-    fits: reasons.length === 0,
-    reasons: [...new Set(reasons)],
-    strategy: reasons.length === 0 ? strategy : void 0,
-    doubts: reasons.length === 0 ? [...new Set(doubts)] : []
-  };
 }
 function gpuName(gpu) {
   return gpu.model.toLowerCase().startsWith(VENDOR[gpu.vendor].toLowerCase()) ? gpu.model : `${VENDOR[gpu.vendor]} ${gpu.model}`;

@@ -4,7 +4,7 @@
  * OCI annotations, enforce the size budget, write the SPDX SBOM and a build record.
  */
 import { engineRoot } from '../util/engine-root.ts';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { ResolvedRecipe } from '../catalog/resolve.ts';
@@ -16,12 +16,14 @@ export { formatBytes };
 import { imageReference } from '../render/jobscript.ts';
 import { BrickyardError } from '../util/errors.ts';
 import { openLog, run, runOk, which } from '../util/exec.ts';
+import type { Rendered } from '../render/index.ts';
 import type { Pair, PartitionRef, Workspace } from '../workspace.ts';
 import { usableBuilder, type Builder } from './builders.ts';
-import { writeContext } from './context.ts';
+import { writeContext, type BuildContext } from './context.ts';
 import { diffLayers, layerEntries } from './layerdiff.ts';
 import { annotateManifest, manifestFor, readConfigBlob, readManifestBlob, storedSize } from './oci.ts';
-import { readInstalledPackages, spdxDocument, validateSpdx } from './sbom.ts';
+import { readInstalledPackages } from './package-db.ts';
+import { spdxDocument, validateSpdx } from './sbom.ts';
 import { inspectImage } from './inspect.ts';
 import { imageBreaks } from '../check/image-policy.ts';
 import { buildSif, type SifRequest } from './sif.ts';
@@ -99,14 +101,7 @@ export async function buildPair(ws: Workspace, pair: Pair, opts: BuildOptions): 
   const where: PartitionRef = pair;
   const durations: Record<string, number> = {};
   const startedOn = new Date().toISOString();
-  const timed = async <T>(name: string, f: () => Promise<T> | T): Promise<T> => {
-    const t = performance.now();
-    try {
-      return await f();
-    } finally {
-      durations[name] = Math.round(performance.now() - t) / 1000;
-    }
-  };
+  const timed = stopwatch(durations);
   const stage = opts.onStage;
   const system = where.system.doc;
   const builder: Builder = usableBuilder(system.policy.builder);
@@ -118,11 +113,11 @@ export async function buildPair(ws: Workspace, pair: Pair, opts: BuildOptions): 
 
   const state = stateLayout(opts.stateDir);
   const folder = pairFolder(pairDir(opts.stateDir, r, where));
-  const dir = folder.dir;
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(folder.dir, { recursive: true });
   const logPath = folder.buildLog;
   rmSync(logPath, { force: true });
   const log = openLog(logPath);
+  const run: BuildRun = { pair, opts, builder, rendered, folder, log, timed };
   try {
     if (c.base.hostBuilt) await timed('base', () => ensureHostBuiltBase(c.base.reference, stage));
 
@@ -132,50 +127,14 @@ export async function buildPair(ws: Workspace, pair: Pair, opts: BuildOptions): 
     const inputs = [...r.chain.map((e) => dirname(e.file.rel)), ...c.blocks.map((b) => dirname(b.entry.file.rel)), c.systemFile.rel, 'catalog/bases.yaml'];
     const epoch = sourceDateEpoch(ws.root, inputs);
     const created = new Date(epoch * 1000).toISOString();
-    const git = gitInfo(ws.root, inputs);
     const tag = imageReference(c);
-    const annotations: Record<string, string> = {
-      'org.opencontainers.image.title': r.doc.name,
-      'org.opencontainers.image.version': r.doc.version,
-      'org.opencontainers.image.revision': git.commit,
-      'org.opencontainers.image.source': git.source,
-      'org.opencontainers.image.created': created,
-      ...(r.doc.license ? { 'org.opencontainers.image.licenses': r.doc.license } : {}),
-      'dev.brickyard.recipe': r.key,
-      'dev.brickyard.revision': String(r.doc.revision),
-      'dev.brickyard.system': system.id,
-      'dev.brickyard.partition': where.partition.id,
-      'dev.brickyard.lock-digest': lock.lockDigest,
-    };
+    const annotations = imageAnnotations(pair, gitInfo(ws.root, inputs), created, lock.lockDigest);
 
-    stage?.('build', `${builder.name} → ${tag}`);
-    // To check reproducibility, both builds start from nothing: a cached layer keeps the file times of the build that made it.
-    const req = {
-      contextDir: ctx.dir,
-      containerfile: ctx.containerfile,
-      apptainerDef: ctx.apptainer,
-      tag,
-      epoch,
-      annotations,
-      noCache: opts.checkReproducible === true,
-      log,
-      onOutput: opts.onOutput,
-    };
-    await timed('build', () => builder.build(req));
+    const req = await buildImage(run, ctx, tag, epoch, annotations);
 
     // The budget is checked before the image enters the layout, so an oversized image never does.
     const uncompressed = await builder.imageSize(tag);
-    const budget = r.doc.sizeBudget ?? '0 MiB';
-    const budgetBytes = parseSize(budget);
-    if (Number.isFinite(uncompressed) && uncompressed > budgetBytes) {
-      throw new BrickyardError(
-        'SIZE_BUDGET_EXCEEDED',
-        `${r.key} on ${system.id}/${where.partition.id} is ${formatBytes(uncompressed)}, over its size budget of ${budget} (${formatBytes(budgetBytes)})`,
-        {
-          hint: 'make the image smaller (clean caches, drop build tools) or raise sizeBudget in the recipe, with a reason in review',
-        },
-      );
-    }
+    const { budget, budgetBytes } = checkSizeBudget(pair, uncompressed);
 
     const layout = state.oci;
     const refName = refNameOf(r, where);
@@ -188,43 +147,12 @@ export async function buildPair(ws: Workspace, pair: Pair, opts: BuildOptions): 
     stage?.('sbom', "SPDX 2.3 from the image's package database");
     const sbom = await timed('sbom', () => writeSbom(tag, folder.sbom, { r, created, manifestDigest: stored.manifest.digest, sources: c.sources }));
 
-    const facts = inspectImage(layout, stored.manifest.digest);
-    const imagePolicy = {
-      facts,
-      current: system.imagePolicy ? imageBreaks(facts, system.imagePolicy) : [],
-      next: system.imagePolicyNext ? imageBreaks(facts, system.imagePolicyNext) : [],
-    };
-    let sif: BuildRecord['sif'];
-    let sifRequest: SifRequest | undefined;
-    if (opts.sif || SIF_RUNTIMES.has(where.partition.runtime.type)) {
-      stage?.('sif', 'SIF file: umoci unpack, mksquashfs, siftool');
-      const labels = Object.assign({}, ...c.steps.map((st) => (st.op.kind === 'label' ? st.op.labels : {}))) as Record<string, string>;
-      const request: SifRequest = {
-        layout,
-        refName,
-        out: folder.sif(refName),
-        workDir: folder.sifWork,
-        definition: rendered.files.apptainer,
-        labels,
-        arch: c.target.arch,
-        epoch,
-        log,
-      };
-      sifRequest = request;
-      sif = await timed('sif', () => buildSif(request));
-    }
-
-    let reproducible: BuildRecord['reproducible'] = { checked: false, identical: null, second: null };
-    if (opts.checkReproducible) {
-      stage?.('reproduce', 'second build without the layer cache');
-      const firstSif = sifRequest;
-      const remakeSif = firstSif
-        ? async (secondLayout: string, secondRef: string): Promise<string> =>
-            (await buildSif({ ...firstSif, layout: secondLayout, refName: secondRef, out: `${folder.sifWorkSecond}.sif`, workDir: folder.sifWorkSecond })).sha256
-        : undefined;
-      reproducible = await timed('reproduce', () => rebuildAndCompare(builder, req, { layout, refName, ...(sif ? { sifSha256: sif.sha256 } : {}) }, log, remakeSif));
-      rmSync(`${folder.sifWorkSecond}.sif`, { force: true });
-    }
+    const imagePolicy = imagePolicyOf(pair, layout, stored.manifest.digest);
+    const sifBuild = opts.sif || SIF_RUNTIMES.has(where.partition.runtime.type) ? await makeSif(run, layout, refName, epoch) : undefined;
+    const sif = sifBuild?.sif;
+    const reproducible: BuildRecord['reproducible'] = opts.checkReproducible
+      ? await checkReproducible(run, req, layout, refName, sifBuild)
+      : { checked: false, identical: null, second: null };
 
     const record: BuildRecord = {
       kind: 'brickyard-build',
@@ -252,18 +180,156 @@ export async function buildPair(ws: Workspace, pair: Pair, opts: BuildOptions): 
       durations,
       log: logPath,
     };
-    writeFileSync(folder.buildRecord, JSON.stringify(record, null, 2) + '\n');
-    for (const [path, text] of [
-      [folder.containerfile, rendered.files.containerfile],
-      [folder.apptainerDef, rendered.files.apptainer],
-      [folder.jobScript, rendered.files.jobscript],
-      [folder.lock, rendered.files.lock],
-    ] as const) {
-      writeFileSync(path, text);
-    }
+    writeBuildFiles(run, record);
     return record;
   } finally {
     log.end();
+  }
+}
+
+/** Runs one named step and records how long it took, in seconds, under its name. */
+type Timed = <T>(name: string, f: () => Promise<T> | T) => Promise<T>;
+
+function stopwatch(durations: Record<string, number>): Timed {
+  return async <T>(name: string, f: () => Promise<T> | T): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await f();
+    } finally {
+      durations[name] = Math.round(performance.now() - t) / 1000;
+    }
+  };
+}
+
+/** One build of a pair under way: what its steps share. */
+interface BuildRun {
+  pair: Pair;
+  opts: BuildOptions;
+  builder: Builder;
+  rendered: Rendered;
+  folder: ReturnType<typeof pairFolder>;
+  log: WriteStream;
+  timed: Timed;
+}
+
+/** The image built from the written context, under its tag; the request, for a second build. */
+async function buildImage(run: BuildRun, ctx: BuildContext, tag: string, epoch: number, annotations: Record<string, string>): Promise<Parameters<Builder['build']>[0]> {
+  const { builder, opts, log, timed } = run;
+  opts.onStage?.('build', `${builder.name} → ${tag}`);
+  // To check reproducibility, both builds start from nothing: a cached layer keeps the file times of the build that made it.
+  const req = {
+    contextDir: ctx.dir,
+    containerfile: ctx.containerfile,
+    apptainerDef: ctx.apptainer,
+    tag,
+    epoch,
+    annotations,
+    noCache: opts.checkReproducible === true,
+    log,
+    onOutput: opts.onOutput,
+  };
+  await timed('build', () => builder.build(req));
+  return req;
+}
+
+/** The image's facts against the system's image policy, now and next. */
+function imagePolicyOf(pair: Pair, layout: string, manifestDigest: string): NonNullable<BuildRecord['imagePolicy']> {
+  const system = pair.system.doc;
+  const facts = inspectImage(layout, manifestDigest);
+  return {
+    facts,
+    current: system.imagePolicy ? imageBreaks(facts, system.imagePolicy) : [],
+    next: system.imagePolicyNext ? imageBreaks(facts, system.imagePolicyNext) : [],
+  };
+}
+
+/** The OCI annotations of the image: what it is, where it came from, and which pair and lock it was built for. */
+function imageAnnotations(pair: Pair, git: { commit: string; source: string }, created: string, lockDigest: string): Record<string, string> {
+  const r = pair.recipe;
+  return {
+    'org.opencontainers.image.title': r.doc.name,
+    'org.opencontainers.image.version': r.doc.version,
+    'org.opencontainers.image.revision': git.commit,
+    'org.opencontainers.image.source': git.source,
+    'org.opencontainers.image.created': created,
+    ...(r.doc.license ? { 'org.opencontainers.image.licenses': r.doc.license } : {}),
+    'dev.brickyard.recipe': r.key,
+    'dev.brickyard.revision': String(r.doc.revision),
+    'dev.brickyard.system': pair.system.doc.id,
+    'dev.brickyard.partition': pair.partition.id,
+    'dev.brickyard.lock-digest': lockDigest,
+  };
+}
+
+/** Refuses an image over the recipe's size budget; the budget as written and in bytes. */
+function checkSizeBudget(pair: Pair, uncompressed: number): { budget: string; budgetBytes: number } {
+  const r = pair.recipe;
+  const budget = r.doc.sizeBudget ?? '0 MiB';
+  const budgetBytes = parseSize(budget);
+  if (Number.isFinite(uncompressed) && uncompressed > budgetBytes) {
+    throw new BrickyardError(
+      'SIZE_BUDGET_EXCEEDED',
+      `${r.key} on ${pair.system.doc.id}/${pair.partition.id} is ${formatBytes(uncompressed)}, over its size budget of ${budget} (${formatBytes(budgetBytes)})`,
+      {
+        hint: 'make the image smaller (clean caches, drop build tools) or raise sizeBudget in the recipe, with a reason in review',
+      },
+    );
+  }
+  return { budget, budgetBytes };
+}
+
+/** The SIF file of the exported image, and the request that made it (the reproducibility check makes it again). */
+async function makeSif(run: BuildRun, layout: string, refName: string, epoch: number): Promise<{ sif: NonNullable<BuildRecord['sif']>; request: SifRequest }> {
+  const { rendered, folder } = run;
+  const c = rendered.composition;
+  run.opts.onStage?.('sif', 'SIF file: umoci unpack, mksquashfs, siftool');
+  const labels = Object.assign({}, ...c.steps.map((st) => (st.op.kind === 'label' ? st.op.labels : {}))) as Record<string, string>;
+  const request: SifRequest = {
+    layout,
+    refName,
+    out: folder.sif(refName),
+    workDir: folder.sifWork,
+    definition: rendered.files.apptainer,
+    labels,
+    arch: c.target.arch,
+    epoch,
+    log: run.log,
+  };
+  const sif = await run.timed('sif', () => buildSif(request));
+  return { sif, request };
+}
+
+/** A second build without the layer cache, compared with the first (and its SIF, remade from the second). */
+async function checkReproducible(
+  run: BuildRun,
+  req: Parameters<Builder['build']>[0],
+  layout: string,
+  refName: string,
+  sifBuild: { sif: NonNullable<BuildRecord['sif']>; request: SifRequest } | undefined,
+): Promise<BuildRecord['reproducible']> {
+  const { folder } = run;
+  run.opts.onStage?.('reproduce', 'second build without the layer cache');
+  const firstSif = sifBuild?.request;
+  const remakeSif = firstSif
+    ? async (secondLayout: string, secondRef: string): Promise<string> =>
+        (await buildSif({ ...firstSif, layout: secondLayout, refName: secondRef, out: `${folder.sifWorkSecond}.sif`, workDir: folder.sifWorkSecond })).sha256
+    : undefined;
+  const sif = sifBuild?.sif;
+  const reproducible = await run.timed('reproduce', () => rebuildAndCompare(run.builder, req, { layout, refName, ...(sif ? { sifSha256: sif.sha256 } : {}) }, run.log, remakeSif));
+  rmSync(`${folder.sifWorkSecond}.sif`, { force: true });
+  return reproducible;
+}
+
+/** The build record and the rendered files it was built from, into the pair's state folder. */
+function writeBuildFiles({ folder, rendered }: BuildRun, record: BuildRecord): void {
+  writeFileSync(folder.buildRecord, JSON.stringify(record, null, 2) + '\n');
+  for (const [path, text] of [
+    [folder.containerfile, rendered.files.containerfile],
+    [folder.apptainerDef, rendered.files.apptainer],
+    [folder.jobScript, rendered.files.jobscript],
+    [folder.lock, rendered.files.lock],
+  ] as const) {
+    writeFileSync(path, text);
   }
 }
 

@@ -193,34 +193,10 @@ async function create(dir: string): Promise<void> {
   const pkcs8 = async (k: webcrypto.CryptoKey): Promise<string> => x509.PemConverter.encode(await subtle.exportKey('pkcs8', k), 'PRIVATE KEY');
 
   const ca = await gen();
-  const caCert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
-    name: `CN=Brickyard DEVELOPMENT CA (not for production), O=${ORG}`,
-    notBefore,
-    notAfter,
-    signingAlgorithm: EC,
-    keys: ca,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(ca.publicKey),
-    ],
-  });
+  const caCert = await devRootCertificate(`CN=Brickyard DEVELOPMENT CA (not for production), O=${ORG}`, ca, notBefore, notAfter);
 
   const tsaRoot = await gen();
-  const tsaRootCert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
-    name: `CN=Brickyard DEVELOPMENT timestamp root (not for production), O=${ORG}`,
-    notBefore,
-    notAfter,
-    signingAlgorithm: EC,
-    keys: tsaRoot,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(tsaRoot.publicKey),
-    ],
-  });
+  const tsaRootCert = await devRootCertificate(`CN=Brickyard DEVELOPMENT timestamp root (not for production), O=${ORG}`, tsaRoot, notBefore, notAfter);
   const tsa = await gen();
   const tsaCert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
@@ -284,6 +260,23 @@ async function create(dir: string): Promise<void> {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** A self-signed development root: a CA that signs only certificates (path length 0). */
+async function devRootCertificate(name: string, keys: webcrypto.CryptoKeyPair, notBefore: Date, notAfter: Date): Promise<InstanceType<typeof x509.X509Certificate>> {
+  return await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name,
+    notBefore,
+    notAfter,
+    signingAlgorithm: EC,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
 }
 
 async function load(dir: string): Promise<Material> {

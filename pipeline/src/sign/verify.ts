@@ -32,23 +32,24 @@
  *   at every verified timestamp.
  *
  * Never `sigstore.verify()`: it always goes to the network for TUF.
+ *
+ * Its pieces: cert-identity.ts (the signer identity and issuer), checkpoint.ts (log checkpoints),
+ * artifact-read.ts (hashing the artifact), verify-error.ts (the error every check throws).
  */
-import { createHash, createPublicKey, createVerify, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
-import { bundleFromJSON, type Bundle, type TransparencyLogEntry } from '@sigstore/bundle';
-import { ASN1Obj, crypto as sigCrypto, X509Certificate } from '@sigstore/core';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
+import { ASN1Obj, X509Certificate } from '@sigstore/core';
 import { HashAlgorithm, TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
-import * as asn1js from 'asn1js';
 import { BrickyardError } from '../util/errors.ts';
 import { arrayAt, objectAt, parseUnknownJson, stringAt } from '../util/untrusted-json.ts';
 import { certificateExtensions, type FulcioExtensions } from './fulcio-extensions.ts';
-import { canVerifyDigest, verifyEcdsaDigest } from './verify-ecdsa.ts';
+import { readArtifact, type ArtifactInput, type Digests } from './artifact-read.ts';
+import { checkCheckpoint } from './checkpoint.ts';
+import { certificateIdentity, checkIdentity, decodeUtf8String } from './cert-identity.ts';
+import { SignatureVerificationError, type VerificationCheck } from './verify-error.ts';
 
 export type VerificationPolicy = { identity: string; issuer: string } | { publicKey: string /* PEM */ };
-
-/** A digest given from outside (a command line) names its algorithm; only sha256 is accepted, and that is checked. */
-export type ArtifactInput = { path: string } | { digest: { algorithm: string; hex: string } } | { bytes: Uint8Array };
 
 export interface VerifyInput {
   /** The parsed bundle JSON (a string or bytes are parsed here, so malformed JSON is a verification failure). */
@@ -86,46 +87,17 @@ export interface VerifiedSignature {
   extensions?: FulcioExtensions;
 }
 
-/** The checks, as named in error messages. */
-export type VerificationCheck =
-  | 'bundle'
-  | 'trusted root'
-  | 'policy'
-  | 'timestamps'
-  | 'certificate'
-  | 'public key'
-  | 'transparency log'
-  | 'checkpoint'
-  | 'signature'
-  | 'identity'
-  | 'issuer'
-  | 'subject digest'
-  | 'message digest'
-  | 'payload type';
+// Its home is verify-error.ts (checkpoint.ts throws it too); re-exported for the importers.
+export { SignatureVerificationError, type VerificationCheck };
+// Its home is cert-identity.ts; re-exported for the importers.
+export { certificateIdentity, decodeUtf8String };
+// Its home is artifact-read.ts; re-exported for the importers.
+export type { ArtifactInput };
 
-export class SignatureVerificationError extends BrickyardError {
-  readonly check: VerificationCheck;
-
-  constructor(check: VerificationCheck, message: string, options: { hint?: string; cause?: unknown } = {}) {
-    super('SIGNATURE_INVALID', `signature verification failed: ${check}: ${message}`, options);
-    this.name = 'SignatureVerificationError';
-    this.check = check;
-  }
-}
-
-export const OID_FULCIO_ISSUER_V1 = '1.3.6.1.4.1.57264.1.1';
-export const OID_FULCIO_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
-const OID_SAN = '2.5.29.17';
-const OID_FULCIO_USERNAME = '1.3.6.1.4.1.57264.1.7';
 const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 const IN_TOTO_STATEMENT_TYPES = new Set(['https://in-toto.io/Statement/v1', 'https://in-toto.io/Statement/v0.1']);
 /** Allowed lead of a verified timestamp over `now` (clock drift between the TSA or log and us). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
-/** Ed25519 cannot be verified over a stream; such message signatures read artifacts up to this size whole. */
-const MAX_WHOLE_READ = 256 * 1024 * 1024;
-
-type Digests = Partial<Record<'sha256' | 'sha384' | 'sha512', string>>;
-
 /**
  * A trusted root, parsed and checked, with its material (certificates parsed, keys imported),
  * made once per trusted_root.json content and reused for every bundle a site verifies with it:
@@ -195,31 +167,8 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
   const rootEntry = parseTrustedRootOnce(input.trustedRoot);
   const root = rootEntry.root;
   const policyKey = 'publicKey' in input.policy ? parsePolicyKey(input.policy.publicKey) : undefined;
-  if ('identity' in input.policy) {
-    const { identity, issuer } = input.policy;
-    if (typeof identity !== 'string' || identity === '' || typeof issuer !== 'string' || issuer === '') {
-      throw new BrickyardError('USAGE', 'the verification policy needs a non-empty identity and issuer (or a public key)');
-    }
-  }
-  if (input.payloadType !== undefined) {
-    const content = bundle.content;
-    if (content.$case !== 'dsseEnvelope') {
-      throw new SignatureVerificationError('payload type', `expected a DSSE envelope of type ${input.payloadType}; this bundle is a message signature, made for another purpose`);
-    }
-    if (content.dsseEnvelope.payloadType !== input.payloadType) {
-      throw new SignatureVerificationError(
-        'payload type',
-        `the DSSE payload type is ${JSON.stringify(content.dsseEnvelope.payloadType)}; expected exactly ${JSON.stringify(input.payloadType)} (a signature made for another purpose)`,
-      );
-    }
-  }
+  checkPolicyFitsBundle(input, bundle, policyKey);
   const material = bundle.verificationMaterial.content;
-  if (material.$case === 'publicKey' && !policyKey) {
-    throw new SignatureVerificationError('public key', 'the bundle is signed with a key, but the policy expects a certificate identity (give the public key)');
-  }
-  if (material.$case !== 'publicKey' && policyKey) {
-    throw new SignatureVerificationError('public key', 'the policy expects a key-signed bundle, but this bundle carries a certificate');
-  }
 
   let trust: TrustMaterial;
   try {
@@ -237,43 +186,9 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
     throw new SignatureVerificationError('bundle', `cannot read its signature material: ${(e as Error).message}`, { cause: e });
   }
 
-  // Material the library would trip over (TypeError) or accept: a root certificate inside the
-  // bundle (roots come only from the trusted root), an inclusion proof without its checkpoint.
-  if (material.$case === 'x509CertificateChain') {
-    for (const c of material.x509CertificateChain.certificates) {
-      let selfSigned: boolean;
-      try {
-        selfSigned = X509Certificate.parse(Buffer.from(c.rawBytes)).verify();
-      } catch (e) {
-        throw new SignatureVerificationError('certificate', `unreadable certificate in the bundle: ${(e as Error).message}`, { cause: e });
-      }
-      if (selfSigned)
-        throw new SignatureVerificationError(
-          'certificate',
-          "the bundle's certificate chain contains a self-signed root certificate; trust anchors come only from the trusted root",
-        );
-    }
-  }
-  for (const entry of bundle.verificationMaterial.tlogEntries) {
-    if (entry.inclusionProof && !entry.inclusionProof.checkpoint?.envelope) {
-      throw new SignatureVerificationError('checkpoint', 'a transparency-log inclusion proof has no checkpoint');
-    }
-  }
+  checkBundleMaterial(bundle);
 
-  // Zero verifiable timestamps: refuse clearly instead of the library's crash (trap 1).
-  const verifiable = entity.timestamps.filter((t) => t.$case === 'timestamp-authority' || t.tlogEntry.inclusionPromise !== undefined);
-  // A signature by a pinned key needs no time when the caller asks for no log entry either:
-  // the key itself is the trust (a site's own admission records).
-  const untimedKeySignature = 'publicKey' in input.policy && input.tlogThreshold === 0 && verifiable.length === 0;
-  if (verifiable.length === 0 && !untimedKeySignature) {
-    throw new SignatureVerificationError(
-      'timestamps',
-      'the bundle has no verifiable timestamp (no transparency-log entry with an inclusion promise and no RFC 3161 timestamp), so the certificate cannot be checked',
-      {
-        hint: 'Rekor v2 entries carry no time: such bundles need an RFC 3161 timestamp from a TSA in the trusted root',
-      },
-    );
-  }
+  const untimedKeySignature = requireVerifiableTimestamp(input, entity);
 
   // The artifact: hashed (and, for message signatures, signature-checked) in one streaming pass.
   const content = bundle.content;
@@ -295,31 +210,11 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
     entity = { ...entity, signature: streamedMessageSignature(entity.signature, art.signatureValid) };
   }
 
-  const verifier = new Verifier(trust, {
-    tlogThreshold: threshold(input.tlogThreshold, 'tlogThreshold'),
-    ctlogThreshold: entity.key.$case === 'certificate' ? threshold(input.ctlogThreshold, 'ctlogThreshold') : 0,
-    timestampThreshold: untimedKeySignature ? 0 : 1,
-  });
-  const libPolicy =
-    'identity' in input.policy ? { subjectAlternativeName: new RegExp(`^${escapeRegExp(input.policy.identity)}$`), extensions: { issuer: input.policy.issuer } } : undefined;
-  try {
-    verifier.verify(entity, libPolicy);
-  } catch (e) {
-    // A policy failure: name it with our exact comparison's words, not the library's regex.
-    if ((e as { code?: string }).code === 'UNTRUSTED_SIGNER_ERROR' && entity.key.$case === 'certificate' && 'identity' in input.policy) {
-      checkIdentity(entity.key.certificate, input.policy);
-    }
-    throw fromLibraryError(e);
-  }
+  verifyWithLibrary(input, trust, entity, untimedKeySignature);
 
   // What the library does not check (or checks loosely).
   const signedAt = verifiedTimes(entity);
-  const now = input.now ?? new Date();
-  for (const t of signedAt) {
-    if (t.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
-      throw new SignatureVerificationError('timestamps', `a verified timestamp (${t.toISOString()}) lies after the current time (${now.toISOString()})`);
-    }
-  }
+  checkNotInFuture(signedAt, input.now ?? new Date());
   for (const entry of bundle.verificationMaterial.tlogEntries) checkCheckpoint(entry, trust, signedAt);
 
   const result: VerifiedSignature = { mediaType: bundle.mediaType, signedAt };
@@ -347,6 +242,110 @@ export async function verifySigstoreBundle(input: VerifyInput): Promise<Verified
     }
   }
   return result;
+}
+
+/** The library's checks: the signature, the certificate chain, the logs and timestamps to their thresholds, and the identity. */
+function verifyWithLibrary(input: VerifyInput, trust: TrustMaterial, entity: SignedEntity, untimedKeySignature: boolean): void {
+  const verifier = new Verifier(trust, {
+    tlogThreshold: threshold(input.tlogThreshold, 'tlogThreshold'),
+    ctlogThreshold: entity.key.$case === 'certificate' ? threshold(input.ctlogThreshold, 'ctlogThreshold') : 0,
+    timestampThreshold: untimedKeySignature ? 0 : 1,
+  });
+  const libPolicy =
+    'identity' in input.policy ? { subjectAlternativeName: new RegExp(`^${escapeRegExp(input.policy.identity)}$`), extensions: { issuer: input.policy.issuer } } : undefined;
+  try {
+    verifier.verify(entity, libPolicy);
+  } catch (e) {
+    // A policy failure: name it with our exact comparison's words, not the library's regex.
+    if ((e as { code?: string }).code === 'UNTRUSTED_SIGNER_ERROR' && entity.key.$case === 'certificate' && 'identity' in input.policy) {
+      checkIdentity(entity.key.certificate, input.policy);
+    }
+    throw fromLibraryError(e);
+  }
+}
+
+/** The policy asks for what the bundle is: an identity or a key as signed, and the payload type it names. */
+function checkPolicyFitsBundle(input: VerifyInput, bundle: Bundle, policyKey: KeyObject | undefined): void {
+  if ('identity' in input.policy) {
+    const { identity, issuer } = input.policy;
+    if (typeof identity !== 'string' || identity === '' || typeof issuer !== 'string' || issuer === '') {
+      throw new BrickyardError('USAGE', 'the verification policy needs a non-empty identity and issuer (or a public key)');
+    }
+  }
+  if (input.payloadType !== undefined) {
+    const content = bundle.content;
+    if (content.$case !== 'dsseEnvelope') {
+      throw new SignatureVerificationError('payload type', `expected a DSSE envelope of type ${input.payloadType}; this bundle is a message signature, made for another purpose`);
+    }
+    if (content.dsseEnvelope.payloadType !== input.payloadType) {
+      throw new SignatureVerificationError(
+        'payload type',
+        `the DSSE payload type is ${JSON.stringify(content.dsseEnvelope.payloadType)}; expected exactly ${JSON.stringify(input.payloadType)} (a signature made for another purpose)`,
+      );
+    }
+  }
+  const material = bundle.verificationMaterial.content;
+  if (material.$case === 'publicKey' && !policyKey) {
+    throw new SignatureVerificationError('public key', 'the bundle is signed with a key, but the policy expects a certificate identity (give the public key)');
+  }
+  if (material.$case !== 'publicKey' && policyKey) {
+    throw new SignatureVerificationError('public key', 'the policy expects a key-signed bundle, but this bundle carries a certificate');
+  }
+}
+
+/** Refuses material the library would trip over (TypeError) or accept. */
+function checkBundleMaterial(bundle: Bundle): void {
+  const material = bundle.verificationMaterial.content;
+  // A root certificate inside the bundle (roots come only from the trusted root), an inclusion
+  // proof without its checkpoint.
+  if (material.$case === 'x509CertificateChain') {
+    for (const c of material.x509CertificateChain.certificates) {
+      let selfSigned: boolean;
+      try {
+        selfSigned = X509Certificate.parse(Buffer.from(c.rawBytes)).verify();
+      } catch (e) {
+        throw new SignatureVerificationError('certificate', `unreadable certificate in the bundle: ${(e as Error).message}`, { cause: e });
+      }
+      if (selfSigned)
+        throw new SignatureVerificationError(
+          'certificate',
+          "the bundle's certificate chain contains a self-signed root certificate; trust anchors come only from the trusted root",
+        );
+    }
+  }
+  for (const entry of bundle.verificationMaterial.tlogEntries) {
+    if (entry.inclusionProof && !entry.inclusionProof.checkpoint?.envelope) {
+      throw new SignatureVerificationError('checkpoint', 'a transparency-log inclusion proof has no checkpoint');
+    }
+  }
+}
+
+/** At least one verifiable timestamp, unless a pinned key's signature is asked for with no log entry; whether it is that untimed case. */
+function requireVerifiableTimestamp(input: VerifyInput, entity: SignedEntity): boolean {
+  // Zero verifiable timestamps: refuse clearly instead of the library's crash (trap 1).
+  const verifiable = entity.timestamps.filter((t) => t.$case === 'timestamp-authority' || t.tlogEntry.inclusionPromise !== undefined);
+  // A signature by a pinned key needs no time when the caller asks for no log entry either:
+  // the key itself is the trust (a site's own admission records).
+  const untimedKeySignature = 'publicKey' in input.policy && input.tlogThreshold === 0 && verifiable.length === 0;
+  if (verifiable.length === 0 && !untimedKeySignature) {
+    throw new SignatureVerificationError(
+      'timestamps',
+      'the bundle has no verifiable timestamp (no transparency-log entry with an inclusion promise and no RFC 3161 timestamp), so the certificate cannot be checked',
+      {
+        hint: 'Rekor v2 entries carry no time: such bundles need an RFC 3161 timestamp from a TSA in the trusted root',
+      },
+    );
+  }
+  return untimedKeySignature;
+}
+
+/** Refuses a verified timestamp later than now (beyond the allowed clock skew). */
+function checkNotInFuture(signedAt: Date[], now: Date): void {
+  for (const t of signedAt) {
+    if (t.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
+      throw new SignatureVerificationError('timestamps', `a verified timestamp (${t.toISOString()}) lies after the current time (${now.toISOString()})`);
+    }
+  }
 }
 
 /** A bundle given as text or bytes is parsed here; a parsed object is checked by @sigstore/bundle. */
@@ -423,83 +422,6 @@ function hashName(alg: HashAlgorithm | undefined): 'sha256' | 'sha384' | 'sha512
   }
 }
 
-interface ArtifactRead {
-  digests: Digests;
-  /** For a message signature: whether the signature verifies over the artifact under the given key. */
-  signatureValid?: (key: KeyObject) => boolean;
-}
-
-/**
- * Hash the artifact: a file as a stream (never read whole, except an Ed25519 message
- * signature, which cannot be checked over a stream), bytes directly, or a given digest.
- */
-async function readArtifact(a: ArtifactInput, sig?: { key: KeyObject; hash: 'sha256' | 'sha384' | 'sha512'; signature: Buffer }): Promise<ArtifactRead> {
-  if ('digest' in a) {
-    if (a.digest.algorithm !== 'sha256' || !/^[0-9a-f]{64}$/.test(a.digest.hex)) {
-      throw new BrickyardError('USAGE', `an artifact digest must be sha256 with 64 lowercase hex digits, got ${a.digest.algorithm}:${a.digest.hex}`);
-    }
-    const digests: Digests = { sha256: a.digest.hex };
-    // A message signature over an artifact known by its digest: ECDSA can be checked over the digest.
-    if (sig?.hash === 'sha256' && canVerifyDigest(sig.key)) {
-      const digest = Buffer.from(a.digest.hex, 'hex');
-      const ok = verifyEcdsaDigest(sig.key, digest, sig.signature);
-      return { digests, signatureValid: (key) => ok && key.equals(sig.key) };
-    }
-    return { digests };
-  }
-  if ('bytes' in a) {
-    const data = Buffer.from(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength);
-    const digests: Digests = {};
-    for (const h of ['sha256', 'sha384', 'sha512'] as const) digests[h] = createHash(h).update(data).digest('hex');
-    return { digests, signatureValid: (key) => sigCrypto.verify(data, key, sig?.signature ?? Buffer.alloc(0), edOrHash(key, sig?.hash ?? 'sha256')) };
-  }
-  let size: number;
-  try {
-    const st = statSync(a.path);
-    if (!st.isFile()) throw new Error('not a regular file');
-    size = st.size;
-  } catch (e) {
-    throw new BrickyardError('FILE_UNREADABLE', `cannot read the artifact ${a.path}: ${(e as Error).message}`, {
-      hint: 'give the file the bundle signs (for DSSE bundles, the subject of the statement)',
-    });
-  }
-  const hashes = (['sha256', 'sha384', 'sha512'] as const).map((h) => [h, createHash(h)] as const);
-  const ed = sig?.key.asymmetricKeyType === 'ed25519';
-  if (ed && size > MAX_WHOLE_READ) {
-    throw new SignatureVerificationError('signature', `an Ed25519 message signature cannot be checked over a stream, and the artifact (${size} bytes) is too large to read whole`);
-  }
-  const streamVerifier = sig && !ed ? createVerify(sig.hash) : undefined;
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of createReadStream(a.path)) {
-      const b = chunk as Buffer;
-      for (const [, h] of hashes) h.update(b);
-      streamVerifier?.update(b);
-      if (ed) chunks.push(b);
-    }
-  } catch (e) {
-    throw new BrickyardError('FILE_UNREADABLE', `cannot read the artifact ${a.path}: ${(e as Error).message}`);
-  }
-  const digests: Digests = {};
-  for (const [name, h] of hashes) digests[name] = h.digest('hex');
-  if (!sig) return { digests };
-  let ok: boolean;
-  if (ed) ok = sigCrypto.verify(Buffer.concat(chunks), sig.key, sig.signature);
-  else {
-    try {
-      ok = streamVerifier?.verify(sig.key, sig.signature) ?? false;
-    } catch {
-      ok = false;
-    }
-  }
-  // The result only holds for the key it was computed with.
-  return { digests, signatureValid: (key) => ok && key.equals(sig.key) };
-}
-
-function edOrHash(key: KeyObject, hash: string): string | undefined {
-  return key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyType === 'ed448' ? undefined : hash;
-}
-
 /** The library's message-signature content, with the signature check done over the streamed artifact. */
 function streamedMessageSignature(base: SignedEntity['signature'], valid: ((key: KeyObject) => boolean) | undefined): SignedEntity['signature'] {
   return {
@@ -546,82 +468,6 @@ function fromLibraryError(e: unknown): SignatureVerificationError {
 
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** The certificate's identity and issuer, each equal to the policy's exactly (no pattern, no prefix). */
-export function checkIdentity(cert: X509Certificate, policy: { identity: string; issuer: string }): { identity: string; issuer: string } {
-  const { identity, issuer } = certificateIdentity(cert);
-  if (identity !== policy.identity) {
-    throw new SignatureVerificationError('identity', `the certificate identity is ${JSON.stringify(identity)}, the policy requires exactly ${JSON.stringify(policy.identity)}`);
-  }
-  if (issuer !== policy.issuer) {
-    throw new SignatureVerificationError('issuer', `the certificate's OIDC issuer is ${JSON.stringify(issuer)}, the policy requires exactly ${JSON.stringify(policy.issuer)}`);
-  }
-  return { identity, issuer };
-}
-
-/** The certificate's one SAN (URI, email or Fulcio username) and its OIDC issuer, decoded exactly. */
-export function certificateIdentity(cert: X509Certificate): { identity: string; issuer: string } {
-  const san = cert.extension(OID_SAN);
-  if (!san) throw new SignatureVerificationError('identity', 'the certificate has no subject alternative name');
-  let names: ASN1Obj[];
-  try {
-    names = ASN1Obj.parseBuffer(Buffer.from(san.value)).subs;
-  } catch (e) {
-    throw new SignatureVerificationError('identity', `unreadable subject alternative name: ${(e as Error).message}`, { cause: e });
-  }
-  if (names.length !== 1) throw new SignatureVerificationError('identity', `the certificate has ${names.length} subject alternative names; expected exactly one`);
-  const [gn] = names;
-  let identity: string | undefined;
-  if (gn?.tag.isContextSpecific(0x01) || gn?.tag.isContextSpecific(0x06)) {
-    identity = ia5(gn.value);
-  } else if (gn?.tag.isContextSpecific(0x00)) {
-    // otherName: type-id OID, then [0] EXPLICIT value (a UTF8String).
-    const [typeId, value] = gn.subs;
-    if (gn.subs.length === 2 && typeId?.toOID() === OID_FULCIO_USERNAME) identity = decodeUtf8String(value?.subs[0]?.toDER());
-  }
-  if (identity === undefined) throw new SignatureVerificationError('identity', 'the certificate SAN is neither a URI, an email nor a Fulcio username');
-
-  const v2 = cert.extension(OID_FULCIO_ISSUER_V2);
-  const v1 = cert.extension(OID_FULCIO_ISSUER_V1);
-  const issuerV2 = v2 ? decodeUtf8String(v2.value) : undefined;
-  const issuerV1 = v1 ? decodeRaw(v1.value) : undefined;
-  if (v2 && issuerV2 === undefined) throw new SignatureVerificationError('issuer', `the issuer extension ${OID_FULCIO_ISSUER_V2} is not a DER UTF8String`);
-  if (v1 && issuerV1 === undefined) throw new SignatureVerificationError('issuer', `the issuer extension ${OID_FULCIO_ISSUER_V1} is not UTF-8 text`);
-  if (issuerV1 !== undefined && issuerV2 !== undefined && issuerV1 !== issuerV2) {
-    throw new SignatureVerificationError('issuer', `the certificate names two different issuers: ${JSON.stringify(issuerV2)} and ${JSON.stringify(issuerV1)}`);
-  }
-  const issuer = issuerV2 ?? issuerV1;
-  if (issuer === undefined) throw new SignatureVerificationError('issuer', 'the certificate carries no Fulcio issuer extension');
-  return { identity, issuer };
-}
-
-function ia5(b: Buffer): string | undefined {
-  for (const c of b) if (c > 0x7e || c < 0x20) return undefined;
-  return b.toString('latin1');
-}
-
-function decodeRaw(b: Buffer): string | undefined {
-  try {
-    return utf8.decode(b);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A DER UTF8String (one element, covering the bytes exactly, valid UTF-8), or undefined. */
-export function decodeUtf8String(der: Buffer | Uint8Array | undefined): string | undefined {
-  if (!der || der.length === 0) return undefined;
-  const bytes = Buffer.from(der);
-  const { offset, result } = asn1js.fromBER(new Uint8Array(bytes).buffer);
-  if (offset !== bytes.length || !(result instanceof asn1js.Utf8String)) return undefined;
-  // BER is looser than DER (long-form lengths, constructed strings): the bytes must be exactly
-  // the DER encoding of the value read, freshly encoded.
-  const value = Buffer.from(result.valueBlock.valueHexView);
-  if (!Buffer.from(new asn1js.Utf8String({ valueHex: new Uint8Array(value).buffer }).toBER(false)).equals(bytes)) return undefined;
-  return decodeRaw(value);
 }
 
 /** A non-in-toto DSSE payload (a Brickyard manifest) binds by being the artifact itself. */
@@ -673,88 +519,4 @@ function checkSubject(payloadType: string, payload: Buffer, digests: Digests): u
   throw new SignatureVerificationError('subject digest', `no subject of the in-toto statement has the artifact's digest (${ours})`, {
     hint: 'the bundle attests a different artifact than the one given',
   });
-}
-
-/** A signed note (C2SP signed-note), parsed strictly. */
-interface SignedNote {
-  text: string;
-  origin: string;
-  size: bigint;
-  rootHash: Buffer;
-  signatures: { name: string; hint: Buffer; sig: Buffer }[];
-}
-
-export function parseCheckpoint(envelope: string): SignedNote {
-  const bad = (why: string): never => {
-    throw new SignatureVerificationError('checkpoint', `malformed checkpoint: ${why}`);
-  };
-  const split = envelope.indexOf('\n\n');
-  if (split < 0) bad('no blank line between the note and its signatures');
-  const text = envelope.slice(0, split + 1);
-  const sigBlock = envelope.slice(split + 2);
-  const lines = text.slice(0, -1).split('\n');
-  if (lines.length < 3) bad('fewer than three lines (origin, size, root hash)');
-  const [origin, sizeLine, hashLine] = lines as [string, string, string];
-  if (origin === '' || /^\d+$/.test(origin)) bad('no origin line');
-  if (!/^(0|[1-9][0-9]*)$/.test(sizeLine)) bad(`invalid tree size ${JSON.stringify(sizeLine)}`);
-  const rootHash = Buffer.from(hashLine, 'base64');
-  if (rootHash.length !== 32 || rootHash.toString('base64') !== hashLine) bad('invalid root hash');
-  if (lines.slice(3).some((l) => l === '')) bad('empty extension line');
-  if (!sigBlock.endsWith('\n')) bad('signature block does not end with a newline');
-  const signatures = sigBlock
-    .slice(0, -1)
-    .split('\n')
-    .map((line) => {
-      const [, name, sig64] = /^\u2014 (\S+) ([A-Za-z0-9+/]+={0,2})$/.exec(line) ?? [];
-      if (name === undefined || sig64 === undefined) return bad(`malformed signature line ${JSON.stringify(line.slice(0, 80))}`);
-      const raw = Buffer.from(sig64, 'base64');
-      if (raw.length < 5) return bad('signature too short');
-      return { name, hint: raw.subarray(0, 4), sig: raw.subarray(4) };
-    });
-  if (signatures.length === 0) bad('no signature');
-  return { text, origin, size: BigInt(sizeLine), rootHash, signatures };
-}
-
-/**
- * Checkpoint checks beyond the library's: the log itself (found by log ID) must have signed the
- * note under its own name, the origin must be that log, the checkpoint must describe the tree
- * the inclusion proof is for, and the log key must be valid at every verified timestamp.
- */
-function checkCheckpoint(entry: TransparencyLogEntry, trust: TrustMaterial, signedAt: Date[]): void {
-  const proof = entry.inclusionProof;
-  if (!proof) return;
-  if (!proof.checkpoint?.envelope) throw new SignatureVerificationError('checkpoint', 'the inclusion proof has no checkpoint');
-  const note = parseCheckpoint(proof.checkpoint.envelope);
-  if (note.size !== BigInt(proof.treeSize)) {
-    throw new SignatureVerificationError('checkpoint', `the checkpoint's tree size ${note.size} is not the inclusion proof's ${proof.treeSize}`);
-  }
-  if (!bufEq(note.rootHash, Buffer.from(proof.rootHash))) {
-    throw new SignatureVerificationError('checkpoint', "the checkpoint's root hash is not the inclusion proof's");
-  }
-  const data = Buffer.from(note.text, 'utf8');
-  const logs = trust.tlogs.filter((t) => bufEq(t.logID, Buffer.from(entry.logId.keyId)));
-  const signing = logs.filter((log) => {
-    let host: string;
-    try {
-      host = new URL(log.baseURL).host;
-    } catch {
-      return false;
-    }
-    if (host === '' || !(note.origin === host || note.origin.startsWith(`${host} - `))) return false;
-    return note.signatures.some((s) => s.name === host && bufEq(s.hint, log.logID.subarray(0, 4)) && sigCrypto.verify(data, log.publicKey, s.sig));
-  });
-  if (signing.length === 0) {
-    throw new SignatureVerificationError('checkpoint', `no signature on the checkpoint by the log ${JSON.stringify(note.origin)} itself, under a log key in the trusted root`);
-  }
-  const valid = signing.some((log) => signedAt.every((t) => log.validFor.start <= t && t <= log.validFor.end));
-  if (!valid) {
-    throw new SignatureVerificationError(
-      'transparency log',
-      `the log's key in the trusted root is not valid at the signing time (${signedAt.map((t) => t.toISOString()).join(', ')})`,
-    );
-  }
-}
-
-function bufEq(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -108,6 +108,14 @@ export async function resolveImage(ws: Workspace, spec: string, where: Partition
 /** Smoke-test an image of the pair's recipe on the pair's partition (Workspace.pair, or a tune variant of one). */
 export async function smoke(ws: Workspace, image: ImageUnderTest, where: Pair, opts: SmokeOptions): Promise<SmokeReport> {
   const startedOn = new Date().toISOString();
+  const sif = await smokeLauncher(image, where, opts);
+  if (sif) image = { ...image, sifRoot: sif.root };
+  const tests = await runSmokeTests(ws, image, where, opts, sif !== undefined);
+  return writeSmokeReport(image, where, opts, sif, tests, startedOn);
+}
+
+/** Refuse a pair the image cannot be smoke-tested on here; for the SIF launcher, the SIF's root file system to run. */
+async function smokeLauncher(image: ImageUnderTest, where: Pair, opts: SmokeOptions): Promise<SifRoot | undefined> {
   const { system, partition, fit } = where;
   if (image.recipe !== where.recipe) {
     throw new BrickyardError('USAGE', `the image is of ${image.recipe.key}, the pair ${where.key} of ${where.recipe.key}`, {
@@ -118,22 +126,25 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Pair, o
   const runtime = partition.runtime;
   // The SIF path: its root file system, copied out of the SIF the build made, run by ch-run.
   const sif = opts.launcher === 'sif' ? await sifRootOf(image, where, opts.stateDir) : undefined;
-  if (sif) image = { ...image, sifRoot: sif.root };
-  else if (runtime.type !== 'podman' && runtime.type !== 'charliecloud') {
+  if (!sif && runtime.type !== 'podman' && runtime.type !== 'charliecloud') {
     throw new BrickyardError('TOOL_MISSING', `smoke tests here run with podman or charliecloud; ${system.doc.id}/${partition.id} uses ${runtime.type}`, {
       hint: `run them on ${system.doc.id} itself with its runtime (the job script from \`brickyard render --format jobscript\`)`,
     });
   }
   if (!sif && !which(runtime.command)) throw new BrickyardError('TOOL_MISSING', `${runtime.command} is not installed`, { hint: 'run scripts/setup-host.sh as root' });
+  return sif;
+}
 
+/** Run the recipe's smoke tests in order; every image also gets a GPU verdict. */
+async function runSmokeTests(ws: Workspace, image: ImageUnderTest, where: Pair, opts: SmokeOptions, onSif: boolean): Promise<TestResult[]> {
   const tests: TestResult[] = [];
   const smokeTests = image.recipe.smoke;
   const timeoutMs = (opts.timeoutSeconds ?? 600) * 1000;
-  const strategy = fit.strategy;
+  const strategy = where.fit.strategy;
 
   for (const t of smokeTests) {
     if (t.type === 'mpi-pingpong') {
-      opts.onStage?.('mpi', `${t.name}: ping-pong with ${opts.launcher === 'slurm' ? 'Slurm' : sif ? 'ch-run (SIF root file system)' : runtime.command}`);
+      opts.onStage?.('mpi', `${t.name}: ping-pong with ${opts.launcher === 'slurm' ? 'Slurm' : onSif ? 'ch-run (SIF root file system)' : where.partition.runtime.command}`);
       tests.push({ ...(await pingPong(ws, image, where, strategy, opts, t.timeoutSeconds ? t.timeoutSeconds * 1000 : timeoutMs)), name: t.name });
     } else if (t.type === 'gpu-check') {
       opts.onStage?.('gpu', t.name);
@@ -157,7 +168,13 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Pair, o
       image.recipe.doc.requires.gpu?.vendor === 'none' || !image.recipe.doc.requires.gpu ? `${image.recipe.key} does not use a GPU` : 'the recipe declares no gpu-check test';
     tests.push({ ...evaluateGpu(undefined, { partitionHasGpu: false, reason }), name: 'gpu' });
   }
+  return tests;
+}
 
+/** The report and its in-toto test-result statement, written into the pair's state folder. */
+function writeSmokeReport(image: ImageUnderTest, where: Pair, opts: SmokeOptions, sif: SifRoot | undefined, tests: TestResult[], startedOn: string): SmokeReport {
+  const { system, partition } = where;
+  const runtime = partition.runtime;
   const finishedOn = new Date().toISOString();
   const result = overall(tests);
   const configuration = {
@@ -166,7 +183,7 @@ export async function smoke(ws: Workspace, image: ImageUnderTest, where: Pair, o
     runtime: sif ? SIF_RUNTIME_LABEL : `${runtime.type}${runtime.version ? ` ${runtime.version}` : ''}`,
     launcher: opts.launcher,
     ...(sif ? { sif: { path: sif.path, sha256: sif.sha256 } } : {}),
-    mpiStrategy: strategy?.id ?? null,
+    mpiStrategy: where.fit.strategy?.id ?? null,
     imageDigest: image.manifestDigest,
     imageReference: image.reference,
   };
@@ -228,8 +245,15 @@ function containerRun(
 /** What the SIF path's results say they ran on: not Apptainer, which Debian cannot install. */
 export const SIF_RUNTIME_LABEL = 'SIF root file system under ch-run';
 
+/** A SIF the build made and the root file system copied out of it. */
+interface SifRoot {
+  path: string;
+  sha256: string;
+  root: string;
+}
+
 /** The squashfs root file system of the pair's SIF (from its build record), copied out for ch-run. */
-async function sifRootOf(image: ImageUnderTest, where: PartitionRef, stateDir: string): Promise<{ path: string; sha256: string; root: string }> {
+async function sifRootOf(image: ImageUnderTest, where: PartitionRef, stateDir: string): Promise<SifRoot> {
   const dir = pairDir(stateDir, image.recipe, where);
   const recordPath = pairFolder(dir).buildRecord;
   const rec = existsSync(recordPath) ? readBuildRecord(recordPath) : undefined;

@@ -19,11 +19,40 @@ export function textName(file: string): string {
 export function recipePage(ctx: Ctx, r: ResolvedRecipe): string {
   const path = `${recipeDir(r)}/index.html`;
   const d = r.doc;
-  const req = d.requires;
   const mine = ctx.partitions.map(({ system, partition }) => pairOf(ctx.pairs, r, system, partition));
   const fitting = mine.filter((p) => p.fit.fits);
 
-  const facts: [string, Html | string][] = [
+  const facts = recipeFacts(r);
+  const fitRows = mine.map((p) => fitRow(p, path));
+
+  const body = html`
+<p class="crumbs"><a href="${rel(path, 'index.html#recipes')}">Recipes</a> / ${d.name}</p>
+<h1>${d.name} <span class="ver">${d.version}</span></h1>
+<p class="lead">${d.summary}</p>
+${d.deprecated ? html`<p class="notice">Deprecated: ${d.deprecated.reason}${d.deprecated.replacement ? ` Use ${d.deprecated.replacement} instead.` : ''}</p>` : ''}
+${d.description ? html`<div class="desc">${prose(d.description)}</div>` : ''}
+<dl class="facts">
+${facts.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>\n`)}</dl>
+
+<h2>Where it fits</h2>
+<div class="scroll">
+<table class="list fits">
+<caption>Every system partition, and why the recipe does not fit where it does not.</caption>
+<thead><tr><th scope="col">partition</th><th scope="col">fit</th></tr></thead>
+<tbody>
+${fitRows.map((x) => html`${x}\n`)}</tbody>
+</table>
+</div>
+
+${fitting.map((p) => html`${pairSection(p, path)}\n`)}`;
+  return page({ path, title: `${d.name} ${d.version}`, body, diagrams: fitting.some((p) => p.rendered), footer: ctx.footer });
+}
+
+/** The recipe's facts list: version, licence, people, what it extends and uses, what it requires and tests. */
+function recipeFacts(r: ResolvedRecipe): [string, Html | string][] {
+  const d = r.doc;
+  const req = d.requires;
+  return [
     ['version', `${d.version} (revision ${d.revision})`],
     ['licence', d.license ?? 'not stated'],
     ...(d.homepage ? [['homepage', extLink(d.homepage)] as [string, Html]] : []),
@@ -86,36 +115,15 @@ export function recipePage(ctx: Ctx, r: ResolvedRecipe): string {
     ['size budget', d.sizeBudget ?? 'none'],
     ['file', html`<code>${r.entry.file.rel}</code>`],
   ];
+}
 
-  const fitRows = mine.map((p) => {
-    const where = `${p.system.id}/${p.partition.id}`;
-    const cell = p.fit.fits
-      ? html`<a href="#${pairSlug(p.system, p.partition)}">fits</a>${p.fit.strategy ? html` <span class="muted">MPI ${p.fit.strategy.id}</span>` : ''}${p.fit.doubts.length ? html` <span class="doubt">in doubt: ${p.fit.doubts.join('; ')}</span>` : ''}`
-      : html`<span class="fit no">✗</span> ${p.fit.reasons.join('; ')}`;
-    return html`<tr><th scope="row"><a href="${rel(path, `systems/${slug(p.system.id)}.html`)}">${where}</a></th><td>${cell}</td></tr>`;
-  });
-
-  const body = html`
-<p class="crumbs"><a href="${rel(path, 'index.html#recipes')}">Recipes</a> / ${d.name}</p>
-<h1>${d.name} <span class="ver">${d.version}</span></h1>
-<p class="lead">${d.summary}</p>
-${d.deprecated ? html`<p class="notice">Deprecated: ${d.deprecated.reason}${d.deprecated.replacement ? ` Use ${d.deprecated.replacement} instead.` : ''}</p>` : ''}
-${d.description ? html`<div class="desc">${prose(d.description)}</div>` : ''}
-<dl class="facts">
-${facts.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>\n`)}</dl>
-
-<h2>Where it fits</h2>
-<div class="scroll">
-<table class="list fits">
-<caption>Every system partition, and why the recipe does not fit where it does not.</caption>
-<thead><tr><th scope="col">partition</th><th scope="col">fit</th></tr></thead>
-<tbody>
-${fitRows.map((x) => html`${x}\n`)}</tbody>
-</table>
-</div>
-
-${fitting.map((p) => html`${pairSection(p, path)}\n`)}`;
-  return page({ path, title: `${d.name} ${d.version}`, body, diagrams: fitting.some((p) => p.rendered), footer: ctx.footer });
+/** One partition's row in the "where it fits" table: a link to the pair's section, or why not. */
+function fitRow(p: Pair, path: string): Html {
+  const where = `${p.system.id}/${p.partition.id}`;
+  const cell = p.fit.fits
+    ? html`<a href="#${pairSlug(p.system, p.partition)}">fits</a>${p.fit.strategy ? html` <span class="muted">MPI ${p.fit.strategy.id}</span>` : ''}${p.fit.doubts.length ? html` <span class="doubt">in doubt: ${p.fit.doubts.join('; ')}</span>` : ''}`
+    : html`<span class="fit no">✗</span> ${p.fit.reasons.join('; ')}`;
+  return html`<tr><th scope="row"><a href="${rel(path, `systems/${slug(p.system.id)}.html`)}">${where}</a></th><td>${cell}</td></tr>`;
 }
 
 function launchLine(r: Rendered): { submit: string; launch: string } {
