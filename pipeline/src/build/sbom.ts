@@ -12,8 +12,8 @@
  * specification text that a JSON Schema cannot say: SPDXID syntax and uniqueness, relationships
  * that point at elements of the document, the timestamp and namespace forms, checksum lengths.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { ajvDraft07 } from '../util/ajv.ts';
 import parseSpdxExpression from 'spdx-expression-parse';
 import { PackageURL } from 'packageurl-js';
 // Imported, not read from disk, so a bundle carries them.
@@ -318,16 +318,12 @@ export function spdxJson(doc: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Validation
 
-// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
-
 let validator: ValidateFunction | undefined;
 
 function schemaValidator(): ValidateFunction {
   if (validator) return validator;
   // The SPDX 2.3 schema is draft-07, ajv's default dialect.
-  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-  addFormats(ajv);
+  const ajv = ajvDraft07({}, { formats: true });
   validator = ajv.compile(spdxSchema as object);
   return validator;
 }

@@ -2,7 +2,7 @@
  * JSON Schema 2020-12 validation of the catalogue's files, with ajv's errors turned into
  * findings at file:line:col that say what to change.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 // Imported, not read from disk, so the bundled GitHub Actions carry them.
 import basesSchema from '../../schemas/bases.schema.json' with { type: 'json' };
 import blockSchema from '../../schemas/block.schema.json' with { type: 'json' };
@@ -10,7 +10,7 @@ import primitiveSchema from '../../schemas/primitive.schema.json' with { type: '
 import recipeSchema from '../../schemas/recipe.schema.json' with { type: 'json' };
 import systemSchema from '../../schemas/system.schema.json' with { type: 'json' };
 import toolchainsSchema from '../../schemas/toolchains.schema.json' with { type: 'json' };
-import addFormatsModule from 'ajv-formats';
+import { ajv2020 } from '../util/ajv.ts';
 import type { SourceFile } from './source.ts';
 import { pointerToPath } from './source.ts';
 import type { Diagnostic } from '../util/diagnostics.ts';
@@ -18,15 +18,11 @@ import { InternalError } from '../util/errors.ts';
 
 export type SchemaKind = 'recipe' | 'block' | 'bases' | 'system' | 'toolchains';
 
-// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
-
 let validators: Record<SchemaKind, ValidateFunction> | undefined;
 
 function load(): Record<SchemaKind, ValidateFunction> {
   if (validators) return validators;
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
-  addFormats(ajv);
+  const ajv = ajv2020({ verbose: true, strictRequired: false }, { formats: true });
   for (const s of [primitiveSchema, blockSchema, recipeSchema, basesSchema, systemSchema, toolchainsSchema]) ajv.addSchema(s);
   const compiled = (kind: SchemaKind): ValidateFunction => {
     const id = `https://brickyard.dev/schemas/${kind}.schema.json`;

@@ -12,8 +12,8 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
+import { ajv2020 } from '../util/ajv.ts';
 import { parse } from 'yaml';
 import builtIndexSchema from '../../schemas/built-index.schema.json' with { type: 'json' };
 import { BrickyardError } from '../util/errors.ts';
@@ -70,13 +70,10 @@ export const MAX_CHECK_RUNS = 50_000;
 /** Jobs of a run besides the fan-out (plan, executables, site systems, pages…), generously. */
 const OTHER_JOBS = 64;
 
-// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
 let validator: ReturnType<Ajv2020['compile']> | undefined;
 function validate(data: unknown): string[] {
   if (!validator) {
-    const ajv = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true });
-    addFormats(ajv);
+    const ajv = ajv2020({ allErrors: false }, { formats: true });
     validator = ajv.compile(builtIndexSchema as object);
   }
   if (validator(data)) return [];

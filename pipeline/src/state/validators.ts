@@ -4,7 +4,8 @@
  * precompiled (scripts/build-cli.ts replaces this module with Ajv's standalone code for the same
  * schemas and options, as it does for util/site-validators.ts).
  */
-import { Ajv2020, type Options, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, Options, ValidateFunction } from 'ajv/dist/2020.js';
+import { ajv2020 } from '../util/ajv.ts';
 import bundleSerialsSchema from '../../schemas/state/bundle-serials.schema.json' with { type: 'json' };
 import buildRecordSchema from '../../schemas/state/build-record.schema.json' with { type: 'json' };
 import lockSchema from '../../schemas/state/lock.schema.json' with { type: 'json' };
@@ -16,12 +17,12 @@ export type StateSchema = 'buildRecord' | 'smokeReport' | 'lock' | 'ociIndex' | 
 
 // Every error, so a message can name the first field that is wrong; no meta-schema check at run
 // time (test/state/records.test.ts compiles them against it).
-const STRICT: Options = { allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false };
+const NO_META: Options = { validateSchema: false };
 
-const plain = (schema: object): { ajv: (extra: Options) => Ajv2020; schema: object } => ({ ajv: (extra) => new Ajv2020({ ...STRICT, ...extra }), schema });
+const plain = (schema: object): { ajv: (extra: Options) => Ajv2020; schema: object } => ({ ajv: (extra) => ajv2020({ ...NO_META, ...extra }), schema });
 const oci = (def: 'index' | 'manifest'): { ajv: (extra: Options) => Ajv2020; schema: object } => ({
   ajv: (extra) => {
-    const ajv = new Ajv2020({ ...STRICT, ...extra });
+    const ajv = ajv2020({ ...NO_META, ...extra });
     ajv.addSchema(ociSchema);
     return ajv;
   },
