@@ -25,8 +25,8 @@ export function endOfFile(): void {
   for (const fn of atEnd) fn();
 }
 
-export function tempDir(prefix = 'brickyard-test-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
+export function tempDir(prefix = 'brickyard-test-', base = tmpdir()): string {
+  const d = mkdtempSync(join(base, prefix));
   made.push(d);
   return d;
 }

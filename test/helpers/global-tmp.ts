@@ -5,11 +5,16 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+
+const PREFIX = 'brickyard-run-';
 
 export default function setup(): () => void {
   const saved = process.env['TMPDIR'];
-  const root = mkdtempSync(join(tmpdir(), 'brickyard-run-'));
+  // Each project runs this setup in the same process: the second keeps the first's folder rather
+  // than nesting in it (a deep $TMPDIR pushes Slurm's socket paths over their 107-byte limit).
+  if (saved !== undefined && basename(saved).startsWith(PREFIX)) return () => undefined;
+  const root = mkdtempSync(join(tmpdir(), PREFIX));
   process.env['TMPDIR'] = root;
   return () => {
     if (saved === undefined) delete process.env['TMPDIR'];

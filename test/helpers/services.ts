@@ -9,7 +9,9 @@ export interface Slurm {
 }
 
 export function startSlurm(): Slurm {
-  const state = tempDir('brickyard-slurm-');
+  // Directly under /tmp, whatever $TMPDIR is: slurm.sh refuses a state folder over 72 characters
+  // (the munge and PMIx socket paths under it must stay within 107 bytes).
+  const state = tempDir('brickyard-slurm-', '/tmp');
   const env = startService('slurm', state);
   if (!env['SLURM_CONF']) throw new Error('slurm.sh start printed no SLURM_CONF');
   return { env, stop: () => stopService('slurm', state) };
