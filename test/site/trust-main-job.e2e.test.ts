@@ -304,7 +304,8 @@ describe('a confidential bundle of the real image', () => {
     expect(made.status, made.stderr).toBe(0);
     const ref = 'mpi-pingpong_1.0.0-2_local-debug';
     // A storage of its own: the built image (same config, so the same image id) must not stand in for the pull.
-    const storage = tempDir('brickyard-podman-');
+    // Directly under /tmp: podman refuses a runroot over 50 characters.
+    const storage = tempDir('brickyard-podman-', '/tmp');
     const podman = ['--root', join(storage, 'root'), '--runroot', join(storage, 'run')];
     try {
       // podman 4.3 (Debian 12) has no --decryption-key: skopeo, the same containers/image code,
