@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ajv2020, ajvDraft07 } from '../../pipeline/src/util/ajv.ts';
+import { ajv2020, ajvDraft07, validatorsOf } from '../../pipeline/src/util/ajv.ts';
 
 describe('util/ajv', () => {
   it('is strict: an unknown keyword or an unknown format is a schema error, not ignored', () => {
@@ -22,5 +22,23 @@ describe('util/ajv', () => {
     expect(check('https://spdx.org')).toBe(true);
     expect(check('not a uri')).toBe(false);
     expect(() => ajvDraft07().compile({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'string', formatt: 'uri' })).toThrow(/unknown keyword/);
+  });
+
+  it('compiles a table entry on first use only, and keeps it', () => {
+    let made = 0;
+    const validator = validatorsOf({
+      count: {
+        ajv: (extra) => {
+          made += 1;
+          return ajv2020(extra);
+        },
+        schema: { type: 'integer' },
+      },
+    });
+    expect(made).toBe(0);
+    const first = validator('count');
+    expect(validator('count')).toBe(first);
+    expect(made).toBe(1);
+    expect([first(3), first('3')]).toEqual([true, false]);
   });
 });

@@ -43228,6 +43228,18 @@ function ajvDraft07(options = {}, { formats = false } = {}) {
   const ajv = new import_ajv.Ajv({ ...STRICT_OPTIONS, ...options });
   return formats ? addFormats(ajv) : ajv;
 }
+function validatorsOf(table) {
+  const compiled = /* @__PURE__ */ new Map();
+  return (name) => {
+    let v2 = compiled.get(name);
+    if (!v2) {
+      const { ajv, schema } = table[name];
+      v2 = ajv({}).compile(schema);
+      compiled.set(name, v2);
+    }
+    return v2;
+  };
+}
 
 // pipeline/src/build/sbom.ts
 var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
@@ -44920,16 +44932,7 @@ var STATE_SCHEMAS = {
   tuneStatement: plain(tune_statement_schema_default),
   bundleSerials: plain(bundle_serials_schema_default)
 };
-var compiled = /* @__PURE__ */ new Map();
-function stateValidator(name) {
-  let v2 = compiled.get(name);
-  if (!v2) {
-    const { ajv, schema } = STATE_SCHEMAS[name];
-    v2 = ajv({}).compile(schema);
-    compiled.set(name, v2);
-  }
-  return v2;
-}
+var stateValidator = validatorsOf(STATE_SCHEMAS);
 
 // pipeline/src/state/records.ts
 var KINDS = {
@@ -47864,13 +47867,13 @@ function load() {
   if (validators) return validators;
   const ajv = ajv2020({ verbose: true, strictRequired: false }, { formats: true });
   for (const s3 of [primitive_schema_default, block_schema_default, recipe_schema_default, bases_schema_default, system_schema_default, toolchains_schema_default]) ajv.addSchema(s3);
-  const compiled2 = (kind) => {
+  const compiled = (kind) => {
     const id = `https://brickyard.dev/schemas/${kind}.schema.json`;
     const validate = ajv.getSchema(id);
     if (!validate) throw new InternalError(`no bundled schema has the $id ${id}`);
     return validate;
   };
-  validators = { recipe: compiled2("recipe"), block: compiled2("block"), bases: compiled2("bases"), system: compiled2("system"), toolchains: compiled2("toolchains") };
+  validators = { recipe: compiled("recipe"), block: compiled("block"), bases: compiled("bases"), system: compiled("system"), toolchains: compiled("toolchains") };
   return validators;
 }
 function validateAgainstSchema(kind, file) {

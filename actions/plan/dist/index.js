@@ -41676,6 +41676,18 @@ function ajv2020(options = {}, { formats = false } = {}) {
   const ajv = new import__.Ajv2020({ ...STRICT_OPTIONS, ...options });
   return formats ? addFormats(ajv) : ajv;
 }
+function validatorsOf(table) {
+  const compiled = /* @__PURE__ */ new Map();
+  return (name) => {
+    let v = compiled.get(name);
+    if (!v) {
+      const { ajv, schema } = table[name];
+      v = ajv({}).compile(schema);
+      compiled.set(name, v);
+    }
+    return v;
+  };
+}
 
 // pipeline/src/catalog/source.ts
 var import_yaml = __toESM(require_dist2(), 1);
@@ -41800,13 +41812,13 @@ function load() {
   if (validators) return validators;
   const ajv = ajv2020({ verbose: true, strictRequired: false }, { formats: true });
   for (const s of [primitive_schema_default, block_schema_default, recipe_schema_default, bases_schema_default, system_schema_default, toolchains_schema_default]) ajv.addSchema(s);
-  const compiled2 = (kind) => {
+  const compiled = (kind) => {
     const id = `https://brickyard.dev/schemas/${kind}.schema.json`;
     const validate2 = ajv.getSchema(id);
     if (!validate2) throw new InternalError(`no bundled schema has the $id ${id}`);
     return validate2;
   };
-  validators = { recipe: compiled2("recipe"), block: compiled2("block"), bases: compiled2("bases"), system: compiled2("system"), toolchains: compiled2("toolchains") };
+  validators = { recipe: compiled("recipe"), block: compiled("block"), bases: compiled("bases"), system: compiled("system"), toolchains: compiled("toolchains") };
   return validators;
 }
 function validateAgainstSchema(kind, file) {
@@ -45419,16 +45431,7 @@ var STATE_SCHEMAS = {
   tuneStatement: plain(tune_statement_schema_default),
   bundleSerials: plain(bundle_serials_schema_default)
 };
-var compiled = /* @__PURE__ */ new Map();
-function stateValidator(name) {
-  let v = compiled.get(name);
-  if (!v) {
-    const { ajv, schema } = STATE_SCHEMAS[name];
-    v = ajv({}).compile(schema);
-    compiled.set(name, v);
-  }
-  return v;
-}
+var stateValidator = validatorsOf(STATE_SCHEMAS);
 
 // pipeline/src/state/records.ts
 var KINDS = {

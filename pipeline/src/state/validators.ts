@@ -4,8 +4,8 @@
  * precompiled (scripts/build-cli.ts replaces this module with Ajv's standalone code for the same
  * schemas and options, as it does for util/site-validators.ts).
  */
-import type { Ajv2020, Options, ValidateFunction } from 'ajv/dist/2020.js';
-import { ajv2020 } from '../util/ajv.ts';
+import type { Options } from 'ajv/dist/2020.js';
+import { ajv2020, validatorsOf, type SchemaSource } from '../util/ajv.ts';
 import bundleSerialsSchema from '../../schemas/state/bundle-serials.schema.json' with { type: 'json' };
 import buildRecordSchema from '../../schemas/state/build-record.schema.json' with { type: 'json' };
 import lockSchema from '../../schemas/state/lock.schema.json' with { type: 'json' };
@@ -19,8 +19,8 @@ export type StateSchema = 'buildRecord' | 'smokeReport' | 'lock' | 'ociIndex' | 
 // time (test/state/records.test.ts compiles them against it).
 const NO_META: Options = { validateSchema: false };
 
-const plain = (schema: object): { ajv: (extra: Options) => Ajv2020; schema: object } => ({ ajv: (extra) => ajv2020({ ...NO_META, ...extra }), schema });
-const oci = (def: 'index' | 'manifest'): { ajv: (extra: Options) => Ajv2020; schema: object } => ({
+const plain = (schema: object): SchemaSource => ({ ajv: (extra) => ajv2020({ ...NO_META, ...extra }), schema });
+const oci = (def: 'index' | 'manifest'): SchemaSource => ({
   ajv: (extra) => {
     const ajv = ajv2020({ ...NO_META, ...extra });
     ajv.addSchema(ociSchema);
@@ -30,7 +30,7 @@ const oci = (def: 'index' | 'manifest'): { ajv: (extra: Options) => Ajv2020; sch
 });
 
 /** Each validator: its Ajv (options, referenced schemas) and the schema it compiles. */
-export const STATE_SCHEMAS: Record<StateSchema, { ajv: (extra: Options) => Ajv2020; schema: object }> = {
+export const STATE_SCHEMAS: Record<StateSchema, SchemaSource> = {
   buildRecord: plain(buildRecordSchema),
   smokeReport: plain(smokeReportSchema),
   lock: plain(lockSchema),
@@ -40,14 +40,5 @@ export const STATE_SCHEMAS: Record<StateSchema, { ajv: (extra: Options) => Ajv20
   bundleSerials: plain(bundleSerialsSchema),
 };
 
-const compiled = new Map<StateSchema, ValidateFunction>();
-
-export function stateValidator(name: StateSchema): ValidateFunction {
-  let v = compiled.get(name);
-  if (!v) {
-    const { ajv, schema } = STATE_SCHEMAS[name];
-    v = ajv({}).compile(schema);
-    compiled.set(name, v);
-  }
-  return v;
-}
+/** stateValidator's validator, compiled on first use. */
+export const stateValidator = validatorsOf(STATE_SCHEMAS);

@@ -6,7 +6,7 @@
  * from the same factories, so the bundled CLI and the executable load no Ajv at all.
  */
 import { Ajv } from 'ajv';
-import { Ajv2020, type Options } from 'ajv/dist/2020.js';
+import { Ajv2020, type Options, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
@@ -25,4 +25,27 @@ export function ajv2020(options: Options = {}, { formats = false }: { formats?: 
 export function ajvDraft07(options: Options = {}, { formats = false }: { formats?: boolean } = {}): Ajv {
   const ajv = new Ajv({ ...STRICT_OPTIONS, ...options });
   return formats ? addFormats(ajv) : ajv;
+}
+
+/**
+ * A schema with the Ajv that compiles it (its options, formats and referenced schemas). A table of
+ * these is what scripts/build-cli.ts precompiles into standalone code, `extra` being its code options.
+ */
+export interface SchemaSource {
+  ajv: (extra: Options) => Ajv2020;
+  schema: object;
+}
+
+/** The validator of each entry of `table`, compiled on first use and kept. */
+export function validatorsOf<K extends string>(table: Record<K, SchemaSource>): (name: K) => ValidateFunction {
+  const compiled = new Map<K, ValidateFunction>();
+  return (name) => {
+    let v = compiled.get(name);
+    if (!v) {
+      const { ajv, schema } = table[name];
+      v = ajv({}).compile(schema);
+      compiled.set(name, v);
+    }
+    return v;
+  };
 }

@@ -5,8 +5,8 @@
  * module with Ajv's standalone code for the same schemas and options), because compiling them
  * costs a site ~200 ms on every command.
  */
-import type { Ajv2020, Options, ValidateFunction } from 'ajv/dist/2020.js';
-import { ajv2020 } from './ajv.ts';
+import type { Options } from 'ajv/dist/2020.js';
+import { ajv2020, validatorsOf, type SchemaSource } from './ajv.ts';
 import buildRecordSchema from '../../schemas/build-record.schema.json' with { type: 'json' };
 import manifestSchema from '../../schemas/manifest.schema.json' with { type: 'json' };
 import policySchema from '../../schemas/site-policy.schema.json' with { type: 'json' };
@@ -17,7 +17,7 @@ export type SiteSchema = 'manifest' | 'policy' | 'buildRecord';
 const NO_META: Options = { validateSchema: false };
 
 /** Each validator: its Ajv (options, formats, referenced schemas) and the schema it compiles. */
-export const SITE_SCHEMAS: Record<SiteSchema, { ajv: (extra: Options) => Ajv2020; schema: object }> = {
+export const SITE_SCHEMAS: Record<SiteSchema, SchemaSource> = {
   manifest: {
     ajv: (extra) => ajv2020({ ...NO_META, ...extra }, { formats: true }),
     schema: manifestSchema,
@@ -34,14 +34,5 @@ export const SITE_SCHEMAS: Record<SiteSchema, { ajv: (extra: Options) => Ajv2020
   },
 };
 
-const compiled = new Map<SiteSchema, ValidateFunction>();
-
-export function siteValidator(name: SiteSchema): ValidateFunction {
-  let v = compiled.get(name);
-  if (!v) {
-    const { ajv, schema } = SITE_SCHEMAS[name];
-    v = ajv({}).compile(schema);
-    compiled.set(name, v);
-  }
-  return v;
-}
+/** siteValidator's validator, compiled on first use. */
+export const siteValidator = validatorsOf(SITE_SCHEMAS);
