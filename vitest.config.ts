@@ -23,6 +23,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          // $TMPDIR in memory where there is room (test/helpers/global-tmp.ts)
+          env: { BRICKYARD_TEST_PROJECT: 'unit' },
           include: ['test/**/*.test.ts'],
           exclude: E2E,
           sequence: { groupOrder: 0 },

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { changedFiles, changedInWorkingTree, mergeBase, resolveCommit } from '../../pipeline/src/git/git.ts';
+import { changedFiles, changedInWorkingTree, checkoutTree, isTreeClean, mergeBase, resolveCommit, resolveCommits } from '../../pipeline/src/git/git.ts';
+import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
 
 const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' };
@@ -53,5 +54,46 @@ describe('changed files', () => {
       { status: 'M', path: 'catalog/c.yaml' },
       { status: 'A', path: 'catalog/d.yaml' },
     ]);
+  });
+});
+
+describe('commits and trees', () => {
+  it('resolves several refs at once, each as resolveCommit does; a bad one is named', () => {
+    const root = repo();
+    const ids = resolveCommits(root, ['main', 'change', 'HEAD', 'change~1']);
+    expect(ids).toEqual(['main', 'change', 'HEAD', 'change~1'].map((r) => resolveCommit(root, r)));
+    expect(ids[0]).toBe(ids[3]);
+    for (const bad of [
+      ['main', 'nope'],
+      ['main', '--all'],
+      ['main', 'catalog/a.yaml'],
+      ['main', 'HEAD^{tree}'],
+    ]) {
+      let error: unknown;
+      try {
+        resolveCommits(root, bad);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, bad[1]).toBeInstanceOf(BrickyardError);
+      expect((error as Error).message, bad[1]).toContain(bad[1]);
+    }
+  });
+
+  it('checks out the tracked catalogue of a commit (given by id or by ref), and tells a clean tree', () => {
+    const root = repo();
+    const tree = checkoutTree(root, resolveCommit(root, 'main'));
+    const byRef = checkoutTree(root, 'change');
+    try {
+      expect(readdirSync(join(tree.dir, 'catalog')).sort()).toEqual(['a.yaml', 'b.yaml', 'old name.yaml']);
+      expect(readdirSync(join(byRef.dir, 'catalog')).sort()).toEqual(['a.yaml', 'c.yaml', 'new\tname.yaml']);
+      expect(readdirSync(join(tree.dir, 'systems'))).toEqual([]); // absent at the commit: an empty folder
+    } finally {
+      tree.cleanup();
+      byRef.cleanup();
+    }
+    expect(isTreeClean(root)).toBe(true);
+    writeFileSync(join(root, 'catalog', 'untracked.yaml'), 'x: 1\n');
+    expect(isTreeClean(root)).toBe(false);
   });
 });

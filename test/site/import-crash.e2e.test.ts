@@ -1,7 +1,8 @@
 /**
  * Crash safety of an import (pipeline/src/site/store.ts): a real import process killed with
- * SIGKILL at every stage leaves the store as it was or fully imported, and a re-run succeeds.
- * Six processes killed and six stores: the e2e project, not the unit one.
+ * SIGKILL at every stage leaves the store as it was or fully imported, and a re-run succeeds;
+ * import processes side by side take the store's lock in turn. Processes killed and stores
+ * made: the e2e project, not the unit one.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -13,7 +14,8 @@ import type { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { repoRoot, tempDir } from '../helpers/fixture.ts';
 import { importInChild } from '../helpers/process.ts';
 import { ISSUER, snapshot, SOURCE } from '../bundle/fixture.ts';
-import { importInto, keys, later, makeBundle, PAIRS, policyFile } from './site-fixture.ts';
+import { SigstoreManifestSigner } from '../../pipeline/src/bundle/sigstore.ts';
+import { importInto, keys, later, makeBundle, PAIRS, policyFile, repoSigner, signersYaml } from './site-fixture.ts';
 
 /** The store's rollback key for bundles of SOURCE: the verified issuer and repository. */
 const SOURCE_KEY = `${ISSUER} https://github.com/${SOURCE.repository}`;
@@ -105,4 +107,17 @@ describe('import crash safety', () => {
           .digest('hex'),
       ).toBe(n);
   }, 120_000);
+
+  it('serialises imports across processes with the lock', async () => {
+    const store = tempDir('brickyard-store-');
+    // Two sources, each signed by its own repository's CI, so that each import has serial 1 of its own.
+    const from = async (repo: string): Promise<string> =>
+      makeBundle(PAIRS, { source: { repository: repo, commit: repo.at(-1)! }, bundleId: repo.at(-1)!, signer: new SigstoreManifestSigner(await repoSigner(repo)) });
+    const policy = policyFile({ signers: signersYaml(['example/brickyard', 'example/c', 'example/d']) });
+    const [c, d] = [await from('example/c'), await from('example/d')];
+    const results = await Promise.all([c, d].map((b) => importInChild([b, policy, store, keys.trustedRoot, later.toISOString()])));
+    for (const r of results) expect(r.stdout, r.stdout + r.stderr).toMatch(/"ok":true/);
+    expect(verifyAuditLog(store).map((e) => e.generation)).toEqual([1, 2]);
+    expect(readdirSync(store).filter((n) => n.startsWith('.'))).toEqual(['.brickyard-store']);
+  });
 });

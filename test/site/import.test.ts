@@ -15,7 +15,7 @@ import { acquireStoreLock } from '../../pipeline/src/site/lock.ts';
 import { checkBundle, exportInventory, importBundle, verifyAuditLog } from '../../pipeline/src/site/store.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
-import { importInChild, type ChildResult } from '../helpers/process.ts';
+import { signersYaml } from './site-fixture.ts';
 import { SigstoreManifestSigner } from '../../pipeline/src/bundle/sigstore.ts';
 import type { DevSigner } from '../../pipeline/src/sign/dev-signer.ts';
 import { CI_EXTENSIONS, craftTar, IDENTITY, ISSUER, makeKeys, makeState, NOW, sha256, signState, snapshot, SOURCE, type PairSpec, type RawEntry } from '../bundle/fixture.ts';
@@ -23,18 +23,6 @@ import { CI_EXTENSIONS, craftTar, IDENTITY, ISSUER, makeKeys, makeState, NOW, sh
 const keys = await makeKeys();
 /** The store's rollback key for bundles of SOURCE: the verified issuer and repository. */
 const SOURCE_KEY = `${ISSUER} https://github.com/example/brickyard`;
-const ROLES = ['manifest', 'provenance', 'sbom', 'testResult'];
-
-/** The signers part of a policy: every role allows main.yml of these repositories on a hosted runner. */
-function signersYaml(repos = ['example/brickyard']): string {
-  const rules = repos
-    .map(
-      (r) =>
-        `\n    - identity: {repository: ${r}, workflow: .github/workflows/main.yml, ref: refs/heads/main}\n      issuer: ${ISSUER}\n      certificate: {runnerEnvironment: github-hosted}`,
-    )
-    .join('');
-  return ROLES.map((role) => `\n  ${role}:${rules}`).join('');
-}
 
 /** A CI signer of another repository (its own certificate says so), under the same CA. */
 function repoSigner(repo: string): Promise<DevSigner> {
@@ -406,23 +394,15 @@ describe('importBundle', () => {
     expect(r.images).toBe(2);
   });
 
-  it('serialises concurrent imports with the lock (in one process and across processes)', async () => {
+  it('serialises concurrent imports with the lock (in one process; across processes in import-crash.e2e.test.ts)', async () => {
     const store = tempDir('brickyard-store-');
-    // Four sources, each signed by its own repository's CI, so that every import has serial 1 of its own.
+    // Two sources, each signed by its own repository's CI, so that every import has serial 1 of its own.
     const from = async (repo: string): Promise<string> =>
       makeBundle(PAIRS, { source: { repository: repo, commit: repo.at(-1)! }, bundleId: repo.at(-1)!, signer: new SigstoreManifestSigner(await repoSigner(repo)) });
-    const policy = policyFile({ signers: signersYaml(['example/brickyard', 'example/a', 'example/b', 'example/c', 'example/d']) });
-    const a = await from('example/a');
-    const b = await from('example/b');
-    const rs = await Promise.all([importInto(store, a, policy), importInto(store, b, policy)]);
+    const policy = policyFile({ signers: signersYaml(['example/brickyard', 'example/a', 'example/b']) });
+    const rs = await Promise.all([importInto(store, await from('example/a'), policy), importInto(store, await from('example/b'), policy)]);
     expect(rs.map((r) => r.generation).sort()).toEqual([1, 2]);
     expect(verifyAuditLog(store)).toHaveLength(2);
-
-    const c = await from('example/c');
-    const d = await from('example/d');
-    const results = await Promise.all([child([c, policy, store]), child([d, policy, store])]);
-    for (const r of results) expect(r.stdout, r.stdout + r.stderr).toMatch(/"ok":true/);
-    expect(verifyAuditLog(store).map((e) => e.generation)).toEqual([1, 2, 3, 4]);
     expect(readdirSync(store).filter((n) => n.startsWith('.'))).toEqual(['.brickyard-store']);
   });
 
@@ -435,7 +415,3 @@ describe('importBundle', () => {
     lock.release();
   });
 });
-
-function child(args: string[]): Promise<ChildResult> {
-  return importInChild([...args, keys.trustedRoot, later.toISOString()]);
-}

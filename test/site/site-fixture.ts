@@ -12,8 +12,9 @@ import { importBundle } from '../../pipeline/src/site/store.ts';
 import { loadPolicy } from '../../pipeline/src/site/policy.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { atEndOfEveryFile, tempDir } from '../helpers/fixture.ts';
-import { ISSUER, makeKeys, makeState, NOW, sha256, signState, snapshot, SOURCE, type PairSpec } from '../bundle/fixture.ts';
+import { CI_EXTENSIONS, ISSUER, makeKeys, makeState, NOW, sha256, signState, snapshot, SOURCE, type PairSpec } from '../bundle/fixture.ts';
 import { exitCodeFor } from '../../pipeline/src/cli/exit-codes.ts';
+import type { DevSigner } from '../../pipeline/src/sign/dev-signer.ts';
 
 // A $TMPDIR of these tests' own: other processes on the machine (other test runs, the other
 // worker of this one) also make brickyard-* folders, and "nothing left in $TMPDIR" must be about
@@ -24,10 +25,23 @@ export const keys = await makeKeys(undefined, undefined, undefined, mkdtempSync(
 process.env['TMPDIR'] = privateTmp;
 const ROLES = ['manifest', 'provenance', 'sbom', 'testResult'];
 
-/** The signers part of a policy: every role allows main.yml of example/brickyard on a hosted runner. */
-export function signersYaml(): string {
-  const rule = `\n    - identity: {repository: example/brickyard, workflow: .github/workflows/main.yml, ref: refs/heads/main}\n      issuer: ${ISSUER}\n      certificate: {runnerEnvironment: github-hosted}`;
-  return ROLES.map((role) => `\n  ${role}:${rule}`).join('');
+/** The signers part of a policy: every role allows main.yml of these repositories on a hosted runner. */
+export function signersYaml(repos = ['example/brickyard']): string {
+  const rules = repos
+    .map(
+      (r) =>
+        `\n    - identity: {repository: ${r}, workflow: .github/workflows/main.yml, ref: refs/heads/main}\n      issuer: ${ISSUER}\n      certificate: {runnerEnvironment: github-hosted}`,
+    )
+    .join('');
+  return ROLES.map((role) => `\n  ${role}:${rules}`).join('');
+}
+
+/** A CI signer of another repository (its own certificate says so), under the same CA. */
+export function repoSigner(repo: string): Promise<DevSigner> {
+  return keys.other({
+    identity: `https://github.com/${repo}/.github/workflows/main.yml@refs/heads/main`,
+    extensions: { ...CI_EXTENSIONS, sourceRepositoryUri: `https://github.com/${repo}` },
+  });
 }
 export const later = new Date(NOW.getTime() + 3600_000);
 export const PAIRS: PairSpec[] = [
@@ -57,11 +71,30 @@ export function policyFile(overrides: Record<string, string> = {}, root = keys.t
   return file;
 }
 
+/**
+ * A state whose attestations CI signed (keys.dev), one per set of pairs and test file: bundling
+ * only reads the state folder, and signing it was most of what a bundle cost.
+ */
+const signedStates = new Map<string, Promise<string>>();
+atEndOfEveryFile(() => signedStates.clear()); // its folders go with the file's
+function signedState(pairs: PairSpec[]): Promise<string> {
+  const key = JSON.stringify(pairs);
+  let state = signedStates.get(key);
+  if (state === undefined) {
+    state = (async () => {
+      const dir = makeState('local', pairs);
+      await signState(dir, keys.dev);
+      return dir;
+    })();
+    signedStates.set(key, state);
+  }
+  return state;
+}
+
+/** A bundle of a signed state of `pairs`, signed by CI's key (keys.signer unless `extra` says). */
 export async function makeBundle(pairs: PairSpec[] = PAIRS, extra: Partial<WriteBundleOptions> = {}): Promise<string> {
-  const state = makeState('local', pairs);
-  await signState(state, keys.dev);
   const out = join(tempDir('brickyard-bundle-'), 'b.tar');
-  await writeBundle({ stateDir: state, system: 'local', out, signer: keys.signer, serial: 1, source: SOURCE, now: NOW, ...extra });
+  await writeBundle({ stateDir: await signedState(pairs), system: 'local', out, signer: keys.signer, serial: 1, source: SOURCE, now: NOW, ...extra });
   return out;
 }
 

@@ -31,14 +31,34 @@ export function gitOrEmpty(root: string, args: string[]): string {
   }
 }
 
+/** A full commit id (SHA-1 or SHA-256 object format). */
+const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
 /** The full commit id of a ref, or a clear error naming it. */
 export function resolveCommit(root: string, ref: string): string {
   return git(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).trim();
 }
 
-/** True when `commit` is checked out and the catalogue and system templates have no local changes. */
-export function isCheckedOutClean(root: string, commit: string, paths: string[] = ['catalog', 'systems']): boolean {
-  if (resolveCommit(root, 'HEAD') !== commit) return false;
+/**
+ * The full commit ids of several refs, from one git process (each costs a fork of this one); a
+ * ref that does not resolve gets resolveCommit's error naming it.
+ */
+export function resolveCommits(root: string, refs: string[]): string[] {
+  // git 2.39's rev-parse has no --end-of-options: a ref that looks like an option goes the long way
+  if (refs.some((r) => r.startsWith('-'))) return refs.map((r) => resolveCommit(root, r));
+  try {
+    const ids = execFileSync('git', ['rev-parse', ...refs.map((r) => `${r}^{commit}`)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .trim()
+      .split('\n');
+    if (ids.length === refs.length && ids.every((id) => COMMIT_ID.test(id))) return ids;
+  } catch {
+    // one of them does not resolve: say which
+  }
+  return refs.map((r) => resolveCommit(root, r));
+}
+
+/** True when the catalogue and system templates have no local changes (untracked files count). */
+export function isTreeClean(root: string, paths: string[] = ['catalog', 'systems']): boolean {
   return git(root, ['status', '--porcelain', '--untracked-files=all', '--', ...paths]).trim() === '';
 }
 
@@ -85,9 +105,11 @@ function parseNameStatus(out: string): ChangedFile[] {
  * removes it with the returned cleanup.
  */
 export function checkoutTree(root: string, ref: string, paths: string[] = ['catalog', 'systems']): { dir: string; cleanup: () => void } {
-  const commit = resolveCommit(root, ref);
+  // A commit id the caller resolved is taken as it is: each git process costs a fork of this one.
+  const commit = COMMIT_ID.test(ref) ? ref : resolveCommit(root, ref);
   const dir = mkdtempSync(join(tmpdir(), 'brickyard-base-'));
-  const present = paths.filter((p) => git(root, ['ls-tree', '--name-only', commit, p]).trim() !== '');
+  const listed = new Set(git(root, ['ls-tree', '--name-only', commit, '--', ...paths]).split('\n'));
+  const present = paths.filter((p) => listed.has(p));
   for (const p of paths) mkdirSync(join(dir, p), { recursive: true });
   if (present.length > 0) {
     const archive = spawnSync('git', ['archive', '--format=tar', commit, ...present], { cwd: root, maxBuffer: 1024 * 1024 * 1024 });

@@ -2,7 +2,7 @@
  * A change to review: the catalogue at head (a commit, or the working tree) against its base.
  * The base's catalogue is only unpacked when a check needs it (versioning, diffs).
  */
-import { checkoutTree, changedFiles, changedInWorkingTree, isCheckedOutClean, mergeBase, resolveCommit, type ChangedFile } from '../git/git.ts';
+import { checkoutTree, changedFiles, changedInWorkingTree, isTreeClean, mergeBase, resolveCommit, resolveCommits, type ChangedFile } from '../git/git.ts';
 import { Workspace } from '../workspace.ts';
 import { diffPairs, type PairDiff } from './diff.ts';
 import { fileAt, planChanges, type Plan } from './plan.ts';
@@ -31,11 +31,11 @@ export class Change implements Disposable {
       this.changed = changedInWorkingTree(root, this.baseCommit);
       this.head = Workspace.open(root);
     } else {
-      const headCommit = resolveCommit(root, opts.head);
-      this.baseCommit = mergeBase(root, resolveCommit(root, opts.base), headCommit);
+      const [headCommit, baseCommit, checkedOut] = resolveCommits(root, [opts.head, opts.base, 'HEAD']) as [string, string, string];
+      this.baseCommit = mergeBase(root, baseCommit, headCommit);
       this.headLabel = headCommit;
       this.changed = changedFiles(root, this.baseCommit, headCommit);
-      if (isCheckedOutClean(root, headCommit)) {
+      if (checkedOut === headCommit && isTreeClean(root)) {
         this.head = Workspace.open(root); // the usual CI case: the checkout is the head
       } else {
         const tree = checkoutTree(root, headCommit);

@@ -57,6 +57,18 @@ export interface TimeStampInput {
   sign: (signedAttributes: Buffer) => Buffer;
 }
 
+// The TSA's certificate is the same for every timestamp: parsing it was two thirds of making one.
+// Keyed by the bytes' object (a witness keeps its certificate's), and never changed once parsed.
+const parsedCertificates = new WeakMap<Buffer, Certificate>();
+function parsedCertificate(certDer: Buffer): Certificate {
+  let cert = parsedCertificates.get(certDer);
+  if (cert === undefined) {
+    cert = AsnConvert.parse(certDer, Certificate);
+    parsedCertificates.set(certDer, cert);
+  }
+  return cert;
+}
+
 /** An RFC 3161 TimeStampResp (status granted) with a token signed by `t.sign`. */
 export function timeStampResponse(t: TimeStampInput): Buffer {
   const serial = randomBytes(16);
@@ -85,7 +97,7 @@ export function timeStampResponse(t: TimeStampInput): Buffer {
   // What is signed: the signed attributes as a DER SET OF (RFC 5652 §5.4), in the order they are written.
   const signedAttributes = der(new asn1js.Set({ value: attributes.map(({ bytes }) => asn1js.fromBER(arrayBuffer(bytes)).result) }));
 
-  const cert = AsnConvert.parse(t.certDer, Certificate);
+  const cert = parsedCertificate(t.certDer);
   const sha256Algorithm = new DigestAlgorithmIdentifier({ algorithm: OID_SHA256 });
   const signedData = new SignedData({
     version: CMSVersion.v3,

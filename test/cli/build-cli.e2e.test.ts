@@ -2,6 +2,7 @@
  * The bundled CLI (scripts/build-cli.ts → dist/cli): bin/brickyard.js runs it only while it is
  * current, and it answers as the sources do. A source edited after the build makes it stale:
  * bin runs the sources and says why (BRICKYARD_DEBUG=1), as check-dist catches stale actions.
+ * In the e2e project: it builds the bundle with esbuild and starts a dozen Node processes.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
