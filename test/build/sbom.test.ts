@@ -1,5 +1,6 @@
 /**
- * SBOMs. The schema these documents are checked against is the official SPDX 2.3 JSON schema,
+ * SBOMs (sbom.ts writes them; spdx-validate.ts checks them, tested here on the documents sbom.ts
+ * writes and on broken ones). The schema these documents are checked against is the official SPDX 2.3 JSON schema,
  * pipeline/schemas/spdx-2.3.schema.json: github.com/spdx/spdx-spec, schemas/spdx-schema.json at
  * tag v2.3 (commit aadf3b0b8dbbabdb4d880b0fc714255fea436ff7), stored verbatim.
  *
@@ -24,10 +25,10 @@ import {
   SpdxIds,
   spdxJson,
   spdxSupplier,
-  validateSpdx,
   type PinnedSource,
   type SpdxArgs,
 } from '../../pipeline/src/build/sbom.ts';
+import { validateSpdx } from '../../pipeline/src/build/spdx-validate.ts';
 import { parseDpkgStatus, parseRpmQuery, SbomError, type InstalledPackage } from '../../pipeline/src/build/package-db.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -80,4 +80,24 @@ describe('the bundled CLI', () => {
     }
     expect(cli(['--version']).stderr).toMatch(/running the bundle/);
   });
+
+  it('a site signing its admission records loads no network client (only keyless signing in CI does)', () => {
+    // What `import` loads to sign admissions (site/admit.ts's signing stack), in a fresh process: CommonJS modules show in require.cache.
+    const script = [
+      "import { createRequire } from 'node:module';",
+      "await import('./pipeline/src/site/admit.ts');",
+      "await Promise.all([import('./pipeline/src/sign/attest.ts'), import('./pipeline/src/sign/site-key.ts')]);",
+      'console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));',
+    ].join('\n');
+    const r = spawnSync(node, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const loaded = (JSON.parse(r.stdout) as string[]).map((f) => f.slice(repoRoot.length + 1));
+    expect(loaded).toContain('node_modules/@sigstore/sign/dist/bundler/dsse.js'); // the builder it signs with
+    for (const client of ['node_modules/@sigstore/sign/dist/index.js', 'node_modules/make-fetch-happen/', 'node_modules/@sigstore/sign/dist/signer/fulcio/']) {
+      expect(
+        loaded.filter((f) => f.startsWith(client)),
+        client,
+      ).toEqual([]);
+    }
+  });
 });

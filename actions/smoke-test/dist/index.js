@@ -42872,21 +42872,6 @@ function validatorsOf(table) {
   };
 }
 
-// pipeline/src/build/sbom.ts
-var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
-var import_packageurl_js = __toESM(require_packageurl_js(), 1);
-
-// pipeline/src/util/match.ts
-function group2(m2, n) {
-  const g2 = m2[n];
-  if (g2 === void 0) throw new Error(`internal: the pattern matched ${JSON.stringify(m2[0])} without capturing group ${n}`);
-  return g2;
-}
-
-// pipeline/src/build/package-db.ts
-var RPM_FIELDS = ["NAME", "EPOCH", "VERSION", "RELEASE", "ARCH", "LICENSE", "VENDOR", "URL", "SOURCERPM"];
-var RPM_QUERY_FORMAT = RPM_FIELDS.map((f2) => `%{${f2}}`).join("\\t") + "\\n";
-
 // pipeline/src/model/statement.ts
 var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var StatementError = class extends BrickyardError {
@@ -43305,6 +43290,21 @@ function readStateRecord(kind, file, maxBytes = MAX_RECORD_BYTES) {
   return parseStateRecord(kind, readFileSync2(file), file);
 }
 var readBuildRecord = (file) => readStateRecord("buildRecord", file);
+
+// pipeline/src/util/match.ts
+function group2(m2, n) {
+  const g2 = m2[n];
+  if (g2 === void 0) throw new Error(`internal: the pattern matched ${JSON.stringify(m2[0])} without capturing group ${n}`);
+  return g2;
+}
+
+// pipeline/src/build/package-db.ts
+var RPM_FIELDS = ["NAME", "EPOCH", "VERSION", "RELEASE", "ARCH", "LICENSE", "VENDOR", "URL", "SOURCERPM"];
+var RPM_QUERY_FORMAT = RPM_FIELDS.map((f2) => `%{${f2}}`).join("\\t") + "\\n";
+
+// pipeline/src/build/sbom.ts
+var import_spdx_expression_parse = __toESM(require_spdx_expression_parse(), 1);
+var import_packageurl_js = __toESM(require_packageurl_js(), 1);
 
 // pipeline/src/check/image-policy.ts
 var import_semver = __toESM(require_semver2(), 1);

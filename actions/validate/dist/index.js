@@ -40162,11 +40162,20 @@ function git(root, args) {
     });
   }
 }
+var COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 function resolveCommit(root, ref) {
   return git(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).trim();
 }
-function isCheckedOutClean(root, commit, paths = ["catalog", "systems"]) {
-  if (resolveCommit(root, "HEAD") !== commit) return false;
+function resolveCommits(root, refs) {
+  if (refs.some((r) => r.startsWith("-"))) return refs.map((r) => resolveCommit(root, r));
+  try {
+    const ids = execFileSync("git", ["rev-parse", ...refs.map((r) => `${r}^{commit}`)], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n");
+    if (ids.length === refs.length && ids.every((id) => COMMIT_ID.test(id))) return ids;
+  } catch {
+  }
+  return refs.map((r) => resolveCommit(root, r));
+}
+function isTreeClean(root, paths = ["catalog", "systems"]) {
   return git(root, ["status", "--porcelain", "--untracked-files=all", "--", ...paths]).trim() === "";
 }
 function mergeBase(root, a, b) {
@@ -40196,9 +40205,10 @@ function parseNameStatus(out) {
   return files;
 }
 function checkoutTree(root, ref, paths = ["catalog", "systems"]) {
-  const commit = resolveCommit(root, ref);
+  const commit = COMMIT_ID.test(ref) ? ref : resolveCommit(root, ref);
   const dir = mkdtempSync(join3(tmpdir(), "brickyard-base-"));
-  const present = paths.filter((p) => git(root, ["ls-tree", "--name-only", commit, p]).trim() !== "");
+  const listed = new Set(git(root, ["ls-tree", "--name-only", commit, "--", ...paths]).split("\n"));
+  const present = paths.filter((p) => listed.has(p));
   for (const p of paths) mkdirSync(join3(dir, p), { recursive: true });
   if (present.length > 0) {
     const archive = spawnSync("git", ["archive", "--format=tar", commit, ...present], { cwd: root, maxBuffer: 1024 * 1024 * 1024 });
@@ -45617,11 +45627,11 @@ var Change = class {
       this.changed = changedInWorkingTree(root, this.baseCommit);
       this.head = Workspace.open(root);
     } else {
-      const headCommit = resolveCommit(root, opts.head);
-      this.baseCommit = mergeBase(root, resolveCommit(root, opts.base), headCommit);
+      const [headCommit, baseCommit, checkedOut] = resolveCommits(root, [opts.head, opts.base, "HEAD"]);
+      this.baseCommit = mergeBase(root, baseCommit, headCommit);
       this.headLabel = headCommit;
       this.changed = changedFiles(root, this.baseCommit, headCommit);
-      if (isCheckedOutClean(root, headCommit)) {
+      if (checkedOut === headCommit && isTreeClean(root)) {
         this.head = Workspace.open(root);
       } else {
         const tree = checkoutTree(root, headCommit);

@@ -9,7 +9,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { bundleFromJSON, bundleToJSON } from '@sigstore/bundle';
 import { X509Certificate } from '@sigstore/core';
-import type { KeylessSigner } from '../sign/attest.ts';
+import type { KeylessSigner } from '../sign/keyless.ts';
 import type { DevSigner } from '../sign/dev-signer.ts';
 import { IN_TOTO_PAYLOAD_TYPE, MANIFEST_PAYLOAD_TYPE } from '../sign/roles.ts';
 import { certificateIdentity, SignatureVerificationError, verifySigstoreBundle, type ArtifactInput } from '../sign/verify.ts';

@@ -7,7 +7,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { ImageFacts } from '../check/image-policy.ts';
-import { validateSpdx } from '../build/sbom.ts';
+import { validateSpdx } from '../build/spdx-validate.ts';
 import type { TestResult } from '../smoke/evaluate.ts';
 import { type InTotoStatement } from '../model/statement.ts';
 import type { Performance } from '../smoke/performance.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { SigstoreManifestSigner } from '../bundle/sigstore.ts';
 import type { ManifestSigner } from '../bundle/signing.ts';
 import { writeBundle, type Inventory, type WriteBundleResult } from '../bundle/write.ts';
-import type { KeylessSigner } from '../sign/attest.ts';
+import type { KeylessSigner } from '../sign/keyless.ts';
 import type { DevSigner } from '../sign/dev-signer.ts';
 import { signerFor } from '../sign/pair.ts';
 import type { Workspace } from '../workspace.ts';
