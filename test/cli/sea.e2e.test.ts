@@ -7,23 +7,16 @@
  * what the npm CLI says, with the same exit code.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildSea } from '../../scripts/build-sea.ts';
 import { makeSiteBundle } from '../../scripts/lib/bench-state.ts';
 import { repoRoot, tempDir } from '../helpers/fixture.ts';
-
-const canUnshare = spawnSync('unshare', ['-n', '-m', 'true']).status === 0;
-const node = join(repoRoot, 'node_modules', '.bin', 'node');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { canUnshare, siteTools, type Run, type SiteTools } from '../helpers/sea.ts';
 
 let work: string;
+let sea: SiteTools['sea'];
+let npm: SiteTools['npm'];
 let binDir: string;
 let bundle: string;
 let policy: string;
@@ -37,34 +30,10 @@ function mainJobBundle(): { tar: string; policy: string } | undefined {
   return { tar: join(state, 'bundles', bundles.sort().at(-1)!), policy: policyPath };
 }
 
-/** The executable, offline, with an empty environment: PATH holds only its own folder. `tmpfs` mounts a small tmpfs there first (a full disk). */
-function sea(args: string[], tmpfs?: string): Run {
-  const cmd = ['env', '-i', `PATH=${binDir}`, `HOME=${work}`, 'brickyard', ...args];
-  return out(
-    spawnSync('unshare', tmpfs ? ['-n', '-m', 'sh', '-c', 'mount -t tmpfs -o size=4m tmpfs "$0" && exec "$@"', tmpfs, ...cmd] : ['-n', ...cmd], { cwd: work, encoding: 'utf8' }),
-  );
-}
-
-/** The npm CLI on the same input. */
-function npm(args: string[], tmpfs?: string): Run {
-  const cmd = [node, join(repoRoot, 'bin', 'brickyard.js'), ...args];
-  return out(
-    spawnSync('unshare', tmpfs ? ['-m', 'sh', '-c', 'mount -t tmpfs -o size=4m tmpfs "$0" && exec "$@"', tmpfs, ...cmd] : ['-n', ...cmd], { cwd: work, encoding: 'utf8' }),
-  );
-}
-
-function out(r: ReturnType<typeof spawnSync>): Run {
-  return { code: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
-}
-
 describe.skipIf(!canUnshare)('the site executable (Node SEA)', () => {
   beforeAll(async () => {
     work = tempDir('brickyard-sea-');
-    binDir = join(work, 'bin');
-    mkdirSync(binDir);
-    const exe = await buildSea(process.arch as 'x64' | 'arm64', join(work, 'build'));
-    copyFileSync(exe, join(binDir, 'brickyard'));
-    spawnSync('chmod', ['755', join(binDir, 'brickyard')]);
+    ({ sea, npm, binDir } = await siteTools(work));
     const main = mainJobBundle();
     if (main) ({ tar: bundle, policy } = main);
     else ({ tar: bundle, policy } = await makeSiteBundle(work, { baseMiB: 24, images: 2 }));
