@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeSiteBundle } from '../../scripts/lib/bench-state.ts';
 import { repoRoot, tempDir } from '../helpers/fixture.ts';
-import { canUnshare, siteTools, type Run, type SiteTools } from '../helpers/sea.ts';
+import { canUnshare, expectCheckAndImportAsNpm, siteTools, type SiteTools } from '../helpers/sea.ts';
 
 let work: string;
 let sea: SiteTools['sea'];
@@ -49,19 +49,7 @@ describe.skipIf(!canUnshare)('the site executable (Node SEA)', () => {
   });
 
   it('check-bundle and import the bundle offline, as the npm CLI does', () => {
-    const checked = sea(['check-bundle', bundle, '--policy', policy]);
-    expect(checked.stderr).toBe('');
-    expect(checked.code).toBe(0);
-    expect(checked.stdout).toMatch(/^verified .* the site policy accepts it\n$/);
-    expect(checked).toEqual(npm(['check-bundle', bundle, '--policy', policy]));
-
-    const imported = sea(['import', bundle, '--policy', policy, '--store', 'store-sea', '--json']);
-    expect(imported.code, imported.stderr).toBe(0);
-    const fromNpm = npm(['import', bundle, '--policy', policy, '--store', 'store-npm', '--json']);
-    // The same result but for the times and the store's name.
-    const strip = (r: Run) => r.stdout.replace(/"\d{4}-\d\d-\d\dT[\d:.]+Z"/g, '"<time>"').replaceAll('store-npm', 'store-sea');
-    expect(strip(imported)).toEqual(strip(fromNpm));
-    expect(JSON.parse(imported.stdout)).toMatchObject({ generation: 1 });
+    expectCheckAndImportAsNpm({ sea, npm, binDir }, bundle, policy);
     const audit = sea(['audit', '--store', 'store-sea']);
     expect(audit).toMatchObject({ code: 0, stdout: expect.stringMatching(/^audit log intact: 1 entry\n$/) });
     expect(audit).toEqual(npm(['audit', '--store', 'store-npm']));

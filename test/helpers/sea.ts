@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { buildSea } from '../../scripts/build-sea.ts';
 import { repoRoot } from './fixture.ts';
 
@@ -50,4 +51,25 @@ export async function siteTools(work: string): Promise<SiteTools> {
     sea: (args, tmpfs) => out(spawnSync('unshare', wrapped(['env', '-i', `PATH=${binDir}`, `HOME=${work}`, 'brickyard', ...args], tmpfs, true), { cwd: work, encoding: 'utf8' })),
     npm: (args, tmpfs) => out(spawnSync('unshare', wrapped([node, join(repoRoot, 'bin', 'brickyard.js'), ...args], tmpfs, false), { cwd: work, encoding: 'utf8' })),
   };
+}
+
+/**
+ * check-bundle and import of `bundle` by the executable, offline, each as the npm CLI does them:
+ * the same words and exit code; the same import result but for times and the store's name
+ * (store-sea for the executable's, store-npm for the npm CLI's, both in `work`).
+ */
+export function expectCheckAndImportAsNpm(tools: SiteTools, bundle: string, policy: string): Run {
+  const checked = tools.sea(['check-bundle', bundle, '--policy', policy]);
+  expect(checked.stderr).toBe('');
+  expect(checked.code).toBe(0);
+  expect(checked.stdout).toMatch(/^verified .* the site policy accepts it\n$/);
+  expect(checked).toEqual(tools.npm(['check-bundle', bundle, '--policy', policy]));
+  const imported = tools.sea(['import', bundle, '--policy', policy, '--store', 'store-sea', '--json']);
+  expect(imported.code, imported.stderr).toBe(0);
+  const fromNpm = tools.npm(['import', bundle, '--policy', policy, '--store', 'store-npm', '--json']);
+  expect(fromNpm.code, fromNpm.stderr).toBe(0);
+  const strip = (r: Run): string => r.stdout.replace(/"\d{4}-\d\d-\d\dT[\d:.]+Z"/g, '"<time>"').replaceAll('store-npm', 'store-sea');
+  expect(strip(imported)).toEqual(strip(fromNpm));
+  expect(JSON.parse(imported.stdout)).toMatchObject({ generation: 1 });
+  return imported;
 }

@@ -4,36 +4,11 @@
  * trusted root is the pinned file, never TUF. The other checks are in verify.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { A_TXT, C, caseArgs, IDENTITY, ISSUER, PUBLIC_GOOD, spawnedVerify } from './conformance-cases.ts';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const FIXTURES = join(repo, 'test', 'fixtures', 'sigstore');
-const C = join(FIXTURES, 'conformance');
-const PUBLIC_GOOD = join(FIXTURES, 'public-good-trusted_root.json');
-const A_TXT = join(C, 'a.txt');
-const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
-const ISSUER = 'https://token.actions.githubusercontent.com';
-const node = join(repo, 'node_modules/.bin/node');
-
-const caseArgs = (name: string): string[] => [
-  '--sigstore-bundle',
-  join(C, name, 'bundle.sigstore.json'),
-  '--artifact',
-  A_TXT,
-  '--trusted-root',
-  join(C, name, 'trusted_root.json'),
-  '--identity',
-  IDENTITY,
-  '--issuer',
-  ISSUER,
-];
-/** A real `brickyard verify` process, with `prefix` (unshare -n) in front. */
-const spawned = (args: string[], prefix: string[] = []) => {
-  const [cmd, ...rest] = [...prefix, node, 'bin/brickyard.js', 'verify', ...args];
-  return spawnSync(cmd!, rest, { cwd: repo, encoding: 'utf8', timeout: 60_000 });
-};
+const spawned = spawnedVerify;
 
 describe('brickyard verify offline', () => {
   it('works with no network at all (unshare -n)', (ctx) => {

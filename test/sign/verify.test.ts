@@ -4,11 +4,9 @@
  * verify-offline.e2e.test.ts).
  * Data: real bundles from test/fixtures/ (sigstore-conformance and cli/cli fixtures, see its README).
  */
-import { spawnSync } from 'node:child_process';
 import { createHash, verify as cryptoVerify, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
@@ -21,15 +19,7 @@ import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { tempDir } from '../helpers/fixture.ts';
 import { brickyardInProcess } from '../helpers/cli.ts';
 import { exitCodeFor } from '../../pipeline/src/cli/exit-codes.ts';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../..');
-const FIXTURES = join(repo, 'test', 'fixtures', 'sigstore');
-const C = join(FIXTURES, 'conformance');
-const PUBLIC_GOOD = join(FIXTURES, 'public-good-trusted_root.json');
-const A_TXT = join(C, 'a.txt');
-const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
-const ISSUER = 'https://token.actions.githubusercontent.com';
+import { A_TXT, C, caseArgs, IDENTITY, ISSUER, PUBLIC_GOOD, spawnedVerify } from './conformance-cases.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a forgery edits any path of these vectors' JSON
 type Forgeable = Record<string, any>;
@@ -342,25 +332,8 @@ describe('ECDSA over a digest (verify-ecdsa.ts), cross-checked with node:crypto'
 });
 
 describe('brickyard verify (CLI)', () => {
-  const node = join(repo, 'node_modules/.bin/node');
-  const cli = ['bin/brickyard.js', 'verify'];
-  const caseArgs = (name: string, identity = IDENTITY): string[] => [
-    '--sigstore-bundle',
-    join(C, name, 'bundle.sigstore.json'),
-    '--artifact',
-    A_TXT,
-    '--trusted-root',
-    join(C, name, 'trusted_root.json'),
-    '--identity',
-    identity,
-    '--issuer',
-    ISSUER,
-  ];
   /** A real `brickyard` process (for what is about the process: no network). */
-  const spawned = (args: string[], prefix: string[] = []) => {
-    const [cmd, ...rest] = [...prefix, node, ...cli, ...args];
-    return spawnSync(cmd!, rest, { cwd: repo, encoding: 'utf8', timeout: 60_000 });
-  };
+  const spawned = (args: string[]) => spawnedVerify(args);
   /** The same command in this process: the same exit status and words, without starting Node each time. */
   const run = (args: string[]) => brickyardInProcess(['verify', ...args]);
 

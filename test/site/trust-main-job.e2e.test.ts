@@ -19,7 +19,7 @@ import { importBundle, type ImportResult } from '../../pipeline/src/site/store.t
 import { loadPolicy } from '../../pipeline/src/site/policy.ts';
 import { BrickyardError } from '../../pipeline/src/util/errors.ts';
 import { repoRoot, tempDir } from '../helpers/fixture.ts';
-import { canUnshare, siteTools } from '../helpers/sea.ts';
+import { canUnshare, expectCheckAndImportAsNpm, siteTools } from '../helpers/sea.ts';
 import { sha256, snapshot } from '../bundle/fixture.ts';
 import { relist, resign, unlist } from './forge.ts';
 
@@ -335,21 +335,8 @@ describe('a confidential bundle of the real image', () => {
 describe.skipIf(!canUnshare)('the site executable on the main job bundle', () => {
   it('checks and imports it offline, from a folder with no Node on PATH, as the npm CLI does', async () => {
     const work = tempDir('brickyard-sea-main-');
-    const { sea, npm } = await siteTools(work);
-    const checked = sea(['check-bundle', tar, '--policy', policy]);
-    expect(checked.stderr).toBe('');
-    expect(checked.code).toBe(0);
-    expect(checked.stdout).toMatch(/^verified .* the site policy accepts it\n$/);
-    expect(checked).toEqual(npm(['check-bundle', tar, '--policy', policy]));
-    const imported = sea(['import', tar, '--policy', policy, '--store', 'store-sea', '--json']);
-    expect(imported.code, imported.stderr).toBe(0);
-    const fromNpm = npm(['import', tar, '--policy', policy, '--store', 'store-npm', '--json']);
-    expect(fromNpm.code, fromNpm.stderr).toBe(0);
-    // The same result but for the times, the admission records' signatures and the store's name.
-    const strip = (stdout: string): unknown => JSON.parse(stdout.replace(/"\d{4}-\d\d-\d\dT[\d:.]+Z"/g, '"<time>"').replaceAll('store-npm', 'store-sea')) as unknown;
-    const record = (stdout: string) => (JSON.parse(stdout) as { admitted: { manifestDigest: string }[] }).admitted.map((a) => a.manifestDigest);
-    expect(record(imported.stdout)).toEqual(record(fromNpm.stdout));
-    expect(strip(imported.stdout)).toEqual(strip(fromNpm.stdout));
-    expect(sea(['audit', '--store', 'store-sea'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^audit log intact: 1 entry\n$/) });
+    const tools = await siteTools(work);
+    expectCheckAndImportAsNpm(tools, tar, policy);
+    expect(tools.sea(['audit', '--store', 'store-sea'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^audit log intact: 1 entry\n$/) });
   }, 600_000);
 });
