@@ -66,6 +66,8 @@ describe('RangeHasher: entries hashed by a worker reading the file itself', () =
       expect(short.bytes).toBe(b.length);
       const missing = await pool.hash([{ path: join(dir, 'gone'), offset: 0, length: 1 }]);
       expect(missing.error).toMatch(/ENOENT/);
+      expect(missing).toMatchObject({ phase: 'read', code: 'ENOENT' });
+      expect(missing.hex).toBeUndefined();
       pool.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -124,6 +126,27 @@ describe('RangeHasher copying: an entry hashed and written into its file by the 
       }
     });
   }
+
+  it('a part that cannot be read, mid-copy, comes back as a read error; the worker then copies the next entry whole', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'brickyard-copy-'));
+    const pool = new RangeHasher(1);
+    try {
+      const { ranges, bytes } = parts(dir);
+      const fd = openSync(join(dir, 'out'), 'w');
+      const broken = await pool.hash([ranges[0]!, { path: join(dir, 'gone'), offset: 0, length: 1 << 20 }], { fd, sync: false, direct: false });
+      closeSync(fd);
+      expect(broken).toMatchObject({ phase: 'read', code: 'ENOENT' });
+      expect(broken.hex).toBeUndefined();
+      const fd2 = openSync(join(dir, 'out2'), 'w');
+      const whole = await pool.hash(ranges, { fd: fd2, sync: true, direct: false });
+      closeSync(fd2);
+      expect(whole).toMatchObject({ hex: reference([bytes]), bytes: bytes.length });
+      expect(readFileSync(join(dir, 'out2')).equals(bytes)).toBe(true);
+    } finally {
+      pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('a write that fails comes back as a write error with its errno (not as a digest)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'brickyard-copy-'));

@@ -141,97 +141,128 @@ export interface ByteRange {
 /** How often (bytes) a worker reports progress. */
 const PROGRESS_STEP = 16 << 20;
 
-/** A copying worker's piece: 4 MiB reads and writes (few system calls; one buffer, reused). */
+/** A copying worker's piece: 4 MiB reads and writes (few system calls; three buffers, reused). */
 const COPY_CHUNK = 4 << 20;
 /** Direct I/O: buffer address, write offset and length in whole blocks of this size (the largest logical block size in common use). */
 export const DIRECT_ALIGN = 4096;
 
-// Reads a range in 256 KiB pieces (they stay in the cache between read and hash) and hashes it;
-// given a file to copy into, in COPY_CHUNK pieces, each written there once hashed. Where that
-// file was opened with O_DIRECT, the bytes go from the buffer to the disk without a second copy
-// into the page cache (the kernel's share of a copy, and the write-out before a sync, both saved).
+/** A hashing worker's piece when nothing is copied: 1 MiB reads (a few stay in the cache between read and hash). */
+const HASH_CHUNK = 1 << 20;
+
+// Reads a range and hashes it; given a file to copy into, writes each piece there once hashed.
+// Three buffers go round: while this thread hashes one piece, the next is read and the one before
+// is written, both by libuv's thread pool (a read from the page cache is a copy as long as a
+// third of the hash; done in turn with it, the two added up). Where the file was opened with
+// O_DIRECT, the bytes go from the buffer to the disk without a second copy into the page cache
+// (the kernel's share of a copy, and the write-out before a sync, both saved).
 const RANGE_WORKER = `
 const { parentPort } = require('node:worker_threads');
-const { openSync, readSync, write, writeSync, fdatasyncSync, ftruncateSync, closeSync } = require('node:fs');
+const { open, read, write, writeSync, fdatasyncSync, ftruncateSync, closeSync } = require('node:fs');
 const { createHash } = require('node:crypto');
-const small = Buffer.allocUnsafe(1 << 18);
 const COPY = ${COPY_CHUNK};
+const HASH = ${HASH_CHUNK};
 const ALIGN = ${DIRECT_ALIGN};
-let raw;
+let rawCopy;
+let rawHash;
 let base = -1;
-/** Two copy buffers; for direct I/O, views whose address is ALIGN-aligned (found by trying writes on fd). */
+/** Three copy buffers; for direct I/O, views whose address is ALIGN-aligned (found by trying writes on fd). */
 function copyBuffers(fd, direct) {
-  raw ??= Buffer.allocUnsafe(2 * COPY + ALIGN);
-  if (!direct) return [raw.subarray(0, COPY), raw.subarray(COPY, 2 * COPY)];
+  rawCopy ??= Buffer.allocUnsafe(3 * COPY + ALIGN);
+  const three = (b) => [rawCopy.subarray(b, b + COPY), rawCopy.subarray(b + COPY, b + 2 * COPY), rawCopy.subarray(b + 2 * COPY, b + 3 * COPY)];
+  if (!direct) return three(0);
   // Memory from malloc is 16-byte aligned: one of these offsets is ALIGN-aligned. The probe
   // writes at offset 0 of the new file, which the copy then overwrites (or the truncate cuts).
   for (let b = base < 0 ? 0 : base; b < ALIGN; b += 16) {
     try {
-      writeSync(fd, raw, b, ALIGN, 0);
+      writeSync(fd, rawCopy, b, ALIGN, 0);
       base = b;
-      return [raw.subarray(b, b + COPY), raw.subarray(b + COPY, b + 2 * COPY)];
+      return three(b);
     } catch (e) {
       if (e.code !== 'EINVAL') throw e;
     }
   }
   throw Object.assign(new Error('no aligned buffer for direct I/O'), { code: 'EINVAL' });
 }
-const writeAt = (fd, buf, len, pos) => new Promise((resolve, reject) => write(fd, buf, 0, len, pos, (e, n) => (e ? reject(e) : resolve(n))));
+function hashBuffers() {
+  rawHash ??= Buffer.allocUnsafe(3 * HASH);
+  return [rawHash.subarray(0, HASH), rawHash.subarray(HASH, 2 * HASH), rawHash.subarray(2 * HASH)];
+}
+const call = (fn, ...args) => new Promise((resolve, reject) => fn(...args, (e, r) => (e ? reject(e) : resolve(r))));
 async function writeAll(fd, buf, len, pos) {
-  for (let off = 0; off < len; ) off += await writeAt(fd, buf.subarray(off), len - off, pos + off);
+  for (let off = 0; off < len; ) off += await call(write, fd, buf.subarray(off), 0, len - off, pos + off);
+}
+/** Reads the ranges in order, a buffer's worth at a time: fills buf and says how much (0 at the end); close() after a failure. */
+function rangeReader(ranges, st) {
+  let i = 0;
+  let done = 0;
+  let fd;
+  const next = async (buf) => {
+    let fill = 0;
+    while (fill < buf.length && i < ranges.length) {
+      const r = ranges[i];
+      fd ??= await call(open, r.path, 'r');
+      const n = done < r.length ? await call(read, fd, buf, fill, Math.min(buf.length - fill, r.length - done), r.offset + done) : 0;
+      fill += n;
+      done += n;
+      st.bytes += n;
+      if (n === 0 || done >= r.length) {
+        // the end of this range (or of its file, which shrank: fewer bytes than asked come back)
+        closeSync(fd);
+        fd = undefined;
+        i++;
+        done = 0;
+      }
+    }
+    return fill;
+  };
+  next.close = () => {
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
+  };
+  return next;
 }
 async function job({ id, ranges, out }) {
   const h = createHash('sha256');
-  const st = { bytes: 0, reported: 0, phase: 'write' };
+  const st = { bytes: 0, reported: 0, phase: 'read' };
   let result;
   let pending;
+  let reading;
+  let readInto;
   const progress = () => {
     if (st.bytes - st.reported < ${PROGRESS_STEP}) return;
     parentPort.postMessage({ id, progress: st.bytes - st.reported });
     st.reported = st.bytes;
   };
   try {
-    const bufs = out ? copyBuffers(out.fd, out.direct) : [small];
-    let buf = bufs[0];
-    let fill = 0;
+    const bufs = out ? copyBuffers(out.fd, out.direct) : hashBuffers();
+    readInto = rangeReader(ranges, st);
     let written = 0;
-    // A full buffer (or the last piece) is hashed, then written at the next offset while the
-    // other buffer fills (the disk works while this thread reads and hashes). With direct I/O
-    // every write is a whole number of ALIGN blocks at an aligned offset (the last one padded
-    // with zeros, cut off by the truncate below), so pieces fill across a split bundle's parts.
-    const flush = async () => {
+    let k = 0;
+    reading = readInto(bufs[0]);
+    for (;;) {
+      st.phase = 'read';
+      const buf = bufs[k % 3];
+      const fill = await reading;
+      if (fill === 0) break;
+      // The next piece is read while this one is hashed. Its buffer was written two pieces ago:
+      // that write was awaited before the last one started.
+      reading = readInto(bufs[(k + 1) % 3]);
+      reading.catch(() => undefined); // judged when awaited
       h.update(buf.subarray(0, fill));
       if (out) {
+        // With direct I/O every write is a whole number of ALIGN blocks at an aligned offset (the
+        // last one padded with zeros, cut off by the truncate below).
         const len = out.direct ? Math.ceil(fill / ALIGN) * ALIGN : fill;
         if (len > fill) buf.fill(0, fill, len);
         st.phase = 'write';
         await pending;
         pending = writeAll(out.fd, buf, len, written);
         pending.catch(() => undefined); // judged when awaited
-        buf = buf === bufs[0] ? bufs[1] : bufs[0];
       }
       written += fill;
-      fill = 0;
+      k++;
       progress();
-    };
-    for (const r of ranges) {
-      st.phase = 'read';
-      const fd = openSync(r.path, 'r');
-      try {
-        for (let done = 0; done < r.length; ) {
-          st.phase = 'read';
-          const n = readSync(fd, buf, fill, Math.min(buf.length - fill, r.length - done), r.offset + done);
-          if (n === 0) break;
-          fill += n;
-          done += n;
-          st.bytes += n;
-          if (fill === buf.length) await flush();
-        }
-      } finally {
-        closeSync(fd);
-      }
     }
-    if (fill > 0) await flush();
     st.phase = 'write';
     await pending;
     if (out && out.direct) ftruncateSync(out.fd, written);
@@ -240,8 +271,10 @@ async function job({ id, ranges, out }) {
   } catch (e) {
     result = { id, error: String((e && e.message) || e), code: e && e.code, phase: st.phase, bytes: st.bytes, progress: st.bytes - st.reported };
   } finally {
-    // No write in flight once the verdict goes out: the caller then closes the file.
+    // No write or read in flight once the verdict goes out: the caller then closes the file.
     await pending?.catch(() => undefined);
+    await reading?.catch(() => undefined);
+    readInto?.close();
   }
   parentPort.postMessage(result);
 }
