@@ -19,6 +19,7 @@
  * with O_EXCL; on any error the staging folder is removed before the error is thrown.
  */
 import { createHash } from 'node:crypto';
+import type { Prehash } from './prehash.ts';
 import { PARALLEL_HASH_MIN_BYTES, RangeHasher, sha256For, warmSha256, type ByteRange, type RangeCopy, type RangeDigest, type Sha256 } from './hasher.ts';
 import { close, closeSync, constants, fdatasync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,6 +74,8 @@ export interface ReadBundleOptions {
    * then syncs the rest in one pass, before it commits.
    */
   durable?: boolean;
+  /** Digests of large entries started before the bundle was read (prehash.ts), taken for the very byte ranges the reader finds. */
+  prehash?: Prehash;
 }
 
 export interface VerifiedBundle {
@@ -257,7 +260,7 @@ class EntrySink implements TarBody {
 class RangeEntry implements TarBody {
   private digest: Promise<RangeDigest> | undefined;
   private readonly entry: ManifestEntry;
-  private readonly hasher: RangeHasher;
+  private readonly hasher: Pick<RangeHasher, 'hash'>;
   private readonly pending: Promise<void>[];
   private readonly onDone: (bytes: number) => void;
   private readonly out: (RangeCopy & { path: string }) | undefined;
@@ -265,7 +268,7 @@ class RangeEntry implements TarBody {
 
   constructor(
     entry: ManifestEntry,
-    hasher: RangeHasher,
+    hasher: Pick<RangeHasher, 'hash'>,
     pending: Promise<void>[],
     onDone: (bytes: number) => void,
     out?: RangeCopy & { path: string },
@@ -403,7 +406,8 @@ export async function readBundle(opts: ReadBundleOptions): Promise<VerifiedBundl
   // entry still gets its worker when it comes.
   const large = mayHoldLargeEntry(opts.bundlePath);
   const hasher = opts.stage || staging !== undefined ? new RangeHasher() : undefined;
-  if (large) hasher?.warm();
+  // (Not when check-bundle hashes them already, from before the read: prehash.ts.)
+  if (large && !opts.prehash?.size) hasher?.warm();
   // A bundle unpacked into a folder is staged by this thread, large entries hashed on a second core as they are written.
   const ring = large && staging !== undefined && !opts.stage && isDirectory(opts.bundlePath) ? warmSha256() : undefined;
   try {
@@ -523,7 +527,13 @@ class BundleReading {
       // Its digest is taken as the manifest's for the checksums.txt comparison; the bundle is
       // accepted only once the worker's digest is found equal (the verdicts awaited below).
       this.digests.set(path, e.sha256);
-      if (!copy) return new RangeEntry(e, this.hasher, this.pending, (n) => this.progress?.(n));
+      if (!copy) {
+        // Hashed ahead where check-bundle started it (prehash.ts) for these very bytes; else now.
+        const hasher = this.hasher;
+        const prehash = this.opts.prehash;
+        const hashing = prehash ? { hash: (r: ByteRange[], o?: RangeCopy, onBytes?: (n: number) => void) => prehash.take(r, onBytes) ?? hasher.hash(r, o, onBytes) } : hasher;
+        return new RangeEntry(e, hashing, this.pending, (n) => this.progress?.(n));
+      }
       // The worker writes it (straight to the disk where the file system allows O_DIRECT: no
       // second copy, nothing left to write out), and with `durable` makes it durable (fdatasync)
       // before its verdict.

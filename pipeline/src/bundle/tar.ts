@@ -17,7 +17,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
-import { Header } from 'tar';
+import { Header } from 'tar/header';
 import { BundleError } from './errors.ts';
 import type { ByteRange } from './hasher.ts';
 

@@ -3,6 +3,7 @@
  * verifies and imports a bundle offline, under its policy), `inventory` (what a site holds, for
  * the next delta), and the `verify <bundle>` check a site runs before importing.
  */
+import type { checkBundle as checkBundleType } from '../site/store.ts';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -208,17 +209,30 @@ export interface CheckBundleOptions {
 
 /** Verify an air-gap bundle against a site policy, writing nothing (`check-bundle`, `verify BUNDLE`). */
 export async function runCheckBundle(io: Io, bundlePath: string, opts: CheckBundleOptions): Promise<void> {
-  const [{ formatBytes }, { checkBundle }] = await Promise.all([import('../util/units.ts'), import('../site/store.ts')]);
-  const { policy, trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
-  const r = await checkBundle({
-    bundlePath: resolve(bundlePath),
-    policy,
-    verifier: await siteVerifier(trustedRootPath, pinned),
-    now: new Date(),
-    trustedRootPath,
-    ...(opts.store ? { store: resolve(opts.store) } : {}),
-    ...(opts.decryptionKey ? { decryptionKeyPath: resolve(opts.decryptionKey) } : {}),
-  });
+  // The large entries start hashing first, while the verifier loads and the policy, the trusted
+  // root and the manifest's signature are checked (a few hundred milliseconds).
+  const { Prehash } = await import('../bundle/prehash.ts');
+  const prehash = Prehash.start(resolve(bundlePath));
+  try {
+    const [{ formatBytes }, { checkBundle }] = await Promise.all([import('../util/units.ts'), import('../site/store.ts')]);
+    const { policy, trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
+    const r = await checkBundle({
+      bundlePath: resolve(bundlePath),
+      policy,
+      verifier: await siteVerifier(trustedRootPath, pinned),
+      now: new Date(),
+      trustedRootPath,
+      prehash,
+      ...(opts.store ? { store: resolve(opts.store) } : {}),
+      ...(opts.decryptionKey ? { decryptionKeyPath: resolve(opts.decryptionKey) } : {}),
+    });
+    printChecked(io, r, opts, formatBytes);
+  } finally {
+    prehash.close();
+  }
+}
+
+function printChecked(io: Io, r: Awaited<ReturnType<typeof checkBundleType>>, opts: CheckBundleOptions, formatBytes: (n: number) => string): void {
   if (opts.json)
     io.out(
       JSON.stringify(

@@ -24,6 +24,7 @@
  * The attestations inside a bundle are bound by the signed manifest (their sha256 is in it); their
  * own Sigstore signatures are verified by pipeline/src/sign/ where present (not here).
  */
+import type { Prehash } from '../bundle/prehash.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -250,6 +251,8 @@ export interface CheckOptions {
   decryptionKeyPath?: string;
   /** A store to check serials and prerequisites against (read only). */
   store?: string;
+  /** The bundle's large entries, hashed from before it is read (bundle/prehash.ts). */
+  prehash?: Prehash;
 }
 
 /**
@@ -276,6 +279,7 @@ export async function checkBundle(
       bundlePath: opts.bundlePath,
       verifier: opts.verifier,
       stagingDir: join(tmp, 'bundle'),
+      ...(opts.prehash ? { prehash: opts.prehash } : {}),
       // The content checks read no image blob (verified in passing) unless they must decrypt them.
       stage: (e) => e.role !== 'image-blob' || encrypted,
       limits: limitsOf(policy),

@@ -8,7 +8,7 @@
  */
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { Header } from 'tar';
+import { Header } from 'tar/header';
 import { PAIR_FILES, pairFolder, smokeLauncherOf, stateLayout } from '../state/layout.ts';
 import { num, obj, parseJson, readJson, str } from './json.ts';
 import { readSignature, signatureOf, type Signature } from './signature.ts';
