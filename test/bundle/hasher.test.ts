@@ -91,12 +91,22 @@ describe('RangeHasher copying: an entry hashed and written into its file by the 
     };
   };
 
+  /** A folder of its own (on disk, `base`) and a one-worker pool for one test; both gone after. */
+  const withCopyPool = async (fn: (dir: string, pool: RangeHasher) => Promise<void>, base = tmpdir()): Promise<void> => {
+    const dir = mkdtempSync(join(base, 'brickyard-copy-'));
+    const pool = new RangeHasher(1);
+    try {
+      await fn(dir, pool);
+    } finally {
+      pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
   for (const direct of [false, true]) {
     it(`writes exactly the bytes it hashed, durable when asked (${direct ? 'O_DIRECT' : 'buffered'})`, async (ctx) => {
       // On disk, also in the unit project (its $TMPDIR is in memory, and tmpfs refuses O_DIRECT)
-      const dir = mkdtempSync(join(process.env['BRICKYARD_TEST_DISK_TMPDIR'] ?? tmpdir(), 'brickyard-copy-'));
-      const pool = new RangeHasher(1);
-      try {
+      await withCopyPool(async (dir, pool) => {
         const { ranges, bytes } = parts(dir);
         const dest = join(dir, 'out');
         let fd: number;
@@ -120,17 +130,12 @@ describe('RangeHasher copying: an entry hashed and written into its file by the 
         closeSync(fd2);
         expect(d2.hex).toBe(reference([readFileSync(join(dir, 'b')).subarray(0, ranges[1]!.length)]));
         expect(readFileSync(dest2).equals(readFileSync(join(dir, 'b')).subarray(0, ranges[1]!.length))).toBe(true);
-      } finally {
-        pool.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
+      }, process.env['BRICKYARD_TEST_DISK_TMPDIR']);
     });
   }
 
   it('a part that cannot be read, mid-copy, comes back as a read error; the worker then copies the next entry whole', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'brickyard-copy-'));
-    const pool = new RangeHasher(1);
-    try {
+    await withCopyPool(async (dir, pool) => {
       const { ranges, bytes } = parts(dir);
       const fd = openSync(join(dir, 'out'), 'w');
       const broken = await pool.hash([ranges[0]!, { path: join(dir, 'gone'), offset: 0, length: 1 << 20 }], { fd, sync: false, direct: false });
@@ -142,25 +147,17 @@ describe('RangeHasher copying: an entry hashed and written into its file by the 
       closeSync(fd2);
       expect(whole).toMatchObject({ hex: reference([bytes]), bytes: bytes.length });
       expect(readFileSync(join(dir, 'out2')).equals(bytes)).toBe(true);
-    } finally {
-      pool.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a write that fails comes back as a write error with its errno (not as a digest)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'brickyard-copy-'));
-    const pool = new RangeHasher(1);
-    try {
+    await withCopyPool(async (dir, pool) => {
       const { ranges } = parts(dir);
       const readOnly = openSync(join(dir, 'a'), 'r'); // writing to it fails with EBADF
       const d = await pool.hash(ranges, { fd: readOnly, sync: true, direct: false });
       expect(d).toMatchObject({ phase: 'write', code: 'EBADF' });
       expect(d.hex).toBeUndefined();
       closeSync(readOnly); // the caller's to close
-    } finally {
-      pool.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

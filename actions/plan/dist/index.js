@@ -38378,17 +38378,20 @@ function git(root, args) {
     });
   }
 }
+function gitOrEmpty(root, args) {
+  try {
+    return execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "";
+  }
+}
 var COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 function resolveCommit(root, ref) {
   return git(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).trim();
 }
 function resolveCommits(root, refs) {
-  if (refs.some((r) => r.startsWith("-"))) return refs.map((r) => resolveCommit(root, r));
-  try {
-    const ids = execFileSync("git", ["rev-parse", ...refs.map((r) => `${r}^{commit}`)], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n");
-    if (ids.length === refs.length && ids.every((id) => COMMIT_ID.test(id))) return ids;
-  } catch {
-  }
+  const ids = refs.some((r) => r.startsWith("-")) ? [] : gitOrEmpty(root, ["rev-parse", ...refs.map((r) => `${r}^{commit}`)]).split("\n");
+  if (ids.length === refs.length && ids.every((id) => COMMIT_ID.test(id))) return ids;
   return refs.map((r) => resolveCommit(root, r));
 }
 function isTreeClean(root, paths = ["catalog", "systems"]) {

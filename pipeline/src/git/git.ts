@@ -45,15 +45,9 @@ export function resolveCommit(root: string, ref: string): string {
  */
 export function resolveCommits(root: string, refs: string[]): string[] {
   // git 2.39's rev-parse has no --end-of-options: a ref that looks like an option goes the long way
-  if (refs.some((r) => r.startsWith('-'))) return refs.map((r) => resolveCommit(root, r));
-  try {
-    const ids = execFileSync('git', ['rev-parse', ...refs.map((r) => `${r}^{commit}`)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-      .trim()
-      .split('\n');
-    if (ids.length === refs.length && ids.every((id) => COMMIT_ID.test(id))) return ids;
-  } catch {
-    // one of them does not resolve: say which
-  }
+  const ids = refs.some((r) => r.startsWith('-')) ? [] : gitOrEmpty(root, ['rev-parse', ...refs.map((r) => `${r}^{commit}`)]).split('\n');
+  if (ids.length === refs.length && ids.every((id) => COMMIT_ID.test(id))) return ids;
+  // one of them does not resolve: resolveCommit says which
   return refs.map((r) => resolveCommit(root, r));
 }
 
