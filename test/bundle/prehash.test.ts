@@ -5,11 +5,11 @@
  * takes the digests, and still refuses an image blob with one byte changed.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { largeEntries, Prehash } from '../../pipeline/src/bundle/prehash.ts';
-import { PARALLEL_HASH_MIN_BYTES, type ByteRange } from '../../pipeline/src/bundle/hasher.ts';
+import { directIoWorks, PARALLEL_HASH_MIN_BYTES, type ByteRange } from '../../pipeline/src/bundle/hasher.ts';
 import { siteTrust, siteVerifier } from '../../pipeline/src/transfer/site-trust.ts';
 import { checkBundle } from '../../pipeline/src/site/store.ts';
 import { makeSiteBundle } from '../../scripts/lib/bench-state.ts';
@@ -88,6 +88,30 @@ describe('Prehash', () => {
       expect(p.taken).toBe(1);
     } finally {
       p.close();
+    }
+  });
+
+  it("copies ahead for an import: the copy takes the reader's file's mode and place, once complete; a hash-only job gives the reader no copy", async () => {
+    const dir = tempDir('brickyard-prehash-');
+    const ahead = join(dir, 'ahead');
+    mkdirSync(ahead);
+    const p = Prehash.start(tar, 0, undefined, { dir: ahead, sync: true, direct: directIoWorks(ahead) });
+    const hashOnly = Prehash.start(tar, 0);
+    try {
+      const [r] = largeEntries(tar);
+      const into = join(dir, 'layer');
+      writeFileSync(into, '', { mode: 0o755 }); // the reader's own new file, an executable entry's mode
+      chmodSync(into, 0o755);
+      expect(hashOnly.take([r!], undefined, into)).toBeUndefined();
+      expect(p.take([{ ...r!, offset: r!.offset + 512 }], undefined, into)).toBeUndefined();
+      const d = await p.take([r!], undefined, into);
+      expect(d).toMatchObject({ hex: sha256Of(tar, r!), bytes: r!.length });
+      expect(createHash('sha256').update(readFileSync(into)).digest('hex')).toBe(d!.hex);
+      expect(statSync(into).mode & 0o7777).toBe(0o755);
+      expect(readdirSync(ahead)).toEqual([]); // moved, not copied again
+    } finally {
+      p.close();
+      hashOnly.close();
     }
   });
 

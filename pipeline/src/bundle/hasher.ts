@@ -6,7 +6,9 @@
  * shape; the ring bounds memory whatever the entry's size.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { closeSync, constants, openSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 const SLOT = 1 << 20;
@@ -145,6 +147,23 @@ const PROGRESS_STEP = 16 << 20;
 const COPY_CHUNK = 4 << 20;
 /** Direct I/O: buffer address, write offset and length in whole blocks of this size (the largest logical block size in common use). */
 export const DIRECT_ALIGN = 4096;
+
+/**
+ * Whether files in `dir` can be written with O_DIRECT (most disk file systems; not all: tmpfs
+ * before Linux 6.6, some network and FUSE file systems refuse it). Tried on a probe file, removed.
+ */
+export function directIoWorks(dir: string): boolean {
+  if (!(constants.O_DIRECT as number | undefined)) return false; // not every platform has it
+  const probe = join(dir, '.direct-io-probe');
+  try {
+    closeSync(openSync(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_DIRECT, 0o600));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { force: true });
+  }
+}
 
 /** A hashing worker's piece when nothing is copied: 1 MiB reads (a few stay in the cache between read and hash). */
 const HASH_CHUNK = 1 << 20;

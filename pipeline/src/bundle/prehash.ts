@@ -5,12 +5,18 @@
  * go to the hashing workers once the reader reaches them. Started first, from a scan of the tar
  * headers alone, the workers hash while all of that happens.
  *
- * Nothing here is trusted: a digest is only taken by the reader for the very byte range it found
- * itself, after the manifest's signature is verified and the entry admitted, and then compared
- * with the signed manifest like any other (read.ts). A scan that meets anything unexpected (not a
- * tar, a bad header checksum, an impossible size) stops, and the reader hashes the rest as usual.
+ * An import does the same with a copy (site/early-import.ts): each worker also writes the entry
+ * into a file of the import's staging folder, which the reader renames into place when it reaches
+ * that entry, instead of copying it then.
+ *
+ * Nothing here is trusted: a digest (and a copy) is only taken by the reader for the very byte
+ * range it found itself, after the manifest's signature is verified and the entry admitted, and
+ * then compared with the signed manifest like any other (read.ts). A scan that meets anything
+ * unexpected (not a tar, a bad header checksum, an impossible size) stops, and the reader hashes
+ * the rest as usual.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, constants, openSync, readSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Header } from 'tar/header';
 import { PARALLEL_HASH_MIN_BYTES, RangeHasher, type ByteRange, type RangeDigest } from './hasher.ts';
 
@@ -24,8 +30,19 @@ export const PREHASH_MIN_BUNDLE_BYTES = 128 << 20;
 /** Headers scanned at most: a bundle lists a few hundred entries; a hostile tar must not make the scan long. */
 const MAX_HEADERS = 100_000;
 
+/** Where the workers also write what they hash: a folder of the import's own (empty, made by it). */
+export interface AheadCopy {
+  dir: string;
+  /** Each file made durable (fdatasync) before its digest comes back. */
+  sync: boolean;
+  /** The folder takes O_DIRECT (directIoWorks). */
+  direct: boolean;
+}
+
 interface Job {
   digest: Promise<RangeDigest>;
+  /** The copy, when the entry is copied as well as hashed. */
+  file?: string;
   /** Bytes hashed before the reader took it, reported to its listener when it does. */
   bytes: number;
   listener?: (n: number) => void;
@@ -45,17 +62,24 @@ export class Prehash {
 
   /**
    * Scans the tar at `path` (an absolute path, as the reader will name it) and starts hashing its
-   * large entries, when it has at least `minBytes`.
+   * large entries, when it has at least `minBytes`; with `copy`, each into a file of `copy.dir` too.
    */
-  static start(path: string, minBytes = PREHASH_MIN_BUNDLE_BYTES, hasher: RangeHasher = new RangeHasher()): Prehash {
+  static start(path: string, minBytes = PREHASH_MIN_BUNDLE_BYTES, hasher: RangeHasher = new RangeHasher(), copy?: AheadCopy): Prehash {
     const p = new Prehash(hasher);
     if (sizeOf(path) < minBytes) return p;
-    for (const range of largeEntries(path)) {
+    for (const [i, range] of largeEntries(path).entries()) {
       const job: Job = { digest: Promise.resolve({ bytes: 0 }), bytes: 0 };
-      job.digest = hasher.hash([range], undefined, (n) => {
+      const onBytes = (n: number): void => {
         job.bytes += n;
         job.listener?.(n);
-      });
+      };
+      const out = copy && openCopy(join(copy.dir, String(i)), copy.direct);
+      if (copy && out === undefined) continue; // cannot be written here: the reader copies it when it comes to it
+      if (copy && out !== undefined) {
+        job.file = join(copy.dir, String(i));
+        // Closed once the worker is done with it (its writes and sync), whatever comes of the digest.
+        job.digest = hasher.hash([range], { fd: out, sync: copy.sync, direct: copy.direct }, onBytes).finally(() => closeSync(out));
+      } else job.digest = hasher.hash([range], undefined, onBytes);
       p.jobs.set(keyOf(range), job);
     }
     return p;
@@ -69,26 +93,47 @@ export class Prehash {
   /**
    * The digest of exactly these bytes, if it was started ahead (once: a second take of the same
    * range gets nothing); progress so far is reported to `onBytes` now, the rest as it comes.
+   * With `into` (the reader's copy of the entry, a new file it made), the copy made ahead takes
+   * its mode and is renamed over it once complete; where none was made, nothing is taken and the
+   * reader copies.
    */
-  take(ranges: ByteRange[], onBytes?: (n: number) => void): Promise<RangeDigest> | undefined {
+  take(ranges: ByteRange[], onBytes?: (n: number) => void, into?: string): Promise<RangeDigest> | undefined {
     const [range, ...more] = ranges;
     if (range === undefined || more.length > 0) return undefined;
     const key = keyOf(range);
     const job = this.jobs.get(key);
-    if (job === undefined) return undefined;
+    if (job === undefined || (into !== undefined && job.file === undefined)) return undefined;
     this.jobs.delete(key);
     this.taken++;
     if (onBytes) {
       if (job.bytes > 0) onBytes(job.bytes);
       job.listener = onBytes;
     }
-    return job.digest;
+    const file = job.file;
+    if (into === undefined || file === undefined) return job.digest;
+    // A failed copy stays where it is (the staging folder goes with the refused import); its error is the reader's to report.
+    return job.digest.then((d) => {
+      if (d.error === undefined) {
+        chmodSync(file, statSync(into).mode & 0o7777);
+        renameSync(file, into);
+      }
+      return d;
+    });
   }
 
   /** Idle workers stop now, busy ones when their entry is hashed (what was not taken is dropped). */
   close(): void {
     this.jobs.clear();
     this.hasher.close();
+  }
+}
+
+/** A new file for a copy (never an existing file or link); undefined where it cannot be made. */
+function openCopy(path: string, direct: boolean): number | undefined {
+  try {
+    return openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | (direct ? constants.O_DIRECT : 0), 0o644);
+  } catch {
+    return undefined;
   }
 }
 

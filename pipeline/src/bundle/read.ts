@@ -20,7 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Prehash } from './prehash.ts';
-import { PARALLEL_HASH_MIN_BYTES, RangeHasher, sha256For, warmSha256, type ByteRange, type RangeCopy, type RangeDigest, type Sha256 } from './hasher.ts';
+import { directIoWorks, PARALLEL_HASH_MIN_BYTES, RangeHasher, sha256For, warmSha256, type ByteRange, type RangeCopy, type RangeDigest, type Sha256 } from './hasher.ts';
 import { close, closeSync, constants, fdatasync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -74,7 +74,7 @@ export interface ReadBundleOptions {
    * then syncs the rest in one pass, before it commits.
    */
   durable?: boolean;
-  /** Digests of large entries started before the bundle was read (prehash.ts), taken for the very byte ranges the reader finds. */
+  /** Digests (and an import's copies) of large entries started before the bundle was read (prehash.ts), taken for the very byte ranges the reader finds. */
   prehash?: Prehash;
 }
 
@@ -129,23 +129,6 @@ function openStaged(staging: string, entry: ManifestEntry, direct = false): numb
   mkdirSync(dirname(dest), { recursive: true });
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | (direct ? constants.O_DIRECT : 0);
   return openSync(dest, flags, entry.executable ? 0o755 : 0o644);
-}
-
-/**
- * Whether files in `dir` can be written with O_DIRECT (most disk file systems; not all: tmpfs
- * before Linux 6.6, some network and FUSE file systems refuse it). Tried on a probe file, removed.
- */
-function directIoWorks(dir: string): boolean {
-  if (!(constants.O_DIRECT as number | undefined)) return false; // not every platform has it
-  const probe = join(dir, '.direct-io-probe');
-  try {
-    closeSync(openSync(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_DIRECT, 0o600));
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(probe, { force: true });
-  }
 }
 
 /** Writes one entry under the staging folder while hashing it. */
@@ -527,23 +510,27 @@ class BundleReading {
       // Its digest is taken as the manifest's for the checksums.txt comparison; the bundle is
       // accepted only once the worker's digest is found equal (the verdicts awaited below).
       this.digests.set(path, e.sha256);
-      if (!copy) {
-        // Hashed ahead where check-bundle started it (prehash.ts) for these very bytes; else now.
-        const hasher = this.hasher;
-        const prehash = this.opts.prehash;
-        const hashing = prehash ? { hash: (r: ByteRange[], o?: RangeCopy, onBytes?: (n: number) => void) => prehash.take(r, onBytes) ?? hasher.hash(r, o, onBytes) } : hasher;
-        return new RangeEntry(e, hashing, this.pending, (n) => this.progress?.(n));
-      }
+      if (!copy) return new RangeEntry(e, this.hashing(this.hasher), this.pending, (n) => this.progress?.(n));
       // The worker writes it (straight to the disk where the file system allows O_DIRECT: no
       // second copy, nothing left to write out), and with `durable` makes it durable (fdatasync)
       // before its verdict.
       this.direct ??= directIoWorks(staging);
       const out = { fd: openStaged(staging, e, this.direct), sync: this.opts.durable === true, direct: this.direct, path: resolve(staging, e.path) };
-      return new RangeEntry(e, this.hasher, this.pending, () => undefined, out, this.progress);
+      return new RangeEntry(e, this.hashing(this.hasher, out.path), this.pending, () => undefined, out, this.progress);
     }
     const sink = new EntrySink(e, kept ? this.staging : undefined, () => this.digests.set(path, e.sha256), this.progress, this.syncs);
     this.open.push(sink);
     return sink;
+  }
+
+  /**
+   * Hashed (and copied into `into`) ahead, where check-bundle or import started it (prehash.ts)
+   * for these very bytes; else now.
+   */
+  private hashing(hasher: RangeHasher, into?: string): Pick<RangeHasher, 'hash'> {
+    const ahead = this.opts.prehash;
+    if (!ahead) return hasher;
+    return { hash: (r: ByteRange[], o?: RangeCopy, onBytes?: (n: number) => void) => ahead.take(r, onBytes, into) ?? hasher.hash(r, o, onBytes) };
   }
 
   private admitEntry(path: string, size: number): ManifestEntry {

@@ -13,6 +13,7 @@ import type { BundleSystemResult } from '../transfer/bundle-system.ts';
 import { siteTrust, siteVerifier } from '../transfer/site-trust.ts';
 import { BrickyardError } from '../util/errors.ts';
 import type { Workspace } from '../workspace.ts';
+import type { EarlyImport } from '../site/early-import.ts';
 import type { Io } from './io.ts';
 import { defaultStateDir } from '../state/layout.ts';
 
@@ -108,45 +109,63 @@ function registerImport(program: Command, io: Io): void {
     .option('--decryption-key <private-key.pem>', "the site's private key for a confidential bundle (default: the policy's encryption.privateKey)")
     .option('--json', 'machine-readable result')
     .action(async (bundlePath: string, opts: { policy: string; store: string; trustedRoot?: string; registry?: string; decryptionKey?: string; json?: boolean }) => {
-      // The registry client (node:http and its fetch stack) only when an import pushes.
-      const [{ formatBytes }, registryClient, { importAndAdmit }, { exportInventory }, { byteProgress }] = await Promise.all([
-        import('../util/units.ts'),
-        opts.registry ? import('../bundle/registry.ts') : undefined,
-        import('../site/admit.ts'),
-        import('../site/store.ts'),
-        import('./progress.ts'),
-      ]);
-      const registry = opts.registry && registryClient ? { client: registryClient, target: registryClient.parseRegistry(opts.registry) } : undefined; // checked before anything is imported
-      const { policy, trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
-      const bar = byteProgress('verify');
-      const result = await importAndAdmit({
-        bundlePath: resolve(bundlePath),
-        policy,
-        store: resolve(opts.store),
-        verifier: await siteVerifier(trustedRootPath, pinned),
-        now: new Date(),
-        trustedRootPath,
-        ...(opts.decryptionKey ? { decryptionKeyPath: resolve(opts.decryptionKey) } : {}),
-        onStage: (s) => io.err(`import: ${s}\n`),
-        onProgress: bar.update,
-      }).finally(bar.stop);
-      const admissions = result.admissions;
-      const pushed = registry
-        ? await registry.client.pushImages(
-            join(resolve(opts.store), 'oci'),
-            exportInventory(resolve(opts.store)).images.filter((i) => i.bundleId === result.bundleId),
-            registry.target,
-            (s) => io.err(`import: ${s}\n`),
-          )
-        : [];
-      if (opts.json) io.out(JSON.stringify({ ...result, admissions, pushed }, null, 2) + '\n');
-      else {
-        for (const s of result.skipped) io.err(`import: skipped the reference ${s.ref ?? '(unnamed)'} → ${s.digest}: ${s.reason}\n`);
-        io.out(
-          `imported ${result.bundleId} (serial ${result.serial}, ${result.images} image(s), ${formatBytes(result.bytes)}, ${result.newBlobs} new blob(s)) signed by ${result.identity} into ${opts.store} (generation ${result.generation})\n`,
-        );
+      // The store is locked and the large entries copied into its staging folder from here on,
+      // while the rest loads (site/early-import.ts); taken back below unless the import took it over.
+      const { EarlyImport } = await import('../site/early-import.ts');
+      const early = EarlyImport.begin(opts.store, bundlePath);
+      try {
+        await importCommand(io, bundlePath, opts, early);
+      } finally {
+        early.close();
       }
     });
+}
+
+async function importCommand(
+  io: Io,
+  bundlePath: string,
+  opts: { policy: string; store: string; trustedRoot?: string; registry?: string; decryptionKey?: string; json?: boolean },
+  early: EarlyImport,
+): Promise<void> {
+  // The registry client (node:http and its fetch stack) only when an import pushes.
+  const [{ formatBytes }, registryClient, { importAndAdmit }, { exportInventory }, { byteProgress }] = await Promise.all([
+    import('../util/units.ts'),
+    opts.registry ? import('../bundle/registry.ts') : undefined,
+    import('../site/admit.ts'),
+    import('../site/store.ts'),
+    import('./progress.ts'),
+  ]);
+  const registry = opts.registry && registryClient ? { client: registryClient, target: registryClient.parseRegistry(opts.registry) } : undefined; // checked before anything is imported
+  const { policy, trustedRootPath, pinned } = await siteTrust(opts.policy, opts.trustedRoot);
+  const bar = byteProgress('verify');
+  const result = await importAndAdmit({
+    bundlePath: resolve(bundlePath),
+    policy,
+    store: resolve(opts.store),
+    verifier: await siteVerifier(trustedRootPath, pinned),
+    now: new Date(),
+    trustedRootPath,
+    ...(opts.decryptionKey ? { decryptionKeyPath: resolve(opts.decryptionKey) } : {}),
+    onStage: (s) => io.err(`import: ${s}\n`),
+    onProgress: bar.update,
+    early,
+  }).finally(bar.stop);
+  const admissions = result.admissions;
+  const pushed = registry
+    ? await registry.client.pushImages(
+        join(resolve(opts.store), 'oci'),
+        exportInventory(resolve(opts.store)).images.filter((i) => i.bundleId === result.bundleId),
+        registry.target,
+        (s) => io.err(`import: ${s}\n`),
+      )
+    : [];
+  if (opts.json) io.out(JSON.stringify({ ...result, admissions, pushed }, null, 2) + '\n');
+  else {
+    for (const s of result.skipped) io.err(`import: skipped the reference ${s.ref ?? '(unnamed)'} → ${s.digest}: ${s.reason}\n`);
+    io.out(
+      `imported ${result.bundleId} (serial ${result.serial}, ${result.images} image(s), ${formatBytes(result.bytes)}, ${result.newBlobs} new blob(s)) signed by ${result.identity} into ${opts.store} (generation ${result.generation})\n`,
+    );
+  }
 }
 
 /** `admit`, `audit`, `inventory` and `check-bundle`: the store and the policy, without importing. */

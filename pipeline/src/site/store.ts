@@ -57,6 +57,7 @@ import { BrickyardError } from '../util/errors.ts';
 import { lineHash, verifyStoreHistory, ZERO, type AuditEntry } from './audit.ts';
 import { admitImages, checkManifest, type AdmittedImage, type SkippedRef } from './checks.ts';
 import { confined } from './confine.ts';
+import type { EarlyImport } from './early-import.ts';
 import { fileSystemFault } from './faults.ts';
 import { currentGeneration, emptyState, ensureLinks, openStore, readState, recover, undoOpen, type Opened, type StoreState } from './layout.ts';
 import { acquireStoreLock, pidAlive, type StoreLock } from './lock.ts';
@@ -82,6 +83,8 @@ export interface ImportOptions {
   onStage?: (stage: string) => void;
   /** Bytes verified so far and the bundle's total (for a progress bar). */
   onProgress?: (done: number, total: number) => void;
+  /** The import as begun before the policy and verifier were loaded (early-import.ts): its lock, staging folder and copies are taken over. */
+  early?: EarlyImport;
 }
 
 export interface ImportResult {
@@ -326,6 +329,8 @@ interface ImportRun {
   opened?: Opened;
   lock?: StoreLock;
   staging?: string;
+  /** The early import's hashing workers (early-import.ts), stopped when the import ends. */
+  ahead?: Prehash;
   committed: boolean;
   renamedGeneration?: string;
   madeGenerations?: string;
@@ -353,6 +358,7 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
 
 /** A refused import takes back everything it made, holding the lock while it does. */
 function undoImport(run: ImportRun): void {
+  run.ahead?.close();
   if (run.staging) rmSync(run.staging, { recursive: true, force: true });
   if (!run.committed) {
     if (run.renamedGeneration) rmSync(run.renamedGeneration, { recursive: true, force: true });
@@ -364,11 +370,13 @@ function undoImport(run: ImportRun): void {
 
 async function importUnderLock(opts: ImportOptions, loaded: LoadedPolicy, run: ImportRun): Promise<ImportResult> {
   const { store } = run;
-  run.opened = openStore(store); // refuses a folder that is not a store before anything is written or removed
-  const lock = await acquireStoreLock(store, opts.lockTimeoutMs);
+  const head = opts.early?.adopt(store, opts.bundlePath);
+  if (head) Object.assign(run, head); // store opened, locked and recovered already
+  run.opened ??= openStore(store); // refuses a folder that is not a store before anything is written or removed
+  const lock = run.lock ?? (await acquireStoreLock(store, opts.lockTimeoutMs));
   run.lock = lock;
   await stage('locked', opts.onStage);
-  recover(store);
+  if (!head) recover(store);
   // The same check `brickyard audit` makes: an edited, removed or unanchored history is not built on.
   verifyStoreHistory(store);
   const state = readState(store);
@@ -376,11 +384,11 @@ async function importUnderLock(opts: ImportOptions, loaded: LoadedPolicy, run: I
   const blobsDir = cur ? join(cur.dir, 'oci', 'blobs', 'sha256') : undefined;
   const storeBlobs = (hex: string): boolean => !!blobsDir && /^[0-9a-f]{64}$/.test(hex) && existsSync(join(blobsDir, hex));
 
-  const staging = confined(store, `.staging-${randomBytes(8).toString('hex')}`);
+  const staging = head?.staging ?? confined(store, `.staging-${randomBytes(8).toString('hex')}`);
+  if (!head) mkdirSync(staging, { mode: 0o700 });
   run.staging = staging;
-  mkdirSync(staging, { mode: 0o700 });
   const bundleDir = join(staging, 'bundle');
-  const { v, verdict } = await verifyIntoStaging(opts, loaded.policy, bundleDir, state, storeBlobs);
+  const { v, verdict } = await verifyIntoStaging(opts, loaded.policy, bundleDir, state, storeBlobs, head?.ahead);
   await stage('verified', opts.onStage);
   const decrypted = await decryptIfNeeded(loaded, v, opts.decryptionKeyPath, join(staging, 'decrypt'));
   const { admitted, skipped } = await admitImages(loaded.policy, v, opts.verifier, storeBlobs, decrypted);
@@ -440,6 +448,7 @@ async function verifyIntoStaging(
   bundleDir: string,
   state: StoreState,
   storeBlobs: (hex: string) => boolean,
+  ahead: Prehash | undefined,
 ): Promise<{ v: VerifiedBundle; verdict: ReturnType<typeof checkManifest> }> {
   let verdict: ReturnType<typeof checkManifest> | undefined;
   const v = await readBundle({
@@ -448,6 +457,7 @@ async function verifyIntoStaging(
     stagingDir: bundleDir,
     durable: true,
     limits: limitsOf(policy),
+    ...(ahead ? { prehash: ahead } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     onManifest: (m, signer) => {
       verdict = checkManifest(policy, m, signer, state.lastSerial, opts.now, storeBlobs);
