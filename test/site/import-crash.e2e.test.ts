@@ -66,47 +66,54 @@ describe('import crash safety', () => {
     );
   }, 120_000);
 
-  it('kill -9 while a worker writes a large entry into the staging folder: the store as it was, and a re-run stores every byte', async () => {
-    const policy = policyFile();
-    const store = await storeWithOne();
-    const before = snapshot(join(store, 'current'));
-    const size = 128 * 2 ** 20 + 777; // over PARALLEL_HASH_MIN_BYTES: hashed and written by a worker (O_DIRECT where allowed)
-    const b2 = await makeBundle([{ recipe: 'demo', version: '1.0', layer: 'q'.repeat(size) }], { serial: 2, bundleId: 'second-large' });
-    const child = spawn(
-      join(repoRoot, 'node_modules', '.bin', 'node'),
-      [join(repoRoot, 'test', 'site', 'import-child.ts'), b2, policy, store, keys.trustedRoot, later.toISOString()],
-      { stdio: 'ignore' },
-    );
-    const closed = new Promise<NodeJS.Signals | null>((done) => child.on('close', (_code, signal) => done(signal)));
-    // The large blob, once it has bytes in the staging folder.
-    let seen = -1;
-    for (let i = 0; i < 60_000 && seen <= 0 && child.exitCode === null; i++) {
-      for (const d of readdirSync(store).filter((n) => n.startsWith('.staging-'))) {
-        const blobs = join(store, d, 'bundle', 'oci', 'blobs', 'sha256');
-        if (!existsSync(blobs)) continue;
-        for (const n of readdirSync(blobs)) {
-          const st = statSync(join(blobs, n), { throwIfNoEntry: false });
-          if (st && st.size > 0 && st.size >= 2 ** 20) seen = st.size;
+  // The copy a worker makes of a large entry: as the reader comes to it (in the bundle's place in
+  // the staging folder), or from the start, before the policy loads (the early import's ahead/).
+  for (const [when, where, env] of [
+    ['a worker writes a large entry into the staging folder', join('bundle', 'oci', 'blobs', 'sha256'), {}],
+    ['an early import copies a large entry ahead, before its policy is loaded', 'ahead', { BRICKYARD_TEST_EARLY: '1' }],
+  ] as const) {
+    it(`kill -9 while ${when}: the store as it was, and a re-run stores every byte`, async () => {
+      const policy = policyFile();
+      const store = await storeWithOne();
+      const before = snapshot(join(store, 'current'));
+      const size = 128 * 2 ** 20 + 777; // over PARALLEL_HASH_MIN_BYTES: hashed and written by a worker (O_DIRECT where allowed)
+      const b2 = await makeBundle([{ recipe: 'demo', version: '1.0', layer: 'q'.repeat(size) }], { serial: 2, bundleId: 'second-large' });
+      const child = spawn(
+        join(repoRoot, 'node_modules', '.bin', 'node'),
+        [join(repoRoot, 'test', 'site', 'import-child.ts'), b2, policy, store, keys.trustedRoot, later.toISOString()],
+        { stdio: 'ignore', env: { ...process.env, ...env } },
+      );
+      const closed = new Promise<NodeJS.Signals | null>((done) => child.on('close', (_code, signal) => done(signal)));
+      // The large blob, once it has bytes in the staging folder.
+      let seen = -1;
+      for (let i = 0; i < 60_000 && seen <= 0 && child.exitCode === null; i++) {
+        for (const d of readdirSync(store).filter((n) => n.startsWith('.staging-'))) {
+          const copies = join(store, d, where);
+          if (!existsSync(copies)) continue;
+          for (const n of readdirSync(copies)) {
+            const st = statSync(join(copies, n), { throwIfNoEntry: false });
+            if (st && st.size > 0 && st.size >= 2 ** 20) seen = st.size;
+          }
         }
+        if (seen <= 0) await new Promise((r) => setTimeout(r, 2));
       }
-      if (seen <= 0) await new Promise((r) => setTimeout(r, 2));
-    }
-    child.kill('SIGKILL');
-    expect(await closed).toBe('SIGKILL');
-    expect(seen, 'the large blob was being written when the import was killed').toBeGreaterThan(0);
-    expect(snapshot(join(store, 'current'))).toEqual(before);
-    await importInto(store, b2, policy);
-    expect(readdirSync(store).filter((n) => n.startsWith('.staging-'))).toEqual([]);
-    const blobs = join(store, 'oci', 'blobs', 'sha256');
-    const large = readdirSync(blobs).filter((n) => statSync(join(blobs, n)).size > 128 * 2 ** 20);
-    expect(large).toHaveLength(1);
-    for (const n of readdirSync(blobs))
-      expect(
-        createHash('sha256')
-          .update(readFileSync(join(blobs, n)))
-          .digest('hex'),
-      ).toBe(n);
-  }, 120_000);
+      child.kill('SIGKILL');
+      expect(await closed).toBe('SIGKILL');
+      expect(seen, 'the large blob was being written when the import was killed').toBeGreaterThan(0);
+      expect(snapshot(join(store, 'current'))).toEqual(before);
+      await importInto(store, b2, policy);
+      expect(readdirSync(store).filter((n) => n.startsWith('.staging-'))).toEqual([]);
+      const blobs = join(store, 'oci', 'blobs', 'sha256');
+      const large = readdirSync(blobs).filter((n) => statSync(join(blobs, n)).size > 128 * 2 ** 20);
+      expect(large).toHaveLength(1);
+      for (const n of readdirSync(blobs))
+        expect(
+          createHash('sha256')
+            .update(readFileSync(join(blobs, n)))
+            .digest('hex'),
+        ).toBe(n);
+    }, 120_000);
+  }
 
   it('serialises imports across processes with the lock', async () => {
     const store = tempDir('brickyard-store-');
